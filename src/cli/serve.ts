@@ -1,0 +1,62 @@
+import { stat } from 'node:fs/promises';
+import type { Command } from 'commander';
+import { DEFAULTS, RtspServer } from '../server/index.ts';
+import { setLogLevel } from '../util/log.ts';
+import type { LogLevel } from '../util/log.ts';
+import { parseIntOption } from './main.ts';
+
+interface ServeFlags {
+  port: number;
+  host: string;
+  rtpPorts?: string;
+  mtu: number;
+  sessionTimeout: number;
+  maxSessions: number;
+  log?: LogLevel;
+  verbose?: boolean;
+}
+
+function parsePortRange(s: string): { min: number; max: number } {
+  const m = /^(\d+)-(\d+)$/.exec(s);
+  const min = m ? Number(m[1]) : NaN;
+  const max = m ? Number(m[2]) : NaN;
+  if (!m || min < 1024 || max > 65535 || max - min < 1) throw new Error(`--rtp-ports wants MIN-MAX within 1024-65535, got ${s}`);
+  return { min, max };
+}
+
+export function registerServe(program: Command): void {
+  program
+    .command('serve')
+    .description('serve the media files of a directory over RTSP')
+    .argument('[dir]', 'media directory', 'media')
+    .option('-p, --port <n>', 'RTSP port', parseIntOption(0, 65535), DEFAULTS.port)
+    .option('--host <addr>', 'address to listen on', DEFAULTS.host)
+    .option('--rtp-ports <min-max>', 'UDP port range for server RTP/RTCP pairs (default 6970-32767)')
+    .option('--mtu <bytes>', 'largest IP packet; RTP payloads are cut to fit', parseIntOption(576, 65535), DEFAULTS.mtu)
+    .option('--session-timeout <s>', 'session timeout advertised to clients', parseIntOption(5, 3600), DEFAULTS.sessionTimeoutSec)
+    .option('--max-sessions <n>', 'refuse SETUP beyond this many sessions (453)', parseIntOption(1, 100000), DEFAULTS.maxSessions)
+    .option('--log <level>', 'log level: error, warn, info, debug (default warn; or STREAMLAB_LOG)')
+    .option('-v, --verbose', 'same as --log info')
+    .action(async (dir: string, flags: ServeFlags) => {
+      if (flags.log) setLogLevel(flags.log);
+      else if (flags.verbose) setLogLevel('info');
+      const st = await stat(dir).catch(() => undefined);
+      if (!st?.isDirectory()) throw new Error(`media directory ${dir} does not exist`);
+      const server = await RtspServer.listen({
+        mediaDir: dir,
+        host: flags.host,
+        port: flags.port,
+        rtpPortRange: flags.rtpPorts ? parsePortRange(flags.rtpPorts) : undefined,
+        mtu: flags.mtu,
+        sessionTimeoutSec: flags.sessionTimeout,
+        maxSessions: flags.maxSessions,
+      });
+      const shown = flags.host === '0.0.0.0' || flags.host === '::' ? '127.0.0.1' : flags.host;
+      process.stdout.write(`streamlab serving ${dir} on rtsp://${shown}:${server.port}/<file>  (Ctrl-C to stop)\n`);
+      const stop = () => {
+        void server.close().then(() => process.exit(0));
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+}

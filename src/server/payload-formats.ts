@@ -1,0 +1,90 @@
+import type { Track } from '../media/index.ts';
+import type { RtpPayload } from '../codecs/index.ts';
+import {
+  aacFmtp,
+  h264Fmtp,
+  packetizeAac,
+  packetizeH264,
+  parseAudioSpecificConfig,
+  parseAvcDecoderConfig,
+  splitLengthPrefixed,
+} from '../codecs/index.ts';
+
+/**
+ * How one track of a file travels as RTP: its payload format, SDP lines and packetizer. The
+ * packetizer is called once per sample per file; the payloads it returns are shared by sessions.
+ */
+export interface PayloadFormat {
+  media: 'video' | 'audio';
+  payloadType: number;
+  clockRate: number;
+  /** rtpmap encoding name and parameters, e.g. `H264/90000` or `mpeg4-generic/48000/2`. */
+  rtpmap: string;
+  fmtp: string;
+  /** Extra SDP attributes for the media section (name → value). */
+  attributes: [string, string][];
+  /** Estimated bitrate in bit/s (from the sample sizes), for b=AS and the RTCP bandwidth share. */
+  bitrate: number;
+  packetize(sample: Buffer, keyframe: boolean): RtpPayload[];
+}
+
+export type PayloadFormatResult = { ok: true; format: PayloadFormat } | { ok: false; reason: string };
+
+function trackBitrate(track: Track): number {
+  let bytes = 0;
+  const sizes = track.samples.sizes;
+  for (let i = 0; i < sizes.length; i++) bytes += sizes[i]!;
+  return track.durationSec > 0 ? Math.round((bytes * 8) / track.durationSec) : 0;
+}
+
+export function payloadFormatFor(track: Track, payloadType: number, maxPayloadSize: number): PayloadFormatResult {
+  if (track.codec === 'h264') {
+    if (!track.codecConfig) return { ok: false, reason: 'H.264 track without avcC' };
+    const cfg = parseAvcDecoderConfig(track.codecConfig);
+    if (!cfg.ok) return { ok: false, reason: `bad avcC: ${cfg.code}` };
+    const { lengthSize, sps, pps } = cfg.value;
+    if (sps.length === 0 || pps.length === 0) return { ok: false, reason: 'avcC holds no SPS/PPS' };
+    const parameterSets = [...sps, ...pps];
+    const attributes: [string, string][] = [];
+    if (track.width && track.height) attributes.push(['framesize', `${payloadType} ${track.width}-${track.height}`]);
+    return {
+      ok: true,
+      format: {
+        media: 'video',
+        payloadType,
+        clockRate: 90000,
+        rtpmap: 'H264/90000',
+        fmtp: h264Fmtp({ sps: sps[0]!, pps: pps[0]! }),
+        attributes,
+        bitrate: trackBitrate(track),
+        packetize(sample, keyframe) {
+          const nalus = splitLengthPrefixed(sample, lengthSize);
+          if (!nalus.ok) return [];
+          return packetizeH264(nalus.value, { maxPayloadSize, parameterSets: keyframe ? parameterSets : undefined });
+        },
+      },
+    };
+  }
+  if (track.codec === 'aac') {
+    if (!track.codecConfig) return { ok: false, reason: 'AAC track without AudioSpecificConfig' };
+    const asc = parseAudioSpecificConfig(track.codecConfig);
+    if (!asc.ok) return { ok: false, reason: `bad AudioSpecificConfig: ${asc.code}` };
+    const { sampleRate, channels } = asc.value;
+    return {
+      ok: true,
+      format: {
+        media: 'audio',
+        payloadType,
+        clockRate: sampleRate,
+        rtpmap: `mpeg4-generic/${sampleRate}/${channels}`,
+        fmtp: aacFmtp({ config: track.codecConfig }),
+        attributes: [],
+        bitrate: trackBitrate(track),
+        packetize(sample) {
+          return packetizeAac([sample], { maxPayloadSize });
+        },
+      },
+    };
+  }
+  return { ok: false, reason: `codec ${track.codec} is not streamed yet` };
+}

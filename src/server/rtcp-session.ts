@@ -1,0 +1,156 @@
+import { makeSdesCname, parseRtcpPackets, serializeRtcpCompound } from '../rtcp/index.ts';
+import type { RtcpPacket } from '../rtcp/index.ts';
+import { rtcpBandwidthFromSession, rtcpInterval, updateAvgRtcpSize } from '../stats/index.ts';
+import type { ScheduledTask, Scheduler } from '../transport/index.ts';
+import type { Clock } from '../util/clock.ts';
+import { createLogger } from '../util/log.ts';
+import { ntpFromUnixMs } from '../util/ntp.ts';
+import type { PlayTimeline } from './play-timeline.ts';
+import { receiverReportRecord } from './qos.ts';
+import type { ReceiverReportRecord } from './qos.ts';
+import type { RtpStream } from './rtp-stream.ts';
+
+const log = createLogger('rtcp');
+
+export interface RtcpSessionOptions {
+  clock: Clock;
+  scheduler: Scheduler;
+  cname: string;
+  timeline: PlayTimeline;
+  counters: { rtcpMalformed: number; rtcpReceived: number };
+  /** Identifies the stream in the records handed to onReport. */
+  report: { sessionId: string; media: string; control: string; transport: 'udp' | 'tcp' };
+  onActivity(): void;
+  onReport(record: ReceiverReportRecord): void;
+}
+
+/** Typical size of our SR + SDES compound with IP/UDP headers, the A.7 starting avg_rtcp_size. */
+const INITIAL_AVG_RTCP_SIZE = 28 + 28 + 20 + 8 + 24;
+
+/**
+ * RTCP for one outgoing stream (RFC 3550 §6): sender reports + SDES CNAME as compound packets at
+ * the A.7 interval while the stream plays, BYE when it ends or the session goes, and the receiver
+ * reports that come back, turned into QoS records.
+ */
+export class RtcpSession implements ScheduledTask {
+  private avgRtcpSize = INITIAL_AVG_RTCP_SIZE;
+  private initial = true;
+  private byeSent = false;
+  private closed = false;
+  /** The latest report from the client about this stream. */
+  lastReport: ReceiverReportRecord | undefined;
+  reportsReceived = 0;
+
+  constructor(
+    private readonly stream: RtpStream,
+    private readonly o: RtcpSessionOptions,
+  ) {}
+
+  /** Schedules the first SR (A.7 initial interval) when playing starts or resumes. */
+  start(): void {
+    if (this.closed) return;
+    this.o.scheduler.schedule(this, this.o.clock.now() + this.nextIntervalMs());
+  }
+
+  pause(): void {
+    this.o.scheduler.remove(this);
+  }
+
+  close(): void {
+    this.closed = true;
+    this.o.scheduler.remove(this);
+  }
+
+  run(nowMs: number): number {
+    if (this.closed || !this.stream.isPlaying) return Infinity;
+    if (this.stream.counters.packets > 0) this.send([this.senderReport(nowMs), this.sdes()]);
+    return nowMs + this.nextIntervalMs();
+  }
+
+  /** Sends SR (when we sent anything) + SDES + BYE, once. */
+  sendBye(reason: string): void {
+    if (this.byeSent) return;
+    this.byeSent = true;
+    this.o.scheduler.remove(this);
+    const packets: RtcpPacket[] = [];
+    packets.push(this.stream.counters.packets > 0 ? this.senderReport(this.o.clock.now()) : { type: 'rr', ssrc: this.stream.ssrc, reports: [] });
+    packets.push(this.sdes(), { type: 'bye', ssrcs: [this.stream.ssrc], reason });
+    this.send(packets);
+  }
+
+  /** A datagram or interleaved frame from the client's RTCP port/channel. */
+  receive(buf: Buffer, from: string): void {
+    this.o.counters.rtcpReceived++;
+    const parsed = parseRtcpPackets(buf);
+    if (!parsed.ok) {
+      this.o.counters.rtcpMalformed++;
+      log.debug('malformed RTCP dropped', { code: parsed.code, from, bytes: buf.length });
+      return;
+    }
+    this.o.onActivity();
+    const arrivalWallMs = this.o.clock.wallNow();
+    for (const p of parsed.value) {
+      if (p.type !== 'rr' && p.type !== 'sr') continue;
+      for (const block of p.reports) {
+        if (block.ssrc !== this.stream.ssrc) continue;
+        const record = receiverReportRecord(block, {
+          ...this.o.report,
+          from,
+          reporterSsrc: p.ssrc,
+          clockRate: this.stream.clockRate,
+          arrivalWallMs,
+        });
+        this.lastReport = record;
+        this.reportsReceived++;
+        log.debug('receiver report', { ...record });
+        this.o.onReport(record);
+      }
+    }
+  }
+
+  private senderReport(nowMs: number): RtcpPacket {
+    const wall = this.o.clock.wallNow();
+    const ntp = ntpFromUnixMs(wall);
+    // The RTP timestamp of the media instant due now: the same mapping the packets are stamped with.
+    const mediaNow = this.o.timeline.mediaTimeAt(nowMs);
+    const c = this.stream.counters;
+    return {
+      type: 'sr',
+      ssrc: this.stream.ssrc,
+      senderInfo: {
+        ntpSeconds: ntp.seconds,
+        ntpFraction: ntp.fraction,
+        rtpTimestamp: this.stream.rtpTimeAt(mediaNow),
+        packetCount: c.packets >>> 0,
+        octetCount: c.octets >>> 0,
+      },
+      reports: [],
+    };
+  }
+
+  private sdes(): RtcpPacket {
+    return makeSdesCname(this.stream.ssrc, this.o.cname);
+  }
+
+  private send(packets: RtcpPacket[]): void {
+    const buf = serializeRtcpCompound(packets);
+    this.avgRtcpSize = updateAvgRtcpSize(this.avgRtcpSize, buf.length + 28);
+    this.stream.egress.sendRtcp(buf);
+  }
+
+  private nextIntervalMs(): number {
+    const seconds = rtcpInterval(
+      {
+        members: 2,
+        senders: 1,
+        rtcpBandwidth: rtcpBandwidthFromSession(this.stream.source.format.bitrate),
+        weSent: true,
+        avgRtcpSize: this.avgRtcpSize,
+        initial: this.initial,
+      },
+      Math.random,
+    );
+    this.initial = false;
+    return seconds * 1000;
+  }
+}

@@ -1,0 +1,154 @@
+import { randomInt } from 'node:crypto';
+import { writeRtpFixedHeader } from '../rtp/index.ts';
+import type { Egress, ScheduledTask } from '../transport/index.ts';
+import { CHUNK_SAMPLES } from './packetized-track.ts';
+import type { PacketizedSample, PacketizedTrack } from './packetized-track.ts';
+import type { PlayTimeline } from './play-timeline.ts';
+
+/** Counters an RTCP sender report needs (RFC 3550 §6.4.1) and the stats API shows. */
+export interface SenderCounters {
+  packets: number;
+  octets: number;
+  /** Clock time of the last RTP packet sent, or undefined before the first. */
+  lastSentMs: number | undefined;
+}
+
+const random32 = () => randomInt(0, 2 ** 32);
+const random16 = () => randomInt(0, 2 ** 16);
+
+/**
+ * One track of one session going out as RTP: its own SSRC, sequence numbers and timestamp offset
+ * (RFC 3550 §5.1, all random), a cursor over the shared packetized samples, and its egress. It is a
+ * task of the process-wide scheduler and sends every sample whose decode time has come.
+ */
+export class RtpStream implements ScheduledTask {
+  readonly ssrc = random32();
+  /** Next sequence number to send. */
+  seq = random16();
+  /** Added to the track's RTP time (presentation time × clock rate) to make the RTP timestamp. */
+  readonly timestampBase = random32();
+  readonly counters: SenderCounters = { packets: 0, octets: 0, lastSentMs: undefined };
+
+  private next = 0;
+  private chunk: PacketizedSample[] | undefined;
+  private chunkIndex = -1;
+  private loading: Promise<void> | undefined;
+  private playing = false;
+  private endNpt = Infinity;
+  ended = false;
+
+  constructor(
+    readonly control: string,
+    readonly source: PacketizedTrack,
+    readonly egress: Egress,
+    private readonly timeline: PlayTimeline,
+    private readonly reschedule: (task: RtpStream) => void,
+    private readonly onEnd: (stream: RtpStream) => void,
+    private readonly onError: (stream: RtpStream, err: unknown) => void,
+  ) {}
+
+  get clockRate(): number {
+    return this.source.format.clockRate;
+  }
+
+  get payloadType(): number {
+    return this.source.format.payloadType;
+  }
+
+  /** RTP timestamp for media time `npt` (seconds) on this stream. */
+  rtpTimeAt(npt: number): number {
+    return (this.timestampBase + Math.round(npt * this.clockRate)) >>> 0;
+  }
+
+  /** Positions the cursor on sample `index` (decode order) and loads its chunk. */
+  async seek(index: number, endNpt = Infinity): Promise<void> {
+    this.next = index;
+    this.endNpt = endNpt;
+    this.ended = index >= this.source.sampleCount;
+    this.chunk = undefined;
+    this.chunkIndex = -1;
+    if (!this.ended) await this.ensureChunk();
+  }
+
+  start(): void {
+    this.playing = true;
+  }
+
+  stop(): void {
+    this.playing = false;
+  }
+
+  get isPlaying(): boolean {
+    return this.playing && !this.ended;
+  }
+
+  run(nowMs: number): number {
+    if (!this.playing || this.ended) return Infinity;
+    const mediaNow = this.timeline.mediaTimeAt(nowMs);
+    for (;;) {
+      if (this.next >= this.source.sampleCount) return this.finish();
+      const s = this.currentSample();
+      if (!s) return Infinity; // chunk loading; reschedule() brings us back
+      if (s.ptsSec >= this.endNpt) return this.finish();
+      if (s.dtsSec > mediaNow) return this.timeline.clockTimeOf(s.dtsSec);
+      this.send(s, nowMs);
+      this.next++;
+    }
+  }
+
+  private send(s: PacketizedSample, nowMs: number): void {
+    const ts = (this.timestampBase + s.rtpTime) >>> 0;
+    for (const p of s.payloads) {
+      const header = Buffer.allocUnsafe(12);
+      writeRtpFixedHeader(header, 0, p.marker, this.payloadType, this.seq, ts, this.ssrc);
+      this.seq = (this.seq + 1) & 0xffff;
+      this.egress.sendRtp(header, p.payload);
+      this.counters.packets++;
+      this.counters.octets += p.payload.length;
+    }
+    this.counters.lastSentMs = nowMs;
+  }
+
+  private finish(): number {
+    this.ended = true;
+    this.playing = false;
+    this.onEnd(this);
+    return Infinity;
+  }
+
+  private currentSample(): PacketizedSample | undefined {
+    const want = this.source.chunkOf(this.next);
+    if (want !== this.chunkIndex) {
+      const c = this.source.peekChunk(want);
+      if (!c) {
+        void this.ensureChunk().then(() => this.reschedule(this));
+        return undefined;
+      }
+      this.chunk = c;
+      this.chunkIndex = want;
+      // Read ahead so the next chunk is ready before it is due.
+      if ((want + 1) * CHUNK_SAMPLES < this.source.sampleCount) {
+        this.source.loadChunk(want + 1).catch(() => undefined);
+      }
+    }
+    return this.chunk![this.next - want * CHUNK_SAMPLES];
+  }
+
+  /** Loads the chunk holding the cursor's sample; concurrent callers share one load. */
+  private ensureChunk(): Promise<void> {
+    const want = this.source.chunkOf(this.next);
+    this.loading ??= this.source
+      .loadChunk(want)
+      .then(
+        (c) => {
+          this.chunk = c;
+          this.chunkIndex = want;
+        },
+        (err: unknown) => this.onError(this, err),
+      )
+      .finally(() => {
+        this.loading = undefined;
+      });
+    return this.loading;
+  }
+}

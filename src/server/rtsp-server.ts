@@ -1,0 +1,225 @@
+import net from 'node:net';
+import os from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { realClock } from '../util/clock.ts';
+import type { Clock } from '../util/clock.ts';
+import { createLogger } from '../util/log.ts';
+import { DEFAULT_RTP_PORT_RANGE, Scheduler } from '../transport/index.ts';
+import type { PortRange } from '../transport/index.ts';
+import { RtspConnection } from './connection.ts';
+import type { ConnectionCounters } from './connection.ts';
+import { SafeEmitter } from './events.ts';
+import { MediaCatalog } from './media-catalog.ts';
+import type { ReceiverReportRecord } from './qos.ts';
+import type { ServerEvents, ServerSession, SessionContext } from './session.ts';
+
+const log = createLogger('server');
+
+export interface ServerOptions {
+  /** Directory whose files are served: `rtsp://HOST:PORT/<path inside it>`. */
+  mediaDir: string;
+  host?: string;
+  /** RTSP port; 0 picks a free one (tests). */
+  port?: number;
+  rtpPortRange?: PortRange;
+  /** Largest IP packet: RTP payloads are sized so IP + UDP + RTP headers + payload fit. */
+  mtu?: number;
+  /** Session timeout advertised to clients, seconds. */
+  sessionTimeoutSec?: number;
+  maxSessions?: number;
+  maxRequestHeaderBytes?: number;
+  maxRequestBodyBytes?: number;
+  clock?: Clock;
+  serverName?: string;
+}
+
+export const DEFAULTS = {
+  host: '0.0.0.0',
+  port: 8554,
+  mtu: 1500,
+  sessionTimeoutSec: 60,
+  maxSessions: 1000,
+  maxRequestHeaderBytes: 16 * 1024,
+  maxRequestBodyBytes: 64 * 1024,
+} as const;
+
+/** IPv4 (20) + UDP (8) + RTP fixed header (12). */
+const HEADER_OVERHEAD = 20 + 8 + 12;
+
+export interface StreamSnapshot {
+  control: string;
+  ssrc: number;
+  payloadType: number;
+  clockRate: number;
+  transport: 'udp' | 'tcp';
+  packets: number;
+  octets: number;
+  dropped: number;
+  ended: boolean;
+  receiverReports: number;
+  lastReport: ReceiverReportRecord | undefined;
+}
+
+export interface SessionSnapshot {
+  id: string;
+  media: string;
+  client: string;
+  state: string;
+  streams: StreamSnapshot[];
+}
+
+export interface ServerSnapshot {
+  address: string;
+  port: number;
+  sessions: SessionSnapshot[];
+  counters: ConnectionCounters & SessionContext['counters'] & { connections: number; sessionsCreated: number };
+  scheduler: { tasks: number; wakeups: number; maxLateMs: number };
+  cache: { bytes: number; hits: number; misses: number; evictions: number };
+}
+
+/**
+ * `streamlab serve`: RTSP 1.0 over TCP, RTP/RTCP over UDP or interleaved. Typed API for the
+ * dashboard and the lab: `events` (session and receiver-report events) and `snapshot()`.
+ */
+export class RtspServer {
+  readonly events = new SafeEmitter<ServerEvents>();
+  readonly sessions = new Map<string, ServerSession>();
+  readonly catalog: MediaCatalog;
+  readonly scheduler: Scheduler;
+  private readonly connections = new Set<RtspConnection>();
+  private readonly tcp: net.Server;
+  private readonly counters = {
+    requests: 0,
+    badRequests: 0,
+    interleavedIn: 0,
+    connections: 0,
+    sessionsCreated: 0,
+    rtcpMalformed: 0,
+    rtcpReceived: 0,
+    rtcpForeign: 0,
+    sessionsExpired: 0,
+  };
+  private readonly sessionContext: SessionContext;
+  private readonly opts: Required<Omit<ServerOptions, 'clock' | 'rtpPortRange'>> & { clock: Clock; rtpPortRange: PortRange };
+
+  private constructor(options: ServerOptions) {
+    const clock = options.clock ?? realClock;
+    this.opts = {
+      ...DEFAULTS,
+      serverName: 'streamlab/0.1',
+      ...stripUndefined(options),
+      mediaDir: options.mediaDir,
+      clock,
+      rtpPortRange: options.rtpPortRange ?? DEFAULT_RTP_PORT_RANGE,
+    };
+    this.scheduler = new Scheduler(clock);
+    this.catalog = new MediaCatalog(this.opts.mediaDir, { maxPayloadSize: this.opts.mtu - HEADER_OVERHEAD });
+    this.sessionContext = {
+      clock,
+      scheduler: this.scheduler,
+      events: this.events,
+      host: this.opts.host,
+      rtpPortRange: this.opts.rtpPortRange,
+      timeoutSec: this.opts.sessionTimeoutSec,
+      timeoutGraceSec: 5,
+      cname: `streamlab-${randomBytes(4).toString('hex')}@${os.hostname()}`,
+      counters: this.counters,
+      release: (s) => {
+        this.sessions.delete(s.id);
+        this.catalog.release(s.entry);
+      },
+    };
+    this.events.on('session-created', () => this.counters.sessionsCreated++);
+    this.tcp = net.createServer((socket) => this.accept(socket));
+    this.tcp.maxConnections = this.opts.maxSessions * 2;
+  }
+
+  static async listen(options: ServerOptions): Promise<RtspServer> {
+    const server = new RtspServer(options);
+    await new Promise<void>((resolve, reject) => {
+      server.tcp.once('error', reject);
+      server.tcp.listen(server.opts.port, server.opts.host, () => {
+        server.tcp.off('error', reject);
+        resolve();
+      });
+    });
+    server.tcp.on('error', (err) => log.error('listener error', { error: String(err) }));
+    log.info('listening', { address: server.address, port: server.port, media: server.opts.mediaDir });
+    return server;
+  }
+
+  get port(): number {
+    return (this.tcp.address() as net.AddressInfo).port;
+  }
+
+  get address(): string {
+    return (this.tcp.address() as net.AddressInfo).address;
+  }
+
+  private accept(socket: net.Socket): void {
+    this.counters.connections++;
+    const clientIp = normalizeIp(socket.remoteAddress ?? '');
+    const localIp = normalizeIp(socket.localAddress ?? this.opts.host);
+    const conn = new RtspConnection(
+      socket,
+      {
+        catalog: this.catalog,
+        sessions: this.sessions,
+        sessionContext: this.sessionContext,
+        clientIp,
+        localIp,
+        socket,
+        serverName: this.opts.serverName,
+        maxSessions: this.opts.maxSessions,
+      },
+      this.counters,
+      { maxHeaderBytes: this.opts.maxRequestHeaderBytes, maxBodyBytes: this.opts.maxRequestBodyBytes },
+      (c) => this.connections.delete(c),
+    );
+    this.connections.add(conn);
+  }
+
+  snapshot(): ServerSnapshot {
+    return {
+      address: this.address,
+      port: this.port,
+      sessions: [...this.sessions.values()].map((s) => ({
+        id: s.id,
+        media: s.media,
+        client: s.clientIp,
+        state: s.state,
+        streams: [...s.setups.values()].map((x) => ({
+          control: x.track.control,
+          ssrc: x.stream.ssrc,
+          payloadType: x.stream.payloadType,
+          clockRate: x.stream.clockRate,
+          transport: x.stream.egress.kind,
+          packets: x.stream.counters.packets,
+          octets: x.stream.counters.octets,
+          dropped: x.stream.egress.dropped,
+          ended: x.stream.ended,
+          receiverReports: x.rtcp.reportsReceived,
+          lastReport: x.rtcp.lastReport,
+        })),
+      })),
+      counters: { ...this.counters },
+      scheduler: { tasks: this.scheduler.size, wakeups: this.scheduler.stats.wakeups, maxLateMs: this.scheduler.stats.maxLateMs },
+      cache: { bytes: this.catalog.cache.sizeBytes, ...this.catalog.cache.stats },
+    };
+  }
+
+  async close(): Promise<void> {
+    for (const s of [...this.sessions.values()]) s.close('server shutdown');
+    for (const c of this.connections) c.destroy();
+    await new Promise<void>((resolve) => this.tcp.close(() => resolve()));
+    await this.catalog.close();
+  }
+}
+
+function normalizeIp(ip: string): string {
+  return ip.startsWith('::ffff:') ? ip.slice(7) : ip;
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,296 @@
+import { randomBytes } from 'node:crypto';
+import type { Socket } from 'node:net';
+import type { Clock, TimerHandle } from '../util/clock.ts';
+import { createLogger } from '../util/log.ts';
+import type { TransportSpec } from '../rtsp/index.ts';
+import { InterleavedEgress, UdpEgress, bindUdpPortPair } from '../transport/index.ts';
+import type { Egress, PortRange, Scheduler, UdpPortPair } from '../transport/index.ts';
+import { RtspError } from './errors.ts';
+import type { SafeEmitter } from './events.ts';
+import type { MediaEntry, ServedTrack } from './media-catalog.ts';
+import { PlayTimeline } from './play-timeline.ts';
+import type { ReceiverReportRecord } from './qos.ts';
+import { RtcpSession } from './rtcp-session.ts';
+import { RtpStream } from './rtp-stream.ts';
+import type { SessionState } from './session-state.ts';
+import { startIndexFor } from './seek.ts';
+
+const log = createLogger('session');
+
+export interface ServerEvents {
+  'session-created': [{ id: string; media: string; client: string }];
+  'session-closed': [{ id: string; media: string; reason: string }];
+  'stream-ended': [{ id: string; control: string }];
+  'receiver-report': [ReceiverReportRecord];
+}
+
+/** What sessions share: the server's clock, scheduler, settings and event sink. */
+export interface SessionContext {
+  clock: Clock;
+  scheduler: Scheduler;
+  events: SafeEmitter<ServerEvents>;
+  host: string;
+  rtpPortRange: PortRange;
+  /** The timeout advertised in `Session: id;timeout=N`. */
+  timeoutSec: number;
+  /** Extra grace after the advertised timeout before the session really expires. */
+  timeoutGraceSec: number;
+  cname: string;
+  counters: { rtcpMalformed: number; rtcpReceived: number; rtcpForeign: number; sessionsExpired: number };
+  release(session: ServerSession): void;
+}
+
+/** One SETUP'd track of a session: its stream, where it goes and what its client reports. */
+export interface TrackSetup {
+  track: ServedTrack;
+  stream: RtpStream;
+  rtcp: RtcpSession;
+  transport: TransportSpec;
+  udp?: UdpPortPair;
+}
+
+/** Unguessable session id: 96 random bits as hex. */
+export function newSessionId(): string {
+  return randomBytes(12).toString('hex');
+}
+
+export interface PlayResult {
+  startNpt: number;
+  endNpt: number | undefined;
+  rtpInfo: { control: string; seq: number; rtptime: number }[];
+}
+
+/**
+ * An RTSP session (RFC 2326 §3, Appendix A): the tracks it set up, their RTP streams and RTCP,
+ * the play position, and its timeout. The state machine itself is the pure `transition()`.
+ */
+export class ServerSession {
+  state: SessionState = 'init';
+  readonly setups = new Map<string, TrackSetup>();
+  readonly timeline = new PlayTimeline();
+  /** Media position while paused (npt seconds). */
+  private pausedAt = 0;
+  private expiry: TimerHandle | undefined;
+  private closed = false;
+  /** The RTSP connection an interleaved session is bound to. */
+  interleavedSocket: Socket | undefined;
+
+  constructor(
+    readonly id: string,
+    readonly entry: MediaEntry,
+    readonly clientIp: string,
+    private readonly ctx: SessionContext,
+  ) {
+    this.touch();
+  }
+
+  get media(): string {
+    return this.entry.relPath;
+  }
+
+  /** Any RTSP request or RTCP packet from the client keeps the session alive. */
+  touch(): void {
+    if (this.closed) return;
+    this.ctx.clock.clearTimeout(this.expiry);
+    const ms = (this.ctx.timeoutSec + this.ctx.timeoutGraceSec) * 1000;
+    this.expiry = this.ctx.clock.setTimeout(() => {
+      this.ctx.counters.sessionsExpired++;
+      this.close('timeout');
+    }, ms);
+  }
+
+  async setupUdp(track: ServedTrack, clientPorts: [number, number]): Promise<TransportSpec> {
+    this.rejectDoubleSetup(track);
+    const pair = await bindUdpPortPair(this.ctx.host, this.ctx.rtpPortRange);
+    if (this.closed) {
+      pair.close();
+      throw new RtspError(454, 'SRV_ERR_SESSION_NOT_FOUND', 'session closed during SETUP');
+    }
+    const egress = new UdpEgress(pair.rtp, pair.rtcp, this.clientIp, clientPorts[0], clientPorts[1]);
+    const transport: TransportSpec = {
+      protocol: 'RTP',
+      profile: 'AVP',
+      lowerTransport: 'UDP',
+      delivery: 'unicast',
+      clientPort: clientPorts,
+      serverPort: [pair.rtpPort, pair.rtcpPort],
+      unknownParams: [],
+    };
+    const setup = this.addSetup(track, egress, transport);
+    setup.udp = pair;
+    pair.rtp.on('message', () => {
+      // Clients "punch" the RTP port to open NATs; nothing to do with it beyond keep-alive.
+      this.touch();
+    });
+    pair.rtcp.on('message', (msg, rinfo) => {
+      if (rinfo.address !== this.clientIp) {
+        this.ctx.counters.rtcpForeign++;
+        return;
+      }
+      setup.rtcp.receive(msg, `${rinfo.address}:${rinfo.port}`);
+    });
+    for (const s of [pair.rtp, pair.rtcp]) s.on('error', (err) => log.debug('udp socket error', { error: String(err) }));
+    return transport;
+  }
+
+  setupInterleaved(track: ServedTrack, socket: Socket, channels: [number, number]): TransportSpec {
+    this.rejectDoubleSetup(track);
+    if (this.interleavedSocket && this.interleavedSocket !== socket) {
+      throw new RtspError(459, 'SRV_ERR_AGGREGATE', 'interleaved tracks of one session must share one connection');
+    }
+    for (const s of this.setups.values()) {
+      const ch = s.transport.interleaved;
+      if (ch && (ch[0] === channels[0] || ch[1] === channels[1] || ch[0] === channels[1] || ch[1] === channels[0])) {
+        throw new RtspError(461, 'SRV_ERR_CHANNEL_IN_USE', `interleaved channels ${channels.join('-')} in use`);
+      }
+    }
+    this.interleavedSocket = socket;
+    const transport: TransportSpec = {
+      protocol: 'RTP',
+      profile: 'AVP',
+      lowerTransport: 'TCP',
+      delivery: 'unicast',
+      interleaved: channels,
+      unknownParams: [],
+    };
+    this.addSetup(track, new InterleavedEgress(socket, channels[0], channels[1]), transport);
+    return transport;
+  }
+
+  /** An interleaved frame from the client on `channel` (odd channels carry RTCP). */
+  receiveInterleaved(channel: number, data: Buffer): void {
+    for (const s of this.setups.values()) {
+      const ch = s.transport.interleaved;
+      if (ch && channel === ch[1]) {
+        s.rtcp.receive(data, `tcp:${channel}`);
+        return;
+      }
+    }
+  }
+
+  private rejectDoubleSetup(track: ServedTrack): void {
+    if (this.setups.has(track.control)) {
+      throw new RtspError(455, 'SRV_ERR_ALREADY_SETUP', `${track.control} is already set up in this session`);
+    }
+  }
+
+  private addSetup(track: ServedTrack, egress: Egress, transport: TransportSpec): TrackSetup {
+    const stream = new RtpStream(
+      track.control,
+      track.source,
+      egress,
+      this.timeline,
+      (s) => this.ctx.scheduler.schedule(s, this.ctx.clock.now()),
+      (s) => this.streamEnded(s),
+      (s, err) => {
+        log.error('cannot read media', { session: this.id, media: this.media, control: s.control, error: String(err) });
+        this.close('media read error');
+      },
+    );
+    const rtcp = new RtcpSession(stream, {
+      clock: this.ctx.clock,
+      scheduler: this.ctx.scheduler,
+      cname: this.ctx.cname,
+      timeline: this.timeline,
+      counters: this.ctx.counters,
+      onActivity: () => this.touch(),
+      report: { sessionId: this.id, media: this.media, control: track.control, transport: egress.kind },
+      onReport: (record) => this.ctx.events.emit('receiver-report', record),
+    });
+    const setup: TrackSetup = { track, stream, rtcp, transport };
+    this.setups.set(track.control, setup);
+    return setup;
+  }
+
+  /**
+   * Positions every stream for PLAY. A paused session resumes where it stopped (continuous sequence
+   * numbers and timestamps); a Range, or the first PLAY, seeks to the keyframe at or before the start.
+   * PLAY without Range while playing changes nothing. Returns what the PLAY response reports and
+   * whether begin() must (re)start sending once the response is out.
+   */
+  async preparePlay(range: { start?: number; end?: number } | undefined): Promise<PlayResult & { restart: boolean }> {
+    const duration = this.entry.durationSec;
+    if (range?.start !== undefined && range.start > duration) {
+      throw new RtspError(457, 'SRV_ERR_INVALID_RANGE', `start ${range.start} is beyond the end (${duration})`);
+    }
+    const end = range?.end !== undefined && range.end < duration ? range.end : undefined;
+    const setups = [...this.setups.values()];
+    let start: number;
+    let restart = true;
+    if (range?.start === undefined && this.state === 'playing') {
+      start = this.timeline.mediaTimeAt(this.ctx.clock.now());
+      restart = false;
+    } else if (range?.start === undefined && this.everPlayed) {
+      start = this.pausedAt;
+    } else {
+      for (const s of setups) {
+        s.stream.stop();
+        this.ctx.scheduler.remove(s.stream);
+      }
+      const positions = startIndexFor(
+        setups.map((s) => s.track.source.track),
+        range?.start ?? 0,
+      );
+      start = positions.startNpt;
+      await Promise.all(setups.map((s, i) => s.stream.seek(positions.indices[i]!, end ?? Infinity)));
+    }
+    const rtpInfo = setups.map((s) => ({ control: s.track.control, seq: s.stream.seq, rtptime: s.stream.rtpTimeAt(start) }));
+    this.pausedAt = start;
+    return { startNpt: start, endNpt: end, rtpInfo, restart };
+  }
+
+  private everPlayed = false;
+
+  /** Starts (or resumes) sending, after the PLAY response went out. */
+  begin(startNpt: number): void {
+    if (this.closed) return;
+    this.everPlayed = true;
+    const now = this.ctx.clock.now();
+    this.timeline.start(startNpt, now);
+    for (const s of this.setups.values()) {
+      s.stream.start();
+      this.ctx.scheduler.schedule(s.stream, now);
+      s.rtcp.start();
+    }
+  }
+
+  pause(): number {
+    const now = this.ctx.clock.now();
+    if (this.state === 'playing') this.pausedAt = Math.min(this.timeline.mediaTimeAt(now), this.entry.durationSec);
+    for (const s of this.setups.values()) {
+      s.stream.stop();
+      this.ctx.scheduler.remove(s.stream);
+      s.rtcp.pause();
+    }
+    return this.pausedAt;
+  }
+
+  private streamEnded(stream: RtpStream): void {
+    const setup = this.setups.get(stream.control);
+    setup?.rtcp.sendBye('end of stream');
+    this.ctx.events.emit('stream-ended', { id: this.id, control: stream.control });
+    log.debug('stream ended', { session: this.id, control: stream.control, packets: stream.counters.packets });
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** Frees everything the session holds: scheduler tasks, RTCP timers, UDP ports, the file. */
+  close(reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.ctx.clock.clearTimeout(this.expiry);
+    for (const s of this.setups.values()) {
+      this.ctx.scheduler.remove(s.stream);
+      s.stream.stop();
+      if (reason !== 'connection closed') s.rtcp.sendBye(reason === 'timeout' ? 'session timeout' : 'teardown');
+      s.rtcp.close();
+      s.udp?.close();
+    }
+    this.state = 'init';
+    this.ctx.release(this);
+    this.ctx.events.emit('session-closed', { id: this.id, media: this.media, reason });
+    log.info('session closed', { session: this.id, media: this.media, reason });
+  }
+}

@@ -1,0 +1,7 @@
+/**
+ * transport: moving packets. The process-wide scheduler (pacer), UDP port pairs, and the egress
+ * paths (UDP or interleaved in the RTSP TCP connection) that each outgoing stream writes to.
+ */
+export * from './scheduler.ts';
+export * from './udp-pair.ts';
+export * from './egress.ts';

@@ -1,0 +1,164 @@
+import type { Clock, TimerHandle } from '../util/clock.ts';
+
+/**
+ * Something the scheduler runs when it is due: an outgoing RTP stream, an RTCP timer. `run(now)`
+ * does ALL the work due at `now` and returns its next due time, later than `now` (Infinity when
+ * the task waits for something else and will be scheduled again).
+ */
+export interface ScheduledTask {
+  run(nowMs: number): number;
+}
+
+interface Entry {
+  task: ScheduledTask;
+  dueMs: number;
+  /** Position in the heap, -1 when not queued. */
+  index: number;
+  order: number;
+}
+
+/**
+ * One scheduler for the whole process: a binary heap of tasks ordered by due time and ONE clock
+ * timer armed for the earliest. No timer per packet and none per session.
+ */
+export class Scheduler {
+  private readonly heap: Entry[] = [];
+  private readonly entries = new Map<ScheduledTask, Entry>();
+  private timer: TimerHandle | undefined;
+  private timerAt = Infinity;
+  private running = false;
+  private order = 0;
+  /** Counts wake-ups and how late they were, for the benchmark. */
+  readonly stats = { wakeups: 0, tasksRun: 0, maxLateMs: 0 };
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly resolutionMs = 1,
+  ) {}
+
+  /** Adds (or moves) a task so that it runs at `dueMs` on the scheduler's clock. */
+  schedule(task: ScheduledTask, dueMs: number): void {
+    let e = this.entries.get(task);
+    if (!e) {
+      e = { task, dueMs, index: -1, order: this.order++ };
+      this.entries.set(task, e);
+    }
+    this.place(e, dueMs);
+    this.arm();
+  }
+
+  remove(task: ScheduledTask): void {
+    const e = this.entries.get(task);
+    if (!e) return;
+    this.entries.delete(task);
+    if (e.index >= 0) this.removeAt(e.index);
+    this.arm();
+  }
+
+  has(task: ScheduledTask): boolean {
+    return this.entries.has(task);
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  private place(e: Entry, dueMs: number): void {
+    if (e.index >= 0) this.removeAt(e.index);
+    e.dueMs = dueMs;
+    if (!Number.isFinite(dueMs)) return;
+    e.index = this.heap.length;
+    this.heap.push(e);
+    this.up(e.index);
+  }
+
+  private arm(): void {
+    if (this.running) return;
+    const top = this.heap[0];
+    const at = top ? top.dueMs : Infinity;
+    if (at === this.timerAt) return;
+    this.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+    this.timerAt = at;
+    if (!Number.isFinite(at)) return;
+    this.timer = this.clock.setTimeout(() => this.wake(), Math.max(0, at - this.clock.now()));
+  }
+
+  private wake(): void {
+    this.timer = undefined;
+    this.timerAt = Infinity;
+    this.running = true;
+    this.stats.wakeups++;
+    try {
+      const now = this.clock.now();
+      const horizon = now + this.resolutionMs / 2;
+      for (;;) {
+        const top = this.heap[0];
+        if (!top || top.dueMs > horizon) break;
+        this.stats.maxLateMs = Math.max(this.stats.maxLateMs, now - top.dueMs);
+        this.removeAt(0);
+        this.stats.tasksRun++;
+        // A task woken a little early (within the resolution) runs as of its due time, so it finds
+        // its work due; it must do all of it, so a next due time not after that is pushed on by one
+        // resolution step: no task can spin the loop.
+        const at = Math.max(now, top.dueMs);
+        const next = top.task.run(at);
+        // The task may have removed itself while running.
+        if (this.entries.get(top.task) === top) this.place(top, next > at ? next : at + this.resolutionMs);
+      }
+    } finally {
+      this.running = false;
+      this.arm();
+    }
+  }
+
+  private less(a: Entry, b: Entry): boolean {
+    return a.dueMs < b.dueMs || (a.dueMs === b.dueMs && a.order < b.order);
+  }
+
+  private swap(i: number, j: number): void {
+    const h = this.heap;
+    const a = h[i]!;
+    const b = h[j]!;
+    h[i] = b;
+    h[j] = a;
+    a.index = j;
+    b.index = i;
+  }
+
+  private up(i: number): void {
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (!this.less(this.heap[i]!, this.heap[p]!)) break;
+      this.swap(i, p);
+      i = p;
+    }
+  }
+
+  private down(i: number): void {
+    const n = this.heap.length;
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < n && this.less(this.heap[l]!, this.heap[m]!)) m = l;
+      if (r < n && this.less(this.heap[r]!, this.heap[m]!)) m = r;
+      if (m === i) break;
+      this.swap(i, m);
+      i = m;
+    }
+  }
+
+  private removeAt(i: number): void {
+    const h = this.heap;
+    const e = h[i]!;
+    const last = h.pop()!;
+    e.index = -1;
+    if (i < h.length) {
+      h[i] = last;
+      last.index = i;
+      this.down(i);
+      this.up(i);
+    }
+  }
+}
