@@ -112,6 +112,11 @@ export class MediaCatalog {
     return entry;
   }
 
+  /** Absolute paths of the files open now (opening or opened). */
+  openFiles(): string[] {
+    return [...this.open.keys()];
+  }
+
   release(entry: MediaEntry): void {
     entry.refs--;
     if (entry.refs > 0) return;

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { keyframeAtOrBefore, openMp4, sampleTimeSec, type MediaFile, type Track } from '../../src/media/index.ts';
 import { expectMatchesFfprobe } from './compare.ts';
 import { probePackets } from './ffprobe.ts';
-import { describeWithPeers } from './peers.ts';
+import { describeWithPeers } from '../helpers/peers.ts';
 
 const SAMPLE = new URL('../../media/sample.mp4', import.meta.url).pathname;
 

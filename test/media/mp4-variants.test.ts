@@ -13,7 +13,7 @@ import { openMp4, type MediaFile } from '../../src/media/index.ts';
 import { box, listBoxes, rewrite, stcoToCo64, toLargeMdatCo64, u32, u64 } from './box-fixture.ts';
 import { expectMatchesFfprobe } from './compare.ts';
 import { ffmpeg } from './ffprobe.ts';
-import { describeWithPeers, hasEncoder, peersRequired } from './peers.ts';
+import { describeWithPeers, hasEncoder, peersRequired } from '../helpers/peers.ts';
 
 const V = ['-f', 'lavfi', '-i', 'testsrc2=size=64x64:rate=25:duration=1'];
 const A = ['-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000:duration=1'];

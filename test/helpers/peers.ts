@@ -1,5 +1,5 @@
 /**
- * Real-peer gating for tests (local to test/media until a shared helper lands in test/helpers).
+ * Real-peer gating for tests.
  * A suite that needs external programs runs when they are present, is skipped when they are
  * missing, and FAILS when they are missing and STREAMLAB_REQUIRE_PEERS=1.
  */
