@@ -1,4 +1,5 @@
 import { stat } from 'node:fs/promises';
+import { Option } from 'commander';
 import type { Command } from 'commander';
 import { DEFAULTS, RtspServer } from '../server/index.ts';
 import { setLogLevel } from '../util/log.ts';
@@ -35,7 +36,7 @@ export function registerServe(program: Command): void {
     .option('--mtu <bytes>', 'largest IP packet; RTP payloads are cut to fit', parseIntOption(576, 65535), DEFAULTS.mtu)
     .option('--session-timeout <s>', 'session timeout advertised to clients', parseIntOption(5, 3600), DEFAULTS.sessionTimeoutSec)
     .option('--max-sessions <n>', 'refuse SETUP beyond this many sessions (453)', parseIntOption(1, 100000), DEFAULTS.maxSessions)
-    .option('--log <level>', 'log level: error, warn, info, debug (default warn; or STREAMLAB_LOG)')
+    .addOption(new Option('--log <level>', 'log level (default warn, or STREAMLAB_LOG)').choices(['error', 'warn', 'info', 'debug']))
     .option('-v, --verbose', 'same as --log info')
     .action(async (dir: string, flags: ServeFlags) => {
       if (flags.log) setLogLevel(flags.log);

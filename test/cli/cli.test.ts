@@ -1,0 +1,84 @@
+/**
+ * The `streamlab` executable as a user runs it: probe prints tracks and SDP, serve listens and
+ * answers, stops cleanly on SIGTERM, and bad arguments give a one-line reason and exit status 1.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseSdp } from '../../src/sdp/index.ts';
+import { RawConnection } from '../helpers/raw-connection.ts';
+import { REPO_ROOT, SAMPLE } from '../helpers/server.ts';
+
+const BIN = path.join(REPO_ROOT, 'bin', 'streamlab.js');
+
+function run(args: string[]) {
+  return spawnSync(process.execPath, [BIN, ...args], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 30_000 });
+}
+
+describe('streamlab probe', () => {
+  it('lists the tracks and prints the SDP the server would send', () => {
+    const r = run(['probe', SAMPLE]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/track 1: video h264 640x360, 500 samples, 20\.000 s -> trackID=1, payload type 96, H264\/90000/);
+    expect(r.stdout).toMatch(/track 2: audio aac 48000 Hz 2 ch, 939 samples/);
+    const sdp = parseSdp(r.stdout.slice(r.stdout.indexOf('v=0')));
+    expect(sdp.ok).toBe(true);
+    if (sdp.ok) expect(sdp.value.media.map((m) => m.type)).toEqual(['video', 'audio']);
+  });
+
+  it('gives JSON with --json', () => {
+    const r = run(['probe', '--json', SAMPLE]);
+    expect(r.status).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.durationSec).toBeCloseTo(20, 3);
+    expect(j.tracks.map((t: { codec: string }) => t.codec)).toEqual(['h264', 'aac']);
+  });
+
+  it('explains a file it cannot read in one line', () => {
+    const r = run(['probe', path.join(REPO_ROOT, 'package.json')]);
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toContain('MEDIA_ERR_NOT_MP4');
+  });
+});
+
+describe('streamlab serve', () => {
+  it('refuses a missing directory and a bad option with a readable reason', () => {
+    const a = run(['serve', '/nonexistent-dir']);
+    expect(a.status).toBe(1);
+    expect(a.stderr).toContain('does not exist');
+    const b = run(['serve', 'media', '--port', 'abc']);
+    expect(b.status).not.toBe(0);
+    expect(b.stderr).toContain('--port');
+    const c = run(['serve', 'media', '--log', 'loud']);
+    expect(c.status).not.toBe(0);
+    expect(c.stderr).toContain('Allowed choices');
+  });
+
+  it('serves the media directory and stops on SIGTERM', async () => {
+    const child = spawn(process.execPath, [BIN, 'serve', 'media', '--host', '127.0.0.1', '--port', '0'], {
+      cwd: REPO_ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    try {
+      const port = await new Promise<number>((resolve, reject) => {
+        let out = '';
+        child.stdout.on('data', (d) => {
+          out += d;
+          const m = /rtsp:\/\/127\.0\.0\.1:(\d+)\//.exec(out);
+          if (m) resolve(Number(m[1]));
+        });
+        child.once('exit', (code) => reject(new Error(`exited early with ${code}`)));
+      });
+      const c = await RawConnection.open(port);
+      const res = await c.request('DESCRIBE', `rtsp://127.0.0.1:${port}/sample.mp4`, { CSeq: '1' });
+      expect(res.statusCode).toBe(200);
+      c.close();
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+});
