@@ -4,6 +4,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { registerServe } from './serve.ts';
 import { registerProbe } from './probe.ts';
+import { registerPlay } from './play.ts';
 
 export function parseIntOption(min: number, max: number) {
   return (value: string): number => {
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
     .showHelpAfterError();
   registerServe(program);
   registerProbe(program);
+  registerPlay(program);
   return program;
 }
 

@@ -1,0 +1,70 @@
+/**
+ * Random sources for the models: one seeded xoshiro128** stream per decision (loss, duplicate,
+ * corrupt, reorder, delay), and netem's "correlated" random numbers on top of a stream.
+ *
+ * Streams: netem draws everything from one generator, so turning on jitter changes which packets
+ * are lost. We give each decision its own stream derived from (seed, stream id), so the loss pattern
+ * for a seed stays the same when delay, jitter, reorder or rate parameters change (common random
+ * numbers across an experiment matrix). Duplicates still pass through the loss model, as in netem.
+ *
+ * Correlation (netem `get_crandom`): next = (U · (2^32 - ρ) + last · ρ) >> 32 with ρ = corr · 2^32,
+ * an exponential moving average of uniform draws. It is known not to give what users expect: the
+ * average of uniforms is not uniform (it concentrates around 1/2), so `loss 1% 25%` loses well under
+ * 1 % of packets, while the lag-1 correlation of the numbers is ≈ corr. We reproduce it faithfully
+ * for loss, duplicate, corrupt and reorder (pasting netem arguments gives netem's behaviour); see
+ * delay-dist.ts for delay.
+ */
+
+import { createPrng, type Prng } from '../util/prng.ts';
+
+export const STREAM_LOSS = 1;
+export const STREAM_DUPLICATE = 2;
+export const STREAM_CORRUPT = 3;
+export const STREAM_REORDER = 4;
+export const STREAM_DELAY = 5;
+
+/** The 32-bit seed of stream `stream` for a run seed (any safe integer; u64 seeds fold hi ^ lo). */
+export function streamSeed(seed: number, stream: number): number {
+  const lo = seed >>> 0;
+  const hi = Math.floor(seed / 0x1_0000_0000) >>> 0;
+  // Mix the stream id in with a multiplicative hash; createPrng's splitmix32 spreads it further.
+  return (lo ^ Math.imul(hi, 0x85ebca6b) ^ Math.imul(stream, 0x9e3779b9)) >>> 0;
+}
+
+export function createStream(seed: number, stream: number): Prng {
+  return createPrng(streamSeed(seed, stream));
+}
+
+/** A probability as netem's u32 threshold: rint(p · (2^32 - 1)). */
+export function probabilityToU32(p: number): number {
+  return Math.round(p * 0xffffffff);
+}
+
+/** netem's correlated generator (`struct crndstate` + `get_crandom`) over a stream. */
+export class CorrelatedRandom {
+  private last: number;
+  private readonly weight: number;
+
+  constructor(
+    private readonly prng: Prng,
+    correlation: number,
+  ) {
+    // netem: rho = rint(corr · (2^32-1)), weight (rho + 1) / 2^32; last starts as a random u32.
+    this.weight = correlation === 0 ? 0 : (probabilityToU32(correlation) + 1) / 0x1_0000_0000;
+    this.last = correlation === 0 ? 0 : prng.nextUint32();
+  }
+
+  /** Next u32 (uncorrelated when the correlation is 0). */
+  nextUint32(): number {
+    const value = this.prng.nextUint32();
+    if (this.weight === 0) return value;
+    const answer = Math.floor(value * (1 - this.weight) + this.last * this.weight) >>> 0;
+    this.last = answer;
+    return answer;
+  }
+
+  /** True with netem's `threshold >= get_crandom()` rule for probability p. */
+  chance(p: number): boolean {
+    return p > 0 && probabilityToU32(p) >= this.nextUint32();
+  }
+}

@@ -1,0 +1,181 @@
+/**
+ * `ImpairmentPipeline`: the netem stages for one path (one direction of one session), seeded, with
+ * the fate log. Delivering is just scheduling: `submit(pkt, now)` says when each copy leaves the
+ * emulator; the caller sends the datagram at those times (and flips the corrupt bit, if any).
+ */
+
+import type { NetemConfig } from './config.ts';
+import {
+  createStream,
+  STREAM_CORRUPT,
+  STREAM_DELAY,
+  STREAM_DUPLICATE,
+  STREAM_LOSS,
+  STREAM_REORDER,
+} from './crandom.ts';
+import type { FateRecord } from './fate-log.ts';
+import { createLossModel } from './loss-models.ts';
+import {
+  CorruptStage,
+  DelayStage,
+  DuplicateStage,
+  HeldQueue,
+  LimitStage,
+  LossStage,
+  newStagePacket,
+  runStages,
+  type PacketStage,
+  type StageOutcome,
+} from './stages.ts';
+
+/** Default cap on fate records kept per pipeline (a 10-minute run at 1000 packet/s is 600 000). */
+export const FATE_LOG_DEFAULT_MAX_RECORDS = 2_000_000;
+
+export interface ImpairInputPacket {
+  /** The caller's id for the packet (the fate log also numbers submissions itself, see `seq`). */
+  readonly id: number;
+  /** Datagram size in bytes (rate and corrupt use it). */
+  readonly bytes: number;
+  /** When the sender sent it (recorded; decisions use the submit time `nowMs`). */
+  readonly sentAtMs: number;
+}
+
+export interface DeliveredCopy {
+  /** 0 = the packet, 1 = netem's duplicate. */
+  readonly copy: number;
+  readonly atMs: number;
+  /** Flip bit `bit` of byte `byteIndex` before sending this copy. */
+  readonly corrupt?: { readonly byteIndex: number; readonly bit: number };
+}
+
+export interface SubmitResult {
+  /** When each surviving copy leaves the emulator (empty = dropped), in the order netem enqueued them. */
+  readonly deliverAt: number[];
+  readonly copies: DeliveredCopy[];
+}
+
+export interface ImpairmentPipelineOptions {
+  /** Samples for a `trace FILE` loss model (from `parseLossTrace`). */
+  readonly trace?: Uint8Array;
+  /** Cap on kept fate records; later ones are counted in `fateRecordsDropped`. */
+  readonly maxFateRecords?: number;
+  /** Record fates at all (default true). */
+  readonly recordFates?: boolean;
+}
+
+/** Builds netem's stage chain for a config and seed (exported so mitigations can wrap it). */
+export function createNetemStages(config: NetemConfig, seed: number, trace?: Uint8Array): PacketStage[] {
+  const stages: PacketStage[] = [];
+  if (config.duplicate && config.duplicate.p > 0) {
+    stages.push(new DuplicateStage(createStream(seed, STREAM_DUPLICATE), config.duplicate.p, config.duplicate.correlation));
+  }
+  if (config.loss) stages.push(new LossStage(createLossModel(config.loss, createStream(seed, STREAM_LOSS), trace)));
+  if (config.corrupt && config.corrupt.p > 0) {
+    stages.push(new CorruptStage(createStream(seed, STREAM_CORRUPT), config.corrupt.p, config.corrupt.correlation));
+  }
+  const queue = new HeldQueue();
+  stages.push(new LimitStage(queue, config.limit));
+  stages.push(
+    new DelayStage(
+      queue,
+      config.delay,
+      createStream(seed, STREAM_DELAY),
+      config.reorder,
+      createStream(seed, STREAM_REORDER),
+      config.rate,
+    ),
+  );
+  return stages;
+}
+
+export class ImpairmentPipeline {
+  readonly seed: number;
+  private readonly stages: PacketStage[];
+  private readonly log: FateRecord[] = [];
+  private readonly maxRecords: number;
+  private readonly record: boolean;
+  private dropped = 0;
+  private seq = 0;
+  private maxDeliveredAt = -Infinity;
+
+  /**
+   * @param seed overrides `config.seed`; with neither, 0. Same config + seed + submissions → same fates.
+   */
+  constructor(
+    readonly config: NetemConfig,
+    seed?: number,
+    options: ImpairmentPipelineOptions = {},
+  ) {
+    this.seed = seed ?? config.seed ?? 0;
+    this.stages = createNetemStages(config, this.seed, options.trace);
+    this.maxRecords = options.maxFateRecords ?? FATE_LOG_DEFAULT_MAX_RECORDS;
+    this.record = options.recordFates ?? true;
+  }
+
+  /** Decides the fate of one packet submitted at `nowMs` (submit in send order). */
+  submit(pkt: ImpairInputPacket, nowMs: number): SubmitResult {
+    const outcomes: StageOutcome[] = [];
+    runStages(this.stages, newStagePacket(pkt), nowMs, (o) => outcomes.push(o));
+    const seq = this.seq++;
+    const prevMax = this.maxDeliveredAt;
+    const deliverAt: number[] = [];
+    const copies: DeliveredCopy[] = [];
+    for (const o of outcomes) {
+      const p = o.pkt;
+      if (o.dropped) {
+        this.push({
+          seq,
+          id: p.id,
+          copy: p.copy,
+          bytes: p.bytes,
+          sentAtMs: p.sentAtMs,
+          dropped: true,
+          dropReason: o.reason,
+          reordered: false,
+          reorderDecision: false,
+          duplicated: p.duplicated,
+          corrupted: false,
+        });
+        continue;
+      }
+      const at = p.deliverAtMs ?? nowMs;
+      deliverAt.push(at);
+      copies.push(p.corrupt ? { copy: p.copy, atMs: at, corrupt: p.corrupt } : { copy: p.copy, atMs: at });
+      if (at > this.maxDeliveredAt) this.maxDeliveredAt = at;
+      this.push({
+        seq,
+        id: p.id,
+        copy: p.copy,
+        bytes: p.bytes,
+        sentAtMs: p.sentAtMs,
+        dropped: false,
+        deliveredAtMs: at,
+        delayMs: at - nowMs,
+        reordered: at < prevMax,
+        reorderDecision: p.reorderDecision,
+        duplicated: p.duplicated,
+        corrupted: p.corrupt !== undefined,
+      });
+    }
+    return { deliverAt, copies };
+  }
+
+  /** The fate log: one record per packet and per duplicate, in decision order. */
+  get fates(): readonly FateRecord[] {
+    return this.log;
+  }
+
+  /** Records not kept because the log reached its cap. */
+  get fateRecordsDropped(): number {
+    return this.dropped;
+  }
+
+  private push(r: FateRecord): void {
+    if (!this.record) return;
+    if (this.log.length >= this.maxRecords) {
+      this.dropped++;
+      return;
+    }
+    this.log.push(r);
+  }
+}

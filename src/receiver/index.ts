@@ -1,0 +1,17 @@
+/**
+ * receiver: `streamlab play`. The RTSP client session (play-session.ts) over an RTSP control
+ * connection (rtsp-client.ts), one TrackReceiver per track (RFC 3550 statistics, RTCP receiver
+ * reports, jitter buffer, depacketizer), presentation times on one clock, and sinks for the units.
+ */
+export { PlaySession, describeError } from './play-session.ts';
+export type { PlayEnd, PlayOptions } from './play-session.ts';
+export { RtspClientConnection, RtspClientError } from './rtsp-client.ts';
+export { tracksFromSdp } from './sdp-tracks.ts';
+export type { SdpTrack } from './sdp-tracks.ts';
+export { TrackReceiver } from './track-receiver.ts';
+export type { JitterSettings, ReceivedUnit } from './track-receiver.ts';
+export { StatsSeries, statusLine, trackStats } from './play-stats.ts';
+export type { SecondSample, TrackStats } from './play-stats.ts';
+export { CountingSink } from './sinks/sink.ts';
+export type { Sink, SinkResult } from './sinks/sink.ts';
+export * from './jitter-buffer/index.ts';

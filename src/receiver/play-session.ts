@@ -1,0 +1,408 @@
+import { randomBytes, randomInt } from 'node:crypto';
+import os from 'node:os';
+import type dgram from 'node:dgram';
+import { parseRange, parseRtpInfo, parseRtspUrl, parseSession, parseTransport } from '../rtsp/index.ts';
+import type { RtspResponse, TransportSpec } from '../rtsp/index.ts';
+import { parseSdp } from '../sdp/index.ts';
+import { Scheduler, bindUdpPortPair } from '../transport/index.ts';
+import type { ScheduledTask, UdpPortPair } from '../transport/index.ts';
+import type { Clock, TimerHandle } from '../util/clock.ts';
+import { realClock } from '../util/clock.ts';
+import { createLogger } from '../util/log.ts';
+import { RtspClientConnection, RtspClientError } from './rtsp-client.ts';
+import { tracksFromSdp } from './sdp-tracks.ts';
+import type { SdpTrack } from './sdp-tracks.ts';
+import { TrackReceiver } from './track-receiver.ts';
+import type { JitterSettings, ReceivedUnit } from './track-receiver.ts';
+
+const log = createLogger('play');
+
+export interface PlayOptions {
+  url: string;
+  transport: 'udp' | 'tcp';
+  /** Switch to TCP when no RTP arrives over UDP within this time (0: never). */
+  udpFallbackMs: number;
+  startNpt?: number;
+  durationSec?: number;
+  jitter: JitterSettings;
+  waitKeyframe: boolean;
+  /** Give up when no packet arrived for this long after the first. */
+  idleTimeoutMs: number;
+  clock?: Clock;
+  onUnit(unit: ReceivedUnit): void;
+  /** Called once the tracks are known (before PLAY). */
+  onTracks?(tracks: SdpTrack[]): void;
+}
+
+export type PlayEnd =
+  | { ok: true; reason: 'duration' | 'end-of-stream' | 'stopped' }
+  | { ok: false; reason: string };
+
+const MAX_REDIRECTS = 5;
+const CLIENT_PORT_RANGE = { min: 20000, max: 59999 };
+
+interface TrackPath {
+  receiver: TrackReceiver;
+  transport: TransportSpec;
+  udp?: UdpPortPair;
+  rtcpTask: ScheduledTask;
+  pollTask: ScheduledTask;
+}
+
+/**
+ * A playing RTSP session from the client side (RFC 2326): OPTIONS, DESCRIBE (following
+ * redirects), SETUP of every track we can receive (UDP or interleaved), PLAY, keep-alives before
+ * the session timeout, TEARDOWN at the end; UDP falls back to TCP when no RTP comes. Packets go
+ * through each track's receiver (statistics, jitter buffer, depacketizer) to `onUnit`.
+ */
+export class PlaySession {
+  private readonly clock: Clock;
+  private readonly scheduler: Scheduler;
+  private conn: RtspClientConnection | undefined;
+  private url: string;
+  private sessionId: string | undefined;
+  private timeoutSec = 60;
+  private supportsGetParameter = false;
+  private paths: TrackPath[] = [];
+  tracks: SdpTrack[] = [];
+  private keepAlive: TimerHandle | undefined;
+  private watchdog: TimerHandle | undefined;
+  private endTimer: TimerHandle | undefined;
+  private finished: ((end: PlayEnd) => void) | undefined;
+  private playStartedMs = 0;
+  private rangeEnd: number | undefined;
+  private firstPacketMs: number | undefined;
+  transportUsed: 'udp' | 'tcp';
+  readonly cname = `streamlab-play-${randomBytes(4).toString('hex')}@${os.hostname()}`;
+  paused = false;
+  /** Server-side counters we could not use (bad RTSP, packets from elsewhere). */
+  readonly counters = { foreignPackets: 0, fallbacks: 0 };
+
+  constructor(private readonly o: PlayOptions) {
+    this.clock = o.clock ?? realClock;
+    this.scheduler = new Scheduler(this.clock);
+    this.url = o.url;
+    this.transportUsed = o.transport;
+  }
+
+  get receivers(): TrackReceiver[] {
+    return this.paths.map((p) => p.receiver);
+  }
+
+  /** Runs the session until it ends; resolves with how it ended (never rejects). */
+  run(): Promise<PlayEnd> {
+    return new Promise<PlayEnd>((resolve) => {
+      this.finished = resolve;
+      this.start(this.o.transport).catch((err: unknown) => this.end({ ok: false, reason: describeError(err) }));
+    });
+  }
+
+  /** Ends the session now (Ctrl-C, --duration): TEARDOWN, BYE. */
+  stop(reason: PlayEnd = { ok: true, reason: 'stopped' }): void {
+    this.end(reason);
+  }
+
+  async pause(): Promise<void> {
+    if (!this.conn || this.paused) return;
+    this.paused = true;
+    this.clock.clearTimeout(this.watchdog);
+    await this.request('PAUSE', this.aggregateUrl(), {});
+  }
+
+  async resume(): Promise<void> {
+    if (!this.conn || !this.paused) return;
+    this.paused = false;
+    await this.request('PLAY', this.aggregateUrl(), {});
+    this.armWatchdog();
+  }
+
+  private aggregateUrl(): string {
+    return this.baseUrl ?? this.url;
+  }
+
+  private baseUrl: string | undefined;
+
+  private async start(transport: 'udp' | 'tcp', startNpt = this.o.startNpt): Promise<void> {
+    this.transportUsed = transport;
+    const sdpText = await this.describe();
+    const sdp = parseSdp(sdpText.body);
+    if (!sdp.ok) throw new RtspClientError('CLIENT_ERR_SDP', `the server's SDP is malformed (${sdp.code})`);
+    this.tracks = tracksFromSdp(sdp.value, sdpText.base);
+    for (const t of this.tracks) if (!t.codec) log.warn('track not received', { track: t.index, reason: t.unsupported });
+    const wanted = this.tracks.filter((t) => t.codec);
+    if (wanted.length === 0) throw new RtspClientError('CLIENT_ERR_NO_TRACKS', 'the presentation has no track we can receive');
+    this.o.onTracks?.(this.tracks);
+    for (const [i, t] of wanted.entries()) await this.setup(t, transport, i);
+    const headers: Record<string, string> = {};
+    if (startNpt !== undefined) headers.Range = `npt=${startNpt.toFixed(3)}-`;
+    const res = await this.request('PLAY', this.aggregateUrl(), headers);
+    this.applyPlayResponse(res);
+    this.playStartedMs = this.clock.now();
+    this.armKeepAlive();
+    this.armWatchdog();
+    if (this.o.durationSec !== undefined) {
+      this.endTimer = this.clock.setTimeout(() => this.end({ ok: true, reason: 'duration' }), this.o.durationSec * 1000);
+    }
+  }
+
+  private async describe(): Promise<{ body: string; base: string }> {
+    for (let i = 0; i <= MAX_REDIRECTS; i++) {
+      const u = parseRtspUrl(this.url);
+      if (!u.ok) throw new RtspClientError('CLIENT_ERR_URL', `not an rtsp:// URL: ${this.url}`);
+      this.conn?.close();
+      const conn = await RtspClientConnection.connect({ host: u.value.host, port: u.value.port });
+      this.conn = conn;
+      conn.onInterleaved = (ch, data) => this.interleaved(ch, data);
+      conn.onClose = (err) => {
+        if (this.conn === conn && this.finished) this.end({ ok: false, reason: err?.message ?? 'the server closed the connection' });
+      };
+      const opt = await this.request('OPTIONS', this.url, {}, [200, 404, 405, 501]);
+      this.supportsGetParameter = /\bGET_PARAMETER\b/i.test(opt.headers.get('Public') ?? '');
+      const res = await this.request('DESCRIBE', this.url, { Accept: 'application/sdp' }, [200, 301, 302, 303, 305, 307]);
+      if (res.statusCode >= 300) {
+        const loc = res.headers.get('Location');
+        if (!loc) throw new RtspClientError('CLIENT_ERR_REDIRECT', `redirect ${res.statusCode} without Location`);
+        log.info('redirected', { from: this.url, to: loc });
+        this.url = loc;
+        continue;
+      }
+      const base = res.headers.get('Content-Base') ?? res.headers.get('Content-Location') ?? this.url;
+      this.baseUrl = base.endsWith('/') && !this.url.endsWith('/') ? base.slice(0, -1) : base;
+      return { body: res.body.toString('utf8'), base };
+    }
+    throw new RtspClientError('CLIENT_ERR_REDIRECT', `more than ${MAX_REDIRECTS} redirects`);
+  }
+
+  private async request(method: string, uri: string, headers: Record<string, string>, accept: number[] = [200]): Promise<RtspResponse> {
+    if (!this.conn) throw new RtspClientError('CLIENT_ERR_CLOSED', 'not connected');
+    if (this.sessionId && method !== 'OPTIONS' && method !== 'DESCRIBE') headers = { Session: this.sessionId, ...headers };
+    const res = await this.conn.request(method, uri, headers);
+    if (res.statusCode === 401) {
+      throw new RtspClientError('CLIENT_ERR_AUTH', `${method} ${uri}: the server requires authentication (401); not supported yet`, 401);
+    }
+    if (!accept.includes(res.statusCode)) {
+      throw new RtspClientError('CLIENT_ERR_STATUS', `${method} ${uri}: ${res.statusCode} ${res.reason}`, res.statusCode);
+    }
+    return res;
+  }
+
+  private async setup(track: SdpTrack, transport: 'udp' | 'tcp', i: number): Promise<void> {
+    const conn = this.conn!;
+    let udp: UdpPortPair | undefined;
+    let spec: string;
+    if (transport === 'udp') {
+      udp = await bindUdpPortPair(conn.localAddress, CLIENT_PORT_RANGE);
+      spec = `RTP/AVP;unicast;client_port=${udp.rtpPort}-${udp.rtcpPort}`;
+    } else {
+      spec = `RTP/AVP/TCP;unicast;interleaved=${2 * i}-${2 * i + 1}`;
+    }
+    let res: RtspResponse;
+    try {
+      res = await this.request('SETUP', track.controlUrl, { Transport: spec });
+    } catch (err) {
+      udp?.close();
+      throw err;
+    }
+    const session = res.headers.get('Session');
+    if (session) {
+      const s = parseSession(session);
+      if (s.ok) {
+        this.sessionId = s.value.id;
+        if (s.value.timeout) this.timeoutSec = s.value.timeout;
+      }
+    }
+    const parsed = parseTransport(res.headers.get('Transport') ?? '');
+    const answer = parsed.ok && parsed.value[0] ? parsed.value[0] : undefined;
+    if (!answer) {
+      udp?.close();
+      throw new RtspClientError('CLIENT_ERR_TRANSPORT', `SETUP answer without a usable Transport header`);
+    }
+    if (transport === 'tcp' && !answer.interleaved) answer.interleaved = [2 * i, 2 * i + 1];
+    const serverIp = conn.remoteAddress;
+    const path: TrackPath = {} as TrackPath;
+    const receiver = new TrackReceiver(track, {
+      jitter: this.o.jitter,
+      cname: this.cname,
+      ssrc: randomInt(0, 2 ** 32),
+      waitKeyframe: this.o.waitKeyframe,
+      onUnit: (u) => {
+        if (u.ptsSec > this.lastPts) this.lastPts = u.ptsSec;
+        this.o.onUnit(u);
+      },
+      sendRtcp: (buf) => {
+        if (udp && answer.serverPort) udp.rtcp.send(buf, answer.serverPort[1], serverIp);
+        else if (answer.interleaved) this.conn?.sendInterleaved(answer.interleaved[1], buf);
+      },
+    });
+    path.receiver = receiver;
+    path.transport = answer;
+    path.udp = udp;
+    path.pollTask = { run: (now) => receiver.poll(now) ?? Infinity };
+    path.rtcpTask = {
+      run: (now) => {
+        receiver.sendReport(now);
+        return now + receiver.nextReportIntervalMs();
+      },
+    };
+    if (udp) {
+      const onMessage = (kind: 'rtp' | 'rtcp') => (msg: Buffer, rinfo: dgram.RemoteInfo) => {
+        if (rinfo.address !== serverIp) {
+          this.counters.foreignPackets++;
+          return;
+        }
+        if (kind === 'rtp') this.rtpIn(path, msg);
+        else receiver.onRtcp(msg, this.clock.now());
+      };
+      udp.rtp.on('message', onMessage('rtp'));
+      udp.rtcp.on('message', onMessage('rtcp'));
+      for (const s of [udp.rtp, udp.rtcp]) s.on('error', (err) => log.debug('udp error', { error: String(err) }));
+      // Open the path through NATs/firewalls the way ffmpeg and VLC do: one packet each way.
+      if (answer.serverPort) receiver.sendReport(this.clock.now());
+    }
+    this.paths.push(path);
+    this.scheduler.schedule(path.rtcpTask, this.clock.now() + receiver.nextReportIntervalMs());
+  }
+
+  private rtpIn(path: TrackPath, msg: Buffer): void {
+    const now = this.clock.now();
+    this.firstPacketMs ??= now;
+    path.receiver.onRtp(msg, now);
+    const next = path.receiver.poll(now);
+    if (next !== undefined) this.scheduler.schedule(path.pollTask, next);
+  }
+
+  private interleaved(channel: number, data: Buffer): void {
+    for (const p of this.paths) {
+      const ch = p.transport.interleaved;
+      if (!ch) continue;
+      if (channel === ch[0]) return this.rtpIn(p, data);
+      if (channel === ch[1]) return p.receiver.onRtcp(data, this.clock.now());
+    }
+    this.counters.foreignPackets++;
+  }
+
+  private applyPlayResponse(res: RtspResponse): void {
+    const range = res.headers.get('Range');
+    let startNpt = this.o.startNpt ?? 0;
+    if (range) {
+      const r = parseRange(range);
+      if (r.ok) {
+        if (typeof r.value.start === 'number') startNpt = r.value.start;
+        if (typeof r.value.end === 'number') this.rangeEnd = r.value.end;
+      }
+    }
+    const info = res.headers.get('RTP-Info');
+    const entries = info ? parseRtpInfo(info) : undefined;
+    if (!entries?.ok) return;
+    for (const p of this.paths) {
+      const e = entries.value.find((x) => sameUrl(x.url, p.receiver.track.controlUrl)) ??
+        (entries.value.length === this.paths.length ? entries.value[this.paths.indexOf(p)] : undefined);
+      if (e?.rtptime !== undefined) p.receiver.sync = { rtpInfo: { rtptime: e.rtptime >>> 0, startNpt } };
+    }
+  }
+
+  private armKeepAlive(): void {
+    // Ping well before the server's timeout (ffmpeg uses half of it).
+    const every = Math.max(1, this.timeoutSec / 2) * 1000;
+    this.keepAlive = this.clock.setTimeout(() => {
+      const method = this.supportsGetParameter ? 'GET_PARAMETER' : 'OPTIONS';
+      this.request(method, this.aggregateUrl(), {}).catch((err: unknown) => log.warn('keep-alive failed', { error: describeError(err) }));
+      this.armKeepAlive();
+    }, every);
+  }
+
+  /** Watches for no RTP at all (UDP → TCP fallback), the end of the stream, and a silent server. */
+  private armWatchdog(): void {
+    this.clock.clearTimeout(this.watchdog);
+    this.watchdog = this.clock.setTimeout(() => this.checkFlow(), 250);
+  }
+
+  private checkFlow(): void {
+    if (!this.finished || this.paused) return;
+    const now = this.clock.now();
+    if (this.firstPacketMs === undefined) {
+      if (this.transportUsed === 'udp' && this.o.udpFallbackMs > 0 && now - this.playStartedMs > this.o.udpFallbackMs) {
+        void this.fallbackToTcp();
+        return;
+      }
+      if (now - this.playStartedMs > this.o.idleTimeoutMs) return this.end({ ok: false, reason: `no RTP received within ${this.o.idleTimeoutMs / 1000} s` });
+    } else {
+      const last = Math.max(...this.receivers.map((r) => r.lastPacketMs ?? 0));
+      const allBye = this.receivers.every((r) => r.byeReceived);
+      if (allBye) return this.end({ ok: true, reason: 'end-of-stream' });
+      const reachedEnd = this.rangeEnd !== undefined && this.mediaPosition() >= this.rangeEnd - 0.5;
+      if (reachedEnd && now - last > 2000) return this.end({ ok: true, reason: 'end-of-stream' });
+      if (now - last > this.o.idleTimeoutMs) return this.end({ ok: false, reason: `the server stopped sending (nothing for ${this.o.idleTimeoutMs / 1000} s)` });
+    }
+    this.armWatchdog();
+  }
+
+  /** Latest presentation time handed out, seconds. */
+  mediaPosition(): number {
+    return this.lastPts;
+  }
+
+  private lastPts = 0;
+
+  private async fallbackToTcp(): Promise<void> {
+    this.counters.fallbacks++;
+    log.warn('no RTP over UDP: retrying over TCP', { after: this.o.udpFallbackMs });
+    await this.teardown();
+    this.stopIo();
+    this.paths = [];
+    this.firstPacketMs = undefined;
+    this.sessionId = undefined;
+    try {
+      await this.start('tcp');
+    } catch (err) {
+      this.end({ ok: false, reason: describeError(err) });
+    }
+  }
+
+  private async teardown(): Promise<void> {
+    if (!this.conn?.isOpen || !this.sessionId) return;
+    const now = this.clock.now();
+    for (const p of this.paths) {
+      p.receiver.drain(now);
+      p.receiver.sendReport(now, 'teardown');
+    }
+    try {
+      await this.request('TEARDOWN', this.aggregateUrl(), {});
+    } catch (err) {
+      log.debug('teardown failed', { error: describeError(err) });
+    }
+  }
+
+  /** Stops timers and sockets; the track receivers stay for their statistics. */
+  private stopIo(): void {
+    this.clock.clearTimeout(this.keepAlive);
+    this.clock.clearTimeout(this.watchdog);
+    for (const p of this.paths) {
+      this.scheduler.remove(p.pollTask);
+      this.scheduler.remove(p.rtcpTask);
+      p.udp?.close();
+    }
+  }
+
+  private end(result: PlayEnd): void {
+    const done = this.finished;
+    if (!done) return;
+    this.finished = undefined;
+    this.clock.clearTimeout(this.endTimer);
+    void this.teardown().finally(() => {
+      this.stopIo();
+      this.conn?.close();
+      done(result);
+    });
+  }
+}
+
+function sameUrl(a: string, b: string): boolean {
+  const norm = (u: string) => u.replace(/\/+$/, '');
+  return norm(a) === norm(b) || norm(b).endsWith(norm(a));
+}
+
+export function describeError(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+

@@ -1,0 +1,38 @@
+import type { SdpTrack } from '../sdp-tracks.ts';
+import type { ReceivedUnit } from '../track-receiver.ts';
+
+/** Where received access units go: a player, a recording, or only counters. */
+export interface Sink {
+  /** The tracks, known before the first unit. */
+  open(tracks: SdpTrack[]): void | Promise<void>;
+  write(unit: ReceivedUnit): void;
+  /** Finishes (flushes, waits for the child process); resolves with what it saw. */
+  close(): Promise<SinkResult>;
+}
+
+export interface SinkResult {
+  /** Access units handed to the sink, per track index. */
+  units: Record<number, number>;
+  /** Frames decoded per track index, when the sink decodes. */
+  decodedFrames?: Record<number, number>;
+  decodeErrors?: number;
+  /** Problems the sink's process reported (e.g. ffmpeg warnings), one line each. */
+  messages: string[];
+}
+
+/** Counts access units per track; the headless check when nothing else is wanted. */
+export class CountingSink implements Sink {
+  private readonly units: Record<number, number> = {};
+
+  open(tracks: SdpTrack[]): void {
+    for (const t of tracks) if (t.codec) this.units[t.index] = 0;
+  }
+
+  write(unit: ReceivedUnit): void {
+    this.units[unit.track] = (this.units[unit.track] ?? 0) + 1;
+  }
+
+  async close(): Promise<SinkResult> {
+    return { units: { ...this.units }, messages: [] };
+  }
+}

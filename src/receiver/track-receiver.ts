@@ -1,0 +1,280 @@
+import { AacDepacketizer, H264Depacketizer, parseAacFmtp } from '../codecs/index.ts';
+import type { DepacketizedUnit } from '../codecs/index.ts';
+import { parseRtpPacket } from '../rtp/index.ts';
+import { makeSdesCname, parseRtcpPackets, serializeRtcpCompound } from '../rtcp/index.ts';
+import type { RtcpPacket } from '../rtcp/index.ts';
+import { ReceiverSource, rtcpBandwidthFromSession, rtcpInterval, updateAvgRtcpSize } from '../stats/index.ts';
+import { createLogger } from '../util/log.ts';
+import { ntpMiddle32, ntpToUnixMs } from '../util/ntp.ts';
+import { JitterBuffer } from './jitter-buffer/index.ts';
+import type { JitterBufferOptions, JitterPacketInput } from './jitter-buffer/index.ts';
+import type { SdpTrack } from './sdp-tracks.ts';
+
+const log = createLogger('receiver');
+
+/** An access unit out of a track, with its time on the presentation's common clock. */
+export interface ReceivedUnit {
+  track: number;
+  codec: SdpTrack['codec'];
+  /** Unwrapped RTP timestamp (presentation time, RTP clock units). */
+  timestamp: number;
+  /** Presentation time in seconds on the clock shared by all tracks (see SyncReference). */
+  ptsSec: number;
+  data: Buffer[];
+  keyframe: boolean;
+  complete: boolean;
+}
+
+/** How RTP timestamps map onto the presentation's common timeline (RTP-Info or RTCP SR). */
+export interface SyncReference {
+  /** RTP-Info: the RTP timestamp of npt `startNpt` for this track. */
+  rtpInfo?: { rtptime: number; startNpt: number };
+}
+
+export interface TrackCounters {
+  packets: number;
+  bytes: number;
+  malformedRtp: number;
+  wrongPayloadType: number;
+  foreignSsrc: number;
+  foreignAddress: number;
+  malformedRtcp: number;
+  senderReports: number;
+  byes: number;
+  units: number;
+  incompleteUnits: number;
+  skippedUntilKeyframe: number;
+}
+
+/** Jitter buffer settings for every track: the clock rate comes from each track's SDP. */
+export type JitterSettings = JitterBufferOptions extends infer T ? (T extends unknown ? Omit<T, 'clockRate'> : never) : never;
+
+export interface TrackReceiverOptions {
+  jitter: JitterSettings;
+  cname: string;
+  ssrc: number;
+  /** Drop video after a loss until the next keyframe. */
+  waitKeyframe: boolean;
+  sendRtcp(packet: Buffer): void;
+  onUnit(unit: ReceivedUnit): void;
+}
+
+/** 32-bit timestamp unwrapped around a reference, so values stay continuous across 2^32. */
+function unwrapNear(ts: number, ref: number): number {
+  const d = ((ts - ref + 2 ** 31) % 2 ** 32 + 2 ** 32) % 2 ** 32 - 2 ** 31;
+  return ref + d;
+}
+
+/**
+ * One received track: RTP validation and RFC 3550 statistics, the jitter buffer, the depacketizer,
+ * and this track's RTCP (SR in, RR + SDES out at the A.7 interval, BYE at the end).
+ */
+export class TrackReceiver {
+  private source: ReceiverSource | undefined;
+  private readonly jitter: JitterBuffer;
+  private readonly depacketizer: H264Depacketizer | AacDepacketizer;
+  readonly counters: TrackCounters = {
+    packets: 0,
+    bytes: 0,
+    malformedRtp: 0,
+    wrongPayloadType: 0,
+    foreignSsrc: 0,
+    foreignAddress: 0,
+    malformedRtcp: 0,
+    senderReports: 0,
+    byes: 0,
+    units: 0,
+    incompleteUnits: 0,
+    skippedUntilKeyframe: 0,
+  };
+  private senderSsrc: number | undefined;
+  private lastTimestamp: number | undefined;
+  private needKeyframe = false;
+  /** Last SR: its NTP time (Unix ms) and RTP timestamp, for A/V sync without RTP-Info. */
+  lastSr: { wallMs: number; rtp: number; arrivalMs: number } | undefined;
+  byeReceived = false;
+  lastPacketMs: number | undefined;
+  private avgRtcpSize = 100;
+  private initialRtcp = true;
+  sync: SyncReference = {};
+
+  constructor(
+    readonly track: SdpTrack,
+    private readonly o: TrackReceiverOptions,
+  ) {
+    this.jitter = new JitterBuffer({ ...o.jitter, clockRate: track.clockRate });
+    if (track.codec === 'aac') {
+      const f = parseAacFmtp(track.fmtp);
+      const p = f.ok ? f.value : { sizeLength: 13, indexLength: 3, indexDeltaLength: 3 };
+      this.depacketizer = new AacDepacketizer({ sizeLength: p.sizeLength, indexLength: p.indexLength, indexDeltaLength: p.indexDeltaLength });
+    } else {
+      this.depacketizer = new H264Depacketizer();
+    }
+  }
+
+  get ssrc(): number {
+    return this.o.ssrc;
+  }
+
+  get receiverStats(): ReceiverSource | undefined {
+    return this.source;
+  }
+
+  jitterStats() {
+    return this.jitter.stats();
+  }
+
+  depacketizerStats() {
+    return this.depacketizer.stats;
+  }
+
+  /** An RTP datagram or interleaved frame for this track. */
+  onRtp(buf: Buffer, arrivalMs: number): void {
+    const parsed = parseRtpPacket(buf);
+    if (!parsed.ok) {
+      this.counters.malformedRtp++;
+      return;
+    }
+    const p = parsed.value;
+    if (p.payloadType !== this.track.payloadType) {
+      this.counters.wrongPayloadType++;
+      return;
+    }
+    this.counters.packets++;
+    this.counters.bytes += buf.length;
+    this.lastPacketMs = arrivalMs;
+    this.senderSsrc ??= p.ssrc;
+    this.source ??= new ReceiverSource(p.ssrc, { clockRate: this.track.clockRate });
+    // Another SSRC is either noise (ignored, counted) or a sender restart, which the jitter buffer
+    // confirms after a few packets (outcome 'resync'); only then do statistics follow it.
+    if (p.ssrc === this.senderSsrc) this.source.onRtp(p.sequenceNumber, p.timestamp, arrivalMs, p.payload.length);
+    else this.counters.foreignSsrc++;
+    const outcome = this.jitter.push(
+      { sequence: p.sequenceNumber, timestamp: p.timestamp, marker: p.marker, payload: p.payload, ssrc: p.ssrc },
+      arrivalMs,
+    );
+    if (outcome === 'resync' && p.ssrc !== this.senderSsrc) {
+      log.info('sender restarted', { track: this.track.index, ssrc: p.ssrc });
+      this.senderSsrc = p.ssrc;
+      this.source = new ReceiverSource(p.ssrc, { clockRate: this.track.clockRate });
+      this.source.onRtp(p.sequenceNumber, p.timestamp, arrivalMs, p.payload.length);
+      this.lastTimestamp = undefined;
+      this.sync = {};
+    }
+  }
+
+  /** Releases what is due; returns the next deadline (ms) or undefined. */
+  poll(nowMs: number): number | undefined {
+    for (const ev of this.jitter.poll(nowMs)) {
+      if (ev.type === 'packet') this.depacketize(ev.packet, ev.extendedSeq, ev.extendedTimestamp);
+    }
+    return this.jitter.nextDeadline();
+  }
+
+  /** Releases everything held (end of stream). */
+  drain(nowMs: number): void {
+    for (const ev of this.jitter.flush(nowMs)) {
+      if (ev.type === 'packet') this.depacketize(ev.packet, ev.extendedSeq, ev.extendedTimestamp);
+    }
+    for (const u of this.depacketizer.flush()) this.emit(u);
+  }
+
+  private depacketize(pkt: JitterPacketInput, extSeq: number, extTs: number): void {
+    for (const u of this.depacketizer.push({ payload: pkt.payload, sequence: extSeq, timestamp: extTs, marker: pkt.marker })) {
+      this.emit(u);
+    }
+  }
+
+  private emit(u: DepacketizedUnit): void {
+    this.counters.units++;
+    if (!u.complete) this.counters.incompleteUnits++;
+    if (this.track.media === 'video') {
+      if (!u.complete) {
+        if (this.o.waitKeyframe) this.needKeyframe = true;
+        return; // never hand on a unit with a missing fragment as if it were whole
+      }
+      if (this.needKeyframe) {
+        if (!u.keyframe) {
+          this.counters.skippedUntilKeyframe++;
+          return;
+        }
+        this.needKeyframe = false;
+      }
+    } else if (!u.complete) {
+      return;
+    }
+    const ref = this.lastTimestamp ?? this.sync.rtpInfo?.rtptime ?? u.timestamp;
+    const ts = unwrapNear(u.timestamp >>> 0, ref);
+    this.lastTimestamp = ts;
+    this.o.onUnit({
+      track: this.track.index,
+      codec: this.track.codec,
+      timestamp: ts,
+      ptsSec: this.ptsSec(ts),
+      data: u.data,
+      keyframe: u.keyframe,
+      complete: u.complete,
+    });
+  }
+
+  /** Presentation time on the common clock: RTP-Info when the server gave it, else the SR mapping. */
+  private ptsSec(ts: number): number {
+    const rate = this.track.clockRate;
+    const info = this.sync.rtpInfo;
+    if (info) return info.startNpt + (ts - unwrapNear(info.rtptime, ts)) / rate;
+    if (this.lastSr) return (this.lastSr.wallMs + ((ts - unwrapNear(this.lastSr.rtp, ts)) / rate) * 1000) / 1000;
+    return ts / rate;
+  }
+
+  /** An RTCP datagram or interleaved frame from the server for this track. */
+  onRtcp(buf: Buffer, arrivalMs: number): void {
+    const parsed = parseRtcpPackets(buf);
+    if (!parsed.ok) {
+      this.counters.malformedRtcp++;
+      return;
+    }
+    for (const p of parsed.value) {
+      if (p.type === 'sr' && (this.senderSsrc === undefined || p.ssrc === this.senderSsrc)) {
+        this.counters.senderReports++;
+        const ntp = { seconds: p.senderInfo.ntpSeconds, fraction: p.senderInfo.ntpFraction };
+        this.lastSr = { wallMs: ntpToUnixMs(ntp), rtp: p.senderInfo.rtpTimestamp, arrivalMs };
+        this.source?.onSenderReport(ntpMiddle32(ntp), arrivalMs);
+      } else if (p.type === 'bye' && (this.senderSsrc === undefined || p.ssrcs.includes(this.senderSsrc))) {
+        this.counters.byes++;
+        this.byeReceived = true;
+      }
+    }
+  }
+
+  /** RR + SDES compound (RFC 3550 §6.1) for the server; an empty RR before any packet arrived. */
+  receiverReport(nowMs: number, bye?: string): Buffer {
+    const reports = this.source ? [this.source.makeReportBlock(nowMs)] : [];
+    const packets: RtcpPacket[] = [{ type: 'rr', ssrc: this.o.ssrc, reports }, makeSdesCname(this.o.ssrc, this.o.cname)];
+    if (bye !== undefined) packets.push({ type: 'bye', ssrcs: [this.o.ssrc], reason: bye });
+    const buf = serializeRtcpCompound(packets);
+    this.avgRtcpSize = updateAvgRtcpSize(this.avgRtcpSize, buf.length + 28);
+    return buf;
+  }
+
+  sendReport(nowMs: number, bye?: string): void {
+    this.o.sendRtcp(this.receiverReport(nowMs, bye));
+  }
+
+  /** Next RR interval (A.7) in ms: receivers share 75 % of 5 % of the session bandwidth. */
+  nextReportIntervalMs(): number {
+    const kbps = this.track.bandwidthKbps ?? (this.track.media === 'video' ? 1000 : 128);
+    const s = rtcpInterval(
+      {
+        members: 2,
+        senders: 1,
+        rtcpBandwidth: rtcpBandwidthFromSession(kbps * 1000),
+        weSent: false,
+        avgRtcpSize: this.avgRtcpSize,
+        initial: this.initialRtcp,
+      },
+      Math.random,
+    );
+    this.initialRtcp = false;
+    return s * 1000;
+  }
+}
