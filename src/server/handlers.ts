@@ -1,8 +1,10 @@
 import type { Socket } from 'node:net';
 import { createResponse, formatNptRange, formatSession, formatTransport, parseRange, parseSession, parseTransport } from '../rtsp/index.ts';
 import type { RtspRequest, RtspResponse, TransportSpec } from '../rtsp/index.ts';
+import type { ImpairmentSpec } from '../transport/index.ts';
 import { createLogger } from '../util/log.ts';
 import { describeSdp } from './describe.ts';
+import { impairmentFromQuery } from './impairment.ts';
 import { RtspError, badRequest, notFound, sessionNotFound } from './errors.ts';
 import type { MediaCatalog, MediaEntry, ServedTrack } from './media-catalog.ts';
 import { safeRelativePath } from './media-path.ts';
@@ -40,6 +42,13 @@ export interface HandlerContext {
   socket: Socket;
   serverName: string;
   maxSessions: number;
+  /** Impairment for every session unless its URL asks for another (`serve --netem`). */
+  defaultImpairment: ImpairmentSpec | undefined;
+  /**
+   * Impairment asked for in a DESCRIBE URL on this connection, by media path: clients build SETUP
+   * URLs from Content-Base, which carries no query string, so the connection remembers it.
+   */
+  describedImpairments: Map<string, ImpairmentSpec>;
 }
 
 export interface HandlerResult {
@@ -129,7 +138,9 @@ async function describe(req: RtspRequest, ctx: HandlerContext): Promise<HandlerR
   if (accept && !/application\/sdp|\*\/\*|application\/\*/i.test(accept)) {
     throw new RtspError(406, 'SRV_ERR_ACCEPT', 'only application/sdp descriptions');
   }
+  const impairment = impairmentFromQuery(t.query);
   const entry = await ctx.catalog.acquire(t.mediaPath);
+  if (impairment) ctx.describedImpairments.set(entry.relPath, impairment);
   try {
     const sdp = describeSdp(entry, { localIp: ctx.localIp, serverName: ctx.serverName });
     const res = createResponse(200, {
@@ -191,8 +202,10 @@ async function setup(req: RtspRequest, ctx: HandlerContext): Promise<HandlerResu
     if (ctx.sessions.size >= ctx.maxSessions) {
       throw new RtspError(453, 'SRV_ERR_CAPACITY', 'too many sessions', { 'Retry-After': '10' });
     }
+    const impairment = impairmentFromQuery(t.query);
     entry = await ctx.catalog.acquire(t.mediaPath);
     session = new ServerSession(newSessionId(), entry, ctx.clientIp, ctx.sessionContext);
+    session.impairment = impairment ?? ctx.describedImpairments.get(entry.relPath) ?? ctx.defaultImpairment;
     created = true;
   }
   try {

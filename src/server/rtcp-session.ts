@@ -63,7 +63,7 @@ export class RtcpSession implements ScheduledTask {
 
   run(nowMs: number): number {
     if (this.closed || !this.stream.isPlaying) return Infinity;
-    if (this.stream.counters.packets > 0) this.send([this.senderReport(nowMs), this.sdes()]);
+    if (this.stream.counters.packets > 0) this.send([this.senderReport(), this.sdes()]);
     return nowMs + this.nextIntervalMs();
   }
 
@@ -73,7 +73,7 @@ export class RtcpSession implements ScheduledTask {
     this.byeSent = true;
     this.o.scheduler.remove(this);
     const packets: RtcpPacket[] = [];
-    packets.push(this.stream.counters.packets > 0 ? this.senderReport(this.o.clock.now()) : { type: 'rr', ssrc: this.stream.ssrc, reports: [] });
+    packets.push(this.stream.counters.packets > 0 ? this.senderReport() : { type: 'rr', ssrc: this.stream.ssrc, reports: [] });
     packets.push(this.sdes(), { type: 'bye', ssrcs: [this.stream.ssrc], reason });
     this.send(packets);
   }
@@ -108,11 +108,15 @@ export class RtcpSession implements ScheduledTask {
     }
   }
 
-  private senderReport(nowMs: number): RtcpPacket {
+  private senderReport(): RtcpPacket {
+    // NTP and RTP timestamp must name the same instant (RFC 3550 §6.4.1), so both come from the
+    // clock read here, not from the scheduler's time for this wake-up: that one can be older (tasks
+    // that ran before us in the same wake-up, e.g. a keyframe burst) or newer (an early wake within
+    // the resolution), and receivers that sync on SRs (ffmpeg) shift their pts by the difference.
     const wall = this.o.clock.wallNow();
     const ntp = ntpFromUnixMs(wall);
     // The RTP timestamp of the media instant due now: the same mapping the packets are stamped with.
-    const mediaNow = this.o.timeline.mediaTimeAt(nowMs);
+    const mediaNow = this.o.timeline.mediaTimeAt(this.o.clock.now());
     const c = this.stream.counters;
     return {
       type: 'sr',

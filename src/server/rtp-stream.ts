@@ -121,17 +121,25 @@ export class RtpStream implements ScheduledTask {
     if (want !== this.chunkIndex) {
       const c = this.source.peekChunk(want);
       if (!c) {
-        void this.ensureChunk().then(() => this.reschedule(this));
+        // Back to the scheduler once loaded, unless stopped meanwhile (PAUSE, TEARDOWN): a stopped
+        // stream re-added here would sit in the scheduler's task map for good.
+        void this.ensureChunk().then(() => {
+          if (this.playing) this.reschedule(this);
+        });
         return undefined;
       }
       this.chunk = c;
       this.chunkIndex = want;
-      // Read ahead so the next chunk is ready before it is due.
-      if ((want + 1) * CHUNK_SAMPLES < this.source.sampleCount) {
-        this.source.loadChunk(want + 1).catch(() => undefined);
-      }
+      this.readAhead(want);
     }
     return this.chunk![this.next - want * CHUNK_SAMPLES];
+  }
+
+  /** Starts loading the chunk after `chunk` so that it is ready before it is due. */
+  private readAhead(chunk: number): void {
+    if ((chunk + 1) * CHUNK_SAMPLES < this.source.sampleCount) {
+      this.source.loadChunk(chunk + 1).catch(() => undefined);
+    }
   }
 
   /** Loads the chunk holding the cursor's sample; concurrent callers share one load. */
@@ -143,6 +151,9 @@ export class RtpStream implements ScheduledTask {
         (c) => {
           this.chunk = c;
           this.chunkIndex = want;
+          // A chunk loaded on demand (seek, or a read-ahead that was not ready) must also read
+          // ahead, or every later chunk boundary stalls the stream until its read completes.
+          this.readAhead(want);
         },
         (err: unknown) => this.onError(this, err),
       )

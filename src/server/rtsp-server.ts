@@ -5,7 +5,7 @@ import { realClock } from '../util/clock.ts';
 import type { Clock } from '../util/clock.ts';
 import { createLogger } from '../util/log.ts';
 import { DEFAULT_RTP_PORT_RANGE, Scheduler } from '../transport/index.ts';
-import type { PortRange } from '../transport/index.ts';
+import type { ImpairmentSpec, PortRange } from '../transport/index.ts';
 import { RtspConnection } from './connection.ts';
 import type { ConnectionCounters } from './connection.ts';
 import { SafeEmitter } from './events.ts';
@@ -31,6 +31,8 @@ export interface ServerOptions {
   maxRequestBodyBytes?: number;
   clock?: Clock;
   serverName?: string;
+  /** Network emulation on every session's egress unless its URL asks for another (lab). */
+  impairment?: ImpairmentSpec;
 }
 
 export const DEFAULTS = {
@@ -96,11 +98,11 @@ export class RtspServer {
     sessionsCreated: 0,
     rtcpMalformed: 0,
     rtcpReceived: 0,
-    rtcpForeign: 0,
     sessionsExpired: 0,
   };
   private readonly sessionContext: SessionContext;
-  private readonly opts: Required<Omit<ServerOptions, 'clock' | 'rtpPortRange'>> & { clock: Clock; rtpPortRange: PortRange };
+  private readonly opts: Required<Omit<ServerOptions, 'clock' | 'rtpPortRange' | 'impairment'>> &
+    Pick<ServerOptions, 'impairment'> & { clock: Clock; rtpPortRange: PortRange };
 
   private constructor(options: ServerOptions) {
     const clock = options.clock ?? realClock;
@@ -171,6 +173,8 @@ export class RtspServer {
         socket,
         serverName: this.opts.serverName,
         maxSessions: this.opts.maxSessions,
+        defaultImpairment: this.opts.impairment,
+        describedImpairments: new Map(),
       },
       this.counters,
       { maxHeaderBytes: this.opts.maxRequestHeaderBytes, maxBodyBytes: this.opts.maxRequestBodyBytes },

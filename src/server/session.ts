@@ -3,8 +3,8 @@ import type { Socket } from 'node:net';
 import type { Clock, TimerHandle } from '../util/clock.ts';
 import { createLogger } from '../util/log.ts';
 import type { TransportSpec } from '../rtsp/index.ts';
-import { InterleavedEgress, UdpEgress, bindUdpPortPair } from '../transport/index.ts';
-import type { Egress, PortRange, Scheduler, UdpPortPair } from '../transport/index.ts';
+import { ImpairedEgress, InterleavedEgress, UdpEgress, bindUdpPortPair } from '../transport/index.ts';
+import type { Egress, ImpairmentSpec, PortRange, Scheduler, UdpPortPair } from '../transport/index.ts';
 import { RtspError } from './errors.ts';
 import type { SafeEmitter } from './events.ts';
 import type { MediaEntry, ServedTrack } from './media-catalog.ts';
@@ -36,7 +36,7 @@ export interface SessionContext {
   /** Extra grace after the advertised timeout before the session really expires. */
   timeoutGraceSec: number;
   cname: string;
-  counters: { rtcpMalformed: number; rtcpReceived: number; rtcpForeign: number; sessionsExpired: number };
+  counters: { rtcpMalformed: number; rtcpReceived: number; sessionsExpired: number };
   release(session: ServerSession): void;
 }
 
@@ -74,6 +74,8 @@ export class ServerSession {
   private closed = false;
   /** The RTSP connection an interleaved session is bound to. */
   interleavedSocket: Socket | undefined;
+  /** Network emulation on this session's egress (lab), set at its first SETUP. */
+  impairment: ImpairmentSpec | undefined;
 
   constructor(
     readonly id: string,
@@ -106,7 +108,13 @@ export class ServerSession {
       pair.close();
       throw new RtspError(454, 'SRV_ERR_SESSION_NOT_FOUND', 'session closed during SETUP');
     }
-    const egress = new UdpEgress(pair.rtp, pair.rtcp, this.clientIp, clientPorts[0], clientPorts[1]);
+    let egress: UdpEgress;
+    try {
+      egress = await UdpEgress.connect(pair.rtp, pair.rtcp, this.clientIp, clientPorts[0], clientPorts[1]);
+    } catch (err) {
+      pair.close();
+      throw new RtspError(461, 'SRV_ERR_TRANSPORT', `cannot reach client ports ${clientPorts.join('-')}: ${String(err)}`);
+    }
     const transport: TransportSpec = {
       protocol: 'RTP',
       profile: 'AVP',
@@ -122,14 +130,8 @@ export class ServerSession {
       // Clients "punch" the RTP port to open NATs; nothing to do with it beyond keep-alive.
       this.touch();
     });
-    pair.rtcp.on('message', (msg, rinfo) => {
-      if (rinfo.address !== this.clientIp) {
-        this.ctx.counters.rtcpForeign++;
-        return;
-      }
-      setup.rtcp.receive(msg, `${rinfo.address}:${rinfo.port}`);
-    });
-    for (const s of [pair.rtp, pair.rtcp]) s.on('error', (err) => log.debug('udp socket error', { error: String(err) }));
+    // Connected sockets: the kernel only delivers datagrams from the client's own ports.
+    pair.rtcp.on('message', (msg, rinfo) => setup.rtcp.receive(msg, `${rinfo.address}:${rinfo.port}`));
     return transport;
   }
 
@@ -174,7 +176,12 @@ export class ServerSession {
     }
   }
 
-  private addSetup(track: ServedTrack, egress: Egress, transport: TransportSpec): TrackSetup {
+  private addSetup(track: ServedTrack, direct: Egress, transport: TransportSpec): TrackSetup {
+    // Each track's emulator gets its own seeds, so audio and video do not lose the same packets.
+    const trackNo = this.entry.tracks.indexOf(track);
+    const egress = this.impairment
+      ? new ImpairedEgress(direct, { ...this.impairment, seed: this.impairment.seed + 2 * trackNo }, this.ctx.clock, this.ctx.scheduler)
+      : direct;
     const stream = new RtpStream(
       track.control,
       track.source,
@@ -183,6 +190,8 @@ export class ServerSession {
       (s) => this.ctx.scheduler.schedule(s, this.ctx.clock.now()),
       (s) => this.streamEnded(s),
       (s, err) => {
+        // A read still in flight when the session closed (TEARDOWN, then the file closed) is moot.
+        if (this.closed) return;
         log.error('cannot read media', { session: this.id, media: this.media, control: s.control, error: String(err) });
         this.close('media read error');
       },
@@ -286,7 +295,10 @@ export class ServerSession {
       s.stream.stop();
       if (reason !== 'connection closed') s.rtcp.sendBye(reason === 'timeout' ? 'session timeout' : 'teardown');
       s.rtcp.close();
-      s.udp?.close();
+      // Not synchronously: dgram resolves the destination on the next tick before it sends, so a
+      // close now would silently drop the BYE just queued. setImmediate runs after that tick.
+      const udp = s.udp;
+      if (udp) setImmediate(() => udp.close());
     }
     this.state = 'init';
     this.ctx.release(this);

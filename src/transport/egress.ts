@@ -15,31 +15,55 @@ export interface Egress {
   readonly dropped: number;
 }
 
+/**
+ * RTP and RTCP to one client over UDP. The sockets are the session's own pair, connected to the
+ * client's ports: sending then skips the per-packet address lookup, and the kernel only lets
+ * datagrams from the client's own ports in (RFC 3550 §11 / INTEROP: match on ip and port).
+ */
 export class UdpEgress implements Egress {
   readonly kind = 'udp';
   dropped = 0;
 
-  constructor(
+  private constructor(
     private readonly rtpSocket: dgram.Socket,
     private readonly rtcpSocket: dgram.Socket,
-    private readonly address: string,
-    private readonly rtpPort: number,
-    private readonly rtcpPort: number,
-  ) {}
+  ) {
+    // Send errors (e.g. ICMP port unreachable after the client went away) arrive as events.
+    const onError = () => this.dropped++;
+    rtpSocket.on('error', onError);
+    rtcpSocket.on('error', onError);
+  }
+
+  static async connect(
+    rtpSocket: dgram.Socket,
+    rtcpSocket: dgram.Socket,
+    address: string,
+    rtpPort: number,
+    rtcpPort: number,
+  ): Promise<UdpEgress> {
+    const connect = (s: dgram.Socket, port: number) =>
+      new Promise<void>((resolve, reject) => {
+        s.once('error', reject);
+        s.connect(port, address, () => {
+          s.off('error', reject);
+          resolve();
+        });
+      });
+    await Promise.all([connect(rtpSocket, rtpPort), connect(rtcpSocket, rtcpPort)]);
+    return new UdpEgress(rtpSocket, rtcpSocket);
+  }
 
   sendRtp(header: Buffer, payload: Buffer): void {
-    this.send(this.rtpSocket, [header, payload], this.rtpPort);
+    this.send(this.rtpSocket, [header, payload]);
   }
 
   sendRtcp(packet: Buffer): void {
-    this.send(this.rtcpSocket, [packet], this.rtcpPort);
+    this.send(this.rtcpSocket, [packet]);
   }
 
-  private send(socket: dgram.Socket, msg: Buffer[], port: number): void {
+  private send(socket: dgram.Socket, msg: Buffer[]): void {
     try {
-      socket.send(msg, port, this.address, (err) => {
-        if (err) this.dropped++;
-      });
+      socket.send(msg);
     } catch {
       // Socket already closed (session torn down while a packet was due).
       this.dropped++;

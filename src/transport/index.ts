@@ -5,3 +5,4 @@
 export * from './scheduler.ts';
 export * from './udp-pair.ts';
 export * from './egress.ts';
+export * from './impaired-egress.ts';

@@ -223,20 +223,36 @@ describe('framing', () => {
 });
 
 describe('network input never crashes the server', () => {
-  it('drops and counts malformed RTCP on a session port', async () => {
+  it('drops and counts malformed RTCP on a session port, and ignores other senders', async () => {
     await withConnection(async (c) => {
-      const { session, serverPorts } = await setupUdp(c);
-      const before = server.snapshot().counters.rtcpMalformed;
-      const sock = dgram.createSocket('udp4');
-      const send = (b: Buffer) => new Promise<void>((r) => sock.send(b, serverPorts[1], '127.0.0.1', () => r()));
-      await send(Buffer.from([0x80, 0xc9, 0x00, 0x07, 1, 2])); // RR claiming 32 bytes, 6 present
-      await send(Buffer.from('not rtcp at all'));
-      await send(Buffer.alloc(0));
+      const rtp = dgram.createSocket('udp4');
+      const rtcp = dgram.createSocket('udp4');
+      await new Promise<void>((r) => rtp.bind(0, '127.0.0.1', () => r()));
+      await new Promise<void>((r) => rtcp.bind(0, '127.0.0.1', () => r()));
+      const res = await c.request('SETUP', `${base}/sample.mp4/trackID=1`, {
+        CSeq: '1',
+        Transport: `RTP/AVP;unicast;client_port=${rtp.address().port}-${rtcp.address().port}`,
+      });
+      expect(res.statusCode).toBe(200);
+      const session = res.headers.get('Session')!.split(';')[0]!;
+      const t = parseTransport(res.headers.get('Transport')!);
+      if (!t.ok) throw new Error('bad Transport in response');
+      const serverRtcp = t.value[0]!.serverPort![1];
+      const before = server.snapshot().counters;
+      const send = (s: dgram.Socket, b: Buffer, port = serverRtcp) => new Promise<void>((r) => s.send(b, port, '127.0.0.1', () => r()));
+      await send(rtcp, Buffer.from([0x80, 0xc9, 0x00, 0x07, 1, 2])); // RR claiming 32 bytes, 6 present
+      await send(rtcp, Buffer.from('not rtcp at all'));
+      await send(rtcp, Buffer.alloc(0));
+      // From a port the client did not declare: the connected server socket never sees it.
+      const stranger = dgram.createSocket('udp4');
+      await send(stranger, Buffer.from([0x80, 0xc9, 0x00, 0x01, 0, 0, 0, 1]));
       // RTP port too: ignored (counted only as keep-alive).
-      await new Promise<void>((r) => sock.send(Buffer.from([1, 2, 3]), serverPorts[0], '127.0.0.1', () => r()));
+      await send(rtp, Buffer.from([1, 2, 3]), t.value[0]!.serverPort![0]);
       await new Promise((r) => setTimeout(r, 200));
-      sock.close();
-      expect(server.snapshot().counters.rtcpMalformed - before).toBe(3);
+      for (const s of [rtp, rtcp, stranger]) s.close();
+      const after = server.snapshot().counters;
+      expect(after.rtcpMalformed - before.rtcpMalformed).toBe(3);
+      expect(after.rtcpReceived - before.rtcpReceived).toBe(3);
       const ok = await c.request('GET_PARAMETER', `${base}/sample.mp4`, { CSeq: '9', Session: session });
       expect(ok.statusCode).toBe(200);
       await c.request('TEARDOWN', `${base}/sample.mp4`, { CSeq: '10', Session: session });

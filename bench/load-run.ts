@@ -1,0 +1,228 @@
+/**
+ * One load run: a fresh server process, N load clients joining one after another (staggered),
+ * all N held for a fixed time, then TEARDOWN. Measures the server process from outside (/proc:
+ * CPU, RSS) and, for streamlab, from inside (event-loop delay); the clients give delivered
+ * packets, RFC 3550 loss and jitter, and the time from TCP connect to the first RTP packet.
+ */
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { eldFromHistogram, startEventLoopMonitor } from './eld.ts';
+import type { EventLoopDelay } from './eld.ts';
+import { LoadClient, PHASE_JOIN, PHASE_STEADY } from './load-client.ts';
+import type { PhaseClock } from './load-client.ts';
+import os from 'node:os';
+import { readCpu, readRssBytes, readRunQueueWaitSec, readUdpCounters, RssSampler } from './proc-stats.ts';
+import type { ServerProcessReport } from './server-process.ts';
+import { startTarget } from './targets.ts';
+import type { Runner, TargetKind } from './targets.ts';
+
+export interface RunOptions {
+  server: TargetKind;
+  runner: Runner;
+  /** Extra node flags for the streamlab server process (profiling). */
+  serverExecArgv?: string[];
+  mediaFile: string;
+  clients: number;
+  /** Delay between two clients joining, ms. */
+  staggerMs: number;
+  /** How long all clients stay together once the last has joined, s. */
+  holdSec: number;
+  rrIntervalMs: number;
+  requestTimeoutMs: number;
+  /** Time the server idles after start before its idle RSS is read, ms. */
+  settleMs: number;
+}
+
+export interface RunResult {
+  server: TargetKind;
+  /** How streamlab ran (tsx as shipped, or bundled js); undefined for GStreamer. */
+  runner: Runner | undefined;
+  clients: number;
+  clientsOk: number;
+  errors: string[];
+  /** Ramp (first connect → every client has RTP, + 0.5 s) and hold, s. */
+  rampSec: number;
+  holdSec: number;
+  /** Server CPU (user + sys) over ramp + hold, % of one core; and over the hold alone. */
+  cpuPct: number;
+  cpuPctHold: number;
+  rssIdleMB: number;
+  rssPeakMB: number;
+  /** Packets per second delivered to all clients during the hold. */
+  pktsPerSec: number;
+  packetsReceived: number;
+  /** RFC 3550 A.3 over the whole run, all clients and tracks. */
+  expected: number;
+  lost: number;
+  lossPct: number;
+  /** Loss from sequence gaps seen while clients were joining / once all were in. */
+  joinLost: number;
+  joinLossPct: number;
+  steadyLost: number;
+  steadyLossPct: number;
+  /** A.8 interarrival jitter at the clients, ms (samples at every RR and at the end). */
+  jitterMeanMs: number;
+  jitterMaxMs: number;
+  jitterByMedia: Record<string, { meanMs: number; maxMs: number }>;
+  /** TCP connect → first RTP packet, ms. */
+  firstRtpMedianMs: number;
+  firstRtpP95Ms: number;
+  /** Event-loop delay of the server process over ramp + hold (streamlab only). */
+  serverEld: EventLoopDelay | undefined;
+  /** Event-loop delay of the bench process (the clients' own lag inflates their jitter). */
+  clientEld: EventLoopDelay;
+  /** Share of ramp + hold the server's main thread waited for a CPU (run queue), %. */
+  serverRunQueueWaitPct: number;
+  /** 1-minute load average when the run started. */
+  loadAvg1: number;
+  /** Host-wide UDP receive-buffer overflows during the run (loss the clients caused themselves). */
+  udpRcvbufErrors: number;
+  teardownsOk: number;
+  /** Server CPU % in the 1.5 s after all clients tore down (should be near 0), and what it still held. */
+  cpuAfterTeardownPct: number;
+  sessionsAfterTeardown: number | undefined;
+  schedulerTasksAfterTeardown: number | undefined;
+  mediaDurationSec: number | undefined;
+  serverReport: ServerProcessReport | undefined;
+}
+
+const MB = 1024 * 1024;
+
+export function percentile(values: readonly number[], p: number): number {
+  if (values.length === 0) return NaN;
+  const s = [...values].sort((a, b) => a - b);
+  const rank = (p / 100) * (s.length - 1);
+  const lo = Math.floor(rank);
+  const hi = Math.ceil(rank);
+  return s[lo] + (s[hi] - s[lo]) * (rank - lo);
+}
+
+function pct(part: number, whole: number): number {
+  return whole > 0 ? (100 * part) / whole : 0;
+}
+
+export async function runLoad(o: RunOptions, log: (s: string) => void): Promise<RunResult> {
+  const target = await startTarget(o.server, o.mediaFile, { runner: o.runner, execArgv: o.serverExecArgv });
+  const clients: LoadClient[] = [];
+  try {
+    await sleep(o.settleMs);
+    const rssIdle = readRssBytes(target.pid) ?? 0;
+    const phase: PhaseClock = { phase: PHASE_JOIN };
+    const benchEld = startEventLoopMonitor();
+    target.mark();
+    const loadAvg1 = os.loadavg()[0];
+    const udp0 = readUdpCounters();
+    const cpu0 = readCpu(target.pid);
+    const wait0 = readRunQueueWaitSec(target.pid);
+    const t0 = performance.now();
+    const rss = new RssSampler(target.pid);
+    rss.start();
+
+    // Ramp: client i starts at t0 + i * stagger.
+    const starts: Promise<void>[] = [];
+    for (let i = 0; i < o.clients; i++) {
+      const wait = t0 + i * o.staggerMs - performance.now();
+      if (wait > 0) await sleep(wait);
+      const c = new LoadClient({ url: target.url, phase, rrIntervalMs: o.rrIntervalMs, requestTimeoutMs: o.requestTimeoutMs });
+      clients.push(c);
+      starts.push(c.start());
+    }
+    await Promise.all(starts);
+    const deadline = performance.now() + 5000;
+    while (performance.now() < deadline && clients.some((c) => c.error === undefined && c.timeToFirstRtpMs === undefined)) await sleep(20);
+    await sleep(500);
+    phase.phase = PHASE_STEADY;
+    const tHold = performance.now();
+    const cpuHold0 = readCpu(target.pid);
+    await sleep(o.holdSec * 1000);
+    const t1 = performance.now();
+    const cpu1 = readCpu(target.pid);
+    const wait1 = readRunQueueWaitSec(target.pid);
+    rss.stop();
+    const serverReport = await target.report();
+    benchEld.disable();
+    const udp1 = readUdpCounters();
+    for (const c of clients) for (const t of c.tracks) t.jitterSamplesMs.push(t.source.jitterMs);
+    // Snapshot the receive statistics before TEARDOWN, so the tail is not counted.
+    const snaps = clients.flatMap((c) => c.tracks.map((t) => ({ t, s: t.source.snapshot() })));
+    await Promise.all(clients.map((c) => c.stop()));
+    await sleep(1000);
+    const cpuIdle0 = readCpu(target.pid);
+    const tIdle0 = performance.now();
+    await sleep(1500);
+    const cpuIdle1 = readCpu(target.pid);
+    const tIdle1 = performance.now();
+    const after = await target.report();
+
+    const cpuSec = (a: ReturnType<typeof readCpu>, b: ReturnType<typeof readCpu>): number => (a && b ? b.cpuSec - a.cpuSec : NaN);
+    const holdSec = (t1 - tHold) / 1000;
+    let expected = 0;
+    let lost = 0;
+    let packetsReceived = 0;
+    let steadyReceived = 0;
+    const joinLost = [0, 0];
+    const joinRecv = [0, 0];
+    const jitter: number[] = [];
+    const jitterByMedia: Record<string, number[]> = {};
+    for (const { t, s } of snaps) {
+      expected += s.expected;
+      lost += s.expected - s.received;
+      packetsReceived += t.packets;
+      steadyReceived += t.received[PHASE_STEADY];
+      for (const ph of [PHASE_JOIN, PHASE_STEADY]) {
+        joinLost[ph] += Math.max(0, t.gapLost[ph] - t.late[ph]);
+        joinRecv[ph] += t.received[ph];
+      }
+      jitter.push(...t.jitterSamplesMs);
+      (jitterByMedia[t.media] ??= []).push(...t.jitterSamplesMs);
+    }
+    const ok = clients.filter((c) => c.error === undefined);
+    const firstRtp = ok.map((c) => c.timeToFirstRtpMs).filter((x): x is number => x !== undefined);
+    const errors = [...new Set(clients.filter((c) => c.error !== undefined).map((c) => c.error as string))];
+    const result: RunResult = {
+      server: o.server,
+      runner: o.server === 'streamlab' ? o.runner : undefined,
+      clients: o.clients,
+      clientsOk: ok.length,
+      errors,
+      rampSec: (tHold - t0) / 1000,
+      holdSec,
+      cpuPct: (100 * cpuSec(cpu0, cpu1)) / ((t1 - t0) / 1000),
+      cpuPctHold: (100 * cpuSec(cpuHold0, cpu1)) / holdSec,
+      rssIdleMB: rssIdle / MB,
+      rssPeakMB: rss.peak / MB,
+      pktsPerSec: steadyReceived / holdSec,
+      packetsReceived,
+      expected,
+      lost,
+      lossPct: pct(lost, expected),
+      joinLost: joinLost[PHASE_JOIN],
+      joinLossPct: pct(joinLost[PHASE_JOIN], joinLost[PHASE_JOIN] + joinRecv[PHASE_JOIN]),
+      steadyLost: joinLost[PHASE_STEADY],
+      steadyLossPct: pct(joinLost[PHASE_STEADY], joinLost[PHASE_STEADY] + joinRecv[PHASE_STEADY]),
+      jitterMeanMs: jitter.length ? jitter.reduce((a, b) => a + b, 0) / jitter.length : NaN,
+      jitterMaxMs: jitter.length ? Math.max(...jitter) : NaN,
+      jitterByMedia: Object.fromEntries(
+        Object.entries(jitterByMedia).map(([k, v]) => [k, { meanMs: v.reduce((a, b) => a + b, 0) / v.length, maxMs: Math.max(...v) }]),
+      ),
+      firstRtpMedianMs: percentile(firstRtp, 50),
+      firstRtpP95Ms: percentile(firstRtp, 95),
+      serverEld: serverReport?.eld,
+      clientEld: eldFromHistogram(benchEld),
+      serverRunQueueWaitPct: wait0 !== undefined && wait1 !== undefined ? (100 * (wait1 - wait0)) / ((t1 - t0) / 1000) : NaN,
+      loadAvg1,
+      udpRcvbufErrors: udp0 && udp1 ? udp1.rcvbufErrors - udp0.rcvbufErrors : NaN,
+      teardownsOk: clients.filter((c) => c.teardownOk).length,
+      cpuAfterTeardownPct: (100 * cpuSec(cpuIdle0, cpuIdle1)) / ((tIdle1 - tIdle0) / 1000),
+      sessionsAfterTeardown: after?.sessions,
+      schedulerTasksAfterTeardown: after?.scheduler.tasks,
+      mediaDurationSec: clients.find((c) => c.mediaDurationSec !== undefined)?.mediaDurationSec,
+      serverReport,
+    };
+    if (errors.length > 0) log(`  ${o.clients - ok.length} client(s) failed: ${errors.slice(0, 3).join('; ')}`);
+    return result;
+  } finally {
+    for (const c of clients) c.close();
+    await target.stop();
+  }
+}

@@ -1,0 +1,98 @@
+/** Plain-text tables of bench results: one row per server and client count, then ours/gst ratios. */
+import type { MachineInfo } from './proc-stats.ts';
+import type { RunResult } from './load-run.ts';
+
+/** Row label: the server, and how streamlab ran when it was not as shipped. */
+export function label(r: Pick<RunResult, 'server' | 'runner'>): string {
+  if (r.server === 'gst') return 'gst-rtsp-server';
+  return r.runner === 'js' ? 'streamlab (js)' : 'streamlab';
+}
+
+function f(x: number | undefined, digits = 1): string {
+  return x === undefined || !Number.isFinite(x) ? 'n/a' : x.toFixed(digits);
+}
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]): string => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+/** RSS increase per session: against the previous (smaller) run of the same server, or its idle RSS. */
+export function rssPerSession(results: readonly RunResult[], r: RunResult): number {
+  const prev = results.filter((x) => label(x) === label(r) && x.clients < r.clients).sort((a, b) => b.clients - a.clients)[0];
+  return prev ? (r.rssPeakMB - prev.rssPeakMB) / (r.clients - prev.clients) : (r.rssPeakMB - r.rssIdleMB) / r.clients;
+}
+
+export function machineLine(m: MachineInfo): string {
+  return `machine: ${m.cpuModel}, ${m.cores} cores, ${m.memGiB} GiB, ${m.platform}, node ${m.node}; load average at start ${m.loadAvg.join(' / ')}`;
+}
+
+export function resultsTable(results: readonly RunResult[]): string {
+  const header = [
+    'server', 'clients', 'ok', 'CPU % run/hold', 'RSS MB idle/peak', '+MB/sess', 'pkt/s', 'loss %', 'lost (joining)',
+    'audio jitter ms', 'video jitter ms', '1st RTP ms p50/p95', 'ELD ms p50/p99/max', 'wait %', 'load',
+  ];
+  const jit = (r: RunResult, media: string): string => {
+    const j = r.jitterByMedia[media];
+    return j ? `${f(j.meanMs, 2)}/${f(j.maxMs, 2)}` : 'n/a';
+  };
+  const rows = results.map((r) => [
+    label(r),
+    String(r.clients),
+    String(r.clientsOk),
+    `${f(r.cpuPct)}/${f(r.cpuPctHold)}`,
+    `${f(r.rssIdleMB)}/${f(r.rssPeakMB)}`,
+    f(rssPerSession(results, r), 2),
+    f(r.pktsPerSec, 0),
+    f(r.lossPct, 3),
+    `${r.lost} (${r.joinLost})`,
+    jit(r, 'audio'),
+    jit(r, 'video'),
+    `${f(r.firstRtpMedianMs, 0)}/${f(r.firstRtpP95Ms, 0)}`,
+    r.serverEld ? `${f(r.serverEld.p50Ms, 2)}/${f(r.serverEld.p99Ms, 2)}/${f(r.serverEld.maxMs, 1)}` : 'n/a',
+    f(r.serverRunQueueWaitPct),
+    f(r.loadAvg1),
+  ]);
+  return table(header, rows);
+}
+
+function ratio(a: number, b: number, digits = 2): string {
+  if (!Number.isFinite(a) || !Number.isFinite(b)) return 'n/a';
+  if (b === 0) return a === 0 ? '= (both 0)' : 'inf';
+  return `${(a / b).toFixed(digits)}x`;
+}
+
+export function ratiosTable(results: readonly RunResult[]): string | undefined {
+  const counts = [...new Set(results.map((r) => r.clients))];
+  const rows: string[][] = [];
+  for (const n of counts) {
+    const gst = results.find((r) => r.server === 'gst' && r.clients === n);
+    if (!gst) continue;
+    for (const ours of results.filter((r) => r.server === 'streamlab' && r.clients === n)) rows.push([
+      `${label(ours)} / gst`,
+      String(n),
+      ratio(ours.cpuPct, gst.cpuPct),
+      ratio(ours.rssPeakMB, gst.rssPeakMB),
+      ratio(ours.lossPct, gst.lossPct),
+      `${ours.lost} / ${gst.lost}`,
+      `${ours.joinLost} / ${gst.joinLost}`,
+      `${ours.steadyLost} / ${gst.steadyLost}`,
+    ]);
+  }
+  if (rows.length === 0) return undefined;
+  return table(['ratio', 'clients', 'CPU', 'RSS', 'loss', 'lost (ours / gst)', 'lost while joining', 'lost once all in'], rows);
+}
+
+export const LEGEND = [
+  'CPU %: server process user+sys (/proc) over ramp+hold / over the hold alone (100 = one core).',
+  'RSS MB: resident set before any client / peak.  +MB/sess: RSS increase per extra session (vs the',
+  'previous row, or vs idle).  pkt/s: RTP delivered to all clients per second while all were in.',
+  'loss %: RFC 3550 A.3 expected vs received, all clients and tracks, whole run; lost (joining): lost',
+  'packets, and in brackets those missing while clients were still joining.  jitter: RFC 3550 A.8',
+  'interarrival jitter at the clients, mean/max ms (video includes B-frame timestamp reordering).',
+  '1st RTP: TCP connect to the first RTP packet.  ELD: server event-loop delay beyond the 10 ms',
+  'monitor period (perf_hooks.monitorEventLoopDelay), over ramp+hold.  wait %: time the server\'s main',
+  'thread was runnable but had no CPU (/proc/PID/schedstat): high = the machine starved it.  load: 1-min',
+  'load average when the row started (the machine has other work; compare rows run close together).',
+].join('\n');

@@ -1,0 +1,100 @@
+/**
+ * The streamlab server as the bench runs it: a child process of its own (so that its CPU and RSS
+ * are measured alone), started with `fork('bin/run-ts.js', ['bench/server-process.ts', mediaDir])` (as shipped, through
+ * tsx) or bundled by esbuild and run with plain node (`--runner js`).
+ * It listens on 127.0.0.1 with a free port, sends `{ type: 'ready', port }` over IPC, and answers
+ * `{ cmd: 'mark' }` (start of a run: resets the event-loop delay histogram) and
+ * `{ cmd: 'report' }` with a ServerProcessReport. It exits when told `{ cmd: 'exit' }`, on
+ * SIGTERM/SIGINT, and when the IPC channel closes (the bench died), so it never outlives the bench.
+ */
+import { RtspServer } from '../src/server/index.ts';
+import { eldFromHistogram, startEventLoopMonitor } from './eld.ts';
+import type { EventLoopDelay } from './eld.ts';
+
+export interface ServerProcessReport {
+  type: 'report';
+  /** Event-loop delay since the mark. */
+  eld: EventLoopDelay;
+  /** process.cpuUsage() since the mark, seconds (cross-check of /proc). */
+  cpuUserSec: number;
+  cpuSysSec: number;
+  rssBytes: number;
+  heapUsedBytes: number;
+  sessions: number;
+  streams: number;
+  packetsSent: number;
+  egressDropped: number;
+  receiverReports: number;
+  scheduler: { tasks: number; wakeups: number; maxLateMs: number };
+  cache: { bytes: number; hits: number; misses: number; evictions: number };
+  counters: Record<string, number>;
+}
+
+export type ServerProcessCommand = { cmd: 'mark' } | { cmd: 'report' } | { cmd: 'exit' };
+export type ServerProcessMessage = { type: 'ready'; port: number; pid: number } | ServerProcessReport;
+
+async function main(): Promise<void> {
+  const mediaDir = process.argv[2] ?? 'media';
+  if (!process.send) throw new Error('bench/server-process.ts must be started with fork() (IPC)');
+  const send = (m: ServerProcessMessage): void => {
+    if (process.connected) process.send?.(m);
+  };
+  const server = await RtspServer.listen({ mediaDir, host: '127.0.0.1', port: 0 });
+  const eld = startEventLoopMonitor();
+  let cpuMark = process.cpuUsage();
+  let stopping = false;
+  const stop = (): void => {
+    if (stopping) return;
+    stopping = true;
+    eld.disable();
+    const force = setTimeout(() => process.exit(0), 2000);
+    force.unref();
+    void server.close().finally(() => process.exit(0));
+  };
+  process.on('message', (m: ServerProcessCommand) => {
+    if (m.cmd === 'mark') {
+      eld.reset();
+      cpuMark = process.cpuUsage();
+    } else if (m.cmd === 'report') {
+      const cpu = process.cpuUsage(cpuMark);
+      const snap = server.snapshot();
+      let streams = 0;
+      let packetsSent = 0;
+      let egressDropped = 0;
+      let receiverReports = 0;
+      for (const s of snap.sessions) {
+        for (const x of s.streams) {
+          streams++;
+          packetsSent += x.packets;
+          egressDropped += x.dropped;
+          receiverReports += x.receiverReports;
+        }
+      }
+      const mem = process.memoryUsage();
+      send({
+        type: 'report',
+        eld: eldFromHistogram(eld),
+        cpuUserSec: cpu.user / 1e6,
+        cpuSysSec: cpu.system / 1e6,
+        rssBytes: mem.rss,
+        heapUsedBytes: mem.heapUsed,
+        sessions: snap.sessions.length,
+        streams,
+        packetsSent,
+        egressDropped,
+        receiverReports,
+        scheduler: snap.scheduler,
+        cache: snap.cache,
+        counters: { ...snap.counters },
+      });
+    } else if (m.cmd === 'exit') {
+      stop();
+    }
+  });
+  process.on('disconnect', stop);
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+  send({ type: 'ready', port: server.port, pid: process.pid });
+}
+
+await main();

@@ -1,0 +1,142 @@
+/**
+ * `npm run bench`: the RTSP server under many clients (issue 2). For each client count N, a fresh
+ * server process, N UDP clients joining one after another, all N held for --duration seconds;
+ * prints a table of server CPU, RSS, delivered packets, loss, jitter, time to first RTP and the
+ * server's event-loop delay. `--compare gst` runs the same load against GStreamer's RTSP server
+ * (shared media factory) in the same run. See bench/README.md.
+ */
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { runLoad } from './load-run.ts';
+import type { RunResult } from './load-run.ts';
+import { machineInfo } from './proc-stats.ts';
+import { LEGEND, label, machineLine, ratiosTable, resultsTable, rssPerSession } from './report.ts';
+import { REPO_ROOT } from './targets.ts';
+import type { Runner, TargetKind } from './targets.ts';
+
+const USAGE = `usage: npm run bench -- [options]
+  --clients LIST     client counts, comma-separated (default 1,10,50,100)
+  --duration S       seconds all clients stay together once the last has joined (default 10)
+  --stagger MS       delay between two clients joining (default 100)
+  --max-ramp S       cap on the whole ramp: the stagger shrinks for large N (default 5)
+  --compare gst      also run the same load against GStreamer's RTSP server (shared media)
+  --runner LIST      how streamlab runs: tsx (as shipped, default), js (bundled by esbuild, plain
+                     node), or tsx,js for both
+  --media FILE       file to serve (default media/sample.mp4; H.264 + AAC for --compare gst)
+  --rr-interval MS   mean period of each client's RTCP receiver reports (default 2000)
+  --json FILE        also save the results as JSON
+  --profile DIR      write a V8 CPU profile of each streamlab server process into DIR
+  --quiet            only the tables`;
+
+function parseList(s: string): number[] {
+  const out = s.split(',').map((x) => Number(x.trim()));
+  if (out.some((n) => !Number.isInteger(n) || n < 1 || n > 1000)) throw new Error(`--clients wants counts 1..1000, got ${s}`);
+  return out;
+}
+
+function num(s: string, name: string, min: number, max: number): number {
+  const n = Number(s);
+  if (!Number.isFinite(n) || n < min || n > max) throw new Error(`${name} wants a number in ${min}..${max}, got ${s}`);
+  return n;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      clients: { type: 'string', default: '1,10,50,100' },
+      duration: { type: 'string', default: '10' },
+      stagger: { type: 'string', default: '100' },
+      'max-ramp': { type: 'string', default: '5' },
+      compare: { type: 'string' },
+      media: { type: 'string', default: 'media/sample.mp4' },
+      runner: { type: 'string', default: 'tsx' },
+      'rr-interval': { type: 'string', default: '2000' },
+      json: { type: 'string' },
+      profile: { type: 'string' },
+      quiet: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  if (values.compare !== undefined && values.compare !== 'gst') throw new Error(`--compare knows only gst, got ${values.compare}`);
+  const counts = parseList(values.clients);
+  const holdSec = num(values.duration, '--duration', 1, 600);
+  const staggerMs = num(values.stagger, '--stagger', 0, 10_000);
+  const maxRampSec = num(values['max-ramp'], '--max-ramp', 0, 600);
+  const rrIntervalMs = num(values['rr-interval'], '--rr-interval', 100, 60_000);
+  const mediaFile = path.resolve(REPO_ROOT, values.media);
+  const runners = values.runner.split(',').map((x) => x.trim());
+  if (runners.length === 0 || runners.some((x) => x !== 'tsx' && x !== 'js')) throw new Error(`--runner wants tsx, js or tsx,js, got ${values.runner}`);
+  const targets: { server: TargetKind; runner: Runner }[] = runners.map((runner) => ({ server: 'streamlab', runner: runner as Runner }));
+  if (values.compare === 'gst') targets.push({ server: 'gst', runner: 'tsx' });
+  const log = (s: string): void => {
+    if (!values.quiet) process.stderr.write(`${s}\n`);
+  };
+
+  const machine = machineInfo();
+  const started = new Date();
+  const results: RunResult[] = [];
+  for (const n of counts) {
+    const stagger = n > 1 ? Math.min(staggerMs, (maxRampSec * 1000) / (n - 1)) : 0;
+    for (const { server, runner } of targets) {
+      log(`bench: ${label({ server, runner })}, ${n} client(s), stagger ${stagger.toFixed(0)} ms, hold ${holdSec} s`);
+      const r = await runLoad(
+        { server, runner, serverExecArgv: values.profile ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(values.profile)}`] : [], mediaFile, clients: n, staggerMs: stagger, holdSec, rrIntervalMs, requestTimeoutMs: 10_000, settleMs: 500 },
+        log,
+      );
+      results.push(r);
+      if (r.mediaDurationSec !== undefined && r.rampSec + r.holdSec > r.mediaDurationSec - 0.5) {
+        log(`  warning: ramp + hold (${(r.rampSec + r.holdSec).toFixed(1)} s) reaches the end of the media (${r.mediaDurationSec} s); lower --duration`);
+      }
+      if (r.cpuAfterTeardownPct > 3 || (r.sessionsAfterTeardown ?? 0) > 0 || r.teardownsOk < r.clientsOk) {
+        log(
+          `  warning: after TEARDOWN of all clients the server used ${r.cpuAfterTeardownPct.toFixed(1)} % CPU and held ${r.sessionsAfterTeardown ?? '?'} session(s), ` +
+            `${r.schedulerTasksAfterTeardown ?? '?'} scheduler task(s); ${r.teardownsOk}/${r.clientsOk} TEARDOWNs answered 200`,
+        );
+      }
+      log(
+        `  CPU ${r.cpuPct.toFixed(1)} %, RSS ${r.rssPeakMB.toFixed(1)} MB, ${r.pktsPerSec.toFixed(0)} pkt/s, lost ${r.lost}/${r.expected}` +
+          ` (while joining ${r.joinLost}), udp rcvbuf errors ${r.udpRcvbufErrors}`,
+      );
+    }
+  }
+
+  const out = [
+    '',
+    `streamlab server bench, ${started.toISOString()}`,
+    machineLine(machine),
+    `media ${path.relative(REPO_ROOT, mediaFile)}; UDP clients joining ${staggerMs} ms apart (ramp at most ${maxRampSec} s), then all held ${holdSec} s`,
+    '',
+    resultsTable(results),
+  ];
+  const ratios = ratiosTable(results);
+  if (ratios) out.push('', ratios);
+  out.push('', LEGEND);
+  const rcvbuf = results.reduce((a, r) => a + (Number.isFinite(r.udpRcvbufErrors) ? r.udpRcvbufErrors : 0), 0);
+  if (rcvbuf > 0) out.push(`note: ${rcvbuf} UDP receive-buffer overflows on the host during the runs (clients or other programs fell behind)`);
+  process.stdout.write(`${out.join('\n')}\n`);
+
+  if (values.json) {
+    const json = {
+      started: started.toISOString(),
+      machine,
+      loadAvgAtEnd: machineInfo().loadAvg,
+      options: { counts, holdSec, staggerMs, maxRampSec, rrIntervalMs, media: path.relative(REPO_ROOT, mediaFile), targets },
+      results: results.map((r) => ({ ...r, rssPerSessionMB: rssPerSession(results, r) })),
+    };
+    writeFileSync(values.json, `${JSON.stringify(json, null, 2)}\n`);
+    log(`bench: results saved to ${values.json}`);
+  }
+}
+
+try {
+  await main();
+  process.exit(0);
+} catch (e) {
+  process.stderr.write(`bench: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(1);
+}

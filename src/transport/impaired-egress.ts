@@ -1,0 +1,81 @@
+import type { FateRecord } from '../impair/index.ts';
+import { ImpairmentPipeline } from '../impair/index.ts';
+import type { NetemConfig } from '../impair/index.ts';
+import type { Clock } from '../util/clock.ts';
+import type { Egress } from './egress.ts';
+import type { Scheduler } from './scheduler.ts';
+
+const EMPTY = Buffer.alloc(0);
+const IP_UDP_OVERHEAD = 28;
+
+/** A netem configuration and its seed, as given by a flag or a URL. */
+export interface ImpairmentSpec {
+  config: NetemConfig;
+  seed: number;
+  /** Loss trace samples when the config names `trace FILE` (already loaded). */
+  trace?: Uint8Array;
+  /** The words as given, for logs and reports. */
+  text: string;
+}
+
+/**
+ * Egress through a network emulator: every RTP packet goes through a seeded netem pipeline that
+ * drops, delays, reorders or duplicates it, and is sent when the pipeline says; RTCP goes through
+ * its own pipeline with the same model (seed + 1) so that RTP's ground truth is RTP only. The fate
+ * logs are the ground truth the lab compares RTCP reports with.
+ */
+export class ImpairedEgress implements Egress {
+  readonly rtp: ImpairmentPipeline;
+  readonly rtcp: ImpairmentPipeline;
+  private id = 0;
+
+  constructor(
+    private readonly inner: Egress,
+    readonly spec: ImpairmentSpec,
+    private readonly clock: Clock,
+    private readonly scheduler: Scheduler,
+  ) {
+    this.rtp = new ImpairmentPipeline(spec.config, spec.seed, { trace: spec.trace });
+    this.rtcp = new ImpairmentPipeline(spec.config, spec.seed + 1, { trace: spec.trace });
+  }
+
+  get kind(): Egress['kind'] {
+    return this.inner.kind;
+  }
+
+  get dropped(): number {
+    return this.inner.dropped;
+  }
+
+  sendRtp(header: Buffer, payload: Buffer): void {
+    this.pass(this.rtp, [header, payload], (h, p) => this.inner.sendRtp(h, p ?? EMPTY));
+  }
+
+  sendRtcp(packet: Buffer): void {
+    this.pass(this.rtcp, [packet], (b) => this.inner.sendRtcp(b));
+  }
+
+  /** Ground truth for the RTP packets sent so far. */
+  get rtpFates(): readonly FateRecord[] {
+    return this.rtp.fates;
+  }
+
+  private pass(pipeline: ImpairmentPipeline, parts: Buffer[], send: (a: Buffer, b?: Buffer) => void): void {
+    const now = this.clock.now();
+    const bytes = parts.reduce((n, b) => n + b.length, 0);
+    // The link sees IP + UDP headers too (the rate model counts them).
+    const { copies } = pipeline.submit({ id: this.id++, bytes: bytes + IP_UDP_OVERHEAD, sentAtMs: now }, now);
+    for (const c of copies) {
+      let out = parts;
+      if (c.corrupt && c.corrupt.byteIndex < bytes) {
+        // netem `corrupt` flips one bit; payloads are shared between sessions, so flip a copy.
+        const one = Buffer.concat(parts);
+        one[c.corrupt.byteIndex]! ^= 1 << c.corrupt.bit;
+        out = [one];
+      }
+      const deliver = () => send(out[0]!, out[1]);
+      if (c.atMs <= now) deliver();
+      else this.scheduler.once(c.atMs, deliver);
+    }
+  }
+}
