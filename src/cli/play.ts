@@ -1,8 +1,9 @@
 import { writeFile } from 'node:fs/promises';
 import { InvalidArgumentError } from 'commander';
 import type { Command } from 'commander';
-import { CountingSink, PlaySession, StatsSeries, describeError, statusLine, trackStats } from '../receiver/index.ts';
+import { CountingSink, PlaySession, TsOutputSink, StatsSeries, describeError, statusLine, trackStats } from '../receiver/index.ts';
 import type { JitterSettings, PlayEnd, Sink, SinkResult } from '../receiver/index.ts';
+import { tryLocate } from '../media/ffmpeg/index.ts';
 import { setLogLevel } from '../util/log.ts';
 
 interface PlayFlags {
@@ -11,6 +12,7 @@ interface PlayFlags {
   start?: number;
   record?: string;
   null?: boolean;
+  player?: string;
   statsJson?: string;
   jitterBuffer: string;
   waitKeyframe?: boolean;
@@ -33,6 +35,15 @@ export function parseJitterBuffer(value: string): JitterSettings {
   return { mode: 'fixed', delayMs: Number(m[1]) };
 }
 
+/** --record, --null (decode through ffmpeg when it is there, else count), or ffplay with a display. */
+function chooseSink(flags: PlayFlags): Sink {
+  if (flags.record) return new TsOutputSink({ kind: 'record', file: flags.record });
+  const player = flags.player ?? (process.env.DISPLAY && !flags.null ? 'ffplay' : 'none');
+  if (player === 'ffplay' && !flags.null) return new TsOutputSink({ kind: 'play' });
+  if (player !== 'none' && player !== 'ffplay') throw new InvalidArgumentError(`--player: unknown player ${player}`);
+  return tryLocate('ffmpeg') ? new TsOutputSink({ kind: 'decode' }) : new CountingSink();
+}
+
 export function registerPlay(program: Command): void {
   program
     .command('play')
@@ -41,7 +52,9 @@ export function registerPlay(program: Command): void {
     .option('--tcp', 'RTP interleaved in the RTSP connection instead of UDP')
     .option('--duration <s>', 'stop after this many seconds', seconds)
     .option('--start <npt>', 'start at this position (seconds)', seconds)
-    .option('--null', 'count what arrives, no output (the default without a display)')
+    .option('--record <file>', 'write the received streams without re-encoding (.mkv, .mp4, .ts, ...)')
+    .option('--null', 'decode and count frames and decode errors, no output (the default without a display)')
+    .option('--player <name>', 'ffplay (default when DISPLAY is set) or none')
     .option('--stats-json <file>', 'write the per-second series and the totals as JSON')
     .option('--jitter-buffer <mode>', '"adaptive" or a fixed delay in ms', 'adaptive')
     .option('--wait-keyframe', 'after video loss, drop frames until the next keyframe')
@@ -50,7 +63,7 @@ export function registerPlay(program: Command): void {
     .option('-v, --verbose', 'log at info level')
     .action(async (url: string, flags: PlayFlags) => {
       if (flags.verbose) setLogLevel('info');
-      const sink: Sink = new CountingSink();
+      const sink = chooseSink(flags);
       const series = new StatsSeries();
       const tty = process.stderr.isTTY === true;
       const session = new PlaySession({
@@ -102,9 +115,12 @@ export function registerPlay(program: Command): void {
       for (const t of totals.tracks) {
         process.stdout.write(
           `track ${t.track} ${t.media} ${t.codec}: ${t.packets} packets, ${t.units} units, lost ${t.lost}, late ${t.late}, ` +
-            `jitter ${t.jitterMs.toFixed(2)} ms, playout delay ${t.playoutDelayMs.toFixed(0)} ms\n`,
+            `jitter ${t.jitterMs.toFixed(2)} ms, playout delay ${t.playoutDelayMs.toFixed(0)} ms` +
+            (sinkResult?.decodedFrames ? `, decoded ${sinkResult.decodedFrames[t.track] ?? 0} frames` : '') +
+            '\n',
         );
       }
+      if (sinkResult?.decodeErrors) process.stdout.write(`decode errors: ${sinkResult.decodeErrors}\n`);
       if (!end.ok) throw new Error(end.reason);
     });
 }

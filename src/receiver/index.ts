@@ -13,5 +13,6 @@ export type { JitterSettings, ReceivedUnit } from './track-receiver.ts';
 export { StatsSeries, statusLine, trackStats } from './play-stats.ts';
 export type { SecondSample, TrackStats } from './play-stats.ts';
 export { CountingSink } from './sinks/sink.ts';
+export { TsOutputSink } from './sinks/ts-output.ts';
 export type { Sink, SinkResult } from './sinks/sink.ts';
 export * from './jitter-buffer/index.ts';

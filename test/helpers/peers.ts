@@ -12,8 +12,11 @@ const cache = new Map<string, boolean>();
 export function hasPeer(bin: string): boolean {
   let ok = cache.get(bin);
   if (ok === undefined) {
-    const r = spawnSync(bin, ['-version'], { stdio: 'ignore' });
-    ok = !r.error && r.status === 0;
+    // ffmpeg-style tools answer -version, GStreamer's and VLC's --version.
+    ok = [['-version'], ['--version']].some((args) => {
+      const r = spawnSync(bin, args, { stdio: 'ignore', timeout: 10_000 });
+      return !r.error && r.status === 0;
+    });
     cache.set(bin, ok);
   }
   return ok;
@@ -23,7 +26,7 @@ export function peersRequired(): boolean {
   return process.env.STREAMLAB_REQUIRE_PEERS === '1';
 }
 
-/** describe() that runs only when every program in `bins` answers `<bin> -version`. */
+/** describe() that runs only when every program in `bins` answers `-version` or `--version`. */
 export function describeWithPeers(title: string, bins: readonly string[], fn: () => void): void {
   const missing = bins.filter((b) => !hasPeer(b));
   if (missing.length === 0) {

@@ -1,0 +1,55 @@
+/**
+ * Runs an external program (ffmpeg, ffprobe, gst-launch-1.0) asynchronously, so several can run
+ * at once against one server, with a hard timeout. Only the child we started is ever killed, by
+ * its own pid.
+ */
+
+import { spawn } from 'node:child_process';
+
+export interface ProgramResult {
+  /** Exit code, or null when killed by a signal. */
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+  wallMs: number;
+}
+
+export function runProgram(bin: string, args: readonly string[], timeoutMs: number): Promise<ProgramResult> {
+  const started = performance.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    let timedOut = false;
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => err.push(b));
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({
+        code,
+        signal,
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8'),
+        timedOut,
+        wallMs: performance.now() - started,
+      });
+    });
+  });
+}
+
+/** Throws with the program's stderr tail when it did not exit 0. */
+export function expectSuccess(r: ProgramResult, what: string): void {
+  if (r.code === 0 && !r.timedOut) return;
+  const tail = r.stderr.split('\n').slice(-25).join('\n');
+  throw new Error(`${what} failed (code ${r.code}, signal ${r.signal}, timedOut ${r.timedOut}):\n${tail}`);
+}

@@ -1,0 +1,49 @@
+/**
+ * Issue 2, test 1: ffprobe, a real client, sees both tracks of the sample over RTSP with the
+ * right codecs and parameters: H.264 640x360, AAC 48 kHz stereo. Over UDP and TCP interleaved.
+ */
+
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { RtspServer } from '../../src/server/index.ts';
+import { describeWithPeers } from '../helpers/peers.ts';
+import { expectSuccess, runProgram } from '../helpers/run-program.ts';
+import { startServer } from '../helpers/server.ts';
+
+interface ProbedStream {
+  codec_type: string;
+  codec_name: string;
+  profile?: string;
+  width?: number;
+  height?: number;
+  sample_rate?: string;
+  channels?: number;
+}
+
+describeWithPeers('ffprobe sees both tracks', ['ffprobe'], () => {
+  let server: RtspServer;
+  let url: (p?: string) => string;
+
+  beforeAll(async () => {
+    ({ server, url } = await startServer());
+  });
+
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  for (const transport of ['udp', 'tcp'] as const) {
+    it.concurrent(`over ${transport}: h264 640x360 and aac 48000 Hz stereo`, async () => {
+      const r = await runProgram(
+        'ffprobe',
+        ['-v', 'error', '-rtsp_transport', transport, '-show_streams', '-of', 'json', url()],
+        60_000,
+      );
+      expectSuccess(r, `ffprobe -rtsp_transport ${transport}`);
+      const streams = (JSON.parse(r.stdout) as { streams: ProbedStream[] }).streams;
+      expect(streams.map((s) => s.codec_type)).toEqual(['video', 'audio']);
+      const [v, a] = streams;
+      expect(v).toMatchObject({ codec_name: 'h264', profile: 'Main', width: 640, height: 360 });
+      expect(a).toMatchObject({ codec_name: 'aac', profile: 'LC', sample_rate: '48000', channels: 2 });
+    });
+  }
+});
