@@ -5,6 +5,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { registerServe } from './serve.ts';
 import { registerProbe } from './probe.ts';
 import { registerPlay } from './play.ts';
+import { registerNetem } from './netem.ts';
 
 export function parseIntOption(min: number, max: number) {
   return (value: string): number => {
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerServe(program);
   registerProbe(program);
   registerPlay(program);
+  registerNetem(program);
   return program;
 }
 

@@ -1,7 +1,9 @@
 import { stat } from 'node:fs/promises';
 import { Option } from 'commander';
 import type { Command } from 'commander';
-import { DEFAULTS, RtspServer } from '../server/index.ts';
+import { DEFAULTS, RtspServer, impairmentFromArgs } from '../server/index.ts';
+import { parseLossTrace, parseNetemArgs } from '../impair/index.ts';
+import { readFile } from 'node:fs/promises';
 import { setLogLevel } from '../util/log.ts';
 import type { LogLevel } from '../util/log.ts';
 import { parseIntOption } from './main.ts';
@@ -15,6 +17,8 @@ interface ServeFlags {
   maxSessions: number;
   log?: LogLevel;
   verbose?: boolean;
+  netem?: string;
+  netemSeed?: number;
 }
 
 function parsePortRange(s: string): { min: number; max: number } {
@@ -23,6 +27,21 @@ function parsePortRange(s: string): { min: number; max: number } {
   const max = m ? Number(m[2]) : NaN;
   if (!m || min < 1024 || max > 65535 || max - min < 1) throw new Error(`--rtp-ports wants MIN-MAX within 1024-65535, got ${s}`);
   return { min, max };
+}
+
+/** netem words from the command line; a `trace FILE` is read here (0/1 per packet). */
+export async function impairmentFromCli(args: string, seed: number | undefined) {
+  const parsed = parseNetemArgs(args);
+  let trace: Uint8Array | undefined;
+  if (parsed.ok && parsed.value.loss?.model === 'trace') {
+    const text = await readFile(parsed.value.loss.path, 'utf8').catch(() => {
+      throw new Error(`--netem: cannot read loss trace ${parsed.value.loss?.model === 'trace' ? parsed.value.loss.path : ''}`);
+    });
+    const t = parseLossTrace(text);
+    if (!t.ok) throw new Error(`--netem: loss trace: ${t.message}`);
+    trace = t.value;
+  }
+  return impairmentFromArgs(args, seed, trace);
 }
 
 export function registerServe(program: Command): void {
@@ -38,11 +57,14 @@ export function registerServe(program: Command): void {
     .option('--max-sessions <n>', 'refuse SETUP beyond this many sessions (453)', parseIntOption(1, 100000), DEFAULTS.maxSessions)
     .addOption(new Option('--log <level>', 'log level (default warn, or STREAMLAB_LOG)').choices(['error', 'warn', 'info', 'debug']))
     .option('-v, --verbose', 'same as --log info')
+    .option('--netem <args>', 'impair every session\'s egress like Linux tc netem, e.g. "loss gemodel 2% 30% delay 40ms 10ms"')
+    .option('--netem-seed <n>', 'seed of the impairment (sessions and tracks derive their own from it)', parseIntOption(0, 2 ** 31))
     .action(async (dir: string, flags: ServeFlags) => {
       if (flags.log) setLogLevel(flags.log);
       else if (flags.verbose) setLogLevel('info');
       const st = await stat(dir).catch(() => undefined);
       if (!st?.isDirectory()) throw new Error(`media directory ${dir} does not exist`);
+      const impairment = flags.netem ? await impairmentFromCli(flags.netem, flags.netemSeed) : undefined;
       const server = await RtspServer.listen({
         mediaDir: dir,
         host: flags.host,
@@ -51,6 +73,7 @@ export function registerServe(program: Command): void {
         mtu: flags.mtu,
         sessionTimeoutSec: flags.sessionTimeout,
         maxSessions: flags.maxSessions,
+        impairment,
       });
       const shown = flags.host === '0.0.0.0' || flags.host === '::' ? '127.0.0.1' : flags.host;
       process.stdout.write(`streamlab serving ${dir} on rtsp://${shown}:${server.port}/<file>  (Ctrl-C to stop)\n`);

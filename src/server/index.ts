@@ -11,3 +11,4 @@ export { openMediaEntry } from './media-catalog.ts';
 export type { MediaEntry } from './media-catalog.ts';
 export { ChunkCache } from './packetized-track.ts';
 export { describeSdp } from './describe.ts';
+export { impairmentFromArgs, impairmentFromQuery } from './impairment.ts';

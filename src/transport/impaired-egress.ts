@@ -27,7 +27,8 @@ export interface ImpairmentSpec {
 export class ImpairedEgress implements Egress {
   readonly rtp: ImpairmentPipeline;
   readonly rtcp: ImpairmentPipeline;
-  private id = 0;
+  /** Packet ids per pipeline: RTP ids count RTP packets only (id n = the n-th packet sent). */
+  private readonly ids = new Map<ImpairmentPipeline, number>();
 
   constructor(
     private readonly inner: Egress,
@@ -64,7 +65,9 @@ export class ImpairedEgress implements Egress {
     const now = this.clock.now();
     const bytes = parts.reduce((n, b) => n + b.length, 0);
     // The link sees IP + UDP headers too (the rate model counts them).
-    const { copies } = pipeline.submit({ id: this.id++, bytes: bytes + IP_UDP_OVERHEAD, sentAtMs: now }, now);
+    const id = this.ids.get(pipeline) ?? 0;
+    this.ids.set(pipeline, id + 1);
+    const { copies } = pipeline.submit({ id, bytes: bytes + IP_UDP_OVERHEAD, sentAtMs: now }, now);
     for (const c of copies) {
       let out = parts;
       if (c.corrupt && c.corrupt.byteIndex < bytes) {

@@ -6,3 +6,4 @@ export * from './scheduler.ts';
 export * from './udp-pair.ts';
 export * from './egress.ts';
 export * from './impaired-egress.ts';
+export * from './netem-relay.ts';

@@ -31,7 +31,7 @@ export class TsOutputSink implements Sink {
   private base: number | undefined;
   private readonly messages: string[] = [];
 
-  constructor(mode: TsSinkMode) {
+  constructor(private readonly mode: TsSinkMode) {
     this.process = new FfmpegTsSink(mode);
   }
 
@@ -109,7 +109,8 @@ export class TsOutputSink implements Sink {
     for (const [track, index] of this.streamIndex) decodedFrames[track] = r.frames[index] ?? 0;
     return {
       units: { ...this.units },
-      decodedFrames,
+      // Only a decode counts frames; a recording or ffplay reports none.
+      decodedFrames: this.mode.kind === 'decode' ? decodedFrames : undefined,
       decodeErrors: r.decodeErrors,
       messages: [...this.messages, ...r.messages],
     };
