@@ -5,6 +5,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { registerServe } from './serve.ts';
 import { registerProbe } from './probe.ts';
 import { registerPlay } from './play.ts';
+import { registerLab } from './lab.ts';
 import { registerNetem } from './netem.ts';
 
 export function parseIntOption(min: number, max: number) {
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerServe(program);
   registerProbe(program);
   registerPlay(program);
+  registerLab(program);
   registerNetem(program);
   return program;
 }

@@ -1,0 +1,115 @@
+import path from 'node:path';
+import { InvalidArgumentError } from 'commander';
+import type { Command } from 'commander';
+import { ExperimentError, experimentFromFlags, loadExperiment, runExperiment } from '../lab/index.ts';
+import type { Experiment, RunMode } from '../lab/index.ts';
+import { setLogLevel } from '../util/log.ts';
+
+interface LabFlags {
+  netem: string[];
+  jitterBuffer: string[];
+  transport: string[];
+  media: string;
+  mediaDir: string;
+  runs: number;
+  seed: number;
+  duration: number;
+  start: number;
+  out?: string;
+  fast?: boolean;
+  realtime?: boolean;
+  parallel: number;
+  quality: boolean;
+  verbose?: boolean;
+}
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+function positiveInt(name: string, max: number) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1 || n > max) throw new InvalidArgumentError(`${name}: expected an integer in 1..${max}`);
+    return n;
+  };
+}
+
+function nonNegative(v: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('expected a number ≥ 0');
+  return n;
+}
+
+export function registerLab(program: Command): void {
+  program
+    .command('lab')
+    .description('run loss/jitter experiments: server + netem impairment + receiver, many runs → results.json/csv, plots, index.html')
+    .argument('[experiment]', 'experiment file (.json, .yaml); without it, the one-off flags below')
+    .option('--netem <args>', 'netem words, e.g. "loss gemodel 2% 30%" (repeat for a matrix)', collect, [])
+    .option('--jitter-buffer <mode>', '"adaptive" or a fixed delay like 200ms (repeat for a matrix)', collect, [])
+    .option('--transport <t>', 'udp or tcp (repeat for a matrix)', collect, [])
+    .option('--media <file>', 'media file for the one-off form', 'sample.mp4')
+    .option('--media-dir <dir>', 'where media names are looked up', 'media')
+    .option('--runs <n>', 'repetitions (seeds seed, seed+1, ...)', positiveInt('--runs', 1000), 1)
+    .option('--seed <n>', 'first seed', (v) => Number(v), 1)
+    .option('--duration <s>', 'seconds of media per run', nonNegative, 10)
+    .option('--start <npt>', 'start position in the media (s)', nonNegative, 0)
+    .option('--out <dir>', 'output folder (default lab-results/<name>-<time>)')
+    .option('--fast', 'simulated time: no sockets, a virtual clock (minutes of media in seconds)')
+    .option('--realtime', 'real time over loopback (overrides the file)')
+    .option('--parallel <n>', 'runs at once (keep 1 for real-time runs: parallel runs disturb each other\'s timing)', positiveInt('--parallel', 64), 1)
+    .option('--no-quality', 'skip the recording and PSNR/SSIM')
+    .option('-v, --verbose', 'log at info level')
+    .action(async (file: string | undefined, flags: LabFlags) => {
+      if (flags.verbose) setLogLevel('info');
+      const mode: RunMode | undefined = flags.fast ? 'fast' : flags.realtime ? 'realtime' : undefined;
+      let e: Experiment;
+      try {
+        e = file
+          ? await loadExperiment(file, { mediaDir: flags.mediaDir, mode })
+          : experimentFromFlags(
+              {
+                netem: flags.netem,
+                jitter: flags.jitterBuffer,
+                transport: flags.transport,
+                media: flags.media,
+                runs: flags.runs,
+                seed: flags.seed,
+                durationSec: flags.duration,
+                startNpt: flags.start,
+                mode: mode ?? 'realtime',
+                quality: flags.quality,
+              },
+              { mediaDir: flags.mediaDir, mode },
+            );
+      } catch (err) {
+        if (err instanceof ExperimentError) throw new Error(`invalid experiment:\n${err.message}`);
+        throw err;
+      }
+      const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
+      const outDir = path.resolve(flags.out ?? path.join('lab-results', `${e.name}-${stamp}`));
+      const abort = new AbortController();
+      const onSignal = () => {
+        if (abort.signal.aborted) return;
+        process.stderr.write('\nstopping after the runs in progress (results so far are written)...\n');
+        abort.abort();
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+      if (e.mode === 'realtime' && flags.parallel > 1) {
+        process.stderr.write('note: parallel real-time runs disturb each other\'s timing (jitter, late loss); use --fast or --parallel 1 for clean figures\n');
+      }
+      try {
+        const out = await runExperiment(e, { outDir, parallel: flags.parallel, signal: abort.signal, quality: flags.quality ? undefined : false });
+        const failed = out.results.filter((r) => r.status === 'failed');
+        process.stdout.write(
+          `${out.results.length}/${out.planned} runs (${failed.length} failed)${out.stopped ? ', stopped early' : ''}; results in ${outDir}\n` +
+            `  results.json, results.csv, index.html, ${out.plots.join(', ')}\n`,
+        );
+        for (const f of failed.slice(0, 10)) process.stdout.write(`  failed ${f.id}: ${f.reason}\n`);
+        if (out.stopped) process.exitCode = 130;
+      } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      }
+    });
+}

@@ -1,0 +1,291 @@
+/**
+ * Experiment descriptions: what a user writes (JSON or YAML), its validation with errors naming
+ * the field, and its expansion into runs (the matrix: netem × jitter buffer × transport × media,
+ * each repeated with its seeds).
+ */
+
+import { formatNetemArgs, geStationaryLoss, fourStateStationaryLoss, parseNetemArgs } from '../impair/index.ts';
+import type { NetemConfig } from '../impair/index.ts';
+import type { JitterSettings } from '../receiver/index.ts';
+import type { LabIssue } from './errors.ts';
+
+export type RunMode = 'fast' | 'realtime';
+export type TransportKind = 'udp' | 'tcp';
+
+/** E-model codec parameters (G.113): equipment impairment and packet-loss robustness. */
+export interface EmodelCodec {
+  readonly name: string;
+  readonly ie: number;
+  readonly bpl: number;
+}
+
+/** An experiment after validation: every field present, every netem string parsed. */
+export interface Experiment {
+  readonly name: string;
+  readonly description: string;
+  readonly mode: RunMode;
+  /** Media files (absolute paths). */
+  readonly media: string[];
+  readonly durationSec: number;
+  readonly startNpt: number;
+  readonly seeds: number[];
+  readonly netem: { text: string; config: NetemConfig }[];
+  readonly jitter: { label: string; settings: JitterSettings }[];
+  readonly transport: TransportKind[];
+  /** PSNR/SSIM against the source with ffmpeg (slow for long runs). */
+  readonly quality: boolean;
+  readonly waitKeyframe: boolean;
+  readonly audioCodec: EmodelCodec;
+}
+
+/** One run of the matrix. */
+export interface RunSpec {
+  readonly index: number;
+  /** Same for every repetition of one condition (netem × jitter × transport × media). */
+  readonly condition: string;
+  readonly mode: RunMode;
+  readonly media: string;
+  readonly durationSec: number;
+  readonly startNpt: number;
+  readonly seed: number;
+  readonly repetition: number;
+  readonly netem: { text: string; config: NetemConfig };
+  readonly jitter: { label: string; settings: JitterSettings };
+  readonly transport: TransportKind;
+  readonly quality: boolean;
+  readonly waitKeyframe: boolean;
+  readonly audioCodec: EmodelCodec;
+}
+
+/**
+ * Assumed E-model values for AAC-LC: G.113 gives none. Ie 0 (at 96 kbit/s AAC is transparent on
+ * the narrowband scale); Bpl 4.3, G.113's value for G.711 without PLC, because ffmpeg's AAC decoder
+ * has no real concealment (a lost frame is silence or a repeat). Override with `audio.ie/bpl`.
+ */
+export const AAC_EMODEL_ASSUMED: EmodelCodec = { name: 'aac (assumed: Ie 0, Bpl 4.3)', ie: 0, bpl: 4.3 };
+
+/** Limits that keep a typo from starting a week-long experiment. */
+export const MAX_RUNS = 10_000;
+export const MAX_DURATION_SEC = 24 * 3600;
+
+type Obj = Record<string, unknown>;
+
+function isObj(v: unknown): v is Obj {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** `adaptive`, `200`, `200ms`, `fixed 200`, `fixed:200ms`, or `{ mode, delayMs, ... }`. */
+export function parseJitterSpec(v: unknown): { ok: true; label: string; settings: JitterSettings } | { ok: false; message: string } {
+  if (typeof v === 'number') {
+    if (!(v >= 0 && v <= 10_000)) return { ok: false, message: `fixed delay ${v} ms is out of range 0..10000` };
+    return { ok: true, label: `fixed ${v}ms`, settings: { mode: 'fixed', delayMs: v } };
+  }
+  if (typeof v === 'string') {
+    const s = v.trim().toLowerCase();
+    if (s === 'adaptive') return { ok: true, label: 'adaptive', settings: { mode: 'adaptive' } };
+    const m = /^(?:fixed[\s:]*)?(-?\d+(?:\.\d+)?)\s*(ms)?$/.exec(s);
+    if (!m) return { ok: false, message: `"${v}" is neither "adaptive" nor a fixed delay like "200ms"` };
+    return parseJitterSpec(Number(m[1]));
+  }
+  if (isObj(v)) {
+    if (v.mode === 'fixed') {
+      if (typeof v.delayMs !== 'number') return { ok: false, message: 'fixed mode needs delayMs (a number)' };
+      return parseJitterSpec(v.delayMs);
+    }
+    if (v.mode === 'adaptive' || v.mode === undefined) {
+      const settings: Record<string, unknown> = { mode: 'adaptive' };
+      const parts: string[] = [];
+      for (const k of ['minDelayMs', 'maxDelayMs', 'startDelayMs', 'percentile', 'binMs', 'halfLifeMs']) {
+        if (v[k] === undefined) continue;
+        const n = v[k];
+        if (typeof n !== 'number' || !(n >= 0)) return { ok: false, message: `${k} must be a number ≥ 0` };
+        if (k === 'percentile' && !(n > 0 && n < 1)) return { ok: false, message: 'percentile must be in (0, 1)' };
+        settings[k] = n;
+        parts.push(`${k}=${n}`);
+      }
+      return { ok: true, label: parts.length ? `adaptive ${parts.join(' ')}` : 'adaptive', settings: settings as JitterSettings };
+    }
+    return { ok: false, message: `mode "${String(v.mode)}" is neither "fixed" nor "adaptive"` };
+  }
+  return { ok: false, message: 'expected "adaptive", a delay like "200ms", or an object' };
+}
+
+/** The loss a netem config should produce in the long run (undefined when there is no closed form). */
+export function configuredLoss(c: NetemConfig): number | undefined {
+  const l = c.loss;
+  if (!l) return 0;
+  if (l.model === 'random') return l.correlation === 0 ? l.p : undefined;
+  if (l.model === 'gemodel') return geStationaryLoss(l);
+  if (l.model === 'state') return fourStateStationaryLoss(l);
+  return undefined;
+}
+
+/** Mean loss-run length a Gilbert channel (1-h = 1, 1-k = 0) should produce: 1/r. */
+export function configuredMeanBurst(c: NetemConfig): number | undefined {
+  const l = c.loss;
+  if (l?.model === 'gemodel' && l.oneMinusH === 1 && l.oneMinusK === 0 && l.r > 0) return 1 / l.r;
+  if (l?.model === 'random' && l.correlation === 0 && l.p < 1) return 1 / (1 - l.p);
+  return undefined;
+}
+
+export interface ExperimentDefaults {
+  /** Resolves a media name from the file (relative to the experiment file's folder, or absolute). */
+  resolveMedia(name: string): string;
+  mode?: RunMode;
+}
+
+/**
+ * Validates a parsed experiment document. Every problem is returned, each naming its field;
+ * `value` is set only when there is none.
+ */
+export function validateExperiment(doc: unknown, d: ExperimentDefaults): { value?: Experiment; issues: LabIssue[] } {
+  const issues: LabIssue[] = [];
+  const root = 'experiment';
+  const add = (path: string, message: string) => issues.push({ path, message });
+  if (!isObj(doc)) {
+    add(root, 'expected an object');
+    return { issues };
+  }
+  const known = new Set(['name', 'description', 'mode', 'media', 'durationSec', 'duration', 'startNpt', 'repetitions', 'seeds', 'matrix', 'quality', 'waitKeyframe', 'audio']);
+  for (const k of Object.keys(doc)) if (!known.has(k)) add(`${root}.${k}`, 'unknown field');
+  const str = (k: string, def: string): string => {
+    const v = doc[k];
+    if (v === undefined) return def;
+    if (typeof v !== 'string') add(`${root}.${k}`, 'expected a string');
+    return typeof v === 'string' ? v : def;
+  };
+  const name = str('name', 'experiment');
+  const description = str('description', '');
+  let mode: RunMode = d.mode ?? 'fast';
+  if (doc.mode !== undefined) {
+    if (doc.mode === 'fast' || doc.mode === 'realtime') mode = d.mode ?? doc.mode;
+    else add(`${root}.mode`, `"${String(doc.mode)}" is neither "fast" nor "realtime"`);
+  }
+  const num = (path: string, v: unknown, min: number, max: number, integer = false): number | undefined => {
+    if (typeof v !== 'number' || !Number.isFinite(v)) {
+      add(path, 'expected a number');
+      return undefined;
+    }
+    if (integer && !Number.isInteger(v)) {
+      add(path, `${v} is not an integer`);
+      return undefined;
+    }
+    if (v < min || v > max) {
+      add(path, `${v} is out of range ${min}..${max}`);
+      return undefined;
+    }
+    return v;
+  };
+  const durRaw = doc.durationSec ?? doc.duration;
+  const durationSec = durRaw === undefined ? 10 : (num(`${root}.durationSec`, durRaw, 0.5, MAX_DURATION_SEC) ?? 10);
+  const startNpt = doc.startNpt === undefined ? 0 : (num(`${root}.startNpt`, doc.startNpt, 0, MAX_DURATION_SEC) ?? 0);
+  let seeds: number[] = [1];
+  if (doc.seeds !== undefined) {
+    if (!Array.isArray(doc.seeds) || doc.seeds.length === 0) add(`${root}.seeds`, 'expected a non-empty list of integers');
+    else seeds = doc.seeds.map((s, i) => num(`${root}.seeds[${i}]`, s, 0, Number.MAX_SAFE_INTEGER, true) ?? 0);
+    if (doc.repetitions !== undefined && Array.isArray(doc.seeds) && doc.repetitions !== doc.seeds.length) {
+      add(`${root}.repetitions`, `says ${String(doc.repetitions)} but seeds lists ${doc.seeds.length}`);
+    }
+  } else if (doc.repetitions !== undefined) {
+    const n = num(`${root}.repetitions`, doc.repetitions, 1, 1000, true) ?? 1;
+    seeds = Array.from({ length: n }, (_, i) => i + 1);
+  }
+  const matrix = doc.matrix ?? {};
+  if (!isObj(matrix)) add(`${root}.matrix`, 'expected an object');
+  const m: Obj = isObj(matrix) ? matrix : {};
+  for (const k of Object.keys(m)) if (!['netem', 'jitter', 'transport', 'media'].includes(k)) add(`${root}.matrix.${k}`, 'unknown field (netem, jitter, transport, media)');
+  const list = (path: string, v: unknown, def: unknown[]): unknown[] => {
+    if (v === undefined) return def;
+    if (!Array.isArray(v)) return [v];
+    if (v.length === 0) add(path, 'empty list');
+    return v;
+  };
+  const netem: Experiment['netem'] = [];
+  list(`${root}.matrix.netem`, m.netem, ['']).forEach((v, i) => {
+    const path = `${root}.matrix.netem[${i}]`;
+    if (typeof v !== 'string') return add(path, 'expected netem words as a string, e.g. "loss gemodel 2% 30%"');
+    const r = parseNetemArgs(v);
+    if (!r.ok) return add(path, `${v.trim() || '(empty)'}: ${r.message}`);
+    if (r.value.loss?.model === 'trace') return add(path, 'trace files are not supported in experiments yet');
+    netem.push({ text: v.trim() === '' ? 'none' : formatNetemArgs(r.value), config: r.value });
+  });
+  const jitter: Experiment['jitter'] = [];
+  list(`${root}.matrix.jitter`, m.jitter, ['adaptive']).forEach((v, i) => {
+    const r = parseJitterSpec(v);
+    if (!r.ok) return add(`${root}.matrix.jitter[${i}]`, r.message);
+    jitter.push({ label: r.label, settings: r.settings });
+  });
+  const transport: TransportKind[] = [];
+  list(`${root}.matrix.transport`, m.transport, ['udp']).forEach((v, i) => {
+    if (v === 'udp' || v === 'tcp') transport.push(v);
+    else add(`${root}.matrix.transport[${i}]`, `"${String(v)}" is neither "udp" nor "tcp"`);
+  });
+  const media: string[] = [];
+  const mediaList = m.media ?? doc.media;
+  const mediaPath = m.media !== undefined ? `${root}.matrix.media` : `${root}.media`;
+  list(mediaPath, mediaList, ['sample.mp4']).forEach((v, i) => {
+    if (typeof v !== 'string' || v === '') return add(`${mediaPath}[${i}]`, 'expected a file name');
+    media.push(d.resolveMedia(v));
+  });
+  const bool = (k: string, def: boolean): boolean => {
+    const v = doc[k];
+    if (v === undefined) return def;
+    if (typeof v !== 'boolean') add(`${root}.${k}`, 'expected true or false');
+    return v === true;
+  };
+  const quality = bool('quality', true);
+  const waitKeyframe = bool('waitKeyframe', false);
+  let audioCodec = AAC_EMODEL_ASSUMED;
+  if (doc.audio !== undefined) {
+    if (!isObj(doc.audio)) add(`${root}.audio`, 'expected { ie, bpl }');
+    else {
+      const ie = num(`${root}.audio.ie`, doc.audio.ie ?? AAC_EMODEL_ASSUMED.ie, 0, 95);
+      const bpl = num(`${root}.audio.bpl`, doc.audio.bpl ?? AAC_EMODEL_ASSUMED.bpl, 1, 100);
+      if (ie !== undefined && bpl !== undefined) audioCodec = { name: `configured: Ie ${ie}, Bpl ${bpl}`, ie, bpl };
+    }
+  }
+  const runs = netem.length * jitter.length * transport.length * media.length * seeds.length;
+  if (runs > MAX_RUNS) add(`${root}.matrix`, `${runs} runs is more than ${MAX_RUNS}`);
+  if (issues.length > 0) return { issues };
+  return {
+    issues,
+    value: { name, description, mode, media, durationSec, startNpt, seeds, netem, jitter, transport, quality, waitKeyframe, audioCodec },
+  };
+}
+
+/** The runs of an experiment in order: conditions outermost, repetitions innermost. */
+export function expandRuns(e: Experiment): RunSpec[] {
+  const runs: RunSpec[] = [];
+  for (const media of e.media) {
+    for (const transport of e.transport) {
+      for (const jitter of e.jitter) {
+        for (const netem of e.netem) {
+          const condition = `${netem.text} | ${jitter.label} | ${transport}${e.media.length > 1 ? ` | ${baseName(media)}` : ''}`;
+          e.seeds.forEach((seed, repetition) => {
+            runs.push({
+              index: runs.length,
+              condition,
+              mode: e.mode,
+              media,
+              durationSec: e.durationSec,
+              startNpt: e.startNpt,
+              seed,
+              repetition,
+              netem,
+              jitter,
+              transport,
+              quality: e.quality,
+              waitKeyframe: e.waitKeyframe,
+              audioCodec: e.audioCodec,
+            });
+          });
+        }
+      }
+    }
+  }
+  return runs;
+}
+
+function baseName(p: string): string {
+  return p.split(/[\\/]/).pop() ?? p;
+}

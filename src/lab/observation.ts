@@ -1,0 +1,22 @@
+/** What a runner (real-time or simulated) hands back for the metrics: per track, in SDP order. */
+
+import type { FateRecord } from '../impair/index.ts';
+import type { TrackReceiver } from '../receiver/index.ts';
+import type { ReceiverReportRecord } from '../server/index.ts';
+import type { SeriesPoint } from './result-types.ts';
+
+export interface RunObservation {
+  receivers: TrackReceiver[];
+  /** Fate log of each track's RTP (index = track index; empty without impairment). */
+  fates: (readonly FateRecord[])[];
+  /** Sequence number of each stream's first RTP packet (undefined when unknown). */
+  seq0: (number | undefined)[];
+  /** RRs the server received about each track. */
+  reports: ReceiverReportRecord[][];
+  series: SeriesPoint[];
+  end: string;
+  /** The presentation span actually played (npt seconds). */
+  startNpt: number;
+  endNpt: number;
+  eventLoop?: { meanMs: number; p99Ms: number; maxMs: number };
+}

@@ -1,0 +1,139 @@
+/**
+ * What one run records: its parameters and every measure (ground truth, RTCP both ways, jitter
+ * buffer, picture, sound, event loop). `results.json` holds these; `results.csv` flattens them.
+ */
+
+import type { BurstGapMetrics, DelaySummary, RunHistogramEntry } from '../impair/index.ts';
+import type { EmodelResult } from './emodel.ts';
+import type { FreezeStats } from './freezes.ts';
+
+export interface RunParams {
+  condition: string;
+  mode: 'fast' | 'realtime';
+  media: string;
+  durationSec: number;
+  startNpt: number;
+  seed: number;
+  repetition: number;
+  netem: string;
+  jitter: string;
+  transport: 'udp' | 'tcp';
+  /** Long-run loss the netem model should give (undefined: no closed form). */
+  configuredLoss: number | undefined;
+  /** 1/r for a Gilbert channel. */
+  configuredMeanBurst: number | undefined;
+}
+
+/** Ground truth from the emulator's fate log for one track's RTP. */
+export interface TruthFigures {
+  sent: number;
+  /** Packets with no copy delivered. */
+  lost: number;
+  lossRate: number;
+  droppedByLoss: number;
+  droppedByQueue: number;
+  /** Delivered with more than 0.5 ms emulator delay. */
+  delayed: number;
+  reordered: number;
+  duplicated: number;
+  lossRuns: RunHistogramEntry[];
+  gapRuns: RunHistogramEntry[];
+  meanLossRun: number;
+  meanGapRun: number;
+  burstGap: BurstGapMetrics;
+  delay: DelaySummary;
+  /**
+   * The packets the receiver's RFC 3550 statistics cover (from the packet that ended probation to
+   * the highest received): RTCP's cumulative lost is comparable with the truth only there.
+   */
+  window: { fromId: number; toId: number; packets: number; lost: number } | undefined;
+}
+
+/** RTCP as it happened: the server's view of our RRs, and our view of the server's SRs. */
+export interface RtcpFigures {
+  /** RRs the server received about this track. */
+  receiverReports: number;
+  lastFractionLost: number | undefined;
+  /** Mean of the per-interval fraction lost over all RRs (each RR weighs the same). */
+  meanFractionLost: number | undefined;
+  cumulativeLost: number | undefined;
+  /** Reported cumulative lost minus the ground-truth losses in the window. */
+  cumulativeLostError: number | undefined;
+  /** cumulativeLost / window packets. */
+  reportedLossRate: number | undefined;
+  jitterMs: number | undefined;
+  maxJitterMs: number | undefined;
+  rttMs: number | undefined;
+  /** SRs our receiver got from the server. */
+  senderReports: number;
+  byeReceived: boolean;
+}
+
+export interface JitterBufferFigures {
+  mode: 'fixed' | 'adaptive';
+  late: number;
+  /** Sequence numbers the buffer declared lost (network loss + late). */
+  lost: number;
+  /** lost / expected: what the decoder missed. */
+  effectiveLossRate: number;
+  meanPlayoutDelayMs: number;
+  meanTargetDelayMs: number;
+  forced: number;
+  duplicates: number;
+}
+
+export interface TrackResult {
+  track: number;
+  media: string;
+  codec: string;
+  truth: TruthFigures;
+  rtcp: RtcpFigures;
+  /** Our RFC 3550 receiver statistics at the end (what the last RR said, unrounded). */
+  receiver: { received: number; expected: number; lost: number; duplicates: number; reordered: number; jitterMs: number };
+  jitterBuffer: JitterBufferFigures;
+  units: { total: number; incomplete: number; skippedUntilKeyframe: number };
+}
+
+export interface VideoQuality {
+  sourceFrames: number;
+  /** Frames the receiver's recording decodes to, within the span. */
+  decodedFrames: number;
+  /** Source frames with no own received frame (shown as the previous one, EvalVid). */
+  missingFrames: number;
+  freezes: FreezeStats;
+  psnrMean: number | undefined;
+  ssimMean: number | undefined;
+  /** Per-frame values (files in the run folder). */
+  perFrameFile: string | undefined;
+  error?: string;
+}
+
+export interface SeriesPoint {
+  t: number;
+  track: number;
+  media: string;
+  playoutDelayMs: number;
+  targetDelayMs: number;
+  jitterMs: number;
+  late: number;
+  lost: number;
+  packets: number;
+}
+
+export interface RunResult {
+  index: number;
+  id: string;
+  status: 'ok' | 'failed';
+  reason?: string;
+  params: RunParams;
+  startedAt: string;
+  wallMs: number;
+  tracks: TrackResult[];
+  series: SeriesPoint[];
+  video?: VideoQuality;
+  audio?: EmodelResult & { codec: string };
+  eventLoop?: { meanMs: number; p99Ms: number; maxMs: number };
+  /** Receiver session end reason. */
+  end?: string;
+  recording?: string;
+}

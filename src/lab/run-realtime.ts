@@ -1,0 +1,121 @@
+/**
+ * One run in real time, in-process: an RtspServer on 127.0.0.1 (port 0) with the run's netem
+ * impairment and seed on every session's egress, and a PlaySession (UDP or TCP) that records what
+ * it plays out. Afterwards the server session's ImpairedEgress fate logs are the ground truth.
+ */
+
+import path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import type { FateRecord } from '../impair/index.ts';
+import { PlaySession } from '../receiver/index.ts';
+import type { Sink } from '../receiver/index.ts';
+import { RtspServer } from '../server/index.ts';
+import type { ReceiverReportRecord } from '../server/index.ts';
+import { ImpairedEgress } from '../transport/index.ts';
+import { sampleReceivers } from './collect.ts';
+import type { RunSpec } from './experiment.ts';
+import type { RunObservation } from './observation.ts';
+import type { SeriesPoint } from './result-types.ts';
+
+/** The receiver gives up when the server sends nothing for this long. */
+const IDLE_TIMEOUT_MS = 10_000;
+
+interface CapturedStream {
+  control: string;
+  fates: readonly FateRecord[];
+  seq0: number;
+}
+
+export async function runRealtime(spec: RunSpec, sink: Sink | undefined): Promise<RunObservation> {
+  const server = await RtspServer.listen({
+    mediaDir: path.dirname(spec.media),
+    host: '127.0.0.1',
+    port: 0,
+    impairment: { config: spec.netem.config, seed: spec.seed, text: spec.netem.text },
+  });
+  const records: ReceiverReportRecord[] = [];
+  const captured = new Map<string, CapturedStream>();
+  let sessionId: string | undefined;
+  const capture = () => {
+    const s = sessionId ? server.sessions.get(sessionId) : undefined;
+    if (!s) return;
+    for (const [control, setup] of s.setups) {
+      if (captured.has(control)) continue;
+      const e = setup.stream.egress;
+      // seq runs in step with the packet count from the stream's random first sequence number.
+      const seq0 = (setup.stream.seq - setup.stream.counters.packets) & 0xffff;
+      captured.set(control, { control, fates: e instanceof ImpairedEgress ? e.rtpFates : [], seq0 });
+    }
+  };
+  const offCreated = server.events.on('session-created', (s) => {
+    sessionId ??= s.id;
+  });
+  const offRr = server.events.on('receiver-report', (r) => {
+    if (r.sessionId === sessionId) records.push(r);
+    capture();
+  });
+  const offClosed = server.events.on('session-closed', () => capture());
+  const url = `rtsp://127.0.0.1:${server.port}/${encodeURIComponent(path.basename(spec.media))}`;
+  const eld = monitorEventLoopDelay({ resolution: 10 });
+  const series: SeriesPoint[] = [];
+  const session = new PlaySession({
+    url,
+    transport: spec.transport,
+    udpFallbackMs: 0,
+    startNpt: spec.startNpt,
+    durationSec: spec.durationSec,
+    jitter: spec.jitter.settings,
+    waitKeyframe: spec.waitKeyframe,
+    idleTimeoutMs: IDLE_TIMEOUT_MS,
+    onTracks: (tracks) => void sink?.open(tracks),
+    onUnit: (u) => {
+      capture();
+      sink?.write(u);
+    },
+  });
+  const started = performance.now();
+  eld.enable();
+  const ticker = setInterval(() => {
+    capture();
+    series.push(...sampleReceivers(session.receivers, (performance.now() - started) / 1000));
+  }, 1000);
+  let end;
+  try {
+    end = await session.run();
+  } finally {
+    clearInterval(ticker);
+    eld.disable();
+    // Let the last RR (sent with the TEARDOWN) reach the server.
+    await new Promise((r) => setTimeout(r, 100));
+    capture();
+    offCreated();
+    offRr();
+    offClosed();
+    await server.close();
+  }
+  series.push(...sampleReceivers(session.receivers, (performance.now() - started) / 1000));
+  const receivers = session.receivers;
+  const fates: (readonly FateRecord[])[] = [];
+  const seq0: (number | undefined)[] = [];
+  const reports: ReceiverReportRecord[][] = [];
+  for (const rx of receivers) {
+    const control = rx.track.controlUrl.split('/').pop() ?? '';
+    const c = captured.get(control);
+    fates[rx.track.index] = c?.fates ?? [];
+    seq0[rx.track.index] = c?.seq0;
+    reports[rx.track.index] = records.filter((r) => r.control === control);
+  }
+  if (!end.ok) throw new Error(end.reason);
+  const ns = (x: number) => (Number.isFinite(x) ? x / 1e6 : 0);
+  return {
+    receivers,
+    fates,
+    seq0,
+    reports,
+    series,
+    end: end.reason,
+    startNpt: spec.startNpt,
+    endNpt: spec.startNpt + spec.durationSec,
+    eventLoop: { meanMs: ns(eld.mean), p99Ms: ns(eld.percentile(99)), maxMs: ns(eld.max) },
+  };
+}

@@ -1,0 +1,104 @@
+import { describe, expect, it } from 'vitest';
+import { detectFreezes, meanCi, plotSpecs, renderSvg, summarizeConditions, tQuantile975, toCsv } from '../../src/lab/index.ts';
+import type { RunResult } from '../../src/lab/index.ts';
+
+describe('confidence intervals', () => {
+  it('t quantiles from the tables', () => {
+    expect(tQuantile975(1)).toBe(12.706);
+    expect(tQuantile975(4)).toBe(2.776);
+    expect(tQuantile975(30)).toBe(2.042);
+    // df 60: 2.000 (tables); df 120: 1.980
+    expect(tQuantile975(60)).toBeCloseTo(2.0, 2);
+    expect(tQuantile975(120)).toBeCloseTo(1.98, 2);
+  });
+
+  it('mean ± t·s/√n', () => {
+    // xs = 1..5: mean 3, s = √2.5 = 1.5811; half-width 2.776 · 1.5811 / √5 = 1.9630
+    const c = meanCi([1, 2, 3, 4, 5])!;
+    expect(c.mean).toBe(3);
+    expect(c.sd).toBeCloseTo(1.58114, 5);
+    expect(c.ci95).toBeCloseTo(1.963, 3);
+    expect(meanCi([7])).toMatchObject({ n: 1, mean: 7, ci95: 0 });
+    expect(meanCi([undefined, Number.NaN])).toBeUndefined();
+  });
+});
+
+describe('freezes (WebRTC rule)', () => {
+  it('a gap ≥ max(3·interval, interval + 150 ms) is a freeze', () => {
+    // 25 fps: interval 40 ms, threshold max(120, 190) = 190 ms.
+    const pts = [0, 0.04, 0.08, 0.28, 0.32, 0.5];
+    const f = detectFreezes(pts, 40);
+    expect(f.thresholdMs).toBe(190);
+    // gaps: 40, 40, 200 (freeze), 40, 180 (not)
+    expect(f.count).toBe(1);
+    expect(f.totalMs).toBeCloseTo(200, 6);
+  });
+  it('a late start and an early end count within the span', () => {
+    const f = detectFreezes([0.4, 0.44], 40, { from: 0, to: 1 });
+    // from -0.04 to 0.4: 440 ms; 0.44 to 1: 560 ms
+    expect(f.count).toBe(2);
+    expect(f.totalMs).toBeCloseTo(1000, 6);
+  });
+});
+
+function fixtureRun(index: number, condition: string, seed: number, lossRate: number, meanLossRun: number): RunResult {
+  const track = {
+    track: 0,
+    media: 'video',
+    codec: 'h264',
+    truth: {
+      sent: 1000, lost: lossRate * 1000, lossRate, droppedByLoss: lossRate * 1000, droppedByQueue: 0, delayed: 0, reordered: 0, duplicated: 0,
+      lossRuns: [{ length: 1, count: 3 }, { length: 4, count: 2 }], gapRuns: [], meanLossRun, meanGapRun: 50,
+      burstGap: { gmin: 16, bursts: 1, gaps: 2, burstDensity: 0.5, gapDensity: 0.01, burstDurationMs: 100, burstLengthPackets: 8, gapDurationMs: 1000, gapLengthPackets: 100 },
+      delay: { count: 0, min: 0, max: 0, mean: 0, std: 0, p50: 0, p90: 0, p95: 0, p99: 0 },
+      window: { fromId: 1, toId: 999, packets: 999, lost: lossRate * 1000 },
+    },
+    rtcp: { receiverReports: 3, lastFractionLost: 0, meanFractionLost: lossRate, cumulativeLost: lossRate * 1000, cumulativeLostError: 0, reportedLossRate: lossRate, jitterMs: 5, maxJitterMs: 6, rttMs: 1, senderReports: 2, byeReceived: true },
+    receiver: { received: 1000 - lossRate * 1000, expected: 1000, lost: lossRate * 1000, duplicates: 0, reordered: 0, jitterMs: 5 },
+    jitterBuffer: { mode: 'adaptive' as const, late: 2, lost: lossRate * 1000 + 2, effectiveLossRate: lossRate + 0.002, meanPlayoutDelayMs: 80, meanTargetDelayMs: 80, forced: 0, duplicates: 0 },
+    units: { total: 250, incomplete: 1, skippedUntilKeyframe: 0 },
+  };
+  return {
+    index, id: `run-${index}`, status: 'ok', startedAt: '2026-01-01T00:00:00Z', wallMs: 1,
+    params: { condition, mode: 'fast', media: 'x.mp4', durationSec: 10, startNpt: 0, seed, repetition: seed - 1, netem: condition, jitter: 'adaptive', transport: 'udp', configuredLoss: 0.02, configuredMeanBurst: 2 },
+    tracks: [track],
+    series: [{ t: 1, track: 0, media: 'video', playoutDelayMs: 80, targetDelayMs: 80, jitterMs: 5, late: 0, lost: 0, packets: 100 }],
+    video: { sourceFrames: 250, decodedFrames: 240, missingFrames: 10, freezes: { count: 1, totalMs: 300, longestMs: 300, thresholdMs: 190 }, psnrMean: 30 + seed, ssimMean: 0.9, perFrameFile: undefined },
+  };
+}
+
+describe('plots from a tiny fixture', () => {
+  const runs = [
+    fixtureRun(0, 'A', 1, 0.02, 1.8), fixtureRun(1, 'A', 2, 0.03, 2.2), fixtureRun(2, 'A', 3, 0.025, 2.0),
+    fixtureRun(3, 'B', 1, 0.05, 4), fixtureRun(4, 'B', 2, 0.06, 4.4),
+    { ...fixtureRun(5, 'B', 3, 0, 0), status: 'failed' as const, reason: 'boom', tracks: [] },
+  ];
+
+  it('aggregates per condition with CIs, leaving failed runs out', () => {
+    const cs = summarizeConditions(runs);
+    expect(cs.map((c) => [c.condition, c.runs])).toEqual([['A', 3], ['B', 2]]);
+    const a = cs[0]!.m.meanLossRun!;
+    // 1.8, 2.2, 2.0: mean 2, s 0.2, half-width 4.303 · 0.2 / √3 = 0.49687
+    expect(a.mean).toBeCloseTo(2, 9);
+    expect(a.ci95).toBeCloseTo(0.49687, 4);
+    expect(cs[0]!.lossRuns).toEqual([{ length: 1, count: 9 }, { length: 4, count: 6 }]);
+  });
+
+  it('renders every plot to SVG with error bars', async () => {
+    const specs = plotSpecs(runs);
+    expect(Object.keys(specs).sort()).toEqual(['burst-histogram', 'burst-mean', 'late-loss', 'loss', 'loss-latency', 'playout-delay', 'quality']);
+    const svg = await renderSvg(specs['burst-mean']!.spec);
+    expect(svg.startsWith('<svg')).toBe(true);
+    expect(svg).toContain('mark-rule');
+    // The CI bar of condition A spans 2 ± 0.497 (vega labels marks with their data).
+    expect(svg).toMatch(/condition: A; [^"]*mean loss run/);
+    for (const { spec } of Object.values(specs)) expect((await renderSvg(spec)).length).toBeGreaterThan(1000);
+  });
+
+  it('CSV: one row per run, header first, failed runs with their reason', () => {
+    const csv = toCsv(runs).trim().split('\n');
+    expect(csv).toHaveLength(7);
+    expect(csv[0]!.split(',').slice(0, 4)).toEqual(['index', 'id', 'status', 'reason']);
+    expect(csv[6]).toMatch(/^5,run-5,failed,boom,B,/);
+  });
+});
