@@ -1,10 +1,22 @@
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { InvalidArgumentError } from 'commander';
 import type { Command } from 'commander';
-import { CountingSink, PlaySession, TsOutputSink, StatsSeries, describeError, statusLine, trackStats } from '../receiver/index.ts';
+import { formatNetemArgs, parseLossTrace, parseNetemArgs, summarizeFates } from '../impair/index.ts';
+import type { ImpairmentSpec } from '../transport/index.ts';
+import {
+  CountingSink,
+  PlaySession,
+  TsOutputSink,
+  StatsSeries,
+  describeError,
+  keyboardHandler,
+  statusLine,
+  trackStats,
+} from '../receiver/index.ts';
 import type { JitterSettings, PlayEnd, Sink, SinkResult } from '../receiver/index.ts';
 import { tryLocate } from '../media/ffmpeg/index.ts';
 import { setLogLevel } from '../util/log.ts';
+import { parseIntOption } from './main.ts';
 
 interface PlayFlags {
   tcp?: boolean;
@@ -18,7 +30,36 @@ interface PlayFlags {
   waitKeyframe?: boolean;
   udpFallback: number;
   timeout: number;
+  impair?: string;
+  impairSeed?: number;
   verbose?: boolean;
+}
+
+/**
+ * Lower bound of the adaptive jitter buffer when nobody watches live (recording, --null): there
+ * latency costs nothing and a late drop loses a frame (and every frame that references it). With
+ * B-frames, video's RTP timestamps (presentation times) already spread arrivals by ~100 ms around
+ * the playout line, and a busy sender or receiver stalls for 100-350 ms now and then (measured
+ * with six streams on two cores), so recordings wait half a second. Live playback keeps the jitter
+ * buffer's own minimum.
+ */
+export const OFFLINE_MIN_DELAY_MS = 500;
+
+/** `--impair "<netem args>"` with `seed N` inside or `--impair-seed N` (that wins); a `trace FILE` is read here. */
+export async function impairmentFromFlags(args: string, seed: number | undefined): Promise<ImpairmentSpec> {
+  const parsed = parseNetemArgs(args);
+  if (!parsed.ok) throw new Error(`--impair: ${parsed.message}${parsed.token ? ` (at "${parsed.token}")` : ''}`);
+  let trace: Uint8Array | undefined;
+  const loss = parsed.value.loss;
+  if (loss?.model === 'trace') {
+    const text = await readFile(loss.path, 'utf8').catch(() => {
+      throw new Error(`--impair: cannot read loss trace ${loss.path}`);
+    });
+    const t = parseLossTrace(text);
+    if (!t.ok) throw new Error(`--impair: loss trace: ${t.message}`);
+    trace = t.value;
+  }
+  return { config: parsed.value, seed: seed ?? parsed.value.seed ?? 1, trace, text: formatNetemArgs(parsed.value) };
 }
 
 function seconds(value: string): number {
@@ -31,8 +72,14 @@ function seconds(value: string): number {
 export function parseJitterBuffer(value: string): JitterSettings {
   if (value === 'adaptive') return { mode: 'adaptive' };
   const m = /^(\d+(?:\.\d+)?)\s*(ms)?$/.exec(value);
-  if (!m) throw new InvalidArgumentError('expected "adaptive" or a delay in ms, e.g. 200ms');
+  if (!m) throw new InvalidArgumentError(`--jitter-buffer: expected "adaptive" or a delay in ms, e.g. 200ms, got "${value}"`);
   return { mode: 'fixed', delayMs: Number(m[1]) };
+}
+
+/** True when the units go to a live window (ffplay), false for a recording or the headless check. */
+function playsLive(flags: PlayFlags): boolean {
+  if (flags.record || flags.null) return false;
+  return (flags.player ?? (process.env.DISPLAY ? 'ffplay' : 'none')) === 'ffplay';
 }
 
 /** --record, --null (decode through ffmpeg when it is there, else count), or ffplay with a display. */
@@ -60,22 +107,32 @@ export function registerPlay(program: Command): void {
     .option('--wait-keyframe', 'after video loss, drop frames until the next keyframe')
     .option('--udp-fallback <s>', 'switch to TCP when no RTP arrives over UDP within this time (0: never)', seconds, 5)
     .option('--timeout <s>', 'give up when the server sends nothing for this long', seconds, 10)
+    .option('--impair <netem>', 'emulate a network on our ingress like tc netem, e.g. "loss random 10% delay 40ms 10ms"')
+    .option('--impair-seed <n>', 'seed of the ingress impairment (else `seed N` in --impair, else 1)', parseIntOption(0, 2 ** 31))
     .option('-v, --verbose', 'log at info level')
     .action(async (url: string, flags: PlayFlags) => {
       if (flags.verbose) setLogLevel('info');
+      const impairment = flags.impair !== undefined ? await impairmentFromFlags(flags.impair, flags.impairSeed) : undefined;
+      let jitter = parseJitterBuffer(flags.jitterBuffer);
+      if (jitter.mode !== 'fixed' && !playsLive(flags)) jitter = { ...jitter, minDelayMs: OFFLINE_MIN_DELAY_MS };
       const sink = chooseSink(flags);
       const series = new StatsSeries();
       const tty = process.stderr.isTTY === true;
+      let sinkOpen: Promise<void> = Promise.resolve();
       const session = new PlaySession({
         url,
         transport: flags.tcp ? 'tcp' : 'udp',
         udpFallbackMs: flags.udpFallback * 1000,
         startNpt: flags.start,
         durationSec: flags.duration,
-        jitter: parseJitterBuffer(flags.jitterBuffer),
+        jitter,
         waitKeyframe: flags.waitKeyframe === true,
         idleTimeoutMs: flags.timeout * 1000,
-        onTracks: (tracks) => void sink.open(tracks),
+        impairment,
+        onTracks: (tracks) => {
+          sinkOpen = Promise.resolve(sink.open(tracks));
+          sinkOpen.catch((err: unknown) => session.stop({ ok: false, reason: `output failed: ${describeError(err)}` }));
+        },
         onUnit: (u) => sink.write(u),
       });
       const started = performance.now();
@@ -86,6 +143,13 @@ export function registerPlay(program: Command): void {
       const onSignal = () => session.stop();
       process.once('SIGINT', onSignal);
       process.once('SIGTERM', onSignal);
+      // Space pauses and resumes, q or Ctrl-C stops, when stdin is a terminal.
+      const keys = process.stdin.isTTY === true ? keyboardHandler(session, { onError: (err) => process.stderr.write(`\r\x1b[2K${describeError(err)}\n`) }) : undefined;
+      if (keys) {
+        process.stdin.setRawMode(true);
+        process.stdin.on('data', keys);
+        process.stdin.resume();
+      }
       let end: PlayEnd;
       let sinkResult: SinkResult | undefined;
       try {
@@ -94,12 +158,18 @@ export function registerPlay(program: Command): void {
         clearInterval(ticker);
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
+        if (keys) {
+          process.stdin.off('data', keys);
+          process.stdin.setRawMode(false);
+          process.stdin.pause();
+        }
         if (tty) process.stderr.write('\n');
       }
       try {
         sinkResult = await sink.close();
       } catch (err) {
-        end = { ok: false, reason: `output failed: ${describeError(err)}` };
+        // A session that already failed keeps its own reason (ffmpeg fails too when it got nothing).
+        if (end.ok) end = { ok: false, reason: `output failed: ${describeError(err)}` };
       }
       series.sample(session, Math.round((performance.now() - started) / 100) / 10);
       const totals = {
@@ -109,13 +179,25 @@ export function registerPlay(program: Command): void {
         durationSec: (performance.now() - started) / 1000,
         tracks: trackStats(session),
         sink: sinkResult,
-        counters: session.counters,
+        counters: { ...session.counters, malformedRtsp: session.malformedRtsp },
+        requests: session.requests,
+        impairment: impairment && {
+          netem: impairment.text,
+          seed: impairment.seed,
+          // Ground truth per track: what the emulator did to the packets we received.
+          tracks: Object.fromEntries(
+            [...session.impairments].map(([track, imp]) => {
+              const r = summarizeFates(imp.rtp.fates);
+              return [track, { rtpPackets: r.packets, rtpLost: r.lost, rtpLossRate: r.lossRate, rtcpLost: summarizeFates(imp.rtcp.fates).lost }];
+            }),
+          ),
+        },
       };
       if (flags.statsJson) await writeFile(flags.statsJson, JSON.stringify({ totals, series: series.samples }, null, 2));
       for (const t of totals.tracks) {
         process.stdout.write(
           `track ${t.track} ${t.media} ${t.codec}: ${t.packets} packets, ${t.units} units, lost ${t.lost}, late ${t.late}, ` +
-            `jitter ${t.jitterMs.toFixed(2)} ms, playout delay ${t.playoutDelayMs.toFixed(0)} ms` +
+            `jitter ${t.jitterMs.toFixed(2)} ms, buffer delay ${t.meanPlayoutDelayMs.toFixed(0)} ms (target ${t.meanTargetDelayMs.toFixed(0)} ms)` +
             (sinkResult?.decodedFrames ? `, decoded ${sinkResult.decodedFrames[t.track] ?? 0} frames` : '') +
             '\n',
         );

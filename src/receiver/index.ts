@@ -1,14 +1,17 @@
 /**
  * receiver: `streamlab play`. The RTSP client session (play-session.ts) over an RTSP control
  * connection (rtsp-client.ts), one TrackReceiver per track (RFC 3550 statistics, RTCP receiver
- * reports, jitter buffer, depacketizer), presentation times on one clock, and sinks for the units.
+ * reports, jitter buffer, depacketizer), presentation times on one clock, sinks for the units,
+ * ingress impairment (`play --impair`) and keyboard pause/resume.
  */
 export { PlaySession, describeError } from './play-session.ts';
-export type { PlayEnd, PlayOptions } from './play-session.ts';
+export type { PlayEnd, PlayOptions, TrackImpairment } from './play-session.ts';
+export { keyboardHandler } from './keyboard.ts';
+export type { KeyAction, PausableSession } from './keyboard.ts';
 export { RtspClientConnection, RtspClientError } from './rtsp-client.ts';
 export { tracksFromSdp } from './sdp-tracks.ts';
 export type { SdpTrack } from './sdp-tracks.ts';
-export { TrackReceiver } from './track-receiver.ts';
+export { SSRC_SWITCH_SILENCE_MS, TrackReceiver } from './track-receiver.ts';
 export type { JitterSettings, ReceivedUnit } from './track-receiver.ts';
 export { StatsSeries, statusLine, trackStats } from './play-stats.ts';
 export type { SecondSample, TrackStats } from './play-stats.ts';

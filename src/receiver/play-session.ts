@@ -4,8 +4,9 @@ import type dgram from 'node:dgram';
 import { parseRange, parseRtpInfo, parseRtspUrl, parseSession, parseTransport } from '../rtsp/index.ts';
 import type { RtspResponse, TransportSpec } from '../rtsp/index.ts';
 import { parseSdp } from '../sdp/index.ts';
+import { ImpairmentPipeline } from '../impair/index.ts';
 import { Scheduler, bindUdpPortPair } from '../transport/index.ts';
-import type { ScheduledTask, UdpPortPair } from '../transport/index.ts';
+import type { ImpairmentSpec, ScheduledTask, UdpPortPair } from '../transport/index.ts';
 import type { Clock, TimerHandle } from '../util/clock.ts';
 import { realClock } from '../util/clock.ts';
 import { createLogger } from '../util/log.ts';
@@ -32,6 +33,20 @@ export interface PlayOptions {
   onUnit(unit: ReceivedUnit): void;
   /** Called once the tracks are known (before PLAY). */
   onTracks?(tracks: SdpTrack[]): void;
+  /**
+   * Network emulation on our ingress (`play --impair`): every RTP and RTCP packet received goes
+   * through a seeded netem pipeline before the track receiver sees it. Track i's RTP uses seed
+   * `seed + 2i`, its RTCP `seed + 2i + 1`; the pipelines' fate logs are the ground truth.
+   */
+  impairment?: ImpairmentSpec;
+  /** RTSP response timeout (default 10 s). */
+  responseTimeoutMs?: number;
+}
+
+/** The ingress impairment of one track: one pipeline per direction of packets we receive. */
+export interface TrackImpairment {
+  rtp: ImpairmentPipeline;
+  rtcp: ImpairmentPipeline;
 }
 
 export type PlayEnd =
@@ -39,10 +54,13 @@ export type PlayEnd =
   | { ok: false; reason: string };
 
 const MAX_REDIRECTS = 5;
+/** The link under an emulated impairment sees IP + UDP headers too (netem's rate model counts them). */
+const IP_UDP_OVERHEAD = 28;
 const CLIENT_PORT_RANGE = { min: 20000, max: 59999 };
 
 interface TrackPath {
   receiver: TrackReceiver;
+  impairment?: TrackImpairment;
   transport: TransportSpec;
   udp?: UdpPortPair;
   rtcpTask: ScheduledTask;
@@ -75,8 +93,17 @@ export class PlaySession {
   transportUsed: 'udp' | 'tcp';
   readonly cname = `streamlab-play-${randomBytes(4).toString('hex')}@${os.hostname()}`;
   paused = false;
-  /** Server-side counters we could not use (bad RTSP, packets from elsewhere). */
-  readonly counters = { foreignPackets: 0, fallbacks: 0 };
+  /**
+   * What we could not use: datagrams from an address other than the server's RTP/RTCP ports,
+   * interleaved frames on channels we did not set up, and how often UDP fell back to TCP.
+   */
+  readonly counters = { foreignPackets: 0, fallbacks: 0, keepAlives: 0, keepAliveFailures: 0 };
+  /** RTSP requests sent, by method (tests and the stats file read it). */
+  readonly requests: Record<string, number> = {};
+  /** Ingress impairment per track index (`impairment` option), kept across a TCP fallback. */
+  readonly impairments = new Map<number, TrackImpairment>();
+  /** Malformed RTSP messages from the server, summed over every control connection. */
+  private malformedBefore = 0;
 
   constructor(private readonly o: PlayOptions) {
     this.clock = o.clock ?? realClock;
@@ -87,6 +114,11 @@ export class PlaySession {
 
   get receivers(): TrackReceiver[] {
     return this.paths.map((p) => p.receiver);
+  }
+
+  /** Malformed RTSP responses and unmatched responses the server sent, over every connection. */
+  get malformedRtsp(): number {
+    return this.malformedBefore + (this.conn ? this.conn.counters.malformedResponses + this.conn.counters.unmatchedResponses : 0);
   }
 
   /** Runs the session until it ends; resolves with how it ended (never rejects). */
@@ -103,18 +135,25 @@ export class PlaySession {
   }
 
   async pause(): Promise<void> {
-    if (!this.conn || this.paused) return;
+    if (!this.conn || !this.finished || this.paused) return;
     this.paused = true;
     this.clock.clearTimeout(this.watchdog);
     await this.request('PAUSE', this.aggregateUrl(), {});
   }
 
   async resume(): Promise<void> {
-    if (!this.conn || !this.paused) return;
+    if (!this.conn || !this.finished || !this.paused) return;
     this.paused = false;
+    // Arrival times jump by the pause while RTP timestamps do not: start the playout clocks anew.
+    const now = this.clock.now();
+    for (const p of this.paths) p.receiver.restartPlayout(now);
+    this.resumedMs = now;
     await this.request('PLAY', this.aggregateUrl(), {});
     this.armWatchdog();
   }
+
+  /** When the last resume happened: the silence of a pause does not count as idle. */
+  private resumedMs = -Infinity;
 
   private aggregateUrl(): string {
     return this.baseUrl ?? this.url;
@@ -140,7 +179,7 @@ export class PlaySession {
     this.playStartedMs = this.clock.now();
     this.armKeepAlive();
     this.armWatchdog();
-    if (this.o.durationSec !== undefined) {
+    if (this.o.durationSec !== undefined && this.endTimer === undefined) {
       this.endTimer = this.clock.setTimeout(() => this.end({ ok: true, reason: 'duration' }), this.o.durationSec * 1000);
     }
   }
@@ -149,8 +188,14 @@ export class PlaySession {
     for (let i = 0; i <= MAX_REDIRECTS; i++) {
       const u = parseRtspUrl(this.url);
       if (!u.ok) throw new RtspClientError('CLIENT_ERR_URL', `not an rtsp:// URL: ${this.url}`);
-      this.conn?.close();
-      const conn = await RtspClientConnection.connect({ host: u.value.host, port: u.value.port });
+      if (this.conn) {
+        // Our own close (a redirect, a fallback) is not the server going away.
+        this.malformedBefore += this.conn.counters.malformedResponses + this.conn.counters.unmatchedResponses;
+        this.conn.onClose = () => undefined;
+        this.conn.close();
+        this.conn = undefined;
+      }
+      const conn = await RtspClientConnection.connect({ host: u.value.host, port: u.value.port, responseTimeoutMs: this.o.responseTimeoutMs });
       this.conn = conn;
       conn.onInterleaved = (ch, data) => this.interleaved(ch, data);
       conn.onClose = (err) => {
@@ -176,6 +221,7 @@ export class PlaySession {
   private async request(method: string, uri: string, headers: Record<string, string>, accept: number[] = [200]): Promise<RtspResponse> {
     if (!this.conn) throw new RtspClientError('CLIENT_ERR_CLOSED', 'not connected');
     if (this.sessionId && method !== 'OPTIONS' && method !== 'DESCRIBE') headers = { Session: this.sessionId, ...headers };
+    this.requests[method] = (this.requests[method] ?? 0) + 1;
     const res = await this.conn.request(method, uri, headers);
     if (res.statusCode === 401) {
       throw new RtspClientError('CLIENT_ERR_AUTH', `${method} ${uri}: the server requires authentication (401); not supported yet`, 401);
@@ -244,14 +290,17 @@ export class PlaySession {
         return now + receiver.nextReportIntervalMs();
       },
     };
+    path.impairment = this.impairmentFor(track.index);
     if (udp) {
+      // RTP from the server's address and, when it named them, its ports (RFC 2326 server_port;
+      // INTEROP.md 7): anything else is counted and dropped.
       const onMessage = (kind: 'rtp' | 'rtcp') => (msg: Buffer, rinfo: dgram.RemoteInfo) => {
-        if (rinfo.address !== serverIp) {
+        const port = answer.serverPort?.[kind === 'rtp' ? 0 : 1];
+        if (rinfo.address !== serverIp || (port !== undefined && rinfo.port !== port)) {
           this.counters.foreignPackets++;
           return;
         }
-        if (kind === 'rtp') this.rtpIn(path, msg);
-        else receiver.onRtcp(msg, this.clock.now());
+        this.ingress(path, kind, msg);
       };
       udp.rtp.on('message', onMessage('rtp'));
       udp.rtcp.on('message', onMessage('rtcp'));
@@ -262,6 +311,45 @@ export class PlaySession {
     this.paths.push(path);
     this.scheduler.schedule(path.rtcpTask, this.clock.now() + receiver.nextReportIntervalMs());
   }
+
+  private impairmentFor(index: number): TrackImpairment | undefined {
+    const spec = this.o.impairment;
+    if (!spec) return undefined;
+    let imp = this.impairments.get(index);
+    if (!imp) {
+      imp = {
+        rtp: new ImpairmentPipeline(spec.config, spec.seed + 2 * index, { trace: spec.trace }),
+        rtcp: new ImpairmentPipeline(spec.config, spec.seed + 2 * index + 1, { trace: spec.trace }),
+      };
+      this.impairments.set(index, imp);
+    }
+    return imp;
+  }
+
+  /** A packet for a track, through the ingress impairment when there is one. */
+  private ingress(path: TrackPath, kind: 'rtp' | 'rtcp', msg: Buffer): void {
+    const deliver = (buf: Buffer) => {
+      if (!this.paths.includes(path)) return; // a copy delayed past a fallback or the end
+      if (kind === 'rtp') this.rtpIn(path, buf);
+      else path.receiver.onRtcp(buf, this.clock.now());
+    };
+    const imp = path.impairment;
+    if (!imp) return deliver(msg);
+    const now = this.clock.now();
+    const pipeline = kind === 'rtp' ? imp.rtp : imp.rtcp;
+    const { copies } = pipeline.submit({ id: this.ingressId++, bytes: msg.length + IP_UDP_OVERHEAD, sentAtMs: now }, now);
+    for (const c of copies) {
+      let buf = msg;
+      if (c.corrupt && c.corrupt.byteIndex < msg.length) {
+        buf = Buffer.from(msg);
+        buf[c.corrupt.byteIndex]! ^= 1 << c.corrupt.bit;
+      }
+      if (c.atMs <= now) deliver(buf);
+      else this.scheduler.once(c.atMs, () => deliver(buf));
+    }
+  }
+
+  private ingressId = 0;
 
   private rtpIn(path: TrackPath, msg: Buffer): void {
     const now = this.clock.now();
@@ -275,8 +363,8 @@ export class PlaySession {
     for (const p of this.paths) {
       const ch = p.transport.interleaved;
       if (!ch) continue;
-      if (channel === ch[0]) return this.rtpIn(p, data);
-      if (channel === ch[1]) return p.receiver.onRtcp(data, this.clock.now());
+      if (channel === ch[0]) return this.ingress(p, 'rtp', data);
+      if (channel === ch[1]) return this.ingress(p, 'rtcp', data);
     }
     this.counters.foreignPackets++;
   }
@@ -306,7 +394,12 @@ export class PlaySession {
     const every = Math.max(1, this.timeoutSec / 2) * 1000;
     this.keepAlive = this.clock.setTimeout(() => {
       const method = this.supportsGetParameter ? 'GET_PARAMETER' : 'OPTIONS';
-      this.request(method, this.aggregateUrl(), {}).catch((err: unknown) => log.warn('keep-alive failed', { error: describeError(err) }));
+      this.counters.keepAlives++;
+      this.request(method, this.aggregateUrl(), {}).catch((err: unknown) => {
+        if (!this.finished) return; // the session ended while the ping was in flight
+        this.counters.keepAliveFailures++;
+        log.warn('keep-alive failed', { error: describeError(err) });
+      });
       this.armKeepAlive();
     }, every);
   }
@@ -327,7 +420,7 @@ export class PlaySession {
       }
       if (now - this.playStartedMs > this.o.idleTimeoutMs) return this.end({ ok: false, reason: `no RTP received within ${this.o.idleTimeoutMs / 1000} s` });
     } else {
-      const last = Math.max(...this.receivers.map((r) => r.lastPacketMs ?? 0));
+      const last = Math.max(this.resumedMs, ...this.receivers.map((r) => r.lastPacketMs ?? 0));
       const allBye = this.receivers.every((r) => r.byeReceived);
       if (allBye) return this.end({ ok: true, reason: 'end-of-stream' });
       const reachedEnd = this.rangeEnd !== undefined && this.mediaPosition() >= this.rangeEnd - 0.5;
@@ -390,6 +483,8 @@ export class PlaySession {
     this.finished = undefined;
     this.clock.clearTimeout(this.endTimer);
     void this.teardown().finally(() => {
+      // Packets that came while TEARDOWN was answered still go out.
+      for (const p of this.paths) p.receiver.drain(this.clock.now());
       this.stopIo();
       this.conn?.close();
       done(result);

@@ -14,10 +14,18 @@ export interface TrackStats {
   reordered: number;
   /** RFC 3550 A.8 interarrival jitter in ms. */
   jitterMs: number;
-  /** Jitter buffer. */
+  /** lost / expected, percent (0 before any packet). */
+  lostPercent: number;
+  /** Jitter buffer: packets dropped for arriving after their deadline. */
   late: number;
+  /** Target delay now and its mean over the run (sampled at each access unit). */
   targetDelayMs: number;
+  meanTargetDelayMs: number;
+  /** Time the last released packet was held, and the mean over every packet of the run. */
   playoutDelayMs: number;
+  meanPlayoutDelayMs: number;
+  /** Packets the jitter buffer released. */
+  released: number;
   depthPackets: number;
   depthMs: number;
   units: number;
@@ -25,13 +33,19 @@ export interface TrackStats {
   skippedUntilKeyframe: number;
   malformedRtp: number;
   malformedRtcp: number;
+  wrongPayloadType: number;
   foreignSsrc: number;
   senderReports: number;
+  byes: number;
 }
 
 export interface SecondSample {
   t: number;
-  tracks: { track: number; kbps: number; packets: number; lost: number; late: number; jitterMs: number; delayMs: number }[];
+  /**
+   * Per track: bitrate over the last second, cumulative packets/lost/late, A.8 jitter now, the
+   * jitter buffer's target, and the mean time packets released in the last second were held.
+   */
+  tracks: { track: number; kbps: number; packets: number; lost: number; late: number; jitterMs: number; targetMs: number; delayMs: number }[];
 }
 
 export function trackStats(session: PlaySession): TrackStats[] {
@@ -47,12 +61,16 @@ export function trackStats(session: PlaySession): TrackStats[] {
       bytes: c.bytes,
       expected: rs?.expected ?? 0,
       lost: rs?.lost ?? 0,
+      lostPercent: rs && rs.expected > 0 ? (100 * rs.lost) / rs.expected : 0,
       duplicates: rs?.duplicates ?? 0,
       reordered: rs?.reordered ?? 0,
       jitterMs: r.receiverStats?.jitterMs ?? 0,
       late: jb.late,
       targetDelayMs: jb.targetDelayMs,
+      meanTargetDelayMs: jb.meanTargetDelayMs,
       playoutDelayMs: jb.playoutDelayMs,
+      meanPlayoutDelayMs: jb.meanPlayoutDelayMs,
+      released: jb.released,
       depthPackets: jb.depthPackets,
       depthMs: jb.depthMs,
       units: c.units,
@@ -60,8 +78,10 @@ export function trackStats(session: PlaySession): TrackStats[] {
       skippedUntilKeyframe: c.skippedUntilKeyframe,
       malformedRtp: c.malformedRtp,
       malformedRtcp: c.malformedRtcp,
+      wrongPayloadType: c.wrongPayloadType,
       foreignSsrc: c.foreignSsrc,
       senderReports: c.senderReports,
+      byes: c.byes,
     };
   });
 }
@@ -69,14 +89,18 @@ export function trackStats(session: PlaySession): TrackStats[] {
 /** Samples the session once a second into a series (bitrate from the byte deltas). */
 export class StatsSeries {
   readonly samples: SecondSample[] = [];
-  private last = new Map<number, { bytes: number; t: number }>();
+  private last = new Map<number, { bytes: number; t: number; released: number; delaySum: number; delayMs: number }>();
 
   sample(session: PlaySession, t: number): SecondSample {
     const s: SecondSample = {
       t,
       tracks: trackStats(session).map((x) => {
         const prev = this.last.get(x.track);
-        this.last.set(x.track, { bytes: x.bytes, t });
+        // Mean hold time of the packets released since the last sample (the cumulative mean's delta).
+        const delaySum = x.meanPlayoutDelayMs * x.released;
+        const newly = x.released - (prev?.released ?? 0);
+        const delayMs = newly > 0 ? (delaySum - (prev?.delaySum ?? 0)) / newly : (prev?.delayMs ?? 0);
+        this.last.set(x.track, { bytes: x.bytes, t, released: x.released, delaySum, delayMs });
         const dt = prev ? t - prev.t : 0;
         return {
           track: x.track,
@@ -85,7 +109,8 @@ export class StatsSeries {
           lost: x.lost,
           late: x.late,
           jitterMs: round(x.jitterMs, 2),
-          delayMs: round(x.playoutDelayMs, 1),
+          targetMs: round(x.targetDelayMs, 1),
+          delayMs: round(delayMs, 1),
         };
       }),
     };
@@ -104,7 +129,8 @@ export function statusLine(session: PlaySession, series: StatsSeries): string {
   const last = series.samples[series.samples.length - 1];
   const parts = trackStats(session).map((x) => {
     const kbps = last?.tracks.find((t) => t.track === x.track)?.kbps ?? 0;
-    return `${x.media[0]}: ${kbps} kb/s ${x.packets} pkts lost ${x.lost} late ${x.late} jitter ${x.jitterMs.toFixed(1)} ms buf ${x.playoutDelayMs.toFixed(0)} ms`;
+    const delay = last?.tracks.find((t) => t.track === x.track)?.delayMs ?? 0;
+    return `${x.media[0]}: ${kbps} kb/s ${x.packets} pkts lost ${x.lost} late ${x.late} jitter ${x.jitterMs.toFixed(1)} ms buf ${delay.toFixed(0)}/${x.targetDelayMs.toFixed(0)} ms`;
   });
-  return `${session.mediaPosition().toFixed(1)} s | ${parts.join(' | ')}`;
+  return `${session.paused ? 'PAUSED ' : ''}${session.mediaPosition().toFixed(1)} s ${session.transportUsed} | ${parts.join(' | ')}`;
 }

@@ -7,7 +7,7 @@ import { ReceiverSource, rtcpBandwidthFromSession, rtcpInterval, updateAvgRtcpSi
 import { createLogger } from '../util/log.ts';
 import { ntpMiddle32, ntpToUnixMs } from '../util/ntp.ts';
 import { JitterBuffer } from './jitter-buffer/index.ts';
-import type { JitterBufferOptions, JitterPacketInput } from './jitter-buffer/index.ts';
+import type { JitterBufferOptions, JitterBufferStats, JitterPacketInput } from './jitter-buffer/index.ts';
 import type { SdpTrack } from './sdp-tracks.ts';
 
 const log = createLogger('receiver');
@@ -55,9 +55,24 @@ export interface TrackReceiverOptions {
   ssrc: number;
   /** Drop video after a loss until the next keyframe. */
   waitKeyframe: boolean;
+  /**
+   * Drop video until the first keyframe (default true): a server that starts mid-GOP (a live
+   * source, VLC) would otherwise give frames that reference pictures we never got.
+   */
+  startAtKeyframe?: boolean;
   sendRtcp(packet: Buffer): void;
   onUnit(unit: ReceivedUnit): void;
 }
+
+/**
+ * A packet from an SSRC other than the current sender's is a sender restart only when the current
+ * sender has been silent this long (or said BYE); otherwise it is a stray or a second sender:
+ * ignored and counted, and kept away from the jitter buffer so it cannot resync onto it.
+ */
+export const SSRC_SWITCH_SILENCE_MS = 500;
+
+/** First extended sequence number given to the depacketizer: room below for restarts that step back. */
+const EXT_SEQ_START = 1 << 24;
 
 /** 32-bit timestamp unwrapped around a reference, so values stay continuous across 2^32. */
 function unwrapNear(ts: number, ref: number): number {
@@ -71,7 +86,11 @@ function unwrapNear(ts: number, ref: number): number {
  */
 export class TrackReceiver {
   private source: ReceiverSource | undefined;
-  private readonly jitter: JitterBuffer;
+  private jitter: JitterBuffer;
+  /** Statistics of jitter buffers replaced by restartPlayout(), added into jitterStats(). */
+  private retired: JitterBufferStats | undefined;
+  /** Extended sequence number of the last packet handed to the depacketizer. */
+  private lastExtSeq: number | undefined;
   private readonly depacketizer: H264Depacketizer | AacDepacketizer;
   readonly counters: TrackCounters = {
     packets: 0,
@@ -89,7 +108,9 @@ export class TrackReceiver {
   };
   private senderSsrc: number | undefined;
   private lastTimestamp: number | undefined;
-  private needKeyframe = false;
+  private needKeyframe: boolean;
+  /** When the current sender's last packet arrived (for SSRC_SWITCH_SILENCE_MS). */
+  private senderLastMs = -Infinity;
   /** Last SR: its NTP time (Unix ms) and RTP timestamp, for A/V sync without RTP-Info. */
   lastSr: { wallMs: number; rtp: number; arrivalMs: number } | undefined;
   byeReceived = false;
@@ -103,6 +124,7 @@ export class TrackReceiver {
     private readonly o: TrackReceiverOptions,
   ) {
     this.jitter = new JitterBuffer({ ...o.jitter, clockRate: track.clockRate });
+    this.needKeyframe = track.media === 'video' && o.startAtKeyframe !== false;
     if (track.codec === 'aac') {
       const f = parseAacFmtp(track.fmtp);
       const p = f.ok ? f.value : { sizeLength: 13, indexLength: 3, indexDeltaLength: 3 };
@@ -120,8 +142,41 @@ export class TrackReceiver {
     return this.source;
   }
 
-  jitterStats() {
-    return this.jitter.stats();
+  /** The jitter buffer's statistics over the whole run (across restartPlayout()). */
+  jitterStats(): JitterBufferStats {
+    const now = this.jitter.stats();
+    const old = this.retired;
+    if (!old) return now;
+    const mean = (a: number, na: number, b: number, nb: number) => (na + nb > 0 ? (a * na + b * nb) / (na + nb) : 0);
+    return {
+      ...now,
+      meanTargetDelayMs: mean(old.meanTargetDelayMs, old.released, now.meanTargetDelayMs, now.released),
+      meanPlayoutDelayMs: mean(old.meanPlayoutDelayMs, old.released, now.meanPlayoutDelayMs, now.released),
+      received: old.received + now.received,
+      accepted: old.accepted + now.accepted,
+      released: old.released + now.released,
+      forced: old.forced + now.forced,
+      late: old.late + now.late,
+      lost: old.lost + now.lost,
+      duplicates: old.duplicates + now.duplicates,
+      reordered: old.reordered + now.reordered,
+      discarded: old.discarded + now.discarded,
+      resyncs: old.resyncs + now.resyncs,
+    };
+  }
+
+  /**
+   * After a pause (PAUSE ... PLAY): arrival times jumped while RTP timestamps did not, which a
+   * jitter buffer would take for a huge delay (late drops, then a resync). Releases what is held
+   * and starts a new jitter buffer; the depacketizer keeps its state, so a unit cut by the pause
+   * is completed by the packets that follow.
+   */
+  restartPlayout(nowMs: number): void {
+    for (const ev of this.jitter.flush(nowMs)) {
+      if (ev.type === 'packet') this.depacketize(ev.packet, ev.extendedTimestamp);
+    }
+    this.retired = this.jitterStats();
+    this.jitter = new JitterBuffer({ ...this.o.jitter, clockRate: this.track.clockRate });
   }
 
   depacketizerStats() {
@@ -140,15 +195,21 @@ export class TrackReceiver {
       this.counters.wrongPayloadType++;
       return;
     }
-    this.counters.packets++;
-    this.counters.bytes += buf.length;
-    this.lastPacketMs = arrivalMs;
     this.senderSsrc ??= p.ssrc;
     this.source ??= new ReceiverSource(p.ssrc, { clockRate: this.track.clockRate });
     // Another SSRC is either noise (ignored, counted) or a sender restart, which the jitter buffer
-    // confirms after a few packets (outcome 'resync'); only then do statistics follow it.
-    if (p.ssrc === this.senderSsrc) this.source.onRtp(p.sequenceNumber, p.timestamp, arrivalMs, p.payload.length);
-    else this.counters.foreignSsrc++;
+    // confirms after a few packets (outcome 'resync'); only then do statistics follow it. While the
+    // current sender is alive, other SSRCs never reach the jitter buffer.
+    if (p.ssrc === this.senderSsrc) {
+      this.senderLastMs = arrivalMs;
+      this.source.onRtp(p.sequenceNumber, p.timestamp, arrivalMs, p.payload.length);
+    } else {
+      this.counters.foreignSsrc++;
+      if (!this.byeReceived && arrivalMs - this.senderLastMs < SSRC_SWITCH_SILENCE_MS) return;
+    }
+    this.counters.packets++;
+    this.counters.bytes += buf.length;
+    this.lastPacketMs = arrivalMs;
     const outcome = this.jitter.push(
       { sequence: p.sequenceNumber, timestamp: p.timestamp, marker: p.marker, payload: p.payload, ssrc: p.ssrc },
       arrivalMs,
@@ -156,6 +217,8 @@ export class TrackReceiver {
     if (outcome === 'resync' && p.ssrc !== this.senderSsrc) {
       log.info('sender restarted', { track: this.track.index, ssrc: p.ssrc });
       this.senderSsrc = p.ssrc;
+      this.senderLastMs = arrivalMs;
+      this.byeReceived = false;
       this.source = new ReceiverSource(p.ssrc, { clockRate: this.track.clockRate });
       this.source.onRtp(p.sequenceNumber, p.timestamp, arrivalMs, p.payload.length);
       this.lastTimestamp = undefined;
@@ -166,7 +229,7 @@ export class TrackReceiver {
   /** Releases what is due; returns the next deadline (ms) or undefined. */
   poll(nowMs: number): number | undefined {
     for (const ev of this.jitter.poll(nowMs)) {
-      if (ev.type === 'packet') this.depacketize(ev.packet, ev.extendedSeq, ev.extendedTimestamp);
+      if (ev.type === 'packet') this.depacketize(ev.packet, ev.extendedTimestamp);
     }
     return this.jitter.nextDeadline();
   }
@@ -174,12 +237,20 @@ export class TrackReceiver {
   /** Releases everything held (end of stream). */
   drain(nowMs: number): void {
     for (const ev of this.jitter.flush(nowMs)) {
-      if (ev.type === 'packet') this.depacketize(ev.packet, ev.extendedSeq, ev.extendedTimestamp);
+      if (ev.type === 'packet') this.depacketize(ev.packet, ev.extendedTimestamp);
     }
     for (const u of this.depacketizer.flush()) this.emit(u);
   }
 
-  private depacketize(pkt: JitterPacketInput, extSeq: number, extTs: number): void {
+  /**
+   * Packets come out of the jitter buffer in sequence order, so the 16-bit sequence number is
+   * extended here, around the previous one: the depacketizer sees the true distance across a
+   * jitter-buffer restart or resync (whose own extended numbers jump by whole cycles).
+   */
+  private depacketize(pkt: JitterPacketInput, extTs: number): void {
+    const prev = this.lastExtSeq;
+    const extSeq = prev === undefined ? pkt.sequence + EXT_SEQ_START : prev + ((((pkt.sequence - prev) & 0xffff) ^ 0x8000) - 0x8000);
+    this.lastExtSeq = extSeq;
     for (const u of this.depacketizer.push({ payload: pkt.payload, sequence: extSeq, timestamp: extTs, marker: pkt.marker })) {
       this.emit(u);
     }
