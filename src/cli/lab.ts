@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { InvalidArgumentError } from 'commander';
 import type { Command } from 'commander';
-import { ExperimentError, experimentFromFlags, loadExperiment, runExperiment } from '../lab/index.ts';
+import { ExperimentError, experimentFromFlags, loadExperiment, loadTraces, runExperiment } from '../lab/index.ts';
 import type { Experiment, RunMode } from '../lab/index.ts';
 import { setLogLevel } from '../util/log.ts';
 
@@ -66,7 +66,7 @@ export function registerLab(program: Command): void {
       try {
         e = file
           ? await loadExperiment(file, { mediaDir: flags.mediaDir, mode })
-          : experimentFromFlags(
+          : await loadTraces(experimentFromFlags(
               {
                 netem: flags.netem,
                 jitter: flags.jitterBuffer,
@@ -80,7 +80,7 @@ export function registerLab(program: Command): void {
                 quality: flags.quality,
               },
               { mediaDir: flags.mediaDir, mode },
-            );
+            ), process.cwd(), '--netem');
       } catch (err) {
         if (err instanceof ExperimentError) throw new Error(`invalid experiment:\n${err.message}`);
         throw err;

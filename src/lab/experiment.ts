@@ -19,6 +19,13 @@ export interface EmodelCodec {
   readonly bpl: number;
 }
 
+/** One impairment condition; `trace` holds the loss trace samples once loaded (`trace FILE`). */
+export interface NetemCondition {
+  text: string;
+  config: NetemConfig;
+  trace?: Uint8Array;
+}
+
 /** An experiment after validation: every field present, every netem string parsed. */
 export interface Experiment {
   readonly name: string;
@@ -29,7 +36,7 @@ export interface Experiment {
   readonly durationSec: number;
   readonly startNpt: number;
   readonly seeds: number[];
-  readonly netem: { text: string; config: NetemConfig }[];
+  readonly netem: NetemCondition[];
   readonly jitter: { label: string; settings: JitterSettings }[];
   readonly transport: TransportKind[];
   /** PSNR/SSIM against the source with ffmpeg (slow for long runs). */
@@ -49,7 +56,7 @@ export interface RunSpec {
   readonly startNpt: number;
   readonly seed: number;
   readonly repetition: number;
-  readonly netem: { text: string; config: NetemConfig };
+  readonly netem: NetemCondition;
   readonly jitter: { label: string; settings: JitterSettings };
   readonly transport: TransportKind;
   readonly quality: boolean;
@@ -206,7 +213,6 @@ export function validateExperiment(doc: unknown, d: ExperimentDefaults): { value
     if (typeof v !== 'string') return add(path, 'expected netem words as a string, e.g. "loss gemodel 2% 30%"');
     const r = parseNetemArgs(v);
     if (!r.ok) return add(path, `${v.trim() || '(empty)'}: ${r.message}`);
-    if (r.value.loss?.model === 'trace') return add(path, 'trace files are not supported in experiments yet');
     netem.push({ text: v.trim() === '' ? 'none' : formatNetemArgs(r.value), config: r.value });
   });
   const jitter: Experiment['jitter'] = [];

@@ -21,7 +21,7 @@ export {
   validateExperiment,
 } from './experiment.ts';
 export type { EmodelCodec, Experiment, ExperimentDefaults, RunMode, RunSpec, TransportKind } from './experiment.ts';
-export { experimentFromFlags, loadExperiment, mediaResolver, parseExperimentText } from './load.ts';
+export { experimentFromFlags, loadExperiment, loadTraces, mediaResolver, parseExperimentText } from './load.ts';
 export type { LoadOptions, OneOffFlags } from './load.ts';
 export { EMODEL_R_DEFAULT, G113, emodel, mosFromR } from './emodel.ts';
 export type { EmodelResult } from './emodel.ts';

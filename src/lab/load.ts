@@ -9,6 +9,7 @@ import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { ExperimentError } from './errors.ts';
 import { validateExperiment } from './experiment.ts';
+import { parseLossTrace } from '../impair/index.ts';
 import type { Experiment, RunMode } from './experiment.ts';
 
 export interface LoadOptions {
@@ -45,7 +46,30 @@ export function parseExperimentText(text: string, fileName: string, o: LoadOptio
 
 export async function loadExperiment(file: string, o: LoadOptions = {}): Promise<Experiment> {
   const text = await readFile(file, 'utf8');
-  return parseExperimentText(text, file, o);
+  return loadTraces(parseExperimentText(text, file, o), path.dirname(path.resolve(file)), 'experiment.matrix.netem');
+}
+
+/**
+ * Reads the loss traces that `trace FILE` conditions name (relative to `dir`) into the experiment;
+ * a missing or malformed file is an error naming the field.
+ */
+export async function loadTraces(e: Experiment, dir: string, field: string): Promise<Experiment> {
+  const issues: { path: string; message: string }[] = [];
+  for (const [i, n] of e.netem.entries()) {
+    const loss = n.config.loss;
+    if (loss?.model !== 'trace') continue;
+    const file = path.resolve(dir, loss.path);
+    const text = await readFile(file, 'utf8').catch(() => undefined);
+    if (text === undefined) {
+      issues.push({ path: `${field}[${i}]`, message: `cannot read loss trace ${file}` });
+      continue;
+    }
+    const t = parseLossTrace(text);
+    if (!t.ok) issues.push({ path: `${field}[${i}]`, message: `loss trace ${file}: ${t.message}` });
+    else n.trace = t.value;
+  }
+  if (issues.length) throw new ExperimentError('LAB_ERR_EXPERIMENT_INVALID', issues);
+  return e;
 }
 
 /** The one-off form: `--netem "loss gemodel 2% 30%" --runs 5 --duration 10`. */

@@ -31,7 +31,7 @@ export async function runRealtime(spec: RunSpec, sink: Sink | undefined): Promis
     mediaDir: path.dirname(spec.media),
     host: '127.0.0.1',
     port: 0,
-    impairment: { config: spec.netem.config, seed: spec.seed, text: spec.netem.text },
+    impairment: { config: spec.netem.config, seed: spec.seed, text: spec.netem.text, trace: spec.netem.trace },
   });
   const records: ReceiverReportRecord[] = [];
   const captured = new Map<string, CapturedStream>();
