@@ -1,4 +1,4 @@
-import { AacDepacketizer, H264Depacketizer, parseAacFmtp } from '../codecs/index.ts';
+import { AacDepacketizer, H264Depacketizer, parseAacFmtp, parseH264Fmtp } from '../codecs/index.ts';
 import type { DepacketizedUnit } from '../codecs/index.ts';
 import { parseRtpPacket } from '../rtp/index.ts';
 import { makeSdesCname, parseRtcpPackets, serializeRtcpCompound } from '../rtcp/index.ts';
@@ -6,7 +6,8 @@ import type { RtcpPacket } from '../rtcp/index.ts';
 import { ReceiverSource, rtcpBandwidthFromSession, rtcpInterval, updateAvgRtcpSize } from '../stats/index.ts';
 import { createLogger } from '../util/log.ts';
 import { ntpMiddle32, ntpToUnixMs } from '../util/ntp.ts';
-import { JitterBuffer } from './jitter-buffer/index.ts';
+import { h264ReorderInfo, parseH264Sps } from './dts/index.ts';
+import { JB_DEFAULT_MAX_DELAY_MS, JB_DEFAULT_MIN_DELAY_MS, JB_DEFAULT_START_DELAY_MS, JitterBuffer } from './jitter-buffer/index.ts';
 import type { JitterBufferOptions, JitterBufferStats, JitterPacketInput } from './jitter-buffer/index.ts';
 import type { SdpTrack } from './sdp-tracks.ts';
 
@@ -74,6 +75,36 @@ export const SSRC_SWITCH_SILENCE_MS = 500;
 /** First extended sequence number given to the depacketizer: room below for restarts that step back. */
 const EXT_SEQ_START = 1 << 24;
 
+/**
+ * Playout time comes from RTP timestamps, which are presentation times; a stream with B-frames
+ * sends frames up to D frames before they are shown (D = the SPS reorder depth), so measured
+ * against the fastest packet every B-frame looks D frames "late". The buffer's delay (fixed, or
+ * the adaptive minimum) therefore gets D frame durations on top, so that the configured figure
+ * means network allowance, as it does for streams without reordering.
+ */
+export function reorderAllowanceMs(track: SdpTrack): number {
+  if (track.codec !== 'h264') return 0;
+  const f = parseH264Fmtp(track.fmtp);
+  const sps = f.ok ? f.value.sps[0] : undefined;
+  const parsed = sps ? parseH264Sps(sps) : undefined;
+  if (!parsed?.ok) return 0;
+  const info = h264ReorderInfo(parsed.value);
+  if (!info.reorderDepth || !info.frameDuration90k) return 0;
+  return (info.reorderDepth * info.frameDuration90k) / 90;
+}
+
+function withReorderAllowance(j: JitterSettings, track: SdpTrack): JitterBufferOptions {
+  const extra = reorderAllowanceMs(track);
+  if (j.mode === 'fixed') return { ...j, delayMs: j.delayMs + extra, clockRate: track.clockRate };
+  return {
+    ...j,
+    minDelayMs: (j.minDelayMs ?? JB_DEFAULT_MIN_DELAY_MS) + extra,
+    startDelayMs: (j.startDelayMs ?? JB_DEFAULT_START_DELAY_MS) + extra,
+    maxDelayMs: Math.max(j.maxDelayMs ?? JB_DEFAULT_MAX_DELAY_MS, (j.minDelayMs ?? JB_DEFAULT_MIN_DELAY_MS) + extra),
+    clockRate: track.clockRate,
+  };
+}
+
 /** 32-bit timestamp unwrapped around a reference, so values stay continuous across 2^32. */
 function unwrapNear(ts: number, ref: number): number {
   const d = ((ts - ref + 2 ** 31) % 2 ** 32 + 2 ** 32) % 2 ** 32 - 2 ** 31;
@@ -87,6 +118,7 @@ function unwrapNear(ts: number, ref: number): number {
 export class TrackReceiver {
   private source: ReceiverSource | undefined;
   private jitter: JitterBuffer;
+  private readonly jitterOptions: JitterBufferOptions;
   /** Statistics of jitter buffers replaced by restartPlayout(), added into jitterStats(). */
   private retired: JitterBufferStats | undefined;
   /** Extended sequence number of the last packet handed to the depacketizer. */
@@ -123,7 +155,8 @@ export class TrackReceiver {
     readonly track: SdpTrack,
     private readonly o: TrackReceiverOptions,
   ) {
-    this.jitter = new JitterBuffer({ ...o.jitter, clockRate: track.clockRate });
+    this.jitterOptions = withReorderAllowance(o.jitter, track);
+    this.jitter = new JitterBuffer(this.jitterOptions);
     this.needKeyframe = track.media === 'video' && o.startAtKeyframe !== false;
     if (track.codec === 'aac') {
       const f = parseAacFmtp(track.fmtp);
@@ -176,7 +209,7 @@ export class TrackReceiver {
       if (ev.type === 'packet') this.depacketize(ev.packet, ev.extendedTimestamp);
     }
     this.retired = this.jitterStats();
-    this.jitter = new JitterBuffer({ ...this.o.jitter, clockRate: this.track.clockRate });
+    this.jitter = new JitterBuffer(this.jitterOptions);
   }
 
   depacketizerStats() {

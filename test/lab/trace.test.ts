@@ -33,7 +33,7 @@ describe('loss traces in experiments', () => {
       }),
     );
     const [spec] = expandRuns(e);
-    const obs = await runFast(spec!);
+    const obs = await runFast(spec!, undefined);
     const fates = obs.fates[0]!;
     expect(fates.length).toBeGreaterThan(100);
     // Ids count the track's RTP packets from 0: the trace decides each one.
