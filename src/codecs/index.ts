@@ -10,3 +10,8 @@ export { codecError, type CodecErrorCode, type CodecParseError, type ParseResult
 export { parseFmtpParameters, type FmtpInput } from './fmtp-params.ts';
 export * from './h264/index.ts';
 export * from './aac/index.ts';
+export * from './h265/index.ts';
+export * from './opus/index.ts';
+export * from './g711/index.ts';
+export * from './mp2t/index.ts';
+export * from './mpa/index.ts';

@@ -2,7 +2,7 @@ import { resolveControlUrl } from '../rtsp/index.ts';
 import { getAttribute, getFmtp, getRtpmap } from '../sdp/index.ts';
 import type { MediaDescription, SessionDescription } from '../sdp/index.ts';
 
-export type ReceivedCodec = 'h264' | 'aac';
+export type ReceivedCodec = 'h264' | 'h265' | 'aac' | 'opus' | 'mpa' | 'pcmu' | 'pcma' | 'mp2t';
 
 /** A media section of a DESCRIBE answer as the receiver needs it. */
 export interface SdpTrack {
@@ -25,7 +25,13 @@ export interface SdpTrack {
 function codecOf(encodingName: string): ReceivedCodec | undefined {
   const n = encodingName.toUpperCase();
   if (n === 'H264') return 'h264';
+  if (n === 'H265') return 'h265';
   if (n === 'MPEG4-GENERIC') return 'aac';
+  if (n === 'OPUS') return 'opus';
+  if (n === 'MPA') return 'mpa';
+  if (n === 'PCMU') return 'pcmu';
+  if (n === 'PCMA') return 'pcma';
+  if (n === 'MP2T') return 'mp2t';
   return undefined;
 }
 
@@ -39,7 +45,7 @@ export function tracksFromSdp(sdp: SessionDescription, base: string): SdpTrack[]
     const fmtp = new Map<string, string>();
     for (const p of getFmtp(m, pt)?.params ?? []) fmtp.set(p.key.toLowerCase(), p.value ?? '');
     // Static payload types carry no rtpmap (RFC 3551): enough for the ones we name.
-    const encodingName = rtpmap?.encodingName ?? (pt === 0 ? 'PCMU' : pt === 8 ? 'PCMA' : pt === 33 ? 'MP2T' : '');
+    const encodingName = rtpmap?.encodingName ?? (pt === 0 ? 'PCMU' : pt === 8 ? 'PCMA' : pt === 14 ? 'MPA' : pt === 33 ? 'MP2T' : '');
     const clockRate = rtpmap?.clockRate ?? (pt === 0 || pt === 8 ? 8000 : 90000);
     const codec = m.protocol.toUpperCase().startsWith('RTP/AVP') ? codecOf(encodingName) : undefined;
     const control = getAttribute(m, 'control');

@@ -1,4 +1,15 @@
-import { AacDepacketizer, H264Depacketizer, parseAacFmtp, parseH264Fmtp } from '../codecs/index.ts';
+import {
+  AacDepacketizer,
+  G711Depacketizer,
+  H264Depacketizer,
+  H265Depacketizer,
+  Mp2tDepacketizer,
+  MpaDepacketizer,
+  OpusDepacketizer,
+  parseAacFmtp,
+  parseH264Fmtp,
+} from '../codecs/index.ts';
+import type { Depacketizer } from '../codecs/index.ts';
 import type { DepacketizedUnit } from '../codecs/index.ts';
 import { parseRtpPacket } from '../rtp/index.ts';
 import { makeSdesCname, parseRtcpPackets, serializeRtcpCompound } from '../rtcp/index.ts';
@@ -105,6 +116,30 @@ function withReorderAllowance(j: JitterSettings, track: SdpTrack): JitterBufferO
   };
 }
 
+/** The depacketizer for a track's payload format (the SDP rtpmap/fmtp say which). */
+function depacketizerFor(track: SdpTrack): Depacketizer & { readonly stats: object } {
+  switch (track.codec) {
+    case 'aac': {
+      const f = parseAacFmtp(track.fmtp);
+      const p = f.ok ? f.value : { sizeLength: 13, indexLength: 3, indexDeltaLength: 3 };
+      return new AacDepacketizer({ sizeLength: p.sizeLength, indexLength: p.indexLength, indexDeltaLength: p.indexDeltaLength });
+    }
+    case 'h265':
+      return new H265Depacketizer();
+    case 'opus':
+      return new OpusDepacketizer();
+    case 'mpa':
+      return new MpaDepacketizer();
+    case 'pcmu':
+    case 'pcma':
+      return new G711Depacketizer();
+    case 'mp2t':
+      return new Mp2tDepacketizer();
+    default:
+      return new H264Depacketizer();
+  }
+}
+
 /** 32-bit timestamp unwrapped around a reference, so values stay continuous across 2^32. */
 function unwrapNear(ts: number, ref: number): number {
   const d = ((ts - ref + 2 ** 31) % 2 ** 32 + 2 ** 32) % 2 ** 32 - 2 ** 31;
@@ -123,7 +158,7 @@ export class TrackReceiver {
   private retired: JitterBufferStats | undefined;
   /** Extended sequence number of the last packet handed to the depacketizer. */
   private lastExtSeq: number | undefined;
-  private readonly depacketizer: H264Depacketizer | AacDepacketizer;
+  private readonly depacketizer: Depacketizer & { readonly stats: object };
   readonly counters: TrackCounters = {
     packets: 0,
     bytes: 0,
@@ -158,13 +193,7 @@ export class TrackReceiver {
     this.jitterOptions = withReorderAllowance(o.jitter, track);
     this.jitter = new JitterBuffer(this.jitterOptions);
     this.needKeyframe = track.media === 'video' && o.startAtKeyframe !== false;
-    if (track.codec === 'aac') {
-      const f = parseAacFmtp(track.fmtp);
-      const p = f.ok ? f.value : { sizeLength: 13, indexLength: 3, indexDeltaLength: 3 };
-      this.depacketizer = new AacDepacketizer({ sizeLength: p.sizeLength, indexLength: p.indexLength, indexDeltaLength: p.indexDeltaLength });
-    } else {
-      this.depacketizer = new H264Depacketizer();
-    }
+    this.depacketizer = depacketizerFor(track);
   }
 
   get ssrc(): number {

@@ -14,7 +14,7 @@ export function describeSdp(entry: MediaEntry, o: { localIp: string; serverName:
     const f = t.source.format;
     const attributes = [
       { name: 'rtpmap', value: `${f.payloadType} ${f.rtpmap}` },
-      { name: 'fmtp', value: `${f.payloadType} ${f.fmtp}` },
+      ...(f.fmtp ? [{ name: 'fmtp', value: `${f.payloadType} ${f.fmtp}` }] : []),
       ...f.attributes.map(([name, value]) => ({ name, value })),
       { name: 'control', value: t.control },
     ];

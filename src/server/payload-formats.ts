@@ -3,6 +3,15 @@ import type { RtpPayload } from '../codecs/index.ts';
 import {
   aacFmtp,
   h264Fmtp,
+  h265Fmtp,
+  MPA_PAYLOAD_TYPE,
+  mpaRtpmap,
+  opusFmtp,
+  opusRtpmap,
+  packetizeMpa,
+  packetizeOpus,
+  packetizeH265,
+  parseHevcDecoderConfig,
   packetizeAac,
   packetizeH264,
   parseAudioSpecificConfig,
@@ -82,6 +91,73 @@ export function payloadFormatFor(track: Track, payloadType: number, maxPayloadSi
         bitrate: trackBitrate(track),
         packetize(sample) {
           return packetizeAac([sample], { maxPayloadSize });
+        },
+      },
+    };
+  }
+  if (track.codec === 'h265') {
+    if (!track.codecConfig) return { ok: false, reason: 'H.265 track without hvcC' };
+    const cfg = parseHevcDecoderConfig(track.codecConfig);
+    if (!cfg.ok) return { ok: false, reason: `bad hvcC: ${cfg.code}` };
+    const { lengthSize, vps, sps, pps } = cfg.value;
+    if (vps.length === 0 || sps.length === 0 || pps.length === 0) return { ok: false, reason: 'hvcC holds no VPS/SPS/PPS' };
+    // Everything the hvcC carries (x265 adds a prefix SEI) goes in-band before each IRAP picture.
+    const parameterSets = cfg.value.arrays.flatMap((a) => a.nalus);
+    const attributes: [string, string][] = [];
+    if (track.width && track.height) attributes.push(['framesize', `${payloadType} ${track.width}-${track.height}`]);
+    return {
+      ok: true,
+      format: {
+        media: 'video',
+        payloadType,
+        clockRate: 90000,
+        rtpmap: 'H265/90000',
+        fmtp: h265Fmtp(cfg.value),
+        attributes,
+        bitrate: trackBitrate(track),
+        packetize(sample, keyframe) {
+          const nalus = splitLengthPrefixed(sample, lengthSize);
+          if (!nalus.ok) return [];
+          return packetizeH265(nalus.value, { maxPayloadSize, parameterSets: keyframe ? parameterSets : undefined });
+        },
+      },
+    };
+  }
+  if (track.codec === 'opus') {
+    const channels = track.channels ?? 2;
+    return {
+      ok: true,
+      format: {
+        media: 'audio',
+        payloadType,
+        // RFC 7587 §7: always 48000/2 in rtpmap, the real channel count in sprop-stereo.
+        clockRate: 48000,
+        rtpmap: opusRtpmap(),
+        fmtp: opusFmtp({ channels }),
+        attributes: [],
+        bitrate: trackBitrate(track),
+        packetize(sample) {
+          const r = packetizeOpus([sample], { maxPayloadSize });
+          return r.ok ? r.value : [];
+        },
+      },
+    };
+  }
+  if (track.codec === 'mp3') {
+    return {
+      ok: true,
+      format: {
+        media: 'audio',
+        // The static type of RFC 3551: players (ffmpeg) find the MPA depacketizer by it, not by name.
+        payloadType: MPA_PAYLOAD_TYPE,
+        clockRate: 90000,
+        rtpmap: mpaRtpmap(),
+        fmtp: '',
+        attributes: [],
+        bitrate: trackBitrate(track),
+        packetize(sample) {
+          const r = packetizeMpa([sample], { maxPayloadSize });
+          return r.ok ? r.value : [];
         },
       },
     };

@@ -1,4 +1,4 @@
-import { parseAacFmtp, parseAudioSpecificConfig, parseH264Fmtp } from '../../codecs/index.ts';
+import { parseAacFmtp, parseAudioSpecificConfig, parseH264Fmtp, parseH265Fmtp, parseOpusFmtp } from '../../codecs/index.ts';
 import { FfmpegTsSink } from '../../media/ffmpeg/index.ts';
 import type { TsSinkMode } from '../../media/ffmpeg/index.ts';
 import { TsMuxer } from '../../media/mpegts/index.ts';
@@ -51,6 +51,18 @@ export class TsOutputSink implements Sink {
           pid: pid.value,
           dts: new DtsDeriver({ reorderDepth: info.reorderDepth, frameDuration: info.frameDuration90k }),
         });
+        this.addPid(t.index, pid.value);
+      } else if (t.codec === 'h265') {
+        const f = parseH265Fmtp(t.fmtp);
+        const pid = this.mux.addStream(f.ok ? { kind: 'h265', vps: f.value.vps, sps: f.value.sps, pps: f.value.pps } : { kind: 'h265' });
+        if (!pid.ok) throw new Error(`cannot record track ${t.index}: ${pid.message}`);
+        // No H.265 SPS reading yet: the deriver learns the reorder depth from the timestamps.
+        this.video.set(t.index, { pid: pid.value, dts: new DtsDeriver({}) });
+        this.addPid(t.index, pid.value);
+      } else if (t.codec === 'opus') {
+        const f = parseOpusFmtp(t.fmtp);
+        const pid = this.mux.addStream({ kind: 'opus', channels: f.ok && f.value.spropStereo === false ? 1 : 2 });
+        if (!pid.ok) throw new Error(`cannot record track ${t.index}: ${pid.message}`);
         this.addPid(t.index, pid.value);
       } else if (t.codec === 'aac') {
         const f = parseAacFmtp(t.fmtp);
