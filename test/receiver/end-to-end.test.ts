@@ -132,7 +132,9 @@ describeWithPeers('our server → streamlab play (recordings vs the source)', ['
     const rec = await hashFile(file('from5.mkv'));
     const first = reference.video.findIndex((f) => f.hash === rec.video[0]?.hash);
     expect(reference.video[first]?.pts).toBe(125); // tb 1/25: 5.000 s, a keyframe (ffprobe: K at 5.0)
-    for (let i = 0; i < rec.video.length; i++) expect(rec.video[i]!.hash, `frame ${i}`).toBe(reference.video[first + i]!.hash);
+    // --duration cuts in decode order: the B-frames shown before the last P-frame may not have been
+    // sent yet, so the last two frames may differ (as for the .mp4/.ts cuts above); all others match.
+    for (let i = 0; i < rec.video.length - 2; i++) expect(rec.video[i]!.hash, `frame ${i}`).toBe(reference.video[first + i]!.hash);
     expect(rec.video.length).toBeGreaterThanOrEqual(50);
     // Audio from the packet at 5 s on, contiguous.
     const a = compareAudio(rec.audio, reference.audio);
