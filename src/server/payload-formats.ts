@@ -46,121 +46,96 @@ function trackBitrate(track: Track): number {
   return track.durationSec > 0 ? Math.round((bytes * 8) / track.durationSec) : 0;
 }
 
+/** A NAL-unit video format: samples are length-prefixed NAL units; parameter sets go before keyframes. */
+function nalVideo(
+  track: Track,
+  payloadType: number,
+  rtpmap: string,
+  fmtp: string,
+  lengthSize: number,
+  parameterSets: Buffer[],
+  packetizeNalus: (nalus: Buffer[], opts: { maxPayloadSize: number; parameterSets?: Buffer[] }) => RtpPayload[],
+  maxPayloadSize: number,
+): PayloadFormatResult {
+  const attributes: [string, string][] = [];
+  if (track.width && track.height) attributes.push(['framesize', `${payloadType} ${track.width}-${track.height}`]);
+  return {
+    ok: true,
+    format: {
+      media: 'video',
+      payloadType,
+      clockRate: 90000,
+      rtpmap,
+      fmtp,
+      attributes,
+      bitrate: trackBitrate(track),
+      packetize(sample, keyframe) {
+        const nalus = splitLengthPrefixed(sample, lengthSize);
+        if (!nalus.ok) return [];
+        return packetizeNalus(nalus.value, { maxPayloadSize, parameterSets: keyframe ? parameterSets : undefined });
+      },
+    },
+  };
+}
+
+/** An audio format whose samples are packetized one at a time. */
+function audio(
+  track: Track,
+  payloadType: number,
+  clockRate: number,
+  rtpmap: string,
+  fmtp: string,
+  packetize: (sample: Buffer) => RtpPayload[],
+): PayloadFormatResult {
+  return {
+    ok: true,
+    format: { media: 'audio', payloadType, clockRate, rtpmap, fmtp, attributes: [], bitrate: trackBitrate(track), packetize },
+  };
+}
+
 export function payloadFormatFor(track: Track, payloadType: number, maxPayloadSize: number): PayloadFormatResult {
-  if (track.codec === 'h264') {
-    if (!track.codecConfig) return { ok: false, reason: 'H.264 track without avcC' };
-    const cfg = parseAvcDecoderConfig(track.codecConfig);
-    if (!cfg.ok) return { ok: false, reason: `bad avcC: ${cfg.code}` };
-    const { lengthSize, sps, pps } = cfg.value;
-    if (sps.length === 0 || pps.length === 0) return { ok: false, reason: 'avcC holds no SPS/PPS' };
-    const parameterSets = [...sps, ...pps];
-    const attributes: [string, string][] = [];
-    if (track.width && track.height) attributes.push(['framesize', `${payloadType} ${track.width}-${track.height}`]);
-    return {
-      ok: true,
-      format: {
-        media: 'video',
-        payloadType,
-        clockRate: 90000,
-        rtpmap: 'H264/90000',
-        fmtp: h264Fmtp({ sps: sps[0]!, pps: pps[0]! }),
-        attributes,
-        bitrate: trackBitrate(track),
-        packetize(sample, keyframe) {
-          const nalus = splitLengthPrefixed(sample, lengthSize);
-          if (!nalus.ok) return [];
-          return packetizeH264(nalus.value, { maxPayloadSize, parameterSets: keyframe ? parameterSets : undefined });
-        },
-      },
-    };
+  switch (track.codec) {
+    case 'h264': {
+      if (!track.codecConfig) return { ok: false, reason: 'H.264 track without avcC' };
+      const cfg = parseAvcDecoderConfig(track.codecConfig);
+      if (!cfg.ok) return { ok: false, reason: `bad avcC: ${cfg.code}` };
+      const { lengthSize, sps, pps } = cfg.value;
+      if (sps.length === 0 || pps.length === 0) return { ok: false, reason: 'avcC holds no SPS/PPS' };
+      const fmtp = h264Fmtp({ sps: sps[0]!, pps: pps[0]! });
+      return nalVideo(track, payloadType, 'H264/90000', fmtp, lengthSize, [...sps, ...pps], packetizeH264, maxPayloadSize);
+    }
+    case 'h265': {
+      if (!track.codecConfig) return { ok: false, reason: 'H.265 track without hvcC' };
+      const cfg = parseHevcDecoderConfig(track.codecConfig);
+      if (!cfg.ok) return { ok: false, reason: `bad hvcC: ${cfg.code}` };
+      const { lengthSize, vps, sps, pps } = cfg.value;
+      if (vps.length === 0 || sps.length === 0 || pps.length === 0) return { ok: false, reason: 'hvcC holds no VPS/SPS/PPS' };
+      // Everything the hvcC carries (x265 adds a prefix SEI) goes in-band before each IRAP picture.
+      const parameterSets = cfg.value.arrays.flatMap((a) => a.nalus);
+      return nalVideo(track, payloadType, 'H265/90000', h265Fmtp(cfg.value), lengthSize, parameterSets, packetizeH265, maxPayloadSize);
+    }
+    case 'aac': {
+      if (!track.codecConfig) return { ok: false, reason: 'AAC track without AudioSpecificConfig' };
+      const asc = parseAudioSpecificConfig(track.codecConfig);
+      if (!asc.ok) return { ok: false, reason: `bad AudioSpecificConfig: ${asc.code}` };
+      const { sampleRate, channels } = asc.value;
+      return audio(track, payloadType, sampleRate, `mpeg4-generic/${sampleRate}/${channels}`, aacFmtp({ config: track.codecConfig }), (sample) =>
+        packetizeAac([sample], { maxPayloadSize }),
+      );
+    }
+    case 'opus':
+      // RFC 7587 §7: always 48000/2 in rtpmap, the real channel count in sprop-stereo.
+      return audio(track, payloadType, 48000, opusRtpmap(), opusFmtp({ channels: track.channels ?? 2 }), (sample) => {
+        const r = packetizeOpus([sample], { maxPayloadSize });
+        return r.ok ? r.value : [];
+      });
+    case 'mp3':
+      // The static type of RFC 3551: players (ffmpeg) find the MPA depacketizer by it, not by name.
+      return audio(track, MPA_PAYLOAD_TYPE, 90000, mpaRtpmap(), '', (sample) => {
+        const r = packetizeMpa([sample], { maxPayloadSize });
+        return r.ok ? r.value : [];
+      });
+    default:
+      return { ok: false, reason: `codec ${track.codec} is not streamed yet` };
   }
-  if (track.codec === 'aac') {
-    if (!track.codecConfig) return { ok: false, reason: 'AAC track without AudioSpecificConfig' };
-    const asc = parseAudioSpecificConfig(track.codecConfig);
-    if (!asc.ok) return { ok: false, reason: `bad AudioSpecificConfig: ${asc.code}` };
-    const { sampleRate, channels } = asc.value;
-    return {
-      ok: true,
-      format: {
-        media: 'audio',
-        payloadType,
-        clockRate: sampleRate,
-        rtpmap: `mpeg4-generic/${sampleRate}/${channels}`,
-        fmtp: aacFmtp({ config: track.codecConfig }),
-        attributes: [],
-        bitrate: trackBitrate(track),
-        packetize(sample) {
-          return packetizeAac([sample], { maxPayloadSize });
-        },
-      },
-    };
-  }
-  if (track.codec === 'h265') {
-    if (!track.codecConfig) return { ok: false, reason: 'H.265 track without hvcC' };
-    const cfg = parseHevcDecoderConfig(track.codecConfig);
-    if (!cfg.ok) return { ok: false, reason: `bad hvcC: ${cfg.code}` };
-    const { lengthSize, vps, sps, pps } = cfg.value;
-    if (vps.length === 0 || sps.length === 0 || pps.length === 0) return { ok: false, reason: 'hvcC holds no VPS/SPS/PPS' };
-    // Everything the hvcC carries (x265 adds a prefix SEI) goes in-band before each IRAP picture.
-    const parameterSets = cfg.value.arrays.flatMap((a) => a.nalus);
-    const attributes: [string, string][] = [];
-    if (track.width && track.height) attributes.push(['framesize', `${payloadType} ${track.width}-${track.height}`]);
-    return {
-      ok: true,
-      format: {
-        media: 'video',
-        payloadType,
-        clockRate: 90000,
-        rtpmap: 'H265/90000',
-        fmtp: h265Fmtp(cfg.value),
-        attributes,
-        bitrate: trackBitrate(track),
-        packetize(sample, keyframe) {
-          const nalus = splitLengthPrefixed(sample, lengthSize);
-          if (!nalus.ok) return [];
-          return packetizeH265(nalus.value, { maxPayloadSize, parameterSets: keyframe ? parameterSets : undefined });
-        },
-      },
-    };
-  }
-  if (track.codec === 'opus') {
-    const channels = track.channels ?? 2;
-    return {
-      ok: true,
-      format: {
-        media: 'audio',
-        payloadType,
-        // RFC 7587 §7: always 48000/2 in rtpmap, the real channel count in sprop-stereo.
-        clockRate: 48000,
-        rtpmap: opusRtpmap(),
-        fmtp: opusFmtp({ channels }),
-        attributes: [],
-        bitrate: trackBitrate(track),
-        packetize(sample) {
-          const r = packetizeOpus([sample], { maxPayloadSize });
-          return r.ok ? r.value : [];
-        },
-      },
-    };
-  }
-  if (track.codec === 'mp3') {
-    return {
-      ok: true,
-      format: {
-        media: 'audio',
-        // The static type of RFC 3551: players (ffmpeg) find the MPA depacketizer by it, not by name.
-        payloadType: MPA_PAYLOAD_TYPE,
-        clockRate: 90000,
-        rtpmap: mpaRtpmap(),
-        fmtp: '',
-        attributes: [],
-        bitrate: trackBitrate(track),
-        packetize(sample) {
-          const r = packetizeMpa([sample], { maxPayloadSize });
-          return r.ok ? r.value : [];
-        },
-      },
-    };
-  }
-  return { ok: false, reason: `codec ${track.codec} is not streamed yet` };
 }
