@@ -19,6 +19,7 @@
  * access units, an AUD would cost a packet or a STAP-A slot per frame and tells the receiver
  * nothing, and RFC 6184 lets a sender leave it out. Empty NAL units are dropped too.
  */
+import { packetizeNalUnits } from '../nal-packetizer.ts';
 import type { RtpPayload } from '../types.ts';
 import { NalType, nalType } from './nal.ts';
 
@@ -95,31 +96,10 @@ export function packetizeH264(nalus: readonly Buffer[], opts: H264PacketizeOptio
   const max = opts.maxPayloadSize;
   if (!Number.isInteger(max) || max < 3) throw new RangeError(`maxPayloadSize must be an integer >= 3, got ${max}`);
   const units = h264NalusToSend(nalus, opts.parameterSets);
-  const out: RtpPayload[] = [];
-  let i = 0;
-  while (i < units.length) {
-    const nal = units[i]!;
-    if (nal.length > max) {
-      fragmentFuA(nal, max, out);
-      i++;
-      continue;
-    }
-    let size = STAP_A_HEADER;
-    let j = i;
-    while (j < units.length) {
-      const u = units[j]!;
-      if (u.length > MAX_STAP_A_UNIT || size + STAP_A_SIZE_FIELD + u.length > max) break;
-      size += STAP_A_SIZE_FIELD + u.length;
-      j++;
-    }
-    if (j - i >= 2) {
-      out.push({ payload: buildStapA(units.slice(i, j), size), marker: false });
-      i = j;
-    } else {
-      out.push({ payload: nal, marker: false });
-      i++;
-    }
-  }
-  if (out.length > 0) out[out.length - 1]!.marker = true;
-  return out;
+  return packetizeNalUnits(units, max, {
+    aggregateHeader: STAP_A_HEADER,
+    maxAggregatedUnit: MAX_STAP_A_UNIT,
+    buildAggregate: buildStapA,
+    fragment: fragmentFuA,
+  });
 }

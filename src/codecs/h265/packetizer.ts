@@ -19,6 +19,7 @@
  * Access unit delimiters (type 35) are dropped, as for H.264: the timestamp and the marker bit
  * delimit access units over RTP. NAL units shorter than their 2-byte header are dropped too.
  */
+import { packetizeNalUnits } from '../nal-packetizer.ts';
 import type { RtpPayload } from '../types.ts';
 import { H265NalType, h265NalType, isH265Keyframe } from './nal.ts';
 
@@ -102,31 +103,10 @@ export function packetizeH265(nalus: readonly Buffer[], opts: H265PacketizeOptio
   const max = opts.maxPayloadSize;
   if (!Number.isInteger(max) || max < 4) throw new RangeError(`maxPayloadSize must be an integer >= 4, got ${max}`);
   const units = h265NalusToSend(nalus, opts.parameterSets);
-  const out: RtpPayload[] = [];
-  let i = 0;
-  while (i < units.length) {
-    const nal = units[i]!;
-    if (nal.length > max) {
-      fragment(nal, max, out);
-      i++;
-      continue;
-    }
-    let size = PAYLOAD_HDR;
-    let j = i;
-    while (j < units.length) {
-      const u = units[j]!;
-      if (u.length > MAX_AP_UNIT || size + AP_SIZE_FIELD + u.length > max) break;
-      size += AP_SIZE_FIELD + u.length;
-      j++;
-    }
-    if (j - i >= 2) {
-      out.push({ payload: buildAp(units.slice(i, j), size), marker: false });
-      i = j;
-    } else {
-      out.push({ payload: nal, marker: false });
-      i++;
-    }
-  }
-  if (out.length > 0) out[out.length - 1]!.marker = true;
-  return out;
+  return packetizeNalUnits(units, max, {
+    aggregateHeader: PAYLOAD_HDR,
+    maxAggregatedUnit: MAX_AP_UNIT,
+    buildAggregate: buildAp,
+    fragment,
+  });
 }
