@@ -12,6 +12,7 @@
  * Buffers): do not reuse a pushed payload's memory before its unit has been handed on.
  */
 import type { DepacketizedUnit, Depacketizer, RtpPayloadInput } from './types.ts';
+import { SequenceGap } from './sequence-gap.ts';
 
 export interface NalDepacketizerOptions {
   maxNalSize?: number;
@@ -86,7 +87,7 @@ export abstract class NalDepacketizer implements Depacketizer {
   private readonly maxAuSize: number;
   private au: PendingAu | undefined;
   private fu: PendingFragments | undefined;
-  private lastSequence: number | undefined;
+  private readonly sequence = new SequenceGap();
   /** Set when a fragmented NAL was dropped: its remaining fragments are not counted again. */
   private skippingFu = false;
 
@@ -104,27 +105,16 @@ export abstract class NalDepacketizer implements Depacketizer {
   push(p: RtpPayloadInput): DepacketizedUnit[] {
     const out: DepacketizedUnit[] = [];
     this.stats.packets++;
-    let lost = false;
-    if (this.lastSequence !== undefined) {
-      if (p.sequence <= this.lastSequence) {
-        this.stats.stale++;
-        return out;
-      }
-      const gap = p.sequence - this.lastSequence - 1;
-      if (gap > 0) {
-        this.stats.lostPackets += gap;
-        lost = true;
-      }
-    }
-    this.lastSequence = p.sequence;
-    if (lost) {
+    const gap = this.sequence.advance(p.sequence, this.stats);
+    if (gap === 'stale') return out;
+    if (gap > 0) {
       // The missing packets may be the rest of the pending unit (no marker seen yet) or its middle.
       this.dropFu();
       if (this.au) this.au.complete = false;
     }
     if (this.au && this.au.timestamp !== p.timestamp) this.finishAu(out);
     // A unit that starts after a gap may have lost its first packets.
-    this.au ??= { timestamp: p.timestamp, nalus: [], bytes: 0, keyframe: false, complete: !lost };
+    this.au ??= { timestamp: p.timestamp, nalus: [], bytes: 0, keyframe: false, complete: gap === 0 };
     this.handlePayload(p.payload, this.au);
     if (p.marker) this.finishAu(out);
     return out;
@@ -144,7 +134,7 @@ export abstract class NalDepacketizer implements Depacketizer {
   reset(): void {
     this.au = undefined;
     this.fu = undefined;
-    this.lastSequence = undefined;
+    this.sequence.reset();
     this.skippingFu = false;
   }
 

@@ -8,6 +8,7 @@
  * discarded (`stats.stale`). Nothing is buffered: flush() returns [].
  */
 import type { DepacketizedUnit, Depacketizer, RtpPayloadInput } from './types.ts';
+import { SequenceGap } from './sequence-gap.ts';
 
 export interface WholePayloadStats {
   packets: number;
@@ -20,7 +21,7 @@ export interface WholePayloadStats {
 }
 
 export class WholePayloadDepacketizer<S extends WholePayloadStats> implements Depacketizer {
-  private lastSequence: number | undefined;
+  private readonly sequence = new SequenceGap();
 
   /** `accept` checks a payload (and may add to the format's own counters); false = malformed. */
   constructor(
@@ -30,14 +31,7 @@ export class WholePayloadDepacketizer<S extends WholePayloadStats> implements De
 
   push(p: RtpPayloadInput): DepacketizedUnit[] {
     this.stats.packets++;
-    if (this.lastSequence !== undefined) {
-      if (p.sequence <= this.lastSequence) {
-        this.stats.stale++;
-        return [];
-      }
-      this.stats.lostPackets += p.sequence - this.lastSequence - 1;
-    }
-    this.lastSequence = p.sequence;
+    if (this.sequence.advance(p.sequence, this.stats) === 'stale') return [];
     if (!this.accept(p.payload, this.stats)) {
       this.stats.malformed++;
       return [];
@@ -52,6 +46,6 @@ export class WholePayloadDepacketizer<S extends WholePayloadStats> implements De
 
   /** Forgets the last sequence number. */
   reset(): void {
-    this.lastSequence = undefined;
+    this.sequence.reset();
   }
 }

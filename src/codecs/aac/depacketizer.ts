@@ -14,6 +14,7 @@
  */
 import { BitReader } from '../bit-reader.ts';
 import type { DepacketizedUnit, Depacketizer, RtpPayloadInput } from '../types.ts';
+import { SequenceGap } from '../sequence-gap.ts';
 
 /** Largest AU reassembled from fragments. */
 export const AAC_DEFAULT_MAX_AU_SIZE = 64 * 1024;
@@ -71,7 +72,7 @@ export class AacDepacketizer implements Depacketizer {
   private readonly frameLength: number;
   private readonly maxAuSize: number;
   private frag: PendingFragment | undefined;
-  private lastSequence: number | undefined;
+  private readonly sequence = new SequenceGap();
 
   constructor(opts: AacDepacketizerOptions = {}) {
     this.sizeLength = opts.sizeLength ?? 13;
@@ -89,18 +90,9 @@ export class AacDepacketizer implements Depacketizer {
   push(p: RtpPayloadInput): DepacketizedUnit[] {
     const out: DepacketizedUnit[] = [];
     this.stats.packets++;
-    if (this.lastSequence !== undefined) {
-      if (p.sequence <= this.lastSequence) {
-        this.stats.stale++;
-        return out;
-      }
-      const gap = p.sequence - this.lastSequence - 1;
-      if (gap > 0) {
-        this.stats.lostPackets += gap;
-        if (this.frag) this.frag.broken = true;
-      }
-    }
-    this.lastSequence = p.sequence;
+    const gap = this.sequence.advance(p.sequence, this.stats);
+    if (gap === 'stale') return out;
+    if (gap > 0 && this.frag) this.frag.broken = true;
     const sizes = this.readHeaders(p.payload);
     if (!sizes) {
       // A fragment that cannot be read breaks the AU it belongs to.
@@ -155,7 +147,7 @@ export class AacDepacketizer implements Depacketizer {
   /** Forgets all state, including the last sequence number. */
   reset(): void {
     this.frag = undefined;
-    this.lastSequence = undefined;
+    this.sequence.reset();
   }
 
   /** AU sizes from the AU header section, or undefined (counted) when it does not parse. */

@@ -17,6 +17,7 @@
  */
 import type { DepacketizedUnit, Depacketizer, RtpPayloadInput } from '../types.ts';
 import { parseMpegAudioHeader } from './frame-header.ts';
+import { SequenceGap } from '../sequence-gap.ts';
 
 /** The RTP clock of MPEG audio over RFC 2250. */
 export const MPA_CLOCK_RATE = 90000;
@@ -47,23 +48,14 @@ const HEADER = 4;
 export class MpaDepacketizer implements Depacketizer {
   readonly stats: MpaDepacketizerStats = { packets: 0, stale: 0, lostPackets: 0, malformed: 0, units: 0, incompleteUnits: 0 };
   private frag: PendingFrame | undefined;
-  private lastSequence: number | undefined;
+  private readonly sequence = new SequenceGap();
 
   push(p: RtpPayloadInput): DepacketizedUnit[] {
     const out: DepacketizedUnit[] = [];
     this.stats.packets++;
-    if (this.lastSequence !== undefined) {
-      if (p.sequence <= this.lastSequence) {
-        this.stats.stale++;
-        return out;
-      }
-      const gap = p.sequence - this.lastSequence - 1;
-      if (gap > 0) {
-        this.stats.lostPackets += gap;
-        if (this.frag) this.frag.broken = true;
-      }
-    }
-    this.lastSequence = p.sequence;
+    const gap = this.sequence.advance(p.sequence, this.stats);
+    if (gap === 'stale') return out;
+    if (gap > 0 && this.frag) this.frag.broken = true;
     if (p.payload.length <= HEADER) {
       this.stats.malformed++;
       if (this.frag) this.frag.broken = true;
@@ -89,7 +81,7 @@ export class MpaDepacketizer implements Depacketizer {
   /** Forgets all state, including the last sequence number. */
   reset(): void {
     this.frag = undefined;
-    this.lastSequence = undefined;
+    this.sequence.reset();
   }
 
   private wholeFrames(timestamp: number, data: Buffer, out: DepacketizedUnit[]): void {
