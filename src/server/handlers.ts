@@ -266,7 +266,8 @@ async function play(req: RtspRequest, ctx: HandlerContext): Promise<HandlerResul
   const range = rangeOf(req, scale !== undefined && scale < 0);
   const result = await session.preparePlay(range, { scale, speed });
   const res = createResponse(200, {
-    Range: formatNptRange({ start: result.startNpt, end: result.endNpt ?? session.entry.durationSec }),
+    // Rewinding, the range runs down to 0: written open-ended, as RTSP 1.0 has no reversed ranges.
+    Range: formatNptRange({ start: result.startNpt, end: result.scale < 0 ? undefined : (result.endNpt ?? session.entry.durationSec) }),
     'RTP-Info': result.rtpInfo.map((x) => `url=${t.aggregateUrl}/${x.control};seq=${x.seq};rtptime=${x.rtptime}`).join(','),
   });
   // The Scale and Speed used, whenever asked for or not 1 (RFC 2326 §12.34, §12.35).
