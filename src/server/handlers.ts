@@ -243,15 +243,15 @@ function nextChannels(session: ServerSession): [number, number] {
 function rangeOf(req: RtspRequest, reverse = false): { start?: number; end?: number } | undefined {
   const value = req.headers.get('Range');
   if (value === undefined) return undefined;
-  const r = parseRange(value);
+  // Playing backwards (Scale < 0), a range runs from the later time down to the earlier one
+  // (GStreamer's rtspsrc sends `npt=10-0`): parsed with its ends swapped, then swapped back.
+  const rev = reverse ? /^(\s*npt\s*=\s*)([^-;]+?)\s*-\s*([^-;\s][^;]*?)\s*(;.*)?$/i.exec(value) : null;
+  const r = parseRange(rev ? `${rev[1]}${rev[3]}-${rev[2]}${rev[4] ?? ''}` : value);
   if (!r.ok) throw new RtspError(457, 'SRV_ERR_INVALID_RANGE', `unsupported Range ${value}: ${r.code}`);
-  const start = r.value.start;
-  const end = r.value.end;
+  const start = rev ? r.value.end : r.value.start;
+  const end = rev ? r.value.start : r.value.end;
   if (start === 'now' || end === 'now') return undefined;
-  // Playing backwards (Scale < 0), the range runs from the later time down to the earlier one.
-  if (start !== undefined && end !== undefined && (reverse ? end > start : end < start)) {
-    throw new RtspError(457, 'SRV_ERR_INVALID_RANGE', reverse ? 'end after start while playing backwards' : 'end before start');
-  }
+  if (start !== undefined && end !== undefined && !reverse && end < start) throw new RtspError(457, 'SRV_ERR_INVALID_RANGE', 'end before start');
   return { start, end };
 }
 
@@ -266,8 +266,11 @@ async function play(req: RtspRequest, ctx: HandlerContext): Promise<HandlerResul
   const range = rangeOf(req, scale !== undefined && scale < 0);
   const result = await session.preparePlay(range, { scale, speed });
   const res = createResponse(200, {
-    // Rewinding, the range runs down to 0: written open-ended, as RTSP 1.0 has no reversed ranges.
-    Range: formatNptRange({ start: result.startNpt, end: result.scale < 0 ? undefined : (result.endNpt ?? session.entry.durationSec) }),
+    // Rewinding: the reversed form (`npt=10-0`) to a client that sent one, else open-ended.
+    Range: formatNptRange({
+      start: result.startNpt,
+      end: result.scale < 0 ? (range?.end !== undefined ? (result.endNpt ?? 0) : undefined) : (result.endNpt ?? session.entry.durationSec),
+    }),
     'RTP-Info': result.rtpInfo.map((x) => `url=${t.aggregateUrl}/${x.control};seq=${x.seq};rtptime=${x.rtptime}`).join(','),
   });
   // The Scale and Speed used, whenever asked for or not 1 (RFC 2326 §12.34, §12.35).

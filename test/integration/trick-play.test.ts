@@ -277,6 +277,11 @@ describeWithPeers('trick play (Scale 2 and -2) with our client', ['ffmpeg'], () 
         expect((await client.play(url(), 'npt=0-', headers)).response.statusCode).toBe(status);
       }
       expect((await client.play(url(), 'npt=5-10', { Scale: '-2' })).response.statusCode).toBe(457);
+      // A reversed range (what GStreamer sends to rewind) is read as from 10 down to 5.
+      const back = await client.play(url(), 'npt=10-5', { Scale: '-2' });
+      expect(back.response.statusCode).toBe(200);
+      expect(back.response.headers.get('Range')).toBe('npt=10.000-5.000');
+      await client.pause(url());
       const big = await client.play(url(), 'npt=0-', { Scale: '100' });
       expect(big.response.headers.get('Scale')).toBe('16');
       await client.pause(url());
