@@ -262,6 +262,51 @@ describeWithPeers('trick play (Scale 2 and -2) with our client', ['ffmpeg'], () 
     expect(checkKeyframeSegment(accessUnits(ff.video.rtp), 17, info(ff.play, 1).rtptime, 4)).toEqual([17, 18, 19]);
   });
 
+  it.concurrent('PAUSE during fast forward, resume at Scale 2; slow motion (Scale 0.5) sends every frame and no audio', async () => {
+    const client = await RtspTestClient.connect(url());
+    try {
+      const base = (await client.describe(url())).response.headers.get('Content-Base')!;
+      const video = (await client.setup(`${base}trackID=1`, 'tcp')).track;
+      const audio = (await client.setup(`${base}trackID=2`, 'tcp')).track;
+      const ff = await client.play(url(), 'npt=4-', { Scale: '2' });
+      const ffV = info(ff, 1);
+      await waitUntil(() => accessUnits(segment(video, ffV.seq)).length >= 3, 10_000, 'three keyframes');
+      const paused = await client.pause(url());
+      const at = paused.range!.start as number;
+      expect(at).toBeGreaterThanOrEqual(6); // keyframes 4, 5, 6 were due by then
+      expect(at).toBeLessThan(8);
+      const before = accessUnits(segment(video, ffV.seq));
+
+      // Resume without Range: from the paused position, the next keyframe it reaches comes first.
+      const again = await client.play(url(), undefined, { Scale: '2' });
+      expect(again.response.headers.get('Range')).toBe(`npt=${at.toFixed(3)}-20.000`);
+      const aV = info(again, 1);
+      await waitUntil(() => accessUnits(segment(video, aV.seq)).length >= 2, 10_000, 'two keyframes after resuming');
+      const resumed = accessUnits(segment(video, aV.seq));
+      const npts = checkKeyframeSegment(resumed, at, aV.rtptime, 2);
+      expect(npts[0]).toBe(Math.floor(at) + 1);
+      expect(tsDiff(resumed[0]!.timestamp, before[before.length - 1]!.timestamp)).toBeGreaterThan(0);
+
+      // Slow motion from 12 s: every frame, stamped in playback time (0.04 s of media = 0.08 s).
+      const slow = await client.play(url(), 'npt=12-', { Scale: '0.5' });
+      expect(slow.response.headers.get('Scale')).toBe('0.5');
+      const sV = info(slow, 1);
+      await waitUntil(() => accessUnits(segment(video, sV.seq)).length >= 12, 10_000, '12 frames in slow motion');
+      const aus = accessUnits(segment(video, sV.seq));
+      expect(aus.some((a) => a.nalTypes.includes(1))).toBe(true);
+      const shown = aus.map((a) => 12 + (0.5 * tsDiff(a.timestamp, sV.rtptime)) / VIDEO_RATE);
+      for (const n of shown) expect(Math.abs(n * 25 - Math.round(n * 25))).toBeLessThan(0.01); // on a frame time
+      expect(shown[0]).toBeCloseTo(12, 6);
+      // 12 frames in decode order span about 0.44 s of media: 0.88 s of wall time at Scale 0.5.
+      const wall = (aus[11]!.packets[0]!.arrivalMs - aus[0]!.packets[0]!.arrivalMs) / 1000;
+      expect(wall).toBeGreaterThan(0.6);
+      expect(wall).toBeLessThan(1.4);
+      expect(audio.rtp).toEqual([]);
+    } finally {
+      client.close();
+    }
+  });
+
   it.concurrent('Scale and Speed answers: clamped, refused when invalid, Speed leaves timestamps alone', async () => {
     const client = await RtspTestClient.connect(url());
     try {
