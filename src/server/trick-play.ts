@@ -16,6 +16,8 @@ import type { Track } from '../media/index.ts';
 
 /** Largest |Scale| served; larger requests are answered with ±16. */
 export const MAX_ABS_SCALE = 16;
+/** Smallest |Scale| served (slowest slow motion); smaller requests are answered with ±1/16. */
+export const MIN_ABS_SCALE = 1 / 16;
 /** Speed range served (RFC 2326 §12.35 leaves the choice to the server); requests are clamped. */
 export const MIN_SPEED = 0.25;
 export const MAX_SPEED = 4;
@@ -30,18 +32,19 @@ export function playModeOf(scale: number): PlayMode {
 }
 
 /**
- * The Scale we serve for a request: ±16 at most; 1 when the session has no video track (keyframes
- * are a video notion; audio-only trick play would need time-stretching). `requested` is finite and
- * non-zero (the handler refuses zero).
+ * The Scale we serve for a request: |Scale| between 1/16 and 16; 1 when the session has no video
+ * track (keyframes are a video notion; audio-only trick play would need time-stretching). The
+ * handler refuses 0; anything not finite gets 1.
  */
 export function negotiateScale(requested: number, hasVideo: boolean): number {
-  if (!hasVideo) return 1;
-  const clamped = Math.max(-MAX_ABS_SCALE, Math.min(MAX_ABS_SCALE, requested));
+  if (!hasVideo || !Number.isFinite(requested) || requested === 0) return 1;
+  const abs = Math.max(MIN_ABS_SCALE, Math.min(MAX_ABS_SCALE, Math.abs(requested)));
   // Keep answers short and exact: 6 decimals is what formatScale writes.
-  return Math.round(clamped * 1e6) / 1e6;
+  return (Math.sign(requested) * Math.round(abs * 1e6)) / 1e6;
 }
 
 export function negotiateSpeed(requested: number): number {
+  if (!Number.isFinite(requested)) return 1;
   return Math.round(Math.max(MIN_SPEED, Math.min(MAX_SPEED, requested)) * 1e6) / 1e6;
 }
 

@@ -321,6 +321,16 @@ describeWithPeers('trick play (Scale 2 and -2) with our client', ['ffmpeg'], () 
       ] as const) {
         expect((await client.play(url(), 'npt=0-', headers)).response.statusCode).toBe(status);
       }
+      // Odd but well-formed numbers are served within limits; anything else is a 400, never a 500.
+      for (const [value, answer] of [['.0000001', '0.0625'], ['99999999999999999999', '16'], ['+2', '2'], ['2.', '2'], [' -3.5 ', '-3.5']]) {
+        const r = await client.play(url(), 'npt=0-', { Scale: value! });
+        expect(r.response.statusCode).toBe(200);
+        expect(r.response.headers.get('Scale')).toBe(answer);
+      }
+      for (const value of ['-0', 'NaN', '1e5', '', '2,5', '--1', 'Infinity']) {
+        expect((await client.play(url(), 'npt=0-', { Scale: value })).response.statusCode).toBe(400);
+        expect((await client.play(url(), 'npt=0-', { Speed: value })).response.statusCode).toBe(400);
+      }
       expect((await client.play(url(), 'npt=5-10', { Scale: '-2' })).response.statusCode).toBe(457);
       // A reversed range (what GStreamer sends to rewind) is read as from 10 down to 5.
       const back = await client.play(url(), 'npt=10-5', { Scale: '-2' });

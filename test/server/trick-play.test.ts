@@ -211,8 +211,23 @@ describe('negotiation', () => {
     [1 / 3, true, 0.333333],
     [4, false, 1],
     [-1, false, 1],
+    [0.0000001, true, 0.0625],
+    [-0.01, true, -0.0625],
   ])('Scale %f (video %s) → %f', (req, video, want) => {
     expect(negotiateScale(req, video)).toBe(want);
+  });
+
+  it('property: any finite non-zero request gives a servable Scale with its sign', () => {
+    fc.assert(
+      fc.property(fc.double({ noNaN: true, noDefaultInfinity: true }).filter((x) => x !== 0), (x) => {
+        const s = negotiateScale(x, true);
+        expect(Math.sign(s)).toBe(Math.sign(x));
+        expect(Math.abs(s)).toBeGreaterThanOrEqual(1 / 16 - 1e-6);
+        expect(Math.abs(s)).toBeLessThanOrEqual(MAX_ABS_SCALE);
+        expect(Number.isFinite(s)).toBe(true);
+      }),
+      { numRuns: 500 },
+    );
   });
 
   it.each([
