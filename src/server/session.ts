@@ -223,7 +223,8 @@ export class ServerSession {
    * Positions every stream for PLAY. A paused session resumes where it stopped (continuous sequence
    * numbers and timestamps); a Range, or the first PLAY, seeks to the keyframe at or before the start.
    * PLAY without Range while playing changes nothing. Returns what the PLAY response reports and
-   * whether begin() must (re)start sending once the response is out.
+   * whether begin() must (re)start sending once the response is out. A Scale ≠ 1, or the way back
+   * to 1 from one, goes through prepareScaledPlay; Speed only sets the pace (timeline rate).
    */
   async preparePlay(
     range: { start?: number; end?: number } | undefined,
