@@ -262,6 +262,42 @@ describeWithPeers('trick play (Scale 2 and -2) with our client', ['ffmpeg'], () 
     expect(checkKeyframeSegment(accessUnits(ff.video.rtp), 17, info(ff.play, 1).rtptime, 4)).toEqual([17, 18, 19]);
   });
 
+  it.concurrent('RTCP sender reports during fast forward run on the same clock as the packets', async () => {
+    const client = await RtspTestClient.connect(url());
+    try {
+      const base = (await client.describe(url())).response.headers.get('Content-Base')!;
+      const video = (await client.setup(`${base}trackID=1`, 'tcp')).track;
+      await client.setup(`${base}trackID=2`, 'tcp');
+      await client.play(url(), 'npt=0-', { Scale: '4' });
+      // Note when each SR arrives (polling every 10 ms) until the stream ends (BYE).
+      const srs: { rtp: number; at: number }[] = [];
+      let seen = 0;
+      await waitUntil(
+        () => {
+          for (; seen < video.rtcp.length; seen++) {
+            const p = video.rtcp[seen]!;
+            if (p.type === 'sr') srs.push({ rtp: p.senderInfo.rtpTimestamp, at: performance.now() });
+          }
+          return video.rtcp.some((p) => p.type === 'bye');
+        },
+        15_000,
+        'the end of a Scale 4 run',
+        10,
+      );
+      expect(srs.length).toBeGreaterThanOrEqual(1);
+      const aus = accessUnits(video.rtp);
+      for (const sr of srs) {
+        // The RTP time due at the SR's arrival, from the last keyframe that arrived before it:
+        // 90 000 ticks per second of wall time, whatever the Scale.
+        const au = aus.filter((a) => a.packets[0]!.arrivalMs <= sr.at).pop()!;
+        const expected = au.timestamp + ((sr.at - au.packets[0]!.arrivalMs) / 1000) * VIDEO_RATE;
+        expect(Math.abs(tsDiff(sr.rtp, Math.round(expected) >>> 0))).toBeLessThan(0.1 * VIDEO_RATE);
+      }
+    } finally {
+      client.close();
+    }
+  });
+
   it.concurrent('PAUSE during fast forward, resume at Scale 2; slow motion (Scale 0.5) sends every frame and no audio', async () => {
     const client = await RtspTestClient.connect(url());
     try {
