@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import { createResponse, formatNptRange, formatSession, formatTransport, parseRange, parseSession, parseTransport } from '../rtsp/index.ts';
+import { createResponse, formatNptRange, formatScale, formatSession, formatTransport, parseRange, parseScale, parseSession, parseTransport } from '../rtsp/index.ts';
 import type { RtspRequest, RtspResponse, TransportSpec } from '../rtsp/index.ts';
 import type { ImpairmentSpec } from '../transport/index.ts';
 import { createLogger } from '../util/log.ts';
@@ -240,15 +240,18 @@ function nextChannels(session: ServerSession): [number, number] {
   return [first, first + 1];
 }
 
-function rangeOf(req: RtspRequest): { start?: number; end?: number } | undefined {
+function rangeOf(req: RtspRequest, reverse = false): { start?: number; end?: number } | undefined {
   const value = req.headers.get('Range');
   if (value === undefined) return undefined;
-  const r = parseRange(value);
+  // Playing backwards (Scale < 0), a range runs from the later time down to the earlier one
+  // (GStreamer's rtspsrc sends `npt=10-0`): parsed with its ends swapped, then swapped back.
+  const rev = reverse ? /^(\s*npt\s*=\s*)([^-;]+?)\s*-\s*([^-;\s][^;]*?)\s*(;.*)?$/i.exec(value) : null;
+  const r = parseRange(rev ? `${rev[1]}${rev[3]}-${rev[2]}${rev[4] ?? ''}` : value);
   if (!r.ok) throw new RtspError(457, 'SRV_ERR_INVALID_RANGE', `unsupported Range ${value}: ${r.code}`);
-  const start = r.value.start;
-  const end = r.value.end;
+  const start = rev ? r.value.end : r.value.start;
+  const end = rev ? r.value.start : r.value.end;
   if (start === 'now' || end === 'now') return undefined;
-  if (start !== undefined && end !== undefined && end < start) throw new RtspError(457, 'SRV_ERR_INVALID_RANGE', 'end before start');
+  if (start !== undefined && end !== undefined && !reverse && end < start) throw new RtspError(457, 'SRV_ERR_INVALID_RANGE', 'end before start');
   return { start, end };
 }
 
@@ -258,15 +261,34 @@ async function play(req: RtspRequest, ctx: HandlerContext): Promise<HandlerResul
   if (t.mediaPath !== '' && safeRelativePath(t.mediaPath) !== session.media) {
     throw new RtspError(459, 'SRV_ERR_AGGREGATE', 'PLAY on another presentation');
   }
-  const range = rangeOf(req);
-  const result = await session.preparePlay(range);
+  const scale = rateHeader(req, 'Scale');
+  const speed = rateHeader(req, 'Speed');
+  const range = rangeOf(req, scale !== undefined && scale < 0);
+  const result = await session.preparePlay(range, { scale, speed });
   const res = createResponse(200, {
-    Range: formatNptRange({ start: result.startNpt, end: result.endNpt ?? session.entry.durationSec }),
+    // Rewinding: the reversed form (`npt=10-0`) to a client that sent one, else open-ended.
+    Range: formatNptRange({
+      start: result.startNpt,
+      end: result.scale < 0 ? (range?.end !== undefined ? (result.endNpt ?? 0) : undefined) : (result.endNpt ?? session.entry.durationSec),
+    }),
     'RTP-Info': result.rtpInfo.map((x) => `url=${t.aggregateUrl}/${x.control};seq=${x.seq};rtptime=${x.rtptime}`).join(','),
   });
+  // The Scale and Speed used, whenever asked for or not 1 (RFC 2326 §12.34, §12.35).
+  if (scale !== undefined || result.scale !== 1) res.headers.set('Scale', formatScale(result.scale));
+  if (speed !== undefined || result.speed !== 1) res.headers.set('Speed', formatScale(result.speed));
   sessionHeader(res, session, ctx);
   session.state = 'playing';
   return { response: res, after: result.restart ? () => session.begin(result.startNpt) : undefined };
+}
+
+/** Scale (any non-zero number) or Speed (> 0) from a PLAY request; 400 when malformed or out of range. */
+function rateHeader(req: RtspRequest, name: 'Scale' | 'Speed'): number | undefined {
+  const value = req.headers.get(name);
+  if (value === undefined) return undefined;
+  const r = parseScale(value);
+  if (!r.ok) throw badRequest('SRV_ERR_BAD_SCALE', `malformed ${name}: ${value.trim()}`);
+  if (name === 'Scale' ? r.value === 0 : r.value <= 0) throw badRequest('SRV_ERR_BAD_SCALE', `${name} ${r.value} is not allowed`);
+  return r.value;
 }
 
 async function pause(req: RtspRequest, ctx: HandlerContext): Promise<HandlerResult> {

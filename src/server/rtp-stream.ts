@@ -4,6 +4,8 @@ import type { Egress, ScheduledTask } from '../transport/index.ts';
 import { CHUNK_SAMPLES } from './packetized-track.ts';
 import type { PacketizedSample, PacketizedTrack } from './packetized-track.ts';
 import type { PlayTimeline } from './play-timeline.ts';
+import { continueMapping, rtpAt } from './trick-play.ts';
+import type { RtpMapping, TrickCursor } from './trick-play.ts';
 
 /** Counters an RTCP sender report needs (RFC 3550 §6.4.1) and the stats API shows. */
 export interface SenderCounters {
@@ -20,6 +22,10 @@ const random16 = () => randomInt(0, 2 ** 16);
  * One track of one session going out as RTP: its own SSRC, sequence numbers and timestamp offset
  * (RFC 3550 §5.1, all random), a cursor over the shared packetized samples, and its egress. It is a
  * task of the process-wide scheduler and sends every sample whose decode time has come.
+ *
+ * Three modes (see trick-play.ts): 'normal' sends every sample at its decode time (Scale 1, and
+ * every video frame in slow motion), 'keyframes' follows a TrickCursor (fast forward, rewind) and
+ * 'muted' sends nothing until the position reaches the segment's end (audio at Scale ≠ 1).
  */
 export class RtpStream implements ScheduledTask {
   readonly ssrc = random32();
@@ -27,6 +33,14 @@ export class RtpStream implements ScheduledTask {
   seq = random16();
   /** Added to the track's RTP time (presentation time × clock rate) to make the RTP timestamp. */
   readonly timestampBase = random32();
+  /** Media time → RTP time for the current segment (unwrapped); Scale 1 from the start. */
+  private mapping: RtpMapping = { npt: 0, rtp: this.timestampBase, scale: 1 };
+  /** Highest RTP timestamp sent (unwrapped), to keep timestamps rising across Scale changes. */
+  private maxTs: number | undefined;
+  private mode: 'normal' | 'keyframes' | 'muted' = 'normal';
+  private trick: TrickCursor | undefined;
+  /** 'muted': the position where the segment ends (fast forward: the end; rewind: the start). */
+  private mutedUntil = { npt: 0, forward: true };
   readonly counters: SenderCounters = { packets: 0, octets: 0, lastSentMs: undefined };
 
   private next = 0;
@@ -55,13 +69,51 @@ export class RtpStream implements ScheduledTask {
     return this.source.format.payloadType;
   }
 
-  /** RTP timestamp for media time `npt` (seconds) on this stream. */
+  /** RTP timestamp for media time `npt` (seconds) on this stream, in the current segment. */
   rtpTimeAt(npt: number): number {
-    return (this.timestampBase + Math.round(npt * this.clockRate)) >>> 0;
+    return rtpAt(this.mapping, npt, this.clockRate) >>> 0;
+  }
+
+  /** The current segment's Scale (1 unless retimed for trick play). */
+  get scale(): number {
+    return this.mapping.scale;
+  }
+
+  /**
+   * Starts a new RTP timing segment at `startNpt` with `scale`: the RTP clock continues from where
+   * the old mapping stood at `currentNpt` (and above anything sent), so timestamps stay monotonic
+   * across Scale changes and jumps. Not called for Scale 1 → Scale 1 (timestamps as before).
+   */
+  retime(currentNpt: number, startNpt: number, scale: number, frameTicks: number): void {
+    const minRtp = this.maxTs === undefined ? undefined : this.maxTs + Math.max(1, frameTicks);
+    this.mapping = continueMapping(this.mapping, currentNpt, minRtp, startNpt, scale, this.clockRate);
+  }
+
+  /** Keyframes only, from the cursor's current keyframe (fast forward, rewind). */
+  async seekTrick(cursor: TrickCursor): Promise<void> {
+    this.mode = 'keyframes';
+    this.trick = cursor;
+    const step = cursor.current;
+    this.endNpt = Infinity;
+    this.next = step?.sample ?? this.source.sampleCount;
+    this.ended = step === undefined;
+    this.chunk = undefined;
+    this.chunkIndex = -1;
+    if (!this.ended) await this.ensureChunk();
+  }
+
+  /** Sends nothing; ends when the position reaches `untilNpt` (moving forward or back). */
+  mute(untilNpt: number, forward: boolean): void {
+    this.mode = 'muted';
+    this.trick = undefined;
+    this.mutedUntil = { npt: untilNpt, forward };
+    this.ended = false;
   }
 
   /** Positions the cursor on sample `index` (decode order) and loads its chunk. */
   async seek(index: number, endNpt = Infinity): Promise<void> {
+    this.mode = 'normal';
+    this.trick = undefined;
     this.next = index;
     this.endNpt = endNpt;
     this.ended = index >= this.source.sampleCount;
@@ -84,7 +136,13 @@ export class RtpStream implements ScheduledTask {
 
   run(nowMs: number): number {
     if (!this.playing || this.ended) return Infinity;
+    if (this.mode === 'keyframes') return this.runKeyframes(nowMs);
     const mediaNow = this.timeline.mediaTimeAt(nowMs);
+    if (this.mode === 'muted') {
+      const { npt, forward } = this.mutedUntil;
+      if (forward ? mediaNow >= npt : mediaNow <= npt) return this.finish();
+      return this.timeline.clockTimeOf(npt);
+    }
     for (;;) {
       if (this.next >= this.source.sampleCount) return this.finish();
       const s = this.currentSample();
@@ -96,8 +154,32 @@ export class RtpStream implements ScheduledTask {
     }
   }
 
-  private send(s: PacketizedSample, nowMs: number): void {
-    const ts = (this.timestampBase + s.rtpTime) >>> 0;
+  private runKeyframes(nowMs: number): number {
+    const cursor = this.trick!;
+    for (;;) {
+      const step = cursor.current;
+      if (!step) return this.finish();
+      this.next = step.sample;
+      const s = this.currentSample();
+      if (!s) return Infinity;
+      const due = this.timeline.startMs + step.dueSec * 1000;
+      if (due > nowMs) return due;
+      this.send(s, nowMs, this.mapping.rtp + step.rtpTicks);
+      cursor.advance();
+      const ahead = cursor.peekNextSample();
+      if (ahead !== undefined) this.source.loadChunk(this.source.chunkOf(ahead)).catch(() => undefined);
+    }
+  }
+
+  /** RTP time of a sample in 'normal' mode: its own at Scale 1, stretched in slow motion. */
+  private sampleRtp(s: PacketizedSample): number {
+    const m = this.mapping;
+    return m.scale === 1 ? m.rtp + s.rtpTime : rtpAt(m, s.ptsSec, this.clockRate);
+  }
+
+  private send(s: PacketizedSample, nowMs: number, unwrapped = this.sampleRtp(s)): void {
+    if (this.maxTs === undefined || unwrapped > this.maxTs) this.maxTs = unwrapped;
+    const ts = unwrapped >>> 0;
     for (const p of s.payloads) {
       const header = Buffer.allocUnsafe(12);
       writeRtpFixedHeader(header, 0, p.marker, this.payloadType, this.seq, ts, this.ssrc);
@@ -137,6 +219,7 @@ export class RtpStream implements ScheduledTask {
 
   /** Starts loading the chunk after `chunk` so that it is ready before it is due. */
   private readAhead(chunk: number): void {
+    if (this.mode === 'keyframes') return; // runKeyframes reads ahead the next keyframe's chunk
     if ((chunk + 1) * CHUNK_SAMPLES < this.source.sampleCount) {
       this.source.loadChunk(chunk + 1).catch(() => undefined);
     }

@@ -14,6 +14,8 @@ import { RtcpSession } from './rtcp-session.ts';
 import { RtpStream } from './rtp-stream.ts';
 import type { SessionState } from './session-state.ts';
 import { startIndexFor } from './seek.ts';
+import { negotiateScale, negotiateSpeed } from './trick-play.ts';
+import { positionStreams } from './trick-session.ts';
 
 const log = createLogger('session');
 
@@ -61,6 +63,9 @@ export interface PlayResult {
   startNpt: number;
   endNpt: number | undefined;
   rtpInfo: { control: string; seq: number; rtptime: number }[];
+  /** Scale and Speed actually used (RFC 2326 §12.34, §12.35). */
+  scale: number;
+  speed: number;
 }
 
 /**
@@ -218,20 +223,32 @@ export class ServerSession {
    * Positions every stream for PLAY. A paused session resumes where it stopped (continuous sequence
    * numbers and timestamps); a Range, or the first PLAY, seeks to the keyframe at or before the start.
    * PLAY without Range while playing changes nothing. Returns what the PLAY response reports and
-   * whether begin() must (re)start sending once the response is out.
+   * whether begin() must (re)start sending once the response is out. A Scale ≠ 1, or the way back
+   * to 1 from one, goes through prepareScaledPlay; Speed only sets the pace (timeline rate).
    */
-  async preparePlay(range: { start?: number; end?: number } | undefined): Promise<PlayResult & { restart: boolean }> {
+  async preparePlay(
+    range: { start?: number; end?: number } | undefined,
+    rate: { scale?: number; speed?: number } = {},
+  ): Promise<PlayResult & { restart: boolean }> {
     const duration = this.entry.durationSec;
     if (range?.start !== undefined && range.start > duration) {
       throw new RtspError(457, 'SRV_ERR_INVALID_RANGE', `start ${range.start} is beyond the end (${duration})`);
     }
+    // Scale/Speed absent: unchanged by a PLAY that changes nothing (RFC 2326 §10.5), else 1.
+    const same = range?.start === undefined && this.state === 'playing';
+    const hasVideo = [...this.setups.values()].some((s) => s.track.source.track.kind === 'video');
+    const scale = rate.scale !== undefined ? negotiateScale(rate.scale, hasVideo) : same ? this.scale : 1;
+    const speed = rate.speed !== undefined ? negotiateSpeed(rate.speed) : same ? this.speed : 1;
+    if (scale !== 1 || this.scale !== 1) return this.prepareScaledPlay(range, scale, speed);
+    const speedChanged = speed !== this.speed;
+    this.speed = speed;
     const end = range?.end !== undefined && range.end < duration ? range.end : undefined;
     const setups = [...this.setups.values()];
     let start: number;
     let restart = true;
     if (range?.start === undefined && this.state === 'playing') {
       start = this.timeline.mediaTimeAt(this.ctx.clock.now());
-      restart = false;
+      restart = speedChanged;
     } else if (range?.start === undefined && this.everPlayed) {
       start = this.pausedAt;
     } else {
@@ -248,17 +265,59 @@ export class ServerSession {
     }
     const rtpInfo = setups.map((s) => ({ control: s.track.control, seq: s.stream.seq, rtptime: s.stream.rtpTimeAt(start) }));
     this.pausedAt = start;
-    return { startNpt: start, endNpt: end, rtpInfo, restart };
+    return { startNpt: start, endNpt: end, rtpInfo, restart, scale: 1, speed };
   }
 
   private everPlayed = false;
+  /** Scale and Speed of the current (or last) PLAY. */
+  scale = 1;
+  speed = 1;
+
+  /** PLAY at Scale ≠ 1, or back to Scale 1 from it: see trick-session.ts. */
+  private async prepareScaledPlay(
+    range: { start?: number; end?: number } | undefined,
+    scale: number,
+    speed: number,
+  ): Promise<PlayResult & { restart: boolean }> {
+    const now = this.ctx.clock.now();
+    const duration = this.entry.durationSec;
+    const setups = [...this.setups.values()];
+    const current =
+      this.state === 'playing'
+        ? Math.max(0, Math.min(duration, this.timeline.mediaTimeAt(now)))
+        : this.everPlayed
+          ? this.pausedAt
+          : 0;
+    const rtpInfo = () => setups.map((s) => ({ control: s.track.control, seq: s.stream.seq, rtptime: s.stream.rtpTimeAt(this.pausedAt) }));
+    if (range?.start === undefined && this.state === 'playing' && scale === this.scale && speed === this.speed) {
+      this.pausedAt = current;
+      return { startNpt: current, endNpt: undefined, rtpInfo: rtpInfo(), restart: false, scale, speed };
+    }
+    for (const s of setups) {
+      s.stream.stop();
+      this.ctx.scheduler.remove(s.stream);
+    }
+    const placed = await positionStreams({
+      streams: setups.map((s) => ({ stream: s.stream, track: s.track.source.track })),
+      currentNpt: current,
+      rangeStart: range?.start,
+      rangeEnd: range?.end,
+      scale,
+      speed,
+      durationSec: duration,
+    });
+    this.scale = scale;
+    this.speed = speed;
+    this.pausedAt = placed.startNpt;
+    return { startNpt: placed.startNpt, endNpt: placed.endNpt, rtpInfo: rtpInfo(), restart: true, scale, speed };
+  }
 
   /** Starts (or resumes) sending, after the PLAY response went out. */
   begin(startNpt: number): void {
     if (this.closed) return;
     this.everPlayed = true;
     const now = this.ctx.clock.now();
-    this.timeline.start(startNpt, now);
+    this.timeline.start(startNpt, now, this.scale * this.speed);
     for (const s of this.setups.values()) {
       s.stream.start();
       this.ctx.scheduler.schedule(s.stream, now);
@@ -268,7 +327,7 @@ export class ServerSession {
 
   pause(): number {
     const now = this.ctx.clock.now();
-    if (this.state === 'playing') this.pausedAt = Math.min(this.timeline.mediaTimeAt(now), this.entry.durationSec);
+    if (this.state === 'playing') this.pausedAt = Math.max(0, Math.min(this.timeline.mediaTimeAt(now), this.entry.durationSec));
     for (const s of this.setups.values()) {
       s.stream.stop();
       this.ctx.scheduler.remove(s.stream);

@@ -213,9 +213,12 @@ export class RtspTestClient {
     return { response, track };
   }
 
-  /** PLAY; `range` is sent verbatim (e.g. 'npt=5.5-'). Parses Range and RTP-Info of a 200. */
-  async play(url: string, range?: string): Promise<PlayInfo> {
-    const response = await this.request('PLAY', url, range !== undefined ? { Range: range } : {});
+  /**
+   * PLAY; `range` is sent verbatim (e.g. 'npt=5.5-'), `extra` headers too (e.g. `{ Scale: '2' }`).
+   * Parses Range and RTP-Info of a 200.
+   */
+  async play(url: string, range?: string, extra: Record<string, string> = {}): Promise<PlayInfo> {
+    const response = await this.request('PLAY', url, { ...(range !== undefined ? { Range: range } : {}), ...extra });
     return { response, ...playHeaders(response) };
   }
 
