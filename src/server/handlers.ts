@@ -243,15 +243,14 @@ function nextChannels(session: ServerSession): [number, number] {
 function rangeOf(req: RtspRequest, reverse = false): { start?: number; end?: number } | undefined {
   const value = req.headers.get('Range');
   if (value === undefined) return undefined;
-  // Playing backwards (Scale < 0), a range runs from the later time down to the earlier one
-  // (GStreamer's rtspsrc sends `npt=10-0`): parsed with its ends swapped, then swapped back.
-  const rev = reverse ? /^(\s*npt\s*=\s*)([^-;]+?)\s*-\s*([^-;\s][^;]*?)\s*(;.*)?$/i.exec(value) : null;
-  const r = parseRange(rev ? `${rev[1]}${rev[3]}-${rev[2]}${rev[4] ?? ''}` : value);
+  const r = parseRange(value);
   if (!r.ok) throw new RtspError(457, 'SRV_ERR_INVALID_RANGE', `unsupported Range ${value}: ${r.code}`);
-  const start = rev ? r.value.end : r.value.start;
-  const end = rev ? r.value.start : r.value.end;
+  const { start, end } = r.value;
   if (start === 'now' || end === 'now') return undefined;
-  if (start !== undefined && end !== undefined && !reverse && end < start) throw new RtspError(457, 'SRV_ERR_INVALID_RANGE', 'end before start');
+  // Playing backwards (Scale < 0) a range runs down: `npt=10-0` (RFC 7826 §4.4.2).
+  if (start !== undefined && end !== undefined && (reverse ? end > start : end < start)) {
+    throw new RtspError(457, 'SRV_ERR_INVALID_RANGE', reverse ? 'a reverse range must run down' : 'end before start');
+  }
   return { start, end };
 }
 

@@ -16,7 +16,11 @@ import { trimWs } from './split.ts';
 
 export type NptTime = number | 'now';
 
-/** At least one of start/end is present. `start` absent: "-end" (play up to end). */
+/**
+ * At least one of start/end is present. `start` absent: "-end" (play up to end). An end before the
+ * start is kept as written: played backwards (Scale < 0), a range runs from the later time down to
+ * the earlier one (RFC 7826 §4.4.2; GStreamer's rtspsrc sends `npt=10-0`); callers judge it.
+ */
 export interface NptRange {
   start?: NptTime;
   end?: NptTime;
@@ -63,9 +67,6 @@ export function parseRange(value: string): RtspResult<NptRange> {
     const t = parseNptTime(b);
     if (t === undefined) return rtspError('RTSP_ERR_BAD_RANGE', `bad npt time ${JSON.stringify(b)}`);
     range.end = t;
-  }
-  if (typeof range.start === 'number' && typeof range.end === 'number' && range.end < range.start) {
-    return rtspError('RTSP_ERR_BAD_RANGE', `npt range ends (${range.end}) before it starts (${range.start})`);
   }
   return rtspOk(range);
 }
