@@ -251,6 +251,12 @@ async function play(req: RtspRequest, l: Live): Promise<HandlerResult> {
 }
 
 async function pause(req: RtspRequest, l: Live): Promise<HandlerResult> {
+  // GStreamer's rtspclientsink PAUSEs before its TEARDOWN: the stream goes on until it leaves.
+  const p = sessionId(req) !== undefined ? findPublisher(req, l) : undefined;
+  if (p) {
+    p.touch();
+    return { response: withSession(createResponse(200), p.id, l) };
+  }
   const viewer = requireViewer(req, l);
   viewer.stopSending();
   viewer.state = 'ready';
