@@ -52,7 +52,15 @@ describeWithPeers('simulated live channel (--live NAME=FILE)', ['ffmpeg'], () =>
     const first = await join('udp', 'npt=3-');
     await sleep(5000);
     const second = await join('tcp');
+    // Receiver reports from a viewer become QoS records, as for files.
+    const reports: { media: string; ssrc: number; sessionId: string; fractionLost: number }[] = [];
+    const off = server.events.on('receiver-report', (r) => reports.push(r));
+    first.c.sendReceiverReport(first.c.tracks[0]!, { fractionLost: 64 });
     await sleep(5000);
+    off();
+    expect(reports).toEqual([expect.objectContaining({ media: 'live/clip', ssrc: first.c.tracks[0]!.ssrc, sessionId: first.c.session, fractionLost: 0.25 })]);
+    // Our SRs carry the channel's SSRC, to every viewer.
+    for (const t of [...first.c.tracks, ...second.c.tracks]) expect(t.rtcp.some((p) => p.type === 'sr' && p.ssrc === t.ssrc)).toBe(true);
     await first.c.teardown(url);
     await second.c.teardown(url);
     first.c.close();
