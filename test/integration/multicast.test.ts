@@ -3,7 +3,7 @@
  * TTL; two viewers share ONE send (packets counted once on the server) and receive the same
  * packets; a client-chosen destination is refused; GStreamer (rtspsrc protocols=udp-mcast
  * multicast-iface=lo) decodes the group. ffmpeg's udp_multicast cannot pick the interface, so it
- * needs a multicast route to lo (not set up by tests; see the README).
+ * needs a multicast route to lo (`ip route add 239.255.0.0/16 dev lo`), which tests do not set up.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { RtspServer } from '../../src/server/index.ts';

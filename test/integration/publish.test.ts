@@ -119,7 +119,7 @@ describeWithPeers('publishing to live/NAME', ['ffmpeg'], () => {
     const intruder = await RtspTestClient.connect(url);
     expect((await intruder.request('ANNOUNCE', url, { 'Content-Type': 'application/sdp' }, Buffer.from(sdp))).statusCode).toBe(403);
     const outside = `rtsp://127.0.0.1:${server.port}/sample.mp4`;
-    expect((await intruder.request('ANNOUNCE', outside, { 'Content-Type': 'application/sdp' }, Buffer.from(sdp))).statusCode).toBe(403);
+    expect((await intruder.request('ANNOUNCE', outside, { 'Content-Type': 'application/sdp' }, Buffer.from(sdp))).statusCode).toBe(405);
     intruder.close();
 
     const viewer = await RtspTestClient.connect(url);

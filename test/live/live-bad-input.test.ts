@@ -37,7 +37,7 @@ describe('live paths: bad requests get clear answers', () => {
     ['PLAY with an unknown session', 'PLAY', '/live/file', { Session: 'abcdef' }, undefined, 454],
     ['RECORD without a session', 'RECORD', '/live/x', {}, undefined, 455],
     ['ANNOUNCE over a file channel', 'ANNOUNCE', '/live/file', { 'Content-Type': 'application/sdp' }, SDP, 403],
-    ['ANNOUNCE outside live/', 'ANNOUNCE', '/sample.mp4', { 'Content-Type': 'application/sdp' }, SDP, 403],
+    ['ANNOUNCE outside live/', 'ANNOUNCE', '/sample.mp4', { 'Content-Type': 'application/sdp' }, SDP, 405],
     ['ANNOUNCE of another content type', 'ANNOUNCE', '/live/x', { 'Content-Type': 'text/plain' }, SDP, 415],
     ['ANNOUNCE of a broken SDP', 'ANNOUNCE', '/live/x', { 'Content-Type': 'application/sdp' }, 'v=0\r\nm=video', 400],
     ['ANNOUNCE with no body', 'ANNOUNCE', '/live/x', { 'Content-Type': 'application/sdp' }, '', 400],

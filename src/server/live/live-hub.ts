@@ -124,9 +124,11 @@ export class LiveHub {
     return c;
   }
 
-  /** True when a request is the live module's: ANNOUNCE/RECORD, a `live/` URI, or a live session's id. */
+  /**
+   * True when a request is the live module's: a `live/` URI, or a live session's id. ANNOUNCE and
+   * RECORD anywhere else stay with the file handlers (405: nothing outside `live/` can be written).
+   */
   claims(req: RtspRequest): boolean {
-    if (req.method === 'ANNOUNCE' || req.method === 'RECORD') return true;
     if (parseLiveTarget(req.uri) !== 'other') return true;
     const session = req.headers.get('Session');
     if (session === undefined) return false;
