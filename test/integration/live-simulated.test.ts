@@ -114,6 +114,33 @@ describeWithPeers('simulated live channel (--live NAME=FILE)', ['ffmpeg'], () =>
     }
   }, 60_000);
 
+  it('PAUSE stops sending to that viewer only; PLAY joins again at the current point', async () => {
+    const { c } = await join('tcp');
+    const other = await join('tcp');
+    await sleep(1500);
+    const p = await c.pause(url);
+    expect(p.response.statusCode).toBe(200);
+    expect(p.response.headers.get('Range')).toBe('npt=now-');
+    await sleep(200);
+    const audio = c.tracks[1]!;
+    const held = audio.rtp.length;
+    const otherBefore = other.c.tracks[1]!.rtp.length;
+    await sleep(1500);
+    expect(audio.rtp.length).toBe(held);
+    expect(other.c.tracks[1]!.rtp.length).toBeGreaterThan(otherBefore + 40);
+    const again = await c.play(url);
+    const info = again.rtpInfo.find((x) => x.url?.endsWith('trackID=2'));
+    await audio.waitForPackets(held + 20);
+    // Resumed at the channel's current point: the packets sent meanwhile are skipped, not queued.
+    const resumed = audio.rtp[held]!;
+    expect(resumed.seq).toBe(info!.seq);
+    expect(((resumed.seq - audio.rtp[held - 1]!.seq) & 0xffff)).toBeGreaterThan(40);
+    await c.teardown(url);
+    await other.c.teardown(url);
+    c.close();
+    other.c.close();
+  }, 30_000);
+
   it.each(['udp', 'tcp'] as const)('ffmpeg watches over %s and decodes without errors', async (transport) => {
     const r = await runProgram(
       'ffmpeg',

@@ -101,6 +101,7 @@ class LoopedTrackFeeder implements ScheduledTask {
       },
       (err: unknown) => {
         this.loading = false;
+        if (this.stopped) return; // the channel stopped and closed its file meanwhile
         log.error('cannot read live file', { file: this.source.file.path, error: String(err) });
         // Try again in a second rather than stopping the channel for good.
         if (!this.stopped) this.scheduler.schedule(this, this.clock.now() + 1000);
