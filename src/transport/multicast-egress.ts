@@ -19,12 +19,17 @@ export class MulticastEgress implements Egress {
   dropped = 0;
   sent = 0;
   private closed = false;
+  /** RTCP from the group's receivers (their RRs go to group:port+1, RFC 3550 §6.1). */
+  onRtcp: ((packet: Buffer, from: string) => void) | undefined;
 
   private constructor(
     private readonly socket: dgram.Socket,
+    private readonly rtcpIn: dgram.Socket | undefined,
     readonly options: MulticastEgressOptions,
   ) {
     socket.on('error', () => this.dropped++);
+    rtcpIn?.on('message', (msg, rinfo) => this.onRtcp?.(msg, `${rinfo.address}:${rinfo.port}`));
+    rtcpIn?.on('error', () => undefined);
   }
 
   static async open(o: MulticastEgressOptions): Promise<MulticastEgress> {
@@ -39,7 +44,7 @@ export class MulticastEgress implements Egress {
     socket.setMulticastTTL(o.ttl);
     socket.setMulticastLoopback(true);
     if (o.interfaceAddress) socket.setMulticastInterface(o.interfaceAddress);
-    return new MulticastEgress(socket, o);
+    return new MulticastEgress(socket, await joinRtcpPort(o), o);
   }
 
   sendRtp(header: Buffer, payload: Buffer): void {
@@ -67,6 +72,32 @@ export class MulticastEgress implements Egress {
     if (this.closed) return;
     this.closed = true;
     // After the current tick, so that a BYE just queued still leaves (see ServerSession.close).
-    setImmediate(() => this.socket.close());
+    setImmediate(() => {
+      this.socket.close();
+      this.rtcpIn?.close();
+    });
+  }
+}
+
+/**
+ * A socket on the group's RTCP port, shared (SO_REUSEADDR) with the receivers on this host, that
+ * joined the group: the receivers' reports come in there. Undefined when joining fails (no
+ * multicast route): sending still works, only the reports are missed.
+ */
+async function joinRtcpPort(o: MulticastEgressOptions): Promise<dgram.Socket | undefined> {
+  const s = dgram.createSocket({ type: o.group.includes(':') ? 'udp6' : 'udp4', reuseAddr: true });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      s.once('error', reject);
+      s.bind(o.port + 1, () => {
+        s.off('error', reject);
+        resolve();
+      });
+    });
+    s.addMembership(o.group, o.interfaceAddress);
+    return s;
+  } catch {
+    s.close();
+    return undefined;
   }
 }

@@ -338,6 +338,8 @@ export async function joinGroup(group: string, port: number): Promise<dgram.Sock
     });
   });
   s.addMembership(group, '127.0.0.1');
+  // Reports the test sends to the group leave on lo too.
+  s.setMulticastInterface('127.0.0.1');
   return s;
 }
 

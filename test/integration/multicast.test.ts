@@ -12,7 +12,8 @@ import { describeWithGstreamer } from '../helpers/gstreamer.ts';
 import { RtspTestClient } from '../helpers/rtsp-client.ts';
 import { expectSuccess, runProgram } from '../helpers/run-program.ts';
 import { startServer } from '../helpers/server.ts';
-import { sleep } from '../helpers/wait.ts';
+import { sleep, waitUntil } from '../helpers/wait.ts';
+import { serializeRtcpCompound } from '../../src/rtcp/index.ts';
 
 describeWithGstreamer('multicast live channel on lo', ['rtspsrc', 'rtph264depay', 'avdec_h264'], ['ffmpeg'], () => {
   let server: RtspServer;
@@ -71,6 +72,14 @@ describeWithGstreamer('multicast live channel on lo', ['rtspsrc', 'rtph264depay'
       const n = Math.min(a.length, b.length);
       expect(a.slice(0, n).map((p) => `${p.seq}/${p.timestamp}`)).toEqual(b.slice(0, n).map((p) => `${p.seq}/${p.timestamp}`));
     }
+    // Receiver reports sent to the group's RTCP port reach the server and become QoS records.
+    const reports: { ssrc: number; reporterSsrc: number; media: string }[] = [];
+    const off = server.events.on('receiver-report', (r) => reports.push(r));
+    const rr = serializeRtcpCompound([{ type: 'rr', ssrc: 0x11223344, reports: [{ ssrc: t1!.ssrc!, fractionLost: 0, cumulativeLost: 0, extendedHighestSeq: t1!.rtp.at(-1)!.extSeq, jitter: 0, lsr: 0, dlsr: 0 }] }]);
+    t1!.multicast!.rtcp.send(rr, t1!.transport.port![1], t1!.transport.destination!);
+    await waitUntil(() => reports.length > 0, 5000, 'receiver report from the group');
+    off();
+    expect(reports[0]).toMatchObject({ ssrc: t1!.ssrc, reporterSsrc: 0x11223344, media: `multicast ${t1!.transport.destination}:${t1!.transport.port![0]}` });
     for (const v of viewers) {
       await v.teardown(url);
       v.close();

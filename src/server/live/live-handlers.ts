@@ -106,8 +106,10 @@ function requireViewer(req: RtspRequest, l: Live): LiveViewerSession {
 async function describe(req: RtspRequest, l: Live): Promise<HandlerResult> {
   const t = target(req);
   if (t.control) throw notFound('DESCRIBE names a track, not a channel');
+  const impairment = impairmentFromQuery(`?${t.query.toString()}`);
   const channel = l.hub.channel(t.name, false);
   if (!channel) throw notFound(`no live channel ${t.name}`);
+  if (impairment) l.ctx.describedImpairments.set(`live/${t.name}`, impairment);
   if (!channel.live && (channel.source === 'publish' || !(await channel.waitLive(DESCRIBE_WAIT_MS)))) {
     throw notFound(`live channel ${t.name} has no source now`);
   }
@@ -183,7 +185,7 @@ async function setupViewer(req: RtspRequest, t: LiveTarget, specs: TransportSpec
       throw new RtspError(453, 'SRV_ERR_CAPACITY', 'too many sessions', { 'Retry-After': '10' });
     }
     viewer = new LiveViewerSession(newSessionId(), channel, l.ctx.clientIp, l.ctx.sessionContext, (s) => l.hub.viewers.delete(s.id));
-    viewer.impairment = impairmentFromQuery(t.query.toString() ? `?${t.query.toString()}` : '') ?? l.ctx.describedImpairments.get(`live/${t.name}`) ?? l.ctx.defaultImpairment;
+    viewer.impairment = impairmentFromQuery(`?${t.query.toString()}`) ?? l.ctx.describedImpairments.get(`live/${t.name}`) ?? l.ctx.defaultImpairment;
     created = true;
   }
   try {

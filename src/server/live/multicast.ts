@@ -56,6 +56,7 @@ export class MulticastGroup {
     private readonly makeRtcp: (group: MulticastGroup) => GroupRtcp,
   ) {
     this.rtcp = makeRtcp(this);
+    egress.onRtcp = (packet, from) => this.rtcp.receive(packet, from);
   }
 
   get address(): string {
@@ -107,6 +108,7 @@ export class MulticastGroup {
 
 /** The group's RTCP sender (SR + SDES to group:port+1, BYE at the end). */
 export interface GroupRtcp {
+  receive(packet: Buffer, from: string): void;
   start(): void;
   pause(): void;
   sendBye(reason: string): void;
