@@ -56,9 +56,15 @@ describeWithPeers('simulated live channel (--live NAME=FILE)', ['ffmpeg'], () =>
     const reports: { media: string; ssrc: number; sessionId: string; fractionLost: number }[] = [];
     const off = server.events.on('receiver-report', (r) => reports.push(r));
     first.c.sendReceiverReport(first.c.tracks[0]!, { fractionLost: 64 });
+    // ... over UDP and interleaved in the RTSP connection.
+    second.c.sendReceiverReport(second.c.tracks[1]!, { fractionLost: 128 });
     await sleep(5000);
     off();
-    expect(reports).toEqual([expect.objectContaining({ media: 'live/clip', ssrc: first.c.tracks[0]!.ssrc, sessionId: first.c.session, fractionLost: 0.25 })]);
+    expect(reports).toHaveLength(2);
+    expect(reports).toEqual(expect.arrayContaining([
+      expect.objectContaining({ media: 'live/clip', ssrc: first.c.tracks[0]!.ssrc, sessionId: first.c.session, fractionLost: 0.25 }),
+      expect.objectContaining({ media: 'live/clip', ssrc: second.c.tracks[1]!.ssrc, sessionId: second.c.session, fractionLost: 0.5 }),
+    ]));
     // Our SRs carry the channel's SSRC, to every viewer.
     for (const t of [...first.c.tracks, ...second.c.tracks]) expect(t.rtcp.some((p) => p.type === 'sr' && p.ssrc === t.ssrc)).toBe(true);
     await first.c.teardown(url);

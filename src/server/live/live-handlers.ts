@@ -130,11 +130,13 @@ async function announce(req: RtspRequest, l: Live): Promise<HandlerResult> {
   const announced = tracksFromAnnouncedSdp(req.body.toString('utf8'));
   if (!announced.ok) throw new RtspError(400, 'SRV_ERR_ANNOUNCE_SDP', announced.reason);
   if (l.ctx.sessions.size + l.hub.sessionCount >= l.ctx.maxSessions) throw new RtspError(453, 'SRV_ERR_CAPACITY', 'too many sessions');
-  const channel = l.hub.channel(t.name, true)!;
+  const channel = l.hub.channel(t.name, true);
+  if (!channel) throw new RtspError(453, 'SRV_ERR_CAPACITY', 'too many live channels', { 'Retry-After': '10' });
   const p = new LivePublisherSession(newSessionId(), channel, l.ctx.clientIp, l.ctx.socket, announced.tracks, l.ctx.sessionContext, (s) =>
-    l.hub.publishers.delete(s.id),
+    l.hub.forget(s),
   );
   l.hub.publishers.set(p.id, p);
+  l.hub.bindSocket(l.ctx.socket, p);
   log.info('announce', { channel: t.name, session: p.id, client: l.ctx.clientIp, tracks: announced.tracks.map((x) => x.format.rtpmap) });
   return { response: withSession(createResponse(200), p.id, l) };
 }
@@ -184,7 +186,7 @@ async function setupViewer(req: RtspRequest, t: LiveTarget, specs: TransportSpec
     if (l.ctx.sessions.size + l.hub.sessionCount >= l.ctx.maxSessions) {
       throw new RtspError(453, 'SRV_ERR_CAPACITY', 'too many sessions', { 'Retry-After': '10' });
     }
-    viewer = new LiveViewerSession(newSessionId(), channel, l.ctx.clientIp, l.ctx.sessionContext, (s) => l.hub.viewers.delete(s.id));
+    viewer = new LiveViewerSession(newSessionId(), channel, l.ctx.clientIp, l.ctx.sessionContext, (s) => l.hub.forget(s));
     viewer.impairment = impairmentFromQuery(`?${t.query.toString()}`) ?? l.ctx.describedImpairments.get(`live/${t.name}`) ?? l.ctx.defaultImpairment;
     created = true;
   }
@@ -214,6 +216,7 @@ async function setupViewer(req: RtspRequest, t: LiveTarget, specs: TransportSpec
         const used = [...viewer.setups.values()].flatMap((x) => x.transport.interleaved ?? []);
         const first = used.length ? Math.max(...used) + 1 + ((Math.max(...used) + 1) % 2) : 0;
         transport = viewer.setupInterleaved(track, l.ctx.socket, s.interleaved ?? [first, first + 1]);
+        l.hub.bindSocket(l.ctx.socket, viewer);
         break;
       }
       if (s.clientPort) {

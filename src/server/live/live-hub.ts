@@ -19,6 +19,14 @@ import type { LiveViewerSession } from './viewer-session.ts';
 
 const log = createLogger('live');
 
+/** Most channels at once; channels made by publishers and idle (no publisher, no viewer) are dropped to make room. */
+export const MAX_LIVE_CHANNELS = 1000;
+
+/** A session that takes `$` frames from its RTSP connection. */
+interface InterleavedReceiver {
+  receiveInterleaved(channel: number, data: Buffer): void;
+}
+
 /** `serve --live NAME=FILE` or `NAME=ffmpeg:<input args>`. */
 export type LiveChannelSpec = { name: string; file: string } | { name: string; ffmpegArgs: string[] };
 
@@ -73,6 +81,8 @@ export class LiveHub {
   private readonly entries: MediaEntry[] = [];
   private readonly ffmpegSources: FfmpegLiveSource[] = [];
   private readonly groupsByTrack = new Map<object, MulticastGroup>();
+  /** Sessions fed by each RTSP connection's `$` frames (publishers' RTP, viewers' RTCP). */
+  private readonly bySocket = new Map<Socket, Set<InterleavedReceiver>>();
 
   constructor(
     readonly ctx: SessionContext,
@@ -114,10 +124,17 @@ export class LiveHub {
     }
   }
 
-  /** The channel for a publisher or a configured name, created for publishing when missing. */
+  /**
+   * The channel for a publisher or a configured name, created for publishing when missing
+   * (undefined when MAX_LIVE_CHANNELS are in use).
+   */
   channel(name: string, create: boolean): LiveChannel | undefined {
     let c = this.channels.get(name);
     if (!c && create) {
+      if (this.channels.size >= MAX_LIVE_CHANNELS) {
+        for (const [n, x] of this.channels) if (x.source === 'publish' && !x.publisher && x.viewers.size === 0) this.channels.delete(n);
+        if (this.channels.size >= MAX_LIVE_CHANNELS) return undefined;
+      }
       c = new LiveChannel(name, 'publish', this.ctx.clock);
       this.channels.set(name, c);
     }
@@ -140,16 +157,37 @@ export class LiveHub {
     return this.viewers.size + this.publishers.size;
   }
 
-  /** A `$` frame on an RTSP connection: to the publisher or viewer bound to it. */
+  /** Routes the `$` frames of `socket` to `session` too. */
+  bindSocket(socket: Socket, session: InterleavedReceiver): void {
+    let set = this.bySocket.get(socket);
+    if (!set) {
+      set = new Set();
+      this.bySocket.set(socket, set);
+    }
+    set.add(session);
+  }
+
+  /** A session ended: out of the maps and the connection index. */
+  forget(session: LiveViewerSession | LivePublisherSession): void {
+    if (this.viewers.get(session.id) === session) this.viewers.delete(session.id);
+    if (this.publishers.get(session.id) === session) this.publishers.delete(session.id);
+    for (const [socket, set] of this.bySocket) {
+      set.delete(session);
+      if (set.size === 0) this.bySocket.delete(socket);
+    }
+  }
+
+  /** A `$` frame on an RTSP connection: to the publisher or viewers bound to it. */
   receiveInterleaved(socket: Socket, channel: number, data: Buffer): void {
-    for (const p of this.publishers.values()) if (p.socket === socket) p.receiveInterleaved(channel, data);
-    for (const v of this.viewers.values()) if (v.interleavedSocket === socket) v.receiveInterleaved(channel, data);
+    const set = this.bySocket.get(socket);
+    if (set) for (const s of set) s.receiveInterleaved(channel, data);
   }
 
   /** An RTSP connection closed: its publisher leaves (the stream ends), its interleaved viewers go. */
   connectionClosed(socket: Socket): void {
     for (const p of [...this.publishers.values()]) if (p.socket === socket) p.close('connection closed');
     for (const v of [...this.viewers.values()]) if (v.interleavedSocket === socket) v.close('connection closed');
+    this.bySocket.delete(socket);
   }
 
   async multicastGroup(track: object & Parameters<MulticastAllocator['groupFor']>[0], chosen?: { address: string; port?: number }): Promise<MulticastGroup> {
