@@ -51,7 +51,7 @@ export interface HandlerContext {
    * URLs from Content-Base, which carries no query string, so the connection remembers it.
    */
   describedImpairments: Map<string, ImpairmentSpec>;
-  /** Live channels: requests about `live/...`, ANNOUNCE/RECORD and live sessions go there. */
+  /** Live channels: requests about `live/...` (ANNOUNCE/RECORD included) and live sessions go there. */
   live?: LiveHub;
 }
 
