@@ -105,3 +105,32 @@ describe('live options', () => {
     for (const bad of ['clip.mp4', '=x.mp4', 'a/b=x.mp4', 'x=', 't=ffmpeg:  ']) expect(() => parseLiveSpec(bad)).toThrow(/--live/);
   });
 });
+
+describe('multicast allocation', () => {
+  it('gives each track its own group and even port pair inside the ranges', async () => {
+    const { MulticastAllocator } = await import('../../src/server/live/multicast.ts');
+    const { LiveTrack } = await import('../../src/server/live/index.ts');
+    const { ManualClock } = await import('../../src/util/clock.ts');
+    const rtcp = () => ({ receive() {}, start() {}, pause() {}, sendBye() {}, close() {} });
+    const alloc = new MulticastAllocator({ range: '239.255.9.0/30', ports: { min: 41001, max: 41010 }, ttl: 3, interfaceAddress: '127.0.0.1', allowClientDestination: false }, rtcp);
+    const clock = new ManualClock();
+    const format = { media: 'audio', payloadType: 0, clockRate: 8000, rtpmap: 'PCMU/8000', fmtp: '', attributes: [] as [string, string][], bitrate: 0 };
+    const tracks = Array.from({ length: 5 }, (_, i) => new LiveTrack(`trackID=${i + 1}`, format, clock));
+    const groups = [];
+    for (const t of tracks) groups.push(await alloc.groupFor(t));
+    // The same track always gets its group back.
+    expect(await alloc.groupFor(tracks[0]!)).toBe(groups[0]);
+    // A /30 has 3 usable addresses after the first: they are reused in turn.
+    expect(groups.map((g) => g.address)).toEqual(['239.255.9.1', '239.255.9.2', '239.255.9.3', '239.255.9.1', '239.255.9.2']);
+    for (const g of groups) {
+      expect(g.port % 2).toBe(0);
+      expect(g.port).toBeGreaterThanOrEqual(41002);
+      expect(g.port + 1).toBeLessThanOrEqual(41010);
+      expect(g.ttl).toBe(3);
+    }
+    // Ports go round on their own (4 pairs here), so up to 12 tracks never share address and port.
+    const keys = groups.map((g) => `${g.address}:${g.port}`);
+    expect(new Set(keys).size).toBe(keys.length);
+    await alloc.close();
+  });
+});
