@@ -2,6 +2,8 @@ import { stat } from 'node:fs/promises';
 import { Option } from 'commander';
 import type { Command } from 'commander';
 import { DEFAULTS, RtspServer, impairmentFromArgs } from '../server/index.ts';
+import { parseLiveSpec, parseMulticastRange } from '../server/live/index.ts';
+import type { LiveChannelSpec, MulticastOptions } from '../server/live/index.ts';
 import { parseLossTrace, parseNetemArgs } from '../impair/index.ts';
 import { readFile } from 'node:fs/promises';
 import { setLogLevel } from '../util/log.ts';
@@ -19,6 +21,24 @@ interface ServeFlags {
   verbose?: boolean;
   netem?: string;
   netemSeed?: number;
+  live: LiveChannelSpec[];
+  multicast?: string;
+  multicastPorts?: string;
+  multicastTtl: number;
+  multicastInterface?: string;
+  multicastAllowDestination?: boolean;
+}
+
+function multicastFromFlags(flags: ServeFlags): MulticastOptions | undefined {
+  if (!flags.multicast) return undefined;
+  if (!parseMulticastRange(flags.multicast)) throw new Error(`--multicast wants an IPv4 multicast range like 239.255.0.0/16, got ${flags.multicast}`);
+  return {
+    range: flags.multicast,
+    ports: flags.multicastPorts ? parsePortRange(flags.multicastPorts) : { min: 50000, max: 50999 },
+    ttl: flags.multicastTtl,
+    interfaceAddress: flags.multicastInterface,
+    allowClientDestination: flags.multicastAllowDestination === true,
+  };
 }
 
 function parsePortRange(s: string): { min: number; max: number } {
@@ -59,6 +79,12 @@ export function registerServe(program: Command): void {
     .option('-v, --verbose', 'same as --log info')
     .option('--netem <args>', 'impair every session\'s egress like Linux tc netem, e.g. "loss gemodel 2% 30% delay 40ms 10ms"')
     .option('--netem-seed <n>', 'seed of the impairment (sessions and tracks derive their own from it)', parseIntOption(0, 2 ** 31))
+    .option('--live <NAME=SRC>', 'live channel rtsp://HOST:PORT/live/NAME from a file played looped (NAME=FILE) or ffmpeg input (NAME=ffmpeg:<input args>); repeatable', (v: string, prev: LiveChannelSpec[]) => [...prev, parseLiveSpec(v)], [] as LiveChannelSpec[])
+    .option('--multicast <cidr>', 'allow multicast SETUP of live channels, groups taken from this range (e.g. 239.255.0.0/16)')
+    .option('--multicast-ports <min-max>', 'UDP ports of the multicast groups (default 50000-50999)')
+    .option('--multicast-ttl <n>', 'TTL of multicast packets', parseIntOption(1, 255), 1)
+    .option('--multicast-interface <addr>', 'local interface address multicast is sent on (default: the system\'s)')
+    .option('--multicast-allow-destination', 'let clients choose the group with Transport destination= (refused by default)')
     .action(async (dir: string, flags: ServeFlags) => {
       if (flags.log) setLogLevel(flags.log);
       else if (flags.verbose) setLogLevel('info');
@@ -74,9 +100,12 @@ export function registerServe(program: Command): void {
         sessionTimeoutSec: flags.sessionTimeout,
         maxSessions: flags.maxSessions,
         impairment,
+        live: flags.live,
+        multicast: multicastFromFlags(flags),
       });
       const shown = flags.host === '0.0.0.0' || flags.host === '::' ? '127.0.0.1' : flags.host;
       process.stdout.write(`streamlab serving ${dir} on rtsp://${shown}:${server.port}/<file>  (Ctrl-C to stop)\n`);
+      for (const c of flags.live) process.stdout.write(`live channel rtsp://${shown}:${server.port}/live/${c.name}\n`);
       const stop = () => {
         void server.close().then(() => process.exit(0));
       };

@@ -86,6 +86,7 @@ export class RtspConnection {
     for (const s of this.ctx.sessions.values()) {
       if (s.interleavedSocket === this.socket) s.receiveInterleaved(channel, data);
     }
+    this.ctx.live?.receiveInterleaved(this.socket, channel, data);
   }
 
   private async drain(): Promise<void> {
@@ -131,6 +132,7 @@ export class RtspConnection {
     for (const s of [...this.ctx.sessions.values()]) {
       if (s.interleavedSocket === this.socket) s.close('connection closed');
     }
+    this.ctx.live?.connectionClosed(this.socket);
     this.onClose(this);
   }
 

@@ -13,6 +13,8 @@ import type { RequestTarget } from './request-target.ts';
 import { ServerSession, newSessionId } from './session.ts';
 import type { SessionContext } from './session.ts';
 import { transition } from './session-state.ts';
+import { handleLiveRequest } from './live/index.ts';
+import type { LiveHub } from './live/index.ts';
 
 const log = createLogger('rtsp');
 
@@ -49,6 +51,8 @@ export interface HandlerContext {
    * URLs from Content-Base, which carries no query string, so the connection remembers it.
    */
   describedImpairments: Map<string, ImpairmentSpec>;
+  /** Live channels: requests about `live/...` (ANNOUNCE/RECORD included) and live sessions go there. */
+  live?: LiveHub;
 }
 
 export interface HandlerResult {
@@ -77,7 +81,8 @@ const HANDLERS: Record<(typeof SUPPORTED_METHODS)[number], Handler> = {
 export async function handleRequest(req: RtspRequest, ctx: HandlerContext): Promise<HandlerResult> {
   let result: HandlerResult;
   try {
-    const handler = HANDLERS[req.method as keyof typeof HANDLERS];
+    const live = ctx.live?.claims(req) ? ctx.live : undefined;
+    const handler = live ? (r: RtspRequest, c: HandlerContext) => handleLiveRequest(r, c, live) : HANDLERS[req.method as keyof typeof HANDLERS];
     if (!handler) {
       const status = KNOWN_METHODS.has(req.method) ? 405 : 501;
       throw new RtspError(status, 'SRV_ERR_METHOD', `${req.method} not supported`, { Allow: SUPPORTED_METHODS.join(', ') });

@@ -16,13 +16,18 @@ export interface RtcpSessionOptions {
   clock: Clock;
   scheduler: Scheduler;
   cname: string;
-  timeline: PlayTimeline;
+  timeline: Pick<PlayTimeline, 'mediaTimeAt'>;
   counters: { rtcpMalformed: number; rtcpReceived: number };
   /** Identifies the stream in the records handed to onReport. */
   report: { sessionId: string; media: string; control: string; transport: 'udp' | 'tcp' };
   onActivity(): void;
   onReport(record: ReceiverReportRecord): void;
 }
+
+/** What RTCP needs of a stream: a file session's RtpStream, or a live channel viewer's view of its track. */
+export type RtcpStream = Pick<RtpStream, 'ssrc' | 'counters' | 'isPlaying' | 'clockRate' | 'egress' | 'rtpTimeAt'> & {
+  source: { format: { bitrate: number } };
+};
 
 /** Typical size of our SR + SDES compound with IP/UDP headers, the A.7 starting avg_rtcp_size. */
 const INITIAL_AVG_RTCP_SIZE = 28 + 28 + 20 + 8 + 24;
@@ -42,7 +47,7 @@ export class RtcpSession implements ScheduledTask {
   reportsReceived = 0;
 
   constructor(
-    private readonly stream: RtpStream,
+    private readonly stream: RtcpStream,
     private readonly o: RtcpSessionOptions,
   ) {}
 

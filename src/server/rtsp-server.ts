@@ -12,6 +12,8 @@ import { SafeEmitter } from './events.ts';
 import { MediaCatalog } from './media-catalog.ts';
 import type { ReceiverReportRecord } from './qos.ts';
 import type { ServerEvents, ServerSession, SessionContext } from './session.ts';
+import { LiveHub } from './live/index.ts';
+import type { LiveChannelSnapshot, LiveChannelSpec, MulticastOptions } from './live/index.ts';
 
 const log = createLogger('server');
 
@@ -33,6 +35,10 @@ export interface ServerOptions {
   serverName?: string;
   /** Network emulation on every session's egress unless its URL asks for another (lab). */
   impairment?: ImpairmentSpec;
+  /** Live channels from files or ffmpeg (`serve --live`); publishing to `live/NAME` works without. */
+  live?: LiveChannelSpec[];
+  /** Multicast SETUP for live channels (`serve --multicast`); refused (461) when absent. */
+  multicast?: MulticastOptions;
 }
 
 export const DEFAULTS = {
@@ -77,6 +83,7 @@ export interface ServerSnapshot {
   counters: ConnectionCounters & SessionContext['counters'] & { connections: number; sessionsCreated: number };
   scheduler: { tasks: number; wakeups: number; maxLateMs: number };
   cache: { bytes: number; hits: number; misses: number; evictions: number };
+  live: LiveChannelSnapshot[];
 }
 
 /**
@@ -88,6 +95,7 @@ export class RtspServer {
   readonly sessions = new Map<string, ServerSession>();
   readonly catalog: MediaCatalog;
   readonly scheduler: Scheduler;
+  readonly live: LiveHub;
   private readonly connections = new Set<RtspConnection>();
   private readonly tcp: net.Server;
   private readonly counters = {
@@ -101,7 +109,7 @@ export class RtspServer {
     sessionsExpired: 0,
   };
   private readonly sessionContext: SessionContext;
-  private readonly opts: Required<Omit<ServerOptions, 'clock' | 'rtpPortRange' | 'impairment'>> &
+  private readonly opts: Required<Omit<ServerOptions, 'clock' | 'rtpPortRange' | 'impairment' | 'live' | 'multicast'>> &
     Pick<ServerOptions, 'impairment'> & { clock: Clock; rtpPortRange: PortRange };
 
   private constructor(options: ServerOptions) {
@@ -131,6 +139,12 @@ export class RtspServer {
         this.catalog.release(s.entry);
       },
     };
+    this.live = new LiveHub(this.sessionContext, {
+      channels: options.live ?? [],
+      multicast: options.multicast,
+      maxPayloadSize: this.opts.mtu - HEADER_OVERHEAD,
+      cache: this.catalog.cache,
+    });
     this.events.on('session-created', () => this.counters.sessionsCreated++);
     this.tcp = net.createServer((socket) => this.accept(socket));
     this.tcp.maxConnections = this.opts.maxSessions * 2;
@@ -146,6 +160,12 @@ export class RtspServer {
       });
     });
     server.tcp.on('error', (err) => log.error('listener error', { error: String(err) }));
+    try {
+      await server.live.start(server.port);
+    } catch (err) {
+      await server.close();
+      throw err;
+    }
     log.info('listening', { address: server.address, port: server.port, media: server.opts.mediaDir });
     return server;
   }
@@ -175,6 +195,7 @@ export class RtspServer {
         maxSessions: this.opts.maxSessions,
         defaultImpairment: this.opts.impairment,
         describedImpairments: new Map(),
+        live: this.live,
       },
       this.counters,
       { maxHeaderBytes: this.opts.maxRequestHeaderBytes, maxBodyBytes: this.opts.maxRequestBodyBytes },
@@ -209,11 +230,13 @@ export class RtspServer {
       counters: { ...this.counters },
       scheduler: { tasks: this.scheduler.size, wakeups: this.scheduler.stats.wakeups, maxLateMs: this.scheduler.stats.maxLateMs },
       cache: { bytes: this.catalog.cache.sizeBytes, ...this.catalog.cache.stats },
+      live: this.live.snapshot(),
     };
   }
 
   async close(): Promise<void> {
     for (const s of [...this.sessions.values()]) s.close('server shutdown');
+    await this.live.close();
     for (const c of this.connections) c.destroy();
     await new Promise<void>((resolve) => this.tcp.close(() => resolve()));
     await this.catalog.close();

@@ -60,6 +60,8 @@ export class ClientTrack {
     /** The Transport the server answered with. */
     readonly transport: TransportSpec,
     readonly udp: UdpPortPair | undefined,
+    /** Sockets joined to the multicast group the server chose (multicast SETUP). */
+    readonly multicast?: { rtp: dgram.Socket; rtcp: dgram.Socket },
   ) {}
 
   /** SSRC from the SETUP response (our server always sends one). */
@@ -176,10 +178,12 @@ export class RtspTestClient {
    * SETUP over UDP (binds an even/odd client port pair first) or TCP interleaved (channels chosen by
    * the caller, or the next free pair). Throws when the answer is not 200, with the status in the text.
    */
-  async setup(url: string, lower: 'udp' | 'tcp', opts: { channels?: [number, number] } = {}): Promise<{ response: RtspResponse; track: ClientTrack }> {
+  async setup(url: string, lower: 'udp' | 'tcp' | 'multicast', opts: { channels?: [number, number] } = {}): Promise<{ response: RtspResponse; track: ClientTrack }> {
     let udp: UdpPortPair | undefined;
     let header: string;
-    if (lower === 'udp') {
+    if (lower === 'multicast') {
+      header = 'RTP/AVP;multicast';
+    } else if (lower === 'udp') {
       udp = await bindUdpPortPair('127.0.0.1', CLIENT_PORT_RANGE);
       header = `RTP/AVP;unicast;client_port=${udp.rtpPort}-${udp.rtcpPort}`;
     } else {
@@ -203,6 +207,17 @@ export class RtspTestClient {
     if (!parsed.ok || parsed.value.length !== 1) {
       udp?.close();
       throw new Error(`SETUP ${url}: bad Transport in the answer: ${response.headers.get('Transport')}`);
+    }
+    if (lower === 'multicast') {
+      const spec = parsed.value[0]!;
+      if (!spec.destination || !spec.port) throw new Error(`SETUP ${url}: multicast answer without destination/port`);
+      const rtp = await joinGroup(spec.destination, spec.port[0]);
+      const rtcp = await joinGroup(spec.destination, spec.port[1]);
+      const track = new ClientTrack(url, 'udp', spec, undefined, { rtp, rtcp });
+      rtp.on('message', (msg) => track.receiveRtp(msg));
+      rtcp.on('message', (msg) => track.receiveRtcp(msg));
+      this.tracks.push(track);
+      return { response, track };
     }
     const track = new ClientTrack(url, lower, parsed.value[0]!, udp);
     if (udp) {
@@ -269,9 +284,19 @@ export class RtspTestClient {
     }
   }
 
+  /** Writes one `$` frame (e.g. RTP from a test publisher) into the RTSP connection. */
+  sendInterleaved(channel: number, data: Buffer): void {
+    const head = Buffer.from([0x24, channel, data.length >> 8, data.length & 0xff]);
+    this.socket.write(Buffer.concat([head, data]));
+  }
+
   /** Closes the RTSP connection and every UDP socket, without TEARDOWN. */
   close(): void {
-    for (const t of this.tracks) t.udp?.close();
+    for (const t of this.tracks) {
+      t.udp?.close();
+      t.multicast?.rtp.close();
+      t.multicast?.rtcp.close();
+    }
     this.socket.destroy();
   }
 
@@ -303,6 +328,22 @@ export function playHeaders(response: RtspResponse): { range: NptRange | undefin
   const info = response.headers.get('RTP-Info');
   const rtpInfo = info !== undefined ? parseRtpInfo(info) : undefined;
   return { range: range?.ok ? range.value : undefined, rtpInfo: rtpInfo?.ok ? rtpInfo.value : [] };
+}
+
+/** A socket on `port` that joined `group` on the loopback interface (multicast tests on lo). */
+export async function joinGroup(group: string, port: number): Promise<dgram.Socket> {
+  const s = dgram.createSocket({ type: 'udp4', reuseAddr: true });
+  await new Promise<void>((resolve, reject) => {
+    s.once('error', reject);
+    s.bind(port, () => {
+      s.off('error', reject);
+      resolve();
+    });
+  });
+  s.addMembership(group, '127.0.0.1');
+  // Reports the test sends to the group leave on lo too.
+  s.setMulticastInterface('127.0.0.1');
+  return s;
 }
 
 /** True when a UDP port can be bound (exclusively) on 127.0.0.1 right now; the socket is closed again. */

@@ -1,0 +1,137 @@
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { locate } from '../../media/ffmpeg/locate.ts';
+import { createLogger } from '../../util/log.ts';
+
+const log = createLogger('live');
+
+/** First restart delay after ffmpeg exits; doubled on each quick failure up to the maximum. */
+export const FFMPEG_RESTART_MIN_MS = 1000;
+export const FFMPEG_RESTART_MAX_MS = 30_000;
+/** A run longer than this counts as healthy: the next restart starts from the minimum delay again. */
+const HEALTHY_RUN_MS = 30_000;
+/** Lines of ffmpeg's stderr kept to explain an exit. */
+const STDERR_TAIL_LINES = 8;
+
+/**
+ * Splits `ffmpeg:<input args>` text into arguments: whitespace separates, single or double quotes
+ * group (no escapes inside single quotes, backslash escapes inside double quotes and bare words).
+ */
+export function splitArgs(text: string): string[] {
+  const out: string[] = [];
+  let cur = '';
+  let has = false;
+  let quote: '"' | "'" | undefined;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (quote) {
+      if (c === quote) quote = undefined;
+      else if (c === '\\' && quote === '"' && i + 1 < text.length) cur += text[++i];
+      else cur += c;
+    } else if (c === '"' || c === "'") {
+      quote = c;
+      has = true;
+    } else if (/\s/.test(c)) {
+      if (has) out.push(cur);
+      cur = '';
+      has = false;
+    } else if (c === '\\' && i + 1 < text.length) {
+      cur += text[++i];
+      has = true;
+    } else {
+      cur += c;
+      has = true;
+    }
+  }
+  if (quote) throw new Error(`unbalanced ${quote} in ffmpeg arguments`);
+  if (has) out.push(cur);
+  return out;
+}
+
+/**
+ * The ffmpeg command line of a live source: the user's input arguments, then an encoder for live
+ * (H.264 zerolatency, a keyframe every second, AAC if there is audio), published to our own server
+ * over RTSP interleaved in TCP: the same ingest path as any publisher.
+ */
+export function ffmpegSourceArgs(inputArgs: string[], publishUrl: string): string[] {
+  return [
+    '-hide_banner',
+    '-nostdin',
+    '-loglevel',
+    'error',
+    ...inputArgs,
+    '-c:v',
+    'libx264',
+    '-preset',
+    'veryfast',
+    '-tune',
+    'zerolatency',
+    '-pix_fmt',
+    'yuv420p',
+    '-force_key_frames',
+    'expr:gte(t,n_forced*1)',
+    '-c:a',
+    'aac',
+    '-b:a',
+    '128k',
+    '-f',
+    'rtsp',
+    '-rtsp_transport',
+    'tcp',
+    publishUrl,
+  ];
+}
+
+/** `serve --live NAME=ffmpeg:<args>`: keeps one ffmpeg running, restarted with backoff when it dies. */
+export class FfmpegLiveSource {
+  private child: ChildProcess | undefined;
+  private stopped = false;
+  private delayMs = FFMPEG_RESTART_MIN_MS;
+  private timer: NodeJS.Timeout | undefined;
+  restarts = 0;
+
+  constructor(
+    readonly name: string,
+    private readonly inputArgs: string[],
+    private readonly publishUrl: string,
+  ) {}
+
+  start(): void {
+    if (this.stopped || this.child) return;
+    let bin: string;
+    try {
+      bin = locate('ffmpeg');
+    } catch (err) {
+      log.error('live source needs ffmpeg', { channel: this.name, error: String(err) });
+      return;
+    }
+    const started = Date.now();
+    const child = spawn(bin, ffmpegSourceArgs(this.inputArgs, this.publishUrl), { stdio: ['ignore', 'ignore', 'pipe'] });
+    this.child = child;
+    const tail: string[] = [];
+    child.stderr?.setEncoding('utf8');
+    child.stderr?.on('data', (d: string) => {
+      for (const line of d.split('\n')) if (line.trim()) tail.push(line.trim());
+      tail.splice(0, Math.max(0, tail.length - STDERR_TAIL_LINES));
+    });
+    child.on('error', (err) => log.warn('cannot run ffmpeg', { channel: this.name, error: String(err) }));
+    child.on('close', (code, signal) => {
+      this.child = undefined;
+      if (this.stopped) return;
+      if (Date.now() - started > HEALTHY_RUN_MS) this.delayMs = FFMPEG_RESTART_MIN_MS;
+      log.warn('live source ffmpeg exited; restarting', { channel: this.name, code, signal, inMs: this.delayMs, stderr: tail.join(' | ') });
+      this.timer = setTimeout(() => {
+        this.restarts++;
+        this.start();
+      }, this.delayMs);
+      this.timer.unref();
+      this.delayMs = Math.min(FFMPEG_RESTART_MAX_MS, this.delayMs * 2);
+    });
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    this.child?.kill('SIGTERM');
+  }
+}

@@ -1,0 +1,84 @@
+import type { Clock } from '../../util/clock.ts';
+import { LiveTrack } from './live-track.ts';
+import type { LiveTrackFormat } from './live-track.ts';
+
+/** Where a channel's media comes from: a looped file, an ffmpeg process we run, or any publisher. */
+export type ChannelSource = 'file' | 'ffmpeg' | 'publish';
+
+/** What a channel needs of a viewer session: to be told when the stream ends. */
+export interface ChannelViewer {
+  channelEnded(reason: string): void;
+}
+
+/** Channel names: one path segment after `live/`. */
+export const CHANNEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._~-]{0,63}$/;
+
+function sameShape(a: LiveTrackFormat, b: LiveTrackFormat): boolean {
+  return a.media === b.media && a.payloadType === b.payloadType && a.clockRate === b.clockRate && a.rtpmap === b.rtpmap;
+}
+
+/**
+ * A live channel (`rtsp://host/live/NAME`): its tracks (one shared sender state each), whether
+ * media flows now, the viewers to tell when it stops, and who publishes into it.
+ */
+export class LiveChannel {
+  tracks: LiveTrack[] = [];
+  live = false;
+  readonly viewers = new Set<ChannelViewer>();
+  /** The publisher session holding the path (from ANNOUNCE until it leaves). */
+  publisher: object | undefined;
+  /** Secret an internal ffmpeg source puts in its ANNOUNCE URL (`?key=`), for `ffmpeg` channels. */
+  publishKey: string | undefined;
+  private waiters: (() => void)[] = [];
+
+  constructor(
+    readonly name: string,
+    readonly source: ChannelSource,
+    private readonly clock: Clock,
+  ) {}
+
+  /**
+   * Sets the tracks for a new run of the source. When the shape is unchanged (same media, payload
+   * types and clock rates) the tracks are kept, so SSRC, sequence numbers and timestamps continue.
+   */
+  setFormats(formats: LiveTrackFormat[]): void {
+    const same = formats.length === this.tracks.length && formats.every((f, i) => sameShape(f, this.tracks[i]!.format));
+    if (same) formats.forEach((f, i) => (this.tracks[i]!.format = f));
+    else this.tracks = formats.map((f, i) => new LiveTrack(`trackID=${i + 1}`, f, this.clock));
+  }
+
+  track(control: string): LiveTrack | undefined {
+    return this.tracks.find((t) => t.control === control);
+  }
+
+  goLive(): void {
+    this.live = true;
+    const w = this.waiters;
+    this.waiters = [];
+    for (const fn of w) fn();
+  }
+
+  /** The source stopped: every viewer gets its BYE; the channel waits for the source to come back. */
+  end(reason: string): void {
+    if (!this.live) return;
+    this.live = false;
+    for (const t of this.tracks) t.sinks.clear();
+    for (const v of [...this.viewers]) v.channelEnded(reason);
+  }
+
+  /** Resolves true once the channel is live (at once if it is), false after `timeoutMs`. */
+  waitLive(timeoutMs: number): Promise<boolean> {
+    if (this.live) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const done = () => {
+        this.clock.clearTimeout(timer);
+        resolve(true);
+      };
+      const timer = this.clock.setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== done);
+        resolve(false);
+      }, timeoutMs);
+      this.waiters.push(done);
+    });
+  }
+}

@@ -1,0 +1,301 @@
+import { createResponse, formatSession, formatTransport, parseRange, parseSession, parseTransport } from '../../rtsp/index.ts';
+import type { RtspRequest, RtspResponse, TransportSpec } from '../../rtsp/index.ts';
+import { createLogger } from '../../util/log.ts';
+import { RtspError, badRequest, notFound, sessionNotFound } from '../errors.ts';
+import type { HandlerContext, HandlerResult } from '../handlers.ts';
+import { impairmentFromQuery } from '../impairment.ts';
+import { newSessionId } from '../session.ts';
+import { transition } from '../session-state.ts';
+import type { LiveHub } from './live-hub.ts';
+import { liveSdp, tracksFromAnnouncedSdp } from './live-sdp.ts';
+import { parseLiveTarget } from './live-target.ts';
+import type { LiveTarget } from './live-target.ts';
+import { isMulticastAddress } from './multicast.ts';
+import { LivePublisherSession } from './publisher-session.ts';
+import { LiveViewerSession } from './viewer-session.ts';
+
+const log = createLogger('live');
+
+export const LIVE_METHODS = ['OPTIONS', 'DESCRIBE', 'ANNOUNCE', 'SETUP', 'PLAY', 'PAUSE', 'RECORD', 'TEARDOWN', 'GET_PARAMETER', 'SET_PARAMETER'];
+
+/** How long DESCRIBE of a configured channel waits for its source to come up (ffmpeg starting). */
+export const DESCRIBE_WAIT_MS = 10_000;
+
+type Live = { hub: LiveHub; ctx: HandlerContext };
+
+/** Answers one request about `live/...` (the hub claimed it). Errors are thrown as RtspError. */
+export async function handleLiveRequest(req: RtspRequest, ctx: HandlerContext, hub: LiveHub): Promise<HandlerResult> {
+  const l: Live = { hub, ctx };
+  switch (req.method) {
+    case 'OPTIONS':
+      return { response: createResponse(200, { Public: LIVE_METHODS.join(', ') }) };
+    case 'DESCRIBE':
+      return describe(req, l);
+    case 'ANNOUNCE':
+      return announce(req, l);
+    case 'SETUP':
+      return setup(req, l);
+    case 'PLAY':
+      return play(req, l);
+    case 'RECORD':
+      return record(req, l);
+    case 'PAUSE':
+      return pause(req, l);
+    case 'TEARDOWN':
+      return teardown(req, l);
+    case 'GET_PARAMETER':
+    case 'SET_PARAMETER':
+      return keepAlive(req, l);
+    default:
+      throw new RtspError(req.method === 'REDIRECT' ? 405 : 501, 'SRV_ERR_METHOD', `${req.method} not supported`, { Allow: LIVE_METHODS.join(', ') });
+  }
+}
+
+function target(req: RtspRequest): LiveTarget {
+  const t = parseLiveTarget(req.uri);
+  if (t === 'other') throw new RtspError(403, 'SRV_ERR_PUBLISH_PATH', 'only live/NAME paths can be published to');
+  if (!t) throw notFound(`no live channel ${req.uri}`);
+  return t;
+}
+
+function withSession(res: RtspResponse, id: string, l: Live): RtspResponse {
+  res.headers.set('Session', formatSession({ id, timeout: l.ctx.sessionContext.timeoutSec }));
+  return res;
+}
+
+function sessionId(req: RtspRequest): string | undefined {
+  const v = req.headers.get('Session');
+  if (v === undefined) return undefined;
+  const p = parseSession(v);
+  if (!p.ok) throw badRequest('SRV_ERR_BAD_SESSION', 'malformed Session header');
+  return p.value.id;
+}
+
+function findViewer(req: RtspRequest, l: Live): LiveViewerSession | undefined {
+  const id = sessionId(req);
+  if (id === undefined) return undefined;
+  const v = l.hub.viewers.get(id);
+  if (!v || v.isClosed) {
+    if (l.hub.publishers.has(id)) return undefined;
+    throw sessionNotFound();
+  }
+  return v;
+}
+
+function findPublisher(req: RtspRequest, l: Live): LivePublisherSession | undefined {
+  const id = sessionId(req);
+  if (id !== undefined) {
+    const p = l.hub.publishers.get(id);
+    if (p && !p.isClosed) return p;
+    return undefined;
+  }
+  // ANNOUNCE answered with a Session, but a client may SETUP without it: the connection tells.
+  for (const p of l.hub.publishers.values()) if (p.socket === l.ctx.socket && !p.isClosed) return p;
+  return undefined;
+}
+
+function requireViewer(req: RtspRequest, l: Live): LiveViewerSession {
+  const v = findViewer(req, l);
+  if (!v) throw new RtspError(455, 'SRV_ERR_NO_SESSION', `${req.method} needs a viewer Session`);
+  const t = transition(v.state, req.method);
+  if (!t.ok) throw new RtspError(455, 'SRV_ERR_STATE', `${req.method} not valid in state ${v.state}`, { Allow: t.allowed.join(', ') });
+  v.touch();
+  return v;
+}
+
+async function describe(req: RtspRequest, l: Live): Promise<HandlerResult> {
+  const t = target(req);
+  if (t.control) throw notFound('DESCRIBE names a track, not a channel');
+  const impairment = impairmentFromQuery(`?${t.query.toString()}`);
+  const channel = l.hub.channel(t.name, false);
+  if (!channel) throw notFound(`no live channel ${t.name}`);
+  if (impairment) l.ctx.describedImpairments.set(`live/${t.name}`, impairment);
+  if (!channel.live && (channel.source === 'publish' || !(await channel.waitLive(DESCRIBE_WAIT_MS)))) {
+    throw notFound(`live channel ${t.name} has no source now`);
+  }
+  const sdp = liveSdp(channel.name, channel.tracks, { localIp: l.ctx.localIp, serverName: l.ctx.serverName });
+  return { response: createResponse(200, { 'Content-Type': 'application/sdp', 'Content-Base': `${t.aggregateUrl}/` }, Buffer.from(sdp)) };
+}
+
+async function announce(req: RtspRequest, l: Live): Promise<HandlerResult> {
+  const t = target(req);
+  const type = req.headers.get('Content-Type');
+  if (type !== undefined && !/application\/sdp/i.test(type)) throw new RtspError(415, 'SRV_ERR_ANNOUNCE_TYPE', 'ANNOUNCE wants application/sdp');
+  const existing = l.hub.channel(t.name, false);
+  if (existing?.source === 'file') throw new RtspError(403, 'SRV_ERR_PUBLISH_FORBIDDEN', `live/${t.name} plays a file`);
+  if (existing?.source === 'ffmpeg' && t.query.get('key') !== existing.publishKey) {
+    throw new RtspError(403, 'SRV_ERR_PUBLISH_FORBIDDEN', `live/${t.name} is fed by its own ffmpeg source`);
+  }
+  if (existing?.publisher) throw new RtspError(403, 'SRV_ERR_PUBLISHER_BUSY', `live/${t.name} already has a publisher`);
+  const announced = tracksFromAnnouncedSdp(req.body.toString('utf8'));
+  if (!announced.ok) throw new RtspError(400, 'SRV_ERR_ANNOUNCE_SDP', announced.reason);
+  if (l.ctx.sessions.size + l.hub.sessionCount >= l.ctx.maxSessions) throw new RtspError(453, 'SRV_ERR_CAPACITY', 'too many sessions');
+  const channel = l.hub.channel(t.name, true);
+  if (!channel) throw new RtspError(453, 'SRV_ERR_CAPACITY', 'too many live channels', { 'Retry-After': '10' });
+  const p = new LivePublisherSession(newSessionId(), channel, l.ctx.clientIp, l.ctx.socket, announced.tracks, l.ctx.sessionContext, (s) =>
+    l.hub.forget(s),
+  );
+  l.hub.publishers.set(p.id, p);
+  l.hub.bindSocket(l.ctx.socket, p);
+  log.info('announce', { channel: t.name, session: p.id, client: l.ctx.clientIp, tracks: announced.tracks.map((x) => x.format.rtpmap) });
+  return { response: withSession(createResponse(200), p.id, l) };
+}
+
+function isRecord(spec: TransportSpec): boolean {
+  return spec.mode !== undefined && /record/i.test(spec.mode);
+}
+
+async function setup(req: RtspRequest, l: Live): Promise<HandlerResult> {
+  const t = target(req);
+  const header = req.headers.get('Transport');
+  if (!header) throw badRequest('SRV_ERR_NO_TRANSPORT', 'SETUP without Transport');
+  const specs = parseTransport(header);
+  if (!specs.ok) throw badRequest('SRV_ERR_BAD_TRANSPORT', `malformed Transport: ${specs.code}`);
+  if (specs.value.some(isRecord)) return setupPublisher(req, t, specs.value.filter(isRecord), l);
+  return setupViewer(req, t, specs.value, l);
+}
+
+async function setupPublisher(req: RtspRequest, t: LiveTarget, specs: TransportSpec[], l: Live): Promise<HandlerResult> {
+  const p = findPublisher(req, l);
+  if (!p || p.channel.name !== t.name) throw new RtspError(455, 'SRV_ERR_NO_ANNOUNCE', 'SETUP mode=record needs an ANNOUNCE of this path first');
+  if (p.state === 'recording') throw new RtspError(455, 'SRV_ERR_STATE', 'SETUP while recording');
+  p.touch();
+  const i = p.trackIndexFor(t.control);
+  for (const s of specs) {
+    if (s.protocol !== 'RTP' || s.profile !== 'AVP' || s.delivery === 'multicast') continue;
+    let transport: TransportSpec;
+    if (s.lowerTransport === 'TCP') transport = p.setupInterleaved(i, s.interleaved ?? [2 * i, 2 * i + 1]);
+    else if (s.clientPort) transport = await p.setupUdp(i, s.clientPort);
+    else continue;
+    p.state = 'ready';
+    return { response: withSession(createResponse(200, { Transport: formatTransport(transport) }), p.id, l) };
+  }
+  throw new RtspError(461, 'SRV_ERR_TRANSPORT', 'publishing: RTP/AVP unicast with client_port, or RTP/AVP/TCP interleaved');
+}
+
+async function setupViewer(req: RtspRequest, t: LiveTarget, specs: TransportSpec[], l: Live): Promise<HandlerResult> {
+  let viewer = findViewer(req, l);
+  const channel = l.hub.channel(t.name, false);
+  if (!channel?.live) throw notFound(`live channel ${t.name} has no source now`);
+  let created = false;
+  if (viewer) {
+    if (viewer.channel !== channel) throw new RtspError(459, 'SRV_ERR_AGGREGATE', 'a session plays one channel');
+    if (viewer.state === 'playing') throw new RtspError(455, 'SRV_ERR_STATE', 'SETUP while playing is not supported');
+    viewer.touch();
+  } else {
+    if (l.ctx.sessions.size + l.hub.sessionCount >= l.ctx.maxSessions) {
+      throw new RtspError(453, 'SRV_ERR_CAPACITY', 'too many sessions', { 'Retry-After': '10' });
+    }
+    viewer = new LiveViewerSession(newSessionId(), channel, l.ctx.clientIp, l.ctx.sessionContext, (s) => l.hub.forget(s));
+    viewer.impairment = impairmentFromQuery(`?${t.query.toString()}`) ?? l.ctx.describedImpairments.get(`live/${t.name}`) ?? l.ctx.defaultImpairment;
+    created = true;
+  }
+  try {
+    const track = t.control ? channel.track(t.control) : channel.tracks.find((x) => !viewer.setups.has(x.control));
+    if (!track) throw t.control ? notFound(`no ${t.control} in live/${t.name}`) : new RtspError(459, 'SRV_ERR_AGGREGATE', 'every track is already set up');
+    let transport: TransportSpec | undefined;
+    for (const s of specs) {
+      if (s.protocol !== 'RTP' || s.profile !== 'AVP') continue;
+      if (s.delivery === 'multicast') {
+        if (!l.hub.multicast || s.lowerTransport !== 'UDP') continue;
+        let chosen: { address: string; port?: number } | undefined;
+        if (s.destination) {
+          if (!l.hub.multicast.options.allowClientDestination) {
+            throw new RtspError(403, 'SRV_ERR_DESTINATION', 'the server chooses the multicast group (destination not allowed)');
+          }
+          if (!isMulticastAddress(s.destination)) throw new RtspError(403, 'SRV_ERR_DESTINATION', `${s.destination} is not a multicast group`);
+          chosen = { address: s.destination, port: s.port?.[0] };
+        }
+        transport = viewer.setupMulticast(track, await l.hub.multicastGroup(track, chosen));
+        break;
+      }
+      if (s.destination !== undefined && s.destination !== '' && s.destination !== l.ctx.clientIp) {
+        throw new RtspError(403, 'SRV_ERR_DESTINATION', `destination ${s.destination} is not the client's address`);
+      }
+      if (s.lowerTransport === 'TCP') {
+        const used = [...viewer.setups.values()].flatMap((x) => x.transport.interleaved ?? []);
+        const first = used.length ? Math.max(...used) + 1 + ((Math.max(...used) + 1) % 2) : 0;
+        transport = viewer.setupInterleaved(track, l.ctx.socket, s.interleaved ?? [first, first + 1]);
+        l.hub.bindSocket(l.ctx.socket, viewer);
+        break;
+      }
+      if (s.clientPort) {
+        transport = await viewer.setupUdp(track, s.clientPort);
+        break;
+      }
+    }
+    if (!transport) {
+      throw new RtspError(461, 'SRV_ERR_TRANSPORT', `supported: RTP/AVP unicast with client_port, RTP/AVP/TCP interleaved${l.hub.multicast ? ', RTP/AVP multicast' : ''}`);
+    }
+    if (created) {
+      l.hub.viewers.set(viewer.id, viewer);
+      l.ctx.sessionContext.events.emit('session-created', { id: viewer.id, media: viewer.media, client: l.ctx.clientIp });
+    }
+    viewer.state = 'ready';
+    return { response: withSession(createResponse(200, { Transport: formatTransport(transport) }), viewer.id, l) };
+  } catch (err) {
+    if (created) viewer.close('setup failed');
+    throw err;
+  }
+}
+
+async function play(req: RtspRequest, l: Live): Promise<HandlerResult> {
+  const viewer = requireViewer(req, l);
+  const range = req.headers.get('Range');
+  // A live channel cannot seek: any valid Range is answered as live (RFC 2326 §12.29, `npt=now-`).
+  if (range !== undefined && !parseRange(range).ok) throw new RtspError(457, 'SRV_ERR_INVALID_RANGE', `unsupported Range ${range}`);
+  if (viewer.ended || !viewer.channel.live) throw notFound(`live/${viewer.channel.name} has ended`);
+  const base = parseLiveTarget(req.uri);
+  const url = typeof base === 'object' ? base.aggregateUrl : `live/${viewer.channel.name}`;
+  const res = createResponse(200, {
+    Range: 'npt=now-',
+    'RTP-Info': viewer.rtpInfo().map((x) => `url=${url}/${x.control};seq=${x.seq};rtptime=${x.rtptime}`).join(','),
+  });
+  viewer.state = 'playing';
+  return { response: withSession(res, viewer.id, l), after: () => viewer.startSending() };
+}
+
+async function pause(req: RtspRequest, l: Live): Promise<HandlerResult> {
+  // GStreamer's rtspclientsink PAUSEs before its TEARDOWN: the stream goes on until it leaves.
+  const p = sessionId(req) !== undefined ? findPublisher(req, l) : undefined;
+  if (p) {
+    p.touch();
+    return { response: withSession(createResponse(200), p.id, l) };
+  }
+  const viewer = requireViewer(req, l);
+  viewer.stopSending();
+  viewer.state = 'ready';
+  return { response: withSession(createResponse(200, { Range: 'npt=now-' }), viewer.id, l) };
+}
+
+async function record(req: RtspRequest, l: Live): Promise<HandlerResult> {
+  target(req);
+  const p = findPublisher(req, l);
+  if (!p) throw new RtspError(455, 'SRV_ERR_NO_SESSION', 'RECORD needs the publisher Session');
+  p.touch();
+  p.record();
+  return { response: withSession(createResponse(200), p.id, l) };
+}
+
+async function teardown(req: RtspRequest, l: Live): Promise<HandlerResult> {
+  const p = sessionId(req) !== undefined ? findPublisher(req, l) : undefined;
+  if (p) {
+    p.close('teardown');
+    return { response: createResponse(200) };
+  }
+  const v = requireViewer(req, l);
+  v.close('teardown');
+  return { response: createResponse(200) };
+}
+
+async function keepAlive(req: RtspRequest, l: Live): Promise<HandlerResult> {
+  const id = sessionId(req);
+  const p = id !== undefined ? l.hub.publishers.get(id) : undefined;
+  const v = id !== undefined ? l.hub.viewers.get(id) : undefined;
+  p?.touch();
+  v?.touch();
+  if (req.body.length > 0) throw new RtspError(451, 'SRV_ERR_PARAMETER', 'parameter not understood');
+  const res = createResponse(200);
+  if (p || v) withSession(res, (p ?? v)!.id, l);
+  return { response: res };
+}

@@ -1,0 +1,229 @@
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import type { Socket } from 'node:net';
+import type { RtspRequest } from '../../rtsp/index.ts';
+import { createLogger } from '../../util/log.ts';
+import type { ChunkCache } from '../packetized-track.ts';
+import { openMediaEntry } from '../media-catalog.ts';
+import type { MediaEntry } from '../media-catalog.ts';
+import type { SessionContext } from '../session.ts';
+import { FfmpegLiveSource, splitArgs } from './ffmpeg-source.ts';
+import { FileLoopSource } from './file-source.ts';
+import { CHANNEL_NAME, LiveChannel } from './live-channel.ts';
+import { parseLiveTarget } from './live-target.ts';
+import { MulticastAllocator } from './multicast.ts';
+import type { MulticastGroup, MulticastOptions } from './multicast.ts';
+import type { LivePublisherSession, PublisherCounters } from './publisher-session.ts';
+import { liveRtcp } from './rtcp-view.ts';
+import type { LiveViewerSession } from './viewer-session.ts';
+
+const log = createLogger('live');
+
+/** Most channels at once; channels made by publishers and idle (no publisher, no viewer) are dropped to make room. */
+export const MAX_LIVE_CHANNELS = 1000;
+
+/** A session that takes `$` frames from its RTSP connection. */
+interface InterleavedReceiver {
+  receiveInterleaved(channel: number, data: Buffer): void;
+}
+
+/** `serve --live NAME=FILE` or `NAME=ffmpeg:<input args>`. */
+export type LiveChannelSpec = { name: string; file: string } | { name: string; ffmpegArgs: string[] };
+
+/** Parses one `--live` value. Throws with the reason (a CLI error). */
+export function parseLiveSpec(value: string): LiveChannelSpec {
+  const eq = value.indexOf('=');
+  const name = eq < 0 ? '' : value.slice(0, eq);
+  const src = eq < 0 ? '' : value.slice(eq + 1);
+  if (!CHANNEL_NAME.test(name) || src === '') throw new Error(`--live wants NAME=FILE or NAME=ffmpeg:<input args>, got ${value}`);
+  if (src.startsWith('ffmpeg:')) {
+    const args = splitArgs(src.slice('ffmpeg:'.length));
+    if (args.length === 0) throw new Error(`--live ${name}: ffmpeg: needs input arguments, e.g. ffmpeg:-re -f lavfi -i testsrc2`);
+    return { name, ffmpegArgs: args };
+  }
+  return { name, file: src };
+}
+
+export interface LiveHubOptions {
+  channels: LiveChannelSpec[];
+  multicast?: MulticastOptions;
+  maxPayloadSize: number;
+  cache: ChunkCache;
+}
+
+export interface LiveChannelSnapshot {
+  name: string;
+  source: string;
+  live: boolean;
+  viewers: number;
+  publisher: PublisherCounters | undefined;
+  tracks: {
+    control: string;
+    ssrc: number;
+    packets: number;
+    octets: number;
+    sinks: number;
+    multicast: { group: string; port: number; ttl: number; members: number; sent: number } | undefined;
+  }[];
+}
+
+/**
+ * Live channels of the server (`rtsp://host/live/NAME`): the channels and their sources (looped
+ * files, ffmpeg processes, publishers), the viewer and publisher sessions, and multicast groups.
+ * The RTSP handlers hand it every request about `live/...` (see live-handlers.ts).
+ */
+export class LiveHub {
+  readonly channels = new Map<string, LiveChannel>();
+  readonly viewers = new Map<string, LiveViewerSession>();
+  readonly publishers = new Map<string, LivePublisherSession>();
+  readonly multicast: MulticastAllocator | undefined;
+  private readonly fileSources: FileLoopSource[] = [];
+  private readonly entries: MediaEntry[] = [];
+  private readonly ffmpegSources: FfmpegLiveSource[] = [];
+  private readonly groupsByTrack = new Map<object, MulticastGroup>();
+  /** Sessions fed by each RTSP connection's `$` frames (publishers' RTP, viewers' RTCP). */
+  private readonly bySocket = new Map<Socket, Set<InterleavedReceiver>>();
+
+  constructor(
+    readonly ctx: SessionContext,
+    private readonly opts: LiveHubOptions,
+  ) {
+    for (const spec of opts.channels) {
+      if (this.channels.has(spec.name)) throw new Error(`--live ${spec.name} given twice`);
+      this.channels.set(spec.name, new LiveChannel(spec.name, 'file' in spec ? 'file' : 'ffmpeg', ctx.clock));
+    }
+    this.multicast = opts.multicast
+      ? new MulticastAllocator(opts.multicast, (g) =>
+          liveRtcp(g.track, g.egress, () => g.sending, ctx, { sessionId: 'multicast', media: `multicast ${g.address}:${g.port}`, onActivity: () => undefined }),
+        )
+      : undefined;
+  }
+
+  /** Opens the files of simulated live channels and starts the ffmpeg sources (publishing to `rtspPort`). */
+  async start(rtspPort: number): Promise<void> {
+    for (const spec of this.opts.channels) {
+      const channel = this.channels.get(spec.name)!;
+      if ('file' in spec) {
+        const filePath = path.resolve(spec.file);
+        const entry = await openMediaEntry(filePath, path.basename(filePath), this.opts.maxPayloadSize, this.opts.cache).catch((err: unknown) => {
+          throw new Error(`--live ${spec.name}: cannot open ${spec.file}: ${String(err)}`);
+        });
+        if (entry.tracks.length === 0) throw new Error(`--live ${spec.name}: ${spec.file} has no track we can stream`);
+        this.entries.push(entry);
+        const source = new FileLoopSource(entry, channel, this.ctx.clock, this.ctx.scheduler);
+        this.fileSources.push(source);
+        source.start();
+        log.info('simulated live channel', { channel: spec.name, file: filePath, loopSec: source.periodSec });
+      } else {
+        channel.publishKey = randomBytes(12).toString('hex');
+        const url = `rtsp://127.0.0.1:${rtspPort}/live/${spec.name}?key=${channel.publishKey}`;
+        const source = new FfmpegLiveSource(spec.name, spec.ffmpegArgs, url);
+        this.ffmpegSources.push(source);
+        source.start();
+      }
+    }
+  }
+
+  /**
+   * The channel for a publisher or a configured name, created for publishing when missing
+   * (undefined when MAX_LIVE_CHANNELS are in use).
+   */
+  channel(name: string, create: boolean): LiveChannel | undefined {
+    let c = this.channels.get(name);
+    if (!c && create) {
+      if (this.channels.size >= MAX_LIVE_CHANNELS) {
+        for (const [n, x] of this.channels) if (x.source === 'publish' && !x.publisher && x.viewers.size === 0) this.channels.delete(n);
+        if (this.channels.size >= MAX_LIVE_CHANNELS) return undefined;
+      }
+      c = new LiveChannel(name, 'publish', this.ctx.clock);
+      this.channels.set(name, c);
+    }
+    return c;
+  }
+
+  /**
+   * True when a request is the live module's: a `live/` URI, or a live session's id. ANNOUNCE and
+   * RECORD anywhere else stay with the file handlers (405: nothing outside `live/` can be written).
+   */
+  claims(req: RtspRequest): boolean {
+    if (parseLiveTarget(req.uri) !== 'other') return true;
+    const session = req.headers.get('Session');
+    if (session === undefined) return false;
+    const id = session.split(';')[0]!.trim();
+    return this.viewers.has(id) || this.publishers.has(id);
+  }
+
+  get sessionCount(): number {
+    return this.viewers.size + this.publishers.size;
+  }
+
+  /** Routes the `$` frames of `socket` to `session` too. */
+  bindSocket(socket: Socket, session: InterleavedReceiver): void {
+    let set = this.bySocket.get(socket);
+    if (!set) {
+      set = new Set();
+      this.bySocket.set(socket, set);
+    }
+    set.add(session);
+  }
+
+  /** A session ended: out of the maps and the connection index. */
+  forget(session: LiveViewerSession | LivePublisherSession): void {
+    if (this.viewers.get(session.id) === session) this.viewers.delete(session.id);
+    if (this.publishers.get(session.id) === session) this.publishers.delete(session.id);
+    for (const [socket, set] of this.bySocket) {
+      set.delete(session);
+      if (set.size === 0) this.bySocket.delete(socket);
+    }
+  }
+
+  /** A `$` frame on an RTSP connection: to the publisher or viewers bound to it. */
+  receiveInterleaved(socket: Socket, channel: number, data: Buffer): void {
+    const set = this.bySocket.get(socket);
+    if (set) for (const s of set) s.receiveInterleaved(channel, data);
+  }
+
+  /** An RTSP connection closed: its publisher leaves (the stream ends), its interleaved viewers go. */
+  connectionClosed(socket: Socket): void {
+    for (const p of [...this.publishers.values()]) if (p.socket === socket) p.close('connection closed');
+    for (const v of [...this.viewers.values()]) if (v.interleavedSocket === socket) v.close('connection closed');
+    this.bySocket.delete(socket);
+  }
+
+  async multicastGroup(track: object & Parameters<MulticastAllocator['groupFor']>[0], chosen?: { address: string; port?: number }): Promise<MulticastGroup> {
+    if (!this.multicast) throw new Error('multicast is not configured');
+    const g = await this.multicast.groupFor(track, chosen);
+    this.groupsByTrack.set(track, g);
+    return g;
+  }
+
+  snapshot(): LiveChannelSnapshot[] {
+    return [...this.channels.values()].map((c) => ({
+      name: c.name,
+      source: c.source,
+      live: c.live,
+      viewers: c.viewers.size,
+      publisher: c.publisher ? { ...(c.publisher as LivePublisherSession).counters } : undefined,
+      tracks: c.tracks.map((t) => {
+        const g = this.groupsByTrack.get(t);
+        return {
+          control: t.control,
+          ssrc: t.ssrc,
+          packets: t.counters.packets,
+          octets: t.counters.octets,
+          sinks: t.sinks.size,
+          multicast: g ? { group: g.address, port: g.port, ttl: g.ttl, members: g.members, sent: g.egress.sent } : undefined,
+        };
+      }),
+    }));
+  }
+
+  async close(): Promise<void> {
+    for (const s of this.ffmpegSources) s.stop();
+    for (const s of this.fileSources) s.stop();
+    for (const p of [...this.publishers.values()]) p.close('server shutdown');
+    for (const v of [...this.viewers.values()]) v.close('server shutdown');
+    await this.multicast?.close();
+    for (const e of this.entries) await e.file.close();
+  }
+}

@@ -1,0 +1,220 @@
+import type { Socket } from 'node:net';
+import { parseRtcpPackets } from '../../rtcp/index.ts';
+import { parseRtpPacket } from '../../rtp/index.ts';
+import type { TransportSpec } from '../../rtsp/index.ts';
+import { bindUdpPortPair } from '../../transport/index.ts';
+import type { UdpPortPair } from '../../transport/index.ts';
+import type { TimerHandle } from '../../util/clock.ts';
+import { createLogger } from '../../util/log.ts';
+import { ntpToUnixMs } from '../../util/ntp.ts';
+import { RtspError } from '../errors.ts';
+import type { SessionContext } from '../session.ts';
+import { keyframeDetectorFor } from './keyframe.ts';
+import type { LiveChannel } from './live-channel.ts';
+import type { AnnouncedTrack } from './live-sdp.ts';
+import { RtpRelayMap, continuationFor } from './rtp-relay-map.ts';
+
+const log = createLogger('live');
+
+export type PublisherState = 'announced' | 'ready' | 'recording';
+
+/** What a publisher sent us, for the snapshot and tests. */
+export interface PublisherCounters {
+  rtpReceived: number;
+  relayed: number;
+  /** Not RTP, or a payload type the SDP did not announce: dropped. */
+  malformed: number;
+  /** UDP datagrams from an address other than the publisher's: dropped. */
+  foreign: number;
+  senderReports: number;
+}
+
+interface PublishedTrack {
+  announced: AnnouncedTrack;
+  transport?: TransportSpec;
+  udp?: UdpPortPair;
+  map?: RtpRelayMap;
+  detect: ((payload: Uint8Array) => boolean) | undefined;
+}
+
+/**
+ * A publisher (RFC 2326 ANNOUNCE + SETUP mode=record + RECORD): owns its channel's path from
+ * ANNOUNCE until it leaves; relays every RTP packet it sends to the channel's viewers with the
+ * channel's own SSRC, sequence numbers and timestamps (headers rewritten, gaps kept), and takes
+ * the NTP↔RTP mapping of its sender reports for ours. Leaving (TEARDOWN, connection lost,
+ * timeout) ends the stream: every viewer gets a BYE.
+ */
+export class LivePublisherSession {
+  state: PublisherState = 'announced';
+  readonly tracks: PublishedTrack[];
+  readonly counters: PublisherCounters = { rtpReceived: 0, relayed: 0, malformed: 0, foreign: 0, senderReports: 0 };
+  private closed = false;
+  private expiry: TimerHandle | undefined;
+
+  constructor(
+    readonly id: string,
+    readonly channel: LiveChannel,
+    readonly clientIp: string,
+    /** The RTSP connection it publishes on (interleaved media comes in there; losing it ends the stream). */
+    readonly socket: Socket,
+    announced: AnnouncedTrack[],
+    private readonly ctx: SessionContext,
+    private readonly release: (s: LivePublisherSession) => void,
+  ) {
+    this.tracks = announced.map((a) => ({ announced: a, detect: keyframeDetectorFor(a.encodingName) }));
+    channel.publisher = this;
+    this.touch();
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  touch(): void {
+    if (this.closed) return;
+    this.ctx.clock.clearTimeout(this.expiry);
+    this.expiry = this.ctx.clock.setTimeout(() => {
+      this.ctx.counters.sessionsExpired++;
+      this.close('timeout');
+    }, (this.ctx.timeoutSec + this.ctx.timeoutGraceSec) * 1000);
+  }
+
+  /**
+   * The announced track a SETUP URL names: its last path segment against each `a=control`
+   * (relative or absolute), else the first track not set up yet.
+   */
+  trackIndexFor(lastSegment: string | undefined): number {
+    if (lastSegment !== undefined) {
+      const i = this.tracks.findIndex((t) => t.announced.control !== '' && t.announced.control.split('/').pop() === lastSegment);
+      if (i >= 0) return i;
+    }
+    const i = this.tracks.findIndex((t) => !t.transport);
+    if (i < 0) throw new RtspError(459, 'SRV_ERR_AGGREGATE', 'every announced track is already set up');
+    return i;
+  }
+
+  async setupUdp(i: number, clientPorts: [number, number]): Promise<TransportSpec> {
+    const t = this.tracks[i]!;
+    if (t.transport) throw new RtspError(455, 'SRV_ERR_ALREADY_SETUP', 'track already set up');
+    const pair = await bindUdpPortPair(this.ctx.host, this.ctx.rtpPortRange, Math.random, 4 * 1024 * 1024);
+    if (this.closed) {
+      pair.close();
+      throw new RtspError(454, 'SRV_ERR_SESSION_NOT_FOUND', 'session closed during SETUP');
+    }
+    t.udp = pair;
+    const fromPublisher = (address: string) => {
+      const ok = (address.startsWith('::ffff:') ? address.slice(7) : address) === this.clientIp;
+      if (!ok) this.counters.foreign++;
+      return ok;
+    };
+    pair.rtp.on('message', (msg, rinfo) => {
+      if (fromPublisher(rinfo.address)) this.receiveRtp(i, msg);
+    });
+    pair.rtcp.on('message', (msg, rinfo) => {
+      if (fromPublisher(rinfo.address)) this.receiveRtcp(i, msg);
+    });
+    t.transport = {
+      protocol: 'RTP',
+      profile: 'AVP',
+      lowerTransport: 'UDP',
+      delivery: 'unicast',
+      clientPort: clientPorts,
+      serverPort: [pair.rtpPort, pair.rtcpPort],
+      mode: 'record',
+      unknownParams: [],
+    };
+    return t.transport;
+  }
+
+  setupInterleaved(i: number, channels: [number, number]): TransportSpec {
+    const t = this.tracks[i]!;
+    if (t.transport) throw new RtspError(455, 'SRV_ERR_ALREADY_SETUP', 'track already set up');
+    if (this.tracks.some((x) => x.transport?.interleaved?.some((c) => channels.includes(c)))) {
+      throw new RtspError(461, 'SRV_ERR_CHANNEL_IN_USE', `interleaved channels ${channels.join('-')} in use`);
+    }
+    t.transport = {
+      protocol: 'RTP',
+      profile: 'AVP',
+      lowerTransport: 'TCP',
+      delivery: 'unicast',
+      interleaved: channels,
+      mode: 'record',
+      unknownParams: [],
+    };
+    return t.transport;
+  }
+
+  /** RECORD: the channel takes the announced formats and goes live. */
+  record(): void {
+    if (this.state === 'recording') return;
+    if (!this.tracks.some((t) => t.transport)) throw new RtspError(455, 'SRV_ERR_STATE', 'RECORD before SETUP');
+    this.channel.setFormats(this.tracks.map((t) => t.announced.format));
+    this.state = 'recording';
+    this.channel.goLive();
+    log.info('publishing', { channel: this.channel.name, session: this.id, tracks: this.tracks.length });
+  }
+
+  receiveInterleaved(channel: number, data: Buffer): void {
+    for (let i = 0; i < this.tracks.length; i++) {
+      const ch = this.tracks[i]!.transport?.interleaved;
+      if (!ch) continue;
+      if (channel === ch[0]) return this.receiveRtp(i, data);
+      if (channel === ch[1]) return this.receiveRtcp(i, data);
+    }
+  }
+
+  private receiveRtp(i: number, buf: Buffer): void {
+    if (this.closed || this.state !== 'recording') return;
+    this.counters.rtpReceived++;
+    const t = this.tracks[i]!;
+    const track = this.channel.tracks[i];
+    const p = parseRtpPacket(buf);
+    if (!p.ok || !track || p.value.payloadType !== t.announced.format.payloadType) {
+      this.counters.malformed++;
+      if (this.counters.malformed === 1 || this.counters.malformed % 1000 === 0) {
+        log.warn('publisher sent packets that are not the announced RTP; dropped', { channel: this.channel.name, count: this.counters.malformed, code: p.ok ? 'payload type' : p.code });
+      }
+      return;
+    }
+    this.touch();
+    t.map ??= new RtpRelayMap(continuationFor(track, this.ctx.clock.wallNow()));
+    const out = t.map.map(p.value.sequenceNumber, p.value.timestamp);
+    const payload = p.value.payload;
+    track.send(p.value.marker, out.timestamp, payload, t.detect ? t.detect(payload) : true, out.seq);
+    this.counters.relayed++;
+  }
+
+  private receiveRtcp(i: number, buf: Buffer): void {
+    if (this.closed) return;
+    const parsed = parseRtcpPackets(buf);
+    if (!parsed.ok) {
+      this.ctx.counters.rtcpMalformed++;
+      return;
+    }
+    this.touch();
+    const t = this.tracks[i]!;
+    const track = this.channel.tracks[i];
+    for (const p of parsed.value) {
+      if (p.type !== 'sr' || !track || !t.map) continue;
+      const ts = t.map.timestamp(p.senderInfo.rtpTimestamp);
+      if (ts === undefined) continue;
+      this.counters.senderReports++;
+      // The publisher's clock pairs NTP and RTP time; ours are the same instant in our timestamp space.
+      track.setReference(ntpToUnixMs({ seconds: p.senderInfo.ntpSeconds, fraction: p.senderInfo.ntpFraction }), ts);
+    }
+  }
+
+  close(reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.ctx.clock.clearTimeout(this.expiry);
+    for (const t of this.tracks) {
+      const udp = t.udp;
+      if (udp) setImmediate(() => udp.close());
+    }
+    if (this.channel.publisher === this) this.channel.publisher = undefined;
+    if (this.state === 'recording') this.channel.end(`publisher left (${reason})`);
+    this.release(this);
+    log.info('publisher left', { channel: this.channel.name, session: this.id, reason, ...this.counters });
+  }
+}

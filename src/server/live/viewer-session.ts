@@ -1,0 +1,246 @@
+import type { Socket } from 'node:net';
+import type { TransportSpec } from '../../rtsp/index.ts';
+import { ImpairedEgress, InterleavedEgress, UdpEgress, bindUdpPortPair } from '../../transport/index.ts';
+import type { Egress, ImpairmentSpec, UdpPortPair } from '../../transport/index.ts';
+import type { TimerHandle } from '../../util/clock.ts';
+import { createLogger } from '../../util/log.ts';
+import { RtspError } from '../errors.ts';
+import type { RtcpSession } from '../rtcp-session.ts';
+import type { SessionContext } from '../session.ts';
+import type { SessionState } from '../session-state.ts';
+import type { ChannelViewer, LiveChannel } from './live-channel.ts';
+import type { LiveSink, LiveTrack } from './live-track.ts';
+import type { MulticastGroup } from './multicast.ts';
+import { liveRtcp } from './rtcp-view.ts';
+
+const log = createLogger('live');
+
+/** One SETUP'd track of a viewer: unicast (its own egress, RTCP and sink) or a shared multicast group. */
+export interface ViewerSetup {
+  track: LiveTrack;
+  transport: TransportSpec;
+  egress?: Egress;
+  rtcp?: RtcpSession;
+  sink?: LiveSink;
+  udp?: UdpPortPair;
+  group?: MulticastGroup;
+  joined: boolean;
+}
+
+/**
+ * A viewer of a live channel: an RTSP session (same state machine and timeout as a file session)
+ * whose tracks join the channel's shared sender at PLAY and leave at PAUSE/TEARDOWN.
+ */
+export class LiveViewerSession implements ChannelViewer {
+  state: SessionState = 'init';
+  readonly setups = new Map<string, ViewerSetup>();
+  interleavedSocket: Socket | undefined;
+  impairment: ImpairmentSpec | undefined;
+  /** The channel's source stopped after this viewer joined (it got its BYE). */
+  ended = false;
+  private closed = false;
+  private expiry: TimerHandle | undefined;
+
+  constructor(
+    readonly id: string,
+    readonly channel: LiveChannel,
+    readonly clientIp: string,
+    private readonly ctx: SessionContext,
+    private readonly release: (s: LiveViewerSession) => void,
+  ) {
+    channel.viewers.add(this);
+    this.touch();
+  }
+
+  get media(): string {
+    return `live/${this.channel.name}`;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  touch(): void {
+    if (this.closed) return;
+    this.ctx.clock.clearTimeout(this.expiry);
+    this.expiry = this.ctx.clock.setTimeout(() => {
+      this.ctx.counters.sessionsExpired++;
+      this.close('timeout');
+    }, (this.ctx.timeoutSec + this.ctx.timeoutGraceSec) * 1000);
+  }
+
+  private rejectDouble(track: LiveTrack): void {
+    if (this.setups.has(track.control)) throw new RtspError(455, 'SRV_ERR_ALREADY_SETUP', `${track.control} is already set up`);
+  }
+
+  async setupUdp(track: LiveTrack, clientPorts: [number, number]): Promise<TransportSpec> {
+    this.rejectDouble(track);
+    const pair = await bindUdpPortPair(this.ctx.host, this.ctx.rtpPortRange);
+    if (this.closed) {
+      pair.close();
+      throw new RtspError(454, 'SRV_ERR_SESSION_NOT_FOUND', 'session closed during SETUP');
+    }
+    let egress: UdpEgress;
+    try {
+      egress = await UdpEgress.connect(pair.rtp, pair.rtcp, this.clientIp, clientPorts[0], clientPorts[1]);
+    } catch (err) {
+      pair.close();
+      throw new RtspError(461, 'SRV_ERR_TRANSPORT', `cannot reach client ports ${clientPorts.join('-')}: ${String(err)}`);
+    }
+    const transport: TransportSpec = {
+      protocol: 'RTP',
+      profile: 'AVP',
+      lowerTransport: 'UDP',
+      delivery: 'unicast',
+      clientPort: clientPorts,
+      serverPort: [pair.rtpPort, pair.rtcpPort],
+      ssrc: track.ssrc,
+      unknownParams: [],
+    };
+    const setup = this.addUnicast(track, egress, transport);
+    setup.udp = pair;
+    pair.rtp.on('message', () => this.touch());
+    pair.rtcp.on('message', (msg, rinfo) => setup.rtcp!.receive(msg, `${rinfo.address}:${rinfo.port}`));
+    return transport;
+  }
+
+  setupInterleaved(track: LiveTrack, socket: Socket, channels: [number, number]): TransportSpec {
+    this.rejectDouble(track);
+    if (this.interleavedSocket && this.interleavedSocket !== socket) {
+      throw new RtspError(459, 'SRV_ERR_AGGREGATE', 'interleaved tracks of one session must share one connection');
+    }
+    for (const s of this.setups.values()) {
+      const ch = s.transport.interleaved;
+      if (ch && (ch.includes(channels[0]) || ch.includes(channels[1]))) {
+        throw new RtspError(461, 'SRV_ERR_CHANNEL_IN_USE', `interleaved channels ${channels.join('-')} in use`);
+      }
+    }
+    this.interleavedSocket = socket;
+    const transport: TransportSpec = {
+      protocol: 'RTP',
+      profile: 'AVP',
+      lowerTransport: 'TCP',
+      delivery: 'unicast',
+      interleaved: channels,
+      ssrc: track.ssrc,
+      unknownParams: [],
+    };
+    this.addUnicast(track, new InterleavedEgress(socket, channels[0], channels[1]), transport);
+    return transport;
+  }
+
+  setupMulticast(track: LiveTrack, group: MulticastGroup): TransportSpec {
+    this.rejectDouble(track);
+    const transport: TransportSpec = {
+      protocol: 'RTP',
+      profile: 'AVP',
+      lowerTransport: 'UDP',
+      delivery: 'multicast',
+      destination: group.address,
+      port: [group.port, group.port + 1],
+      ttl: group.ttl,
+      ssrc: track.ssrc,
+      unknownParams: [],
+    };
+    this.setups.set(track.control, { track, transport, group, joined: false });
+    return transport;
+  }
+
+  private addUnicast(track: LiveTrack, direct: Egress, transport: TransportSpec): ViewerSetup {
+    const trackNo = this.channel.tracks.indexOf(track);
+    const egress = this.impairment
+      ? new ImpairedEgress(direct, { ...this.impairment, seed: this.impairment.seed + 2 * trackNo }, this.ctx.clock, this.ctx.scheduler)
+      : direct;
+    const setup: ViewerSetup = { track, transport, egress, joined: false };
+    setup.rtcp = liveRtcp(track, egress, () => setup.joined, this.ctx, {
+      sessionId: this.id,
+      media: this.media,
+      onActivity: () => this.touch(),
+    });
+    this.setups.set(track.control, setup);
+    return setup;
+  }
+
+  receiveInterleaved(channel: number, data: Buffer): void {
+    for (const s of this.setups.values()) {
+      if (s.transport.interleaved?.[1] === channel) {
+        s.rtcp?.receive(data, `tcp:${channel}`);
+        return;
+      }
+    }
+  }
+
+  /** RTP-Info for PLAY: the sequence number and RTP time each track sends next. */
+  rtpInfo(): { control: string; seq: number; rtptime: number }[] {
+    const wall = this.ctx.clock.wallNow();
+    return [...this.setups.values()].map((s) => ({ control: s.track.control, seq: s.track.seq, rtptime: s.track.rtpTimeAtWall(wall) }));
+  }
+
+  /** Joins every track at the channel's current point (after the PLAY response went out). */
+  startSending(): void {
+    if (this.closed || this.ended || !this.channel.live) return;
+    for (const s of this.setups.values()) {
+      if (s.joined) continue;
+      s.joined = true;
+      if (s.group) {
+        s.group.join();
+      } else {
+        s.sink = s.track.join(s.egress!);
+        s.rtcp!.start();
+      }
+    }
+  }
+
+  /** Stops sending to this viewer (PAUSE); the channel goes on. */
+  stopSending(): void {
+    for (const s of this.setups.values()) {
+      if (!s.joined) continue;
+      s.joined = false;
+      if (s.group) {
+        s.group.leave();
+      } else {
+        s.track.leave(s.sink);
+        s.sink = undefined;
+        s.rtcp!.pause();
+      }
+    }
+  }
+
+  channelEnded(reason: string): void {
+    if (this.ended) return;
+    this.ended = true;
+    for (const s of this.setups.values()) {
+      if (s.group) s.group.channelEnded(reason);
+      else {
+        s.track.leave(s.sink);
+        s.sink = undefined;
+        // The stream's end (RFC 3550 §6.6): only to viewers that were sent anything.
+        if (s.joined) s.rtcp!.sendBye(reason);
+      }
+      s.joined = false;
+    }
+  }
+
+  close(reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.ctx.clock.clearTimeout(this.expiry);
+    const wasPlaying = !this.ended;
+    for (const s of this.setups.values()) {
+      if (s.group) {
+        if (s.joined) s.group.leave();
+      } else {
+        s.track.leave(s.sink);
+        if (reason !== 'connection closed' && wasPlaying) s.rtcp!.sendBye(reason === 'timeout' ? 'session timeout' : 'teardown');
+        s.rtcp!.close();
+      }
+      const udp = s.udp;
+      if (udp) setImmediate(() => udp.close());
+    }
+    this.channel.viewers.delete(this);
+    this.state = 'init';
+    this.release(this);
+    this.ctx.events.emit('session-closed', { id: this.id, media: this.media, reason });
+    log.info('viewer left', { session: this.id, channel: this.channel.name, reason });
+  }
+}

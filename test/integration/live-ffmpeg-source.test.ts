@@ -1,0 +1,57 @@
+/**
+ * `serve --live NAME=ffmpeg:<input args>`: the server runs ffmpeg, which encodes and publishes to
+ * the server itself over TCP interleaved; ffmpeg as a viewer decodes it. A source that exits is
+ * started again (the channel goes off the air, then back).
+ */
+import { afterEach, expect, it } from 'vitest';
+import type { RtspServer } from '../../src/server/index.ts';
+import { parseFramemd5 } from '../helpers/framemd5.ts';
+import { describeWithPeers } from '../helpers/peers.ts';
+import { expectSuccess, runProgram } from '../helpers/run-program.ts';
+import { startServer } from '../helpers/server.ts';
+import { waitUntil } from '../helpers/wait.ts';
+
+describeWithPeers('live channel fed by ffmpeg (--live NAME=ffmpeg:...)', ['ffmpeg'], () => {
+  let server: RtspServer | undefined;
+
+  afterEach(async () => {
+    await server?.close();
+    server = undefined;
+  });
+
+  it('is viewed by ffmpeg, which decodes it without errors', async () => {
+    const s = await startServer({
+      live: [{ name: 'test', ffmpegArgs: ['-re', '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=25', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000'] }],
+    });
+    server = s.server;
+    // DESCRIBE waits for the source to come up, so no wait is needed here.
+    const r = await runProgram(
+      'ffmpeg',
+      ['-hide_banner', '-nostdin', '-loglevel', 'error', '-rtsp_transport', 'udp', '-i', s.url('live/test'), '-t', '4', '-map', '0:v', '-map', '0:a', '-f', 'framemd5', '-'],
+      60_000,
+    );
+    expectSuccess(r, 'ffmpeg watching live/test');
+    expect(r.stderr.trim()).toBe('');
+    const frames = parseFramemd5(r.stdout);
+    expect(frames.filter((f) => f.stream === 0).length).toBeGreaterThan(75);
+    expect(frames.filter((f) => f.stream === 1).length).toBeGreaterThan(100);
+    const c = server.snapshot().live.find((x) => x.name === 'test')!;
+    expect(c.source).toBe('ffmpeg');
+    expect(c.tracks.map((t) => t.packets > 0)).toEqual([true, true]);
+    expect(c.publisher?.malformed).toBe(0);
+  }, 90_000);
+
+  it('starts ffmpeg again when it exits', async () => {
+    const s = await startServer({ live: [{ name: 'short', ffmpegArgs: ['-re', '-f', 'lavfi', '-i', 'testsrc2=size=160x120:rate=25:duration=1.5'] }] });
+    server = s.server;
+    const live = () => server!.snapshot().live.find((x) => x.name === 'short')!;
+    await waitUntil(() => live().live, 20_000, 'first run live');
+    const ssrc = live().tracks[0]!.ssrc;
+    const packets = () => live().tracks[0]!.packets;
+    await waitUntil(() => !live().live, 20_000, 'first run over');
+    const afterFirst = packets();
+    await waitUntil(() => live().live && packets() > afterFirst, 20_000, 'second run live');
+    // Same channel track: SSRC kept, packets counted on.
+    expect(live().tracks[0]!.ssrc).toBe(ssrc);
+  }, 90_000);
+});

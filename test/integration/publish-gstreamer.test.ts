@@ -1,0 +1,53 @@
+/**
+ * GStreamer publishing with rtspclientsink (live H.264 from videotestsrc, over TCP and UDP) while
+ * ffmpeg watches the channel and decodes it.
+ */
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { RtspServer } from '../../src/server/index.ts';
+import { parseFramemd5 } from '../helpers/framemd5.ts';
+import { describeWithGstreamer } from '../helpers/gstreamer.ts';
+import { expectSuccess, runProgram } from '../helpers/run-program.ts';
+import { startServer } from '../helpers/server.ts';
+import { waitUntil } from '../helpers/wait.ts';
+
+describeWithGstreamer('GStreamer rtspclientsink publishes to live/NAME', ['rtspclientsink', 'x264enc', 'videotestsrc', 'h264parse'], ['ffmpeg'], () => {
+  let server: RtspServer;
+
+  beforeAll(async () => {
+    server = (await startServer()).server;
+  });
+
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it.each(['tcp', 'udp'] as const)('over %s, watched by ffmpeg at the same time', async (protocol) => {
+    const name = `gst-${protocol}`;
+    const url = `rtsp://127.0.0.1:${server.port}/live/${name}`;
+    const gst = runProgram(
+      'gst-launch-1.0',
+      [
+        '-q',
+        'videotestsrc', 'is-live=true', 'num-buffers=250', '!',
+        'video/x-raw,width=320,height=240,framerate=25/1', '!',
+        'x264enc', 'tune=zerolatency', 'speed-preset=veryfast', 'key-int-max=25', '!',
+        'h264parse', '!',
+        'rtspclientsink', `location=${url}`, `protocols=${protocol}`,
+      ],
+      60_000,
+    );
+    await waitUntil(() => server.snapshot().live.some((c) => c.name === name && c.live), 15_000, `${name} live`);
+    const watch = await runProgram(
+      'ffmpeg',
+      ['-hide_banner', '-nostdin', '-loglevel', 'error', '-rtsp_transport', 'tcp', '-i', url, '-t', '3', '-f', 'framemd5', '-'],
+      60_000,
+    );
+    expectSuccess(watch, `ffmpeg watching ${name}`);
+    expect(watch.stderr.trim()).toBe('');
+    expect(parseFramemd5(watch.stdout).filter((f) => f.stream === 0).length).toBeGreaterThan(50);
+    const c = server.snapshot().live.find((x) => x.name === name)!;
+    expect(c.publisher?.malformed).toBe(0);
+    expectSuccess(await gst, `gst-launch rtspclientsink ${protocol}`);
+    await waitUntil(() => server.snapshot().live.some((x) => x.name === name && !x.live), 10_000, `${name} ended`);
+  }, 90_000);
+});
