@@ -7,3 +7,4 @@ export * from './udp-pair.ts';
 export * from './egress.ts';
 export * from './impaired-egress.ts';
 export * from './netem-relay.ts';
+export * from './udp-sender.ts';
