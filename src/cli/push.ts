@@ -63,7 +63,7 @@ export function registerPush(program: Command): void {
     .option('--loop', 'play the file over and over (sequence numbers and timestamps continue)')
     .option('--start <npt>', 'start at this position (seconds; the keyframe at or before it)', seconds)
     .option('--duration <s>', 'stop after this many seconds of media (with --loop: in total)', seconds)
-    .option('--wait <s>', 'seconds between writing the SDP and the first packet, for players to open it', seconds, 0)
+    .option('--wait <s>', 'seconds between writing the SDP and the first packet, for players to open it (SIGUSR1 ends the wait)', seconds, 0)
     .option('--mtu <bytes>', 'largest IP packet; RTP payloads are cut to fit', parseIntOption(576, 65535), 1500)
     .addOption(new Option('--log <level>', 'log level (default warn, or STREAMLAB_LOG)').choices(['error', 'warn', 'info', 'debug']))
     .option('-v, --verbose', 'same as --log info')
@@ -100,7 +100,14 @@ export function registerPush(program: Command): void {
             `${flags.sdp !== undefined && flags.sdp !== '-' ? `, SDP in ${flags.sdp}` : ''}  (Ctrl-C to stop)\n`,
         );
         if (flags.wait > 0) {
-          await Promise.race([new Promise((r) => setTimeout(r, flags.wait * 1000)), pusher.done]);
+          // SIGUSR1 ends the wait early: a script starts the push once its player is listening.
+          let onUsr1 = () => undefined as void;
+          const ready = new Promise<void>((resolve) => (onUsr1 = resolve));
+          process.once('SIGUSR1', onUsr1);
+          const timer = setTimeout(onUsr1, flags.wait * 1000);
+          await Promise.race([ready, pusher.done]);
+          clearTimeout(timer);
+          process.off('SIGUSR1', onUsr1);
         }
         if (!interrupted) await pusher.start();
         process.stderr.write(describeSummary(await pusher.done));
