@@ -54,13 +54,13 @@ export function registerPush(program: Command): void {
   program
     .command('push')
     .description('send a file as RTP/RTCP to a unicast or multicast address and write the SDP players open')
-    .argument('<source>', 'media file (MP4/MOV)')
+    .argument('<source>', 'media file (MP4/MOV), or ffmpeg:<input args> for a live source (encoded to H.264/AAC, sent as MPEG-TS over RTP; add -re for files and lavfi)')
     .requiredOption('--to <url>', 'destination rtp://ADDR:PORT (IPv4; track i uses PORT+2i, RTCP on the next port)')
     .option('--sdp <file>', 'write the SDP here (atomically); "-" prints it on stdout')
     .option('--ports <list>', 'per-track ports instead of PORT+2i: RTP[:RTCP],... one entry per track')
     .option('--ttl <n>', 'multicast TTL (default 1)', parseIntOption(0, 255))
     .option('--interface <addr>', 'local IPv4 address to send from (outgoing multicast interface); default: the OS chooses')
-    .option('--loop', 'play the file over and over (sequence numbers and timestamps continue)')
+    .option('--loop', 'play the file over and over from its start (--start applies to the first pass); sequence numbers and timestamps continue')
     .option('--start <npt>', 'start at this position (seconds; the keyframe at or before it)', seconds)
     .option('--duration <s>', 'stop after this many seconds of media (with --loop: in total)', seconds)
     .option('--wait <s>', 'seconds between writing the SDP and the first packet, for players to open it (SIGUSR1 ends the wait)', seconds, 0)
@@ -70,9 +70,6 @@ export function registerPush(program: Command): void {
     .action(async (source: string, flags: PushFlags) => {
       if (flags.log) setLogLevel(flags.log);
       else if (flags.verbose) setLogLevel('info');
-      if (source.startsWith('ffmpeg:')) {
-        throw new Error('push from a live ffmpeg source is not supported yet: push a file (live channels are served by `streamlab serve`)');
-      }
       const pusher = await Pusher.open({
         file: source,
         to: flags.to,
@@ -110,7 +107,9 @@ export function registerPush(program: Command): void {
           process.off('SIGUSR1', onUsr1);
         }
         if (!interrupted) await pusher.start();
-        process.stderr.write(describeSummary(await pusher.done));
+        const summary = await pusher.done;
+        process.stderr.write(describeSummary(summary));
+        if (summary.reason !== 'end of stream' && summary.reason !== 'interrupted') throw new Error(`push stopped early: ${summary.reason}`);
       } finally {
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);

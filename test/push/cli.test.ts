@@ -2,7 +2,7 @@
  * `streamlab push` as a user runs it: the SDP on stdout with `--sdp -` (and nothing else there),
  * or written to a file; packets at the destination; exit 0 at the end and on SIGINT after BYE;
  * readable one-line errors with exit status 1 for a bad URL, a non-IPv4 address, an odd or
- * out-of-range port, an unreadable file, and a live source (not supported yet).
+ * out-of-range port, an unreadable file, and options a live source cannot take.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -98,13 +98,16 @@ describe('streamlab push', () => {
     expect(r.stdout).toBe('');
   });
 
-  it('explains an unreadable file and a live source in one line', () => {
+  it('explains an unreadable file and a live source it cannot take in one line', () => {
     const a = run(['push', path.join(REPO_ROOT, 'package.json'), '--to', 'rtp://127.0.0.1:5004']);
     expect(a.status).toBe(1);
     expect(a.stderr.trim().split('\n')).toHaveLength(1);
     expect(a.stderr).toMatch(/cannot read .*package\.json: MEDIA_ERR_NOT_MP4/);
-    const b = run(['push', 'ffmpeg:-f lavfi -i testsrc2', '--to', 'rtp://127.0.0.1:5004']);
+    const b = run(['push', 'ffmpeg:-f lavfi -i testsrc2', '--to', 'rtp://127.0.0.1:5004', '--loop']);
     expect(b.status).toBe(1);
-    expect(b.stderr).toMatch(/live ffmpeg source is not supported yet/);
+    expect(b.stderr).toMatch(/--loop is for files, not for a live source/);
+    const c = run(['push', 'ffmpeg:', '--to', 'rtp://127.0.0.1:5004']);
+    expect(c.status).toBe(1);
+    expect(c.stderr).toMatch(/ffmpeg: needs input arguments/);
   });
 });

@@ -1,32 +1,29 @@
 import { randomBytes } from 'node:crypto';
 import dgram from 'node:dgram';
 import os from 'node:os';
-import path from 'node:path';
 import { Scheduler, UdpSenderEgress } from '../../transport/index.ts';
 import type { PortRange } from '../../transport/index.ts';
 import { realClock } from '../../util/clock.ts';
 import type { Clock } from '../../util/clock.ts';
 import { ntpFromUnixMs } from '../../util/ntp.ts';
 import { createLogger } from '../../util/log.ts';
-import { openMediaEntry } from '../media-catalog.ts';
-import type { MediaEntry, ServedTrack } from '../media-catalog.ts';
-import { ChunkCache } from '../packetized-track.ts';
-import type { PayloadFormat } from '../payload-formats.ts';
 import { PlayTimeline } from '../play-timeline.ts';
 import type { ReceiverReportRecord } from '../qos.ts';
 import { RtcpSession } from '../rtcp-session.ts';
 import { RtpStream } from '../rtp-stream.ts';
-import { startIndexFor } from '../seek.ts';
 import { END_OF_STREAM_BYE_DELAY_MS } from '../session.ts';
 import { parsePushUrl, resolveDestination } from './destination.ts';
 import type { PushDestination } from './destination.ts';
 import { PushError } from './errors.ts';
-import { LoopedSource, loopPeriodSec } from './looped-source.ts';
+import { openFileInput } from './file-input.ts';
+import type { PushInput, PushTrackInput } from './file-input.ts';
+import { LIVE_PREFIX, openLiveInput } from './live-input.ts';
 import { pushSdp } from './push-sdp.ts';
 
 const log = createLogger('push');
 
 export interface PushOptions {
+  /** A media file (MP4/MOV), or `ffmpeg:<input args>` for a live source (sent as MP2T). */
   file: string;
   /** `rtp://ADDR:PORT`: track i goes to PORT + 2i (RTCP + 1) unless `ports` says otherwise. */
   to: string;
@@ -74,7 +71,7 @@ export interface PushSummary {
 }
 
 interface PushTrack {
-  served: ServedTrack;
+  input: PushTrackInput;
   stream: RtpStream;
   rtcp: RtcpSession;
   egress: UdpSenderEgress;
@@ -100,7 +97,7 @@ export class Pusher {
   private startNpt = 0;
 
   private constructor(
-    readonly entry: MediaEntry,
+    readonly input: PushInput,
     readonly destination: PushDestination,
     readonly sdp: string,
     private readonly tracks: PushTrack[],
@@ -115,25 +112,17 @@ export class Pusher {
   static async open(o: PushOptions): Promise<Pusher> {
     const url = parsePushUrl(o.to);
     if (!url.ok) throw new PushError(url.code, url.message);
-    const mtu = o.mtu ?? 1500;
-    const entry = await openMediaEntry(path.resolve(o.file), path.basename(o.file), mtu - 40, new ChunkCache()).catch((err: unknown) => {
-      throw new PushError('PUSH_ERR_MEDIA', `cannot read ${o.file}: ${err instanceof Error ? err.message : String(err)}`);
-    });
+    const clock = o.clock ?? realClock;
+    const input = o.file.startsWith(LIVE_PREFIX)
+      ? openLiveInput(o.file.slice(LIVE_PREFIX.length), { mtu: o.mtu ?? 1500, clock, loop: !!o.loop, startNpt: o.startNpt })
+      : await openFileInput(o.file, { mtu: o.mtu ?? 1500, loop: !!o.loop, startNpt: o.startNpt, durationSec: o.durationSec });
     const fail = async (err: PushError): Promise<never> => {
-      await entry.file.close();
+      await input.close();
       throw err;
     };
-    if (entry.tracks.length === 0) {
-      return fail(new PushError('PUSH_ERR_NO_TRACKS', `${o.file} has no track we can stream (${entry.skipped.map((s) => `${s.codec}: ${s.reason}`).join('; ')})`));
-    }
-    if (o.startNpt !== undefined && !(o.startNpt >= 0 && o.startNpt < entry.durationSec)) {
-      return fail(new PushError('PUSH_ERR_RANGE', `--start ${o.startNpt} is outside the file (0-${entry.durationSec.toFixed(3)} s)`));
-    }
-    if (o.durationSec !== undefined && !(o.durationSec > 0)) return fail(new PushError('PUSH_ERR_RANGE', `--duration ${o.durationSec} must be positive`));
-    const dest = resolveDestination({ url: o.to, trackCount: entry.tracks.length, ttl: o.ttl, interfaceAddress: o.interfaceAddress, ports: o.ports });
+    const dest = resolveDestination({ url: o.to, trackCount: input.tracks.length, ttl: o.ttl, interfaceAddress: o.interfaceAddress, ports: o.ports });
     if (!dest.ok) return fail(new PushError(dest.code, dest.message));
     const d = dest.value;
-    const clock = o.clock ?? realClock;
     const scheduler = o.scheduler ?? new Scheduler(clock);
     const egresses: UdpSenderEgress[] = [];
     try {
@@ -154,31 +143,27 @@ export class Pusher {
       return fail(new PushError('PUSH_ERR_MEDIA', `cannot open sockets towards ${d.address}: ${String(err)}`));
     }
     const sdp = pushSdp(
-      entry.tracks.map((t) => t.source.format as PayloadFormat),
+      input.tracks.map((t) => t.format),
       d,
       {
-        name: entry.relPath,
+        name: input.name,
         originAddress: d.interfaceAddress ?? (await localAddressTowards(d.address, d.ports[0]!.rtp)),
         sessionId: o.sdpSessionId ?? String(ntpFromUnixMs(clock.wallNow()).seconds),
         tool: 'streamlab push',
       },
     );
-    const pusher = new Pusher(entry, d, sdp, [], o, clock, scheduler);
+    const pusher = new Pusher(input, d, sdp, [], o, clock, scheduler);
     pusher.build(egresses);
     return pusher;
   }
 
   private build(egresses: UdpSenderEgress[]): void {
     const cname = `streamlab-push-${randomBytes(4).toString('hex')}@${os.hostname()}`;
-    const bases = this.entry.tracks.map((t) => t.source);
-    const period = loopPeriodSec(this.entry.durationSec, bases);
-    const loopFirst = startIndexFor(bases.map((b) => b.track), 0).indices;
-    this.entry.tracks.forEach((served, i) => {
+    this.input.tracks.forEach((t, i) => {
       const egress = egresses[i]!;
-      const source = this.o.loop ? new LoopedSource(served.source, loopFirst[i]!, period) : served.source;
       const stream = new RtpStream(
-        served.control,
-        source,
+        t.control,
+        t.source,
         egress,
         this.timeline,
         (s) => this.scheduler.schedule(s, this.clock.now()),
@@ -194,29 +179,33 @@ export class Pusher {
         cname,
         timeline: this.timeline,
         counters: this.counters,
-        report: { sessionId: 'push', media: this.entry.relPath, control: served.control, transport: 'udp' },
+        report: { sessionId: 'push', media: this.input.name, control: t.control, transport: 'udp' },
         onActivity: () => undefined,
         onReport: (r) => log.info('receiver report', { control: r.control, from: r.from, fractionLost: r.fractionLost, cumulativeLost: r.cumulativeLost, jitterMs: r.jitterMs }),
       });
       egress.onRtcp((msg, from) => rtcp.receive(msg, from));
-      this.tracks.push({ served, stream, rtcp, egress });
+      this.tracks.push({ input: t, stream, rtcp, egress });
     });
+    this.input.subscribe?.(
+      () => {
+        for (const t of this.tracks) if (t.stream.isPlaying) this.scheduler.schedule(t.stream, this.clock.now());
+      },
+      (reason) => void this.stop(reason),
+    );
   }
 
   /** Starts sending now: every track from the keyframe at or before --start, on one timeline. */
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
-    const positions = startIndexFor(
-      this.tracks.map((t) => t.served.source.track),
-      this.o.startNpt ?? 0,
-    );
+    const positions = this.input.startPositions(this.o.startNpt ?? 0);
     this.startNpt = positions.startNpt;
     const end = this.o.durationSec !== undefined ? positions.startNpt + this.o.durationSec : Infinity;
     await Promise.all(this.tracks.map((t, i) => t.stream.seek(positions.indices[i]!, end)));
     if (this.finished) return;
     const now = this.clock.now();
     this.timeline.start(positions.startNpt, now);
+    this.input.begin?.(now);
     for (const t of this.tracks) {
       t.stream.start();
       this.scheduler.schedule(t.stream, now);
@@ -235,7 +224,7 @@ export class Pusher {
     return {
       reason,
       tracks: this.tracks.map((t, i) => ({
-        media: t.served.source.format.media,
+        media: t.input.format.media,
         ssrc: t.stream.ssrc,
         payloadType: t.stream.payloadType,
         rtpPort: this.destination.ports[i]!.rtp,
@@ -277,7 +266,7 @@ export class Pusher {
       t.rtcp.close();
     }
     await Promise.all(this.tracks.map((t) => t.egress.close()));
-    await this.entry.file.close();
+    await this.input.close();
     const s = this.summary(reason);
     log.info('push ended', { reason, packets: s.tracks.map((t) => t.packets) });
     this.resolveDone(s);
