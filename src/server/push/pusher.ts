@@ -59,7 +59,9 @@ export interface PushTrackSummary {
   octets: number;
   /** Next sequence number (the one after the last sent). */
   nextSeq: number;
+  /** RTCP datagrams that reached the push's RTCP ports (all tracks together). */
   rtcpReceived: number;
+  /** Report blocks about this track's SSRC (from RR or SR packets). */
   reportsReceived: number;
   lastReport: ReceiverReportRecord | undefined;
   dropped: number;
@@ -78,11 +80,12 @@ interface PushTrack {
 }
 
 /**
- * `streamlab push`: a file's tracks sent as RTP/RTCP to a fixed unicast or multicast address, no
- * RTSP. Reuses the server's parts: the file is packetized by the catalog's PacketizedTrack, each
- * track goes out through an RtpStream on a PlayTimeline driven by the Scheduler, and an RtcpSession
- * sends SR + SDES at the A.7 interval, takes receiver reports that come back and sends BYE at the end.
- * `open()` prepares everything and builds the SDP; nothing is sent before `start()`.
+ * `streamlab push`: a file's tracks (or a live source) sent as RTP/RTCP to a fixed unicast or
+ * multicast address, no RTSP. Reuses the server's parts: the file is packetized by the catalog's
+ * PacketizedTrack, each track goes out through an RtpStream on a PlayTimeline driven by the
+ * Scheduler, and an RtcpSession sends SR + SDES at the A.7 interval, takes the receiver reports
+ * that come back to our RTCP port and sends BYE at the end. `open()` prepares everything and
+ * builds the SDP; nothing is sent before `start()`.
  */
 export class Pusher {
   readonly timeline = new PlayTimeline();
@@ -240,12 +243,7 @@ export class Pusher {
     };
   }
 
-  /** The RTP timestamp base of each track (timestamp = base + npt × clock rate). */
-  timestampBases(): number[] {
-    return this.tracks.map((t) => t.stream.timestampBase);
-  }
-
-  /** Stops sending, sends BYE on every track, closes sockets and the file. Idempotent. */
+  /** Stops sending, sends BYE on every track (once started), closes sockets and the input. Idempotent. */
   stop(reason = 'stopped'): Promise<PushSummary> {
     this.finished ??= this.finish(reason);
     return this.finished;
