@@ -15,6 +15,9 @@ export interface SenderCounters {
   lastSentMs: number | undefined;
 }
 
+/** What a stream sends from: a file's packetized track, or anything shaped like it (a looped one). */
+export type SampleSource = Pick<PacketizedTrack, 'format' | 'sampleCount' | 'chunkOf' | 'peekChunk' | 'loadChunk'>;
+
 const random32 = () => randomInt(0, 2 ** 32);
 const random16 = () => randomInt(0, 2 ** 16);
 
@@ -53,7 +56,7 @@ export class RtpStream implements ScheduledTask {
 
   constructor(
     readonly control: string,
-    readonly source: PacketizedTrack,
+    readonly source: SampleSource,
     readonly egress: Egress,
     private readonly timeline: PlayTimeline,
     private readonly reschedule: (task: RtpStream) => void,

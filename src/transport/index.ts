@@ -8,3 +8,4 @@ export * from './egress.ts';
 export * from './impaired-egress.ts';
 export * from './netem-relay.ts';
 export * from './multicast-egress.ts';
+export * from './udp-sender.ts';
