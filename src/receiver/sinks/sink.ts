@@ -16,6 +16,8 @@ export interface SinkResult {
   /** Frames decoded per track index, when the sink decodes. */
   decodedFrames?: Record<number, number>;
   decodeErrors?: number;
+  /** G.711 tracks: samples of silence written for lost or missing packets, per track index. */
+  filledSamples?: Record<number, number>;
   /** Problems the sink's process reported (e.g. ffmpeg warnings), one line each. */
   messages: string[];
 }

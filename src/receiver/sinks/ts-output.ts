@@ -1,6 +1,7 @@
 import { parseAacFmtp, parseAudioSpecificConfig, parseH264Fmtp, parseH265Fmtp, parseOpusFmtp } from '../../codecs/index.ts';
+import path from 'node:path';
 import { FfmpegTsSink } from '../../media/ffmpeg/index.ts';
-import type { TsSinkMode } from '../../media/ffmpeg/index.ts';
+import type { SinkInput, TsSinkMode } from '../../media/ffmpeg/index.ts';
 import { TsMuxer } from '../../media/mpegts/index.ts';
 import { DtsDeriver, h264ReorderInfo, parseH264Sps } from '../dts/index.ts';
 import type { SdpTrack } from '../sdp-tracks.ts';
@@ -9,6 +10,25 @@ import type { Sink, SinkResult } from './sink.ts';
 
 /** Headroom added to every timestamp so that the first frames' DTS (before their PTS) stay ≥ 0. */
 const HEADROOM_90K = 2 * 90000;
+
+/** Containers that cannot hold G.711 without re-encoding (ffmpeg: no tag in mp4; data in TS). */
+const NO_G711 = new Set(['.mp4', '.m4a', '.m4v', '.ts', '.m2ts', '.mts']);
+
+/** Longest gap in a G.711 track filled with silence; a longer jump is a discontinuity (restart). */
+export const PCM_MAX_FILL_SEC = 60;
+
+/** Raw G.711 on its own ffmpeg input: sample-exact, lost packets become silence. */
+interface PcmState {
+  input: number;
+  rate: number;
+  channels: number;
+  silence: number;
+  /** Unwrapped RTP timestamp of the raw stream's first sample. */
+  origin?: number;
+  /** Samples (per channel) written so far. */
+  written: number;
+  filled: number;
+}
 
 interface VideoState {
   pid: number;
@@ -19,10 +39,18 @@ interface VideoState {
  * Received access units → MPEG-TS (PTS and DTS per PES, 90 kHz) → ffmpeg: a recording without
  * re-encoding (`--record FILE`), a decode-and-count check (`--null`) or ffplay. RTP carries only
  * presentation times; H.264 decode times are derived (dts/ so B-frame streams record correctly).
+ *
+ * Tracks MPEG-TS cannot carry go to ffmpeg on inputs of their own: an MP2T track's payload is a
+ * transport stream already (its own input, as received); G.711 (PCMU/PCMA) goes raw
+ * (`-f mulaw|alaw`) with its first sample placed on the common timeline (`-itsoffset`, `-copyts`)
+ * and lost or missing packets filled with silence, so its duration and A/V sync stay right.
  */
 export class TsOutputSink implements Sink {
   private readonly mux = new TsMuxer();
-  private readonly process: FfmpegTsSink;
+  private process!: FfmpegTsSink;
+  /** ffmpeg input of each track that is not muxed into our TS (G.711, MP2T). */
+  private readonly ownInput = new Map<number, number>();
+  private readonly pcm = new Map<number, PcmState>();
   private readonly pids = new Map<number, number>();
   private readonly video = new Map<number, VideoState>();
   private readonly units: Record<number, number> = {};
@@ -31,15 +59,32 @@ export class TsOutputSink implements Sink {
   private base: number | undefined;
   private readonly messages: string[] = [];
 
-  constructor(private readonly mode: TsSinkMode) {
-    this.process = new FfmpegTsSink(mode);
-  }
+  constructor(private readonly mode: TsSinkMode) {}
 
   open(tracks: SdpTrack[]): void {
+    const inputs: SinkInput[] = [];
+    const own = (track: number, input: SinkInput) => {
+      this.ownInput.set(track, inputs.length);
+      inputs.push(input);
+    };
     for (const t of tracks) {
       if (!t.codec) continue;
       this.units[t.index] = 0;
-      if (t.codec === 'h264') {
+      if (t.codec === 'pcmu' || t.codec === 'pcma') {
+        const ext = this.mode.kind === 'record' ? path.extname(this.mode.file).toLowerCase() : '';
+        if (NO_G711.has(ext)) {
+          throw new Error(`cannot record G.711 (${t.encodingName}) into ${ext} without re-encoding: use .mkv, .mka, .mov, .nut or .wav`);
+        }
+        const channels = t.channels ?? 1;
+        this.pcm.set(t.index, { input: -1, rate: t.clockRate, channels, silence: t.codec === 'pcmu' ? 0xff : 0xd5, written: 0, filled: 0 });
+        own(t.index, { format: t.codec === 'pcmu' ? 'mulaw' : 'alaw', sampleRate: t.clockRate, channels, offsetSec: 0 });
+      } else if (t.codec === 'mp2t') {
+        own(t.index, { format: 'mpegts' });
+      } else if (t.codec === 'mpa') {
+        const pid = this.mux.addStream({ kind: 'mpa' });
+        if (!pid.ok) throw new Error(`cannot record track ${t.index}: ${pid.message}`);
+        this.addPid(t.index, pid.value);
+      } else if (t.codec === 'h264') {
         const f = parseH264Fmtp(t.fmtp);
         const sps = f.ok ? f.value.sps : [];
         const pps = f.ok ? f.value.pps : [];
@@ -74,6 +119,17 @@ export class TsOutputSink implements Sink {
         this.audioClockRate.set(t.index, t.clockRate);
       }
     }
+    // Our TS is input 0 when it has streams; the other inputs follow in track order.
+    const tsInputs: SinkInput[] = this.pids.size > 0 ? [{ format: 'mpegts' }] : [];
+    const shift = tsInputs.length;
+    for (const [track, i] of this.ownInput) this.ownInput.set(track, i + shift);
+    for (const [track, p] of this.pcm) p.input = this.ownInput.get(track)!;
+    const aacOutputStreams = [...this.pids.keys()].filter((track) => this.audioClockRate.has(track)).map((track) => this.streamIndex.get(track)!);
+    this.process = new FfmpegTsSink(this.mode, [...tsInputs, ...inputs], {
+      aacOutputStreams,
+      outputOffsetSec: -HEADROOM_90K / 90000,
+      deferStart: this.pcm.size > 0,
+    });
   }
 
   private addPid(track: number, pid: number): void {
@@ -82,6 +138,14 @@ export class TsOutputSink implements Sink {
   }
 
   write(u: ReceivedUnit): void {
+    const input = this.ownInput.get(u.track);
+    if (input !== undefined) {
+      this.units[u.track] = (this.units[u.track] ?? 0) + 1;
+      const pcm = this.pcm.get(u.track);
+      if (pcm) this.writePcm(pcm, u);
+      else for (const b of u.data) this.process.writeInput(input, b);
+      return;
+    }
     const pid = this.pids.get(u.track);
     if (pid === undefined) return;
     this.units[u.track] = (this.units[u.track] ?? 0) + 1;
@@ -91,9 +155,49 @@ export class TsOutputSink implements Sink {
       for (const o of v.dts.push({ pts: pts90k, data: u.data, keyframe: u.keyframe })) this.writeVideo(v, o.unit, o.pts, o.dts);
       return;
     }
+    if (!this.audioClockRate.has(u.track)) {
+      // MPEG audio and Opus: one frame per unit.
+      for (const frame of u.data) this.emit(pid, { pts90k, data: frame, keyframe: true });
+      return;
+    }
     // AAC: one RTP-timestamped unit may carry several AUs of 1024 samples each.
     const step = Math.round((1024 / (this.audioClockRate.get(u.track) ?? 48000)) * 90000);
     u.data.forEach((au, i) => this.emit(pid, { pts90k: pts90k + i * step, data: au, keyframe: true }));
+  }
+
+  /**
+   * G.711 samples at their place: the first unit fixes where the raw input starts on the common
+   * timeline; after that the RTP timestamp says which sample comes next (a gap is filled with
+   * silence, an overlap skipped), so the raw stream stays sample-exact and in sync.
+   */
+  private writePcm(p: PcmState, u: ReceivedUnit): void {
+    let data = u.data.length === 1 ? u.data[0]! : Buffer.concat(u.data);
+    const frameBytes = p.channels;
+    if (p.origin === undefined) {
+      p.origin = u.timestamp;
+      this.process.setOffset(p.input, this.to90k(u.ptsSec) / 90000);
+      if ([...this.pcm.values()].every((x) => x.origin !== undefined)) this.process.start();
+    }
+    const rate = p.rate;
+    let gap = u.timestamp - p.origin - p.written;
+    const samples = Math.floor(data.length / frameBytes);
+    if (gap > PCM_MAX_FILL_SEC * rate || gap < -samples) {
+      // A jump no loss explains (a sender restart): continue the raw stream from here.
+      if (this.messages.length < 100) this.messages.push(`G.711 track ${u.track}: timestamp jump of ${gap} samples, not filled`);
+      p.origin = u.timestamp - p.written;
+      gap = 0;
+    }
+    if (gap > 0) {
+      this.process.writeInput(p.input, Buffer.alloc(gap * frameBytes, p.silence));
+      p.written += gap;
+      p.filled += gap;
+    } else if (gap < 0) {
+      data = data.subarray(-gap * frameBytes);
+    }
+    const n = Math.floor(data.length / frameBytes);
+    if (n === 0) return;
+    this.process.writeInput(p.input, data.subarray(0, n * frameBytes));
+    p.written += n;
   }
 
   private writeVideo(v: VideoState, unit: { data: Buffer[]; keyframe: boolean }, pts: number, dts: number): void {
@@ -118,13 +222,24 @@ export class TsOutputSink implements Sink {
     for (const v of this.video.values()) for (const o of v.dts.flush()) this.writeVideo(v, o.unit, o.pts, o.dts);
     const r = await this.process.close();
     const decodedFrames: Record<number, number> = {};
-    for (const [track, index] of this.streamIndex) decodedFrames[track] = r.frames[index] ?? 0;
+    const tsInput = this.pids.size > 0 ? 0 : -1;
+    r.outputs.forEach((o, out) => {
+      const track =
+        o.input === tsInput
+          ? [...this.streamIndex].find(([, index]) => index === o.stream)?.[0]
+          : [...this.ownInput].find(([, input]) => input === o.input)?.[0];
+      if (track !== undefined) decodedFrames[track] = (decodedFrames[track] ?? 0) + (r.frames[out] ?? 0);
+    });
+    for (const track of Object.keys(this.units)) decodedFrames[Number(track)] ??= 0;
+    const filledSamples: Record<number, number> = {};
+    for (const [track, p] of this.pcm) filledSamples[track] = p.filled;
     return {
       units: { ...this.units },
       // Only a decode counts frames; a recording or ffplay reports none.
       decodedFrames: this.mode.kind === 'decode' ? decodedFrames : undefined,
       decodeErrors: r.decodeErrors,
       messages: [...this.messages, ...r.messages],
+      ...(this.pcm.size > 0 ? { filledSamples } : {}),
     };
   }
 }
