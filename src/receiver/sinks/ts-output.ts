@@ -6,6 +6,7 @@ import { TsMuxer } from '../../media/mpegts/index.ts';
 import { DtsDeriver, h264ReorderInfo, parseH264Sps } from '../dts/index.ts';
 import type { SdpTrack } from '../sdp-tracks.ts';
 import type { ReceivedUnit } from '../track-receiver.ts';
+import { G711_SILENCE, PcmTimeline } from './pcm-timeline.ts';
 import type { Sink, SinkResult } from './sink.ts';
 
 /** Headroom added to every timestamp so that the first frames' DTS (before their PTS) stay ≥ 0. */
@@ -14,25 +15,15 @@ const HEADROOM_90K = 2 * 90000;
 /** Containers that cannot hold G.711 without re-encoding (ffmpeg: no tag in mp4; data in TS). */
 const NO_G711 = new Set(['.mp4', '.m4a', '.m4v', '.ts', '.m2ts', '.mts']);
 
-/** Longest gap in a G.711 track filled with silence; a longer jump is a discontinuity (restart). */
-export const PCM_MAX_FILL_SEC = 60;
-
-/** Raw G.711 on its own ffmpeg input: sample-exact, lost packets become silence. */
-interface PcmState {
-  input: number;
-  rate: number;
-  channels: number;
-  silence: number;
-  /** Unwrapped RTP timestamp of the raw stream's first sample. */
-  origin?: number;
-  /** Samples (per channel) written so far. */
-  written: number;
-  filled: number;
-}
-
 interface VideoState {
   pid: number;
   dts: DtsDeriver<{ pts: number; data: Buffer[]; keyframe: boolean }>;
+}
+
+/** Raw G.711 on its own ffmpeg input. */
+interface PcmState {
+  input: number;
+  timeline: PcmTimeline;
 }
 
 /**
@@ -76,7 +67,7 @@ export class TsOutputSink implements Sink {
           throw new Error(`cannot record G.711 (${t.encodingName}) into ${ext} without re-encoding: use .mkv, .mka, .mov, .nut or .wav`);
         }
         const channels = t.channels ?? 1;
-        this.pcm.set(t.index, { input: -1, rate: t.clockRate, channels, silence: t.codec === 'pcmu' ? 0xff : 0xd5, written: 0, filled: 0 });
+        this.pcm.set(t.index, { input: -1, timeline: new PcmTimeline({ rate: t.clockRate, channels, silence: G711_SILENCE[t.codec] }) });
         own(t.index, { format: t.codec === 'pcmu' ? 'mulaw' : 'alaw', sampleRate: t.clockRate, channels, offsetSec: 0 });
       } else if (t.codec === 'mp2t') {
         own(t.index, { format: 'mpegts' });
@@ -165,39 +156,18 @@ export class TsOutputSink implements Sink {
     u.data.forEach((au, i) => this.emit(pid, { pts90k: pts90k + i * step, data: au, keyframe: true }));
   }
 
-  /**
-   * G.711 samples at their place: the first unit fixes where the raw input starts on the common
-   * timeline; after that the RTP timestamp says which sample comes next (a gap is filled with
-   * silence, an overlap skipped), so the raw stream stays sample-exact and in sync.
-   */
+  /** G.711 samples at their place (PcmTimeline); the first unit of each places its raw input. */
   private writePcm(p: PcmState, u: ReceivedUnit): void {
-    let data = u.data.length === 1 ? u.data[0]! : Buffer.concat(u.data);
-    const frameBytes = p.channels;
-    if (p.origin === undefined) {
-      p.origin = u.timestamp;
+    if (p.timeline.origin === undefined) {
       this.process.setOffset(p.input, this.to90k(u.ptsSec) / 90000);
-      if ([...this.pcm.values()].every((x) => x.origin !== undefined)) this.process.start();
+      p.timeline.origin = u.timestamp;
+      if ([...this.pcm.values()].every((x) => x.timeline.origin !== undefined)) this.process.start();
     }
-    const rate = p.rate;
-    let gap = u.timestamp - p.origin - p.written;
-    const samples = Math.floor(data.length / frameBytes);
-    if (gap > PCM_MAX_FILL_SEC * rate || gap < -samples) {
-      // A jump no loss explains (a sender restart): continue the raw stream from here.
-      if (this.messages.length < 100) this.messages.push(`G.711 track ${u.track}: timestamp jump of ${gap} samples, not filled`);
-      p.origin = u.timestamp - p.written;
-      gap = 0;
+    const before = p.timeline.stats.discontinuities;
+    for (const b of p.timeline.push(u.timestamp, u.data.length === 1 ? u.data[0]! : Buffer.concat(u.data))) this.process.writeInput(p.input, b);
+    if (p.timeline.stats.discontinuities > before && this.messages.length < 100) {
+      this.messages.push(`G.711 track ${u.track}: a timestamp jump no loss explains at ${u.timestamp}; not filled`);
     }
-    if (gap > 0) {
-      this.process.writeInput(p.input, Buffer.alloc(gap * frameBytes, p.silence));
-      p.written += gap;
-      p.filled += gap;
-    } else if (gap < 0) {
-      data = data.subarray(-gap * frameBytes);
-    }
-    const n = Math.floor(data.length / frameBytes);
-    if (n === 0) return;
-    this.process.writeInput(p.input, data.subarray(0, n * frameBytes));
-    p.written += n;
   }
 
   private writeVideo(v: VideoState, unit: { data: Buffer[]; keyframe: boolean }, pts: number, dts: number): void {
@@ -232,7 +202,7 @@ export class TsOutputSink implements Sink {
     });
     for (const track of Object.keys(this.units)) decodedFrames[Number(track)] ??= 0;
     const filledSamples: Record<number, number> = {};
-    for (const [track, p] of this.pcm) filledSamples[track] = p.filled;
+    for (const [track, p] of this.pcm) filledSamples[track] = p.timeline.stats.filled;
     return {
       units: { ...this.units },
       // Only a decode counts frames; a recording or ffplay reports none.
