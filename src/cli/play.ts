@@ -198,6 +198,7 @@ export function registerPlay(program: Command): void {
         process.stdout.write(
           `track ${t.track} ${t.media} ${t.codec}: ${t.packets} packets, ${t.units} units, lost ${t.lost}, late ${t.late}, ` +
             `jitter ${t.jitterMs.toFixed(2)} ms, buffer delay ${t.meanPlayoutDelayMs.toFixed(0)} ms (target ${t.meanTargetDelayMs.toFixed(0)} ms)` +
+            (t.rtt ? `, rtt ${t.rtt.meanMs.toFixed(1)} ms (${t.rtt.samples} XR answers)` : '') +
             (sinkResult?.decodedFrames ? `, decoded ${sinkResult.decodedFrames[t.track] ?? 0} frames` : '') +
             '\n',
         );

@@ -12,7 +12,7 @@ export { RtspClientConnection, RtspClientError } from './rtsp-client.ts';
 export { tracksFromSdp } from './sdp-tracks.ts';
 export type { SdpTrack } from './sdp-tracks.ts';
 export { SSRC_SWITCH_SILENCE_MS, TrackReceiver } from './track-receiver.ts';
-export type { JitterSettings, ReceivedUnit } from './track-receiver.ts';
+export type { JitterSettings, ReceivedUnit, RttStats } from './track-receiver.ts';
 export { StatsSeries, statusLine, trackStats } from './play-stats.ts';
 export type { SecondSample, TrackStats } from './play-stats.ts';
 export { CountingSink } from './sinks/sink.ts';
