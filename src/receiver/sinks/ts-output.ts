@@ -3,9 +3,10 @@ import path from 'node:path';
 import { FfmpegTsSink } from '../../media/ffmpeg/index.ts';
 import type { SinkInput, TsSinkMode } from '../../media/ffmpeg/index.ts';
 import { TsMuxer } from '../../media/mpegts/index.ts';
-import { DtsDeriver, h264ReorderInfo, parseH264Sps } from '../dts/index.ts';
+import { DTS_DEFAULT_REORDER_DEPTH, DtsDeriver, h264ReorderInfo, parseH264Sps } from '../dts/index.ts';
 import type { SdpTrack } from '../sdp-tracks.ts';
 import type { ReceivedUnit } from '../track-receiver.ts';
+import { CleanEnd } from './clean-end.ts';
 import { G711_SILENCE, PcmTimeline } from './pcm-timeline.ts';
 import type { Sink, SinkResult } from './sink.ts';
 
@@ -15,9 +16,13 @@ const HEADROOM_90K = 2 * 90000;
 /** Containers that cannot hold G.711 without re-encoding (ffmpeg: no tag in mp4; data in TS). */
 const NO_G711 = new Set(['.mp4', '.m4a', '.m4v', '.ts', '.m2ts', '.mts']);
 
+type VideoUnit = { pts: number; data: Buffer[]; keyframe: boolean };
+
 interface VideoState {
   pid: number;
-  dts: DtsDeriver<{ pts: number; data: Buffer[]; keyframe: boolean }>;
+  dts: DtsDeriver<VideoUnit>;
+  /** Recordings and decodes (not live play): the last units, so the end can be cut cleanly. */
+  end?: CleanEnd<VideoUnit>;
 }
 
 /** Raw G.711 on its own ffmpeg input. */
@@ -86,6 +91,7 @@ export class TsOutputSink implements Sink {
         this.video.set(t.index, {
           pid: pid.value,
           dts: new DtsDeriver({ reorderDepth: info.reorderDepth, frameDuration: info.frameDuration90k }),
+          end: this.cleanEnd(info.reorderDepth, info.frameDuration90k),
         });
         this.addPid(t.index, pid.value);
       } else if (t.codec === 'h265') {
@@ -93,7 +99,7 @@ export class TsOutputSink implements Sink {
         const pid = this.mux.addStream(f.ok ? { kind: 'h265', vps: f.value.vps, sps: f.value.sps, pps: f.value.pps } : { kind: 'h265' });
         if (!pid.ok) throw new Error(`cannot record track ${t.index}: ${pid.message}`);
         // No H.265 SPS reading yet: the deriver learns the reorder depth from the timestamps.
-        this.video.set(t.index, { pid: pid.value, dts: new DtsDeriver({}) });
+        this.video.set(t.index, { pid: pid.value, dts: new DtsDeriver({}), end: this.cleanEnd(undefined) });
         this.addPid(t.index, pid.value);
       } else if (t.codec === 'opus') {
         const f = parseOpusFmtp(t.fmtp);
@@ -123,6 +129,12 @@ export class TsOutputSink implements Sink {
     });
   }
 
+  /** Live play gets no extra hold (latency); a recording holds the reorder depth + 2 units. */
+  private cleanEnd(reorderDepth: number | undefined, frameDuration90k?: number): CleanEnd<VideoUnit> | undefined {
+    if (this.mode.kind === 'play') return undefined;
+    return new CleanEnd(Math.max(reorderDepth ?? 0, DTS_DEFAULT_REORDER_DEPTH) + 2, frameDuration90k);
+  }
+
   private addPid(track: number, pid: number): void {
     this.streamIndex.set(track, this.pids.size);
     this.pids.set(track, pid);
@@ -143,7 +155,7 @@ export class TsOutputSink implements Sink {
     const pts90k = this.to90k(u.ptsSec);
     const v = this.video.get(u.track);
     if (v) {
-      for (const o of v.dts.push({ pts: pts90k, data: u.data, keyframe: u.keyframe })) this.writeVideo(v, o.unit, o.pts, o.dts);
+      for (const o of v.dts.push({ pts: pts90k, data: u.data, keyframe: u.keyframe })) this.held(v, o);
       return;
     }
     if (!this.audioClockRate.has(u.track)) {
@@ -170,6 +182,11 @@ export class TsOutputSink implements Sink {
     }
   }
 
+  private held(v: VideoState, o: { unit: VideoUnit; pts: number; dts: number }): void {
+    if (!v.end) return this.writeVideo(v, o.unit, o.pts, o.dts);
+    for (const r of v.end.push(o)) this.writeVideo(v, r.unit, r.pts, r.dts);
+  }
+
   private writeVideo(v: VideoState, unit: { data: Buffer[]; keyframe: boolean }, pts: number, dts: number): void {
     this.emit(v.pid, { pts90k: pts, dts90k: dts, data: unit.data, keyframe: unit.keyframe });
   }
@@ -189,7 +206,14 @@ export class TsOutputSink implements Sink {
   }
 
   async close(): Promise<SinkResult> {
-    for (const v of this.video.values()) for (const o of v.dts.flush()) this.writeVideo(v, o.unit, o.pts, o.dts);
+    for (const [track, v] of this.video) {
+      for (const o of v.dts.flush()) this.held(v, o);
+      if (!v.end) continue;
+      for (const r of v.end.finish()) this.writeVideo(v, r.unit, r.pts, r.dts);
+      if (v.end.dropped > 0) {
+        this.messages.push(`track ${track}: the last ${v.end.dropped} video unit(s) dropped to end on whole pictures (the stop cut B-frames)`);
+      }
+    }
     const r = await this.process.close();
     const decodedFrames: Record<number, number> = {};
     const tsInput = this.pids.size > 0 ? 0 : -1;
