@@ -4,8 +4,8 @@
  * source a deterministic test pipeline. The reference for each is the same pipeline run locally
  * with gst-launch-1.0 into a file (no RTP), and ffmpeg/ffprobe read both:
  * - G.711: the recorded samples (`-c copy -f mulaw|alaw`) are byte-identical to the encoder's
- *   output: same count, same order, nothing filled; with H.264 beside it, audio and video start
- *   and end together;
+ *   output: same count, same order, nothing filled; beside H.264, audio that the source starts
+ *   0.5 s after the video starts 0.5 s after it in the recording (and ends 0.5 s before it);
  * - MP3: the recorded packets are the encoder's frames, byte for byte; `--null` decodes them all;
  * - MP2T: the recording decodes to frames identical to decoding the local file; `--null` counts
  *   every frame. `mpegtsmux alignment=7` pads the end, else rtpmp2tpay never sends the last
@@ -35,7 +35,7 @@ const SOURCES = {
   pcmu: { launch: `( ${PCM} ! mulawenc ! rtppcmupay name=pay0 )`, local: `${PCM} ! mulawenc` },
   pcma: { launch: `( ${PCMA_SRC} ! alawenc ! rtppcmapay name=pay0 )`, local: `${PCMA_SRC} ! alawenc` },
   av: {
-    launch: `( ${VIDEO} ! rtph264pay name=pay0 pt=96 audiotestsrc num-buffers=150 samplesperbuffer=160 ! audio/x-raw,rate=8000,channels=1 ! mulawenc ! rtppcmupay name=pay1 )`,
+    launch: `( ${VIDEO} ! rtph264pay name=pay0 pt=96 audiotestsrc num-buffers=100 samplesperbuffer=160 timestamp-offset=500000000 ! audio/x-raw,rate=8000,channels=1 ! mulawenc ! rtppcmupay name=pay1 )`,
     local: undefined,
   },
   mp3: { launch: `( ${MP3_1} ! rtpmpapay name=pay0 )`, local: MP3_1 },
@@ -62,6 +62,7 @@ describeWithGstreamer('streamlab play records G.711, MP3 and MP2T from GStreamer
     ['pcmu', 'pcmu', ['--record', 'pcmu.mkv']],
     ['pcmu-null', 'pcmu', ['--tcp', '--null']],
     ['pcmu-mp4', 'pcmu', ['--record', 'pcmu.mp4']],
+    ['pcmu-loss', 'pcmu', ['--record', 'pcmu-loss.mkv', '--impair', 'loss random 10%', '--impair-seed', '3']],
     ['pcma', 'pcma', ['--tcp', '--record', 'pcma.mov']],
     ['av', 'av', ['--tcp', '--record', 'av.mkv']],
     ['mp3', 'mp3', ['--record', 'mp3.mkv']],
@@ -85,8 +86,8 @@ describeWithGstreamer('streamlab play records G.711, MP3 and MP2T from GStreamer
     const play = ([name, s, flags]: (typeof plan)[number]) =>
       runCli(['play', servers.get(s)!.url, ...flags.map((f) => (/\.\w+$/.test(f) ? file(f) : f)), '--stats-json', file(`${name}.json`), '--jitter-buffer', '2000']).then((r) => void (runs[name] = r));
     // Two waves of five receivers: ten at once on two cores would make late drops of their own.
-    await Promise.all([...refs, ...plan.slice(0, 5).map(play)]);
-    await Promise.all(plan.slice(5).map(play));
+    await Promise.all([...refs, ...plan.slice(0, 6).map(play)]);
+    await Promise.all(plan.slice(6).map(play));
   }, 120_000);
 
   afterAll(async () => {
@@ -134,6 +135,29 @@ describeWithGstreamer('streamlab play records G.711, MP3 and MP2T from GStreamer
     expect(await decodeErrors(file(out))).toEqual([]);
   });
 
+  it('PCMU with 10 % of the packets dropped on our ingress: each lost packet is 20 ms of silence in place', async () => {
+    const r = runs['pcmu-loss']!;
+    expect(r.code, r.stderr).toBe(0);
+    const t = await stats('pcmu-loss');
+    const lost = t.impairment.tracks[0].rtpLost;
+    expect(lost).toBeGreaterThan(3);
+    const got = await rawAudio(file('pcmu-loss.mkv'), 'mulaw');
+    const ref = await readFile(file('ref-pcmu'));
+    // Packet k holds samples 160k..160k+159: each is the source's or, for a lost one, silence.
+    const silent: number[] = [];
+    for (let k = 0; k * 160 < got.length; k++) {
+      const chunk = got.subarray(160 * k, 160 * k + 160);
+      if (chunk.equals(ref.subarray(160 * k, 160 * k + 160))) continue;
+      expect(chunk.every((b) => b === 0xff), `packet ${k}`).toBe(true);
+      silent.push(k);
+    }
+    expect(got.length % 160).toBe(0);
+    // Losses at the very end leave nothing to fill before: the rest are all filled.
+    const trailing = 100 - got.length / 160;
+    expect(silent.length + trailing).toBe(lost);
+    expect(t.sink.filledSamples).toEqual({ 0: 160 * silent.length });
+  });
+
   it('PCMU --null over TCP: every packet decoded, no errors', async () => {
     const r = runs['pcmu-null']!;
     expect(r.code, r.stderr).toBe(0);
@@ -150,14 +174,14 @@ describeWithGstreamer('streamlab play records G.711, MP3 and MP2T from GStreamer
     expect(r.stderr).toMatch(/cannot record G\.711 \(PCMU\) into \.mp4 without re-encoding: use \.mkv/);
   });
 
-  it('H.264 + PCMU: 75 frames and 24000 samples, starting and ending together', async () => {
+  it('H.264 + PCMU starting 0.5 s later: 75 frames, 16000 samples, the offset kept to a packet', async () => {
     const r = runs.av!;
     expect(r.code, r.stderr).toBe(0);
     const t = await stats('av');
     expect(t.tracks.map((x: { codec: string; lost: number }) => [x.codec, x.lost]), JSON.stringify(t.tracks)).toEqual([['h264', 0], ['pcmu', 0]]);
     expect(t.sink.filledSamples).toEqual({ 1: 0 });
     const samples = await rawAudio(file('av.mkv'), 'mulaw');
-    expect(samples.length).toBe(150 * 160);
+    expect(samples.length).toBe(100 * 160);
     const p = await runProgram('ffprobe', ['-v', 'error', '-show_entries', 'packet=codec_type,pts_time,duration_time', '-of', 'csv=p=0', file('av.mkv')], 30_000);
     expectSuccess(p, 'ffprobe packets');
     const pk = p.stdout.trim().split('\n').map((l) => l.split(','));
@@ -167,10 +191,11 @@ describeWithGstreamer('streamlab play records G.711, MP3 and MP2T from GStreamer
     expect(v).toHaveLength(75);
     const vStart = Math.min(...v.map((x) => x[0]));
     const aStart = Math.min(...a.map((x) => x[0]));
-    // Both sources start at GStreamer's running time 0: one audio packet (20 ms) of tolerance.
-    expect(Math.abs(vStart - aStart)).toBeLessThan(0.021);
+    // The audio source starts 0.5 s after the video (timestamp-offset): one audio packet (20 ms) of
+    // tolerance; 3 s of video end 0.5 s after the 2 s of audio.
+    expect(Math.abs(aStart - vStart - 0.5)).toBeLessThan(0.021);
     const vEnd = Math.max(...v.map((x) => x[1]));
-    expect(Math.abs(vEnd - (aStart + samples.length / 8000))).toBeLessThan(0.041);
+    expect(Math.abs(vEnd - 0.5 - (aStart + samples.length / 8000))).toBeLessThan(0.041);
     expect(await decodeErrors(file('av.mkv'))).toEqual([]);
   });
 
