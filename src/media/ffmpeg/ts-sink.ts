@@ -80,6 +80,8 @@ export class FfmpegTsSink {
   private readonly outputs: { input: number; stream: number }[] = [];
   private readonly messages: string[] = [];
   private decodeErrors = 0;
+  /** The last lines ffmpeg wrote, for the reason when it fails. */
+  private readonly lastLines: string[] = [];
 
   /**
    * Starts at once unless `deferStart` (raw inputs whose offsets are not known yet): then
@@ -106,6 +108,10 @@ export class FfmpegTsSink {
   }
 
   private noteLine = (line: string): void => {
+    if (line.trim()) {
+      this.lastLines.push(line.trim());
+      if (this.lastLines.length > 5) this.lastLines.shift();
+    }
     const m = MAPPING.exec(line);
     if (m) this.outputs[Number(m[3])] = { input: Number(m[1]), stream: Number(m[2]) };
     if (!PROBLEM.test(line)) return;
@@ -183,7 +189,7 @@ export class FfmpegTsSink {
       child.on('exit', (code, signal) => {
         const result = { frames: this.frames, outputs: this.outputs, decodeErrors: this.decodeErrors, messages: this.messages };
         if (code === 0 || name === 'ffplay') return resolve(result);
-        const last = this.messages.at(-1) ?? `exit status ${code ?? signal}`;
+        const last = this.messages.at(-1) ?? this.lastLines.at(-1) ?? `exit status ${code ?? signal}`;
         reject(new Error(`${name} failed: ${last}`));
       });
     });

@@ -43,6 +43,7 @@ interface PcmState {
  */
 export class TsOutputSink implements Sink {
   private readonly mux = new TsMuxer();
+  /** Set by open(); missing only when open() threw. */
   private process!: FfmpegTsSink;
   /** ffmpeg input of each track that is not muxed into our TS (G.711, MP2T). */
   private readonly ownInput = new Map<number, number>();
@@ -206,6 +207,7 @@ export class TsOutputSink implements Sink {
   }
 
   async close(): Promise<SinkResult> {
+    if (this.process === undefined) return { units: { ...this.units }, messages: [...this.messages] }; // open() failed
     for (const [track, v] of this.video) {
       for (const o of v.dts.flush()) this.held(v, o);
       if (!v.end) continue;
