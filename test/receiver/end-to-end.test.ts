@@ -170,7 +170,8 @@ describeWithPeers('our server → streamlab play (recordings vs the source)', ['
     expect(mid.tracks[0].lost).toBe(0);
     expect(mid.tracks[0].delayMs).toBeGreaterThan(0);
     expect(mid.tracks[1].kbps).toBeGreaterThan(50);
-    const pk = j.series.map((s: { tracks: { packets: number }[] }) => s.tracks[0]!.packets);
+    // A sample taken before SETUP finished (a slow start on a loaded machine) has no tracks yet.
+    const pk = j.series.filter((s: { tracks: unknown[] }) => s.tracks.length > 0).map((s: { tracks: { packets: number }[] }) => s.tracks[0]!.packets);
     for (let i = 1; i < pk.length; i++) expect(pk[i]).toBeGreaterThanOrEqual(pk[i - 1]);
     expect(j.totals.sink.units).toEqual({ 0: SOURCE_FRAMES, 1: SOURCE_AAC_SENT });
   });
