@@ -18,6 +18,8 @@ export type { SecondSample, TrackStats } from './play-stats.ts';
 export { CountingSink } from './sinks/sink.ts';
 export { TsOutputSink } from './sinks/ts-output.ts';
 export { G711_SILENCE, PCM_MAX_FILL_SEC, PcmTimeline } from './sinks/pcm-timeline.ts';
+export { CleanEnd } from './sinks/clean-end.ts';
+export type { TimedUnit } from './sinks/clean-end.ts';
 export type { PcmTimelineStats } from './sinks/pcm-timeline.ts';
 export type { Sink, SinkResult } from './sinks/sink.ts';
 export * from './jitter-buffer/index.ts';

@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CleanEnd } from '../../src/receiver/sinks/clean-end.ts';
+import { CleanEnd } from '../../src/receiver/index.ts';
 
 /** Units for slots in decode order; dts is irrelevant here (the decode index). */
 const units = (slots: number[]) => slots.map((s, i) => ({ pts: 10 * s, dts: i, unit: s }));

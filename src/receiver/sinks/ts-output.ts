@@ -1,5 +1,5 @@
-import { parseAacFmtp, parseAudioSpecificConfig, parseH264Fmtp, parseH265Fmtp, parseOpusFmtp } from '../../codecs/index.ts';
 import path from 'node:path';
+import { parseAacFmtp, parseAudioSpecificConfig, parseH264Fmtp, parseH265Fmtp, parseOpusFmtp } from '../../codecs/index.ts';
 import { FfmpegTsSink } from '../../media/ffmpeg/index.ts';
 import type { SinkInput, TsSinkMode } from '../../media/ffmpeg/index.ts';
 import { TsMuxer } from '../../media/mpegts/index.ts';
@@ -35,9 +35,12 @@ interface PcmState {
  * Received access units → MPEG-TS (PTS and DTS per PES, 90 kHz) → ffmpeg: a recording without
  * re-encoding (`--record FILE`), a decode-and-count check (`--null`) or ffplay. RTP carries only
  * presentation times; H.264 decode times are derived (dts/ so B-frame streams record correctly).
+ * MPEG audio (MP3/MP2) is muxed as it is (stream_type 0x03/0x04). A recording ends on whole
+ * pictures: a stop cut in decode order drops a last anchor whose B-frames did not come (CleanEnd).
  *
  * Tracks MPEG-TS cannot carry go to ffmpeg on inputs of their own: an MP2T track's payload is a
- * transport stream already (its own input, as received); G.711 (PCMU/PCMA) goes raw
+ * transport stream already (its own input, as received, on its own clock: with other tracks
+ * beside it in one session it is not aligned to them); G.711 (PCMU/PCMA) goes raw
  * (`-f mulaw|alaw`) with its first sample placed on the common timeline (`-itsoffset`, `-copyts`)
  * and lost or missing packets filled with silence, so its duration and A/V sync stay right.
  */
