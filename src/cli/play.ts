@@ -166,7 +166,8 @@ export function registerPlay(program: Command): void {
         if (tty) process.stderr.write('\n');
       }
       try {
-        sinkResult = await sink.close();
+        // Only a stream played to its end was not cut (a recording then keeps every unit).
+        sinkResult = await sink.close({ cut: !(end.ok && end.reason === 'end-of-stream') });
       } catch (err) {
         // A session that already failed keeps its own reason (ffmpeg fails too when it got nothing).
         if (end.ok) end = { ok: false, reason: `output failed: ${describeError(err)}` };

@@ -21,5 +21,5 @@ export { G711_SILENCE, PCM_MAX_FILL_SEC, PcmTimeline } from './sinks/pcm-timelin
 export { CleanEnd } from './sinks/clean-end.ts';
 export type { TimedUnit } from './sinks/clean-end.ts';
 export type { PcmTimelineStats } from './sinks/pcm-timeline.ts';
-export type { Sink, SinkResult } from './sinks/sink.ts';
+export type { Sink, SinkCloseOptions, SinkResult } from './sinks/sink.ts';
 export * from './jitter-buffer/index.ts';

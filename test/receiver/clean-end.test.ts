@@ -41,6 +41,13 @@ describe('CleanEnd', () => {
     expect(c.dropped).toBe(2);
   });
 
+  it('release() hands out every held unit as it is (a stream played to its end)', () => {
+    const c = new CleanEnd<number>(4);
+    for (const u of units([0, 3, 1, 2, 6])) c.push(u);
+    expect(c.release().map((r) => r.unit)).toEqual([3, 1, 2, 6]);
+    expect(c.dropped).toBe(0);
+  });
+
   it('without a signalled duration, the smallest step measures it', () => {
     expect(run([0, 3, 1, 2, 6, 4, 5, 9, 7, 8, 12], 4)).toEqual({ written: [0, 3, 1, 2, 6, 4, 5, 9, 7, 8], dropped: 1 });
     expect(run([0, 3], 4)).toEqual({ written: [0, 3], dropped: 0 }); // one step: nothing to compare with

@@ -47,6 +47,11 @@ export class CleanEnd<T> {
     return out;
   }
 
+  /** Every held unit, in decode order (the stream was not cut). */
+  release(): TimedUnit<T>[] {
+    return this.tail.splice(0);
+  }
+
   /** The held units that end the recording cleanly, in decode order. */
   finish(): TimedUnit<T>[] {
     const held = this.tail.splice(0);

@@ -6,8 +6,16 @@ export interface Sink {
   /** The tracks, known before the first unit. */
   open(tracks: SdpTrack[]): void | Promise<void>;
   write(unit: ReceivedUnit): void;
-  /** Finishes (flushes, waits for the child process); resolves with what it saw. */
-  close(): Promise<SinkResult>;
+  /**
+   * Finishes (flushes, waits for the child process); resolves with what it saw. `cut` (default
+   * true): the stream was stopped mid-way (--duration, Ctrl-C, an error), not played to its end,
+   * so a recording ends on whole pictures (see CleanEnd).
+   */
+  close(options?: SinkCloseOptions): Promise<SinkResult>;
+}
+
+export interface SinkCloseOptions {
+  cut?: boolean;
 }
 
 export interface SinkResult {

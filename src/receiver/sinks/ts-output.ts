@@ -8,7 +8,7 @@ import type { SdpTrack } from '../sdp-tracks.ts';
 import type { ReceivedUnit } from '../track-receiver.ts';
 import { CleanEnd } from './clean-end.ts';
 import { G711_SILENCE, PcmTimeline } from './pcm-timeline.ts';
-import type { Sink, SinkResult } from './sink.ts';
+import type { Sink, SinkCloseOptions, SinkResult } from './sink.ts';
 
 /** Headroom added to every timestamp so that the first frames' DTS (before their PTS) stay ≥ 0. */
 const HEADROOM_90K = 2 * 90000;
@@ -209,12 +209,13 @@ export class TsOutputSink implements Sink {
     return Math.round((ptsSec - this.base) * 90000) + HEADROOM_90K;
   }
 
-  async close(): Promise<SinkResult> {
+  async close(options: SinkCloseOptions = {}): Promise<SinkResult> {
     if (this.process === undefined) return { units: { ...this.units }, messages: [...this.messages] }; // open() failed
     for (const [track, v] of this.video) {
       for (const o of v.dts.flush()) this.held(v, o);
       if (!v.end) continue;
-      for (const r of v.end.finish()) this.writeVideo(v, r.unit, r.pts, r.dts);
+      // Played to the end, nothing was cut: a source's own hole at its end stays as it is.
+      for (const r of options.cut === false ? v.end.release() : v.end.finish()) this.writeVideo(v, r.unit, r.pts, r.dts);
       if (v.end.dropped > 0) {
         this.messages.push(`track ${track}: the last ${v.end.dropped} video unit(s) dropped to end on whole pictures (the stop cut B-frames)`);
       }
