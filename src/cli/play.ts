@@ -166,7 +166,8 @@ export function registerPlay(program: Command): void {
         if (tty) process.stderr.write('\n');
       }
       try {
-        sinkResult = await sink.close();
+        // Only a stream played to its end was not cut (a recording then keeps every unit).
+        sinkResult = await sink.close({ cut: !(end.ok && end.reason === 'end-of-stream') });
       } catch (err) {
         // A session that already failed keeps its own reason (ffmpeg fails too when it got nothing).
         if (end.ok) end = { ok: false, reason: `output failed: ${describeError(err)}` };
@@ -198,6 +199,7 @@ export function registerPlay(program: Command): void {
         process.stdout.write(
           `track ${t.track} ${t.media} ${t.codec}: ${t.packets} packets, ${t.units} units, lost ${t.lost}, late ${t.late}, ` +
             `jitter ${t.jitterMs.toFixed(2)} ms, buffer delay ${t.meanPlayoutDelayMs.toFixed(0)} ms (target ${t.meanTargetDelayMs.toFixed(0)} ms)` +
+            (t.rtt ? `, rtt ${t.rtt.meanMs.toFixed(1)} ms (${t.rtt.samples} XR answers)` : '') +
             (sinkResult?.decodedFrames ? `, decoded ${sinkResult.decodedFrames[t.track] ?? 0} frames` : '') +
             '\n',
         );

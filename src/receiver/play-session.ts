@@ -271,6 +271,7 @@ export class PlaySession {
       cname: this.cname,
       ssrc: randomInt(0, 2 ** 32),
       waitKeyframe: this.o.waitKeyframe,
+      wallClock: () => this.clock.wallNow(),
       onUnit: (u) => {
         if (u.ptsSec > this.lastPts) this.lastPts = u.ptsSec;
         this.o.onUnit(u);

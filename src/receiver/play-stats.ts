@@ -37,6 +37,11 @@ export interface TrackStats {
   foreignSsrc: number;
   senderReports: number;
   byes: number;
+  /**
+   * Round-trip time as the server sees it, from its DLRR answers to our RRTRs (RFC 3611): the
+   * latest, mean, min and max in ms and how many answers; absent when the server sent none.
+   */
+  rtt?: { lastMs: number; meanMs: number; minMs: number; maxMs: number; samples: number };
 }
 
 export interface SecondSample {
@@ -45,7 +50,7 @@ export interface SecondSample {
    * Per track: bitrate over the last second, cumulative packets/lost/late, A.8 jitter now, the
    * jitter buffer's target, and the mean time packets released in the last second were held.
    */
-  tracks: { track: number; kbps: number; packets: number; lost: number; late: number; jitterMs: number; targetMs: number; delayMs: number }[];
+  tracks: { track: number; kbps: number; packets: number; lost: number; late: number; jitterMs: number; targetMs: number; delayMs: number; rttMs?: number }[];
 }
 
 export function trackStats(session: PlaySession): TrackStats[] {
@@ -82,6 +87,7 @@ export function trackStats(session: PlaySession): TrackStats[] {
       foreignSsrc: c.foreignSsrc,
       senderReports: c.senderReports,
       byes: c.byes,
+      ...(r.rtt ? { rtt: { lastMs: round(r.rtt.lastMs, 2), meanMs: round(r.rtt.meanMs, 2), minMs: round(r.rtt.minMs, 2), maxMs: round(r.rtt.maxMs, 2), samples: r.rtt.samples } } : {}),
     };
   });
 }
@@ -111,6 +117,7 @@ export class StatsSeries {
           jitterMs: round(x.jitterMs, 2),
           targetMs: round(x.targetDelayMs, 1),
           delayMs: round(delayMs, 1),
+          ...(x.rtt ? { rttMs: x.rtt.lastMs } : {}),
         };
       }),
     };
@@ -130,7 +137,8 @@ export function statusLine(session: PlaySession, series: StatsSeries): string {
   const parts = trackStats(session).map((x) => {
     const kbps = last?.tracks.find((t) => t.track === x.track)?.kbps ?? 0;
     const delay = last?.tracks.find((t) => t.track === x.track)?.delayMs ?? 0;
-    return `${x.media[0]}: ${kbps} kb/s ${x.packets} pkts lost ${x.lost} late ${x.late} jitter ${x.jitterMs.toFixed(1)} ms buf ${delay.toFixed(0)}/${x.targetDelayMs.toFixed(0)} ms`;
+    const rtt = x.rtt ? ` rtt ${x.rtt.lastMs.toFixed(1)} ms` : '';
+    return `${x.media[0]}: ${kbps} kb/s ${x.packets} pkts lost ${x.lost} late ${x.late} jitter ${x.jitterMs.toFixed(1)} ms buf ${delay.toFixed(0)}/${x.targetDelayMs.toFixed(0)} ms${rtt}`;
   });
   return `${session.paused ? 'PAUSED ' : ''}${session.mediaPosition().toFixed(1)} s ${session.transportUsed} | ${parts.join(' | ')}`;
 }

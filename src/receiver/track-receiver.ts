@@ -12,11 +12,11 @@ import {
 import type { Depacketizer } from '../codecs/index.ts';
 import type { DepacketizedUnit } from '../codecs/index.ts';
 import { parseRtpPacket } from '../rtp/index.ts';
-import { makeSdesCname, parseRtcpPackets, serializeRtcpCompound } from '../rtcp/index.ts';
+import { makeSdesCname, parseRtcpPackets, rttFromDlrr, serializeRtcpCompound } from '../rtcp/index.ts';
 import type { RtcpPacket } from '../rtcp/index.ts';
 import { ReceiverSource, rtcpBandwidthFromSession, rtcpInterval, updateAvgRtcpSize } from '../stats/index.ts';
 import { createLogger } from '../util/log.ts';
-import { ntpMiddle32, ntpToUnixMs } from '../util/ntp.ts';
+import { compactNtpFromUnixMs, ntpFromUnixMs, ntpMiddle32, ntpToUnixMs } from '../util/ntp.ts';
 import { h264ReorderInfo, parseH264Sps } from './dts/index.ts';
 import { JB_DEFAULT_MAX_DELAY_MS, JB_DEFAULT_MIN_DELAY_MS, JB_DEFAULT_START_DELAY_MS, JitterBuffer } from './jitter-buffer/index.ts';
 import type { JitterBufferOptions, JitterBufferStats, JitterPacketInput } from './jitter-buffer/index.ts';
@@ -74,6 +74,20 @@ export interface TrackReceiverOptions {
   startAtKeyframe?: boolean;
   sendRtcp(packet: Buffer): void;
   onUnit(unit: ReceivedUnit): void;
+  /**
+   * Wall-clock ms (Unix epoch) for the RRTR timestamps and the arrival time of the DLRR that
+   * answers them (RFC 3611); default: performance.timeOrigin + performance.now().
+   */
+  wallClock?: () => number;
+}
+
+/** Round-trip time measured through RFC 3611 RRTR/DLRR: the latest and a summary of the run. */
+export interface RttStats {
+  lastMs: number;
+  samples: number;
+  meanMs: number;
+  minMs: number;
+  maxMs: number;
 }
 
 /**
@@ -185,6 +199,8 @@ export class TrackReceiver {
   private avgRtcpSize = 100;
   private initialRtcp = true;
   sync: SyncReference = {};
+  /** RTT from the server's DLRR answers to our RRTRs; undefined while it sent none (e.g. GStreamer). */
+  rtt: RttStats | undefined;
 
   constructor(
     readonly track: SdpTrack,
@@ -372,6 +388,13 @@ export class TrackReceiver {
         const ntp = { seconds: p.senderInfo.ntpSeconds, fraction: p.senderInfo.ntpFraction };
         this.lastSr = { wallMs: ntpToUnixMs(ntp), rtp: p.senderInfo.rtpTimestamp, arrivalMs };
         this.source?.onSenderReport(ntpMiddle32(ntp), arrivalMs);
+      } else if (p.type === 'xr' && (this.senderSsrc === undefined || p.ssrc === this.senderSsrc)) {
+        for (const b of p.blocks) {
+          if (b.type !== 'dlrr') continue;
+          const item = b.items.find((i) => i.ssrc === this.o.ssrc);
+          const ms = item && rttFromDlrr(item, compactNtpFromUnixMs(this.wallNow()));
+          if (ms !== undefined) this.noteRtt(ms);
+        }
       } else if (p.type === 'bye' && (this.senderSsrc === undefined || p.ssrcs.includes(this.senderSsrc))) {
         this.counters.byes++;
         this.byeReceived = true;
@@ -379,10 +402,36 @@ export class TrackReceiver {
     }
   }
 
-  /** RR + SDES compound (RFC 3550 §6.1) for the server; an empty RR before any packet arrived. */
+  private wallNow(): number {
+    return this.o.wallClock ? this.o.wallClock() : performance.timeOrigin + performance.now();
+  }
+
+  private noteRtt(ms: number): void {
+    const r = this.rtt;
+    if (!r) {
+      this.rtt = { lastMs: ms, samples: 1, meanMs: ms, minMs: ms, maxMs: ms };
+      return;
+    }
+    r.samples++;
+    r.lastMs = ms;
+    r.meanMs += (ms - r.meanMs) / r.samples;
+    r.minMs = Math.min(r.minMs, ms);
+    r.maxMs = Math.max(r.maxMs, ms);
+  }
+
+  /**
+   * RR + SDES + XR compound (RFC 3550 §6.1; RFC 3611) for the server; an empty RR before any
+   * packet arrived. The XR's RRTR block carries our NTP time: a server that answers with a DLRR
+   * lets us measure the RTT it sees from our side.
+   */
   receiverReport(nowMs: number, bye?: string): Buffer {
     const reports = this.source ? [this.source.makeReportBlock(nowMs)] : [];
-    const packets: RtcpPacket[] = [{ type: 'rr', ssrc: this.o.ssrc, reports }, makeSdesCname(this.o.ssrc, this.o.cname)];
+    const ntp = ntpFromUnixMs(this.wallNow());
+    const packets: RtcpPacket[] = [
+      { type: 'rr', ssrc: this.o.ssrc, reports },
+      makeSdesCname(this.o.ssrc, this.o.cname),
+      { type: 'xr', ssrc: this.o.ssrc, blocks: [{ type: 'rrtr', ntpSeconds: ntp.seconds, ntpFraction: ntp.fraction }] },
+    ];
     if (bye !== undefined) packets.push({ type: 'bye', ssrcs: [this.o.ssrc], reason: bye });
     const buf = serializeRtcpCompound(packets);
     this.avgRtcpSize = updateAvgRtcpSize(this.avgRtcpSize, buf.length + 28);

@@ -5,7 +5,8 @@
  * that add up exactly to the datagram. `parseRtcpPackets` is the lenient variant for single
  * non-compound packets (a bare BYE, RFC 5506 reduced-size RTCP, feedback packets): any packet
  * type may come first and any packet may carry padding; version and length checks still apply.
- * Unknown packet types (e.g. RTPFB/PSFB 205/206, XR 207) are kept opaque as `type: 'unknown'`.
+ * XR (207, RFC 3611) is decoded (xr.ts); other unknown packet types (e.g. RTPFB/PSFB 205/206) are
+ * kept opaque as `type: 'unknown'`.
  *
  * @see RFC 3550 §6.1, Appendix A.2; RFC 5506 §3
  */
@@ -29,6 +30,7 @@ import {
 import { decodeReceiverReport, receiverReportByteLength, serializeReceiverReportInto, type RtcpReceiverReport } from './receiver-report.ts';
 import { decodeSourceDescription, serializeSourceDescriptionInto, sourceDescriptionByteLength, type RtcpSourceDescription } from './sdes.ts';
 import { decodeSenderReport, senderReportByteLength, serializeSenderReportInto, type RtcpSenderReport } from './sender-report.ts';
+import { decodeXr, RTCP_PT_XR, serializeXrInto, xrByteLength, type RtcpXr } from './xr.ts';
 
 /** A packet type this module does not interpret, kept as its header fields plus body bytes. */
 export interface RtcpUnknown {
@@ -41,7 +43,7 @@ export interface RtcpUnknown {
   body: Buffer;
 }
 
-export type RtcpPacket = RtcpSenderReport | RtcpReceiverReport | RtcpSourceDescription | RtcpBye | RtcpApp | RtcpUnknown;
+export type RtcpPacket = RtcpSenderReport | RtcpReceiverReport | RtcpSourceDescription | RtcpBye | RtcpApp | RtcpXr | RtcpUnknown;
 
 function decodeOne(pt: number, count: number, body: Buffer, offset: number): RtcpParseResult<RtcpPacket> {
   switch (pt) {
@@ -55,6 +57,8 @@ function decodeOne(pt: number, count: number, body: Buffer, offset: number): Rtc
       return decodeBye(body, count, offset);
     case RTCP_PT_APP:
       return decodeApp(body, count, offset);
+    case RTCP_PT_XR:
+      return decodeXr(body, offset);
     default:
       return { ok: true, value: { type: 'unknown', packetType: pt, count, body } };
   }
@@ -125,6 +129,8 @@ export function rtcpPacketByteLength(p: RtcpPacket): number {
       return byeByteLength(p);
     case 'app':
       return appByteLength(p);
+    case 'xr':
+      return xrByteLength(p);
     case 'unknown':
       return rtcpPaddedLength(RTCP_HEADER_BYTES + p.body.length);
   }
@@ -143,6 +149,8 @@ export function serializeRtcpPacketInto(p: RtcpPacket, buf: Buffer, offset: numb
       return serializeByeInto(p, buf, offset);
     case 'app':
       return serializeAppInto(p, buf, offset);
+    case 'xr':
+      return serializeXrInto(p, buf, offset);
     case 'unknown': {
       if (!Number.isInteger(p.packetType) || p.packetType < 0 || p.packetType > 255) {
         throw new RangeError(`RTCP packetType out of range: ${p.packetType}`);

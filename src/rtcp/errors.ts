@@ -24,7 +24,11 @@ export type RtcpErrorCode =
   /** An SDES chunk has no terminating null octet before the end of the packet. */
   | 'RTCP_ERR_SDES_NO_TERMINATOR'
   /** The BYE reason length runs past the end of the packet. */
-  | 'RTCP_ERR_BYE_REASON_OVERFLOW';
+  | 'RTCP_ERR_BYE_REASON_OVERFLOW'
+  /** An XR report block (RFC 3611 §3) runs past the end of the packet. */
+  | 'RTCP_ERR_XR_BLOCK_OVERFLOW'
+  /** An RRTR or DLRR block whose length does not fit its layout (RFC 3611 §4.4, §4.5). */
+  | 'RTCP_ERR_XR_BAD_BLOCK';
 
 export interface RtcpParseError {
   ok: false;

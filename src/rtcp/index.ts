@@ -1,7 +1,8 @@
 /**
  * rtcp/ owns the RTCP wire format of RFC 3550 §6: the common header, SR and RR with their report
  * blocks (signed 24-bit cumulative loss), SDES (items kept as type + bytes), BYE (with optional
- * reason), APP and unknown types (kept opaque), and compound datagrams, parsed strictly per
+ * reason), APP, XR (RFC 3611: RRTR and DLRR blocks for a receiver's RTT, other blocks opaque),
+ * unknown types (kept opaque), and compound datagrams, parsed strictly per
  * Appendix A.2 (`parseRtcpCompound`) or leniently for non-compound packets (`parseRtcpPackets`).
  * Parsers return results with RTCP_ERR_* codes and views into the input; they never throw.
  * Statistics that fill the report blocks live in stats/.
@@ -54,6 +55,8 @@ export { BYE_MAX_REASON_BYTES, byeByteLength, serializeByeInto } from './bye.ts'
 export type { RtcpBye } from './bye.ts';
 export { appByteLength, serializeAppInto } from './app.ts';
 export type { RtcpApp } from './app.ts';
+export { RTCP_PT_XR, XR_BT_RRTR, XR_BT_DLRR, decodeXr, xrByteLength, serializeXrInto, rttFromDlrr } from './xr.ts';
+export type { RtcpXr, XrBlock, XrRrtr, XrDlrr, DlrrItem, XrOpaqueBlock } from './xr.ts';
 export {
   parseRtcpCompound,
   parseRtcpPackets,

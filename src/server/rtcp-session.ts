@@ -1,10 +1,10 @@
 import { makeSdesCname, parseRtcpPackets, serializeRtcpCompound } from '../rtcp/index.ts';
-import type { RtcpPacket } from '../rtcp/index.ts';
+import type { RtcpPacket, XrBlock } from '../rtcp/index.ts';
 import { rtcpBandwidthFromSession, rtcpInterval, updateAvgRtcpSize } from '../stats/index.ts';
 import type { ScheduledTask, Scheduler } from '../transport/index.ts';
 import type { Clock } from '../util/clock.ts';
 import { createLogger } from '../util/log.ts';
-import { ntpFromUnixMs } from '../util/ntp.ts';
+import { msToCompactNtp, ntpFromUnixMs, ntpMiddle32 } from '../util/ntp.ts';
 import type { PlayTimeline } from './play-timeline.ts';
 import { receiverReportRecord } from './qos.ts';
 import type { ReceiverReportRecord } from './qos.ts';
@@ -29,13 +29,17 @@ export type RtcpStream = Pick<RtpStream, 'ssrc' | 'counters' | 'isPlaying' | 'cl
   source: { format: { bitrate: number } };
 };
 
+/** Receivers whose last RRTR (RFC 3611 §4.4) is kept for the DLRR answer; more evict the oldest. */
+const XR_MAX_RRTR_SOURCES = 8;
+
 /** Typical size of our SR + SDES compound with IP/UDP headers, the A.7 starting avg_rtcp_size. */
 const INITIAL_AVG_RTCP_SIZE = 28 + 28 + 20 + 8 + 24;
 
 /**
  * RTCP for one outgoing stream (RFC 3550 §6): sender reports + SDES CNAME as compound packets at
  * the A.7 interval while the stream plays, BYE when it ends or the session goes, and the receiver
- * reports that come back, turned into QoS records.
+ * reports that come back, turned into QoS records. A receiver's XR RRTR is answered with a DLRR
+ * block in the next SR compound (RFC 3611 §4.5), so a receive-only client can measure RTT too.
  */
 export class RtcpSession implements ScheduledTask {
   private avgRtcpSize = INITIAL_AVG_RTCP_SIZE;
@@ -45,6 +49,8 @@ export class RtcpSession implements ScheduledTask {
   /** The latest report from the client about this stream. */
   lastReport: ReceiverReportRecord | undefined;
   reportsReceived = 0;
+  /** Last RRTR per receiver SSRC (middle 32 bits of its NTP time, when it came), answered by a DLRR. */
+  private readonly rrtrs = new Map<number, { lastRr: number; arrivalWallMs: number }>();
 
   constructor(
     private readonly stream: RtcpStream,
@@ -68,7 +74,7 @@ export class RtcpSession implements ScheduledTask {
 
   run(nowMs: number): number {
     if (this.closed || !this.stream.isPlaying) return Infinity;
-    if (this.stream.counters.packets > 0) this.send([this.senderReport(), this.sdes()]);
+    if (this.stream.counters.packets > 0) this.send([this.senderReport(), this.sdes(), ...this.dlrr()]);
     return nowMs + this.nextIntervalMs();
   }
 
@@ -95,6 +101,7 @@ export class RtcpSession implements ScheduledTask {
     this.o.onActivity();
     const arrivalWallMs = this.o.clock.wallNow();
     for (const p of parsed.value) {
+      if (p.type === 'xr') this.noteRrtr(p.ssrc, p.blocks, arrivalWallMs);
       if (p.type !== 'rr' && p.type !== 'sr') continue;
       for (const block of p.reports) {
         if (block.ssrc !== this.stream.ssrc) continue;
@@ -111,6 +118,25 @@ export class RtcpSession implements ScheduledTask {
         this.o.onReport(record);
       }
     }
+  }
+
+  /** RFC 3611 §4.4: remember a receiver's RRTR so the next SR compound carries its DLRR. */
+  private noteRrtr(ssrc: number, blocks: readonly XrBlock[], arrivalWallMs: number): void {
+    for (const b of blocks) {
+      if (b.type !== 'rrtr') continue;
+      this.rrtrs.delete(ssrc);
+      if (this.rrtrs.size >= XR_MAX_RRTR_SOURCES) this.rrtrs.delete(this.rrtrs.keys().next().value!);
+      this.rrtrs.set(ssrc, { lastRr: ntpMiddle32({ seconds: b.ntpSeconds, fraction: b.ntpFraction }), arrivalWallMs });
+    }
+  }
+
+  /** An XR with one DLRR block (RFC 3611 §4.5) answering the RRTRs received since the last SR. */
+  private dlrr(): RtcpPacket[] {
+    if (this.rrtrs.size === 0) return [];
+    const now = this.o.clock.wallNow();
+    const items = [...this.rrtrs].map(([ssrc, r]) => ({ ssrc, lastRr: r.lastRr, delaySinceLastRr: msToCompactNtp(now - r.arrivalWallMs) }));
+    this.rrtrs.clear();
+    return [{ type: 'xr', ssrc: this.stream.ssrc, blocks: [{ type: 'dlrr', items }] }];
   }
 
   private senderReport(): RtcpPacket {

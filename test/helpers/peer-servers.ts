@@ -39,7 +39,19 @@ function stopper(child: ChildProcess, cleanup?: () => Promise<void>): () => Prom
 }
 
 export async function startGstRtspServer(file: string, mount = '/sample.mp4'): Promise<PeerServer> {
-  const child = spawn('/usr/bin/python3', [path.join(REPO_ROOT, 'test/peers/gst-rtsp-server.py'), '--port', '0', '--mount', mount, '--file', file, '--exit-on-stdin-eof'], {
+  return startGstRtspServerWith(['--file', file], mount);
+}
+
+/**
+ * GStreamer's RTSP server with any launch line, e.g.
+ * `( audiotestsrc num-buffers=250 ! mulawenc ! rtppcmupay name=pay0 )`.
+ */
+export function startGstRtspLaunch(launch: string, mount = '/test'): Promise<PeerServer> {
+  return startGstRtspServerWith(['--launch', launch], mount);
+}
+
+async function startGstRtspServerWith(source: string[], mount: string): Promise<PeerServer> {
+  const child = spawn('/usr/bin/python3', [path.join(REPO_ROOT, 'test/peers/gst-rtsp-server.py'), '--port', '0', '--mount', mount, ...source, '--exit-on-stdin-eof'], {
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   let err = '';

@@ -6,6 +6,11 @@ Serves one MP4 file (H.264 + AAC) on one mount, on 127.0.0.1 only:
     /usr/bin/python3 test/peers/gst-rtsp-server.py --port N --mount /sample.mp4 \
         --file media/sample.mp4 [--shared] [--rtp-ports MIN-MAX]
 
+or any gst-rtsp-server launch line instead of the file (payloaders named pay0, pay1, ...):
+
+    /usr/bin/python3 test/peers/gst-rtsp-server.py --port 0 --mount /pcmu \
+        --launch "( audiotestsrc num-buffers=100 ! mulawenc ! rtppcmupay name=pay0 )"
+
 --port 0 picks a free port. Prints `READY <port>` on stdout once listening; exits cleanly
 (status 0) on SIGTERM or SIGINT, and on its own when stdin closes if --exit-on-stdin-eof is
 given (so a parent that dies cannot leave it behind).
@@ -37,13 +42,17 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--port", type=int, default=8554, help="RTSP port on 127.0.0.1 (0: pick a free one)")
     ap.add_argument("--mount", default="/sample.mp4", help="mount path, starting with /")
-    ap.add_argument("--file", required=True, help="MP4 file with H.264 video and AAC audio")
+    ap.add_argument("--file", help="MP4 file with H.264 video and AAC audio")
+    ap.add_argument("--launch", help="a gst-rtsp-server launch line to serve instead of --file")
     ap.add_argument("--shared", action="store_true", help="one pipeline shared by all clients")
     ap.add_argument("--rtp-ports", default="40000-49999", help="UDP port range for server RTP/RTCP")
     ap.add_argument("--exit-on-stdin-eof", action="store_true", help="stop when stdin is closed")
     args = ap.parse_args()
 
-    if not os.path.isfile(args.file):
+    if (args.file is None) == (args.launch is None):
+        print("give --file or --launch (one of them)", file=sys.stderr)
+        return 2
+    if args.file is not None and not os.path.isfile(args.file):
         print(f"no such file: {args.file}", file=sys.stderr)
         return 2
     if not args.mount.startswith("/"):
@@ -58,7 +67,7 @@ def main() -> int:
     server.set_service(str(args.port))
 
     factory = GstRtspServer.RTSPMediaFactory()
-    factory.set_launch(launch_line(os.path.abspath(args.file)))
+    factory.set_launch(args.launch if args.launch is not None else launch_line(os.path.abspath(args.file)))
     factory.set_shared(args.shared)
     # Unicast UDP sockets bound to 127.0.0.1 too (without a pool they bind to the wildcard address).
     pool = GstRtspServer.RTSPAddressPool()

@@ -100,6 +100,7 @@ describe('streamlab play (CLI)', () => {
     expect(r.code).toBe(0);
     const refreshes = r.out.split('\r\x1b[2K').slice(1);
     expect(refreshes.length).toBeGreaterThanOrEqual(3);
-    expect(refreshes[1]).toMatch(/^[\d.]+ s udp \| v: \d+ kb\/s \d+ pkts lost 0 late 0 jitter [\d.]+ ms buf \d+\/\d+ ms \| a: /);
+    // RTT appears once the server answered an RRTR with a DLRR (RFC 3611; xr-rtt.test.ts).
+    expect(refreshes[1]).toMatch(/^[\d.]+ s udp \| v: \d+ kb\/s \d+ pkts lost 0 late 0 jitter [\d.]+ ms buf \d+\/\d+ ms( rtt [\d.]+ ms)? \| a: /);
   });
 });

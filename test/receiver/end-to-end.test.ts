@@ -114,9 +114,9 @@ describeWithPeers('our server → streamlab play (recordings vs the source)', ['
   it.each(['short.mp4', 'short.ts'])('--duration 4 → %s: a source prefix, remuxes without timestamp warnings', async (name) => {
     const rec = await hashFile(file(name));
     const v = compareVideo(rec.video, reference.video);
-    // The cut falls in decode order: a B-frame sent after the last P-frame may be missing, so only
-    // the last two presented frames (the reorder depth) may differ.
-    if (v.firstDiff >= 0) expect(v.firstDiff, v.detail).toBeGreaterThanOrEqual(v.frames - 2);
+    // The cut falls in decode order, but the sink drops a last anchor whose B-frames did not all
+    // come (CleanEnd): every frame is the source's, none missing, none out of place.
+    expect(v.detail).toBe('identical prefix');
     // 4 s of media less the jitter buffer's delay (~0.5 s): flushed at the end, so ~4 s.
     expect(v.frames).toBeGreaterThanOrEqual(75);
     expect(v.frames).toBeLessThanOrEqual(110);
@@ -132,9 +132,8 @@ describeWithPeers('our server → streamlab play (recordings vs the source)', ['
     const rec = await hashFile(file('from5.mkv'));
     const first = reference.video.findIndex((f) => f.hash === rec.video[0]?.hash);
     expect(reference.video[first]?.pts).toBe(125); // tb 1/25: 5.000 s, a keyframe (ffprobe: K at 5.0)
-    // --duration cuts in decode order: the B-frames shown before the last P-frame may not have been
-    // sent yet, so the last two frames may differ (as for the .mp4/.ts cuts above); all others match.
-    for (let i = 0; i < rec.video.length - 2; i++) expect(rec.video[i]!.hash, `frame ${i}`).toBe(reference.video[first + i]!.hash);
+    // --duration cuts in decode order; the sink ends on whole pictures (as for the .mp4/.ts cuts above).
+    for (let i = 0; i < rec.video.length; i++) expect(rec.video[i]!.hash, `frame ${i}`).toBe(reference.video[first + i]!.hash);
     expect(rec.video.length).toBeGreaterThanOrEqual(50);
     // Audio from the packet at 5 s on, contiguous.
     const a = compareAudio(rec.audio, reference.audio);
@@ -171,7 +170,8 @@ describeWithPeers('our server → streamlab play (recordings vs the source)', ['
     expect(mid.tracks[0].lost).toBe(0);
     expect(mid.tracks[0].delayMs).toBeGreaterThan(0);
     expect(mid.tracks[1].kbps).toBeGreaterThan(50);
-    const pk = j.series.map((s: { tracks: { packets: number }[] }) => s.tracks[0]!.packets);
+    // A sample taken before SETUP finished (a slow start on a loaded machine) has no tracks yet.
+    const pk = j.series.filter((s: { tracks: unknown[] }) => s.tracks.length > 0).map((s: { tracks: { packets: number }[] }) => s.tracks[0]!.packets);
     for (let i = 1; i < pk.length; i++) expect(pk[i]).toBeGreaterThanOrEqual(pk[i - 1]);
     expect(j.totals.sink.units).toEqual({ 0: SOURCE_FRAMES, 1: SOURCE_AAC_SENT });
   });

@@ -14,6 +14,10 @@ export const TS_TIMESTAMP_WRAP = 2 ** 33;
 /** stream_type (Table 2-34 and its amendments). */
 export const TsStreamType = {
   /** ISO/IEC 13818-7 audio with ADTS transport syntax. */
+  /** ISO/IEC 11172-3 audio (MPEG-1 Layer I/II/III). */
+  MPEG1_AUDIO: 0x03,
+  /** ISO/IEC 13818-3 audio (MPEG-2 and MPEG-2.5 lower sampling rates, Layer I/II/III). */
+  MPEG2_AUDIO: 0x04,
   AAC_ADTS: 0x0f,
   H264: 0x1b,
   H265: 0x24,

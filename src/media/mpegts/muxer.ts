@@ -1,5 +1,5 @@
 /**
- * TsMuxer: one program of H.264/H.265/AAC/Opus elementary streams in an MPEG-TS byte stream
+ * TsMuxer: one program of H.264/H.265/AAC/Opus/MPEG audio elementary streams in an MPEG-TS byte stream
  * (ISO/IEC 13818-1), written access unit by access unit. Pure: it returns 188-byte packets and
  * never writes anywhere itself.
  *
@@ -11,7 +11,9 @@
  *   random_access_indicator on keyframes (video) and on every audio frame flagged as a keyframe.
  * - Video: Annex B with an AUD first and the parameter sets before random access points (from
  *   addStream, refreshed from the in-band ones the stream carries). AAC: ADTS frames. Opus: with
- *   the opus_control_header.
+ *   the opus_control_header. MPEG audio (MP1/MP2/MP3): the frames as they are, stream_type 0x03
+ *   (MPEG-1) or 0x04 (MPEG-2/2.5 lower sampling rates), from `version` or else from the first
+ *   frame's header (a PMT already sent with the other type is re-sent with a new version).
  * Adding a stream after output has started bumps the PMT version.
  */
 import {
@@ -36,14 +38,16 @@ import { serializePesHeader } from './pes.ts';
 import { buildPatSection, buildPmtSection, psiPacket } from './psi.ts';
 import { annexBChunks, parameterSetTypes, videoNalType, type VideoCodec } from './video-au.ts';
 
-export type TsStreamKind = 'h264' | 'h265' | 'aac' | 'opus';
+export type TsStreamKind = 'h264' | 'h265' | 'aac' | 'opus' | 'mpa';
 
 /** Parameter sets are NAL units without start codes; they are copied. */
 export type TsStreamSpec =
   | { kind: 'h264'; sps?: readonly Uint8Array[]; pps?: readonly Uint8Array[]; pid?: number }
   | { kind: 'h265'; vps?: readonly Uint8Array[]; sps?: readonly Uint8Array[]; pps?: readonly Uint8Array[]; pid?: number }
   | { kind: 'aac'; config: AdtsConfigInput; pid?: number }
-  | { kind: 'opus'; channels: number; pid?: number };
+  | { kind: 'opus'; channels: number; pid?: number }
+  /** MPEG audio frames (header included); version 1 or 2 (2.5 counts as 2), else from the first frame. */
+  | { kind: 'mpa'; version?: 1 | 2; pid?: number };
 
 export interface TsAccessUnit {
   /** Presentation time, 90 kHz, unwrapped (any finite number; written modulo 2^33). */
@@ -79,6 +83,8 @@ interface StreamState extends TsStreamInfo {
   descriptors?: Uint8Array;
   /** Video: parameter sets by NAL type. */
   paramSets: Map<number, Uint8Array[]>;
+  /** MPEG audio: stream_type not given, still to be read from the first frame. */
+  mpaVersionPending?: boolean;
 }
 
 const copyAll = (list: readonly Uint8Array[] | undefined): Uint8Array[] => (list ?? []).map((b) => Buffer.from(b));
@@ -160,6 +166,14 @@ export class TsMuxer {
           descriptors: opusDescriptors(spec.channels),
         };
         break;
+      case 'mpa':
+        s = {
+          ...base,
+          streamType: spec.version === 2 ? TsStreamType.MPEG2_AUDIO : TsStreamType.MPEG1_AUDIO,
+          streamId: TsStreamId.AUDIO,
+          mpaVersionPending: spec.version === undefined,
+        };
+        break;
       default:
         throw new TypeError(`unknown stream kind ${(spec as { kind: string }).kind}`);
     }
@@ -227,6 +241,9 @@ export class TsMuxer {
       if (s.kind === 'aac') {
         if (frame.length > ADTS_MAX_RAW_FRAME_SIZE) return tsError('TS_ERR_ADTS_FRAME_TOO_LARGE', `AAC frame of ${frame.length} bytes`);
         chunks = [serializeAdtsHeader(s.adts!, frame.length), frame];
+      } else if (s.kind === 'mpa') {
+        if (s.mpaVersionPending) this.learnMpaVersion(s, frame);
+        chunks = [frame];
       } else {
         chunks = [opusControlHeader(frame.length), frame];
       }
@@ -259,6 +276,23 @@ export class TsMuxer {
     s.cc = r.cc;
     out.push(...r.packets);
     return { ok: true, value: out };
+  }
+
+  /**
+   * The stream_type of an MPEG audio stream from its first frame that has a sync word: the
+   * header's version bits (ISO/IEC 11172-3 §2.4.2.3; 13818-3 and MPEG-2.5 lower rates: 0x04).
+   */
+  private learnMpaVersion(s: StreamState, frame: Uint8Array): void {
+    if (frame.length < 2 || frame[0] !== 0xff || (frame[1]! & 0xe0) !== 0xe0) return;
+    s.mpaVersionPending = false;
+    const versionBits = (frame[1]! >> 3) & 0x03; // 3: MPEG-1, 2: MPEG-2, 0: MPEG-2.5, 1: reserved
+    const type = versionBits === 3 ? TsStreamType.MPEG1_AUDIO : TsStreamType.MPEG2_AUDIO;
+    if (type === s.streamType) return;
+    s.streamType = type;
+    if (this.psiSent) {
+      this.pmtVersion = (this.pmtVersion + 1) & 0x1f;
+      this.psiSent = false;
+    }
   }
 
   /** In-band parameter sets replace the stored ones of their type (copied: inputs may be reused). */

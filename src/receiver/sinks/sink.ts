@@ -6,8 +6,16 @@ export interface Sink {
   /** The tracks, known before the first unit. */
   open(tracks: SdpTrack[]): void | Promise<void>;
   write(unit: ReceivedUnit): void;
-  /** Finishes (flushes, waits for the child process); resolves with what it saw. */
-  close(): Promise<SinkResult>;
+  /**
+   * Finishes (flushes, waits for the child process); resolves with what it saw. `cut` (default
+   * true): the stream was stopped mid-way (--duration, Ctrl-C, an error), not played to its end,
+   * so a recording ends on whole pictures (see CleanEnd).
+   */
+  close(options?: SinkCloseOptions): Promise<SinkResult>;
+}
+
+export interface SinkCloseOptions {
+  cut?: boolean;
 }
 
 export interface SinkResult {
@@ -16,6 +24,8 @@ export interface SinkResult {
   /** Frames decoded per track index, when the sink decodes. */
   decodedFrames?: Record<number, number>;
   decodeErrors?: number;
+  /** G.711 tracks: samples of silence written for lost or missing packets, per track index. */
+  filledSamples?: Record<number, number>;
   /** Problems the sink's process reported (e.g. ffmpeg warnings), one line each. */
   messages: string[];
 }
