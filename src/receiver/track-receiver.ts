@@ -7,7 +7,6 @@ import {
   MpaDepacketizer,
   OpusDepacketizer,
   parseAacFmtp,
-  parseH264Fmtp,
 } from '../codecs/index.ts';
 import type { Depacketizer } from '../codecs/index.ts';
 import type { DepacketizedUnit } from '../codecs/index.ts';
@@ -17,7 +16,7 @@ import type { RtcpPacket } from '../rtcp/index.ts';
 import { ReceiverSource, rtcpBandwidthFromSession, rtcpInterval, updateAvgRtcpSize } from '../stats/index.ts';
 import { createLogger } from '../util/log.ts';
 import { compactNtpFromUnixMs, ntpFromUnixMs, ntpMiddle32, ntpToUnixMs } from '../util/ntp.ts';
-import { h264ReorderInfo, parseH264Sps } from './dts/index.ts';
+import { reorderInfoFromFmtp } from './dts/index.ts';
 import { JB_DEFAULT_MAX_DELAY_MS, JB_DEFAULT_MIN_DELAY_MS, JB_DEFAULT_START_DELAY_MS, JitterBuffer } from './jitter-buffer/index.ts';
 import type { JitterBufferOptions, JitterBufferStats, JitterPacketInput } from './jitter-buffer/index.ts';
 import type { SdpTrack } from './sdp-tracks.ts';
@@ -108,12 +107,7 @@ const EXT_SEQ_START = 1 << 24;
  * means network allowance, as it does for streams without reordering.
  */
 export function reorderAllowanceMs(track: SdpTrack): number {
-  if (track.codec !== 'h264') return 0;
-  const f = parseH264Fmtp(track.fmtp);
-  const sps = f.ok ? f.value.sps[0] : undefined;
-  const parsed = sps ? parseH264Sps(sps) : undefined;
-  if (!parsed?.ok) return 0;
-  const info = h264ReorderInfo(parsed.value);
+  const info = reorderInfoFromFmtp(track.codec, track.fmtp);
   if (!info.reorderDepth || !info.frameDuration90k) return 0;
   return (info.reorderDepth * info.frameDuration90k) / 90;
 }

@@ -20,5 +20,6 @@ export {
 } from './dts-deriver.ts';
 export { parseH264Sps, h264ReorderInfo, type H264Sps, type H264SpsTiming, type ReorderInfo } from './h264-sps.ts';
 export { parseH265Sps, h265ReorderInfo, type H265Sps } from './h265-sps.ts';
+export { reorderInfoFromFmtp } from './reorder-info.ts';
 export { RbspReader, unescapeRbsp } from './exp-golomb.ts';
 export { dtsError, type DtsError, type DtsErrorCode, type DtsResult } from './errors.ts';

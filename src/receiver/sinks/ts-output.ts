@@ -3,7 +3,7 @@ import { parseAacFmtp, parseAudioSpecificConfig, parseH264Fmtp, parseH265Fmtp, p
 import { FfmpegTsSink } from '../../media/ffmpeg/index.ts';
 import type { SinkInput, TsSinkMode } from '../../media/ffmpeg/index.ts';
 import { TsMuxer } from '../../media/mpegts/index.ts';
-import { DTS_DEFAULT_REORDER_DEPTH, DtsDeriver, h264ReorderInfo, parseH264Sps } from '../dts/index.ts';
+import { DTS_DEFAULT_REORDER_DEPTH, DtsDeriver, reorderInfoFromFmtp } from '../dts/index.ts';
 import type { SdpTrack } from '../sdp-tracks.ts';
 import type { ReceivedUnit } from '../track-receiver.ts';
 import { CleanEnd } from './clean-end.ts';
@@ -90,8 +90,7 @@ export class TsOutputSink implements Sink {
         const pps = f.ok ? f.value.pps : [];
         const pid = this.mux.addStream({ kind: 'h264', sps, pps });
         if (!pid.ok) throw new Error(`cannot record track ${t.index}: ${pid.message}`);
-        const parsed = sps[0] ? parseH264Sps(sps[0]) : undefined;
-        const info = parsed?.ok ? h264ReorderInfo(parsed.value) : {};
+        const info = reorderInfoFromFmtp('h264', t.fmtp);
         this.video.set(t.index, {
           pid: pid.value,
           dts: new DtsDeriver({ reorderDepth: info.reorderDepth, frameDuration: info.frameDuration90k }),
@@ -102,8 +101,9 @@ export class TsOutputSink implements Sink {
         const f = parseH265Fmtp(t.fmtp);
         const pid = this.mux.addStream(f.ok ? { kind: 'h265', vps: f.value.vps, sps: f.value.sps, pps: f.value.pps } : { kind: 'h265' });
         if (!pid.ok) throw new Error(`cannot record track ${t.index}: ${pid.message}`);
-        // No H.265 SPS reading yet: the deriver learns the reorder depth from the timestamps.
-        this.video.set(t.index, { pid: pid.value, dts: new DtsDeriver({}), end: this.cleanEnd(undefined) });
+        // sps_max_num_reorder_pics; no frame duration (the VUI is not read): measured from the stream.
+        const info = reorderInfoFromFmtp('h265', t.fmtp);
+        this.video.set(t.index, { pid: pid.value, dts: new DtsDeriver({ reorderDepth: info.reorderDepth }), end: this.cleanEnd(info.reorderDepth) });
         this.addPid(t.index, pid.value);
       } else if (t.codec === 'opus') {
         const f = parseOpusFmtp(t.fmtp);

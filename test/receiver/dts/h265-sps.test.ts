@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { h265ReorderInfo, parseH265Sps } from '../../../src/receiver/dts/index.ts';
+import { h265ReorderInfo, parseH265Sps, reorderInfoFromFmtp } from '../../../src/receiver/dts/index.ts';
 import { BitWriter } from './bit-writer.ts';
 
 // x265 (testsrc2 320x240, Main, level 2: general_level_idc 60), `-x265-params bframes=3`:
@@ -64,5 +64,19 @@ describe('parseH265Sps', () => {
       }),
       { numRuns: 1000 },
     );
+  });
+});
+
+describe('reorderInfoFromFmtp', () => {
+  it('reads the reorder depth from the SDP parameter sets of H.265 and H.264', () => {
+    const sps = Buffer.from(X265_BFRAMES3, 'hex').toString('base64');
+    // The VPS, SPS and PPS x265 wrote for X265_BFRAMES3.
+    const h265 = `profile-id=1;sprop-vps=QAEMAf//AWAAAAMAkAAAAwAAAwA8lZQJ;sprop-sps=${sps};sprop-pps=RAHBcrRiQA==`;
+    expect(reorderInfoFromFmtp('h265', h265)).toEqual({ reorderDepth: 2 });
+    // sample.mp4's SPS (Main, VUI with max_num_reorder_frames 2 and 25 fps timing).
+    const h264 = 'packetization-mode=1;profile-level-id=4d401e;sprop-parameter-sets=Z01AHuygUBf8uAiAAAADAIAAABkHixbL,aOvjyyLA';
+    expect(reorderInfoFromFmtp('h264', h264)).toEqual({ reorderDepth: 2, frameDuration90k: 3600 });
+    expect(reorderInfoFromFmtp('h265', 'profile-id=1')).toEqual({});
+    expect(reorderInfoFromFmtp('mpa', '')).toEqual({});
   });
 });
