@@ -132,6 +132,7 @@ export async function runFast(spec: RunSpec, sink: Sink | undefined): Promise<Ru
         ssrc: randomInt(0, 2 ** 32),
         waitKeyframe: spec.waitKeyframe,
         sendRtcp: (buf) => serverRtcp.receive(buf, `sim:${served.control}`),
+        wallClock: () => clock.wallNow(),
         onUnit: (u) => sink?.write(u),
       });
       rx.sync = { rtpInfo: { rtptime: stream.rtpTimeAt(startNpt), startNpt } };
