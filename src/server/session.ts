@@ -3,7 +3,7 @@ import type { Socket } from 'node:net';
 import type { Clock, TimerHandle } from '../util/clock.ts';
 import { createLogger } from '../util/log.ts';
 import type { TransportSpec } from '../rtsp/index.ts';
-import { ImpairedEgress, InterleavedEgress, UdpEgress, bindUdpPortPair } from '../transport/index.ts';
+import { ImpairedEgress, InterleavedEgress } from '../transport/index.ts';
 import type { Egress, ImpairmentSpec, PortRange, Scheduler, UdpPortPair } from '../transport/index.ts';
 import { RtspError } from './errors.ts';
 import type { SafeEmitter } from './events.ts';
@@ -14,6 +14,7 @@ import { RtcpSession } from './rtcp-session.ts';
 import { RtpStream } from './rtp-stream.ts';
 import type { SessionState } from './session-state.ts';
 import { startIndexFor } from './seek.ts';
+import { armExpiry, connectUdpSetup } from './session-support.ts';
 import { negotiateScale, negotiateSpeed } from './trick-play.ts';
 import { positionStreams } from './trick-session.ts';
 
@@ -101,37 +102,12 @@ export class ServerSession {
   /** Any RTSP request or RTCP packet from the client keeps the session alive. */
   touch(): void {
     if (this.closed) return;
-    this.ctx.clock.clearTimeout(this.expiry);
-    const ms = (this.ctx.timeoutSec + this.ctx.timeoutGraceSec) * 1000;
-    this.expiry = this.ctx.clock.setTimeout(() => {
-      this.ctx.counters.sessionsExpired++;
-      this.close('timeout');
-    }, ms);
+    this.expiry = armExpiry(this.ctx, this.expiry, () => this.close('timeout'));
   }
 
   async setupUdp(track: ServedTrack, clientPorts: [number, number]): Promise<TransportSpec> {
     this.rejectDoubleSetup(track);
-    const pair = await bindUdpPortPair(this.ctx.host, this.ctx.rtpPortRange);
-    if (this.closed) {
-      pair.close();
-      throw new RtspError(454, 'SRV_ERR_SESSION_NOT_FOUND', 'session closed during SETUP');
-    }
-    let egress: UdpEgress;
-    try {
-      egress = await UdpEgress.connect(pair.rtp, pair.rtcp, this.clientIp, clientPorts[0], clientPorts[1]);
-    } catch (err) {
-      pair.close();
-      throw new RtspError(461, 'SRV_ERR_TRANSPORT', `cannot reach client ports ${clientPorts.join('-')}: ${String(err)}`);
-    }
-    const transport: TransportSpec = {
-      protocol: 'RTP',
-      profile: 'AVP',
-      lowerTransport: 'UDP',
-      delivery: 'unicast',
-      clientPort: clientPorts,
-      serverPort: [pair.rtpPort, pair.rtcpPort],
-      unknownParams: [],
-    };
+    const { pair, egress, transport } = await connectUdpSetup(this.ctx, () => this.closed, this.clientIp, clientPorts);
     const setup = this.addSetup(track, egress, transport);
     setup.udp = pair;
     pair.rtp.on('message', () => {

@@ -2,12 +2,12 @@ import type { Socket } from 'node:net';
 import { parseRtcpPackets } from '../../rtcp/index.ts';
 import { parseRtpPacket } from '../../rtp/index.ts';
 import type { TransportSpec } from '../../rtsp/index.ts';
-import { bindUdpPortPair } from '../../transport/index.ts';
 import type { UdpPortPair } from '../../transport/index.ts';
 import type { TimerHandle } from '../../util/clock.ts';
 import { createLogger } from '../../util/log.ts';
 import { ntpToUnixMs } from '../../util/ntp.ts';
 import { RtspError } from '../errors.ts';
+import { armExpiry, bindSetupPair, udpTransport } from '../session-support.ts';
 import type { SessionContext } from '../session.ts';
 import { keyframeDetectorFor } from './keyframe.ts';
 import type { LiveChannel } from './live-channel.ts';
@@ -72,11 +72,7 @@ export class LivePublisherSession {
 
   touch(): void {
     if (this.closed) return;
-    this.ctx.clock.clearTimeout(this.expiry);
-    this.expiry = this.ctx.clock.setTimeout(() => {
-      this.ctx.counters.sessionsExpired++;
-      this.close('timeout');
-    }, (this.ctx.timeoutSec + this.ctx.timeoutGraceSec) * 1000);
+    this.expiry = armExpiry(this.ctx, this.expiry, () => this.close('timeout'));
   }
 
   /**
@@ -96,11 +92,7 @@ export class LivePublisherSession {
   async setupUdp(i: number, clientPorts: [number, number]): Promise<TransportSpec> {
     const t = this.tracks[i]!;
     if (t.transport) throw new RtspError(455, 'SRV_ERR_ALREADY_SETUP', 'track already set up');
-    const pair = await bindUdpPortPair(this.ctx.host, this.ctx.rtpPortRange, Math.random, 4 * 1024 * 1024);
-    if (this.closed) {
-      pair.close();
-      throw new RtspError(454, 'SRV_ERR_SESSION_NOT_FOUND', 'session closed during SETUP');
-    }
+    const pair = await bindSetupPair(this.ctx, () => this.closed, 4 * 1024 * 1024);
     t.udp = pair;
     const fromPublisher = (address: string) => {
       const ok = (address.startsWith('::ffff:') ? address.slice(7) : address) === this.clientIp;
@@ -113,16 +105,7 @@ export class LivePublisherSession {
     pair.rtcp.on('message', (msg, rinfo) => {
       if (fromPublisher(rinfo.address)) this.receiveRtcp(i, msg);
     });
-    t.transport = {
-      protocol: 'RTP',
-      profile: 'AVP',
-      lowerTransport: 'UDP',
-      delivery: 'unicast',
-      clientPort: clientPorts,
-      serverPort: [pair.rtpPort, pair.rtcpPort],
-      mode: 'record',
-      unknownParams: [],
-    };
+    t.transport = { ...udpTransport(clientPorts, pair), mode: 'record' };
     return t.transport;
   }
 

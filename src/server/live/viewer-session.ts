@@ -1,10 +1,11 @@
 import type { Socket } from 'node:net';
 import type { TransportSpec } from '../../rtsp/index.ts';
-import { ImpairedEgress, InterleavedEgress, UdpEgress, bindUdpPortPair } from '../../transport/index.ts';
+import { ImpairedEgress, InterleavedEgress } from '../../transport/index.ts';
 import type { Egress, ImpairmentSpec, UdpPortPair } from '../../transport/index.ts';
 import type { TimerHandle } from '../../util/clock.ts';
 import { createLogger } from '../../util/log.ts';
 import { RtspError } from '../errors.ts';
+import { armExpiry, connectUdpSetup } from '../session-support.ts';
 import type { RtcpSession } from '../rtcp-session.ts';
 import type { SessionContext } from '../session.ts';
 import type { SessionState } from '../session-state.ts';
@@ -62,11 +63,7 @@ export class LiveViewerSession implements ChannelViewer {
 
   touch(): void {
     if (this.closed) return;
-    this.ctx.clock.clearTimeout(this.expiry);
-    this.expiry = this.ctx.clock.setTimeout(() => {
-      this.ctx.counters.sessionsExpired++;
-      this.close('timeout');
-    }, (this.ctx.timeoutSec + this.ctx.timeoutGraceSec) * 1000);
+    this.expiry = armExpiry(this.ctx, this.expiry, () => this.close('timeout'));
   }
 
   private rejectDouble(track: LiveTrack): void {
@@ -75,28 +72,8 @@ export class LiveViewerSession implements ChannelViewer {
 
   async setupUdp(track: LiveTrack, clientPorts: [number, number]): Promise<TransportSpec> {
     this.rejectDouble(track);
-    const pair = await bindUdpPortPair(this.ctx.host, this.ctx.rtpPortRange);
-    if (this.closed) {
-      pair.close();
-      throw new RtspError(454, 'SRV_ERR_SESSION_NOT_FOUND', 'session closed during SETUP');
-    }
-    let egress: UdpEgress;
-    try {
-      egress = await UdpEgress.connect(pair.rtp, pair.rtcp, this.clientIp, clientPorts[0], clientPorts[1]);
-    } catch (err) {
-      pair.close();
-      throw new RtspError(461, 'SRV_ERR_TRANSPORT', `cannot reach client ports ${clientPorts.join('-')}: ${String(err)}`);
-    }
-    const transport: TransportSpec = {
-      protocol: 'RTP',
-      profile: 'AVP',
-      lowerTransport: 'UDP',
-      delivery: 'unicast',
-      clientPort: clientPorts,
-      serverPort: [pair.rtpPort, pair.rtcpPort],
-      ssrc: track.ssrc,
-      unknownParams: [],
-    };
+    const { pair, egress, transport } = await connectUdpSetup(this.ctx, () => this.closed, this.clientIp, clientPorts);
+    transport.ssrc = track.ssrc;
     const setup = this.addUnicast(track, egress, transport);
     setup.udp = pair;
     pair.rtp.on('message', () => this.touch());
