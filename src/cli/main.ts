@@ -7,6 +7,7 @@ import { registerProbe } from './probe.ts';
 import { registerPlay } from './play.ts';
 import { registerLab } from './lab.ts';
 import { registerNetem } from './netem.ts';
+import { registerPrepare } from './prepare.ts';
 
 export function parseIntOption(min: number, max: number) {
   return (value: string): number => {
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerPlay(program);
   registerLab(program);
   registerNetem(program);
+  registerPrepare(program);
   return program;
 }
 

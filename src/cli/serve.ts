@@ -7,6 +7,8 @@ import { readFile } from 'node:fs/promises';
 import { setLogLevel } from '../util/log.ts';
 import type { LogLevel } from '../util/log.ts';
 import { parseIntOption } from './main.ts';
+import path from 'node:path';
+import { DEFAULT_CACHE_DIR_NAME, Preparer, TtyProgressBar } from '../media/prepare/index.ts';
 
 interface ServeFlags {
   port: number;
@@ -19,6 +21,8 @@ interface ServeFlags {
   verbose?: boolean;
   netem?: string;
   netemSeed?: number;
+  cacheDir?: string;
+  prepareWait?: number;
 }
 
 function parsePortRange(s: string): { min: number; max: number } {
@@ -44,6 +48,15 @@ export async function impairmentFromCli(args: string, seed: number | undefined) 
   return impairmentFromArgs(args, seed, trace);
 }
 
+/** The server's preparer with a progress bar on a terminal's stderr. */
+function preparerForServe(dir: string, cacheDir: string | undefined): Preparer {
+  const bar = new TtyProgressBar();
+  return new Preparer({
+    cacheDir: path.resolve(cacheDir ?? path.join(dir, DEFAULT_CACHE_DIR_NAME)),
+    onProgress: (job, p) => (p.fraction !== undefined && p.fraction >= 1 ? bar.clear() : bar.update(job.sourcePath, p)),
+  });
+}
+
 export function registerServe(program: Command): void {
   program
     .command('serve')
@@ -59,6 +72,8 @@ export function registerServe(program: Command): void {
     .option('-v, --verbose', 'same as --log info')
     .option('--netem <args>', 'impair every session\'s egress like Linux tc netem, e.g. "loss gemodel 2% 30% delay 40ms 10ms"')
     .option('--netem-seed <n>', 'seed of the impairment (sessions and tracks derive their own from it)', parseIntOption(0, 2 ** 31))
+    .option('--cache-dir <dir>', 'where files that are not MP4/MOV are prepared through ffmpeg (default <dir>/.streamlab-cache)')
+    .option('--prepare-wait <s>', 'DESCRIBE waits this long for a running preparation, then 503 + Retry-After', parseIntOption(0, 600), 3)
     .action(async (dir: string, flags: ServeFlags) => {
       if (flags.log) setLogLevel(flags.log);
       else if (flags.verbose) setLogLevel('info');
@@ -74,6 +89,9 @@ export function registerServe(program: Command): void {
         sessionTimeoutSec: flags.sessionTimeout,
         maxSessions: flags.maxSessions,
         impairment,
+        cacheDir: flags.cacheDir,
+        prepareWaitMs: (flags.prepareWait ?? 3) * 1000,
+        preparer: preparerForServe(dir, flags.cacheDir),
       });
       const shown = flags.host === '0.0.0.0' || flags.host === '::' ? '127.0.0.1' : flags.host;
       process.stdout.write(`streamlab serving ${dir} on rtsp://${shown}:${server.port}/<file>  (Ctrl-C to stop)\n`);
