@@ -105,7 +105,8 @@ export class TsIndexBuilder {
     const lead = this.videoPids.size > 0 ? this.videoPids.has(pid) : this.esPids.has(pid);
     if (lead && index > 0 && (rai || (this.videoPids.size === 0 && pusi))) {
       const last = this.rapStarts.length > 0 ? this.rapStarts[this.rapStarts.length - 1]! : 0;
-      const start = this.lastPat > last && index - this.lastPat <= 16 ? this.lastPat : index;
+      // The PAT/PMT just before the keyframe belong to it (unless an earlier point already took them).
+      const start = this.lastPat >= last && index - this.lastPat <= 16 ? this.lastPat : index;
       if (start > last) this.rapStarts.push(start);
     }
     this.packets++;
