@@ -129,10 +129,22 @@ export class MediaCatalog {
     return filePath === dir || filePath.startsWith(dir + path.sep) || filePath.startsWith(this.cacheDir + path.sep);
   }
 
-  /** Opens natively, or prepares through ffmpeg first when the native reader cannot read the file. */
+  /**
+   * Opens natively when our reader serves every audio/video track of the file; otherwise (not
+   * MP4/MOV, fragmented, or a track we do not packetize such as VP9 or AC-3 in MP4) prepares it
+   * through ffmpeg first. When that fails, an MP4 that has some served tracks is served with those.
+   */
   private async openAny(filePath: string, relPath: string): Promise<MediaEntry> {
+    let native: MediaEntry | undefined;
     try {
-      return await openMediaEntry(filePath, relPath, this.opts.maxPayloadSize, this.cache);
+      native = await openMediaEntry(filePath, relPath, this.opts.maxPayloadSize, this.cache);
+      const unserved = native.skipped.filter((s) => native!.file.tracks.find((t) => t.id === s.id)?.kind !== 'other');
+      if (unserved.length === 0) return native;
+      log.debug('tracks not served natively: preparing', { path: relPath, skipped: unserved.map((s) => s.codec).join(' ') });
+      if (native.tracks.length === 0) {
+        await native.file.close();
+        native = undefined;
+      }
     } catch (err) {
       if (!needsPreparation(err)) throw err;
     }
@@ -140,7 +152,13 @@ export class MediaCatalog {
     this.jobs.set(filePath, job);
     try {
       const prepared = await job.done;
-      return await openMediaEntry(filePath, relPath, this.opts.maxPayloadSize, this.cache, prepared);
+      const entry = await openMediaEntry(filePath, relPath, this.opts.maxPayloadSize, this.cache, prepared);
+      if (native) await native.file.close();
+      return entry;
+    } catch (err) {
+      if (!native) throw err;
+      log.info('preparation failed: serving the tracks read natively', { path: relPath, error: String(err) });
+      return native;
     } finally {
       this.jobs.delete(filePath);
     }

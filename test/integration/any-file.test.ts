@@ -53,6 +53,9 @@ const CASES: Case[] = [
   { file: 'alaw.wav', make: [...AUDIO(8000, 'mono'), '-c:a', 'pcm_alaw'], transport: 'tcp', route: 'mov', summary: 'remux', video: false, audio: 'bytes', rawFormat: 'alaw' },
   { file: 'mpeg2-ac3.ts', make: [...AV(), '-c:v', 'mpeg2video', '-g', '12', '-bf', '2', '-q:v', '4', '-c:a', 'ac3'], transport: 'udp', route: 'mp2t', summary: 'mp2t', video: true, audio: 'packets' },
   { file: 'mpeg2-mp2.mpg', make: [...AV(44100), '-c:v', 'mpeg2video', '-g', '12', '-c:a', 'mp2', '-f', 'vob'], transport: 'tcp', route: 'mp2t', summary: 'mp2t', video: true, audio: 'packets' },
+  { file: 'mpeg4-mp3.avi', make: [...AV(44100), '-c:v', 'mpeg4', '-g', '12', '-bf', '0', '-c:a', 'libmp3lame'], transport: 'udp', route: 'mp2t', summary: 'mp2t', video: true, audio: 'packets' },
+  // An MP4 none of whose tracks we packetize is prepared like any other file.
+  { file: 'vp9-opus.mp4', make: [...AV(), '-c:v', 'libvpx-vp9', '-deadline', 'realtime', '-cpu-used', '8', '-g', '25', '-c:a', 'libopus'], transport: 'tcp', route: 'mp4', summary: 'transcode', video: true, audio: 'packets' },
   { file: 'vp9-vorbis.webm', make: [...AV(), '-c:v', 'libvpx-vp9', '-deadline', 'realtime', '-cpu-used', '8', '-g', '25', '-c:a', 'libvorbis'], transport: 'udp', route: 'mp4', summary: 'transcode', video: true, audio: 'packets' },
 ];
 

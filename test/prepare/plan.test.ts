@@ -16,6 +16,7 @@ const cases: [string, ProbeInfo, string, string, string][] = [
   ['H.265 + Opus in WebM-like', info(v(0, 'hevc'), a(1, 'opus')), 'mp4', 'remux', 'hevc:copy→hevc opus:copy→opus'],
   ['MP3 with cover art', info(a(0, 'mp3', 44100), v(1, 'mjpeg', { attachedPic: true })), 'mp4', 'remux', 'mp3:copy→mp3'],
   ['µ-law 8 kHz mono WAV', info(a(0, 'pcm_mulaw', 8000, 1)), 'mov', 'remux', 'pcm_mulaw:copy→pcm_mulaw'],
+  ['µ-law longer than the MOV sample cap allows', { format: 'wav', durationSec: 600, streams: [a(0, 'pcm_mulaw', 8000, 1)] }, 'mp4', 'transcode', 'pcm_mulaw:transcode→aac'],
   ['A-law 16 kHz: not RTP G.711', info(a(0, 'pcm_alaw', 16000, 1)), 'mp4', 'transcode', 'pcm_alaw:transcode→aac'],
   ['G.711 next to Opus: Opus to AAC (MOV has no Opus)', info(a(0, 'pcm_mulaw', 8000, 1), a(1, 'opus')), 'mov', 'transcode', 'pcm_mulaw:copy→pcm_mulaw opus:transcode→aac'],
   ['MPEG-2 + AC-3 in TS: MP2T route', info(v(0, 'mpeg2video'), a(1, 'ac3')), 'mp2t', 'mp2t', 'mpeg2video:copy→mpeg2video ac3:copy→ac3'],

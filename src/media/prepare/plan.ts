@@ -5,7 +5,8 @@
  * - `mp4`/`mov`: every kept stream is a codec the server packetizes natively (H.264, H.265, AAC,
  *   Opus, MP3/MP2, G.711 µ-law/A-law at 8 kHz mono). MP4 unless a G.711 stream needs MOV (the MP4
  *   muxer has no tag for it); Opus only goes in MP4, so with G.711 present the Opus stream is
- *   transcoded to AAC. `+faststart` puts the moov first.
+ *   transcoded to AAC. `+faststart` puts the moov first. G.711 longer than MAX_G711_SECONDS, or not
+ *   8 kHz mono, is transcoded to AAC.
  * - `mp2t`: a stream is a codec MPEG-TS carries but we do not packetize (MPEG-1/2 video, MPEG-4
  *   Part 2 video, AC-3, E-AC-3, DTS): the file is remuxed into MPEG-TS and served whole as RTP MP2T
  *   (RFC 2250). The other streams are copied when TS carries them, else transcoded.
@@ -60,6 +61,9 @@ export interface PrepareOptions {
 
 export const DEFAULT_PREPARE_OPTIONS: Required<PrepareOptions> = { x264Preset: 'veryfast', crf: 20, audioKbps: 160 };
 
+/** Longest G.711 kept as it is (see planPreparation). */
+export const MAX_G711_SECONDS = 500;
+
 /** Codecs we packetize from MP4/MOV ourselves. */
 const NATIVE_VIDEO = new Set(['h264', 'hevc']);
 const NATIVE_AUDIO = new Set(['aac', 'opus', 'mp3', 'mp2', 'pcm_mulaw', 'pcm_alaw']);
@@ -78,7 +82,10 @@ export function planPreparation(info: ProbeInfo): Plan {
     else dropped.push(s);
   }
   if (kept.length === 0) return { ok: false, reason: 'no audio or video stream' };
-  const g711ok = (s: ProbedStream) => G711.has(s.codec) && s.sampleRate === 8000 && s.channels === 1;
+  // RTP's G.711 is 8 kHz mono. MOV stores it as one-byte samples and our MP4 reader caps a track at
+  // MAX_SAMPLES_PER_TRACK (4 Mi: 524 s at 8 kHz): longer G.711 becomes AAC.
+  const g711ok = (s: ProbedStream) =>
+    G711.has(s.codec) && s.sampleRate === 8000 && s.channels === 1 && (info.durationSec === undefined || info.durationSec <= MAX_G711_SECONDS);
   const isNative = (s: ProbedStream) =>
     s.type === 'video' ? NATIVE_VIDEO.has(s.codec) : NATIVE_AUDIO.has(s.codec) && (!G711.has(s.codec) || g711ok(s));
   const transcodeTo = (s: ProbedStream): StreamPlan => ({
