@@ -33,7 +33,7 @@ export class TtyProgressBar {
     const now = Date.now();
     if (now - this.lastDraw < 200) return;
     this.lastDraw = now;
-    const cols = this.out.columns ?? 80;
+    const cols = this.out.columns && this.out.columns > 20 ? this.out.columns : 80; // a pty may say 0
     this.out.write(`\r${renderProgressLine(name, p).slice(0, cols - 1)}\x1b[K`);
     this.shown = true;
   }
