@@ -4,6 +4,7 @@
  * running ffmpeg; a changed source (mtime) is prepared again; `streamlab prepare` does the same
  * work ahead of time, says what it did per file and fails with status 1 when a file fails.
  */
+import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -130,19 +131,35 @@ describeWithPeers('preparation: 503 while running, cache reuse, streamlab prepar
     expect(again.stdout).toMatch(/a\.mkv: already prepared \(remux\)/);
     expect(again.stdout).toMatch(/b\.wav: already prepared \(remux\)/);
 
-    // And a server on that cache serves them without running ffmpeg.
-    const preparer = new Preparer({ cacheDir: cache });
-    const { server, url } = await startServer({ mediaDir: media, preparer, prepareWaitMs: 200 });
-    servers.push(server);
-    const client = await RtspTestClient.connect(url('b.wav'));
+    // And `streamlab serve --cache-dir` (another process) serves them without preparing again.
+    const before = (await readdir(cache)).sort();
+    const child = spawn(process.execPath, [BIN, 'serve', media, '--host', '127.0.0.1', '--port', '0', '--cache-dir', cache, '--prepare-wait', '10'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     try {
-      const { response, sdp } = await client.describe(url('b.wav'));
-      expect(response.statusCode).toBe(200);
-      expect(sdp).toMatch(/m=audio 0 RTP\/AVP 8\r\n/);
-      expect(sdp).toMatch(/a=rtpmap:8 PCMA\/8000/);
+      const port = await new Promise<number>((resolve, reject) => {
+        let out = '';
+        child.stdout.on('data', (d) => {
+          out += d;
+          const m = /rtsp:\/\/127\.0\.0\.1:(\d+)\//.exec(out);
+          if (m) resolve(Number(m[1]));
+        });
+        child.once('exit', (code) => reject(new Error(`serve exited early with ${code}`)));
+      });
+      const url = `rtsp://127.0.0.1:${port}/b.wav`;
+      const client = await RtspTestClient.connect(url);
+      try {
+        const { response, sdp } = await client.describe(url);
+        expect(response.statusCode).toBe(200);
+        expect(sdp).toMatch(/m=audio 0 RTP\/AVP 8\r\n/);
+        expect(sdp).toMatch(/a=rtpmap:8 PCMA\/8000/);
+        expect(sdp).toMatch(/a=range:npt=0-1\.000/);
+      } finally {
+        client.close();
+      }
+      expect((await readdir(cache)).sort()).toEqual(before);
     } finally {
-      client.close();
+      child.kill('SIGKILL');
     }
-    expect(preparer.stats).toMatchObject({ ffmpegRuns: 0, reused: 1 });
   });
 });
