@@ -21,5 +21,5 @@ export {
 } from './plan.ts';
 export { probeFile, probeInfoFrom, PrepareError } from './probe.ts';
 export { cacheKey, readManifest, sourceIdentity, PREPARE_RECIPE_VERSION, DEFAULT_CACHE_DIR_NAME, type Manifest, type SourceIdentity } from './cache.ts';
-export { Preparer, parseTimemark, type MediaPreparer, type PreparationJob, type PreparedMedia, type PrepareProgress, type PreparerOptions } from './preparer.ts';
+export { Preparer, parseTimemark, removeStaleTemporaries, type MediaPreparer, type PreparationJob, type PreparedMedia, type PrepareProgress, type PreparerOptions } from './preparer.ts';
 export { TtyProgressBar, renderProgressLine, formatSeconds } from './progress-bar.ts';

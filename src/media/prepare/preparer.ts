@@ -5,7 +5,7 @@
  * any later caller or process, without running ffprobe or ffmpeg. A failure is remembered for that
  * source identity (a changed file is tried again).
  */
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import ffmpeg from 'fluent-ffmpeg';
 import type { FfmpegCommand } from 'fluent-ffmpeg';
@@ -57,6 +57,32 @@ export interface PreparerOptions {
   onProgress?: (job: PreparationJob, p: PrepareProgress) => void;
 }
 
+/** Temporary names: `.<key>.tmp-<pid>-<ms>.<ext>` (prepared files), `<key>.json.tmp-<pid>-<ms>` (manifests). */
+const TEMP_NAME = /^\.?[0-9a-f]{20}(?:\.json)?\.tmp-(\d+)-\d+/;
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes temporary files left in the cache dir by processes that died while preparing (a live
+ * process's temporary files are its own business). Returns the names removed.
+ */
+export async function removeStaleTemporaries(cacheDir: string): Promise<string[]> {
+  const names = await readdir(cacheDir).catch(() => [] as string[]);
+  const stale = names.filter((n) => {
+    const m = TEMP_NAME.exec(n);
+    return m !== null && Number(m[1]) !== process.pid && !alive(Number(m[1]));
+  });
+  await Promise.all(stale.map((n) => rm(path.join(cacheDir, n), { force: true })));
+  return stale;
+}
+
 /** `HH:MM:SS.xx` from ffmpeg's status line (`time=00:00:02.04`) in seconds. */
 export function parseTimemark(line: string): number | undefined {
   const m = /time=\s*(-?\d+):(\d+):(\d+(?:\.\d+)?)/.exec(line);
@@ -69,6 +95,7 @@ export class Preparer implements MediaPreparer {
   private readonly running = new Map<string, PreparationJob>();
   private readonly failed = new Map<string, PrepareError>();
   private readonly commands = new Set<FfmpegCommand>();
+  private swept = false;
   readonly stats = { ffmpegRuns: 0, reused: 0, failed: 0 };
 
   constructor(readonly opts: PreparerOptions) {}
@@ -116,6 +143,11 @@ export class Preparer implements MediaPreparer {
       if (!plan.ok) throw new PrepareError('PREP_ERR_UNSUPPORTED', `${abs}: ${plan.reason}`);
       state.stage = plan.summary;
       await mkdir(cacheDir, { recursive: true });
+      if (!this.swept) {
+        this.swept = true;
+        const removed = await removeStaleTemporaries(cacheDir);
+        if (removed.length > 0) log.info('removed temporary files of interrupted preparations', { files: removed.join(' ') });
+      }
       const ext = routeExtension(plan.route);
       const base = path.basename(abs).replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 80);
       const output = `${base}-${key}.${ext}`;
