@@ -202,8 +202,11 @@ export class MediaCatalog {
         log.info('cannot open media', { path: r.relPath, code, error: String(err) });
         throw new RtspError(415, 'SRV_ERR_UNSUPPORTED_MEDIA', `${r.relPath}: ${code}`);
       });
-      // Nobody may be waiting when it fails (every DESCRIBE got 503): never an unhandled rejection.
-      p.catch(() => undefined);
+      // Nobody may be waiting when it settles (every DESCRIBE got 503): never an unhandled
+      // rejection, and an entry nobody took is closed after the idle time like a released one.
+      p.then((e) => {
+        if (e.refs === 0 && !this.closeTimers.has(e.filePath)) this.closeLater(e);
+      }, () => undefined);
       this.open.set(r.filePath, p);
     }
     const entry = await this.waitBounded(r.filePath, r.relPath, p);
@@ -225,6 +228,10 @@ export class MediaCatalog {
   release(entry: MediaEntry): void {
     entry.refs--;
     if (entry.refs > 0) return;
+    this.closeLater(entry);
+  }
+
+  private closeLater(entry: MediaEntry): void {
     const t = setTimeout(() => {
       this.closeTimers.delete(entry.filePath);
       if (entry.refs > 0) return;

@@ -86,6 +86,15 @@ describe('MediaCatalog with a preparation running', () => {
     await patient.close();
   });
 
+  it('an entry prepared after every waiter got 503 and never asked for again is closed after the idle time', async () => {
+    const idle = new MediaCatalog(dir, { maxPayloadSize: 1400, prepareWaitMs: 10, preparer: prep, idleCloseMs: 50 });
+    expect(await status(idle.acquire('clip.mkv'))).toMatchObject({ status: 503 });
+    expect(idle.openFiles()).toEqual([path.join(dir, 'clip.mkv')]);
+    prep.pending.get(path.join(dir, 'clip.mkv'))!.resolve(preparedSample());
+    await waitUntil(() => idle.openFiles().length === 0, 5000, 'the unused entry to close');
+    await idle.close();
+  });
+
   it('a failed preparation is 415 (and nothing is left unhandled)', async () => {
     const p = catalog.acquire('broken.avi');
     p.catch(() => undefined);
