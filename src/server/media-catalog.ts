@@ -107,6 +107,8 @@ export class MediaCatalog {
   private readonly closeTimers = new Map<string, NodeJS.Timeout>();
   /** Preparations running for files being opened (source path → job). */
   private readonly jobs = new Map<string, PreparationJob>();
+  /** Waiters past their deadline for whom the preparation had not started yet (source path → callbacks). */
+  private readonly jobListeners = new Map<string, Set<() => void>>();
   readonly cache: ChunkCache;
   readonly cacheDir: string;
   readonly preparer: MediaPreparer;
@@ -150,6 +152,8 @@ export class MediaCatalog {
     }
     const job = this.preparer.prepare(filePath);
     this.jobs.set(filePath, job);
+    for (const f of this.jobListeners.get(filePath) ?? []) f();
+    this.jobListeners.delete(filePath);
     try {
       const prepared = await job.done;
       const entry = await openMediaEntry(filePath, relPath, this.opts.maxPayloadSize, this.cache, prepared);
@@ -177,6 +181,19 @@ export class MediaCatalog {
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([p.catch(() => undefined), new Promise<void>((resolve) => (timer = setTimeout(resolve, this.opts.prepareWaitMs ?? DEFAULT_PREPARE_WAIT_MS)))]);
     clearTimeout(timer);
+    if (!settled && !this.jobs.has(filePath)) {
+      // Past the deadline and still opening natively: wait for that to end, or for it to hand the
+      // file to the preparer (then 503 at once).
+      let listener: () => void = () => undefined;
+      const started = new Promise<void>((resolve) => (listener = resolve));
+      const set = this.jobListeners.get(filePath) ?? new Set();
+      set.add(listener);
+      this.jobListeners.set(filePath, set);
+      await Promise.race([p.catch(() => undefined), started]);
+      const cur = this.jobListeners.get(filePath);
+      cur?.delete(listener);
+      if (cur?.size === 0) this.jobListeners.delete(filePath);
+    }
     const job = settled ? undefined : this.jobs.get(filePath);
     if (job) {
       const p2 = job.progress();

@@ -77,6 +77,15 @@ describe('MediaCatalog with a preparation running', () => {
     expect(prep.calls).toHaveLength(1);
   });
 
+  it('a deadline that passes before the native reader gave up still ends in 503 once the preparation starts', async () => {
+    // A zero wait always expires while openMp4 is still reading the file's first bytes.
+    const hasty = new MediaCatalog(dir, { maxPayloadSize: 1400, prepareWaitMs: 0, preparer: prep });
+    expect(await status(hasty.acquire('clip.mkv'))).toEqual({ status: 503, headers: { 'Retry-After': '2' } });
+    expect(prep.calls).toHaveLength(1);
+    prep.pending.get(path.join(dir, 'clip.mkv'))!.reject(new Error('test over'));
+    await hasty.close();
+  });
+
   it('a preparation that finishes within the wait is answered at once (no 503)', async () => {
     const patient = new MediaCatalog(dir, { maxPayloadSize: 1400, prepareWaitMs: 10_000, preparer: prep });
     const p = patient.acquire('clip.mkv');
