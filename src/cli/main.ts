@@ -8,6 +8,7 @@ import { registerPlay } from './play.ts';
 import { registerLab } from './lab.ts';
 import { registerNetem } from './netem.ts';
 import { registerPush } from './push.ts';
+import { registerPrepare } from './prepare.ts';
 
 export function parseIntOption(min: number, max: number) {
   return (value: string): number => {
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   registerLab(program);
   registerNetem(program);
   registerPush(program);
+  registerPrepare(program);
   return program;
 }
 

@@ -9,6 +9,8 @@ import { readFile } from 'node:fs/promises';
 import { setLogLevel } from '../util/log.ts';
 import type { LogLevel } from '../util/log.ts';
 import { parseIntOption } from './main.ts';
+import path from 'node:path';
+import { DEFAULT_CACHE_DIR_NAME, Preparer, TtyProgressBar } from '../media/prepare/index.ts';
 
 interface ServeFlags {
   port: number;
@@ -27,6 +29,8 @@ interface ServeFlags {
   multicastTtl: number;
   multicastInterface?: string;
   multicastAllowDestination?: boolean;
+  cacheDir?: string;
+  prepareWait?: number;
 }
 
 function multicastFromFlags(flags: ServeFlags): MulticastOptions | undefined {
@@ -64,6 +68,15 @@ export async function impairmentFromCli(args: string, seed: number | undefined) 
   return impairmentFromArgs(args, seed, trace);
 }
 
+/** The server's preparer with a progress bar on a terminal's stderr. */
+function preparerForServe(dir: string, cacheDir: string | undefined): Preparer {
+  const bar = new TtyProgressBar();
+  return new Preparer({
+    cacheDir: path.resolve(cacheDir ?? path.join(dir, DEFAULT_CACHE_DIR_NAME)),
+    onProgress: (job, p) => (p.fraction !== undefined && p.fraction >= 1 ? bar.clear() : bar.update(job.sourcePath, p)),
+  });
+}
+
 export function registerServe(program: Command): void {
   program
     .command('serve')
@@ -85,6 +98,8 @@ export function registerServe(program: Command): void {
     .option('--multicast-ttl <n>', 'TTL of multicast packets', parseIntOption(1, 255), 1)
     .option('--multicast-interface <addr>', 'local interface address multicast is sent on (default: the system\'s)')
     .option('--multicast-allow-destination', 'let clients choose the group with Transport destination= (refused by default)')
+    .option('--cache-dir <dir>', 'where files that are not MP4/MOV are prepared through ffmpeg (default <dir>/.streamlab-cache)')
+    .option('--prepare-wait <s>', 'DESCRIBE waits this long for a running preparation, then 503 + Retry-After', parseIntOption(0, 600), 3)
     .action(async (dir: string, flags: ServeFlags) => {
       if (flags.log) setLogLevel(flags.log);
       else if (flags.verbose) setLogLevel('info');
@@ -102,6 +117,9 @@ export function registerServe(program: Command): void {
         impairment,
         live: flags.live,
         multicast: multicastFromFlags(flags),
+        cacheDir: flags.cacheDir,
+        prepareWaitMs: (flags.prepareWait ?? 3) * 1000,
+        preparer: preparerForServe(dir, flags.cacheDir),
       });
       const shown = flags.host === '0.0.0.0' || flags.host === '::' ? '127.0.0.1' : flags.host;
       process.stdout.write(`streamlab serving ${dir} on rtsp://${shown}:${server.port}/<file>  (Ctrl-C to stop)\n`);

@@ -1,11 +1,16 @@
-import { stat } from 'node:fs/promises';
+import { realpath, stat } from 'node:fs/promises';
+import path from 'node:path';
 import { openMp4 } from '../media/index.ts';
 import type { MediaFile } from '../media/index.ts';
+import { DEFAULT_CACHE_DIR_NAME, Preparer } from '../media/prepare/index.ts';
+import type { MediaPreparer, PreparationJob, PreparedMedia } from '../media/prepare/index.ts';
+import { openTsFile } from '../media/ts-file/index.ts';
 import { createLogger } from '../util/log.ts';
 import { RtspError, notFound } from './errors.ts';
 import { resolveMediaPath } from './media-path.ts';
 import { ChunkCache, PacketizedTrack } from './packetized-track.ts';
 import { payloadFormatFor } from './payload-formats.ts';
+import { groupG711Tracks } from './sample-groups.ts';
 
 const log = createLogger('catalog');
 
@@ -25,6 +30,8 @@ export interface MediaEntry {
   /** Tracks in the file that are not streamed, with the reason (shown by `probe`). */
   skipped: { id: number; codec: string; reason: string }[];
   refs: number;
+  /** Set when the file was prepared through ffmpeg (what is served is `prepared.outputPath`). */
+  prepared?: PreparedMedia;
 }
 
 export interface CatalogOptions {
@@ -32,6 +39,27 @@ export interface CatalogOptions {
   cache?: ChunkCache;
   /** Close a file this long after its last session released it. */
   idleCloseMs?: number;
+  /** Where prepared files go (default `<media root>/.streamlab-cache`, never served itself). */
+  cacheDir?: string;
+  /** How long DESCRIBE/SETUP wait for a running preparation before 503 + Retry-After (default 3000). */
+  prepareWaitMs?: number;
+  /** Prepares files that are not MP4/MOV (default: a Preparer on cacheDir). */
+  preparer?: MediaPreparer;
+}
+
+export const DEFAULT_PREPARE_WAIT_MS = 3000;
+
+/** Errors of the native reader that mean "ask ffmpeg": not MP4/MOV at all, or fragmented MP4. */
+function needsPreparation(err: unknown): boolean {
+  const code = (err as { code?: string } | undefined)?.code;
+  return code === 'MEDIA_ERR_NOT_MP4' || code === 'MEDIA_ERR_FRAGMENTED';
+}
+
+/** Seconds a client should wait before asking again, from the job's progress (1..600). */
+export function retryAfterSec(job: PreparationJob): number {
+  const eta = job.progress().etaSec;
+  if (eta === undefined || !Number.isFinite(eta)) return 2;
+  return Math.min(600, Math.max(1, Math.ceil(eta)));
 }
 
 /** Dynamic payload types (RFC 3551 §3) are given in track order: 96, 97, ... */
@@ -43,10 +71,12 @@ export async function openMediaEntry(
   relPath: string,
   maxPayloadSize: number,
   cache: ChunkCache,
+  prepared?: PreparedMedia,
 ): Promise<MediaEntry> {
-  const file = await openMp4(filePath);
-  const st = await stat(filePath);
-  const key = `${filePath}@${st.mtimeMs}:${st.size}`;
+  const read = prepared?.outputPath ?? filePath;
+  const file = groupG711Tracks(prepared?.manifest.route === 'mp2t' ? await openTsFile(read) : await openMp4(read));
+  const st = await stat(read);
+  const key = `${read}@${st.mtimeMs}:${st.size}`;
   const tracks: ServedTrack[] = [];
   const skipped: MediaEntry['skipped'] = [];
   for (const t of file.tracks) {
@@ -65,7 +95,7 @@ export async function openMediaEntry(
       source: new PacketizedTrack(file, t, f.format, cache, `${key}/${t.id}/${maxPayloadSize}`),
     });
   }
-  return { relPath, filePath, file, durationSec: file.durationSec, tracks, skipped, refs: 0 };
+  return { relPath, filePath, file, durationSec: file.durationSec, tracks, skipped, refs: 0, ...(prepared ? { prepared } : {}) };
 }
 
 /**
@@ -75,13 +105,102 @@ export async function openMediaEntry(
 export class MediaCatalog {
   private readonly open = new Map<string, Promise<MediaEntry>>();
   private readonly closeTimers = new Map<string, NodeJS.Timeout>();
+  /** Preparations running for files being opened (source path → job). */
+  private readonly jobs = new Map<string, PreparationJob>();
+  /** Waiters past their deadline for whom the preparation had not started yet (source path → callbacks). */
+  private readonly jobListeners = new Map<string, Set<() => void>>();
   readonly cache: ChunkCache;
+  readonly cacheDir: string;
+  readonly preparer: MediaPreparer;
+  private cacheDirReal: Promise<string> | undefined;
 
   constructor(
     readonly rootDir: string,
     private readonly opts: CatalogOptions,
   ) {
     this.cache = opts.cache ?? new ChunkCache();
+    this.cacheDir = path.resolve(opts.cacheDir ?? path.join(rootDir, DEFAULT_CACHE_DIR_NAME));
+    this.preparer = opts.preparer ?? new Preparer({ cacheDir: this.cacheDir });
+  }
+
+  /** True when `filePath` (a real path) lies in the cache dir: prepared files are not URLs. */
+  private async inCacheDir(filePath: string): Promise<boolean> {
+    this.cacheDirReal ??= realpath(this.cacheDir).catch(() => this.cacheDir);
+    const dir = await this.cacheDirReal;
+    if (dir === this.cacheDir) this.cacheDirReal = undefined; // not created yet: look again next time
+    return filePath === dir || filePath.startsWith(dir + path.sep) || filePath.startsWith(this.cacheDir + path.sep);
+  }
+
+  /**
+   * Opens natively when our reader serves every audio/video track of the file; otherwise (not
+   * MP4/MOV, fragmented, or a track we do not packetize such as VP9 or AC-3 in MP4) prepares it
+   * through ffmpeg first. When that fails, an MP4 that has some served tracks is served with those.
+   */
+  private async openAny(filePath: string, relPath: string): Promise<MediaEntry> {
+    let native: MediaEntry | undefined;
+    try {
+      native = await openMediaEntry(filePath, relPath, this.opts.maxPayloadSize, this.cache);
+      const unserved = native.skipped.filter((s) => native!.file.tracks.find((t) => t.id === s.id)?.kind !== 'other');
+      if (unserved.length === 0) return native;
+      log.debug('tracks not served natively: preparing', { path: relPath, skipped: unserved.map((s) => s.codec).join(' ') });
+      if (native.tracks.length === 0) {
+        await native.file.close();
+        native = undefined;
+      }
+    } catch (err) {
+      if (!needsPreparation(err)) throw err;
+    }
+    const job = this.preparer.prepare(filePath);
+    this.jobs.set(filePath, job);
+    for (const f of this.jobListeners.get(filePath) ?? []) f();
+    this.jobListeners.delete(filePath);
+    try {
+      const prepared = await job.done;
+      const entry = await openMediaEntry(filePath, relPath, this.opts.maxPayloadSize, this.cache, prepared);
+      if (native) await native.file.close();
+      return entry;
+    } catch (err) {
+      if (!native) throw err;
+      log.info('preparation failed: serving the tracks read natively', { path: relPath, error: String(err) });
+      return native;
+    } finally {
+      this.jobs.delete(filePath);
+    }
+  }
+
+  /**
+   * Waits for an entry being opened; when a preparation is still running after prepareWaitMs,
+   * answers 503 with a Retry-After from its progress (the preparation goes on).
+   */
+  private async waitBounded(filePath: string, relPath: string, p: Promise<MediaEntry>): Promise<MediaEntry> {
+    let settled = false;
+    const mark = () => {
+      settled = true;
+    };
+    p.then(mark, mark);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([p.catch(() => undefined), new Promise<void>((resolve) => (timer = setTimeout(resolve, this.opts.prepareWaitMs ?? DEFAULT_PREPARE_WAIT_MS)))]);
+    clearTimeout(timer);
+    if (!settled && !this.jobs.has(filePath)) {
+      // Past the deadline and still opening natively: wait for that to end, or for it to hand the
+      // file to the preparer (then 503 at once).
+      let listener: () => void = () => undefined;
+      const started = new Promise<void>((resolve) => (listener = resolve));
+      const set = this.jobListeners.get(filePath) ?? new Set();
+      set.add(listener);
+      this.jobListeners.set(filePath, set);
+      await Promise.race([p.catch(() => undefined), started]);
+      const cur = this.jobListeners.get(filePath);
+      cur?.delete(listener);
+      if (cur?.size === 0) this.jobListeners.delete(filePath);
+    }
+    const job = settled ? undefined : this.jobs.get(filePath);
+    if (job) {
+      const p2 = job.progress();
+      log.debug('preparation still running', { path: relPath, stage: p2.stage, fraction: p2.fraction });
+      throw new RtspError(503, 'SRV_ERR_PREPARING', `${relPath}: being prepared (${p2.stage})`, { 'Retry-After': String(retryAfterSec(job)) });
+    }
+    return p;
   }
 
   /** Resolves an URL path (already split from the track part) and opens the file, shared. */
@@ -91,17 +210,23 @@ export class MediaCatalog {
       log.debug('not found', { path: urlPath, reason: r.reason });
       throw notFound(`${urlPath}: ${r.reason}`);
     }
+    if (await this.inCacheDir(r.filePath)) throw notFound(`${urlPath}: the preparation cache is not served`);
     let p = this.open.get(r.filePath);
     if (!p) {
-      p = openMediaEntry(r.filePath, r.relPath, this.opts.maxPayloadSize, this.cache).catch((err: unknown) => {
+      p = this.openAny(r.filePath, r.relPath).catch((err: unknown) => {
         this.open.delete(r.filePath);
         const code = (err as { code?: string }).code ?? 'MEDIA_ERR';
         log.info('cannot open media', { path: r.relPath, code, error: String(err) });
         throw new RtspError(415, 'SRV_ERR_UNSUPPORTED_MEDIA', `${r.relPath}: ${code}`);
       });
+      // Nobody may be waiting when it settles (every DESCRIBE got 503): never an unhandled
+      // rejection, and an entry nobody took is closed after the idle time like a released one.
+      p.then((e) => {
+        if (e.refs === 0 && !this.closeTimers.has(e.filePath)) this.closeLater(e);
+      }, () => undefined);
       this.open.set(r.filePath, p);
     }
-    const entry = await p;
+    const entry = await this.waitBounded(r.filePath, r.relPath, p);
     if (entry.tracks.length === 0) throw new RtspError(415, 'SRV_ERR_NO_TRACKS', `${r.relPath}: no streamable track`);
     entry.refs++;
     const t = this.closeTimers.get(r.filePath);
@@ -120,6 +245,10 @@ export class MediaCatalog {
   release(entry: MediaEntry): void {
     entry.refs--;
     if (entry.refs > 0) return;
+    this.closeLater(entry);
+  }
+
+  private closeLater(entry: MediaEntry): void {
     const t = setTimeout(() => {
       this.closeTimers.delete(entry.filePath);
       if (entry.refs > 0) return;
@@ -131,6 +260,7 @@ export class MediaCatalog {
   }
 
   async close(): Promise<void> {
+    await this.preparer.close?.();
     for (const t of this.closeTimers.values()) clearTimeout(t);
     this.closeTimers.clear();
     const entries = await Promise.allSettled(this.open.values());

@@ -2,7 +2,15 @@ import type { Track } from '../media/index.ts';
 import type { RtpPayload } from '../codecs/index.ts';
 import {
   aacFmtp,
+  g711PayloadType,
+  g711Rtpmap,
+  G711_CLOCK_RATE,
   h264Fmtp,
+  MP2T_CLOCK_RATE,
+  MP2T_PAYLOAD_TYPE,
+  mp2tRtpmap,
+  packetizeG711,
+  packetizeMp2t,
   h265Fmtp,
   MPA_PAYLOAD_TYPE,
   mpaRtpmap,
@@ -135,6 +143,26 @@ export function payloadFormatFor(track: Track, payloadType: number, maxPayloadSi
         const r = packetizeMpa([sample], { maxPayloadSize });
         return r.ok ? r.value : [];
       });
+    case 'pcmu':
+    case 'pcma': {
+      // RFC 3551 §4.5.14: static types 0/8 mean 8000 Hz mono. Samples are 20 ms groups (sample-groups.ts).
+      if (track.sampleRate !== G711_CLOCK_RATE || (track.channels ?? 1) !== 1) {
+        return { ok: false, reason: `G.711 at ${track.sampleRate ?? '?'} Hz, ${track.channels ?? '?'} channel(s): RTP wants 8000 Hz mono` };
+      }
+      const law = track.codec === 'pcmu' ? 'PCMU' : 'PCMA';
+      return audio(track, g711PayloadType(law), G711_CLOCK_RATE, g711Rtpmap(law), '', (sample) =>
+        packetizeG711(sample, { maxPayloadSize, samplesPerPacket: Math.max(1, Math.min(sample.length, maxPayloadSize)) }),
+      );
+    }
+    case 'mp2t': {
+      // RFC 2250 §2: whole TS packets, 7 per payload; samples are the TS index's units (media/ts-file).
+      const r: PayloadFormatResult = audio(track, MP2T_PAYLOAD_TYPE, MP2T_CLOCK_RATE, mp2tRtpmap(), '', (sample) => {
+        const p = packetizeMp2t(sample, { maxPayloadSize });
+        return p.ok ? p.value : [];
+      });
+      if (r.ok) r.format.media = 'video';
+      return r;
+    }
     default:
       return { ok: false, reason: `codec ${track.codec} is not streamed yet` };
   }

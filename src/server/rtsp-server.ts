@@ -6,6 +6,7 @@ import type { Clock } from '../util/clock.ts';
 import { createLogger } from '../util/log.ts';
 import { DEFAULT_RTP_PORT_RANGE, Scheduler } from '../transport/index.ts';
 import type { ImpairmentSpec, PortRange } from '../transport/index.ts';
+import type { MediaPreparer } from '../media/prepare/index.ts';
 import { RtspConnection } from './connection.ts';
 import type { ConnectionCounters } from './connection.ts';
 import { SafeEmitter } from './events.ts';
@@ -39,6 +40,12 @@ export interface ServerOptions {
   live?: LiveChannelSpec[];
   /** Multicast SETUP for live channels (`serve --multicast`); refused (461) when absent. */
   multicast?: MulticastOptions;
+  /** Prepared files of non-MP4 media (default `<mediaDir>/.streamlab-cache`). */
+  cacheDir?: string;
+  /** DESCRIBE waits this long for a running preparation, then answers 503 + Retry-After. */
+  prepareWaitMs?: number;
+  /** Runs preparations (default: a Preparer on cacheDir). */
+  preparer?: MediaPreparer;
 }
 
 export const DEFAULTS = {
@@ -109,8 +116,8 @@ export class RtspServer {
     sessionsExpired: 0,
   };
   private readonly sessionContext: SessionContext;
-  private readonly opts: Required<Omit<ServerOptions, 'clock' | 'rtpPortRange' | 'impairment' | 'live' | 'multicast'>> &
-    Pick<ServerOptions, 'impairment'> & { clock: Clock; rtpPortRange: PortRange };
+  private readonly opts: Required<Omit<ServerOptions, 'clock' | 'rtpPortRange' | 'impairment' | 'live' | 'multicast' | 'cacheDir' | 'prepareWaitMs' | 'preparer'>> &
+    Pick<ServerOptions, 'impairment' | 'cacheDir' | 'prepareWaitMs' | 'preparer'> & { clock: Clock; rtpPortRange: PortRange };
 
   private constructor(options: ServerOptions) {
     const clock = options.clock ?? realClock;
@@ -123,7 +130,10 @@ export class RtspServer {
       rtpPortRange: options.rtpPortRange ?? DEFAULT_RTP_PORT_RANGE,
     };
     this.scheduler = new Scheduler(clock);
-    this.catalog = new MediaCatalog(this.opts.mediaDir, { maxPayloadSize: this.opts.mtu - HEADER_OVERHEAD });
+    this.catalog = new MediaCatalog(this.opts.mediaDir, {
+      maxPayloadSize: this.opts.mtu - HEADER_OVERHEAD,
+      ...stripUndefined({ cacheDir: options.cacheDir, prepareWaitMs: options.prepareWaitMs, preparer: options.preparer }),
+    });
     this.sessionContext = {
       clock,
       scheduler: this.scheduler,

@@ -1,0 +1,25 @@
+/**
+ * media/prepare: makes any file ffmpeg can read servable. ffprobe decides per stream (plan.ts):
+ * remux into MP4/MOV when we packetize the codec natively, remux into MPEG-TS for the RTP MP2T
+ * route (codecs TS carries that we do not packetize), transcode to H.264/AAC otherwise, only the
+ * streams that need it. fluent-ffmpeg runs it (the binary from media/ffmpeg's locator); the result
+ * is cached by source identity and options (cache.ts), written atomically, one job per file at a
+ * time, with progress for a terminal bar (progress-bar.ts).
+ */
+export {
+  planPreparation,
+  ffmpegOutputArgs,
+  routeExtension,
+  MP2T_ROUTE_CODECS,
+  DEFAULT_PREPARE_OPTIONS,
+  type Plan,
+  type PrepareOptions,
+  type ProbeInfo,
+  type ProbedStream,
+  type Route,
+  type StreamPlan,
+} from './plan.ts';
+export { probeFile, probeInfoFrom, PrepareError } from './probe.ts';
+export { cacheKey, readManifest, sourceIdentity, PREPARE_RECIPE_VERSION, DEFAULT_CACHE_DIR_NAME, type Manifest, type SourceIdentity } from './cache.ts';
+export { Preparer, parseTimemark, removeStaleTemporaries, type MediaPreparer, type PreparationJob, type PreparedMedia, type PrepareProgress, type PreparerOptions } from './preparer.ts';
+export { TtyProgressBar, renderProgressLine, formatSeconds } from './progress-bar.ts';

@@ -1,0 +1,230 @@
+/**
+ * Runs preparations: probe, plan, ffmpeg (through fluent-ffmpeg) into a temporary name in the cache
+ * dir, rename into place, manifest last. One preparation per source file at a time in the process
+ * (later callers share the running job); a finished one is found again through the manifest by
+ * any later caller or process, without running ffprobe or ffmpeg. A failure is remembered for that
+ * source identity (a changed file is tried again).
+ */
+import { mkdir, readdir, rename, rm } from 'node:fs/promises';
+import path from 'node:path';
+import ffmpeg from 'fluent-ffmpeg';
+import type { FfmpegCommand } from 'fluent-ffmpeg';
+import { createLogger } from '../../util/log.ts';
+import { locate } from '../ffmpeg/index.ts';
+import { cacheKey, PREPARE_RECIPE_VERSION, readManifest, sourceIdentity, writeManifest } from './cache.ts';
+import type { Manifest } from './cache.ts';
+import { ffmpegOutputArgs, planPreparation, routeExtension } from './plan.ts';
+import type { PrepareOptions } from './plan.ts';
+import { PrepareError, probeFile } from './probe.ts';
+
+const log = createLogger('prepare');
+
+export interface PreparedMedia {
+  /** Absolute path of the prepared file. */
+  outputPath: string;
+  manifest: Manifest;
+  /** True when an earlier preparation was found (no ffmpeg run). */
+  reused: boolean;
+}
+
+export interface PrepareProgress {
+  /** 0..1 of the source duration written so far; undefined until ffmpeg reports. */
+  fraction?: number;
+  /** Since the job started. */
+  elapsedMs: number;
+  /** Remaining time estimated from the progress so far. */
+  etaSec?: number;
+  /** What is being done: 'probe', 'remux', 'transcode', 'mp2t'. */
+  stage: string;
+}
+
+export interface PreparationJob {
+  sourcePath: string;
+  done: Promise<PreparedMedia>;
+  progress(): PrepareProgress;
+}
+
+/** What the media catalog needs: tests inject their own. */
+export interface MediaPreparer {
+  prepare(filePath: string): PreparationJob;
+  close?(): Promise<void>;
+}
+
+export interface PreparerOptions {
+  cacheDir: string;
+  options?: PrepareOptions;
+  /** Called on every ffmpeg progress report (the CLI's and the server's progress bar). */
+  onProgress?: (job: PreparationJob, p: PrepareProgress) => void;
+}
+
+/** Temporary names: `.<key>.tmp-<pid>-<ms>.<ext>` (prepared files), `<key>.json.tmp-<pid>-<ms>` (manifests). */
+const TEMP_NAME = /^\.?[0-9a-f]{20}(?:\.json)?\.tmp-(\d+)-\d+/;
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes temporary files left in the cache dir by processes that died while preparing (a live
+ * process's temporary files are its own business). Returns the names removed.
+ */
+export async function removeStaleTemporaries(cacheDir: string): Promise<string[]> {
+  const names = await readdir(cacheDir).catch(() => [] as string[]);
+  const stale = names.filter((n) => {
+    const m = TEMP_NAME.exec(n);
+    return m !== null && Number(m[1]) !== process.pid && !alive(Number(m[1]));
+  });
+  await Promise.all(stale.map((n) => rm(path.join(cacheDir, n), { force: true })));
+  return stale;
+}
+
+/** `HH:MM:SS.xx` from ffmpeg's status line (`time=00:00:02.04`) in seconds. */
+export function parseTimemark(line: string): number | undefined {
+  const m = /time=\s*(-?\d+):(\d+):(\d+(?:\.\d+)?)/.exec(line);
+  if (!m) return undefined;
+  const sec = Number(m[1]) * 3600 + Number(m[2]) * 60 + Number(m[3]);
+  return Number.isFinite(sec) && sec >= 0 ? sec : undefined;
+}
+
+export class Preparer implements MediaPreparer {
+  private readonly running = new Map<string, PreparationJob>();
+  private readonly failed = new Map<string, PrepareError>();
+  private readonly commands = new Set<FfmpegCommand>();
+  private swept = false;
+  readonly stats = { ffmpegRuns: 0, reused: 0, failed: 0 };
+
+  constructor(readonly opts: PreparerOptions) {}
+
+  prepare(filePath: string): PreparationJob {
+    const abs = path.resolve(filePath);
+    const existing = this.running.get(abs);
+    if (existing) return existing;
+    const started = Date.now();
+    const state: PrepareProgress = { elapsedMs: 0, stage: 'probe' };
+    const job: PreparationJob = {
+      sourcePath: abs,
+      done: undefined as unknown as Promise<PreparedMedia>,
+      progress: () => ({ ...state, elapsedMs: Date.now() - started }),
+    };
+    job.done = this.run(abs, job, state, started).finally(() => this.running.delete(abs));
+    this.running.set(abs, job);
+    return job;
+  }
+
+  /** Stops running ffmpeg processes (their jobs fail). */
+  async close(): Promise<void> {
+    for (const c of this.commands) c.kill('SIGKILL');
+    this.commands.clear();
+    await Promise.allSettled([...this.running.values()].map((j) => j.done));
+  }
+
+  private async run(abs: string, job: PreparationJob, state: PrepareProgress, started: number): Promise<PreparedMedia> {
+    const { cacheDir } = this.opts;
+    const id = await sourceIdentity(abs).catch((e: unknown) => {
+      throw new PrepareError('PREP_ERR_IO', `${abs}: ${(e as Error).message}`);
+    });
+    const key = cacheKey(id, this.opts.options);
+    const known = this.failed.get(key);
+    if (known) throw known;
+    const cached = await readManifest(cacheDir, key);
+    if (cached) {
+      this.stats.reused++;
+      log.debug('prepared file reused', { source: abs, output: cached.output });
+      return { outputPath: path.join(cacheDir, cached.output), manifest: cached, reused: true };
+    }
+    try {
+      const info = await probeFile(abs);
+      const plan = planPreparation(info);
+      if (!plan.ok) throw new PrepareError('PREP_ERR_UNSUPPORTED', `${abs}: ${plan.reason}`);
+      state.stage = plan.summary;
+      await mkdir(cacheDir, { recursive: true });
+      if (!this.swept) {
+        this.swept = true;
+        const removed = await removeStaleTemporaries(cacheDir);
+        if (removed.length > 0) log.info('removed temporary files of interrupted preparations', { files: removed.join(' ') });
+      }
+      const ext = routeExtension(plan.route);
+      const base = path.basename(abs).replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 80);
+      const output = `${base}-${key}.${ext}`;
+      const tmp = path.join(cacheDir, `.${key}.tmp-${process.pid}-${started}.${ext}`);
+      log.info('preparing', { source: abs, route: plan.route, action: plan.summary, streams: plan.streams.map((s) => `${s.codec}:${s.action}`).join(' ') });
+      this.stats.ffmpegRuns++;
+      try {
+        await this.ffmpeg(abs, tmp, ffmpegOutputArgs(plan, this.opts.options), info.durationSec, job, state, started);
+        await rename(tmp, path.join(cacheDir, output));
+        state.fraction = 1;
+        state.etaSec = 0;
+        this.opts.onProgress?.(job, job.progress());
+      } catch (e) {
+        await rm(tmp, { force: true });
+        throw e;
+      }
+      const manifest: Manifest = {
+        recipe: PREPARE_RECIPE_VERSION,
+        source: id,
+        output,
+        route: plan.route,
+        summary: plan.summary,
+        streams: plan.streams,
+        ...(info.durationSec !== undefined ? { durationSec: info.durationSec } : {}),
+        elapsedMs: Date.now() - started,
+        preparedAt: new Date().toISOString(),
+      };
+      await writeManifest(cacheDir, key, manifest);
+      log.info('prepared', { source: abs, output, route: plan.route, action: plan.summary, ms: manifest.elapsedMs });
+      return { outputPath: path.join(cacheDir, output), manifest, reused: false };
+    } catch (e) {
+      const err = e instanceof PrepareError ? e : new PrepareError('PREP_ERR_IO', `${abs}: ${(e as Error).message}`);
+      this.failed.set(key, err);
+      this.stats.failed++;
+      log.warn('preparation failed', { source: abs, code: err.code, error: err.message });
+      throw err;
+    }
+  }
+
+  private ffmpeg(
+    input: string,
+    output: string,
+    args: string[],
+    durationSec: number | undefined,
+    job: PreparationJob,
+    state: PrepareProgress,
+    started: number,
+  ): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const tail: string[] = [];
+      const cmd = ffmpeg(input, { stdoutLines: 0 })
+        .setFfmpegPath(locate('ffmpeg'))
+        .inputOptions(['-nostdin'])
+        .outputOptions(args)
+        .output(output)
+        .on('stderr', (line: string) => {
+          const t = parseTimemark(line);
+          if (t !== undefined && durationSec) {
+            state.fraction = Math.min(1, t / durationSec);
+            const elapsed = (Date.now() - started) / 1000;
+            state.etaSec = state.fraction > 0 ? (elapsed * (1 - state.fraction)) / state.fraction : undefined;
+            this.opts.onProgress?.(job, job.progress());
+          } else if (t === undefined && line.trim()) {
+            tail.push(line.trim());
+            if (tail.length > 5) tail.shift();
+          }
+        })
+        .on('end', () => {
+          this.commands.delete(cmd);
+          resolve();
+        })
+        .on('error', (err: Error) => {
+          this.commands.delete(cmd);
+          reject(new PrepareError('PREP_ERR_FFMPEG', `ffmpeg: ${tail.join(' | ') || err.message.split('\n')[0]}`));
+        });
+      this.commands.add(cmd);
+      cmd.run();
+    });
+  }
+}

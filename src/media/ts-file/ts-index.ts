@@ -1,0 +1,241 @@
+/**
+ * The index of an MPEG-TS file (ISO/IEC 13818-1) for serving it as RTP MP2T (RFC 2250 §2), built
+ * once by reading the file front to back (pure: bytes in, tables out; never throws on bytes).
+ *
+ * The file is cut into payload units of up to 7 packets (1316 bytes). A unit starts at every
+ * random access point so that a seek can start exactly there. A random access point is a packet
+ * with the adaptation field's random_access_indicator on a video PID of the PMT (on any elementary
+ * PID when the program has no video; for those, a PES start counts too), moved back to the PAT
+ * just before it when the muxer wrote PAT/PMT in front of the keyframe (ffmpeg's
+ * `-mpegts_flags +pat_pmt_at_frames`), so a client joining there gets the tables first.
+ *
+ * Each unit's time is the PCR clock at its first packet: linear between the PCRs of the program's
+ * PCR PID (by packet position, the constant-rate assumption of §2.4.2.2), the first PCR's value
+ * before it, extrapolated at the last rate after the last one; 33-bit wrap is unwrapped and the
+ * clock is kept monotonic. Times are seconds from the first PCR: the send time of the unit and,
+ * at 90 kHz, its RTP timestamp (RFC 2250 §2.1: the target transmission time of its first byte).
+ */
+import { MAX_SAMPLES_PER_TRACK } from '../limits.ts';
+import type { TsIndexProblem } from './errors.ts';
+
+export const TS_PACKET_SIZE = 188;
+export const TS_PACKETS_PER_UNIT = 7;
+const SYNC = 0x47;
+const PCR_WRAP = 2 ** 33 * 300;
+/** PMT stream_type values that are video (MPEG-1/2, MPEG-4 Part 2, H.264, H.265, VC-1, CAVS). */
+const VIDEO_STREAM_TYPES = new Set([0x01, 0x02, 0x10, 0x1b, 0x24, 0x42, 0xea]);
+
+export interface TsIndex {
+  packetCount: number;
+  /** Per unit: first packet index, packet count, time in seconds from the first PCR, random access point (1/0). */
+  unitFirstPacket: Uint32Array;
+  unitPackets: Uint8Array;
+  unitTimeSec: Float64Array;
+  unitRap: Uint8Array;
+  /** Clock time at the end of the last packet, from the first PCR. */
+  durationSec: number;
+  /** PIDs of the program's elementary streams and which of them are video. */
+  esPids: number[];
+  videoPids: number[];
+  pcrPid?: number;
+  /** Problems found (the first fatal one ends the index; TS_ERR_TRUNCATED is not fatal). */
+  problems: TsIndexProblem[];
+}
+
+/** Feeds the file in chunks of any size; finish() returns the index. */
+export class TsIndexBuilder {
+  private carry: Buffer = Buffer.alloc(0);
+  private packets = 0;
+  private stopped = false;
+  private readonly problems: TsIndexProblem[] = [];
+  private readonly pmtPids = new Set<number>();
+  private readonly esPids = new Set<number>();
+  private readonly videoPids = new Set<number>();
+  private pcrPid: number | undefined;
+  private readonly pcrPackets: number[] = [];
+  private readonly pcrValues: number[] = [];
+  private readonly rapStarts: number[] = [];
+  private lastPat = -1;
+
+  push(chunk: Buffer): void {
+    if (this.stopped) return;
+    let buf = chunk;
+    if (this.carry.length > 0) {
+      buf = Buffer.concat([this.carry, chunk]);
+      this.carry = Buffer.alloc(0);
+    }
+    let off = 0;
+    for (; off + TS_PACKET_SIZE <= buf.length; off += TS_PACKET_SIZE) {
+      if (!this.packet(buf.subarray(off, off + TS_PACKET_SIZE))) return;
+    }
+    if (off < buf.length) this.carry = Buffer.from(buf.subarray(off));
+  }
+
+  private stop(code: TsIndexProblem['code'], message: string): false {
+    this.problems.push({ code, message, offset: this.packets * TS_PACKET_SIZE });
+    this.stopped = true;
+    return false;
+  }
+
+  private packet(p: Buffer): boolean {
+    const index = this.packets;
+    if (p[0] !== SYNC) return this.stop('TS_ERR_NO_SYNC', `no sync byte in packet ${index}`);
+    const pusi = (p[1]! & 0x40) !== 0;
+    const pid = ((p[1]! & 0x1f) << 8) | p[2]!;
+    const afc = (p[3]! >> 4) & 3;
+    let payloadAt = 4;
+    let rai = false;
+    if (afc & 2) {
+      const afLen = p[4]!;
+      payloadAt = 5 + afLen;
+      if (afLen > 0) {
+        const flags = p[5]!;
+        rai = (flags & 0x40) !== 0;
+        if (flags & 0x10 && afLen >= 7 && (this.pcrPid === undefined || pid === this.pcrPid)) this.notePcr(index, p);
+      }
+    }
+    if (afc & 1 && pusi && payloadAt < TS_PACKET_SIZE) {
+      if (pid === 0) {
+        this.lastPat = index;
+        this.parsePat(p.subarray(payloadAt));
+      } else if (this.pmtPids.has(pid)) {
+        this.parsePmt(p.subarray(payloadAt));
+      }
+    }
+    const lead = this.videoPids.size > 0 ? this.videoPids.has(pid) : this.esPids.has(pid);
+    if (lead && index > 0 && (rai || (this.videoPids.size === 0 && pusi))) {
+      const last = this.rapStarts.length > 0 ? this.rapStarts[this.rapStarts.length - 1]! : 0;
+      // The PAT/PMT just before the keyframe belong to it (unless an earlier point already took them).
+      const start = this.lastPat >= last && index - this.lastPat <= 16 ? this.lastPat : index;
+      if (start > last) this.rapStarts.push(start);
+    }
+    this.packets++;
+    return true;
+  }
+
+  private notePcr(index: number, p: Buffer): void {
+    const base = p[6]! * 2 ** 25 + p[7]! * 2 ** 17 + p[8]! * 2 ** 9 + p[9]! * 2 + (p[10]! >> 7);
+    const ext = ((p[10]! & 1) << 8) | p[11]!;
+    let pcr = base * 300 + ext;
+    const n = this.pcrValues.length;
+    if (n > 0) {
+      const prev = this.pcrValues[n - 1]!;
+      while (pcr < prev - PCR_WRAP / 2) pcr += PCR_WRAP;
+      if (pcr < prev) pcr = prev; // a step back (discontinuity): keep the clock monotonic
+    }
+    this.pcrPackets.push(index);
+    this.pcrValues.push(pcr);
+  }
+
+  /** The section after the pointer field, bounds-checked; undefined when it does not fit. */
+  private section(payload: Buffer, tableId: number): Buffer | undefined {
+    if (payload.length < 1) return undefined;
+    const at = 1 + payload[0]!;
+    if (at + 3 > payload.length || payload[at] !== tableId) return undefined;
+    const len = ((payload[at + 1]! & 0x0f) << 8) | payload[at + 2]!;
+    if (at + 3 + len > payload.length || len < 9) return undefined;
+    return payload.subarray(at, at + 3 + len - 4); // without the CRC
+  }
+
+  private parsePat(payload: Buffer): void {
+    const s = this.section(payload, 0x00);
+    if (!s) return;
+    for (let i = 8; i + 4 <= s.length; i += 4) {
+      const program = s.readUInt16BE(i);
+      if (program !== 0) this.pmtPids.add(s.readUInt16BE(i + 2) & 0x1fff);
+    }
+  }
+
+  private parsePmt(payload: Buffer): void {
+    const s = this.section(payload, 0x02);
+    if (!s || s.length < 12) return;
+    this.pcrPid = s.readUInt16BE(8) & 0x1fff;
+    let i = 12 + (s.readUInt16BE(10) & 0x0fff);
+    while (i + 5 <= s.length) {
+      const type = s[i]!;
+      const pid = s.readUInt16BE(i + 1) & 0x1fff;
+      this.esPids.add(pid);
+      if (VIDEO_STREAM_TYPES.has(type)) this.videoPids.add(pid);
+      i += 5 + (s.readUInt16BE(i + 3) & 0x0fff);
+    }
+  }
+
+  finish(): TsIndex {
+    if (!this.stopped && this.carry.length > 0) {
+      this.problems.push({ code: 'TS_ERR_TRUNCATED', message: `${this.carry.length} bytes after the last whole packet`, offset: this.packets * TS_PACKET_SIZE });
+    }
+    const n = this.packets;
+    // Unit boundaries: packet 0, every random access point, and every 7 packets in between.
+    const starts: number[] = [];
+    const raps = [0, ...this.rapStarts, n];
+    for (let r = 0; r + 1 < raps.length; r++) {
+      for (let p = raps[r]!; p < raps[r + 1]!; p += TS_PACKETS_PER_UNIT) starts.push(p);
+    }
+    let count = starts.length;
+    if (count > MAX_SAMPLES_PER_TRACK) {
+      this.problems.push({ code: 'TS_ERR_TOO_LARGE', message: `${count} units exceed ${MAX_SAMPLES_PER_TRACK}`, offset: starts[MAX_SAMPLES_PER_TRACK]! * TS_PACKET_SIZE });
+      count = MAX_SAMPLES_PER_TRACK;
+    }
+    const unitFirstPacket = new Uint32Array(count);
+    const unitPackets = new Uint8Array(count);
+    const unitTimeSec = new Float64Array(count);
+    const unitRap = new Uint8Array(count);
+    const rapSet = new Set(this.rapStarts);
+    const clock = this.clock();
+    let end = n;
+    if (count < starts.length) end = starts[count]!;
+    for (let u = 0; u < count; u++) {
+      const first = starts[u]!;
+      const next = u + 1 < starts.length ? starts[u + 1]! : n;
+      unitFirstPacket[u] = first;
+      unitPackets[u] = Math.min(next, end) - first;
+      unitTimeSec[u] = clock ? clock(first) : 0;
+      unitRap[u] = first === 0 || rapSet.has(first) ? 1 : 0;
+    }
+    if (!clock) this.problems.push({ code: 'TS_ERR_NO_PCR', message: `${this.pcrValues.length} PCR(s): cannot pace the stream`, offset: 0 });
+    return {
+      packetCount: n,
+      unitFirstPacket,
+      unitPackets,
+      unitTimeSec,
+      unitRap,
+      durationSec: clock ? clock(end) : 0,
+      esPids: [...this.esPids],
+      videoPids: [...this.videoPids],
+      ...(this.pcrPid !== undefined ? { pcrPid: this.pcrPid } : {}),
+      problems: this.problems,
+    };
+  }
+
+  /** Seconds from the first PCR at the start of packet `i`; undefined without two distinct PCR points. */
+  private clock(): ((i: number) => number) | undefined {
+    const pk = this.pcrPackets;
+    const v = this.pcrValues;
+    if (pk.length < 2 || pk[pk.length - 1] === pk[0]) return undefined;
+    const t0 = v[0]!;
+    const last = pk.length - 1;
+    const lastRate = (v[last]! - v[last - 1]!) / Math.max(1, pk[last]! - pk[last - 1]!);
+    let seg = 0;
+    return (i: number) => {
+      let pcr: number;
+      if (i <= pk[0]!) pcr = t0;
+      else if (i >= pk[last]!) pcr = v[last]! + (i - pk[last]!) * lastRate;
+      else {
+        // Queries come in increasing order; restart the segment search when they do not.
+        if (pk[seg]! > i) seg = 0;
+        while (pk[seg + 1]! <= i) seg++;
+        const a = pk[seg]!;
+        const b = pk[seg + 1]!;
+        pcr = v[seg]! + ((v[seg + 1]! - v[seg]!) * (i - a)) / (b - a);
+      }
+      return (pcr - t0) / 27_000_000;
+    };
+  }
+}
+
+/** Index of a whole TS held in memory (tests, small files). */
+export function indexTs(buf: Buffer): TsIndex {
+  const b = new TsIndexBuilder();
+  b.push(buf);
+  return b.finish();
+}
