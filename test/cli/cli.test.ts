@@ -3,9 +3,12 @@
  * answers, stops cleanly on SIGTERM, and bad arguments give a one-line reason and exit status 1.
  */
 import { spawn, spawnSync } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseSdp } from '../../src/sdp/index.ts';
+import { describeWithPeers } from '../helpers/peers.ts';
 import { RawConnection } from '../helpers/raw-connection.ts';
 import { REPO_ROOT, SAMPLE } from '../helpers/server.ts';
 
@@ -38,7 +41,29 @@ describe('streamlab probe', () => {
     const r = run(['probe', path.join(REPO_ROOT, 'package.json')]);
     expect(r.status).toBe(1);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
-    expect(r.stderr).toContain('MEDIA_ERR_NOT_MP4');
+    // Not MP4: ffprobe is asked next, and it cannot read JSON either.
+    expect(r.stderr).toMatch(/PREP_ERR_PROBE: ffprobe .*package\.json/);
+  });
+});
+
+describeWithPeers('streamlab probe on a file that is not MP4', ['ffmpeg', 'ffprobe'], () => {
+  it('shows what ffprobe sees and what preparation would do, per stream', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'streamlab-probe-'));
+    try {
+      const webm = path.join(dir, 'clip.webm');
+      const made = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=160x120:rate=25', '-f', 'lavfi', '-i', 'sine', '-t', '1', '-c:v', 'libvpx-vp9', '-c:a', 'libopus', webm]);
+      expect(made.status, String(made.stderr)).toBe(0);
+      const r = run(['probe', webm]);
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/stream 0: video vp9 -> transcoded to h264/);
+      expect(r.stdout).toMatch(/stream 1: audio opus -> copied \(opus\)/);
+      expect(r.stdout).toMatch(/preparation: transcode into MP4/);
+      const j = JSON.parse(run(['probe', '--json', webm]).stdout);
+      expect(j.plan).toMatchObject({ ok: true, route: 'mp4', summary: 'transcode' });
+      expect(j.probe.streams.map((x: { codec: string }) => x.codec)).toEqual(['vp9', 'opus']);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 
