@@ -324,8 +324,8 @@ export class MediaCatalog {
   }
 
   async close(): Promise<void> {
-    await this.preparer.close?.();
     await this.growing.close();
+    await this.preparer.close?.();
     for (const t of this.closeTimers.values()) clearTimeout(t);
     this.closeTimers.clear();
     const entries = await Promise.allSettled(this.open.values());
