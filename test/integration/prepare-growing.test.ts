@@ -5,7 +5,8 @@
  * growing TS over TCP: every video frame decodes, and they are exactly the frames of the prepared
  * MP4 (so the TS → MP4 remux keeps frames identical), as many as it has; the preparation finished
  * after the client started and before it ended (timestamps). Then DESCRIBE serves the native MP4.
- * A preparation killed while a client plays its partial output ends that session with BYE.
+ * A Range beyond what is written is 457. A preparation killed while a client plays its partial
+ * output ends that session with BYE.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -159,9 +160,12 @@ describeWithPeers('playing a file while it is prepared', ['ffmpeg', 'ffprobe'], 
       expect(d.response.statusCode).toBe(200);
       expect(d.sdp).toMatch(/a=range:npt=0-\r\n/);
       const { track } = await client.setup(`${u}/trackID=0`, 'tcp');
-      const p = await client.play(u);
+      // Beyond what is written: 457. Within it: from the random access point at or before it.
+      const far = await client.play(u, 'npt=23-');
+      expect(far.response.statusCode).toBe(457);
+      const p = await client.play(u, 'npt=0.5-');
       expect(p.response.statusCode).toBe(200);
-      expect(p.response.headers.get('Range')).toMatch(/^npt=0(\.0+)?-$/);
+      expect(p.response.headers.get('Range')).toMatch(/^npt=0(\.0+)?-$/); // the only keyframe before 10 s (GOP 250)
       await track.waitForPackets(50, 20_000);
       // The preparation dies (its ffmpeg killed, as on shutdown): the job fails.
       await preparer.close();
