@@ -23,8 +23,6 @@ const log = createLogger('growing');
 export const GROWING_CONTROL = 'trackID=0';
 /** How often a growing file's size is looked at while its job runs. */
 export const DEFAULT_GROWING_POLL_MS = 200;
-/** Units indexed per pollMs of interval between looks at a growing file (see follow()). */
-const UNITS_PER_POLL = 100_000;
 /** Media a growing file must hold before it is offered (a head start on the encoder). */
 export const GROWING_READY_SEC = 1;
 
@@ -134,9 +132,8 @@ export class GrowingEntries {
         failed = err ?? new Error('preparation failed');
       },
     );
-    // The stable index is rebuilt from the builder's tables at each look (O(units)): a long file
-    // is looked at less often (every pollMs per UNITS_PER_POLL units indexed).
-    const sleep = () => new Promise<void>((r) => setTimeout(r, pollMs * Math.max(1, Math.ceil((file?.sampleCount ?? 0) / UNITS_PER_POLL))).unref());
+    // Each look costs what was appended since the last one (GrowingTsFile.refresh).
+    const sleep = () => new Promise<void>((r) => setTimeout(r, pollMs).unref());
     // ffmpeg creates the file once it has read the input's headers.
     let file: GrowingTsFile | undefined;
     while (!file) {

@@ -96,7 +96,7 @@ describe('TS index of a growing file', () => {
     pcrStep: fc.option(fc.integer({ min: 0, max: PCR_HZ }), { nil: undefined }),
   });
 
-  it('appended in any pieces, every stable index is a prefix of the whole index and finish() equals it', () => {
+  it('appended in any pieces, every stable index (whole or taken incrementally) is a prefix of the whole index and finish() equals it', () => {
     fc.assert(
       fc.property(fc.array(step, { minLength: 1, maxLength: 300 }), fc.array(fc.integer({ min: 1, max: 4000 }), { maxLength: 30 }), (steps, cuts) => {
         let pcr = 1000;
@@ -114,12 +114,18 @@ describe('TS index of a growing file', () => {
         const b = new TsIndexBuilder();
         let at = 0;
         let before = 0;
+        const taken: [number, number, number, number][] = [];
         for (const c of [...cuts, ts.length]) {
           const to = Math.min(ts.length, at + c);
           b.push(ts.subarray(at, to));
           at = to;
           const s = b.stable();
           expectPrefix(s, whole);
+          // The incremental form adds exactly the new units of stable(), with the same times.
+          const add = b.takeStableUnits();
+          for (let i = 0; i < add.first.length; i++) taken.push([add.first[i]!, add.packets[i]!, add.timeSec[i]!, add.rap[i]!]);
+          expect(taken).toEqual(units(s));
+          if (taken.length > 0) expect(add.endSec).toBe(s.durationSec);
           // It only grows.
           expect(s.unitFirstPacket.length).toBeGreaterThanOrEqual(before);
           before = s.unitFirstPacket.length;

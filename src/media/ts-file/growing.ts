@@ -1,6 +1,7 @@
 /**
  * A transport stream read while a writer (ffmpeg preparing it) still appends to it. The file is
- * served from its stable index (TsIndexBuilder.stable: units no later byte can change), so a unit
+ * served from its stable index (TsIndexBuilder.stable, taken incrementally with takeStableUnits:
+ * units no later byte can change; `index` is only set once complete), so a unit
  * once served is the same unit, at the same time, in the finished file; the one Track object is
  * updated in place as the index grows, so everything holding it (packetized track, seek, trick
  * play) sees the new samples. refresh() indexes what was appended; complete() reads to the end
@@ -10,8 +11,8 @@
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import { MediaError } from '../errors.ts';
-import { READ_CHUNK, trackOf, TsFileImpl } from './open.ts';
-import { TsIndexBuilder } from './ts-index.ts';
+import { MP2T_TIMESCALE, READ_CHUNK, trackOf, TsFileImpl } from './open.ts';
+import { TS_PACKET_SIZE, TsIndexBuilder } from './ts-index.ts';
 
 export type GrowingState = 'growing' | 'complete' | 'failed';
 
@@ -54,7 +55,7 @@ export class GrowingTsFile extends TsFileImpl {
   refresh(): Promise<boolean> {
     if (this.state !== 'growing' || this.closed) return Promise.resolve(false);
     this.busy ??= this.readMore()
-      .then(() => this.apply(this.builder.stable()))
+      .then(() => this.append(this.builder.takeStableUnits()))
       .finally(() => {
         this.busy = undefined;
       });
@@ -92,6 +93,47 @@ export class GrowingTsFile extends TsFileImpl {
       this.builder.push(buf.subarray(0, bytesRead));
       this.pos += bytesRead;
     }
+  }
+
+  /** Sample table storage with room to grow (doubling); the track sees views of `count` entries. */
+  private table = { offsets: new Float64Array(0), sizes: new Uint32Array(0), dts: new Float64Array(0), keyframe: new Uint8Array(0), count: 0 };
+
+  /** Appends the new stable units to the track (cost proportional to what is new). */
+  private append(u: ReturnType<TsIndexBuilder['takeStableUnits']>): boolean {
+    const n = u.first.length;
+    if (n === 0) return false;
+    let t = this.table;
+    if (t.count + n > t.offsets.length) {
+      const cap = Math.max(1024, 2 * (t.count + n));
+      const grow = <T extends Float64Array | Uint32Array | Uint8Array>(old: T, make: (len: number) => T): T => {
+        const a = make(cap);
+        a.set(old.subarray(0, t.count) as never);
+        return a;
+      };
+      t = this.table = {
+        offsets: grow(t.offsets, (l) => new Float64Array(l)),
+        sizes: grow(t.sizes, (l) => new Uint32Array(l)),
+        dts: grow(t.dts, (l) => new Float64Array(l)),
+        keyframe: grow(t.keyframe, (l) => new Uint8Array(l)),
+        count: t.count,
+      };
+    }
+    for (let i = 0; i < n; i++) {
+      const c = t.count + i;
+      t.offsets[c] = u.first[i]! * TS_PACKET_SIZE;
+      t.sizes[c] = u.packets[i]! * TS_PACKET_SIZE;
+      t.dts[c] = u.timeSec[i]! * MP2T_TIMESCALE;
+      t.keyframe[c] = u.rap[i]!;
+    }
+    t.count += n;
+    const track = this.tracks[0]!;
+    const dts = t.dts.subarray(0, t.count);
+    track.samples = { count: t.count, offsets: t.offsets.subarray(0, t.count), sizes: t.sizes.subarray(0, t.count), dts, pts: dts, keyframe: t.keyframe.subarray(0, t.count) };
+    track.sampleCount = t.count;
+    track.durationSec = u.endSec;
+    this.durationSec = u.endSec;
+    this.emit();
+    return true;
   }
 
   private apply(index: ReturnType<TsIndexBuilder['stable']>): boolean {

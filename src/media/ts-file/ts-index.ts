@@ -184,6 +184,61 @@ export class TsIndexBuilder {
     return this.build(this.packets, false, Math.min(lastPcr, this.packets - RAP_LOOKBACK - 1));
   }
 
+  /** Where takeStableUnits() goes on: the next unit's first packet, and the first RAP start after it. */
+  private taken = { next: 0, rap: 0, count: 0 };
+
+  /**
+   * The units stable() would add since the last call, without rebuilding the whole index (a
+   * growing file's reader calls this at every look: cost proportional to what is new). The units
+   * are the same, with the same times, as stable()'s and the finished index's; `endSec` is the
+   * clock at the end of the last one (stable().durationSec).
+   */
+  takeStableUnits(): { first: number[]; packets: number[]; timeSec: number[]; rap: number[]; endSec: number } {
+    const out = { first: [] as number[], packets: [] as number[], timeSec: [] as number[], rap: [] as number[], endSec: 0 };
+    const pk = this.pcrPackets;
+    if (pk.length < 2 || pk[pk.length - 1] === pk[0]) return out;
+    const limit = Math.min(pk[pk.length - 1]!, this.packets - RAP_LOOKBACK - 1);
+    const raps = this.rapStarts;
+    const t = this.taken;
+    for (;;) {
+      while (t.rap < raps.length && raps[t.rap]! <= t.next) t.rap++;
+      const end = Math.min(t.next + TS_PACKETS_PER_UNIT, t.rap < raps.length ? raps[t.rap]! : Infinity);
+      if (end > limit || t.count >= MAX_SAMPLES_PER_TRACK) break;
+      out.first.push(t.next);
+      out.packets.push(end - t.next);
+      out.timeSec.push(this.clockAt(t.next));
+      out.rap.push(t.next === 0 || (t.rap > 0 && raps[t.rap - 1] === t.next) ? 1 : 0);
+      t.next = end;
+      t.count++;
+    }
+    out.endSec = this.clockAt(t.next);
+    return out;
+  }
+
+  /** The clock() function's value at packet i (same arithmetic), by binary search. */
+  private clockAt(i: number): number {
+    const pk = this.pcrPackets;
+    const v = this.pcrValues;
+    const last = pk.length - 1;
+    const t0 = v[0]!;
+    let pcr: number;
+    if (i <= pk[0]!) pcr = t0;
+    else if (i >= pk[last]!) pcr = v[last]! + (i - pk[last]!) * ((v[last]! - v[last - 1]!) / Math.max(1, pk[last]! - pk[last - 1]!));
+    else {
+      let lo = 0;
+      let hi = last - 1;
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >> 1;
+        if (pk[mid]! <= i) lo = mid;
+        else hi = mid - 1;
+      }
+      const a = pk[lo]!;
+      const b = pk[lo + 1]!;
+      pcr = v[lo]! + ((v[lo + 1]! - v[lo]!) * (i - a)) / (b - a);
+    }
+    return (pcr - t0) / 27_000_000;
+  }
+
   /** Units over packets [0, n): all of them (final), or those ending at or before `limit`. */
   private build(n: number, final: boolean, limit = n): TsIndex {
     const problems = [...this.problems];
