@@ -45,7 +45,8 @@ export function describeSdp(entry: MediaEntry, o: { localIp: string; serverName:
       { name: 'tool', value: o.serverName },
       { name: 'type', value: 'broadcast' },
       { name: 'control', value: '*' },
-      { name: 'range', value: `npt=0-${entry.durationSec.toFixed(3)}` },
+      // Still being written (a preparation's output): open-ended, the duration is not known yet.
+      { name: 'range', value: entry.growth?.growing ? 'npt=0-' : `npt=0-${entry.durationSec.toFixed(3)}` },
     ],
     media,
   };

@@ -208,7 +208,7 @@ async function setup(req: RtspRequest, ctx: HandlerContext): Promise<HandlerResu
       throw new RtspError(453, 'SRV_ERR_CAPACITY', 'too many sessions', { 'Retry-After': '10' });
     }
     const impairment = impairmentFromQuery(t.query);
-    entry = await ctx.catalog.acquire(t.mediaPath);
+    entry = await ctx.catalog.acquire(t.mediaPath, t.control);
     session = new ServerSession(newSessionId(), entry, ctx.clientIp, ctx.sessionContext);
     session.impairment = impairment ?? ctx.describedImpairments.get(entry.relPath) ?? ctx.defaultImpairment;
     created = true;
@@ -273,7 +273,7 @@ async function play(req: RtspRequest, ctx: HandlerContext): Promise<HandlerResul
     // Rewinding: the reversed form (`npt=10-0`) to a client that sent one, else open-ended.
     Range: formatNptRange({
       start: result.startNpt,
-      end: result.scale < 0 ? (range?.end !== undefined ? (result.endNpt ?? 0) : undefined) : (result.endNpt ?? session.entry.durationSec),
+      end: result.scale < 0 ? (range?.end !== undefined ? (result.endNpt ?? 0) : undefined) : (result.endNpt ?? (session.entry.growth?.growing ? undefined : session.entry.durationSec)),
     }),
     'RTP-Info': result.rtpInfo.map((x) => `url=${t.aggregateUrl}/${x.control};seq=${x.seq};rtptime=${x.rtptime}`).join(','),
   });

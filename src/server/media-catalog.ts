@@ -8,7 +8,9 @@ import { openTsFile } from '../media/ts-file/index.ts';
 import { createLogger } from '../util/log.ts';
 import { RtspError, notFound } from './errors.ts';
 import { resolveMediaPath } from './media-path.ts';
+import { GrowingEntries } from './growing-entry.ts';
 import { ChunkCache, PacketizedTrack } from './packetized-track.ts';
+import type { TrackGrowth } from './packetized-track.ts';
 import { payloadFormatFor } from './payload-formats.ts';
 import { groupG711Tracks } from './sample-groups.ts';
 
@@ -32,6 +34,8 @@ export interface MediaEntry {
   refs: number;
   /** Set when the file was prepared through ffmpeg (what is served is `prepared.outputPath`). */
   prepared?: PreparedMedia;
+  /** Set on a preparation's output played while it is written (growing-entry.ts). */
+  growth?: TrackGrowth;
 }
 
 export interface CatalogOptions {
@@ -45,6 +49,8 @@ export interface CatalogOptions {
   prepareWaitMs?: number;
   /** Prepares files that are not MP4/MOV (default: a Preparer on cacheDir). */
   preparer?: MediaPreparer;
+  /** How often the output of a running preparation is looked at while it is played (default 200). */
+  growingPollMs?: number;
 }
 
 export const DEFAULT_PREPARE_WAIT_MS = 3000;
@@ -113,6 +119,8 @@ export class MediaCatalog {
   readonly cacheDir: string;
   readonly preparer: MediaPreparer;
   private cacheDirReal: Promise<string> | undefined;
+  /** Outputs of running preparations played while they are written. */
+  private readonly growing: GrowingEntries;
 
   constructor(
     readonly rootDir: string,
@@ -121,6 +129,12 @@ export class MediaCatalog {
     this.cache = opts.cache ?? new ChunkCache();
     this.cacheDir = path.resolve(opts.cacheDir ?? path.join(rootDir, DEFAULT_CACHE_DIR_NAME));
     this.preparer = opts.preparer ?? new Preparer({ cacheDir: this.cacheDir });
+    this.growing = new GrowingEntries({
+      maxPayloadSize: opts.maxPayloadSize,
+      cache: this.cache,
+      ...(opts.growingPollMs !== undefined ? { pollMs: opts.growingPollMs } : {}),
+      ...(opts.idleCloseMs !== undefined ? { idleCloseMs: opts.idleCloseMs } : {}),
+    });
   }
 
   /** True when `filePath` (a real path) lies in the cache dir: prepared files are not URLs. */
@@ -152,6 +166,7 @@ export class MediaCatalog {
     }
     const job = this.preparer.prepare(filePath);
     this.jobs.set(filePath, job);
+    this.growing.start(filePath, relPath, job);
     for (const f of this.jobListeners.get(filePath) ?? []) f();
     this.jobListeners.delete(filePath);
     try {
@@ -165,6 +180,7 @@ export class MediaCatalog {
       return native;
     } finally {
       this.jobs.delete(filePath);
+      this.growing.supersede(filePath);
     }
   }
 
@@ -179,8 +195,39 @@ export class MediaCatalog {
     };
     p.then(mark, mark);
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([p.catch(() => undefined), new Promise<void>((resolve) => (timer = setTimeout(resolve, this.opts.prepareWaitMs ?? DEFAULT_PREPARE_WAIT_MS)))]);
+    // A preparation whose output can be played while it is written ends the wait as soon as
+    // that output is ready (growing-entry.ts).
+    let cancelGrowing: () => void = () => undefined;
+    let growingEntry: MediaEntry | undefined;
+    const growingReady = new Promise<void>((resolve) => {
+      const watch = () => {
+        cancelGrowing = this.growing.whenReady(filePath, (e) => {
+          growingEntry = e;
+          resolve();
+        });
+      };
+      if (this.jobs.has(filePath)) watch();
+      else {
+        const set = this.jobListeners.get(filePath) ?? new Set();
+        const onJob = () => watch();
+        set.add(onJob);
+        this.jobListeners.set(filePath, set);
+        const prev = cancelGrowing;
+        cancelGrowing = () => {
+          prev();
+          set.delete(onJob);
+          if (set.size === 0 && this.jobListeners.get(filePath) === set) this.jobListeners.delete(filePath);
+        };
+      }
+    });
+    await Promise.race([
+      p.catch(() => undefined),
+      growingReady,
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, this.opts.prepareWaitMs ?? DEFAULT_PREPARE_WAIT_MS))),
+    ]);
     clearTimeout(timer);
+    cancelGrowing();
+    if (!settled && growingEntry && this.growing.current(filePath) === growingEntry) return growingEntry;
     if (!settled && !this.jobs.has(filePath)) {
       // Past the deadline and still opening natively: wait for that to end, or for it to hand the
       // file to the preparer (then 503 at once).
@@ -195,6 +242,8 @@ export class MediaCatalog {
       if (cur?.size === 0) this.jobListeners.delete(filePath);
     }
     const job = settled ? undefined : this.jobs.get(filePath);
+    const growing = job ? this.growing.current(filePath) : undefined;
+    if (growing) return growing;
     if (job) {
       const p2 = job.progress();
       log.debug('preparation still running', { path: relPath, stage: p2.stage, fraction: p2.fraction });
@@ -203,14 +252,24 @@ export class MediaCatalog {
     return p;
   }
 
-  /** Resolves an URL path (already split from the track part) and opens the file, shared. */
-  async acquire(urlPath: string): Promise<MediaEntry> {
+  /**
+   * Resolves an URL path (already split from the track part) and opens the file, shared. `control`
+   * (SETUP's track) lets a client that described the output of a running preparation set up that
+   * track even when the preparation finished in between.
+   */
+  async acquire(urlPath: string, control?: string): Promise<MediaEntry> {
     const r = await resolveMediaPath(this.rootDir, urlPath);
     if (!r.ok) {
       log.debug('not found', { path: urlPath, reason: r.reason });
       throw notFound(`${urlPath}: ${r.reason}`);
     }
     if (await this.inCacheDir(r.filePath)) throw notFound(`${urlPath}: the preparation cache is not served`);
+    const described = this.growing.find(r.filePath, control);
+    if (described) {
+      described.refs++;
+      this.growing.acquired(described);
+      return described;
+    }
     let p = this.open.get(r.filePath);
     if (!p) {
       p = this.openAny(r.filePath, r.relPath).catch((err: unknown) => {
@@ -229,6 +288,10 @@ export class MediaCatalog {
     const entry = await this.waitBounded(r.filePath, r.relPath, p);
     if (entry.tracks.length === 0) throw new RtspError(415, 'SRV_ERR_NO_TRACKS', `${r.relPath}: no streamable track`);
     entry.refs++;
+    if (entry.growth) {
+      this.growing.acquired(entry);
+      return entry;
+    }
     const t = this.closeTimers.get(r.filePath);
     if (t) {
       clearTimeout(t);
@@ -244,6 +307,7 @@ export class MediaCatalog {
 
   release(entry: MediaEntry): void {
     entry.refs--;
+    if (entry.growth) return this.growing.released(entry);
     if (entry.refs > 0) return;
     this.closeLater(entry);
   }
@@ -260,6 +324,7 @@ export class MediaCatalog {
   }
 
   async close(): Promise<void> {
+    await this.growing.close();
     await this.preparer.close?.();
     for (const t of this.closeTimers.values()) clearTimeout(t);
     this.closeTimers.clear();

@@ -97,18 +97,41 @@ export class ChunkCache {
   }
 }
 
+/**
+ * A track still being written (a file being prepared): its sample table grows in place. Streams
+ * wait at its end while `growing`, and end there once it is not.
+ */
+export interface TrackGrowth {
+  readonly growing: boolean;
+  /** Calls `cb` at every change (more samples, or growing ended); returns the unsubscribe function. */
+  onChange(cb: () => void): () => void;
+}
+
+/**
+ * The shared cache's rule for a growing track: a chunk goes into the cache only when it holds all
+ * CHUNK_SAMPLES samples, or the track has stopped growing (its last chunk is then final). A chunk
+ * cut short by the end of what is written now is made for the caller alone and never cached, so
+ * it is never served later as if it were the whole chunk.
+ */
+export function chunkIsFinal(chunk: number, sampleCount: number, growing: boolean): boolean {
+  return !growing || (chunk + 1) * CHUNK_SAMPLES <= sampleCount;
+}
+
 /** A track of an open file seen as a sequence of packetized samples, loaded chunk by chunk. */
 export class PacketizedTrack {
-  readonly sampleCount: number;
-
   constructor(
     readonly file: MediaFile,
     readonly track: Track,
     readonly format: PayloadFormat,
     private readonly cache: ChunkCache,
     private readonly key: string,
-  ) {
-    this.sampleCount = track.samples.count;
+    /** Set when the track is still being written. */
+    readonly growth?: TrackGrowth,
+  ) {}
+
+  /** Samples there are now (a growing track's count rises). */
+  get sampleCount(): number {
+    return this.track.samples.count;
   }
 
   chunkOf(sample: number): number {
@@ -121,6 +144,7 @@ export class PacketizedTrack {
   }
 
   loadChunk(chunk: number): Promise<PacketizedSample[]> {
+    if (!chunkIsFinal(chunk, this.sampleCount, this.growth?.growing ?? false)) return this.makeChunk(chunk);
     return this.cache.load(`${this.key}#${chunk}`, () => this.makeChunk(chunk));
   }
 

@@ -16,7 +16,7 @@ export interface SenderCounters {
 }
 
 /** What a stream sends from: a file's packetized track, or anything shaped like it (a looped one). */
-export type SampleSource = Pick<PacketizedTrack, 'format' | 'sampleCount' | 'chunkOf' | 'peekChunk' | 'loadChunk'>;
+export type SampleSource = Pick<PacketizedTrack, 'format' | 'sampleCount' | 'chunkOf' | 'peekChunk' | 'loadChunk' | 'growth'>;
 
 const random32 = () => randomInt(0, 2 ** 32);
 const random16 = () => randomInt(0, 2 ** 16);
@@ -52,6 +52,10 @@ export class RtpStream implements ScheduledTask {
   private loading: Promise<void> | undefined;
   private playing = false;
   private endNpt = Infinity;
+  /** Unsubscribes from a growing source while waiting at its end. */
+  private growthWait: (() => void) | undefined;
+  /** Set while waiting at a growing end; the first sample after it re-anchors the timeline if late. */
+  private stalled = false;
   ended = false;
 
   constructor(
@@ -140,16 +144,25 @@ export class RtpStream implements ScheduledTask {
   run(nowMs: number): number {
     if (!this.playing || this.ended) return Infinity;
     if (this.mode === 'keyframes') return this.runKeyframes(nowMs);
-    const mediaNow = this.timeline.mediaTimeAt(nowMs);
+    let mediaNow = this.timeline.mediaTimeAt(nowMs);
     if (this.mode === 'muted') {
       const { npt, forward } = this.mutedUntil;
       if (forward ? mediaNow >= npt : mediaNow <= npt) return this.finish();
       return this.timeline.clockTimeOf(npt);
     }
     for (;;) {
-      if (this.next >= this.source.sampleCount) return this.finish();
+      if (this.next >= this.source.sampleCount) return this.waitForMore() ? Infinity : this.finish();
       const s = this.currentSample();
       if (!s) return Infinity; // chunk loading; reschedule() brings us back
+      if (this.stalled) {
+        // Back from waiting for a growing source that was slower than real time: continue from
+        // here at the normal pace (a pause in delivery, timestamps unchanged) instead of a burst.
+        this.stalled = false;
+        if (s.dtsSec < mediaNow) {
+          this.timeline.start(s.dtsSec, nowMs, this.timeline.scale);
+          mediaNow = s.dtsSec;
+        }
+      }
       if (s.ptsSec >= this.endNpt) return this.finish();
       if (s.dtsSec > mediaNow) return this.timeline.clockTimeOf(s.dtsSec);
       this.send(s, nowMs);
@@ -194,6 +207,22 @@ export class RtpStream implements ScheduledTask {
     this.counters.lastSentMs = nowMs;
   }
 
+  /**
+   * At the end of a source still being written: wait (no timer) until it grows or stops growing,
+   * then back to the scheduler. False when the source is not growing: the stream ends.
+   */
+  private waitForMore(): boolean {
+    const g = this.source.growth;
+    if (!g?.growing) return false;
+    this.stalled = true;
+    this.growthWait ??= g.onChange(() => {
+      this.growthWait?.();
+      this.growthWait = undefined;
+      if (this.playing && !this.ended) this.reschedule(this);
+    });
+    return true;
+  }
+
   private finish(): number {
     this.ended = true;
     this.playing = false;
@@ -203,6 +232,8 @@ export class RtpStream implements ScheduledTask {
 
   private currentSample(): PacketizedSample | undefined {
     const want = this.source.chunkOf(this.next);
+    // A chunk made while its source was still shorter (growing) is made again now that it is longer.
+    if (want === this.chunkIndex && this.next - want * CHUNK_SAMPLES >= this.chunk!.length) this.chunkIndex = -1;
     if (want !== this.chunkIndex) {
       const c = this.source.peekChunk(want);
       if (!c) {

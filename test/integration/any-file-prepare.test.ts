@@ -1,5 +1,7 @@
 /**
- * Preparation as a user meets it, with real ffmpeg: a slow transcode makes DESCRIBE answer 503 with
+ * Preparation as a user meets it, with real ffmpeg: a slow transcode whose output cannot be played
+ * while it is written (MOV, because the file has G.711 audio, which TS does not carry; transcodes to
+ * MP4 are played while they run, see prepare-growing.test.ts) makes DESCRIBE answer 503 with
  * Retry-After until it is done, then 200; a restarted server finds the prepared file without
  * running ffmpeg; a changed source (mtime) is prepared again; `streamlab prepare` does the same
  * work ahead of time, says what it did per file and fails with status 1 when a file fails.
@@ -35,7 +37,7 @@ describeWithPeers('preparation: 503 while running, cache reuse, streamlab prepar
     const preparer = new Preparer({ cacheDir, options: { x264Preset: 'medium' } });
     const { server, url } = await startServer({ mediaDir: dir, preparer, prepareWaitMs: 200 });
     servers.push(server);
-    return { preparer, url: url('slow.webm') };
+    return { preparer, url: url('slow.mkv') };
   }
 
   /** DESCRIBE until 200; the statuses and Retry-After values seen on the way. */
@@ -60,9 +62,9 @@ describeWithPeers('preparation: 503 while running, cache reuse, streamlab prepar
   beforeAll(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'streamlab-prepare-'));
     cacheDir = path.join(dir, '.streamlab-cache');
-    await make('slow.webm', [
+    await make('slow.mkv', [
       '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=25:duration=8', '-f', 'lavfi', '-i', 'sine=frequency=300:sample_rate=48000:duration=8',
-      '-c:v', 'libvpx', '-deadline', 'realtime', '-cpu-used', '8', '-b:v', '1M', '-c:a', 'libvorbis',
+      '-c:v', 'libvpx', '-deadline', 'realtime', '-cpu-used', '8', '-b:v', '1M', '-c:a', 'pcm_mulaw', '-ar', '8000', '-ac', '1',
     ]);
   }, 120_000);
 
@@ -78,11 +80,11 @@ describeWithPeers('preparation: 503 while running, cache reuse, streamlab prepar
     expect(r.statuses.at(-1)).toBe(200);
     for (const v of r.retryAfter) expect(Number(v)).toBeGreaterThanOrEqual(1);
     expect(r.sdp).toMatch(/a=rtpmap:96 H264\/90000/);
-    expect(r.sdp).toMatch(/a=rtpmap:97 mpeg4-generic\/48000\/1/);
+    expect(r.sdp).toMatch(/a=rtpmap:0 PCMU\/8000/);
     expect(r.sdp).toMatch(/a=range:npt=0-8\.0/);
     expect(preparer.stats).toMatchObject({ ffmpegRuns: 1, reused: 0, failed: 0 });
     // The temporary file was renamed into place: only the prepared file and its manifest remain.
-    expect((await readdir(cacheDir)).sort()).toEqual([expect.stringMatching(/^[0-9a-f]{20}\.json$/), expect.stringMatching(/^slow\.webm-[0-9a-f]{20}\.mp4$/)]);
+    expect((await readdir(cacheDir)).sort()).toEqual([expect.stringMatching(/^[0-9a-f]{20}\.json$/), expect.stringMatching(/^slow\.mkv-[0-9a-f]{20}\.mov$/)]);
   });
 
   it('a restarted server serves the prepared file at once, without running ffmpeg', async () => {
@@ -94,7 +96,7 @@ describeWithPeers('preparation: 503 while running, cache reuse, streamlab prepar
 
   it('a source with a new mtime is prepared again', async () => {
     const later = new Date(Date.now() + 60_000);
-    await utimes(path.join(dir, 'slow.webm'), later, later);
+    await utimes(path.join(dir, 'slow.mkv'), later, later);
     const { preparer, url } = await serve();
     const r = await describeUntilReady(url);
     expect(r.statuses.at(-1)).toBe(200);

@@ -12,8 +12,8 @@ import path from 'node:path';
 import type { PrepareOptions, Route, StreamPlan } from './plan.ts';
 import { DEFAULT_PREPARE_OPTIONS } from './plan.ts';
 
-/** Bump when the ffmpeg recipe changes, so files prepared by an older one are redone. */
-export const PREPARE_RECIPE_VERSION = 1;
+/** Bump when the ffmpeg recipe changes, so files prepared by an older one are redone (2: transcodes go through a TS). */
+export const PREPARE_RECIPE_VERSION = 2;
 
 /** Default cache folder name under the media root (hidden from URLs). */
 export const DEFAULT_CACHE_DIR_NAME = '.streamlab-cache';

@@ -137,3 +137,27 @@ export function ffmpegOutputArgs(plan: Extract<Plan, { ok: true }>, options: Pre
 export function routeExtension(route: Route): string {
   return route === 'mp2t' ? 'ts' : route;
 }
+
+/** What TS carries and the MP4 muxer takes back by `-c copy` (a transcode's intermediate TS). */
+const TS_TO_MP4 = new Set(['h264', 'hevc', 'aac', 'mp3', 'mp2', 'opus']);
+
+/**
+ * How a preparation's output can be played while ffmpeg still writes it (a transport stream is
+ * readable as it grows; MP4/MOV are not, their index comes last):
+ * - 'mp2t': the MP2T route writes the TS it serves;
+ * - 'via-ts': a transcode into MP4 writes H.264/AAC (or copied) streams into a TS first, served
+ *   growing as MP2T, then remuxed into MP4 without re-encoding (remuxTsArgs), so later sessions
+ *   get the native packetization;
+ * - undefined: a remux (I/O-bound: seconds, not worth a second file) and MOV (G.711, which TS does
+ *   not carry) keep DESCRIBE's bounded wait and 503.
+ */
+export function growingRoute(plan: Extract<Plan, { ok: true }>): 'mp2t' | 'via-ts' | undefined {
+  if (plan.route === 'mp2t') return 'mp2t';
+  if (plan.route === 'mp4' && plan.summary === 'transcode' && plan.streams.every((s) => TS_TO_MP4.has(s.codecOut))) return 'via-ts';
+  return undefined;
+}
+
+/** ffmpeg output arguments (after `-i intermediate.ts`) that remux the intermediate TS without re-encoding. */
+export function remuxTsArgs(route: Route): string[] {
+  return ['-map', '0', '-c', 'copy', '-map_metadata', '-1', '-f', route, '-movflags', '+faststart'];
+}

@@ -13,7 +13,7 @@ import { createLogger } from '../../util/log.ts';
 import { locate } from '../ffmpeg/index.ts';
 import { cacheKey, PREPARE_RECIPE_VERSION, readManifest, sourceIdentity, writeManifest } from './cache.ts';
 import type { Manifest } from './cache.ts';
-import { ffmpegOutputArgs, planPreparation, routeExtension } from './plan.ts';
+import { ffmpegOutputArgs, growingRoute, planPreparation, remuxTsArgs, routeExtension } from './plan.ts';
 import type { PrepareOptions } from './plan.ts';
 import { PrepareError, probeFile } from './probe.ts';
 
@@ -38,10 +38,27 @@ export interface PrepareProgress {
   stage: string;
 }
 
+/**
+ * The transport stream a running preparation writes, readable while it grows (see plan.ts,
+ * growingRoute): the MP2T route's own output, or a transcode's intermediate TS.
+ */
+export interface GrowingOutput {
+  /** Absolute path of the TS being written (renamed or removed once the job is done). */
+  path: string;
+  /** Resolves when ffmpeg has finished writing it, rejects when the preparation failed. */
+  written: Promise<void>;
+}
+
 export interface PreparationJob {
   sourcePath: string;
   done: Promise<PreparedMedia>;
   progress(): PrepareProgress;
+  /**
+   * Settles once the job knows: the TS it writes and that can be played while it grows, or
+   * undefined (the output is not readable before it is done, the file was already prepared, or
+   * the job failed before writing).
+   */
+  growing?: Promise<GrowingOutput | undefined>;
 }
 
 /** What the media catalog needs: tests inject their own. */
@@ -106,12 +123,17 @@ export class Preparer implements MediaPreparer {
     if (existing) return existing;
     const started = Date.now();
     const state: PrepareProgress = { elapsedMs: 0, stage: 'probe' };
+    let announce: (g: GrowingOutput | undefined) => void = () => undefined;
     const job: PreparationJob = {
       sourcePath: abs,
       done: undefined as unknown as Promise<PreparedMedia>,
       progress: () => ({ ...state, elapsedMs: Date.now() - started }),
+      growing: new Promise((resolve) => (announce = resolve)),
     };
-    job.done = this.run(abs, job, state, started).finally(() => this.running.delete(abs));
+    job.done = this.run(abs, job, state, started, announce).finally(() => {
+      announce(undefined);
+      this.running.delete(abs);
+    });
     this.running.set(abs, job);
     return job;
   }
@@ -123,7 +145,13 @@ export class Preparer implements MediaPreparer {
     await Promise.allSettled([...this.running.values()].map((j) => j.done));
   }
 
-  private async run(abs: string, job: PreparationJob, state: PrepareProgress, started: number): Promise<PreparedMedia> {
+  private async run(
+    abs: string,
+    job: PreparationJob,
+    state: PrepareProgress,
+    started: number,
+    announce: (g: GrowingOutput | undefined) => void,
+  ): Promise<PreparedMedia> {
     const { cacheDir } = this.opts;
     const id = await sourceIdentity(abs).catch((e: unknown) => {
       throw new PrepareError('PREP_ERR_IO', `${abs}: ${(e as Error).message}`);
@@ -152,16 +180,34 @@ export class Preparer implements MediaPreparer {
       const base = path.basename(abs).replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 80);
       const output = `${base}-${key}.${ext}`;
       const tmp = path.join(cacheDir, `.${key}.tmp-${process.pid}-${started}.${ext}`);
-      log.info('preparing', { source: abs, route: plan.route, action: plan.summary, streams: plan.streams.map((s) => `${s.codec}:${s.action}`).join(' ') });
+      // A route whose output can be played while it grows writes a TS first: the MP2T route's
+      // output itself, or a transcode's intermediate, remuxed into MP4 (`-c copy`) at the end.
+      const growing = growingRoute(plan);
+      const tsTmp = growing === 'mp2t' ? tmp : growing === 'via-ts' ? path.join(cacheDir, `.${key}.tmp-${process.pid}-${started}.ts`) : undefined;
+      log.info('preparing', { source: abs, route: plan.route, action: plan.summary, streams: plan.streams.map((s) => `${s.codec}:${s.action}`).join(' '), growing: tsTmp !== undefined });
       this.stats.ffmpegRuns++;
       try {
-        await this.ffmpeg(abs, tmp, ffmpegOutputArgs(plan, this.opts.options), info.durationSec, job, state, started);
+        if (tsTmp !== undefined) {
+          const written = this.ffmpeg(abs, tsTmp, ffmpegOutputArgs({ ...plan, route: 'mp2t' }, this.opts.options), info.durationSec, job, state, started);
+          written.catch(() => undefined);
+          announce({ path: tsTmp, written });
+          await written;
+          if (tsTmp !== tmp) {
+            state.stage = 'remux';
+            await this.ffmpeg(tsTmp, tmp, remuxTsArgs(plan.route), undefined, job, state, started);
+            await rm(tsTmp, { force: true });
+          }
+        } else {
+          announce(undefined);
+          await this.ffmpeg(abs, tmp, ffmpegOutputArgs(plan, this.opts.options), info.durationSec, job, state, started);
+        }
         await rename(tmp, path.join(cacheDir, output));
         state.fraction = 1;
         state.etaSec = 0;
         this.opts.onProgress?.(job, job.progress());
       } catch (e) {
         await rm(tmp, { force: true });
+        if (tsTmp !== undefined) await rm(tsTmp, { force: true });
         throw e;
       }
       const manifest: Manifest = {

@@ -7,3 +7,4 @@
 export { TsIndexBuilder, indexTs, TS_PACKET_SIZE, TS_PACKETS_PER_UNIT, type TsIndex } from './ts-index.ts';
 export { openTsFile, trackOf, MP2T_TIMESCALE, type TsFile } from './open.ts';
 export type { TsIndexErrorCode, TsIndexProblem } from './errors.ts';
+export { GrowingTsFile, type GrowingState } from './growing.ts';

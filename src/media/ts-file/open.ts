@@ -11,7 +11,7 @@ import type { MediaFile, Track } from '../types.ts';
 import { TS_PACKET_SIZE, TsIndexBuilder } from './ts-index.ts';
 import type { TsIndex } from './ts-index.ts';
 
-const READ_CHUNK = TS_PACKET_SIZE * 5000;
+export const READ_CHUNK = TS_PACKET_SIZE * 5000;
 export const MP2T_TIMESCALE = 90000;
 
 export interface TsFile extends MediaFile {
@@ -70,15 +70,15 @@ export function trackOf(index: TsIndex): Track {
   };
 }
 
-class TsFileImpl implements TsFile {
-  private closed = false;
+export class TsFileImpl implements TsFile {
+  protected closed = false;
   readonly tracks: Track[];
-  readonly durationSec: number;
+  durationSec: number;
 
   constructor(
     readonly path: string,
-    private readonly fh: FileHandle,
-    readonly index: TsIndex,
+    protected readonly fh: FileHandle,
+    public index: TsIndex,
     track: Track,
   ) {
     this.tracks = [track];

@@ -22,6 +22,8 @@ export const TS_PACKET_SIZE = 188;
 export const TS_PACKETS_PER_UNIT = 7;
 const SYNC = 0x47;
 const PCR_WRAP = 2 ** 33 * 300;
+/** How far back from a random access point the PAT in front of it may be (packets). */
+const RAP_LOOKBACK = 16;
 /** PMT stream_type values that are video (MPEG-1/2, MPEG-4 Part 2, H.264, H.265, VC-1, CAVS). */
 const VIDEO_STREAM_TYPES = new Set([0x01, 0x02, 0x10, 0x1b, 0x24, 0x42, 0xea]);
 
@@ -106,7 +108,7 @@ export class TsIndexBuilder {
     if (lead && index > 0 && (rai || (this.videoPids.size === 0 && pusi))) {
       const last = this.rapStarts.length > 0 ? this.rapStarts[this.rapStarts.length - 1]! : 0;
       // The PAT/PMT just before the keyframe belong to it (unless an earlier point already took them).
-      const start = this.lastPat >= last && index - this.lastPat <= 16 ? this.lastPat : index;
+      const start = this.lastPat >= last && index - this.lastPat <= RAP_LOOKBACK ? this.lastPat : index;
       if (start > last) this.rapStarts.push(start);
     }
     this.packets++;
@@ -164,7 +166,83 @@ export class TsIndexBuilder {
     if (!this.stopped && this.carry.length > 0) {
       this.problems.push({ code: 'TS_ERR_TRUNCATED', message: `${this.carry.length} bytes after the last whole packet`, offset: this.packets * TS_PACKET_SIZE });
     }
-    const n = this.packets;
+    const index = this.build(this.packets, true);
+    if (index.problems.length > this.problems.length) this.problems.push(...index.problems.slice(this.problems.length));
+    return index;
+  }
+
+  /**
+   * The part of the index that more bytes can no longer change (a file still being written): the
+   * units that end at or before the last PCR seen (so their times are interpolated between known
+   * PCRs, never extrapolated) and more than 16 packets before the end of what was pushed (a random
+   * access point found later may move back to a PAT at most 16 packets before it, which would cut
+   * a unit there). Every unit of it is the same unit, with the same time, in the finished index.
+   * Empty (no units) until two PCRs are known. Does not change the builder.
+   */
+  stable(): TsIndex {
+    const lastPcr = this.pcrPackets.length > 0 ? this.pcrPackets[this.pcrPackets.length - 1]! : 0;
+    return this.build(this.packets, false, Math.min(lastPcr, this.packets - RAP_LOOKBACK - 1));
+  }
+
+  /** Where takeStableUnits() goes on: the next unit's first packet, and the first RAP start after it. */
+  private taken = { next: 0, rap: 0, count: 0 };
+
+  /**
+   * The units stable() would add since the last call, without rebuilding the whole index (a
+   * growing file's reader calls this at every look: cost proportional to what is new). The units
+   * are the same, with the same times, as stable()'s and the finished index's; `endSec` is the
+   * clock at the end of the last one (stable().durationSec).
+   */
+  takeStableUnits(): { first: number[]; packets: number[]; timeSec: number[]; rap: number[]; endSec: number } {
+    const out = { first: [] as number[], packets: [] as number[], timeSec: [] as number[], rap: [] as number[], endSec: 0 };
+    const pk = this.pcrPackets;
+    if (pk.length < 2 || pk[pk.length - 1] === pk[0]) return out;
+    const limit = Math.min(pk[pk.length - 1]!, this.packets - RAP_LOOKBACK - 1);
+    const raps = this.rapStarts;
+    const t = this.taken;
+    for (;;) {
+      while (t.rap < raps.length && raps[t.rap]! <= t.next) t.rap++;
+      const end = Math.min(t.next + TS_PACKETS_PER_UNIT, t.rap < raps.length ? raps[t.rap]! : Infinity);
+      if (end > limit || t.count >= MAX_SAMPLES_PER_TRACK) break;
+      out.first.push(t.next);
+      out.packets.push(end - t.next);
+      out.timeSec.push(this.clockAt(t.next));
+      out.rap.push(t.next === 0 || (t.rap > 0 && raps[t.rap - 1] === t.next) ? 1 : 0);
+      t.next = end;
+      t.count++;
+    }
+    out.endSec = this.clockAt(t.next);
+    return out;
+  }
+
+  /** The clock() function's value at packet i (same arithmetic), by binary search. */
+  private clockAt(i: number): number {
+    const pk = this.pcrPackets;
+    const v = this.pcrValues;
+    const last = pk.length - 1;
+    const t0 = v[0]!;
+    let pcr: number;
+    if (i <= pk[0]!) pcr = t0;
+    else if (i >= pk[last]!) pcr = v[last]! + (i - pk[last]!) * ((v[last]! - v[last - 1]!) / Math.max(1, pk[last]! - pk[last - 1]!));
+    else {
+      let lo = 0;
+      let hi = last - 1;
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >> 1;
+        if (pk[mid]! <= i) lo = mid;
+        else hi = mid - 1;
+      }
+      const a = pk[lo]!;
+      const b = pk[lo + 1]!;
+      pcr = v[lo]! + ((v[lo + 1]! - v[lo]!) * (i - a)) / (b - a);
+    }
+    return (pcr - t0) / 27_000_000;
+  }
+
+  /** Units over packets [0, n): all of them (final), or those ending at or before `limit`. */
+  private build(n: number, final: boolean, limit = n): TsIndex {
+    const problems = [...this.problems];
+    const clock = this.clock();
     // Unit boundaries: packet 0, every random access point, and every 7 packets in between.
     const starts: number[] = [];
     const raps = [0, ...this.rapStarts, n];
@@ -172,8 +250,13 @@ export class TsIndexBuilder {
       for (let p = raps[r]!; p < raps[r + 1]!; p += TS_PACKETS_PER_UNIT) starts.push(p);
     }
     let count = starts.length;
+    if (!final) {
+      // Only whole units that end by `limit`, and none without a clock.
+      count = 0;
+      if (clock) while (count < starts.length && (count + 1 < starts.length ? starts[count + 1]! : n) <= limit) count++;
+    }
     if (count > MAX_SAMPLES_PER_TRACK) {
-      this.problems.push({ code: 'TS_ERR_TOO_LARGE', message: `${count} units exceed ${MAX_SAMPLES_PER_TRACK}`, offset: starts[MAX_SAMPLES_PER_TRACK]! * TS_PACKET_SIZE });
+      problems.push({ code: 'TS_ERR_TOO_LARGE', message: `${count} units exceed ${MAX_SAMPLES_PER_TRACK}`, offset: starts[MAX_SAMPLES_PER_TRACK]! * TS_PACKET_SIZE });
       count = MAX_SAMPLES_PER_TRACK;
     }
     const unitFirstPacket = new Uint32Array(count);
@@ -181,7 +264,6 @@ export class TsIndexBuilder {
     const unitTimeSec = new Float64Array(count);
     const unitRap = new Uint8Array(count);
     const rapSet = new Set(this.rapStarts);
-    const clock = this.clock();
     let end = n;
     if (count < starts.length) end = starts[count]!;
     for (let u = 0; u < count; u++) {
@@ -192,18 +274,18 @@ export class TsIndexBuilder {
       unitTimeSec[u] = clock ? clock(first) : 0;
       unitRap[u] = first === 0 || rapSet.has(first) ? 1 : 0;
     }
-    if (!clock) this.problems.push({ code: 'TS_ERR_NO_PCR', message: `${this.pcrValues.length} PCR(s): cannot pace the stream`, offset: 0 });
+    if (!clock && final) problems.push({ code: 'TS_ERR_NO_PCR', message: `${this.pcrValues.length} PCR(s): cannot pace the stream`, offset: 0 });
     return {
-      packetCount: n,
+      packetCount: final ? n : end,
       unitFirstPacket,
       unitPackets,
       unitTimeSec,
       unitRap,
-      durationSec: clock ? clock(end) : 0,
+      durationSec: clock && (final || count > 0) ? clock(end) : 0,
       esPids: [...this.esPids],
       videoPids: [...this.videoPids],
       ...(this.pcrPid !== undefined ? { pcrPid: this.pcrPid } : {}),
-      problems: this.problems,
+      problems,
     };
   }
 
