@@ -204,7 +204,7 @@ async function setup(req: RtspRequest, ctx: HandlerContext): Promise<HandlerResu
       throw new RtspError(459, 'SRV_ERR_AGGREGATE', 'a session plays one presentation');
     }
   } else {
-    if (ctx.sessions.size >= ctx.maxSessions) {
+    if (ctx.sessions.size + (ctx.live?.sessionCount ?? 0) >= ctx.maxSessions) {
       throw new RtspError(453, 'SRV_ERR_CAPACITY', 'too many sessions', { 'Retry-After': '10' });
     }
     const impairment = impairmentFromQuery(t.query);
