@@ -131,6 +131,24 @@ describe('multicast allocation', () => {
     // Ports go round on their own (4 pairs here), so up to 12 tracks never share address and port.
     const keys = groups.map((g) => `${g.address}:${g.port}`);
     expect(new Set(keys).size).toBe(keys.length);
+    // A track that is gone (a publisher came back with other tracks) gives its group back.
+    alloc.release(tracks[0]!);
+    expect(await alloc.all()).not.toContain(groups[0]);
+    expect(await alloc.groupFor(tracks[0]!)).not.toBe(groups[0]);
     await alloc.close();
+  });
+
+  it('releases the groups of tracks a channel replaces', async () => {
+    const { LiveChannel } = await import('../../src/server/live/index.ts');
+    const { ManualClock } = await import('../../src/util/clock.ts');
+    const channel = new LiveChannel('x', 'publish', new ManualClock());
+    const replaced: string[][] = [];
+    channel.onTracksReplaced = (old) => replaced.push(old.map((t) => t.control));
+    const pcmu = { media: 'audio' as const, payloadType: 0, clockRate: 8000, rtpmap: 'PCMU/8000', fmtp: '', attributes: [] as [string, string][], bitrate: 0 };
+    channel.setFormats([pcmu]);
+    channel.setFormats([{ ...pcmu, fmtp: 'x' }]); // same shape: tracks kept, nothing replaced
+    expect(replaced).toEqual([]);
+    channel.setFormats([pcmu, { ...pcmu, payloadType: 8, rtpmap: 'PCMA/8000' }]);
+    expect(replaced).toEqual([['trackID=1']]);
   });
 });

@@ -30,6 +30,8 @@ export class LiveChannel {
   /** Secret an internal ffmpeg source puts in its ANNOUNCE URL (`?key=`), for `ffmpeg` channels. */
   publishKey: string | undefined;
   private waiters: (() => void)[] = [];
+  /** Told about tracks that a new source run with another shape replaced (their multicast groups go). */
+  onTracksReplaced: ((old: LiveTrack[]) => void) | undefined;
 
   constructor(
     readonly name: string,
@@ -44,7 +46,11 @@ export class LiveChannel {
   setFormats(formats: LiveTrackFormat[]): void {
     const same = formats.length === this.tracks.length && formats.every((f, i) => sameShape(f, this.tracks[i]!.format));
     if (same) formats.forEach((f, i) => (this.tracks[i]!.format = f));
-    else this.tracks = formats.map((f, i) => new LiveTrack(`trackID=${i + 1}`, f, this.clock));
+    else {
+      const old = this.tracks;
+      this.tracks = formats.map((f, i) => new LiveTrack(`trackID=${i + 1}`, f, this.clock));
+      if (old.length > 0) this.onTracksReplaced?.(old);
+    }
   }
 
   track(control: string): LiveTrack | undefined {

@@ -90,7 +90,7 @@ export class LiveHub {
   ) {
     for (const spec of opts.channels) {
       if (this.channels.has(spec.name)) throw new Error(`--live ${spec.name} given twice`);
-      this.channels.set(spec.name, new LiveChannel(spec.name, 'file' in spec ? 'file' : 'ffmpeg', ctx.clock));
+      this.channels.set(spec.name, this.newChannel(spec.name, 'file' in spec ? 'file' : 'ffmpeg'));
     }
     this.multicast = opts.multicast
       ? new MulticastAllocator(opts.multicast, (g) =>
@@ -132,10 +132,14 @@ export class LiveHub {
     let c = this.channels.get(name);
     if (!c && create) {
       if (this.channels.size >= MAX_LIVE_CHANNELS) {
-        for (const [n, x] of this.channels) if (x.source === 'publish' && !x.publisher && x.viewers.size === 0) this.channels.delete(n);
+        for (const [n, x] of this.channels) {
+          if (x.source !== 'publish' || x.publisher || x.viewers.size > 0) continue;
+          this.channels.delete(n);
+          for (const t of x.tracks) this.multicast?.release(t);
+        }
         if (this.channels.size >= MAX_LIVE_CHANNELS) return undefined;
       }
-      c = new LiveChannel(name, 'publish', this.ctx.clock);
+      c = this.newChannel(name, 'publish');
       this.channels.set(name, c);
     }
     return c;
@@ -151,6 +155,14 @@ export class LiveHub {
     if (session === undefined) return false;
     const id = session.split(';')[0]!.trim();
     return this.viewers.has(id) || this.publishers.has(id);
+  }
+
+  private newChannel(name: string, source: LiveChannel['source']): LiveChannel {
+    const c = new LiveChannel(name, source, this.ctx.clock);
+    c.onTracksReplaced = (old) => {
+      for (const t of old) this.multicast?.release(t);
+    };
+    return c;
   }
 
   get sessionCount(): number {

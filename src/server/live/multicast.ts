@@ -155,6 +155,20 @@ export class MulticastAllocator {
     return settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
   }
 
+  /** Closes the group of a track that is gone (a publisher came back with other tracks). */
+  release(track: LiveTrack): void {
+    const g = this.groups.get(track);
+    if (!g) return;
+    this.groups.delete(track);
+    g.then(
+      (group) => {
+        group.channelEnded('tracks replaced');
+        group.egress.close();
+      },
+      () => undefined,
+    );
+  }
+
   async close(): Promise<void> {
     for (const g of await this.all()) {
       g.channelEnded('server shutdown');
