@@ -78,7 +78,19 @@ export class RtcpSession implements ScheduledTask {
     return nowMs + this.nextIntervalMs();
   }
 
-  /** Sends SR (when we sent anything) + SDES + BYE, once. */
+  /** True once the BYE went out: the stream's SSRC has left the session. */
+  get hasSentBye(): boolean {
+    return this.byeSent;
+  }
+
+  /** The stream sends again under a new SSRC after its BYE: RTCP starts over as for a new member. */
+  rejoin(): void {
+    this.byeSent = false;
+    this.initial = true;
+    this.rrtrs.clear();
+  }
+
+  /** Sends SR (when we sent anything) + SDES + BYE, once per SSRC. */
   sendBye(reason: string): void {
     if (this.byeSent) return;
     this.byeSent = true;

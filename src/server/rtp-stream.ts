@@ -31,7 +31,8 @@ const random16 = () => randomInt(0, 2 ** 16);
  * 'muted' sends nothing until the position reaches the segment's end (audio at Scale ≠ 1).
  */
 export class RtpStream implements ScheduledTask {
-  readonly ssrc = random32();
+  /** Random (RFC 3550 §8.1); a new one after a BYE (renewSsrc). */
+  ssrc = random32();
   /** Next sequence number to send. */
   seq = random16();
   /** Added to the track's RTP time (presentation time × clock rate) to make the RTP timestamp. */
@@ -67,6 +68,19 @@ export class RtpStream implements ScheduledTask {
     private readonly onEnd: (stream: RtpStream) => void,
     private readonly onError: (stream: RtpStream, err: unknown) => void,
   ) {}
+
+  /**
+   * A new SSRC for a stream that sends again after its BYE went out (a PLAY after the end): the
+   * old identifier has left the session (RFC 3550 §6.6), and the SR counts restart with the new
+   * one (§6.4.1). Sequence numbers and timestamps continue, as RTP-Info announced them.
+   */
+  renewSsrc(): void {
+    const old = this.ssrc;
+    while (this.ssrc === old) this.ssrc = random32();
+    this.counters.packets = 0;
+    this.counters.octets = 0;
+    this.counters.lastSentMs = undefined;
+  }
 
   get clockRate(): number {
     return this.source.format.clockRate;

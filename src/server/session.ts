@@ -295,6 +295,11 @@ export class ServerSession {
     const now = this.ctx.clock.now();
     this.timeline.start(startNpt, now, this.scale * this.speed);
     for (const s of this.setups.values()) {
+      if (s.rtcp.hasSentBye) {
+        // A PLAY after the end of stream (its BYE is out): the track comes back as a new source.
+        s.stream.renewSsrc();
+        s.rtcp.rejoin();
+      }
       s.stream.start();
       this.ctx.scheduler.schedule(s.stream, now);
       s.rtcp.start();
