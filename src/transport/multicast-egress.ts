@@ -1,5 +1,6 @@
 import dgram from 'node:dgram';
 import type { Egress } from './egress.ts';
+import { UdpSenderEgress } from './udp-sender.ts';
 
 export interface MulticastEgressOptions {
   group: string;
@@ -11,71 +12,56 @@ export interface MulticastEgressOptions {
 }
 
 /**
- * RTP and RTCP to a multicast group (RFC 3550 §11, RFC 2326 §12.39 `multicast`): one socket, one
- * send per packet whatever the number of receivers. `sent` counts RTP packets actually sent.
+ * RTP and RTCP to a multicast group (RFC 3550 §11, RFC 2326 §12.39 `multicast`): one send per
+ * packet whatever the number of receivers, from our own even/odd port pair (UdpSenderEgress with
+ * the group's TTL and interface), plus a socket joined to the group's RTCP port where the
+ * receivers' reports arrive. `sent` counts RTP packets actually sent.
  */
 export class MulticastEgress implements Egress {
   readonly kind = 'udp';
-  dropped = 0;
-  sent = 0;
-  private closed = false;
   /** RTCP from the group's receivers (their RRs go to group:port+1, RFC 3550 §6.1). */
   onRtcp: ((packet: Buffer, from: string) => void) | undefined;
 
   private constructor(
-    private readonly socket: dgram.Socket,
+    private readonly out: UdpSenderEgress,
     private readonly rtcpIn: dgram.Socket | undefined,
     readonly options: MulticastEgressOptions,
   ) {
-    socket.on('error', () => this.dropped++);
     rtcpIn?.on('message', (msg, rinfo) => this.onRtcp?.(msg, `${rinfo.address}:${rinfo.port}`));
     rtcpIn?.on('error', () => undefined);
   }
 
   static async open(o: MulticastEgressOptions): Promise<MulticastEgress> {
-    const socket = dgram.createSocket({ type: o.group.includes(':') ? 'udp6' : 'udp4' });
-    await new Promise<void>((resolve, reject) => {
-      socket.once('error', reject);
-      socket.bind(0, o.interfaceAddress, () => {
-        socket.off('error', reject);
-        resolve();
-      });
+    const out = await UdpSenderEgress.open({
+      address: o.group,
+      rtpPort: o.port,
+      rtcpPort: o.port + 1,
+      multicast: { ttl: o.ttl, interfaceAddress: o.interfaceAddress },
+      bindAddress: o.interfaceAddress,
     });
-    socket.setMulticastTTL(o.ttl);
-    socket.setMulticastLoopback(true);
-    if (o.interfaceAddress) socket.setMulticastInterface(o.interfaceAddress);
-    return new MulticastEgress(socket, await joinRtcpPort(o), o);
+    return new MulticastEgress(out, await joinRtcpPort(o), o);
+  }
+
+  get sent(): number {
+    return this.out.sent;
+  }
+
+  get dropped(): number {
+    return this.out.dropped;
   }
 
   sendRtp(header: Buffer, payload: Buffer): void {
-    this.sent++;
-    this.send([header, payload], this.options.port);
+    this.out.sendRtp(header, payload);
   }
 
   sendRtcp(packet: Buffer): void {
-    this.send([packet], this.options.port + 1);
-  }
-
-  private send(msg: Buffer[], port: number): void {
-    if (this.closed) {
-      this.dropped++;
-      return;
-    }
-    try {
-      this.socket.send(msg, port, this.options.group);
-    } catch {
-      this.dropped++;
-    }
+    this.out.sendRtcp(packet);
   }
 
   close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    // After the current tick, so that a BYE just queued still leaves (see ServerSession.close).
-    setImmediate(() => {
-      this.socket.close();
-      this.rtcpIn?.close();
-    });
+    void this.out.close();
+    // After the current tick, like the sender's sockets, so a BYE just queued still leaves.
+    setImmediate(() => this.rtcpIn?.close());
   }
 }
 

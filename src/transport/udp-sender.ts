@@ -29,6 +29,8 @@ export interface UdpSenderOptions {
 export class UdpSenderEgress implements Egress {
   readonly kind = 'udp';
   dropped = 0;
+  /** RTP packets handed to the kernel. */
+  sent = 0;
   private closed = false;
 
   private constructor(
@@ -71,7 +73,7 @@ export class UdpSenderEgress implements Egress {
   }
 
   sendRtp(header: Buffer, payload: Buffer): void {
-    this.send(this.rtp, [header, payload], this.o.rtpPort);
+    if (this.send(this.rtp, [header, payload], this.o.rtpPort)) this.sent++;
   }
 
   sendRtcp(packet: Buffer): void {
@@ -95,15 +97,18 @@ export class UdpSenderEgress implements Egress {
     );
   }
 
-  private send(socket: dgram.Socket, msg: Buffer[], port: number): void {
+  /** False when the datagram could not be handed over (closed, or a synchronous send error). */
+  private send(socket: dgram.Socket, msg: Buffer[], port: number): boolean {
     if (this.closed) {
       this.dropped++;
-      return;
+      return false;
     }
     try {
       socket.send(msg, port, this.o.address);
+      return true;
     } catch {
       this.dropped++;
+      return false;
     }
   }
 }
