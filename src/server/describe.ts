@@ -1,32 +1,45 @@
 import { buildSdp } from '../sdp/index.ts';
-import type { MediaDescription, SessionDescription } from '../sdp/index.ts';
+import type { MediaDescription, SdpAttribute, SessionDescription } from '../sdp/index.ts';
 import type { MediaEntry } from './media-catalog.ts';
+import type { PayloadFormat } from './payload-formats.ts';
+
+/** What an SDP media section needs of a payload format (a file track's, a live track's). */
+export type SdpFormat = Pick<PayloadFormat, 'payloadType' | 'rtpmap' | 'fmtp' | 'attributes' | 'bitrate'> & { media: string };
 
 /**
- * The SDP answer to DESCRIBE (RFC 2326 Appendix C, RFC 4566): a finite `a=range:npt=0-<duration>`
- * so players offer seeking, aggregate control `a=control:*`, and per track rtpmap, fmtp and a
- * relative `a=control:trackID=N` resolved against Content-Base.
+ * One media section for a payload format (RFC 4566 §5.14, RFC 3551 §6): `m=` with the payload
+ * type, `b=AS` from the bitrate, rtpmap, fmtp when there is one, the format's own attributes, then
+ * `extra` (control for RTSP, rtcp for push).
  */
-export function describeSdp(entry: MediaEntry, o: { localIp: string; serverName: string; sessionId?: string }): string {
-  const ip6 = o.localIp.includes(':');
-  const addrType = ip6 ? 'IP6' : 'IP4';
-  const media: MediaDescription[] = entry.tracks.map((t) => {
-    const f = t.source.format;
-    const attributes = [
+export function mediaSection(f: SdpFormat, port: number, extra: SdpAttribute[] = []): MediaDescription {
+  return {
+    type: f.media,
+    port,
+    protocol: 'RTP/AVP',
+    formats: [String(f.payloadType)],
+    bandwidth: f.bitrate > 0 ? [{ type: 'AS', value: Math.ceil(f.bitrate / 1000) }] : [],
+    attributes: [
       { name: 'rtpmap', value: `${f.payloadType} ${f.rtpmap}` },
       ...(f.fmtp ? [{ name: 'fmtp', value: `${f.payloadType} ${f.fmtp}` }] : []),
       ...f.attributes.map(([name, value]) => ({ name, value })),
-      { name: 'control', value: t.control },
-    ];
-    return {
-      type: f.media,
-      port: 0,
-      protocol: 'RTP/AVP',
-      formats: [String(f.payloadType)],
-      bandwidth: f.bitrate > 0 ? [{ type: 'AS', value: Math.ceil(f.bitrate / 1000) }] : [],
-      attributes,
-    };
-  });
+      ...extra,
+    ],
+  };
+}
+
+/**
+ * An SDP answer to DESCRIBE (RFC 2326 Appendix C): origin on our address, `c=` unspecified (the
+ * transport comes with SETUP), aggregate control `a=control:*`, `a=range` as given, and per track
+ * its media section with a relative `a=control` resolved against Content-Base.
+ */
+export function rtspSdp(
+  sessionName: string,
+  range: string,
+  tracks: { control: string; format: SdpFormat }[],
+  o: { localIp: string; serverName: string; sessionId?: string },
+): string {
+  const ip6 = o.localIp.includes(':');
+  const addrType = ip6 ? 'IP6' : 'IP4';
   const desc: SessionDescription = {
     version: 0,
     origin: {
@@ -37,7 +50,7 @@ export function describeSdp(entry: MediaEntry, o: { localIp: string; serverName:
       addrType,
       address: o.localIp,
     },
-    sessionName: entry.relPath,
+    sessionName,
     info: o.serverName,
     connection: { netType: 'IN', addrType, address: ip6 ? '::' : '0.0.0.0' },
     timing: { start: 0, stop: 0 },
@@ -45,10 +58,18 @@ export function describeSdp(entry: MediaEntry, o: { localIp: string; serverName:
       { name: 'tool', value: o.serverName },
       { name: 'type', value: 'broadcast' },
       { name: 'control', value: '*' },
-      // Still being written (a preparation's output): open-ended, the duration is not known yet.
-      { name: 'range', value: entry.growth?.growing ? 'npt=0-' : `npt=0-${entry.durationSec.toFixed(3)}` },
+      { name: 'range', value: range },
     ],
-    media,
+    media: tracks.map((t) => mediaSection(t.format, 0, [{ name: 'control', value: t.control }])),
   };
   return buildSdp(desc);
+}
+
+/**
+ * The SDP answer to DESCRIBE for a file: a finite `a=range:npt=0-<duration>` so players offer
+ * seeking (open-ended while the file is still being written by a preparation).
+ */
+export function describeSdp(entry: MediaEntry, o: { localIp: string; serverName: string; sessionId?: string }): string {
+  const range = entry.growth?.growing ? 'npt=0-' : `npt=0-${entry.durationSec.toFixed(3)}`;
+  return rtspSdp(entry.relPath, range, entry.tracks.map((t) => ({ control: t.control, format: t.source.format })), o);
 }

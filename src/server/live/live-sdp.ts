@@ -1,5 +1,6 @@
-import { buildSdp, getAttribute, getRtpmap, parseSdp } from '../../sdp/index.ts';
-import type { MediaDescription, SessionDescription } from '../../sdp/index.ts';
+import { getAttribute, getRtpmap, parseSdp } from '../../sdp/index.ts';
+import type { MediaDescription } from '../../sdp/index.ts';
+import { rtspSdp } from '../describe.ts';
 import type { LiveTrackFormat } from './live-track.ts';
 
 /** Clock rates of the static payload types a publisher may use without an rtpmap (RFC 3551 §6). */
@@ -88,45 +89,5 @@ export function liveSdp(
   tracks: { control: string; format: LiveTrackFormat }[],
   o: { localIp: string; serverName: string },
 ): string {
-  const ip6 = o.localIp.includes(':');
-  const addrType = ip6 ? 'IP6' : 'IP4';
-  const media: MediaDescription[] = tracks.map((t) => {
-    const f = t.format;
-    return {
-      type: f.media,
-      port: 0,
-      protocol: 'RTP/AVP',
-      formats: [String(f.payloadType)],
-      bandwidth: f.bitrate > 0 ? [{ type: 'AS', value: Math.ceil(f.bitrate / 1000) }] : [],
-      attributes: [
-        { name: 'rtpmap', value: `${f.payloadType} ${f.rtpmap}` },
-        ...(f.fmtp ? [{ name: 'fmtp', value: `${f.payloadType} ${f.fmtp}` }] : []),
-        ...f.attributes.map(([name, value]) => ({ name, value })),
-        { name: 'control', value: t.control },
-      ],
-    };
-  });
-  const desc: SessionDescription = {
-    version: 0,
-    origin: {
-      username: '-',
-      sessionId: String(Math.floor(Date.now() / 1000)),
-      sessionVersion: '1',
-      netType: 'IN',
-      addrType,
-      address: o.localIp,
-    },
-    sessionName: `live/${name}`,
-    info: o.serverName,
-    connection: { netType: 'IN', addrType, address: ip6 ? '::' : '0.0.0.0' },
-    timing: { start: 0, stop: 0 },
-    attributes: [
-      { name: 'tool', value: o.serverName },
-      { name: 'type', value: 'broadcast' },
-      { name: 'control', value: '*' },
-      { name: 'range', value: 'npt=now-' },
-    ],
-    media,
-  };
-  return buildSdp(desc);
+  return rtspSdp(`live/${name}`, 'npt=now-', tracks, o);
 }

@@ -1,5 +1,6 @@
 import { buildSdp } from '../../sdp/index.ts';
-import type { MediaDescription, SessionDescription } from '../../sdp/index.ts';
+import type { SessionDescription } from '../../sdp/index.ts';
+import { mediaSection } from '../describe.ts';
 import type { PayloadFormat } from '../payload-formats.ts';
 import type { PushDestination } from './destination.ts';
 
@@ -23,21 +24,10 @@ export interface PushSdpOptions {
  */
 export function pushSdp(formats: readonly PayloadFormat[], dest: PushDestination, o: PushSdpOptions): string {
   if (formats.length !== dest.ports.length) throw new TypeError(`${formats.length} tracks but ${dest.ports.length} port pairs`);
-  const media: MediaDescription[] = formats.map((f, i) => {
+  const media = formats.map((f, i) => {
     const ports = dest.ports[i]!;
-    return {
-      type: f.media,
-      port: ports.rtp,
-      protocol: 'RTP/AVP',
-      formats: [String(f.payloadType)],
-      bandwidth: f.bitrate > 0 ? [{ type: 'AS', value: Math.ceil(f.bitrate / 1000) }] : [],
-      attributes: [
-        { name: 'rtpmap', value: `${f.payloadType} ${f.rtpmap}` },
-        ...(f.fmtp ? [{ name: 'fmtp', value: `${f.payloadType} ${f.fmtp}` }] : []),
-        ...f.attributes.map(([name, value]) => ({ name, value })),
-        ...(ports.rtcp !== ports.rtp + 1 ? [{ name: 'rtcp', value: `${ports.rtcp} IN IP4 ${dest.address}` }] : []),
-      ],
-    };
+    const rtcp = ports.rtcp !== ports.rtp + 1 ? [{ name: 'rtcp', value: `${ports.rtcp} IN IP4 ${dest.address}` }] : [];
+    return mediaSection(f, ports.rtp, rtcp);
   });
   const desc: SessionDescription = {
     version: 0,
