@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import type { TransportSpec } from '../rtsp/index.ts';
 import { UdpEgress, bindUdpPortPair } from '../transport/index.ts';
 import type { UdpPortPair } from '../transport/index.ts';
@@ -7,7 +8,7 @@ import type { SessionContext } from './session.ts';
 
 /**
  * What every kind of RTSP session needs the same way (file sessions, live viewers, publishers):
- * the expiry timer and the unicast UDP SETUP.
+ * the expiry timer, the unicast UDP SETUP and the interleaved one.
  */
 
 /**
@@ -64,4 +65,26 @@ export function udpTransport(clientPorts: [number, number], pair: UdpPortPair): 
     serverPort: [pair.rtpPort, pair.rtcpPort],
     unknownParams: [],
   };
+}
+
+/**
+ * The Transport answer for an interleaved SETUP after checking it against the session's other
+ * tracks: one RTSP connection per session (459 otherwise) and channels not already taken (461).
+ */
+export function interleavedTransport(
+  bound: Socket | undefined,
+  socket: Socket,
+  taken: Iterable<TransportSpec>,
+  channels: [number, number],
+): TransportSpec {
+  if (bound && bound !== socket) {
+    throw new RtspError(459, 'SRV_ERR_AGGREGATE', 'interleaved tracks of one session must share one connection');
+  }
+  for (const t of taken) {
+    const ch = t.interleaved;
+    if (ch && (ch.includes(channels[0]) || ch.includes(channels[1]))) {
+      throw new RtspError(461, 'SRV_ERR_CHANNEL_IN_USE', `interleaved channels ${channels.join('-')} in use`);
+    }
+  }
+  return { protocol: 'RTP', profile: 'AVP', lowerTransport: 'TCP', delivery: 'unicast', interleaved: channels, unknownParams: [] };
 }

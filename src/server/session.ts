@@ -14,7 +14,7 @@ import { RtcpSession } from './rtcp-session.ts';
 import { RtpStream } from './rtp-stream.ts';
 import type { SessionState } from './session-state.ts';
 import { startIndexFor } from './seek.ts';
-import { armExpiry, connectUdpSetup } from './session-support.ts';
+import { armExpiry, connectUdpSetup, interleavedTransport } from './session-support.ts';
 import { negotiateScale, negotiateSpeed } from './trick-play.ts';
 import { positionStreams } from './trick-session.ts';
 
@@ -121,24 +121,8 @@ export class ServerSession {
 
   setupInterleaved(track: ServedTrack, socket: Socket, channels: [number, number]): TransportSpec {
     this.rejectDoubleSetup(track);
-    if (this.interleavedSocket && this.interleavedSocket !== socket) {
-      throw new RtspError(459, 'SRV_ERR_AGGREGATE', 'interleaved tracks of one session must share one connection');
-    }
-    for (const s of this.setups.values()) {
-      const ch = s.transport.interleaved;
-      if (ch && (ch[0] === channels[0] || ch[1] === channels[1] || ch[0] === channels[1] || ch[1] === channels[0])) {
-        throw new RtspError(461, 'SRV_ERR_CHANNEL_IN_USE', `interleaved channels ${channels.join('-')} in use`);
-      }
-    }
+    const transport = interleavedTransport(this.interleavedSocket, socket, [...this.setups.values()].map((s) => s.transport), channels);
     this.interleavedSocket = socket;
-    const transport: TransportSpec = {
-      protocol: 'RTP',
-      profile: 'AVP',
-      lowerTransport: 'TCP',
-      delivery: 'unicast',
-      interleaved: channels,
-      unknownParams: [],
-    };
     this.addSetup(track, new InterleavedEgress(socket, channels[0], channels[1]), transport);
     return transport;
   }

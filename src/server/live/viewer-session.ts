@@ -5,7 +5,7 @@ import type { Egress, ImpairmentSpec, UdpPortPair } from '../../transport/index.
 import type { TimerHandle } from '../../util/clock.ts';
 import { createLogger } from '../../util/log.ts';
 import { RtspError } from '../errors.ts';
-import { armExpiry, connectUdpSetup } from '../session-support.ts';
+import { armExpiry, connectUdpSetup, interleavedTransport } from '../session-support.ts';
 import type { RtcpSession } from '../rtcp-session.ts';
 import type { SessionContext } from '../session.ts';
 import type { SessionState } from '../session-state.ts';
@@ -83,25 +83,9 @@ export class LiveViewerSession implements ChannelViewer {
 
   setupInterleaved(track: LiveTrack, socket: Socket, channels: [number, number]): TransportSpec {
     this.rejectDouble(track);
-    if (this.interleavedSocket && this.interleavedSocket !== socket) {
-      throw new RtspError(459, 'SRV_ERR_AGGREGATE', 'interleaved tracks of one session must share one connection');
-    }
-    for (const s of this.setups.values()) {
-      const ch = s.transport.interleaved;
-      if (ch && (ch.includes(channels[0]) || ch.includes(channels[1]))) {
-        throw new RtspError(461, 'SRV_ERR_CHANNEL_IN_USE', `interleaved channels ${channels.join('-')} in use`);
-      }
-    }
+    const transport = interleavedTransport(this.interleavedSocket, socket, [...this.setups.values()].map((s) => s.transport), channels);
+    transport.ssrc = track.ssrc;
     this.interleavedSocket = socket;
-    const transport: TransportSpec = {
-      protocol: 'RTP',
-      profile: 'AVP',
-      lowerTransport: 'TCP',
-      delivery: 'unicast',
-      interleaved: channels,
-      ssrc: track.ssrc,
-      unknownParams: [],
-    };
     this.addUnicast(track, new InterleavedEgress(socket, channels[0], channels[1]), transport);
     return transport;
   }
