@@ -10,49 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { indexTs, TsIndexBuilder, TS_PACKET_SIZE } from '../../src/media/ts-file/index.ts';
 import type { TsIndex } from '../../src/media/ts-file/index.ts';
 
-const PMT_PID = 0x1000;
-const VIDEO = 0x100;
-const AUDIO = 0x101;
-const PCR_HZ = 27_000_000;
-
-/** One 188-byte TS packet (same layout as ts-file-index.test.ts): header, optional AF with RAI/PCR. */
-function packet(o: { pid: number; pusi?: boolean; rai?: boolean; pcr?: number; payload?: Buffer }): Buffer {
-  const p = Buffer.alloc(TS_PACKET_SIZE, 0xff);
-  p[0] = 0x47;
-  p[1] = (o.pusi ? 0x40 : 0) | ((o.pid >> 8) & 0x1f);
-  p[2] = o.pid & 0xff;
-  const af = o.rai || o.pcr !== undefined;
-  p[3] = af ? 0x30 : 0x10;
-  let at = 4;
-  if (af) {
-    const len = o.pcr !== undefined ? 7 : 1;
-    p[4] = len;
-    p[5] = (o.rai ? 0x40 : 0) | (o.pcr !== undefined ? 0x10 : 0);
-    if (o.pcr !== undefined) {
-      const base = Math.floor(o.pcr / 300);
-      const ext = o.pcr % 300;
-      p[6] = Math.floor(base / 2 ** 25) & 0xff;
-      p[7] = Math.floor(base / 2 ** 17) & 0xff;
-      p[8] = Math.floor(base / 2 ** 9) & 0xff;
-      p[9] = Math.floor(base / 2) & 0xff;
-      p[10] = ((base & 1) << 7) | 0x7e | ((ext >> 8) & 1);
-      p[11] = ext & 0xff;
-    }
-    at = 5 + len;
-  }
-  if (o.payload) o.payload.copy(p, at);
-  return p;
-}
-
-const PAT = Buffer.from([0x00, 0x00, 0xb0, 0x0d, 0x00, 0x01, 0xc1, 0x00, 0x00, 0x00, 0x01, 0xf0 | (PMT_PID >> 8), PMT_PID & 0xff, 0, 0, 0, 0]);
-const PMT = Buffer.from([
-  0x00, 0x02, 0xb0, 0x17, 0x00, 0x01, 0xc1, 0x00, 0x00, 0xe0 | (VIDEO >> 8), VIDEO & 0xff, 0xf0, 0x00,
-  0x02, 0xe0 | (VIDEO >> 8), VIDEO & 0xff, 0xf0, 0x00,
-  0x81, 0xe0 | (AUDIO >> 8), AUDIO & 0xff, 0xf0, 0x00,
-  0, 0, 0, 0,
-]);
-const pat = () => packet({ pid: 0, pusi: true, payload: PAT });
-const pmt = () => packet({ pid: PMT_PID, pusi: true, payload: PMT });
+import { AUDIO, PCR_HZ, VIDEO, packet, pat, pmt } from './ts-fixture.ts';
 
 function units(ix: TsIndex): [number, number, number, number][] {
   return [...ix.unitFirstPacket].map((f, u) => [f, ix.unitPackets[u]!, ix.unitTimeSec[u]!, ix.unitRap[u]!]);
