@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { parseRtcpPackets } from '../../src/rtcp/index.ts';
 import type { ReportBlock, RtcpPacket } from '../../src/rtcp/index.ts';
 import { PublisherTrackRtcp, defaultSessionBps } from '../../src/server/live/publisher-rtcp.ts';
+import { ReceiverRtcpTiming, serializeReceiverReport } from '../../src/stats/index.ts';
 import { Scheduler } from '../../src/transport/index.ts';
 import { ManualClock } from '../../src/util/clock.ts';
 
@@ -156,5 +157,34 @@ describe('publisher track RTCP (RFC 3550 §6.4.2) in simulated time', () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('the shared RR + SDES [+ BYE] compound is byte-exact (RFC 3550 §6.1 order)', () => {
+    const buf = serializeReceiverReport({
+      ssrc: 0x01020304,
+      cname: 'ab',
+      reports: [{ ssrc: 0x0a0b0c0d, fractionLost: 0x19, cumulativeLost: 3, extendedHighestSeq: 0x0001ffd4, jitter: 0x2c, lsr: 0xb3c45678, dlsr: 0x00011999 }],
+      bye: 'x',
+    });
+    const hex = [
+      '81c90007', '01020304', // RR, RC=1, length 7, our SSRC
+      '0a0b0c0d', '19000003', '0001ffd4', '0000002c', 'b3c45678', '00011999', // report block
+      '81ca0003', '01020304', '0102616200000000', // SDES, one chunk: CNAME "ab", end, padding to 32 bits
+      '81cb0002', '01020304', '01780000', // BYE with reason "x"
+    ].join('');
+    expect(buf.toString('hex')).toBe(hex);
+  });
+
+  it('the shared A.7 timing: halved minimum first, then 5 s, or avg size · members / RTCP bandwidth when larger', () => {
+    const t = new ReceiverRtcpTiming();
+    // One sender of two members is more than 25 %: no sender/receiver split, n = 2 over the whole
+    // RTCP bandwidth. 16 kbit/s session: RTCP 100 B/s; avg 100 B → 2 s, under the 2.5 s initial minimum.
+    expect(t.nextIntervalMs(16000, () => 0.5)).toBeCloseTo(2500 / 1.21828, 6);
+    // 8 kbit/s: 50 B/s → 4 s, under the 5 s minimum.
+    expect(t.nextIntervalMs(8000, () => 0.5)).toBeCloseTo(5000 / 1.21828, 6);
+    expect(t.nextIntervalMs(8000, () => 0)).toBeCloseTo(2500 / 1.21828, 6);
+    t.sent(372); // avg = 100 · 15/16 + 400/16 = 118.75
+    expect(t.avgRtcpSize).toBeCloseTo(118.75, 9);
+    expect(t.nextIntervalMs(2000, () => 0.5)).toBeCloseTo(((118.75 * 2) / ((2000 / 8) * 0.05)) * 1000 / 1.21828, 6);
   });
 });
