@@ -1,9 +1,10 @@
 /**
  * The receiver-only participant's side of RFC 3550 §6: the RR + SDES CNAME compound it sends
  * (§6.1: an RR first, even empty, then SDES with the CNAME; optional extra packets such as an
- * RFC 3611 XR; a BYE last when leaving) and its A.7 report timing (one sender, us as a receiver,
- * the receivers' 75 % share of 5 % of the session bandwidth, the average compound size updated
- * per report, the halved minimum before the first report). Pure: no clock, randomness injected.
+ * RFC 3611 XR; a BYE last when leaving) and its A.7 report timing (two members, one sender, us
+ * not sending: with half the members sending there is no sender/receiver split, so the interval
+ * is avg size · 2 / (5 % of the session bandwidth), at least 5 s, halved before the first report;
+ * the average compound size is updated per report). Pure: no clock, randomness injected.
  *
  * @see RFC 3550 §6.1, §6.4.2, Appendix A.7
  */
