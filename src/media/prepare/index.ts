@@ -23,5 +23,5 @@ export {
 } from './plan.ts';
 export { probeFile, probeInfoFrom, PrepareError } from './probe.ts';
 export { cacheKey, readManifest, sourceIdentity, PREPARE_RECIPE_VERSION, DEFAULT_CACHE_DIR_NAME, type Manifest, type SourceIdentity } from './cache.ts';
-export { Preparer, parseTimemark, removeStaleTemporaries, type GrowingOutput, type MediaPreparer, type PreparationJob, type PreparedMedia, type PrepareProgress, type PreparerOptions } from './preparer.ts';
+export { Preparer, PREPARE_MAX_CONCURRENT, parseTimemark, removeStaleTemporaries, type GrowingOutput, type MediaPreparer, type PreparationJob, type PreparedMedia, type PrepareProgress, type PreparerOptions } from './preparer.ts';
 export { TtyProgressBar, renderProgressLine, formatSeconds } from './progress-bar.ts';

@@ -34,7 +34,7 @@ export interface PrepareProgress {
   elapsedMs: number;
   /** Remaining time estimated from the progress so far. */
   etaSec?: number;
-  /** What is being done: 'probe', 'remux', 'transcode', 'mp2t'. */
+  /** What is being done: 'queued' (waiting for a free slot), 'probe', 'remux', 'transcode', 'mp2t'. */
   stage: string;
 }
 
@@ -72,7 +72,16 @@ export interface PreparerOptions {
   options?: PrepareOptions;
   /** Called on every ffmpeg progress report (the CLI's and the server's progress bar). */
   onProgress?: (job: PreparationJob, p: PrepareProgress) => void;
+  /**
+   * Preparations that probe or run ffmpeg at the same time (default PREPARE_MAX_CONCURRENT); more
+   * wait their turn in order ('queued'), so a client asking for many files cannot start an ffmpeg
+   * per file. Cache hits never wait.
+   */
+  maxConcurrent?: number;
 }
+
+/** Default number of preparations at once: a transcode already uses every core it gets. */
+export const PREPARE_MAX_CONCURRENT = 2;
 
 /** Temporary names: `.<key>.tmp-<pid>-<ms>.<ext>` (prepared files), `<key>.json.tmp-<pid>-<ms>` (manifests). */
 const TEMP_NAME = /^\.?[0-9a-f]{20}(?:\.json)?\.tmp-(\d+)-\d+/;
@@ -113,7 +122,9 @@ export class Preparer implements MediaPreparer {
   private readonly failed = new Map<string, PrepareError>();
   private readonly commands = new Set<FfmpegCommand>();
   private swept = false;
-  readonly stats = { ffmpegRuns: 0, reused: 0, failed: 0 };
+  private active = 0;
+  private readonly queue: (() => void)[] = [];
+  readonly stats = { ffmpegRuns: 0, reused: 0, failed: 0, peakConcurrent: 0 };
 
   constructor(readonly opts: PreparerOptions) {}
 
@@ -122,7 +133,7 @@ export class Preparer implements MediaPreparer {
     const existing = this.running.get(abs);
     if (existing) return existing;
     const started = Date.now();
-    const state: PrepareProgress = { elapsedMs: 0, stage: 'probe' };
+    const state: PrepareProgress = { elapsedMs: 0, stage: 'queued' };
     let announce: (g: GrowingOutput | undefined) => void = () => undefined;
     const job: PreparationJob = {
       sourcePath: abs,
@@ -165,7 +176,9 @@ export class Preparer implements MediaPreparer {
       log.debug('prepared file reused', { source: abs, output: cached.output });
       return { outputPath: path.join(cacheDir, cached.output), manifest: cached, reused: true };
     }
+    const release = await this.slot();
     try {
+      state.stage = 'probe';
       const info = await probeFile(abs);
       const plan = planPreparation(info);
       if (!plan.ok) throw new PrepareError('PREP_ERR_UNSUPPORTED', `${abs}: ${plan.reason}`);
@@ -230,7 +243,24 @@ export class Preparer implements MediaPreparer {
       this.stats.failed++;
       log.warn('preparation failed', { source: abs, code: err.code, error: err.message });
       throw err;
+    } finally {
+      release();
     }
+  }
+
+  /** Waits for one of the maxConcurrent slots; the returned function hands it on (in order). */
+  private async slot(): Promise<() => void> {
+    if (this.active >= (this.opts.maxConcurrent ?? PREPARE_MAX_CONCURRENT)) {
+      await new Promise<void>((resolve) => this.queue.push(resolve));
+    } else {
+      this.active++;
+    }
+    this.stats.peakConcurrent = Math.max(this.stats.peakConcurrent, this.active);
+    return () => {
+      const next = this.queue.shift();
+      if (next) next();
+      else this.active--;
+    };
   }
 
   private ffmpeg(

@@ -1,0 +1,53 @@
+/**
+ * The Preparer runs at most `maxConcurrent` preparations at once and queues the rest in order
+ * (stage 'queued'), so a client asking for many unprepared files cannot start an ffmpeg for each.
+ * Real ffmpeg on tiny µ-law WAV files (remuxed into MOV).
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { Preparer, PREPARE_MAX_CONCURRENT } from '../../src/media/prepare/index.ts';
+import { describeWithPeers } from '../helpers/peers.ts';
+import { waitUntil } from '../helpers/wait.ts';
+
+describeWithPeers('preparations at once', ['ffmpeg', 'ffprobe'], () => {
+  let dir: string;
+  let files: string[];
+
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'streamlab-prep-conc-'));
+    files = [0, 1, 2, 3].map((i) => path.join(dir, `tone${i}.wav`));
+    for (const [i, f] of files.entries()) {
+      const r = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', `sine=frequency=${300 + 100 * i}:sample_rate=8000`, '-t', '0.5', '-ac', '1', '-c:a', 'pcm_mulaw', f]);
+      expect(r.status, String(r.stderr)).toBe(0);
+    }
+  });
+
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('one at a time with maxConcurrent 1: the others wait in order, all succeed', async () => {
+    const p = new Preparer({ cacheDir: path.join(dir, 'cache1'), maxConcurrent: 1 });
+    const jobs = files.map((f) => p.prepare(f));
+    await waitUntil(() => jobs[0]!.progress().stage !== 'queued', 10_000, 'the first job to start');
+    expect(jobs.slice(1).map((j) => j.progress().stage)).toEqual(['queued', 'queued', 'queued']);
+    const order: number[] = [];
+    await Promise.all(jobs.map((j, i) => j.done.then(() => order.push(i))));
+    expect(order).toEqual([0, 1, 2, 3]);
+    expect(p.stats).toMatchObject({ ffmpegRuns: 4, failed: 0, peakConcurrent: 1 });
+  });
+
+  it(`at most ${PREPARE_MAX_CONCURRENT} by default, and cache hits never wait`, async () => {
+    const cacheDir = path.join(dir, 'cache2');
+    const p = new Preparer({ cacheDir });
+    await Promise.all(files.map((f) => p.prepare(f).done));
+    expect(p.stats).toMatchObject({ ffmpegRuns: 4, failed: 0, peakConcurrent: PREPARE_MAX_CONCURRENT });
+    const again = new Preparer({ cacheDir, maxConcurrent: 1 });
+    const done = await Promise.all(files.map((f) => again.prepare(f).done));
+    expect(done.every((d) => d.reused)).toBe(true);
+    expect(again.stats).toMatchObject({ ffmpegRuns: 0, reused: 4, peakConcurrent: 0 });
+  });
+});
