@@ -6,7 +6,8 @@
 
 import { open, type FileHandle } from 'node:fs/promises';
 import { MediaError } from '../errors.ts';
-import { MAX_MOOV_BYTES, MAX_READ_RUN_BYTES, MAX_TOP_LEVEL_BOXES } from '../limits.ts';
+import { MAX_MOOV_BYTES, MAX_TOP_LEVEL_BOXES } from '../limits.ts';
+import { readSampleRuns } from '../read-runs.ts';
 import type { MediaFile, Track } from '../types.ts';
 import { parseMoov } from './moov.ts';
 
@@ -143,23 +144,7 @@ class Mp4File implements MediaFile {
 
   async readSamples(track: Track, from: number, to: number): Promise<Buffer[]> {
     this.check(track, from, to);
-    const { offsets, sizes } = track.samples;
-    const out: Buffer[] = [];
-    let i = from;
-    while (i < to) {
-      // Grow a run while the next sample starts where the previous one ended.
-      const start = offsets[i];
-      let end = start + sizes[i];
-      let j = i + 1;
-      while (j < to && offsets[j] === end && end + sizes[j] - start <= MAX_READ_RUN_BYTES) end += sizes[j++];
-      const buf = await this.read(start, end - start);
-      for (let k = i; k < j; k++) {
-        const at = offsets[k] - start;
-        out.push(buf.subarray(at, at + sizes[k]));
-      }
-      i = j;
-    }
-    return out;
+    return readSampleRuns(track.samples, from, to, (pos, len) => this.read(pos, len));
   }
 
   async close(): Promise<void> {

@@ -6,7 +6,7 @@
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import { MediaError } from '../errors.ts';
-import { MAX_READ_RUN_BYTES } from '../limits.ts';
+import { readSampleRuns } from '../read-runs.ts';
 import type { MediaFile, Track } from '../types.ts';
 import { TS_PACKET_SIZE, TsIndexBuilder } from './ts-index.ts';
 import type { TsIndex } from './ts-index.ts';
@@ -117,19 +117,7 @@ export class TsFileImpl implements TsFile {
   /** Units are contiguous in the file: one read per run of up to MAX_READ_RUN_BYTES. */
   async readSamples(track: Track, from: number, to: number): Promise<Buffer[]> {
     this.check(track, from, to);
-    const { offsets, sizes } = track.samples;
-    const out: Buffer[] = [];
-    let i = from;
-    while (i < to) {
-      const start = offsets[i]!;
-      let end = start + sizes[i]!;
-      let j = i + 1;
-      while (j < to && offsets[j] === end && end + sizes[j]! - start <= MAX_READ_RUN_BYTES) end += sizes[j++]!;
-      const buf = await this.read(start, end - start);
-      for (let k = i; k < j; k++) out.push(buf.subarray(offsets[k]! - start, offsets[k]! - start + sizes[k]!));
-      i = j;
-    }
-    return out;
+    return readSampleRuns(track.samples, from, to, (pos, len) => this.read(pos, len));
   }
 
   async close(): Promise<void> {
