@@ -2,20 +2,11 @@ import { randomInt } from 'node:crypto';
 import { writeRtpFixedHeader } from '../../rtp/index.ts';
 import type { Egress } from '../../transport/index.ts';
 import type { Clock } from '../../util/clock.ts';
+import type { PayloadFormat } from '../payload-formats.ts';
 import type { SenderCounters } from '../rtp-stream.ts';
 
 /** What a live track carries: the SDP lines of its payload format (no packetizer: sources bring payloads). */
-export interface LiveTrackFormat {
-  media: 'video' | 'audio' | string;
-  payloadType: number;
-  clockRate: number;
-  /** rtpmap value without the payload type, e.g. `H264/90000`. */
-  rtpmap: string;
-  /** fmtp value without the payload type ('' when none). */
-  fmtp: string;
-  attributes: [string, string][];
-  bitrate: number;
-}
+export type LiveTrackFormat = Omit<PayloadFormat, 'media' | 'packetize'> & { media: 'video' | 'audio' | string };
 
 /** A viewer's (or a multicast group's) place on a track: its egress and whether it waits for a keyframe. */
 export interface LiveSink {
