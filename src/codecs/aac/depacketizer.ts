@@ -14,6 +14,8 @@
  */
 import { BitReader } from '../bit-reader.ts';
 import type { DepacketizedUnit, Depacketizer, RtpPayloadInput } from '../types.ts';
+import { emitAudioUnit, emitFragments, frameTimestamp } from '../audio-units.ts';
+import type { FrameFragments } from '../audio-units.ts';
 import { SequenceGap } from '../sequence-gap.ts';
 
 /** Largest AU reassembled from fragments. */
@@ -47,12 +49,8 @@ export interface AacDepacketizerStats {
   incompleteUnits: number;
 }
 
-interface PendingFragment {
-  timestamp: number;
+interface PendingFragment extends FrameFragments {
   auSize: number;
-  parts: Buffer[];
-  bytes: number;
-  broken: boolean;
 }
 
 export class AacDepacketizer implements Depacketizer {
@@ -133,7 +131,7 @@ export class AacDepacketizer implements Depacketizer {
         this.stats.overCap++;
         continue;
       }
-      this.emit(out, this.auTimestamp(p.timestamp, i), [au], true);
+      emitAudioUnit(out, this.stats, frameTimestamp(p.timestamp, i * this.frameLength), [au], true);
     }
     return out;
   }
@@ -201,18 +199,6 @@ export class AacDepacketizer implements Depacketizer {
   private finishFragment(out: DepacketizedUnit[], broken: boolean): void {
     const frag = this.frag!;
     this.frag = undefined;
-    if (broken) this.emit(out, frag.timestamp, [], false);
-    else this.emit(out, frag.timestamp, [Buffer.concat(frag.parts, frag.bytes)], true);
-  }
-
-  private emit(out: DepacketizedUnit[], timestamp: number, data: Buffer[], complete: boolean): void {
-    this.stats.units++;
-    if (!complete) this.stats.incompleteUnits++;
-    out.push({ timestamp, data, keyframe: complete, complete });
-  }
-
-  private auTimestamp(ts: number, i: number): number {
-    const t = ts + i * this.frameLength;
-    return ts <= 0xffffffff ? t % 0x100000000 : t;
+    emitFragments(out, this.stats, frag, broken);
   }
 }

@@ -17,6 +17,8 @@
  */
 import type { DepacketizedUnit, Depacketizer, RtpPayloadInput } from '../types.ts';
 import { parseMpegAudioHeader } from './frame-header.ts';
+import { emitAudioUnit, emitFragments, frameTimestamp } from '../audio-units.ts';
+import type { FrameFragments } from '../audio-units.ts';
 import { SequenceGap } from '../sequence-gap.ts';
 
 /** The RTP clock of MPEG audio over RFC 2250. */
@@ -34,13 +36,9 @@ export interface MpaDepacketizerStats {
   incompleteUnits: number;
 }
 
-interface PendingFrame {
-  timestamp: number;
+interface PendingFrame extends FrameFragments {
   /** Expected frame length; Infinity when the first fragment was lost (unknown). */
   frameLength: number;
-  parts: Buffer[];
-  bytes: number;
-  broken: boolean;
 }
 
 const HEADER = 4;
@@ -94,7 +92,7 @@ export class MpaDepacketizer implements Depacketizer {
         return;
       }
       const len = h.value.frameLength;
-      const ts = this.frameTimestamp(timestamp, Math.round((ticks * MPA_CLOCK_RATE) / h.value.sampleRate));
+      const ts = frameTimestamp(timestamp, Math.round((ticks * MPA_CLOCK_RATE) / h.value.sampleRate));
       if (off + len > data.length) {
         if (i > 0) {
           this.stats.malformed++; // only a payload's single frame may be fragmented
@@ -103,7 +101,7 @@ export class MpaDepacketizer implements Depacketizer {
         this.frag = { timestamp: ts, frameLength: len, parts: [data], bytes: data.length, broken: false };
         return;
       }
-      this.emit(out, ts, [data.subarray(off, off + len)], true);
+      emitAudioUnit(out, this.stats, ts, [data.subarray(off, off + len)], true);
       off += len;
       ticks += h.value.samplesPerFrame;
     }
@@ -137,18 +135,6 @@ export class MpaDepacketizer implements Depacketizer {
   private finishFragment(out: DepacketizedUnit[], broken: boolean): void {
     const frag = this.frag!;
     this.frag = undefined;
-    if (broken) this.emit(out, frag.timestamp, [], false);
-    else this.emit(out, frag.timestamp, [Buffer.concat(frag.parts, frag.bytes)], true);
-  }
-
-  private emit(out: DepacketizedUnit[], timestamp: number, data: Buffer[], complete: boolean): void {
-    this.stats.units++;
-    if (!complete) this.stats.incompleteUnits++;
-    out.push({ timestamp, data, keyframe: complete, complete });
-  }
-
-  private frameTimestamp(ts: number, delta: number): number {
-    const t = ts + delta;
-    return ts <= 0xffffffff ? t % 0x100000000 : t;
+    emitFragments(out, this.stats, frag, broken);
   }
 }
