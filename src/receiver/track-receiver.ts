@@ -11,8 +11,9 @@ import {
 import type { Depacketizer } from '../codecs/index.ts';
 import type { DepacketizedUnit } from '../codecs/index.ts';
 import { parseRtpPacket } from '../rtp/index.ts';
-import { parseRtcpPackets, rttFromDlrr } from '../rtcp/index.ts';
-import { ReceiverRtcpTiming, ReceiverSource, serializeReceiverReport } from '../stats/index.ts';
+import { makeSdesCname, parseRtcpPackets, rttFromDlrr, serializeRtcpCompound } from '../rtcp/index.ts';
+import type { RtcpPacket } from '../rtcp/index.ts';
+import { ReceiverSource, rtcpBandwidthFromSession, rtcpInterval, updateAvgRtcpSize } from '../stats/index.ts';
 import { createLogger } from '../util/log.ts';
 import { compactNtpFromUnixMs, ntpFromUnixMs, ntpMiddle32, ntpToUnixMs } from '../util/ntp.ts';
 import { reorderInfoFromFmtp } from './dts/index.ts';
@@ -189,7 +190,8 @@ export class TrackReceiver {
   lastSr: { wallMs: number; rtp: number; arrivalMs: number } | undefined;
   byeReceived = false;
   lastPacketMs: number | undefined;
-  private readonly rtcpTiming = new ReceiverRtcpTiming();
+  private avgRtcpSize = 100;
+  private initialRtcp = true;
   sync: SyncReference = {};
   /** RTT from the server's DLRR answers to our RRTRs; undefined while it sent none (e.g. GStreamer). */
   rtt: RttStats | undefined;
@@ -419,14 +421,14 @@ export class TrackReceiver {
   receiverReport(nowMs: number, bye?: string): Buffer {
     const reports = this.source ? [this.source.makeReportBlock(nowMs)] : [];
     const ntp = ntpFromUnixMs(this.wallNow());
-    const buf = serializeReceiverReport({
-      ssrc: this.o.ssrc,
-      cname: this.o.cname,
-      reports,
-      extra: [{ type: 'xr', ssrc: this.o.ssrc, blocks: [{ type: 'rrtr', ntpSeconds: ntp.seconds, ntpFraction: ntp.fraction }] }],
-      ...(bye !== undefined ? { bye } : {}),
-    });
-    this.rtcpTiming.sent(buf.length);
+    const packets: RtcpPacket[] = [
+      { type: 'rr', ssrc: this.o.ssrc, reports },
+      makeSdesCname(this.o.ssrc, this.o.cname),
+      { type: 'xr', ssrc: this.o.ssrc, blocks: [{ type: 'rrtr', ntpSeconds: ntp.seconds, ntpFraction: ntp.fraction }] },
+    ];
+    if (bye !== undefined) packets.push({ type: 'bye', ssrcs: [this.o.ssrc], reason: bye });
+    const buf = serializeRtcpCompound(packets);
+    this.avgRtcpSize = updateAvgRtcpSize(this.avgRtcpSize, buf.length + 28);
     return buf;
   }
 
@@ -437,6 +439,18 @@ export class TrackReceiver {
   /** Next RR interval (A.7) in ms: receivers share 75 % of 5 % of the session bandwidth. */
   nextReportIntervalMs(): number {
     const kbps = this.track.bandwidthKbps ?? (this.track.media === 'video' ? 1000 : 128);
-    return this.rtcpTiming.nextIntervalMs(kbps * 1000, Math.random);
+    const s = rtcpInterval(
+      {
+        members: 2,
+        senders: 1,
+        rtcpBandwidth: rtcpBandwidthFromSession(kbps * 1000),
+        weSent: false,
+        avgRtcpSize: this.avgRtcpSize,
+        initial: this.initialRtcp,
+      },
+      Math.random,
+    );
+    this.initialRtcp = false;
+    return s * 1000;
   }
 }
