@@ -11,9 +11,8 @@ import {
 import type { Depacketizer } from '../codecs/index.ts';
 import type { DepacketizedUnit } from '../codecs/index.ts';
 import { parseRtpPacket } from '../rtp/index.ts';
-import { makeSdesCname, parseRtcpPackets, rttFromDlrr, serializeRtcpCompound } from '../rtcp/index.ts';
-import type { RtcpPacket } from '../rtcp/index.ts';
-import { ReceiverSource, rtcpBandwidthFromSession, rtcpInterval, updateAvgRtcpSize } from '../stats/index.ts';
+import { parseRtcpPackets, rttFromDlrr } from '../rtcp/index.ts';
+import { ReceiverRtcpTiming, ReceiverSource, serializeReceiverReport } from '../stats/index.ts';
 import { createLogger } from '../util/log.ts';
 import { compactNtpFromUnixMs, ntpFromUnixMs, ntpMiddle32, ntpToUnixMs } from '../util/ntp.ts';
 import { reorderInfoFromFmtp } from './dts/index.ts';
@@ -190,8 +189,7 @@ export class TrackReceiver {
   lastSr: { wallMs: number; rtp: number; arrivalMs: number } | undefined;
   byeReceived = false;
   lastPacketMs: number | undefined;
-  private avgRtcpSize = 100;
-  private initialRtcp = true;
+  private readonly rtcpTiming = new ReceiverRtcpTiming();
   sync: SyncReference = {};
   /** RTT from the server's DLRR answers to our RRTRs; undefined while it sent none (e.g. GStreamer). */
   rtt: RttStats | undefined;
@@ -421,14 +419,14 @@ export class TrackReceiver {
   receiverReport(nowMs: number, bye?: string): Buffer {
     const reports = this.source ? [this.source.makeReportBlock(nowMs)] : [];
     const ntp = ntpFromUnixMs(this.wallNow());
-    const packets: RtcpPacket[] = [
-      { type: 'rr', ssrc: this.o.ssrc, reports },
-      makeSdesCname(this.o.ssrc, this.o.cname),
-      { type: 'xr', ssrc: this.o.ssrc, blocks: [{ type: 'rrtr', ntpSeconds: ntp.seconds, ntpFraction: ntp.fraction }] },
-    ];
-    if (bye !== undefined) packets.push({ type: 'bye', ssrcs: [this.o.ssrc], reason: bye });
-    const buf = serializeRtcpCompound(packets);
-    this.avgRtcpSize = updateAvgRtcpSize(this.avgRtcpSize, buf.length + 28);
+    const buf = serializeReceiverReport({
+      ssrc: this.o.ssrc,
+      cname: this.o.cname,
+      reports,
+      extra: [{ type: 'xr', ssrc: this.o.ssrc, blocks: [{ type: 'rrtr', ntpSeconds: ntp.seconds, ntpFraction: ntp.fraction }] }],
+      ...(bye !== undefined ? { bye } : {}),
+    });
+    this.rtcpTiming.sent(buf.length);
     return buf;
   }
 
@@ -439,18 +437,6 @@ export class TrackReceiver {
   /** Next RR interval (A.7) in ms: receivers share 75 % of 5 % of the session bandwidth. */
   nextReportIntervalMs(): number {
     const kbps = this.track.bandwidthKbps ?? (this.track.media === 'video' ? 1000 : 128);
-    const s = rtcpInterval(
-      {
-        members: 2,
-        senders: 1,
-        rtcpBandwidth: rtcpBandwidthFromSession(kbps * 1000),
-        weSent: false,
-        avgRtcpSize: this.avgRtcpSize,
-        initial: this.initialRtcp,
-      },
-      Math.random,
-    );
-    this.initialRtcp = false;
-    return s * 1000;
+    return this.rtcpTiming.nextIntervalMs(kbps * 1000, Math.random);
   }
 }

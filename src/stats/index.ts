@@ -27,3 +27,5 @@ export {
 export type { RtcpIntervalParams } from './rtcp-interval.ts';
 export { rttFromReportBlock, rttFromReportBlockAtWallMs } from './rtt.ts';
 export { SenderStats, makeSenderInfo, rtpTimestampAt } from './sender-stats.ts';
+export { RTCP_IP_UDP_OVERHEAD, ReceiverRtcpTiming, receiverReportPackets, serializeReceiverReport } from './receiver-report.ts';
+export type { ReceiverReportCompound } from './receiver-report.ts';

@@ -116,6 +116,8 @@ export class RtspTestClient {
   private readonly waiting = new Map<number, { resolve: (r: RtspResponse) => void; reject: (e: Error) => void }>();
   private cseq = 0;
   private closed = false;
+  /** Every `$` frame as it arrives (e.g. the server's RTCP to a test publisher, which has no ClientTrack). */
+  onInterleaved: ((channel: number, data: Buffer) => void) | undefined;
 
   private constructor(private readonly socket: net.Socket) {
     socket.setNoDelay(true);
@@ -310,6 +312,7 @@ export class RtspTestClient {
           w.resolve(ev.response);
         }
       } else if (ev.type === 'interleaved') {
+        this.onInterleaved?.(ev.channel, Buffer.from(ev.data));
         for (const t of this.tracks) {
           const ch = t.transport.interleaved;
           if (!ch) continue;

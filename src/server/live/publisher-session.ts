@@ -1,17 +1,20 @@
+import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { parseRtcpPackets } from '../../rtcp/index.ts';
 import { parseRtpPacket } from '../../rtp/index.ts';
 import type { TransportSpec } from '../../rtsp/index.ts';
-import type { UdpPortPair } from '../../transport/index.ts';
+import { InterleavedEgress } from '../../transport/index.ts';
+import type { ScheduledTask, UdpPortPair } from '../../transport/index.ts';
 import type { TimerHandle } from '../../util/clock.ts';
 import { createLogger } from '../../util/log.ts';
-import { ntpToUnixMs } from '../../util/ntp.ts';
+import { ntpMiddle32, ntpToUnixMs } from '../../util/ntp.ts';
 import { RtspError } from '../errors.ts';
 import { armExpiry, bindSetupPair, udpTransport } from '../session-support.ts';
 import type { SessionContext } from '../session.ts';
 import { keyframeDetectorFor } from './keyframe.ts';
 import type { LiveChannel } from './live-channel.ts';
 import type { AnnouncedTrack } from './live-sdp.ts';
+import { PublisherTrackRtcp, defaultSessionBps } from './publisher-rtcp.ts';
 import { RtpRelayMap, continuationFor } from './rtp-relay-map.ts';
 
 const log = createLogger('live');
@@ -27,6 +30,8 @@ export interface PublisherCounters {
   /** UDP datagrams from an address other than the publisher's: dropped. */
   foreign: number;
   senderReports: number;
+  /** RR + SDES compounds we sent to the publisher (RFC 3550 §6.4.2), the final BYE's included. */
+  receiverReports: number;
 }
 
 interface PublishedTrack {
@@ -35,6 +40,10 @@ interface PublishedTrack {
   udp?: UdpPortPair;
   map?: RtpRelayMap;
   detect: ((payload: Uint8Array) => boolean) | undefined;
+  /** Our receiver statistics and reports for this track's RTP session. */
+  rtcp: PublisherTrackRtcp;
+  /** Sends a compound to the publisher's RTCP port (UDP) or odd interleaved channel (TCP). */
+  sendRtcp?: (packet: Buffer) => void;
 }
 
 /**
@@ -43,13 +52,18 @@ interface PublishedTrack {
  * channel's own SSRC, sequence numbers and timestamps (headers rewritten, gaps kept), and takes
  * the NTP↔RTP mapping of its sender reports for ours. Leaving (TEARDOWN, connection lost,
  * timeout) ends the stream: every viewer gets a BYE.
+ *
+ * As an RTP receiver it also reports back (RFC 3550 §6): per track RR + SDES CNAME at the A.7
+ * interval from RECORD on, with loss, jitter and LSR/DLSR of the publisher's source, and a BYE
+ * when it leaves (see publisher-rtcp.ts).
  */
 export class LivePublisherSession {
   state: PublisherState = 'announced';
   readonly tracks: PublishedTrack[];
-  readonly counters: PublisherCounters = { rtpReceived: 0, relayed: 0, malformed: 0, foreign: 0, senderReports: 0 };
+  readonly counters: PublisherCounters = { rtpReceived: 0, relayed: 0, malformed: 0, foreign: 0, senderReports: 0, receiverReports: 0 };
   private closed = false;
   private expiry: TimerHandle | undefined;
+  private rtcpTasks: ScheduledTask[] = [];
 
   constructor(
     readonly id: string,
@@ -61,7 +75,16 @@ export class LivePublisherSession {
     private readonly ctx: SessionContext,
     private readonly release: (s: LivePublisherSession) => void,
   ) {
-    this.tracks = announced.map((a) => ({ announced: a, detect: keyframeDetectorFor(a.encodingName) }));
+    this.tracks = announced.map((a) => ({
+      announced: a,
+      detect: keyframeDetectorFor(a.encodingName),
+      rtcp: new PublisherTrackRtcp({
+        ssrc: randomBytes(4).readUInt32BE(0),
+        cname: ctx.cname,
+        clockRate: a.format.clockRate,
+        sessionBps: a.format.bitrate > 0 ? a.format.bitrate : defaultSessionBps(a.format.media),
+      }),
+    }));
     channel.publisher = this;
     this.touch();
   }
@@ -105,6 +128,15 @@ export class LivePublisherSession {
     pair.rtcp.on('message', (msg, rinfo) => {
       if (fromPublisher(rinfo.address)) this.receiveRtcp(i, msg);
     });
+    // The pair is not connected (SETUP record may come before the publisher's first datagram):
+    // reports go to its client_port RTCP port explicitly.
+    t.sendRtcp = (packet) => {
+      try {
+        pair.rtcp.send(packet, clientPorts[1], this.clientIp, () => {});
+      } catch {
+        // Socket already closed: the session is ending.
+      }
+    };
     t.transport = { ...udpTransport(clientPorts, pair), mode: 'record' };
     return t.transport;
   }
@@ -124,6 +156,8 @@ export class LivePublisherSession {
       mode: 'record',
       unknownParams: [],
     };
+    const egress = new InterleavedEgress(this.socket, channels[0], channels[1]);
+    t.sendRtcp = (packet) => egress.sendRtcp(packet);
     return t.transport;
   }
 
@@ -134,6 +168,7 @@ export class LivePublisherSession {
     this.channel.setFormats(this.tracks.map((t) => t.announced.format));
     this.state = 'recording';
     this.channel.goLive();
+    this.startReports();
     log.info('publishing', { channel: this.channel.name, session: this.id, tracks: this.tracks.length });
   }
 
@@ -160,6 +195,7 @@ export class LivePublisherSession {
       return;
     }
     this.touch();
+    t.rtcp.onRtp(p.value.ssrc, p.value.sequenceNumber, p.value.timestamp, this.ctx.clock.now(), p.value.payload.length);
     t.map ??= new RtpRelayMap(continuationFor(track, this.ctx.clock.wallNow()));
     const out = t.map.map(p.value.sequenceNumber, p.value.timestamp);
     const payload = p.value.payload;
@@ -177,8 +213,11 @@ export class LivePublisherSession {
     this.touch();
     const t = this.tracks[i]!;
     const track = this.channel.tracks[i];
+    const now = this.ctx.clock.now();
     for (const p of parsed.value) {
-      if (p.type !== 'sr' || !track || !t.map) continue;
+      if (p.type !== 'sr') continue;
+      t.rtcp.onSenderReport(p.ssrc, ntpMiddle32({ seconds: p.senderInfo.ntpSeconds, fraction: p.senderInfo.ntpFraction }), now);
+      if (!track || !t.map) continue;
       const ts = t.map.timestamp(p.senderInfo.rtpTimestamp);
       if (ts === undefined) continue;
       this.counters.senderReports++;
@@ -187,10 +226,34 @@ export class LivePublisherSession {
     }
   }
 
+  /** One RTCP timer per set-up track, first report after the A.7 initial interval. */
+  private startReports(): void {
+    for (const t of this.tracks) {
+      if (!t.sendRtcp) continue;
+      const task: ScheduledTask = {
+        run: (now) => {
+          if (this.closed) return Infinity;
+          this.sendReport(t);
+          return now + t.rtcp.nextIntervalMs(Math.random);
+        },
+      };
+      this.rtcpTasks.push(task);
+      this.ctx.scheduler.schedule(task, this.ctx.clock.now() + t.rtcp.nextIntervalMs(Math.random));
+    }
+  }
+
+  private sendReport(t: PublishedTrack, bye?: string): void {
+    if (!t.sendRtcp) return;
+    t.sendRtcp(t.rtcp.report(this.ctx.clock.now(), bye));
+    this.counters.receiverReports++;
+  }
+
   close(reason: string): void {
     if (this.closed) return;
     this.closed = true;
     this.ctx.clock.clearTimeout(this.expiry);
+    for (const task of this.rtcpTasks) this.ctx.scheduler.remove(task);
+    if (this.state === 'recording') for (const t of this.tracks) this.sendReport(t, reason);
     for (const t of this.tracks) {
       const udp = t.udp;
       if (udp) setImmediate(() => udp.close());
