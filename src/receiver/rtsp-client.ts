@@ -2,6 +2,7 @@ import net from 'node:net';
 import { RtspParser, createRequest, createResponse, getCSeq, serializeRequest, serializeResponse } from '../rtsp/index.ts';
 import type { RtspResponse } from '../rtsp/index.ts';
 import { createLogger } from '../util/log.ts';
+import { PRODUCT } from '../util/version.ts';
 
 const log = createLogger('rtsp-client');
 
@@ -101,7 +102,7 @@ export class RtspClientConnection {
   request(method: string, uri: string, headers: Record<string, string> = {}, body?: Buffer): Promise<RtspResponse> {
     if (!this.isOpen) return Promise.reject(this.closedError ?? new RtspClientError('CLIENT_ERR_CLOSED', 'connection closed'));
     const cseq = ++this.cseq;
-    const req = createRequest(method, uri, { CSeq: String(cseq), 'User-Agent': this.opts.userAgent ?? 'streamlab/0.1', ...headers }, body);
+    const req = createRequest(method, uri, { CSeq: String(cseq), 'User-Agent': this.opts.userAgent ?? PRODUCT, ...headers }, body);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(cseq);

@@ -15,6 +15,7 @@ import type { ReceiverReportRecord } from './qos.ts';
 import type { ServerEvents, ServerSession, SessionContext } from './session.ts';
 import { LiveHub } from './live/index.ts';
 import type { LiveChannelSnapshot, LiveChannelSpec, MulticastOptions } from './live/index.ts';
+import { PRODUCT } from '../util/version.ts';
 
 const log = createLogger('server');
 
@@ -123,7 +124,7 @@ export class RtspServer {
     const clock = options.clock ?? realClock;
     this.opts = {
       ...DEFAULTS,
-      serverName: 'streamlab/0.1',
+      serverName: PRODUCT,
       ...stripUndefined(options),
       mediaDir: options.mediaDir,
       clock,
