@@ -1,43 +1,51 @@
 /**
  * cli: the `streamlab` commands. Parses flags, calls the library, prints; no protocol logic here.
+ *
+ * Each subcommand's module (and so the library behind it) is loaded only when that command runs:
+ * `streamlab --version` loads none, `streamlab serve` loads the server and not the lab (vega) or
+ * the receiver. Help and unknown commands load them all, to list them.
  */
-import { Command, InvalidArgumentError } from 'commander';
-import { registerServe } from './serve.ts';
-import { registerProbe } from './probe.ts';
-import { registerPlay } from './play.ts';
-import { registerLab } from './lab.ts';
-import { registerNetem } from './netem.ts';
-import { registerPush } from './push.ts';
-import { registerPrepare } from './prepare.ts';
+import { Command } from 'commander';
+import { VERSION } from '../util/version.ts';
 
-export function parseIntOption(min: number, max: number) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`expected an integer in ${min}..${max}`);
-    return n;
-  };
+type Register = (program: Command) => void;
+
+/** Subcommand name → loader of its register function (the order is the order in `--help`). */
+const COMMANDS: Record<string, () => Promise<Register>> = {
+  serve: async () => (await import('./serve.ts')).registerServe,
+  probe: async () => (await import('./probe.ts')).registerProbe,
+  play: async () => (await import('./play.ts')).registerPlay,
+  lab: async () => (await import('./lab.ts')).registerLab,
+  netem: async () => (await import('./netem.ts')).registerNetem,
+  push: async () => (await import('./push.ts')).registerPush,
+  prepare: async () => (await import('./prepare.ts')).registerPrepare,
+};
+
+/** Which subcommands argv needs: none for --version, one when it names one, all otherwise. */
+export function commandsFor(args: readonly string[]): string[] {
+  const first = args[0];
+  if (first === '-V' || first === '--version') return [];
+  if (first !== undefined && Object.hasOwn(COMMANDS, first)) return [first];
+  return Object.keys(COMMANDS);
 }
 
-export function buildProgram(): Command {
+/** The program with the given subcommands registered (default: all of them). */
+export async function buildProgram(commands: readonly string[] = Object.keys(COMMANDS)): Promise<Command> {
   const program = new Command();
   program
     .name('streamlab')
     .description('RTSP/RTP/RTCP media server, receiver and network lab')
-    .version('0.1.0')
+    .version(VERSION)
     .showHelpAfterError();
-  registerServe(program);
-  registerProbe(program);
-  registerPlay(program);
-  registerLab(program);
-  registerNetem(program);
-  registerPush(program);
-  registerPrepare(program);
+  const registers = await Promise.all(commands.map((name) => COMMANDS[name]!()));
+  for (const register of registers) register(program);
   return program;
 }
 
 export async function main(argv: string[]): Promise<void> {
   try {
-    await buildProgram().parseAsync(argv);
+    const program = await buildProgram(commandsFor(argv.slice(2)));
+    await program.parseAsync(argv);
   } catch (err) {
     process.stderr.write(`streamlab: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exitCode = 1;

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { NetemRelay, parseEndpoint } from '../transport/index.ts';
-import { parseIntOption } from './main.ts';
+import { parseIntOption } from './options.ts';
 import { impairmentFromCli } from './serve.ts';
 
 /** `streamlab netem --listen HOST:PORT --forward HOST:PORT [--seed N] <netem args>`. */

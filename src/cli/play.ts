@@ -16,7 +16,7 @@ import {
 import type { JitterSettings, PlayEnd, Sink, SinkResult } from '../receiver/index.ts';
 import { tryLocate } from '../media/ffmpeg/index.ts';
 import { setLogLevel } from '../util/log.ts';
-import { parseIntOption } from './main.ts';
+import { parseIntOption } from './options.ts';
 
 interface PlayFlags {
   tcp?: boolean;

@@ -5,7 +5,7 @@ import { Pusher } from '../server/push/index.ts';
 import type { PushSummary } from '../server/push/index.ts';
 import { setLogLevel } from '../util/log.ts';
 import type { LogLevel } from '../util/log.ts';
-import { parseIntOption } from './main.ts';
+import { parseIntOption } from './options.ts';
 
 interface PushFlags {
   to: string;

@@ -8,7 +8,7 @@ import { parseLossTrace, parseNetemArgs } from '../impair/index.ts';
 import { readFile } from 'node:fs/promises';
 import { setLogLevel } from '../util/log.ts';
 import type { LogLevel } from '../util/log.ts';
-import { parseIntOption } from './main.ts';
+import { parseIntOption } from './options.ts';
 import path from 'node:path';
 import { DEFAULT_CACHE_DIR_NAME, Preparer, TtyProgressBar } from '../media/prepare/index.ts';
 

@@ -4,8 +4,6 @@
  * confidence intervals (Student t), drawn as error bars on every plotted mean.
  */
 
-import * as vega from 'vega';
-import { compile } from 'vega-lite';
 import type { TopLevelSpec } from 'vega-lite';
 import type { RunResult, TrackResult } from './result-types.ts';
 import { meanCi } from './stats.ts';
@@ -258,8 +256,12 @@ export function plotSpecs(results: readonly RunResult[]): Record<string, { title
   return out;
 }
 
-/** Renders a vega-lite spec to an SVG string, headless. */
+/**
+ * Renders a vega-lite spec to an SVG string, headless. vega and vega-lite are loaded here, on first
+ * use (they take ~0.3 s and ~40 MB to load): no other command pays for them.
+ */
 export async function renderSvg(spec: TopLevelSpec): Promise<string> {
+  const [vega, { compile }] = await Promise.all([import('vega'), import('vega-lite')]);
   const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
   try {
     return await view.toSVG();
