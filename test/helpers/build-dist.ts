@@ -1,0 +1,34 @@
+/**
+ * vitest globalSetup of the integration tier: bin/streamlab.js runs the compiled dist/, so build
+ * it (`npm run build`, i.e. tsc -p tsconfig.build.json) when it is missing or older than a file
+ * under src/ or package.json. A fresh clone has it from `npm ci` (the prepare script).
+ */
+import { execFileSync } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (e.isFile()) newest = Math.max(newest, statSync(path.join(e.parentPath, e.name)).mtimeMs);
+  }
+  return newest;
+}
+
+export function distIsStale(): boolean {
+  let built: number;
+  try {
+    built = statSync(path.join(ROOT, 'dist/cli/main.js')).mtimeMs;
+  } catch {
+    return true;
+  }
+  return Math.max(newestMtime(path.join(ROOT, 'src')), statSync(path.join(ROOT, 'package.json')).mtimeMs) > built;
+}
+
+export default function setup(): void {
+  if (!distIsStale()) return;
+  execFileSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
+}
