@@ -12,7 +12,7 @@
 import type { GrowingOutput, PreparationJob } from '../media/prepare/index.ts';
 import { GrowingTsFile } from '../media/ts-file/index.ts';
 import { createLogger } from '../util/log.ts';
-import type { MediaEntry } from './media-catalog.ts';
+import type { MediaEntry } from './media-entry.ts';
 import type { ChunkCache, TrackGrowth } from './packetized-track.ts';
 import { PacketizedTrack } from './packetized-track.ts';
 import { payloadFormatFor } from './payload-formats.ts';

@@ -13,30 +13,11 @@ import { ChunkCache, PacketizedTrack } from './packetized-track.ts';
 import type { TrackGrowth } from './packetized-track.ts';
 import { payloadFormatFor } from './payload-formats.ts';
 import { groupG711Tracks } from './sample-groups.ts';
+import type { MediaEntry, ServedTrack } from './media-entry.ts';
+
+export type { MediaEntry, ServedTrack } from './media-entry.ts';
 
 const log = createLogger('catalog');
-
-/** A served track: its control name in URLs (`trackID=N`) and its packet source. */
-export interface ServedTrack {
-  control: string;
-  source: PacketizedTrack;
-}
-
-/** An open media file shared by every session that plays it. */
-export interface MediaEntry {
-  relPath: string;
-  filePath: string;
-  file: MediaFile;
-  durationSec: number;
-  tracks: ServedTrack[];
-  /** Tracks in the file that are not streamed, with the reason (shown by `probe`). */
-  skipped: { id: number; codec: string; reason: string }[];
-  refs: number;
-  /** Set when the file was prepared through ffmpeg (what is served is `prepared.outputPath`). */
-  prepared?: PreparedMedia;
-  /** Set on a preparation's output played while it is written (growing-entry.ts). */
-  growth?: TrackGrowth;
-}
 
 export interface CatalogOptions {
   maxPayloadSize: number;

@@ -1,0 +1,29 @@
+/**
+ * server/media-entry: the shape of an open media file as the catalog serves it (its own file so
+ * that media-catalog.ts and growing-entry.ts both use it without importing each other).
+ */
+import type { MediaFile } from '../media/index.ts';
+import type { PreparedMedia } from '../media/prepare/index.ts';
+import type { PacketizedTrack, TrackGrowth } from './packetized-track.ts';
+
+/** A served track: its control name in URLs (`trackID=N`) and its packet source. */
+export interface ServedTrack {
+  control: string;
+  source: PacketizedTrack;
+}
+
+/** An open media file shared by every session that plays it. */
+export interface MediaEntry {
+  relPath: string;
+  filePath: string;
+  file: MediaFile;
+  durationSec: number;
+  tracks: ServedTrack[];
+  /** Tracks in the file that are not streamed, with the reason (shown by `probe`). */
+  skipped: { id: number; codec: string; reason: string }[];
+  refs: number;
+  /** Set when the file was prepared through ffmpeg (what is served is `prepared.outputPath`). */
+  prepared?: PreparedMedia;
+  /** Set on a preparation's output played while it is written (growing-entry.ts). */
+  growth?: TrackGrowth;
+}
