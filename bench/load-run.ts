@@ -35,7 +35,7 @@ export interface RunOptions {
 
 export interface RunResult {
   server: TargetKind;
-  /** How streamlab ran (tsx as shipped, or bundled js); undefined for GStreamer. */
+  /** How streamlab ran (js: compiled by tsc, as shipped; tsx: src/ through tsx); undefined for GStreamer. */
   runner: Runner | undefined;
   clients: number;
   clientsOk: number;

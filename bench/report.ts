@@ -5,7 +5,7 @@ import type { RunResult } from './load-run.ts';
 /** Row label: the server, and how streamlab ran when it was not as shipped. */
 export function label(r: Pick<RunResult, 'server' | 'runner'>): string {
   if (r.server === 'gst') return 'gst-rtsp-server';
-  return r.runner === 'js' ? 'streamlab (js)' : 'streamlab';
+  return r.runner === 'tsx' ? 'streamlab (tsx)' : 'streamlab';
 }
 
 function f(x: number | undefined, digits = 1): string {

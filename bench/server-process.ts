@@ -1,7 +1,8 @@
 /**
  * The streamlab server as the bench runs it: a child process of its own (so that its CPU and RSS
- * are measured alone), started with `fork('bin/run-ts.js', ['bench/server-process.ts', mediaDir])` (as shipped, through
- * tsx) or bundled by esbuild and run with plain node (`--runner js`).
+ * are measured alone): compiled by tsc and run with plain node (`--runner js`, as shipped, the
+ * default), or started with `fork('bin/run-ts.js', ['bench/server-process.ts', mediaDir])` through
+ * tsx (`--runner tsx`).
  * It listens on 127.0.0.1 with a free port, sends `{ type: 'ready', port }` over IPC, and answers
  * `{ cmd: 'mark' }` (start of a run: resets the event-loop delay histogram) and
  * `{ cmd: 'report' }` with a ServerProcessReport. It exits when told `{ cmd: 'exit' }`, on

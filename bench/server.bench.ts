@@ -21,8 +21,8 @@ const USAGE = `usage: npm run bench -- [options]
   --stagger MS       delay between two clients joining (default 100)
   --max-ramp S       cap on the whole ramp: the stagger shrinks for large N (default 5)
   --compare gst      also run the same load against GStreamer's RTSP server (shared media)
-  --runner LIST      how streamlab runs: tsx (as shipped, default), js (bundled by esbuild, plain
-                     node), or tsx,js for both
+  --runner LIST      how streamlab runs: js (compiled by tsc, plain node: as shipped, default),
+                     tsx (src/ through tsx, as in development), or js,tsx for both
   --media FILE       file to serve (default media/sample.mp4; H.264 + AAC for --compare gst)
   --rr-interval MS   mean period of each client's RTCP receiver reports (default 2000)
   --json FILE        also save the results as JSON
@@ -50,7 +50,7 @@ async function main(): Promise<void> {
       'max-ramp': { type: 'string', default: '5' },
       compare: { type: 'string' },
       media: { type: 'string', default: 'media/sample.mp4' },
-      runner: { type: 'string', default: 'tsx' },
+      runner: { type: 'string', default: 'js' },
       'rr-interval': { type: 'string', default: '2000' },
       json: { type: 'string' },
       profile: { type: 'string' },
@@ -72,7 +72,7 @@ async function main(): Promise<void> {
   const runners = values.runner.split(',').map((x) => x.trim());
   if (runners.length === 0 || runners.some((x) => x !== 'tsx' && x !== 'js')) throw new Error(`--runner wants tsx, js or tsx,js, got ${values.runner}`);
   const targets: { server: TargetKind; runner: Runner }[] = runners.map((runner) => ({ server: 'streamlab', runner: runner as Runner }));
-  if (values.compare === 'gst') targets.push({ server: 'gst', runner: 'tsx' });
+  if (values.compare === 'gst') targets.push({ server: 'gst', runner: 'js' });
   const log = (s: string): void => {
     if (!values.quiet) process.stderr.write(`${s}\n`);
   };

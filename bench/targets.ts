@@ -4,8 +4,6 @@
  * (test/peers/gst-rtsp-server.py, shared media factory). Both listen on 127.0.0.1, free port.
  */
 import { execFileSync, fork, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
 import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -18,9 +16,9 @@ const START_TIMEOUT_MS = 20_000;
 
 export type TargetKind = 'streamlab' | 'gst';
 /**
- * How streamlab runs: 'tsx' as shipped (bin/run-ts.js registers tsx, whose loader thread and
- * esbuild service cost about 40 MB of RSS), or 'js': bench/server-process.ts bundled once by
- * esbuild and run by plain node (what a compiled build would cost).
+ * How streamlab runs: 'js' as shipped (src/ and bench/ compiled by tsc, as `npm run build` does,
+ * run by plain node), or 'tsx' as in development (bin/run-ts.js registers tsx, whose loader
+ * thread and esbuild service cost about 40 MB of RSS).
  */
 export type Runner = 'tsx' | 'js';
 
@@ -44,24 +42,24 @@ export interface StreamlabOptions {
 }
 
 export async function startTarget(kind: TargetKind, mediaFile: string, options: StreamlabOptions = {}): Promise<ServerTarget> {
-  return kind === 'streamlab' ? startStreamlab(mediaFile, options.runner ?? 'tsx', options.execArgv ?? []) : startGst(mediaFile);
+  return kind === 'streamlab' ? startStreamlab(mediaFile, options.runner ?? 'js', options.execArgv ?? []) : startGst(mediaFile);
 }
 
-let bundled: string | undefined;
+let compiled: string | undefined;
 
-/** Bundles bench/server-process.ts (and src/) into one ESM file for plain node; once per bench. */
-function bundleServerProcess(): string {
-  if (bundled) return bundled;
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'streamlab-bench-'));
-  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
-  const out = path.join(dir, 'server-process.mjs');
-  execFileSync(
-    path.join(REPO_ROOT, 'node_modules/.bin/esbuild'),
-    [path.join(REPO_ROOT, 'bench/server-process.ts'), '--bundle', '--platform=node', '--format=esm', '--target=node20', '--packages=external', `--outfile=${out}`, '--log-level=warning'],
-    { cwd: REPO_ROOT, stdio: ['ignore', 'inherit', 'inherit'] },
-  );
-  bundled = out;
-  return out;
+/**
+ * Compiles src/ and bench/ with tsc (tsconfig.bench.json, the build's settings) into
+ * .cache/bench-js inside the repository, so that the packages resolve from node_modules; once
+ * per bench. Returns the compiled bench/server-process.js.
+ */
+function compileServerProcess(): string {
+  if (compiled) return compiled;
+  execFileSync(process.execPath, [path.join(REPO_ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.bench.json'], {
+    cwd: REPO_ROOT,
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  compiled = path.join(REPO_ROOT, '.cache/bench-js/bench/server-process.js');
+  return compiled;
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
@@ -89,7 +87,7 @@ function exitedEarly(child: ChildProcess, what: string): Promise<never> {
 async function startStreamlab(mediaFile: string, runner: Runner, execArgv: string[]): Promise<ServerTarget> {
   const [entry, args] =
     runner === 'js'
-      ? [bundleServerProcess(), [path.dirname(mediaFile)]]
+      ? [compileServerProcess(), [path.dirname(mediaFile)]]
       : [path.join(REPO_ROOT, 'bin/run-ts.js'), [path.join(REPO_ROOT, 'bench/server-process.ts'), path.dirname(mediaFile)]];
   const child = fork(entry, args, {
     cwd: REPO_ROOT,

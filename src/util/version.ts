@@ -1,16 +1,23 @@
 /**
  * util/version: the one place the version string comes from (package.json, read once at load).
  * The CLI's --version, the RTSP `Server:` header, the SDP `s=`/`a=tool` and the receiver's
- * `User-Agent` all use it. Works from src/ (tsx, vitest) and from the compiled dist/ alike: both
- * sit two levels below the package root.
+ * `User-Agent` all use it. The package.json is the nearest one above this file that is
+ * streamlab's, so this works from src/ (tsx, vitest), the compiled dist/ and the bench's build.
  */
 import { readFileSync } from 'node:fs';
 
 function readVersion(): string {
-  const url = new URL('../../package.json', import.meta.url);
-  const pkg = JSON.parse(readFileSync(url, 'utf8')) as { version?: unknown };
-  if (typeof pkg.version !== 'string') throw new Error(`no version in ${url.pathname}`);
-  return pkg.version;
+  for (let url = new URL('./package.json', import.meta.url); ; url = new URL('../package.json', url)) {
+    let text: string | undefined;
+    try {
+      text = readFileSync(url, 'utf8');
+    } catch {
+      // not in this directory
+    }
+    const pkg = text === undefined ? undefined : (JSON.parse(text) as { name?: unknown; version?: unknown });
+    if (pkg?.name === 'streamlab' && typeof pkg.version === 'string') return pkg.version;
+    if (url.pathname === '/package.json') throw new Error(`no package.json of streamlab above ${import.meta.url}`);
+  }
 }
 
 /** The package version, e.g. `0.1.0`. */
