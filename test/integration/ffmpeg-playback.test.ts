@@ -6,12 +6,11 @@
  * packet). Both captures run at once against one server: 10 s of wall time for both.
  */
 
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { RtspServer } from '../../src/server/index.ts';
+import { beforeAll, expect, it } from 'vitest';
 import { captureRtsp, compareAudio, compareVideo, sampleReference } from '../helpers/framemd5.ts';
 import type { TrackHashes } from '../helpers/framemd5.ts';
 import { describeWithPeers } from '../helpers/peers.ts';
-import { startServer } from '../helpers/server.ts';
+import { serverForSuite } from '../helpers/server-fixture.ts';
 import { waitUntil } from '../helpers/wait.ts';
 
 const SECONDS = 10;
@@ -21,15 +20,13 @@ const MIN_VIDEO_FRAMES = 240;
 const AUDIO_SPAN_PACKETS = Math.ceil((SECONDS * 48000) / 1024);
 
 describeWithPeers('ffmpeg receives the sample bit-identically', ['ffmpeg'], () => {
-  let server: RtspServer;
-  let url: (p?: string) => string;
+  const { server, url } = serverForSuite();
   let source: TrackHashes;
   const closed: { id: string; reason: string }[] = [];
   const transportOf = new Map<string, 'udp' | 'tcp' | undefined>();
   const captures = new Map<'udp' | 'tcp', Promise<Awaited<ReturnType<typeof captureRtsp>>>>();
 
   beforeAll(async () => {
-    ({ server, url } = await startServer());
     server.events.on('session-closed', (e) => closed.push(e));
     server.events.on('session-created', (e) => {
       transportOf.set(e.id, server.snapshot().sessions.find((s) => s.id === e.id)?.streams[0]?.transport);
@@ -41,10 +38,6 @@ describeWithPeers('ffmpeg receives the sample bit-identically', ['ffmpeg'], () =
     for (const t of ['udp', 'tcp'] as const) captures.set(t, captureRtsp(url(), t, SECONDS));
     await Promise.allSettled(captures.values());
   }, 120_000);
-
-  afterAll(async () => {
-    await server?.close();
-  });
 
   for (const transport of ['udp', 'tcp'] as const) {
     it(`over ${transport}: video frames equal the source's first N ≥ ${MIN_VIDEO_FRAMES}`, async () => {

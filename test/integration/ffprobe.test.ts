@@ -3,11 +3,10 @@
  * right codecs and parameters: H.264 640x360, AAC 48 kHz stereo. Over UDP and TCP interleaved.
  */
 
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { RtspServer } from '../../src/server/index.ts';
+import { expect, it } from 'vitest';
 import { describeWithPeers } from '../helpers/peers.ts';
 import { expectSuccess, runProgram } from '../helpers/run-program.ts';
-import { startServer } from '../helpers/server.ts';
+import { serverForSuite } from '../helpers/server-fixture.ts';
 
 interface ProbedStream {
   codec_type: string;
@@ -20,16 +19,7 @@ interface ProbedStream {
 }
 
 describeWithPeers('ffprobe sees both tracks', ['ffprobe'], () => {
-  let server: RtspServer;
-  let url: (p?: string) => string;
-
-  beforeAll(async () => {
-    ({ server, url } = await startServer());
-  });
-
-  afterAll(async () => {
-    await server?.close();
-  });
+  const { url } = serverForSuite();
 
   for (const transport of ['udp', 'tcp'] as const) {
     it.concurrent(`over ${transport}: h264 640x360 and aac 48000 Hz stereo`, async () => {

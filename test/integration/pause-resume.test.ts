@@ -7,32 +7,25 @@
  * has a Range, and the resuming PLAY's Range and RTP-Info continue from it.
  */
 
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { RtspServer } from '../../src/server/index.ts';
+import { beforeAll, expect, it } from 'vitest';
 import { accessUnitTimestamps } from '../helpers/h264-inspect.ts';
 import { describeWithPeers } from '../helpers/peers.ts';
 import { RtspTestClient } from '../helpers/rtsp-client.ts';
 import type { ClientTrack } from '../helpers/rtsp-client.ts';
 import { sampleFacts } from '../helpers/sample-facts.ts';
 import type { SampleFacts } from '../helpers/sample-facts.ts';
-import { startServer } from '../helpers/server.ts';
+import { serverForSuite } from '../helpers/server-fixture.ts';
 import { sleep } from '../helpers/wait.ts';
 
 const tsDiff = (a: number, b: number) => ((a - b) | 0);
 const PAUSE_MS = 1500;
 
 describeWithPeers('PAUSE then PLAY continues sequence numbers and the media timeline', ['ffprobe'], () => {
-  let server: RtspServer;
-  let url: (p?: string) => string;
+  const { url } = serverForSuite();
   let facts: SampleFacts;
 
   beforeAll(async () => {
-    ({ server, url } = await startServer());
     facts = await sampleFacts();
-  });
-
-  afterAll(async () => {
-    await server?.close();
   });
 
   for (const lower of ['udp', 'tcp'] as const) {

@@ -5,28 +5,18 @@
  * RTP-Info says, and a BYE of its own at the new end. Checked with our own client over TCP (no
  * loss), so every SR count can be compared with the packets that arrived.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { RtcpPacket } from '../../src/rtcp/index.ts';
-import type { RtspServer } from '../../src/server/index.ts';
 import { RtspTestClient } from '../helpers/rtsp-client.ts';
 import type { ClientTrack } from '../helpers/rtsp-client.ts';
-import { startServer } from '../helpers/server.ts';
+import { serverForSuite } from '../helpers/server-fixture.ts';
 import { waitUntil } from '../helpers/wait.ts';
 
 type Bye = Extract<RtcpPacket, { type: 'bye' }>;
 type Sr = Extract<RtcpPacket, { type: 'sr' }>;
 
 describe('PLAY again after the end of stream', () => {
-  let server: RtspServer;
-  let url: (p?: string) => string;
-
-  beforeAll(async () => {
-    ({ server, url } = await startServer());
-  });
-
-  afterAll(async () => {
-    await server?.close();
-  });
+  const { url } = serverForSuite();
 
   const byes = (t: ClientTrack) => t.rtcp.filter((p): p is Bye => p.type === 'bye');
   /** The SR sent just before the n-th BYE (same compound). */

@@ -11,15 +11,14 @@
  * 5.0 s. All expectations come from ffprobe, not from the server's code.
  */
 
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { RtspServer } from '../../src/server/index.ts';
+import { beforeAll, expect, it } from 'vitest';
 import { firstAccessUnit, nalsInPayload } from '../helpers/h264-inspect.ts';
 import { describeWithPeers } from '../helpers/peers.ts';
 import { RtspTestClient } from '../helpers/rtsp-client.ts';
 import type { ClientTrack } from '../helpers/rtsp-client.ts';
 import { sampleFacts } from '../helpers/sample-facts.ts';
 import type { SampleFacts } from '../helpers/sample-facts.ts';
-import { startServer } from '../helpers/server.ts';
+import { serverForSuite } from '../helpers/server-fixture.ts';
 import { waitUntil } from '../helpers/wait.ts';
 
 const REQUESTED = 5.5;
@@ -28,8 +27,7 @@ const REQUESTED = 5.5;
 const tsDiff = (a: number, b: number) => ((a - b) | 0);
 
 describeWithPeers('PLAY with Range starts at the keyframe at or before the start', ['ffprobe'], () => {
-  let server: RtspServer;
-  let url: (p?: string) => string;
+  const { url } = serverForSuite();
   let facts: SampleFacts;
   /** Expected from ffprobe: the keyframe at or before 5.5 s, and the audio frame at or before it. */
   let keyframe: { pts: number };
@@ -37,7 +35,6 @@ describeWithPeers('PLAY with Range starts at the keyframe at or before the start
   let startSec: number;
 
   beforeAll(async () => {
-    ({ server, url } = await startServer());
     facts = await sampleFacts();
     const v = facts.video;
     const keys = v.packets.filter((p) => p.key && p.pts <= REQUESTED * v.timescale);
@@ -48,10 +45,6 @@ describeWithPeers('PLAY with Range starts at the keyframe at or before the start
     // The sample's own numbers, for the reader: keyframe at 5.0 s; audio frame at 239616/48000 s.
     expect(startSec).toBe(5);
     expect(audioStart.pts).toBe(239616);
-  });
-
-  afterAll(async () => {
-    await server?.close();
   });
 
   for (const lower of ['udp', 'tcp'] as const) {

@@ -8,28 +8,21 @@
  * GET_PARAMETER keep-alives, or only RTCP receiver reports (over UDP or interleaved), keep theirs.
  */
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RtspServer } from '../../src/server/index.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { RtspTestClient, canBindUdp } from '../helpers/rtsp-client.ts';
 import type { ClientTrack } from '../helpers/rtsp-client.ts';
-import { startServer } from '../helpers/server.ts';
+import { serverForSuite } from '../helpers/server-fixture.ts';
 import { sleep, waitUntil } from '../helpers/wait.ts';
 
 const TIMEOUT_SEC = 1;
 const GRACE_SEC = 5;
 
 describe_('session end frees the session, its packets and its ports', () => {
-  let server: RtspServer;
-  let url: (p?: string) => string;
+  const { server, url } = serverForSuite({ sessionTimeoutSec: TIMEOUT_SEC });
   const closed = new Map<string, { reason: string; atMs: number }>();
 
   beforeAll(async () => {
-    ({ server, url } = await startServer({ sessionTimeoutSec: TIMEOUT_SEC }));
     server.events.on('session-closed', (e) => closed.set(e.id, { reason: e.reason, atMs: performance.now() }));
-  });
-
-  afterAll(async () => {
-    await server?.close();
   });
 
   /** A client with both tracks set up over `lower` and playing. */

@@ -16,12 +16,12 @@
  * gst-rtsp-server as well, so only the request and our 200 are checked.
  */
 
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import path from 'node:path';
-import type { RtspServer } from '../../src/server/index.ts';
 import { describeWithGstreamer } from '../helpers/gstreamer.ts';
 import { expectSuccess, runProgram } from '../helpers/run-program.ts';
-import { REPO_ROOT, startServer } from '../helpers/server.ts';
+import { serverForSuite } from '../helpers/server-fixture.ts';
+import { REPO_ROOT } from '../helpers/server.ts';
 
 interface GstReport {
   sent: { Scale?: string; Speed?: string; Range?: string }[];
@@ -35,16 +35,7 @@ interface GstReport {
 const SCRIPT = path.join(REPO_ROOT, 'test/peers/gst-trick.py');
 
 describeWithGstreamer('trick play with GStreamer rtspsrc', ['rtspsrc', 'rtph264depay', 'h264parse', 'avdec_h264', 'fakesink'], [], () => {
-  let server: RtspServer;
-  let url: (p?: string) => string;
-
-  beforeAll(async () => {
-    ({ server, url } = await startServer());
-  });
-
-  afterAll(async () => {
-    await server?.close();
-  });
+  const { url } = serverForSuite();
 
   async function gst(rate: number, extra: string[]): Promise<GstReport> {
     const r = await runProgram('/usr/bin/python3', [SCRIPT, url(), String(rate), '10', '--tcp', '--timeout', '15', ...extra], 60_000);

@@ -17,14 +17,14 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { RtspServer } from '../../src/server/index.ts';
 import { parseFramemd5 } from '../helpers/framemd5.ts';
 import { nalsInPayload } from '../helpers/h264-inspect.ts';
 import { describeWithPeers } from '../helpers/peers.ts';
 import { RtspTestClient } from '../helpers/rtsp-client.ts';
 import type { ClientTrack, PlayInfo, ReceivedRtp } from '../helpers/rtsp-client.ts';
 import { expectSuccess, runProgram } from '../helpers/run-program.ts';
-import { SAMPLE, startServer } from '../helpers/server.ts';
+import { serverForSuite } from '../helpers/server-fixture.ts';
+import { SAMPLE } from '../helpers/server.ts';
 import { sleep, waitUntil } from '../helpers/wait.ts';
 
 /** a − b on 32-bit RTP timestamps, as a signed difference. */
@@ -122,14 +122,12 @@ function annexB(packets: readonly ReceivedRtp[]): Buffer {
 }
 
 describeWithPeers('trick play (Scale 2 and -2) with our client', ['ffmpeg'], () => {
-  let server: RtspServer;
-  let url: (p?: string) => string;
+  const { url } = serverForSuite();
   let dir: string;
   /** framemd5 of each keyframe of the file, decoded alone, by its time in seconds. */
   const keyframeHash = new Map<number, string>();
 
   beforeAll(async () => {
-    ({ server, url } = await startServer());
     dir = await mkdtemp(path.join(tmpdir(), 'streamlab-trick-'));
     const r = await runProgram('ffmpeg', ['-v', 'error', '-skip_frame', 'nokey', '-i', SAMPLE, '-map', '0:v', '-f', 'framemd5', '-'], 60_000);
     expectSuccess(r, 'ffmpeg framemd5 of the keyframes');
@@ -138,7 +136,6 @@ describeWithPeers('trick play (Scale 2 and -2) with our client', ['ffmpeg'], () 
   });
 
   afterAll(async () => {
-    await server?.close();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 

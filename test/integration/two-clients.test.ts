@@ -6,18 +6,16 @@
  */
 
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
-import type { RtspServer } from '../../src/server/index.ts';
 import { captureRtsp, compareAudio, compareVideo, sampleReference } from '../helpers/framemd5.ts';
 import type { TrackHashes } from '../helpers/framemd5.ts';
 import { describeWithPeers } from '../helpers/peers.ts';
-import { startServer } from '../helpers/server.ts';
+import { serverForSuite } from '../helpers/server-fixture.ts';
 import { waitUntil } from '../helpers/wait.ts';
 
 const SECONDS = 10;
 
 describeWithPeers('two ffmpeg clients on one file at once', ['ffmpeg'], () => {
-  let server: RtspServer;
-  let url: (p?: string) => string;
+  const { server, url } = serverForSuite();
   let source: TrackHashes;
   let results: Awaited<ReturnType<typeof captureRtsp>>[];
   /** Per cache key: how often a session asked for it, and how often it was read and packetized. */
@@ -25,7 +23,6 @@ describeWithPeers('two ffmpeg clients on one file at once', ['ffmpeg'], () => {
   const makes = new Map<string, number>();
 
   beforeAll(async () => {
-    ({ server, url } = await startServer());
     const cache = server.catalog.cache;
     const load = cache.load.bind(cache);
     vi.spyOn(cache, 'load').mockImplementation((key, make) => {
@@ -42,7 +39,6 @@ describeWithPeers('two ffmpeg clients on one file at once', ['ffmpeg'], () => {
 
   afterAll(async () => {
     vi.restoreAllMocks();
-    await server?.close();
   });
 
   it('both receive bit-identical video and AAC', () => {

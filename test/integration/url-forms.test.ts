@@ -5,23 +5,13 @@
  * and on a track URL: each works, and media flows on every track of the session.
  */
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RtspServer } from '../../src/server/index.ts';
+import { describe, expect, it } from 'vitest';
 import { RtspTestClient } from '../helpers/rtsp-client.ts';
 import type { ClientTrack } from '../helpers/rtsp-client.ts';
-import { startServer } from '../helpers/server.ts';
+import { serverForSuite } from '../helpers/server-fixture.ts';
 
 describe('per-track and aggregate URL forms', () => {
-  let server: RtspServer;
-  let url: (p?: string) => string;
-
-  beforeAll(async () => {
-    ({ server, url } = await startServer());
-  });
-
-  afterAll(async () => {
-    await server?.close();
-  });
+  const { server, url } = serverForSuite();
 
   /** Which track the server gave a SETUP, found by the SSRC it answered with. */
   function controlOf(session: string, track: ClientTrack): string | undefined {
