@@ -5,31 +5,31 @@
  * and decodes without errors.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { RtspServer } from '../../src/server/index.ts';
 import { makeClip } from '../live/make-clip.ts';
 import { parseFramemd5 } from '../helpers/framemd5.ts';
 import { describeWithPeers } from '../helpers/peers.ts';
 import { RtspTestClient } from '../helpers/rtsp-client.ts';
 import type { ClientTrack, ReceivedRtp } from '../helpers/rtsp-client.ts';
 import { expectSuccess, runProgram } from '../helpers/run-program.ts';
-import { startServer } from '../helpers/server.ts';
+import { serverForSuite } from '../helpers/server-fixture.ts';
 import { sleep } from '../helpers/wait.ts';
 
 describeWithPeers('simulated live channel (--live NAME=FILE)', ['ffmpeg'], () => {
-  let server: RtspServer;
   let url: string;
   let clip: Awaited<ReturnType<typeof makeClip>>;
 
   beforeAll(async () => {
     clip = await makeClip(4);
-    const s = await startServer({ live: [{ name: 'clip', file: clip.file }] });
-    server = s.server;
-    url = s.url('live/clip');
   }, 60_000);
 
   afterAll(async () => {
-    await server?.close();
     await clip?.remove();
+  });
+
+  const suite = serverForSuite(() => ({ live: [{ name: 'clip', file: clip.file }] }));
+  const { server } = suite;
+  beforeAll(() => {
+    url = suite.url('live/clip');
   });
 
   async function join(lower: 'udp' | 'tcp', range?: string) {

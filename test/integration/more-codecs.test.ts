@@ -8,17 +8,14 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { RtspServer } from '../../src/server/index.ts';
 import { captureRtsp, compareAudio, compareVideo, framemd5Args, parseFramemd5 } from '../helpers/framemd5.ts';
 import { describeWithPeers } from '../helpers/peers.ts';
 import { expectSuccess, runProgram } from '../helpers/run-program.ts';
-import { startServer } from '../helpers/server.ts';
+import { serverForSuite } from '../helpers/server-fixture.ts';
 import { runCli } from '../receiver/recording.ts';
 
 describeWithPeers('H.265 + Opus and MP3 from MP4 files', ['ffmpeg', 'ffprobe'], () => {
   let dir: string;
-  let server: RtspServer;
-  let url: (p?: string) => string;
 
   async function make(name: string, args: string[]): Promise<void> {
     const r = await runProgram('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', ...args, path.join(dir, name)], 120_000);
@@ -46,13 +43,13 @@ describeWithPeers('H.265 + Opus and MP3 from MP4 files', ['ffmpeg', 'ffprobe'], 
       make('hevc-opus.mp4', [...src, '-c:v', 'libx265', '-x265-params', 'log-level=error:keyint=25:min-keyint=25:bframes=2:scenecut=0', '-tag:v', 'hvc1', '-c:a', 'libopus', '-b:a', '64k']),
       make('h264-mp3.mp4', [...src, '-c:v', 'libx264', '-g', '25', '-bf', '2', '-c:a', 'libmp3lame', '-b:a', '128k', '-ar', '44100']),
     ]);
-    ({ server, url } = await startServer({ mediaDir: dir }));
   });
 
   afterAll(async () => {
-    await server?.close();
     await rm(dir, { recursive: true, force: true });
   });
+
+  const { url } = serverForSuite(() => ({ mediaDir: dir }));
 
   it('ffprobe names the codecs from our SDP', async () => {
     const r = await runProgram('ffprobe', ['-v', 'error', '-rtsp_transport', 'tcp', '-show_entries', 'stream=codec_name', '-of', 'csv=p=0', url('hevc-opus.mp4')], 60_000);

@@ -6,33 +6,33 @@
  * needs a multicast route to lo (`ip route add 239.255.0.0/16 dev lo`), which tests do not set up.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { RtspServer } from '../../src/server/index.ts';
 import { makeClip } from '../live/make-clip.ts';
 import { describeWithGstreamer } from '../helpers/gstreamer.ts';
 import { RtspTestClient } from '../helpers/rtsp-client.ts';
 import { expectSuccess, runProgram } from '../helpers/run-program.ts';
-import { startServer } from '../helpers/server.ts';
+import { serverForSuite } from '../helpers/server-fixture.ts';
 import { sleep, waitUntil } from '../helpers/wait.ts';
 import { serializeRtcpCompound } from '../../src/rtcp/index.ts';
 
 describeWithGstreamer('multicast live channel on lo', ['rtspsrc', 'rtph264depay', 'avdec_h264'], ['ffmpeg'], () => {
-  let server: RtspServer;
   let url: string;
   let clip: Awaited<ReturnType<typeof makeClip>>;
 
   beforeAll(async () => {
     clip = await makeClip(4);
-    const s = await startServer({
-      live: [{ name: 'mc', file: clip.file }],
-      multicast: { range: '239.255.42.0/24', ports: { min: 46000, max: 46998 }, ttl: 1, interfaceAddress: '127.0.0.1', allowClientDestination: false },
-    });
-    server = s.server;
-    url = s.url('live/mc');
   }, 60_000);
 
   afterAll(async () => {
-    await server?.close();
     await clip?.remove();
+  });
+
+  const suite = serverForSuite(() => ({
+    live: [{ name: 'mc', file: clip.file }],
+    multicast: { range: '239.255.42.0/24', ports: { min: 46000, max: 46998 }, ttl: 1, interfaceAddress: '127.0.0.1', allowClientDestination: false },
+  }));
+  const { server } = suite;
+  beforeAll(() => {
+    url = suite.url('live/mc');
   });
 
   it('two viewers share one send and get the same packets', async () => {

@@ -5,15 +5,14 @@
  * number, LSR = the middle 32 bits of its SR's NTP timestamp, DLSR = the time the server held it),
  * then an RR + SDES + BYE when it tears down.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { serializeRtcpCompound, parseRtcpPackets } from '../../src/rtcp/index.ts';
 import type { RtcpPacket } from '../../src/rtcp/index.ts';
 import { serializeRtpPacket } from '../../src/rtp/index.ts';
-import type { RtspServer } from '../../src/server/index.ts';
 import { bindUdpPortPair } from '../../src/transport/index.ts';
 import type { UdpPortPair } from '../../src/transport/index.ts';
 import { RtspTestClient } from '../helpers/rtsp-client.ts';
-import { startServer } from '../helpers/server.ts';
+import { serverForSuite } from '../helpers/server-fixture.ts';
 import { waitUntil } from '../helpers/wait.ts';
 
 const PUBLISHER_SSRC = 0x0badcafe;
@@ -25,17 +24,11 @@ const SR_NTP = { seconds: 0xe8a1b2c3, fraction: 0xd4e5f607 };
 const SR_MIDDLE = 0xb2c3d4e5;
 
 describe('RTCP receiver reports to publishers', () => {
-  let server: RtspServer;
+  const { server, url } = serverForSuite();
   let base: string;
 
-  beforeAll(async () => {
-    const s = await startServer();
-    server = s.server;
-    base = `rtsp://127.0.0.1:${server.port}/live`;
-  }, 30_000);
-
-  afterAll(async () => {
-    await server?.close();
+  beforeAll(() => {
+    base = url('live');
   });
 
   const packet = (i: number) =>

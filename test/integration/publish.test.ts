@@ -7,29 +7,25 @@
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { serializeRtpPacket } from '../../src/rtp/index.ts';
-import type { RtspServer } from '../../src/server/index.ts';
 import { makeClip } from '../live/make-clip.ts';
 import { parseFramemd5 } from '../helpers/framemd5.ts';
 import { describeWithPeers } from '../helpers/peers.ts';
 import { RtspTestClient } from '../helpers/rtsp-client.ts';
 import { expectSuccess, runProgram } from '../helpers/run-program.ts';
-import { startServer } from '../helpers/server.ts';
+import { serverForSuite } from '../helpers/server-fixture.ts';
 import { sleep, waitUntil } from '../helpers/wait.ts';
 
 describeWithPeers('publishing to live/NAME', ['ffmpeg'], () => {
-  let server: RtspServer;
+  const { server, url } = serverForSuite();
   let base: string;
   let clip: Awaited<ReturnType<typeof makeClip>>;
 
   beforeAll(async () => {
     clip = await makeClip(4);
-    const s = await startServer();
-    server = s.server;
-    base = `rtsp://127.0.0.1:${server.port}/live`;
+    base = url('live');
   }, 60_000);
 
   afterAll(async () => {
-    await server?.close();
     await clip?.remove();
   });
 
