@@ -11,13 +11,12 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { RtspServer } from '../../src/server/index.ts';
 import type { Preparer } from '../../src/media/prepare/index.ts';
 import { compareAudio, compareVideo, parseFramemd5 } from '../helpers/framemd5.ts';
 import type { FrameHash } from '../helpers/framemd5.ts';
 import { describeWithPeers } from '../helpers/peers.ts';
 import { expectSuccess, runProgram } from '../helpers/run-program.ts';
-import { startServer } from '../helpers/server.ts';
+import { serverForSuite } from '../helpers/server-fixture.ts';
 import { RtspTestClient } from '../helpers/rtsp-client.ts';
 import { waitUntil } from '../helpers/wait.ts';
 import { indexTs, TS_PACKET_SIZE } from '../../src/media/ts-file/index.ts';
@@ -78,8 +77,6 @@ async function audioMd5(input: string, inputArgs: string[] = []): Promise<string
 
 describeWithPeers('any file ffmpeg can read, prepared and served', ['ffmpeg', 'ffprobe'], () => {
   let dir: string;
-  let server: RtspServer;
-  let url: (p?: string) => string;
 
   beforeAll(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'streamlab-anyfile-'));
@@ -92,13 +89,13 @@ describeWithPeers('any file ffmpeg can read, prepared and served', ['ffmpeg', 'f
         }),
       );
     }
-    ({ server, url } = await startServer({ mediaDir: dir, prepareWaitMs: 30_000 }));
   }, 180_000);
 
   afterAll(async () => {
-    await server?.close();
     await rm(dir, { recursive: true, force: true });
   });
+
+  const { server, url } = serverForSuite(() => ({ mediaDir: dir, prepareWaitMs: 30_000 }));
 
   it.each(CASES)('$file over $transport: $summary, what ffmpeg receives is what it reads from the prepared file', async (c) => {
     // While a transcode runs, DESCRIBE serves its growing TS as MP2T (prepare-growing.test.ts);

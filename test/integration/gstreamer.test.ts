@@ -27,14 +27,14 @@
  *  - rttMs (from LSR/DLSR) 0.95-3.8 ms, undefined in a report sent before GStreamer had seen an SR.
  */
 
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { ReceiverReportRecord, RtspServer } from '../../src/server/index.ts';
+import { beforeAll, expect, it } from 'vitest';
+import type { ReceiverReportRecord } from '../../src/server/index.ts';
 import { sampleReference } from '../helpers/framemd5.ts';
 import type { TrackHashes } from '../helpers/framemd5.ts';
 import { describeWithGstreamer } from '../helpers/gstreamer.ts';
 import { runProgram } from '../helpers/run-program.ts';
 import type { ProgramResult } from '../helpers/run-program.ts';
-import { startServer } from '../helpers/server.ts';
+import { serverForSuite } from '../helpers/server-fixture.ts';
 
 const CLOCK_RATE: Record<string, number> = { 'trackID=1': 90000, 'trackID=2': 48000 };
 
@@ -51,7 +51,7 @@ function pipeline(url: string, protocols: 'udp' | 'tcp'): string[] {
 const ELEMENTS = ['rtspsrc', 'rtph264depay', 'h264parse', 'avdec_h264', 'rtpmp4gdepay', 'aacparse', 'avdec_aac', 'checksumsink'];
 
 describeWithGstreamer('GStreamer rtspsrc plays to EOS and its receiver reports reach the stats', ELEMENTS, ['ffmpeg'], () => {
-  let server: RtspServer;
+  const { server, url } = serverForSuite();
   let source: TrackHashes;
   const runs = new Map<'udp' | 'tcp', ProgramResult>();
   const events: ReceiverReportRecord[] = [];
@@ -59,8 +59,6 @@ describeWithGstreamer('GStreamer rtspsrc plays to EOS and its receiver reports r
   const polled = new Map<string, ReceiverReportRecord>();
 
   beforeAll(async () => {
-    let url: (p?: string) => string;
-    ({ server, url } = await startServer());
     server.events.on('receiver-report', (r) => events.push(r));
     const poll = setInterval(() => {
       for (const s of server.snapshot().sessions) {
@@ -76,10 +74,6 @@ describeWithGstreamer('GStreamer rtspsrc plays to EOS and its receiver reports r
       clearInterval(poll);
     }
   }, 150_000);
-
-  afterAll(async () => {
-    await server?.close();
-  });
 
   for (const transport of ['udp', 'tcp'] as const) {
     it(`over ${transport}: plays to EOS without errors, every frame decoded bit-identically`, () => {

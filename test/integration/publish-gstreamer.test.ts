@@ -2,24 +2,15 @@
  * GStreamer publishing with rtspclientsink (live H.264 from videotestsrc, over TCP and UDP) while
  * ffmpeg watches the channel and decodes it.
  */
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { RtspServer } from '../../src/server/index.ts';
+import { expect, it } from 'vitest';
 import { parseFramemd5 } from '../helpers/framemd5.ts';
 import { describeWithGstreamer } from '../helpers/gstreamer.ts';
 import { expectSuccess, runProgram } from '../helpers/run-program.ts';
-import { startServer } from '../helpers/server.ts';
+import { serverForSuite } from '../helpers/server-fixture.ts';
 import { waitUntil } from '../helpers/wait.ts';
 
 describeWithGstreamer('GStreamer rtspclientsink publishes to live/NAME', ['rtspclientsink', 'x264enc', 'videotestsrc', 'h264parse'], ['ffmpeg'], () => {
-  let server: RtspServer;
-
-  beforeAll(async () => {
-    server = (await startServer()).server;
-  });
-
-  afterAll(async () => {
-    await server?.close();
-  });
+  const { server } = serverForSuite();
 
   it.each(['tcp', 'udp'] as const)('over %s, watched by ffmpeg at the same time', async (protocol) => {
     const name = `gst-${protocol}`;

@@ -7,22 +7,13 @@
  * log shows no received RTCP at all), so only UDP is checked here; test/integration/publish-rtcp
  * covers TCP with our own client.
  */
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { RtspServer } from '../../src/server/index.ts';
+import { expect, it } from 'vitest';
 import { describeWithGstreamer } from '../helpers/gstreamer.ts';
 import { expectSuccess, runProgram } from '../helpers/run-program.ts';
-import { startServer } from '../helpers/server.ts';
+import { serverForSuite } from '../helpers/server-fixture.ts';
 
 describeWithGstreamer('GStreamer rtspclientsink receives our RTCP receiver reports', ['rtspclientsink', 'x264enc', 'videotestsrc', 'h264parse'], [], () => {
-  let server: RtspServer;
-
-  beforeAll(async () => {
-    server = (await startServer()).server;
-  });
-
-  afterAll(async () => {
-    await server?.close();
-  });
+  const { server } = serverForSuite();
 
   it('over udp: RR + SDES processed, report blocks with our LSR/DLSR give a loopback round trip', async () => {
     const name = 'gst-rr';

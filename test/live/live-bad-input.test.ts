@@ -3,24 +3,19 @@
  * publisher cannot write outside `live/NAME`. Runs against the real server with our test client.
  */
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RtspServer } from '../../src/server/index.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { RtspTestClient } from '../helpers/rtsp-client.ts';
-import { SAMPLE, startServer } from '../helpers/server.ts';
+import { serverForSuite } from '../helpers/server-fixture.ts';
+import { SAMPLE } from '../helpers/server.ts';
 
 const SDP = 'v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=t\r\nt=0 0\r\nm=audio 0 RTP/AVP 0\r\na=control:streamid=0\r\n';
 
 describe('live paths: bad requests get clear answers', () => {
-  let server: RtspServer;
+  const { server } = serverForSuite({ live: [{ name: 'file', file: SAMPLE }] });
   let base: string;
 
-  beforeAll(async () => {
-    server = (await startServer({ live: [{ name: 'file', file: SAMPLE }] })).server;
+  beforeAll(() => {
     base = `rtsp://127.0.0.1:${server.port}`;
-  });
-
-  afterAll(async () => {
-    await server?.close();
   });
 
   it.each([

@@ -4,9 +4,9 @@
  * `script`, which gives the child a pty) versus quiet output in a pipe.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RtspServer } from '../../src/server/index.ts';
+import { describe, expect, it } from 'vitest';
 import { peersRequired } from '../helpers/peers.ts';
+import { serverForSuite } from '../helpers/server-fixture.ts';
 import { REPO_ROOT, startServer } from '../helpers/server.ts';
 import { waitUntil } from '../helpers/wait.ts';
 import { FakeRtspServer } from '../helpers/fake-rtsp-server.ts';
@@ -14,12 +14,7 @@ import { play } from './helpers.ts';
 import { BIN, runCli } from './recording.ts';
 
 describe('streamlab play (CLI)', () => {
-  let server: RtspServer;
-  let url: (p?: string) => string;
-  beforeAll(async () => {
-    ({ server, url } = await startServer());
-  });
-  afterAll(() => server?.close());
+  const { server, url } = serverForSuite();
 
   it('exits 1 with a one-line reason on failures', async () => {
     const [missing, refused, badFlag, badImpair] = await Promise.all([

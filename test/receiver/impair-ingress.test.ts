@@ -10,6 +10,7 @@ import { impairmentFromFlags } from '../../src/cli/play.ts';
 import { packetFates } from '../../src/impair/index.ts';
 import { trackStats } from '../../src/receiver/index.ts';
 import type { RtspServer, ReceiverReportRecord } from '../../src/server/index.ts';
+import { serverForSuite } from '../helpers/server-fixture.ts';
 import { startServer } from '../helpers/server.ts';
 import { play } from './helpers.ts';
 import type { PlayResult } from './helpers.ts';
@@ -35,20 +36,18 @@ function visibleLoss(lost: readonly boolean[]): number {
 }
 
 describe('ingress impairment (in-process)', () => {
-  let server: RtspServer;
+  const suite = serverForSuite();
+  const { server } = suite;
   let url: string;
   let r: PlayResult;
   const reports: ReceiverReportRecord[] = [];
 
   beforeAll(async () => {
-    const s = await startServer();
-    server = s.server;
-    url = s.url();
+    url = suite.url();
     server.events.on('receiver-report', (x) => reports.push(x));
     const impairment = await impairmentFromFlags('loss random 10%', 3);
     r = await play(url, { durationSec: 6, impairment, jitter: { mode: 'adaptive', minDelayMs: 300 } });
   }, 60_000);
-  afterAll(() => server?.close());
 
   it('RFC 3550 loss equals the emulator ground truth, exactly, and is about 10 %', () => {
     expect(r.end.ok).toBe(true);

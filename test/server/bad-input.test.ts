@@ -7,13 +7,12 @@ import { copyFile, mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RtspServer } from '../../src/server/index.ts';
+import { serverForSuite } from '../helpers/server-fixture.ts';
 import { parseTransport } from '../../src/rtsp/index.ts';
 import { RawConnection } from '../helpers/raw-connection.ts';
 import { SAMPLE } from '../helpers/server.ts';
 
 let dir: string;
-let server: RtspServer;
 let base: string;
 
 beforeAll(async () => {
@@ -22,13 +21,15 @@ beforeAll(async () => {
   await copyFile(SAMPLE, path.join(dir, 'media', 'sample.mp4'));
   await copyFile(SAMPLE, path.join(dir, 'secret.mp4'));
   await symlink(path.join(dir, 'secret.mp4'), path.join(dir, 'media', 'sub', 'link.mp4'));
-  server = await RtspServer.listen({ mediaDir: path.join(dir, 'media'), host: '127.0.0.1', port: 0 });
-  base = `rtsp://127.0.0.1:${server.port}`;
 });
 
 afterAll(async () => {
-  await server.close();
   await rm(dir, { recursive: true, force: true });
+});
+
+const { server } = serverForSuite(() => ({ mediaDir: path.join(dir, 'media') }));
+beforeAll(() => {
+  base = `rtsp://127.0.0.1:${server.port}`;
 });
 
 async function withConnection<T>(fn: (c: RawConnection) => Promise<T>): Promise<T> {

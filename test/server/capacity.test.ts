@@ -2,22 +2,17 @@
  * `--max-sessions`: file sessions and live sessions (viewers, publishers) count against one limit;
  * SETUP beyond it answers 453 with Retry-After, and a freed place can be taken again.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RtspServer } from '../../src/server/index.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { RtspTestClient } from '../helpers/rtsp-client.ts';
-import { SAMPLE, startServer } from '../helpers/server.ts';
+import { serverForSuite } from '../helpers/server-fixture.ts';
+import { SAMPLE } from '../helpers/server.ts';
 
 describe('session capacity', () => {
-  let server: RtspServer;
+  const { server } = serverForSuite({ maxSessions: 2, live: [{ name: 'loop', file: SAMPLE }] });
   let base: string;
 
-  beforeAll(async () => {
-    server = (await startServer({ maxSessions: 2, live: [{ name: 'loop', file: SAMPLE }] })).server;
+  beforeAll(() => {
     base = `rtsp://127.0.0.1:${server.port}`;
-  });
-
-  afterAll(async () => {
-    await server?.close();
   });
 
   const setupRaw = (c: RtspTestClient, url: string) => c.request('SETUP', url, { Transport: 'RTP/AVP/TCP;unicast;interleaved=0-1' });

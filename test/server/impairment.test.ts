@@ -2,23 +2,16 @@
  * Impairment on the server's egress: asked for in the URL (any client can) or for every session.
  * What the client receives must be exactly what the emulator's ground truth says was delivered.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { RtspServer } from '../../src/server/index.ts';
 import { impairmentFromArgs } from '../../src/server/index.ts';
 import type { ImpairedEgress } from '../../src/transport/index.ts';
 import { RawConnection } from '../helpers/raw-connection.ts';
 import { RtspTestClient } from '../helpers/rtsp-client.ts';
+import { serverForSuite } from '../helpers/server-fixture.ts';
 import { startServer } from '../helpers/server.ts';
 
-let server: RtspServer;
-let url: (p?: string) => string;
-
-beforeAll(async () => {
-  ({ server, url } = await startServer());
-});
-afterAll(async () => {
-  await server.close();
-});
+const { server, url } = serverForSuite();
 
 /** Plays `seconds` of the video track and returns the sequence numbers received and the egress. */
 async function playVideo(srv: RtspServer, describeUrl: string, setupUrl: string, seconds: number) {
