@@ -21,7 +21,8 @@ import type { ReceiverReportRecord } from '../../src/server/index.ts';
 import { compareAudio, compareVideo, sampleReference } from '../helpers/framemd5.ts';
 import type { TrackHashes } from '../helpers/framemd5.ts';
 import { describeWithPeers } from '../helpers/peers.ts';
-import { SAMPLE, startServer } from '../helpers/server.ts';
+import { serverForSuite } from '../helpers/server-fixture.ts';
+import { SAMPLE } from '../helpers/server.ts';
 import { play } from './helpers.ts';
 import type { PlayResult } from './helpers.ts';
 import { avOffsets, hashFile, packetTimes, remuxWarnings, runCli } from './recording.ts';
@@ -32,7 +33,7 @@ const SOURCE_AAC_SENT = 938;
 
 describeWithPeers('our server → streamlab play (recordings vs the source)', ['ffmpeg', 'ffprobe'], () => {
   let dir: string;
-  let close: () => Promise<void>;
+  const { server, url } = serverForSuite();
   let reference: TrackHashes;
   let sourceOffsets: { start: number; end: number };
   const reports: ReceiverReportRecord[] = [];
@@ -48,9 +49,7 @@ describeWithPeers('our server → streamlab play (recordings vs the source)', ['
 
   beforeAll(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'streamlab-play-'));
-    const { server, url } = await startServer();
     server.events.on('receiver-report', (r) => reports.push(r));
-    close = () => server.close();
     const sink = new TsOutputSink({ kind: 'record', file: file('tcp.mkv') });
     const tcp = play(url(), {
       transport: 'tcp',
@@ -75,7 +74,6 @@ describeWithPeers('our server → streamlab play (recordings vs the source)', ['
   }, 120_000);
 
   afterAll(async () => {
-    await close?.();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 

@@ -13,14 +13,14 @@ import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { ReceiverReportRecord } from '../../src/server/index.ts';
 import { describeWithPeers } from '../helpers/peers.ts';
-import { startServer } from '../helpers/server.ts';
+import { serverForSuite } from '../helpers/server-fixture.ts';
 import { play } from './helpers.ts';
 import type { PlayResult } from './helpers.ts';
 import { runCli } from './recording.ts';
 
 describeWithPeers('RTT through RTCP XR (RRTR → DLRR) against our server', ['ffmpeg'], () => {
   let dir: string;
-  let close: () => Promise<void>;
+  const { server, url } = serverForSuite();
   let malformed = -1;
   const reports: ReceiverReportRecord[] = [];
   const res: Partial<Record<'udp' | 'tcp', PlayResult>> = {};
@@ -28,9 +28,7 @@ describeWithPeers('RTT through RTCP XR (RRTR → DLRR) against our server', ['ff
 
   beforeAll(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'streamlab-xr-'));
-    const { server, url } = await startServer();
     server.events.on('receiver-report', (r) => reports.push(r));
-    close = () => server.close();
     const run = (transport: 'udp' | 'tcp') =>
       play(url(), { transport, durationSec: 12, idleTimeoutMs: 10_000, jitter: { mode: 'fixed', delayMs: 300 } }).then((r) => void (res[transport] = r));
     [cli] = await Promise.all([
@@ -42,7 +40,6 @@ describeWithPeers('RTT through RTCP XR (RRTR → DLRR) against our server', ['ff
   }, 60_000);
 
   afterAll(async () => {
-    await close?.();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
