@@ -1,0 +1,92 @@
+/**
+ * What each command loads, seen by a module resolve hook (test/helpers/trace-imports.mjs) in the
+ * real executable: `--version` loads no subcommand and none of the library; `serve` loads the
+ * server but not the lab, the receiver or vega; `lab` loads the lab but vega only once it draws
+ * plots. Also: the executable runs the compiled dist/, not the sources.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPO_ROOT } from '../helpers/server.ts';
+
+const BIN = path.join(REPO_ROOT, 'bin', 'streamlab.js');
+const HOOKS = path.join(REPO_ROOT, 'test', 'helpers', 'trace-imports.mjs');
+
+let dir: string;
+let n = 0;
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'streamlab-lazy-'));
+});
+afterAll(async () => {
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+/** Runs the executable with the hook; returns its output and the loaded files, relative to the repo. */
+async function traced(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string; loaded: string[] }> {
+  const log = path.join(dir, `imports-${n++}.txt`);
+  const r = spawnSync(process.execPath, ['--import', HOOKS, BIN, ...args], {
+    cwd: REPO_ROOT,
+    encoding: 'utf8',
+    timeout: 30_000,
+    env: { ...process.env, STREAMLAB_TRACE_IMPORTS: log },
+  });
+  const text = await readFile(log, 'utf8').catch(() => '');
+  const loaded = [...new Set(text.split('\n').filter(Boolean))].map(relative);
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr, loaded };
+}
+
+/** Repo-relative path; packages as `node_modules/<name>/...` wherever node_modules really is. */
+function relative(url: string): string {
+  const file = new URL(url).pathname;
+  const i = file.lastIndexOf('/node_modules/');
+  return i >= 0 ? file.slice(i + 1) : path.relative(REPO_ROOT, file);
+}
+
+const under = (loaded: string[], prefix: string) => loaded.filter((f) => f.startsWith(prefix));
+
+describe('streamlab loads only what a command needs', () => {
+  it('--version: the version from package.json, from dist/, no subcommand, no library', async () => {
+    const pkg = JSON.parse(await readFile(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string };
+    const r = await traced(['--version']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toBe(`${pkg.version}\n`);
+    expect(r.loaded).toContain('dist/cli/main.js');
+    expect(r.loaded).toContain('dist/util/version.js');
+    expect(under(r.loaded, 'src/')).toEqual([]);
+    expect(under(r.loaded, 'dist/').sort()).toEqual(['dist/cli/main.js', 'dist/util/version.js']);
+    expect(under(r.loaded, 'node_modules/commander/').length).toBeGreaterThan(0);
+    expect(under(r.loaded, 'node_modules/').filter((f) => !f.startsWith('node_modules/commander/'))).toEqual([]);
+  });
+
+  it('serve: the server, not the lab, the receiver or vega', async () => {
+    const r = await traced(['serve', '--help']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain('Usage: streamlab serve');
+    expect(r.loaded).toContain('dist/server/index.js');
+    expect(under(r.loaded, 'dist/lab/')).toEqual([]);
+    expect(under(r.loaded, 'dist/receiver/')).toEqual([]);
+    expect(under(r.loaded, 'node_modules/vega')).toEqual([]);
+  });
+
+  it('lab: the lab, but vega and vega-lite only when plots are drawn', async () => {
+    const help = await traced(['lab', '--help']);
+    expect(help.status, help.stderr).toBe(0);
+    expect(help.loaded).toContain('dist/lab/index.js');
+    expect(under(help.loaded, 'node_modules/vega')).toEqual([]);
+
+    const out = path.join(dir, 'lab-out');
+    const run = await traced(['lab', '--fast', '--netem', 'loss random 2%', '--duration', '2', '--no-quality', '--out', out]);
+    expect(run.status, run.stderr).toBe(0);
+    expect(await readFile(path.join(out, 'loss.svg'), 'utf8')).toMatch(/^<svg/);
+    expect(under(run.loaded, 'node_modules/vega/').length).toBeGreaterThan(0);
+    expect(under(run.loaded, 'node_modules/vega-lite/').length).toBeGreaterThan(0);
+  }, 60_000);
+
+  it('help lists every command', async () => {
+    const r = await traced(['--help']);
+    expect(r.status, r.stderr).toBe(0);
+    for (const c of ['serve', 'probe', 'play', 'lab', 'netem', 'push', 'prepare']) expect(r.stdout).toMatch(new RegExp(`^  ${c} `, 'm'));
+  });
+});
