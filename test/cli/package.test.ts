@@ -1,0 +1,77 @@
+/**
+ * The package as npm would ship it (`npm pack --dry-run`, scripts skipped; the integration tier's
+ * setup has built dist/): compiled code, declarations, the executable, README and LICENSE; no
+ * tests, sources, media or source maps. Every `exports` entry loads by the package's own name
+ * (Node's self-reference) and has its declaration file; bin/streamlab.js is in the package.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { REPO_ROOT } from '../helpers/server.ts';
+
+interface Pkg {
+  name: string;
+  license: string;
+  bin: Record<string, string>;
+  types: string;
+  exports: Record<string, string | { types: string; default: string }>;
+  dependencies: Record<string, string>;
+  devDependencies: Record<string, string>;
+}
+
+const pkg = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as Pkg;
+
+function packedFiles(): string[] {
+  const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+  const out = execFileSync(npm, ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: REPO_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 60_000 });
+  return (JSON.parse(out) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path);
+}
+
+describe('the npm package', () => {
+  const files = packedFiles();
+
+  it('holds dist/, the executable, README and LICENSE, and no tests, sources or media', () => {
+    expect(files).toEqual(expect.arrayContaining(['LICENSE', 'README.md', 'package.json', 'bin/streamlab.js', 'dist/cli/main.js', 'dist/server/index.js', 'dist/server/index.d.ts']));
+    const other = files.filter((f) => !f.startsWith('dist/') && !['LICENSE', 'README.md', 'package.json', 'bin/streamlab.js'].includes(f));
+    expect(other).toEqual([]);
+    expect(files.filter((f) => !/\.(js|d\.ts)$/.test(f) && f.startsWith('dist/'))).toEqual([]);
+    // Every source file has its compiled module in the package.
+    const sources = readdirTs(path.join(REPO_ROOT, 'src'));
+    const missing = sources.filter((s) => !files.includes(`dist/${s.replace(/\.ts$/, '.js')}`));
+    expect(missing).toEqual([]);
+    expect(readFileSync(path.join(REPO_ROOT, 'LICENSE'), 'utf8')).toMatch(new RegExp(`^${pkg.license} License`));
+  });
+
+  it('every export loads by the package name and has its declarations in the package', () => {
+    expect(files).toContain(pkg.types.replace(/^\.\//, ''));
+    for (const [sub, target] of Object.entries(pkg.exports)) {
+      if (typeof target === 'string') continue; // ./package.json
+      expect(files, sub).toContain(target.types.replace(/^\.\//, ''));
+      expect(files, sub).toContain(target.default.replace(/^\.\//, ''));
+      const spec = sub === '.' ? pkg.name : `${pkg.name}/${sub.slice(2)}`;
+      const r = spawnSync(process.execPath, ['--input-type=module', '-e', `const m = await import(${JSON.stringify(spec)}); console.log(Object.keys(m).length);`], {
+        cwd: REPO_ROOT,
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+      expect(r.status, `${spec}: ${r.stderr}`).toBe(0);
+      expect(Number(r.stdout.trim()), spec).toBeGreaterThan(0);
+    }
+    const server = spawnSync(process.execPath, ['--input-type=module', '-e', `const { RtspServer } = await import('${pkg.name}/server'); console.log(typeof RtspServer.listen);`], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 30_000 });
+    expect(server.stdout.trim(), server.stderr).toBe('function');
+  });
+
+  it('the executable is packed, and tsx is not a runtime dependency', () => {
+    for (const bin of Object.values(pkg.bin)) expect(files).toContain(bin);
+    expect(existsSync(path.join(REPO_ROOT, pkg.bin.streamlab!))).toBe(true);
+    expect(Object.keys(pkg.dependencies)).not.toContain('tsx');
+    expect(Object.keys(pkg.devDependencies)).toContain('tsx');
+  });
+});
+
+function readdirTs(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.ts'))
+    .map((f) => f.split(path.sep).join('/'));
+}
