@@ -1,7 +1,7 @@
 /**
  * vitest globalSetup of the integration tier: bin/streamlab.js runs the compiled dist/, so build
- * it (`npm run build`, i.e. tsc -p tsconfig.build.json) when it is missing or older than a file
- * under src/ or package.json. A fresh clone has it from `npm ci` (the prepare script).
+ * it (`npm run build`) when it is missing or older than a file under src/, package.json or the
+ * tsconfig files. A fresh clone has it from `npm ci` (the prepare script).
  */
 import { execFileSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
@@ -25,10 +25,11 @@ export function distIsStale(): boolean {
   } catch {
     return true;
   }
-  return Math.max(newestMtime(path.join(ROOT, 'src')), statSync(path.join(ROOT, 'package.json')).mtimeMs) > built;
+  const configs = ['package.json', 'tsconfig.json', 'tsconfig.build.json'].map((f) => statSync(path.join(ROOT, f)).mtimeMs);
+  return Math.max(newestMtime(path.join(ROOT, 'src')), ...configs) > built;
 }
 
 export default function setup(): void {
   if (!distIsStale()) return;
-  execFileSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
+  execFileSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'inherit' });
 }
