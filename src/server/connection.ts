@@ -3,7 +3,7 @@ import { RtspParser, createResponse, serializeResponse } from '../rtsp/index.ts'
 import type { RtspParseEvent, RtspRequest } from '../rtsp/index.ts';
 import { createLogger } from '../util/log.ts';
 import { handleRequest } from './handlers.ts';
-import type { HandlerContext } from './handlers.ts';
+import type { HandlerContext } from './session/request-context.ts';
 
 const log = createLogger('connection');
 
@@ -82,11 +82,9 @@ export class RtspConnection {
     void this.drain();
   }
 
+  /** O(1): the registry knows which session owns each channel of this connection. */
   private interleaved(channel: number, data: Buffer): void {
-    for (const s of this.ctx.sessions.values()) {
-      if (s.interleavedSocket === this.socket) s.receiveInterleaved(channel, data);
-    }
-    this.ctx.live?.receiveInterleaved(this.socket, channel, data);
+    this.ctx.sessionContext.registry.routeFrame(this.socket, channel, data);
   }
 
   private async drain(): Promise<void> {
@@ -128,11 +126,8 @@ export class RtspConnection {
 
   private closed(): void {
     this.closing = true;
-    // Sessions whose media flowed through this connection cannot go on without it.
-    for (const s of [...this.ctx.sessions.values()]) {
-      if (s.interleavedSocket === this.socket) s.close('connection closed');
-    }
-    this.ctx.live?.connectionClosed(this.socket);
+    // Sessions whose media flowed through this connection (and publishers) cannot go on without it.
+    this.ctx.sessionContext.registry.connectionClosed(this.socket);
     this.onClose(this);
   }
 

@@ -1,20 +1,21 @@
-import type { Socket } from 'node:net';
-import { createResponse, formatNptRange, formatScale, formatSession, formatTransport, parseRange, parseScale, parseSession, parseTransport } from '../rtsp/index.ts';
+import { createResponse, formatNptRange, formatScale, formatTransport, parseRange, parseScale, parseSession, parseTransport } from '../rtsp/index.ts';
 import type { RtspRequest, RtspResponse, TransportSpec } from '../rtsp/index.ts';
-import type { ImpairmentSpec } from '../transport/index.ts';
 import { createLogger } from '../util/log.ts';
 import { describeSdp } from './describe.ts';
 import { impairmentFromQuery } from './impairment.ts';
 import { RtspError, badRequest, notFound, sessionNotFound } from './errors.ts';
-import type { MediaCatalog, MediaEntry, ServedTrack } from './media-catalog.ts';
+import type { MediaEntry, ServedTrack } from './media-catalog.ts';
 import { safeRelativePath } from './media-path.ts';
 import { parseRequestTarget } from './request-target.ts';
 import type { RequestTarget } from './request-target.ts';
 import { ServerSession, newSessionId } from './session.ts';
-import type { SessionContext } from './session.ts';
-import { transition } from './session-state.ts';
+import type { HandlerContext, HandlerResult } from './session/request-context.ts';
+import type { SessionMethod } from './session/method-table.ts';
+import type { Admission } from './session/registry.ts';
+import { chooseUnicast, formatRtpInfo, setSessionHeader } from './session/transport-negotiation.ts';
 import { handleLiveRequest } from './live/index.ts';
-import type { LiveHub } from './live/index.ts';
+
+export type { HandlerContext, HandlerResult } from './session/request-context.ts';
 
 const log = createLogger('rtsp');
 
@@ -31,35 +32,6 @@ export const SUPPORTED_METHODS = [
 
 /** RTSP 1.0 methods we know but do not offer (405 with Allow); anything else is 501. */
 const KNOWN_METHODS = new Set(['ANNOUNCE', 'RECORD', 'REDIRECT']);
-
-/** What a handler needs from the server and the connection the request came on. */
-export interface HandlerContext {
-  catalog: MediaCatalog;
-  sessions: Map<string, ServerSession>;
-  sessionContext: SessionContext;
-  /** The RTSP peer: RTP goes only there (never to a Transport `destination`). */
-  clientIp: string;
-  /** The server's own address on this connection, for the SDP origin line. */
-  localIp: string;
-  socket: Socket;
-  serverName: string;
-  maxSessions: number;
-  /** Impairment for every session unless its URL asks for another (`serve --netem`). */
-  defaultImpairment: ImpairmentSpec | undefined;
-  /**
-   * Impairment asked for in a DESCRIBE URL on this connection, by media path: clients build SETUP
-   * URLs from Content-Base, which carries no query string, so the connection remembers it.
-   */
-  describedImpairments: Map<string, ImpairmentSpec>;
-  /** Live channels: requests about `live/...` (ANNOUNCE/RECORD included) and live sessions go there. */
-  live?: LiveHub;
-}
-
-export interface HandlerResult {
-  response: RtspResponse;
-  /** Runs after the response is written (PLAY starts sending only then). */
-  after?: () => void;
-}
 
 type Handler = (req: RtspRequest, ctx: HandlerContext) => Promise<HandlerResult>;
 
@@ -112,7 +84,7 @@ function target(req: RtspRequest): RequestTarget {
 }
 
 function sessionHeader(res: RtspResponse, session: ServerSession, ctx: HandlerContext): void {
-  res.headers.set('Session', formatSession({ id: session.id, timeout: ctx.sessionContext.timeoutSec }));
+  setSessionHeader(res, session.id, ctx.sessionContext.timeoutSec);
 }
 
 /** The session named by the Session header, or undefined when there is none. */
@@ -121,17 +93,16 @@ function findSession(req: RtspRequest, ctx: HandlerContext): ServerSession | und
   if (value === undefined) return undefined;
   const parsed = parseSession(value);
   if (!parsed.ok) throw badRequest('SRV_ERR_BAD_SESSION', 'malformed Session header');
-  const s = ctx.sessions.get(parsed.value.id);
-  if (!s || s.isClosed) throw sessionNotFound();
+  const s = ctx.sessionContext.registry.get(parsed.value.id);
+  if (!(s instanceof ServerSession) || s.isClosed) throw sessionNotFound();
   return s;
 }
 
-/** A request that needs a session: find it, check the state machine, keep it alive. */
+/** A request that needs a session: find it, check the method table, keep it alive. */
 function requireSession(req: RtspRequest, ctx: HandlerContext): ServerSession {
   const s = findSession(req, ctx);
   if (!s) throw new RtspError(455, 'SRV_ERR_NO_SESSION', `${req.method} needs a Session header`);
-  const t = transition(s.state, req.method);
-  if (!t.ok) throw new RtspError(455, 'SRV_ERR_STATE', `${req.method} not valid in state ${s.state}`, { Allow: t.allowed.join(', ') });
+  s.check(req.method as SessionMethod);
   s.touch();
   return s;
 }
@@ -170,79 +141,64 @@ function pickTrack(entry: MediaEntry, t: RequestTarget, session: ServerSession |
   return track;
 }
 
-function chooseTransport(specs: TransportSpec[], ctx: HandlerContext): TransportSpec {
-  for (const s of specs) {
-    if (s.protocol !== 'RTP' || s.profile !== 'AVP') continue;
-    if (s.delivery === 'multicast') continue;
-    if (s.lowerTransport === 'UDP' && !s.clientPort) continue;
-    if (s.destination !== undefined && s.destination !== '' && s.destination !== ctx.clientIp) {
-      throw new RtspError(403, 'SRV_ERR_DESTINATION', `destination ${s.destination} is not the client's address`);
-    }
-    return s;
-  }
-  throw new RtspError(461, 'SRV_ERR_TRANSPORT', 'supported: RTP/AVP unicast with client_port, RTP/AVP/TCP interleaved');
-}
-
 async function setup(req: RtspRequest, ctx: HandlerContext): Promise<HandlerResult> {
   const t = target(req);
   const header = req.headers.get('Transport');
   if (!header) throw badRequest('SRV_ERR_NO_TRANSPORT', 'SETUP without Transport');
   const specs = parseTransport(header);
   if (!specs.ok) throw badRequest('SRV_ERR_BAD_TRANSPORT', `malformed Transport: ${specs.code}`);
-  const spec = chooseTransport(specs.value, ctx);
+  const spec = chooseUnicast(specs.value, ctx.clientIp);
+  const registry = ctx.sessionContext.registry;
 
   let session = findSession(req, ctx);
   let entry: MediaEntry;
-  let created = false;
+  let admission: Admission | undefined;
   if (session) {
-    const tr = transition(session.state, 'SETUP');
-    if (!tr.ok) throw new RtspError(455, 'SRV_ERR_STATE', `SETUP not valid in state ${session.state}`);
-    if (session.state === 'playing') throw new RtspError(455, 'SRV_ERR_STATE', 'SETUP while playing is not supported');
+    session.check('SETUP');
     session.touch();
     entry = session.entry;
-    if (safeRelativePath(t.mediaPath) !== entry.relPath) {
+    // Against the name this session asked for: the entry may be shared with another name (symlink).
+    if (safeRelativePath(t.mediaPath) !== session.media) {
       throw new RtspError(459, 'SRV_ERR_AGGREGATE', 'a session plays one presentation');
     }
   } else {
-    if (ctx.sessions.size + (ctx.live?.sessionCount ?? 0) >= ctx.maxSessions) {
-      throw new RtspError(453, 'SRV_ERR_CAPACITY', 'too many sessions', { 'Retry-After': '10' });
-    }
+    // Held before any await, so concurrent SETUPs cannot overrun --max-sessions.
+    admission = registry.admit();
     const impairment = impairmentFromQuery(t.query);
-    entry = await ctx.catalog.acquire(t.mediaPath, t.control);
-    session = new ServerSession(newSessionId(), entry, ctx.clientIp, ctx.sessionContext);
-    session.impairment = impairment ?? ctx.describedImpairments.get(entry.relPath) ?? ctx.defaultImpairment;
-    created = true;
+    try {
+      entry = await ctx.catalog.acquire(t.mediaPath, t.control);
+    } catch (err) {
+      admission.release();
+      throw err;
+    }
+    const name = safeRelativePath(t.mediaPath) ?? entry.relPath;
+    session = new ServerSession(newSessionId(), entry, name, ctx.clientIp, ctx.sessionContext);
+    session.impairment = impairment ?? ctx.describedImpairments.get(name) ?? ctx.describedImpairments.get(entry.relPath) ?? ctx.defaultImpairment;
   }
   try {
     const track = pickTrack(entry, t, session);
     let transport: TransportSpec;
     if (spec.lowerTransport === 'TCP') {
-      const channels = spec.interleaved ?? nextChannels(session);
-      transport = session.setupInterleaved(track, ctx.socket, channels);
+      transport = session.setupInterleaved(track, ctx.socket, spec.interleaved ?? session.nextChannels());
     } else {
       transport = await session.setupUdp(track, spec.clientPort!);
     }
     transport.ssrc = session.setups.get(track.control)!.stream.ssrc;
-    if (created) {
-      ctx.sessions.set(session.id, session);
-      ctx.sessionContext.events.emit('session-created', { id: session.id, media: entry.relPath, client: ctx.clientIp });
-      log.info('session created', { session: session.id, media: entry.relPath, client: ctx.clientIp });
+    if (admission) {
+      registry.add(session, admission);
+      log.info('session created', { session: session.id, media: session.media, client: ctx.clientIp });
     }
-    session.state = 'ready';
+    session.commit('SETUP');
     const res = createResponse(200, { Transport: formatTransport(transport) });
     sessionHeader(res, session, ctx);
     return { response: res };
   } catch (err) {
-    if (created) session.close('setup failed');
+    if (admission) {
+      admission.release();
+      session.close('setup failed');
+    }
     throw err;
   }
-}
-
-function nextChannels(session: ServerSession): [number, number] {
-  let used = -1;
-  for (const s of session.setups.values()) if (s.transport.interleaved) used = Math.max(used, s.transport.interleaved[1]);
-  const first = used + 1 + ((used + 1) % 2);
-  return [first, first + 1];
 }
 
 function rangeOf(req: RtspRequest, reverse = false): { start?: number; end?: number } | undefined {
@@ -275,13 +231,14 @@ async function play(req: RtspRequest, ctx: HandlerContext): Promise<HandlerResul
       start: result.startNpt,
       end: result.scale < 0 ? (range?.end !== undefined ? (result.endNpt ?? 0) : undefined) : (result.endNpt ?? (session.entry.growth?.growing ? undefined : session.entry.durationSec)),
     }),
-    'RTP-Info': result.rtpInfo.map((x) => `url=${t.aggregateUrl}/${x.control};seq=${x.seq};rtptime=${x.rtptime}`).join(','),
+    'RTP-Info': formatRtpInfo(t.aggregateUrl, result.rtpInfo),
   });
   // The Scale and Speed used, whenever asked for or not 1 (RFC 2326 §12.34, §12.35).
   if (scale !== undefined || result.scale !== 1) res.headers.set('Scale', formatScale(result.scale));
   if (speed !== undefined || result.speed !== 1) res.headers.set('Speed', formatScale(result.speed));
   sessionHeader(res, session, ctx);
-  session.state = 'playing';
+  session.commit('PLAY');
+  if (result.restart) ctx.sessionContext.events.emit('stream-started', { id: session.id, kind: 'file', media: session.media });
   return { response: res, after: result.restart ? () => session.begin(result.startNpt) : undefined };
 }
 
@@ -298,7 +255,7 @@ function rateHeader(req: RtspRequest, name: 'Scale' | 'Speed'): number | undefin
 async function pause(req: RtspRequest, ctx: HandlerContext): Promise<HandlerResult> {
   const session = requireSession(req, ctx);
   const at = session.pause();
-  session.state = 'ready';
+  session.commit('PAUSE');
   const res = createResponse(200, { Range: formatNptRange({ start: at, end: session.entry.durationSec }) });
   sessionHeader(res, session, ctx);
   return { response: res };

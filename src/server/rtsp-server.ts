@@ -12,7 +12,9 @@ import type { ConnectionCounters } from './connection.ts';
 import { SafeEmitter } from './events.ts';
 import { MediaCatalog } from './media-catalog.ts';
 import type { ReceiverReportRecord } from './qos.ts';
-import type { ServerEvents, ServerSession, SessionContext } from './session.ts';
+import { ServerSession } from './session.ts';
+import type { ServerEvents, SessionContext } from './session/context.ts';
+import { SessionRegistry } from './session/registry.ts';
 import { LiveHub } from './live/index.ts';
 import type { LiveChannelSnapshot, LiveChannelSpec, MulticastOptions } from './live/index.ts';
 import { PRODUCT } from '../util/version.ts';
@@ -30,6 +32,8 @@ export interface ServerOptions {
   mtu?: number;
   /** Session timeout advertised to clients, seconds. */
   sessionTimeoutSec?: number;
+  /** Grace after the advertised timeout before an idle session expires, seconds (default 5). */
+  sessionTimeoutGraceSec?: number;
   maxSessions?: number;
   maxRequestHeaderBytes?: number;
   maxRequestBodyBytes?: number;
@@ -54,6 +58,7 @@ export const DEFAULTS = {
   port: 8554,
   mtu: 1500,
   sessionTimeoutSec: 60,
+  sessionTimeoutGraceSec: 5,
   maxSessions: 1000,
   maxRequestHeaderBytes: 16 * 1024,
   maxRequestBodyBytes: 64 * 1024,
@@ -100,7 +105,7 @@ export interface ServerSnapshot {
  */
 export class RtspServer {
   readonly events = new SafeEmitter<ServerEvents>();
-  readonly sessions = new Map<string, ServerSession>();
+  readonly registry: SessionRegistry;
   readonly catalog: MediaCatalog;
   readonly scheduler: Scheduler;
   readonly live: LiveHub;
@@ -131,6 +136,7 @@ export class RtspServer {
       rtpPortRange: options.rtpPortRange ?? DEFAULT_RTP_PORT_RANGE,
     };
     this.scheduler = new Scheduler(clock);
+    this.registry = new SessionRegistry(this.opts.maxSessions, this.events);
     this.catalog = new MediaCatalog(this.opts.mediaDir, {
       maxPayloadSize: this.opts.mtu - HEADER_OVERHEAD,
       ...stripUndefined({ cacheDir: options.cacheDir, prepareWaitMs: options.prepareWaitMs, preparer: options.preparer }),
@@ -142,13 +148,11 @@ export class RtspServer {
       host: this.opts.host,
       rtpPortRange: this.opts.rtpPortRange,
       timeoutSec: this.opts.sessionTimeoutSec,
-      timeoutGraceSec: 5,
+      timeoutGraceSec: this.opts.sessionTimeoutGraceSec,
       cname: `streamlab-${randomBytes(4).toString('hex')}@${os.hostname()}`,
       counters: this.counters,
-      release: (s) => {
-        this.sessions.delete(s.id);
-        this.catalog.release(s.entry);
-      },
+      registry: this.registry,
+      releaseEntry: (entry) => this.catalog.release(entry),
     };
     this.live = new LiveHub(this.sessionContext, {
       channels: options.live ?? [],
@@ -197,13 +201,11 @@ export class RtspServer {
       socket,
       {
         catalog: this.catalog,
-        sessions: this.sessions,
         sessionContext: this.sessionContext,
         clientIp,
         localIp,
         socket,
         serverName: this.opts.serverName,
-        maxSessions: this.opts.maxSessions,
         defaultImpairment: this.opts.impairment,
         describedImpairments: new Map(),
         live: this.live,
@@ -213,6 +215,13 @@ export class RtspServer {
       (c) => this.connections.delete(c),
     );
     this.connections.add(conn);
+  }
+
+  /** The file sessions (live viewers and publishers are in `live`), by id. */
+  get sessions(): Map<string, ServerSession> {
+    const m = new Map<string, ServerSession>();
+    for (const s of this.registry.values()) if (s instanceof ServerSession) m.set(s.id, s);
+    return m;
   }
 
   snapshot(): ServerSnapshot {

@@ -1,47 +1,24 @@
 import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
-import type { Clock, TimerHandle } from '../util/clock.ts';
 import { createLogger } from '../util/log.ts';
 import type { TransportSpec } from '../rtsp/index.ts';
 import { ImpairedEgress, InterleavedEgress } from '../transport/index.ts';
-import type { Egress, ImpairmentSpec, PortRange, Scheduler, UdpPortPair } from '../transport/index.ts';
+import type { Egress, ImpairmentSpec, UdpPortPair } from '../transport/index.ts';
 import { RtspError } from './errors.ts';
-import type { SafeEmitter } from './events.ts';
 import type { MediaEntry, ServedTrack } from './media-catalog.ts';
 import { PlayTimeline } from './play-timeline.ts';
-import type { ReceiverReportRecord } from './qos.ts';
 import { RtcpSession } from './rtcp-session.ts';
 import { RtpStream } from './rtp-stream.ts';
-import type { SessionState } from './session-state.ts';
 import { startIndexFor } from './seek.ts';
-import { armExpiry, connectUdpSetup, interleavedTransport } from './session-support.ts';
+import { connectUdpSetup } from './session-support.ts';
+import type { SessionContext } from './session/context.ts';
+import { RtspSessionCore } from './session/rtsp-session.ts';
 import { negotiateScale, negotiateSpeed } from './trick-play.ts';
 import { positionStreams } from './trick-session.ts';
 
+export type { ServerEvents, SessionContext } from './session/context.ts';
+
 const log = createLogger('session');
-
-export interface ServerEvents {
-  'session-created': [{ id: string; media: string; client: string }];
-  'session-closed': [{ id: string; media: string; reason: string }];
-  'stream-ended': [{ id: string; control: string }];
-  'receiver-report': [ReceiverReportRecord];
-}
-
-/** What sessions share: the server's clock, scheduler, settings and event sink. */
-export interface SessionContext {
-  clock: Clock;
-  scheduler: Scheduler;
-  events: SafeEmitter<ServerEvents>;
-  host: string;
-  rtpPortRange: PortRange;
-  /** The timeout advertised in `Session: id;timeout=N`. */
-  timeoutSec: number;
-  /** Extra grace after the advertised timeout before the session really expires. */
-  timeoutGraceSec: number;
-  cname: string;
-  counters: { rtcpMalformed: number; rtcpReceived: number; sessionsExpired: number };
-  release(session: ServerSession): void;
-}
 
 /** One SETUP'd track of a session: its stream, where it goes and what its client reports. */
 export interface TrackSetup {
@@ -73,36 +50,30 @@ export interface PlayResult {
  * An RTSP session (RFC 2326 §3, Appendix A): the tracks it set up, their RTP streams and RTCP,
  * the play position, and its timeout. The state machine itself is the pure `transition()`.
  */
-export class ServerSession {
-  state: SessionState = 'init';
+export class ServerSession extends RtspSessionCore {
   readonly setups = new Map<string, TrackSetup>();
   readonly timeline = new PlayTimeline();
   /** Media position while paused (npt seconds). */
   private pausedAt = 0;
-  private expiry: TimerHandle | undefined;
-  private closed = false;
-  /** The RTSP connection an interleaved session is bound to. */
-  interleavedSocket: Socket | undefined;
   /** Network emulation on this session's egress (lab), set at its first SETUP. */
   impairment: ImpairmentSpec | undefined;
 
+  /**
+   * `media` is the name the client asked for (safe relative path): the catalog may share one
+   * entry between names of one file (a symlink), so the session is checked against its own name.
+   */
   constructor(
-    readonly id: string,
+    id: string,
     readonly entry: MediaEntry,
-    readonly clientIp: string,
-    private readonly ctx: SessionContext,
+    readonly media: string,
+    clientIp: string,
+    ctx: SessionContext,
   ) {
-    this.touch();
+    super(id, 'file', clientIp, ctx);
   }
 
-  get media(): string {
-    return this.entry.relPath;
-  }
-
-  /** Any RTSP request or RTCP packet from the client keeps the session alive. */
-  touch(): void {
-    if (this.closed) return;
-    this.expiry = armExpiry(this.ctx, this.expiry, () => this.close('timeout'));
+  private get closed(): boolean {
+    return this.isClosed;
   }
 
   async setupUdp(track: ServedTrack, clientPorts: [number, number]): Promise<TransportSpec> {
@@ -121,21 +92,11 @@ export class ServerSession {
 
   setupInterleaved(track: ServedTrack, socket: Socket, channels: [number, number]): TransportSpec {
     this.rejectDoubleSetup(track);
-    const transport = interleavedTransport(this.interleavedSocket, socket, [...this.setups.values()].map((s) => s.transport), channels);
-    this.interleavedSocket = socket;
-    this.addSetup(track, new InterleavedEgress(socket, channels[0], channels[1]), transport);
+    // RTCP from the client comes on the odd channel; the registry routes it here.
+    let setup: TrackSetup | undefined;
+    const transport = this.bindInterleaved(socket, channels, [{ channel: channels[1], handler: (data) => setup?.rtcp.receive(data, `tcp:${channels[1]}`) }]);
+    setup = this.addSetup(track, new InterleavedEgress(socket, channels[0], channels[1]), transport);
     return transport;
-  }
-
-  /** An interleaved frame from the client on `channel` (odd channels carry RTCP). */
-  receiveInterleaved(channel: number, data: Buffer): void {
-    for (const s of this.setups.values()) {
-      const ch = s.transport.interleaved;
-      if (ch && channel === ch[1]) {
-        s.rtcp.receive(data, `tcp:${channel}`);
-        return;
-      }
-    }
   }
 
   private rejectDoubleSetup(track: ServedTrack): void {
@@ -145,11 +106,7 @@ export class ServerSession {
   }
 
   private addSetup(track: ServedTrack, direct: Egress, transport: TransportSpec): TrackSetup {
-    // Each track's emulator gets its own seeds, so audio and video do not lose the same packets.
-    const trackNo = this.entry.tracks.indexOf(track);
-    const egress = this.impairment
-      ? new ImpairedEgress(direct, { ...this.impairment, seed: this.impairment.seed + 2 * trackNo }, this.ctx.clock, this.ctx.scheduler)
-      : direct;
+    const egress = this.impairedEgress(direct, this.entry.tracks.indexOf(track));
     const stream = new RtpStream(
       track.control,
       track.source,
@@ -177,6 +134,13 @@ export class ServerSession {
     const setup: TrackSetup = { track, stream, rtcp, transport };
     this.setups.set(track.control, setup);
     return setup;
+  }
+
+  /** The egress through this session's network emulation, if any. */
+  private impairedEgress(direct: Egress, trackNo: number): Egress {
+    // Each track's emulator gets its own seeds, so audio and video do not lose the same packets.
+    if (!this.impairment) return direct;
+    return new ImpairedEgress(direct, { ...this.impairment, seed: this.impairment.seed + 2 * trackNo }, this.ctx.clock, this.ctx.scheduler);
   }
 
   /**
@@ -314,15 +278,9 @@ export class ServerSession {
     log.debug('stream ended', { session: this.id, control: stream.control, packets: stream.counters.packets });
   }
 
-  get isClosed(): boolean {
-    return this.closed;
-  }
-
   /** Frees everything the session holds: scheduler tasks, RTCP timers, UDP ports, the file. */
   close(reason: string): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.ctx.clock.clearTimeout(this.expiry);
+    if (!this.beginClose(reason)) return;
     for (const s of this.setups.values()) {
       this.ctx.scheduler.remove(s.stream);
       s.stream.stop();
@@ -333,9 +291,7 @@ export class ServerSession {
       const udp = s.udp;
       if (udp) setImmediate(() => udp.close());
     }
-    this.state = 'init';
-    this.ctx.release(this);
-    this.ctx.events.emit('session-closed', { id: this.id, media: this.media, reason });
+    this.ctx.releaseEntry(this.entry);
     log.info('session closed', { session: this.id, media: this.media, reason });
   }
 }

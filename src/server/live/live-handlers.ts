@@ -1,11 +1,13 @@
-import { createResponse, formatSession, formatTransport, parseRange, parseSession, parseTransport } from '../../rtsp/index.ts';
+import { createResponse, formatTransport, parseRange, parseSession, parseTransport } from '../../rtsp/index.ts';
 import type { RtspRequest, RtspResponse, TransportSpec } from '../../rtsp/index.ts';
 import { createLogger } from '../../util/log.ts';
 import { RtspError, badRequest, notFound, sessionNotFound } from '../errors.ts';
-import type { HandlerContext, HandlerResult } from '../handlers.ts';
 import { impairmentFromQuery } from '../impairment.ts';
 import { newSessionId } from '../session.ts';
-import { transition } from '../session-state.ts';
+import type { SessionMethod } from '../session/method-table.ts';
+import type { Admission } from '../session/registry.ts';
+import type { HandlerContext, HandlerResult } from '../session/request-context.ts';
+import { checkDestination, formatRtpInfo, setSessionHeader } from '../session/transport-negotiation.ts';
 import type { LiveHub } from './live-hub.ts';
 import { liveSdp, tracksFromAnnouncedSdp } from './live-sdp.ts';
 import { parseLiveTarget } from './live-target.ts';
@@ -59,8 +61,7 @@ function target(req: RtspRequest): LiveTarget {
 }
 
 function withSession(res: RtspResponse, id: string, l: Live): RtspResponse {
-  res.headers.set('Session', formatSession({ id, timeout: l.ctx.sessionContext.timeoutSec }));
-  return res;
+  return setSessionHeader(res, id, l.ctx.sessionContext.timeoutSec);
 }
 
 function sessionId(req: RtspRequest): string | undefined {
@@ -97,8 +98,7 @@ function findPublisher(req: RtspRequest, l: Live): LivePublisherSession | undefi
 function requireViewer(req: RtspRequest, l: Live): LiveViewerSession {
   const v = findViewer(req, l);
   if (!v) throw new RtspError(455, 'SRV_ERR_NO_SESSION', `${req.method} needs a viewer Session`);
-  const t = transition(v.state, req.method);
-  if (!t.ok) throw new RtspError(455, 'SRV_ERR_STATE', `${req.method} not valid in state ${v.state}`, { Allow: t.allowed.join(', ') });
+  v.check(req.method as SessionMethod);
   v.touch();
   return v;
 }
@@ -129,14 +129,18 @@ async function announce(req: RtspRequest, l: Live): Promise<HandlerResult> {
   if (existing?.publisher) throw new RtspError(403, 'SRV_ERR_PUBLISHER_BUSY', `live/${t.name} already has a publisher`);
   const announced = tracksFromAnnouncedSdp(req.body.toString('utf8'));
   if (!announced.ok) throw new RtspError(400, 'SRV_ERR_ANNOUNCE_SDP', announced.reason);
-  if (l.ctx.sessions.size + l.hub.sessionCount >= l.ctx.maxSessions) throw new RtspError(453, 'SRV_ERR_CAPACITY', 'too many sessions');
+  const registry = l.ctx.sessionContext.registry;
+  const admission = registry.admit();
   const channel = l.hub.channel(t.name, true);
-  if (!channel) throw new RtspError(453, 'SRV_ERR_CAPACITY', 'too many live channels', { 'Retry-After': '10' });
+  if (!channel) {
+    admission.release();
+    throw new RtspError(453, 'SRV_ERR_CAPACITY', 'too many live channels', { 'Retry-After': '10' });
+  }
   const p = new LivePublisherSession(newSessionId(), channel, l.ctx.clientIp, l.ctx.socket, announced.tracks, l.ctx.sessionContext, (s) =>
     l.hub.forget(s),
   );
   l.hub.publishers.set(p.id, p);
-  l.hub.bindSocket(l.ctx.socket, p);
+  registry.add(p, admission);
   log.info('announce', { channel: t.name, session: p.id, client: l.ctx.clientIp, tracks: announced.tracks.map((x) => x.format.rtpmap) });
   return { response: withSession(createResponse(200), p.id, l) };
 }
@@ -158,7 +162,7 @@ async function setup(req: RtspRequest, l: Live): Promise<HandlerResult> {
 async function setupPublisher(req: RtspRequest, t: LiveTarget, specs: TransportSpec[], l: Live): Promise<HandlerResult> {
   const p = findPublisher(req, l);
   if (!p || p.channel.name !== t.name) throw new RtspError(455, 'SRV_ERR_NO_ANNOUNCE', 'SETUP mode=record needs an ANNOUNCE of this path first');
-  if (p.state === 'recording') throw new RtspError(455, 'SRV_ERR_STATE', 'SETUP while recording');
+  p.check('SETUP');
   p.touch();
   const i = p.trackIndexFor(t.control);
   for (const s of specs) {
@@ -167,7 +171,7 @@ async function setupPublisher(req: RtspRequest, t: LiveTarget, specs: TransportS
     if (s.lowerTransport === 'TCP') transport = p.setupInterleaved(i, s.interleaved ?? [2 * i, 2 * i + 1]);
     else if (s.clientPort) transport = await p.setupUdp(i, s.clientPort);
     else continue;
-    p.state = 'ready';
+    p.commit('SETUP');
     return { response: withSession(createResponse(200, { Transport: formatTransport(transport) }), p.id, l) };
   }
   throw new RtspError(461, 'SRV_ERR_TRANSPORT', 'publishing: RTP/AVP unicast with client_port, or RTP/AVP/TCP interleaved');
@@ -177,18 +181,15 @@ async function setupViewer(req: RtspRequest, t: LiveTarget, specs: TransportSpec
   let viewer = findViewer(req, l);
   const channel = l.hub.channel(t.name, false);
   if (!channel?.live) throw notFound(`live channel ${t.name} has no source now`);
-  let created = false;
+  let admission: Admission | undefined;
   if (viewer) {
     if (viewer.channel !== channel) throw new RtspError(459, 'SRV_ERR_AGGREGATE', 'a session plays one channel');
-    if (viewer.state === 'playing') throw new RtspError(455, 'SRV_ERR_STATE', 'SETUP while playing is not supported');
+    viewer.check('SETUP');
     viewer.touch();
   } else {
-    if (l.ctx.sessions.size + l.hub.sessionCount >= l.ctx.maxSessions) {
-      throw new RtspError(453, 'SRV_ERR_CAPACITY', 'too many sessions', { 'Retry-After': '10' });
-    }
+    admission = l.ctx.sessionContext.registry.admit();
     viewer = new LiveViewerSession(newSessionId(), channel, l.ctx.clientIp, l.ctx.sessionContext, (s) => l.hub.forget(s));
     viewer.impairment = impairmentFromQuery(`?${t.query.toString()}`) ?? l.ctx.describedImpairments.get(`live/${t.name}`) ?? l.ctx.defaultImpairment;
-    created = true;
   }
   try {
     const track = t.control ? channel.track(t.control) : channel.tracks.find((x) => !viewer.setups.has(x.control));
@@ -209,14 +210,9 @@ async function setupViewer(req: RtspRequest, t: LiveTarget, specs: TransportSpec
         transport = viewer.setupMulticast(track, await l.hub.multicastGroup(track, chosen));
         break;
       }
-      if (s.destination !== undefined && s.destination !== '' && s.destination !== l.ctx.clientIp) {
-        throw new RtspError(403, 'SRV_ERR_DESTINATION', `destination ${s.destination} is not the client's address`);
-      }
+      checkDestination(s, l.ctx.clientIp);
       if (s.lowerTransport === 'TCP') {
-        const used = [...viewer.setups.values()].flatMap((x) => x.transport.interleaved ?? []);
-        const first = used.length ? Math.max(...used) + 1 + ((Math.max(...used) + 1) % 2) : 0;
-        transport = viewer.setupInterleaved(track, l.ctx.socket, s.interleaved ?? [first, first + 1]);
-        l.hub.bindSocket(l.ctx.socket, viewer);
+        transport = viewer.setupInterleaved(track, l.ctx.socket, s.interleaved ?? viewer.nextChannels());
         break;
       }
       if (s.clientPort) {
@@ -227,14 +223,17 @@ async function setupViewer(req: RtspRequest, t: LiveTarget, specs: TransportSpec
     if (!transport) {
       throw new RtspError(461, 'SRV_ERR_TRANSPORT', `supported: RTP/AVP unicast with client_port, RTP/AVP/TCP interleaved${l.hub.multicast ? ', RTP/AVP multicast' : ''}`);
     }
-    if (created) {
+    if (admission) {
       l.hub.viewers.set(viewer.id, viewer);
-      l.ctx.sessionContext.events.emit('session-created', { id: viewer.id, media: viewer.media, client: l.ctx.clientIp });
+      l.ctx.sessionContext.registry.add(viewer, admission);
     }
-    viewer.state = 'ready';
+    viewer.commit('SETUP');
     return { response: withSession(createResponse(200, { Transport: formatTransport(transport) }), viewer.id, l) };
   } catch (err) {
-    if (created) viewer.close('setup failed');
+    if (admission) {
+      admission.release();
+      viewer.close('setup failed');
+    }
     throw err;
   }
 }
@@ -249,9 +248,10 @@ async function play(req: RtspRequest, l: Live): Promise<HandlerResult> {
   const url = typeof base === 'object' ? base.aggregateUrl : `live/${viewer.channel.name}`;
   const res = createResponse(200, {
     Range: 'npt=now-',
-    'RTP-Info': viewer.rtpInfo().map((x) => `url=${url}/${x.control};seq=${x.seq};rtptime=${x.rtptime}`).join(','),
+    'RTP-Info': formatRtpInfo(url, viewer.rtpInfo()),
   });
-  viewer.state = 'playing';
+  viewer.commit('PLAY');
+  l.ctx.sessionContext.events.emit('stream-started', { id: viewer.id, kind: 'live-viewer', media: viewer.media });
   return { response: withSession(res, viewer.id, l), after: () => viewer.startSending() };
 }
 
@@ -259,12 +259,14 @@ async function pause(req: RtspRequest, l: Live): Promise<HandlerResult> {
   // GStreamer's rtspclientsink PAUSEs before its TEARDOWN: the stream goes on until it leaves.
   const p = sessionId(req) !== undefined ? findPublisher(req, l) : undefined;
   if (p) {
+    p.check('PAUSE');
     p.touch();
+    p.commit('PAUSE');
     return { response: withSession(createResponse(200), p.id, l) };
   }
   const viewer = requireViewer(req, l);
   viewer.stopSending();
-  viewer.state = 'ready';
+  viewer.commit('PAUSE');
   return { response: withSession(createResponse(200, { Range: 'npt=now-' }), viewer.id, l) };
 }
 
@@ -274,6 +276,7 @@ async function record(req: RtspRequest, l: Live): Promise<HandlerResult> {
   if (!p) throw new RtspError(455, 'SRV_ERR_NO_SESSION', 'RECORD needs the publisher Session');
   p.touch();
   p.record();
+  l.ctx.sessionContext.events.emit('stream-started', { id: p.id, kind: 'publisher', media: p.media });
   return { response: withSession(createResponse(200), p.id, l) };
 }
 

@@ -1,12 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import type { Socket } from 'node:net';
 import type { RtspRequest } from '../../rtsp/index.ts';
 import { createLogger } from '../../util/log.ts';
 import type { ChunkCache } from '../packetized-track.ts';
 import { openMediaEntry } from '../media-catalog.ts';
 import type { MediaEntry } from '../media-catalog.ts';
-import type { SessionContext } from '../session.ts';
+import type { SessionContext } from '../session/context.ts';
 import { FfmpegLiveSource, splitArgs } from './ffmpeg-source.ts';
 import { FileLoopSource } from './file-source.ts';
 import { CHANNEL_NAME, LiveChannel } from './live-channel.ts';
@@ -21,11 +20,6 @@ const log = createLogger('live');
 
 /** Most channels at once; channels made by publishers and idle (no publisher, no viewer) are dropped to make room. */
 export const MAX_LIVE_CHANNELS = 1000;
-
-/** A session that takes `$` frames from its RTSP connection. */
-interface InterleavedReceiver {
-  receiveInterleaved(channel: number, data: Buffer): void;
-}
 
 /** `serve --live NAME=FILE` or `NAME=ffmpeg:<input args>`. */
 export type LiveChannelSpec = { name: string; file: string } | { name: string; ffmpegArgs: string[] };
@@ -81,8 +75,6 @@ export class LiveHub {
   private readonly entries: MediaEntry[] = [];
   private readonly ffmpegSources: FfmpegLiveSource[] = [];
   private readonly groupsByTrack = new Map<object, MulticastGroup>();
-  /** Sessions fed by each RTSP connection's `$` frames (publishers' RTP, viewers' RTCP). */
-  private readonly bySocket = new Map<Socket, Set<InterleavedReceiver>>();
 
   constructor(
     readonly ctx: SessionContext,
@@ -165,41 +157,10 @@ export class LiveHub {
     return c;
   }
 
-  get sessionCount(): number {
-    return this.viewers.size + this.publishers.size;
-  }
-
-  /** Routes the `$` frames of `socket` to `session` too. */
-  bindSocket(socket: Socket, session: InterleavedReceiver): void {
-    let set = this.bySocket.get(socket);
-    if (!set) {
-      set = new Set();
-      this.bySocket.set(socket, set);
-    }
-    set.add(session);
-  }
-
-  /** A session ended: out of the maps and the connection index. */
+  /** A session ended: out of the maps (the registry routes `$` frames and closes sessions with their connection). */
   forget(session: LiveViewerSession | LivePublisherSession): void {
     if (this.viewers.get(session.id) === session) this.viewers.delete(session.id);
     if (this.publishers.get(session.id) === session) this.publishers.delete(session.id);
-    for (const [socket, set] of this.bySocket) {
-      set.delete(session);
-      if (set.size === 0) this.bySocket.delete(socket);
-    }
-  }
-
-  /** A `$` frame on an RTSP connection: to the publisher or viewers bound to it. */
-  receiveInterleaved(socket: Socket, channel: number, data: Buffer): void {
-    const set = this.bySocket.get(socket);
-    if (set) for (const s of set) s.receiveInterleaved(channel, data);
-  }
-
-  /** An RTSP connection closed: its publisher leaves (the stream ends), its interleaved viewers go. */
-  connectionClosed(socket: Socket): void {
-    for (const p of [...this.publishers.values()]) if (p.socket === socket) p.close('connection closed');
-    for (const v of [...this.viewers.values()]) if (v.interleavedSocket === socket) v.close('connection closed');
-    this.bySocket.delete(socket);
   }
 
   async multicastGroup(track: object & Parameters<MulticastAllocator['groupFor']>[0], chosen?: { address: string; port?: number }): Promise<MulticastGroup> {

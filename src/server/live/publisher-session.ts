@@ -5,12 +5,12 @@ import { parseRtpPacket } from '../../rtp/index.ts';
 import type { TransportSpec } from '../../rtsp/index.ts';
 import { InterleavedEgress } from '../../transport/index.ts';
 import type { ScheduledTask, UdpPortPair } from '../../transport/index.ts';
-import type { TimerHandle } from '../../util/clock.ts';
 import { createLogger } from '../../util/log.ts';
 import { ntpMiddle32, ntpToUnixMs } from '../../util/ntp.ts';
 import { RtspError } from '../errors.ts';
-import { armExpiry, bindSetupPair, udpTransport } from '../session-support.ts';
-import type { SessionContext } from '../session.ts';
+import { bindSetupPair, udpTransport } from '../session-support.ts';
+import type { SessionContext } from '../session/context.ts';
+import { RtspSessionCore } from '../session/rtsp-session.ts';
 import { keyframeDetectorFor } from './keyframe.ts';
 import type { LiveChannel } from './live-channel.ts';
 import type { AnnouncedTrack } from './live-sdp.ts';
@@ -18,8 +18,6 @@ import { PublisherTrackRtcp, defaultSessionBps } from './publisher-rtcp.ts';
 import { RtpRelayMap, continuationFor } from './rtp-relay-map.ts';
 
 const log = createLogger('live');
-
-export type PublisherState = 'announced' | 'ready' | 'recording';
 
 /** What a publisher sent us, for the snapshot and tests. */
 export interface PublisherCounters {
@@ -57,24 +55,22 @@ interface PublishedTrack {
  * interval from RECORD on, with loss, jitter and LSR/DLSR of the publisher's source, and a BYE
  * when it leaves (see publisher-rtcp.ts).
  */
-export class LivePublisherSession {
-  state: PublisherState = 'announced';
+export class LivePublisherSession extends RtspSessionCore {
   readonly tracks: PublishedTrack[];
   readonly counters: PublisherCounters = { rtpReceived: 0, relayed: 0, malformed: 0, foreign: 0, senderReports: 0, receiverReports: 0 };
-  private closed = false;
-  private expiry: TimerHandle | undefined;
   private rtcpTasks: ScheduledTask[] = [];
 
   constructor(
-    readonly id: string,
+    id: string,
     readonly channel: LiveChannel,
-    readonly clientIp: string,
+    clientIp: string,
     /** The RTSP connection it publishes on (interleaved media comes in there; losing it ends the stream). */
     readonly socket: Socket,
     announced: AnnouncedTrack[],
-    private readonly ctx: SessionContext,
+    ctx: SessionContext,
     private readonly release: (s: LivePublisherSession) => void,
   ) {
+    super(id, 'publisher', clientIp, ctx);
     this.tracks = announced.map((a) => ({
       announced: a,
       detect: keyframeDetectorFor(a.encodingName),
@@ -86,16 +82,15 @@ export class LivePublisherSession {
       }),
     }));
     channel.publisher = this;
-    this.touch();
+    ctx.registry.bindSocket(socket, this);
   }
 
-  get isClosed(): boolean {
-    return this.closed;
+  get media(): string {
+    return `live/${this.channel.name}`;
   }
 
-  touch(): void {
-    if (this.closed) return;
-    this.expiry = armExpiry(this.ctx, this.expiry, () => this.close('timeout'));
+  private get closed(): boolean {
+    return this.isClosed;
   }
 
   /**
@@ -144,18 +139,11 @@ export class LivePublisherSession {
   setupInterleaved(i: number, channels: [number, number]): TransportSpec {
     const t = this.tracks[i]!;
     if (t.transport) throw new RtspError(455, 'SRV_ERR_ALREADY_SETUP', 'track already set up');
-    if (this.tracks.some((x) => x.transport?.interleaved?.some((c) => channels.includes(c)))) {
-      throw new RtspError(461, 'SRV_ERR_CHANNEL_IN_USE', `interleaved channels ${channels.join('-')} in use`);
-    }
-    t.transport = {
-      protocol: 'RTP',
-      profile: 'AVP',
-      lowerTransport: 'TCP',
-      delivery: 'unicast',
-      interleaved: channels,
-      mode: 'record',
-      unknownParams: [],
-    };
+    const bound = this.bindInterleaved(this.socket, channels, [
+      { channel: channels[0], handler: (data) => this.receiveRtp(i, data) },
+      { channel: channels[1], handler: (data) => this.receiveRtcp(i, data) },
+    ]);
+    t.transport = { ...bound, mode: 'record' };
     const egress = new InterleavedEgress(this.socket, channels[0], channels[1]);
     t.sendRtcp = (packet) => egress.sendRtcp(packet);
     return t.transport;
@@ -163,22 +151,13 @@ export class LivePublisherSession {
 
   /** RECORD: the channel takes the announced formats and goes live. */
   record(): void {
+    this.check('RECORD');
     if (this.state === 'recording') return;
-    if (!this.tracks.some((t) => t.transport)) throw new RtspError(455, 'SRV_ERR_STATE', 'RECORD before SETUP');
     this.channel.setFormats(this.tracks.map((t) => t.announced.format));
-    this.state = 'recording';
+    this.commit('RECORD');
     this.channel.goLive();
     this.startReports();
     log.info('publishing', { channel: this.channel.name, session: this.id, tracks: this.tracks.length });
-  }
-
-  receiveInterleaved(channel: number, data: Buffer): void {
-    for (let i = 0; i < this.tracks.length; i++) {
-      const ch = this.tracks[i]!.transport?.interleaved;
-      if (!ch) continue;
-      if (channel === ch[0]) return this.receiveRtp(i, data);
-      if (channel === ch[1]) return this.receiveRtcp(i, data);
-    }
   }
 
   private receiveRtp(i: number, buf: Buffer): void {
@@ -249,9 +228,7 @@ export class LivePublisherSession {
   }
 
   close(reason: string): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.ctx.clock.clearTimeout(this.expiry);
+    if (!this.beginClose(reason)) return;
     for (const task of this.rtcpTasks) this.ctx.scheduler.remove(task);
     if (this.state === 'recording') for (const t of this.tracks) this.sendReport(t, reason);
     for (const t of this.tracks) {

@@ -2,13 +2,12 @@ import type { Socket } from 'node:net';
 import type { TransportSpec } from '../../rtsp/index.ts';
 import { ImpairedEgress, InterleavedEgress } from '../../transport/index.ts';
 import type { Egress, ImpairmentSpec, UdpPortPair } from '../../transport/index.ts';
-import type { TimerHandle } from '../../util/clock.ts';
 import { createLogger } from '../../util/log.ts';
 import { RtspError } from '../errors.ts';
-import { armExpiry, connectUdpSetup, interleavedTransport } from '../session-support.ts';
+import { connectUdpSetup } from '../session-support.ts';
 import type { RtcpSession } from '../rtcp-session.ts';
-import type { SessionContext } from '../session.ts';
-import type { SessionState } from '../session-state.ts';
+import type { SessionContext } from '../session/context.ts';
+import { RtspSessionCore } from '../session/rtsp-session.ts';
 import type { ChannelViewer, LiveChannel } from './live-channel.ts';
 import type { LiveSink, LiveTrack } from './live-track.ts';
 import type { MulticastGroup } from './multicast.ts';
@@ -32,38 +31,29 @@ export interface ViewerSetup {
  * A viewer of a live channel: an RTSP session (same state machine and timeout as a file session)
  * whose tracks join the channel's shared sender at PLAY and leave at PAUSE/TEARDOWN.
  */
-export class LiveViewerSession implements ChannelViewer {
-  state: SessionState = 'init';
+export class LiveViewerSession extends RtspSessionCore implements ChannelViewer {
   readonly setups = new Map<string, ViewerSetup>();
-  interleavedSocket: Socket | undefined;
   impairment: ImpairmentSpec | undefined;
   /** The channel's source stopped after this viewer joined (it got its BYE). */
   ended = false;
-  private closed = false;
-  private expiry: TimerHandle | undefined;
 
   constructor(
-    readonly id: string,
+    id: string,
     readonly channel: LiveChannel,
-    readonly clientIp: string,
-    private readonly ctx: SessionContext,
+    clientIp: string,
+    ctx: SessionContext,
     private readonly release: (s: LiveViewerSession) => void,
   ) {
+    super(id, 'live-viewer', clientIp, ctx);
     channel.viewers.add(this);
-    this.touch();
   }
 
   get media(): string {
     return `live/${this.channel.name}`;
   }
 
-  get isClosed(): boolean {
-    return this.closed;
-  }
-
-  touch(): void {
-    if (this.closed) return;
-    this.expiry = armExpiry(this.ctx, this.expiry, () => this.close('timeout'));
+  private get closed(): boolean {
+    return this.isClosed;
   }
 
   private rejectDouble(track: LiveTrack): void {
@@ -83,10 +73,10 @@ export class LiveViewerSession implements ChannelViewer {
 
   setupInterleaved(track: LiveTrack, socket: Socket, channels: [number, number]): TransportSpec {
     this.rejectDouble(track);
-    const transport = interleavedTransport(this.interleavedSocket, socket, [...this.setups.values()].map((s) => s.transport), channels);
+    let setup: ViewerSetup | undefined;
+    const transport = this.bindInterleaved(socket, channels, [{ channel: channels[1], handler: (data) => setup?.rtcp?.receive(data, `tcp:${channels[1]}`) }]);
     transport.ssrc = track.ssrc;
-    this.interleavedSocket = socket;
-    this.addUnicast(track, new InterleavedEgress(socket, channels[0], channels[1]), transport);
+    setup = this.addUnicast(track, new InterleavedEgress(socket, channels[0], channels[1]), transport);
     return transport;
   }
 
@@ -108,10 +98,7 @@ export class LiveViewerSession implements ChannelViewer {
   }
 
   private addUnicast(track: LiveTrack, direct: Egress, transport: TransportSpec): ViewerSetup {
-    const trackNo = this.channel.tracks.indexOf(track);
-    const egress = this.impairment
-      ? new ImpairedEgress(direct, { ...this.impairment, seed: this.impairment.seed + 2 * trackNo }, this.ctx.clock, this.ctx.scheduler)
-      : direct;
+    const egress = this.impairedEgress(direct, this.channel.tracks.indexOf(track));
     const setup: ViewerSetup = { track, transport, egress, joined: false };
     setup.rtcp = liveRtcp(track, egress, () => setup.joined, this.ctx, {
       sessionId: this.id,
@@ -122,13 +109,10 @@ export class LiveViewerSession implements ChannelViewer {
     return setup;
   }
 
-  receiveInterleaved(channel: number, data: Buffer): void {
-    for (const s of this.setups.values()) {
-      if (s.transport.interleaved?.[1] === channel) {
-        s.rtcp?.receive(data, `tcp:${channel}`);
-        return;
-      }
-    }
+  /** The egress through this viewer's network emulation, if any. */
+  private impairedEgress(direct: Egress, trackNo: number): Egress {
+    if (!this.impairment) return direct;
+    return new ImpairedEgress(direct, { ...this.impairment, seed: this.impairment.seed + 2 * trackNo }, this.ctx.clock, this.ctx.scheduler);
   }
 
   /** RTP-Info for PLAY: the sequence number and RTP time each track sends next. */
@@ -183,9 +167,7 @@ export class LiveViewerSession implements ChannelViewer {
   }
 
   close(reason: string): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.ctx.clock.clearTimeout(this.expiry);
+    if (!this.beginClose(reason)) return;
     const wasPlaying = !this.ended;
     for (const s of this.setups.values()) {
       if (s.group) {
@@ -199,9 +181,7 @@ export class LiveViewerSession implements ChannelViewer {
       if (udp) setImmediate(() => udp.close());
     }
     this.channel.viewers.delete(this);
-    this.state = 'init';
     this.release(this);
-    this.ctx.events.emit('session-closed', { id: this.id, media: this.media, reason });
     log.info('viewer left', { session: this.id, channel: this.channel.name, reason });
   }
 }

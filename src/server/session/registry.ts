@@ -1,0 +1,165 @@
+import type { Socket } from 'node:net';
+import { RtspError } from '../errors.ts';
+import type { SafeEmitter } from '../events.ts';
+import type { ServerEvents, SessionKind } from './context.ts';
+
+/** What the registry needs of a session. */
+export interface RegisteredSession {
+  readonly id: string;
+  readonly kind: SessionKind;
+  readonly media: string;
+  readonly clientIp: string;
+  close(reason: string): void;
+}
+
+/** A place held for a session being set up; add() takes it, release() gives it back. */
+export interface Admission {
+  release(): void;
+}
+
+/** The Retry-After of a capacity refusal (453), seconds. */
+export const CAPACITY_RETRY_AFTER_SEC = 10;
+
+type FrameHandler = (data: Buffer) => void;
+
+/**
+ * Every RTSP session of the server (file sessions, live viewers, publishers), found in O(1) by id,
+ * by the RTSP connection it is bound to, and by (connection, interleaved channel) for `$` frames.
+ *
+ * Admission is counted here, synchronously: admit() holds a place before the caller awaits
+ * anything (opening the file, binding ports), so concurrent SETUPs can never exceed maxSessions.
+ * Emits session-started / session-ended (and the older session-created / session-closed).
+ */
+export class SessionRegistry {
+  private readonly byId = new Map<string, RegisteredSession>();
+  private readonly bySocket = new Map<Socket, Set<RegisteredSession>>();
+  private readonly socketOf = new Map<RegisteredSession, Socket>();
+  private readonly frames = new Map<Socket, Map<number, FrameHandler>>();
+  /** The channels each session took, to free them when it goes. */
+  private readonly channelsOf = new Map<RegisteredSession, { socket: Socket; channels: number[] }>();
+  private pending = 0;
+
+  constructor(
+    readonly maxSessions: number,
+    private readonly events: SafeEmitter<ServerEvents>,
+  ) {}
+
+  /** Sessions registered (held places not included). */
+  get size(): number {
+    return this.byId.size;
+  }
+
+  /** Sessions plus places held by SETUPs or ANNOUNCEs still in progress. */
+  get occupied(): number {
+    return this.byId.size + this.pending;
+  }
+
+  /** Holds a place for a new session, or 453 with Retry-After when every place is taken. */
+  admit(): Admission {
+    if (this.occupied >= this.maxSessions) {
+      throw new RtspError(453, 'SRV_ERR_CAPACITY', 'too many sessions', { 'Retry-After': String(CAPACITY_RETRY_AFTER_SEC) });
+    }
+    this.pending++;
+    let held = true;
+    return {
+      release: () => {
+        if (!held) return;
+        held = false;
+        this.pending--;
+      },
+    };
+  }
+
+  /** Registers a session on the place `admission` held. */
+  add(session: RegisteredSession, admission: Admission): void {
+    admission.release();
+    this.byId.set(session.id, session);
+    this.events.emit('session-started', { id: session.id, kind: session.kind, media: session.media, client: session.clientIp });
+    if (session.kind !== 'publisher') this.events.emit('session-created', { id: session.id, media: session.media, client: session.clientIp });
+  }
+
+  get(id: string): RegisteredSession | undefined {
+    return this.byId.get(id);
+  }
+
+  has(id: string): boolean {
+    return this.byId.has(id);
+  }
+
+  values(): IterableIterator<RegisteredSession> {
+    return this.byId.values();
+  }
+
+  /** The session ends when `socket` closes (interleaved media, or a publisher's connection). */
+  bindSocket(socket: Socket, session: RegisteredSession): void {
+    let set = this.bySocket.get(socket);
+    if (!set) {
+      set = new Set();
+      this.bySocket.set(socket, set);
+    }
+    set.add(session);
+    this.socketOf.set(session, socket);
+  }
+
+  /** Sessions bound to `socket`. */
+  onSocket(socket: Socket): RegisteredSession[] {
+    return [...(this.bySocket.get(socket) ?? [])];
+  }
+
+  /** Whether `channel` on `socket` already belongs to a session. */
+  channelTaken(socket: Socket, channel: number): boolean {
+    return this.frames.get(socket)?.has(channel) ?? false;
+  }
+
+  /** `$` frames of `socket` on `channel` go to `handler` until the session is removed. */
+  bindChannel(socket: Socket, channel: number, session: RegisteredSession, handler: FrameHandler): void {
+    let m = this.frames.get(socket);
+    if (!m) {
+      m = new Map();
+      this.frames.set(socket, m);
+    }
+    m.set(channel, handler);
+    let taken = this.channelsOf.get(session);
+    if (!taken) {
+      taken = { socket, channels: [] };
+      this.channelsOf.set(session, taken);
+    }
+    taken.channels.push(channel);
+  }
+
+  /** Routes one `$` frame: O(1). Returns false when no session owns the channel (dropped). */
+  routeFrame(socket: Socket, channel: number, data: Buffer): boolean {
+    const h = this.frames.get(socket)?.get(channel);
+    if (!h) return false;
+    h(data);
+    return true;
+  }
+
+  /** A session ended: out of every index. Emits session-ended once, for registered sessions only. */
+  remove(session: RegisteredSession, reason: string): void {
+    const taken = this.channelsOf.get(session);
+    if (taken) {
+      const m = this.frames.get(taken.socket);
+      for (const c of taken.channels) m?.delete(c);
+      if (m?.size === 0) this.frames.delete(taken.socket);
+      this.channelsOf.delete(session);
+    }
+    const socket = this.socketOf.get(session);
+    if (socket) {
+      this.socketOf.delete(session);
+      const set = this.bySocket.get(socket);
+      if (set?.delete(session) && set.size === 0) this.bySocket.delete(socket);
+    }
+    if (this.byId.get(session.id) !== session) return;
+    this.byId.delete(session.id);
+    this.events.emit('session-ended', { id: session.id, kind: session.kind, media: session.media, reason });
+    if (session.kind !== 'publisher') this.events.emit('session-closed', { id: session.id, media: session.media, reason });
+  }
+
+  /** An RTSP connection closed: the sessions bound to it end. */
+  connectionClosed(socket: Socket): void {
+    for (const s of this.onSocket(socket)) s.close('connection closed');
+    this.bySocket.delete(socket);
+    this.frames.delete(socket);
+  }
+}

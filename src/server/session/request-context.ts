@@ -1,0 +1,36 @@
+import type { Socket } from 'node:net';
+import type { RtspResponse } from '../../rtsp/index.ts';
+import type { ImpairmentSpec } from '../../transport/index.ts';
+import type { LiveHub } from '../live/live-hub.ts';
+import type { MediaCatalog } from '../media-catalog.ts';
+import type { SessionContext } from './context.ts';
+
+/**
+ * What a request handler (file or live) needs from the server and the connection the request
+ * came on. Lives here, not in handlers.ts, so the live handlers need not import the file handlers.
+ */
+export interface HandlerContext {
+  catalog: MediaCatalog;
+  sessionContext: SessionContext;
+  /** The RTSP peer: RTP goes only there (never to a Transport `destination`). */
+  clientIp: string;
+  /** The server's own address on this connection, for the SDP origin line. */
+  localIp: string;
+  socket: Socket;
+  serverName: string;
+  /** Impairment for every session unless its URL asks for another (`serve --netem`). */
+  defaultImpairment: ImpairmentSpec | undefined;
+  /**
+   * Impairment asked for in a DESCRIBE URL on this connection, by media path: clients build SETUP
+   * URLs from Content-Base, which carries no query string, so the connection remembers it.
+   */
+  describedImpairments: Map<string, ImpairmentSpec>;
+  /** Live channels: requests about `live/...` (ANNOUNCE/RECORD included) and live sessions go there. */
+  live?: LiveHub;
+}
+
+export interface HandlerResult {
+  response: RtspResponse;
+  /** Runs after the response is written (PLAY starts sending only then). */
+  after?: () => void;
+}

@@ -1,0 +1,51 @@
+import { formatSession } from '../../rtsp/index.ts';
+import type { RtspResponse, TransportSpec } from '../../rtsp/index.ts';
+import { RtspError } from '../errors.ts';
+
+/**
+ * What every SETUP and PLAY answer shares, whatever the session plays: choosing the client's
+ * unicast transport, the destination check, interleaved channel allocation, RTP-Info and the
+ * Session header.
+ */
+
+/** A Transport `destination` other than the RTSP peer is refused: RTP goes only to the client (403). */
+export function checkDestination(spec: TransportSpec, clientIp: string): void {
+  if (spec.destination !== undefined && spec.destination !== '' && spec.destination !== clientIp) {
+    throw new RtspError(403, 'SRV_ERR_DESTINATION', `destination ${spec.destination} is not the client's address`);
+  }
+}
+
+/** Whether we can serve `spec` as unicast RTP/AVP (UDP with client_port, or TCP interleaved). */
+export function isUnicastRtp(spec: TransportSpec): boolean {
+  if (spec.protocol !== 'RTP' || spec.profile !== 'AVP' || spec.delivery === 'multicast') return false;
+  return spec.lowerTransport === 'TCP' || spec.clientPort !== undefined;
+}
+
+/** The first unicast transport of the client's list we serve (its destination checked), else 461. */
+export function chooseUnicast(specs: TransportSpec[], clientIp: string, supported = 'RTP/AVP unicast with client_port, RTP/AVP/TCP interleaved'): TransportSpec {
+  for (const s of specs) {
+    if (!isUnicastRtp(s)) continue;
+    checkDestination(s, clientIp);
+    return s;
+  }
+  throw new RtspError(461, 'SRV_ERR_TRANSPORT', `supported: ${supported}`);
+}
+
+/** The next free even/odd channel pair after the channels `taken` (RFC 2326 §10.12). */
+export function nextChannels(taken: Iterable<number>): [number, number] {
+  let used = -1;
+  for (const c of taken) used = Math.max(used, c);
+  const first = used + 1 + ((used + 1) % 2);
+  return [first, first + 1];
+}
+
+/** `RTP-Info: url=<aggregate>/<control>;seq=N;rtptime=T,...` (RFC 2326 §12.33). */
+export function formatRtpInfo(aggregateUrl: string, entries: { control: string; seq: number; rtptime: number }[]): string {
+  return entries.map((x) => `url=${aggregateUrl}/${x.control};seq=${x.seq};rtptime=${x.rtptime}`).join(',');
+}
+
+/** Sets `Session: id;timeout=N` on a response. */
+export function setSessionHeader(res: RtspResponse, id: string, timeoutSec: number): RtspResponse {
+  res.headers.set('Session', formatSession({ id, timeout: timeoutSec }));
+  return res;
+}
