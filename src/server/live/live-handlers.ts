@@ -91,7 +91,7 @@ function findPublisher(req: RtspRequest, l: Live): LivePublisherSession | undefi
     return undefined;
   }
   // ANNOUNCE answered with a Session, but a client may SETUP without it: the connection tells.
-  for (const p of l.hub.publishers.values()) if (p.socket === l.ctx.socket && !p.isClosed) return p;
+  for (const s of l.ctx.sessionContext.registry.onSocket(l.ctx.socket)) if (s instanceof LivePublisherSession && !s.isClosed) return s;
   return undefined;
 }
 

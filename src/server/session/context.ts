@@ -2,25 +2,10 @@ import type { Clock } from '../../util/clock.ts';
 import type { PortRange, Scheduler } from '../../transport/index.ts';
 import type { SafeEmitter } from '../events.ts';
 import type { MediaEntry } from '../media-catalog.ts';
-import type { ReceiverReportRecord } from '../qos.ts';
 import type { SessionRegistry } from './registry.ts';
+import type { ServerEvents } from './server-events.ts';
 
-export type SessionKind = 'file' | 'live-viewer' | 'publisher';
-
-export interface ServerEvents {
-  /** A session was admitted and answered its first SETUP (file, viewer) or ANNOUNCE (publisher). */
-  'session-started': [{ id: string; kind: SessionKind; media: string; client: string }];
-  /** A session ended: teardown, timeout, connection closed, setup failed, server shutdown, ... */
-  'session-ended': [{ id: string; kind: SessionKind; media: string; reason: string }];
-  /** A session began sending (PLAY) or receiving (RECORD). */
-  'stream-started': [{ id: string; kind: SessionKind; media: string }];
-  /** Kept for existing listeners: the same as session-started for file sessions and viewers. */
-  'session-created': [{ id: string; media: string; client: string }];
-  /** Kept for existing listeners: the same as session-ended for file sessions and viewers. */
-  'session-closed': [{ id: string; media: string; reason: string }];
-  'stream-ended': [{ id: string; control: string }];
-  'receiver-report': [ReceiverReportRecord];
-}
+export type { ServerEvents, SessionKind } from './server-events.ts';
 
 /** What sessions share: the server's clock, scheduler, settings, registry and event sink. */
 export interface SessionContext {

@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import { RtspError } from '../errors.ts';
 import type { SafeEmitter } from '../events.ts';
-import type { ServerEvents, SessionKind } from './context.ts';
+import type { ServerEvents, SessionKind } from './server-events.ts';
 
 /** What the registry needs of a session. */
 export interface RegisteredSession {
