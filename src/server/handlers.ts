@@ -1,4 +1,4 @@
-import { createResponse, formatNptRange, formatScale, formatTransport, parseRange, parseScale, parseSession, parseTransport } from '../rtsp/index.ts';
+import { createResponse, formatNptRange, formatScale, formatTransport, parseRange, parseScale, parseTransport } from '../rtsp/index.ts';
 import type { RtspRequest, RtspResponse, TransportSpec } from '../rtsp/index.ts';
 import { createLogger } from '../util/log.ts';
 import { describeSdp } from './describe.ts';
@@ -10,6 +10,7 @@ import { parseRequestTarget } from './request-target.ts';
 import type { RequestTarget } from './request-target.ts';
 import { ServerSession, newSessionId } from './session.ts';
 import type { HandlerContext, HandlerResult } from './session/request-context.ts';
+import { sessionIdOf } from './session/lookup.ts';
 import type { SessionMethod } from './session/method-table.ts';
 import type { Admission } from './session/registry.ts';
 import { chooseUnicast, formatRtpInfo, setSessionHeader } from './session/transport-negotiation.ts';
@@ -89,11 +90,9 @@ function sessionHeader(res: RtspResponse, session: ServerSession, ctx: HandlerCo
 
 /** The session named by the Session header, or undefined when there is none. */
 function findSession(req: RtspRequest, ctx: HandlerContext): ServerSession | undefined {
-  const value = req.headers.get('Session');
-  if (value === undefined) return undefined;
-  const parsed = parseSession(value);
-  if (!parsed.ok) throw badRequest('SRV_ERR_BAD_SESSION', 'malformed Session header');
-  const s = ctx.sessionContext.registry.get(parsed.value.id);
+  const id = sessionIdOf(req);
+  if (id === undefined) return undefined;
+  const s = ctx.sessionContext.registry.get(id);
   if (!(s instanceof ServerSession) || s.isClosed) throw sessionNotFound();
   return s;
 }

@@ -1,9 +1,10 @@
-import { createResponse, formatTransport, parseRange, parseSession, parseTransport } from '../../rtsp/index.ts';
+import { createResponse, formatTransport, parseRange, parseTransport } from '../../rtsp/index.ts';
 import type { RtspRequest, RtspResponse, TransportSpec } from '../../rtsp/index.ts';
 import { createLogger } from '../../util/log.ts';
 import { RtspError, badRequest, notFound, sessionNotFound } from '../errors.ts';
 import { impairmentFromQuery } from '../impairment.ts';
 import { newSessionId } from '../session.ts';
+import { sessionIdOf } from '../session/lookup.ts';
 import type { SessionMethod } from '../session/method-table.ts';
 import type { Admission } from '../session/registry.ts';
 import type { HandlerContext, HandlerResult } from '../session/request-context.ts';
@@ -64,31 +65,20 @@ function withSession(res: RtspResponse, id: string, l: Live): RtspResponse {
   return setSessionHeader(res, id, l.ctx.sessionContext.timeoutSec);
 }
 
-function sessionId(req: RtspRequest): string | undefined {
-  const v = req.headers.get('Session');
-  if (v === undefined) return undefined;
-  const p = parseSession(v);
-  if (!p.ok) throw badRequest('SRV_ERR_BAD_SESSION', 'malformed Session header');
-  return p.value.id;
-}
-
 function findViewer(req: RtspRequest, l: Live): LiveViewerSession | undefined {
-  const id = sessionId(req);
+  const id = sessionIdOf(req);
   if (id === undefined) return undefined;
-  const v = l.hub.viewers.get(id);
-  if (!v || v.isClosed) {
-    if (l.hub.publishers.has(id)) return undefined;
-    throw sessionNotFound();
-  }
-  return v;
+  const s = l.ctx.sessionContext.registry.get(id);
+  if (s instanceof LivePublisherSession) return undefined;
+  if (!(s instanceof LiveViewerSession) || s.isClosed) throw sessionNotFound();
+  return s;
 }
 
 function findPublisher(req: RtspRequest, l: Live): LivePublisherSession | undefined {
-  const id = sessionId(req);
+  const id = sessionIdOf(req);
   if (id !== undefined) {
-    const p = l.hub.publishers.get(id);
-    if (p && !p.isClosed) return p;
-    return undefined;
+    const p = l.ctx.sessionContext.registry.get(id);
+    return p instanceof LivePublisherSession && !p.isClosed ? p : undefined;
   }
   // ANNOUNCE answered with a Session, but a client may SETUP without it: the connection tells.
   for (const s of l.ctx.sessionContext.registry.onSocket(l.ctx.socket)) if (s instanceof LivePublisherSession && !s.isClosed) return s;
@@ -136,10 +126,7 @@ async function announce(req: RtspRequest, l: Live): Promise<HandlerResult> {
     admission.release();
     throw new RtspError(453, 'SRV_ERR_CAPACITY', 'too many live channels', { 'Retry-After': '10' });
   }
-  const p = new LivePublisherSession(newSessionId(), channel, l.ctx.clientIp, l.ctx.socket, announced.tracks, l.ctx.sessionContext, (s) =>
-    l.hub.forget(s),
-  );
-  l.hub.publishers.set(p.id, p);
+  const p = new LivePublisherSession(newSessionId(), channel, l.ctx.clientIp, l.ctx.socket, announced.tracks, l.ctx.sessionContext);
   registry.add(p, admission);
   log.info('announce', { channel: t.name, session: p.id, client: l.ctx.clientIp, tracks: announced.tracks.map((x) => x.format.rtpmap) });
   return { response: withSession(createResponse(200), p.id, l) };
@@ -188,7 +175,7 @@ async function setupViewer(req: RtspRequest, t: LiveTarget, specs: TransportSpec
     viewer.touch();
   } else {
     admission = l.ctx.sessionContext.registry.admit();
-    viewer = new LiveViewerSession(newSessionId(), channel, l.ctx.clientIp, l.ctx.sessionContext, (s) => l.hub.forget(s));
+    viewer = new LiveViewerSession(newSessionId(), channel, l.ctx.clientIp, l.ctx.sessionContext);
     viewer.impairment = impairmentFromQuery(`?${t.query.toString()}`) ?? l.ctx.describedImpairments.get(`live/${t.name}`) ?? l.ctx.defaultImpairment;
   }
   try {
@@ -224,7 +211,6 @@ async function setupViewer(req: RtspRequest, t: LiveTarget, specs: TransportSpec
       throw new RtspError(461, 'SRV_ERR_TRANSPORT', `supported: RTP/AVP unicast with client_port, RTP/AVP/TCP interleaved${l.hub.multicast ? ', RTP/AVP multicast' : ''}`);
     }
     if (admission) {
-      l.hub.viewers.set(viewer.id, viewer);
       l.ctx.sessionContext.registry.add(viewer, admission);
     }
     viewer.commit('SETUP');
@@ -257,7 +243,7 @@ async function play(req: RtspRequest, l: Live): Promise<HandlerResult> {
 
 async function pause(req: RtspRequest, l: Live): Promise<HandlerResult> {
   // GStreamer's rtspclientsink PAUSEs before its TEARDOWN: the stream goes on until it leaves.
-  const p = sessionId(req) !== undefined ? findPublisher(req, l) : undefined;
+  const p = sessionIdOf(req) !== undefined ? findPublisher(req, l) : undefined;
   if (p) {
     p.check('PAUSE');
     p.touch();
@@ -281,7 +267,7 @@ async function record(req: RtspRequest, l: Live): Promise<HandlerResult> {
 }
 
 async function teardown(req: RtspRequest, l: Live): Promise<HandlerResult> {
-  const p = sessionId(req) !== undefined ? findPublisher(req, l) : undefined;
+  const p = sessionIdOf(req) !== undefined ? findPublisher(req, l) : undefined;
   if (p) {
     p.close('teardown');
     return { response: createResponse(200) };
@@ -292,13 +278,12 @@ async function teardown(req: RtspRequest, l: Live): Promise<HandlerResult> {
 }
 
 async function keepAlive(req: RtspRequest, l: Live): Promise<HandlerResult> {
-  const id = sessionId(req);
-  const p = id !== undefined ? l.hub.publishers.get(id) : undefined;
-  const v = id !== undefined ? l.hub.viewers.get(id) : undefined;
-  p?.touch();
-  v?.touch();
+  const id = sessionIdOf(req);
+  const s = id !== undefined ? l.ctx.sessionContext.registry.get(id) : undefined;
+  const live = s instanceof LivePublisherSession || s instanceof LiveViewerSession ? s : undefined;
+  live?.touch();
   if (req.body.length > 0) throw new RtspError(451, 'SRV_ERR_PARAMETER', 'parameter not understood');
   const res = createResponse(200);
-  if (p || v) withSession(res, (p ?? v)!.id, l);
+  if (live) withSession(res, live.id, l);
   return { response: res };
 }

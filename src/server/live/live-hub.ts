@@ -14,7 +14,6 @@ import { MulticastAllocator } from './multicast.ts';
 import type { MulticastGroup, MulticastOptions } from './multicast.ts';
 import type { LivePublisherSession, PublisherCounters } from './publisher-session.ts';
 import { liveRtcp } from './rtcp-view.ts';
-import type { LiveViewerSession } from './viewer-session.ts';
 
 const log = createLogger('live');
 
@@ -63,13 +62,11 @@ export interface LiveChannelSnapshot {
 
 /**
  * Live channels of the server (`rtsp://host/live/NAME`): the channels and their sources (looped
- * files, ffmpeg processes, publishers), the viewer and publisher sessions, and multicast groups.
+ * files, ffmpeg processes, publishers) and multicast groups; its sessions live in the registry.
  * The RTSP handlers hand it every request about `live/...` (see live-handlers.ts).
  */
 export class LiveHub {
   readonly channels = new Map<string, LiveChannel>();
-  readonly viewers = new Map<string, LiveViewerSession>();
-  readonly publishers = new Map<string, LivePublisherSession>();
   readonly multicast: MulticastAllocator | undefined;
   private readonly fileSources: FileLoopSource[] = [];
   private readonly entries: MediaEntry[] = [];
@@ -146,7 +143,8 @@ export class LiveHub {
     const session = req.headers.get('Session');
     if (session === undefined) return false;
     const id = session.split(';')[0]!.trim();
-    return this.viewers.has(id) || this.publishers.has(id);
+    const kind = this.ctx.registry.get(id)?.kind;
+    return kind === 'live-viewer' || kind === 'publisher';
   }
 
   private newChannel(name: string, source: LiveChannel['source']): LiveChannel {
@@ -155,12 +153,6 @@ export class LiveHub {
       for (const t of old) this.multicast?.release(t);
     };
     return c;
-  }
-
-  /** A session ended: out of the maps (the registry routes `$` frames and closes sessions with their connection). */
-  forget(session: LiveViewerSession | LivePublisherSession): void {
-    if (this.viewers.get(session.id) === session) this.viewers.delete(session.id);
-    if (this.publishers.get(session.id) === session) this.publishers.delete(session.id);
   }
 
   async multicastGroup(track: object & Parameters<MulticastAllocator['groupFor']>[0], chosen?: { address: string; port?: number }): Promise<MulticastGroup> {
@@ -194,8 +186,10 @@ export class LiveHub {
   async close(): Promise<void> {
     for (const s of this.ffmpegSources) s.stop();
     for (const s of this.fileSources) s.stop();
-    for (const p of [...this.publishers.values()]) p.close('server shutdown');
-    for (const v of [...this.viewers.values()]) v.close('server shutdown');
+    // Publishers first: their channels end, and their viewers get the BYE, as before.
+    const live = [...this.ctx.registry.values()].filter((s) => s.kind !== 'file');
+    for (const s of live.filter((x) => x.kind === 'publisher')) s.close('server shutdown');
+    for (const s of live.filter((x) => x.kind === 'live-viewer')) s.close('server shutdown');
     await this.multicast?.close();
     for (const e of this.entries) await e.file.close();
   }

@@ -68,7 +68,6 @@ export class LivePublisherSession extends RtspSessionCore {
     readonly socket: Socket,
     announced: AnnouncedTrack[],
     ctx: SessionContext,
-    private readonly release: (s: LivePublisherSession) => void,
   ) {
     super(id, 'publisher', clientIp, ctx);
     this.tracks = announced.map((a) => ({
@@ -237,7 +236,6 @@ export class LivePublisherSession extends RtspSessionCore {
     }
     if (this.channel.publisher === this) this.channel.publisher = undefined;
     if (this.state === 'recording') this.channel.end(`publisher left (${reason})`);
-    this.release(this);
     log.info('publisher left', { channel: this.channel.name, session: this.id, reason, ...this.counters });
   }
 }

@@ -42,7 +42,6 @@ export class LiveViewerSession extends RtspSessionCore implements ChannelViewer 
     readonly channel: LiveChannel,
     clientIp: string,
     ctx: SessionContext,
-    private readonly release: (s: LiveViewerSession) => void,
   ) {
     super(id, 'live-viewer', clientIp, ctx);
     channel.viewers.add(this);
@@ -181,7 +180,6 @@ export class LiveViewerSession extends RtspSessionCore implements ChannelViewer 
       if (udp) setImmediate(() => udp.close());
     }
     this.channel.viewers.delete(this);
-    this.release(this);
     log.info('viewer left', { session: this.id, channel: this.channel.name, reason });
   }
 }
