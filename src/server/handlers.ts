@@ -1,10 +1,9 @@
-import { createResponse, formatNptRange, formatScale, formatTransport, parseRange, parseScale, parseTransport } from '../rtsp/index.ts';
-import type { RtspRequest, RtspResponse, TransportSpec } from '../rtsp/index.ts';
+import { createResponse, formatNptRange, formatScale, formatTransport, parseRange, parseScale } from '../rtsp/index.ts';
+import type { RtspRequest, RtspResponse } from '../rtsp/index.ts';
 import { createLogger } from '../util/log.ts';
 import { describeSdp } from './describe.ts';
 import { impairmentFromQuery } from './impairment.ts';
 import { RtspError, badRequest, notFound, sessionNotFound } from './errors.ts';
-import type { MediaEntry, ServedTrack } from './media-catalog.ts';
 import { safeRelativePath } from './media-path.ts';
 import { parseRequestTarget } from './request-target.ts';
 import type { RequestTarget } from './request-target.ts';
@@ -12,8 +11,8 @@ import { ServerSession, newSessionId } from './session.ts';
 import type { HandlerContext, HandlerResult } from './session/request-context.ts';
 import { sessionIdOf } from './session/lookup.ts';
 import type { SessionMethod } from './session/method-table.ts';
-import type { Admission } from './session/registry.ts';
-import { chooseUnicast, formatRtpInfo, setSessionHeader } from './session/transport-negotiation.ts';
+import { pickTrack, setupInSession } from './session/setup-flow.ts';
+import { chooseUnicast, formatRtpInfo, setSessionHeader, transportsOf } from './session/transport-negotiation.ts';
 import { handleLiveRequest } from './live/index.ts';
 
 export type { HandlerContext, HandlerResult } from './session/request-context.ts';
@@ -128,76 +127,33 @@ async function describe(req: RtspRequest, ctx: HandlerContext): Promise<HandlerR
   }
 }
 
-function pickTrack(entry: MediaEntry, t: RequestTarget, session: ServerSession | undefined): ServedTrack {
-  if (t.control) {
-    const track = entry.tracks.find((x) => x.control === t.control);
-    if (!track) throw notFound(`no ${t.control} in ${entry.relPath}`);
-    return track;
-  }
-  // SETUP on the aggregate URL: the next track not set up yet (clients of single-track media do this).
-  const track = entry.tracks.find((x) => !session?.setups.has(x.control));
-  if (!track) throw new RtspError(459, 'SRV_ERR_AGGREGATE', 'every track is already set up');
-  return track;
-}
 
 async function setup(req: RtspRequest, ctx: HandlerContext): Promise<HandlerResult> {
   const t = target(req);
-  const header = req.headers.get('Transport');
-  if (!header) throw badRequest('SRV_ERR_NO_TRANSPORT', 'SETUP without Transport');
-  const specs = parseTransport(header);
-  if (!specs.ok) throw badRequest('SRV_ERR_BAD_TRANSPORT', `malformed Transport: ${specs.code}`);
-  const spec = chooseUnicast(specs.value, ctx.clientIp);
-  const registry = ctx.sessionContext.registry;
-
-  let session = findSession(req, ctx);
-  let entry: MediaEntry;
-  let admission: Admission | undefined;
-  if (session) {
-    session.check('SETUP');
-    session.touch();
-    entry = session.entry;
-    // Against the name this session asked for: the entry may be shared with another name (symlink).
-    if (safeRelativePath(t.mediaPath) !== session.media) {
-      throw new RtspError(459, 'SRV_ERR_AGGREGATE', 'a session plays one presentation');
-    }
-  } else {
-    // Held before any await, so concurrent SETUPs cannot overrun --max-sessions.
-    admission = registry.admit();
-    const impairment = impairmentFromQuery(t.query);
-    try {
-      entry = await ctx.catalog.acquire(t.mediaPath, t.control);
-    } catch (err) {
-      admission.release();
-      throw err;
-    }
-    const name = safeRelativePath(t.mediaPath) ?? entry.relPath;
-    session = new ServerSession(newSessionId(), entry, name, ctx.clientIp, ctx.sessionContext);
-    session.impairment = impairment ?? ctx.describedImpairments.get(name) ?? ctx.describedImpairments.get(entry.relPath) ?? ctx.defaultImpairment;
-  }
-  try {
-    const track = pickTrack(entry, t, session);
-    let transport: TransportSpec;
-    if (spec.lowerTransport === 'TCP') {
-      transport = session.setupInterleaved(track, ctx.socket, spec.interleaved ?? session.nextChannels());
-    } else {
-      transport = await session.setupUdp(track, spec.clientPort!);
-    }
-    transport.ssrc = session.setups.get(track.control)!.stream.ssrc;
-    if (admission) {
-      registry.add(session, admission);
-      log.info('session created', { session: session.id, media: session.media, client: ctx.clientIp });
-    }
-    session.commit('SETUP');
-    const res = createResponse(200, { Transport: formatTransport(transport) });
-    sessionHeader(res, session, ctx);
-    return { response: res };
-  } catch (err) {
-    if (admission) {
-      admission.release();
-      session.close('setup failed');
-    }
-    throw err;
-  }
+  const spec = chooseUnicast(transportsOf(req), ctx.clientIp);
+  const { session, transport } = await setupInSession(ctx.sessionContext.registry, findSession(req, ctx), {
+    // Against the name the session asked for: the entry may be shared with another name (symlink).
+    samePresentation: (s) => safeRelativePath(t.mediaPath) === s.media,
+    create: async () => {
+      const impairment = impairmentFromQuery(t.query);
+      const entry = await ctx.catalog.acquire(t.mediaPath, t.control);
+      const name = safeRelativePath(t.mediaPath) ?? entry.relPath;
+      const s = new ServerSession(newSessionId(), entry, name, ctx.clientIp, ctx.sessionContext);
+      s.impairment = impairment ?? ctx.describedImpairments.get(name) ?? ctx.describedImpairments.get(entry.relPath) ?? ctx.defaultImpairment;
+      log.info('session created', { session: s.id, media: name, client: ctx.clientIp });
+      return s;
+    },
+    addTrack: async (s) => {
+      const track = pickTrack(s.entry.tracks, t.control, (c) => s.setups.has(c), s.media);
+      const transport =
+        spec.lowerTransport === 'TCP' ? s.setupInterleaved(track, ctx.socket, spec.interleaved ?? s.nextChannels()) : await s.setupUdp(track, spec.clientPort!);
+      transport.ssrc = s.setups.get(track.control)!.stream.ssrc;
+      return transport;
+    },
+  });
+  const res = createResponse(200, { Transport: formatTransport(transport) });
+  sessionHeader(res, session, ctx);
+  return { response: res };
 }
 
 function rangeOf(req: RtspRequest, reverse = false): { start?: number; end?: number } | undefined {

@@ -1,14 +1,15 @@
-import { createResponse, formatTransport, parseRange, parseTransport } from '../../rtsp/index.ts';
+import { createResponse, formatTransport, parseRange } from '../../rtsp/index.ts';
 import type { RtspRequest, RtspResponse, TransportSpec } from '../../rtsp/index.ts';
 import { createLogger } from '../../util/log.ts';
-import { RtspError, badRequest, notFound, sessionNotFound } from '../errors.ts';
+import { RtspError, notFound, sessionNotFound } from '../errors.ts';
 import { impairmentFromQuery } from '../impairment.ts';
 import { newSessionId } from '../session.ts';
 import { sessionIdOf } from '../session/lookup.ts';
 import type { SessionMethod } from '../session/method-table.ts';
-import type { Admission } from '../session/registry.ts';
 import type { HandlerContext, HandlerResult } from '../session/request-context.ts';
-import { checkDestination, formatRtpInfo, setSessionHeader } from '../session/transport-negotiation.ts';
+import { pickTrack, setupInSession } from '../session/setup-flow.ts';
+import { checkDestination, formatRtpInfo, isUnicastRtp, setSessionHeader, transportsOf } from '../session/transport-negotiation.ts';
+import type { LiveTrack } from './live-track.ts';
 import type { LiveHub } from './live-hub.ts';
 import { liveSdp, tracksFromAnnouncedSdp } from './live-sdp.ts';
 import { parseLiveTarget } from './live-target.ts';
@@ -138,12 +139,9 @@ function isRecord(spec: TransportSpec): boolean {
 
 async function setup(req: RtspRequest, l: Live): Promise<HandlerResult> {
   const t = target(req);
-  const header = req.headers.get('Transport');
-  if (!header) throw badRequest('SRV_ERR_NO_TRANSPORT', 'SETUP without Transport');
-  const specs = parseTransport(header);
-  if (!specs.ok) throw badRequest('SRV_ERR_BAD_TRANSPORT', `malformed Transport: ${specs.code}`);
-  if (specs.value.some(isRecord)) return setupPublisher(req, t, specs.value.filter(isRecord), l);
-  return setupViewer(req, t, specs.value, l);
+  const specs = transportsOf(req);
+  if (specs.some(isRecord)) return setupPublisher(req, t, specs.filter(isRecord), l);
+  return setupViewer(req, t, specs, l);
 }
 
 async function setupPublisher(req: RtspRequest, t: LiveTarget, specs: TransportSpec[], l: Live): Promise<HandlerResult> {
@@ -165,63 +163,43 @@ async function setupPublisher(req: RtspRequest, t: LiveTarget, specs: TransportS
 }
 
 async function setupViewer(req: RtspRequest, t: LiveTarget, specs: TransportSpec[], l: Live): Promise<HandlerResult> {
-  let viewer = findViewer(req, l);
+  const existing = findViewer(req, l);
   const channel = l.hub.channel(t.name, false);
   if (!channel?.live) throw notFound(`live channel ${t.name} has no source now`);
-  let admission: Admission | undefined;
-  if (viewer) {
-    if (viewer.channel !== channel) throw new RtspError(459, 'SRV_ERR_AGGREGATE', 'a session plays one channel');
-    viewer.check('SETUP');
-    viewer.touch();
-  } else {
-    admission = l.ctx.sessionContext.registry.admit();
-    viewer = new LiveViewerSession(newSessionId(), channel, l.ctx.clientIp, l.ctx.sessionContext);
-    viewer.impairment = impairmentFromQuery(`?${t.query.toString()}`) ?? l.ctx.describedImpairments.get(`live/${t.name}`) ?? l.ctx.defaultImpairment;
-  }
-  try {
-    const track = t.control ? channel.track(t.control) : channel.tracks.find((x) => !viewer.setups.has(x.control));
-    if (!track) throw t.control ? notFound(`no ${t.control} in live/${t.name}`) : new RtspError(459, 'SRV_ERR_AGGREGATE', 'every track is already set up');
-    let transport: TransportSpec | undefined;
-    for (const s of specs) {
-      if (s.protocol !== 'RTP' || s.profile !== 'AVP') continue;
-      if (s.delivery === 'multicast') {
-        if (!l.hub.multicast || s.lowerTransport !== 'UDP') continue;
-        let chosen: { address: string; port?: number } | undefined;
-        if (s.destination) {
-          if (!l.hub.multicast.options.allowClientDestination) {
-            throw new RtspError(403, 'SRV_ERR_DESTINATION', 'the server chooses the multicast group (destination not allowed)');
-          }
-          if (!isMulticastAddress(s.destination)) throw new RtspError(403, 'SRV_ERR_DESTINATION', `${s.destination} is not a multicast group`);
-          chosen = { address: s.destination, port: s.port?.[0] };
+  const { session, transport } = await setupInSession(l.ctx.sessionContext.registry, existing, {
+    samePresentation: (v) => v.channel === channel,
+    create: async () => {
+      const v = new LiveViewerSession(newSessionId(), channel, l.ctx.clientIp, l.ctx.sessionContext);
+      v.impairment = impairmentFromQuery(`?${t.query.toString()}`) ?? l.ctx.describedImpairments.get(`live/${t.name}`) ?? l.ctx.defaultImpairment;
+      return v;
+    },
+    addTrack: (v) => viewerTransport(v, pickTrack(channel.tracks, t.control, (c) => v.setups.has(c), `live/${t.name}`), specs, l),
+  });
+  return { response: withSession(createResponse(200, { Transport: formatTransport(transport) }), session.id, l) };
+}
+
+/** Sets up `track` for a viewer with the first transport of the client's list we serve (multicast too). */
+async function viewerTransport(viewer: LiveViewerSession, track: LiveTrack, specs: TransportSpec[], l: Live): Promise<TransportSpec> {
+  for (const s of specs) {
+    if (s.protocol !== 'RTP' || s.profile !== 'AVP') continue;
+    if (s.delivery === 'multicast') {
+      if (!l.hub.multicast || s.lowerTransport !== 'UDP') continue;
+      let chosen: { address: string; port?: number } | undefined;
+      if (s.destination) {
+        if (!l.hub.multicast.options.allowClientDestination) {
+          throw new RtspError(403, 'SRV_ERR_DESTINATION', 'the server chooses the multicast group (destination not allowed)');
         }
-        transport = viewer.setupMulticast(track, await l.hub.multicastGroup(track, chosen));
-        break;
+        if (!isMulticastAddress(s.destination)) throw new RtspError(403, 'SRV_ERR_DESTINATION', `${s.destination} is not a multicast group`);
+        chosen = { address: s.destination, port: s.port?.[0] };
       }
-      checkDestination(s, l.ctx.clientIp);
-      if (s.lowerTransport === 'TCP') {
-        transport = viewer.setupInterleaved(track, l.ctx.socket, s.interleaved ?? viewer.nextChannels());
-        break;
-      }
-      if (s.clientPort) {
-        transport = await viewer.setupUdp(track, s.clientPort);
-        break;
-      }
+      return viewer.setupMulticast(track, await l.hub.multicastGroup(track, chosen));
     }
-    if (!transport) {
-      throw new RtspError(461, 'SRV_ERR_TRANSPORT', `supported: RTP/AVP unicast with client_port, RTP/AVP/TCP interleaved${l.hub.multicast ? ', RTP/AVP multicast' : ''}`);
-    }
-    if (admission) {
-      l.ctx.sessionContext.registry.add(viewer, admission);
-    }
-    viewer.commit('SETUP');
-    return { response: withSession(createResponse(200, { Transport: formatTransport(transport) }), viewer.id, l) };
-  } catch (err) {
-    if (admission) {
-      admission.release();
-      viewer.close('setup failed');
-    }
-    throw err;
+    if (!isUnicastRtp(s)) continue;
+    checkDestination(s, l.ctx.clientIp);
+    if (s.lowerTransport === 'TCP') return viewer.setupInterleaved(track, l.ctx.socket, s.interleaved ?? viewer.nextChannels());
+    return viewer.setupUdp(track, s.clientPort!);
   }
+  throw new RtspError(461, 'SRV_ERR_TRANSPORT', `supported: RTP/AVP unicast with client_port, RTP/AVP/TCP interleaved${l.hub.multicast ? ', RTP/AVP multicast' : ''}`);
 }
 
 async function play(req: RtspRequest, l: Live): Promise<HandlerResult> {

@@ -1,12 +1,21 @@
-import { formatSession } from '../../rtsp/index.ts';
-import type { RtspResponse, TransportSpec } from '../../rtsp/index.ts';
-import { RtspError } from '../errors.ts';
+import { formatSession, parseTransport } from '../../rtsp/index.ts';
+import type { RtspRequest, RtspResponse, TransportSpec } from '../../rtsp/index.ts';
+import { RtspError, badRequest } from '../errors.ts';
 
 /**
  * What every SETUP and PLAY answer shares, whatever the session plays: choosing the client's
  * unicast transport, the destination check, interleaved channel allocation, RTP-Info and the
  * Session header.
  */
+
+/** The client's Transport list of a SETUP: 400 when missing or malformed. */
+export function transportsOf(req: RtspRequest): TransportSpec[] {
+  const header = req.headers.get('Transport');
+  if (!header) throw badRequest('SRV_ERR_NO_TRANSPORT', 'SETUP without Transport');
+  const specs = parseTransport(header);
+  if (!specs.ok) throw badRequest('SRV_ERR_BAD_TRANSPORT', `malformed Transport: ${specs.code}`);
+  return specs.value;
+}
 
 /** A Transport `destination` other than the RTSP peer is refused: RTP goes only to the client (403). */
 export function checkDestination(spec: TransportSpec, clientIp: string): void {
