@@ -114,7 +114,8 @@ async function describe(req: RtspRequest, ctx: HandlerContext): Promise<HandlerR
   }
   const impairment = impairmentFromQuery(t.query);
   const entry = await ctx.catalog.acquire(t.mediaPath);
-  if (impairment) ctx.describedImpairments.set(entry.relPath, impairment);
+  // By the name asked for: another name of the same file (symlink) has its own.
+  if (impairment) ctx.describedImpairments.set(safeRelativePath(t.mediaPath) ?? entry.relPath, impairment);
   try {
     const sdp = describeSdp(entry, { localIp: ctx.localIp, serverName: ctx.serverName });
     const res = createResponse(200, {
@@ -139,7 +140,7 @@ async function setup(req: RtspRequest, ctx: HandlerContext): Promise<HandlerResu
       const entry = await ctx.catalog.acquire(t.mediaPath, t.control);
       const name = safeRelativePath(t.mediaPath) ?? entry.relPath;
       const s = new ServerSession(newSessionId(), entry, name, ctx.clientIp, ctx.sessionContext);
-      s.impairment = impairment ?? ctx.describedImpairments.get(name) ?? ctx.describedImpairments.get(entry.relPath) ?? ctx.defaultImpairment;
+      s.impairment = impairment ?? ctx.describedImpairments.get(name) ?? ctx.defaultImpairment;
       log.info('session created', { session: s.id, media: name, client: ctx.clientIp });
       return s;
     },
