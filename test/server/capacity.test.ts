@@ -56,8 +56,9 @@ describe('session capacity', () => {
 });
 
 describe('session capacity under concurrency', () => {
+  const { server } = serverForSuite({ maxSessions: 100 });
+
   it('200 concurrent SETUPs against a limit of 100 make exactly 100 sessions', async () => {
-    const { server } = await startServer({ maxSessions: 100 });
     const base = `rtsp://127.0.0.1:${server.port}`;
     const clients = await Promise.all(Array.from({ length: 200 }, () => RtspTestClient.connect(base)));
     try {
@@ -74,7 +75,6 @@ describe('session capacity under concurrency', () => {
       expect(server.sessions.size).toBe(100);
     } finally {
       for (const c of clients) c.close();
-      await server.close();
     }
   }, 60_000);
 });
