@@ -1,11 +1,12 @@
 /**
- * server: the RTSP server. Connections and request handling, sessions (the RFC 2326 state machine
- * in session-state.ts), the media catalog (files opened and packetized once, shared by sessions),
+ * server: the RTSP server. Connections and request handling, sessions (one model for files, live
+ * viewers and publishers in session/: method table, session core, registry), the media catalog (files opened and packetized once, shared by sessions),
  * per-session RTP streams and RTCP, and the typed API (events + snapshot) for dashboard and lab.
  */
 export { RtspServer, DEFAULTS } from './rtsp-server.ts';
 export type { ServerOptions, ServerSnapshot, SessionSnapshot, StreamSnapshot } from './rtsp-server.ts';
-export type { ServerEvents } from './session.ts';
+export type { ServerEvents, SessionKind } from './session/server-events.ts';
+export type { SessionRegistry } from './session/registry.ts';
 export type { ReceiverReportRecord } from './qos.ts';
 export { openMediaEntry } from './media-catalog.ts';
 export type { MediaEntry } from './media-catalog.ts';
