@@ -101,8 +101,24 @@ export interface VideoQuality {
   /** Source frames with no own received frame (shown as the previous one, EvalVid). */
   missingFrames: number;
   freezes: FreezeStats;
+  /** Mean of the per-frame PSNRs, each capped at psnrCapDb (kept for comparison; see psnrDb). */
   psnrMean: number | undefined;
   ssimMean: number | undefined;
+  /** PSNR of the mean MSE over exactly the compared frames, capped at psnrCapDb: the PSNR to report. */
+  psnrDb?: number | undefined;
+  /** The cap on PSNRs (identical frames have an infinite PSNR). */
+  psnrCapDb?: number;
+  /** Frames compared (the source frames of the span that ffmpeg scored). */
+  comparedFrames?: number;
+  /** Compared frames identical to the source (PSNR at the cap). */
+  framesAtCap?: number;
+  /** Per-frame distributions: 5th percentile and median. */
+  psnrP05?: number | undefined;
+  psnrMedian?: number | undefined;
+  ssimP05?: number | undefined;
+  ssimMedian?: number | undefined;
+  /** Mean VMAF when the installed ffmpeg has libvmaf; undefined otherwise. */
+  vmafMean?: number | undefined;
   /** Per-frame values (files in the run folder). */
   perFrameFile: string | undefined;
   error?: string;

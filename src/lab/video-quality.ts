@@ -17,8 +17,91 @@ import type { VideoQuality } from './result-types.ts';
 
 const run = promisify(execFile);
 const MAX_BUFFER = 256 * 1024 * 1024;
-/** PSNR of identical frames is infinite; per-frame values are capped here before averaging. */
+/** PSNR of identical frames is infinite; reported PSNRs (per frame and overall) are capped here. */
 export const PSNR_CAP_DB = 100;
+/** Peak value of 8-bit video: ffmpeg's psnr filter reports against 255. */
+const PEAK = 255;
+
+/** PSNR (dB) of a mean squared error on 8-bit samples, capped at PSNR_CAP_DB (MSE 0: the cap). */
+export function psnrFromMse(mse: number): number {
+  return mse <= 0 ? PSNR_CAP_DB : Math.min(PSNR_CAP_DB, 10 * Math.log10((PEAK * PEAK) / mse));
+}
+
+/** MSE back from a per-frame PSNR (ffmpeg prints psnr_avg with more precision than mse_avg). */
+export function mseFromPsnr(db: number): number {
+  return db === Infinity ? 0 : (PEAK * PEAK) / 10 ** (db / 10);
+}
+
+/** Linear-interpolated quantile of sorted values (q in [0, 1]). */
+function quantile(sorted: readonly number[], q: number): number | undefined {
+  if (sorted.length === 0) return undefined;
+  const i = (sorted.length - 1) * q;
+  const lo = Math.floor(i);
+  const hi = Math.ceil(i);
+  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (i - lo);
+}
+
+export interface QualitySummary {
+  /** Frames compared: exactly the source frames 1..sourceFrames that ffmpeg scored. */
+  frames: number;
+  /** PSNR of the mean MSE over the compared frames (capped): the figure to report. */
+  psnrDb: number | undefined;
+  meanMse: number | undefined;
+  /** Mean of capped per-frame PSNRs (dominated by the cap when most frames are intact). */
+  psnrMean: number | undefined;
+  psnrP05: number | undefined;
+  psnrMedian: number | undefined;
+  ssimMean: number | undefined;
+  ssimP05: number | undefined;
+  ssimMedian: number | undefined;
+  /** Frames whose PSNR reached the cap (identical to the source). */
+  framesAtCap: number;
+}
+
+/**
+ * The figures of exactly the measured span: frames numbered 1..sourceFrames; anything ffmpeg
+ * scored beyond (its framesync repeats the last source frame while the recording goes on) is out.
+ */
+export function summarizeQuality(psnr: ReadonlyMap<number, number>, ssim: ReadonlyMap<number, number>, sourceFrames: number): QualitySummary {
+  const inSpan = (n: number) => n >= 1 && n <= sourceFrames;
+  const ps: number[] = [];
+  const ss: number[] = [];
+  let mseSum = 0;
+  let atCap = 0;
+  for (const [n, p] of psnr) {
+    if (!inSpan(n)) continue;
+    mseSum += mseFromPsnr(p);
+    const capped = Math.min(PSNR_CAP_DB, p);
+    if (capped >= PSNR_CAP_DB) atCap++;
+    ps.push(capped);
+  }
+  for (const [n, v] of ssim) if (inSpan(n)) ss.push(v);
+  const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : undefined);
+  const sp = [...ps].sort((a, b) => a - b);
+  const sss = [...ss].sort((a, b) => a - b);
+  const meanMse = ps.length ? mseSum / ps.length : undefined;
+  return {
+    frames: ps.length,
+    psnrDb: meanMse === undefined ? undefined : psnrFromMse(meanMse),
+    meanMse,
+    psnrMean: mean(ps),
+    psnrP05: quantile(sp, 0.05),
+    psnrMedian: quantile(sp, 0.5),
+    ssimMean: mean(ss),
+    ssimP05: quantile(sss, 0.05),
+    ssimMedian: quantile(sss, 0.5),
+    framesAtCap: atCap,
+  };
+}
+
+let vmafAvailable: Promise<boolean> | undefined;
+/** Whether the installed ffmpeg has the libvmaf filter (probed once). */
+export function hasLibvmaf(): Promise<boolean> {
+  vmafAvailable ??= run(locate('ffmpeg'), ['-hide_banner', '-filters'], { maxBuffer: MAX_BUFFER })
+    .then(({ stdout }) => /\slibvmaf\s/.test(stdout))
+    .catch(() => false);
+  return vmafAvailable;
+}
 
 async function probeList(file: string, entries: string): Promise<number[]> {
   const { stdout } = await run(
@@ -77,6 +160,7 @@ export async function measureVideoQuality(q: QualityInput): Promise<VideoQuality
     freezes: detectFreezes([], interval * 1000, { from: q.startNpt, to: q.endNpt }),
     psnrMean: undefined,
     ssimMean: undefined,
+    psnrCapDb: PSNR_CAP_DB,
     perFrameFile: undefined,
     error,
   });
@@ -94,9 +178,13 @@ export async function measureVideoQuality(q: QualityInput): Promise<VideoQuality
   const psnrLog = path.join(q.runDir, 'psnr.log');
   const ssimLog = path.join(q.runDir, 'ssim.log');
   const shift = offset - q.startNpt - interval / 2;
+  const graphInputs = {
+    ref: `[0:v]trim=start=${q.startNpt.toFixed(6)}:duration=${dur.toFixed(6)},setpts=PTS-STARTPTS`,
+    dist: `[1:v]setpts=PTS+(${shift.toFixed(6)})/TB`,
+  };
   const graph = [
-    `[0:v]trim=start=${q.startNpt.toFixed(6)}:duration=${dur.toFixed(6)},setpts=PTS-STARTPTS,split[r1][r2]`,
-    `[1:v]setpts=PTS+(${shift.toFixed(6)})/TB,split[d1][d2]`,
+    `${graphInputs.ref},split[r1][r2]`,
+    `${graphInputs.dist},split[d1][d2]`,
     `[r1][d1]psnr=stats_file='${escapeFilterPath(psnrLog)}'[o1]`,
     `[r2][d2]ssim=stats_file='${escapeFilterPath(ssimLog)}'[o2]`,
   ].join(';');
@@ -111,29 +199,49 @@ export async function measureVideoQuality(q: QualityInput): Promise<VideoQuality
   }
   const psnr = parseStatsFile(await readFile(psnrLog, 'utf8'), 'psnr_avg');
   const ssim = parseStatsFile(await readFile(ssimLog, 'utf8'), 'All');
+  const sum = summarizeQuality(psnr, ssim, sourceFrames);
   const rows = ['frame,npt,psnr_db,ssim,own_frame'];
-  const ps: number[] = [];
-  const ss: number[] = [];
-  for (const [n, p] of psnr) {
-    const capped = Math.min(PSNR_CAP_DB, p);
+  for (const [n, p] of [...psnr].sort((a, b) => a[0] - b[0])) {
+    if (n < 1 || n > sourceFrames) continue;
     const s = ssim.get(n);
-    ps.push(capped);
-    if (s !== undefined) ss.push(s);
     const npt = q.startNpt + (n - 1) * interval;
-    rows.push(`${n},${npt.toFixed(3)},${capped.toFixed(3)},${s?.toFixed(5) ?? ''},${ownSlots.has(n - 1) ? 1 : 0}`);
+    rows.push(`${n},${npt.toFixed(3)},${Math.min(PSNR_CAP_DB, p).toFixed(3)},${s?.toFixed(5) ?? ''},${ownSlots.has(n - 1) ? 1 : 0}`);
   }
   const perFrameFile = path.join(q.runDir, 'quality.csv');
   await writeFile(perFrameFile, rows.join('\n') + '\n');
-  const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : undefined);
+  const vmaf = (await hasLibvmaf()) ? await measureVmaf(q, graphInputs, sourceFrames) : undefined;
   return {
     sourceFrames,
     decodedFrames: shown.length,
     missingFrames: Math.max(0, sourceFrames - ownSlots.size),
     freezes,
-    psnrMean: mean(ps),
-    ssimMean: mean(ss),
+    psnrMean: sum.psnrMean,
+    ssimMean: sum.ssimMean,
+    psnrDb: sum.psnrDb,
+    psnrCapDb: PSNR_CAP_DB,
+    comparedFrames: sum.frames,
+    framesAtCap: sum.framesAtCap,
+    psnrP05: sum.psnrP05,
+    psnrMedian: sum.psnrMedian,
+    ssimP05: sum.ssimP05,
+    ssimMedian: sum.ssimMedian,
+    vmafMean: vmaf,
     perFrameFile: path.basename(perFrameFile),
   };
+}
+
+/** VMAF (libvmaf's default model) over the same aligned span; undefined when it fails. */
+async function measureVmaf(q: QualityInput, inputs: { ref: string; dist: string }, sourceFrames: number): Promise<number | undefined> {
+  const log = path.join(q.runDir, 'vmaf.json');
+  const graph = `${inputs.ref}[r];${inputs.dist}[d];[d][r]libvmaf=log_fmt=json:log_path='${escapeFilterPath(log)}',trim=end_frame=${sourceFrames}`;
+  try {
+    await run(locate('ffmpeg'), ['-hide_banner', '-loglevel', 'error', '-nostdin', '-copyts', '-i', q.source, '-i', q.recording, '-filter_complex', graph, '-f', 'null', '-'], { maxBuffer: MAX_BUFFER });
+    const j = JSON.parse(await readFile(log, 'utf8')) as { frames?: { frameNum: number; metrics: { vmaf: number } }[] };
+    const xs = (j.frames ?? []).filter((f) => f.frameNum < sourceFrames).map((f) => f.metrics.vmaf);
+    return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Paths inside a filter graph option: `:` `\` `'` need escaping. */
