@@ -7,6 +7,7 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { LAB_ELD_RESOLUTION_MS, eventLoopFigures } from './event-loop.ts';
 import { TsOutputSink } from '../receiver/index.ts';
 import type { Sink } from '../receiver/index.ts';
 import { tryLocate } from '../media/ffmpeg/index.ts';
@@ -57,7 +58,7 @@ export async function runOne(spec: RunSpec, o: RunOneOptions): Promise<RunResult
   let tap: RecordingTap | undefined;
   let sink: Sink | undefined;
   const recording = path.join(runDir, 'recording.ts');
-  const eld = monitorEventLoopDelay({ resolution: 10 });
+  const eld = monitorEventLoopDelay({ resolution: LAB_ELD_RESOLUTION_MS });
   try {
     await mkdir(runDir, { recursive: true });
     if (quality) {
@@ -80,7 +81,7 @@ export async function runOne(spec: RunSpec, o: RunOneOptions): Promise<RunResult
       tracks,
       series: obs.series,
       end: obs.end,
-      eventLoop: obs.eventLoop ?? { meanMs: eld.mean / 1e6, p99Ms: eld.percentile(99) / 1e6, maxMs: eld.max / 1e6 },
+      eventLoop: obs.eventLoop ?? eventLoopFigures(eld),
     };
     const audio = tracks.find((t) => t.media === 'audio');
     if (audio) result.audio = audioEstimate(audio, obs.fates[audio.track] ?? [], spec.audioCodec);

@@ -6,6 +6,7 @@
 
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { LAB_ELD_RESOLUTION_MS, eventLoopFigures } from './event-loop.ts';
 import type { FateRecord } from '../impair/index.ts';
 import { PlaySession } from '../receiver/index.ts';
 import type { Sink } from '../receiver/index.ts';
@@ -56,7 +57,7 @@ export async function runRealtime(spec: RunSpec, sink: Sink | undefined): Promis
   });
   const offClosed = server.events.on('session-closed', () => capture());
   const url = `rtsp://127.0.0.1:${server.port}/${encodeURIComponent(path.basename(spec.media))}`;
-  const eld = monitorEventLoopDelay({ resolution: 10 });
+  const eld = monitorEventLoopDelay({ resolution: LAB_ELD_RESOLUTION_MS });
   const series: SeriesPoint[] = [];
   const session = new PlaySession({
     url,
@@ -106,7 +107,6 @@ export async function runRealtime(spec: RunSpec, sink: Sink | undefined): Promis
     reports[rx.track.index] = records.filter((r) => r.control === control);
   }
   if (!end.ok) throw new Error(end.reason);
-  const ns = (x: number) => (Number.isFinite(x) ? x / 1e6 : 0);
   return {
     receivers,
     fates,
@@ -116,6 +116,6 @@ export async function runRealtime(spec: RunSpec, sink: Sink | undefined): Promis
     end: end.reason,
     startNpt: spec.startNpt,
     endNpt: spec.startNpt + spec.durationSec,
-    eventLoop: { meanMs: ns(eld.mean), p99Ms: ns(eld.percentile(99)), maxMs: ns(eld.max) },
+    eventLoop: eventLoopFigures(eld),
   };
 }
