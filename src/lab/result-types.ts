@@ -152,4 +152,6 @@ export interface RunResult {
   /** Receiver session end reason. */
   end?: string;
   recording?: string;
+  /** Packet-level files in the run folder: sent/arrived pcaps and the fate log, per track. */
+  captures?: string[];
 }

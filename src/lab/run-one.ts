@@ -8,6 +8,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { LAB_ELD_RESOLUTION_MS, eventLoopFigures } from './event-loop.ts';
+import { writePacketCaptures } from './packet-capture.ts';
 import { TsOutputSink } from '../receiver/index.ts';
 import type { Sink } from '../receiver/index.ts';
 import { tryLocate } from '../media/ffmpeg/index.ts';
@@ -83,6 +84,7 @@ export async function runOne(spec: RunSpec, o: RunOneOptions): Promise<RunResult
       end: obs.end,
       eventLoop: obs.eventLoop ?? eventLoopFigures(eld),
     };
+    result.captures = await writePacketCaptures(runDir, obs.receivers.map((rx) => ({ track: rx.track.index, fates: obs.fates[rx.track.index] ?? [], seq0: obs.seq0[rx.track.index] ?? 0, payloadType: rx.track.payloadType, clockRate: rx.track.clockRate })));
     const audio = tracks.find((t) => t.media === 'audio');
     if (audio) result.audio = audioEstimate(audio, obs.fates[audio.track] ?? [], spec.audioCodec);
     if (tap && tracks.some((t) => t.media === 'video')) {
