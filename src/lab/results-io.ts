@@ -6,6 +6,8 @@
 import { rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Experiment } from './experiment.ts';
+import { processProvenance } from './provenance.ts';
+import type { Provenance } from './provenance.ts';
 import type { RunResult, TrackResult } from './result-types.ts';
 
 type Cell = string | number | boolean | undefined;
@@ -93,16 +95,28 @@ function csvCell(v: Cell): string {
   return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
-export function toCsv(results: readonly RunResult[]): string {
+/** Provenance columns repeated on every row, so a CSV row alone says where it comes from. */
+function provenanceCols(p: Provenance | undefined): [string, Cell][] {
+  if (!p) return [];
+  return [
+    ['streamlab_version', p.streamlabVersion],
+    ['git_commit', p.gitCommit === undefined ? undefined : `${p.gitCommit}${p.gitDirty ? '+dirty' : ''}`],
+    ['host', p.host.hostname],
+  ];
+}
+
+export function toCsv(results: readonly RunResult[], provenance?: Provenance): string {
   if (results.length === 0) return '';
-  const header = csvColumns(results[0]!).map(([k]) => k);
+  const header = [...csvColumns(results[0]!), ...provenanceCols(provenance)].map(([k]) => k);
   const lines = [header.join(',')];
-  for (const r of results) lines.push(csvColumns(r).map(([, v]) => csvCell(v)).join(','));
+  for (const r of results) lines.push([...csvColumns(r), ...provenanceCols(provenance)].map(([, v]) => csvCell(v)).join(','));
   return lines.join('\n') + '\n';
 }
 
 export interface ResultsFile {
   experiment: Omit<Experiment, 'netem'> & { netem: string[] };
+  /** Version, commit, host (filled in by writeResults when absent). */
+  provenance?: Provenance;
   /** Runs planned / finished (ok or failed); `complete` false while running or when stopped. */
   planned: number;
   finished: number;
@@ -119,6 +133,8 @@ async function atomicWrite(file: string, text: string): Promise<void> {
 
 export async function writeResults(outDir: string, f: ResultsFile): Promise<void> {
   const runs = [...f.runs].sort((a, b) => a.index - b.index);
-  await atomicWrite(path.join(outDir, 'results.json'), JSON.stringify({ ...f, runs }, null, 1));
-  await atomicWrite(path.join(outDir, 'results.csv'), toCsv(runs));
+  const { provenance: given, ...rest } = f;
+  const provenance = given ?? (await processProvenance());
+  await atomicWrite(path.join(outDir, 'results.json'), JSON.stringify({ provenance, ...rest, runs }, null, 1));
+  await atomicWrite(path.join(outDir, 'results.csv'), toCsv(runs, provenance));
 }
