@@ -7,10 +7,13 @@
 import type { TopLevelSpec } from 'vega-lite';
 import type { RunResult, TrackResult } from './result-types.ts';
 import { meanCi } from './stats.ts';
+import { PSNR_CAP_DB } from './video-quality.ts';
 import type { MeanCi } from './stats.ts';
 
 export interface ConditionSummary {
   condition: string;
+  /** The condition named by its parameters (target loss, mean burst, jitter buffer), for plots. */
+  label: string;
   netem: string;
   jitter: string;
   transport: string;
@@ -46,7 +49,9 @@ export const MEASURES: Record<string, (r: RunResult) => number | undefined> = {
   },
   playoutDelayMs: (r) => video(r)?.jitterBuffer.meanPlayoutDelayMs,
   jitterMs: (r) => video(r)?.receiver.jitterMs,
-  psnr: (r) => r.video?.psnrMean,
+  psnr: (r) => r.video?.psnrDb ?? r.video?.psnrMean,
+  vmaf: (r) => r.video?.vmafMean,
+  networkJitterMs: (r) => video(r)?.truth.delay.std,
   ssim: (r) => r.video?.ssimMean,
   freezeMs: (r) => r.video?.freezes.totalMs,
   mos: (r) => r.audio?.mos,
@@ -61,7 +66,7 @@ export function summarizeConditions(results: readonly RunResult[]): ConditionSum
     g.push(r);
     groups.set(r.params.condition, g);
   }
-  return [...groups.entries()].map(([condition, runs]) => {
+  const out = [...groups.entries()].map(([condition, runs]) => {
     const p = runs[0]!.params;
     const m: ConditionSummary['m'] = {};
     for (const [k, f] of Object.entries(MEASURES)) m[k] = meanCi(runs.map(f));
@@ -69,6 +74,7 @@ export function summarizeConditions(results: readonly RunResult[]): ConditionSum
     for (const r of runs) for (const h of video(r)?.truth.lossRuns ?? []) hist.set(h.length, (hist.get(h.length) ?? 0) + h.count);
     return {
       condition,
+      label: conditionLabel(p),
       netem: p.netem,
       jitter: p.jitter,
       transport: p.transport,
@@ -79,176 +85,275 @@ export function summarizeConditions(results: readonly RunResult[]): ConditionSum
       lossRuns: [...hist.entries()].sort((a, b) => a[0] - b[0]).map(([length, count]) => ({ length, count })),
     };
   });
+  // Conditions the parameters do not tell apart (other netem words, media) keep their full name.
+  const seen = new Map<string, number>();
+  for (const c of out) seen.set(c.label, (seen.get(c.label) ?? 0) + 1);
+  for (const c of out) if ((seen.get(c.label) ?? 0) > 1) c.label = `${c.label} (${c.condition})`;
+  return out.sort(compareConditions);
+}
+
+const pct = (x: number) => `${Number((x * 100).toPrecision(3))} %`;
+
+/** "loss 2 %, burst 3 · adaptive" from the configured parameters, else the netem words. */
+export function conditionLabel(p: Pick<RunResult['params'], 'netem' | 'jitter' | 'transport' | 'configuredLoss' | 'configuredMeanBurst'>): string {
+  const parts: string[] = [];
+  if (p.configuredLoss !== undefined) parts.push(`loss ${pct(p.configuredLoss)}`);
+  if (p.configuredMeanBurst !== undefined) parts.push(`burst ${Number(p.configuredMeanBurst.toPrecision(3))}`);
+  const net = parts.length ? parts.join(', ') : p.netem || 'no impairment';
+  return `${net} · ${p.jitter}${p.transport === 'tcp' ? ' · tcp' : ''}`;
+}
+
+/** Conditions ordered by target loss, then mean burst, then the rest of their words. */
+export function compareConditions(a: ConditionSummary, b: ConditionSummary): number {
+  const n = (x: number | undefined) => (x === undefined ? -1 : x);
+  return n(a.configuredLoss) - n(b.configuredLoss) || n(a.configuredMeanBurst) - n(b.configuredMeanBurst) || a.label.localeCompare(b.label) || a.condition.localeCompare(b.condition);
 }
 
 type Row = Record<string, string | number | undefined>;
 
+const WIDTH = 420;
+const HEIGHT = 260;
+const SCHEMA = 'https://vega.github.io/schema/vega-lite/v5.json';
+/** Colour-blind-safe palette (Okabe-Ito), assigned in a fixed order so a series keeps its colour. */
+export const PALETTE = ['#0072B2', '#E69F00', '#009E73', '#CC79A7', '#56B4E9', '#D55E00', '#F0E442', '#000000'];
+/** Measures drawn in several plots: one colour each, everywhere. */
+export const MEASURE_COLORS: Record<string, string> = {
+  'observed (ground truth)': '#0072B2',
+  'RTCP-reported': '#E69F00',
+  'observed, video': '#0072B2',
+  'observed, audio': '#009E73',
+  'RFC 3550 jitter (video RTP timestamps)': '#CC79A7',
+  'network jitter (emulator delay s.d.)': '#0072B2',
+  'playout delay': '#0072B2',
+  target: '#D55E00',
+};
+
+function measureScale(names: readonly string[]) {
+  const domain = [...new Set(names)];
+  return { domain, range: domain.map((d) => MEASURE_COLORS[d] ?? '#777777') };
+}
+
+/** Conditions coloured in their sorted order, the same in every plot of a report. */
+function conditionScale(cs: readonly ConditionSummary[]) {
+  return { domain: cs.map((c) => c.label), range: cs.map((_, i) => PALETTE[i % PALETTE.length]!) };
+}
+
 function ciRow(c: ConditionSummary, key: string, scale = 1): Row | undefined {
   const v = c.m[key];
   if (!v) return undefined;
-  return { condition: c.condition, netem: c.netem, jitter: c.jitter, n: v.n, mean: v.mean * scale, lo: v.lo * scale, hi: v.hi * scale };
+  return { condition: c.label, netem: c.netem, jitter: c.jitter, n: v.n, mean: v.mean * scale, lo: v.lo * scale, hi: v.hi * scale };
 }
 
-const WIDTH = 420;
-const HEIGHT = 260;
+const title = (text: string, subtitle?: string | string[]) => ({ text, ...(subtitle ? { subtitle, subtitleFontSize: 10 } : {}), anchor: 'start' as const, fontSize: 13 });
+const LEGEND = { orient: 'bottom' as const, columns: 1, labelLimit: 400 };
 
-/** Points (or bars) with error bars from pre-computed mean/lo/hi. */
-function meanWithErrorBars(rows: Row[], x: { field: string; title: string; type: 'nominal' | 'quantitative' }, yTitle: string, color: string, bar = false): TopLevelSpec {
+/**
+ * Means as points with 95 % CI bars (n in the tooltip and on the label), one colour per measure,
+ * offset side by side per condition; reference values (configured) as black ticks.
+ */
+function meansByCondition(cs: readonly ConditionSummary[], rows: Row[], refs: Row[], t: ReturnType<typeof title>, yTitle: string): TopLevelSpec {
+  const order = cs.map((c) => c.label);
+  const x = { field: 'condition', type: 'nominal', title: 'condition (target loss, mean burst · jitter buffer)', sort: order, axis: { labelAngle: -30, labelLimit: 260 } };
   return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    $schema: SCHEMA,
+    title: t,
     width: WIDTH,
     height: HEIGHT,
-    data: { values: rows },
-    encoding: {
-      x: { field: x.field, type: x.type, title: x.title, ...(x.type === 'nominal' ? { axis: { labelAngle: -30, labelLimit: 220 } } : { scale: { zero: false } }) },
-      color: { field: color, type: 'nominal', legend: { orient: 'bottom', columns: 1, labelLimit: 400 } },
-    },
     layer: [
-      bar
-        ? { mark: { type: 'bar', opacity: 0.8 }, encoding: { y: { field: 'mean', type: 'quantitative', title: yTitle }, xOffset: { field: color } } }
-        : { mark: { type: 'point', filled: true, size: 60 }, encoding: { y: { field: 'mean', type: 'quantitative', title: yTitle, scale: { zero: false } } } },
       {
-        mark: { type: 'rule', strokeWidth: 1.5 },
-        encoding: { y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' }, ...(bar ? { xOffset: { field: color } } : {}), color: { value: 'black' } },
+        data: { values: rows },
+        encoding: { x, xOffset: { field: 'measure' }, color: { field: 'measure', type: 'nominal', title: null, scale: measureScale(rows.map((r) => String(r['measure']))), legend: LEGEND } },
+        layer: [
+          { mark: { type: 'rule', strokeWidth: 1.5 }, encoding: { y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' } } },
+          {
+            mark: { type: 'point', filled: true, size: 60 },
+            encoding: { y: { field: 'mean', type: 'quantitative', title: yTitle, scale: { zero: true } }, tooltip: [{ field: 'condition' }, { field: 'measure' }, { field: 'mean', format: '.3f' }, { field: 'n' }] },
+          },
+          { mark: { type: 'text', dy: -10, fontSize: 9 }, encoding: { y: { field: 'hi', type: 'quantitative' }, text: { field: 'nLabel' } } },
+        ],
       },
+      ...(refs.length
+        ? [{ data: { values: refs }, mark: { type: 'tick', color: 'black', thickness: 2, size: 36 }, encoding: { x, y: { field: 'mean', type: 'quantitative' }, tooltip: [{ field: 'measure' }, { field: 'mean' }] } }]
+        : []),
     ],
   } as TopLevelSpec;
 }
 
-/** The vega-lite specs of the report, by file name (without .svg). */
+/** Expected share of loss runs of length k (k < tail) or ≥ tail under the geometric law with r. */
+export function geometricShare(k: number, r: number, tail: number): number {
+  return k >= tail ? (1 - r) ** (tail - 1) : r * (1 - r) ** (k - 1);
+}
+
+/** Loss runs of this length or longer share the histogram's last bin (labelled "≥ N"). */
+export const HIST_TAIL = 12;
+
+/** The vega-lite specs of the report, by file name (without extension). */
 export function plotSpecs(results: readonly RunResult[]): Record<string, { title: string; spec: TopLevelSpec }> {
   const cs = summarizeConditions(results);
   const out: Record<string, { title: string; spec: TopLevelSpec }> = {};
+  const nLabel = (r: Row) => ({ ...r, nLabel: `n=${r['n']}` });
   const lossRows: Row[] = [];
+  const lossRefs: Row[] = [];
   for (const c of cs) {
-    if (c.configuredLoss !== undefined) lossRows.push({ condition: c.condition, measure: 'configured', mean: c.configuredLoss * 100, lo: c.configuredLoss * 100, hi: c.configuredLoss * 100 });
+    if (c.configuredLoss !== undefined) lossRefs.push({ condition: c.label, measure: 'configured', mean: c.configuredLoss * 100 });
     const o = ciRow(c, 'observedLoss', 100);
-    if (o) lossRows.push({ ...o, measure: 'observed (ground truth)' });
+    if (o) lossRows.push(nLabel({ ...o, measure: 'observed (ground truth)' }));
     const r = ciRow(c, 'rtcpLoss', 100);
-    if (r) lossRows.push({ ...r, measure: 'RTCP-reported' });
+    if (r) lossRows.push(nLabel({ ...r, measure: 'RTCP-reported' }));
   }
   if (lossRows.length) {
-    out['loss'] = {
-      title: 'Configured vs observed vs RTCP-reported loss (video RTP, mean ± 95 % CI)',
-      spec: meanWithErrorBars(lossRows, { field: 'condition', title: 'condition', type: 'nominal' }, 'packet loss (%)', 'measure', true),
-    };
+    const t = 'Packet loss: configured (black tick), observed and RTCP-reported (video RTP)';
+    out['loss'] = { title: t, spec: meansByCondition(cs, lossRows, lossRefs, title(t, 'points: mean over seeds; bars: 95 % CI (Student t); n = runs'), 'packet loss (%)') };
   }
   const burstRows: Row[] = [];
+  const burstRefs: Row[] = [];
   for (const c of cs) {
     const o = ciRow(c, 'meanLossRun');
-    if (o) burstRows.push({ ...o, measure: 'observed mean loss run (video)' });
+    if (o) burstRows.push(nLabel({ ...o, measure: 'observed, video' }));
     const a = ciRow(c, 'audioMeanLossRun');
-    if (a) burstRows.push({ ...a, measure: 'observed mean loss run (audio)' });
-    if (c.configuredMeanBurst !== undefined) burstRows.push({ condition: c.condition, measure: 'configured 1/r', mean: c.configuredMeanBurst, lo: c.configuredMeanBurst, hi: c.configuredMeanBurst });
+    if (a) burstRows.push(nLabel({ ...a, measure: 'observed, audio' }));
+    if (c.configuredMeanBurst !== undefined) burstRefs.push({ condition: c.label, measure: 'configured 1/r', mean: c.configuredMeanBurst });
   }
   if (burstRows.length) {
-    out['burst-mean'] = {
-      title: 'Mean loss-run length vs 1/r (mean ± 95 % CI over seeds)',
-      spec: meanWithErrorBars(burstRows, { field: 'condition', title: 'condition', type: 'nominal' }, 'mean loss run (packets)', 'measure', true),
-    };
+    const t = 'Mean loss-run length vs the model\'s 1/r (black tick)';
+    out['burst-mean'] = { title: t, spec: meansByCondition(cs, burstRows, burstRefs, title(t, 'points: mean over seeds (runs without loss left out); bars: 95 % CI; n = runs'), 'mean loss run (packets)') };
   }
   const histRows: Row[] = [];
+  const expRows: Row[] = [];
+  const binLabel = (k: number) => (k >= HIST_TAIL ? `≥${HIST_TAIL}` : String(k));
+  const bins = Array.from({ length: HIST_TAIL }, (_, i) => binLabel(i + 1));
   for (const c of cs) {
     const total = c.lossRuns.reduce((a, h) => a + h.count, 0);
-    for (const h of c.lossRuns) histRows.push({ condition: c.condition, length: Math.min(h.length, 12), share: total ? h.count / total : 0 });
+    if (!total) continue;
+    const byBin = new Map<string, number>();
+    for (const h of c.lossRuns) byBin.set(binLabel(h.length), (byBin.get(binLabel(h.length)) ?? 0) + h.count);
+    for (const [bin, count] of byBin) histRows.push({ condition: c.label, bin, share: count / total, count, total });
+    const b = c.configuredMeanBurst;
+    if (b !== undefined && b >= 1) for (let k = 1; k <= HIST_TAIL; k++) expRows.push({ condition: c.label, bin: binLabel(k), share: geometricShare(k, 1 / b, HIST_TAIL) });
   }
   if (histRows.length) {
+    const t = 'Loss-run length distribution vs the model\'s geometric law (video RTP, pooled over seeds)';
+    const x = { field: 'bin', type: 'ordinal', title: 'loss run length (packets)', sort: bins, scale: { domain: bins } };
+    const color = { field: 'condition', type: 'nominal', title: null, scale: conditionScale(cs), legend: LEGEND };
     out['burst-histogram'] = {
-      title: 'Loss-run length histogram, pooled over seeds (video RTP; 12 = 12 or more)',
+      title: t,
       spec: {
-        $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+        $schema: SCHEMA,
+        title: title(t, [`bars: measured share of loss runs; black ticks: expected r(1−r)^(k−1) with r = 1/burst; last bin ≥${HIST_TAIL} holds every longer run`]),
         width: WIDTH,
         height: HEIGHT,
-        data: { values: histRows },
-        mark: 'bar',
-        encoding: {
-          x: { field: 'length', type: 'ordinal', title: 'loss run length (packets)' },
-          y: { aggregate: 'sum', field: 'share', type: 'quantitative', title: 'share of loss runs', stack: null },
-          xOffset: { field: 'condition' },
-          color: { field: 'condition', type: 'nominal', legend: { orient: 'bottom', columns: 1, labelLimit: 400 } },
-        },
+        layer: [
+          { data: { values: histRows }, mark: { type: 'bar', opacity: 0.85 }, encoding: { x, xOffset: { field: 'condition', sort: cs.map((c) => c.label) }, y: { field: 'share', type: 'quantitative', title: 'share of loss runs', axis: { format: '%' } }, color, tooltip: [{ field: 'condition' }, { field: 'bin' }, { field: 'count' }, { field: 'total' }] } },
+          ...(expRows.length
+            ? [{ data: { values: expRows }, mark: { type: 'tick', color: 'black', thickness: 2 }, encoding: { x, xOffset: { field: 'condition', sort: cs.map((c) => c.label) }, y: { field: 'share', type: 'quantitative' } } }]
+            : []),
+        ],
       } as TopLevelSpec,
     };
   }
   const qRows: Row[] = [];
   for (const c of cs) {
     const x = c.m.observedLoss;
-    for (const [k, label] of [['psnr', 'PSNR (dB)'], ['ssim', 'SSIM']] as const) {
+    for (const [k, label] of [['psnr', 'PSNR of the mean MSE (dB)'], ['ssim', 'SSIM'], ['vmaf', 'VMAF']] as const) {
       const v = c.m[k];
-      if (x && v) qRows.push({ condition: c.condition, jitter: c.jitter, metric: label, loss: x.mean * 100, mean: v.mean, lo: v.lo, hi: v.hi });
+      if (x && v) qRows.push({ condition: c.label, metric: label, loss: x.mean * 100, mean: v.mean, lo: v.lo, hi: v.hi, n: v.n });
     }
   }
   if (qRows.length) {
+    const t = 'Picture quality vs observed loss (against the source, EvalVid alignment)';
     out['quality'] = {
-      title: 'Loss vs picture quality (PSNR, SSIM against the source, EvalVid alignment; mean ± 95 % CI)',
+      title: t,
       spec: {
-        $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+        $schema: SCHEMA,
+        title: title(t, [`PSNR of the mean MSE over the span, capped at ${PSNR_CAP_DB} dB (identical frames); mean over seeds ± 95 % CI`]),
         data: { values: qRows },
         facet: { column: { field: 'metric', type: 'nominal', title: null } },
         resolve: { scale: { y: 'independent' } },
         spec: {
-          width: 300,
+          width: 260,
           height: HEIGHT,
-          encoding: { x: { field: 'loss', type: 'quantitative', title: 'observed packet loss (%)' }, color: { field: 'jitter', type: 'nominal', title: 'jitter buffer' } },
+          encoding: { x: { field: 'loss', type: 'quantitative', title: 'observed packet loss (%)' }, color: { field: 'condition', type: 'nominal', title: null, scale: conditionScale(cs), legend: LEGEND } },
           layer: [
-            { mark: { type: 'point', filled: true, size: 60 }, encoding: { y: { field: 'mean', type: 'quantitative', title: null, scale: { zero: false } } } },
             { mark: 'rule', encoding: { y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' } } },
+            { mark: { type: 'point', filled: true, size: 60 }, encoding: { y: { field: 'mean', type: 'quantitative', title: null, scale: { zero: false } }, tooltip: [{ field: 'condition' }, { field: 'mean' }, { field: 'n' }] } },
           ],
         },
       } as TopLevelSpec,
     };
   }
   const llRows: Row[] = [];
-  const lateRows: Row[] = [];
+  const jRows: Row[] = [];
   for (const c of cs) {
     const d = c.m.playoutDelayMs;
     const e = c.m.effectiveLoss;
-    if (d && e) llRows.push({ condition: c.condition, netem: c.netem, jitter: c.jitter, delay: d.mean, mean: e.mean * 100, lo: e.lo * 100, hi: e.hi * 100 });
-    const j = c.m.jitterMs;
+    if (d && e) llRows.push({ condition: c.label, delay: d.mean, mean: e.mean * 100, lo: e.lo * 100, hi: e.hi * 100, n: e.n });
     const l = c.m.lateLoss;
-    if (j && l) lateRows.push({ condition: c.condition, netem: c.netem, jitter: c.jitter, rtpJitter: j.mean, mean: l.mean * 100, lo: l.lo * 100, hi: l.hi * 100 });
+    for (const [k, measure] of [['jitterMs', 'RFC 3550 jitter (video RTP timestamps)'], ['networkJitterMs', 'network jitter (emulator delay s.d.)']] as const) {
+      const j = c.m[k];
+      if (j && l) jRows.push({ condition: c.label, measure, jitter: j.mean, mean: l.mean * 100, lo: l.lo * 100, hi: l.hi * 100, n: l.n });
+    }
   }
-  const xy = (rows: Row[], x: string, xTitle: string, yTitle: string): TopLevelSpec =>
+  const xy = (rows: Row[], x: string, xTitle: string, yTitle: string, t: ReturnType<typeof title>, colorBy: 'condition' | 'measure'): TopLevelSpec =>
     ({
-      $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+      $schema: SCHEMA,
+      title: t,
       width: WIDTH,
       height: HEIGHT,
       data: { values: rows },
       encoding: {
         x: { field: x, type: 'quantitative', title: xTitle },
-        color: { field: 'jitter', type: 'nominal', title: 'jitter buffer' },
-        shape: { field: 'netem', type: 'nominal', legend: { orient: 'bottom', columns: 1, labelLimit: 400 } },
+        color: colorBy === 'condition' ? { field: 'condition', type: 'nominal', title: null, scale: conditionScale(cs), legend: LEGEND } : { field: 'measure', type: 'nominal', title: null, scale: measureScale(rows.map((r) => String(r['measure']))), legend: LEGEND },
+        ...(colorBy === 'measure' ? { shape: { field: 'condition', type: 'nominal', title: null, sort: cs.map((c) => c.label), legend: LEGEND } } : {}),
       },
       layer: [
-        { mark: { type: 'point', filled: true, size: 60 }, encoding: { y: { field: 'mean', type: 'quantitative', title: yTitle } } },
         { mark: 'rule', encoding: { y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' } } },
+        { mark: { type: 'point', filled: true, size: 60 }, encoding: { y: { field: 'mean', type: 'quantitative', title: yTitle }, tooltip: [{ field: 'condition' }, { field: 'mean' }, { field: 'n' }] } },
       ],
     }) as TopLevelSpec;
-  if (llRows.length) out['loss-latency'] = { title: 'Residual loss after the jitter buffer vs its mean playout delay (video)', spec: xy(llRows, 'delay', 'mean playout delay (ms)', 'effective loss (%)') };
-  if (lateRows.length) out['late-loss'] = { title: 'RTP jitter vs late loss, per jitter-buffer setting (video)', spec: xy(lateRows, 'rtpJitter', 'RFC 3550 interarrival jitter (ms)', 'late packets (%)') };
+  if (llRows.length) {
+    const t = 'Residual loss after the jitter buffer vs its mean playout delay (video)';
+    out['loss-latency'] = { title: t, spec: xy(llRows, 'delay', 'mean playout delay (ms)', 'effective loss (%)', title(t, 'network loss + packets too late for playout; mean over seeds ± 95 % CI'), 'condition') };
+  }
+  if (jRows.length) {
+    const t = 'Jitter vs late loss (video)';
+    out['late-loss'] = {
+      title: t,
+      spec: xy(jRows, 'jitter', 'jitter (ms)', 'late packets (%)', title(t, [
+        'RFC 3550 jitter of video includes the RTP timestamps\' own variation: B-frames are sent in decode order with presentation timestamps,',
+        'so it is not 0 without impairment. Network jitter: standard deviation of the emulator\'s one-way delay (ground truth).',
+      ]), 'measure'),
+    };
+  }
   const tRows: Row[] = [];
+  const labels = new Map(cs.map((c) => [c.condition, c.label]));
   for (const r of results) {
     if (r.status !== 'ok' || r.params.repetition !== 0) continue;
+    const label = labels.get(r.params.condition) ?? r.params.condition;
     for (const s of r.series) {
       if (s.media !== 'video') continue;
-      tRows.push({ condition: r.params.condition, t: s.t, value: s.playoutDelayMs, kind: 'playout delay' });
-      tRows.push({ condition: r.params.condition, t: s.t, value: s.targetDelayMs, kind: 'target' });
+      tRows.push({ condition: label, t: s.t, value: s.playoutDelayMs, kind: 'playout delay' });
+      tRows.push({ condition: label, t: s.t, value: s.targetDelayMs, kind: 'target' });
     }
   }
   if (tRows.length) {
+    const t = 'Playout delay and jitter-buffer target over time (video, first seed of each condition)';
     out['playout-delay'] = {
-      title: 'Playout delay and jitter-buffer target over time (video, first seed of each condition)',
+      title: t,
       spec: {
-        $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+        $schema: SCHEMA,
+        title: title(t, [
+          'playout delay (solid): how long the last released packet was held in the jitter buffer, per sample;',
+          'target (dashed): the delay the adaptive buffer aims for (fixed buffers: their setting)',
+        ]),
         width: WIDTH,
         height: HEIGHT,
         data: { values: tRows },
         mark: { type: 'line', interpolate: 'step-after' },
         encoding: {
-          x: { field: 't', type: 'quantitative', title: 'time (s)' },
+          x: { field: 't', type: 'quantitative', title: 'time since start (s)' },
           y: { field: 'value', type: 'quantitative', title: 'delay (ms)' },
-          color: { field: 'condition', type: 'nominal', legend: { orient: 'bottom', columns: 1, labelLimit: 400 } },
-          strokeDash: { field: 'kind', type: 'nominal', title: null },
+          color: { field: 'condition', type: 'nominal', title: null, scale: conditionScale(cs), legend: LEGEND },
+          strokeDash: { field: 'kind', type: 'nominal', title: null, sort: ['playout delay', 'target'] },
         },
       } as TopLevelSpec,
     };

@@ -91,8 +91,35 @@ describe('plots from a tiny fixture', () => {
     expect(svg.startsWith('<svg')).toBe(true);
     expect(svg).toContain('mark-rule');
     // The CI bar of condition A spans 2 ± 0.497 (vega labels marks with their data).
-    expect(svg).toMatch(/condition: A; [^"]*mean loss run/);
+    expect(svg).toContain('adaptive (A); lo: 1.50313235834; hi: 2.49686764166');
+    // The point carries its mean and n.
+    expect(svg).toMatch(/adaptive \(A\); mean loss run \(packets\): 2; [^"]*n: 3/);
+    // The configured 1/r is a reference tick, not a bar.
+    expect(svg).toMatch(/aria-label="[^"]*mean: 2; measure: configured 1\/r"/);
+    for (const k of ['loss', 'burst-mean']) expect(JSON.stringify(specs[k]!.spec)).not.toMatch(/"type":"bar"/);
+    expect(JSON.stringify(specs['burst-mean']!.spec)).toMatch(/"type":"tick"/);
     for (const { spec } of Object.values(specs)) expect((await renderSvg(spec)).length).toBeGreaterThan(1000);
+  });
+
+  it('burst histogram: no run dropped (tail bin), the geometric law overlaid', () => {
+    const long = fixtureRun(6, 'C', 1, 0.05, 3);
+    long.tracks[0]!.truth.lossRuns = [{ length: 1, count: 2 }, { length: 20, count: 1 }, { length: 13, count: 1 }];
+    long.params = { ...long.params, configuredLoss: 0.05, configuredMeanBurst: 3 };
+    const spec = plotSpecs([long])['burst-histogram']!.spec as unknown as { layer: { data: { values: Record<string, unknown>[] } }[] };
+    const bars = spec.layer[0]!.data.values;
+    expect(bars.map((b) => [b['bin'], b['count']])).toEqual([['1', 2], ['≥12', 2]]);
+    const expected = spec.layer[1]!.data.values;
+    expect(expected).toHaveLength(12);
+    // r = 1/3: P(1) = 1/3, P(≥12) = (2/3)^11; the shares sum to 1.
+    expect(expected[0]!['share']).toBeCloseTo(1 / 3, 12);
+    expect(expected[11]!['share']).toBeCloseTo((2 / 3) ** 11, 12);
+    expect(expected.reduce((a, e) => a + (e['share'] as number), 0)).toBeCloseTo(1, 12);
+  });
+
+  it('conditions are labelled by their parameters and ordered by them', () => {
+    const mk = (i: number, loss: number, burst: number) => ({ ...fixtureRun(i, `c${i}`, 1, loss, burst), params: { ...fixtureRun(i, `c${i}`, 1, loss, burst).params, configuredLoss: loss, configuredMeanBurst: burst } });
+    const cs = summarizeConditions([mk(0, 0.05, 3), mk(1, 0.01, 2), mk(2, 0.05, 1)]);
+    expect(cs.map((c) => c.label)).toEqual(['loss 1 %, burst 2 · adaptive', 'loss 5 %, burst 1 · adaptive', 'loss 5 %, burst 3 · adaptive']);
   });
 
   it('CSV: one row per run, header first, failed runs with their reason', () => {
