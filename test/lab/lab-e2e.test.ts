@@ -48,15 +48,24 @@ function checkAgainstTruth(results: RunResult[]): void {
 }
 
 function checkFiles(dir: string): RunResult[] {
-  for (const f of ['results.json', 'results.csv', 'index.html', 'loss.svg', 'burst-mean.svg', 'playout-delay.svg']) {
+  for (const f of ['results.json', 'results.csv', 'index.html', 'loss.svg', 'loss.png', 'burst-mean.svg', 'burst-mean.png', 'playout-delay.svg']) {
     expect(existsSync(path.join(dir, f)), f).toBe(true);
   }
-  const json = JSON.parse(readFileSync(path.join(dir, 'results.json'), 'utf8')) as { complete: boolean; runs: RunResult[] };
+  const json = JSON.parse(readFileSync(path.join(dir, 'results.json'), 'utf8')) as { complete: boolean; runs: RunResult[]; provenance: { gitCommit?: string; streamlabVersion?: string } };
   expect(json.complete).toBe(true);
+  expect(json.provenance.streamlabVersion).toMatch(/^\d+\.\d+\.\d+/);
+  expect(json.provenance.gitCommit).toMatch(/^[0-9a-f]{40}$/);
+  for (const r of json.runs.filter((x) => x.status === 'ok')) {
+    // Packet-level output: both captures and the fate log of every track.
+    for (const f of ['track-0-sent.pcap', 'track-0-arrived.pcap', 'track-0-fates.jsonl']) expect(r.captures).toContain(f);
+    expect(existsSync(path.join(dir, 'runs', r.id, 'track-0-sent.pcap'))).toBe(true);
+  }
   const csv = readFileSync(path.join(dir, 'results.csv'), 'utf8').trim().split('\n');
   expect(csv).toHaveLength(1 + json.runs.length);
   expect(readFileSync(path.join(dir, 'loss.svg'), 'utf8')).toMatch(/^<svg/);
-  expect(readFileSync(path.join(dir, 'index.html'), 'utf8')).toContain('<img src="loss.svg"');
+  expect(readFileSync(path.join(dir, 'index.html'), 'utf8')).toContain('<img src="loss.png"');
+  // PNG signature.
+  expect(readFileSync(path.join(dir, 'loss.png')).subarray(0, 8).toString('hex')).toBe('89504e470d0a1a0a');
   return json.runs;
 }
 
@@ -73,6 +82,9 @@ describe('streamlab lab end to end', () => {
       expect(v.error).toBeUndefined();
       expect(v.sourceFrames).toBe(75);
       expect(v.psnrMean).toBeGreaterThan(10);
+      expect(v.comparedFrames).toBe(75);
+      // The PSNR of the mean MSE is never above the mean of the per-frame PSNRs (Jensen).
+      expect(v.psnrDb!).toBeLessThanOrEqual(v.psnrMean! + 1e-9);
       expect(v.ssimMean).toBeGreaterThan(0.3);
       expect(existsSync(path.join(dir, 'runs', runs[0]!.id, 'quality.csv'))).toBe(true);
     }
