@@ -180,7 +180,9 @@ export async function measureVideoQuality(q: QualityInput): Promise<VideoQuality
   const shift = offset - q.startNpt - interval / 2;
   const graphInputs = {
     ref: `[0:v]trim=start=${q.startNpt.toFixed(6)}:duration=${dur.toFixed(6)},setpts=PTS-STARTPTS`,
-    dist: `[1:v]setpts=PTS+(${shift.toFixed(6)})/TB`,
+    // A recording that stops early (a freeze to the end) still shows its last frame: clone it for
+    // the span's length, so every source frame is scored (frames beyond the span are left out).
+    dist: `[1:v]setpts=PTS+(${shift.toFixed(6)})/TB,tpad=stop_mode=clone:stop_duration=${dur.toFixed(6)}`,
   };
   const graph = [
     `${graphInputs.ref},split[r1][r2]`,

@@ -66,4 +66,19 @@ describe.skipIf(!haveFfmpeg && process.env['STREAMLAB_REQUIRE_PEERS'] !== '1')('
     const rows = readFileSync(path.join(dir, 'quality.csv'), 'utf8').trim().split('\n');
     expect(rows).toHaveLength(1 + 125);
   }, 60_000);
+
+  it('a recording that stops early is scored to the span end with its last frame shown (EvalVid)', async () => {
+    const source = path.resolve('media/sample.mp4');
+    const recording = path.join(dir, 'short.mkv');
+    execFileSync(locate('ffmpeg'), ['-hide_banner', '-loglevel', 'error', '-y', '-i', source, '-t', '3', '-an', '-c', 'copy', recording]);
+    const pts = execFileSync(locate('ffprobe'), ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'packet=pts_time', '-of', 'csv=p=0', recording], { encoding: 'utf8' })
+      .split('\n').map(Number.parseFloat).filter(Number.isFinite);
+    const q = await measureVideoQuality({ source, recording, startNpt: 0, endNpt: 5, writtenVideoPts: pts, runDir: dir });
+    expect(q.comparedFrames).toBe(125);
+    // The first 3 s are identical; the last 2 s compare the frozen last frame with the moving source.
+    expect(q.framesAtCap).toBeGreaterThanOrEqual(75);
+    expect(q.framesAtCap).toBeLessThan(125);
+    expect(q.psnrDb!).toBeLessThan(60);
+    expect(q.freezes.count).toBe(1);
+  }, 60_000);
 });
