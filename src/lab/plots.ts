@@ -50,6 +50,7 @@ export const MEASURES: Record<string, (r: RunResult) => number | undefined> = {
   playoutDelayMs: (r) => video(r)?.jitterBuffer.meanPlayoutDelayMs,
   jitterMs: (r) => video(r)?.receiver.jitterMs,
   psnr: (r) => r.video?.psnrDb ?? r.video?.psnrMean,
+  psnrP05: (r) => r.video?.psnrP05,
   vmaf: (r) => r.video?.vmafMean,
   networkJitterMs: (r) => video(r)?.truth.delay.std,
   ssim: (r) => r.video?.ssimMean,

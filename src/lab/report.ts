@@ -149,7 +149,7 @@ export async function writeReport(outDir: string, title: string, results: readon
         `<tr><td>${esc(c.label)}</td><td>${c.runs}</td><td>${c.configuredLoss === undefined ? '' : (c.configuredLoss * 100).toFixed(2)}</td>` +
         `<td>${fmt(c.m.observedLoss, 100)}</td><td>${fmt(c.m.rtcpLoss, 100)}</td><td>${fmt(c.m.rtcpCumLostError, 1, 1)}</td>` +
         `<td>${c.configuredMeanBurst?.toFixed(2) ?? ''}</td><td>${fmt(c.m.meanLossRun)}</td><td>${fmt(c.m.effectiveLoss, 100)}</td>` +
-        `<td>${fmt(c.m.playoutDelayMs, 1, 0)}</td><td>${fmt(c.m.psnr, 1, 1)}</td><td>${fmt(c.m.ssim, 1, 3)}</td><td>${fmt(c.m.vmaf, 1, 1)}</td><td>${fmt(c.m.freezeMs, 1, 0)}</td><td>${fmt(c.m.mos)}</td></tr>`,
+        `<td>${fmt(c.m.playoutDelayMs, 1, 0)}</td><td>${fmt(c.m.psnr, 1, 1)}</td><td>${fmt(c.m.psnrP05, 1, 1)}</td><td>${fmt(c.m.ssim, 1, 3)}</td><td>${fmt(c.m.vmaf, 1, 1)}</td><td>${fmt(c.m.freezeMs, 1, 0)}</td><td>${fmt(c.m.mos)}</td></tr>`,
     )
     .join('\n');
   const failed = results.filter((r) => r.status === 'failed');
@@ -160,7 +160,7 @@ export async function writeReport(outDir: string, title: string, results: readon
 ${provenanceHtml(title, m)}
 <h2>Results</h2>
 <p>${results.length} runs, ${failed.length} failed. Means over seeds ± half-width of the 95 % confidence interval (Student t). PSNR is the PSNR of the mean MSE over the measured span, capped at ${PSNR_CAP_DB} dB (identical frames); per-frame values are in each run's quality.csv. VMAF appears when the installed ffmpeg has libvmaf. Files: <a href="results.json">results.json</a>, <a href="results.csv">results.csv</a>; each run folder holds the sent and arrived packets as pcap and the emulator's fate log.</p>
-<table><thead><tr><th>condition</th><th>runs</th><th>configured loss %</th><th>observed loss %</th><th>RTCP loss %</th><th>RTCP cum. lost − truth</th><th>1/r</th><th>mean loss run</th><th>effective loss %</th><th>playout delay ms</th><th>PSNR dB</th><th>SSIM</th><th>VMAF</th><th>freeze ms</th><th>audio MOS</th></tr></thead>
+<table><thead><tr><th>condition</th><th>runs</th><th>configured loss %</th><th>observed loss %</th><th>RTCP loss %</th><th>RTCP cum. lost − truth</th><th>1/r</th><th>mean loss run</th><th>effective loss %</th><th>playout delay ms</th><th>PSNR dB</th><th>PSNR 5th pct. frame dB</th><th>SSIM</th><th>VMAF</th><th>freeze ms</th><th>audio MOS</th></tr></thead>
 <tbody>
 ${rows}
 </tbody></table>
