@@ -119,6 +119,7 @@ export function registerPlay(program: Command): void {
       const series = new StatsSeries();
       const tty = process.stderr.isTTY === true;
       let sinkOpen: Promise<void> = Promise.resolve();
+      let sinkOpened = false;
       const session = new PlaySession({
         url,
         transport: flags.tcp ? 'tcp' : 'udp',
@@ -129,7 +130,13 @@ export function registerPlay(program: Command): void {
         waitKeyframe: flags.waitKeyframe === true,
         idleTimeoutMs: flags.timeout * 1000,
         impairment,
+        // Every RTSP request (and the connect) waits at most --timeout, as the media does.
+        responseTimeoutMs: flags.timeout * 1000,
         onTracks: (tracks) => {
+          // A UDP → TCP fallback describes the same presentation again: the output is open already
+          // (a second open would leave the first ffmpeg running, and the process would never exit).
+          if (sinkOpened) return;
+          sinkOpened = true;
           sinkOpen = Promise.resolve(sink.open(tracks));
           sinkOpen.catch((err: unknown) => session.stop({ ok: false, reason: `output failed: ${describeError(err)}` }));
         },

@@ -39,7 +39,7 @@ export interface PlayOptions {
    * `seed + 2i`, its RTCP `seed + 2i + 1`; the pipelines' fate logs are the ground truth.
    */
   impairment?: ImpairmentSpec;
-  /** RTSP response timeout (default 10 s). */
+  /** RTSP connect and response timeout (default 10 s). */
   responseTimeoutMs?: number;
 }
 
@@ -195,7 +195,12 @@ export class PlaySession {
         this.conn.close();
         this.conn = undefined;
       }
-      const conn = await RtspClientConnection.connect({ host: u.value.host, port: u.value.port, responseTimeoutMs: this.o.responseTimeoutMs });
+      const conn = await RtspClientConnection.connect({
+        host: u.value.host,
+        port: u.value.port,
+        responseTimeoutMs: this.o.responseTimeoutMs,
+        connectTimeoutMs: this.o.responseTimeoutMs,
+      });
       this.conn = conn;
       conn.onInterleaved = (ch, data) => this.interleaved(ch, data);
       conn.onClose = (err) => {
