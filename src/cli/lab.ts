@@ -85,6 +85,10 @@ export function registerLab(program: Command): void {
         if (err instanceof ExperimentError) throw new Error(`invalid experiment:\n${err.message}`);
         throw err;
       }
+      for (const n of e.netem) {
+        process.stderr.write(`lab: netem ${n.text}\n`);
+        for (const w of n.warnings ?? []) process.stderr.write(`streamlab: warning: ${w}\n`);
+      }
       const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
       const outDir = path.resolve(flags.out ?? path.join('lab-results', `${e.name}-${stamp}`));
       const abort = new AbortController();

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { NetemRelay, parseEndpoint } from '../transport/index.ts';
 import { parseIntOption } from './options.ts';
 import { impairmentFromCli } from './serve.ts';
+import { printNetemNotice } from './netem-notice.ts';
 
 /** `streamlab netem --listen HOST:PORT --forward HOST:PORT [--seed N] <netem args>`. */
 export function registerNetem(program: Command): void {
@@ -18,6 +19,7 @@ export function registerNetem(program: Command): void {
       if (!listen) throw new Error(`--listen: expected HOST:PORT, got ${flags.listen}`);
       if (!forward) throw new Error(`--forward: expected HOST:PORT, got ${flags.forward}`);
       const spec = await impairmentFromCli(words.join(' '), flags.seed);
+      printNetemNotice(undefined, words.join(' ')); // the relay line below shows the words
       const relay = await NetemRelay.start(listen, forward, spec);
       process.stdout.write(`netem relay ${listen.host}:${relay.listenPort} -> ${forward.host}:${forward.port}: ${spec.text} (seed ${spec.seed})\n`);
       const tty = process.stderr.isTTY === true;

@@ -1,6 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { InvalidArgumentError } from 'commander';
 import type { Command } from 'commander';
+import { printNetemNotice } from './netem-notice.ts';
 import { formatNetemArgs, parseLossTrace, parseNetemArgs, summarizeFates } from '../impair/index.ts';
 import type { ImpairmentSpec } from '../transport/index.ts';
 import {
@@ -113,6 +114,7 @@ export function registerPlay(program: Command): void {
     .action(async (url: string, flags: PlayFlags) => {
       if (flags.verbose) setLogLevel('info');
       const impairment = flags.impair !== undefined ? await impairmentFromFlags(flags.impair, flags.impairSeed) : undefined;
+      if (flags.impair !== undefined) printNetemNotice('--impair', flags.impair);
       let jitter = parseJitterBuffer(flags.jitterBuffer);
       if (jitter.mode !== 'fixed' && !playsLive(flags)) jitter = { ...jitter, minDelayMs: OFFLINE_MIN_DELAY_MS };
       const sink = chooseSink(flags);

@@ -5,6 +5,7 @@ import { DEFAULTS, RtspServer, impairmentFromArgs } from '../server/index.ts';
 import { parseLiveSpec, parseMulticastRange } from '../server/live/index.ts';
 import type { LiveChannelSpec, MulticastOptions } from '../server/live/index.ts';
 import { parseLossTrace, parseNetemArgs } from '../impair/index.ts';
+import { printNetemNotice } from './netem-notice.ts';
 import { readFile } from 'node:fs/promises';
 import { setLogLevel } from '../util/log.ts';
 import type { LogLevel } from '../util/log.ts';
@@ -106,6 +107,7 @@ export function registerServe(program: Command): void {
       const st = await stat(dir).catch(() => undefined);
       if (!st?.isDirectory()) throw new Error(`media directory ${dir} does not exist`);
       const impairment = flags.netem ? await impairmentFromCli(flags.netem, flags.netemSeed) : undefined;
+      if (flags.netem) printNetemNotice('--netem', flags.netem);
       const server = await RtspServer.listen({
         mediaDir: dir,
         host: flags.host,

@@ -6,6 +6,7 @@
 
 import { formatNetemArgs, geStationaryLoss, fourStateStationaryLoss, parseNetemArgs } from '../impair/index.ts';
 import type { NetemConfig } from '../impair/index.ts';
+import { correlatedStationaryRate, netemWarnings } from '../impair/netem-warnings.ts';
 import type { JitterSettings } from '../receiver/index.ts';
 import type { LabIssue } from './errors.ts';
 
@@ -22,6 +23,8 @@ export interface EmodelCodec {
 /** One impairment condition; `trace` holds the loss trace samples once loaded (`trace FILE`). */
 export interface NetemCondition {
   text: string;
+  /** How tc would surprise the author of these words (netem-warnings.ts); printed by the CLI. */
+  warnings?: string[];
   config: NetemConfig;
   trace?: Uint8Array;
 }
@@ -121,7 +124,11 @@ export function parseJitterSpec(v: unknown): { ok: true; label: string; settings
 export function configuredLoss(c: NetemConfig): number | undefined {
   const l = c.loss;
   if (!l) return 0;
-  if (l.model === 'random') return l.correlation === 0 ? l.p : undefined;
+  if (l.model === 'random') {
+    // netem's correlated numbers: the analytic stationary rate (NaN, none, when corr ≥ 99 %).
+    const r = correlatedStationaryRate(l.p, l.correlation);
+    return Number.isNaN(r) ? undefined : r;
+  }
   if (l.model === 'gemodel') return geStationaryLoss(l);
   if (l.model === 'state') return fourStateStationaryLoss(l);
   return undefined;
@@ -213,7 +220,7 @@ export function validateExperiment(doc: unknown, d: ExperimentDefaults): { value
     if (typeof v !== 'string') return add(path, 'expected netem words as a string, e.g. "loss gemodel 2% 30%"');
     const r = parseNetemArgs(v);
     if (!r.ok) return add(path, `${v.trim() || '(empty)'}: ${r.message}`);
-    netem.push({ text: v.trim() === '' ? 'none' : formatNetemArgs(r.value), config: r.value });
+    netem.push({ text: v.trim() === '' ? 'none' : formatNetemArgs(r.value), config: r.value, warnings: netemWarnings(v, r.value) });
   });
   const jitter: Experiment['jitter'] = [];
   list(`${root}.matrix.jitter`, m.jitter, ['adaptive']).forEach((v, i) => {
