@@ -207,13 +207,20 @@ export function registerPlay(program: Command): void {
       for (const t of totals.tracks) {
         process.stdout.write(
           `track ${t.track} ${t.media} ${t.codec}: ${t.packets} packets, ${t.units} units, lost ${t.lost}, late ${t.late}, ` +
-            `jitter ${t.jitterMs.toFixed(2)} ms, buffer delay ${t.meanPlayoutDelayMs.toFixed(0)} ms (target ${t.meanTargetDelayMs.toFixed(0)} ms)` +
+            `jitter ${t.jitterMs.toFixed(2)} ms, buffer delay ${t.meanPlayoutDelayMs.toFixed(0)} ms (target ${t.meanTargetDelayMs.toFixed(0)} ms${t.reorderAllowanceMs > 0 ? ` incl. ${t.reorderAllowanceMs.toFixed(0)} ms for B-frame reordering` : ''})` +
             (t.rtt ? `, rtt ${t.rtt.meanMs.toFixed(1)} ms (${t.rtt.samples} XR answers)` : '') +
-            (sinkResult?.decodedFrames ? `, decoded ${sinkResult.decodedFrames[t.track] ?? 0} frames` : '') +
+            (sinkResult?.decodedFrames ? `, decoded ${decodedText(sinkResult, t.track)}` : '') +
             '\n',
         );
       }
       if (sinkResult?.decodeErrors) process.stdout.write(`decode errors: ${sinkResult.decodeErrors}\n`);
       if (!end.ok) throw new Error(end.reason);
     });
+}
+
+/** `451 frames`, or per kind when a track held several (an MP2T track: `451 video + 745 audio frames`). */
+export function decodedText(r: SinkResult, track: number): string {
+  const byKind = Object.entries(r.decodedByKind?.[track] ?? {});
+  if (byKind.length > 1) return `${byKind.map(([kind, n]) => `${n} ${kind}`).join(' + ')} frames`;
+  return `${r.decodedFrames?.[track] ?? 0} frames`;
 }

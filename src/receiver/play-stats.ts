@@ -1,4 +1,5 @@
 import type { PlaySession } from './play-session.ts';
+import { reorderAllowanceMs } from './track-receiver.ts';
 
 /** One track's figures at a moment (cumulative), as `--stats-json` and the status line show them. */
 export interface TrackStats {
@@ -20,6 +21,11 @@ export interface TrackStats {
   late: number;
   /** Target delay now and its mean over the run (sampled at each access unit). */
   targetDelayMs: number;
+  /**
+   * Part of the target that is not network allowance: the B-frame reorder depth × frame duration
+   * of a video track (its frames are sent before they are shown), added to --jitter-buffer.
+   */
+  reorderAllowanceMs: number;
   meanTargetDelayMs: number;
   /** Time the last released packet was held, and the mean over every packet of the run. */
   playoutDelayMs: number;
@@ -72,6 +78,7 @@ export function trackStats(session: PlaySession): TrackStats[] {
       jitterMs: r.receiverStats?.jitterMs ?? 0,
       late: jb.late,
       targetDelayMs: jb.targetDelayMs,
+      reorderAllowanceMs: reorderAllowanceMs(r.track),
       meanTargetDelayMs: jb.meanTargetDelayMs,
       playoutDelayMs: jb.playoutDelayMs,
       meanPlayoutDelayMs: jb.meanPlayoutDelayMs,

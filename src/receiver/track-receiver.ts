@@ -266,7 +266,9 @@ export class TrackReceiver {
       return;
     }
     this.senderSsrc ??= p.ssrc;
-    this.source ??= new ReceiverSource(p.ssrc, { clockRate: this.track.clockRate });
+    // The session's sender is known (we follow one SSRC and confirm restarts in the jitter buffer):
+    // no A.1 probation, so the first packet counts and packets = expected - lost + duplicates.
+    this.source ??= new ReceiverSource(p.ssrc, { clockRate: this.track.clockRate, minSequential: 1 });
     // Another SSRC is either noise (ignored, counted) or a sender restart, which the jitter buffer
     // confirms after a few packets (outcome 'resync'); only then do statistics follow it. While the
     // current sender is alive, other SSRCs never reach the jitter buffer.
@@ -289,7 +291,7 @@ export class TrackReceiver {
       this.senderSsrc = p.ssrc;
       this.senderLastMs = arrivalMs;
       this.byeReceived = false;
-      this.source = new ReceiverSource(p.ssrc, { clockRate: this.track.clockRate });
+      this.source = new ReceiverSource(p.ssrc, { clockRate: this.track.clockRate, minSequential: 1 });
       this.source.onRtp(p.sequenceNumber, p.timestamp, arrivalMs, p.payload.length);
       this.lastTimestamp = undefined;
       this.sync = {};

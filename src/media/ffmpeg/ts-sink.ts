@@ -32,6 +32,8 @@ export interface SinkCommandOptions {
 export interface TsSinkResult {
   /** Frames decoded per output stream index (decode mode). */
   frames: number[];
+  /** Media type of each output stream as framemd5 names it (`video`, `audio`, ...; decode mode). */
+  kinds: string[];
   /** Which input file and stream each output stream came from, as ffmpeg reported it. */
   outputs: { input: number; stream: number }[];
   decodeErrors: number;
@@ -77,6 +79,7 @@ export class FfmpegTsSink {
   private done: Promise<TsSinkResult> | undefined;
   private child: ChildProcess | undefined;
   private readonly frames: number[] = [];
+  private readonly kinds: string[] = [];
   private readonly outputs: { input: number; stream: number }[] = [];
   private readonly messages: string[] = [];
   private decodeErrors = 0;
@@ -162,6 +165,8 @@ export class FfmpegTsSink {
           const lines = (partial + d).split('\n');
           partial = lines.pop() ?? '';
           for (const l of lines) {
+            const kind = /^#media_type (\d+): (\w+)/.exec(l);
+            if (kind) this.kinds[Number(kind[1])] = kind[2]!;
             if (l.startsWith('#') || !l.trim()) continue;
             const s = Number(l.split(',')[0]);
             if (Number.isInteger(s)) this.frames[s] = (this.frames[s] ?? 0) + 1;
@@ -187,7 +192,7 @@ export class FfmpegTsSink {
     return new Promise((resolve, reject) => {
       child.on('error', (err) => reject(new Error(`cannot start ${name}: ${err.message}`)));
       child.on('exit', (code, signal) => {
-        const result = { frames: this.frames, outputs: this.outputs, decodeErrors: this.decodeErrors, messages: this.messages };
+        const result = { frames: this.frames, kinds: this.kinds, outputs: this.outputs, decodeErrors: this.decodeErrors, messages: this.messages };
         if (code === 0 || name === 'ffplay') return resolve(result);
         const last = this.messages.at(-1) ?? this.lastLines.at(-1) ?? `exit status ${code ?? signal}`;
         reject(new Error(`${name} failed: ${last}`));

@@ -21,8 +21,13 @@ export interface SinkCloseOptions {
 export interface SinkResult {
   /** Access units handed to the sink, per track index. */
   units: Record<number, number>;
-  /** Frames decoded per track index, when the sink decodes. */
+  /**
+   * Frames decoded per track index, when the sink decodes: of the track's own media kind (an MP2T
+   * video track's video frames; its audio is in decodedByKind).
+   */
   decodedFrames?: Record<number, number>;
+  /** Frames decoded per track index and media kind (`video`, `audio`), when the sink decodes. */
+  decodedByKind?: Record<number, Record<string, number>>;
   decodeErrors?: number;
   /** G.711 tracks: samples of silence written for lost or missing packets, per track index. */
   filledSamples?: Record<number, number>;

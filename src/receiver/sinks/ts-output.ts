@@ -58,6 +58,8 @@ export class TsOutputSink implements Sink {
   private readonly audioClockRate = new Map<number, number>();
   private base: number | undefined;
   private readonly messages: string[] = [];
+  /** SDP media type (video, audio) per track index. */
+  private readonly media = new Map<number, string>();
 
   constructor(private readonly mode: TsSinkMode) {}
 
@@ -70,6 +72,7 @@ export class TsOutputSink implements Sink {
     for (const t of tracks) {
       if (!t.codec) continue;
       this.units[t.index] = 0;
+      this.media.set(t.index, t.media);
       if (t.codec === 'pcmu' || t.codec === 'pcma') {
         const ext = this.mode.kind === 'record' ? path.extname(this.mode.file).toLowerCase() : '';
         if (NO_G711.has(ext)) {
@@ -222,21 +225,32 @@ export class TsOutputSink implements Sink {
     }
     const r = await this.process.close();
     const decodedFrames: Record<number, number> = {};
+    const decodedByKind: Record<number, Record<string, number>> = {};
     const tsInput = this.pids.size > 0 ? 0 : -1;
     r.outputs.forEach((o, out) => {
       const track =
         o.input === tsInput
           ? [...this.streamIndex].find(([, index]) => index === o.stream)?.[0]
           : [...this.ownInput].find(([, input]) => input === o.input)?.[0];
-      if (track !== undefined) decodedFrames[track] = (decodedFrames[track] ?? 0) + (r.frames[out] ?? 0);
+      if (track === undefined) return;
+      // An MP2T track's transport stream may hold video and audio: each counts under its kind.
+      const kind = r.kinds[out] ?? this.media.get(track) ?? 'data';
+      const byKind = (decodedByKind[track] ??= {});
+      byKind[kind] = (byKind[kind] ?? 0) + (r.frames[out] ?? 0);
     });
-    for (const track of Object.keys(this.units)) decodedFrames[Number(track)] ??= 0;
+    for (const track of Object.keys(this.units).map(Number)) {
+      const byKind = decodedByKind[track] ?? {};
+      const own = this.media.get(track);
+      // The track's own kind; a kind we do not know (none decoded of it) counts everything.
+      decodedFrames[track] = own !== undefined && Object.keys(byKind).includes(own) ? byKind[own]! : Object.values(byKind).reduce((a, b) => a + b, 0);
+    }
     const filledSamples: Record<number, number> = {};
     for (const [track, p] of this.pcm) filledSamples[track] = p.timeline.stats.filled;
     return {
       units: { ...this.units },
       // Only a decode counts frames; a recording or ffplay reports none.
       decodedFrames: this.mode.kind === 'decode' ? decodedFrames : undefined,
+      decodedByKind: this.mode.kind === 'decode' ? decodedByKind : undefined,
       decodeErrors: r.decodeErrors,
       messages: [...this.messages, ...r.messages],
       ...(this.pcm.size > 0 ? { filledSamples } : {}),
