@@ -147,7 +147,7 @@ export function registerPlay(program: Command): void {
       const started = performance.now();
       const ticker = setInterval(() => {
         series.sample(session, Math.round((performance.now() - started) / 100) / 10);
-        if (tty) process.stderr.write(`\r\x1b[2K${statusLine(session, series)}`);
+        if (tty) process.stderr.write(`\r\x1b[2K${statusLine(session, series, process.stderr.columns)}`);
       }, 1000);
       const onSignal = () => session.stop();
       process.once('SIGINT', onSignal);

@@ -1,4 +1,5 @@
 import type { PlaySession } from './play-session.ts';
+import { formatStatusLine } from './status-line.ts';
 import { reorderAllowanceMs } from './track-receiver.ts';
 
 /** One track's figures at a moment (cumulative), as `--stats-json` and the status line show them. */
@@ -138,14 +139,22 @@ function round(x: number, digits: number): number {
   return Math.round(x * f) / f;
 }
 
-/** The one refreshing status line shown in a terminal. */
-export function statusLine(session: PlaySession, series: StatsSeries): string {
+/** The one refreshing status line shown in a terminal `columns` wide (status-line.ts). */
+export function statusLine(session: PlaySession, series: StatsSeries, columns?: number): string {
   const last = series.samples[series.samples.length - 1];
-  const parts = trackStats(session).map((x) => {
-    const kbps = last?.tracks.find((t) => t.track === x.track)?.kbps ?? 0;
-    const delay = last?.tracks.find((t) => t.track === x.track)?.delayMs ?? 0;
-    const rtt = x.rtt ? ` rtt ${x.rtt.lastMs.toFixed(1)} ms` : '';
-    return `${x.media[0]}: ${kbps} kb/s ${x.packets} pkts lost ${x.lost} late ${x.late} jitter ${x.jitterMs.toFixed(1)} ms buf ${delay.toFixed(0)}/${x.targetDelayMs.toFixed(0)} ms${rtt}`;
+  const tracks = trackStats(session).map((x) => {
+    const now = last?.tracks.find((t) => t.track === x.track);
+    return {
+      media: x.media,
+      kbps: now?.kbps ?? 0,
+      packets: x.packets,
+      lost: x.lost,
+      late: x.late,
+      jitterMs: x.jitterMs,
+      delayMs: now?.delayMs ?? 0,
+      targetMs: x.targetDelayMs,
+      rttMs: x.rtt?.lastMs,
+    };
   });
-  return `${session.paused ? 'PAUSED ' : ''}${session.mediaPosition().toFixed(1)} s ${session.transportUsed} | ${parts.join(' | ')}`;
+  return formatStatusLine({ paused: session.paused, positionSec: session.mediaPosition(), transport: session.transportUsed, tracks }, columns);
 }
