@@ -93,8 +93,12 @@ export function registerLab(program: Command): void {
       const outDir = path.resolve(flags.out ?? path.join('lab-results', `${e.name}-${stamp}`));
       const abort = new AbortController();
       const onSignal = () => {
-        if (abort.signal.aborted) return;
-        process.stderr.write('\nstopping after the runs in progress (results so far are written)...\n');
+        if (abort.signal.aborted) {
+          // A second Ctrl-C: stop at once (results.json holds every run finished so far).
+          process.stderr.write('\nstreamlab: stopped at once; the report is not written (results.json has the finished runs)\n');
+          process.exit(130);
+        }
+        process.stderr.write('\nstopping after the runs in progress (results so far are written; Ctrl-C again to stop at once)...\n');
         abort.abort();
       };
       process.on('SIGINT', onSignal);
@@ -110,7 +114,9 @@ export function registerLab(program: Command): void {
             `  results.json, results.csv, index.html, ${out.plots.join(', ')}\n`,
         );
         for (const f of failed.slice(0, 10)) process.stdout.write(`  failed ${f.id}: ${f.reason}\n`);
+        // 130 for a stop request (as a shell reports SIGINT), else 1 when any run failed.
         if (out.stopped) process.exitCode = 130;
+        else if (failed.length > 0) process.exitCode = 1;
       } finally {
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);

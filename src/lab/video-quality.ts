@@ -7,15 +7,37 @@
  * frame earlier so that timestamp rounding never pairs a frame with its predecessor.
  */
 
-import { execFile } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { locate } from '../media/ffmpeg/index.ts';
 import { detectFreezes } from './freezes.ts';
 import type { VideoQuality } from './result-types.ts';
 
-const run = promisify(execFile);
+/**
+ * execFile, with the child in a process group of its own (execFile cannot: it drops `detached`):
+ * a Ctrl-C at the terminal is the lab's to handle (cli/lab.ts), not ffmpeg's.
+ */
+function run(file: string, args: string[], o: { maxBuffer?: number } = {}): Promise<{ stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const max = o.maxBuffer ?? 1024 * 1024;
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      stdout += d;
+      if (stdout.length > max) child.kill('SIGKILL');
+    });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      if (stderr.length < max) stderr += d;
+    });
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      if (code === 0) resolve({ stdout, stderr });
+      else reject(new Error(`Command failed: ${file} (${signal ?? `exit status ${code}`})\n${stderr}`));
+    });
+  });
+}
 const MAX_BUFFER = 256 * 1024 * 1024;
 /** PSNR of identical frames is infinite; reported PSNRs (per frame and overall) are capped here. */
 export const PSNR_CAP_DB = 100;

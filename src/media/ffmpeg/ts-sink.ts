@@ -15,6 +15,10 @@ import { locate } from './locate.ts';
  * an MP2T track's payload as it came) or raw G.711 (`mulaw`/`alaw`: no timestamps of its own, so
  * it carries an offset on the common timeline, and the process runs with `-copyts` so that every
  * input keeps the times we gave it; `outputOffsetSec` then moves the whole output back to 0).
+ *
+ * Children run in a process group of their own (`detached`): a Ctrl-C at the terminal goes to
+ * streamlab only, which stops by closing their inputs (before, ffmpeg died of the SIGINT first
+ * and its "received signal 2" exit crashed the lab).
  */
 export type TsSinkMode = { kind: 'record'; file: string } | { kind: 'decode' } | { kind: 'play' };
 
@@ -141,14 +145,14 @@ export class FfmpegTsSink {
     if (this.mode.kind === 'play') {
       name = 'ffplay';
       if (inputs.length === 1) {
-        child = spawn('ffplay', ['-hide_banner', '-loglevel', 'warning', ...inputArgs(inputs[0]!, 0, false), '-autoexit'], { stdio: ['pipe', 'ignore', 'pipe'] });
+        child = spawn('ffplay', ['-hide_banner', '-loglevel', 'warning', ...inputArgs(inputs[0]!, 0, false), '-autoexit'], { stdio: ['pipe', 'ignore', 'pipe'], detached: true });
       } else {
         // ffplay reads one input: ffmpeg joins them into NUT (timestamps kept) on a pipe to it.
         const args = ffmpegSinkArgs({ kind: 'record', file: 'pipe:1' }, inputs, this.options);
         args.splice(args.length - 1, 0, '-f', 'nut');
-        const mux = spawn(locate('ffmpeg'), args, { stdio });
+        const mux = spawn(locate('ffmpeg'), args, { stdio, detached: true });
         collectStderr(mux);
-        child = spawn('ffplay', ['-hide_banner', '-loglevel', 'warning', '-f', 'nut', '-i', 'pipe:0', '-autoexit'], { stdio: ['pipe', 'ignore', 'pipe'] });
+        child = spawn('ffplay', ['-hide_banner', '-loglevel', 'warning', '-f', 'nut', '-i', 'pipe:0', '-autoexit'], { stdio: ['pipe', 'ignore', 'pipe'], detached: true });
         mux.stdout!.pipe(child.stdin!);
         used.forEach((i, k) => this.pipes[i]!.pipe((k === 0 ? mux.stdin : mux.stdio[2 + k]) as Writable));
         child.on('exit', () => mux.kill('SIGTERM'));
@@ -158,7 +162,7 @@ export class FfmpegTsSink {
         return;
       }
     } else {
-      child = spawn(locate('ffmpeg'), ffmpegSinkArgs(this.mode, inputs, this.options), { stdio });
+      child = spawn(locate('ffmpeg'), ffmpegSinkArgs(this.mode, inputs, this.options), { stdio, detached: true });
       if (this.mode.kind === 'decode') {
         let partial = '';
         child.stdout!.setEncoding('utf8').on('data', (d: string) => {
