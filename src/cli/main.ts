@@ -39,6 +39,8 @@ export async function buildProgram(commands: readonly string[] = Object.keys(COM
     .showHelpAfterError();
   const registers = await Promise.all(commands.map((name) => COMMANDS[name]!()));
   for (const register of registers) register(program);
+  // Shared error output, usage line and log options (errors.ts); not needed by --version alone.
+  if (registers.length > 0) (await import('./errors.ts')).configureCommands(program);
   return program;
 }
 
@@ -47,7 +49,7 @@ export async function main(argv: string[]): Promise<void> {
     const program = await buildProgram(commandsFor(argv.slice(2)));
     await program.parseAsync(argv);
   } catch (err) {
-    process.stderr.write(`streamlab: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.stderr.write(`${(await import('./errors.ts')).userMessage(err)}\n`);
     process.exitCode = 1;
   }
 }

@@ -105,7 +105,8 @@ export function registerServe(program: Command): void {
       if (flags.log) setLogLevel(flags.log);
       else if (flags.verbose) setLogLevel('info');
       const st = await stat(dir).catch(() => undefined);
-      if (!st?.isDirectory()) throw new Error(`media directory ${dir} does not exist`);
+      if (st && !st.isDirectory()) throw new Error(`${dir} is a file; give the folder that holds it: streamlab serve ${path.dirname(dir)}`);
+      if (!st) throw new Error(`media directory ${dir} does not exist`);
       const impairment = flags.netem ? await impairmentFromCli(flags.netem, flags.netemSeed) : undefined;
       if (flags.netem) printNetemNotice('--netem', flags.netem);
       const server = await RtspServer.listen({

@@ -42,7 +42,8 @@ describe('streamlab probe', () => {
     expect(r.status).toBe(1);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     // Not MP4: ffprobe is asked next, and it cannot read JSON either.
-    expect(r.stderr).toMatch(/PREP_ERR_PROBE: ffprobe .*package\.json/);
+    expect(r.stderr).toMatch(/^streamlab: ffprobe .*package\.json/);
+    expect(r.stderr).not.toMatch(/PREP_ERR/);
   });
 });
 
