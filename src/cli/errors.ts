@@ -25,6 +25,11 @@ function systemMessage(e: NodeJS.ErrnoException & { port?: number; address?: str
   return undefined;
 }
 
+/** An error's text for a user, one line, without our `streamlab:` prefix. */
+export function cleanMessage(err: unknown): string {
+  return userMessage(err).replace(/^streamlab: /, '');
+}
+
 /** The user's line for an error: `streamlab: ...`, one line. */
 export function userMessage(err: unknown): string {
   const e = err as (NodeJS.ErrnoException & { port?: number; address?: string }) | undefined;

@@ -9,6 +9,7 @@ import type { Command } from 'commander';
 import { openMp4 } from '../media/index.ts';
 import { DEFAULT_CACHE_DIR_NAME, Preparer, TtyProgressBar } from '../media/prepare/index.ts';
 import { setLogLevel } from '../util/log.ts';
+import { cleanMessage } from './errors.ts';
 import type { LogLevel } from '../util/log.ts';
 
 /** Extensions a directory walk considers (a file named on the command line is always tried). */
@@ -33,15 +34,19 @@ async function walk(dir: string, skip: string, out: string[]): Promise<void> {
   }
 }
 
-/** 'native' when our MP4 reader serves the file as it is. */
-async function isNative(file: string): Promise<boolean> {
+/**
+ * 'native' when our MP4 reader serves the file as it is, 'prepare' when it is not MP4 (or is
+ * fragmented), else the reader's error: a damaged MP4 (a truncated one) that serve and probe refuse.
+ */
+async function nativeOrNot(file: string): Promise<'native' | 'prepare' | Error> {
   try {
     const f = await openMp4(file);
     await f.close();
-    return true;
+    return 'native';
   } catch (e) {
     const code = (e as { code?: string }).code;
-    return !(code === 'MEDIA_ERR_NOT_MP4' || code === 'MEDIA_ERR_FRAGMENTED');
+    if (code === 'MEDIA_ERR_NOT_MP4' || code === 'MEDIA_ERR_FRAGMENTED') return 'prepare';
+    return e instanceof Error ? e : new Error(String(e));
   }
 }
 
@@ -54,6 +59,8 @@ export function registerPrepare(program: Command): void {
     .option('--log <level>', 'log level (error, warn, info, debug)')
     .action(async (target: string, flags: PrepareFlags) => {
       if (flags.log) setLogLevel(flags.log);
+      // Each failure is printed once, below; the preparer's own warning would repeat it.
+      else if (!(flags as { verbose?: boolean }).verbose) setLogLevel('error');
       const st = await stat(target).catch(() => undefined);
       if (!st) throw new Error(`${target} does not exist`);
       const root = st.isDirectory() ? target : path.dirname(target);
@@ -66,8 +73,15 @@ export function registerPrepare(program: Command): void {
       let failed = 0;
       for (const file of files) {
         const started = Date.now();
-        if (await isNative(file)) {
+        const kind = await nativeOrNot(file);
+        if (kind === 'native') {
           process.stdout.write(`${file}: MP4/MOV, served as it is\n`);
+          continue;
+        }
+        if (kind instanceof Error) {
+          // As probe and serve see it: an MP4 our reader refuses (truncated, damaged) is not served.
+          failed++;
+          process.stdout.write(`${file}: FAILED ${cleanMessage(kind)}\n`);
           continue;
         }
         try {
@@ -80,7 +94,7 @@ export function registerPrepare(program: Command): void {
         } catch (e) {
           bar.clear();
           failed++;
-          process.stdout.write(`${file}: FAILED ${(e as Error).message}\n`);
+          process.stdout.write(`${file}: FAILED ${cleanMessage(e)}\n`);
         }
       }
       if (files.length === 0) process.stdout.write(`${target}: no media files\n`);

@@ -86,3 +86,28 @@ describe('the CLI', () => {
     expect(run(['probe', '--log', 'debug', 'media/sample.mp4']).status).toBe(0);
   });
 });
+
+describe('prepare', () => {
+  it('prints each failure once, without internal codes, and refuses a truncated MP4 as probe does', async () => {
+    const { mkdtemp, readFile, rm, writeFile } = await import('node:fs/promises');
+    const os = await import('node:os');
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'streamlab-prepare-msg-'));
+    try {
+      await writeFile(path.join(dir, 'bad.mkv'), 'not a matroska file\n');
+      await writeFile(path.join(dir, 'trunc.mp4'), (await readFile(path.join(REPO_ROOT, 'media', 'sample.mp4'))).subarray(0, 300_000));
+      const probe = run(['probe', path.join(dir, 'trunc.mp4')]);
+      expect(probe.status).toBe(1);
+      expect(probe.stderr).toBe('streamlab: mdat box ends past the end of the file\n');
+      const r = run(['prepare', dir]);
+      expect(r.status).toBe(1);
+      const lines = r.stdout.trim().split('\n').sort();
+      expect(lines).toHaveLength(2);
+      expect(lines[0]).toMatch(/bad\.mkv: FAILED ffprobe .*Invalid data found/);
+      expect(lines[1]).toBe(`${path.join(dir, 'trunc.mp4')}: FAILED mdat box ends past the end of the file`);
+      expect(r.stdout + r.stderr).not.toMatch(/_ERR_/);
+      expect(r.stderr).toBe('streamlab: 2 of 2 file(s) failed\n');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
