@@ -39,6 +39,21 @@ describeWithPeers('MP2T decode count', ['ffmpeg'], () => {
       expect(r.decodedByKind).toEqual({ 0: want });
       expect(r.decodedFrames).toEqual({ 0: 50 });
       expect(decodedText(r, 0)).toBe(`50 video + ${want.audio} audio frames`);
+
+      // A stop in the middle of a picture (--duration): the sink ends on whole PES packets.
+      for (const cutAt of [0.37, 0.61, 0.83]) {
+        const cut = new TsOutputSink({ kind: 'decode' });
+        cut.open([track]);
+        // Not on a PES boundary: mid-way through a 7-packet payload.
+        const end = Math.floor((bytes.length * cutAt) / 188) * 188 + 3 * 188;
+        for (let off = 0; off < end; off += 7 * 188) {
+          cut.write({ track: 0, codec: 'mp2t', timestamp: off, ptsSec: 0, data: [bytes.subarray(off, Math.min(end, off + 7 * 188))], keyframe: false, complete: true });
+        }
+        const c = await cut.close({ cut: true });
+        expect(c.decodeErrors, `${cutAt}: ${c.messages.join(' | ')}`).toBe(0);
+        expect(c.decodedFrames![0]).toBeGreaterThan(10);
+        expect(c.decodedFrames![0]).toBeLessThan(50);
+      }
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -7,6 +7,7 @@ import { DTS_DEFAULT_REORDER_DEPTH, DtsDeriver, reorderInfoFromFmtp } from '../d
 import type { SdpTrack } from '../sdp-tracks.ts';
 import type { ReceivedUnit } from '../track-receiver.ts';
 import { CleanEnd } from './clean-end.ts';
+import { TsCleanEnd } from './ts-clean-end.ts';
 import { G711_SILENCE, PcmTimeline } from './pcm-timeline.ts';
 import type { Sink, SinkCloseOptions, SinkResult } from './sink.ts';
 
@@ -58,6 +59,8 @@ export class TsOutputSink implements Sink {
   private readonly audioClockRate = new Map<number, number>();
   private base: number | undefined;
   private readonly messages: string[] = [];
+  /** MP2T tracks (not live play): held back to whole PES packets, for a clean cut. */
+  private readonly tsEnds = new Map<number, TsCleanEnd>();
   /** SDP media type (video, audio) per track index. */
   private readonly media = new Map<number, string>();
 
@@ -83,6 +86,8 @@ export class TsOutputSink implements Sink {
         own(t.index, { format: t.codec === 'pcmu' ? 'mulaw' : 'alaw', sampleRate: t.clockRate, channels, offsetSec: 0 });
       } else if (t.codec === 'mp2t') {
         own(t.index, { format: 'mpegts' });
+        // Recordings and decodes end on whole PES packets (live play gets no hold-back).
+        if (this.mode.kind !== 'play') this.tsEnds.set(t.index, new TsCleanEnd());
       } else if (t.codec === 'mpa') {
         const pid = this.mux.addStream({ kind: 'mpa' });
         if (!pid.ok) throw new Error(`cannot record track ${t.index}: ${pid.message}`);
@@ -153,7 +158,10 @@ export class TsOutputSink implements Sink {
       this.units[u.track] = (this.units[u.track] ?? 0) + 1;
       const pcm = this.pcm.get(u.track);
       if (pcm) this.writePcm(pcm, u);
-      else for (const b of u.data) this.process.writeInput(input, b);
+      else {
+        const clean = this.tsEnds.get(u.track);
+        for (const b of u.data) for (const x of clean ? clean.push(b) : [b]) this.process.writeInput(input, x);
+      }
       return;
     }
     const pid = this.pids.get(u.track);
@@ -222,6 +230,10 @@ export class TsOutputSink implements Sink {
       if (v.end.dropped > 0) {
         this.messages.push(`track ${track}: the last ${v.end.dropped} video unit(s) dropped to end on whole pictures (the stop cut B-frames)`);
       }
+    }
+    for (const [track, clean] of this.tsEnds) {
+      for (const x of clean.finish(options.cut !== false)) this.process.writeInput(this.ownInput.get(track)!, x);
+      if (clean.dropped > 0) this.messages.push(`track ${track}: the last ${clean.dropped} TS packet(s) dropped to end on whole PES packets (the stop cut them)`);
     }
     const r = await this.process.close();
     const decodedFrames: Record<number, number> = {};
