@@ -38,6 +38,7 @@ export function userMessage(err: unknown): string {
     // Our internal codes (PREP_ERR_PROBE, MEDIA_ERR_IO, ...) mean nothing to a user.
     .replace(/\b[A-Z][A-Z0-9]*_ERR_[A-Z0-9_]+\b:?\s*/g, '')
     // Node's "ENOENT: no such file or directory, open 'x'" left inside another message.
+    .replace(/connect ECONNREFUSED \S+/g, 'nothing listens there (is the server running, is the port in the URL right?)')
     .replace(/\b(E[A-Z]+): ([^,]+), \w+ '([^']+)'/g, (_m, _code: string, what: string, file: string) => `${file}: ${what}`)
     .split(/\r?\n/)
     .map((l) => l.trim())

@@ -41,6 +41,9 @@ describe('userMessage', () => {
     expect(userMessage(Object.assign(new Error("ENOENT: no such file or directory, stat 'x'"), { code: 'ENOENT', path: 'x' }))).toBe('streamlab: x: no such file or folder');
     expect(userMessage(new Error('invalid experiment:\n  a: bad\n  b: worse'))).toBe('streamlab: invalid experiment:; a: bad; b: worse');
     expect(userMessage("error: unknown option '--x'")).toBe("streamlab: unknown option '--x'");
+    expect(userMessage(new Error('cannot connect to 127.0.0.1:1: connect ECONNREFUSED 127.0.0.1:1'))).toBe(
+      'streamlab: cannot connect to 127.0.0.1:1: nothing listens there (is the server running, is the port in the URL right?)',
+    );
   });
 });
 
