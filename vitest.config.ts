@@ -34,6 +34,7 @@ const INTEGRATION = [
   'test/receiver/impair-ingress.test.ts',
   'test/receiver/interop.test.ts',
   'test/receiver/keyboard.test.ts',
+  'test/receiver/mp2t-decode-count.test.ts',
   'test/receiver/xr-rtt.test.ts',
   'test/server/**/*.test.ts',
   'test/transport/netem-relay.test.ts',
