@@ -70,6 +70,7 @@ describeWithPeers('play after the UDP to TCP fallback', ['ffmpeg'], () => {
     expect(r.code, r.stderr).toBe(1);
     // fallback after 1 s, then 2 s of nothing over TCP: far below --duration and the kill.
     expect(r.wallMs).toBeLessThan(12_000);
-    expect(messageLines(r.stderr)).toEqual(['streamlab: no RTP received within 2 s']);
+    // The impairment as understood (netem-notice.ts), then the one line of the failure.
+    expect(messageLines(r.stderr)).toEqual(['--impair: netem loss random 100%', 'streamlab: no RTP received within 2 s']);
   });
 });
