@@ -18,17 +18,12 @@ import { runCli } from './recording.ts';
 
 /**
  * What RFC 3550 A.1/A.3 must report for one fate log (packets in arrival order over loopback):
- * the source is validated on the second of two consecutive delivered packets (MIN_SEQUENTIAL 2),
- * which becomes base_seq; losses after it up to the last delivered packet count.
+ * the receiver follows one known sender without A.1 probation, so the first delivered packet is
+ * base_seq; losses after it up to the last delivered packet count.
  */
 function visibleLoss(lost: readonly boolean[]): number {
-  let base = -1;
-  for (let i = 0; i + 1 < lost.length; i++) {
-    if (!lost[i] && !lost[i + 1]) {
-      base = i + 1;
-      break;
-    }
-  }
+  // The statistics start at the first packet received (no A.1 probation: one known sender).
+  const base = lost.indexOf(false);
   const last = lost.lastIndexOf(false);
   let n = 0;
   for (let i = base + 1; i < last; i++) if (lost[i]) n++;
