@@ -2,6 +2,7 @@ import type { TransportSpec } from '../rtsp/index.ts';
 import { UdpEgress, bindUdpPortPair } from '../transport/index.ts';
 import type { UdpPortPair } from '../transport/index.ts';
 import { RtspError } from './errors.ts';
+import { portPairRtspError } from './port-errors.ts';
 import type { SessionContext } from './session/context.ts';
 
 /**
@@ -11,7 +12,9 @@ import type { SessionContext } from './session/context.ts';
 
 /** A server port pair bound for a UDP SETUP; 454 when the session closed while it was binding. */
 export async function bindSetupPair(ctx: SessionContext, isClosed: () => boolean, receiveBufferBytes?: number): Promise<UdpPortPair> {
-  const pair = await bindUdpPortPair(ctx.host, ctx.rtpPortRange, Math.random, receiveBufferBytes);
+  const pair = await bindUdpPortPair(ctx.host, ctx.rtpPortRange, Math.random, receiveBufferBytes).catch((err: unknown) => {
+    throw portPairRtspError(err, ctx.host);
+  });
   if (isClosed()) {
     pair.close();
     throw new RtspError(454, 'SRV_ERR_SESSION_NOT_FOUND', 'session closed during SETUP');
