@@ -1,3 +1,4 @@
+import { openFailureError } from './open-failure.ts';
 import { realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { openMp4 } from '../media/index.ts';
@@ -255,9 +256,7 @@ export class MediaCatalog {
     if (!p) {
       p = this.openAny(r.filePath, r.relPath).catch((err: unknown) => {
         this.open.delete(r.filePath);
-        const code = (err as { code?: string }).code ?? 'MEDIA_ERR';
-        log.info('cannot open media', { path: r.relPath, code, error: String(err) });
-        throw new RtspError(415, 'SRV_ERR_UNSUPPORTED_MEDIA', `${r.relPath}: ${code}`);
+        throw openFailureError(err, r.relPath);
       });
       // Nobody may be waiting when it settles (every DESCRIBE got 503): never an unhandled
       // rejection, and an entry nobody took is closed after the idle time like a released one.
