@@ -1,6 +1,38 @@
 import { formatNetemArgs, parseNetemArgs, parseNetemUrlParam } from '../impair/index.ts';
 import type { ImpairmentSpec } from '../transport/index.ts';
+import type { NetemConfig } from '../impair/index.ts';
 import { RtspError } from './errors.ts';
+
+/**
+ * Bounds on what a client may ask for in a URL (the operator's `serve --netem` is not bounded
+ * here). Every word that makes the server hold packets or wait is capped: a delay or jitter above
+ * 10 s, a queue over 10 000 packets or a link under 8 kbit/s is refused with 400.
+ */
+export const URL_NETEM_LIMITS = {
+  maxDelayMs: 10_000,
+  maxJitterMs: 10_000,
+  maxLimit: 10_000,
+  minRateBitsPerSecond: 8_000,
+  /** Per-packet and per-cell overheads (bytes) and the cell size, either sign. */
+  maxOverheadBytes: 65_535,
+} as const;
+
+/** The first URL bound `config` breaks, as a 400 reason; undefined when within bounds. */
+export function urlNetemBoundViolation(config: NetemConfig): string | undefined {
+  const L = URL_NETEM_LIMITS;
+  const d = config.delay;
+  if (d && !(d.delayMs <= L.maxDelayMs)) return `delay ${d.delayMs}ms is above ${L.maxDelayMs}ms`;
+  if (d && !(d.jitterMs <= L.maxJitterMs)) return `jitter ${d.jitterMs}ms is above ${L.maxJitterMs}ms`;
+  if (!(config.limit <= L.maxLimit)) return `limit ${config.limit} is above ${L.maxLimit} packets`;
+  const r = config.rate;
+  if (r) {
+    if (!(r.bitsPerSecond >= L.minRateBitsPerSecond)) return `rate ${r.bitsPerSecond}bit is below ${L.minRateBitsPerSecond}bit`;
+    for (const [name, v] of [['packet overhead', r.packetOverhead], ['cell size', r.cellSize], ['cell overhead', r.cellOverhead]] as const) {
+      if (!(Math.abs(v) <= L.maxOverheadBytes)) return `rate ${name} ${v} is beyond ±${L.maxOverheadBytes} bytes`;
+    }
+  }
+  return undefined;
+}
 
 /**
  * Impairment asked for in a request URL: `?netem=<netem words, + separated>&seed=N`, e.g.
@@ -18,6 +50,8 @@ export function impairmentFromQuery(query: string): ImpairmentSpec | undefined {
     throw new RtspError(400, 'SRV_ERR_NETEM', `netem: ${parsed.message}${parsed.token ? ` (at "${parsed.token}")` : ''}`);
   }
   if (parsed.value.loss?.model === 'trace') throw new RtspError(400, 'SRV_ERR_NETEM', 'netem: trace files are not allowed in URLs');
+  const bound = urlNetemBoundViolation(parsed.value);
+  if (bound) throw new RtspError(400, 'SRV_ERR_NETEM', `netem: ${bound}`);
   const seedText = params.get('seed');
   const seed = seedText === null ? (parsed.value.seed ?? 1) : Number(seedText);
   if (!Number.isSafeInteger(seed) || seed < 0) throw new RtspError(400, 'SRV_ERR_NETEM', `seed: "${seedText}" is not a non-negative integer`);

@@ -9,6 +9,9 @@ export interface ScheduledTask {
   run(nowMs: number): number;
 }
 
+/** The longest timer Node arms (2^31 - 1 ms); a longer one fires after 1 ms, for ever. */
+export const MAX_TIMER_MS = 0x7fff_ffff;
+
 interface Entry {
   task: ScheduledTask;
   dueMs: number;
@@ -98,7 +101,8 @@ export class Scheduler {
     this.timer = undefined;
     this.timerAt = at;
     if (!Number.isFinite(at)) return;
-    this.timer = this.clock.setTimeout(() => this.wake(), Math.max(0, at - this.clock.now()));
+    // A due time beyond Node's timer range is reached in steps: the wake-up finds nothing due and re-arms.
+    this.timer = this.clock.setTimeout(() => this.wake(), Math.min(MAX_TIMER_MS, Math.max(0, at - this.clock.now())));
   }
 
   private wake(): void {

@@ -72,6 +72,9 @@ describe('impairment from the URL', () => {
       expect(trace.statusCode).toBe(400);
       const seed = await c.request('DESCRIBE', `${url()}?netem=delay+10ms&seed=x`, { CSeq: '3' });
       expect(seed.statusCode).toBe(400);
+      // Issue 13: a delay beyond any timer Node can arm is refused before a session exists.
+      const huge = await c.request('DESCRIBE', `${url()}?netem=delay+99999999999999s`, { CSeq: '4' });
+      expect(huge.statusCode).toBe(400);
     } finally {
       c.close();
     }
