@@ -286,6 +286,7 @@ export class ServerSession extends RtspSessionCore {
       s.stream.stop();
       if (reason !== 'connection closed') s.rtcp.sendBye(reason === 'timeout' ? 'session timeout' : 'teardown');
       s.rtcp.close();
+      if (s.stream.egress instanceof ImpairedEgress) s.stream.egress.close();
       // Not synchronously: dgram resolves the destination on the next tick before it sends, so a
       // close now would silently drop the BYE just queued. setImmediate runs after that tick.
       const udp = s.udp;

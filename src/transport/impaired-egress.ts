@@ -3,7 +3,7 @@ import { ImpairmentPipeline } from '../impair/index.ts';
 import type { NetemConfig } from '../impair/index.ts';
 import type { Clock } from '../util/clock.ts';
 import type { Egress } from './egress.ts';
-import type { Scheduler } from './scheduler.ts';
+import type { ScheduledTask, Scheduler } from './scheduler.ts';
 
 const EMPTY = Buffer.alloc(0);
 const IP_UDP_OVERHEAD = 28;
@@ -29,6 +29,11 @@ export class ImpairedEgress implements Egress {
   readonly rtcp: ImpairmentPipeline;
   /** Packet ids per pipeline: RTP ids count RTP packets only (id n = the n-th packet sent). */
   private readonly ids = new Map<ImpairmentPipeline, number>();
+  /** Copies held by a delay, waiting for their time: dropped with the session (close()). */
+  private readonly held = new Set<ScheduledTask>();
+  private closed = false;
+  /** Packets dropped because the egress was closed while they were held, or sent after it. */
+  droppedOnClose = 0;
 
   constructor(
     private readonly inner: Egress,
@@ -56,12 +61,33 @@ export class ImpairedEgress implements Egress {
     this.pass(this.rtcp, [packet], (b) => this.inner.sendRtcp(b));
   }
 
+  /** Packets held by a delay right now. */
+  get heldPackets(): number {
+    return this.held.size;
+  }
+
+  /**
+   * Drops every packet still held by the emulator and refuses new ones: the session is gone, so
+   * nothing it queued may outlive it (issue 13: a 3600 s delay kept 20 sessions' packets an hour).
+   */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const t of this.held) this.scheduler.remove(t);
+    this.droppedOnClose += this.held.size;
+    this.held.clear();
+  }
+
   /** Ground truth for the RTP packets sent so far. */
   get rtpFates(): readonly FateRecord[] {
     return this.rtp.fates;
   }
 
   private pass(pipeline: ImpairmentPipeline, parts: Buffer[], send: (a: Buffer, b?: Buffer) => void): void {
+    if (this.closed) {
+      this.droppedOnClose++;
+      return;
+    }
     const now = this.clock.now();
     const bytes = parts.reduce((n, b) => n + b.length, 0);
     // The link sees IP + UDP headers too (the rate model counts them).
@@ -76,9 +102,15 @@ export class ImpairedEgress implements Egress {
         one[c.corrupt.byteIndex]! ^= 1 << c.corrupt.bit;
         out = [one];
       }
-      const deliver = () => send(out[0]!, out[1]);
-      if (c.atMs <= now) deliver();
-      else this.scheduler.once(c.atMs, deliver);
+      if (c.atMs <= now) {
+        send(out[0]!, out[1]);
+        continue;
+      }
+      const task = this.scheduler.once(c.atMs, () => {
+        this.held.delete(task);
+        send(out[0]!, out[1]);
+      });
+      this.held.add(task);
     }
   }
 }

@@ -81,6 +81,35 @@ describe('impairment from the URL', () => {
   });
 });
 
+describe('impairment lifetime (issue 13)', () => {
+  it('TEARDOWN releases the packets a delay still holds', async () => {
+    const { server: srv, url: u } = await startServer({});
+    try {
+      const base = srv.scheduler.size;
+      const describeUrl = `${u()}?netem=delay+10s`;
+      const client = await RtspTestClient.connect(describeUrl);
+      try {
+        await client.describe(describeUrl);
+        const { response } = await client.setup(`${u()}/trackID=1`, 'udp');
+        const session = srv.sessions.get(response.headers.get('Session')!.split(';')[0]!)!;
+        await client.play(describeUrl);
+        await new Promise((r) => setTimeout(r, 500));
+        const egress = session.setups.get('trackID=1')!.stream.egress as ImpairedEgress;
+        expect(egress.heldPackets).toBeGreaterThan(10);
+        expect(srv.scheduler.size).toBeGreaterThan(base + 10);
+        await client.teardown(describeUrl);
+        expect(egress.heldPackets).toBe(0);
+        expect(egress.droppedOnClose).toBeGreaterThan(10);
+        expect(srv.scheduler.size).toBe(base);
+      } finally {
+        client.close();
+      }
+    } finally {
+      await srv.close();
+    }
+  });
+});
+
 describe('impairment for every session (serve --netem)', () => {
   it('delays every packet by the configured delay and keeps the seed reproducible', async () => {
     const spec = impairmentFromArgs('delay 50ms loss random 5%', 11);

@@ -176,6 +176,7 @@ export class LiveViewerSession extends RtspSessionCore implements ChannelViewer 
         if (reason !== 'connection closed' && wasPlaying) s.rtcp!.sendBye(reason === 'timeout' ? 'session timeout' : 'teardown');
         s.rtcp!.close();
       }
+      if (s.egress instanceof ImpairedEgress) s.egress.close();
       const udp = s.udp;
       if (udp) setImmediate(() => udp.close());
     }
