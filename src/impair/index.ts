@@ -73,7 +73,7 @@ export {
 } from './stages.ts';
 export type { DropReason, PacketStage, StageOutcome, StagePacket, StageVerdict } from './stages.ts';
 export { FATE_LOG_DEFAULT_MAX_RECORDS, ImpairmentPipeline, createNetemStages } from './pipeline.ts';
-export type { DeliveredCopy, ImpairInputPacket, ImpairmentPipelineOptions, SubmitResult } from './pipeline.ts';
+export type { DeliveredCopy, ImpairInputPacket, ImpairmentPipelineOptions, PipelineCounters, SubmitResult } from './pipeline.ts';
 export {
   RFC3611_GMIN,
   burstGapMetrics,

@@ -59,8 +59,23 @@ export interface ImpairmentPipelineOptions {
   readonly trace?: Uint8Array;
   /** Cap on kept fate records; later ones are counted in `fateRecordsDropped`. */
   readonly maxFateRecords?: number;
-  /** Record fates at all (default true). */
+  /**
+   * Record fates at all (default true: the pipeline is a lab instrument). A server egress turns it
+   * off unless an observer (the lab) asks: counters are kept either way.
+   */
   readonly recordFates?: boolean;
+}
+
+/** What a pipeline did, kept whether or not fates are recorded (a few numbers per pipeline). */
+export interface PipelineCounters {
+  /** Packets submitted. */
+  submitted: number;
+  /** Copies dropped (loss, limit), duplicates included. */
+  dropped: number;
+  /** Copies that left the emulator, duplicates included. */
+  delivered: number;
+  duplicated: number;
+  corrupted: number;
 }
 
 /** Builds netem's stage chain for a config and seed (exported so mitigations can wrap it). */
@@ -97,6 +112,7 @@ export class ImpairmentPipeline {
   private dropped = 0;
   private seq = 0;
   private maxDeliveredAt = -Infinity;
+  readonly counters: PipelineCounters = { submitted: 0, dropped: 0, delivered: 0, duplicated: 0, corrupted: 0 };
 
   /**
    * @param seed overrides `config.seed`; with neither, 0. Same config + seed + submissions → same fates.
@@ -117,12 +133,16 @@ export class ImpairmentPipeline {
     const outcomes: StageOutcome[] = [];
     runStages(this.stages, newStagePacket(pkt), nowMs, (o) => outcomes.push(o));
     const seq = this.seq++;
+    this.counters.submitted++;
     const prevMax = this.maxDeliveredAt;
     const deliverAt: number[] = [];
     const copies: DeliveredCopy[] = [];
     for (const o of outcomes) {
       const p = o.pkt;
+      if (p.copy === 1) this.counters.duplicated++;
       if (o.dropped) {
+        this.counters.dropped++;
+        if (!this.record) continue;
         this.push({
           seq,
           id: p.id,
@@ -142,6 +162,9 @@ export class ImpairmentPipeline {
       deliverAt.push(at);
       copies.push(p.corrupt ? { copy: p.copy, atMs: at, corrupt: p.corrupt } : { copy: p.copy, atMs: at });
       if (at > this.maxDeliveredAt) this.maxDeliveredAt = at;
+      this.counters.delivered++;
+      if (p.corrupt) this.counters.corrupted++;
+      if (!this.record) continue;
       this.push({
         seq,
         id: p.id,
@@ -160,7 +183,12 @@ export class ImpairmentPipeline {
     return { deliverAt, copies };
   }
 
-  /** The fate log: one record per packet and per duplicate, in decision order. */
+  /** Whether this pipeline keeps a fate log (see ImpairmentPipelineOptions.recordFates). */
+  get recordsFates(): boolean {
+    return this.record;
+  }
+
+  /** The fate log: one record per packet and per duplicate, in decision order (empty when not recorded). */
   get fates(): readonly FateRecord[] {
     return this.log;
   }

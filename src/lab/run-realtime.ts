@@ -32,7 +32,8 @@ export async function runRealtime(spec: RunSpec, sink: Sink | undefined): Promis
     mediaDir: path.dirname(spec.media),
     host: '127.0.0.1',
     port: 0,
-    impairment: { config: spec.netem.config, seed: spec.seed, text: spec.netem.text, trace: spec.netem.trace },
+    // The lab is the observer that asks for per-packet fates (a served session keeps counters only).
+    impairment: { config: spec.netem.config, seed: spec.seed, text: spec.netem.text, trace: spec.netem.trace, recordFates: true },
   });
   const records: ReceiverReportRecord[] = [];
   const captured = new Map<string, CapturedStream>();

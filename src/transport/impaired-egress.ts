@@ -16,6 +16,13 @@ export interface ImpairmentSpec {
   trace?: Uint8Array;
   /** The words as given, for logs and reports. */
   text: string;
+  /**
+   * Keep the per-packet fate log (the lab's ground truth). Off by default: a served session keeps
+   * only its pipelines' counters, so no client can make the server hold a record per packet.
+   */
+  recordFates?: boolean;
+  /** Cap on fate records per pipeline when recorded (default FATE_LOG_DEFAULT_MAX_RECORDS). */
+  maxFateRecords?: number;
 }
 
 /**
@@ -41,8 +48,9 @@ export class ImpairedEgress implements Egress {
     private readonly clock: Clock,
     private readonly scheduler: Scheduler,
   ) {
-    this.rtp = new ImpairmentPipeline(spec.config, spec.seed, { trace: spec.trace });
-    this.rtcp = new ImpairmentPipeline(spec.config, spec.seed + 1, { trace: spec.trace });
+    const options = { trace: spec.trace, recordFates: spec.recordFates ?? false, maxFateRecords: spec.maxFateRecords };
+    this.rtp = new ImpairmentPipeline(spec.config, spec.seed, options);
+    this.rtcp = new ImpairmentPipeline(spec.config, spec.seed + 1, options);
   }
 
   get kind(): Egress['kind'] {
@@ -78,7 +86,7 @@ export class ImpairedEgress implements Egress {
     this.held.clear();
   }
 
-  /** Ground truth for the RTP packets sent so far. */
+  /** Ground truth for the RTP packets sent so far (empty unless the spec asked to record fates). */
   get rtpFates(): readonly FateRecord[] {
     return this.rtp.fates;
   }

@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { RtspServer } from '../../src/server/index.ts';
+import { ImpairmentPipeline } from '../../src/impair/index.ts';
 import { impairmentFromArgs } from '../../src/server/index.ts';
 import type { ImpairedEgress } from '../../src/transport/index.ts';
 import { RawConnection } from '../helpers/raw-connection.ts';
@@ -41,7 +42,15 @@ describe('impairment from the URL', () => {
     const { seqs, egress, impairment } = await playVideo(server, impaired, `${url()}/trackID=1`, 3);
     expect(impairment?.text).toBe('loss random 10%');
     expect(impairment?.seed).toBe(3);
-    const fates = egress.rtpFates;
+    // Issue 13: a URL impairment keeps no per-packet records on the server, only counters.
+    expect(egress.rtpFates).toEqual([]);
+    expect(egress.rtp.recordsFates).toBe(false);
+    // Ground truth rebuilt offline: the same config and seed decide the same fates for as many
+    // packets as the server's pipeline counted (random loss depends on the submission order only).
+    const truth = new ImpairmentPipeline(impairment!.config, impairment!.seed);
+    for (let id = 0; id < egress.rtp.counters.submitted; id++) truth.submit({ id, bytes: 1000, sentAtMs: 0 }, 0);
+    const fates = truth.fates;
+    expect(fates.filter((f) => f.dropped).length).toBe(egress.rtp.counters.dropped);
     const sent = fates.length;
     const delivered = fates.filter((f) => !f.dropped).length;
     expect(sent).toBeGreaterThan(150);
@@ -112,7 +121,8 @@ describe('impairment lifetime (issue 13)', () => {
 
 describe('impairment for every session (serve --netem)', () => {
   it('delays every packet by the configured delay and keeps the seed reproducible', async () => {
-    const spec = impairmentFromArgs('delay 50ms loss random 5%', 11);
+    // The test observes the ground truth, so it asks for fates like the lab does.
+    const spec = { ...impairmentFromArgs('delay 50ms loss random 5%', 11), recordFates: true };
     const { server: srv, url: u } = await startServer({ impairment: spec });
     try {
       const a = await playVideo(srv, u(), `${u()}/trackID=1`, 2);

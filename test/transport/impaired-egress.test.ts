@@ -60,3 +60,32 @@ describe('ImpairedEgress.close (issue 13: delayed packets outlive their session)
     expect(scheduler.size).toBe(0);
   });
 });
+
+describe('ImpairedEgress fate records (issue 13: per-packet records on demand)', () => {
+  it('keeps no per-packet record unless asked, but counts what the emulator did', () => {
+    const { egress } = impaired('loss random 30%');
+    for (let i = 0; i < 5000; i++) egress.sendRtp(header, payload);
+    expect(egress.rtpFates.length).toBe(0);
+    const c = egress.rtp.counters;
+    expect(c.submitted).toBe(5000);
+    expect(c.dropped + c.delivered).toBe(5000);
+    expect(c.dropped / 5000).toBeGreaterThan(0.25);
+    expect(c.dropped / 5000).toBeLessThan(0.35);
+  });
+
+  it('records fates when an observer asks, identical in count to the counters, up to the cap', () => {
+    const parsed = parseNetemArgs('loss random 30%');
+    if (!parsed.ok) throw new Error(parsed.message);
+    const clock = new ManualClock();
+    const mk = (maxFateRecords?: number) =>
+      new ImpairedEgress(new CountingEgress(), { config: parsed.value, seed: 1, text: '', recordFates: true, maxFateRecords }, clock, new Scheduler(clock));
+    const e = mk();
+    for (let i = 0; i < 2000; i++) e.sendRtp(header, payload);
+    expect(e.rtpFates.length).toBe(2000);
+    expect(e.rtpFates.filter((f) => f.dropped).length).toBe(e.rtp.counters.dropped);
+    const capped = mk(100);
+    for (let i = 0; i < 2000; i++) capped.sendRtp(header, payload);
+    expect(capped.rtpFates.length).toBe(100);
+    expect(capped.rtp.fateRecordsDropped).toBe(1900);
+  });
+});
