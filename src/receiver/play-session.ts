@@ -1,4 +1,3 @@
-import { randomBytes, randomInt } from 'node:crypto';
 import os from 'node:os';
 import type dgram from 'node:dgram';
 import { parseRange, parseRtpInfo, parseRtspUrl, parseSession, parseTransport } from '../rtsp/index.ts';
@@ -9,6 +8,8 @@ import { Scheduler, bindUdpPortPair } from '../transport/index.ts';
 import type { ImpairmentSpec, ScheduledTask, UdpPortPair } from '../transport/index.ts';
 import type { Clock, TimerHandle } from '../util/clock.ts';
 import { realClock } from '../util/clock.ts';
+import { cryptoRandom } from '../util/random.ts';
+import type { Random } from '../util/random.ts';
 import { createLogger } from '../util/log.ts';
 import { RtspClientConnection, RtspClientError } from './rtsp-client.ts';
 import { tracksFromSdp } from './sdp-tracks.ts';
@@ -29,6 +30,8 @@ export interface PlayOptions {
   waitKeyframe: boolean;
   /** Give up when no packet arrived for this long after the first. */
   idleTimeoutMs: number;
+  /** Where the cname, SSRCs and RR intervals draw from (default cryptoRandom; the lab seeds one). */
+  random?: Random;
   clock?: Clock;
   onUnit(unit: ReceivedUnit): void;
   /** Called once the tracks are known (before PLAY). */
@@ -91,7 +94,8 @@ export class PlaySession {
   private rangeEnd: number | undefined;
   private firstPacketMs: number | undefined;
   transportUsed: 'udp' | 'tcp';
-  readonly cname = `streamlab-play-${randomBytes(4).toString('hex')}@${os.hostname()}`;
+  readonly cname: string;
+  private readonly random: Random;
   paused = false;
   /**
    * What we could not use: datagrams from an address other than the server's RTP/RTCP ports,
@@ -107,6 +111,8 @@ export class PlaySession {
 
   constructor(private readonly o: PlayOptions) {
     this.clock = o.clock ?? realClock;
+    this.random = o.random ?? cryptoRandom;
+    this.cname = `streamlab-play-${this.random.hex(4)}@${os.hostname()}`;
     this.scheduler = new Scheduler(this.clock);
     this.url = o.url;
     this.transportUsed = o.transport;
@@ -274,7 +280,8 @@ export class PlaySession {
     const receiver = new TrackReceiver(track, {
       jitter: this.o.jitter,
       cname: this.cname,
-      ssrc: randomInt(0, 2 ** 32),
+      ssrc: this.random.uint32(),
+      random: this.random,
       waitKeyframe: this.o.waitKeyframe,
       wallClock: () => this.clock.wallNow(),
       onUnit: (u) => {

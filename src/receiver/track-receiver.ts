@@ -19,6 +19,8 @@ import { reorderInfoFromFmtp } from './dts/index.ts';
 import { JB_DEFAULT_MAX_DELAY_MS, JB_DEFAULT_MIN_DELAY_MS, JB_DEFAULT_START_DELAY_MS, JitterBuffer } from './jitter-buffer/index.ts';
 import type { JitterBufferOptions, JitterBufferStats, JitterPacketInput } from './jitter-buffer/index.ts';
 import type { SdpTrack } from './sdp-tracks.ts';
+import { cryptoRandom } from '../util/random.ts';
+import type { Random } from '../util/random.ts';
 
 const log = createLogger('receiver');
 
@@ -63,6 +65,8 @@ export interface TrackReceiverOptions {
   jitter: JitterSettings;
   cname: string;
   ssrc: number;
+  /** Randomises the RR interval (RFC 3550 A.7); default cryptoRandom. */
+  random?: Random;
   /** Drop video after a loss until the next keyframe. */
   waitKeyframe: boolean;
   /**
@@ -439,6 +443,6 @@ export class TrackReceiver {
   /** Next RR interval (A.7) in ms: receivers share 75 % of 5 % of the session bandwidth. */
   nextReportIntervalMs(): number {
     const kbps = this.track.bandwidthKbps ?? (this.track.media === 'video' ? 1000 : 128);
-    return this.rtcpTiming.nextIntervalMs(kbps * 1000, Math.random);
+    return this.rtcpTiming.nextIntervalMs(kbps * 1000, () => (this.o.random ?? cryptoRandom).float());
   }
 }

@@ -117,7 +117,7 @@ async function describe(req: RtspRequest, ctx: HandlerContext): Promise<HandlerR
   // By the name asked for: another name of the same file (symlink) has its own.
   if (impairment) ctx.describedImpairments.set(safeRelativePath(t.mediaPath) ?? entry.relPath, impairment);
   try {
-    const sdp = describeSdp(entry, { localIp: ctx.localIp, serverName: ctx.serverName });
+    const sdp = describeSdp(entry, { localIp: ctx.localIp, serverName: ctx.serverName, sessionId: String(Math.floor(ctx.sessionContext.clock.wallNow() / 1000)) });
     const res = createResponse(200, {
       'Content-Type': 'application/sdp',
       'Content-Base': `${t.aggregateUrl}/`,
@@ -139,7 +139,7 @@ async function setup(req: RtspRequest, ctx: HandlerContext): Promise<HandlerResu
       const impairment = impairmentFromQuery(t.query);
       const entry = await ctx.catalog.acquire(t.mediaPath, t.control);
       const name = safeRelativePath(t.mediaPath) ?? entry.relPath;
-      const s = new ServerSession(newSessionId(), entry, name, ctx.clientIp, ctx.sessionContext);
+      const s = new ServerSession(newSessionId(ctx.sessionContext.random), entry, name, ctx.clientIp, ctx.sessionContext);
       s.impairment = impairment ?? ctx.describedImpairments.get(name) ?? ctx.defaultImpairment;
       log.info('session created', { session: s.id, media: name, client: ctx.clientIp });
       return s;

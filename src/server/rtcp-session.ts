@@ -3,6 +3,8 @@ import type { RtcpPacket, XrBlock } from '../rtcp/index.ts';
 import { rtcpBandwidthFromSession, rtcpInterval, updateAvgRtcpSize } from '../stats/index.ts';
 import type { ScheduledTask, Scheduler } from '../transport/index.ts';
 import type { Clock } from '../util/clock.ts';
+import { cryptoRandom } from '../util/random.ts';
+import type { Random } from '../util/random.ts';
 import { createLogger } from '../util/log.ts';
 import { msToCompactNtp, ntpFromUnixMs, ntpMiddle32 } from '../util/ntp.ts';
 import type { PlayTimeline } from './play-timeline.ts';
@@ -14,6 +16,8 @@ const log = createLogger('rtcp');
 
 export interface RtcpSessionOptions {
   clock: Clock;
+  /** Randomises the A.7 interval (default cryptoRandom; see util/random.ts). */
+  random?: Random;
   scheduler: Scheduler;
   cname: string;
   timeline: Pick<PlayTimeline, 'mediaTimeAt'>;
@@ -195,7 +199,7 @@ export class RtcpSession implements ScheduledTask {
         avgRtcpSize: this.avgRtcpSize,
         initial: this.initial,
       },
-      Math.random,
+      () => (this.o.random ?? cryptoRandom).float(),
     );
     this.initial = false;
     return seconds * 1000;

@@ -1,4 +1,3 @@
-import { randomInt } from 'node:crypto';
 import { writeRtpFixedHeader } from '../rtp/index.ts';
 import type { Egress, ScheduledTask } from '../transport/index.ts';
 import { CHUNK_SAMPLES } from './packetized-track.ts';
@@ -6,6 +5,8 @@ import type { PacketizedSample, PacketizedTrack } from './packetized-track.ts';
 import type { PlayTimeline } from './play-timeline.ts';
 import { continueMapping, rtpAt } from './trick-play.ts';
 import type { RtpMapping, TrickCursor } from './trick-play.ts';
+import { cryptoRandom } from '../util/random.ts';
+import type { Random } from '../util/random.ts';
 
 /** Counters an RTCP sender report needs (RFC 3550 §6.4.1) and the stats API shows. */
 export interface SenderCounters {
@@ -18,9 +19,6 @@ export interface SenderCounters {
 /** What a stream sends from: a file's packetized track, or anything shaped like it (a looped one). */
 export type SampleSource = Pick<PacketizedTrack, 'format' | 'sampleCount' | 'chunkOf' | 'peekChunk' | 'loadChunk' | 'growth'>;
 
-const random32 = () => randomInt(0, 2 ** 32);
-const random16 = () => randomInt(0, 2 ** 16);
-
 /**
  * One track of one session going out as RTP: its own SSRC, sequence numbers and timestamp offset
  * (RFC 3550 §5.1, all random), a cursor over the shared packetized samples, and its egress. It is a
@@ -32,13 +30,13 @@ const random16 = () => randomInt(0, 2 ** 16);
  */
 export class RtpStream implements ScheduledTask {
   /** Random (RFC 3550 §8.1); a new one after a BYE (renewSsrc). */
-  ssrc = random32();
+  ssrc: number;
   /** Next sequence number to send. */
-  seq = random16();
+  seq: number;
   /** Added to the track's RTP time (presentation time × clock rate) to make the RTP timestamp. */
-  readonly timestampBase = random32();
+  readonly timestampBase: number;
   /** Media time → RTP time for the current segment (unwrapped); Scale 1 from the start. */
-  private mapping: RtpMapping = { npt: 0, rtp: this.timestampBase, scale: 1 };
+  private mapping: RtpMapping;
   /** Highest RTP timestamp sent (unwrapped), to keep timestamps rising across Scale changes. */
   private maxTs: number | undefined;
   private mode: 'normal' | 'keyframes' | 'muted' = 'normal';
@@ -67,7 +65,14 @@ export class RtpStream implements ScheduledTask {
     private readonly reschedule: (task: RtpStream) => void,
     private readonly onEnd: (stream: RtpStream) => void,
     private readonly onError: (stream: RtpStream, err: unknown) => void,
-  ) {}
+    /** SSRC, first sequence number and timestamp base (RFC 3550 §5.1); the server's Random. */
+    private readonly random: Random = cryptoRandom,
+  ) {
+    this.ssrc = random.uint32();
+    this.seq = random.uint16();
+    this.timestampBase = random.uint32();
+    this.mapping = { npt: 0, rtp: this.timestampBase, scale: 1 };
+  }
 
   /**
    * A new SSRC for a stream that sends again after its BYE went out (a PLAY after the end): the
@@ -76,7 +81,7 @@ export class RtpStream implements ScheduledTask {
    */
   renewSsrc(): void {
     const old = this.ssrc;
-    while (this.ssrc === old) this.ssrc = random32();
+    while (this.ssrc === old) this.ssrc = this.random.uint32();
     this.counters.packets = 0;
     this.counters.octets = 0;
     this.counters.lastSentMs = undefined;

@@ -1,8 +1,9 @@
 import net from 'node:net';
 import os from 'node:os';
-import { randomBytes } from 'node:crypto';
 import { realClock } from '../util/clock.ts';
 import type { Clock } from '../util/clock.ts';
+import { cryptoRandom } from '../util/random.ts';
+import type { Random } from '../util/random.ts';
 import { createLogger } from '../util/log.ts';
 import { DEFAULT_RTP_PORT_RANGE, Scheduler } from '../transport/index.ts';
 import type { ImpairmentSpec, PortRange } from '../transport/index.ts';
@@ -38,6 +39,8 @@ export interface ServerOptions {
   maxRequestHeaderBytes?: number;
   maxRequestBodyBytes?: number;
   clock?: Clock;
+  /** Where ids, SSRCs, sequence numbers and intervals come from (default cryptoRandom; the lab seeds one). */
+  random?: Random;
   serverName?: string;
   /** Network emulation on every session's egress unless its URL asks for another (lab). */
   impairment?: ImpairmentSpec;
@@ -122,8 +125,8 @@ export class RtspServer {
     sessionsExpired: 0,
   };
   private readonly sessionContext: SessionContext;
-  private readonly opts: Required<Omit<ServerOptions, 'clock' | 'rtpPortRange' | 'impairment' | 'live' | 'multicast' | 'cacheDir' | 'prepareWaitMs' | 'preparer'>> &
-    Pick<ServerOptions, 'impairment' | 'cacheDir' | 'prepareWaitMs' | 'preparer'> & { clock: Clock; rtpPortRange: PortRange };
+  private readonly opts: Required<Omit<ServerOptions, 'clock' | 'random' | 'rtpPortRange' | 'impairment' | 'live' | 'multicast' | 'cacheDir' | 'prepareWaitMs' | 'preparer'>> &
+    Pick<ServerOptions, 'impairment' | 'cacheDir' | 'prepareWaitMs' | 'preparer'> & { clock: Clock; random: Random; rtpPortRange: PortRange };
 
   private constructor(options: ServerOptions) {
     const clock = options.clock ?? realClock;
@@ -133,6 +136,7 @@ export class RtspServer {
       ...stripUndefined(options),
       mediaDir: options.mediaDir,
       clock,
+      random: options.random ?? cryptoRandom,
       rtpPortRange: options.rtpPortRange ?? DEFAULT_RTP_PORT_RANGE,
     };
     this.scheduler = new Scheduler(clock);
@@ -143,13 +147,14 @@ export class RtspServer {
     });
     this.sessionContext = {
       clock,
+      random: this.opts.random,
       scheduler: this.scheduler,
       events: this.events,
       host: this.opts.host,
       rtpPortRange: this.opts.rtpPortRange,
       timeoutSec: this.opts.sessionTimeoutSec,
       timeoutGraceSec: this.opts.sessionTimeoutGraceSec,
-      cname: `streamlab-${randomBytes(4).toString('hex')}@${os.hostname()}`,
+      cname: `streamlab-${this.opts.random.hex(4)}@${os.hostname()}`,
       counters: this.counters,
       registry: this.registry,
       releaseEntry: (entry) => this.catalog.release(entry),

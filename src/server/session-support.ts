@@ -12,7 +12,7 @@ import type { SessionContext } from './session/context.ts';
 
 /** A server port pair bound for a UDP SETUP; 454 when the session closed while it was binding. */
 export async function bindSetupPair(ctx: SessionContext, isClosed: () => boolean, receiveBufferBytes?: number): Promise<UdpPortPair> {
-  const pair = await bindUdpPortPair(ctx.host, ctx.rtpPortRange, Math.random, receiveBufferBytes).catch((err: unknown) => {
+  const pair = await bindUdpPortPair(ctx.host, ctx.rtpPortRange, () => ctx.random.float(), receiveBufferBytes).catch((err: unknown) => {
     throw portPairRtspError(err, ctx.host);
   });
   if (isClosed()) {

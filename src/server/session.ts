@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { createLogger } from '../util/log.ts';
 import type { TransportSpec } from '../rtsp/index.ts';
@@ -15,6 +14,7 @@ import type { SessionContext } from './session/context.ts';
 import { RtspSessionCore } from './session/rtsp-session.ts';
 import { negotiateScale, negotiateSpeed } from './trick-play.ts';
 import { positionStreams } from './trick-session.ts';
+import type { Random } from '../util/random.ts';
 
 export type { ServerEvents, SessionContext } from './session/context.ts';
 
@@ -32,9 +32,9 @@ export interface TrackSetup {
 /** How long after a stream's last packet its BYE goes out (see streamEnded). */
 export const END_OF_STREAM_BYE_DELAY_MS = 500;
 
-/** Unguessable session id: 96 random bits as hex. */
-export function newSessionId(): string {
-  return randomBytes(12).toString('hex');
+/** Unguessable session id: 96 random bits as hex (from the server's Random: crypto unless a test seeds it). */
+export function newSessionId(random: Random): string {
+  return random.hex(12);
 }
 
 export interface PlayResult {
@@ -120,9 +120,11 @@ export class ServerSession extends RtspSessionCore {
         log.error('cannot read media', { session: this.id, media: this.media, control: s.control, error: String(err) });
         this.close('media read error');
       },
+      this.ctx.random,
     );
     const rtcp = new RtcpSession(stream, {
       clock: this.ctx.clock,
+      random: this.ctx.random,
       scheduler: this.ctx.scheduler,
       cname: this.ctx.cname,
       timeline: this.timeline,

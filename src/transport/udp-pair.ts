@@ -1,4 +1,5 @@
 import dgram from 'node:dgram';
+import { cryptoRandom } from '../util/random.ts';
 
 /** RTP on an even port, RTCP on the next odd one (RFC 3550 §11). */
 export interface UdpPortPair {
@@ -97,7 +98,7 @@ function socketType(host: string): 'udp4' | 'udp6' {
 export async function bindUdpPortPair(
   host: string,
   range: PortRange = DEFAULT_RTP_PORT_RANGE,
-  random: () => number = Math.random,
+  random: () => number = () => cryptoRandom.float(),
   receiveBufferBytes?: number,
 ): Promise<UdpPortPair> {
   const first = range.min + (range.min % 2);

@@ -1,3 +1,4 @@
+import { seededRandom } from '../../src/util/random.ts';
 import { describe, expect, it } from 'vitest';
 import { h264StartsKeyframe, h265StartsKeyframe, liveSdp, parseMulticastRange, isMulticastAddress, splitArgs, tracksFromAnnouncedSdp } from '../../src/server/live/index.ts';
 import { parseLiveSpec } from '../../src/server/live/index.ts';
@@ -112,7 +113,7 @@ describe('multicast allocation', () => {
     const { LiveTrack } = await import('../../src/server/live/index.ts');
     const { ManualClock } = await import('../../src/util/clock.ts');
     const rtcp = () => ({ receive() {}, start() {}, pause() {}, sendBye() {}, close() {} });
-    const alloc = new MulticastAllocator({ range: '239.255.9.0/30', ports: { min: 41001, max: 41010 }, ttl: 3, interfaceAddress: '127.0.0.1', allowClientDestination: false }, rtcp);
+    const alloc = new MulticastAllocator({ range: '239.255.9.0/30', ports: { min: 41001, max: 41010 }, ttl: 3, interfaceAddress: '127.0.0.1', allowClientDestination: false }, seededRandom(1), rtcp);
     const clock = new ManualClock();
     const format = { media: 'audio', payloadType: 0, clockRate: 8000, rtpmap: 'PCMU/8000', fmtp: '', attributes: [] as [string, string][], bitrate: 0 };
     const tracks = Array.from({ length: 5 }, (_, i) => new LiveTrack(`trackID=${i + 1}`, format, clock));

@@ -67,10 +67,13 @@ export async function readManifest(cacheDir: string, key: string): Promise<Manif
   return st?.isFile() ? m : undefined;
 }
 
+/** Numbers temporary manifest names in this process (pid + counter: unique without reading a clock). */
+let tmpCounter = 0;
+
 /** Writes the manifest through a temporary name and a rename, so readers never see half of it. */
 export async function writeManifest(cacheDir: string, key: string, m: Manifest): Promise<void> {
   const final = manifestPath(cacheDir, key);
-  const tmp = `${final}.tmp-${process.pid}-${Date.now()}`;
+  const tmp = `${final}.tmp-${process.pid}-${++tmpCounter}`;
   await writeFile(tmp, JSON.stringify(m, null, 2) + '\n');
   await rename(tmp, final);
 }

@@ -16,6 +16,8 @@ import type { Manifest } from './cache.ts';
 import { ffmpegOutputArgs, growingRoute, planPreparation, remuxTsArgs, routeExtension } from './plan.ts';
 import type { PrepareOptions } from './plan.ts';
 import { PrepareError, probeFile } from './probe.ts';
+import { realClock } from '../../util/clock.ts';
+import type { Clock } from '../../util/clock.ts';
 
 const log = createLogger('prepare');
 
@@ -72,6 +74,8 @@ export interface PreparerOptions {
   options?: PrepareOptions;
   /** Called on every ffmpeg progress report (the CLI's and the server's progress bar). */
   onProgress?: (job: PreparationJob, p: PrepareProgress) => void;
+  /** Times preparations (elapsedMs, the ETA); default realClock. */
+  clock?: Clock;
   /**
    * Preparations that probe or run ffmpeg at the same time (default PREPARE_MAX_CONCURRENT); more
    * wait their turn in order ('queued'), so a client asking for many files cannot start an ffmpeg
@@ -128,17 +132,22 @@ export class Preparer implements MediaPreparer {
 
   constructor(readonly opts: PreparerOptions) {}
 
+  private get clock(): Clock {
+    return this.opts.clock ?? realClock;
+  }
+
   prepare(filePath: string): PreparationJob {
     const abs = path.resolve(filePath);
     const existing = this.running.get(abs);
     if (existing) return existing;
-    const started = Date.now();
+    const clock = this.clock;
+    const started = clock.now();
     const state: PrepareProgress = { elapsedMs: 0, stage: 'queued' };
     let announce: (g: GrowingOutput | undefined) => void = () => undefined;
     const job: PreparationJob = {
       sourcePath: abs,
       done: undefined as unknown as Promise<PreparedMedia>,
-      progress: () => ({ ...state, elapsedMs: Date.now() - started }),
+      progress: () => ({ ...state, elapsedMs: clock.now() - started }),
       growing: new Promise((resolve) => (announce = resolve)),
     };
     job.done = this.run(abs, job, state, started, announce).finally(() => {
@@ -192,11 +201,11 @@ export class Preparer implements MediaPreparer {
       const ext = routeExtension(plan.route);
       const base = path.basename(abs).replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 80);
       const output = `${base}-${key}.${ext}`;
-      const tmp = path.join(cacheDir, `.${key}.tmp-${process.pid}-${started}.${ext}`);
+      const tmp = path.join(cacheDir, `.${key}.tmp-${process.pid}-${Math.floor(started)}.${ext}`);
       // A route whose output can be played while it grows writes a TS first: the MP2T route's
       // output itself, or a transcode's intermediate, remuxed into MP4 (`-c copy`) at the end.
       const growing = growingRoute(plan);
-      const tsTmp = growing === 'mp2t' ? tmp : growing === 'via-ts' ? path.join(cacheDir, `.${key}.tmp-${process.pid}-${started}.ts`) : undefined;
+      const tsTmp = growing === 'mp2t' ? tmp : growing === 'via-ts' ? path.join(cacheDir, `.${key}.tmp-${process.pid}-${Math.floor(started)}.ts`) : undefined;
       log.info('preparing', { source: abs, route: plan.route, action: plan.summary, streams: plan.streams.map((s) => `${s.codec}:${s.action}`).join(' '), growing: tsTmp !== undefined });
       this.stats.ffmpegRuns++;
       try {
@@ -231,7 +240,7 @@ export class Preparer implements MediaPreparer {
         summary: plan.summary,
         streams: plan.streams,
         ...(info.durationSec !== undefined ? { durationSec: info.durationSec } : {}),
-        elapsedMs: Date.now() - started,
+        elapsedMs: this.clock.now() - started,
         preparedAt: new Date().toISOString(),
       };
       await writeManifest(cacheDir, key, manifest);
@@ -283,7 +292,7 @@ export class Preparer implements MediaPreparer {
           const t = parseTimemark(line);
           if (t !== undefined && durationSec) {
             state.fraction = Math.min(1, t / durationSec);
-            const elapsed = (Date.now() - started) / 1000;
+            const elapsed = (this.clock.now() - started) / 1000;
             state.etaSec = state.fraction > 0 ? (elapsed * (1 - state.fraction)) / state.fraction : undefined;
             this.opts.onProgress?.(job, job.progress());
           } else if (t === undefined && line.trim()) {

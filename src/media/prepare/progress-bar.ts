@@ -4,6 +4,8 @@
  */
 import path from 'node:path';
 import type { PrepareProgress } from './preparer.ts';
+import { realClock } from '../../util/clock.ts';
+import type { Clock } from '../../util/clock.ts';
 
 export function renderProgressLine(name: string, p: PrepareProgress, width = 24): string {
   const f = p.fraction ?? 0;
@@ -19,10 +21,13 @@ export function formatSeconds(s: number): string {
 }
 
 export class TtyProgressBar {
-  private lastDraw = 0;
+  private lastDraw = -Infinity;
   private shown = false;
 
-  constructor(private readonly out: NodeJS.WriteStream = process.stderr) {}
+  constructor(
+    private readonly out: NodeJS.WriteStream = process.stderr,
+    private readonly clock: Clock = realClock,
+  ) {}
 
   get enabled(): boolean {
     return this.out.isTTY === true;
@@ -30,7 +35,7 @@ export class TtyProgressBar {
 
   update(name: string, p: PrepareProgress): void {
     if (!this.enabled) return;
-    const now = Date.now();
+    const now = this.clock.now();
     if (now - this.lastDraw < 200) return;
     this.lastDraw = now;
     const cols = this.out.columns && this.out.columns > 20 ? this.out.columns : 80; // a pty may say 0

@@ -1,6 +1,8 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { locate } from '../../media/ffmpeg/locate.ts';
+import { realClock } from '../../util/clock.ts';
+import type { Clock } from '../../util/clock.ts';
 import { createLogger } from '../../util/log.ts';
 
 const log = createLogger('live');
@@ -94,6 +96,8 @@ export class FfmpegLiveSource {
     readonly name: string,
     private readonly inputArgs: string[],
     private readonly publishUrl: string,
+    /** Measures how long each ffmpeg run lasted (injected like every clock). */
+    private readonly clock: Clock = realClock,
   ) {}
 
   start(): void {
@@ -105,7 +109,7 @@ export class FfmpegLiveSource {
       log.error('live source needs ffmpeg', { channel: this.name, error: String(err) });
       return;
     }
-    const started = Date.now();
+    const started = this.clock.now();
     const child = spawn(bin, ffmpegSourceArgs(this.inputArgs, this.publishUrl), { stdio: ['ignore', 'ignore', 'pipe'] });
     this.child = child;
     const tail: string[] = [];
@@ -118,7 +122,7 @@ export class FfmpegLiveSource {
     child.on('close', (code, signal) => {
       this.child = undefined;
       if (this.stopped) return;
-      if (Date.now() - started > HEALTHY_RUN_MS) this.delayMs = FFMPEG_RESTART_MIN_MS;
+      if (this.clock.now() - started > HEALTHY_RUN_MS) this.delayMs = FFMPEG_RESTART_MIN_MS;
       log.warn('live source ffmpeg exited; restarting', { channel: this.name, code, signal, inMs: this.delayMs, stderr: tail.join(' | ') });
       this.timer = setTimeout(() => {
         this.restarts++;

@@ -1,3 +1,5 @@
+import { cryptoRandom } from '../../util/random.ts';
+import type { Random } from '../../util/random.ts';
 import type { Clock } from '../../util/clock.ts';
 import { LiveTrack } from './live-track.ts';
 import type { LiveTrackFormat } from './live-track.ts';
@@ -37,6 +39,7 @@ export class LiveChannel {
     readonly name: string,
     readonly source: ChannelSource,
     private readonly clock: Clock,
+    private readonly random: Random = cryptoRandom,
   ) {}
 
   /**
@@ -48,7 +51,7 @@ export class LiveChannel {
     if (same) formats.forEach((f, i) => (this.tracks[i]!.format = f));
     else {
       const old = this.tracks;
-      this.tracks = formats.map((f, i) => new LiveTrack(`trackID=${i + 1}`, f, this.clock));
+      this.tracks = formats.map((f, i) => new LiveTrack(`trackID=${i + 1}`, f, this.clock, this.random));
       if (old.length > 0) this.onTracksReplaced?.(old);
     }
   }

@@ -127,7 +127,7 @@ async function announce(req: RtspRequest, l: Live): Promise<HandlerResult> {
     admission.release();
     throw new RtspError(453, 'SRV_ERR_CAPACITY', 'too many live channels', { 'Retry-After': '10' });
   }
-  const p = new LivePublisherSession(newSessionId(), channel, l.ctx.clientIp, l.ctx.socket, announced.tracks, l.ctx.sessionContext);
+  const p = new LivePublisherSession(newSessionId(l.ctx.sessionContext.random), channel, l.ctx.clientIp, l.ctx.socket, announced.tracks, l.ctx.sessionContext);
   registry.add(p, admission);
   log.info('announce', { channel: t.name, session: p.id, client: l.ctx.clientIp, tracks: announced.tracks.map((x) => x.format.rtpmap) });
   return { response: withSession(createResponse(200), p.id, l) };
@@ -169,7 +169,7 @@ async function setupViewer(req: RtspRequest, t: LiveTarget, specs: TransportSpec
   const { session, transport } = await setupInSession(l.ctx.sessionContext.registry, existing, {
     samePresentation: (v) => v.channel === channel,
     create: async () => {
-      const v = new LiveViewerSession(newSessionId(), channel, l.ctx.clientIp, l.ctx.sessionContext);
+      const v = new LiveViewerSession(newSessionId(l.ctx.sessionContext.random), channel, l.ctx.clientIp, l.ctx.sessionContext);
       v.impairment = impairmentFromQuery(`?${t.query.toString()}`) ?? l.ctx.describedImpairments.get(`live/${t.name}`) ?? l.ctx.defaultImpairment;
       return v;
     },

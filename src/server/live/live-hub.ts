@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { RtspRequest } from '../../rtsp/index.ts';
 import { createLogger } from '../../util/log.ts';
@@ -82,7 +81,7 @@ export class LiveHub {
       this.channels.set(spec.name, this.newChannel(spec.name, 'file' in spec ? 'file' : 'ffmpeg'));
     }
     this.multicast = opts.multicast
-      ? new MulticastAllocator(opts.multicast, (g) =>
+      ? new MulticastAllocator(opts.multicast, ctx.random, (g) =>
           liveRtcp(g.track, g.egress, () => g.sending, ctx, { sessionId: 'multicast', media: `multicast ${g.address}:${g.port}`, onActivity: () => undefined }),
         )
       : undefined;
@@ -104,9 +103,9 @@ export class LiveHub {
         source.start();
         log.info('simulated live channel', { channel: spec.name, file: filePath, loopSec: source.periodSec });
       } else {
-        channel.publishKey = randomBytes(12).toString('hex');
+        channel.publishKey = this.ctx.random.hex(12);
         const url = `rtsp://127.0.0.1:${rtspPort}/live/${spec.name}?key=${channel.publishKey}`;
-        const source = new FfmpegLiveSource(spec.name, spec.ffmpegArgs, url);
+        const source = new FfmpegLiveSource(spec.name, spec.ffmpegArgs, url, this.ctx.clock);
         this.ffmpegSources.push(source);
         source.start();
       }
@@ -148,7 +147,7 @@ export class LiveHub {
   }
 
   private newChannel(name: string, source: LiveChannel['source']): LiveChannel {
-    const c = new LiveChannel(name, source, this.ctx.clock);
+    const c = new LiveChannel(name, source, this.ctx.clock, this.ctx.random);
     c.onTracksReplaced = (old) => {
       for (const t of old) this.multicast?.release(t);
     };

@@ -1,4 +1,5 @@
-import { randomInt } from 'node:crypto';
+import { cryptoRandom } from '../../util/random.ts';
+import type { Random } from '../../util/random.ts';
 import { writeRtpFixedHeader } from '../../rtp/index.ts';
 import type { Egress } from '../../transport/index.ts';
 import type { Clock } from '../../util/clock.ts';
@@ -20,9 +21,6 @@ export interface LiveSink {
 /** A video viewer waits at most this long for a keyframe before it gets packets anyway. */
 export const MAX_KEYFRAME_WAIT_MS = 5000;
 
-const random32 = () => randomInt(0, 2 ** 32);
-const random16 = () => randomInt(0, 2 ** 16);
-
 /**
  * One track of a live channel: ONE sender state shared by every viewer (SSRC, sequence numbers,
  * RTP timestamps, SR counters; RFC 3550 §5.1 random initial values), and the fan-out of every
@@ -30,11 +28,11 @@ const random16 = () => randomInt(0, 2 ** 16);
  * gets byte-identical packets.
  */
 export class LiveTrack {
-  readonly ssrc = random32();
+  readonly ssrc: number;
   /** Next sequence number to send. */
-  seq = random16();
+  seq: number;
   /** Random offset sources add to their media RTP time. */
-  readonly timestampBase = random32();
+  readonly timestampBase: number;
   readonly counters: SenderCounters = { packets: 0, octets: 0, lastSentMs: undefined };
   /** Sinks joined now. */
   readonly sinks = new Set<LiveSink>();
@@ -47,7 +45,12 @@ export class LiveTrack {
     readonly control: string,
     public format: LiveTrackFormat,
     private readonly clock: Clock,
-  ) {}
+    random: Random = cryptoRandom,
+  ) {
+    this.ssrc = random.uint32();
+    this.seq = random.uint16();
+    this.timestampBase = random.uint32();
+  }
 
   get clockRate(): number {
     return this.format.clockRate;

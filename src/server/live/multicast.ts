@@ -1,6 +1,7 @@
 import { isIPv4 } from 'node:net';
 import { MulticastEgress } from '../../transport/index.ts';
 import type { PortRange } from '../../transport/index.ts';
+import type { Random } from '../../util/random.ts';
 import type { LiveSink, LiveTrack } from './live-track.ts';
 
 /** `serve --multicast*`: where multicast groups come from and how far they travel. */
@@ -124,6 +125,7 @@ export class MulticastAllocator {
 
   constructor(
     readonly options: MulticastOptions,
+    random: Random,
     private readonly makeRtcp: (group: MulticastGroup) => GroupRtcp,
   ) {
     const r = parseMulticastRange(options.range);
@@ -131,7 +133,7 @@ export class MulticastAllocator {
     this.range = r;
     const first = options.ports.min + (options.ports.min % 2);
     const pairs = Math.max(1, Math.floor((options.ports.max - first + 1) / 2));
-    this.nextPort = first + 2 * Math.floor(Math.random() * pairs);
+    this.nextPort = first + 2 * Math.floor(random.float() * pairs);
   }
 
   /** The track's group, created on first use; `destination`/`port` when a client may choose them. */

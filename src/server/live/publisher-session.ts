@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { parseRtcpPackets } from '../../rtcp/index.ts';
 import { parseRtpPacket } from '../../rtp/index.ts';
@@ -74,7 +73,7 @@ export class LivePublisherSession extends RtspSessionCore {
       announced: a,
       detect: keyframeDetectorFor(a.encodingName),
       rtcp: new PublisherTrackRtcp({
-        ssrc: randomBytes(4).readUInt32BE(0),
+        ssrc: ctx.random.uint32(),
         cname: ctx.cname,
         clockRate: a.format.clockRate,
         sessionBps: a.format.bitrate > 0 ? a.format.bitrate : defaultSessionBps(a.format.media),
@@ -212,11 +211,11 @@ export class LivePublisherSession extends RtspSessionCore {
         run: (now) => {
           if (this.closed) return Infinity;
           this.sendReport(t);
-          return now + t.rtcp.nextIntervalMs(Math.random);
+          return now + t.rtcp.nextIntervalMs(() => this.ctx.random.float());
         },
       };
       this.rtcpTasks.push(task);
-      this.ctx.scheduler.schedule(task, this.ctx.clock.now() + t.rtcp.nextIntervalMs(Math.random));
+      this.ctx.scheduler.schedule(task, this.ctx.clock.now() + t.rtcp.nextIntervalMs(() => this.ctx.random.float()));
     }
   }
 

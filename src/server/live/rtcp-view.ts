@@ -30,6 +30,7 @@ export function liveRtcp(
   };
   return new RtcpSession(view, {
     clock,
+    random: ctx.random,
     scheduler: ctx.scheduler,
     cname: ctx.cname,
     timeline: { mediaTimeAt: (now) => now },

@@ -1,10 +1,11 @@
-import { randomBytes } from 'node:crypto';
 import dgram from 'node:dgram';
 import os from 'node:os';
 import { Scheduler, UdpSenderEgress } from '../../transport/index.ts';
 import type { PortRange } from '../../transport/index.ts';
 import { realClock } from '../../util/clock.ts';
 import type { Clock } from '../../util/clock.ts';
+import { cryptoRandom } from '../../util/random.ts';
+import type { Random } from '../../util/random.ts';
 import { ntpFromUnixMs } from '../../util/ntp.ts';
 import { createLogger } from '../../util/log.ts';
 import { PlayTimeline } from '../play-timeline.ts';
@@ -42,6 +43,8 @@ export interface PushOptions {
   /** Play the file over and over; sequence numbers and timestamps run on. */
   loop?: boolean;
   clock?: Clock;
+  /** cname, SSRCs, first sequence numbers and RTCP intervals (default cryptoRandom). */
+  random?: Random;
   scheduler?: Scheduler;
   /** Where our own RTP/RTCP pair is bound (default 6970-32767). */
   localPorts?: PortRange;
@@ -92,6 +95,7 @@ export class Pusher {
   readonly counters = { rtcpMalformed: 0, rtcpReceived: 0 };
   private readonly clock: Clock;
   private readonly scheduler: Scheduler;
+  private readonly random: Random;
   private started = false;
   private finished: Promise<PushSummary> | undefined;
   private resolveDone!: (s: PushSummary) => void;
@@ -110,6 +114,7 @@ export class Pusher {
   ) {
     this.clock = clock;
     this.scheduler = scheduler;
+    this.random = o.random ?? cryptoRandom;
   }
 
   static async open(o: PushOptions): Promise<Pusher> {
@@ -161,7 +166,7 @@ export class Pusher {
   }
 
   private build(egresses: UdpSenderEgress[]): void {
-    const cname = `streamlab-push-${randomBytes(4).toString('hex')}@${os.hostname()}`;
+    const cname = `streamlab-push-${this.random.hex(4)}@${os.hostname()}`;
     this.input.tracks.forEach((t, i) => {
       const egress = egresses[i]!;
       const stream = new RtpStream(
@@ -175,9 +180,11 @@ export class Pusher {
           log.error('cannot read media', { file: this.o.file, control: s.control, error: String(err) });
           void this.stop('media read error');
         },
+        this.random,
       );
       const rtcp = new RtcpSession(stream, {
         clock: this.clock,
+        random: this.random,
         scheduler: this.scheduler,
         cname,
         timeline: this.timeline,

@@ -1,4 +1,5 @@
 import type { Clock } from '../../util/clock.ts';
+import type { Random } from '../../util/random.ts';
 import type { PortRange, Scheduler } from '../../transport/index.ts';
 import type { SafeEmitter } from '../events.ts';
 import type { MediaEntry } from '../media-catalog.ts';
@@ -10,6 +11,8 @@ export type { ServerEvents, SessionKind } from './server-events.ts';
 /** What sessions share: the server's clock, scheduler, settings, registry and event sink. */
 export interface SessionContext {
   clock: Clock;
+  /** Session ids, SSRCs, first sequence numbers, RTCP intervals, port choice (ServerOptions.random). */
+  random: Random;
   scheduler: Scheduler;
   events: SafeEmitter<ServerEvents>;
   host: string;

@@ -13,6 +13,7 @@ import { SafeEmitter } from '../../../src/server/events.ts';
 import type { ServerEvents, SessionContext } from '../../../src/server/session/context.ts';
 import { SessionRegistry } from '../../../src/server/session/registry.ts';
 import { RtspSessionCore } from '../../../src/server/session/rtsp-session.ts';
+import { seededRandom } from '../../../src/util/random.ts';
 
 class TestSession extends RtspSessionCore {
   closedWith: string | undefined;
@@ -51,6 +52,7 @@ describe('session core and registry', () => {
     events.on('session-closed', (e) => log.push(`closed ${e.id} ${e.reason}`));
     ctx = {
       clock,
+      random: seededRandom(1),
       scheduler: new Scheduler(clock),
       events,
       host: '127.0.0.1',
