@@ -7,7 +7,6 @@
  * is real, and it takes no part in timing.
  */
 
-import { randomInt } from 'node:crypto';
 import path from 'node:path';
 import type { FateRecord } from '../impair/index.ts';
 import { startIndexFor } from '../server/seek.ts';
@@ -22,6 +21,7 @@ import type { Sink } from '../receiver/index.ts';
 import { ImpairedEgress, Scheduler } from '../transport/index.ts';
 import type { Egress } from '../transport/index.ts';
 import { ManualClock } from '../util/clock.ts';
+import { seededRandom } from '../util/random.ts';
 import { sampleReceivers } from './collect.ts';
 import type { RunSpec } from './experiment.ts';
 import type { RunObservation } from './observation.ts';
@@ -34,6 +34,9 @@ const HEADER_OVERHEAD = 40;
 const STEP_MS = 250;
 /** Extra media preloaded past the end of the span (the pacer runs ahead by the B-frame delay). */
 const PRELOAD_MARGIN_SEC = 2;
+
+/** Separates the run's identifier/interval stream from the netem seeds (spec.seed + 2i, + 1). */
+const RANDOM_SEED_SALT = 0x1ab5_eed0;
 
 /** An egress that hands packets straight to the receiving side: the wire of the simulation. */
 class SimLink implements Egress {
@@ -53,6 +56,9 @@ class SimLink implements Egress {
 
 export async function runFast(spec: RunSpec, sink: Sink | undefined): Promise<RunObservation> {
   const clock = new ManualClock(0);
+  // SSRCs, first sequence numbers, timestamp bases and RTCP intervals from the run's seed (on a
+  // stream of its own, apart from netem's): the same seeds give the same results.json.
+  const random = seededRandom((spec.seed ^ RANDOM_SEED_SALT) >>> 0);
   const serverScheduler = new Scheduler(clock);
   const rxScheduler = new Scheduler(clock);
   const entry = await openMediaEntry(spec.media, path.basename(spec.media), MTU - HEADER_OVERHEAD, new ChunkCache());
@@ -112,11 +118,13 @@ export async function runFast(spec: RunSpec, sink: Sink | undefined): Promise<Ru
         (_s, err) => {
           throw err instanceof Error ? err : new Error(String(err));
         },
+        random,
       );
       await stream.seek(first, endNpt);
       seq0.push(stream.seq);
       rtcp = new RtcpSession(stream, {
         clock,
+        random,
         scheduler: serverScheduler,
         cname: 'streamlab-lab-server',
         timeline,
@@ -129,7 +137,8 @@ export async function runFast(spec: RunSpec, sink: Sink | undefined): Promise<Ru
       rx = new TrackReceiver(track, {
         jitter: spec.jitter.settings,
         cname,
-        ssrc: randomInt(0, 2 ** 32),
+        ssrc: random.uint32(),
+        random,
         waitKeyframe: spec.waitKeyframe,
         sendRtcp: (buf) => serverRtcp.receive(buf, `sim:${served.control}`),
         wallClock: () => clock.wallNow(),
