@@ -44,7 +44,8 @@ export function rtspSdp(
     version: 0,
     origin: {
       username: '-',
-      sessionId: o.sessionId ?? String(Math.floor(Date.now() / 1000)),
+      // The server passes its clock's NTP-ish seconds; callers without a clock (lab, probe) get 0.
+      sessionId: o.sessionId ?? '0',
       sessionVersion: '1',
       netType: 'IN',
       addrType,

@@ -18,6 +18,8 @@ import { PacketizedTrack } from './packetized-track.ts';
 import { payloadFormatFor } from './payload-formats.ts';
 
 const log = createLogger('growing');
+/** Numbers growing entries so each offer gets a chunk-cache key of its own (no clock needed). */
+let growingOffers = 0;
 
 /** The growing TS track's control: never a track of an opened file (those count from 1). */
 export const GROWING_CONTROL = 'trackID=0';
@@ -154,7 +156,7 @@ export class GrowingEntries {
       const track = file.tracks[0]!;
       const f = payloadFormatFor(track, 96, this.opts.maxPayloadSize);
       if (!f.ok) throw new Error(`growing TS: ${f.reason}`);
-      const key = `${g.path}@growing-${Date.now()}/1/${this.opts.maxPayloadSize}`;
+      const key = `${g.path}@growing-${++growingOffers}/1/${this.opts.maxPayloadSize}`;
       entry = {
         relPath,
         filePath,
