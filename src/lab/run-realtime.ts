@@ -13,10 +13,14 @@ import type { Sink } from '../receiver/index.ts';
 import { RtspServer } from '../server/index.ts';
 import type { ReceiverReportRecord } from '../server/index.ts';
 import { ImpairedEgress } from '../transport/index.ts';
+import { seededRandom } from '../util/random.ts';
 import { sampleReceivers } from './collect.ts';
 import type { RunSpec } from './experiment.ts';
 import type { RunObservation } from './observation.ts';
 import type { SeriesPoint } from './result-types.ts';
+
+/** Separates the run's identifier/interval stream from the netem seeds (as run-fast.ts). */
+const RANDOM_SEED_SALT = 0x1ab5_eed0;
 
 /** The receiver gives up when the server sends nothing for this long. */
 const IDLE_TIMEOUT_MS = 10_000;
@@ -28,7 +32,11 @@ interface CapturedStream {
 }
 
 export async function runRealtime(spec: RunSpec, sink: Sink | undefined): Promise<RunObservation> {
+  // Identifiers and RTCP intervals from the run's seed on both sides, as in --fast (the lab's own
+  // loopback server: predictable session ids harm nobody here).
+  const random = seededRandom((spec.seed ^ RANDOM_SEED_SALT) >>> 0);
   const server = await RtspServer.listen({
+    random,
     mediaDir: path.dirname(spec.media),
     host: '127.0.0.1',
     port: 0,
@@ -62,6 +70,7 @@ export async function runRealtime(spec: RunSpec, sink: Sink | undefined): Promis
   const series: SeriesPoint[] = [];
   const session = new PlaySession({
     url,
+    random,
     transport: spec.transport,
     udpFallbackMs: 0,
     startNpt: spec.startNpt,
