@@ -1,6 +1,8 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { RtspError } from '../../src/server/errors.ts';
 import { impairmentFromQuery } from '../../src/server/index.ts';
+import { URL_NETEM_LIMITS } from '../../src/server/impairment.ts';
 
 function refusal(query: string): { status: number; message: string } | undefined {
   try {
@@ -33,4 +35,35 @@ describe('URL impairment bounds (issue 13)', () => {
       expect(impairmentFromQuery(q)).toBeDefined();
     },
   );
+
+  it('any query either is refused with 400 or yields a config inside every bound (property)', () => {
+    const unit = fc.constantFrom('ms', 's', 'us', '');
+    const num = fc.oneof(fc.integer({ min: 0, max: 10 ** 15 }).map(String), fc.double({ min: 0, max: 1e6, noNaN: true }).map((x) => x.toFixed(3)));
+    const word = fc.oneof(
+      fc.tuple(num, unit, num, unit).map(([a, u, b, v]) => `delay+${a}${u}+${b}${v}`),
+      num.map((n) => `limit+${n.split('.')[0]}`),
+      fc.tuple(num, fc.constantFrom('bit', 'kbit', 'mbit', 'bps'), fc.integer({ min: -100_000, max: 100_000 })).map(([n, u, o]) => `rate+${n}${u}+${o}`),
+      num.map((n) => `loss+random+${n}%25`),
+    );
+    fc.assert(
+      fc.property(fc.array(word, { minLength: 1, maxLength: 3 }), (words) => {
+        let spec;
+        try {
+          spec = impairmentFromQuery(`?netem=${words.join('+')}`);
+        } catch (e) {
+          expect(e).toBeInstanceOf(RtspError);
+          expect((e as RtspError).status).toBe(400);
+          return;
+        }
+        const c = spec!.config;
+        expect(c.limit).toBeLessThanOrEqual(URL_NETEM_LIMITS.maxLimit);
+        if (c.delay) {
+          expect(c.delay.delayMs).toBeLessThanOrEqual(URL_NETEM_LIMITS.maxDelayMs);
+          expect(c.delay.jitterMs).toBeLessThanOrEqual(URL_NETEM_LIMITS.maxJitterMs);
+        }
+        if (c.rate) expect(c.rate.bitsPerSecond).toBeGreaterThanOrEqual(URL_NETEM_LIMITS.minRateBitsPerSecond);
+      }),
+      { numRuns: 500 },
+    );
+  });
 });
