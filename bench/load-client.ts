@@ -28,8 +28,11 @@ import { ReceiverSource } from '../src/stats/index.ts';
 /** Phases of a load run: 0 while clients are still joining, 1 once all are in (steady). */
 export const PHASE_JOIN = 0;
 export const PHASE_STEADY = 1;
+export type Phase = typeof PHASE_JOIN | typeof PHASE_STEADY;
+/** One counter per phase, indexed by Phase. */
+export type PhaseCounts = [join: number, steady: number];
 export interface PhaseClock {
-  phase: typeof PHASE_JOIN | typeof PHASE_STEADY;
+  phase: Phase;
 }
 
 /** A.1 MAX_DROPOUT: a larger forward gap is not counted as loss (it is a restart, not a loss). */
@@ -58,9 +61,9 @@ export class TrackReceiver {
   firstRtpMs: number | undefined;
   packets = 0;
   /** Per phase: packets received, packets found missing from gaps, late packets that filled a gap. */
-  readonly received = [0, 0];
-  readonly gapLost = [0, 0];
-  readonly late = [0, 0];
+  readonly received: PhaseCounts = [0, 0];
+  readonly gapLost: PhaseCounts = [0, 0];
+  readonly late: PhaseCounts = [0, 0];
   /** A.8 jitter (ms) sampled at every RR and at the end. */
   readonly jitterSamplesMs: number[] = [];
   srReceived = 0;
@@ -76,8 +79,8 @@ export class TrackReceiver {
   }
 
   /** The per-packet path: parse the 12-byte fixed header by hand, update the statistics. */
-  onRtp(msg: Buffer, phase: number, arrivalMs: number): void {
-    if (msg.length < 12 || msg[0] >> 6 !== 2) return;
+  onRtp(msg: Buffer, phase: Phase, arrivalMs: number): void {
+    if (msg.length < 12 || msg.readUInt8(0) >> 6 !== 2) return;
     const seq = msg.readUInt16BE(2);
     const ts = msg.readUInt32BE(4);
     this.packets++;

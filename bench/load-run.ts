@@ -8,7 +8,8 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { eldFromHistogram, startEventLoopMonitor } from './eld.ts';
 import type { EventLoopDelay } from './eld.ts';
-import { LoadClient, PHASE_JOIN, PHASE_STEADY } from './load-client.ts';
+import { LoadClient, PHASE_JOIN, PHASE_STEADY, type PhaseCounts } from './load-client.ts';
+import { at } from '../src/util/narrow.ts';
 import type { PhaseClock } from './load-client.ts';
 import os from 'node:os';
 import { readCpu, readRssBytes, readRunQueueWaitSec, readUdpCounters, RssSampler } from './proc-stats.ts';
@@ -94,7 +95,8 @@ export function percentile(values: readonly number[], p: number): number {
   const rank = (p / 100) * (s.length - 1);
   const lo = Math.floor(rank);
   const hi = Math.ceil(rank);
-  return s[lo] + (s[hi] - s[lo]) * (rank - lo);
+  const a = at(s, lo);
+  return a + (at(s, hi) - a) * (rank - lo);
 }
 
 function pct(part: number, whole: number): number {
@@ -110,7 +112,7 @@ export async function runLoad(o: RunOptions, log: (s: string) => void): Promise<
     const phase: PhaseClock = { phase: PHASE_JOIN };
     const benchEld = startEventLoopMonitor();
     target.mark();
-    const loadAvg1 = os.loadavg()[0];
+    const [loadAvg1] = os.loadavg() as [number, number, number]; // Node always returns three averages
     const udp0 = readUdpCounters();
     const cpu0 = readCpu(target.pid);
     const wait0 = readRunQueueWaitSec(target.pid);
@@ -160,8 +162,8 @@ export async function runLoad(o: RunOptions, log: (s: string) => void): Promise<
     let lost = 0;
     let packetsReceived = 0;
     let steadyReceived = 0;
-    const joinLost = [0, 0];
-    const joinRecv = [0, 0];
+    const joinLost: PhaseCounts = [0, 0];
+    const joinRecv: PhaseCounts = [0, 0];
     const jitter: number[] = [];
     const jitterByMedia: Record<string, number[]> = {};
     for (const { t, s } of snaps) {
@@ -169,7 +171,7 @@ export async function runLoad(o: RunOptions, log: (s: string) => void): Promise<
       lost += s.expected - s.received;
       packetsReceived += t.packets;
       steadyReceived += t.received[PHASE_STEADY];
-      for (const ph of [PHASE_JOIN, PHASE_STEADY]) {
+      for (const ph of [PHASE_JOIN, PHASE_STEADY] as const) {
         joinLost[ph] += Math.max(0, t.gapLost[ph] - t.late[ph]);
         joinRecv[ph] += t.received[ph];
       }

@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
+import { at } from '../src/util/narrow.ts';
 
 /** USER_HZ: the unit of utime/stime in /proc/<pid>/stat; 100 on every mainstream Linux build. */
 export const CLOCK_TICKS_PER_SEC = 100;
@@ -75,8 +76,8 @@ export function readUdpCounters(): UdpCounters | undefined {
   }
   const lines = text.split('\n').filter((l) => l.startsWith('Udp:'));
   if (lines.length < 2) return undefined;
-  const names = lines[0].trim().split(/\s+/);
-  const values = lines[1].trim().split(/\s+/).map(Number);
+  const names = at(lines, 0).trim().split(/\s+/);
+  const values = at(lines, 1).trim().split(/\s+/).map(Number);
   const get = (n: string): number => values[names.indexOf(n)] ?? 0;
   return { inDatagrams: get('InDatagrams'), inErrors: get('InErrors'), rcvbufErrors: get('RcvbufErrors') };
 }
@@ -93,7 +94,7 @@ export interface MachineInfo {
 
 export function machineInfo(): MachineInfo {
   const cpus = os.cpus();
-  const [a, b, c] = os.loadavg();
+  const [a, b, c] = os.loadavg() as [number, number, number]; // Node always returns three averages
   return {
     cpuModel: cpus[0]?.model.trim() ?? 'unknown',
     cores: os.availableParallelism?.() ?? cpus.length,

@@ -1,6 +1,7 @@
 /** Plain-text tables of bench results: one row per server and client count, then ours/gst ratios. */
 import type { MachineInfo } from './proc-stats.ts';
 import type { RunResult } from './load-run.ts';
+import { at } from '../src/util/narrow.ts';
 
 /** Row label: the server, and how streamlab ran when it was not as shipped. */
 export function label(r: Pick<RunResult, 'server' | 'runner'>): string {
@@ -13,8 +14,8 @@ function f(x: number | undefined, digits = 1): string {
 }
 
 function table(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]): string => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => at(r, i).length)));
+  const line = (cells: string[]): string => cells.map((c, i) => (i < 2 ? c.padEnd(at(widths, i)) : c.padStart(at(widths, i)))).join('  ');
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 

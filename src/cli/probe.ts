@@ -2,7 +2,6 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { planPreparation, probeFile } from '../media/prepare/index.ts';
 import { ChunkCache, DEFAULTS, describeSdp, openMediaEntry } from '../server/index.ts';
-import { PRODUCT } from '../util/version.ts';
 
 /** Codes of the native reader for files that the server prepares through ffmpeg instead. */
 const PREPARED_CODES = new Set(['MEDIA_ERR_NOT_MP4', 'MEDIA_ERR_FRAGMENTED']);

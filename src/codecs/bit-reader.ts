@@ -29,7 +29,8 @@ export class BitReader {
     }
     let v = 0;
     for (let i = 0; i < n; i++) {
-      const bit = (this.buf[(this.pos >> 3)]! >> (7 - (this.pos & 7))) & 1;
+      // pos < endBit was checked above; an endBit given past the buffer reads zeros, as before.
+      const bit = ((this.buf[this.pos >> 3] ?? 0) >> (7 - (this.pos & 7))) & 1;
       v = v * 2 + bit;
       this.pos++;
     }

@@ -198,28 +198,30 @@ export abstract class NalDepacketizer implements Depacketizer {
 
   /** One fragment of a fragmented NAL unit: reassembled, or dropped whole when anything is off. */
   protected fragment(f: Fragment, au: PendingAu): void {
+    let fu: PendingFragments;
     if (f.start) {
       this.dropFu(); // a new start while one is pending: the pending one lost its end
       this.skippingFu = false;
-      this.fu = { header: f.header, type: f.type, parts: [f.data], bytes: f.header.length + f.data.length };
+      fu = { header: f.header, type: f.type, parts: [f.data], bytes: f.header.length + f.data.length };
+      this.fu = fu;
     } else {
-      const fu = this.fu;
-      if (!fu) {
+      const pending = this.fu;
+      if (!pending) {
         // A middle or end fragment without its start (counted once per NAL).
         if (!this.skippingFu) this.stats.droppedNalus++;
         this.skippingFu = !f.end;
         au.complete = false;
         return;
       }
-      if (fu.type !== f.type) {
+      if (pending.type !== f.type) {
         this.dropFu();
         this.malformed(au);
         return;
       }
-      fu.parts.push(f.data);
-      fu.bytes += f.data.length;
+      pending.parts.push(f.data);
+      pending.bytes += f.data.length;
+      fu = pending;
     }
-    const fu = this.fu!;
     if (fu.bytes > this.maxNalSize) {
       this.stats.overCap++;
       this.dropFu();

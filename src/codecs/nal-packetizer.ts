@@ -4,6 +4,7 @@
  * any other goes alone. The marker bit is set on the last payload of the access unit only.
  */
 import type { RtpPayload } from './types.ts';
+import { at } from '../util/narrow.ts';
 
 export interface NalPacketizing {
   /** Bytes of the aggregation packet's own header (STAP-A 1, AP 2). */
@@ -21,7 +22,7 @@ export function packetizeNalUnits(units: readonly Buffer[], max: number, f: NalP
   const out: RtpPayload[] = [];
   let i = 0;
   while (i < units.length) {
-    const nal = units[i]!;
+    const nal = at(units, i);
     if (nal.length > max) {
       f.fragment(nal, max, out);
       i++;
@@ -30,7 +31,7 @@ export function packetizeNalUnits(units: readonly Buffer[], max: number, f: NalP
     let size = f.aggregateHeader;
     let j = i;
     while (j < units.length) {
-      const u = units[j]!;
+      const u = at(units, j);
       if (u.length > f.maxAggregatedUnit || size + SIZE_FIELD + u.length > max) break;
       size += SIZE_FIELD + u.length;
       j++;
@@ -43,6 +44,7 @@ export function packetizeNalUnits(units: readonly Buffer[], max: number, f: NalP
       i++;
     }
   }
-  if (out.length > 0) out[out.length - 1]!.marker = true;
+  const lastPayload = out[out.length - 1];
+  if (lastPayload !== undefined) lastPayload.marker = true;
   return out;
 }

@@ -217,15 +217,24 @@ export function validateExperiment(doc: unknown, d: ExperimentDefaults): { value
   const netem: Experiment['netem'] = [];
   list(`${root}.matrix.netem`, m.netem, ['']).forEach((v, i) => {
     const path = `${root}.matrix.netem[${i}]`;
-    if (typeof v !== 'string') return add(path, 'expected netem words as a string, e.g. "loss gemodel 2% 30%"');
+    if (typeof v !== 'string') {
+      add(path, 'expected netem words as a string, e.g. "loss gemodel 2% 30%"');
+      return;
+    }
     const r = parseNetemArgs(v);
-    if (!r.ok) return add(path, `${v.trim() || '(empty)'}: ${r.message}`);
+    if (!r.ok) {
+      add(path, `${v.trim() || '(empty)'}: ${r.message}`);
+      return;
+    }
     netem.push({ text: v.trim() === '' ? 'none' : formatNetemArgs(r.value), config: r.value, warnings: netemWarnings(v, r.value) });
   });
   const jitter: Experiment['jitter'] = [];
   list(`${root}.matrix.jitter`, m.jitter, ['adaptive']).forEach((v, i) => {
     const r = parseJitterSpec(v);
-    if (!r.ok) return add(`${root}.matrix.jitter[${i}]`, r.message);
+    if (!r.ok) {
+      add(`${root}.matrix.jitter[${i}]`, r.message);
+      return;
+    }
     jitter.push({ label: r.label, settings: r.settings });
   });
   const transport: TransportKind[] = [];
@@ -237,7 +246,10 @@ export function validateExperiment(doc: unknown, d: ExperimentDefaults): { value
   const mediaList = m.media ?? doc.media;
   const mediaPath = m.media !== undefined ? `${root}.matrix.media` : `${root}.media`;
   list(mediaPath, mediaList, ['sample.mp4']).forEach((v, i) => {
-    if (typeof v !== 'string' || v === '') return add(`${mediaPath}[${i}]`, 'expected a file name');
+    if (typeof v !== 'string' || v === '') {
+      add(`${mediaPath}[${i}]`, 'expected a file name');
+      return;
+    }
     media.push(d.resolveMedia(v));
   });
   const bool = (k: string, def: boolean): boolean => {

@@ -1,5 +1,6 @@
 import { MAX_READ_RUN_BYTES } from './limits.ts';
 import type { SampleTable } from './types.ts';
+import { at } from '../util/narrow.ts';
 
 /**
  * Samples [from, to) of a table read with one `read` per run of samples that follow each other in
@@ -17,14 +18,14 @@ export async function readSampleRuns(
   let i = from;
   while (i < to) {
     // Grow a run while the next sample starts where the previous one ended.
-    const start = offsets[i]!;
-    let end = start + sizes[i]!;
+    const start = at(offsets, i);
+    let end = start + at(sizes, i);
     let j = i + 1;
-    while (j < to && offsets[j] === end && end + sizes[j]! - start <= MAX_READ_RUN_BYTES) end += sizes[j++]!;
+    while (j < to && offsets[j] === end && end + at(sizes, j) - start <= MAX_READ_RUN_BYTES) end += at(sizes, j++);
     const buf = await read(start, end - start);
     for (let k = i; k < j; k++) {
-      const at = offsets[k]! - start;
-      out.push(buf.subarray(at, at + sizes[k]!));
+      const rel = at(offsets, k) - start;
+      out.push(buf.subarray(rel, rel + at(sizes, k)));
     }
     i = j;
   }

@@ -3,10 +3,11 @@
  */
 
 import type { Track } from './types.ts';
+import { at } from '../util/narrow.ts';
 
-/** pts of sample `index` (0 <= index < count, not checked) in seconds; negative before the presentation start. */
+/** pts of sample `index` (0 <= index < count, else RangeError) in seconds; negative before the presentation start. */
 export function sampleTimeSec(track: Track, index: number): number {
-  return track.samples.pts[index] / track.timescale;
+  return at(track.samples.pts, index) / track.timescale;
 }
 
 /**
@@ -25,7 +26,8 @@ export function keyframeAtOrBefore(track: Track, seconds: number): number {
   for (let i = 0; i < count; i++) {
     if (!keyframe[i]) continue;
     if (first < 0) first = i;
-    if (pts[i] <= limit && (best < 0 || pts[i] > pts[best])) best = i;
+    const p = at(pts, i);
+    if (p <= limit && (best < 0 || p > at(pts, best))) best = i;
   }
   if (best >= 0) return best;
   return first >= 0 ? first : 0;

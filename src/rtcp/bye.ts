@@ -59,7 +59,7 @@ export function decodeBye(body: Buffer, count: number, offset: number): RtcpPars
   const bye: RtcpBye = { type: 'bye', ssrcs };
   const o = count * 4;
   if (body.length > o) {
-    const n = body[o];
+    const n = body.readUInt8(o);
     if (o + 1 + n > body.length) {
       return rtcpError('RTCP_ERR_BYE_REASON_OVERFLOW', `BYE reason of ${n} bytes runs past the packet`, offset + RTCP_HEADER_BYTES + o, RTCP_PT_BYE);
     }

@@ -72,8 +72,8 @@ function parse(buf: Buffer, strict: boolean): RtcpParseResult<RtcpPacket[]> {
     if (buf.length - offset < RTCP_HEADER_BYTES) {
       return rtcpError('RTCP_ERR_SHORT_HEADER', `${buf.length - offset} trailing bytes`, offset);
     }
-    const b0 = buf[offset];
-    const pt = buf[offset + 1];
+    const b0 = buf.readUInt8(offset);
+    const pt = buf.readUInt8(offset + 1);
     const version = b0 >>> 6;
     if (version !== RTCP_VERSION) return rtcpError('RTCP_ERR_BAD_VERSION', `version ${version}`, offset, pt);
     if (strict && offset === 0 && pt !== RTCP_PT_SR && pt !== RTCP_PT_RR) {
@@ -89,7 +89,7 @@ function parse(buf: Buffer, strict: boolean): RtcpParseResult<RtcpPacket[]> {
       if (strict && end !== buf.length) {
         return rtcpError('RTCP_ERR_PADDING_NOT_LAST', 'padding bit set on a packet that is not last', offset, pt);
       }
-      const pad = buf[end - 1];
+      const pad = buf.readUInt8(end - 1);
       if (pad === 0 || pad > size - RTCP_HEADER_BYTES) {
         return rtcpError('RTCP_ERR_BAD_PADDING', `padding count ${pad} in a ${size}-byte packet`, end - 1, pt);
       }

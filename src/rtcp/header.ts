@@ -58,7 +58,7 @@ export function finishRtcpPacket(buf: Buffer, offset: number, contentBytes: numb
   if (pad > 0) {
     buf.fill(0, offset + contentBytes, offset + size - 1);
     buf[offset + size - 1] = pad;
-    buf[offset] |= 0x20;
+    buf.writeUInt8(buf.readUInt8(offset) | 0x20, offset);
   }
   return size;
 }
@@ -68,5 +68,7 @@ export function finishRtcpPacket(buf: Buffer, offset: number, contentBytes: numb
  * octet is 192..223, i.e. an RTCP packet type rather than M + an RTP payload type.
  */
 export function looksLikeRtcp(buf: Buffer): boolean {
-  return buf.length >= 2 && buf[0] >>> 6 === 2 && buf[1] >= 192 && buf[1] <= 223;
+  if (buf.length < 2) return false;
+  const b1 = buf.readUInt8(1);
+  return buf.readUInt8(0) >>> 6 === 2 && b1 >= 192 && b1 <= 223;
 }

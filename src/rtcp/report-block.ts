@@ -47,7 +47,7 @@ export function readReportBlock(buf: Buffer, offset: number): ReportBlock {
   const raw = buf.readUIntBE(offset + 5, 3);
   return {
     ssrc: buf.readUInt32BE(offset),
-    fractionLost: buf[offset + 4],
+    fractionLost: buf.readUInt8(offset + 4),
     cumulativeLost: raw & 0x800000 ? raw - 0x1000000 : raw,
     extendedHighestSeq: buf.readUInt32BE(offset + 8),
     jitter: buf.readUInt32BE(offset + 12),

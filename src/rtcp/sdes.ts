@@ -76,17 +76,17 @@ export function decodeSourceDescription(body: Buffer, count: number, offset: num
       if (o >= body.length) {
         return rtcpError('RTCP_ERR_SDES_NO_TERMINATOR', `SDES chunk ${c} has no null terminator`, offset + RTCP_HEADER_BYTES + chunkStart, RTCP_PT_SDES);
       }
-      const type = body[o];
+      const type = body.readUInt8(o);
       if (type === SDES_END) {
         o += 1;
         // Skip the padding nulls to the next 32-bit boundary (chunks start on boundaries).
         o = chunkStart + Math.ceil((o - chunkStart) / 4) * 4;
         break;
       }
-      if (o + 2 > body.length || o + 2 + body[o + 1] > body.length) {
+      if (o + 2 > body.length || o + 2 + body.readUInt8(o + 1) > body.length) {
         return rtcpError('RTCP_ERR_SDES_ITEM_OVERFLOW', `SDES item type ${type} runs past the packet`, offset + RTCP_HEADER_BYTES + o, RTCP_PT_SDES);
       }
-      const n = body[o + 1];
+      const n = body.readUInt8(o + 1);
       items.push({ type, value: body.subarray(o + 2, o + 2 + n) });
       o += 2 + n;
     }

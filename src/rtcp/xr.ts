@@ -72,8 +72,8 @@ export function decodeXr(body: Buffer, offset: number): RtcpParseResult<RtcpXr> 
   while (o < body.length) {
     const at = offset + RTCP_HEADER_BYTES + o;
     if (body.length - o < BLOCK_HEADER) return rtcpError('RTCP_ERR_XR_BLOCK_OVERFLOW', `${body.length - o} bytes left for an XR block header`, at, RTCP_PT_XR);
-    const bt = body[o]!;
-    const typeSpecific = body[o + 1]!;
+    const bt = body.readUInt8(o);
+    const typeSpecific = body.readUInt8(o + 1);
     const size = (body.readUInt16BE(o + 2) + 1) * 4;
     if (o + size > body.length) return rtcpError('RTCP_ERR_XR_BLOCK_OVERFLOW', `XR block of ${size} bytes exceeds the packet`, at, RTCP_PT_XR);
     const content = body.subarray(o + BLOCK_HEADER, o + size);

@@ -75,13 +75,13 @@ export function parseRtpPacket(buf: Buffer): RtpParseResult<RtpPacket> {
   if (len < RTP_FIXED_HEADER_BYTES) {
     return rtpError('RTP_ERR_SHORT_HEADER', `need 12 bytes, have ${len}`, 0);
   }
-  const b0 = buf[0];
+  const b0 = buf.readUInt8(0);
   const version = b0 >>> 6;
   if (version !== RTP_VERSION) return rtpError('RTP_ERR_BAD_VERSION', `version ${version}`, 0);
   const hasPadding = (b0 & 0x20) !== 0;
   const hasExtension = (b0 & 0x10) !== 0;
   const cc = b0 & 0x0f;
-  const b1 = buf[1];
+  const b1 = buf.readUInt8(1);
   let offset = RTP_FIXED_HEADER_BYTES;
   if (len < offset + cc * 4) {
     return rtpError('RTP_ERR_SHORT_HEADER', `CSRC count ${cc} needs ${offset + cc * 4} bytes, have ${len}`, 0);
@@ -109,7 +109,7 @@ export function parseRtpPacket(buf: Buffer): RtpParseResult<RtpPacket> {
   }
   let paddingSize = 0;
   if (hasPadding) {
-    const count = len > offset ? buf[len - 1] : 0;
+    const count = len > offset ? buf.readUInt8(len - 1) : 0;
     if (count === 0 || count > len - offset) {
       return rtpError('RTP_ERR_BAD_PADDING', `padding count ${count} with ${len - offset} bytes after header`, len - 1);
     }

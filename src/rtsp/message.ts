@@ -3,6 +3,8 @@
  * list, plain request/response objects, and the status reason phrases of RFC 2326 §7.1.1.
  */
 
+import { at } from '../util/narrow.ts';
+
 export const RTSP_VERSION = 'RTSP/1.0';
 
 /** RFC 2326 §15.1: token = 1*<any CHAR except CTLs or tspecials>. */
@@ -69,7 +71,7 @@ export class RtspHeaders {
     const key = name.toLowerCase();
     let placed = false;
     for (let i = 0; i < this.list.length; ) {
-      const entry = this.list[i];
+      const entry = at(this.list, i);
       if (entry[0].toLowerCase() !== key) {
         i++;
       } else if (!placed) {
@@ -97,7 +99,7 @@ export class RtspHeaders {
     const key = name.toLowerCase();
     const before = this.list.length;
     for (let i = this.list.length - 1; i >= 0; i--) {
-      if (this.list[i][0].toLowerCase() === key) this.list.splice(i, 1);
+      if (at(this.list, i)[0].toLowerCase() === key) this.list.splice(i, 1);
     }
     return this.list.length !== before;
   }

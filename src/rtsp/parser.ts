@@ -31,6 +31,7 @@ import {
   type RtspRequest,
   type RtspResponse,
 } from './message.ts';
+import { at, group } from '../util/narrow.ts';
 
 /** Default cap on start line + headers, terminators included (leading blank lines excluded). */
 export const DEFAULT_MAX_HEADER_BYTES = 16 * 1024;
@@ -221,7 +222,7 @@ export class RtspParser {
     const lengths = (head.request ?? head.response)?.headers.getAll('Content-Length') ?? [];
     let length = 0;
     if (lengths.length > 0) {
-      const first = lengths[0].trim();
+      const first = at(lengths, 0).trim();
       if (!/^\d{1,15}$/.test(first) || lengths.some((v) => v.trim() !== first)) {
         this.fail(events, 'RTSP_ERR_BAD_CONTENT_LENGTH', `bad Content-Length ${JSON.stringify(lengths.join(', '))}`);
         return;
@@ -258,7 +259,7 @@ export class RtspParser {
       );
       return chunk.length;
     }
-    this.channel = this.ilvHeader[0];
+    this.channel = this.ilvHeader.readUInt8(0);
     if (length === 0) {
       this._state = 'START';
       events.push({ type: 'interleaved', channel: this.channel, data: EMPTY });
@@ -342,9 +343,8 @@ function frameHead(text: string): FramedHead {
     headerProblem ??= { code: 'RTSP_ERR_BAD_HEADER', message };
   };
   const pairs: [string, string][] = [];
-  for (let k = 1; k < lines.length; k++) {
-    const line = lines[k];
-    if (line[0] === ' ' || line[0] === '\t') {
+  for (const line of lines.slice(1)) {
+    if (line.startsWith(' ') || line.startsWith('\t')) {
       const prev = pairs[pairs.length - 1];
       const more = trimWs(line);
       if (prev === undefined) badHeader('continuation line without a header');
@@ -363,7 +363,7 @@ function frameHead(text: string): FramedHead {
   }
   const headers = new RtspHeaders(pairs);
   const cseqValues = headers.getAll('CSeq');
-  const cseqText = cseqValues.length > 0 ? cseqValues[0].trim() : undefined;
+  const cseqText = cseqValues[0]?.trim();
   const cseqValid = cseqText !== undefined && /^\d{1,10}$/.test(cseqText) && Number(cseqText) <= 0xffffffff;
   if (cseqValid) out.cseq = Number(cseqText);
 
@@ -373,15 +373,16 @@ function frameHead(text: string): FramedHead {
     if (m === null) {
       problem('RTSP_ERR_BAD_STATUS_LINE', `malformed status line ${JSON.stringify(startLine.slice(0, 80))}`);
     } else {
-      out.response = { version: m[1], statusCode: Number(m[2]), reason: m[3] ?? '', headers, body: EMPTY };
-      if (m[1] !== RTSP_VERSION) problem('RTSP_ERR_BAD_VERSION', `unsupported version ${m[1]}`);
+      const version = group(m, 1);
+      out.response = { version, statusCode: Number(group(m, 2)), reason: m[3] ?? '', headers, body: EMPTY };
+      if (version !== RTSP_VERSION) problem('RTSP_ERR_BAD_VERSION', `unsupported version ${version}`);
     }
   } else {
     const parts = trimWs(startLine).split(/[ \t]+/);
-    if (parts.length !== 3) {
+    const [method, uri, version] = parts;
+    if (parts.length !== 3 || method === undefined || uri === undefined || version === undefined) {
       problem('RTSP_ERR_BAD_START_LINE', `malformed request line ${JSON.stringify(startLine.slice(0, 80))}`);
     } else {
-      const [method, uri, version] = parts;
       out.request = { method, uri, version, headers, body: EMPTY };
       if (!isToken(method)) problem('RTSP_ERR_BAD_METHOD', `bad method ${JSON.stringify(method)}`);
       // eslint-disable-next-line no-control-regex

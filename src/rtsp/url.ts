@@ -9,6 +9,7 @@
  */
 
 import { rtspError, rtspOk, type RtspResult } from './errors.ts';
+import { group } from '../util/narrow.ts';
 
 export const DEFAULT_RTSP_PORT = 554;
 /** RFC 7826 registers 322 for RTSP over TLS. */
@@ -46,13 +47,15 @@ function decode(s: string): string | undefined {
 export function parseRtspUrl(url: string): RtspResult<RtspUrl> {
   const m = URL_RE.exec(url);
   if (m === null) return rtspError('RTSP_ERR_BAD_URL', `not an rtsp URL: ${JSON.stringify(url.slice(0, 120))}`);
-  const scheme = m[1].toLowerCase() as RtspUrl['scheme'];
+  const scheme = group(m, 1).toLowerCase() as RtspUrl['scheme'];
   let port = scheme === 'rtsps' ? DEFAULT_RTSPS_PORT : DEFAULT_RTSP_PORT;
-  if (m[4] !== undefined && m[4] !== '') {
-    if (m[4].length > 5 || Number(m[4]) > 65535) return rtspError('RTSP_ERR_BAD_URL', `bad port ${m[4]}`);
-    port = Number(m[4]);
+  const portText = m[4];
+  if (portText !== undefined && portText !== '') {
+    if (portText.length > 5 || Number(portText) > 65535) return rtspError('RTSP_ERR_BAD_URL', `bad port ${portText}`);
+    port = Number(portText);
   }
-  const host = m[3].startsWith('[') ? m[3].slice(1, -1) : m[3];
+  const hostText = group(m, 3);
+  const host = hostText.startsWith('[') ? hostText.slice(1, -1) : hostText;
   const rawPath = m[5] ?? '/';
   const path = decode(rawPath);
   if (path === undefined) return rtspError('RTSP_ERR_BAD_URL', `bad percent-encoding in ${JSON.stringify(rawPath)}`);
@@ -83,7 +86,7 @@ interface UriParts {
 
 function split(uri: string): UriParts {
   const m = REF_RE.exec(uri) as RegExpExecArray; // matches every string
-  return { scheme: m[1], authority: m[2], path: m[3], query: m[4], fragment: m[5] };
+  return { scheme: m[1], authority: m[2], path: group(m, 3), query: m[4], fragment: m[5] };
 }
 
 /** RFC 3986 §5.2.4. */

@@ -14,6 +14,7 @@ import type {
   SdpLine,
   SessionDescription,
 } from './types.ts';
+import { at, group } from '../util/narrow.ts';
 
 /** Cap on the number of lines in one description. */
 export const MAX_SDP_LINES = 4096;
@@ -27,12 +28,12 @@ function fields(v: string): string[] {
 function parseConnection(v: string): SdpConnection | undefined {
   const f = fields(v);
   if (f.length !== 3) return undefined;
-  return { netType: f[0], addrType: f[1], address: f[2] };
+  return { netType: at(f, 0), addrType: at(f, 1), address: at(f, 2) };
 }
 
 function parseBandwidth(v: string): SdpBandwidth | undefined {
   const m = /^([^:\s]+):[ \t]*(\d{1,15})[ \t]*$/.exec(v);
-  return m === null ? undefined : { type: m[1], value: Number(m[2]) };
+  return m === null ? undefined : { type: group(m, 1), value: Number(group(m, 2)) };
 }
 
 export function parseAttribute(v: string): SdpAttribute {
@@ -43,12 +44,13 @@ export function parseAttribute(v: string): SdpAttribute {
 function parseMediaLine(v: string): MediaDescription | undefined {
   const f = fields(v);
   if (f.length < 3) return undefined;
-  const pm = /^(\d{1,5})(?:\/(\d{1,5}))?$/.exec(f[1]);
-  if (pm === null || Number(pm[1]) > 65535) return undefined;
+  const pm = /^(\d{1,5})(?:\/(\d{1,5}))?$/.exec(at(f, 1));
+  const port = pm === null ? undefined : Number(group(pm, 1));
+  if (pm === null || port === undefined || port > 65535) return undefined;
   const media: MediaDescription = {
-    type: f[0],
-    port: Number(pm[1]),
-    protocol: f[2],
+    type: at(f, 0),
+    port,
+    protocol: at(f, 2),
     formats: f.slice(3),
     attributes: [],
   };
@@ -66,14 +68,14 @@ export function parseSdp(text: string): SdpResult<SessionDescription> {
   let hasTiming = false;
   let media: MediaDescription | undefined;
 
-  for (let k = 0; k < lines.length; k++) {
+  for (const [k, raw] of lines.entries()) {
     const lineNo = k + 1;
-    const line = lines[k].endsWith('\r') ? lines[k].slice(0, -1) : lines[k];
+    const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
     if (line.trim() === '') continue;
     const m = LINE_RE.exec(line);
     if (m === null) return sdpError('SDP_ERR_BAD_LINE', `not a type=value line: ${JSON.stringify(line.slice(0, 80))}`, lineNo);
-    const type = m[1];
-    const v = m[2];
+    const type = group(m, 1);
+    const v = group(m, 2);
     if (session === undefined) {
       if (type !== 'v' || !/^\d{1,9}$/.test(v.trim())) {
         return sdpError('SDP_ERR_BAD_VERSION', 'description does not start with v=<digits>', lineNo);
@@ -88,8 +90,9 @@ export function parseSdp(text: string): SdpResult<SessionDescription> {
       };
       continue;
     }
+    const desc = session;
     const other = (): void => {
-      const target = media ?? session!;
+      const target = media ?? desc;
       (target.otherLines ??= []).push({ type, value: v } satisfies SdpLine);
     };
     switch (type) {
@@ -131,7 +134,7 @@ export function parseSdp(text: string): SdpResult<SessionDescription> {
         }
         const f = fields(v);
         if (f.length !== 6) return sdpError('SDP_ERR_BAD_ORIGIN', `bad origin ${JSON.stringify(v)}`, lineNo);
-        session.origin = { username: f[0], sessionId: f[1], sessionVersion: f[2], netType: f[3], addrType: f[4], address: f[5] };
+        session.origin = { username: at(f, 0), sessionId: at(f, 1), sessionVersion: at(f, 2), netType: at(f, 3), addrType: at(f, 4), address: at(f, 5) };
         hasOrigin = true;
         break;
       }
@@ -158,7 +161,7 @@ export function parseSdp(text: string): SdpResult<SessionDescription> {
         }
         const t = /^[ \t]*(\d{1,15})[ \t]+(\d{1,15})[ \t]*$/.exec(v);
         if (t === null) return sdpError('SDP_ERR_BAD_TIMING', `bad timing ${JSON.stringify(v)}`, lineNo);
-        session.timing = { start: Number(t[1]), stop: Number(t[2]) };
+        session.timing = { start: Number(group(t, 1)), stop: Number(group(t, 2)) };
         hasTiming = true;
         break;
       }

@@ -5,6 +5,7 @@
  */
 
 import { sdpError, type SdpResult } from './errors.ts';
+import { group } from '../util/narrow.ts';
 
 export interface Rtpmap {
   payloadType: number;
@@ -20,7 +21,7 @@ export function parseRtpmap(value: string): SdpResult<Rtpmap> {
   if (m === null || Number(m[1]) > 127) {
     return sdpError('SDP_ERR_BAD_RTPMAP', `bad rtpmap ${JSON.stringify(value.slice(0, 80))}`);
   }
-  const r: Rtpmap = { payloadType: Number(m[1]), encodingName: m[2], clockRate: Number(m[3]) };
+  const r: Rtpmap = { payloadType: Number(m[1]), encodingName: group(m, 2), clockRate: Number(m[3]) };
   if (m[4] !== undefined) r.channels = Number(m[4]);
   return { ok: true, value: r };
 }

@@ -8,7 +8,7 @@ import {
   type RtpPayloadInput,
 } from '../../src/codecs/index.ts';
 import { AVCC_HEX, GST_H264_PACKETS, MP4_H264_SAMPLES } from './gstreamer-vectors.ts';
-import { fromRtp, hex, inputs, split4 } from './helpers.ts';
+import { fromRtp, hex, split4 } from './helpers.ts';
 
 const TS = 90000;
 const nalHex = (u: DepacketizedUnit): string[] => u.data.map((b) => b.toString('hex'));

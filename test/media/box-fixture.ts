@@ -1,3 +1,4 @@
+import { at } from '../../src/util/narrow.ts';
 /**
  * Test-only ISO BMFF helpers, written apart from src/media: build boxes from bytes, list boxes,
  * and rewrite files (stco → co64, 64-bit mdat header, mdat size 0) to make fixtures that ffmpeg
@@ -106,14 +107,14 @@ export function stcoToCo64(stcoPayload: Buffer, delta: number): Buffer {
 export function toLargeMdatCo64(file: Buffer): Buffer {
   const top = listBoxes(file);
   const types = top.map((b) => b.type).join(',');
-  if (types !== 'ftyp,free,mdat,moov' || top[1].size !== 8) throw new Error(`unexpected layout ${types}`);
+  if (types !== 'ftyp,free,mdat,moov' || at(top, 1).size !== 8) throw new Error(`unexpected layout ${types}`);
   const [ftyp, , mdat, moov] = top;
-  const mdatHeader = Buffer.concat([u32(1), Buffer.from('mdat'), u64(mdat.size + 8)]);
+  const mdatHeader = Buffer.concat([u32(1), Buffer.from('mdat'), u64(mdat!.size + 8)]);
   const newMoov = box(
     'moov',
-    rewrite(file, moov.start + 8, moov.start + moov.size, (b, p) => (b.type === 'stco' ? stcoToCo64(p, 0) : undefined)),
+    rewrite(file, moov!.start + 8, moov!.start + moov!.size, (b, p) => (b.type === 'stco' ? stcoToCo64(p, 0) : undefined)),
   );
-  return Buffer.concat([file.subarray(0, ftyp.size), mdatHeader, file.subarray(mdat.start + 8, mdat.start + mdat.size), newMoov]);
+  return Buffer.concat([file.subarray(0, ftyp!.size), mdatHeader, file.subarray(mdat!.start + 8, mdat!.start + mdat!.size), newMoov]);
 }
 
 // ---- A minimal hand-built movie, one box per helper, fields spelled out. ----

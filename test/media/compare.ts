@@ -13,13 +13,14 @@
 import { expect } from 'vitest';
 import type { MediaFile } from '../../src/media/index.ts';
 import { probePackets, probeStreams } from './ffprobe.ts';
+import { at } from '../../src/util/narrow.ts';
 
 export function expectMatchesFfprobe(file: MediaFile, path: string, opts: { perPacket?: boolean } = {}): void {
   const streams = probeStreams(path);
   const packets = probePackets(path);
   expect(file.tracks.map((t) => t.id)).toEqual(streams.map((s) => s.id));
   for (const [i, s] of streams.entries()) {
-    const t = file.tracks[i];
+    const t = at(file.tracks, i);
     expect(s.timeBase).toEqual([1, t.timescale]);
     expect(t.kind).toBe(s.codecType === 'video' ? 'video' : s.codecType === 'audio' ? 'audio' : 'other');
     expect(Math.abs(t.durationSec - s.durationSec)).toBeLessThanOrEqual(0.0011);
@@ -32,7 +33,7 @@ export function expectMatchesFfprobe(file: MediaFile, path: string, opts: { perP
     const theirs = (packets.get(i) ?? []).map((p) => [p.pos, p.size, p.dts, p.pts, p.key ? 1 : 0]);
     const ours: number[][] = [];
     const { offsets, sizes, dts, pts, keyframe } = t.samples;
-    for (let k = 0; k < t.samples.count; k++) ours.push([offsets[k], sizes[k], dts[k], pts[k], keyframe[k]]);
+    for (let k = 0; k < t.samples.count; k++) ours.push([at(offsets, k), at(sizes, k), at(dts, k), at(pts, k), at(keyframe, k)]);
     expect(ours.length).toBe(s.nbFrames);
     expect(ours).toEqual(theirs);
   }

@@ -77,7 +77,7 @@ export function probeStreams(path: string): ProbeStream[] {
       id: parseInt(String(s.id), 16),
       codecType: String(s.codec_type),
       codecName: String(s.codec_name),
-      timeBase: [num, den],
+      timeBase: [num!, den!],
       durationSec: Number(s.duration),
       nbFrames: Number(s.nb_frames),
     };

@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_SAMPLES_PER_TRACK, MAX_TRACKS, keyframeAtOrBefore, parseMoov, sampleTimeSec, type Movie, type Track } from '../../src/media/index.ts';
 import { audioEntry, box, elst, fullBox, hex, moovPayload, stsz, table, trak, u16, u32, u64, u8, visualEntry } from './box-fixture.ts';
+import { at } from '../../src/util/narrow.ts';
 
 const FILE = 10_000;
 
@@ -36,49 +37,49 @@ describe('sample tables', () => {
     const ctts = table('ctts', [[1, 200], [1, 0], [2, 100]]); // v0: +200, +0, +100, +100
     const stss = table('stss', [[1], [3]]); // sync samples 1 and 3 (1-based)
     const m = ok(moovPayload(1000, trak({ stbl: [...BASE, ctts, stss] })));
-    expect(arrays(m.tracks[0])).toEqual({
+    expect(arrays(at(m.tracks, 0))).toEqual({
       offsets: [1000, 1010, 5000, 5030], // chunk start, then + previous sizes in the chunk
       sizes: [10, 20, 30, 40],
       dts: [0, 100, 200, 300],
       pts: [200, 100, 300, 400],
       keyframe: [1, 0, 1, 0],
     });
-    expect(m.tracks[0].editShiftTicks).toBe(0);
+    expect(at(m.tracks, 0).editShiftTicks).toBe(0);
   });
 
   it('ctts version 1 with negative offsets; no stss means every sample is sync', () => {
     const ctts = table('ctts', [[1, -100], [3, 0]], 1); // v1 rows: count=1 offset=0xffffff9c (-100)
     const m = ok(moovPayload(1000, trak({ stbl: [...BASE, ctts] })));
-    expect(arrays(m.tracks[0]).pts).toEqual([-100, 100, 200, 300]);
-    expect(arrays(m.tracks[0]).keyframe).toEqual([1, 1, 1, 1]);
+    expect(arrays(at(m.tracks, 0)).pts).toEqual([-100, 100, 200, 300]);
+    expect(arrays(at(m.tracks, 0)).keyframe).toEqual([1, 1, 1, 1]);
   });
 
   it('stss entries out of range are ignored', () => {
     const m = ok(moovPayload(1000, trak({ stbl: [...BASE, table('stss', [[0], [2], [99]])] })));
-    expect(arrays(m.tracks[0]).keyframe).toEqual([0, 1, 0, 0]);
+    expect(arrays(at(m.tracks, 0)).keyframe).toEqual([0, 1, 0, 0]);
   });
 
   it('stz2 with 4-, 8- and 16-bit fields', () => {
     // reserved(24)=0 | field_size=4 | sample_count=4 | nibbles 1,15,7,0 (high nibble first)
     const stz2a = fullBox('stz2', 0, 0, hex('000000 04'), u32(4), hex('1f 70'));
     const a = ok(moovPayload(1000, trak({ stbl: [STTS, STSC, STCO, stz2a] })));
-    expect(arrays(a.tracks[0]).sizes).toEqual([1, 15, 7, 0]);
-    expect(arrays(a.tracks[0]).offsets).toEqual([1000, 1001, 5000, 5007]);
+    expect(arrays(at(a.tracks, 0)).sizes).toEqual([1, 15, 7, 0]);
+    expect(arrays(at(a.tracks, 0)).offsets).toEqual([1000, 1001, 5000, 5007]);
     const stz2b = fullBox('stz2', 0, 0, hex('000000 08'), u32(4), hex('01 02 ff 00'));
-    expect(arrays(ok(moovPayload(1000, trak({ stbl: [STTS, STSC, STCO, stz2b] }))).tracks[0]).sizes).toEqual([1, 2, 255, 0]);
+    expect(arrays(at(ok(moovPayload(1000, trak({ stbl: [STTS, STSC, STCO, stz2b] }))).tracks, 0)).sizes).toEqual([1, 2, 255, 0]);
     const stz2c = fullBox('stz2', 0, 0, hex('000000 10'), u32(4), hex('0102 0304 0000 0fff'));
-    expect(arrays(ok(moovPayload(1000, trak({ stbl: [STTS, STSC, STCO, stz2c] }))).tracks[0]).sizes).toEqual([0x102, 0x304, 0, 0xfff]);
+    expect(arrays(at(ok(moovPayload(1000, trak({ stbl: [STTS, STSC, STCO, stz2c] }))).tracks, 0)).sizes).toEqual([0x102, 0x304, 0, 0xfff]);
   });
 
   it('co64 offsets past 2^32', () => {
     const co64 = fullBox('co64', 0, 0, u32(2), u64(2 ** 32 + 5), u64(2 ** 33)); // 2 chunks, 64-bit offsets
     const m = ok(moovPayload(1000, trak({ stbl: [STTS, STSC, STSZ, co64] })), 2 ** 34);
-    expect(arrays(m.tracks[0]).offsets).toEqual([2 ** 32 + 5, 2 ** 32 + 15, 2 ** 33, 2 ** 33 + 30]);
+    expect(arrays(at(m.tracks, 0)).offsets).toEqual([2 ** 32 + 5, 2 ** 32 + 15, 2 ** 33, 2 ** 33 + 30]);
   });
 
   it('stts shorter than the sample count repeats its last delta', () => {
     const m = ok(moovPayload(1000, trak({ stbl: [table('stts', [[1, 50], [1, 70]]), STSC, STSZ, STCO] })));
-    expect(arrays(m.tracks[0]).dts).toEqual([0, 50, 120, 190]);
+    expect(arrays(at(m.tracks, 0)).dts).toEqual([0, 50, 120, 190]);
   });
 });
 
@@ -87,35 +88,35 @@ describe('edit lists', () => {
 
   it('one edit with media_time M shifts so that M plays at 0', () => {
     const t = withEdit(elst(0, [[400, 200, 1, 0]])); // 400 ms from media_time 200, rate 1.0
-    expect(t.editShiftTicks).toBe(-200);
-    expect(arrays(t).dts).toEqual([-200, -100, 0, 100]);
-    expect(t.durationSec).toBe(0.4);
-    expect(t.editListNote).toBeUndefined();
+    expect(t!.editShiftTicks).toBe(-200);
+    expect(arrays(t!).dts).toEqual([-200, -100, 0, 100]);
+    expect(t!.durationSec).toBe(0.4);
+    expect(t!.editListNote).toBeUndefined();
   });
 
   it('an initial empty edit delays the track (movie ticks converted to track ticks)', () => {
     // empty 500 ms (movie 1000 Hz) = 45000 ticks at 90 kHz; then media from 0
     const t = withEdit(elst(0, [[500, -1, 1, 0], [1000, 0, 1, 0]]), 1000, 90000);
-    expect(t.editShiftTicks).toBe(45000);
-    expect(sampleTimeSec(t, 0)).toBe(0.5);
-    expect(t.durationSec).toBe(1); // the delay is not part of the track's own duration
+    expect(t!.editShiftTicks).toBe(45000);
+    expect(sampleTimeSec(t!, 0)).toBe(0.5);
+    expect(t!.durationSec).toBe(1); // the delay is not part of the track's own duration
   });
 
   it('elst version 1 (64-bit duration and media_time)', () => {
     // v1 rows: duration(64) media_time(64) rate(16.16): empty 6 s at movie 600 Hz = 3600, then media_time 2^32 + 10
     const t = withEdit(elst(1, [[3600, -1, 1, 0], [600, 2 ** 32 + 10, 1, 0]]), 600, 1000);
-    expect(t.editShiftTicks).toBe(6000 - (2 ** 32 + 10));
+    expect(t!.editShiftTicks).toBe(6000 - (2 ** 32 + 10));
   });
 
   it('applies only the first non-empty edit and says what it did not honour', () => {
     const two = withEdit(elst(0, [[200, 0, 1, 0], [200, 300, 1, 0]]));
-    expect(two.editShiftTicks).toBe(0);
-    expect(two.editListNote).toMatch(/1 further non-empty edit/);
+    expect(two!.editShiftTicks).toBe(0);
+    expect(two!.editListNote).toMatch(/1 further non-empty edit/);
     const fast = withEdit(elst(0, [[200, 100, 2, 0]])); // media_rate 2.0
-    expect(fast.editShiftTicks).toBe(-100);
-    expect(fast.editListNote).toMatch(/media_rate 2/);
+    expect(fast!.editShiftTicks).toBe(-100);
+    expect(fast!.editListNote).toMatch(/media_rate 2/);
     const dwell = withEdit(elst(0, [[200, 0, 1, 0], [100, -1, 1, 0]]));
-    expect(dwell.editListNote).toMatch(/empty edit\(s\) after media/);
+    expect(dwell!.editListNote).toMatch(/empty edit\(s\) after media/);
   });
 });
 
@@ -135,38 +136,38 @@ describe('sample entries', () => {
       hex('06 808080 01 02'), // SLConfigDescriptor predefined=2
     );
     const t = entryTrack(audioEntry('mp4a', 2, 48000, esds));
-    expect([t.kind, t.codec, t.fourcc, t.objectTypeIndication, t.sampleRate, t.channels]).toEqual(['audio', 'aac', 'mp4a', 0x40, 48000, 2]);
-    expect(t.codecConfig?.toString('hex')).toBe('119056e500');
+    expect([t!.kind, t!.codec, t!.fourcc, t!.objectTypeIndication, t!.sampleRate, t!.channels]).toEqual(['audio', 'aac', 'mp4a', 0x40, 48000, 2]);
+    expect(t!.codecConfig?.toString('hex')).toBe('119056e500');
   });
 
   it('AudioSpecificConfig overrides the entry: 0x1208 = AOT 2, 44.1 kHz (idx 4), mono', () => {
     const esds = fullBox('esds', 0, 0, hex('03 16 0001 00'), hex('04 11 40 15 000000 00000000 00000000'), hex('05 02 1208'));
     const t = entryTrack(audioEntry('mp4a', 2, 48000, esds));
-    expect([t.sampleRate, t.channels, t.codecConfig?.toString('hex')]).toEqual([44100, 1, '1208']);
+    expect([t!.sampleRate, t!.channels, t!.codecConfig?.toString('hex')]).toEqual([44100, 1, '1208']);
   });
 
   it('Opus/dOps, .mp3, ulaw and alaw by name', () => {
     // dOps: Version 0 | OutputChannelCount 2 | PreSkip 312 | InputSampleRate 44100 | OutputGain 0 | family 0
     const dops = box('dOps', hex('00 02 0138 0000ac44 0000 00'));
     const opus = entryTrack(audioEntry('Opus', 2, 48000, dops));
-    expect([opus.codec, opus.channels, opus.sampleRate, opus.codecConfig?.toString('hex')]).toEqual(['opus', 2, 48000, '00020138' + '0000ac44' + '000000']);
-    expect(entryTrack(audioEntry('.mp3', 2, 44100)).codec).toBe('mp3');
-    expect([entryTrack(audioEntry('ulaw', 1, 8000)).codec, entryTrack(audioEntry('alaw', 1, 8000)).codec]).toEqual(['pcmu', 'pcma']);
+    expect([opus!.codec, opus!.channels, opus!.sampleRate, opus!.codecConfig?.toString('hex')]).toEqual(['opus', 2, 48000, '00020138' + '0000ac44' + '000000']);
+    expect(entryTrack(audioEntry('.mp3', 2, 44100))!.codec).toBe('mp3');
+    expect([entryTrack(audioEntry('ulaw', 1, 8000))!.codec, entryTrack(audioEntry('alaw', 1, 8000))!.codec]).toEqual(['pcmu', 'pcma']);
   });
 
   it('avc1/avcC and hvc1/hvcC payloads; width and height from the entry', () => {
     const avcC = box('avcC', hex('01 64001f ff e1 0004 67640 01f 01 0002 68ee'));
     const h264 = entryTrack(visualEntry('avc1', 320, 240, avcC), 'vide');
-    expect([h264.kind, h264.codec, h264.width, h264.height]).toEqual(['video', 'h264', 320, 240]);
-    expect(h264.codecConfig?.toString('hex')).toBe('0164001fffe100046764001f01000268ee');
+    expect([h264!.kind, h264!.codec, h264!.width, h264!.height]).toEqual(['video', 'h264', 320, 240]);
+    expect(h264!.codecConfig?.toString('hex')).toBe('0164001fffe100046764001f01000268ee');
     const hvcC = box('hvcC', hex('01 01 60000000 900000000000 1e f000 fc fd f8 f8 0000 0f 00'));
     const h265 = entryTrack(visualEntry('hev1', 64, 64, hvcC), 'vide');
-    expect([h265.codec, h265.fourcc, h265.codecConfig?.length]).toEqual(['h265', 'hev1', 23]);
+    expect([h265!.codec, h265!.fourcc, h265!.codecConfig?.length]).toEqual(['h265', 'hev1', 23]);
   });
 
   it('other handlers are listed with kind other and the entry fourcc as codec', () => {
     const t = entryTrack(box('tx3g', Buffer.alloc(8)), 'sbtl');
-    expect([t.kind, t.codec, t.fourcc, t.sampleCount]).toEqual(['other', 'tx3g', 'tx3g', 4]);
+    expect([t!.kind, t!.codec, t!.fourcc, t!.sampleCount]).toEqual(['other', 'tx3g', 'tx3g', 4]);
   });
 });
 
@@ -217,7 +218,7 @@ describe('typed errors on malformed and malicious moov', () => {
 
 describe('keyframeAtOrBefore and sampleTimeSec', () => {
   // pts 200, 100, 300, 400 (ticks of 1 ms); sync samples 0 (pts 200) and 2 (pts 300)
-  const t = ok(moovPayload(1000, trak({ stbl: [...BASE, table('ctts', [[1, 200], [1, 0], [2, 100]]), table('stss', [[1], [3]])] }))).tracks[0];
+  const t = at(ok(moovPayload(1000, trak({ stbl: [...BASE, table('ctts', [[1, 200], [1, 0], [2, 100]]), table('stss', [[1], [3]])] }))).tracks, 0);
 
   it('picks the latest sync sample at or before the time, else the first one', () => {
     expect(keyframeAtOrBefore(t, 0.25)).toBe(0);
@@ -229,9 +230,9 @@ describe('keyframeAtOrBefore and sampleTimeSec', () => {
   });
 
   it('no sync samples gives 0; no samples gives -1', () => {
-    const none = ok(moovPayload(1000, trak({ stbl: [...BASE, table('stss', [])] }))).tracks[0];
+    const none = at(ok(moovPayload(1000, trak({ stbl: [...BASE, table('stss', [])] }))).tracks, 0);
     expect(keyframeAtOrBefore(none, 1)).toBe(0);
-    const empty = ok(moovPayload(1000, trak({ stbl: [table('stts', []), table('stsc', []), stsz([]), table('stco', [])] }))).tracks[0];
+    const empty = at(ok(moovPayload(1000, trak({ stbl: [table('stts', []), table('stsc', []), stsz([]), table('stco', [])] }))).tracks, 0);
     expect(empty.sampleCount).toBe(0);
     expect(keyframeAtOrBefore(empty, 1)).toBe(-1);
   });

@@ -11,6 +11,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_MOOV_BYTES, MediaError, openMp4, parseMoov } from '../../src/media/index.ts';
 import { box, listBoxes, u32 } from './box-fixture.ts';
+import { at } from '../../src/util/narrow.ts';
 
 const SAMPLE = new URL('../../media/sample.mp4', import.meta.url).pathname;
 
@@ -49,7 +50,7 @@ function checkParse(payload: Buffer, fileSize: number): void {
     const s = t.samples;
     expect([s.offsets.length, s.sizes.length, s.dts.length, s.pts.length, s.keyframe.length]).toEqual(Array(5).fill(s.count));
     let outside = 0;
-    for (let i = 0; i < s.count; i++) if (s.offsets[i] + s.sizes[i] > fileSize) outside++;
+    for (let i = 0; i < s.count; i++) if (at(s.offsets, i) + at(s.sizes, i) > fileSize) outside++;
     expect(outside).toBe(0);
   }
 }

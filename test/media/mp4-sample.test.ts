@@ -9,6 +9,7 @@ import { keyframeAtOrBefore, openMp4, sampleTimeSec, type MediaFile, type Track 
 import { expectMatchesFfprobe } from './compare.ts';
 import { probePackets } from './ffprobe.ts';
 import { describeWithPeers } from '../helpers/peers.ts';
+import { at } from '../../src/util/narrow.ts';
 
 const SAMPLE = new URL('../../media/sample.mp4', import.meta.url).pathname;
 
@@ -62,7 +63,7 @@ describeWithPeers('sample.mp4 vs ffprobe', ['ffprobe'], () => {
     const expected = (sec: number) => {
       let best = -1;
       packets.forEach((p, i) => {
-        if (p.key && p.pts <= sec * 12800 && (best < 0 || p.pts > packets[best].pts)) best = i;
+        if (p.key && p.pts <= sec * 12800 && (best < 0 || p.pts > at(packets, best).pts)) best = i;
       });
       return best < 0 ? packets.findIndex((p) => p.key) : best;
     };
@@ -77,20 +78,20 @@ it('reads samples by offset: readSample and readSamples agree with the file byte
   const whole = await readFile(SAMPLE);
   const { offsets, sizes } = video.samples;
   for (const i of [0, 1, 2, 250, 499]) {
-    expect((await file.readSample(video, i)).equals(whole.subarray(offsets[i], offsets[i] + sizes[i]))).toBe(true);
+    expect((await file.readSample(video, i)).equals(whole.subarray(offsets[i], at(offsets, i) + at(sizes, i)))).toBe(true);
   }
   const all = await file.readSamples(audio, 0, audio.sampleCount);
   expect(all).toHaveLength(939);
   for (let i = 0; i < all.length; i++) {
-    const o = audio.samples.offsets[i];
-    expect(all[i].equals(whole.subarray(o, o + audio.samples.sizes[i]))).toBe(true);
+    const o = at(audio.samples.offsets, i);
+    expect(at(all, i).equals(whole.subarray(o, o + at(audio.samples.sizes, i)))).toBe(true);
   }
   // Audio samples 1 and 2 are contiguous in the file (30515 + 295 = 30810): one read, one buffer.
   expect(offsets.length).toBe(500);
-  expect(audio.samples.offsets[1] + audio.samples.sizes[1]).toBe(audio.samples.offsets[2]);
-  expect(all[1].buffer).toBe(all[2].buffer);
+  expect(at(audio.samples.offsets, 1) + at(audio.samples.sizes, 1)).toBe(audio.samples.offsets[2]);
+  expect(at(all, 1).buffer).toBe(at(all, 2).buffer);
   // Audio sample 0 (27969 + 216 != 30515) is not: a separate read, its own buffer.
-  expect(all[0].buffer).not.toBe(all[1].buffer);
+  expect(at(all, 0).buffer).not.toBe(at(all, 1).buffer);
   expect(await file.readSamples(video, 3, 3)).toEqual([]);
 });
 
@@ -102,5 +103,5 @@ it('rejects bad indices and reads after close with typed errors', async () => {
   const other = await openMp4(SAMPLE);
   await other.close();
   await other.close(); // idempotent
-  await expect(other.readSample(other.tracks[0], 0)).rejects.toMatchObject({ code: 'MEDIA_ERR_CLOSED' });
+  await expect(other.readSample(at(other.tracks, 0), 0)).rejects.toMatchObject({ code: 'MEDIA_ERR_CLOSED' });
 });

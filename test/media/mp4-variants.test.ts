@@ -14,6 +14,7 @@ import { box, listBoxes, rewrite, stcoToCo64, toLargeMdatCo64, u32, u64 } from '
 import { expectMatchesFfprobe } from './compare.ts';
 import { ffmpeg } from './ffprobe.ts';
 import { describeWithPeers, hasEncoder, peersRequired } from '../helpers/peers.ts';
+import { at } from '../../src/util/narrow.ts';
 
 const V = ['-f', 'lavfi', '-i', 'testsrc2=size=64x64:rate=25:duration=1'];
 const A = ['-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000:duration=1'];
@@ -66,20 +67,20 @@ describeWithPeers('MP4/MOV variants vs ffprobe', ['ffmpeg', 'ffprobe'], () => {
     const f = await openTracked(p('movie.mov'));
     expect(f.brand).toBe('qt  ');
     expect(f.tracks.map((t) => t.codec)).toEqual(['h264', 'aac']);
-    expect(f.tracks[1].channels).toBe(1);
+    expect(at(f.tracks, 1).channels).toBe(1);
     expectMatchesFfprobe(f, p('movie.mov'));
   });
 
   it('no edit list: raw media times (video pts starts at the ctts delay)', async () => {
     const f = await openTracked(p('no-edit.mp4'));
     expect(f.tracks.map((t) => t.editShiftTicks)).toEqual([0, 0]);
-    expect(f.tracks[0].samples.pts[0]).toBe(1024); // ctts of the first frame: 2 frames of 512
+    expect(at(f.tracks, 0).samples.pts[0]).toBe(1024); // ctts of the first frame: 2 frames of 512
     expectMatchesFfprobe(f, p('no-edit.mp4'));
   });
 
   it('initial empty edit delays the audio track', async () => {
     const f = await openTracked(p('delayed.mp4'));
-    const audio = f.tracks[1];
+    const audio = at(f.tracks, 1);
     // ffmpeg folds the AAC priming into the delay: elst v0 with 2 entries,
     //   000001de ffffffff 00010000   empty edit, 478 ms (movie timescale 1000)
     //   000003fe 00000000 00010000   1022 ms from media_time 0, rate 1
@@ -112,7 +113,7 @@ describeWithPeers('MP4/MOV variants vs ffprobe', ['ffmpeg', 'ffprobe'], () => {
     expect(out.includes(Buffer.from('stco'))).toBe(false);
     const f = await openTracked(p('co64.mp4'));
     const ref = await openTracked(p('moov-end.mp4'));
-    expect(Array.from(f.tracks[0].samples.offsets)).toEqual(Array.from(ref.tracks[0].samples.offsets));
+    expect(Array.from(at(f.tracks, 0).samples.offsets)).toEqual(Array.from(at(ref.tracks, 0).samples.offsets));
     expectMatchesFfprobe(f, p('co64.mp4'));
   });
 
@@ -121,7 +122,7 @@ describeWithPeers('MP4/MOV variants vs ffprobe', ['ffmpeg', 'ffprobe'], () => {
     const top = listBoxes(src);
     const mdat = top.find((b) => b.type === 'mdat')!;
     const moov = top.find((b) => b.type === 'moov')!;
-    const ftyp = src.subarray(0, top[0].size);
+    const ftyp = src.subarray(0, at(top, 0).size);
     const gap = 2 ** 32 + 4096;
     const dataStart = ftyp.length + 16 + gap; // old data started at mdat.start + 8
     const delta = dataStart - (mdat.start + 8);
@@ -139,10 +140,10 @@ describeWithPeers('MP4/MOV variants vs ffprobe', ['ffmpeg', 'ffprobe'], () => {
       await fh.close();
     }
     const f = await openTracked(path);
-    expect(f.tracks[0].samples.offsets[0]).toBeGreaterThan(2 ** 32);
+    expect(at(f.tracks, 0).samples.offsets[0]).toBeGreaterThan(2 ** 32);
     expectMatchesFfprobe(f, path);
     const ref = await openTracked(p('moov-end.mp4'));
-    expect((await f.readSample(f.tracks[1], 3)).equals(await ref.readSample(ref.tracks[1], 3))).toBe(true);
+    expect((await f.readSample(at(f.tracks, 1), 3)).equals(await ref.readSample(at(ref.tracks, 1), 3))).toBe(true);
     await rm(path);
   });
 
@@ -163,14 +164,14 @@ describeWithPeers('MP4/MOV variants vs ffprobe', ['ffmpeg', 'ffprobe'], () => {
   codecIt('libx265')('H.265 (hvc1 + hvcC)', async () => {
     ffmpeg([...V, '-c:v', 'libx265', '-x265-params', 'log-level=none', '-tag:v', 'hvc1', p('hevc.mp4')]);
     const f = await openTracked(p('hevc.mp4'));
-    expect([f.tracks[0].codec, f.tracks[0].fourcc]).toEqual(['h265', 'hvc1']);
+    expect([at(f.tracks, 0).codec, at(f.tracks, 0).fourcc]).toEqual(['h265', 'hvc1']);
     expectMatchesFfprobe(f, p('hevc.mp4'));
   });
 
   codecIt('libopus')('Opus (dOps)', async () => {
     ffmpeg([...A, '-c:a', 'libopus', p('opus.mp4')]);
     const f = await openTracked(p('opus.mp4'));
-    const t = f.tracks[0];
+    const t = at(f.tracks, 0);
     expect([t.codec, t.fourcc, t.sampleRate, t.channels]).toEqual(['opus', 'Opus', 48000, 1]);
     // dOps: Version 0 | OutputChannelCount 1 | PreSkip 312 | InputSampleRate 48000 | gain 0 | family 0
     expect(t.codecConfig?.toString('hex')).toBe('00' + '01' + '0138' + '0000bb80' + '0000' + '00');
@@ -182,18 +183,18 @@ describeWithPeers('MP4/MOV variants vs ffprobe', ['ffmpeg', 'ffprobe'], () => {
     ffmpeg([...A, '-c:a', 'libmp3lame', p('mp3.mp4')]);
     ffmpeg([...A, '-c:a', 'libmp3lame', '-f', 'mov', p('mp3.mov')]);
     const a = await openTracked(p('mp3.mp4'));
-    expect([a.tracks[0].codec, a.tracks[0].fourcc, a.tracks[0].objectTypeIndication]).toEqual(['mp3', 'mp4a', 0x6b]);
+    expect([at(a.tracks, 0).codec, at(a.tracks, 0).fourcc, at(a.tracks, 0).objectTypeIndication]).toEqual(['mp3', 'mp4a', 0x6b]);
     expectMatchesFfprobe(a, p('mp3.mp4'));
     const b = await openTracked(p('mp3.mov'));
-    expect([b.tracks[0].codec, b.tracks[0].fourcc]).toEqual(['mp3', '.mp3']);
+    expect([at(b.tracks, 0).codec, at(b.tracks, 0).fourcc]).toEqual(['mp3', '.mp3']);
     expectMatchesFfprobe(b, p('mp3.mov'));
   });
 
   it('G.711 in MOV (ulaw / alaw): one sample per audio frame', async () => {
-    for (const [enc, fourcc, codec] of [['pcm_mulaw', 'ulaw', 'pcmu'], ['pcm_alaw', 'alaw', 'pcma']]) {
+    for (const [enc, fourcc, codec] of [['pcm_mulaw', 'ulaw', 'pcmu'], ['pcm_alaw', 'alaw', 'pcma']] as const) {
       ffmpeg([...A8K, '-c:a', enc, '-f', 'mov', p(`${fourcc}.mov`)]);
       const f = await openTracked(p(`${fourcc}.mov`));
-      const t = f.tracks[0];
+      const t = at(f.tracks, 0);
       expect([t.codec, t.fourcc, t.sampleRate, t.channels, t.sampleCount]).toEqual([codec, fourcc, 8000, 1, 8000]);
       // ffprobe groups PCM into packets, so compare headers only.
       expectMatchesFfprobe(f, p(`${fourcc}.mov`), { perPacket: false });

@@ -99,6 +99,7 @@ describe('G.711 grouping, generated tables', () => {
           expect(g.table.offsets[i]! + size).toBeLessThanOrEqual(l.offset + l.size);
         }
         expect(got).toEqual(want);
+        return true;
       }),
       { numRuns: 300 },
     );

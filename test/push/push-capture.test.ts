@@ -140,9 +140,9 @@ describe('push on the wire (own capture)', () => {
       [sockets[0]!, sockets[1]!],
       [sockets[2]!, sockets[3]!],
     ]) {
-      const rtp = rtpOf(rtpSock.got);
+      const rtp = rtpOf(rtpSock!.got);
       expect(rtp.length).toBeGreaterThan(0);
-      const last = rtcpOf(rtcpSock.got).at(-1)!.packets;
+      const last = rtcpOf(rtcpSock!.got).at(-1)!.packets;
       expect(last.at(-1)).toEqual({ type: 'bye', ssrcs: [rtp[0]!.ssrc], reason: 'interrupted' });
     }
   }, 30_000);

@@ -14,7 +14,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { OFFLINE_MIN_DELAY_MS } from '../../src/cli/play.ts';
 import { TsOutputSink } from '../../src/receiver/index.ts';
 import type { ReceiverReportRecord } from '../../src/server/index.ts';

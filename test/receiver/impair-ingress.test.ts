@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { impairmentFromFlags } from '../../src/cli/play.ts';
 import { packetFates } from '../../src/impair/index.ts';
 import { trackStats } from '../../src/receiver/index.ts';
-import type { RtspServer, ReceiverReportRecord } from '../../src/server/index.ts';
+import type { ReceiverReportRecord } from '../../src/server/index.ts';
 import { serverForSuite } from '../helpers/server-fixture.ts';
 import { startServer } from '../helpers/server.ts';
 import { play } from './helpers.ts';

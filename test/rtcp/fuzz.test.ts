@@ -10,6 +10,7 @@ import {
   type ReportBlock,
   type RtcpPacket,
 } from '../../src/rtcp/index.ts';
+import { at } from '../../src/util/narrow.ts';
 
 const u32 = fc.nat({ max: 0xffffffff });
 const bytesArb = (max: number, multipleOf4 = false) =>
@@ -75,8 +76,8 @@ describe('RTCP property tests', () => {
         const bytes = Buffer.from(arr);
         // Make valid-looking headers likelier: version 2, a known packet type, a fitting length.
         if (mode > 0 && bytes.length >= 4) {
-          bytes[0] = (bytes[0] & 0x3f) | 0x80;
-          if (mode > 1) bytes[1] = 200 + (bytes[1] % 8);
+          bytes[0] = (at(bytes, 0) & 0x3f) | 0x80;
+          if (mode > 1) bytes[1] = 200 + (at(bytes, 1) % 8);
           if (mode > 2) bytes.writeUInt16BE(Math.max(0, (bytes.length >> 2) - 1), 2);
         }
         for (const parse of [parseRtcpCompound, parseRtcpPackets]) {

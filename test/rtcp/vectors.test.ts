@@ -7,6 +7,7 @@ import {
   serializeRtcpPacketInto,
   type RtcpPacket,
 } from '../../src/rtcp/index.ts';
+import { at } from '../../src/util/narrow.ts';
 
 /** Joins hex rows (spaces ignored) into a Buffer. */
 const hex = (...rows: string[]): Buffer => Buffer.from(rows.join('').replace(/\s+/g, ''), 'hex');
@@ -209,9 +210,9 @@ describe('RTCP single packets (shared case table)', () => {
 });
 
 describe('RTCP compound', () => {
-  const rr = cases[2];
-  const sdes = cases[5];
-  const bye = cases[8];
+  const rr = at(cases, 2);
+  const sdes = at(cases, 5);
+  const bye = at(cases, 8);
 
   it('RR + SDES + BYE parses strictly and serializes back byte-exact', () => {
     const bytes = Buffer.concat([rr.bytes, sdes.bytes, bye.bytes]);
@@ -224,9 +225,9 @@ describe('RTCP compound', () => {
     const bytes = Buffer.concat([rr.bytes, sdes.bytes]);
     const r = parseRtcpCompound(bytes);
     if (!r.ok) throw new Error(r.code);
-    const s = r.value[1];
+    const s = at(r.value, 1);
     if (s.type !== 'sdes') throw new Error('not sdes');
-    expect(s.chunks[0].items[0].value.buffer).toBe(bytes.buffer);
+    expect(at(at(s.chunks, 0).items, 0).value.buffer).toBe(bytes.buffer);
   });
 
   it('padding on the last packet is removed and accepted', () => {
@@ -253,7 +254,7 @@ describe('RTCP compound', () => {
     const r = parseRtcpPackets(bytes);
     if (!r.ok) throw new Error(r.code);
     expect(r.value).toHaveLength(1);
-    const p = r.value[0];
+    const p = at(r.value, 0);
     expect(p).toMatchObject({ type: 'unknown', packetType: 205, count: 15 });
     if (p.type === 'unknown') expect(p.body.length).toBe(27);
     expect(serializeRtcpCompound(r.value).equals(bytes)).toBe(true);

@@ -9,6 +9,7 @@ import {
   type RtpErrorCode,
   type RtpPacket,
 } from '../../src/rtp/index.ts';
+import { at } from '../../src/util/narrow.ts';
 
 /** Joins hex rows (spaces ignored) into a Buffer. */
 const hex = (...rows: string[]): Buffer => Buffer.from(rows.join('').replace(/\s+/g, ''), 'hex');
@@ -122,7 +123,7 @@ describe('RTP packet parse/serialize (shared case table)', () => {
   });
 
   it('payload and extension data are views into the input, not copies', () => {
-    const bytes = Buffer.from(cases[2].bytes);
+    const bytes = Buffer.from(at(cases, 2).bytes);
     const r = parseRtpPacket(bytes);
     if (!r.ok) throw new Error(r.code);
     expect(r.value.payload.buffer).toBe(bytes.buffer);
@@ -296,7 +297,7 @@ describe('RTP property tests', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 120 }), fc.boolean(), (arr, forceV2) => {
         const bytes = Buffer.from(arr);
-        if (forceV2 && bytes.length > 0) bytes[0] = (bytes[0] & 0x3f) | 0x80;
+        if (forceV2 && bytes.length > 0) bytes[0] = (at(bytes, 0) & 0x3f) | 0x80;
         const r = parseRtpPacket(bytes);
         if (r.ok) {
           // Padding content other than the count octet is not kept, so compare with it zeroed.

@@ -196,28 +196,28 @@ describe('RtspParser: chunking', () => {
     msg.write(text);
     const p = new RtspParser({ role: 'server' });
     const [ev] = p.push(msg);
-    if (ev.type !== 'request') throw new Error('expected request');
-    expect(ev.request.body.buffer).toBe(msg.buffer);
-    expect(ev.request.body.byteOffset).toBe(msg.length - 4 + msg.byteOffset);
+    if (ev!.type !== 'request') throw new Error('expected request');
+    expect(ev!.request.body.buffer).toBe(msg.buffer);
+    expect(ev!.request.body.byteOffset).toBe(msg.length - 4 + msg.byteOffset);
 
     const q = new RtspParser({ role: 'server' });
     expect(q.push(msg.subarray(0, msg.length - 2))).toEqual([]);
     expect(q.state).toBe('BODY');
     const [ev2] = q.push(msg.subarray(msg.length - 2));
-    if (ev2.type !== 'request') throw new Error('expected request');
-    expect(ev2.request.body.toString()).toBe('abcd');
-    expect(ev2.request.body.buffer).not.toBe(msg.buffer);
+    if (ev2!.type !== 'request') throw new Error('expected request');
+    expect(ev2!.request.body.toString()).toBe('abcd');
+    expect(ev2!.request.body.buffer).not.toBe(msg.buffer);
   });
 
   it('interleaved data that arrives whole is a view', () => {
     const frame = Buffer.alloc(7); // own ArrayBuffer (not the shared pool)
     Buffer.from('24020003' + '112233', 'hex').copy(frame); // '$' ch=2 len=3 | 11 22 33
     const [ev] = new RtspParser({ role: 'client' }).push(frame);
-    if (ev.type !== 'interleaved') throw new Error('expected interleaved');
-    expect(ev.channel).toBe(2);
-    expect(ev.data.toString('hex')).toBe('112233');
-    expect(ev.data.buffer).toBe(frame.buffer);
-    expect(ev.data.byteOffset).toBe(4);
+    if (ev!.type !== 'interleaved') throw new Error('expected interleaved');
+    expect(ev!.channel).toBe(2);
+    expect(ev!.data.toString('hex')).toBe('112233');
+    expect(ev!.data.buffer).toBe(frame.buffer);
+    expect(ev!.data.byteOffset).toBe(4);
   });
 });
 

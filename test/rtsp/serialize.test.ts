@@ -11,6 +11,7 @@ import {
   type RtspResponse,
 } from '../../src/rtsp/index.ts';
 import { plain } from './helpers.ts';
+import { at } from '../../src/util/narrow.ts';
 
 type Case =
   | { name: string; wire: string; request: RtspRequest }
@@ -65,8 +66,8 @@ describe('serialize/parse case table', () => {
   it.each(cases)('$name: parse', (c) => {
     const events = new RtspParser({ role: 'request' in c ? 'server' : 'client' }).push(Buffer.from(c.wire));
     expect(events).toHaveLength(1);
-    if ('request' in c) expect(plain(events[0])).toEqual(plain({ type: 'request', request: c.request }));
-    else expect(plain(events[0])).toEqual(plain({ type: 'response', response: c.response }));
+    if ('request' in c) expect(plain(at(events, 0))).toEqual(plain({ type: 'request', request: c.request }));
+    else expect(plain(at(events, 0))).toEqual(plain({ type: 'response', response: c.response }));
   });
 
   it.each(cases)('$name: serialize', (c) => {

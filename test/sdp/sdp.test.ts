@@ -92,13 +92,13 @@ describe('SDP: H.264 + AAC description', () => {
     const [video, audio] = MP4_DESC.media;
     expect(getAttribute(MP4_DESC, 'range')).toBe('npt=0-20.000');
     expect(getAttribute(MP4_DESC, 'CONTROL')).toBe('*');
-    expect(getAttribute(video, 'control')).toBe('trackID=1');
-    expect(getAttribute(video, 'nope')).toBeUndefined();
-    expect(getRtpmap(video)).toEqual({ payloadType: 96, encodingName: 'H264', clockRate: 90000 });
-    expect(getRtpmap(audio)).toEqual({ payloadType: 97, encodingName: 'mpeg4-generic', clockRate: 48000, channels: 2 });
-    expect(getRtpmap(audio, 96)).toBeUndefined();
-    expect(getFmtp(video)?.params.map((p) => p.key)).toEqual(['packetization-mode', 'profile-level-id', 'sprop-parameter-sets']);
-    expect(getFmtp(audio)?.params.at(-1)).toEqual({ key: 'config', value: '1190' });
+    expect(getAttribute(video!, 'control')).toBe('trackID=1');
+    expect(getAttribute(video!, 'nope')).toBeUndefined();
+    expect(getRtpmap(video!)).toEqual({ payloadType: 96, encodingName: 'H264', clockRate: 90000 });
+    expect(getRtpmap(audio!)).toEqual({ payloadType: 97, encodingName: 'mpeg4-generic', clockRate: 48000, channels: 2 });
+    expect(getRtpmap(audio!, 96)).toBeUndefined();
+    expect(getFmtp(video!)?.params.map((p) => p.key)).toEqual(['packetization-mode', 'profile-level-id', 'sprop-parameter-sets']);
+    expect(getFmtp(audio!)?.params.at(-1)).toEqual({ key: 'config', value: '1190' });
   });
 });
 

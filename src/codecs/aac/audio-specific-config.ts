@@ -12,6 +12,7 @@
  */
 import { BitReader } from '../bit-reader.ts';
 import { codecError, type ParseResult } from '../errors.ts';
+import { at } from '../../util/narrow.ts';
 
 export interface AudioSpecificConfig {
   /** The audioObjectType as signalled first: 2 AAC-LC, 5 SBR (HE-AAC), 29 PS (HE-AACv2), 39 ELD, ... */
@@ -104,7 +105,7 @@ export function parseAudioSpecificConfig(buf: Buffer): ParseResult<AudioSpecific
   if (sampleRate <= 0 || (extensionSampleRate !== undefined && extensionSampleRate <= 0)) {
     return codecError('CODEC_ERR_ASC_RESERVED_VALUE', 'reserved or zero sampling frequency', 0);
   }
-  let channels = CHANNELS[channelConfiguration]!;
+  let channels = at(CHANNELS, channelConfiguration); // a 4-bit field: 0..15, the table has 16 rows
   if (channels < 0) {
     return codecError('CODEC_ERR_ASC_RESERVED_VALUE', `reserved channelConfiguration ${channelConfiguration}`, 1);
   }

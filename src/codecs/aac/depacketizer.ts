@@ -107,9 +107,9 @@ export class AacDepacketizer implements Depacketizer {
       this.addFragment(data, p.marker, out);
       return out;
     }
-    if (sizes.length === 1 && sizes[0]! > data.length) {
+    const [auSize] = sizes;
+    if (sizes.length === 1 && auSize !== undefined && auSize > data.length) {
       // The first fragment of an AU (or, after a loss, a later one: the byte count will tell).
-      const auSize = sizes[0]!;
       const overCap = auSize > this.maxAuSize;
       if (overCap) this.stats.overCap++;
       this.frag = { timestamp: p.timestamp, auSize, parts: [], bytes: 0, broken: overCap };
@@ -123,8 +123,7 @@ export class AacDepacketizer implements Depacketizer {
       return out;
     }
     let off = 0;
-    for (let i = 0; i < sizes.length; i++) {
-      const size = sizes[i]!;
+    for (const [i, size] of sizes.entries()) {
       const au = data.subarray(off, off + size);
       off += size;
       if (size > this.maxAuSize) {
@@ -183,7 +182,8 @@ export class AacDepacketizer implements Depacketizer {
   }
 
   private addFragment(data: Buffer, marker: boolean, out: DepacketizedUnit[]): void {
-    const frag = this.frag!;
+    const frag = this.frag;
+    if (frag === undefined) return;
     if (!frag.broken) frag.parts.push(data); // a broken AU is only counted through to its end
     frag.bytes += data.length;
     if (frag.bytes > frag.auSize) {
@@ -197,7 +197,8 @@ export class AacDepacketizer implements Depacketizer {
   }
 
   private finishFragment(out: DepacketizedUnit[], broken: boolean): void {
-    const frag = this.frag!;
+    const frag = this.frag;
+    if (frag === undefined) return;
     this.frag = undefined;
     emitFragments(out, this.stats, frag, broken);
   }

@@ -46,7 +46,7 @@ function readSets(
     if (off + len > buf.length) return codecError('CODEC_ERR_TRUNCATED', `${what} ${i} of ${len} bytes cut`, off);
     const set = buf.subarray(off, off + len);
     const minLen = type === NalType.SPS ? 4 : 1;
-    if (len < minLen || (type !== undefined && (set[0]! & 0x1f) !== type)) {
+    if (len < minLen || (type !== undefined && (set.readUInt8(0) & 0x1f) !== type)) {
       return codecError('CODEC_ERR_AVCC_BAD_PARAMETER_SET', `${what} ${i} is empty, short or of the wrong type`, off);
     }
     sets.push(set);
@@ -57,35 +57,35 @@ function readSets(
 
 export function parseAvcDecoderConfig(buf: Buffer): ParseResult<AvcDecoderConfig> {
   if (buf.length < 7) return codecError('CODEC_ERR_TRUNCATED', `avcC of ${buf.length} bytes`, 0);
-  const configurationVersion = buf[0]!;
+  const configurationVersion = buf.readUInt8(0);
   if (configurationVersion !== 1) {
     return codecError('CODEC_ERR_AVCC_BAD_VERSION', `avcC version ${configurationVersion}`, 0);
   }
-  const lengthSize = (buf[4]! & 0x03) + 1;
+  const lengthSize = (buf.readUInt8(4) & 0x03) + 1;
   if (lengthSize === 3) return codecError('CODEC_ERR_AVCC_BAD_LENGTH_SIZE', 'lengthSizeMinusOne = 2', 4);
-  const sps = readSets(buf, 6, buf[5]! & 0x1f, NalType.SPS, 'SPS');
+  const sps = readSets(buf, 6, buf.readUInt8(5) & 0x1f, NalType.SPS, 'SPS');
   if (!sps.ok) return sps;
   let off = sps.value.off;
   if (off >= buf.length) return codecError('CODEC_ERR_TRUNCATED', 'numOfPictureParameterSets missing', off);
-  const pps = readSets(buf, off + 1, buf[off]!, NalType.PPS, 'PPS');
+  const pps = readSets(buf, off + 1, buf.readUInt8(off), NalType.PPS, 'PPS');
   if (!pps.ok) return pps;
   off = pps.value.off;
   const value: AvcDecoderConfig = {
     configurationVersion,
-    profileIdc: buf[1]!,
-    profileCompat: buf[2]!,
-    levelIdc: buf[3]!,
+    profileIdc: buf.readUInt8(1),
+    profileCompat: buf.readUInt8(2),
+    levelIdc: buf.readUInt8(3),
     lengthSize: lengthSize as 1 | 2 | 4,
     sps: sps.value.sets,
     pps: pps.value.sets,
   };
   // The High-profile tail (profile_idc other than 66, 77, 88), read when its 4 fixed bytes are there.
   if (![66, 77, 88].includes(value.profileIdc) && off + 4 <= buf.length) {
-    const ext = readSets(buf, off + 4, buf[off + 3]!, undefined, 'SPS extension');
+    const ext = readSets(buf, off + 4, buf.readUInt8(off + 3), undefined, 'SPS extension');
     if (ext.ok) {
-      value.chromaFormat = buf[off]! & 0x03;
-      value.bitDepthLuma = (buf[off + 1]! & 0x07) + 8;
-      value.bitDepthChroma = (buf[off + 2]! & 0x07) + 8;
+      value.chromaFormat = buf.readUInt8(off) & 0x03;
+      value.bitDepthLuma = (buf.readUInt8(off + 1) & 0x07) + 8;
+      value.bitDepthChroma = (buf.readUInt8(off + 2) & 0x07) + 8;
       value.spsExt = ext.value.sets;
     }
   }

@@ -30,7 +30,7 @@ export class H264Depacketizer extends NalDepacketizer {
   }
 
   protected isKeyframe(nal: Buffer): boolean {
-    return (nal[0]! & 0x1f) === NalType.IDR_SLICE;
+    return nal.length > 0 && (nal.readUInt8(0) & 0x1f) === NalType.IDR_SLICE;
   }
 
   protected handlePayload(payload: Buffer, au: PendingAu): void {
@@ -38,15 +38,15 @@ export class H264Depacketizer extends NalDepacketizer {
       this.malformed(au);
       return;
     }
-    const type = payload[0]! & 0x1f;
+    const type = payload.readUInt8(0) & 0x1f;
     if (type === NalType.FU_A) {
       if (payload.length < 2) {
         this.dropFu();
         this.malformed(au);
         return;
       }
-      const indicator = payload[0]!;
-      const fuHeader = payload[1]!;
+      const indicator = payload.readUInt8(0);
+      const fuHeader = payload.readUInt8(1);
       this.fragment(
         {
           start: (fuHeader & 0x80) !== 0,

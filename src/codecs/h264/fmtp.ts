@@ -71,7 +71,7 @@ export function parseH264Fmtp(input: FmtpInput): ParseResult<H264FmtpParams> {
         return codecError('CODEC_ERR_FMTP_BAD_PARAM', `sprop-parameter-sets entry '${s}' is not base64`);
       }
       const nal = Buffer.from(s, 'base64');
-      const t = nal[0]! & 0x1f;
+      const t = nal.readUInt8(0) & 0x1f; // BASE64 and the length rule above leave at least one byte
       if (t === NalType.SPS) value.sps.push(nal);
       else if (t === NalType.PPS) value.pps.push(nal);
       else value.otherSets.push(nal);

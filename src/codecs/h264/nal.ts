@@ -3,6 +3,7 @@
  * length-prefixed (MP4) and Annex B (start code) form into views, and joining them back.
  */
 import { codecError, type ParseResult } from '../errors.ts';
+import { at } from '../../util/narrow.ts';
 
 /** nal_unit_type values (5 bits). 24..29 are RTP packet types from RFC 6184 §5.4. */
 export const NalType = {
@@ -31,7 +32,7 @@ export const NalType = {
 
 /** nal_unit_type of a NAL unit (its first byte's low 5 bits); -1 for an empty buffer. */
 export function nalType(nal: Uint8Array): number {
-  return nal.length === 0 ? -1 : nal[0]! & 0x1f;
+  return nal.length === 0 ? -1 : at(nal, 0) & 0x1f;
 }
 
 /** True for an IDR slice: a decoder can start here (with the SPS/PPS). */
@@ -67,7 +68,7 @@ export function splitLengthPrefixed(sample: Buffer, lengthSize: number): ParseRe
 /** Index of the next 00 00 01 at or after `from`, or -1. */
 function findStartCode(buf: Buffer, from: number): number {
   for (let i = from; i + 2 < buf.length; i++) {
-    if (buf[i + 2]! > 1) {
+    if (buf.readUInt8(i + 2) > 1) {
       i += 2; // no start code can begin at i, i+1 or i+2 ends with a byte > 1
       continue;
     }

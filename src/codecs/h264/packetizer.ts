@@ -59,8 +59,8 @@ export function h264NalusToSend(nalus: readonly Buffer[], parameterSets?: readon
 }
 
 function fragmentFuA(nal: Buffer, maxPayloadSize: number, out: RtpPayload[]): void {
-  const indicator = (nal[0]! & 0xe0) | NalType.FU_A;
-  const type = nal[0]! & 0x1f;
+  const indicator = ((nal[0] ?? 0) & 0xe0) | NalType.FU_A;
+  const type = (nal[0] ?? 0) & 0x1f;
   const chunk = maxPayloadSize - FU_A_HEADER;
   for (let off = 1; off < nal.length; off += chunk) {
     const end = Math.min(nal.length, off + chunk);
@@ -72,14 +72,15 @@ function fragmentFuA(nal: Buffer, maxPayloadSize: number, out: RtpPayload[]): vo
   }
 }
 
+/** An empty unit (never produced by the splitters) adds no F/NRI bits: `?? 0` keeps that explicit. */
 function buildStapA(units: readonly Buffer[], size: number): Buffer {
   const p = Buffer.allocUnsafe(size);
   let f = 0;
   let nri = 0;
   let off = STAP_A_HEADER;
   for (const u of units) {
-    f |= u[0]! & 0x80;
-    nri = Math.max(nri, u[0]! & 0x60);
+    f |= (u[0] ?? 0) & 0x80;
+    nri = Math.max(nri, (u[0] ?? 0) & 0x60);
     p.writeUInt16BE(u.length, off);
     u.copy(p, off + STAP_A_SIZE_FIELD);
     off += STAP_A_SIZE_FIELD + u.length;

@@ -41,7 +41,7 @@ export class H265Depacketizer extends NalDepacketizer {
       this.malformed(au);
       return;
     }
-    const type = (payload[0]! >> 1) & 0x3f;
+    const type = (payload.readUInt8(0) >> 1) & 0x3f;
     if (type === H265NalType.FU) {
       this.handleFu(payload, au);
       return;
@@ -71,7 +71,7 @@ export class H265Depacketizer extends NalDepacketizer {
       return;
     }
     // The NAL header: F, LayerId and TID from the PayloadHdr, type = FuType.
-    const header = Buffer.of((payload[0]! & 0x81) | (fuType << 1), payload[1]!);
+    const header = Buffer.of((payload.readUInt8(0) & 0x81) | (fuType << 1), payload.readUInt8(1));
     this.fragment({ start, end, header, type: fuType, data: payload.subarray(FU_HEADERS) }, au);
   }
 }

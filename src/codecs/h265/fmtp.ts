@@ -8,6 +8,7 @@
  */
 import { codecError, type ParseResult } from '../errors.ts';
 import { parseFmtpParameters, type FmtpInput } from '../fmtp-params.ts';
+import { at } from '../../util/narrow.ts';
 
 export const H265_ENCODING_NAME = 'H265';
 export const H265_CLOCK_RATE = 90000;
@@ -119,10 +120,10 @@ export function parseH265Fmtp(input: FmtpInput): ParseResult<H265FmtpParams> {
       profileId: profileId.value,
       tierFlag: tierFlag.value,
       levelId: levelId.value,
-      vps: sets[0]!,
-      sps: sets[1]!,
-      pps: sets[2]!,
-      sei: sets[3]!,
+      vps: at(sets, 0),
+      sps: at(sets, 1),
+      pps: at(sets, 2),
+      sei: at(sets, 3),
       txMode: (params.get('tx-mode') ?? 'SRST').toUpperCase(),
       params,
     },

@@ -58,19 +58,19 @@ const PARAMETER_SET_TYPES: readonly number[] = [H265NalType.VPS, H265NalType.SPS
 
 export function parseHevcDecoderConfig(buf: Buffer): ParseResult<HevcDecoderConfig> {
   if (buf.length < FIXED) return codecError('CODEC_ERR_TRUNCATED', `hvcC of ${buf.length} bytes`, 0);
-  const configurationVersion = buf[0]!;
+  const configurationVersion = buf.readUInt8(0);
   if (configurationVersion !== 1) {
     return codecError('CODEC_ERR_AVCC_BAD_VERSION', `hvcC version ${configurationVersion}`, 0);
   }
-  const lengthSize = (buf[21]! & 0x03) + 1;
+  const lengthSize = (buf.readUInt8(21) & 0x03) + 1;
   if (lengthSize === 3) return codecError('CODEC_ERR_AVCC_BAD_LENGTH_SIZE', 'lengthSizeMinusOne = 2', 21);
   const arrays: HevcNalArray[] = [];
-  const numArrays = buf[22]!;
+  const numArrays = buf.readUInt8(22);
   let off = FIXED;
   for (let a = 0; a < numArrays; a++) {
     if (off + 3 > buf.length) return codecError('CODEC_ERR_TRUNCATED', `hvcC array ${a} header cut`, off);
-    const arrayCompleteness = (buf[off]! & 0x80) !== 0;
-    const nalType = buf[off]! & 0x3f;
+    const arrayCompleteness = (buf.readUInt8(off) & 0x80) !== 0;
+    const nalType = buf.readUInt8(off) & 0x3f;
     const count = buf.readUInt16BE(off + 1);
     off += 3;
     const nalus: Buffer[] = [];
@@ -91,22 +91,22 @@ export function parseHevcDecoderConfig(buf: Buffer): ParseResult<HevcDecoderConf
     arrays.push({ arrayCompleteness, nalType, nalus });
   }
   const of = (t: number): Buffer[] => arrays.filter((x) => x.nalType === t).flatMap((x) => x.nalus);
-  const b21 = buf[21]!;
+  const b21 = buf.readUInt8(21);
   return {
     ok: true,
     value: {
       configurationVersion,
-      profileSpace: buf[1]! >> 6,
-      tierFlag: (buf[1]! >> 5) & 1,
-      profileIdc: buf[1]! & 0x1f,
+      profileSpace: buf.readUInt8(1) >> 6,
+      tierFlag: (buf.readUInt8(1) >> 5) & 1,
+      profileIdc: buf.readUInt8(1) & 0x1f,
       profileCompatibilityFlags: buf.readUInt32BE(2),
       constraintIndicatorFlags: buf.subarray(6, 12),
-      levelIdc: buf[12]!,
+      levelIdc: buf.readUInt8(12),
       minSpatialSegmentationIdc: buf.readUInt16BE(13) & 0x0fff,
-      parallelismType: buf[15]! & 0x03,
-      chromaFormat: buf[16]! & 0x03,
-      bitDepthLuma: (buf[17]! & 0x07) + 8,
-      bitDepthChroma: (buf[18]! & 0x07) + 8,
+      parallelismType: buf.readUInt8(15) & 0x03,
+      chromaFormat: buf.readUInt8(16) & 0x03,
+      bitDepthLuma: (buf.readUInt8(17) & 0x07) + 8,
+      bitDepthChroma: (buf.readUInt8(18) & 0x07) + 8,
       avgFrameRate: buf.readUInt16BE(19),
       constantFrameRate: b21 >> 6,
       numTemporalLayers: (b21 >> 3) & 0x07,

@@ -10,6 +10,8 @@
  *   +-------------+-----------------+
  */
 
+import { at } from '../../util/narrow.ts';
+
 /** nal_unit_type values (6 bits), H.265 Table 7-1; 48..50 are RTP packet types (RFC 7798 §4.4). */
 export const H265NalType = {
   TRAIL_N: 0,
@@ -60,14 +62,14 @@ export interface H265NalHeader {
 
 /** nal_unit_type of a NAL unit (bits 1..6 of its first byte); -1 for an empty buffer. */
 export function h265NalType(nal: Uint8Array): number {
-  return nal.length === 0 ? -1 : (nal[0]! >> 1) & 0x3f;
+  return nal.length === 0 ? -1 : (at(nal, 0) >> 1) & 0x3f;
 }
 
 /** The header fields; undefined when fewer than 2 bytes. */
 export function parseH265NalHeader(nal: Uint8Array): H265NalHeader | undefined {
   if (nal.length < 2) return undefined;
-  const b0 = nal[0]!;
-  const b1 = nal[1]!;
+  const b0 = at(nal, 0);
+  const b1 = at(nal, 1);
   return { f: b0 >> 7, type: (b0 >> 1) & 0x3f, layerId: ((b0 & 1) << 5) | (b1 >> 3), tid: b1 & 0x07 };
 }
 

@@ -61,8 +61,8 @@ export function h265NalusToSend(nalus: readonly Buffer[], parameterSets?: readon
 }
 
 function fragment(nal: Buffer, maxPayloadSize: number, out: RtpPayload[]): void {
-  const hdr0 = (nal[0]! & 0x81) | (H265NalType.FU << 1);
-  const hdr1 = nal[1]!;
+  const hdr0 = ((nal[0] ?? 0) & 0x81) | (H265NalType.FU << 1);
+  const hdr1 = (nal[1] ?? 0);
   const fuType = h265NalType(nal);
   const chunk = maxPayloadSize - FU_HEADERS;
   for (let off = PAYLOAD_HDR; off < nal.length; off += chunk) {
@@ -76,6 +76,7 @@ function fragment(nal: Buffer, maxPayloadSize: number, out: RtpPayload[]): void 
   }
 }
 
+/** A unit shorter than its 2-byte header (never produced by the splitters) reads as zeros. */
 function buildAp(units: readonly Buffer[], size: number): Buffer {
   const p = Buffer.allocUnsafe(size);
   let f = 0;
@@ -83,9 +84,9 @@ function buildAp(units: readonly Buffer[], size: number): Buffer {
   let tid = 7;
   let off = PAYLOAD_HDR;
   for (const u of units) {
-    f |= u[0]! & 0x80;
-    layerId = Math.min(layerId, ((u[0]! & 1) << 5) | (u[1]! >> 3));
-    tid = Math.min(tid, u[1]! & 0x07);
+    f |= (u[0] ?? 0) & 0x80;
+    layerId = Math.min(layerId, (((u[0] ?? 0) & 1) << 5) | ((u[1] ?? 0) >> 3));
+    tid = Math.min(tid, (u[1] ?? 0) & 0x07);
     p.writeUInt16BE(u.length, off);
     u.copy(p, off + AP_SIZE_FIELD);
     off += AP_SIZE_FIELD + u.length;

@@ -133,7 +133,8 @@ export class MpaDepacketizer implements Depacketizer {
   }
 
   private finishFragment(out: DepacketizedUnit[], broken: boolean): void {
-    const frag = this.frag!;
+    const frag = this.frag;
+    if (frag === undefined) return;
     this.frag = undefined;
     emitFragments(out, this.stats, frag, broken);
   }

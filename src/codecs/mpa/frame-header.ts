@@ -13,6 +13,7 @@
  *   Layer III: 144 × bitrate / rate + padding (MPEG-1), 72 × bitrate / rate + padding (MPEG-2/2.5)
  */
 import { mpaError, type MpaResult } from './errors.ts';
+import { at } from '../../util/narrow.ts';
 
 export interface MpegAudioHeader {
   /** 1, 2 or 2.5. */
@@ -35,7 +36,7 @@ export interface MpegAudioHeader {
 export const MPA_MAX_FRAME_LENGTH = 2881;
 
 // kbit/s by bitrate index 1..14 (0 = free format, 15 = reserved).
-const BITRATES_V1: Record<number, readonly number[]> = {
+const BITRATES_V1: Record<1 | 2 | 3, readonly number[]> = {
   1: [32, 64, 96, 128, 160, 192, 224, 256, 288, 320, 352, 384, 416, 448],
   2: [32, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384],
   3: [32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320],
@@ -47,9 +48,9 @@ const RATES_V1 = [44100, 48000, 32000];
 /** Parses the 4-byte header at `offset`. */
 export function parseMpegAudioHeader(buf: Buffer, offset = 0): MpaResult<MpegAudioHeader> {
   if (buf.length - offset < 4) return mpaError('CODEC_ERR_TRUNCATED', 'MPEG audio header needs 4 bytes', offset);
-  const b1 = buf[offset + 1]!;
-  const b2 = buf[offset + 2]!;
-  if (buf[offset] !== 0xff || (b1 & 0xe0) !== 0xe0) return mpaError('CODEC_ERR_MPA_NO_SYNC', 'no frame sync', offset);
+  const b1 = buf.readUInt8(offset + 1);
+  const b2 = buf.readUInt8(offset + 2);
+  if (buf.readUInt8(offset) !== 0xff || (b1 & 0xe0) !== 0xe0) return mpaError('CODEC_ERR_MPA_NO_SYNC', 'no frame sync', offset);
   const v = (b1 >> 3) & 3;
   const l = (b1 >> 1) & 3;
   const bi = b2 >> 4;
@@ -60,9 +61,10 @@ export function parseMpegAudioHeader(buf: Buffer, offset = 0): MpaResult<MpegAud
   if (bi === 0) return mpaError('CODEC_ERR_MPA_FREE_FORMAT', 'free-format bitrate', offset);
   const version = v === 3 ? 1 : v === 2 ? 2 : 2.5;
   const layer = (4 - l) as 1 | 2 | 3;
-  const table = version === 1 ? BITRATES_V1[layer]! : layer === 1 ? BITRATES_V2_L1 : BITRATES_V2_L23;
-  const bitrate = table[bi - 1]! * 1000;
-  const sampleRate = RATES_V1[si]! / (version === 1 ? 1 : version === 2 ? 2 : 4);
+  const table = version === 1 ? BITRATES_V1[layer] : layer === 1 ? BITRATES_V2_L1 : BITRATES_V2_L23;
+  // bi is 1..14 and si 0..2 here: 0, 15 and 3 were rejected above.
+  const bitrate = at(table, bi - 1) * 1000;
+  const sampleRate = at(RATES_V1, si) / (version === 1 ? 1 : version === 2 ? 2 : 4);
   const pad = (b2 >> 1) & 1;
   let frameLength: number;
   let samplesPerFrame: number;
@@ -85,7 +87,7 @@ export function parseMpegAudioHeader(buf: Buffer, offset = 0): MpaResult<MpegAud
       bitrate,
       sampleRate,
       padding: pad === 1,
-      channels: buf[offset + 3]! >> 6 === 3 ? 1 : 2,
+      channels: buf.readUInt8(offset + 3) >> 6 === 3 ? 1 : 2,
       frameLength,
       samplesPerFrame,
     },

@@ -58,8 +58,7 @@ export function packetizeMpa(frames: readonly Buffer[], opts: MpaPacketizeOption
     group = [];
     groupBytes = 0;
   };
-  for (let i = 0; i < frames.length; i++) {
-    const frame = frames[i]!;
+  for (const [i, frame] of frames.entries()) {
     const h = parseMpegAudioHeader(frame);
     if (!h.ok) return mpaError(h.code, `frame ${i}: ${h.message}`, i);
     if (h.value.frameLength !== frame.length) {

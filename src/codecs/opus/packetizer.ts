@@ -24,8 +24,7 @@ export function packetizeOpus(packets: readonly Buffer[], opts: OpusPacketizeOpt
   const max = opts.maxPayloadSize;
   if (!Number.isInteger(max) || max < 1) throw new RangeError(`maxPayloadSize must be an integer >= 1, got ${max}`);
   const out: RtpPayload[] = [];
-  for (let i = 0; i < packets.length; i++) {
-    const p = packets[i]!;
+  for (const [i, p] of packets.entries()) {
     if (p.length === 0) return opusError('CODEC_ERR_TRUNCATED', `Opus packet ${i} is empty`, i);
     if (p.length > max) {
       return opusError('CODEC_ERR_OPUS_PACKET_TOO_LARGE', `Opus packet ${i} of ${p.length} bytes, limit ${max}`, i);

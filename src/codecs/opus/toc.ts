@@ -11,6 +11,7 @@
  * in the low 6 bits of the next byte (§3.2.5, 1..48 frames and at most 120 ms).
  */
 import { opusError, type OpusResult } from './errors.ts';
+import { at } from '../../util/narrow.ts';
 
 /** Samples per frame at 48 kHz by TOC config (RFC 6716 Table 2). */
 const FRAME_SAMPLES: readonly number[] = [
@@ -35,17 +36,17 @@ export interface OpusToc {
 /** Reads the TOC byte (any byte value is a valid TOC). */
 export function parseOpusToc(toc: number): OpusToc {
   const config = toc >> 3;
-  return { config, stereo: (toc & 0x04) !== 0, code: toc & 0x03, frameSamples: FRAME_SAMPLES[config]! };
+  return { config, stereo: (toc & 0x04) !== 0, code: toc & 0x03, frameSamples: at(FRAME_SAMPLES, config) };
 }
 
 /** Frames in the packet: from c, or from the frame count byte of a code 3 packet. */
 export function opusFrameCount(packet: Buffer): OpusResult<number> {
   if (packet.length < 1) return opusError('CODEC_ERR_TRUNCATED', 'empty Opus packet', 0);
-  const code = packet[0]! & 0x03;
+  const code = packet.readUInt8(0) & 0x03;
   if (code === 0) return { ok: true, value: 1 };
   if (code !== 3) return { ok: true, value: 2 };
   if (packet.length < 2) return opusError('CODEC_ERR_TRUNCATED', 'code 3 packet without a frame count byte', 1);
-  const m = packet[1]! & 0x3f;
+  const m = packet.readUInt8(1) & 0x3f;
   if (m === 0) return opusError('CODEC_ERR_OPUS_BAD_FRAME_COUNT', 'frame count 0', 1);
   return { ok: true, value: m };
 }
@@ -54,7 +55,7 @@ export function opusFrameCount(packet: Buffer): OpusResult<number> {
 export function opusPacketDurationSamples(packet: Buffer): OpusResult<number> {
   const count = opusFrameCount(packet);
   if (!count.ok) return count;
-  const samples = count.value * parseOpusToc(packet[0]!).frameSamples;
+  const samples = count.value * parseOpusToc(packet.readUInt8(0)).frameSamples; // opusFrameCount checked length >= 1
   if (samples > OPUS_MAX_PACKET_SAMPLES) {
     return opusError('CODEC_ERR_OPUS_BAD_FRAME_COUNT', `${count.value} frames make ${samples} samples, over 120 ms`, 1);
   }

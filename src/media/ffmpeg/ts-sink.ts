@@ -4,6 +4,7 @@ import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import type { Writable } from 'node:stream';
 import { locate } from './locate.ts';
+import { at } from '../../util/narrow.ts';
 
 /**
  * An ffmpeg (or ffplay) process that reads received streams on pipes:
@@ -130,7 +131,7 @@ export class FfmpegTsSink {
   start(keep: (i: number) => boolean = () => true): void {
     if (this.done) return;
     const used = this.inputs.map((_, i) => i).filter(keep);
-    const inputs = used.map((i) => this.inputs[i]!);
+    const inputs = used.map((i) => at(this.inputs, i));
     const stdio: ('pipe' | 'ignore')[] = ['pipe', 'pipe', 'pipe', ...inputs.slice(1).map(() => 'pipe' as const)];
     const collectStderr = (child: ChildProcess) => {
       let partial = '';
@@ -145,7 +146,7 @@ export class FfmpegTsSink {
     if (this.mode.kind === 'play') {
       name = 'ffplay';
       if (inputs.length === 1) {
-        child = spawn('ffplay', ['-hide_banner', '-loglevel', 'warning', ...inputArgs(inputs[0]!, 0, false), '-autoexit'], { stdio: ['pipe', 'ignore', 'pipe'], detached: true });
+        child = spawn('ffplay', ['-hide_banner', '-loglevel', 'warning', ...inputArgs(at(inputs, 0), 0, false), '-autoexit'], { stdio: ['pipe', 'ignore', 'pipe'], detached: true });
       } else {
         // ffplay reads one input: ffmpeg joins them into NUT (timestamps kept) on a pipe to it.
         const args = ffmpegSinkArgs({ kind: 'record', file: 'pipe:1' }, inputs, this.options);
@@ -154,7 +155,7 @@ export class FfmpegTsSink {
         collectStderr(mux);
         child = spawn('ffplay', ['-hide_banner', '-loglevel', 'warning', '-f', 'nut', '-i', 'pipe:0', '-autoexit'], { stdio: ['pipe', 'ignore', 'pipe'], detached: true });
         mux.stdout!.pipe(child.stdin!);
-        used.forEach((i, k) => this.pipes[i]!.pipe((k === 0 ? mux.stdin : mux.stdio[2 + k]) as Writable));
+        used.forEach((i, k) => at(this.pipes, i).pipe((k === 0 ? mux.stdin : mux.stdio[2 + k]) as Writable));
         child.on('exit', () => mux.kill('SIGTERM'));
         this.child = child;
         collectStderr(child);
@@ -186,7 +187,7 @@ export class FfmpegTsSink {
       const target = (k === 0 ? child.stdin : child.stdio[2 + k]) as Writable;
       // A process that exits early (an error) closes its pipes: that is reported by its exit status.
       target.on('error', () => undefined);
-      this.pipes[i]!.pipe(target);
+      at(this.pipes, i).pipe(target);
     });
     // Outputs are numbered by ffmpeg per input file it was given; report them by our input index.
     this.done = this.waitFor(child, name).then((r) => ({ ...r, outputs: r.outputs.map((o) => ({ input: used[o.input] ?? o.input, stream: o.stream })) }));
@@ -205,7 +206,7 @@ export class FfmpegTsSink {
   }
 
   get stdin(): Writable {
-    return this.pipes[0]!;
+    return at(this.pipes, 0);
   }
 
   write(packets: Buffer[]): void {
@@ -214,14 +215,14 @@ export class FfmpegTsSink {
 
   writeInput(index: number, data: Buffer): void {
     this.bytesIn[index] = (this.bytesIn[index] ?? 0) + data.length;
-    this.pipes[index]!.write(data);
+    at(this.pipes, index).write(data);
   }
 
   /** Ends the inputs and waits for the process (started now with the inputs that got data, if deferred). */
   close(): Promise<TsSinkResult> {
     if (!this.done) {
       const any = this.bytesIn.some((n) => n > 0);
-      this.start((i) => !any || this.bytesIn[i]! > 0);
+      this.start((i) => !any || at(this.bytesIn, i) > 0);
     }
     for (const p of this.pipes) p.end();
     return this.done!;

@@ -104,7 +104,7 @@ export class Reader {
 
   u8(): number {
     this.need(1);
-    return this.buf[this.pos++];
+    return this.buf.readUInt8(this.pos++);
   }
 
   u16(): number {

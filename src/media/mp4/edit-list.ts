@@ -13,6 +13,7 @@
 
 import { MAX_EDITS } from '../limits.ts';
 import { type Box, boxReader } from './boxes.ts';
+import { at } from '../../util/narrow.ts';
 
 export interface EditEntry {
   /** Segment duration in movie (mvhd) timescale ticks. */
@@ -50,12 +51,16 @@ export function editShift(edits: readonly EditEntry[], movieTimescale: number, t
   let empty = 0;
   let totalDuration = 0;
   for (const e of edits) if (e.mediaTime !== -1) totalDuration += e.duration;
-  while (i < edits.length && edits[i].mediaTime === -1) empty += edits[i++].duration;
+  for (const e of edits) {
+    if (e.mediaTime !== -1) break;
+    empty += e.duration;
+    i++;
+  }
   const delay = Math.round((empty * trackTimescale) / movieTimescale);
   if (i === edits.length) {
     return edits.length === 0 ? { shiftTicks: 0, totalDuration } : { shiftTicks: delay, totalDuration, note: 'edit list has only empty edits' };
   }
-  const first = edits[i];
+  const first = at(edits, i);
   const notes: string[] = [];
   if (first.mediaTime < -1) notes.push(`negative media_time ${first.mediaTime} treated as 0`);
   if (first.rate !== 1) notes.push(`media_rate ${first.rate} not honoured (played at rate 1)`);

@@ -13,6 +13,7 @@ import { type Box, type Reader, boxReader, child, childBoxes, descend, requireCh
 import { editShift, parseElst } from './edit-list.ts';
 import { parseStsd } from './sample-entry.ts';
 import { buildSampleTable, emptySampleTable } from './sample-table.ts';
+import { at } from '../../util/narrow.ts';
 
 export interface Movie {
   /** mvhd timescale (ticks per second of edit list durations). */
@@ -115,7 +116,7 @@ function parseTrak(trak: Box, movieTimescale: number, ctx: { fileSize: number; b
   const built = stbl ? buildSampleTable(stbl, ctx) : { table: emptySampleTable(), sttsDuration: 0 };
   const samples = built.table;
   for (let i = 0; i < samples.count; i++) {
-    if (samples.offsets[i] + samples.sizes[i] > ctx.fileSize) {
+    if (at(samples.offsets, i) + at(samples.sizes, i) > ctx.fileSize) {
       throw new MediaError('MEDIA_ERR_TRUNCATED', `track ${id}: sample ${i} ends past the end of the file`, stbl?.at);
     }
   }
@@ -124,8 +125,8 @@ function parseTrak(trak: Box, movieTimescale: number, ctx: { fileSize: number; b
   const shift = editShift(elst ? parseElst(elst) : [], movieTimescale, timescale);
   if (shift.shiftTicks !== 0) {
     for (let i = 0; i < samples.count; i++) {
-      samples.dts[i] += shift.shiftTicks;
-      samples.pts[i] += shift.shiftTicks;
+      samples.dts[i] = at(samples.dts, i) + shift.shiftTicks;
+      samples.pts[i] = at(samples.pts, i) + shift.shiftTicks;
     }
   }
   const mediaTicks = mediaDuration || built.sttsDuration;

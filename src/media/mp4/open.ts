@@ -10,6 +10,7 @@ import { MAX_MOOV_BYTES, MAX_TOP_LEVEL_BOXES } from '../limits.ts';
 import { readSampleRuns } from '../read-runs.ts';
 import type { MediaFile, Track } from '../types.ts';
 import { parseMoov } from './moov.ts';
+import { at } from '../../util/narrow.ts';
 
 /** Box types accepted as the first box of a file (ISO BMFF and QuickTime). */
 const FIRST_BOX_TYPES = new Set(['ftyp', 'styp', 'moov', 'mdat', 'free', 'skip', 'wide', 'pnot', 'pdin', 'uuid', 'sidx', 'junk', 'meta']);
@@ -139,7 +140,7 @@ class Mp4File implements MediaFile {
 
   async readSample(track: Track, index: number): Promise<Buffer> {
     this.check(track, index, index + 1);
-    return this.read(track.samples.offsets[index], track.samples.sizes[index]);
+    return this.read(at(track.samples.offsets, index), at(track.samples.sizes, index));
   }
 
   async readSamples(track: Track, from: number, to: number): Promise<Buffer[]> {

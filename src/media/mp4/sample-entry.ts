@@ -23,7 +23,6 @@ export interface SampleEntryInfo {
 }
 
 const VIDEO_ENTRY_FIXED = 78; // after the box header: SampleEntry(8) + VisualSampleEntry(70)
-const AUDIO_ENTRY_FIXED = 28; // SampleEntry(8) + AudioSampleEntry(20)
 
 const VIDEO_FOURCCS = new Set(['avc1', 'avc3', 'hvc1', 'hev1', 'mp4v', 'av01', 'vp09', 'encv']);
 const AUDIO_FOURCCS = new Set(['mp4a', 'Opus', '.mp3', 'ulaw', 'alaw', 'ac-3', 'ec-3', 'fLaC', 'lpcm', 'sowt', 'twos', 'enca']);

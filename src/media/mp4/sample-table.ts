@@ -12,6 +12,7 @@ import { MediaError } from '../errors.ts';
 import { MAX_SAMPLES_PER_TRACK } from '../limits.ts';
 import type { SampleTable } from '../types.ts';
 import { type Box, boxReader, children } from './boxes.ts';
+import { at } from '../../util/narrow.ts';
 
 export interface SampleTableContext {
   fileSize: number;
@@ -98,8 +99,8 @@ function readSizes(box: Box, ctx: SampleTableContext): Uint32Array {
   const b = r.buf;
   for (let i = 0; i < count; i++) {
     if (fieldSize === 16) sizes[i] = b.readUInt16BE(r.pos + 2 * i);
-    else if (fieldSize === 8) sizes[i] = b[r.pos + i];
-    else sizes[i] = (b[r.pos + (i >> 1)] >> (i & 1 ? 0 : 4)) & 0x0f;
+    else if (fieldSize === 8) sizes[i] = b.readUInt8(r.pos + i);
+    else sizes[i] = (b.readUInt8(r.pos + (i >> 1)) >> (i & 1 ? 0 : 4)) & 0x0f;
   }
   return sizes;
 }
@@ -132,10 +133,10 @@ function readOffsets(chunkBox: Box | undefined, stsc: Box | undefined, sizes: Ui
     const last = Math.min(next - 1, chunkCount);
     for (let c = first; c <= last; c++) {
       if (perChunk > count - s) throw bad('stsc: chunks hold more samples than stsz has', stsc.at);
-      let off = chunks[c - 1];
+      let off = at(chunks, c - 1);
       for (let k = 0; k < perChunk; k++, s++) {
         offsets[s] = off;
-        off += sizes[s];
+        off += at(sizes, s);
       }
     }
   }
@@ -178,7 +179,7 @@ function applyCtts(ctts: Box, pts: Float64Array): void {
   for (let e = 0; e < entries && s < count; e++) {
     const n = r.u32();
     const off = r.i32();
-    for (let k = 0; k < n && s < count; k++, s++) pts[s] += off;
+    for (let k = 0; k < n && s < count; k++, s++) pts[s] = at(pts, s) + off;
   }
 }
 

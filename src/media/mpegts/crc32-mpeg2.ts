@@ -1,3 +1,4 @@
+import { at } from '../../util/narrow.ts';
 /**
  * CRC-32/MPEG-2 of PSI sections (ISO/IEC 13818-1 Annex A): polynomial 0x04C11DB7, initial value
  * 0xFFFFFFFF, bits fed MSB first (no reflection), no final XOR. A section followed by its CRC
@@ -16,6 +17,6 @@ const TABLE = (() => {
 
 export function crc32Mpeg2(data: Uint8Array, start = 0, end = data.length): number {
   let crc = 0xffffffff;
-  for (let i = start; i < end; i++) crc = ((crc << 8) ^ TABLE[((crc >>> 24) ^ data[i]!) & 0xff]!) >>> 0;
+  for (let i = start; i < end; i++) crc = ((crc << 8) ^ at(TABLE, ((crc >>> 24) ^ at(data, i)) & 0xff)) >>> 0;
   return crc >>> 0;
 }

@@ -37,6 +37,7 @@ import { packetizePes } from './packetize.ts';
 import { serializePesHeader } from './pes.ts';
 import { buildPatSection, buildPmtSection, psiPacket } from './psi.ts';
 import { annexBChunks, parameterSetTypes, videoNalType, type VideoCodec } from './video-au.ts';
+import { at } from '../../util/narrow.ts';
 
 export type TsStreamKind = 'h264' | 'h265' | 'aac' | 'opus' | 'mpa';
 
@@ -283,9 +284,9 @@ export class TsMuxer {
    * header's version bits (ISO/IEC 11172-3 §2.4.2.3; 13818-3 and MPEG-2.5 lower rates: 0x04).
    */
   private learnMpaVersion(s: StreamState, frame: Uint8Array): void {
-    if (frame.length < 2 || frame[0] !== 0xff || (frame[1]! & 0xe0) !== 0xe0) return;
+    if (frame.length < 2 || frame[0] !== 0xff || (at(frame, 1) & 0xe0) !== 0xe0) return;
     s.mpaVersionPending = false;
-    const versionBits = (frame[1]! >> 3) & 0x03; // 3: MPEG-1, 2: MPEG-2, 0: MPEG-2.5, 1: reserved
+    const versionBits = (at(frame, 1) >> 3) & 0x03; // 3: MPEG-1, 2: MPEG-2, 0: MPEG-2.5, 1: reserved
     const type = versionBits === 3 ? TsStreamType.MPEG1_AUDIO : TsStreamType.MPEG2_AUDIO;
     if (type === s.streamType) return;
     s.streamType = type;
@@ -311,7 +312,7 @@ export class TsMuxer {
     if (!fresh) return;
     for (const [t, list] of fresh) {
       const old = s.paramSets.get(t) ?? [];
-      const same = old.length === list.length && old.every((b, i) => Buffer.compare(b, list[i]!) === 0);
+      const same = old.length === list.length && old.every((b, i) => Buffer.compare(b, at(list, i)) === 0);
       if (!same) s.paramSets.set(t, copyAll(list));
     }
   }

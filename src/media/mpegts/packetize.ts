@@ -15,6 +15,7 @@
  */
 import { TS_PACKET_PAYLOAD_SIZE, TS_PACKET_SIZE, TS_SYNC_BYTE } from './constants.ts';
 import { writePcr } from './timestamps.ts';
+import { at } from '../../util/narrow.ts';
 
 export interface PesPacketizeOptions {
   pid: number;
@@ -73,7 +74,7 @@ export function packetizePes(chunks: readonly Uint8Array[], opts: PesPacketizeOp
     // Copy `payload` bytes from the chunks.
     let need = payload;
     while (need > 0) {
-      const c = chunks[chunk]!;
+      const c = at(chunks, chunk);
       const n = Math.min(need, c.length - chunkOff);
       p.set(c.subarray(chunkOff, chunkOff + n), off);
       off += n;

@@ -1,3 +1,4 @@
+import { at } from '../../util/narrow.ts';
 /**
  * Access units of H.264 and H.265 as Annex B byte streams for PES payloads (ISO/IEC 13818-1
  * §2.14 and §2.17: every AU starts with an access unit delimiter; parameter sets precede a random
@@ -17,7 +18,7 @@ const H265_AUD = Buffer.from([0x46, 0x01, 0x50]);
 
 export function videoNalType(codec: VideoCodec, nal: Uint8Array): number {
   if (nal.length === 0) return -1;
-  return codec === 'h264' ? nal[0]! & 0x1f : (nal[0]! >> 1) & 0x3f;
+  return codec === 'h264' ? at(nal, 0) & 0x1f : (at(nal, 0) >> 1) & 0x3f;
 }
 
 function isAud(codec: VideoCodec, t: number): boolean {

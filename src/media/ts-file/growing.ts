@@ -13,6 +13,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { MediaError } from '../errors.ts';
 import { MP2T_TIMESCALE, READ_CHUNK, trackOf, TsFileImpl } from './open.ts';
 import { TS_PACKET_SIZE, TsIndexBuilder } from './ts-index.ts';
+import { at } from '../../util/narrow.ts';
 
 export type GrowingState = 'growing' | 'complete' | 'failed';
 
@@ -42,7 +43,7 @@ export class GrowingTsFile extends TsFileImpl {
 
   /** Samples (units) served now. */
   get sampleCount(): number {
-    return this.tracks[0]!.samples.count;
+    return at(this.tracks, 0).samples.count;
   }
 
   /** Called after every growth and when the state changes; returns the unsubscribe function. */
@@ -120,13 +121,13 @@ export class GrowingTsFile extends TsFileImpl {
     }
     for (let i = 0; i < n; i++) {
       const c = t.count + i;
-      t.offsets[c] = u.first[i]! * TS_PACKET_SIZE;
-      t.sizes[c] = u.packets[i]! * TS_PACKET_SIZE;
-      t.dts[c] = u.timeSec[i]! * MP2T_TIMESCALE;
-      t.keyframe[c] = u.rap[i]!;
+      t.offsets[c] = at(u.first, i) * TS_PACKET_SIZE;
+      t.sizes[c] = at(u.packets, i) * TS_PACKET_SIZE;
+      t.dts[c] = at(u.timeSec, i) * MP2T_TIMESCALE;
+      t.keyframe[c] = at(u.rap, i);
     }
     t.count += n;
-    const track = this.tracks[0]!;
+    const track = at(this.tracks, 0);
     const dts = t.dts.subarray(0, t.count);
     track.samples = { count: t.count, offsets: t.offsets.subarray(0, t.count), sizes: t.sizes.subarray(0, t.count), dts, pts: dts, keyframe: t.keyframe.subarray(0, t.count) };
     track.sampleCount = t.count;
@@ -137,7 +138,7 @@ export class GrowingTsFile extends TsFileImpl {
   }
 
   private apply(index: ReturnType<TsIndexBuilder['stable']>): boolean {
-    const track = this.tracks[0]!;
+    const track = at(this.tracks, 0);
     const grew = index.unitFirstPacket.length > track.samples.count;
     if (grew || this.state !== 'growing') {
       const t = trackOf(index);

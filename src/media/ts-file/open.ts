@@ -10,6 +10,7 @@ import { readSampleRuns } from '../read-runs.ts';
 import type { MediaFile, Track } from '../types.ts';
 import { TS_PACKET_SIZE, TsIndexBuilder } from './ts-index.ts';
 import type { TsIndex } from './ts-index.ts';
+import { at } from '../../util/narrow.ts';
 
 export const READ_CHUNK = TS_PACKET_SIZE * 5000;
 export const MP2T_TIMESCALE = 90000;
@@ -53,9 +54,9 @@ export function trackOf(index: TsIndex): Track {
   const sizes = new Uint32Array(n);
   const dts = new Float64Array(n);
   for (let u = 0; u < n; u++) {
-    offsets[u] = index.unitFirstPacket[u]! * TS_PACKET_SIZE;
-    sizes[u] = index.unitPackets[u]! * TS_PACKET_SIZE;
-    dts[u] = index.unitTimeSec[u]! * MP2T_TIMESCALE;
+    offsets[u] = at(index.unitFirstPacket, u) * TS_PACKET_SIZE;
+    sizes[u] = at(index.unitPackets, u) * TS_PACKET_SIZE;
+    dts[u] = at(index.unitTimeSec, u) * MP2T_TIMESCALE;
   }
   return {
     id: 1,
@@ -111,7 +112,7 @@ export class TsFileImpl implements TsFile {
 
   async readSample(track: Track, index: number): Promise<Buffer> {
     this.check(track, index, index + 1);
-    return this.read(track.samples.offsets[index]!, track.samples.sizes[index]!);
+    return this.read(at(track.samples.offsets, index), at(track.samples.sizes, index));
   }
 
   /** Units are contiguous in the file: one read per run of up to MAX_READ_RUN_BYTES. */

@@ -17,6 +17,7 @@
  */
 import { MAX_SAMPLES_PER_TRACK } from '../limits.ts';
 import type { TsIndexProblem } from './errors.ts';
+import { at } from '../../util/narrow.ts';
 
 export const TS_PACKET_SIZE = 188;
 export const TS_PACKETS_PER_UNIT = 7;
@@ -82,16 +83,16 @@ export class TsIndexBuilder {
   private packet(p: Buffer): boolean {
     const index = this.packets;
     if (p[0] !== SYNC) return this.stop('TS_ERR_NO_SYNC', `no sync byte in packet ${index}`);
-    const pusi = (p[1]! & 0x40) !== 0;
-    const pid = ((p[1]! & 0x1f) << 8) | p[2]!;
-    const afc = (p[3]! >> 4) & 3;
+    const pusi = (p.readUInt8(1) & 0x40) !== 0;
+    const pid = ((p.readUInt8(1) & 0x1f) << 8) | p.readUInt8(2);
+    const afc = (p.readUInt8(3) >> 4) & 3;
     let payloadAt = 4;
     let rai = false;
     if (afc & 2) {
-      const afLen = p[4]!;
+      const afLen = p.readUInt8(4);
       payloadAt = 5 + afLen;
       if (afLen > 0) {
-        const flags = p[5]!;
+        const flags = p.readUInt8(5);
         rai = (flags & 0x40) !== 0;
         if (flags & 0x10 && afLen >= 7 && (this.pcrPid === undefined || pid === this.pcrPid)) this.notePcr(index, p);
       }
@@ -106,7 +107,7 @@ export class TsIndexBuilder {
     }
     const lead = this.videoPids.size > 0 ? this.videoPids.has(pid) : this.esPids.has(pid);
     if (lead && index > 0 && (rai || (this.videoPids.size === 0 && pusi))) {
-      const last = this.rapStarts.length > 0 ? this.rapStarts[this.rapStarts.length - 1]! : 0;
+      const last = this.rapStarts.length > 0 ? at(this.rapStarts, this.rapStarts.length - 1) : 0;
       // The PAT/PMT just before the keyframe belong to it (unless an earlier point already took them).
       const start = this.lastPat >= last && index - this.lastPat <= RAP_LOOKBACK ? this.lastPat : index;
       if (start > last) this.rapStarts.push(start);
@@ -116,12 +117,12 @@ export class TsIndexBuilder {
   }
 
   private notePcr(index: number, p: Buffer): void {
-    const base = p[6]! * 2 ** 25 + p[7]! * 2 ** 17 + p[8]! * 2 ** 9 + p[9]! * 2 + (p[10]! >> 7);
-    const ext = ((p[10]! & 1) << 8) | p[11]!;
+    const base = p.readUInt8(6) * 2 ** 25 + p.readUInt8(7) * 2 ** 17 + p.readUInt8(8) * 2 ** 9 + p.readUInt8(9) * 2 + (p.readUInt8(10) >> 7);
+    const ext = ((p.readUInt8(10) & 1) << 8) | p.readUInt8(11);
     let pcr = base * 300 + ext;
     const n = this.pcrValues.length;
     if (n > 0) {
-      const prev = this.pcrValues[n - 1]!;
+      const prev = at(this.pcrValues, n - 1);
       while (pcr < prev - PCR_WRAP / 2) pcr += PCR_WRAP;
       if (pcr < prev) pcr = prev; // a step back (discontinuity): keep the clock monotonic
     }
@@ -132,9 +133,9 @@ export class TsIndexBuilder {
   /** The section after the pointer field, bounds-checked; undefined when it does not fit. */
   private section(payload: Buffer, tableId: number): Buffer | undefined {
     if (payload.length < 1) return undefined;
-    const at = 1 + payload[0]!;
+    const at = 1 + payload.readUInt8(0);
     if (at + 3 > payload.length || payload[at] !== tableId) return undefined;
-    const len = ((payload[at + 1]! & 0x0f) << 8) | payload[at + 2]!;
+    const len = ((payload.readUInt8(at + 1) & 0x0f) << 8) | payload.readUInt8(at + 2);
     if (at + 3 + len > payload.length || len < 9) return undefined;
     return payload.subarray(at, at + 3 + len - 4); // without the CRC
   }
@@ -154,7 +155,7 @@ export class TsIndexBuilder {
     this.pcrPid = s.readUInt16BE(8) & 0x1fff;
     let i = 12 + (s.readUInt16BE(10) & 0x0fff);
     while (i + 5 <= s.length) {
-      const type = s[i]!;
+      const type = s.readUInt8(i);
       const pid = s.readUInt16BE(i + 1) & 0x1fff;
       this.esPids.add(pid);
       if (VIDEO_STREAM_TYPES.has(type)) this.videoPids.add(pid);
@@ -180,7 +181,7 @@ export class TsIndexBuilder {
    * Empty (no units) until two PCRs are known. Does not change the builder.
    */
   stable(): TsIndex {
-    const lastPcr = this.pcrPackets.length > 0 ? this.pcrPackets[this.pcrPackets.length - 1]! : 0;
+    const lastPcr = this.pcrPackets.length > 0 ? at(this.pcrPackets, this.pcrPackets.length - 1) : 0;
     return this.build(this.packets, false, Math.min(lastPcr, this.packets - RAP_LOOKBACK - 1));
   }
 
@@ -197,12 +198,12 @@ export class TsIndexBuilder {
     const out = { first: [] as number[], packets: [] as number[], timeSec: [] as number[], rap: [] as number[], endSec: 0 };
     const pk = this.pcrPackets;
     if (pk.length < 2 || pk[pk.length - 1] === pk[0]) return out;
-    const limit = Math.min(pk[pk.length - 1]!, this.packets - RAP_LOOKBACK - 1);
+    const limit = Math.min(at(pk, pk.length - 1), this.packets - RAP_LOOKBACK - 1);
     const raps = this.rapStarts;
     const t = this.taken;
     for (;;) {
-      while (t.rap < raps.length && raps[t.rap]! <= t.next) t.rap++;
-      const end = Math.min(t.next + TS_PACKETS_PER_UNIT, t.rap < raps.length ? raps[t.rap]! : Infinity);
+      while (t.rap < raps.length && at(raps, t.rap) <= t.next) t.rap++;
+      const end = Math.min(t.next + TS_PACKETS_PER_UNIT, t.rap < raps.length ? at(raps, t.rap) : Infinity);
       if (end > limit || t.count >= MAX_SAMPLES_PER_TRACK) break;
       out.first.push(t.next);
       out.packets.push(end - t.next);
@@ -220,21 +221,21 @@ export class TsIndexBuilder {
     const pk = this.pcrPackets;
     const v = this.pcrValues;
     const last = pk.length - 1;
-    const t0 = v[0]!;
+    const t0 = at(v, 0);
     let pcr: number;
-    if (i <= pk[0]!) pcr = t0;
-    else if (i >= pk[last]!) pcr = v[last]! + (i - pk[last]!) * ((v[last]! - v[last - 1]!) / Math.max(1, pk[last]! - pk[last - 1]!));
+    if (i <= at(pk, 0)) pcr = t0;
+    else if (i >= at(pk, last)) pcr = at(v, last) + (i - at(pk, last)) * ((at(v, last) - at(v, last - 1)) / Math.max(1, at(pk, last) - at(pk, last - 1)));
     else {
       let lo = 0;
       let hi = last - 1;
       while (lo < hi) {
         const mid = (lo + hi + 1) >> 1;
-        if (pk[mid]! <= i) lo = mid;
+        if (at(pk, mid) <= i) lo = mid;
         else hi = mid - 1;
       }
-      const a = pk[lo]!;
-      const b = pk[lo + 1]!;
-      pcr = v[lo]! + ((v[lo + 1]! - v[lo]!) * (i - a)) / (b - a);
+      const a = at(pk, lo);
+      const b = at(pk, lo + 1);
+      pcr = at(v, lo) + ((at(v, lo + 1) - at(v, lo)) * (i - a)) / (b - a);
     }
     return (pcr - t0) / 27_000_000;
   }
@@ -247,16 +248,16 @@ export class TsIndexBuilder {
     const starts: number[] = [];
     const raps = [0, ...this.rapStarts, n];
     for (let r = 0; r + 1 < raps.length; r++) {
-      for (let p = raps[r]!; p < raps[r + 1]!; p += TS_PACKETS_PER_UNIT) starts.push(p);
+      for (let p = at(raps, r); p < at(raps, r + 1); p += TS_PACKETS_PER_UNIT) starts.push(p);
     }
     let count = starts.length;
     if (!final) {
       // Only whole units that end by `limit`, and none without a clock.
       count = 0;
-      if (clock) while (count < starts.length && (count + 1 < starts.length ? starts[count + 1]! : n) <= limit) count++;
+      if (clock) while (count < starts.length && (count + 1 < starts.length ? at(starts, count + 1) : n) <= limit) count++;
     }
     if (count > MAX_SAMPLES_PER_TRACK) {
-      problems.push({ code: 'TS_ERR_TOO_LARGE', message: `${count} units exceed ${MAX_SAMPLES_PER_TRACK}`, offset: starts[MAX_SAMPLES_PER_TRACK]! * TS_PACKET_SIZE });
+      problems.push({ code: 'TS_ERR_TOO_LARGE', message: `${count} units exceed ${MAX_SAMPLES_PER_TRACK}`, offset: at(starts, MAX_SAMPLES_PER_TRACK) * TS_PACKET_SIZE });
       count = MAX_SAMPLES_PER_TRACK;
     }
     const unitFirstPacket = new Uint32Array(count);
@@ -265,10 +266,10 @@ export class TsIndexBuilder {
     const unitRap = new Uint8Array(count);
     const rapSet = new Set(this.rapStarts);
     let end = n;
-    if (count < starts.length) end = starts[count]!;
+    if (count < starts.length) end = at(starts, count);
     for (let u = 0; u < count; u++) {
-      const first = starts[u]!;
-      const next = u + 1 < starts.length ? starts[u + 1]! : n;
+      const first = at(starts, u);
+      const next = u + 1 < starts.length ? at(starts, u + 1) : n;
       unitFirstPacket[u] = first;
       unitPackets[u] = Math.min(next, end) - first;
       unitTimeSec[u] = clock ? clock(first) : 0;
@@ -294,21 +295,21 @@ export class TsIndexBuilder {
     const pk = this.pcrPackets;
     const v = this.pcrValues;
     if (pk.length < 2 || pk[pk.length - 1] === pk[0]) return undefined;
-    const t0 = v[0]!;
+    const t0 = at(v, 0);
     const last = pk.length - 1;
-    const lastRate = (v[last]! - v[last - 1]!) / Math.max(1, pk[last]! - pk[last - 1]!);
+    const lastRate = (at(v, last) - at(v, last - 1)) / Math.max(1, at(pk, last) - at(pk, last - 1));
     let seg = 0;
     return (i: number) => {
       let pcr: number;
-      if (i <= pk[0]!) pcr = t0;
-      else if (i >= pk[last]!) pcr = v[last]! + (i - pk[last]!) * lastRate;
+      if (i <= at(pk, 0)) pcr = t0;
+      else if (i >= at(pk, last)) pcr = at(v, last) + (i - at(pk, last)) * lastRate;
       else {
         // Queries come in increasing order; restart the segment search when they do not.
-        if (pk[seg]! > i) seg = 0;
-        while (pk[seg + 1]! <= i) seg++;
-        const a = pk[seg]!;
-        const b = pk[seg + 1]!;
-        pcr = v[seg]! + ((v[seg + 1]! - v[seg]!) * (i - a)) / (b - a);
+        if (at(pk, seg) > i) seg = 0;
+        while (at(pk, seg + 1) <= i) seg++;
+        const a = at(pk, seg);
+        const b = at(pk, seg + 1);
+        pcr = at(v, seg) + ((at(v, seg + 1) - at(v, seg)) * (i - a)) / (b - a);
       }
       return (pcr - t0) / 27_000_000;
     };

@@ -8,6 +8,8 @@
  * percentile, clamped to [minDelayMs, maxDelayMs]; before the first sample it is startDelayMs.
  */
 
+import { at } from '../../util/narrow.ts';
+
 export interface DelayEstimatorOptions {
   minDelayMs: number;
   maxDelayMs: number;
@@ -45,26 +47,26 @@ export class DelayEstimator {
     let w = Math.pow(2, (this.lastMs - this.t0) / this.options.halfLifeMs);
     if (w > 1e100) {
       const b = this.bins;
-      for (let i = 0; i < b.length; i++) b[i] /= w;
+      for (const [i, v] of b.entries()) b[i] = v / w;
       this.t0 = this.lastMs;
       w = 1;
     }
     const i = Math.min(this.bins.length - 1, Math.max(0, Math.floor(relativeDelayMs / this.options.binMs)));
-    this.bins[i] += w;
+    this.bins[i] = at(this.bins, i) + w;
   }
 
   /** The current target delay (ms). */
   get targetMs(): number {
     const o = this.options;
     let sum = 0;
-    for (let i = 0; i < this.bins.length; i++) sum += this.bins[i];
+    for (const v of this.bins) sum += v;
     if (!(sum > 0)) return clamp(o.startDelayMs, o.minDelayMs, o.maxDelayMs);
     // A relative tolerance so that a percentile met exactly is not missed by rounding.
     const need = o.percentile * sum * (1 - 1e-12);
     let cum = 0;
     let k = 0;
     for (; k < this.bins.length - 1; k++) {
-      cum += this.bins[k];
+      cum += at(this.bins, k);
       if (cum >= need) break;
     }
     return clamp((k + 1) * o.binMs, o.minDelayMs, o.maxDelayMs);
@@ -74,7 +76,7 @@ export class DelayEstimator {
   get weight(): number {
     if (this.lastMs === undefined) return 0;
     let sum = 0;
-    for (let i = 0; i < this.bins.length; i++) sum += this.bins[i];
+    for (const v of this.bins) sum += v;
     return sum / Math.pow(2, (this.lastMs - this.t0) / this.options.halfLifeMs);
   }
 }

@@ -64,6 +64,7 @@ import {
   type JitterPushOutcome,
   type JitterResyncReason,
 } from './types.ts';
+import { at } from '../../util/narrow.ts';
 
 interface Held<P> {
   packet: P;
@@ -197,7 +198,7 @@ export class JitterBuffer<P extends JitterPacketInput = JitterPacketInput> {
     let suffix: Float64Array | undefined;
     while (this.head < this.pending.length) {
       suffix ??= this.suffixMinDeadlines();
-      if (suffix[0] > nowMs) break;
+      if (at(suffix, 0) > nowMs) break;
       const newAu = this.releaseHead(nowMs, false, events);
       if (newAu) suffix = undefined;
       else suffix = suffix.subarray(1);
@@ -313,8 +314,9 @@ export class JitterBuffer<P extends JitterPacketInput = JitterPacketInput> {
     this.releaseAll(c.arrivalMs, this.out);
     this.endStream();
     this.st.resyncs++;
-    this.out.push({ type: 'resync', reason: cands[0].reason, ssrc: cands[0].packet.ssrc });
-    this.startStream(cands[0].packet, cands[0].arrivalMs);
+    const lead = at(cands, 0);
+    this.out.push({ type: 'resync', reason: lead.reason, ssrc: lead.packet.ssrc });
+    this.startStream(lead.packet, lead.arrivalMs);
     for (const k of cands) this.accept(k.packet, k.arrivalMs, false);
     return 'resync';
   }

@@ -5,6 +5,7 @@
  */
 
 import { JB_MAX_BASE_WINDOW_ENTRIES } from './types.ts';
+import { at, last } from '../../util/narrow.ts';
 
 export class WindowedMin {
   private times: number[] = [];
@@ -20,14 +21,14 @@ export class WindowedMin {
 
   /** Adds a sample at `timeMs` and drops samples older than timeMs - windowMs (the newest stays). */
   add(timeMs: number, value: number): void {
-    while (this.times.length > this.head && this.values[this.values.length - 1] >= value) {
+    while (this.times.length > this.head && last(this.values) >= value) {
       this.times.pop();
       this.values.pop();
     }
     this.times.push(timeMs);
     this.values.push(value);
     const from = timeMs - this.windowMs;
-    while (this.times.length - this.head > 1 && (this.times[this.head] < from || this.times.length - this.head > this.maxEntries)) {
+    while (this.times.length - this.head > 1 && (at(this.times, this.head) < from || this.times.length - this.head > this.maxEntries)) {
       this.head++;
     }
     if (this.head > 1024 && this.head * 2 > this.times.length) {

@@ -13,6 +13,7 @@
 
 import { rtspError, rtspOk, type RtspResult } from '../errors.ts';
 import { trimWs } from './split.ts';
+import { at } from '../../util/narrow.ts';
 
 export type NptTime = number | 'now';
 
@@ -42,7 +43,7 @@ export function parseNptTime(s: string): NptTime | undefined {
 
 /** Parse a Range value (or an a=range attribute value) holding an npt range. */
 export function parseRange(value: string): RtspResult<NptRange> {
-  const spec = trimWs(value.split(';')[0]);
+  const spec = trimWs(at(value.split(';'), 0));
   const eq = spec.indexOf('=');
   const unit = trimWs(eq === -1 ? spec : spec.slice(0, eq)).toLowerCase();
   if (unit !== 'npt') {

@@ -9,6 +9,7 @@
 
 import { rtspError, rtspOk, type RtspResult } from '../errors.ts';
 import { parseUint, splitOutsideQuotes } from './split.ts';
+import { group } from '../../util/narrow.ts';
 
 export interface SessionHeader {
   id: string;
@@ -23,11 +24,12 @@ export function parseSession(value: string): RtspResult<SessionHeader> {
   const id = parts[0];
   if (!/^[\x21-\x7e]+$/.test(id)) return rtspError('RTSP_ERR_BAD_SESSION', `bad session id ${JSON.stringify(id)}`);
   const out: SessionHeader = { id };
-  for (let k = 1; k < parts.length; k++) {
-    const m = /^timeout[ \t]*=[ \t]*(.*)$/i.exec(parts[k]);
+  for (const part of parts.slice(1)) {
+    const m = /^timeout[ \t]*=[ \t]*(.*)$/i.exec(part);
     if (m === null) continue;
-    const t = parseUint(m[1], 0xffffffff);
-    if (t === undefined) return rtspError('RTSP_ERR_BAD_SESSION', `bad session timeout ${JSON.stringify(m[1])}`);
+    const raw = group(m, 1);
+    const t = parseUint(raw, 0xffffffff);
+    if (t === undefined) return rtspError('RTSP_ERR_BAD_SESSION', `bad session timeout ${JSON.stringify(raw)}`);
     out.timeout = t;
   }
   return rtspOk(out);

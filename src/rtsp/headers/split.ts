@@ -3,7 +3,8 @@
  * quoted-string), shared by the header parsers. Pieces are trimmed of spaces and tabs.
  */
 
-export function splitOutsideQuotes(value: string, sep: string): string[] {
+/** Never empty: a value without the separator is one piece. */
+export function splitOutsideQuotes(value: string, sep: string): [string, ...string[]] {
   const out: string[] = [];
   let inQuotes = false;
   let start = 0;
@@ -16,7 +17,7 @@ export function splitOutsideQuotes(value: string, sep: string): string[] {
     }
   }
   out.push(trimWs(value.slice(start)));
-  return out;
+  return out as [string, ...string[]]; // the push above makes it non-empty
 }
 
 export function trimWs(s: string): string {

@@ -16,6 +16,7 @@
 
 import { rtspError, rtspOk, type RtspResult } from '../errors.ts';
 import { parseUint, splitOutsideQuotes, unquote } from './split.ts';
+import { group } from '../../util/narrow.ts';
 
 export interface TransportSpec {
   protocol: 'RTP';
@@ -44,7 +45,7 @@ export interface TransportSpec {
 function parseRange(v: string, max: number): [number, number] | undefined {
   const m = /^(\d+)(?:[ \t]*-[ \t]*(\d+))?$/.exec(v);
   if (m === null) return undefined;
-  const a = parseUint(m[1], max, 5);
+  const a = parseUint(group(m, 1), max, 5);
   if (a === undefined) return undefined;
   const b = m[2] === undefined ? a + 1 : parseUint(m[2], max, 5);
   if (b === undefined || b > max) return undefined;
@@ -55,24 +56,24 @@ function parseRange(v: string, max: number): [number, number] | undefined {
 export function parseTransportSpec(value: string): RtspResult<TransportSpec> {
   const params = splitOutsideQuotes(value, ';');
   const proto = params[0].split('/');
-  if (proto.length < 2 || proto.length > 3 || proto.some((p) => p === '')) {
+  const [family, profile, lowerName] = proto;
+  if (family === undefined || profile === undefined || proto.length > 3 || proto.some((p) => p === '')) {
     return rtspError('RTSP_ERR_BAD_TRANSPORT', `bad transport protocol ${JSON.stringify(params[0])}`);
   }
-  if (proto[0].toUpperCase() !== 'RTP') {
+  if (family.toUpperCase() !== 'RTP') {
     return rtspError('RTSP_ERR_UNSUPPORTED_TRANSPORT', `unsupported transport ${JSON.stringify(params[0])}`);
   }
-  const lower = proto.length === 3 ? proto[2].toUpperCase() : 'UDP';
+  const lower = lowerName === undefined ? 'UDP' : lowerName.toUpperCase();
   if (lower !== 'UDP' && lower !== 'TCP') {
-    return rtspError('RTSP_ERR_UNSUPPORTED_TRANSPORT', `unsupported lower transport ${JSON.stringify(proto[2])}`);
+    return rtspError('RTSP_ERR_UNSUPPORTED_TRANSPORT', `unsupported lower transport ${JSON.stringify(lowerName)}`);
   }
   const spec: TransportSpec = {
     protocol: 'RTP',
-    profile: proto[1].toUpperCase(),
+    profile: profile.toUpperCase(),
     lowerTransport: lower,
     unknownParams: [],
   };
-  for (let k = 1; k < params.length; k++) {
-    const p = params[k];
+  for (const p of params.slice(1)) {
     if (p === '') continue;
     const eq = p.indexOf('=');
     const name = (eq === -1 ? p : p.slice(0, eq)).trim().toLowerCase();

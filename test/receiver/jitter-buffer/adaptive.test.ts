@@ -8,6 +8,7 @@ import { JitterBuffer } from '../../../src/receiver/jitter-buffer/index.ts';
 import type { JitterBufferOptions } from '../../../src/receiver/jitter-buffer/index.ts';
 import { createPrng } from '../../../src/util/prng.ts';
 import { type Arrival, drive, pkt } from './helpers.ts';
+import { at } from '../../../src/util/narrow.ts';
 
 /**
  * Reference for the adaptive target after each arrival (arrivals in push order; 8 kHz, first
@@ -20,17 +21,20 @@ function referenceTargets(arr: readonly Arrival[], o: { binMs: number; halfLifeM
   const bins = Math.ceil(o.max / o.binMs) + 1;
   const binOf = arr.map((a, j) => {
     let base = Infinity;
-    for (let i = 0; i <= j; i++) if (arr[i].arrivalMs >= a.arrivalMs - 2000) base = Math.min(base, transit[i]);
-    return Math.min(bins - 1, Math.floor((transit[j] - base) / o.binMs));
+    for (let i = 0; i <= j; i++) if (at(arr, i).arrivalMs >= a.arrivalMs - 2000) base = Math.min(base, at(transit, i));
+    return Math.min(bins - 1, Math.floor((at(transit, j) - base) / o.binMs));
   });
   return arr.map((a, k) => {
     const mass = new Array<number>(bins).fill(0);
-    for (let j = 0; j <= k; j++) mass[binOf[j]] += Math.pow(2, -(a.arrivalMs - arr[j].arrivalMs) / o.halfLifeMs);
+    for (let j = 0; j <= k; j++) {
+      const b = at(binOf, j);
+      mass[b] = at(mass, b) + Math.pow(2, -(a.arrivalMs - at(arr, j).arrivalMs) / o.halfLifeMs);
+    }
     const total = mass.reduce((x, y) => x + y, 0);
     let cum = 0;
     let b = 0;
     for (; b < bins - 1; b++) {
-      cum += mass[b];
+      cum += at(mass, b);
       if (cum >= o.p * total) break;
     }
     return Math.min(o.max, Math.max(o.min, (b + 1) * o.binMs));
@@ -62,7 +66,7 @@ describe('adaptive target: jitter spike', () => {
     drive(jb, arrivals, () => targets.push(jb.targetDelayMs));
     const ref = referenceTargets(arrivals, { binMs: 10, halfLifeMs: 10_000, p: 0.95, min: 20, max: 500 });
     expect(targets).toEqual(ref);
-    const changes = ref.flatMap((t, k) => (k === 0 || t !== ref[k - 1] ? [`${arrivals[k].arrivalMs}:${arrivals[k].packet.sequence}:${t}`] : []));
+    const changes = ref.flatMap((t, k) => (k === 0 || t !== ref[k - 1] ? [`${at(arrivals, k).arrivalMs}:${at(arrivals, k).packet.sequence}:${t}`] : []));
     expect(changes).toEqual(['0:0:20', '4330:209:160', '16580:829:20']);
   });
 
@@ -70,11 +74,11 @@ describe('adaptive target: jitter spike', () => {
     const jb = new JitterBuffer(opts);
     const r = drive(jb, arrivals);
     const outcome = new Map<number, string>();
-    arrivals.forEach((a, k) => outcome.set(a.packet.sequence, r.outcomes[k]));
+    arrivals.forEach((a, k) => outcome.set(a.packet.sequence, at(r.outcomes, k)));
     // Rate limits between successive polls (each AU boundary moves at most slew x elapsed).
     for (let k = 1; k < r.samples.length; k++) {
-      const dt = r.samples[k].t - r.samples[k - 1].t;
-      const d = r.samples[k].applied - r.samples[k - 1].applied;
+      const dt = at(r.samples, k).t - at(r.samples, k - 1).t;
+      const d = at(r.samples, k).applied - at(r.samples, k - 1).applied;
       expect(d).toBeLessThanOrEqual(0.2 * dt + 1e-9);
       expect(d).toBeGreaterThanOrEqual(-0.05 * dt - 1e-9);
     }
@@ -82,8 +86,8 @@ describe('adaptive target: jitter spike', () => {
     // Start: 80 ms, sliding down to the 20 ms target within (80 - 20) / 0.05 = 1200 ms (+ one packet).
     // First AU: its deadline slid to 77 ms by the arrivals at 20, 40, 60 ms (1 ms each); it is
     // released at 77 ms, when the offset has slid 0.05 x 77 ms in all.
-    expect(r.samples[0].t).toBeCloseTo(77, 9);
-    expect(r.samples[0].applied).toBeCloseTo(80 - 0.05 * 77, 9);
+    expect(at(r.samples, 0).t).toBeCloseTo(77, 9);
+    expect(at(r.samples, 0).applied).toBeCloseTo(80 - 0.05 * 77, 9);
     expect(appliedAt(1300, 4330).every((x) => x === 20)).toBe(true);
     // Spike 1: the first ten spike packets came before the target rose: late.
     for (let s = 200; s < 210; s++) expect(outcome.get(s)).toBe('late');
@@ -197,7 +201,7 @@ describe('B-frame video, adaptive, 60 s', () => {
     const jb = new JitterBuffer({ clockRate: 90000 });
     const r = drive(jb, arrivals);
     const rel = r.released;
-    for (let k = 1; k < rel.length; k++) expect(rel[k].extendedSeq).toBeGreaterThan(rel[k - 1].extendedSeq);
+    for (let k = 1; k < rel.length; k++) expect(at(rel, k).extendedSeq).toBeGreaterThan(at(rel, k - 1).extendedSeq);
     const deadlineOfTs = new Map<number, number>();
     for (const e of rel) {
       expect(e.releasedAtMs).toBeLessThanOrEqual(e.deadlineMs);

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { JitterBuffer } from '../../../src/receiver/jitter-buffer/index.ts';
 import type { JitterBufferOptions, JitterEvent, JitterPacketInput, JitterPushOutcome } from '../../../src/receiver/jitter-buffer/index.ts';
 import { SSRC_A } from './helpers.ts';
+import { at } from '../../../src/util/narrow.ts';
 
 const modeArb: fc.Arbitrary<JitterBufferOptions> = fc.oneof(
   fc.integer({ min: 0, max: 300 }).map((delayMs): JitterBufferOptions => ({ mode: 'fixed', delayMs, clockRate: 8000 })),
@@ -19,7 +20,7 @@ function checkEvents(events: readonly JitterEvent[]): { released: number[]; lost
   const released: number[] = [];
   const lost = new Set<number>();
   for (let k = 0; k < events.length; k++) {
-    const e = events[k];
+    const e = at(events, k);
     if (e.type === 'lost') {
       expect(e.count).toBeGreaterThan(0);
       const next = events[k + 1];
@@ -30,7 +31,7 @@ function checkEvents(events: readonly JitterEvent[]): { released: number[]; lost
       }
       for (let s = e.fromSeq; s < e.fromSeq + e.count; s++) lost.add(s);
     } else if (e.type === 'packet') {
-      if (released.length > 0) expect(e.extendedSeq).toBeGreaterThan(released[released.length - 1]);
+      if (released.length > 0) expect(e.extendedSeq).toBeGreaterThan(at(released, released.length - 1));
       expect(e.extendedSeq & 0xffff).toBe(e.packet.sequence);
       if (e.lostBefore > 0) expect(events[k - 1]?.type).toBe('lost');
       released.push(e.extendedSeq);
@@ -66,7 +67,7 @@ describe('one stream, any arrival order, duplication and loss', () => {
         const outcomes = new Map<number, JitterPushOutcome[]>();
         let pi = 0;
         for (const a of arrivals) {
-          while (pi < sortedPolls.length && sortedPolls[pi] <= a.t) events.push(...jb.poll(sortedPolls[pi++]));
+          while (pi < sortedPolls.length && at(sortedPolls, pi) <= a.t) events.push(...jb.poll(at(sortedPolls, pi++)));
           const o = jb.push(a.p, a.t);
           outcomes.set(a.i, [...(outcomes.get(a.i) ?? []), o]);
         }
@@ -77,11 +78,11 @@ describe('one stream, any arrival order, duplication and loss', () => {
         // Extended numbers computed independently: the first packet received keeps its 16-bit
         // number, the others are placed by their distance to it.
         const i0 = arrivals[0]?.i;
-        const extOf = (i: number) => ((startSeq + i0) & 0xffff) + (i - i0);
+        const extOf = (i: number) => ((startSeq + i0!) & 0xffff) + (i - i0!);
         const releasedIdx = new Set<number>();
         for (const e of events) {
           if (e.type === 'packet') {
-            const i = (e.packet.payload as Buffer)[0];
+            const i = at((e.packet.payload as Buffer), 0);
             expect(e.extendedSeq).toBe(extOf(i));
             releasedIdx.add(i);
           }
@@ -94,12 +95,12 @@ describe('one stream, any arrival order, duplication and loss', () => {
             // never released: every copy was late (or a duplicate of a late one), and its number
             // is in a lost range unless it precedes the first release
             expect(os.every((o) => o === 'late')).toBe(true);
-            if (released.length > 0 && extOf(i) > released[0] && extOf(i) < released[released.length - 1]) expect(lost.has(extOf(i))).toBe(true);
+            if (released.length > 0 && extOf(i) > at(released, 0) && extOf(i) < at(released, released.length - 1)) expect(lost.has(extOf(i))).toBe(true);
           }
         }
         // lost ranges are exactly the numbers between the first and last release not released
         for (const s of lost) expect(released.includes(s)).toBe(false);
-        if (released.length > 0) expect(released.length + lost.size).toBe(released[released.length - 1] - released[0] + 1);
+        if (released.length > 0) expect(released.length + lost.size).toBe(at(released, released.length - 1) - at(released, 0) + 1);
         const st = jb.stats();
         expect(st.received).toBe(arrivals.length);
         expect(st.received).toBe(st.accepted + st.duplicates + st.late);

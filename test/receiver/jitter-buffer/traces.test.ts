@@ -6,7 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { JitterBuffer } from '../../../src/receiver/jitter-buffer/index.ts';
 import type { JitterPacketEvent } from '../../../src/receiver/jitter-buffer/index.ts';
-import { SSRC_A, SSRC_B, fmt, pkt } from './helpers.ts';
+import { SSRC_B, fmt, pkt } from './helpers.ts';
+import { at } from '../../../src/util/narrow.ts';
 
 describe('in order', () => {
   it('releases each packet at media(ts) + base + delay', () => {
@@ -67,8 +68,8 @@ describe('in order', () => {
     p.payload[0] = 0xee; // the receive buffer is reused
     const [ea] = a.poll(10) as JitterPacketEvent[];
     const [eb] = b.poll(10) as JitterPacketEvent[];
-    expect(ea.packet.payload[0]).toBe(1);
-    expect(eb.packet).toBe(p);
+    expect(ea!.packet.payload[0]).toBe(1);
+    expect(eb!.packet).toBe(p);
   });
 });
 
@@ -220,7 +221,7 @@ describe('B-frames (timestamps not monotonic in decode order)', () => {
     const poll = (t: number) => {
       for (const e of jb.poll(t)) if (e.type === 'packet') released.push({ t, seq: e.extendedSeq, deadline: e.deadlineMs });
     };
-    const push = (i: number) => expect(jb.push(pkt(i + 1, pts[i] * 3600), 10 + 40 * i)).toBe('accepted');
+    const push = (i: number) => expect(jb.push(pkt(i + 1, at(pts, i) * 3600), 10 + 40 * i)).toBe('accepted');
     push(0); // 10
     push(1); // 50
     push(2); // 90
