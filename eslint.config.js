@@ -24,10 +24,18 @@ export default tseslint.config(
       '@typescript-eslint/switch-exhaustiveness-check': ['error', { considerDefaultExhaustiveForUnions: true }],
       'no-constant-condition': ['error', { checkLoops: false }],
       eqeqeq: ['error', 'always', { null: 'ignore' }],
+      // A `let` assigned once after closures that read it were made (callbacks wired before the object exists).
+      'prefer-const': ['error', { ignoreReadBeforeAssign: true }],
     },
   },
   {
-    files: ['**/*.js'],
+    files: ['test/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-this-alias': 'off',
+    },
+  },
+  {
+    files: ['**/*.js', '**/*.mjs'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },
   },
 );

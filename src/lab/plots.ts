@@ -279,7 +279,7 @@ export function plotSpecs(results: readonly RunResult[]): Record<string, { title
             { mark: { type: 'point', filled: true, size: 60 }, encoding: { y: { field: 'mean', type: 'quantitative', title: null, scale: { zero: false } }, tooltip: [{ field: 'condition' }, { field: 'mean' }, { field: 'n' }] } },
           ],
         },
-      } as TopLevelSpec,
+      },
     };
   }
   const llRows: Row[] = [];
@@ -310,7 +310,7 @@ export function plotSpecs(results: readonly RunResult[]): Record<string, { title
         { mark: 'rule', encoding: { y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' } } },
         { mark: { type: 'point', filled: true, size: 60 }, encoding: { y: { field: 'mean', type: 'quantitative', title: yTitle }, tooltip: [{ field: 'condition' }, { field: 'mean' }, { field: 'n' }] } },
       ],
-    }) as TopLevelSpec;
+    });
   if (llRows.length) {
     const t = 'Residual loss after the jitter buffer vs its mean playout delay (video)';
     out['loss-latency'] = { title: t, spec: xy(llRows, 'delay', 'mean playout delay (ms)', 'effective loss (%)', title(t, 'network loss + packets too late for playout; mean over seeds ± 95 % CI'), 'condition') };
@@ -356,7 +356,7 @@ export function plotSpecs(results: readonly RunResult[]): Record<string, { title
           color: { field: 'condition', type: 'nominal', title: null, scale: conditionScale(cs), legend: LEGEND },
           strokeDash: { field: 'kind', type: 'nominal', title: null, sort: ['playout delay', 'target'] },
         },
-      } as TopLevelSpec,
+      },
     };
   }
   return out;

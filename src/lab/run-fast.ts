@@ -92,7 +92,6 @@ export async function runFast(spec: RunSpec, sink: Sink | undefined): Promise<Ru
       while (last < src.sampleCount - 1 && (src.track.samples.dts[last] ?? 0) / ts < endNpt + PRELOAD_MARGIN_SEC) last++;
       for (let c = src.chunkOf(first); c <= src.chunkOf(last); c++) await src.loadChunk(c);
       let rx: TrackReceiver | undefined;
-      let rtcp: RtcpSession | undefined;
       const pollTask = { run: (now: number) => rx!.poll(now) ?? Infinity };
       const link = new SimLink(
         spec.transport,
@@ -122,7 +121,7 @@ export async function runFast(spec: RunSpec, sink: Sink | undefined): Promise<Ru
       );
       await stream.seek(first, endNpt);
       seq0.push(stream.seq);
-      rtcp = new RtcpSession(stream, {
+      const rtcp = new RtcpSession(stream, {
         clock,
         random,
         scheduler: serverScheduler,

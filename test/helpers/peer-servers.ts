@@ -55,10 +55,10 @@ async function startGstRtspServerWith(source: string[], mount: string): Promise<
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   let err = '';
-  child.stderr!.on('data', (d) => (err += d));
+  child.stderr.on('data', (d) => (err += d));
   const port = await new Promise<number>((resolve, reject) => {
     let out = '';
-    child.stdout!.on('data', (d) => {
+    child.stdout.on('data', (d) => {
       out += d;
       const m = /READY (\d+)/.exec(out);
       if (m) resolve(Number(m[1]));
@@ -116,7 +116,7 @@ export async function startVlcRtspServer(file: string): Promise<PeerServer> {
     { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, HOME: `/home/${VLC_USER}` } },
   );
   let err = '';
-  child.stderr!.on('data', (d) => (err += d));
+  child.stderr.on('data', (d) => (err += d));
   const cleanup = () => rm(dir, { recursive: true, force: true });
   try {
     await waitForListen(port, 15_000, child);

@@ -76,7 +76,7 @@ describeWithGstreamer('multicast live channel on lo', ['rtspsrc', 'rtph264depay'
     const reports: { ssrc: number; reporterSsrc: number; media: string }[] = [];
     const off = server.events.on('receiver-report', (r) => reports.push(r));
     const rr = serializeRtcpCompound([{ type: 'rr', ssrc: 0x11223344, reports: [{ ssrc: t1!.ssrc!, fractionLost: 0, cumulativeLost: 0, extendedHighestSeq: t1!.rtp.at(-1)!.extSeq, jitter: 0, lsr: 0, dlsr: 0 }] }]);
-    t1!.multicast!.rtcp.send(rr, t1!.transport.port![1], t1!.transport.destination!);
+    t1!.multicast!.rtcp.send(rr, t1!.transport.port![1], t1!.transport.destination);
     await waitUntil(() => reports.length > 0, 5000, 'receiver report from the group');
     off();
     expect(reports[0]).toMatchObject({ ssrc: t1!.ssrc, reporterSsrc: 0x11223344, media: `multicast ${t1!.transport.destination}:${t1!.transport.port![0]}` });

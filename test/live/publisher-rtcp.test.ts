@@ -146,7 +146,10 @@ describe('publisher track RTCP (RFC 3550 §6.4.2) in simulated time', () => {
         const rtcp = new PublisherTrackRtcp({ ssrc: 9, cname: 'x', clockRate: 90000, sessionBps: 1e6 });
         let n = 0;
         keep.forEach((k, i) => {
-          if (k) rtcp.onRtp(5, (first + i) & 0xffff, i * 3000, i * 33, 100), n++;
+          if (k) {
+            rtcp.onRtp(5, (first + i) & 0xffff, i * 3000, i * 33, 100);
+            n++;
+          }
         });
         const b = blockOf(rtcp.report(keep.length * 33), 9, 'x')!;
         const expected = keep.length - 1;

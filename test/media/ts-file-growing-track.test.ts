@@ -42,7 +42,7 @@ function stream(n: number): Buffer {
         p[10] = ((base & 1) << 7) | 0x7e;
         p[11] = 0;
       }
-      at = 5 + p[4]!;
+      at = 5 + p[4];
     } else {
       p[3] = 0x10;
     }

@@ -46,7 +46,7 @@ describe('preparation cache', () => {
   });
 
   it('removes the temporaries of dead processes, keeps those of live ones and everything else', async () => {
-    const dead = spawnSync(process.execPath, ['-e', '0']).pid!; // exited: its pid names no live process (or a reused one)
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid; // exited: its pid names no live process (or a reused one)
     const key = 'b'.repeat(20);
     const names = [`.${key}.tmp-${dead}-1.mp4`, `${key}.json.tmp-${dead}-2`, `.${key}.tmp-${process.pid}-3.ts`, `.${key}.tmp-1-4.mp4`, `${key}.json`, 'clip.mkv-x.mp4'];
     for (const n of names) await writeFile(path.join(dir, n), 'x');

@@ -55,7 +55,8 @@ describe('URL impairment bounds (issue 13)', () => {
           expect((e as RtspError).status).toBe(400);
           return;
         }
-        const c = spec!.config;
+        if (spec === undefined) throw new Error('netem words in the query give an impairment');
+        const c = spec.config;
         expect(c.limit).toBeLessThanOrEqual(URL_NETEM_LIMITS.maxLimit);
         if (c.delay) {
           expect(c.delay.delayMs).toBeLessThanOrEqual(URL_NETEM_LIMITS.maxDelayMs);

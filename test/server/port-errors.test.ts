@@ -5,7 +5,7 @@
  * here (it would starve the shared test process of descriptors): udp-pair.ts types it.
  */
 import { describe, expect, it } from 'vitest';
-import { RtspError } from '../../src/server/errors.ts';
+import { type RtspError } from '../../src/server/errors.ts';
 import { portPairRtspError } from '../../src/server/port-errors.ts';
 import { PortPairError } from '../../src/transport/udp-pair.ts';
 

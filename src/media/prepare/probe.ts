@@ -29,7 +29,7 @@ export function probeInfoFrom(data: FfprobeData): ProbeInfo {
     const rate = num(s.sample_rate);
     if (rate !== undefined) out.sampleRate = rate;
     if (typeof s.channels === 'number') out.channels = s.channels;
-    if ((s.disposition as Record<string, number> | undefined)?.attached_pic === 1) out.attachedPic = true;
+    if ((s.disposition)?.attached_pic === 1) out.attachedPic = true;
     return out;
   });
   const info: ProbeInfo = { format: data.format.format_name ?? 'unknown', streams };

@@ -108,7 +108,7 @@ export class GrowingTsFile extends TsFileImpl {
       const cap = Math.max(1024, 2 * (t.count + n));
       const grow = <T extends Float64Array | Uint32Array | Uint8Array>(old: T, make: (len: number) => T): T => {
         const a = make(cap);
-        a.set(old.subarray(0, t.count) as never);
+        a.set(old.subarray(0, t.count));
         return a;
       };
       t = this.table = {

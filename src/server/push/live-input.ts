@@ -174,10 +174,10 @@ export function openLiveInput(args: string, o: LiveInputOptions): PushInput {
       const c = spawn(bin, ffArgs, { stdio: ['ignore', 'pipe', 'pipe'] });
       child = c;
       let stderr = '';
-      c.stderr!.on('data', (d: Buffer) => {
+      c.stderr.on('data', (d: Buffer) => {
         stderr = (stderr + d.toString('utf8')).slice(-4000);
       });
-      c.stdout!.on('data', (d: Buffer) => {
+      c.stdout.on('data', (d: Buffer) => {
         try {
           if (source.append(d, (o.clock.now() - nowMs) / 1000) > 0) wake();
         } catch (err) {

@@ -102,7 +102,7 @@ export interface Demuxed {
 
 /** Splits a byte stream (or a list of packets) and reassembles; checks continuity counters. */
 export function demux(input: Buffer | readonly Buffer[], psiPids: readonly number[] = [0, 0x1000]): Demuxed {
-  const bytes = Buffer.isBuffer(input) ? input : Buffer.concat(input as Buffer[]);
+  const bytes = Buffer.isBuffer(input) ? input : Buffer.concat(input);
   if (bytes.length % 188 !== 0) throw new Error(`${bytes.length} bytes is not a whole number of packets`);
   const packets: TsPacketView[] = [];
   const sections = new Map<number, Buffer[]>();
