@@ -144,7 +144,9 @@ export class LoadClient {
       const sdp = parseSdp(desc.body.toString('utf8'));
       if (!sdp.ok) throw new Error(`bad SDP: ${sdp.code}`);
       this.aggregateUrl = resolveControlUrl(base, getAttribute(sdp.value, 'control'));
-      const range = /npt\s*=\s*[\d.]+\s*-\s*([\d.]+)/.exec(getAttribute(sdp.value, 'range') ?? getAttribute(sdp.value.media[0] ?? { attributes: [] }, 'range') ?? '');
+      const range = /npt\s*=\s*[\d.]+\s*-\s*([\d.]+)/.exec(
+        getAttribute(sdp.value, 'range') ?? getAttribute(sdp.value.media[0] ?? { attributes: [] }, 'range') ?? '',
+      );
       if (range) this.mediaDurationSec = Number(range[1]);
       for (const m of sdp.value.media) {
         const pt = Number(m.formats[0]);

@@ -31,8 +31,21 @@ export function machineLine(m: MachineInfo): string {
 
 export function resultsTable(results: readonly RunResult[]): string {
   const header = [
-    'server', 'clients', 'ok', 'CPU % run/hold', 'RSS MB idle/peak', '+MB/sess', 'pkt/s', 'loss %', 'lost (joining)',
-    'audio jitter ms', 'video jitter ms', '1st RTP ms p50/p95', 'ELD ms p50/p99/max', 'wait %', 'load',
+    'server',
+    'clients',
+    'ok',
+    'CPU % run/hold',
+    'RSS MB idle/peak',
+    '+MB/sess',
+    'pkt/s',
+    'loss %',
+    'lost (joining)',
+    'audio jitter ms',
+    'video jitter ms',
+    '1st RTP ms p50/p95',
+    'ELD ms p50/p99/max',
+    'wait %',
+    'load',
   ];
   const jit = (r: RunResult, media: string): string => {
     const j = r.jitterByMedia[media];
@@ -70,16 +83,17 @@ export function ratiosTable(results: readonly RunResult[]): string | undefined {
   for (const n of counts) {
     const gst = results.find((r) => r.server === 'gst' && r.clients === n);
     if (!gst) continue;
-    for (const ours of results.filter((r) => r.server === 'streamlab' && r.clients === n)) rows.push([
-      `${label(ours)} / gst`,
-      String(n),
-      ratio(ours.cpuPct, gst.cpuPct),
-      ratio(ours.rssPeakMB, gst.rssPeakMB),
-      ratio(ours.lossPct, gst.lossPct),
-      `${ours.lost} / ${gst.lost}`,
-      `${ours.joinLost} / ${gst.joinLost}`,
-      `${ours.steadyLost} / ${gst.steadyLost}`,
-    ]);
+    for (const ours of results.filter((r) => r.server === 'streamlab' && r.clients === n))
+      rows.push([
+        `${label(ours)} / gst`,
+        String(n),
+        ratio(ours.cpuPct, gst.cpuPct),
+        ratio(ours.rssPeakMB, gst.rssPeakMB),
+        ratio(ours.lossPct, gst.lossPct),
+        `${ours.lost} / ${gst.lost}`,
+        `${ours.joinLost} / ${gst.joinLost}`,
+        `${ours.steadyLost} / ${gst.steadyLost}`,
+      ]);
   }
   if (rows.length === 0) return undefined;
   return table(['ratio', 'clients', 'CPU', 'RSS', 'loss', 'lost (ours / gst)', 'lost while joining', 'lost once all in'], rows);
@@ -93,7 +107,7 @@ export const LEGEND = [
   'packets, and in brackets those missing while clients were still joining.  jitter: RFC 3550 A.8',
   'interarrival jitter at the clients, mean/max ms (video includes B-frame timestamp reordering).',
   '1st RTP: TCP connect to the first RTP packet.  ELD: server event-loop delay beyond the 10 ms',
-  'monitor period (perf_hooks.monitorEventLoopDelay), over ramp+hold.  wait %: time the server\'s main',
+  "monitor period (perf_hooks.monitorEventLoopDelay), over ramp+hold.  wait %: time the server's main",
   'thread was runnable but had no CPU (/proc/PID/schedstat): high = the machine starved it.  load: 1-min',
   'load average when the row started (the machine has other work; compare rows run close together).',
 ].join('\n');

@@ -70,7 +70,8 @@ async function main(): Promise<void> {
   const rrIntervalMs = num(values['rr-interval'], '--rr-interval', 100, 60_000);
   const mediaFile = path.resolve(REPO_ROOT, values.media);
   const runners = values.runner.split(',').map((x) => x.trim());
-  if (runners.length === 0 || runners.some((x) => x !== 'tsx' && x !== 'js')) throw new Error(`--runner wants tsx, js or tsx,js, got ${values.runner}`);
+  if (runners.length === 0 || runners.some((x) => x !== 'tsx' && x !== 'js'))
+    throw new Error(`--runner wants tsx, js or tsx,js, got ${values.runner}`);
   const targets: { server: TargetKind; runner: Runner }[] = runners.map((runner) => ({ server: 'streamlab', runner: runner as Runner }));
   if (values.compare === 'gst') targets.push({ server: 'gst', runner: 'js' });
   const log = (s: string): void => {
@@ -85,12 +86,25 @@ async function main(): Promise<void> {
     for (const { server, runner } of targets) {
       log(`bench: ${label({ server, runner })}, ${n} client(s), stagger ${stagger.toFixed(0)} ms, hold ${holdSec} s`);
       const r = await runLoad(
-        { server, runner, serverExecArgv: values.profile ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(values.profile)}`] : [], mediaFile, clients: n, staggerMs: stagger, holdSec, rrIntervalMs, requestTimeoutMs: 10_000, settleMs: 500 },
+        {
+          server,
+          runner,
+          serverExecArgv: values.profile ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(values.profile)}`] : [],
+          mediaFile,
+          clients: n,
+          staggerMs: stagger,
+          holdSec,
+          rrIntervalMs,
+          requestTimeoutMs: 10_000,
+          settleMs: 500,
+        },
         log,
       );
       results.push(r);
       if (r.mediaDurationSec !== undefined && r.rampSec + r.holdSec > r.mediaDurationSec - 0.5) {
-        log(`  warning: ramp + hold (${(r.rampSec + r.holdSec).toFixed(1)} s) reaches the end of the media (${r.mediaDurationSec} s); lower --duration`);
+        log(
+          `  warning: ramp + hold (${(r.rampSec + r.holdSec).toFixed(1)} s) reaches the end of the media (${r.mediaDurationSec} s); lower --duration`,
+        );
       }
       if (r.cpuAfterTeardownPct > 3 || (r.sessionsAfterTeardown ?? 0) > 0 || r.teardownsOk < r.clientsOk) {
         log(
@@ -117,7 +131,8 @@ async function main(): Promise<void> {
   if (ratios) out.push('', ratios);
   out.push('', LEGEND);
   const rcvbuf = results.reduce((a, r) => a + (Number.isFinite(r.udpRcvbufErrors) ? r.udpRcvbufErrors : 0), 0);
-  if (rcvbuf > 0) out.push(`note: ${rcvbuf} UDP receive-buffer overflows on the host during the runs (clients or other programs fell behind)`);
+  if (rcvbuf > 0)
+    out.push(`note: ${rcvbuf} UDP receive-buffer overflows on the host during the runs (clients or other programs fell behind)`);
   process.stdout.write(`${out.join('\n')}\n`);
 
   if (values.json) {

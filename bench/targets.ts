@@ -107,7 +107,11 @@ async function startStreamlab(mediaFile: string, runner: Runner, execArgv: strin
   });
   let port: number;
   try {
-    ({ port } = await withTimeout(Promise.race([ready, exitedEarly(child, 'streamlab server')]), START_TIMEOUT_MS, 'streamlab server start'));
+    ({ port } = await withTimeout(
+      Promise.race([ready, exitedEarly(child, 'streamlab server')]),
+      START_TIMEOUT_MS,
+      'streamlab server start',
+    ));
   } catch (e) {
     await stopChild(child);
     throw e;
@@ -143,7 +147,17 @@ async function startGst(mediaFile: string): Promise<ServerTarget> {
   const mount = `/${path.basename(mediaFile)}`;
   const child = spawn(
     '/usr/bin/python3',
-    [path.join(REPO_ROOT, 'test/peers/gst-rtsp-server.py'), '--port', '0', '--mount', mount, '--file', mediaFile, '--shared', '--exit-on-stdin-eof'],
+    [
+      path.join(REPO_ROOT, 'test/peers/gst-rtsp-server.py'),
+      '--port',
+      '0',
+      '--mount',
+      mount,
+      '--file',
+      mediaFile,
+      '--shared',
+      '--exit-on-stdin-eof',
+    ],
     { cwd: REPO_ROOT, stdio: ['pipe', 'pipe', 'inherit'] },
   );
   registerChild(child);
@@ -156,7 +170,11 @@ async function startGst(mediaFile: string): Promise<ServerTarget> {
   });
   let port: number;
   try {
-    port = await withTimeout(Promise.race([ready, exitedEarly(child, 'GStreamer RTSP server')]), START_TIMEOUT_MS, 'GStreamer RTSP server start');
+    port = await withTimeout(
+      Promise.race([ready, exitedEarly(child, 'GStreamer RTSP server')]),
+      START_TIMEOUT_MS,
+      'GStreamer RTSP server start',
+    );
   } catch (e) {
     await stopChild(child);
     throw e;

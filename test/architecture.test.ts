@@ -194,6 +194,13 @@ describe('the cycle finder', () => {
       ['e', ['d']],
     ]);
     expect(cycles(g)).toEqual([['a', 'b', 'c']]);
-    expect(cycles(new Map([['a', ['b']], ['b', []]]))).toEqual([]);
+    expect(
+      cycles(
+        new Map([
+          ['a', ['b']],
+          ['b', []],
+        ]),
+      ),
+    ).toEqual([]);
   });
 });

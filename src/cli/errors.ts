@@ -15,7 +15,8 @@ function systemMessage(e: NodeJS.ErrnoException & { port?: number; address?: str
   if (e.code === 'EADDRINUSE') {
     return `port ${e.port ?? '?'}${e.address ? ` on ${e.address}` : ''} is in use: stop what listens there or choose another port with --port`;
   }
-  if (e.code === 'EACCES' && e.syscall === 'listen') return `port ${e.port ?? '?'} needs privileges: choose a port of 1024 or above with --port`;
+  if (e.code === 'EACCES' && e.syscall === 'listen')
+    return `port ${e.port ?? '?'} needs privileges: choose a port of 1024 or above with --port`;
   if (e.code === 'EADDRNOTAVAIL') return `address ${e.address ?? '?'} is not on this machine: give one of its addresses with --host`;
   const file = e.path ? `${e.path}: ` : '';
   if (e.code === 'ENOENT') return `${file}no such file or folder`;
@@ -33,7 +34,8 @@ export function cleanMessage(err: unknown): string {
 /** The user's line for an error: `streamlab: ...`, one line. */
 export function userMessage(err: unknown): string {
   const e = err as (NodeJS.ErrnoException & { port?: number; address?: string }) | undefined;
-  let msg = (e && typeof e === 'object' && typeof e.code === 'string' && systemMessage(e)) || (err instanceof Error ? err.message : String(err));
+  let msg =
+    (e && typeof e === 'object' && typeof e.code === 'string' && systemMessage(e)) || (err instanceof Error ? err.message : String(err));
   msg = msg
     // Our internal codes (PREP_ERR_PROBE, MEDIA_ERR_IO, ...) mean nothing to a user.
     .replace(/\b[A-Z][A-Z0-9]*_ERR_[A-Z0-9_]+\b:?\s*/g, '')
@@ -54,7 +56,10 @@ export function configureCommands(program: Command): void {
   program.configureHelp({
     optionDescription(this: Help, option: Option): string {
       // A repeatable option's empty start says nothing.
-      return Help.prototype.optionDescription.call(this, option).replace(/ \(default: \[\]\)$/, '').replace(/, default: \[\]\)$/, ')');
+      return Help.prototype.optionDescription
+        .call(this, option)
+        .replace(/ \(default: \[\]\)$/, '')
+        .replace(/, default: \[\]\)$/, ')');
     },
   });
   for (const cmd of program.commands) {

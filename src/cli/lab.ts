@@ -56,7 +56,12 @@ export function registerLab(program: Command): void {
     .option('--out <dir>', 'output folder (default lab-results/<name>-<time>)')
     .option('--fast', 'simulated time: no sockets, a virtual clock (minutes of media in seconds)')
     .option('--realtime', 'real time over loopback (overrides the file)')
-    .option('--parallel <n>', 'runs at once (keep 1 for real-time runs: parallel runs disturb each other\'s timing)', positiveInt('--parallel', 64), 1)
+    .option(
+      '--parallel <n>',
+      "runs at once (keep 1 for real-time runs: parallel runs disturb each other's timing)",
+      positiveInt('--parallel', 64),
+      1,
+    )
     .option('--no-quality', 'skip the recording and PSNR/SSIM')
     .option('-v, --verbose', 'log at info level')
     .action(async (file: string | undefined, flags: LabFlags) => {
@@ -66,21 +71,25 @@ export function registerLab(program: Command): void {
       try {
         e = file
           ? await loadExperiment(file, { mediaDir: flags.mediaDir, mode })
-          : await loadTraces(experimentFromFlags(
-              {
-                netem: flags.netem,
-                jitter: flags.jitterBuffer,
-                transport: flags.transport,
-                media: flags.media,
-                runs: flags.runs,
-                seed: flags.seed,
-                durationSec: flags.duration,
-                startNpt: flags.start,
-                mode: mode ?? 'realtime',
-                quality: flags.quality,
-              },
-              { mediaDir: flags.mediaDir, mode },
-            ), process.cwd(), '--netem');
+          : await loadTraces(
+              experimentFromFlags(
+                {
+                  netem: flags.netem,
+                  jitter: flags.jitterBuffer,
+                  transport: flags.transport,
+                  media: flags.media,
+                  runs: flags.runs,
+                  seed: flags.seed,
+                  durationSec: flags.duration,
+                  startNpt: flags.start,
+                  mode: mode ?? 'realtime',
+                  quality: flags.quality,
+                },
+                { mediaDir: flags.mediaDir, mode },
+              ),
+              process.cwd(),
+              '--netem',
+            );
       } catch (err) {
         if (err instanceof ExperimentError) throw new Error(`invalid experiment:\n${err.message}`);
         throw err;
@@ -104,10 +113,17 @@ export function registerLab(program: Command): void {
       process.on('SIGINT', onSignal);
       process.on('SIGTERM', onSignal);
       if (e.mode === 'realtime' && flags.parallel > 1) {
-        process.stderr.write('note: parallel real-time runs disturb each other\'s timing (jitter, late loss); use --fast or --parallel 1 for clean figures\n');
+        process.stderr.write(
+          "note: parallel real-time runs disturb each other's timing (jitter, late loss); use --fast or --parallel 1 for clean figures\n",
+        );
       }
       try {
-        const out = await runExperiment(e, { outDir, parallel: flags.parallel, signal: abort.signal, quality: flags.quality ? undefined : false });
+        const out = await runExperiment(e, {
+          outDir,
+          parallel: flags.parallel,
+          signal: abort.signal,
+          quality: flags.quality ? undefined : false,
+        });
         const failed = out.results.filter((r) => r.status === 'failed');
         process.stdout.write(
           `${out.results.length}/${out.planned} runs (${failed.length} failed)${out.stopped ? ', stopped early' : ''}; results in ${outDir}\n` +

@@ -32,11 +32,7 @@ export function commandsFor(args: readonly string[]): string[] {
 /** The program with the given subcommands registered (default: all of them). */
 export async function buildProgram(commands: readonly string[] = Object.keys(COMMANDS)): Promise<Command> {
   const program = new Command();
-  program
-    .name('streamlab')
-    .description('RTSP/RTP/RTCP media server, receiver and network lab')
-    .version(VERSION)
-    .showHelpAfterError();
+  program.name('streamlab').description('RTSP/RTP/RTCP media server, receiver and network lab').version(VERSION).showHelpAfterError();
   const registers = await Promise.all(commands.map((name) => COMMANDS[name]!()));
   for (const register of registers) register(program);
   // Shared error output, usage line and log options (errors.ts); not needed by --version alone.

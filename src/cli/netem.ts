@@ -21,7 +21,9 @@ export function registerNetem(program: Command): void {
       const spec = await impairmentFromCli(words.join(' '), flags.seed);
       printNetemNotice(undefined, words.join(' ')); // the relay line below shows the words
       const relay = await NetemRelay.start(listen, forward, spec);
-      process.stdout.write(`netem relay ${listen.host}:${relay.listenPort} -> ${forward.host}:${forward.port}: ${spec.text} (seed ${spec.seed})\n`);
+      process.stdout.write(
+        `netem relay ${listen.host}:${relay.listenPort} -> ${forward.host}:${forward.port}: ${spec.text} (seed ${spec.seed})\n`,
+      );
       const tty = process.stderr.isTTY === true;
       const ticker = setInterval(() => {
         const c = relay.counters;

@@ -153,7 +153,10 @@ export function registerPlay(program: Command): void {
       process.once('SIGINT', onSignal);
       process.once('SIGTERM', onSignal);
       // Space pauses and resumes, q or Ctrl-C stops, when stdin is a terminal.
-      const keys = process.stdin.isTTY === true ? keyboardHandler(session, { onError: (err) => process.stderr.write(`\r\x1b[2K${describeError(err)}\n`) }) : undefined;
+      const keys =
+        process.stdin.isTTY === true
+          ? keyboardHandler(session, { onError: (err) => process.stderr.write(`\r\x1b[2K${describeError(err)}\n`) })
+          : undefined;
       if (keys) {
         process.stdin.setRawMode(true);
         process.stdin.on('data', keys);
@@ -198,7 +201,10 @@ export function registerPlay(program: Command): void {
           tracks: Object.fromEntries(
             [...session.impairments].map(([track, imp]) => {
               const r = summarizeFates(imp.rtp.fates);
-              return [track, { rtpPackets: r.packets, rtpLost: r.lost, rtpLossRate: r.lossRate, rtcpLost: summarizeFates(imp.rtcp.fates).lost }];
+              return [
+                track,
+                { rtpPackets: r.packets, rtpLost: r.lost, rtpLossRate: r.lossRate, rtcpLost: summarizeFates(imp.rtcp.fates).lost },
+              ];
             }),
           ),
         },

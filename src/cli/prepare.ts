@@ -14,7 +14,9 @@ import type { LogLevel } from '../util/log.ts';
 
 /** Extensions a directory walk considers (a file named on the command line is always tried). */
 const MEDIA_EXTENSIONS = new Set(
-  'mkv webm ts m2ts mts tsv avi flv f4v ogg ogv oga opus spx wav aif aiff mp3 mp2 aac ac3 eac3 flac mpg mpeg m2v vob wmv wma asf 3gp 3g2 mp4 m4v m4a mov dv mxf nut amr au caf'.split(' '),
+  'mkv webm ts m2ts mts tsv avi flv f4v ogg ogv oga opus spx wav aif aiff mp3 mp2 aac ac3 eac3 flac mpg mpeg m2v vob wmv wma asf 3gp 3g2 mp4 m4v m4a mov dv mxf nut amr au caf'.split(
+    ' ',
+  ),
 );
 
 interface PrepareFlags {

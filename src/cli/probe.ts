@@ -56,7 +56,9 @@ export function registerProbe(program: Command): void {
             samples: t.samples.count,
             ...(t.width ? { width: t.width, height: t.height } : {}),
             ...(t.sampleRate ? { sampleRate: t.sampleRate, channels: t.channels } : {}),
-            streamed: served ? `${served.control}, payload type ${served.source.format.payloadType}, ${served.source.format.rtpmap}` : undefined,
+            streamed: served
+              ? `${served.control}, payload type ${served.source.format.payloadType}, ${served.source.format.rtpmap}`
+              : undefined,
             skipped: entry.skipped.find((s) => s.id === t.id)?.reason,
             editList: t.editListNote,
           };

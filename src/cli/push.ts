@@ -54,16 +54,27 @@ export function registerPush(program: Command): void {
   program
     .command('push')
     .description('send a file as RTP/RTCP to a unicast or multicast address and write the SDP players open')
-    .argument('<source>', 'media file (MP4/MOV), or ffmpeg:<input args> for a live source (encoded to H.264/AAC, sent as MPEG-TS over RTP; add -re for files and lavfi)')
+    .argument(
+      '<source>',
+      'media file (MP4/MOV), or ffmpeg:<input args> for a live source (encoded to H.264/AAC, sent as MPEG-TS over RTP; add -re for files and lavfi)',
+    )
     .requiredOption('--to <url>', 'destination rtp://ADDR:PORT (IPv4; track i uses PORT+2i, RTCP on the next port)')
     .option('--sdp <file>', 'write the SDP here (atomically); "-" prints it on stdout')
     .option('--ports <list>', 'per-track ports instead of PORT+2i: RTP[:RTCP],... one entry per track')
     .option('--ttl <n>', 'multicast TTL (default 1)', parseIntOption(0, 255))
     .option('--interface <addr>', 'local IPv4 address to send from (outgoing multicast interface); default: the OS chooses')
-    .option('--loop', 'play the file over and over from its start (--start applies to the first pass); sequence numbers and timestamps continue')
+    .option(
+      '--loop',
+      'play the file over and over from its start (--start applies to the first pass); sequence numbers and timestamps continue',
+    )
     .option('--start <npt>', 'start at this position (seconds; the keyframe at or before it)', seconds)
     .option('--duration <s>', 'stop after this many seconds of media (with --loop: in total)', seconds)
-    .option('--wait <s>', 'seconds between writing the SDP and the first packet, for players to open it (SIGUSR1 ends the wait)', seconds, 0)
+    .option(
+      '--wait <s>',
+      'seconds between writing the SDP and the first packet, for players to open it (SIGUSR1 ends the wait)',
+      seconds,
+      0,
+    )
     .option('--mtu <bytes>', 'largest IP packet; RTP payloads are cut to fit', parseIntOption(576, 65535), 1500)
     .addOption(new Option('--log <level>', 'log level (default warn, or STREAMLAB_LOG)').choices(['error', 'warn', 'info', 'debug']))
     .option('-v, --verbose', 'same as --log info')
@@ -109,7 +120,8 @@ export function registerPush(program: Command): void {
         if (!interrupted) await pusher.start();
         const summary = await pusher.done;
         process.stderr.write(describeSummary(summary));
-        if (summary.reason !== 'end of stream' && summary.reason !== 'interrupted') throw new Error(`push stopped early: ${summary.reason}`);
+        if (summary.reason !== 'end of stream' && summary.reason !== 'interrupted')
+          throw new Error(`push stopped early: ${summary.reason}`);
       } finally {
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);

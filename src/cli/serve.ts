@@ -36,7 +36,8 @@ interface ServeFlags {
 
 function multicastFromFlags(flags: ServeFlags): MulticastOptions | undefined {
   if (!flags.multicast) return undefined;
-  if (!parseMulticastRange(flags.multicast)) throw new Error(`--multicast wants an IPv4 multicast range like 239.255.0.0/16, got ${flags.multicast}`);
+  if (!parseMulticastRange(flags.multicast))
+    throw new Error(`--multicast wants an IPv4 multicast range like 239.255.0.0/16, got ${flags.multicast}`);
   return {
     range: flags.multicast,
     ports: flags.multicastPorts ? parsePortRange(flags.multicastPorts) : { min: 50000, max: 50999 },
@@ -93,11 +94,16 @@ export function registerServe(program: Command): void {
     .option('-v, --verbose', 'same as --log info')
     .option('--netem <args>', 'impair every session\'s egress like Linux tc netem, e.g. "loss gemodel 2% 30% delay 40ms 10ms"')
     .option('--netem-seed <n>', 'seed of the impairment (sessions and tracks derive their own from it)', parseIntOption(0, 2 ** 31))
-    .option('--live <NAME=SRC>', 'live channel rtsp://HOST:PORT/live/NAME from a file played looped (NAME=FILE) or ffmpeg input (NAME=ffmpeg:<input args>); repeatable', (v: string, prev: LiveChannelSpec[]) => [...prev, parseLiveSpec(v)], [] as LiveChannelSpec[])
+    .option(
+      '--live <NAME=SRC>',
+      'live channel rtsp://HOST:PORT/live/NAME from a file played looped (NAME=FILE) or ffmpeg input (NAME=ffmpeg:<input args>); repeatable',
+      (v: string, prev: LiveChannelSpec[]) => [...prev, parseLiveSpec(v)],
+      [] as LiveChannelSpec[],
+    )
     .option('--multicast <cidr>', 'allow multicast SETUP of live channels, groups taken from this range (e.g. 239.255.0.0/16)')
     .option('--multicast-ports <min-max>', 'UDP ports of the multicast groups (default 50000-50999)')
     .option('--multicast-ttl <n>', 'TTL of multicast packets', parseIntOption(1, 255), 1)
-    .option('--multicast-interface <addr>', 'local interface address multicast is sent on (default: the system\'s)')
+    .option('--multicast-interface <addr>', "local interface address multicast is sent on (default: the system's)")
     .option('--multicast-allow-destination', 'let clients choose the group with Transport destination= (refused by default)')
     .option('--cache-dir <dir>', 'where files that are not MP4/MOV are prepared through ffmpeg (default <dir>/.streamlab-cache)')
     .option('--prepare-wait <s>', 'DESCRIBE waits this long for a running preparation, then 503 + Retry-After', parseIntOption(0, 600), 3)

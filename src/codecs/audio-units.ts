@@ -29,7 +29,12 @@ export function emitAudioUnit(
 }
 
 /** The unit for a finished frame: its bytes joined, or an incomplete unit when `broken`. */
-export function emitFragments(out: DepacketizedUnit[], stats: { units: number; incompleteUnits: number }, frag: FrameFragments, broken: boolean): void {
+export function emitFragments(
+  out: DepacketizedUnit[],
+  stats: { units: number; incompleteUnits: number },
+  frag: FrameFragments,
+  broken: boolean,
+): void {
   if (broken) emitAudioUnit(out, stats, frag.timestamp, [], false);
   else emitAudioUnit(out, stats, frag.timestamp, [Buffer.concat(frag.parts, frag.bytes)], true);
 }

@@ -212,7 +212,17 @@ export function delaySummary(delaysMs: readonly number[]): DelaySummary {
   const m = s.reduce((a, b) => a + b, 0) / n;
   const v = s.reduce((a, b) => a + (b - m) * (b - m), 0) / n;
   const rank = (q: number): number => s[Math.min(n - 1, Math.max(0, Math.ceil(q * n) - 1))] as number;
-  return { count: n, min: s[0] as number, max: s[n - 1] as number, mean: m, std: Math.sqrt(v), p50: rank(0.5), p90: rank(0.9), p95: rank(0.95), p99: rank(0.99) };
+  return {
+    count: n,
+    min: s[0] as number,
+    max: s[n - 1] as number,
+    mean: m,
+    std: Math.sqrt(v),
+    p50: rank(0.5),
+    p90: rank(0.9),
+    p95: rank(0.95),
+    p99: rank(0.99),
+  };
 }
 
 export interface FateSummary {

@@ -20,11 +20,7 @@
  */
 
 export type { ImpairError, ImpairErrorCode, ImpairResult } from './errors.ts';
-export {
-  EMPTY_NETEM_CONFIG,
-  IMPAIR_MAX_LIMIT,
-  NETEM_DEFAULT_LIMIT,
-} from './config.ts';
+export { EMPTY_NETEM_CONFIG, IMPAIR_MAX_LIMIT, NETEM_DEFAULT_LIMIT } from './config.ts';
 export type {
   DelayConfig,
   DelayDistribution,
@@ -74,20 +70,5 @@ export {
 export type { DropReason, PacketStage, StageOutcome, StagePacket, StageVerdict } from './stages.ts';
 export { FATE_LOG_DEFAULT_MAX_RECORDS, ImpairmentPipeline, createNetemStages } from './pipeline.ts';
 export type { DeliveredCopy, ImpairInputPacket, ImpairmentPipelineOptions, PipelineCounters, SubmitResult } from './pipeline.ts';
-export {
-  RFC3611_GMIN,
-  burstGapMetrics,
-  delaySummary,
-  packetFates,
-  runLengths,
-  summarizeFates,
-} from './fate-log.ts';
-export type {
-  BurstGapMetrics,
-  DelaySummary,
-  FateRecord,
-  FateSummary,
-  PacketFate,
-  RunHistogramEntry,
-  RunLengths,
-} from './fate-log.ts';
+export { RFC3611_GMIN, burstGapMetrics, delaySummary, packetFates, runLengths, summarizeFates } from './fate-log.ts';
+export type { BurstGapMetrics, DelaySummary, FateRecord, FateSummary, PacketFate, RunHistogramEntry, RunLengths } from './fate-log.ts';

@@ -162,7 +162,13 @@ function parseLoss(c: Cursor, kw: string): Step<LossConfig> {
     if (first === undefined) return missing('loss state');
     const p13 = percent(first, 'loss state p13');
     if (!p13.ok) return p13;
-    const v: { p13: number; p31: number; p32: number; p23: number; p14: number } = { p13: p13.value, p31: 1 - p13.value, p32: 0, p23: 1, p14: 0 };
+    const v: { p13: number; p31: number; p32: number; p23: number; p14: number } = {
+      p13: p13.value,
+      p31: 1 - p13.value,
+      p32: 0,
+      p23: 1,
+      p14: 0,
+    };
     const err = optionalPercents(c, 'loss state', ['p31', 'p32', 'p23', 'p14'], v);
     if (err) return err;
     // The kernel adds p13 + p14 and p31 + p32 as u32 thresholds; beyond 100 % they wrap. Refuse.

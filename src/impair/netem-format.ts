@@ -119,11 +119,7 @@ export function parseLossTrace(text: string): ImpairResult<Uint8Array> {
         }
         samples.push(ch === '1' ? 1 : 0);
       } else if (ch !== ' ' && ch !== '\t' && ch !== ',' && ch !== ';') {
-        return impairError(
-          'IMPAIR_ERR_BAD_TRACE',
-          `loss trace line ${ln + 1}: "${ch}" is not a 0/1 sample`,
-          lines[ln] as string,
-        );
+        return impairError('IMPAIR_ERR_BAD_TRACE', `loss trace line ${ln + 1}: "${ch}" is not a 0/1 sample`, lines[ln] as string);
       }
     }
   }

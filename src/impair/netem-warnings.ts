@@ -17,7 +17,23 @@ import { tokenizeNetemArgs } from './netem-args.ts';
 import { formatRate, startsWithDigit } from './netem-units.ts';
 
 /** tc's keyword order (netem-args.ts): an abbreviation means the first keyword it is a prefix of. */
-const KEYWORDS = ['limit', 'latency', 'delay', 'loss', 'drop', 'seed', 'ecn', 'reorder', 'corrupt', 'gap', 'duplicate', 'distribution', 'rate', 'slot', 'trace'];
+const KEYWORDS = [
+  'limit',
+  'latency',
+  'delay',
+  'loss',
+  'drop',
+  'seed',
+  'ecn',
+  'reorder',
+  'corrupt',
+  'gap',
+  'duplicate',
+  'distribution',
+  'rate',
+  'slot',
+  'trace',
+];
 
 /** Relative difference between a model's long-run loss and its first number that is worth a warning. */
 export const LOSS_WARN_RELATIVE = 0.1;
@@ -98,7 +114,8 @@ function wordWarnings(words: readonly string[]): string[] {
     if (kw === 'trace' || kw === 'distribution') i++; // the next word is a name, not a keyword
     if (kw === 'delay' || kw === 'latency') {
       for (const j of timeWords(words, i)) {
-        if (/^\d+(\.\d+)?$/.test(words[j]!)) out.push(`"${kw} ... ${words[j]}": a bare number is microseconds in tc (${words[j]} µs); write ${words[j]}ms for milliseconds`);
+        if (/^\d+(\.\d+)?$/.test(words[j]!))
+          out.push(`"${kw} ... ${words[j]}": a bare number is microseconds in tc (${words[j]} µs); write ${words[j]}ms for milliseconds`);
       }
     }
     if (kw === 'rate') {
@@ -108,8 +125,15 @@ function wordWarnings(words: readonly string[]): string[] {
       if (!m) continue;
       const unit = m[2]!.toLowerCase();
       if (unit.endsWith('bps')) {
-        const bits = Number(m[1]) * 8 * ({ bps: 1, kbps: 1e3, mbps: 1e6, gbps: 1e9, tbps: 1e12, kibps: 1024, mibps: 1024 ** 2, gibps: 1024 ** 3, tibps: 1024 ** 4 }[unit] ?? 1);
-        out.push(`"rate ${r}": bps is BYTES per second in tc (${formatRate(bits)} = ${bits / 1e6} Mbit/s); write ${m[1]}${unit.replace('bps', 'bit')} for bits`);
+        const bits =
+          Number(m[1]) *
+          8 *
+          ({ bps: 1, kbps: 1e3, mbps: 1e6, gbps: 1e9, tbps: 1e12, kibps: 1024, mibps: 1024 ** 2, gibps: 1024 ** 3, tibps: 1024 ** 4 }[
+            unit
+          ] ?? 1);
+        out.push(
+          `"rate ${r}": bps is BYTES per second in tc (${formatRate(bits)} = ${bits / 1e6} Mbit/s); write ${m[1]}${unit.replace('bps', 'bit')} for bits`,
+        );
       } else if (unit === '') {
         out.push(`"rate ${r}": a bare rate is bit/s in tc (${r} bit/s); add a unit such as kbit or mbit`);
       }
@@ -125,11 +149,17 @@ function modelWarnings(config: NetemConfig): string[] {
   if (l?.model === 'random' && l.correlation > 0) out.push(...correlated('loss random', l.p, l.correlation));
   if (l?.model === 'gemodel') {
     const s = geStationaryLoss(l);
-    if (differs(s, l.p)) out.push(`"loss gemodel ${pct(l.p)} ...": the long-run loss of this Gilbert-Elliott chain is ${pct(s)}, not ${pct(l.p)} (p is the good→bad transition)`);
+    if (differs(s, l.p))
+      out.push(
+        `"loss gemodel ${pct(l.p)} ...": the long-run loss of this Gilbert-Elliott chain is ${pct(s)}, not ${pct(l.p)} (p is the good→bad transition)`,
+      );
   }
   if (l?.model === 'state') {
     const s = fourStateStationaryLoss(l);
-    if (differs(s, l.p13)) out.push(`"loss state ${pct(l.p13)} ...": the long-run loss of this 4-state chain is ${pct(s)}, not ${pct(l.p13)} (p13 is a transition)`);
+    if (differs(s, l.p13))
+      out.push(
+        `"loss state ${pct(l.p13)} ...": the long-run loss of this 4-state chain is ${pct(s)}, not ${pct(l.p13)} (p13 is a transition)`,
+      );
   }
   for (const [name, v] of [
     ['duplicate', config.duplicate],
@@ -147,10 +177,15 @@ function differs(actual: number, shown: number): boolean {
 
 function correlated(name: string, p: number, corr: number): string[] {
   const s = correlatedStationaryRate(p, corr);
-  if (Number.isNaN(s)) return [`"${name} ${pct(p)} ${pct(corr)}": with a correlation this high a run keeps its first draw for thousands of packets; its rate is not ${pct(p)}`];
+  if (Number.isNaN(s))
+    return [
+      `"${name} ${pct(p)} ${pct(corr)}": with a correlation this high a run keeps its first draw for thousands of packets; its rate is not ${pct(p)}`,
+    ];
   if (!differs(s, p)) return [];
   const hint = name === 'loss random' ? '; use loss gemodel or loss state for bursts at a given rate' : '';
-  return [`"${name} ${pct(p)} ${pct(corr)}": netem's correlation averages its random numbers, so the long-run rate is ${pct(s)}, not ${pct(p)}${hint}`];
+  return [
+    `"${name} ${pct(p)} ${pct(corr)}": netem's correlation averages its random numbers, so the long-run rate is ${pct(s)}, not ${pct(p)}${hint}`,
+  ];
 }
 
 /** Every warning for netem text as the user wrote it and the config it parsed to. */

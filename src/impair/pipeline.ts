@@ -5,14 +5,7 @@
  */
 
 import type { NetemConfig } from './config.ts';
-import {
-  createStream,
-  STREAM_CORRUPT,
-  STREAM_DELAY,
-  STREAM_DUPLICATE,
-  STREAM_LOSS,
-  STREAM_REORDER,
-} from './crandom.ts';
+import { createStream, STREAM_CORRUPT, STREAM_DELAY, STREAM_DUPLICATE, STREAM_LOSS, STREAM_REORDER } from './crandom.ts';
 import type { FateRecord } from './fate-log.ts';
 import { createLossModel } from './loss-models.ts';
 import {
@@ -91,14 +84,7 @@ export function createNetemStages(config: NetemConfig, seed: number, trace?: Uin
   const queue = new HeldQueue();
   stages.push(new LimitStage(queue, config.limit));
   stages.push(
-    new DelayStage(
-      queue,
-      config.delay,
-      createStream(seed, STREAM_DELAY),
-      config.reorder,
-      createStream(seed, STREAM_REORDER),
-      config.rate,
-    ),
+    new DelayStage(queue, config.delay, createStream(seed, STREAM_DELAY), config.reorder, createStream(seed, STREAM_REORDER), config.rate),
   );
   return stages;
 }

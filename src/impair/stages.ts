@@ -38,9 +38,7 @@ export interface StagePacket {
   deliverAtMs?: number;
 }
 
-export type StageVerdict =
-  | { readonly kind: 'pass'; readonly spawn?: StagePacket }
-  | { readonly kind: 'drop'; readonly reason: DropReason };
+export type StageVerdict = { readonly kind: 'pass'; readonly spawn?: StagePacket } | { readonly kind: 'drop'; readonly reason: DropReason };
 
 export interface PacketStage {
   readonly name: string;
@@ -58,12 +56,7 @@ export type StageOutcome =
  * Runs a packet through the stages. A spawned packet (netem's duplicate) runs through the whole
  * chain from the top before the original continues, as netem re-enqueues it at the root qdisc.
  */
-export function runStages(
-  stages: readonly PacketStage[],
-  pkt: StagePacket,
-  nowMs: number,
-  out: (o: StageOutcome) => void,
-): void {
+export function runStages(stages: readonly PacketStage[], pkt: StagePacket, nowMs: number, out: (o: StageOutcome) => void): void {
   for (const stage of stages) {
     const v = stage.process(pkt, nowMs);
     if (v.kind === 'drop') {
@@ -240,8 +233,7 @@ export class DelayStage implements PacketStage {
 
   process(pkt: StagePacket, nowMs: number): StageVerdict {
     const gap = this.reorder?.gap ?? 0;
-    const reorderNow =
-      gap > 0 && this.counter >= gap - 1 && this.reorderRnd !== undefined && this.reorderRnd.chance(this.reorder!.p);
+    const reorderNow = gap > 0 && this.counter >= gap - 1 && this.reorderRnd !== undefined && this.reorderRnd.chance(this.reorder!.p);
     if (reorderNow) {
       pkt.reorderDecision = true;
       pkt.deliverAtMs = nowMs;

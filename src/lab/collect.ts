@@ -87,7 +87,12 @@ export function rtcpFigures(records: readonly ReceiverReportRecord[], truth: Tru
   };
 }
 
-export function trackResult(rx: TrackReceiver, fates: readonly FateRecord[], seq0: number | undefined, records: readonly ReceiverReportRecord[]): TrackResult {
+export function trackResult(
+  rx: TrackReceiver,
+  fates: readonly FateRecord[],
+  seq0: number | undefined,
+  records: readonly ReceiverReportRecord[],
+): TrackResult {
   const snap = rx.receiverStats?.snapshot();
   const window = snap && seq0 !== undefined ? statsWindow(seq0, snap.baseSeq, snap.expected) : undefined;
   const truth = truthFigures(fates, window);

@@ -3,11 +3,7 @@
  * `LabIssue` naming the field (`experiment.matrix.netem[2]: ...`) instead of throwing on the first.
  */
 
-export type LabErrorCode =
-  | 'LAB_ERR_EXPERIMENT_SYNTAX'
-  | 'LAB_ERR_EXPERIMENT_INVALID'
-  | 'LAB_ERR_RUN_FAILED'
-  | 'LAB_ERR_NO_FFMPEG';
+export type LabErrorCode = 'LAB_ERR_EXPERIMENT_SYNTAX' | 'LAB_ERR_EXPERIMENT_INVALID' | 'LAB_ERR_RUN_FAILED' | 'LAB_ERR_NO_FFMPEG';
 
 /** One problem in an experiment description, with the path of the field it is about. */
 export interface LabIssue {

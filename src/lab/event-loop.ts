@@ -20,7 +20,10 @@ export function delayBeyondPeriodMs(ns: number, resolutionMs: number): number {
   return Number.isFinite(ns) ? Math.max(0, ns / 1e6 - resolutionMs) : 0;
 }
 
-export function eventLoopFigures(h: Pick<IntervalHistogram, 'count' | 'mean' | 'max' | 'percentile'>, resolutionMs = LAB_ELD_RESOLUTION_MS): EventLoopFigures {
+export function eventLoopFigures(
+  h: Pick<IntervalHistogram, 'count' | 'mean' | 'max' | 'percentile'>,
+  resolutionMs = LAB_ELD_RESOLUTION_MS,
+): EventLoopFigures {
   if (h.count === 0) return { meanMs: 0, p99Ms: 0, maxMs: 0 };
   return {
     meanMs: delayBeyondPeriodMs(h.mean, resolutionMs),

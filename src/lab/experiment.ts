@@ -160,7 +160,21 @@ export function validateExperiment(doc: unknown, d: ExperimentDefaults): { value
     add(root, 'expected an object');
     return { issues };
   }
-  const known = new Set(['name', 'description', 'mode', 'media', 'durationSec', 'duration', 'startNpt', 'repetitions', 'seeds', 'matrix', 'quality', 'waitKeyframe', 'audio']);
+  const known = new Set([
+    'name',
+    'description',
+    'mode',
+    'media',
+    'durationSec',
+    'duration',
+    'startNpt',
+    'repetitions',
+    'seeds',
+    'matrix',
+    'quality',
+    'waitKeyframe',
+    'audio',
+  ]);
   for (const k of Object.keys(doc)) if (!known.has(k)) add(`${root}.${k}`, 'unknown field');
   const str = (k: string, def: string): string => {
     const v = doc[k];
@@ -207,7 +221,9 @@ export function validateExperiment(doc: unknown, d: ExperimentDefaults): { value
   const matrix = doc.matrix ?? {};
   if (!isObj(matrix)) add(`${root}.matrix`, 'expected an object');
   const m: Obj = isObj(matrix) ? matrix : {};
-  for (const k of Object.keys(m)) if (!['netem', 'jitter', 'transport', 'media'].includes(k)) add(`${root}.matrix.${k}`, 'unknown field (netem, jitter, transport, media)');
+  for (const k of Object.keys(m))
+    if (!['netem', 'jitter', 'transport', 'media'].includes(k))
+      add(`${root}.matrix.${k}`, 'unknown field (netem, jitter, transport, media)');
   const list = (path: string, v: unknown, def: unknown[]): unknown[] => {
     if (v === undefined) return def;
     if (!Array.isArray(v)) return [v];

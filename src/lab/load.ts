@@ -94,9 +94,18 @@ export function experimentFromFlags(f: OneOffFlags, o: LoadOptions = {}): Experi
     startNpt: f.startNpt,
     seeds: Array.from({ length: f.runs }, (_, i) => f.seed + i),
     quality: f.quality,
-    matrix: { netem: f.netem.length ? f.netem : [''], jitter: f.jitter.length ? f.jitter : ['adaptive'], transport: f.transport.length ? f.transport : ['udp'], media: [f.media] },
+    matrix: {
+      netem: f.netem.length ? f.netem : [''],
+      jitter: f.jitter.length ? f.jitter : ['adaptive'],
+      transport: f.transport.length ? f.transport : ['udp'],
+      media: [f.media],
+    },
   };
   const r = validateExperiment(doc, { resolveMedia: mediaResolver([process.cwd(), path.resolve(o.mediaDir ?? 'media')]), mode: o.mode });
-  if (!r.value) throw new ExperimentError('LAB_ERR_EXPERIMENT_INVALID', r.issues.map((i) => ({ ...i, path: i.path.replace(/^experiment\.(matrix\.)?/, '--') })));
+  if (!r.value)
+    throw new ExperimentError(
+      'LAB_ERR_EXPERIMENT_INVALID',
+      r.issues.map((i) => ({ ...i, path: i.path.replace(/^experiment\.(matrix\.)?/, '--') })),
+    );
   return r.value;
 }

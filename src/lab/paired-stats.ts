@@ -15,7 +15,10 @@ export interface PairedDifference extends MeanCi {
 }
 
 /** Mean and 95 % CI of b − a over the seeds both have (undefined when no pair). */
-export function pairedDifference(a: ReadonlyMap<number, number | undefined>, b: ReadonlyMap<number, number | undefined>): PairedDifference | undefined {
+export function pairedDifference(
+  a: ReadonlyMap<number, number | undefined>,
+  b: ReadonlyMap<number, number | undefined>,
+): PairedDifference | undefined {
   const seeds: number[] = [];
   const d: number[] = [];
   for (const [seed, x] of a) {
@@ -80,7 +83,10 @@ export function gammaP(a: number, x: number): number {
 
 /** ln Γ(x), Lanczos (g = 7, n = 9). */
 export function logGamma(x: number): number {
-  const g = [0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059, 12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7];
+  const g = [
+    0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059, 12.507343278686905,
+    -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7,
+  ];
   if (x < 0.5) return Math.log(Math.PI / Math.sin(Math.PI * x)) - logGamma(1 - x);
   const z = x - 1;
   let a = g[0]!;
@@ -118,7 +124,11 @@ export interface GeometricGof {
  * `minExpected` (5 by the usual rule), and the last bin is the tail (≥ k), so every run counts.
  * Undefined when there are fewer than 2 bins (nothing to test).
  */
-export function geometricGoodnessOfFit(hist: readonly { length: number; count: number }[], r: number, minExpected = 5): GeometricGof | undefined {
+export function geometricGoodnessOfFit(
+  hist: readonly { length: number; count: number }[],
+  r: number,
+  minExpected = 5,
+): GeometricGof | undefined {
   const runs = hist.reduce((a, h) => a + h.count, 0);
   if (runs === 0 || !(r > 0 && r <= 1)) return undefined;
   const obs = (from: number, to: number) => hist.filter((h) => h.length >= from && h.length <= to).reduce((a, h) => a + h.count, 0);

@@ -96,7 +96,9 @@ export function summarizeConditions(results: readonly RunResult[]): ConditionSum
 const pct = (x: number) => `${Number((x * 100).toPrecision(3))} %`;
 
 /** "loss 2 %, burst 3 · adaptive" from the configured parameters, else the netem words. */
-export function conditionLabel(p: Pick<RunResult['params'], 'netem' | 'jitter' | 'transport' | 'configuredLoss' | 'configuredMeanBurst'>): string {
+export function conditionLabel(
+  p: Pick<RunResult['params'], 'netem' | 'jitter' | 'transport' | 'configuredLoss' | 'configuredMeanBurst'>,
+): string {
   const parts: string[] = [];
   if (p.configuredLoss !== undefined) parts.push(`loss ${pct(p.configuredLoss)}`);
   if (p.configuredMeanBurst !== undefined) parts.push(`burst ${Number(p.configuredMeanBurst.toPrecision(3))}`);
@@ -107,7 +109,12 @@ export function conditionLabel(p: Pick<RunResult['params'], 'netem' | 'jitter' |
 /** Conditions ordered by target loss, then mean burst, then the rest of their words. */
 export function compareConditions(a: ConditionSummary, b: ConditionSummary): number {
   const n = (x: number | undefined) => (x === undefined ? -1 : x);
-  return n(a.configuredLoss) - n(b.configuredLoss) || n(a.configuredMeanBurst) - n(b.configuredMeanBurst) || a.label.localeCompare(b.label) || a.condition.localeCompare(b.condition);
+  return (
+    n(a.configuredLoss) - n(b.configuredLoss) ||
+    n(a.configuredMeanBurst) - n(b.configuredMeanBurst) ||
+    a.label.localeCompare(b.label) ||
+    a.condition.localeCompare(b.condition)
+  );
 }
 
 type Row = Record<string, string | number | undefined>;
@@ -145,16 +152,33 @@ function ciRow(c: ConditionSummary, key: string, scale = 1): Row | undefined {
   return { condition: c.label, netem: c.netem, jitter: c.jitter, n: v.n, mean: v.mean * scale, lo: v.lo * scale, hi: v.hi * scale };
 }
 
-const title = (text: string, subtitle?: string | string[]) => ({ text, ...(subtitle ? { subtitle, subtitleFontSize: 10 } : {}), anchor: 'start' as const, fontSize: 13 });
+const title = (text: string, subtitle?: string | string[]) => ({
+  text,
+  ...(subtitle ? { subtitle, subtitleFontSize: 10 } : {}),
+  anchor: 'start' as const,
+  fontSize: 13,
+});
 const LEGEND = { orient: 'bottom' as const, columns: 1, labelLimit: 400 };
 
 /**
  * Means as points with 95 % CI bars (n in the tooltip and on the label), one colour per measure,
  * offset side by side per condition; reference values (configured) as black ticks.
  */
-function meansByCondition(cs: readonly ConditionSummary[], rows: Row[], refs: Row[], t: ReturnType<typeof title>, yTitle: string): TopLevelSpec {
+function meansByCondition(
+  cs: readonly ConditionSummary[],
+  rows: Row[],
+  refs: Row[],
+  t: ReturnType<typeof title>,
+  yTitle: string,
+): TopLevelSpec {
   const order = cs.map((c) => c.label);
-  const x = { field: 'condition', type: 'nominal', title: 'condition (target loss, mean burst · jitter buffer)', sort: order, axis: { labelAngle: -30, labelLimit: 260 } };
+  const x = {
+    field: 'condition',
+    type: 'nominal',
+    title: 'condition (target loss, mean burst · jitter buffer)',
+    sort: order,
+    axis: { labelAngle: -30, labelLimit: 260 },
+  };
   return {
     $schema: SCHEMA,
     title: t,
@@ -163,18 +187,40 @@ function meansByCondition(cs: readonly ConditionSummary[], rows: Row[], refs: Ro
     layer: [
       {
         data: { values: rows },
-        encoding: { x, xOffset: { field: 'measure' }, color: { field: 'measure', type: 'nominal', title: null, scale: measureScale(rows.map((r) => String(r['measure']))), legend: LEGEND } },
+        encoding: {
+          x,
+          xOffset: { field: 'measure' },
+          color: {
+            field: 'measure',
+            type: 'nominal',
+            title: null,
+            scale: measureScale(rows.map((r) => String(r['measure']))),
+            legend: LEGEND,
+          },
+        },
         layer: [
           { mark: { type: 'rule', strokeWidth: 1.5 }, encoding: { y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' } } },
           {
             mark: { type: 'point', filled: true, size: 60 },
-            encoding: { y: { field: 'mean', type: 'quantitative', title: yTitle, scale: { zero: true } }, tooltip: [{ field: 'condition' }, { field: 'measure' }, { field: 'mean', format: '.3f' }, { field: 'n' }] },
+            encoding: {
+              y: { field: 'mean', type: 'quantitative', title: yTitle, scale: { zero: true } },
+              tooltip: [{ field: 'condition' }, { field: 'measure' }, { field: 'mean', format: '.3f' }, { field: 'n' }],
+            },
           },
-          { mark: { type: 'text', dy: -10, fontSize: 9 }, encoding: { y: { field: 'hi', type: 'quantitative' }, text: { field: 'nLabel' } } },
+          {
+            mark: { type: 'text', dy: -10, fontSize: 9 },
+            encoding: { y: { field: 'hi', type: 'quantitative' }, text: { field: 'nLabel' } },
+          },
         ],
       },
       ...(refs.length
-        ? [{ data: { values: refs }, mark: { type: 'tick', color: 'black', thickness: 2, size: 36 }, encoding: { x, y: { field: 'mean', type: 'quantitative' }, tooltip: [{ field: 'measure' }, { field: 'mean' }] } }]
+        ? [
+            {
+              data: { values: refs },
+              mark: { type: 'tick', color: 'black', thickness: 2, size: 36 },
+              encoding: { x, y: { field: 'mean', type: 'quantitative' }, tooltip: [{ field: 'measure' }, { field: 'mean' }] },
+            },
+          ]
         : []),
     ],
   } as TopLevelSpec;
@@ -204,7 +250,16 @@ export function plotSpecs(results: readonly RunResult[]): Record<string, { title
   }
   if (lossRows.length) {
     const t = 'Packet loss: configured (black tick), observed and RTCP-reported (video RTP)';
-    out['loss'] = { title: t, spec: meansByCondition(cs, lossRows, lossRefs, title(t, 'points: mean over seeds; bars: 95 % CI (Student t); n = runs'), 'packet loss (%)') };
+    out['loss'] = {
+      title: t,
+      spec: meansByCondition(
+        cs,
+        lossRows,
+        lossRefs,
+        title(t, 'points: mean over seeds; bars: 95 % CI (Student t); n = runs'),
+        'packet loss (%)',
+      ),
+    };
   }
   const burstRows: Row[] = [];
   const burstRefs: Row[] = [];
@@ -216,8 +271,17 @@ export function plotSpecs(results: readonly RunResult[]): Record<string, { title
     if (c.configuredMeanBurst !== undefined) burstRefs.push({ condition: c.label, measure: 'configured 1/r', mean: c.configuredMeanBurst });
   }
   if (burstRows.length) {
-    const t = 'Mean loss-run length vs the model\'s 1/r (black tick)';
-    out['burst-mean'] = { title: t, spec: meansByCondition(cs, burstRows, burstRefs, title(t, 'points: mean over seeds (runs without loss left out); bars: 95 % CI; n = runs'), 'mean loss run (packets)') };
+    const t = "Mean loss-run length vs the model's 1/r (black tick)";
+    out['burst-mean'] = {
+      title: t,
+      spec: meansByCondition(
+        cs,
+        burstRows,
+        burstRefs,
+        title(t, 'points: mean over seeds (runs without loss left out); bars: 95 % CI; n = runs'),
+        'mean loss run (packets)',
+      ),
+    };
   }
   const histRows: Row[] = [];
   const expRows: Row[] = [];
@@ -230,23 +294,47 @@ export function plotSpecs(results: readonly RunResult[]): Record<string, { title
     for (const h of c.lossRuns) byBin.set(binLabel(h.length), (byBin.get(binLabel(h.length)) ?? 0) + h.count);
     for (const [bin, count] of byBin) histRows.push({ condition: c.label, bin, share: count / total, count, total });
     const b = c.configuredMeanBurst;
-    if (b !== undefined && b >= 1) for (let k = 1; k <= HIST_TAIL; k++) expRows.push({ condition: c.label, bin: binLabel(k), share: geometricShare(k, 1 / b, HIST_TAIL) });
+    if (b !== undefined && b >= 1)
+      for (let k = 1; k <= HIST_TAIL; k++)
+        expRows.push({ condition: c.label, bin: binLabel(k), share: geometricShare(k, 1 / b, HIST_TAIL) });
   }
   if (histRows.length) {
-    const t = 'Loss-run length distribution vs the model\'s geometric law (video RTP, pooled over seeds)';
+    const t = "Loss-run length distribution vs the model's geometric law (video RTP, pooled over seeds)";
     const x = { field: 'bin', type: 'ordinal', title: 'loss run length (packets)', sort: bins, scale: { domain: bins } };
     const color = { field: 'condition', type: 'nominal', title: null, scale: conditionScale(cs), legend: LEGEND };
     out['burst-histogram'] = {
       title: t,
       spec: {
         $schema: SCHEMA,
-        title: title(t, [`bars: measured share of loss runs; black ticks: expected r(1−r)^(k−1) with r = 1/burst; last bin ≥${HIST_TAIL} holds every longer run`]),
+        title: title(t, [
+          `bars: measured share of loss runs; black ticks: expected r(1−r)^(k−1) with r = 1/burst; last bin ≥${HIST_TAIL} holds every longer run`,
+        ]),
         width: WIDTH,
         height: HEIGHT,
         layer: [
-          { data: { values: histRows }, mark: { type: 'bar', opacity: 0.85 }, encoding: { x, xOffset: { field: 'condition', sort: cs.map((c) => c.label) }, y: { field: 'share', type: 'quantitative', title: 'share of loss runs', axis: { format: '%' } }, color, tooltip: [{ field: 'condition' }, { field: 'bin' }, { field: 'count' }, { field: 'total' }] } },
+          {
+            data: { values: histRows },
+            mark: { type: 'bar', opacity: 0.85 },
+            encoding: {
+              x,
+              xOffset: { field: 'condition', sort: cs.map((c) => c.label) },
+              y: { field: 'share', type: 'quantitative', title: 'share of loss runs', axis: { format: '%' } },
+              color,
+              tooltip: [{ field: 'condition' }, { field: 'bin' }, { field: 'count' }, { field: 'total' }],
+            },
+          },
           ...(expRows.length
-            ? [{ data: { values: expRows }, mark: { type: 'tick', color: 'black', thickness: 2 }, encoding: { x, xOffset: { field: 'condition', sort: cs.map((c) => c.label) }, y: { field: 'share', type: 'quantitative' } } }]
+            ? [
+                {
+                  data: { values: expRows },
+                  mark: { type: 'tick', color: 'black', thickness: 2 },
+                  encoding: {
+                    x,
+                    xOffset: { field: 'condition', sort: cs.map((c) => c.label) },
+                    y: { field: 'share', type: 'quantitative' },
+                  },
+                },
+              ]
             : []),
         ],
       } as TopLevelSpec,
@@ -255,7 +343,11 @@ export function plotSpecs(results: readonly RunResult[]): Record<string, { title
   const qRows: Row[] = [];
   for (const c of cs) {
     const x = c.m.observedLoss;
-    for (const [k, label] of [['psnr', 'PSNR of the mean MSE (dB)'], ['ssim', 'SSIM'], ['vmaf', 'VMAF']] as const) {
+    for (const [k, label] of [
+      ['psnr', 'PSNR of the mean MSE (dB)'],
+      ['ssim', 'SSIM'],
+      ['vmaf', 'VMAF'],
+    ] as const) {
       const v = c.m[k];
       if (x && v) qRows.push({ condition: c.label, metric: label, loss: x.mean * 100, mean: v.mean, lo: v.lo, hi: v.hi, n: v.n });
     }
@@ -273,10 +365,19 @@ export function plotSpecs(results: readonly RunResult[]): Record<string, { title
         spec: {
           width: 260,
           height: HEIGHT,
-          encoding: { x: { field: 'loss', type: 'quantitative', title: 'observed packet loss (%)' }, color: { field: 'condition', type: 'nominal', title: null, scale: conditionScale(cs), legend: LEGEND } },
+          encoding: {
+            x: { field: 'loss', type: 'quantitative', title: 'observed packet loss (%)' },
+            color: { field: 'condition', type: 'nominal', title: null, scale: conditionScale(cs), legend: LEGEND },
+          },
           layer: [
             { mark: 'rule', encoding: { y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' } } },
-            { mark: { type: 'point', filled: true, size: 60 }, encoding: { y: { field: 'mean', type: 'quantitative', title: null, scale: { zero: false } }, tooltip: [{ field: 'condition' }, { field: 'mean' }, { field: 'n' }] } },
+            {
+              mark: { type: 'point', filled: true, size: 60 },
+              encoding: {
+                y: { field: 'mean', type: 'quantitative', title: null, scale: { zero: false } },
+                tooltip: [{ field: 'condition' }, { field: 'mean' }, { field: 'n' }],
+              },
+            },
           ],
         },
       },
@@ -289,40 +390,77 @@ export function plotSpecs(results: readonly RunResult[]): Record<string, { title
     const e = c.m.effectiveLoss;
     if (d && e) llRows.push({ condition: c.label, delay: d.mean, mean: e.mean * 100, lo: e.lo * 100, hi: e.hi * 100, n: e.n });
     const l = c.m.lateLoss;
-    for (const [k, measure] of [['jitterMs', 'RFC 3550 jitter (video RTP timestamps)'], ['networkJitterMs', 'network jitter (emulator delay s.d.)']] as const) {
+    for (const [k, measure] of [
+      ['jitterMs', 'RFC 3550 jitter (video RTP timestamps)'],
+      ['networkJitterMs', 'network jitter (emulator delay s.d.)'],
+    ] as const) {
       const j = c.m[k];
       if (j && l) jRows.push({ condition: c.label, measure, jitter: j.mean, mean: l.mean * 100, lo: l.lo * 100, hi: l.hi * 100, n: l.n });
     }
   }
-  const xy = (rows: Row[], x: string, xTitle: string, yTitle: string, t: ReturnType<typeof title>, colorBy: 'condition' | 'measure'): TopLevelSpec =>
-    ({
-      $schema: SCHEMA,
-      title: t,
-      width: WIDTH,
-      height: HEIGHT,
-      data: { values: rows },
-      encoding: {
-        x: { field: x, type: 'quantitative', title: xTitle },
-        color: colorBy === 'condition' ? { field: 'condition', type: 'nominal', title: null, scale: conditionScale(cs), legend: LEGEND } : { field: 'measure', type: 'nominal', title: null, scale: measureScale(rows.map((r) => String(r['measure']))), legend: LEGEND },
-        ...(colorBy === 'measure' ? { shape: { field: 'condition', type: 'nominal', title: null, sort: cs.map((c) => c.label), legend: LEGEND } } : {}),
+  const xy = (
+    rows: Row[],
+    x: string,
+    xTitle: string,
+    yTitle: string,
+    t: ReturnType<typeof title>,
+    colorBy: 'condition' | 'measure',
+  ): TopLevelSpec => ({
+    $schema: SCHEMA,
+    title: t,
+    width: WIDTH,
+    height: HEIGHT,
+    data: { values: rows },
+    encoding: {
+      x: { field: x, type: 'quantitative', title: xTitle },
+      color:
+        colorBy === 'condition'
+          ? { field: 'condition', type: 'nominal', title: null, scale: conditionScale(cs), legend: LEGEND }
+          : { field: 'measure', type: 'nominal', title: null, scale: measureScale(rows.map((r) => String(r['measure']))), legend: LEGEND },
+      ...(colorBy === 'measure'
+        ? { shape: { field: 'condition', type: 'nominal', title: null, sort: cs.map((c) => c.label), legend: LEGEND } }
+        : {}),
+    },
+    layer: [
+      { mark: 'rule', encoding: { y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' } } },
+      {
+        mark: { type: 'point', filled: true, size: 60 },
+        encoding: {
+          y: { field: 'mean', type: 'quantitative', title: yTitle },
+          tooltip: [{ field: 'condition' }, { field: 'mean' }, { field: 'n' }],
+        },
       },
-      layer: [
-        { mark: 'rule', encoding: { y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' } } },
-        { mark: { type: 'point', filled: true, size: 60 }, encoding: { y: { field: 'mean', type: 'quantitative', title: yTitle }, tooltip: [{ field: 'condition' }, { field: 'mean' }, { field: 'n' }] } },
-      ],
-    });
+    ],
+  });
   if (llRows.length) {
     const t = 'Residual loss after the jitter buffer vs its mean playout delay (video)';
-    out['loss-latency'] = { title: t, spec: xy(llRows, 'delay', 'mean playout delay (ms)', 'effective loss (%)', title(t, 'network loss + packets too late for playout; mean over seeds ± 95 % CI'), 'condition') };
+    out['loss-latency'] = {
+      title: t,
+      spec: xy(
+        llRows,
+        'delay',
+        'mean playout delay (ms)',
+        'effective loss (%)',
+        title(t, 'network loss + packets too late for playout; mean over seeds ± 95 % CI'),
+        'condition',
+      ),
+    };
   }
   if (jRows.length) {
     const t = 'Jitter vs late loss (video)';
     out['late-loss'] = {
       title: t,
-      spec: xy(jRows, 'jitter', 'jitter (ms)', 'late packets (%)', title(t, [
-        'RFC 3550 jitter of video includes the RTP timestamps\' own variation: B-frames are sent in decode order with presentation timestamps,',
-        'so it is not 0 without impairment. Network jitter: standard deviation of the emulator\'s one-way delay (ground truth).',
-      ]), 'measure'),
+      spec: xy(
+        jRows,
+        'jitter',
+        'jitter (ms)',
+        'late packets (%)',
+        title(t, [
+          "RFC 3550 jitter of video includes the RTP timestamps' own variation: B-frames are sent in decode order with presentation timestamps,",
+          "so it is not 0 without impairment. Network jitter: standard deviation of the emulator's one-way delay (ground truth).",
+        ]),
+        'measure',
+      ),
     };
   }
   const tRows: Row[] = [];

@@ -18,7 +18,10 @@ export class ProgressBar {
     const filled = Math.round(frac * width);
     const elapsed = (nowMs - this.started) / 1000;
     const eta = this.done === 0 ? undefined : (elapsed / this.done) * (this.total - this.done);
-    return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${this.done}/${this.total}${this.failed ? ` (${this.failed} failed)` : ''} ` + `elapsed ${clock(elapsed)}${eta === undefined ? '' : ` ETA ${clock(eta)}`}`;
+    return (
+      `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${this.done}/${this.total}${this.failed ? ` (${this.failed} failed)` : ''} ` +
+      `elapsed ${clock(elapsed)}${eta === undefined ? '' : ` ETA ${clock(eta)}`}`
+    );
   }
 
   tick(ok: boolean): void {

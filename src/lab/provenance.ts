@@ -35,7 +35,10 @@ async function tryRun(cmd: string, args: string[]): Promise<string | undefined> 
 }
 
 export async function collectProvenance(now: () => Date = () => new Date()): Promise<Provenance> {
-  const pkg = await readFile(path.join(ROOT, 'package.json'), 'utf8').then((t) => JSON.parse(t) as { version?: string }, () => undefined);
+  const pkg = await readFile(path.join(ROOT, 'package.json'), 'utf8').then(
+    (t) => JSON.parse(t) as { version?: string },
+    () => undefined,
+  );
   const commit = (await tryRun('git', ['rev-parse', 'HEAD']))?.trim();
   const status = commit === undefined ? undefined : await tryRun('git', ['status', '--porcelain', '--untracked-files=no']);
   const ff = tryLocate('ffmpeg');

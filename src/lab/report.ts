@@ -56,8 +56,16 @@ function provenanceHtml(title: string, m: ReportMeta): string {
     rows.push(['transport', e.transport.join(', ')]);
   }
   if (p) {
-    rows.push(['streamlab', `${esc(p.streamlabVersion ?? '?')}, commit <code>${esc(p.gitCommit ?? 'unknown')}</code>${p.gitDirty ? ' (with uncommitted changes)' : ''}`]);
-    rows.push(['host', esc(`${p.host.hostname}: ${p.host.platform} ${p.host.release} ${p.host.arch}, ${p.host.cpus} × ${p.host.cpuModel}, ${p.host.memoryGiB} GiB; Node ${p.node}`)]);
+    rows.push([
+      'streamlab',
+      `${esc(p.streamlabVersion ?? '?')}, commit <code>${esc(p.gitCommit ?? 'unknown')}</code>${p.gitDirty ? ' (with uncommitted changes)' : ''}`,
+    ]);
+    rows.push([
+      'host',
+      esc(
+        `${p.host.hostname}: ${p.host.platform} ${p.host.release} ${p.host.arch}, ${p.host.cpus} × ${p.host.cpuModel}, ${p.host.memoryGiB} GiB; Node ${p.node}`,
+      ),
+    ]);
     if (p.ffmpeg) rows.push(['ffmpeg', esc(p.ffmpeg)]);
     rows.push(['created', esc(p.createdAt)]);
   }
@@ -76,7 +84,8 @@ const PAIRED: [string, string, number, number][] = [
 
 function statisticsHtml(cs: readonly ConditionSummary[], results: readonly RunResult[]): string {
   const ok = results.filter((r) => r.status === 'ok');
-  const bySeed = (condition: string, key: string) => new Map(ok.filter((r) => r.params.condition === condition).map((r) => [r.params.seed, MEASURES[key]!(r)]));
+  const bySeed = (condition: string, key: string) =>
+    new Map(ok.filter((r) => r.params.condition === condition).map((r) => [r.params.seed, MEASURES[key]!(r)]));
   const parts: string[] = [];
   if (cs.length > 1) {
     const base = cs[0]!;
@@ -96,8 +105,10 @@ function statisticsHtml(cs: readonly ConditionSummary[], results: readonly RunRe
     const ev = lossEventCounts(c.lossRuns);
     const b = c.configuredMeanBurst;
     const g = b !== undefined && b >= 1 ? geometricGoodnessOfFit(c.lossRuns, 1 / b) : undefined;
-    return `<tr><td>${esc(c.label)}</td><td>${ev.packets}</td><td>${ev.events}</td><td>${ev.events ? (ev.packets / ev.events).toFixed(2) : ''}</td><td>${b?.toFixed(2) ?? ''}</td>` +
-      `<td>${g ? g.chiSquare.toFixed(2) : ''}</td><td>${g?.df ?? ''}</td><td>${g ? g.pValue.toPrecision(3) : b === undefined ? 'no model' : 'too few runs'}</td></tr>`;
+    return (
+      `<tr><td>${esc(c.label)}</td><td>${ev.packets}</td><td>${ev.events}</td><td>${ev.events ? (ev.packets / ev.events).toFixed(2) : ''}</td><td>${b?.toFixed(2) ?? ''}</td>` +
+      `<td>${g ? g.chiSquare.toFixed(2) : ''}</td><td>${g?.df ?? ''}</td><td>${g ? g.pValue.toPrecision(3) : b === undefined ? 'no model' : 'too few runs'}</td></tr>`
+    );
   });
   parts.push(
     `<h3>Loss runs against the model (video RTP, pooled over seeds)</h3><p>Loss events are runs of consecutive lost packets. χ²: Pearson's test of the measured run lengths against the geometric law with r = 1/burst (bins pooled to an expected count ≥ 5, the last bin holds every longer run; df = bins − 1). A small p says the runs do not follow the model.</p>` +
@@ -137,7 +148,9 @@ export async function writeReport(outDir: string, title: string, results: readon
       } catch {
         // PNG is a convenience: the SVG stands.
       }
-      figures.push(`<figure><img src="${img}" alt="${esc(t)}"><figcaption><a href="${file}">SVG</a>${img.endsWith('.png') ? ` · <a href="${img}">PNG</a>` : ''}</figcaption></figure>`);
+      figures.push(
+        `<figure><img src="${img}" alt="${esc(t)}"><figcaption><a href="${file}">SVG</a>${img.endsWith('.png') ? ` · <a href="${img}">PNG</a>` : ''}</figcaption></figure>`,
+      );
     } catch (err) {
       figures.push(`<p class="err">${esc(name)}: cannot render (${esc(String(err))})</p>`);
     }

@@ -105,7 +105,12 @@ export async function runFast(spec: RunSpec, sink: Sink | undefined): Promise<Ru
       );
       const track = tracks[i]!;
       // Always through the emulator (an empty config passes everything) so that every run has its fate log.
-      const impaired = new ImpairedEgress(link, { config: spec.netem.config, seed: spec.seed + 2 * i, text: spec.netem.text, trace: spec.netem.trace, recordFates: true }, clock, serverScheduler);
+      const impaired = new ImpairedEgress(
+        link,
+        { config: spec.netem.config, seed: spec.seed + 2 * i, text: spec.netem.text, trace: spec.netem.trace, recordFates: true },
+        clock,
+        serverScheduler,
+      );
       fates.push(impaired.rtp.fates);
       const stream = new RtpStream(
         served.control,

@@ -74,7 +74,9 @@ export async function runOne(spec: RunSpec, o: RunOneOptions): Promise<RunResult
       eld.disable();
     }
     if (sink) await sink.close();
-    const tracks = obs.receivers.map((rx) => trackResult(rx, obs.fates[rx.track.index] ?? [], obs.seq0[rx.track.index], obs.reports[rx.track.index] ?? []));
+    const tracks = obs.receivers.map((rx) =>
+      trackResult(rx, obs.fates[rx.track.index] ?? [], obs.seq0[rx.track.index], obs.reports[rx.track.index] ?? []),
+    );
     const result: RunResult = {
       ...base,
       status: 'ok',
@@ -84,7 +86,16 @@ export async function runOne(spec: RunSpec, o: RunOneOptions): Promise<RunResult
       end: obs.end,
       eventLoop: obs.eventLoop ?? eventLoopFigures(eld),
     };
-    result.captures = await writePacketCaptures(runDir, obs.receivers.map((rx) => ({ track: rx.track.index, fates: obs.fates[rx.track.index] ?? [], seq0: obs.seq0[rx.track.index] ?? 0, payloadType: rx.track.payloadType, clockRate: rx.track.clockRate })));
+    result.captures = await writePacketCaptures(
+      runDir,
+      obs.receivers.map((rx) => ({
+        track: rx.track.index,
+        fates: obs.fates[rx.track.index] ?? [],
+        seq0: obs.seq0[rx.track.index] ?? 0,
+        payloadType: rx.track.payloadType,
+        clockRate: rx.track.clockRate,
+      })),
+    );
     const audio = tracks.find((t) => t.media === 'audio');
     if (audio) result.audio = audioEstimate(audio, obs.fates[audio.track] ?? [], spec.audioCodec);
     if (tap && tracks.some((t) => t.media === 'video')) {
@@ -102,6 +113,13 @@ export async function runOne(spec: RunSpec, o: RunOneOptions): Promise<RunResult
     return result;
   } catch (err) {
     if (sink) await sink.close().catch(() => undefined);
-    return { ...base, status: 'failed', reason: err instanceof Error ? err.message : String(err), wallMs: performance.now() - t0, tracks: [], series: [] };
+    return {
+      ...base,
+      status: 'failed',
+      reason: err instanceof Error ? err.message : String(err),
+      wallMs: performance.now() - t0,
+      tracks: [],
+      series: [],
+    };
   }
 }

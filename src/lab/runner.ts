@@ -49,7 +49,14 @@ export async function runExperiment(e: Experiment, o: LabOptions): Promise<LabOu
   const save = (complete: boolean) => {
     const snapshot = [...results];
     writing = writing.then(() =>
-      writeResults(o.outDir, { experiment, planned: runs.length, finished: snapshot.length, complete, stoppedBy: stopped ? 'stop request' : undefined, runs: snapshot }),
+      writeResults(o.outDir, {
+        experiment,
+        planned: runs.length,
+        finished: snapshot.length,
+        complete,
+        stoppedBy: stopped ? 'stop request' : undefined,
+        runs: snapshot,
+      }),
     );
     return writing;
   };
@@ -76,6 +83,10 @@ export async function runExperiment(e: Experiment, o: LabOptions): Promise<LabOu
   if (o.signal?.aborted && results.length < runs.length) stopped = true;
   await save(!stopped);
   progress.finish();
-  const plots = await writeReport(o.outDir, e.name, results.sort((a, b) => a.index - b.index));
+  const plots = await writeReport(
+    o.outDir,
+    e.name,
+    results.sort((a, b) => a.index - b.index),
+  );
   return { results, planned: runs.length, stopped, plots };
 }

@@ -84,7 +84,11 @@ export interface QualitySummary {
  * The figures of exactly the measured span: frames numbered 1..sourceFrames; anything ffmpeg
  * scored beyond (its framesync repeats the last source frame while the recording goes on) is out.
  */
-export function summarizeQuality(psnr: ReadonlyMap<number, number>, ssim: ReadonlyMap<number, number>, sourceFrames: number): QualitySummary {
+export function summarizeQuality(
+  psnr: ReadonlyMap<number, number>,
+  ssim: ReadonlyMap<number, number>,
+  sourceFrames: number,
+): QualitySummary {
   const inSpan = (n: number) => n >= 1 && n <= sourceFrames;
   const ps: number[] = [];
   const ss: number[] = [];
@@ -139,7 +143,17 @@ async function probeList(file: string, entries: string): Promise<number[]> {
 
 /** Nominal frame rate of the source's first video stream. */
 export async function sourceFrameRate(file: string): Promise<number> {
-  const { stdout } = await run(locate('ffprobe'), ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=avg_frame_rate,r_frame_rate', '-of', 'csv=p=0', file]);
+  const { stdout } = await run(locate('ffprobe'), [
+    '-v',
+    'error',
+    '-select_streams',
+    'v:0',
+    '-show_entries',
+    'stream=avg_frame_rate,r_frame_rate',
+    '-of',
+    'csv=p=0',
+    file,
+  ]);
   for (const f of stdout.trim().split(/[,\n]/)) {
     const [n, d] = f.split('/').map(Number);
     if (n && d) return n / d;
@@ -215,7 +229,29 @@ export async function measureVideoQuality(q: QualityInput): Promise<VideoQuality
   try {
     await run(
       locate('ffmpeg'),
-      ['-hide_banner', '-loglevel', 'error', '-nostdin', '-copyts', '-i', q.source, '-i', q.recording, '-filter_complex', graph, '-map', '[o1]', '-f', 'null', '-', '-map', '[o2]', '-f', 'null', '-'],
+      [
+        '-hide_banner',
+        '-loglevel',
+        'error',
+        '-nostdin',
+        '-copyts',
+        '-i',
+        q.source,
+        '-i',
+        q.recording,
+        '-filter_complex',
+        graph,
+        '-map',
+        '[o1]',
+        '-f',
+        'null',
+        '-',
+        '-map',
+        '[o2]',
+        '-f',
+        'null',
+        '-',
+      ],
       { maxBuffer: MAX_BUFFER },
     );
   } catch (err) {
@@ -259,7 +295,26 @@ async function measureVmaf(q: QualityInput, inputs: { ref: string; dist: string 
   const log = path.join(q.runDir, 'vmaf.json');
   const graph = `${inputs.ref}[r];${inputs.dist}[d];[d][r]libvmaf=log_fmt=json:log_path='${escapeFilterPath(log)}',trim=end_frame=${sourceFrames}`;
   try {
-    await run(locate('ffmpeg'), ['-hide_banner', '-loglevel', 'error', '-nostdin', '-copyts', '-i', q.source, '-i', q.recording, '-filter_complex', graph, '-f', 'null', '-'], { maxBuffer: MAX_BUFFER });
+    await run(
+      locate('ffmpeg'),
+      [
+        '-hide_banner',
+        '-loglevel',
+        'error',
+        '-nostdin',
+        '-copyts',
+        '-i',
+        q.source,
+        '-i',
+        q.recording,
+        '-filter_complex',
+        graph,
+        '-f',
+        'null',
+        '-',
+      ],
+      { maxBuffer: MAX_BUFFER },
+    );
     const j = JSON.parse(await readFile(log, 'utf8')) as { frames?: { frameNum: number; metrics: { vmaf: number } }[] };
     const xs = (j.frames ?? []).filter((f) => f.frameNum < sourceFrames).map((f) => f.metrics.vmaf);
     return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : undefined;

@@ -52,9 +52,7 @@ export interface TrackImpairment {
   rtcp: ImpairmentPipeline;
 }
 
-export type PlayEnd =
-  | { ok: true; reason: 'duration' | 'end-of-stream' | 'stopped' }
-  | { ok: false; reason: string };
+export type PlayEnd = { ok: true; reason: 'duration' | 'end-of-stream' | 'stopped' } | { ok: false; reason: string };
 
 const MAX_REDIRECTS = 5;
 /** The link under an emulated impairment sees IP + UDP headers too (netem's rate model counts them). */
@@ -396,7 +394,8 @@ export class PlaySession {
     const entries = info ? parseRtpInfo(info) : undefined;
     if (!entries?.ok) return;
     for (const p of this.paths) {
-      const e = entries.value.find((x) => sameUrl(x.url, p.receiver.track.controlUrl)) ??
+      const e =
+        entries.value.find((x) => sameUrl(x.url, p.receiver.track.controlUrl)) ??
         (entries.value.length === this.paths.length ? entries.value[this.paths.indexOf(p)] : undefined);
       if (e?.rtptime !== undefined) p.receiver.sync = { rtpInfo: { rtptime: e.rtptime >>> 0, startNpt } };
     }
@@ -431,14 +430,16 @@ export class PlaySession {
         void this.fallbackToTcp();
         return;
       }
-      if (now - this.playStartedMs > this.o.idleTimeoutMs) return this.end({ ok: false, reason: `no RTP received within ${this.o.idleTimeoutMs / 1000} s` });
+      if (now - this.playStartedMs > this.o.idleTimeoutMs)
+        return this.end({ ok: false, reason: `no RTP received within ${this.o.idleTimeoutMs / 1000} s` });
     } else {
       const last = Math.max(this.resumedMs, ...this.receivers.map((r) => r.lastPacketMs ?? 0));
       const allBye = this.receivers.every((r) => r.byeReceived);
       if (allBye) return this.end({ ok: true, reason: 'end-of-stream' });
       const reachedEnd = this.rangeEnd !== undefined && this.mediaPosition() >= this.rangeEnd - 0.5;
       if (reachedEnd && now - last > 2000) return this.end({ ok: true, reason: 'end-of-stream' });
-      if (now - last > this.o.idleTimeoutMs) return this.end({ ok: false, reason: `the server stopped sending (nothing for ${this.o.idleTimeoutMs / 1000} s)` });
+      if (now - last > this.o.idleTimeoutMs)
+        return this.end({ ok: false, reason: `the server stopped sending (nothing for ${this.o.idleTimeoutMs / 1000} s)` });
     }
     this.armWatchdog();
   }
@@ -513,4 +514,3 @@ function sameUrl(a: string, b: string): boolean {
 export function describeError(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
-

@@ -57,7 +57,17 @@ export interface SecondSample {
    * Per track: bitrate over the last second, cumulative packets/lost/late, A.8 jitter now, the
    * jitter buffer's target, and the mean time packets released in the last second were held.
    */
-  tracks: { track: number; kbps: number; packets: number; lost: number; late: number; jitterMs: number; targetMs: number; delayMs: number; rttMs?: number }[];
+  tracks: {
+    track: number;
+    kbps: number;
+    packets: number;
+    lost: number;
+    late: number;
+    jitterMs: number;
+    targetMs: number;
+    delayMs: number;
+    rttMs?: number;
+  }[];
 }
 
 export function trackStats(session: PlaySession): TrackStats[] {
@@ -95,7 +105,17 @@ export function trackStats(session: PlaySession): TrackStats[] {
       foreignSsrc: c.foreignSsrc,
       senderReports: c.senderReports,
       byes: c.byes,
-      ...(r.rtt ? { rtt: { lastMs: round(r.rtt.lastMs, 2), meanMs: round(r.rtt.meanMs, 2), minMs: round(r.rtt.minMs, 2), maxMs: round(r.rtt.maxMs, 2), samples: r.rtt.samples } } : {}),
+      ...(r.rtt
+        ? {
+            rtt: {
+              lastMs: round(r.rtt.lastMs, 2),
+              meanMs: round(r.rtt.meanMs, 2),
+              minMs: round(r.rtt.minMs, 2),
+              maxMs: round(r.rtt.maxMs, 2),
+              samples: r.rtt.samples,
+            },
+          }
+        : {}),
     };
   });
 }
@@ -156,5 +176,8 @@ export function statusLine(session: PlaySession, series: StatsSeries, columns?: 
       rttMs: x.rtt?.lastMs,
     };
   });
-  return formatStatusLine({ paused: session.paused, positionSec: session.mediaPosition(), transport: session.transportUsed, tracks }, columns);
+  return formatStatusLine(
+    { paused: session.paused, positionSec: session.mediaPosition(), transport: session.transportUsed, tracks },
+    columns,
+  );
 }

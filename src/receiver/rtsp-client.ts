@@ -139,7 +139,8 @@ export class RtspClientConnection {
       } else if (ev.type === 'request') {
         // Servers may send requests (SET_PARAMETER, ANNOUNCE, REDIRECT); answer so they do not wait.
         this.counters.serverRequests++;
-        const status = ev.request.method === 'OPTIONS' || ev.request.method === 'GET_PARAMETER' || ev.request.method === 'SET_PARAMETER' ? 200 : 501;
+        const status =
+          ev.request.method === 'OPTIONS' || ev.request.method === 'GET_PARAMETER' || ev.request.method === 'SET_PARAMETER' ? 200 : 501;
         const res = createResponse(status);
         const c = ev.request.headers.get('CSeq');
         if (c !== undefined) res.headers.set('CSeq', c);

@@ -153,7 +153,7 @@ function depacketizerFor(track: SdpTrack): Depacketizer & { readonly stats: obje
 
 /** 32-bit timestamp unwrapped around a reference, so values stay continuous across 2^32. */
 function unwrapNear(ts: number, ref: number): number {
-  const d = ((ts - ref + 2 ** 31) % 2 ** 32 + 2 ** 32) % 2 ** 32 - 2 ** 31;
+  const d = ((((ts - ref + 2 ** 31) % 2 ** 32) + 2 ** 32) % 2 ** 32) - 2 ** 31;
   return ref + d;
 }
 

@@ -50,7 +50,8 @@ export function appByteLength(p: RtcpApp): number {
 
 /** Writes the packet at `offset`; returns bytes written. Throws RangeError on bad fields. */
 export function serializeAppInto(p: RtcpApp, buf: Buffer, offset: number): number {
-  if (!Number.isInteger(p.subtype) || p.subtype < 0 || p.subtype > RTCP_MAX_COUNT) throw new RangeError(`APP subtype out of range: ${p.subtype}`);
+  if (!Number.isInteger(p.subtype) || p.subtype < 0 || p.subtype > RTCP_MAX_COUNT)
+    throw new RangeError(`APP subtype out of range: ${p.subtype}`);
   // eslint-disable-next-line no-control-regex -- the name must be four Latin-1 octets
   if (p.name.length !== 4 || Buffer.byteLength(p.name, 'latin1') !== 4 || /[^\x00-\xff]/.test(p.name)) {
     throw new RangeError(`APP name must be 4 latin1 characters: ${JSON.stringify(p.name)}`);

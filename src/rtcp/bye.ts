@@ -52,7 +52,12 @@ function decodeReason(bytes: Buffer): string {
 /** Decodes a BYE body (bytes after the common header, padding removed). */
 export function decodeBye(body: Buffer, count: number, offset: number): RtcpParseResult<RtcpBye> {
   if (body.length < count * 4) {
-    return rtcpError('RTCP_ERR_SHORT_BODY', `BYE with ${count} SSRCs needs ${count * 4} body bytes, has ${body.length}`, offset, RTCP_PT_BYE);
+    return rtcpError(
+      'RTCP_ERR_SHORT_BODY',
+      `BYE with ${count} SSRCs needs ${count * 4} body bytes, has ${body.length}`,
+      offset,
+      RTCP_PT_BYE,
+    );
   }
   const ssrcs: number[] = [];
   for (let i = 0; i < count; i++) ssrcs.push(body.readUInt32BE(i * 4));
@@ -61,7 +66,12 @@ export function decodeBye(body: Buffer, count: number, offset: number): RtcpPars
   if (body.length > o) {
     const n = body.readUInt8(o);
     if (o + 1 + n > body.length) {
-      return rtcpError('RTCP_ERR_BYE_REASON_OVERFLOW', `BYE reason of ${n} bytes runs past the packet`, offset + RTCP_HEADER_BYTES + o, RTCP_PT_BYE);
+      return rtcpError(
+        'RTCP_ERR_BYE_REASON_OVERFLOW',
+        `BYE reason of ${n} bytes runs past the packet`,
+        offset + RTCP_HEADER_BYTES + o,
+        RTCP_PT_BYE,
+      );
     }
     // A zero length followed only by null padding is no reason at all.
     if (n > 0) bye.reason = decodeReason(body.subarray(o + 1, o + 1 + n));

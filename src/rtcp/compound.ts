@@ -28,7 +28,12 @@ import {
   writeRtcpHeader,
 } from './header.ts';
 import { decodeReceiverReport, receiverReportByteLength, serializeReceiverReportInto, type RtcpReceiverReport } from './receiver-report.ts';
-import { decodeSourceDescription, serializeSourceDescriptionInto, sourceDescriptionByteLength, type RtcpSourceDescription } from './sdes.ts';
+import {
+  decodeSourceDescription,
+  serializeSourceDescriptionInto,
+  sourceDescriptionByteLength,
+  type RtcpSourceDescription,
+} from './sdes.ts';
 import { decodeSenderReport, senderReportByteLength, serializeSenderReportInto, type RtcpSenderReport } from './sender-report.ts';
 import { decodeXr, RTCP_PT_XR, serializeXrInto, xrByteLength, type RtcpXr } from './xr.ts';
 

@@ -21,12 +21,7 @@ export {
   RTCP_PT_APP,
   looksLikeRtcp,
 } from './header.ts';
-export {
-  REPORT_BLOCK_BYTES,
-  CUMULATIVE_LOST_MAX,
-  CUMULATIVE_LOST_MIN,
-  clampCumulativeLost,
-} from './report-block.ts';
+export { REPORT_BLOCK_BYTES, CUMULATIVE_LOST_MAX, CUMULATIVE_LOST_MIN, clampCumulativeLost } from './report-block.ts';
 export type { ReportBlock } from './report-block.ts';
 export { SENDER_INFO_BYTES, senderReportByteLength, serializeSenderReportInto } from './sender-report.ts';
 export type { SenderInfo, RtcpSenderReport } from './sender-report.ts';

@@ -74,7 +74,12 @@ export function decodeSourceDescription(body: Buffer, count: number, offset: num
     const items: SdesItem[] = [];
     for (;;) {
       if (o >= body.length) {
-        return rtcpError('RTCP_ERR_SDES_NO_TERMINATOR', `SDES chunk ${c} has no null terminator`, offset + RTCP_HEADER_BYTES + chunkStart, RTCP_PT_SDES);
+        return rtcpError(
+          'RTCP_ERR_SDES_NO_TERMINATOR',
+          `SDES chunk ${c} has no null terminator`,
+          offset + RTCP_HEADER_BYTES + chunkStart,
+          RTCP_PT_SDES,
+        );
       }
       const type = body.readUInt8(o);
       if (type === SDES_END) {
@@ -84,7 +89,12 @@ export function decodeSourceDescription(body: Buffer, count: number, offset: num
         break;
       }
       if (o + 2 > body.length || o + 2 + body.readUInt8(o + 1) > body.length) {
-        return rtcpError('RTCP_ERR_SDES_ITEM_OVERFLOW', `SDES item type ${type} runs past the packet`, offset + RTCP_HEADER_BYTES + o, RTCP_PT_SDES);
+        return rtcpError(
+          'RTCP_ERR_SDES_ITEM_OVERFLOW',
+          `SDES item type ${type} runs past the packet`,
+          offset + RTCP_HEADER_BYTES + o,
+          RTCP_PT_SDES,
+        );
       }
       const n = body.readUInt8(o + 1);
       items.push({ type, value: body.subarray(o + 2, o + 2 + n) });
@@ -92,7 +102,12 @@ export function decodeSourceDescription(body: Buffer, count: number, offset: num
     }
     if (o > body.length) {
       // Terminator found but the boundary padding is cut short: the length field lied.
-      return rtcpError('RTCP_ERR_SDES_NO_TERMINATOR', `SDES chunk ${c} padding runs past the packet`, offset + RTCP_HEADER_BYTES + chunkStart, RTCP_PT_SDES);
+      return rtcpError(
+        'RTCP_ERR_SDES_NO_TERMINATOR',
+        `SDES chunk ${c} padding runs past the packet`,
+        offset + RTCP_HEADER_BYTES + chunkStart,
+        RTCP_PT_SDES,
+      );
     }
     chunks.push({ ssrc, items });
   }

@@ -71,17 +71,20 @@ export function decodeXr(body: Buffer, offset: number): RtcpParseResult<RtcpXr> 
   let o = 4;
   while (o < body.length) {
     const at = offset + RTCP_HEADER_BYTES + o;
-    if (body.length - o < BLOCK_HEADER) return rtcpError('RTCP_ERR_XR_BLOCK_OVERFLOW', `${body.length - o} bytes left for an XR block header`, at, RTCP_PT_XR);
+    if (body.length - o < BLOCK_HEADER)
+      return rtcpError('RTCP_ERR_XR_BLOCK_OVERFLOW', `${body.length - o} bytes left for an XR block header`, at, RTCP_PT_XR);
     const bt = body.readUInt8(o);
     const typeSpecific = body.readUInt8(o + 1);
     const size = (body.readUInt16BE(o + 2) + 1) * 4;
-    if (o + size > body.length) return rtcpError('RTCP_ERR_XR_BLOCK_OVERFLOW', `XR block of ${size} bytes exceeds the packet`, at, RTCP_PT_XR);
+    if (o + size > body.length)
+      return rtcpError('RTCP_ERR_XR_BLOCK_OVERFLOW', `XR block of ${size} bytes exceeds the packet`, at, RTCP_PT_XR);
     const content = body.subarray(o + BLOCK_HEADER, o + size);
     if (bt === XR_BT_RRTR) {
       if (content.length !== 8) return rtcpError('RTCP_ERR_XR_BAD_BLOCK', `RRTR block of ${size} bytes (must be 12)`, at, RTCP_PT_XR);
       blocks.push({ type: 'rrtr', ntpSeconds: content.readUInt32BE(0), ntpFraction: content.readUInt32BE(4) });
     } else if (bt === XR_BT_DLRR) {
-      if (content.length % DLRR_SUB_BLOCK !== 0) return rtcpError('RTCP_ERR_XR_BAD_BLOCK', `DLRR block of ${size} bytes (4 + 12n)`, at, RTCP_PT_XR);
+      if (content.length % DLRR_SUB_BLOCK !== 0)
+        return rtcpError('RTCP_ERR_XR_BAD_BLOCK', `DLRR block of ${size} bytes (4 + 12n)`, at, RTCP_PT_XR);
       const items: DlrrItem[] = [];
       for (let i = 0; i < content.length; i += DLRR_SUB_BLOCK) {
         items.push({ ssrc: content.readUInt32BE(i), lastRr: content.readUInt32BE(i + 4), delaySinceLastRr: content.readUInt32BE(i + 8) });
@@ -124,7 +127,10 @@ export function serializeXrInto(p: RtcpXr, buf: Buffer, offset: number): number 
   let o = offset + 8;
   for (const b of p.blocks) {
     const n = blockByteLength(b);
-    if (b.type === 'opaque' && (b.body.length % 4 !== 0 || b.blockType < 0 || b.blockType > 255 || b.typeSpecific < 0 || b.typeSpecific > 255)) {
+    if (
+      b.type === 'opaque' &&
+      (b.body.length % 4 !== 0 || b.blockType < 0 || b.blockType > 255 || b.typeSpecific < 0 || b.typeSpecific > 255)
+    ) {
       throw new RangeError('opaque XR block: body must be whole words, BT and type-specific one byte each');
     }
     buf[o] = b.type === 'rrtr' ? XR_BT_RRTR : b.type === 'dlrr' ? XR_BT_DLRR : b.blockType;

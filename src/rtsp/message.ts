@@ -70,7 +70,7 @@ export class RtspHeaders {
     checkHeader(name, v);
     const key = name.toLowerCase();
     let placed = false;
-    for (let i = 0; i < this.list.length; ) {
+    for (let i = 0; i < this.list.length;) {
       const entry = at(this.list, i);
       if (entry[0].toLowerCase() !== key) {
         i++;
@@ -160,12 +160,7 @@ export function isRtspRequest(m: RtspMessage): m is RtspRequest {
 
 const EMPTY = Buffer.alloc(0);
 
-export function createRequest(
-  method: string,
-  uri: string,
-  headers?: HeaderInit | RtspHeaders,
-  body?: Buffer,
-): RtspRequest {
+export function createRequest(method: string, uri: string, headers?: HeaderInit | RtspHeaders, body?: Buffer): RtspRequest {
   return {
     method,
     uri,
@@ -176,12 +171,7 @@ export function createRequest(
 }
 
 /** A response with the standard reason phrase unless `reason` is given. */
-export function createResponse(
-  statusCode: number,
-  headers?: HeaderInit | RtspHeaders,
-  body?: Buffer,
-  reason?: string,
-): RtspResponse {
+export function createResponse(statusCode: number, headers?: HeaderInit | RtspHeaders, body?: Buffer, reason?: string): RtspResponse {
   return {
     version: RTSP_VERSION,
     statusCode,

@@ -24,13 +24,7 @@
  */
 
 import { RTSP_ERROR_STATUS, type RtspErrorCode } from './errors.ts';
-import {
-  RTSP_VERSION,
-  RtspHeaders,
-  isToken,
-  type RtspRequest,
-  type RtspResponse,
-} from './message.ts';
+import { RTSP_VERSION, RtspHeaders, isToken, type RtspRequest, type RtspResponse } from './message.ts';
 import { at, group } from '../util/narrow.ts';
 
 /** Default cap on start line + headers, terminators included (leading blank lines excluded). */
@@ -49,13 +43,7 @@ export interface RtspParserOptions {
   maxInterleavedBytes?: number;
 }
 
-export type RtspParserState =
-  | 'START'
-  | 'HEAD'
-  | 'BODY'
-  | 'INTERLEAVED_HEADER'
-  | 'INTERLEAVED_DATA'
-  | 'FAILED';
+export type RtspParserState = 'START' | 'HEAD' | 'BODY' | 'INTERLEAVED_HEADER' | 'INTERLEAVED_DATA' | 'FAILED';
 
 export interface RtspParseErrorEvent {
   type: 'error';
@@ -191,11 +179,7 @@ export class RtspParser {
       if (seg > 1 || (seg === 1 && chunk[i] !== CR)) this.lineHasContent = true;
       const total = this.headBytes + (lf === -1 ? chunk.length : lf + 1) - start;
       if (total > this.maxHeaderBytes) {
-        this.fail(
-          events,
-          'RTSP_ERR_HEADER_TOO_LARGE',
-          `header section exceeds ${this.maxHeaderBytes} bytes`,
-        );
+        this.fail(events, 'RTSP_ERR_HEADER_TOO_LARGE', `header section exceeds ${this.maxHeaderBytes} bytes`);
         return chunk.length;
       }
       if (lf === -1) {
@@ -205,8 +189,7 @@ export class RtspParser {
       }
       if (!this.lineHasContent) {
         const last = chunk.subarray(start, lf + 1);
-        const bytes =
-          this.headParts.length === 0 ? last : Buffer.concat([...this.headParts, last], total);
+        const bytes = this.headParts.length === 0 ? last : Buffer.concat([...this.headParts, last], total);
         this.headParts = [];
         this.headBytes = 0;
         this.onHead(bytes, events);
@@ -252,11 +235,7 @@ export class RtspParser {
     if (this.ilvHeaderFilled < 3) return pos + take;
     const length = this.ilvHeader.readUInt16BE(1);
     if (length > this.maxInterleavedBytes) {
-      this.fail(
-        events,
-        'RTSP_ERR_INTERLEAVED_TOO_LARGE',
-        `interleaved frame of ${length} bytes exceeds ${this.maxInterleavedBytes}`,
-      );
+      this.fail(events, 'RTSP_ERR_INTERLEAVED_TOO_LARGE', `interleaved frame of ${length} bytes exceeds ${this.maxInterleavedBytes}`);
       return chunk.length;
     }
     this.channel = this.ilvHeader.readUInt8(0);

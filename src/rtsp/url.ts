@@ -33,8 +33,7 @@ export interface RtspUrl {
   query?: string;
 }
 
-const URL_RE =
-  /^(rtsps?|rtspu):\/\/(?:([^@/?#]*)@)?(\[[0-9A-Fa-f:.]+\]|[^:/?#[\]@]+)(?::(\d*))?(\/[^?#]*)?(?:\?([^#]*))?(?:#.*)?$/i;
+const URL_RE = /^(rtsps?|rtspu):\/\/(?:([^@/?#]*)@)?(\[[0-9A-Fa-f:.]+\]|[^:/?#[\]@]+)(?::(\d*))?(\/[^?#]*)?(?:\?([^#]*))?(?:#.*)?$/i;
 
 function decode(s: string): string | undefined {
   try {
@@ -138,10 +137,7 @@ export function resolveUrl(base: string, ref: string): string {
         if (r.path.startsWith('/')) t.path = removeDotSegments(r.path);
         else {
           // §5.2.3 merge
-          const merged =
-            b.authority !== undefined && b.path === ''
-              ? `/${r.path}`
-              : b.path.slice(0, b.path.lastIndexOf('/') + 1) + r.path;
+          const merged = b.authority !== undefined && b.path === '' ? `/${r.path}` : b.path.slice(0, b.path.lastIndexOf('/') + 1) + r.path;
           t.path = removeDotSegments(merged);
         }
         t.query = r.query;

@@ -6,14 +6,7 @@
  */
 
 import { sdpError, type SdpResult } from './errors.ts';
-import type {
-  MediaDescription,
-  SdpAttribute,
-  SdpBandwidth,
-  SdpConnection,
-  SdpLine,
-  SessionDescription,
-} from './types.ts';
+import type { MediaDescription, SdpAttribute, SdpBandwidth, SdpConnection, SdpLine, SessionDescription } from './types.ts';
 import { at, group } from '../util/narrow.ts';
 
 /** Cap on the number of lines in one description. */
@@ -134,7 +127,14 @@ export function parseSdp(text: string): SdpResult<SessionDescription> {
         }
         const f = fields(v);
         if (f.length !== 6) return sdpError('SDP_ERR_BAD_ORIGIN', `bad origin ${JSON.stringify(v)}`, lineNo);
-        session.origin = { username: at(f, 0), sessionId: at(f, 1), sessionVersion: at(f, 2), netType: at(f, 3), addrType: at(f, 4), address: at(f, 5) };
+        session.origin = {
+          username: at(f, 0),
+          sessionId: at(f, 1),
+          sessionVersion: at(f, 2),
+          netType: at(f, 3),
+          addrType: at(f, 4),
+          address: at(f, 5),
+        };
         hasOrigin = true;
         break;
       }

@@ -72,5 +72,10 @@ export function rtspSdp(
  */
 export function describeSdp(entry: MediaEntry, o: { localIp: string; serverName: string; sessionId?: string }): string {
   const range = entry.growth?.growing ? 'npt=0-' : `npt=0-${entry.durationSec.toFixed(3)}`;
-  return rtspSdp(entry.relPath, range, entry.tracks.map((t) => ({ control: t.control, format: t.source.format })), o);
+  return rtspSdp(
+    entry.relPath,
+    range,
+    entry.tracks.map((t) => ({ control: t.control, format: t.source.format })),
+    o,
+  );
 }

@@ -148,7 +148,12 @@ export class GrowingEntries {
     }
     slot.file = file;
     if (this.closed || slot.superseded) return this.drop(filePath, slot);
-    const growth: TrackGrowth = { get growing() { return file.state === 'growing'; }, onChange: (cb) => file.onChange(cb) };
+    const growth: TrackGrowth = {
+      get growing() {
+        return file.state === 'growing';
+      },
+      onChange: (cb) => file.onChange(cb),
+    };
     let entry: MediaEntry | undefined;
     const offer = () => {
       if (entry || slot.superseded || this.closed) return;
@@ -168,7 +173,11 @@ export class GrowingEntries {
         growth,
       };
       slot.entry = entry;
-      log.info('playing the output while it is prepared', { path: relPath, output: g.path, indexedSec: Number(file.durationSec.toFixed(3)) });
+      log.info('playing the output while it is prepared', {
+        path: relPath,
+        output: g.path,
+        indexedSec: Number(file.durationSec.toFixed(3)),
+      });
       for (const w of slot.waiters) w(entry);
       slot.waiters.clear();
     };
@@ -183,13 +192,21 @@ export class GrowingEntries {
     if (this.closed) return;
     if (failed !== undefined) {
       file.fail();
-      log.warn('preparation failed: sessions playing its partial output end', { path: relPath, indexedSec: Number(file.durationSec.toFixed(3)), error: String(failed) });
+      log.warn('preparation failed: sessions playing its partial output end', {
+        path: relPath,
+        indexedSec: Number(file.durationSec.toFixed(3)),
+        error: String(failed),
+      });
       this.supersede(filePath);
       if (!entry) this.drop(filePath, slot);
       return;
     }
     await file.complete();
-    log.info('output written: sessions playing it go on to its end', { path: relPath, durationSec: Number(file.durationSec.toFixed(3)), state: file.state });
+    log.info('output written: sessions playing it go on to its end', {
+      path: relPath,
+      durationSec: Number(file.durationSec.toFixed(3)),
+      state: file.state,
+    });
     if (!entry) this.drop(filePath, slot);
   }
 

@@ -19,16 +19,7 @@ export type { HandlerContext, HandlerResult } from './session/request-context.ts
 
 const log = createLogger('rtsp');
 
-export const SUPPORTED_METHODS = [
-  'OPTIONS',
-  'DESCRIBE',
-  'SETUP',
-  'PLAY',
-  'PAUSE',
-  'TEARDOWN',
-  'GET_PARAMETER',
-  'SET_PARAMETER',
-] as const;
+export const SUPPORTED_METHODS = ['OPTIONS', 'DESCRIBE', 'SETUP', 'PLAY', 'PAUSE', 'TEARDOWN', 'GET_PARAMETER', 'SET_PARAMETER'] as const;
 
 /** RTSP 1.0 methods we know but do not offer (405 with Allow); anything else is 501. */
 const KNOWN_METHODS = new Set(['ANNOUNCE', 'RECORD', 'REDIRECT']);
@@ -54,7 +45,9 @@ export async function handleRequest(req: RtspRequest, ctx: HandlerContext): Prom
   let result: HandlerResult;
   try {
     const live = ctx.live?.claims(req) ? ctx.live : undefined;
-    const handler = live ? (r: RtspRequest, c: HandlerContext) => handleLiveRequest(r, c, live) : HANDLERS[req.method as keyof typeof HANDLERS];
+    const handler = live
+      ? (r: RtspRequest, c: HandlerContext) => handleLiveRequest(r, c, live)
+      : HANDLERS[req.method as keyof typeof HANDLERS];
     if (!handler) {
       const status = KNOWN_METHODS.has(req.method) ? 405 : 501;
       throw new RtspError(status, 'SRV_ERR_METHOD', `${req.method} not supported`, { Allow: SUPPORTED_METHODS.join(', ') });
@@ -117,17 +110,24 @@ async function describe(req: RtspRequest, ctx: HandlerContext): Promise<HandlerR
   // By the name asked for: another name of the same file (symlink) has its own.
   if (impairment) ctx.describedImpairments.set(safeRelativePath(t.mediaPath) ?? entry.relPath, impairment);
   try {
-    const sdp = describeSdp(entry, { localIp: ctx.localIp, serverName: ctx.serverName, sessionId: String(Math.floor(ctx.sessionContext.clock.wallNow() / 1000)) });
-    const res = createResponse(200, {
-      'Content-Type': 'application/sdp',
-      'Content-Base': `${t.aggregateUrl}/`,
-    }, Buffer.from(sdp));
+    const sdp = describeSdp(entry, {
+      localIp: ctx.localIp,
+      serverName: ctx.serverName,
+      sessionId: String(Math.floor(ctx.sessionContext.clock.wallNow() / 1000)),
+    });
+    const res = createResponse(
+      200,
+      {
+        'Content-Type': 'application/sdp',
+        'Content-Base': `${t.aggregateUrl}/`,
+      },
+      Buffer.from(sdp),
+    );
     return { response: res };
   } finally {
     ctx.catalog.release(entry);
   }
 }
-
 
 async function setup(req: RtspRequest, ctx: HandlerContext): Promise<HandlerResult> {
   const t = target(req);
@@ -147,7 +147,9 @@ async function setup(req: RtspRequest, ctx: HandlerContext): Promise<HandlerResu
     addTrack: async (s) => {
       const track = pickTrack(s.entry.tracks, t.control, (c) => s.setups.has(c), s.media);
       const transport =
-        spec.lowerTransport === 'TCP' ? s.setupInterleaved(track, ctx.socket, spec.interleaved ?? s.nextChannels()) : await s.setupUdp(track, spec.clientPort!);
+        spec.lowerTransport === 'TCP'
+          ? s.setupInterleaved(track, ctx.socket, spec.interleaved ?? s.nextChannels())
+          : await s.setupUdp(track, spec.clientPort!);
       transport.ssrc = s.setups.get(track.control)!.stream.ssrc;
       return transport;
     },
@@ -185,7 +187,12 @@ async function play(req: RtspRequest, ctx: HandlerContext): Promise<HandlerResul
     // Rewinding: the reversed form (`npt=10-0`) to a client that sent one, else open-ended.
     Range: formatNptRange({
       start: result.startNpt,
-      end: result.scale < 0 ? (range?.end !== undefined ? (result.endNpt ?? 0) : undefined) : (result.endNpt ?? (session.entry.growth?.growing ? undefined : session.entry.durationSec)),
+      end:
+        result.scale < 0
+          ? range?.end !== undefined
+            ? (result.endNpt ?? 0)
+            : undefined
+          : (result.endNpt ?? (session.entry.growth?.growing ? undefined : session.entry.durationSec)),
     }),
     'RTP-Info': formatRtpInfo(t.aggregateUrl, result.rtpInfo),
   });

@@ -27,7 +27,11 @@ export function urlNetemBoundViolation(config: NetemConfig): string | undefined 
   const r = config.rate;
   if (r) {
     if (!(r.bitsPerSecond >= L.minRateBitsPerSecond)) return `rate ${r.bitsPerSecond}bit is below ${L.minRateBitsPerSecond}bit`;
-    for (const [name, v] of [['packet overhead', r.packetOverhead], ['cell size', r.cellSize], ['cell overhead', r.cellOverhead]] as const) {
+    for (const [name, v] of [
+      ['packet overhead', r.packetOverhead],
+      ['cell size', r.cellSize],
+      ['cell overhead', r.cellOverhead],
+    ] as const) {
       if (!(Math.abs(v) <= L.maxOverheadBytes)) return `rate ${name} ${v} is beyond ±${L.maxOverheadBytes} bytes`;
     }
   }
@@ -54,7 +58,8 @@ export function impairmentFromQuery(query: string): ImpairmentSpec | undefined {
   if (bound) throw new RtspError(400, 'SRV_ERR_NETEM', `netem: ${bound}`);
   const seedText = params.get('seed');
   const seed = seedText === null ? (parsed.value.seed ?? 1) : Number(seedText);
-  if (!Number.isSafeInteger(seed) || seed < 0) throw new RtspError(400, 'SRV_ERR_NETEM', `seed: "${seedText}" is not a non-negative integer`);
+  if (!Number.isSafeInteger(seed) || seed < 0)
+    throw new RtspError(400, 'SRV_ERR_NETEM', `seed: "${seedText}" is not a non-negative integer`);
   return { config: parsed.value, seed, text: formatNetemArgs(parsed.value) };
 }
 

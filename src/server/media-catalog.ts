@@ -227,7 +227,9 @@ export class MediaCatalog {
     if (job) {
       const p2 = job.progress();
       log.debug('preparation still running', { path: relPath, stage: p2.stage, fraction: p2.fraction });
-      throw new RtspError(503, 'SRV_ERR_PREPARING', `${relPath}: being prepared (${p2.stage})`, { 'Retry-After': String(retryAfterSec(job)) });
+      throw new RtspError(503, 'SRV_ERR_PREPARING', `${relPath}: being prepared (${p2.stage})`, {
+        'Retry-After': String(retryAfterSec(job)),
+      });
     }
     return p;
   }
@@ -258,9 +260,12 @@ export class MediaCatalog {
       });
       // Nobody may be waiting when it settles (every DESCRIBE got 503): never an unhandled
       // rejection, and an entry nobody took is closed after the idle time like a released one.
-      p.then((e) => {
-        if (e.refs === 0 && !this.closeTimers.has(e.filePath)) this.closeLater(e);
-      }, () => undefined);
+      p.then(
+        (e) => {
+          if (e.refs === 0 && !this.closeTimers.has(e.filePath)) this.closeLater(e);
+        },
+        () => undefined,
+      );
       this.open.set(r.filePath, p);
     }
     const entry = await this.waitBounded(r.filePath, r.relPath, p);

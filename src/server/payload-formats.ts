@@ -127,8 +127,13 @@ export function payloadFormatFor(track: Track, payloadType: number, maxPayloadSi
       const asc = parseAudioSpecificConfig(track.codecConfig);
       if (!asc.ok) return { ok: false, reason: `bad AudioSpecificConfig: ${asc.code}` };
       const { sampleRate, channels } = asc.value;
-      return audio(track, payloadType, sampleRate, `mpeg4-generic/${sampleRate}/${channels}`, aacFmtp({ config: track.codecConfig }), (sample) =>
-        packetizeAac([sample], { maxPayloadSize }),
+      return audio(
+        track,
+        payloadType,
+        sampleRate,
+        `mpeg4-generic/${sampleRate}/${channels}`,
+        aacFmtp({ config: track.codecConfig }),
+        (sample) => packetizeAac([sample], { maxPayloadSize }),
       );
     }
     case 'opus':

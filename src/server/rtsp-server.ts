@@ -125,8 +125,17 @@ export class RtspServer {
     sessionsExpired: 0,
   };
   private readonly sessionContext: SessionContext;
-  private readonly opts: Required<Omit<ServerOptions, 'clock' | 'random' | 'rtpPortRange' | 'impairment' | 'live' | 'multicast' | 'cacheDir' | 'prepareWaitMs' | 'preparer'>> &
-    Pick<ServerOptions, 'impairment' | 'cacheDir' | 'prepareWaitMs' | 'preparer'> & { clock: Clock; random: Random; rtpPortRange: PortRange };
+  private readonly opts: Required<
+    Omit<
+      ServerOptions,
+      'clock' | 'random' | 'rtpPortRange' | 'impairment' | 'live' | 'multicast' | 'cacheDir' | 'prepareWaitMs' | 'preparer'
+    >
+  > &
+    Pick<ServerOptions, 'impairment' | 'cacheDir' | 'prepareWaitMs' | 'preparer'> & {
+      clock: Clock;
+      random: Random;
+      rtpPortRange: PortRange;
+    };
 
   private constructor(options: ServerOptions) {
     const clock = options.clock ?? realClock;

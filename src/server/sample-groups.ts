@@ -76,7 +76,14 @@ export function groupSampleTable(t: SampleTable, maxBytes: number, ticksPerByte:
   const n = offsets.length;
   const d = Float64Array.from(dts);
   return {
-    table: { count: n, offsets: Float64Array.from(offsets), sizes: Uint32Array.from(sizes), dts: d, pts: d, keyframe: new Uint8Array(n).fill(1) },
+    table: {
+      count: n,
+      offsets: Float64Array.from(offsets),
+      sizes: Uint32Array.from(sizes),
+      dts: d,
+      pts: d,
+      keyframe: new Uint8Array(n).fill(1),
+    },
     firstSample: Uint32Array.from(first),
     lastSample: Uint32Array.from(last),
   };

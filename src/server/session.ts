@@ -94,7 +94,9 @@ export class ServerSession extends RtspSessionCore {
     this.rejectDoubleSetup(track);
     // RTCP from the client comes on the odd channel; the registry routes it here.
     let setup: TrackSetup | undefined;
-    const transport = this.bindInterleaved(socket, channels, [{ channel: channels[1], handler: (data) => setup?.rtcp.receive(data, `tcp:${channels[1]}`) }]);
+    const transport = this.bindInterleaved(socket, channels, [
+      { channel: channels[1], handler: (data) => setup?.rtcp.receive(data, `tcp:${channels[1]}`) },
+    ]);
     setup = this.addSetup(track, new InterleavedEgress(socket, channels[0], channels[1]), transport);
     return transport;
   }
@@ -209,11 +211,7 @@ export class ServerSession extends RtspSessionCore {
     const duration = this.entry.durationSec;
     const setups = [...this.setups.values()];
     const current =
-      this.state === 'playing'
-        ? Math.max(0, Math.min(duration, this.timeline.mediaTimeAt(now)))
-        : this.everPlayed
-          ? this.pausedAt
-          : 0;
+      this.state === 'playing' ? Math.max(0, Math.min(duration, this.timeline.mediaTimeAt(now))) : this.everPlayed ? this.pausedAt : 0;
     const rtpInfo = () => setups.map((s) => ({ control: s.track.control, seq: s.stream.seq, rtptime: s.stream.rtpTimeAt(this.pausedAt) }));
     if (range?.start === undefined && this.state === 'playing' && scale === this.scale && speed === this.speed) {
       this.pausedAt = current;

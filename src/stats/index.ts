@@ -5,13 +5,7 @@
  * pure: times and randomness are parameters.
  */
 
-export {
-  MAX_DROPOUT,
-  MAX_MISORDER,
-  MIN_SEQUENTIAL,
-  SEQ_HISTORY_SIZE,
-  ReceiverSource,
-} from './receiver-source.ts';
+export { MAX_DROPOUT, MAX_MISORDER, MIN_SEQUENTIAL, SEQ_HISTORY_SIZE, ReceiverSource } from './receiver-source.ts';
 export type { SeqOutcome, ReceiverSourceOptions, ReceiverSourceSnapshot } from './receiver-source.ts';
 export {
   RTCP_MIN_TIME_S,

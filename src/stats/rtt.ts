@@ -17,7 +17,9 @@ import { compactNtpFromUnixMs, compactNtpToMs } from '../util/ntp.ts';
  */
 export function rttFromReportBlock(block: ReportBlock, arrivalCompactNtp: number): number | undefined {
   if (!Number.isInteger(arrivalCompactNtp) || arrivalCompactNtp < 0 || arrivalCompactNtp > 0xffffffff) {
-    throw new RangeError(`arrivalCompactNtp must be a 32-bit compact NTP value, got ${arrivalCompactNtp} (use rttFromReportBlockAtWallMs for Unix ms)`);
+    throw new RangeError(
+      `arrivalCompactNtp must be a 32-bit compact NTP value, got ${arrivalCompactNtp} (use rttFromReportBlockAtWallMs for Unix ms)`,
+    );
   }
   if (block.lsr === 0) return undefined;
   const rtt = (arrivalCompactNtp - block.lsr - block.dlsr) | 0; // modulo 2^32, signed

@@ -30,10 +30,13 @@ class RealClock implements Clock {
 
   setTimeout(fn: () => void, delayMs: number): TimerHandle {
     const id = this.nextId++;
-    const t = setTimeout(() => {
-      this.handles.delete(id);
-      fn();
-    }, Math.max(0, delayMs));
+    const t = setTimeout(
+      () => {
+        this.handles.delete(id);
+        fn();
+      },
+      Math.max(0, delayMs),
+    );
     this.handles.set(id, t);
     return { id };
   }

@@ -52,7 +52,26 @@ describeWithPeers('streamlab probe on a file that is not MP4', ['ffmpeg', 'ffpro
     const dir = await mkdtemp(path.join(os.tmpdir(), 'streamlab-probe-'));
     try {
       const webm = path.join(dir, 'clip.webm');
-      const made = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=160x120:rate=25', '-f', 'lavfi', '-i', 'sine', '-t', '1', '-c:v', 'libvpx-vp9', '-c:a', 'libopus', webm]);
+      const made = spawnSync('ffmpeg', [
+        '-hide_banner',
+        '-loglevel',
+        'error',
+        '-f',
+        'lavfi',
+        '-i',
+        'testsrc2=size=160x120:rate=25',
+        '-f',
+        'lavfi',
+        '-i',
+        'sine',
+        '-t',
+        '1',
+        '-c:v',
+        'libvpx-vp9',
+        '-c:a',
+        'libopus',
+        webm,
+      ]);
       expect(made.status, String(made.stderr)).toBe(0);
       const r = run(['probe', webm]);
       expect(r.status, r.stderr).toBe(0);

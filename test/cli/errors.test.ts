@@ -31,14 +31,23 @@ function runAsync(args: string[]): Promise<{ code: number | null; stderr: string
 
 describe('userMessage', () => {
   it('says what to do about a port in use', () => {
-    const e = Object.assign(new Error('listen EADDRINUSE: address already in use 127.0.0.1:8554'), { code: 'EADDRINUSE', syscall: 'listen', address: '127.0.0.1', port: 8554 });
+    const e = Object.assign(new Error('listen EADDRINUSE: address already in use 127.0.0.1:8554'), {
+      code: 'EADDRINUSE',
+      syscall: 'listen',
+      address: '127.0.0.1',
+      port: 8554,
+    });
     expect(userMessage(e)).toBe('streamlab: port 8554 on 127.0.0.1 is in use: stop what listens there or choose another port with --port');
   });
 
   it('drops internal codes and Node error syntax, and keeps to one line', () => {
     expect(userMessage(new Error('PREP_ERR_PROBE: ffprobe x.json: Invalid data'))).toBe('streamlab: ffprobe x.json: Invalid data');
-    expect(userMessage(new Error("cannot read: ENOENT: no such file or directory, open 'a/b.mp4'"))).toBe('streamlab: cannot read: a/b.mp4: no such file or directory');
-    expect(userMessage(Object.assign(new Error("ENOENT: no such file or directory, stat 'x'"), { code: 'ENOENT', path: 'x' }))).toBe('streamlab: x: no such file or folder');
+    expect(userMessage(new Error("cannot read: ENOENT: no such file or directory, open 'a/b.mp4'"))).toBe(
+      'streamlab: cannot read: a/b.mp4: no such file or directory',
+    );
+    expect(userMessage(Object.assign(new Error("ENOENT: no such file or directory, stat 'x'"), { code: 'ENOENT', path: 'x' }))).toBe(
+      'streamlab: x: no such file or folder',
+    );
     expect(userMessage(new Error('invalid experiment:\n  a: bad\n  b: worse'))).toBe('streamlab: invalid experiment:; a: bad; b: worse');
     expect(userMessage("error: unknown option '--x'")).toBe("streamlab: unknown option '--x'");
     expect(userMessage(new Error('cannot connect to 127.0.0.1:1: connect ECONNREFUSED 127.0.0.1:1'))).toBe(

@@ -20,7 +20,11 @@ describeWithPeers('lab and Ctrl-C', ['ffmpeg', 'ffprobe'], () => {
     const dir = path.join(out, 'r');
     // Real time with picture quality (the default): ffmpeg records every run.
     const args = ['lab', '--realtime', '--duration', '3', '--runs', '4', '--netem', 'loss random 1%', '--out', dir];
-    const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin', 'streamlab.js'), ...args], { cwd: REPO_ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin', 'streamlab.js'), ...args], {
+      cwd: REPO_ROOT,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     let stdout = '';
     child.stderr.on('data', (d) => (stderr += d));
@@ -50,7 +54,11 @@ describeWithPeers('lab and Ctrl-C', ['ffmpeg', 'ffprobe'], () => {
     }
     expect(stderr).not.toMatch(/\n\s+at /); // no stack trace
     expect(stderr).not.toMatch(/ffmpeg failed/);
-    const json = JSON.parse(readFileSync(path.join(dir, 'results.json'), 'utf8')) as { complete: boolean; stoppedBy?: string; runs: { status: string }[] };
+    const json = JSON.parse(readFileSync(path.join(dir, 'results.json'), 'utf8')) as {
+      complete: boolean;
+      stoppedBy?: string;
+      runs: { status: string }[];
+    };
     expect(json.complete).toBe(false);
     expect(json.stoppedBy).toBe('stop request');
     expect(json.runs.length).toBeGreaterThanOrEqual(1);

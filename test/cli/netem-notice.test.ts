@@ -21,10 +21,24 @@ it('shows the normalised words, then one streamlab: warning line per surprise', 
 });
 
 it('serve --netem prints them when it starts', async () => {
-  const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin', 'streamlab.js'), 'serve', 'media', '--host', '127.0.0.1', '--port', '0', '--netem', 'rate 1mbps loss random 5% 25%'], {
-    cwd: REPO_ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      path.join(REPO_ROOT, 'bin', 'streamlab.js'),
+      'serve',
+      'media',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      '0',
+      '--netem',
+      'rate 1mbps loss random 5% 25%',
+    ],
+    {
+      cwd: REPO_ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   try {
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));

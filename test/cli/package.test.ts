@@ -24,7 +24,12 @@ const pkg = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8'
 
 function packedFiles(): string[] {
   const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-  const out = execFileSync(npm, ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: REPO_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 60_000 });
+  const out = execFileSync(npm, ['pack', '--dry-run', '--json', '--ignore-scripts'], {
+    cwd: REPO_ROOT,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'ignore'],
+    timeout: 60_000,
+  });
   return (JSON.parse(out) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path);
 }
 
@@ -32,7 +37,17 @@ describe('the npm package', () => {
   const files = packedFiles();
 
   it('holds dist/, the executable, README and LICENSE, and no tests, sources or media', () => {
-    expect(files).toEqual(expect.arrayContaining(['LICENSE', 'README.md', 'package.json', 'bin/streamlab.js', 'dist/cli/main.js', 'dist/server/index.js', 'dist/server/index.d.ts']));
+    expect(files).toEqual(
+      expect.arrayContaining([
+        'LICENSE',
+        'README.md',
+        'package.json',
+        'bin/streamlab.js',
+        'dist/cli/main.js',
+        'dist/server/index.js',
+        'dist/server/index.d.ts',
+      ]),
+    );
     const other = files.filter((f) => !f.startsWith('dist/') && !['LICENSE', 'README.md', 'package.json', 'bin/streamlab.js'].includes(f));
     expect(other).toEqual([]);
     expect(files.filter((f) => !/\.(js|d\.ts)$/.test(f) && f.startsWith('dist/'))).toEqual([]);
@@ -50,15 +65,23 @@ describe('the npm package', () => {
       expect(files, sub).toContain(target.types.replace(/^\.\//, ''));
       expect(files, sub).toContain(target.default.replace(/^\.\//, ''));
       const spec = sub === '.' ? pkg.name : `${pkg.name}/${sub.slice(2)}`;
-      const r = spawnSync(process.execPath, ['--input-type=module', '-e', `const m = await import(${JSON.stringify(spec)}); console.log(Object.keys(m).length);`], {
-        cwd: REPO_ROOT,
-        encoding: 'utf8',
-        timeout: 30_000,
-      });
+      const r = spawnSync(
+        process.execPath,
+        ['--input-type=module', '-e', `const m = await import(${JSON.stringify(spec)}); console.log(Object.keys(m).length);`],
+        {
+          cwd: REPO_ROOT,
+          encoding: 'utf8',
+          timeout: 30_000,
+        },
+      );
       expect(r.status, `${spec}: ${r.stderr}`).toBe(0);
       expect(Number(r.stdout.trim()), spec).toBeGreaterThan(0);
     }
-    const server = spawnSync(process.execPath, ['--input-type=module', '-e', `const { RtspServer } = await import('${pkg.name}/server'); console.log(typeof RtspServer.listen);`], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 30_000 });
+    const server = spawnSync(
+      process.execPath,
+      ['--input-type=module', '-e', `const { RtspServer } = await import('${pkg.name}/server'); console.log(typeof RtspServer.listen);`],
+      { cwd: REPO_ROOT, encoding: 'utf8', timeout: 30_000 },
+    );
     expect(server.stdout.trim(), server.stderr).toBe('function');
   });
 

@@ -11,7 +11,11 @@ describe('parseAudioSpecificConfig', () => {
     ['AAC-LC 44.1 kHz stereo', '1210', { objectType: 2, sampleRate: 44100, channels: 2, frameLength: 1024 }], // 00010 0100 0010 000
     ['AAC-LC 48 kHz mono from y.mp4, sync extension without SBR', ASC_HEX, { objectType: 2, sampleRate: 48000, channels: 1, sbr: false }],
     ['AAC-LC 44.1 kHz stereo from libavcodec, sync extension', '121056e500', { sampleRate: 44100, channels: 2, sbr: false }],
-    ['AAC-LC 8 kHz 5.1 with 960-sample frames', bits('00010 1011 0110 100').toString('hex'), { sampleRate: 8000, channels: 6, frameLength: 960 }],
+    [
+      'AAC-LC 8 kHz 5.1 with 960-sample frames',
+      bits('00010 1011 0110 100').toString('hex'),
+      { sampleRate: 8000, channels: 6, frameLength: 960 },
+    ],
     ['channelConfiguration 7 = 8 channels', bits('00010 0011 0111 000').toString('hex'), { channels: 8 }],
   ])('%s', (_name, h, expected) => {
     const r = parseAudioSpecificConfig(hex(h));
@@ -30,7 +34,15 @@ describe('parseAudioSpecificConfig', () => {
     expect(bits('00101 0110 0010 0011 00010 000').toString('hex')).toBe('2b118800');
     const r = parseAudioSpecificConfig(hex('2b118800'));
     if (!r.ok) throw new Error(r.code);
-    expect(r.value).toMatchObject({ objectType: 5, coreObjectType: 2, sampleRate: 24000, extensionSampleRate: 48000, sbr: true, ps: false, channels: 2 });
+    expect(r.value).toMatchObject({
+      objectType: 5,
+      coreObjectType: 2,
+      sampleRate: 24000,
+      extensionSampleRate: 48000,
+      sbr: true,
+      ps: false,
+      channels: 2,
+    });
   });
 
   it('reads backward-compatible SBR + PS signalling (sync extensions 0x2b7 and 0x548)', () => {
@@ -69,7 +81,10 @@ describe('parseAudioSpecificConfig', () => {
   });
 
   it('never throws on random bytes', () => {
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 40 }), (b) => void parseAudioSpecificConfig(Buffer.from(b))), { numRuns: 2000 });
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 40 }), (b) => void parseAudioSpecificConfig(Buffer.from(b))),
+      { numRuns: 2000 },
+    );
   });
 });
 
@@ -110,6 +125,9 @@ describe('AAC fmtp', () => {
   });
 
   it('never throws on random text', () => {
-    fc.assert(fc.property(fc.string({ maxLength: 80 }), (s) => void parseAacFmtp(s)), { numRuns: 1000 });
+    fc.assert(
+      fc.property(fc.string({ maxLength: 80 }), (s) => void parseAacFmtp(s)),
+      { numRuns: 1000 },
+    );
   });
 });

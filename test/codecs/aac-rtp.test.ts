@@ -69,7 +69,11 @@ describe('packetizeAac: AU headers (RFC 3640 §3.2.1, §3.3.6 AAC-hbr)', () => {
     expect(() => packetizeAac([Buffer.alloc(8192)], { maxPayloadSize: 1400 })).toThrow(RangeError);
     expect(() => packetizeAac([Buffer.alloc(0)], { maxPayloadSize: 1400 })).toThrow(RangeError);
     expect(() => packetizeAac([a], { maxPayloadSize: 4 })).toThrow(RangeError);
-    expect(packetizeAac([Buffer.alloc(8191, 1)], { maxPayloadSize: 9000 })[0]!.payload.subarray(0, 4).toString('hex')).toBe('0010fff8');
+    expect(
+      packetizeAac([Buffer.alloc(8191, 1)], { maxPayloadSize: 9000 })[0]!
+        .payload.subarray(0, 4)
+        .toString('hex'),
+    ).toBe('0010fff8');
   });
 });
 
@@ -187,7 +191,15 @@ describe('AacDepacketizer', () => {
   it('never throws on random payloads', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.record({ payload: fc.uint8Array({ maxLength: 40 }), marker: fc.boolean(), dseq: fc.integer({ min: -1, max: 2 }), dts: fc.constantFrom(0, 1024) }), { maxLength: 40 }),
+        fc.array(
+          fc.record({
+            payload: fc.uint8Array({ maxLength: 40 }),
+            marker: fc.boolean(),
+            dseq: fc.integer({ min: -1, max: 2 }),
+            dts: fc.constantFrom(0, 1024),
+          }),
+          { maxLength: 40 },
+        ),
         fc.constantFrom([13, 3, 3], [6, 2, 2], [16, 0, 0], [1, 0, 32]),
         (items, [sizeLength, indexLength, indexDeltaLength]) => {
           const d = new AacDepacketizer({ sizeLength, indexLength, indexDeltaLength });
@@ -216,7 +228,9 @@ describe('AacDepacketizer', () => {
         fc.boolean(),
         (raw, max, grouped) => {
           const aus = raw.map((a) => Buffer.from(a));
-          const packets = grouped ? packetizeAac(aus, { maxPayloadSize: max }) : aus.flatMap((au) => packetizeAac([au], { maxPayloadSize: max }));
+          const packets = grouped
+            ? packetizeAac(aus, { maxPayloadSize: max })
+            : aus.flatMap((au) => packetizeAac([au], { maxPayloadSize: max }));
           for (const p of packets) expect(p.payload.length).toBeLessThanOrEqual(max);
           // The sender's timestamp for a packet is the one of its first AU.
           const d = new AacDepacketizer();

@@ -20,7 +20,12 @@ describe('packetizeG711 (RFC 3551 §4.5.14: one byte per sample, 8000 Hz)', () =
   });
 
   it('uses samplesPerPacket (10 ms = 80 bytes) and checks it against maxPayloadSize', () => {
-    expect(packetizeG711(hex('ff7f 0080 d5'), { maxPayloadSize: 2, samplesPerPacket: 2 }).map((p) => [p.payload.toString('hex'), p.timestampOffset])).toEqual([
+    expect(
+      packetizeG711(hex('ff7f 0080 d5'), { maxPayloadSize: 2, samplesPerPacket: 2 }).map((p) => [
+        p.payload.toString('hex'),
+        p.timestampOffset,
+      ]),
+    ).toEqual([
       ['ff7f', 0], // µ-law silence 0xff, 0x7f
       ['0080', 2],
       ['d5', 4], // A-law silence

@@ -51,7 +51,10 @@ describe('parseAvcDecoderConfig', () => {
   });
 
   it('never throws on random bytes', () => {
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 80 }), (b) => void parseAvcDecoderConfig(Buffer.from(b))), { numRuns: 1000 });
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 80 }), (b) => void parseAvcDecoderConfig(Buffer.from(b))),
+      { numRuns: 1000 },
+    );
   });
 });
 
@@ -91,14 +94,14 @@ describe('H.264 fmtp', () => {
     expect(r.ok && [r.value.packetizationMode, r.value.profileLevelId]).toEqual([0, undefined]);
   });
 
-  it.each([['sprop-parameter-sets=Z0IA*B'], ['sprop-parameter-sets=Z'], ['packetization-mode=one']])(
-    'rejects %s',
-    (fmtp) => {
-      expect(parseH264Fmtp(fmtp)).toMatchObject({ ok: false, code: 'CODEC_ERR_FMTP_BAD_PARAM' });
-    },
-  );
+  it.each([['sprop-parameter-sets=Z0IA*B'], ['sprop-parameter-sets=Z'], ['packetization-mode=one']])('rejects %s', (fmtp) => {
+    expect(parseH264Fmtp(fmtp)).toMatchObject({ ok: false, code: 'CODEC_ERR_FMTP_BAD_PARAM' });
+  });
 
   it('never throws on random text', () => {
-    fc.assert(fc.property(fc.string({ maxLength: 80 }), (s) => void parseH264Fmtp(s)), { numRuns: 1000 });
+    fc.assert(
+      fc.property(fc.string({ maxLength: 80 }), (s) => void parseH264Fmtp(s)),
+      { numRuns: 1000 },
+    );
   });
 });

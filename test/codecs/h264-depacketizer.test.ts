@@ -34,10 +34,9 @@ describe('H264Depacketizer on GStreamer rtph264pay output', () => {
     const samples = MP4_H264_SAMPLES.map((s) => split4(hex(s)));
     // Sample 0 is SEI + IDR; rtph264pay (config-interval=-1) sent SEI, STAP-A(SPS, PPS), IDR.
     expect(samples[0]!.map((n) => n[0]! & 0x1f)).toEqual([6, 5]);
-    const expected = [
-      [samples[0]![0]!, cfg.value.sps[0]!, cfg.value.pps[0]!, samples[0]![1]!],
-      ...samples.slice(1),
-    ].map((au) => au.map((n) => n.toString('hex')));
+    const expected = [[samples[0]![0]!, cfg.value.sps[0]!, cfg.value.pps[0]!, samples[0]![1]!], ...samples.slice(1)].map((au) =>
+      au.map((n) => n.toString('hex')),
+    );
     expect(units.map(nalHex)).toEqual(expected);
     expect(units.map((u) => u.complete)).toEqual([true, true, true, true, true]);
     expect(units.map((u) => u.keyframe)).toEqual([true, false, false, false, false]);
@@ -228,7 +227,15 @@ describe('H264Depacketizer: properties', () => {
   it('never throws on random payloads, and hands on only whole units it was given', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.record({ payload: fc.uint8Array({ maxLength: 64 }), marker: fc.boolean(), dseq: fc.integer({ min: -2, max: 3 }), dts: fc.integer({ min: 0, max: 2 }) }), { maxLength: 60 }),
+        fc.array(
+          fc.record({
+            payload: fc.uint8Array({ maxLength: 64 }),
+            marker: fc.boolean(),
+            dseq: fc.integer({ min: -2, max: 3 }),
+            dts: fc.integer({ min: 0, max: 2 }),
+          }),
+          { maxLength: 60 },
+        ),
         (items) => {
           const d = new H264Depacketizer();
           let seq = 100;

@@ -91,7 +91,10 @@ describe('splitAnnexB / toAnnexB', () => {
   });
 
   it('never throws on random bytes', () => {
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 64 }), (b) => void splitAnnexB(Buffer.from(b))), { numRuns: 1000 });
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 64 }), (b) => void splitAnnexB(Buffer.from(b))),
+      { numRuns: 1000 },
+    );
   });
 });
 

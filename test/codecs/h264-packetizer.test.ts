@@ -47,9 +47,12 @@ describe('packetizeH264: STAP-A (RFC 6184 §5.7.1, Figure 7)', () => {
     expect(hexOf(out)).toEqual([
       [
         '78' + // STAP-A NAL HDR: F=0 NRI=3 (max) type=24
-          '0004' + '060501aa' + // NALU 1 size | NALU 1 HDR + data
-          '0004' + '2742001e' + // NALU 2 size | NALU 2
-          '0004' + '68ce3c80', // NALU 3 size | NALU 3
+          '0004' +
+          '060501aa' + // NALU 1 size | NALU 1 HDR + data
+          '0004' +
+          '2742001e' + // NALU 2 size | NALU 2
+          '0004' +
+          '68ce3c80', // NALU 3 size | NALU 3
         true,
       ],
     ]);

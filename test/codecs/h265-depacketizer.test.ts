@@ -196,7 +196,9 @@ describe('H265Depacketizer: properties', () => {
             payload: fc.oneof(
               fc.uint8Array({ maxLength: 64 }),
               // bias towards AP/FU/PACI packet headers
-              fc.tuple(fc.constantFrom(0x60, 0x62, 0x64, 0x63, 0xe2), fc.uint8Array({ maxLength: 40 })).map(([h, r]) => Uint8Array.of(h, 1, ...r)),
+              fc
+                .tuple(fc.constantFrom(0x60, 0x62, 0x64, 0x63, 0xe2), fc.uint8Array({ maxLength: 40 }))
+                .map(([h, r]) => Uint8Array.of(h, 1, ...r)),
             ),
             marker: fc.boolean(),
             dseq: fc.integer({ min: -2, max: 3 }),

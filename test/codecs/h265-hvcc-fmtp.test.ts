@@ -65,7 +65,11 @@ describe('parseHevcDecoderConfig (ISO/IEC 14496-15 §8.3.3.1)', () => {
       arrays: 0,
     });
     expect([v.vps, v.sps, v.pps].map((l) => l.map((b) => b.toString('hex')))).toEqual([['40010c01'], ['420101'], ['4401', '4401c1']]);
-    expect(v.arrays.map((a) => [a.arrayCompleteness, a.nalType, a.nalus.length])).toEqual([[true, 32, 1], [true, 33, 1], [true, 34, 2]]);
+    expect(v.arrays.map((a) => [a.arrayCompleteness, a.nalType, a.nalus.length])).toEqual([
+      [true, 32, 1],
+      [true, 33, 1],
+      [true, 34, 2],
+    ]);
     expect(v.sps[0]!.buffer).toBe(HVCC.buffer);
   });
 
@@ -140,7 +144,10 @@ describe('h265Fmtp / parseH265Fmtp (RFC 7798 §7.1)', () => {
   });
 
   it('never throws on random parameter text', () => {
-    fc.assert(fc.property(fc.string({ maxLength: 80 }), (s) => void parseH265Fmtp(s)), { numRuns: 1000 });
+    fc.assert(
+      fc.property(fc.string({ maxLength: 80 }), (s) => void parseH265Fmtp(s)),
+      { numRuns: 1000 },
+    );
   });
 });
 
@@ -163,7 +170,21 @@ describeWithPeers('H.265 from a libx265 file (ffmpeg)', ['ffmpeg', 'ffprobe'], (
     dir = mkdtempSync(join(tmpdir(), 'streamlab-h265-'));
     mp4 = join(dir, 'x.mp4');
     const ff = (args: string[]) => execFileSync('ffmpeg', ['-v', 'error', '-y', ...args], { stdio: 'pipe' });
-    ff(['-f', 'lavfi', '-i', 'testsrc=size=64x64:rate=5:duration=1', '-c:v', 'libx265', '-pix_fmt', 'yuv420p', '-x265-params', 'log-level=error', '-tag:v', 'hvc1', mp4]);
+    ff([
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc=size=64x64:rate=5:duration=1',
+      '-c:v',
+      'libx265',
+      '-pix_fmt',
+      'yuv420p',
+      '-x265-params',
+      'log-level=error',
+      '-tag:v',
+      'hvc1',
+      mp4,
+    ]);
     // ffmpeg's own Annex B conversion: the parameter sets in front of the first IRAP, then the samples.
     ff(['-i', mp4, '-c', 'copy', '-bsf:v', 'hevc_mp4toannexb', '-f', 'hevc', join(dir, 'x.hevc')]);
     annexBNalus = annexB(readFileSync(join(dir, 'x.hevc')));
@@ -179,7 +200,9 @@ describeWithPeers('H.265 from a libx265 file (ffmpeg)', ['ffmpeg', 'ffprobe'], (
     const r = parseHevcDecoderConfig(track.codecConfig!);
     if (!r.ok) throw new Error(r.code);
     const probe = JSON.parse(
-      execFileSync('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=profile,level', '-of', 'json', mp4], { encoding: 'utf8' }),
+      execFileSync('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=profile,level', '-of', 'json', mp4], {
+        encoding: 'utf8',
+      }),
     ) as { streams: { profile: string; level: number }[] };
     expect(probe.streams[0]).toEqual({ profile: 'Main', level: r.value.levelIdc });
     expect(r.value).toMatchObject({ profileIdc: 1, profileSpace: 0, tierFlag: 0, lengthSize: 4, chromaFormat: 1, bitDepthLuma: 8 });
@@ -191,7 +214,7 @@ describeWithPeers('H.265 from a libx265 file (ffmpeg)', ['ffmpeg', 'ffprobe'], (
     );
   });
 
-  it('packetize → depacketize gives back ffmpeg\'s Annex B stream, hvcC NAL units in front of the IRAP', async () => {
+  it("packetize → depacketize gives back ffmpeg's Annex B stream, hvcC NAL units in front of the IRAP", async () => {
     const f = await openMp4(mp4);
     const track = f.tracks.find((t) => t.kind === 'video')!;
     const samples = await f.readSamples(track, 0, track.sampleCount);

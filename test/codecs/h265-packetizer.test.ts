@@ -95,9 +95,12 @@ describe('packetizeH265: Aggregation Packets (RFC 7798 §4.4.2, Figure 7)', () =
     expect(hexOf(packetizeH265([vps, sps, pps], { maxPayloadSize: 1400 }))).toEqual([
       [
         '6001' + // PayloadHdr F=0 Type=48 LayerId=0 TID=1
-          '0003' + '40010c' + // NALU 1 size | NALU 1
-          '0003' + '420101' + // NALU 2 size | NALU 2
-          '0003' + '4401c1', // NALU 3 size | NALU 3
+          '0003' +
+          '40010c' + // NALU 1 size | NALU 1
+          '0003' +
+          '420101' + // NALU 2 size | NALU 2
+          '0003' +
+          '4401c1', // NALU 3 size | NALU 3
         true,
       ],
     ]);
@@ -182,9 +185,7 @@ describe('packetizeH265: properties', () => {
       fc.integer({ min: 1, max: 7 }),
       fc.uint8Array({ minLength: 0, maxLength: 3000 }),
     )
-    .map(([type, layerId, tid, body]) =>
-      Buffer.concat([Buffer.of((type << 1) | (layerId >> 5), ((layerId & 31) << 3) | tid), body]),
-    );
+    .map(([type, layerId, tid, body]) => Buffer.concat([Buffer.of((type << 1) | (layerId >> 5), ((layerId & 31) << 3) | tid), body]));
 
   it('never exceeds maxPayloadSize, marks only the last packet, and round-trips through the depacketizer', () => {
     fc.assert(

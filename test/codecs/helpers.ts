@@ -33,7 +33,7 @@ export function fromRtp(packetHex: string): RtpPayloadInput {
 /** Independent of the code under test: splits 4-byte length-prefixed NAL units. */
 export function split4(sample: Buffer): Buffer[] {
   const out: Buffer[] = [];
-  for (let off = 0; off < sample.length; ) {
+  for (let off = 0; off < sample.length;) {
     const len = sample.readUInt32BE(off);
     out.push(sample.subarray(off + 4, off + 4 + len));
     off += 4 + len;
@@ -42,10 +42,6 @@ export function split4(sample: Buffer): Buffer[] {
 }
 
 /** Numbers packets from `firstSequence`, one timestamp for all. */
-export function inputs(
-  payloads: { payload: Buffer; marker: boolean }[],
-  timestamp: number,
-  firstSequence: number,
-): RtpPayloadInput[] {
+export function inputs(payloads: { payload: Buffer; marker: boolean }[], timestamp: number, firstSequence: number): RtpPayloadInput[] {
   return payloads.map((p, i) => ({ payload: p.payload, marker: p.marker, sequence: firstSequence + i, timestamp }));
 }

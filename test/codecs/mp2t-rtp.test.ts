@@ -40,7 +40,11 @@ describe('packetizeMp2t (RFC 2250 §2)', () => {
   });
 
   it('refuses misaligned input and missing sync bytes with codes', () => {
-    expect(packetizeMp2t(tsPackets(2).subarray(0, 300), { maxPayloadSize: 1316 })).toMatchObject({ ok: false, code: 'CODEC_ERR_MP2T_MISALIGNED', offset: 188 });
+    expect(packetizeMp2t(tsPackets(2).subarray(0, 300), { maxPayloadSize: 1316 })).toMatchObject({
+      ok: false,
+      code: 'CODEC_ERR_MP2T_MISALIGNED',
+      offset: 188,
+    });
     const bad = tsPackets(3);
     bad[376] = 0x46;
     expect(packetizeMp2t(bad, { maxPayloadSize: 1316 })).toMatchObject({ ok: false, code: 'CODEC_ERR_MP2T_NO_SYNC', offset: 376 });
@@ -66,20 +70,25 @@ describe('Mp2tDepacketizer', () => {
 
   it('round-trips random TS packet streams and never throws on random bytes', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 30 }), fc.integer({ min: 188, max: 2000 }), fc.uint8Array({ maxLength: 600 }), (n, max, junk) => {
-        const ts = tsPackets(n);
-        const r = packetizeMp2t(ts, { maxPayloadSize: max });
-        if (!r.ok) throw new Error(r.code);
-        const d = new Mp2tDepacketizer();
-        const units = r.value.flatMap((p, i) => {
-          expect(p.payload.length).toBeLessThanOrEqual(Math.min(max, 1316));
-          return d.push(pkt(i, p.payload));
-        });
-        expect(Buffer.concat(units.map((u) => u.data[0]!)).equals(ts)).toBe(true);
-        d.push(pkt(1000, Buffer.from(junk)));
-        const j = packetizeMp2t(Buffer.from(junk), { maxPayloadSize: max });
-        if (junk.length === 0) expect(j.ok).toBe(true);
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 30 }),
+        fc.integer({ min: 188, max: 2000 }),
+        fc.uint8Array({ maxLength: 600 }),
+        (n, max, junk) => {
+          const ts = tsPackets(n);
+          const r = packetizeMp2t(ts, { maxPayloadSize: max });
+          if (!r.ok) throw new Error(r.code);
+          const d = new Mp2tDepacketizer();
+          const units = r.value.flatMap((p, i) => {
+            expect(p.payload.length).toBeLessThanOrEqual(Math.min(max, 1316));
+            return d.push(pkt(i, p.payload));
+          });
+          expect(Buffer.concat(units.map((u) => u.data[0]!)).equals(ts)).toBe(true);
+          d.push(pkt(1000, Buffer.from(junk)));
+          const j = packetizeMp2t(Buffer.from(junk), { maxPayloadSize: max });
+          if (junk.length === 0) expect(j.ok).toBe(true);
+        },
+      ),
       { numRuns: 300 },
     );
   });

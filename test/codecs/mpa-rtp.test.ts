@@ -20,9 +20,11 @@ const B = frame('ffe318c0', 72, 0xbb);
 // MPEG-1 Layer III, 32 kbit/s, 32 kHz: 144 × 32000 / 32000 = 144 bytes
 const C = frame('fffb1800', 144, 0xcc);
 const hexOf = (ps: MpaPayload[]): [string, number][] => ps.map((p) => [p.payload.toString('hex'), p.frameIndex]);
-const summary = (us: DepacketizedUnit[]): [number, string[], boolean][] => us.map((u) => [u.timestamp, u.data.map((b) => b.toString('hex')), u.complete]);
+const summary = (us: DepacketizedUnit[]): [number, string[], boolean][] =>
+  us.map((u) => [u.timestamp, u.data.map((b) => b.toString('hex')), u.complete]);
 const pkt = (sequence: number, timestamp: number, payload: Buffer): RtpPayloadInput => ({ sequence, timestamp, marker: false, payload });
-const withHeader = (fragOffset: number, data: Buffer): Buffer => Buffer.concat([hex('0000', fragOffset.toString(16).padStart(4, '0')), data]);
+const withHeader = (fragOffset: number, data: Buffer): Buffer =>
+  Buffer.concat([hex('0000', fragOffset.toString(16).padStart(4, '0')), data]);
 
 describe('mpegAudioFrameLength (ISO/IEC 11172-3 / 13818-3 headers)', () => {
   it.each([
@@ -46,10 +48,23 @@ describe('mpegAudioFrameLength (ISO/IEC 11172-3 / 13818-3 headers)', () => {
   it('reads the other fields', () => {
     expect(parseMpegAudioHeader(hex('fffb9064'))).toEqual({
       ok: true,
-      value: { version: 1, layer: 3, crc: false, bitrate: 128000, sampleRate: 44100, padding: false, channels: 2, frameLength: 417, samplesPerFrame: 1152 },
+      value: {
+        version: 1,
+        layer: 3,
+        crc: false,
+        bitrate: 128000,
+        sampleRate: 44100,
+        padding: false,
+        channels: 2,
+        frameLength: 417,
+        samplesPerFrame: 1152,
+      },
     });
     // offset 1 | MPEG-2 L3, protection_bit 0 (CRC follows) | 8 kbit/s, rate index 2 = 16 kHz | mode 11 = mono
-    expect(parseMpegAudioHeader(hex('00 fff218c0'), 1)).toMatchObject({ ok: true, value: { version: 2, layer: 3, crc: true, sampleRate: 16000, channels: 1, samplesPerFrame: 576 } });
+    expect(parseMpegAudioHeader(hex('00 fff218c0'), 1)).toMatchObject({
+      ok: true,
+      value: { version: 2, layer: 3, crc: true, sampleRate: 16000, channels: 1, samplesPerFrame: 576 },
+    });
   });
 
   it.each([
@@ -100,9 +115,16 @@ describe('packetizeMpa (RFC 2250 §3.5)', () => {
   });
 
   it('refuses frames that do not match their headers', () => {
-    expect(packetizeMpa([A, A.subarray(0, 71)], { maxPayloadSize: 1400 })).toMatchObject({ ok: false, code: 'CODEC_ERR_MPA_BAD_FRAME_LENGTH', offset: 1 });
+    expect(packetizeMpa([A, A.subarray(0, 71)], { maxPayloadSize: 1400 })).toMatchObject({
+      ok: false,
+      code: 'CODEC_ERR_MPA_BAD_FRAME_LENGTH',
+      offset: 1,
+    });
     expect(packetizeMpa([hex('0000')], { maxPayloadSize: 1400 })).toMatchObject({ ok: false, code: 'CODEC_ERR_TRUNCATED', offset: 0 });
-    expect(packetizeMpa([frame('fffb0064', 100, 0)], { maxPayloadSize: 1400 })).toMatchObject({ ok: false, code: 'CODEC_ERR_MPA_FREE_FORMAT' });
+    expect(packetizeMpa([frame('fffb0064', 100, 0)], { maxPayloadSize: 1400 })).toMatchObject({
+      ok: false,
+      code: 'CODEC_ERR_MPA_FREE_FORMAT',
+    });
     expect(() => packetizeMpa([A], { maxPayloadSize: 7 })).toThrow(RangeError); // the first fragment must hold the frame header
     expect(packetizeMpa([A], { maxPayloadSize: 8 })).toMatchObject({ ok: true, value: { length: 18 } }); // 72 / 4
   });
@@ -116,7 +138,9 @@ describe('MpaDepacketizer', () => {
       [1000 + 6480, [B.toString('hex')], true], // 576 samples at 8 kHz
     ]);
     const f44 = frame('fffb9064', 417, 1); // 1152 samples at 44.1 kHz = 2351.02 ticks
-    expect(d.push(pkt(2, 0xffffffff, withHeader(0, Buffer.concat([f44, f44, f44])))).map((u) => u.timestamp)).toEqual([0xffffffff, 2350, 4701]); // +2351, +4702 wrapped
+    expect(d.push(pkt(2, 0xffffffff, withHeader(0, Buffer.concat([f44, f44, f44])))).map((u) => u.timestamp)).toEqual([
+      0xffffffff, 2350, 4701,
+    ]); // +2351, +4702 wrapped
   });
 
   it('reassembles a fragmented frame', () => {
@@ -191,18 +215,24 @@ describe('MpaDepacketizer', () => {
   it('round-trips random frames for random maxPayloadSize', () => {
     const headers = ['ffe318c0', 'fffb1800', 'fffb9064', 'fffb9264', 'fff38004', 'ffff9000'];
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.constantFrom(...headers), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 8 }), fc.integer({ min: 8, max: 1500 }), (spec, max) => {
-        const frames = spec.map(([h, fill]) => frame(h, (mpegAudioFrameLength(hex(h)) as { value: number }).value, fill));
-        const r = packetizeMpa(frames, { maxPayloadSize: max });
-        if (!r.ok) throw new Error(r.code);
-        const d = new MpaDepacketizer();
-        const units = r.value.flatMap((p, i) => {
-          expect(p.payload.length).toBeLessThanOrEqual(max);
-          return d.push(pkt(i, p.frameIndex * 100000, p.payload));
-        });
-        units.push(...d.flush());
-        expect(units.map((u) => [u.data.map((b) => b.toString('hex')), u.complete])).toEqual(frames.map((f) => [[f.toString('hex')], true]));
-      }),
+      fc.property(
+        fc.array(fc.tuple(fc.constantFrom(...headers), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 8 }),
+        fc.integer({ min: 8, max: 1500 }),
+        (spec, max) => {
+          const frames = spec.map(([h, fill]) => frame(h, (mpegAudioFrameLength(hex(h)) as { value: number }).value, fill));
+          const r = packetizeMpa(frames, { maxPayloadSize: max });
+          if (!r.ok) throw new Error(r.code);
+          const d = new MpaDepacketizer();
+          const units = r.value.flatMap((p, i) => {
+            expect(p.payload.length).toBeLessThanOrEqual(max);
+            return d.push(pkt(i, p.frameIndex * 100000, p.payload));
+          });
+          units.push(...d.flush());
+          expect(units.map((u) => [u.data.map((b) => b.toString('hex')), u.complete])).toEqual(
+            frames.map((f) => [[f.toString('hex')], true]),
+          );
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -210,7 +240,15 @@ describe('MpaDepacketizer', () => {
   it('never throws on random payloads', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.record({ payload: fc.uint8Array({ maxLength: 40 }), head: fc.constantFrom('', '00000000ffe318c0', '00000020', '00000000fffb9064'), dseq: fc.integer({ min: -1, max: 2 }), dts: fc.constantFrom(0, 6480) }), { maxLength: 40 }),
+        fc.array(
+          fc.record({
+            payload: fc.uint8Array({ maxLength: 40 }),
+            head: fc.constantFrom('', '00000000ffe318c0', '00000020', '00000000fffb9064'),
+            dseq: fc.integer({ min: -1, max: 2 }),
+            dts: fc.constantFrom(0, 6480),
+          }),
+          { maxLength: 40 },
+        ),
         (items) => {
           const d = new MpaDepacketizer();
           let seq = 0;

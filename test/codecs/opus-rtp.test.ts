@@ -12,7 +12,12 @@ import {
 import type { RtpPayloadInput } from '../../src/codecs/types.ts';
 import { hex } from './helpers.ts';
 
-const pkt = (sequence: number, timestamp: number, payload: string): RtpPayloadInput => ({ sequence, timestamp, marker: false, payload: hex(payload) });
+const pkt = (sequence: number, timestamp: number, payload: string): RtpPayloadInput => ({
+  sequence,
+  timestamp,
+  marker: false,
+  payload: hex(payload),
+});
 
 describe('opusPacketDurationSamples (RFC 6716 §3.1, Table 2; samples at 48 kHz = ms × 48)', () => {
   it.each([
@@ -87,7 +92,11 @@ describe('packetizeOpus (RFC 7587 §4.2)', () => {
   });
 
   it('fails with a code on a packet over the limit or an empty one (no fragmentation in Opus)', () => {
-    expect(packetizeOpus([hex('f8'), hex('f8 0102 0304')], { maxPayloadSize: 4 })).toMatchObject({ ok: false, code: 'CODEC_ERR_OPUS_PACKET_TOO_LARGE', offset: 1 });
+    expect(packetizeOpus([hex('f8'), hex('f8 0102 0304')], { maxPayloadSize: 4 })).toMatchObject({
+      ok: false,
+      code: 'CODEC_ERR_OPUS_PACKET_TOO_LARGE',
+      offset: 1,
+    });
     expect(packetizeOpus([Buffer.alloc(0)], { maxPayloadSize: 4 })).toMatchObject({ ok: false, code: 'CODEC_ERR_TRUNCATED', offset: 0 });
     expect(() => packetizeOpus([hex('f8')], { maxPayloadSize: 0 })).toThrow(RangeError);
     expect(packetizeOpus([], { maxPayloadSize: 1 })).toEqual({ ok: true, value: [] });
@@ -109,20 +118,24 @@ describe('OpusDepacketizer', () => {
 
   it('round-trips random Opus packets and never throws on random input', () => {
     fc.assert(
-      fc.property(fc.array(fc.uint8Array({ maxLength: 60 }), { maxLength: 20 }), fc.array(fc.integer({ min: -1, max: 3 }), { maxLength: 20 }), (raw, steps) => {
-        const d = new OpusDepacketizer();
-        let seq = 100;
-        raw.forEach((b, i) => {
-          seq += steps[i] ?? 1;
-          d.push({ payload: Buffer.from(b), sequence: seq, timestamp: i * 960, marker: false });
-        });
-        const packets = raw.filter((b) => b.length > 0).map((b) => Buffer.from(b));
-        const r = packetizeOpus(packets, { maxPayloadSize: 60 });
-        if (!r.ok) throw new Error(r.code);
-        const e = new OpusDepacketizer();
-        const units = r.value.flatMap((p, i) => e.push({ ...p, sequence: i, timestamp: i * 960 }));
-        expect(units.map((u) => u.data[0]!.toString('hex'))).toEqual(packets.map((b) => b.toString('hex')));
-      }),
+      fc.property(
+        fc.array(fc.uint8Array({ maxLength: 60 }), { maxLength: 20 }),
+        fc.array(fc.integer({ min: -1, max: 3 }), { maxLength: 20 }),
+        (raw, steps) => {
+          const d = new OpusDepacketizer();
+          let seq = 100;
+          raw.forEach((b, i) => {
+            seq += steps[i] ?? 1;
+            d.push({ payload: Buffer.from(b), sequence: seq, timestamp: i * 960, marker: false });
+          });
+          const packets = raw.filter((b) => b.length > 0).map((b) => Buffer.from(b));
+          const r = packetizeOpus(packets, { maxPayloadSize: 60 });
+          if (!r.ok) throw new Error(r.code);
+          const e = new OpusDepacketizer();
+          const units = r.value.flatMap((p, i) => e.push({ ...p, sequence: i, timestamp: i * 960 }));
+          expect(units.map((u) => u.data[0]!.toString('hex'))).toEqual(packets.map((b) => b.toString('hex')));
+        },
+      ),
       { numRuns: 500 },
     );
   });
@@ -136,10 +149,21 @@ describe('Opus SDP (RFC 7587 §7)', () => {
   });
 
   it('parses the fmtp (RFC 7587 §7 example) and rejects bad flags', () => {
-    const r = parseOpusFmtp('maxplaybackrate=16000; sprop-maxcapturerate=16000; maxaveragebitrate=20000; stereo=1; useinbandfec=1; usedtx=0');
+    const r = parseOpusFmtp(
+      'maxplaybackrate=16000; sprop-maxcapturerate=16000; maxaveragebitrate=20000; stereo=1; useinbandfec=1; usedtx=0',
+    );
     expect(r).toMatchObject({
       ok: true,
-      value: { stereo: true, spropStereo: false, useInbandFec: true, useDtx: false, cbr: false, maxPlaybackRate: 16000, spropMaxCaptureRate: 16000, maxAverageBitrate: 20000 },
+      value: {
+        stereo: true,
+        spropStereo: false,
+        useInbandFec: true,
+        useDtx: false,
+        cbr: false,
+        maxPlaybackRate: 16000,
+        spropMaxCaptureRate: 16000,
+        maxAverageBitrate: 20000,
+      },
     });
     expect(parseOpusFmtp(opusFmtp({ channels: 2 }))).toMatchObject({ ok: true, value: { stereo: true, spropStereo: true } });
     expect(parseOpusFmtp('')).toMatchObject({ ok: true, value: { stereo: false, spropStereo: false } });
@@ -148,6 +172,9 @@ describe('Opus SDP (RFC 7587 §7)', () => {
   });
 
   it('never throws on random fmtp text', () => {
-    fc.assert(fc.property(fc.string({ maxLength: 60 }), (s) => void parseOpusFmtp(s)), { numRuns: 500 });
+    fc.assert(
+      fc.property(fc.string({ maxLength: 60 }), (s) => void parseOpusFmtp(s)),
+      { numRuns: 500 },
+    );
   });
 });

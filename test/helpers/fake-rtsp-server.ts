@@ -131,7 +131,8 @@ export class FakeRtspServer {
       respond: (req, status, headers = {}, body) => {
         const h: Record<string, string> = { CSeq: req.headers.get('CSeq') ?? '0', ...headers };
         if (body !== undefined) h['Content-Length'] = String(Buffer.byteLength(body));
-        if (!socket.destroyed) socket.write(serializeResponse(createResponse(status, h, body === undefined ? undefined : Buffer.from(body))));
+        if (!socket.destroyed)
+          socket.write(serializeResponse(createResponse(status, h, body === undefined ? undefined : Buffer.from(body))));
       },
       raw: (bytes) => {
         if (!socket.destroyed) socket.write(bytes);

@@ -74,7 +74,11 @@ export function sampleReference(): Promise<TrackHashes> {
 }
 
 /** Plays `url` with ffmpeg for `seconds` over `transport` and hashes what it received. */
-export async function captureRtsp(url: string, transport: 'udp' | 'tcp', seconds: number): Promise<TrackHashes & { wallMs: number; stderr: string }> {
+export async function captureRtsp(
+  url: string,
+  transport: 'udp' | 'tcp',
+  seconds: number,
+): Promise<TrackHashes & { wallMs: number; stderr: string }> {
   const r = await runProgram('ffmpeg', framemd5Args(url, { seconds, inputArgs: ['-rtsp_transport', transport] }), (seconds + 50) * 1000);
   expectSuccess(r, `ffmpeg -rtsp_transport ${transport} ${url}`);
   return { ...split(parseFramemd5(r.stdout)), wallMs: r.wallMs, stderr: r.stderr };
@@ -91,7 +95,10 @@ export function firstDifference(a: readonly string[], b: readonly string[]): num
  * (presentation order: the sample has B-frames), with N ≥ minFrames. A missing, extra, repeated or
  * reordered frame makes the sequences differ at that index.
  */
-export function compareVideo(received: readonly FrameHash[], source: readonly FrameHash[]): { frames: number; firstDiff: number; detail: string } {
+export function compareVideo(
+  received: readonly FrameHash[],
+  source: readonly FrameHash[],
+): { frames: number; firstDiff: number; detail: string } {
   const r = received.map((f) => f.hash);
   const s = source.map((f) => f.hash);
   const d = r.length > s.length ? s.length : firstDifference(r, s);
@@ -113,7 +120,10 @@ export function compareVideo(received: readonly FrameHash[], source: readonly Fr
  * the priming packet is never sent and the received run begins at source index 1. Nothing else
  * is allowed: a run starting anywhere else, a gap, a repeat or a reordering fails.
  */
-export function compareAudio(received: readonly FrameHash[], source: readonly FrameHash[]): {
+export function compareAudio(
+  received: readonly FrameHash[],
+  source: readonly FrameHash[],
+): {
   firstIndex: number;
   expectedFirstIndex: number;
   packets: number;

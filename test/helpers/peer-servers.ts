@@ -51,9 +51,13 @@ export function startGstRtspLaunch(launch: string, mount = '/test'): Promise<Pee
 }
 
 async function startGstRtspServerWith(source: string[], mount: string): Promise<PeerServer> {
-  const child = spawn('/usr/bin/python3', [path.join(REPO_ROOT, 'test/peers/gst-rtsp-server.py'), '--port', '0', '--mount', mount, ...source, '--exit-on-stdin-eof'], {
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    '/usr/bin/python3',
+    [path.join(REPO_ROOT, 'test/peers/gst-rtsp-server.py'), '--port', '0', '--mount', mount, ...source, '--exit-on-stdin-eof'],
+    {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    },
+  );
   let err = '';
   child.stderr.on('data', (d) => (err += d));
   const port = await new Promise<number>((resolve, reject) => {
@@ -72,7 +76,10 @@ async function startGstRtspServerWith(source: string[], mount: string): Promise<
 export function vlcAvailable(): boolean {
   const id = spawnSync('id', ['-u', VLC_USER], { encoding: 'utf8' });
   if (id.status !== 0) return false;
-  return spawnSync('cvlc', ['--version'], { stdio: 'ignore', env: { ...process.env, HOME: `/home/${VLC_USER}` }, uid: Number(id.stdout.trim()) }).status === 0;
+  return (
+    spawnSync('cvlc', ['--version'], { stdio: 'ignore', env: { ...process.env, HOME: `/home/${VLC_USER}` }, uid: Number(id.stdout.trim()) })
+      .status === 0
+  );
 }
 
 async function freePort(): Promise<number> {
@@ -112,7 +119,19 @@ export async function startVlcRtspServer(file: string): Promise<PeerServer> {
   const port = await freePort();
   const child = spawn(
     'setpriv',
-    [`--reuid=${VLC_USER}`, `--regid=${VLC_USER}`, '--init-groups', '--', 'cvlc', '--intf', 'dummy', '--no-loop', copy, '--sout', `#rtp{sdp=rtsp://127.0.0.1:${port}/sample}`],
+    [
+      `--reuid=${VLC_USER}`,
+      `--regid=${VLC_USER}`,
+      '--init-groups',
+      '--',
+      'cvlc',
+      '--intf',
+      'dummy',
+      '--no-loop',
+      copy,
+      '--sout',
+      `#rtp{sdp=rtsp://127.0.0.1:${port}/sample}`,
+    ],
     { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, HOME: `/home/${VLC_USER}` } },
   );
   let err = '';

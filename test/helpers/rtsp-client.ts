@@ -180,7 +180,11 @@ export class RtspTestClient {
    * SETUP over UDP (binds an even/odd client port pair first) or TCP interleaved (channels chosen by
    * the caller, or the next free pair). Throws when the answer is not 200, with the status in the text.
    */
-  async setup(url: string, lower: 'udp' | 'tcp' | 'multicast', opts: { channels?: [number, number] } = {}): Promise<{ response: RtspResponse; track: ClientTrack }> {
+  async setup(
+    url: string,
+    lower: 'udp' | 'tcp' | 'multicast',
+    opts: { channels?: [number, number] } = {},
+  ): Promise<{ response: RtspResponse; track: ClientTrack }> {
     let udp: UdpPortPair | undefined;
     let header: string;
     if (lower === 'multicast') {

@@ -22,7 +22,16 @@ export interface SampleFacts {
 
 interface ProbeJson {
   format: { duration: string };
-  streams: { index: number; codec_type: string; time_base: string; width?: number; height?: number; sample_rate?: string; channels?: number; extradata?: string }[];
+  streams: {
+    index: number;
+    codec_type: string;
+    time_base: string;
+    width?: number;
+    height?: number;
+    sample_rate?: string;
+    channels?: number;
+    extradata?: string;
+  }[];
   packets: { stream_index: number; pts: number; dts: number; flags: string }[];
 }
 
@@ -51,7 +60,11 @@ function avccParameterSets(avcc: Buffer): { sps: Buffer; pps: Buffer } {
 let facts: Promise<SampleFacts> | undefined;
 
 export function sampleFacts(): Promise<SampleFacts> {
-  facts ??= runProgram('ffprobe', ['-v', 'error', '-show_format', '-show_streams', '-show_data', '-show_packets', '-of', 'json', SAMPLE], 60_000).then((r) => {
+  facts ??= runProgram(
+    'ffprobe',
+    ['-v', 'error', '-show_format', '-show_streams', '-show_data', '-show_packets', '-of', 'json', SAMPLE],
+    60_000,
+  ).then((r) => {
     expectSuccess(r, 'ffprobe of the sample');
     const j = JSON.parse(r.stdout) as ProbeJson;
     const v = j.streams.find((s) => s.codec_type === 'video')!;
@@ -61,7 +74,13 @@ export function sampleFacts(): Promise<SampleFacts> {
     const tb = (s: { time_base: string }) => Number(s.time_base.split('/')[1]);
     return {
       durationSec: Number(j.format.duration),
-      video: { timescale: tb(v), width: v.width!, height: v.height!, packets: packetsOf(v.index), ...avccParameterSets(hexdump(v.extradata!)) },
+      video: {
+        timescale: tb(v),
+        width: v.width!,
+        height: v.height!,
+        packets: packetsOf(v.index),
+        ...avccParameterSets(hexdump(v.extradata!)),
+      },
       audio: { timescale: tb(a), sampleRate: Number(a.sample_rate), channels: a.channels!, packets: packetsOf(a.index) },
     };
   });

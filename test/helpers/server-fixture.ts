@@ -32,7 +32,8 @@ const START_TIMEOUT_MS = 60_000;
 export function serverForSuite(options: SuiteServerOptions = {}, startTimeoutMs = START_TIMEOUT_MS): SuiteServer {
   let running: RtspServer | undefined;
   const current = (): RtspServer => {
-    if (!running) throw new Error('serverForSuite: the server is not running (use it in tests or in hooks registered after serverForSuite)');
+    if (!running)
+      throw new Error('serverForSuite: the server is not running (use it in tests or in hooks registered after serverForSuite)');
     return running;
   };
   beforeAll(async () => {

@@ -46,7 +46,7 @@ function phiInv(u: number): number {
       const w = i === 0 || i === n ? 1 : i % 2 === 1 ? 4 : 2;
       s += w * Math.exp(-((a + i * h) ** 2) / 2);
     }
-    const area = ((s * h) / 3) / Math.sqrt(2 * Math.PI);
+    const area = (s * h) / 3 / Math.sqrt(2 * Math.PI);
     return x >= 0 ? 0.5 + area : 0.5 - area;
   };
   let lo = -12;

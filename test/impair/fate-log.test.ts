@@ -69,7 +69,17 @@ describe('run lengths and delay summary', () => {
 
   it('delay summary of 1..100', () => {
     const d = delaySummary(Array.from({ length: 100 }, (_, i) => 100 - i));
-    expect(d).toEqual({ count: 100, min: 1, max: 100, mean: 50.5, std: Math.sqrt((100 * 100 - 1) / 12), p50: 50, p90: 90, p95: 95, p99: 99 });
+    expect(d).toEqual({
+      count: 100,
+      min: 1,
+      max: 100,
+      mean: 50.5,
+      std: Math.sqrt((100 * 100 - 1) / 12),
+      p50: 50,
+      p90: 90,
+      p95: 95,
+      p99: 99,
+    });
   });
 });
 

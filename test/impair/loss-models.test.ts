@@ -107,7 +107,7 @@ describe('Bernoulli loss', () => {
     expect(draw(new BernoulliLoss(createPrng(1), 1, 0), 10_000).every((x) => x)).toBe(true);
   });
 
-  it("netem correlation: loss 50% 50% keeps 50 % and correlates consecutive packets", () => {
+  it('netem correlation: loss 50% 50% keeps 50 % and correlates consecutive packets', () => {
     const n = 100_000;
     const xs = draw(new BernoulliLoss(createPrng(2), 0.5, 0.5), n);
     expect(Math.abs(rate(xs) - 0.5)).toBeLessThan(0.02);

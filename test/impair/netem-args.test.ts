@@ -18,28 +18,72 @@ const cases: Array<[string, NetemConfig, string]> = [
   ['loss 2', { limit: 1000, loss: { model: 'random', p: 0.02, correlation: 0 } }, 'loss random 2%'],
   ['drop random 2.5% 25%', { limit: 1000, loss: { model: 'random', p: 0.025, correlation: 0.25 } }, 'loss random 2.5% 25%'],
   // gemodel defaults: r = 1 - p, 1-h = 100 %, 1-k = 0 %
-  ['loss gemodel 1%', { limit: 1000, loss: { model: 'gemodel', p: 0.01, r: 0.99, oneMinusH: 1, oneMinusK: 0 } }, 'loss gemodel 1% 99% 100% 0%'],
-  ['loss gemodel 1% 30%', { limit: 1000, loss: { model: 'gemodel', p: 0.01, r: 0.3, oneMinusH: 1, oneMinusK: 0 } }, 'loss gemodel 1% 30% 100% 0%'],
-  ['loss gemodel 1% 30% 70% 0.1%', { limit: 1000, loss: { model: 'gemodel', p: 0.01, r: 0.3, oneMinusH: 0.7, oneMinusK: 0.001 } }, 'loss gemodel 1% 30% 70% 0.1%'],
+  [
+    'loss gemodel 1%',
+    { limit: 1000, loss: { model: 'gemodel', p: 0.01, r: 0.99, oneMinusH: 1, oneMinusK: 0 } },
+    'loss gemodel 1% 99% 100% 0%',
+  ],
+  [
+    'loss gemodel 1% 30%',
+    { limit: 1000, loss: { model: 'gemodel', p: 0.01, r: 0.3, oneMinusH: 1, oneMinusK: 0 } },
+    'loss gemodel 1% 30% 100% 0%',
+  ],
+  [
+    'loss gemodel 1% 30% 70% 0.1%',
+    { limit: 1000, loss: { model: 'gemodel', p: 0.01, r: 0.3, oneMinusH: 0.7, oneMinusK: 0.001 } },
+    'loss gemodel 1% 30% 70% 0.1%',
+  ],
   // state defaults: p31 = 1 - p13, p32 = 0, p23 = 100 %, p14 = 0
-  ['loss state 10%', { limit: 1000, loss: { model: 'state', p13: 0.1, p31: 0.9, p32: 0, p23: 1, p14: 0 } }, 'loss state 10% 90% 0% 100% 0%'],
-  ['loss state 5% 40% 10% 50% 2%', { limit: 1000, loss: { model: 'state', p13: 0.05, p31: 0.4, p32: 0.1, p23: 0.5, p14: 0.02 } }, 'loss state 5% 40% 10% 50% 2%'],
-  ['delay 40ms 10ms 25% distribution normal', { limit: 1000, delay: { delayMs: 40, jitterMs: 10, correlation: 0.25, distribution: 'normal' } }, 'delay 40ms 10ms 25% distribution normal'],
+  [
+    'loss state 10%',
+    { limit: 1000, loss: { model: 'state', p13: 0.1, p31: 0.9, p32: 0, p23: 1, p14: 0 } },
+    'loss state 10% 90% 0% 100% 0%',
+  ],
+  [
+    'loss state 5% 40% 10% 50% 2%',
+    { limit: 1000, loss: { model: 'state', p13: 0.05, p31: 0.4, p32: 0.1, p23: 0.5, p14: 0.02 } },
+    'loss state 5% 40% 10% 50% 2%',
+  ],
+  [
+    'delay 40ms 10ms 25% distribution normal',
+    { limit: 1000, delay: { delayMs: 40, jitterMs: 10, correlation: 0.25, distribution: 'normal' } },
+    'delay 40ms 10ms 25% distribution normal',
+  ],
   ['latency 1.5s 250us', { limit: 1000, delay: { delayMs: 1500, jitterMs: 0.25, correlation: 0 } }, 'delay 1500ms 0.25ms'],
   ['delay 100', { limit: 1000, delay: { delayMs: 0.1, jitterMs: 0, correlation: 0 } }, 'delay 0.1ms'],
   ['delay 10MS 2Usecs', { limit: 1000, delay: { delayMs: 10, jitterMs: 0.002, correlation: 0 } }, 'delay 10ms 0.002ms'],
-  ['delay 50ms reorder 5% gap 3', { limit: 1000, delay: { delayMs: 50, jitterMs: 0, correlation: 0 }, reorder: { p: 0.05, correlation: 0, gap: 3 } }, 'delay 50ms reorder 5% gap 3'],
-  ['delay 50ms reorder 25% 50%', { limit: 1000, delay: { delayMs: 50, jitterMs: 0, correlation: 0 }, reorder: { p: 0.25, correlation: 0.5, gap: 1 } }, 'delay 50ms reorder 25% 50%'],
+  [
+    'delay 50ms reorder 5% gap 3',
+    { limit: 1000, delay: { delayMs: 50, jitterMs: 0, correlation: 0 }, reorder: { p: 0.05, correlation: 0, gap: 3 } },
+    'delay 50ms reorder 5% gap 3',
+  ],
+  [
+    'delay 50ms reorder 25% 50%',
+    { limit: 1000, delay: { delayMs: 50, jitterMs: 0, correlation: 0 }, reorder: { p: 0.25, correlation: 0.5, gap: 1 } },
+    'delay 50ms reorder 25% 50%',
+  ],
   ['duplicate 1%', { limit: 1000, duplicate: { p: 0.01, correlation: 0 } }, 'duplicate 1%'],
   ['corrupt 0.1% 5%', { limit: 1000, corrupt: { p: 0.001, correlation: 0.05 } }, 'corrupt 0.1% 5%'],
-  ['rate 2mbit limit 100', { limit: 100, rate: { bitsPerSecond: 2e6, packetOverhead: 0, cellSize: 0, cellOverhead: 0 } }, 'limit 100 rate 2mbit'],
-  ['rate 100kbit 20 53 -5', { limit: 1000, rate: { bitsPerSecond: 1e5, packetOverhead: 20, cellSize: 53, cellOverhead: -5 } }, 'rate 100kbit 20 53 -5'],
+  [
+    'rate 2mbit limit 100',
+    { limit: 100, rate: { bitsPerSecond: 2e6, packetOverhead: 0, cellSize: 0, cellOverhead: 0 } },
+    'limit 100 rate 2mbit',
+  ],
+  [
+    'rate 100kbit 20 53 -5',
+    { limit: 1000, rate: { bitsPerSecond: 1e5, packetOverhead: 20, cellSize: 53, cellOverhead: -5 } },
+    'rate 100kbit 20 53 -5',
+  ],
   ['rate 1MBps', { limit: 1000, rate: { bitsPerSecond: 8e6, packetOverhead: 0, cellSize: 0, cellOverhead: 0 } }, 'rate 8mbit'],
   ['rate 1kibit', { limit: 1000, rate: { bitsPerSecond: 1024, packetOverhead: 0, cellSize: 0, cellOverhead: 0 } }, 'rate 1024bit'],
   ['rate 1500', { limit: 1000, rate: { bitsPerSecond: 1500, packetOverhead: 0, cellSize: 0, cellOverhead: 0 } }, 'rate 1500bit'],
   ['seed 7 trace /tmp/loss.txt', { limit: 1000, loss: { model: 'trace', path: '/tmp/loss.txt' }, seed: 7 }, 'trace /tmp/loss.txt seed 7'],
   // tc abbreviations: first keyword in tc's order that the word is a prefix of.
-  ['lim 10 del 5ms dup 3%', { limit: 10, delay: { delayMs: 5, jitterMs: 0, correlation: 0 }, duplicate: { p: 0.03, correlation: 0 } }, 'limit 10 delay 5ms duplicate 3%'],
+  [
+    'lim 10 del 5ms dup 3%',
+    { limit: 10, delay: { delayMs: 5, jitterMs: 0, correlation: 0 }, duplicate: { p: 0.03, correlation: 0 } },
+    'limit 10 delay 5ms duplicate 3%',
+  ],
 ];
 
 describe('parseNetemArgs / formatNetemArgs', () => {
@@ -135,11 +179,48 @@ describe('parseLossTrace', () => {
 
 describe('properties', () => {
   const vocab = [
-    'limit', 'delay', 'latency', 'loss', 'drop', 'random', 'state', 'gemodel', 'duplicate', 'corrupt',
-    'reorder', 'gap', 'rate', 'seed', 'distribution', 'normal', 'pareto', 'uniform', 'paretonormal',
-    'trace', 'slot', 'ecn', '1%', '50%', '0', '3', '100', '10ms', '2.5ms', '1s', '-1', '2mbit', '150%', 'x',
+    'limit',
+    'delay',
+    'latency',
+    'loss',
+    'drop',
+    'random',
+    'state',
+    'gemodel',
+    'duplicate',
+    'corrupt',
+    'reorder',
+    'gap',
+    'rate',
+    'seed',
+    'distribution',
+    'normal',
+    'pareto',
+    'uniform',
+    'paretonormal',
+    'trace',
+    'slot',
+    'ecn',
+    '1%',
+    '50%',
+    '0',
+    '3',
+    '100',
+    '10ms',
+    '2.5ms',
+    '1s',
+    '-1',
+    '2mbit',
+    '150%',
+    'x',
   ];
-  const words = fc.array(fc.oneof(fc.constantFrom(...vocab), fc.string({ minLength: 1, maxLength: 6 }).filter((w) => !/\s/.test(w))), { maxLength: 14 });
+  const words = fc.array(
+    fc.oneof(
+      fc.constantFrom(...vocab),
+      fc.string({ minLength: 1, maxLength: 6 }).filter((w) => !/\s/.test(w)),
+    ),
+    { maxLength: 14 },
+  );
 
   it('random words never throw, and any accepted config formats back to itself', () => {
     fc.assert(
@@ -158,15 +239,11 @@ describe('properties', () => {
 
   it('arbitrary percentages and times round-trip exactly', () => {
     fc.assert(
-      fc.property(
-        fc.double({ min: 0, max: 100, noNaN: true }),
-        fc.double({ min: 0, max: 1e6, noNaN: true }),
-        (pct, ms) => {
-          const r = parseNetemArgs(`loss ${pct}% delay ${ms}ms`);
-          if (!r.ok) throw new Error(r.message);
-          expect(parseNetemArgs(formatNetemArgs(r.value))).toEqual(r);
-        },
-      ),
+      fc.property(fc.double({ min: 0, max: 100, noNaN: true }), fc.double({ min: 0, max: 1e6, noNaN: true }), (pct, ms) => {
+        const r = parseNetemArgs(`loss ${pct}% delay ${ms}ms`);
+        if (!r.ok) throw new Error(r.message);
+        expect(parseNetemArgs(formatNetemArgs(r.value))).toEqual(r);
+      }),
       { numRuns: 1000 },
     );
   });

@@ -65,7 +65,7 @@ describe('netemWarnings', () => {
 });
 
 describe('correlatedStationaryRate', () => {
-  it('agrees with netem\'s generator over 10^6 seeded draws', () => {
+  it("agrees with netem's generator over 10^6 seeded draws", () => {
     for (const [p, corr] of [
       [0.05, 0.25],
       [0.1, 0.5],
@@ -84,17 +84,22 @@ describe('correlatedStationaryRate', () => {
   it('is p without correlation, a CDF in p, and symmetric about 1/2', () => {
     expect(correlatedStationaryRate(0.05, 0)).toBe(0.05);
     fc.assert(
-      fc.property(fc.double({ min: 0.01, max: 0.49, noNaN: true }), fc.double({ min: 0.01, max: 0.49, noNaN: true }), fc.double({ min: 0.05, max: 0.9, noNaN: true }), (p, q, corr) => {
-        const [lo, hi] = p < q ? [p, q] : [q, p];
-        const a = correlatedStationaryRate(lo, corr);
-        const b = correlatedStationaryRate(hi, corr);
-        expect(a).toBeGreaterThanOrEqual(0);
-        expect(a).toBeLessThanOrEqual(b + 1e-12);
-        // The average of uniforms concentrates around 1/2: below 1/2 it is rarer than p.
-        expect(a).toBeLessThanOrEqual(lo + 1e-9);
-        // X and 1 - X have the same law.
-        expect(correlatedStationaryRate(1 - lo, corr)).toBeCloseTo(1 - a, 6);
-      }),
+      fc.property(
+        fc.double({ min: 0.01, max: 0.49, noNaN: true }),
+        fc.double({ min: 0.01, max: 0.49, noNaN: true }),
+        fc.double({ min: 0.05, max: 0.9, noNaN: true }),
+        (p, q, corr) => {
+          const [lo, hi] = p < q ? [p, q] : [q, p];
+          const a = correlatedStationaryRate(lo, corr);
+          const b = correlatedStationaryRate(hi, corr);
+          expect(a).toBeGreaterThanOrEqual(0);
+          expect(a).toBeLessThanOrEqual(b + 1e-12);
+          // The average of uniforms concentrates around 1/2: below 1/2 it is rarer than p.
+          expect(a).toBeLessThanOrEqual(lo + 1e-9);
+          // X and 1 - X have the same law.
+          expect(correlatedStationaryRate(1 - lo, corr)).toBeCloseTo(1 - a, 6);
+        },
+      ),
       { numRuns: 25, seed: 14 },
     );
   });

@@ -30,7 +30,20 @@ describe('ImpairmentPipeline basics', () => {
     const p = new ImpairmentPipeline(cfg(''), 1);
     expect(p.submit({ id: 5, bytes: 100, sentAtMs: 10 }, 10)).toEqual({ deliverAt: [10], copies: [{ copy: 0, atMs: 10 }] });
     expect(p.fates).toEqual([
-      { seq: 0, id: 5, copy: 0, bytes: 100, sentAtMs: 10, dropped: false, deliveredAtMs: 10, delayMs: 0, reordered: false, reorderDecision: false, duplicated: false, corrupted: false },
+      {
+        seq: 0,
+        id: 5,
+        copy: 0,
+        bytes: 100,
+        sentAtMs: 10,
+        dropped: false,
+        deliveredAtMs: 10,
+        delayMs: 0,
+        reordered: false,
+        reorderDecision: false,
+        duplicated: false,
+        corrupted: false,
+      },
     ]);
   });
 

@@ -63,8 +63,28 @@ describeWithPeers('preparation: 503 while running, cache reuse, streamlab prepar
     dir = await mkdtemp(path.join(os.tmpdir(), 'streamlab-prepare-'));
     cacheDir = path.join(dir, '.streamlab-cache');
     await make('slow.mkv', [
-      '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=25:duration=8', '-f', 'lavfi', '-i', 'sine=frequency=300:sample_rate=48000:duration=8',
-      '-c:v', 'libvpx', '-deadline', 'realtime', '-cpu-used', '8', '-b:v', '1M', '-c:a', 'pcm_mulaw', '-ar', '8000', '-ac', '1',
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc2=size=640x360:rate=25:duration=8',
+      '-f',
+      'lavfi',
+      '-i',
+      'sine=frequency=300:sample_rate=48000:duration=8',
+      '-c:v',
+      'libvpx',
+      '-deadline',
+      'realtime',
+      '-cpu-used',
+      '8',
+      '-b:v',
+      '1M',
+      '-c:a',
+      'pcm_mulaw',
+      '-ar',
+      '8000',
+      '-ac',
+      '1',
     ]);
   }, 120_000);
 
@@ -84,7 +104,10 @@ describeWithPeers('preparation: 503 while running, cache reuse, streamlab prepar
     expect(r.sdp).toMatch(/a=range:npt=0-8\.0/);
     expect(preparer.stats).toMatchObject({ ffmpegRuns: 1, reused: 0, failed: 0 });
     // The temporary file was renamed into place: only the prepared file and its manifest remain.
-    expect((await readdir(cacheDir)).sort()).toEqual([expect.stringMatching(/^[0-9a-f]{20}\.json$/), expect.stringMatching(/^slow\.mkv-[0-9a-f]{20}\.mov$/)]);
+    expect((await readdir(cacheDir)).sort()).toEqual([
+      expect.stringMatching(/^[0-9a-f]{20}\.json$/),
+      expect.stringMatching(/^slow\.mkv-[0-9a-f]{20}\.mov$/),
+    ]);
   });
 
   it('a restarted server serves the prepared file at once, without running ffmpeg', async () => {
@@ -137,9 +160,13 @@ describeWithPeers('preparation: 503 while running, cache reuse, streamlab prepar
 
     // And `streamlab serve --cache-dir` (another process) serves them without preparing again.
     const before = (await readdir(cache)).sort();
-    const child = spawn(process.execPath, [BIN, 'serve', media, '--host', '127.0.0.1', '--port', '0', '--cache-dir', cache, '--prepare-wait', '10'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [BIN, 'serve', media, '--host', '127.0.0.1', '--port', '0', '--cache-dir', cache, '--prepare-wait', '10'],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     try {
       const port = await new Promise<number>((resolve, reject) => {
         let out = '';

@@ -24,7 +24,12 @@ import { indexTs, TS_PACKET_SIZE } from '../../src/media/ts-file/index.ts';
 const SECONDS = 3;
 const FPS = 25;
 const V = ['-f', 'lavfi', '-i', `testsrc2=size=320x180:rate=${FPS}:duration=${SECONDS}`];
-const A = (rate: number, layout = 'stereo') => ['-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=${rate}:duration=${SECONDS},aformat=channel_layouts=${layout}`];
+const A = (rate: number, layout = 'stereo') => [
+  '-f',
+  'lavfi',
+  '-i',
+  `sine=frequency=440:sample_rate=${rate}:duration=${SECONDS},aformat=channel_layouts=${layout}`,
+];
 const AV = (rate = 48000) => [...V, ...A(rate), '-map', '0:v', '-map', '1:a', '-pix_fmt', 'yuv420p'];
 const AUDIO = (rate = 48000, layout = 'stereo') => [...A(rate, layout), '-map', '0:a'];
 
@@ -41,36 +46,172 @@ interface Case {
 }
 
 const CASES: Case[] = [
-  { file: 'h264-aac.mkv', make: [...AV(), '-c:v', 'libx264', '-g', '25', '-bf', '2', '-c:a', 'aac'], transport: 'udp', route: 'mp4', summary: 'remux', video: true, audio: 'packets' },
-  { file: 'hevc-aac.ts', make: [...AV(), '-c:v', 'libx265', '-x265-params', 'log-level=error:keyint=25:bframes=2', '-c:a', 'aac'], transport: 'tcp', route: 'mp4', summary: 'remux', video: true, audio: 'packets' },
-  { file: 'aac.aac', make: [...AUDIO(), '-c:a', 'aac', '-f', 'adts'], transport: 'udp', route: 'mp4', summary: 'remux', video: false, audio: 'packets' },
-  { file: 'aac-only.ts', make: [...AUDIO(44100), '-c:a', 'aac'], transport: 'tcp', route: 'mp4', summary: 'remux', video: false, audio: 'packets' },
-  { file: 'opus.ogg', make: [...AUDIO(), '-c:a', 'libopus', '-b:a', '64k'], transport: 'udp', route: 'mp4', summary: 'remux', video: false, audio: 'packets' },
-  { file: 'opus.webm', make: [...AUDIO(), '-c:a', 'libopus', '-b:a', '64k'], transport: 'tcp', route: 'mp4', summary: 'remux', video: false, audio: 'packets' },
-  { file: 'tone.mp3', make: [...AUDIO(44100), '-c:a', 'libmp3lame', '-b:a', '128k'], transport: 'udp', route: 'mp4', summary: 'remux', video: false, audio: 'packets' },
-  { file: 'ulaw.wav', make: [...AUDIO(8000, 'mono'), '-c:a', 'pcm_mulaw'], transport: 'udp', route: 'mov', summary: 'remux', video: false, audio: 'bytes', rawFormat: 'mulaw' },
-  { file: 'alaw.wav', make: [...AUDIO(8000, 'mono'), '-c:a', 'pcm_alaw'], transport: 'tcp', route: 'mov', summary: 'remux', video: false, audio: 'bytes', rawFormat: 'alaw' },
-  { file: 'mpeg2-ac3.ts', make: [...AV(), '-c:v', 'mpeg2video', '-g', '12', '-bf', '2', '-q:v', '4', '-c:a', 'ac3'], transport: 'udp', route: 'mp2t', summary: 'mp2t', video: true, audio: 'packets' },
-  { file: 'mpeg2-mp2.mpg', make: [...AV(44100), '-c:v', 'mpeg2video', '-g', '12', '-c:a', 'mp2', '-f', 'vob'], transport: 'tcp', route: 'mp2t', summary: 'mp2t', video: true, audio: 'packets' },
-  { file: 'mpeg4-mp3.avi', make: [...AV(44100), '-c:v', 'mpeg4', '-g', '12', '-bf', '0', '-c:a', 'libmp3lame'], transport: 'udp', route: 'mp2t', summary: 'mp2t', video: true, audio: 'packets' },
+  {
+    file: 'h264-aac.mkv',
+    make: [...AV(), '-c:v', 'libx264', '-g', '25', '-bf', '2', '-c:a', 'aac'],
+    transport: 'udp',
+    route: 'mp4',
+    summary: 'remux',
+    video: true,
+    audio: 'packets',
+  },
+  {
+    file: 'hevc-aac.ts',
+    make: [...AV(), '-c:v', 'libx265', '-x265-params', 'log-level=error:keyint=25:bframes=2', '-c:a', 'aac'],
+    transport: 'tcp',
+    route: 'mp4',
+    summary: 'remux',
+    video: true,
+    audio: 'packets',
+  },
+  {
+    file: 'aac.aac',
+    make: [...AUDIO(), '-c:a', 'aac', '-f', 'adts'],
+    transport: 'udp',
+    route: 'mp4',
+    summary: 'remux',
+    video: false,
+    audio: 'packets',
+  },
+  {
+    file: 'aac-only.ts',
+    make: [...AUDIO(44100), '-c:a', 'aac'],
+    transport: 'tcp',
+    route: 'mp4',
+    summary: 'remux',
+    video: false,
+    audio: 'packets',
+  },
+  {
+    file: 'opus.ogg',
+    make: [...AUDIO(), '-c:a', 'libopus', '-b:a', '64k'],
+    transport: 'udp',
+    route: 'mp4',
+    summary: 'remux',
+    video: false,
+    audio: 'packets',
+  },
+  {
+    file: 'opus.webm',
+    make: [...AUDIO(), '-c:a', 'libopus', '-b:a', '64k'],
+    transport: 'tcp',
+    route: 'mp4',
+    summary: 'remux',
+    video: false,
+    audio: 'packets',
+  },
+  {
+    file: 'tone.mp3',
+    make: [...AUDIO(44100), '-c:a', 'libmp3lame', '-b:a', '128k'],
+    transport: 'udp',
+    route: 'mp4',
+    summary: 'remux',
+    video: false,
+    audio: 'packets',
+  },
+  {
+    file: 'ulaw.wav',
+    make: [...AUDIO(8000, 'mono'), '-c:a', 'pcm_mulaw'],
+    transport: 'udp',
+    route: 'mov',
+    summary: 'remux',
+    video: false,
+    audio: 'bytes',
+    rawFormat: 'mulaw',
+  },
+  {
+    file: 'alaw.wav',
+    make: [...AUDIO(8000, 'mono'), '-c:a', 'pcm_alaw'],
+    transport: 'tcp',
+    route: 'mov',
+    summary: 'remux',
+    video: false,
+    audio: 'bytes',
+    rawFormat: 'alaw',
+  },
+  {
+    file: 'mpeg2-ac3.ts',
+    make: [...AV(), '-c:v', 'mpeg2video', '-g', '12', '-bf', '2', '-q:v', '4', '-c:a', 'ac3'],
+    transport: 'udp',
+    route: 'mp2t',
+    summary: 'mp2t',
+    video: true,
+    audio: 'packets',
+  },
+  {
+    file: 'mpeg2-mp2.mpg',
+    make: [...AV(44100), '-c:v', 'mpeg2video', '-g', '12', '-c:a', 'mp2', '-f', 'vob'],
+    transport: 'tcp',
+    route: 'mp2t',
+    summary: 'mp2t',
+    video: true,
+    audio: 'packets',
+  },
+  {
+    file: 'mpeg4-mp3.avi',
+    make: [...AV(44100), '-c:v', 'mpeg4', '-g', '12', '-bf', '0', '-c:a', 'libmp3lame'],
+    transport: 'udp',
+    route: 'mp2t',
+    summary: 'mp2t',
+    video: true,
+    audio: 'packets',
+  },
   // An MP4 none of whose tracks we packetize is prepared like any other file.
-  { file: 'vp9-opus.mp4', make: [...AV(), '-c:v', 'libvpx-vp9', '-deadline', 'realtime', '-cpu-used', '8', '-g', '25', '-c:a', 'libopus'], transport: 'tcp', route: 'mp4', summary: 'transcode', video: true, audio: 'packets' },
-  { file: 'vp9-vorbis.webm', make: [...AV(), '-c:v', 'libvpx-vp9', '-deadline', 'realtime', '-cpu-used', '8', '-g', '25', '-c:a', 'libvorbis'], transport: 'udp', route: 'mp4', summary: 'transcode', video: true, audio: 'packets' },
+  {
+    file: 'vp9-opus.mp4',
+    make: [...AV(), '-c:v', 'libvpx-vp9', '-deadline', 'realtime', '-cpu-used', '8', '-g', '25', '-c:a', 'libopus'],
+    transport: 'tcp',
+    route: 'mp4',
+    summary: 'transcode',
+    video: true,
+    audio: 'packets',
+  },
+  {
+    file: 'vp9-vorbis.webm',
+    make: [...AV(), '-c:v', 'libvpx-vp9', '-deadline', 'realtime', '-cpu-used', '8', '-g', '25', '-c:a', 'libvorbis'],
+    transport: 'udp',
+    route: 'mp4',
+    summary: 'transcode',
+    video: true,
+    audio: 'packets',
+  },
 ];
 
 /** Decoded video frames (presentation order, no frame-rate conversion) and copied audio packets. */
 async function hashes(input: string, c: Case, inputArgs: string[] = []): Promise<{ video: FrameHash[]; audio: FrameHash[] }> {
   const maps = c.video ? ['-map', '0:v', '-map', '0:a'] : ['-map', '0:a'];
-  const args = ['-hide_banner', '-nostdin', '-loglevel', 'error', ...inputArgs, '-i', input, ...maps, '-c:a', 'copy', '-fps_mode', 'passthrough', '-f', 'framemd5', '-'];
+  const args = [
+    '-hide_banner',
+    '-nostdin',
+    '-loglevel',
+    'error',
+    ...inputArgs,
+    '-i',
+    input,
+    ...maps,
+    '-c:a',
+    'copy',
+    '-fps_mode',
+    'passthrough',
+    '-f',
+    'framemd5',
+    '-',
+  ];
   const r = await runProgram('ffmpeg', args, 90_000);
   expectSuccess(r, `framemd5 of ${input}`);
   const frames = parseFramemd5(r.stdout);
-  return c.video ? { video: frames.filter((f) => f.stream === 0), audio: frames.filter((f) => f.stream === 1) } : { video: [], audio: frames };
+  return c.video
+    ? { video: frames.filter((f) => f.stream === 0), audio: frames.filter((f) => f.stream === 1) }
+    : { video: [], audio: frames };
 }
 
 /** MD5 of the audio byte stream as copied (packet boundaries do not matter). */
 async function audioMd5(input: string, inputArgs: string[] = []): Promise<string> {
-  const r = await runProgram('ffmpeg', ['-hide_banner', '-nostdin', '-loglevel', 'error', ...inputArgs, '-i', input, '-map', '0:a', '-c', 'copy', '-f', 'md5', '-'], 90_000);
+  const r = await runProgram(
+    'ffmpeg',
+    ['-hide_banner', '-nostdin', '-loglevel', 'error', ...inputArgs, '-i', input, '-map', '0:a', '-c', 'copy', '-f', 'md5', '-'],
+    90_000,
+  );
   expectSuccess(r, `md5 of ${input}`);
   return r.stdout.trim();
 }
@@ -100,7 +241,8 @@ describeWithPeers('any file ffmpeg can read, prepared and served', ['ffmpeg', 'f
   it.each(CASES)('$file over $transport: $summary, what ffmpeg receives is what it reads from the prepared file', async (c) => {
     // While a transcode runs, DESCRIBE serves its growing TS as MP2T (prepare-growing.test.ts);
     // here the prepared MP4 itself is checked, so the transcode finishes first.
-    if (c.summary === 'transcode') expect((await (server.catalog.preparer as Preparer).prepare(path.join(dir, c.file)).done).reused).toBe(false);
+    if (c.summary === 'transcode')
+      expect((await (server.catalog.preparer as Preparer).prepare(path.join(dir, c.file)).done).reused).toBe(false);
     const received = c.audio === 'bytes' ? undefined : await hashes(url(c.file), c, ['-rtsp_transport', c.transport]);
     // The DESCRIBE above (or below) prepared the file; asking again finds it through the manifest.
     const prepared = await (server.catalog.preparer as Preparer).prepare(path.join(dir, c.file)).done;
@@ -141,7 +283,22 @@ describeWithPeers('any file ffmpeg can read, prepared and served', ['ffmpeg', 'f
     const src = path.join(dir, 'vp9-vorbis.webm');
     const prepared = await (server.catalog.preparer as Preparer).prepare(src).done;
     const probe = async (input: string) => {
-      const r = await runProgram('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-count_frames', '-show_entries', 'stream=nb_read_frames:format=duration', '-of', 'json', input], 60_000);
+      const r = await runProgram(
+        'ffprobe',
+        [
+          '-v',
+          'error',
+          '-select_streams',
+          'v:0',
+          '-count_frames',
+          '-show_entries',
+          'stream=nb_read_frames:format=duration',
+          '-of',
+          'json',
+          input,
+        ],
+        60_000,
+      );
       expectSuccess(r, `ffprobe ${input}`);
       const j = JSON.parse(r.stdout) as { streams: { nb_read_frames: string }[]; format: { duration: string } };
       return { frames: Number(j.streams[0]!.nb_read_frames), duration: Number(j.format.duration) };
@@ -177,7 +334,11 @@ describeWithPeers('any file ffmpeg can read, prepared and served', ['ffmpeg', 'f
       expect(play.range?.start).toBeCloseTo(index.unitTimeSec[unit]!, 3);
       const want = file.length - offset;
       const got = () => track.rtp.reduce((n, p) => n + p.payload.length, 0);
-      await waitUntil(() => got() >= want, 15_000, () => `${want} bytes (have ${got()})`);
+      await waitUntil(
+        () => got() >= want,
+        15_000,
+        () => `${want} bytes (have ${got()})`,
+      );
       await new Promise((r) => setTimeout(r, 200));
       expect(track.rtp.every((p) => p.payloadType === 33 && p.payload.length <= 7 * TS_PACKET_SIZE)).toBe(true);
       const ts = Buffer.concat(track.rtp.map((p) => p.payload));

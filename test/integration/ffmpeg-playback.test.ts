@@ -72,7 +72,11 @@ describeWithPeers('ffmpeg receives the sample bit-identically', ['ffmpeg'], () =
   it('the server saw two sessions, and ffmpeg tore both down when it was done', async () => {
     await Promise.all(captures.values());
     // ffmpeg sends TEARDOWN before it exits; allow the server a moment to process it.
-    await waitUntil(() => server.snapshot().sessions.length === 0, 5000, () => `no sessions left, have ${JSON.stringify(server.snapshot().sessions)}`);
+    await waitUntil(
+      () => server.snapshot().sessions.length === 0,
+      5000,
+      () => `no sessions left, have ${JSON.stringify(server.snapshot().sessions)}`,
+    );
     const snap = server.snapshot();
     expect(snap.counters.sessionsCreated).toBe(2);
     expect(snap.counters.badRequests).toBe(0);

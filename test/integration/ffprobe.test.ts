@@ -23,11 +23,7 @@ describeWithPeers('ffprobe sees both tracks', ['ffprobe'], () => {
 
   for (const transport of ['udp', 'tcp'] as const) {
     it.concurrent(`over ${transport}: h264 640x360 and aac 48000 Hz stereo`, async () => {
-      const r = await runProgram(
-        'ffprobe',
-        ['-v', 'error', '-rtsp_transport', transport, '-show_streams', '-of', 'json', url()],
-        60_000,
-      );
+      const r = await runProgram('ffprobe', ['-v', 'error', '-rtsp_transport', transport, '-show_streams', '-of', 'json', url()], 60_000);
       expectSuccess(r, `ffprobe -rtsp_transport ${transport}`);
       const streams = (JSON.parse(r.stdout) as { streams: ProbedStream[] }).streams;
       expect(streams.map((s) => s.codec_type)).toEqual(['video', 'audio']);

@@ -40,11 +40,34 @@ const CLOCK_RATE: Record<string, number> = { 'trackID=1': 90000, 'trackID=2': 48
 
 function pipeline(url: string, protocols: 'udp' | 'tcp'): string[] {
   return [
-    'rtspsrc', 'name=src', `location=${url}`, `protocols=${protocols}`,
-    'src.', '!', 'application/x-rtp,media=video', '!', 'rtph264depay', '!', 'h264parse', '!', 'avdec_h264', '!',
-    'checksumsink', 'hash=md5',
-    'src.', '!', 'application/x-rtp,media=audio', '!', 'rtpmp4gdepay', '!', 'aacparse', '!', 'avdec_aac', '!',
-    'checksumsink', 'hash=sha1',
+    'rtspsrc',
+    'name=src',
+    `location=${url}`,
+    `protocols=${protocols}`,
+    'src.',
+    '!',
+    'application/x-rtp,media=video',
+    '!',
+    'rtph264depay',
+    '!',
+    'h264parse',
+    '!',
+    'avdec_h264',
+    '!',
+    'checksumsink',
+    'hash=md5',
+    'src.',
+    '!',
+    'application/x-rtp,media=audio',
+    '!',
+    'rtpmp4gdepay',
+    '!',
+    'aacparse',
+    '!',
+    'avdec_aac',
+    '!',
+    'checksumsink',
+    'hash=sha1',
   ];
 }
 
@@ -78,12 +101,18 @@ describeWithGstreamer('GStreamer rtspsrc plays to EOS and its receiver reports r
   for (const transport of ['udp', 'tcp'] as const) {
     it(`over ${transport}: plays to EOS without errors, every frame decoded bit-identically`, () => {
       const r = runs.get(transport)!;
-      const diag = `${r.stderr}\n${r.stdout.split('\n').filter((l) => !/^\d+:\d\d:\d\d\.\d+ [0-9a-f]+$/.test(l)).join('\n')}`;
+      const diag = `${r.stderr}\n${r.stdout
+        .split('\n')
+        .filter((l) => !/^\d+:\d\d:\d\d\.\d+ [0-9a-f]+$/.test(l))
+        .join('\n')}`;
       expect(r.timedOut, diag).toBe(false);
       expect(r.code, diag).toBe(0);
       expect(r.stdout).toContain('Got EOS from element "pipeline0"');
       expect(`${r.stdout}\n${r.stderr}`).not.toMatch(/ERROR|WARNING/);
-      const sums = r.stdout.split('\n').map((l) => /^\d+:\d\d:\d\d\.\d+ ([0-9a-f]+)$/.exec(l)?.[1]).filter((x) => x !== undefined);
+      const sums = r.stdout
+        .split('\n')
+        .map((l) => /^\d+:\d\d:\d\d\.\d+ ([0-9a-f]+)$/.exec(l)?.[1])
+        .filter((x) => x !== undefined);
       const video = sums.filter((h) => h.length === 32);
       const audio = sums.filter((h) => h.length === 40);
       expect(video).toEqual(source.video.map((f) => f.hash));
@@ -121,7 +150,7 @@ describeWithGstreamer('GStreamer rtspsrc plays to EOS and its receiver reports r
     });
   }
 
-  it('both sessions ended by GStreamer\'s TEARDOWN after EOS', () => {
+  it("both sessions ended by GStreamer's TEARDOWN after EOS", () => {
     const snap = server.snapshot();
     expect(snap.counters.sessionsCreated).toBe(2);
     expect(snap.sessions).toEqual([]);

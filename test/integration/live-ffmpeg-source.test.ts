@@ -21,13 +21,46 @@ describeWithPeers('live channel fed by ffmpeg (--live NAME=ffmpeg:...)', ['ffmpe
 
   it('is viewed by ffmpeg, which decodes it without errors', async () => {
     const s = await startServer({
-      live: [{ name: 'test', ffmpegArgs: ['-re', '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=25', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000'] }],
+      live: [
+        {
+          name: 'test',
+          ffmpegArgs: [
+            '-re',
+            '-f',
+            'lavfi',
+            '-i',
+            'testsrc2=size=320x240:rate=25',
+            '-f',
+            'lavfi',
+            '-i',
+            'sine=frequency=440:sample_rate=48000',
+          ],
+        },
+      ],
     });
     server = s.server;
     // DESCRIBE waits for the source to come up, so no wait is needed here.
     const r = await runProgram(
       'ffmpeg',
-      ['-hide_banner', '-nostdin', '-loglevel', 'error', '-rtsp_transport', 'udp', '-i', s.url('live/test'), '-t', '4', '-map', '0:v', '-map', '0:a', '-f', 'framemd5', '-'],
+      [
+        '-hide_banner',
+        '-nostdin',
+        '-loglevel',
+        'error',
+        '-rtsp_transport',
+        'udp',
+        '-i',
+        s.url('live/test'),
+        '-t',
+        '4',
+        '-map',
+        '0:v',
+        '-map',
+        '0:a',
+        '-f',
+        'framemd5',
+        '-',
+      ],
       60_000,
     );
     expectSuccess(r, 'ffmpeg watching live/test');
@@ -42,7 +75,9 @@ describeWithPeers('live channel fed by ffmpeg (--live NAME=ffmpeg:...)', ['ffmpe
   }, 90_000);
 
   it('starts ffmpeg again when it exits', async () => {
-    const s = await startServer({ live: [{ name: 'short', ffmpegArgs: ['-re', '-f', 'lavfi', '-i', 'testsrc2=size=160x120:rate=25:duration=1.5'] }] });
+    const s = await startServer({
+      live: [{ name: 'short', ffmpegArgs: ['-re', '-f', 'lavfi', '-i', 'testsrc2=size=160x120:rate=25:duration=1.5'] }],
+    });
     server = s.server;
     const live = () => server!.snapshot().live.find((x) => x.name === 'short')!;
     await waitUntil(() => live().live, 20_000, 'first run live');

@@ -61,10 +61,12 @@ describeWithPeers('simulated live channel (--live NAME=FILE)', ['ffmpeg'], () =>
     await sleep(5000);
     off();
     expect(reports).toHaveLength(2);
-    expect(reports).toEqual(expect.arrayContaining([
-      expect.objectContaining({ media: 'live/clip', ssrc: first.c.tracks[0]!.ssrc, sessionId: first.c.session, fractionLost: 0.25 }),
-      expect.objectContaining({ media: 'live/clip', ssrc: second.c.tracks[1]!.ssrc, sessionId: second.c.session, fractionLost: 0.5 }),
-    ]));
+    expect(reports).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ media: 'live/clip', ssrc: first.c.tracks[0]!.ssrc, sessionId: first.c.session, fractionLost: 0.25 }),
+        expect.objectContaining({ media: 'live/clip', ssrc: second.c.tracks[1]!.ssrc, sessionId: second.c.session, fractionLost: 0.5 }),
+      ]),
+    );
     // Our SRs carry the channel's SSRC, to every viewer.
     for (const t of [...first.c.tracks, ...second.c.tracks]) expect(t.rtcp.some((p) => p.type === 'sr' && p.ssrc === t.ssrc)).toBe(true);
     await first.c.teardown(url);
@@ -140,26 +142,48 @@ describeWithPeers('simulated live channel (--live NAME=FILE)', ['ffmpeg'], () =>
     // Resumed at the channel's current point: the packets sent meanwhile are skipped, not queued.
     const resumed = audio.rtp[held]!;
     expect(resumed.seq).toBe(info!.seq);
-    expect(((resumed.seq - audio.rtp[held - 1]!.seq) & 0xffff)).toBeGreaterThan(40);
+    expect((resumed.seq - audio.rtp[held - 1]!.seq) & 0xffff).toBeGreaterThan(40);
     await c.teardown(url);
     await other.c.teardown(url);
     c.close();
     other.c.close();
   }, 30_000);
 
-  it.each(['udp', 'tcp'] as const)('ffmpeg watches over %s and decodes without errors', async (transport) => {
-    const r = await runProgram(
-      'ffmpeg',
-      ['-hide_banner', '-nostdin', '-loglevel', 'error', '-rtsp_transport', transport, '-i', url, '-t', '6', '-map', '0:v', '-map', '0:a', '-f', 'framemd5', '-'],
-      60_000,
-    );
-    expectSuccess(r, `ffmpeg ${transport}`);
-    expect(r.stderr.trim()).toBe('');
-    const frames = parseFramemd5(r.stdout);
-    // 6 s across at least one loop boundary: ~150 video frames and ~280 AAC frames, decoded.
-    expect(frames.filter((f) => f.stream === 0).length).toBeGreaterThan(120);
-    expect(frames.filter((f) => f.stream === 1).length).toBeGreaterThan(200);
-    const pts = frames.filter((f) => f.stream === 0).map((f) => f.pts);
-    expect(pts.every((p, i) => i === 0 || p > pts[i - 1]!)).toBe(true);
-  }, 90_000);
+  it.each(['udp', 'tcp'] as const)(
+    'ffmpeg watches over %s and decodes without errors',
+    async (transport) => {
+      const r = await runProgram(
+        'ffmpeg',
+        [
+          '-hide_banner',
+          '-nostdin',
+          '-loglevel',
+          'error',
+          '-rtsp_transport',
+          transport,
+          '-i',
+          url,
+          '-t',
+          '6',
+          '-map',
+          '0:v',
+          '-map',
+          '0:a',
+          '-f',
+          'framemd5',
+          '-',
+        ],
+        60_000,
+      );
+      expectSuccess(r, `ffmpeg ${transport}`);
+      expect(r.stderr.trim()).toBe('');
+      const frames = parseFramemd5(r.stdout);
+      // 6 s across at least one loop boundary: ~150 video frames and ~280 AAC frames, decoded.
+      expect(frames.filter((f) => f.stream === 0).length).toBeGreaterThan(120);
+      expect(frames.filter((f) => f.stream === 1).length).toBeGreaterThan(200);
+      const pts = frames.filter((f) => f.stream === 0).map((f) => f.pts);
+      expect(pts.every((p, i) => i === 0 || p > pts[i - 1]!)).toBe(true);
+    },
+    90_000,
+  );
 });

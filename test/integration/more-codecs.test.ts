@@ -38,9 +38,36 @@ describeWithPeers('H.265 + Opus and MP3 from MP4 files', ['ffmpeg', 'ffprobe'], 
 
   beforeAll(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'streamlab-codecs-'));
-    const src = ['-f', 'lavfi', '-i', 'testsrc2=size=320x180:rate=25:duration=6', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000:duration=6,aformat=channel_layouts=stereo', '-map', '0:v', '-map', '1:a', '-pix_fmt', 'yuv420p'];
+    const src = [
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc2=size=320x180:rate=25:duration=6',
+      '-f',
+      'lavfi',
+      '-i',
+      'sine=frequency=440:sample_rate=48000:duration=6,aformat=channel_layouts=stereo',
+      '-map',
+      '0:v',
+      '-map',
+      '1:a',
+      '-pix_fmt',
+      'yuv420p',
+    ];
     await Promise.all([
-      make('hevc-opus.mp4', [...src, '-c:v', 'libx265', '-x265-params', 'log-level=error:keyint=25:min-keyint=25:bframes=2:scenecut=0', '-tag:v', 'hvc1', '-c:a', 'libopus', '-b:a', '64k']),
+      make('hevc-opus.mp4', [
+        ...src,
+        '-c:v',
+        'libx265',
+        '-x265-params',
+        'log-level=error:keyint=25:min-keyint=25:bframes=2:scenecut=0',
+        '-tag:v',
+        'hvc1',
+        '-c:a',
+        'libopus',
+        '-b:a',
+        '64k',
+      ]),
       make('h264-mp3.mp4', [...src, '-c:v', 'libx264', '-g', '25', '-bf', '2', '-c:a', 'libmp3lame', '-b:a', '128k', '-ar', '44100']),
     ]);
   });
@@ -52,13 +79,20 @@ describeWithPeers('H.265 + Opus and MP3 from MP4 files', ['ffmpeg', 'ffprobe'], 
   const { url } = serverForSuite(() => ({ mediaDir: dir }));
 
   it('ffprobe names the codecs from our SDP', async () => {
-    const r = await runProgram('ffprobe', ['-v', 'error', '-rtsp_transport', 'tcp', '-show_entries', 'stream=codec_name', '-of', 'csv=p=0', url('hevc-opus.mp4')], 60_000);
+    const r = await runProgram(
+      'ffprobe',
+      ['-v', 'error', '-rtsp_transport', 'tcp', '-show_entries', 'stream=codec_name', '-of', 'csv=p=0', url('hevc-opus.mp4')],
+      60_000,
+    );
     expectSuccess(r, 'ffprobe');
     expect(r.stdout.trim().split('\n')).toEqual(['hevc', 'opus']);
   });
 
   it.each(['udp', 'tcp'] as const)('ffmpeg over %s: HEVC frames bit-identical, Opus packets identical', async (transport) => {
-    const [source, got] = await Promise.all([hashes(path.join(dir, 'hevc-opus.mp4')), hashes(url('hevc-opus.mp4'), ['-rtsp_transport', transport], 4)]);
+    const [source, got] = await Promise.all([
+      hashes(path.join(dir, 'hevc-opus.mp4')),
+      hashes(url('hevc-opus.mp4'), ['-rtsp_transport', transport], 4),
+    ]);
     const v = compareVideo(got.video, source.video);
     expect(v.detail).toBe('identical prefix');
     expect(v.frames).toBeGreaterThanOrEqual(90);

@@ -28,7 +28,13 @@ describeWithGstreamer('multicast live channel on lo', ['rtspsrc', 'rtph264depay'
 
   const suite = serverForSuite(() => ({
     live: [{ name: 'mc', file: clip.file }],
-    multicast: { range: '239.255.42.0/24', ports: { min: 46000, max: 46998 }, ttl: 1, interfaceAddress: '127.0.0.1', allowClientDestination: false },
+    multicast: {
+      range: '239.255.42.0/24',
+      ports: { min: 46000, max: 46998 },
+      ttl: 1,
+      interfaceAddress: '127.0.0.1',
+      allowClientDestination: false,
+    },
   }));
   const { server } = suite;
   beforeAll(() => {
@@ -75,17 +81,32 @@ describeWithGstreamer('multicast live channel on lo', ['rtspsrc', 'rtph264depay'
     // Receiver reports sent to the group's RTCP port reach the server and become QoS records.
     const reports: { ssrc: number; reporterSsrc: number; media: string }[] = [];
     const off = server.events.on('receiver-report', (r) => reports.push(r));
-    const rr = serializeRtcpCompound([{ type: 'rr', ssrc: 0x11223344, reports: [{ ssrc: t1!.ssrc!, fractionLost: 0, cumulativeLost: 0, extendedHighestSeq: t1!.rtp.at(-1)!.extSeq, jitter: 0, lsr: 0, dlsr: 0 }] }]);
+    const rr = serializeRtcpCompound([
+      {
+        type: 'rr',
+        ssrc: 0x11223344,
+        reports: [
+          { ssrc: t1!.ssrc!, fractionLost: 0, cumulativeLost: 0, extendedHighestSeq: t1!.rtp.at(-1)!.extSeq, jitter: 0, lsr: 0, dlsr: 0 },
+        ],
+      },
+    ]);
     t1!.multicast!.rtcp.send(rr, t1!.transport.port![1], t1!.transport.destination);
     await waitUntil(() => reports.length > 0, 5000, 'receiver report from the group');
     off();
-    expect(reports[0]).toMatchObject({ ssrc: t1!.ssrc, reporterSsrc: 0x11223344, media: `multicast ${t1!.transport.destination}:${t1!.transport.port![0]}` });
+    expect(reports[0]).toMatchObject({
+      ssrc: t1!.ssrc,
+      reporterSsrc: 0x11223344,
+      media: `multicast ${t1!.transport.destination}:${t1!.transport.port![0]}`,
+    });
     for (const v of viewers) {
       await v.teardown(url);
       v.close();
     }
     const after = server.snapshot().live.find((c) => c.name === 'mc')!;
-    expect(after.tracks.map((t) => [t.sinks, t.multicast?.members])).toEqual([[0, 0], [0, 0]]);
+    expect(after.tracks.map((t) => [t.sinks, t.multicast?.members])).toEqual([
+      [0, 0],
+      [0, 0],
+    ]);
   }, 30_000);
 
   it('refuses a group chosen by the client', async () => {
@@ -98,7 +119,23 @@ describeWithGstreamer('multicast live channel on lo', ['rtspsrc', 'rtph264depay'
   it('GStreamer joins the group on lo and decodes without errors', async () => {
     const r = await runProgram(
       'gst-launch-1.0',
-      ['rtspsrc', `location=${url}`, 'protocols=udp-mcast', 'multicast-iface=lo', 'name=src', 'src.', '!', 'rtph264depay', '!', 'h264parse', '!', 'avdec_h264', '!', 'fakesink', 'num-buffers=75'],
+      [
+        'rtspsrc',
+        `location=${url}`,
+        'protocols=udp-mcast',
+        'multicast-iface=lo',
+        'name=src',
+        'src.',
+        '!',
+        'rtph264depay',
+        '!',
+        'h264parse',
+        '!',
+        'avdec_h264',
+        '!',
+        'fakesink',
+        'num-buffers=75',
+      ],
       60_000,
     );
     expectSuccess(r, 'gst-launch rtspsrc udp-mcast');

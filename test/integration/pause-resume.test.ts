@@ -17,7 +17,7 @@ import type { SampleFacts } from '../helpers/sample-facts.ts';
 import { serverForSuite } from '../helpers/server-fixture.ts';
 import { sleep } from '../helpers/wait.ts';
 
-const tsDiff = (a: number, b: number) => ((a - b) | 0);
+const tsDiff = (a: number, b: number) => (a - b) | 0;
 const PAUSE_MS = 1500;
 
 describeWithPeers('PAUSE then PLAY continues sequence numbers and the media timeline', ['ffprobe'], () => {

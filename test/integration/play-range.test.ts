@@ -24,7 +24,7 @@ import { waitUntil } from '../helpers/wait.ts';
 const REQUESTED = 5.5;
 
 /** a − b on 32-bit RTP timestamps, as a signed difference. */
-const tsDiff = (a: number, b: number) => ((a - b) | 0);
+const tsDiff = (a: number, b: number) => (a - b) | 0;
 
 describeWithPeers('PLAY with Range starts at the keyframe at or before the start', ['ffprobe'], () => {
   const { url } = serverForSuite();
@@ -75,7 +75,11 @@ describeWithPeers('PLAY with Range starts at the keyframe at or before the start
         }
 
         // The first access unit is complete once a packet with the marker bit has arrived.
-        await waitUntil(() => video.rtp.some((p) => p.marker) && audio.rtp.length > 0, 10_000, 'the first video access unit and an audio packet');
+        await waitUntil(
+          () => video.rtp.some((p) => p.marker) && audio.rtp.length > 0,
+          10_000,
+          'the first video access unit and an audio packet',
+        );
 
         checkVideoStart(video, infoV!.seq!, infoV!.rtptime!);
 
@@ -114,7 +118,10 @@ describeWithPeers('PLAY with Range starts at the keyframe at or before the start
     expect(types.slice(2).length).toBeGreaterThan(0);
     expect(types.slice(2).every((t) => t === 5)).toBe(true);
     // Either one STAP-A carries SPS+PPS, or they come as single NAL unit packets.
-    expect([['stap-a', 'stap-a'], ['single', 'single']]).toContainEqual(nals.slice(0, 2).map((n) => n.via));
+    expect([
+      ['stap-a', 'stap-a'],
+      ['single', 'single'],
+    ]).toContainEqual(nals.slice(0, 2).map((n) => n.via));
     // In-band parameter sets are the file's (avcC, read by ffprobe).
     expect(nals[0]!.nal!.toString('hex')).toBe(facts.video.sps.toString('hex'));
     expect(nals[1]!.nal!.toString('hex')).toBe(facts.video.pps.toString('hex'));

@@ -27,12 +27,35 @@ describeWithPeers('playing a file while it is prepared', ['ffmpeg', 'ffprobe'], 
 
   async function make(name: string, seconds: number): Promise<string> {
     const out = path.join(dir, name);
-    const r = await runProgram('ffmpeg', [
-      '-hide_banner', '-loglevel', 'error', '-y',
-      '-f', 'lavfi', '-i', `testsrc2=size=640x360:rate=25:duration=${seconds}`,
-      '-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=48000:duration=${seconds}`,
-      '-c:v', 'libvpx', '-deadline', 'realtime', '-cpu-used', '8', '-b:v', '1500k', '-c:a', 'libvorbis', out,
-    ], 120_000);
+    const r = await runProgram(
+      'ffmpeg',
+      [
+        '-hide_banner',
+        '-loglevel',
+        'error',
+        '-y',
+        '-f',
+        'lavfi',
+        '-i',
+        `testsrc2=size=640x360:rate=25:duration=${seconds}`,
+        '-f',
+        'lavfi',
+        '-i',
+        `sine=frequency=440:sample_rate=48000:duration=${seconds}`,
+        '-c:v',
+        'libvpx',
+        '-deadline',
+        'realtime',
+        '-cpu-used',
+        '8',
+        '-b:v',
+        '1500k',
+        '-c:a',
+        'libvorbis',
+        out,
+      ],
+      120_000,
+    );
     expectSuccess(r, `making ${name}`);
     return out;
   }

@@ -9,44 +9,67 @@ import { expectSuccess, runProgram } from '../helpers/run-program.ts';
 import { serverForSuite } from '../helpers/server-fixture.ts';
 import { waitUntil } from '../helpers/wait.ts';
 
-describeWithGstreamer('GStreamer rtspclientsink publishes to live/NAME', ['rtspclientsink', 'x264enc', 'videotestsrc', 'h264parse'], ['ffmpeg'], () => {
-  const { server } = serverForSuite();
+describeWithGstreamer(
+  'GStreamer rtspclientsink publishes to live/NAME',
+  ['rtspclientsink', 'x264enc', 'videotestsrc', 'h264parse'],
+  ['ffmpeg'],
+  () => {
+    const { server } = serverForSuite();
 
-  it.each(['tcp', 'udp'] as const)('over %s, watched by ffmpeg at the same time', async (protocol) => {
-    const name = `gst-${protocol}`;
-    const url = `rtsp://127.0.0.1:${server.port}/live/${name}`;
-    const gst = runProgram(
-      'gst-launch-1.0',
-      [
-        '-q',
-        'videotestsrc', 'is-live=true', 'num-buffers=250', '!',
-        'video/x-raw,width=320,height=240,framerate=25/1', '!',
-        'x264enc', 'tune=zerolatency', 'speed-preset=veryfast', 'key-int-max=25', '!',
-        'h264parse', '!',
-        'rtspclientsink', `location=${url}`, `protocols=${protocol}`,
-      ],
-      // 250 frames take 10 s; a hang at its end of stream is cut here (see below).
-      30_000,
+    it.each(['tcp', 'udp'] as const)(
+      'over %s, watched by ffmpeg at the same time',
+      async (protocol) => {
+        const name = `gst-${protocol}`;
+        const url = `rtsp://127.0.0.1:${server.port}/live/${name}`;
+        const gst = runProgram(
+          'gst-launch-1.0',
+          [
+            '-q',
+            'videotestsrc',
+            'is-live=true',
+            'num-buffers=250',
+            '!',
+            'video/x-raw,width=320,height=240,framerate=25/1',
+            '!',
+            'x264enc',
+            'tune=zerolatency',
+            'speed-preset=veryfast',
+            'key-int-max=25',
+            '!',
+            'h264parse',
+            '!',
+            'rtspclientsink',
+            `location=${url}`,
+            `protocols=${protocol}`,
+          ],
+          // 250 frames take 10 s; a hang at its end of stream is cut here (see below).
+          30_000,
+        );
+        await waitUntil(() => server.snapshot().live.some((c) => c.name === name && c.live), 15_000, `${name} live`);
+        const watch = await runProgram(
+          'ffmpeg',
+          ['-hide_banner', '-nostdin', '-loglevel', 'error', '-rtsp_transport', 'tcp', '-i', url, '-t', '3', '-f', 'framemd5', '-'],
+          60_000,
+        );
+        expectSuccess(watch, `ffmpeg watching ${name}`);
+        expect(watch.stderr.trim()).toBe('');
+        expect(parseFramemd5(watch.stdout).filter((f) => f.stream === 0).length).toBeGreaterThan(50);
+        const c = server.snapshot().live.find((x) => x.name === name)!;
+        expect(c.publisher?.malformed).toBe(0);
+        const g = await gst;
+        if (g.code !== 0 || g.timedOut) {
+          // rtspclientsink's own end of stream (EOS, then TEARDOWN) sometimes hangs, or fails with
+          // "Received end-of-file", in GStreamer 1.22 here: seen in about 1 run of 3 at the end of
+          // session 2, with or without our RTCP to publishers (cause not found yet; see issue 5's note).
+          // Publishing itself is checked above; below, the channel must end whichever way it went.
+          expect(
+            g.timedOut || /Received end-of-file/.test(g.stderr),
+            `gst-launch rtspclientsink ${protocol}: ${g.stderr.slice(-2000)}`,
+          ).toBe(true);
+        }
+        await waitUntil(() => server.snapshot().live.some((x) => x.name === name && !x.live), 10_000, `${name} ended`);
+      },
+      90_000,
     );
-    await waitUntil(() => server.snapshot().live.some((c) => c.name === name && c.live), 15_000, `${name} live`);
-    const watch = await runProgram(
-      'ffmpeg',
-      ['-hide_banner', '-nostdin', '-loglevel', 'error', '-rtsp_transport', 'tcp', '-i', url, '-t', '3', '-f', 'framemd5', '-'],
-      60_000,
-    );
-    expectSuccess(watch, `ffmpeg watching ${name}`);
-    expect(watch.stderr.trim()).toBe('');
-    expect(parseFramemd5(watch.stdout).filter((f) => f.stream === 0).length).toBeGreaterThan(50);
-    const c = server.snapshot().live.find((x) => x.name === name)!;
-    expect(c.publisher?.malformed).toBe(0);
-    const g = await gst;
-    if (g.code !== 0 || g.timedOut) {
-      // rtspclientsink's own end of stream (EOS, then TEARDOWN) sometimes hangs, or fails with
-      // "Received end-of-file", in GStreamer 1.22 here: seen in about 1 run of 3 at the end of
-      // session 2, with or without our RTCP to publishers (cause not found yet; see issue 5's note).
-      // Publishing itself is checked above; below, the channel must end whichever way it went.
-      expect(g.timedOut || /Received end-of-file/.test(g.stderr), `gst-launch rtspclientsink ${protocol}: ${g.stderr.slice(-2000)}`).toBe(true);
-    }
-    await waitUntil(() => server.snapshot().live.some((x) => x.name === name && !x.live), 10_000, `${name} ended`);
-  }, 90_000);
-});
+  },
+);

@@ -34,40 +34,94 @@ describeWithPeers('publishing to live/NAME', ['ffmpeg'], () => {
   function publish(name: string, transport: 'udp' | 'tcp', loops = 2) {
     return runProgram(
       'ffmpeg',
-      ['-hide_banner', '-nostdin', '-loglevel', 'error', '-re', '-stream_loop', String(loops), '-i', clip.file, '-c', 'copy', '-f', 'rtsp', '-rtsp_transport', transport, `${base}/${name}`],
+      [
+        '-hide_banner',
+        '-nostdin',
+        '-loglevel',
+        'error',
+        '-re',
+        '-stream_loop',
+        String(loops),
+        '-i',
+        clip.file,
+        '-c',
+        'copy',
+        '-f',
+        'rtsp',
+        '-rtsp_transport',
+        transport,
+        `${base}/${name}`,
+      ],
       90_000,
     );
   }
 
-  it.each(['udp', 'tcp'] as const)('ffmpeg publishes over %s while ffmpeg watches and decodes; a second publisher is refused', async (transport) => {
-    const name = `ff-${transport}`;
-    const publisher = publish(name, transport);
-    await waitUntil(() => channel(name)?.live === true, 15_000, `${name} live`);
-    // A second publisher on the same path: ANNOUNCE refused, ffmpeg fails.
-    const second = await runProgram(
-      'ffmpeg',
-      ['-hide_banner', '-nostdin', '-loglevel', 'error', '-re', '-i', clip.file, '-t', '1', '-c', 'copy', '-f', 'rtsp', `${base}/${name}`],
-      30_000,
-    );
-    expect(second.code).not.toBe(0);
-    expect(second.stderr).toMatch(/403/);
-    const watch = await runProgram(
-      'ffmpeg',
-      ['-hide_banner', '-nostdin', '-loglevel', 'error', '-rtsp_transport', transport, '-i', `${base}/${name}`, '-t', '4', '-map', '0:v', '-map', '0:a', '-f', 'framemd5', '-'],
-      60_000,
-    );
-    expectSuccess(watch, `ffmpeg watching ${name}`);
-    expect(watch.stderr.trim()).toBe('');
-    const frames = parseFramemd5(watch.stdout);
-    expect(frames.filter((f) => f.stream === 0).length).toBeGreaterThan(75);
-    expect(frames.filter((f) => f.stream === 1).length).toBeGreaterThan(100);
-    const c = channel(name)!;
-    expect(c.publisher?.malformed).toBe(0);
-    expect(c.publisher?.relayed).toBeGreaterThan(200);
-    expectSuccess(await publisher, `ffmpeg publishing over ${transport}`);
-    // TEARDOWN from the publisher: the channel is off the air.
-    await waitUntil(() => channel(name)?.live === false, 10_000, `${name} ended`);
-  }, 120_000);
+  it.each(['udp', 'tcp'] as const)(
+    'ffmpeg publishes over %s while ffmpeg watches and decodes; a second publisher is refused',
+    async (transport) => {
+      const name = `ff-${transport}`;
+      const publisher = publish(name, transport);
+      await waitUntil(() => channel(name)?.live === true, 15_000, `${name} live`);
+      // A second publisher on the same path: ANNOUNCE refused, ffmpeg fails.
+      const second = await runProgram(
+        'ffmpeg',
+        [
+          '-hide_banner',
+          '-nostdin',
+          '-loglevel',
+          'error',
+          '-re',
+          '-i',
+          clip.file,
+          '-t',
+          '1',
+          '-c',
+          'copy',
+          '-f',
+          'rtsp',
+          `${base}/${name}`,
+        ],
+        30_000,
+      );
+      expect(second.code).not.toBe(0);
+      expect(second.stderr).toMatch(/403/);
+      const watch = await runProgram(
+        'ffmpeg',
+        [
+          '-hide_banner',
+          '-nostdin',
+          '-loglevel',
+          'error',
+          '-rtsp_transport',
+          transport,
+          '-i',
+          `${base}/${name}`,
+          '-t',
+          '4',
+          '-map',
+          '0:v',
+          '-map',
+          '0:a',
+          '-f',
+          'framemd5',
+          '-',
+        ],
+        60_000,
+      );
+      expectSuccess(watch, `ffmpeg watching ${name}`);
+      expect(watch.stderr.trim()).toBe('');
+      const frames = parseFramemd5(watch.stdout);
+      expect(frames.filter((f) => f.stream === 0).length).toBeGreaterThan(75);
+      expect(frames.filter((f) => f.stream === 1).length).toBeGreaterThan(100);
+      const c = channel(name)!;
+      expect(c.publisher?.malformed).toBe(0);
+      expect(c.publisher?.relayed).toBeGreaterThan(200);
+      expectSuccess(await publisher, `ffmpeg publishing over ${transport}`);
+      // TEARDOWN from the publisher: the channel is off the air.
+      await waitUntil(() => channel(name)?.live === false, 10_000, `${name} ended`);
+    },
+    120_000,
+  );
 
   it('the publisher leaving ends the stream: the viewer gets a BYE for every track', async () => {
     const name = 'bye';
@@ -108,7 +162,16 @@ describeWithPeers('publishing to live/NAME', ['ffmpeg'], () => {
       return p;
     }
     const packet = (seq: number, ts: number, pt = 0) =>
-      serializeRtpPacket({ marker: false, payloadType: pt, sequenceNumber: seq & 0xffff, timestamp: ts >>> 0, ssrc: 0xabcdef01, csrcs: [], payload: Buffer.alloc(160, seq & 0xff), paddingSize: 0 });
+      serializeRtpPacket({
+        marker: false,
+        payloadType: pt,
+        sequenceNumber: seq & 0xffff,
+        timestamp: ts >>> 0,
+        ssrc: 0xabcdef01,
+        csrcs: [],
+        payload: Buffer.alloc(160, seq & 0xff),
+        paddingSize: 0,
+      });
 
     const pub1 = await startPublisher();
     // While it holds the path, nobody else may ANNOUNCE there, and nobody may publish outside live/.
@@ -122,7 +185,17 @@ describeWithPeers('publishing to live/NAME', ['ffmpeg'], () => {
     await viewer.setup(`${url}/trackID=1`, 'udp');
     await viewer.play(url);
     const vt = viewer.tracks[0]!;
-    const garbage = [Buffer.from([1, 2, 3]), Buffer.alloc(11), packet(0, 0, 8), Buffer.from('GET / HTTP/1.1'), (() => { const b = packet(1, 1); b[0] = 0x40; return b; })()];
+    const garbage = [
+      Buffer.from([1, 2, 3]),
+      Buffer.alloc(11),
+      packet(0, 0, 8),
+      Buffer.from('GET / HTTP/1.1'),
+      (() => {
+        const b = packet(1, 1);
+        b[0] = 0x40;
+        return b;
+      })(),
+    ];
     let g = 0;
     for (let i = 0; i < 20; i++) {
       pub1.sendInterleaved(0, packet(5000 + i, 1_000_000 + i * 160));
@@ -133,7 +206,11 @@ describeWithPeers('publishing to live/NAME', ['ffmpeg'], () => {
     expect(channel(name)?.publisher?.relayed).toBe(20);
     // Rewritten onto the channel's sender: its SSRC (the one SETUP named), consecutive seq, same spacing.
     expect(vt.rtp.every((p) => p.ssrc === vt.ssrc && p.ssrc !== 0xabcdef01)).toBe(true);
-    expect(vt.rtp.every((p, i) => i === 0 || (p.seq === ((vt.rtp[i - 1]!.seq + 1) & 0xffff) && ((p.timestamp - vt.rtp[i - 1]!.timestamp) >>> 0) === 160))).toBe(true);
+    expect(
+      vt.rtp.every(
+        (p, i) => i === 0 || (p.seq === ((vt.rtp[i - 1]!.seq + 1) & 0xffff) && (p.timestamp - vt.rtp[i - 1]!.timestamp) >>> 0 === 160),
+      ),
+    ).toBe(true);
     expect(vt.rtp.map((p) => p.payload[0])).toEqual(Array.from({ length: 20 }, (_, i) => (5000 + i) & 0xff));
     // The server is fine.
     expect((await viewer.request('OPTIONS', url)).statusCode).toBe(200);

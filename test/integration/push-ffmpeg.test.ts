@@ -33,7 +33,11 @@ describeWithPeers('ffmpeg plays what streamlab push sends', ['ffmpeg'], () => {
   beforeAll(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'streamlab-push-'));
     clip = await makeClip(dir, CLIP_SECONDS);
-    const r = await runProgram('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-nostdin', '-i', clip, '-map', '0:v', '-map', '0:a', '-c:a', 'copy', '-f', 'framemd5', '-'], 60_000);
+    const r = await runProgram(
+      'ffmpeg',
+      ['-hide_banner', '-loglevel', 'error', '-nostdin', '-i', clip, '-map', '0:v', '-map', '0:a', '-c:a', 'copy', '-f', 'framemd5', '-'],
+      60_000,
+    );
     expectSuccess(r, 'framemd5 of the clip');
     const all = parseFramemd5(r.stdout);
     video = all.filter((f) => f.stream === 0);
@@ -52,7 +56,26 @@ describeWithPeers('ffmpeg plays what streamlab push sends', ['ffmpeg'], () => {
     await writeFile(sdpFile, pusher.sdp);
     const ffmpeg = runProgram(
       'ffmpeg',
-      ['-hide_banner', '-nostdin', '-loglevel', 'warning', '-protocol_whitelist', 'file,udp,rtp', ...extra.inputArgs, '-i', sdpFile, '-map', '0:v', '-map', '0:a', '-c:a', 'copy', '-f', 'framemd5', '-'],
+      [
+        '-hide_banner',
+        '-nostdin',
+        '-loglevel',
+        'warning',
+        '-protocol_whitelist',
+        'file,udp,rtp',
+        ...extra.inputArgs,
+        '-i',
+        sdpFile,
+        '-map',
+        '0:v',
+        '-map',
+        '0:a',
+        '-c:a',
+        'copy',
+        '-f',
+        'framemd5',
+        '-',
+      ],
       60_000,
     );
     try {
@@ -67,7 +90,13 @@ describeWithPeers('ffmpeg plays what streamlab push sends', ['ffmpeg'], () => {
     const r = await ffmpeg;
     expectSuccess(r, `ffmpeg reading ${to}`);
     const got = parseFramemd5(r.stdout);
-    return { summary, video: got.filter((f) => f.stream === 0), audio: got.filter((f) => f.stream === 1), stderr: r.stderr, sdp: pusher.sdp };
+    return {
+      summary,
+      video: got.filter((f) => f.stream === 0),
+      audio: got.filter((f) => f.stream === 1),
+      stderr: r.stderr,
+      sdp: pusher.sdp,
+    };
   }
 
   function expectIdentical(got: { video: FrameHash[]; audio: FrameHash[]; stderr: string }) {
@@ -94,7 +123,11 @@ describeWithPeers('ffmpeg plays what streamlab push sends', ['ffmpeg'], () => {
   it('multicast to a 239.255/16 group on lo (TTL 1): the same frames', async () => {
     const port = await freeEvenPorts(4);
     const group = `239.255.${1 + Math.floor(Math.random() * 250)}.${1 + Math.floor(Math.random() * 250)}`;
-    const got = await pushAndDecode(`rtp://${group}:${port}`, { interfaceAddress: '127.0.0.1', inputArgs: ['-localaddr', '127.0.0.1'], group });
+    const got = await pushAndDecode(`rtp://${group}:${port}`, {
+      interfaceAddress: '127.0.0.1',
+      inputArgs: ['-localaddr', '127.0.0.1'],
+      group,
+    });
     expect(got.sdp).toContain(`c=IN IP4 ${group}/1\r\n`);
     expectIdentical(got);
   }, 90_000);

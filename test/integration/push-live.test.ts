@@ -34,7 +34,27 @@ describeWithPeers('streamlab push from a live ffmpeg source', ['ffmpeg'], () => 
     await writeFile(sdp, pusher.sdp);
     const reader = runProgram(
       'ffmpeg',
-      ['-hide_banner', '-nostdin', '-loglevel', 'warning', '-protocol_whitelist', 'file,udp,rtp', '-i', sdp, '-map', '0:v', '-map', '0:a', '-c:a', 'copy', '-fps_mode', 'passthrough', '-f', 'framemd5', '-'],
+      [
+        '-hide_banner',
+        '-nostdin',
+        '-loglevel',
+        'warning',
+        '-protocol_whitelist',
+        'file,udp,rtp',
+        '-i',
+        sdp,
+        '-map',
+        '0:v',
+        '-map',
+        '0:a',
+        '-c:a',
+        'copy',
+        '-fps_mode',
+        'passthrough',
+        '-f',
+        'framemd5',
+        '-',
+      ],
       60_000,
     );
     await waitUdpBound([port, port + 1]);
@@ -57,7 +77,7 @@ describeWithPeers('streamlab push from a live ffmpeg source', ['ffmpeg'], () => 
     expect(audio.length).toBeGreaterThan(50);
   }, 60_000);
 
-  it('ends with ffmpeg\'s reason when the source cannot be opened', async () => {
+  it("ends with ffmpeg's reason when the source cannot be opened", async () => {
     const port = await freeEvenPorts(2);
     const pusher = await Pusher.open({ file: 'ffmpeg:-f lavfi -i nosuchsource=x', to: `rtp://127.0.0.1:${port}` });
     await pusher.start();

@@ -52,19 +52,33 @@ const itNetns = netnsWorks || peersRequired() ? it : it.skip;
 
 function vlcArgs(sdp: string, out: string): string[] {
   return [
-    `--reuid=${VLC_USER}`, `--regid=${VLC_USER}`, '--init-groups', '--',
-    'cvlc', '--intf', 'dummy', '-vv', '--avcodec-hw=none', '--demux', 'avformat', '--play-and-exit', sdp,
-    '--sout', `#transcode{vcodec=I420,acodec=s16l}:std{access=file,mux=avi,dst=${out}}`,
+    `--reuid=${VLC_USER}`,
+    `--regid=${VLC_USER}`,
+    '--init-groups',
+    '--',
+    'cvlc',
+    '--intf',
+    'dummy',
+    '-vv',
+    '--avcodec-hw=none',
+    '--demux',
+    'avformat',
+    '--play-and-exit',
+    sdp,
+    '--sout',
+    `#transcode{vcodec=I420,acodec=s16l}:std{access=file,mux=avi,dst=${out}}`,
   ];
 }
 
 /** Decoder-side trouble in a VLC log (-vv): errors or warnings of decoders and packetizers, corruption. */
 function decoderComplaints(log: string): string[] {
-  return log
-    .split('\n')
-    .filter((l) => /\b(decoder|packetizer) (error|warning)\b|corrupt|conceal|non-existing|no frame!/i.test(l))
-    // faad says so for the AAC priming frame, which decodes to silence by design.
-    .filter((l) => !/faad generic warning: decoded zero sample/.test(l));
+  return (
+    log
+      .split('\n')
+      .filter((l) => /\b(decoder|packetizer) (error|warning)\b|corrupt|conceal|non-existing|no frame!/i.test(l))
+      // faad says so for the AAC priming frame, which decodes to silence by design.
+      .filter((l) => !/faad generic warning: decoded zero sample/.test(l))
+  );
 }
 
 describeVlc('VLC plays what streamlab push sends (SDP file)', () => {
@@ -88,13 +102,21 @@ describeVlc('VLC plays what streamlab push sends (SDP file)', () => {
   /** VLC's decoded pictures, as indices into the source's frames. */
   async function decodedFrames(out: string): Promise<{ indices: number[]; audioPackets: number }> {
     const raw = await new Promise<Buffer>((resolve, reject) => {
-      const c = spawn('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-nostdin', '-i', out, '-map', '0:v', '-c', 'copy', '-f', 'rawvideo', '-'], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const c = spawn(
+        'ffmpeg',
+        ['-hide_banner', '-loglevel', 'error', '-nostdin', '-i', out, '-map', '0:v', '-c', 'copy', '-f', 'rawvideo', '-'],
+        { stdio: ['ignore', 'pipe', 'inherit'] },
+      );
       const chunks: Buffer[] = [];
       c.stdout.on('data', (b: Buffer) => chunks.push(b));
       c.on('error', reject);
       c.on('close', (code) => (code === 0 ? resolve(Buffer.concat(chunks)) : reject(new Error(`ffmpeg exited ${code} reading ${out}`))));
     });
-    const probe = await runProgram('ffprobe', ['-v', 'error', '-select_streams', 'a', '-count_packets', '-show_entries', 'stream=nb_read_packets', '-of', 'csv=p=0', out], 30_000);
+    const probe = await runProgram(
+      'ffprobe',
+      ['-v', 'error', '-select_streams', 'a', '-count_packets', '-show_entries', 'stream=nb_read_packets', '-of', 'csv=p=0', out],
+      30_000,
+    );
     expectSuccess(probe, 'ffprobe of the VLC output');
     return { indices: i420FrameHashes(raw).map((h) => reference.indexOf(h)), audioPackets: Number(probe.stdout.trim()) };
   }
@@ -124,7 +146,10 @@ describeVlc('VLC plays what streamlab push sends (SDP file)', () => {
     const out = path.join(dir, 'unicast.avi');
     await writeFile(sdp, pusher.sdp, { mode: 0o644 });
     const started = performance.now();
-    const child = spawn('setpriv', vlcArgs(sdp, out), { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, HOME: `/home/${VLC_USER}` } });
+    const child = spawn('setpriv', vlcArgs(sdp, out), {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, HOME: `/home/${VLC_USER}` },
+    });
     let log = '';
     child.stdout.on('data', (d) => (log += d));
     child.stderr.on('data', (d) => (log += d));
@@ -132,7 +157,11 @@ describeVlc('VLC plays what streamlab push sends (SDP file)', () => {
     const kill = setTimeout(() => child.kill('SIGKILL'), 60_000);
     try {
       await waitUdpBound([port, port + 1, port + 2, port + 3]);
-      await waitUntil(() => log.includes(VLC_READY), 30_000, () => `VLC reading the SDP:\n${log.slice(-2000)}`);
+      await waitUntil(
+        () => log.includes(VLC_READY),
+        30_000,
+        () => `VLC reading the SDP:\n${log.slice(-2000)}`,
+      );
     } catch (err) {
       await pusher.stop();
       child.kill('SIGKILL');
@@ -149,37 +178,46 @@ describeVlc('VLC plays what streamlab push sends (SDP file)', () => {
     expectDecoded(await decodedFrames(out), log, r);
   }, 90_000);
 
-  itNetns('multicast to a 239.255/16 group, in a private network namespace with lo only', async () => {
-    if (!netnsWorks) throw new Error('`unshare -n` does not work here (needs root or CAP_SYS_ADMIN): required with STREAMLAB_REQUIRE_PEERS=1');
-    const port = 5004;
-    const group = '239.255.77.1';
-    const hex = group.split('.').map((o) => Number(o).toString(16).padStart(2, '0').toUpperCase()).reverse().join('');
-    const sdp = path.join(dir, 'multicast.sdp');
-    const out = path.join(dir, 'multicast.avi');
-    const vlcLog = path.join(dir, 'vlc-multicast.log');
-    const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-    const script = [
-      'set -u',
-      'ip link set lo up',
-      'ip route add 224.0.0.0/4 dev lo',
-      `${q(process.execPath)} ${q(BIN)} push ${q(clip)} --to rtp://${group}:${port} --sdp ${q(sdp)} --wait 60 &`,
-      'PUSH=$!',
-      'for i in $(seq 300); do [ -s ' + q(sdp) + ' ] && break; sleep 0.1; done',
-      `HOME=/home/${VLC_USER} setpriv ${vlcArgs(sdp, out).map(q).join(' ')} > ${q(vlcLog)} 2>&1 &`,
-      'VLC=$!',
-      `for i in $(seq 300); do grep -q ${hex} /proc/net/igmp && grep -q ${q(VLC_READY)} ${q(vlcLog)} && break; sleep 0.1; done`,
-      'sleep 0.3',
-      'kill -USR1 $PUSH',
-      'wait $PUSH; echo "push=$?"',
-      'wait $VLC; echo "vlc=$?"',
-    ].join('\n');
-    const r = await runProgram('unshare', ['-n', '--', 'bash', '-c', script], 80_000);
-    const log = await readFile(vlcLog, 'utf8').catch(() => '');
-    expect(r.stdout, r.stderr).toContain('push=0');
-    expect(r.stdout, log.slice(-3000)).toContain('vlc=0');
-    expect(r.stderr).toMatch(/streamlab push .* to 239\.255\.77\.1 \(multicast, ttl 1\)/);
-    expect(r.stderr).toMatch(/push ended \(end of stream\)/);
-    expect(await readFile(sdp, 'utf8')).toContain(`c=IN IP4 ${group}/1\r\n`);
-    expectDecoded(await decodedFrames(out), log, { ...r, code: 0 });
-  }, 90_000);
+  itNetns(
+    'multicast to a 239.255/16 group, in a private network namespace with lo only',
+    async () => {
+      if (!netnsWorks)
+        throw new Error('`unshare -n` does not work here (needs root or CAP_SYS_ADMIN): required with STREAMLAB_REQUIRE_PEERS=1');
+      const port = 5004;
+      const group = '239.255.77.1';
+      const hex = group
+        .split('.')
+        .map((o) => Number(o).toString(16).padStart(2, '0').toUpperCase())
+        .reverse()
+        .join('');
+      const sdp = path.join(dir, 'multicast.sdp');
+      const out = path.join(dir, 'multicast.avi');
+      const vlcLog = path.join(dir, 'vlc-multicast.log');
+      const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+      const script = [
+        'set -u',
+        'ip link set lo up',
+        'ip route add 224.0.0.0/4 dev lo',
+        `${q(process.execPath)} ${q(BIN)} push ${q(clip)} --to rtp://${group}:${port} --sdp ${q(sdp)} --wait 60 &`,
+        'PUSH=$!',
+        'for i in $(seq 300); do [ -s ' + q(sdp) + ' ] && break; sleep 0.1; done',
+        `HOME=/home/${VLC_USER} setpriv ${vlcArgs(sdp, out).map(q).join(' ')} > ${q(vlcLog)} 2>&1 &`,
+        'VLC=$!',
+        `for i in $(seq 300); do grep -q ${hex} /proc/net/igmp && grep -q ${q(VLC_READY)} ${q(vlcLog)} && break; sleep 0.1; done`,
+        'sleep 0.3',
+        'kill -USR1 $PUSH',
+        'wait $PUSH; echo "push=$?"',
+        'wait $VLC; echo "vlc=$?"',
+      ].join('\n');
+      const r = await runProgram('unshare', ['-n', '--', 'bash', '-c', script], 80_000);
+      const log = await readFile(vlcLog, 'utf8').catch(() => '');
+      expect(r.stdout, r.stderr).toContain('push=0');
+      expect(r.stdout, log.slice(-3000)).toContain('vlc=0');
+      expect(r.stderr).toMatch(/streamlab push .* to 239\.255\.77\.1 \(multicast, ttl 1\)/);
+      expect(r.stderr).toMatch(/push ended \(end of stream\)/);
+      expect(await readFile(sdp, 'utf8')).toContain(`c=IN IP4 ${group}/1\r\n`);
+      expectDecoded(await decodedFrames(out), log, { ...r, code: 0 });
+    },
+    90_000,
+  );
 });

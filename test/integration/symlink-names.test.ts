@@ -68,12 +68,20 @@ describe('one file under two names', () => {
     }
   });
 
-  it.runIf(hasPeer('ffmpeg'))('ffmpeg plays both names one after the other', async () => {
-    for (const name of ['sample.mp4', 'latest.mp4']) {
-      for (const transport of ['udp', 'tcp']) {
-        const r = await runProgram('ffmpeg', ['-hide_banner', '-rtsp_transport', transport, '-i', url(name), '-t', '1', '-f', 'null', '-'], 30_000);
-        expect(r.code, `${name} over ${transport}: ${r.stderr.slice(-400)}`).toBe(0);
+  it.runIf(hasPeer('ffmpeg'))(
+    'ffmpeg plays both names one after the other',
+    async () => {
+      for (const name of ['sample.mp4', 'latest.mp4']) {
+        for (const transport of ['udp', 'tcp']) {
+          const r = await runProgram(
+            'ffmpeg',
+            ['-hide_banner', '-rtsp_transport', transport, '-i', url(name), '-t', '1', '-f', 'null', '-'],
+            30_000,
+          );
+          expect(r.code, `${name} over ${transport}: ${r.stderr.slice(-400)}`).toBe(0);
+        }
       }
-    }
-  }, 90_000);
+    },
+    90_000,
+  );
 });

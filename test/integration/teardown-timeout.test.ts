@@ -28,7 +28,10 @@ describe_('session end frees the session, its packets and its ports', () => {
   /** A client with both tracks set up over `lower` and playing. */
   async function playingClient(lower: 'udp' | 'tcp'): Promise<{ client: RtspTestClient; tracks: ClientTrack[]; playSentMs: number }> {
     const client = await RtspTestClient.connect(url());
-    const tracks = [(await client.setup(url('sample.mp4/trackID=1'), lower)).track, (await client.setup(url('sample.mp4/trackID=2'), lower)).track];
+    const tracks = [
+      (await client.setup(url('sample.mp4/trackID=1'), lower)).track,
+      (await client.setup(url('sample.mp4/trackID=2'), lower)).track,
+    ];
     expect(client.sessionTimeout).toBe(TIMEOUT_SEC);
     const playSentMs = performance.now();
     expect((await client.play(url())).response.statusCode).toBe(200);

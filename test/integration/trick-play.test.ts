@@ -106,7 +106,7 @@ function annexB(packets: readonly ReceivedRtp[]): Buffer {
     const type = p.payload[0]! & 0x1f;
     if (type >= 1 && type <= 23) out.push(start, p.payload);
     else if (type === 24) {
-      for (let o = 1; o + 2 <= p.payload.length; ) {
+      for (let o = 1; o + 2 <= p.payload.length;) {
         const n = p.payload.readUInt16BE(o);
         out.push(start, p.payload.subarray(o + 2, o + 2 + n));
         o += 2 + n;
@@ -129,7 +129,11 @@ describeWithPeers('trick play (Scale 2 and -2) with our client', ['ffmpeg'], () 
 
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'streamlab-trick-'));
-    const r = await runProgram('ffmpeg', ['-v', 'error', '-skip_frame', 'nokey', '-i', SAMPLE, '-map', '0:v', '-f', 'framemd5', '-'], 60_000);
+    const r = await runProgram(
+      'ffmpeg',
+      ['-v', 'error', '-skip_frame', 'nokey', '-i', SAMPLE, '-map', '0:v', '-f', 'framemd5', '-'],
+      60_000,
+    );
     expectSuccess(r, 'ffmpeg framemd5 of the keyframes');
     for (const f of parseFramemd5(r.stdout)) keyframeHash.set(Math.round(f.pts / 25), f.hash); // framemd5 time base 1/25;
     expect(keyframeHash.size).toBe(20);
@@ -173,7 +177,11 @@ describeWithPeers('trick play (Scale 2 and -2) with our client', ['ffmpeg'], () 
         const s1 = normal.range!.start as number;
         const nV = info(normal, 1);
         const nA = info(normal, 2);
-        await waitUntil(() => segment(audio, nA.seq).length >= 40 && accessUnits(segment(video, nV.seq)).length >= 25, 10_000, 'a second of normal play');
+        await waitUntil(
+          () => segment(audio, nA.seq).length >= 40 && accessUnits(segment(video, nV.seq)).length >= 25,
+          10_000,
+          'a second of normal play',
+        );
 
         // 3. Rewind from where it stands.
         const rw = await client.play(url(), undefined, { Scale: '-2' });
@@ -355,7 +363,13 @@ describeWithPeers('trick play (Scale 2 and -2) with our client', ['ffmpeg'], () 
         expect((await client.play(url(), 'npt=0-', headers)).response.statusCode).toBe(status);
       }
       // Odd but well-formed numbers are served within limits; anything else is a 400, never a 500.
-      for (const [value, answer] of [['.0000001', '0.0625'], ['99999999999999999999', '16'], ['+2', '2'], ['2.', '2'], [' -3.5 ', '-3.5']]) {
+      for (const [value, answer] of [
+        ['.0000001', '0.0625'],
+        ['99999999999999999999', '16'],
+        ['+2', '2'],
+        ['2.', '2'],
+        [' -3.5 ', '-3.5'],
+      ]) {
         const r = await client.play(url(), 'npt=0-', { Scale: value! });
         expect(r.response.statusCode).toBe(200);
         expect(r.response.headers.get('Scale')).toBe(answer);

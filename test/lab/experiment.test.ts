@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { ExperimentError, expandRuns, experimentFromFlags, parseExperimentText, parseJitterSpec, validateExperiment } from '../../src/lab/index.ts';
+import {
+  ExperimentError,
+  expandRuns,
+  experimentFromFlags,
+  parseExperimentText,
+  parseJitterSpec,
+  validateExperiment,
+} from '../../src/lab/index.ts';
 
 const resolveMedia = (n: string) => `/media/${n}`;
 const issues = (doc: unknown) => validateExperiment(doc, { resolveMedia }).issues.map((i) => `${i.path}: ${i.message}`);
@@ -81,7 +88,17 @@ describe('experiment validation', () => {
   });
 
   it('builds a one-off experiment from flags and names the flag on error', () => {
-    const base = { jitter: [], transport: [], media: 'sample.mp4', runs: 5, seed: 10, durationSec: 10, startNpt: 0, mode: 'fast' as const, quality: false };
+    const base = {
+      jitter: [],
+      transport: [],
+      media: 'sample.mp4',
+      runs: 5,
+      seed: 10,
+      durationSec: 10,
+      startNpt: 0,
+      mode: 'fast' as const,
+      quality: false,
+    };
     const e = experimentFromFlags({ ...base, netem: ['loss gemodel 2% 30%'] });
     expect(e.seeds).toEqual([10, 11, 12, 13, 14]);
     expect(() => experimentFromFlags({ ...base, netem: ['loss 120%'] })).toThrow(/--netem\[0\]: loss 120%/);
@@ -103,6 +120,11 @@ describe('bundled example', () => {
     expect(e.mode).toBe('fast');
     expect(e.seeds).toHaveLength(5);
     const figures = e.netem.map((n) => [Number((configuredLoss(n.config)! * 100).toFixed(2)), configuredMeanBurst(n.config)]);
-    expect(figures).toEqual([[2, 2], [2, 4], [5, 2], [5, 4]]);
+    expect(figures).toEqual([
+      [2, 2],
+      [2, 4],
+      [5, 2],
+      [5, 4],
+    ]);
   });
 });

@@ -19,7 +19,11 @@ const WALL_CLOCK_KEYS = new Set(['startedAt', 'wallMs', 'finishedAt', 'generated
 function withoutWallClock(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(withoutWallClock);
   if (v && typeof v === 'object') {
-    return Object.fromEntries(Object.entries(v).filter(([k]) => !WALL_CLOCK_KEYS.has(k)).map(([k, x]) => [k, withoutWallClock(x)]));
+    return Object.fromEntries(
+      Object.entries(v)
+        .filter(([k]) => !WALL_CLOCK_KEYS.has(k))
+        .map(([k, x]) => [k, withoutWallClock(x)]),
+    );
   }
   return v;
 }

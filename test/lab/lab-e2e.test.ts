@@ -48,10 +48,23 @@ function checkAgainstTruth(results: RunResult[]): void {
 }
 
 function checkFiles(dir: string): RunResult[] {
-  for (const f of ['results.json', 'results.csv', 'index.html', 'loss.svg', 'loss.png', 'burst-mean.svg', 'burst-mean.png', 'playout-delay.svg']) {
+  for (const f of [
+    'results.json',
+    'results.csv',
+    'index.html',
+    'loss.svg',
+    'loss.png',
+    'burst-mean.svg',
+    'burst-mean.png',
+    'playout-delay.svg',
+  ]) {
     expect(existsSync(path.join(dir, f)), f).toBe(true);
   }
-  const json = JSON.parse(readFileSync(path.join(dir, 'results.json'), 'utf8')) as { complete: boolean; runs: RunResult[]; provenance: { gitCommit?: string; streamlabVersion?: string } };
+  const json = JSON.parse(readFileSync(path.join(dir, 'results.json'), 'utf8')) as {
+    complete: boolean;
+    runs: RunResult[];
+    provenance: { gitCommit?: string; streamlabVersion?: string };
+  };
   expect(json.complete).toBe(true);
   expect(json.provenance.streamlabVersion).toMatch(/^\d+\.\d+\.\d+/);
   expect(json.provenance.gitCommit).toMatch(/^[0-9a-f]{40}$/);
@@ -112,7 +125,12 @@ describe('streamlab lab end to end', () => {
       // The packets are the same and so are the emulator's decisions for them.
       expect(b.slice(0, n)).toEqual(a.slice(0, n));
       const fr = trackResult(fast.receivers[track]!, fast.fates[track]!, fast.seq0[track], fast.reports[track]!);
-      const rr = trackResult(real.receivers.find((r) => r.track.index === track)!, real.fates[track]!, real.seq0[track], real.reports[track]!);
+      const rr = trackResult(
+        real.receivers.find((r) => r.track.index === track)!,
+        real.fates[track]!,
+        real.seq0[track],
+        real.reports[track]!,
+      );
       expect(fr.rtcp.cumulativeLostError).toBe(0);
       expect(rr.rtcp.cumulativeLostError).toBe(0);
       // RFC 3550 jitter: the sender's pacing dominates it in both; loopback and the event loop add a little.
@@ -133,7 +151,11 @@ describe('stopping', () => {
     const o = await runExperiment(e, { outDir: dir, signal: abort.signal, onRun: () => abort.abort() });
     expect(o.stopped).toBe(true);
     expect(o.results).toHaveLength(1);
-    const json = JSON.parse(readFileSync(path.join(dir, 'results.json'), 'utf8')) as { complete: boolean; planned: number; finished: number };
+    const json = JSON.parse(readFileSync(path.join(dir, 'results.json'), 'utf8')) as {
+      complete: boolean;
+      planned: number;
+      finished: number;
+    };
     expect(json).toMatchObject({ complete: false, planned: 3, finished: 1 });
   }, 30_000);
 

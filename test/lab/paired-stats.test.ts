@@ -5,8 +5,17 @@ import { tQuantile975 } from '../../src/lab/stats.ts';
 
 describe('paired comparisons over common seeds', () => {
   it('mean and CI of b − a over the shared seeds only', () => {
-    const a = new Map([[1, 10], [2, 12], [3, 11]]);
-    const b = new Map([[1, 12], [2, 15], [3, 13], [4, 99]]);
+    const a = new Map([
+      [1, 10],
+      [2, 12],
+      [3, 11],
+    ]);
+    const b = new Map([
+      [1, 12],
+      [2, 15],
+      [3, 13],
+      [4, 99],
+    ]);
     const d = pairedDifference(a, b)!;
     // d = 2, 3, 2: mean 7/3, s = √(1/3), half-width 4.303 · s / √3 = 4.303 / 3.
     expect(d.seeds).toEqual([1, 2, 3]);
@@ -19,7 +28,12 @@ describe('paired comparisons over common seeds', () => {
 
 describe('loss events and runs', () => {
   it('counts events (runs) and packets', () => {
-    expect(lossEventCounts([{ length: 1, count: 3 }, { length: 4, count: 2 }])).toEqual({ events: 5, packets: 11 });
+    expect(
+      lossEventCounts([
+        { length: 1, count: 3 },
+        { length: 4, count: 2 },
+      ]),
+    ).toEqual({ events: 5, packets: 11 });
   });
 });
 
@@ -32,10 +46,23 @@ describe('chi-square', () => {
   });
 
   it('geometric fit by hand: r = 0.5, 100 runs', () => {
-    const hist = [{ length: 1, count: 50 }, { length: 2, count: 25 }, { length: 3, count: 13 }, { length: 4, count: 6 }, { length: 5, count: 3 }, { length: 6, count: 3 }];
+    const hist = [
+      { length: 1, count: 50 },
+      { length: 2, count: 25 },
+      { length: 3, count: 13 },
+      { length: 4, count: 6 },
+      { length: 5, count: 3 },
+      { length: 6, count: 3 },
+    ];
     const g = geometricGoodnessOfFit(hist, 0.5)!;
     // Bins 1, 2, 3, 4 and ≥ 5 (expected 50, 25, 12.5, 6.25, 6.25): no run is dropped.
-    expect(g.bins.map((b) => [b.from, b.to, b.observed])).toEqual([[1, 1, 50], [2, 2, 25], [3, 3, 13], [4, 4, 6], [5, Infinity, 6]]);
+    expect(g.bins.map((b) => [b.from, b.to, b.observed])).toEqual([
+      [1, 1, 50],
+      [2, 2, 25],
+      [3, 3, 13],
+      [4, 4, 6],
+      [5, Infinity, 6],
+    ]);
     expect(g.bins.map((b) => b.expected)).toEqual([50, 25, 12.5, 6.25, 6.25]);
     // χ² = 0.25/12.5 + 0.0625/6.25 + 0.0625/6.25 = 0.04, df 4.
     expect(g.chiSquare).toBeCloseTo(0.04, 12);
@@ -51,14 +78,21 @@ describe('chi-square', () => {
 
   it('every run is in a bin, and every bin expects at least 5 (property)', () => {
     fc.assert(
-      fc.property(fc.array(fc.record({ length: fc.integer({ min: 1, max: 60 }), count: fc.integer({ min: 1, max: 50 }) }), { minLength: 1, maxLength: 20 }), fc.double({ min: 0.01, max: 1, noNaN: true }), (hist, r) => {
-        const g = geometricGoodnessOfFit(hist, r);
-        const runs = hist.reduce((a, h) => a + h.count, 0);
-        if (!g) return;
-        expect(g.bins.reduce((a, b) => a + b.observed, 0)).toBe(runs);
-        expect(g.bins.reduce((a, b) => a + b.expected, 0)).toBeCloseTo(runs, 6);
-        for (const b of g.bins) expect(b.expected).toBeGreaterThanOrEqual(5 - 1e-9);
-      }),
+      fc.property(
+        fc.array(fc.record({ length: fc.integer({ min: 1, max: 60 }), count: fc.integer({ min: 1, max: 50 }) }), {
+          minLength: 1,
+          maxLength: 20,
+        }),
+        fc.double({ min: 0.01, max: 1, noNaN: true }),
+        (hist, r) => {
+          const g = geometricGoodnessOfFit(hist, r);
+          const runs = hist.reduce((a, h) => a + h.count, 0);
+          if (!g) return;
+          expect(g.bins.reduce((a, b) => a + b.observed, 0)).toBe(runs);
+          expect(g.bins.reduce((a, b) => a + b.expected, 0)).toBeCloseTo(runs, 6);
+          for (const b of g.bins) expect(b.expected).toBeGreaterThanOrEqual(5 - 1e-9);
+        },
+      ),
     );
   });
 });

@@ -8,7 +8,20 @@ import type { FateRecord } from '../../src/impair/index.ts';
 import { capturePcap } from '../../src/lab/packet-capture.ts';
 
 function fate(seq: number, sentAtMs: number, dropped: boolean, deliveredAtMs?: number, copy = 0): FateRecord {
-  return { seq, id: seq, copy, bytes: 1200, sentAtMs, dropped, deliveredAtMs, delayMs: deliveredAtMs === undefined ? undefined : deliveredAtMs - sentAtMs, reordered: false, reorderDecision: false, duplicated: copy === 1, corrupted: false };
+  return {
+    seq,
+    id: seq,
+    copy,
+    bytes: 1200,
+    sentAtMs,
+    dropped,
+    deliveredAtMs,
+    delayMs: deliveredAtMs === undefined ? undefined : deliveredAtMs - sentAtMs,
+    reordered: false,
+    reorderDecision: false,
+    duplicated: copy === 1,
+    corrupted: false,
+  };
 }
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'streamlab-pcap-'));
@@ -28,7 +41,12 @@ describe.skipIf(!haveTshark)('tshark reads the captures as RTP', () => {
   it('sent holds every packet, arrived the delivered copies in delivery order', () => {
     // 5 packets at 20 ms; #2 dropped, #3 delayed past #4, #4 duplicated.
     const fates = [
-      fate(0, 0, false, 1), fate(1, 20, false, 21), fate(2, 40, true), fate(3, 60, false, 95), fate(4, 80, false, 81), fate(4, 80, false, 82, 1),
+      fate(0, 0, false, 1),
+      fate(1, 20, false, 21),
+      fate(2, 40, true),
+      fate(3, 60, false, 95),
+      fate(4, 80, false, 81),
+      fate(4, 80, false, 82, 1),
     ];
     const t = { track: 0, fates, seq0: 65534, payloadType: 96, clockRate: 90000 };
     const sent = path.join(dir, 'sent.pcap');
@@ -36,8 +54,33 @@ describe.skipIf(!haveTshark)('tshark reads the captures as RTP', () => {
     writeFileSync(sent, capturePcap(t, 'sent'));
     writeFileSync(arrived, capturePcap(t, 'arrived'));
     const read = (f: string) =>
-      execFileSync('tshark', ['-r', f, '-d', 'udp.port==5000,rtp', '-T', 'fields', '-e', 'frame.time_relative', '-e', 'ip.src', '-e', 'udp.dstport', '-e', 'rtp.seq', '-e', 'rtp.timestamp', '-e', 'frame.len'], { encoding: 'utf8' })
-        .trim().split('\n').map((l) => l.split('\t'));
+      execFileSync(
+        'tshark',
+        [
+          '-r',
+          f,
+          '-d',
+          'udp.port==5000,rtp',
+          '-T',
+          'fields',
+          '-e',
+          'frame.time_relative',
+          '-e',
+          'ip.src',
+          '-e',
+          'udp.dstport',
+          '-e',
+          'rtp.seq',
+          '-e',
+          'rtp.timestamp',
+          '-e',
+          'frame.len',
+        ],
+        { encoding: 'utf8' },
+      )
+        .trim()
+        .split('\n')
+        .map((l) => l.split('\t'));
     const s = read(sent);
     // RTP sequence numbers wrap from 65534; timestamps 90 kHz from send times; original length 1242.
     expect(s.map((c) => c[3])).toEqual(['65534', '65535', '0', '1', '2']);

@@ -67,7 +67,13 @@ describe.skipIf(!executablePath)('the lab report in chromium', () => {
       expect(prov).toContain('1, 2 (every condition runs with the same seeds)');
       expect(prov).toMatch(/mode\s*fast/);
       // Every figure is a loaded PNG of a real size.
-      const imgs = await page.$$eval('figure img', (els) => els.map((i) => ({ src: (i as HTMLImageElement).getAttribute('src'), w: (i as HTMLImageElement).naturalWidth, h: (i as HTMLImageElement).naturalHeight })));
+      const imgs = await page.$$eval('figure img', (els) =>
+        els.map((i) => ({
+          src: (i as HTMLImageElement).getAttribute('src'),
+          w: (i as HTMLImageElement).naturalWidth,
+          h: (i as HTMLImageElement).naturalHeight,
+        })),
+      );
       expect(imgs.length).toBe(o.plots.length);
       expect(imgs.length).toBeGreaterThanOrEqual(5);
       for (const i of imgs) {

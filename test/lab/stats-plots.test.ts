@@ -47,46 +47,132 @@ function fixtureRun(index: number, condition: string, seed: number, lossRate: nu
     media: 'video',
     codec: 'h264',
     truth: {
-      sent: 1000, lost: lossRate * 1000, lossRate, droppedByLoss: lossRate * 1000, droppedByQueue: 0, delayed: 0, reordered: 0, duplicated: 0,
-      lossRuns: [{ length: 1, count: 3 }, { length: 4, count: 2 }], gapRuns: [], meanLossRun, meanGapRun: 50,
-      burstGap: { gmin: 16, bursts: 1, gaps: 2, burstDensity: 0.5, gapDensity: 0.01, burstDurationMs: 100, burstLengthPackets: 8, gapDurationMs: 1000, gapLengthPackets: 100 },
+      sent: 1000,
+      lost: lossRate * 1000,
+      lossRate,
+      droppedByLoss: lossRate * 1000,
+      droppedByQueue: 0,
+      delayed: 0,
+      reordered: 0,
+      duplicated: 0,
+      lossRuns: [
+        { length: 1, count: 3 },
+        { length: 4, count: 2 },
+      ],
+      gapRuns: [],
+      meanLossRun,
+      meanGapRun: 50,
+      burstGap: {
+        gmin: 16,
+        bursts: 1,
+        gaps: 2,
+        burstDensity: 0.5,
+        gapDensity: 0.01,
+        burstDurationMs: 100,
+        burstLengthPackets: 8,
+        gapDurationMs: 1000,
+        gapLengthPackets: 100,
+      },
       delay: { count: 0, min: 0, max: 0, mean: 0, std: 0, p50: 0, p90: 0, p95: 0, p99: 0 },
       window: { fromId: 1, toId: 999, packets: 999, lost: lossRate * 1000 },
     },
-    rtcp: { receiverReports: 3, lastFractionLost: 0, meanFractionLost: lossRate, cumulativeLost: lossRate * 1000, cumulativeLostError: 0, reportedLossRate: lossRate, jitterMs: 5, maxJitterMs: 6, rttMs: 1, senderReports: 2, byeReceived: true },
+    rtcp: {
+      receiverReports: 3,
+      lastFractionLost: 0,
+      meanFractionLost: lossRate,
+      cumulativeLost: lossRate * 1000,
+      cumulativeLostError: 0,
+      reportedLossRate: lossRate,
+      jitterMs: 5,
+      maxJitterMs: 6,
+      rttMs: 1,
+      senderReports: 2,
+      byeReceived: true,
+    },
     receiver: { received: 1000 - lossRate * 1000, expected: 1000, lost: lossRate * 1000, duplicates: 0, reordered: 0, jitterMs: 5 },
-    jitterBuffer: { mode: 'adaptive' as const, late: 2, lost: lossRate * 1000 + 2, effectiveLossRate: lossRate + 0.002, meanPlayoutDelayMs: 80, meanTargetDelayMs: 80, forced: 0, duplicates: 0 },
+    jitterBuffer: {
+      mode: 'adaptive' as const,
+      late: 2,
+      lost: lossRate * 1000 + 2,
+      effectiveLossRate: lossRate + 0.002,
+      meanPlayoutDelayMs: 80,
+      meanTargetDelayMs: 80,
+      forced: 0,
+      duplicates: 0,
+    },
     units: { total: 250, incomplete: 1, skippedUntilKeyframe: 0 },
   };
   return {
-    index, id: `run-${index}`, status: 'ok', startedAt: '2026-01-01T00:00:00Z', wallMs: 1,
-    params: { condition, mode: 'fast', media: 'x.mp4', durationSec: 10, startNpt: 0, seed, repetition: seed - 1, netem: condition, jitter: 'adaptive', transport: 'udp', configuredLoss: 0.02, configuredMeanBurst: 2 },
+    index,
+    id: `run-${index}`,
+    status: 'ok',
+    startedAt: '2026-01-01T00:00:00Z',
+    wallMs: 1,
+    params: {
+      condition,
+      mode: 'fast',
+      media: 'x.mp4',
+      durationSec: 10,
+      startNpt: 0,
+      seed,
+      repetition: seed - 1,
+      netem: condition,
+      jitter: 'adaptive',
+      transport: 'udp',
+      configuredLoss: 0.02,
+      configuredMeanBurst: 2,
+    },
     tracks: [track],
     series: [{ t: 1, track: 0, media: 'video', playoutDelayMs: 80, targetDelayMs: 80, jitterMs: 5, late: 0, lost: 0, packets: 100 }],
-    video: { sourceFrames: 250, decodedFrames: 240, missingFrames: 10, freezes: { count: 1, totalMs: 300, longestMs: 300, thresholdMs: 190 }, psnrMean: 30 + seed, ssimMean: 0.9, perFrameFile: undefined },
+    video: {
+      sourceFrames: 250,
+      decodedFrames: 240,
+      missingFrames: 10,
+      freezes: { count: 1, totalMs: 300, longestMs: 300, thresholdMs: 190 },
+      psnrMean: 30 + seed,
+      ssimMean: 0.9,
+      perFrameFile: undefined,
+    },
   };
 }
 
 describe('plots from a tiny fixture', () => {
   const runs = [
-    fixtureRun(0, 'A', 1, 0.02, 1.8), fixtureRun(1, 'A', 2, 0.03, 2.2), fixtureRun(2, 'A', 3, 0.025, 2.0),
-    fixtureRun(3, 'B', 1, 0.05, 4), fixtureRun(4, 'B', 2, 0.06, 4.4),
+    fixtureRun(0, 'A', 1, 0.02, 1.8),
+    fixtureRun(1, 'A', 2, 0.03, 2.2),
+    fixtureRun(2, 'A', 3, 0.025, 2.0),
+    fixtureRun(3, 'B', 1, 0.05, 4),
+    fixtureRun(4, 'B', 2, 0.06, 4.4),
     { ...fixtureRun(5, 'B', 3, 0, 0), status: 'failed' as const, reason: 'boom', tracks: [] },
   ];
 
   it('aggregates per condition with CIs, leaving failed runs out', () => {
     const cs = summarizeConditions(runs);
-    expect(cs.map((c) => [c.condition, c.runs])).toEqual([['A', 3], ['B', 2]]);
+    expect(cs.map((c) => [c.condition, c.runs])).toEqual([
+      ['A', 3],
+      ['B', 2],
+    ]);
     const a = cs[0]!.m.meanLossRun!;
     // 1.8, 2.2, 2.0: mean 2, s 0.2, half-width 4.303 · 0.2 / √3 = 0.49687
     expect(a.mean).toBeCloseTo(2, 9);
     expect(a.ci95).toBeCloseTo(0.49687, 4);
-    expect(cs[0]!.lossRuns).toEqual([{ length: 1, count: 9 }, { length: 4, count: 6 }]);
+    expect(cs[0]!.lossRuns).toEqual([
+      { length: 1, count: 9 },
+      { length: 4, count: 6 },
+    ]);
   });
 
   it('renders every plot to SVG with error bars', async () => {
     const specs = plotSpecs(runs);
-    expect(Object.keys(specs).sort()).toEqual(['burst-histogram', 'burst-mean', 'late-loss', 'loss', 'loss-latency', 'playout-delay', 'quality']);
+    expect(Object.keys(specs).sort()).toEqual([
+      'burst-histogram',
+      'burst-mean',
+      'late-loss',
+      'loss',
+      'loss-latency',
+      'playout-delay',
+      'quality',
+    ]);
     const svg = await renderSvg(specs['burst-mean']!.spec);
     expect(svg.startsWith('<svg')).toBe(true);
     expect(svg).toContain('mark-rule');
@@ -103,11 +189,18 @@ describe('plots from a tiny fixture', () => {
 
   it('burst histogram: no run dropped (tail bin), the geometric law overlaid', () => {
     const long = fixtureRun(6, 'C', 1, 0.05, 3);
-    long.tracks[0]!.truth.lossRuns = [{ length: 1, count: 2 }, { length: 20, count: 1 }, { length: 13, count: 1 }];
+    long.tracks[0]!.truth.lossRuns = [
+      { length: 1, count: 2 },
+      { length: 20, count: 1 },
+      { length: 13, count: 1 },
+    ];
     long.params = { ...long.params, configuredLoss: 0.05, configuredMeanBurst: 3 };
     const spec = plotSpecs([long])['burst-histogram']!.spec as unknown as { layer: { data: { values: Record<string, unknown>[] } }[] };
     const bars = spec.layer[0]!.data.values;
-    expect(bars.map((b) => [b['bin'], b['count']])).toEqual([['1', 2], ['≥12', 2]]);
+    expect(bars.map((b) => [b['bin'], b['count']])).toEqual([
+      ['1', 2],
+      ['≥12', 2],
+    ]);
     const expected = spec.layer[1]!.data.values;
     expect(expected).toHaveLength(12);
     // r = 1/3: P(1) = 1/3, P(≥12) = (2/3)^11; the shares sum to 1.
@@ -117,9 +210,16 @@ describe('plots from a tiny fixture', () => {
   });
 
   it('conditions are labelled by their parameters and ordered by them', () => {
-    const mk = (i: number, loss: number, burst: number) => ({ ...fixtureRun(i, `c${i}`, 1, loss, burst), params: { ...fixtureRun(i, `c${i}`, 1, loss, burst).params, configuredLoss: loss, configuredMeanBurst: burst } });
+    const mk = (i: number, loss: number, burst: number) => ({
+      ...fixtureRun(i, `c${i}`, 1, loss, burst),
+      params: { ...fixtureRun(i, `c${i}`, 1, loss, burst).params, configuredLoss: loss, configuredMeanBurst: burst },
+    });
     const cs = summarizeConditions([mk(0, 0.05, 3), mk(1, 0.01, 2), mk(2, 0.05, 1)]);
-    expect(cs.map((c) => c.label)).toEqual(['loss 1 %, burst 2 · adaptive', 'loss 5 %, burst 1 · adaptive', 'loss 5 %, burst 3 · adaptive']);
+    expect(cs.map((c) => c.label)).toEqual([
+      'loss 1 %, burst 2 · adaptive',
+      'loss 5 %, burst 1 · adaptive',
+      'loss 5 %, burst 3 · adaptive',
+    ]);
   });
 
   it('CSV: one row per run, header first, failed runs with their reason', () => {

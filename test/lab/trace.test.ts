@@ -44,7 +44,12 @@ describe('loss traces in experiments', () => {
   });
 
   it('names the field when the trace file is missing', async () => {
-    const file = write('missing.json', { name: 'm', mode: 'fast', media: path.resolve('media/sample.mp4'), matrix: { netem: ['delay 10ms', 'trace nope.txt'] } });
+    const file = write('missing.json', {
+      name: 'm',
+      mode: 'fast',
+      media: path.resolve('media/sample.mp4'),
+      matrix: { netem: ['delay 10ms', 'trace nope.txt'] },
+    });
     const err = await loadExperiment(file).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ExperimentError);
     expect((err as ExperimentError).message).toContain('experiment.matrix.netem[1]');

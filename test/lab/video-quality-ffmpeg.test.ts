@@ -11,7 +11,8 @@ const haveFfmpeg = tryLocate('ffmpeg') !== undefined && tryLocate('ffprobe') !==
 const dir = mkdtempSync(path.join(os.tmpdir(), 'streamlab-vq-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-if (!haveFfmpeg && process.env['STREAMLAB_REQUIRE_PEERS'] === '1') throw new Error('ffmpeg and ffprobe are required (STREAMLAB_REQUIRE_PEERS=1)');
+if (!haveFfmpeg && process.env['STREAMLAB_REQUIRE_PEERS'] === '1')
+  throw new Error('ffmpeg and ffprobe are required (STREAMLAB_REQUIRE_PEERS=1)');
 
 describe.skipIf(!haveFfmpeg)('a lossless recording against ffmpeg', () => {
   it('scores exactly the span, at the cap', async () => {
@@ -20,8 +21,14 @@ describe.skipIf(!haveFfmpeg)('a lossless recording against ffmpeg', () => {
     // A lossless "recording": the source's first 5 s of video, copied, plus 2 s more (the recording
     // going on past the measured span, as a real receiver's does).
     execFileSync(locate('ffmpeg'), ['-hide_banner', '-loglevel', 'error', '-y', '-i', source, '-t', '7', '-an', '-c', 'copy', recording]);
-    const pts = execFileSync(locate('ffprobe'), ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'packet=pts_time', '-of', 'csv=p=0', recording], { encoding: 'utf8' })
-      .split('\n').map(Number.parseFloat).filter(Number.isFinite);
+    const pts = execFileSync(
+      locate('ffprobe'),
+      ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'packet=pts_time', '-of', 'csv=p=0', recording],
+      { encoding: 'utf8' },
+    )
+      .split('\n')
+      .map(Number.parseFloat)
+      .filter(Number.isFinite);
     const q = await measureVideoQuality({ source, recording, startNpt: 0, endNpt: 5, writtenVideoPts: pts, runDir: dir });
     expect(q.error).toBeUndefined();
     expect(q.sourceFrames).toBe(125);
@@ -37,8 +44,14 @@ describe.skipIf(!haveFfmpeg)('a lossless recording against ffmpeg', () => {
     const source = path.resolve('media/sample.mp4');
     const recording = path.join(dir, 'short.mkv');
     execFileSync(locate('ffmpeg'), ['-hide_banner', '-loglevel', 'error', '-y', '-i', source, '-t', '3', '-an', '-c', 'copy', recording]);
-    const pts = execFileSync(locate('ffprobe'), ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'packet=pts_time', '-of', 'csv=p=0', recording], { encoding: 'utf8' })
-      .split('\n').map(Number.parseFloat).filter(Number.isFinite);
+    const pts = execFileSync(
+      locate('ffprobe'),
+      ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'packet=pts_time', '-of', 'csv=p=0', recording],
+      { encoding: 'utf8' },
+    )
+      .split('\n')
+      .map(Number.parseFloat)
+      .filter(Number.isFinite);
     const q = await measureVideoQuality({ source, recording, startNpt: 0, endNpt: 5, writtenVideoPts: pts, runDir: dir });
     expect(q.comparedFrames).toBe(125);
     // The first 3 s are identical; the last 2 s compare the frozen last frame with the moving source.

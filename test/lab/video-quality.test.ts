@@ -23,8 +23,16 @@ describe('quality summary (pure)', () => {
   });
 
   it('frames beyond the span are not counted', () => {
-    const psnr = new Map([[1, Infinity], [2, Infinity], [3, 25]]);
-    const ssim = new Map([[1, 1], [2, 1], [3, 0.7]]);
+    const psnr = new Map([
+      [1, Infinity],
+      [2, Infinity],
+      [3, 25],
+    ]);
+    const ssim = new Map([
+      [1, 1],
+      [2, 1],
+      [3, 0.7],
+    ]);
     const s = summarizeQuality(psnr, ssim, 2);
     expect(s.frames).toBe(2);
     expect(s.psnrDb).toBe(PSNR_CAP_DB);

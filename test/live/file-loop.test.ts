@@ -84,7 +84,7 @@ describe('simulated live: a file looped on the channel timeline', () => {
       const steps = ap.slice(1).map((p, i) => (p.timestamp - ap[i]!.timestamp) >>> 0);
       expect(steps.filter((d) => d !== 1024).every((d) => d > 1024 && d < 48000)).toBe(true);
       // The audio is the longer track here, so its loops join with no gap at all.
-      expect(ap.length).toBeGreaterThan(2 * (entry.tracks[1]!.source.sampleCount));
+      expect(ap.length).toBeGreaterThan(2 * entry.tracks[1]!.source.sampleCount);
       // 45 s of channel time: two loop boundaries crossed, ~2.25 × 500 video frames.
       const frames = vp.filter((p) => p.marker);
       expect(frames.length).toBeGreaterThan(1100);

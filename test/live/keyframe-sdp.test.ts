@@ -1,6 +1,14 @@
 import { seededRandom } from '../../src/util/random.ts';
 import { describe, expect, it } from 'vitest';
-import { h264StartsKeyframe, h265StartsKeyframe, liveSdp, parseMulticastRange, isMulticastAddress, splitArgs, tracksFromAnnouncedSdp } from '../../src/server/live/index.ts';
+import {
+  h264StartsKeyframe,
+  h265StartsKeyframe,
+  liveSdp,
+  parseMulticastRange,
+  isMulticastAddress,
+  splitArgs,
+  tracksFromAnnouncedSdp,
+} from '../../src/server/live/index.ts';
 import { parseLiveSpec } from '../../src/server/live/index.ts';
 import { parseSdp } from '../../src/sdp/index.ts';
 
@@ -57,22 +65,46 @@ describe('announced SDP → live channel SDP', () => {
     const r = tracksFromAnnouncedSdp(FFMPEG_ANNOUNCE);
     expect(r.ok).toBe(true);
     if (!r.ok) return;
-    expect(r.tracks.map((t) => [t.control, t.encodingName, t.format.payloadType, t.format.clockRate, t.format.rtpmap, t.format.media, t.format.bitrate])).toEqual([
+    expect(
+      r.tracks.map((t) => [
+        t.control,
+        t.encodingName,
+        t.format.payloadType,
+        t.format.clockRate,
+        t.format.rtpmap,
+        t.format.media,
+        t.format.bitrate,
+      ]),
+    ).toEqual([
       ['streamid=0', 'H264', 96, 90000, 'H264/90000', 'video', 1_200_000],
       ['streamid=1', 'MPEG4-GENERIC', 97, 48000, 'MPEG4-GENERIC/48000/2', 'audio', 128_000],
     ]);
-    expect(r.tracks[0]!.format.fmtp).toBe('packetization-mode=1; sprop-parameter-sets=Z01AHuygUBf8uAiAAAADAIAAABkHixbL,aOvssg==; profile-level-id=4D401E');
-    const sdp = liveSdp('cam', r.tracks.map((t, i) => ({ control: `trackID=${i + 1}`, format: t.format })), { localIp: '127.0.0.1', serverName: 'streamlab/test' });
+    expect(r.tracks[0]!.format.fmtp).toBe(
+      'packetization-mode=1; sprop-parameter-sets=Z01AHuygUBf8uAiAAAADAIAAABkHixbL,aOvssg==; profile-level-id=4D401E',
+    );
+    const sdp = liveSdp(
+      'cam',
+      r.tracks.map((t, i) => ({ control: `trackID=${i + 1}`, format: t.format })),
+      { localIp: '127.0.0.1', serverName: 'streamlab/test' },
+    );
     const parsed = parseSdp(sdp);
     expect(parsed.ok).toBe(true);
     expect(sdp).toContain('a=range:npt=now-\r\n');
     expect(sdp).toContain('a=rtpmap:96 H264/90000\r\n');
-    expect(sdp).toContain('a=fmtp:97 profile-level-id=1;mode=AAC-hbr;sizelength=13;indexlength=3;indexdeltalength=3; config=119056E500\r\n');
+    expect(sdp).toContain(
+      'a=fmtp:97 profile-level-id=1;mode=AAC-hbr;sizelength=13;indexlength=3;indexdeltalength=3; config=119056E500\r\n',
+    );
     expect(sdp).toContain('a=control:trackID=2\r\n');
   });
 
   it('refuses bodies that are not a usable SDP, with a reason', () => {
-    for (const bad of ['', 'hello', 'v=0\r\ns=x\r\n', FFMPEG_ANNOUNCE.replace('a=rtpmap:96 H264/90000\r\n', ''), FFMPEG_ANNOUNCE.replace('RTP/AVP 96', 'RTP/AVP 300')]) {
+    for (const bad of [
+      '',
+      'hello',
+      'v=0\r\ns=x\r\n',
+      FFMPEG_ANNOUNCE.replace('a=rtpmap:96 H264/90000\r\n', ''),
+      FFMPEG_ANNOUNCE.replace('RTP/AVP 96', 'RTP/AVP 300'),
+    ]) {
       const r = tracksFromAnnouncedSdp(bad);
       expect(r.ok).toBe(false);
     }
@@ -95,7 +127,13 @@ describe('live options', () => {
   });
 
   it('splits ffmpeg input arguments with quotes', () => {
-    expect(splitArgs(' -re -f lavfi -i testsrc2=size=320x240:rate=25 ')).toEqual(['-re', '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=25']);
+    expect(splitArgs(' -re -f lavfi -i testsrc2=size=320x240:rate=25 ')).toEqual([
+      '-re',
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc2=size=320x240:rate=25',
+    ]);
     expect(splitArgs(`-i "my file.mp4" -vf 'a b' x\\ y ""`)).toEqual(['-i', 'my file.mp4', '-vf', 'a b', 'x y', '']);
     expect(() => splitArgs('-i "open')).toThrow(/unbalanced/);
   });
@@ -113,9 +151,21 @@ describe('multicast allocation', () => {
     const { LiveTrack } = await import('../../src/server/live/index.ts');
     const { ManualClock } = await import('../../src/util/clock.ts');
     const rtcp = () => ({ receive() {}, start() {}, pause() {}, sendBye() {}, close() {} });
-    const alloc = new MulticastAllocator({ range: '239.255.9.0/30', ports: { min: 41001, max: 41010 }, ttl: 3, interfaceAddress: '127.0.0.1', allowClientDestination: false }, seededRandom(1), rtcp);
+    const alloc = new MulticastAllocator(
+      { range: '239.255.9.0/30', ports: { min: 41001, max: 41010 }, ttl: 3, interfaceAddress: '127.0.0.1', allowClientDestination: false },
+      seededRandom(1),
+      rtcp,
+    );
     const clock = new ManualClock();
-    const format = { media: 'audio', payloadType: 0, clockRate: 8000, rtpmap: 'PCMU/8000', fmtp: '', attributes: [] as [string, string][], bitrate: 0 };
+    const format = {
+      media: 'audio',
+      payloadType: 0,
+      clockRate: 8000,
+      rtpmap: 'PCMU/8000',
+      fmtp: '',
+      attributes: [] as [string, string][],
+      bitrate: 0,
+    };
     const tracks = Array.from({ length: 5 }, (_, i) => new LiveTrack(`trackID=${i + 1}`, format, clock));
     const groups = [];
     for (const t of tracks) groups.push(await alloc.groupFor(t));
@@ -145,7 +195,15 @@ describe('multicast allocation', () => {
     const channel = new LiveChannel('x', 'publish', new ManualClock());
     const replaced: string[][] = [];
     channel.onTracksReplaced = (old) => replaced.push(old.map((t) => t.control));
-    const pcmu = { media: 'audio' as const, payloadType: 0, clockRate: 8000, rtpmap: 'PCMU/8000', fmtp: '', attributes: [] as [string, string][], bitrate: 0 };
+    const pcmu = {
+      media: 'audio' as const,
+      payloadType: 0,
+      clockRate: 8000,
+      rtpmap: 'PCMU/8000',
+      fmtp: '',
+      attributes: [] as [string, string][],
+      bitrate: 0,
+    };
     channel.setFormats([pcmu]);
     channel.setFormats([{ ...pcmu, fmtp: 'x' }]); // same shape: tracks kept, nothing replaced
     expect(replaced).toEqual([]);

@@ -26,8 +26,22 @@ describe('live paths: bad requests get clear answers', () => {
     ['SETUP of a missing track', 'SETUP', '/live/file/trackID=9', { Transport: 'RTP/AVP/TCP;interleaved=0-1' }, undefined, 404],
     ['SETUP without Transport', 'SETUP', '/live/file/trackID=1', {}, undefined, 400],
     ['SETUP multicast when not configured', 'SETUP', '/live/file/trackID=1', { Transport: 'RTP/AVP;multicast' }, undefined, 461],
-    ['SETUP unicast to another host', 'SETUP', '/live/file/trackID=1', { Transport: 'RTP/AVP;unicast;destination=10.1.2.3;client_port=5000-5001' }, undefined, 403],
-    ['SETUP mode=record without ANNOUNCE', 'SETUP', '/live/x/streamid=0', { Transport: 'RTP/AVP/TCP;interleaved=0-1;mode=record' }, undefined, 455],
+    [
+      'SETUP unicast to another host',
+      'SETUP',
+      '/live/file/trackID=1',
+      { Transport: 'RTP/AVP;unicast;destination=10.1.2.3;client_port=5000-5001' },
+      undefined,
+      403,
+    ],
+    [
+      'SETUP mode=record without ANNOUNCE',
+      'SETUP',
+      '/live/x/streamid=0',
+      { Transport: 'RTP/AVP/TCP;interleaved=0-1;mode=record' },
+      undefined,
+      455,
+    ],
     ['PLAY without a session', 'PLAY', '/live/file', {}, undefined, 455],
     ['PLAY with an unknown session', 'PLAY', '/live/file', { Session: 'abcdef' }, undefined, 454],
     ['RECORD without a session', 'RECORD', '/live/x', {}, undefined, 455],
@@ -56,10 +70,21 @@ describe('live paths: bad requests get clear answers', () => {
       fc.asyncProperty(
         fc.constantFrom('DESCRIBE', 'ANNOUNCE', 'SETUP', 'PLAY', 'PAUSE', 'RECORD', 'TEARDOWN', 'GET_PARAMETER'),
         fc.constantFrom('/live/file', '/live/file/trackID=1', '/live/p', '/live/p/streamid=0', '/live/p/x/y', '/live/'),
-        fc.constantFrom('RTP/AVP;multicast', 'RTP/AVP/TCP;interleaved=0-1;mode=record', 'RTP/AVP;unicast;client_port=40000-40001;mode="RECORD"', 'RTP/AVP/TCP;interleaved=254-255', 'junk'),
+        fc.constantFrom(
+          'RTP/AVP;multicast',
+          'RTP/AVP/TCP;interleaved=0-1;mode=record',
+          'RTP/AVP;unicast;client_port=40000-40001;mode="RECORD"',
+          'RTP/AVP/TCP;interleaved=254-255',
+          'junk',
+        ),
         fc.oneof(fc.constant(SDP), fc.string({ maxLength: 200 })),
         async (method, path, transport, body) => {
-          const r = await c.request(method, `${base}${path}`, { Transport: transport, 'Content-Type': 'application/sdp' }, Buffer.from(body));
+          const r = await c.request(
+            method,
+            `${base}${path}`,
+            { Transport: transport, 'Content-Type': 'application/sdp' },
+            Buffer.from(body),
+          );
           return r.statusCode >= 200 && r.statusCode < 600 && r.statusCode !== 500;
         },
       ),

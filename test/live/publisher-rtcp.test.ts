@@ -58,7 +58,12 @@ describe('publisher track RTCP (RFC 3550 §6.4.2) in simulated time', () => {
     const clock = new ManualClock();
     const scheduler = new Scheduler(clock);
     const publisherSsrc = 0x11223344;
-    const rtcp = new PublisherTrackRtcp({ ssrc: 0xcafe0001, cname: 'server@test', clockRate: CLOCK_RATE, sessionBps: defaultSessionBps('video') });
+    const rtcp = new PublisherTrackRtcp({
+      ssrc: 0xcafe0001,
+      cname: 'server@test',
+      clockRate: CLOCK_RATE,
+      sessionBps: defaultSessionBps('video'),
+    });
     const sent: { at: number; buf: Buffer }[] = [];
     const random = () => 0.5; // A.7 factor 1: interval = deterministic / (e - 3/2)
     scheduler.schedule(
@@ -73,7 +78,10 @@ describe('publisher track RTCP (RFC 3550 §6.4.2) in simulated time', () => {
     // First interval: seq 65530.. wraps; 3 lost (65535, 0, 1 → 65535 and 0 and 1 removed), SR at 900 ms.
     const lost1 = new Set([65535, 0, 1]);
     const p1 = trace(65520, 45, lost1); // arrivals 100 .. ~1864 ms
-    const events: { at: number; fn: () => void }[] = p1.map((p) => ({ at: p.arrivalMs, fn: () => rtcp.onRtp(publisherSsrc, p.seq, p.ts, clock.now(), 1000) }));
+    const events: { at: number; fn: () => void }[] = p1.map((p) => ({
+      at: p.arrivalMs,
+      fn: () => rtcp.onRtp(publisherSsrc, p.seq, p.ts, clock.now(), 1000),
+    }));
     events.push({ at: 900, fn: () => rtcp.onSenderReport(publisherSsrc, SR_MIDDLE, clock.now()) });
     // A foreign SSRC's SR is ignored.
     events.push({ at: 950, fn: () => rtcp.onSenderReport(0xdeadbeef, 0x12345678, clock.now()) });
@@ -166,14 +174,34 @@ describe('publisher track RTCP (RFC 3550 §6.4.2) in simulated time', () => {
     const buf = serializeReceiverReport({
       ssrc: 0x01020304,
       cname: 'ab',
-      reports: [{ ssrc: 0x0a0b0c0d, fractionLost: 0x19, cumulativeLost: 3, extendedHighestSeq: 0x0001ffd4, jitter: 0x2c, lsr: 0xb3c45678, dlsr: 0x00011999 }],
+      reports: [
+        {
+          ssrc: 0x0a0b0c0d,
+          fractionLost: 0x19,
+          cumulativeLost: 3,
+          extendedHighestSeq: 0x0001ffd4,
+          jitter: 0x2c,
+          lsr: 0xb3c45678,
+          dlsr: 0x00011999,
+        },
+      ],
       bye: 'x',
     });
     const hex = [
-      '81c90007', '01020304', // RR, RC=1, length 7, our SSRC
-      '0a0b0c0d', '19000003', '0001ffd4', '0000002c', 'b3c45678', '00011999', // report block
-      '81ca0003', '01020304', '0102616200000000', // SDES, one chunk: CNAME "ab", end, padding to 32 bits
-      '81cb0002', '01020304', '01780000', // BYE with reason "x"
+      '81c90007',
+      '01020304', // RR, RC=1, length 7, our SSRC
+      '0a0b0c0d',
+      '19000003',
+      '0001ffd4',
+      '0000002c',
+      'b3c45678',
+      '00011999', // report block
+      '81ca0003',
+      '01020304',
+      '0102616200000000', // SDES, one chunk: CNAME "ab", end, padding to 32 bits
+      '81cb0002',
+      '01020304',
+      '01780000', // BYE with reason "x"
     ].join('');
     expect(buf.toString('hex')).toBe(hex);
   });
@@ -188,6 +216,6 @@ describe('publisher track RTCP (RFC 3550 §6.4.2) in simulated time', () => {
     expect(t.nextIntervalMs(8000, () => 0)).toBeCloseTo(2500 / 1.21828, 6);
     t.sent(372); // avg = 100 · 15/16 + 400/16 = 118.75
     expect(t.avgRtcpSize).toBeCloseTo(118.75, 9);
-    expect(t.nextIntervalMs(2000, () => 0.5)).toBeCloseTo(((118.75 * 2) / ((2000 / 8) * 0.05)) * 1000 / 1.21828, 6);
+    expect(t.nextIntervalMs(2000, () => 0.5)).toBeCloseTo((((118.75 * 2) / ((2000 / 8) * 0.05)) * 1000) / 1.21828, 6);
   });
 });

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { RtpRelayMap, continuationFor } from '../../src/server/live/index.ts';
 
-describe('RtpRelayMap: a publisher\'s seq/timestamps onto the channel\'s', () => {
+describe("RtpRelayMap: a publisher's seq/timestamps onto the channel's", () => {
   it('continues at the next seq and keeps gaps, reordering and 16/32-bit wrap', () => {
     const m = new RtpRelayMap({ nextSeq: 65534, firstTimestamp: 0xffff_fff0 });
     // publisher: seq 100 ts 1000 → ours 65534, 0xfffffff0
@@ -17,7 +17,7 @@ describe('RtpRelayMap: a publisher\'s seq/timestamps onto the channel\'s', () =>
     expect(m.map(104, 500).timestamp).toBe((0xffff_fff0 - 500) >>> 0);
   });
 
-  it('handles the publisher\'s own seq wrap', () => {
+  it("handles the publisher's own seq wrap", () => {
     const m = new RtpRelayMap({ nextSeq: 10, firstTimestamp: 0 });
     expect(m.map(65535, 0).seq).toBe(10);
     expect(m.map(0, 0).seq).toBe(11);
@@ -33,15 +33,22 @@ describe('RtpRelayMap: a publisher\'s seq/timestamps onto the channel\'s', () =>
 
   it('in-order input of any start gives consecutive output (property)', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 0xffff }), fc.integer({ min: 0, max: 0xffff }), fc.nat(0xffffffff), fc.nat(0xffffffff), fc.integer({ min: 1, max: 300 }), (inSeq, next, inTs, outTs, n) => {
-        const m = new RtpRelayMap({ nextSeq: next, firstTimestamp: outTs });
-        for (let i = 0; i < n; i++) {
-          const r = m.map((inSeq + i) & 0xffff, (inTs + i * 3000) >>> 0);
-          if (r.seq !== ((next + i) & 0xffff)) return false;
-          if (r.timestamp !== ((outTs + i * 3000) >>> 0)) return false;
-        }
-        return true;
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 0xffff }),
+        fc.integer({ min: 0, max: 0xffff }),
+        fc.nat(0xffffffff),
+        fc.nat(0xffffffff),
+        fc.integer({ min: 1, max: 300 }),
+        (inSeq, next, inTs, outTs, n) => {
+          const m = new RtpRelayMap({ nextSeq: next, firstTimestamp: outTs });
+          for (let i = 0; i < n; i++) {
+            const r = m.map((inSeq + i) & 0xffff, (inTs + i * 3000) >>> 0);
+            if (r.seq !== ((next + i) & 0xffff)) return false;
+            if (r.timestamp !== (outTs + i * 3000) >>> 0) return false;
+          }
+          return true;
+        },
+      ),
       { numRuns: 300 },
     );
   });

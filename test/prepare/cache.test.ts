@@ -25,13 +25,27 @@ describe('preparation cache', () => {
     expect(k).toMatch(/^[0-9a-f]{20}$/);
     expect(cacheKey({ ...id })).toBe(k);
     expect(cacheKey(id, { crf: 20, x264Preset: 'veryfast', audioKbps: 160 })).toBe(k); // the defaults
-    for (const other of [cacheKey({ ...id, path: '/m/b.mkv' }), cacheKey({ ...id, size: 101 }), cacheKey({ ...id, mtimeMs: id.mtimeMs + 1 }), cacheKey(id, { crf: 23 })]) {
+    for (const other of [
+      cacheKey({ ...id, path: '/m/b.mkv' }),
+      cacheKey({ ...id, size: 101 }),
+      cacheKey({ ...id, mtimeMs: id.mtimeMs + 1 }),
+      cacheKey(id, { crf: 23 }),
+    ]) {
       expect(other).not.toBe(k);
     }
   });
 
   it('a manifest counts only with its prepared file, of this recipe, named inside the cache dir', async () => {
-    const m: Manifest = { recipe: PREPARE_RECIPE_VERSION, source: { path: '/x', size: 1, mtimeMs: 1 }, output: 'a.mp4', route: 'mp4', summary: 'remux', streams: [], elapsedMs: 1, preparedAt: '' };
+    const m: Manifest = {
+      recipe: PREPARE_RECIPE_VERSION,
+      source: { path: '/x', size: 1, mtimeMs: 1 },
+      output: 'a.mp4',
+      route: 'mp4',
+      summary: 'remux',
+      streams: [],
+      elapsedMs: 1,
+      preparedAt: '',
+    };
     const key = 'a'.repeat(20);
     await writeFile(path.join(dir, `${key}.json`), JSON.stringify(m));
     expect(await readManifest(dir, key)).toBeUndefined();
@@ -48,7 +62,14 @@ describe('preparation cache', () => {
   it('removes the temporaries of dead processes, keeps those of live ones and everything else', async () => {
     const dead = spawnSync(process.execPath, ['-e', '0']).pid; // exited: its pid names no live process (or a reused one)
     const key = 'b'.repeat(20);
-    const names = [`.${key}.tmp-${dead}-1.mp4`, `${key}.json.tmp-${dead}-2`, `.${key}.tmp-${process.pid}-3.ts`, `.${key}.tmp-1-4.mp4`, `${key}.json`, 'clip.mkv-x.mp4'];
+    const names = [
+      `.${key}.tmp-${dead}-1.mp4`,
+      `${key}.json.tmp-${dead}-2`,
+      `.${key}.tmp-${process.pid}-3.ts`,
+      `.${key}.tmp-1-4.mp4`,
+      `${key}.json`,
+      'clip.mkv-x.mp4',
+    ];
     for (const n of names) await writeFile(path.join(dir, n), 'x');
     const removed = await removeStaleTemporaries(dir);
     const deadAlive = (() => {
@@ -61,6 +82,8 @@ describe('preparation cache', () => {
     })();
     if (!deadAlive) expect(removed.sort()).toEqual([`.${key}.tmp-${dead}-1.mp4`, `${key}.json.tmp-${dead}-2`].sort());
     // Our own temporaries, pid 1's (alive: init) and non-temporary files stay.
-    expect((await readdir(dir)).sort()).toEqual(expect.arrayContaining([`.${key}.tmp-${process.pid}-3.ts`, `.${key}.tmp-1-4.mp4`, `${key}.json`, 'clip.mkv-x.mp4']));
+    expect((await readdir(dir)).sort()).toEqual(
+      expect.arrayContaining([`.${key}.tmp-${process.pid}-3.ts`, `.${key}.tmp-1-4.mp4`, `${key}.json`, 'clip.mkv-x.mp4']),
+    );
   });
 });

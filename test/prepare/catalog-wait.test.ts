@@ -30,7 +30,16 @@ class HandPreparer implements MediaPreparer {
 const preparedSample = (): PreparedMedia => ({
   outputPath: SAMPLE,
   reused: false,
-  manifest: { recipe: 1, source: { path: 'x', size: 1, mtimeMs: 1 }, output: 'sample.mp4', route: 'mp4', summary: 'remux', streams: [], elapsedMs: 1, preparedAt: '' },
+  manifest: {
+    recipe: 1,
+    source: { path: 'x', size: 1, mtimeMs: 1 },
+    output: 'sample.mp4',
+    route: 'mp4',
+    summary: 'remux',
+    streams: [],
+    elapsedMs: 1,
+    preparedAt: '',
+  },
 });
 
 async function status(p: Promise<unknown>): Promise<{ status: number; headers: Record<string, string> } | 'ok'> {
@@ -128,7 +137,11 @@ describe('MediaCatalog with a preparation running', () => {
   });
 
   it('Retry-After: 2 s without an estimate, else the estimate rounded up, within 1..600', () => {
-    const job = (p: Partial<PrepareProgress>): PreparationJob => ({ sourcePath: '', done: new Promise(() => undefined), progress: () => ({ stage: 'x', elapsedMs: 0, ...p }) });
+    const job = (p: Partial<PrepareProgress>): PreparationJob => ({
+      sourcePath: '',
+      done: new Promise(() => undefined),
+      progress: () => ({ stage: 'x', elapsedMs: 0, ...p }),
+    });
     expect(retryAfterSec(job({}))).toBe(2);
     expect(retryAfterSec(job({ etaSec: 0.1 }))).toBe(1);
     expect(retryAfterSec(job({ etaSec: 12.01 }))).toBe(13);

@@ -20,7 +20,22 @@ describeWithPeers('preparations at once', ['ffmpeg', 'ffprobe'], () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'streamlab-prep-conc-'));
     files = [0, 1, 2, 3].map((i) => path.join(dir, `tone${i}.wav`));
     for (const [i, f] of files.entries()) {
-      const r = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', `sine=frequency=${300 + 100 * i}:sample_rate=8000`, '-t', '0.5', '-ac', '1', '-c:a', 'pcm_mulaw', f]);
+      const r = spawnSync('ffmpeg', [
+        '-hide_banner',
+        '-loglevel',
+        'error',
+        '-f',
+        'lavfi',
+        '-i',
+        `sine=frequency=${300 + 100 * i}:sample_rate=8000`,
+        '-t',
+        '0.5',
+        '-ac',
+        '1',
+        '-c:a',
+        'pcm_mulaw',
+        f,
+      ]);
       expect(r.status, String(r.stderr)).toBe(0);
     }
   });

@@ -47,7 +47,10 @@ describe('G.711 grouping, exact', () => {
   });
 
   it('cuts a large sample too, each part with its own dts (ticks per byte 2: a 16 kHz timescale)', () => {
-    const t = table([{ offset: 0, size: 500, dts: 0 }, { offset: 500, size: 10, dts: 1000 }]);
+    const t = table([
+      { offset: 0, size: 500, dts: 0 },
+      { offset: 500, size: 10, dts: 1000 },
+    ]);
     expect(rows(groupSampleTable(t, 160, 2))).toEqual([
       [0, 160, 0, 0, 0],
       [160, 160, 320, 0, 0],
@@ -64,7 +67,12 @@ describe('G.711 grouping, exact', () => {
 });
 
 describe('G.711 grouping, generated tables', () => {
-  const run = fc.record({ n: fc.integer({ min: 1, max: 10 }), size: fc.integer({ min: 1, max: 60 }), fileGap: fc.boolean(), timeGap: fc.boolean() });
+  const run = fc.record({
+    n: fc.integer({ min: 1, max: 10 }),
+    size: fc.integer({ min: 1, max: 60 }),
+    fileGap: fc.boolean(),
+    timeGap: fc.boolean(),
+  });
 
   it('every byte lands in exactly one group, in order, groups ≤ max, contiguous, timed by their first byte', () => {
     fc.assert(

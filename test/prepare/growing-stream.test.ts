@@ -14,7 +14,13 @@ import type { SampleSource } from '../../src/server/rtp-stream.ts';
 import type { Egress } from '../../src/transport/index.ts';
 
 const FORMAT: PayloadFormat = {
-  media: 'video', payloadType: 33, clockRate: 90000, rtpmap: 'MP2T/90000', fmtp: '', attributes: [], bitrate: 0,
+  media: 'video',
+  payloadType: 33,
+  clockRate: 90000,
+  rtpmap: 'MP2T/90000',
+  fmtp: '',
+  attributes: [],
+  bitrate: 0,
   packetize: () => [],
 };
 
@@ -27,7 +33,10 @@ class GrowingSource implements SampleSource {
   /** Chunks made, with their length (a short one may be made again later). */
   readonly made: [number, number][] = [];
   readonly growth: TrackGrowth;
-  constructor(readonly total: number, available: number) {
+  constructor(
+    readonly total: number,
+    available: number,
+  ) {
     this.available = available;
     const listeners = this.listeners;
     const self = this;
@@ -55,7 +64,14 @@ class GrowingSource implements SampleSource {
     const to = Math.min(this.available, from + CHUNK_SAMPLES);
     this.made.push([c, to - from]);
     const out: PacketizedSample[] = [];
-    for (let i = from; i < to; i++) out.push({ dtsSec: i / 100, ptsSec: i / 100, rtpTime: i * 900, keyframe: true, payloads: [{ payload: Buffer.from([i & 0xff]), marker: false }] });
+    for (let i = from; i < to; i++)
+      out.push({
+        dtsSec: i / 100,
+        ptsSec: i / 100,
+        rtpTime: i * 900,
+        keyframe: true,
+        payloads: [{ payload: Buffer.from([i & 0xff]), marker: false }],
+      });
     return Promise.resolve(out);
   }
   grow(to: number, growing = true): void {
@@ -80,9 +96,17 @@ function setup(total: number, available: number) {
   const timeline = new PlayTimeline();
   let rescheduled = 0;
   let ended = 0;
-  const stream = new RtpStream('trackID=0', source, egress, timeline, () => rescheduled++, () => ended++, (_s, e) => {
-    throw e;
-  });
+  const stream = new RtpStream(
+    'trackID=0',
+    source,
+    egress,
+    timeline,
+    () => rescheduled++,
+    () => ended++,
+    (_s, e) => {
+      throw e;
+    },
+  );
   const run = (ms: number) => {
     now = ms;
     return stream.run(ms);

@@ -36,7 +36,11 @@ describe('streamlab push', () => {
   it('prints the SDP on stdout with --sdp -, sends, and exits 0 at the end', async () => {
     const port = await freeEvenPorts(4);
     const sockets = await captureAll(port);
-    const child = spawn(process.execPath, [BIN, 'push', SAMPLE, '--to', `rtp://127.0.0.1:${port}`, '--sdp', '-', '--start', '5', '--duration', '1'], { cwd: REPO_ROOT });
+    const child = spawn(
+      process.execPath,
+      [BIN, 'push', SAMPLE, '--to', `rtp://127.0.0.1:${port}`, '--sdp', '-', '--start', '5', '--duration', '1'],
+      { cwd: REPO_ROOT },
+    );
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -63,11 +67,17 @@ describe('streamlab push', () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'streamlab-push-cli-'));
     try {
       const sdpFile = path.join(dir, 'out.sdp');
-      const child = spawn(process.execPath, [BIN, 'push', SAMPLE, '--to', `rtp://127.0.0.1:${port}`, '--sdp', sdpFile, '--loop'], { cwd: REPO_ROOT });
+      const child = spawn(process.execPath, [BIN, 'push', SAMPLE, '--to', `rtp://127.0.0.1:${port}`, '--sdp', sdpFile, '--loop'], {
+        cwd: REPO_ROOT,
+      });
       let stderr = '';
       child.stderr.on('data', (d) => (stderr += d));
       const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
-      await waitUntil(() => sockets[0]!.got.length > 20, 30_000, () => `RTP from the push (${stderr})`);
+      await waitUntil(
+        () => sockets[0]!.got.length > 20,
+        30_000,
+        () => `RTP from the push (${stderr})`,
+      );
       const text = await readFile(sdpFile, 'utf8');
       expect(text).toMatch(new RegExp(`^m=video ${port} RTP/AVP 96\r$`, 'm'));
       child.kill('SIGINT');

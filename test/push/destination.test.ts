@@ -58,11 +58,15 @@ describe('parsePushUrl', () => {
       { numRuns: 1000 },
     );
     fc.assert(
-      fc.property(fc.tuple(fc.integer({ min: 1, max: 254 }), fc.nat(255), fc.nat(255), fc.integer({ min: 1, max: 254 })), fc.integer({ min: 512, max: 32767 }), (o, half) => {
-        const address = o.join('.');
-        const r = parsePushUrl(`rtp://${address}:${half * 2}`);
-        expect(r).toEqual({ ok: true, value: { address, port: half * 2, multicast: o[0] >= 224 && o[0] <= 239 } });
-      }),
+      fc.property(
+        fc.tuple(fc.integer({ min: 1, max: 254 }), fc.nat(255), fc.nat(255), fc.integer({ min: 1, max: 254 })),
+        fc.integer({ min: 512, max: 32767 }),
+        (o, half) => {
+          const address = o.join('.');
+          const r = parsePushUrl(`rtp://${address}:${half * 2}`);
+          expect(r).toEqual({ ok: true, value: { address, port: half * 2, multicast: o[0] >= 224 && o[0] <= 239 } });
+        },
+      ),
       { numRuns: 500 },
     );
   });

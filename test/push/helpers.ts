@@ -24,14 +24,57 @@ export async function makeClip(dir: string, seconds: number, name = `clip-${seco
   const r = await runProgram(
     'ffmpeg',
     [
-      '-hide_banner', '-loglevel', 'error', '-nostdin', '-y',
-      '-f', 'lavfi', '-i', `testsrc2=size=${CLIP_WIDTH}x${CLIP_HEIGHT}:rate=25:duration=${seconds}`,
-      '-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=48000:duration=${seconds},aformat=channel_layouts=stereo`,
-      '-map', '0:v', '-map', '1:a',
-      '-c:v', 'libx264', '-profile:v', 'main', '-preset', 'veryfast', '-b:v', '300k',
-      '-bf', '2', '-g', '25', '-keyint_min', '25', '-sc_threshold', '0', '-pix_fmt', 'yuv420p',
-      '-c:a', 'aac', '-b:a', '64k', '-ac', '2',
-      '-movflags', '+faststart', '-map_metadata', '-1', '-fflags', '+bitexact', '-flags:v', '+bitexact', '-flags:a', '+bitexact',
+      '-hide_banner',
+      '-loglevel',
+      'error',
+      '-nostdin',
+      '-y',
+      '-f',
+      'lavfi',
+      '-i',
+      `testsrc2=size=${CLIP_WIDTH}x${CLIP_HEIGHT}:rate=25:duration=${seconds}`,
+      '-f',
+      'lavfi',
+      '-i',
+      `sine=frequency=440:sample_rate=48000:duration=${seconds},aformat=channel_layouts=stereo`,
+      '-map',
+      '0:v',
+      '-map',
+      '1:a',
+      '-c:v',
+      'libx264',
+      '-profile:v',
+      'main',
+      '-preset',
+      'veryfast',
+      '-b:v',
+      '300k',
+      '-bf',
+      '2',
+      '-g',
+      '25',
+      '-keyint_min',
+      '25',
+      '-sc_threshold',
+      '0',
+      '-pix_fmt',
+      'yuv420p',
+      '-c:a',
+      'aac',
+      '-b:a',
+      '64k',
+      '-ac',
+      '2',
+      '-movflags',
+      '+faststart',
+      '-map_metadata',
+      '-1',
+      '-fflags',
+      '+bitexact',
+      '-flags:v',
+      '+bitexact',
+      '-flags:a',
+      '+bitexact',
       out,
     ],
     60_000,
@@ -42,7 +85,11 @@ export async function makeClip(dir: string, seconds: number, name = `clip-${seco
 
 /** ffmpeg's framemd5 of the clip's decoded video frames (presentation order). */
 export async function videoReference(file: string): Promise<FrameHash[]> {
-  const r = await runProgram('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-nostdin', '-i', file, '-map', '0:v', '-f', 'framemd5', '-'], 60_000);
+  const r = await runProgram(
+    'ffmpeg',
+    ['-hide_banner', '-loglevel', 'error', '-nostdin', '-i', file, '-map', '0:v', '-f', 'framemd5', '-'],
+    60_000,
+  );
   expectSuccess(r, 'ffmpeg framemd5 of the clip');
   return parseFramemd5(r.stdout);
 }
@@ -87,15 +134,24 @@ function boundUdpPorts(): Set<number> {
 
 /** Waits until something has bound every port (a player opening the SDP binds the m= ports). */
 export async function waitUdpBound(ports: readonly number[], timeoutMs = 20_000): Promise<void> {
-  await waitUntil(() => {
-    const bound = boundUdpPorts();
-    return ports.every((p) => bound.has(p));
-  }, timeoutMs, () => `UDP ports ${ports.join(', ')} bound`, 50);
+  await waitUntil(
+    () => {
+      const bound = boundUdpPorts();
+      return ports.every((p) => bound.has(p));
+    },
+    timeoutMs,
+    () => `UDP ports ${ports.join(', ')} bound`,
+    50,
+  );
 }
 
 /** True when a socket on `device` has joined `group` (/proc/net/igmp, addresses in host order hex). */
 export function igmpJoined(group: string, device = 'lo'): boolean {
-  const hex = group.split('.').map((o) => Number(o).toString(16).padStart(2, '0').toUpperCase()).reverse().join('');
+  const hex = group
+    .split('.')
+    .map((o) => Number(o).toString(16).padStart(2, '0').toUpperCase())
+    .reverse()
+    .join('');
   let current = '';
   for (const line of readFileSync('/proc/net/igmp', 'utf8').split('\n').slice(1)) {
     const dev = /^\d+\s+(\S+)\s*:/.exec(line);
@@ -128,6 +184,11 @@ export function i420FrameHashes(raw: Buffer, width = CLIP_WIDTH, height = CLIP_H
   const size = (width * height * 3) / 2;
   if (raw.length % size !== 0) throw new Error(`${raw.length} bytes is not a whole number of ${width}x${height} I420 frames`);
   const out: string[] = [];
-  for (let o = 0; o < raw.length; o += size) out.push(createHash('md5').update(raw.subarray(o, o + size)).digest('hex'));
+  for (let o = 0; o < raw.length; o += size)
+    out.push(
+      createHash('md5')
+        .update(raw.subarray(o, o + size))
+        .digest('hex'),
+    );
   return out;
 }

@@ -27,7 +27,10 @@ afterAll(async () => {
 
 describe('loopPeriodSec', () => {
   it('is where the longest track ends: the sample has 20 s of video and AAC ending at 20.011 s', () => {
-    const period = loopPeriodSec(entry.durationSec, entry.tracks.map((t) => t.source));
+    const period = loopPeriodSec(
+      entry.durationSec,
+      entry.tracks.map((t) => t.source),
+    );
     // AAC: 939 packets of 1024 samples at 48 kHz, the first (priming, pts -1024) cut by the edit
     // list: the last one starts at 937 × 1024 and ends at 938 × 1024 samples = 20.0107 s.
     expect(period).toBeCloseTo((938 * 1024) / 48000, 6);
@@ -38,7 +41,10 @@ describe('LoopedSource', () => {
   it('maps later passes onto the npt-0 samples, shifted by the period, with the same payloads', async () => {
     const period = 20.5;
     for (const [i, t] of entry.tracks.entries()) {
-      const first = startIndexFor(entry.tracks.map((x) => x.source.track), 0).indices[i]!;
+      const first = startIndexFor(
+        entry.tracks.map((x) => x.source.track),
+        0,
+      ).indices[i]!;
       const base = t.source;
       const n = base.sampleCount;
       const looped = new LoopedSource(base, first, period, 3);
@@ -95,17 +101,31 @@ describe('RtpStream over a LoopedSource (manual clock)', () => {
     const scheduler = new Scheduler(clock);
     const timeline = new PlayTimeline();
     const audio = entry.tracks[1]!.source;
-    const first = startIndexFor(entry.tracks.map((x) => x.source.track), 0).indices[1]!;
-    const period = loopPeriodSec(entry.durationSec, entry.tracks.map((t) => t.source));
+    const first = startIndexFor(
+      entry.tracks.map((x) => x.source.track),
+      0,
+    ).indices[1]!;
+    const period = loopPeriodSec(
+      entry.durationSec,
+      entry.tracks.map((t) => t.source),
+    );
     const looped = new LoopedSource(audio, first, period, 2);
     // Every chunk in memory first: the stream then never waits for the disk, and the manual clock
     // alone drives it.
     for (let c = 0; c <= audio.chunkOf(audio.sampleCount - 1); c++) await audio.loadChunk(c);
     const sent: Sent[] = [];
     let ended = false;
-    const stream = new RtpStream('trackID=2', looped, recordingEgress(sent), timeline, (s) => scheduler.schedule(s, clock.now()), () => (ended = true), (_s, err) => {
-      throw err;
-    });
+    const stream = new RtpStream(
+      'trackID=2',
+      looped,
+      recordingEgress(sent),
+      timeline,
+      (s) => scheduler.schedule(s, clock.now()),
+      () => (ended = true),
+      (_s, err) => {
+        throw err;
+      },
+    );
     await stream.seek(first);
     timeline.start(0, clock.now());
     stream.start();

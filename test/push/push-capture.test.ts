@@ -46,7 +46,7 @@ describe('push on the wire (own capture)', () => {
     const port = await freeEvenPorts(4);
     const sockets = await Promise.all([0, 1, 2, 3].map((i) => capture(port + i)));
     closers.push(...sockets.map((s) => s.close));
-    const [vRtp, vRtcp, aRtp, aRtcp] = sockets as [typeof sockets[0], typeof sockets[0], typeof sockets[0], typeof sockets[0]];
+    const [vRtp, vRtcp, aRtp, aRtcp] = sockets as [(typeof sockets)[0], (typeof sockets)[0], (typeof sockets)[0], (typeof sockets)[0]];
     const pusher = await Pusher.open({ file: SAMPLE, to: `rtp://127.0.0.1:${port}`, loop: true, startNpt: 18, durationSec: 4 });
     // Answer the first SR on the video RTCP port with a receiver report, as a player would.
     let rrSent = false;

@@ -31,7 +31,16 @@ const aac: PayloadFormat = {
   bitrate: 96_000,
   packetize: () => [],
 };
-const mpa: PayloadFormat = { media: 'audio', payloadType: 14, clockRate: 90000, rtpmap: 'MPA/90000', fmtp: '', attributes: [], bitrate: 0, packetize: () => [] };
+const mpa: PayloadFormat = {
+  media: 'audio',
+  payloadType: 14,
+  clockRate: 90000,
+  rtpmap: 'MPA/90000',
+  fmtp: '',
+  attributes: [],
+  bitrate: 0,
+  packetize: () => [],
+};
 
 function dest(url: string, trackCount: number, extra: { ttl?: number; ports?: string } = {}): PushDestination {
   const r = resolveDestination({ url, trackCount, ...extra });
@@ -69,7 +78,10 @@ describe('pushSdp', () => {
   });
 
   it('multicast: c= carries the TTL; a=rtcp when RTCP is not RTP + 1; no fmtp or b= when there is none', () => {
-    const sdp = pushSdp([h264, mpa], dest('rtp://239.255.1.2:5004', 2, { ttl: 16, ports: '6000:6101,6002' }), { ...opts, sessionVersion: '7' });
+    const sdp = pushSdp([h264, mpa], dest('rtp://239.255.1.2:5004', 2, { ttl: 16, ports: '6000:6101,6002' }), {
+      ...opts,
+      sessionVersion: '7',
+    });
     expect(sdp).toBe(
       [
         'v=0',

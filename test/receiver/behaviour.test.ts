@@ -112,7 +112,20 @@ describe('transport', () => {
     expect(r.session.transportUsed).toBe('tcp');
     expect(r.session.counters.fallbacks).toBe(1);
     // UDP session torn down, then the whole session again over TCP.
-    expect(srv.methods()).toEqual(['OPTIONS', 'DESCRIBE', 'SETUP', 'SETUP', 'PLAY', 'TEARDOWN', 'OPTIONS', 'DESCRIBE', 'SETUP', 'SETUP', 'PLAY', 'TEARDOWN']);
+    expect(srv.methods()).toEqual([
+      'OPTIONS',
+      'DESCRIBE',
+      'SETUP',
+      'SETUP',
+      'PLAY',
+      'TEARDOWN',
+      'OPTIONS',
+      'DESCRIBE',
+      'SETUP',
+      'SETUP',
+      'PLAY',
+      'TEARDOWN',
+    ]);
     const setups = srv.requests.filter((q) => q.method === 'SETUP').map((q) => q.headers.get('Transport'));
     expect(setups.slice(0, 2).every((t) => /client_port=/.test(t ?? ''))).toBe(true);
     expect(setups.slice(2).every((t) => /RTP\/AVP\/TCP;unicast;interleaved=/.test(t ?? ''))).toBe(true);

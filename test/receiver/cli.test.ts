@@ -26,7 +26,9 @@ describe('streamlab play (CLI)', () => {
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/^streamlab: DESCRIBE rtsp:\/\/127\.0\.0\.1:\d+\/nope\.mp4: 404 Not Found\n$/);
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toMatch(/^streamlab: cannot connect to 127\.0\.0\.1:1: nothing listens there \(is the server running, is the port in the URL right\?\)\n$/);
+    expect(refused.stderr).toMatch(
+      /^streamlab: cannot connect to 127\.0\.0\.1:1: nothing listens there \(is the server running, is the port in the URL right\?\)\n$/,
+    );
     expect(badFlag.code).not.toBe(0);
     expect(badFlag.stderr).toContain('--jitter-buffer');
     expect(badImpair.code).toBe(1);
@@ -84,19 +86,24 @@ describe('streamlab play (CLI)', () => {
   }, 30_000);
 
   // `script` (util-linux) makes the pty; CI requires it like any other peer.
-  it.runIf(spawnSync('script', ['--version']).status === 0 || peersRequired())('shows one refreshing status line on a terminal', async () => {
-    // 200 columns: the full line fits (narrower terminals get shorter forms, status-line.test.ts).
-    const cmd = `stty cols 200 rows 40; ${process.execPath} ${BIN} play ${url()} --null --duration 3.5`;
-    const r = await new Promise<{ code: number | null; out: string }>((resolve) => {
-      const c = spawn('script', ['-qec', cmd, '/dev/null'], { cwd: REPO_ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
-      let out = '';
-      c.stdout.on('data', (d) => (out += d));
-      c.on('exit', (code) => resolve({ code, out }));
-    });
-    expect(r.code).toBe(0);
-    const refreshes = r.out.split('\r\x1b[2K').slice(1);
-    expect(refreshes.length).toBeGreaterThanOrEqual(3);
-    // RTT appears once the server answered an RRTR with a DLRR (RFC 3611; xr-rtt.test.ts).
-    expect(refreshes[1]).toMatch(/^[\d.]+ s udp \| v: \d+ kb\/s \d+ pkts lost 0 late 0 jitter [\d.]+ ms buf \d+\/\d+ ms( rtt [\d.]+ ms)? \| a: /);
-  });
+  it.runIf(spawnSync('script', ['--version']).status === 0 || peersRequired())(
+    'shows one refreshing status line on a terminal',
+    async () => {
+      // 200 columns: the full line fits (narrower terminals get shorter forms, status-line.test.ts).
+      const cmd = `stty cols 200 rows 40; ${process.execPath} ${BIN} play ${url()} --null --duration 3.5`;
+      const r = await new Promise<{ code: number | null; out: string }>((resolve) => {
+        const c = spawn('script', ['-qec', cmd, '/dev/null'], { cwd: REPO_ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+        let out = '';
+        c.stdout.on('data', (d) => (out += d));
+        c.on('exit', (code) => resolve({ code, out }));
+      });
+      expect(r.code).toBe(0);
+      const refreshes = r.out.split('\r\x1b[2K').slice(1);
+      expect(refreshes.length).toBeGreaterThanOrEqual(3);
+      // RTT appears once the server answered an RRTR with a DLRR (RFC 3611; xr-rtt.test.ts).
+      expect(refreshes[1]).toMatch(
+        /^[\d.]+ s udp \| v: \d+ kb\/s \d+ pkts lost 0 late 0 jitter [\d.]+ ms buf \d+\/\d+ ms( rtt [\d.]+ ms)? \| a: /,
+      );
+    },
+  );
 });

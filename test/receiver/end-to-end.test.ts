@@ -81,7 +81,9 @@ describeWithPeers('our server → streamlab play (recordings vs the source)', ['
     for (const r of [runs.cliUdp, runs.cliNull, runs.cliMp4, runs.cliTs, runs.cliStart]) {
       expect(r.code, r.stderr).toBe(0);
       expect(r.stderr).toBe('');
-      expect(r.stdout).toMatch(/^track 0 video h264: \d+ packets, \d+ units, lost 0, late 0, jitter [\d.]+ ms, buffer delay \d+ ms \(target \d+ ms incl\. 80 ms for B-frame reordering\)/m);
+      expect(r.stdout).toMatch(
+        /^track 0 video h264: \d+ packets, \d+ units, lost 0, late 0, jitter [\d.]+ ms, buffer delay \d+ ms \(target \d+ ms incl\. 80 ms for B-frame reordering\)/m,
+      );
     }
     expect(runs.tcp.end).toEqual({ ok: true, reason: 'end-of-stream' });
   });
@@ -89,7 +91,9 @@ describeWithPeers('our server → streamlab play (recordings vs the source)', ['
   it('--null decodes exactly the source frame counts', () => {
     expect(runs.cliNull.stdout).toContain(`track 0 video h264: `);
     expect(runs.cliNull.stdout).toMatch(new RegExp(`track 0 video h264: .*, ${SOURCE_FRAMES} units, .*decoded ${SOURCE_FRAMES} frames`));
-    expect(runs.cliNull.stdout).toMatch(new RegExp(`track 1 audio aac: ${SOURCE_AAC_SENT} packets, ${SOURCE_AAC_SENT} units, .*decoded ${SOURCE_AAC_SENT} frames`));
+    expect(runs.cliNull.stdout).toMatch(
+      new RegExp(`track 1 audio aac: ${SOURCE_AAC_SENT} packets, ${SOURCE_AAC_SENT} units, .*decoded ${SOURCE_AAC_SENT} frames`),
+    );
     expect(runs.cliNull.stdout).not.toContain('decode errors');
   });
 
@@ -146,7 +150,16 @@ describeWithPeers('our server → streamlab play (recordings vs the source)', ['
     expect(j.totals.durationSec).toBeGreaterThan(19);
     expect(j.totals.durationSec).toBeLessThan(30);
     const [v, a] = j.totals.tracks;
-    expect(v).toMatchObject({ media: 'video', codec: 'h264', lost: 0, late: 0, duplicates: 0, units: SOURCE_FRAMES, incompleteUnits: 0, malformedRtp: 0 });
+    expect(v).toMatchObject({
+      media: 'video',
+      codec: 'h264',
+      lost: 0,
+      late: 0,
+      duplicates: 0,
+      units: SOURCE_FRAMES,
+      incompleteUnits: 0,
+      malformedRtp: 0,
+    });
     expect(a).toMatchObject({ media: 'audio', codec: 'aac', lost: 0, late: 0, units: SOURCE_AAC_SENT, packets: SOURCE_AAC_SENT });
     // One known sender, no A.1 probation: every packet counts, so packets = expected − lost + duplicates.
     expect(a.expected).toBe(SOURCE_AAC_SENT);
@@ -172,7 +185,9 @@ describeWithPeers('our server → streamlab play (recordings vs the source)', ['
     expect(mid.tracks[0].delayMs).toBeGreaterThan(0);
     expect(mid.tracks[1].kbps).toBeGreaterThan(50);
     // A sample taken before SETUP finished (a slow start on a loaded machine) has no tracks yet.
-    const pk = j.series.filter((s: { tracks: unknown[] }) => s.tracks.length > 0).map((s: { tracks: { packets: number }[] }) => s.tracks[0]!.packets);
+    const pk = j.series
+      .filter((s: { tracks: unknown[] }) => s.tracks.length > 0)
+      .map((s: { tracks: { packets: number }[] }) => s.tracks[0]!.packets);
     for (let i = 1; i < pk.length; i++) expect(pk[i]).toBeGreaterThanOrEqual(pk[i - 1]);
     expect(j.totals.sink.units).toEqual({ 0: SOURCE_FRAMES, 1: SOURCE_AAC_SENT });
   });

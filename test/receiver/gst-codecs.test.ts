@@ -27,9 +27,11 @@ const PCM = 'audiotestsrc num-buffers=100 samplesperbuffer=160 wave=sine freq=44
 const PCMA_SRC = 'audiotestsrc num-buffers=100 samplesperbuffer=160 wave=square freq=300 volume=0.5 ! audio/x-raw,rate=8000,channels=1';
 const MP3_1 = 'audiotestsrc num-buffers=100 wave=sine freq=660 ! audio/x-raw,rate=44100,channels=2 ! lamemp3enc';
 const MP3_2 = 'audiotestsrc num-buffers=60 wave=sine freq=550 ! audio/x-raw,rate=22050,channels=1 ! lamemp3enc';
-const TS = 'videotestsrc num-buffers=100 ! video/x-raw,width=320,height=240,framerate=25/1 ! x264enc key-int-max=25 bframes=2 rc-lookahead=5 sync-lookahead=0 ! mpegtsmux alignment=7';
+const TS =
+  'videotestsrc num-buffers=100 ! video/x-raw,width=320,height=240,framerate=25/1 ! x264enc key-int-max=25 bframes=2 rc-lookahead=5 sync-lookahead=0 ! mpegtsmux alignment=7';
 // x264enc's default lookahead (40 frames) sends video in bursts over a second late: kept short.
-const VIDEO = 'videotestsrc num-buffers=75 ! video/x-raw,width=320,height=240,framerate=25/1 ! x264enc key-int-max=25 bframes=2 rc-lookahead=5 sync-lookahead=0';
+const VIDEO =
+  'videotestsrc num-buffers=75 ! video/x-raw,width=320,height=240,framerate=25/1 ! x264enc key-int-max=25 bframes=2 rc-lookahead=5 sync-lookahead=0';
 
 const SOURCES = {
   pcmu: { launch: `( ${PCM} ! mulawenc ! rtppcmupay name=pay0 )`, local: `${PCM} ! mulawenc` },
@@ -44,7 +46,20 @@ const SOURCES = {
 } as const;
 type Source = keyof typeof SOURCES;
 
-const ELEMENTS = ['audiotestsrc', 'videotestsrc', 'mulawenc', 'alawenc', 'rtppcmupay', 'rtppcmapay', 'lamemp3enc', 'rtpmpapay', 'x264enc', 'mpegtsmux', 'rtpmp2tpay', 'rtph264pay'];
+const ELEMENTS = [
+  'audiotestsrc',
+  'videotestsrc',
+  'mulawenc',
+  'alawenc',
+  'rtppcmupay',
+  'rtppcmapay',
+  'lamemp3enc',
+  'rtpmpapay',
+  'x264enc',
+  'mpegtsmux',
+  'rtpmp2tpay',
+  'rtph264pay',
+];
 
 describeWithGstreamer('streamlab play records G.711, MP3 and MP2T from GStreamer', ELEMENTS, ['ffmpeg', 'ffprobe'], () => {
   let dir: string;
@@ -74,17 +89,31 @@ describeWithGstreamer('streamlab play records G.711, MP3 and MP2T from GStreamer
 
   beforeAll(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'streamlab-gst-codecs-'));
-    for (const [name, s] of await Promise.all((Object.keys(SOURCES) as Source[]).map(async (s) => [s, await startGstRtspLaunch(SOURCES[s].launch, `/${s}`)] as const))) {
+    for (const [name, s] of await Promise.all(
+      (Object.keys(SOURCES) as Source[]).map(async (s) => [s, await startGstRtspLaunch(SOURCES[s].launch, `/${s}`)] as const),
+    )) {
       servers.set(name, s);
     }
     // Local references: the same pipelines into files.
     const refs = (Object.keys(SOURCES) as Source[]).flatMap((s) => {
       const local = SOURCES[s].local;
       if (!local) return [];
-      return [runProgram('gst-launch-1.0', ['-q', ...`${local} ! filesink location=${file(`ref-${s}`)}`.split(' ')], 60_000).then((r) => expectSuccess(r, `gst-launch ${s}`))];
+      return [
+        runProgram('gst-launch-1.0', ['-q', ...`${local} ! filesink location=${file(`ref-${s}`)}`.split(' ')], 60_000).then((r) =>
+          expectSuccess(r, `gst-launch ${s}`),
+        ),
+      ];
     });
     const play = ([name, s, flags]: (typeof plan)[number]) =>
-      runCli(['play', servers.get(s)!.url, ...flags.map((f) => (/\.\w+$/.test(f) ? file(f) : f)), '--stats-json', file(`${name}.json`), '--jitter-buffer', '2000']).then((r) => void (runs[name] = r));
+      runCli([
+        'play',
+        servers.get(s)!.url,
+        ...flags.map((f) => (/\.\w+$/.test(f) ? file(f) : f)),
+        '--stats-json',
+        file(`${name}.json`),
+        '--jitter-buffer',
+        '2000',
+      ]).then((r) => void (runs[name] = r));
     // Two waves of five receivers: ten at once on two cores would make late drops of their own.
     await Promise.all([...refs, ...plan.slice(0, 6).map(play)]);
     await Promise.all(plan.slice(6).map(play));
@@ -97,7 +126,11 @@ describeWithGstreamer('streamlab play records G.711, MP3 and MP2T from GStreamer
 
   /** The raw G.711 bytes of a recording's audio stream. */
   async function rawAudio(f: string, law: 'mulaw' | 'alaw', stream = '0:a'): Promise<Buffer> {
-    const r = await runProgram('sh', ['-c', `ffmpeg -hide_banner -nostdin -loglevel error -i '${f}' -map ${stream} -c copy -f ${law} - | base64 -w0`], 60_000);
+    const r = await runProgram(
+      'sh',
+      ['-c', `ffmpeg -hide_banner -nostdin -loglevel error -i '${f}' -map ${stream} -c copy -f ${law} - | base64 -w0`],
+      60_000,
+    );
     expectSuccess(r, `raw audio of ${f}`);
     return Buffer.from(r.stdout, 'base64');
   }
@@ -109,7 +142,11 @@ describeWithGstreamer('streamlab play records G.711, MP3 and MP2T from GStreamer
   }
 
   async function hashes(f: string, copy: boolean): Promise<string[]> {
-    const r = await runProgram('ffmpeg', ['-hide_banner', '-nostdin', '-loglevel', 'error', '-i', f, '-map', '0', ...(copy ? ['-c', 'copy'] : []), '-f', 'framemd5', '-'], 60_000);
+    const r = await runProgram(
+      'ffmpeg',
+      ['-hide_banner', '-nostdin', '-loglevel', 'error', '-i', f, '-map', '0', ...(copy ? ['-c', 'copy'] : []), '-f', 'framemd5', '-'],
+      60_000,
+    );
     expectSuccess(r, `framemd5 of ${f}`);
     return parseFramemd5(r.stdout).map((h) => h.hash);
   }
@@ -148,7 +185,10 @@ describeWithGstreamer('streamlab play records G.711, MP3 and MP2T from GStreamer
     for (let k = 0; k * 160 < got.length; k++) {
       const chunk = got.subarray(160 * k, 160 * k + 160);
       if (chunk.equals(ref.subarray(160 * k, 160 * k + 160))) continue;
-      expect(chunk.every((b) => b === 0xff), `packet ${k}`).toBe(true);
+      expect(
+        chunk.every((b) => b === 0xff),
+        `packet ${k}`,
+      ).toBe(true);
       silent.push(k);
     }
     expect(got.length % 160).toBe(0);
@@ -178,13 +218,26 @@ describeWithGstreamer('streamlab play records G.711, MP3 and MP2T from GStreamer
     const r = runs.av!;
     expect(r.code, r.stderr).toBe(0);
     const t = await stats('av');
-    expect(t.tracks.map((x: { codec: string; lost: number }) => [x.codec, x.lost]), JSON.stringify(t.tracks)).toEqual([['h264', 0], ['pcmu', 0]]);
+    expect(
+      t.tracks.map((x: { codec: string; lost: number }) => [x.codec, x.lost]),
+      JSON.stringify(t.tracks),
+    ).toEqual([
+      ['h264', 0],
+      ['pcmu', 0],
+    ]);
     expect(t.sink.filledSamples).toEqual({ 1: 0 });
     const samples = await rawAudio(file('av.mkv'), 'mulaw');
     expect(samples.length).toBe(100 * 160);
-    const p = await runProgram('ffprobe', ['-v', 'error', '-show_entries', 'packet=codec_type,pts_time,duration_time', '-of', 'csv=p=0', file('av.mkv')], 30_000);
+    const p = await runProgram(
+      'ffprobe',
+      ['-v', 'error', '-show_entries', 'packet=codec_type,pts_time,duration_time', '-of', 'csv=p=0', file('av.mkv')],
+      30_000,
+    );
     expectSuccess(p, 'ffprobe packets');
-    const pk = p.stdout.trim().split('\n').map((l) => l.split(','));
+    const pk = p.stdout
+      .trim()
+      .split('\n')
+      .map((l) => l.split(','));
     const times = (type: string) => pk.filter((x) => x[0] === type).map((x) => [Number(x[1]), Number(x[1]) + Number(x[2])] as const);
     const v = times('video');
     const a = times('audio');

@@ -13,7 +13,10 @@ export interface PlayResult {
   wallMs: number;
 }
 
-export async function play(url: string, opts: Partial<PlayOptions> & { keep?: boolean; during?(s: PlaySession): void } = {}): Promise<PlayResult> {
+export async function play(
+  url: string,
+  opts: Partial<PlayOptions> & { keep?: boolean; during?(s: PlaySession): void } = {},
+): Promise<PlayResult> {
   const units: Record<number, number> = {};
   const kept: ReceivedUnit[] = [];
   const { keep, during, ...rest } = opts;

@@ -101,7 +101,19 @@ describe('ingress impairment (CLI)', () => {
     const { server, url } = await startServer();
     close = () => server.close();
     const json = path.join(dir, 'stats.json');
-    const r = await runCli(['play', url(), '--null', '--duration', '5', '--impair', 'loss random 10%', '--impair-seed', '3', '--stats-json', json]);
+    const r = await runCli([
+      'play',
+      url(),
+      '--null',
+      '--duration',
+      '5',
+      '--impair',
+      'loss random 10%',
+      '--impair-seed',
+      '3',
+      '--stats-json',
+      json,
+    ]);
     expect(r.code, r.stderr).toBe(0);
     const j = JSON.parse(await readFile(json, 'utf8'));
     expect(j.totals.impairment).toMatchObject({ netem: 'loss random 10%', seed: 3 });

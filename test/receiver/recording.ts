@@ -55,14 +55,22 @@ export function avOffsets(t: PacketTimes, firstAudioIndex = 0): { start: number;
 
 /** Remuxes a file with ffmpeg (`-c copy` to null) and returns its timestamp complaints. */
 export async function remuxWarnings(file: string): Promise<string[]> {
-  const r = await runProgram('ffmpeg', ['-hide_banner', '-nostdin', '-loglevel', 'warning', '-i', file, '-map', '0', '-c', 'copy', '-f', 'null', '-'], 60_000);
+  const r = await runProgram(
+    'ffmpeg',
+    ['-hide_banner', '-nostdin', '-loglevel', 'warning', '-i', file, '-map', '0', '-c', 'copy', '-f', 'null', '-'],
+    60_000,
+  );
   expectSuccess(r, `ffmpeg remux of ${file}`);
   return r.stderr.split('\n').filter((l) => /unknown timestamp|non monoton|invalid dts|invalid pts|out of order/i.test(l));
 }
 
 /** Decodes everything and returns ffmpeg's error lines (a clean recording has none). */
 export async function decodeErrors(file: string): Promise<string[]> {
-  const r = await runProgram('ffmpeg', ['-hide_banner', '-nostdin', '-loglevel', 'error', '-i', file, '-map', '0', '-f', 'null', '-'], 120_000);
+  const r = await runProgram(
+    'ffmpeg',
+    ['-hide_banner', '-nostdin', '-loglevel', 'error', '-i', file, '-map', '0', '-f', 'null', '-'],
+    120_000,
+  );
   expectSuccess(r, `ffmpeg decode of ${file}`);
   return r.stderr.split('\n').filter((l) => l.trim() !== '');
 }

@@ -27,7 +27,9 @@ it('is the full line when the terminal is wide enough', () => {
 });
 
 it('is shorter at 160 and at 80 columns, never reaching the last column', () => {
-  expect(formatStatusLine(RUN, 160)).toBe('12.4s udp v 1234kb/s lost 12 late 3 jit 23ms buf 490/580ms rtt 10ms a 130kb/s lost 0 late 0 jit 1ms buf 498/500ms rtt 2ms');
+  expect(formatStatusLine(RUN, 160)).toBe(
+    '12.4s udp v 1234kb/s lost 12 late 3 jit 23ms buf 490/580ms rtt 10ms a 130kb/s lost 0 late 0 jit 1ms buf 498/500ms rtt 2ms',
+  );
   expect(formatStatusLine(RUN, 80)).toBe('12.4s udp v 1234k L12/3 j23 b490 a 130k L0/0 j1 b498');
   expect(formatStatusLine({ ...RUN, paused: true }, 80)).toBe('PAUSED 12.4s udp v 1234k L12/3 j23 b490 a 130k L0/0 j1 b498');
 });

@@ -18,7 +18,7 @@ function ts(pid: number, pusi: boolean, tag: number, pes = true): Buffer {
   return p;
 }
 
-it('holds back from the earliest open PES, and a cut drops each PID\'s open PES only', () => {
+it("holds back from the earliest open PES, and a cut drops each PID's open PES only", () => {
   const c = new TsCleanEnd();
   const pat = ts(0, true, 0, false);
   const v1 = ts(0x100, true, 1);
@@ -40,29 +40,34 @@ it('holds back from the earliest open PES, and a cut drops each PID\'s open PES 
 it('any chunking: the same packets in order (end of stream), a cut keeps a prefix of each PID', () => {
   const packet = fc.record({ pid: fc.constantFrom(0, 0x100, 0x101, 0x1ff), pusi: fc.boolean() });
   fc.assert(
-    fc.property(fc.array(packet, { maxLength: 60 }), fc.array(fc.integer({ min: 1, max: 600 }), { minLength: 1, maxLength: 20 }), fc.boolean(), (spec, cuts, cut) => {
-      const packets = spec.map((s, i) => ts(s.pid, s.pusi, i & 0xff, s.pid !== 0));
-      const all = Buffer.concat(packets);
-      const c = new TsCleanEnd();
-      const out: Buffer[] = [];
-      let off = 0;
-      for (let i = 0; off < all.length; i++) {
-        const n = cuts[i % cuts.length]!;
-        out.push(...c.push(all.subarray(off, off + n)));
-        off += n;
-      }
-      out.push(...c.finish(cut));
-      if (!cut) {
-        expect(Buffer.concat(out).equals(all)).toBe(true);
-        return;
-      }
-      // Expected: drop, per PID with a PES start, the packets from its last PES start on.
-      const lastStart = new Map<number, number>();
-      spec.forEach((s, i) => s.pusi && s.pid !== 0 && lastStart.set(s.pid, i));
-      const want = packets.filter((_, i) => !(lastStart.has(spec[i]!.pid) && i >= lastStart.get(spec[i]!.pid)!));
-      expect(Buffer.concat(out).equals(Buffer.concat(want))).toBe(true);
-      expect(c.dropped).toBe(packets.length - want.length);
-    }),
+    fc.property(
+      fc.array(packet, { maxLength: 60 }),
+      fc.array(fc.integer({ min: 1, max: 600 }), { minLength: 1, maxLength: 20 }),
+      fc.boolean(),
+      (spec, cuts, cut) => {
+        const packets = spec.map((s, i) => ts(s.pid, s.pusi, i & 0xff, s.pid !== 0));
+        const all = Buffer.concat(packets);
+        const c = new TsCleanEnd();
+        const out: Buffer[] = [];
+        let off = 0;
+        for (let i = 0; off < all.length; i++) {
+          const n = cuts[i % cuts.length]!;
+          out.push(...c.push(all.subarray(off, off + n)));
+          off += n;
+        }
+        out.push(...c.finish(cut));
+        if (!cut) {
+          expect(Buffer.concat(out).equals(all)).toBe(true);
+          return;
+        }
+        // Expected: drop, per PID with a PES start, the packets from its last PES start on.
+        const lastStart = new Map<number, number>();
+        spec.forEach((s, i) => s.pusi && s.pid !== 0 && lastStart.set(s.pid, i));
+        const want = packets.filter((_, i) => !(lastStart.has(spec[i]!.pid) && i >= lastStart.get(spec[i]!.pid)!));
+        expect(Buffer.concat(out).equals(Buffer.concat(want))).toBe(true);
+        expect(c.dropped).toBe(packets.length - want.length);
+      },
+    ),
     { seed: 2250, numRuns: 300 },
   );
 });

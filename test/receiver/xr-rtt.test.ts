@@ -30,7 +30,9 @@ describeWithPeers('RTT through RTCP XR (RRTR → DLRR) against our server', ['ff
     dir = await mkdtemp(path.join(os.tmpdir(), 'streamlab-xr-'));
     server.events.on('receiver-report', (r) => reports.push(r));
     const run = (transport: 'udp' | 'tcp') =>
-      play(url(), { transport, durationSec: 12, idleTimeoutMs: 10_000, jitter: { mode: 'fixed', delayMs: 300 } }).then((r) => void (res[transport] = r));
+      play(url(), { transport, durationSec: 12, idleTimeoutMs: 10_000, jitter: { mode: 'fixed', delayMs: 300 } }).then(
+        (r) => void (res[transport] = r),
+      );
     [cli] = await Promise.all([
       runCli(['play', url(), '--null', '--duration', '12', '--stats-json', path.join(dir, 'stats.json')]),
       run('udp'),
@@ -82,7 +84,9 @@ describeWithPeers('RTT through RTCP XR (RRTR → DLRR) against our server', ['ff
       expect(t.rtt.lastMs).toBeGreaterThanOrEqual(t.rtt.minMs);
     }
     // Before the first answer the series has no RTT; after it, every sample has one.
-    const withRtt = j.series.filter((s: { tracks: { rttMs?: number }[] }) => s.tracks.length > 0 && s.tracks.every((x) => x.rttMs !== undefined));
+    const withRtt = j.series.filter(
+      (s: { tracks: { rttMs?: number }[] }) => s.tracks.length > 0 && s.tracks.every((x) => x.rttMs !== undefined),
+    );
     expect(withRtt.length).toBeGreaterThan(0);
     expect(j.series[0].tracks.every((x: { rttMs?: number }) => x.rttMs === undefined)).toBe(true);
   });

@@ -29,22 +29,39 @@ const blockArb: fc.Arbitrary<ReportBlock> = fc.record({
 const withExt = <T extends object>(base: T, ext: Buffer): T => (ext.length > 0 ? { ...base, profileExtension: ext } : base);
 
 const srArb: fc.Arbitrary<RtcpPacket> = fc
-  .tuple(u32, fc.record({ ntpSeconds: u32, ntpFraction: u32, rtpTimestamp: u32, packetCount: u32, octetCount: u32 }), fc.array(blockArb, { maxLength: 31 }), bytesArb(16, true))
+  .tuple(
+    u32,
+    fc.record({ ntpSeconds: u32, ntpFraction: u32, rtpTimestamp: u32, packetCount: u32, octetCount: u32 }),
+    fc.array(blockArb, { maxLength: 31 }),
+    bytesArb(16, true),
+  )
   .map(([ssrc, senderInfo, reports, ext]) => withExt({ type: 'sr' as const, ssrc, senderInfo, reports }, ext));
 const rrArb: fc.Arbitrary<RtcpPacket> = fc
   .tuple(u32, fc.array(blockArb, { maxLength: 31 }), bytesArb(16, true))
   .map(([ssrc, reports, ext]) => withExt({ type: 'rr' as const, ssrc, reports }, ext));
 const sdesArb: fc.Arbitrary<RtcpPacket> = fc
-  .array(fc.record({ ssrc: u32, items: fc.array(fc.record({ type: fc.integer({ min: 1, max: 255 }), value: bytesArb(40) }), { maxLength: 5 }) }), { maxLength: 31 })
+  .array(
+    fc.record({ ssrc: u32, items: fc.array(fc.record({ type: fc.integer({ min: 1, max: 255 }), value: bytesArb(40) }), { maxLength: 5 }) }),
+    { maxLength: 31 },
+  )
   .map((chunks) => ({ type: 'sdes' as const, chunks }));
 const byeArb: fc.Arbitrary<RtcpPacket> = fc
   .tuple(fc.array(u32, { maxLength: 31 }), fc.option(fc.string({ minLength: 1, maxLength: 60 }), { nil: undefined }))
   .map(([ssrcs, reason]) => (reason === undefined ? { type: 'bye' as const, ssrcs } : { type: 'bye' as const, ssrcs, reason }));
 const appArb: fc.Arbitrary<RtcpPacket> = fc
-  .tuple(fc.integer({ min: 0, max: 31 }), u32, fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 4, maxLength: 4 }), bytesArb(32, true))
+  .tuple(
+    fc.integer({ min: 0, max: 31 }),
+    u32,
+    fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 4, maxLength: 4 }),
+    bytesArb(32, true),
+  )
   .map(([subtype, ssrc, name, data]) => ({ type: 'app' as const, subtype, ssrc, name: String.fromCharCode(...name), data }));
 const unknownArb: fc.Arbitrary<RtcpPacket> = fc
-  .tuple(fc.integer({ min: 205, max: 255 }).filter((pt) => pt !== 207), fc.integer({ min: 0, max: 31 }), bytesArb(40, true))
+  .tuple(
+    fc.integer({ min: 205, max: 255 }).filter((pt) => pt !== 207),
+    fc.integer({ min: 0, max: 31 }),
+    bytesArb(40, true),
+  )
   .map(([packetType, count, body]) => ({ type: 'unknown' as const, packetType, count, body })); // 207 is XR: xr.test.ts
 const anyArb = fc.oneof(srArb, rrArb, sdesArb, byeArb, appArb, unknownArb);
 
@@ -96,7 +113,11 @@ describe('RTCP property tests', () => {
 
   it('valid compounds cut at every offset never throw and never parse as the whole', () => {
     const packets: RtcpPacket[] = [
-      { type: 'rr', ssrc: 1, reports: [{ ssrc: 2, fractionLost: 1, cumulativeLost: -1, extendedHighestSeq: 3, jitter: 4, lsr: 5, dlsr: 6 }] },
+      {
+        type: 'rr',
+        ssrc: 1,
+        reports: [{ ssrc: 2, fractionLost: 1, cumulativeLost: -1, extendedHighestSeq: 3, jitter: 4, lsr: 5, dlsr: 6 }],
+      },
       makeSdesCname(1, 'user@host'),
       { type: 'bye', ssrcs: [1], reason: 'done' },
     ];

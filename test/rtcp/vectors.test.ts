@@ -78,7 +78,17 @@ const cases: Case[] = [
     packet: {
       type: 'rr',
       ssrc: 0x902f9e2e,
-      reports: [{ ssrc: 0xbc5e9a40, fractionLost: 64, cumulativeLost: -2, extendedHighestSeq: 0x00010005, jitter: 0x123, lsr: 0xb7052000, dlsr: 0x00054000 }],
+      reports: [
+        {
+          ssrc: 0xbc5e9a40,
+          fractionLost: 64,
+          cumulativeLost: -2,
+          extendedHighestSeq: 0x00010005,
+          jitter: 0x123,
+          lsr: 0xb7052000,
+          dlsr: 0x00054000,
+        },
+      ],
     },
   },
   {
@@ -93,7 +103,11 @@ const cases: Case[] = [
       '00 00 00 00', // LSR
       '00 00 00 00', // DLSR
     ),
-    packet: { type: 'rr', ssrc: 10, reports: [{ ssrc: 11, fractionLost: 0, cumulativeLost: -0x800000, extendedHighestSeq: 0, jitter: 0, lsr: 0, dlsr: 0 }] },
+    packet: {
+      type: 'rr',
+      ssrc: 10,
+      reports: [{ ssrc: 11, fractionLost: 0, cumulativeLost: -0x800000, extendedHighestSeq: 0, jitter: 0, lsr: 0, dlsr: 0 }],
+    },
   },
   {
     name: 'empty RR with a profile-specific extension',
@@ -130,7 +144,13 @@ const cases: Case[] = [
       type: 'sdes',
       chunks: [
         { ssrc: 1, items: [{ type: 1, value: text('ab') }] },
-        { ssrc: 2, items: [{ type: 6, value: text('x') }, { type: 8, value: hex('017076') }] },
+        {
+          ssrc: 2,
+          items: [
+            { type: 6, value: text('x') },
+            { type: 8, value: hex('017076') },
+          ],
+        },
       ],
     },
   },
@@ -274,7 +294,13 @@ describe('RTCP compound', () => {
       '00 00 00 0a', // SSRC
     );
     expect(parseRtcpCompound(bytes)).toMatchObject({ ok: false, code: 'RTCP_ERR_PADDING_NOT_LAST', offset: 0 });
-    expect(parseRtcpPackets(bytes)).toEqual({ ok: true, value: [{ type: 'rr', ssrc: 10, reports: [] }, { type: 'bye', ssrcs: [10] }] });
+    expect(parseRtcpPackets(bytes)).toEqual({
+      ok: true,
+      value: [
+        { type: 'rr', ssrc: 10, reports: [] },
+        { type: 'bye', ssrcs: [10] },
+      ],
+    });
   });
 });
 
@@ -293,11 +319,26 @@ describe('RTCP malformed input', () => {
     ['SR shorter than sender info', hex('80 c8 00 01', '00 00 00 01'), 'RTCP_ERR_SHORT_BODY', 0],
     ['RR rc=1 without the block', hex('81 c9 00 01', '00 00 00 01'), 'RTCP_ERR_SHORT_BODY', 0],
     // RR + SDES whose CNAME claims 9 bytes where 2 remain
-    ['SDES item overflow', hex('80 c9 00 01', '00 00 00 01', '81 ca 00 02', '00 00 00 01', '01 09 61 62'), 'RTCP_ERR_SDES_ITEM_OVERFLOW', 16],
+    [
+      'SDES item overflow',
+      hex('80 c9 00 01', '00 00 00 01', '81 ca 00 02', '00 00 00 01', '01 09 61 62'),
+      'RTCP_ERR_SDES_ITEM_OVERFLOW',
+      16,
+    ],
     // RR + SDES whose items end at the packet end with no null octet
-    ['SDES without terminator', hex('80 c9 00 01', '00 00 00 01', '81 ca 00 02', '00 00 00 01', '01 02 61 62'), 'RTCP_ERR_SDES_NO_TERMINATOR', 12],
+    [
+      'SDES without terminator',
+      hex('80 c9 00 01', '00 00 00 01', '81 ca 00 02', '00 00 00 01', '01 02 61 62'),
+      'RTCP_ERR_SDES_NO_TERMINATOR',
+      12,
+    ],
     ['SDES sc=2 with one chunk', hex('80 c9 00 01', '00 00 00 01', '82 ca 00 02', '00 00 00 01', '00 00 00 00'), 'RTCP_ERR_SHORT_BODY', 8],
-    ['BYE reason overflow', hex('80 c9 00 01', '00 00 00 01', '81 cb 00 02', '00 00 00 01', '09 61 62 63'), 'RTCP_ERR_BYE_REASON_OVERFLOW', 16],
+    [
+      'BYE reason overflow',
+      hex('80 c9 00 01', '00 00 00 01', '81 cb 00 02', '00 00 00 01', '09 61 62 63'),
+      'RTCP_ERR_BYE_REASON_OVERFLOW',
+      16,
+    ],
     ['BYE sc=2 with one SSRC', hex('80 c9 00 01', '00 00 00 01', '82 cb 00 01', '00 00 00 01'), 'RTCP_ERR_SHORT_BODY', 8],
     ['APP without name', hex('80 c9 00 01', '00 00 00 01', '80 cc 00 01', '00 00 00 01'), 'RTCP_ERR_SHORT_BODY', 8],
   ];
@@ -307,7 +348,10 @@ describe('RTCP malformed input', () => {
   });
 
   it('the lenient parser applies the same per-packet checks', () => {
-    expect(parseRtcpPackets(hex('81 cb 00 02', '00 00 00 01', '09 61 62 63'))).toMatchObject({ ok: false, code: 'RTCP_ERR_BYE_REASON_OVERFLOW' });
+    expect(parseRtcpPackets(hex('81 cb 00 02', '00 00 00 01', '09 61 62 63'))).toMatchObject({
+      ok: false,
+      code: 'RTCP_ERR_BYE_REASON_OVERFLOW',
+    });
     expect(parseRtcpPackets(hex('40 cb 00 00'))).toMatchObject({ ok: false, code: 'RTCP_ERR_BAD_VERSION' });
   });
 

@@ -85,7 +85,12 @@ describe('RTCP XR packets', () => {
   it("the receiver's RR + SDES + XR and the server's SR + SDES + XR pass the strict compound checks", () => {
     const rr: RtcpPacket[] = [{ type: 'rr', ssrc: 0x11223344, reports: [] }, makeSdesCname(0x11223344, 'r@h'), cases[0]!.packet];
     const sr: RtcpPacket[] = [
-      { type: 'sr', ssrc: 0xaabbccdd, senderInfo: { ntpSeconds: 1, ntpFraction: 2, rtpTimestamp: 3, packetCount: 4, octetCount: 5 }, reports: [] },
+      {
+        type: 'sr',
+        ssrc: 0xaabbccdd,
+        senderInfo: { ntpSeconds: 1, ntpFraction: 2, rtpTimestamp: 3, packetCount: 4, octetCount: 5 },
+        reports: [],
+      },
       makeSdesCname(0xaabbccdd, 's@h'),
       cases[1]!.packet,
     ];
@@ -115,18 +120,27 @@ describe('RTCP XR packets', () => {
     expect(rttFromDlrr({ ssrc: 1, lastRr: 0, delaySinceLastRr: 0 }, arrival)).toBeUndefined(); // no RRTR yet
     expect(rttFromDlrr({ ssrc: 1, lastRr: arrival, delaySinceLastRr: 10 }, arrival)).toBeUndefined(); // negative
     // across the 2^32 wrap of the compact NTP clock: LRR just below, A just above
-    expect(rttFromDlrr({ ssrc: 1, lastRr: 0xffff_ff00, delaySinceLastRr: 0x80 }, 0x40)).toBeCloseTo((0x40 + 0x100 - 0x80) * (1000 / 65536), 9);
+    expect(rttFromDlrr({ ssrc: 1, lastRr: 0xffff_ff00, delaySinceLastRr: 0x80 }, 0x40)).toBeCloseTo(
+      (0x40 + 0x100 - 0x80) * (1000 / 65536),
+      9,
+    );
   });
 
   const u32 = fc.integer({ min: 0, max: 0xffff_ffff });
   const block: fc.Arbitrary<XrBlock> = fc.oneof(
     fc.record({ type: fc.constant('rrtr' as const), ntpSeconds: u32, ntpFraction: u32 }),
-    fc.record({ type: fc.constant('dlrr' as const), items: fc.array(fc.record({ ssrc: u32, lastRr: u32, delaySinceLastRr: u32 }), { maxLength: 4 }) }),
+    fc.record({
+      type: fc.constant('dlrr' as const),
+      items: fc.array(fc.record({ ssrc: u32, lastRr: u32, delaySinceLastRr: u32 }), { maxLength: 4 }),
+    }),
     fc.record({
       type: fc.constant('opaque' as const),
       blockType: fc.integer({ min: 0, max: 255 }).filter((b) => b !== 4 && b !== 5),
       typeSpecific: fc.integer({ min: 0, max: 255 }),
-      body: fc.integer({ min: 0, max: 6 }).chain((w) => fc.uint8Array({ minLength: 4 * w, maxLength: 4 * w })).map((a) => Buffer.from(a)),
+      body: fc
+        .integer({ min: 0, max: 6 })
+        .chain((w) => fc.uint8Array({ minLength: 4 * w, maxLength: 4 * w }))
+        .map((a) => Buffer.from(a)),
     }),
   );
 

@@ -166,7 +166,11 @@ describe('RTP malformed input', () => {
     // x=1 but only 2 bytes of the 4-byte extension header
     ['extension header cut', hex('90 60 00 01', '00 00 00 00', '00 00 00 00', 'be de'), 'RTP_ERR_EXTENSION_OVERFLOW'],
     // x=1 length=2 words but 4 bytes of data
-    ['extension data beyond length', hex('90 60 00 01', '00 00 00 00', '00 00 00 00', 'be de 00 02', '00 00 00 00'), 'RTP_ERR_EXTENSION_OVERFLOW'],
+    [
+      'extension data beyond length',
+      hex('90 60 00 01', '00 00 00 00', '00 00 00 00', 'be de 00 02', '00 00 00 00'),
+      'RTP_ERR_EXTENSION_OVERFLOW',
+    ],
     // p=1, last octet 5 but only 4 bytes after the header
     ['padding larger than payload', hex('a0 60 00 01', '00 00 00 00', '00 00 00 00', '00 00 00 05'), 'RTP_ERR_BAD_PADDING'],
     // p=1, last octet 0
@@ -188,7 +192,15 @@ describe('RTP malformed input', () => {
 
 describe('RTP header serialization helpers', () => {
   it('rtpHeaderByteLength and serializeRtpHeaderInto at an offset', () => {
-    const h = { marker: false, payloadType: 0, sequenceNumber: 1, timestamp: 2, ssrc: 3, csrcs: [4], extension: { profile: 1, data: hex('01020304') } };
+    const h = {
+      marker: false,
+      payloadType: 0,
+      sequenceNumber: 1,
+      timestamp: 2,
+      ssrc: 3,
+      csrcs: [4],
+      extension: { profile: 1, data: hex('01020304') },
+    };
     expect(rtpHeaderByteLength(h)).toBe(12 + 4 + 8);
     const buf = Buffer.alloc(30, 0xee);
     expect(serializeRtpHeaderInto(h, buf, 3)).toBe(24);
@@ -205,7 +217,16 @@ describe('RTP header serialization helpers', () => {
   });
 
   it('throws on programmer errors', () => {
-    const base: RtpPacket = { marker: false, payloadType: 96, sequenceNumber: 0, timestamp: 0, ssrc: 0, csrcs: [], payload: Buffer.alloc(0), paddingSize: 0 };
+    const base: RtpPacket = {
+      marker: false,
+      payloadType: 96,
+      sequenceNumber: 0,
+      timestamp: 0,
+      ssrc: 0,
+      csrcs: [],
+      payload: Buffer.alloc(0),
+      paddingSize: 0,
+    };
     expect(() => serializeRtpPacket({ ...base, payloadType: 128 })).toThrow(RangeError);
     expect(() => serializeRtpPacket({ ...base, csrcs: new Array(16).fill(1) })).toThrow(RangeError);
     expect(() => serializeRtpPacket({ ...base, extension: { profile: 0, data: Buffer.alloc(3) } })).toThrow(RangeError);
@@ -229,13 +250,20 @@ describe('RTP header serialization helpers', () => {
 
   it('writeRtpFixedHeader agrees with serializeRtpHeaderInto for random fields', () => {
     fc.assert(
-      fc.property(fc.boolean(), fc.integer({ min: 0, max: 127 }), fc.integer({ min: 0, max: 65535 }), fc.nat({ max: 0xffffffff }), fc.nat({ max: 0xffffffff }), (m, pt, seq, ts, ssrc) => {
-        const a = Buffer.alloc(12);
-        const b = Buffer.alloc(12);
-        writeRtpFixedHeader(a, 0, m, pt, seq, ts, ssrc);
-        serializeRtpHeaderInto({ marker: m, payloadType: pt, sequenceNumber: seq, timestamp: ts, ssrc, csrcs: [] }, b, 0);
-        expect(a.equals(b)).toBe(true);
-      }),
+      fc.property(
+        fc.boolean(),
+        fc.integer({ min: 0, max: 127 }),
+        fc.integer({ min: 0, max: 65535 }),
+        fc.nat({ max: 0xffffffff }),
+        fc.nat({ max: 0xffffffff }),
+        (m, pt, seq, ts, ssrc) => {
+          const a = Buffer.alloc(12);
+          const b = Buffer.alloc(12);
+          writeRtpFixedHeader(a, 0, m, pt, seq, ts, ssrc);
+          serializeRtpHeaderInto({ marker: m, payloadType: pt, sequenceNumber: seq, timestamp: ts, ssrc, csrcs: [] }, b, 0);
+          expect(a.equals(b)).toBe(true);
+        },
+      ),
       { numRuns: 500 },
     );
   });
@@ -250,7 +278,13 @@ describe('RTP property tests', () => {
       timestamp: fc.nat({ max: 0xffffffff }),
       ssrc: fc.nat({ max: 0xffffffff }),
       csrcs: fc.array(fc.nat({ max: 0xffffffff }), { maxLength: 15 }),
-      ext: fc.option(fc.record({ profile: fc.integer({ min: 0, max: 0xffff }), words: fc.integer({ min: 0, max: 8 }), seed: fc.uint8Array({ minLength: 32, maxLength: 32 }) })),
+      ext: fc.option(
+        fc.record({
+          profile: fc.integer({ min: 0, max: 0xffff }),
+          words: fc.integer({ min: 0, max: 8 }),
+          seed: fc.uint8Array({ minLength: 32, maxLength: 32 }),
+        }),
+      ),
       payload: fc.uint8Array({ maxLength: 200 }),
       paddingSize: fc.integer({ min: 0, max: 255 }),
     })
@@ -283,8 +317,15 @@ describe('RTP property tests', () => {
 
   it('a packet with CSRCs, extension and padding cut at every offset never throws', () => {
     const bytes = serializeRtpPacket({
-      marker: true, payloadType: 96, sequenceNumber: 9, timestamp: 9, ssrc: 9, csrcs: [1, 2],
-      extension: { profile: 0xbede, data: hex('01020304 05060708') }, payload: hex('aabbccdd'), paddingSize: 3,
+      marker: true,
+      payloadType: 96,
+      sequenceNumber: 9,
+      timestamp: 9,
+      ssrc: 9,
+      csrcs: [1, 2],
+      extension: { profile: 0xbede, data: hex('01020304 05060708') },
+      payload: hex('aabbccdd'),
+      paddingSize: 3,
     });
     for (let cut = 0; cut < bytes.length; cut++) {
       const r = parseRtpPacket(bytes.subarray(0, cut));

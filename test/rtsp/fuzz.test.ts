@@ -25,16 +25,16 @@ function check(events: RtspParseEvent[]): void {
 
 const token = fc.stringMatching(/^[A-Za-z][A-Za-z0-9_-]{0,11}$/);
 const headerValue = fc.stringMatching(/^[!-~]([ -~]{0,30}[!-~])?$/);
-const headers = fc.array(fc.tuple(token, headerValue), { maxLength: 6 }).map((hs) =>
-  hs.filter(([n]) => n.toLowerCase() !== 'content-length' && n.toLowerCase() !== 'cseq'),
-);
+const headers = fc
+  .array(fc.tuple(token, headerValue), { maxLength: 6 })
+  .map((hs) => hs.filter(([n]) => n.toLowerCase() !== 'content-length' && n.toLowerCase() !== 'cseq'));
 const body = fc.uint8Array({ maxLength: 64 }).map((a) => Buffer.from(a));
 const cseq = fc.integer({ min: 0, max: 0xffffffff });
 const uri = fc.oneof(fc.constant('*'), fc.stringMatching(/^rtsp:\/\/[a-z0-9.]{1,12}(:\d{1,5})?(\/[!-~]{0,20})?$/));
 
-const requestArb = fc.record({ method: token, uri, cseq, headers, body }).map((r) =>
-  createRequest(r.method, r.uri, [['CSeq', String(r.cseq)], ...r.headers], r.body),
-);
+const requestArb = fc
+  .record({ method: token, uri, cseq, headers, body })
+  .map((r) => createRequest(r.method, r.uri, [['CSeq', String(r.cseq)], ...r.headers], r.body));
 const responseArb = fc
   .record({ status: fc.integer({ min: 100, max: 999 }), reason: fc.stringMatching(/^[ -~]{0,20}$/), cseq, headers, body })
   .map((r) => createResponse(r.status, [['CSeq', String(r.cseq)], ...r.headers], r.body, r.reason));
@@ -92,7 +92,23 @@ describe('RtspParser properties', () => {
   });
 
   it('random RTSP-looking text never throws', () => {
-    const piece = fc.constantFrom('RTSP/1.0', ' ', '\r\n', '\n', ':', 'CSeq', 'Content-Length: ', '5', '-1', '$', '\x00', 'OPTIONS', '*', ' \t', 'a');
+    const piece = fc.constantFrom(
+      'RTSP/1.0',
+      ' ',
+      '\r\n',
+      '\n',
+      ':',
+      'CSeq',
+      'Content-Length: ',
+      '5',
+      '-1',
+      '$',
+      '\x00',
+      'OPTIONS',
+      '*',
+      ' \t',
+      'a',
+    );
     fc.assert(
       fc.property(fc.array(piece, { maxLength: 60 }), fc.array(fc.nat(), { maxLength: 5 }), (pieces, offsets) => {
         const bytes = Buffer.from(pieces.join(''), 'latin1');

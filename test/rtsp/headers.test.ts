@@ -56,14 +56,20 @@ describe('Range (npt)', () => {
   });
 
   it('round-trips millisecond times and never throws', () => {
-    fc.assert(fc.property(fc.integer({ min: 0, max: 1e9 }), fc.option(fc.integer({ min: 0, max: 1e6 })), (a, d) => {
-      const range: NptRange = d === null ? { start: a / 1000 } : { start: a / 1000, end: (a + d) / 1000 };
-      expect(parseRange(formatNptRange(range))).toEqual({ ok: true, value: range });
-    }), { numRuns: 500 });
-    fc.assert(fc.property(fc.string({ maxLength: 40 }), (s) => {
-      parseRange(s);
-      parseRange(`npt=${s}`);
-    }), { numRuns: 1000 });
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 1e9 }), fc.option(fc.integer({ min: 0, max: 1e6 })), (a, d) => {
+        const range: NptRange = d === null ? { start: a / 1000 } : { start: a / 1000, end: (a + d) / 1000 };
+        expect(parseRange(formatNptRange(range))).toEqual({ ok: true, value: range });
+      }),
+      { numRuns: 500 },
+    );
+    fc.assert(
+      fc.property(fc.string({ maxLength: 40 }), (s) => {
+        parseRange(s);
+        parseRange(`npt=${s}`);
+      }),
+      { numRuns: 1000 },
+    );
   });
 });
 
@@ -131,15 +137,23 @@ describe('RTP-Info', () => {
   });
 
   it('never throws on random text', () => {
-    fc.assert(fc.property(fc.string({ maxLength: 80 }), (s) => {
-      parseRtpInfo(s);
-    }), { numRuns: 1000 });
+    fc.assert(
+      fc.property(fc.string({ maxLength: 80 }), (s) => {
+        parseRtpInfo(s);
+      }),
+      { numRuns: 1000 },
+    );
   });
 });
 
 describe('Scale', () => {
   it.each([
-    ['1', 1], ['-3.5', -3.5], [' 0.5 ', 0.5], ['2.', 2], ['.25', 0.25], ['+4', 4],
+    ['1', 1],
+    ['-3.5', -3.5],
+    [' 0.5 ', 0.5],
+    ['2.', 2],
+    ['.25', 0.25],
+    ['+4', 4],
   ])('%j → %d', (text, n) => {
     expect(parseScale(text)).toEqual({ ok: true, value: n });
   });

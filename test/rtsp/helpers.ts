@@ -9,13 +9,24 @@ export function plain(ev: RtspParseEvent): unknown {
     }
     case 'response': {
       const r = ev.response;
-      return { type: 'response', version: r.version, statusCode: r.statusCode, reason: r.reason, headers: [...r.headers], body: r.body.toString('hex') };
+      return {
+        type: 'response',
+        version: r.version,
+        statusCode: r.statusCode,
+        reason: r.reason,
+        headers: [...r.headers],
+        body: r.body.toString('hex'),
+      };
     }
     case 'interleaved':
       return { type: 'interleaved', channel: ev.channel, data: ev.data.toString('hex') };
     case 'error':
       return {
-        type: 'error', code: ev.code, status: ev.status, fatal: ev.fatal, cseq: ev.cseq,
+        type: 'error',
+        code: ev.code,
+        status: ev.status,
+        fatal: ev.fatal,
+        cseq: ev.cseq,
         request: ev.request ? plain({ type: 'request', request: ev.request }) : undefined,
         response: ev.response ? plain({ type: 'response', response: ev.response }) : undefined,
       };

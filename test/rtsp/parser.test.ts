@@ -1,9 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  DEFAULT_MAX_HEADER_BYTES,
-  RtspParser,
-  type RtspParseEvent,
-} from '../../src/rtsp/index.ts';
+import { DEFAULT_MAX_HEADER_BYTES, RtspParser, type RtspParseEvent } from '../../src/rtsp/index.ts';
 import { crlf, parseChunks, plain, splits } from './helpers.ts';
 
 // RFC 2326 §14.1 "Media on Demand (Unicast)", client→audio-server and audio-server→client, with
@@ -43,10 +39,20 @@ const A_TO_C = crlf(
 );
 
 const req = (method: string, uri: string, headers: [string, string][], body = '') => ({
-  type: 'request', method, uri, version: 'RTSP/1.0', headers, body,
+  type: 'request',
+  method,
+  uri,
+  version: 'RTSP/1.0',
+  headers,
+  body,
 });
 const res = (statusCode: number, reason: string, headers: [string, string][], body = '') => ({
-  type: 'response', version: 'RTSP/1.0', statusCode, reason, headers, body,
+  type: 'response',
+  version: 'RTSP/1.0',
+  statusCode,
+  reason,
+  headers,
+  body,
 });
 
 const C_TO_A_EVENTS = [
@@ -132,8 +138,14 @@ const SDP_BODY = crlf(
   'a=orient:portrait',
 );
 const DESCRIBE_RESPONSE =
-  crlf('RTSP/1.0 200 OK', 'CSeq: 312', 'Date: 23 Jan 1997 15:35:06 GMT', 'Content-Type: application/sdp',
-    `Content-Length: ${Buffer.byteLength(SDP_BODY)}`, '') + SDP_BODY;
+  crlf(
+    'RTSP/1.0 200 OK',
+    'CSeq: 312',
+    'Date: 23 Jan 1997 15:35:06 GMT',
+    'Content-Type: application/sdp',
+    `Content-Length: ${Buffer.byteLength(SDP_BODY)}`,
+    '',
+  ) + SDP_BODY;
 
 describe('RtspParser: RFC 2326 examples', () => {
   it('§14.1 client requests', () => {
@@ -157,7 +169,11 @@ describe('RtspParser: RFC 2326 examples', () => {
   it('§10.1 OPTIONS *', () => {
     const text = crlf('OPTIONS * RTSP/1.0', 'CSeq: 1', 'Require: implicit-play', 'Proxy-Require: gzipped-messages', '');
     expect(parseChunks([Buffer.from(text)])).toEqual([
-      req('OPTIONS', '*', [['CSeq', '1'], ['Require', 'implicit-play'], ['Proxy-Require', 'gzipped-messages']]),
+      req('OPTIONS', '*', [
+        ['CSeq', '1'],
+        ['Require', 'implicit-play'],
+        ['Proxy-Require', 'gzipped-messages'],
+      ]),
     ]);
   });
 });
@@ -179,13 +195,23 @@ describe('RtspParser: chunking', () => {
     const text = Array.from({ length: 50 }, (_, i) => (i % 3 === 0 ? '\r\n' : '') + one(i + 1)).join('');
     const events = parseChunks([Buffer.from(text)]);
     expect(events).toHaveLength(50);
-    events.forEach((e, i) => expect(e).toEqual(req('GET_PARAMETER', 'rtsp://h/s', [['CSeq', String(i + 1)], ['Session', '7']])));
+    events.forEach((e, i) =>
+      expect(e).toEqual(
+        req('GET_PARAMETER', 'rtsp://h/s', [
+          ['CSeq', String(i + 1)],
+          ['Session', '7'],
+        ]),
+      ),
+    );
   });
 
   it('accepts bare LF line endings and mixed endings', () => {
     const text = 'OPTIONS rtsp://h/ RTSP/1.0\nCSeq: 5\r\nUser-Agent: x\n\nOPTIONS rtsp://h/ RTSP/1.0\r\nCSeq: 6\n\r\n';
     expect(parseChunks([Buffer.from(text)])).toEqual([
-      req('OPTIONS', 'rtsp://h/', [['CSeq', '5'], ['User-Agent', 'x']]),
+      req('OPTIONS', 'rtsp://h/', [
+        ['CSeq', '5'],
+        ['User-Agent', 'x'],
+      ]),
       req('OPTIONS', 'rtsp://h/', [['CSeq', '6']]),
     ]);
   });
@@ -230,8 +256,15 @@ describe('RtspParser: errors', () => {
     const p = new RtspParser({ role: 'server' });
     const events = p.push(Buffer.from('OPTIONS * RTSP/1.0\r\nUser-Agent: x\r\n\r\nOPTIONS * RTSP/1.0\r\nCSeq: 2\r\n\r\n'));
     expect(events.map(plain)).toEqual([
-      { type: 'error', code: 'RTSP_ERR_MISSING_CSEQ', status: 400, fatal: false, cseq: undefined,
-        request: req('OPTIONS', '*', [['User-Agent', 'x']]), response: undefined },
+      {
+        type: 'error',
+        code: 'RTSP_ERR_MISSING_CSEQ',
+        status: 400,
+        fatal: false,
+        cseq: undefined,
+        request: req('OPTIONS', '*', [['User-Agent', 'x']]),
+        response: undefined,
+      },
       req('OPTIONS', '*', [['CSeq', '2']]),
     ]);
   });
@@ -264,9 +297,7 @@ describe('RtspParser: errors', () => {
   it('header section over the cap is fatal and the parser refuses more input', () => {
     const p = new RtspParser({ role: 'server', maxHeaderBytes: 64 });
     const events = p.push(Buffer.from(`OPTIONS * RTSP/1.0\r\nCSeq: 1\r\nX-Pad: ${'a'.repeat(60)}\r\n\r\n`));
-    expect(errorsOf(events)).toEqual([
-      expect.objectContaining({ code: 'RTSP_ERR_HEADER_TOO_LARGE', status: 400, fatal: true }),
-    ]);
+    expect(errorsOf(events)).toEqual([expect.objectContaining({ code: 'RTSP_ERR_HEADER_TOO_LARGE', status: 400, fatal: true })]);
     expect(p.failed).toBe(true);
     expect(p.push(Buffer.from('OPTIONS * RTSP/1.0\r\nCSeq: 2\r\n\r\n'))).toEqual([]);
   });

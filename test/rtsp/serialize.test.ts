@@ -13,26 +13,34 @@ import {
 import { plain } from './helpers.ts';
 import { at } from '../../src/util/narrow.ts';
 
-type Case =
-  | { name: string; wire: string; request: RtspRequest }
-  | { name: string; wire: string; response: RtspResponse };
+type Case = { name: string; wire: string; request: RtspRequest } | { name: string; wire: string; response: RtspResponse };
 
 // One table drives both directions: parse(wire) == message and serialize(message) == wire.
 const cases: Case[] = [
   {
     name: 'RFC 2326 §10.1 OPTIONS',
     wire: 'OPTIONS * RTSP/1.0\r\nCSeq: 1\r\nRequire: implicit-play\r\nProxy-Require: gzipped-messages\r\n\r\n',
-    request: createRequest('OPTIONS', '*', [['CSeq', '1'], ['Require', 'implicit-play'], ['Proxy-Require', 'gzipped-messages']]),
+    request: createRequest('OPTIONS', '*', [
+      ['CSeq', '1'],
+      ['Require', 'implicit-play'],
+      ['Proxy-Require', 'gzipped-messages'],
+    ]),
   },
   {
     name: 'RFC 2326 §10.1 OPTIONS response',
     wire: 'RTSP/1.0 200 OK\r\nCSeq: 1\r\nPublic: DESCRIBE, SETUP, TEARDOWN, PLAY, PAUSE\r\n\r\n',
-    response: createResponse(200, [['CSeq', '1'], ['Public', 'DESCRIBE, SETUP, TEARDOWN, PLAY, PAUSE']]),
+    response: createResponse(200, [
+      ['CSeq', '1'],
+      ['Public', 'DESCRIBE, SETUP, TEARDOWN, PLAY, PAUSE'],
+    ]),
   },
   {
     name: 'RFC 2326 §10.4 SETUP',
     wire: 'SETUP rtsp://example.com/foo/bar/baz.rm RTSP/1.0\r\nCSeq: 302\r\nTransport: RTP/AVP;unicast;client_port=4588-4589\r\n\r\n',
-    request: createRequest('SETUP', 'rtsp://example.com/foo/bar/baz.rm', [['CSeq', '302'], ['Transport', 'RTP/AVP;unicast;client_port=4588-4589']]),
+    request: createRequest('SETUP', 'rtsp://example.com/foo/bar/baz.rm', [
+      ['CSeq', '302'],
+      ['Transport', 'RTP/AVP;unicast;client_port=4588-4589'],
+    ]),
   },
   {
     name: 'RFC 2326 §10.4 SETUP response',
@@ -40,15 +48,25 @@ const cases: Case[] = [
       'RTSP/1.0 200 OK\r\nCSeq: 302\r\nDate: 23 Jan 1997 15:35:06 GMT\r\nSession: 47112344\r\n' +
       'Transport: RTP/AVP;unicast;client_port=4588-4589;server_port=6256-6257\r\n\r\n',
     response: createResponse(200, [
-      ['CSeq', '302'], ['Date', '23 Jan 1997 15:35:06 GMT'], ['Session', '47112344'],
+      ['CSeq', '302'],
+      ['Date', '23 Jan 1997 15:35:06 GMT'],
+      ['Session', '47112344'],
       ['Transport', 'RTP/AVP;unicast;client_port=4588-4589;server_port=6256-6257'],
     ]),
   },
   {
     name: 'request with body and Content-Length',
     wire: 'SET_PARAMETER rtsp://h/s RTSP/1.0\r\nCSeq: 7\r\nContent-Type: text/parameters\r\nContent-Length: 20\r\n\r\nbarparam: barstuff\r\n',
-    request: createRequest('SET_PARAMETER', 'rtsp://h/s',
-      [['CSeq', '7'], ['Content-Type', 'text/parameters'], ['Content-Length', '20']], Buffer.from('barparam: barstuff\r\n')),
+    request: createRequest(
+      'SET_PARAMETER',
+      'rtsp://h/s',
+      [
+        ['CSeq', '7'],
+        ['Content-Type', 'text/parameters'],
+        ['Content-Length', '20'],
+      ],
+      Buffer.from('barparam: barstuff\r\n'),
+    ),
   },
   {
     name: 'error response, empty reason',
@@ -58,7 +76,11 @@ const cases: Case[] = [
   {
     name: 'repeated header names keep their order',
     wire: 'RTSP/1.0 401 Unauthorized\r\nCSeq: 2\r\nWWW-Authenticate: Digest realm="x", nonce="1"\r\nWWW-Authenticate: Basic realm="x"\r\n\r\n',
-    response: createResponse(401, [['CSeq', '2'], ['WWW-Authenticate', 'Digest realm="x", nonce="1"'], ['WWW-Authenticate', 'Basic realm="x"']]),
+    response: createResponse(401, [
+      ['CSeq', '2'],
+      ['WWW-Authenticate', 'Digest realm="x", nonce="1"'],
+      ['WWW-Authenticate', 'Basic realm="x"'],
+    ]),
   },
 ];
 
@@ -85,7 +107,11 @@ describe('serialize', () => {
   });
 
   it('corrects a stale Content-Length in place and drops duplicates', () => {
-    const h = new RtspHeaders([['Content-Length', '99'], ['CSeq', '1'], ['content-length', '98']]);
+    const h = new RtspHeaders([
+      ['Content-Length', '99'],
+      ['CSeq', '1'],
+      ['content-length', '98'],
+    ]);
     const r = createRequest('ANNOUNCE', 'rtsp://h/', h, Buffer.from('abc'));
     expect(serializeRequest(r).toString()).toBe('ANNOUNCE rtsp://h/ RTSP/1.0\r\nContent-Length: 3\r\nCSeq: 1\r\n\r\nabc');
   });

@@ -6,41 +6,85 @@ const base = { protocol: 'RTP', profile: 'AVP', unknownParams: [] } as const;
 
 // [header value, parsed alternatives]: the first rows are RFC 2326's own examples.
 const vectors: [string, string, TransportSpec[]][] = [
-  ['§12.39 example (two alternatives, quoted mode)', 'RTP/AVP;multicast;ttl=127;mode="PLAY", RTP/AVP;unicast;client_port=3456-3457;mode="PLAY"', [
-    { ...base, unknownParams: [], lowerTransport: 'UDP', delivery: 'multicast', ttl: 127, mode: 'PLAY' },
-    { ...base, unknownParams: [], lowerTransport: 'UDP', delivery: 'unicast', clientPort: [3456, 3457], mode: 'PLAY' },
-  ]],
-  ['§10.4 SETUP response', 'RTP/AVP;unicast;client_port=4588-4589;server_port=6256-6257', [
-    { ...base, unknownParams: [], lowerTransport: 'UDP', delivery: 'unicast', clientPort: [4588, 4589], serverPort: [6256, 6257] },
-  ]],
-  ['§14.1 folded response (space after ;)', 'RTP/AVP/UDP;unicast;client_port=3056-3057; server_port=5000-5001', [
-    { ...base, unknownParams: [], lowerTransport: 'UDP', delivery: 'unicast', clientPort: [3056, 3057], serverPort: [5000, 5001] },
-  ]],
-  ['§10.12 interleaved', 'RTP/AVP/TCP;interleaved=0-1', [
-    { ...base, unknownParams: [], lowerTransport: 'TCP', interleaved: [0, 1] },
-  ]],
-  ['§14.6 multicast record', 'RTP/AVP;multicast;destination=224.0.1.11;port=21010-21011;mode=record;ttl=127', [
-    { ...base, unknownParams: [], lowerTransport: 'UDP', delivery: 'multicast', destination: '224.0.1.11', port: [21010, 21011], mode: 'record', ttl: 127 },
-  ]],
-  ['single port means a pair', 'RTP/AVP;unicast;client_port=5000', [
-    { ...base, unknownParams: [], lowerTransport: 'UDP', delivery: 'unicast', clientPort: [5000, 5001] },
-  ]],
-  ['brief example list', 'RTP/AVP;unicast;client_port=5000-5001, RTP/AVP/TCP;interleaved=0-1', [
-    { ...base, unknownParams: [], lowerTransport: 'UDP', delivery: 'unicast', clientPort: [5000, 5001] },
-    { ...base, unknownParams: [], lowerTransport: 'TCP', interleaved: [0, 1] },
-  ]],
-  ['ssrc hex, source, append, layers, unknown', 'rtp/avp/udp;UNICAST;source=10.0.0.1;ssrc=0000ABCD;append;layers=2;x-foo=bar;ssrc2', [
-    { ...base, lowerTransport: 'UDP', delivery: 'unicast', source: '10.0.0.1', ssrc: 0xabcd, append: true, layers: 2, unknownParams: ['x-foo=bar', 'ssrc2'] },
-  ]],
-  ['bad ssrc is kept verbatim', 'RTP/AVP;unicast;ssrc=xyz;client_port=1-2', [
-    { ...base, lowerTransport: 'UDP', delivery: 'unicast', clientPort: [1, 2], unknownParams: ['ssrc=xyz'] },
-  ]],
-  ['non-RTP alternative skipped', 'RAW/RAW/UDP;unicast;client_port=1000, RTP/SAVP;unicast;client_port=2000-2001', [
-    { ...base, profile: 'SAVP', unknownParams: [], lowerTransport: 'UDP', delivery: 'unicast', clientPort: [2000, 2001] },
-  ]],
-  ['quoted mode list with comma', 'RTP/AVP;mode="PLAY,RECORD"', [
-    { ...base, unknownParams: [], lowerTransport: 'UDP', mode: 'PLAY,RECORD' },
-  ]],
+  [
+    '§12.39 example (two alternatives, quoted mode)',
+    'RTP/AVP;multicast;ttl=127;mode="PLAY", RTP/AVP;unicast;client_port=3456-3457;mode="PLAY"',
+    [
+      { ...base, unknownParams: [], lowerTransport: 'UDP', delivery: 'multicast', ttl: 127, mode: 'PLAY' },
+      { ...base, unknownParams: [], lowerTransport: 'UDP', delivery: 'unicast', clientPort: [3456, 3457], mode: 'PLAY' },
+    ],
+  ],
+  [
+    '§10.4 SETUP response',
+    'RTP/AVP;unicast;client_port=4588-4589;server_port=6256-6257',
+    [{ ...base, unknownParams: [], lowerTransport: 'UDP', delivery: 'unicast', clientPort: [4588, 4589], serverPort: [6256, 6257] }],
+  ],
+  [
+    '§14.1 folded response (space after ;)',
+    'RTP/AVP/UDP;unicast;client_port=3056-3057; server_port=5000-5001',
+    [{ ...base, unknownParams: [], lowerTransport: 'UDP', delivery: 'unicast', clientPort: [3056, 3057], serverPort: [5000, 5001] }],
+  ],
+  ['§10.12 interleaved', 'RTP/AVP/TCP;interleaved=0-1', [{ ...base, unknownParams: [], lowerTransport: 'TCP', interleaved: [0, 1] }]],
+  [
+    '§14.6 multicast record',
+    'RTP/AVP;multicast;destination=224.0.1.11;port=21010-21011;mode=record;ttl=127',
+    [
+      {
+        ...base,
+        unknownParams: [],
+        lowerTransport: 'UDP',
+        delivery: 'multicast',
+        destination: '224.0.1.11',
+        port: [21010, 21011],
+        mode: 'record',
+        ttl: 127,
+      },
+    ],
+  ],
+  [
+    'single port means a pair',
+    'RTP/AVP;unicast;client_port=5000',
+    [{ ...base, unknownParams: [], lowerTransport: 'UDP', delivery: 'unicast', clientPort: [5000, 5001] }],
+  ],
+  [
+    'brief example list',
+    'RTP/AVP;unicast;client_port=5000-5001, RTP/AVP/TCP;interleaved=0-1',
+    [
+      { ...base, unknownParams: [], lowerTransport: 'UDP', delivery: 'unicast', clientPort: [5000, 5001] },
+      { ...base, unknownParams: [], lowerTransport: 'TCP', interleaved: [0, 1] },
+    ],
+  ],
+  [
+    'ssrc hex, source, append, layers, unknown',
+    'rtp/avp/udp;UNICAST;source=10.0.0.1;ssrc=0000ABCD;append;layers=2;x-foo=bar;ssrc2',
+    [
+      {
+        ...base,
+        lowerTransport: 'UDP',
+        delivery: 'unicast',
+        source: '10.0.0.1',
+        ssrc: 0xabcd,
+        append: true,
+        layers: 2,
+        unknownParams: ['x-foo=bar', 'ssrc2'],
+      },
+    ],
+  ],
+  [
+    'bad ssrc is kept verbatim',
+    'RTP/AVP;unicast;ssrc=xyz;client_port=1-2',
+    [{ ...base, lowerTransport: 'UDP', delivery: 'unicast', clientPort: [1, 2], unknownParams: ['ssrc=xyz'] }],
+  ],
+  [
+    'non-RTP alternative skipped',
+    'RAW/RAW/UDP;unicast;client_port=1000, RTP/SAVP;unicast;client_port=2000-2001',
+    [{ ...base, profile: 'SAVP', unknownParams: [], lowerTransport: 'UDP', delivery: 'unicast', clientPort: [2000, 2001] }],
+  ],
+  [
+    'quoted mode list with comma',
+    'RTP/AVP;mode="PLAY,RECORD"',
+    [{ ...base, unknownParams: [], lowerTransport: 'UDP', mode: 'PLAY,RECORD' }],
+  ],
 ];
 
 describe('Transport', () => {
@@ -63,9 +107,35 @@ describe('Transport', () => {
   });
 
   it.each([
-    [{ ...base, unknownParams: [], lowerTransport: 'UDP', delivery: 'unicast', clientPort: [5000, 5001], serverPort: [6000, 6001], ssrc: 0x1234abcd }, 'RTP/AVP;unicast;client_port=5000-5001;server_port=6000-6001;ssrc=1234ABCD'],
-    [{ ...base, unknownParams: [], lowerTransport: 'TCP', delivery: 'unicast', interleaved: [2, 3], ssrc: 1 }, 'RTP/AVP/TCP;unicast;interleaved=2-3;ssrc=00000001'],
-    [{ ...base, unknownParams: ['x=1'], lowerTransport: 'UDP', delivery: 'multicast', destination: '224.2.0.1', port: [3456, 3457], ttl: 16, mode: 'PLAY,RECORD' }, 'RTP/AVP;multicast;destination=224.2.0.1;ttl=16;port=3456-3457;mode="PLAY,RECORD";x=1'],
+    [
+      {
+        ...base,
+        unknownParams: [],
+        lowerTransport: 'UDP',
+        delivery: 'unicast',
+        clientPort: [5000, 5001],
+        serverPort: [6000, 6001],
+        ssrc: 0x1234abcd,
+      },
+      'RTP/AVP;unicast;client_port=5000-5001;server_port=6000-6001;ssrc=1234ABCD',
+    ],
+    [
+      { ...base, unknownParams: [], lowerTransport: 'TCP', delivery: 'unicast', interleaved: [2, 3], ssrc: 1 },
+      'RTP/AVP/TCP;unicast;interleaved=2-3;ssrc=00000001',
+    ],
+    [
+      {
+        ...base,
+        unknownParams: ['x=1'],
+        lowerTransport: 'UDP',
+        delivery: 'multicast',
+        destination: '224.2.0.1',
+        port: [3456, 3457],
+        ttl: 16,
+        mode: 'PLAY,RECORD',
+      },
+      'RTP/AVP;multicast;destination=224.2.0.1;ttl=16;port=3456-3457;mode="PLAY,RECORD";x=1',
+    ],
   ] as [TransportSpec, string][])('format %#', (spec, text) => {
     expect(formatTransport(spec)).toBe(text);
     expect(parseTransportSpec(text)).toEqual({ ok: true, value: spec });
@@ -78,9 +148,12 @@ describe('Transport', () => {
   });
 
   it('never throws on random text', () => {
-    fc.assert(fc.property(fc.string({ maxLength: 80 }), (s) => {
-      parseTransport(s);
-    }), { numRuns: 1000 });
+    fc.assert(
+      fc.property(fc.string({ maxLength: 80 }), (s) => {
+        parseTransport(s);
+      }),
+      { numRuns: 1000 },
+    );
   });
 
   it('valid specs round-trip', () => {
@@ -102,8 +175,11 @@ describe('Transport', () => {
       },
       { requiredKeys: ['protocol', 'profile', 'lowerTransport', 'unknownParams'] },
     );
-    fc.assert(fc.property(fc.array(spec, { minLength: 1, maxLength: 3 }), (specs) => {
-      expect(parseTransport(formatTransport(specs))).toEqual({ ok: true, value: specs });
-    }), { numRuns: 500 });
+    fc.assert(
+      fc.property(fc.array(spec, { minLength: 1, maxLength: 3 }), (specs) => {
+        expect(parseTransport(formatTransport(specs))).toEqual({ ok: true, value: specs });
+      }),
+      { numRuns: 500 },
+    );
   });
 });

@@ -40,10 +40,15 @@ describe('fmtp', () => {
   it('tolerates spaces after ";" and a trailing ";", and valueless params', () => {
     expect(parseFmtp('97 streamtype=5; profile-level-id=15; mode=AAC-hbr; config=1190;')).toEqual({
       ok: true,
-      value: { payloadType: 97, params: [
-        { key: 'streamtype', value: '5' }, { key: 'profile-level-id', value: '15' },
-        { key: 'mode', value: 'AAC-hbr' }, { key: 'config', value: '1190' },
-      ] },
+      value: {
+        payloadType: 97,
+        params: [
+          { key: 'streamtype', value: '5' },
+          { key: 'profile-level-id', value: '15' },
+          { key: 'mode', value: 'AAC-hbr' },
+          { key: 'config', value: '1190' },
+        ],
+      },
     });
     const te = parseFmtp('101 0-15');
     expect(te).toEqual({ ok: true, value: { payloadType: 101, params: [{ key: '0-15' }] } });
@@ -57,14 +62,20 @@ describe('fmtp', () => {
   });
 
   it('never throws; valid params round-trip', () => {
-    fc.assert(fc.property(fc.string({ maxLength: 60 }), (s) => {
-      parseFmtp(s);
-      parseRtpmap(s);
-    }), { numRuns: 1000 });
+    fc.assert(
+      fc.property(fc.string({ maxLength: 60 }), (s) => {
+        parseFmtp(s);
+        parseRtpmap(s);
+      }),
+      { numRuns: 1000 },
+    );
     const param = fc.record({ key: fc.stringMatching(/^[a-z][a-z0-9-]{0,12}$/), value: fc.stringMatching(/^[A-Za-z0-9+/=,.-]{1,20}$/) });
-    fc.assert(fc.property(fc.integer({ min: 0, max: 127 }), fc.array(param, { maxLength: 5 }), (pt, params) => {
-      const f: Fmtp = { payloadType: pt, params };
-      expect(parseFmtp(formatFmtp(f))).toEqual({ ok: true, value: f });
-    }), { numRuns: 500 });
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 127 }), fc.array(param, { maxLength: 5 }), (pt, params) => {
+        const f: Fmtp = { payloadType: pt, params };
+        expect(parseFmtp(formatFmtp(f))).toEqual({ ok: true, value: f });
+      }),
+      { numRuns: 500 },
+    );
   });
 });

@@ -53,7 +53,10 @@ const MP4_DESC: SessionDescription = {
   ],
   media: [
     {
-      type: 'video', port: 0, protocol: 'RTP/AVP', formats: ['96'],
+      type: 'video',
+      port: 0,
+      protocol: 'RTP/AVP',
+      formats: ['96'],
       connection: { netType: 'IN', addrType: 'IP4', address: '0.0.0.0' },
       bandwidth: [{ type: 'AS', value: 500 }],
       attributes: [
@@ -63,7 +66,10 @@ const MP4_DESC: SessionDescription = {
       ],
     },
     {
-      type: 'audio', port: 0, protocol: 'RTP/AVP', formats: ['97'],
+      type: 'audio',
+      port: 0,
+      protocol: 'RTP/AVP',
+      formats: ['97'],
       connection: { netType: 'IN', addrType: 'IP4', address: '0.0.0.0' },
       bandwidth: [{ type: 'AS', value: 128 }],
       attributes: [
@@ -122,14 +128,24 @@ describe('SDP: RFC 4566 §5 example', () => {
     const r = parseSdp(text);
     if (!r.ok) throw new Error(r.message);
     const d = r.value;
-    expect(d.origin).toEqual({ username: 'jdoe', sessionId: '2890844526', sessionVersion: '2890842807', netType: 'IN', addrType: 'IP4', address: '10.47.16.5' });
+    expect(d.origin).toEqual({
+      username: 'jdoe',
+      sessionId: '2890844526',
+      sessionVersion: '2890842807',
+      netType: 'IN',
+      addrType: 'IP4',
+      address: '10.47.16.5',
+    });
     expect(d.uri).toBe('http://www.example.com/seminars/sdp.pdf');
     expect(d.emails).toEqual(['j.doe@example.com (Jane Doe)']);
     expect(d.connection).toEqual({ netType: 'IN', addrType: 'IP4', address: '224.2.17.12/127' });
     expect(d.timing).toEqual({ start: 2873397496, stop: 2873404696 });
     expect(d.attributes).toEqual([{ name: 'recvonly' }]);
     expect(getAttribute(d, 'recvonly')).toBe('');
-    expect(d.media.map((m) => [m.type, m.port, m.formats])).toEqual([['audio', 49170, ['0']], ['video', 51372, ['99']]]);
+    expect(d.media.map((m) => [m.type, m.port, m.formats])).toEqual([
+      ['audio', 49170, ['0']],
+      ['video', 51372, ['99']],
+    ]);
     expect(buildSdp(d)).toBe(text);
   });
 });
@@ -137,17 +153,39 @@ describe('SDP: RFC 4566 §5 example', () => {
 describe('SDP: unknown and repeated lines are kept', () => {
   it('r= z= k= extra t= x= and media k= survive a round trip', () => {
     const text = lines(
-      'v=0', 'o=- 1 1 IN IP6 ::1', 's= ', 'p=+1 617 555-6011', 't=3034423619 3042462419', 'r=7d 1h 0 25h',
-      'z=2882844526 -1h 2898848070 0', 't=0 0', 'x=unknown', 'a=foo', 'a=foo:1', 'a=foo:2',
-      'm=application 9/2 TCP/RTSP *', 'i=media info', 'k=prompt', 'a=setup:active',
+      'v=0',
+      'o=- 1 1 IN IP6 ::1',
+      's= ',
+      'p=+1 617 555-6011',
+      't=3034423619 3042462419',
+      'r=7d 1h 0 25h',
+      'z=2882844526 -1h 2898848070 0',
+      't=0 0',
+      'x=unknown',
+      'a=foo',
+      'a=foo:1',
+      'a=foo:2',
+      'm=application 9/2 TCP/RTSP *',
+      'i=media info',
+      'k=prompt',
+      'a=setup:active',
     );
     const r = parseSdp(text);
     if (!r.ok) throw new Error(r.message);
     expect(r.value.otherLines).toEqual([
-      { type: 'r', value: '7d 1h 0 25h' }, { type: 'z', value: '2882844526 -1h 2898848070 0' },
-      { type: 't', value: '0 0' }, { type: 'x', value: 'unknown' },
+      { type: 'r', value: '7d 1h 0 25h' },
+      { type: 'z', value: '2882844526 -1h 2898848070 0' },
+      { type: 't', value: '0 0' },
+      { type: 'x', value: 'unknown' },
     ]);
-    expect(r.value.media[0]).toMatchObject({ port: 9, numPorts: 2, protocol: 'TCP/RTSP', formats: ['*'], info: 'media info', otherLines: [{ type: 'k', value: 'prompt' }] });
+    expect(r.value.media[0]).toMatchObject({
+      port: 9,
+      numPorts: 2,
+      protocol: 'TCP/RTSP',
+      formats: ['*'],
+      info: 'media info',
+      otherLines: [{ type: 'k', value: 'prompt' }],
+    });
     expect(getAttributes(r.value, 'foo')).toEqual(['', '1', '2']);
     expect(buildSdp(r.value)).toBe(text);
   });
@@ -184,12 +222,28 @@ describe('SDP errors', () => {
 
 describe('SDP properties', () => {
   it('random text never throws', () => {
-    const piece = fc.constantFrom('v=0', 'o=- 1 1 IN IP4 h', 'm=video 0 RTP/AVP 96', 'a=x:y', 'c=IN', 'b=AS:1', 't=0 0', '\r\n', '\n', '=', ' ', 'z');
-    fc.assert(fc.property(fc.array(piece, { maxLength: 30 }), fc.string({ maxLength: 30 }), (ps, s) => {
-      parseSdp(ps.join(''));
-      parseSdp(s);
-      parseSdp(`v=0\n${s}`);
-    }), { numRuns: 1000 });
+    const piece = fc.constantFrom(
+      'v=0',
+      'o=- 1 1 IN IP4 h',
+      'm=video 0 RTP/AVP 96',
+      'a=x:y',
+      'c=IN',
+      'b=AS:1',
+      't=0 0',
+      '\r\n',
+      '\n',
+      '=',
+      ' ',
+      'z',
+    );
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 30 }), fc.string({ maxLength: 30 }), (ps, s) => {
+        parseSdp(ps.join(''));
+        parseSdp(s);
+        parseSdp(`v=0\n${s}`);
+      }),
+      { numRuns: 1000 },
+    );
   });
 
   it('random descriptions round-trip through build and parse', () => {
@@ -215,7 +269,14 @@ describe('SDP properties', () => {
     const desc: fc.Arbitrary<SessionDescription> = fc.record(
       {
         version: fc.constant(0),
-        origin: fc.record({ username: word, sessionId: fc.nat().map(String), sessionVersion: fc.nat().map(String), netType: fc.constant('IN'), addrType: fc.constant('IP4'), address: word }),
+        origin: fc.record({
+          username: word,
+          sessionId: fc.nat().map(String),
+          sessionVersion: fc.nat().map(String),
+          netType: fc.constant('IN'),
+          addrType: fc.constant('IP4'),
+          address: word,
+        }),
         sessionName: text,
         info: text,
         uri: text,
@@ -227,8 +288,11 @@ describe('SDP properties', () => {
       },
       { requiredKeys: ['version', 'origin', 'sessionName', 'timing', 'attributes', 'media'] },
     );
-    fc.assert(fc.property(desc, (d) => {
-      expect(parseSdp(buildSdp(d))).toEqual({ ok: true, value: d });
-    }), { numRuns: 500 });
+    fc.assert(
+      fc.property(desc, (d) => {
+        expect(parseSdp(buildSdp(d))).toEqual({ ok: true, value: d });
+      }),
+      { numRuns: 500 },
+    );
   });
 });

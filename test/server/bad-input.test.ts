@@ -262,7 +262,7 @@ describe('network input never crashes the server', () => {
 
   it('survives random bytes on many connections and still answers', async () => {
     let x = 0x1234567;
-    const rand = () => ((x = (Math.imul(x, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const rand = () => (x = (Math.imul(x, 1103515245) + 12345) >>> 0) / 2 ** 32;
     for (let i = 0; i < 40; i++) {
       const c = await RawConnection.open(server.port);
       const len = 1 + Math.floor(rand() * 3000);

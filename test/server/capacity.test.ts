@@ -45,7 +45,8 @@ describe('session capacity', () => {
     try {
       expect((await setupRaw(a, `${base}/sample.mp4/trackID=1`)).statusCode).toBe(200);
       expect((await setupRaw(b, `${base}/sample.mp4/trackID=1`)).statusCode).toBe(200);
-      const sdp = 'v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=x\r\nt=0 0\r\nm=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\na=control:trackID=1\r\n';
+      const sdp =
+        'v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=x\r\nt=0 0\r\nm=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\na=control:trackID=1\r\n';
       const res = await publisher.request('ANNOUNCE', `${base}/live/cap`, { 'Content-Type': 'application/sdp' }, Buffer.from(sdp));
       expect(res.statusCode).toBe(453);
       expect(res.headers.get('Retry-After')).toBe('10');

@@ -38,11 +38,16 @@ describe('URL impairment bounds (issue 13)', () => {
 
   it('any query either is refused with 400 or yields a config inside every bound (property)', () => {
     const unit = fc.constantFrom('ms', 's', 'us', '');
-    const num = fc.oneof(fc.integer({ min: 0, max: 10 ** 15 }).map(String), fc.double({ min: 0, max: 1e6, noNaN: true }).map((x) => x.toFixed(3)));
+    const num = fc.oneof(
+      fc.integer({ min: 0, max: 10 ** 15 }).map(String),
+      fc.double({ min: 0, max: 1e6, noNaN: true }).map((x) => x.toFixed(3)),
+    );
     const word = fc.oneof(
       fc.tuple(num, unit, num, unit).map(([a, u, b, v]) => `delay+${a}${u}+${b}${v}`),
       num.map((n) => `limit+${n.split('.')[0]}`),
-      fc.tuple(num, fc.constantFrom('bit', 'kbit', 'mbit', 'bps'), fc.integer({ min: -100_000, max: 100_000 })).map(([n, u, o]) => `rate+${n}${u}+${o}`),
+      fc
+        .tuple(num, fc.constantFrom('bit', 'kbit', 'mbit', 'bps'), fc.integer({ min: -100_000, max: 100_000 }))
+        .map(([n, u, o]) => `rate+${n}${u}+${o}`),
       num.map((n) => `loss+random+${n}%25`),
     );
     fc.assert(

@@ -219,13 +219,16 @@ describe('negotiation', () => {
 
   it('property: any finite non-zero request gives a servable Scale with its sign', () => {
     fc.assert(
-      fc.property(fc.double({ noNaN: true, noDefaultInfinity: true }).filter((x) => x !== 0), (x) => {
-        const s = negotiateScale(x, true);
-        expect(Math.sign(s)).toBe(Math.sign(x));
-        expect(Math.abs(s)).toBeGreaterThanOrEqual(1 / 16 - 1e-6);
-        expect(Math.abs(s)).toBeLessThanOrEqual(MAX_ABS_SCALE);
-        expect(Number.isFinite(s)).toBe(true);
-      }),
+      fc.property(
+        fc.double({ noNaN: true, noDefaultInfinity: true }).filter((x) => x !== 0),
+        (x) => {
+          const s = negotiateScale(x, true);
+          expect(Math.sign(s)).toBe(Math.sign(x));
+          expect(Math.abs(s)).toBeGreaterThanOrEqual(1 / 16 - 1e-6);
+          expect(Math.abs(s)).toBeLessThanOrEqual(MAX_ABS_SCALE);
+          expect(Number.isFinite(s)).toBe(true);
+        },
+      ),
       { numRuns: 500 },
     );
   });

@@ -84,7 +84,15 @@ describe('A.1 / A.3 sequence validation and loss', () => {
     expect(t(3)).toBe('in-order');
     // Interval 1: ext max = 65536 + 3; expected = 65539 - 65534 + 1 = 6; received = 5
     // lost = 1; fraction = (1 << 8) / 6 = 42 (integer division)
-    expect(s.makeReportBlock(0)).toEqual({ ssrc: 0xbc5e9a40, fractionLost: 42, cumulativeLost: 1, extendedHighestSeq: 0x00010003, jitter: 0, lsr: 0, dlsr: 0 });
+    expect(s.makeReportBlock(0)).toEqual({
+      ssrc: 0xbc5e9a40,
+      fractionLost: 42,
+      cumulativeLost: 1,
+      extendedHighestSeq: 0x00010003,
+      jitter: 0,
+      lsr: 0,
+      dlsr: 0,
+    });
 
     expect(t(4)).toBe('in-order');
     expect(t(4)).toBe('duplicate'); // counted as received, as the RFC does
@@ -103,7 +111,17 @@ describe('A.1 / A.3 sequence validation and loss', () => {
     expect(s.makeReportBlock(0).fractionLost).toBe(0);
 
     const snap = s.snapshot();
-    expect(snap).toMatchObject({ valid: true, received: 11, expected: 13, lost: 2, duplicates: 2, reordered: 1, cycles: 1, baseSeq: 65534, octets: 1100 });
+    expect(snap).toMatchObject({
+      valid: true,
+      received: 11,
+      expected: 13,
+      lost: 2,
+      duplicates: 2,
+      reordered: 1,
+      cycles: 1,
+      baseSeq: 65534,
+      octets: 1100,
+    });
   });
 
   it('probation restarts on a gap and survives 65535 -> 0', () => {
@@ -207,7 +225,15 @@ describe('LSR / DLSR and the RR on the wire', () => {
     s.onSenderReport(0xb7052000, 1000);
     const block = s.makeReportBlock(6250);
     // expected 10, received 9: lost 1, fraction 256/10 = 25; DLSR 5.25 s = 0x00054000
-    expect(block).toEqual({ ssrc: 0xbc5e9a40, fractionLost: 25, cumulativeLost: 1, extendedHighestSeq: 9, jitter: 0, lsr: 0xb7052000, dlsr: 0x00054000 });
+    expect(block).toEqual({
+      ssrc: 0xbc5e9a40,
+      fractionLost: 25,
+      cumulativeLost: 1,
+      extendedHighestSeq: 9,
+      jitter: 0,
+      lsr: 0xb7052000,
+      dlsr: 0x00054000,
+    });
     const bytes = serializeRtcpCompound([{ type: 'rr', ssrc: 0x902f9e2e, reports: [block] }]);
     expect(bytes.toString('hex')).toBe(
       [

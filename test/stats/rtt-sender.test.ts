@@ -2,7 +2,15 @@ import { describe, expect, it } from 'vitest';
 import type { ReportBlock } from '../../src/rtcp/index.ts';
 import { SenderStats, makeSenderInfo, rtpTimestampAt, rttFromReportBlock, rttFromReportBlockAtWallMs } from '../../src/stats/index.ts';
 
-const block = (lsr: number, dlsr: number): ReportBlock => ({ ssrc: 1, fractionLost: 0, cumulativeLost: 0, extendedHighestSeq: 0, jitter: 0, lsr, dlsr });
+const block = (lsr: number, dlsr: number): ReportBlock => ({
+  ssrc: 1,
+  fractionLost: 0,
+  cumulativeLost: 0,
+  extendedHighestSeq: 0,
+  jitter: 0,
+  lsr,
+  dlsr,
+});
 
 describe('RTT from a report block (RFC 3550 §6.4.1)', () => {
   it('the RFC Figure 2 example: A=0xb710:8000, LSR=0xb705:2000, DLSR=0x0005:4000 -> 6.125 s', () => {

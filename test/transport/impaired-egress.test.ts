@@ -78,7 +78,12 @@ describe('ImpairedEgress fate records (issue 13: per-packet records on demand)',
     if (!parsed.ok) throw new Error(parsed.message);
     const clock = new ManualClock();
     const mk = (maxFateRecords?: number) =>
-      new ImpairedEgress(new CountingEgress(), { config: parsed.value, seed: 1, text: '', recordFates: true, maxFateRecords }, clock, new Scheduler(clock));
+      new ImpairedEgress(
+        new CountingEgress(),
+        { config: parsed.value, seed: 1, text: '', recordFates: true, maxFateRecords },
+        clock,
+        new Scheduler(clock),
+      );
     const e = mk();
     for (let i = 0; i < 2000; i++) e.sendRtp(header, payload);
     expect(e.rtpFates.length).toBe(2000);

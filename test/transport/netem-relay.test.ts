@@ -17,7 +17,11 @@ async function socket(): Promise<dgram.Socket> {
 async function through(words: string, seed: number, n: number): Promise<{ got: number[]; relay: NetemRelay; replies: number }> {
   const receiver = await socket();
   const sender = await socket();
-  const relay = await NetemRelay.start({ host: '127.0.0.1', port: 0 }, { host: '127.0.0.1', port: receiver.address().port }, impairmentFromArgs(words, seed));
+  const relay = await NetemRelay.start(
+    { host: '127.0.0.1', port: 0 },
+    { host: '127.0.0.1', port: receiver.address().port },
+    impairmentFromArgs(words, seed),
+  );
   const got: number[] = [];
   let replies = 0;
   receiver.on('message', (m, rinfo) => {

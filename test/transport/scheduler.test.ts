@@ -70,7 +70,7 @@ describe('Scheduler', () => {
     const s = new Scheduler(clock);
     const ran: number[] = [];
     let x = 12345;
-    const rand = () => ((x = (x * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+    const rand = () => (x = (x * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
     const dues: number[] = [];
     for (let i = 0; i < 500; i++) {
       const due = Math.floor(rand() * 1000);

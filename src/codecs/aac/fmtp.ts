@@ -68,7 +68,15 @@ export function parseAacFmtp(input: FmtpInput): ParseResult<AacFmtpParams> {
   if (config === undefined) return codecError('CODEC_ERR_FMTP_MISSING_PARAM', 'config missing');
   if (!/^([0-9a-fA-F]{2})+$/.test(config)) return codecError('CODEC_ERR_FMTP_BAD_PARAM', `config=${config}`);
   const ints: Record<string, number | undefined> = {};
-  for (const name of ['streamtype', 'profile-level-id', 'sizelength', 'indexlength', 'indexdeltalength', 'constantduration', ...UNSUPPORTED_LENGTHS]) {
+  for (const name of [
+    'streamtype',
+    'profile-level-id',
+    'sizelength',
+    'indexlength',
+    'indexdeltalength',
+    'constantduration',
+    ...UNSUPPORTED_LENGTHS,
+  ]) {
     const v = intParam(params, name);
     if (v === null) return codecError('CODEC_ERR_FMTP_BAD_PARAM', `${name}=${params.get(name)}`);
     ints[name] = v;

@@ -19,7 +19,7 @@ export interface H264FmtpInput {
 }
 
 function list(b: Buffer | readonly Buffer[]): readonly Buffer[] {
-  return Buffer.isBuffer(b) ? [b] : (b);
+  return Buffer.isBuffer(b) ? [b] : b;
 }
 
 /** `packetization-mode=1;profile-level-id=<hex>;sprop-parameter-sets=<SPS>,<PPS>`. */

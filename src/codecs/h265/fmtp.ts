@@ -29,7 +29,7 @@ export interface H265FmtpInput {
 }
 
 function list(b: Buffer | readonly Buffer[]): readonly Buffer[] {
-  return Buffer.isBuffer(b) ? [b] : (b);
+  return Buffer.isBuffer(b) ? [b] : b;
 }
 
 const b64 = (bs: readonly Buffer[]): string => bs.map((b) => b.toString('base64')).join(',');

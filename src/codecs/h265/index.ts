@@ -5,14 +5,7 @@
  * `splitAnnexB` in h264/nal.ts): the framing is the same.
  */
 export { parseHevcDecoderConfig, type HevcDecoderConfig, type HevcNalArray } from './hvcc.ts';
-export {
-  H265NalType,
-  h265NalType,
-  isH265Keyframe,
-  parseH265NalHeader,
-  writeH265NalHeader,
-  type H265NalHeader,
-} from './nal.ts';
+export { H265NalType, h265NalType, isH265Keyframe, parseH265NalHeader, writeH265NalHeader, type H265NalHeader } from './nal.ts';
 export { packetizeH265, h265NalusToSend, type H265PacketizeOptions } from './packetizer.ts';
 export {
   H265Depacketizer,

@@ -62,7 +62,7 @@ export function h265NalusToSend(nalus: readonly Buffer[], parameterSets?: readon
 
 function fragment(nal: Buffer, maxPayloadSize: number, out: RtpPayload[]): void {
   const hdr0 = ((nal[0] ?? 0) & 0x81) | (H265NalType.FU << 1);
-  const hdr1 = (nal[1] ?? 0);
+  const hdr1 = nal[1] ?? 0;
   const fuType = h265NalType(nal);
   const chunk = maxPayloadSize - FU_HEADERS;
   for (let off = PAYLOAD_HDR; off < nal.length; off += chunk) {

@@ -7,7 +7,11 @@ export const MP2T_SYNC_BYTE = 0x47;
 /** Checks that `buf` is whole TS packets, each starting with 0x47; value = the packet count. */
 export function checkMp2tPackets(buf: Buffer): Mp2tResult<number> {
   if (buf.length % MP2T_PACKET_SIZE !== 0) {
-    return mp2tError('CODEC_ERR_MP2T_MISALIGNED', `${buf.length} bytes is not a multiple of ${MP2T_PACKET_SIZE}`, buf.length - (buf.length % MP2T_PACKET_SIZE));
+    return mp2tError(
+      'CODEC_ERR_MP2T_MISALIGNED',
+      `${buf.length} bytes is not a multiple of ${MP2T_PACKET_SIZE}`,
+      buf.length - (buf.length % MP2T_PACKET_SIZE),
+    );
   }
   for (let off = 0; off < buf.length; off += MP2T_PACKET_SIZE) {
     if (buf[off] !== MP2T_SYNC_BYTE) return mp2tError('CODEC_ERR_MP2T_NO_SYNC', `no sync byte at ${off}`, off);

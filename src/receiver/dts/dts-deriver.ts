@@ -202,7 +202,10 @@ export class DtsDeriver<T extends DtsInput = DtsInput> {
     // for a stream within depth d; recompute them from the prefix to stay exact.
     const prefixCand = (k: number): number | undefined => {
       if (k >= n) return undefined;
-      const pre = this.pending.slice(0, k + 1).map((q) => q.unit.pts).sort((a, b) => a - b);
+      const pre = this.pending
+        .slice(0, k + 1)
+        .map((q) => q.unit.pts)
+        .sort((a, b) => a - b);
       return pre[pre.length - 1 - d];
     };
     const c0 = prefixCand(d) ?? sorted[0]!;
@@ -229,7 +232,8 @@ export class DtsDeriver<T extends DtsInput = DtsInput> {
       insertSorted(this.top, q.unit.pts, DTS_MAX_REORDER_DEPTH + 1);
       const t = this.top;
       // Fewer than D+1 frames out (the depth grew early): keep extrapolating back from the smallest.
-      const cand = q.fixedDts ?? (t.length > this.depth ? t[t.length - 1 - this.depth]! : t[0]! - (this.depth - t.length + 1) * this.startDuration);
+      const cand =
+        q.fixedDts ?? (t.length > this.depth ? t[t.length - 1 - this.depth]! : t[0]! - (this.depth - t.length + 1) * this.startDuration);
       out.push(this.finish(q.unit, cand));
     }
   }

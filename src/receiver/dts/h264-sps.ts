@@ -182,7 +182,11 @@ export function h264ReorderInfo(sps: H264Sps): ReorderInfo {
   const out: ReorderInfo = {};
   if (sps.maxNumReorderFrames !== undefined) {
     out.reorderDepth = Math.min(sps.maxNumReorderFrames, sps.maxDecFrameBuffering ?? 16, 16);
-  } else if (sps.profileIdc === 66 || sps.profileIdc === 44 || ([110, 122, 244].includes(sps.profileIdc) && (sps.constraintFlags & 0x10) !== 0)) {
+  } else if (
+    sps.profileIdc === 66 ||
+    sps.profileIdc === 44 ||
+    ([110, 122, 244].includes(sps.profileIdc) && (sps.constraintFlags & 0x10) !== 0)
+  ) {
     out.reorderDepth = 0;
   }
   if (sps.timing) out.frameDuration90k = Math.round((90000 * 2 * sps.timing.numUnitsInTick) / sps.timing.timeScale);

@@ -88,7 +88,17 @@ export function parseH265Sps(nal: Uint8Array): DtsResult<H265Sps> {
   }
   return {
     ok: true,
-    value: { profileIdc, levelIdc, maxSubLayers: maxSubLayersMinus1 + 1, spsId, chromaFormatIdc, width, height, maxNumReorderPics, maxDecPicBuffering },
+    value: {
+      profileIdc,
+      levelIdc,
+      maxSubLayers: maxSubLayersMinus1 + 1,
+      spsId,
+      chromaFormatIdc,
+      width,
+      height,
+      maxNumReorderPics,
+      maxDecPicBuffering,
+    },
   };
 }
 

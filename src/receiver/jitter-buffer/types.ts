@@ -130,10 +130,7 @@ export interface JitterResyncEvent {
   ssrc: number;
 }
 
-export type JitterEvent<P extends JitterPacketInput = JitterPacketInput> =
-  | JitterPacketEvent<P>
-  | JitterLostEvent
-  | JitterResyncEvent;
+export type JitterEvent<P extends JitterPacketInput = JitterPacketInput> = JitterPacketEvent<P> | JitterLostEvent | JitterResyncEvent;
 
 export interface JitterBufferStats {
   mode: 'fixed' | 'adaptive';

@@ -57,7 +57,8 @@ export class CleanEnd<T> {
     const held = this.tail.splice(0);
     const all = [...this.recent, ...held.map((u) => u.pts)].sort((a, b) => a - b);
     let duration = this.frameDuration ?? Infinity;
-    if (this.frameDuration === undefined) for (let i = 1; i < all.length; i++) if (all[i]! > all[i - 1]!) duration = Math.min(duration, all[i]! - all[i - 1]!);
+    if (this.frameDuration === undefined)
+      for (let i = 1; i < all.length; i++) if (all[i]! > all[i - 1]!) duration = Math.min(duration, all[i]! - all[i - 1]!);
     if (!Number.isFinite(duration) || held.length === 0) return held;
     const heldPts = new Set(held.map((u) => u.pts));
     let missing: number | undefined;

@@ -28,9 +28,7 @@ export class PcmTimeline {
   /** Unwrapped RTP timestamp of the stream's first sample; undefined before the first unit. */
   origin: number | undefined;
 
-  constructor(
-    private readonly o: { rate: number; channels: number; silence: number },
-  ) {}
+  constructor(private readonly o: { rate: number; channels: number; silence: number }) {}
 
   /** The bytes to append for a unit of `data` starting at RTP timestamp `timestamp` (unwrapped). */
   push(timestamp: number, data: Buffer): Buffer[] {

@@ -111,7 +111,11 @@ export class TsOutputSink implements Sink {
         if (!pid.ok) throw new Error(`cannot record track ${t.index}: ${pid.message}`);
         // sps_max_num_reorder_pics; no frame duration (the VUI is not read): measured from the stream.
         const info = reorderInfoFromFmtp('h265', t.fmtp);
-        this.video.set(t.index, { pid: pid.value, dts: new DtsDeriver({ reorderDepth: info.reorderDepth }), end: this.cleanEnd(info.reorderDepth) });
+        this.video.set(t.index, {
+          pid: pid.value,
+          dts: new DtsDeriver({ reorderDepth: info.reorderDepth }),
+          end: this.cleanEnd(info.reorderDepth),
+        });
         this.addPid(t.index, pid.value);
       } else if (t.codec === 'opus') {
         const f = parseOpusFmtp(t.fmtp);
@@ -133,7 +137,9 @@ export class TsOutputSink implements Sink {
     const shift = tsInputs.length;
     for (const [track, i] of this.ownInput) this.ownInput.set(track, i + shift);
     for (const [track, p] of this.pcm) p.input = this.ownInput.get(track)!;
-    const aacOutputStreams = [...this.pids.keys()].filter((track) => this.audioClockRate.has(track)).map((track) => this.streamIndex.get(track)!);
+    const aacOutputStreams = [...this.pids.keys()]
+      .filter((track) => this.audioClockRate.has(track))
+      .map((track) => this.streamIndex.get(track)!);
     this.process = new FfmpegTsSink(this.mode, [...tsInputs, ...inputs], {
       aacOutputStreams,
       outputOffsetSec: -HEADROOM_90K / 90000,
@@ -191,7 +197,8 @@ export class TsOutputSink implements Sink {
       if ([...this.pcm.values()].every((x) => x.timeline.origin !== undefined)) this.process.start();
     }
     const before = p.timeline.stats.discontinuities;
-    for (const b of p.timeline.push(u.timestamp, u.data.length === 1 ? u.data[0]! : Buffer.concat(u.data))) this.process.writeInput(p.input, b);
+    for (const b of p.timeline.push(u.timestamp, u.data.length === 1 ? u.data[0]! : Buffer.concat(u.data)))
+      this.process.writeInput(p.input, b);
     if (p.timeline.stats.discontinuities > before && this.messages.length < 100) {
       this.messages.push(`G.711 track ${u.track}: a timestamp jump no loss explains at ${u.timestamp}; not filled`);
     }
@@ -228,12 +235,17 @@ export class TsOutputSink implements Sink {
       // Played to the end, nothing was cut: a source's own hole at its end stays as it is.
       for (const r of options.cut === false ? v.end.release() : v.end.finish()) this.writeVideo(v, r.unit, r.pts, r.dts);
       if (v.end.dropped > 0) {
-        this.messages.push(`track ${track}: the last ${v.end.dropped} video unit(s) dropped to end on whole pictures (the stop cut B-frames)`);
+        this.messages.push(
+          `track ${track}: the last ${v.end.dropped} video unit(s) dropped to end on whole pictures (the stop cut B-frames)`,
+        );
       }
     }
     for (const [track, clean] of this.tsEnds) {
       for (const x of clean.finish(options.cut !== false)) this.process.writeInput(this.ownInput.get(track)!, x);
-      if (clean.dropped > 0) this.messages.push(`track ${track}: the last ${clean.dropped} TS packet(s) dropped to end on whole PES packets (the stop cut them)`);
+      if (clean.dropped > 0)
+        this.messages.push(
+          `track ${track}: the last ${clean.dropped} TS packet(s) dropped to end on whole PES packets (the stop cut them)`,
+        );
     }
     const r = await this.process.close();
     const decodedFrames: Record<number, number> = {};
@@ -254,7 +266,8 @@ export class TsOutputSink implements Sink {
       const byKind = decodedByKind[track] ?? {};
       const own = this.media.get(track);
       // The track's own kind; a kind we do not know (none decoded of it) counts everything.
-      decodedFrames[track] = own !== undefined && Object.keys(byKind).includes(own) ? byKind[own]! : Object.values(byKind).reduce((a, b) => a + b, 0);
+      decodedFrames[track] =
+        own !== undefined && Object.keys(byKind).includes(own) ? byKind[own]! : Object.values(byKind).reduce((a, b) => a + b, 0);
     }
     const filledSamples: Record<number, number> = {};
     for (const [track, p] of this.pcm) filledSamples[track] = p.timeline.stats.filled;

@@ -55,7 +55,8 @@ export function parseRtpInfo(value: string): RtspResult<RtpInfoEntry[]> {
 export function formatRtpInfo(entries: readonly RtpInfoEntry[]): string {
   return entries
     .map((e) => {
-      if (e.url === '' || /[;\s]/.test(e.url) || /,[ \t]*url[ \t]*=/i.test(e.url)) throw new TypeError(`invalid RTP-Info url ${JSON.stringify(e.url)}`);
+      if (e.url === '' || /[;\s]/.test(e.url) || /,[ \t]*url[ \t]*=/i.test(e.url))
+        throw new TypeError(`invalid RTP-Info url ${JSON.stringify(e.url)}`);
       let s = `url=${e.url}`;
       if (e.seq !== undefined) s += `;seq=${e.seq}`;
       if (e.rtptime !== undefined) s += `;rtptime=${e.rtptime}`;

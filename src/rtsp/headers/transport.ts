@@ -78,8 +78,7 @@ export function parseTransportSpec(value: string): RtspResult<TransportSpec> {
     const eq = p.indexOf('=');
     const name = (eq === -1 ? p : p.slice(0, eq)).trim().toLowerCase();
     const v = eq === -1 ? undefined : unquote(p.slice(eq + 1).trim());
-    const bad = (): RtspResult<TransportSpec> =>
-      rtspError('RTSP_ERR_BAD_TRANSPORT', `bad transport parameter ${JSON.stringify(p)}`);
+    const bad = (): RtspResult<TransportSpec> => rtspError('RTSP_ERR_BAD_TRANSPORT', `bad transport parameter ${JSON.stringify(p)}`);
     switch (name) {
       case 'unicast':
       case 'multicast':

@@ -20,7 +20,18 @@ import { LiveViewerSession } from './viewer-session.ts';
 
 const log = createLogger('live');
 
-export const LIVE_METHODS = ['OPTIONS', 'DESCRIBE', 'ANNOUNCE', 'SETUP', 'PLAY', 'PAUSE', 'RECORD', 'TEARDOWN', 'GET_PARAMETER', 'SET_PARAMETER'];
+export const LIVE_METHODS = [
+  'OPTIONS',
+  'DESCRIBE',
+  'ANNOUNCE',
+  'SETUP',
+  'PLAY',
+  'PAUSE',
+  'RECORD',
+  'TEARDOWN',
+  'GET_PARAMETER',
+  'SET_PARAMETER',
+];
 
 /** How long DESCRIBE of a configured channel waits for its source to come up (ffmpeg starting). */
 export const DESCRIBE_WAIT_MS = 10_000;
@@ -51,7 +62,9 @@ export async function handleLiveRequest(req: RtspRequest, ctx: HandlerContext, h
     case 'SET_PARAMETER':
       return keepAlive(req, l);
     default:
-      throw new RtspError(req.method === 'REDIRECT' ? 405 : 501, 'SRV_ERR_METHOD', `${req.method} not supported`, { Allow: LIVE_METHODS.join(', ') });
+      throw new RtspError(req.method === 'REDIRECT' ? 405 : 501, 'SRV_ERR_METHOD', `${req.method} not supported`, {
+        Allow: LIVE_METHODS.join(', '),
+      });
   }
 }
 
@@ -111,7 +124,8 @@ async function describe(req: RtspRequest, l: Live): Promise<HandlerResult> {
 async function announce(req: RtspRequest, l: Live): Promise<HandlerResult> {
   const t = target(req);
   const type = req.headers.get('Content-Type');
-  if (type !== undefined && !/application\/sdp/i.test(type)) throw new RtspError(415, 'SRV_ERR_ANNOUNCE_TYPE', 'ANNOUNCE wants application/sdp');
+  if (type !== undefined && !/application\/sdp/i.test(type))
+    throw new RtspError(415, 'SRV_ERR_ANNOUNCE_TYPE', 'ANNOUNCE wants application/sdp');
   const existing = l.hub.channel(t.name, false);
   if (existing?.source === 'file') throw new RtspError(403, 'SRV_ERR_PUBLISH_FORBIDDEN', `live/${t.name} plays a file`);
   if (existing?.source === 'ffmpeg' && t.query.get('key') !== existing.publishKey) {
@@ -127,7 +141,14 @@ async function announce(req: RtspRequest, l: Live): Promise<HandlerResult> {
     admission.release();
     throw new RtspError(453, 'SRV_ERR_CAPACITY', 'too many live channels', { 'Retry-After': '10' });
   }
-  const p = new LivePublisherSession(newSessionId(l.ctx.sessionContext.random), channel, l.ctx.clientIp, l.ctx.socket, announced.tracks, l.ctx.sessionContext);
+  const p = new LivePublisherSession(
+    newSessionId(l.ctx.sessionContext.random),
+    channel,
+    l.ctx.clientIp,
+    l.ctx.socket,
+    announced.tracks,
+    l.ctx.sessionContext,
+  );
   registry.add(p, admission);
   log.info('announce', { channel: t.name, session: p.id, client: l.ctx.clientIp, tracks: announced.tracks.map((x) => x.format.rtpmap) });
   return { response: withSession(createResponse(200), p.id, l) };
@@ -146,7 +167,8 @@ async function setup(req: RtspRequest, l: Live): Promise<HandlerResult> {
 
 async function setupPublisher(req: RtspRequest, t: LiveTarget, specs: TransportSpec[], l: Live): Promise<HandlerResult> {
   const p = findPublisher(req, l);
-  if (!p || p.channel.name !== t.name) throw new RtspError(455, 'SRV_ERR_NO_ANNOUNCE', 'SETUP mode=record needs an ANNOUNCE of this path first');
+  if (!p || p.channel.name !== t.name)
+    throw new RtspError(455, 'SRV_ERR_NO_ANNOUNCE', 'SETUP mode=record needs an ANNOUNCE of this path first');
   p.check('SETUP');
   p.touch();
   const i = p.trackIndexFor(t.control);
@@ -170,10 +192,17 @@ async function setupViewer(req: RtspRequest, t: LiveTarget, specs: TransportSpec
     samePresentation: (v) => v.channel === channel,
     create: async () => {
       const v = new LiveViewerSession(newSessionId(l.ctx.sessionContext.random), channel, l.ctx.clientIp, l.ctx.sessionContext);
-      v.impairment = impairmentFromQuery(`?${t.query.toString()}`) ?? l.ctx.describedImpairments.get(`live/${t.name}`) ?? l.ctx.defaultImpairment;
+      v.impairment =
+        impairmentFromQuery(`?${t.query.toString()}`) ?? l.ctx.describedImpairments.get(`live/${t.name}`) ?? l.ctx.defaultImpairment;
       return v;
     },
-    addTrack: (v) => viewerTransport(v, pickTrack(channel.tracks, t.control, (c) => v.setups.has(c), `live/${t.name}`), specs, l),
+    addTrack: (v) =>
+      viewerTransport(
+        v,
+        pickTrack(channel.tracks, t.control, (c) => v.setups.has(c), `live/${t.name}`),
+        specs,
+        l,
+      ),
   });
   return { response: withSession(createResponse(200, { Transport: formatTransport(transport) }), session.id, l) };
 }
@@ -189,7 +218,8 @@ async function viewerTransport(viewer: LiveViewerSession, track: LiveTrack, spec
         if (!l.hub.multicast.options.allowClientDestination) {
           throw new RtspError(403, 'SRV_ERR_DESTINATION', 'the server chooses the multicast group (destination not allowed)');
         }
-        if (!isMulticastAddress(s.destination)) throw new RtspError(403, 'SRV_ERR_DESTINATION', `${s.destination} is not a multicast group`);
+        if (!isMulticastAddress(s.destination))
+          throw new RtspError(403, 'SRV_ERR_DESTINATION', `${s.destination} is not a multicast group`);
         chosen = { address: s.destination, port: s.port?.[0] };
       }
       return viewer.setupMulticast(track, await l.hub.multicastGroup(track, chosen));
@@ -199,7 +229,11 @@ async function viewerTransport(viewer: LiveViewerSession, track: LiveTrack, spec
     if (s.lowerTransport === 'TCP') return viewer.setupInterleaved(track, l.ctx.socket, s.interleaved ?? viewer.nextChannels());
     return viewer.setupUdp(track, s.clientPort!);
   }
-  throw new RtspError(461, 'SRV_ERR_TRANSPORT', `supported: RTP/AVP unicast with client_port, RTP/AVP/TCP interleaved${l.hub.multicast ? ', RTP/AVP multicast' : ''}`);
+  throw new RtspError(
+    461,
+    'SRV_ERR_TRANSPORT',
+    `supported: RTP/AVP unicast with client_port, RTP/AVP/TCP interleaved${l.hub.multicast ? ', RTP/AVP multicast' : ''}`,
+  );
 }
 
 async function play(req: RtspRequest, l: Live): Promise<HandlerResult> {

@@ -82,7 +82,11 @@ export class LiveHub {
     }
     this.multicast = opts.multicast
       ? new MulticastAllocator(opts.multicast, ctx.random, (g) =>
-          liveRtcp(g.track, g.egress, () => g.sending, ctx, { sessionId: 'multicast', media: `multicast ${g.address}:${g.port}`, onActivity: () => undefined }),
+          liveRtcp(g.track, g.egress, () => g.sending, ctx, {
+            sessionId: 'multicast',
+            media: `multicast ${g.address}:${g.port}`,
+            onActivity: () => undefined,
+          }),
         )
       : undefined;
   }
@@ -93,9 +97,11 @@ export class LiveHub {
       const channel = this.channels.get(spec.name)!;
       if ('file' in spec) {
         const filePath = path.resolve(spec.file);
-        const entry = await openMediaEntry(filePath, path.basename(filePath), this.opts.maxPayloadSize, this.opts.cache).catch((err: unknown) => {
-          throw new Error(`--live ${spec.name}: cannot open ${spec.file}: ${String(err)}`);
-        });
+        const entry = await openMediaEntry(filePath, path.basename(filePath), this.opts.maxPayloadSize, this.opts.cache).catch(
+          (err: unknown) => {
+            throw new Error(`--live ${spec.name}: cannot open ${spec.file}: ${String(err)}`);
+          },
+        );
         if (entry.tracks.length === 0) throw new Error(`--live ${spec.name}: ${spec.file} has no track we can stream`);
         this.entries.push(entry);
         const source = new FileLoopSource(entry, channel, this.ctx.clock, this.ctx.scheduler);
@@ -154,7 +160,10 @@ export class LiveHub {
     return c;
   }
 
-  async multicastGroup(track: object & Parameters<MulticastAllocator['groupFor']>[0], chosen?: { address: string; port?: number }): Promise<MulticastGroup> {
+  async multicastGroup(
+    track: object & Parameters<MulticastAllocator['groupFor']>[0],
+    chosen?: { address: string; port?: number },
+  ): Promise<MulticastGroup> {
     if (!this.multicast) throw new Error('multicast is not configured');
     const g = await this.multicast.groupFor(track, chosen);
     this.groupsByTrack.set(track, g);

@@ -78,7 +78,8 @@ export class LiveTrack {
 
   /** Our RTP timestamp for wall-clock time `wallMs` (for sender reports and RTP-Info). */
   rtpTimeAtWall(wallMs: number): number {
-    const ref = this.reference ?? (this.last ? { wallMs: this.last.wallMs, rtp: this.last.timestamp } : { wallMs, rtp: this.timestampBase });
+    const ref =
+      this.reference ?? (this.last ? { wallMs: this.last.wallMs, rtp: this.last.timestamp } : { wallMs, rtp: this.timestampBase });
     return (ref.rtp + Math.round(((wallMs - ref.wallMs) * this.clockRate) / 1000)) >>> 0;
   }
 

@@ -167,7 +167,11 @@ export class LivePublisherSession extends RtspSessionCore {
     if (!p.ok || !track || p.value.payloadType !== t.announced.format.payloadType) {
       this.counters.malformed++;
       if (this.counters.malformed === 1 || this.counters.malformed % 1000 === 0) {
-        log.warn('publisher sent packets that are not the announced RTP; dropped', { channel: this.channel.name, count: this.counters.malformed, code: p.ok ? 'payload type' : p.code });
+        log.warn('publisher sent packets that are not the announced RTP; dropped', {
+          channel: this.channel.name,
+          count: this.counters.malformed,
+          code: p.ok ? 'payload type' : p.code,
+        });
       }
       return;
     }

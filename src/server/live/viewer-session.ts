@@ -73,7 +73,9 @@ export class LiveViewerSession extends RtspSessionCore implements ChannelViewer 
   setupInterleaved(track: LiveTrack, socket: Socket, channels: [number, number]): TransportSpec {
     this.rejectDouble(track);
     let setup: ViewerSetup | undefined;
-    const transport = this.bindInterleaved(socket, channels, [{ channel: channels[1], handler: (data) => setup?.rtcp?.receive(data, `tcp:${channels[1]}`) }]);
+    const transport = this.bindInterleaved(socket, channels, [
+      { channel: channels[1], handler: (data) => setup?.rtcp?.receive(data, `tcp:${channels[1]}`) },
+    ]);
     transport.ssrc = track.ssrc;
     setup = this.addUnicast(track, new InterleavedEgress(socket, channels[0], channels[1]), transport);
     return transport;

@@ -43,7 +43,8 @@ function checkRtpPort(port: number, what: string): PushResult<number> {
   if (!Number.isInteger(port) || port < MIN_PUSH_PORT || port > MAX_PUSH_PORT) {
     return pushFail('PUSH_ERR_PORT', `${what} ${port} is outside ${MIN_PUSH_PORT}-${MAX_PUSH_PORT}`);
   }
-  if (port % 2 !== 0) return pushFail('PUSH_ERR_PORT', `${what} ${port} is odd: RTP goes to an even port, RTCP to the next one (RFC 3550 §11)`);
+  if (port % 2 !== 0)
+    return pushFail('PUSH_ERR_PORT', `${what} ${port} is odd: RTP goes to an even port, RTCP to the next one (RFC 3550 §11)`);
   return { ok: true, value: port };
 }
 
@@ -61,7 +62,11 @@ export function parsePushUrl(url: string): PushResult<{ address: string; port: n
   const host = hostPort.slice(0, colon);
   const portText = hostPort.slice(colon + 1);
   const octets = parseIpv4(host);
-  if (!octets) return pushFail('PUSH_ERR_NOT_IPV4', `destination address ${JSON.stringify(host)} is not an IPv4 address (host names and IPv6 are not supported)`);
+  if (!octets)
+    return pushFail(
+      'PUSH_ERR_NOT_IPV4',
+      `destination address ${JSON.stringify(host)} is not an IPv4 address (host names and IPv6 are not supported)`,
+    );
   if (octets[0] === 0 || octets.every((o) => o === 255)) return pushFail('PUSH_ERR_NOT_IPV4', `cannot send to ${host}`);
   if (!/^\d+$/.test(portText)) return pushFail('PUSH_ERR_PORT', `destination port ${JSON.stringify(portText)} is not a number`);
   const port = checkRtpPort(Number(portText), 'destination port');
@@ -79,20 +84,23 @@ export function trackPorts(basePort: number, trackCount: number, explicit?: stri
   if (explicit === undefined) {
     for (let i = 0; i < trackCount; i++) {
       const rtp = basePort + 2 * i;
-      if (rtp + 1 > MAX_PUSH_PORT + 1) return pushFail('PUSH_ERR_PORT', `${trackCount} tracks from port ${basePort} run past ${MAX_PUSH_PORT + 1}`);
+      if (rtp + 1 > MAX_PUSH_PORT + 1)
+        return pushFail('PUSH_ERR_PORT', `${trackCount} tracks from port ${basePort} run past ${MAX_PUSH_PORT + 1}`);
       out.push({ rtp, rtcp: rtp + 1 });
     }
     return { ok: true, value: out };
   }
   const items = explicit.split(',').map((s) => s.trim());
-  if (items.length !== trackCount) return pushFail('PUSH_ERR_PORT', `--ports lists ${items.length} track(s), the file streams ${trackCount}`);
+  if (items.length !== trackCount)
+    return pushFail('PUSH_ERR_PORT', `--ports lists ${items.length} track(s), the file streams ${trackCount}`);
   for (const item of items) {
     const m = /^(\d+)(?::(\d+))?$/.exec(item);
     if (!m) return pushFail('PUSH_ERR_PORT', `--ports entry ${JSON.stringify(item)} is not RTP or RTP:RTCP`);
     const rtp = checkRtpPort(Number(m[1]), 'RTP port');
     if (!rtp.ok) return rtp;
     const rtcp = m[2] === undefined ? rtp.value + 1 : Number(m[2]);
-    if (rtcp < MIN_PUSH_PORT || rtcp > MAX_PUSH_PORT + 1) return pushFail('PUSH_ERR_PORT', `RTCP port ${rtcp} is outside ${MIN_PUSH_PORT}-${MAX_PUSH_PORT + 1}`);
+    if (rtcp < MIN_PUSH_PORT || rtcp > MAX_PUSH_PORT + 1)
+      return pushFail('PUSH_ERR_PORT', `RTCP port ${rtcp} is outside ${MIN_PUSH_PORT}-${MAX_PUSH_PORT + 1}`);
     out.push({ rtp: rtp.value, rtcp });
   }
   const used = out.flatMap((p) => [p.rtp, p.rtcp]);

@@ -24,7 +24,11 @@ export type PushErrorCode =
 
 export type PushResult<T> = { ok: true; value: T } | { ok: false; code: PushErrorCode; message: string };
 
-export const pushFail = (code: PushErrorCode, message: string): { ok: false; code: PushErrorCode; message: string } => ({ ok: false, code, message });
+export const pushFail = (code: PushErrorCode, message: string): { ok: false; code: PushErrorCode; message: string } => ({
+  ok: false,
+  code,
+  message,
+});
 
 export class PushError extends Error {
   constructor(

@@ -48,12 +48,18 @@ export async function openFileInput(file: string, o: FileInputOptions): Promise<
     throw err;
   };
   if (entry.tracks.length === 0) {
-    return fail(new PushError('PUSH_ERR_NO_TRACKS', `${file} has no track we can stream (${entry.skipped.map((s) => `${s.codec}: ${s.reason}`).join('; ')})`));
+    return fail(
+      new PushError(
+        'PUSH_ERR_NO_TRACKS',
+        `${file} has no track we can stream (${entry.skipped.map((s) => `${s.codec}: ${s.reason}`).join('; ')})`,
+      ),
+    );
   }
   if (o.startNpt !== undefined && !(o.startNpt >= 0 && o.startNpt < entry.durationSec)) {
     return fail(new PushError('PUSH_ERR_RANGE', `--start ${o.startNpt} is outside the file (0-${entry.durationSec.toFixed(3)} s)`));
   }
-  if (o.durationSec !== undefined && !(o.durationSec > 0)) return fail(new PushError('PUSH_ERR_RANGE', `--duration ${o.durationSec} must be positive`));
+  if (o.durationSec !== undefined && !(o.durationSec > 0))
+    return fail(new PushError('PUSH_ERR_RANGE', `--duration ${o.durationSec} must be positive`));
   const bases = entry.tracks.map((t) => t.source);
   const mediaTracks = bases.map((b) => b.track);
   const period = loopPeriodSec(entry.durationSec, bases);

@@ -9,7 +9,16 @@ export { Pusher } from './pusher.ts';
 export type { PushOptions, PushSummary, PushTrackSummary } from './pusher.ts';
 export { pushSdp } from './push-sdp.ts';
 export type { PushSdpOptions } from './push-sdp.ts';
-export { parsePushUrl, parseIpv4, isIpv4Multicast, resolveDestination, trackPorts, DEFAULT_MULTICAST_TTL, MIN_PUSH_PORT, MAX_PUSH_PORT } from './destination.ts';
+export {
+  parsePushUrl,
+  parseIpv4,
+  isIpv4Multicast,
+  resolveDestination,
+  trackPorts,
+  DEFAULT_MULTICAST_TTL,
+  MIN_PUSH_PORT,
+  MAX_PUSH_PORT,
+} from './destination.ts';
 export type { PushDestination, TrackPorts, DestinationRequest } from './destination.ts';
 export { LoopedSource, loopPeriodSec } from './looped-source.ts';
 export { openFileInput } from './file-input.ts';

@@ -88,7 +88,13 @@ export class LiveTsSource {
     const rtpTime = Math.round(tSec * 90000);
     for (const p of r.value) {
       const chunk = this.chunkOf(this.count);
-      this.chunkArray(chunk).push({ dtsSec: tSec, ptsSec: tSec, rtpTime, keyframe: false, payloads: [{ payload: p.payload, marker: false }] });
+      this.chunkArray(chunk).push({
+        dtsSec: tSec,
+        ptsSec: tSec,
+        rtpTime,
+        keyframe: false,
+        payloads: [{ payload: p.payload, marker: false }],
+      });
       this.count++;
       this.chunks.delete(chunk - KEEP_CHUNKS - 1);
     }
@@ -145,7 +151,8 @@ export function openLiveInput(args: string, o: LiveInputOptions): PushInput {
   if (o.loop) throw new PushError('PUSH_ERR_RANGE', '--loop is for files, not for a live source');
   if (o.startNpt !== undefined) throw new PushError('PUSH_ERR_RANGE', '--start is for files, not for a live source');
   const inputArgs = splitArgs(args);
-  if (inputArgs.length === 0) throw new PushError('PUSH_ERR_MEDIA', 'ffmpeg: needs input arguments, e.g. "ffmpeg:-re -f lavfi -i testsrc2"');
+  if (inputArgs.length === 0)
+    throw new PushError('PUSH_ERR_MEDIA', 'ffmpeg: needs input arguments, e.g. "ffmpeg:-re -f lavfi -i testsrc2"');
   const bin = locate('ffmpeg');
   const source = new LiveTsSource(o.mtu - 40, (LIVE_VIDEO_KBPS + LIVE_AUDIO_KBPS) * 1000);
   let child: ChildProcess | undefined;
@@ -163,12 +170,40 @@ export function openLiveInput(args: string, o: LiveInputOptions): PushInput {
     },
     begin(nowMs) {
       const ffArgs = [
-        '-hide_banner', '-nostdin', '-loglevel', 'error',
+        '-hide_banner',
+        '-nostdin',
+        '-loglevel',
+        'error',
         ...inputArgs,
-        '-c:v', 'libx264', '-preset', 'veryfast', '-tune', 'zerolatency', '-pix_fmt', 'yuv420p', '-g', '50',
-        '-b:v', `${LIVE_VIDEO_KBPS}k`, '-maxrate', `${LIVE_VIDEO_KBPS}k`, '-bufsize', `${2 * LIVE_VIDEO_KBPS}k`,
-        '-c:a', 'aac', '-b:a', `${LIVE_AUDIO_KBPS}k`,
-        '-f', 'mpegts', '-muxdelay', '0', '-muxpreload', '0', '-flush_packets', '1', 'pipe:1',
+        '-c:v',
+        'libx264',
+        '-preset',
+        'veryfast',
+        '-tune',
+        'zerolatency',
+        '-pix_fmt',
+        'yuv420p',
+        '-g',
+        '50',
+        '-b:v',
+        `${LIVE_VIDEO_KBPS}k`,
+        '-maxrate',
+        `${LIVE_VIDEO_KBPS}k`,
+        '-bufsize',
+        `${2 * LIVE_VIDEO_KBPS}k`,
+        '-c:a',
+        'aac',
+        '-b:a',
+        `${LIVE_AUDIO_KBPS}k`,
+        '-f',
+        'mpegts',
+        '-muxdelay',
+        '0',
+        '-muxpreload',
+        '0',
+        '-flush_packets',
+        '1',
+        'pipe:1',
       ];
       log.info('live source', { ffmpeg: bin, args: ffArgs });
       const c = spawn(bin, ffArgs, { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -42,11 +42,7 @@ export function pushSdp(formats: readonly PayloadFormat[], dest: PushDestination
     sessionName: o.name,
     connection: { netType: 'IN', addrType: 'IP4', address: dest.multicast ? `${dest.address}/${dest.ttl}` : dest.address },
     timing: { start: 0, stop: 0 },
-    attributes: [
-      { name: 'tool', value: o.tool },
-      { name: 'type', value: 'broadcast' },
-      { name: 'recvonly' },
-    ],
+    attributes: [{ name: 'tool', value: o.tool }, { name: 'type', value: 'broadcast' }, { name: 'recvonly' }],
     media,
   };
   return buildSdp(desc);

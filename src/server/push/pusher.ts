@@ -128,7 +128,13 @@ export class Pusher {
       await input.close();
       throw err;
     };
-    const dest = resolveDestination({ url: o.to, trackCount: input.tracks.length, ttl: o.ttl, interfaceAddress: o.interfaceAddress, ports: o.ports });
+    const dest = resolveDestination({
+      url: o.to,
+      trackCount: input.tracks.length,
+      ttl: o.ttl,
+      interfaceAddress: o.interfaceAddress,
+      ports: o.ports,
+    });
     if (!dest.ok) return fail(new PushError(dest.code, dest.message));
     const d = dest.value;
     const scheduler = o.scheduler ?? new Scheduler(clock);
@@ -191,7 +197,14 @@ export class Pusher {
         counters: this.counters,
         report: { sessionId: 'push', media: this.input.name, control: t.control, transport: 'udp' },
         onActivity: () => undefined,
-        onReport: (r) => log.info('receiver report', { control: r.control, from: r.from, fractionLost: r.fractionLost, cumulativeLost: r.cumulativeLost, jitterMs: r.jitterMs }),
+        onReport: (r) =>
+          log.info('receiver report', {
+            control: r.control,
+            from: r.from,
+            fractionLost: r.fractionLost,
+            cumulativeLost: r.cumulativeLost,
+            jitterMs: r.jitterMs,
+          }),
       });
       egress.onRtcp((msg, from) => rtcp.receive(msg, from));
       this.tracks.push({ input: t, stream, rtcp, egress });
@@ -221,7 +234,13 @@ export class Pusher {
       this.scheduler.schedule(t.stream, now);
       t.rtcp.start();
     }
-    log.info('push started', { file: this.o.file, to: this.destination.address, ports: this.destination.ports, startNpt: positions.startNpt, loop: !!this.o.loop });
+    log.info('push started', {
+      file: this.o.file,
+      to: this.destination.address,
+      ports: this.destination.ports,
+      startNpt: positions.startNpt,
+      loop: !!this.o.loop,
+    });
   }
 
   /** Where the push started (npt of the keyframe at or before --start). */

@@ -75,7 +75,8 @@ export class SessionRegistry {
     admission.release();
     this.byId.set(session.id, session);
     this.events.emit('session-started', { id: session.id, kind: session.kind, media: session.media, client: session.clientIp });
-    if (session.kind !== 'publisher') this.events.emit('session-created', { id: session.id, media: session.media, client: session.clientIp });
+    if (session.kind !== 'publisher')
+      this.events.emit('session-created', { id: session.id, media: session.media, client: session.clientIp });
   }
 
   get(id: string): RegisteredSession | undefined {

@@ -61,10 +61,13 @@ export abstract class RtspSessionCore implements RegisteredSession {
   touch(): void {
     if (this.closedFlag) return;
     this.ctx.clock.clearTimeout(this.expiry);
-    this.expiry = this.ctx.clock.setTimeout(() => {
-      this.ctx.counters.sessionsExpired++;
-      this.close('timeout');
-    }, (this.ctx.timeoutSec + this.ctx.timeoutGraceSec) * 1000);
+    this.expiry = this.ctx.clock.setTimeout(
+      () => {
+        this.ctx.counters.sessionsExpired++;
+        this.close('timeout');
+      },
+      (this.ctx.timeoutSec + this.ctx.timeoutGraceSec) * 1000,
+    );
   }
 
   /** The next free interleaved channel pair of this session. */
@@ -76,7 +79,11 @@ export abstract class RtspSessionCore implements RegisteredSession {
    * Binds an interleaved track: one RTSP connection per session (459 otherwise), channels not
    * taken on that connection (461); `$` frames on the `receive` channels then reach `handler`.
    */
-  bindInterleaved(socket: Socket, channels: [number, number], receive: { channel: number; handler: (data: Buffer) => void }[]): TransportSpec {
+  bindInterleaved(
+    socket: Socket,
+    channels: [number, number],
+    receive: { channel: number; handler: (data: Buffer) => void }[],
+  ): TransportSpec {
     if (this.boundSocket && this.boundSocket !== socket) {
       throw new RtspError(459, 'SRV_ERR_AGGREGATE', 'interleaved tracks of one session must share one connection');
     }

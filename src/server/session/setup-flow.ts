@@ -52,7 +52,12 @@ export async function setupInSession<S extends RtspSessionCore>(
 }
 
 /** The track a SETUP URL names (404 when unknown), or on the aggregate URL the next one not set up (459 when none). */
-export function pickTrack<T extends { control: string }>(tracks: readonly T[], control: string | undefined, isSetUp: (control: string) => boolean, where: string): T {
+export function pickTrack<T extends { control: string }>(
+  tracks: readonly T[],
+  control: string | undefined,
+  isSetUp: (control: string) => boolean,
+  where: string,
+): T {
   if (control) {
     const track = tracks.find((x) => x.control === control);
     if (!track) throw notFound(`no ${control} in ${where}`);

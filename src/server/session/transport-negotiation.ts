@@ -31,7 +31,11 @@ export function isUnicastRtp(spec: TransportSpec): boolean {
 }
 
 /** The first unicast transport of the client's list we serve (its destination checked), else 461. */
-export function chooseUnicast(specs: TransportSpec[], clientIp: string, supported = 'RTP/AVP unicast with client_port, RTP/AVP/TCP interleaved'): TransportSpec {
+export function chooseUnicast(
+  specs: TransportSpec[],
+  clientIp: string,
+  supported = 'RTP/AVP unicast with client_port, RTP/AVP/TCP interleaved',
+): TransportSpec {
   for (const s of specs) {
     if (!isUnicastRtp(s)) continue;
     checkDestination(s, clientIp);

@@ -57,7 +57,13 @@ describe('DtsDeriver: exact traces', () => {
     // (= the candidates of frames 1 and 2), so the first output is at the third push.
     expect(perPush).toEqual([0, 0, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1]);
     expect(out.map((o) => o.dts / F)).toEqual([-1, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
-    expect(out.map((o) => o.dts)).toEqual(oracle(IPBB.map((p) => p * F), 1, F));
+    expect(out.map((o) => o.dts)).toEqual(
+      oracle(
+        IPBB.map((p) => p * F),
+        1,
+        F,
+      ),
+    );
     expect(out.every((o) => o.pts === o.unit.pts)).toBe(true);
     expect(d.stats).toEqual({ frames: 13, reorderDepth: 1, depthIncreases: 0, dtsClamped: 0, ptsRaised: 0, discontinuities: 0 });
   });
@@ -84,7 +90,13 @@ describe('DtsDeriver: exact traces', () => {
   it('pyramid B (bf 3, b-pyramid) with depth 2 and the VUI duration', () => {
     const { out, d } = run(units(PYRAMID), { reorderDepth: 2, frameDuration: F });
     expect(out.map((o) => o.dts / F)).toEqual([-2, -1, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
-    expect(out.map((o) => o.dts)).toEqual(oracle(PYRAMID.map((p) => p * F), 2, F));
+    expect(out.map((o) => o.dts)).toEqual(
+      oracle(
+        PYRAMID.map((p) => p * F),
+        2,
+        F,
+      ),
+    );
     expect(d.stats.ptsRaised + d.stats.dtsClamped).toBe(0);
   });
 
@@ -112,14 +124,26 @@ describe('DtsDeriver: exact traces', () => {
     const { out, d } = run(units(lost), { reorderDepth: 1 });
     // c0 = 0, c1 = 2 (B1 missing): the measured duration is 2F for the first frame.
     expect(out.map((o) => o.dts / F)).toEqual([-2, 0, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
-    expect(out.map((o) => o.dts)).toEqual(oracle(lost.map((p) => p * F), 1, 2 * F));
+    expect(out.map((o) => o.dts)).toEqual(
+      oracle(
+        lost.map((p) => p * F),
+        1,
+        2 * F,
+      ),
+    );
     expect(d.stats.ptsRaised + d.stats.dtsClamped).toBe(0);
   });
 
   it('a lost P-frame (its B-frames still arrive)', () => {
     const lost = IPBB.filter((p) => p !== 6);
     const { out } = run(units(lost), { reorderDepth: 1, frameDuration: F });
-    expect(out.map((o) => o.dts)).toEqual(oracle(lost.map((p) => p * F), 1, F));
+    expect(out.map((o) => o.dts)).toEqual(
+      oracle(
+        lost.map((p) => p * F),
+        1,
+        F,
+      ),
+    );
     expectValid(out, lost.length);
   });
 
@@ -127,13 +151,19 @@ describe('DtsDeriver: exact traces', () => {
     // Display times: 6 frames at 3600, then at 1800.
     const display = [...Array(13).keys()].map((i) => (i <= 6 ? i * 3600 : 6 * 3600 + (i - 6) * 1800));
     const pts = IPBB.map((i) => display[i]!);
-    const { out } = run(pts.map((p, id) => ({ pts: p, id })), { reorderDepth: 1 });
+    const { out } = run(
+      pts.map((p, id) => ({ pts: p, id })),
+      { reorderDepth: 1 },
+    );
     expect(out.map((o) => o.dts)).toEqual(oracle(pts, 1, 3600));
     expect(out.map((o) => o.dts)).toEqual([-3600, 0, 3600, 7200, 10800, 14400, 18000, 21600, 23400, 25200, 27000, 28800, 30600]);
 
     const vfr = [0, 3000, 7000, 8000, 12500, 13100, 20000, 21000, 26000, 27000, 27500, 33000, 34000];
     const vpts = PYRAMID.map((i) => vfr[i]!);
-    const r = run(vpts.map((p, id) => ({ pts: p, id })), { reorderDepth: 2 });
+    const r = run(
+      vpts.map((p, id) => ({ pts: p, id })),
+      { reorderDepth: 2 },
+    );
     // Measured duration = sorted[1] - sorted[0] = 3000.
     expect(r.out.map((o) => o.dts)).toEqual(oracle(vpts, 2, 3000));
   });
@@ -146,12 +176,15 @@ describe('DtsDeriver: exact traces', () => {
     let ext: number | undefined;
     const unwrapped = rtp.map((t) => {
       if (ext === undefined) return (ext = t);
-      const delta = ((t - (ext % 2 ** 32) + 2 ** 31) % 2 ** 32 + 2 ** 32) % 2 ** 32 - 2 ** 31;
+      const delta = ((((t - (ext % 2 ** 32) + 2 ** 31) % 2 ** 32) + 2 ** 32) % 2 ** 32) - 2 ** 31;
       ext += delta;
       return ext;
     });
     expect(unwrapped).toEqual(IPBB.map((p) => start + p * F));
-    const { out, d } = run(unwrapped.map((p, id) => ({ pts: p, id })), { reorderDepth: 1 });
+    const { out, d } = run(
+      unwrapped.map((p, id) => ({ pts: p, id })),
+      { reorderDepth: 1 },
+    );
     expect(out.map((o) => o.dts)).toEqual(oracle(unwrapped, 1, F));
     expect(out.at(-1)!.dts).toBeGreaterThan(2 ** 32);
     expect(d.stats.discontinuities).toBe(0);
@@ -161,7 +194,13 @@ describe('DtsDeriver: exact traces', () => {
     const d = new DtsDeriver<U>({ reorderDepth: 1, frameDuration: F });
     const first = units(IPBB.slice(0, 4), 10 * 90000);
     const out = first.flatMap((u) => d.push(u));
-    expect(out.map((o) => o.dts)).toEqual(oracle(first.map((u) => u.pts), 1, F));
+    expect(out.map((o) => o.dts)).toEqual(
+      oracle(
+        first.map((u) => u.pts),
+        1,
+        F,
+      ),
+    );
     const again = d.push({ pts: 0, id: 99 });
     expect(again).toEqual([]); // restarted: held as the first frame of a new sequence
     expect(d.stats.discontinuities).toBe(1);
@@ -192,7 +231,10 @@ describe('DtsDeriver: properties', () => {
       seed: fc.array(fc.double({ min: 0, max: 0.999, noNaN: true }), { minLength: 60, maxLength: 60 }),
     })
     .map(({ n, w, base, seed }) => {
-      const order = [...Array(n).keys()].map((i) => ({ i, key: i + seed[i]! * w })).sort((a, b) => a.key - b.key).map((x) => x.i);
+      const order = [...Array(n).keys()]
+        .map((i) => ({ i, key: i + seed[i]! * w }))
+        .sort((a, b) => a.key - b.key)
+        .map((x) => x.i);
       // True reorder depth: most earlier-decoded frames with a larger display index.
       let depth = 0;
       order.forEach((v, k) => (depth = Math.max(depth, order.slice(0, k).filter((u) => u > v).length)));
@@ -201,10 +243,17 @@ describe('DtsDeriver: properties', () => {
 
   it('any permutation within a window: dts strictly increasing and <= pts, in input order', () => {
     fc.assert(
-      fc.property(windowed, fc.constantFrom<DtsDeriverOptions>({}, { reorderDepth: 0 }, { defaultReorderDepth: 0, lookahead: 0 }, { reorderDepth: 1 }), ({ pts }, opts) => {
-        const { out } = run(pts.map((p, id) => ({ pts: p, id })), opts);
-        expectValid(out, pts.length);
-      }),
+      fc.property(
+        windowed,
+        fc.constantFrom<DtsDeriverOptions>({}, { reorderDepth: 0 }, { defaultReorderDepth: 0, lookahead: 0 }, { reorderDepth: 1 }),
+        ({ pts }, opts) => {
+          const { out } = run(
+            pts.map((p, id) => ({ pts: p, id })),
+            opts,
+          );
+          expectValid(out, pts.length);
+        },
+      ),
       { numRuns: 500 },
     );
   });
@@ -213,7 +262,10 @@ describe('DtsDeriver: properties', () => {
     fc.assert(
       fc.property(windowed, fc.integer({ min: 0, max: 2 }), ({ pts, depth }, extra) => {
         const D = depth + extra;
-        const { out, d } = run(pts.map((p, id) => ({ pts: p, id })), { reorderDepth: D, frameDuration: F });
+        const { out, d } = run(
+          pts.map((p, id) => ({ pts: p, id })),
+          { reorderDepth: D, frameDuration: F },
+        );
         expect(out.map((o) => o.dts)).toEqual(oracle(pts, D, F));
         expect(out.every((o) => o.pts === o.unit.pts)).toBe(true);
         expect(d.stats.dtsClamped + d.stats.ptsRaised).toBe(0);
@@ -225,7 +277,10 @@ describe('DtsDeriver: properties', () => {
   it('unknown depth, inferred with a lookahead of the window: no pts ever raised', () => {
     fc.assert(
       fc.property(windowed, ({ pts, w }) => {
-        const { out, d } = run(pts.map((p, id) => ({ pts: p, id })), { defaultReorderDepth: 0, lookahead: w });
+        const { out, d } = run(
+          pts.map((p, id) => ({ pts: p, id })),
+          { defaultReorderDepth: 0, lookahead: w },
+        );
         expectValid(out, pts.length);
         expect(d.stats.ptsRaised).toBe(0);
         expect(out.every((o) => o.pts === o.unit.pts)).toBe(true);
@@ -236,10 +291,17 @@ describe('DtsDeriver: properties', () => {
 
   it('arbitrary timestamps never break the guarantees (discontinuity detection off)', () => {
     fc.assert(
-      fc.property(fc.array(fc.integer({ min: -(2 ** 45), max: 2 ** 45 }), { maxLength: 80 }), fc.integer({ min: 0, max: 4 }), (pts, lookahead) => {
-        const { out } = run(pts.map((p, id) => ({ pts: p, id })), { lookahead, maxBackwardJump: Infinity });
-        expectValid(out, pts.length);
-      }),
+      fc.property(
+        fc.array(fc.integer({ min: -(2 ** 45), max: 2 ** 45 }), { maxLength: 80 }),
+        fc.integer({ min: 0, max: 4 }),
+        (pts, lookahead) => {
+          const { out } = run(
+            pts.map((p, id) => ({ pts: p, id })),
+            { lookahead, maxBackwardJump: Infinity },
+          );
+          expectValid(out, pts.length);
+        },
+      ),
       { numRuns: 1000 },
     );
   });

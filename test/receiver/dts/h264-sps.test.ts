@@ -95,8 +95,14 @@ describe('parseH264Sps', () => {
       .ue(1) // cpb_cnt_minus1: 2 entries
       .u(4, 2)
       .u(4, 3);
-    for (let i = 0; i < 2; i++) w.ue(1000 + i).ue(2000 + i).u(1, i);
-    w.u(5, 23).u(5, 23).u(5, 23).u(5, 24)
+    for (let i = 0; i < 2; i++)
+      w.ue(1000 + i)
+        .ue(2000 + i)
+        .u(1, i);
+    w.u(5, 23)
+      .u(5, 23)
+      .u(5, 23)
+      .u(5, 24)
       .u(1, 0) // vcl_hrd_parameters_present_flag
       .u(1, 0) // low_delay_hrd_flag
       .u(1, 1) // pic_struct_present_flag
@@ -133,7 +139,22 @@ describe('parseH264Sps', () => {
 
   it('Baseline without VUI: depth 0, no duration; Main without VUI: unknown', () => {
     const base = (profile: number) =>
-      new BitWriter().u(8, profile).u(8, 0xc0).u(8, 30).ue(0).ue(0).ue(2).ue(1).u(1, 0).ue(19).ue(14).u(1, 1).u(1, 1).u(1, 0).u(1, 0).nal(0x67);
+      new BitWriter()
+        .u(8, profile)
+        .u(8, 0xc0)
+        .u(8, 30)
+        .ue(0)
+        .ue(0)
+        .ue(2)
+        .ue(1)
+        .u(1, 0)
+        .ue(19)
+        .ue(14)
+        .u(1, 1)
+        .u(1, 1)
+        .u(1, 0)
+        .u(1, 0)
+        .nal(0x67);
     const b = parseH264Sps(base(66));
     expect(b.ok && [b.value.width, b.value.height, b.value.timing, b.value.maxNumReorderFrames]).toEqual([320, 240, undefined, undefined]);
     if (b.ok) expect(h264ReorderInfo(b.value)).toEqual({ reorderDepth: 0 });

@@ -17,13 +17,19 @@ const X265_BFRAMES0 = '42010101600000030090000003000003003ca00a080f16592a4932bc0
 
 /** An SPS with `subLayers` sub-layers, each with sub-layer profile and level present (88 + 8 bits). */
 function spsWithSubLayers(subLayers: number, orderingForAll: boolean, reorder: number[], dpbMinus1: number[]): Buffer {
-  const w = new BitWriter().u(4, 0).u(3, subLayers - 1).u(1, 1);
+  const w = new BitWriter()
+    .u(4, 0)
+    .u(3, subLayers - 1)
+    .u(1, 1);
   w.u(2, 0).u(1, 0).u(5, 1).u(32, 0x60000000).u(4, 0b1001).u(32, 0).u(12, 0).u(8, 93); // general PTL, level 3.1
   for (let i = 0; i < subLayers - 1; i++) w.u(1, 1).u(1, 1);
   if (subLayers > 1) for (let i = subLayers - 1; i < 8; i++) w.u(2, 0);
   for (let i = 0; i < subLayers - 1; i++) w.u(32, 0xffffffff).u(32, 0xffffffff).u(24, 0xffffff).u(8, 90);
   w.ue(0).ue(1).ue(1920).ue(1080).u(1, 1).ue(0).ue(4).ue(0).ue(0); // id, 4:2:0, size, conformance window
-  w.ue(0).ue(0).ue(4).u(1, orderingForAll ? 1 : 0);
+  w.ue(0)
+    .ue(0)
+    .ue(4)
+    .u(1, orderingForAll ? 1 : 0);
   const sets = orderingForAll ? subLayers : 1;
   for (let i = 0; i < sets; i++) w.ue(dpbMinus1[i]!).ue(reorder[i]!).ue(0);
   w.ue(0).ue(0); // log2_min_luma_coding_block_size_minus3 ... (not read)
@@ -35,7 +41,17 @@ describe('parseH265Sps', () => {
     const b3 = parseH265Sps(Buffer.from(X265_BFRAMES3, 'hex'));
     expect(b3).toEqual({
       ok: true,
-      value: { profileIdc: 1, levelIdc: 60, maxSubLayers: 1, spsId: 0, chromaFormatIdc: 1, width: 320, height: 240, maxNumReorderPics: 2, maxDecPicBuffering: 5 },
+      value: {
+        profileIdc: 1,
+        levelIdc: 60,
+        maxSubLayers: 1,
+        spsId: 0,
+        chromaFormatIdc: 1,
+        width: 320,
+        height: 240,
+        maxNumReorderPics: 2,
+        maxDecPicBuffering: 5,
+      },
     });
     const b0 = parseH265Sps(Buffer.from(X265_BFRAMES0, 'hex'));
     expect(b0.ok && [b0.value.maxNumReorderPics, b0.value.maxDecPicBuffering]).toEqual([0, 4]);
@@ -44,7 +60,14 @@ describe('parseH265Sps', () => {
 
   it('skips sub-layer profile/level data and takes the highest sub-layer ordering info', () => {
     const all = parseH265Sps(spsWithSubLayers(3, true, [0, 1, 3], [1, 2, 4]));
-    expect(all.ok && all.value).toMatchObject({ maxSubLayers: 3, levelIdc: 93, width: 1920, height: 1080, maxNumReorderPics: 3, maxDecPicBuffering: 5 });
+    expect(all.ok && all.value).toMatchObject({
+      maxSubLayers: 3,
+      levelIdc: 93,
+      width: 1920,
+      height: 1080,
+      maxNumReorderPics: 3,
+      maxDecPicBuffering: 5,
+    });
     const one = parseH265Sps(spsWithSubLayers(3, false, [2], [3]));
     expect(one.ok && one.value).toMatchObject({ maxSubLayers: 3, maxNumReorderPics: 2, maxDecPicBuffering: 4 });
   });

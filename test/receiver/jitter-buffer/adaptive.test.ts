@@ -16,7 +16,10 @@ import { at } from '../../../src/util/narrow.ts';
  * sample j at time t = 2^-((t - a_j) / halfLife); target = upper edge of the bin holding the
  * percentile, clamped.
  */
-function referenceTargets(arr: readonly Arrival[], o: { binMs: number; halfLifeMs: number; p: number; min: number; max: number }): number[] {
+function referenceTargets(
+  arr: readonly Arrival[],
+  o: { binMs: number; halfLifeMs: number; p: number; min: number; max: number },
+): number[] {
   const transit = arr.map((a) => a.arrivalMs - a.packet.timestamp / 8);
   const bins = Math.ceil(o.max / o.binMs) + 1;
   const binOf = arr.map((a, j) => {
@@ -66,7 +69,9 @@ describe('adaptive target: jitter spike', () => {
     drive(jb, arrivals, () => targets.push(jb.targetDelayMs));
     const ref = referenceTargets(arrivals, { binMs: 10, halfLifeMs: 10_000, p: 0.95, min: 20, max: 500 });
     expect(targets).toEqual(ref);
-    const changes = ref.flatMap((t, k) => (k === 0 || t !== ref[k - 1] ? [`${at(arrivals, k).arrivalMs}:${at(arrivals, k).packet.sequence}:${t}`] : []));
+    const changes = ref.flatMap((t, k) =>
+      k === 0 || t !== ref[k - 1] ? [`${at(arrivals, k).arrivalMs}:${at(arrivals, k).packet.sequence}:${t}`] : [],
+    );
     expect(changes).toEqual(['0:0:20', '4330:209:160', '16580:829:20']);
   });
 

@@ -57,7 +57,13 @@ describe('one stream, any arrival order, duplication and loss', () => {
         const arrivals: A[] = [];
         copies.forEach((delays, i) => {
           for (const d of delays) {
-            const p = { sequence: (startSeq + i) & 0xffff, timestamp: (startTs + 160 * i) >>> 0, marker: true, payload: Buffer.from([i]), ssrc: SSRC_A };
+            const p = {
+              sequence: (startSeq + i) & 0xffff,
+              timestamp: (startTs + 160 * i) >>> 0,
+              marker: true,
+              payload: Buffer.from([i]),
+              ssrc: SSRC_A,
+            };
             arrivals.push({ i, t: 20 * i + d, p });
           }
         });
@@ -82,7 +88,7 @@ describe('one stream, any arrival order, duplication and loss', () => {
         const releasedIdx = new Set<number>();
         for (const e of events) {
           if (e.type === 'packet') {
-            const i = at((e.packet.payload), 0);
+            const i = at(e.packet.payload, 0);
             expect(e.extendedSeq).toBe(extOf(i));
             releasedIdx.add(i);
           }
@@ -95,7 +101,8 @@ describe('one stream, any arrival order, duplication and loss', () => {
             // never released: every copy was late (or a duplicate of a late one), and its number
             // is in a lost range unless it precedes the first release
             expect(os.every((o) => o === 'late')).toBe(true);
-            if (released.length > 0 && extOf(i) > at(released, 0) && extOf(i) < at(released, released.length - 1)) expect(lost.has(extOf(i))).toBe(true);
+            if (released.length > 0 && extOf(i) > at(released, 0) && extOf(i) < at(released, released.length - 1))
+              expect(lost.has(extOf(i))).toBe(true);
           }
         }
         // lost ranges are exactly the numbers between the first and last release not released

@@ -11,10 +11,42 @@ const METHODS: SessionMethod[] = ['SETUP', 'PLAY', 'PAUSE', 'RECORD', 'TEARDOWN'
 
 // Every (state, method) pair, written out independently of the table: undefined = 455.
 const EXPECTED: Record<SessionState, Record<SessionMethod, SessionState | undefined>> = {
-  init: { SETUP: 'ready', PLAY: undefined, PAUSE: undefined, RECORD: undefined, TEARDOWN: 'init', GET_PARAMETER: 'init', SET_PARAMETER: 'init' },
-  ready: { SETUP: 'ready', PLAY: 'playing', PAUSE: 'ready', RECORD: 'recording', TEARDOWN: 'init', GET_PARAMETER: 'ready', SET_PARAMETER: 'ready' },
-  playing: { SETUP: undefined, PLAY: 'playing', PAUSE: 'ready', RECORD: undefined, TEARDOWN: 'init', GET_PARAMETER: 'playing', SET_PARAMETER: 'playing' },
-  recording: { SETUP: undefined, PLAY: undefined, PAUSE: 'recording', RECORD: 'recording', TEARDOWN: 'init', GET_PARAMETER: 'recording', SET_PARAMETER: 'recording' },
+  init: {
+    SETUP: 'ready',
+    PLAY: undefined,
+    PAUSE: undefined,
+    RECORD: undefined,
+    TEARDOWN: 'init',
+    GET_PARAMETER: 'init',
+    SET_PARAMETER: 'init',
+  },
+  ready: {
+    SETUP: 'ready',
+    PLAY: 'playing',
+    PAUSE: 'ready',
+    RECORD: 'recording',
+    TEARDOWN: 'init',
+    GET_PARAMETER: 'ready',
+    SET_PARAMETER: 'ready',
+  },
+  playing: {
+    SETUP: undefined,
+    PLAY: 'playing',
+    PAUSE: 'ready',
+    RECORD: undefined,
+    TEARDOWN: 'init',
+    GET_PARAMETER: 'playing',
+    SET_PARAMETER: 'playing',
+  },
+  recording: {
+    SETUP: undefined,
+    PLAY: undefined,
+    PAUSE: 'recording',
+    RECORD: 'recording',
+    TEARDOWN: 'init',
+    GET_PARAMETER: 'recording',
+    SET_PARAMETER: 'recording',
+  },
 };
 
 describe('method table', () => {

@@ -34,7 +34,11 @@ describe('one method table for file sessions and live viewers', () => {
       const url = `${base}/${media}`;
       const c = await RtspTestClient.connect(url);
       try {
-        const setup = (ch: string, control: string) => c.request('SETUP', `${url}/${control}`, { Transport: `RTP/AVP/TCP;unicast;interleaved=${ch}`, ...(c.session ? { Session: c.session } : {}) });
+        const setup = (ch: string, control: string) =>
+          c.request('SETUP', `${url}/${control}`, {
+            Transport: `RTP/AVP/TCP;unicast;interleaved=${ch}`,
+            ...(c.session ? { Session: c.session } : {}),
+          });
         const first = await setup('0-1', 'trackID=1');
         expect(first.statusCode).toBe(200);
         c.session = first.headers.get('Session')!.split(';')[0]!;

@@ -40,10 +40,19 @@ describe('transport negotiation', () => {
 
   it.each([
     [[], [0, 1]],
-    [[0, 1], [2, 3]],
-    [[2, 3], [4, 5]],
+    [
+      [0, 1],
+      [2, 3],
+    ],
+    [
+      [2, 3],
+      [4, 5],
+    ],
     [[1], [2, 3]],
-    [[0, 1, 6, 7], [8, 9]],
+    [
+      [0, 1, 6, 7],
+      [8, 9],
+    ],
     [[4], [6, 7]],
   ] as const)('after channels %j the next pair is %j', (taken, next) => {
     expect(nextChannels(taken)).toEqual(next);
