@@ -132,7 +132,7 @@ export async function runFast(spec: RunSpec, sink: Sink | undefined): Promise<Ru
         scheduler: serverScheduler,
         cname: 'streamlab-lab-server',
         timeline,
-        counters: { rtcpMalformed: 0, rtcpReceived: 0 },
+        counters: { rtcpMalformed: 0, rtcpReceived: 0, natKeepAlives: 0 },
         report: { sessionId: 'sim', media: entry.relPath, control: served.control, transport: spec.transport },
         onActivity: () => undefined,
         onReport: (r) => trackRecords.push(r),

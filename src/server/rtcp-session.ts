@@ -21,7 +21,8 @@ export interface RtcpSessionOptions {
   scheduler: Scheduler;
   cname: string;
   timeline: Pick<PlayTimeline, 'mediaTimeAt'>;
-  counters: { rtcpMalformed: number; rtcpReceived: number };
+  /** `natKeepAlives`: live555's 4-byte 0xFEEDFACE hole-punching datagrams (not RTCP, not malformed). */
+  counters: { rtcpMalformed: number; rtcpReceived: number; natKeepAlives: number };
   /** Identifies the stream in the records handed to onReport. */
   report: { sessionId: string; media: string; control: string; transport: 'udp' | 'tcp' };
   onActivity(): void;
@@ -61,9 +62,19 @@ export class RtcpSession implements ScheduledTask {
     private readonly o: RtcpSessionOptions,
   ) {}
 
-  /** Schedules the first SR (A.7 initial interval) when playing starts or resumes. */
+  /**
+   * An SR + SDES at once, then the A.7 schedule, whenever playing starts or resumes (PLAY, seek,
+   * resume, Scale change): before the stream's first RTP packet of that PLAY. live555 clients (VLC)
+   * time a track by their own clock until its first SR, then switch to SR time, mark a
+   * discontinuity and drop every picture up to the next keyframe; live555's own server reports
+   * first, and so do we. The SR's RTP timestamp is the one RTP-Info announced for the start.
+   */
   start(): void {
     if (this.closed) return;
+    if (this.stream.isPlaying && !this.byeSent) {
+      this.send([this.senderReport(), this.sdes()]);
+      this.initial = false;
+    }
     this.o.scheduler.schedule(this, this.o.clock.now() + this.nextIntervalMs());
   }
 
@@ -107,6 +118,11 @@ export class RtcpSession implements ScheduledTask {
 
   /** A datagram or interleaved frame from the client's RTCP port/channel. */
   receive(buf: Buffer, from: string): void {
+    if (isNatKeepAlive(buf)) {
+      this.o.counters.natKeepAlives++;
+      this.o.onActivity();
+      return;
+    }
     this.o.counters.rtcpReceived++;
     const parsed = parseRtcpPackets(buf);
     if (!parsed.ok) {
@@ -204,4 +220,9 @@ export class RtcpSession implements ScheduledTask {
     this.initial = false;
     return seconds * 1000;
   }
+}
+
+/** live555 clients send 0xFEEDFACE to both server ports at every PLAY to open NAT bindings. */
+export function isNatKeepAlive(buf: Buffer): boolean {
+  return buf.length === 4 && buf.readUInt32BE(0) === 0xfeedface;
 }

@@ -121,6 +121,7 @@ export class RtspServer {
     connections: 0,
     sessionsCreated: 0,
     rtcpMalformed: 0,
+    natKeepAlives: 0,
     rtcpReceived: 0,
     sessionsExpired: 0,
   };

@@ -249,8 +249,9 @@ export class ServerSession extends RtspSessionCore {
         s.rtcp.rejoin();
       }
       s.stream.start();
-      this.ctx.scheduler.schedule(s.stream, now);
+      // The SR first (RtcpSession.start), then the stream's first packet at the next wake.
       s.rtcp.start();
+      this.ctx.scheduler.schedule(s.stream, now);
     }
   }
 

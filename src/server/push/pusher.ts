@@ -92,7 +92,7 @@ interface PushTrack {
  */
 export class Pusher {
   readonly timeline = new PlayTimeline();
-  readonly counters = { rtcpMalformed: 0, rtcpReceived: 0 };
+  readonly counters = { rtcpMalformed: 0, rtcpReceived: 0, natKeepAlives: 0 };
   private readonly clock: Clock;
   private readonly scheduler: Scheduler;
   private readonly random: Random;

@@ -22,7 +22,7 @@ export interface SessionContext {
   /** Extra grace after the advertised timeout before the session really expires. */
   timeoutGraceSec: number;
   cname: string;
-  counters: { rtcpMalformed: number; rtcpReceived: number; sessionsExpired: number };
+  counters: { rtcpMalformed: number; rtcpReceived: number; natKeepAlives: number; sessionsExpired: number };
   /** Every session of the server, by id, connection and interleaved channel. */
   registry: SessionRegistry;
   /** A file session let go of its (shared) media entry. */

@@ -60,7 +60,7 @@ describe('session core and registry', () => {
       timeoutSec: 60,
       timeoutGraceSec: 5,
       cname: 'test',
-      counters: { rtcpMalformed: 0, rtcpReceived: 0, sessionsExpired: 0 },
+      counters: { rtcpMalformed: 0, natKeepAlives: 0, rtcpReceived: 0, sessionsExpired: 0 },
       registry,
       releaseEntry: () => undefined,
     };
