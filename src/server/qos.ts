@@ -28,7 +28,19 @@ export interface ReceiverReportRecord {
   rttMs: number | undefined;
   /** Wall-clock time (Unix ms) the report arrived. */
   receivedAt: number;
+  /**
+   * What in the raw figures cannot be loss (RFC 3550 A.3): `fraction-without-loss`, a fraction lost
+   * above 0 while the packets lost in the interval (cumulative minus the previous report's, or the
+   * cumulative itself in a first report) are ≤ 0 (live555's first report says 255/256);
+   * `negative-cumulative`, fewer than 0 lost in all (duplicates can do it; live555 says −1 with no
+   * loss). The raw values stay as reported; empty when the report is consistent.
+   */
+  quirks: ReportQuirk[];
+  /** The loss the QoS view and any adaptation read: the raw figures with the quirks taken out. */
+  qos: { fractionLost: number; cumulativeLost: number };
 }
+
+export type ReportQuirk = 'fraction-without-loss' | 'negative-cumulative';
 
 export function receiverReportRecord(
   block: ReportBlock,
@@ -41,8 +53,14 @@ export function receiverReportRecord(
     reporterSsrc: number;
     clockRate: number;
     arrivalWallMs: number;
+    /** This reporter's previous report about the same stream, if any. */
+    previous?: Pick<ReceiverReportRecord, 'cumulativeLost'>;
   },
 ): ReceiverReportRecord {
+  const quirks: ReportQuirk[] = [];
+  const lostInInterval = block.cumulativeLost - (ctx.previous?.cumulativeLost ?? 0);
+  if (block.fractionLost > 0 && lostInInterval <= 0) quirks.push('fraction-without-loss');
+  if (block.cumulativeLost < 0) quirks.push('negative-cumulative');
   return {
     sessionId: ctx.sessionId,
     media: ctx.media,
@@ -58,5 +76,10 @@ export function receiverReportRecord(
     jitterMs: (block.jitter / ctx.clockRate) * 1000,
     rttMs: rttFromReportBlockAtWallMs(block, ctx.arrivalWallMs),
     receivedAt: ctx.arrivalWallMs,
+    quirks,
+    qos: {
+      fractionLost: quirks.includes('fraction-without-loss') ? 0 : block.fractionLost / 256,
+      cumulativeLost: Math.max(0, block.cumulativeLost),
+    },
   };
 }

@@ -143,6 +143,7 @@ export class RtcpSession implements ScheduledTask {
           reporterSsrc: p.ssrc,
           clockRate: this.stream.clockRate,
           arrivalWallMs,
+          previous: this.lastReport?.reporterSsrc === p.ssrc ? this.lastReport : undefined,
         });
         this.lastReport = record;
         this.reportsReceived++;
