@@ -55,7 +55,8 @@ type Keyword = (typeof KEYWORDS)[number];
 
 const DISTRIBUTIONS: readonly DelayDistribution[] = ['uniform', 'normal', 'pareto', 'paretonormal'];
 
-function matchKeyword(word: string): Keyword | undefined {
+/** The netem keyword a word abbreviates (tc accepts any prefix; the first keyword in tc's order wins). */
+export function matchKeyword(word: string): Keyword | undefined {
   return KEYWORDS.find((k) => word.length <= k.length && k.startsWith(word));
 }
 

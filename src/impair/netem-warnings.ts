@@ -13,27 +13,8 @@
 
 import type { NetemConfig } from './config.ts';
 import { fourStateStationaryLoss, geStationaryLoss } from './loss-models.ts';
-import { tokenizeNetemArgs } from './netem-args.ts';
+import { matchKeyword, tokenizeNetemArgs } from './netem-args.ts';
 import { formatRate, startsWithDigit } from './netem-units.ts';
-
-/** tc's keyword order (netem-args.ts): an abbreviation means the first keyword it is a prefix of. */
-const KEYWORDS = [
-  'limit',
-  'latency',
-  'delay',
-  'loss',
-  'drop',
-  'seed',
-  'ecn',
-  'reorder',
-  'corrupt',
-  'gap',
-  'duplicate',
-  'distribution',
-  'rate',
-  'slot',
-  'trace',
-];
 
 /** Relative difference between a model's long-run loss and its first number that is worth a warning. */
 export const LOSS_WARN_RELATIVE = 0.1;
@@ -108,7 +89,7 @@ function wordWarnings(words: readonly string[]): string[] {
     const w = words[i]!;
     if (startsWithDigit(w) || w.startsWith('-')) continue;
     const lower = w.toLowerCase();
-    const kw = KEYWORDS.find((k) => lower.length <= k.length && k.startsWith(lower));
+    const kw = matchKeyword(lower);
     if (!kw) continue; // a model or distribution name, a trace path
     if (kw !== lower) out.push(`"${w}" is read as "${kw}" (tc accepts any prefix of a keyword)`);
     if (kw === 'trace' || kw === 'distribution') i++; // the next word is a name, not a keyword
