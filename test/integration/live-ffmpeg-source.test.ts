@@ -7,6 +7,7 @@ import { afterEach, expect, it } from 'vitest';
 import type { RtspServer } from '../../src/server/index.ts';
 import { parseFramemd5 } from '../helpers/framemd5.ts';
 import { describeWithPeers } from '../helpers/peers.ts';
+import { RtspTestClient } from '../helpers/rtsp-client.ts';
 import { expectSuccess, runProgram } from '../helpers/run-program.ts';
 import { startServer } from '../helpers/server.ts';
 import { waitUntil } from '../helpers/wait.ts';
@@ -89,4 +90,23 @@ describeWithPeers('live channel fed by ffmpeg (--live NAME=ffmpeg:...)', ['ffmpe
     // Same channel track: SSRC kept, packets counted on.
     expect(live().tracks[0]!.ssrc).toBe(ssrc);
   }, 90_000);
+  it('a source that fails is answered 503 with Retry-After: the waiting DESCRIBE as soon as ffmpeg exits, later ones at once', async () => {
+    // An input ffmpeg cannot open: every run exits at once, and the restarts back off 1, 2, 4 s...
+    const s = await startServer({ live: [{ name: 'bad', ffmpegArgs: ['-f', 'lavfi', '-i', 'nosuchfilter'] }] });
+    server = s.server;
+    const client = await RtspTestClient.connect(s.url());
+    try {
+      for (const attempt of ['first, while ffmpeg starts', 'second, while it is down']) {
+        const t0 = performance.now();
+        const { response } = await client.describe(s.url('live/bad'));
+        const tookMs = performance.now() - t0;
+        expect(response.statusCode, attempt).toBe(503);
+        expect(Number(response.headers.get('Retry-After')), attempt).toBeGreaterThanOrEqual(1);
+        // Not the 10 s wait for a source that never comes (DESCRIBE_WAIT_MS).
+        expect(tookMs, attempt).toBeLessThan(5000);
+      }
+    } finally {
+      client.close();
+    }
+  }, 60_000);
 });

@@ -98,6 +98,8 @@ export class FfmpegLiveSource {
     private readonly publishUrl: string,
     /** Measures how long each ffmpeg run lasted (injected like every clock). */
     private readonly clock: Clock = realClock,
+    /** Called when a run ends or cannot start: why, and in how many ms the next run starts. */
+    private readonly onDown: (reason: string, retryInMs: number) => void = () => undefined,
   ) {}
 
   start(): void {
@@ -107,6 +109,7 @@ export class FfmpegLiveSource {
       bin = locate('ffmpeg');
     } catch (err) {
       log.error('live source needs ffmpeg', { channel: this.name, error: String(err) });
+      this.onDown('ffmpeg is not installed', FFMPEG_RESTART_MAX_MS);
       return;
     }
     const started = this.clock.now();
@@ -124,6 +127,7 @@ export class FfmpegLiveSource {
       if (this.stopped) return;
       if (this.clock.now() - started > HEALTHY_RUN_MS) this.delayMs = FFMPEG_RESTART_MIN_MS;
       log.warn('live source ffmpeg exited; restarting', { channel: this.name, code, signal, inMs: this.delayMs, stderr: tail.join(' | ') });
+      this.onDown(`ffmpeg exited (${signal ?? `code ${code}`})${tail.length > 0 ? `: ${tail[tail.length - 1]}` : ''}`, this.delayMs);
       this.timer = setTimeout(() => {
         this.restarts++;
         this.start();

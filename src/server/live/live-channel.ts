@@ -31,7 +31,9 @@ export class LiveChannel {
   publisher: object | undefined;
   /** Secret an internal ffmpeg source puts in its ANNOUNCE URL (`?key=`), for `ffmpeg` channels. */
   publishKey: string | undefined;
-  private waiters: (() => void)[] = [];
+  private waiters: ((live: boolean) => void)[] = [];
+  /** Why the channel's source is down and when it tries again (clock ms); cleared when it goes live. */
+  failure: { reason: string; retryAtMs: number } | undefined;
   /** Told about tracks that a new source run with another shape replaced (their multicast groups go). */
   onTracksReplaced: ((old: LiveTrack[]) => void) | undefined;
 
@@ -62,9 +64,20 @@ export class LiveChannel {
 
   goLive(): void {
     this.live = true;
+    this.failure = undefined;
+    this.wake(true);
+  }
+
+  /** The source failed (an `ffmpeg:` source exited): DESCRIBEs waiting for it are answered now. */
+  sourceFailed(reason: string, retryAtMs: number): void {
+    this.failure = { reason, retryAtMs };
+    this.wake(false);
+  }
+
+  private wake(live: boolean): void {
     const w = this.waiters;
     this.waiters = [];
-    for (const fn of w) fn();
+    for (const fn of w) fn(live);
   }
 
   /** The source stopped: every viewer gets its BYE; the channel waits for the source to come back. */
@@ -75,13 +88,13 @@ export class LiveChannel {
     for (const v of [...this.viewers]) v.channelEnded(reason);
   }
 
-  /** Resolves true once the channel is live (at once if it is), false after `timeoutMs`. */
+  /** Resolves true once the channel is live (at once if it is), false after `timeoutMs` or when its source fails. */
   waitLive(timeoutMs: number): Promise<boolean> {
     if (this.live) return Promise.resolve(true);
     return new Promise((resolve) => {
-      const done = () => {
+      const done = (live: boolean) => {
         this.clock.clearTimeout(timer);
-        resolve(true);
+        resolve(live);
       };
       const timer = this.clock.setTimeout(() => {
         this.waiters = this.waiters.filter((w) => w !== done);

@@ -114,9 +114,17 @@ async function describe(req: RtspRequest, l: Live): Promise<HandlerResult> {
   const channel = l.hub.channel(t.name, false);
   if (!channel) throw notFound(`no live channel ${t.name}`);
   if (impairment) l.ctx.describedImpairments.set(`live/${t.name}`, impairment);
-  if (!channel.live && (channel.source === 'publish' || !(await channel.waitLive(DESCRIBE_WAIT_MS)))) {
-    throw notFound(`live channel ${t.name} has no source now`);
+  if (!channel.live && channel.source !== 'publish') {
+    // An `ffmpeg:` source that failed is down until it comes back: say so now, with when to retry.
+    if (channel.failure === undefined) await channel.waitLive(DESCRIBE_WAIT_MS);
+    const failure = channel.failure;
+    if (!channel.live && failure !== undefined) {
+      const retrySec = Math.max(1, Math.ceil((failure.retryAtMs - l.ctx.sessionContext.clock.now()) / 1000));
+      log.warn('live channel source is down', { channel: t.name, reason: failure.reason, retryAfterSec: retrySec });
+      throw new RtspError(503, 'SRV_ERR_SOURCE_DOWN', `live channel ${t.name}: ${failure.reason}`, { 'Retry-After': String(retrySec) });
+    }
   }
+  if (!channel.live) throw notFound(`live channel ${t.name} has no source now`);
   const sdp = liveSdp(channel.name, channel.tracks, { localIp: l.ctx.localIp, serverName: l.ctx.serverName });
   return { response: createResponse(200, { 'Content-Type': 'application/sdp', 'Content-Base': `${t.aggregateUrl}/` }, Buffer.from(sdp)) };
 }

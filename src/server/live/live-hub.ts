@@ -111,7 +111,9 @@ export class LiveHub {
       } else {
         channel.publishKey = this.ctx.random.hex(12);
         const url = `rtsp://127.0.0.1:${rtspPort}/live/${spec.name}?key=${channel.publishKey}`;
-        const source = new FfmpegLiveSource(spec.name, spec.ffmpegArgs, url, this.ctx.clock);
+        const source = new FfmpegLiveSource(spec.name, spec.ffmpegArgs, url, this.ctx.clock, (reason, retryInMs) =>
+          channel.sourceFailed(reason, this.ctx.clock.now() + retryInMs),
+        );
         this.ffmpegSources.push(source);
         source.start();
       }
