@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RtspServer } from '../../src/server/index.ts';
-import { hasPeer } from '../helpers/peers.ts';
+import { hasPeer, peersRequired } from '../helpers/peers.ts';
 import { runProgram } from '../helpers/run-program.ts';
 import { RtspTestClient } from '../helpers/rtsp-client.ts';
 import { SAMPLE, startServer } from '../helpers/server.ts';
@@ -68,7 +68,7 @@ describe('one file under two names', () => {
     }
   });
 
-  it.runIf(hasPeer('ffmpeg'))(
+  it.runIf(hasPeer('ffmpeg') || peersRequired())(
     'ffmpeg plays both names one after the other',
     async () => {
       for (const name of ['sample.mp4', 'latest.mp4']) {
