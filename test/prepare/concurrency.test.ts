@@ -10,7 +10,6 @@ import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Preparer, PREPARE_MAX_CONCURRENT } from '../../src/media/prepare/index.ts';
 import { describeWithPeers } from '../helpers/peers.ts';
-import { waitUntil } from '../helpers/wait.ts';
 
 describeWithPeers('preparations at once', ['ffmpeg', 'ffprobe'], () => {
   let dir: string;
@@ -47,10 +46,22 @@ describeWithPeers('preparations at once', ['ffmpeg', 'ffprobe'], () => {
   it('one at a time with maxConcurrent 1: the others wait in order, all succeed', async () => {
     const p = new Preparer({ cacheDir: path.join(dir, 'cache1'), maxConcurrent: 1 });
     const jobs = files.map((f) => p.prepare(f));
-    await waitUntil(() => jobs[0]!.progress().stage !== 'queued', 10_000, 'the first job to start');
-    expect(jobs.slice(1).map((j) => j.progress().stage)).toEqual(['queued', 'queued', 'queued']);
     const order: number[] = [];
-    await Promise.all(jobs.map((j, i) => j.done.then(() => order.push(i))));
+    const finished = Promise.all(jobs.map((j, i) => j.done.then(() => order.push(i))));
+    // Sampled at every turn of the event loop until all are done: the jobs that have left
+    // 'queued' always form a prefix, at most one of them is unfinished, and at some moment the
+    // first was running while the other three waited.
+    let sawFirstAlone = false;
+    while (order.length < jobs.length) {
+      const started = jobs.map((j) => j.progress().stage !== 'queued');
+      const running = started.filter((s, i) => s && !order.includes(i)).length;
+      expect(started.indexOf(false) === -1 || !started.slice(started.indexOf(false)).includes(true), String(started)).toBe(true);
+      expect(running).toBeLessThanOrEqual(1);
+      if (started.join() === 'true,false,false,false' && !order.includes(0)) sawFirstAlone = true;
+      await new Promise((r) => setImmediate(r));
+    }
+    await finished;
+    expect(sawFirstAlone).toBe(true);
     expect(order).toEqual([0, 1, 2, 3]);
     expect(p.stats).toMatchObject({ ffmpegRuns: 4, failed: 0, peakConcurrent: 1 });
   });
