@@ -9,10 +9,11 @@
 
 import path from 'node:path';
 import type { FateRecord } from '../impair/index.ts';
-import { startIndexFor } from '../server/seek.ts';
-import { PlayTimeline } from '../server/play-timeline.ts';
-import { RtcpSession } from '../server/rtcp-session.ts';
-import { RtpStream } from '../server/rtp-stream.ts';
+import { startIndexFor } from '../sender/seek.ts';
+import { PlayTimeline } from '../sender/play-timeline.ts';
+import { RtcpSession } from '../sender/rtcp-session.ts';
+import { RtpSender } from '../sender/rtp-sender.ts';
+import { RtpStream } from '../sender/rtp-stream.ts';
 import { ChunkCache, describeSdp, openMediaEntry } from '../server/index.ts';
 import type { ReceiverReportRecord } from '../server/index.ts';
 import { parseSdp } from '../sdp/index.ts';
@@ -112,26 +113,27 @@ export async function runFast(spec: RunSpec, sink: Sink | undefined): Promise<Ru
         serverScheduler,
       );
       fates.push(impaired.rtp.fates);
+      const sender = new RtpSender(src.format, impaired, random);
       const stream = new RtpStream(
         served.control,
         src,
-        impaired,
+        sender,
         timeline,
         (s) => serverScheduler.schedule(s, clock.now()),
         () => undefined,
         (_s, err) => {
           throw err instanceof Error ? err : new Error(String(err));
         },
-        random,
       );
       await stream.seek(first, endNpt);
-      seq0.push(stream.seq);
-      const rtcp = new RtcpSession(stream, {
+      seq0.push(sender.seq);
+      const rtcp = new RtcpSession(sender, impaired, {
         clock,
         random,
         scheduler: serverScheduler,
         cname: 'streamlab-lab-server',
-        timeline,
+        isPlaying: () => stream.isPlaying,
+        rtpNow: () => stream.rtpTimeAt(timeline.mediaTimeAt(clock.now())),
         counters: { rtcpMalformed: 0, rtcpReceived: 0, natKeepAlives: 0 },
         report: { sessionId: 'sim', media: entry.relPath, control: served.control, transport: spec.transport },
         onActivity: () => undefined,

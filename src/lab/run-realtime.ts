@@ -51,9 +51,9 @@ export async function runRealtime(spec: RunSpec, sink: Sink | undefined): Promis
     if (!s) return;
     for (const [control, setup] of s.setups) {
       if (captured.has(control)) continue;
-      const e = setup.stream.egress;
+      const e = setup.egress;
       // seq runs in step with the packet count from the stream's random first sequence number.
-      const seq0 = (setup.stream.seq - setup.stream.counters.packets) & 0xffff;
+      const seq0 = (setup.stream.sender.seq - setup.stream.sender.stats.packets) & 0xffff;
       captured.set(control, { control, fates: e instanceof ImpairedEgress ? e.rtpFates : [], seq0 });
     }
   };

@@ -1,7 +1,7 @@
 import { buildSdp } from '../sdp/index.ts';
 import type { MediaDescription, SdpAttribute, SessionDescription } from '../sdp/index.ts';
 import type { MediaEntry } from './media-catalog.ts';
-import type { PayloadFormat } from './payload-formats.ts';
+import type { PayloadFormat } from '../sender/payload-formats.ts';
 
 /** What an SDP media section needs of a payload format (a file track's, a live track's). */
 export type SdpFormat = Pick<PayloadFormat, 'payloadType' | 'rtpmap' | 'fmtp' | 'attributes' | 'bitrate'> & { media: string };

@@ -13,9 +13,9 @@ import type { GrowingOutput, PreparationJob } from '../media/prepare/index.ts';
 import { GrowingTsFile } from '../media/ts-file/index.ts';
 import { createLogger } from '../util/log.ts';
 import type { MediaEntry } from './media-entry.ts';
-import type { ChunkCache, TrackGrowth } from './packetized-track.ts';
-import { PacketizedTrack } from './packetized-track.ts';
-import { payloadFormatFor } from './payload-formats.ts';
+import type { ChunkCache, TrackGrowth } from '../sender/packetized-track.ts';
+import { PacketizedTrack } from '../sender/packetized-track.ts';
+import { payloadFormatFor } from '../sender/payload-formats.ts';
 
 const log = createLogger('growing');
 /** Numbers growing entries so each offer gets a chunk-cache key of its own (no clock needed). */

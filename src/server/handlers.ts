@@ -150,7 +150,7 @@ async function setup(req: RtspRequest, ctx: HandlerContext): Promise<HandlerResu
         spec.lowerTransport === 'TCP'
           ? s.setupInterleaved(track, ctx.socket, spec.interleaved ?? s.nextChannels())
           : await s.setupUdp(track, spec.clientPort!);
-      transport.ssrc = s.setups.get(track.control)!.stream.ssrc;
+      transport.ssrc = s.setups.get(track.control)!.stream.sender.ssrc;
       return transport;
     },
   });

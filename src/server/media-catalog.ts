@@ -9,8 +9,8 @@ import { createLogger } from '../util/log.ts';
 import { RtspError, notFound } from './errors.ts';
 import { resolveMediaPath } from './media-path.ts';
 import { GrowingEntries } from './growing-entry.ts';
-import { ChunkCache, PacketizedTrack } from './packetized-track.ts';
-import { payloadFormatFor } from './payload-formats.ts';
+import { ChunkCache, PacketizedTrack } from '../sender/packetized-track.ts';
+import { payloadFormatFor } from '../sender/payload-formats.ts';
 import { groupG711Tracks } from './sample-groups.ts';
 import type { MediaEntry, ServedTrack } from './media-entry.ts';
 

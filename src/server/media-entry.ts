@@ -4,7 +4,7 @@
  */
 import type { MediaFile } from '../media/index.ts';
 import type { PreparedMedia } from '../media/prepare/index.ts';
-import type { PacketizedTrack, TrackGrowth } from './packetized-track.ts';
+import type { PacketizedTrack, TrackGrowth } from '../sender/packetized-track.ts';
 
 /** A served track: its control name in URLs (`trackID=N`) and its packet source. */
 export interface ServedTrack {

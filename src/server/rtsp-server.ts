@@ -12,7 +12,7 @@ import { RtspConnection } from './connection.ts';
 import type { ConnectionCounters } from './connection.ts';
 import { SafeEmitter } from './events.ts';
 import { MediaCatalog } from './media-catalog.ts';
-import type { ReceiverReportRecord } from './qos.ts';
+import type { ReceiverReportRecord } from '../sender/qos.ts';
 import { ServerSession } from './session.ts';
 import type { ServerEvents, SessionContext } from './session/context.ts';
 import { SessionRegistry } from './session/registry.ts';
@@ -250,13 +250,13 @@ export class RtspServer {
         state: s.state,
         streams: [...s.setups.values()].map((x) => ({
           control: x.track.control,
-          ssrc: x.stream.ssrc,
-          payloadType: x.stream.payloadType,
+          ssrc: x.stream.sender.ssrc,
+          payloadType: x.stream.sender.format.payloadType,
           clockRate: x.stream.clockRate,
-          transport: x.stream.egress.kind,
-          packets: x.stream.counters.packets,
-          octets: x.stream.counters.octets,
-          dropped: x.stream.egress.dropped,
+          transport: x.egress.kind,
+          packets: x.stream.sender.stats.packets,
+          octets: x.stream.sender.stats.octets,
+          dropped: x.egress.dropped,
           ended: x.stream.ended,
           receiverReports: x.rtcp.reportsReceived,
           lastReport: x.rtcp.lastReport,

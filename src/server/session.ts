@@ -5,14 +5,15 @@ import { ImpairedEgress, InterleavedEgress } from '../transport/index.ts';
 import type { Egress, ImpairmentSpec, UdpPortPair } from '../transport/index.ts';
 import { RtspError } from './errors.ts';
 import type { MediaEntry, ServedTrack } from './media-catalog.ts';
-import { PlayTimeline } from './play-timeline.ts';
-import { RtcpSession } from './rtcp-session.ts';
-import { RtpStream } from './rtp-stream.ts';
-import { startIndexFor } from './seek.ts';
+import { PlayTimeline } from '../sender/play-timeline.ts';
+import { RtcpSession } from '../sender/rtcp-session.ts';
+import { RtpSender } from '../sender/rtp-sender.ts';
+import { RtpStream } from '../sender/rtp-stream.ts';
+import { startIndexFor } from '../sender/seek.ts';
 import { connectUdpSetup } from './session-support.ts';
 import type { SessionContext } from './session/context.ts';
 import { RtspSessionCore } from './session/rtsp-session.ts';
-import { negotiateScale, negotiateSpeed } from './trick-play.ts';
+import { negotiateScale, negotiateSpeed } from '../sender/trick-play.ts';
 import { positionStreams } from './trick-session.ts';
 import type { Random } from '../util/random.ts';
 
@@ -24,6 +25,8 @@ const log = createLogger('session');
 export interface TrackSetup {
   track: ServedTrack;
   stream: RtpStream;
+  /** Where the stream's packets go: the client's ports or channels, through the impairment if any. */
+  egress: Egress;
   rtcp: RtcpSession;
   transport: TransportSpec;
   udp?: UdpPortPair;
@@ -109,10 +112,11 @@ export class ServerSession extends RtspSessionCore {
 
   private addSetup(track: ServedTrack, direct: Egress, transport: TransportSpec): TrackSetup {
     const egress = this.impairedEgress(direct, this.entry.tracks.indexOf(track));
+    const sender = new RtpSender(track.source.format, egress, this.ctx.random);
     const stream = new RtpStream(
       track.control,
       track.source,
-      egress,
+      sender,
       this.timeline,
       (s) => this.ctx.scheduler.schedule(s, this.ctx.clock.now()),
       (s) => this.streamEnded(s),
@@ -122,20 +126,20 @@ export class ServerSession extends RtspSessionCore {
         log.error('cannot read media', { session: this.id, media: this.media, control: s.control, error: String(err) });
         this.close('media read error');
       },
-      this.ctx.random,
     );
-    const rtcp = new RtcpSession(stream, {
+    const rtcp = new RtcpSession(sender, egress, {
       clock: this.ctx.clock,
       random: this.ctx.random,
       scheduler: this.ctx.scheduler,
       cname: this.ctx.cname,
-      timeline: this.timeline,
+      isPlaying: () => stream.isPlaying,
+      rtpNow: () => stream.rtpTimeAt(this.timeline.mediaTimeAt(this.ctx.clock.now())),
       counters: this.ctx.counters,
       onActivity: () => this.touch(),
       report: { sessionId: this.id, media: this.media, control: track.control, transport: egress.kind },
       onReport: (record) => this.ctx.events.emit('receiver-report', record),
     });
-    const setup: TrackSetup = { track, stream, rtcp, transport };
+    const setup: TrackSetup = { track, stream, egress, rtcp, transport };
     this.setups.set(track.control, setup);
     return setup;
   }
@@ -191,7 +195,7 @@ export class ServerSession extends RtspSessionCore {
       start = positions.startNpt;
       await Promise.all(setups.map((s, i) => s.stream.seek(positions.indices[i]!, end ?? Infinity)));
     }
-    const rtpInfo = setups.map((s) => ({ control: s.track.control, seq: s.stream.seq, rtptime: s.stream.rtpTimeAt(start) }));
+    const rtpInfo = setups.map((s) => ({ control: s.track.control, seq: s.stream.sender.seq, rtptime: s.stream.rtpTimeAt(start) }));
     this.pausedAt = start;
     return { startNpt: start, endNpt: end, rtpInfo, restart, scale: 1, speed };
   }
@@ -212,7 +216,8 @@ export class ServerSession extends RtspSessionCore {
     const setups = [...this.setups.values()];
     const current =
       this.state === 'playing' ? Math.max(0, Math.min(duration, this.timeline.mediaTimeAt(now))) : this.everPlayed ? this.pausedAt : 0;
-    const rtpInfo = () => setups.map((s) => ({ control: s.track.control, seq: s.stream.seq, rtptime: s.stream.rtpTimeAt(this.pausedAt) }));
+    const rtpInfo = () =>
+      setups.map((s) => ({ control: s.track.control, seq: s.stream.sender.seq, rtptime: s.stream.rtpTimeAt(this.pausedAt) }));
     if (range?.start === undefined && this.state === 'playing' && scale === this.scale && speed === this.speed) {
       this.pausedAt = current;
       return { startNpt: current, endNpt: undefined, rtpInfo: rtpInfo(), restart: false, scale, speed };
@@ -245,7 +250,7 @@ export class ServerSession extends RtspSessionCore {
     for (const s of this.setups.values()) {
       if (s.rtcp.hasSentBye) {
         // A PLAY after the end of stream (its BYE is out): the track comes back as a new source.
-        s.stream.renewSsrc();
+        s.stream.sender.renewSsrc();
         s.rtcp.rejoin();
       }
       s.stream.start();
@@ -276,7 +281,7 @@ export class ServerSession extends RtspSessionCore {
       if (!this.closed && stream.ended) setup?.rtcp.sendBye('end of stream');
     }, END_OF_STREAM_BYE_DELAY_MS);
     this.ctx.events.emit('stream-ended', { id: this.id, control: stream.control });
-    log.debug('stream ended', { session: this.id, control: stream.control, packets: stream.counters.packets });
+    log.debug('stream ended', { session: this.id, control: stream.control, packets: stream.sender.stats.packets });
   }
 
   /** Frees everything the session holds: scheduler tasks, RTCP timers, UDP ports, the file. */
@@ -287,7 +292,7 @@ export class ServerSession extends RtspSessionCore {
       s.stream.stop();
       if (reason !== 'connection closed') s.rtcp.sendBye(reason === 'timeout' ? 'session timeout' : 'teardown');
       s.rtcp.close();
-      if (s.stream.egress instanceof ImpairedEgress) s.stream.egress.close();
+      if (s.egress instanceof ImpairedEgress) s.egress.close();
       // Not synchronously: dgram resolves the destination on the next tick before it sends, so a
       // close now would silently drop the BYE just queued. setImmediate runs after that tick.
       const udp = s.udp;

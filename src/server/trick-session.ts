@@ -1,7 +1,7 @@
 import type { Track } from '../media/index.ts';
-import type { RtpStream } from './rtp-stream.ts';
-import { startIndexFor } from './seek.ts';
-import { TrickCursor, keyframePosition, keyframeTable, playModeOf } from './trick-play.ts';
+import type { RtpStream } from '../sender/rtp-stream.ts';
+import { startIndexFor } from '../sender/seek.ts';
+import { TrickCursor, keyframePosition, keyframeTable, playModeOf } from '../sender/trick-play.ts';
 
 /** What a PLAY at Scale ≠ 1 (or back to 1 from it) needs to position a session's streams. */
 export interface TrickPlayInput {

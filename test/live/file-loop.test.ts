@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { parseRtpPacket } from '../../src/rtp/index.ts';
 import { ChunkCache, openMediaEntry } from '../../src/server/index.ts';
 import { FileLoopSource } from '../../src/server/live/file-source.ts';
-import { LiveChannel, loopPeriodSec } from '../../src/server/live/index.ts';
+import { LiveChannel } from '../../src/server/live/index.ts';
 import { Scheduler } from '../../src/transport/index.ts';
 import type { Egress } from '../../src/transport/index.ts';
 import { ManualClock } from '../../src/util/clock.ts';
@@ -48,12 +48,12 @@ describe('simulated live: a file looped on the channel timeline', () => {
     const scheduler = new Scheduler(clock);
     const entry = await openMediaEntry(SAMPLE, 'sample.mp4', 1460, new ChunkCache());
     try {
-      const period = loopPeriodSec(entry);
+      const channel = new LiveChannel('s', 'file', clock);
+      const source = new FileLoopSource(entry, channel, clock, scheduler);
+      const period = source.periodSec;
       // The sample: 500 frames at 25 fps = 20 s; AAC at 48 kHz ends a little after.
       expect(period).toBeGreaterThanOrEqual(20);
       expect(period).toBeLessThan(20.1);
-      const channel = new LiveChannel('s', 'file', clock);
-      const source = new FileLoopSource(entry, channel, clock, scheduler);
       source.start();
       expect(channel.live).toBe(true);
       const [video, audio] = channel.tracks;

@@ -54,11 +54,19 @@ describe("RtpRelayMap: a publisher's seq/timestamps onto the channel's", () => {
   });
 
   it('a new publisher continues after the last timestamp by the time elapsed', () => {
-    const c = continuationFor({ seq: 42, timestampBase: 9, last: { timestamp: 0xffff_ff00, wallMs: 1000 }, clockRate: 90000 }, 3000);
+    const c = continuationFor(
+      { sender: { seq: 42, timestampBase: 9 }, last: { timestamp: 0xffff_ff00, wallMs: 1000 }, clockRate: 90000 },
+      3000,
+    );
     expect(c).toEqual({ nextSeq: 42, firstTimestamp: (0xffff_ff00 + 180000) >>> 0 });
     // nothing sent yet: the track's random base
-    expect(continuationFor({ seq: 5, timestampBase: 77, last: undefined, clockRate: 8000 }, 0)).toEqual({ nextSeq: 5, firstTimestamp: 77 });
+    expect(continuationFor({ sender: { seq: 5, timestampBase: 77 }, last: undefined, clockRate: 8000 }, 0)).toEqual({
+      nextSeq: 5,
+      firstTimestamp: 77,
+    });
     // same instant: still at least one tick later (never the same timestamp for a new frame)
-    expect(continuationFor({ seq: 5, timestampBase: 0, last: { timestamp: 10, wallMs: 50 }, clockRate: 8000 }, 50).firstTimestamp).toBe(11);
+    expect(
+      continuationFor({ sender: { seq: 5, timestampBase: 0 }, last: { timestamp: 10, wallMs: 50 }, clockRate: 8000 }, 50).firstTimestamp,
+    ).toBe(11);
   });
 });

@@ -10,9 +10,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { GrowingTsFile, indexTs, TS_PACKET_SIZE } from '../../src/media/ts-file/index.ts';
-import { ChunkCache, CHUNK_SAMPLES, chunkIsFinal, PacketizedTrack } from '../../src/server/packetized-track.ts';
-import type { TrackGrowth } from '../../src/server/packetized-track.ts';
-import { payloadFormatFor } from '../../src/server/payload-formats.ts';
+import { ChunkCache, CHUNK_SAMPLES, chunkIsFinal, PacketizedTrack } from '../../src/sender/packetized-track.ts';
+import type { TrackGrowth } from '../../src/sender/packetized-track.ts';
+import { payloadFormatFor } from '../../src/sender/payload-formats.ts';
 
 const PMT_PID = 0x1000;
 const VIDEO = 0x100;

@@ -5,13 +5,15 @@
  * timestamps unchanged), and ends once the source stops growing (written, or failed).
  */
 import { describe, expect, it } from 'vitest';
-import { CHUNK_SAMPLES } from '../../src/server/packetized-track.ts';
-import type { PacketizedSample, TrackGrowth } from '../../src/server/packetized-track.ts';
-import type { PayloadFormat } from '../../src/server/payload-formats.ts';
-import { PlayTimeline } from '../../src/server/play-timeline.ts';
-import { RtpStream } from '../../src/server/rtp-stream.ts';
-import type { SampleSource } from '../../src/server/rtp-stream.ts';
+import { CHUNK_SAMPLES } from '../../src/sender/packetized-track.ts';
+import type { PacketizedSample, TrackGrowth } from '../../src/sender/packetized-track.ts';
+import type { PayloadFormat } from '../../src/sender/payload-formats.ts';
+import { PlayTimeline } from '../../src/sender/play-timeline.ts';
+import { RtpStream } from '../../src/sender/rtp-stream.ts';
+import type { SampleSource } from '../../src/sender/rtp-stream.ts';
 import type { Egress } from '../../src/transport/index.ts';
+import { RtpSender } from '../../src/sender/index.ts';
+import { seededRandom } from '../../src/util/random.ts';
 
 const FORMAT: PayloadFormat = {
   media: 'video',
@@ -99,7 +101,7 @@ function setup(total: number, available: number) {
   const stream = new RtpStream(
     'trackID=0',
     source,
-    egress,
+    new RtpSender(source.format, egress, seededRandom(1)),
     timeline,
     () => rescheduled++,
     () => ended++,

@@ -8,7 +8,7 @@ import { parseSdp } from '../../src/sdp/index.ts';
 import { ChunkCache, describeSdp, openMediaEntry } from '../../src/server/index.ts';
 import { pushSdp, resolveDestination } from '../../src/server/push/index.ts';
 import type { PushDestination } from '../../src/server/push/index.ts';
-import type { PayloadFormat } from '../../src/server/payload-formats.ts';
+import type { PayloadFormat } from '../../src/sender/payload-formats.ts';
 import { SAMPLE } from '../helpers/server.ts';
 
 const h264: PayloadFormat = {

@@ -28,7 +28,7 @@ async function playVideo(srv: RtspServer, describeUrl: string, setupUrl: string,
     const teardownAt = performance.now();
     await client.teardown(describeUrl);
     await new Promise((r) => setTimeout(r, 200));
-    const egress = session.setups.get('trackID=1')!.stream.egress as ImpairedEgress;
+    const egress = session.setups.get('trackID=1')!.egress as ImpairedEgress;
     return { seqs: track.rtp.map((p) => p.seq), egress, impairment: session.impairment, teardownAt };
   } finally {
     client.close();
@@ -103,7 +103,7 @@ describe('impairment lifetime (issue 13)', () => {
         const session = srv.sessions.get(response.headers.get('Session')!.split(';')[0]!)!;
         await client.play(describeUrl);
         await new Promise((r) => setTimeout(r, 500));
-        const egress = session.setups.get('trackID=1')!.stream.egress as ImpairedEgress;
+        const egress = session.setups.get('trackID=1')!.egress as ImpairedEgress;
         expect(egress.heldPackets).toBeGreaterThan(10);
         expect(srv.scheduler.size).toBeGreaterThan(base + 10);
         await client.teardown(describeUrl);

@@ -17,8 +17,8 @@ async function firstSession(options: Partial<ServerOptions>) {
       await client.describe(url());
       const { response } = await client.setup(`${url()}/trackID=1`, 'tcp');
       const id = response.headers.get('Session')!.split(';')[0]!;
-      const stream = server.sessions.get(id)!.setups.get('trackID=1')!.stream;
-      return { id, ssrc: stream.ssrc, seq: stream.seq, timestampBase: stream.timestampBase };
+      const sender = server.sessions.get(id)!.setups.get('trackID=1')!.stream.sender;
+      return { id, ssrc: sender.ssrc, seq: sender.seq, timestampBase: sender.timestampBase };
     } finally {
       client.close();
     }

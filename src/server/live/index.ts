@@ -12,7 +12,6 @@ export { handleLiveRequest, LIVE_METHODS } from './live-handlers.ts';
 export { LiveChannel } from './live-channel.ts';
 export { LiveTrack } from './live-track.ts';
 export type { LiveTrackFormat } from './live-track.ts';
-export { loopPeriodSec } from './file-source.ts';
 export { RtpRelayMap, continuationFor } from './rtp-relay-map.ts';
 export { h264StartsKeyframe, h265StartsKeyframe } from './keyframe.ts';
 export { liveSdp, tracksFromAnnouncedSdp } from './live-sdp.ts';

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { RtspRequest } from '../../rtsp/index.ts';
 import { createLogger } from '../../util/log.ts';
-import type { ChunkCache } from '../packetized-track.ts';
+import type { ChunkCache } from '../../sender/packetized-track.ts';
 import { openMediaEntry } from '../media-catalog.ts';
 import type { MediaEntry } from '../media-catalog.ts';
 import type { SessionContext } from '../session/context.ts';
@@ -183,9 +183,9 @@ export class LiveHub {
         const g = this.groupsByTrack.get(t);
         return {
           control: t.control,
-          ssrc: t.ssrc,
-          packets: t.counters.packets,
-          octets: t.counters.octets,
+          ssrc: t.sender.ssrc,
+          packets: t.sender.stats.packets,
+          octets: t.sender.stats.octets,
           sinks: t.sinks.size,
           multicast: g ? { group: g.address, port: g.port, ttl: g.ttl, members: g.members, sent: g.egress.sent } : undefined,
         };

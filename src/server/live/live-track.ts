@@ -1,10 +1,10 @@
 import { cryptoRandom } from '../../util/random.ts';
 import type { Random } from '../../util/random.ts';
-import { writeRtpFixedHeader } from '../../rtp/index.ts';
 import type { Egress } from '../../transport/index.ts';
 import type { Clock } from '../../util/clock.ts';
-import type { PayloadFormat } from '../payload-formats.ts';
-import type { SenderCounters } from '../rtp-stream.ts';
+import type { PayloadFormat } from '../../sender/payload-formats.ts';
+import { RtpSender } from '../../sender/rtp-sender.ts';
+import type { RtpOutput } from '../../sender/rtp-sender.ts';
 
 /** What a live track carries: the SDP lines of its payload format (no packetizer: sources bring payloads). */
 export type LiveTrackFormat = Omit<PayloadFormat, 'media' | 'packetize'> & { media: 'video' | 'audio' | string };
@@ -22,18 +22,12 @@ export interface LiveSink {
 export const MAX_KEYFRAME_WAIT_MS = 5000;
 
 /**
- * One track of a live channel: ONE sender state shared by every viewer (SSRC, sequence numbers,
- * RTP timestamps, SR counters; RFC 3550 §5.1 random initial values), and the fan-out of every
- * packet to the sinks that joined. Each packet's 12-byte header is written once, so every viewer
- * gets byte-identical packets.
+ * One track of a live channel: ONE RtpSender shared by every viewer (SSRC, sequence numbers, RTP
+ * timestamps, SR statistics), and the fan-out of every packet to the sinks that joined. Each
+ * packet's 12-byte header is written once, so every viewer gets byte-identical packets.
  */
-export class LiveTrack {
-  readonly ssrc: number;
-  /** Next sequence number to send. */
-  seq: number;
-  /** Random offset sources add to their media RTP time. */
-  readonly timestampBase: number;
-  readonly counters: SenderCounters = { packets: 0, octets: 0, lastSentMs: undefined };
+export class LiveTrack implements RtpOutput {
+  readonly sender: RtpSender;
   /** Sinks joined now. */
   readonly sinks = new Set<LiveSink>();
   /** Last timestamp sent and the wall clock then (continuity for a new publisher). */
@@ -43,13 +37,21 @@ export class LiveTrack {
 
   constructor(
     readonly control: string,
-    public format: LiveTrackFormat,
+    private current: LiveTrackFormat,
     private readonly clock: Clock,
     random: Random = cryptoRandom,
   ) {
-    this.ssrc = random.uint32();
-    this.seq = random.uint16();
-    this.timestampBase = random.uint32();
+    this.sender = new RtpSender(current, this, random);
+  }
+
+  get format(): LiveTrackFormat {
+    return this.current;
+  }
+
+  /** A new publisher of the same shape (codec, clock rate) brings its own fmtp: same sender. */
+  set format(f: LiveTrackFormat) {
+    this.current = f;
+    this.sender.format = f;
   }
 
   get clockRate(): number {
@@ -79,24 +81,22 @@ export class LiveTrack {
   /** Our RTP timestamp for wall-clock time `wallMs` (for sender reports and RTP-Info). */
   rtpTimeAtWall(wallMs: number): number {
     const ref =
-      this.reference ?? (this.last ? { wallMs: this.last.wallMs, rtp: this.last.timestamp } : { wallMs, rtp: this.timestampBase });
+      this.reference ?? (this.last ? { wallMs: this.last.wallMs, rtp: this.last.timestamp } : { wallMs, rtp: this.sender.timestampBase });
     return (ref.rtp + Math.round(((wallMs - ref.wallMs) * this.clockRate) / 1000)) >>> 0;
   }
 
   /**
-   * Sends one packet to every sink. `seq` is the packet's sequence number (a relay keeps the
-   * publisher's gaps); by default the next one. `keyframeStart` marks the first packet of an access
-   * unit a decoder can start from (always true for audio).
+   * One packet through the track's sender to every sink (a relayed publisher's packet: `seq` keeps
+   * the publisher's gaps). A looped file sends through `sender` directly; both end in sendRtp.
    */
-  send(marker: boolean, timestamp: number, payload: Buffer, keyframeStart: boolean, seq = this.seq): void {
-    const header = Buffer.allocUnsafe(12);
-    writeRtpFixedHeader(header, 0, marker, this.format.payloadType, seq, timestamp >>> 0, this.ssrc);
-    if (((seq - this.seq) & 0xffff) < 0x8000) this.seq = (seq + 1) & 0xffff;
+  send(marker: boolean, timestamp: number, payload: Buffer, keyframeStart: boolean, seq?: number): void {
+    this.sender.send(marker, timestamp, payload, keyframeStart, seq);
+  }
+
+  /** RtpOutput: the fan-out. A video sink that joined waits for a keyframe (at most MAX_KEYFRAME_WAIT_MS). */
+  sendRtp(header: Buffer, payload: Buffer, keyframeStart: boolean): void {
     const now = this.clock.now();
-    this.counters.packets++;
-    this.counters.octets += payload.length;
-    this.counters.lastSentMs = now;
-    this.last = { timestamp: timestamp >>> 0, wallMs: this.clock.wallNow() };
+    this.last = { timestamp: header.readUInt32BE(4), wallMs: this.clock.wallNow() };
     for (const sink of this.sinks) {
       if (sink.waitingForKeyframe) {
         if (!keyframeStart && now - sink.joinedAtMs < MAX_KEYFRAME_WAIT_MS) continue;

@@ -1,6 +1,5 @@
 import type { Egress } from '../../transport/index.ts';
-import { RtcpSession } from '../rtcp-session.ts';
-import type { RtcpStream } from '../rtcp-session.ts';
+import { RtcpSession } from '../../sender/rtcp-session.ts';
 import type { SessionContext } from '../session.ts';
 import type { LiveTrack } from './live-track.ts';
 
@@ -17,23 +16,13 @@ export function liveRtcp(
   report: { sessionId: string; media: string; onActivity(): void },
 ): RtcpSession {
   const clock = ctx.clock;
-  const view: RtcpStream = {
-    ssrc: track.ssrc,
-    counters: track.counters,
-    get isPlaying() {
-      return isPlaying();
-    },
-    clockRate: track.clockRate,
-    egress,
-    rtpTimeAt: () => track.rtpTimeAtWall(clock.wallNow()),
-    source: { format: track.format },
-  };
-  return new RtcpSession(view, {
+  return new RtcpSession(track.sender, egress, {
     clock,
     random: ctx.random,
     scheduler: ctx.scheduler,
     cname: ctx.cname,
-    timeline: { mediaTimeAt: (now) => now },
+    isPlaying,
+    rtpNow: () => track.rtpTimeAtWall(clock.wallNow()),
     counters: ctx.counters,
     onActivity: () => report.onActivity(),
     report: { sessionId: report.sessionId, media: report.media, control: track.control, transport: egress.kind },

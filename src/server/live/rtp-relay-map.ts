@@ -53,10 +53,11 @@ export class RtpRelayMap {
  * the wall time since it (at least one tick), or the track's random base when nothing was sent yet.
  */
 export function continuationFor(
-  track: { seq: number; timestampBase: number; last: { timestamp: number; wallMs: number } | undefined; clockRate: number },
+  track: { sender: { seq: number; timestampBase: number }; last: { timestamp: number; wallMs: number } | undefined; clockRate: number },
   nowWallMs: number,
 ): RelayContinuation {
-  if (!track.last) return { nextSeq: track.seq, firstTimestamp: track.timestampBase };
+  const { seq, timestampBase } = track.sender;
+  if (!track.last) return { nextSeq: seq, firstTimestamp: timestampBase };
   const elapsed = Math.max(1, Math.round(((nowWallMs - track.last.wallMs) * track.clockRate) / 1000));
-  return { nextSeq: track.seq, firstTimestamp: (track.last.timestamp + elapsed) >>> 0 };
+  return { nextSeq: seq, firstTimestamp: (track.last.timestamp + elapsed) >>> 0 };
 }

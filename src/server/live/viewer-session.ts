@@ -5,7 +5,7 @@ import type { Egress, ImpairmentSpec, UdpPortPair } from '../../transport/index.
 import { createLogger } from '../../util/log.ts';
 import { RtspError } from '../errors.ts';
 import { connectUdpSetup } from '../session-support.ts';
-import type { RtcpSession } from '../rtcp-session.ts';
+import type { RtcpSession } from '../../sender/rtcp-session.ts';
 import type { SessionContext } from '../session/context.ts';
 import { RtspSessionCore } from '../session/rtsp-session.ts';
 import type { ChannelViewer, LiveChannel } from './live-channel.ts';
@@ -62,7 +62,7 @@ export class LiveViewerSession extends RtspSessionCore implements ChannelViewer 
   async setupUdp(track: LiveTrack, clientPorts: [number, number]): Promise<TransportSpec> {
     this.rejectDouble(track);
     const { pair, egress, transport } = await connectUdpSetup(this.ctx, () => this.closed, this.clientIp, clientPorts);
-    transport.ssrc = track.ssrc;
+    transport.ssrc = track.sender.ssrc;
     const setup = this.addUnicast(track, egress, transport);
     setup.udp = pair;
     pair.rtp.on('message', () => this.touch());
@@ -76,7 +76,7 @@ export class LiveViewerSession extends RtspSessionCore implements ChannelViewer 
     const transport = this.bindInterleaved(socket, channels, [
       { channel: channels[1], handler: (data) => setup?.rtcp?.receive(data, `tcp:${channels[1]}`) },
     ]);
-    transport.ssrc = track.ssrc;
+    transport.ssrc = track.sender.ssrc;
     setup = this.addUnicast(track, new InterleavedEgress(socket, channels[0], channels[1]), transport);
     return transport;
   }
@@ -91,7 +91,7 @@ export class LiveViewerSession extends RtspSessionCore implements ChannelViewer 
       destination: group.address,
       port: [group.port, group.port + 1],
       ttl: group.ttl,
-      ssrc: track.ssrc,
+      ssrc: track.sender.ssrc,
       unknownParams: [],
     };
     this.setups.set(track.control, { track, transport, group, joined: false });
@@ -119,7 +119,11 @@ export class LiveViewerSession extends RtspSessionCore implements ChannelViewer 
   /** RTP-Info for PLAY: the sequence number and RTP time each track sends next. */
   rtpInfo(): { control: string; seq: number; rtptime: number }[] {
     const wall = this.ctx.clock.wallNow();
-    return [...this.setups.values()].map((s) => ({ control: s.track.control, seq: s.track.seq, rtptime: s.track.rtpTimeAtWall(wall) }));
+    return [...this.setups.values()].map((s) => ({
+      control: s.track.control,
+      seq: s.track.sender.seq,
+      rtptime: s.track.rtpTimeAtWall(wall),
+    }));
   }
 
   /** Joins every track at the channel's current point (after the PLAY response went out). */

@@ -1,11 +1,11 @@
 import path from 'node:path';
 import { openMediaEntry } from '../media-catalog.ts';
-import { ChunkCache } from '../packetized-track.ts';
-import type { PayloadFormat } from '../payload-formats.ts';
-import type { SampleSource } from '../rtp-stream.ts';
-import { startIndexFor } from '../seek.ts';
+import { ChunkCache } from '../../sender/packetized-track.ts';
+import type { PayloadFormat } from '../../sender/payload-formats.ts';
+import type { SampleSource } from '../../sender/rtp-stream.ts';
+import { startIndexFor } from '../../sender/seek.ts';
 import { PushError } from './errors.ts';
-import { LoopedSource, loopPeriodSec } from './looped-source.ts';
+import { loopTracks } from '../../sender/looped-source.ts';
 
 /** One track of what is pushed: its payload format (for the SDP) and where its samples come from. */
 export interface PushTrackInput {
@@ -62,14 +62,13 @@ export async function openFileInput(file: string, o: FileInputOptions): Promise<
     return fail(new PushError('PUSH_ERR_RANGE', `--duration ${o.durationSec} must be positive`));
   const bases = entry.tracks.map((t) => t.source);
   const mediaTracks = bases.map((b) => b.track);
-  const period = loopPeriodSec(entry.durationSec, bases);
-  const loopFirst = startIndexFor(mediaTracks, 0).indices;
+  const looped = o.loop ? loopTracks(entry.durationSec, bases).sources : bases;
   return {
     name: entry.relPath,
     tracks: entry.tracks.map((t, i) => ({
       control: t.control,
       format: t.source.format,
-      source: o.loop ? new LoopedSource(t.source, loopFirst[i]!, period) : t.source,
+      source: looped[i] ?? t.source,
     })),
     startPositions: (npt) => startIndexFor(mediaTracks, npt),
     close: () => entry.file.close(),

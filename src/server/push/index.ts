@@ -20,7 +20,6 @@ export {
   MAX_PUSH_PORT,
 } from './destination.ts';
 export type { PushDestination, TrackPorts, DestinationRequest } from './destination.ts';
-export { LoopedSource, loopPeriodSec } from './looped-source.ts';
 export { openFileInput } from './file-input.ts';
 export type { PushInput, PushTrackInput } from './file-input.ts';
 export { LiveTsSource, LIVE_PREFIX, openLiveInput, splitArgs, mp2tFormat } from './live-input.ts';

@@ -4,9 +4,9 @@ import { MP2T_PACKET_SIZE, MP2T_PAYLOAD_TYPE, mp2tRtpmap, packetizeMp2t } from '
 import { locate } from '../../media/ffmpeg/index.ts';
 import type { Clock } from '../../util/clock.ts';
 import { createLogger } from '../../util/log.ts';
-import type { PacketizedSample } from '../packetized-track.ts';
-import { CHUNK_SAMPLES } from '../packetized-track.ts';
-import type { PayloadFormat } from '../payload-formats.ts';
+import type { PacketizedSample } from '../../sender/packetized-track.ts';
+import { CHUNK_SAMPLES } from '../../sender/packetized-track.ts';
+import type { PayloadFormat } from '../../sender/payload-formats.ts';
 import { PushError } from './errors.ts';
 import type { PushInput } from './file-input.ts';
 

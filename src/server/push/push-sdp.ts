@@ -1,7 +1,7 @@
 import { buildSdp } from '../../sdp/index.ts';
 import type { SessionDescription } from '../../sdp/index.ts';
 import { mediaSection } from '../describe.ts';
-import type { PayloadFormat } from '../payload-formats.ts';
+import type { PayloadFormat } from '../../sender/payload-formats.ts';
 import type { PushDestination } from './destination.ts';
 
 export interface PushSdpOptions {

@@ -8,10 +8,11 @@ import { cryptoRandom } from '../../util/random.ts';
 import type { Random } from '../../util/random.ts';
 import { ntpFromUnixMs } from '../../util/ntp.ts';
 import { createLogger } from '../../util/log.ts';
-import { PlayTimeline } from '../play-timeline.ts';
-import type { ReceiverReportRecord } from '../qos.ts';
-import { RtcpSession } from '../rtcp-session.ts';
-import { RtpStream } from '../rtp-stream.ts';
+import { PlayTimeline } from '../../sender/play-timeline.ts';
+import type { ReceiverReportRecord } from '../../sender/qos.ts';
+import { RtcpSession } from '../../sender/rtcp-session.ts';
+import { RtpSender } from '../../sender/rtp-sender.ts';
+import { RtpStream } from '../../sender/rtp-stream.ts';
 import { END_OF_STREAM_BYE_DELAY_MS } from '../session.ts';
 import { parsePushUrl, resolveDestination } from './destination.ts';
 import type { PushDestination } from './destination.ts';
@@ -77,6 +78,7 @@ export interface PushSummary {
 
 interface PushTrack {
   input: PushTrackInput;
+  sender: RtpSender;
   stream: RtpStream;
   rtcp: RtcpSession;
   egress: UdpSenderEgress;
@@ -175,10 +177,11 @@ export class Pusher {
     const cname = `streamlab-push-${this.random.hex(4)}@${os.hostname()}`;
     this.input.tracks.forEach((t, i) => {
       const egress = egresses[i]!;
+      const sender = new RtpSender(t.source.format, egress, this.random);
       const stream = new RtpStream(
         t.control,
         t.source,
-        egress,
+        sender,
         this.timeline,
         (s) => this.scheduler.schedule(s, this.clock.now()),
         () => this.streamEnded(),
@@ -186,14 +189,14 @@ export class Pusher {
           log.error('cannot read media', { file: this.o.file, control: s.control, error: String(err) });
           void this.stop('media read error');
         },
-        this.random,
       );
-      const rtcp = new RtcpSession(stream, {
+      const rtcp = new RtcpSession(sender, egress, {
         clock: this.clock,
         random: this.random,
         scheduler: this.scheduler,
         cname,
-        timeline: this.timeline,
+        isPlaying: () => stream.isPlaying,
+        rtpNow: () => stream.rtpTimeAt(this.timeline.mediaTimeAt(this.clock.now())),
         counters: this.counters,
         report: { sessionId: 'push', media: this.input.name, control: t.control, transport: 'udp' },
         onActivity: () => undefined,
@@ -207,7 +210,7 @@ export class Pusher {
           }),
       });
       egress.onRtcp((msg, from) => rtcp.receive(msg, from));
-      this.tracks.push({ input: t, stream, rtcp, egress });
+      this.tracks.push({ input: t, sender, stream, rtcp, egress });
     });
     this.input.subscribe?.(
       () => {
@@ -254,13 +257,13 @@ export class Pusher {
       reason,
       tracks: this.tracks.map((t, i) => ({
         media: t.input.format.media,
-        ssrc: t.stream.ssrc,
-        payloadType: t.stream.payloadType,
+        ssrc: t.sender.ssrc,
+        payloadType: t.sender.format.payloadType,
         rtpPort: this.destination.ports[i]!.rtp,
         rtcpPort: this.destination.ports[i]!.rtcp,
-        packets: t.stream.counters.packets,
-        octets: t.stream.counters.octets,
-        nextSeq: t.stream.seq,
+        packets: t.sender.stats.packets,
+        octets: t.sender.stats.octets,
+        nextSeq: t.sender.seq,
         rtcpReceived: this.counters.rtcpReceived,
         reportsReceived: t.rtcp.reportsReceived,
         lastReport: t.rtcp.lastReport,

@@ -1,4 +1,4 @@
-import type { ReceiverReportRecord } from '../qos.ts';
+import type { ReceiverReportRecord } from '../../sender/qos.ts';
 
 /** The typed events of the server (see SafeEmitter in ../events.ts): sessions, streams, QoS. */
 export type SessionKind = 'file' | 'live-viewer' | 'publisher';

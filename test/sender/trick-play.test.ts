@@ -10,8 +10,8 @@ import {
   negotiateSpeed,
   playModeOf,
   rtpAt,
-} from '../../src/server/trick-play.ts';
-import type { TrickSegment, TrickStep } from '../../src/server/trick-play.ts';
+} from '../../src/sender/trick-play.ts';
+import type { TrickSegment, TrickStep } from '../../src/sender/trick-play.ts';
 
 const CLOCK = 90_000;
 

@@ -1,5 +1,6 @@
-import type { PacketizedSample, PacketizedTrack } from '../packetized-track.ts';
-import { CHUNK_SAMPLES } from '../packetized-track.ts';
+import type { PacketizedSample, PacketizedTrack } from './packetized-track.ts';
+import { CHUNK_SAMPLES } from './packetized-track.ts';
+import { startIndexFor } from './seek.ts';
 
 /** Looped chunks kept built (each is CHUNK_SAMPLES small objects whose payloads are shared). */
 const MAX_BUILT_CHUNKS = 4;
@@ -104,19 +105,42 @@ export class LoopedSource {
 }
 
 /**
- * The loop period of a file: where its longest track ends (last presentation time plus one sample
- * duration, taken from the last decode-time step), at least the movie duration. Every track loops
- * with the same period so they stay in sync.
+ * A file's tracks looped together (`push --loop`, a simulated live channel): every later pass of
+ * each track starts at its sample for npt 0 (startIndexFor), and all share one period, so they stay
+ * in sync and their timestamps never step back. `passes` bounds the loop (default endless).
  */
-export function loopPeriodSec(movieDurationSec: number, tracks: readonly PacketizedTrack[]): number {
+export function loopTracks(
+  movieDurationSec: number,
+  tracks: readonly PacketizedTrack[],
+  passes = Infinity,
+): { periodSec: number; sources: LoopedSource[] } {
+  const first = startIndexFor(
+    tracks.map((t) => t.track),
+    0,
+  ).indices;
+  const periodSec = loopPeriodSec(movieDurationSec, tracks, first);
+  return { periodSec, sources: tracks.map((t, i) => new LoopedSource(t, first[i] ?? 0, periodSec, passes)) };
+}
+
+/**
+ * The loop period: at least the movie duration, and long enough that every track's last sample
+ * (presentation time plus one sample duration, taken from the last decode-time step) ends before
+ * the next pass's earliest presentation time (from sample `first[i]` on) begins.
+ */
+export function loopPeriodSec(movieDurationSec: number, tracks: readonly PacketizedTrack[], first: readonly number[]): number {
   let end = movieDurationSec;
-  for (const t of tracks) {
+  tracks.forEach((t, ti) => {
     const { pts, dts, count } = t.track.samples;
-    if (count === 0) continue;
+    if (count === 0) return;
     let maxPts = -Infinity;
-    for (let i = 0; i < count; i++) maxPts = Math.max(maxPts, pts[i]!);
-    const step = count > 1 ? dts[count - 1]! - dts[count - 2]! : 0;
-    end = Math.max(end, (maxPts + step) / t.track.timescale);
-  }
+    let minNext = Infinity;
+    for (let i = 0; i < count; i++) {
+      const p = pts[i] ?? 0;
+      maxPts = Math.max(maxPts, p);
+      if (i >= (first[ti] ?? 0)) minNext = Math.min(minNext, p);
+    }
+    const step = count > 1 ? (dts[count - 1] ?? 0) - (dts[count - 2] ?? 0) : 0;
+    end = Math.max(end, (maxPts + step - Math.min(0, minNext)) / t.track.timescale);
+  });
   return end;
 }

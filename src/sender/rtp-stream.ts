@@ -1,40 +1,25 @@
-import { writeRtpFixedHeader } from '../rtp/index.ts';
-import type { Egress, ScheduledTask } from '../transport/index.ts';
+import type { ScheduledTask } from '../transport/index.ts';
 import { CHUNK_SAMPLES } from './packetized-track.ts';
 import type { PacketizedSample, PacketizedTrack } from './packetized-track.ts';
 import type { PlayTimeline } from './play-timeline.ts';
 import { continueMapping, rtpAt } from './trick-play.ts';
 import type { RtpMapping, TrickCursor } from './trick-play.ts';
-import { cryptoRandom } from '../util/random.ts';
-import type { Random } from '../util/random.ts';
-
-/** Counters an RTCP sender report needs (RFC 3550 §6.4.1) and the stats API shows. */
-export interface SenderCounters {
-  packets: number;
-  octets: number;
-  /** Clock time of the last RTP packet sent, or undefined before the first. */
-  lastSentMs: number | undefined;
-}
+import type { RtpSender } from './rtp-sender.ts';
 
 /** What a stream sends from: a file's packetized track, or anything shaped like it (a looped one). */
 export type SampleSource = Pick<PacketizedTrack, 'format' | 'sampleCount' | 'chunkOf' | 'peekChunk' | 'loadChunk' | 'growth'>;
 
 /**
- * One track of one session going out as RTP: its own SSRC, sequence numbers and timestamp offset
- * (RFC 3550 §5.1, all random), a cursor over the shared packetized samples, and its egress. It is a
- * task of the process-wide scheduler and sends every sample whose decode time has come.
+ * A track's samples paced out as RTP: a cursor over packetized samples (a file's, shared by every
+ * session, or a looped one), sent through an RtpSender (the session's own for a file, the channel's
+ * for a looped live file) when their decode time on the timeline has come. A task of the
+ * process-wide scheduler.
  *
  * Three modes (see trick-play.ts): 'normal' sends every sample at its decode time (Scale 1, and
  * every video frame in slow motion), 'keyframes' follows a TrickCursor (fast forward, rewind) and
  * 'muted' sends nothing until the position reaches the segment's end (audio at Scale ≠ 1).
  */
 export class RtpStream implements ScheduledTask {
-  /** Random (RFC 3550 §8.1); a new one after a BYE (renewSsrc). */
-  ssrc: number;
-  /** Next sequence number to send. */
-  seq: number;
-  /** Added to the track's RTP time (presentation time × clock rate) to make the RTP timestamp. */
-  readonly timestampBase: number;
   /** Media time → RTP time for the current segment (unwrapped); Scale 1 from the start. */
   private mapping: RtpMapping;
   /** Highest RTP timestamp sent (unwrapped), to keep timestamps rising across Scale changes. */
@@ -43,12 +28,11 @@ export class RtpStream implements ScheduledTask {
   private trick: TrickCursor | undefined;
   /** 'muted': the position where the segment ends (fast forward: the end; rewind: the start). */
   private mutedUntil = { npt: 0, forward: true };
-  readonly counters: SenderCounters = { packets: 0, octets: 0, lastSentMs: undefined };
 
   private next = 0;
   private chunk: PacketizedSample[] | undefined;
   private chunkIndex = -1;
-  private loading: Promise<void> | undefined;
+  private loading: Promise<boolean> | undefined;
   private playing = false;
   private endNpt = Infinity;
   /** Unsubscribes from a growing source while waiting at its end. */
@@ -60,39 +44,17 @@ export class RtpStream implements ScheduledTask {
   constructor(
     readonly control: string,
     readonly source: SampleSource,
-    readonly egress: Egress,
+    readonly sender: RtpSender,
     private readonly timeline: PlayTimeline,
     private readonly reschedule: (task: RtpStream) => void,
     private readonly onEnd: (stream: RtpStream) => void,
     private readonly onError: (stream: RtpStream, err: unknown) => void,
-    /** SSRC, first sequence number and timestamp base (RFC 3550 §5.1); the server's Random. */
-    private readonly random: Random = cryptoRandom,
   ) {
-    this.ssrc = random.uint32();
-    this.seq = random.uint16();
-    this.timestampBase = random.uint32();
-    this.mapping = { npt: 0, rtp: this.timestampBase, scale: 1 };
-  }
-
-  /**
-   * A new SSRC for a stream that sends again after its BYE went out (a PLAY after the end): the
-   * old identifier has left the session (RFC 3550 §6.6), and the SR counts restart with the new
-   * one (§6.4.1). Sequence numbers and timestamps continue, as RTP-Info announced them.
-   */
-  renewSsrc(): void {
-    const old = this.ssrc;
-    while (this.ssrc === old) this.ssrc = this.random.uint32();
-    this.counters.packets = 0;
-    this.counters.octets = 0;
-    this.counters.lastSentMs = undefined;
+    this.mapping = { npt: 0, rtp: sender.timestampBase, scale: 1 };
   }
 
   get clockRate(): number {
     return this.source.format.clockRate;
-  }
-
-  get payloadType(): number {
-    return this.source.format.payloadType;
   }
 
   /** RTP timestamp for media time `npt` (seconds) on this stream, in the current segment. */
@@ -184,7 +146,7 @@ export class RtpStream implements ScheduledTask {
       }
       if (s.ptsSec >= this.endNpt) return this.finish();
       if (s.dtsSec > mediaNow) return this.timeline.clockTimeOf(s.dtsSec);
-      this.send(s, nowMs);
+      this.send(s);
       this.next++;
     }
   }
@@ -199,7 +161,7 @@ export class RtpStream implements ScheduledTask {
       if (!s) return Infinity;
       const due = this.timeline.startMs + step.dueSec * 1000;
       if (due > nowMs) return due;
-      this.send(s, nowMs, this.mapping.rtp + step.rtpTicks);
+      this.send(s, this.mapping.rtp + step.rtpTicks);
       cursor.advance();
       const ahead = cursor.peekNextSample();
       if (ahead !== undefined) this.source.loadChunk(this.source.chunkOf(ahead)).catch(() => undefined);
@@ -212,18 +174,15 @@ export class RtpStream implements ScheduledTask {
     return m.scale === 1 ? m.rtp + s.rtpTime : rtpAt(m, s.ptsSec, this.clockRate);
   }
 
-  private send(s: PacketizedSample, nowMs: number, unwrapped = this.sampleRtp(s)): void {
+  private send(s: PacketizedSample, unwrapped = this.sampleRtp(s)): void {
     if (this.maxTs === undefined || unwrapped > this.maxTs) this.maxTs = unwrapped;
-    const ts = unwrapped >>> 0;
+    // Only the first packet of a keyframe (or of any audio frame) is a place a new viewer of a
+    // live fan-out can start from; a single-client egress ignores the flag.
+    let start = s.keyframe || this.source.format.media !== 'video';
     for (const p of s.payloads) {
-      const header = Buffer.allocUnsafe(12);
-      writeRtpFixedHeader(header, 0, p.marker, this.payloadType, this.seq, ts, this.ssrc);
-      this.seq = (this.seq + 1) & 0xffff;
-      this.egress.sendRtp(header, p.payload);
-      this.counters.packets++;
-      this.counters.octets += p.payload.length;
+      this.sender.send(p.marker, unwrapped, p.payload, start);
+      start = false;
     }
-    this.counters.lastSentMs = nowMs;
   }
 
   /**
@@ -258,8 +217,9 @@ export class RtpStream implements ScheduledTask {
       if (!c) {
         // Back to the scheduler once loaded, unless stopped meanwhile (PAUSE, TEARDOWN): a stopped
         // stream re-added here would sit in the scheduler's task map for good.
-        void this.ensureChunk().then(() => {
-          if (this.playing) this.reschedule(this);
+        // A failed read is the owner's to handle (onError): no retry from here.
+        void this.ensureChunk().then((loaded) => {
+          if (loaded && this.playing) this.reschedule(this);
         });
         return undefined;
       }
@@ -278,8 +238,8 @@ export class RtpStream implements ScheduledTask {
     }
   }
 
-  /** Loads the chunk holding the cursor's sample; concurrent callers share one load. */
-  private ensureChunk(): Promise<void> {
+  /** Loads the chunk holding the cursor's sample; concurrent callers share one load. False if it failed. */
+  private ensureChunk(): Promise<boolean> {
     const want = this.source.chunkOf(this.next);
     this.loading ??= this.source
       .loadChunk(want)
@@ -290,8 +250,12 @@ export class RtpStream implements ScheduledTask {
           // A chunk loaded on demand (seek, or a read-ahead that was not ready) must also read
           // ahead, or every later chunk boundary stalls the stream until its read completes.
           this.readAhead(want);
+          return true;
         },
-        (err: unknown) => this.onError(this, err),
+        (err: unknown) => {
+          this.onError(this, err);
+          return false;
+        },
       )
       .finally(() => {
         this.loading = undefined;

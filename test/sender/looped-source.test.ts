@@ -7,11 +7,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ChunkCache, openMediaEntry } from '../../src/server/index.ts';
 import type { MediaEntry } from '../../src/server/index.ts';
-import { CHUNK_SAMPLES } from '../../src/server/packetized-track.ts';
-import { PlayTimeline } from '../../src/server/play-timeline.ts';
-import { RtpStream } from '../../src/server/rtp-stream.ts';
-import { startIndexFor } from '../../src/server/seek.ts';
-import { LoopedSource, loopPeriodSec } from '../../src/server/push/index.ts';
+import { CHUNK_SAMPLES } from '../../src/sender/packetized-track.ts';
+import { PlayTimeline } from '../../src/sender/play-timeline.ts';
+import { RtpStream } from '../../src/sender/rtp-stream.ts';
+import { startIndexFor } from '../../src/sender/seek.ts';
+import { LoopedSource, RtpSender, loopTracks } from '../../src/sender/index.ts';
+import { seededRandom } from '../../src/util/random.ts';
 import { Scheduler } from '../../src/transport/index.ts';
 import type { Egress } from '../../src/transport/index.ts';
 import { ManualClock } from '../../src/util/clock.ts';
@@ -27,7 +28,7 @@ afterAll(async () => {
 
 describe('loopPeriodSec', () => {
   it('is where the longest track ends: the sample has 20 s of video and AAC ending at 20.011 s', () => {
-    const period = loopPeriodSec(
+    const { periodSec: period } = loopTracks(
       entry.durationSec,
       entry.tracks.map((t) => t.source),
     );
@@ -105,11 +106,12 @@ describe('RtpStream over a LoopedSource (manual clock)', () => {
       entry.tracks.map((x) => x.source.track),
       0,
     ).indices[1]!;
-    const period = loopPeriodSec(
+    const { periodSec: period, sources } = loopTracks(
       entry.durationSec,
       entry.tracks.map((t) => t.source),
+      2,
     );
-    const looped = new LoopedSource(audio, first, period, 2);
+    const looped = sources[1]!;
     // Every chunk in memory first: the stream then never waits for the disk, and the manual clock
     // alone drives it.
     for (let c = 0; c <= audio.chunkOf(audio.sampleCount - 1); c++) await audio.loadChunk(c);
@@ -118,7 +120,7 @@ describe('RtpStream over a LoopedSource (manual clock)', () => {
     const stream = new RtpStream(
       'trackID=2',
       looped,
-      recordingEgress(sent),
+      new RtpSender(looped.format, recordingEgress(sent), seededRandom(1)),
       timeline,
       (s) => scheduler.schedule(s, clock.now()),
       () => (ended = true),

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { ReportBlock } from '../../src/rtcp/index.ts';
-import { receiverReportRecord } from '../../src/server/qos.ts';
+import { receiverReportRecord } from '../../src/sender/qos.ts';
 
 const ctx = {
   sessionId: 's',

@@ -1,16 +1,15 @@
 import { makeSdesCname, parseRtcpPackets, serializeRtcpCompound } from '../rtcp/index.ts';
 import type { RtcpPacket, XrBlock } from '../rtcp/index.ts';
 import { rtcpBandwidthFromSession, rtcpInterval, updateAvgRtcpSize } from '../stats/index.ts';
-import type { ScheduledTask, Scheduler } from '../transport/index.ts';
+import type { Egress, ScheduledTask, Scheduler } from '../transport/index.ts';
 import type { Clock } from '../util/clock.ts';
 import { cryptoRandom } from '../util/random.ts';
 import type { Random } from '../util/random.ts';
 import { createLogger } from '../util/log.ts';
-import { msToCompactNtp, ntpFromUnixMs, ntpMiddle32 } from '../util/ntp.ts';
-import type { PlayTimeline } from './play-timeline.ts';
+import { msToCompactNtp, ntpMiddle32 } from '../util/ntp.ts';
 import { receiverReportRecord } from './qos.ts';
 import type { ReceiverReportRecord } from './qos.ts';
-import type { RtpStream } from './rtp-stream.ts';
+import type { RtpSender } from './rtp-sender.ts';
 
 const log = createLogger('rtcp');
 
@@ -20,7 +19,13 @@ export interface RtcpSessionOptions {
   random?: Random;
   scheduler: Scheduler;
   cname: string;
-  timeline: Pick<PlayTimeline, 'mediaTimeAt'>;
+  /** True while the stream sends: SRs go out only then. */
+  isPlaying(): boolean;
+  /**
+   * The RTP timestamp of the media instant due now, on the same mapping the packets are stamped
+   * with (a file session's timeline, a live track's NTP↔RTP reference).
+   */
+  rtpNow(): number;
   /** `natKeepAlives`: live555's 4-byte 0xFEEDFACE hole-punching datagrams (not RTCP, not malformed). */
   counters: { rtcpMalformed: number; rtcpReceived: number; natKeepAlives: number };
   /** Identifies the stream in the records handed to onReport. */
@@ -28,11 +33,6 @@ export interface RtcpSessionOptions {
   onActivity(): void;
   onReport(record: ReceiverReportRecord): void;
 }
-
-/** What RTCP needs of a stream: a file session's RtpStream, or a live channel viewer's view of its track. */
-export type RtcpStream = Pick<RtpStream, 'ssrc' | 'counters' | 'isPlaying' | 'clockRate' | 'egress' | 'rtpTimeAt'> & {
-  source: { format: { bitrate: number } };
-};
 
 /** Receivers whose last RRTR (RFC 3611 §4.4) is kept for the DLRR answer; more evict the oldest. */
 const XR_MAX_RRTR_SOURCES = 8;
@@ -58,7 +58,10 @@ export class RtcpSession implements ScheduledTask {
   private readonly rrtrs = new Map<number, { lastRr: number; arrivalWallMs: number }>();
 
   constructor(
-    private readonly stream: RtcpStream,
+    /** The source reported on: its SSRC and the statistics its SRs carry. */
+    private readonly sender: Pick<RtpSender, 'ssrc' | 'stats' | 'clockRate' | 'format'>,
+    /** Where the SRs go and the RRs come from (the receiver's RTCP port or channel). */
+    private readonly egress: Pick<Egress, 'sendRtcp'>,
     private readonly o: RtcpSessionOptions,
   ) {}
 
@@ -71,7 +74,7 @@ export class RtcpSession implements ScheduledTask {
    */
   start(): void {
     if (this.closed) return;
-    if (this.stream.isPlaying && !this.byeSent) {
+    if (this.o.isPlaying() && !this.byeSent) {
       this.send([this.senderReport(), this.sdes()]);
       this.initial = false;
     }
@@ -88,8 +91,8 @@ export class RtcpSession implements ScheduledTask {
   }
 
   run(nowMs: number): number {
-    if (this.closed || !this.stream.isPlaying) return Infinity;
-    if (this.stream.counters.packets > 0) this.send([this.senderReport(), this.sdes(), ...this.dlrr()]);
+    if (this.closed || !this.o.isPlaying()) return Infinity;
+    if (this.sender.stats.packets > 0) this.send([this.senderReport(), this.sdes(), ...this.dlrr()]);
     return nowMs + this.nextIntervalMs();
   }
 
@@ -111,8 +114,8 @@ export class RtcpSession implements ScheduledTask {
     this.byeSent = true;
     this.o.scheduler.remove(this);
     const packets: RtcpPacket[] = [];
-    packets.push(this.stream.counters.packets > 0 ? this.senderReport() : { type: 'rr', ssrc: this.stream.ssrc, reports: [] });
-    packets.push(this.sdes(), { type: 'bye', ssrcs: [this.stream.ssrc], reason });
+    packets.push(this.sender.stats.packets > 0 ? this.senderReport() : { type: 'rr', ssrc: this.sender.ssrc, reports: [] });
+    packets.push(this.sdes(), { type: 'bye', ssrcs: [this.sender.ssrc], reason });
     this.send(packets);
   }
 
@@ -136,12 +139,12 @@ export class RtcpSession implements ScheduledTask {
       if (p.type === 'xr') this.noteRrtr(p.ssrc, p.blocks, arrivalWallMs);
       if (p.type !== 'rr' && p.type !== 'sr') continue;
       for (const block of p.reports) {
-        if (block.ssrc !== this.stream.ssrc) continue;
+        if (block.ssrc !== this.sender.ssrc) continue;
         const record = receiverReportRecord(block, {
           ...this.o.report,
           from,
           reporterSsrc: p.ssrc,
-          clockRate: this.stream.clockRate,
+          clockRate: this.sender.clockRate,
           arrivalWallMs,
           previous: this.lastReport?.reporterSsrc === p.ssrc ? this.lastReport : undefined,
         });
@@ -169,7 +172,7 @@ export class RtcpSession implements ScheduledTask {
     const now = this.o.clock.wallNow();
     const items = [...this.rrtrs].map(([ssrc, r]) => ({ ssrc, lastRr: r.lastRr, delaySinceLastRr: msToCompactNtp(now - r.arrivalWallMs) }));
     this.rrtrs.clear();
-    return [{ type: 'xr', ssrc: this.stream.ssrc, blocks: [{ type: 'dlrr', items }] }];
+    return [{ type: 'xr', ssrc: this.sender.ssrc, blocks: [{ type: 'dlrr', items }] }];
   }
 
   private senderReport(): RtcpPacket {
@@ -177,33 +180,22 @@ export class RtcpSession implements ScheduledTask {
     // clock read here, not from the scheduler's time for this wake-up: that one can be older (tasks
     // that ran before us in the same wake-up, e.g. a keyframe burst) or newer (an early wake within
     // the resolution), and receivers that sync on SRs (ffmpeg) shift their pts by the difference.
-    const wall = this.o.clock.wallNow();
-    const ntp = ntpFromUnixMs(wall);
-    // The RTP timestamp of the media instant due now: the same mapping the packets are stamped with.
-    const mediaNow = this.o.timeline.mediaTimeAt(this.o.clock.now());
-    const c = this.stream.counters;
     return {
       type: 'sr',
-      ssrc: this.stream.ssrc,
-      senderInfo: {
-        ntpSeconds: ntp.seconds,
-        ntpFraction: ntp.fraction,
-        rtpTimestamp: this.stream.rtpTimeAt(mediaNow),
-        packetCount: c.packets >>> 0,
-        octetCount: c.octets >>> 0,
-      },
+      ssrc: this.sender.ssrc,
+      senderInfo: this.sender.stats.senderInfo(this.o.clock.wallNow(), this.o.rtpNow()),
       reports: [],
     };
   }
 
   private sdes(): RtcpPacket {
-    return makeSdesCname(this.stream.ssrc, this.o.cname);
+    return makeSdesCname(this.sender.ssrc, this.o.cname);
   }
 
   private send(packets: RtcpPacket[]): void {
     const buf = serializeRtcpCompound(packets);
     this.avgRtcpSize = updateAvgRtcpSize(this.avgRtcpSize, buf.length + 28);
-    this.stream.egress.sendRtcp(buf);
+    this.egress.sendRtcp(buf);
   }
 
   private nextIntervalMs(): number {
@@ -211,7 +203,7 @@ export class RtcpSession implements ScheduledTask {
       {
         members: 2,
         senders: 1,
-        rtcpBandwidth: rtcpBandwidthFromSession(this.stream.source.format.bitrate),
+        rtcpBandwidth: rtcpBandwidthFromSession(this.sender.format.bitrate),
         weSent: true,
         avgRtcpSize: this.avgRtcpSize,
         initial: this.initial,
