@@ -200,10 +200,10 @@ export function registerPlay(program: Command): void {
           // Ground truth per track: what the emulator did to the packets we received.
           tracks: Object.fromEntries(
             [...session.impairments].map(([track, imp]) => {
-              const r = summarizeFates(imp.rtp.fates);
+              const r = summarizeFates(imp.rtp.pipeline.fates);
               return [
                 track,
-                { rtpPackets: r.packets, rtpLost: r.lost, rtpLossRate: r.lossRate, rtcpLost: summarizeFates(imp.rtcp.fates).lost },
+                { rtpPackets: r.packets, rtpLost: r.lost, rtpLossRate: r.lossRate, rtcpLost: summarizeFates(imp.rtcp.pipeline.fates).lost },
               ];
             }),
           ),

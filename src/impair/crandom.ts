@@ -31,6 +31,24 @@ export function streamSeed(seed: number, stream: number): number {
   return (lo ^ Math.imul(hi, 0x85ebca6b) ^ Math.imul(stream, 0x9e3779b9)) >>> 0;
 }
 
+/**
+ * The seed of one emulated path: run seed × track × direction (0 RTP, 1 RTCP), hashed so that
+ * every path of every run draws independent numbers (seed + 2·track made run s's audio replay run
+ * s + 2's video). murmur3's fmix32 over the 32-bit words of (seed, track, direction).
+ */
+export function pathSeed(seed: number, track: number, direction: number): number {
+  let h = 0x2545f491;
+  for (const word of [seed >>> 0, Math.floor(seed / 0x1_0000_0000) >>> 0, track >>> 0, direction >>> 0]) {
+    h = Math.imul(h ^ word, 0xcc9e2d51);
+    h = (h << 15) | (h >>> 17);
+    h = Math.imul(h, 0x1b873593);
+    h ^= h >>> 16;
+    h = Math.imul(h, 0x85ebca6b);
+    h ^= h >>> 13;
+  }
+  return h >>> 0;
+}
+
 export function createStream(seed: number, stream: number): Prng {
   return createPrng(streamSeed(seed, stream));
 }

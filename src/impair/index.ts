@@ -42,7 +42,7 @@ export {
   parseLossTrace,
   parseNetemUrlParam,
 } from './netem-format.ts';
-export { CorrelatedRandom, createStream, streamSeed } from './crandom.ts';
+export { CorrelatedRandom, createStream, pathSeed, streamSeed } from './crandom.ts';
 export {
   BernoulliLoss,
   FourStateLoss,

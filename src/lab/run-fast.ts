@@ -108,9 +108,10 @@ export async function runFast(spec: RunSpec, sink: Sink | undefined): Promise<Ru
       // Always through the emulator (an empty config passes everything) so that every run has its fate log.
       const impaired = new ImpairedEgress(
         link,
-        { config: spec.netem.config, seed: spec.seed + 2 * i, text: spec.netem.text, trace: spec.netem.trace, recordFates: true },
+        { config: spec.netem.config, seed: spec.seed, text: spec.netem.text, trace: spec.netem.trace, recordFates: true },
         clock,
         serverScheduler,
+        i,
       );
       fates.push(impaired.rtp.fates);
       const sender = new RtpSender(src.format, impaired, random);

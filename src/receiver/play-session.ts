@@ -3,8 +3,9 @@ import type dgram from 'node:dgram';
 import { parseRange, parseRtpInfo, parseRtspUrl, parseSession, parseTransport } from '../rtsp/index.ts';
 import type { RtspResponse, TransportSpec } from '../rtsp/index.ts';
 import { parseSdp } from '../sdp/index.ts';
-import { ImpairmentPipeline } from '../impair/index.ts';
 import { Scheduler, bindUdpPortPair } from '../transport/index.ts';
+import { ImpairmentStage } from '../transport/index.ts';
+import { pathSeed } from '../impair/index.ts';
 import type { ImpairmentSpec, ScheduledTask, UdpPortPair } from '../transport/index.ts';
 import type { Clock, TimerHandle } from '../util/clock.ts';
 import { realClock } from '../util/clock.ts';
@@ -46,17 +47,15 @@ export interface PlayOptions {
   responseTimeoutMs?: number;
 }
 
-/** The ingress impairment of one track: one pipeline per direction of packets we receive. */
+/** The ingress impairment of one track: one stage per kind of packet we receive (their fate logs are the ground truth). */
 export interface TrackImpairment {
-  rtp: ImpairmentPipeline;
-  rtcp: ImpairmentPipeline;
+  rtp: ImpairmentStage;
+  rtcp: ImpairmentStage;
 }
 
 export type PlayEnd = { ok: true; reason: 'duration' | 'end-of-stream' | 'stopped' } | { ok: false; reason: string };
 
 const MAX_REDIRECTS = 5;
-/** The link under an emulated impairment sees IP + UDP headers too (netem's rate model counts them). */
-const IP_UDP_OVERHEAD = 28;
 const CLIENT_PORT_RANGE = { min: 20000, max: 59999 };
 
 interface TrackPath {
@@ -329,8 +328,8 @@ export class PlaySession {
     let imp = this.impairments.get(index);
     if (!imp) {
       imp = {
-        rtp: new ImpairmentPipeline(spec.config, spec.seed + 2 * index, { trace: spec.trace }),
-        rtcp: new ImpairmentPipeline(spec.config, spec.seed + 2 * index + 1, { trace: spec.trace }),
+        rtp: new ImpairmentStage(spec.config, pathSeed(spec.seed, index, 0), { trace: spec.trace }, this.clock, this.scheduler),
+        rtcp: new ImpairmentStage(spec.config, pathSeed(spec.seed, index, 1), { trace: spec.trace }, this.clock, this.scheduler),
       };
       this.impairments.set(index, imp);
     }
@@ -346,21 +345,8 @@ export class PlaySession {
     };
     const imp = path.impairment;
     if (!imp) return deliver(msg);
-    const now = this.clock.now();
-    const pipeline = kind === 'rtp' ? imp.rtp : imp.rtcp;
-    const { copies } = pipeline.submit({ id: this.ingressId++, bytes: msg.length + IP_UDP_OVERHEAD, sentAtMs: now }, now);
-    for (const c of copies) {
-      let buf = msg;
-      if (c.corrupt && c.corrupt.byteIndex < msg.length) {
-        buf = Buffer.from(msg);
-        buf[c.corrupt.byteIndex]! ^= 1 << c.corrupt.bit;
-      }
-      if (c.atMs <= now) deliver(buf);
-      else this.scheduler.once(c.atMs, () => deliver(buf));
-    }
+    (kind === 'rtp' ? imp.rtp : imp.rtcp).pass([msg], (p) => deliver(p[0] ?? msg));
   }
-
-  private ingressId = 0;
 
   private rtpIn(path: TrackPath, msg: Buffer): void {
     const now = this.clock.now();
@@ -500,6 +486,10 @@ export class PlaySession {
       // Packets that came while TEARDOWN was answered still go out.
       for (const p of this.paths) p.receiver.drain(this.clock.now());
       this.stopIo();
+      for (const imp of this.impairments.values()) {
+        imp.rtp.close();
+        imp.rtcp.close();
+      }
       this.conn?.close();
       done(result);
     });

@@ -1,3 +1,5 @@
+import { impairingEgressHook } from './egress-hook.ts';
+import type { EgressHook } from './egress-hook.ts';
 import net from 'node:net';
 import os from 'node:os';
 import { realClock } from '../util/clock.ts';
@@ -44,6 +46,11 @@ export interface ServerOptions {
   serverName?: string;
   /** Network emulation on every session's egress unless its URL asks for another (lab). */
   impairment?: ImpairmentSpec;
+  /**
+   * Wraps each track's path to its client (default: the session's impairment, if any). The lab
+   * passes its own to hold the emulator and its fate log; see egress-hook.ts.
+   */
+  egress?: EgressHook;
   /** Live channels from files or ffmpeg (`serve --live`); publishing to `live/NAME` works without. */
   live?: LiveChannelSpec[];
   /** Multicast SETUP for live channels (`serve --multicast`); refused (461) when absent. */
@@ -129,7 +136,7 @@ export class RtspServer {
   private readonly opts: Required<
     Omit<
       ServerOptions,
-      'clock' | 'random' | 'rtpPortRange' | 'impairment' | 'live' | 'multicast' | 'cacheDir' | 'prepareWaitMs' | 'preparer'
+      'clock' | 'random' | 'rtpPortRange' | 'impairment' | 'egress' | 'live' | 'multicast' | 'cacheDir' | 'prepareWaitMs' | 'preparer'
     >
   > &
     Pick<ServerOptions, 'impairment' | 'cacheDir' | 'prepareWaitMs' | 'preparer'> & {
@@ -167,6 +174,7 @@ export class RtspServer {
       cname: `streamlab-${this.opts.random.hex(4)}@${os.hostname()}`,
       counters: this.counters,
       registry: this.registry,
+      trackEgress: options.egress ?? impairingEgressHook(clock, this.scheduler),
       releaseEntry: (entry) => this.catalog.release(entry),
     };
     this.live = new LiveHub(this.sessionContext, {

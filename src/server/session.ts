@@ -1,8 +1,8 @@
 import type { Socket } from 'node:net';
 import { createLogger } from '../util/log.ts';
 import type { TransportSpec } from '../rtsp/index.ts';
-import { ImpairedEgress, InterleavedEgress } from '../transport/index.ts';
-import type { Egress, ImpairmentSpec, UdpPortPair } from '../transport/index.ts';
+import { InterleavedEgress } from '../transport/index.ts';
+import type { Egress, UdpPortPair } from '../transport/index.ts';
 import { RtspError } from './errors.ts';
 import type { MediaEntry, ServedTrack } from './media-catalog.ts';
 import { PlayTimeline } from '../sender/play-timeline.ts';
@@ -58,8 +58,6 @@ export class ServerSession extends RtspSessionCore {
   readonly timeline = new PlayTimeline();
   /** Media position while paused (npt seconds). */
   private pausedAt = 0;
-  /** Network emulation on this session's egress (lab), set at its first SETUP. */
-  impairment: ImpairmentSpec | undefined;
 
   /**
    * `media` is the name the client asked for (safe relative path): the catalog may share one
@@ -111,7 +109,7 @@ export class ServerSession extends RtspSessionCore {
   }
 
   private addSetup(track: ServedTrack, direct: Egress, transport: TransportSpec): TrackSetup {
-    const egress = this.impairedEgress(direct, this.entry.tracks.indexOf(track));
+    const egress = this.trackEgress(direct, track.control, this.entry.tracks.indexOf(track));
     const sender = new RtpSender(track.source.format, egress, this.ctx.random);
     const stream = new RtpStream(
       track.control,
@@ -142,13 +140,6 @@ export class ServerSession extends RtspSessionCore {
     const setup: TrackSetup = { track, stream, egress, rtcp, transport };
     this.setups.set(track.control, setup);
     return setup;
-  }
-
-  /** The egress through this session's network emulation, if any. */
-  private impairedEgress(direct: Egress, trackNo: number): Egress {
-    // Each track's emulator gets its own seeds, so audio and video do not lose the same packets.
-    if (!this.impairment) return direct;
-    return new ImpairedEgress(direct, { ...this.impairment, seed: this.impairment.seed + 2 * trackNo }, this.ctx.clock, this.ctx.scheduler);
   }
 
   /**
@@ -292,12 +283,12 @@ export class ServerSession extends RtspSessionCore {
       s.stream.stop();
       if (reason !== 'connection closed') s.rtcp.sendBye(reason === 'timeout' ? 'session timeout' : 'teardown');
       s.rtcp.close();
-      if (s.egress instanceof ImpairedEgress) s.egress.close();
       // Not synchronously: dgram resolves the destination on the next tick before it sends, so a
       // close now would silently drop the BYE just queued. setImmediate runs after that tick.
       const udp = s.udp;
       if (udp) setImmediate(() => udp.close());
     }
+    this.releaseEgresses();
     this.ctx.releaseEntry(this.entry);
     log.info('session closed', { session: this.id, media: this.media, reason });
   }

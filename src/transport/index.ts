@@ -5,6 +5,7 @@
 export * from './scheduler.ts';
 export * from './udp-pair.ts';
 export * from './egress.ts';
+export * from './impairment-stage.ts';
 export * from './impaired-egress.ts';
 export * from './netem-relay.ts';
 export * from './multicast-egress.ts';

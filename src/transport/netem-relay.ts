@@ -1,6 +1,7 @@
 import dgram from 'node:dgram';
-import { ImpairmentPipeline, summarizeFates } from '../impair/index.ts';
-import type { FateSummary } from '../impair/index.ts';
+import { summarizeFates } from '../impair/index.ts';
+import type { FateSummary, ImpairmentPipeline } from '../impair/index.ts';
+import { ImpairmentStage } from './impairment-stage.ts';
 import type { Clock } from '../util/clock.ts';
 import { realClock } from '../util/clock.ts';
 import type { ImpairmentSpec } from './impaired-egress.ts';
@@ -26,20 +27,17 @@ export interface RelayCounters {
  */
 export class NetemRelay {
   readonly counters: RelayCounters = { received: 0, forwarded: 0, dropped: 0, replies: 0 };
-  readonly pipeline: ImpairmentPipeline;
+  private readonly stage: ImpairmentStage;
   private lastSender: dgram.RemoteInfo | undefined;
-  private readonly scheduler: Scheduler;
-  private id = 0;
 
   private constructor(
     private readonly inbound: dgram.Socket,
     private readonly outbound: dgram.Socket,
     private readonly forward: Endpoint,
     spec: ImpairmentSpec,
-    private readonly clock: Clock,
+    clock: Clock,
   ) {
-    this.pipeline = new ImpairmentPipeline(spec.config, spec.seed, { trace: spec.trace });
-    this.scheduler = new Scheduler(clock);
+    this.stage = new ImpairmentStage(spec.config, spec.seed, { trace: spec.trace }, clock, new Scheduler(clock));
     inbound.on('message', (msg, rinfo) => this.fromListenSide(msg, rinfo));
     outbound.on('message', (msg, rinfo) => {
       // Only the forward endpoint may answer; anything else is not part of this path.
@@ -74,22 +72,11 @@ export class NetemRelay {
   private fromListenSide(msg: Buffer, rinfo: dgram.RemoteInfo): void {
     this.counters.received++;
     this.lastSender = rinfo;
-    const now = this.clock.now();
-    const { copies } = this.pipeline.submit({ id: this.id++, bytes: msg.length + 28, sentAtMs: now }, now);
-    if (copies.length === 0) this.counters.dropped++;
-    for (const c of copies) {
-      let out = msg;
-      if (c.corrupt && c.corrupt.byteIndex < msg.length) {
-        out = Buffer.from(msg);
-        out[c.corrupt.byteIndex]! ^= 1 << c.corrupt.bit;
-      }
-      const send = () => {
-        this.counters.forwarded++;
-        this.outbound.send(out, this.forward.port, this.forward.host);
-      };
-      if (c.atMs <= now) send();
-      else this.scheduler.once(c.atMs, send);
-    }
+    const copies = this.stage.pass([msg], (p) => {
+      this.counters.forwarded++;
+      this.outbound.send(p[0] ?? msg, this.forward.port, this.forward.host);
+    });
+    if (copies === 0) this.counters.dropped++;
   }
 
   /** Ground truth so far: what was dropped, delayed, reordered, duplicated. */
@@ -97,7 +84,12 @@ export class NetemRelay {
     return summarizeFates(this.pipeline.fates);
   }
 
+  get pipeline(): ImpairmentPipeline {
+    return this.stage.pipeline;
+  }
+
   close(): void {
+    this.stage.close();
     this.inbound.close();
     this.outbound.close();
   }

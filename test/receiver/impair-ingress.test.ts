@@ -49,7 +49,7 @@ describe('ingress impairment (in-process)', () => {
     const stats = trackStats(r.session);
     for (const t of stats) {
       const imp = r.session.impairments.get(t.track)!;
-      const lost = packetFates(imp.rtp.fates).map((f) => f.lost);
+      const lost = packetFates(imp.rtp.pipeline.fates).map((f) => f.lost);
       const truth = visibleLoss(lost);
       expect(t.lost, `track ${t.track}`).toBe(truth);
       expect(t.packets).toBe(lost.filter((l) => !l).length);
@@ -73,8 +73,8 @@ describe('ingress impairment (in-process)', () => {
 
   it('is deterministic: the same seed drops the same packets', async () => {
     const again = await play(url, { durationSec: 1.5, impairment: await impairmentFromFlags('loss random 10%', 3) });
-    const a = packetFates(again.session.impairments.get(1)!.rtp.fates).map((f) => f.lost);
-    const b = packetFates(r.session.impairments.get(1)!.rtp.fates).map((f) => f.lost);
+    const a = packetFates(again.session.impairments.get(1)!.rtp.pipeline.fates).map((f) => f.lost);
+    const b = packetFates(r.session.impairments.get(1)!.rtp.pipeline.fates).map((f) => f.lost);
     expect(a.length).toBeGreaterThan(40);
     expect(a).toEqual(b.slice(0, a.length));
   });

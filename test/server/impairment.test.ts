@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { RtspServer } from '../../src/server/index.ts';
-import { ImpairmentPipeline } from '../../src/impair/index.ts';
+import { ImpairmentPipeline, pathSeed } from '../../src/impair/index.ts';
 import { impairmentFromArgs } from '../../src/server/index.ts';
 import type { ImpairedEgress } from '../../src/transport/index.ts';
 import { RawConnection } from '../helpers/raw-connection.ts';
@@ -47,7 +47,7 @@ describe('impairment from the URL', () => {
     expect(egress.rtp.recordsFates).toBe(false);
     // Ground truth rebuilt offline: the same config and seed decide the same fates for as many
     // packets as the server's pipeline counted (random loss depends on the submission order only).
-    const truth = new ImpairmentPipeline(impairment!.config, impairment!.seed);
+    const truth = new ImpairmentPipeline(impairment!.config, pathSeed(impairment!.seed, 0, 0));
     for (let id = 0; id < egress.rtp.counters.submitted; id++) truth.submit({ id, bytes: 1000, sentAtMs: 0 }, 0);
     const fates = truth.fates;
     expect(fates.filter((f) => f.dropped).length).toBe(egress.rtp.counters.dropped);

@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import type { TransportSpec } from '../../rtsp/index.ts';
-import { ImpairedEgress, InterleavedEgress } from '../../transport/index.ts';
-import type { Egress, ImpairmentSpec, UdpPortPair } from '../../transport/index.ts';
+import { InterleavedEgress } from '../../transport/index.ts';
+import type { Egress, UdpPortPair } from '../../transport/index.ts';
 import { createLogger } from '../../util/log.ts';
 import { RtspError } from '../errors.ts';
 import { connectUdpSetup } from '../session-support.ts';
@@ -33,7 +33,6 @@ export interface ViewerSetup {
  */
 export class LiveViewerSession extends RtspSessionCore implements ChannelViewer {
   readonly setups = new Map<string, ViewerSetup>();
-  impairment: ImpairmentSpec | undefined;
   /** The channel's source stopped after this viewer joined (it got its BYE). */
   ended = false;
 
@@ -99,7 +98,7 @@ export class LiveViewerSession extends RtspSessionCore implements ChannelViewer 
   }
 
   private addUnicast(track: LiveTrack, direct: Egress, transport: TransportSpec): ViewerSetup {
-    const egress = this.impairedEgress(direct, this.channel.tracks.indexOf(track));
+    const egress = this.trackEgress(direct, track.control, this.channel.tracks.indexOf(track));
     const setup: ViewerSetup = { track, transport, egress, joined: false };
     setup.rtcp = liveRtcp(track, egress, () => setup.joined, this.ctx, {
       sessionId: this.id,
@@ -108,12 +107,6 @@ export class LiveViewerSession extends RtspSessionCore implements ChannelViewer 
     });
     this.setups.set(track.control, setup);
     return setup;
-  }
-
-  /** The egress through this viewer's network emulation, if any. */
-  private impairedEgress(direct: Egress, trackNo: number): Egress {
-    if (!this.impairment) return direct;
-    return new ImpairedEgress(direct, { ...this.impairment, seed: this.impairment.seed + 2 * trackNo }, this.ctx.clock, this.ctx.scheduler);
   }
 
   /** RTP-Info for PLAY: the sequence number and RTP time each track sends next. */
@@ -182,10 +175,10 @@ export class LiveViewerSession extends RtspSessionCore implements ChannelViewer 
         if (reason !== 'connection closed' && wasPlaying) s.rtcp!.sendBye(reason === 'timeout' ? 'session timeout' : 'teardown');
         s.rtcp!.close();
       }
-      if (s.egress instanceof ImpairedEgress) s.egress.close();
       const udp = s.udp;
       if (udp) setImmediate(() => udp.close());
     }
+    this.releaseEgresses();
     this.channel.viewers.delete(this);
     log.info('viewer left', { session: this.id, channel: this.channel.name, reason });
   }

@@ -2,6 +2,7 @@ import type { Clock } from '../../util/clock.ts';
 import type { Random } from '../../util/random.ts';
 import type { PortRange, Scheduler } from '../../transport/index.ts';
 import type { SafeEmitter } from '../events.ts';
+import type { EgressHook } from '../egress-hook.ts';
 import type { MediaEntry } from '../media-catalog.ts';
 import type { SessionRegistry } from './registry.ts';
 import type { ServerEvents } from './server-events.ts';
@@ -25,6 +26,8 @@ export interface SessionContext {
   counters: { rtcpMalformed: number; rtcpReceived: number; natKeepAlives: number; sessionsExpired: number };
   /** Every session of the server, by id, connection and interleaved channel. */
   registry: SessionRegistry;
+  /** Wraps each track's path to its client (impairment; the lab's observer): ServerOptions.egress. */
+  trackEgress: EgressHook;
   /** A file session let go of its (shared) media entry. */
   releaseEntry(entry: MediaEntry): void;
 }

@@ -1,6 +1,8 @@
 import type { Socket } from 'node:net';
 import type { TransportSpec } from '../../rtsp/index.ts';
+import type { Egress, ImpairmentSpec } from '../../transport/index.ts';
 import type { TimerHandle } from '../../util/clock.ts';
+import type { TrackEgress } from '../egress-hook.ts';
 import { RtspError } from '../errors.ts';
 import type { SessionContext, SessionKind } from './context.ts';
 import { transition } from './method-table.ts';
@@ -20,6 +22,10 @@ export abstract class RtspSessionCore implements RegisteredSession {
   /** The RTSP connection an interleaved session is bound to. */
   private boundSocket: Socket | undefined;
   private readonly channels: number[] = [];
+  /** Network emulation for this session's tracks (its URL's, its DESCRIBE's, or `--netem`). */
+  impairment: ImpairmentSpec | undefined;
+  /** What the egress hook gave each track; released when the session closes. */
+  private readonly egresses: TrackEgress[] = [];
 
   constructor(
     readonly id: string,
@@ -95,6 +101,18 @@ export abstract class RtspSessionCore implements RegisteredSession {
     this.ctx.registry.bindSocket(socket, this);
     for (const r of receive) this.ctx.registry.bindChannel(socket, r.channel, this, r.handler);
     return { protocol: 'RTP', profile: 'AVP', lowerTransport: 'TCP', delivery: 'unicast', interleaved: channels, unknownParams: [] };
+  }
+
+  /** The egress a track sends through: `direct`, wrapped by the server's egress hook. */
+  protected trackEgress(direct: Egress, control: string, trackIndex: number): Egress {
+    const t = this.ctx.trackEgress(direct, { sessionId: this.id, media: this.media, control, trackIndex, impairment: this.impairment });
+    this.egresses.push(t);
+    return t.egress;
+  }
+
+  /** Lets go of every track egress (an impairment drops the packets it still holds). */
+  protected releaseEgresses(): void {
+    for (const e of this.egresses.splice(0)) e.release();
   }
 
   /**

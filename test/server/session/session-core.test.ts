@@ -7,6 +7,8 @@
 import net from 'node:net';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { Scheduler } from '../../../src/transport/index.ts';
+import type { Egress } from '../../../src/transport/index.ts';
+import type { TrackEgressRequest } from '../../../src/server/egress-hook.ts';
 import { ManualClock } from '../../../src/util/clock.ts';
 import { RtspError } from '../../../src/server/errors.ts';
 import { SafeEmitter } from '../../../src/server/events.ts';
@@ -20,10 +22,17 @@ class TestSession extends RtspSessionCore {
   get media(): string {
     return 'test.mp4';
   }
+  addTrack(direct: Egress, control: string, index: number): Egress {
+    return this.trackEgress(direct, control, index);
+  }
   close(reason: string): void {
-    if (this.beginClose(reason)) this.closedWith = reason;
+    if (!this.beginClose(reason)) return;
+    this.releaseEgresses();
+    this.closedWith = reason;
   }
 }
+
+const nullEgress: Egress = { kind: 'udp', dropped: 0, sendRtp: () => undefined, sendRtcp: () => undefined };
 
 function refusal(fn: () => unknown): RtspError {
   try {
@@ -41,8 +50,10 @@ describe('session core and registry', () => {
   let registry: SessionRegistry;
   let ctx: SessionContext;
   let log: string[];
+  let hooked: (TrackEgressRequest & { released: boolean })[];
 
   beforeEach(() => {
+    hooked = [];
     clock = new ManualClock();
     events = new SafeEmitter<ServerEvents>();
     registry = new SessionRegistry(3, events);
@@ -62,8 +73,26 @@ describe('session core and registry', () => {
       cname: 'test',
       counters: { rtcpMalformed: 0, natKeepAlives: 0, rtcpReceived: 0, sessionsExpired: 0 },
       registry,
+      trackEgress: (direct, t) => {
+        const record = { ...t, released: false };
+        hooked.push(record);
+        return { egress: direct, release: () => (record.released = true) };
+      },
       releaseEntry: () => undefined,
     };
+  });
+
+  it('every track egress comes from the one hook, with the session, track and impairment; all released at close', () => {
+    const s = open('h');
+    s.impairment = { config: { limit: 1000 }, seed: 9, text: 'loss 1%' };
+    expect(s.addTrack(nullEgress, 'trackID=1', 0)).toBe(nullEgress);
+    s.addTrack(nullEgress, 'trackID=2', 1);
+    expect(hooked.map((h) => [h.sessionId, h.media, h.control, h.trackIndex, h.impairment?.seed, h.released])).toEqual([
+      ['h', 'test.mp4', 'trackID=1', 0, 9, false],
+      ['h', 'test.mp4', 'trackID=2', 1, 9, false],
+    ]);
+    s.close('teardown');
+    expect(hooked.every((h) => h.released)).toBe(true);
   });
 
   const open = (id: string) => {

@@ -1,0 +1,37 @@
+import { ImpairedEgress } from '../transport/index.ts';
+import type { Egress, ImpairmentSpec, Scheduler } from '../transport/index.ts';
+import type { Clock } from '../util/clock.ts';
+
+/** One track of one session about to send: what an egress hook knows when it wraps its path. */
+export interface TrackEgressRequest {
+  sessionId: string;
+  media: string;
+  control: string;
+  /** The track's index in its presentation (0-based): its impairment seeds differ per track. */
+  trackIndex: number;
+  /** The session's impairment (its URL's, the DESCRIBE's, or `--netem`), if any. */
+  impairment: ImpairmentSpec | undefined;
+}
+
+/** The egress a track's sender writes to, and what to call when the session lets it go. */
+export interface TrackEgress {
+  egress: Egress;
+  release(): void;
+}
+
+/**
+ * The one place between a session's senders and the network (ServerOptions.egress): it gets the
+ * direct path to the client (UDP ports or interleaved channels) and returns what the track sends
+ * through. File sessions and live viewers both go through it; the default applies the session's
+ * impairment; the lab passes its own to keep the emulator (and its fate log) in hand.
+ */
+export type EgressHook = (direct: Egress, track: TrackEgressRequest) => TrackEgress;
+
+/** The default hook: the session's impairment, if any, as an ImpairedEgress released with the session. */
+export function impairingEgressHook(clock: Clock, scheduler: Scheduler): EgressHook {
+  return (direct, t) => {
+    if (!t.impairment) return { egress: direct, release: () => undefined };
+    const egress = new ImpairedEgress(direct, t.impairment, clock, scheduler, t.trackIndex);
+    return { egress, release: () => egress.close() };
+  };
+}
