@@ -15,7 +15,8 @@ import { cacheKey, PREPARE_RECIPE_VERSION, readManifest, sourceIdentity, writeMa
 import type { Manifest } from './cache.ts';
 import { ffmpegOutputArgs, growingRoute, planPreparation, remuxTsArgs, routeExtension } from './plan.ts';
 import type { PrepareOptions } from './plan.ts';
-import { PrepareError, probeFile } from './probe.ts';
+import { PrepareError, probeFile, refusedError } from './probe.ts';
+import { guardedInputOptions, refusedFormatIn } from './input-guard.ts';
 import { realClock } from '../../util/clock.ts';
 import type { Clock } from '../../util/clock.ts';
 
@@ -281,11 +282,26 @@ export class Preparer implements MediaPreparer {
     state: PrepareProgress,
     started: number,
   ): Promise<void> {
+    const bin = locate('ffmpeg');
+    return guardedInputOptions(bin).then((guard) => this.runFfmpeg(bin, guard, input, output, args, durationSec, job, state, started));
+  }
+
+  private runFfmpeg(
+    bin: string,
+    guard: string[],
+    input: string,
+    output: string,
+    args: string[],
+    durationSec: number | undefined,
+    job: PreparationJob,
+    state: PrepareProgress,
+    started: number,
+  ): Promise<void> {
     return new Promise((resolve, reject) => {
       const tail: string[] = [];
       const cmd = ffmpeg(input, { stdoutLines: 0 })
-        .setFfmpegPath(locate('ffmpeg'))
-        .inputOptions(['-nostdin'])
+        .setFfmpegPath(bin)
+        .inputOptions(['-nostdin', ...guard])
         .outputOptions(args)
         .output(output)
         .on('stderr', (line: string) => {
@@ -304,8 +320,10 @@ export class Preparer implements MediaPreparer {
           this.commands.delete(cmd);
           resolve();
         })
-        .on('error', (err: Error) => {
+        .on('error', (err: Error, _stdout: string | null, stderr: string | null) => {
           this.commands.delete(cmd);
+          const refused = refusedFormatIn(`${tail.join('\n')}\n${stderr ?? ''}`);
+          if (refused !== undefined) return reject(refusedError(input, refused));
           reject(new PrepareError('PREP_ERR_FFMPEG', `ffmpeg: ${tail.join(' | ') || err.message.split('\n')[0]}`));
         });
       this.commands.add(cmd);
