@@ -133,10 +133,17 @@ export function registerServe(program: Command): void {
       const shown = flags.host === '0.0.0.0' || flags.host === '::' ? '127.0.0.1' : flags.host;
       process.stdout.write(`streamlab serving ${dir} on rtsp://${shown}:${server.port}/<file>  (Ctrl-C to stop)\n`);
       for (const c of flags.live) process.stdout.write(`live channel rtsp://${shown}:${server.port}/live/${c.name}\n`);
-      const stop = () => {
+      // SIGHUP (the terminal closed, or `kill -HUP`) stops like Ctrl-C and SIGTERM: BYE to every
+      // client, ffmpeg children ended and waited for, exit 0. A second signal while stopping exits
+      // at once (status 1).
+      let stopping = false;
+      const stop = (signal: NodeJS.Signals) => {
+        if (stopping) process.exit(1);
+        stopping = true;
+        // After a hangup the terminal is gone: a write to it must not end the shutdown.
+        if (signal === 'SIGHUP') for (const s of [process.stdout, process.stderr]) s.on('error', () => undefined);
         void server.close().then(() => process.exit(0));
       };
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
+      for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => stop(signal));
     });
 }

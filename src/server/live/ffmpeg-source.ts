@@ -12,6 +12,8 @@ export const FFMPEG_RESTART_MIN_MS = 1000;
 export const FFMPEG_RESTART_MAX_MS = 30_000;
 /** A run longer than this counts as healthy: the next restart starts from the minimum delay again. */
 const HEALTHY_RUN_MS = 30_000;
+/** stop(): ffmpeg gets this long after SIGTERM to exit before SIGKILL. */
+const STOP_KILL_AFTER_MS = 3000;
 /** Lines of ffmpeg's stderr kept to explain an exit. */
 const STDERR_TAIL_LINES = 8;
 
@@ -137,9 +139,19 @@ export class FfmpegLiveSource {
     });
   }
 
-  stop(): void {
+  /** Ends ffmpeg (SIGTERM, SIGKILL after STOP_KILL_AFTER_MS); resolves once it has exited. */
+  stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
-    this.child?.kill('SIGTERM');
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+    return new Promise((resolve) => {
+      const kill = setTimeout(() => child.kill('SIGKILL'), STOP_KILL_AFTER_MS);
+      child.once('close', () => {
+        clearTimeout(kill);
+        resolve();
+      });
+      child.kill('SIGTERM');
+    });
   }
 }

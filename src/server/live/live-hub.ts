@@ -194,7 +194,7 @@ export class LiveHub {
   }
 
   async close(): Promise<void> {
-    for (const s of this.ffmpegSources) s.stop();
+    const ffmpegExited = Promise.all(this.ffmpegSources.map((s) => s.stop()));
     for (const s of this.fileSources) s.stop();
     // Publishers first: their channels end, and their viewers get the BYE, as before.
     const live = [...this.ctx.registry.values()].filter((s) => s.kind !== 'file');
@@ -202,5 +202,6 @@ export class LiveHub {
     for (const s of live.filter((x) => x.kind === 'live-viewer')) s.close('server shutdown');
     await this.multicast?.close();
     for (const e of this.entries) await e.file.close();
+    await ffmpegExited;
   }
 }
