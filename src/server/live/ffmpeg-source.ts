@@ -4,6 +4,7 @@ import { locate } from '../../media/ffmpeg/locate.ts';
 import { realClock } from '../../util/clock.ts';
 import type { Clock } from '../../util/clock.ts';
 import { createLogger } from '../../util/log.ts';
+import { connectionOwnedBy } from './peer-process.ts';
 
 const log = createLogger('live');
 
@@ -55,7 +56,9 @@ export function splitArgs(text: string): string[] {
 /**
  * The ffmpeg command line of a live source: the user's input arguments, then an encoder for live
  * (H.264 zerolatency, a keyframe every second, AAC if there is audio), published to our own server
- * over RTSP interleaved in TCP: the same ingest path as any publisher.
+ * over RTSP interleaved in TCP: the same ingest path as any publisher. The command line is public
+ * (`ps`): on Linux the URL carries no secret, the server recognizes ffmpeg's connection by its
+ * process (peer-process.ts); elsewhere it carries the channel's `?key=`.
  */
 export function ffmpegSourceArgs(inputArgs: string[], publishUrl: string): string[] {
   return [
@@ -137,6 +140,18 @@ export class FfmpegLiveSource {
       this.timer.unref();
       this.delayMs = Math.min(FFMPEG_RESTART_MAX_MS, this.delayMs * 2);
     });
+  }
+
+  /** The running ffmpeg's pid, if one runs. */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  /** True when the running ffmpeg holds the client end of this connection (Linux /proc: peer-process.ts). */
+  owns(conn: { remotePort?: number | undefined; localPort?: number | undefined }): Promise<boolean> {
+    const pid = this.child?.pid;
+    if (pid === undefined) return Promise.resolve(false);
+    return connectionOwnedBy(pid, conn.remotePort, conn.localPort);
   }
 
   /** Ends ffmpeg (SIGTERM, SIGKILL after STOP_KILL_AFTER_MS); resolves once it has exited. */
