@@ -11,7 +11,7 @@ import { setLogLevel } from '../util/log.ts';
 import type { LogLevel } from '../util/log.ts';
 import { parseIntOption } from './options.ts';
 import path from 'node:path';
-import { DEFAULT_CACHE_DIR_NAME, Preparer, TtyProgressBar } from '../media/prepare/index.ts';
+import { DEFAULT_CACHE_DIR_NAME, DEFAULT_CACHE_MAX_MB, Preparer, TtyProgressBar } from '../media/prepare/index.ts';
 
 interface ServeFlags {
   port: number;
@@ -31,6 +31,7 @@ interface ServeFlags {
   multicastInterface?: string;
   multicastAllowDestination?: boolean;
   cacheDir?: string;
+  cacheMaxMb: number;
   prepareWait?: number;
 }
 
@@ -71,10 +72,11 @@ export async function impairmentFromCli(args: string, seed: number | undefined) 
 }
 
 /** The server's preparer with a progress bar on a terminal's stderr. */
-function preparerForServe(dir: string, cacheDir: string | undefined): Preparer {
+function preparerForServe(dir: string, cacheDir: string | undefined, cacheMaxMb: number): Preparer {
   const bar = new TtyProgressBar();
   return new Preparer({
     cacheDir: path.resolve(cacheDir ?? path.join(dir, DEFAULT_CACHE_DIR_NAME)),
+    maxCacheBytes: cacheMaxMb * 1024 * 1024,
     onProgress: (job, p) => (p.fraction !== undefined && p.fraction >= 1 ? bar.clear() : bar.update(job.sourcePath, p)),
   });
 }
@@ -106,7 +108,24 @@ export function registerServe(program: Command): void {
     .option('--multicast-interface <addr>', "local interface address multicast is sent on (default: the system's)")
     .option('--multicast-allow-destination', 'let clients choose the group with Transport destination= (refused by default)')
     .option('--cache-dir <dir>', 'where files that are not MP4/MOV are prepared through ffmpeg (default <dir>/.streamlab-cache)')
+    .option(
+      '--cache-max-mb <n>',
+      'size limit of the preparation cache: past it the least recently used prepared files (not in use) are removed',
+      parseIntOption(1, 100_000_000),
+      DEFAULT_CACHE_MAX_MB,
+    )
     .option('--prepare-wait <s>', 'DESCRIBE waits this long for a running preparation, then 503 + Retry-After', parseIntOption(0, 600), 3)
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Files that are not MP4/MOV are prepared through ffmpeg reading that file only: playlists and',
+        'scripts that name other files or URLs (HLS .m3u8, DASH, ffconcat, IMF, SDP, ...) are refused (415).',
+        'An ffmpeg: live source publishes without a secret on its command line (Linux: its connection is',
+        'recognized by process). SIGINT, SIGTERM and SIGHUP stop the server: BYE to every client, ffmpeg',
+        'children ended, exit 0.',
+      ].join('\n'),
+    )
     .action(async (dir: string, flags: ServeFlags) => {
       if (flags.log) setLogLevel(flags.log);
       else if (flags.verbose) setLogLevel('info');
@@ -128,15 +147,22 @@ export function registerServe(program: Command): void {
         multicast: multicastFromFlags(flags),
         cacheDir: flags.cacheDir,
         prepareWaitMs: (flags.prepareWait ?? 3) * 1000,
-        preparer: preparerForServe(dir, flags.cacheDir),
+        preparer: preparerForServe(dir, flags.cacheDir, flags.cacheMaxMb),
       });
       const shown = flags.host === '0.0.0.0' || flags.host === '::' ? '127.0.0.1' : flags.host;
       process.stdout.write(`streamlab serving ${dir} on rtsp://${shown}:${server.port}/<file>  (Ctrl-C to stop)\n`);
       for (const c of flags.live) process.stdout.write(`live channel rtsp://${shown}:${server.port}/live/${c.name}\n`);
-      const stop = () => {
+      // SIGHUP (the terminal closed, or `kill -HUP`) stops like Ctrl-C and SIGTERM: BYE to every
+      // client, ffmpeg children ended and waited for, exit 0. A second signal while stopping exits
+      // at once (status 1).
+      let stopping = false;
+      const stop = (signal: NodeJS.Signals) => {
+        if (stopping) process.exit(1);
+        stopping = true;
+        // After a hangup the terminal is gone: a write to it must not end the shutdown.
+        if (signal === 'SIGHUP') for (const s of [process.stdout, process.stderr]) s.on('error', () => undefined);
         void server.close().then(() => process.exit(0));
       };
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
+      for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => stop(signal));
     });
 }

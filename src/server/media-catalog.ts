@@ -151,7 +151,10 @@ export class MediaCatalog {
     this.jobListeners.delete(filePath);
     try {
       const prepared = await job.done;
-      const entry = await openMediaEntry(filePath, relPath, this.opts.maxPayloadSize, this.cache, prepared);
+      const entry = await openMediaEntry(filePath, relPath, this.opts.maxPayloadSize, this.cache, prepared).catch((err: unknown) => {
+        this.preparer.release?.(prepared.outputPath);
+        throw err;
+      });
       if (native) await native.file.close();
       return entry;
     } catch (err) {
@@ -301,6 +304,8 @@ export class MediaCatalog {
       if (entry.refs > 0) return;
       this.open.delete(entry.filePath);
       void entry.file.close();
+      // The prepared file may be evicted from the cache now (least recently used first).
+      if (entry.prepared) this.preparer.release?.(entry.prepared.outputPath);
     }, this.opts.idleCloseMs ?? 30_000);
     t.unref();
     this.closeTimers.set(entry.filePath, t);

@@ -2,7 +2,8 @@
  * The catalog's side of preparation, with an injected preparer whose jobs the test finishes by
  * hand: a file the MP4 reader cannot read is handed to the preparer once; while it runs, acquire
  * waits prepareWaitMs and then fails with 503 + Retry-After from the job's progress; when it is
- * done the prepared file is served; a failed preparation is 415; the cache dir is never a URL.
+ * done the prepared file is served (and released to the preparer when closed); a failed
+ * preparation is 415; the cache dir is never a URL.
  */
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -19,6 +20,12 @@ class HandPreparer implements MediaPreparer {
   readonly calls: string[] = [];
   readonly pending = new Map<string, { resolve: (m: PreparedMedia) => void; reject: (e: Error) => void }>();
   progress: PrepareProgress = { stage: 'transcode', elapsedMs: 0 };
+  /** Prepared files the catalog let go of (the cache may evict them then). */
+  readonly released: string[] = [];
+
+  release(outputPath: string): void {
+    this.released.push(outputPath);
+  }
 
   prepare(filePath: string): PreparationJob {
     this.calls.push(filePath);
@@ -110,6 +117,8 @@ describe('MediaCatalog with a preparation running', () => {
     expect(idle.openFiles()).toEqual([path.join(dir, 'clip.mkv')]);
     prep.pending.get(path.join(dir, 'clip.mkv'))!.resolve(preparedSample());
     await waitUntil(() => idle.openFiles().length === 0, 5000, 'the unused entry to close');
+    // Closed: the prepared file is the preparer's again (evictable), once.
+    expect(prep.released).toEqual([SAMPLE]);
     await idle.close();
   });
 

@@ -3,11 +3,15 @@
  * again without running ffmpeg or ffprobe. The key hashes the absolute path, size and mtime of the
  * source with the options; a manifest `<key>.json` written last (after the prepared file was
  * renamed into place) says what the prepared file is. A changed source (size or mtime) has a new
- * key and is prepared again; stale entries are simply never found (`streamlab prepare` does not
- * delete them).
+ * key and is prepared again; stale entries are never found again.
+ *
+ * Size: the server keeps the cache under a limit (`serve --cache-max-mb`) by evicting the least
+ * recently used entries: the manifest's mtime is its last use (set when it is written and on every
+ * reuse, from the injected clock), and an entry in use (open for a session, just prepared) or
+ * still being written (a temporary, not an entry yet) is never evicted.
  */
 import { createHash } from 'node:crypto';
-import { readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { readFile, readdir, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { PrepareOptions, Route, StreamPlan } from './plan.ts';
 import { DEFAULT_PREPARE_OPTIONS } from './plan.ts';
@@ -76,4 +80,71 @@ export async function writeManifest(cacheDir: string, key: string, m: Manifest):
   const tmp = `${final}.tmp-${process.pid}-${++tmpCounter}`;
   await writeFile(tmp, JSON.stringify(m, null, 2) + '\n');
   await rename(tmp, final);
+}
+
+/** Default size limit of the cache (`serve --cache-max-mb`). */
+export const DEFAULT_CACHE_MAX_MB = 2048;
+
+/** Marks an entry used at `nowMs` (the manifest's mtime is its last use). */
+export async function touchManifest(cacheDir: string, key: string, nowMs: number): Promise<void> {
+  const t = nowMs / 1000;
+  await utimes(manifestPath(cacheDir, key), t, t).catch(() => undefined);
+}
+
+export interface CacheEntryUse {
+  key: string;
+  /** The prepared file's name in the cache dir. */
+  output: string;
+  /** Prepared file + manifest. */
+  bytes: number;
+  /** Last use (manifest mtime), ms. */
+  lastUsedMs: number;
+}
+
+/** Finished entries of the cache dir (manifest + prepared file), oldest use first. */
+export async function listCacheEntries(cacheDir: string): Promise<CacheEntryUse[]> {
+  const names = await readdir(cacheDir).catch(() => [] as string[]);
+  const out: CacheEntryUse[] = [];
+  for (const n of names) {
+    const m = /^([0-9a-f]{20})\.json$/.exec(n);
+    if (!m) continue;
+    const key = m[1]!;
+    const manifest = await readManifest(cacheDir, key);
+    const mst = await stat(manifestPath(cacheDir, key)).catch(() => undefined);
+    if (!manifest || !mst) continue;
+    const ost = await stat(path.join(cacheDir, manifest.output)).catch(() => undefined);
+    if (!ost) continue;
+    out.push({ key, output: manifest.output, bytes: ost.size + mst.size, lastUsedMs: mst.mtimeMs });
+  }
+  return out.sort((a, b) => a.lastUsedMs - b.lastUsedMs || a.key.localeCompare(b.key));
+}
+
+export interface EvictionResult {
+  /** Entries removed, oldest use first. */
+  evicted: CacheEntryUse[];
+  /** Bytes of the entries left. */
+  bytes: number;
+  /** Bytes of the entries left that eviction could not touch (in use). */
+  inUseBytes: number;
+}
+
+/**
+ * Removes least recently used entries until the finished entries total at most `maxBytes`; entries
+ * whose prepared file is named in `inUse` stay (the cache may then stay over the limit). The
+ * manifest goes first, so no reader finds an entry whose file is half gone.
+ */
+export async function evictLeastRecentlyUsed(cacheDir: string, maxBytes: number, inUse: ReadonlySet<string>): Promise<EvictionResult> {
+  const entries = await listCacheEntries(cacheDir);
+  let bytes = entries.reduce((a, e) => a + e.bytes, 0);
+  const inUseBytes = entries.filter((e) => inUse.has(e.output)).reduce((a, e) => a + e.bytes, 0);
+  const evicted: CacheEntryUse[] = [];
+  for (const e of entries) {
+    if (bytes <= maxBytes) break;
+    if (inUse.has(e.output)) continue;
+    await rm(manifestPath(cacheDir, e.key), { force: true });
+    await rm(path.join(cacheDir, e.output), { force: true });
+    bytes -= e.bytes;
+    evicted.push(e);
+  }
+  return { evicted, bytes, inUseBytes };
 }

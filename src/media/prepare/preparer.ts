@@ -11,11 +11,12 @@ import ffmpeg from 'fluent-ffmpeg';
 import type { FfmpegCommand } from 'fluent-ffmpeg';
 import { createLogger } from '../../util/log.ts';
 import { locate } from '../ffmpeg/index.ts';
-import { cacheKey, PREPARE_RECIPE_VERSION, readManifest, sourceIdentity, writeManifest } from './cache.ts';
-import type { Manifest } from './cache.ts';
+import { cacheKey, evictLeastRecentlyUsed, PREPARE_RECIPE_VERSION, readManifest, sourceIdentity, touchManifest, writeManifest } from './cache.ts';
+import type { EvictionResult, Manifest } from './cache.ts';
 import { ffmpegOutputArgs, growingRoute, planPreparation, remuxTsArgs, routeExtension } from './plan.ts';
 import type { PrepareOptions } from './plan.ts';
-import { PrepareError, probeFile } from './probe.ts';
+import { PrepareError, probeFile, refusedError } from './probe.ts';
+import { guardedInputOptions, refusedFormatIn } from './input-guard.ts';
 import { realClock } from '../../util/clock.ts';
 import type { Clock } from '../../util/clock.ts';
 
@@ -66,6 +67,11 @@ export interface PreparationJob {
 /** What the media catalog needs: tests inject their own. */
 export interface MediaPreparer {
   prepare(filePath: string): PreparationJob;
+  /**
+   * The caller no longer reads a prepared file this preparer handed out (every successful
+   * prepare() holds its output until then: the cache never evicts it meanwhile).
+   */
+  release?(outputPath: string): void;
   close?(): Promise<void>;
 }
 
@@ -82,6 +88,11 @@ export interface PreparerOptions {
    * per file. Cache hits never wait.
    */
   maxConcurrent?: number;
+  /**
+   * Size limit of the cache dir's finished entries: after each new preparation the least recently
+   * used entries not in use are removed until the rest fit (cache.ts). Default: no limit.
+   */
+  maxCacheBytes?: number;
 }
 
 /** Default number of preparations at once: a transcode already uses every core it gets. */
@@ -128,7 +139,10 @@ export class Preparer implements MediaPreparer {
   private swept = false;
   private active = 0;
   private readonly queue: (() => void)[] = [];
-  readonly stats = { ffmpegRuns: 0, reused: 0, failed: 0, peakConcurrent: 0 };
+  /** Prepared files handed out and not released (output name → holders): never evicted. */
+  private readonly held = new Map<string, number>();
+  private evicting: Promise<unknown> = Promise.resolve();
+  readonly stats = { ffmpegRuns: 0, reused: 0, failed: 0, peakConcurrent: 0, evicted: 0 };
 
   constructor(readonly opts: PreparerOptions) {}
 
@@ -158,6 +172,35 @@ export class Preparer implements MediaPreparer {
     return job;
   }
 
+  release(outputPath: string): void {
+    const name = path.basename(outputPath);
+    const n = (this.held.get(name) ?? 0) - 1;
+    if (n > 0) this.held.set(name, n);
+    else this.held.delete(name);
+  }
+
+  private hold(name: string): void {
+    this.held.set(name, (this.held.get(name) ?? 0) + 1);
+  }
+
+  /**
+   * Brings the cache under maxCacheBytes by removing the least recently used entries that are not
+   * held (one eviction at a time); undefined without a limit.
+   */
+  evict(): Promise<EvictionResult | undefined> {
+    const max = this.opts.maxCacheBytes;
+    if (max === undefined) return Promise.resolve(undefined);
+    const run = this.evicting.then(async () => {
+      const r = await evictLeastRecentlyUsed(this.opts.cacheDir, max, new Set(this.held.keys()));
+      this.stats.evicted += r.evicted.length;
+      for (const e of r.evicted) log.info('prepared file evicted (least recently used)', { output: e.output, bytes: e.bytes, lastUsedMs: e.lastUsedMs });
+      if (r.bytes > max) log.warn('preparation cache over its limit: the rest is in use', { bytes: r.bytes, maxBytes: max, inUseBytes: r.inUseBytes });
+      return r;
+    });
+    this.evicting = run.catch(() => undefined);
+    return run;
+  }
+
   /** Stops running ffmpeg processes (their jobs fail). */
   async close(): Promise<void> {
     for (const c of this.commands) c.kill('SIGKILL');
@@ -182,6 +225,8 @@ export class Preparer implements MediaPreparer {
     const cached = await readManifest(cacheDir, key);
     if (cached) {
       this.stats.reused++;
+      this.hold(cached.output);
+      await touchManifest(cacheDir, key, this.clock.now());
       log.debug('prepared file reused', { source: abs, output: cached.output });
       return { outputPath: path.join(cacheDir, cached.output), manifest: cached, reused: true };
     }
@@ -244,7 +289,10 @@ export class Preparer implements MediaPreparer {
         preparedAt: new Date().toISOString(),
       };
       await writeManifest(cacheDir, key, manifest);
+      await touchManifest(cacheDir, key, this.clock.now());
+      this.hold(output);
       log.info('prepared', { source: abs, output, route: plan.route, action: plan.summary, ms: manifest.elapsedMs });
+      await this.evict().catch((e: unknown) => log.warn('preparation cache eviction failed', { error: String(e) }));
       return { outputPath: path.join(cacheDir, output), manifest, reused: false };
     } catch (e) {
       const err = e instanceof PrepareError ? e : new PrepareError('PREP_ERR_IO', `${abs}: ${(e as Error).message}`);
@@ -281,11 +329,26 @@ export class Preparer implements MediaPreparer {
     state: PrepareProgress,
     started: number,
   ): Promise<void> {
+    const bin = locate('ffmpeg');
+    return guardedInputOptions(bin).then((guard) => this.runFfmpeg(bin, guard, input, output, args, durationSec, job, state, started));
+  }
+
+  private runFfmpeg(
+    bin: string,
+    guard: string[],
+    input: string,
+    output: string,
+    args: string[],
+    durationSec: number | undefined,
+    job: PreparationJob,
+    state: PrepareProgress,
+    started: number,
+  ): Promise<void> {
     return new Promise((resolve, reject) => {
       const tail: string[] = [];
       const cmd = ffmpeg(input, { stdoutLines: 0 })
-        .setFfmpegPath(locate('ffmpeg'))
-        .inputOptions(['-nostdin'])
+        .setFfmpegPath(bin)
+        .inputOptions(['-nostdin', ...guard])
         .outputOptions(args)
         .output(output)
         .on('stderr', (line: string) => {
@@ -304,8 +367,10 @@ export class Preparer implements MediaPreparer {
           this.commands.delete(cmd);
           resolve();
         })
-        .on('error', (err: Error) => {
+        .on('error', (err: Error, _stdout: string | null, stderr: string | null) => {
           this.commands.delete(cmd);
+          const refused = refusedFormatIn(`${tail.join('\n')}\n${stderr ?? ''}`);
+          if (refused !== undefined) return reject(refusedError(input, refused));
           reject(new PrepareError('PREP_ERR_FFMPEG', `ffmpeg: ${tail.join(' | ') || err.message.split('\n')[0]}`));
         });
       this.commands.add(cmd);

@@ -4,11 +4,12 @@
 import ffmpeg from 'fluent-ffmpeg';
 import type { FfprobeData } from 'fluent-ffmpeg';
 import { locate } from '../ffmpeg/index.ts';
+import { guardedInputOptions, refusedFormatIn } from './input-guard.ts';
 import type { ProbeInfo, ProbedStream } from './plan.ts';
 
 export class PrepareError extends Error {
   constructor(
-    readonly code: 'PREP_ERR_PROBE' | 'PREP_ERR_UNSUPPORTED' | 'PREP_ERR_FFMPEG' | 'PREP_ERR_IO',
+    readonly code: 'PREP_ERR_PROBE' | 'PREP_ERR_UNSUPPORTED' | 'PREP_ERR_REFUSED' | 'PREP_ERR_FFMPEG' | 'PREP_ERR_IO',
     message: string,
   ) {
     super(`${code}: ${message}`);
@@ -38,13 +39,29 @@ export function probeInfoFrom(data: FfprobeData): ProbeInfo {
   return info;
 }
 
-export function probeFile(filePath: string): Promise<ProbeInfo> {
+/**
+ * ffprobe of one file, fenced to that file (input-guard.ts): a playlist or script format is refused
+ * (PREP_ERR_REFUSED, naming the demuxer) before it opens anything it names.
+ */
+export async function probeFile(filePath: string): Promise<ProbeInfo> {
+  const bin = locate('ffprobe');
+  const guard = await guardedInputOptions(bin);
   return new Promise((resolve, reject) => {
     ffmpeg(filePath)
-      .setFfprobePath(locate('ffprobe'))
-      .ffprobe((err: Error | null, data: FfprobeData) => {
-        if (err) reject(new PrepareError('PREP_ERR_PROBE', `ffprobe ${filePath}: ${err.message.split('\n').filter(Boolean).pop() ?? err.message}`));
-        else resolve(probeInfoFrom(data));
+      .setFfprobePath(bin)
+      .ffprobe(guard, (err: Error | null, data: FfprobeData) => {
+        if (!err) return resolve(probeInfoFrom(data));
+        const refused = refusedFormatIn(err.message);
+        if (refused !== undefined) return reject(refusedError(filePath, refused));
+        reject(new PrepareError('PREP_ERR_PROBE', `ffprobe ${filePath}: ${err.message.split('\n').filter(Boolean).pop() ?? err.message}`));
       });
   });
+}
+
+/** The error for a file whose format is one input-guard.ts refuses. */
+export function refusedError(filePath: string, format: string): PrepareError {
+  return new PrepareError(
+    'PREP_ERR_REFUSED',
+    `${filePath}: format ${format} refused (playlists, concat scripts and other formats that name other files or URLs are not prepared)`,
+  );
 }

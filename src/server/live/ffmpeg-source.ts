@@ -4,6 +4,7 @@ import { locate } from '../../media/ffmpeg/locate.ts';
 import { realClock } from '../../util/clock.ts';
 import type { Clock } from '../../util/clock.ts';
 import { createLogger } from '../../util/log.ts';
+import { connectionOwnedBy } from './peer-process.ts';
 
 const log = createLogger('live');
 
@@ -12,6 +13,8 @@ export const FFMPEG_RESTART_MIN_MS = 1000;
 export const FFMPEG_RESTART_MAX_MS = 30_000;
 /** A run longer than this counts as healthy: the next restart starts from the minimum delay again. */
 const HEALTHY_RUN_MS = 30_000;
+/** stop(): ffmpeg gets this long after SIGTERM to exit before SIGKILL. */
+const STOP_KILL_AFTER_MS = 3000;
 /** Lines of ffmpeg's stderr kept to explain an exit. */
 const STDERR_TAIL_LINES = 8;
 
@@ -53,7 +56,9 @@ export function splitArgs(text: string): string[] {
 /**
  * The ffmpeg command line of a live source: the user's input arguments, then an encoder for live
  * (H.264 zerolatency, a keyframe every second, AAC if there is audio), published to our own server
- * over RTSP interleaved in TCP: the same ingest path as any publisher.
+ * over RTSP interleaved in TCP: the same ingest path as any publisher. The command line is public
+ * (`ps`): on Linux the URL carries no secret, the server recognizes ffmpeg's connection by its
+ * process (peer-process.ts); elsewhere it carries the channel's `?key=`.
  */
 export function ffmpegSourceArgs(inputArgs: string[], publishUrl: string): string[] {
   return [
@@ -137,9 +142,31 @@ export class FfmpegLiveSource {
     });
   }
 
-  stop(): void {
+  /** The running ffmpeg's pid, if one runs. */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  /** True when the running ffmpeg holds the client end of this connection (Linux /proc: peer-process.ts). */
+  owns(conn: { remotePort?: number | undefined; localPort?: number | undefined }): Promise<boolean> {
+    const pid = this.child?.pid;
+    if (pid === undefined) return Promise.resolve(false);
+    return connectionOwnedBy(pid, conn.remotePort, conn.localPort);
+  }
+
+  /** Ends ffmpeg (SIGTERM, SIGKILL after STOP_KILL_AFTER_MS); resolves once it has exited. */
+  stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
-    this.child?.kill('SIGTERM');
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+    return new Promise((resolve) => {
+      const kill = setTimeout(() => child.kill('SIGKILL'), STOP_KILL_AFTER_MS);
+      child.once('close', () => {
+        clearTimeout(kill);
+        resolve();
+      });
+      child.kill('SIGTERM');
+    });
   }
 }

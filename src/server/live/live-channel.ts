@@ -29,8 +29,13 @@ export class LiveChannel {
   readonly viewers = new Set<ChannelViewer>();
   /** The publisher session holding the path (from ANNOUNCE until it leaves). */
   publisher: object | undefined;
-  /** Secret an internal ffmpeg source puts in its ANNOUNCE URL (`?key=`), for `ffmpeg` channels. */
+  /**
+   * Secret an internal ffmpeg source puts in its ANNOUNCE URL (`?key=`), for `ffmpeg` channels on
+   * systems where publisherCheck cannot be set (no /proc): visible in `ps` there.
+   */
   publishKey: string | undefined;
+  /** For `ffmpeg` channels: true when a connection is the one of the channel's own ffmpeg. */
+  publisherCheck: ((conn: { remotePort?: number | undefined; localPort?: number | undefined }) => Promise<boolean>) | undefined;
   private waiters: ((live: boolean) => void)[] = [];
   /** Why the channel's source is down and when it tries again (clock ms); cleared when it goes live. */
   failure: { reason: string; retryAtMs: number } | undefined;
@@ -56,6 +61,15 @@ export class LiveChannel {
       this.tracks = formats.map((f, i) => new LiveTrack(`trackID=${i + 1}`, f, this.clock, this.random));
       if (old.length > 0) this.onTracksReplaced?.(old);
     }
+  }
+
+  /** Whether an ANNOUNCE (with `key` from its URL, on `conn`) may publish into this `ffmpeg` channel. */
+  async admitsSourcePublisher(
+    key: string | null,
+    conn: { remotePort?: number | undefined; localPort?: number | undefined },
+  ): Promise<boolean> {
+    if (this.publisherCheck) return this.publisherCheck(conn);
+    return this.publishKey !== undefined && key === this.publishKey;
   }
 
   track(control: string): LiveTrack | undefined {

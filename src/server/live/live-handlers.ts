@@ -136,7 +136,7 @@ async function announce(req: RtspRequest, l: Live): Promise<HandlerResult> {
     throw new RtspError(415, 'SRV_ERR_ANNOUNCE_TYPE', 'ANNOUNCE wants application/sdp');
   const existing = l.hub.channel(t.name, false);
   if (existing?.source === 'file') throw new RtspError(403, 'SRV_ERR_PUBLISH_FORBIDDEN', `live/${t.name} plays a file`);
-  if (existing?.source === 'ffmpeg' && t.query.get('key') !== existing.publishKey) {
+  if (existing?.source === 'ffmpeg' && !(await existing.admitsSourcePublisher(t.query.get('key'), l.ctx.socket))) {
     throw new RtspError(403, 'SRV_ERR_PUBLISH_FORBIDDEN', `live/${t.name} is fed by its own ffmpeg source`);
   }
   if (existing?.publisher) throw new RtspError(403, 'SRV_ERR_PUBLISHER_BUSY', `live/${t.name} already has a publisher`);

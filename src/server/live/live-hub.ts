@@ -6,6 +6,7 @@ import { openMediaEntry } from '../media-catalog.ts';
 import type { MediaEntry } from '../media-catalog.ts';
 import type { SessionContext } from '../session/context.ts';
 import { FfmpegLiveSource, splitArgs } from './ffmpeg-source.ts';
+import { peerProcessCheckAvailable } from './peer-process.ts';
 import { FileLoopSource } from './file-source.ts';
 import { CHANNEL_NAME, LiveChannel } from './live-channel.ts';
 import { parseLiveTarget } from './live-target.ts';
@@ -109,11 +110,18 @@ export class LiveHub {
         source.start();
         log.info('simulated live channel', { channel: spec.name, file: filePath, loopSec: source.periodSec });
       } else {
-        channel.publishKey = this.ctx.random.hex(12);
-        const url = `rtsp://127.0.0.1:${rtspPort}/live/${spec.name}?key=${channel.publishKey}`;
+        // ffmpeg's command line is public (ps): where /proc tells whose connection it is, the URL
+        // carries no secret; elsewhere a key, visible in ps (peer-process.ts).
+        const byProcess = peerProcessCheckAvailable();
+        if (!byProcess) {
+          channel.publishKey = this.ctx.random.hex(12);
+          log.warn('no /proc: the ffmpeg source publishes with a key other local users can read in ps', { channel: spec.name });
+        }
+        const url = `rtsp://127.0.0.1:${rtspPort}/live/${spec.name}${byProcess ? '' : `?key=${channel.publishKey}`}`;
         const source = new FfmpegLiveSource(spec.name, spec.ffmpegArgs, url, this.ctx.clock, (reason, retryInMs) =>
           channel.sourceFailed(reason, this.ctx.clock.now() + retryInMs),
         );
+        if (byProcess) channel.publisherCheck = (conn) => source.owns(conn);
         this.ffmpegSources.push(source);
         source.start();
       }
@@ -194,7 +202,7 @@ export class LiveHub {
   }
 
   async close(): Promise<void> {
-    for (const s of this.ffmpegSources) s.stop();
+    const ffmpegExited = Promise.all(this.ffmpegSources.map((s) => s.stop()));
     for (const s of this.fileSources) s.stop();
     // Publishers first: their channels end, and their viewers get the BYE, as before.
     const live = [...this.ctx.registry.values()].filter((s) => s.kind !== 'file');
@@ -202,5 +210,6 @@ export class LiveHub {
     for (const s of live.filter((x) => x.kind === 'live-viewer')) s.close('server shutdown');
     await this.multicast?.close();
     for (const e of this.entries) await e.file.close();
+    await ffmpegExited;
   }
 }
