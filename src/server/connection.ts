@@ -9,8 +9,13 @@ import type { HandlerContext } from './session/request-context.ts';
 
 const log = createLogger('connection');
 
-/** Requests queued on one connection before the server stops reading from it. */
+/** Requests queued on one connection before the server stops reading from it (until half are answered). */
 const MAX_QUEUED_REQUESTS = 32;
+/**
+ * Requests queued that close the connection with 503: reading stops at MAX_QUEUED_REQUESTS, so
+ * only one chunk's worth of tiny pipelined requests (64 KiB) can get here.
+ */
+const HARD_MAX_QUEUED_REQUESTS = 4096;
 
 export interface ConnectionCounters {
   requests: number;
@@ -129,10 +134,12 @@ export class RtspConnection {
     else this.partialSince = events.length > 0 || startedBefore === undefined ? now : startedBefore;
     // A new incomplete message may be due before the timer: bring it forward (idleness only moves later).
     if (this.deadline() < this.timerAt) this.arm(this.deadline());
-    if (this.queue.length > MAX_QUEUED_REQUESTS) {
+    if (this.queue.length > HARD_MAX_QUEUED_REQUESTS) {
       this.fail(503);
       return;
     }
+    // Pipelining faster than we answer: stop reading until the queue is half answered.
+    if (this.queue.length >= MAX_QUEUED_REQUESTS && !this.socket.isPaused()) this.socket.pause();
     void this.drain();
   }
 
@@ -200,6 +207,7 @@ export class RtspConnection {
     try {
       while (this.queue.length > 0 && !this.closing) {
         const req = this.queue.shift()!;
+        if (this.queue.length < MAX_QUEUED_REQUESTS / 2 && this.socket.isPaused()) this.socket.resume();
         if ('status' in req) {
           this.reply(req.status, req.cseq);
           continue;
