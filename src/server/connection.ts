@@ -17,6 +17,9 @@ const MAX_QUEUED_REQUESTS = 32;
  */
 const HARD_MAX_QUEUED_REQUESTS = 4096;
 
+/** The first ten closures of a kind are logged, then every thousandth: a flood must not flood the log. */
+const worthLogging = (count: number) => count <= 10 || count % 1000 === 0;
+
 export interface ConnectionCounters {
   requests: number;
   badRequests: number;
@@ -163,11 +166,12 @@ export class RtspConnection {
     const now = this.clock.now();
     if (this.partialSince !== undefined && now - this.partialSince >= this.limits.requestTimeoutMs) {
       this.counters.requestTimeouts++;
-      log.warn('request not completed in time; connection closed', {
-        peer: this.ctx.clientIp,
-        timeoutMs: this.limits.requestTimeoutMs,
-        count: this.counters.requestTimeouts,
-      });
+      if (worthLogging(this.counters.requestTimeouts))
+        log.warn('request not completed in time; connection closed', {
+          peer: this.ctx.clientIp,
+          timeoutMs: this.limits.requestTimeoutMs,
+          count: this.counters.requestTimeouts,
+        });
       this.destroy();
       return;
     }
@@ -239,12 +243,13 @@ export class RtspConnection {
     const queued = this.socket.writableLength;
     if (queued + data.length > limit) {
       this.counters.writeBacklogClosed++;
-      log.warn('client does not read its answers; connection closed', {
-        peer: this.ctx.clientIp,
-        queuedBytes: queued,
-        limitBytes: limit,
-        count: this.counters.writeBacklogClosed,
-      });
+      if (worthLogging(this.counters.writeBacklogClosed))
+        log.warn('client does not read its answers; connection closed', {
+          peer: this.ctx.clientIp,
+          queuedBytes: queued,
+          limitBytes: limit,
+          count: this.counters.writeBacklogClosed,
+        });
       this.destroy();
       return false;
     }
