@@ -40,7 +40,8 @@ async function main(): Promise<void> {
   const send = (m: ServerProcessMessage): void => {
     if (process.connected) process.send?.(m);
   };
-  const server = await RtspServer.listen({ mediaDir, host: '127.0.0.1', port: 0 });
+  // Every load client connects from 127.0.0.1: no per-address bound (it would refuse beyond 32).
+  const server = await RtspServer.listen({ mediaDir, host: '127.0.0.1', port: 0, maxConnectionsPerAddress: 1_000_000 });
   const eld = startEventLoopMonitor();
   let cpuMark = process.cpuUsage();
   let stopping = false;

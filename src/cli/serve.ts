@@ -20,6 +20,11 @@ interface ServeFlags {
   mtu: number;
   sessionTimeout: number;
   maxSessions: number;
+  idleTimeout: number;
+  requestTimeout: number;
+  maxConnectionsPerAddress: number;
+  maxConnections?: number;
+  maxWriteBacklog: number;
   log?: LogLevel;
   verbose?: boolean;
   netem?: string;
@@ -92,6 +97,35 @@ export function registerServe(program: Command): void {
     .option('--mtu <bytes>', 'largest IP packet; RTP payloads are cut to fit', parseIntOption(576, 65535), DEFAULTS.mtu)
     .option('--session-timeout <s>', 'session timeout advertised to clients', parseIntOption(5, 3600), DEFAULTS.sessionTimeoutSec)
     .option('--max-sessions <n>', 'refuse SETUP beyond this many sessions (453)', parseIntOption(1, 100000), DEFAULTS.maxSessions)
+    .option(
+      '--idle-timeout <s>',
+      'close a connection without a complete request for this long, unless a session it set up lives',
+      parseIntOption(1, 86400),
+      DEFAULTS.idleTimeoutMs / 1000,
+    )
+    .option(
+      '--request-timeout <s>',
+      'close a connection whose request is not complete this long after it began (slowloris)',
+      parseIntOption(1, 3600),
+      DEFAULTS.requestTimeoutMs / 1000,
+    )
+    .option(
+      '--max-connections-per-address <n>',
+      'RTSP connections one client address may hold; more are refused (logged, counted)',
+      parseIntOption(1, 1_000_000),
+      DEFAULTS.maxConnectionsPerAddress,
+    )
+    .option(
+      '--max-connections <n>',
+      'RTSP connections in total; more are dropped (default 2 x --max-sessions)',
+      parseIntOption(1, 1_000_000),
+    )
+    .option(
+      '--max-write-backlog <bytes>',
+      'answers queued unread on a connection beyond this close it (interleaved media has its own 4 MiB bound)',
+      parseIntOption(4096, 1 << 30),
+      DEFAULTS.maxWriteBacklogBytes,
+    )
     .addOption(new Option('--log <level>', 'log level (default warn, or STREAMLAB_LOG)').choices(['error', 'warn', 'info', 'debug']))
     .option('-v, --verbose', 'same as --log info')
     .option('--netem <args>', 'impair every session\'s egress like Linux tc netem, e.g. "loss gemodel 2% 30% delay 40ms 10ms"')
@@ -142,6 +176,11 @@ export function registerServe(program: Command): void {
         mtu: flags.mtu,
         sessionTimeoutSec: flags.sessionTimeout,
         maxSessions: flags.maxSessions,
+        idleTimeoutMs: flags.idleTimeout * 1000,
+        requestTimeoutMs: flags.requestTimeout * 1000,
+        maxConnectionsPerAddress: flags.maxConnectionsPerAddress,
+        maxConnections: flags.maxConnections,
+        maxWriteBacklogBytes: flags.maxWriteBacklog,
         impairment,
         live: flags.live,
         multicast: multicastFromFlags(flags),

@@ -40,6 +40,16 @@ export interface ServerOptions {
   maxSessions?: number;
   maxRequestHeaderBytes?: number;
   maxRequestBodyBytes?: number;
+  /** A connection with no complete request for this long and no live session is closed (ms). */
+  idleTimeoutMs?: number;
+  /** A request begun but not complete after this long closes its connection (ms; slowloris). */
+  requestTimeoutMs?: number;
+  /** RTSP connections open at once from one client address; more are refused (closed at once). */
+  maxConnectionsPerAddress?: number;
+  /** RTSP connections open at once in total (default 2 × maxSessions); more are dropped. */
+  maxConnections?: number;
+  /** Answers queued unread on a connection beyond this many bytes close it (plus the RTP bound when it carries interleaved media). */
+  maxWriteBacklogBytes?: number;
   clock?: Clock;
   /** Where ids, SSRCs, sequence numbers and intervals come from (default cryptoRandom; the lab seeds one). */
   random?: Random;
@@ -72,6 +82,10 @@ export const DEFAULTS = {
   maxSessions: 1000,
   maxRequestHeaderBytes: 16 * 1024,
   maxRequestBodyBytes: 64 * 1024,
+  idleTimeoutMs: 60_000,
+  requestTimeoutMs: 20_000,
+  maxConnectionsPerAddress: 32,
+  maxWriteBacklogBytes: 256 * 1024,
 } as const;
 
 /** IPv4 (20) + UDP (8) + RTP fixed header (12). */
@@ -103,7 +117,17 @@ export interface ServerSnapshot {
   address: string;
   port: number;
   sessions: SessionSnapshot[];
-  counters: ConnectionCounters & SessionContext['counters'] & { connections: number; sessionsCreated: number };
+  counters: ConnectionCounters &
+    SessionContext['counters'] & {
+      connections: number;
+      sessionsCreated: number;
+      /** Connections refused because their address had maxConnectionsPerAddress open. */
+      connectionsRefused: number;
+      /** Connections dropped because maxConnections were open. */
+      connectionsDropped: number;
+    };
+  /** RTSP connections open now. */
+  openConnections: number;
   scheduler: { tasks: number; wakeups: number; maxLateMs: number };
   cache: { bytes: number; hits: number; misses: number; evictions: number };
   live: LiveChannelSnapshot[];
@@ -120,12 +144,23 @@ export class RtspServer {
   readonly scheduler: Scheduler;
   readonly live: LiveHub;
   private readonly connections = new Set<RtspConnection>();
+  private readonly bySocket = new Map<net.Socket, RtspConnection>();
+  /** Open connections per client address (only addresses with one open). */
+  private readonly perAddress = new Map<string, number>();
+  /** Addresses whose refusals were logged since they last went below the limit (one line per burst). */
+  private readonly refusalLogged = new Set<string>();
   private readonly tcp: net.Server;
   private readonly counters = {
     requests: 0,
     badRequests: 0,
     interleavedIn: 0,
+    idleClosed: 0,
+    requestTimeouts: 0,
+    writeBacklogClosed: 0,
+    expiredClosed: 0,
     connections: 0,
+    connectionsRefused: 0,
+    connectionsDropped: 0,
     sessionsCreated: 0,
     rtcpMalformed: 0,
     natKeepAlives: 0,
@@ -136,7 +171,17 @@ export class RtspServer {
   private readonly opts: Required<
     Omit<
       ServerOptions,
-      'clock' | 'random' | 'rtpPortRange' | 'impairment' | 'egress' | 'live' | 'multicast' | 'cacheDir' | 'prepareWaitMs' | 'preparer'
+      | 'clock'
+      | 'random'
+      | 'rtpPortRange'
+      | 'impairment'
+      | 'egress'
+      | 'live'
+      | 'multicast'
+      | 'cacheDir'
+      | 'prepareWaitMs'
+      | 'preparer'
+      | 'maxConnections'
     >
   > &
     Pick<ServerOptions, 'impairment' | 'cacheDir' | 'prepareWaitMs' | 'preparer'> & {
@@ -184,8 +229,20 @@ export class RtspServer {
       cache: this.catalog.cache,
     });
     this.events.on('session-created', () => this.counters.sessionsCreated++);
+    this.registry.onBoundSessionsExpired = (socket) => this.bySocket.get(socket)?.sessionExpired();
     this.tcp = net.createServer((socket) => this.accept(socket));
-    this.tcp.maxConnections = this.opts.maxSessions * 2;
+    this.tcp.maxConnections = options.maxConnections ?? this.opts.maxSessions * 2;
+    this.tcp.on('drop', (d?: { remoteAddress?: string }) => {
+      this.counters.connectionsDropped++;
+      const n = this.counters.connectionsDropped;
+      // First and every 1000th: a flood must not become a flood of log lines.
+      if (n === 1 || n % 1000 === 0)
+        log.warn('connection dropped: too many connections', {
+          peer: normalizeIp(d?.remoteAddress ?? ''),
+          max: this.tcp.maxConnections,
+          count: n,
+        });
+    });
   }
 
   static async listen(options: ServerOptions): Promise<RtspServer> {
@@ -217,8 +274,24 @@ export class RtspServer {
   }
 
   private accept(socket: net.Socket): void {
-    this.counters.connections++;
     const clientIp = normalizeIp(socket.remoteAddress ?? '');
+    const open = this.perAddress.get(clientIp) ?? 0;
+    if (open >= this.opts.maxConnectionsPerAddress) {
+      this.counters.connectionsRefused++;
+      if (!this.refusalLogged.has(clientIp)) {
+        this.refusalLogged.add(clientIp);
+        log.warn('connection refused: too many from this address', {
+          peer: clientIp,
+          max: this.opts.maxConnectionsPerAddress,
+          count: this.counters.connectionsRefused,
+        });
+      }
+      socket.on('error', () => undefined);
+      socket.destroy();
+      return;
+    }
+    this.perAddress.set(clientIp, open + 1);
+    this.counters.connections++;
     const localIp = normalizeIp(socket.localAddress ?? this.opts.host);
     const conn = new RtspConnection(
       socket,
@@ -234,10 +307,24 @@ export class RtspServer {
         live: this.live,
       },
       this.counters,
-      { maxHeaderBytes: this.opts.maxRequestHeaderBytes, maxBodyBytes: this.opts.maxRequestBodyBytes },
-      (c) => this.connections.delete(c),
+      {
+        maxHeaderBytes: this.opts.maxRequestHeaderBytes,
+        maxBodyBytes: this.opts.maxRequestBodyBytes,
+        idleTimeoutMs: this.opts.idleTimeoutMs,
+        requestTimeoutMs: this.opts.requestTimeoutMs,
+        maxWriteBacklogBytes: this.opts.maxWriteBacklogBytes,
+      },
+      (c) => {
+        this.connections.delete(c);
+        this.bySocket.delete(socket);
+        const left = (this.perAddress.get(clientIp) ?? 1) - 1;
+        if (left > 0) this.perAddress.set(clientIp, left);
+        else this.perAddress.delete(clientIp);
+        if (left < this.opts.maxConnectionsPerAddress) this.refusalLogged.delete(clientIp);
+      },
     );
     this.connections.add(conn);
+    this.bySocket.set(socket, conn);
   }
 
   /** The file sessions (live viewers and publishers are in `live`), by id. */
@@ -271,6 +358,7 @@ export class RtspServer {
         })),
       })),
       counters: { ...this.counters },
+      openConnections: this.connections.size,
       scheduler: { tasks: this.scheduler.size, wakeups: this.scheduler.stats.wakeups, maxLateMs: this.scheduler.stats.maxLateMs },
       cache: { bytes: this.catalog.cache.sizeBytes, ...this.catalog.cache.stats },
       live: this.live.snapshot(),

@@ -56,6 +56,9 @@ describeWithGstreamer(
         expect(parseFramemd5(watch.stdout).filter((f) => f.stream === 0).length).toBeGreaterThan(50);
         const c = server.snapshot().live.find((x) => x.name === name)!;
         expect(c.publisher?.malformed).toBe(0);
+        // rtspclientsink sends RTP and RTCP from the client_port pair it declared, with one SSRC.
+        expect(c.publisher?.foreign).toBe(0);
+        expect(c.publisher?.wrongSsrc).toBe(0);
         const g = await gst;
         if (g.code !== 0 || g.timedOut) {
           // rtspclientsink's own end of stream (EOS, then TEARDOWN) sometimes hangs, or fails with

@@ -115,6 +115,9 @@ describeWithPeers('publishing to live/NAME', ['ffmpeg'], () => {
       expect(frames.filter((f) => f.stream === 1).length).toBeGreaterThan(100);
       const c = channel(name)!;
       expect(c.publisher?.malformed).toBe(0);
+      // ffmpeg sends from the client_port pair it declared, with one SSRC per track.
+      expect(c.publisher?.foreign).toBe(0);
+      expect(c.publisher?.wrongSsrc).toBe(0);
       expect(c.publisher?.relayed).toBeGreaterThan(200);
       expectSuccess(await publisher, `ffmpeg publishing over ${transport}`);
       // TEARDOWN from the publisher: the channel is off the air.

@@ -57,13 +57,13 @@ describe('session capacity', () => {
 });
 
 describe('session capacity under concurrency', () => {
-  const { server } = serverForSuite({ maxSessions: 100 });
+  const { server } = serverForSuite({ maxSessions: 100, maxConnectionsPerAddress: 200 });
 
   it('200 concurrent SETUPs against a limit of 100 make exactly 100 sessions', async () => {
     const base = `rtsp://127.0.0.1:${server.port}`;
     const clients = await Promise.all(Array.from({ length: 200 }, () => RtspTestClient.connect(base)));
     try {
-      // (The server accepts 2 × maxSessions connections.) Every SETUP is on the wire before any answer:
+      // (The server accepts 2 × maxSessions connections; all 200 come from 127.0.0.1.) Every SETUP is on the wire before any answer:
       // each must be counted before it awaits the file.
       const answers = await Promise.all(
         clients.map((c) => c.request('SETUP', `${base}/sample.mp4/trackID=1`, { Transport: 'RTP/AVP/TCP;unicast;interleaved=0-1' })),

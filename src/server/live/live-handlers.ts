@@ -184,7 +184,7 @@ async function setupPublisher(req: RtspRequest, t: LiveTarget, specs: TransportS
     if (s.protocol !== 'RTP' || s.profile !== 'AVP' || s.delivery === 'multicast') continue;
     let transport: TransportSpec;
     if (s.lowerTransport === 'TCP') transport = p.setupInterleaved(i, s.interleaved ?? [2 * i, 2 * i + 1]);
-    else if (s.clientPort) transport = await p.setupUdp(i, s.clientPort);
+    else if (s.clientPort) transport = await p.setupUdp(i, s.clientPort, s.ssrc);
     else continue;
     p.commit('SETUP');
     return { response: withSession(createResponse(200, { Transport: formatTransport(transport) }), p.id, l) };

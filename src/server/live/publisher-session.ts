@@ -24,8 +24,10 @@ export interface PublisherCounters {
   relayed: number;
   /** Not RTP, or a payload type the SDP did not announce: dropped. */
   malformed: number;
-  /** UDP datagrams from an address other than the publisher's: dropped. */
+  /** UDP datagrams from an address or port other than the publisher's (its Transport client_port): dropped. */
   foreign: number;
+  /** RTP from another SSRC than the track's (Transport ssrc=, else its first packet's): dropped. */
+  wrongSsrc: number;
   senderReports: number;
   /** RR + SDES compounds we sent to the publisher (RFC 3550 §6.4.2), the final BYE's included. */
   receiverReports: number;
@@ -41,6 +43,8 @@ interface PublishedTrack {
   rtcp: PublisherTrackRtcp;
   /** Sends a compound to the publisher's RTCP port (UDP) or odd interleaved channel (TCP). */
   sendRtcp?: (packet: Buffer) => void;
+  /** The publisher's SSRC on this track: from Transport ssrc=, else locked on the first RTP packet. */
+  ssrc?: number;
 }
 
 /**
@@ -56,7 +60,15 @@ interface PublishedTrack {
  */
 export class LivePublisherSession extends RtspSessionCore {
   readonly tracks: PublishedTrack[];
-  readonly counters: PublisherCounters = { rtpReceived: 0, relayed: 0, malformed: 0, foreign: 0, senderReports: 0, receiverReports: 0 };
+  readonly counters: PublisherCounters = {
+    rtpReceived: 0,
+    relayed: 0,
+    malformed: 0,
+    foreign: 0,
+    wrongSsrc: 0,
+    senderReports: 0,
+    receiverReports: 0,
+  };
   private rtcpTasks: ScheduledTask[] = [];
 
   constructor(
@@ -105,21 +117,28 @@ export class LivePublisherSession extends RtspSessionCore {
     return i;
   }
 
-  async setupUdp(i: number, clientPorts: [number, number]): Promise<TransportSpec> {
+  /**
+   * A UDP track: only datagrams from the publisher's address and the ports its Transport declared
+   * (client_port RTP-RTCP) get in; anyone else on the network, or another program of the same
+   * host, is counted in `foreign` and dropped (RFC 3550 §8.2 / INTEROP 7: match on ip and port).
+   * With `ssrc` (Transport ssrc=) only that source is relayed; without, the first packet's.
+   */
+  async setupUdp(i: number, clientPorts: [number, number], ssrc?: number): Promise<TransportSpec> {
     const t = this.tracks[i]!;
     if (t.transport) throw new RtspError(455, 'SRV_ERR_ALREADY_SETUP', 'track already set up');
     const pair = await bindSetupPair(this.ctx, () => this.closed, 4 * 1024 * 1024);
     t.udp = pair;
-    const fromPublisher = (address: string) => {
-      const ok = (address.startsWith('::ffff:') ? address.slice(7) : address) === this.clientIp;
-      if (!ok) this.counters.foreign++;
+    if (ssrc !== undefined) t.ssrc = ssrc >>> 0;
+    const fromPublisher = (address: string, port: number, expected: number) => {
+      const ok = port === expected && (address.startsWith('::ffff:') ? address.slice(7) : address) === this.clientIp;
+      if (!ok) this.foreignDatagram(address, port);
       return ok;
     };
     pair.rtp.on('message', (msg, rinfo) => {
-      if (fromPublisher(rinfo.address)) this.receiveRtp(i, msg);
+      if (fromPublisher(rinfo.address, rinfo.port, clientPorts[0])) this.receiveRtp(i, msg);
     });
     pair.rtcp.on('message', (msg, rinfo) => {
-      if (fromPublisher(rinfo.address)) this.receiveRtcp(i, msg);
+      if (fromPublisher(rinfo.address, rinfo.port, clientPorts[1])) this.receiveRtcp(i, msg);
     });
     // The pair is not connected (SETUP record may come before the publisher's first datagram):
     // reports go to its client_port RTCP port explicitly.
@@ -158,6 +177,17 @@ export class LivePublisherSession extends RtspSessionCore {
     log.info('publishing', { channel: this.channel.name, session: this.id, tracks: this.tracks.length });
   }
 
+  private foreignDatagram(address: string, port: number): void {
+    this.counters.foreign++;
+    const n = this.counters.foreign;
+    if (n === 1 || n % 1000 === 0)
+      log.warn("datagram not from the publisher's address and ports; dropped", {
+        channel: this.channel.name,
+        from: `${address}:${port}`,
+        count: n,
+      });
+  }
+
   private receiveRtp(i: number, buf: Buffer): void {
     if (this.closed || this.state !== 'recording') return;
     this.counters.rtpReceived++;
@@ -173,6 +203,16 @@ export class LivePublisherSession extends RtspSessionCore {
           code: p.ok ? 'payload type' : p.code,
         });
       }
+      return;
+    }
+    // One source per track: the one it declared, else the first one heard. Another SSRC (a second
+    // sender, or packets forged from the publisher's own ports) would interleave two streams.
+    t.ssrc ??= p.value.ssrc;
+    if (p.value.ssrc !== t.ssrc) {
+      this.counters.wrongSsrc++;
+      const n = this.counters.wrongSsrc;
+      if (n === 1 || n % 1000 === 0)
+        log.warn("RTP from another SSRC than the publisher's; dropped", { channel: this.channel.name, ssrc: p.value.ssrc, count: n });
       return;
     }
     this.touch();
@@ -197,6 +237,8 @@ export class LivePublisherSession extends RtspSessionCore {
     const now = this.ctx.clock.now();
     for (const p of parsed.value) {
       if (p.type !== 'sr') continue;
+      // Only the track's own source sets the timing of what viewers get.
+      if (t.ssrc !== undefined && p.ssrc !== t.ssrc) continue;
       t.rtcp.onSenderReport(p.ssrc, ntpMiddle32({ seconds: p.senderInfo.ntpSeconds, fraction: p.senderInfo.ntpFraction }), now);
       if (!track || !t.map) continue;
       const ts = t.map.timestamp(p.senderInfo.rtpTimestamp);

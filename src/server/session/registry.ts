@@ -38,6 +38,8 @@ export class SessionRegistry {
   /** The channels each session took, to free them when it goes. */
   private readonly channelsOf = new Map<RegisteredSession, { socket: Socket; channels: number[] }>();
   private pending = 0;
+  /** Called when the last session bound to a connection expired (reason 'timeout'): the server closes it. */
+  onBoundSessionsExpired: ((socket: Socket) => void) | undefined;
 
   constructor(
     readonly maxSessions: number,
@@ -107,6 +109,11 @@ export class SessionRegistry {
     return [...(this.bySocket.get(socket) ?? [])];
   }
 
+  /** Whether any session takes `$` frames on `socket` (it carries interleaved media). */
+  hasChannels(socket: Socket): boolean {
+    return this.frames.has(socket);
+  }
+
   /** Whether `channel` on `socket` already belongs to a session. */
   channelTaken(socket: Socket, channel: number): boolean {
     return this.frames.get(socket)?.has(channel) ?? false;
@@ -149,7 +156,10 @@ export class SessionRegistry {
     if (socket) {
       this.socketOf.delete(session);
       const set = this.bySocket.get(socket);
-      if (set?.delete(session) && set.size === 0) this.bySocket.delete(socket);
+      if (set?.delete(session) && set.size === 0) {
+        this.bySocket.delete(socket);
+        if (reason === 'timeout') this.onBoundSessionsExpired?.(socket);
+      }
     }
     if (this.byId.get(session.id) !== session) return;
     this.byId.delete(session.id);
