@@ -19,6 +19,8 @@ import { SessionRegistry } from './session/registry.ts';
 import { LiveHub } from './live/index.ts';
 import type { LiveChannelSnapshot, LiveChannelSpec, MulticastOptions } from './live/index.ts';
 import { PRODUCT } from '../util/version.ts';
+import { AuthGate } from './auth/index.ts';
+import type { AuthCounters, AuthOptions } from './auth/index.ts';
 
 const log = createLogger('server');
 
@@ -54,6 +56,8 @@ export interface ServerOptions {
   prepareWaitMs?: number;
   /** Runs preparations (default: a Preparer on cacheDir). */
   preparer?: MediaPreparer;
+  /** RTSP authentication (`serve --auth-file`); absent, nothing needs credentials. */
+  auth?: AuthOptions;
 }
 
 export const DEFAULTS = {
@@ -100,6 +104,8 @@ export interface ServerSnapshot {
   scheduler: { tasks: number; wakeups: number; maxLateMs: number };
   cache: { bytes: number; hits: number; misses: number; evictions: number };
   live: LiveChannelSnapshot[];
+  /** Authentication counters, when authentication is on. */
+  auth?: AuthCounters;
 }
 
 /**
@@ -112,6 +118,7 @@ export class RtspServer {
   readonly catalog: MediaCatalog;
   readonly scheduler: Scheduler;
   readonly live: LiveHub;
+  readonly auth: AuthGate | undefined;
   private readonly connections = new Set<RtspConnection>();
   private readonly tcp: net.Server;
   private readonly counters = {
@@ -129,7 +136,7 @@ export class RtspServer {
   private readonly opts: Required<
     Omit<
       ServerOptions,
-      'clock' | 'random' | 'rtpPortRange' | 'impairment' | 'live' | 'multicast' | 'cacheDir' | 'prepareWaitMs' | 'preparer'
+      'clock' | 'random' | 'rtpPortRange' | 'impairment' | 'live' | 'multicast' | 'cacheDir' | 'prepareWaitMs' | 'preparer' | 'auth'
     >
   > &
     Pick<ServerOptions, 'impairment' | 'cacheDir' | 'prepareWaitMs' | 'preparer'> & {
@@ -175,6 +182,7 @@ export class RtspServer {
       maxPayloadSize: this.opts.mtu - HEADER_OVERHEAD,
       cache: this.catalog.cache,
     });
+    this.auth = options.auth ? new AuthGate(options.auth, clock, this.opts.random) : undefined;
     this.events.on('session-created', () => this.counters.sessionsCreated++);
     this.tcp = net.createServer((socket) => this.accept(socket));
     this.tcp.maxConnections = this.opts.maxSessions * 2;
@@ -224,6 +232,7 @@ export class RtspServer {
         defaultImpairment: this.opts.impairment,
         describedImpairments: new Map(),
         live: this.live,
+        ...(this.auth ? { auth: this.auth } : {}),
       },
       this.counters,
       { maxHeaderBytes: this.opts.maxRequestHeaderBytes, maxBodyBytes: this.opts.maxRequestBodyBytes },
@@ -266,6 +275,7 @@ export class RtspServer {
       scheduler: { tasks: this.scheduler.size, wakeups: this.scheduler.stats.wakeups, maxLateMs: this.scheduler.stats.maxLateMs },
       cache: { bytes: this.catalog.cache.sizeBytes, ...this.catalog.cache.stats },
       live: this.live.snapshot(),
+      ...(this.auth ? { auth: this.auth.counters } : {}),
     };
   }
 
