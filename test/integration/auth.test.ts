@@ -101,6 +101,38 @@ describeWithPeers('RTSP authentication: ffprobe against our server (--auth all)'
   });
 });
 
+describeWithPeers('RTSP authentication: nonces expiring under ffmpeg (stale=true)', ['ffmpeg'], () => {
+  // Nonces live 1 s and ffmpeg's keep-alives come every 2.5 s (timeout 5 s): each one meets a
+  // stale nonce, is answered 401 stale=true and signed again, and the playback goes on.
+  const { server, url } = serverForSuite({ auth: { users, rule: 'all', nonceLifetimeSec: 1 }, sessionTimeoutSec: 5 });
+
+  it('ffmpeg plays 7 s through stale nonces without a failure', async () => {
+    const r = await runProgram(
+      'ffmpeg',
+      [
+        '-hide_banner',
+        '-nostdin',
+        '-loglevel',
+        'error',
+        '-rtsp_transport',
+        'tcp',
+        '-i',
+        withCreds(url(), 'alice', PASSWORD),
+        '-t',
+        '7',
+        '-f',
+        'null',
+        '-',
+      ],
+      40_000,
+    );
+    expectSuccess(r, 'ffmpeg through stale nonces');
+    const auth = server.snapshot().auth!;
+    expect(auth.stale).toBeGreaterThanOrEqual(1);
+    expect(auth.failed).toBe(0);
+  });
+});
+
 describeWithGstreamer('RTSP authentication: GStreamer rtspsrc against our server', ['rtspsrc', 'fakesink'], [], () => {
   const { server, url } = serverForSuite({ auth: { users, rule: 'read' } });
 
