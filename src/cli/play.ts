@@ -17,6 +17,7 @@ import {
 import type { JitterSettings, PlayEnd, Sink, SinkResult } from '../receiver/index.ts';
 import { tryLocate } from '../media/ffmpeg/index.ts';
 import { setLogLevel } from '../util/log.ts';
+import { withoutUserinfo } from '../rtsp/index.ts';
 import { parseIntOption } from './options.ts';
 
 interface PlayFlags {
@@ -186,7 +187,7 @@ export function registerPlay(program: Command): void {
       }
       series.sample(session, Math.round((performance.now() - started) / 100) / 10);
       const totals = {
-        url,
+        url: withoutUserinfo(url),
         transport: session.transportUsed,
         end,
         durationSec: (performance.now() - started) / 1000,

@@ -10,10 +10,12 @@ import { readFile } from 'node:fs/promises';
 import { setLogLevel } from '../util/log.ts';
 import type { LogLevel } from '../util/log.ts';
 import { parseIntOption } from './options.ts';
+import { authFromFlags } from './serve-auth.ts';
+import type { AuthFlags } from './serve-auth.ts';
 import path from 'node:path';
 import { DEFAULT_CACHE_DIR_NAME, DEFAULT_CACHE_MAX_MB, Preparer, TtyProgressBar } from '../media/prepare/index.ts';
 
-interface ServeFlags {
+interface ServeFlags extends AuthFlags {
   port: number;
   host: string;
   rtpPorts?: string;
@@ -149,6 +151,20 @@ export function registerServe(program: Command): void {
       DEFAULT_CACHE_MAX_MB,
     )
     .option('--prepare-wait <s>', 'DESCRIBE waits this long for a running preparation, then 503 + Retry-After', parseIntOption(0, 600), 3)
+    .option('--auth-file <file>', 'require RTSP authentication (Digest) of these users: htdigest lines user:realm:HA1 (MD5 or SHA-256 HA1)')
+    .addOption(
+      new Option(
+        '--auth <rule>',
+        'which requests need credentials: read (DESCRIBE, SETUP, PLAY...), publish (ANNOUNCE, RECORD) or all (default)',
+      ).choices(['read', 'publish', 'all']),
+    )
+    .option('--auth-realm <realm>', 'Digest realm; users of other realms in the file are skipped (default streamlab)')
+    .option(
+      '--auth-basic',
+      'also offer Basic authentication (refused without --auth-basic-insecure: no TLS yet, the password goes in clear)',
+    )
+    .option('--auth-basic-insecure', 'allow --auth-basic over plain TCP')
+    .option('--auth-nonce-lifetime <s>', 'Digest nonces older than this are stale (default 300)', parseIntOption(10, 86400))
     .addHelpText(
       'after',
       [
@@ -168,6 +184,7 @@ export function registerServe(program: Command): void {
       if (!st) throw new Error(`media directory ${dir} does not exist`);
       const impairment = flags.netem ? await impairmentFromCli(flags.netem, flags.netemSeed) : undefined;
       if (flags.netem) printNetemNotice('--netem', flags.netem);
+      const auth = await authFromFlags(flags, (line) => process.stderr.write(`${line}\n`));
       const server = await RtspServer.listen({
         mediaDir: dir,
         host: flags.host,
@@ -187,6 +204,7 @@ export function registerServe(program: Command): void {
         cacheDir: flags.cacheDir,
         prepareWaitMs: (flags.prepareWait ?? 3) * 1000,
         preparer: preparerForServe(dir, flags.cacheDir, flags.cacheMaxMb),
+        auth,
       });
       const shown = flags.host === '0.0.0.0' || flags.host === '::' ? '127.0.0.1' : flags.host;
       process.stdout.write(`streamlab serving ${dir} on rtsp://${shown}:${server.port}/<file>  (Ctrl-C to stop)\n`);

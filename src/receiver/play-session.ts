@@ -1,6 +1,7 @@
 import os from 'node:os';
 import type dgram from 'node:dgram';
-import { parseRange, parseRtpInfo, parseRtspUrl, parseSession, parseTransport } from '../rtsp/index.ts';
+import { parseRange, parseRtpInfo, parseRtspUrl, parseSession, parseTransport, withoutUserinfo } from '../rtsp/index.ts';
+import type { ClientCredentials } from '../rtsp/index.ts';
 import type { RtspResponse, TransportSpec } from '../rtsp/index.ts';
 import { parseSdp } from '../sdp/index.ts';
 import { Scheduler, bindUdpPortPair } from '../transport/index.ts';
@@ -78,6 +79,7 @@ export class PlaySession {
   private readonly scheduler: Scheduler;
   private conn: RtspClientConnection | undefined;
   private url: string;
+  private readonly credentials: ClientCredentials | undefined;
   private sessionId: string | undefined;
   private timeoutSec = 60;
   private supportsGetParameter = false;
@@ -111,7 +113,10 @@ export class PlaySession {
     this.random = o.random ?? cryptoRandom;
     this.cname = `streamlab-play-${this.random.hex(4)}@${os.hostname()}`;
     this.scheduler = new Scheduler(this.clock);
-    this.url = o.url;
+    // Credentials in the URL go into Authorization only: requests and logs carry the URL without them.
+    const u = parseRtspUrl(o.url);
+    if (u.ok && u.value.username !== undefined) this.credentials = { username: u.value.username, password: u.value.password ?? '' };
+    this.url = withoutUserinfo(o.url);
     this.transportUsed = o.transport;
   }
 
@@ -201,6 +206,8 @@ export class PlaySession {
       const conn = await RtspClientConnection.connect({
         host: u.value.host,
         port: u.value.port,
+        random: this.random,
+        ...(this.credentials ? { credentials: this.credentials } : {}),
         responseTimeoutMs: this.o.responseTimeoutMs,
         connectTimeoutMs: this.o.responseTimeoutMs,
       });
@@ -216,7 +223,7 @@ export class PlaySession {
         const loc = res.headers.get('Location');
         if (!loc) throw new RtspClientError('CLIENT_ERR_REDIRECT', `redirect ${res.statusCode} without Location`);
         log.info('redirected', { from: this.url, to: loc });
-        this.url = loc;
+        this.url = withoutUserinfo(loc);
         continue;
       }
       const base = res.headers.get('Content-Base') ?? res.headers.get('Content-Location') ?? this.url;
@@ -232,7 +239,10 @@ export class PlaySession {
     this.requests[method] = (this.requests[method] ?? 0) + 1;
     const res = await this.conn.request(method, uri, headers);
     if (res.statusCode === 401) {
-      throw new RtspClientError('CLIENT_ERR_AUTH', `${method} ${uri}: the server requires authentication (401); not supported yet`, 401);
+      const why = this.credentials
+        ? 'the server refused the credentials of the URL'
+        : 'the server requires credentials: give them in the URL, rtsp://USER:PASSWORD@HOST/...';
+      throw new RtspClientError('CLIENT_ERR_AUTH', `${method} ${uri}: 401 Unauthorized: ${why}`, 401);
     }
     if (!accept.includes(res.statusCode)) {
       throw new RtspClientError('CLIENT_ERR_STATUS', `${method} ${uri}: ${res.statusCode} ${res.reason}`, res.statusCode);

@@ -1,7 +1,19 @@
 import net from 'node:net';
-import { RtspParser, createRequest, createResponse, getCSeq, serializeRequest, serializeResponse } from '../rtsp/index.ts';
-import type { RtspResponse } from '../rtsp/index.ts';
+import {
+  RtspParser,
+  chooseChallenge,
+  collectChallenges,
+  createRequest,
+  createResponse,
+  formatAuthorization,
+  getCSeq,
+  serializeRequest,
+  serializeResponse,
+} from '../rtsp/index.ts';
+import type { ChosenChallenge, ClientCredentials, RtspResponse } from '../rtsp/index.ts';
 import { createLogger } from '../util/log.ts';
+import { cryptoRandom } from '../util/random.ts';
+import type { Random } from '../util/random.ts';
 import { PRODUCT } from '../util/version.ts';
 
 const log = createLogger('rtsp-client');
@@ -24,6 +36,10 @@ export interface RtspClientOptions {
   /** How long to wait for each response. */
   responseTimeoutMs?: number;
   connectTimeoutMs?: number;
+  /** From the URL's userinfo: sent only after a 401 asks for them (Digest preferred, else Basic). */
+  credentials?: ClientCredentials;
+  /** Draws the Digest cnonce (default cryptoRandom). */
+  random?: Random;
 }
 
 interface Pending {
@@ -54,6 +70,8 @@ export class RtspClientConnection {
   readonly counters: ClientCounters = { malformedResponses: 0, unmatchedResponses: 0, serverRequests: 0 };
   onInterleaved: (channel: number, data: Buffer) => void = () => undefined;
   onClose: (err: Error | undefined) => void = () => undefined;
+  /** The challenge our credentials answer, once a 401 asked for them; nc counts its uses. */
+  private auth: { chosen: ChosenChallenge; nc: number } | undefined;
 
   private constructor(
     private readonly socket: net.Socket,
@@ -99,7 +117,31 @@ export class RtspClientConnection {
     return !this.socket.destroyed && this.closedError === undefined;
   }
 
-  request(method: string, uri: string, headers: Record<string, string> = {}, body?: Buffer): Promise<RtspResponse> {
+  /**
+   * One request and its response. With credentials, a 401 is answered once: Digest (SHA-256, else
+   * MD5) or Basic from the server's challenges, and later requests are signed from the start. A
+   * 401 to signed credentials is returned as it is (wrong password), unless its nonce was stale.
+   */
+  async request(method: string, uri: string, headers: Record<string, string> = {}, body?: Buffer): Promise<RtspResponse> {
+    const signed = this.sign(method, uri, headers);
+    const res = await this.send(method, uri, signed, body);
+    if (res.statusCode !== 401 || !this.opts.credentials) return res;
+    const chosen = chooseChallenge(collectChallenges(res.headers.getAll('WWW-Authenticate')));
+    if (!chosen || (signed.Authorization !== undefined && !chosen.stale)) return res;
+    this.auth = { chosen, nc: 0 };
+    log.debug('authenticating', { method, scheme: chosen.scheme, algorithm: chosen.algorithm, stale: chosen.stale });
+    return this.send(method, uri, this.sign(method, uri, headers), body);
+  }
+
+  private sign(method: string, uri: string, headers: Record<string, string>): Record<string, string> {
+    if (!this.auth || !this.opts.credentials) return headers;
+    this.auth.nc++;
+    const cnonce = (this.opts.random ?? cryptoRandom).hex(8);
+    const value = formatAuthorization(this.auth.chosen, this.opts.credentials, { method, uri, nc: this.auth.nc, cnonce });
+    return { ...headers, Authorization: value };
+  }
+
+  private send(method: string, uri: string, headers: Record<string, string>, body?: Buffer): Promise<RtspResponse> {
     if (!this.isOpen) return Promise.reject(this.closedError ?? new RtspClientError('CLIENT_ERR_CLOSED', 'connection closed'));
     const cseq = ++this.cseq;
     const req = createRequest(method, uri, { CSeq: String(cseq), 'User-Agent': this.opts.userAgent ?? PRODUCT, ...headers }, body);

@@ -16,3 +16,4 @@ export * from './headers/range.ts';
 export * from './headers/session.ts';
 export * from './headers/rtp-info.ts';
 export * from './headers/scale.ts';
+export * from './auth/index.ts';

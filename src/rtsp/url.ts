@@ -180,3 +180,11 @@ export function stripTrailingSlash(url: string): string {
 export function ensureTrailingSlash(url: string): string {
   return url.endsWith('/') ? url : `${url}/`;
 }
+
+/**
+ * The URL without its `user[:password]@` (what requests carry and logs show: credentials travel in
+ * Authorization only). Anything that is not an rtsp URL with userinfo comes back unchanged.
+ */
+export function withoutUserinfo(url: string): string {
+  return url.replace(/^(rtsps?|rtspu):\/\/[^@/?#]*@/i, '$1://');
+}

@@ -44,15 +44,20 @@ const HANDLERS: Record<(typeof SUPPORTED_METHODS)[number], Handler> = {
 export async function handleRequest(req: RtspRequest, ctx: HandlerContext): Promise<HandlerResult> {
   let result: HandlerResult;
   try {
+    // Authentication first (issue 13): a request the rules protect reaches no handler without it.
+    const auth = ctx.auth?.check(req, ctx.clientIp);
     const live = ctx.live?.claims(req) ? ctx.live : undefined;
     const handler = live
       ? (r: RtspRequest, c: HandlerContext) => handleLiveRequest(r, c, live)
       : HANDLERS[req.method as keyof typeof HANDLERS];
-    if (!handler) {
+    if (auth && !auth.ok) {
+      result = { response: auth.response };
+    } else if (!handler) {
       const status = KNOWN_METHODS.has(req.method) ? 405 : 501;
       throw new RtspError(status, 'SRV_ERR_METHOD', `${req.method} not supported`, { Allow: SUPPORTED_METHODS.join(', ') });
+    } else {
+      result = await handler(req, ctx);
     }
-    result = await handler(req, ctx);
   } catch (err) {
     if (err instanceof RtspError) {
       log.debug('request refused', { method: req.method, uri: req.uri, status: err.status, code: err.code, reason: err.message });

@@ -21,6 +21,8 @@ import { SessionRegistry } from './session/registry.ts';
 import { LiveHub } from './live/index.ts';
 import type { LiveChannelSnapshot, LiveChannelSpec, MulticastOptions } from './live/index.ts';
 import { PRODUCT } from '../util/version.ts';
+import { AuthGate } from './auth/index.ts';
+import type { AuthCounters, AuthOptions } from './auth/index.ts';
 
 const log = createLogger('server');
 
@@ -71,6 +73,8 @@ export interface ServerOptions {
   prepareWaitMs?: number;
   /** Runs preparations (default: a Preparer on cacheDir). */
   preparer?: MediaPreparer;
+  /** RTSP authentication (`serve --auth-file`); absent, nothing needs credentials. */
+  auth?: AuthOptions;
 }
 
 export const DEFAULTS = {
@@ -131,6 +135,8 @@ export interface ServerSnapshot {
   scheduler: { tasks: number; wakeups: number; maxLateMs: number };
   cache: { bytes: number; hits: number; misses: number; evictions: number };
   live: LiveChannelSnapshot[];
+  /** Authentication counters, when authentication is on. */
+  auth?: AuthCounters;
 }
 
 /**
@@ -143,6 +149,7 @@ export class RtspServer {
   readonly catalog: MediaCatalog;
   readonly scheduler: Scheduler;
   readonly live: LiveHub;
+  readonly auth: AuthGate | undefined;
   private readonly connections = new Set<RtspConnection>();
   private readonly bySocket = new Map<net.Socket, RtspConnection>();
   /** Open connections per client address (only addresses with one open). */
@@ -182,6 +189,7 @@ export class RtspServer {
       | 'prepareWaitMs'
       | 'preparer'
       | 'maxConnections'
+      | 'auth'
     >
   > &
     Pick<ServerOptions, 'impairment' | 'cacheDir' | 'prepareWaitMs' | 'preparer'> & {
@@ -228,6 +236,7 @@ export class RtspServer {
       maxPayloadSize: this.opts.mtu - HEADER_OVERHEAD,
       cache: this.catalog.cache,
     });
+    this.auth = options.auth ? new AuthGate(options.auth, clock, this.opts.random) : undefined;
     this.events.on('session-created', () => this.counters.sessionsCreated++);
     this.registry.onBoundSessionsExpired = (socket) => this.bySocket.get(socket)?.sessionExpired();
     this.tcp = net.createServer((socket) => this.accept(socket));
@@ -305,6 +314,7 @@ export class RtspServer {
         defaultImpairment: this.opts.impairment,
         describedImpairments: new Map(),
         live: this.live,
+        ...(this.auth ? { auth: this.auth } : {}),
       },
       this.counters,
       {
@@ -362,6 +372,7 @@ export class RtspServer {
       scheduler: { tasks: this.scheduler.size, wakeups: this.scheduler.stats.wakeups, maxLateMs: this.scheduler.stats.maxLateMs },
       cache: { bytes: this.catalog.cache.sizeBytes, ...this.catalog.cache.stats },
       live: this.live.snapshot(),
+      ...(this.auth ? { auth: this.auth.counters } : {}),
     };
   }
 

@@ -38,8 +38,8 @@ function stopper(child: ChildProcess, cleanup?: () => Promise<void>): () => Prom
   };
 }
 
-export async function startGstRtspServer(file: string, mount = '/sample.mp4'): Promise<PeerServer> {
-  return startGstRtspServerWith(['--file', file], mount);
+export async function startGstRtspServer(file: string, mount = '/sample.mp4', extra: readonly string[] = []): Promise<PeerServer> {
+  return startGstRtspServerWith(['--file', file, ...extra], mount);
 }
 
 /**

@@ -14,6 +14,9 @@ or any gst-rtsp-server launch line instead of the file (payloaders named pay0, p
 --port 0 picks a free port. Prints `READY <port>` on stdout once listening; exits cleanly
 (status 0) on SIGTERM or SIGINT, and on its own when stdin closes if --exit-on-stdin-eof is
 given (so a parent that dies cannot leave it behind).
+
+--auth USER:PASSWORD requires RTSP Digest authentication (GstRTSPAuth, MD5) of that user for the
+mount (--auth-basic: Basic instead).
 """
 import argparse
 import os
@@ -24,7 +27,8 @@ import gi
 
 gi.require_version("Gst", "1.0")
 gi.require_version("GstRtspServer", "1.0")
-from gi.repository import GLib, Gst, GstRtspServer  # noqa: E402
+gi.require_version("GstRtsp", "1.0")
+from gi.repository import GLib, Gst, GstRtsp, GstRtspServer  # noqa: E402
 
 HOST = "127.0.0.1"
 
@@ -46,6 +50,8 @@ def main() -> int:
     ap.add_argument("--launch", help="a gst-rtsp-server launch line to serve instead of --file")
     ap.add_argument("--shared", action="store_true", help="one pipeline shared by all clients")
     ap.add_argument("--rtp-ports", default="40000-49999", help="UDP port range for server RTP/RTCP")
+    ap.add_argument("--auth", help="USER:PASSWORD: require Digest authentication of that user")
+    ap.add_argument("--auth-basic", action="store_true", help="with --auth: Basic instead of Digest")
     ap.add_argument("--exit-on-stdin-eof", action="store_true", help="stop when stdin is closed")
     args = ap.parse_args()
 
@@ -73,6 +79,22 @@ def main() -> int:
     pool = GstRtspServer.RTSPAddressPool()
     pool.add_range(HOST, HOST, rtp_min, rtp_max, 0)
     factory.set_address_pool(pool)
+    if args.auth is not None:
+        user, _, password = args.auth.partition(":")
+        auth = GstRtspServer.RTSPAuth()
+        token = GstRtspServer.RTSPToken()
+        token.set_string("media.factory.role", "user")
+        if args.auth_basic:
+            auth.add_basic(GstRtspServer.RTSPAuth.make_basic(user, password), token)
+            auth.set_supported_methods(GstRtsp.RTSPAuthMethod.BASIC)
+        else:
+            auth.add_digest(user, password, token)
+            auth.set_supported_methods(GstRtsp.RTSPAuthMethod.DIGEST)
+        server.set_auth(auth)
+        permissions = GstRtspServer.RTSPPermissions()
+        permissions.add_permission_for_role("user", "media.factory.access", True)
+        permissions.add_permission_for_role("user", "media.factory.construct", True)
+        factory.set_permissions(permissions)
     server.get_mount_points().add_factory(args.mount, factory)
 
     loop = GLib.MainLoop()

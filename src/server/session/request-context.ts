@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import type { RtspResponse } from '../../rtsp/index.ts';
 import type { ImpairmentSpec } from '../../transport/index.ts';
+import type { AuthGate } from '../auth/gate.ts';
 import type { LiveHub } from '../live/live-hub.ts';
 import type { MediaCatalog } from '../media-catalog.ts';
 import type { SessionContext } from './context.ts';
@@ -27,6 +28,8 @@ export interface HandlerContext {
   describedImpairments: Map<string, ImpairmentSpec>;
   /** Live channels: requests about `live/...` (ANNOUNCE/RECORD included) and live sessions go there. */
   live?: LiveHub;
+  /** Authentication (`serve --auth`): checked for every request before its handler. */
+  auth?: AuthGate;
 }
 
 export interface HandlerResult {
