@@ -36,7 +36,7 @@ const STEP_MS = 250;
 /** Extra media preloaded past the end of the span (the pacer runs ahead by the B-frame delay). */
 const PRELOAD_MARGIN_SEC = 2;
 
-/** Separates the run's identifier/interval stream from the netem seeds (spec.seed + 2i, + 1). */
+/** Separates the run's identifier/interval stream from the netem seeds (pathSeed of spec.seed). */
 const RANDOM_SEED_SALT = 0x1ab5_eed0;
 
 /** An egress that hands packets straight to the receiving side: the wire of the simulation. */

@@ -40,8 +40,8 @@ export interface PlayOptions {
   onTracks?(tracks: SdpTrack[]): void;
   /**
    * Network emulation on our ingress (`play --impair`): every RTP and RTCP packet received goes
-   * through a seeded netem pipeline before the track receiver sees it. Track i's RTP uses seed
-   * `seed + 2i`, its RTCP `seed + 2i + 1`; the pipelines' fate logs are the ground truth.
+   * through a seeded netem stage before the track receiver sees it. Track i's RTP uses seed
+   * `pathSeed(seed, i, 0)`, its RTCP `pathSeed(seed, i, 1)`; the fate logs are the ground truth.
    */
   impairment?: ImpairmentSpec;
   /** RTSP connect and response timeout (default 10 s). */

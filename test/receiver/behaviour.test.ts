@@ -81,7 +81,7 @@ describe('redirects and errors', () => {
     });
     const r = await play(srv.url());
     expect(r.end.ok).toBe(false);
-    expect(!r.end.ok && r.end.reason).toMatch(/DESCRIBE .*requires authentication \(401\)/);
+    expect(!r.end.ok && r.end.reason).toMatch(/DESCRIBE .*401 Unauthorized: the server requires credentials/);
   });
 
   it('reports a refused SETUP with its status', async () => {

@@ -77,7 +77,10 @@ describeWithGstreamer('streamlab play records G.711, MP3 and MP2T from GStreamer
     ['pcmu', 'pcmu', ['--record', 'pcmu.mkv']],
     ['pcmu-null', 'pcmu', ['--tcp', '--null']],
     ['pcmu-mp4', 'pcmu', ['--record', 'pcmu.mp4']],
-    ['pcmu-loss', 'pcmu', ['--record', 'pcmu-loss.mkv', '--impair', 'loss random 10%', '--impair-seed', '3']],
+    // --impair drops RTCP too, and this live test source has no known end: if the emulator drops
+    // the server's BYE, the receiver can only time out (exit 1). Seed 4 keeps the BYE (seed 3 lost
+    // it once seeds became per-path hashes); an RTP-only impairment (issue 14) will end this.
+    ['pcmu-loss', 'pcmu', ['--record', 'pcmu-loss.mkv', '--impair', 'loss random 10%', '--impair-seed', '4']],
     ['pcma', 'pcma', ['--tcp', '--record', 'pcma.mov']],
     ['av', 'av', ['--tcp', '--record', 'av.mkv']],
     ['mp3', 'mp3', ['--record', 'mp3.mkv']],
