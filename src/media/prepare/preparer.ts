@@ -320,7 +320,7 @@ export class Preparer implements MediaPreparer {
     };
   }
 
-  private ffmpeg(
+  private async ffmpeg(
     input: string,
     output: string,
     args: string[],
@@ -330,20 +330,7 @@ export class Preparer implements MediaPreparer {
     started: number,
   ): Promise<void> {
     const bin = locate('ffmpeg');
-    return guardedInputOptions(bin).then((guard) => this.runFfmpeg(bin, guard, input, output, args, durationSec, job, state, started));
-  }
-
-  private runFfmpeg(
-    bin: string,
-    guard: string[],
-    input: string,
-    output: string,
-    args: string[],
-    durationSec: number | undefined,
-    job: PreparationJob,
-    state: PrepareProgress,
-    started: number,
-  ): Promise<void> {
+    const guard = await guardedInputOptions(bin);
     return new Promise((resolve, reject) => {
       const tail: string[] = [];
       const cmd = ffmpeg(input, { stdoutLines: 0 })
