@@ -22,6 +22,8 @@ export type SampleSource = Pick<PacketizedTrack, 'format' | 'sampleCount' | 'chu
 export class RtpStream implements ScheduledTask {
   /** Media time → RTP time for the current segment (unwrapped); Scale 1 from the start. */
   private mapping: RtpMapping;
+  /** Where the RTP clock stood (unwrapped) at a scheduler time, and its pace; set by the first retime. */
+  private clock: { ms: number; rtp: number; ticksPerMs: number } | undefined;
   /** Highest RTP timestamp sent (unwrapped), to keep timestamps rising across Scale changes. */
   private maxTs: number | undefined;
   private mode: 'normal' | 'keyframes' | 'muted' = 'normal';
@@ -68,13 +70,26 @@ export class RtpStream implements ScheduledTask {
   }
 
   /**
-   * Starts a new RTP timing segment at `startNpt` with `scale`: the RTP clock continues from where
-   * the old mapping stood at `currentNpt` (and above anything sent), so timestamps stay monotonic
-   * across Scale changes and jumps. Not called for Scale 1 → Scale 1 (timestamps as before).
+   * Starts a new RTP timing segment at `startNpt` with `scale` and `speed`, at scheduler time
+   * `nowMs` (the segment's first sample is due then). The RTP clock runs with wall time across
+   * PLAYs, as a client timing media by the last SR's NTP/RTP pair extrapolates it (live555, VLC):
+   * the segment starts at the timestamp the clock has reached at `nowMs` (and above anything sent),
+   * so a seek, a resume or a Scale change shows no jump to such a client; RTP-Info maps that
+   * timestamp to the new position. Before the first PLAY the initial mapping stands.
    */
-  retime(currentNpt: number, startNpt: number, scale: number, frameTicks: number): void {
+  retime(startNpt: number, scale: number, speed: number, nowMs: number, frameTicks: number): void {
     const minRtp = this.maxTs === undefined ? undefined : this.maxTs + Math.max(1, frameTicks);
-    this.mapping = continueMapping(this.mapping, currentNpt, minRtp, startNpt, scale, this.clockRate);
+    if (this.clock || scale !== 1) {
+      const reached = this.clock ? this.clockAt(nowMs) : this.mapping.rtp;
+      this.mapping = continueMapping(reached, minRtp, startNpt, scale, this.clockRate);
+    }
+    this.clock = { ms: nowMs, rtp: rtpAt(this.mapping, startNpt, this.clockRate), ticksPerMs: (this.clockRate * speed) / 1000 };
+  }
+
+  /** The RTP time (unwrapped) the clock has reached at `nowMs`. */
+  private clockAt(nowMs: number): number {
+    const c = this.clock!;
+    return c.rtp + Math.round((nowMs - c.ms) * c.ticksPerMs);
   }
 
   /** Keyframes only, from the cursor's current keyframe (fast forward, rewind). */
@@ -114,8 +129,15 @@ export class RtpStream implements ScheduledTask {
     this.playing = true;
   }
 
-  stop(): void {
+  /**
+   * Stops sending. Given the time, the RTP clock runs on from where it stands at the wall-clock
+   * rate while stopped (not at a Speed ≠ 1's rate).
+   */
+  stop(nowMs?: number): void {
     this.playing = false;
+    if (nowMs !== undefined && this.clock) {
+      this.clock = { ms: nowMs, rtp: this.clockAt(nowMs), ticksPerMs: this.clockRate / 1000 };
+    }
   }
 
   get isPlaying(): boolean {

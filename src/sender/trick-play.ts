@@ -209,20 +209,18 @@ export function rtpAt(m: RtpMapping, npt: number, clockRate: number): number {
 }
 
 /**
- * The mapping for a new segment starting at `startNpt` with `scale`, continuing the RTP clock where
- * the old mapping stood at `currentNpt` (RFC 2326 Appendix B: timestamps continuous and monotonic
- * across NPT jumps), and never at or below `minRtp` (what was already sent, plus a frame).
+ * The mapping for a new segment starting at `startNpt` with `scale`, whose first timestamp is
+ * `reached` (where the stream's RTP clock stands), never at or below `minRtp` (what was already
+ * sent, plus a frame): timestamps continuous and monotonic across NPT jumps (RFC 2326 Appendix B).
  */
 export function continueMapping(
-  old: RtpMapping,
-  currentNpt: number,
+  reached: number,
   minRtp: number | undefined,
   startNpt: number,
   scale: number,
   clockRate: number,
 ): RtpMapping {
-  let at = rtpAt(old, currentNpt, clockRate);
-  if (minRtp !== undefined && at < minRtp) at = minRtp;
+  const at = minRtp !== undefined && reached < minRtp ? minRtp : reached;
   if (scale === 1) return { npt: 0, rtp: at - Math.round(startNpt * clockRate), scale: 1 };
   return { npt: startNpt, rtp: at, scale };
 }

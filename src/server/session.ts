@@ -14,7 +14,7 @@ import { connectUdpSetup } from './session-support.ts';
 import type { SessionContext } from './session/context.ts';
 import { RtspSessionCore } from './session/rtsp-session.ts';
 import { negotiateScale, negotiateSpeed } from '../sender/trick-play.ts';
-import { positionStreams } from './trick-session.ts';
+import { positionStreams, retimeStreams } from './trick-session.ts';
 import type { Random } from '../util/random.ts';
 
 export type { ServerEvents, SessionContext } from './session/context.ts';
@@ -186,6 +186,7 @@ export class ServerSession extends RtspSessionCore {
       start = positions.startNpt;
       await Promise.all(setups.map((s, i) => s.stream.seek(positions.indices[i]!, end ?? Infinity)));
     }
+    if (restart) this.startSegment(start, 1, speed);
     const rtpInfo = setups.map((s) => ({ control: s.track.control, seq: s.stream.sender.seq, rtptime: s.stream.rtpTimeAt(start) }));
     this.pausedAt = start;
     return { startNpt: start, endNpt: end, rtpInfo, restart, scale: 1, speed };
@@ -228,16 +229,32 @@ export class ServerSession extends RtspSessionCore {
     });
     this.scale = scale;
     this.speed = speed;
+    this.startSegment(placed.startNpt, scale, speed);
     this.pausedAt = placed.startNpt;
     return { startNpt: placed.startNpt, endNpt: placed.endNpt, rtpInfo: rtpInfo(), restart: true, scale, speed };
   }
 
-  /** Starts (or resumes) sending, after the PLAY response went out. */
+  /** Clock time a PLAY's segment starts at: its RTP timing (RTP-Info) and its timeline agree on it. */
+  private segmentStartMs: number | undefined;
+
+  /** The streams' RTP clocks start the segment now, running on with wall time (see RtpStream.retime). */
+  private startSegment(startNpt: number, scale: number, speed: number): void {
+    this.segmentStartMs = this.ctx.clock.now();
+    const streams = [...this.setups.values()].map((s) => ({ stream: s.stream, track: s.track.source.track }));
+    retimeStreams(streams, startNpt, scale, speed, this.segmentStartMs);
+  }
+
+  /**
+   * Starts (or resumes) sending, after the PLAY response went out. The timeline starts when the
+   * segment's RTP timing did (a few ms back: the answer was written meanwhile), so the SR sent
+   * first maps the same wall time to the same RTP time as RTP-Info.
+   */
   begin(startNpt: number): void {
     if (this.closed) return;
     this.everPlayed = true;
     const now = this.ctx.clock.now();
-    this.timeline.start(startNpt, now, this.scale * this.speed);
+    this.timeline.start(startNpt, Math.min(now, this.segmentStartMs ?? now), this.scale * this.speed);
+    this.segmentStartMs = undefined;
     for (const s of this.setups.values()) {
       if (s.rtcp.hasSentBye) {
         // A PLAY after the end of stream (its BYE is out): the track comes back as a new source.
@@ -255,7 +272,7 @@ export class ServerSession extends RtspSessionCore {
     const now = this.ctx.clock.now();
     if (this.state === 'playing') this.pausedAt = Math.max(0, Math.min(this.timeline.mediaTimeAt(now), this.entry.durationSec));
     for (const s of this.setups.values()) {
-      s.stream.stop();
+      s.stream.stop(now);
       this.ctx.scheduler.remove(s.stream);
       s.rtcp.pause();
     }

@@ -23,11 +23,25 @@ function frameTicks(stream: RtpStream, track: Track): number {
 }
 
 /**
+ * Starts every stream's RTP timing segment at `startNpt`, at scheduler time `nowMs` (see
+ * RtpStream.retime: the RTP clock runs on with wall time across PLAYs). Called once the streams are
+ * positioned, right before RTP-Info is written; the session's timeline starts at the same `nowMs`.
+ */
+export function retimeStreams(
+  streams: readonly { stream: RtpStream; track: Track }[],
+  startNpt: number,
+  scale: number,
+  speed: number,
+  nowMs: number,
+): void {
+  for (const { stream, track } of streams) stream.retime(startNpt, scale, speed, nowMs, frameTicks(stream, track));
+}
+
+/**
  * Positions every stream for a segment at `scale` (the session has stopped them): keyframe cursors
  * for video and muted other tracks at Scale > 1 or < 0; every sample at Scale 1 (from the keyframe at
- * or before the position) and every video frame in slow motion. Every stream's RTP clock continues
- * from `currentNpt` (see RtpStream.retime). Returns the segment's actual start and end (the end
- * of a rewind is its lower bound).
+ * or before the position) and every video frame in slow motion. Returns the segment's actual start
+ * and end (the end of a rewind is its lower bound); retimeStreams then sets their RTP clocks.
  */
 export async function positionStreams(input: TrickPlayInput): Promise<{ startNpt: number; endNpt: number | undefined }> {
   const { streams, currentNpt, rangeStart, rangeEnd, scale, speed, durationSec } = input;
@@ -41,7 +55,6 @@ export async function positionStreams(input: TrickPlayInput): Promise<{ startNpt
     const end = rangeEnd !== undefined && rangeEnd < durationSec ? rangeEnd : undefined;
     await Promise.all(
       streams.map(async ({ stream, track }, i) => {
-        stream.retime(currentNpt, start, scale, frameTicks(stream, track));
         if (mode === 'slow' && track.kind !== 'video') stream.mute(end ?? durationSec, true);
         else await stream.seek(positions.indices[i]!, end ?? Infinity);
       }),
@@ -61,7 +74,6 @@ export async function positionStreams(input: TrickPlayInput): Promise<{ startNpt
   const end = forward ? (rangeEnd !== undefined && rangeEnd < durationSec ? rangeEnd : undefined) : Math.max(0, rangeEnd ?? 0);
   await Promise.all(
     streams.map(async ({ stream, track }) => {
-      stream.retime(currentNpt, start, scale, frameTicks(stream, track));
       if (track.kind !== 'video') {
         stream.mute(end ?? durationSec, forward);
         return;

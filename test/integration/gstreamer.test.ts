@@ -101,7 +101,15 @@ describeWithGstreamer('GStreamer rtspsrc plays to EOS and its receiver reports r
   for (const transport of ['udp', 'tcp'] as const) {
     it(`over ${transport}: plays to EOS without errors, every frame decoded bit-identically`, () => {
       const r = runs.get(transport)!;
-      const diag = `${r.stderr}\n${r.stdout
+      // The server's view when GStreamer fails: which of its limits (if any) closed a connection.
+      const c = server.snapshot().counters;
+      const limits = {
+        requestTimeouts: c.requestTimeouts,
+        writeBacklogClosed: c.writeBacklogClosed,
+        expiredClosed: c.expiredClosed,
+        idleClosed: c.idleClosed,
+      };
+      const diag = `server counters ${JSON.stringify(limits)}\n${r.stderr}\n${r.stdout
         .split('\n')
         .filter((l) => !/^\d+:\d\d:\d\d\.\d+ [0-9a-f]+$/.test(l))
         .join('\n')}`;

@@ -35,7 +35,7 @@ describeWithGstreamer(
           '-q',
           'videotestsrc',
           'is-live=true',
-          'num-buffers=200',
+          'num-buffers=375',
           '!',
           'video/x-raw,width=320,height=240,framerate=25/1',
           '!',

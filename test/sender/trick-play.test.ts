@@ -172,31 +172,31 @@ describe('RTP mapping across Scale changes', () => {
   it('Scale 1 → 2 at 10 s → back to 1 at 14 s: the RTP clock runs on without a jump', () => {
     const normal = { npt: 0, rtp: BASE, scale: 1 };
     expect(rtpAt(normal, 10, CLOCK)).toBe(BASE + 900_000);
-    const ff = continueMapping(normal, 10, undefined, 10, 2, CLOCK);
+    const ff = continueMapping(rtpAt(normal, 10, CLOCK), undefined, 10, 2, CLOCK);
     expect(ff).toEqual({ npt: 10, rtp: BASE + 900_000, scale: 2 });
     // 4 s of media at Scale 2 is 2 s of playback: 180 000 ticks.
     expect(rtpAt(ff, 14, CLOCK)).toBe(BASE + 1_080_000);
-    const back = continueMapping(ff, 14, undefined, 14, 1, CLOCK);
+    const back = continueMapping(rtpAt(ff, 14, CLOCK), undefined, 14, 1, CLOCK);
     expect(back).toEqual({ npt: 0, rtp: BASE + 1_080_000 - 14 * CLOCK, scale: 1 });
     expect(rtpAt(back, 14, CLOCK)).toBe(BASE + 1_080_000);
     expect(rtpAt(back, 15, CLOCK)).toBe(BASE + 1_170_000);
   });
 
   it('rewind: media time goes down while the RTP clock goes up', () => {
-    const rw = continueMapping({ npt: 0, rtp: BASE, scale: 1 }, 10, undefined, 10, -2, CLOCK);
+    const rw = continueMapping(rtpAt({ npt: 0, rtp: BASE, scale: 1 }, 10, CLOCK), undefined, 10, -2, CLOCK);
     expect(rtpAt(rw, 6, CLOCK)).toBe(BASE + 900_000 + 180_000);
     // Back to Scale 1 at the keyframe at 6 s: continues from there.
-    const back = continueMapping(rw, 6, undefined, 6, 1, CLOCK);
+    const back = continueMapping(rtpAt(rw, 6, CLOCK), undefined, 6, 1, CLOCK);
     expect(rtpAt(back, 6, CLOCK)).toBe(BASE + 1_080_000);
   });
 
   it('never restarts at or below what was already sent (B-frames sent ahead of the position)', () => {
-    const m = continueMapping({ npt: 0, rtp: 0, scale: 1 }, 10, 900_000 + 7200 + 3600, 10, 2, CLOCK);
+    const m = continueMapping(rtpAt({ npt: 0, rtp: 0, scale: 1 }, 10, CLOCK), 900_000 + 7200 + 3600, 10, 2, CLOCK);
     expect(m.rtp).toBe(910_800);
   });
 
   it('a seek with a Scale change jumps in media time but not in RTP time', () => {
-    const m = continueMapping({ npt: 0, rtp: 0, scale: 1 }, 5, undefined, 16, -4, CLOCK);
+    const m = continueMapping(rtpAt({ npt: 0, rtp: 0, scale: 1 }, 5, CLOCK), undefined, 16, -4, CLOCK);
     expect(m).toEqual({ npt: 16, rtp: 450_000, scale: -4 });
   });
 });
