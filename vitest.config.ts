@@ -5,7 +5,11 @@ import { defineConfig } from 'vitest/config';
  * - unit: pure and manual-clock tests. No programs, no sockets (test/helpers/unit-guard.ts makes
  *   any attempt fail), under a minute.
  * - integration: real peers (ffmpeg, GStreamer, VLC), real sockets and real time; test/integration
- *   and the files listed here that live beside the unit tests of their folder.
+ *   and the files listed here that live beside the unit tests of their folder. The files in
+ *   REALTIME run after all others, one at a time (project `realtime`): they decode or encode in
+ *   real time with peers that need a core each (VLC's transcoder, x264 in rtspclientsink, two
+ *   rtspsrc decoding pipelines) and judge the timing of what they receive, so on two shared cores
+ *   they starved beside other suites (VLC giving up its audio chain, RTCP intervals not fitting).
  */
 const INTEGRATION = [
   'test/integration/**/*.test.ts',
@@ -40,6 +44,14 @@ const INTEGRATION = [
   'test/transport/netem-relay.test.ts',
 ];
 
+const REALTIME = [
+  'test/integration/gstreamer.test.ts',
+  'test/integration/publish-gstreamer.test.ts',
+  'test/integration/publish-rtcp-gstreamer.test.ts',
+  'test/integration/push-vlc.test.ts',
+  'test/integration/trick-play-gstreamer.test.ts',
+];
+
 export default defineConfig({
   test: {
     testTimeout: 60_000,
@@ -61,8 +73,18 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: INTEGRATION,
+          exclude: REALTIME,
           // The CLI tests run bin/streamlab.js, which runs the compiled dist/.
           globalSetup: ['test/helpers/build-dist.ts'],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'realtime',
+          include: REALTIME,
+          maxWorkers: 1,
+          sequence: { groupOrder: 1 },
         },
       },
     ],

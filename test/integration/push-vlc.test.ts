@@ -123,7 +123,9 @@ describeVlc('VLC plays what streamlab push sends (SDP file)', () => {
 
   function expectDecoded(frames: { indices: number[]; audioPackets: number }, log: string, vlc: ProgramResult) {
     expect(vlc.timedOut, `VLC did not end on BYE:\n${log.slice(-3000)}`).toBe(false);
-    expect(vlc.code).toBe(0);
+    // VLC's own account of a failure: its error lines (and a little context around the first).
+    const errors = log.split('\n').filter((l) => /\berror\b|cannot/i.test(l) && !/converter error/i.test(l));
+    expect(vlc.code, `VLC exited ${vlc.code}:\n${errors.slice(0, 40).join('\n')}`).toBe(0);
     const complaints = decoderComplaints(log);
     if (complaints.length > 0) {
       const lines = log.split('\n');
