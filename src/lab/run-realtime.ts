@@ -1,7 +1,9 @@
 /**
- * One run in real time, in-process: an RtspServer on 127.0.0.1 (port 0) with the run's netem
- * impairment and seed on every session's egress, and a PlaySession (UDP or TCP) that records what
- * it plays out. Afterwards the server session's ImpairedEgress fate logs are the ground truth.
+ * One run in real time, in-process: an RtspServer on 127.0.0.1 (port 0) whose egress hook puts the
+ * run's netem impairment and seed on every track (an ImpairedEgress the lab keeps, with its fate
+ * log), and a PlaySession (UDP or TCP) that records what it plays out. Everything about the server
+ * side comes through its public API: the egress hook (fates), the stream-started event (first
+ * sequence number per track) and the receiver-report event. The fate logs are the ground truth.
  */
 
 import path from 'node:path';
@@ -11,7 +13,7 @@ import type { FateRecord } from '../impair/index.ts';
 import { PlaySession } from '../receiver/index.ts';
 import type { Sink } from '../receiver/index.ts';
 import { RtspServer } from '../server/index.ts';
-import type { ReceiverReportRecord } from '../server/index.ts';
+import type { EgressHookFactory, ReceiverReportRecord } from '../server/index.ts';
 import { ImpairedEgress } from '../transport/index.ts';
 import { seededRandom } from '../util/random.ts';
 import { sampleReceivers } from './collect.ts';
@@ -25,46 +27,32 @@ const RANDOM_SEED_SALT = 0x1ab5_eed0;
 /** The receiver gives up when the server sends nothing for this long. */
 const IDLE_TIMEOUT_MS = 10_000;
 
-interface CapturedStream {
-  control: string;
-  fates: readonly FateRecord[];
-  seq0: number;
-}
-
 export async function runRealtime(spec: RunSpec, sink: Sink | undefined): Promise<RunObservation> {
   // Identifiers and RTCP intervals from the run's seed on both sides, as in --fast (the lab's own
   // loopback server: predictable session ids harm nobody here).
   const random = seededRandom((spec.seed ^ RANDOM_SEED_SALT) >>> 0);
-  const server = await RtspServer.listen({
-    random,
-    mediaDir: path.dirname(spec.media),
-    host: '127.0.0.1',
-    port: 0,
-    // The lab is the observer that asks for per-packet fates (a served session keeps counters only).
-    impairment: { config: spec.netem.config, seed: spec.seed, text: spec.netem.text, trace: spec.netem.trace, recordFates: true },
-  });
-  const records: ReceiverReportRecord[] = [];
-  const captured = new Map<string, CapturedStream>();
-  let sessionId: string | undefined;
-  const capture = () => {
-    const s = sessionId ? server.sessions.get(sessionId) : undefined;
-    if (!s) return;
-    for (const [control, setup] of s.setups) {
-      if (captured.has(control)) continue;
-      const e = setup.egress;
-      // seq runs in step with the packet count from the stream's random first sequence number.
-      const seq0 = (setup.stream.sender.seq - setup.stream.sender.stats.packets) & 0xffff;
-      captured.set(control, { control, fates: e instanceof ImpairedEgress ? e.rtpFates : [], seq0 });
-    }
+  /** Per track control: the fate log of its emulated path (the lab's run has one session). */
+  const fatesOf = new Map<string, readonly FateRecord[]>();
+  /** Per track control: the first sequence number of the run's PLAY. */
+  const seq0Of = new Map<string, number>();
+  // The lab is the observer that asks for per-packet fates (a served session keeps counters only).
+  const egress: EgressHookFactory = (clock, scheduler) => (direct, t) => {
+    const impairment = { config: spec.netem.config, seed: spec.seed, text: spec.netem.text, trace: spec.netem.trace, recordFates: true };
+    const e = new ImpairedEgress(direct, impairment, clock, scheduler, t.trackIndex);
+    fatesOf.set(t.control, e.rtpFates);
+    return { egress: e, release: () => e.close() };
   };
-  const offCreated = server.events.on('session-created', (s) => {
+  const server = await RtspServer.listen({ random, mediaDir: path.dirname(spec.media), host: '127.0.0.1', port: 0, egress });
+  const records: ReceiverReportRecord[] = [];
+  let sessionId: string | undefined;
+  const offStarted = server.events.on('stream-started', (s) => {
     sessionId ??= s.id;
+    if (s.id !== sessionId) return;
+    for (const t of s.tracks) if (!seq0Of.has(t.control)) seq0Of.set(t.control, t.seq);
   });
   const offRr = server.events.on('receiver-report', (r) => {
     if (r.sessionId === sessionId) records.push(r);
-    capture();
   });
-  const offClosed = server.events.on('session-closed', () => capture());
   const url = `rtsp://127.0.0.1:${server.port}/${encodeURIComponent(path.basename(spec.media))}`;
   const eld = monitorEventLoopDelay({ resolution: LAB_ELD_RESOLUTION_MS });
   const series: SeriesPoint[] = [];
@@ -79,15 +67,11 @@ export async function runRealtime(spec: RunSpec, sink: Sink | undefined): Promis
     waitKeyframe: spec.waitKeyframe,
     idleTimeoutMs: IDLE_TIMEOUT_MS,
     onTracks: (tracks) => void sink?.open(tracks),
-    onUnit: (u) => {
-      capture();
-      sink?.write(u);
-    },
+    onUnit: (u) => sink?.write(u),
   });
   const started = performance.now();
   eld.enable();
   const ticker = setInterval(() => {
-    capture();
     series.push(...sampleReceivers(session.receivers, (performance.now() - started) / 1000));
   }, 1000);
   let end;
@@ -98,10 +82,8 @@ export async function runRealtime(spec: RunSpec, sink: Sink | undefined): Promis
     eld.disable();
     // Let the last RR (sent with the TEARDOWN) reach the server.
     await new Promise((r) => setTimeout(r, 100));
-    capture();
-    offCreated();
+    offStarted();
     offRr();
-    offClosed();
     await server.close();
   }
   series.push(...sampleReceivers(session.receivers, (performance.now() - started) / 1000));
@@ -111,9 +93,8 @@ export async function runRealtime(spec: RunSpec, sink: Sink | undefined): Promis
   const reports: ReceiverReportRecord[][] = [];
   for (const rx of receivers) {
     const control = rx.track.controlUrl.split('/').pop() ?? '';
-    const c = captured.get(control);
-    fates[rx.track.index] = c?.fates ?? [];
-    seq0[rx.track.index] = c?.seq0;
+    fates[rx.track.index] = fatesOf.get(control) ?? [];
+    seq0[rx.track.index] = seq0Of.get(control);
     reports[rx.track.index] = records.filter((r) => r.control === control);
   }
   if (!end.ok) throw new Error(end.reason);

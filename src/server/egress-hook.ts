@@ -27,11 +27,12 @@ export interface TrackEgress {
  */
 export type EgressHook = (direct: Egress, track: TrackEgressRequest) => TrackEgress;
 
+/** Makes the server's egress hook from the server's clock and scheduler (ServerOptions.egress). */
+export type EgressHookFactory = (clock: Clock, scheduler: Scheduler) => EgressHook;
+
 /** The default hook: the session's impairment, if any, as an ImpairedEgress released with the session. */
-export function impairingEgressHook(clock: Clock, scheduler: Scheduler): EgressHook {
-  return (direct, t) => {
-    if (!t.impairment) return { egress: direct, release: () => undefined };
-    const egress = new ImpairedEgress(direct, t.impairment, clock, scheduler, t.trackIndex);
-    return { egress, release: () => egress.close() };
-  };
-}
+export const impairingEgressHook: EgressHookFactory = (clock, scheduler) => (direct, t) => {
+  if (!t.impairment) return { egress: direct, release: () => undefined };
+  const egress = new ImpairedEgress(direct, t.impairment, clock, scheduler, t.trackIndex);
+  return { egress, release: () => egress.close() };
+};

@@ -206,7 +206,9 @@ async function play(req: RtspRequest, ctx: HandlerContext): Promise<HandlerResul
   if (speed !== undefined || result.speed !== 1) res.headers.set('Speed', formatScale(result.speed));
   sessionHeader(res, session, ctx);
   session.commit('PLAY');
-  if (result.restart) ctx.sessionContext.events.emit('stream-started', { id: session.id, kind: 'file', media: session.media });
+  if (result.restart) {
+    ctx.sessionContext.events.emit('stream-started', { id: session.id, kind: 'file', media: session.media, tracks: result.rtpInfo });
+  }
   return { response: res, after: result.restart ? () => session.begin(result.startNpt) : undefined };
 }
 

@@ -5,7 +5,8 @@
  */
 export { RtspServer, DEFAULTS } from './rtsp-server.ts';
 export type { ServerOptions, ServerSnapshot, SessionSnapshot, StreamSnapshot } from './rtsp-server.ts';
-export type { ServerEvents, SessionKind } from './session/server-events.ts';
+export type { ServerEvents, SessionKind, StreamTrackStart } from './session/server-events.ts';
+export type { EgressHook, EgressHookFactory, TrackEgress, TrackEgressRequest } from './egress-hook.ts';
 export type { SessionRegistry } from './session/registry.ts';
 export type { ReceiverReportRecord } from '../sender/qos.ts';
 export { openMediaEntry } from './media-catalog.ts';

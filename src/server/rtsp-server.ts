@@ -1,5 +1,5 @@
 import { impairingEgressHook } from './egress-hook.ts';
-import type { EgressHook } from './egress-hook.ts';
+import type { EgressHookFactory } from './egress-hook.ts';
 import net from 'node:net';
 import os from 'node:os';
 import { realClock } from '../util/clock.ts';
@@ -59,10 +59,11 @@ export interface ServerOptions {
   /** Network emulation on every session's egress unless its URL asks for another (lab). */
   impairment?: ImpairmentSpec;
   /**
-   * Wraps each track's path to its client (default: the session's impairment, if any). The lab
-   * passes its own to hold the emulator and its fate log; see egress-hook.ts.
+   * Wraps each track's path to its client (default: the session's impairment, if any), made from
+   * the server's clock and scheduler. The lab passes its own to hold the emulator and its fate
+   * log; see egress-hook.ts.
    */
-  egress?: EgressHook;
+  egress?: EgressHookFactory;
   /** Live channels from files or ffmpeg (`serve --live`); publishing to `live/NAME` works without. */
   live?: LiveChannelSpec[];
   /** Multicast SETUP for live channels (`serve --multicast`); refused (461) when absent. */
@@ -227,7 +228,7 @@ export class RtspServer {
       cname: `streamlab-${this.opts.random.hex(4)}@${os.hostname()}`,
       counters: this.counters,
       registry: this.registry,
-      trackEgress: options.egress ?? impairingEgressHook(clock, this.scheduler),
+      trackEgress: (options.egress ?? impairingEgressHook)(clock, this.scheduler),
       releaseEntry: (entry) => this.catalog.release(entry),
     };
     this.live = new LiveHub(this.sessionContext, {

@@ -12,6 +12,7 @@ import { RtpStream } from '../sender/rtp-stream.ts';
 import { startIndexFor } from '../sender/seek.ts';
 import { connectUdpSetup } from './session-support.ts';
 import type { SessionContext } from './session/context.ts';
+import type { StreamTrackStart } from './session/server-events.ts';
 import { RtspSessionCore } from './session/rtsp-session.ts';
 import { negotiateScale, negotiateSpeed } from '../sender/trick-play.ts';
 import { positionStreams, retimeStreams } from './trick-session.ts';
@@ -43,7 +44,7 @@ export function newSessionId(random: Random): string {
 export interface PlayResult {
   startNpt: number;
   endNpt: number | undefined;
-  rtpInfo: { control: string; seq: number; rtptime: number }[];
+  rtpInfo: StreamTrackStart[];
   /** Scale and Speed actually used (RFC 2326 §12.34, §12.35). */
   scale: number;
   speed: number;
@@ -187,9 +188,8 @@ export class ServerSession extends RtspSessionCore {
       await Promise.all(setups.map((s, i) => s.stream.seek(positions.indices[i]!, end ?? Infinity)));
     }
     if (restart) this.startSegment(start, 1, speed);
-    const rtpInfo = setups.map((s) => ({ control: s.track.control, seq: s.stream.sender.seq, rtptime: s.stream.rtpTimeAt(start) }));
     this.pausedAt = start;
-    return { startNpt: start, endNpt: end, rtpInfo, restart, scale: 1, speed };
+    return { startNpt: start, endNpt: end, rtpInfo: this.rtpInfoAt(start), restart, scale: 1, speed };
   }
 
   private everPlayed = false;
@@ -208,11 +208,9 @@ export class ServerSession extends RtspSessionCore {
     const setups = [...this.setups.values()];
     const current =
       this.state === 'playing' ? Math.max(0, Math.min(duration, this.timeline.mediaTimeAt(now))) : this.everPlayed ? this.pausedAt : 0;
-    const rtpInfo = () =>
-      setups.map((s) => ({ control: s.track.control, seq: s.stream.sender.seq, rtptime: s.stream.rtpTimeAt(this.pausedAt) }));
     if (range?.start === undefined && this.state === 'playing' && scale === this.scale && speed === this.speed) {
       this.pausedAt = current;
-      return { startNpt: current, endNpt: undefined, rtpInfo: rtpInfo(), restart: false, scale, speed };
+      return { startNpt: current, endNpt: undefined, rtpInfo: this.rtpInfoAt(current), restart: false, scale, speed };
     }
     for (const s of setups) {
       s.stream.stop();
@@ -231,14 +229,34 @@ export class ServerSession extends RtspSessionCore {
     this.speed = speed;
     this.startSegment(placed.startNpt, scale, speed);
     this.pausedAt = placed.startNpt;
-    return { startNpt: placed.startNpt, endNpt: placed.endNpt, rtpInfo: rtpInfo(), restart: true, scale, speed };
+    return { startNpt: placed.startNpt, endNpt: placed.endNpt, rtpInfo: this.rtpInfoAt(placed.startNpt), restart: true, scale, speed };
   }
 
   /** Clock time a PLAY's segment starts at: its RTP timing (RTP-Info) and its timeline agree on it. */
   private segmentStartMs: number | undefined;
 
-  /** The streams' RTP clocks start the segment now, running on with wall time (see RtpStream.retime). */
+  /** RTP-Info at media time `npt`: what each track's next packet carries. */
+  private rtpInfoAt(npt: number): StreamTrackStart[] {
+    return [...this.setups.values()].map((s) => ({
+      control: s.track.control,
+      ssrc: s.stream.sender.ssrc,
+      seq: s.stream.sender.seq,
+      rtptime: s.stream.rtpTimeAt(npt),
+    }));
+  }
+
+  /**
+   * The streams' RTP clocks start the segment now, running on with wall time (see
+   * RtpStream.retime). A track whose BYE went out at the end of the stream comes back as a new
+   * source (new SSRC, fresh SR counts), before RTP-Info names its SSRC.
+   */
   private startSegment(startNpt: number, scale: number, speed: number): void {
+    for (const s of this.setups.values()) {
+      if (s.rtcp.hasSentBye) {
+        s.stream.sender.renewSsrc();
+        s.rtcp.rejoin();
+      }
+    }
     this.segmentStartMs = this.ctx.clock.now();
     const streams = [...this.setups.values()].map((s) => ({ stream: s.stream, track: s.track.source.track }));
     retimeStreams(streams, startNpt, scale, speed, this.segmentStartMs);
@@ -256,11 +274,6 @@ export class ServerSession extends RtspSessionCore {
     this.timeline.start(startNpt, Math.min(now, this.segmentStartMs ?? now), this.scale * this.speed);
     this.segmentStartMs = undefined;
     for (const s of this.setups.values()) {
-      if (s.rtcp.hasSentBye) {
-        // A PLAY after the end of stream (its BYE is out): the track comes back as a new source.
-        s.stream.sender.renewSsrc();
-        s.rtcp.rejoin();
-      }
       s.stream.start();
       // The SR first (RtcpSession.start), then the stream's first packet at the next wake.
       s.rtcp.start();

@@ -252,12 +252,13 @@ async function play(req: RtspRequest, l: Live): Promise<HandlerResult> {
   if (viewer.ended || !viewer.channel.live) throw notFound(`live/${viewer.channel.name} has ended`);
   const base = parseLiveTarget(req.uri);
   const url = typeof base === 'object' ? base.aggregateUrl : `live/${viewer.channel.name}`;
+  const tracks = viewer.rtpInfo();
   const res = createResponse(200, {
     Range: 'npt=now-',
-    'RTP-Info': formatRtpInfo(url, viewer.rtpInfo()),
+    'RTP-Info': formatRtpInfo(url, tracks),
   });
   viewer.commit('PLAY');
-  l.ctx.sessionContext.events.emit('stream-started', { id: viewer.id, kind: 'live-viewer', media: viewer.media });
+  l.ctx.sessionContext.events.emit('stream-started', { id: viewer.id, kind: 'live-viewer', media: viewer.media, tracks });
   return { response: withSession(res, viewer.id, l), after: () => viewer.startSending() };
 }
 
@@ -282,7 +283,7 @@ async function record(req: RtspRequest, l: Live): Promise<HandlerResult> {
   if (!p) throw new RtspError(455, 'SRV_ERR_NO_SESSION', 'RECORD needs the publisher Session');
   p.touch();
   p.record();
-  l.ctx.sessionContext.events.emit('stream-started', { id: p.id, kind: 'publisher', media: p.media });
+  l.ctx.sessionContext.events.emit('stream-started', { id: p.id, kind: 'publisher', media: p.media, tracks: [] });
   return { response: withSession(createResponse(200), p.id, l) };
 }
 

@@ -7,6 +7,7 @@ import { RtspError } from '../errors.ts';
 import { connectUdpSetup } from '../session-support.ts';
 import type { RtcpSession } from '../../sender/rtcp-session.ts';
 import type { SessionContext } from '../session/context.ts';
+import type { StreamTrackStart } from '../session/server-events.ts';
 import { RtspSessionCore } from '../session/rtsp-session.ts';
 import type { ChannelViewer, LiveChannel } from './live-channel.ts';
 import type { LiveSink, LiveTrack } from './live-track.ts';
@@ -110,10 +111,11 @@ export class LiveViewerSession extends RtspSessionCore implements ChannelViewer 
   }
 
   /** RTP-Info for PLAY: the sequence number and RTP time each track sends next. */
-  rtpInfo(): { control: string; seq: number; rtptime: number }[] {
+  rtpInfo(): StreamTrackStart[] {
     const wall = this.ctx.clock.wallNow();
     return [...this.setups.values()].map((s) => ({
       control: s.track.control,
+      ssrc: s.track.sender.ssrc,
       seq: s.track.sender.seq,
       rtptime: s.track.rtpTimeAtWall(wall),
     }));
