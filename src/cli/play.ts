@@ -34,6 +34,7 @@ interface PlayFlags {
   timeout: number;
   impair?: string;
   impairSeed?: number;
+  impairRtcp?: boolean;
   verbose?: boolean;
 }
 
@@ -111,10 +112,14 @@ export function registerPlay(program: Command): void {
     .option('--timeout <s>', 'give up when the server sends nothing for this long', seconds, 10)
     .option('--impair <netem>', 'emulate a network on our ingress like tc netem, e.g. "loss random 10% delay 40ms 10ms"')
     .option('--impair-seed <n>', 'seed of the ingress impairment (else `seed N` in --impair, else 1)', parseIntOption(0, 2 ** 31))
+    .option('--impair-rtcp', "impair the server's RTCP too (else --impair applies to RTP only)")
     .option('-v, --verbose', 'log at info level')
     .action(async (url: string, flags: PlayFlags) => {
       if (flags.verbose) setLogLevel('info');
-      const impairment = flags.impair !== undefined ? await impairmentFromFlags(flags.impair, flags.impairSeed) : undefined;
+      const impairment =
+        flags.impair !== undefined
+          ? { ...(await impairmentFromFlags(flags.impair, flags.impairSeed)), rtcp: flags.impairRtcp === true }
+          : undefined;
       if (flags.impair !== undefined) printNetemNotice('--impair', flags.impair);
       let jitter = parseJitterBuffer(flags.jitterBuffer);
       if (jitter.mode !== 'fixed' && !playsLive(flags)) jitter = { ...jitter, minDelayMs: OFFLINE_MIN_DELAY_MS };
@@ -198,13 +203,19 @@ export function registerPlay(program: Command): void {
         impairment: impairment && {
           netem: impairment.text,
           seed: impairment.seed,
+          rtcp: impairment.rtcp,
           // Ground truth per track: what the emulator did to the packets we received.
           tracks: Object.fromEntries(
             [...session.impairments].map(([track, imp]) => {
               const r = summarizeFates(imp.rtp.pipeline.fates);
               return [
                 track,
-                { rtpPackets: r.packets, rtpLost: r.lost, rtpLossRate: r.lossRate, rtcpLost: summarizeFates(imp.rtcp.pipeline.fates).lost },
+                {
+                  rtpPackets: r.packets,
+                  rtpLost: r.lost,
+                  rtpLossRate: r.lossRate,
+                  ...(imp.rtcp ? { rtcpLost: summarizeFates(imp.rtcp.pipeline.fates).lost } : {}),
+                },
               ];
             }),
           ),

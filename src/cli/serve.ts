@@ -31,6 +31,7 @@ interface ServeFlags extends AuthFlags {
   verbose?: boolean;
   netem?: string;
   netemSeed?: number;
+  netemRtcp?: boolean;
   live: LiveChannelSpec[];
   multicast?: string;
   multicastPorts?: string;
@@ -132,6 +133,7 @@ export function registerServe(program: Command): void {
     .option('-v, --verbose', 'same as --log info')
     .option('--netem <args>', 'impair every session\'s egress like Linux tc netem, e.g. "loss gemodel 2% 30% delay 40ms 10ms"')
     .option('--netem-seed <n>', 'seed of the impairment (sessions and tracks derive their own from it)', parseIntOption(0, 2 ** 31))
+    .option('--netem-rtcp', 'impair RTCP too (else --netem applies to RTP only)')
     .option(
       '--live <NAME=SRC>',
       'live channel rtsp://HOST:PORT/live/NAME from a file played looped (NAME=FILE) or ffmpeg input (NAME=ffmpeg:<input args>); repeatable',
@@ -182,7 +184,9 @@ export function registerServe(program: Command): void {
       const st = await stat(dir).catch(() => undefined);
       if (st && !st.isDirectory()) throw new Error(`${dir} is a file; give the folder that holds it: streamlab serve ${path.dirname(dir)}`);
       if (!st) throw new Error(`media directory ${dir} does not exist`);
-      const impairment = flags.netem ? await impairmentFromCli(flags.netem, flags.netemSeed) : undefined;
+      const impairment = flags.netem
+        ? { ...(await impairmentFromCli(flags.netem, flags.netemSeed)), rtcp: flags.netemRtcp === true }
+        : undefined;
       if (flags.netem) printNetemNotice('--netem', flags.netem);
       const auth = await authFromFlags(flags, (line) => process.stderr.write(`${line}\n`));
       const server = await RtspServer.listen({

@@ -20,6 +20,10 @@ export interface EmodelCodec {
   readonly bpl: number;
 }
 
+/** What the lab's emulated link impairs (run-fast.ts and run-realtime.ts build it so): said in results.json and the report. */
+export const IMPAIRMENT_SCOPE =
+  'RTP, server to receiver, each track on its own path (its own seeds; a loss trace replayed on each track from its start); RTCP is not impaired either way';
+
 /** One impairment condition; `trace` holds the loss trace samples once loaded (`trace FILE`). */
 export interface NetemCondition {
   text: string;

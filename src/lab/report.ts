@@ -13,6 +13,7 @@ import { MEASURES, plotSpecs, renderSvg, summarizeConditions } from './plots.ts'
 import type { ConditionSummary } from './plots.ts';
 import { svgToPng } from './png.ts';
 import type { Provenance } from './provenance.ts';
+import { IMPAIRMENT_SCOPE } from './experiment.ts';
 import type { RunResult } from './result-types.ts';
 import type { ResultsFile } from './results-io.ts';
 import type { MeanCi } from './stats.ts';
@@ -52,6 +53,7 @@ function provenanceHtml(title: string, m: ReportMeta): string {
     rows.push(['duration', `${e.durationSec} s from npt ${e.startNpt} s`]);
     rows.push(['seeds', `${e.seeds.join(', ')} (every condition runs with the same seeds)`]);
     rows.push(['netem', e.netem.map((n) => `<code>${esc(n || '(none)')}</code>`).join('<br>')]);
+    rows.push(['netem applies to', IMPAIRMENT_SCOPE]);
     rows.push(['jitter buffer', e.jitter.map((j) => esc(j.label)).join(', ')]);
     rows.push(['transport', e.transport.join(', ')]);
   }

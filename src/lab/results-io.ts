@@ -5,6 +5,7 @@
 
 import { rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { IMPAIRMENT_SCOPE } from './experiment.ts';
 import type { Experiment } from './experiment.ts';
 import { processProvenance } from './provenance.ts';
 import type { Provenance } from './provenance.ts';
@@ -141,6 +142,9 @@ export async function writeResults(outDir: string, f: ResultsFile): Promise<void
   const runs = [...f.runs].sort((a, b) => a.index - b.index);
   const { provenance: given, ...rest } = f;
   const provenance = given ?? (await processProvenance());
-  await atomicWrite(path.join(outDir, 'results.json'), JSON.stringify({ provenance, ...rest, runs }, null, 1));
+  await atomicWrite(
+    path.join(outDir, 'results.json'),
+    JSON.stringify({ provenance, netemAppliesTo: IMPAIRMENT_SCOPE, ...rest, runs }, null, 1),
+  );
   await atomicWrite(path.join(outDir, 'results.csv'), toCsv(runs, provenance));
 }

@@ -49,9 +49,10 @@ export interface PlayOptions {
 }
 
 /** The ingress impairment of one track: one stage per kind of packet we receive (their fate logs are the ground truth). */
+/** A track's ingress impairment: RTP always, the server's RTCP only when the spec asks (`rtcp`). */
 export interface TrackImpairment {
   rtp: ImpairmentStage;
-  rtcp: ImpairmentStage;
+  rtcp: ImpairmentStage | undefined;
 }
 
 export type PlayEnd = { ok: true; reason: 'duration' | 'end-of-stream' | 'stopped' } | { ok: false; reason: string };
@@ -339,7 +340,9 @@ export class PlaySession {
     if (!imp) {
       imp = {
         rtp: new ImpairmentStage(spec.config, pathSeed(spec.seed, index, 0), { trace: spec.trace }, this.clock, this.scheduler),
-        rtcp: new ImpairmentStage(spec.config, pathSeed(spec.seed, index, 1), { trace: spec.trace }, this.clock, this.scheduler),
+        rtcp: spec.rtcp
+          ? new ImpairmentStage(spec.config, pathSeed(spec.seed, index, 1), { trace: spec.trace }, this.clock, this.scheduler)
+          : undefined,
       };
       this.impairments.set(index, imp);
     }
@@ -353,9 +356,9 @@ export class PlaySession {
       if (kind === 'rtp') this.rtpIn(path, buf);
       else path.receiver.onRtcp(buf, this.clock.now());
     };
-    const imp = path.impairment;
-    if (!imp) return deliver(msg);
-    (kind === 'rtp' ? imp.rtp : imp.rtcp).pass([msg], (p) => deliver(p[0] ?? msg));
+    const stage = kind === 'rtp' ? path.impairment?.rtp : path.impairment?.rtcp;
+    if (!stage) return deliver(msg);
+    stage.pass([msg], (p) => deliver(p[0] ?? msg));
   }
 
   private rtpIn(path: TrackPath, msg: Buffer): void {
@@ -498,7 +501,7 @@ export class PlaySession {
       this.stopIo();
       for (const imp of this.impairments.values()) {
         imp.rtp.close();
-        imp.rtcp.close();
+        imp.rtcp?.close();
       }
       this.conn?.close();
       done(result);

@@ -22,17 +22,23 @@ export interface ImpairmentSpec {
   recordFates?: boolean;
   /** Cap on fate records per pipeline when recorded (default FATE_LOG_DEFAULT_MAX_RECORDS). */
   maxFateRecords?: number;
+  /**
+   * Impair RTCP too (its own stage per track, same model, its own seed; a loss trace is replayed
+   * on it from its start as on every track). Off by default: the model and any trace apply to RTP
+   * only, so sender reports and BYE arrive, as they would on a path that loses media packets.
+   */
+  rtcp?: boolean;
 }
 
 /**
- * Egress through a network emulator: every RTP packet goes through its track's RTP stage and every
- * RTCP packet through its own RTCP stage (same model, independent seeds: pathSeed(seed, track,
- * direction)), so that RTP's ground truth is RTP only. The fate logs are the ground truth the lab
- * compares RTCP reports with.
+ * Egress through a network emulator: every RTP packet goes through its track's RTP stage; RTCP
+ * passes untouched unless the spec asks for it (`rtcp`), then through its own stage (same model,
+ * independent seeds: pathSeed(seed, track, direction)), so that RTP's ground truth is RTP only.
+ * The fate logs are the ground truth the lab compares RTCP reports with.
  */
 export class ImpairedEgress implements Egress {
   private readonly rtpStage: ImpairmentStage;
-  private readonly rtcpStage: ImpairmentStage;
+  private readonly rtcpStage: ImpairmentStage | undefined;
 
   constructor(
     private readonly inner: Egress,
@@ -44,7 +50,7 @@ export class ImpairedEgress implements Egress {
   ) {
     const options = { trace: spec.trace, recordFates: spec.recordFates ?? false, maxFateRecords: spec.maxFateRecords };
     this.rtpStage = new ImpairmentStage(spec.config, pathSeed(spec.seed, track, 0), options, clock, scheduler);
-    this.rtcpStage = new ImpairmentStage(spec.config, pathSeed(spec.seed, track, 1), options, clock, scheduler);
+    if (spec.rtcp) this.rtcpStage = new ImpairmentStage(spec.config, pathSeed(spec.seed, track, 1), options, clock, scheduler);
   }
 
   get kind(): Egress['kind'] {
@@ -59,8 +65,9 @@ export class ImpairedEgress implements Egress {
     return this.rtpStage.pipeline;
   }
 
-  get rtcp(): ImpairmentPipeline {
-    return this.rtcpStage.pipeline;
+  /** The RTCP path's pipeline, when RTCP is impaired (ImpairmentSpec.rtcp). */
+  get rtcp(): ImpairmentPipeline | undefined {
+    return this.rtcpStage?.pipeline;
   }
 
   sendRtp(header: Buffer, payload: Buffer): void {
@@ -68,17 +75,18 @@ export class ImpairedEgress implements Egress {
   }
 
   sendRtcp(packet: Buffer): void {
-    this.rtcpStage.pass([packet], (p) => this.inner.sendRtcp(p[0] ?? EMPTY));
+    if (this.rtcpStage) this.rtcpStage.pass([packet], (p) => this.inner.sendRtcp(p[0] ?? EMPTY));
+    else this.inner.sendRtcp(packet);
   }
 
   /** Packets held by a delay right now. */
   get heldPackets(): number {
-    return this.rtpStage.heldPackets + this.rtcpStage.heldPackets;
+    return this.rtpStage.heldPackets + (this.rtcpStage?.heldPackets ?? 0);
   }
 
   /** Packets dropped because the egress was closed while they were held, or sent after it. */
   get droppedOnClose(): number {
-    return this.rtpStage.droppedOnClose + this.rtcpStage.droppedOnClose;
+    return this.rtpStage.droppedOnClose + (this.rtcpStage?.droppedOnClose ?? 0);
   }
 
   /**
@@ -87,7 +95,7 @@ export class ImpairedEgress implements Egress {
    */
   close(): void {
     this.rtpStage.close();
-    this.rtcpStage.close();
+    this.rtcpStage?.close();
   }
 
   /** Ground truth for the RTP packets sent so far (empty unless the spec asked to record fates). */

@@ -18,18 +18,37 @@ class CountingEgress implements Egress {
   }
 }
 
-function impaired(args: string) {
+function impaired(args: string, rtcp = true) {
   const parsed = parseNetemArgs(args);
   if (!parsed.ok) throw new Error(parsed.message);
   const clock = new ManualClock();
   const scheduler = new Scheduler(clock);
   const inner = new CountingEgress();
-  const egress = new ImpairedEgress(inner, { config: parsed.value, seed: 1, text: args }, clock, scheduler);
+  const egress = new ImpairedEgress(inner, { config: parsed.value, seed: 1, text: args, rtcp }, clock, scheduler);
   return { clock, scheduler, inner, egress };
 }
 
 const header = Buffer.alloc(12);
 const payload = Buffer.alloc(1000);
+
+describe('ImpairedEgress scope (issue 14: what the model applies to is explicit)', () => {
+  it('impairs RTP only by default: RTCP passes at once, without a pipeline of its own', () => {
+    const { clock, inner, egress } = impaired('loss 100%', false);
+    egress.sendRtp(header, payload);
+    egress.sendRtcp(Buffer.alloc(28));
+    clock.advance(1);
+    expect([inner.rtp, inner.rtcp]).toEqual([0, 1]);
+    expect(egress.rtcp).toBeUndefined();
+    expect(egress.rtp.counters.dropped).toBe(1);
+  });
+
+  it('with rtcp, RTCP goes through its own stage under the same model', () => {
+    const { inner, egress } = impaired('loss 100%');
+    egress.sendRtcp(Buffer.alloc(28));
+    expect(inner.rtcp).toBe(0);
+    expect(egress.rtcp?.counters.dropped).toBe(1);
+  });
+});
 
 describe('ImpairedEgress.close (issue 13: delayed packets outlive their session)', () => {
   it('drops every packet a 3600 s delay holds, leaves no scheduler task or timer, and refuses later sends', () => {
