@@ -15,7 +15,13 @@ export interface FateRecord {
   readonly sentAtMs: number;
   readonly dropped: boolean;
   readonly dropReason?: DropReason;
+  /** When the model says the copy leaves the emulator. */
   readonly deliveredAtMs?: number;
+  /**
+   * When it actually left (set by the stage that carries the decisions out, on its clock): later
+   * than deliveredAtMs when the host stalled. The ground truth of real-time runs.
+   */
+  releasedAtMs?: number;
   /** Time spent in the emulator: deliveredAtMs - submit time. */
   readonly delayMs?: number;
   /** Delivered before some packet submitted earlier (from jitter, netem reorder or duplicates). */

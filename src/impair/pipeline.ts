@@ -39,6 +39,8 @@ export interface DeliveredCopy {
   readonly atMs: number;
   /** Flip bit `bit` of byte `byteIndex` before sending this copy. */
   readonly corrupt?: { readonly byteIndex: number; readonly bit: number };
+  /** Its fate record, when recorded: the stage notes when the copy actually left (releasedAtMs). */
+  readonly record?: FateRecord;
 }
 
 export interface SubmitResult {
@@ -146,25 +148,27 @@ export class ImpairmentPipeline {
       }
       const at = p.deliverAtMs ?? nowMs;
       deliverAt.push(at);
-      copies.push(p.corrupt ? { copy: p.copy, atMs: at, corrupt: p.corrupt } : { copy: p.copy, atMs: at });
       if (at > this.maxDeliveredAt) this.maxDeliveredAt = at;
       this.counters.delivered++;
       if (p.corrupt) this.counters.corrupted++;
-      if (!this.record) continue;
-      this.push({
-        seq,
-        id: p.id,
-        copy: p.copy,
-        bytes: p.bytes,
-        sentAtMs: p.sentAtMs,
-        dropped: false,
-        deliveredAtMs: at,
-        delayMs: at - nowMs,
-        reordered: at < prevMax,
-        reorderDecision: p.reorderDecision,
-        duplicated: p.duplicated,
-        corrupted: p.corrupt !== undefined,
-      });
+      // No record object at all unless fates are kept (a served session's hot path).
+      const record = this.record
+        ? this.push({
+            seq,
+            id: p.id,
+            copy: p.copy,
+            bytes: p.bytes,
+            sentAtMs: p.sentAtMs,
+            dropped: false,
+            deliveredAtMs: at,
+            delayMs: at - nowMs,
+            reordered: at < prevMax,
+            reorderDecision: p.reorderDecision,
+            duplicated: p.duplicated,
+            corrupted: p.corrupt !== undefined,
+          })
+        : undefined;
+      copies.push({ copy: p.copy, atMs: at, corrupt: p.corrupt, record });
     }
     return { deliverAt, copies };
   }
@@ -184,12 +188,14 @@ export class ImpairmentPipeline {
     return this.dropped;
   }
 
-  private push(r: FateRecord): void {
-    if (!this.record) return;
+  /** Keeps `r` in the log; returns it when kept. */
+  private push(r: FateRecord): FateRecord | undefined {
+    if (!this.record) return undefined;
     if (this.log.length >= this.maxRecords) {
       this.dropped++;
-      return;
+      return undefined;
     }
     this.log.push(r);
+    return r;
   }
 }

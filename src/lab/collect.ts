@@ -8,6 +8,7 @@ import { packetFates, summarizeFates } from '../impair/index.ts';
 import type { FateRecord } from '../impair/index.ts';
 import type { TrackReceiver } from '../receiver/index.ts';
 import type { ReceiverReportRecord } from '../server/index.ts';
+import { LATE_RELEASE_MS } from '../transport/index.ts';
 import { emodel } from './emodel.ts';
 import type { EmodelResult } from './emodel.ts';
 import type { EmodelCodec } from './experiment.ts';
@@ -31,9 +32,15 @@ export function truthFigures(fates: readonly FateRecord[], window?: { fromId: nu
   const s = summarizeFates(fates);
   let delayed = 0;
   let duplicated = 0;
+  const release = { lateCopies: 0, maxLateMs: 0 };
   for (const r of fates) {
     if (!r.dropped && r.copy === 0 && (r.delayMs ?? 0) > DELAYED_THRESHOLD_MS) delayed++;
     if (r.copy === 0 && r.duplicated) duplicated++;
+    if (r.releasedAtMs !== undefined && r.deliveredAtMs !== undefined) {
+      const late = r.releasedAtMs - r.deliveredAtMs;
+      if (late > LATE_RELEASE_MS) release.lateCopies++;
+      if (late > release.maxLateMs) release.maxLateMs = late;
+    }
   }
   let w: TruthFigures['window'];
   if (window) {
@@ -61,6 +68,7 @@ export function truthFigures(fates: readonly FateRecord[], window?: { fromId: nu
     meanGapRun: s.runs.meanGapRun,
     burstGap: s.burstGap,
     delay: s.delay,
+    release,
     window: w,
   };
 }
@@ -158,4 +166,22 @@ export function audioEstimate(t: TrackResult, fates: readonly FateRecord[], code
   const { burstR } = gilbertEstimate(lost);
   const ppl = Math.min(100, Math.max(0, t.jitterBuffer.effectiveLossRate * 100));
   return { ...emodel(codec, ppl, burstR), codec: codec.name };
+}
+
+/** Event-loop delay beyond which a real-time run's timing is flagged as doubtful. */
+export const EVENT_LOOP_STALL_MS = 50;
+
+/**
+ * What makes a run's figures doubtful, one sentence each: delayed packets the host released late
+ * (the emulated delays and reordering were not the model's), an event loop blocked for long.
+ */
+export function runFlags(tracks: readonly TrackResult[], eventLoop: { maxMs: number } | undefined): string[] {
+  const flags: string[] = [];
+  const late = tracks.reduce((n, t) => n + t.truth.release.lateCopies, 0);
+  if (late > 0) {
+    const worst = Math.max(...tracks.map((t) => t.truth.release.maxLateMs));
+    flags.push(`host stall: ${late} delayed packets left more than ${LATE_RELEASE_MS} ms late (worst ${worst.toFixed(1)} ms)`);
+  }
+  if (eventLoop && eventLoop.maxMs > EVENT_LOOP_STALL_MS) flags.push(`event loop blocked up to ${eventLoop.maxMs.toFixed(0)} ms`);
+  return flags;
 }

@@ -168,6 +168,7 @@ export async function writeReport(outDir: string, title: string, results: readon
     )
     .join('\n');
   const failed = results.filter((r) => r.status === 'failed');
+  const flagged = results.filter((r) => r.status === 'ok' && (r.flags?.length ?? 0) > 0);
   const html = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${esc(title)} — streamlab lab</title>
 <style>body{font:14px system-ui,sans-serif;margin:2em;max-width:1200px}table{border-collapse:collapse;margin:.5em 0 1em}td,th{border:1px solid #ccc;padding:3px 6px;text-align:right}td:first-child,th:first-child{text-align:left}.prov th{background:#f4f4f4}.prov td{text-align:left}figure{display:inline-block;margin:1em;vertical-align:top}figure img{max-width:560px}figcaption{font-size:12px}.err{color:#b00}.desc{font-size:15px;max-width:900px}</style>
@@ -182,6 +183,7 @@ ${rows}
 ${statisticsHtml(cs, results)}
 <h2>Figures</h2>
 ${figures.join('\n')}
+${flagged.length ? `<h2>Flagged runs</h2><p>Runs whose timing was not the model's (the host could not keep up); their figures are in the means above.</p><ul>${flagged.map((r) => `<li>${esc(r.id)} (${esc(r.params.condition)}, seed ${r.params.seed}): ${esc((r.flags ?? []).join('; '))}</li>`).join('')}</ul>` : ''}
 ${failed.length ? `<h2>Failed runs</h2><ul>${failed.map((r) => `<li>${esc(r.id)} (${esc(r.params.condition)}, seed ${r.params.seed}): ${esc(r.reason ?? '')}</li>`).join('')}</ul>` : ''}
 </body></html>
 `;

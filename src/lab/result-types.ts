@@ -43,6 +43,12 @@ export interface TruthFigures {
   burstGap: BurstGapMetrics;
   delay: DelaySummary;
   /**
+   * When copies actually left the emulator against when the model said (releasedAtMs −
+   * deliveredAtMs): copies more than LATE_RELEASE_MS late, and the worst. Zero in simulated time;
+   * in real time a late release is a host stall, and the run is flagged (RunResult.flags).
+   */
+  release: { lateCopies: number; maxLateMs: number };
+  /**
    * The packets the receiver's RFC 3550 statistics cover (from the packet that ended probation to
    * the highest received): RTCP's cumulative lost is comparable with the truth only there.
    */
@@ -149,6 +155,8 @@ export interface RunResult {
   video?: VideoQuality;
   audio?: EmodelResult & { codec: string };
   eventLoop?: { meanMs: number; p99Ms: number; maxMs: number };
+  /** What makes this run's figures doubtful, one sentence each (e.g. a host stall). */
+  flags?: string[];
   /** Receiver session end reason. */
   end?: string;
   recording?: string;

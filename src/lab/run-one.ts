@@ -12,7 +12,7 @@ import { writePacketCaptures } from './packet-capture.ts';
 import { TsOutputSink } from '../receiver/index.ts';
 import type { Sink } from '../receiver/index.ts';
 import { tryLocate } from '../media/ffmpeg/index.ts';
-import { audioEstimate, trackResult } from './collect.ts';
+import { audioEstimate, runFlags, trackResult } from './collect.ts';
 import { configuredLoss, configuredMeanBurst } from './experiment.ts';
 import type { RunSpec } from './experiment.ts';
 import type { RunObservation } from './observation.ts';
@@ -86,6 +86,8 @@ export async function runOne(spec: RunSpec, o: RunOneOptions): Promise<RunResult
       end: obs.end,
       eventLoop: obs.eventLoop ?? eventLoopFigures(eld),
     };
+    const flags = runFlags(tracks, spec.mode === 'fast' ? undefined : result.eventLoop);
+    if (flags.length > 0) result.flags = flags;
     result.captures = await writePacketCaptures(
       runDir,
       obs.receivers.map((rx) => ({

@@ -6,6 +6,9 @@ import type { ScheduledTask, Scheduler } from './scheduler.ts';
 /** The emulated link sees IP + UDP headers too (netem's rate model counts them). */
 export const IP_UDP_OVERHEAD = 28;
 
+/** A copy handed on later than this after its due time counts as released late (a host stall). */
+export const LATE_RELEASE_MS = 5;
+
 /** Which way a stage carries packets of one track (each gets its own random streams). */
 export type ImpairedDirection = 'rtp' | 'rtcp';
 
@@ -23,6 +26,8 @@ export class ImpairmentStage {
   private closed = false;
   /** Packets dropped because the stage was closed while they were held, or passed after it. */
   droppedOnClose = 0;
+  /** Copies handed on more than LATE_RELEASE_MS after their due time, and the worst lateness. */
+  readonly lateness = { lateReleases: 0, maxLateMs: 0 };
 
   constructor(
     config: NetemConfig,
@@ -56,13 +61,24 @@ export class ImpairmentStage {
         out = [one];
       }
       if (c.atMs <= now) {
+        if (c.record) c.record.releasedAtMs = now;
         deliver(out);
         continue;
       }
-      const task = this.scheduler.once(c.atMs, () => {
-        this.held.delete(task);
-        deliver(out);
-      });
+      // Exact: a delayed copy never leaves before its time (the scheduler groups other wake-ups).
+      const task = this.scheduler.once(
+        c.atMs,
+        () => {
+          this.held.delete(task);
+          const released = this.clock.now();
+          const late = released - c.atMs;
+          if (late > this.lateness.maxLateMs) this.lateness.maxLateMs = late;
+          if (late > LATE_RELEASE_MS) this.lateness.lateReleases++;
+          if (c.record) c.record.releasedAtMs = released;
+          deliver(out);
+        },
+        true,
+      );
       this.held.add(task);
     }
     return copies.length;

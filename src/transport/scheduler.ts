@@ -18,6 +18,8 @@ interface Entry {
   /** Position in the heap, -1 when not queued. */
   index: number;
   order: number;
+  /** Never run before dueMs (a delayed packet), whatever the wake-up grouping. */
+  exact: boolean;
 }
 
 /**
@@ -47,15 +49,19 @@ export class Scheduler {
   schedule(task: ScheduledTask, dueMs: number): void {
     let e = this.entries.get(task);
     if (!e) {
-      e = { task, dueMs, index: -1, order: this.order++ };
+      e = { task, dueMs, index: -1, order: this.order++, exact: false };
       this.entries.set(task, e);
     }
     this.place(e, dueMs);
     this.arm();
   }
 
-  /** Runs `fn` once at `dueMs` (e.g. a delayed packet); the task forgets itself afterwards. */
-  once(dueMs: number, fn: (nowMs: number) => void): ScheduledTask {
+  /**
+   * Runs `fn` once at `dueMs`; the task forgets itself afterwards. `exact`: never before `dueMs`
+   * (a packet an emulated link delays must not leave early); otherwise it may run up to half the
+   * resolution early with the tasks of the same wake-up.
+   */
+  once(dueMs: number, fn: (nowMs: number) => void, exact = false): ScheduledTask {
     const task: ScheduledTask = {
       run: (now) => {
         this.remove(task);
@@ -64,6 +70,7 @@ export class Scheduler {
       },
     };
     this.schedule(task, dueMs);
+    if (exact) this.entries.get(task)!.exact = true;
     return task;
   }
 
@@ -113,9 +120,16 @@ export class Scheduler {
     try {
       const now = this.clock.now();
       const horizon = now + this.resolutionMs / 2;
+      /** Exact tasks this wake-up reached early: back in the heap after it. */
+      const early: Entry[] = [];
       for (;;) {
         const top = this.heap[0];
         if (!top || top.dueMs > horizon) break;
+        if (top.exact && top.dueMs > now) {
+          this.removeAt(0);
+          early.push(top);
+          continue;
+        }
         this.stats.maxLateMs = Math.max(this.stats.maxLateMs, now - top.dueMs);
         this.removeAt(0);
         this.stats.tasksRun++;
@@ -127,6 +141,7 @@ export class Scheduler {
         // The task may have removed itself while running.
         if (this.entries.get(top.task) === top) this.place(top, next > at ? next : at + this.resolutionMs);
       }
+      for (const e of early) if (this.entries.get(e.task) === e) this.place(e, e.dueMs);
     } finally {
       this.running = false;
       this.arm();

@@ -28,7 +28,10 @@ function pipeline(text: string, seed: number, n: number, spacingMs = 1, bytes = 
 describe('ImpairmentPipeline basics', () => {
   it('no impairment: delivered at once, one copy, logged', () => {
     const p = new ImpairmentPipeline(cfg(''), 1);
-    expect(p.submit({ id: 5, bytes: 100, sentAtMs: 10 }, 10)).toEqual({ deliverAt: [10], copies: [{ copy: 0, atMs: 10 }] });
+    const r = p.submit({ id: 5, bytes: 100, sentAtMs: 10 }, 10);
+    expect(r.deliverAt).toEqual([10]);
+    // The copy carries its fate record, for the stage to note when it actually left.
+    expect(r.copies).toEqual([{ copy: 0, atMs: 10, record: p.fates[0] }]);
     expect(p.fates).toEqual([
       {
         seq: 0,

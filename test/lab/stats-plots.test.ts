@@ -74,6 +74,7 @@ function fixtureRun(index: number, condition: string, seed: number, lossRate: nu
         gapLengthPackets: 100,
       },
       delay: { count: 0, min: 0, max: 0, mean: 0, std: 0, p50: 0, p90: 0, p95: 0, p99: 0 },
+      release: { lateCopies: 0, maxLateMs: 0 },
       window: { fromId: 1, toId: 999, packets: 999, lost: lossRate * 1000 },
     },
     rtcp: {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseNetemArgs } from '../../src/impair/index.ts';
 import type { Egress } from '../../src/transport/egress.ts';
 import { ImpairedEgress } from '../../src/transport/impaired-egress.ts';
+import { ImpairmentStage } from '../../src/transport/impairment-stage.ts';
 import { Scheduler } from '../../src/transport/scheduler.ts';
 import { ManualClock } from '../../src/util/clock.ts';
 
@@ -111,5 +112,48 @@ describe('ImpairedEgress fate records (issue 13: per-packet records on demand)',
     for (let i = 0; i < 2000; i++) capped.sendRtp(header, payload);
     expect(capped.rtpFates.length).toBe(100);
     expect(capped.rtp.fateRecordsDropped).toBe(1900);
+  });
+});
+
+describe('ImpairmentStage timing (issue 14: delayed packets on time, actual release times)', () => {
+  it('a delayed copy never leaves early, though the scheduler groups other wake-ups within 2 ms', () => {
+    const clock = new ManualClock();
+    const scheduler = new Scheduler(clock);
+    const parsed = parseNetemArgs('delay 11500us');
+    if (!parsed.ok) throw new Error(parsed.message);
+    const stage = new ImpairmentStage(parsed.value, 1, { recordFates: true }, clock, scheduler);
+    const out: number[] = [];
+    stage.pass([payload], () => out.push(clock.now()));
+    // A stream's task due at 10 ms: its wake-up runs tasks due up to 12 ms (grouping), but not the held copy.
+    scheduler.schedule({ run: () => Infinity }, 10);
+    clock.advance(10);
+    expect(out).toEqual([]);
+    clock.advance(1.5);
+    expect(out).toEqual([11.5]);
+    expect(stage.pipeline.fates[0]?.releasedAtMs).toBe(11.5);
+    expect(stage.lateness).toEqual({ lateReleases: 0, maxLateMs: 0 });
+  });
+
+  it('a host stall is measured: the copy leaves late, its record says when, and it counts', () => {
+    // A clock whose timers fire only when the test says so, as after an event loop blocked for 30 ms.
+    let now = 0;
+    const timers: (() => void)[] = [];
+    const clock = {
+      now: () => now,
+      wallNow: () => now,
+      setTimeout: (fn: () => void) => (timers.push(fn), { id: timers.length }),
+      clearTimeout: () => undefined,
+    };
+    const scheduler = new Scheduler(clock);
+    const parsed = parseNetemArgs('delay 10ms');
+    if (!parsed.ok) throw new Error(parsed.message);
+    const stage = new ImpairmentStage(parsed.value, 1, { recordFates: true }, clock, scheduler);
+    let released: number | undefined;
+    stage.pass([payload], () => (released = now));
+    now = 40;
+    timers.at(-1)!();
+    expect(released).toBe(40);
+    expect(stage.pipeline.fates[0]).toMatchObject({ deliveredAtMs: 10, releasedAtMs: 40 });
+    expect(stage.lateness).toEqual({ lateReleases: 1, maxLateMs: 30 });
   });
 });
