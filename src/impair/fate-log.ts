@@ -15,6 +15,11 @@ export interface FateRecord {
   readonly sentAtMs: number;
   readonly dropped: boolean;
   readonly dropReason?: DropReason;
+  /**
+   * A reliable (TCP) path: the model lost or corrupted this segment, and it arrived by
+   * retransmission (deliveredAtMs says when). Not set on datagram paths.
+   */
+  readonly retransmitted?: boolean;
   /** When the model says the copy leaves the emulator. */
   readonly deliveredAtMs?: number;
   /**

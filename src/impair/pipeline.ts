@@ -59,6 +59,27 @@ export interface ImpairmentPipelineOptions {
    * off unless an observer (the lab) asks: counters are kept either way.
    */
   readonly recordFates?: boolean;
+  /**
+   * The path is a TCP connection (RTP interleaved in RTSP): nothing on it is lost, duplicated,
+   * corrupted or reordered. A segment the model loses or corrupts (or its queue drops) is
+   * retransmitted and arrives RETRANSMIT_DELAY later; every later segment waits behind it
+   * (head-of-line blocking); netem's duplicates are discarded as TCP discards them.
+   */
+  readonly reliable?: boolean;
+}
+
+/** Linux's minimum retransmission timeout (TCP_RTO_MIN). */
+export const TCP_RTO_MIN_MS = 200;
+
+/**
+ * When a lost segment arrives on a reliable path, after it was first sent: a retransmission
+ * timeout, max(TCP_RTO_MIN_MS, round trip), then the one-way delay again. The model of the
+ * round trip is twice the configured one-way delay; fast retransmit (three duplicate ACKs, often
+ * sooner on a busy stream) is not modelled: this is the timeout case, the worse one.
+ */
+export function retransmitDelayMs(config: NetemConfig): number {
+  const oneWay = config.delay?.delayMs ?? 0;
+  return Math.max(TCP_RTO_MIN_MS, 2 * oneWay) + oneWay;
 }
 
 /** What a pipeline did, kept whether or not fates are recorded (a few numbers per pipeline). */
@@ -70,6 +91,8 @@ export interface PipelineCounters {
   /** Copies that left the emulator, duplicates included. */
   delivered: number;
   duplicated: number;
+  /** Reliable paths: segments the model lost or corrupted, delivered by retransmission. */
+  retransmitted: number;
   corrupted: number;
 }
 
@@ -100,7 +123,8 @@ export class ImpairmentPipeline {
   private dropped = 0;
   private seq = 0;
   private maxDeliveredAt = -Infinity;
-  readonly counters: PipelineCounters = { submitted: 0, dropped: 0, delivered: 0, duplicated: 0, corrupted: 0 };
+  readonly counters: PipelineCounters = { submitted: 0, dropped: 0, delivered: 0, duplicated: 0, corrupted: 0, retransmitted: 0 };
+  private readonly reliable: boolean;
 
   /**
    * @param seed overrides `config.seed`; with neither, 0. Same config + seed + submissions → same fates.
@@ -114,6 +138,7 @@ export class ImpairmentPipeline {
     this.stages = createNetemStages(config, this.seed, options.trace);
     this.maxRecords = options.maxFateRecords ?? FATE_LOG_DEFAULT_MAX_RECORDS;
     this.record = options.recordFates ?? true;
+    this.reliable = options.reliable ?? false;
   }
 
   /** Decides the fate of one packet submitted at `nowMs` (submit in send order). */
@@ -122,6 +147,7 @@ export class ImpairmentPipeline {
     runStages(this.stages, newStagePacket(pkt), nowMs, (o) => outcomes.push(o));
     const seq = this.seq++;
     this.counters.submitted++;
+    if (this.reliable) return this.submitReliable(pkt, outcomes, seq, nowMs);
     const prevMax = this.maxDeliveredAt;
     const deliverAt: number[] = [];
     const copies: DeliveredCopy[] = [];
@@ -171,6 +197,36 @@ export class ImpairmentPipeline {
       copies.push({ copy: p.copy, atMs: at, corrupt: p.corrupt, record });
     }
     return { deliverAt, copies };
+  }
+
+  /** submit() on a reliable path: one copy, in order, a lost or corrupted one retransmitted. */
+  private submitReliable(pkt: ImpairInputPacket, outcomes: StageOutcome[], seq: number, nowMs: number): SubmitResult {
+    const o = outcomes.find((x) => x.pkt.copy === 0);
+    const retransmitted = !o || o.dropped || o.pkt.corrupt !== undefined;
+    const planned = retransmitted ? pkt.sentAtMs + retransmitDelayMs(this.config) : (o.pkt.deliverAtMs ?? nowMs);
+    // In order: a segment waits behind every earlier one.
+    const at = Math.max(planned, this.maxDeliveredAt);
+    this.maxDeliveredAt = at;
+    this.counters.delivered++;
+    if (retransmitted) this.counters.retransmitted++;
+    const record = this.record
+      ? this.push({
+          seq,
+          id: pkt.id,
+          copy: 0,
+          bytes: pkt.bytes,
+          sentAtMs: pkt.sentAtMs,
+          dropped: false,
+          retransmitted,
+          deliveredAtMs: at,
+          delayMs: at - nowMs,
+          reordered: false,
+          reorderDecision: false,
+          duplicated: false,
+          corrupted: false,
+        })
+      : undefined;
+    return { deliverAt: [at], copies: [{ copy: 0, atMs: at, record }] };
   }
 
   /** Whether this pipeline keeps a fate log (see ImpairmentPipelineOptions.recordFates). */

@@ -33,7 +33,9 @@ export function truthFigures(fates: readonly FateRecord[], window?: { fromId: nu
   let delayed = 0;
   let duplicated = 0;
   const release = { lateCopies: 0, maxLateMs: 0 };
+  let retransmitted = 0;
   for (const r of fates) {
+    if (r.retransmitted) retransmitted++;
     if (!r.dropped && r.copy === 0 && (r.delayMs ?? 0) > DELAYED_THRESHOLD_MS) delayed++;
     if (r.copy === 0 && r.duplicated) duplicated++;
     if (r.releasedAtMs !== undefined && r.deliveredAtMs !== undefined) {
@@ -62,6 +64,7 @@ export function truthFigures(fates: readonly FateRecord[], window?: { fromId: nu
     delayed,
     reordered: s.reordered,
     duplicated,
+    retransmitted,
     lossRuns: s.runs.lossRuns,
     gapRuns: s.runs.gapRuns,
     meanLossRun: s.runs.meanLossRun,

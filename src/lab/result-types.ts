@@ -36,6 +36,8 @@ export interface TruthFigures {
   delayed: number;
   reordered: number;
   duplicated: number;
+  /** TCP paths: segments the model lost that arrived by retransmission (late, never lost). */
+  retransmitted: number;
   lossRuns: RunHistogramEntry[];
   gapRuns: RunHistogramEntry[];
   meanLossRun: number;

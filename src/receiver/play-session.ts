@@ -53,6 +53,8 @@ export interface PlayOptions {
 export interface TrackImpairment {
   rtp: ImpairmentStage;
   rtcp: ImpairmentStage | undefined;
+  /** Interleaved (TCP): losses become retransmissions (ImpairmentPipelineOptions.reliable). */
+  reliable: boolean;
 }
 
 export type PlayEnd = { ok: true; reason: 'duration' | 'end-of-stream' | 'stopped' } | { ok: false; reason: string };
@@ -311,7 +313,7 @@ export class PlaySession {
         return now + receiver.nextReportIntervalMs();
       },
     };
-    path.impairment = this.impairmentFor(track.index);
+    path.impairment = this.impairmentFor(track.index, udp === undefined);
     if (udp) {
       // RTP from the server's address and, when it named them, its ports (RFC 2326 server_port;
       // INTEROP.md 7): anything else is counted and dropped.
@@ -333,16 +335,19 @@ export class PlaySession {
     this.scheduler.schedule(path.rtcpTask, this.clock.now() + receiver.nextReportIntervalMs());
   }
 
-  private impairmentFor(index: number): TrackImpairment | undefined {
+  /** The track's ingress impairment; a new one when the transport changed (UDP → TCP fallback). */
+  private impairmentFor(index: number, reliable: boolean): TrackImpairment | undefined {
     const spec = this.o.impairment;
     if (!spec) return undefined;
     let imp = this.impairments.get(index);
-    if (!imp) {
+    if (!imp || imp.reliable !== reliable) {
+      imp?.rtp.close();
+      imp?.rtcp?.close();
+      const options = { trace: spec.trace, reliable };
       imp = {
-        rtp: new ImpairmentStage(spec.config, pathSeed(spec.seed, index, 0), { trace: spec.trace }, this.clock, this.scheduler),
-        rtcp: spec.rtcp
-          ? new ImpairmentStage(spec.config, pathSeed(spec.seed, index, 1), { trace: spec.trace }, this.clock, this.scheduler)
-          : undefined,
+        rtp: new ImpairmentStage(spec.config, pathSeed(spec.seed, index, 0), options, this.clock, this.scheduler),
+        rtcp: spec.rtcp ? new ImpairmentStage(spec.config, pathSeed(spec.seed, index, 1), options, this.clock, this.scheduler) : undefined,
+        reliable,
       };
       this.impairments.set(index, imp);
     }

@@ -48,7 +48,13 @@ export class ImpairedEgress implements Egress {
     /** Which track of its session this is (its seeds differ from the other tracks'). */
     readonly track = 0,
   ) {
-    const options = { trace: spec.trace, recordFates: spec.recordFates ?? false, maxFateRecords: spec.maxFateRecords };
+    // Interleaved in the RTSP connection, the path is TCP: losses become retransmissions.
+    const options = {
+      trace: spec.trace,
+      recordFates: spec.recordFates ?? false,
+      maxFateRecords: spec.maxFateRecords,
+      reliable: inner.kind === 'tcp',
+    };
     this.rtpStage = new ImpairmentStage(spec.config, pathSeed(spec.seed, track, 0), options, clock, scheduler);
     if (spec.rtcp) this.rtcpStage = new ImpairmentStage(spec.config, pathSeed(spec.seed, track, 1), options, clock, scheduler);
   }

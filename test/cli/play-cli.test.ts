@@ -65,12 +65,14 @@ describeWithPeers('play after the UDP to TCP fallback', ['ffmpeg'], () => {
   it('exits non-zero within --timeout when nothing arrives over TCP either', async () => {
     const { server, url } = await startServer();
     cleanups.push(() => server.close());
-    const args = ['play', url(), '--null', '--duration', '20', '--impair', 'loss random 100%', '--udp-fallback', '1', '--timeout', '2'];
+    // Nothing within the time over either transport: a 30 s delay (a loss would not do over TCP,
+    // which retransmits: the ingress models it so).
+    const args = ['play', url(), '--null', '--duration', '20', '--impair', 'delay 30s', '--udp-fallback', '1', '--timeout', '2'];
     const r = await runAsync(args, 25_000);
     expect(r.code, r.stderr).toBe(1);
     // fallback after 1 s, then 2 s of nothing over TCP: far below --duration and the kill.
     expect(r.wallMs).toBeLessThan(12_000);
     // The impairment as understood (netem-notice.ts), then the one line of the failure.
-    expect(messageLines(r.stderr)).toEqual(['--impair: netem loss random 100%', 'streamlab: no RTP received within 2 s']);
+    expect(messageLines(r.stderr)).toEqual(['--impair: netem delay 30000ms', 'streamlab: no RTP received within 2 s']);
   });
 });

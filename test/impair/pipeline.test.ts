@@ -201,3 +201,42 @@ describe('stages', () => {
     expect(names).toEqual(['duplicate', 'loss', 'corrupt', 'limit', 'delay']);
   });
 });
+
+describe('reliable (TCP) paths: losses become retransmissions, in order (issue 14)', () => {
+  const submitAll = (p: ImpairmentPipeline, n: number, everyMs: number) =>
+    Array.from({ length: n }, (_, i) => p.submit({ id: i, bytes: 200, sentAtMs: i * everyMs }, i * everyMs));
+
+  it('loss 100%: every segment arrives, one retransmission timeout late, none lost', () => {
+    const p = new ImpairmentPipeline(cfg('loss 100%'), 1, { reliable: true });
+    const r = submitAll(p, 3, 10);
+    expect(r.map((x) => x.deliverAt)).toEqual([[200], [210], [220]]);
+    expect(p.fates.every((f) => !f.dropped && f.retransmitted)).toBe(true);
+    expect(p.counters).toMatchObject({ submitted: 3, dropped: 0, delivered: 3, retransmitted: 3 });
+  });
+
+  it('head-of-line blocking: a segment after a lost one waits for its retransmission', () => {
+    const p = new ImpairmentPipeline(cfg('loss random 30% delay 10ms'), 7, { reliable: true });
+    const r = submitAll(p, 400, 5);
+    const at = r.map((x) => x.deliverAt);
+    expect(at.every((a) => a.length === 1)).toBe(true);
+    const times = at.map((a) => a[0]!);
+    // In order, never lost; a retransmission arrives max(200, 2 x 10) + 10 ms after it was sent.
+    for (let i = 1; i < times.length; i++) expect(times[i]).toBeGreaterThanOrEqual(times[i - 1]!);
+    const first = p.fates.findIndex((f) => f.retransmitted);
+    expect(first).toBeGreaterThanOrEqual(0);
+    expect(times[first]).toBe(first * 5 + 210);
+    // The next segment, not lost itself, is held behind it (it would have arrived 10 ms after sending).
+    const next = first + 1 + p.fates.slice(first + 1).findIndex((f) => !f.retransmitted);
+    expect(times[next]).toBeGreaterThanOrEqual(times[first]!);
+    expect(p.fates.filter((f) => f.retransmitted).length).toBe(p.counters.retransmitted);
+    expect(p.counters.retransmitted / 400).toBeGreaterThan(0.2);
+  });
+
+  it('no duplicates and no corrupted segments reach the application', () => {
+    const p = new ImpairmentPipeline(cfg('duplicate 100% corrupt 100%'), 1, { reliable: true });
+    const r = submitAll(p, 2, 10);
+    expect(r.map((x) => x.copies.length)).toEqual([1, 1]);
+    expect(r.every((x) => x.copies[0]!.corrupt === undefined)).toBe(true);
+    expect(p.fates.map((f) => f.retransmitted)).toEqual([true, true]);
+  });
+});

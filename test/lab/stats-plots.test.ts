@@ -55,6 +55,7 @@ function fixtureRun(index: number, condition: string, seed: number, lossRate: nu
       delayed: 0,
       reordered: 0,
       duplicated: 0,
+      retransmitted: 0,
       lossRuns: [
         { length: 1, count: 3 },
         { length: 4, count: 2 },

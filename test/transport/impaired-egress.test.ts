@@ -51,6 +51,23 @@ describe('ImpairedEgress scope (issue 14: what the model applies to is explicit)
   });
 });
 
+describe('ImpairedEgress over TCP (issue 14: TCP does not lose packets)', () => {
+  it('interleaved: loss 100% delivers every packet by retransmission, 200 ms late, in order', () => {
+    const parsed = parseNetemArgs('loss 100%');
+    if (!parsed.ok) throw new Error(parsed.message);
+    const clock = new ManualClock();
+    const scheduler = new Scheduler(clock);
+    const inner = Object.assign(new CountingEgress(), { kind: 'tcp' as const });
+    const egress = new ImpairedEgress(inner, { config: parsed.value, seed: 1, text: 'loss 100%' }, clock, scheduler);
+    for (let i = 0; i < 5; i++) egress.sendRtp(header, payload);
+    clock.advance(199);
+    expect(inner.rtp).toBe(0);
+    clock.advance(1);
+    expect(inner.rtp).toBe(5);
+    expect(egress.rtp.counters).toMatchObject({ dropped: 0, retransmitted: 5 });
+  });
+});
+
 describe('ImpairedEgress.close (issue 13: delayed packets outlive their session)', () => {
   it('drops every packet a 3600 s delay holds, leaves no scheduler task or timer, and refuses later sends', () => {
     const { clock, scheduler, inner, egress } = impaired('delay 3600s');
