@@ -7,7 +7,7 @@ import { Scheduler } from '../../src/transport/scheduler.ts';
 import { ManualClock } from '../../src/util/clock.ts';
 
 class CountingEgress implements Egress {
-  readonly kind = 'udp';
+  constructor(readonly kind: 'udp' | 'tcp' = 'udp') {}
   dropped = 0;
   rtp = 0;
   rtcp = 0;
@@ -57,7 +57,7 @@ describe('ImpairedEgress over TCP (issue 14: TCP does not lose packets)', () => 
     if (!parsed.ok) throw new Error(parsed.message);
     const clock = new ManualClock();
     const scheduler = new Scheduler(clock);
-    const inner = Object.assign(new CountingEgress(), { kind: 'tcp' as const });
+    const inner = new CountingEgress('tcp');
     const egress = new ImpairedEgress(inner, { config: parsed.value, seed: 1, text: 'loss 100%' }, clock, scheduler);
     for (let i = 0; i < 5; i++) egress.sendRtp(header, payload);
     clock.advance(199);
