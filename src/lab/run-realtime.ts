@@ -26,6 +26,19 @@ const RANDOM_SEED_SALT = 0x1ab5_eed0;
 
 /** The receiver gives up when the server sends nothing for this long. */
 const IDLE_TIMEOUT_MS = 10_000;
+/** End of a run: how long to wait at most for the emulators to empty, and for the final RRs. */
+const MAX_DRAIN_MS = 10_000;
+const MAX_REPORT_WAIT_MS = 2_000;
+/** After the emulators hold nothing: what loopback delivery of their last datagrams may take. */
+const LOOPBACK_MARGIN_MS = 50;
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Polls `done` every 5 ms until it holds or `maxMs` passed. */
+async function until(done: () => boolean, maxMs: number): Promise<void> {
+  const end = performance.now() + maxMs;
+  while (!done() && performance.now() < end) await sleep(5);
+}
 
 export async function runRealtime(spec: RunSpec, sink: Sink | undefined): Promise<RunObservation> {
   // Identifiers and RTCP intervals from the run's seed on both sides, as in --fast (the lab's own
@@ -35,11 +48,13 @@ export async function runRealtime(spec: RunSpec, sink: Sink | undefined): Promis
   const fatesOf = new Map<string, readonly FateRecord[]>();
   /** Per track control: the first sequence number of the run's PLAY. */
   const seq0Of = new Map<string, number>();
+  const egresses: ImpairedEgress[] = [];
   // The lab is the observer that asks for per-packet fates (a served session keeps counters only).
   const egress: EgressHookFactory = (clock, scheduler) => (direct, t) => {
     const impairment = { config: spec.netem.config, seed: spec.seed, text: spec.netem.text, trace: spec.netem.trace, recordFates: true };
     const e = new ImpairedEgress(direct, impairment, clock, scheduler, t.trackIndex);
     fatesOf.set(t.control, e.rtpFates);
+    egresses.push(e);
     return { egress: e, release: () => e.close() };
   };
   const server = await RtspServer.listen({ random, mediaDir: path.dirname(spec.media), host: '127.0.0.1', port: 0, egress });
@@ -68,6 +83,20 @@ export async function runRealtime(spec: RunSpec, sink: Sink | undefined): Promis
     idleTimeoutMs: IDLE_TIMEOUT_MS,
     onTracks: (tracks) => void sink?.open(tracks),
     onUnit: (u) => sink?.write(u),
+    // The end of the run, defined so that the fate logs and the final RRs count the same packets:
+    // the server stops (PAUSE), what the emulators still hold arrives, the final RR of every
+    // track reaches the server, then TEARDOWN.
+    endOfRun: {
+      drained: async () => {
+        await until(() => egresses.every((e) => e.heldPackets === 0), MAX_DRAIN_MS);
+        await sleep(LOOPBACK_MARGIN_MS);
+      },
+      reported: async () => {
+        const before = records.length;
+        const tracks = session.receivers.length;
+        await until(() => records.length >= before + tracks, MAX_REPORT_WAIT_MS);
+      },
+    },
   });
   const started = performance.now();
   eld.enable();
@@ -80,8 +109,6 @@ export async function runRealtime(spec: RunSpec, sink: Sink | undefined): Promis
   } finally {
     clearInterval(ticker);
     eld.disable();
-    // Let the last RR (sent with the TEARDOWN) reach the server.
-    await new Promise((r) => setTimeout(r, 100));
     offStarted();
     offRr();
     await server.close();

@@ -39,16 +39,23 @@ export interface PlayOptions {
   /** Called once the tracks are known (before PLAY). */
   onTracks?(tracks: SdpTrack[]): void;
   /**
-   * Network emulation on our ingress (`play --impair`): every RTP and RTCP packet received goes
-   * through a seeded netem stage before the track receiver sees it. Track i's RTP uses seed
-   * `pathSeed(seed, i, 0)`, its RTCP `pathSeed(seed, i, 1)`; the fate logs are the ground truth.
+   * Network emulation on our ingress (`play --impair`): every RTP packet received (and RTCP when
+   * the spec says `rtcp`) goes through a seeded netem stage before the track receiver sees it.
+   * Track i's RTP uses seed `pathSeed(seed, i, 0)`, its RTCP `pathSeed(seed, i, 1)`; the fate
+   * logs are the ground truth.
    */
   impairment?: ImpairmentSpec;
+  /**
+   * A defined end of a `durationSec` run (the lab), so that the sender's and the receiver's counts
+   * cover the same packets: PAUSE (the server stops sending), `drained()` (packets in flight have
+   * arrived: the lab waits until its emulators hold none), the final RR of every track,
+   * `reported()` (the server has it), then TEARDOWN. Without it, the end is TEARDOWN at once.
+   */
+  endOfRun?: { drained(): Promise<void>; reported(): Promise<void> };
   /** RTSP connect and response timeout (default 10 s). */
   responseTimeoutMs?: number;
 }
 
-/** The ingress impairment of one track: one stage per kind of packet we receive (their fate logs are the ground truth). */
 /** A track's ingress impairment: RTP always, the server's RTCP only when the spec asks (`rtcp`). */
 export interface TrackImpairment {
   rtp: ImpairmentStage;
@@ -470,13 +477,26 @@ export class PlaySession {
     }
   }
 
-  private async teardown(): Promise<void> {
+  /**
+   * The final reports (with BYE) and TEARDOWN. At the end of a run with `endOfRun`: PAUSE and the
+   * drain before, and the server's receipt of the reports awaited after them.
+   */
+  private async teardown(endOfRun?: PlayOptions['endOfRun']): Promise<void> {
     if (!this.conn?.isOpen || !this.sessionId) return;
+    if (endOfRun) {
+      try {
+        await this.request('PAUSE', this.aggregateUrl(), {});
+        await endOfRun.drained();
+      } catch (err) {
+        log.debug('end of run: pause failed', { error: describeError(err) });
+      }
+    }
     const now = this.clock.now();
     for (const p of this.paths) {
       p.receiver.drain(now);
       p.receiver.sendReport(now, 'teardown');
     }
+    await endOfRun?.reported();
     try {
       await this.request('TEARDOWN', this.aggregateUrl(), {});
     } catch (err) {
@@ -500,7 +520,8 @@ export class PlaySession {
     if (!done) return;
     this.finished = undefined;
     this.clock.clearTimeout(this.endTimer);
-    void this.teardown().finally(() => {
+    const endOfRun = result.ok && result.reason === 'duration' ? this.o.endOfRun : undefined;
+    void this.teardown(endOfRun).finally(() => {
       // Packets that came while TEARDOWN was answered still go out.
       for (const p of this.paths) p.receiver.drain(this.clock.now());
       this.stopIo();
