@@ -41,6 +41,7 @@ const INTEGRATION = [
   'test/receiver/mp2t-decode-count.test.ts',
   'test/receiver/xr-rtt.test.ts',
   'test/server/**/*.test.ts',
+  'test/transport/kernel-drops.test.ts',
   'test/transport/netem-relay.test.ts',
 ];
 

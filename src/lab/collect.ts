@@ -176,9 +176,10 @@ export const EVENT_LOOP_STALL_MS = 50;
 
 /**
  * What makes a run's figures doubtful, one sentence each: delayed packets the host released late
- * (the emulated delays and reordering were not the model's), an event loop blocked for long.
+ * (the emulated delays and reordering were not the model's), an event loop blocked for long,
+ * datagrams the kernel dropped before the receiver read them.
  */
-export function runFlags(tracks: readonly TrackResult[], eventLoop: { maxMs: number } | undefined): string[] {
+export function runFlags(tracks: readonly TrackResult[], eventLoop: { maxMs: number } | undefined, kernelDrops?: number): string[] {
   const flags: string[] = [];
   const late = tracks.reduce((n, t) => n + t.truth.release.lateCopies, 0);
   if (late > 0) {
@@ -186,5 +187,9 @@ export function runFlags(tracks: readonly TrackResult[], eventLoop: { maxMs: num
     flags.push(`host stall: ${late} delayed packets left more than ${LATE_RELEASE_MS} ms late (worst ${worst.toFixed(1)} ms)`);
   }
   if (eventLoop && eventLoop.maxMs > EVENT_LOOP_STALL_MS) flags.push(`event loop blocked up to ${eventLoop.maxMs.toFixed(0)} ms`);
+  if (kernelDrops)
+    flags.push(
+      `the kernel dropped ${kernelDrops} datagrams before the receiver read them (receive buffer full): losses the ground truth does not have`,
+    );
   return flags;
 }

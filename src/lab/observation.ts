@@ -19,4 +19,6 @@ export interface RunObservation {
   startNpt: number;
   endNpt: number;
   eventLoop?: { meanMs: number; p99Ms: number; maxMs: number };
+  /** Datagrams the kernel dropped on the receiver's UDP sockets (real time on Linux; else undefined). */
+  kernelDrops?: number;
 }

@@ -157,6 +157,8 @@ export interface RunResult {
   video?: VideoQuality;
   audio?: EmodelResult & { codec: string };
   eventLoop?: { meanMs: number; p99Ms: number; maxMs: number };
+  /** Datagrams the kernel dropped on the receiver's UDP sockets (real time on Linux). */
+  kernelDrops?: number;
   /** What makes this run's figures doubtful, one sentence each (e.g. a host stall). */
   flags?: string[];
   /** Receiver session end reason. */

@@ -92,6 +92,7 @@ export function csvColumns(r: RunResult): [string, Cell][] {
     ['eventloop_p99_ms', r.eventLoop?.p99Ms],
     ['eventloop_max_ms', r.eventLoop?.maxMs],
     ['wall_ms', r.wallMs],
+    ['kernel_drops', r.kernelDrops],
     ['flags', r.flags?.join('; ')],
   ];
 }

@@ -86,7 +86,8 @@ export async function runOne(spec: RunSpec, o: RunOneOptions): Promise<RunResult
       end: obs.end,
       eventLoop: obs.eventLoop ?? eventLoopFigures(eld),
     };
-    const flags = runFlags(tracks, spec.mode === 'fast' ? undefined : result.eventLoop);
+    if (obs.kernelDrops !== undefined) result.kernelDrops = obs.kernelDrops;
+    const flags = runFlags(tracks, spec.mode === 'fast' ? undefined : result.eventLoop, obs.kernelDrops);
     if (flags.length > 0) result.flags = flags;
     result.captures = await writePacketCaptures(
       runDir,

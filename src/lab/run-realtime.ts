@@ -14,7 +14,7 @@ import { PlaySession } from '../receiver/index.ts';
 import type { Sink } from '../receiver/index.ts';
 import { RtspServer } from '../server/index.ts';
 import type { EgressHookFactory, ReceiverReportRecord } from '../server/index.ts';
-import { ImpairedEgress } from '../transport/index.ts';
+import { ImpairedEgress, udpKernelDrops } from '../transport/index.ts';
 import { seededRandom } from '../util/random.ts';
 import { sampleReceivers } from './collect.ts';
 import type { RunSpec } from './experiment.ts';
@@ -49,6 +49,7 @@ export async function runRealtime(spec: RunSpec, sink: Sink | undefined): Promis
   /** Per track control: the first sequence number of the run's PLAY. */
   const seq0Of = new Map<string, number>();
   const egresses: ImpairedEgress[] = [];
+  let kernelDrops: number | undefined;
   // The lab is the observer that asks for per-packet fates (a served session keeps counters only).
   const egress: EgressHookFactory = (clock, scheduler) => (direct, t) => {
     const impairment = { config: spec.netem.config, seed: spec.seed, text: spec.netem.text, trace: spec.netem.trace, recordFates: true };
@@ -95,6 +96,8 @@ export async function runRealtime(spec: RunSpec, sink: Sink | undefined): Promis
         const before = records.length;
         const tracks = session.receivers.length;
         await until(() => records.length >= before + tracks, MAX_REPORT_WAIT_MS);
+        // Still open: what the kernel dropped before the receiver could read it is invisible to it.
+        kernelDrops = await udpKernelDrops(session.udpPorts);
       },
     },
   });
@@ -135,5 +138,6 @@ export async function runRealtime(spec: RunSpec, sink: Sink | undefined): Promis
     startNpt: spec.startNpt,
     endNpt: spec.startNpt + spec.durationSec,
     eventLoop: eventLoopFigures(eld),
+    kernelDrops,
   };
 }

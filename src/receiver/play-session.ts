@@ -134,6 +134,11 @@ export class PlaySession {
     return this.paths.map((p) => p.receiver);
   }
 
+  /** Local ports of the UDP sockets receiving RTP and RTCP now (none over TCP). */
+  get udpPorts(): number[] {
+    return this.paths.flatMap((p) => (p.udp ? [p.udp.rtpPort, p.udp.rtcpPort] : []));
+  }
+
   /** Malformed RTSP responses and unmatched responses the server sent, over every connection. */
   get malformedRtsp(): number {
     return this.malformedBefore + (this.conn ? this.conn.counters.malformedResponses + this.conn.counters.unmatchedResponses : 0);

@@ -10,3 +10,4 @@ export * from './impaired-egress.ts';
 export * from './netem-relay.ts';
 export * from './multicast-egress.ts';
 export * from './udp-sender.ts';
+export * from './kernel-drops.ts';

@@ -40,5 +40,9 @@ describe('release lateness and run flags', () => {
       'event loop blocked up to 120 ms',
     ]);
     expect(runFlags([track(0, 0)], undefined)).toEqual([]);
+    expect(runFlags([track(0, 0)], undefined, 0)).toEqual([]);
+    expect(runFlags([track(0, 0)], undefined, 159)).toEqual([
+      'the kernel dropped 159 datagrams before the receiver read them (receive buffer full): losses the ground truth does not have',
+    ]);
   });
 });
