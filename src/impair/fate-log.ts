@@ -4,6 +4,7 @@
  */
 
 import type { DropReason } from './stages.ts';
+import { RFC3611_GMIN } from '../rtcp/index.ts';
 
 export interface FateRecord {
   /** Submission number in this pipeline (0, 1, 2, ...): the "sequence" the summaries use. */
@@ -110,8 +111,7 @@ export function runLengths(lost: readonly boolean[]): RunLengths {
   return { lossRuns: histogram(loss), gapRuns: histogram(gap), meanLossRun: mean(loss), meanGapRun: mean(gap) };
 }
 
-/** RFC 3611's recommended Gmin. */
-export const RFC3611_GMIN = 16;
+export { RFC3611_GMIN };
 
 export interface BurstGapMetrics {
   readonly gmin: number;

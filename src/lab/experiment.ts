@@ -9,16 +9,12 @@ import type { NetemConfig } from '../impair/index.ts';
 import { correlatedStationaryRate, netemWarnings } from '../impair/netem-warnings.ts';
 import type { JitterSettings } from '../receiver/index.ts';
 import type { LabIssue } from './errors.ts';
+import type { EmodelCodec } from '../stats/emodel.ts';
 
 export type RunMode = 'fast' | 'realtime';
 export type TransportKind = 'udp' | 'tcp';
 
-/** E-model codec parameters (G.113): equipment impairment and packet-loss robustness. */
-export interface EmodelCodec {
-  readonly name: string;
-  readonly ie: number;
-  readonly bpl: number;
-}
+export type { EmodelCodec };
 
 /** What the lab's emulated link impairs (run-fast.ts and run-realtime.ts build it so): said in results.json and the report. */
 export const IMPAIRMENT_SCOPE =

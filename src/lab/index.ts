@@ -23,8 +23,8 @@ export {
 export type { EmodelCodec, Experiment, ExperimentDefaults, RunMode, RunSpec, TransportKind } from './experiment.ts';
 export { experimentFromFlags, loadExperiment, loadTraces, mediaResolver, parseExperimentText } from './load.ts';
 export type { LoadOptions, OneOffFlags } from './load.ts';
-export { EMODEL_R_DEFAULT, G113, emodel, mosFromR } from './emodel.ts';
-export type { EmodelResult } from './emodel.ts';
+export { EMODEL_R_DEFAULT, G113, emodel, mosFromR } from '../stats/emodel.ts';
+export type { EmodelResult } from '../stats/emodel.ts';
 export { detectFreezes, freezeThresholdMs } from './freezes.ts';
 export type { FreezeStats } from './freezes.ts';
 export { gilbertEstimate, meanCi, tQuantile975 } from './stats.ts';

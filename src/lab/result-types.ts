@@ -4,7 +4,7 @@
  */
 
 import type { BurstGapMetrics, DelaySummary, RunHistogramEntry } from '../impair/index.ts';
-import type { EmodelResult } from './emodel.ts';
+import type { EmodelResult } from '../stats/emodel.ts';
 import type { FreezeStats } from './freezes.ts';
 
 export interface RunParams {

@@ -12,13 +12,15 @@ import type { Depacketizer } from '../codecs/index.ts';
 import type { DepacketizedUnit } from '../codecs/index.ts';
 import { parseRtpPacket } from '../rtp/index.ts';
 import { parseRtcpPackets, rttFromDlrr } from '../rtcp/index.ts';
-import { ReceiverRtcpTiming, ReceiverSource, serializeReceiverReport } from '../stats/index.ts';
+import type { XrVoipMetrics } from '../rtcp/index.ts';
+import { BurstGapCounter, ReceiverRtcpTiming, ReceiverSource, serializeReceiverReport } from '../stats/index.ts';
 import { createLogger } from '../util/log.ts';
 import { compactNtpFromUnixMs, ntpFromUnixMs, ntpMiddle32, ntpToUnixMs } from '../util/ntp.ts';
 import { reorderInfoFromFmtp } from './dts/index.ts';
 import { JB_DEFAULT_MAX_DELAY_MS, JB_DEFAULT_MIN_DELAY_MS, JB_DEFAULT_START_DELAY_MS, JitterBuffer } from './jitter-buffer/index.ts';
 import type { JitterBufferOptions, JitterBufferStats, JitterPacketInput } from './jitter-buffer/index.ts';
 import type { SdpTrack } from './sdp-tracks.ts';
+import { voipMetricsBlock } from './voip-metrics.ts';
 import { cryptoRandom } from '../util/random.ts';
 import type { Random } from '../util/random.ts';
 
@@ -101,6 +103,8 @@ export const SSRC_SWITCH_SILENCE_MS = 500;
 
 /** First extended sequence number given to the depacketizer: room below for restarts that step back. */
 const EXT_SEQ_START = 1 << 24;
+/** Sequence numbers skipped at playout beyond this are a sender restart, not a loss burst. */
+const MAX_PLAYOUT_GAP = 3000;
 
 /**
  * Playout time comes from RTP timestamps, which are presentation times; a stream with B-frames
@@ -197,6 +201,9 @@ export class TrackReceiver {
   sync: SyncReference = {};
   /** RTT from the server's DLRR answers to our RRTRs; undefined while it sent none (e.g. GStreamer). */
   rtt: RttStats | undefined;
+  /** RFC 3611 burst/gap over the sequence the playout saw (lost or discarded vs played), for XR. */
+  private readonly burstGap = new BurstGapCounter();
+  private firstPacketMs: number | undefined;
 
   constructor(
     readonly track: SdpTrack,
@@ -285,6 +292,7 @@ export class TrackReceiver {
     }
     this.counters.packets++;
     this.counters.bytes += buf.length;
+    this.firstPacketMs ??= arrivalMs;
     this.lastPacketMs = arrivalMs;
     const outcome = this.jitter.push(
       { sequence: p.sequenceNumber, timestamp: p.timestamp, marker: p.marker, payload: p.payload, ssrc: p.ssrc },
@@ -327,6 +335,11 @@ export class TrackReceiver {
     const prev = this.lastExtSeq;
     const extSeq = prev === undefined ? pkt.sequence + EXT_SEQ_START : prev + ((((pkt.sequence - prev) & 0xffff) ^ 0x8000) - 0x8000);
     this.lastExtSeq = extSeq;
+    // Sequence numbers skipped on the way out were lost or discarded (late): the playout's view.
+    // A jump beyond MAX_PLAYOUT_GAP is a sender restart, not loss.
+    const skipped = prev === undefined ? 0 : extSeq - prev - 1;
+    if (skipped > 0 && skipped <= MAX_PLAYOUT_GAP) for (let k = 0; k < skipped; k++) this.burstGap.packet(true);
+    this.burstGap.packet(false);
     for (const u of this.depacketizer.push({ payload: pkt.payload, sequence: extSeq, timestamp: extTs, marker: pkt.marker })) {
       this.emit(u);
     }
@@ -429,11 +442,43 @@ export class TrackReceiver {
       ssrc: this.o.ssrc,
       cname: this.o.cname,
       reports,
-      extra: [{ type: 'xr', ssrc: this.o.ssrc, blocks: [{ type: 'rrtr', ntpSeconds: ntp.seconds, ntpFraction: ntp.fraction }] }],
+      extra: [
+        {
+          type: 'xr',
+          ssrc: this.o.ssrc,
+          blocks: [{ type: 'rrtr', ntpSeconds: ntp.seconds, ntpFraction: ntp.fraction }, ...this.voipMetrics()],
+        },
+      ],
       ...(bye !== undefined ? { bye } : {}),
     });
     this.rtcpTiming.sent(buf.length);
     return buf;
+  }
+
+  /** RFC 3611 VoIP metrics about the sender, once packets came: what only the receiver knows. */
+  private voipMetrics(): XrVoipMetrics[] {
+    const src = this.source;
+    if (!src || this.senderSsrc === undefined || this.firstPacketMs === undefined || this.lastPacketMs === undefined) return [];
+    const s = src.snapshot();
+    const jb = this.jitterStats();
+    const o = this.jitterOptions;
+    const absMax = o.mode === 'fixed' ? o.delayMs : (o.maxDelayMs ?? JB_DEFAULT_MAX_DELAY_MS);
+    return [
+      voipMetricsBlock({
+        sourceSsrc: this.senderSsrc,
+        media: this.track.media,
+        encodingName: this.track.encodingName,
+        expected: s.expected,
+        lost: s.lost,
+        discarded: jb.late,
+        burstGap: this.burstGap.figures(),
+        burstR: this.burstGap.burstR(),
+        packetIntervalMs: (this.lastPacketMs - this.firstPacketMs) / Math.max(1, s.expected - 1),
+        rttMs: this.rtt?.lastMs,
+        endSystemDelayMs: jb.playoutDelayMs,
+        jitterBuffer: { adaptive: jb.mode === 'adaptive', nominalMs: jb.targetDelayMs, maximumMs: jb.appliedDelayMs, absMaxMs: absMax },
+      }),
+    ];
   }
 
   sendReport(nowMs: number, bye?: string): void {

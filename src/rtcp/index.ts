@@ -50,8 +50,19 @@ export { BYE_MAX_REASON_BYTES, byeByteLength, serializeByeInto } from './bye.ts'
 export type { RtcpBye } from './bye.ts';
 export { appByteLength, serializeAppInto } from './app.ts';
 export type { RtcpApp } from './app.ts';
-export { RTCP_PT_XR, XR_BT_RRTR, XR_BT_DLRR, decodeXr, xrByteLength, serializeXrInto, rttFromDlrr } from './xr.ts';
-export type { RtcpXr, XrBlock, XrRrtr, XrDlrr, DlrrItem, XrOpaqueBlock } from './xr.ts';
+export {
+  RFC3611_GMIN,
+  RTCP_PT_XR,
+  XR_BT_RRTR,
+  XR_BT_DLRR,
+  XR_BT_VOIP_METRICS,
+  XR_UNAVAILABLE,
+  decodeXr,
+  xrByteLength,
+  serializeXrInto,
+  rttFromDlrr,
+} from './xr.ts';
+export type { RtcpXr, XrBlock, XrRrtr, XrDlrr, DlrrItem, XrOpaqueBlock, XrVoipMetrics } from './xr.ts';
 export {
   parseRtcpCompound,
   parseRtcpPackets,

@@ -16,5 +16,5 @@ export type { RtcpSessionOptions } from './rtcp-session.ts';
 export { LoopedSource, loopTracks, loopPeriodSec } from './looped-source.ts';
 export { PlayTimeline } from './play-timeline.ts';
 export { startIndexFor } from './seek.ts';
-export { receiverReportRecord } from './qos.ts';
-export type { ReceiverReportRecord } from './qos.ts';
+export { receiverReportRecord, voipMetricsRecord } from './qos.ts';
+export type { ReceiverReportRecord, VoipMetricsRecord } from './qos.ts';

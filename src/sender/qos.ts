@@ -1,4 +1,5 @@
-import type { ReportBlock } from '../rtcp/index.ts';
+import { XR_UNAVAILABLE } from '../rtcp/index.ts';
+import type { ReportBlock, XrVoipMetrics } from '../rtcp/index.ts';
 import { rttFromReportBlockAtWallMs } from '../stats/index.ts';
 
 /**
@@ -38,6 +39,52 @@ export interface ReceiverReportRecord {
   quirks: ReportQuirk[];
   /** The loss the QoS view and any adaptation read: the raw figures with the quirks taken out. */
   qos: { fractionLost: number; cumulativeLost: number };
+  /** The receiver's RTCP XR VoIP metrics about this stream (RFC 3611 §4.7), when it sent them in the same compound. */
+  voip?: VoipMetricsRecord;
+}
+
+/** An XR VoIP metrics block in people's units: fractions 0..1, ms, R 0..100, MOS 1..5; undefined where unavailable. */
+export interface VoipMetricsRecord {
+  lossRate: number;
+  /** Packets the receiver's jitter buffer discarded (late). */
+  discardRate: number;
+  burstDensity: number;
+  gapDensity: number;
+  burstDurationMs: number;
+  gapDurationMs: number;
+  roundTripDelayMs: number;
+  /** The receiver's own delay from arrival to playout. */
+  endSystemDelayMs: number;
+  gmin: number;
+  rFactor: number | undefined;
+  mosLq: number | undefined;
+  mosCq: number | undefined;
+  jitterBuffer: { adaptive: boolean | undefined; nominalMs: number; maximumMs: number; absMaxMs: number };
+}
+
+export function voipMetricsRecord(b: XrVoipMetrics): VoipMetricsRecord {
+  const known = (v: number, scale = 1) => (v === XR_UNAVAILABLE ? undefined : v / scale);
+  const jba = (b.rxConfig >> 4) & 3;
+  return {
+    lossRate: b.lossRate / 256,
+    discardRate: b.discardRate / 256,
+    burstDensity: b.burstDensity / 256,
+    gapDensity: b.gapDensity / 256,
+    burstDurationMs: b.burstDurationMs,
+    gapDurationMs: b.gapDurationMs,
+    roundTripDelayMs: b.roundTripDelayMs,
+    endSystemDelayMs: b.endSystemDelayMs,
+    gmin: b.gmin,
+    rFactor: known(b.rFactor),
+    mosLq: known(b.mosLq, 10),
+    mosCq: known(b.mosCq, 10),
+    jitterBuffer: {
+      adaptive: jba === 3 ? true : jba === 2 ? false : undefined,
+      nominalMs: b.jbNominalMs,
+      maximumMs: b.jbMaximumMs,
+      absMaxMs: b.jbAbsMaxMs,
+    },
+  };
 }
 
 export type ReportQuirk = 'fraction-without-loss' | 'negative-cumulative';

@@ -7,7 +7,8 @@ import { cryptoRandom } from '../util/random.ts';
 import type { Random } from '../util/random.ts';
 import { createLogger } from '../util/log.ts';
 import { msToCompactNtp, ntpMiddle32 } from '../util/ntp.ts';
-import { receiverReportRecord } from './qos.ts';
+import { receiverReportRecord, voipMetricsRecord } from './qos.ts';
+import type { VoipMetricsRecord } from './qos.ts';
 import type { ReceiverReportRecord } from './qos.ts';
 import type { RtpSender } from './rtp-sender.ts';
 
@@ -135,6 +136,12 @@ export class RtcpSession implements ScheduledTask {
     }
     this.o.onActivity();
     const arrivalWallMs = this.o.clock.wallNow();
+    // XR follows the RR in a compound: the VoIP metrics about our stream, if any, join its record.
+    let voip: VoipMetricsRecord | undefined;
+    for (const p of parsed.value) {
+      if (p.type !== 'xr') continue;
+      for (const b of p.blocks) if (b.type === 'voip-metrics' && b.ssrc === this.sender.ssrc) voip = voipMetricsRecord(b);
+    }
     for (const p of parsed.value) {
       if (p.type === 'xr') this.noteRrtr(p.ssrc, p.blocks, arrivalWallMs);
       if (p.type !== 'rr' && p.type !== 'sr') continue;
@@ -148,6 +155,7 @@ export class RtcpSession implements ScheduledTask {
           arrivalWallMs,
           previous: this.lastReport?.reporterSsrc === p.ssrc ? this.lastReport : undefined,
         });
+        if (voip) record.voip = voip;
         this.lastReport = record;
         this.reportsReceived++;
         log.debug('receiver report', { ...record });

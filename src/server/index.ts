@@ -8,7 +8,7 @@ export type { ServerOptions, ServerSnapshot, SessionSnapshot, StreamSnapshot } f
 export type { ServerEvents, SessionKind, StreamTrackStart } from './session/server-events.ts';
 export type { EgressHook, EgressHookFactory, TrackEgress, TrackEgressRequest } from './egress-hook.ts';
 export type { SessionRegistry } from './session/registry.ts';
-export type { ReceiverReportRecord } from '../sender/qos.ts';
+export type { ReceiverReportRecord, VoipMetricsRecord } from '../sender/qos.ts';
 export { openMediaEntry } from './media-catalog.ts';
 export type { MediaEntry } from './media-catalog.ts';
 export { ChunkCache } from '../sender/packetized-track.ts';

@@ -23,3 +23,7 @@ export { rttFromReportBlock, rttFromReportBlockAtWallMs } from './rtt.ts';
 export { SenderStats, makeSenderInfo, rtpTimestampAt } from './sender-stats.ts';
 export { RTCP_IP_UDP_OVERHEAD, ReceiverRtcpTiming, receiverReportPackets, serializeReceiverReport } from './receiver-report.ts';
 export type { ReceiverReportCompound } from './receiver-report.ts';
+export { BurstGapCounter } from './burst-gap.ts';
+export type { BurstGapFigures } from './burst-gap.ts';
+export { EMODEL_R_DEFAULT, G113, emodel, mosFromR } from './emodel.ts';
+export type { EmodelCodec, EmodelResult } from './emodel.ts';

@@ -74,6 +74,32 @@ describeWithPeers('RTT through RTCP XR (RRTR → DLRR) against our server', ['ff
     }
   });
 
+  it('the server gets our XR VoIP metrics with every RR after the first packet: rates, delays, jitter buffer, MOS for audio only', () => {
+    for (const t of ['udp', 'tcp'] as const) {
+      for (const rx of res[t]!.session.receivers) {
+        const mine = reports.filter((r) => r.reporterSsrc === rx.ssrc && r.extendedHighestSeq > 0);
+        expect(mine.length, `${t} track ${rx.track.index}`).toBeGreaterThanOrEqual(1);
+        for (const r of mine) {
+          const v = r.voip!;
+          expect(v, `${t} track ${rx.track.index}`).toBeDefined();
+          // Loopback, nothing impaired: no loss; the fixed 300 ms buffer (plus the video reorder allowance).
+          expect(v.lossRate).toBe(0);
+          expect(v.gmin).toBe(16);
+          expect(v.jitterBuffer.adaptive).toBe(false);
+          expect(v.jitterBuffer.nominalMs).toBeGreaterThanOrEqual(300);
+          expect(v.endSystemDelayMs).toBeLessThan(2000);
+          if (rx.track.media === 'audio') {
+            // AAC with the assumed E-model values and no loss: R 93, MOS-LQ 4.4.
+            expect(v.rFactor).toBe(93);
+            expect(v.mosLq).toBe(4.4);
+          } else {
+            expect([v.rFactor, v.mosLq]).toEqual([undefined, undefined]);
+          }
+        }
+      }
+    }
+  });
+
   it('--stats-json has the RTT in the totals and in the per-second series', async () => {
     expect(cli.code, cli.stderr).toBe(0);
     const j = JSON.parse(await readFile(path.join(dir, 'stats.json'), 'utf8'));

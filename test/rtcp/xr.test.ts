@@ -71,6 +71,52 @@ const cases: { name: string; bytes: Buffer; packet: RtcpXr }[] = [
     },
   },
   { name: 'XR without blocks', bytes: hex('80 cf 00 01', '00 00 00 07'), packet: { type: 'xr', ssrc: 7, blocks: [] } },
+  {
+    name: 'XR with a VoIP Metrics block (§4.7)',
+    bytes: hex(
+      '80 cf 00 0a', // v=2 | PT=207 | length=10 (44 bytes)
+      '11 22 33 44', // SSRC of the receiver
+      '07 00 00 08', // BT=7 VoIP metrics | reserved | block length=8 (36 bytes)
+      'aa bb cc dd', // SSRC of source
+      '0d 02 40 05', // loss rate 13/256 (5 %) | discard rate 2/256 | burst density 64/256 | gap density 5/256
+      '00 78 05 dc', // burst duration 120 ms | gap duration 1500 ms
+      '00 2a 00 c8', // round trip delay 42 ms | end system delay 200 ms
+      '7f 7f 7f 10', // signal level, noise level, RERL unavailable (127) | Gmin 16
+      '4c 7f 26 7f', // R factor 76 | ext. R factor unavailable | MOS-LQ 3.8 | MOS-CQ unavailable
+      '70 00 00 96', // RX config: PLC disabled (01), JBA adaptive (11), rate 0 | reserved | JB nominal 150 ms
+      '01 2c 03 e8', // JB maximum 300 ms | JB abs max 1000 ms
+    ),
+    packet: {
+      type: 'xr',
+      ssrc: 0x11223344,
+      blocks: [
+        {
+          type: 'voip-metrics',
+          ssrc: 0xaabbccdd,
+          lossRate: 13,
+          discardRate: 2,
+          burstDensity: 64,
+          gapDensity: 5,
+          burstDurationMs: 120,
+          gapDurationMs: 1500,
+          roundTripDelayMs: 42,
+          endSystemDelayMs: 200,
+          signalLevel: 127,
+          noiseLevel: 127,
+          rerl: 127,
+          gmin: 16,
+          rFactor: 76,
+          extRFactor: 127,
+          mosLq: 38,
+          mosCq: 127,
+          rxConfig: 0x70,
+          jbNominalMs: 150,
+          jbMaximumMs: 300,
+          jbAbsMaxMs: 1000,
+        },
+      ],
+    },
+  },
 ];
 
 describe('RTCP XR packets', () => {
@@ -105,6 +151,7 @@ describe('RTCP XR packets', () => {
     ['a block longer than the packet', hex('80 cf 00 02', '00 00 00 01', '04 00 00 02'), 'RTCP_ERR_XR_BLOCK_OVERFLOW'],
     ['an RRTR of 8 bytes', hex('80 cf 00 03', '00 00 00 01', '04 00 00 01', '00 00 00 00'), 'RTCP_ERR_XR_BAD_BLOCK'],
     ['a DLRR of 8 bytes', hex('80 cf 00 03', '00 00 00 01', '05 00 00 01', '00 00 00 00'), 'RTCP_ERR_XR_BAD_BLOCK'],
+    ['a VoIP metrics block of 8 bytes', hex('80 cf 00 03', '00 00 00 01', '07 00 00 01', '00 00 00 00'), 'RTCP_ERR_XR_BAD_BLOCK'],
   ])('%s: %s', (_n, bytes, code) => {
     const r = parseRtcpPackets(bytes);
     expect(r.ok).toBe(false);
@@ -127,6 +174,8 @@ describe('RTCP XR packets', () => {
   });
 
   const u32 = fc.integer({ min: 0, max: 0xffff_ffff });
+  const u16 = fc.integer({ min: 0, max: 0xffff });
+  const u8 = fc.integer({ min: 0, max: 255 });
   const block: fc.Arbitrary<XrBlock> = fc.oneof(
     fc.record({ type: fc.constant('rrtr' as const), ntpSeconds: u32, ntpFraction: u32 }),
     fc.record({
@@ -134,8 +183,32 @@ describe('RTCP XR packets', () => {
       items: fc.array(fc.record({ ssrc: u32, lastRr: u32, delaySinceLastRr: u32 }), { maxLength: 4 }),
     }),
     fc.record({
+      type: fc.constant('voip-metrics' as const),
+      ssrc: u32,
+      lossRate: u8,
+      discardRate: u8,
+      burstDensity: u8,
+      gapDensity: u8,
+      burstDurationMs: u16,
+      gapDurationMs: u16,
+      roundTripDelayMs: u16,
+      endSystemDelayMs: u16,
+      signalLevel: fc.integer({ min: -128, max: 127 }),
+      noiseLevel: fc.integer({ min: -128, max: 127 }),
+      rerl: u8,
+      gmin: u8,
+      rFactor: u8,
+      extRFactor: u8,
+      mosLq: u8,
+      mosCq: u8,
+      rxConfig: u8,
+      jbNominalMs: u16,
+      jbMaximumMs: u16,
+      jbAbsMaxMs: u16,
+    }),
+    fc.record({
       type: fc.constant('opaque' as const),
-      blockType: fc.integer({ min: 0, max: 255 }).filter((b) => b !== 4 && b !== 5),
+      blockType: fc.integer({ min: 0, max: 255 }).filter((b) => b !== 4 && b !== 5 && b !== 7),
       typeSpecific: fc.integer({ min: 0, max: 255 }),
       body: fc
         .integer({ min: 0, max: 6 })

@@ -171,6 +171,61 @@ describe('RtcpSession on the manual clock', () => {
     expect(t.activity()).toBe(2); // the RR and the keep-alive keep the session alive; garbage does not
   });
 
+  it("a receiver's XR VoIP metrics about our stream join its report's record, in people's units (RFC 3611 §4.7)", () => {
+    const t = setup();
+    const voip = {
+      type: 'voip-metrics' as const,
+      ssrc: t.sender.ssrc,
+      lossRate: 13,
+      discardRate: 2,
+      burstDensity: 64,
+      gapDensity: 5,
+      burstDurationMs: 120,
+      gapDurationMs: 1500,
+      roundTripDelayMs: 42,
+      endSystemDelayMs: 200,
+      signalLevel: 127,
+      noiseLevel: 127,
+      rerl: 127,
+      gmin: 16,
+      rFactor: 76,
+      extRFactor: 127,
+      mosLq: 38,
+      mosCq: 127,
+      rxConfig: 0x70,
+      jbNominalMs: 150,
+      jbMaximumMs: 300,
+      jbAbsMaxMs: 1000,
+    };
+    const report = { ssrc: t.sender.ssrc, fractionLost: 0, cumulativeLost: 3, extendedHighestSeq: 100, jitter: 0, lsr: 0, dlsr: 0 };
+    t.rtcp.receive(
+      serializeRtcpCompound([
+        { type: 'rr', ssrc: 0x55, reports: [report] },
+        // Another stream's block is not ours.
+        { type: 'xr', ssrc: 0x55, blocks: [{ ...voip, ssrc: t.sender.ssrc ^ 1, lossRate: 200 }, voip] },
+      ]),
+      'x',
+    );
+    expect(t.records[0]!.voip).toEqual({
+      lossRate: 13 / 256,
+      discardRate: 2 / 256,
+      burstDensity: 0.25,
+      gapDensity: 5 / 256,
+      burstDurationMs: 120,
+      gapDurationMs: 1500,
+      roundTripDelayMs: 42,
+      endSystemDelayMs: 200,
+      gmin: 16,
+      rFactor: 76,
+      mosLq: 3.8,
+      mosCq: undefined,
+      jitterBuffer: { adaptive: true, nominalMs: 150, maximumMs: 300, absMaxMs: 1000 },
+    });
+    // Without XR, no voip figures.
+    t.rtcp.receive(serializeRtcpCompound([{ type: 'rr', ssrc: 0x55, reports: [report] }]), 'x');
+    expect(t.records[1]!.voip).toBeUndefined();
+  });
+
   it("answers a receiver's RRTR with a DLRR block in the next SR compound (RFC 3611 §4.5)", () => {
     const t = setup();
     t.rtcp.start();

@@ -4,7 +4,12 @@
  * Codec values (Ie, Bpl) from ITU-T G.113 Appendix I; AAC has none (see AAC_EMODEL_ASSUMED).
  */
 
-import type { EmodelCodec } from './experiment.ts';
+/** E-model codec parameters (G.113): equipment impairment and packet-loss robustness. */
+export interface EmodelCodec {
+  readonly name: string;
+  readonly ie: number;
+  readonly bpl: number;
+}
 
 /** G.107 default R with no impairment (Ro - Is with default parameters). */
 export const EMODEL_R_DEFAULT = 93.2;
