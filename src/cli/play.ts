@@ -35,6 +35,8 @@ interface PlayFlags {
   impair?: string;
   impairSeed?: number;
   impairRtcp?: boolean;
+  tlsCa?: string;
+  tlsInsecure?: boolean;
   verbose?: boolean;
 }
 
@@ -113,6 +115,8 @@ export function registerPlay(program: Command): void {
     .option('--impair <netem>', 'emulate a network on our ingress like tc netem, e.g. "loss random 10% delay 40ms 10ms"')
     .option('--impair-seed <n>', 'seed of the ingress impairment (else `seed N` in --impair, else 1)', parseIntOption(0, 2 ** 31))
     .option('--impair-rtcp', "impair the server's RTCP too (else --impair applies to RTP only)")
+    .option('--tls-ca <file>', "rtsps:// URLs: the PEM CA (or self-signed certificate) to check the server's certificate against")
+    .option('--tls-insecure', 'rtsps:// URLs: accept any server certificate')
     .option('-v, --verbose', 'log at info level')
     .action(async (url: string, flags: PlayFlags) => {
       if (flags.verbose) setLogLevel('info');
@@ -138,6 +142,16 @@ export function registerPlay(program: Command): void {
         waitKeyframe: flags.waitKeyframe === true,
         idleTimeoutMs: flags.timeout * 1000,
         impairment,
+        ...(flags.tlsCa || flags.tlsInsecure
+          ? {
+              tls: {
+                ...(flags.tlsCa
+                  ? { ca: await readFile(flags.tlsCa).catch(() => Promise.reject(new Error(`cannot read --tls-ca ${flags.tlsCa}`))) }
+                  : {}),
+                insecure: flags.tlsInsecure === true,
+              },
+            }
+          : {}),
         // Every RTSP request (and the connect) waits at most --timeout, as the media does.
         responseTimeoutMs: flags.timeout * 1000,
         onTracks: (tracks) => {

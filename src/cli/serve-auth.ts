@@ -16,17 +16,20 @@ export interface AuthFlags {
 }
 
 export const BASIC_REFUSED =
-  '--auth-basic sends passwords in clear over plain TCP, and streamlab has no TLS (RTSPS) yet: add --auth-basic-insecure to use it anyway';
+  '--auth-basic sends passwords in clear over plain TCP: serve RTSPS (--tls-cert/--tls-key), or add --auth-basic-insecure to use it anyway';
 
-/** The server's authentication, or undefined when no --auth-file is given. Warnings go to `warn`. */
-export async function authFromFlags(flags: AuthFlags, warn: (line: string) => void): Promise<AuthOptions | undefined> {
+/**
+ * The server's authentication, or undefined when no --auth-file is given. Warnings go to `warn`.
+ * `secure`: the server speaks RTSPS, so Basic's password travels inside TLS.
+ */
+export async function authFromFlags(flags: AuthFlags, warn: (line: string) => void, secure = false): Promise<AuthOptions | undefined> {
   if (!flags.authFile) {
     if (flags.auth || flags.authBasic || flags.authBasicInsecure || flags.authRealm) {
       throw new Error('--auth, --auth-realm and --auth-basic need the users of --auth-file FILE');
     }
     return undefined;
   }
-  if (flags.authBasic && !flags.authBasicInsecure) throw new Error(BASIC_REFUSED);
+  if (flags.authBasic && !flags.authBasicInsecure && !secure) throw new Error(BASIC_REFUSED);
   if (flags.authBasicInsecure && !flags.authBasic) throw new Error('--auth-basic-insecure only goes with --auth-basic');
   const realm = flags.authRealm ?? AUTH_DEFAULTS.realm;
   const text = await readFile(flags.authFile, 'utf8');
@@ -34,7 +37,7 @@ export async function authFromFlags(flags: AuthFlags, warn: (line: string) => vo
   if (parsed.errors.length > 0) throw new Error(`--auth-file ${flags.authFile}: ${parsed.errors.slice(0, 5).join('; ')}`);
   for (const w of parsed.warnings) warn(`streamlab: --auth-file ${flags.authFile}: ${w}`);
   if (parsed.users.size === 0) throw new Error(`--auth-file ${flags.authFile}: no user of realm ${JSON.stringify(realm)}`);
-  if (flags.authBasic) warn('streamlab: Basic authentication is on: passwords cross the network in clear (no TLS yet)');
+  if (flags.authBasic && !secure) warn('streamlab: Basic authentication is on: passwords cross the network in clear (plain RTSP)');
   return {
     users: parsed.users,
     rule: flags.auth ?? 'all',

@@ -1,4 +1,5 @@
 import { stat } from 'node:fs/promises';
+import { createSecureContext as tlsContext } from 'node:tls';
 import { Option } from 'commander';
 import type { Command } from 'commander';
 import { DEFAULTS, RtspServer, impairmentFromArgs } from '../server/index.ts';
@@ -32,6 +33,8 @@ interface ServeFlags extends AuthFlags {
   netem?: string;
   netemSeed?: number;
   netemRtcp?: boolean;
+  tlsCert?: string;
+  tlsKey?: string;
   live: LiveChannelSpec[];
   multicast?: string;
   multicastPorts?: string;
@@ -65,6 +68,24 @@ function parsePortRange(s: string): { min: number; max: number } {
 }
 
 /** netem words from the command line; a `trace FILE` is read here (0/1 per packet). */
+/** `--tls-cert` and `--tls-key`: both or neither; read at start so a wrong path fails at once. */
+async function tlsFromFlags(flags: ServeFlags): Promise<{ cert: Buffer; key: Buffer } | undefined> {
+  if (!flags.tlsCert && !flags.tlsKey) return undefined;
+  if (!flags.tlsCert || !flags.tlsKey) throw new Error('RTSPS needs both --tls-cert FILE and --tls-key FILE');
+  const read = (file: string, what: string) =>
+    readFile(file).catch((err: NodeJS.ErrnoException) => {
+      throw new Error(`cannot read the TLS ${what} ${file} (${err.code ?? err.message})`);
+    });
+  const [cert, key] = await Promise.all([read(flags.tlsCert, 'certificate'), read(flags.tlsKey, 'key')]);
+  // Checked now, not at the first client's handshake.
+  try {
+    tlsContext({ cert, key });
+  } catch (err) {
+    throw new Error(`--tls-cert/--tls-key do not make a TLS identity: ${(err as Error).message}`);
+  }
+  return { cert, key };
+}
+
 export async function impairmentFromCli(args: string, seed: number | undefined) {
   const parsed = parseNetemArgs(args);
   let trace: Uint8Array | undefined;
@@ -163,9 +184,11 @@ export function registerServe(program: Command): void {
     .option('--auth-realm <realm>', 'Digest realm; users of other realms in the file are skipped (default streamlab)')
     .option(
       '--auth-basic',
-      'also offer Basic authentication (refused without --auth-basic-insecure: no TLS yet, the password goes in clear)',
+      'also offer Basic authentication (over plain RTSP refused without --auth-basic-insecure: the password goes in clear)',
     )
     .option('--auth-basic-insecure', 'allow --auth-basic over plain TCP')
+    .option('--tls-cert <file>', 'serve RTSPS (TLS) with this PEM certificate chain (with --tls-key)')
+    .option('--tls-key <file>', 'the PEM private key of --tls-cert')
     .option('--auth-nonce-lifetime <s>', 'Digest nonces older than this are stale (default 300)', parseIntOption(10, 86400))
     .addHelpText(
       'after',
@@ -188,7 +211,8 @@ export function registerServe(program: Command): void {
         ? { ...(await impairmentFromCli(flags.netem, flags.netemSeed)), rtcp: flags.netemRtcp === true }
         : undefined;
       if (flags.netem) printNetemNotice('--netem', flags.netem);
-      const auth = await authFromFlags(flags, (line) => process.stderr.write(`${line}\n`));
+      const tls = await tlsFromFlags(flags);
+      const auth = await authFromFlags(flags, (line) => process.stderr.write(`${line}\n`), tls !== undefined);
       const server = await RtspServer.listen({
         mediaDir: dir,
         host: flags.host,
@@ -209,10 +233,12 @@ export function registerServe(program: Command): void {
         prepareWaitMs: (flags.prepareWait ?? 3) * 1000,
         preparer: preparerForServe(dir, flags.cacheDir, flags.cacheMaxMb),
         auth,
+        tls,
       });
       const shown = flags.host === '0.0.0.0' || flags.host === '::' ? '127.0.0.1' : flags.host;
-      process.stdout.write(`streamlab serving ${dir} on rtsp://${shown}:${server.port}/<file>  (Ctrl-C to stop)\n`);
-      for (const c of flags.live) process.stdout.write(`live channel rtsp://${shown}:${server.port}/live/${c.name}\n`);
+      const scheme = tls ? 'rtsps' : 'rtsp';
+      process.stdout.write(`streamlab serving ${dir} on ${scheme}://${shown}:${server.port}/<file>  (Ctrl-C to stop)\n`);
+      for (const c of flags.live) process.stdout.write(`live channel ${scheme}://${shown}:${server.port}/live/${c.name}\n`);
       // SIGHUP (the terminal closed, or `kill -HUP`) stops like Ctrl-C and SIGTERM: BYE to every
       // client, ffmpeg children ended and waited for, exit 0. A second signal while stopping exits
       // at once (status 1).

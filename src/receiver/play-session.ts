@@ -54,6 +54,8 @@ export interface PlayOptions {
   endOfRun?: { drained(): Promise<void>; reported(): Promise<void> };
   /** RTSP connect and response timeout (default 10 s). */
   responseTimeoutMs?: number;
+  /** For `rtsps://` URLs: the CA to check the server's certificate against, or accept any. */
+  tls?: { ca?: Buffer; insecure?: boolean };
 }
 
 /** A track's ingress impairment: RTP always, the server's RTCP only when the spec asks (`rtcp`). */
@@ -223,6 +225,7 @@ export class PlaySession {
         port: u.value.port,
         random: this.random,
         ...(this.credentials ? { credentials: this.credentials } : {}),
+        ...(u.value.scheme === 'rtsps' ? { tls: this.o.tls ?? {} } : {}),
         responseTimeoutMs: this.o.responseTimeoutMs,
         connectTimeoutMs: this.o.responseTimeoutMs,
       });

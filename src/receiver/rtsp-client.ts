@@ -1,4 +1,5 @@
 import net from 'node:net';
+import tls from 'node:tls';
 import {
   RtspParser,
   chooseChallenge,
@@ -40,6 +41,11 @@ export interface RtspClientOptions {
   credentials?: ClientCredentials;
   /** Draws the Digest cnonce (default cryptoRandom). */
   random?: Random;
+  /**
+   * RTSPS (an `rtsps://` URL): TLS to the server. The certificate is checked against the system's
+   * CAs, or `ca` (PEM) when given, for the URL's host; `insecure` accepts any certificate.
+   */
+  tls?: { ca?: Buffer; insecure?: boolean };
 }
 
 interface Pending {
@@ -87,18 +93,30 @@ export class RtspClientConnection {
 
   static connect(opts: RtspClientOptions): Promise<RtspClientConnection> {
     return new Promise((resolve, reject) => {
-      const socket = net.connect({ host: opts.host, port: opts.port });
+      const socket = opts.tls
+        ? tls.connect({
+            host: opts.host,
+            port: opts.port,
+            // SNI takes names only; an IP address is checked against the certificate's IP SANs.
+            ...(net.isIP(opts.host) ? {} : { servername: opts.host }),
+            ...(opts.tls.ca ? { ca: opts.tls.ca } : {}),
+            rejectUnauthorized: opts.tls.insecure !== true,
+          })
+        : net.connect({ host: opts.host, port: opts.port });
       const timer = setTimeout(() => {
         socket.destroy();
         reject(new RtspClientError('CLIENT_ERR_CONNECT', `no answer from ${opts.host}:${opts.port} (connect timeout)`));
       }, opts.connectTimeoutMs ?? 10_000);
-      socket.once('connect', () => {
+      socket.once(opts.tls ? 'secureConnect' : 'connect', () => {
         clearTimeout(timer);
         resolve(new RtspClientConnection(socket, opts));
       });
       socket.once('error', (err) => {
         clearTimeout(timer);
-        reject(new RtspClientError('CLIENT_ERR_CONNECT', `cannot connect to ${opts.host}:${opts.port}: ${err.message}`));
+        // A certificate we cannot trust: say how to trust it.
+        const cert = opts.tls && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ALTNAME/.test((err as NodeJS.ErrnoException).code ?? '');
+        const hint = cert ? ' (give its CA with --tls-ca FILE, or --tls-insecure to accept any certificate)' : '';
+        reject(new RtspClientError('CLIENT_ERR_CONNECT', `cannot connect to ${opts.host}:${opts.port}: ${err.message}${hint}`));
       });
     });
   }

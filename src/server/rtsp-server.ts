@@ -1,6 +1,7 @@
 import { impairingEgressHook } from './egress-hook.ts';
 import type { EgressHookFactory } from './egress-hook.ts';
 import net from 'node:net';
+import tls from 'node:tls';
 import os from 'node:os';
 import { realClock } from '../util/clock.ts';
 import type { Clock } from '../util/clock.ts';
@@ -64,6 +65,12 @@ export interface ServerOptions {
    * log; see egress-hook.ts.
    */
   egress?: EgressHookFactory;
+  /**
+   * RTSPS: the control connection over TLS (RFC 7826 §19.2, `rtsps://`, port 322 by default for
+   * clients). PEM certificate chain and key. Interleaved media travels inside TLS; RTP over UDP
+   * is not encrypted (no SRTP).
+   */
+  tls?: { cert: string | Buffer; key: string | Buffer };
   /** Live channels from files or ffmpeg (`serve --live`); publishing to `live/NAME` works without. */
   live?: LiveChannelSpec[];
   /** Multicast SETUP for live channels (`serve --multicast`); refused (461) when absent. */
@@ -130,6 +137,8 @@ export interface ServerSnapshot {
       connectionsRefused: number;
       /** Connections dropped because maxConnections were open. */
       connectionsDropped: number;
+      /** RTSPS: TLS handshakes that failed or timed out (no RTSP request was read from them). */
+      tlsHandshakeFailures: number;
     };
   /** RTSP connections open now. */
   openConnections: number;
@@ -158,6 +167,8 @@ export class RtspServer {
   /** Addresses whose refusals were logged since they last went below the limit (one line per burst). */
   private readonly refusalLogged = new Set<string>();
   private readonly tcp: net.Server;
+  /** Listening for RTSPS (TLS) rather than plain RTSP. */
+  readonly secure: boolean;
   private readonly counters = {
     requests: 0,
     badRequests: 0,
@@ -169,6 +180,7 @@ export class RtspServer {
     connections: 0,
     connectionsRefused: 0,
     connectionsDropped: 0,
+    tlsHandshakeFailures: 0,
     sessionsCreated: 0,
     rtcpMalformed: 0,
     natKeepAlives: 0,
@@ -191,6 +203,7 @@ export class RtspServer {
       | 'preparer'
       | 'maxConnections'
       | 'auth'
+      | 'tls'
     >
   > &
     Pick<ServerOptions, 'impairment' | 'cacheDir' | 'prepareWaitMs' | 'preparer'> & {
@@ -240,7 +253,21 @@ export class RtspServer {
     this.auth = options.auth ? new AuthGate(options.auth, clock, this.opts.random) : undefined;
     this.events.on('session-created', () => this.counters.sessionsCreated++);
     this.registry.onBoundSessionsExpired = (socket) => this.bySocket.get(socket)?.sessionExpired();
-    this.tcp = net.createServer((socket) => this.accept(socket));
+    if (options.tls) {
+      // A handshake that does not complete in the request deadline is dropped, like a slow request.
+      const server = tls.createServer(
+        { cert: options.tls.cert, key: options.tls.key, handshakeTimeout: this.opts.requestTimeoutMs },
+        (socket) => this.accept(socket),
+      );
+      server.on('tlsClientError', (err, socket) => {
+        this.counters.tlsHandshakeFailures++;
+        log.debug('TLS handshake failed', { peer: normalizeIp(socket.remoteAddress ?? ''), error: err.message });
+      });
+      this.tcp = server;
+    } else {
+      this.tcp = net.createServer((socket) => this.accept(socket));
+    }
+    this.secure = options.tls !== undefined;
     this.tcp.maxConnections = options.maxConnections ?? this.opts.maxSessions * 2;
     this.tcp.on('drop', (d?: { remoteAddress?: string }) => {
       this.counters.connectionsDropped++;
@@ -266,12 +293,17 @@ export class RtspServer {
     });
     server.tcp.on('error', (err) => log.error('listener error', { error: String(err) }));
     try {
-      await server.live.start(server.port);
+      await server.live.start(server.port, server.secure);
     } catch (err) {
       await server.close();
       throw err;
     }
-    log.info('listening', { address: server.address, port: server.port, media: server.opts.mediaDir });
+    log.info('listening', {
+      scheme: server.secure ? 'rtsps' : 'rtsp',
+      address: server.address,
+      port: server.port,
+      media: server.opts.mediaDir,
+    });
     return server;
   }
 

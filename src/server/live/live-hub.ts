@@ -92,8 +92,8 @@ export class LiveHub {
       : undefined;
   }
 
-  /** Opens the files of simulated live channels and starts the ffmpeg sources (publishing to `rtspPort`). */
-  async start(rtspPort: number): Promise<void> {
+  /** Opens the files of simulated live channels and starts the ffmpeg sources (publishing to `rtspPort`, over TLS when `secure`). */
+  async start(rtspPort: number, secure = false): Promise<void> {
     for (const spec of this.opts.channels) {
       const channel = this.channels.get(spec.name)!;
       if ('file' in spec) {
@@ -117,7 +117,7 @@ export class LiveHub {
           channel.publishKey = this.ctx.random.hex(12);
           log.warn('no /proc: the ffmpeg source publishes with a key other local users can read in ps', { channel: spec.name });
         }
-        const url = `rtsp://127.0.0.1:${rtspPort}/live/${spec.name}${byProcess ? '' : `?key=${channel.publishKey}`}`;
+        const url = `${secure ? 'rtsps' : 'rtsp'}://127.0.0.1:${rtspPort}/live/${spec.name}${byProcess ? '' : `?key=${channel.publishKey}`}`;
         const source = new FfmpegLiveSource(spec.name, spec.ffmpegArgs, url, this.ctx.clock, (reason, retryInMs) =>
           channel.sourceFailed(reason, this.ctx.clock.now() + retryInMs),
         );
