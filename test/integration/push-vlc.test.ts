@@ -64,6 +64,12 @@ function vlcArgs(sdp: string, out: string): string[] {
     '--demux',
     'avformat',
     '--play-and-exit',
+    // VLC's AVI muxer writes its header when its first stream arrives and cannot add one later
+    // ("cannot add a new stream ... try increasing sout-mux-caching"): when the audio transcoder's
+    // first output (after AAC's silent priming frame) came after the muxer started, VLC gave up the
+    // audio with "cannot continue streaming due to errors with codec mp4a". The muxer waits this
+    // long for every stream (default 1500 ms).
+    '--sout-mux-caching=5000',
     sdp,
     '--sout',
     `#transcode{vcodec=I420,acodec=s16l}:std{access=file,mux=avi,dst=${out}}`,
