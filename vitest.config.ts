@@ -56,6 +56,8 @@ const REALTIME = [
 export default defineConfig({
   test: {
     testTimeout: 60_000,
+    // Tests read captured log lines as JSON, whatever the terminal.
+    env: { STREAMLAB_LOG_FORMAT: 'json' },
     hookTimeout: 60_000,
     // Integration tests start servers and real peers; two cores, so keep parallelism modest.
     maxWorkers: 2,

@@ -6,7 +6,8 @@
  */
 import { Help } from 'commander';
 import type { Command, Option } from 'commander';
-import { setLogLevel } from '../util/log.ts';
+import { setLogFormat, setLogLevel } from '../util/log.ts';
+import type { LogFormat } from '../util/log.ts';
 
 const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
 
@@ -69,8 +70,14 @@ export function configureCommands(program: Command): void {
     const has = (flag: string) => cmd.options.some((o) => o.long === flag || o.short === flag);
     if (!has('--log')) cmd.option('--log <level>', `log level: ${LOG_LEVELS.join(', ')} (default warn, or STREAMLAB_LOG)`);
     if (!has('-v') && !has('--verbose')) cmd.option('-v, --verbose', 'same as --log info');
+    if (!has('--log-format'))
+      cmd.option('--log-format <format>', 'log lines as text or json (default: text on a terminal, else json; or STREAMLAB_LOG_FORMAT)');
     cmd.hook('preAction', (_this, action) => {
-      const o = action.opts<{ log?: string; verbose?: boolean }>();
+      const o = action.opts<{ log?: string; verbose?: boolean; logFormat?: string }>();
+      if (o.logFormat !== undefined) {
+        if (o.logFormat !== 'text' && o.logFormat !== 'json') action.error(`--log-format: "${o.logFormat}" is not text or json`);
+        setLogFormat(o.logFormat as LogFormat);
+      }
       if (o.log !== undefined) {
         if (!(LOG_LEVELS as readonly string[]).includes(o.log)) action.error(`--log: "${o.log}" is not one of ${LOG_LEVELS.join(', ')}`);
         setLogLevel(o.log as (typeof LOG_LEVELS)[number]);

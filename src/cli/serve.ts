@@ -1,4 +1,4 @@
-import { stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { createSecureContext as tlsContext } from 'node:tls';
 import { Option } from 'commander';
 import type { Command } from 'commander';
@@ -8,7 +8,7 @@ import type { LiveChannelSpec, MulticastOptions } from '../server/live/index.ts'
 import { parseLossTrace, parseNetemArgs } from '../impair/index.ts';
 import { printNetemNotice } from './netem-notice.ts';
 import { readFile } from 'node:fs/promises';
-import { setLogLevel } from '../util/log.ts';
+import { setDefaultLogLevel, setLogLevel } from '../util/log.ts';
 import type { LogLevel } from '../util/log.ts';
 import { parseIntOption } from './options.ts';
 import { authFromFlags } from './serve-auth.ts';
@@ -68,6 +68,31 @@ function parsePortRange(s: string): { min: number; max: number } {
 }
 
 /** netem words from the command line; a `trace FILE` is read here (0/1 per packet). */
+/** Extensions of the files listed at start (any file ffmpeg reads is served; these are the usual ones). */
+const MEDIA_EXTENSIONS = new Set(
+  'mp4 m4v mov mkv webm ts m2ts mts mpg mpeg avi flv ogg ogv opus mp3 aac m4a wav flac 3gp mxf wmv asf'.split(' '),
+);
+/** At most this many files are listed at start, found at most this deep. */
+const MAX_LISTED_FILES = 20;
+const MAX_LIST_DEPTH = 3;
+
+/** The media files under `dir` (relative paths, sorted), for the URLs printed at start; hidden entries (the cache) skipped. */
+async function mediaFilesIn(dir: string): Promise<{ files: string[]; more: number }> {
+  const all: string[] = [];
+  const walk = async (rel: string, depth: number): Promise<void> => {
+    const entries = await readdir(path.join(dir, rel), { withFileTypes: true }).catch(() => []);
+    for (const e of entries) {
+      if (e.name.startsWith('.') || all.length >= 10_000) continue;
+      const p = path.join(rel, e.name);
+      if (e.isDirectory() && depth < MAX_LIST_DEPTH) await walk(p, depth + 1);
+      else if (e.isFile() && MEDIA_EXTENSIONS.has(path.extname(e.name).slice(1).toLowerCase())) all.push(p);
+    }
+  };
+  await walk('', 1);
+  all.sort();
+  return { files: all.slice(0, MAX_LISTED_FILES), more: Math.max(0, all.length - MAX_LISTED_FILES) };
+}
+
 /** `--tls-cert` and `--tls-key`: both or neither; read at start so a wrong path fails at once. */
 async function tlsFromFlags(flags: ServeFlags): Promise<{ cert: Buffer; key: Buffer } | undefined> {
   if (!flags.tlsCert && !flags.tlsKey) return undefined;
@@ -150,7 +175,7 @@ export function registerServe(program: Command): void {
       parseIntOption(4096, 1 << 30),
       DEFAULTS.maxWriteBacklogBytes,
     )
-    .addOption(new Option('--log <level>', 'log level (default warn, or STREAMLAB_LOG)').choices(['error', 'warn', 'info', 'debug']))
+    .addOption(new Option('--log <level>', 'log level (default info, or STREAMLAB_LOG)').choices(['error', 'warn', 'info', 'debug']))
     .option('-v, --verbose', 'same as --log info')
     .option('--netem <args>', 'impair every session\'s egress like Linux tc netem, e.g. "loss gemodel 2% 30% delay 40ms 10ms"')
     .option('--netem-seed <n>', 'seed of the impairment (sessions and tracks derive their own from it)', parseIntOption(0, 2 ** 31))
@@ -204,6 +229,8 @@ export function registerServe(program: Command): void {
     .action(async (dir: string, flags: ServeFlags) => {
       if (flags.log) setLogLevel(flags.log);
       else if (flags.verbose) setLogLevel('info');
+      // A server's operator sees every session start and end and every refusal by default.
+      else setDefaultLogLevel('info');
       const st = await stat(dir).catch(() => undefined);
       if (st && !st.isDirectory()) throw new Error(`${dir} is a file; give the folder that holds it: streamlab serve ${path.dirname(dir)}`);
       if (!st) throw new Error(`media directory ${dir} does not exist`);
@@ -239,6 +266,10 @@ export function registerServe(program: Command): void {
       const scheme = tls ? 'rtsps' : 'rtsp';
       process.stdout.write(`streamlab serving ${dir} on ${scheme}://${shown}:${server.port}/<file>  (Ctrl-C to stop)\n`);
       for (const c of flags.live) process.stdout.write(`live channel ${scheme}://${shown}:${server.port}/live/${c.name}\n`);
+      const found = await mediaFilesIn(dir);
+      for (const f of found.files)
+        process.stdout.write(`  ${scheme}://${shown}:${server.port}/${f.split(path.sep).map(encodeURIComponent).join('/')}\n`);
+      if (found.more > 0) process.stdout.write(`  ... and ${found.more} more\n`);
       // SIGHUP (the terminal closed, or `kill -HUP`) stops like Ctrl-C and SIGTERM: BYE to every
       // client, ffmpeg children ended and waited for, exit 0. A second signal while stopping exits
       // at once (status 1).

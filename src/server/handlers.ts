@@ -60,7 +60,15 @@ export async function handleRequest(req: RtspRequest, ctx: HandlerContext): Prom
     }
   } catch (err) {
     if (err instanceof RtspError) {
-      log.debug('request refused', { method: req.method, uri: req.uri, status: err.status, code: err.code, reason: err.message });
+      // Every refusal reaches the operator's log with its reason (issue 12).
+      log.info('request refused', {
+        client: ctx.clientIp,
+        method: req.method,
+        uri: req.uri,
+        status: err.status,
+        code: err.code,
+        reason: err.message,
+      });
       result = { response: createResponse(err.status, err.headers) };
     } else {
       log.error('request failed', { method: req.method, uri: req.uri, error: String(err) });
@@ -146,7 +154,7 @@ async function setup(req: RtspRequest, ctx: HandlerContext): Promise<HandlerResu
       const name = safeRelativePath(t.mediaPath) ?? entry.relPath;
       const s = new ServerSession(newSessionId(ctx.sessionContext.random), entry, name, ctx.clientIp, ctx.sessionContext);
       s.impairment = impairment ?? ctx.describedImpairments.get(name) ?? ctx.defaultImpairment;
-      log.info('session created', { session: s.id, media: name, client: ctx.clientIp });
+      log.debug('session created', { session: s.id, media: name, client: ctx.clientIp });
       return s;
     },
     addTrack: async (s) => {
@@ -207,7 +215,14 @@ async function play(req: RtspRequest, ctx: HandlerContext): Promise<HandlerResul
   sessionHeader(res, session, ctx);
   session.commit('PLAY');
   if (result.restart) {
-    ctx.sessionContext.events.emit('stream-started', { id: session.id, kind: 'file', media: session.media, tracks: result.rtpInfo });
+    ctx.sessionContext.events.emit('stream-started', {
+      id: session.id,
+      kind: 'file',
+      media: session.media,
+      client: session.clientIp,
+      transport: session.transport,
+      tracks: result.rtpInfo,
+    });
   }
   return { response: res, after: result.restart ? () => session.begin(result.startNpt) : undefined };
 }

@@ -14,6 +14,7 @@ import type { MediaPreparer } from '../media/prepare/index.ts';
 import { RtspConnection } from './connection.ts';
 import type { ConnectionCounters } from './connection.ts';
 import { SafeEmitter } from './events.ts';
+import { logSessions } from './session-log.ts';
 import { MediaCatalog } from './media-catalog.ts';
 import type { ReceiverReportRecord } from '../sender/qos.ts';
 import { ServerSession } from './session.ts';
@@ -224,7 +225,7 @@ export class RtspServer {
       rtpPortRange: options.rtpPortRange ?? DEFAULT_RTP_PORT_RANGE,
     };
     this.scheduler = new Scheduler(clock);
-    this.registry = new SessionRegistry(this.opts.maxSessions, this.events);
+    this.registry = new SessionRegistry(this.opts.maxSessions, this.events, () => clock.now());
     this.catalog = new MediaCatalog(this.opts.mediaDir, {
       maxPayloadSize: this.opts.mtu - HEADER_OVERHEAD,
       ...stripUndefined({ cacheDir: options.cacheDir, prepareWaitMs: options.prepareWaitMs, preparer: options.preparer }),
@@ -252,6 +253,7 @@ export class RtspServer {
     });
     this.auth = options.auth ? new AuthGate(options.auth, clock, this.opts.random) : undefined;
     this.events.on('session-created', () => this.counters.sessionsCreated++);
+    logSessions(this.events, createLogger('session'));
     this.registry.onBoundSessionsExpired = (socket) => this.bySocket.get(socket)?.sessionExpired();
     if (options.tls) {
       // A handshake that does not complete in the request deadline is dropped, like a slow request.

@@ -12,7 +12,8 @@ import { RtpStream } from '../sender/rtp-stream.ts';
 import { startIndexFor } from '../sender/seek.ts';
 import { connectUdpSetup } from './session-support.ts';
 import type { SessionContext } from './session/context.ts';
-import type { StreamTrackStart } from './session/server-events.ts';
+import type { SessionTraffic, StreamTrackStart } from './session/server-events.ts';
+import { transportLabel } from './session/transport-negotiation.ts';
 import { RtspSessionCore } from './session/rtsp-session.ts';
 import { negotiateScale, negotiateSpeed } from '../sender/trick-play.ts';
 import { positionStreams, retimeStreams } from './trick-session.ts';
@@ -235,6 +236,21 @@ export class ServerSession extends RtspSessionCore {
   /** Clock time a PLAY's segment starts at: its RTP timing (RTP-Info) and its timeline agree on it. */
   private segmentStartMs: number | undefined;
 
+  /** How its tracks travel ('udp', 'tcp', or both). */
+  get transport(): string {
+    return transportLabel([...this.setups.values()].map((s) => s.transport));
+  }
+
+  traffic(): SessionTraffic {
+    const setups = [...this.setups.values()];
+    return {
+      transport: this.transport,
+      packetsSent: setups.reduce((n, s) => n + s.stream.sender.stats.packets, 0),
+      bytesSent: setups.reduce((n, s) => n + s.stream.sender.stats.octets, 0),
+      lastReports: setups.flatMap((s) => (s.rtcp.lastReport ? [s.rtcp.lastReport] : [])),
+    };
+  }
+
   /** RTP-Info at media time `npt`: what each track's next packet carries. */
   private rtpInfoAt(npt: number): StreamTrackStart[] {
     return [...this.setups.values()].map((s) => ({
@@ -320,6 +336,5 @@ export class ServerSession extends RtspSessionCore {
     }
     this.releaseEgresses();
     this.ctx.releaseEntry(this.entry);
-    log.info('session closed', { session: this.id, media: this.media, reason });
   }
 }

@@ -1,7 +1,11 @@
 /**
- * Structured, quiet-by-default logging: one JSON object per line on stderr. The level comes from
- * STREAMLAB_LOG (error|warn|info|debug) or setLogLevel(); the default is 'warn' so a server or a
- * test run stays silent unless something is wrong.
+ * Structured, quiet-by-default logging on stderr, one record per line, for people or machines:
+ * `text` (`13:10:04.123 INFO  server  session started  client=127.0.0.1 path=sample.mp4`) or
+ * `json` (one object per line). The format comes from STREAMLAB_LOG_FORMAT or setLogFormat();
+ * by default text when stderr is a terminal, JSON when it is a file or a pipe (a machine reads it).
+ * The level comes from STREAMLAB_LOG (error|warn|info|debug) or setLogLevel(); the library's
+ * default is 'warn' (`streamlab serve` sets info), so a test run stays silent unless something is
+ * wrong.
  */
 
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
@@ -13,10 +17,42 @@ function parseLevel(s: string | undefined): LogLevel | undefined {
 }
 
 let current: LogLevel = parseLevel(process.env.STREAMLAB_LOG) ?? 'warn';
+
+export type LogFormat = 'text' | 'json';
+const envFormat = process.env.STREAMLAB_LOG_FORMAT;
+let format: LogFormat = envFormat === 'text' || envFormat === 'json' ? envFormat : process.stderr.isTTY ? 'text' : 'json';
+
+export function setLogFormat(f: LogFormat): void {
+  format = f;
+}
+
+/** Whether the level was chosen (STREAMLAB_LOG or setLogLevel), not the default. */
+let levelChosen = parseLevel(process.env.STREAMLAB_LOG) !== undefined;
+
+/** The level a command uses when nobody chose one (`serve`: info). */
+export function setDefaultLogLevel(level: LogLevel): void {
+  if (!levelChosen) current = level;
+}
+
+/** A value as text: bare when it has no space, quote or `=`, else JSON-quoted. */
+function textValue(v: unknown): string {
+  const s = typeof v === 'string' ? v : typeof v === 'bigint' ? v.toString() : JSON.stringify(v);
+  return s !== undefined && /^[^\s"=]+$/.test(s) ? s : JSON.stringify(s ?? String(v));
+}
+
+function formatText(t: Date, level: LogLevel, component: string, msg: string, fields: Record<string, unknown>): string {
+  const time = t.toISOString().slice(11, 23);
+  const kv = Object.entries(fields)
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => `${k}=${textValue(v)}`)
+    .join(' ');
+  return `${time} ${level.toUpperCase().padEnd(5)} ${component.padEnd(7)} ${msg}${kv ? `  ${kv}` : ''}`;
+}
 let sink: (line: string) => void = (line) => process.stderr.write(line + '\n');
 
 export function setLogLevel(level: LogLevel): void {
   current = level;
+  levelChosen = true;
 }
 
 export function logLevel(): LogLevel {
@@ -42,7 +78,12 @@ export interface Logger {
 export function createLogger(component: string, base: Record<string, unknown> = {}): Logger {
   const emit = (level: LogLevel, msg: string, fields?: Record<string, unknown>) => {
     if (ORDER[level] > ORDER[current]) return;
-    const rec = { t: new Date().toISOString(), level, component, msg, ...base, ...fields };
+    const t = new Date();
+    if (format === 'text') {
+      sink(formatText(t, level, component, msg, { ...base, ...fields }));
+      return;
+    }
+    const rec = { t: t.toISOString(), level, component, msg, ...base, ...fields };
     sink(JSON.stringify(rec, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)));
   };
   return {

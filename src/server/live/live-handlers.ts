@@ -158,7 +158,7 @@ async function announce(req: RtspRequest, l: Live): Promise<HandlerResult> {
     l.ctx.sessionContext,
   );
   registry.add(p, admission);
-  log.info('announce', { channel: t.name, session: p.id, client: l.ctx.clientIp, tracks: announced.tracks.map((x) => x.format.rtpmap) });
+  log.debug('announce', { channel: t.name, session: p.id, client: l.ctx.clientIp, tracks: announced.tracks.map((x) => x.format.rtpmap) });
   return { response: withSession(createResponse(200), p.id, l) };
 }
 
@@ -258,7 +258,14 @@ async function play(req: RtspRequest, l: Live): Promise<HandlerResult> {
     'RTP-Info': formatRtpInfo(url, tracks),
   });
   viewer.commit('PLAY');
-  l.ctx.sessionContext.events.emit('stream-started', { id: viewer.id, kind: 'live-viewer', media: viewer.media, tracks });
+  l.ctx.sessionContext.events.emit('stream-started', {
+    id: viewer.id,
+    kind: 'live-viewer',
+    media: viewer.media,
+    client: viewer.clientIp,
+    transport: viewer.transport,
+    tracks,
+  });
   return { response: withSession(res, viewer.id, l), after: () => viewer.startSending() };
 }
 
@@ -283,7 +290,14 @@ async function record(req: RtspRequest, l: Live): Promise<HandlerResult> {
   if (!p) throw new RtspError(455, 'SRV_ERR_NO_SESSION', 'RECORD needs the publisher Session');
   p.touch();
   p.record();
-  l.ctx.sessionContext.events.emit('stream-started', { id: p.id, kind: 'publisher', media: p.media, tracks: [] });
+  l.ctx.sessionContext.events.emit('stream-started', {
+    id: p.id,
+    kind: 'publisher',
+    media: p.media,
+    client: p.clientIp,
+    transport: p.transport,
+    tracks: [],
+  });
   return { response: withSession(createResponse(200), p.id, l) };
 }
 

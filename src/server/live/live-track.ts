@@ -16,6 +16,7 @@ export interface LiveSink {
   waitingForKeyframe: boolean;
   joinedAtMs: number;
   packets: number;
+  bytes: number;
 }
 
 /** A video viewer waits at most this long for a keyframe before it gets packets anyway. */
@@ -64,7 +65,7 @@ export class LiveTrack implements RtpOutput {
 
   /** Adds a sink; video sinks start at the next keyframe. */
   join(egress: Egress): LiveSink {
-    const sink: LiveSink = { egress, waitingForKeyframe: this.isVideo, joinedAtMs: this.clock.now(), packets: 0 };
+    const sink: LiveSink = { egress, waitingForKeyframe: this.isVideo, joinedAtMs: this.clock.now(), packets: 0, bytes: 0 };
     this.sinks.add(sink);
     return sink;
   }
@@ -103,6 +104,7 @@ export class LiveTrack implements RtpOutput {
         sink.waitingForKeyframe = false;
       }
       sink.packets++;
+      sink.bytes += header.length + payload.length;
       sink.egress.sendRtp(header, payload);
     }
   }

@@ -15,6 +15,8 @@ import type { LiveChannel } from './live-channel.ts';
 import type { AnnouncedTrack } from './live-sdp.ts';
 import { PublisherTrackRtcp, defaultSessionBps } from './publisher-rtcp.ts';
 import { RtpRelayMap, continuationFor } from './rtp-relay-map.ts';
+import type { SessionTraffic } from '../session/server-events.ts';
+import { transportLabel } from '../session/transport-negotiation.ts';
 
 const log = createLogger('live');
 
@@ -174,7 +176,15 @@ export class LivePublisherSession extends RtspSessionCore {
     this.commit('RECORD');
     this.channel.goLive();
     this.startReports();
-    log.info('publishing', { channel: this.channel.name, session: this.id, tracks: this.tracks.length });
+  }
+
+  /** How its tracks come in ('udp', 'tcp'). */
+  get transport(): string {
+    return transportLabel(this.tracks.flatMap((t) => (t.transport ? [t.transport] : [])));
+  }
+
+  traffic(): SessionTraffic {
+    return { transport: this.transport, packetsSent: 0, bytesSent: 0, packetsReceived: this.counters.rtpReceived, lastReports: [] };
   }
 
   private foreignDatagram(address: string, port: number): void {
@@ -281,6 +291,6 @@ export class LivePublisherSession extends RtspSessionCore {
     }
     if (this.channel.publisher === this) this.channel.publisher = undefined;
     if (this.state === 'recording') this.channel.end(`publisher left (${reason})`);
-    log.info('publisher left', { channel: this.channel.name, session: this.id, reason, ...this.counters });
+    log.debug('publisher counters', { channel: this.channel.name, session: this.id, reason, ...this.counters });
   }
 }

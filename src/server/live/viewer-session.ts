@@ -2,19 +2,17 @@ import type { Socket } from 'node:net';
 import type { TransportSpec } from '../../rtsp/index.ts';
 import { InterleavedEgress } from '../../transport/index.ts';
 import type { Egress, UdpPortPair } from '../../transport/index.ts';
-import { createLogger } from '../../util/log.ts';
 import { RtspError } from '../errors.ts';
 import { connectUdpSetup } from '../session-support.ts';
 import type { RtcpSession } from '../../sender/rtcp-session.ts';
 import type { SessionContext } from '../session/context.ts';
-import type { StreamTrackStart } from '../session/server-events.ts';
+import type { SessionTraffic, StreamTrackStart } from '../session/server-events.ts';
+import { transportLabel } from '../session/transport-negotiation.ts';
 import { RtspSessionCore } from '../session/rtsp-session.ts';
 import type { ChannelViewer, LiveChannel } from './live-channel.ts';
 import type { LiveSink, LiveTrack } from './live-track.ts';
 import type { MulticastGroup } from './multicast.ts';
 import { liveRtcp } from './rtcp-view.ts';
-
-const log = createLogger('live');
 
 /** One SETUP'd track of a viewer: unicast (its own egress, RTCP and sink) or a shared multicast group. */
 export interface ViewerSetup {
@@ -23,6 +21,8 @@ export interface ViewerSetup {
   egress?: Egress;
   rtcp?: RtcpSession;
   sink?: LiveSink;
+  /** Packets and bytes of the sinks this track had before the current one (PLAY, PAUSE, PLAY). */
+  sentBefore: { packets: number; bytes: number };
   udp?: UdpPortPair;
   group?: MulticastGroup;
   joined: boolean;
@@ -94,13 +94,13 @@ export class LiveViewerSession extends RtspSessionCore implements ChannelViewer 
       ssrc: track.sender.ssrc,
       unknownParams: [],
     };
-    this.setups.set(track.control, { track, transport, group, joined: false });
+    this.setups.set(track.control, { track, transport, group, joined: false, sentBefore: { packets: 0, bytes: 0 } });
     return transport;
   }
 
   private addUnicast(track: LiveTrack, direct: Egress, transport: TransportSpec): ViewerSetup {
     const egress = this.trackEgress(direct, track.control, this.channel.tracks.indexOf(track));
-    const setup: ViewerSetup = { track, transport, egress, joined: false };
+    const setup: ViewerSetup = { track, transport, egress, joined: false, sentBefore: { packets: 0, bytes: 0 } };
     setup.rtcp = liveRtcp(track, egress, () => setup.joined, this.ctx, {
       sessionId: this.id,
       media: this.media,
@@ -144,8 +144,7 @@ export class LiveViewerSession extends RtspSessionCore implements ChannelViewer 
       if (s.group) {
         s.group.leave();
       } else {
-        s.track.leave(s.sink);
-        s.sink = undefined;
+        this.leaveSink(s);
         s.rtcp!.pause();
       }
     }
@@ -157,8 +156,7 @@ export class LiveViewerSession extends RtspSessionCore implements ChannelViewer 
     for (const s of this.setups.values()) {
       if (s.group) s.group.channelEnded(reason);
       else {
-        s.track.leave(s.sink);
-        s.sink = undefined;
+        this.leaveSink(s);
         // The stream's end (RFC 3550 §6.6): only to viewers that were sent anything.
         if (s.joined) s.rtcp!.sendBye(reason);
       }
@@ -173,7 +171,7 @@ export class LiveViewerSession extends RtspSessionCore implements ChannelViewer 
       if (s.group) {
         if (s.joined) s.group.leave();
       } else {
-        s.track.leave(s.sink);
+        this.leaveSink(s);
         if (reason !== 'connection closed' && wasPlaying) s.rtcp!.sendBye(reason === 'timeout' ? 'session timeout' : 'teardown');
         s.rtcp!.close();
       }
@@ -182,6 +180,31 @@ export class LiveViewerSession extends RtspSessionCore implements ChannelViewer 
     }
     this.releaseEgresses();
     this.channel.viewers.delete(this);
-    log.info('viewer left', { session: this.id, channel: this.channel.name, reason });
+  }
+
+  private leaveSink(s: ViewerSetup): void {
+    if (!s.sink) return;
+    s.track.leave(s.sink);
+    s.sentBefore.packets += s.sink.packets;
+    s.sentBefore.bytes += s.sink.bytes;
+    s.sink = undefined;
+  }
+
+  get transport(): string {
+    return transportLabel([...this.setups.values()].map((s) => s.transport));
+  }
+
+  traffic(): SessionTraffic {
+    const setups = [...this.setups.values()];
+    const sent = (s: ViewerSetup) => ({
+      packets: s.sentBefore.packets + (s.sink?.packets ?? 0),
+      bytes: s.sentBefore.bytes + (s.sink?.bytes ?? 0),
+    });
+    return {
+      transport: this.transport,
+      packetsSent: setups.reduce((n, s) => n + sent(s).packets, 0),
+      bytesSent: setups.reduce((n, s) => n + sent(s).bytes, 0),
+      lastReports: setups.flatMap((s) => (s.rtcp?.lastReport ? [s.rtcp.lastReport] : [])),
+    };
   }
 }

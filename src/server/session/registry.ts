@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import { RtspError } from '../errors.ts';
 import type { SafeEmitter } from '../events.ts';
-import type { ServerEvents, SessionKind } from './server-events.ts';
+import type { ServerEvents, SessionKind, SessionTraffic } from './server-events.ts';
 
 /** What the registry needs of a session. */
 export interface RegisteredSession {
@@ -10,6 +10,8 @@ export interface RegisteredSession {
   readonly media: string;
   readonly clientIp: string;
   close(reason: string): void;
+  /** What it moved so far (for the session-ended event and log line). */
+  traffic?(): SessionTraffic;
 }
 
 /** A place held for a session being set up; add() takes it, release() gives it back. */
@@ -41,9 +43,13 @@ export class SessionRegistry {
   /** Called when the last session bound to a connection expired (reason 'timeout'): the server closes it. */
   onBoundSessionsExpired: ((socket: Socket) => void) | undefined;
 
+  /** When each session was registered (clock ms), for its duration at the end. */
+  private readonly startedAt = new Map<RegisteredSession, number>();
+
   constructor(
     readonly maxSessions: number,
     private readonly events: SafeEmitter<ServerEvents>,
+    private readonly now: () => number,
   ) {}
 
   /** Sessions registered (held places not included). */
@@ -76,6 +82,7 @@ export class SessionRegistry {
   add(session: RegisteredSession, admission: Admission): void {
     admission.release();
     this.byId.set(session.id, session);
+    this.startedAt.set(session, this.now());
     this.events.emit('session-started', { id: session.id, kind: session.kind, media: session.media, client: session.clientIp });
     if (session.kind !== 'publisher')
       this.events.emit('session-created', { id: session.id, media: session.media, client: session.clientIp });
@@ -163,7 +170,17 @@ export class SessionRegistry {
     }
     if (this.byId.get(session.id) !== session) return;
     this.byId.delete(session.id);
-    this.events.emit('session-ended', { id: session.id, kind: session.kind, media: session.media, reason });
+    const durationMs = this.now() - (this.startedAt.get(session) ?? this.now());
+    this.startedAt.delete(session);
+    this.events.emit('session-ended', {
+      id: session.id,
+      kind: session.kind,
+      media: session.media,
+      reason,
+      client: session.clientIp,
+      durationMs,
+      traffic: session.traffic?.(),
+    });
     if (session.kind !== 'publisher') this.events.emit('session-closed', { id: session.id, media: session.media, reason });
   }
 

@@ -62,3 +62,9 @@ export function setSessionHeader(res: RtspResponse, id: string, timeoutSec: numb
   res.headers.set('Session', formatSession({ id, timeout: timeoutSec }));
   return res;
 }
+
+/** How a session's tracks travel, for people: 'udp', 'tcp' (interleaved), 'multicast', joined with '+' when they differ. */
+export function transportLabel(specs: readonly TransportSpec[]): string {
+  const kinds = new Set(specs.map((t) => (t.delivery === 'multicast' ? 'multicast' : t.lowerTransport === 'TCP' ? 'tcp' : 'udp')));
+  return kinds.size === 0 ? 'none' : [...kinds].join('+');
+}

@@ -56,7 +56,7 @@ describe('session core and registry', () => {
     hooked = [];
     clock = new ManualClock();
     events = new SafeEmitter<ServerEvents>();
-    registry = new SessionRegistry(3, events);
+    registry = new SessionRegistry(3, events, () => clock.now());
     log = [];
     events.on('session-started', (e) => log.push(`started ${e.id} ${e.kind}`));
     events.on('session-ended', (e) => log.push(`ended ${e.id} ${e.reason}`));
