@@ -13,6 +13,7 @@ import { defineConfig } from 'vitest/config';
  */
 const INTEGRATION = [
   'test/integration/**/*.test.ts',
+  'test/operator/**/*.test.ts',
   'test/cli/**/*.test.ts',
   'test/lab/lab-e2e.test.ts',
   'test/lab/pcap-tshark.test.ts',

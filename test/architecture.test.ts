@@ -21,7 +21,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['media', 'transport'],
   ['sender'],
   ['server', 'receiver'],
-  ['lab'],
+  ['lab', 'operator'],
   ['cli'],
 ];
 

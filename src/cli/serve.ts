@@ -7,6 +7,7 @@ import { parseLiveSpec, parseMulticastRange } from '../server/live/index.ts';
 import type { LiveChannelSpec, MulticastOptions } from '../server/live/index.ts';
 import { parseLossTrace, parseNetemArgs } from '../impair/index.ts';
 import { printNetemNotice } from './netem-notice.ts';
+import { OperatorHttp } from '../operator/index.ts';
 import { readFile } from 'node:fs/promises';
 import { setDefaultLogLevel, setLogLevel } from '../util/log.ts';
 import type { LogLevel } from '../util/log.ts';
@@ -34,6 +35,8 @@ interface ServeFlags extends AuthFlags {
   netemSeed?: number;
   netemRtcp?: boolean;
   tlsCert?: string;
+  http?: number;
+  httpHost?: string;
   tlsKey?: string;
   live: LiveChannelSpec[];
   multicast?: string;
@@ -212,6 +215,12 @@ export function registerServe(program: Command): void {
       'also offer Basic authentication (over plain RTSP refused without --auth-basic-insecure: the password goes in clear)',
     )
     .option('--auth-basic-insecure', 'allow --auth-basic over plain TCP')
+    .option(
+      '--http <port>',
+      'operator HTTP: JSON API (/api/sessions, /api/live) and Prometheus /metrics on this port',
+      parseIntOption(0, 65535),
+    )
+    .option('--http-host <addr>', 'address of the operator HTTP (default 127.0.0.1: only this machine)')
     .option('--tls-cert <file>', 'serve RTSPS (TLS) with this PEM certificate chain (with --tls-key)')
     .option('--tls-key <file>', 'the PEM private key of --tls-cert')
     .option('--auth-nonce-lifetime <s>', 'Digest nonces older than this are stale (default 300)', parseIntOption(10, 86400))
@@ -266,6 +275,8 @@ export function registerServe(program: Command): void {
       const scheme = tls ? 'rtsps' : 'rtsp';
       process.stdout.write(`streamlab serving ${dir} on ${scheme}://${shown}:${server.port}/<file>  (Ctrl-C to stop)\n`);
       for (const c of flags.live) process.stdout.write(`live channel ${scheme}://${shown}:${server.port}/live/${c.name}\n`);
+      const operator = flags.http !== undefined ? await OperatorHttp.start(server, { port: flags.http, host: flags.httpHost }) : undefined;
+      if (operator) process.stdout.write(`operator API and metrics on ${operator.url}api/sessions and ${operator.url}metrics\n`);
       const found = await mediaFilesIn(dir);
       for (const f of found.files)
         process.stdout.write(`  ${scheme}://${shown}:${server.port}/${f.split(path.sep).map(encodeURIComponent).join('/')}\n`);
@@ -279,7 +290,7 @@ export function registerServe(program: Command): void {
         stopping = true;
         // After a hangup the terminal is gone: a write to it must not end the shutdown.
         if (signal === 'SIGHUP') for (const s of [process.stdout, process.stderr]) s.on('error', () => undefined);
-        void server.close().then(() => process.exit(0));
+        void Promise.all([operator?.close(), server.close()]).then(() => process.exit(0));
       };
       for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => stop(signal));
     });

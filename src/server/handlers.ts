@@ -43,6 +43,7 @@ const HANDLERS: Record<(typeof SUPPORTED_METHODS)[number], Handler> = {
  */
 export async function handleRequest(req: RtspRequest, ctx: HandlerContext): Promise<HandlerResult> {
   let result: HandlerResult;
+  let refusedCode: string | undefined;
   try {
     // Authentication first (issue 13): a request the rules protect reaches no handler without it.
     const auth = ctx.auth?.check(req, ctx.clientIp);
@@ -60,6 +61,7 @@ export async function handleRequest(req: RtspRequest, ctx: HandlerContext): Prom
     }
   } catch (err) {
     if (err instanceof RtspError) {
+      refusedCode = err.code;
       // Every refusal reaches the operator's log with its reason (issue 12).
       log.info('request refused', {
         client: ctx.clientIp,
@@ -76,6 +78,11 @@ export async function handleRequest(req: RtspRequest, ctx: HandlerContext): Prom
     }
   }
   const res = result.response;
+  ctx.sessionContext.events.emit('request', {
+    method: req.method,
+    status: res.statusCode,
+    ...(refusedCode !== undefined ? { code: refusedCode } : {}),
+  });
   const cseq = req.headers.get('CSeq');
   if (cseq !== undefined) res.headers.set('CSeq', cseq.trim());
   res.headers.set('Server', ctx.serverName);

@@ -19,6 +19,7 @@ import { MediaCatalog } from './media-catalog.ts';
 import type { ReceiverReportRecord } from '../sender/qos.ts';
 import { ServerSession } from './session.ts';
 import type { ServerEvents, SessionContext } from './session/context.ts';
+import type { SessionKind } from './session/server-events.ts';
 import { SessionRegistry } from './session/registry.ts';
 import { LiveHub } from './live/index.ts';
 import type { LiveChannelSnapshot, LiveChannelSpec, MulticastOptions } from './live/index.ts';
@@ -116,6 +117,23 @@ export interface StreamSnapshot {
   ended: boolean;
   receiverReports: number;
   lastReport: ReceiverReportRecord | undefined;
+}
+
+/** One RTSP session in the operator's list (RtspServer.sessionList). */
+export interface SessionInfo {
+  id: string;
+  kind: SessionKind;
+  path: string;
+  client: string;
+  state: string;
+  ageSec: number;
+  transport: string;
+  packetsSent: number;
+  bytesSent: number;
+  /** Publishers: RTP packets taken in. */
+  packetsReceived?: number;
+  /** The last receiver report about each track that had one (with XR VoIP metrics when sent). */
+  reports: ReceiverReportRecord[];
 }
 
 export interface SessionSnapshot {
@@ -409,6 +427,41 @@ export class RtspServer {
       live: this.live.snapshot(),
       ...(this.auth ? { auth: this.auth.counters } : {}),
     };
+  }
+
+  /**
+   * Every RTSP session (file sessions, live viewers, publishers) as the operator sees it: who,
+   * what, how, since when, what it moved and what its receivers reported last.
+   */
+  sessionList(): SessionInfo[] {
+    const now = this.opts.clock.now();
+    return this.registry.list().map(({ session: s, startedAt }) => {
+      const t = s.traffic?.();
+      return {
+        id: s.id,
+        kind: s.kind,
+        path: s.media,
+        client: s.clientIp,
+        state: s.state,
+        ageSec: Math.round((now - startedAt) / 100) / 10,
+        transport: t?.transport ?? 'none',
+        packetsSent: t?.packetsSent ?? 0,
+        bytesSent: t?.bytesSent ?? 0,
+        ...(t?.packetsReceived !== undefined ? { packetsReceived: t.packetsReceived } : {}),
+        reports: t?.lastReports ?? [],
+      };
+    });
+  }
+
+  /**
+   * Ends a session as its TEARDOWN would (its clients get a BYE), from the operator. False when
+   * there is no session with that id.
+   */
+  kick(id: string): boolean {
+    const s = this.registry.get(id);
+    if (!s) return false;
+    s.close('kicked by the operator');
+    return true;
   }
 
   async close(): Promise<void> {

@@ -9,6 +9,8 @@ export interface RegisteredSession {
   readonly kind: SessionKind;
   readonly media: string;
   readonly clientIp: string;
+  /** init, ready, playing or recording (method-table.ts). */
+  readonly state: string;
   close(reason: string): void;
   /** What it moved so far (for the session-ended event and log line). */
   traffic?(): SessionTraffic;
@@ -86,6 +88,11 @@ export class SessionRegistry {
     this.events.emit('session-started', { id: session.id, kind: session.kind, media: session.media, client: session.clientIp });
     if (session.kind !== 'publisher')
       this.events.emit('session-created', { id: session.id, media: session.media, client: session.clientIp });
+  }
+
+  /** Every registered session, with the clock time it was registered. */
+  list(): { session: RegisteredSession; startedAt: number }[] {
+    return [...this.byId.values()].map((session) => ({ session, startedAt: this.startedAt.get(session) ?? this.now() }));
   }
 
   get(id: string): RegisteredSession | undefined {

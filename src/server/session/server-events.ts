@@ -53,4 +53,6 @@ export interface ServerEvents {
   'session-closed': [{ id: string; media: string; reason: string }];
   'stream-ended': [{ id: string; control: string }];
   'receiver-report': [ReceiverReportRecord];
+  /** An RTSP request was answered (metrics): its method and status, and the refusal's code when it was refused. */
+  request: [{ method: string; status: number; code?: string }];
 }
