@@ -1,7 +1,9 @@
 /**
  * The operator's HTTP side of `streamlab serve --http PORT` (127.0.0.1 unless --http-host says
- * otherwise): a JSON API over the server's public interface and Prometheus metrics.
+ * otherwise): the dashboard, a JSON API over the server's public interface and Prometheus metrics.
  *
+ *   GET    /                    the dashboard (dashboard-page.ts), fed by the WebSocket /ws
+ *                               (live-feed.ts) once a second; uPlot at /uplot.js, /uplot.css
  *   GET    /api/sessions        every RTSP session: kind, client, path, transport, state, age,
  *                               packets and bytes, the receivers' last reports (XR VoIP metrics too)
  *   GET    /api/sessions/:id    one session (404 JSON when unknown)
@@ -12,11 +14,30 @@
  * Bounded: connections (MAX_HTTP_CONNECTIONS), request bodies (none are read: methods that carry
  * one are refused with 413 past MAX_BODY_BYTES), header and request timeouts.
  */
+import { readFile } from 'node:fs/promises';
 import http from 'node:http';
+import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import type { RtspServer } from '../server/index.ts';
 import { createLogger } from '../util/log.ts';
+import { DASHBOARD_HTML } from './dashboard-page.ts';
+import { LiveFeed } from './live-feed.ts';
 import { ServerMetrics } from './metrics.ts';
+
+/** uPlot's browser build and stylesheet, from the installed package (read once, on first request). */
+const UPLOT = {
+  '/uplot.js': { file: 'uplot/dist/uPlot.iife.min.js', type: 'text/javascript; charset=utf-8' },
+  '/uplot.css': { file: 'uplot/dist/uPlot.min.css', type: 'text/css; charset=utf-8' },
+} as const;
+const assets = new Map<string, Promise<string>>();
+function asset(name: keyof typeof UPLOT): Promise<string> {
+  let p = assets.get(name);
+  if (!p) {
+    p = readFile(createRequire(import.meta.url).resolve(UPLOT[name].file), 'utf8');
+    assets.set(name, p);
+  }
+  return p;
+}
 
 const log = createLogger('http');
 
@@ -33,12 +54,14 @@ type Reply = { status: number; body: unknown } | { status: number; text: string;
 
 export class OperatorHttp {
   private readonly metrics: ServerMetrics;
+  readonly feed: LiveFeed;
 
   private constructor(
     private readonly server: RtspServer,
     private readonly http: http.Server,
   ) {
     this.metrics = new ServerMetrics(server);
+    this.feed = new LiveFeed(server);
   }
 
   static async start(server: RtspServer, o: OperatorHttpOptions): Promise<OperatorHttp> {
@@ -48,6 +71,11 @@ export class OperatorHttp {
     h.headersTimeout = REQUEST_TIMEOUT_MS;
     const op = new OperatorHttp(server, h);
     h.on('request', (req, res) => void op.handle(req, res));
+    h.on('upgrade', (req, socket, head: Buffer) => {
+      socket.on('error', () => undefined);
+      if (new URL(req.url ?? '/', 'http://x').pathname === '/ws') op.feed.upgrade(req, socket, head);
+      else socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
+    });
     h.on('clientError', (_err, socket) => socket.destroy());
     await new Promise<void>((resolve, reject) => {
       h.once('error', reject);
@@ -94,6 +122,10 @@ export class OperatorHttp {
     if (length > MAX_BODY_BYTES) return { status: 413, body: { error: `request body over ${MAX_BODY_BYTES} bytes` } };
     // No route reads a body: drain whatever came (bounded above) so the connection can be reused.
     req.resume();
+    if (path === '/' && method === 'GET') return { status: 200, text: DASHBOARD_HTML, contentType: 'text/html; charset=utf-8' };
+    if ((path === '/uplot.js' || path === '/uplot.css') && method === 'GET') {
+      return { status: 200, text: await asset(path), contentType: UPLOT[path].type };
+    }
     if (path === '/metrics' && method === 'GET') {
       return { status: 200, text: await this.metrics.text(), contentType: this.metrics.contentType };
     }
@@ -118,6 +150,7 @@ export class OperatorHttp {
 
   async close(): Promise<void> {
     this.metrics.close();
+    this.feed.close();
     this.http.closeAllConnections();
     await new Promise<void>((resolve) => this.http.close(() => resolve()));
   }
