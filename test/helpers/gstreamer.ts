@@ -8,6 +8,8 @@
 import { spawnSync } from 'node:child_process';
 import { describe, it } from 'vitest';
 import { hasPeer, peersRequired } from './peers.ts';
+import { runProgram } from './run-program.ts';
+import type { ProgramResult } from './run-program.ts';
 
 const cache = new Map<string, boolean>();
 
@@ -43,4 +45,17 @@ export function describeWithGstreamer(title: string, elements: readonly string[]
   } else {
     describe.skip(`${title} (missing ${missing.join(', ')})`, fn);
   }
+}
+
+/**
+ * rtspsrc playing both tracks of `location` over TCP into fakesinks that stop after 30 buffers
+ * each, so the pipeline ends by itself; `extra` are more rtspsrc properties.
+ */
+export function rtspsrcToFakesinks(location: string, extra: string[] = []): Promise<ProgramResult> {
+  const branch = ['src.', '!', 'queue', '!', 'fakesink', 'num-buffers=30'];
+  return runProgram(
+    'gst-launch-1.0',
+    ['-q', 'rtspsrc', 'name=src', `location=${location}`, 'protocols=tcp', ...extra, ...branch, ...branch],
+    40_000,
+  );
 }

@@ -12,7 +12,7 @@ import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { digestHa1 } from '../../src/rtsp/index.ts';
 import { setLogLevel, setLogSink, logLevel } from '../../src/util/log.ts';
 import type { LogLevel } from '../../src/util/log.ts';
-import { describeWithGstreamer } from '../helpers/gstreamer.ts';
+import { describeWithGstreamer, rtspsrcToFakesinks } from '../helpers/gstreamer.ts';
 import { startGstRtspServer } from '../helpers/peer-servers.ts';
 import type { PeerServer } from '../helpers/peer-servers.ts';
 import { describeWithPeers } from '../helpers/peers.ts';
@@ -136,40 +136,13 @@ describeWithPeers('RTSP authentication: nonces expiring under ffmpeg (stale=true
 describeWithGstreamer('RTSP authentication: GStreamer rtspsrc against our server', ['rtspsrc', 'fakesink'], [], () => {
   const { server, url } = serverForSuite({ auth: { users, rule: 'read' } });
 
-  /** Both tracks into fakesinks that stop after 30 buffers each: the pipeline ends by itself. */
-  const rtspsrc = (location: string, extra: string[]) =>
-    runProgram(
-      'gst-launch-1.0',
-      [
-        '-q',
-        'rtspsrc',
-        'name=src',
-        `location=${location}`,
-        'protocols=tcp',
-        ...extra,
-        'src.',
-        '!',
-        'queue',
-        '!',
-        'fakesink',
-        'num-buffers=30',
-        'src.',
-        '!',
-        'queue',
-        '!',
-        'fakesink',
-        'num-buffers=30',
-      ],
-      40_000,
-    );
-
   it('user-id/user-pw and URL credentials play; a wrong password fails with 401', async () => {
-    const props = await rtspsrc(url(), ['user-id=alice', `user-pw=${PASSWORD}`]);
+    const props = await rtspsrcToFakesinks(url(), ['user-id=alice', `user-pw=${PASSWORD}`]);
     expectSuccess(props, 'rtspsrc user-id/user-pw');
-    const inUrl = await rtspsrc(withCreds(url(), 'alice', PASSWORD), []);
+    const inUrl = await rtspsrcToFakesinks(withCreds(url(), 'alice', PASSWORD), []);
     expectSuccess(inUrl, 'rtspsrc URL credentials');
     expect(failures()).toEqual([]);
-    const wrong = await rtspsrc(url(), ['user-id=alice', 'user-pw=nope']);
+    const wrong = await rtspsrcToFakesinks(url(), ['user-id=alice', 'user-pw=nope']);
     expect(wrong.code).not.toBe(0);
     // rtspsrc answers every 401 with the same wrong password again: the fifth failure locks the
     // address out and the 503 that follows ends it (without the lockout it would loop).

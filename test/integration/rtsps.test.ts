@@ -12,7 +12,7 @@ import path from 'node:path';
 import { expect, it } from 'vitest';
 import { authFromFlags } from '../../src/cli/serve-auth.ts';
 import { digestHa1 } from '../../src/rtsp/index.ts';
-import { describeWithGstreamer } from '../helpers/gstreamer.ts';
+import { describeWithGstreamer, rtspsrcToFakesinks } from '../helpers/gstreamer.ts';
 import { describeWithPeers } from '../helpers/peers.ts';
 import { expectSuccess, runProgram } from '../helpers/run-program.ts';
 import { REPO_ROOT } from '../helpers/server.ts';
@@ -98,30 +98,7 @@ describeWithGstreamer('RTSPS: GStreamer rtspsrc', ['rtspsrc', 'fakesink'], [], (
   const { server } = serverForSuite({ tls: { cert, key } });
 
   it('rtspsrc plays both tracks over TLS (certificate not validated: tls-validation-flags=0)', async () => {
-    const r = await runProgram(
-      'gst-launch-1.0',
-      [
-        '-q',
-        'rtspsrc',
-        'name=src',
-        `location=rtsps://127.0.0.1:${server.port}/sample.mp4`,
-        'protocols=tcp',
-        'tls-validation-flags=0',
-        'src.',
-        '!',
-        'queue',
-        '!',
-        'fakesink',
-        'num-buffers=30',
-        'src.',
-        '!',
-        'queue',
-        '!',
-        'fakesink',
-        'num-buffers=30',
-      ],
-      40_000,
-    );
+    const r = await rtspsrcToFakesinks(`rtsps://127.0.0.1:${server.port}/sample.mp4`, ['tls-validation-flags=0']);
     expectSuccess(r, 'rtspsrc rtsps');
     expect(server.snapshot().counters.sessionsCreated).toBeGreaterThanOrEqual(1);
   });

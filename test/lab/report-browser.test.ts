@@ -12,17 +12,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { chromium } from 'playwright-core';
 import { parseExperimentText, runExperiment } from '../../src/lab/index.ts';
-
-function findChromium(): string | undefined {
-  for (const name of ['chromium', 'chromium-browser', 'google-chrome']) {
-    try {
-      return execFileSync('which', [name], { encoding: 'utf8' }).trim() || undefined;
-    } catch {
-      // next
-    }
-  }
-  return undefined;
-}
+import { CHROMIUM_ARGS, findChromium } from '../helpers/chromium.ts';
 
 const executablePath = findChromium();
 const required = process.env['STREAMLAB_REQUIRE_PEERS'] === '1';
@@ -50,7 +40,7 @@ describe.skipIf(!executablePath)('the lab report in chromium', () => {
     expect(o.results.every((r) => r.status === 'ok')).toBe(true);
     const browser = await chromium.launch({
       executablePath,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'],
+      args: CHROMIUM_ARGS,
     });
     try {
       const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });

@@ -8,6 +8,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { makeSdesCname, parseRtcpCompound, parseRtcpPackets, rttFromDlrr, serializeRtcpCompound } from '../../src/rtcp/index.ts';
 import type { RtcpPacket, RtcpXr, XrBlock } from '../../src/rtcp/index.ts';
+import { voipSample } from '../helpers/xr-fixtures.ts';
 
 const hex = (...rows: string[]): Buffer => Buffer.from(rows.join('').replace(/\s+/g, ''), 'hex');
 
@@ -89,32 +90,7 @@ const cases: { name: string; bytes: Buffer; packet: RtcpXr }[] = [
     packet: {
       type: 'xr',
       ssrc: 0x11223344,
-      blocks: [
-        {
-          type: 'voip-metrics',
-          ssrc: 0xaabbccdd,
-          lossRate: 13,
-          discardRate: 2,
-          burstDensity: 64,
-          gapDensity: 5,
-          burstDurationMs: 120,
-          gapDurationMs: 1500,
-          roundTripDelayMs: 42,
-          endSystemDelayMs: 200,
-          signalLevel: 127,
-          noiseLevel: 127,
-          rerl: 127,
-          gmin: 16,
-          rFactor: 76,
-          extRFactor: 127,
-          mosLq: 38,
-          mosCq: 127,
-          rxConfig: 0x70,
-          jbNominalMs: 150,
-          jbMaximumMs: 300,
-          jbAbsMaxMs: 1000,
-        },
-      ],
+      blocks: [voipSample(0xaabbccdd)],
     },
   },
 ];

@@ -13,6 +13,7 @@ import { Scheduler } from '../../src/transport/index.ts';
 import { ManualClock } from '../../src/util/clock.ts';
 import { ntpFromUnixMs, ntpMiddle32 } from '../../src/util/ntp.ts';
 import { seededRandom } from '../../src/util/random.ts';
+import { voipSample } from '../helpers/xr-fixtures.ts';
 
 function setup(o: { bitrate?: number } = {}) {
   const clock = new ManualClock(0);
@@ -173,30 +174,7 @@ describe('RtcpSession on the manual clock', () => {
 
   it("a receiver's XR VoIP metrics about our stream join its report's record, in people's units (RFC 3611 §4.7)", () => {
     const t = setup();
-    const voip = {
-      type: 'voip-metrics' as const,
-      ssrc: t.sender.ssrc,
-      lossRate: 13,
-      discardRate: 2,
-      burstDensity: 64,
-      gapDensity: 5,
-      burstDurationMs: 120,
-      gapDurationMs: 1500,
-      roundTripDelayMs: 42,
-      endSystemDelayMs: 200,
-      signalLevel: 127,
-      noiseLevel: 127,
-      rerl: 127,
-      gmin: 16,
-      rFactor: 76,
-      extRFactor: 127,
-      mosLq: 38,
-      mosCq: 127,
-      rxConfig: 0x70,
-      jbNominalMs: 150,
-      jbMaximumMs: 300,
-      jbAbsMaxMs: 1000,
-    };
+    const voip = voipSample(t.sender.ssrc);
     const report = { ssrc: t.sender.ssrc, fractionLost: 0, cumulativeLost: 3, extendedHighestSeq: 100, jitter: 0, lsr: 0, dlsr: 0 };
     t.rtcp.receive(
       serializeRtcpCompound([
