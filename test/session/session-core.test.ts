@@ -1,5 +1,5 @@
 /**
- * The session core and the registry on the ManualClock: expiry (advertised timeout + grace, both
+ * The session (RtspSession over a fake presentation) and the registry on the ManualClock: expiry (advertised timeout + grace, both
  * options), the state only moving through commit(), atomic admission, interleaved channel routing
  * in O(1), connection loss, and the typed events. No sockets carry data; net.Socket objects are
  * only identities here.
@@ -25,7 +25,7 @@ function newSession(id: string, kind: SessionKind, ctx: SessionContext): RtspSes
 
 const nullEgress: Egress = { kind: 'udp', dropped: 0, sendRtp: () => undefined, sendRtcp: () => undefined };
 
-describe('session core and registry', () => {
+describe('session and registry', () => {
   let clock: ManualClock;
   let events: SafeEmitter<ServerEvents>;
   let registry: SessionRegistry;
