@@ -2,7 +2,6 @@ import type { Socket } from 'node:net';
 import { createLogger } from '../util/log.ts';
 import { formatNptRange, formatScale, parseRange, parseScale } from '../rtsp/index.ts';
 import type { RtspRequest, TransportSpec } from '../rtsp/index.ts';
-import { InterleavedEgress } from '../transport/index.ts';
 import type { Egress } from '../transport/index.ts';
 import { RtspError, badRequest } from './errors.ts';
 import { safeRelativePath } from './media-path.ts';
@@ -86,35 +85,15 @@ export class FilePresentation implements Presentation {
   /** SETUP of `track` over the client's chosen transport (UDP ports or interleaved channels on `socket`). */
   async setupTrack(track: ServedTrack, spec: TransportSpec, socket: Socket): Promise<TransportSpec> {
     const setup = await this.session.addSetup(track.control, () =>
-      spec.lowerTransport === 'TCP'
-        ? this.interleaved(track, socket, spec.interleaved ?? this.session.nextChannels())
-        : this.udp(track, spec.clientPort ?? [0, 0]),
+      this.session.playPath(
+        spec,
+        socket,
+        (direct, transport) => this.makeSetup(track, direct, transport),
+        (s) => s.rtcp,
+      ),
     );
     setup.transport.ssrc = setup.stream.sender.ssrc;
     return setup.transport;
-  }
-
-  private async udp(track: ServedTrack, clientPorts: [number, number]): Promise<TrackSetup> {
-    const { pair, egress, transport } = await this.session.connectUdp(clientPorts);
-    const setup = this.makeSetup(track, egress, transport);
-    setup.udp = pair;
-    pair.rtp.on('message', () => {
-      // Clients "punch" the RTP port to open NATs; nothing to do with it beyond keep-alive.
-      this.session.touch();
-    });
-    // Connected sockets: the kernel only delivers datagrams from the client's own ports.
-    pair.rtcp.on('message', (msg, rinfo) => setup.rtcp.receive(msg, `${rinfo.address}:${rinfo.port}`));
-    return setup;
-  }
-
-  private interleaved(track: ServedTrack, socket: Socket, channels: [number, number]): TrackSetup {
-    // RTCP from the client comes on the odd channel; the registry routes it here.
-    let setup: TrackSetup | undefined;
-    const transport = this.session.bindInterleaved(socket, channels, [
-      { channel: channels[1], handler: (data) => setup?.rtcp.receive(data, `tcp:${channels[1]}`) },
-    ]);
-    setup = this.makeSetup(track, new InterleavedEgress(socket, channels[0], channels[1]), transport);
-    return setup;
   }
 
   private makeSetup(track: ServedTrack, direct: Egress, transport: TransportSpec): TrackSetup {

@@ -1,7 +1,6 @@
 import type { Socket } from 'node:net';
 import { parseRange } from '../../rtsp/index.ts';
 import type { RtspRequest, TransportSpec } from '../../rtsp/index.ts';
-import { InterleavedEgress } from '../../transport/index.ts';
 import type { Egress } from '../../transport/index.ts';
 import { createLogger } from '../../util/log.ts';
 import { RtspError, notFound } from '../errors.ts';
@@ -66,30 +65,14 @@ export class LiveView implements Presentation, ChannelViewer {
   async setupTrack(track: LiveTrack, spec: TransportSpec, socket: Socket, group?: () => Promise<MulticastGroup>): Promise<TransportSpec> {
     const setup = await this.session.addSetup(track.control, async () => {
       if (group) return this.multicast(track, await group());
-      if (spec.lowerTransport === 'TCP') return this.interleaved(track, socket, spec.interleaved ?? this.session.nextChannels());
-      return this.udp(track, spec.clientPort ?? [0, 0]);
+      return this.session.playPath(
+        spec,
+        socket,
+        (direct, transport) => this.unicast(track, direct, { ...transport, ssrc: track.sender.ssrc }),
+        (s) => s.rtcp,
+      );
     });
     return setup.transport;
-  }
-
-  private async udp(track: LiveTrack, clientPorts: [number, number]): Promise<ViewerSetup> {
-    const { pair, egress, transport } = await this.session.connectUdp(clientPorts);
-    transport.ssrc = track.sender.ssrc;
-    const setup = this.unicast(track, egress, transport);
-    setup.udp = pair;
-    pair.rtp.on('message', () => this.session.touch());
-    pair.rtcp.on('message', (msg, rinfo) => setup.rtcp?.receive(msg, `${rinfo.address}:${rinfo.port}`));
-    return setup;
-  }
-
-  private interleaved(track: LiveTrack, socket: Socket, channels: [number, number]): ViewerSetup {
-    let setup: ViewerSetup | undefined;
-    const transport = this.session.bindInterleaved(socket, channels, [
-      { channel: channels[1], handler: (data) => setup?.rtcp?.receive(data, `tcp:${channels[1]}`) },
-    ]);
-    transport.ssrc = track.sender.ssrc;
-    setup = this.unicast(track, new InterleavedEgress(socket, channels[0], channels[1]), transport);
-    return setup;
   }
 
   private multicast(track: LiveTrack, group: MulticastGroup): ViewerSetup {

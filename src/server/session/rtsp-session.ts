@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import type { RtspResponse, TransportSpec } from '../../rtsp/index.ts';
+import { InterleavedEgress } from '../../transport/index.ts';
 import type { Egress, ImpairmentSpec, UdpEgress, UdpPortPair } from '../../transport/index.ts';
 import type { TimerHandle } from '../../util/clock.ts';
 import type { Random } from '../../util/random.ts';
@@ -127,6 +128,35 @@ export class RtspSession<T extends SetupBase = SetupBase, P extends Presentation
   /** A server port pair connected to the client's ports, its egress and the Transport answer (461 when unreachable). */
   connectUdp(clientPorts: [number, number]): Promise<{ pair: UdpPortPair; egress: UdpEgress; transport: TransportSpec }> {
     return connectUdpSetup(this.ctx, () => this.closedFlag, this.clientIp, clientPorts);
+  }
+
+  /**
+   * The path to a client that plays one track: its UDP client_port (a connected port pair, so
+   * the kernel takes only the client's own datagrams; RTP "punches" keep the session alive) or
+   * interleaved channels on `socket`. `make` builds the presentation's setup on that direct
+   * path; RTCP from the client (RTCP port, odd channel) goes to what `rtcpOf` names of it.
+   */
+  async playPath(
+    spec: TransportSpec,
+    socket: Socket,
+    make: (direct: Egress, transport: TransportSpec) => T,
+    rtcpOf: (setup: T) => { receive(data: Buffer, from: string): void } | undefined,
+  ): Promise<T> {
+    if (spec.lowerTransport === 'TCP') {
+      const channels = spec.interleaved ?? this.nextChannels();
+      let setup: T | undefined;
+      const transport = this.bindInterleaved(socket, channels, [
+        { channel: channels[1], handler: (data) => (setup ? rtcpOf(setup)?.receive(data, `tcp:${channels[1]}`) : undefined) },
+      ]);
+      setup = make(new InterleavedEgress(socket, channels[0], channels[1]), transport);
+      return setup;
+    }
+    const { pair, egress, transport } = await this.connectUdp(spec.clientPort ?? [0, 0]);
+    const setup = make(egress, transport);
+    setup.udp = pair;
+    pair.rtp.on('message', () => this.touch());
+    pair.rtcp.on('message', (msg, rinfo) => rtcpOf(setup)?.receive(msg, `${rinfo.address}:${rinfo.port}`));
+    return setup;
   }
 
   /** The next free interleaved channel pair of this session. */
