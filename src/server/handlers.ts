@@ -1,18 +1,19 @@
-import { createResponse, formatNptRange, formatScale, formatTransport, parseRange, parseScale } from '../rtsp/index.ts';
-import type { RtspRequest, RtspResponse } from '../rtsp/index.ts';
+import { createResponse, formatTransport } from '../rtsp/index.ts';
+import type { RtspRequest } from '../rtsp/index.ts';
 import { createLogger } from '../util/log.ts';
 import { describeSdp } from './describe.ts';
 import { impairmentFromQuery } from './impairment.ts';
 import { RtspError, badRequest, notFound, sessionNotFound } from './errors.ts';
+import { FilePresentation } from './file-presentation.ts';
+import type { FileSession, TrackSetup } from './file-presentation.ts';
 import { safeRelativePath } from './media-path.ts';
 import { parseRequestTarget } from './request-target.ts';
 import type { RequestTarget } from './request-target.ts';
-import { ServerSession, newSessionId } from './session.ts';
 import type { HandlerContext, HandlerResult } from './session/request-context.ts';
-import { sessionIdOf } from './session/lookup.ts';
-import type { SessionMethod } from './session/method-table.ts';
+import { RtspSession, newSessionId } from './session/rtsp-session.ts';
+import { findSession, handleSessionRequest, isSessionRequest } from './session/session-requests.ts';
 import { pickTrack, setupInSession } from './session/setup-flow.ts';
-import { chooseUnicast, formatRtpInfo, setSessionHeader, transportsOf } from './session/transport-negotiation.ts';
+import { chooseUnicast, transportsOf } from './session/transport-negotiation.ts';
 import { handleLiveRequest } from './live/index.ts';
 
 export type { HandlerContext, HandlerResult } from './session/request-context.ts';
@@ -30,11 +31,11 @@ const HANDLERS: Record<(typeof SUPPORTED_METHODS)[number], Handler> = {
   OPTIONS: async () => ({ response: createResponse(200, { Public: SUPPORTED_METHODS.join(', ') }) }),
   DESCRIBE: describe,
   SETUP: setup,
-  PLAY: play,
-  PAUSE: pause,
-  TEARDOWN: teardown,
-  GET_PARAMETER: keepAlive,
-  SET_PARAMETER: setParameter,
+  PLAY: handleSessionRequest,
+  PAUSE: handleSessionRequest,
+  TEARDOWN: handleSessionRequest,
+  GET_PARAMETER: handleSessionRequest,
+  SET_PARAMETER: handleSessionRequest,
 };
 
 /**
@@ -47,7 +48,8 @@ export async function handleRequest(req: RtspRequest, ctx: HandlerContext): Prom
   try {
     // Authentication first (issue 13): a request the rules protect reaches no handler without it.
     const auth = ctx.auth?.check(req, ctx.clientIp);
-    const live = ctx.live?.claims(req) ? ctx.live : undefined;
+    // PLAY, PAUSE, TEARDOWN, GET/SET_PARAMETER: one path for every kind of session.
+    const live = !isSessionRequest(req.method) && ctx.live?.claims(req) ? ctx.live : undefined;
     const handler = live
       ? (r: RtspRequest, c: HandlerContext) => handleLiveRequest(r, c, live)
       : HANDLERS[req.method as keyof typeof HANDLERS];
@@ -96,26 +98,11 @@ function target(req: RtspRequest): RequestTarget {
   return t;
 }
 
-function sessionHeader(res: RtspResponse, session: ServerSession, ctx: HandlerContext): void {
-  setSessionHeader(res, session.id, ctx.sessionContext.timeoutSec);
-}
-
-/** The session named by the Session header, or undefined when there is none. */
-function findSession(req: RtspRequest, ctx: HandlerContext): ServerSession | undefined {
-  const id = sessionIdOf(req);
-  if (id === undefined) return undefined;
-  const s = ctx.sessionContext.registry.get(id);
-  if (!(s instanceof ServerSession) || s.isClosed) throw sessionNotFound();
-  return s;
-}
-
-/** A request that needs a session: find it, check the method table, keep it alive. */
-function requireSession(req: RtspRequest, ctx: HandlerContext): ServerSession {
+/** The file session named by the Session header (454 when it names another kind), or undefined. */
+function findFileSession(req: RtspRequest, ctx: HandlerContext): FileSession | undefined {
   const s = findSession(req, ctx);
-  if (!s) throw new RtspError(455, 'SRV_ERR_NO_SESSION', `${req.method} needs a Session header`);
-  s.check(req.method as SessionMethod);
-  s.touch();
-  return s;
+  if (s && !(s.presentation instanceof FilePresentation)) throw sessionNotFound();
+  return s as FileSession | undefined;
 }
 
 async function describe(req: RtspRequest, ctx: HandlerContext): Promise<HandlerResult> {
@@ -152,125 +139,29 @@ async function describe(req: RtspRequest, ctx: HandlerContext): Promise<HandlerR
 async function setup(req: RtspRequest, ctx: HandlerContext): Promise<HandlerResult> {
   const t = target(req);
   const spec = chooseUnicast(transportsOf(req), ctx.clientIp);
-  const { session, transport } = await setupInSession(ctx.sessionContext.registry, findSession(req, ctx), {
+  const { session, transport } = await setupInSession(ctx.sessionContext.registry, findFileSession(req, ctx), {
     // Against the name the session asked for: the entry may be shared with another name (symlink).
     samePresentation: (s) => safeRelativePath(t.mediaPath) === s.media,
     create: async () => {
       const impairment = impairmentFromQuery(t.query);
       const entry = await ctx.catalog.acquire(t.mediaPath, t.control);
       const name = safeRelativePath(t.mediaPath) ?? entry.relPath;
-      const s = new ServerSession(newSessionId(ctx.sessionContext.random), entry, name, ctx.clientIp, ctx.sessionContext);
+      const s = new RtspSession<TrackSetup, FilePresentation>(
+        newSessionId(ctx.sessionContext.random),
+        ctx.clientIp,
+        ctx.sessionContext,
+        (session) => new FilePresentation(session, entry, name),
+      );
       s.impairment = impairment ?? ctx.describedImpairments.get(name) ?? ctx.defaultImpairment;
       log.debug('session created', { session: s.id, media: name, client: ctx.clientIp });
       return s;
     },
-    addTrack: async (s) => {
-      const track = pickTrack(s.entry.tracks, t.control, (c) => s.setups.has(c), s.media);
-      const transport =
-        spec.lowerTransport === 'TCP'
-          ? s.setupInterleaved(track, ctx.socket, spec.interleaved ?? s.nextChannels())
-          : await s.setupUdp(track, spec.clientPort!);
-      transport.ssrc = s.setups.get(track.control)!.stream.sender.ssrc;
-      return transport;
-    },
+    addTrack: (s) =>
+      s.presentation.setupTrack(
+        pickTrack(s.presentation.entry.tracks, t.control, (c) => s.setups.has(c), s.media),
+        spec,
+        ctx.socket,
+      ),
   });
-  const res = createResponse(200, { Transport: formatTransport(transport) });
-  sessionHeader(res, session, ctx);
-  return { response: res };
-}
-
-function rangeOf(req: RtspRequest, reverse = false): { start?: number; end?: number } | undefined {
-  const value = req.headers.get('Range');
-  if (value === undefined) return undefined;
-  const r = parseRange(value);
-  if (!r.ok) throw new RtspError(457, 'SRV_ERR_INVALID_RANGE', `unsupported Range ${value}: ${r.code}`);
-  const { start, end } = r.value;
-  if (start === 'now' || end === 'now') return undefined;
-  // Playing backwards (Scale < 0) a range runs down: `npt=10-0` (RFC 7826 §4.4.2).
-  if (start !== undefined && end !== undefined && (reverse ? end > start : end < start)) {
-    throw new RtspError(457, 'SRV_ERR_INVALID_RANGE', reverse ? 'a reverse range must run down' : 'end before start');
-  }
-  return { start, end };
-}
-
-async function play(req: RtspRequest, ctx: HandlerContext): Promise<HandlerResult> {
-  const t = target(req);
-  const session = requireSession(req, ctx);
-  if (t.mediaPath !== '' && safeRelativePath(t.mediaPath) !== session.media) {
-    throw new RtspError(459, 'SRV_ERR_AGGREGATE', 'PLAY on another presentation');
-  }
-  const scale = rateHeader(req, 'Scale');
-  const speed = rateHeader(req, 'Speed');
-  const range = rangeOf(req, scale !== undefined && scale < 0);
-  const result = await session.preparePlay(range, { scale, speed });
-  const res = createResponse(200, {
-    // Rewinding: the reversed form (`npt=10-0`) to a client that sent one, else open-ended.
-    Range: formatNptRange({
-      start: result.startNpt,
-      end:
-        result.scale < 0
-          ? range?.end !== undefined
-            ? (result.endNpt ?? 0)
-            : undefined
-          : (result.endNpt ?? (session.entry.growth?.growing ? undefined : session.entry.durationSec)),
-    }),
-    'RTP-Info': formatRtpInfo(t.aggregateUrl, result.rtpInfo),
-  });
-  // The Scale and Speed used, whenever asked for or not 1 (RFC 2326 §12.34, §12.35).
-  if (scale !== undefined || result.scale !== 1) res.headers.set('Scale', formatScale(result.scale));
-  if (speed !== undefined || result.speed !== 1) res.headers.set('Speed', formatScale(result.speed));
-  sessionHeader(res, session, ctx);
-  session.commit('PLAY');
-  if (result.restart) {
-    ctx.sessionContext.events.emit('stream-started', {
-      id: session.id,
-      kind: 'file',
-      media: session.media,
-      client: session.clientIp,
-      transport: session.transport,
-      tracks: result.rtpInfo,
-    });
-  }
-  return { response: res, after: result.restart ? () => session.begin(result.startNpt) : undefined };
-}
-
-/** Scale (any non-zero number) or Speed (> 0) from a PLAY request; 400 when malformed or out of range. */
-function rateHeader(req: RtspRequest, name: 'Scale' | 'Speed'): number | undefined {
-  const value = req.headers.get(name);
-  if (value === undefined) return undefined;
-  const r = parseScale(value);
-  if (!r.ok) throw badRequest('SRV_ERR_BAD_SCALE', `malformed ${name}: ${value.trim()}`);
-  if (name === 'Scale' ? r.value === 0 : r.value <= 0) throw badRequest('SRV_ERR_BAD_SCALE', `${name} ${r.value} is not allowed`);
-  return r.value;
-}
-
-async function pause(req: RtspRequest, ctx: HandlerContext): Promise<HandlerResult> {
-  const session = requireSession(req, ctx);
-  const at = session.pause();
-  session.commit('PAUSE');
-  const res = createResponse(200, { Range: formatNptRange({ start: at, end: session.entry.durationSec }) });
-  sessionHeader(res, session, ctx);
-  return { response: res };
-}
-
-async function teardown(req: RtspRequest, ctx: HandlerContext): Promise<HandlerResult> {
-  const session = requireSession(req, ctx);
-  session.close('teardown');
-  return { response: createResponse(200) };
-}
-
-async function keepAlive(req: RtspRequest, ctx: HandlerContext): Promise<HandlerResult> {
-  const session = findSession(req, ctx);
-  session?.touch();
-  if (req.body.length > 0) {
-    // Parameters we could report: none yet; RFC 2326 §10.8 says 451 for ones we do not know.
-    throw new RtspError(451, 'SRV_ERR_PARAMETER', 'parameter not understood');
-  }
-  const res = createResponse(200);
-  if (session) sessionHeader(res, session, ctx);
-  return { response: res };
-}
-
-async function setParameter(req: RtspRequest, ctx: HandlerContext): Promise<HandlerResult> {
-  return keepAlive(req, ctx);
+  return { response: session.header(createResponse(200, { Transport: formatTransport(transport) })) };
 }

@@ -1,6 +1,7 @@
 /**
- * server: the RTSP server. Connections and request handling, sessions (one model for files, live
- * viewers and publishers in session/: method table, session core, registry), the media catalog (files opened and packetized once, shared by sessions),
+ * server: the RTSP server. Connections and request handling, sessions (one RtspSession in
+ * session/ over a presentation: a file, a live view or a publisher's record target; method
+ * table, registry), the media catalog (files opened and packetized once, shared by sessions),
  * per-session RTP streams and RTCP, and the typed API (events + snapshot) for dashboard and lab.
  */
 export { RtspServer, DEFAULTS } from './rtsp-server.ts';
@@ -8,6 +9,9 @@ export type { ServerOptions, ServerSnapshot, SessionInfo, SessionSnapshot, Strea
 export type { ServerEvents, SessionKind, StreamTrackStart } from './session/server-events.ts';
 export type { EgressHook, EgressHookFactory, TrackEgress, TrackEgressRequest } from './egress-hook.ts';
 export type { SessionRegistry } from './session/registry.ts';
+export type { RtspSession } from './session/rtsp-session.ts';
+export type { Presentation, PlayAnswer, SetupBase } from './session/presentation.ts';
+export type { FileSession, TrackSetup } from './file-presentation.ts';
 export type { ReceiverReportRecord, VoipMetricsRecord } from '../sender/qos.ts';
 export { openMediaEntry } from './media-catalog.ts';
 export type { MediaEntry } from './media-catalog.ts';

@@ -17,10 +17,12 @@ import { SafeEmitter } from './events.ts';
 import { logSessions } from './session-log.ts';
 import { MediaCatalog } from './media-catalog.ts';
 import type { ReceiverReportRecord } from '../sender/qos.ts';
-import { ServerSession } from './session.ts';
+import { FilePresentation } from './file-presentation.ts';
+import type { FileSession } from './file-presentation.ts';
 import type { ServerEvents, SessionContext } from './session/context.ts';
 import type { SessionKind } from './session/server-events.ts';
 import { SessionRegistry } from './session/registry.ts';
+import { RtspSession } from './session/rtsp-session.ts';
 import { LiveHub } from './live/index.ts';
 import type { LiveChannelSnapshot, LiveChannelSpec, MulticastOptions } from './live/index.ts';
 import { PRODUCT } from '../util/version.ts';
@@ -391,9 +393,9 @@ export class RtspServer {
   }
 
   /** The file sessions (live viewers and publishers are in `live`), by id. */
-  get sessions(): Map<string, ServerSession> {
-    const m = new Map<string, ServerSession>();
-    for (const s of this.registry.values()) if (s instanceof ServerSession) m.set(s.id, s);
+  get sessions(): Map<string, FileSession> {
+    const m = new Map<string, FileSession>();
+    for (const s of this.registry.values()) if (isFileSession(s)) m.set(s.id, s);
     return m;
   }
 
@@ -471,6 +473,10 @@ export class RtspServer {
     await new Promise<void>((resolve) => this.tcp.close(() => resolve()));
     await this.catalog.close();
   }
+}
+
+function isFileSession(s: unknown): s is FileSession {
+  return s instanceof RtspSession && s.presentation instanceof FilePresentation;
 }
 
 function normalizeIp(ip: string): string {

@@ -9,7 +9,7 @@ import dgram from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serializeRtcpCompound } from '../../src/rtcp/index.ts';
 import { serializeRtpPacket } from '../../src/rtp/index.ts';
-import type { LivePublisherSession } from '../../src/server/live/publisher-session.ts';
+import type { PublisherSession } from '../../src/server/live/record-target.ts';
 import { bindUdpPortPair } from '../../src/transport/index.ts';
 import type { UdpPortPair } from '../../src/transport/index.ts';
 import { makeClip } from '../live/make-clip.ts';
@@ -39,9 +39,9 @@ function forged(seq: number, ssrc: number, payloadType: number): Buffer {
 
 const carriesMark = (payload: Buffer) => payload.includes(MARK);
 
-function publisherOf(server: { registry: { values(): IterableIterator<{ kind: string }> } }, name: string): LivePublisherSession {
+function publisherOf(server: { registry: { values(): IterableIterator<{ kind: string }> } }, name: string): PublisherSession {
   for (const s of server.registry.values()) {
-    if (s.kind === 'publisher' && (s as LivePublisherSession).channel.name === name) return s as LivePublisherSession;
+    if (s.kind === 'publisher' && (s as PublisherSession).presentation.channel.name === name) return s as PublisherSession;
   }
   throw new Error(`no publisher on live/${name}`);
 }
@@ -95,9 +95,9 @@ describeWithPeers('publisher injection over UDP (ffmpeg publishes)', ['ffmpeg'],
       const vt = viewer.tracks[0]!;
       await vt.waitForPackets(20);
       const publisher = publisherOf(server, name);
-      const track = publisher.tracks[0]!;
-      const serverRtp = track.udp!.rtpPort;
-      const serverRtcp = track.udp!.rtcpPort;
+      const track = publisher.presentation.tracks[0]!;
+      const serverRtp = publisher.setups.get('0')!.udp!.rtpPort;
+      const serverRtcp = publisher.setups.get('0')!.udp!.rtcpPort;
       const pt = track.announced.format.payloadType;
       // The forger knows the publisher's SSRC too (it is in every packet on the wire).
       const ssrc = track.ssrc ?? 0x5eed5eed;

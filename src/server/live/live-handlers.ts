@@ -1,22 +1,24 @@
-import { createResponse, formatTransport, parseRange } from '../../rtsp/index.ts';
-import type { RtspRequest, RtspResponse, TransportSpec } from '../../rtsp/index.ts';
+import { createResponse, formatTransport } from '../../rtsp/index.ts';
+import type { RtspRequest, TransportSpec } from '../../rtsp/index.ts';
 import { createLogger } from '../../util/log.ts';
 import { RtspError, notFound, sessionNotFound } from '../errors.ts';
 import { impairmentFromQuery } from '../impairment.ts';
-import { newSessionId } from '../session.ts';
-import { sessionIdOf } from '../session/lookup.ts';
-import type { SessionMethod } from '../session/method-table.ts';
+import { CAPACITY_RETRY_AFTER_SEC } from '../session/registry.ts';
 import type { HandlerContext, HandlerResult } from '../session/request-context.ts';
+import { RtspSession, newSessionId } from '../session/rtsp-session.ts';
+import { sessionIdOf } from '../session/lookup.ts';
+import { findSession, handleSessionRequest, isSessionRequest } from '../session/session-requests.ts';
 import { pickTrack, setupInSession } from '../session/setup-flow.ts';
-import { checkDestination, formatRtpInfo, isUnicastRtp, setSessionHeader, transportsOf } from '../session/transport-negotiation.ts';
-import type { LiveTrack } from './live-track.ts';
+import { chooseTransport, transportsOf } from '../session/transport-negotiation.ts';
 import type { LiveHub } from './live-hub.ts';
 import { liveSdp, tracksFromAnnouncedSdp } from './live-sdp.ts';
 import { parseLiveTarget } from './live-target.ts';
 import type { LiveTarget } from './live-target.ts';
+import { LiveView } from './live-view.ts';
+import type { LiveViewSession, ViewerSetup } from './live-view.ts';
 import { isMulticastAddress } from './multicast.ts';
-import { LivePublisherSession } from './publisher-session.ts';
-import { LiveViewerSession } from './viewer-session.ts';
+import { RecordTarget } from './record-target.ts';
+import type { PublisherSession, PublisherSetup } from './record-target.ts';
 
 const log = createLogger('live');
 
@@ -41,6 +43,8 @@ type Live = { hub: LiveHub; ctx: HandlerContext };
 /** Answers one request about `live/...` (the hub claimed it). Errors are thrown as RtspError. */
 export async function handleLiveRequest(req: RtspRequest, ctx: HandlerContext, hub: LiveHub): Promise<HandlerResult> {
   const l: Live = { hub, ctx };
+  // PLAY, PAUSE, TEARDOWN, GET/SET_PARAMETER: the one path of every session (its presentation answers).
+  if (isSessionRequest(req.method)) return handleSessionRequest(req, ctx);
   switch (req.method) {
     case 'OPTIONS':
       return { response: createResponse(200, { Public: LIVE_METHODS.join(', ') }) };
@@ -50,17 +54,8 @@ export async function handleLiveRequest(req: RtspRequest, ctx: HandlerContext, h
       return announce(req, l);
     case 'SETUP':
       return setup(req, l);
-    case 'PLAY':
-      return play(req, l);
     case 'RECORD':
       return record(req, l);
-    case 'PAUSE':
-      return pause(req, l);
-    case 'TEARDOWN':
-      return teardown(req, l);
-    case 'GET_PARAMETER':
-    case 'SET_PARAMETER':
-      return keepAlive(req, l);
     default:
       throw new RtspError(req.method === 'REDIRECT' ? 405 : 501, 'SRV_ERR_METHOD', `${req.method} not supported`, {
         Allow: LIVE_METHODS.join(', '),
@@ -75,36 +70,33 @@ function target(req: RtspRequest): LiveTarget {
   return t;
 }
 
-function withSession(res: RtspResponse, id: string, l: Live): RtspResponse {
-  return setSessionHeader(res, id, l.ctx.sessionContext.timeoutSec);
+function isViewer(s: RtspSession): s is LiveViewSession {
+  return s.presentation instanceof LiveView;
 }
 
-function findViewer(req: RtspRequest, l: Live): LiveViewerSession | undefined {
-  const id = sessionIdOf(req);
-  if (id === undefined) return undefined;
-  const s = l.ctx.sessionContext.registry.get(id);
-  if (s instanceof LivePublisherSession) return undefined;
-  if (!(s instanceof LiveViewerSession) || s.isClosed) throw sessionNotFound();
+function isPublisher(s: RtspSession): s is PublisherSession {
+  return s.presentation instanceof RecordTarget;
+}
+
+/** The viewer named by the Session header: undefined without one, 454 when it names no viewer. */
+function findViewer(req: RtspRequest, l: Live): LiveViewSession | undefined {
+  const s = findSession(req, l.ctx);
+  if (s && !isViewer(s)) throw sessionNotFound();
   return s;
 }
 
-function findPublisher(req: RtspRequest, l: Live): LivePublisherSession | undefined {
+/** The publisher named by the Session header, else (no header) the one of this connection. */
+function findPublisher(req: RtspRequest, l: Live): PublisherSession | undefined {
   const id = sessionIdOf(req);
   if (id !== undefined) {
     const p = l.ctx.sessionContext.registry.get(id);
-    return p instanceof LivePublisherSession && !p.isClosed ? p : undefined;
+    return p instanceof RtspSession && isPublisher(p) && !p.isClosed ? p : undefined;
   }
   // ANNOUNCE answered with a Session, but a client may SETUP without it: the connection tells.
-  for (const s of l.ctx.sessionContext.registry.onSocket(l.ctx.socket)) if (s instanceof LivePublisherSession && !s.isClosed) return s;
+  for (const s of l.ctx.sessionContext.registry.onSocket(l.ctx.socket)) {
+    if (s instanceof RtspSession && isPublisher(s) && !s.isClosed) return s;
+  }
   return undefined;
-}
-
-function requireViewer(req: RtspRequest, l: Live): LiveViewerSession {
-  const v = findViewer(req, l);
-  if (!v) throw new RtspError(455, 'SRV_ERR_NO_SESSION', `${req.method} needs a viewer Session`);
-  v.check(req.method as SessionMethod);
-  v.touch();
-  return v;
 }
 
 async function describe(req: RtspRequest, l: Live): Promise<HandlerResult> {
@@ -147,19 +139,17 @@ async function announce(req: RtspRequest, l: Live): Promise<HandlerResult> {
   const channel = l.hub.channel(t.name, true);
   if (!channel) {
     admission.release();
-    throw new RtspError(453, 'SRV_ERR_CAPACITY', 'too many live channels', { 'Retry-After': '10' });
+    throw new RtspError(453, 'SRV_ERR_CAPACITY', 'too many live channels', { 'Retry-After': String(CAPACITY_RETRY_AFTER_SEC) });
   }
-  const p = new LivePublisherSession(
+  const p: PublisherSession = new RtspSession<PublisherSetup, RecordTarget>(
     newSessionId(l.ctx.sessionContext.random),
-    channel,
     l.ctx.clientIp,
-    l.ctx.socket,
-    announced.tracks,
     l.ctx.sessionContext,
+    (session) => new RecordTarget(session, channel, l.ctx.socket, announced.tracks),
   );
   registry.add(p, admission);
   log.debug('announce', { channel: t.name, session: p.id, client: l.ctx.clientIp, tracks: announced.tracks.map((x) => x.format.rtpmap) });
-  return { response: withSession(createResponse(200), p.id, l) };
+  return { response: p.header(createResponse(200)) };
 }
 
 function isRecord(spec: TransportSpec): boolean {
@@ -175,121 +165,71 @@ async function setup(req: RtspRequest, l: Live): Promise<HandlerResult> {
 
 async function setupPublisher(req: RtspRequest, t: LiveTarget, specs: TransportSpec[], l: Live): Promise<HandlerResult> {
   const p = findPublisher(req, l);
-  if (!p || p.channel.name !== t.name)
+  if (!p || p.presentation.channel.name !== t.name)
     throw new RtspError(455, 'SRV_ERR_NO_ANNOUNCE', 'SETUP mode=record needs an ANNOUNCE of this path first');
   p.check('SETUP');
   p.touch();
-  const i = p.trackIndexFor(t.control);
-  for (const s of specs) {
-    if (s.protocol !== 'RTP' || s.profile !== 'AVP' || s.delivery === 'multicast') continue;
-    let transport: TransportSpec;
-    if (s.lowerTransport === 'TCP') transport = p.setupInterleaved(i, s.interleaved ?? [2 * i, 2 * i + 1]);
-    else if (s.clientPort) transport = await p.setupUdp(i, s.clientPort, s.ssrc);
-    else continue;
-    p.commit('SETUP');
-    return { response: withSession(createResponse(200, { Transport: formatTransport(transport) }), p.id, l) };
-  }
-  throw new RtspError(461, 'SRV_ERR_TRANSPORT', 'publishing: RTP/AVP unicast with client_port, or RTP/AVP/TCP interleaved');
+  const i = p.presentation.trackIndexFor(t.control);
+  // Media comes from the publisher's own address: no destination to check.
+  const spec = chooseTransport(specs, l.ctx.clientIp, {
+    checkDestination: false,
+    supported: 'publishing: RTP/AVP unicast with client_port, or RTP/AVP/TCP interleaved',
+  });
+  const transport = await p.presentation.setupTrack(i, spec);
+  p.commit('SETUP');
+  return { response: p.header(createResponse(200, { Transport: formatTransport(transport) })) };
 }
 
 async function setupViewer(req: RtspRequest, t: LiveTarget, specs: TransportSpec[], l: Live): Promise<HandlerResult> {
   const existing = findViewer(req, l);
   const channel = l.hub.channel(t.name, false);
   if (!channel?.live) throw notFound(`live channel ${t.name} has no source now`);
+  const multicast = l.hub.multicast;
   const { session, transport } = await setupInSession(l.ctx.sessionContext.registry, existing, {
-    samePresentation: (v) => v.channel === channel,
+    samePresentation: (v) => v.presentation.channel === channel,
     create: async () => {
-      const v = new LiveViewerSession(newSessionId(l.ctx.sessionContext.random), channel, l.ctx.clientIp, l.ctx.sessionContext);
+      const v: LiveViewSession = new RtspSession<ViewerSetup, LiveView>(
+        newSessionId(l.ctx.sessionContext.random),
+        l.ctx.clientIp,
+        l.ctx.sessionContext,
+        (session) => new LiveView(session, channel),
+      );
       v.impairment =
         impairmentFromQuery(`?${t.query.toString()}`) ?? l.ctx.describedImpairments.get(`live/${t.name}`) ?? l.ctx.defaultImpairment;
       return v;
     },
-    addTrack: (v) =>
-      viewerTransport(
-        v,
-        pickTrack(channel.tracks, t.control, (c) => v.setups.has(c), `live/${t.name}`),
-        specs,
-        l,
-      ),
-  });
-  return { response: withSession(createResponse(200, { Transport: formatTransport(transport) }), session.id, l) };
-}
-
-/** Sets up `track` for a viewer with the first transport of the client's list we serve (multicast too). */
-async function viewerTransport(viewer: LiveViewerSession, track: LiveTrack, specs: TransportSpec[], l: Live): Promise<TransportSpec> {
-  for (const s of specs) {
-    if (s.protocol !== 'RTP' || s.profile !== 'AVP') continue;
-    if (s.delivery === 'multicast') {
-      if (!l.hub.multicast || s.lowerTransport !== 'UDP') continue;
+    addTrack: (v) => {
+      const track = pickTrack(channel.tracks, t.control, (c) => v.setups.has(c), `live/${t.name}`);
+      const spec = chooseTransport(specs, l.ctx.clientIp, {
+        // Multicast only over UDP, and only when the server has a multicast range.
+        acceptMulticast: multicast ? (s) => s.lowerTransport === 'UDP' : undefined,
+        supported: `RTP/AVP unicast with client_port, RTP/AVP/TCP interleaved${multicast ? ', RTP/AVP multicast' : ''}`,
+      });
+      if (spec.delivery !== 'multicast' || !multicast) return v.presentation.setupTrack(track, spec, l.ctx.socket);
       let chosen: { address: string; port?: number } | undefined;
-      if (s.destination) {
-        if (!l.hub.multicast.options.allowClientDestination) {
+      if (spec.destination) {
+        if (!multicast.options.allowClientDestination) {
           throw new RtspError(403, 'SRV_ERR_DESTINATION', 'the server chooses the multicast group (destination not allowed)');
         }
-        if (!isMulticastAddress(s.destination))
-          throw new RtspError(403, 'SRV_ERR_DESTINATION', `${s.destination} is not a multicast group`);
-        chosen = { address: s.destination, port: s.port?.[0] };
+        if (!isMulticastAddress(spec.destination))
+          throw new RtspError(403, 'SRV_ERR_DESTINATION', `${spec.destination} is not a multicast group`);
+        chosen = { address: spec.destination, port: spec.port?.[0] };
       }
-      return viewer.setupMulticast(track, await l.hub.multicastGroup(track, chosen));
-    }
-    if (!isUnicastRtp(s)) continue;
-    checkDestination(s, l.ctx.clientIp);
-    if (s.lowerTransport === 'TCP') return viewer.setupInterleaved(track, l.ctx.socket, s.interleaved ?? viewer.nextChannels());
-    return viewer.setupUdp(track, s.clientPort!);
-  }
-  throw new RtspError(
-    461,
-    'SRV_ERR_TRANSPORT',
-    `supported: RTP/AVP unicast with client_port, RTP/AVP/TCP interleaved${l.hub.multicast ? ', RTP/AVP multicast' : ''}`,
-  );
-}
-
-async function play(req: RtspRequest, l: Live): Promise<HandlerResult> {
-  const viewer = requireViewer(req, l);
-  const range = req.headers.get('Range');
-  // A live channel cannot seek: any valid Range is answered as live (RFC 2326 §12.29, `npt=now-`).
-  if (range !== undefined && !parseRange(range).ok) throw new RtspError(457, 'SRV_ERR_INVALID_RANGE', `unsupported Range ${range}`);
-  if (viewer.ended || !viewer.channel.live) throw notFound(`live/${viewer.channel.name} has ended`);
-  const base = parseLiveTarget(req.uri);
-  const url = typeof base === 'object' ? base.aggregateUrl : `live/${viewer.channel.name}`;
-  const tracks = viewer.rtpInfo();
-  const res = createResponse(200, {
-    Range: 'npt=now-',
-    'RTP-Info': formatRtpInfo(url, tracks),
+      return v.presentation.setupTrack(track, spec, l.ctx.socket, () => l.hub.multicastGroup(track, chosen));
+    },
   });
-  viewer.commit('PLAY');
-  l.ctx.sessionContext.events.emit('stream-started', {
-    id: viewer.id,
-    kind: 'live-viewer',
-    media: viewer.media,
-    client: viewer.clientIp,
-    transport: viewer.transport,
-    tracks,
-  });
-  return { response: withSession(res, viewer.id, l), after: () => viewer.startSending() };
+  return { response: session.header(createResponse(200, { Transport: formatTransport(transport) })) };
 }
 
-async function pause(req: RtspRequest, l: Live): Promise<HandlerResult> {
-  // GStreamer's rtspclientsink PAUSEs before its TEARDOWN: the stream goes on until it leaves.
-  const p = sessionIdOf(req) !== undefined ? findPublisher(req, l) : undefined;
-  if (p) {
-    p.check('PAUSE');
-    p.touch();
-    p.commit('PAUSE');
-    return { response: withSession(createResponse(200), p.id, l) };
-  }
-  const viewer = requireViewer(req, l);
-  viewer.stopSending();
-  viewer.commit('PAUSE');
-  return { response: withSession(createResponse(200, { Range: 'npt=now-' }), viewer.id, l) };
-}
-
+/** RECORD: the publisher named by the Session header, or the one of this connection, goes live. */
 async function record(req: RtspRequest, l: Live): Promise<HandlerResult> {
   target(req);
   const p = findPublisher(req, l);
   if (!p) throw new RtspError(455, 'SRV_ERR_NO_SESSION', 'RECORD needs the publisher Session');
   p.touch();
-  p.record();
+  p.check('RECORD');
+  p.presentation.record();
+  p.commit('RECORD');
   l.ctx.sessionContext.events.emit('stream-started', {
     id: p.id,
     kind: 'publisher',
@@ -298,27 +238,5 @@ async function record(req: RtspRequest, l: Live): Promise<HandlerResult> {
     transport: p.transport,
     tracks: [],
   });
-  return { response: withSession(createResponse(200), p.id, l) };
-}
-
-async function teardown(req: RtspRequest, l: Live): Promise<HandlerResult> {
-  const p = sessionIdOf(req) !== undefined ? findPublisher(req, l) : undefined;
-  if (p) {
-    p.close('teardown');
-    return { response: createResponse(200) };
-  }
-  const v = requireViewer(req, l);
-  v.close('teardown');
-  return { response: createResponse(200) };
-}
-
-async function keepAlive(req: RtspRequest, l: Live): Promise<HandlerResult> {
-  const id = sessionIdOf(req);
-  const s = id !== undefined ? l.ctx.sessionContext.registry.get(id) : undefined;
-  const live = s instanceof LivePublisherSession || s instanceof LiveViewerSession ? s : undefined;
-  live?.touch();
-  if (req.body.length > 0) throw new RtspError(451, 'SRV_ERR_PARAMETER', 'parameter not understood');
-  const res = createResponse(200);
-  if (live) withSession(res, live.id, l);
-  return { response: res };
+  return { response: p.header(createResponse(200)) };
 }

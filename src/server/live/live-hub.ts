@@ -12,7 +12,7 @@ import { CHANNEL_NAME, LiveChannel } from './live-channel.ts';
 import { parseLiveTarget } from './live-target.ts';
 import { MulticastAllocator } from './multicast.ts';
 import type { MulticastGroup, MulticastOptions } from './multicast.ts';
-import type { LivePublisherSession, PublisherCounters } from './publisher-session.ts';
+import type { PublisherCounters, RecordTarget } from './record-target.ts';
 import { liveRtcp } from './rtcp-view.ts';
 
 const log = createLogger('live');
@@ -186,7 +186,7 @@ export class LiveHub {
       source: c.source,
       live: c.live,
       viewers: c.viewers.size,
-      publisher: c.publisher ? { ...(c.publisher as LivePublisherSession).counters } : undefined,
+      publisher: c.publisher ? { ...(c.publisher as RecordTarget).counters } : undefined,
       tracks: c.tracks.map((t) => {
         const g = this.groupsByTrack.get(t);
         return {

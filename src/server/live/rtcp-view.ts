@@ -1,6 +1,6 @@
 import type { Egress } from '../../transport/index.ts';
 import { RtcpSession } from '../../sender/rtcp-session.ts';
-import type { SessionContext } from '../session.ts';
+import type { SessionContext } from '../session/context.ts';
 import type { LiveTrack } from './live-track.ts';
 
 /**

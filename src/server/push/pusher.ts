@@ -13,7 +13,7 @@ import type { ReceiverReportRecord } from '../../sender/qos.ts';
 import { RtcpSession } from '../../sender/rtcp-session.ts';
 import { RtpSender } from '../../sender/rtp-sender.ts';
 import { RtpStream } from '../../sender/rtp-stream.ts';
-import { END_OF_STREAM_BYE_DELAY_MS } from '../session.ts';
+import { END_OF_STREAM_BYE_DELAY_MS } from '../file-presentation.ts';
 import { parsePushUrl, resolveDestination } from './destination.ts';
 import type { PushDestination } from './destination.ts';
 import { PushError } from './errors.ts';

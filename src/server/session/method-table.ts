@@ -1,7 +1,7 @@
 /**
  * The RTSP session state machine (RFC 2326 Appendix A, server side) for every kind of session:
  * file playback, live viewers and publishers share one state enum. This table is the only place
- * that says which method is valid in which state and what state follows; RtspSessionCore.commit()
+ * that says which method is valid in which state and what state follows; RtspSession.commit()
  * is the only writer of a session's state. Methods that need no session (OPTIONS, DESCRIBE,
  * ANNOUNCE, which creates a publisher in `init`) never reach it.
  */
@@ -33,4 +33,9 @@ export const SESSION_STATES = Object.keys(TABLE) as SessionState[];
 export function transition(state: SessionState, method: string): Transition {
   const next = TABLE[state][method as SessionMethod];
   return next ? { ok: true, next } : { ok: false, allowed: Object.keys(TABLE[state]) as SessionMethod[] };
+}
+
+/** The methods valid in `state`, in the table's order (the Allow of a 455). */
+export function methodsAllowedIn(state: SessionState): SessionMethod[] {
+  return Object.keys(TABLE[state]) as SessionMethod[];
 }

@@ -1,59 +1,93 @@
 import type { Socket } from 'node:net';
-import type { TransportSpec } from '../../rtsp/index.ts';
-import type { Egress, ImpairmentSpec } from '../../transport/index.ts';
+import type { RtspResponse, TransportSpec } from '../../rtsp/index.ts';
+import { InterleavedEgress } from '../../transport/index.ts';
+import type { Egress, ImpairmentSpec, UdpEgress, UdpPortPair } from '../../transport/index.ts';
 import type { TimerHandle } from '../../util/clock.ts';
+import type { Random } from '../../util/random.ts';
 import type { TrackEgress } from '../egress-hook.ts';
 import { RtspError } from '../errors.ts';
 import type { SessionContext, SessionKind } from './context.ts';
-import { transition } from './method-table.ts';
+import { methodsAllowedIn, transition } from './method-table.ts';
 import type { SessionMethod, SessionState } from './method-table.ts';
+import type { Presentation, SetupBase } from './presentation.ts';
 import type { RegisteredSession } from './registry.ts';
-import { nextChannels } from './transport-negotiation.ts';
+import type { SessionTraffic } from './server-events.ts';
+import { nextChannels, setSessionHeader, transportLabel } from './transport-negotiation.ts';
+import { bindSetupPair, connectUdpSetup } from './udp-setup.ts';
+
+/** Unguessable session id: 96 random bits as hex (from the server's Random: crypto unless a test seeds it). */
+export function newSessionId(random: Random): string {
+  return random.hex(12);
+}
 
 /**
- * What every RTSP session is, whatever it plays or records (a file, a live channel, a publisher's
- * record target): its id and state, its expiry, its interleaved channels on one RTSP connection,
- * and its place in the registry. The state changes only through commit(), along method-table.ts.
+ * The one RTSP session type (RFC 2326 §3, Appendix A), whatever it plays or records: a file, a
+ * live channel, a publisher's record target (its `presentation`). It owns its id, its state (which
+ * changes only through commit(), along method-table.ts), its expiry, its setups (one per track),
+ * its interleaved channels on one RTSP connection, its track egresses, its UDP port pairs and the
+ * Session header, and its place in the registry.
  */
-export abstract class RtspSessionCore implements RegisteredSession {
+export class RtspSession<T extends SetupBase = SetupBase, P extends Presentation = Presentation> implements RegisteredSession {
+  /** Every SETUP'd track by its control (`trackID=N`; a publisher's announced index). */
+  readonly setups = new Map<string, T>();
+  readonly presentation: P;
+  /** Network emulation for this session's tracks (its URL's, its DESCRIBE's, or `--netem`). */
+  impairment: ImpairmentSpec | undefined;
   private current: SessionState = 'init';
   private expiry: TimerHandle | undefined;
   private closedFlag = false;
   /** The RTSP connection an interleaved session is bound to. */
   private boundSocket: Socket | undefined;
   private readonly channels: number[] = [];
-  /** Network emulation for this session's tracks (its URL's, its DESCRIBE's, or `--netem`). */
-  impairment: ImpairmentSpec | undefined;
   /** What the egress hook gave each track; released when the session closes. */
   private readonly egresses: TrackEgress[] = [];
 
   constructor(
     readonly id: string,
-    readonly kind: SessionKind,
     readonly clientIp: string,
-    protected readonly ctx: SessionContext,
+    readonly ctx: SessionContext,
+    presentation: (session: RtspSession<T, P>) => P,
   ) {
+    this.presentation = presentation(this);
     this.touch();
   }
 
-  abstract get media(): string;
+  get kind(): SessionKind {
+    return this.presentation.kind;
+  }
+
+  get media(): string {
+    return this.presentation.media;
+  }
 
   get state(): SessionState {
     return this.current;
+  }
+
+  /** How its tracks travel ('udp', 'tcp', 'multicast'; joined with '+' when they differ). */
+  get transport(): string {
+    return transportLabel([...this.setups.values()].map((s) => s.transport));
+  }
+
+  /** What it moved so far (the registry's session-ended event, the operator's list). */
+  traffic(): SessionTraffic {
+    return { transport: this.transport, ...this.presentation.traffic() };
   }
 
   get isClosed(): boolean {
     return this.closedFlag;
   }
 
-  get interleavedSocket(): Socket | undefined {
-    return this.boundSocket;
-  }
-
-  /** 455 with Allow when `method` is not valid in the current state. */
+  /**
+   * 455 with Allow when `method` is not valid in the current state, or not one this kind of
+   * presentation answers (a viewer does not RECORD, a publisher does not PLAY). Allow lists the
+   * methods valid now for this presentation.
+   */
   check(method: SessionMethod): void {
     const t = transition(this.current, method);
-    if (!t.ok) throw new RtspError(455, 'SRV_ERR_STATE', `${method} not valid in state ${this.current}`, { Allow: t.allowed.join(', ') });
+    if (t.ok && this.presentation.methods.includes(method)) return;
+    const allowed = methodsAllowedIn(this.current).filter((m) => this.presentation.methods.includes(m));
+    throw new RtspError(455, 'SRV_ERR_STATE', `${method} not valid in state ${this.current}`, { Allow: allowed.join(', ') });
   }
 
   /** `method` succeeded: the state moves along the table (the only place a state is written). */
@@ -76,9 +110,74 @@ export abstract class RtspSessionCore implements RegisteredSession {
     );
   }
 
+  /** Sets `Session: id;timeout=N` on a response (the one place it is written). */
+  header(res: RtspResponse): RtspResponse {
+    return setSessionHeader(res, this.id, this.ctx.timeoutSec);
+  }
+
+  /**
+   * Sets up the track `control`: 455 when it is set up already; `build` binds its transport and
+   * makes the presentation's setup, which the session keeps from then on.
+   */
+  async addSetup(control: string, build: () => Promise<T> | T): Promise<T> {
+    this.assertNotSetUp(control);
+    const setup = await build();
+    this.assertNotSetUp(control);
+    this.setups.set(control, setup);
+    return setup;
+  }
+
+  private assertNotSetUp(control: string): void {
+    if (this.setups.has(control)) throw new RtspError(455, 'SRV_ERR_ALREADY_SETUP', `${control} is already set up in this session`);
+  }
+
+  /** A server port pair for a UDP SETUP (454 when the session closed meanwhile). */
+  bindUdp(receiveBufferBytes?: number): Promise<UdpPortPair> {
+    return bindSetupPair(this.ctx, () => this.closedFlag, receiveBufferBytes);
+  }
+
+  /** A server port pair connected to the client's ports, its egress and the Transport answer (461 when unreachable). */
+  connectUdp(clientPorts: [number, number]): Promise<{ pair: UdpPortPair; egress: UdpEgress; transport: TransportSpec }> {
+    return connectUdpSetup(this.ctx, () => this.closedFlag, this.clientIp, clientPorts);
+  }
+
+  /**
+   * The path to a client that plays one track: its UDP client_port (a connected port pair, so
+   * the kernel takes only the client's own datagrams; RTP "punches" keep the session alive) or
+   * interleaved channels on `socket`. `make` builds the presentation's setup on that direct
+   * path; RTCP from the client (RTCP port, odd channel) goes to what `rtcpOf` names of it.
+   */
+  async playPath(
+    spec: TransportSpec,
+    socket: Socket,
+    make: (direct: Egress, transport: TransportSpec) => T,
+    rtcpOf: (setup: T) => { receive(data: Buffer, from: string): void } | undefined,
+  ): Promise<T> {
+    if (spec.lowerTransport === 'TCP') {
+      const channels = spec.interleaved ?? this.nextChannels();
+      let setup: T | undefined;
+      const transport = this.bindInterleaved(socket, channels, [
+        { channel: channels[1], handler: (data) => (setup ? rtcpOf(setup)?.receive(data, `tcp:${channels[1]}`) : undefined) },
+      ]);
+      setup = make(new InterleavedEgress(socket, channels[0], channels[1]), transport);
+      return setup;
+    }
+    const { pair, egress, transport } = await this.connectUdp(spec.clientPort ?? [0, 0]);
+    const setup = make(egress, transport);
+    setup.udp = pair;
+    pair.rtp.on('message', () => this.touch());
+    pair.rtcp.on('message', (msg, rinfo) => rtcpOf(setup)?.receive(msg, `${rinfo.address}:${rinfo.port}`));
+    return setup;
+  }
+
   /** The next free interleaved channel pair of this session. */
   nextChannels(): [number, number] {
     return nextChannels(this.channels);
+  }
+
+  /** The session ends when `socket` closes (a publisher's connection). */
+  bindConnection(socket: Socket): void {
+    this.ctx.registry.bindSocket(socket, this);
   }
 
   /**
@@ -103,29 +202,29 @@ export abstract class RtspSessionCore implements RegisteredSession {
     return { protocol: 'RTP', profile: 'AVP', lowerTransport: 'TCP', delivery: 'unicast', interleaved: channels, unknownParams: [] };
   }
 
-  /** The egress a track sends through: `direct`, wrapped by the server's egress hook. */
-  protected trackEgress(direct: Egress, control: string, trackIndex: number): Egress {
+  /** The egress a track sends through: `direct`, wrapped by the server's egress hook; released at close. */
+  trackEgress(direct: Egress, control: string, trackIndex: number): Egress {
     const t = this.ctx.trackEgress(direct, { sessionId: this.id, media: this.media, control, trackIndex, impairment: this.impairment });
     this.egresses.push(t);
     return t.egress;
   }
 
-  /** Lets go of every track egress (an impairment drops the packets it still holds). */
-  protected releaseEgresses(): void {
-    for (const e of this.egresses.splice(0)) e.release();
-  }
-
   /**
-   * Marks the session closed, stops its expiry and takes it out of the registry (session-ended).
-   * False when it was closed already. Subclasses free their own resources after it.
+   * Ends the session once: out of the registry (session-ended), expiry stopped, then the
+   * presentation frees its media (BYEs), then the session its UDP ports and track egresses.
    */
-  protected beginClose(reason: string): boolean {
-    if (this.closedFlag) return false;
+  close(reason: string): void {
+    if (this.closedFlag) return;
     this.closedFlag = true;
     this.ctx.clock.clearTimeout(this.expiry);
     this.ctx.registry.remove(this, reason);
-    return true;
+    this.presentation.close(reason);
+    for (const s of this.setups.values()) {
+      // Not synchronously: dgram resolves the destination on the next tick before it sends, so a
+      // close now would silently drop the BYE just queued. setImmediate runs after that tick.
+      const udp = s.udp;
+      if (udp) setImmediate(() => udp.close());
+    }
+    for (const e of this.egresses.splice(0)) e.release();
   }
-
-  abstract close(reason: string): void;
 }

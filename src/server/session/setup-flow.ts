@@ -1,7 +1,7 @@
 import type { TransportSpec } from '../../rtsp/index.ts';
 import { RtspError, notFound } from '../errors.ts';
 import type { SessionRegistry } from './registry.ts';
-import type { RtspSessionCore } from './rtsp-session.ts';
+import type { RtspSession } from './rtsp-session.ts';
 
 /**
  * The life of a play SETUP, the same for a file and a live channel: in an existing session (state
@@ -9,7 +9,7 @@ import type { RtspSessionCore } from './rtsp-session.ts';
  * awaited; registered only once its first track is set up, closed again when that fails; the
  * state committed last.
  */
-export async function setupInSession<S extends RtspSessionCore>(
+export async function setupInSession<S extends RtspSession>(
   registry: SessionRegistry,
   existing: S | undefined,
   flow: {

@@ -30,18 +30,36 @@ export function isUnicastRtp(spec: TransportSpec): boolean {
   return spec.lowerTransport === 'TCP' || spec.clientPort !== undefined;
 }
 
+/**
+ * The first transport of the client's list we serve: unicast RTP/AVP (UDP with client_port, or TCP
+ * interleaved; its destination checked unless `checkDestination` is false), or multicast RTP/AVP
+ * where `acceptMulticast` takes it; else 461 naming what is `supported`.
+ */
+export function chooseTransport(
+  specs: TransportSpec[],
+  clientIp: string,
+  opts: { supported: string; checkDestination?: boolean; acceptMulticast?: ((spec: TransportSpec) => boolean) | undefined },
+): TransportSpec {
+  for (const s of specs) {
+    if (s.protocol !== 'RTP' || s.profile !== 'AVP') continue;
+    if (s.delivery === 'multicast') {
+      if (opts.acceptMulticast?.(s)) return s;
+      continue;
+    }
+    if (!isUnicastRtp(s)) continue;
+    if (opts.checkDestination !== false) checkDestination(s, clientIp);
+    return s;
+  }
+  throw new RtspError(461, 'SRV_ERR_TRANSPORT', `supported: ${opts.supported}`);
+}
+
 /** The first unicast transport of the client's list we serve (its destination checked), else 461. */
 export function chooseUnicast(
   specs: TransportSpec[],
   clientIp: string,
   supported = 'RTP/AVP unicast with client_port, RTP/AVP/TCP interleaved',
 ): TransportSpec {
-  for (const s of specs) {
-    if (!isUnicastRtp(s)) continue;
-    checkDestination(s, clientIp);
-    return s;
-  }
-  throw new RtspError(461, 'SRV_ERR_TRANSPORT', `supported: ${supported}`);
+  return chooseTransport(specs, clientIp, { supported });
 }
 
 /** The next free even/odd channel pair after the channels `taken` (RFC 2326 §10.12). */

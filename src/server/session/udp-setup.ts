@@ -1,9 +1,9 @@
-import type { TransportSpec } from '../rtsp/index.ts';
-import { UdpEgress, bindUdpPortPair } from '../transport/index.ts';
-import type { UdpPortPair } from '../transport/index.ts';
-import { RtspError } from './errors.ts';
-import { portPairRtspError } from './port-errors.ts';
-import type { SessionContext } from './session/context.ts';
+import type { TransportSpec } from '../../rtsp/index.ts';
+import { UdpEgress, bindUdpPortPair } from '../../transport/index.ts';
+import type { UdpPortPair } from '../../transport/index.ts';
+import { RtspError } from '../errors.ts';
+import { portPairRtspError } from '../port-errors.ts';
+import type { SessionContext } from './context.ts';
 
 /**
  * The unicast UDP SETUP, the same for every kind of RTSP session (file sessions, live viewers,

@@ -1,46 +1,42 @@
 import type { Socket } from 'node:net';
 import { createLogger } from '../util/log.ts';
-import type { TransportSpec } from '../rtsp/index.ts';
-import { InterleavedEgress } from '../transport/index.ts';
-import type { Egress, UdpPortPair } from '../transport/index.ts';
-import { RtspError } from './errors.ts';
+import { formatNptRange, formatScale, parseRange, parseScale } from '../rtsp/index.ts';
+import type { RtspRequest, TransportSpec } from '../rtsp/index.ts';
+import type { Egress } from '../transport/index.ts';
+import { RtspError, badRequest } from './errors.ts';
+import { safeRelativePath } from './media-path.ts';
+import { parseRequestTarget } from './request-target.ts';
 import type { MediaEntry, ServedTrack } from './media-catalog.ts';
 import { PlayTimeline } from '../sender/play-timeline.ts';
 import { RtcpSession } from '../sender/rtcp-session.ts';
 import { RtpSender } from '../sender/rtp-sender.ts';
 import { RtpStream } from '../sender/rtp-stream.ts';
 import { startIndexFor } from '../sender/seek.ts';
-import { connectUdpSetup } from './session-support.ts';
-import type { SessionContext } from './session/context.ts';
-import type { SessionTraffic, StreamTrackStart } from './session/server-events.ts';
-import { transportLabel } from './session/transport-negotiation.ts';
-import { RtspSessionCore } from './session/rtsp-session.ts';
+import type { SessionMethod } from './session/method-table.ts';
+import type { PlayAnswer, Presentation, PresentationTraffic, SetupBase } from './session/presentation.ts';
+import type { RtspSession } from './session/rtsp-session.ts';
+import type { StreamTrackStart } from './session/server-events.ts';
 import { negotiateScale, negotiateSpeed } from '../sender/trick-play.ts';
 import { positionStreams, retimeStreams } from './trick-session.ts';
-import type { Random } from '../util/random.ts';
 
 export type { ServerEvents, SessionContext } from './session/context.ts';
 
 const log = createLogger('session');
 
-/** One SETUP'd track of a session: its stream, where it goes and what its client reports. */
-export interface TrackSetup {
+/** One SETUP'd track of a file session: its stream, where it goes and what its client reports. */
+export interface TrackSetup extends SetupBase {
   track: ServedTrack;
   stream: RtpStream;
   /** Where the stream's packets go: the client's ports or channels, through the impairment if any. */
   egress: Egress;
   rtcp: RtcpSession;
-  transport: TransportSpec;
-  udp?: UdpPortPair;
 }
+
+/** An RTSP session playing a file. */
+export type FileSession = RtspSession<TrackSetup, FilePresentation>;
 
 /** How long after a stream's last packet its BYE goes out (see streamEnded). */
 export const END_OF_STREAM_BYE_DELAY_MS = 500;
-
-/** Unguessable session id: 96 random bits as hex (from the server's Random: crypto unless a test seeds it). */
-export function newSessionId(random: Random): string {
-  return random.hex(12);
-}
 
 export interface PlayResult {
   startNpt: number;
@@ -51,12 +47,16 @@ export interface PlayResult {
   speed: number;
 }
 
+/** What a file session answers (no RECORD). */
+const FILE_METHODS: readonly SessionMethod[] = ['SETUP', 'PLAY', 'PAUSE', 'TEARDOWN', 'GET_PARAMETER', 'SET_PARAMETER'];
+
 /**
- * An RTSP session (RFC 2326 §3, Appendix A): the tracks it set up, their RTP streams and RTCP,
- * the play position, and its timeout. The state machine itself is the pure `transition()`.
+ * A file as a session's presentation (VoD): one RTP stream and RTCP per set-up track, the play
+ * position, seeking (Range), pause/resume and trick play (Scale, Speed).
  */
-export class ServerSession extends RtspSessionCore {
-  readonly setups = new Map<string, TrackSetup>();
+export class FilePresentation implements Presentation {
+  readonly kind = 'file' as const;
+  readonly methods = FILE_METHODS;
   readonly timeline = new PlayTimeline();
   /** Media position while paused (npt seconds). */
   private pausedAt = 0;
@@ -66,52 +66,40 @@ export class ServerSession extends RtspSessionCore {
    * entry between names of one file (a symlink), so the session is checked against its own name.
    */
   constructor(
-    id: string,
+    private readonly session: FileSession,
     readonly entry: MediaEntry,
     readonly media: string,
-    clientIp: string,
-    ctx: SessionContext,
-  ) {
-    super(id, 'file', clientIp, ctx);
+  ) {}
+
+  private get ctx() {
+    return this.session.ctx;
   }
 
   private get closed(): boolean {
-    return this.isClosed;
+    return this.session.isClosed;
   }
 
-  async setupUdp(track: ServedTrack, clientPorts: [number, number]): Promise<TransportSpec> {
-    this.rejectDoubleSetup(track);
-    const { pair, egress, transport } = await connectUdpSetup(this.ctx, () => this.closed, this.clientIp, clientPorts);
-    const setup = this.addSetup(track, egress, transport);
-    setup.udp = pair;
-    pair.rtp.on('message', () => {
-      // Clients "punch" the RTP port to open NATs; nothing to do with it beyond keep-alive.
-      this.touch();
-    });
-    // Connected sockets: the kernel only delivers datagrams from the client's own ports.
-    pair.rtcp.on('message', (msg, rinfo) => setup.rtcp.receive(msg, `${rinfo.address}:${rinfo.port}`));
-    return transport;
+  private get setups(): Map<string, TrackSetup> {
+    return this.session.setups;
   }
 
-  setupInterleaved(track: ServedTrack, socket: Socket, channels: [number, number]): TransportSpec {
-    this.rejectDoubleSetup(track);
-    // RTCP from the client comes on the odd channel; the registry routes it here.
-    let setup: TrackSetup | undefined;
-    const transport = this.bindInterleaved(socket, channels, [
-      { channel: channels[1], handler: (data) => setup?.rtcp.receive(data, `tcp:${channels[1]}`) },
-    ]);
-    setup = this.addSetup(track, new InterleavedEgress(socket, channels[0], channels[1]), transport);
-    return transport;
+  /** SETUP of `track` over the client's chosen transport (UDP ports or interleaved channels on `socket`). */
+  async setupTrack(track: ServedTrack, spec: TransportSpec, socket: Socket): Promise<TransportSpec> {
+    const setup = await this.session.addSetup(track.control, () =>
+      this.session.playPath(
+        spec,
+        socket,
+        (direct, transport) => this.makeSetup(track, direct, transport),
+        (s) => s.rtcp,
+      ),
+    );
+    setup.transport.ssrc = setup.stream.sender.ssrc;
+    return setup.transport;
   }
 
-  private rejectDoubleSetup(track: ServedTrack): void {
-    if (this.setups.has(track.control)) {
-      throw new RtspError(455, 'SRV_ERR_ALREADY_SETUP', `${track.control} is already set up in this session`);
-    }
-  }
-
-  private addSetup(track: ServedTrack, direct: Egress, transport: TransportSpec): TrackSetup {
-    const egress = this.trackEgress(direct, track.control, this.entry.tracks.indexOf(track));
+  private makeSetup(track: ServedTrack, direct: Egress, transport: TransportSpec): TrackSetup {
+    const session = this.session;
+    const egress = session.trackEgress(direct, track.control, this.entry.tracks.indexOf(track));
     const sender = new RtpSender(track.source.format, egress, this.ctx.random);
     const stream = new RtpStream(
       track.control,
@@ -123,8 +111,8 @@ export class ServerSession extends RtspSessionCore {
       (s, err) => {
         // A read still in flight when the session closed (TEARDOWN, then the file closed) is moot.
         if (this.closed) return;
-        log.error('cannot read media', { session: this.id, media: this.media, control: s.control, error: String(err) });
-        this.close('media read error');
+        log.error('cannot read media', { session: session.id, media: this.media, control: s.control, error: String(err) });
+        session.close('media read error');
       },
     );
     const rtcp = new RtcpSession(sender, egress, {
@@ -135,13 +123,48 @@ export class ServerSession extends RtspSessionCore {
       isPlaying: () => stream.isPlaying,
       rtpNow: () => stream.rtpTimeAt(this.timeline.mediaTimeAt(this.ctx.clock.now())),
       counters: this.ctx.counters,
-      onActivity: () => this.touch(),
-      report: { sessionId: this.id, media: this.media, control: track.control, transport: egress.kind },
+      onActivity: () => session.touch(),
+      report: { sessionId: session.id, media: this.media, control: track.control, transport: egress.kind },
       onReport: (record) => this.ctx.events.emit('receiver-report', record),
     });
-    const setup: TrackSetup = { track, stream, egress, rtcp, transport };
-    this.setups.set(track.control, setup);
-    return setup;
+    return { track, stream, egress, rtcp, transport };
+  }
+
+  /**
+   * PLAY: on this presentation's URL (459 otherwise), with Range (seek), Scale and Speed. The
+   * Range answered runs to the end of the file (open while it is still being written), or for a
+   * rewind down to where it stops.
+   */
+  async play(req: RtspRequest): Promise<PlayAnswer> {
+    const t = parseRequestTarget(req.uri);
+    if (!t) throw badRequest('SRV_ERR_BAD_URI', `bad request URI ${req.uri}`);
+    if (t.mediaPath !== '' && safeRelativePath(t.mediaPath) !== this.media) {
+      throw new RtspError(459, 'SRV_ERR_AGGREGATE', 'PLAY on another presentation');
+    }
+    const scale = rateHeader(req, 'Scale');
+    const speed = rateHeader(req, 'Speed');
+    const range = rangeOf(req, scale !== undefined && scale < 0);
+    const result = await this.preparePlay(range, { scale, speed });
+    const extra: [string, string][] = [];
+    // The Scale and Speed used, whenever asked for or not 1 (RFC 2326 §12.34, §12.35).
+    if (scale !== undefined || result.scale !== 1) extra.push(['Scale', formatScale(result.scale)]);
+    if (speed !== undefined || result.speed !== 1) extra.push(['Speed', formatScale(result.speed)]);
+    return {
+      // Rewinding: the reversed form (`npt=10-0`) to a client that sent one, else open-ended.
+      range: formatNptRange({
+        start: result.startNpt,
+        end:
+          result.scale < 0
+            ? range?.end !== undefined
+              ? (result.endNpt ?? 0)
+              : undefined
+            : (result.endNpt ?? (this.entry.growth?.growing ? undefined : this.entry.durationSec)),
+      }),
+      aggregateUrl: t.aggregateUrl,
+      rtpInfo: result.rtpInfo,
+      extra,
+      begin: result.restart ? () => this.begin(result.startNpt) : undefined,
+    };
   }
 
   /**
@@ -160,7 +183,7 @@ export class ServerSession extends RtspSessionCore {
       throw new RtspError(457, 'SRV_ERR_INVALID_RANGE', `start ${range.start} is beyond the end (${duration})`);
     }
     // Scale/Speed absent: unchanged by a PLAY that changes nothing (RFC 2326 §10.5), else 1.
-    const same = range?.start === undefined && this.state === 'playing';
+    const same = range?.start === undefined && this.session.state === 'playing';
     const hasVideo = [...this.setups.values()].some((s) => s.track.source.track.kind === 'video');
     const scale = rate.scale !== undefined ? negotiateScale(rate.scale, hasVideo) : same ? this.scale : 1;
     const speed = rate.speed !== undefined ? negotiateSpeed(rate.speed) : same ? this.speed : 1;
@@ -171,7 +194,7 @@ export class ServerSession extends RtspSessionCore {
     const setups = [...this.setups.values()];
     let start: number;
     let restart = true;
-    if (range?.start === undefined && this.state === 'playing') {
+    if (range?.start === undefined && this.session.state === 'playing') {
       start = this.timeline.mediaTimeAt(this.ctx.clock.now());
       restart = speedChanged;
     } else if (range?.start === undefined && this.everPlayed) {
@@ -208,8 +231,12 @@ export class ServerSession extends RtspSessionCore {
     const duration = this.entry.durationSec;
     const setups = [...this.setups.values()];
     const current =
-      this.state === 'playing' ? Math.max(0, Math.min(duration, this.timeline.mediaTimeAt(now))) : this.everPlayed ? this.pausedAt : 0;
-    if (range?.start === undefined && this.state === 'playing' && scale === this.scale && speed === this.speed) {
+      this.session.state === 'playing'
+        ? Math.max(0, Math.min(duration, this.timeline.mediaTimeAt(now)))
+        : this.everPlayed
+          ? this.pausedAt
+          : 0;
+    if (range?.start === undefined && this.session.state === 'playing' && scale === this.scale && speed === this.speed) {
       this.pausedAt = current;
       return { startNpt: current, endNpt: undefined, rtpInfo: this.rtpInfoAt(current), restart: false, scale, speed };
     }
@@ -236,15 +263,9 @@ export class ServerSession extends RtspSessionCore {
   /** Clock time a PLAY's segment starts at: its RTP timing (RTP-Info) and its timeline agree on it. */
   private segmentStartMs: number | undefined;
 
-  /** How its tracks travel ('udp', 'tcp', or both). */
-  get transport(): string {
-    return transportLabel([...this.setups.values()].map((s) => s.transport));
-  }
-
-  traffic(): SessionTraffic {
+  traffic(): PresentationTraffic {
     const setups = [...this.setups.values()];
     return {
-      transport: this.transport,
       packetsSent: setups.reduce((n, s) => n + s.stream.sender.stats.packets, 0),
       bytesSent: setups.reduce((n, s) => n + s.stream.sender.stats.octets, 0),
       lastReports: setups.flatMap((s) => (s.rtcp.lastReport ? [s.rtcp.lastReport] : [])),
@@ -297,15 +318,16 @@ export class ServerSession extends RtspSessionCore {
     }
   }
 
-  pause(): number {
+  /** PAUSE: streams stop where they are; the Range answered runs from there to the end. */
+  pause(): string {
     const now = this.ctx.clock.now();
-    if (this.state === 'playing') this.pausedAt = Math.max(0, Math.min(this.timeline.mediaTimeAt(now), this.entry.durationSec));
+    if (this.session.state === 'playing') this.pausedAt = Math.max(0, Math.min(this.timeline.mediaTimeAt(now), this.entry.durationSec));
     for (const s of this.setups.values()) {
       s.stream.stop(now);
       this.ctx.scheduler.remove(s.stream);
       s.rtcp.pause();
     }
-    return this.pausedAt;
+    return formatNptRange({ start: this.pausedAt, end: this.entry.durationSec });
   }
 
   private streamEnded(stream: RtpStream): void {
@@ -317,24 +339,43 @@ export class ServerSession extends RtspSessionCore {
     this.ctx.clock.setTimeout(() => {
       if (!this.closed && stream.ended) setup?.rtcp.sendBye('end of stream');
     }, END_OF_STREAM_BYE_DELAY_MS);
-    this.ctx.events.emit('stream-ended', { id: this.id, control: stream.control });
-    log.debug('stream ended', { session: this.id, control: stream.control, packets: stream.sender.stats.packets });
+    this.ctx.events.emit('stream-ended', { id: this.session.id, control: stream.control });
+    log.debug('stream ended', { session: this.session.id, control: stream.control, packets: stream.sender.stats.packets });
   }
 
-  /** Frees everything the session holds: scheduler tasks, RTCP timers, UDP ports, the file. */
+  /** Frees what the presentation holds: scheduler tasks, RTCP timers (after a BYE), the file. */
   close(reason: string): void {
-    if (!this.beginClose(reason)) return;
     for (const s of this.setups.values()) {
       this.ctx.scheduler.remove(s.stream);
       s.stream.stop();
       if (reason !== 'connection closed') s.rtcp.sendBye(reason === 'timeout' ? 'session timeout' : 'teardown');
       s.rtcp.close();
-      // Not synchronously: dgram resolves the destination on the next tick before it sends, so a
-      // close now would silently drop the BYE just queued. setImmediate runs after that tick.
-      const udp = s.udp;
-      if (udp) setImmediate(() => udp.close());
     }
-    this.releaseEgresses();
     this.ctx.releaseEntry(this.entry);
   }
+}
+
+/** The Range of a PLAY; 457 when malformed or running the wrong way (down only when rewinding). */
+function rangeOf(req: RtspRequest, reverse = false): { start?: number; end?: number } | undefined {
+  const value = req.headers.get('Range');
+  if (value === undefined) return undefined;
+  const r = parseRange(value);
+  if (!r.ok) throw new RtspError(457, 'SRV_ERR_INVALID_RANGE', `unsupported Range ${value}: ${r.code}`);
+  const { start, end } = r.value;
+  if (start === 'now' || end === 'now') return undefined;
+  // Playing backwards (Scale < 0) a range runs down: `npt=10-0` (RFC 7826 §4.4.2).
+  if (start !== undefined && end !== undefined && (reverse ? end > start : end < start)) {
+    throw new RtspError(457, 'SRV_ERR_INVALID_RANGE', reverse ? 'a reverse range must run down' : 'end before start');
+  }
+  return { start, end };
+}
+
+/** Scale (any non-zero number) or Speed (> 0) from a PLAY request; 400 when malformed or out of range. */
+function rateHeader(req: RtspRequest, name: 'Scale' | 'Speed'): number | undefined {
+  const value = req.headers.get(name);
+  if (value === undefined) return undefined;
+  const r = parseScale(value);
+  if (!r.ok) throw badRequest('SRV_ERR_BAD_SCALE', `malformed ${name}: ${value.trim()}`);
+  if (name === 'Scale' ? r.value === 0 : r.value <= 0) throw badRequest('SRV_ERR_BAD_SCALE', `${name} ${r.value} is not allowed`);
+  return r.value;
 }

@@ -1,50 +1,31 @@
 /**
- * The session core and the registry on the ManualClock: expiry (advertised timeout + grace, both
+ * The session (RtspSession over a fake presentation) and the registry on the ManualClock: expiry (advertised timeout + grace, both
  * options), the state only moving through commit(), atomic admission, interleaved channel routing
  * in O(1), connection loss, and the typed events. No sockets carry data; net.Socket objects are
  * only identities here.
  */
 import net from 'node:net';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { Scheduler } from '../../../src/transport/index.ts';
-import type { Egress } from '../../../src/transport/index.ts';
-import type { TrackEgressRequest } from '../../../src/server/egress-hook.ts';
-import { ManualClock } from '../../../src/util/clock.ts';
-import { RtspError } from '../../../src/server/errors.ts';
-import { SafeEmitter } from '../../../src/server/events.ts';
-import type { ServerEvents, SessionContext } from '../../../src/server/session/context.ts';
-import { SessionRegistry } from '../../../src/server/session/registry.ts';
-import { RtspSessionCore } from '../../../src/server/session/rtsp-session.ts';
-import { seededRandom } from '../../../src/util/random.ts';
+import type { Egress } from '../../src/transport/index.ts';
+import type { TrackEgressRequest } from '../../src/server/egress-hook.ts';
+import { ManualClock } from '../../src/util/clock.ts';
+import { RtspError } from '../../src/server/errors.ts';
+import { SafeEmitter } from '../../src/server/events.ts';
+import type { ServerEvents, SessionContext } from '../../src/server/session/context.ts';
+import { SessionRegistry } from '../../src/server/session/registry.ts';
+import { RtspSession } from '../../src/server/session/rtsp-session.ts';
+import { FakePresentation, refusal, testSessionContext } from '../helpers/fake-presentation.ts';
+import type { SessionKind } from '../../src/server/session/server-events.ts';
+import type { SetupBase } from '../../src/server/session/presentation.ts';
 
-class TestSession extends RtspSessionCore {
-  closedWith: string | undefined;
-  get media(): string {
-    return 'test.mp4';
-  }
-  addTrack(direct: Egress, control: string, index: number): Egress {
-    return this.trackEgress(direct, control, index);
-  }
-  close(reason: string): void {
-    if (!this.beginClose(reason)) return;
-    this.releaseEgresses();
-    this.closedWith = reason;
-  }
+/** A session over a fake presentation (which records the reason it was closed with). */
+function newSession(id: string, kind: SessionKind, ctx: SessionContext): RtspSession<SetupBase, FakePresentation> {
+  return new RtspSession<SetupBase, FakePresentation>(id, '127.0.0.1', ctx, () => new FakePresentation(kind));
 }
 
 const nullEgress: Egress = { kind: 'udp', dropped: 0, sendRtp: () => undefined, sendRtcp: () => undefined };
 
-function refusal(fn: () => unknown): RtspError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof RtspError) return err;
-    throw err;
-  }
-  throw new Error('expected an RtspError');
-}
-
-describe('session core and registry', () => {
+describe('session and registry', () => {
   let clock: ManualClock;
   let events: SafeEmitter<ServerEvents>;
   let registry: SessionRegistry;
@@ -61,32 +42,18 @@ describe('session core and registry', () => {
     events.on('session-started', (e) => log.push(`started ${e.id} ${e.kind}`));
     events.on('session-ended', (e) => log.push(`ended ${e.id} ${e.reason}`));
     events.on('session-closed', (e) => log.push(`closed ${e.id} ${e.reason}`));
-    ctx = {
-      clock,
-      random: seededRandom(1),
-      scheduler: new Scheduler(clock),
-      events,
-      host: '127.0.0.1',
-      rtpPortRange: { min: 40000, max: 40100 },
-      timeoutSec: 60,
-      timeoutGraceSec: 5,
-      cname: 'test',
-      counters: { rtcpMalformed: 0, natKeepAlives: 0, rtcpReceived: 0, sessionsExpired: 0 },
-      registry,
-      trackEgress: (direct, t) => {
-        const record = { ...t, released: false };
-        hooked.push(record);
-        return { egress: direct, release: () => (record.released = true) };
-      },
-      releaseEntry: () => undefined,
-    };
+    ctx = testSessionContext(clock, registry, events, (direct, t) => {
+      const record = { ...t, released: false };
+      hooked.push(record);
+      return { egress: direct, release: () => (record.released = true) };
+    });
   });
 
   it('every track egress comes from the one hook, with the session, track and impairment; all released at close', () => {
     const s = open('h');
     s.impairment = { config: { limit: 1000 }, seed: 9, text: 'loss 1%' };
-    expect(s.addTrack(nullEgress, 'trackID=1', 0)).toBe(nullEgress);
-    s.addTrack(nullEgress, 'trackID=2', 1);
+    expect(s.trackEgress(nullEgress, 'trackID=1', 0)).toBe(nullEgress);
+    s.trackEgress(nullEgress, 'trackID=2', 1);
     expect(hooked.map((h) => [h.sessionId, h.media, h.control, h.trackIndex, h.impairment?.seed, h.released])).toEqual([
       ['h', 'test.mp4', 'trackID=1', 0, 9, false],
       ['h', 'test.mp4', 'trackID=2', 1, 9, false],
@@ -96,7 +63,7 @@ describe('session core and registry', () => {
   });
 
   const open = (id: string) => {
-    const s = new TestSession(id, 'file', '127.0.0.1', ctx);
+    const s = newSession(id, 'file', ctx);
     registry.add(s, registry.admit());
     return s;
   };
@@ -109,7 +76,7 @@ describe('session core and registry', () => {
     clock.advance(64_999);
     expect(s.isClosed).toBe(false);
     clock.advance(1);
-    expect(s.closedWith).toBe('timeout');
+    expect(s.presentation.closedWith).toBe('timeout');
     expect(ctx.counters.sessionsExpired).toBe(1);
     expect(log).toEqual(['started a file', 'ended a timeout', 'closed a timeout']);
     expect(registry.get('a')).toBeUndefined();
@@ -152,7 +119,7 @@ describe('session core and registry', () => {
     held[0]!.release();
     held[0]!.release();
     expect(registry.occupied).toBe(2);
-    const s = new TestSession('x', 'live-viewer', '127.0.0.1', ctx);
+    const s = newSession('x', 'live-viewer', ctx);
     registry.add(s, registry.admit());
     expect(registry.occupied).toBe(3);
     expect(registry.size).toBe(1);
@@ -194,13 +161,17 @@ describe('session core and registry', () => {
     a.bindInterleaved(sock, [0, 1], []);
     registry.bindSocket(sock, c);
     registry.connectionClosed(sock);
-    expect([a.closedWith, b.closedWith, c.closedWith]).toEqual(['connection closed', undefined, 'connection closed']);
+    expect([a.presentation.closedWith, b.presentation.closedWith, c.presentation.closedWith]).toEqual([
+      'connection closed',
+      undefined,
+      'connection closed',
+    ]);
     expect([...registry.values()].map((s) => s.id)).toEqual(['b']);
   });
 
   it('a session that never got registered (setup failed) ends silently', () => {
     const admission = registry.admit();
-    const s = new TestSession('z', 'file', '127.0.0.1', ctx);
+    const s = newSession('z', 'file', ctx);
     admission.release();
     s.close('setup failed');
     expect(log).toEqual([]);
@@ -209,7 +180,7 @@ describe('session core and registry', () => {
   });
 
   it('publishers are announced as session-started/-ended only (no legacy file events)', () => {
-    const p = new TestSession('p', 'publisher', '127.0.0.1', ctx);
+    const p = newSession('p', 'publisher', ctx);
     registry.add(p, registry.admit());
     p.close('teardown');
     expect(log).toEqual(['started p publisher', 'ended p teardown']);

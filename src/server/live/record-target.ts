@@ -3,20 +3,19 @@ import { parseRtcpPackets } from '../../rtcp/index.ts';
 import { parseRtpPacket } from '../../rtp/index.ts';
 import type { TransportSpec } from '../../rtsp/index.ts';
 import { InterleavedEgress } from '../../transport/index.ts';
-import type { ScheduledTask, UdpPortPair } from '../../transport/index.ts';
+import type { ScheduledTask } from '../../transport/index.ts';
 import { createLogger } from '../../util/log.ts';
 import { ntpMiddle32, ntpToUnixMs } from '../../util/ntp.ts';
 import { RtspError } from '../errors.ts';
-import { bindSetupPair, udpTransport } from '../session-support.ts';
-import type { SessionContext } from '../session/context.ts';
-import { RtspSessionCore } from '../session/rtsp-session.ts';
+import type { SessionMethod } from '../session/method-table.ts';
+import type { PlayAnswer, Presentation, PresentationTraffic, SetupBase } from '../session/presentation.ts';
+import type { RtspSession } from '../session/rtsp-session.ts';
+import { udpTransport } from '../session/udp-setup.ts';
 import { keyframeDetectorFor } from './keyframe.ts';
 import type { LiveChannel } from './live-channel.ts';
 import type { AnnouncedTrack } from './live-sdp.ts';
 import { PublisherTrackRtcp, defaultSessionBps } from './publisher-rtcp.ts';
 import { RtpRelayMap, continuationFor } from './rtp-relay-map.ts';
-import type { SessionTraffic } from '../session/server-events.ts';
-import { transportLabel } from '../session/transport-negotiation.ts';
 
 const log = createLogger('live');
 
@@ -37,17 +36,25 @@ export interface PublisherCounters {
 
 interface PublishedTrack {
   announced: AnnouncedTrack;
-  transport?: TransportSpec;
-  udp?: UdpPortPair;
   map?: RtpRelayMap;
   detect: ((payload: Uint8Array) => boolean) | undefined;
   /** Our receiver statistics and reports for this track's RTP session. */
   rtcp: PublisherTrackRtcp;
-  /** Sends a compound to the publisher's RTCP port (UDP) or odd interleaved channel (TCP). */
-  sendRtcp?: (packet: Buffer) => void;
   /** The publisher's SSRC on this track: from Transport ssrc=, else locked on the first RTP packet. */
   ssrc?: number;
 }
+
+/** A set-up announced track (the session's setups, by index). */
+export interface PublisherSetup extends SetupBase {
+  /** Sends a compound to the publisher's RTCP port (UDP) or odd interleaved channel (TCP). */
+  sendRtcp: (packet: Buffer) => void;
+}
+
+/** An RTSP session publishing to a live channel. */
+export type PublisherSession = RtspSession<PublisherSetup, RecordTarget>;
+
+/** What a publisher answers (no PLAY). */
+const RECORD_METHODS: readonly SessionMethod[] = ['SETUP', 'PAUSE', 'RECORD', 'TEARDOWN', 'GET_PARAMETER', 'SET_PARAMETER'];
 
 /**
  * A publisher (RFC 2326 ANNOUNCE + SETUP mode=record + RECORD): owns its channel's path from
@@ -60,7 +67,9 @@ interface PublishedTrack {
  * interval from RECORD on, with loss, jitter and LSR/DLSR of the publisher's source, and a BYE
  * when it leaves (see publisher-rtcp.ts).
  */
-export class LivePublisherSession extends RtspSessionCore {
+export class RecordTarget implements Presentation {
+  readonly kind = 'publisher' as const;
+  readonly methods = RECORD_METHODS;
   readonly tracks: PublishedTrack[];
   readonly counters: PublisherCounters = {
     rtpReceived: 0,
@@ -74,15 +83,13 @@ export class LivePublisherSession extends RtspSessionCore {
   private rtcpTasks: ScheduledTask[] = [];
 
   constructor(
-    id: string,
+    private readonly session: PublisherSession,
     readonly channel: LiveChannel,
-    clientIp: string,
     /** The RTSP connection it publishes on (interleaved media comes in there; losing it ends the stream). */
     readonly socket: Socket,
     announced: AnnouncedTrack[],
-    ctx: SessionContext,
   ) {
-    super(id, 'publisher', clientIp, ctx);
+    const ctx = session.ctx;
     this.tracks = announced.map((a) => ({
       announced: a,
       detect: keyframeDetectorFor(a.encodingName),
@@ -94,7 +101,19 @@ export class LivePublisherSession extends RtspSessionCore {
       }),
     }));
     channel.publisher = this;
-    ctx.registry.bindSocket(socket, this);
+    session.bindConnection(socket);
+  }
+
+  private get ctx() {
+    return this.session.ctx;
+  }
+
+  private get clientIp(): string {
+    return this.session.clientIp;
+  }
+
+  private get state() {
+    return this.session.state;
   }
 
   get media(): string {
@@ -102,7 +121,7 @@ export class LivePublisherSession extends RtspSessionCore {
   }
 
   private get closed(): boolean {
-    return this.isClosed;
+    return this.session.isClosed;
   }
 
   /**
@@ -114,7 +133,7 @@ export class LivePublisherSession extends RtspSessionCore {
       const i = this.tracks.findIndex((t) => t.announced.control !== '' && t.announced.control.split('/').pop() === lastSegment);
       if (i >= 0) return i;
     }
-    const i = this.tracks.findIndex((t) => !t.transport);
+    const i = this.tracks.findIndex((_, k) => !this.session.setups.has(String(k)));
     if (i < 0) throw new RtspError(459, 'SRV_ERR_AGGREGATE', 'every announced track is already set up');
     return i;
   }
@@ -125,11 +144,18 @@ export class LivePublisherSession extends RtspSessionCore {
    * host, is counted in `foreign` and dropped (RFC 3550 §8.2 / INTEROP 7: match on ip and port).
    * With `ssrc` (Transport ssrc=) only that source is relayed; without, the first packet's.
    */
-  async setupUdp(i: number, clientPorts: [number, number], ssrc?: number): Promise<TransportSpec> {
+  async setupTrack(i: number, spec: TransportSpec): Promise<TransportSpec> {
+    const setup = await this.session.addSetup(String(i), () =>
+      spec.lowerTransport === 'TCP'
+        ? this.interleaved(i, spec.interleaved ?? [2 * i, 2 * i + 1])
+        : this.udp(i, spec.clientPort ?? [0, 0], spec.ssrc),
+    );
+    return setup.transport;
+  }
+
+  private async udp(i: number, clientPorts: [number, number], ssrc?: number): Promise<PublisherSetup> {
     const t = this.tracks[i]!;
-    if (t.transport) throw new RtspError(455, 'SRV_ERR_ALREADY_SETUP', 'track already set up');
-    const pair = await bindSetupPair(this.ctx, () => this.closed, 4 * 1024 * 1024);
-    t.udp = pair;
+    const pair = await this.session.bindUdp(4 * 1024 * 1024);
     if (ssrc !== undefined) t.ssrc = ssrc >>> 0;
     const fromPublisher = (address: string, port: number, expected: number) => {
       const ok = port === expected && (address.startsWith('::ffff:') ? address.slice(7) : address) === this.clientIp;
@@ -142,49 +168,51 @@ export class LivePublisherSession extends RtspSessionCore {
     pair.rtcp.on('message', (msg, rinfo) => {
       if (fromPublisher(rinfo.address, rinfo.port, clientPorts[1])) this.receiveRtcp(i, msg);
     });
-    // The pair is not connected (SETUP record may come before the publisher's first datagram):
-    // reports go to its client_port RTCP port explicitly.
-    t.sendRtcp = (packet) => {
-      try {
-        pair.rtcp.send(packet, clientPorts[1], this.clientIp, () => {});
-      } catch {
-        // Socket already closed: the session is ending.
-      }
+    return {
+      transport: { ...udpTransport(clientPorts, pair), mode: 'record' },
+      udp: pair,
+      // The pair is not connected (SETUP record may come before the publisher's first datagram):
+      // reports go to its client_port RTCP port explicitly.
+      sendRtcp: (packet) => {
+        try {
+          pair.rtcp.send(packet, clientPorts[1], this.clientIp, () => {});
+        } catch {
+          // Socket already closed: the session is ending.
+        }
+      },
     };
-    t.transport = { ...udpTransport(clientPorts, pair), mode: 'record' };
-    return t.transport;
   }
 
-  setupInterleaved(i: number, channels: [number, number]): TransportSpec {
-    const t = this.tracks[i]!;
-    if (t.transport) throw new RtspError(455, 'SRV_ERR_ALREADY_SETUP', 'track already set up');
-    const bound = this.bindInterleaved(this.socket, channels, [
+  private interleaved(i: number, channels: [number, number]): PublisherSetup {
+    const bound = this.session.bindInterleaved(this.socket, channels, [
       { channel: channels[0], handler: (data) => this.receiveRtp(i, data) },
       { channel: channels[1], handler: (data) => this.receiveRtcp(i, data) },
     ]);
-    t.transport = { ...bound, mode: 'record' };
     const egress = new InterleavedEgress(this.socket, channels[0], channels[1]);
-    t.sendRtcp = (packet) => egress.sendRtcp(packet);
-    return t.transport;
+    return { transport: { ...bound, mode: 'record' }, sendRtcp: (packet) => egress.sendRtcp(packet) };
   }
 
-  /** RECORD: the channel takes the announced formats and goes live. */
+  /** A publisher sends; it does not play. */
+  async play(): Promise<PlayAnswer> {
+    throw new RtspError(455, 'SRV_ERR_NO_SESSION', 'PLAY needs a viewer Session');
+  }
+
+  /** GStreamer's rtspclientsink PAUSEs before its TEARDOWN: the stream goes on until it leaves. */
+  pause(): undefined {
+    return undefined;
+  }
+
+  /** RECORD (state checked, committed after): the channel takes the announced formats and goes live. */
   record(): void {
-    this.check('RECORD');
     if (this.state === 'recording') return;
     this.channel.setFormats(this.tracks.map((t) => t.announced.format));
-    this.commit('RECORD');
     this.channel.goLive();
     this.startReports();
   }
 
-  /** How its tracks come in ('udp', 'tcp'). */
-  get transport(): string {
-    return transportLabel(this.tracks.flatMap((t) => (t.transport ? [t.transport] : [])));
-  }
-
-  traffic(): SessionTraffic {
-    return { transport: this.transport, packetsSent: 0, bytesSent: 0, packetsReceived: this.counters.rtpReceived, lastReports: [] };
+  /** What the publisher moved: packets taken in. */
+  traffic(): PresentationTraffic {
+    return { packetsSent: 0, bytesSent: 0, packetsReceived: this.counters.rtpReceived, lastReports: [] };
   }
 
   private foreignDatagram(address: string, port: number): void {
@@ -225,7 +253,7 @@ export class LivePublisherSession extends RtspSessionCore {
         log.warn("RTP from another SSRC than the publisher's; dropped", { channel: this.channel.name, ssrc: p.value.ssrc, count: n });
       return;
     }
-    this.touch();
+    this.session.touch();
     t.rtcp.onRtp(p.value.ssrc, p.value.sequenceNumber, p.value.timestamp, this.ctx.clock.now(), p.value.payload.length);
     t.map ??= new RtpRelayMap(continuationFor(track, this.ctx.clock.wallNow()));
     const out = t.map.map(p.value.sequenceNumber, p.value.timestamp);
@@ -241,7 +269,7 @@ export class LivePublisherSession extends RtspSessionCore {
       this.ctx.counters.rtcpMalformed++;
       return;
     }
-    this.touch();
+    this.session.touch();
     const t = this.tracks[i]!;
     const track = this.channel.tracks[i];
     const now = this.ctx.clock.now();
@@ -261,12 +289,13 @@ export class LivePublisherSession extends RtspSessionCore {
 
   /** One RTCP timer per set-up track, first report after the A.7 initial interval. */
   private startReports(): void {
-    for (const t of this.tracks) {
-      if (!t.sendRtcp) continue;
+    for (const [k, t] of this.tracks.entries()) {
+      const setup = this.session.setups.get(String(k));
+      if (!setup) continue;
       const task: ScheduledTask = {
         run: (now) => {
           if (this.closed) return Infinity;
-          this.sendReport(t);
+          this.sendReport(t, setup);
           return now + t.rtcp.nextIntervalMs(() => this.ctx.random.float());
         },
       };
@@ -275,22 +304,21 @@ export class LivePublisherSession extends RtspSessionCore {
     }
   }
 
-  private sendReport(t: PublishedTrack, bye?: string): void {
-    if (!t.sendRtcp) return;
-    t.sendRtcp(t.rtcp.report(this.ctx.clock.now(), bye));
+  private sendReport(t: PublishedTrack, setup: PublisherSetup, bye?: string): void {
+    setup.sendRtcp(t.rtcp.report(this.ctx.clock.now(), bye));
     this.counters.receiverReports++;
   }
 
   close(reason: string): void {
-    if (!this.beginClose(reason)) return;
     for (const task of this.rtcpTasks) this.ctx.scheduler.remove(task);
-    if (this.state === 'recording') for (const t of this.tracks) this.sendReport(t, reason);
-    for (const t of this.tracks) {
-      const udp = t.udp;
-      if (udp) setImmediate(() => udp.close());
+    if (this.state === 'recording') {
+      for (const [k, t] of this.tracks.entries()) {
+        const setup = this.session.setups.get(String(k));
+        if (setup) this.sendReport(t, setup, reason);
+      }
     }
     if (this.channel.publisher === this) this.channel.publisher = undefined;
     if (this.state === 'recording') this.channel.end(`publisher left (${reason})`);
-    log.debug('publisher counters', { channel: this.channel.name, session: this.id, reason, ...this.counters });
+    log.debug('publisher counters', { channel: this.channel.name, session: this.session.id, reason, ...this.counters });
   }
 }
