@@ -1,7 +1,7 @@
 /**
  * Debian's VLC (no live555) plays the SDP `streamlab push` writes: `cvlc --demux avformat FILE.sdp`
  * run as the non-root user streamlab-vlc (VLC refuses root). Proof of decoding: VLC transcodes what
- * it decodes to raw I420 + PCM (`#transcode{vcodec=I420,acodec=s16l}` into an AVI), and every raw
+ * it decodes to raw I420 (into an AVI) and PCM (into a WAV), and every raw
  * picture's MD5 must be a frame of the source, the frames one run in order (VLC's transcoder drops
  * its very first picture and may not flush the last ones, so up to 3 are missing); its log must
  * have no decoder or packetizer error or warning, and VLC must end by itself (--play-and-exit) on
@@ -50,6 +50,7 @@ const describeVlc = withVlc ? (t: string, fn: () => void) => describeWithPeers(t
 const netnsWorks = spawnSync('unshare', ['-n', '--', 'ip', 'link', 'set', 'lo', 'up'], { stdio: 'ignore' }).status === 0;
 const itNetns = netnsWorks || peersRequired() ? it : it.skip;
 
+/** VLC's arguments: play SDP, decode, write the pictures to OUT.avi and the sound to OUT.wav. */
 function vlcArgs(sdp: string, out: string): string[] {
   return [
     `--reuid=${VLC_USER}`,
@@ -64,15 +65,15 @@ function vlcArgs(sdp: string, out: string): string[] {
     '--demux',
     'avformat',
     '--play-and-exit',
-    // VLC's AVI muxer writes its header when its first stream arrives and cannot add one later
-    // ("cannot add a new stream ... try increasing sout-mux-caching"): when the audio transcoder's
-    // first output (after AAC's silent priming frame) came after the muxer started, VLC gave up the
-    // audio with "cannot continue streaming due to errors with codec mp4a". The muxer waits this
-    // long for every stream (default 1500 ms).
-    '--sout-mux-caching=5000',
     sdp,
     '--sout',
-    `#transcode{vcodec=I420,acodec=s16l}:std{access=file,mux=avi,dst=${out}}`,
+    // One muxer per stream: video into an AVI, audio into a WAV. VLC's AVI muxer writes its header
+    // once its first streams are there and cannot add one later ("cannot add a new stream ... try
+    // increasing sout-mux-caching", then "cannot continue streaming due to errors with codec
+    // mp4a"): the audio transcoder adds its output only after it decoded the first AAC frame, and
+    // a larger --sout-mux-caching did not keep it in time.
+    `#duplicate{dst="transcode{vcodec=I420}:std{access=file,mux=avi,dst=${out}.avi}",select=video,` +
+      `dst="transcode{acodec=s16l}:std{access=file,mux=wav,dst=${out}.wav}",select=audio}`,
   ];
 }
 
@@ -110,17 +111,19 @@ describeVlc('VLC plays what streamlab push sends (SDP file)', () => {
     const raw = await new Promise<Buffer>((resolve, reject) => {
       const c = spawn(
         'ffmpeg',
-        ['-hide_banner', '-loglevel', 'error', '-nostdin', '-i', out, '-map', '0:v', '-c', 'copy', '-f', 'rawvideo', '-'],
+        ['-hide_banner', '-loglevel', 'error', '-nostdin', '-i', `${out}.avi`, '-map', '0:v', '-c', 'copy', '-f', 'rawvideo', '-'],
         { stdio: ['ignore', 'pipe', 'inherit'] },
       );
       const chunks: Buffer[] = [];
       c.stdout.on('data', (b: Buffer) => chunks.push(b));
       c.on('error', reject);
-      c.on('close', (code) => (code === 0 ? resolve(Buffer.concat(chunks)) : reject(new Error(`ffmpeg exited ${code} reading ${out}`))));
+      c.on('close', (code) =>
+        code === 0 ? resolve(Buffer.concat(chunks)) : reject(new Error(`ffmpeg exited ${code} reading ${out}.avi`)),
+      );
     });
     const probe = await runProgram(
       'ffprobe',
-      ['-v', 'error', '-select_streams', 'a', '-count_packets', '-show_entries', 'stream=nb_read_packets', '-of', 'csv=p=0', out],
+      ['-v', 'error', '-select_streams', 'a', '-count_packets', '-show_entries', 'stream=nb_read_packets', '-of', 'csv=p=0', `${out}.wav`],
       30_000,
     );
     expectSuccess(probe, 'ffprobe of the VLC output');
@@ -151,7 +154,7 @@ describeVlc('VLC plays what streamlab push sends (SDP file)', () => {
     const port = await freeEvenPorts(4);
     const pusher = await Pusher.open({ file: clip, to: `rtp://127.0.0.1:${port}` });
     const sdp = path.join(dir, 'unicast.sdp');
-    const out = path.join(dir, 'unicast.avi');
+    const out = path.join(dir, 'unicast');
     await writeFile(sdp, pusher.sdp, { mode: 0o644 });
     const started = performance.now();
     const child = spawn('setpriv', vlcArgs(sdp, out), {
@@ -199,7 +202,7 @@ describeVlc('VLC plays what streamlab push sends (SDP file)', () => {
         .reverse()
         .join('');
       const sdp = path.join(dir, 'multicast.sdp');
-      const out = path.join(dir, 'multicast.avi');
+      const out = path.join(dir, 'multicast');
       const vlcLog = path.join(dir, 'vlc-multicast.log');
       const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
       const script = [

@@ -210,9 +210,10 @@ export class RecordTarget implements Presentation {
     this.startReports();
   }
 
-  /** What the publisher moved: packets taken in. */
+  /** What the publisher moved: packets taken in, receiver reports sent back. */
   traffic(): PresentationTraffic {
-    return { packetsSent: 0, bytesSent: 0, packetsReceived: this.counters.rtpReceived, lastReports: [] };
+    const c = this.counters;
+    return { packetsSent: 0, bytesSent: 0, packetsReceived: c.rtpReceived, reportsSent: c.receiverReports, lastReports: [] };
   }
 
   private foreignDatagram(address: string, port: number): void {

@@ -210,15 +210,16 @@ export class RtspSession<T extends SetupBase = SetupBase, P extends Presentation
   }
 
   /**
-   * Ends the session once: out of the registry (session-ended), expiry stopped, then the
-   * presentation frees its media (BYEs), then the session its UDP ports and track egresses.
+   * Ends the session once: expiry stopped, the presentation frees its media (its last RTCP and
+   * BYEs go out), the registry lets it go (session-ended, whose traffic then counts everything
+   * sent), then the session closes its UDP ports and track egresses.
    */
   close(reason: string): void {
     if (this.closedFlag) return;
     this.closedFlag = true;
     this.ctx.clock.clearTimeout(this.expiry);
-    this.ctx.registry.remove(this, reason);
     this.presentation.close(reason);
+    this.ctx.registry.remove(this, reason);
     for (const s of this.setups.values()) {
       // Not synchronously: dgram resolves the destination on the next tick before it sends, so a
       // close now would silently drop the BYE just queued. setImmediate runs after that tick.

@@ -11,6 +11,8 @@ export interface SessionTraffic {
   bytesSent: number;
   /** A publisher's RTP packets taken in. */
   packetsReceived?: number;
+  /** RTCP receiver reports sent to a publisher (the last one with the BYE at its end). */
+  reportsSent?: number;
   /** The last receiver report about each track that had one. */
   lastReports: ReceiverReportRecord[];
 }
