@@ -1,23 +1,30 @@
 /**
- * `--fast`: one run in simulated time. The production components without sockets, on a
- * ManualClock: the file's packetized samples → the server's RtpStream (and its RtcpSession) →
- * ImpairedEgress (the same netem pipeline and seeds as a served session) → an in-memory link →
- * the receiver's TrackReceiver (RFC 3550 statistics, jitter buffer, depacketizer) with simulated
- * arrival times; its RRs go back into the server's RtcpSession. Only the recording (ffmpeg remux)
- * is real, and it takes no part in timing.
+ * `--fast`: one run in simulated time, through the server's public API like the real-time run
+ * (run-realtime.ts), with no socket. An in-process RtspServer (RtspServer.inProcess) on a
+ * ManualClock (its scheduler, timers, RTCP intervals and expiry all on simulated time) with the
+ * run's seeded Random, asked in RTSP over an in-memory connection (RtspServer.connect: DESCRIBE,
+ * SETUP, PLAY, TEARDOWN; the answers come while the clock stands still). Its egress
+ * hook puts the run's netem emulator (ImpairedEgress, with its fate log) in front of a simulated
+ * link that hands every packet straight to the in-process receiver (TrackReceiver: RFC 3550
+ * statistics, jitter buffer, depacketizer) at the simulated time it leaves the emulator; the
+ * receiver's RTCP goes back to the server's RTCP handling through the hook's `receiveRtcp`. So
+ * the server side is the code that serves clients; only the wire is simulated. The recording
+ * (ffmpeg remux) is real and takes no part in timing.
+ *
+ * The SETUP asks for interleaved channels whatever the run's transport, so that no UDP port is
+ * bound (port choice would draw on the seeded Random depending on the machine's free ports): the
+ * hook replaces that path with the link, whose kind is the run's transport.
  */
 
 import path from 'node:path';
 import type { FateRecord } from '../impair/index.ts';
+import { parseRange } from '../rtsp/index.ts';
+import type { RtspResponse } from '../rtsp/index.ts';
 import { startIndexFor } from '../sender/seek.ts';
-import { PlayTimeline } from '../sender/play-timeline.ts';
-import { RtcpSession } from '../sender/rtcp-session.ts';
-import { RtpSender } from '../sender/rtp-sender.ts';
-import { RtpStream } from '../sender/rtp-stream.ts';
-import { ChunkCache, describeSdp, openMediaEntry } from '../server/index.ts';
-import type { ReceiverReportRecord } from '../server/index.ts';
+import { RtspServer } from '../server/index.ts';
+import type { EgressHookFactory, MediaEntry, ReceiverReportRecord, StreamTrackStart } from '../server/index.ts';
 import { parseSdp } from '../sdp/index.ts';
-import { TrackReceiver, tracksFromSdp } from '../receiver/index.ts';
+import { RtspClientConnection, TrackReceiver, tracksFromSdp } from '../receiver/index.ts';
 import type { Sink } from '../receiver/index.ts';
 import { ImpairedEgress, Scheduler } from '../transport/index.ts';
 import type { Egress } from '../transport/index.ts';
@@ -26,147 +33,175 @@ import { seededRandom } from '../util/random.ts';
 import { sampleReceivers } from './collect.ts';
 import type { RunSpec } from './experiment.ts';
 import type { RunObservation } from './observation.ts';
+import type { SeriesPoint } from './result-types.ts';
 
-/** Largest IP packet, as the server's default MTU. */
-const MTU = 1500;
-/** IPv4 + UDP + RTP fixed header: what the server subtracts from the MTU. */
-const HEADER_OVERHEAD = 40;
 /** Simulated time per step; the runner yields to the event loop between steps (recording I/O). */
 const STEP_MS = 250;
 /** Extra media preloaded past the end of the span (the pacer runs ahead by the B-frame delay). */
 const PRELOAD_MARGIN_SEC = 2;
 
-/** Separates the run's identifier/interval stream from the netem seeds (pathSeed of spec.seed). */
+/** Separates the run's identifier/interval stream from the netem seeds (as run-realtime.ts). */
 const RANDOM_SEED_SALT = 0x1ab5_eed0;
+
+/** The receiving end of one track's simulated wire: the receiver, once SETUP made the link. */
+interface SimTrack {
+  rx: TrackReceiver;
+  /** The server's RTCP handling of this track (the hook's receiveRtcp). */
+  toServer?: (data: Buffer, from: string) => void;
+}
 
 /** An egress that hands packets straight to the receiving side: the wire of the simulation. */
 class SimLink implements Egress {
   dropped = 0;
+  /** The receiver left (its final report sent): what the server sends after that reaches no one. */
+  cut = false;
   constructor(
     readonly kind: 'udp' | 'tcp',
     private readonly onRtp: (buf: Buffer) => void,
     private readonly onRtcp: (buf: Buffer) => void,
   ) {}
   sendRtp(header: Buffer, payload: Buffer): void {
-    this.onRtp(Buffer.concat([header, payload]));
+    if (!this.cut) this.onRtp(Buffer.concat([header, payload]));
   }
   sendRtcp(packet: Buffer): void {
-    this.onRtcp(packet);
+    if (!this.cut) this.onRtcp(packet);
   }
+}
+
+function expectOk(res: RtspResponse, what: string): RtspResponse {
+  if (res.statusCode !== 200) throw new Error(`${what}: ${res.statusCode} ${res.reason}`);
+  return res;
 }
 
 export async function runFast(spec: RunSpec, sink: Sink | undefined): Promise<RunObservation> {
   const clock = new ManualClock(0);
-  // SSRCs, first sequence numbers, timestamp bases and RTCP intervals from the run's seed (on a
-  // stream of its own, apart from netem's): the same seeds give the same results.json.
+  // SSRCs, first sequence numbers, timestamp bases, session ids and RTCP intervals of both sides
+  // from the run's seed (on a stream of its own, apart from netem's): the same seeds give the
+  // same results.json.
   const random = seededRandom((spec.seed ^ RANDOM_SEED_SALT) >>> 0);
-  const serverScheduler = new Scheduler(clock);
   const rxScheduler = new Scheduler(clock);
-  const entry = await openMediaEntry(spec.media, path.basename(spec.media), MTU - HEADER_OVERHEAD, new ChunkCache());
+  /** Per track control: the receiving end, and what the hook made of its path. */
+  const sim = new Map<string, SimTrack>();
+  const fatesOf = new Map<string, readonly FateRecord[]>();
+  const links: SimLink[] = [];
+  const egress: EgressHookFactory = (serverClock, scheduler) => (_direct, t) => {
+    const end = sim.get(t.control);
+    if (!end) throw new Error(`internal: SETUP of ${t.control}, which the lab did not describe`);
+    end.toServer = t.receiveRtcp;
+    const rx = end.rx;
+    const pollTask = { run: (now: number) => rx.poll(now) ?? Infinity };
+    const link = new SimLink(
+      spec.transport,
+      (buf) => {
+        const now = clock.now();
+        rx.onRtp(buf, now);
+        const next = rx.poll(now);
+        if (next !== undefined) rxScheduler.schedule(pollTask, next);
+      },
+      (buf) => rx.onRtcp(buf, clock.now()),
+    );
+    links.push(link);
+    // Always through the emulator (an empty config passes everything) so that every run has its fate log.
+    const impairment = { config: spec.netem.config, seed: spec.seed, text: spec.netem.text, trace: spec.netem.trace, recordFates: true };
+    const e = new ImpairedEgress(link, impairment, serverClock, scheduler, t.trackIndex);
+    fatesOf.set(t.control, e.rtpFates);
+    return { egress: e, release: () => e.close() };
+  };
+  const server = await RtspServer.inProcess({
+    clock,
+    random,
+    mediaDir: path.dirname(spec.media),
+    host: '127.0.0.1',
+    serverName: 'streamlab-lab',
+    egress,
+  });
+  const records: ReceiverReportRecord[] = [];
+  const started = new Map<string, StreamTrackStart>();
+  let sessionId: string | undefined;
+  const offStarted = server.events.on('stream-started', (s) => {
+    sessionId ??= s.id;
+    if (s.id === sessionId) for (const t of s.tracks) if (!started.has(t.control)) started.set(t.control, t);
+  });
+  const offRr = server.events.on('receiver-report', (r) => {
+    if (r.sessionId === sessionId) records.push(r);
+  });
+  let entry: MediaEntry | undefined;
+  let client: RtspClientConnection | undefined;
   try {
-    const sdp = parseSdp(describeSdp(entry, { localIp: '127.0.0.1', serverName: 'streamlab-lab' }));
-    if (!sdp.ok) throw new Error(`internal: our own SDP does not parse (${sdp.code})`);
-    const tracks = tracksFromSdp(sdp.value, `rtsp://sim/${entry.relPath}`);
+    const name = path.basename(spec.media);
+    const url = `rtsp://127.0.0.1/${encodeURIComponent(name)}`;
+    client = RtspClientConnection.over(server.connect(), { host: 'in-process', port: 554, random });
+    const described = expectOk(await client.request('DESCRIBE', url, { Accept: 'application/sdp' }), 'DESCRIBE');
+    const sdp = parseSdp(described.body.toString('utf8'));
+    if (!sdp.ok) throw new Error(`the server's SDP does not parse (${sdp.code})`);
+    const tracks = tracksFromSdp(sdp.value, described.headers.get('Content-Base') ?? `${url}/`);
     await sink?.open(tracks);
+
+    // Preload the span into the server's chunk cache (held until the end, so that it stays), so
+    // that no stream waits for a file read in simulated time.
+    entry = await server.catalog.acquire(name);
     const positions = startIndexFor(
       entry.tracks.map((t) => t.source.track),
       spec.startNpt,
     );
-    const startNpt = positions.startNpt;
-    const endNpt = startNpt + spec.durationSec;
-    const timeline = new PlayTimeline();
-    const reports: ReceiverReportRecord[][] = [];
-    const fates: (readonly FateRecord[])[] = [];
-    const seq0: number[] = [];
-    const receivers: TrackReceiver[] = [];
-    const rtcps: RtcpSession[] = [];
-    const streams: RtpStream[] = [];
-    const cname = 'streamlab-lab-sim';
+    const endNpt = positions.startNpt + spec.durationSec;
     for (const [i, served] of entry.tracks.entries()) {
-      const trackRecords: ReceiverReportRecord[] = [];
-      reports.push(trackRecords);
-      // Preload the span so that the stream never waits for a file read in simulated time.
       const src = served.source;
       const first = positions.indices[i] ?? 0;
       let last = first;
       const ts = src.track.timescale;
       while (last < src.sampleCount - 1 && (src.track.samples.dts[last] ?? 0) / ts < endNpt + PRELOAD_MARGIN_SEC) last++;
       for (let c = src.chunkOf(first); c <= src.chunkOf(last); c++) await src.loadChunk(c);
-      let rx: TrackReceiver | undefined;
-      const pollTask = { run: (now: number) => rx!.poll(now) ?? Infinity };
-      const link = new SimLink(
-        spec.transport,
-        (buf) => {
-          const now = clock.now();
-          rx!.onRtp(buf, now);
-          const next = rx!.poll(now);
-          if (next !== undefined) rxScheduler.schedule(pollTask, next);
-        },
-        (buf) => rx!.onRtcp(buf, clock.now()),
-      );
-      const track = tracks[i]!;
-      // Always through the emulator (an empty config passes everything) so that every run has its fate log.
-      const impaired = new ImpairedEgress(
-        link,
-        { config: spec.netem.config, seed: spec.seed, text: spec.netem.text, trace: spec.netem.trace, recordFates: true },
-        clock,
-        serverScheduler,
-        i,
-      );
-      fates.push(impaired.rtp.fates);
-      const sender = new RtpSender(src.format, impaired, random);
-      const stream = new RtpStream(
-        served.control,
-        src,
-        sender,
-        timeline,
-        (s) => serverScheduler.schedule(s, clock.now()),
-        () => undefined,
-        (_s, err) => {
-          throw err instanceof Error ? err : new Error(String(err));
-        },
-      );
-      await stream.seek(first, endNpt);
-      seq0.push(sender.seq);
-      const rtcp = new RtcpSession(sender, impaired, {
-        clock,
-        random,
-        scheduler: serverScheduler,
-        cname: 'streamlab-lab-server',
-        isPlaying: () => stream.isPlaying,
-        rtpNow: () => stream.rtpTimeAt(timeline.mediaTimeAt(clock.now())),
-        counters: { rtcpMalformed: 0, rtcpReceived: 0, natKeepAlives: 0 },
-        report: { sessionId: 'sim', media: entry.relPath, control: served.control, transport: spec.transport },
-        onActivity: () => undefined,
-        onReport: (r) => trackRecords.push(r),
-      });
-      const serverRtcp = rtcp;
-      rx = new TrackReceiver(track, {
-        jitter: spec.jitter.settings,
-        cname,
-        ssrc: random.uint32(),
-        random,
-        waitKeyframe: spec.waitKeyframe,
-        sendRtcp: (buf) => serverRtcp.receive(buf, `sim:${served.control}`),
-        wallClock: () => clock.wallNow(),
-        onUnit: (u) => sink?.write(u),
-      });
-      rx.sync = { rtpInfo: { rtptime: stream.rtpTimeAt(startNpt), startNpt } };
-      receivers.push(rx);
-      rtcps.push(rtcp);
-      streams.push(stream);
-      const r = rx;
-      rxScheduler.schedule({ run: (now) => (r.sendReport(now), now + r.nextReportIntervalMs()) }, clock.now() + r.nextReportIntervalMs());
     }
-    // PLAY.
+
+    const receivers: TrackReceiver[] = [];
+    for (const track of tracks) {
+      const control = track.controlUrl.split('/').pop() ?? '';
+      const end: SimTrack = {
+        rx: new TrackReceiver(track, {
+          jitter: spec.jitter.settings,
+          cname: 'streamlab-lab-sim',
+          ssrc: random.uint32(),
+          random,
+          waitKeyframe: spec.waitKeyframe,
+          sendRtcp: (buf) => end.toServer?.(buf, `sim:${control}`),
+          wallClock: () => clock.wallNow(),
+          onUnit: (u) => sink?.write(u),
+        }),
+      };
+      sim.set(control, end);
+      receivers.push(end.rx);
+    }
+
+    let session: string | undefined;
+    for (const [i, track] of tracks.entries()) {
+      const headers: Record<string, string> = { Transport: `RTP/AVP/TCP;unicast;interleaved=${2 * i}-${2 * i + 1}` };
+      if (session !== undefined) headers.Session = session;
+      const res = expectOk(await client.request('SETUP', track.controlUrl, headers), `SETUP ${track.controlUrl}`);
+      session ??= res.headers.get('Session')?.split(';')[0]?.trim();
+    }
+    if (session === undefined) throw new Error('SETUP answered without a Session');
+
+    // PLAY: the server starts sending at the clock's current time as soon as its answer is out.
+    const played = expectOk(
+      await client.request('PLAY', url, { Session: session, Range: `npt=${String(spec.startNpt)}-${String(endNpt)}` }),
+      'PLAY',
+    );
+    const range = parseRange(played.headers.get('Range') ?? '');
+    const startNpt = range.ok && typeof range.value.start === 'number' ? range.value.start : positions.startNpt;
+    const seq0: (number | undefined)[] = [];
+    for (const rx of receivers) {
+      const t = started.get(rx.track.controlUrl.split('/').pop() ?? '');
+      if (t) rx.sync = { rtpInfo: { rtptime: t.rtptime, startNpt } };
+      seq0[rx.track.index] = t?.seq;
+      rxScheduler.schedule(
+        { run: (now) => (rx.sendReport(now), now + rx.nextReportIntervalMs()) },
+        clock.now() + rx.nextReportIntervalMs(),
+      );
+    }
+
     const t0 = clock.now();
-    timeline.start(startNpt, t0);
-    for (const [i, s] of streams.entries()) {
-      s.start();
-      serverScheduler.schedule(s, t0);
-      rtcps[i]!.start();
-    }
-    const series = [];
+    const series: SeriesPoint[] = [];
     const durationMs = spec.durationSec * 1000;
     let nextSample = 1000;
     while (clock.now() - t0 < durationMs) {
@@ -177,20 +212,28 @@ export async function runFast(spec: RunSpec, sink: Sink | undefined): Promise<Ru
       }
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
-    // TEARDOWN: the receiver drains its buffers and sends its last RR (with BYE) before the server stops.
+    // TEARDOWN: the receiver drains its buffers and sends its last RR (with BYE), then leaves.
     const now = clock.now();
     for (const r of receivers) {
       r.drain(now);
       r.sendReport(now, 'teardown');
     }
-    for (const [i, s] of streams.entries()) {
-      s.stop();
-      serverScheduler.remove(s);
-      rtcps[i]!.close();
-    }
+    for (const l of links) l.cut = true;
+    expectOk(await client.request('TEARDOWN', url, { Session: session }), 'TEARDOWN');
     series.push(...sampleReceivers(receivers, (now - t0) / 1000));
+    const fates: (readonly FateRecord[])[] = [];
+    const reports: ReceiverReportRecord[][] = [];
+    for (const rx of receivers) {
+      const control = rx.track.controlUrl.split('/').pop() ?? '';
+      fates[rx.track.index] = fatesOf.get(control) ?? [];
+      reports[rx.track.index] = records.filter((r) => r.control === control);
+    }
     return { receivers, fates, seq0, reports, series, end: 'duration', startNpt, endNpt };
   } finally {
-    await entry.file.close();
+    offStarted();
+    offRr();
+    client?.close();
+    if (entry) server.catalog.release(entry);
+    await server.close();
   }
 }

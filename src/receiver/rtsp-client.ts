@@ -12,6 +12,7 @@ import {
   serializeResponse,
 } from '../rtsp/index.ts';
 import type { ChosenChallenge, ClientCredentials, RtspResponse } from '../rtsp/index.ts';
+import type { ByteStream } from '../transport/index.ts';
 import { createLogger } from '../util/log.ts';
 import { cryptoRandom } from '../util/random.ts';
 import type { Random } from '../util/random.ts';
@@ -80,15 +81,23 @@ export class RtspClientConnection {
   private auth: { chosen: ChosenChallenge; nc: number } | undefined;
 
   private constructor(
-    private readonly socket: net.Socket,
+    private readonly socket: ByteStream,
     private readonly opts: RtspClientOptions,
   ) {
-    socket.setNoDelay(true);
+    socket.setNoDelay?.(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (err) => {
       this.closedError ??= new RtspClientError('CLIENT_ERR_SOCKET', `connection to ${opts.host}:${opts.port}: ${err.message}`);
     });
     socket.on('close', () => this.closed());
+  }
+
+  /**
+   * A connection over a stream already open: one end of an in-process pipe to a server
+   * (RtspServer.connect(), the lab's `--fast`). `host` and `port` only name it in messages.
+   */
+  static over(stream: ByteStream, opts: RtspClientOptions): RtspClientConnection {
+    return new RtspClientConnection(stream, opts);
   }
 
   static connect(opts: RtspClientOptions): Promise<RtspClientConnection> {

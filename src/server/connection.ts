@@ -1,4 +1,4 @@
-import type { Socket } from 'node:net';
+import type { ByteStream } from '../transport/index.ts';
 import { RtspParser, createResponse, serializeResponse } from '../rtsp/index.ts';
 import type { RtspParseEvent, RtspRequest } from '../rtsp/index.ts';
 import { MAX_INTERLEAVED_BACKLOG_BYTES } from '../transport/index.ts';
@@ -78,7 +78,7 @@ export class RtspConnection {
   private readonly sessionIds = new Set<string>();
 
   constructor(
-    private readonly socket: Socket,
+    private readonly socket: ByteStream,
     private readonly ctx: HandlerContext,
     private readonly counters: ConnectionCounters,
     private readonly limits: ConnectionLimits,
@@ -88,7 +88,7 @@ export class RtspConnection {
     this.clock = ctx.sessionContext.clock;
     this.idleSince = this.clock.now();
     this.arm(this.idleSince + limits.idleTimeoutMs);
-    socket.setNoDelay(true);
+    socket.setNoDelay?.(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (err) => log.debug('connection error', { peer: ctx.clientIp, error: String(err) }));
     socket.on('close', () => this.closed());

@@ -11,6 +11,12 @@ export interface TrackEgressRequest {
   trackIndex: number;
   /** The session's impairment (its URL's, the DESCRIBE's, or `--netem`), if any. */
   impairment: ImpairmentSpec | undefined;
+  /**
+   * Hands RTCP from this track's client to the session's RTCP handling, as if it had come on the
+   * track's RTCP port or odd interleaved channel: for a hook whose egress is itself the path to
+   * the client (the lab's simulated link in `--fast`, whose receiver runs in-process).
+   */
+  receiveRtcp(data: Buffer, from: string): void;
 }
 
 /** The egress a track's sender writes to, and what to call when the session lets it go. */

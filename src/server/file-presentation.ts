@@ -1,4 +1,4 @@
-import type { Socket } from 'node:net';
+import type { ByteStream } from '../transport/index.ts';
 import { createLogger } from '../util/log.ts';
 import { formatNptRange, formatScale, parseRange, parseScale } from '../rtsp/index.ts';
 import type { RtspRequest, TransportSpec } from '../rtsp/index.ts';
@@ -84,12 +84,13 @@ export class FilePresentation implements Presentation {
   }
 
   /** SETUP of `track` over the client's chosen transport (UDP ports or interleaved channels on `socket`). */
-  async setupTrack(track: ServedTrack, spec: TransportSpec, socket: Socket): Promise<TransportSpec> {
+  async setupTrack(track: ServedTrack, spec: TransportSpec, socket: ByteStream): Promise<TransportSpec> {
     const setup = await this.session.addSetup(track.control, () =>
       this.session.playPath(
         spec,
         socket,
-        (direct, transport) => this.makeSetup(track, direct, transport),
+        { control: track.control, index: this.entry.tracks.indexOf(track) },
+        (egress, transport) => this.makeSetup(track, egress, transport),
         (s) => s.rtcp,
       ),
     );
@@ -97,9 +98,8 @@ export class FilePresentation implements Presentation {
     return setup.transport;
   }
 
-  private makeSetup(track: ServedTrack, direct: Egress, transport: TransportSpec): TrackSetup {
+  private makeSetup(track: ServedTrack, egress: Egress, transport: TransportSpec): TrackSetup {
     const session = this.session;
-    const egress = session.trackEgress(direct, track.control, this.entry.tracks.indexOf(track));
     const sender = new RtpSender(track.source.format, egress, this.ctx.random);
     const stream = new RtpStream(
       track.control,

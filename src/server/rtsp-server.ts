@@ -8,8 +8,9 @@ import type { Clock } from '../util/clock.ts';
 import { cryptoRandom } from '../util/random.ts';
 import type { Random } from '../util/random.ts';
 import { createLogger } from '../util/log.ts';
-import { DEFAULT_RTP_PORT_RANGE, Scheduler } from '../transport/index.ts';
-import type { ImpairmentSpec, PortRange } from '../transport/index.ts';
+import { DEFAULT_RTP_PORT_RANGE, Scheduler, duplexPair } from '../transport/index.ts';
+import type { ByteStream, ImpairmentSpec, PortRange } from '../transport/index.ts';
+import type { Duplex } from 'node:stream';
 import type { MediaPreparer } from '../media/prepare/index.ts';
 import { RtspConnection } from './connection.ts';
 import type { ConnectionCounters } from './connection.ts';
@@ -182,12 +183,13 @@ export class RtspServer {
   readonly live: LiveHub;
   readonly auth: AuthGate | undefined;
   private readonly connections = new Set<RtspConnection>();
-  private readonly bySocket = new Map<net.Socket, RtspConnection>();
+  private readonly bySocket = new Map<ByteStream, RtspConnection>();
   /** Open connections per client address (only addresses with one open). */
   private readonly perAddress = new Map<string, number>();
   /** Addresses whose refusals were logged since they last went below the limit (one line per burst). */
   private readonly refusalLogged = new Set<string>();
-  private readonly tcp: net.Server;
+  /** The listener; none for a server whose clients connect in-process (inProcess(), connect()). */
+  private readonly tcp: net.Server | undefined;
   /** Listening for RTSPS (TLS) rather than plain RTSP. */
   readonly secure: boolean;
   private readonly counters = {
@@ -233,7 +235,7 @@ export class RtspServer {
       rtpPortRange: PortRange;
     };
 
-  private constructor(options: ServerOptions) {
+  private constructor(options: ServerOptions, listener = true) {
     const clock = options.clock ?? realClock;
     this.opts = {
       ...DEFAULTS,
@@ -275,7 +277,10 @@ export class RtspServer {
     this.events.on('session-created', () => this.counters.sessionsCreated++);
     logSessions(this.events, createLogger('session'));
     this.registry.onBoundSessionsExpired = (socket) => this.bySocket.get(socket)?.sessionExpired();
-    if (options.tls) {
+    this.secure = options.tls !== undefined;
+    if (!listener) {
+      this.tcp = undefined;
+    } else if (options.tls) {
       // A handshake that does not complete in the request deadline is dropped, like a slow request.
       const server = tls.createServer(
         { cert: options.tls.cert, key: options.tls.key, handshakeTimeout: this.opts.requestTimeoutMs },
@@ -289,16 +294,17 @@ export class RtspServer {
     } else {
       this.tcp = net.createServer((socket) => this.accept(socket));
     }
-    this.secure = options.tls !== undefined;
-    this.tcp.maxConnections = options.maxConnections ?? this.opts.maxSessions * 2;
-    this.tcp.on('drop', (d?: { remoteAddress?: string }) => {
+    const tcp = this.tcp;
+    if (!tcp) return;
+    tcp.maxConnections = options.maxConnections ?? this.opts.maxSessions * 2;
+    tcp.on('drop', (d?: { remoteAddress?: string }) => {
       this.counters.connectionsDropped++;
       const n = this.counters.connectionsDropped;
       // First and every 1000th: a flood must not become a flood of log lines.
       if (n === 1 || n % 1000 === 0)
         log.warn('connection dropped: too many connections', {
           peer: normalizeIp(d?.remoteAddress ?? ''),
-          max: this.tcp.maxConnections,
+          max: tcp.maxConnections,
           count: n,
         });
     });
@@ -306,14 +312,16 @@ export class RtspServer {
 
   static async listen(options: ServerOptions): Promise<RtspServer> {
     const server = new RtspServer(options);
+    const tcp = server.tcp;
+    if (!tcp) throw new Error('internal: a listening server without its listener');
     await new Promise<void>((resolve, reject) => {
-      server.tcp.once('error', reject);
-      server.tcp.listen(server.opts.port, server.opts.host, () => {
-        server.tcp.off('error', reject);
+      tcp.once('error', reject);
+      tcp.listen(server.opts.port, server.opts.host, () => {
+        tcp.off('error', reject);
         resolve();
       });
     });
-    server.tcp.on('error', (err) => log.error('listener error', { error: String(err) }));
+    tcp.on('error', (err) => log.error('listener error', { error: String(err) }));
     try {
       await server.live.start(server.port, server.secure);
     } catch (err) {
@@ -329,16 +337,45 @@ export class RtspServer {
     return server;
   }
 
+  /**
+   * A server that listens nowhere: its clients connect in-process through connect(). Everything
+   * else is the served code path (sessions, senders, RTCP, the egress hook) on the injected clock,
+   * scheduler and Random: `lab --fast` runs on it with no socket at all. No TLS (nothing to encrypt).
+   */
+  static async inProcess(options: Omit<ServerOptions, 'port' | 'tls'>): Promise<RtspServer> {
+    const server = new RtspServer(options, false);
+    await server.live.start(0, false);
+    return server;
+  }
+
+  /** The port listened on; 0 for an in-process server. */
   get port(): number {
-    return (this.tcp.address() as net.AddressInfo).port;
+    const a = this.tcp?.address();
+    return typeof a === 'object' && a ? a.port : 0;
   }
 
+  /** The address listened on; `in-process` for an in-process server. */
   get address(): string {
-    return (this.tcp.address() as net.AddressInfo).address;
+    const a = this.tcp?.address();
+    return typeof a === 'object' && a ? a.address : 'in-process';
   }
 
-  private accept(socket: net.Socket): void {
-    const clientIp = normalizeIp(socket.remoteAddress ?? '');
+  /**
+   * An RTSP connection from inside the process: the server serves one end of an in-memory pipe as
+   * a connection from `clientIp` (the per-address and connection limits apply) and returns the
+   * other, for a client to write requests to and read answers (and `$` frames) from.
+   */
+  connect(clientIp = '127.0.0.1'): Duplex {
+    const [server, client] = duplexPair();
+    this.accept(server, clientIp, this.opts.host === '0.0.0.0' ? '127.0.0.1' : this.opts.host);
+    return client;
+  }
+
+  private accept(
+    socket: ByteStream,
+    clientIp = normalizeIp(socket.remoteAddress ?? ''),
+    localIp = normalizeIp(socket.localAddress ?? this.opts.host),
+  ): void {
     const open = this.perAddress.get(clientIp) ?? 0;
     if (open >= this.opts.maxConnectionsPerAddress) {
       this.counters.connectionsRefused++;
@@ -356,7 +393,6 @@ export class RtspServer {
     }
     this.perAddress.set(clientIp, open + 1);
     this.counters.connections++;
-    const localIp = normalizeIp(socket.localAddress ?? this.opts.host);
     const conn = new RtspConnection(
       socket,
       {
@@ -470,7 +506,8 @@ export class RtspServer {
     for (const s of [...this.sessions.values()]) s.close('server shutdown');
     await this.live.close();
     for (const c of this.connections) c.destroy();
-    await new Promise<void>((resolve) => this.tcp.close(() => resolve()));
+    const tcp = this.tcp;
+    if (tcp) await new Promise<void>((resolve) => tcp.close(() => resolve()));
     await this.catalog.close();
   }
 }

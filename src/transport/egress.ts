@@ -1,5 +1,5 @@
 import type dgram from 'node:dgram';
-import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 
 /**
  * Where one outgoing RTP stream's packets go: a UDP port pair towards the client's ports, or
@@ -79,7 +79,7 @@ export class InterleavedEgress implements Egress {
   dropped = 0;
 
   constructor(
-    private readonly socket: Socket,
+    private readonly socket: Duplex,
     private readonly rtpChannel: number,
     private readonly rtcpChannel: number,
   ) {}

@@ -11,3 +11,4 @@ export * from './netem-relay.ts';
 export * from './multicast-egress.ts';
 export * from './udp-sender.ts';
 export * from './kernel-drops.ts';
+export * from './byte-stream.ts';

@@ -1,4 +1,4 @@
-import type { Socket } from 'node:net';
+import type { ByteStream } from '../../transport/index.ts';
 import { parseRange } from '../../rtsp/index.ts';
 import type { RtspRequest, TransportSpec } from '../../rtsp/index.ts';
 import type { Egress } from '../../transport/index.ts';
@@ -61,13 +61,19 @@ export class LiveView implements Presentation, ChannelViewer {
   }
 
   /** SETUP of `track` over UDP or interleaved channels on `socket` (unicast), or in a multicast group. */
-  async setupTrack(track: LiveTrack, spec: TransportSpec, socket: Socket, group?: () => Promise<MulticastGroup>): Promise<TransportSpec> {
+  async setupTrack(
+    track: LiveTrack,
+    spec: TransportSpec,
+    socket: ByteStream,
+    group?: () => Promise<MulticastGroup>,
+  ): Promise<TransportSpec> {
     const setup = await this.session.addSetup(track.control, async () => {
       if (group) return this.multicast(track, await group());
       return this.session.playPath(
         spec,
         socket,
-        (direct, transport) => this.unicast(track, direct, { ...transport, ssrc: track.sender.ssrc }),
+        { control: track.control, index: this.channel.tracks.indexOf(track) },
+        (egress, transport) => this.unicast(track, egress, { ...transport, ssrc: track.sender.ssrc }),
         (s) => s.rtcp,
       );
     });
@@ -89,9 +95,8 @@ export class LiveView implements Presentation, ChannelViewer {
     return { track, transport, group, joined: false, sentBefore: { packets: 0, bytes: 0 } };
   }
 
-  private unicast(track: LiveTrack, direct: Egress, transport: TransportSpec): ViewerSetup {
+  private unicast(track: LiveTrack, egress: Egress, transport: TransportSpec): ViewerSetup {
     const session = this.session;
-    const egress = session.trackEgress(direct, track.control, this.channel.tracks.indexOf(track));
     const setup: ViewerSetup = { track, transport, egress, joined: false, sentBefore: { packets: 0, bytes: 0 } };
     setup.rtcp = liveRtcp(track, egress, () => setup.joined, session.ctx, {
       sessionId: session.id,

@@ -1,4 +1,4 @@
-import type { Socket } from 'node:net';
+import type { ByteStream } from '../../transport/index.ts';
 import { parseRtcpPackets } from '../../rtcp/index.ts';
 import { parseRtpPacket } from '../../rtp/index.ts';
 import type { TransportSpec } from '../../rtsp/index.ts';
@@ -86,7 +86,7 @@ export class RecordTarget implements Presentation {
     private readonly session: PublisherSession,
     readonly channel: LiveChannel,
     /** The RTSP connection it publishes on (interleaved media comes in there; losing it ends the stream). */
-    readonly socket: Socket,
+    readonly socket: ByteStream,
     announced: AnnouncedTrack[],
   ) {
     const ctx = session.ctx;
@@ -177,7 +177,7 @@ export class RecordTarget implements Presentation {
         try {
           pair.rtcp.send(packet, clientPorts[1], this.clientIp, () => {});
         } catch {
-          // Socket already closed: the session is ending.
+          // ByteStream already closed: the session is ending.
         }
       },
     };

@@ -1,4 +1,4 @@
-import type { Socket } from 'node:net';
+import type { ByteStream } from '../../transport/index.ts';
 import { RtspError } from '../errors.ts';
 import type { SafeEmitter } from '../events.ts';
 import type { ServerEvents, SessionKind, SessionTraffic } from './server-events.ts';
@@ -36,14 +36,14 @@ type FrameHandler = (data: Buffer) => void;
  */
 export class SessionRegistry {
   private readonly byId = new Map<string, RegisteredSession>();
-  private readonly bySocket = new Map<Socket, Set<RegisteredSession>>();
-  private readonly socketOf = new Map<RegisteredSession, Socket>();
-  private readonly frames = new Map<Socket, Map<number, FrameHandler>>();
+  private readonly bySocket = new Map<ByteStream, Set<RegisteredSession>>();
+  private readonly socketOf = new Map<RegisteredSession, ByteStream>();
+  private readonly frames = new Map<ByteStream, Map<number, FrameHandler>>();
   /** The channels each session took, to free them when it goes. */
-  private readonly channelsOf = new Map<RegisteredSession, { socket: Socket; channels: number[] }>();
+  private readonly channelsOf = new Map<RegisteredSession, { socket: ByteStream; channels: number[] }>();
   private pending = 0;
   /** Called when the last session bound to a connection expired (reason 'timeout'): the server closes it. */
-  onBoundSessionsExpired: ((socket: Socket) => void) | undefined;
+  onBoundSessionsExpired: ((socket: ByteStream) => void) | undefined;
 
   /** When each session was registered (clock ms), for its duration at the end. */
   private readonly startedAt = new Map<RegisteredSession, number>();
@@ -108,7 +108,7 @@ export class SessionRegistry {
   }
 
   /** The session ends when `socket` closes (interleaved media, or a publisher's connection). */
-  bindSocket(socket: Socket, session: RegisteredSession): void {
+  bindSocket(socket: ByteStream, session: RegisteredSession): void {
     let set = this.bySocket.get(socket);
     if (!set) {
       set = new Set();
@@ -119,22 +119,22 @@ export class SessionRegistry {
   }
 
   /** Sessions bound to `socket`. */
-  onSocket(socket: Socket): RegisteredSession[] {
+  onSocket(socket: ByteStream): RegisteredSession[] {
     return [...(this.bySocket.get(socket) ?? [])];
   }
 
   /** Whether any session takes `$` frames on `socket` (it carries interleaved media). */
-  hasChannels(socket: Socket): boolean {
+  hasChannels(socket: ByteStream): boolean {
     return this.frames.has(socket);
   }
 
   /** Whether `channel` on `socket` already belongs to a session. */
-  channelTaken(socket: Socket, channel: number): boolean {
+  channelTaken(socket: ByteStream, channel: number): boolean {
     return this.frames.get(socket)?.has(channel) ?? false;
   }
 
   /** `$` frames of `socket` on `channel` go to `handler` until the session is removed. */
-  bindChannel(socket: Socket, channel: number, session: RegisteredSession, handler: FrameHandler): void {
+  bindChannel(socket: ByteStream, channel: number, session: RegisteredSession, handler: FrameHandler): void {
     let m = this.frames.get(socket);
     if (!m) {
       m = new Map();
@@ -150,7 +150,7 @@ export class SessionRegistry {
   }
 
   /** Routes one `$` frame: O(1). Returns false when no session owns the channel (dropped). */
-  routeFrame(socket: Socket, channel: number, data: Buffer): boolean {
+  routeFrame(socket: ByteStream, channel: number, data: Buffer): boolean {
     const h = this.frames.get(socket)?.get(channel);
     if (!h) return false;
     h(data);
@@ -192,7 +192,7 @@ export class SessionRegistry {
   }
 
   /** An RTSP connection closed: the sessions bound to it end. */
-  connectionClosed(socket: Socket): void {
+  connectionClosed(socket: ByteStream): void {
     for (const s of this.onSocket(socket)) s.close('connection closed');
     this.bySocket.delete(socket);
     this.frames.delete(socket);

@@ -1,4 +1,4 @@
-import type { Socket } from 'node:net';
+import type { ByteStream } from '../../transport/index.ts';
 import type { RtspResponse } from '../../rtsp/index.ts';
 import type { ImpairmentSpec } from '../../transport/index.ts';
 import type { AuthGate } from '../auth/gate.ts';
@@ -17,7 +17,7 @@ export interface HandlerContext {
   clientIp: string;
   /** The server's own address on this connection, for the SDP origin line. */
   localIp: string;
-  socket: Socket;
+  socket: ByteStream;
   serverName: string;
   /** Impairment for every session unless its URL asks for another (`serve --netem`). */
   defaultImpairment: ImpairmentSpec | undefined;

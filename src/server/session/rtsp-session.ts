@@ -1,4 +1,4 @@
-import type { Socket } from 'node:net';
+import type { ByteStream } from '../../transport/index.ts';
 import type { RtspResponse, TransportSpec } from '../../rtsp/index.ts';
 import { InterleavedEgress } from '../../transport/index.ts';
 import type { Egress, ImpairmentSpec, UdpEgress, UdpPortPair } from '../../transport/index.ts';
@@ -37,7 +37,7 @@ export class RtspSession<T extends SetupBase = SetupBase, P extends Presentation
   private expiry: TimerHandle | undefined;
   private closedFlag = false;
   /** The RTSP connection an interleaved session is bound to. */
-  private boundSocket: Socket | undefined;
+  private boundSocket: ByteStream | undefined;
   private readonly channels: number[] = [];
   /** What the egress hook gave each track; released when the session closes. */
   private readonly egresses: TrackEgress[] = [];
@@ -144,30 +144,37 @@ export class RtspSession<T extends SetupBase = SetupBase, P extends Presentation
   /**
    * The path to a client that plays one track: its UDP client_port (a connected port pair, so
    * the kernel takes only the client's own datagrams; RTP "punches" keep the session alive) or
-   * interleaved channels on `socket`. `make` builds the presentation's setup on that direct
-   * path; RTCP from the client (RTCP port, odd channel) goes to what `rtcpOf` names of it.
+   * interleaved channels on `socket`, wrapped by the server's egress hook. `make` builds the
+   * presentation's setup on that egress; RTCP from the client (RTCP port, odd channel, or what
+   * the hook hands back) goes to what `rtcpOf` names of it.
    */
   async playPath(
     spec: TransportSpec,
-    socket: Socket,
-    make: (direct: Egress, transport: TransportSpec) => T,
+    socket: ByteStream,
+    track: { control: string; index: number },
+    make: (egress: Egress, transport: TransportSpec) => T,
     rtcpOf: (setup: T) => { receive(data: Buffer, from: string): void } | undefined,
   ): Promise<T> {
+    let setup: T | undefined;
+    const receiveRtcp = (data: Buffer, from: string) => {
+      if (setup) rtcpOf(setup)?.receive(data, from);
+    };
     if (spec.lowerTransport === 'TCP') {
       const channels = spec.interleaved ?? this.nextChannels();
-      let setup: T | undefined;
       const transport = this.bindInterleaved(socket, channels, [
-        { channel: channels[1], handler: (data) => (setup ? rtcpOf(setup)?.receive(data, `tcp:${channels[1]}`) : undefined) },
+        { channel: channels[1], handler: (data) => receiveRtcp(data, `tcp:${channels[1]}`) },
       ]);
-      setup = make(new InterleavedEgress(socket, channels[0], channels[1]), transport);
+      const direct = new InterleavedEgress(socket, channels[0], channels[1]);
+      setup = make(this.trackEgress(direct, track.control, track.index, receiveRtcp), transport);
       return setup;
     }
     const { pair, egress, transport } = await this.connectUdp(spec.clientPort ?? [0, 0]);
-    const setup = make(egress, transport);
-    setup.udp = pair;
+    const made = make(this.trackEgress(egress, track.control, track.index, receiveRtcp), transport);
+    setup = made;
+    made.udp = pair;
     pair.rtp.on('message', () => this.touch());
-    pair.rtcp.on('message', (msg, rinfo) => rtcpOf(setup)?.receive(msg, `${rinfo.address}:${rinfo.port}`));
-    return setup;
+    pair.rtcp.on('message', (msg, rinfo) => receiveRtcp(msg, `${rinfo.address}:${rinfo.port}`));
+    return made;
   }
 
   /** The next free interleaved channel pair of this session. */
@@ -176,7 +183,7 @@ export class RtspSession<T extends SetupBase = SetupBase, P extends Presentation
   }
 
   /** The session ends when `socket` closes (a publisher's connection). */
-  bindConnection(socket: Socket): void {
+  bindConnection(socket: ByteStream): void {
     this.ctx.registry.bindSocket(socket, this);
   }
 
@@ -185,7 +192,7 @@ export class RtspSession<T extends SetupBase = SetupBase, P extends Presentation
    * taken on that connection (461); `$` frames on the `receive` channels then reach `handler`.
    */
   bindInterleaved(
-    socket: Socket,
+    socket: ByteStream,
     channels: [number, number],
     receive: { channel: number; handler: (data: Buffer) => void }[],
   ): TransportSpec {
@@ -202,9 +209,24 @@ export class RtspSession<T extends SetupBase = SetupBase, P extends Presentation
     return { protocol: 'RTP', profile: 'AVP', lowerTransport: 'TCP', delivery: 'unicast', interleaved: channels, unknownParams: [] };
   }
 
-  /** The egress a track sends through: `direct`, wrapped by the server's egress hook; released at close. */
-  trackEgress(direct: Egress, control: string, trackIndex: number): Egress {
-    const t = this.ctx.trackEgress(direct, { sessionId: this.id, media: this.media, control, trackIndex, impairment: this.impairment });
+  /**
+   * The egress a track sends through: `direct`, wrapped by the server's egress hook (which may
+   * hand the client's RTCP back through `receiveRtcp`); released at close.
+   */
+  trackEgress(
+    direct: Egress,
+    control: string,
+    trackIndex: number,
+    receiveRtcp: (data: Buffer, from: string) => void = () => undefined,
+  ): Egress {
+    const t = this.ctx.trackEgress(direct, {
+      sessionId: this.id,
+      media: this.media,
+      control,
+      trackIndex,
+      impairment: this.impairment,
+      receiveRtcp,
+    });
     this.egresses.push(t);
     return t.egress;
   }
