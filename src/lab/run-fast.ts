@@ -16,6 +16,8 @@
  * hook replaces that path with the link, whose kind is the run's transport.
  */
 
+import { constants } from 'node:fs';
+import { access } from 'node:fs/promises';
 import path from 'node:path';
 import type { FateRecord } from '../impair/index.ts';
 import { parseRange } from '../rtsp/index.ts';
@@ -74,6 +76,8 @@ function expectOk(res: RtspResponse, what: string): RtspResponse {
 }
 
 export async function runFast(spec: RunSpec, sink: Sink | undefined): Promise<RunObservation> {
+  // The server would only answer 404 or 500: say what is wrong with the file itself.
+  await access(spec.media, constants.R_OK);
   const clock = new ManualClock(0);
   // SSRCs, first sequence numbers, timestamp bases, session ids and RTCP intervals of both sides
   // from the run's seed (on a stream of its own, apart from netem's): the same seeds give the

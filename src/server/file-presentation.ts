@@ -3,7 +3,7 @@ import { createLogger } from '../util/log.ts';
 import { formatNptRange, formatScale, parseRange, parseScale } from '../rtsp/index.ts';
 import type { RtspRequest, TransportSpec } from '../rtsp/index.ts';
 import type { Egress } from '../transport/index.ts';
-import { RtspError, badRequest } from './errors.ts';
+import { RtspError, badRequest, sessionNotFound } from './errors.ts';
 import { safeRelativePath } from './media-path.ts';
 import { parseRequestTarget } from './request-target.ts';
 import type { MediaEntry, ServedTrack } from './media-catalog.ts';
@@ -14,7 +14,17 @@ import { RtpStream } from '../sender/rtp-stream.ts';
 import { startIndexFor } from '../sender/seek.ts';
 import type { SessionMethod } from './session/method-table.ts';
 import type { PlayAnswer, Presentation, PresentationTraffic, SetupBase } from './session/presentation.ts';
-import type { RtspSession } from './session/rtsp-session.ts';
+import { RtspSession, newSessionId } from './session/rtsp-session.ts';
+import { findSession } from './session/session-requests.ts';
+import { pickTrack } from './session/setup-flow.ts';
+import { sessionImpairment } from './session/presentation-requests.ts';
+import type { PresentationSource, SdpOrigin } from './session/presentation-requests.ts';
+import type { HandlerContext } from './session/request-context.ts';
+import { chooseUnicast } from './session/transport-negotiation.ts';
+import { describeSdp } from './describe.ts';
+import { impairmentFromQuery } from './impairment.ts';
+import type { RequestTarget } from './request-target.ts';
+import type { ImpairmentSpec } from '../transport/index.ts';
 import type { StreamTrackStart } from './session/server-events.ts';
 import { negotiateScale, negotiateSpeed } from '../sender/trick-play.ts';
 import { positionStreams, retimeStreams } from './trick-session.ts';
@@ -83,8 +93,9 @@ export class FilePresentation implements Presentation {
     return this.session.setups;
   }
 
-  /** SETUP of `track` over the client's chosen transport (UDP ports or interleaved channels on `socket`). */
-  async setupTrack(track: ServedTrack, spec: TransportSpec, socket: ByteStream): Promise<TransportSpec> {
+  /** SETUP of a track over the client's chosen transport (UDP ports or interleaved channels on `socket`). */
+  async setupTrack(control: string | undefined, spec: TransportSpec, socket: ByteStream): Promise<TransportSpec> {
+    const track = pickTrack(this.entry.tracks, control, (c) => this.setups.has(c), this.media);
     const setup = await this.session.addSetup(track.control, () =>
       this.session.playPath(
         spec,
@@ -378,4 +389,70 @@ function rateHeader(req: RtspRequest, name: 'Scale' | 'Speed'): number | undefin
   if (!r.ok) throw badRequest('SRV_ERR_BAD_SCALE', `malformed ${name}: ${value.trim()}`);
   if (name === 'Scale' ? r.value === 0 : r.value <= 0) throw badRequest('SRV_ERR_BAD_SCALE', `${name} ${r.value} is not allowed`);
   return r.value;
+}
+
+/**
+ * A file as DESCRIBE and SETUP find it (session/presentation-requests.ts): by the name the client
+ * asked for, opened from the catalog (shared with other sessions of the same file).
+ */
+export class FilePresentationSource implements PresentationSource {
+  readonly aggregateUrl: string;
+  readonly control: string | undefined;
+  readonly impairment: ImpairmentSpec | undefined;
+  /** The safe relative path the URL names; undefined when it names none (the catalog then refuses it). */
+  private readonly name: string | undefined;
+  /** The catalog's name of the file, once opened. */
+  private opened: string | undefined;
+
+  constructor(private readonly target: RequestTarget) {
+    this.aggregateUrl = target.aggregateUrl;
+    this.control = target.control;
+    this.impairment = impairmentFromQuery(target.query);
+    this.name = safeRelativePath(target.mediaPath);
+  }
+
+  /** By the name asked for: the catalog may share one entry between names of one file (a symlink). */
+  get media(): string {
+    return this.name ?? this.opened ?? this.target.mediaPath;
+  }
+
+  async describe(origin: SdpOrigin, ctx: HandlerContext): Promise<string> {
+    const entry = await ctx.catalog.acquire(this.target.mediaPath);
+    this.opened = entry.relPath;
+    try {
+      return describeSdp(entry, origin);
+    } finally {
+      ctx.catalog.release(entry);
+    }
+  }
+
+  chooseTransport(specs: TransportSpec[], clientIp: string): TransportSpec {
+    return chooseUnicast(specs, clientIp);
+  }
+
+  /** The file session the Session header names (454 when it names another kind). */
+  existing(req: RtspRequest, ctx: HandlerContext): RtspSession | undefined {
+    const s = findSession(req, ctx);
+    if (s && !(s.presentation instanceof FilePresentation)) throw sessionNotFound();
+    return s;
+  }
+
+  plays(s: RtspSession): boolean {
+    return s.presentation instanceof FilePresentation && this.name === s.media;
+  }
+
+  async open(ctx: HandlerContext): Promise<RtspSession> {
+    const entry = await ctx.catalog.acquire(this.target.mediaPath, this.target.control);
+    this.opened = entry.relPath;
+    const name = this.media;
+    const s: FileSession = new RtspSession<TrackSetup, FilePresentation>(
+      newSessionId(ctx.sessionContext.random),
+      ctx.clientIp,
+      ctx.sessionContext,
+      (session) => new FilePresentation(session, entry, name),
+    );
+    s.impairment = sessionImpairment(this, ctx);
+    log.debug('session created', { session: s.id, media: name, client: ctx.clientIp });
+    return s;
+  }
 }

@@ -1,19 +1,13 @@
-import { createResponse, formatTransport } from '../rtsp/index.ts';
+import { createResponse } from '../rtsp/index.ts';
 import type { RtspRequest } from '../rtsp/index.ts';
 import { createLogger } from '../util/log.ts';
-import { describeSdp } from './describe.ts';
-import { impairmentFromQuery } from './impairment.ts';
-import { RtspError, badRequest, notFound, sessionNotFound } from './errors.ts';
-import { FilePresentation } from './file-presentation.ts';
-import type { FileSession, TrackSetup } from './file-presentation.ts';
-import { safeRelativePath } from './media-path.ts';
+import { RtspError, badRequest } from './errors.ts';
+import { FilePresentationSource } from './file-presentation.ts';
 import { parseRequestTarget } from './request-target.ts';
 import type { RequestTarget } from './request-target.ts';
 import type { HandlerContext, HandlerResult } from './session/request-context.ts';
-import { RtspSession, newSessionId } from './session/rtsp-session.ts';
-import { findSession, handleSessionRequest, isSessionRequest } from './session/session-requests.ts';
-import { pickTrack, setupInSession } from './session/setup-flow.ts';
-import { chooseUnicast, transportsOf } from './session/transport-negotiation.ts';
+import { handleSessionRequest, isSessionRequest } from './session/session-requests.ts';
+import { describePresentation, setupPresentation } from './session/presentation-requests.ts';
 import { handleLiveRequest } from './live/index.ts';
 
 export type { HandlerContext, HandlerResult } from './session/request-context.ts';
@@ -98,70 +92,10 @@ function target(req: RtspRequest): RequestTarget {
   return t;
 }
 
-/** The file session named by the Session header (454 when it names another kind), or undefined. */
-function findFileSession(req: RtspRequest, ctx: HandlerContext): FileSession | undefined {
-  const s = findSession(req, ctx);
-  if (s && !(s.presentation instanceof FilePresentation)) throw sessionNotFound();
-  return s as FileSession | undefined;
-}
-
 async function describe(req: RtspRequest, ctx: HandlerContext): Promise<HandlerResult> {
-  const t = target(req);
-  if (t.control) throw notFound('DESCRIBE names a track, not a presentation');
-  const accept = req.headers.get('Accept');
-  if (accept && !/application\/sdp|\*\/\*|application\/\*/i.test(accept)) {
-    throw new RtspError(406, 'SRV_ERR_ACCEPT', 'only application/sdp descriptions');
-  }
-  const impairment = impairmentFromQuery(t.query);
-  const entry = await ctx.catalog.acquire(t.mediaPath);
-  // By the name asked for: another name of the same file (symlink) has its own.
-  if (impairment) ctx.describedImpairments.set(safeRelativePath(t.mediaPath) ?? entry.relPath, impairment);
-  try {
-    const sdp = describeSdp(entry, {
-      localIp: ctx.localIp,
-      serverName: ctx.serverName,
-      sessionId: String(Math.floor(ctx.sessionContext.clock.wallNow() / 1000)),
-    });
-    const res = createResponse(
-      200,
-      {
-        'Content-Type': 'application/sdp',
-        'Content-Base': `${t.aggregateUrl}/`,
-      },
-      Buffer.from(sdp),
-    );
-    return { response: res };
-  } finally {
-    ctx.catalog.release(entry);
-  }
+  return describePresentation(req, ctx, new FilePresentationSource(target(req)));
 }
 
 async function setup(req: RtspRequest, ctx: HandlerContext): Promise<HandlerResult> {
-  const t = target(req);
-  const spec = chooseUnicast(transportsOf(req), ctx.clientIp);
-  const { session, transport } = await setupInSession(ctx.sessionContext.registry, findFileSession(req, ctx), {
-    // Against the name the session asked for: the entry may be shared with another name (symlink).
-    samePresentation: (s) => safeRelativePath(t.mediaPath) === s.media,
-    create: async () => {
-      const impairment = impairmentFromQuery(t.query);
-      const entry = await ctx.catalog.acquire(t.mediaPath, t.control);
-      const name = safeRelativePath(t.mediaPath) ?? entry.relPath;
-      const s = new RtspSession<TrackSetup, FilePresentation>(
-        newSessionId(ctx.sessionContext.random),
-        ctx.clientIp,
-        ctx.sessionContext,
-        (session) => new FilePresentation(session, entry, name),
-      );
-      s.impairment = impairment ?? ctx.describedImpairments.get(name) ?? ctx.defaultImpairment;
-      log.debug('session created', { session: s.id, media: name, client: ctx.clientIp });
-      return s;
-    },
-    addTrack: (s) =>
-      s.presentation.setupTrack(
-        pickTrack(s.presentation.entry.tracks, t.control, (c) => s.setups.has(c), s.media),
-        spec,
-        ctx.socket,
-      ),
-  });
-  return { response: session.header(createResponse(200, { Transport: formatTransport(transport) })) };
+  return setupPresentation(req, ctx, new FilePresentationSource(target(req)));
 }

@@ -1,3 +1,4 @@
+import type { TransportSpec } from '../../src/rtsp/index.ts';
 import { Scheduler } from '../../src/transport/index.ts';
 import type { EgressHook } from '../../src/server/egress-hook.ts';
 import { RtspError } from '../../src/server/errors.ts';
@@ -38,6 +39,12 @@ export class FakePresentation implements Presentation {
 
   traffic(): PresentationTraffic {
     return { packetsSent: 0, bytesSent: 0, lastReports: [] };
+  }
+
+  /** SETUP: answers the transport it was given. */
+  async setupTrack(control: string | undefined, spec: TransportSpec): Promise<TransportSpec> {
+    this.calls.push(`setup ${control ?? '*'}`);
+    return spec;
   }
 
   async play(): Promise<PlayAnswer> {

@@ -1,4 +1,5 @@
-import { createResponse, formatTransport } from '../../rtsp/index.ts';
+import { createResponse } from '../../rtsp/index.ts';
+import type { ImpairmentSpec } from '../../transport/index.ts';
 import type { RtspRequest, TransportSpec } from '../../rtsp/index.ts';
 import { createLogger } from '../../util/log.ts';
 import { RtspError, notFound, sessionNotFound } from '../errors.ts';
@@ -8,15 +9,16 @@ import type { HandlerContext, HandlerResult } from '../session/request-context.t
 import { RtspSession, newSessionId } from '../session/rtsp-session.ts';
 import { sessionIdOf } from '../session/lookup.ts';
 import { findSession, handleSessionRequest, isSessionRequest } from '../session/session-requests.ts';
-import { pickTrack, setupInSession } from '../session/setup-flow.ts';
+import { describePresentation, sessionImpairment, setupPresentation } from '../session/presentation-requests.ts';
+import type { PresentationSource, SdpOrigin } from '../session/presentation-requests.ts';
 import { chooseTransport, transportsOf } from '../session/transport-negotiation.ts';
+import type { LiveChannel } from './live-channel.ts';
 import type { LiveHub } from './live-hub.ts';
 import { liveSdp, tracksFromAnnouncedSdp } from './live-sdp.ts';
 import { parseLiveTarget } from './live-target.ts';
 import type { LiveTarget } from './live-target.ts';
 import { LiveView } from './live-view.ts';
 import type { LiveViewSession, ViewerSetup } from './live-view.ts';
-import { isMulticastAddress } from './multicast.ts';
 import { RecordTarget } from './record-target.ts';
 import type { PublisherSession, PublisherSetup } from './record-target.ts';
 
@@ -49,11 +51,11 @@ export async function handleLiveRequest(req: RtspRequest, ctx: HandlerContext, h
     case 'OPTIONS':
       return { response: createResponse(200, { Public: LIVE_METHODS.join(', ') }) };
     case 'DESCRIBE':
-      return describe(req, l);
+      return describePresentation(req, ctx, liveSource(req, l));
     case 'ANNOUNCE':
       return announce(req, l);
     case 'SETUP':
-      return setup(req, l);
+      return setupPresentation(req, ctx, liveSource(req, l));
     case 'RECORD':
       return record(req, l);
     default:
@@ -78,47 +80,164 @@ function isPublisher(s: RtspSession): s is PublisherSession {
   return s.presentation instanceof RecordTarget;
 }
 
-/** The viewer named by the Session header: undefined without one, 454 when it names no viewer. */
-function findViewer(req: RtspRequest, l: Live): LiveViewSession | undefined {
-  const s = findSession(req, l.ctx);
-  if (s && !isViewer(s)) throw sessionNotFound();
-  return s;
-}
-
 /** The publisher named by the Session header, else (no header) the one of this connection. */
-function findPublisher(req: RtspRequest, l: Live): PublisherSession | undefined {
+function findPublisher(req: RtspRequest, ctx: HandlerContext): PublisherSession | undefined {
   const id = sessionIdOf(req);
   if (id !== undefined) {
-    const p = l.ctx.sessionContext.registry.get(id);
+    const p = ctx.sessionContext.registry.get(id);
     return p instanceof RtspSession && isPublisher(p) && !p.isClosed ? p : undefined;
   }
   // ANNOUNCE answered with a Session, but a client may SETUP without it: the connection tells.
-  for (const s of l.ctx.sessionContext.registry.onSocket(l.ctx.socket)) {
+  for (const s of ctx.sessionContext.registry.onSocket(ctx.socket)) {
     if (s instanceof RtspSession && isPublisher(s) && !s.isClosed) return s;
   }
   return undefined;
 }
 
-async function describe(req: RtspRequest, l: Live): Promise<HandlerResult> {
-  const t = target(req);
-  if (t.control) throw notFound('DESCRIBE names a track, not a channel');
-  const impairment = impairmentFromQuery(`?${t.query.toString()}`);
-  const channel = l.hub.channel(t.name, false);
-  if (!channel) throw notFound(`no live channel ${t.name}`);
-  if (impairment) l.ctx.describedImpairments.set(`live/${t.name}`, impairment);
-  if (!channel.live && channel.source !== 'publish') {
-    // An `ffmpeg:` source that failed is down until it comes back: say so now, with when to retry.
-    if (channel.failure === undefined) await channel.waitLive(DESCRIBE_WAIT_MS);
-    const failure = channel.failure;
-    if (!channel.live && failure !== undefined) {
-      const retrySec = Math.max(1, Math.ceil((failure.retryAtMs - l.ctx.sessionContext.clock.now()) / 1000));
-      log.warn('live channel source is down', { channel: t.name, reason: failure.reason, retryAfterSec: retrySec });
-      throw new RtspError(503, 'SRV_ERR_SOURCE_DOWN', `live channel ${t.name}: ${failure.reason}`, { 'Retry-After': String(retrySec) });
-    }
+/**
+ * A live channel as DESCRIBE and a viewer's SETUP find it (session/presentation-requests.ts): it
+ * must have a source now; a configured `ffmpeg:` source that is down is 503 with when to retry.
+ */
+class LiveViewSource implements PresentationSource {
+  readonly media: string;
+  readonly aggregateUrl: string;
+  readonly control: string | undefined;
+  readonly impairment: ImpairmentSpec | undefined;
+
+  constructor(
+    private readonly t: LiveTarget,
+    private readonly hub: LiveHub,
+  ) {
+    this.media = `live/${t.name}`;
+    this.aggregateUrl = t.aggregateUrl;
+    this.control = t.control;
+    this.impairment = impairmentFromQuery(`?${t.query.toString()}`);
   }
-  if (!channel.live) throw notFound(`live channel ${t.name} has no source now`);
-  const sdp = liveSdp(channel.name, channel.tracks, { localIp: l.ctx.localIp, serverName: l.ctx.serverName });
-  return { response: createResponse(200, { 'Content-Type': 'application/sdp', 'Content-Base': `${t.aggregateUrl}/` }, Buffer.from(sdp)) };
+
+  async describe(origin: SdpOrigin, ctx: HandlerContext): Promise<string> {
+    const name = this.t.name;
+    const channel = this.hub.channel(name, false);
+    if (!channel) throw notFound(`no live channel ${name}`);
+    if (!channel.live && channel.source !== 'publish') {
+      // An `ffmpeg:` source that failed is down until it comes back: say so now, with when to retry.
+      if (channel.failure === undefined) await channel.waitLive(DESCRIBE_WAIT_MS);
+      const failure = channel.failure;
+      if (!channel.live && failure !== undefined) {
+        const retrySec = Math.max(1, Math.ceil((failure.retryAtMs - ctx.sessionContext.clock.now()) / 1000));
+        log.warn('live channel source is down', { channel: name, reason: failure.reason, retryAfterSec: retrySec });
+        throw new RtspError(503, 'SRV_ERR_SOURCE_DOWN', `live channel ${name}: ${failure.reason}`, { 'Retry-After': String(retrySec) });
+      }
+    }
+    if (!channel.live) throw notFound(`live channel ${name} has no source now`);
+    return liveSdp(channel.name, channel.tracks, { localIp: origin.localIp, serverName: origin.serverName });
+  }
+
+  chooseTransport(specs: TransportSpec[], clientIp: string): TransportSpec {
+    const multicast = this.hub.multicast;
+    return chooseTransport(specs, clientIp, {
+      // Multicast only over UDP, and only when the server has a multicast range.
+      acceptMulticast: multicast ? (s) => s.lowerTransport === 'UDP' : undefined,
+      supported: `RTP/AVP unicast with client_port, RTP/AVP/TCP interleaved${multicast ? ', RTP/AVP multicast' : ''}`,
+    });
+  }
+
+  /** The viewer the Session header names (454 when it names no viewer); 404 when the channel has no source now. */
+  existing(req: RtspRequest, ctx: HandlerContext): RtspSession | undefined {
+    const s = findSession(req, ctx);
+    if (s && !isViewer(s)) throw sessionNotFound();
+    this.liveChannel();
+    return s;
+  }
+
+  private liveChannel(): LiveChannel {
+    const channel = this.hub.channel(this.t.name, false);
+    if (!channel?.live) throw notFound(`live channel ${this.t.name} has no source now`);
+    return channel;
+  }
+
+  plays(s: RtspSession): boolean {
+    return isViewer(s) && s.presentation.channel === this.hub.channel(this.t.name, false);
+  }
+
+  async open(ctx: HandlerContext): Promise<RtspSession> {
+    const channel = this.liveChannel();
+    const hub = this.hub;
+    const multicast = hub.multicast;
+    const v: LiveViewSession = new RtspSession<ViewerSetup, LiveView>(
+      newSessionId(ctx.sessionContext.random),
+      ctx.clientIp,
+      ctx.sessionContext,
+      (session) =>
+        new LiveView(
+          session,
+          channel,
+          multicast
+            ? {
+                allowClientDestination: multicast.options.allowClientDestination,
+                group: (track, chosen) => hub.multicastGroup(track, chosen),
+              }
+            : undefined,
+        ),
+    );
+    v.impairment = sessionImpairment(this, ctx);
+    return v;
+  }
+}
+
+/**
+ * A live path as a publisher's SETUP (mode=record) finds it: in the session its ANNOUNCE made
+ * (named by the Session header, else the one of this connection); without one, 455.
+ */
+class PublishSource implements PresentationSource {
+  readonly media: string;
+  readonly aggregateUrl: string;
+  readonly control: string | undefined;
+  readonly impairment = undefined;
+
+  constructor(private readonly t: LiveTarget) {
+    this.media = `live/${t.name}`;
+    this.aggregateUrl = t.aggregateUrl;
+    this.control = t.control;
+  }
+
+  /** Not reached: DESCRIBE describes what viewers see. */
+  describe(): Promise<string> {
+    return Promise.reject(notFound(`no live channel ${this.t.name}`));
+  }
+
+  /** Record transports only; media comes from the publisher's own address: no destination to check. */
+  chooseTransport(specs: TransportSpec[], clientIp: string): TransportSpec {
+    return chooseTransport(specs.filter(isRecord), clientIp, {
+      checkDestination: false,
+      supported: 'publishing: RTP/AVP unicast with client_port, or RTP/AVP/TCP interleaved',
+    });
+  }
+
+  existing(req: RtspRequest, ctx: HandlerContext): RtspSession {
+    const p = findPublisher(req, ctx);
+    if (!p || p.presentation.channel.name !== this.t.name) throw noAnnounce();
+    return p;
+  }
+
+  plays(): boolean {
+    return true;
+  }
+
+  /** Not reached: existing() finds the ANNOUNCE's session or refuses. */
+  open(): Promise<RtspSession> {
+    return Promise.reject(noAnnounce());
+  }
+}
+
+function noAnnounce(): RtspError {
+  return new RtspError(455, 'SRV_ERR_NO_ANNOUNCE', 'SETUP mode=record needs an ANNOUNCE of this path first');
+}
+
+/** What a DESCRIBE or SETUP of `live/...` names: a channel to view, or (SETUP mode=record) a path to publish to. */
+function liveSource(req: RtspRequest, l: Live): PresentationSource {
+  const t = target(req);
+  if (req.method === 'SETUP' && transportsOf(req).some(isRecord)) return new PublishSource(t);
+  return new LiveViewSource(t, l.hub);
 }
 
 async function announce(req: RtspRequest, l: Live): Promise<HandlerResult> {
@@ -156,75 +275,10 @@ function isRecord(spec: TransportSpec): boolean {
   return spec.mode !== undefined && /record/i.test(spec.mode);
 }
 
-async function setup(req: RtspRequest, l: Live): Promise<HandlerResult> {
-  const t = target(req);
-  const specs = transportsOf(req);
-  if (specs.some(isRecord)) return setupPublisher(req, t, specs.filter(isRecord), l);
-  return setupViewer(req, t, specs, l);
-}
-
-async function setupPublisher(req: RtspRequest, t: LiveTarget, specs: TransportSpec[], l: Live): Promise<HandlerResult> {
-  const p = findPublisher(req, l);
-  if (!p || p.presentation.channel.name !== t.name)
-    throw new RtspError(455, 'SRV_ERR_NO_ANNOUNCE', 'SETUP mode=record needs an ANNOUNCE of this path first');
-  p.check('SETUP');
-  p.touch();
-  const i = p.presentation.trackIndexFor(t.control);
-  // Media comes from the publisher's own address: no destination to check.
-  const spec = chooseTransport(specs, l.ctx.clientIp, {
-    checkDestination: false,
-    supported: 'publishing: RTP/AVP unicast with client_port, or RTP/AVP/TCP interleaved',
-  });
-  const transport = await p.presentation.setupTrack(i, spec);
-  p.commit('SETUP');
-  return { response: p.header(createResponse(200, { Transport: formatTransport(transport) })) };
-}
-
-async function setupViewer(req: RtspRequest, t: LiveTarget, specs: TransportSpec[], l: Live): Promise<HandlerResult> {
-  const existing = findViewer(req, l);
-  const channel = l.hub.channel(t.name, false);
-  if (!channel?.live) throw notFound(`live channel ${t.name} has no source now`);
-  const multicast = l.hub.multicast;
-  const { session, transport } = await setupInSession(l.ctx.sessionContext.registry, existing, {
-    samePresentation: (v) => v.presentation.channel === channel,
-    create: async () => {
-      const v: LiveViewSession = new RtspSession<ViewerSetup, LiveView>(
-        newSessionId(l.ctx.sessionContext.random),
-        l.ctx.clientIp,
-        l.ctx.sessionContext,
-        (session) => new LiveView(session, channel),
-      );
-      v.impairment =
-        impairmentFromQuery(`?${t.query.toString()}`) ?? l.ctx.describedImpairments.get(`live/${t.name}`) ?? l.ctx.defaultImpairment;
-      return v;
-    },
-    addTrack: (v) => {
-      const track = pickTrack(channel.tracks, t.control, (c) => v.setups.has(c), `live/${t.name}`);
-      const spec = chooseTransport(specs, l.ctx.clientIp, {
-        // Multicast only over UDP, and only when the server has a multicast range.
-        acceptMulticast: multicast ? (s) => s.lowerTransport === 'UDP' : undefined,
-        supported: `RTP/AVP unicast with client_port, RTP/AVP/TCP interleaved${multicast ? ', RTP/AVP multicast' : ''}`,
-      });
-      if (spec.delivery !== 'multicast' || !multicast) return v.presentation.setupTrack(track, spec, l.ctx.socket);
-      let chosen: { address: string; port?: number } | undefined;
-      if (spec.destination) {
-        if (!multicast.options.allowClientDestination) {
-          throw new RtspError(403, 'SRV_ERR_DESTINATION', 'the server chooses the multicast group (destination not allowed)');
-        }
-        if (!isMulticastAddress(spec.destination))
-          throw new RtspError(403, 'SRV_ERR_DESTINATION', `${spec.destination} is not a multicast group`);
-        chosen = { address: spec.destination, port: spec.port?.[0] };
-      }
-      return v.presentation.setupTrack(track, spec, l.ctx.socket, () => l.hub.multicastGroup(track, chosen));
-    },
-  });
-  return { response: session.header(createResponse(200, { Transport: formatTransport(transport) })) };
-}
-
 /** RECORD: the publisher named by the Session header, or the one of this connection, goes live. */
 async function record(req: RtspRequest, l: Live): Promise<HandlerResult> {
   target(req);
-  const p = findPublisher(req, l);
+  const p = findPublisher(req, l.ctx);
   if (!p) throw new RtspError(455, 'SRV_ERR_NO_SESSION', 'RECORD needs the publisher Session');
   p.touch();
   p.check('RECORD');

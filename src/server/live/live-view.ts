@@ -3,6 +3,8 @@ import { parseRange } from '../../rtsp/index.ts';
 import type { RtspRequest, TransportSpec } from '../../rtsp/index.ts';
 import type { Egress } from '../../transport/index.ts';
 import { RtspError, notFound } from '../errors.ts';
+import { pickTrack } from '../session/setup-flow.ts';
+import { isMulticastAddress } from './multicast.ts';
 import type { RtcpSession } from '../../sender/rtcp-session.ts';
 import type { SessionMethod } from '../session/method-table.ts';
 import type { PlayAnswer, Presentation, PresentationTraffic, SetupBase } from '../session/presentation.ts';
@@ -25,6 +27,13 @@ export interface ViewerSetup extends SetupBase {
   joined: boolean;
 }
 
+/** How a viewer's SETUP joins a multicast group (the live hub's allocator). */
+export interface ViewerMulticast {
+  /** Whether a client may name the group (Transport destination). */
+  allowClientDestination: boolean;
+  group(track: LiveTrack, chosen?: { address: string; port?: number }): Promise<MulticastGroup>;
+}
+
 /** An RTSP session viewing a live channel. */
 export type LiveViewSession = RtspSession<ViewerSetup, LiveView>;
 
@@ -44,6 +53,8 @@ export class LiveView implements Presentation, ChannelViewer {
   constructor(
     private readonly session: LiveViewSession,
     readonly channel: LiveChannel,
+    /** Multicast SETUP, when the server has a multicast range (`serve --multicast`). */
+    private readonly multicastGroups?: ViewerMulticast,
   ) {
     channel.viewers.add(this);
   }
@@ -60,15 +71,24 @@ export class LiveView implements Presentation, ChannelViewer {
     return this.session.setups;
   }
 
-  /** SETUP of `track` over UDP or interleaved channels on `socket` (unicast), or in a multicast group. */
-  async setupTrack(
-    track: LiveTrack,
-    spec: TransportSpec,
-    socket: ByteStream,
-    group?: () => Promise<MulticastGroup>,
-  ): Promise<TransportSpec> {
+  /**
+   * SETUP of a track over UDP or interleaved channels on `socket` (unicast), or in a multicast
+   * group: the server's, or the client's `destination` when the server allows it (403 otherwise).
+   */
+  async setupTrack(control: string | undefined, spec: TransportSpec, socket: ByteStream): Promise<TransportSpec> {
+    const track = pickTrack(this.channel.tracks, control, (c) => this.setups.has(c), this.media);
+    const groups = spec.delivery === 'multicast' ? this.multicastGroups : undefined;
+    let chosen: { address: string; port?: number } | undefined;
+    if (groups && spec.destination) {
+      if (!groups.allowClientDestination) {
+        throw new RtspError(403, 'SRV_ERR_DESTINATION', 'the server chooses the multicast group (destination not allowed)');
+      }
+      if (!isMulticastAddress(spec.destination))
+        throw new RtspError(403, 'SRV_ERR_DESTINATION', `${spec.destination} is not a multicast group`);
+      chosen = { address: spec.destination, port: spec.port?.[0] };
+    }
     const setup = await this.session.addSetup(track.control, async () => {
-      if (group) return this.multicast(track, await group());
+      if (groups) return this.multicast(track, await groups.group(track, chosen));
       return this.session.playPath(
         spec,
         socket,

@@ -144,7 +144,8 @@ export class RecordTarget implements Presentation {
    * host, is counted in `foreign` and dropped (RFC 3550 §8.2 / INTEROP 7: match on ip and port).
    * With `ssrc` (Transport ssrc=) only that source is relayed; without, the first packet's.
    */
-  async setupTrack(i: number, spec: TransportSpec): Promise<TransportSpec> {
+  async setupTrack(control: string | undefined, spec: TransportSpec): Promise<TransportSpec> {
+    const i = this.trackIndexFor(control);
     const setup = await this.session.addSetup(String(i), () =>
       spec.lowerTransport === 'TCP'
         ? this.interleaved(i, spec.interleaved ?? [2 * i, 2 * i + 1])
@@ -177,7 +178,7 @@ export class RecordTarget implements Presentation {
         try {
           pair.rtcp.send(packet, clientPorts[1], this.clientIp, () => {});
         } catch {
-          // ByteStream already closed: the session is ending.
+          // Socket already closed: the session is ending.
         }
       },
     };

@@ -1,5 +1,5 @@
 import type { RtspRequest, TransportSpec } from '../../rtsp/index.ts';
-import type { UdpPortPair } from '../../transport/index.ts';
+import type { ByteStream, UdpPortPair } from '../../transport/index.ts';
 import type { SessionKind, SessionTraffic, StreamTrackStart } from './server-events.ts';
 import type { SessionMethod } from './method-table.ts';
 
@@ -39,6 +39,12 @@ export interface Presentation {
   readonly media: string;
   /** The session methods this kind of presentation answers; the method table decides when. */
   readonly methods: readonly SessionMethod[];
+  /**
+   * SETUP of one track (state checked already): the track `control` names (404 when unknown), or
+   * on the aggregate URL the next one not set up (459 when none), over `spec` (chosen by the
+   * presentation's source) on the RTSP connection the request came on. Returns the Transport answer.
+   */
+  setupTrack(control: string | undefined, spec: TransportSpec, connection: ByteStream): Promise<TransportSpec>;
   /** PLAY (state checked already): positions the media and says what the response reports. */
   play(req: RtspRequest): Promise<PlayAnswer>;
   /** PAUSE (state checked already): the Range header of the answer, if any. */
