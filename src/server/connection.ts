@@ -5,6 +5,7 @@ import { MAX_INTERLEAVED_BACKLOG_BYTES } from '../transport/index.ts';
 import type { Clock, TimerHandle } from '../util/clock.ts';
 import { createLogger } from '../util/log.ts';
 import { handleRequest } from './handlers.ts';
+import { sessionIdOfHeader } from './session/lookup.ts';
 import type { HandlerContext } from './session/request-context.ts';
 
 const log = createLogger('connection');
@@ -209,8 +210,9 @@ export class RtspConnection {
     if (this.busy) return;
     this.busy = true;
     try {
-      while (this.queue.length > 0 && !this.closing) {
-        const req = this.queue.shift()!;
+      while (!this.closing) {
+        const req = this.queue.shift();
+        if (req === undefined) break;
         if (this.queue.length < MAX_QUEUED_REQUESTS / 2 && this.socket.isPaused()) this.socket.resume();
         if ('status' in req) {
           this.reply(req.status, req.cseq);
@@ -223,7 +225,7 @@ export class RtspConnection {
         const { response, after } = await handleRequest(req, this.ctx);
         if (this.closing) break;
         const session = response.headers.get('Session');
-        if (session !== undefined) this.sessionIds.add(session.split(';')[0]!.trim());
+        if (session !== undefined) this.sessionIds.add(sessionIdOfHeader(session));
         if (!this.send(serializeResponse(response))) break;
         after?.();
       }

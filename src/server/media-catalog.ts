@@ -133,8 +133,9 @@ export class MediaCatalog {
   private async openAny(filePath: string, relPath: string): Promise<MediaEntry> {
     let native: MediaEntry | undefined;
     try {
-      native = await openMediaEntry(filePath, relPath, this.opts.maxPayloadSize, this.cache);
-      const unserved = native.skipped.filter((s) => native!.file.tracks.find((t) => t.id === s.id)?.kind !== 'other');
+      const opened = await openMediaEntry(filePath, relPath, this.opts.maxPayloadSize, this.cache);
+      native = opened;
+      const unserved = opened.skipped.filter((s) => opened.file.tracks.find((t) => t.id === s.id)?.kind !== 'other');
       if (unserved.length === 0) return native;
       log.debug('tracks not served natively: preparing', { path: relPath, skipped: unserved.map((s) => s.codec).join(' ') });
       if (native.tracks.length === 0) {

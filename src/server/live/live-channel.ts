@@ -54,9 +54,14 @@ export class LiveChannel {
    * types and clock rates) the tracks are kept, so SSRC, sequence numbers and timestamps continue.
    */
   setFormats(formats: LiveTrackFormat[]): void {
-    const same = formats.length === this.tracks.length && formats.every((f, i) => sameShape(f, this.tracks[i]!.format));
-    if (same) formats.forEach((f, i) => (this.tracks[i]!.format = f));
-    else {
+    // Each track with the new format of its place, where the shape is the same.
+    const kept = this.tracks.flatMap((track, i) => {
+      const format = formats[i];
+      return format && sameShape(format, track.format) ? [{ track, format }] : [];
+    });
+    if (formats.length === this.tracks.length && kept.length === formats.length) {
+      for (const k of kept) k.track.format = k.format;
+    } else {
       const old = this.tracks;
       this.tracks = formats.map((f, i) => new LiveTrack(`trackID=${i + 1}`, f, this.clock, this.random));
       if (old.length > 0) this.onTracksReplaced?.(old);

@@ -5,6 +5,7 @@ import type { ChunkCache } from '../../sender/packetized-track.ts';
 import { openMediaEntry } from '../media-catalog.ts';
 import type { MediaEntry } from '../media-catalog.ts';
 import type { SessionContext } from '../session/context.ts';
+import { sessionIdOfHeader } from '../session/lookup.ts';
 import { FfmpegLiveSource, splitArgs } from './ffmpeg-source.ts';
 import { peerProcessCheckAvailable } from './peer-process.ts';
 import { FileLoopSource } from './file-source.ts';
@@ -72,6 +73,8 @@ export class LiveHub {
   private readonly entries: MediaEntry[] = [];
   private readonly ffmpegSources: FfmpegLiveSource[] = [];
   private readonly groupsByTrack = new Map<object, MulticastGroup>();
+  /** The configured channels (`--live`) with their specs, for start(). */
+  private readonly configured: { spec: LiveChannelSpec; channel: LiveChannel }[] = [];
 
   constructor(
     readonly ctx: SessionContext,
@@ -79,7 +82,9 @@ export class LiveHub {
   ) {
     for (const spec of opts.channels) {
       if (this.channels.has(spec.name)) throw new Error(`--live ${spec.name} given twice`);
-      this.channels.set(spec.name, this.newChannel(spec.name, 'file' in spec ? 'file' : 'ffmpeg'));
+      const channel = this.newChannel(spec.name, 'file' in spec ? 'file' : 'ffmpeg');
+      this.channels.set(spec.name, channel);
+      this.configured.push({ spec, channel });
     }
     this.multicast = opts.multicast
       ? new MulticastAllocator(opts.multicast, ctx.random, (g) =>
@@ -94,8 +99,7 @@ export class LiveHub {
 
   /** Opens the files of simulated live channels and starts the ffmpeg sources (publishing to `rtspPort`, over TLS when `secure`). */
   async start(rtspPort: number, secure = false): Promise<void> {
-    for (const spec of this.opts.channels) {
-      const channel = this.channels.get(spec.name)!;
+    for (const { spec, channel } of this.configured) {
       if ('file' in spec) {
         const filePath = path.resolve(spec.file);
         const entry = await openMediaEntry(filePath, path.basename(filePath), this.opts.maxPayloadSize, this.opts.cache).catch(
@@ -157,7 +161,7 @@ export class LiveHub {
     if (parseLiveTarget(req.uri) !== 'other') return true;
     const session = req.headers.get('Session');
     if (session === undefined) return false;
-    const id = session.split(';')[0]!.trim();
+    const id = sessionIdOfHeader(session);
     const kind = this.ctx.registry.get(id)?.kind;
     return kind === 'live-viewer' || kind === 'publisher';
   }

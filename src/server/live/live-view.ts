@@ -15,17 +15,28 @@ import type { LiveSink, LiveTrack } from './live-track.ts';
 import type { MulticastGroup } from './multicast.ts';
 import { liveRtcp } from './rtcp-view.ts';
 
-/** One SETUP'd track of a viewer: unicast (its own egress, RTCP and sink) or a shared multicast group. */
-export interface ViewerSetup extends SetupBase {
+interface ViewerSetupBase extends SetupBase {
   track: LiveTrack;
-  egress?: Egress;
-  rtcp?: RtcpSession;
+  joined: boolean;
+}
+
+/** A unicast track of a viewer: its own egress, RTCP, and sink while it plays. */
+export interface UnicastViewerSetup extends ViewerSetupBase {
+  group?: undefined;
+  egress: Egress;
+  rtcp: RtcpSession;
   sink?: LiveSink;
   /** Packets and bytes of the sinks this track had before the current one (PLAY, PAUSE, PLAY). */
   sentBefore: { packets: number; bytes: number };
-  group?: MulticastGroup;
-  joined: boolean;
 }
+
+/** A track of a viewer in a shared multicast group (the group sends and keeps the RTCP). */
+export interface MulticastViewerSetup extends ViewerSetupBase {
+  group: MulticastGroup;
+}
+
+/** One SETUP'd track of a viewer: unicast or in a multicast group. */
+export type ViewerSetup = UnicastViewerSetup | MulticastViewerSetup;
 
 /** How a viewer's SETUP joins a multicast group (the live hub's allocator). */
 export interface ViewerMulticast {
@@ -94,7 +105,7 @@ export class LiveView implements Presentation, ChannelViewer {
         socket,
         { control: track.control, index: this.channel.tracks.indexOf(track) },
         (egress, transport) => this.unicast(track, egress, { ...transport, ssrc: track.sender.ssrc }),
-        (s) => s.rtcp,
+        (s) => (s.group ? undefined : s.rtcp),
       );
     });
     return setup.transport;
@@ -112,17 +123,17 @@ export class LiveView implements Presentation, ChannelViewer {
       ssrc: track.sender.ssrc,
       unknownParams: [],
     };
-    return { track, transport, group, joined: false, sentBefore: { packets: 0, bytes: 0 } };
+    return { track, transport, group, joined: false };
   }
 
   private unicast(track: LiveTrack, egress: Egress, transport: TransportSpec): ViewerSetup {
     const session = this.session;
-    const setup: ViewerSetup = { track, transport, egress, joined: false, sentBefore: { packets: 0, bytes: 0 } };
-    setup.rtcp = liveRtcp(track, egress, () => setup.joined, session.ctx, {
+    const rtcp = liveRtcp(track, egress, () => setup.joined, session.ctx, {
       sessionId: session.id,
       media: this.media,
       onActivity: () => session.touch(),
     });
+    const setup: UnicastViewerSetup = { track, transport, egress, rtcp, joined: false, sentBefore: { packets: 0, bytes: 0 } };
     return setup;
   }
 
@@ -165,8 +176,8 @@ export class LiveView implements Presentation, ChannelViewer {
       if (s.group) {
         s.group.join();
       } else {
-        s.sink = s.track.join(s.egress!);
-        s.rtcp!.start();
+        s.sink = s.track.join(s.egress);
+        s.rtcp.start();
       }
     }
   }
@@ -179,7 +190,7 @@ export class LiveView implements Presentation, ChannelViewer {
         s.group.leave();
       } else {
         this.leaveSink(s);
-        s.rtcp!.pause();
+        s.rtcp.pause();
       }
     }
   }
@@ -192,7 +203,7 @@ export class LiveView implements Presentation, ChannelViewer {
       else {
         this.leaveSink(s);
         // The stream's end (RFC 3550 §6.6): only to viewers that were sent anything.
-        if (s.joined) s.rtcp!.sendBye(reason);
+        if (s.joined) s.rtcp.sendBye(reason);
       }
       s.joined = false;
     }
@@ -205,14 +216,14 @@ export class LiveView implements Presentation, ChannelViewer {
         if (s.joined) s.group.leave();
       } else {
         this.leaveSink(s);
-        if (reason !== 'connection closed' && wasPlaying) s.rtcp!.sendBye(reason === 'timeout' ? 'session timeout' : 'teardown');
-        s.rtcp!.close();
+        if (reason !== 'connection closed' && wasPlaying) s.rtcp.sendBye(reason === 'timeout' ? 'session timeout' : 'teardown');
+        s.rtcp.close();
       }
     }
     this.channel.viewers.delete(this);
   }
 
-  private leaveSink(s: ViewerSetup): void {
+  private leaveSink(s: UnicastViewerSetup): void {
     if (!s.sink) return;
     s.track.leave(s.sink);
     s.sentBefore.packets += s.sink.packets;
@@ -223,14 +234,16 @@ export class LiveView implements Presentation, ChannelViewer {
   /** What the viewer was sent (over every PLAY) and what it reported last per track. */
   traffic(): PresentationTraffic {
     const setups = [...this.setups.values()];
-    const sent = (s: ViewerSetup) => ({
+    // A multicast group's packets are the group's, counted once in the live snapshot.
+    const unicast = setups.filter((s): s is UnicastViewerSetup => !s.group);
+    const sent = (s: UnicastViewerSetup) => ({
       packets: s.sentBefore.packets + (s.sink?.packets ?? 0),
       bytes: s.sentBefore.bytes + (s.sink?.bytes ?? 0),
     });
     return {
-      packetsSent: setups.reduce((n, s) => n + sent(s).packets, 0),
-      bytesSent: setups.reduce((n, s) => n + sent(s).bytes, 0),
-      lastReports: setups.flatMap((s) => (s.rtcp?.lastReport ? [s.rtcp.lastReport] : [])),
+      packetsSent: unicast.reduce((n, s) => n + sent(s).packets, 0),
+      bytesSent: unicast.reduce((n, s) => n + sent(s).bytes, 0),
+      lastReports: unicast.flatMap((s) => (s.rtcp.lastReport ? [s.rtcp.lastReport] : [])),
     };
   }
 }

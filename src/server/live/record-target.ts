@@ -35,6 +35,8 @@ export interface PublisherCounters {
 }
 
 interface PublishedTrack {
+  /** Its place in the ANNOUNCE (and the channel's track of the same index). */
+  index: number;
   announced: AnnouncedTrack;
   map?: RtpRelayMap;
   detect: ((payload: Uint8Array) => boolean) | undefined;
@@ -90,7 +92,8 @@ export class RecordTarget implements Presentation {
     announced: AnnouncedTrack[],
   ) {
     const ctx = session.ctx;
-    this.tracks = announced.map((a) => ({
+    this.tracks = announced.map((a, index) => ({
+      index,
       announced: a,
       detect: keyframeDetectorFor(a.encodingName),
       rtcp: new PublisherTrackRtcp({
@@ -128,14 +131,14 @@ export class RecordTarget implements Presentation {
    * The announced track a SETUP URL names: its last path segment against each `a=control`
    * (relative or absolute), else the first track not set up yet.
    */
-  trackIndexFor(lastSegment: string | undefined): number {
+  trackFor(lastSegment: string | undefined): PublishedTrack {
     if (lastSegment !== undefined) {
-      const i = this.tracks.findIndex((t) => t.announced.control !== '' && t.announced.control.split('/').pop() === lastSegment);
-      if (i >= 0) return i;
+      const named = this.tracks.find((t) => t.announced.control !== '' && t.announced.control.split('/').pop() === lastSegment);
+      if (named) return named;
     }
-    const i = this.tracks.findIndex((_, k) => !this.session.setups.has(String(k)));
-    if (i < 0) throw new RtspError(459, 'SRV_ERR_AGGREGATE', 'every announced track is already set up');
-    return i;
+    const next = this.tracks.find((t) => !this.session.setups.has(String(t.index)));
+    if (!next) throw new RtspError(459, 'SRV_ERR_AGGREGATE', 'every announced track is already set up');
+    return next;
   }
 
   /**
@@ -145,17 +148,17 @@ export class RecordTarget implements Presentation {
    * With `ssrc` (Transport ssrc=) only that source is relayed; without, the first packet's.
    */
   async setupTrack(control: string | undefined, spec: TransportSpec): Promise<TransportSpec> {
-    const i = this.trackIndexFor(control);
+    const t = this.trackFor(control);
+    const i = t.index;
     const setup = await this.session.addSetup(String(i), () =>
       spec.lowerTransport === 'TCP'
-        ? this.interleaved(i, spec.interleaved ?? [2 * i, 2 * i + 1])
-        : this.udp(i, spec.clientPort ?? [0, 0], spec.ssrc),
+        ? this.interleaved(t, spec.interleaved ?? [2 * i, 2 * i + 1])
+        : this.udp(t, spec.clientPort ?? [0, 0], spec.ssrc),
     );
     return setup.transport;
   }
 
-  private async udp(i: number, clientPorts: [number, number], ssrc?: number): Promise<PublisherSetup> {
-    const t = this.tracks[i]!;
+  private async udp(t: PublishedTrack, clientPorts: [number, number], ssrc?: number): Promise<PublisherSetup> {
     const pair = await this.session.bindUdp(4 * 1024 * 1024);
     if (ssrc !== undefined) t.ssrc = ssrc >>> 0;
     const fromPublisher = (address: string, port: number, expected: number) => {
@@ -164,10 +167,10 @@ export class RecordTarget implements Presentation {
       return ok;
     };
     pair.rtp.on('message', (msg, rinfo) => {
-      if (fromPublisher(rinfo.address, rinfo.port, clientPorts[0])) this.receiveRtp(i, msg);
+      if (fromPublisher(rinfo.address, rinfo.port, clientPorts[0])) this.receiveRtp(t, msg);
     });
     pair.rtcp.on('message', (msg, rinfo) => {
-      if (fromPublisher(rinfo.address, rinfo.port, clientPorts[1])) this.receiveRtcp(i, msg);
+      if (fromPublisher(rinfo.address, rinfo.port, clientPorts[1])) this.receiveRtcp(t, msg);
     });
     return {
       transport: { ...udpTransport(clientPorts, pair), mode: 'record' },
@@ -184,10 +187,10 @@ export class RecordTarget implements Presentation {
     };
   }
 
-  private interleaved(i: number, channels: [number, number]): PublisherSetup {
+  private interleaved(t: PublishedTrack, channels: [number, number]): PublisherSetup {
     const bound = this.session.bindInterleaved(this.socket, channels, [
-      { channel: channels[0], handler: (data) => this.receiveRtp(i, data) },
-      { channel: channels[1], handler: (data) => this.receiveRtcp(i, data) },
+      { channel: channels[0], handler: (data) => this.receiveRtp(t, data) },
+      { channel: channels[1], handler: (data) => this.receiveRtcp(t, data) },
     ]);
     const egress = new InterleavedEgress(this.socket, channels[0], channels[1]);
     return { transport: { ...bound, mode: 'record' }, sendRtcp: (packet) => egress.sendRtcp(packet) };
@@ -228,11 +231,10 @@ export class RecordTarget implements Presentation {
       });
   }
 
-  private receiveRtp(i: number, buf: Buffer): void {
+  private receiveRtp(t: PublishedTrack, buf: Buffer): void {
     if (this.closed || this.state !== 'recording') return;
     this.counters.rtpReceived++;
-    const t = this.tracks[i]!;
-    const track = this.channel.tracks[i];
+    const track = this.channel.tracks[t.index];
     const p = parseRtpPacket(buf);
     if (!p.ok || !track || p.value.payloadType !== t.announced.format.payloadType) {
       this.counters.malformed++;
@@ -264,7 +266,7 @@ export class RecordTarget implements Presentation {
     this.counters.relayed++;
   }
 
-  private receiveRtcp(i: number, buf: Buffer): void {
+  private receiveRtcp(t: PublishedTrack, buf: Buffer): void {
     if (this.closed) return;
     const parsed = parseRtcpPackets(buf);
     if (!parsed.ok) {
@@ -272,8 +274,7 @@ export class RecordTarget implements Presentation {
       return;
     }
     this.session.touch();
-    const t = this.tracks[i]!;
-    const track = this.channel.tracks[i];
+    const track = this.channel.tracks[t.index];
     const now = this.ctx.clock.now();
     for (const p of parsed.value) {
       if (p.type !== 'sr') continue;

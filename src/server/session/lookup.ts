@@ -10,3 +10,9 @@ export function sessionIdOf(req: RtspRequest): string | undefined {
   if (!parsed.ok) throw badRequest('SRV_ERR_BAD_SESSION', 'malformed Session header');
   return parsed.value.id;
 }
+
+/** The session id of a Session header value we wrote or trust (`id;timeout=N`): the part before any parameter. */
+export function sessionIdOfHeader(value: string): string {
+  const [id = ''] = value.split(';', 1);
+  return id.trim();
+}
