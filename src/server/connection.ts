@@ -64,7 +64,7 @@ export interface ConnectionLimits {
 export class RtspConnection {
   private readonly parser: RtspParser;
   /** Requests, and answers to unparseable ones, in arrival order. */
-  private readonly queue: (RtspRequest | { status: number; cseq?: number })[] = [];
+  private readonly queue: (RtspRequest | { status: number; cseq?: number; code?: string })[] = [];
   private busy = false;
   private closing = false;
   private readonly clock: Clock;
@@ -104,7 +104,7 @@ export class RtspConnection {
       events = this.parser.push(chunk);
     } catch (err) {
       log.error('parser failure', { error: String(err) });
-      this.fail(500);
+      this.fail(500, undefined, 'CONN_ERR_PARSER');
       return;
     }
     for (const ev of events) {
@@ -125,10 +125,10 @@ export class RtspConnection {
           this.counters.badRequests++;
           log.debug('bad request', { peer: this.ctx.clientIp, code: ev.code, status: ev.status, fatal: ev.fatal });
           if (ev.fatal) {
-            this.fail(ev.status, ev.cseq);
+            this.fail(ev.status, ev.cseq, ev.code);
             return;
           }
-          this.queue.push({ status: ev.status, cseq: ev.cseq });
+          this.queue.push({ status: ev.status, cseq: ev.cseq, code: ev.code });
           break;
       }
     }
@@ -138,7 +138,7 @@ export class RtspConnection {
     // A new incomplete message may be due before the timer: bring it forward (idleness only moves later).
     if (this.deadline() < this.timerAt) this.arm(this.deadline());
     if (this.queue.length > HARD_MAX_QUEUED_REQUESTS) {
-      this.fail(503);
+      this.fail(503, undefined, 'CONN_ERR_PIPELINE');
       return;
     }
     // Pipelining faster than we answer: stop reading until the queue is half answered.
@@ -213,11 +213,11 @@ export class RtspConnection {
         const req = this.queue.shift()!;
         if (this.queue.length < MAX_QUEUED_REQUESTS / 2 && this.socket.isPaused()) this.socket.resume();
         if ('status' in req) {
-          this.reply(req.status, req.cseq);
+          this.reply(req.status, req.cseq, req.code);
           continue;
         }
         if (req.headers.get('CSeq') === undefined) {
-          this.reply(400);
+          this.reply(400, undefined, 'CONN_ERR_NO_CSEQ');
           continue;
         }
         const { response, after } = await handleRequest(req, this.ctx);
@@ -257,14 +257,16 @@ export class RtspConnection {
     return true;
   }
 
-  private reply(status: number, cseq?: number): void {
+  private reply(status: number, cseq?: number, code = 'CONN_ERR_BAD_REQUEST'): void {
     const res = createResponse(status, cseq !== undefined ? { CSeq: String(cseq) } : {});
     res.headers.set('Server', this.ctx.serverName);
+    // A request that could not be parsed or had no CSeq: counted by the operator's metrics as method `-`.
+    this.ctx.sessionContext.events.emit('request', { method: '-', status, code });
     this.send(serializeResponse(res));
   }
 
-  private fail(status: number, cseq?: number): void {
-    this.reply(status, cseq);
+  private fail(status: number, cseq?: number, code?: string): void {
+    this.reply(status, cseq, code);
     this.closing = true;
     this.clock.clearTimeout(this.timer);
     this.socket.end();

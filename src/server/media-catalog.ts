@@ -146,6 +146,7 @@ export class MediaCatalog {
     }
     const job = this.preparer.prepare(filePath);
     this.jobs.set(filePath, job);
+    this.preparationStats.started++;
     this.growing.start(filePath, relPath, job);
     for (const f of this.jobListeners.get(filePath) ?? []) f();
     this.jobListeners.delete(filePath);
@@ -156,8 +157,10 @@ export class MediaCatalog {
         throw err;
       });
       if (native) await native.file.close();
+      this.preparationStats.succeeded++;
       return entry;
     } catch (err) {
+      this.preparationStats.failed++;
       if (!native) throw err;
       log.info('preparation failed: serving the tracks read natively', { path: relPath, error: String(err) });
       return native;
@@ -284,6 +287,14 @@ export class MediaCatalog {
       this.closeTimers.delete(r.filePath);
     }
     return entry;
+  }
+
+  /** Preparations this catalog started (cache hits included: the preparer answers them) and how they ended. */
+  readonly preparationStats = { started: 0, succeeded: 0, failed: 0 };
+
+  /** Preparations running now. */
+  get preparationsRunning(): number {
+    return this.jobs.size;
   }
 
   /** Absolute paths of the files open now (opening or opened). */

@@ -23,7 +23,8 @@ import type { ServerEvents, SessionContext } from './session/context.ts';
 import type { SessionKind } from './session/server-events.ts';
 import { SessionRegistry } from './session/registry.ts';
 import { RtspSession } from './session/rtsp-session.ts';
-import { LiveHub } from './live/index.ts';
+import { LiveHub, LiveHubError } from './live/index.ts';
+import { resolveMediaPath } from './media-path.ts';
 import type { LiveChannelSnapshot, LiveChannelSpec, MulticastOptions } from './live/index.ts';
 import { PRODUCT } from '../util/version.ts';
 import { AuthGate } from './auth/index.ts';
@@ -464,6 +465,23 @@ export class RtspServer {
     if (!s) return false;
     s.close('kicked by the operator');
     return true;
+  }
+
+  /**
+   * Starts live channel `live/NAME` from a file of the media directory (`file` is a path inside
+   * it, resolved as an URL path is: nothing outside can be named, nor the preparation cache),
+   * looped unless `loop` is false (then it stops at the end of the file). Throws LiveHubError.
+   */
+  async startLiveChannel(spec: { name: string; file: string; loop?: boolean }): Promise<void> {
+    const r = await resolveMediaPath(this.opts.mediaDir, spec.file);
+    if (!r.ok) throw new LiveHubError('LIVE_ERR_NOT_FOUND', `${spec.file}: ${r.reason}`);
+    if (r.relPath.split('/').some((s) => s.startsWith('.'))) throw new LiveHubError('LIVE_ERR_NOT_FOUND', `${spec.file}: not served`);
+    await this.live.addFileChannel(spec.name, r.filePath, spec.loop ?? true);
+  }
+
+  /** Stops live channel `name` whatever feeds it (its viewers get BYE, an ffmpeg: source is stopped); false when there is none. */
+  stopLiveChannel(name: string): Promise<boolean> {
+    return this.live.removeChannel(name);
   }
 
   async close(): Promise<void> {

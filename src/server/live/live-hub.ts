@@ -37,6 +37,17 @@ export function parseLiveSpec(value: string): LiveChannelSpec {
   return { name, file: src };
 }
 
+/** Why a channel could not be started at run time (the operator's API maps codes to HTTP statuses). */
+export class LiveHubError extends Error {
+  constructor(
+    readonly code: 'LIVE_ERR_EXISTS' | 'LIVE_ERR_FULL' | 'LIVE_ERR_NAME' | 'LIVE_ERR_OPEN' | 'LIVE_ERR_NOT_FOUND',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'LiveHubError';
+  }
+}
+
 export interface LiveHubOptions {
   channels: LiveChannelSpec[];
   multicast?: MulticastOptions;
@@ -97,18 +108,7 @@ export class LiveHub {
     for (const spec of this.opts.channels) {
       const channel = this.channels.get(spec.name)!;
       if ('file' in spec) {
-        const filePath = path.resolve(spec.file);
-        const entry = await openMediaEntry(filePath, path.basename(filePath), this.opts.maxPayloadSize, this.opts.cache).catch(
-          (err: unknown) => {
-            throw new Error(`--live ${spec.name}: cannot open ${spec.file}: ${String(err)}`);
-          },
-        );
-        if (entry.tracks.length === 0) throw new Error(`--live ${spec.name}: ${spec.file} has no track we can stream`);
-        this.entries.push(entry);
-        const source = new FileLoopSource(entry, channel, this.ctx.clock, this.ctx.scheduler);
-        this.fileSources.push(source);
-        source.start();
-        log.info('simulated live channel', { channel: spec.name, file: filePath, loopSec: source.periodSec });
+        await this.startFileChannel(channel, spec.file, `--live ${spec.name}`);
       } else {
         // ffmpeg's command line is public (ps): where /proc tells whose connection it is, the URL
         // carries no secret; elsewhere a key, visible in ps (peer-process.ts).
@@ -126,6 +126,80 @@ export class LiveHub {
         source.start();
       }
     }
+  }
+
+  /** Opens `file` and plays it (looped, or once) into `channel`. Throws with `what` and the reason. */
+  private async startFileChannel(channel: LiveChannel, file: string, what: string, loop = true): Promise<void> {
+    const filePath = path.resolve(file);
+    const entry = await openMediaEntry(filePath, path.basename(filePath), this.opts.maxPayloadSize, this.opts.cache).catch(
+      (err: unknown) => {
+        throw new Error(`${what}: cannot open ${file}: ${String(err)}`);
+      },
+    );
+    if (entry.tracks.length === 0) {
+      await entry.file.close();
+      throw new Error(`${what}: ${file} has no track we can stream`);
+    }
+    this.entries.push(entry);
+    const name = channel.name;
+    const once = loop ? undefined : { onEnded: () => void this.removeChannel(name, 'end of file') };
+    const source = new FileLoopSource(entry, channel, this.ctx.clock, this.ctx.scheduler, once);
+    this.fileSources.push(source);
+    source.start();
+    log.info(loop ? 'simulated live channel' : 'live channel playing a file once', {
+      channel: name,
+      file: filePath,
+      loopSec: source.periodSec,
+    });
+  }
+
+  /**
+   * A channel `live/NAME` from a file, added while the server runs (the operator's API): looped, or
+   * played once and then stopped as by removeChannel. `filePath` is checked by the caller. Throws
+   * LiveHubError: LIVE_ERR_NAME, LIVE_ERR_EXISTS, LIVE_ERR_FULL, LIVE_ERR_OPEN.
+   */
+  async addFileChannel(name: string, filePath: string, loop = true): Promise<void> {
+    if (!CHANNEL_NAME.test(name)) throw new LiveHubError('LIVE_ERR_NAME', `channel name ${JSON.stringify(name)} not allowed`);
+    if (this.channels.has(name)) throw new LiveHubError('LIVE_ERR_EXISTS', `live/${name} exists`);
+    if (this.channels.size >= MAX_LIVE_CHANNELS) throw new LiveHubError('LIVE_ERR_FULL', `${MAX_LIVE_CHANNELS} channels in use`);
+    const channel = this.newChannel(name, 'file');
+    // Held while the file opens, so a second request for the name is refused.
+    this.channels.set(name, channel);
+    try {
+      await this.startFileChannel(channel, filePath, `live/${name}`, loop);
+    } catch (err) {
+      this.channels.delete(name);
+      throw new LiveHubError('LIVE_ERR_OPEN', err instanceof Error ? err.message : String(err));
+    }
+  }
+
+  /**
+   * Stops channel `name` for good: its file stops and closes, an `ffmpeg:` source is stopped and
+   * waited for, a publisher's session ends, its viewers get their BYE. False when there is none.
+   * A publisher may publish to the name again afterwards.
+   */
+  async removeChannel(name: string, reason = 'channel stopped'): Promise<boolean> {
+    const channel = this.channels.get(name);
+    if (!channel) return false;
+    this.channels.delete(name);
+    const i = this.fileSources.findIndex((s) => s.channelName === name);
+    const source = i >= 0 ? this.fileSources.splice(i, 1)[0] : undefined;
+    source?.stop();
+    // An ffmpeg: source would only come back and publish again: it is stopped for good.
+    const f = this.ffmpegSources.findIndex((x) => x.name === name);
+    const ffmpegExited = f >= 0 ? this.ffmpegSources.splice(f, 1)[0]!.stop() : undefined;
+    channel.end(reason);
+    const media = `live/${name}`;
+    for (const s of [...this.ctx.registry.values()]) if (s.kind !== 'file' && s.media === media) s.close(reason);
+    for (const t of channel.tracks) this.multicast?.release(t);
+    if (source) {
+      const e = this.entries.indexOf(source.entry);
+      if (e >= 0) this.entries.splice(e, 1);
+      await source.entry.file.close();
+    }
+    await ffmpegExited;
+    log.info('live channel stopped', { channel: name, reason });
+    return true;
   }
 
   /**
