@@ -7,7 +7,6 @@ import { parseLiveSpec, parseMulticastRange } from '../server/live/index.ts';
 import type { LiveChannelSpec, MulticastOptions } from '../server/live/index.ts';
 import { parseLossTrace, parseNetemArgs } from '../impair/index.ts';
 import { printNetemNotice } from './netem-notice.ts';
-import { OperatorHttp } from '../operator/index.ts';
 import { readFile } from 'node:fs/promises';
 import { setDefaultLogLevel, setLogLevel } from '../util/log.ts';
 import type { LogLevel } from '../util/log.ts';
@@ -275,8 +274,17 @@ export function registerServe(program: Command): void {
       const scheme = tls ? 'rtsps' : 'rtsp';
       process.stdout.write(`streamlab serving ${dir} on ${scheme}://${shown}:${server.port}/<file>  (Ctrl-C to stop)\n`);
       for (const c of flags.live) process.stdout.write(`live channel ${scheme}://${shown}:${server.port}/live/${c.name}\n`);
-      const operator = flags.http !== undefined ? await OperatorHttp.start(server, { port: flags.http, host: flags.httpHost }) : undefined;
-      if (operator) process.stdout.write(`operator API and metrics on ${operator.url}api/sessions and ${operator.url}metrics\n`);
+      // Loaded only with --http: ws, prom-client and the dashboard cost nothing otherwise.
+      const operator =
+        flags.http !== undefined
+          ? await (
+              await import('../operator/index.ts')
+            ).OperatorHttp.start(server, { port: flags.http, host: flags.httpHost }).catch(async (err: unknown) => {
+              await server.close();
+              throw new Error(`--http ${flags.http}: ${String(err)}`);
+            })
+          : undefined;
+      if (operator) process.stdout.write(`dashboard ${operator.url}  (API ${operator.url}api/sessions, metrics ${operator.url}metrics)\n`);
       const found = await mediaFilesIn(dir);
       for (const f of found.files)
         process.stdout.write(`  ${scheme}://${shown}:${server.port}/${f.split(path.sep).map(encodeURIComponent).join('/')}\n`);
