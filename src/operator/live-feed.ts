@@ -22,6 +22,8 @@ export interface FeedTrack {
   rttMs: number | undefined;
   mosLq: number | undefined;
   endSystemDelayMs: number | undefined;
+  /** When the report arrived (Unix ms): tells which report the figures are from. */
+  reportAt: number;
 }
 
 export interface FeedSession {
@@ -65,6 +67,7 @@ export function feedSession(s: SessionInfo): FeedSession {
       rttMs: r.rttMs,
       mosLq: r.voip?.mosLq,
       endSystemDelayMs: r.voip?.endSystemDelayMs,
+      reportAt: r.receivedAt,
     })),
   };
 }

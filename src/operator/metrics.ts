@@ -74,12 +74,11 @@ export class ServerMetrics {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry, prefix: 'streamlab_' });
     const snap = (): ServerSnapshot => (this.current ??= server.snapshot());
-    const monotonic = (c: Counter<string>, key: string, value: number, labels?: Record<string, string>) => {
+    /** The value to expose for one series: never below the last one exposed. */
+    const monotonic = (key: string, value: number): number => {
       const v = Math.max(this.last.get(key) ?? 0, value);
       this.last.set(key, v);
-      c.reset();
-      if (labels) c.inc(labels, v);
-      else c.inc(v);
+      return v;
     };
     const feedClients = () => this.feedClientCount();
     new Gauge({
@@ -106,7 +105,8 @@ export class ServerMetrics {
       help: 'RTSP file sessions and live viewers created',
       registers,
       collect() {
-        monotonic(this, 'sessionsCreated', snap().counters.sessionsCreated);
+        this.reset();
+        this.inc(monotonic('sessionsCreated', snap().counters.sessionsCreated));
       },
     });
     new Counter({
@@ -114,7 +114,8 @@ export class ServerMetrics {
       help: 'RTSP connections accepted',
       registers,
       collect() {
-        monotonic(this, 'connections', snap().counters.connections);
+        this.reset();
+        this.inc(monotonic('connections', snap().counters.connections));
       },
     });
     const openTraffic = () => {
@@ -133,7 +134,8 @@ export class ServerMetrics {
       registers,
       collect() {
         const t = openTraffic();
-        for (const kind of KINDS) if (kind !== 'publisher') monotonic(this, `packets-${kind}`, t.packets[kind], { kind });
+        this.reset();
+        for (const kind of KINDS) if (kind !== 'publisher') this.inc({ kind }, monotonic(`packets-${kind}`, t.packets[kind]));
       },
     });
     new Counter({
@@ -143,7 +145,8 @@ export class ServerMetrics {
       registers,
       collect() {
         const t = openTraffic();
-        for (const kind of KINDS) if (kind !== 'publisher') monotonic(this, `bytes-${kind}`, t.bytes[kind], { kind });
+        this.reset();
+        for (const kind of KINDS) if (kind !== 'publisher') this.inc({ kind }, monotonic(`bytes-${kind}`, t.bytes[kind]));
       },
     });
     new Counter({
@@ -151,7 +154,8 @@ export class ServerMetrics {
       help: 'RTP packets taken in from publishers',
       registers,
       collect() {
-        monotonic(this, 'received', openTraffic().received);
+        this.reset();
+        this.inc(monotonic('received', openTraffic().received));
       },
     });
     const requests = new Counter({
@@ -173,7 +177,8 @@ export class ServerMetrics {
       registers,
       collect() {
         const s = snap();
-        for (const [reason, read] of Object.entries(CONNECTION_REFUSALS)) monotonic(this, `conn-${reason}`, read(s), { reason });
+        this.reset();
+        for (const [reason, read] of Object.entries(CONNECTION_REFUSALS)) this.inc({ reason }, monotonic(`conn-${reason}`, read(s)));
       },
     });
     this.operatorRefusals = new Counter({
@@ -221,7 +226,8 @@ export class ServerMetrics {
       labelNames: ['outcome'],
       registers,
       collect() {
-        for (const [outcome, v] of Object.entries(server.catalog.preparationStats)) monotonic(this, `prep-${outcome}`, v, { outcome });
+        this.reset();
+        for (const [outcome, v] of Object.entries(server.catalog.preparationStats)) this.inc({ outcome }, monotonic(`prep-${outcome}`, v));
       },
     });
     new Gauge({
