@@ -42,10 +42,10 @@ export interface ApiContext {
   did(what: string, fields: Record<string, unknown>): void;
 }
 
-/** Reads a request body up to `max` bytes; undefined when it is longer (the caller answers 413). */
-export function readBody(req: IncomingMessage, max: number): Promise<Buffer | undefined> {
+/** Reads a request body up to `max` bytes: `too-large` when it is longer (answered 413), `closed` when it never completes. */
+export function readBody(req: IncomingMessage, max: number): Promise<Buffer | 'too-large' | 'closed'> {
   const declared = Number(req.headers['content-length'] ?? '0');
-  if (Number.isFinite(declared) && declared > max) return Promise.resolve(undefined);
+  if (Number.isFinite(declared) && declared > max) return Promise.resolve('too-large');
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -55,13 +55,23 @@ export function readBody(req: IncomingMessage, max: number): Promise<Buffer | un
       size += c.length;
       if (size > max) {
         done = true;
-        resolve(undefined);
+        resolve('too-large');
         return;
       }
       chunks.push(c);
     });
     req.on('end', () => {
-      if (!done) resolve(Buffer.concat(chunks));
+      if (!done) {
+        done = true;
+        resolve(Buffer.concat(chunks));
+      }
+    });
+    // A body that never completes (the request timeout closed it, the client went away).
+    req.on('close', () => {
+      if (!done && !req.complete) {
+        done = true;
+        resolve('closed');
+      }
     });
     req.on('error', reject);
   });
@@ -140,7 +150,9 @@ async function startChannel(req: IncomingMessage, ctx: ApiContext): Promise<ApiA
     return json(415, { error: 'Content-Type must be application/json' });
   }
   const body = await readBody(req, ctx.maxBodyBytes);
-  if (!body) {
+  // Nobody to answer: the connection is gone.
+  if (body === 'closed') return json(400, { error: 'request closed before its body ended' });
+  if (body === 'too-large') {
     ctx.refused('body_too_large');
     return json(413, { error: `body larger than ${ctx.maxBodyBytes} bytes` }, { Connection: 'close' });
   }

@@ -57,7 +57,15 @@ export class MediaLister {
     private readonly limits: MediaListLimits,
   ) {}
 
-  async list(): Promise<MediaListing> {
+  private running: Promise<MediaListing> | undefined;
+
+  /** The listing; requests while one is being made share it (ffprobe runs stay bounded whatever the callers). */
+  list(): Promise<MediaListing> {
+    this.running ??= this.walk().finally(() => (this.running = undefined));
+    return this.running;
+  }
+
+  private async walk(): Promise<MediaListing> {
     const root = await realpath(this.rootDir);
     const files: MediaInfo[] = [];
     let truncated = false;
