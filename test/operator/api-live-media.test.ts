@@ -11,7 +11,7 @@ import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeWithPeers } from '../helpers/peers.ts';
 import { expectSuccess, runProgram } from '../helpers/run-program.ts';
 import { SAMPLE } from '../helpers/server.ts';
@@ -276,5 +276,25 @@ describeWithPeers("operator's API: an ffmpeg: live source", ['ffmpeg'], () => {
     await sleep(2000);
     expect(server.snapshot().live).toEqual([]);
     expect(server.snapshot().openConnections).toBe(0);
+  });
+});
+
+describe('metrics: connections refused at a limit', () => {
+  const { server } = serverForSuite({ maxConnectionsPerAddress: 1 });
+  const { op } = operatorForSuite(server);
+
+  it('counts a connection over the per-address bound under its reason', async () => {
+    const first = net.connect(server.port, '127.0.0.1');
+    try {
+      await new Promise<void>((resolve) => first.on('connect', () => resolve()));
+      await waitUntil(() => server.snapshot().openConnections === 1, 5000, 'the first connection accepted');
+      // The second from the same address is closed at once.
+      expect(await rawExchange(server.port, 'OPTIONS * RTSP/1.0\r\nCSeq: 1\r\n\r\n')).toBe('');
+      const text = await (await fetch(new URL('/metrics', op().url))).text();
+      expect(metricValue(text, 'streamlab_connection_refusals_total{reason="per_address"}')).toBe(1);
+      expect(metricValue(text, 'streamlab_connections')).toBe(1);
+    } finally {
+      first.destroy();
+    }
   });
 });
