@@ -4,7 +4,9 @@
  *
  * - Rules: `read` (DESCRIBE, SETUP, PLAY, PAUSE, TEARDOWN, GET_PARAMETER, SET_PARAMETER),
  *   `publish` (ANNOUNCE, RECORD) or `all` (both). OPTIONS never needs credentials.
- * - Digest (RFC 7616) with stateless nonces (nonce.ts); a challenge per algorithm the users file
+ * - Digest (RFC 7616) with stateless nonces (nonce.ts) and, for qop=auth answers, a bounded table
+ *   of the nonce counts used (nonce-uses.ts): a replayed count is a failure, a nonce the table had
+ *   to forget is stale; a challenge per algorithm the users file
  *   has, SHA-256 first and MD5 last (ffmpeg answers the last Digest challenge it sees and knows only
  *   MD5). Answers with qop=auth and without qop (RFC 2069) are accepted.
  * - Basic (RFC 7617) only when enabled; it sends the password in clear and we have no TLS yet.
@@ -27,6 +29,7 @@ import { createLogger } from '../../util/log.ts';
 import type { Random } from '../../util/random.ts';
 import { FailureGuard } from './failure-guard.ts';
 import { NonceIssuer } from './nonce.ts';
+import { NonceUses } from './nonce-uses.ts';
 import type { UserTable } from './users.ts';
 
 const log = createLogger('auth');
@@ -53,6 +56,8 @@ export interface AuthOptions {
   lockoutSec?: number;
   /** Addresses remembered by the failure guard (default 4096). */
   maxTrackedAddresses?: number;
+  /** Nonces whose counts are remembered for replay detection (default 10000). */
+  maxTrackedNonces?: number;
 }
 
 export const AUTH_DEFAULTS = {
@@ -62,6 +67,7 @@ export const AUTH_DEFAULTS = {
   failureWindowSec: 60,
   lockoutSec: 60,
   maxTrackedAddresses: 4096,
+  maxTrackedNonces: 10_000,
 } as const;
 
 export interface AuthCounters {
@@ -71,8 +77,13 @@ export interface AuthCounters {
   accepted: number;
   /** Requests whose credentials were refused (wrong, unknown user, malformed, bad nonce...). */
   failed: number;
-  /** Correct answers to a nonce that had expired (401 with stale=true). */
+  /** Correct answers to a nonce that had expired or was forgotten (401 with stale=true). */
   stale: number;
+  /** Correct answers whose nonce count was used before (refused as failures). */
+  replays: number;
+  /** Nonces in the replay table, and nonces it let go because it was full. */
+  nonceUsesTracked: number;
+  nonceUsesEvicted: number;
   /** Requests refused unchecked because their address was locked out. */
   lockedOut: number;
   /** Addresses locked out, and tracked addresses dropped because the table was full. */
@@ -86,9 +97,10 @@ export class AuthGate {
   readonly realm: string;
   private readonly methods: ReadonlySet<string>;
   private readonly nonces: NonceIssuer;
+  private readonly uses: NonceUses;
   private readonly guard: FailureGuard;
   private readonly algorithms: DigestAlgorithm[];
-  private readonly counts = { challenged: 0, accepted: 0, failed: 0, stale: 0, lockedOut: 0 };
+  private readonly counts = { challenged: 0, accepted: 0, failed: 0, stale: 0, replays: 0, lockedOut: 0 };
 
   constructor(
     private readonly o: AuthOptions,
@@ -97,7 +109,9 @@ export class AuthGate {
   ) {
     this.realm = o.realm ?? AUTH_DEFAULTS.realm;
     this.methods = new Set<string>([...(o.rule !== 'publish' ? READ_METHODS : []), ...(o.rule !== 'read' ? PUBLISH_METHODS : [])]);
-    this.nonces = new NonceIssuer(random, (o.nonceLifetimeSec ?? AUTH_DEFAULTS.nonceLifetimeSec) * 1000);
+    const lifetimeMs = (o.nonceLifetimeSec ?? AUTH_DEFAULTS.nonceLifetimeSec) * 1000;
+    this.nonces = new NonceIssuer(random, lifetimeMs);
+    this.uses = new NonceUses(o.maxTrackedNonces ?? AUTH_DEFAULTS.maxTrackedNonces, lifetimeMs);
     this.guard = new FailureGuard({
       maxFailures: o.maxFailures ?? AUTH_DEFAULTS.maxFailures,
       windowMs: (o.failureWindowSec ?? AUTH_DEFAULTS.failureWindowSec) * 1000,
@@ -111,7 +125,7 @@ export class AuthGate {
   }
 
   get counters(): AuthCounters {
-    return { ...this.counts, ...this.guard.counters };
+    return { ...this.counts, ...this.guard.counters, ...this.uses.counters };
   }
 
   /** Whether `method` needs credentials under the rule. */
@@ -163,7 +177,7 @@ export class AuthGate {
     if (c.realm !== this.realm) return `realm ${JSON.stringify(c.realm.slice(0, 64))} is not ours`;
     if (!uriMatches(c.uri, req.uri)) return 'digest uri is not the request URI';
     const nonce = this.nonces.check(c.nonce, clientIp, now);
-    if (nonce === 'invalid') return 'nonce not issued by this server for this address';
+    if (nonce.verdict === 'invalid') return 'nonce not issued by this server for this address';
     const ha1 = this.o.users.get(c.username)?.get(c.algorithm);
     if (ha1 === undefined) return this.o.users.has(c.username) ? `no ${c.algorithm} credentials for the user` : 'unknown user';
     const expected = digestResponse({
@@ -175,7 +189,15 @@ export class AuthGate {
       ...(c.qop ? { qop: c.qop } : {}),
     });
     if (!constantTimeEqual(expected, c.response)) return 'wrong password';
-    return nonce === 'stale' ? 'stale' : 'ok';
+    if (nonce.verdict === 'stale') return 'stale';
+    if (!c.qop) return 'ok';
+    const use = this.uses.use(c.nonce, nonce.issuedAt, parseInt(c.qop.nc, 16), now);
+    if (use === 'forgotten') return 'stale';
+    if (use === 'replay') {
+      this.counts.replays++;
+      return `nonce count ${c.qop.nc} used before (replay)`;
+    }
+    return 'ok';
   }
 
   private fail(req: RtspRequest, clientIp: string, now: number, user: string | undefined, reason: string): AuthOutcome {
