@@ -194,6 +194,7 @@ export class RtspServer {
     requests: 0,
     badRequests: 0,
     interleavedIn: 0,
+    readYields: 0,
     idleClosed: 0,
     requestTimeouts: 0,
     writeBacklogClosed: 0,
