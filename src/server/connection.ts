@@ -30,6 +30,8 @@ export interface ConnectionCounters {
   readYields: number;
   /** Connections closed after `idleTimeoutMs` without a complete request and without a live session. */
   idleClosed: number;
+  /** Connections closed to make room for a new one at maxConnections: the longest idle without a session. */
+  idleEvicted: number;
   /** Connections closed because a request stayed incomplete for `requestTimeoutMs` (slowloris). */
   requestTimeouts: number;
   /** Connections closed because an answer would have queued more than the write backlog bound. */
@@ -210,6 +212,24 @@ export class RtspConnection {
       }
     }
     this.arm(this.deadline());
+  }
+
+  /**
+   * When this connection could give way to a new one: the instant it became idle, if it answers no
+   * request now and no session it set up or used lives; undefined otherwise. A request half sent
+   * does not protect it (slowloris).
+   */
+  evictableSince(): number | undefined {
+    if (this.closing || this.busy || this.queue.length > 0 || this.hasLiveSession()) return undefined;
+    return this.idleSince;
+  }
+
+  /** Closed to make room for a new connection (the server is at maxConnections). */
+  evict(): void {
+    this.counters.idleEvicted++;
+    if (worthLogging(this.counters.idleEvicted))
+      log.warn('idle connection closed to make room for a new one', { peer: this.ctx.clientIp, count: this.counters.idleEvicted });
+    this.destroy();
   }
 
   /** A session bound to this connection (interleaved, publisher) or named in its answers is alive. */

@@ -104,6 +104,9 @@ export const DEFAULTS = {
   maxWriteBacklogBytes: 256 * 1024,
 } as const;
 
+/** Connections past maxConnections the listener still takes while evicted ones close. */
+const EVICTION_HEADROOM = 64;
+
 /** IPv4 (20) + UDP (8) + RTP fixed header (12). */
 const HEADER_OVERHEAD = 20 + 8 + 12;
 
@@ -182,6 +185,8 @@ export class RtspServer {
   readonly live: LiveHub;
   readonly auth: AuthGate | undefined;
   private readonly connections = new Set<RtspConnection>();
+  /** RTSP connections open at once; past it the longest idle gives way (makeRoom). */
+  private readonly maxConnections: number;
   private readonly bySocket = new Map<net.Socket, RtspConnection>();
   /** Open connections per client address (only addresses with one open). */
   private readonly perAddress = new Map<string, number>();
@@ -202,6 +207,7 @@ export class RtspServer {
     connections: 0,
     connectionsRefused: 0,
     connectionsDropped: 0,
+    idleEvicted: 0,
     tlsHandshakeFailures: 0,
     sessionsCreated: 0,
     rtcpMalformed: 0,
@@ -291,18 +297,40 @@ export class RtspServer {
       this.tcp = net.createServer((socket) => this.accept(socket));
     }
     this.secure = options.tls !== undefined;
-    this.tcp.maxConnections = options.maxConnections ?? this.opts.maxSessions * 2;
-    this.tcp.on('drop', (d?: { remoteAddress?: string }) => {
-      this.counters.connectionsDropped++;
-      const n = this.counters.connectionsDropped;
-      // First and every 1000th: a flood must not become a flood of log lines.
-      if (n === 1 || n % 1000 === 0)
-        log.warn('connection dropped: too many connections', {
-          peer: normalizeIp(d?.remoteAddress ?? ''),
-          max: this.tcp.maxConnections,
-          count: n,
-        });
-    });
+    this.maxConnections = options.maxConnections ?? this.opts.maxSessions * 2;
+    // A hard ceiling a little above ours, for connections being evicted but not yet closed.
+    this.tcp.maxConnections = this.maxConnections + EVICTION_HEADROOM;
+    this.tcp.on('drop', (d?: { remoteAddress?: string }) => this.dropped(d?.remoteAddress ?? ''));
+  }
+
+  private dropped(peer: string): void {
+    this.counters.connectionsDropped++;
+    const n = this.counters.connectionsDropped;
+    // First and every 1000th: a flood must not become a flood of log lines.
+    if (n === 1 || n % 1000 === 0)
+      log.warn('connection dropped: too many connections', { peer: normalizeIp(peer), max: this.maxConnections, count: n });
+  }
+
+  /**
+   * At maxConnections a new connection takes the place of the one idle longest without a session
+   * (silent, or dribbling a request); if every connection is busy or carries a session, the new one
+   * is dropped. So idle connections from many addresses cannot lock newcomers out.
+   */
+  private makeRoom(): boolean {
+    if (this.connections.size < this.maxConnections) return true;
+    let victim: RtspConnection | undefined;
+    let since = Infinity;
+    for (const c of this.connections) {
+      const t = c.evictableSince();
+      if (t !== undefined && t < since) {
+        since = t;
+        victim = c;
+      }
+    }
+    if (!victim) return false;
+    victim.evict();
+    this.connections.delete(victim);
+    return true;
   }
 
   static async listen(options: ServerOptions): Promise<RtspServer> {
@@ -351,6 +379,12 @@ export class RtspServer {
           count: this.counters.connectionsRefused,
         });
       }
+      socket.on('error', () => undefined);
+      socket.destroy();
+      return;
+    }
+    if (!this.makeRoom()) {
+      this.dropped(clientIp);
       socket.on('error', () => undefined);
       socket.destroy();
       return;
