@@ -49,7 +49,7 @@ export class LiveView implements Presentation, ChannelViewer {
   }
 
   get media(): string {
-    return `live/${this.channel.name}`;
+    return this.channel.path;
   }
 
   private get closed(): boolean {
@@ -108,13 +108,13 @@ export class LiveView implements Presentation, ChannelViewer {
   async play(req: RtspRequest): Promise<PlayAnswer> {
     const range = req.headers.get('Range');
     if (range !== undefined && !parseRange(range).ok) throw new RtspError(457, 'SRV_ERR_INVALID_RANGE', `unsupported Range ${range}`);
-    if (this.ended || !this.channel.live) throw notFound(`live/${this.channel.name} has ended`);
-    const base = parseLiveTarget(req.uri);
+    if (this.ended || !this.channel.live) throw notFound(`${this.channel.path} has ended`);
+    const base = parseLiveTarget(req.uri, (p) => p === this.channel.path);
     // RTP-Info: the sequence number and RTP time each track sends next.
     const wall = this.session.ctx.clock.wallNow();
     return {
       range: 'npt=now-',
-      aggregateUrl: typeof base === 'object' ? base.aggregateUrl : `live/${this.channel.name}`,
+      aggregateUrl: typeof base === 'object' ? base.aggregateUrl : this.channel.path,
       rtpInfo: [...this.setups.values()].map((s) => ({
         control: s.track.control,
         ssrc: s.track.sender.ssrc,
