@@ -192,8 +192,9 @@ describeWithPeers('config paths: publishing on any path a rule opens, per-path a
     expect(end).toMatchObject({ client: '127.0.0.1', transport: 'udp', kind: 'file' });
     expect(end.packetsSent).toBeGreaterThan(300);
     // 10 % loss on the server's egress, as our receiver reported it (the last second is not yet reported).
-    expect(end.lossPercent).toBeGreaterThan(4);
-    expect(end.lossPercent).toBeLessThan(16);
+    // A share of the packets the last reports cover (about 600 at 10 %: 10 ± 4 %).
+    expect(end.lossPercent).toBeGreaterThan(6);
+    expect(end.lossPercent).toBeLessThan(14);
 
     const plain = await play(url('sample.mp4'), { durationSec: 3 });
     expect(plain.end).toMatchObject({ ok: true });

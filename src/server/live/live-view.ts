@@ -12,6 +12,7 @@ import { parseLiveTarget } from './live-target.ts';
 import type { LiveSink, LiveTrack } from './live-track.ts';
 import type { MulticastGroup } from './multicast.ts';
 import { liveRtcp } from './rtcp-view.ts';
+import { packetsUpToReport } from '../session-log.ts';
 
 /** One SETUP'd track of a viewer: unicast (its own egress, RTCP and sink) or a shared multicast group. */
 export interface ViewerSetup extends SetupBase {
@@ -206,6 +207,10 @@ export class LiveView implements Presentation, ChannelViewer {
       packetsSent: setups.reduce((n, s) => n + sent(s).packets, 0),
       bytesSent: setups.reduce((n, s) => n + sent(s).bytes, 0),
       lastReports: setups.flatMap((s) => (s.rtcp?.lastReport ? [s.rtcp.lastReport] : [])),
+      reportedPackets: setups.reduce(
+        (n, s) => n + (s.rtcp?.lastReport ? packetsUpToReport(sent(s).packets, s.track.sender.seq, s.rtcp.lastReport) : 0),
+        0,
+      ),
     };
   }
 }
