@@ -18,3 +18,5 @@ export type { MediaEntry } from './media-catalog.ts';
 export { ChunkCache } from '../sender/packetized-track.ts';
 export { describeSdp } from './describe.ts';
 export { impairmentFromArgs, impairmentFromQuery } from './impairment.ts';
+export { PathRules, isPattern, pathPatternError } from './path-rules.ts';
+export type { PathAccess, PathRule, PathSource } from './path-rules.ts';

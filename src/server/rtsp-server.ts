@@ -27,6 +27,8 @@ import { LiveHub } from './live/index.ts';
 import type { LiveChannelSnapshot, LiveChannelSpec, MulticastOptions } from './live/index.ts';
 import { PRODUCT } from '../util/version.ts';
 import { AuthGate } from './auth/index.ts';
+import { PathRules } from './path-rules.ts';
+import type { PathRule } from './path-rules.ts';
 import type { AuthCounters, AuthOptions } from './auth/index.ts';
 
 const log = createLogger('server');
@@ -87,6 +89,12 @@ export interface ServerOptions {
   preparer?: MediaPreparer;
   /** RTSP authentication (`serve --auth-file`); absent, nothing needs credentials. */
   auth?: AuthOptions;
+  /**
+   * Per-path rules (`serve --config` paths:, path-rules.ts): sources (a file, a folder, a looped
+   * file, an ffmpeg input, a publisher on any path), who may read and publish, an impairment.
+   * Looped-file and ffmpeg rules are given as `live` channels with a `path` as well.
+   */
+  paths?: PathRule[];
 }
 
 export const DEFAULTS = {
@@ -184,6 +192,7 @@ export class RtspServer {
   readonly scheduler: Scheduler;
   readonly live: LiveHub;
   readonly auth: AuthGate | undefined;
+  readonly paths: PathRules | undefined;
   private readonly connections = new Set<RtspConnection>();
   /** RTSP connections open at once; past it the longest idle gives way (makeRoom). */
   private readonly maxConnections: number;
@@ -232,6 +241,7 @@ export class RtspServer {
       | 'maxConnections'
       | 'auth'
       | 'tls'
+      | 'paths'
     >
   > &
     Pick<ServerOptions, 'impairment' | 'cacheDir' | 'prepareWaitMs' | 'preparer'> & {
@@ -253,9 +263,12 @@ export class RtspServer {
     };
     this.scheduler = new Scheduler(clock);
     this.registry = new SessionRegistry(this.opts.maxSessions, this.events, () => clock.now());
+    const paths = options.paths && options.paths.length > 0 ? new PathRules(options.paths) : undefined;
+    this.paths = paths;
     this.catalog = new MediaCatalog(this.opts.mediaDir, {
       maxPayloadSize: this.opts.mtu - HEADER_OVERHEAD,
       ...stripUndefined({ cacheDir: options.cacheDir, prepareWaitMs: options.prepareWaitMs, preparer: options.preparer }),
+      ...(paths ? { mount: (p: string) => paths.mount(p) } : {}),
     });
     this.sessionContext = {
       clock,
@@ -277,6 +290,7 @@ export class RtspServer {
       multicast: options.multicast,
       maxPayloadSize: this.opts.mtu - HEADER_OVERHEAD,
       cache: this.catalog.cache,
+      ...(paths ? { isLivePath: (p: string) => paths.isLivePath(p) } : {}),
     });
     this.auth = options.auth ? new AuthGate(options.auth, clock, this.opts.random) : undefined;
     this.events.on('session-created', () => this.counters.sessionsCreated++);
@@ -405,6 +419,7 @@ export class RtspServer {
         describedImpairments: new Map(),
         live: this.live,
         ...(this.auth ? { auth: this.auth } : {}),
+        ...(this.paths ? { paths: this.paths } : {}),
       },
       this.counters,
       {

@@ -3,7 +3,8 @@
  * every request from handleRequest (src/server/handlers.ts) before any handler runs.
  *
  * - Rules: `read` (DESCRIBE, SETUP, PLAY, PAUSE, TEARDOWN, GET_PARAMETER, SET_PARAMETER),
- *   `publish` (ANNOUNCE, RECORD) or `all` (both). OPTIONS never needs credentials.
+ *   `publish` (ANNOUNCE, RECORD), `all` (both) or `none` (only where a config path rule names
+ *   users: path-access.ts). OPTIONS never needs credentials.
  * - Digest (RFC 7616) with stateless nonces (nonce.ts) and, for qop=auth answers, a bounded table
  *   of the nonce counts used (nonce-uses.ts): a replayed count is a failure, a nonce the table had
  *   to forget is stale; a challenge per algorithm the users file
@@ -34,7 +35,8 @@ import type { UserTable } from './users.ts';
 
 const log = createLogger('auth');
 
-export type AuthRule = 'read' | 'publish' | 'all';
+/** `none`: only what per-path rules (serve --config `paths:`) ask for. */
+export type AuthRule = 'read' | 'publish' | 'all' | 'none';
 
 export const READ_METHODS = ['DESCRIBE', 'SETUP', 'PLAY', 'PAUSE', 'TEARDOWN', 'GET_PARAMETER', 'SET_PARAMETER'] as const;
 export const PUBLISH_METHODS = ['ANNOUNCE', 'RECORD'] as const;
@@ -91,7 +93,8 @@ export interface AuthCounters {
   evictions: number;
 }
 
-export type AuthOutcome = { ok: true; user?: string } | { ok: false; response: RtspResponse };
+/** `reason` says why a request was refused (for the refusal's log line). */
+export type AuthOutcome = { ok: true; user?: string } | { ok: false; response: RtspResponse; reason: string };
 
 export class AuthGate {
   readonly realm: string;
@@ -108,7 +111,10 @@ export class AuthGate {
     random: Random,
   ) {
     this.realm = o.realm ?? AUTH_DEFAULTS.realm;
-    this.methods = new Set<string>([...(o.rule !== 'publish' ? READ_METHODS : []), ...(o.rule !== 'read' ? PUBLISH_METHODS : [])]);
+    this.methods = new Set<string>([
+      ...(o.rule === 'read' || o.rule === 'all' ? READ_METHODS : []),
+      ...(o.rule === 'publish' || o.rule === 'all' ? PUBLISH_METHODS : []),
+    ]);
     const lifetimeMs = (o.nonceLifetimeSec ?? AUTH_DEFAULTS.nonceLifetimeSec) * 1000;
     this.nonces = new NonceIssuer(random, lifetimeMs);
     this.uses = new NonceUses(o.maxTrackedNonces ?? AUTH_DEFAULTS.maxTrackedNonces, lifetimeMs);
@@ -133,20 +139,28 @@ export class AuthGate {
     return this.methods.has(method);
   }
 
-  check(req: RtspRequest, clientIp: string): AuthOutcome {
-    if (!this.methods.has(req.method)) return { ok: true };
+  /**
+   * Checks a request's credentials when the rule protects its method, or when `required` says so
+   * (a config path rule naming users); `user` is set when credentials were checked.
+   */
+  check(req: RtspRequest, clientIp: string, required = this.methods.has(req.method)): AuthOutcome {
+    if (!required) return { ok: true };
     const now = this.clock.now();
     const locked = this.guard.lockedFor(clientIp, now);
     if (locked > 0) {
       this.counts.lockedOut++;
       log.debug('refused: address locked out', { client: clientIp, method: req.method, remainingMs: Math.round(locked) });
-      return { ok: false, response: createResponse(503, { 'Retry-After': String(Math.ceil(locked / 1000)) }) };
+      return {
+        ok: false,
+        response: createResponse(503, { 'Retry-After': String(Math.ceil(locked / 1000)) }),
+        reason: 'address locked out after repeated authentication failures',
+      };
     }
     const header = req.headers.get('Authorization');
     if (header === undefined) {
       this.counts.challenged++;
       log.debug('credentials asked for', { client: clientIp, method: req.method });
-      return this.challenge(clientIp, now, false);
+      return this.challenge(clientIp, now, false, 'credentials required');
     }
     const parsed = parseAuthorization(header);
     if (!parsed.ok) return this.fail(req, clientIp, now, undefined, `${parsed.code}: ${parsed.message}`);
@@ -155,7 +169,7 @@ export class AuthGate {
     if (verdict === 'stale') {
       this.counts.stale++;
       log.debug('nonce stale', { user: creds.username, client: clientIp });
-      return this.challenge(clientIp, now, true);
+      return this.challenge(clientIp, now, true, 'nonce stale');
     }
     if (verdict !== 'ok') return this.fail(req, clientIp, now, creds.username, verdict);
     this.counts.accepted++;
@@ -210,17 +224,17 @@ export class AuthGate {
       reason,
       ...(lockedNow ? { lockedOutForSec: this.o.lockoutSec ?? AUTH_DEFAULTS.lockoutSec } : {}),
     });
-    return this.challenge(clientIp, now, false);
+    return this.challenge(clientIp, now, false, `authentication failed: ${reason}`);
   }
 
-  private challenge(clientIp: string, now: number, stale: boolean): AuthOutcome {
+  private challenge(clientIp: string, now: number, stale: boolean, reason: string): AuthOutcome {
     const headers: [string, string][] = [];
     const nonce = this.nonces.issue(clientIp, now);
     for (const algorithm of this.algorithms) {
       headers.push(['WWW-Authenticate', formatDigestChallenge({ realm: this.realm, nonce, algorithm, stale })]);
     }
     if (this.o.basic) headers.push(['WWW-Authenticate', formatBasicChallenge(this.realm)]);
-    return { ok: false, response: createResponse(401, headers) };
+    return { ok: false, response: createResponse(401, headers), reason };
   }
 }
 

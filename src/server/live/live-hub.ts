@@ -20,8 +20,16 @@ const log = createLogger('live');
 /** Most channels at once; channels made by publishers and idle (no publisher, no viewer) are dropped to make room. */
 export const MAX_LIVE_CHANNELS = 1000;
 
-/** `serve --live NAME=FILE` or `NAME=ffmpeg:<input args>`. */
-export type LiveChannelSpec = { name: string; file: string } | { name: string; ffmpegArgs: string[] };
+/**
+ * `serve --live NAME=FILE` or `NAME=ffmpeg:<input args>`; `path` is the channel's URL path when a
+ * config rule places it elsewhere than `live/NAME`.
+ */
+export type LiveChannelSpec = { name: string; file: string; path?: string } | { name: string; ffmpegArgs: string[]; path?: string };
+
+/** The URL path of a spec's channel. */
+export function liveSpecPath(spec: LiveChannelSpec): string {
+  return spec.path ?? `live/${spec.name}`;
+}
 
 /** Parses one `--live` value. Throws with the reason (a CLI error). */
 export function parseLiveSpec(value: string): LiveChannelSpec {
@@ -42,10 +50,14 @@ export interface LiveHubOptions {
   multicast?: MulticastOptions;
   maxPayloadSize: number;
   cache: ChunkCache;
+  /** Paths outside `live/` that are live channels by a config rule (publisher, looped file, ffmpeg). */
+  isLivePath?: (path: string) => boolean;
 }
 
 export interface LiveChannelSnapshot {
   name: string;
+  /** The channel's URL path (`live/NAME`, or a config rule's path). */
+  path: string;
   source: string;
   live: boolean;
   viewers: number;
@@ -78,8 +90,9 @@ export class LiveHub {
     private readonly opts: LiveHubOptions,
   ) {
     for (const spec of opts.channels) {
-      if (this.channels.has(spec.name)) throw new Error(`--live ${spec.name} given twice`);
-      this.channels.set(spec.name, this.newChannel(spec.name, 'file' in spec ? 'file' : 'ffmpeg'));
+      const p = liveSpecPath(spec);
+      if (this.channels.has(p)) throw new Error(`--live ${spec.name}: ${p} given twice`);
+      this.channels.set(p, this.newChannel(spec.name, 'file' in spec ? 'file' : 'ffmpeg', p));
     }
     this.multicast = opts.multicast
       ? new MulticastAllocator(opts.multicast, ctx.random, (g) =>
@@ -95,7 +108,7 @@ export class LiveHub {
   /** Opens the files of simulated live channels and starts the ffmpeg sources (publishing to `rtspPort`, over TLS when `secure`). */
   async start(rtspPort: number, secure = false): Promise<void> {
     for (const spec of this.opts.channels) {
-      const channel = this.channels.get(spec.name)!;
+      const channel = this.channels.get(liveSpecPath(spec))!;
       if ('file' in spec) {
         const filePath = path.resolve(spec.file);
         const entry = await openMediaEntry(filePath, path.basename(filePath), this.opts.maxPayloadSize, this.opts.cache).catch(
@@ -108,7 +121,7 @@ export class LiveHub {
         const source = new FileLoopSource(entry, channel, this.ctx.clock, this.ctx.scheduler);
         this.fileSources.push(source);
         source.start();
-        log.info('simulated live channel', { channel: spec.name, file: filePath, loopSec: source.periodSec });
+        log.info('simulated live channel', { channel: channel.path, file: filePath, loopSec: source.periodSec });
       } else {
         // ffmpeg's command line is public (ps): where /proc tells whose connection it is, the URL
         // carries no secret; elsewhere a key, visible in ps (peer-process.ts).
@@ -117,7 +130,7 @@ export class LiveHub {
           channel.publishKey = this.ctx.random.hex(12);
           log.warn('no /proc: the ffmpeg source publishes with a key other local users can read in ps', { channel: spec.name });
         }
-        const url = `${secure ? 'rtsps' : 'rtsp'}://127.0.0.1:${rtspPort}/live/${spec.name}${byProcess ? '' : `?key=${channel.publishKey}`}`;
+        const url = `${secure ? 'rtsps' : 'rtsp'}://127.0.0.1:${rtspPort}/${channel.path}${byProcess ? '' : `?key=${channel.publishKey}`}`;
         const source = new FfmpegLiveSource(spec.name, spec.ffmpegArgs, url, this.ctx.clock, (reason, retryInMs) =>
           channel.sourceFailed(reason, this.ctx.clock.now() + retryInMs),
         );
@@ -129,11 +142,11 @@ export class LiveHub {
   }
 
   /**
-   * The channel for a publisher or a configured name, created for publishing when missing
-   * (undefined when MAX_LIVE_CHANNELS are in use).
+   * The channel at a URL path (`live/NAME`, a rule's path) for a publisher or a configured
+   * channel, created for publishing when missing (undefined when MAX_LIVE_CHANNELS are in use).
    */
-  channel(name: string, create: boolean): LiveChannel | undefined {
-    let c = this.channels.get(name);
+  channel(path: string, create: boolean): LiveChannel | undefined {
+    let c = this.channels.get(path);
     if (!c && create) {
       if (this.channels.size >= MAX_LIVE_CHANNELS) {
         for (const [n, x] of this.channels) {
@@ -143,18 +156,18 @@ export class LiveHub {
         }
         if (this.channels.size >= MAX_LIVE_CHANNELS) return undefined;
       }
-      c = this.newChannel(name, 'publish');
-      this.channels.set(name, c);
+      c = this.newChannel(path.startsWith('live/') ? path.slice('live/'.length) : path, 'publish', path);
+      this.channels.set(path, c);
     }
     return c;
   }
 
   /**
-   * True when a request is the live module's: a `live/` URI, or a live session's id. ANNOUNCE and
-   * RECORD anywhere else stay with the file handlers (405: nothing outside `live/` can be written).
+   * True when a request is the live module's: a `live/` URI or a path a config rule makes live, or
+   * a live session's id. ANNOUNCE and RECORD anywhere else stay with the file handlers (405).
    */
   claims(req: RtspRequest): boolean {
-    if (parseLiveTarget(req.uri) !== 'other') return true;
+    if (this.target(req.uri) !== 'other') return true;
     const session = req.headers.get('Session');
     if (session === undefined) return false;
     const id = session.split(';')[0]!.trim();
@@ -162,8 +175,13 @@ export class LiveHub {
     return kind === 'live-viewer' || kind === 'publisher';
   }
 
-  private newChannel(name: string, source: LiveChannel['source']): LiveChannel {
-    const c = new LiveChannel(name, source, this.ctx.clock, this.ctx.random);
+  /** What a request URI names for the live module: see parseLiveTarget (with the config's live paths). */
+  target(uri: string): ReturnType<typeof parseLiveTarget> {
+    return parseLiveTarget(uri, this.opts.isLivePath);
+  }
+
+  private newChannel(name: string, source: LiveChannel['source'], path: string): LiveChannel {
+    const c = new LiveChannel(name, source, this.ctx.clock, this.ctx.random, path);
     c.onTracksReplaced = (old) => {
       for (const t of old) this.multicast?.release(t);
     };
@@ -183,6 +201,7 @@ export class LiveHub {
   snapshot(): LiveChannelSnapshot[] {
     return [...this.channels.values()].map((c) => ({
       name: c.name,
+      path: c.path,
       source: c.source,
       live: c.live,
       viewers: c.viewers.size,
