@@ -3,13 +3,17 @@ import { createSecureContext as tlsContext } from 'node:tls';
 import { Option } from 'commander';
 import type { Command } from 'commander';
 import { DEFAULTS, RtspServer, impairmentFromArgs } from '../server/index.ts';
-import { parseLiveSpec, parseMulticastRange } from '../server/live/index.ts';
+import { liveSpecPath, parseLiveSpec, parseMulticastRange } from '../server/live/index.ts';
 import type { LiveChannelSpec, MulticastOptions } from '../server/live/index.ts';
 import { parseLossTrace, parseNetemArgs } from '../impair/index.ts';
 import { printNetemNotice } from './netem-notice.ts';
 import { readFile } from 'node:fs/promises';
-import { setDefaultLogLevel, setLogLevel } from '../util/log.ts';
-import type { LogLevel } from '../util/log.ts';
+import { setDefaultLogLevel, setLogFormat, setLogLevel } from '../util/log.ts';
+import type { LogFormat, LogLevel } from '../util/log.ts';
+import { mergeFlags, mergedMistakes } from '../config/index.ts';
+import type { ServeConfig } from '../config/index.ts';
+import { loadConfigFile } from './config-flags.ts';
+import type { PathRule } from '../server/index.ts';
 import { parseIntOption } from './options.ts';
 import { authFromFlags } from './serve-auth.ts';
 import type { AuthFlags } from './serve-auth.ts';
@@ -29,7 +33,9 @@ interface ServeFlags extends AuthFlags {
   maxConnections?: number;
   maxWriteBacklog: number;
   log?: LogLevel;
+  logFormat?: LogFormat;
   verbose?: boolean;
+  config?: string;
   netem?: string;
   netemSeed?: number;
   netemRtcp?: boolean;
@@ -127,6 +133,20 @@ export async function impairmentFromCli(args: string, seed: number | undefined) 
   return impairmentFromArgs(args, seed, trace);
 }
 
+/** Mistakes of a config file: one line each (main.ts prints every line). */
+export class ConfigMistakes extends Error {
+  constructor(readonly lines: string[]) {
+    super(lines.join('\n'));
+  }
+}
+
+/** What a rule path serves, for the URLs printed at start (loop and ffmpeg rules are live channels). */
+function ruleUrlNote(rule: PathRule): string | undefined {
+  const s = rule.source;
+  if (!s || s.kind === 'loop' || s.kind === 'ffmpeg') return undefined;
+  return s.kind === 'publisher' ? 'publish here' : s.kind === 'file' ? s.file : `files of ${s.dir}`;
+}
+
 /** The server's preparer with a progress bar on a terminal's stderr. */
 function preparerForServe(dir: string, cacheDir: string | undefined, cacheMaxMb: number): Preparer {
   const bar = new TtyProgressBar();
@@ -177,6 +197,7 @@ export function registerServe(program: Command): void {
       parseIntOption(4096, 1 << 30),
       DEFAULTS.maxWriteBacklogBytes,
     )
+    .option('--config <file>', 'settings from a YAML file: any of these flags, media, and paths: rules (flags given here win)')
     .addOption(new Option('--log <level>', 'log level (default info, or STREAMLAB_LOG)').choices(['error', 'warn', 'info', 'debug']))
     .option('-v, --verbose', 'same as --log info')
     .option('--netem <args>', 'impair every session\'s egress like Linux tc netem, e.g. "loss gemodel 2% 30% delay 40ms 10ms"')
@@ -205,8 +226,8 @@ export function registerServe(program: Command): void {
     .addOption(
       new Option(
         '--auth <rule>',
-        'which requests need credentials: read (DESCRIBE, SETUP, PLAY...), publish (ANNOUNCE, RECORD) or all (default)',
-      ).choices(['read', 'publish', 'all']),
+        'which requests need credentials: read (DESCRIBE, SETUP, PLAY...), publish (ANNOUNCE, RECORD), all (default) or none (only where config paths: rules name users)',
+      ).choices(['read', 'publish', 'all', 'none']),
     )
     .option('--auth-realm <realm>', 'Digest realm; users of other realms in the file are skipped (default streamlab)')
     .option(
@@ -234,7 +255,21 @@ export function registerServe(program: Command): void {
         'children ended, exit 0.',
       ].join('\n'),
     )
-    .action(async (dir: string, flags: ServeFlags) => {
+    .action(async (dirArg: string, cliFlags: ServeFlags, cmd: Command) => {
+      let config: ServeConfig | undefined;
+      if (cliFlags.config) {
+        const r = await loadConfigFile(cliFlags.config, cmd);
+        if (!r.ok) throw new ConfigMistakes(r.mistakes);
+        config = r.config;
+      }
+      // Flags given on the command line win over the file's; the file's win over the defaults.
+      const flags = config ? mergeFlags(cliFlags, config.flags, (k) => cmd.getOptionValueSource(k) === 'cli') : cliFlags;
+      if (config) {
+        const merged = mergedMistakes(config, flags as unknown as Record<string, unknown>, cliFlags.config ?? '');
+        if (merged.length > 0) throw new ConfigMistakes(merged);
+      }
+      const dir = cmd.args.length > 0 ? dirArg : (config?.media ?? dirArg);
+      if (flags.logFormat) setLogFormat(flags.logFormat);
       if (flags.log) setLogLevel(flags.log);
       else if (flags.verbose) setLogLevel('info');
       // A server's operator sees every session start and end and every refusal by default.
@@ -248,6 +283,12 @@ export function registerServe(program: Command): void {
       if (flags.netem) printNetemNotice('--netem', flags.netem);
       const tls = await tlsFromFlags(flags);
       const auth = await authFromFlags(flags, (line) => process.stderr.write(`${line}\n`), tls !== undefined);
+      const unknownUsers = auth ? (config?.users ?? []).filter((u) => !auth.users.has(u)) : [];
+      if (unknownUsers.length > 0)
+        throw new Error(
+          `${cliFlags.config}: paths: rules name users the users file ${flags.authFile} does not have: ${unknownUsers.join(', ')}`,
+        );
+      const live = [...flags.live, ...(config?.live ?? [])];
       const server = await RtspServer.listen({
         mediaDir: dir,
         host: flags.host,
@@ -262,7 +303,8 @@ export function registerServe(program: Command): void {
         maxConnections: flags.maxConnections,
         maxWriteBacklogBytes: flags.maxWriteBacklog,
         impairment,
-        live: flags.live,
+        live,
+        paths: config?.paths,
         multicast: multicastFromFlags(flags),
         cacheDir: flags.cacheDir,
         prepareWaitMs: (flags.prepareWait ?? 3) * 1000,
@@ -273,7 +315,11 @@ export function registerServe(program: Command): void {
       const shown = flags.host === '0.0.0.0' || flags.host === '::' ? '127.0.0.1' : flags.host;
       const scheme = tls ? 'rtsps' : 'rtsp';
       process.stdout.write(`streamlab serving ${dir} on ${scheme}://${shown}:${server.port}/<file>  (Ctrl-C to stop)\n`);
-      for (const c of flags.live) process.stdout.write(`live channel ${scheme}://${shown}:${server.port}/live/${c.name}\n`);
+      for (const c of live) process.stdout.write(`live channel ${scheme}://${shown}:${server.port}/${liveSpecPath(c)}\n`);
+      for (const r of config?.paths ?? []) {
+        const note = ruleUrlNote(r);
+        if (note) process.stdout.write(`path ${scheme}://${shown}:${server.port}/${r.path}  (${note})\n`);
+      }
       // Loaded only with --http: ws, prom-client and the dashboard cost nothing otherwise.
       const operator =
         flags.http !== undefined

@@ -16,6 +16,8 @@ const MAX_QUEUED_REQUESTS = 32;
  * only one chunk's worth of tiny pipelined requests (64 KiB) can get here.
  */
 const HARD_MAX_QUEUED_REQUESTS = 4096;
+/** Parser events (mostly `$` frames) in one chunk past which the connection yields its turn. */
+const FRAMES_PER_TURN = 256;
 
 /** The first ten closures of a kind are logged, then every thousandth: a flood must not flood the log. */
 const worthLogging = (count: number) => count <= 10 || count % 1000 === 0;
@@ -24,8 +26,12 @@ export interface ConnectionCounters {
   requests: number;
   badRequests: number;
   interleavedIn: number;
+  /** Chunks of many `$` frames after which a connection waited a turn of the event loop (yieldTurn). */
+  readYields: number;
   /** Connections closed after `idleTimeoutMs` without a complete request and without a live session. */
   idleClosed: number;
+  /** Connections closed to make room for a new one at maxConnections: the longest idle without a session. */
+  idleEvicted: number;
   /** Connections closed because a request stayed incomplete for `requestTimeoutMs` (slowloris). */
   requestTimeouts: number;
   /** Connections closed because an answer would have queued more than the write backlog bound. */
@@ -76,6 +82,8 @@ export class RtspConnection {
   private timerAt = Infinity;
   /** Sessions named in this connection's answers: while one lives, the connection is not idle. */
   private readonly sessionIds = new Set<string>();
+  /** Reading paused until the next turn of the event loop, after a chunk of many `$` frames. */
+  private yielding = false;
 
   constructor(
     private readonly socket: Socket,
@@ -143,7 +151,24 @@ export class RtspConnection {
     }
     // Pipelining faster than we answer: stop reading until the queue is half answered.
     if (this.queue.length >= MAX_QUEUED_REQUESTS && !this.socket.isPaused()) this.socket.pause();
+    else if (events.length > FRAMES_PER_TURN && !this.socket.isPaused()) this.yieldTurn();
     void this.drain();
+  }
+
+  /**
+   * One connection sending `$` frames as fast as it can (a flood of empty frames parses at about
+   * 2 million a second) would keep the event loop for itself: other clients waited seconds for a
+   * DESCRIBE. After a chunk of many frames this connection reads again only on the next turn, so
+   * every connection and timer gets its turn in between.
+   */
+  private yieldTurn(): void {
+    this.yielding = true;
+    this.counters.readYields++;
+    this.socket.pause();
+    setImmediate(() => {
+      this.yielding = false;
+      if (!this.closing && this.queue.length < MAX_QUEUED_REQUESTS) this.socket.resume();
+    });
   }
 
   /** The next deadline: idle from the last request, or the incomplete message's completion. */
@@ -189,6 +214,24 @@ export class RtspConnection {
     this.arm(this.deadline());
   }
 
+  /**
+   * When this connection could give way to a new one: the instant it became idle, if it answers no
+   * request now and no session it set up or used lives; undefined otherwise. A request half sent
+   * does not protect it (slowloris).
+   */
+  evictableSince(): number | undefined {
+    if (this.closing || this.busy || this.queue.length > 0 || this.hasLiveSession()) return undefined;
+    return this.idleSince;
+  }
+
+  /** Closed to make room for a new connection (the server is at maxConnections). */
+  evict(): void {
+    this.counters.idleEvicted++;
+    if (worthLogging(this.counters.idleEvicted))
+      log.warn('idle connection closed to make room for a new one', { peer: this.ctx.clientIp, count: this.counters.idleEvicted });
+    this.destroy();
+  }
+
   /** A session bound to this connection (interleaved, publisher) or named in its answers is alive. */
   private hasLiveSession(): boolean {
     const registry = this.ctx.sessionContext.registry;
@@ -211,7 +254,7 @@ export class RtspConnection {
     try {
       while (this.queue.length > 0 && !this.closing) {
         const req = this.queue.shift()!;
-        if (this.queue.length < MAX_QUEUED_REQUESTS / 2 && this.socket.isPaused()) this.socket.resume();
+        if (this.queue.length < MAX_QUEUED_REQUESTS / 2 && this.socket.isPaused() && !this.yielding) this.socket.resume();
         if ('status' in req) {
           this.reply(req.status, req.cseq, req.code);
           continue;

@@ -18,6 +18,7 @@ import type { RtspSession } from './session/rtsp-session.ts';
 import type { StreamTrackStart } from './session/server-events.ts';
 import { negotiateScale, negotiateSpeed } from '../sender/trick-play.ts';
 import { positionStreams, retimeStreams } from './trick-session.ts';
+import { packetsUpToReport } from './session-log.ts';
 
 export type { ServerEvents, SessionContext } from './session/context.ts';
 
@@ -269,6 +270,10 @@ export class FilePresentation implements Presentation {
       packetsSent: setups.reduce((n, s) => n + s.stream.sender.stats.packets, 0),
       bytesSent: setups.reduce((n, s) => n + s.stream.sender.stats.octets, 0),
       lastReports: setups.flatMap((s) => (s.rtcp.lastReport ? [s.rtcp.lastReport] : [])),
+      reportedPackets: setups.reduce(
+        (n, s) => n + (s.rtcp.lastReport ? packetsUpToReport(s.stream.sender.stats.packets, s.stream.sender.seq, s.rtcp.lastReport) : 0),
+        0,
+      ),
     };
   }
 

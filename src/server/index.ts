@@ -20,3 +20,5 @@ export { describeSdp } from './describe.ts';
 export { LiveHubError } from './live/index.ts';
 export type { LiveChannelSnapshot } from './live/index.ts';
 export { impairmentFromArgs, impairmentFromQuery } from './impairment.ts';
+export { PathRules, isPattern, pathPatternError } from './path-rules.ts';
+export type { PathAccess, PathRule, PathSource } from './path-rules.ts';

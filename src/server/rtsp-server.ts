@@ -28,6 +28,8 @@ import { resolveMediaPath } from './media-path.ts';
 import type { LiveChannelSnapshot, LiveChannelSpec, MulticastOptions } from './live/index.ts';
 import { PRODUCT } from '../util/version.ts';
 import { AuthGate } from './auth/index.ts';
+import { PathRules } from './path-rules.ts';
+import type { PathRule } from './path-rules.ts';
 import type { AuthCounters, AuthOptions } from './auth/index.ts';
 
 const log = createLogger('server');
@@ -88,6 +90,12 @@ export interface ServerOptions {
   preparer?: MediaPreparer;
   /** RTSP authentication (`serve --auth-file`); absent, nothing needs credentials. */
   auth?: AuthOptions;
+  /**
+   * Per-path rules (`serve --config` paths:, path-rules.ts): sources (a file, a folder, a looped
+   * file, an ffmpeg input, a publisher on any path), who may read and publish, an impairment.
+   * Looped-file and ffmpeg rules are given as `live` channels with a `path` as well.
+   */
+  paths?: PathRule[];
 }
 
 export const DEFAULTS = {
@@ -104,6 +112,9 @@ export const DEFAULTS = {
   maxConnectionsPerAddress: 32,
   maxWriteBacklogBytes: 256 * 1024,
 } as const;
+
+/** Connections past maxConnections the listener still takes while evicted ones close. */
+const EVICTION_HEADROOM = 64;
 
 /** IPv4 (20) + UDP (8) + RTP fixed header (12). */
 const HEADER_OVERHEAD = 20 + 8 + 12;
@@ -182,7 +193,10 @@ export class RtspServer {
   readonly scheduler: Scheduler;
   readonly live: LiveHub;
   readonly auth: AuthGate | undefined;
+  readonly paths: PathRules | undefined;
   private readonly connections = new Set<RtspConnection>();
+  /** RTSP connections open at once; past it the longest idle gives way (makeRoom). */
+  private readonly maxConnections: number;
   private readonly bySocket = new Map<net.Socket, RtspConnection>();
   /** Open connections per client address (only addresses with one open). */
   private readonly perAddress = new Map<string, number>();
@@ -195,6 +209,7 @@ export class RtspServer {
     requests: 0,
     badRequests: 0,
     interleavedIn: 0,
+    readYields: 0,
     idleClosed: 0,
     requestTimeouts: 0,
     writeBacklogClosed: 0,
@@ -202,6 +217,7 @@ export class RtspServer {
     connections: 0,
     connectionsRefused: 0,
     connectionsDropped: 0,
+    idleEvicted: 0,
     tlsHandshakeFailures: 0,
     sessionsCreated: 0,
     rtcpMalformed: 0,
@@ -226,6 +242,7 @@ export class RtspServer {
       | 'maxConnections'
       | 'auth'
       | 'tls'
+      | 'paths'
     >
   > &
     Pick<ServerOptions, 'impairment' | 'cacheDir' | 'prepareWaitMs' | 'preparer'> & {
@@ -247,9 +264,12 @@ export class RtspServer {
     };
     this.scheduler = new Scheduler(clock);
     this.registry = new SessionRegistry(this.opts.maxSessions, this.events, () => clock.now());
+    const paths = options.paths && options.paths.length > 0 ? new PathRules(options.paths) : undefined;
+    this.paths = paths;
     this.catalog = new MediaCatalog(this.opts.mediaDir, {
       maxPayloadSize: this.opts.mtu - HEADER_OVERHEAD,
       ...stripUndefined({ cacheDir: options.cacheDir, prepareWaitMs: options.prepareWaitMs, preparer: options.preparer }),
+      ...(paths ? { mount: (p: string) => paths.mount(p) } : {}),
     });
     this.sessionContext = {
       clock,
@@ -271,6 +291,7 @@ export class RtspServer {
       multicast: options.multicast,
       maxPayloadSize: this.opts.mtu - HEADER_OVERHEAD,
       cache: this.catalog.cache,
+      ...(paths ? { isLivePath: (p: string) => paths.isLivePath(p) } : {}),
     });
     this.auth = options.auth ? new AuthGate(options.auth, clock, this.opts.random) : undefined;
     this.events.on('session-created', () => this.counters.sessionsCreated++);
@@ -291,18 +312,40 @@ export class RtspServer {
       this.tcp = net.createServer((socket) => this.accept(socket));
     }
     this.secure = options.tls !== undefined;
-    this.tcp.maxConnections = options.maxConnections ?? this.opts.maxSessions * 2;
-    this.tcp.on('drop', (d?: { remoteAddress?: string }) => {
-      this.counters.connectionsDropped++;
-      const n = this.counters.connectionsDropped;
-      // First and every 1000th: a flood must not become a flood of log lines.
-      if (n === 1 || n % 1000 === 0)
-        log.warn('connection dropped: too many connections', {
-          peer: normalizeIp(d?.remoteAddress ?? ''),
-          max: this.tcp.maxConnections,
-          count: n,
-        });
-    });
+    this.maxConnections = options.maxConnections ?? this.opts.maxSessions * 2;
+    // A hard ceiling a little above ours, for connections being evicted but not yet closed.
+    this.tcp.maxConnections = this.maxConnections + EVICTION_HEADROOM;
+    this.tcp.on('drop', (d?: { remoteAddress?: string }) => this.dropped(d?.remoteAddress ?? ''));
+  }
+
+  private dropped(peer: string): void {
+    this.counters.connectionsDropped++;
+    const n = this.counters.connectionsDropped;
+    // First and every 1000th: a flood must not become a flood of log lines.
+    if (n === 1 || n % 1000 === 0)
+      log.warn('connection dropped: too many connections', { peer: normalizeIp(peer), max: this.maxConnections, count: n });
+  }
+
+  /**
+   * At maxConnections a new connection takes the place of the one idle longest without a session
+   * (silent, or dribbling a request); if every connection is busy or carries a session, the new one
+   * is dropped. So idle connections from many addresses cannot lock newcomers out.
+   */
+  private makeRoom(): boolean {
+    if (this.connections.size < this.maxConnections) return true;
+    let victim: RtspConnection | undefined;
+    let since = Infinity;
+    for (const c of this.connections) {
+      const t = c.evictableSince();
+      if (t !== undefined && t < since) {
+        since = t;
+        victim = c;
+      }
+    }
+    if (!victim) return false;
+    victim.evict();
+    this.connections.delete(victim);
+    return true;
   }
 
   static async listen(options: ServerOptions): Promise<RtspServer> {
@@ -355,6 +398,12 @@ export class RtspServer {
       socket.destroy();
       return;
     }
+    if (!this.makeRoom()) {
+      this.dropped(clientIp);
+      socket.on('error', () => undefined);
+      socket.destroy();
+      return;
+    }
     this.perAddress.set(clientIp, open + 1);
     this.counters.connections++;
     const localIp = normalizeIp(socket.localAddress ?? this.opts.host);
@@ -371,6 +420,7 @@ export class RtspServer {
         describedImpairments: new Map(),
         live: this.live,
         ...(this.auth ? { auth: this.auth } : {}),
+        ...(this.paths ? { paths: this.paths } : {}),
       },
       this.counters,
       {

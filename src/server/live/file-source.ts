@@ -38,8 +38,8 @@ export class FileLoopSource {
     this.periodSec = this.looped.periodSec;
   }
 
-  get channelName(): string {
-    return this.channel.name;
+  get channelPath(): string {
+    return this.channel.path;
   }
 
   start(): void {

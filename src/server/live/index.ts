@@ -6,7 +6,7 @@
  * RECORD, headers rewritten onto the channel's), or an ffmpeg process we run that publishes to us
  * (`--live NAME=ffmpeg:<input args>`). The RTSP handlers pass every `live/...` request here.
  */
-export { LiveHub, LiveHubError, parseLiveSpec } from './live-hub.ts';
+export { LiveHub, LiveHubError, liveSpecPath, parseLiveSpec } from './live-hub.ts';
 export type { LiveChannelSnapshot, LiveChannelSpec, LiveHubOptions } from './live-hub.ts';
 export { handleLiveRequest, LIVE_METHODS } from './live-handlers.ts';
 export { LiveChannel } from './live-channel.ts';

@@ -41,13 +41,18 @@ export class LiveChannel {
   failure: { reason: string; retryAtMs: number } | undefined;
   /** Told about tracks that a new source run with another shape replaced (their multicast groups go). */
   onTracksReplaced: ((old: LiveTrack[]) => void) | undefined;
+  /** The channel's URL path: `live/NAME`, or a path a config rule opened (`studio/cam1`). */
+  readonly path: string;
 
   constructor(
     readonly name: string,
     readonly source: ChannelSource,
     private readonly clock: Clock,
     private readonly random: Random = cryptoRandom,
-  ) {}
+    path?: string,
+  ) {
+    this.path = path ?? `live/${name}`;
+  }
 
   /**
    * Sets the tracks for a new run of the source. When the shape is unchanged (same media, payload

@@ -12,12 +12,12 @@ import { pickTrack, setupInSession } from '../session/setup-flow.ts';
 import { chooseTransport, transportsOf } from '../session/transport-negotiation.ts';
 import type { LiveHub } from './live-hub.ts';
 import { liveSdp, tracksFromAnnouncedSdp } from './live-sdp.ts';
-import { parseLiveTarget } from './live-target.ts';
 import type { LiveTarget } from './live-target.ts';
 import { LiveView } from './live-view.ts';
 import type { LiveViewSession, ViewerSetup } from './live-view.ts';
 import { isMulticastAddress } from './multicast.ts';
 import { RecordTarget } from './record-target.ts';
+import { defaultImpairmentFor } from '../path-access.ts';
 import type { PublisherSession, PublisherSetup } from './record-target.ts';
 
 const log = createLogger('live');
@@ -63,9 +63,10 @@ export async function handleLiveRequest(req: RtspRequest, ctx: HandlerContext, h
   }
 }
 
-function target(req: RtspRequest): LiveTarget {
-  const t = parseLiveTarget(req.uri);
-  if (t === 'other') throw new RtspError(403, 'SRV_ERR_PUBLISH_PATH', 'only live/NAME paths can be published to');
+function target(req: RtspRequest, l: Live): LiveTarget {
+  const t = l.hub.target(req.uri);
+  if (t === 'other')
+    throw new RtspError(403, 'SRV_ERR_PUBLISH_PATH', 'only live/NAME paths and paths a config rule opens can be published to');
   if (!t) throw notFound(`no live channel ${req.uri}`);
   return t;
 }
@@ -100,12 +101,12 @@ function findPublisher(req: RtspRequest, l: Live): PublisherSession | undefined 
 }
 
 async function describe(req: RtspRequest, l: Live): Promise<HandlerResult> {
-  const t = target(req);
+  const t = target(req, l);
   if (t.control) throw notFound('DESCRIBE names a track, not a channel');
   const impairment = impairmentFromQuery(`?${t.query.toString()}`);
-  const channel = l.hub.channel(t.name, false);
+  const channel = l.hub.channel(t.path, false);
   if (!channel) throw notFound(`no live channel ${t.name}`);
-  if (impairment) l.ctx.describedImpairments.set(`live/${t.name}`, impairment);
+  if (impairment) l.ctx.describedImpairments.set(t.path, impairment);
   if (!channel.live && channel.source !== 'publish') {
     // An `ffmpeg:` source that failed is down until it comes back: say so now, with when to retry.
     if (channel.failure === undefined) await channel.waitLive(DESCRIBE_WAIT_MS);
@@ -117,26 +118,26 @@ async function describe(req: RtspRequest, l: Live): Promise<HandlerResult> {
     }
   }
   if (!channel.live) throw notFound(`live channel ${t.name} has no source now`);
-  const sdp = liveSdp(channel.name, channel.tracks, { localIp: l.ctx.localIp, serverName: l.ctx.serverName });
+  const sdp = liveSdp(channel.path, channel.tracks, { localIp: l.ctx.localIp, serverName: l.ctx.serverName });
   return { response: createResponse(200, { 'Content-Type': 'application/sdp', 'Content-Base': `${t.aggregateUrl}/` }, Buffer.from(sdp)) };
 }
 
 async function announce(req: RtspRequest, l: Live): Promise<HandlerResult> {
-  const t = target(req);
+  const t = target(req, l);
   const type = req.headers.get('Content-Type');
   if (type !== undefined && !/application\/sdp/i.test(type))
     throw new RtspError(415, 'SRV_ERR_ANNOUNCE_TYPE', 'ANNOUNCE wants application/sdp');
-  const existing = l.hub.channel(t.name, false);
-  if (existing?.source === 'file') throw new RtspError(403, 'SRV_ERR_PUBLISH_FORBIDDEN', `live/${t.name} plays a file`);
+  const existing = l.hub.channel(t.path, false);
+  if (existing?.source === 'file') throw new RtspError(403, 'SRV_ERR_PUBLISH_FORBIDDEN', `${t.path} plays a file`);
   if (existing?.source === 'ffmpeg' && !(await existing.admitsSourcePublisher(t.query.get('key'), l.ctx.socket))) {
-    throw new RtspError(403, 'SRV_ERR_PUBLISH_FORBIDDEN', `live/${t.name} is fed by its own ffmpeg source`);
+    throw new RtspError(403, 'SRV_ERR_PUBLISH_FORBIDDEN', `${t.path} is fed by its own ffmpeg source`);
   }
-  if (existing?.publisher) throw new RtspError(403, 'SRV_ERR_PUBLISHER_BUSY', `live/${t.name} already has a publisher`);
+  if (existing?.publisher) throw new RtspError(403, 'SRV_ERR_PUBLISHER_BUSY', `${t.path} already has a publisher`);
   const announced = tracksFromAnnouncedSdp(req.body.toString('utf8'));
   if (!announced.ok) throw new RtspError(400, 'SRV_ERR_ANNOUNCE_SDP', announced.reason);
   const registry = l.ctx.sessionContext.registry;
   const admission = registry.admit();
-  const channel = l.hub.channel(t.name, true);
+  const channel = l.hub.channel(t.path, true);
   if (!channel) {
     admission.release();
     throw new RtspError(453, 'SRV_ERR_CAPACITY', 'too many live channels', { 'Retry-After': String(CAPACITY_RETRY_AFTER_SEC) });
@@ -157,7 +158,7 @@ function isRecord(spec: TransportSpec): boolean {
 }
 
 async function setup(req: RtspRequest, l: Live): Promise<HandlerResult> {
-  const t = target(req);
+  const t = target(req, l);
   const specs = transportsOf(req);
   if (specs.some(isRecord)) return setupPublisher(req, t, specs.filter(isRecord), l);
   return setupViewer(req, t, specs, l);
@@ -165,7 +166,7 @@ async function setup(req: RtspRequest, l: Live): Promise<HandlerResult> {
 
 async function setupPublisher(req: RtspRequest, t: LiveTarget, specs: TransportSpec[], l: Live): Promise<HandlerResult> {
   const p = findPublisher(req, l);
-  if (!p || p.presentation.channel.name !== t.name)
+  if (!p || p.presentation.channel.path !== t.path)
     throw new RtspError(455, 'SRV_ERR_NO_ANNOUNCE', 'SETUP mode=record needs an ANNOUNCE of this path first');
   p.check('SETUP');
   p.touch();
@@ -182,7 +183,7 @@ async function setupPublisher(req: RtspRequest, t: LiveTarget, specs: TransportS
 
 async function setupViewer(req: RtspRequest, t: LiveTarget, specs: TransportSpec[], l: Live): Promise<HandlerResult> {
   const existing = findViewer(req, l);
-  const channel = l.hub.channel(t.name, false);
+  const channel = l.hub.channel(t.path, false);
   if (!channel?.live) throw notFound(`live channel ${t.name} has no source now`);
   const multicast = l.hub.multicast;
   const { session, transport } = await setupInSession(l.ctx.sessionContext.registry, existing, {
@@ -195,11 +196,11 @@ async function setupViewer(req: RtspRequest, t: LiveTarget, specs: TransportSpec
         (session) => new LiveView(session, channel),
       );
       v.impairment =
-        impairmentFromQuery(`?${t.query.toString()}`) ?? l.ctx.describedImpairments.get(`live/${t.name}`) ?? l.ctx.defaultImpairment;
+        impairmentFromQuery(`?${t.query.toString()}`) ?? l.ctx.describedImpairments.get(t.path) ?? defaultImpairmentFor(l.ctx, t.path);
       return v;
     },
     addTrack: (v) => {
-      const track = pickTrack(channel.tracks, t.control, (c) => v.setups.has(c), `live/${t.name}`);
+      const track = pickTrack(channel.tracks, t.control, (c) => v.setups.has(c), t.path);
       const spec = chooseTransport(specs, l.ctx.clientIp, {
         // Multicast only over UDP, and only when the server has a multicast range.
         acceptMulticast: multicast ? (s) => s.lowerTransport === 'UDP' : undefined,
@@ -223,7 +224,7 @@ async function setupViewer(req: RtspRequest, t: LiveTarget, specs: TransportSpec
 
 /** RECORD: the publisher named by the Session header, or the one of this connection, goes live. */
 async function record(req: RtspRequest, l: Live): Promise<HandlerResult> {
-  target(req);
+  target(req, l);
   const p = findPublisher(req, l);
   if (!p) throw new RtspError(455, 'SRV_ERR_NO_SESSION', 'RECORD needs the publisher Session');
   p.touch();

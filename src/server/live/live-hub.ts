@@ -20,8 +20,16 @@ const log = createLogger('live');
 /** Most channels at once; channels made by publishers and idle (no publisher, no viewer) are dropped to make room. */
 export const MAX_LIVE_CHANNELS = 1000;
 
-/** `serve --live NAME=FILE` or `NAME=ffmpeg:<input args>`. */
-export type LiveChannelSpec = { name: string; file: string } | { name: string; ffmpegArgs: string[] };
+/**
+ * `serve --live NAME=FILE` or `NAME=ffmpeg:<input args>`; `path` is the channel's URL path when a
+ * config rule places it elsewhere than `live/NAME`.
+ */
+export type LiveChannelSpec = { name: string; file: string; path?: string } | { name: string; ffmpegArgs: string[]; path?: string };
+
+/** The URL path of a spec's channel. */
+export function liveSpecPath(spec: LiveChannelSpec): string {
+  return spec.path ?? `live/${spec.name}`;
+}
 
 /** Parses one `--live` value. Throws with the reason (a CLI error). */
 export function parseLiveSpec(value: string): LiveChannelSpec {
@@ -53,10 +61,14 @@ export interface LiveHubOptions {
   multicast?: MulticastOptions;
   maxPayloadSize: number;
   cache: ChunkCache;
+  /** Paths outside `live/` that are live channels by a config rule (publisher, looped file, ffmpeg). */
+  isLivePath?: (path: string) => boolean;
 }
 
 export interface LiveChannelSnapshot {
   name: string;
+  /** The channel's URL path (`live/NAME`, or a config rule's path). */
+  path: string;
   source: string;
   live: boolean;
   viewers: number;
@@ -89,8 +101,9 @@ export class LiveHub {
     private readonly opts: LiveHubOptions,
   ) {
     for (const spec of opts.channels) {
-      if (this.channels.has(spec.name)) throw new Error(`--live ${spec.name} given twice`);
-      this.channels.set(spec.name, this.newChannel(spec.name, 'file' in spec ? 'file' : 'ffmpeg'));
+      const p = liveSpecPath(spec);
+      if (this.channels.has(p)) throw new Error(`--live ${spec.name}: ${p} given twice`);
+      this.channels.set(p, this.newChannel(spec.name, 'file' in spec ? 'file' : 'ffmpeg', p));
     }
     this.multicast = opts.multicast
       ? new MulticastAllocator(opts.multicast, ctx.random, (g) =>
@@ -106,7 +119,7 @@ export class LiveHub {
   /** Opens the files of simulated live channels and starts the ffmpeg sources (publishing to `rtspPort`, over TLS when `secure`). */
   async start(rtspPort: number, secure = false): Promise<void> {
     for (const spec of this.opts.channels) {
-      const channel = this.channels.get(spec.name)!;
+      const channel = this.channels.get(liveSpecPath(spec))!;
       if ('file' in spec) {
         await this.startFileChannel(channel, spec.file, `--live ${spec.name}`);
       } else {
@@ -117,7 +130,7 @@ export class LiveHub {
           channel.publishKey = this.ctx.random.hex(12);
           log.warn('no /proc: the ffmpeg source publishes with a key other local users can read in ps', { channel: spec.name });
         }
-        const url = `${secure ? 'rtsps' : 'rtsp'}://127.0.0.1:${rtspPort}/live/${spec.name}${byProcess ? '' : `?key=${channel.publishKey}`}`;
+        const url = `${secure ? 'rtsps' : 'rtsp'}://127.0.0.1:${rtspPort}/${channel.path}${byProcess ? '' : `?key=${channel.publishKey}`}`;
         const source = new FfmpegLiveSource(spec.name, spec.ffmpegArgs, url, this.ctx.clock, (reason, retryInMs) =>
           channel.sourceFailed(reason, this.ctx.clock.now() + retryInMs),
         );
@@ -141,13 +154,12 @@ export class LiveHub {
       throw new Error(`${what}: ${file} has no track we can stream`);
     }
     this.entries.push(entry);
-    const name = channel.name;
-    const once = loop ? undefined : { onEnded: () => void this.removeChannel(name, 'end of file') };
+    const once = loop ? undefined : { onEnded: () => void this.removeChannel(channel.path, 'end of file') };
     const source = new FileLoopSource(entry, channel, this.ctx.clock, this.ctx.scheduler, once);
     this.fileSources.push(source);
     source.start();
     log.info(loop ? 'simulated live channel' : 'live channel playing a file once', {
-      channel: name,
+      channel: channel.path,
       file: filePath,
       loopSec: source.periodSec,
     });
@@ -160,37 +172,38 @@ export class LiveHub {
    */
   async addFileChannel(name: string, filePath: string, loop = true): Promise<void> {
     if (!CHANNEL_NAME.test(name)) throw new LiveHubError('LIVE_ERR_NAME', `channel name ${JSON.stringify(name)} not allowed`);
-    if (this.channels.has(name)) throw new LiveHubError('LIVE_ERR_EXISTS', `live/${name} exists`);
+    const p = `live/${name}`;
+    if (this.channels.has(p)) throw new LiveHubError('LIVE_ERR_EXISTS', `${p} exists`);
     if (this.channels.size >= MAX_LIVE_CHANNELS) throw new LiveHubError('LIVE_ERR_FULL', `${MAX_LIVE_CHANNELS} channels in use`);
-    const channel = this.newChannel(name, 'file');
+    const channel = this.newChannel(name, 'file', p);
     // Held while the file opens, so a second request for the name is refused.
-    this.channels.set(name, channel);
+    this.channels.set(p, channel);
     try {
-      await this.startFileChannel(channel, filePath, `live/${name}`, loop);
+      await this.startFileChannel(channel, filePath, p, loop);
     } catch (err) {
-      this.channels.delete(name);
+      this.channels.delete(p);
       throw new LiveHubError('LIVE_ERR_OPEN', err instanceof Error ? err.message : String(err));
     }
   }
 
   /**
-   * Stops channel `name` for good: its file stops and closes, an `ffmpeg:` source is stopped and
-   * waited for, a publisher's session ends, its viewers get their BYE. False when there is none.
-   * A publisher may publish to the name again afterwards.
+   * Stops a channel for good, named by its name (`NAME` of `live/NAME`) or its URL path: its file
+   * stops and closes, an `ffmpeg:` source is stopped and waited for, a publisher's session ends,
+   * its viewers get their BYE. False when there is none. A publisher may publish to it again.
    */
-  async removeChannel(name: string, reason = 'channel stopped'): Promise<boolean> {
-    const channel = this.channels.get(name);
+  async removeChannel(nameOrPath: string, reason = 'channel stopped'): Promise<boolean> {
+    const p = this.channels.has(`live/${nameOrPath}`) ? `live/${nameOrPath}` : nameOrPath;
+    const channel = this.channels.get(p);
     if (!channel) return false;
-    this.channels.delete(name);
-    const i = this.fileSources.findIndex((s) => s.channelName === name);
+    this.channels.delete(p);
+    const i = this.fileSources.findIndex((s) => s.channelPath === p);
     const source = i >= 0 ? this.fileSources.splice(i, 1)[0] : undefined;
     source?.stop();
     // An ffmpeg: source would only come back and publish again: it is stopped for good.
-    const f = this.ffmpegSources.findIndex((x) => x.name === name);
+    const f = this.ffmpegSources.findIndex((x) => x.name === channel.name && channel.source === 'ffmpeg');
     const ffmpegExited = f >= 0 ? this.ffmpegSources.splice(f, 1)[0]!.stop() : undefined;
     channel.end(reason);
-    const media = `live/${name}`;
-    for (const s of [...this.ctx.registry.values()]) if (s.kind !== 'file' && s.media === media) s.close(reason);
+    for (const s of [...this.ctx.registry.values()]) if (s.kind !== 'file' && s.media === p) s.close(reason);
     for (const t of channel.tracks) this.multicast?.release(t);
     if (source) {
       const e = this.entries.indexOf(source.entry);
@@ -198,16 +211,16 @@ export class LiveHub {
       await source.entry.file.close();
     }
     await ffmpegExited;
-    log.info('live channel stopped', { channel: name, reason });
+    log.info('live channel stopped', { channel: p, reason });
     return true;
   }
 
   /**
-   * The channel for a publisher or a configured name, created for publishing when missing
-   * (undefined when MAX_LIVE_CHANNELS are in use).
+   * The channel at a URL path (`live/NAME`, a rule's path) for a publisher or a configured
+   * channel, created for publishing when missing (undefined when MAX_LIVE_CHANNELS are in use).
    */
-  channel(name: string, create: boolean): LiveChannel | undefined {
-    let c = this.channels.get(name);
+  channel(path: string, create: boolean): LiveChannel | undefined {
+    let c = this.channels.get(path);
     if (!c && create) {
       if (this.channels.size >= MAX_LIVE_CHANNELS) {
         for (const [n, x] of this.channels) {
@@ -217,18 +230,18 @@ export class LiveHub {
         }
         if (this.channels.size >= MAX_LIVE_CHANNELS) return undefined;
       }
-      c = this.newChannel(name, 'publish');
-      this.channels.set(name, c);
+      c = this.newChannel(path.startsWith('live/') ? path.slice('live/'.length) : path, 'publish', path);
+      this.channels.set(path, c);
     }
     return c;
   }
 
   /**
-   * True when a request is the live module's: a `live/` URI, or a live session's id. ANNOUNCE and
-   * RECORD anywhere else stay with the file handlers (405: nothing outside `live/` can be written).
+   * True when a request is the live module's: a `live/` URI or a path a config rule makes live, or
+   * a live session's id. ANNOUNCE and RECORD anywhere else stay with the file handlers (405).
    */
   claims(req: RtspRequest): boolean {
-    if (parseLiveTarget(req.uri) !== 'other') return true;
+    if (this.target(req.uri) !== 'other') return true;
     const session = req.headers.get('Session');
     if (session === undefined) return false;
     const id = session.split(';')[0]!.trim();
@@ -236,8 +249,13 @@ export class LiveHub {
     return kind === 'live-viewer' || kind === 'publisher';
   }
 
-  private newChannel(name: string, source: LiveChannel['source']): LiveChannel {
-    const c = new LiveChannel(name, source, this.ctx.clock, this.ctx.random);
+  /** What a request URI names for the live module: see parseLiveTarget (with the config's live paths). */
+  target(uri: string): ReturnType<typeof parseLiveTarget> {
+    return parseLiveTarget(uri, this.opts.isLivePath);
+  }
+
+  private newChannel(name: string, source: LiveChannel['source'], path: string): LiveChannel {
+    const c = new LiveChannel(name, source, this.ctx.clock, this.ctx.random, path);
     c.onTracksReplaced = (old) => {
       for (const t of old) this.multicast?.release(t);
     };
@@ -257,6 +275,7 @@ export class LiveHub {
   snapshot(): LiveChannelSnapshot[] {
     return [...this.channels.values()].map((c) => ({
       name: c.name,
+      path: c.path,
       source: c.source,
       live: c.live,
       viewers: c.viewers.size,

@@ -117,7 +117,7 @@ export class RecordTarget implements Presentation {
   }
 
   get media(): string {
-    return `live/${this.channel.name}`;
+    return this.channel.path;
   }
 
   private get closed(): boolean {

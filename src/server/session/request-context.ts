@@ -4,6 +4,7 @@ import type { ImpairmentSpec } from '../../transport/index.ts';
 import type { AuthGate } from '../auth/gate.ts';
 import type { LiveHub } from '../live/live-hub.ts';
 import type { MediaCatalog } from '../media-catalog.ts';
+import type { PathRules } from '../path-rules.ts';
 import type { SessionContext } from './context.ts';
 
 /**
@@ -30,6 +31,8 @@ export interface HandlerContext {
   live?: LiveHub;
   /** Authentication (`serve --auth`): checked for every request before its handler. */
   auth?: AuthGate;
+  /** Per-path rules (`serve --config` paths:): who may read and publish, impairment (path-access.ts). */
+  paths?: PathRules;
 }
 
 export interface HandlerResult {
