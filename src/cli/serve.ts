@@ -46,6 +46,7 @@ interface ServeFlags extends AuthFlags {
   tlsKey?: string;
   live: LiveChannelSpec[];
   multicast?: string;
+  pullGrace?: number;
   multicastPorts?: string;
   multicastTtl: number;
   multicastInterface?: string;
@@ -206,9 +207,14 @@ export function registerServe(program: Command): void {
     .option('--netem-rtcp', 'impair RTCP too (else --netem applies to RTP only)')
     .option(
       '--live <NAME=SRC>',
-      'live channel rtsp://HOST:PORT/live/NAME from a file played looped (NAME=FILE) or ffmpeg input (NAME=ffmpeg:<input args>); repeatable',
+      'live channel rtsp://HOST:PORT/live/NAME from a file played looped (NAME=FILE), ffmpeg input (NAME=ffmpeg:<input args>) or an origin server pulled over RTSP (NAME=rtsp://[USER:PASS@]ORIGIN/PATH); repeatable',
       (v: string, prev: LiveChannelSpec[]) => [...prev, parseLiveSpec(v)],
       [] as LiveChannelSpec[],
+    )
+    .option(
+      '--pull-grace <s>',
+      'viewers of an rtsp:// live channel stay joined this long while its origin is away, then get a BYE (default 10)',
+      parseIntOption(0, 3600),
     )
     .option('--multicast <cidr>', 'allow multicast SETUP of live channels, groups taken from this range (e.g. 239.255.0.0/16)')
     .option('--multicast-ports <min-max>', 'UDP ports of the multicast groups (default 50000-50999)')
@@ -307,6 +313,7 @@ export function registerServe(program: Command): void {
         live,
         paths: config?.paths,
         multicast: multicastFromFlags(flags),
+        ...(flags.pullGrace !== undefined ? { pull: { downGraceMs: flags.pullGrace * 1000 } } : {}),
         cacheDir: flags.cacheDir,
         prepareWaitMs: (flags.prepareWait ?? 3) * 1000,
         preparer: preparerForServe(dir, flags.cacheDir, flags.cacheMaxMb),

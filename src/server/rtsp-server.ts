@@ -24,7 +24,7 @@ import type { SessionKind } from './session/server-events.ts';
 import { SessionRegistry } from './session/registry.ts';
 import { RtspSession } from './session/rtsp-session.ts';
 import { LiveHub } from './live/index.ts';
-import type { LiveChannelSnapshot, LiveChannelSpec, MulticastOptions } from './live/index.ts';
+import type { LiveChannelSnapshot, LiveChannelSpec, MulticastOptions, PullTimings } from './live/index.ts';
 import { PRODUCT } from '../util/version.ts';
 import { AuthGate } from './auth/index.ts';
 import { PathRules } from './path-rules.ts';
@@ -81,6 +81,8 @@ export interface ServerOptions {
   live?: LiveChannelSpec[];
   /** Multicast SETUP for live channels (`serve --multicast`); refused (461) when absent. */
   multicast?: MulticastOptions;
+  /** Timings of live channels pulled from an origin (`--live NAME=rtsp://...`): backoff, grace. */
+  pull?: Partial<PullTimings>;
   /** Prepared files of non-MP4 media (default `<mediaDir>/.streamlab-cache`). */
   cacheDir?: string;
   /** DESCRIBE waits this long for a running preparation, then answers 503 + Retry-After. */
@@ -235,6 +237,7 @@ export class RtspServer {
       | 'egress'
       | 'live'
       | 'multicast'
+      | 'pull'
       | 'cacheDir'
       | 'prepareWaitMs'
       | 'preparer'
@@ -288,6 +291,7 @@ export class RtspServer {
     this.live = new LiveHub(this.sessionContext, {
       channels: options.live ?? [],
       multicast: options.multicast,
+      ...(options.pull ? { pull: options.pull } : {}),
       maxPayloadSize: this.opts.mtu - HEADER_OVERHEAD,
       cache: this.catalog.cache,
       ...(paths ? { isLivePath: (p: string) => paths.isLivePath(p) } : {}),
