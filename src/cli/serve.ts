@@ -4,6 +4,7 @@ import { Option } from 'commander';
 import type { Command } from 'commander';
 import { DEFAULTS, RtspServer, impairmentFromArgs } from '../server/index.ts';
 import { liveSpecPath, parseLiveSpec, parseMulticastRange } from '../server/live/index.ts';
+import { parseEdgeList } from '../server/redirect/index.ts';
 import type { LiveChannelSpec, MulticastOptions } from '../server/live/index.ts';
 import { parseLossTrace, parseNetemArgs } from '../impair/index.ts';
 import { printNetemNotice } from './netem-notice.ts';
@@ -47,6 +48,8 @@ interface ServeFlags extends AuthFlags {
   live: LiveChannelSpec[];
   multicast?: string;
   pullGrace?: number;
+  redirectTo?: string[];
+  redirectPoll?: number;
   multicastPorts?: string;
   multicastTtl: number;
   multicastInterface?: string;
@@ -216,6 +219,16 @@ export function registerServe(program: Command): void {
       'viewers of an rtsp:// live channel stay joined this long while its origin is away, then get a BYE (default 10)',
       parseIntOption(0, 3600),
     )
+    .option(
+      '--redirect-to <urls>',
+      'be a redirecting front: answer DESCRIBE with 302 + Location on the least loaded of these edges (rtsp://HOST:PORT,...)',
+      (v: string) => parseEdgeList(v),
+    )
+    .option(
+      '--redirect-poll <ms>',
+      'how often the front asks each edge for its load (GET_PARAMETER sessions; default 2000)',
+      parseIntOption(100, 600_000),
+    )
     .option('--multicast <cidr>', 'allow multicast SETUP of live channels, groups taken from this range (e.g. 239.255.0.0/16)')
     .option('--multicast-ports <min-max>', 'UDP ports of the multicast groups (default 50000-50999)')
     .option('--multicast-ttl <n>', 'TTL of multicast packets', parseIntOption(1, 255), 1)
@@ -282,8 +295,12 @@ export function registerServe(program: Command): void {
       // A server's operator sees every session start and end and every refusal by default.
       else setDefaultLogLevel('info');
       const st = await stat(dir).catch(() => undefined);
-      if (st && !st.isDirectory()) throw new Error(`${dir} is a file; give the folder that holds it: streamlab serve ${path.dirname(dir)}`);
-      if (!st) throw new Error(`media directory ${dir} does not exist`);
+      // A redirecting front serves no media of its own: its directory may be missing.
+      if (flags.redirectTo) {
+        if (st) process.stdout.write(`redirecting front: ${dir} is not served\n`);
+      } else if (st && !st.isDirectory())
+        throw new Error(`${dir} is a file; give the folder that holds it: streamlab serve ${path.dirname(dir)}`);
+      else if (!st) throw new Error(`media directory ${dir} does not exist`);
       const impairment = flags.netem
         ? { ...(await impairmentFromCli(flags.netem, flags.netemSeed)), rtcp: flags.netemRtcp === true }
         : undefined;
@@ -319,6 +336,9 @@ export function registerServe(program: Command): void {
         preparer: preparerForServe(dir, flags.cacheDir, flags.cacheMaxMb),
         auth,
         tls,
+        ...(flags.redirectTo
+          ? { redirect: { edges: flags.redirectTo, ...(flags.redirectPoll !== undefined ? { pollMs: flags.redirectPoll } : {}) } }
+          : {}),
       });
       const shown = flags.host === '0.0.0.0' || flags.host === '::' ? '127.0.0.1' : flags.host;
       const scheme = tls ? 'rtsps' : 'rtsp';
@@ -328,6 +348,7 @@ export function registerServe(program: Command): void {
         const note = ruleUrlNote(r);
         if (note) process.stdout.write(`path ${scheme}://${shown}:${server.port}/${r.path}  (${note})\n`);
       }
+      if (flags.redirectTo) process.stdout.write(`redirecting DESCRIBE to the least loaded of ${flags.redirectTo.join(', ')}\n`);
       const operator = flags.http !== undefined ? await OperatorHttp.start(server, { port: flags.http, host: flags.httpHost }) : undefined;
       if (operator) process.stdout.write(`operator API and metrics on ${operator.url}api/sessions and ${operator.url}metrics\n`);
       const found = await mediaFilesIn(dir);
