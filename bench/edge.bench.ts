@@ -69,10 +69,11 @@ async function serve(name: string, args: string[]): Promise<Server> {
   return { name, pid: child.pid!, port, stop: () => stopChild(child) };
 }
 
-/** The sessions a server reports (the load parameter a redirecting front polls). */
+/** The sessions a server reports (the load parameter a redirecting front polls); NaN when it does not answer. */
 async function sessionsOf(port: number): Promise<number> {
-  const conn = await RtspClientConnection.connect({ host: '127.0.0.1', port });
+  let conn: RtspClientConnection | undefined;
   try {
+    conn = await RtspClientConnection.connect({ host: '127.0.0.1', port, responseTimeoutMs: 20_000 });
     const res = await conn.request(
       'GET_PARAMETER',
       `rtsp://127.0.0.1:${port}/`,
@@ -80,8 +81,10 @@ async function sessionsOf(port: number): Promise<number> {
       Buffer.from('sessions\r\n'),
     );
     return parseParameters(res.body.toString('utf8')).get('sessions') ?? NaN;
+  } catch {
+    return NaN;
   } finally {
-    conn.close();
+    conn?.close();
   }
 }
 
@@ -153,7 +156,10 @@ async function main(): Promise<void> {
           expected += s.expected;
           lost += s.expected - s.received;
         }
-      const errors = clients.filter((c) => c.error !== undefined).length;
+      const failed = clients.filter((c) => c.error !== undefined);
+      const errors = failed.length;
+      if (errors > 0)
+        process.stdout.write(`${errors} viewers failed, e.g. ${[...new Set(failed.map((c) => c.error))].slice(0, 3).join('; ')}\n`);
       await Promise.all(clients.map((c) => c.stop()));
       rows.push(
         `| ${n} | ${cpu[0]!.toFixed(1)} | ${cpu[1]!.toFixed(1)} | ${cpu[2]!.toFixed(1)} | ${sessions[0]} | ${sessions[1]} + ${sessions[2]} | ` +
