@@ -139,6 +139,7 @@ async function main(): Promise<void> {
       while (performance.now() < deadline && clients.some((c) => c.error === undefined && c.timeToFirstRtpMs === undefined))
         await sleep(50);
       await sleep(1000);
+      const sessions = await Promise.all([origin, ...edges].map((s) => sessionsOf(s.port)));
       phase.phase = PHASE_STEADY;
       const before = [origin, ...edges].map((s) => readCpu(s.pid)?.cpuSec ?? NaN);
       const h0 = performance.now();
@@ -147,7 +148,6 @@ async function main(): Promise<void> {
       const wall = (performance.now() - h0) / 1000;
       const cpu = [origin, ...edges].map((s, i) => (100 * ((readCpu(s.pid)?.cpuSec ?? NaN) - before[i]!)) / wall);
       const received = clients.reduce((a, c) => a + c.tracks.reduce((b, t) => b + t.packets, 0), 0) - received0;
-      const sessions = await Promise.all([origin, ...edges].map((s) => sessionsOf(s.port)));
       let expected = 0;
       let lost = 0;
       for (const c of clients)
