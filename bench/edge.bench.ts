@@ -24,7 +24,7 @@ import { REPO_ROOT } from './targets.ts';
 const HELP = `npm run bench:edge -- [options]
   --viewers LIST     viewers per edge, comma-separated (default 0,10,50,100)
   --duration S       seconds all viewers are held (default 10)
-  --stagger MS       delay between two viewers joining (default 20)
+  --stagger MS       delay between two viewers joining (default 50)
   --file F           media file the origin loops (default media/sample.mp4)`;
 
 interface Server {
@@ -93,7 +93,7 @@ async function main(): Promise<void> {
     options: {
       viewers: { type: 'string', default: '0,10,50,100' },
       duration: { type: 'string', default: '10' },
-      stagger: { type: 'string', default: '20' },
+      stagger: { type: 'string', default: '50' },
       file: { type: 'string', default: path.join(REPO_ROOT, 'media/sample.mp4') },
       help: { type: 'boolean', default: false },
     },
