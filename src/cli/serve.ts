@@ -4,6 +4,7 @@ import { Option } from 'commander';
 import type { Command } from 'commander';
 import { DEFAULTS, RtspServer, impairmentFromArgs } from '../server/index.ts';
 import { liveSpecPath, parseLiveSpec, parseMulticastRange } from '../server/live/index.ts';
+import { parseEdgeList } from '../server/redirect/index.ts';
 import type { LiveChannelSpec, MulticastOptions } from '../server/live/index.ts';
 import { parseLossTrace, parseNetemArgs } from '../impair/index.ts';
 import { printNetemNotice } from './netem-notice.ts';
@@ -45,6 +46,9 @@ interface ServeFlags extends AuthFlags {
   tlsKey?: string;
   live: LiveChannelSpec[];
   multicast?: string;
+  pullGrace?: number;
+  redirectTo?: string[];
+  redirectPoll?: number;
   multicastPorts?: string;
   multicastTtl: number;
   multicastInterface?: string;
@@ -205,9 +209,24 @@ export function registerServe(program: Command): void {
     .option('--netem-rtcp', 'impair RTCP too (else --netem applies to RTP only)')
     .option(
       '--live <NAME=SRC>',
-      'live channel rtsp://HOST:PORT/live/NAME from a file played looped (NAME=FILE) or ffmpeg input (NAME=ffmpeg:<input args>); repeatable',
+      'live channel rtsp://HOST:PORT/live/NAME from a file played looped (NAME=FILE), ffmpeg input (NAME=ffmpeg:<input args>) or an origin server pulled over RTSP (NAME=rtsp://[USER:PASS@]ORIGIN/PATH); repeatable',
       (v: string, prev: LiveChannelSpec[]) => [...prev, parseLiveSpec(v)],
       [] as LiveChannelSpec[],
+    )
+    .option(
+      '--pull-grace <s>',
+      'viewers of an rtsp:// live channel stay joined this long while its origin is away, then get a BYE (default 10)',
+      parseIntOption(0, 3600),
+    )
+    .option(
+      '--redirect-to <urls>',
+      'be a redirecting front: answer DESCRIBE with 302 + Location on the least loaded of these edges (rtsp://HOST:PORT,...)',
+      (v: string) => parseEdgeList(v),
+    )
+    .option(
+      '--redirect-poll <ms>',
+      'how often the front asks each edge for its load (GET_PARAMETER sessions; default 2000)',
+      parseIntOption(100, 600_000),
     )
     .option('--multicast <cidr>', 'allow multicast SETUP of live channels, groups taken from this range (e.g. 239.255.0.0/16)')
     .option('--multicast-ports <min-max>', 'UDP ports of the multicast groups (default 50000-50999)')
@@ -275,8 +294,12 @@ export function registerServe(program: Command): void {
       // A server's operator sees every session start and end and every refusal by default.
       else setDefaultLogLevel('info');
       const st = await stat(dir).catch(() => undefined);
-      if (st && !st.isDirectory()) throw new Error(`${dir} is a file; give the folder that holds it: streamlab serve ${path.dirname(dir)}`);
-      if (!st) throw new Error(`media directory ${dir} does not exist`);
+      // A redirecting front serves no media of its own: its directory may be missing.
+      if (flags.redirectTo) {
+        if (st) process.stdout.write(`redirecting front: ${dir} is not served\n`);
+      } else if (st && !st.isDirectory())
+        throw new Error(`${dir} is a file; give the folder that holds it: streamlab serve ${path.dirname(dir)}`);
+      else if (!st) throw new Error(`media directory ${dir} does not exist`);
       const impairment = flags.netem
         ? { ...(await impairmentFromCli(flags.netem, flags.netemSeed)), rtcp: flags.netemRtcp === true }
         : undefined;
@@ -306,11 +329,15 @@ export function registerServe(program: Command): void {
         live,
         paths: config?.paths,
         multicast: multicastFromFlags(flags),
+        ...(flags.pullGrace !== undefined ? { pull: { downGraceMs: flags.pullGrace * 1000 } } : {}),
         cacheDir: flags.cacheDir,
         prepareWaitMs: (flags.prepareWait ?? 3) * 1000,
         preparer: preparerForServe(dir, flags.cacheDir, flags.cacheMaxMb),
         auth,
         tls,
+        ...(flags.redirectTo
+          ? { redirect: { edges: flags.redirectTo, ...(flags.redirectPoll !== undefined ? { pollMs: flags.redirectPoll } : {}) } }
+          : {}),
       });
       const shown = flags.host === '0.0.0.0' || flags.host === '::' ? '127.0.0.1' : flags.host;
       const scheme = tls ? 'rtsps' : 'rtsp';
@@ -320,6 +347,7 @@ export function registerServe(program: Command): void {
         const note = ruleUrlNote(r);
         if (note) process.stdout.write(`path ${scheme}://${shown}:${server.port}/${r.path}  (${note})\n`);
       }
+      if (flags.redirectTo) process.stdout.write(`redirecting DESCRIBE to the least loaded of ${flags.redirectTo.join(', ')}\n`);
       // Loaded only with --http: ws, prom-client and the dashboard cost nothing otherwise.
       const operator =
         flags.http !== undefined

@@ -13,7 +13,7 @@ import { realClock } from '../util/clock.ts';
 import { cryptoRandom } from '../util/random.ts';
 import type { Random } from '../util/random.ts';
 import { createLogger } from '../util/log.ts';
-import { RtspClientConnection, RtspClientError } from './rtsp-client.ts';
+import { RtspClientConnection, RtspClientError } from '../transport/rtsp-client.ts';
 import { tracksFromSdp } from './sdp-tracks.ts';
 import type { SdpTrack } from './sdp-tracks.ts';
 import { TrackReceiver } from './track-receiver.ts';

@@ -16,6 +16,7 @@ import { pickTrack, setupInSession } from './session/setup-flow.ts';
 import { chooseUnicast, transportsOf } from './session/transport-negotiation.ts';
 import { handleLiveRequest } from './live/index.ts';
 import { checkAccess, defaultImpairmentFor } from './path-access.ts';
+import { loadParameterAnswer } from './redirect/index.ts';
 
 export type { HandlerContext, HandlerResult } from './session/request-context.ts';
 
@@ -55,10 +56,17 @@ export async function handleRequest(req: RtspRequest, ctx: HandlerContext): Prom
     const handler = live
       ? (r: RtspRequest, c: HandlerContext) => handleLiveRequest(r, c, live)
       : HANDLERS[req.method as keyof typeof HANDLERS];
+    // A redirecting front sends new presentations to an edge; any server tells its load (redirect/).
+    const early = !auth.ok
+      ? undefined
+      : (ctx.redirect?.answer(req, ctx.clientIp) ??
+        loadParameterAnswer(req, { sessions: ctx.sessionContext.registry.size, maxSessions: ctx.sessionContext.registry.maxSessions }));
     if (!auth.ok) {
       result = { response: auth.response };
       refusedCode = 'SRV_ERR_AUTH';
       logRefusal(req, ctx, auth.response.statusCode, refusedCode, auth.reason);
+    } else if (early) {
+      result = { response: early };
     } else if (!handler) {
       const status = KNOWN_METHODS.has(req.method) ? 405 : 501;
       const why = req.method === 'ANNOUNCE' || req.method === 'RECORD' ? ': publishing needs live/NAME or a path a config rule opens' : '';

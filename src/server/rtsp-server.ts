@@ -25,11 +25,13 @@ import { SessionRegistry } from './session/registry.ts';
 import { RtspSession } from './session/rtsp-session.ts';
 import { LiveHub, LiveHubError } from './live/index.ts';
 import { resolveMediaPath } from './media-path.ts';
-import type { LiveChannelSnapshot, LiveChannelSpec, MulticastOptions } from './live/index.ts';
+import type { LiveChannelSnapshot, LiveChannelSpec, MulticastOptions, PullTimings } from './live/index.ts';
 import { PRODUCT } from '../util/version.ts';
 import { AuthGate } from './auth/index.ts';
 import { PathRules } from './path-rules.ts';
 import type { PathRule } from './path-rules.ts';
+import { EdgePool, RedirectFront } from './redirect/index.ts';
+import type { EdgePoolOptions, EdgeState, RedirectCounters } from './redirect/index.ts';
 import type { AuthCounters, AuthOptions } from './auth/index.ts';
 
 const log = createLogger('server');
@@ -82,6 +84,8 @@ export interface ServerOptions {
   live?: LiveChannelSpec[];
   /** Multicast SETUP for live channels (`serve --multicast`); refused (461) when absent. */
   multicast?: MulticastOptions;
+  /** Timings of live channels pulled from an origin (`--live NAME=rtsp://...`): backoff, grace. */
+  pull?: Partial<PullTimings>;
   /** Prepared files of non-MP4 media (default `<mediaDir>/.streamlab-cache`). */
   cacheDir?: string;
   /** DESCRIBE waits this long for a running preparation, then answers 503 + Retry-After. */
@@ -96,6 +100,11 @@ export interface ServerOptions {
    * Looped-file and ffmpeg rules are given as `live` channels with a `path` as well.
    */
   paths?: PathRule[];
+  /**
+   * A redirecting front (`serve --redirect-to`): DESCRIBE is answered 302 (or 301) with the same
+   * path on the least loaded of these edges (`rtsp://host:port`), polled every `pollMs`.
+   */
+  redirect?: { edges: string[]; status?: 301 | 302 } & Partial<EdgePoolOptions>;
 }
 
 export const DEFAULTS = {
@@ -180,6 +189,8 @@ export interface ServerSnapshot {
   live: LiveChannelSnapshot[];
   /** Authentication counters, when authentication is on. */
   auth?: AuthCounters;
+  /** A redirecting front: what it sent where, and the edges' load as last polled. */
+  redirect?: RedirectCounters & { edges: EdgeState[] };
 }
 
 /**
@@ -194,6 +205,7 @@ export class RtspServer {
   readonly live: LiveHub;
   readonly auth: AuthGate | undefined;
   readonly paths: PathRules | undefined;
+  readonly redirect: RedirectFront | undefined;
   private readonly connections = new Set<RtspConnection>();
   /** RTSP connections open at once; past it the longest idle gives way (makeRoom). */
   private readonly maxConnections: number;
@@ -236,6 +248,7 @@ export class RtspServer {
       | 'egress'
       | 'live'
       | 'multicast'
+      | 'pull'
       | 'cacheDir'
       | 'prepareWaitMs'
       | 'preparer'
@@ -243,6 +256,7 @@ export class RtspServer {
       | 'auth'
       | 'tls'
       | 'paths'
+      | 'redirect'
     >
   > &
     Pick<ServerOptions, 'impairment' | 'cacheDir' | 'prepareWaitMs' | 'preparer'> & {
@@ -289,11 +303,15 @@ export class RtspServer {
     this.live = new LiveHub(this.sessionContext, {
       channels: options.live ?? [],
       multicast: options.multicast,
+      ...(options.pull ? { pull: options.pull } : {}),
       maxPayloadSize: this.opts.mtu - HEADER_OVERHEAD,
       cache: this.catalog.cache,
       ...(paths ? { isLivePath: (p: string) => paths.isLivePath(p) } : {}),
     });
     this.auth = options.auth ? new AuthGate(options.auth, clock, this.opts.random) : undefined;
+    this.redirect = options.redirect
+      ? new RedirectFront(new EdgePool(options.redirect.edges, clock, options.redirect), options.redirect.status)
+      : undefined;
     this.events.on('session-created', () => this.counters.sessionsCreated++);
     logSessions(this.events, createLogger('session'));
     this.registry.onBoundSessionsExpired = (socket) => this.bySocket.get(socket)?.sessionExpired();
@@ -360,6 +378,7 @@ export class RtspServer {
     server.tcp.on('error', (err) => log.error('listener error', { error: String(err) }));
     try {
       await server.live.start(server.port, server.secure);
+      await server.redirect?.pool.start();
     } catch (err) {
       await server.close();
       throw err;
@@ -421,6 +440,7 @@ export class RtspServer {
         live: this.live,
         ...(this.auth ? { auth: this.auth } : {}),
         ...(this.paths ? { paths: this.paths } : {}),
+        ...(this.redirect ? { redirect: this.redirect } : {}),
       },
       this.counters,
       {
@@ -479,6 +499,7 @@ export class RtspServer {
       cache: { bytes: this.catalog.cache.sizeBytes, ...this.catalog.cache.stats },
       live: this.live.snapshot(),
       ...(this.auth ? { auth: this.auth.counters } : {}),
+      ...(this.redirect ? { redirect: { ...this.redirect.counters, edges: this.redirect.pool.edges.map((e) => ({ ...e })) } } : {}),
     };
   }
 
@@ -535,6 +556,7 @@ export class RtspServer {
   }
 
   async close(): Promise<void> {
+    this.redirect?.pool.close();
     for (const s of [...this.sessions.values()]) s.close('server shutdown');
     await this.live.close();
     for (const c of this.connections) c.destroy();

@@ -4,8 +4,8 @@ import type { Clock } from '../../util/clock.ts';
 import { LiveTrack } from './live-track.ts';
 import type { LiveTrackFormat } from './live-track.ts';
 
-/** Where a channel's media comes from: a looped file, an ffmpeg process we run, or any publisher. */
-export type ChannelSource = 'file' | 'ffmpeg' | 'publish';
+/** Where a channel's media comes from: a looped file, an ffmpeg process we run, an origin we pull from (RTSP), or any publisher. */
+export type ChannelSource = 'file' | 'ffmpeg' | 'pull' | 'publish';
 
 /** What a channel needs of a viewer session: to be told when the stream ends. */
 export interface ChannelViewer {

@@ -129,6 +129,7 @@ async function announce(req: RtspRequest, l: Live): Promise<HandlerResult> {
     throw new RtspError(415, 'SRV_ERR_ANNOUNCE_TYPE', 'ANNOUNCE wants application/sdp');
   const existing = l.hub.channel(t.path, false);
   if (existing?.source === 'file') throw new RtspError(403, 'SRV_ERR_PUBLISH_FORBIDDEN', `${t.path} plays a file`);
+  if (existing?.source === 'pull') throw new RtspError(403, 'SRV_ERR_PUBLISH_FORBIDDEN', `${t.path} is pulled from an origin`);
   if (existing?.source === 'ffmpeg' && !(await existing.admitsSourcePublisher(t.query.get('key'), l.ctx.socket))) {
     throw new RtspError(403, 'SRV_ERR_PUBLISH_FORBIDDEN', `${t.path} is fed by its own ffmpeg source`);
   }

@@ -10,6 +10,9 @@ import { peerProcessCheckAvailable } from './peer-process.ts';
 import { FileLoopSource } from './file-source.ts';
 import { CHANNEL_NAME, LiveChannel } from './live-channel.ts';
 import { parseLiveTarget } from './live-target.ts';
+import { RtspPullSource } from './pull-source.ts';
+import type { PullCounters, PullTimings } from './pull-source.ts';
+import { parseRtspUrl, withoutUserinfo } from '../../rtsp/index.ts';
 import { MulticastAllocator } from './multicast.ts';
 import type { MulticastGroup, MulticastOptions } from './multicast.ts';
 import type { PublisherCounters, RecordTarget } from './record-target.ts';
@@ -21,10 +24,14 @@ const log = createLogger('live');
 export const MAX_LIVE_CHANNELS = 1000;
 
 /**
- * `serve --live NAME=FILE` or `NAME=ffmpeg:<input args>`; `path` is the channel's URL path when a
- * config rule places it elsewhere than `live/NAME`.
+ * `serve --live NAME=FILE`, `NAME=ffmpeg:<input args>` or `NAME=rtsp://ORIGIN/PATH` (an edge
+ * pulling from an origin); `path` is the channel's URL path when a config rule places it
+ * elsewhere than `live/NAME`.
  */
-export type LiveChannelSpec = { name: string; file: string; path?: string } | { name: string; ffmpegArgs: string[]; path?: string };
+export type LiveChannelSpec =
+  | { name: string; file: string; path?: string }
+  | { name: string; ffmpegArgs: string[]; path?: string }
+  | { name: string; pull: string; path?: string };
 
 /** The URL path of a spec's channel. */
 export function liveSpecPath(spec: LiveChannelSpec): string {
@@ -36,7 +43,12 @@ export function parseLiveSpec(value: string): LiveChannelSpec {
   const eq = value.indexOf('=');
   const name = eq < 0 ? '' : value.slice(0, eq);
   const src = eq < 0 ? '' : value.slice(eq + 1);
-  if (!CHANNEL_NAME.test(name) || src === '') throw new Error(`--live wants NAME=FILE or NAME=ffmpeg:<input args>, got ${value}`);
+  if (!CHANNEL_NAME.test(name) || src === '')
+    throw new Error(`--live wants NAME=FILE, NAME=ffmpeg:<input args> or NAME=rtsp://ORIGIN/PATH, got ${withoutUserinfo(value)}`);
+  if (/^rtsps?:\/\//i.test(src)) {
+    if (!parseRtspUrl(src).ok) throw new Error(`--live ${name}: not an rtsp:// URL: ${withoutUserinfo(src)}`);
+    return { name, pull: src };
+  }
   if (src.startsWith('ffmpeg:')) {
     const args = splitArgs(src.slice('ffmpeg:'.length));
     if (args.length === 0) throw new Error(`--live ${name}: ffmpeg: needs input arguments, e.g. ffmpeg:-re -f lavfi -i testsrc2`);
@@ -63,6 +75,10 @@ export interface LiveHubOptions {
   cache: ChunkCache;
   /** Paths outside `live/` that are live channels by a config rule (publisher, looped file, ffmpeg). */
   isLivePath?: (path: string) => boolean;
+  /** Timings of `NAME=rtsp://` channels (reconnect backoff, grace before viewers get a BYE). */
+  pull?: Partial<PullTimings>;
+  /** For `NAME=rtsps://` origins: the CA to check their certificate against, or accept any. */
+  pullTls?: { ca?: Buffer; insecure?: boolean };
 }
 
 export interface LiveChannelSnapshot {
@@ -73,6 +89,8 @@ export interface LiveChannelSnapshot {
   live: boolean;
   viewers: number;
   publisher: PublisherCounters | undefined;
+  /** An edge channel: its origin (without credentials), whether it plays now, and its counters. */
+  pull: (PullCounters & { origin: string; playing: boolean }) | undefined;
   tracks: {
     control: string;
     ssrc: number;
@@ -94,6 +112,7 @@ export class LiveHub {
   private readonly fileSources: FileLoopSource[] = [];
   private readonly entries: MediaEntry[] = [];
   private readonly ffmpegSources: FfmpegLiveSource[] = [];
+  private readonly pulls = new Map<LiveChannel, RtspPullSource>();
   private readonly groupsByTrack = new Map<object, MulticastGroup>();
 
   constructor(
@@ -103,7 +122,7 @@ export class LiveHub {
     for (const spec of opts.channels) {
       const p = liveSpecPath(spec);
       if (this.channels.has(p)) throw new Error(`--live ${spec.name}: ${p} given twice`);
-      this.channels.set(p, this.newChannel(spec.name, 'file' in spec ? 'file' : 'ffmpeg', p));
+      this.channels.set(p, this.newChannel(spec.name, 'file' in spec ? 'file' : 'pull' in spec ? 'pull' : 'ffmpeg', p));
     }
     this.multicast = opts.multicast
       ? new MulticastAllocator(opts.multicast, ctx.random, (g) =>
@@ -122,6 +141,11 @@ export class LiveHub {
       const channel = this.channels.get(liveSpecPath(spec))!;
       if ('file' in spec) {
         await this.startFileChannel(channel, spec.file, `--live ${spec.name}`);
+      } else if ('pull' in spec) {
+        const source = new RtspPullSource(channel, spec.pull, this.ctx, this.opts.pull, this.opts.pullTls);
+        this.pulls.set(channel, source);
+        log.info('edge channel', { channel: channel.path, origin: source.url });
+        source.start();
       } else {
         // ffmpeg's command line is public (ps): where /proc tells whose connection it is, the URL
         // carries no secret; elsewhere a key, visible in ps (peer-process.ts).
@@ -280,6 +304,7 @@ export class LiveHub {
       live: c.live,
       viewers: c.viewers.size,
       publisher: c.publisher ? { ...(c.publisher as RecordTarget).counters } : undefined,
+      pull: this.pullSnapshot(c),
       tracks: c.tracks.map((t) => {
         const g = this.groupsByTrack.get(t);
         return {
@@ -294,7 +319,13 @@ export class LiveHub {
     }));
   }
 
+  private pullSnapshot(c: LiveChannel): LiveChannelSnapshot['pull'] {
+    const p = this.pulls.get(c);
+    return p ? { ...p.counters, origin: p.url, playing: p.playing } : undefined;
+  }
+
   async close(): Promise<void> {
+    for (const p of this.pulls.values()) p.stop();
     const ffmpegExited = Promise.all(this.ffmpegSources.map((s) => s.stop()));
     for (const s of this.fileSources) s.stop();
     // Publishers first: their channels end, and their viewers get the BYE, as before.

@@ -1,21 +1,17 @@
 import type { Socket } from 'node:net';
 import { parseRtcpPackets } from '../../rtcp/index.ts';
-import { parseRtpPacket } from '../../rtp/index.ts';
 import type { TransportSpec } from '../../rtsp/index.ts';
 import { InterleavedEgress } from '../../transport/index.ts';
 import type { ScheduledTask } from '../../transport/index.ts';
 import { createLogger } from '../../util/log.ts';
-import { ntpMiddle32, ntpToUnixMs } from '../../util/ntp.ts';
 import { RtspError } from '../errors.ts';
 import type { SessionMethod } from '../session/method-table.ts';
 import type { PlayAnswer, Presentation, PresentationTraffic, SetupBase } from '../session/presentation.ts';
 import type { RtspSession } from '../session/rtsp-session.ts';
 import { udpTransport } from '../session/udp-setup.ts';
-import { keyframeDetectorFor } from './keyframe.ts';
 import type { LiveChannel } from './live-channel.ts';
 import type { AnnouncedTrack } from './live-sdp.ts';
-import { PublisherTrackRtcp, defaultSessionBps } from './publisher-rtcp.ts';
-import { RtpRelayMap, continuationFor } from './rtp-relay-map.ts';
+import { TrackRelay } from './track-relay.ts';
 
 const log = createLogger('live');
 
@@ -32,16 +28,6 @@ export interface PublisherCounters {
   senderReports: number;
   /** RR + SDES compounds we sent to the publisher (RFC 3550 §6.4.2), the final BYE's included. */
   receiverReports: number;
-}
-
-interface PublishedTrack {
-  announced: AnnouncedTrack;
-  map?: RtpRelayMap;
-  detect: ((payload: Uint8Array) => boolean) | undefined;
-  /** Our receiver statistics and reports for this track's RTP session. */
-  rtcp: PublisherTrackRtcp;
-  /** The publisher's SSRC on this track: from Transport ssrc=, else locked on the first RTP packet. */
-  ssrc?: number;
 }
 
 /** A set-up announced track (the session's setups, by index). */
@@ -70,7 +56,7 @@ const RECORD_METHODS: readonly SessionMethod[] = ['SETUP', 'PAUSE', 'RECORD', 'T
 export class RecordTarget implements Presentation {
   readonly kind = 'publisher' as const;
   readonly methods = RECORD_METHODS;
-  readonly tracks: PublishedTrack[];
+  readonly tracks: TrackRelay[];
   readonly counters: PublisherCounters = {
     rtpReceived: 0,
     relayed: 0,
@@ -90,16 +76,7 @@ export class RecordTarget implements Presentation {
     announced: AnnouncedTrack[],
   ) {
     const ctx = session.ctx;
-    this.tracks = announced.map((a) => ({
-      announced: a,
-      detect: keyframeDetectorFor(a.encodingName),
-      rtcp: new PublisherTrackRtcp({
-        ssrc: ctx.random.uint32(),
-        cname: ctx.cname,
-        clockRate: a.format.clockRate,
-        sessionBps: a.format.bitrate > 0 ? a.format.bitrate : defaultSessionBps(a.format.media),
-      }),
-    }));
+    this.tracks = announced.map((a) => new TrackRelay(a, { ssrc: ctx.random.uint32(), cname: ctx.cname }));
     channel.publisher = this;
     session.bindConnection(socket);
   }
@@ -231,35 +208,29 @@ export class RecordTarget implements Presentation {
     if (this.closed || this.state !== 'recording') return;
     this.counters.rtpReceived++;
     const t = this.tracks[i]!;
-    const track = this.channel.tracks[i];
-    const p = parseRtpPacket(buf);
-    if (!p.ok || !track || p.value.payloadType !== t.announced.format.payloadType) {
+    const outcome = t.rtp(buf, this.channel.tracks[i], this.ctx.clock.now(), this.ctx.clock.wallNow());
+    if (outcome === 'malformed') {
       this.counters.malformed++;
       if (this.counters.malformed === 1 || this.counters.malformed % 1000 === 0) {
         log.warn('publisher sent packets that are not the announced RTP; dropped', {
           channel: this.channel.name,
           count: this.counters.malformed,
-          code: p.ok ? 'payload type' : p.code,
         });
       }
       return;
     }
-    // One source per track: the one it declared, else the first one heard. Another SSRC (a second
-    // sender, or packets forged from the publisher's own ports) would interleave two streams.
-    t.ssrc ??= p.value.ssrc;
-    if (p.value.ssrc !== t.ssrc) {
+    if (outcome === 'wrong-ssrc') {
       this.counters.wrongSsrc++;
       const n = this.counters.wrongSsrc;
       if (n === 1 || n % 1000 === 0)
-        log.warn("RTP from another SSRC than the publisher's; dropped", { channel: this.channel.name, ssrc: p.value.ssrc, count: n });
+        log.warn("RTP from another SSRC than the publisher's; dropped", {
+          channel: this.channel.name,
+          ssrc: buf.readUInt32BE(8),
+          count: n,
+        });
       return;
     }
     this.session.touch();
-    t.rtcp.onRtp(p.value.ssrc, p.value.sequenceNumber, p.value.timestamp, this.ctx.clock.now(), p.value.payload.length);
-    t.map ??= new RtpRelayMap(continuationFor(track, this.ctx.clock.wallNow()));
-    const out = t.map.map(p.value.sequenceNumber, p.value.timestamp);
-    const payload = p.value.payload;
-    track.send(p.value.marker, out.timestamp, payload, t.detect ? t.detect(payload) : true, out.seq);
     this.counters.relayed++;
   }
 
@@ -272,19 +243,9 @@ export class RecordTarget implements Presentation {
     }
     this.session.touch();
     const t = this.tracks[i]!;
-    const track = this.channel.tracks[i];
     const now = this.ctx.clock.now();
     for (const p of parsed.value) {
-      if (p.type !== 'sr') continue;
-      // Only the track's own source sets the timing of what viewers get.
-      if (t.ssrc !== undefined && p.ssrc !== t.ssrc) continue;
-      t.rtcp.onSenderReport(p.ssrc, ntpMiddle32({ seconds: p.senderInfo.ntpSeconds, fraction: p.senderInfo.ntpFraction }), now);
-      if (!track || !t.map) continue;
-      const ts = t.map.timestamp(p.senderInfo.rtpTimestamp);
-      if (ts === undefined) continue;
-      this.counters.senderReports++;
-      // The publisher's clock pairs NTP and RTP time; ours are the same instant in our timestamp space.
-      track.setReference(ntpToUnixMs({ seconds: p.senderInfo.ntpSeconds, fraction: p.senderInfo.ntpFraction }), ts);
+      if (p.type === 'sr' && t.senderReport(p.ssrc, p.senderInfo, this.channel.tracks[i], now)) this.counters.senderReports++;
     }
   }
 
@@ -305,7 +266,7 @@ export class RecordTarget implements Presentation {
     }
   }
 
-  private sendReport(t: PublishedTrack, setup: PublisherSetup, bye?: string): void {
+  private sendReport(t: TrackRelay, setup: PublisherSetup, bye?: string): void {
     setup.sendRtcp(t.rtcp.report(this.ctx.clock.now(), bye));
     this.counters.receiverReports++;
   }
