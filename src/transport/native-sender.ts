@@ -1,5 +1,7 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /**
  * The optional native sender (native/sendmmsg.c, built at install by native/build.mjs): hands a
@@ -14,8 +16,19 @@ export interface NativeSendmmsg {
 /** Which UDP sender the server's egresses use: 'native' if it loaded, else 'js'. */
 export type UdpSenderKind = 'native' | 'js';
 
-/** The addon's path, from src/transport/ or dist/transport/ alike. */
-const ADDON = new URL('../../native/build/sendmmsg.node', import.meta.url);
+/**
+ * The addon's path: native/build/ of the package, found upwards from this module (src/transport/,
+ * dist/transport/, or the bench's compiled copy under .cache/bench-js/).
+ */
+function addonPath(): string | undefined {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    const p = path.join(dir, 'native', 'build', 'sendmmsg.node');
+    if (existsSync(p)) return p;
+    dir = path.dirname(dir);
+  }
+  return undefined;
+}
 
 let loaded: { addon: NativeSendmmsg | undefined; error: string | undefined } | undefined;
 
@@ -23,8 +36,9 @@ let loaded: { addon: NativeSendmmsg | undefined; error: string | undefined } | u
 export function nativeSendmmsg(): NativeSendmmsg | undefined {
   if (!loaded) {
     try {
-      if (!existsSync(ADDON)) throw new Error('not built (npm run build:native)');
-      const addon = createRequire(import.meta.url)(ADDON.pathname) as NativeSendmmsg;
+      const file = addonPath();
+      if (!file) throw new Error('not built (npm run build:native)');
+      const addon = createRequire(import.meta.url)(file) as NativeSendmmsg;
       if (typeof addon.send !== 'function') throw new Error('the addon has no send()');
       loaded = { addon, error: undefined };
     } catch (err) {
