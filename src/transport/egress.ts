@@ -55,7 +55,8 @@ export class UdpEgress implements Egress, BatchedSocketOwner {
     const onError = () => this.dropped++;
     rtpSocket.on('error', onError);
     rtcpSocket.on('error', onError);
-    const addon = sender === 'native' ? nativeSendmmsg() : undefined;
+    // The descriptor comes from Node's dgram internals: should a Node version hide it, js it is.
+    const addon = sender === 'native' && dgramFd(rtpSocket) >= 0 && dgramFd(rtcpSocket) >= 0 ? nativeSendmmsg() : undefined;
     this.batch = addon ? sharedUdpBatch(addon) : undefined;
     this.copiesHeader = this.batch !== undefined;
     this.rtcpOwner = {
