@@ -100,7 +100,7 @@ async function main(): Promise<void> {
   await probe.start();
   if (probe.error) throw new Error(`measuring client: ${probe.error}`);
   const audio = probe.tracks.find((t) => t.media === 'audio');
-  if (!audio) throw new Error('no audio track');
+  if (!audio?.rtpSocket) throw new Error('no audio track over UDP');
   const arrivals: Arrival[] = [];
   audio.rtpSocket.on('message', (msg: Buffer) => {
     if (msg.length >= 12) arrivals.push({ timestamp: msg.readUInt32BE(4), arrivalMs: performance.now() });
