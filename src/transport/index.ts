@@ -7,6 +7,7 @@ export * from './udp-pair.ts';
 export * from './egress.ts';
 export * from './impairment-stage.ts';
 export * from './impaired-egress.ts';
+export * from './impairment-files.ts';
 export * from './netem-relay.ts';
 export * from './multicast-egress.ts';
 export * from './udp-sender.ts';
