@@ -182,7 +182,8 @@ export class ImpairmentPipeline {
     this.maxRecords = options.maxFateRecords ?? FATE_LOG_DEFAULT_MAX_RECORDS;
     this.record = options.recordFates ?? true;
     this.reliable = options.reliable ?? false;
-    if (usesBottleneck(config)) this.link = options.link ?? createBottleneck(config, options.linkTrace);
+    // A shared bottleneck applies whatever this path's own words (its netem stages come first).
+    this.link = options.link ?? (usesBottleneck(config) ? createBottleneck(config, options.linkTrace) : undefined);
     if (config.delayTrace) {
       if (!options.delayTrace) throw new Error(`delay trace "${config.delayTrace.path}" was not loaded: pass it to the pipeline`);
       this.delaySchedule = new DelaySchedule(options.delayTrace);
