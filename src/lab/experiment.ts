@@ -161,6 +161,8 @@ export function parseJitterSpec(v: unknown): { ok: true; label: string; settings
 
 /** The loss a netem config should produce in the long run (undefined when there is no closed form). */
 export function configuredLoss(c: NetemConfig): number | undefined {
+  // A bottleneck's drops depend on the offered load: no closed form.
+  if (hasBottleneck(c)) return undefined;
   const l = c.loss;
   if (!l) return 0;
   if (l.model === 'random') {
