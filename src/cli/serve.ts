@@ -6,7 +6,8 @@ import { DEFAULTS, RtspServer, impairmentFromArgs } from '../server/index.ts';
 import { liveSpecPath, parseLiveSpec, parseMulticastRange } from '../server/live/index.ts';
 import { parseEdgeList } from '../server/redirect/index.ts';
 import type { LiveChannelSpec, MulticastOptions } from '../server/live/index.ts';
-import { parseLossTrace, parseNetemArgs } from '../impair/index.ts';
+import { parseNetemArgs } from '../impair/index.ts';
+import { loadPathTraces } from '../transport/index.ts';
 import { printNetemNotice } from './netem-notice.ts';
 import { readFile } from 'node:fs/promises';
 import { setDefaultLogLevel, setLogFormat, setLogLevel } from '../util/log.ts';
@@ -125,16 +126,10 @@ async function tlsFromFlags(flags: ServeFlags): Promise<{ cert: Buffer; key: Buf
 
 export async function impairmentFromCli(args: string, seed: number | undefined) {
   const parsed = parseNetemArgs(args);
-  let trace: Uint8Array | undefined;
-  if (parsed.ok && parsed.value.loss?.model === 'trace') {
-    const text = await readFile(parsed.value.loss.path, 'utf8').catch(() => {
-      throw new Error(`--netem: cannot read loss trace ${parsed.value.loss?.model === 'trace' ? parsed.value.loss.path : ''}`);
-    });
-    const t = parseLossTrace(text);
-    if (!t.ok) throw new Error(`--netem: loss trace: ${t.message}`);
-    trace = t.value;
-  }
-  return impairmentFromArgs(args, seed, trace);
+  if (!parsed.ok) return impairmentFromArgs(args, seed);
+  const traces = await loadPathTraces(parsed.value, process.cwd());
+  if (!traces.ok) throw new Error(`--netem: ${traces.message}`);
+  return { ...impairmentFromArgs(args, seed), ...traces.value };
 }
 
 /** Mistakes of a config file: one line each (main.ts prints every line). */

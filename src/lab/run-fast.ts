@@ -19,12 +19,13 @@ import type { ReceiverReportRecord } from '../server/index.ts';
 import { parseSdp } from '../sdp/index.ts';
 import { TrackReceiver, tracksFromSdp } from '../receiver/index.ts';
 import type { Sink } from '../receiver/index.ts';
-import { ImpairedEgress, Scheduler } from '../transport/index.ts';
+import { Scheduler } from '../transport/index.ts';
 import type { Egress } from '../transport/index.ts';
 import { ManualClock } from '../util/clock.ts';
 import { seededRandom } from '../util/random.ts';
 import { sampleReceivers } from './collect.ts';
 import type { RunSpec } from './experiment.ts';
+import { RunImpairment } from './impairment.ts';
 import type { RunObservation } from './observation.ts';
 
 /** Largest IP packet, as the server's default MTU. */
@@ -82,6 +83,7 @@ export async function runFast(spec: RunSpec, sink: Sink | undefined): Promise<Ru
     const rtcps: RtcpSession[] = [];
     const streams: RtpStream[] = [];
     const cname = 'streamlab-lab-sim';
+    const impairment = new RunImpairment(spec);
     for (const [i, served] of entry.tracks.entries()) {
       const trackRecords: ReceiverReportRecord[] = [];
       reports.push(trackRecords);
@@ -106,13 +108,8 @@ export async function runFast(spec: RunSpec, sink: Sink | undefined): Promise<Ru
       );
       const track = tracks[i]!;
       // Always through the emulator (an empty config passes everything) so that every run has its fate log.
-      const impaired = new ImpairedEgress(
-        link,
-        { config: spec.netem.config, seed: spec.seed, text: spec.netem.text, trace: spec.netem.trace, recordFates: true },
-        clock,
-        serverScheduler,
-        i,
-      );
+      const impaired = impairment.egress(link, i, clock, serverScheduler);
+      const returnPath = impairment.returnStage(i, clock, rxScheduler, spec.transport === 'tcp');
       fates.push(impaired.rtp.fates);
       const sender = new RtpSender(src.format, impaired, random);
       const stream = new RtpStream(
@@ -147,7 +144,11 @@ export async function runFast(spec: RunSpec, sink: Sink | undefined): Promise<Ru
         ssrc: random.uint32(),
         random,
         waitKeyframe: spec.waitKeyframe,
-        sendRtcp: (buf) => serverRtcp.receive(buf, `sim:${served.control}`),
+        sendRtcp: (buf) => {
+          const receive = (b: Buffer) => serverRtcp.receive(b, `sim:${served.control}`);
+          if (returnPath) returnPath.pass([buf], (p) => receive(p[0] ?? buf));
+          else receive(buf);
+        },
         wallClock: () => clock.wallNow(),
         onUnit: (u) => sink?.write(u),
       });
@@ -189,7 +190,9 @@ export async function runFast(spec: RunSpec, sink: Sink | undefined): Promise<Ru
       rtcps[i]!.close();
     }
     series.push(...sampleReceivers(receivers, (now - t0) / 1000));
-    return { receivers, fates, seq0, reports, series, end: 'duration', startNpt, endNpt };
+    const rtcpFates = receivers.map((_, i) => impairment.rtcpFates(i));
+    const returnFates = receivers.map((_, i) => impairment.returnFates(i));
+    return { receivers, fates, rtcpFates, returnFates, seq0, reports, series, end: 'duration', startNpt, endNpt };
   } finally {
     await entry.file.close();
   }

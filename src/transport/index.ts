@@ -10,6 +10,7 @@ export * from './udp-batch.ts';
 export * from './native-sender.ts';
 export * from './impairment-stage.ts';
 export * from './impaired-egress.ts';
+export * from './impairment-files.ts';
 export * from './netem-relay.ts';
 export * from './multicast-egress.ts';
 export * from './udp-sender.ts';
