@@ -90,6 +90,13 @@ class Conversation {
   }
 }
 
+/** The URL of the first track a DESCRIBE answer's SDP lists (its a=control against Content-Base). */
+function firstTrackUrl(d: RtspResponse, url: string): string {
+  const control = /^a=control:(.+)$/m.exec(d.body.toString('latin1').split(/^m=/m)[1] ?? '')?.[1]?.trim() ?? '';
+  const base = d.headers.get('Content-Base') ?? `${url}/`;
+  return /^rtsp:/.test(control) ? control : `${base.replace(/\/?$/, '/')}${control}`;
+}
+
 export interface ProbeResult {
   connectMs: number;
   describeMs: number;
@@ -109,9 +116,7 @@ export async function probe(port: number, url: string, timeoutMs = 10_000): Prom
     const d = await c.request('DESCRIBE', url, { Accept: 'application/sdp' }, timeoutMs);
     const describeMs = performance.now() - t0;
     if (d.statusCode !== 200) throw new Error(`DESCRIBE ${d.statusCode}`);
-    const control = /^a=control:(.+)$/m.exec(d.body.toString('latin1').split(/^m=/m)[1] ?? '')?.[1]?.trim() ?? '';
-    const base = d.headers.get('Content-Base') ?? `${url}/`;
-    const trackUrl = /^rtsp:/.test(control) ? control : `${base.replace(/\/?$/, '/')}${control}`;
+    const trackUrl = firstTrackUrl(d, url);
     const s = await c.request('SETUP', trackUrl, { Transport: 'RTP/AVP/TCP;unicast;interleaved=0-1' }, timeoutMs);
     if (s.statusCode !== 200) throw new Error(`SETUP ${s.statusCode}`);
     const session = (s.headers.get('Session') ?? '').split(';')[0]!;
@@ -226,9 +231,7 @@ export async function dollarFlood(port: number, url: string, bytesPerSec: number
   const s = await connect(port, sourceAddress(0, 30));
   const c = new Conversation(s);
   const d = await c.request('DESCRIBE', url, { Accept: 'application/sdp' });
-  const control = /^a=control:(.+)$/m.exec(d.body.toString('latin1').split(/^m=/m)[1] ?? '')?.[1]?.trim() ?? '';
-  const base = d.headers.get('Content-Base') ?? `${url}/`;
-  const trackUrl = /^rtsp:/.test(control) ? control : `${base.replace(/\/?$/, '/')}${control}`;
+  const trackUrl = firstTrackUrl(d, url);
   await c.request('SETUP', trackUrl, { Transport: 'RTP/AVP/TCP;unicast;interleaved=0-1' });
   const frame = Buffer.alloc(64 * 1024);
   for (let i = 0; i < frame.length; i += 4) frame.set([0x24, 1, 0, 0], i); // empty frames on the RTCP channel
@@ -287,9 +290,7 @@ export async function churn(
           const c = new Conversation(s);
           try {
             const d = await c.request('DESCRIBE', url, { Accept: 'application/sdp' });
-            const control = /^a=control:(.+)$/m.exec(d.body.toString('latin1').split(/^m=/m)[1] ?? '')?.[1]?.trim() ?? '';
-            const base = d.headers.get('Content-Base') ?? `${url}/`;
-            const trackUrl = /^rtsp:/.test(control) ? control : `${base.replace(/\/?$/, '/')}${control}`;
+            const trackUrl = firstTrackUrl(d, url);
             const st = await c.request('SETUP', trackUrl, { Transport: `RTP/AVP;unicast;client_port=${clientPort}-${clientPort + 1}` });
             if (st.statusCode !== 200) throw new Error(`SETUP ${st.statusCode}`);
             const session = (st.headers.get('Session') ?? '').split(';')[0]!;
