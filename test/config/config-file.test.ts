@@ -157,7 +157,7 @@ describe('config file: each kind of mistake is one line (file:line: place: what 
     [
       'an item of a repeatable flag',
       'live:\n  - cam=clip.mp4\n  - cam=\n',
-      /^streamlab\.yml:3: live\[1\]: wants NAME=FILE or NAME=ffmpeg:<input args> \(as --live\), got "cam="$/,
+      /^streamlab\.yml:3: live\[1\]: wants NAME=FILE, NAME=ffmpeg:<input args> or NAME=rtsp:\/\/ORIGIN\/PATH \(as --live\), got "cam="$/,
     ],
     ['a flag given twice', 'maxSessions: 5\nmax-sessions: 6\n', /^streamlab\.yml:2: max-sessions: given twice/],
     ['paths not a map', 'paths: [a]\n', /^streamlab\.yml:1: paths: expected a map of path or pattern → rule, got a list$/],
