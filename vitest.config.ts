@@ -52,6 +52,7 @@ const REALTIME = [
   'test/integration/publish-rtcp-gstreamer.test.ts',
   'test/integration/push-vlc.test.ts',
   'test/integration/trick-play-gstreamer.test.ts',
+  'test/operator/feed-timing.test.ts',
 ];
 
 export default defineConfig({

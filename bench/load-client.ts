@@ -50,13 +50,17 @@ export interface LoadClientOptions {
   rrIntervalMs: number;
   /** Limit on each RTSP request. */
   requestTimeoutMs: number;
+  /** RTP over UDP port pairs (default), or interleaved in the RTSP connection (RTP/AVP/TCP). */
+  transport?: 'udp' | 'tcp';
 }
 
 export class TrackReceiver {
   readonly source: ReceiverSource;
   ssrc: number | undefined;
-  rtpSocket!: dgram.Socket;
-  rtcpSocket!: dgram.Socket;
+  rtpSocket: dgram.Socket | undefined;
+  rtcpSocket: dgram.Socket | undefined;
+  /** Interleaved channels (TCP); undefined over UDP. */
+  channels: [number, number] | undefined;
   serverRtcpPort = 0;
   firstRtpMs: number | undefined;
   packets = 0;
@@ -103,7 +107,7 @@ export class TrackReceiver {
   }
 }
 
-export class LoadClient {
+export class LoadClient implements BenchClient {
   readonly tracks: TrackReceiver[] = [];
   connectStartMs = 0;
   connectedMs: number | undefined;
@@ -219,6 +223,15 @@ export class LoadClient {
 
   private onData(chunk: Buffer): void {
     for (const ev of this.parser.push(chunk)) {
+      if (ev.type === 'interleaved') {
+        const t = this.tracks.find((x) => x.channels?.[0] === ev.channel);
+        if (t) t.onRtp(ev.data, this.opts.phase.phase, performance.now());
+        else {
+          const r = this.tracks.find((x) => x.channels?.[1] === ev.channel);
+          if (r) this.onRtcp(r, ev.data);
+        }
+        continue;
+      }
       if (ev.type !== 'response') continue;
       const cseq = Number(ev.response.headers.get('CSeq'));
       const done = this.pending.get(cseq);
@@ -255,6 +268,16 @@ export class LoadClient {
   }
 
   private async setupTrack(t: TrackReceiver): Promise<void> {
+    if (this.opts.transport === 'tcp') {
+      const ch = 2 * this.tracks.indexOf(t);
+      t.channels = [ch, ch + 1];
+      const res = await this.request('SETUP', t.control, { Transport: `RTP/AVP/TCP;unicast;interleaved=${ch}-${ch + 1}` });
+      if (res.statusCode !== 200) throw new Error(`SETUP ${t.media} ${res.statusCode}`);
+      const sess = parseSession(res.headers.get('Session') ?? '');
+      if (!sess.ok) throw new Error(`SETUP ${t.media}: no session`);
+      this.session = sess.value.id;
+      return;
+    }
     const [rtp, rtcp] = await bindPortPair();
     t.rtpSocket = rtp;
     t.rtcpSocket = rtcp;
@@ -300,7 +323,11 @@ export class LoadClient {
     t.jitterSamplesMs.push(t.source.jitterMs);
     const block = { ...t.source.makeReportBlock(performance.now()), ssrc: t.ssrc };
     const packets: RtcpPacket[] = [{ type: 'rr', ssrc: this.ssrc, reports: [block] }, makeSdesCname(this.ssrc, this.cname)];
-    t.rtcpSocket.send(serializeRtcpCompound(packets), t.serverRtcpPort, '127.0.0.1');
+    const rr = serializeRtcpCompound(packets);
+    if (t.channels) {
+      const frame = Buffer.from([0x24, t.channels[1], rr.length >> 8, rr.length & 0xff]);
+      if (this.socket && !this.socket.destroyed) this.socket.write(Buffer.concat([frame, rr]));
+    } else t.rtcpSocket?.send(rr, t.serverRtcpPort, '127.0.0.1');
   }
 }
 
@@ -320,7 +347,7 @@ function bindUdp(port: number): Promise<dgram.Socket | undefined> {
 }
 
 /** An RTP socket on an even port and the RTCP socket on the next one (RFC 3550 §11). */
-async function bindPortPair(): Promise<[dgram.Socket, dgram.Socket]> {
+export async function bindPortPair(): Promise<[dgram.Socket, dgram.Socket]> {
   for (let attempt = 0; attempt < 100; attempt++) {
     const even = 2 * randomInt(25000, 30000); // 50000..59998, away from both servers' RTP ranges
     const rtp = await bindUdp(even);
@@ -330,4 +357,72 @@ async function bindPortPair(): Promise<[dgram.Socket, dgram.Socket]> {
     rtp.close();
   }
   throw new Error('no free UDP port pair');
+}
+
+/** What a load run needs of a client (LoadClient over RTSP, or BareClient for the floor). */
+export interface BenchClient {
+  readonly tracks: TrackReceiver[];
+  readonly error: string | undefined;
+  readonly teardownOk: boolean;
+  readonly mediaDurationSec: number | undefined;
+  readonly timeToFirstRtpMs: number | undefined;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  close(): void;
+}
+
+/**
+ * A client of the floor sender (bench/floor-process.ts): no RTSP, only a UDP port pair per track
+ * whose RTP ports it hands to the floor, which starts sending to it at once; the same receive
+ * statistics as a LoadClient.
+ */
+export class BareClient implements BenchClient {
+  readonly tracks: TrackReceiver[] = [];
+  error: string | undefined;
+  teardownOk = true;
+  mediaDurationSec: number | undefined;
+  private startMs = 0;
+
+  constructor(
+    private readonly trackInfo: readonly { media: string; clockRate: number }[],
+    private readonly phase: PhaseClock,
+    private readonly join: (rtpPorts: number[]) => void,
+  ) {}
+
+  get timeToFirstRtpMs(): number | undefined {
+    let first: number | undefined;
+    for (const t of this.tracks) if (t.firstRtpMs !== undefined && (first === undefined || t.firstRtpMs < first)) first = t.firstRtpMs;
+    return first === undefined ? undefined : first - this.startMs;
+  }
+
+  async start(): Promise<void> {
+    this.startMs = performance.now();
+    try {
+      for (const [i, info] of this.trackInfo.entries()) {
+        const t = new TrackReceiver(info.media, `track${i}`, info.clockRate);
+        const [rtp, rtcp] = await bindPortPair();
+        t.rtpSocket = rtp;
+        t.rtcpSocket = rtcp;
+        rtp.on('message', (msg) => t.onRtp(msg, this.phase.phase, performance.now()));
+        this.tracks.push(t);
+      }
+      this.join(this.tracks.map((t) => t.rtpSocket!.address().port));
+    } catch (e) {
+      this.error = e instanceof Error ? e.message : String(e);
+    }
+  }
+
+  stop(): Promise<void> {
+    this.close();
+    return Promise.resolve();
+  }
+
+  close(): void {
+    for (const t of this.tracks) {
+      t.rtpSocket?.close();
+      t.rtcpSocket?.close();
+      t.rtpSocket = undefined;
+      t.rtcpSocket = undefined;
+    }
+  }
 }

@@ -8,18 +8,22 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { eldFromHistogram, startEventLoopMonitor } from './eld.ts';
 import type { EventLoopDelay } from './eld.ts';
-import { LoadClient, PHASE_JOIN, PHASE_STEADY, type PhaseCounts } from './load-client.ts';
+import { BareClient, LoadClient, PHASE_JOIN, PHASE_STEADY, type BenchClient, type PhaseCounts } from './load-client.ts';
 import { at } from '../src/util/narrow.ts';
 import type { PhaseClock } from './load-client.ts';
 import os from 'node:os';
 import { readCpu, readRssBytes, readRunQueueWaitSec, readUdpCounters, RssSampler } from './proc-stats.ts';
 import type { ServerProcessReport } from './server-process.ts';
 import { startTarget } from './targets.ts';
-import type { Runner, TargetKind } from './targets.ts';
+import type { Runner, SenderChoice, TargetKind } from './targets.ts';
 
 export interface RunOptions {
   server: TargetKind;
   runner: Runner;
+  /** streamlab's UDP sender. */
+  sender: SenderChoice;
+  /** How the clients get RTP: UDP port pairs, or interleaved in the RTSP connection. */
+  transport: 'udp' | 'tcp';
   /** Extra node flags for the streamlab server process (profiling). */
   serverExecArgv?: string[];
   mediaFile: string;
@@ -38,6 +42,11 @@ export interface RunResult {
   server: TargetKind;
   /** How streamlab ran (js: compiled by tsc, as shipped; tsx: src/ through tsx); undefined for GStreamer. */
   runner: Runner | undefined;
+  /** streamlab's UDP sender; undefined for the others. */
+  sender: SenderChoice | undefined;
+  transport: 'udp' | 'tcp';
+  /** Server CPU time per RTP packet delivered during the hold, µs. */
+  cpuUsPerPacket: number;
   clients: number;
   clientsOk: number;
   errors: string[];
@@ -64,7 +73,7 @@ export interface RunResult {
   /** A.8 interarrival jitter at the clients, ms (samples at every RR and at the end). */
   jitterMeanMs: number;
   jitterMaxMs: number;
-  jitterByMedia: Record<string, { meanMs: number; maxMs: number }>;
+  jitterByMedia: Record<string, { meanMs: number; medianMs: number; maxMs: number }>;
   /** TCP connect → first RTP packet, ms. */
   firstRtpMedianMs: number;
   firstRtpP95Ms: number;
@@ -104,8 +113,8 @@ function pct(part: number, whole: number): number {
 }
 
 export async function runLoad(o: RunOptions, log: (s: string) => void): Promise<RunResult> {
-  const target = await startTarget(o.server, o.mediaFile, { runner: o.runner, execArgv: o.serverExecArgv });
-  const clients: LoadClient[] = [];
+  const target = await startTarget(o.server, o.mediaFile, { runner: o.runner, execArgv: o.serverExecArgv, sender: o.sender });
+  const clients: BenchClient[] = [];
   try {
     await sleep(o.settleMs);
     const rssIdle = readRssBytes(target.pid) ?? 0;
@@ -125,7 +134,15 @@ export async function runLoad(o: RunOptions, log: (s: string) => void): Promise<
     for (let i = 0; i < o.clients; i++) {
       const wait = t0 + i * o.staggerMs - performance.now();
       if (wait > 0) await sleep(wait);
-      const c = new LoadClient({ url: target.url, phase, rrIntervalMs: o.rrIntervalMs, requestTimeoutMs: o.requestTimeoutMs });
+      const c: BenchClient = target.floor
+        ? new BareClient(target.floor.tracks, phase, target.floor.join)
+        : new LoadClient({
+            url: target.url,
+            phase,
+            rrIntervalMs: o.rrIntervalMs,
+            requestTimeoutMs: o.requestTimeoutMs,
+            transport: o.transport,
+          });
       clients.push(c);
       starts.push(c.start());
     }
@@ -184,6 +201,9 @@ export async function runLoad(o: RunOptions, log: (s: string) => void): Promise<
     const result: RunResult = {
       server: o.server,
       runner: o.server === 'streamlab' ? o.runner : undefined,
+      sender: o.server === 'streamlab' && o.transport === 'udp' ? o.sender : undefined,
+      transport: o.transport,
+      cpuUsPerPacket: (1e6 * cpuSec(cpuHold0, cpu1)) / steadyReceived,
       clients: o.clients,
       clientsOk: ok.length,
       errors,
@@ -205,7 +225,10 @@ export async function runLoad(o: RunOptions, log: (s: string) => void): Promise<
       jitterMeanMs: jitter.length ? jitter.reduce((a, b) => a + b, 0) / jitter.length : NaN,
       jitterMaxMs: jitter.length ? Math.max(...jitter) : NaN,
       jitterByMedia: Object.fromEntries(
-        Object.entries(jitterByMedia).map(([k, v]) => [k, { meanMs: v.reduce((a, b) => a + b, 0) / v.length, maxMs: Math.max(...v) }]),
+        Object.entries(jitterByMedia).map(([k, v]) => [
+          k,
+          { meanMs: v.reduce((a, b) => a + b, 0) / v.length, medianMs: percentile(v, 50), maxMs: Math.max(...v) },
+        ]),
       ),
       firstRtpMedianMs: percentile(firstRtp, 50),
       firstRtpP95Ms: percentile(firstRtp, 95),

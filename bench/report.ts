@@ -4,9 +4,13 @@ import type { RunResult } from './load-run.ts';
 import { at } from '../src/util/narrow.ts';
 
 /** Row label: the server, and how streamlab ran when it was not as shipped. */
-export function label(r: Pick<RunResult, 'server' | 'runner'>): string {
+export function label(r: Pick<RunResult, 'server' | 'runner' | 'sender' | 'transport'>): string {
   if (r.server === 'gst') return 'gst-rtsp-server';
-  return r.runner === 'tsx' ? 'streamlab (tsx)' : 'streamlab';
+  if (r.server === 'floor') return 'floor (bare sendmmsg)';
+  const how = [r.runner === 'tsx' ? 'tsx' : undefined, r.transport === 'tcp' ? 'TCP' : r.sender === 'js' ? 'js sender' : undefined].filter(
+    (x) => x !== undefined,
+  );
+  return how.length ? `streamlab (${how.join(', ')})` : 'streamlab';
 }
 
 function f(x: number | undefined, digits = 1): string {
@@ -42,6 +46,7 @@ export function resultsTable(results: readonly RunResult[]): string {
     'lost (joining)',
     'audio jitter ms',
     'video jitter ms',
+    'µs/pkt',
     '1st RTP ms p50/p95',
     'ELD ms p50/p99/max',
     'wait %',
@@ -49,7 +54,7 @@ export function resultsTable(results: readonly RunResult[]): string {
   ];
   const jit = (r: RunResult, media: string): string => {
     const j = r.jitterByMedia[media];
-    return j ? `${f(j.meanMs, 2)}/${f(j.maxMs, 2)}` : 'n/a';
+    return j ? `${f(j.meanMs, 2)}/${f(j.medianMs, 2)}/${f(j.maxMs, 2)}` : 'n/a';
   };
   const rows = results.map((r) => [
     label(r),
@@ -63,6 +68,7 @@ export function resultsTable(results: readonly RunResult[]): string {
     `${r.lost} (${r.joinLost})`,
     jit(r, 'audio'),
     jit(r, 'video'),
+    f(r.cpuUsPerPacket, 2),
     `${f(r.firstRtpMedianMs, 0)}/${f(r.firstRtpP95Ms, 0)}`,
     r.serverEld ? `${f(r.serverEld.p50Ms, 2)}/${f(r.serverEld.p99Ms, 2)}/${f(r.serverEld.maxMs, 1)}` : 'n/a',
     f(r.serverRunQueueWaitPct),
@@ -80,23 +86,59 @@ function ratio(a: number, b: number, digits = 2): string {
 export function ratiosTable(results: readonly RunResult[]): string | undefined {
   const counts = [...new Set(results.map((r) => r.clients))];
   const rows: string[][] = [];
+  const audioMedian = (r: RunResult): number => r.jitterByMedia.audio?.medianMs ?? NaN;
   for (const n of counts) {
     const gst = results.find((r) => r.server === 'gst' && r.clients === n);
-    if (!gst) continue;
-    for (const ours of results.filter((r) => r.server === 'streamlab' && r.clients === n))
+    const floor = results.find((r) => r.server === 'floor' && r.clients === n);
+    if (!gst && !floor) continue;
+    for (const ours of results.filter((r) => r.server === 'streamlab' && r.clients === n && r.transport === 'udp'))
       rows.push([
-        `${label(ours)} / gst`,
+        label(ours),
         String(n),
-        ratio(ours.cpuPct, gst.cpuPct),
-        ratio(ours.rssPeakMB, gst.rssPeakMB),
-        ratio(ours.lossPct, gst.lossPct),
-        `${ours.lost} / ${gst.lost}`,
-        `${ours.joinLost} / ${gst.joinLost}`,
-        `${ours.steadyLost} / ${gst.steadyLost}`,
+        gst ? ratio(ours.cpuPct, gst.cpuPct) : 'n/a',
+        floor ? ratio(ours.cpuPctHold, floor.cpuPctHold) : 'n/a',
+        gst ? ratio(ours.rssPeakMB, gst.rssPeakMB) : 'n/a',
+        gst ? `${ours.lost} (${ours.joinLost}) / ${gst.lost} (${gst.joinLost})` : 'n/a',
+        gst ? `${f(audioMedian(ours), 2)} / ${f(audioMedian(gst), 2)} = ${ratio(audioMedian(ours), audioMedian(gst))}` : 'n/a',
+        gst
+          ? `${f(ours.firstRtpMedianMs, 0)} / ${f(gst.firstRtpMedianMs, 0)} = ${ratio(ours.firstRtpMedianMs, gst.firstRtpMedianMs)}`
+          : 'n/a',
       ]);
   }
   if (rows.length === 0) return undefined;
-  return table(['ratio', 'clients', 'CPU', 'RSS', 'loss', 'lost (ours / gst)', 'lost while joining', 'lost once all in'], rows);
+  return table(
+    [
+      'ours vs gst (and floor)',
+      'clients',
+      'CPU / gst',
+      'CPU / floor (hold)',
+      'RSS / gst',
+      'lost (joining): ours / gst',
+      'audio jitter p50 ms ours / gst',
+      '1st RTP p50 ms ours / gst',
+    ],
+    rows,
+  );
+}
+
+/** Server CPU per delivered packet: TCP-interleaved rows against UDP rows of the same client count. */
+export function perPacketTable(results: readonly RunResult[]): string | undefined {
+  const rows: string[][] = [];
+  for (const tcp of results.filter((r) => r.transport === 'tcp')) {
+    const udp = results.find(
+      (r) => r.server === 'streamlab' && r.transport === 'udp' && r.clients === tcp.clients && r.sender === 'native',
+    );
+    const floor = results.find((r) => r.server === 'floor' && r.clients === tcp.clients);
+    rows.push([
+      String(tcp.clients),
+      f(tcp.cpuUsPerPacket, 2),
+      udp ? f(udp.cpuUsPerPacket, 2) : 'n/a',
+      udp ? ratio(tcp.cpuUsPerPacket, udp.cpuUsPerPacket) : 'n/a',
+      floor ? f(floor.cpuUsPerPacket, 2) : 'n/a',
+    ]);
+  }
+  if (rows.length === 0) return undefined;
+  return table(['clients', 'TCP µs/pkt', 'UDP µs/pkt', 'TCP / UDP', 'floor µs/pkt'], rows);
 }
 
 export const LEGEND = [
@@ -105,7 +147,9 @@ export const LEGEND = [
   'previous row, or vs idle).  pkt/s: RTP delivered to all clients per second while all were in.',
   'loss %: RFC 3550 A.3 expected vs received, all clients and tracks, whole run; lost (joining): lost',
   'packets, and in brackets those missing while clients were still joining.  jitter: RFC 3550 A.8',
-  'interarrival jitter at the clients, mean/max ms (video includes B-frame timestamp reordering).',
+  'interarrival jitter at the clients, mean/median/max ms (video includes B-frame timestamp reordering).',
+  'µs/pkt: server CPU time over the hold divided by the RTP packets delivered in it.  floor: the same',
+  "packets sent by a bare loop (one socket, one sendmmsg per 4 ms for all clients): the machine's limit.",
   '1st RTP: TCP connect to the first RTP packet.  ELD: server event-loop delay beyond the 10 ms',
   "monitor period (perf_hooks.monitorEventLoopDelay), over ramp+hold.  wait %: time the server's main",
   'thread was runnable but had no CPU (/proc/PID/schedstat): high = the machine starved it.  load: 1-min',

@@ -11,16 +11,21 @@ import { parseArgs } from 'node:util';
 import { runLoad } from './load-run.ts';
 import type { RunResult } from './load-run.ts';
 import { machineInfo } from './proc-stats.ts';
-import { LEGEND, label, machineLine, ratiosTable, resultsTable, rssPerSession } from './report.ts';
+import { LEGEND, label, machineLine, perPacketTable, ratiosTable, resultsTable, rssPerSession } from './report.ts';
 import { REPO_ROOT } from './targets.ts';
-import type { Runner, TargetKind } from './targets.ts';
+import type { Runner, SenderChoice, TargetKind } from './targets.ts';
 
 const USAGE = `usage: npm run bench -- [options]
   --clients LIST     client counts, comma-separated (default 1,10,50,100)
   --duration S       seconds all clients stay together once the last has joined (default 10)
   --stagger MS       delay between two clients joining (default 100)
   --max-ramp S       cap on the whole ramp: the stagger shrinks for large N (default 5)
-  --compare gst      also run the same load against GStreamer's RTSP server (shared media)
+  --compare gst      also run the same load against GStreamer's RTSP server (shared media), and
+                     the floor: the same packets from a bare sendmmsg loop (bench/floor-process.ts)
+  --floor            the floor row alone (without --compare gst)
+  --sender LIST      streamlab's UDP sender: native (sendmmsg addon, default), js (dgram), or native,js
+  --transport LIST   udp (default), tcp (RTP interleaved in the RTSP connection), or udp,tcp:
+                     TCP rows are streamlab's, compared with its UDP rows per packet
   --runner LIST      how streamlab runs: js (compiled by tsc, plain node: as shipped, default),
                      tsx (src/ through tsx, as in development), or js,tsx for both
   --media FILE       file to serve (default media/sample.mp4; H.264 + AAC for --compare gst)
@@ -31,7 +36,7 @@ const USAGE = `usage: npm run bench -- [options]
 
 function parseList(s: string): number[] {
   const out = s.split(',').map((x) => Number(x.trim()));
-  if (out.some((n) => !Number.isInteger(n) || n < 1 || n > 1000)) throw new Error(`--clients wants counts 1..1000, got ${s}`);
+  if (out.some((n) => !Number.isInteger(n) || n < 1 || n > 2000)) throw new Error(`--clients wants counts 1..2000, got ${s}`);
   return out;
 }
 
@@ -51,6 +56,9 @@ async function main(): Promise<void> {
       compare: { type: 'string' },
       media: { type: 'string', default: 'media/sample.mp4' },
       runner: { type: 'string', default: 'js' },
+      sender: { type: 'string', default: 'native' },
+      transport: { type: 'string', default: 'udp' },
+      floor: { type: 'boolean', default: false },
       'rr-interval': { type: 'string', default: '2000' },
       json: { type: 'string' },
       profile: { type: 'string' },
@@ -72,8 +80,20 @@ async function main(): Promise<void> {
   const runners = values.runner.split(',').map((x) => x.trim());
   if (runners.length === 0 || runners.some((x) => x !== 'tsx' && x !== 'js'))
     throw new Error(`--runner wants tsx, js or tsx,js, got ${values.runner}`);
-  const targets: { server: TargetKind; runner: Runner }[] = runners.map((runner) => ({ server: 'streamlab', runner: runner as Runner }));
-  if (values.compare === 'gst') targets.push({ server: 'gst', runner: 'js' });
+  const senders = values.sender.split(',').map((x) => x.trim());
+  if (senders.length === 0 || senders.some((x) => x !== 'native' && x !== 'js'))
+    throw new Error(`--sender wants native, js or native,js, got ${values.sender}`);
+  const transports = values.transport.split(',').map((x) => x.trim());
+  if (transports.length === 0 || transports.some((x) => x !== 'udp' && x !== 'tcp'))
+    throw new Error(`--transport wants udp, tcp or udp,tcp, got ${values.transport}`);
+  type Target = { server: TargetKind; runner: Runner; sender: SenderChoice; transport: 'udp' | 'tcp' };
+  const targets: Target[] = [];
+  for (const transport of transports as ('udp' | 'tcp')[])
+    for (const runner of runners as Runner[])
+      for (const sender of (transport === 'udp' ? senders : ['native']) as SenderChoice[])
+        targets.push({ server: 'streamlab', runner, sender, transport });
+  if (values.compare === 'gst') targets.push({ server: 'gst', runner: 'js', sender: 'native', transport: 'udp' });
+  if (values.compare === 'gst' || values.floor) targets.push({ server: 'floor', runner: 'js', sender: 'native', transport: 'udp' });
   const log = (s: string): void => {
     if (!values.quiet) process.stderr.write(`${s}\n`);
   };
@@ -83,12 +103,14 @@ async function main(): Promise<void> {
   const results: RunResult[] = [];
   for (const n of counts) {
     const stagger = n > 1 ? Math.min(staggerMs, (maxRampSec * 1000) / (n - 1)) : 0;
-    for (const { server, runner } of targets) {
-      log(`bench: ${label({ server, runner })}, ${n} client(s), stagger ${stagger.toFixed(0)} ms, hold ${holdSec} s`);
+    for (const { server, runner, sender, transport } of targets) {
+      log(`bench: ${label({ server, runner, sender, transport })}, ${n} client(s), stagger ${stagger.toFixed(0)} ms, hold ${holdSec} s`);
       const r = await runLoad(
         {
           server,
           runner,
+          sender,
+          transport,
           serverExecArgv: values.profile ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(values.profile)}`] : [],
           mediaFile,
           clients: n,
@@ -123,12 +145,14 @@ async function main(): Promise<void> {
     '',
     `streamlab server bench, ${started.toISOString()}`,
     machineLine(machine),
-    `media ${path.relative(REPO_ROOT, mediaFile)}; UDP clients joining ${staggerMs} ms apart (ramp at most ${maxRampSec} s), then all held ${holdSec} s`,
+    `media ${path.relative(REPO_ROOT, mediaFile)}; clients joining ${staggerMs} ms apart (ramp at most ${maxRampSec} s), then all held ${holdSec} s`,
     '',
     resultsTable(results),
   ];
   const ratios = ratiosTable(results);
   if (ratios) out.push('', ratios);
+  const perPacket = perPacketTable(results);
+  if (perPacket) out.push('', perPacket);
   out.push('', LEGEND);
   const rcvbuf = results.reduce((a, r) => a + (Number.isFinite(r.udpRcvbufErrors) ? r.udpRcvbufErrors : 0), 0);
   if (rcvbuf > 0)

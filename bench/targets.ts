@@ -9,12 +9,15 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { registerChild, stopChild } from './children.ts';
+import type { FloorCommand, FloorMessage } from './floor-process.ts';
 import type { ServerProcessCommand, ServerProcessMessage, ServerProcessReport } from './server-process.ts';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const START_TIMEOUT_MS = 20_000;
 
-export type TargetKind = 'streamlab' | 'gst';
+export type TargetKind = 'streamlab' | 'gst' | 'floor';
+/** Which UDP sender streamlab uses (STREAMLAB_SENDER in the server process). */
+export type SenderChoice = 'native' | 'js';
 /**
  * How streamlab runs: 'js' as shipped (src/ and bench/ compiled by tsc, as `npm run build` does,
  * run by plain node), or 'tsx' as in development (bin/run-ts.js registers tsx, whose loader
@@ -32,6 +35,8 @@ export interface ServerTarget {
   mark(): void;
   /** In-process figures (streamlab only; undefined for GStreamer). */
   report(): Promise<ServerProcessReport | undefined>;
+  /** The floor only: its tracks, and how a client joins (its RTP port per track). */
+  floor?: { tracks: { media: string; clockRate: number }[]; join(rtpPorts: number[]): void };
   stop(): Promise<void>;
 }
 
@@ -39,10 +44,14 @@ export interface ServerTarget {
 export interface StreamlabOptions {
   runner?: Runner;
   execArgv?: string[];
+  sender?: SenderChoice;
 }
 
 export async function startTarget(kind: TargetKind, mediaFile: string, options: StreamlabOptions = {}): Promise<ServerTarget> {
-  return kind === 'streamlab' ? startStreamlab(mediaFile, options.runner ?? 'js', options.execArgv ?? []) : startGst(mediaFile);
+  if (kind === 'floor') return startFloor(mediaFile);
+  return kind === 'streamlab'
+    ? startStreamlab(mediaFile, options.runner ?? 'js', options.execArgv ?? [], options.sender ?? 'native')
+    : startGst(mediaFile);
 }
 
 let compiled: string | undefined;
@@ -84,7 +93,7 @@ function exitedEarly(child: ChildProcess, what: string): Promise<never> {
   });
 }
 
-async function startStreamlab(mediaFile: string, runner: Runner, execArgv: string[]): Promise<ServerTarget> {
+async function startStreamlab(mediaFile: string, runner: Runner, execArgv: string[], sender: SenderChoice): Promise<ServerTarget> {
   const [entry, args] =
     runner === 'js'
       ? [compileServerProcess(), [path.dirname(mediaFile)]]
@@ -93,7 +102,7 @@ async function startStreamlab(mediaFile: string, runner: Runner, execArgv: strin
     cwd: REPO_ROOT,
     execArgv,
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    env: { ...process.env, STREAMLAB_LOG: process.env.STREAMLAB_LOG ?? 'warn' },
+    env: { ...process.env, STREAMLAB_LOG: process.env.STREAMLAB_LOG ?? 'warn', STREAMLAB_SENDER: sender },
   });
   registerChild(child);
   const ready = new Promise<{ port: number }>((resolve) => {
@@ -190,5 +199,41 @@ async function startGst(mediaFile: string): Promise<ServerTarget> {
       lines.close();
       await stopChild(child);
     },
+  };
+}
+
+/** The floor sender (bench/floor-process.ts), compiled with the rest, run by plain node. */
+async function startFloor(mediaFile: string): Promise<ServerTarget> {
+  const entry = path.join(path.dirname(compileServerProcess()), 'floor-process.js');
+  const child = fork(entry, [mediaFile], { cwd: REPO_ROOT, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  registerChild(child);
+  const ready = new Promise<{ media: string; clockRate: number }[]>((resolve) => {
+    const onMsg = (m: FloorMessage): void => {
+      if (m.type === 'ready') {
+        child.off('message', onMsg);
+        resolve(m.tracks);
+      }
+    };
+    child.on('message', onMsg);
+  });
+  let tracks: { media: string; clockRate: number }[];
+  try {
+    tracks = await withTimeout(Promise.race([ready, exitedEarly(child, 'floor sender')]), START_TIMEOUT_MS, 'floor sender start');
+  } catch (e) {
+    await stopChild(child);
+    throw e;
+  }
+  const send = (c: FloorCommand): void => {
+    if (child.connected) child.send(c);
+  };
+  return {
+    kind: 'floor',
+    pid: child.pid as number,
+    port: 0,
+    url: '',
+    mark: () => send({ cmd: 'mark' }),
+    report: () => Promise.resolve(undefined),
+    floor: { tracks, join: (ports) => send({ cmd: 'add', ports }) },
+    stop: () => stopChild(child),
   };
 }

@@ -21,7 +21,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['media', 'transport'],
   ['sender'],
   ['server', 'receiver'],
-  ['lab', 'operator'],
+  ['lab', 'operator', 'config'],
   ['cli'],
 ];
 
@@ -37,7 +37,7 @@ const PACKAGE_OWNERS: Record<string, readonly string[]> = {
   'fluent-ffmpeg': ['media'],
   vega: ['lab'],
   'vega-lite': ['lab'],
-  yaml: ['lab'],
+  yaml: ['lab', 'config'],
 };
 
 /** Folders that are pure protocol code: no sockets, files, processes or timers of their own. */

@@ -4,7 +4,7 @@
  * shares: commander's own errors in the same form with a short usage line (not the whole help),
  * `--log LEVEL` and `-v` on every command, and no "(default: [])" on repeatable options.
  */
-import { Help } from 'commander';
+import { Help, Option as CommandOption } from 'commander';
 import type { Command, Option } from 'commander';
 import { setLogFormat, setLogLevel } from '../util/log.ts';
 import type { LogFormat } from '../util/log.ts';
@@ -71,7 +71,12 @@ export function configureCommands(program: Command): void {
     if (!has('--log')) cmd.option('--log <level>', `log level: ${LOG_LEVELS.join(', ')} (default warn, or STREAMLAB_LOG)`);
     if (!has('-v') && !has('--verbose')) cmd.option('-v, --verbose', 'same as --log info');
     if (!has('--log-format'))
-      cmd.option('--log-format <format>', 'log lines as text or json (default: text on a terminal, else json; or STREAMLAB_LOG_FORMAT)');
+      cmd.addOption(
+        new CommandOption(
+          '--log-format <format>',
+          'log lines as text or json (default: text on a terminal, else json; or STREAMLAB_LOG_FORMAT)',
+        ).choices(['text', 'json']),
+      );
     cmd.hook('preAction', (_this, action) => {
       const o = action.opts<{ log?: string; verbose?: boolean; logFormat?: string }>();
       if (o.logFormat !== undefined) {

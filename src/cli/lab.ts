@@ -1,12 +1,15 @@
 import path from 'node:path';
 import { InvalidArgumentError } from 'commander';
 import type { Command } from 'commander';
-import { ExperimentError, experimentFromFlags, loadExperiment, loadTraces, runExperiment } from '../lab/index.ts';
+import { ExperimentError, IMPAIRMENT_SCOPE, experimentFromFlags, loadExperiment, loadTraces, runExperiment } from '../lab/index.ts';
 import type { Experiment, RunMode } from '../lab/index.ts';
 import { setLogLevel } from '../util/log.ts';
 
 interface LabFlags {
   netem: string[];
+  rtcpNetem?: string;
+  returnNetem?: string;
+  sharedLink?: boolean;
   jitterBuffer: string[];
   transport: string[];
   media: string;
@@ -45,6 +48,9 @@ export function registerLab(program: Command): void {
     .description('run loss/jitter experiments: server + netem impairment + receiver, many runs → results.json/csv, plots, index.html')
     .argument('[experiment]', 'experiment file (.json, .yaml); without it, the one-off flags below')
     .option('--netem <args>', 'netem words, e.g. "loss gemodel 2% 30%" (repeat for a matrix)', collect, [])
+    .option('--rtcp-netem <args>', "netem words for the server's RTCP to the receiver (SR, BYE), per track; default: not impaired")
+    .option('--return-netem <args>', "netem words for the receiver's RTCP to the server (RR, BYE), per track; default: not impaired")
+    .option('--shared-link', "one bottleneck queue (--netem's link FILE, or rate with queue) for all tracks' RTP, instead of one per track")
     .option('--jitter-buffer <mode>', '"adaptive" or a fixed delay like 200ms (repeat for a matrix)', collect, [])
     .option('--transport <t>', 'udp or tcp (repeat for a matrix)', collect, [])
     .option('--media <file>', 'media file for the one-off form', 'sample.mp4')
@@ -84,6 +90,9 @@ export function registerLab(program: Command): void {
                   startNpt: flags.start,
                   mode: mode ?? 'realtime',
                   quality: flags.quality,
+                  rtcpNetem: flags.rtcpNetem,
+                  returnNetem: flags.returnNetem,
+                  sharedLink: flags.sharedLink,
                 },
                 { mediaDir: flags.mediaDir, mode },
               ),
@@ -96,6 +105,7 @@ export function registerLab(program: Command): void {
       }
       for (const n of e.netem) {
         process.stderr.write(`lab: netem ${n.text}\n`);
+        if (n.scope !== IMPAIRMENT_SCOPE) process.stderr.write(`lab:   applies to: ${n.scope}\n`);
         for (const w of n.warnings ?? []) process.stderr.write(`streamlab: warning: ${w}\n`);
       }
       const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);

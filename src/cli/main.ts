@@ -19,6 +19,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   netem: async () => (await import('./netem.ts')).registerNetem,
   push: async () => (await import('./push.ts')).registerPush,
   prepare: async () => (await import('./prepare.ts')).registerPrepare,
+  config: async () => (await import('./config.ts')).registerConfig,
 };
 
 /** Which subcommands argv needs: none for --version, one when it names one, all otherwise. */
@@ -45,7 +46,11 @@ export async function main(argv: string[]): Promise<void> {
     const program = await buildProgram(commandsFor(argv.slice(2)));
     await program.parseAsync(argv);
   } catch (err) {
-    process.stderr.write(`${(await import('./errors.ts')).userMessage(err)}\n`);
+    const { userMessage } = await import('./errors.ts');
+    // A config file's mistakes (serve.ts ConfigMistakes): one line each.
+    const lines =
+      err instanceof Error && Array.isArray((err as { lines?: unknown }).lines) ? (err as unknown as { lines: unknown[] }).lines : [err];
+    for (const l of lines) process.stderr.write(`${userMessage(l)}\n`);
     process.exitCode = 1;
   }
 }

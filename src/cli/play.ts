@@ -2,7 +2,8 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { InvalidArgumentError } from 'commander';
 import type { Command } from 'commander';
 import { printNetemNotice } from './netem-notice.ts';
-import { formatNetemArgs, parseLossTrace, parseNetemArgs, summarizeFates } from '../impair/index.ts';
+import { formatNetemArgs, parseNetemArgs, summarizeFates } from '../impair/index.ts';
+import { loadPathTraces } from '../transport/index.ts';
 import type { ImpairmentSpec } from '../transport/index.ts';
 import {
   CountingSink,
@@ -54,17 +55,9 @@ export const OFFLINE_MIN_DELAY_MS = 500;
 export async function impairmentFromFlags(args: string, seed: number | undefined): Promise<ImpairmentSpec> {
   const parsed = parseNetemArgs(args);
   if (!parsed.ok) throw new Error(`--impair: ${parsed.message}${parsed.token ? ` (at "${parsed.token}")` : ''}`);
-  let trace: Uint8Array | undefined;
-  const loss = parsed.value.loss;
-  if (loss?.model === 'trace') {
-    const text = await readFile(loss.path, 'utf8').catch(() => {
-      throw new Error(`--impair: cannot read loss trace ${loss.path}`);
-    });
-    const t = parseLossTrace(text);
-    if (!t.ok) throw new Error(`--impair: loss trace: ${t.message}`);
-    trace = t.value;
-  }
-  return { config: parsed.value, seed: seed ?? parsed.value.seed ?? 1, trace, text: formatNetemArgs(parsed.value) };
+  const traces = await loadPathTraces(parsed.value, process.cwd());
+  if (!traces.ok) throw new Error(`--impair: ${traces.message}`);
+  return { config: parsed.value, seed: seed ?? parsed.value.seed ?? 1, ...traces.value, text: formatNetemArgs(parsed.value) };
 }
 
 function seconds(value: string): number {

@@ -3,14 +3,19 @@ import { createSecureContext as tlsContext } from 'node:tls';
 import { Option } from 'commander';
 import type { Command } from 'commander';
 import { DEFAULTS, RtspServer, impairmentFromArgs } from '../server/index.ts';
-import { parseLiveSpec, parseMulticastRange } from '../server/live/index.ts';
+import { liveSpecPath, parseLiveSpec, parseMulticastRange } from '../server/live/index.ts';
+import { parseEdgeList } from '../server/redirect/index.ts';
 import type { LiveChannelSpec, MulticastOptions } from '../server/live/index.ts';
-import { parseLossTrace, parseNetemArgs } from '../impair/index.ts';
+import { parseNetemArgs } from '../impair/index.ts';
+import { loadPathTraces } from '../transport/index.ts';
 import { printNetemNotice } from './netem-notice.ts';
-import { OperatorHttp } from '../operator/index.ts';
 import { readFile } from 'node:fs/promises';
-import { setDefaultLogLevel, setLogLevel } from '../util/log.ts';
-import type { LogLevel } from '../util/log.ts';
+import { setDefaultLogLevel, setLogFormat, setLogLevel } from '../util/log.ts';
+import type { LogFormat, LogLevel } from '../util/log.ts';
+import { mergeFlags, mergedMistakes } from '../config/index.ts';
+import type { ServeConfig } from '../config/index.ts';
+import { loadConfigFile } from './config-flags.ts';
+import type { PathRule } from '../server/index.ts';
 import { parseIntOption } from './options.ts';
 import { authFromFlags } from './serve-auth.ts';
 import type { AuthFlags } from './serve-auth.ts';
@@ -30,7 +35,9 @@ interface ServeFlags extends AuthFlags {
   maxConnections?: number;
   maxWriteBacklog: number;
   log?: LogLevel;
+  logFormat?: LogFormat;
   verbose?: boolean;
+  config?: string;
   netem?: string;
   netemSeed?: number;
   netemRtcp?: boolean;
@@ -40,6 +47,9 @@ interface ServeFlags extends AuthFlags {
   tlsKey?: string;
   live: LiveChannelSpec[];
   multicast?: string;
+  pullGrace?: number;
+  redirectTo?: string[];
+  redirectPoll?: number;
   multicastPorts?: string;
   multicastTtl: number;
   multicastInterface?: string;
@@ -116,16 +126,24 @@ async function tlsFromFlags(flags: ServeFlags): Promise<{ cert: Buffer; key: Buf
 
 export async function impairmentFromCli(args: string, seed: number | undefined) {
   const parsed = parseNetemArgs(args);
-  let trace: Uint8Array | undefined;
-  if (parsed.ok && parsed.value.loss?.model === 'trace') {
-    const text = await readFile(parsed.value.loss.path, 'utf8').catch(() => {
-      throw new Error(`--netem: cannot read loss trace ${parsed.value.loss?.model === 'trace' ? parsed.value.loss.path : ''}`);
-    });
-    const t = parseLossTrace(text);
-    if (!t.ok) throw new Error(`--netem: loss trace: ${t.message}`);
-    trace = t.value;
+  if (!parsed.ok) return impairmentFromArgs(args, seed);
+  const traces = await loadPathTraces(parsed.value, process.cwd());
+  if (!traces.ok) throw new Error(`--netem: ${traces.message}`);
+  return { ...impairmentFromArgs(args, seed), ...traces.value };
+}
+
+/** Mistakes of a config file: one line each (main.ts prints every line). */
+export class ConfigMistakes extends Error {
+  constructor(readonly lines: string[]) {
+    super(lines.join('\n'));
   }
-  return impairmentFromArgs(args, seed, trace);
+}
+
+/** What a rule path serves, for the URLs printed at start (loop and ffmpeg rules are live channels). */
+function ruleUrlNote(rule: PathRule): string | undefined {
+  const s = rule.source;
+  if (!s || s.kind === 'loop' || s.kind === 'ffmpeg') return undefined;
+  return s.kind === 'publisher' ? 'publish here' : s.kind === 'file' ? s.file : `files of ${s.dir}`;
 }
 
 /** The server's preparer with a progress bar on a terminal's stderr. */
@@ -178,6 +196,7 @@ export function registerServe(program: Command): void {
       parseIntOption(4096, 1 << 30),
       DEFAULTS.maxWriteBacklogBytes,
     )
+    .option('--config <file>', 'settings from a YAML file: any of these flags, media, and paths: rules (flags given here win)')
     .addOption(new Option('--log <level>', 'log level (default info, or STREAMLAB_LOG)').choices(['error', 'warn', 'info', 'debug']))
     .option('-v, --verbose', 'same as --log info')
     .option('--netem <args>', 'impair every session\'s egress like Linux tc netem, e.g. "loss gemodel 2% 30% delay 40ms 10ms"')
@@ -185,9 +204,24 @@ export function registerServe(program: Command): void {
     .option('--netem-rtcp', 'impair RTCP too (else --netem applies to RTP only)')
     .option(
       '--live <NAME=SRC>',
-      'live channel rtsp://HOST:PORT/live/NAME from a file played looped (NAME=FILE) or ffmpeg input (NAME=ffmpeg:<input args>); repeatable',
+      'live channel rtsp://HOST:PORT/live/NAME from a file played looped (NAME=FILE), ffmpeg input (NAME=ffmpeg:<input args>) or an origin server pulled over RTSP (NAME=rtsp://[USER:PASS@]ORIGIN/PATH); repeatable',
       (v: string, prev: LiveChannelSpec[]) => [...prev, parseLiveSpec(v)],
       [] as LiveChannelSpec[],
+    )
+    .option(
+      '--pull-grace <s>',
+      'viewers of an rtsp:// live channel stay joined this long while its origin is away, then get a BYE (default 10)',
+      parseIntOption(0, 3600),
+    )
+    .option(
+      '--redirect-to <urls>',
+      'be a redirecting front: answer DESCRIBE with 302 + Location on the least loaded of these edges (rtsp://HOST:PORT,...)',
+      (v: string) => parseEdgeList(v),
+    )
+    .option(
+      '--redirect-poll <ms>',
+      'how often the front asks each edge for its load (GET_PARAMETER sessions; default 2000)',
+      parseIntOption(100, 600_000),
     )
     .option('--multicast <cidr>', 'allow multicast SETUP of live channels, groups taken from this range (e.g. 239.255.0.0/16)')
     .option('--multicast-ports <min-max>', 'UDP ports of the multicast groups (default 50000-50999)')
@@ -206,8 +240,8 @@ export function registerServe(program: Command): void {
     .addOption(
       new Option(
         '--auth <rule>',
-        'which requests need credentials: read (DESCRIBE, SETUP, PLAY...), publish (ANNOUNCE, RECORD) or all (default)',
-      ).choices(['read', 'publish', 'all']),
+        'which requests need credentials: read (DESCRIBE, SETUP, PLAY...), publish (ANNOUNCE, RECORD), all (default) or none (only where config paths: rules name users)',
+      ).choices(['read', 'publish', 'all', 'none']),
     )
     .option('--auth-realm <realm>', 'Digest realm; users of other realms in the file are skipped (default streamlab)')
     .option(
@@ -235,20 +269,44 @@ export function registerServe(program: Command): void {
         'children ended, exit 0.',
       ].join('\n'),
     )
-    .action(async (dir: string, flags: ServeFlags) => {
+    .action(async (dirArg: string, cliFlags: ServeFlags, cmd: Command) => {
+      let config: ServeConfig | undefined;
+      if (cliFlags.config) {
+        const r = await loadConfigFile(cliFlags.config, cmd);
+        if (!r.ok) throw new ConfigMistakes(r.mistakes);
+        config = r.config;
+      }
+      // Flags given on the command line win over the file's; the file's win over the defaults.
+      const flags = config ? mergeFlags(cliFlags, config.flags, (k) => cmd.getOptionValueSource(k) === 'cli') : cliFlags;
+      if (config) {
+        const merged = mergedMistakes(config, flags as unknown as Record<string, unknown>, cliFlags.config ?? '');
+        if (merged.length > 0) throw new ConfigMistakes(merged);
+      }
+      const dir = cmd.args.length > 0 ? dirArg : (config?.media ?? dirArg);
+      if (flags.logFormat) setLogFormat(flags.logFormat);
       if (flags.log) setLogLevel(flags.log);
       else if (flags.verbose) setLogLevel('info');
       // A server's operator sees every session start and end and every refusal by default.
       else setDefaultLogLevel('info');
       const st = await stat(dir).catch(() => undefined);
-      if (st && !st.isDirectory()) throw new Error(`${dir} is a file; give the folder that holds it: streamlab serve ${path.dirname(dir)}`);
-      if (!st) throw new Error(`media directory ${dir} does not exist`);
+      // A redirecting front serves no media of its own: its directory may be missing.
+      if (flags.redirectTo) {
+        if (st) process.stdout.write(`redirecting front: ${dir} is not served\n`);
+      } else if (st && !st.isDirectory())
+        throw new Error(`${dir} is a file; give the folder that holds it: streamlab serve ${path.dirname(dir)}`);
+      else if (!st) throw new Error(`media directory ${dir} does not exist`);
       const impairment = flags.netem
         ? { ...(await impairmentFromCli(flags.netem, flags.netemSeed)), rtcp: flags.netemRtcp === true }
         : undefined;
       if (flags.netem) printNetemNotice('--netem', flags.netem);
       const tls = await tlsFromFlags(flags);
       const auth = await authFromFlags(flags, (line) => process.stderr.write(`${line}\n`), tls !== undefined);
+      const unknownUsers = auth ? (config?.users ?? []).filter((u) => !auth.users.has(u)) : [];
+      if (unknownUsers.length > 0)
+        throw new Error(
+          `${cliFlags.config}: paths: rules name users the users file ${flags.authFile} does not have: ${unknownUsers.join(', ')}`,
+        );
+      const live = [...flags.live, ...(config?.live ?? [])];
       const server = await RtspServer.listen({
         mediaDir: dir,
         host: flags.host,
@@ -263,20 +321,39 @@ export function registerServe(program: Command): void {
         maxConnections: flags.maxConnections,
         maxWriteBacklogBytes: flags.maxWriteBacklog,
         impairment,
-        live: flags.live,
+        live,
+        paths: config?.paths,
         multicast: multicastFromFlags(flags),
+        ...(flags.pullGrace !== undefined ? { pull: { downGraceMs: flags.pullGrace * 1000 } } : {}),
         cacheDir: flags.cacheDir,
         prepareWaitMs: (flags.prepareWait ?? 3) * 1000,
         preparer: preparerForServe(dir, flags.cacheDir, flags.cacheMaxMb),
         auth,
         tls,
+        ...(flags.redirectTo
+          ? { redirect: { edges: flags.redirectTo, ...(flags.redirectPoll !== undefined ? { pollMs: flags.redirectPoll } : {}) } }
+          : {}),
       });
       const shown = flags.host === '0.0.0.0' || flags.host === '::' ? '127.0.0.1' : flags.host;
       const scheme = tls ? 'rtsps' : 'rtsp';
       process.stdout.write(`streamlab serving ${dir} on ${scheme}://${shown}:${server.port}/<file>  (Ctrl-C to stop)\n`);
-      for (const c of flags.live) process.stdout.write(`live channel ${scheme}://${shown}:${server.port}/live/${c.name}\n`);
-      const operator = flags.http !== undefined ? await OperatorHttp.start(server, { port: flags.http, host: flags.httpHost }) : undefined;
-      if (operator) process.stdout.write(`operator API and metrics on ${operator.url}api/sessions and ${operator.url}metrics\n`);
+      for (const c of live) process.stdout.write(`live channel ${scheme}://${shown}:${server.port}/${liveSpecPath(c)}\n`);
+      for (const r of config?.paths ?? []) {
+        const note = ruleUrlNote(r);
+        if (note) process.stdout.write(`path ${scheme}://${shown}:${server.port}/${r.path}  (${note})\n`);
+      }
+      if (flags.redirectTo) process.stdout.write(`redirecting DESCRIBE to the least loaded of ${flags.redirectTo.join(', ')}\n`);
+      // Loaded only with --http: ws, prom-client and the dashboard cost nothing otherwise.
+      const operator =
+        flags.http !== undefined
+          ? await (
+              await import('../operator/index.ts')
+            ).OperatorHttp.start(server, { port: flags.http, host: flags.httpHost }).catch(async (err: unknown) => {
+              await server.close();
+              throw new Error(`--http ${flags.http}: ${String(err)}`);
+            })
+          : undefined;
+      if (operator) process.stdout.write(`dashboard ${operator.url}  (API ${operator.url}api/sessions, metrics ${operator.url}metrics)\n`);
       const found = await mediaFilesIn(dir);
       for (const f of found.files)
         process.stdout.write(`  ${scheme}://${shown}:${server.port}/${f.split(path.sep).map(encodeURIComponent).join('/')}\n`);

@@ -10,6 +10,8 @@
 export const NETEM_DEFAULT_LIMIT = 1000;
 /** Our cap on `limit` (the held-packet heap grows up to it). */
 export const IMPAIR_MAX_LIMIT = 1_000_000;
+/** Our cap on a bottleneck queue's byte limit (1 GB). */
+export const IMPAIR_MAX_QUEUE_BYTES = 1_000_000_000;
 
 export type DelayDistribution = 'uniform' | 'normal' | 'pareto' | 'paretonormal';
 
@@ -72,6 +74,35 @@ export interface RateConfig {
   readonly cellOverhead: number;
 }
 
+export interface QueueConfig {
+  readonly discipline: 'droptail' | 'codel';
+  /** Packets the queue holds at most (tail drop beyond). */
+  readonly packets: number;
+  /** Bytes the queue holds at most; undefined: no byte limit. */
+  readonly bytes?: number;
+  /** CoDel target and interval (ms). */
+  readonly targetMs: number;
+  readonly intervalMs: number;
+}
+
+/** Linux's default queue length (txqueuelen, pfifo, codel `limit`). */
+export const QUEUE_DEFAULT_PACKETS = 1000;
+/** RFC 8289 §4.3, §4.4. */
+export const CODEL_TARGET_MS = 5;
+export const CODEL_INTERVAL_MS = 100;
+
+export const DEFAULT_QUEUE: QueueConfig = {
+  discipline: 'droptail',
+  packets: QUEUE_DEFAULT_PACKETS,
+  targetMs: CODEL_TARGET_MS,
+  intervalMs: CODEL_INTERVAL_MS,
+};
+
+/** `link FILE`: a Mahimahi delivery-opportunity trace drains the bottleneck queue (time-traces.ts). */
+export interface LinkTraceConfig {
+  readonly path: string;
+}
+
 export interface NetemConfig {
   /** Packets held in the emulator at once (delayed or queued); more are dropped ('queue'). */
   readonly limit: number;
@@ -82,6 +113,16 @@ export interface NetemConfig {
   /** `reorder P [CORR] [gap N]`; gap defaults to 1 (every packet is a candidate). */
   readonly reorder?: { readonly p: number; readonly correlation: number; readonly gap: number };
   readonly rate?: RateConfig;
+  /** `link FILE`: the bottleneck queue drains at the trace's delivery opportunities. */
+  readonly link?: LinkTraceConfig;
+  /**
+   * `queue droptail|codel [packets N] [bytes N] [target T] [interval T]`: the bottleneck queue in
+   * front of `link` (default droptail, 1000 packets) or of `rate` (then `rate` is that queue's
+   * link instead of netem's tfifo). See bottleneck.ts.
+   */
+  readonly queue?: QueueConfig;
+  /** `delaytrace FILE`: one-way delay as a step function of time, after the bottleneck (time-traces.ts). */
+  readonly delayTrace?: { readonly path: string };
   /** `seed N` (tc: u64); used when the caller gives no seed of its own. */
   readonly seed?: number;
 }

@@ -28,6 +28,12 @@ export interface FateRecord {
    * than deliveredAtMs when the host stalled. The ground truth of real-time runs.
    */
   releasedAtMs?: number;
+  /**
+   * Time the copy waited in the bottleneck queue (link or rate with `queue`): from its arrival there
+   * to its dequeue (for an 'aqm' drop, to its drop). Undefined without a bottleneck, and for a
+   * copy the bottleneck has not served yet or dropped on arrival ('tail').
+   */
+  readonly sojournMs?: number;
   /** Time spent in the emulator: deliveredAtMs - submit time. */
   readonly delayMs?: number;
   /** Delivered before some packet submitted earlier (from jitter, netem reorder or duplicates). */
@@ -242,9 +248,16 @@ export interface FateSummary {
   /** Packets with no copy delivered, and their fraction. */
   readonly lost: number;
   readonly lossRate: number;
-  /** Copies dropped by the loss model / by the queue limit. */
+  /** Copies dropped by the loss model / by netem's `limit`. */
   readonly droppedByLoss: number;
   readonly droppedByQueue: number;
+  /** Copies the bottleneck dropped: its queue full on arrival (tail), CoDel on dequeue (aqm). */
+  readonly droppedByTail: number;
+  readonly droppedByAqm: number;
+  /** Copies still in the emulator when the log was read (neither delivered nor dropped yet). */
+  readonly inFlight: number;
+  /** Bottleneck sojourn times of the copies it delivered (count 0 without a bottleneck). */
+  readonly sojourn: DelaySummary;
   /** Duplicate copies delivered. */
   readonly duplicatesDelivered: number;
   /** Delivered copies that arrived before an earlier-submitted packet. */
@@ -262,6 +275,10 @@ export function summarizeFates(log: readonly FateRecord[], gmin = RFC3611_GMIN):
   const lost = pf.map((p) => p.lost);
   let droppedByLoss = 0;
   let droppedByQueue = 0;
+  let droppedByTail = 0;
+  let droppedByAqm = 0;
+  let inFlight = 0;
+  const sojourns: number[] = [];
   let duplicatesDelivered = 0;
   let reordered = 0;
   let reorderDecisions = 0;
@@ -269,9 +286,16 @@ export function summarizeFates(log: readonly FateRecord[], gmin = RFC3611_GMIN):
   for (const r of log) {
     if (r.dropped) {
       if (r.dropReason === 'loss') droppedByLoss++;
+      else if (r.dropReason === 'tail') droppedByTail++;
+      else if (r.dropReason === 'aqm') droppedByAqm++;
       else droppedByQueue++;
       continue;
     }
+    if (r.deliveredAtMs === undefined) {
+      inFlight++;
+      continue;
+    }
+    if (r.sojournMs !== undefined) sojourns.push(r.sojournMs);
     if (r.copy > 0) duplicatesDelivered++;
     if (r.reordered) reordered++;
     if (r.reorderDecision) reorderDecisions++;
@@ -284,6 +308,10 @@ export function summarizeFates(log: readonly FateRecord[], gmin = RFC3611_GMIN):
     lossRate: pf.length === 0 ? 0 : nLost / pf.length,
     droppedByLoss,
     droppedByQueue,
+    droppedByTail,
+    droppedByAqm,
+    inFlight,
+    sojourn: delaySummary(sojourns),
     duplicatesDelivered,
     reordered,
     reorderDecisions,

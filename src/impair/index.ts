@@ -8,6 +8,10 @@
  * burst/gap metrics with Gmin 16, delay distribution). Sockets, timers and files live elsewhere:
  * the caller schedules deliveries and loads trace files.
  *
+ * Beyond netem (Mahimahi's model, ours): time-based traces (`link FILE` delivery opportunities,
+ * `delaytrace FILE`) and a bottleneck queue in front of the link (`queue droptail|codel`, with
+ * packet and byte limits and RFC 8289 CoDel), decided at dequeue time (bottleneck.ts).
+ *
  * Deviations from Linux netem (each documented where it is implemented):
  * - one PRNG stream per decision (crandom.ts), not one for all; xoshiro128**, not prandom, so
  *   sequences match netem statistically, not bit for bit;
@@ -20,13 +24,23 @@
  */
 
 export type { ImpairError, ImpairErrorCode, ImpairResult } from './errors.ts';
-export { EMPTY_NETEM_CONFIG, IMPAIR_MAX_LIMIT, NETEM_DEFAULT_LIMIT } from './config.ts';
+export {
+  CODEL_INTERVAL_MS,
+  CODEL_TARGET_MS,
+  DEFAULT_QUEUE,
+  EMPTY_NETEM_CONFIG,
+  IMPAIR_MAX_LIMIT,
+  IMPAIR_MAX_QUEUE_BYTES,
+  NETEM_DEFAULT_LIMIT,
+  QUEUE_DEFAULT_PACKETS,
+} from './config.ts';
 export type {
   DelayConfig,
   DelayDistribution,
   GeLossConfig,
   LossConfig,
   NetemConfig,
+  QueueConfig,
   RandomLossConfig,
   RateConfig,
   StateLossConfig,
@@ -68,7 +82,25 @@ export {
   runStages,
 } from './stages.ts';
 export type { DropReason, PacketStage, StageOutcome, StagePacket, StageVerdict } from './stages.ts';
-export { FATE_LOG_DEFAULT_MAX_RECORDS, ImpairmentPipeline, createNetemStages } from './pipeline.ts';
-export type { DeliveredCopy, ImpairInputPacket, ImpairmentPipelineOptions, PipelineCounters, SubmitResult } from './pipeline.ts';
+export { FATE_LOG_DEFAULT_MAX_RECORDS, ImpairmentPipeline, createBottleneck, createNetemStages, usesBottleneck } from './pipeline.ts';
+export type {
+  DeliveredCopy,
+  ImpairInputPacket,
+  ImpairmentPipelineOptions,
+  LateDelivery,
+  PipelineCounters,
+  SubmitResult,
+} from './pipeline.ts';
+export { BottleneckLink } from './bottleneck.ts';
+export type { LinkCounters, LinkDropReason, LinkItem, LinkService } from './bottleneck.ts';
+export {
+  DELIVERY_OPPORTUNITY_BYTES,
+  DelaySchedule,
+  DeliverySchedule,
+  TIME_TRACE_MAX_LINES,
+  parseDelayTrace,
+  parseDeliveryTrace,
+} from './time-traces.ts';
+export type { DelayTrace, DeliveryTrace } from './time-traces.ts';
 export { RFC3611_GMIN, burstGapMetrics, delaySummary, packetFates, runLengths, summarizeFates } from './fate-log.ts';
 export type { BurstGapMetrics, DelaySummary, FateRecord, FateSummary, PacketFate, RunHistogramEntry, RunLengths } from './fate-log.ts';

@@ -15,6 +15,10 @@
  *                                          kbps mbps gbps tbps, kibit ... tibps; bare = bit/s
  *   seed N
  *   trace FILE                              (ours: 0/1 loss trace, 1 = lost; the caller loads it)
+ *   link FILE                               (ours: Mahimahi delivery-opportunity trace, time-traces.ts)
+ *   queue droptail|codel [packets N] [bytes N] [target TIME] [interval TIME]
+ *                                           (ours: the bottleneck queue of `link` or `rate`, bottleneck.ts)
+ *   delaytrace FILE                         (ours: one-way delay over time, time-traces.ts)
  *
  * PERCENT and CORR are always percentages, the `%` optional (tc): `2`, `2%` and `2.0%` are 2 %.
  * An optional positional value is taken when the next word starts with a digit (tc's
@@ -23,7 +27,12 @@
  */
 
 import {
+  CODEL_INTERVAL_MS,
+  CODEL_TARGET_MS,
   IMPAIR_MAX_LIMIT,
+  IMPAIR_MAX_QUEUE_BYTES,
+  QUEUE_DEFAULT_PACKETS,
+  type QueueConfig,
   NETEM_DEFAULT_LIMIT,
   type DelayDistribution,
   type LossConfig,
@@ -50,6 +59,9 @@ const KEYWORDS = [
   'rate',
   'slot',
   'trace',
+  'link',
+  'delaytrace',
+  'queue',
 ] as const;
 type Keyword = (typeof KEYWORDS)[number];
 
@@ -234,6 +246,45 @@ interface Draft {
   gap?: number;
   rate?: RateConfig;
   seed?: number;
+  link?: { path: string };
+  delayTrace?: { path: string };
+  queue?: QueueConfig;
+}
+
+const QUEUE_OPTIONS = ['packets', 'bytes', 'target', 'interval'] as const;
+
+/** `queue droptail|codel [packets N] [bytes N] [target TIME] [interval TIME]`. */
+function parseQueue(c: Cursor, kw: string): Step<QueueConfig> {
+  const w = c.take();
+  if (w === undefined) return missing(kw);
+  if (w !== 'droptail' && w !== 'codel') {
+    return impairError('IMPAIR_ERR_UNKNOWN_MODEL', `unknown queue discipline "${w}" (droptail, codel)`, w);
+  }
+  const q: { -readonly [K in keyof QueueConfig]: QueueConfig[K] } = {
+    discipline: w,
+    packets: QUEUE_DEFAULT_PACKETS,
+    targetMs: CODEL_TARGET_MS,
+    intervalMs: CODEL_INTERVAL_MS,
+  };
+  for (let opt = c.peek(); opt !== undefined && (QUEUE_OPTIONS as readonly string[]).includes(opt); opt = c.peek()) {
+    c.take();
+    const v = c.take();
+    if (v === undefined) return missing(`queue ${opt}`);
+    if (opt === 'packets' || opt === 'bytes') {
+      const n = integer(v, `queue ${opt}`, 1, opt === 'packets' ? IMPAIR_MAX_LIMIT : IMPAIR_MAX_QUEUE_BYTES);
+      if (!n.ok) return n;
+      if (opt === 'packets') q.packets = n.value;
+      else q.bytes = n.value;
+      continue;
+    }
+    if (w !== 'codel') return impairError('IMPAIR_ERR_CONFLICT', `queue ${opt}: only codel has a ${opt}`, opt);
+    const t = time(v, `queue ${opt}`);
+    if (!t.ok) return t;
+    if (!(t.value > 0)) return impairError('IMPAIR_ERR_OUT_OF_RANGE', `queue ${opt}: must be above 0`, v);
+    if (opt === 'target') q.targetMs = t.value;
+    else q.intervalMs = t.value;
+  }
+  return { ok: true, value: q };
 }
 
 function parseOne(c: Cursor, word: string, d: Draft): ImpairError | undefined {
@@ -330,6 +381,20 @@ function parseOne(c: Cursor, word: string, d: Draft): ImpairError | undefined {
       d.distribution = w as DelayDistribution;
       return undefined;
     }
+    case 'link':
+    case 'delaytrace': {
+      const path = c.take();
+      if (path === undefined) return missing(word);
+      if (kw === 'link') d.link = { path };
+      else d.delayTrace = { path };
+      return undefined;
+    }
+    case 'queue': {
+      const q = parseQueue(c, word);
+      if (!q.ok) return q;
+      d.queue = q.value;
+      return undefined;
+    }
     case 'rate': {
       const r = parseRate(c, word);
       if (!r.ok) return r;
@@ -367,6 +432,12 @@ export function parseNetemArgs(input: string | readonly string[]): ImpairResult<
   if (d.distribution && (delayMs === 0 || (d.delay?.jitterMs ?? 0) === 0)) {
     return impairError('IMPAIR_ERR_CONFLICT', 'a distribution needs both a delay and a jitter', 'distribution');
   }
+  if (d.link && d.rate) {
+    return impairError('IMPAIR_ERR_CONFLICT', 'link (a delivery trace) and rate both set the link speed: give one', 'link');
+  }
+  if (d.queue && !d.link && !(d.rate && d.rate.bitsPerSecond > 0)) {
+    return impairError('IMPAIR_ERR_CONFLICT', 'a queue needs a link to drain it: link FILE or rate RATE', 'queue');
+  }
   const config: {
     -readonly [K in keyof NetemConfig]: NetemConfig[K];
   } = { limit: d.limit };
@@ -376,6 +447,9 @@ export function parseNetemArgs(input: string | readonly string[]): ImpairResult<
   if (d.corrupt) config.corrupt = d.corrupt;
   if (reorder) config.reorder = reorder;
   if (d.rate) config.rate = d.rate;
+  if (d.link) config.link = d.link;
+  if (d.queue) config.queue = d.queue;
+  if (d.delayTrace) config.delayTrace = d.delayTrace;
   if (d.seed !== undefined) config.seed = d.seed;
   return { ok: true, value: config };
 }

@@ -9,7 +9,7 @@
  * Since tc reads a bare number as a percentage, `loss+2` also means 2 %.
  */
 
-import { NETEM_DEFAULT_LIMIT, type NetemConfig } from './config.ts';
+import { CODEL_INTERVAL_MS, CODEL_TARGET_MS, NETEM_DEFAULT_LIMIT, QUEUE_DEFAULT_PACKETS, type NetemConfig } from './config.ts';
 import { impairError, type ImpairResult } from './errors.ts';
 import { parseNetemArgs } from './netem-args.ts';
 import { formatPercent, formatRate, formatTimeMs } from './netem-units.ts';
@@ -65,6 +65,16 @@ export function netemWords(config: NetemConfig): string[] {
     while (n > 0 && tail[n - 1] === 0) n--;
     out.push(...tail.slice(0, n).map(String));
   }
+  if (config.link) out.push('link', config.link.path);
+  const q = config.queue;
+  if (q) {
+    out.push('queue', q.discipline);
+    if (q.packets !== QUEUE_DEFAULT_PACKETS) out.push('packets', String(q.packets));
+    if (q.bytes !== undefined) out.push('bytes', String(q.bytes));
+    if (q.discipline === 'codel' && q.targetMs !== CODEL_TARGET_MS) out.push('target', formatTimeMs(q.targetMs));
+    if (q.discipline === 'codel' && q.intervalMs !== CODEL_INTERVAL_MS) out.push('interval', formatTimeMs(q.intervalMs));
+  }
+  if (config.delayTrace) out.push('delaytrace', config.delayTrace.path);
   if (config.seed !== undefined) out.push('seed', String(config.seed));
   return out;
 }

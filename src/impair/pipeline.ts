@@ -4,7 +4,9 @@
  * emulator; the caller sends the datagram at those times (and flips the corrupt bit, if any).
  */
 
-import type { NetemConfig } from './config.ts';
+import { DEFAULT_QUEUE, type NetemConfig } from './config.ts';
+import { BottleneckLink, type LinkDropReason } from './bottleneck.ts';
+import { DeliverySchedule, DelaySchedule, type DelayTrace, type DeliveryTrace } from './time-traces.ts';
 import { createStream, STREAM_CORRUPT, STREAM_DELAY, STREAM_DUPLICATE, STREAM_LOSS, STREAM_REORDER } from './crandom.ts';
 import type { FateRecord } from './fate-log.ts';
 import { createLossModel } from './loss-models.ts';
@@ -47,7 +49,12 @@ export interface SubmitResult {
   /** When each surviving copy leaves the emulator (empty = dropped), in the order netem enqueued them. */
   readonly deliverAt: number[];
   readonly copies: DeliveredCopy[];
+  /** Copies that went on into the bottleneck: their fate comes later, through `onLate`. */
+  readonly queued: number;
 }
+
+/** Where a copy that entered the bottleneck goes when it leaves it (dropped copies are only recorded). */
+export type LateDelivery = (copy: DeliveredCopy) => void;
 
 export interface ImpairmentPipelineOptions {
   /** Samples for a `trace FILE` loss model (from `parseLossTrace`). */
@@ -66,7 +73,36 @@ export interface ImpairmentPipelineOptions {
    * (head-of-line blocking); netem's duplicates are discarded as TCP discards them.
    */
   readonly reliable?: boolean;
+  /** Samples of `link FILE` (from `parseDeliveryTrace`). */
+  readonly linkTrace?: DeliveryTrace;
+  /** Steps of `delaytrace FILE` (from `parseDelayTrace`). */
+  readonly delayTrace?: DelayTrace;
+  /**
+   * A bottleneck shared with other pipelines (one queue for several tracks), built with
+   * `createBottleneck`; its owner advances it. Without it, a config with `link` or `queue` gets
+   * a bottleneck of its own (`ImpairmentPipeline.link`, advanced by the caller as well).
+   */
+  readonly link?: BottleneckLink;
 }
+
+/** Whether a config needs a bottleneck queue (link trace, or an explicit queue in front of `rate`). */
+export function usesBottleneck(config: NetemConfig): boolean {
+  return config.link !== undefined || config.queue !== undefined;
+}
+
+/** The bottleneck of a config: its queue drained by the delivery trace (`link FILE`) or by `rate`. */
+export function createBottleneck(config: NetemConfig, linkTrace?: DeliveryTrace): BottleneckLink {
+  const queue = config.queue ?? DEFAULT_QUEUE;
+  if (config.link) {
+    if (!linkTrace) throw new Error(`delivery trace "${config.link.path}" was not loaded: pass it to the pipeline`);
+    return new BottleneckLink({ kind: 'trace', schedule: new DeliverySchedule(linkTrace) }, queue);
+  }
+  if (!config.rate) throw new Error('a bottleneck needs link FILE or rate RATE');
+  return new BottleneckLink({ kind: 'rate', rate: config.rate }, queue);
+}
+
+/** A fate record while its fate is being decided (the bottleneck completes it later). */
+type MutableFate = { -readonly [K in keyof FateRecord]: FateRecord[K] };
 
 /** Linux's minimum retransmission timeout (TCP_RTO_MIN). */
 export const TCP_RTO_MIN_MS = 200;
@@ -98,6 +134,8 @@ export interface PipelineCounters {
 
 /** Builds netem's stage chain for a config and seed (exported so mitigations can wrap it). */
 export function createNetemStages(config: NetemConfig, seed: number, trace?: Uint8Array): PacketStage[] {
+  // With a bottleneck, `rate` is its link (drained after the delay stage), not netem's tfifo.
+  if (config.queue && config.rate) config = { ...config, rate: undefined };
   const stages: PacketStage[] = [];
   if (config.duplicate && config.duplicate.p > 0) {
     stages.push(new DuplicateStage(createStream(seed, STREAM_DUPLICATE), config.duplicate.p, config.duplicate.correlation));
@@ -125,6 +163,11 @@ export class ImpairmentPipeline {
   private maxDeliveredAt = -Infinity;
   readonly counters: PipelineCounters = { submitted: 0, dropped: 0, delivered: 0, duplicated: 0, corrupted: 0, retransmitted: 0 };
   private readonly reliable: boolean;
+  /** The bottleneck this pipeline's copies queue in (own or shared), when the config has one. */
+  readonly link: BottleneckLink | undefined;
+  private readonly delaySchedule: DelaySchedule | undefined;
+  private firstSubmitMs: number | undefined;
+  private inLinkCount = 0;
 
   /**
    * @param seed overrides `config.seed`; with neither, 0. Same config + seed + submissions → same fates.
@@ -139,18 +182,86 @@ export class ImpairmentPipeline {
     this.maxRecords = options.maxFateRecords ?? FATE_LOG_DEFAULT_MAX_RECORDS;
     this.record = options.recordFates ?? true;
     this.reliable = options.reliable ?? false;
+    // A shared bottleneck applies whatever this path's own words (its netem stages come first).
+    this.link = options.link ?? (usesBottleneck(config) ? createBottleneck(config, options.linkTrace) : undefined);
+    if (config.delayTrace) {
+      if (!options.delayTrace) throw new Error(`delay trace "${config.delayTrace.path}" was not loaded: pass it to the pipeline`);
+      this.delaySchedule = new DelaySchedule(options.delayTrace);
+    }
   }
 
-  /** Decides the fate of one packet submitted at `nowMs` (submit in send order). */
-  submit(pkt: ImpairInputPacket, nowMs: number): SubmitResult {
+  /** Copies in the bottleneck (arriving, queued or being sent): their fates are still open. */
+  get inLink(): number {
+    return this.inLinkCount;
+  }
+
+  /** The delay trace's delay for a copy leaving the bottleneck (or netem) at `atMs`. */
+  private traceDelay(atMs: number): number {
+    if (!this.delaySchedule) return 0;
+    const origin = this.link?.startedAt ?? this.firstSubmitMs ?? atMs;
+    return this.delaySchedule.delayAt(Math.max(0, atMs - origin));
+  }
+
+  /**
+   * A surviving copy goes on into the bottleneck at `atMs` (when netem lets it go): its record is
+   * completed, and `onLate` called, when the bottleneck decides. On a reliable path a copy the
+   * queue drops is retransmitted, and copies stay in order.
+   */
+  private enterLink(
+    link: BottleneckLink,
+    atMs: number,
+    bytes: number,
+    copy: number,
+    corrupt: DeliveredCopy['corrupt'],
+    record: MutableFate | undefined,
+    submitMs: number,
+    onLate: LateDelivery | undefined,
+  ): void {
+    this.inLinkCount++;
+    const leave = (at: number, extra: Partial<MutableFate>) => {
+      if (this.reliable) at = Math.max(at, this.maxDeliveredAt);
+      if (at > this.maxDeliveredAt) this.maxDeliveredAt = at;
+      this.counters.delivered++;
+      if (corrupt) this.counters.corrupted++;
+      if (record) Object.assign(record, { deliveredAtMs: at, delayMs: at - submitMs }, extra);
+      onLate?.({ copy, atMs: at, corrupt, record });
+    };
+    link.arrive(atMs, {
+      bytes,
+      depart: (t, sojournMs) => {
+        this.inLinkCount--;
+        leave(t + this.traceDelay(t), { sojournMs });
+      },
+      drop: (reason: LinkDropReason, t, sojournMs) => {
+        this.inLinkCount--;
+        if (this.reliable) {
+          this.counters.retransmitted++;
+          leave(t + retransmitDelayMs(this.config), { retransmitted: true, sojournMs });
+          return;
+        }
+        this.counters.dropped++;
+        if (record) Object.assign(record, { dropped: true, dropReason: reason, sojournMs, deliveredAtMs: undefined, delayMs: undefined });
+      },
+    });
+  }
+
+  /**
+   * Decides the fate of one packet submitted at `nowMs` (submit in send order). With a bottleneck
+   * (`link`, `queue`), surviving copies are queued there and `onLate` gets each when it leaves it;
+   * the caller advances the bottleneck (`link.advance`, at `link.nextEventAt()`).
+   */
+  submit(pkt: ImpairInputPacket, nowMs: number, onLate?: LateDelivery): SubmitResult {
+    this.firstSubmitMs ??= nowMs;
+    this.link?.start(nowMs);
     const outcomes: StageOutcome[] = [];
     runStages(this.stages, newStagePacket(pkt), nowMs, (o) => outcomes.push(o));
     const seq = this.seq++;
     this.counters.submitted++;
-    if (this.reliable) return this.submitReliable(pkt, outcomes, seq, nowMs);
+    if (this.reliable) return this.submitReliable(pkt, outcomes, seq, nowMs, onLate);
     const prevMax = this.maxDeliveredAt;
     const deliverAt: number[] = [];
     const copies: DeliveredCopy[] = [];
+    let queued = 0;
     for (const o of outcomes) {
       const p = o.pkt;
       if (p.copy === 1) this.counters.duplicated++;
@@ -172,45 +283,53 @@ export class ImpairmentPipeline {
         });
         continue;
       }
-      const at = p.deliverAtMs ?? nowMs;
-      deliverAt.push(at);
-      if (at > this.maxDeliveredAt) this.maxDeliveredAt = at;
-      this.counters.delivered++;
-      if (p.corrupt) this.counters.corrupted++;
+      const netemAt = p.deliverAtMs ?? nowMs;
+      if (netemAt > this.maxDeliveredAt) this.maxDeliveredAt = netemAt;
       // No record object at all unless fates are kept (a served session's hot path).
-      const record = this.record
-        ? this.push({
+      const fate: MutableFate | undefined = this.record
+        ? {
             seq,
             id: p.id,
             copy: p.copy,
             bytes: p.bytes,
             sentAtMs: p.sentAtMs,
             dropped: false,
-            deliveredAtMs: at,
-            delayMs: at - nowMs,
-            reordered: at < prevMax,
+            reordered: netemAt < prevMax,
             reorderDecision: p.reorderDecision,
             duplicated: p.duplicated,
             corrupted: p.corrupt !== undefined,
-          })
+          }
         : undefined;
+      const record = fate ? this.push(fate) : undefined;
+      if (this.link) {
+        queued++;
+        this.enterLink(this.link, netemAt, p.bytes, p.copy, p.corrupt, record, nowMs, onLate);
+        continue;
+      }
+      const at = netemAt + this.traceDelay(netemAt);
+      if (record) Object.assign(record, { deliveredAtMs: at, delayMs: at - nowMs });
+      deliverAt.push(at);
+      this.counters.delivered++;
+      if (p.corrupt) this.counters.corrupted++;
       copies.push({ copy: p.copy, atMs: at, corrupt: p.corrupt, record });
     }
-    return { deliverAt, copies };
+    return { deliverAt, copies, queued };
   }
 
   /** submit() on a reliable path: one copy, in order, a lost or corrupted one retransmitted. */
-  private submitReliable(pkt: ImpairInputPacket, outcomes: StageOutcome[], seq: number, nowMs: number): SubmitResult {
+  private submitReliable(
+    pkt: ImpairInputPacket,
+    outcomes: StageOutcome[],
+    seq: number,
+    nowMs: number,
+    onLate?: LateDelivery,
+  ): SubmitResult {
     const o = outcomes.find((x) => x.pkt.copy === 0);
     const retransmitted = !o || o.dropped || o.pkt.corrupt !== undefined;
     const planned = retransmitted ? pkt.sentAtMs + retransmitDelayMs(this.config) : (o.pkt.deliverAtMs ?? nowMs);
-    // In order: a segment waits behind every earlier one.
-    const at = Math.max(planned, this.maxDeliveredAt);
-    this.maxDeliveredAt = at;
-    this.counters.delivered++;
     if (retransmitted) this.counters.retransmitted++;
-    const record = this.record
-      ? this.push({
+    const fate: MutableFate | undefined = this.record
+      ? {
           seq,
           id: pkt.id,
           copy: 0,
@@ -218,15 +337,24 @@ export class ImpairmentPipeline {
           sentAtMs: pkt.sentAtMs,
           dropped: false,
           retransmitted,
-          deliveredAtMs: at,
-          delayMs: at - nowMs,
           reordered: false,
           reorderDecision: false,
           duplicated: false,
           corrupted: false,
-        })
+        }
       : undefined;
-    return { deliverAt: [at], copies: [{ copy: 0, atMs: at, record }] };
+    const record = fate ? this.push(fate) : undefined;
+    if (this.link) {
+      this.enterLink(this.link, planned, pkt.bytes, 0, undefined, record, nowMs, onLate);
+      return { deliverAt: [], copies: [], queued: 1 };
+    }
+    // In order: a segment waits behind every earlier one.
+    const withTrace = planned + this.traceDelay(planned);
+    const at = Math.max(withTrace, this.maxDeliveredAt);
+    this.maxDeliveredAt = at;
+    this.counters.delivered++;
+    if (record) Object.assign(record, { deliveredAtMs: at, delayMs: at - nowMs });
+    return { deliverAt: [at], copies: [{ copy: 0, atMs: at, record }], queued: 0 };
   }
 
   /** Whether this pipeline keeps a fate log (see ImpairmentPipelineOptions.recordFates). */
@@ -245,7 +373,7 @@ export class ImpairmentPipeline {
   }
 
   /** Keeps `r` in the log; returns it when kept. */
-  private push(r: FateRecord): FateRecord | undefined {
+  private push(r: MutableFate): MutableFate | undefined {
     if (!this.record) return undefined;
     if (this.log.length >= this.maxRecords) {
       this.dropped++;

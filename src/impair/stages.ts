@@ -17,7 +17,8 @@ import { sampleDelayMs } from './delay-dist.ts';
 import type { LossModel } from './loss-models.ts';
 import type { Prng } from '../util/prng.ts';
 
-export type DropReason = 'loss' | 'queue';
+/** 'loss' the loss model, 'queue' netem's `limit`, 'tail' a full bottleneck queue, 'aqm' CoDel. */
+export type DropReason = 'loss' | 'queue' | 'tail' | 'aqm';
 
 export interface StagePacket {
   /** The caller's packet id (the same for a duplicate). */

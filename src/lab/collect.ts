@@ -12,7 +12,7 @@ import { LATE_RELEASE_MS } from '../transport/index.ts';
 import { emodel } from '../stats/emodel.ts';
 import type { EmodelResult } from '../stats/emodel.ts';
 import type { EmodelCodec } from './experiment.ts';
-import type { RtcpFigures, SeriesPoint, TrackResult, TruthFigures } from './result-types.ts';
+import type { RtcpFigures, RtcpPathTruth, SeriesPoint, TrackResult, TruthFigures } from './result-types.ts';
 import { gilbertEstimate } from './stats.ts';
 
 /** Delay above which a delivered packet counts as "delayed" by the emulator. */
@@ -26,6 +26,59 @@ export function statsWindow(seq0: number, baseSeq: number, expected: number): { 
   if (expected <= 0) return undefined;
   const fromId = (baseSeq - seq0) & 0xffff;
   return { fromId, toId: fromId + expected - 1 };
+}
+
+/** RFC 3550 A.1 MAX_MISORDER: a packet this far behind the highest is a late arrival, counted. */
+const MAX_MISORDER = 100;
+
+/**
+ * The truth over the receiver's statistics window, and what an exact RFC 3550 receiver reports
+ * for it. The receiver counts as received every copy that arrives after probation ended (the
+ * arrival of packet `fromId`), duplicates and packets from before the window included, while its
+ * `expected` spans the window only; so when the first packets arrive reordered, or copies are
+ * duplicated, its cumulative lost is below the true loss by exactly those copies.
+ */
+export function windowCounts(fates: readonly FateRecord[], window: { fromId: number; toId: number }): NonNullable<TruthFigures['window']> {
+  let lost = 0;
+  let packets = 0;
+  for (const p of packetFates(fates)) {
+    if (p.id < window.fromId || p.id > window.toId) continue;
+    packets++;
+    if (p.lost) lost++;
+  }
+  // Arrival order: when each copy left the emulator (as released), then the order it was decided.
+  const arrivals: { id: number; at: number; order: number }[] = [];
+  fates.forEach((r, order) => {
+    if (r.dropped || r.deliveredAtMs === undefined) return;
+    arrivals.push({ id: r.id, at: r.releasedAtMs ?? r.deliveredAtMs, order });
+  });
+  arrivals.sort((a, b) => a.at - b.at || a.order - b.order);
+  const baseAt = arrivals.findIndex((a) => a.id === window.fromId);
+  let countedBeforeWindow = 0;
+  let duplicatesInWindow = 0;
+  const seen = new Set<number>();
+  arrivals.forEach((a, i) => {
+    if (a.id >= window.fromId && a.id <= window.toId) {
+      if (seen.has(a.id)) duplicatesInWindow++;
+      seen.add(a.id);
+    } else if (baseAt >= 0 && i > baseAt && a.id < window.fromId && window.fromId - a.id < MAX_MISORDER) {
+      countedBeforeWindow++;
+    }
+  });
+  return {
+    ...window,
+    packets,
+    lost,
+    rfcLost: lost - countedBeforeWindow - duplicatesInWindow,
+    countedBeforeWindow,
+    duplicatesInWindow,
+  };
+}
+
+/** Ground truth of an impaired RTCP path. */
+export function rtcpPathTruth(fates: readonly FateRecord[]): RtcpPathTruth {
+  const s = summarizeFates(fates);
+  return { sent: s.packets, lost: s.lost, lossRate: s.lossRate, meanDelayMs: s.delay.mean };
 }
 
 export function truthFigures(fates: readonly FateRecord[], window?: { fromId: number; toId: number }): TruthFigures {
@@ -45,22 +98,17 @@ export function truthFigures(fates: readonly FateRecord[], window?: { fromId: nu
     }
   }
   let w: TruthFigures['window'];
-  if (window) {
-    let lost = 0;
-    let packets = 0;
-    for (const p of packetFates(fates)) {
-      if (p.id < window.fromId || p.id > window.toId) continue;
-      packets++;
-      if (p.lost) lost++;
-    }
-    w = { ...window, packets, lost };
-  }
+  if (window) w = windowCounts(fates, window);
   return {
     sent: s.packets,
     lost: s.lost,
     lossRate: s.lossRate,
     droppedByLoss: s.droppedByLoss,
     droppedByQueue: s.droppedByQueue,
+    droppedByTail: s.droppedByTail,
+    droppedByAqm: s.droppedByAqm,
+    inFlight: s.inFlight,
+    sojourn: { count: s.sojourn.count, p50: s.sojourn.p50, p95: s.sojourn.p95, max: s.sojourn.max, mean: s.sojourn.mean },
     delayed,
     reordered: s.reordered,
     duplicated,
@@ -88,7 +136,7 @@ export function rtcpFigures(records: readonly ReceiverReportRecord[], truth: Tru
     lastFractionLost: last?.fractionLost,
     meanFractionLost: mean(rr.map((r) => r.fractionLost)),
     cumulativeLost: last?.cumulativeLost,
-    cumulativeLostError: last && w ? last.cumulativeLost - w.lost : undefined,
+    cumulativeLostError: last && w ? last.cumulativeLost - w.rfcLost : undefined,
     reportedLossRate: last && w && w.packets > 0 ? last.cumulativeLost / w.packets : undefined,
     jitterMs: last?.jitterMs,
     maxJitterMs: rr.length ? Math.max(...rr.map((r) => r.jitterMs)) : undefined,
@@ -103,6 +151,7 @@ export function trackResult(
   fates: readonly FateRecord[],
   seq0: number | undefined,
   records: readonly ReceiverReportRecord[],
+  rtcpPaths: { forward?: readonly FateRecord[]; return?: readonly FateRecord[] } = {},
 ): TrackResult {
   const snap = rx.receiverStats?.snapshot();
   const window = snap && seq0 !== undefined ? statsWindow(seq0, snap.baseSeq, snap.expected) : undefined;
@@ -115,6 +164,14 @@ export function trackResult(
     codec: rx.track.codec ?? rx.track.encodingName,
     truth,
     rtcp: rtcpFigures(records, truth, rx),
+    ...(rtcpPaths.forward || rtcpPaths.return
+      ? {
+          rtcpPaths: {
+            forward: rtcpPaths.forward && rtcpPathTruth(rtcpPaths.forward),
+            return: rtcpPaths.return && rtcpPathTruth(rtcpPaths.return),
+          },
+        }
+      : {}),
     receiver: {
       received: snap?.received ?? 0,
       expected,

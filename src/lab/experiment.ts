@@ -5,7 +5,7 @@
  */
 
 import { formatNetemArgs, geStationaryLoss, fourStateStationaryLoss, parseNetemArgs } from '../impair/index.ts';
-import type { NetemConfig } from '../impair/index.ts';
+import type { DelayTrace, DeliveryTrace, NetemConfig } from '../impair/index.ts';
 import { correlatedStationaryRate, netemWarnings } from '../impair/netem-warnings.ts';
 import type { JitterSettings } from '../receiver/index.ts';
 import type { LabIssue } from './errors.ts';
@@ -16,17 +16,56 @@ export type TransportKind = 'udp' | 'tcp';
 
 export type { EmodelCodec };
 
-/** What the lab's emulated link impairs (run-fast.ts and run-realtime.ts build it so): said in results.json and the report. */
+/**
+ * What a plain condition (netem words as a string) impairs; an object condition says it itself
+ * (`NetemCondition.scope`, from `describeScope`). Said in results.json and the report.
+ */
 export const IMPAIRMENT_SCOPE =
-  'RTP, server to receiver, each track on its own path (its own seeds; a loss trace replayed on each track from its start); RTCP is not impaired either way';
+  'RTP, server to receiver, each track on its own path (its own seeds, its own bottleneck queue if any; a loss trace replayed on each track from its start); RTCP is not impaired either way';
 
-/** One impairment condition; `trace` holds the loss trace samples once loaded (`trace FILE`). */
-export interface NetemCondition {
+/** One path's model in a condition: the words parsed, and the files they name once loaded. */
+export interface PathCondition {
   text: string;
-  /** How tc would surprise the author of these words (netem-warnings.ts); printed by the CLI. */
-  warnings?: string[];
   config: NetemConfig;
   trace?: Uint8Array;
+  linkTrace?: DeliveryTrace;
+  delayTrace?: DelayTrace;
+}
+
+/**
+ * One impairment condition: the RTP model of every track (`text`, `config`, ...), and, written as
+ * an object, what else it applies to: `tracks` (track index → that track's RTP model instead),
+ * `sharedLink` (one bottleneck queue for all tracks' RTP), `rtcp` (server's RTCP to the receiver)
+ * and `returnPath` (the receiver's RTCP to the server), each path with its own seeds.
+ */
+export interface NetemCondition extends PathCondition {
+  /** How tc would surprise the author of these words (netem-warnings.ts); printed by the CLI. */
+  warnings?: string[];
+  tracks?: Record<number, PathCondition>;
+  sharedLink?: boolean;
+  rtcp?: PathCondition;
+  returnPath?: PathCondition;
+  /** What applies to what, in words (results.json `params.impairmentScope`, the report). */
+  scope: string;
+}
+
+/** The sentence saying what a condition impairs. */
+export function describeScope(c: Omit<NetemCondition, 'scope'>): string {
+  const words = (p: PathCondition) => (p.text === 'none' ? 'nothing' : `"${p.text}"`);
+  const tracks = Object.entries(c.tracks ?? {}).map(([i, p]) => `track ${i} ${words(p)}`);
+  const rtp =
+    `RTP server to receiver: ${words(c)} on every track${tracks.length ? ` except ${tracks.join(', ')}` : ''}, ` +
+    (c.sharedLink ? 'one bottleneck queue shared by all tracks' : 'each track on its own path and bottleneck');
+  const rtcp = c.rtcp ? `RTCP server to receiver (SR, BYE): ${words(c.rtcp)}, per track` : 'RTCP server to receiver: not impaired';
+  const ret = c.returnPath
+    ? `RTCP receiver to server (RR, BYE): ${words(c.returnPath)}, per track`
+    : 'RTCP receiver to server: not impaired';
+  return `${rtp}; ${rtcp}; ${ret}; every path has its own seeds (run seed × track × direction)`;
+}
+
+/** Whether a config has bottleneck words (link, queue). */
+function hasBottleneck(c: NetemConfig): boolean {
+  return c.link !== undefined || c.queue !== undefined;
 }
 
 /** An experiment after validation: every field present, every netem string parsed. */
@@ -122,6 +161,8 @@ export function parseJitterSpec(v: unknown): { ok: true; label: string; settings
 
 /** The loss a netem config should produce in the long run (undefined when there is no closed form). */
 export function configuredLoss(c: NetemConfig): number | undefined {
+  // A bottleneck's drops depend on the offered load: no closed form.
+  if (hasBottleneck(c)) return undefined;
   const l = c.loss;
   if (!l) return 0;
   if (l.model === 'random') {
@@ -140,6 +181,86 @@ export function configuredMeanBurst(c: NetemConfig): number | undefined {
   if (l?.model === 'gemodel' && l.oneMinusH === 1 && l.oneMinusK === 0 && l.r > 0) return 1 / l.r;
   if (l?.model === 'random' && l.correlation === 0 && l.p < 1) return 1 / (1 - l.p);
   return undefined;
+}
+
+/** Netem words at `path` as one path's model, or an issue. */
+function parsePath(
+  v: unknown,
+  path: string,
+  add: (path: string, message: string) => void,
+): (PathCondition & { warnings: string[] }) | undefined {
+  if (typeof v !== 'string') {
+    add(path, 'expected netem words as a string, e.g. "loss gemodel 2% 30%"');
+    return undefined;
+  }
+  const r = parseNetemArgs(v);
+  if (!r.ok) {
+    add(path, `${v.trim() || '(empty)'}: ${r.message}`);
+    return undefined;
+  }
+  return { text: v.trim() === '' ? 'none' : formatNetemArgs(r.value), config: r.value, warnings: netemWarnings(v, r.value) };
+}
+
+/**
+ * A condition: netem words (RTP of every track, each on its own path), or an object
+ * `{ rtp, tracks: { INDEX: words }, sharedLink, rtcp, return }` saying what else it applies to.
+ */
+export function parseNetemCondition(v: unknown, path: string, add: (path: string, message: string) => void): NetemCondition | undefined {
+  if (!isObj(v)) {
+    const p = parsePath(v, path, add);
+    return p && { ...p, scope: IMPAIRMENT_SCOPE };
+  }
+  for (const k of Object.keys(v)) {
+    if (!['rtp', 'tracks', 'sharedLink', 'rtcp', 'return'].includes(k))
+      add(`${path}.${k}`, 'unknown field (rtp, tracks, sharedLink, rtcp, return)');
+  }
+  const rtp = parsePath(v.rtp ?? '', `${path}.rtp`, add);
+  if (!rtp) return undefined;
+  const c: Omit<NetemCondition, 'scope'> & { warnings: string[] } = { ...rtp };
+  if (v.tracks !== undefined) {
+    if (!isObj(v.tracks)) add(`${path}.tracks`, 'expected { TRACK_INDEX: "netem words" }');
+    else {
+      const tracks: Record<number, PathCondition> = {};
+      for (const [k, w] of Object.entries(v.tracks)) {
+        if (!/^\d+$/.test(k) || Number(k) > 255) {
+          add(`${path}.tracks.${k}`, 'expected a track index (0, 1, ...)');
+          continue;
+        }
+        const p = parsePath(w, `${path}.tracks.${k}`, add);
+        if (!p) continue;
+        c.warnings.push(...p.warnings.map((x) => `track ${k}: ${x}`));
+        tracks[Number(k)] = { text: p.text, config: p.config };
+      }
+      c.tracks = tracks;
+    }
+  }
+  if (v.sharedLink !== undefined) {
+    if (typeof v.sharedLink !== 'boolean') add(`${path}.sharedLink`, 'expected true or false');
+    else if (v.sharedLink) {
+      if (!hasBottleneck(rtp.config))
+        add(`${path}.sharedLink`, 'a shared link needs a bottleneck in rtp: link FILE, or rate RATE with queue');
+      for (const [k, t] of Object.entries(c.tracks ?? {})) {
+        if (hasBottleneck(t.config))
+          add(`${path}.tracks.${k}`, "with sharedLink the bottleneck is rtp's: a track may not have its own link/queue");
+      }
+      c.sharedLink = true;
+    }
+  }
+  for (const [key, field] of [
+    ['rtcp', 'rtcp'],
+    ['return', 'returnPath'],
+  ] as const) {
+    if (v[key] === undefined) continue;
+    const p = parsePath(v[key], `${path}.${key}`, add);
+    if (!p) continue;
+    c.warnings.push(...p.warnings.map((x) => `${key}: ${x}`));
+    c[field] = { text: p.text, config: p.config };
+  }
+  const parts = [c.text + (c.sharedLink ? ' (shared link)' : '')];
+  for (const [k, t] of Object.entries(c.tracks ?? {})) parts.push(`track ${k}: ${t.text}`);
+  if (c.rtcp) parts.push(`rtcp: ${c.rtcp.text}`);
+  if (c.returnPath) parts.push(`return: ${c.returnPath.text}`);
+  return { ...c, text: parts.join('; '), scope: describeScope(c) };
 }
 
 export interface ExperimentDefaults {
@@ -232,17 +353,8 @@ export function validateExperiment(doc: unknown, d: ExperimentDefaults): { value
   };
   const netem: Experiment['netem'] = [];
   list(`${root}.matrix.netem`, m.netem, ['']).forEach((v, i) => {
-    const path = `${root}.matrix.netem[${i}]`;
-    if (typeof v !== 'string') {
-      add(path, 'expected netem words as a string, e.g. "loss gemodel 2% 30%"');
-      return;
-    }
-    const r = parseNetemArgs(v);
-    if (!r.ok) {
-      add(path, `${v.trim() || '(empty)'}: ${r.message}`);
-      return;
-    }
-    netem.push({ text: v.trim() === '' ? 'none' : formatNetemArgs(r.value), config: r.value, warnings: netemWarnings(v, r.value) });
+    const c = parseNetemCondition(v, `${root}.matrix.netem[${i}]`, add);
+    if (c) netem.push(c);
   });
   const jitter: Experiment['jitter'] = [];
   list(`${root}.matrix.jitter`, m.jitter, ['adaptive']).forEach((v, i) => {

@@ -12,15 +12,29 @@ export type { LabErrorCode, LabIssue } from './errors.ts';
 export { ExperimentError, formatIssue } from './errors.ts';
 export {
   AAC_EMODEL_ASSUMED,
+  IMPAIRMENT_SCOPE,
   MAX_DURATION_SEC,
   MAX_RUNS,
   configuredLoss,
   configuredMeanBurst,
+  describeScope,
   expandRuns,
+  parseNetemCondition,
   parseJitterSpec,
   validateExperiment,
 } from './experiment.ts';
-export type { EmodelCodec, Experiment, ExperimentDefaults, RunMode, RunSpec, TransportKind } from './experiment.ts';
+export type {
+  EmodelCodec,
+  Experiment,
+  ExperimentDefaults,
+  NetemCondition,
+  PathCondition,
+  RunMode,
+  RunSpec,
+  TransportKind,
+} from './experiment.ts';
+export { RunImpairment } from './impairment.ts';
+export { windowCounts } from './collect.ts';
 export { experimentFromFlags, loadExperiment, loadTraces, mediaResolver, parseExperimentText } from './load.ts';
 export type { LoadOptions, OneOffFlags } from './load.ts';
 export { EMODEL_R_DEFAULT, G113, emodel, mosFromR } from '../stats/emodel.ts';

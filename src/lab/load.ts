@@ -9,8 +9,8 @@ import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { ExperimentError } from './errors.ts';
 import { validateExperiment } from './experiment.ts';
-import { parseLossTrace } from '../impair/index.ts';
-import type { Experiment, RunMode } from './experiment.ts';
+import { loadPathTraces } from '../transport/index.ts';
+import type { Experiment, PathCondition, RunMode } from './experiment.ts';
 
 export interface LoadOptions {
   /** Folder searched for media names not found next to the experiment (default: ./media). */
@@ -50,23 +50,22 @@ export async function loadExperiment(file: string, o: LoadOptions = {}): Promise
 }
 
 /**
- * Reads the loss traces that `trace FILE` conditions name (relative to `dir`) into the experiment;
- * a missing or malformed file is an error naming the field.
+ * Reads the files that conditions name (`trace FILE`, `link FILE`, `delaytrace FILE`, on any of
+ * their paths; relative to `dir`) into the experiment; a missing or malformed file is an error
+ * naming the field.
  */
 export async function loadTraces(e: Experiment, dir: string, field: string): Promise<Experiment> {
   const issues: { path: string; message: string }[] = [];
   for (const [i, n] of e.netem.entries()) {
-    const loss = n.config.loss;
-    if (loss?.model !== 'trace') continue;
-    const file = path.resolve(dir, loss.path);
-    const text = await readFile(file, 'utf8').catch(() => undefined);
-    if (text === undefined) {
-      issues.push({ path: `${field}[${i}]`, message: `cannot read loss trace ${file}` });
-      continue;
+    const paths: [string, PathCondition][] = [[`${field}[${i}]`, n]];
+    for (const [k, t] of Object.entries(n.tracks ?? {})) paths.push([`${field}[${i}].tracks.${k}`, t]);
+    if (n.rtcp) paths.push([`${field}[${i}].rtcp`, n.rtcp]);
+    if (n.returnPath) paths.push([`${field}[${i}].return`, n.returnPath]);
+    for (const [where, p] of paths) {
+      const r = await loadPathTraces(p.config, dir);
+      if (!r.ok) issues.push({ path: where, message: r.message });
+      else Object.assign(p, r.value);
     }
-    const t = parseLossTrace(text);
-    if (!t.ok) issues.push({ path: `${field}[${i}]`, message: `loss trace ${file}: ${t.message}` });
-    else n.trace = t.value;
   }
   if (issues.length) throw new ExperimentError('LAB_ERR_EXPERIMENT_INVALID', issues);
   return e;
@@ -84,6 +83,10 @@ export interface OneOffFlags {
   startNpt: number;
   mode: RunMode;
   quality: boolean;
+  /** Applied to every --netem condition: the server's RTCP, the receiver's RTCP, one shared bottleneck. */
+  rtcpNetem?: string;
+  returnNetem?: string;
+  sharedLink?: boolean;
 }
 
 export function experimentFromFlags(f: OneOffFlags, o: LoadOptions = {}): Experiment {
@@ -95,7 +98,11 @@ export function experimentFromFlags(f: OneOffFlags, o: LoadOptions = {}): Experi
     seeds: Array.from({ length: f.runs }, (_, i) => f.seed + i),
     quality: f.quality,
     matrix: {
-      netem: f.netem.length ? f.netem : [''],
+      netem: (f.netem.length ? f.netem : ['']).map((n) =>
+        f.rtcpNetem !== undefined || f.returnNetem !== undefined || f.sharedLink
+          ? { rtp: n, rtcp: f.rtcpNetem, return: f.returnNetem, sharedLink: f.sharedLink }
+          : n,
+      ),
       jitter: f.jitter.length ? f.jitter : ['adaptive'],
       transport: f.transport.length ? f.transport : ['udp'],
       media: [f.media],
@@ -105,7 +112,14 @@ export function experimentFromFlags(f: OneOffFlags, o: LoadOptions = {}): Experi
   if (!r.value)
     throw new ExperimentError(
       'LAB_ERR_EXPERIMENT_INVALID',
-      r.issues.map((i) => ({ ...i, path: i.path.replace(/^experiment\.(matrix\.)?/, '--') })),
+      r.issues.map((i) => ({
+        ...i,
+        path: i.path
+          .replace(/^experiment\.(matrix\.)?/, '--')
+          .replace(/\.rtcp$/, ' (--rtcp-netem)')
+          .replace(/\.return$/, ' (--return-netem)')
+          .replace(/\.sharedLink$/, ' (--shared-link)'),
+      })),
     );
   return r.value;
 }

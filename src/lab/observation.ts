@@ -9,6 +9,9 @@ export interface RunObservation {
   receivers: TrackReceiver[];
   /** Fate log of each track's RTP (index = track index; empty without impairment). */
   fates: (readonly FateRecord[])[];
+  /** Fate logs of each track's RTCP paths, when the condition impairs them (server → receiver, receiver → server). */
+  rtcpFates?: (readonly FateRecord[] | undefined)[];
+  returnFates?: (readonly FateRecord[] | undefined)[];
   /** Sequence number of each stream's first RTP packet (undefined when unknown). */
   seq0: (number | undefined)[];
   /** RRs the server received about each track. */

@@ -53,7 +53,8 @@ function provenanceHtml(title: string, m: ReportMeta): string {
     rows.push(['duration', `${e.durationSec} s from npt ${e.startNpt} s`]);
     rows.push(['seeds', `${e.seeds.join(', ')} (every condition runs with the same seeds)`]);
     rows.push(['netem', e.netem.map((n) => `<code>${esc(n || '(none)')}</code>`).join('<br>')]);
-    rows.push(['netem applies to', IMPAIRMENT_SCOPE]);
+    const scopes = e.impairment ?? e.netem.map((n) => ({ condition: n, appliesTo: IMPAIRMENT_SCOPE }));
+    rows.push(['netem applies to', scopes.map((s) => `<code>${esc(s.condition || '(none)')}</code>: ${esc(s.appliesTo)}`).join('<br>')]);
     rows.push(['jitter buffer', e.jitter.map((j) => esc(j.label)).join(', ')]);
     rows.push(['transport', e.transport.join(', ')]);
   }
@@ -72,7 +73,7 @@ function provenanceHtml(title: string, m: ReportMeta): string {
     rows.push(['created', esc(p.createdAt)]);
   }
   const desc = e?.description ? `<p class="desc">${esc(e.description)}</p>` : '';
-  return `<h1>${esc(title)}</h1>\n${desc}\n<table class="prov"><tbody>${rows.map(([k, v]) => `<tr><th>${k}</th><td>${k === 'netem' || k === 'streamlab' || k === 'host' || k === 'ffmpeg' || k === 'created' || k === 'jitter buffer' ? v : esc(v)}</td></tr>`).join('')}</tbody></table>`;
+  return `<h1>${esc(title)}</h1>\n${desc}\n<table class="prov"><tbody>${rows.map(([k, v]) => `<tr><th>${k}</th><td>${k === 'netem' || k === 'netem applies to' || k === 'streamlab' || k === 'host' || k === 'ffmpeg' || k === 'created' || k === 'jitter buffer' ? v : esc(v)}</td></tr>`).join('')}</tbody></table>`;
 }
 
 /** Measures compared seed by seed against the first condition. */

@@ -18,6 +18,8 @@ export interface RunParams {
   netem: string;
   jitter: string;
   transport: 'udp' | 'tcp';
+  /** What the condition impairs (RTP per track or shared link, RTCP each way), in words. */
+  impairmentScope?: string;
   /** Long-run loss the netem model should give (undefined: no closed form). */
   configuredLoss: number | undefined;
   /** 1/r for a Gilbert channel. */
@@ -31,7 +33,15 @@ export interface TruthFigures {
   lost: number;
   lossRate: number;
   droppedByLoss: number;
+  /** Dropped by netem's `limit`. */
   droppedByQueue: number;
+  /** Dropped by the bottleneck queue: full on arrival (tail), by CoDel (aqm). */
+  droppedByTail: number;
+  droppedByAqm: number;
+  /** Still in the emulator at the end of the run (not delivered, not dropped). */
+  inFlight: number;
+  /** Bottleneck sojourn times of delivered packets (ms; count 0 without a bottleneck). */
+  sojourn: { count: number; p50: number; p95: number; max: number; mean: number };
   /** Delivered with more than 0.5 ms emulator delay. */
   delayed: number;
   reordered: number;
@@ -54,7 +64,31 @@ export interface TruthFigures {
    * The packets the receiver's RFC 3550 statistics cover (from the packet that ended probation to
    * the highest received): RTCP's cumulative lost is comparable with the truth only there.
    */
-  window: { fromId: number; toId: number; packets: number; lost: number } | undefined;
+  window:
+    | {
+        fromId: number;
+        toId: number;
+        packets: number;
+        /** Window packets with no copy delivered: the true loss. */
+        lost: number;
+        /**
+         * What an exact RFC 3550 A.1/A.3 receiver reports for these arrivals: `lost` minus the
+         * copies it also counts as received, namely packets from before the window that arrived
+         * after the one that ended probation (reordered at the start) and duplicates in the window.
+         */
+        rfcLost: number;
+        countedBeforeWindow: number;
+        duplicatesInWindow: number;
+      }
+    | undefined;
+}
+
+/** Ground truth of an impaired RTCP path (server → receiver, or receiver → server). */
+export interface RtcpPathTruth {
+  sent: number;
+  lost: number;
+  lossRate: number;
+  meanDelayMs: number;
 }
 
 /** RTCP as it happened: the server's view of our RRs, and our view of the server's SRs. */
@@ -96,6 +130,8 @@ export interface TrackResult {
   codec: string;
   truth: TruthFigures;
   rtcp: RtcpFigures;
+  /** Ground truth of the track's RTCP paths, when the condition impairs them. */
+  rtcpPaths?: { forward?: RtcpPathTruth; return?: RtcpPathTruth };
   /** Our RFC 3550 receiver statistics at the end (what the last RR said, unrounded). */
   receiver: { received: number; expected: number; lost: number; duplicates: number; reordered: number; jitterMs: number };
   jitterBuffer: JitterBufferFigures;

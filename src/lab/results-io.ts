@@ -28,7 +28,13 @@ function trackCols(prefix: string, t: TrackResult | undefined): [string, Cell][]
     c('duplicated', t?.truth.duplicated),
     c('delay_mean_ms', t?.truth.delay.mean),
     c('delay_p95_ms', t?.truth.delay.p95),
+    c('dropped_tail', t?.truth.droppedByTail),
+    c('dropped_aqm', t?.truth.droppedByAqm),
+    c('sojourn_p50_ms', t?.truth.sojourn.p50),
+    c('sojourn_p95_ms', t?.truth.sojourn.p95),
+    c('sojourn_max_ms', t?.truth.sojourn.max),
     c('window_lost', t?.truth.window?.lost),
+    c('window_rfc_lost', t?.truth.window?.rfcLost),
     c('rtcp_reports', t?.rtcp.receiverReports),
     c('rtcp_cum_lost', t?.rtcp.cumulativeLost),
     c('rtcp_cum_lost_error', t?.rtcp.cumulativeLostError),
@@ -123,7 +129,11 @@ export function toCsv(results: readonly RunResult[], provenance?: Provenance): s
 }
 
 export interface ResultsFile {
-  experiment: Omit<Experiment, 'netem'> & { netem: string[] };
+  experiment: Omit<Experiment, 'netem'> & {
+    netem: string[];
+    /** Per condition, what it impairs (describeScope). */
+    impairment?: { condition: string; appliesTo: string }[];
+  };
   /** Version, commit, host (filled in by writeResults when absent). */
   provenance?: Provenance;
   /** Runs planned / finished (ok or failed); `complete` false while running or when stopped. */
@@ -146,7 +156,11 @@ export async function writeResults(outDir: string, f: ResultsFile): Promise<void
   const provenance = given ?? (await processProvenance());
   await atomicWrite(
     path.join(outDir, 'results.json'),
-    JSON.stringify({ provenance, netemAppliesTo: IMPAIRMENT_SCOPE, ...rest, runs }, null, 1),
+    JSON.stringify(
+      { provenance, netemAppliesTo: IMPAIRMENT_SCOPE + ' (unless a condition says otherwise: experiment.impairment)', ...rest, runs },
+      null,
+      1,
+    ),
   );
   await atomicWrite(path.join(outDir, 'results.csv'), toCsv(runs, provenance));
 }

@@ -28,12 +28,13 @@ import type { EgressHookFactory, MediaEntry, ReceiverReportRecord, StreamTrackSt
 import { parseSdp } from '../sdp/index.ts';
 import { RtspClientConnection, TrackReceiver, tracksFromSdp } from '../receiver/index.ts';
 import type { Sink } from '../receiver/index.ts';
-import { ImpairedEgress, Scheduler } from '../transport/index.ts';
+import { Scheduler } from '../transport/index.ts';
 import type { Egress } from '../transport/index.ts';
 import { ManualClock } from '../util/clock.ts';
 import { seededRandom } from '../util/random.ts';
 import { sampleReceivers } from './collect.ts';
 import type { RunSpec } from './experiment.ts';
+import { RunImpairment } from './impairment.ts';
 import type { RunObservation } from './observation.ts';
 import type { SeriesPoint } from './result-types.ts';
 
@@ -88,6 +89,9 @@ export async function runFast(spec: RunSpec, sink: Sink | undefined): Promise<Ru
   const sim = new Map<string, SimTrack>();
   const fatesOf = new Map<string, readonly FateRecord[]>();
   const links: SimLink[] = [];
+  // The run's condition on the server side (RTP per track or a shared link, the server's RTCP) and
+  // on the receiver's RTCP back (the return path), with their fate logs: as run-realtime.ts.
+  const impairment = new RunImpairment(spec);
   const egress: EgressHookFactory = (serverClock, scheduler) => (_direct, t) => {
     const end = sim.get(t.control);
     if (!end) throw new Error(`internal: SETUP of ${t.control}, which the lab did not describe`);
@@ -106,8 +110,7 @@ export async function runFast(spec: RunSpec, sink: Sink | undefined): Promise<Ru
     );
     links.push(link);
     // Always through the emulator (an empty config passes everything) so that every run has its fate log.
-    const impairment = { config: spec.netem.config, seed: spec.seed, text: spec.netem.text, trace: spec.netem.trace, recordFates: true };
-    const e = new ImpairedEgress(link, impairment, serverClock, scheduler, t.trackIndex);
+    const e = impairment.egress(link, t.trackIndex, serverClock, scheduler);
     fatesOf.set(t.control, e.rtpFates);
     return { egress: e, release: () => e.close() };
   };
@@ -161,6 +164,9 @@ export async function runFast(spec: RunSpec, sink: Sink | undefined): Promise<Ru
     const receivers: TrackReceiver[] = [];
     for (const track of tracks) {
       const control = track.controlUrl.split('/').pop() ?? '';
+      // The receiver's RTCP to the server, through the return path when the condition impairs it.
+      const returnPath = impairment.returnStage(track.index, clock, rxScheduler, spec.transport === 'tcp');
+      const toServer = (b: Buffer) => end.toServer?.(b, `sim:${control}`);
       const end: SimTrack = {
         rx: new TrackReceiver(track, {
           jitter: spec.jitter.settings,
@@ -168,7 +174,10 @@ export async function runFast(spec: RunSpec, sink: Sink | undefined): Promise<Ru
           ssrc: random.uint32(),
           random,
           waitKeyframe: spec.waitKeyframe,
-          sendRtcp: (buf) => end.toServer?.(buf, `sim:${control}`),
+          sendRtcp: (buf) => {
+            if (returnPath) returnPath.pass([buf], (p) => toServer(p[0] ?? buf));
+            else toServer(buf);
+          },
           wallClock: () => clock.wallNow(),
           onUnit: (u) => sink?.write(u),
         }),
@@ -232,7 +241,9 @@ export async function runFast(spec: RunSpec, sink: Sink | undefined): Promise<Ru
       fates[rx.track.index] = fatesOf.get(control) ?? [];
       reports[rx.track.index] = records.filter((r) => r.control === control);
     }
-    return { receivers, fates, seq0, reports, series, end: 'duration', startNpt, endNpt };
+    const rtcpFates = receivers.map((rx) => impairment.rtcpFates(rx.track.index));
+    const returnFates = receivers.map((rx) => impairment.returnFates(rx.track.index));
+    return { receivers, fates, rtcpFates, returnFates, seq0, reports, series, end: 'duration', startNpt, endNpt };
   } finally {
     offStarted();
     offRr();

@@ -36,6 +36,7 @@ export function runParams(spec: RunSpec): RunParams {
     seed: spec.seed,
     repetition: spec.repetition,
     netem: spec.netem.text,
+    impairmentScope: spec.netem.scope,
     jitter: spec.jitter.label,
     transport: spec.transport,
     configuredLoss: configuredLoss(spec.netem.config),
@@ -75,7 +76,10 @@ export async function runOne(spec: RunSpec, o: RunOneOptions): Promise<RunResult
     }
     if (sink) await sink.close();
     const tracks = obs.receivers.map((rx) =>
-      trackResult(rx, obs.fates[rx.track.index] ?? [], obs.seq0[rx.track.index], obs.reports[rx.track.index] ?? []),
+      trackResult(rx, obs.fates[rx.track.index] ?? [], obs.seq0[rx.track.index], obs.reports[rx.track.index] ?? [], {
+        forward: obs.rtcpFates?.[rx.track.index],
+        return: obs.returnFates?.[rx.track.index],
+      }),
     );
     const result: RunResult = {
       ...base,

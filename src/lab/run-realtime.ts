@@ -14,7 +14,8 @@ import { PlaySession } from '../receiver/index.ts';
 import type { Sink } from '../receiver/index.ts';
 import { RtspServer } from '../server/index.ts';
 import type { EgressHookFactory, ReceiverReportRecord } from '../server/index.ts';
-import { ImpairedEgress, udpKernelDrops } from '../transport/index.ts';
+import { udpKernelDrops } from '../transport/index.ts';
+import { RunImpairment } from './impairment.ts';
 import { seededRandom } from '../util/random.ts';
 import { sampleReceivers } from './collect.ts';
 import type { RunSpec } from './experiment.ts';
@@ -48,15 +49,17 @@ export async function runRealtime(spec: RunSpec, sink: Sink | undefined): Promis
   const fatesOf = new Map<string, readonly FateRecord[]>();
   /** Per track control: the first sequence number of the run's PLAY. */
   const seq0Of = new Map<string, number>();
-  const egresses: ImpairedEgress[] = [];
   let kernelDrops: number | undefined;
   // The lab is the observer that asks for per-packet fates (a served session keeps counters only).
-  const egress: EgressHookFactory = (clock, scheduler) => (direct, t) => {
-    const impairment = { config: spec.netem.config, seed: spec.seed, text: spec.netem.text, trace: spec.netem.trace, recordFates: true };
-    const e = new ImpairedEgress(direct, impairment, clock, scheduler, t.trackIndex);
-    fatesOf.set(t.control, e.rtpFates);
-    egresses.push(e);
-    return { egress: e, release: () => e.close() };
+  const impairment = new RunImpairment(spec);
+  const hook = impairment.hook();
+  const egress: EgressHookFactory = (clock, scheduler) => {
+    const wrap = hook(clock, scheduler);
+    return (direct, t) => {
+      const e = wrap(direct, t);
+      fatesOf.set(t.control, impairment.rtpFates(t.trackIndex));
+      return e;
+    };
   };
   const server = await RtspServer.listen({ random, mediaDir: path.dirname(spec.media), host: '127.0.0.1', port: 0, egress });
   const records: ReceiverReportRecord[] = [];
@@ -82,6 +85,7 @@ export async function runRealtime(spec: RunSpec, sink: Sink | undefined): Promis
     jitter: spec.jitter.settings,
     waitKeyframe: spec.waitKeyframe,
     idleTimeoutMs: IDLE_TIMEOUT_MS,
+    returnImpairment: impairment.returnSpec,
     onTracks: (tracks) => void sink?.open(tracks),
     onUnit: (u) => sink?.write(u),
     // The end of the run, defined so that the fate logs and the final RRs count the same packets:
@@ -89,7 +93,7 @@ export async function runRealtime(spec: RunSpec, sink: Sink | undefined): Promis
     // track reaches the server, then TEARDOWN.
     endOfRun: {
       drained: async () => {
-        await until(() => egresses.every((e) => e.heldPackets === 0), MAX_DRAIN_MS);
+        await until(() => impairment.heldPackets === 0, MAX_DRAIN_MS);
         await sleep(LOOPBACK_MARGIN_MS);
       },
       reported: async () => {
@@ -118,6 +122,7 @@ export async function runRealtime(spec: RunSpec, sink: Sink | undefined): Promis
   }
   series.push(...sampleReceivers(session.receivers, (performance.now() - started) / 1000));
   const receivers = session.receivers;
+  impairment.adoptReturnStages(session.returnStages);
   const fates: (readonly FateRecord[])[] = [];
   const seq0: (number | undefined)[] = [];
   const reports: ReceiverReportRecord[][] = [];
@@ -131,6 +136,8 @@ export async function runRealtime(spec: RunSpec, sink: Sink | undefined): Promis
   return {
     receivers,
     fates,
+    rtcpFates: receivers.map((rx) => impairment.rtcpFates(rx.track.index)),
+    returnFates: receivers.map((rx) => impairment.returnFates(rx.track.index)),
     seq0,
     reports,
     series,

@@ -43,7 +43,11 @@ export async function runExperiment(e: Experiment, o: LabOptions): Promise<LabOu
   const results: RunResult[] = [];
   const progress = o.progress ?? new ProgressBar(runs.length);
   const { netem, ...rest } = e;
-  const experiment = { ...rest, netem: netem.map((n) => n.text) };
+  const experiment = {
+    ...rest,
+    netem: netem.map((n) => n.text),
+    impairment: netem.map((n) => ({ condition: n.text, appliesTo: n.scope })),
+  };
   let stopped = false;
   let writing = Promise.resolve();
   const save = (complete: boolean) => {

@@ -82,6 +82,10 @@ function update(tick) {
     const tr = document.createElement('tr');
     tr.dataset.session = s.id;
     const v = s.view;
+    // The raw figures and the time of the newest report they come from, for tools and tests.
+    tr.dataset.reportAt = String(s.tracks.reduce((t, x) => Math.max(t, x.reportAt), 0));
+    tr.dataset.lost = String(v.lost ?? '');
+    tr.dataset.jitter = String(v.jitter ?? '');
     for (const [cls, text] of [['id', s.id.slice(0, 8)], ['kind', s.kind], ['client', s.client], ['path', s.path], ['transport', s.transport],
       ['state', s.state], ['age', fmt(s.ageSec, 0)], ['kbps', fmt(v.kbps, 0)], ['loss', fmt(v.loss, 2)], ['lost', fmt(v.lost, 0)],
       ['jitter', fmt(v.jitter, 1)], ['rtt', fmt(v.rtt, 1)], ['mos', fmt(v.mos, 1)]]) {

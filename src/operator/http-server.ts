@@ -4,24 +4,27 @@
  *
  *   GET    /                    the dashboard (dashboard-page.ts), fed by the WebSocket /ws
  *                               (live-feed.ts) once a second; uPlot at /uplot.js, /uplot.css
- *   GET    /api/sessions        every RTSP session: kind, client, path, transport, state, age,
- *                               packets and bytes, the receivers' last reports (XR VoIP metrics too)
- *   GET    /api/sessions/:id    one session (404 JSON when unknown)
- *   DELETE /api/sessions/:id    ends it as a TEARDOWN would (its client gets a BYE)
- *   GET    /api/live            live channels with their viewers and publisher
- *   GET    /metrics             Prometheus text format
+ *   /api/...                    the JSON API (api.ts): sessions (list, inspect, kick), media,
+ *                               live channels (list, start from a file, stop)
+ *   GET    /metrics             Prometheus text format (metrics.ts)
  *
- * Bounded: connections (MAX_HTTP_CONNECTIONS), request bodies (none are read: methods that carry
- * one are refused with 413 past MAX_BODY_BYTES), header and request timeouts.
+ * Bounded: connections (MAX_HTTP_CONNECTIONS), request bodies (maxBodyBytes, 413), header and
+ * request timeouts, dashboard pages (live-feed.ts). Against DNS rebinding, a request whose Host
+ * does not name this machine (or the address listened on) is refused 421, and a browser's
+ * cross-site Origin on a WebSocket upgrade or a POST/DELETE is refused 403.
  */
 import { readFile } from 'node:fs/promises';
 import http from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { RtspServer } from '../server/index.ts';
 import { createLogger } from '../util/log.ts';
+import { handleApi, json } from './api.ts';
+import type { ApiAnswer, ApiRefusal } from './api.ts';
 import { DASHBOARD_HTML } from './dashboard-page.ts';
-import { LiveFeed } from './live-feed.ts';
+import { FEED_INTERVAL_MS, LiveFeed, MAX_FEED_BACKLOG_BYTES } from './live-feed.ts';
+import { MediaLister } from './media-list.ts';
 import { ServerMetrics } from './metrics.ts';
 
 /** uPlot's browser build and stylesheet, from the installed package (read once, on first request). */
@@ -42,40 +45,61 @@ function asset(name: keyof typeof UPLOT): Promise<string> {
 const log = createLogger('http');
 
 export const MAX_HTTP_CONNECTIONS = 256;
-export const MAX_BODY_BYTES = 64 * 1024;
+export const MAX_BODY_BYTES = 16 * 1024;
 const REQUEST_TIMEOUT_MS = 10_000;
+/** GET /api/media: files listed at most, folder depth, ffprobe runs per listing. */
+export const MEDIA_LIST_LIMITS = { maxMediaFiles: 500, maxMediaDepth: 4, maxProbesPerListing: 16 } as const;
 
 export interface OperatorHttpOptions {
   host?: string;
   port: number;
+  /** Largest request body (POST /api/live); default MAX_BODY_BYTES. */
+  maxBodyBytes?: number;
+  /** The dashboard feed: how often it pushes (default FEED_INTERVAL_MS), what backlog drops a page (default MAX_FEED_BACKLOG_BYTES). */
+  feedIntervalMs?: number;
+  maxFeedBacklogBytes?: number;
 }
 
-type Reply = { status: number; body: unknown } | { status: number; text: string; contentType: string };
+/** Why the operator's HTTP side refused something (streamlab_operator_refusals_total{reason}). */
+export type OperatorRefusal = ApiRefusal | 'host' | 'origin' | 'bad_target' | 'http_connections' | 'feed_full' | 'feed_backlog';
+
+/** Host names a browser on this machine uses for us; other Host headers are refused (DNS rebinding). */
+const LOCAL_HOSTNAMES = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+type Reply = ApiAnswer | { status: number; text: string; contentType: string };
 
 export class OperatorHttp {
-  private readonly metrics: ServerMetrics;
+  readonly metrics: ServerMetrics;
   readonly feed: LiveFeed;
+  private readonly media: MediaLister;
+  private readonly maxBodyBytes: number;
+  private readonly refusals = new Map<OperatorRefusal, number>();
 
   private constructor(
     private readonly server: RtspServer,
     private readonly http: http.Server,
+    private readonly opts: OperatorHttpOptions,
   ) {
     this.metrics = new ServerMetrics(server);
-    this.feed = new LiveFeed(server);
+    this.feed = new LiveFeed(server, {
+      intervalMs: opts.feedIntervalMs ?? FEED_INTERVAL_MS,
+      maxBacklogBytes: opts.maxFeedBacklogBytes ?? MAX_FEED_BACKLOG_BYTES,
+      refused: (r) => this.refused(r),
+    });
+    this.metrics.feedClients(() => this.feed.clients);
+    this.media = new MediaLister(server.catalog.rootDir, MEDIA_LIST_LIMITS);
+    this.maxBodyBytes = opts.maxBodyBytes ?? MAX_BODY_BYTES;
   }
 
   static async start(server: RtspServer, o: OperatorHttpOptions): Promise<OperatorHttp> {
-    const h = http.createServer();
+    const h = http.createServer({ maxHeaderSize: 16 * 1024 });
     h.maxConnections = MAX_HTTP_CONNECTIONS;
     h.requestTimeout = REQUEST_TIMEOUT_MS;
     h.headersTimeout = REQUEST_TIMEOUT_MS;
-    const op = new OperatorHttp(server, h);
+    const op = new OperatorHttp(server, h, o);
     h.on('request', (req, res) => void op.handle(req, res));
-    h.on('upgrade', (req, socket, head: Buffer) => {
-      socket.on('error', () => undefined);
-      if (new URL(req.url ?? '/', 'http://x').pathname === '/ws') op.feed.upgrade(req, socket, head);
-      else socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
-    });
+    h.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => op.upgrade(req, socket, head));
+    h.on('drop', () => op.refused('http_connections'));
     h.on('clientError', (_err, socket) => socket.destroy());
     await new Promise<void>((resolve, reject) => {
       h.once('error', reject);
@@ -98,54 +122,114 @@ export class OperatorHttp {
     return `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${a.port}/`;
   }
 
+  /** Counted by reason; logged for the first ten of a reason, then every thousandth. */
+  refused(reason: OperatorRefusal, fields: Record<string, unknown> = {}): void {
+    const n = (this.refusals.get(reason) ?? 0) + 1;
+    this.refusals.set(reason, n);
+    this.metrics.operatorRefused(reason);
+    if (n <= 10 || n % 1000 === 0) log.warn('operator HTTP request refused', { reason, count: n, ...fields });
+  }
+
+  /** The WebSocket upgrade: only /ws, from this machine's pages. Never throws, whatever the request. */
+  private upgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', () => undefined);
+    const refuse = (status: string) => socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    try {
+      const pathname = pathnameOf(req.url);
+      if (pathname !== '/ws') return void refuse('404 Not Found');
+      if (!this.hostAllowed(req)) {
+        this.refused('host', { host: req.headers.host });
+        return void refuse('421 Misdirected Request');
+      }
+      if (!this.originAllowed(req)) {
+        this.refused('origin', { origin: req.headers.origin });
+        return void refuse('403 Forbidden');
+      }
+      this.feed.upgrade(req, socket, head);
+    } catch (err) {
+      log.error('WebSocket upgrade failed', { url: req.url, error: String(err) });
+      socket.destroy();
+    }
+  }
+
+  /** Host must name this machine or the address listened on, unless listening on every address. */
+  private hostAllowed(req: http.IncomingMessage): boolean {
+    const bound = this.opts.host ?? '127.0.0.1';
+    if (bound === '0.0.0.0' || bound === '::') return true;
+    const h = (req.headers.host ?? '').toLowerCase();
+    const name = h.startsWith('[') ? h.slice(0, h.indexOf(']') + 1) : (h.split(':')[0] ?? '');
+    return LOCAL_HOSTNAMES.has(name) || name === bound || name === `[${bound}]`;
+  }
+
+  /** A browser's Origin (sent with WebSocket upgrades, POST and DELETE) must be this server itself. */
+  private originAllowed(req: http.IncomingMessage): boolean {
+    const origin = req.headers.origin;
+    if (origin === undefined) return true;
+    try {
+      return new URL(origin).host === (req.headers.host ?? '').toLowerCase();
+    } catch {
+      return false;
+    }
+  }
+
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     let reply: Reply;
     try {
       reply = await this.route(req);
     } catch (err) {
       log.error('HTTP request failed', { method: req.method, url: req.url, error: String(err) });
-      reply = { status: 500, body: { error: 'internal error' } };
+      reply = json(500, { error: 'internal error' });
     }
+    if (res.headersSent || res.destroyed) return;
+    // Whatever of a body no route read (GET with a body, a refused POST): drained, bounded by the
+    // request timeout, so the connection stays usable; a 413 closes it instead.
+    if (!req.complete) req.resume();
     if ('text' in reply) {
       res.writeHead(reply.status, { 'Content-Type': reply.contentType, 'Cache-Control': 'no-store' });
       res.end(reply.text);
     } else {
-      res.writeHead(reply.status, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' });
-      res.end(JSON.stringify(reply.body));
+      const body = JSON.stringify(reply.body);
+      res.writeHead(reply.status, {
+        'Content-Type': 'application/json; charset=utf-8',
+        'Content-Length': Buffer.byteLength(body),
+        'Cache-Control': 'no-store',
+        ...reply.headers,
+      });
+      res.end(body);
     }
   }
 
   private async route(req: http.IncomingMessage): Promise<Reply> {
     const method = req.method ?? 'GET';
-    const path = new URL(req.url ?? '/', 'http://x').pathname;
-    const length = Number(req.headers['content-length'] ?? 0);
-    if (length > MAX_BODY_BYTES) return { status: 413, body: { error: `request body over ${MAX_BODY_BYTES} bytes` } };
-    // No route reads a body: drain whatever came (bounded above) so the connection can be reused.
-    req.resume();
+    if (!this.hostAllowed(req)) {
+      this.refused('host', { host: req.headers.host });
+      return json(421, { error: 'unexpected Host: use the address the server listens on' });
+    }
+    const path = pathnameOf(req.url);
+    if (path === undefined) {
+      this.refused('bad_target', { target: req.url?.slice(0, 200) });
+      return json(400, { error: 'bad request target' });
+    }
+    if (method !== 'GET' && method !== 'HEAD' && !this.originAllowed(req)) {
+      this.refused('origin', { origin: req.headers.origin });
+      return json(403, { error: 'cross-origin request refused' });
+    }
     if (path === '/' && method === 'GET') return { status: 200, text: DASHBOARD_HTML, contentType: 'text/html; charset=utf-8' };
     if ((path === '/uplot.js' || path === '/uplot.css') && method === 'GET') {
       return { status: 200, text: await asset(path), contentType: UPLOT[path].type };
     }
-    if (path === '/metrics' && method === 'GET') {
+    if (path === '/metrics') {
+      if (method !== 'GET') return json(405, { error: `${method} not allowed here` }, { Allow: 'GET' });
       return { status: 200, text: await this.metrics.text(), contentType: this.metrics.contentType };
     }
-    if (path === '/api/sessions' && method === 'GET') return { status: 200, body: { sessions: this.server.sessionList() } };
-    if (path === '/api/live' && method === 'GET') return { status: 200, body: { channels: this.server.snapshot().live } };
-    const m = /^\/api\/sessions\/([^/]+)$/.exec(path);
-    if (m) {
-      const id = decodeURIComponent(m[1]!);
-      if (method === 'GET') {
-        const s = this.server.sessionList().find((x) => x.id === id);
-        return s ? { status: 200, body: s } : { status: 404, body: { error: `no session ${id}` } };
-      }
-      if (method === 'DELETE') {
-        if (!this.server.kick(id)) return { status: 404, body: { error: `no session ${id}` } };
-        log.info('session kicked', { session: id, by: req.socket.remoteAddress });
-        return { status: 200, body: { kicked: id } };
-      }
-      return { status: 405, body: { error: `${method} not allowed here` } };
-    }
-    return { status: 404, body: { error: `nothing at ${path}` } };
+    const answer = await handleApi(req, path, {
+      server: this.server,
+      media: this.media,
+      maxBodyBytes: this.maxBodyBytes,
+      refused: (r) => this.refused(r),
+      did: (what, fields) => log.info(what, { ...fields, by: req.socket.remoteAddress }),
+    });
+    return answer ?? json(404, { error: `nothing at ${path}` });
   }
 
   async close(): Promise<void> {
@@ -153,5 +237,24 @@ export class OperatorHttp {
     this.feed.close();
     this.http.closeAllConnections();
     await new Promise<void>((resolve) => this.http.close(() => resolve()));
+  }
+}
+
+/**
+ * The path of a request target: origin-form (`/api/x?y`) up to its query, absolute-form
+ * (`http://host/api/x`) through URL; undefined for anything else (answered 400). Not decoded:
+ * routes decode their segments (a malformed percent-encoding is their 404).
+ */
+export function pathnameOf(target: string | undefined): string | undefined {
+  const t = target ?? '/';
+  if (t.startsWith('/')) {
+    const end = t.search(/[?#]/);
+    return end < 0 ? t : t.slice(0, end);
+  }
+  try {
+    const p = new URL(t).pathname;
+    return p.startsWith('/') ? p : undefined;
+  } catch {
+    return undefined;
   }
 }

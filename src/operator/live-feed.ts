@@ -5,9 +5,6 @@ import type { WebSocket } from 'ws';
 import type { RtspServer, SessionInfo } from '../server/index.ts';
 import { realClock } from '../util/clock.ts';
 import type { Clock } from '../util/clock.ts';
-import { createLogger } from '../util/log.ts';
-
-const log = createLogger('http');
 
 /** Dashboard pages connected at once; more are refused (503 at the upgrade). */
 export const MAX_FEED_CLIENTS = 32;
@@ -25,6 +22,8 @@ export interface FeedTrack {
   rttMs: number | undefined;
   mosLq: number | undefined;
   endSystemDelayMs: number | undefined;
+  /** When the report arrived (Unix ms): tells which report the figures are from. */
+  reportAt: number;
 }
 
 export interface FeedSession {
@@ -68,38 +67,62 @@ export function feedSession(s: SessionInfo): FeedSession {
       rttMs: r.rttMs,
       mosLq: r.voip?.mosLq,
       endSystemDelayMs: r.voip?.endSystemDelayMs,
+      reportAt: r.receivedAt,
     })),
   };
 }
 
+export interface LiveFeedOptions {
+  /** How often every page gets the server's state (default FEED_INTERVAL_MS). */
+  intervalMs: number;
+  /** Unsent bytes behind a page past which it is dropped (default MAX_FEED_BACKLOG_BYTES). */
+  maxBacklogBytes: number;
+  /** Told of every page refused (too many) or dropped (does not read). */
+  refused: (reason: 'feed_full' | 'feed_backlog', fields: Record<string, unknown>) => void;
+}
+
 /**
- * The dashboard's live feed over WebSocket (`/ws`): once a second every connected page gets the
- * sessions, their traffic and their receivers' last reports. Sending never waits for a page: one
- * whose unsent backlog passes MAX_FEED_BACKLOG_BYTES is closed and counted.
+ * The dashboard's live feed over WebSocket (`/ws`): every interval each connected page gets the
+ * sessions, their traffic and their receivers' last reports (one message built per push, not per
+ * page). Sending never waits for a page: ws queues in memory, and a page whose unsent backlog
+ * would pass maxBacklogBytes is terminated (no closing handshake queued behind what it does not
+ * read), counted and logged. So a stalled browser costs bounded memory and never the media's timing.
  */
 export class LiveFeed {
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 4096 });
   private readonly timer: NodeJS.Timeout;
-  readonly counters = { clients: 0, refused: 0, droppedSlow: 0 };
+  readonly counters = { clients: 0, refused: 0, droppedSlow: 0, sent: 0 };
+  private closed = false;
 
   constructor(
     private readonly server: RtspServer,
+    private readonly opts: LiveFeedOptions = {
+      intervalMs: FEED_INTERVAL_MS,
+      maxBacklogBytes: MAX_FEED_BACKLOG_BYTES,
+      refused: () => undefined,
+    },
     private readonly clock: Clock = realClock,
   ) {
-    this.timer = setInterval(() => this.tick(), FEED_INTERVAL_MS);
+    this.timer = setInterval(() => this.push(), opts.intervalMs);
     this.timer.unref();
-    // Pages only listen; anything they send is ignored.
+    // Pages only listen; anything they send is ignored (maxPayload bounds it).
     this.wss.on('connection', (ws: WebSocket) => {
       ws.on('error', () => undefined);
-      ws.send(JSON.stringify(this.state()));
+      this.sendTo(ws, JSON.stringify(this.state()));
     });
   }
 
-  /** The HTTP server's 'upgrade' for /ws. */
+  /** Pages connected now. */
+  get clients(): number {
+    return this.wss.clients.size;
+  }
+
+  /** The HTTP server's 'upgrade' for /ws (path, Host and Origin already checked). */
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    if (this.wss.clients.size >= MAX_FEED_CLIENTS) {
+    if (this.closed || this.wss.clients.size >= MAX_FEED_CLIENTS) {
       this.counters.refused++;
-      socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n\r\n');
+      this.opts.refused('feed_full', { max: MAX_FEED_CLIENTS });
+      socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nRetry-After: 10\r\nContent-Length: 0\r\n\r\n');
       return;
     }
     this.wss.handleUpgrade(req, socket, head, (ws) => {
@@ -117,21 +140,27 @@ export class LiveFeed {
     };
   }
 
-  private tick(): void {
+  /** One push to every page (the timer's; tests may call it). */
+  push(): void {
     if (this.wss.clients.size === 0) return;
     const text = JSON.stringify(this.state());
-    for (const ws of this.wss.clients) {
-      if (ws.bufferedAmount > MAX_FEED_BACKLOG_BYTES) {
-        this.counters.droppedSlow++;
-        log.warn('dashboard page does not read its feed; closed', { backlogBytes: ws.bufferedAmount, count: this.counters.droppedSlow });
-        ws.terminate();
-        continue;
-      }
-      ws.send(text);
+    for (const ws of this.wss.clients) this.sendTo(ws, text);
+  }
+
+  private sendTo(ws: WebSocket, text: string): void {
+    if (ws.readyState !== ws.OPEN) return;
+    if (ws.bufferedAmount + Buffer.byteLength(text) > this.opts.maxBacklogBytes) {
+      this.counters.droppedSlow++;
+      this.opts.refused('feed_backlog', { backlogBytes: ws.bufferedAmount, limitBytes: this.opts.maxBacklogBytes });
+      ws.terminate();
+      return;
     }
+    this.counters.sent++;
+    ws.send(text);
   }
 
   close(): void {
+    this.closed = true;
     clearInterval(this.timer);
     for (const ws of this.wss.clients) ws.terminate();
     this.wss.close();

@@ -1,97 +1,290 @@
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { RtspServer } from '../server/index.ts';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { RtspServer, ServerSnapshot, SessionKind } from '../server/index.ts';
+
+/** RTSP methods counted by name; any other a client sends is OTHER, so labels stay bounded. `-`: unparseable. */
+const METHODS = new Set([
+  'OPTIONS',
+  'DESCRIBE',
+  'SETUP',
+  'PLAY',
+  'PAUSE',
+  'TEARDOWN',
+  'GET_PARAMETER',
+  'SET_PARAMETER',
+  'ANNOUNCE',
+  'RECORD',
+  '-',
+]);
+
+/** Connections refused or closed at a limit, read from the server's counters: reason → counter. */
+const CONNECTION_REFUSALS: Record<string, (s: ServerSnapshot) => number> = {
+  per_address: (s) => s.counters.connectionsRefused,
+  too_many_connections: (s) => s.counters.connectionsDropped,
+  write_backlog: (s) => s.counters.writeBacklogClosed,
+  request_timeout: (s) => s.counters.requestTimeouts,
+  tls_handshake: (s) => s.counters.tlsHandshakeFailures,
+};
+
+const KINDS: readonly SessionKind[] = ['file', 'live-viewer', 'publisher'];
 
 /**
  * The server's Prometheus metrics (text format at GET /metrics), in a registry of its own (not
- * prom-client's global one, so two servers in one process do not mix). Gauges are read from the
- * server when scraped; request and report figures are counted from its events as they happen.
+ * prom-client's global one, so two servers in one process do not mix). Gauges and the server's own
+ * counters are read when scraped (one snapshot per scrape); requests and receiver reports are
+ * counted from the server's events as they happen. Every label has a bounded set of values.
+ *
+ *   streamlab_sessions{kind}                    sessions open (file, live-viewer, publisher)
+ *   streamlab_connections                       RTSP connections open
+ *   streamlab_sessions_created_total            file sessions and live viewers created
+ *   streamlab_connections_total                 RTSP connections accepted
+ *   streamlab_sent_packets_total{kind}          RTP packets sent to clients, by session kind
+ *   streamlab_sent_bytes_total{kind}            RTP bytes sent to clients, by session kind
+ *   streamlab_received_packets_total            RTP packets taken in from publishers
+ *   streamlab_rtsp_requests_total{method,status}
+ *   streamlab_rtsp_refusals_total{status,code}  refused requests by status and reason code
+ *   streamlab_connection_refusals_total{reason} connections refused or closed at a limit
+ *   streamlab_operator_refusals_total{reason}   the HTTP side's own refusals
+ *   streamlab_rtcp_fraction_lost                histogram, one observation per report block
+ *   streamlab_rtcp_jitter_seconds               histogram
+ *   streamlab_rtcp_rtt_seconds                  histogram (reports with LSR/DLSR)
+ *   streamlab_rtcp_xr_mos_lq                    histogram (RTCP XR VoIP metrics with a MOS)
+ *   streamlab_preparations_running              ffmpeg preparations running now
+ *   streamlab_preparations_total{outcome}       started, succeeded, failed
+ *   streamlab_live_channels{state}              all, live
+ *   streamlab_operator_feed_clients             dashboard pages connected
+ *   streamlab_process_*, streamlab_nodejs_*     prom-client's default process metrics
  */
 export class ServerMetrics {
   readonly registry = new Registry();
   private readonly offs: (() => void)[] = [];
+  private readonly operatorRefusals: Counter<'reason'>;
+  private feedClientCount: () => number = () => 0;
+  /** One snapshot per scrape: prom-client runs every collect in turn. */
+  private current: ServerSnapshot | undefined;
+  /** Traffic of the sessions that ended, by kind (the open ones are read at scrape time). */
+  private readonly ended = {
+    packets: { file: 0, 'live-viewer': 0, publisher: 0 },
+    bytes: { file: 0, 'live-viewer': 0, publisher: 0 },
+    received: 0,
+  };
+  /** Last value exposed per counter series: a counter never goes back, whatever the sum read. */
+  private readonly last = new Map<string, number>();
 
   constructor(server: RtspServer) {
-    const r = this.registry;
-    const snapshotGauge = (name: string, help: string, read: () => number) =>
-      new Gauge({
-        name,
-        help,
-        registers: [r],
-        collect() {
-          this.set(read());
-        },
-      });
-    snapshotGauge('streamlab_sessions', 'RTSP sessions open (file sessions, live viewers, publishers)', () => server.registry.size);
-    snapshotGauge('streamlab_connections', 'RTSP connections open', () => server.snapshot().openConnections);
-    const bySession = (pick: (s: ReturnType<RtspServer['sessionList']>[number]) => number) => () =>
-      server.sessionList().reduce((n, s) => n + pick(s), 0);
-    snapshotGauge(
-      'streamlab_session_packets_sent',
-      'RTP packets sent by the open sessions',
-      bySession((s) => s.packetsSent),
-    );
-    snapshotGauge(
-      'streamlab_session_bytes_sent',
-      'RTP bytes sent by the open sessions',
-      bySession((s) => s.bytesSent),
-    );
-    const counterGauge = (name: string, help: string, read: () => number) => {
-      // Monotonic figures kept by the server itself: exposed as counters at scrape time.
-      new Counter({
-        name,
-        help,
-        registers: [r],
-        collect() {
-          this.reset();
-          this.inc(read());
-        },
-      });
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry, prefix: 'streamlab_' });
+    const snap = (): ServerSnapshot => (this.current ??= server.snapshot());
+    /** The value to expose for one series: never below the last one exposed. */
+    const monotonic = (key: string, value: number): number => {
+      const v = Math.max(this.last.get(key) ?? 0, value);
+      this.last.set(key, v);
+      return v;
     };
-    counterGauge(
-      'streamlab_sessions_created_total',
-      'file sessions and live viewers created',
-      () => server.snapshot().counters.sessionsCreated,
-    );
-    counterGauge('streamlab_connections_total', 'RTSP connections accepted', () => server.snapshot().counters.connections);
-    counterGauge('streamlab_rtcp_malformed_total', 'malformed RTCP packets dropped', () => server.snapshot().counters.rtcpMalformed);
+    const feedClients = () => this.feedClientCount();
+    new Gauge({
+      name: 'streamlab_sessions',
+      help: 'RTSP sessions open now, by kind (file, live-viewer, publisher)',
+      labelNames: ['kind'],
+      registers,
+      collect() {
+        const n: Record<SessionKind, number> = { file: 0, 'live-viewer': 0, publisher: 0 };
+        for (const s of server.registry.values()) n[s.kind]++;
+        for (const kind of KINDS) this.set({ kind }, n[kind]);
+      },
+    });
+    new Gauge({
+      name: 'streamlab_connections',
+      help: 'RTSP connections open now',
+      registers,
+      collect() {
+        this.set(snap().openConnections);
+      },
+    });
+    new Counter({
+      name: 'streamlab_sessions_created_total',
+      help: 'RTSP file sessions and live viewers created',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(monotonic('sessionsCreated', snap().counters.sessionsCreated));
+      },
+    });
+    new Counter({
+      name: 'streamlab_connections_total',
+      help: 'RTSP connections accepted',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(monotonic('connections', snap().counters.connections));
+      },
+    });
+    const openTraffic = () => {
+      const t = { packets: { ...this.ended.packets }, bytes: { ...this.ended.bytes }, received: this.ended.received };
+      for (const s of server.sessionList()) {
+        t.packets[s.kind] += s.packetsSent;
+        t.bytes[s.kind] += s.bytesSent;
+        t.received += s.packetsReceived ?? 0;
+      }
+      return t;
+    };
+    new Counter({
+      name: 'streamlab_sent_packets_total',
+      help: 'RTP packets sent to clients, by the kind of session that sent them',
+      labelNames: ['kind'],
+      registers,
+      collect() {
+        const t = openTraffic();
+        this.reset();
+        for (const kind of KINDS) if (kind !== 'publisher') this.inc({ kind }, monotonic(`packets-${kind}`, t.packets[kind]));
+      },
+    });
+    new Counter({
+      name: 'streamlab_sent_bytes_total',
+      help: 'RTP bytes (header and payload) sent to clients, by the kind of session that sent them',
+      labelNames: ['kind'],
+      registers,
+      collect() {
+        const t = openTraffic();
+        this.reset();
+        for (const kind of KINDS) if (kind !== 'publisher') this.inc({ kind }, monotonic(`bytes-${kind}`, t.bytes[kind]));
+      },
+    });
+    new Counter({
+      name: 'streamlab_received_packets_total',
+      help: 'RTP packets taken in from publishers',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(monotonic('received', openTraffic().received));
+      },
+    });
     const requests = new Counter({
       name: 'streamlab_rtsp_requests_total',
-      help: 'RTSP requests answered, by method and status',
+      help: 'RTSP requests answered, by method (OTHER for unknown ones, - for unparseable ones) and status',
       labelNames: ['method', 'status'],
-      registers: [r],
+      registers,
     });
     const refusals = new Counter({
       name: 'streamlab_rtsp_refusals_total',
-      help: 'RTSP requests refused, by status and reason code',
+      help: 'RTSP requests refused, by status and reason code (e.g. SRV_ERR_NOT_FOUND, AUTH_ERR_..., CONN_ERR_BAD_REQUEST)',
       labelNames: ['status', 'code'],
-      registers: [r],
+      registers,
     });
+    new Counter({
+      name: 'streamlab_connection_refusals_total',
+      help: 'RTSP connections refused or closed at a limit, by reason',
+      labelNames: ['reason'],
+      registers,
+      collect() {
+        const s = snap();
+        this.reset();
+        for (const [reason, read] of Object.entries(CONNECTION_REFUSALS)) this.inc({ reason }, monotonic(`conn-${reason}`, read(s)));
+      },
+    });
+    this.operatorRefusals = new Counter({
+      name: 'streamlab_operator_refusals_total',
+      help: "Requests to the operator's HTTP side refused (Host, Origin, body size, bad JSON, dashboard pages full or not reading)",
+      labelNames: ['reason'],
+      registers,
+    });
+    const seconds = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
     const fractionLost = new Histogram({
       name: 'streamlab_rtcp_fraction_lost',
-      help: 'fraction lost in receiver reports (per report, 0..1)',
-      buckets: [0, 0.001, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1],
-      registers: [r],
+      help: 'Fraction lost in RTCP receiver reports (0..1), one observation per report block',
+      buckets: [0, 0.001, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1],
+      registers,
     });
     const jitter = new Histogram({
-      name: 'streamlab_rtcp_jitter_ms',
-      help: 'interarrival jitter in receiver reports, ms',
-      buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500],
-      registers: [r],
+      name: 'streamlab_rtcp_jitter_seconds',
+      help: 'Interarrival jitter in RTCP receiver reports, seconds',
+      buckets: seconds,
+      registers,
+    });
+    const rtt = new Histogram({
+      name: 'streamlab_rtcp_rtt_seconds',
+      help: 'Round-trip time from RTCP receiver reports (LSR/DLSR), seconds',
+      buckets: seconds,
+      registers,
+    });
+    const mos = new Histogram({
+      name: 'streamlab_rtcp_xr_mos_lq',
+      help: 'Listening-quality MOS in RTCP XR VoIP metrics blocks (1..5)',
+      buckets: [1, 1.5, 2, 2.5, 3, 3.5, 4, 4.5, 5],
+      registers,
+    });
+    new Gauge({
+      name: 'streamlab_preparations_running',
+      help: 'Files being prepared through ffmpeg now',
+      registers,
+      collect() {
+        this.set(server.catalog.preparationsRunning);
+      },
+    });
+    new Counter({
+      name: 'streamlab_preparations_total',
+      help: 'Preparations of files through ffmpeg, by outcome (started, succeeded, failed)',
+      labelNames: ['outcome'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [outcome, v] of Object.entries(server.catalog.preparationStats)) this.inc({ outcome }, monotonic(`prep-${outcome}`, v));
+      },
+    });
+    new Gauge({
+      name: 'streamlab_live_channels',
+      help: 'Live channels (all), and those with media flowing (live)',
+      labelNames: ['state'],
+      registers,
+      collect() {
+        const live = snap().live;
+        this.set({ state: 'all' }, live.length);
+        this.set({ state: 'live' }, live.filter((c) => c.live).length);
+      },
+    });
+    new Gauge({
+      name: 'streamlab_operator_feed_clients',
+      help: 'Dashboard pages connected to the live feed',
+      registers,
+      collect() {
+        this.set(feedClients());
+      },
     });
     this.offs.push(
       server.events.on('request', (e) => {
-        requests.inc({ method: e.method, status: String(e.status) });
+        const method = METHODS.has(e.method) ? e.method : 'OTHER';
+        requests.inc({ method, status: String(e.status) });
         if (e.status >= 400) refusals.inc({ status: String(e.status), code: e.code ?? 'none' });
       }),
       server.events.on('receiver-report', (rep) => {
         fractionLost.observe(rep.qos.fractionLost);
-        jitter.observe(rep.jitterMs);
+        jitter.observe(rep.jitterMs / 1000);
+        if (rep.rttMs !== undefined) rtt.observe(rep.rttMs / 1000);
+        if (rep.voip?.mosLq !== undefined) mos.observe(rep.voip.mosLq);
+      }),
+      server.events.on('session-ended', (e) => {
+        this.ended.packets[e.kind] += e.traffic?.packetsSent ?? 0;
+        this.ended.bytes[e.kind] += e.traffic?.bytesSent ?? 0;
+        this.ended.received += e.traffic?.packetsReceived ?? 0;
       }),
     );
   }
 
-  text(): Promise<string> {
-    return this.registry.metrics();
+  /** Where the dashboard's page count comes from (the HTTP side's live feed). */
+  feedClients(read: () => number): void {
+    this.feedClientCount = read;
+  }
+
+  operatorRefused(reason: string): void {
+    this.operatorRefusals.inc({ reason });
+  }
+
+  async text(): Promise<string> {
+    this.current = undefined;
+    try {
+      return await this.registry.metrics();
+    } finally {
+      this.current = undefined;
+    }
   }
 
   get contentType(): string {
@@ -100,5 +293,6 @@ export class ServerMetrics {
 
   close(): void {
     for (const off of this.offs.splice(0)) off();
+    this.registry.clear();
   }
 }

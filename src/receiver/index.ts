@@ -1,6 +1,6 @@
 /**
  * receiver: `streamlab play`. The RTSP client session (play-session.ts) over an RTSP control
- * connection (rtsp-client.ts), one TrackReceiver per track (RFC 3550 statistics, RTCP receiver
+ * connection (transport/rtsp-client.ts), one TrackReceiver per track (RFC 3550 statistics, RTCP receiver
  * reports, jitter buffer, depacketizer), presentation times on one clock, sinks for the units,
  * ingress impairment (`play --impair`) and keyboard pause/resume.
  */
@@ -8,7 +8,7 @@ export { PlaySession, describeError } from './play-session.ts';
 export type { PlayEnd, PlayOptions, TrackImpairment } from './play-session.ts';
 export { keyboardHandler } from './keyboard.ts';
 export type { KeyAction, PausableSession } from './keyboard.ts';
-export { RtspClientConnection, RtspClientError } from './rtsp-client.ts';
+export { RtspClientConnection, RtspClientError } from '../transport/rtsp-client.ts';
 export { tracksFromSdp } from './sdp-tracks.ts';
 export type { SdpTrack } from './sdp-tracks.ts';
 export { SSRC_SWITCH_SILENCE_MS, TrackReceiver } from './track-receiver.ts';

@@ -5,7 +5,7 @@ import type { ClientCredentials } from '../rtsp/index.ts';
 import type { RtspResponse, TransportSpec } from '../rtsp/index.ts';
 import { parseSdp } from '../sdp/index.ts';
 import { Scheduler, bindUdpPortPair } from '../transport/index.ts';
-import { ImpairmentStage } from '../transport/index.ts';
+import { ImpairmentStage, PATH_RETURN, PATH_RTCP, PATH_RTP, pathOptions, trackModel } from '../transport/index.ts';
 import { pathSeed } from '../impair/index.ts';
 import type { ImpairmentSpec, ScheduledTask, UdpPortPair } from '../transport/index.ts';
 import type { Clock, TimerHandle } from '../util/clock.ts';
@@ -13,7 +13,7 @@ import { realClock } from '../util/clock.ts';
 import { cryptoRandom } from '../util/random.ts';
 import type { Random } from '../util/random.ts';
 import { createLogger } from '../util/log.ts';
-import { RtspClientConnection, RtspClientError } from './rtsp-client.ts';
+import { RtspClientConnection, RtspClientError } from '../transport/rtsp-client.ts';
 import { tracksFromSdp } from './sdp-tracks.ts';
 import type { SdpTrack } from './sdp-tracks.ts';
 import { TrackReceiver } from './track-receiver.ts';
@@ -45,6 +45,12 @@ export interface PlayOptions {
    * logs are the ground truth.
    */
   impairment?: ImpairmentSpec;
+  /**
+   * Network emulation on the return path: every RTCP packet we send (RRs, BYE) goes through a
+   * seeded netem stage, track i's with seed `pathSeed(seed, i, PATH_RETURN)` (its RTP model,
+   * `trackModel`, is this spec's model for track i). The stages are `returnStages`.
+   */
+  returnImpairment?: ImpairmentSpec;
   /**
    * A defined end of a `durationSec` run (the lab), so that the sender's and the receiver's counts
    * cover the same packets: PAUSE (the server stops sending), `drained()` (packets in flight have
@@ -117,6 +123,8 @@ export class PlaySession {
   readonly requests: Record<string, number> = {};
   /** Ingress impairment per track index (`impairment` option), kept across a TCP fallback. */
   readonly impairments = new Map<number, TrackImpairment>();
+  /** Return-path stages per track index (returnImpairment). */
+  readonly returnStages = new Map<number, { stage: ImpairmentStage; reliable: boolean }>();
   /** Malformed RTSP messages from the server, summed over every control connection. */
   private malformedBefore = 0;
 
@@ -314,8 +322,13 @@ export class PlaySession {
         this.o.onUnit(u);
       },
       sendRtcp: (buf) => {
-        if (udp && answer.serverPort) udp.rtcp.send(buf, answer.serverPort[1], serverIp);
-        else if (answer.interleaved) this.conn?.sendInterleaved(answer.interleaved[1], buf);
+        const send = (b: Buffer) => {
+          if (udp && answer.serverPort) udp.rtcp.send(b, answer.serverPort[1], serverIp);
+          else if (answer.interleaved) this.conn?.sendInterleaved(answer.interleaved[1], b);
+        };
+        const stage = this.returnStageFor(track.index, udp === undefined);
+        if (stage) stage.pass([buf], (p) => send(p[0] ?? buf));
+        else send(buf);
       },
     });
     path.receiver = receiver;
@@ -350,6 +363,25 @@ export class PlaySession {
     this.scheduler.schedule(path.rtcpTask, this.clock.now() + receiver.nextReportIntervalMs());
   }
 
+  /** The track's return-path stage (returnImpairment); a new one when the transport changed. */
+  private returnStageFor(index: number, reliable: boolean): ImpairmentStage | undefined {
+    const spec = this.o.returnImpairment;
+    if (!spec) return undefined;
+    const have = this.returnStages.get(index);
+    if (have && have.reliable === reliable) return have.stage;
+    have?.stage.close();
+    const m = trackModel(spec, index);
+    const stage = new ImpairmentStage(
+      m.config,
+      pathSeed(spec.seed, index, PATH_RETURN),
+      { ...pathOptions(m), reliable, recordFates: spec.recordFates ?? false, maxFateRecords: spec.maxFateRecords },
+      this.clock,
+      this.scheduler,
+    );
+    this.returnStages.set(index, { stage, reliable });
+    return stage;
+  }
+
   /** The track's ingress impairment; a new one when the transport changed (UDP → TCP fallback). */
   private impairmentFor(index: number, reliable: boolean): TrackImpairment | undefined {
     const spec = this.o.impairment;
@@ -358,10 +390,25 @@ export class PlaySession {
     if (!imp || imp.reliable !== reliable) {
       imp?.rtp.close();
       imp?.rtcp?.close();
-      const options = { trace: spec.trace, reliable };
+      const rtp = trackModel(spec, index);
+      const rtcp = spec.rtcpModel ?? rtp;
       imp = {
-        rtp: new ImpairmentStage(spec.config, pathSeed(spec.seed, index, 0), options, this.clock, this.scheduler),
-        rtcp: spec.rtcp ? new ImpairmentStage(spec.config, pathSeed(spec.seed, index, 1), options, this.clock, this.scheduler) : undefined,
+        rtp: new ImpairmentStage(
+          rtp.config,
+          pathSeed(spec.seed, index, PATH_RTP),
+          { ...pathOptions(rtp), reliable },
+          this.clock,
+          this.scheduler,
+        ),
+        rtcp: spec.rtcp
+          ? new ImpairmentStage(
+              rtcp.config,
+              pathSeed(spec.seed, index, PATH_RTCP),
+              { ...pathOptions(rtcp), reliable },
+              this.clock,
+              this.scheduler,
+            )
+          : undefined,
         reliable,
       };
       this.impairments.set(index, imp);
@@ -537,6 +584,7 @@ export class PlaySession {
         imp.rtp.close();
         imp.rtcp?.close();
       }
+      for (const r of this.returnStages.values()) r.stage.close();
       this.conn?.close();
       done(result);
     });

@@ -229,16 +229,28 @@ export class RtspParser {
   }
 
   private readInterleavedHeader(chunk: Buffer, pos: number, events: RtspParseEvent[]): number {
-    const take = Math.min(3 - this.ilvHeaderFilled, chunk.length - pos);
-    chunk.copy(this.ilvHeader, this.ilvHeaderFilled, pos, pos + take);
-    this.ilvHeaderFilled += take;
-    if (this.ilvHeaderFilled < 3) return pos + take;
-    const length = this.ilvHeader.readUInt16BE(1);
+    let channel: number;
+    let length: number;
+    let next: number;
+    if (this.ilvHeaderFilled === 0 && chunk.length - pos >= 3) {
+      // The whole header in this chunk (the usual case): no copy.
+      channel = chunk[pos]!;
+      length = (chunk[pos + 1]! << 8) | chunk[pos + 2]!;
+      next = pos + 3;
+    } else {
+      const take = Math.min(3 - this.ilvHeaderFilled, chunk.length - pos);
+      chunk.copy(this.ilvHeader, this.ilvHeaderFilled, pos, pos + take);
+      this.ilvHeaderFilled += take;
+      if (this.ilvHeaderFilled < 3) return pos + take;
+      channel = this.ilvHeader[0]!;
+      length = this.ilvHeader.readUInt16BE(1);
+      next = pos + take;
+    }
     if (length > this.maxInterleavedBytes) {
       this.fail(events, 'RTSP_ERR_INTERLEAVED_TOO_LARGE', `interleaved frame of ${length} bytes exceeds ${this.maxInterleavedBytes}`);
       return chunk.length;
     }
-    this.channel = this.ilvHeader.readUInt8(0);
+    this.channel = channel;
     if (length === 0) {
       this._state = 'START';
       events.push({ type: 'interleaved', channel: this.channel, data: EMPTY });
@@ -248,7 +260,7 @@ export class RtspParser {
       this.filled = 0;
       this._state = 'INTERLEAVED_DATA';
     }
-    return pos + take;
+    return next;
   }
 
   /** Body or interleaved payload: a view when whole in this chunk, else copied into `partial`. */

@@ -1,5 +1,6 @@
 import { writeRtpFixedHeader } from '../rtp/index.ts';
 import { SenderStats } from '../stats/index.ts';
+import { sendEpoch } from '../transport/index.ts';
 import { cryptoRandom } from '../util/random.ts';
 import type { Random } from '../util/random.ts';
 
@@ -10,6 +11,42 @@ import type { Random } from '../util/random.ts';
  */
 export interface RtpOutput {
   sendRtp(header: Buffer, payload: Buffer, keyframeStart: boolean): void;
+  /** True when `header` is no longer read once the wake's flush is over (Egress.copiesHeader). */
+  readonly copiesHeader?: boolean;
+}
+
+/** Headers in a sender's ring: a few seconds of any stream before a slot comes round again. */
+export const HEADER_SLOTS = 256;
+
+/**
+ * A ring of preallocated 12-byte headers, for an output that is done with each header by the end
+ * of the wake's flush (sent or copied): no Buffer made per packet. A slot comes round again only in
+ * a later flush epoch; a wake that sends more than HEADER_SLOTS packets of one stream (a catch-up)
+ * gets fresh Buffers for the rest.
+ */
+export class HeaderSlots {
+  private readonly slots: Buffer[] = [];
+  private readonly epochs = new Float64Array(HEADER_SLOTS).fill(-1);
+  private next = 0;
+  /** Headers that could not use a slot (its epoch was not over). */
+  overflows = 0;
+
+  constructor() {
+    const slab = Buffer.allocUnsafeSlow(12 * HEADER_SLOTS);
+    for (let i = 0; i < HEADER_SLOTS; i++) this.slots.push(slab.subarray(12 * i, 12 * i + 12));
+  }
+
+  take(): Buffer {
+    const i = this.next;
+    const epoch = sendEpoch();
+    if (this.epochs[i] === epoch) {
+      this.overflows++;
+      return Buffer.allocUnsafe(12);
+    }
+    this.epochs[i] = epoch;
+    this.next = i + 1 === HEADER_SLOTS ? 0 : i + 1;
+    return this.slots[i]!;
+  }
 }
 
 /** What a sender needs of its payload format. */
@@ -35,6 +72,8 @@ export class RtpSender {
   readonly timestampBase: number;
   /** Packets and payload octets sent under the current SSRC, read by the SRs. */
   readonly stats = new SenderStats();
+  /** Header memory reused from packet to packet, when the output allows it. */
+  private readonly headers: HeaderSlots | undefined;
 
   constructor(
     public format: SenderFormat,
@@ -44,6 +83,7 @@ export class RtpSender {
     this.ssrc = random.uint32();
     this.seq = random.uint16();
     this.timestampBase = random.uint32();
+    this.headers = out.copiesHeader === true ? new HeaderSlots() : undefined;
   }
 
   get clockRate(): number {
@@ -55,7 +95,7 @@ export class RtpSender {
    * gaps; the next one is then the one after the highest sent).
    */
   send(marker: boolean, timestamp: number, payload: Buffer, keyframeStart = true, seq = this.seq): void {
-    const header = Buffer.allocUnsafe(12);
+    const header = this.headers ? this.headers.take() : Buffer.allocUnsafe(12);
     writeRtpFixedHeader(header, 0, marker, this.format.payloadType, seq, timestamp >>> 0, this.ssrc);
     if (((seq - this.seq) & 0xffff) < 0x8000) this.seq = (seq + 1) & 0xffff;
     this.stats.onPacketSent(payload.length);

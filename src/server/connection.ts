@@ -17,6 +17,8 @@ const MAX_QUEUED_REQUESTS = 32;
  * only one chunk's worth of tiny pipelined requests (64 KiB) can get here.
  */
 const HARD_MAX_QUEUED_REQUESTS = 4096;
+/** Parser events (mostly `$` frames) in one chunk past which the connection yields its turn. */
+const FRAMES_PER_TURN = 256;
 
 /** The first ten closures of a kind are logged, then every thousandth: a flood must not flood the log. */
 const worthLogging = (count: number) => count <= 10 || count % 1000 === 0;
@@ -25,8 +27,12 @@ export interface ConnectionCounters {
   requests: number;
   badRequests: number;
   interleavedIn: number;
+  /** Chunks of many `$` frames after which a connection waited a turn of the event loop (yieldTurn). */
+  readYields: number;
   /** Connections closed after `idleTimeoutMs` without a complete request and without a live session. */
   idleClosed: number;
+  /** Connections closed to make room for a new one at maxConnections: the longest idle without a session. */
+  idleEvicted: number;
   /** Connections closed because a request stayed incomplete for `requestTimeoutMs` (slowloris). */
   requestTimeouts: number;
   /** Connections closed because an answer would have queued more than the write backlog bound. */
@@ -65,7 +71,7 @@ export interface ConnectionLimits {
 export class RtspConnection {
   private readonly parser: RtspParser;
   /** Requests, and answers to unparseable ones, in arrival order. */
-  private readonly queue: (RtspRequest | { status: number; cseq?: number })[] = [];
+  private readonly queue: (RtspRequest | { status: number; cseq?: number; code?: string })[] = [];
   private busy = false;
   private closing = false;
   private readonly clock: Clock;
@@ -77,6 +83,8 @@ export class RtspConnection {
   private timerAt = Infinity;
   /** Sessions named in this connection's answers: while one lives, the connection is not idle. */
   private readonly sessionIds = new Set<string>();
+  /** Reading paused until the next turn of the event loop, after a chunk of many `$` frames. */
+  private yielding = false;
 
   constructor(
     private readonly socket: ByteStream,
@@ -105,7 +113,7 @@ export class RtspConnection {
       events = this.parser.push(chunk);
     } catch (err) {
       log.error('parser failure', { error: String(err) });
-      this.fail(500);
+      this.fail(500, undefined, 'CONN_ERR_PARSER');
       return;
     }
     for (const ev of events) {
@@ -126,10 +134,10 @@ export class RtspConnection {
           this.counters.badRequests++;
           log.debug('bad request', { peer: this.ctx.clientIp, code: ev.code, status: ev.status, fatal: ev.fatal });
           if (ev.fatal) {
-            this.fail(ev.status, ev.cseq);
+            this.fail(ev.status, ev.cseq, ev.code);
             return;
           }
-          this.queue.push({ status: ev.status, cseq: ev.cseq });
+          this.queue.push({ status: ev.status, cseq: ev.cseq, code: ev.code });
           break;
       }
     }
@@ -139,12 +147,29 @@ export class RtspConnection {
     // A new incomplete message may be due before the timer: bring it forward (idleness only moves later).
     if (this.deadline() < this.timerAt) this.arm(this.deadline());
     if (this.queue.length > HARD_MAX_QUEUED_REQUESTS) {
-      this.fail(503);
+      this.fail(503, undefined, 'CONN_ERR_PIPELINE');
       return;
     }
     // Pipelining faster than we answer: stop reading until the queue is half answered.
     if (this.queue.length >= MAX_QUEUED_REQUESTS && !this.socket.isPaused()) this.socket.pause();
+    else if (events.length > FRAMES_PER_TURN && !this.socket.isPaused()) this.yieldTurn();
     void this.drain();
+  }
+
+  /**
+   * One connection sending `$` frames as fast as it can (a flood of empty frames parses at about
+   * 2 million a second) would keep the event loop for itself: other clients waited seconds for a
+   * DESCRIBE. After a chunk of many frames this connection reads again only on the next turn, so
+   * every connection and timer gets its turn in between.
+   */
+  private yieldTurn(): void {
+    this.yielding = true;
+    this.counters.readYields++;
+    this.socket.pause();
+    setImmediate(() => {
+      this.yielding = false;
+      if (!this.closing && this.queue.length < MAX_QUEUED_REQUESTS) this.socket.resume();
+    });
   }
 
   /** The next deadline: idle from the last request, or the incomplete message's completion. */
@@ -190,6 +215,24 @@ export class RtspConnection {
     this.arm(this.deadline());
   }
 
+  /**
+   * When this connection could give way to a new one: the instant it became idle, if it answers no
+   * request now and no session it set up or used lives; undefined otherwise. A request half sent
+   * does not protect it (slowloris).
+   */
+  evictableSince(): number | undefined {
+    if (this.closing || this.busy || this.queue.length > 0 || this.hasLiveSession()) return undefined;
+    return this.idleSince;
+  }
+
+  /** Closed to make room for a new connection (the server is at maxConnections). */
+  evict(): void {
+    this.counters.idleEvicted++;
+    if (worthLogging(this.counters.idleEvicted))
+      log.warn('idle connection closed to make room for a new one', { peer: this.ctx.clientIp, count: this.counters.idleEvicted });
+    this.destroy();
+  }
+
   /** A session bound to this connection (interleaved, publisher) or named in its answers is alive. */
   private hasLiveSession(): boolean {
     const registry = this.ctx.sessionContext.registry;
@@ -213,13 +256,13 @@ export class RtspConnection {
       while (!this.closing) {
         const req = this.queue.shift();
         if (req === undefined) break;
-        if (this.queue.length < MAX_QUEUED_REQUESTS / 2 && this.socket.isPaused()) this.socket.resume();
+        if (this.queue.length < MAX_QUEUED_REQUESTS / 2 && this.socket.isPaused() && !this.yielding) this.socket.resume();
         if ('status' in req) {
-          this.reply(req.status, req.cseq);
+          this.reply(req.status, req.cseq, req.code);
           continue;
         }
         if (req.headers.get('CSeq') === undefined) {
-          this.reply(400);
+          this.reply(400, undefined, 'CONN_ERR_NO_CSEQ');
           continue;
         }
         const { response, after } = await handleRequest(req, this.ctx);
@@ -259,14 +302,16 @@ export class RtspConnection {
     return true;
   }
 
-  private reply(status: number, cseq?: number): void {
+  private reply(status: number, cseq?: number, code = 'CONN_ERR_BAD_REQUEST'): void {
     const res = createResponse(status, cseq !== undefined ? { CSeq: String(cseq) } : {});
     res.headers.set('Server', this.ctx.serverName);
+    // A request that could not be parsed or had no CSeq: counted by the operator's metrics as method `-`.
+    this.ctx.sessionContext.events.emit('request', { method: '-', status, code });
     this.send(serializeResponse(res));
   }
 
-  private fail(status: number, cseq?: number): void {
-    this.reply(status, cseq);
+  private fail(status: number, cseq?: number, code?: string): void {
+    this.reply(status, cseq, code);
     this.closing = true;
     this.clock.clearTimeout(this.timer);
     this.socket.end();

@@ -1,4 +1,4 @@
-import { ImpairedEgress } from '../transport/index.ts';
+import { ImpairedEgress, ImpairmentGroup } from '../transport/index.ts';
 import type { Egress, ImpairmentSpec, Scheduler } from '../transport/index.ts';
 import type { Clock } from '../util/clock.ts';
 
@@ -36,9 +36,28 @@ export type EgressHook = (direct: Egress, track: TrackEgressRequest) => TrackEgr
 /** Makes the server's egress hook from the server's clock and scheduler (ServerOptions.egress). */
 export type EgressHookFactory = (clock: Clock, scheduler: Scheduler) => EgressHook;
 
-/** The default hook: the session's impairment, if any, as an ImpairedEgress released with the session. */
-export const impairingEgressHook: EgressHookFactory = (clock, scheduler) => (direct, t) => {
-  if (!t.impairment) return { egress: direct, release: () => undefined };
-  const egress = new ImpairedEgress(direct, t.impairment, clock, scheduler, t.trackIndex);
-  return { egress, release: () => egress.close() };
+/**
+ * The default hook: the session's impairment, if any, as an ImpairedEgress released with the
+ * session; the tracks of one session share their group (a shared bottleneck, when asked for).
+ */
+export const impairingEgressHook: EgressHookFactory = (clock, scheduler) => {
+  const groups = new Map<string, { group: ImpairmentGroup; tracks: number }>();
+  return (direct, t) => {
+    if (!t.impairment) return { egress: direct, release: () => undefined };
+    let g = groups.get(t.sessionId);
+    if (!g || g.group.spec !== t.impairment) {
+      g = { group: new ImpairmentGroup(t.impairment, clock, scheduler), tracks: 0 };
+      groups.set(t.sessionId, g);
+    }
+    const entry = g;
+    entry.tracks++;
+    const egress = new ImpairedEgress(direct, t.impairment, clock, scheduler, t.trackIndex, entry.group);
+    return {
+      egress,
+      release: () => {
+        egress.close();
+        if (--entry.tracks === 0 && groups.get(t.sessionId) === entry) groups.delete(t.sessionId);
+      },
+    };
+  };
 };

@@ -17,6 +17,7 @@ import type { PlayAnswer, Presentation, PresentationTraffic, SetupBase } from '.
 import { RtspSession, newSessionId } from './session/rtsp-session.ts';
 import { findSession } from './session/session-requests.ts';
 import { pickTrack } from './session/setup-flow.ts';
+import { defaultImpairmentFor } from './path-access.ts';
 import { sessionImpairment } from './session/presentation-requests.ts';
 import type { PresentationSource, SdpOrigin } from './session/presentation-requests.ts';
 import type { HandlerContext } from './session/request-context.ts';
@@ -28,6 +29,7 @@ import type { ImpairmentSpec } from '../transport/index.ts';
 import type { StreamTrackStart } from './session/server-events.ts';
 import { negotiateScale, negotiateSpeed } from '../sender/trick-play.ts';
 import { positionStreams, retimeStreams } from './trick-session.ts';
+import { packetsUpToReport } from './session-log.ts';
 
 export type { ServerEvents, SessionContext } from './session/context.ts';
 
@@ -280,6 +282,10 @@ export class FilePresentation implements Presentation {
       packetsSent: setups.reduce((n, s) => n + s.stream.sender.stats.packets, 0),
       bytesSent: setups.reduce((n, s) => n + s.stream.sender.stats.octets, 0),
       lastReports: setups.flatMap((s) => (s.rtcp.lastReport ? [s.rtcp.lastReport] : [])),
+      reportedPackets: setups.reduce(
+        (n, s) => n + (s.rtcp.lastReport ? packetsUpToReport(s.stream.sender.stats.packets, s.stream.sender.seq, s.rtcp.lastReport) : 0),
+        0,
+      ),
     };
   }
 
@@ -451,7 +457,7 @@ export class FilePresentationSource implements PresentationSource {
       ctx.sessionContext,
       (session) => new FilePresentation(session, entry, name),
     );
-    s.impairment = sessionImpairment(this, ctx);
+    s.impairment = sessionImpairment(this, ctx, defaultImpairmentFor(ctx, name));
     log.debug('session created', { session: s.id, media: name, client: ctx.clientIp });
     return s;
   }

@@ -9,6 +9,8 @@ import type { HandlerContext, HandlerResult } from './session/request-context.ts
 import { handleSessionRequest, isSessionRequest } from './session/session-requests.ts';
 import { describePresentation, setupPresentation } from './session/presentation-requests.ts';
 import { handleLiveRequest } from './live/index.ts';
+import { checkAccess } from './path-access.ts';
+import { loadParameterAnswer } from './redirect/index.ts';
 
 export type { HandlerContext, HandlerResult } from './session/request-context.ts';
 
@@ -41,32 +43,35 @@ export async function handleRequest(req: RtspRequest, ctx: HandlerContext): Prom
   let refusedCode: string | undefined;
   try {
     // Authentication first (issue 13): a request the rules protect reaches no handler without it.
-    const auth = ctx.auth?.check(req, ctx.clientIp);
+    // Per-path rules (serve --config paths:) may replace the --auth rule on a path.
+    const auth = checkAccess(req, ctx);
     // PLAY, PAUSE, TEARDOWN, GET/SET_PARAMETER: one path for every kind of session.
     const live = !isSessionRequest(req.method) && ctx.live?.claims(req) ? ctx.live : undefined;
     const handler = live
       ? (r: RtspRequest, c: HandlerContext) => handleLiveRequest(r, c, live)
       : HANDLERS[req.method as keyof typeof HANDLERS];
-    if (auth && !auth.ok) {
+    // A redirecting front sends new presentations to an edge; any server tells its load (redirect/).
+    const early = !auth.ok
+      ? undefined
+      : (ctx.redirect?.answer(req, ctx.clientIp) ??
+        loadParameterAnswer(req, { sessions: ctx.sessionContext.registry.size, maxSessions: ctx.sessionContext.registry.maxSessions }));
+    if (!auth.ok) {
       result = { response: auth.response };
+      refusedCode = 'SRV_ERR_AUTH';
+      logRefusal(req, ctx, auth.response.statusCode, refusedCode, auth.reason);
+    } else if (early) {
+      result = { response: early };
     } else if (!handler) {
       const status = KNOWN_METHODS.has(req.method) ? 405 : 501;
-      throw new RtspError(status, 'SRV_ERR_METHOD', `${req.method} not supported`, { Allow: SUPPORTED_METHODS.join(', ') });
+      const why = req.method === 'ANNOUNCE' || req.method === 'RECORD' ? ': publishing needs live/NAME or a path a config rule opens' : '';
+      throw new RtspError(status, 'SRV_ERR_METHOD', `${req.method} not supported${why}`, { Allow: SUPPORTED_METHODS.join(', ') });
     } else {
       result = await handler(req, ctx);
     }
   } catch (err) {
     if (err instanceof RtspError) {
       refusedCode = err.code;
-      // Every refusal reaches the operator's log with its reason (issue 12).
-      log.info('request refused', {
-        client: ctx.clientIp,
-        method: req.method,
-        uri: req.uri,
-        status: err.status,
-        code: err.code,
-        reason: err.message,
-      });
+      logRefusal(req, ctx, err.status, err.code, err.message);
       result = { response: createResponse(err.status, err.headers) };
     } else {
       log.error('request failed', { method: req.method, uri: req.uri, error: String(err) });
@@ -84,6 +89,11 @@ export async function handleRequest(req: RtspRequest, ctx: HandlerContext): Prom
   res.headers.set('Server', ctx.serverName);
   res.headers.set('Date', new Date().toUTCString());
   return result;
+}
+
+/** Every refusal reaches the operator's log with its reason (issue 12): the handlers' and authentication's. */
+function logRefusal(req: RtspRequest, ctx: HandlerContext, status: number, code: string, reason: string): void {
+  log.info('request refused', { client: ctx.clientIp, method: req.method, uri: req.uri, status, code, reason });
 }
 
 function target(req: RtspRequest): RequestTarget {

@@ -6,7 +6,8 @@ import { RtspError } from './errors.ts';
 /**
  * Bounds on what a client may ask for in a URL (the operator's `serve --netem` is not bounded
  * here). Every word that makes the server hold packets or wait is capped: a delay or jitter above
- * 10 s, a queue over 10 000 packets or a link under 8 kbit/s is refused with 400.
+ * 10 s, a queue over 10 000 packets or a link under 8 kbit/s, a bottleneck queue over 10 000 packets or 10 MB, a CoDel target or
+ * interval above 10 s is refused with 400.
  */
 export const URL_NETEM_LIMITS = {
   maxDelayMs: 10_000,
@@ -15,6 +16,9 @@ export const URL_NETEM_LIMITS = {
   minRateBitsPerSecond: 8_000,
   /** Per-packet and per-cell overheads (bytes) and the cell size, either sign. */
   maxOverheadBytes: 65_535,
+  /** A bottleneck queue's byte limit, and CoDel's target and interval. */
+  maxQueueBytes: 10_000_000,
+  maxCodelMs: 10_000,
 } as const;
 
 /** The first URL bound `config` breaks, as a 400 reason; undefined when within bounds. */
@@ -24,6 +28,12 @@ export function urlNetemBoundViolation(config: NetemConfig): string | undefined 
   if (d && !(d.delayMs <= L.maxDelayMs)) return `delay ${d.delayMs}ms is above ${L.maxDelayMs}ms`;
   if (d && !(d.jitterMs <= L.maxJitterMs)) return `jitter ${d.jitterMs}ms is above ${L.maxJitterMs}ms`;
   if (!(config.limit <= L.maxLimit)) return `limit ${config.limit} is above ${L.maxLimit} packets`;
+  const q = config.queue;
+  if (q) {
+    if (!(q.packets <= L.maxLimit)) return `queue packets ${q.packets} is above ${L.maxLimit}`;
+    if (q.bytes !== undefined && !(q.bytes <= L.maxQueueBytes)) return `queue bytes ${q.bytes} is above ${L.maxQueueBytes}`;
+    if (!(q.targetMs <= L.maxCodelMs && q.intervalMs <= L.maxCodelMs)) return `queue target/interval above ${L.maxCodelMs}ms`;
+  }
   const r = config.rate;
   if (r) {
     if (!(r.bitsPerSecond >= L.minRateBitsPerSecond)) return `rate ${r.bitsPerSecond}bit is below ${L.minRateBitsPerSecond}bit`;
@@ -53,7 +63,9 @@ export function impairmentFromQuery(query: string): ImpairmentSpec | undefined {
   if (!parsed.ok) {
     throw new RtspError(400, 'SRV_ERR_NETEM', `netem: ${parsed.message}${parsed.token ? ` (at "${parsed.token}")` : ''}`);
   }
-  if (parsed.value.loss?.model === 'trace') throw new RtspError(400, 'SRV_ERR_NETEM', 'netem: trace files are not allowed in URLs');
+  if (parsed.value.loss?.model === 'trace' || parsed.value.link || parsed.value.delayTrace) {
+    throw new RtspError(400, 'SRV_ERR_NETEM', 'netem: trace files (trace, link, delaytrace) are not allowed in URLs');
+  }
   const bound = urlNetemBoundViolation(parsed.value);
   if (bound) throw new RtspError(400, 'SRV_ERR_NETEM', `netem: ${bound}`);
   const seedText = params.get('seed');

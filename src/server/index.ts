@@ -17,4 +17,8 @@ export { openMediaEntry } from './media-catalog.ts';
 export type { MediaEntry } from './media-catalog.ts';
 export { ChunkCache } from '../sender/packetized-track.ts';
 export { describeSdp } from './describe.ts';
+export { LiveHubError } from './live/index.ts';
+export type { LiveChannelSnapshot } from './live/index.ts';
 export { impairmentFromArgs, impairmentFromQuery } from './impairment.ts';
+export { PathRules, isPattern, pathPatternError } from './path-rules.ts';
+export type { PathAccess, PathRule, PathSource } from './path-rules.ts';

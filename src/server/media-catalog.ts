@@ -7,7 +7,7 @@ import type { MediaPreparer, PreparationJob, PreparedMedia } from '../media/prep
 import { openTsFile } from '../media/ts-file/index.ts';
 import { createLogger } from '../util/log.ts';
 import { RtspError, notFound } from './errors.ts';
-import { resolveMediaPath } from './media-path.ts';
+import { resolveMediaPath, safeRelativePath } from './media-path.ts';
 import { GrowingEntries } from './growing-entry.ts';
 import { ChunkCache, PacketizedTrack } from '../sender/packetized-track.ts';
 import { payloadFormatFor } from '../sender/payload-formats.ts';
@@ -31,6 +31,11 @@ export interface CatalogOptions {
   preparer?: MediaPreparer;
   /** How often the output of a running preparation is looked at while it is played (default 200). */
   growingPollMs?: number;
+  /**
+   * Paths served from elsewhere than the media directory (config `file:`/`folder:` rules): the
+   * folder to resolve `urlPath` in, with the same checks (nothing may leave that folder).
+   */
+  mount?: (urlPath: string) => { rootDir: string; urlPath: string } | undefined;
 }
 
 export const DEFAULT_PREPARE_WAIT_MS = 3000;
@@ -147,6 +152,7 @@ export class MediaCatalog {
     }
     const job = this.preparer.prepare(filePath);
     this.jobs.set(filePath, job);
+    this.preparationStats.started++;
     this.growing.start(filePath, relPath, job);
     for (const f of this.jobListeners.get(filePath) ?? []) f();
     this.jobListeners.delete(filePath);
@@ -157,8 +163,10 @@ export class MediaCatalog {
         throw err;
       });
       if (native) await native.file.close();
+      this.preparationStats.succeeded++;
       return entry;
     } catch (err) {
+      this.preparationStats.failed++;
       if (!native) throw err;
       log.info('preparation failed: serving the tracks read natively', { path: relPath, error: String(err) });
       return native;
@@ -244,7 +252,10 @@ export class MediaCatalog {
    * track even when the preparation finished in between.
    */
   async acquire(urlPath: string, control?: string): Promise<MediaEntry> {
-    const r = await resolveMediaPath(this.rootDir, urlPath);
+    const mounted = this.opts.mount?.(urlPath);
+    const found = await resolveMediaPath(mounted?.rootDir ?? this.rootDir, mounted?.urlPath ?? urlPath);
+    // A mounted file keeps the name it is asked by (and the cache key of its real path).
+    const r = found.ok && mounted ? { ...found, relPath: safeRelativePath(urlPath) ?? found.relPath } : found;
     if (!r.ok) {
       log.debug('not found', { path: urlPath, reason: r.reason });
       throw notFound(`${urlPath}: ${r.reason}`);
@@ -285,6 +296,14 @@ export class MediaCatalog {
       this.closeTimers.delete(r.filePath);
     }
     return entry;
+  }
+
+  /** Preparations this catalog started (cache hits included: the preparer answers them) and how they ended. */
+  readonly preparationStats = { started: 0, succeeded: 0, failed: 0 };
+
+  /** Preparations running now. */
+  get preparationsRunning(): number {
+    return this.jobs.size;
   }
 
   /** Absolute paths of the files open now (opening or opened). */

@@ -24,10 +24,15 @@ import type { ServerEvents, SessionContext } from './session/context.ts';
 import type { SessionKind } from './session/server-events.ts';
 import { SessionRegistry } from './session/registry.ts';
 import { RtspSession } from './session/rtsp-session.ts';
-import { LiveHub } from './live/index.ts';
-import type { LiveChannelSnapshot, LiveChannelSpec, MulticastOptions } from './live/index.ts';
+import { LiveHub, LiveHubError } from './live/index.ts';
+import { resolveMediaPath } from './media-path.ts';
+import type { LiveChannelSnapshot, LiveChannelSpec, MulticastOptions, PullTimings } from './live/index.ts';
 import { PRODUCT } from '../util/version.ts';
 import { AuthGate } from './auth/index.ts';
+import { PathRules } from './path-rules.ts';
+import type { PathRule } from './path-rules.ts';
+import { EdgePool, RedirectFront } from './redirect/index.ts';
+import type { EdgePoolOptions, EdgeState, RedirectCounters } from './redirect/index.ts';
 import type { AuthCounters, AuthOptions } from './auth/index.ts';
 
 const log = createLogger('server');
@@ -80,6 +85,8 @@ export interface ServerOptions {
   live?: LiveChannelSpec[];
   /** Multicast SETUP for live channels (`serve --multicast`); refused (461) when absent. */
   multicast?: MulticastOptions;
+  /** Timings of live channels pulled from an origin (`--live NAME=rtsp://...`): backoff, grace. */
+  pull?: Partial<PullTimings>;
   /** Prepared files of non-MP4 media (default `<mediaDir>/.streamlab-cache`). */
   cacheDir?: string;
   /** DESCRIBE waits this long for a running preparation, then answers 503 + Retry-After. */
@@ -88,6 +95,17 @@ export interface ServerOptions {
   preparer?: MediaPreparer;
   /** RTSP authentication (`serve --auth-file`); absent, nothing needs credentials. */
   auth?: AuthOptions;
+  /**
+   * Per-path rules (`serve --config` paths:, path-rules.ts): sources (a file, a folder, a looped
+   * file, an ffmpeg input, a publisher on any path), who may read and publish, an impairment.
+   * Looped-file and ffmpeg rules are given as `live` channels with a `path` as well.
+   */
+  paths?: PathRule[];
+  /**
+   * A redirecting front (`serve --redirect-to`): DESCRIBE is answered 302 (or 301) with the same
+   * path on the least loaded of these edges (`rtsp://host:port`), polled every `pollMs`.
+   */
+  redirect?: { edges: string[]; status?: 301 | 302 } & Partial<EdgePoolOptions>;
 }
 
 export const DEFAULTS = {
@@ -104,6 +122,9 @@ export const DEFAULTS = {
   maxConnectionsPerAddress: 32,
   maxWriteBacklogBytes: 256 * 1024,
 } as const;
+
+/** Connections past maxConnections the listener still takes while evicted ones close. */
+const EVICTION_HEADROOM = 64;
 
 /** IPv4 (20) + UDP (8) + RTP fixed header (12). */
 const HEADER_OVERHEAD = 20 + 8 + 12;
@@ -169,6 +190,8 @@ export interface ServerSnapshot {
   live: LiveChannelSnapshot[];
   /** Authentication counters, when authentication is on. */
   auth?: AuthCounters;
+  /** A redirecting front: what it sent where, and the edges' load as last polled. */
+  redirect?: RedirectCounters & { edges: EdgeState[] };
 }
 
 /**
@@ -182,7 +205,11 @@ export class RtspServer {
   readonly scheduler: Scheduler;
   readonly live: LiveHub;
   readonly auth: AuthGate | undefined;
+  readonly paths: PathRules | undefined;
+  readonly redirect: RedirectFront | undefined;
   private readonly connections = new Set<RtspConnection>();
+  /** RTSP connections open at once; past it the longest idle gives way (makeRoom). */
+  private readonly maxConnections: number;
   private readonly bySocket = new Map<ByteStream, RtspConnection>();
   /** Open connections per client address (only addresses with one open). */
   private readonly perAddress = new Map<string, number>();
@@ -196,6 +223,7 @@ export class RtspServer {
     requests: 0,
     badRequests: 0,
     interleavedIn: 0,
+    readYields: 0,
     idleClosed: 0,
     requestTimeouts: 0,
     writeBacklogClosed: 0,
@@ -203,6 +231,7 @@ export class RtspServer {
     connections: 0,
     connectionsRefused: 0,
     connectionsDropped: 0,
+    idleEvicted: 0,
     tlsHandshakeFailures: 0,
     sessionsCreated: 0,
     rtcpMalformed: 0,
@@ -221,12 +250,15 @@ export class RtspServer {
       | 'egress'
       | 'live'
       | 'multicast'
+      | 'pull'
       | 'cacheDir'
       | 'prepareWaitMs'
       | 'preparer'
       | 'maxConnections'
       | 'auth'
       | 'tls'
+      | 'paths'
+      | 'redirect'
     >
   > &
     Pick<ServerOptions, 'impairment' | 'cacheDir' | 'prepareWaitMs' | 'preparer'> & {
@@ -248,9 +280,12 @@ export class RtspServer {
     };
     this.scheduler = new Scheduler(clock);
     this.registry = new SessionRegistry(this.opts.maxSessions, this.events, () => clock.now());
+    const paths = options.paths && options.paths.length > 0 ? new PathRules(options.paths) : undefined;
+    this.paths = paths;
     this.catalog = new MediaCatalog(this.opts.mediaDir, {
       maxPayloadSize: this.opts.mtu - HEADER_OVERHEAD,
       ...stripUndefined({ cacheDir: options.cacheDir, prepareWaitMs: options.prepareWaitMs, preparer: options.preparer }),
+      ...(paths ? { mount: (p: string) => paths.mount(p) } : {}),
     });
     this.sessionContext = {
       clock,
@@ -270,10 +305,15 @@ export class RtspServer {
     this.live = new LiveHub(this.sessionContext, {
       channels: options.live ?? [],
       multicast: options.multicast,
+      ...(options.pull ? { pull: options.pull } : {}),
       maxPayloadSize: this.opts.mtu - HEADER_OVERHEAD,
       cache: this.catalog.cache,
+      ...(paths ? { isLivePath: (p: string) => paths.isLivePath(p) } : {}),
     });
     this.auth = options.auth ? new AuthGate(options.auth, clock, this.opts.random) : undefined;
+    this.redirect = options.redirect
+      ? new RedirectFront(new EdgePool(options.redirect.edges, clock, options.redirect), options.redirect.status)
+      : undefined;
     this.events.on('session-created', () => this.counters.sessionsCreated++);
     logSessions(this.events, createLogger('session'));
     this.registry.onBoundSessionsExpired = (socket) => this.bySocket.get(socket)?.sessionExpired();
@@ -294,20 +334,41 @@ export class RtspServer {
     } else {
       this.tcp = net.createServer((socket) => this.accept(socket));
     }
-    const tcp = this.tcp;
-    if (!tcp) return;
-    tcp.maxConnections = options.maxConnections ?? this.opts.maxSessions * 2;
-    tcp.on('drop', (d?: { remoteAddress?: string }) => {
-      this.counters.connectionsDropped++;
-      const n = this.counters.connectionsDropped;
-      // First and every 1000th: a flood must not become a flood of log lines.
-      if (n === 1 || n % 1000 === 0)
-        log.warn('connection dropped: too many connections', {
-          peer: normalizeIp(d?.remoteAddress ?? ''),
-          max: tcp.maxConnections,
-          count: n,
-        });
-    });
+    this.maxConnections = options.maxConnections ?? this.opts.maxSessions * 2;
+    if (!this.tcp) return;
+    // A hard ceiling a little above ours, for connections being evicted but not yet closed.
+    this.tcp.maxConnections = this.maxConnections + EVICTION_HEADROOM;
+    this.tcp.on('drop', (d?: { remoteAddress?: string }) => this.dropped(d?.remoteAddress ?? ''));
+  }
+
+  private dropped(peer: string): void {
+    this.counters.connectionsDropped++;
+    const n = this.counters.connectionsDropped;
+    // First and every 1000th: a flood must not become a flood of log lines.
+    if (n === 1 || n % 1000 === 0)
+      log.warn('connection dropped: too many connections', { peer: normalizeIp(peer), max: this.maxConnections, count: n });
+  }
+
+  /**
+   * At maxConnections a new connection takes the place of the one idle longest without a session
+   * (silent, or dribbling a request); if every connection is busy or carries a session, the new one
+   * is dropped. So idle connections from many addresses cannot lock newcomers out.
+   */
+  private makeRoom(): boolean {
+    if (this.connections.size < this.maxConnections) return true;
+    let victim: RtspConnection | undefined;
+    let since = Infinity;
+    for (const c of this.connections) {
+      const t = c.evictableSince();
+      if (t !== undefined && t < since) {
+        since = t;
+        victim = c;
+      }
+    }
+    if (!victim) return false;
+    victim.evict();
+    this.connections.delete(victim);
+    return true;
   }
 
   static async listen(options: ServerOptions): Promise<RtspServer> {
@@ -324,6 +385,7 @@ export class RtspServer {
     tcp.on('error', (err) => log.error('listener error', { error: String(err) }));
     try {
       await server.live.start(server.port, server.secure);
+      await server.redirect?.pool.start();
     } catch (err) {
       await server.close();
       throw err;
@@ -391,6 +453,12 @@ export class RtspServer {
       socket.destroy();
       return;
     }
+    if (!this.makeRoom()) {
+      this.dropped(clientIp);
+      socket.on('error', () => undefined);
+      socket.destroy();
+      return;
+    }
     this.perAddress.set(clientIp, open + 1);
     this.counters.connections++;
     const conn = new RtspConnection(
@@ -406,6 +474,8 @@ export class RtspServer {
         describedImpairments: new Map(),
         live: this.live,
         ...(this.auth ? { auth: this.auth } : {}),
+        ...(this.paths ? { paths: this.paths } : {}),
+        ...(this.redirect ? { redirect: this.redirect } : {}),
       },
       this.counters,
       {
@@ -464,6 +534,7 @@ export class RtspServer {
       cache: { bytes: this.catalog.cache.sizeBytes, ...this.catalog.cache.stats },
       live: this.live.snapshot(),
       ...(this.auth ? { auth: this.auth.counters } : {}),
+      ...(this.redirect ? { redirect: { ...this.redirect.counters, edges: this.redirect.pool.edges.map((e) => ({ ...e })) } } : {}),
     };
   }
 
@@ -502,7 +573,25 @@ export class RtspServer {
     return true;
   }
 
+  /**
+   * Starts live channel `live/NAME` from a file of the media directory (`file` is a path inside
+   * it, resolved as an URL path is: nothing outside can be named, nor the preparation cache),
+   * looped unless `loop` is false (then it stops at the end of the file). Throws LiveHubError.
+   */
+  async startLiveChannel(spec: { name: string; file: string; loop?: boolean }): Promise<void> {
+    const r = await resolveMediaPath(this.opts.mediaDir, spec.file);
+    if (!r.ok) throw new LiveHubError('LIVE_ERR_NOT_FOUND', `${spec.file}: ${r.reason}`);
+    if (r.relPath.split('/').some((s) => s.startsWith('.'))) throw new LiveHubError('LIVE_ERR_NOT_FOUND', `${spec.file}: not served`);
+    await this.live.addFileChannel(spec.name, r.filePath, spec.loop ?? true);
+  }
+
+  /** Stops live channel `name` whatever feeds it (its viewers get BYE, an ffmpeg: source is stopped); false when there is none. */
+  stopLiveChannel(name: string): Promise<boolean> {
+    return this.live.removeChannel(name);
+  }
+
   async close(): Promise<void> {
+    this.redirect?.pool.close();
     for (const s of [...this.sessions.values()]) s.close('server shutdown');
     await this.live.close();
     for (const c of this.connections) c.destroy();

@@ -1,6 +1,21 @@
 import type { Logger } from '../util/log.ts';
 import type { SafeEmitter } from './events.ts';
+import type { ReceiverReportRecord } from '../sender/qos.ts';
 import type { ServerEvents, SessionTraffic } from './session/server-events.ts';
+
+/**
+ * Of the `packets` a track sent (the next one to carry `nextSeq`), those up to the highest
+ * sequence number `report` acknowledges: the later ones are not reported yet, so the reported loss
+ * is a share of these, not of all.
+ */
+export function packetsUpToReport(packets: number, nextSeq: number, report: ReceiverReportRecord): number {
+  const notYet = (nextSeq - 1 - report.extendedHighestSeq) & 0xffff;
+  return notYet < 0x8000 ? Math.max(0, packets - notYet) : packets;
+}
+
+function lossPercent(lost: number, packets: number): number {
+  return packets > 0 ? Math.round((lost / packets) * 10000) / 100 : 0;
+}
 
 /** Figures of a session's end line from what it moved and the receivers' last reports. */
 export function trafficFields(t: SessionTraffic | undefined): Record<string, unknown> {
@@ -13,8 +28,9 @@ export function trafficFields(t: SessionTraffic | undefined): Record<string, unk
     ...(t.packetsReceived !== undefined ? { packetsReceived: t.packetsReceived } : { packetsSent: t.packetsSent, bytesSent: t.bytesSent }),
     ...(reports.length > 0
       ? {
-          // What the receivers said last: packets lost over packets sent, the worst jitter, the mean RTT.
-          lossPercent: t.packetsSent > 0 ? Math.round((lost / t.packetsSent) * 10000) / 100 : 0,
+          // What the receivers said last: packets lost over the packets those reports cover (all
+          // packets sent when the session cannot tell), the worst jitter, the mean RTT.
+          lossPercent: lossPercent(lost, t.reportedPackets ?? t.packetsSent),
           jitterMs: Math.round(Math.max(...reports.map((r) => r.jitterMs)) * 10) / 10,
           ...(rtts.length > 0 ? { rttMs: Math.round((rtts.reduce((a, b) => a + b, 0) / rtts.length) * 10) / 10 } : {}),
         }

@@ -1,5 +1,10 @@
 import type dgram from 'node:dgram';
 import type { Duplex } from 'node:stream';
+import { nativeSendmmsg, udpSenderKind } from './native-sender.ts';
+import type { UdpSenderKind } from './native-sender.ts';
+import { InterleavedWriter } from './send-batch.ts';
+import { dgramFd, sharedUdpBatch } from './udp-batch.ts';
+import type { BatchedSocketOwner, UdpBatch } from './udp-batch.ts';
 
 /**
  * Where one outgoing RTP stream's packets go: a UDP port pair towards the client's ports, or
@@ -13,25 +18,52 @@ export interface Egress {
   sendRtcp(packet: Buffer): void;
   /** Packets dropped because the path was congested (TCP back-pressure) or closed. */
   readonly dropped: number;
+  /**
+   * True when the egress is done with `header` by the end of the current wake's flush (sent, or
+   * copied): the sender may then write the next packets' headers into the same memory. Stages
+   * that hold packets (impairment delays) leave it unset, and get a header of their own.
+   */
+  readonly copiesHeader?: boolean;
 }
 
 /**
  * RTP and RTCP to one client over UDP. The sockets are the session's own pair, connected to the
  * client's ports: sending then skips the per-packet address lookup, and the kernel only lets
  * datagrams from the client's own ports in (RFC 3550 §11 / INTEROP: match on ip and port).
+ *
+ * With the native sender (native-sender.ts) every datagram joins the wake's batch (udp-batch.ts):
+ * one native call per wake for all clients. Without it, one dgram send per datagram.
  */
-export class UdpEgress implements Egress {
+export class UdpEgress implements Egress, BatchedSocketOwner {
   readonly kind = 'udp';
+  /**
+   * With the native sender, headers are sent (or copied, for the rare datagram Node must queue) by
+   * the end of the wake's flush: the sender may reuse their memory. Node's own send may queue a
+   * datagram (socket full) and read it later: then every header is the sender's to leave alone.
+   */
+  readonly copiesHeader: boolean;
   dropped = 0;
+  private readonly batch: UdpBatch | undefined;
+  private readonly rtcpOwner: BatchedSocketOwner;
 
   private constructor(
     private readonly rtpSocket: dgram.Socket,
     private readonly rtcpSocket: dgram.Socket,
+    sender: UdpSenderKind,
   ) {
     // Send errors (e.g. ICMP port unreachable after the client went away) arrive as events.
     const onError = () => this.dropped++;
     rtpSocket.on('error', onError);
     rtcpSocket.on('error', onError);
+    // The descriptor comes from Node's dgram internals: should a Node version hide it, js it is.
+    const addon = sender === 'native' && dgramFd(rtpSocket) >= 0 && dgramFd(rtcpSocket) >= 0 ? nativeSendmmsg() : undefined;
+    this.batch = addon ? sharedUdpBatch(addon) : undefined;
+    this.copiesHeader = this.batch !== undefined;
+    this.rtcpOwner = {
+      drop: () => this.dropped++,
+      liveFd: () => dgramFd(this.rtcpSocket),
+      sendSlow: (a) => this.send(this.rtcpSocket, [Buffer.from(a)]),
+    };
   }
 
   static async connect(
@@ -40,6 +72,7 @@ export class UdpEgress implements Egress {
     address: string,
     rtpPort: number,
     rtcpPort: number,
+    sender: UdpSenderKind = udpSenderKind(),
   ): Promise<UdpEgress> {
     const connect = (s: dgram.Socket, port: number) =>
       new Promise<void>((resolve, reject) => {
@@ -50,15 +83,37 @@ export class UdpEgress implements Egress {
         });
       });
     await Promise.all([connect(rtpSocket, rtpPort), connect(rtcpSocket, rtcpPort)]);
-    return new UdpEgress(rtpSocket, rtcpSocket);
+    return new UdpEgress(rtpSocket, rtcpSocket, sender);
+  }
+
+  /** Which sender this egress uses. */
+  get sender(): UdpSenderKind {
+    return this.batch ? 'native' : 'js';
   }
 
   sendRtp(header: Buffer, payload: Buffer): void {
-    this.send(this.rtpSocket, [header, payload]);
+    if (this.batch) this.batch.add(this, header, payload);
+    else this.send(this.rtpSocket, [header, payload]);
   }
 
   sendRtcp(packet: Buffer): void {
-    this.send(this.rtcpSocket, [packet]);
+    if (this.batch) {
+      this.batch.add(this.rtcpOwner, packet, undefined);
+      this.batch.flush();
+    } else this.send(this.rtcpSocket, [packet]);
+  }
+
+  drop(): void {
+    this.dropped++;
+  }
+
+  liveFd(): number {
+    return dgramFd(this.rtpSocket);
+  }
+
+  /** A datagram the kernel would not take at once: Node queues it (the header copied: its slot is reused). */
+  sendSlow(a: Buffer, b: Buffer | undefined): void {
+    this.send(this.rtpSocket, b ? [Buffer.from(a), b] : [Buffer.from(a)]);
   }
 
   private send(socket: dgram.Socket, msg: Buffer[]): void {
@@ -71,42 +126,31 @@ export class UdpEgress implements Egress {
   }
 }
 
-/** Largest number of bytes queued in a TCP connection before RTP is dropped instead of buffered. */
-export const MAX_INTERLEAVED_BACKLOG_BYTES = 4 * 1024 * 1024;
-
+/**
+ * RTP and RTCP `$`-framed into the RTSP TCP connection (RFC 2326 §10.12). The connection's frames
+ * of one wake, from all its tracks, leave in one write (send-batch.ts: InterleavedWriter), which
+ * copies the header: the sender may reuse its memory.
+ */
 export class InterleavedEgress implements Egress {
   readonly kind = 'tcp';
+  readonly copiesHeader = true;
   dropped = 0;
+  private readonly writer: InterleavedWriter;
 
   constructor(
-    private readonly socket: Duplex,
+    socket: Duplex,
     private readonly rtpChannel: number,
     private readonly rtcpChannel: number,
-  ) {}
+  ) {
+    this.writer = InterleavedWriter.of(socket);
+  }
 
   sendRtp(header: Buffer, payload: Buffer): void {
-    this.write(this.rtpChannel, header, payload);
+    this.writer.add(this, this.rtpChannel, header, payload);
   }
 
   sendRtcp(packet: Buffer): void {
-    this.write(this.rtcpChannel, packet, undefined);
-  }
-
-  private write(channel: number, a: Buffer, b: Buffer | undefined): void {
-    const s = this.socket;
-    if (s.destroyed || !s.writable || s.writableLength > MAX_INTERLEAVED_BACKLOG_BYTES) {
-      this.dropped++;
-      return;
-    }
-    const length = a.length + (b ? b.length : 0);
-    const frame = Buffer.allocUnsafe(4);
-    frame[0] = 0x24;
-    frame[1] = channel;
-    frame.writeUInt16BE(length, 2);
-    s.cork();
-    s.write(frame);
-    s.write(a);
-    if (b) s.write(b);
-    s.uncork();
+    this.writer.add(this, this.rtcpChannel, packet, undefined);
+    this.writer.flush();
   }
 }

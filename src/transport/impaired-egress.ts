@@ -1,20 +1,33 @@
-import { pathSeed } from '../impair/index.ts';
-import type { FateRecord, ImpairmentPipeline, NetemConfig } from '../impair/index.ts';
+import { createBottleneck, pathSeed } from '../impair/index.ts';
+import type { DelayTrace, DeliveryTrace, FateRecord, ImpairmentPipeline, NetemConfig } from '../impair/index.ts';
 import type { Clock } from '../util/clock.ts';
 import type { Egress } from './egress.ts';
-import { ImpairmentStage } from './impairment-stage.ts';
+import { ImpairmentStage, LinkDriver } from './impairment-stage.ts';
 import type { Scheduler } from './scheduler.ts';
 
 const EMPTY = Buffer.alloc(0);
 
-/** A netem configuration and its seed, as given by a flag or a URL. */
-export interface ImpairmentSpec {
+/** Path directions in pathSeed: each gets its own random streams. */
+export const PATH_RTP = 0;
+export const PATH_RTCP = 1;
+/** The receiver's RTCP back to the sender (the return path). */
+export const PATH_RETURN = 2;
+
+/** One emulated path's model: netem words, parsed, with the files they name already loaded. */
+export interface PathModel {
   config: NetemConfig;
-  seed: number;
-  /** Loss trace samples when the config names `trace FILE` (already loaded). */
-  trace?: Uint8Array;
-  /** The words as given, for logs and reports. */
+  /** The words, for logs and reports. */
   text: string;
+  /** Loss trace samples when the config names `trace FILE`. */
+  trace?: Uint8Array;
+  /** `link FILE` and `delaytrace FILE`. */
+  linkTrace?: DeliveryTrace;
+  delayTrace?: DelayTrace;
+}
+
+/** A netem configuration and its seed, as given by a flag or a URL. */
+export interface ImpairmentSpec extends PathModel {
+  seed: number;
   /**
    * Keep the per-packet fate log (the lab's ground truth). Off by default: a served session keeps
    * only its pipelines' counters, so no client can make the server hold a record per packet.
@@ -28,6 +41,46 @@ export interface ImpairmentSpec {
    * only, so sender reports and BYE arrive, as they would on a path that loses media packets.
    */
   rtcp?: boolean;
+  /** RTCP's own model when `rtcp` is set (default: the RTP model). */
+  rtcpModel?: PathModel;
+  /** Track i's RTP model when `tracks[i]` is given (default: this spec's). */
+  tracks?: readonly (PathModel | undefined)[];
+  /**
+   * One bottleneck (this spec's `link` or `rate` with `queue`) for the RTP of all the session's
+   * tracks: one queue, shared capacity; each track keeps its own netem stages and seeds. Off:
+   * each track has a bottleneck of its own.
+   */
+  sharedLink?: boolean;
+}
+
+/** The RTP model of track `track` under a spec. */
+export function trackModel(spec: ImpairmentSpec, track: number): PathModel {
+  return spec.tracks?.[track] ?? spec;
+}
+
+/** Pipeline options for a path model. */
+export function pathOptions(m: PathModel): { trace?: Uint8Array; linkTrace?: DeliveryTrace; delayTrace?: DelayTrace } {
+  return { trace: m.trace, linkTrace: m.linkTrace, delayTrace: m.delayTrace };
+}
+
+/**
+ * What the tracks of one session share: with `sharedLink`, one bottleneck and its driver (built
+ * when the first track asks). One group per session; a spec without `sharedLink` shares nothing.
+ */
+export class ImpairmentGroup {
+  private driver: LinkDriver | undefined;
+  constructor(
+    readonly spec: ImpairmentSpec,
+    private readonly clock: Clock,
+    private readonly scheduler: Scheduler,
+  ) {}
+
+  /** The shared bottleneck's driver, or undefined when the tracks have their own. */
+  sharedLink(): LinkDriver | undefined {
+    if (!this.spec.sharedLink) return undefined;
+    this.driver ??= new LinkDriver(createBottleneck(this.spec.config, this.spec.linkTrace), this.clock, this.scheduler);
+    return this.driver;
+  }
 }
 
 /**
@@ -47,16 +100,35 @@ export class ImpairedEgress implements Egress {
     scheduler: Scheduler,
     /** Which track of its session this is (its seeds differ from the other tracks'). */
     readonly track = 0,
+    /** The session's group, for a bottleneck shared by its tracks (ImpairmentSpec.sharedLink). */
+    group?: ImpairmentGroup,
   ) {
     // Interleaved in the RTSP connection, the path is TCP: losses become retransmissions.
-    const options = {
-      trace: spec.trace,
+    const common = {
       recordFates: spec.recordFates ?? false,
       maxFateRecords: spec.maxFateRecords,
       reliable: inner.kind === 'tcp',
     };
-    this.rtpStage = new ImpairmentStage(spec.config, pathSeed(spec.seed, track, 0), options, clock, scheduler);
-    if (spec.rtcp) this.rtcpStage = new ImpairmentStage(spec.config, pathSeed(spec.seed, track, 1), options, clock, scheduler);
+    const rtp = trackModel(spec, track);
+    const shared = spec.sharedLink ? (group ?? new ImpairmentGroup(spec, clock, scheduler)).sharedLink() : undefined;
+    this.rtpStage = new ImpairmentStage(
+      rtp.config,
+      pathSeed(spec.seed, track, PATH_RTP),
+      { ...common, ...pathOptions(rtp) },
+      clock,
+      scheduler,
+      shared,
+    );
+    if (spec.rtcp) {
+      const m = spec.rtcpModel ?? rtp;
+      this.rtcpStage = new ImpairmentStage(
+        m.config,
+        pathSeed(spec.seed, track, PATH_RTCP),
+        { ...common, ...pathOptions(m) },
+        clock,
+        scheduler,
+      );
+    }
   }
 
   get kind(): Egress['kind'] {

@@ -4,6 +4,7 @@ import type { FateSummary, ImpairmentPipeline } from '../impair/index.ts';
 import { ImpairmentStage } from './impairment-stage.ts';
 import type { Clock } from '../util/clock.ts';
 import { realClock } from '../util/clock.ts';
+import { pathOptions } from './impaired-egress.ts';
 import type { ImpairmentSpec } from './impaired-egress.ts';
 import { Scheduler } from './scheduler.ts';
 
@@ -37,7 +38,7 @@ export class NetemRelay {
     spec: ImpairmentSpec,
     clock: Clock,
   ) {
-    this.stage = new ImpairmentStage(spec.config, spec.seed, { trace: spec.trace }, clock, new Scheduler(clock));
+    this.stage = new ImpairmentStage(spec.config, spec.seed, pathOptions(spec), clock, new Scheduler(clock));
     inbound.on('message', (msg, rinfo) => this.fromListenSide(msg, rinfo));
     outbound.on('message', (msg, rinfo) => {
       // Only the forward endpoint may answer; anything else is not part of this path.

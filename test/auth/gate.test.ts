@@ -38,20 +38,32 @@ function denied(outcome: ReturnType<AuthGate['check']>): RtspResponse {
   return outcome.response;
 }
 
+/** Nonce counts as a client keeps them: each answer uses the next one unless told otherwise. */
+let lastNc = 0;
+
 /** What a client answers to the challenge in `res` (our client's choice: SHA-256 first). */
 function answer(
   res: RtspResponse,
   method: string,
   user: string,
   password: string,
-  opts: { uri?: string; qop?: boolean; md5?: boolean } = {},
+  opts: { uri?: string; qop?: boolean; md5?: boolean; nc?: number } = {},
 ) {
   let cs = collectChallenges(res.headers.getAll('WWW-Authenticate'));
   if (opts.md5) cs = cs.filter((c) => c.params.get('algorithm') === 'MD5');
   const chosen = chooseChallenge(cs);
   if (!chosen) throw new Error('no challenge');
   if (opts.qop === false) chosen.qopAuth = false;
-  return formatAuthorization(chosen, { username: user, password }, { method, uri: opts.uri ?? URL, nc: 1, cnonce: '0a4f113b' });
+  return formatAuthorization(
+    chosen,
+    { username: user, password },
+    {
+      method,
+      uri: opts.uri ?? URL,
+      nc: opts.nc ?? ++lastNc,
+      cnonce: '0a4f113b',
+    },
+  );
 }
 
 let restore: ((line: string) => void) | undefined;
@@ -148,6 +160,46 @@ describe('AuthGate', () => {
       'stale',
     );
     expect(g.check(req('DESCRIBE', answer(stale, 'DESCRIBE', 'alice', 'wonderland')), IP).ok).toBe(true);
+  });
+
+  it('a replayed nonce count is refused as a failure; counts may come out of order within the window', () => {
+    const { gate: g } = gate();
+    const c = denied(g.check(req('DESCRIBE'), IP));
+    const lines = captureLogs();
+    const first = answer(c, 'DESCRIBE', 'alice', 'wonderland', { nc: 5 });
+    expect(g.check(req('DESCRIBE', first), IP).ok).toBe(true);
+    expect(denied(g.check(req('DESCRIBE', first), IP)).statusCode).toBe(401);
+    expect(lines.at(-1)).toMatchObject({ msg: 'authentication failed', reason: 'nonce count 00000005 used before (replay)' });
+    // Two connections sharing a nonce: 7 then 6 are both new; 6 again is not.
+    expect(g.check(req('SETUP', answer(c, 'SETUP', 'alice', 'wonderland', { nc: 7 })), IP).ok).toBe(true);
+    expect(g.check(req('SETUP', answer(c, 'SETUP', 'alice', 'wonderland', { nc: 6 })), IP).ok).toBe(true);
+    expect(g.check(req('SETUP', answer(c, 'SETUP', 'alice', 'wonderland', { nc: 6 })), IP).ok).toBe(false);
+    // Further back than the 32-wide window below the highest count: refused even if never seen.
+    expect(g.check(req('PLAY', answer(c, 'PLAY', 'alice', 'wonderland', { nc: 40 })), IP).ok).toBe(true);
+    expect(g.check(req('PLAY', answer(c, 'PLAY', 'alice', 'wonderland', { nc: 8 })), IP).ok).toBe(false);
+    expect(g.check(req('PLAY', answer(c, 'PLAY', 'alice', 'wonderland', { nc: 9 })), IP).ok).toBe(true);
+    expect(g.counters).toMatchObject({ accepted: 5, replays: 3, failed: 3, nonceUsesTracked: 1 });
+  });
+
+  it('the nonce-count table stays bounded: a nonce it let go is answered stale, never accepted again', () => {
+    const { gate: g, clock } = gate({ maxTrackedNonces: 2, maxFailures: 100 });
+    const challenges = [];
+    for (let i = 0; i < 3; i++) {
+      challenges.push(denied(g.check(req('DESCRIBE'), IP)));
+      clock.advance(1000);
+    }
+    const replayable = challenges.map((c) => answer(c, 'DESCRIBE', 'alice', 'wonderland'));
+    for (const a of replayable) expect(g.check(req('DESCRIBE', a), IP).ok).toBe(true);
+    expect(g.counters).toMatchObject({ nonceUsesTracked: 2, nonceUsesEvicted: 1 });
+    // The first nonce was let go: its replay is stale (the client would retry with a new nonce).
+    const stale = denied(g.check(req('DESCRIBE', replayable[0]), IP));
+    expect(stale.headers.getAll('WWW-Authenticate').every((h) => h.endsWith(', stale=true'))).toBe(true);
+    // So is a new count on it: the table cannot tell it from a replay.
+    expect(denied(g.check(req('DESCRIBE', answer(challenges[0]!, 'DESCRIBE', 'alice', 'wonderland')), IP)).statusCode).toBe(401);
+    // The other two are still tracked: their replays fail.
+    for (const a of replayable.slice(1)) expect(g.check(req('DESCRIBE', a), IP).ok).toBe(false);
+    expect(g.check(req('DESCRIBE', answer(stale, 'DESCRIBE', 'alice', 'wonderland')), IP).ok).toBe(true);
+    expect(g.counters).toMatchObject({ stale: 2, replays: 2 });
   });
 
   it.each([

@@ -60,7 +60,7 @@ describe('streamlab loads only what a command needs', () => {
     expect(under(r.loaded, 'node_modules/').filter((f) => !f.startsWith('node_modules/commander/'))).toEqual([]);
   });
 
-  it('serve: the server, not the lab, the receiver or vega', async () => {
+  it('serve: the server, not the lab, the receiver, vega or (without --http) the operator', async () => {
     const r = await traced(['serve', '--help']);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toContain('Usage: streamlab serve');
@@ -68,6 +68,9 @@ describe('streamlab loads only what a command needs', () => {
     expect(under(r.loaded, 'dist/lab/')).toEqual([]);
     expect(under(r.loaded, 'dist/receiver/')).toEqual([]);
     expect(under(r.loaded, 'node_modules/vega')).toEqual([]);
+    expect(under(r.loaded, 'dist/operator/')).toEqual([]);
+    expect(under(r.loaded, 'node_modules/prom-client/')).toEqual([]);
+    expect(under(r.loaded, 'node_modules/ws/')).toEqual([]);
   });
 
   it('lab: the lab, but vega and vega-lite only when plots are drawn', async () => {

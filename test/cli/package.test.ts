@@ -36,7 +36,7 @@ function packedFiles(): string[] {
 describe('the npm package', () => {
   const files = packedFiles();
 
-  it('holds dist/, the executable, README and LICENSE, and no tests, sources or media', () => {
+  it('holds dist/, the executable, README, LICENSE and the native sender source, and no tests, sources or media', () => {
     expect(files).toEqual(
       expect.arrayContaining([
         'LICENSE',
@@ -48,7 +48,11 @@ describe('the npm package', () => {
         'dist/server/index.d.ts',
       ]),
     );
-    const other = files.filter((f) => !f.startsWith('dist/') && !['LICENSE', 'README.md', 'package.json', 'bin/streamlab.js'].includes(f));
+    // The optional native sender is compiled at install (the `install` script), so its C source
+    // and build script ship; never a built binary.
+    expect(files).toEqual(expect.arrayContaining(['native/sendmmsg.c', 'native/build.mjs']));
+    const shipped = ['LICENSE', 'README.md', 'package.json', 'bin/streamlab.js', 'native/sendmmsg.c', 'native/build.mjs'];
+    const other = files.filter((f) => !f.startsWith('dist/') && !shipped.includes(f));
     expect(other).toEqual([]);
     expect(files.filter((f) => !/\.(js|d\.ts)$/.test(f) && f.startsWith('dist/'))).toEqual([]);
     // Every source file has its compiled module in the package.

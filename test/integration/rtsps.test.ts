@@ -1,12 +1,11 @@
 /**
  * Issue 13: RTSPS, the RTSP control connection over TLS (`rtsps://`), with real peers. Our server
- * with a self-signed certificate for 127.0.0.1 (test/fixtures/tls, valid until 2126): ffprobe over
+ * with a self-signed certificate for 127.0.0.1 made for the run (test/helpers/tls.ts): ffprobe over
  * TCP (media inside TLS) and UDP (control in TLS, RTP plain), GStreamer's rtspsrc (certificate not
  * validated), our receiver trusting the certificate as its CA, and refusing it without (one line
  * that says what to do). Basic authentication needs no --auth-basic-insecure over TLS. A client
  * speaking plain RTSP to the TLS port is dropped at the handshake and counted.
  */
-import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { expect, it } from 'vitest';
@@ -17,12 +16,11 @@ import { describeWithPeers } from '../helpers/peers.ts';
 import { expectSuccess, runProgram } from '../helpers/run-program.ts';
 import { REPO_ROOT } from '../helpers/server.ts';
 import { serverForSuite } from '../helpers/server-fixture.ts';
+import { selfSignedCertificate } from '../helpers/tls.ts';
 import { waitUntil } from '../helpers/wait.ts';
 import { play } from '../receiver/helpers.ts';
 
-const FIXTURES = path.join(REPO_ROOT, 'test', 'fixtures', 'tls');
-const cert = readFileSync(path.join(FIXTURES, 'localhost.crt'));
-const key = readFileSync(path.join(FIXTURES, 'localhost.key'));
+const { cert, key } = selfSignedCertificate();
 const PASSWORD = 'tls-only.7';
 const users = new Map([['bob', new Map([['MD5', digestHa1('MD5', 'bob', 'streamlab', PASSWORD)] as const])]]);
 
@@ -71,7 +69,7 @@ describeWithPeers('RTSPS: Basic authentication inside TLS', ['ffprobe'], () => {
   const { server } = serverForSuite({ tls: { cert, key }, auth: { users, rule: 'all', realm: 'streamlab', basic: true } });
 
   it('serve accepts --auth-basic without --auth-basic-insecure when it speaks RTSPS, and refuses it otherwise', async () => {
-    const flags = { authFile: path.join(FIXTURES, 'missing-on-purpose'), authBasic: true };
+    const flags = { authFile: path.join(REPO_ROOT, 'missing-on-purpose'), authBasic: true };
     // Without TLS the refusal comes before the users file is read.
     await expect(authFromFlags(flags, () => undefined, false)).rejects.toThrow(/--tls-cert\/--tls-key/);
     await expect(authFromFlags(flags, () => undefined, true)).rejects.toThrow(/ENOENT|no such file/);

@@ -1,9 +1,11 @@
 /**
  * Issue 12: the dashboard in a real browser (Debian's chromium through playwright-core). While
- * ffmpeg and our receiver (with 5 % loss and jitter on its ingress) play from the server, the page
- * (fed over WebSocket) shows both sessions, the receiver's loss and jitter move and agree with the
- * server's own list, the uPlot charts are drawn, and the page's Kick button ends the ffmpeg
- * session (it leaves the server and the page). The screenshot is saved under test-artifacts/.
+ * ffmpeg (its copy impaired by the server, `?netem=`) and our receiver (impairing its own
+ * ingress) play with 5 % loss and jitter, the page (fed over WebSocket) shows both sessions; each
+ * one's loss and jitter show, then move with a later report, and always equal the server's own
+ * list for the same report (as numbers and as the text in the cells); the uPlot charts are drawn;
+ * the page's Kick button ends the ffmpeg session (it leaves the server and the page, ffmpeg gets
+ * BYE and stops). The screenshot is saved as test-artifacts/dashboard.png.
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
@@ -37,64 +39,117 @@ describe.skipIf(!executablePath || !hasPeer('ffmpeg'))('the dashboard in chromiu
     await server?.close();
   });
 
-  it('shows ffmpeg and our impaired receiver, their figures move with the server, and Kick ends one', async () => {
+  it('shows ffmpeg and our receiver, both impaired; their loss and jitter move and match the server; Kick on the page ends one', async () => {
     const url = `rtsp://127.0.0.1:${server.port}/sample.mp4`;
+    // Our receiver impairs its own ingress; ffmpeg asks the server to impair its copy (?netem=).
     const impairment = await impairmentFromFlags('loss random 5% delay 20ms 10ms', 7);
-    const receiver = play(url, { durationSec: 18, impairment, jitter: { mode: 'adaptive', minDelayMs: 200 } });
-    const ffmpeg = spawn('ffmpeg', ['-v', 'error', '-rtsp_transport', 'udp', '-i', url, '-t', '18', '-f', 'null', '-'], {
-      stdio: 'ignore',
-    });
-    const ffmpegExit = new Promise((resolve) => ffmpeg.on('close', resolve));
-    const browser = await chromium.launch({
-      executablePath,
-      args: CHROMIUM_ARGS,
-    });
+    const receiver = play(url, { durationSec: 40, impairment, jitter: { mode: 'adaptive', minDelayMs: 200 } });
+    const ffmpeg = spawn(
+      'ffmpeg',
+      [
+        '-v',
+        'error',
+        '-rtsp_transport',
+        'udp',
+        '-i',
+        `${url}?netem=loss+random+5%25+delay+20ms+10ms&seed=3`,
+        '-t',
+        '40',
+        '-f',
+        'null',
+        '-',
+      ],
+      { stdio: 'ignore' },
+    );
+    const ffmpegExit = new Promise<number | null>((resolve) => ffmpeg.on('close', resolve));
+    const browser = await chromium.launch({ executablePath, args: CHROMIUM_ARGS });
     try {
       const page = await browser.newPage({ viewport: { width: 1400, height: 1100 } });
       await page.goto(op.url);
       expect(await page.title()).toBe('streamlab — sessions');
       // Both sessions appear.
       await page.waitForFunction(() => document.querySelectorAll('#sessions tbody tr').length === 2, undefined, { timeout: 20_000 });
-      // Our receiver's row: its loss and jitter figures move (receiver reports arrive every few seconds).
+      const ids = server.sessionList().map((s) => s.id);
+      expect(ids).toHaveLength(2);
       const row = (id: string) => `#sessions tbody tr[data-session="${id}"]`;
-      // Our receiver is the one whose reports carry XR VoIP metrics.
-      await waitUntil(
-        () => server.sessionList().some((s) => s.reports.some((r) => r.voip && r.qos.cumulativeLost > 0)),
-        20_000,
-        'loss reported',
-      );
-      const lossy = server.sessionList().find((s) => s.reports.some((r) => r.voip && r.qos.cumulativeLost > 0))!;
-      await page.waitForFunction(
-        (sel) => {
-          const lost = document.querySelector(`${sel} td.lost`)?.textContent ?? '–';
-          return lost !== '–' && Number(lost) > 0;
-        },
-        row(lossy.id),
-        { timeout: 10_000 },
-      );
-      const cells = await page.$eval(row(lossy.id), (tr) =>
-        Object.fromEntries([...tr.querySelectorAll('td')].map((td) => [td.className, td.textContent ?? ''])),
-      );
-      // The page says what the server's list says (the page may be one report behind).
-      const now = server.sessionList().find((s) => s.id === lossy.id)!;
-      const serverLost = now.reports.reduce((n, r) => n + r.qos.cumulativeLost, 0);
-      expect(Number(cells.lost)).toBeGreaterThan(0);
-      expect(Number(cells.lost)).toBeLessThanOrEqual(serverLost);
-      expect(Number(cells.jitter)).toBeGreaterThan(0);
-      expect(Number(cells.jitter)).toBeLessThan(1000);
-      expect(cells.client).toBe('127.0.0.1');
-      expect(cells.path).toBe('sample.mp4');
-      // MOS-LQ from our receiver's RTCP XR VoIP metrics (audio): 1 to 4.5 (5 % loss with AAC's assumed
-      // Bpl can well be 1.0).
-      expect(Number(cells.mos)).toBeGreaterThanOrEqual(1);
-      expect(Number(cells.mos)).toBeLessThanOrEqual(4.5);
+      type Shown = { reportAt: number; lost: number; jitter: number; cells: Record<string, string> };
+      const shown = (id: string): Promise<Shown> =>
+        page.$eval(row(id), (tr) => {
+          const el = tr as HTMLElement;
+          return {
+            reportAt: Number(el.dataset['reportAt'] ?? 0),
+            lost: Number(el.dataset['lost'] || NaN),
+            jitter: Number(el.dataset['jitter'] || NaN),
+            cells: Object.fromEntries([...tr.querySelectorAll('td')].map((td) => [td.className, td.textContent ?? ''])),
+          };
+        });
+      /** What the server's own list says of a session: its reports' total loss, worst jitter, newest report. */
+      const truth = (id: string) => {
+        const reports = server.sessionList().find((s) => s.id === id)?.reports ?? [];
+        return {
+          reportAt: Math.max(0, ...reports.map((r) => r.receivedAt)),
+          lost: reports.reduce((n, r) => n + r.qos.cumulativeLost, 0),
+          jitter: Math.max(...reports.map((r) => r.jitterMs)),
+          voip: reports.some((r) => r.voip !== undefined),
+        };
+      };
+      /** The page shows the server's figures of the same report, as numbers and as text. */
+      const matchesServer = async (id: string): Promise<Shown> => {
+        for (let attempt = 0; ; attempt++) {
+          const p = await shown(id);
+          const t = truth(id);
+          if (p.reportAt === t.reportAt && p.reportAt > 0) {
+            expect(p.lost).toBe(t.lost);
+            expect(p.jitter).toBe(t.jitter);
+            expect(p.cells['lost']).toBe(t.lost.toFixed(0));
+            expect(p.cells['jitter']).toBe(t.jitter.toFixed(1));
+            return p;
+          }
+          // A report newer than the page's last push: the next push (each second) brings it.
+          if (attempt > 50) throw new Error(`page at report ${p.reportAt}, server at ${t.reportAt}`);
+          await new Promise((r) => setTimeout(r, 200));
+        }
+      };
+      // Each session's loss shows (5 % on both), then its figures move with a later report.
+      for (const id of ids) {
+        await page.waitForFunction((sel) => Number(document.querySelector<HTMLElement>(sel)?.dataset['lost'] || 0) > 0, row(id), {
+          timeout: 40_000,
+        });
+        const first = await matchesServer(id);
+        expect(first.lost).toBeGreaterThan(0);
+        expect(first.jitter).toBeGreaterThan(0);
+        expect(first.jitter).toBeLessThan(1000);
+        await page.waitForFunction(
+          (a: { sel: string; at: number }) => Number(document.querySelector<HTMLElement>(a.sel)?.dataset['reportAt'] ?? 0) > a.at,
+          { sel: row(id), at: first.reportAt },
+          { timeout: 20_000 },
+        );
+        const later = await matchesServer(id);
+        expect(later.lost !== first.lost || later.jitter !== first.jitter, `${JSON.stringify(first)} then ${JSON.stringify(later)}`).toBe(
+          true,
+        );
+        expect(later.lost).toBeGreaterThanOrEqual(first.lost);
+        expect(later.cells['client']).toBe('127.0.0.1');
+        expect(later.cells['path']).toBe('sample.mp4');
+      }
+      // Our receiver is the one whose reports carry XR VoIP metrics: MOS-LQ 1 to 4.5 (5 % loss with
+      // AAC's assumed Bpl can well be 1.0).
+      const ours = ids.find((id) => truth(id).voip)!;
+      const other = ids.find((id) => id !== ours)!;
+      expect(ours).toBeDefined();
+      const mos = Number((await shown(ours)).cells['mos']);
+      expect(mos).toBeGreaterThanOrEqual(1);
+      expect(mos).toBeLessThanOrEqual(4.5);
       // uPlot drew the charts: seven per session.
-      expect(await page.locator(`#charts-${lossy.id} .uplot`).count()).toBe(7);
-      // Kick the other one (ffmpeg) from the page.
-      const other = server.sessionList().find((s) => s.id !== lossy.id)!;
-      await page.click(`${row(other.id)} button.kick`);
-      await waitUntil(() => !server.sessionList().some((s) => s.id === other.id), 10_000, 'kicked session gone');
+      for (const id of ids) expect(await page.locator(`#charts-${id} .uplot`).count()).toBe(7);
+      // Kick ffmpeg from the page: its session ends, it gets BYE and stops well before its 40 s.
+      await page.click(`${row(other)} button.kick`);
+      await waitUntil(() => !server.sessionList().some((s) => s.id === other), 10_000, 'kicked session gone');
       await page.waitForFunction(() => document.querySelectorAll('#sessions tbody tr').length === 1, undefined, { timeout: 10_000 });
+      expect(await page.locator(row(ours)).count()).toBe(1);
+      expect(await Promise.race([ffmpegExit.then(() => 'exited'), new Promise((r) => setTimeout(() => r('still running'), 15_000))])).toBe(
+        'exited',
+      );
       const dir = path.join(REPO_ROOT, 'test-artifacts');
       mkdirSync(dir, { recursive: true });
       await page.screenshot({ path: path.join(dir, 'dashboard.png'), fullPage: true });
@@ -104,5 +159,5 @@ describe.skipIf(!executablePath || !hasPeer('ffmpeg'))('the dashboard in chromiu
       await ffmpegExit;
       await receiver;
     }
-  }, 90_000);
+  }, 150_000);
 });

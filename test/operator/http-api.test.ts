@@ -61,6 +61,7 @@ describe('operator HTTP: API and metrics', () => {
       expect(server.sessionList()).toEqual([]);
       expect((await json(`/api/sessions/${s.id}`)).status).toBe(404);
       expect(await json(`/api/sessions/${s.id}`, { method: 'DELETE' })).toEqual({ status: 404, body: { error: `no session ${s.id}` } });
+      expect(await json('/api/sessions/nope')).toEqual({ status: 404, body: { error: 'no session nope' } });
       expect((await json('/nothing')).status).toBe(404);
     } finally {
       c.close();
@@ -79,12 +80,14 @@ describe('operator HTTP: API and metrics', () => {
     expect(r.headers.get('content-type')).toMatch(/^text\/plain/);
     const text = await r.text();
     expect(text).toMatch(/^# TYPE streamlab_sessions gauge$/m);
-    expect(text).toMatch(/^streamlab_sessions 0$/m);
+    expect(text).toMatch(/^streamlab_sessions\{kind="file"\} 0$/m);
     expect(text).toMatch(/^streamlab_rtsp_requests_total\{method="PLAY",status="200"\} 1$/m);
     expect(text).toMatch(/^streamlab_rtsp_requests_total\{method="DESCRIBE",status="404"\} 1$/m);
     expect(text).toMatch(/^streamlab_rtsp_refusals_total\{status="404",code="[A-Z_]+"\} 1$/m);
     expect(text).toMatch(/^streamlab_rtcp_fraction_lost_count 1$/m);
-    expect(text).toMatch(/^streamlab_rtcp_jitter_ms_bucket\{le="1"\} 1$/m);
+    expect(text).toMatch(/^streamlab_rtcp_jitter_seconds_bucket\{le="0.0005"\} 1$/m);
     expect(text).toMatch(/^streamlab_sessions_created_total 1$/m);
+    // The kicked session's packets still count (a counter over ended sessions, not a gauge of open ones).
+    expect(Number(/^streamlab_sent_packets_total\{kind="file"\} (\d+)$/m.exec(text)?.[1])).toBeGreaterThan(5);
   });
 });

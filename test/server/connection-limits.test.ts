@@ -159,6 +159,57 @@ describe('connection limits on the ManualClock', () => {
     expect(s.snapshot().counters.connectionsRefused).toBe(2);
   });
 
+  it('at maxConnections a newcomer takes the place of the longest idle connection without a session; with none, it is dropped', async () => {
+    const clock = new ManualClock();
+    const s = await start(clock, { maxConnections: 4, sessionTimeoutSec: 300 });
+    // A session over its connection: never evicted.
+    const withSession = await open(s);
+    const setup = await withSession.request('SETUP', `${options(s)}/trackID=1`, {
+      CSeq: '1',
+      Transport: 'RTP/AVP/TCP;unicast;interleaved=0-1',
+    });
+    expect(setup.statusCode).toBe(200);
+    clock.advance(1000);
+    const oldestIdle = await open(s);
+    await waitUntil(() => s.snapshot().openConnections === 2, 5000, 'the server to accept');
+    clock.advance(1000);
+    const dribbling = await open(s);
+    dribbling.write(`OPTIONS ${options(s)} RTSP/1.0\r\nCSeq: 1\r\n`);
+    await waitUntil(() => s.snapshot().openConnections === 3, 5000, 'the server to accept');
+    clock.advance(1000);
+    const recent = await open(s);
+    await waitUntil(() => s.snapshot().openConnections === 4, 5000, 'the server to accept');
+    await sleep(DELIVERY_MS);
+
+    const newcomer = await open(s);
+    expect((await newcomer.request('OPTIONS', options(s), { CSeq: '1' })).statusCode).toBe(200);
+    expect(await oldestIdle.waitClosed()).toBe(true);
+    expect(s.snapshot().counters.idleEvicted).toBe(1);
+    // Next in line: the half-sent request (a request begun protects nothing), then the silent one.
+    const second = await open(s);
+    expect((await second.request('OPTIONS', options(s), { CSeq: '1' })).statusCode).toBe(200);
+    expect(await dribbling.waitClosed()).toBe(true);
+    expect(await stillOpen(recent)).toBe(true);
+    expect(s.snapshot().counters.idleEvicted).toBe(2);
+    expect(await stillOpen(withSession)).toBe(true);
+
+    // Everyone left has a session: the next newcomer is dropped, counted, and nobody is evicted.
+    recent.close();
+    newcomer.close();
+    second.close();
+    await waitUntil(() => s.snapshot().openConnections === 1, 5000, 'only the session connection left');
+    const others = [await open(s), await open(s), await open(s)];
+    for (const [i, c] of others.entries()) {
+      const r = await c.request('SETUP', `${options(s)}/trackID=1`, { CSeq: String(i), Transport: 'RTP/AVP/TCP;unicast;interleaved=0-1' });
+      expect(r.statusCode).toBe(200);
+    }
+    const dropped = await open(s);
+    expect(await dropped.waitClosed()).toBe(true);
+    expect(s.snapshot().counters.connectionsDropped).toBe(1);
+    expect(s.snapshot().counters.idleEvicted).toBe(2);
+    for (const c of [withSession, ...others]) expect(c.closed).toBe(false);
+  });
+
   it('closes the connection of a stalled interleaved reader when its session expires, not an idle period later', async () => {
     const clock = new ManualClock();
     // A live channel (the sample looped) sends for as long as the session lives.

@@ -22,19 +22,27 @@ describe('URL impairment bounds (issue 13)', () => {
     ['?netem=limit+10001', /limit 10001 is above 10000/],
     ['?netem=rate+7999bit', /rate 7999bit is below 8000bit/],
     ['?netem=rate+1mbit+100000', /packet overhead/],
+    ['?netem=rate+1mbit+queue+droptail+packets+10001', /queue packets 10001 is above 10000/],
+    ['?netem=rate+1mbit+queue+droptail+bytes+10000001', /queue bytes 10000001 is above/],
+    ['?netem=rate+1mbit+queue+codel+interval+11s', /target\/interval above 10000ms/],
+    ['?netem=link+%2Fetc%2Fpasswd', /trace files .* not allowed in URLs/],
+    ['?netem=delaytrace+x.trace', /trace files .* not allowed in URLs/],
   ])('refuses %s with 400 and the reason', (q, reason) => {
     const r = refusal(q);
     expect(r?.status).toBe(400);
     expect(r?.message).toMatch(reason);
   });
 
-  it.each(['?netem=delay+10s+10s', '?netem=limit+10000', '?netem=rate+8kbit', '?netem=delay+100ms+rate+1mbit+limit+50'])(
-    'accepts %s at or inside the bounds',
-    (q) => {
-      expect(refusal(q)).toBeUndefined();
-      expect(impairmentFromQuery(q)).toBeDefined();
-    },
-  );
+  it.each([
+    '?netem=delay+10s+10s',
+    '?netem=limit+10000',
+    '?netem=rate+8kbit',
+    '?netem=delay+100ms+rate+1mbit+limit+50',
+    '?netem=rate+1mbit+queue+codel+packets+10000',
+  ])('accepts %s at or inside the bounds', (q) => {
+    expect(refusal(q)).toBeUndefined();
+    expect(impairmentFromQuery(q)).toBeDefined();
+  });
 
   it('any query either is refused with 400 or yields a config inside every bound (property)', () => {
     const unit = fc.constantFrom('ms', 's', 'us', '');

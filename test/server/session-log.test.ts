@@ -4,7 +4,8 @@
  * and every refusal is logged with its reason. Lines for people (text) and for machines (JSON).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RtspServer } from '../../src/server/index.ts';
+import type { ReceiverReportRecord, RtspServer } from '../../src/server/index.ts';
+import { packetsUpToReport, trafficFields } from '../../src/server/session-log.ts';
 import { createLogger, logLevel, setLogFormat, setLogLevel, setLogSink } from '../../src/util/log.ts';
 import type { LogLevel } from '../../src/util/log.ts';
 import { RtspTestClient } from '../helpers/rtsp-client.ts';
@@ -102,5 +103,26 @@ describe('text log lines', () => {
     }
     expect(got).toHaveLength(1);
     expect(got[0]).toMatch(/^\d\d:\d\d:\d\d\.\d{3} INFO {2}session session ended {2}path="my file\.mp4" packets=12 reason=teardown$/);
+  });
+});
+
+describe('loss as a share of the packets the last reports cover', () => {
+  const report = (extendedHighestSeq: number, cumulativeLost: number) =>
+    ({ extendedHighestSeq, cumulativeLost, qos: { cumulativeLost } }) as unknown as ReceiverReportRecord;
+
+  it('packets sent after the highest reported sequence number are not counted (across a wrap too)', () => {
+    // 1000 sent, the next one 1000: the report acknowledges up to 899, so 900 are covered.
+    expect(packetsUpToReport(1000, 1000, report(899, 0))).toBe(900);
+    // Sequence numbers wrapped (first 65000, next 464): up to 65535 + 1 cycle's 363.
+    expect(packetsUpToReport(1000, 464, report(0x1_0000 + 363, 0))).toBe(900);
+    // A report ahead of what we sent (a stale next seq) leaves the count alone.
+    expect(packetsUpToReport(1000, 1000, report(1200, 0))).toBe(1000);
+  });
+
+  it('the end line divides by the covered packets when the session knows them', () => {
+    const r = { ...report(899, 90), jitterMs: 2, rttMs: 1 } as unknown as ReceiverReportRecord;
+    const base = { transport: 'udp', packetsSent: 1000, bytesSent: 1, lastReports: [r] };
+    expect(trafficFields({ ...base, reportedPackets: 900 }).lossPercent).toBe(10);
+    expect(trafficFields(base).lossPercent).toBe(9);
   });
 });

@@ -3,8 +3,11 @@
  * every request from handleRequest (src/server/handlers.ts) before any handler runs.
  *
  * - Rules: `read` (DESCRIBE, SETUP, PLAY, PAUSE, TEARDOWN, GET_PARAMETER, SET_PARAMETER),
- *   `publish` (ANNOUNCE, RECORD) or `all` (both). OPTIONS never needs credentials.
- * - Digest (RFC 7616) with stateless nonces (nonce.ts); a challenge per algorithm the users file
+ *   `publish` (ANNOUNCE, RECORD), `all` (both) or `none` (only where a config path rule names
+ *   users: path-access.ts). OPTIONS never needs credentials.
+ * - Digest (RFC 7616) with stateless nonces (nonce.ts) and, for qop=auth answers, a bounded table
+ *   of the nonce counts used (nonce-uses.ts): a replayed count is a failure, a nonce the table had
+ *   to forget is stale; a challenge per algorithm the users file
  *   has, SHA-256 first and MD5 last (ffmpeg answers the last Digest challenge it sees and knows only
  *   MD5). Answers with qop=auth and without qop (RFC 2069) are accepted.
  * - Basic (RFC 7617) only when enabled; it sends the password in clear and we have no TLS yet.
@@ -27,11 +30,13 @@ import { createLogger } from '../../util/log.ts';
 import type { Random } from '../../util/random.ts';
 import { FailureGuard } from './failure-guard.ts';
 import { NonceIssuer } from './nonce.ts';
+import { NonceUses } from './nonce-uses.ts';
 import type { UserTable } from './users.ts';
 
 const log = createLogger('auth');
 
-export type AuthRule = 'read' | 'publish' | 'all';
+/** `none`: only what per-path rules (serve --config `paths:`) ask for. */
+export type AuthRule = 'read' | 'publish' | 'all' | 'none';
 
 export const READ_METHODS = ['DESCRIBE', 'SETUP', 'PLAY', 'PAUSE', 'TEARDOWN', 'GET_PARAMETER', 'SET_PARAMETER'] as const;
 export const PUBLISH_METHODS = ['ANNOUNCE', 'RECORD'] as const;
@@ -53,6 +58,8 @@ export interface AuthOptions {
   lockoutSec?: number;
   /** Addresses remembered by the failure guard (default 4096). */
   maxTrackedAddresses?: number;
+  /** Nonces whose counts are remembered for replay detection (default 10000). */
+  maxTrackedNonces?: number;
 }
 
 export const AUTH_DEFAULTS = {
@@ -62,6 +69,7 @@ export const AUTH_DEFAULTS = {
   failureWindowSec: 60,
   lockoutSec: 60,
   maxTrackedAddresses: 4096,
+  maxTrackedNonces: 10_000,
 } as const;
 
 export interface AuthCounters {
@@ -71,8 +79,13 @@ export interface AuthCounters {
   accepted: number;
   /** Requests whose credentials were refused (wrong, unknown user, malformed, bad nonce...). */
   failed: number;
-  /** Correct answers to a nonce that had expired (401 with stale=true). */
+  /** Correct answers to a nonce that had expired or was forgotten (401 with stale=true). */
   stale: number;
+  /** Correct answers whose nonce count was used before (refused as failures). */
+  replays: number;
+  /** Nonces in the replay table, and nonces it let go because it was full. */
+  nonceUsesTracked: number;
+  nonceUsesEvicted: number;
   /** Requests refused unchecked because their address was locked out. */
   lockedOut: number;
   /** Addresses locked out, and tracked addresses dropped because the table was full. */
@@ -80,15 +93,17 @@ export interface AuthCounters {
   evictions: number;
 }
 
-export type AuthOutcome = { ok: true; user?: string } | { ok: false; response: RtspResponse };
+/** `reason` says why a request was refused (for the refusal's log line). */
+export type AuthOutcome = { ok: true; user?: string } | { ok: false; response: RtspResponse; reason: string };
 
 export class AuthGate {
   readonly realm: string;
   private readonly methods: ReadonlySet<string>;
   private readonly nonces: NonceIssuer;
+  private readonly uses: NonceUses;
   private readonly guard: FailureGuard;
   private readonly algorithms: DigestAlgorithm[];
-  private readonly counts = { challenged: 0, accepted: 0, failed: 0, stale: 0, lockedOut: 0 };
+  private readonly counts = { challenged: 0, accepted: 0, failed: 0, stale: 0, replays: 0, lockedOut: 0 };
 
   constructor(
     private readonly o: AuthOptions,
@@ -96,8 +111,13 @@ export class AuthGate {
     random: Random,
   ) {
     this.realm = o.realm ?? AUTH_DEFAULTS.realm;
-    this.methods = new Set<string>([...(o.rule !== 'publish' ? READ_METHODS : []), ...(o.rule !== 'read' ? PUBLISH_METHODS : [])]);
-    this.nonces = new NonceIssuer(random, (o.nonceLifetimeSec ?? AUTH_DEFAULTS.nonceLifetimeSec) * 1000);
+    this.methods = new Set<string>([
+      ...(o.rule === 'read' || o.rule === 'all' ? READ_METHODS : []),
+      ...(o.rule === 'publish' || o.rule === 'all' ? PUBLISH_METHODS : []),
+    ]);
+    const lifetimeMs = (o.nonceLifetimeSec ?? AUTH_DEFAULTS.nonceLifetimeSec) * 1000;
+    this.nonces = new NonceIssuer(random, lifetimeMs);
+    this.uses = new NonceUses(o.maxTrackedNonces ?? AUTH_DEFAULTS.maxTrackedNonces, lifetimeMs);
     this.guard = new FailureGuard({
       maxFailures: o.maxFailures ?? AUTH_DEFAULTS.maxFailures,
       windowMs: (o.failureWindowSec ?? AUTH_DEFAULTS.failureWindowSec) * 1000,
@@ -111,7 +131,7 @@ export class AuthGate {
   }
 
   get counters(): AuthCounters {
-    return { ...this.counts, ...this.guard.counters };
+    return { ...this.counts, ...this.guard.counters, ...this.uses.counters };
   }
 
   /** Whether `method` needs credentials under the rule. */
@@ -119,20 +139,28 @@ export class AuthGate {
     return this.methods.has(method);
   }
 
-  check(req: RtspRequest, clientIp: string): AuthOutcome {
-    if (!this.methods.has(req.method)) return { ok: true };
+  /**
+   * Checks a request's credentials when the rule protects its method, or when `required` says so
+   * (a config path rule naming users); `user` is set when credentials were checked.
+   */
+  check(req: RtspRequest, clientIp: string, required = this.methods.has(req.method)): AuthOutcome {
+    if (!required) return { ok: true };
     const now = this.clock.now();
     const locked = this.guard.lockedFor(clientIp, now);
     if (locked > 0) {
       this.counts.lockedOut++;
       log.debug('refused: address locked out', { client: clientIp, method: req.method, remainingMs: Math.round(locked) });
-      return { ok: false, response: createResponse(503, { 'Retry-After': String(Math.ceil(locked / 1000)) }) };
+      return {
+        ok: false,
+        response: createResponse(503, { 'Retry-After': String(Math.ceil(locked / 1000)) }),
+        reason: 'address locked out after repeated authentication failures',
+      };
     }
     const header = req.headers.get('Authorization');
     if (header === undefined) {
       this.counts.challenged++;
       log.debug('credentials asked for', { client: clientIp, method: req.method });
-      return this.challenge(clientIp, now, false);
+      return this.challenge(clientIp, now, false, 'credentials required');
     }
     const parsed = parseAuthorization(header);
     if (!parsed.ok) return this.fail(req, clientIp, now, undefined, `${parsed.code}: ${parsed.message}`);
@@ -141,7 +169,7 @@ export class AuthGate {
     if (verdict === 'stale') {
       this.counts.stale++;
       log.debug('nonce stale', { user: creds.username, client: clientIp });
-      return this.challenge(clientIp, now, true);
+      return this.challenge(clientIp, now, true, 'nonce stale');
     }
     if (verdict !== 'ok') return this.fail(req, clientIp, now, creds.username, verdict);
     this.counts.accepted++;
@@ -163,7 +191,7 @@ export class AuthGate {
     if (c.realm !== this.realm) return `realm ${JSON.stringify(c.realm.slice(0, 64))} is not ours`;
     if (!uriMatches(c.uri, req.uri)) return 'digest uri is not the request URI';
     const nonce = this.nonces.check(c.nonce, clientIp, now);
-    if (nonce === 'invalid') return 'nonce not issued by this server for this address';
+    if (nonce.verdict === 'invalid') return 'nonce not issued by this server for this address';
     const ha1 = this.o.users.get(c.username)?.get(c.algorithm);
     if (ha1 === undefined) return this.o.users.has(c.username) ? `no ${c.algorithm} credentials for the user` : 'unknown user';
     const expected = digestResponse({
@@ -175,7 +203,15 @@ export class AuthGate {
       ...(c.qop ? { qop: c.qop } : {}),
     });
     if (!constantTimeEqual(expected, c.response)) return 'wrong password';
-    return nonce === 'stale' ? 'stale' : 'ok';
+    if (nonce.verdict === 'stale') return 'stale';
+    if (!c.qop) return 'ok';
+    const use = this.uses.use(c.nonce, nonce.issuedAt, parseInt(c.qop.nc, 16), now);
+    if (use === 'forgotten') return 'stale';
+    if (use === 'replay') {
+      this.counts.replays++;
+      return `nonce count ${c.qop.nc} used before (replay)`;
+    }
+    return 'ok';
   }
 
   private fail(req: RtspRequest, clientIp: string, now: number, user: string | undefined, reason: string): AuthOutcome {
@@ -188,17 +224,17 @@ export class AuthGate {
       reason,
       ...(lockedNow ? { lockedOutForSec: this.o.lockoutSec ?? AUTH_DEFAULTS.lockoutSec } : {}),
     });
-    return this.challenge(clientIp, now, false);
+    return this.challenge(clientIp, now, false, `authentication failed: ${reason}`);
   }
 
-  private challenge(clientIp: string, now: number, stale: boolean): AuthOutcome {
+  private challenge(clientIp: string, now: number, stale: boolean, reason: string): AuthOutcome {
     const headers: [string, string][] = [];
     const nonce = this.nonces.issue(clientIp, now);
     for (const algorithm of this.algorithms) {
       headers.push(['WWW-Authenticate', formatDigestChallenge({ realm: this.realm, nonce, algorithm, stale })]);
     }
     if (this.o.basic) headers.push(['WWW-Authenticate', formatBasicChallenge(this.realm)]);
-    return { ok: false, response: createResponse(401, headers) };
+    return { ok: false, response: createResponse(401, headers), reason };
   }
 }
 

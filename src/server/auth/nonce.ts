@@ -5,8 +5,9 @@
  * older than its lifetime is "stale" (answered 401 with `stale=true`, RFC 7616 §3.3), one that was
  * not issued by this server or for another address is invalid.
  *
- * Weakness, stated: without per-nonce state, nc is not checked for replays; an Authorization header
- * captured on the wire can be replayed (for the same method and URL) until its nonce goes stale.
+ * Replays of qop=auth answers are caught by their nonce count (nonce-uses.ts, a bounded table kept
+ * by the gate); an RFC 2069 answer (no qop, no count) can be replayed for the same method and URL
+ * until its nonce goes stale.
  */
 
 import { constantTimeEqual, hmacSha256 } from '../../util/hash.ts';
@@ -15,7 +16,7 @@ import type { Random } from '../../util/random.ts';
 const STAMP_BYTES = 8;
 const MAC_BYTES = 16;
 
-export type NonceCheck = 'valid' | 'stale' | 'invalid';
+export type NonceCheck = { verdict: 'valid' | 'stale'; issuedAt: number } | { verdict: 'invalid' };
 
 export class NonceIssuer {
   private readonly key: Buffer;
@@ -34,14 +35,15 @@ export class NonceIssuer {
   }
 
   check(nonce: string, clientIp: string, nowMs: number): NonceCheck {
-    if (nonce.length !== Math.ceil(((STAMP_BYTES + MAC_BYTES) * 4) / 3) || !/^[A-Za-z0-9_-]+$/.test(nonce)) return 'invalid';
+    const invalid = { verdict: 'invalid' } as const;
+    if (nonce.length !== Math.ceil(((STAMP_BYTES + MAC_BYTES) * 4) / 3) || !/^[A-Za-z0-9_-]+$/.test(nonce)) return invalid;
     const raw = Buffer.from(nonce, 'base64url');
-    if (raw.length !== STAMP_BYTES + MAC_BYTES) return 'invalid';
+    if (raw.length !== STAMP_BYTES + MAC_BYTES) return invalid;
     const stamp = raw.subarray(0, STAMP_BYTES);
-    if (!constantTimeEqual(raw.subarray(STAMP_BYTES).toString('hex'), this.mac(stamp, clientIp).toString('hex'))) return 'invalid';
-    const issued = Number(stamp.readBigUInt64BE());
-    if (issued > nowMs + 1000) return 'invalid';
-    return nowMs - issued > this.lifetimeMs ? 'stale' : 'valid';
+    if (!constantTimeEqual(raw.subarray(STAMP_BYTES).toString('hex'), this.mac(stamp, clientIp).toString('hex'))) return invalid;
+    const issuedAt = Number(stamp.readBigUInt64BE());
+    if (issuedAt > nowMs + 1000) return invalid;
+    return { verdict: nowMs - issuedAt > this.lifetimeMs ? 'stale' : 'valid', issuedAt };
   }
 
   private mac(stamp: Buffer, clientIp: string): Buffer {

@@ -27,12 +27,19 @@ export class FileLoopSource {
     private readonly channel: LiveChannel,
     private readonly clock: Clock,
     private readonly scheduler: Scheduler,
+    /** Played once rather than looped: `onEnded` is called when every track has ended. */
+    private readonly once?: { onEnded: () => void },
   ) {
     this.looped = loopTracks(
       entry.durationSec,
       entry.tracks.map((t) => t.source),
+      once ? 1 : Infinity,
     );
     this.periodSec = this.looped.periodSec;
+  }
+
+  get channelPath(): string {
+    return this.channel.path;
   }
 
   start(): void {
@@ -40,6 +47,7 @@ export class FileLoopSource {
     const now = this.clock.now();
     const wall = this.clock.wallNow();
     const timeline = new PlayTimeline();
+    let ended = 0;
     timeline.start(0, now);
     this.streams = this.looped.sources.map((source, i) => {
       const track = this.channel.tracks[i];
@@ -52,7 +60,10 @@ export class FileLoopSource {
         track.sender,
         timeline,
         (s) => this.scheduler.schedule(s, this.clock.now()),
-        () => undefined, // endless
+        () => {
+          // Looped: never. Once: the channel ends with its last track.
+          if (this.once && ++ended === this.looped.sources.length) this.once.onEnded();
+        },
         (s, err) => {
           if (!s.isPlaying) return; // the channel stopped and closed its file meanwhile
           log.error('cannot read live file', { file: this.entry.relPath, error: String(err) });

@@ -4,9 +4,10 @@
  * fanned out to the viewers' egresses (UDP, interleaved, or one shared multicast send). Sources:
  * a file looped on the channel's own timeline (`serve --live NAME=FILE`), a publisher (ANNOUNCE +
  * RECORD, headers rewritten onto the channel's), or an ffmpeg process we run that publishes to us
- * (`--live NAME=ffmpeg:<input args>`). The RTSP handlers pass every `live/...` request here.
+ * (`--live NAME=ffmpeg:<input args>`), or an origin server this edge pulls from over RTSP
+ * (`--live NAME=rtsp://ORIGIN/PATH`, pull-source.ts). The RTSP handlers pass every `live/...` request here.
  */
-export { LiveHub, parseLiveSpec } from './live-hub.ts';
+export { LiveHub, LiveHubError, liveSpecPath, parseLiveSpec } from './live-hub.ts';
 export type { LiveChannelSnapshot, LiveChannelSpec, LiveHubOptions } from './live-hub.ts';
 export { handleLiveRequest, LIVE_METHODS } from './live-handlers.ts';
 export { LiveChannel } from './live-channel.ts';
@@ -18,3 +19,6 @@ export { liveSdp, tracksFromAnnouncedSdp } from './live-sdp.ts';
 export { parseMulticastRange, isMulticastAddress } from './multicast.ts';
 export type { MulticastOptions } from './multicast.ts';
 export { ffmpegSourceArgs, splitArgs } from './ffmpeg-source.ts';
+export { RtspPullSource, PULL_DEFAULTS, PULL_MAX_REDIRECTS } from './pull-source.ts';
+export type { PullCounters, PullTimings } from './pull-source.ts';
+export { TrackRelay } from './track-relay.ts';

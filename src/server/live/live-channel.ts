@@ -4,8 +4,8 @@ import type { Clock } from '../../util/clock.ts';
 import { LiveTrack } from './live-track.ts';
 import type { LiveTrackFormat } from './live-track.ts';
 
-/** Where a channel's media comes from: a looped file, an ffmpeg process we run, or any publisher. */
-export type ChannelSource = 'file' | 'ffmpeg' | 'publish';
+/** Where a channel's media comes from: a looped file, an ffmpeg process we run, an origin we pull from (RTSP), or any publisher. */
+export type ChannelSource = 'file' | 'ffmpeg' | 'pull' | 'publish';
 
 /** What a channel needs of a viewer session: to be told when the stream ends. */
 export interface ChannelViewer {
@@ -41,13 +41,18 @@ export class LiveChannel {
   failure: { reason: string; retryAtMs: number } | undefined;
   /** Told about tracks that a new source run with another shape replaced (their multicast groups go). */
   onTracksReplaced: ((old: LiveTrack[]) => void) | undefined;
+  /** The channel's URL path: `live/NAME`, or a path a config rule opened (`studio/cam1`). */
+  readonly path: string;
 
   constructor(
     readonly name: string,
     readonly source: ChannelSource,
     private readonly clock: Clock,
     private readonly random: Random = cryptoRandom,
-  ) {}
+    path?: string,
+  ) {
+    this.path = path ?? `live/${name}`;
+  }
 
   /**
    * Sets the tracks for a new run of the source. When the shape is unchanged (same media, payload

@@ -15,11 +15,11 @@ import { chooseTransport, transportsOf } from '../session/transport-negotiation.
 import type { LiveChannel } from './live-channel.ts';
 import type { LiveHub } from './live-hub.ts';
 import { liveSdp, tracksFromAnnouncedSdp } from './live-sdp.ts';
-import { parseLiveTarget } from './live-target.ts';
 import type { LiveTarget } from './live-target.ts';
 import { LiveView } from './live-view.ts';
 import type { LiveViewSession, ViewerSetup } from './live-view.ts';
 import { RecordTarget } from './record-target.ts';
+import { defaultImpairmentFor } from '../path-access.ts';
 import type { PublisherSession, PublisherSetup } from './record-target.ts';
 
 const log = createLogger('live');
@@ -65,9 +65,10 @@ export async function handleLiveRequest(req: RtspRequest, ctx: HandlerContext, h
   }
 }
 
-function target(req: RtspRequest): LiveTarget {
-  const t = parseLiveTarget(req.uri);
-  if (t === 'other') throw new RtspError(403, 'SRV_ERR_PUBLISH_PATH', 'only live/NAME paths can be published to');
+function target(req: RtspRequest, l: Live): LiveTarget {
+  const t = l.hub.target(req.uri);
+  if (t === 'other')
+    throw new RtspError(403, 'SRV_ERR_PUBLISH_PATH', 'only live/NAME paths and paths a config rule opens can be published to');
   if (!t) throw notFound(`no live channel ${req.uri}`);
   return t;
 }
@@ -108,7 +109,7 @@ class LiveViewSource implements PresentationSource {
     private readonly t: LiveTarget,
     private readonly hub: LiveHub,
   ) {
-    this.media = `live/${t.name}`;
+    this.media = t.path;
     this.aggregateUrl = t.aggregateUrl;
     this.control = t.control;
     this.impairment = impairmentFromQuery(`?${t.query.toString()}`);
@@ -116,7 +117,7 @@ class LiveViewSource implements PresentationSource {
 
   async describe(origin: SdpOrigin, ctx: HandlerContext): Promise<string> {
     const name = this.t.name;
-    const channel = this.hub.channel(name, false);
+    const channel = this.hub.channel(this.t.path, false);
     if (!channel) throw notFound(`no live channel ${name}`);
     if (!channel.live && channel.source !== 'publish') {
       // An `ffmpeg:` source that failed is down until it comes back: say so now, with when to retry.
@@ -129,7 +130,7 @@ class LiveViewSource implements PresentationSource {
       }
     }
     if (!channel.live) throw notFound(`live channel ${name} has no source now`);
-    return liveSdp(channel.name, channel.tracks, { localIp: origin.localIp, serverName: origin.serverName });
+    return liveSdp(channel.path, channel.tracks, { localIp: origin.localIp, serverName: origin.serverName });
   }
 
   chooseTransport(specs: TransportSpec[], clientIp: string): TransportSpec {
@@ -150,13 +151,13 @@ class LiveViewSource implements PresentationSource {
   }
 
   private liveChannel(): LiveChannel {
-    const channel = this.hub.channel(this.t.name, false);
+    const channel = this.hub.channel(this.t.path, false);
     if (!channel?.live) throw notFound(`live channel ${this.t.name} has no source now`);
     return channel;
   }
 
   plays(s: RtspSession): boolean {
-    return isViewer(s) && s.presentation.channel === this.hub.channel(this.t.name, false);
+    return isViewer(s) && s.presentation.channel === this.hub.channel(this.t.path, false);
   }
 
   async open(ctx: HandlerContext): Promise<RtspSession> {
@@ -179,7 +180,7 @@ class LiveViewSource implements PresentationSource {
             : undefined,
         ),
     );
-    v.impairment = sessionImpairment(this, ctx);
+    v.impairment = sessionImpairment(this, ctx, defaultImpairmentFor(ctx, this.t.path));
     return v;
   }
 }
@@ -195,7 +196,7 @@ class PublishSource implements PresentationSource {
   readonly impairment = undefined;
 
   constructor(private readonly t: LiveTarget) {
-    this.media = `live/${t.name}`;
+    this.media = t.path;
     this.aggregateUrl = t.aggregateUrl;
     this.control = t.control;
   }
@@ -215,7 +216,7 @@ class PublishSource implements PresentationSource {
 
   existing(req: RtspRequest, ctx: HandlerContext): RtspSession {
     const p = findPublisher(req, ctx);
-    if (!p || p.presentation.channel.name !== this.t.name) throw noAnnounce();
+    if (!p || p.presentation.channel.path !== this.t.path) throw noAnnounce();
     return p;
   }
 
@@ -235,27 +236,28 @@ function noAnnounce(): RtspError {
 
 /** What a DESCRIBE or SETUP of `live/...` names: a channel to view, or (SETUP mode=record) a path to publish to. */
 function liveSource(req: RtspRequest, l: Live): PresentationSource {
-  const t = target(req);
+  const t = target(req, l);
   if (req.method === 'SETUP' && transportsOf(req).some(isRecord)) return new PublishSource(t);
   return new LiveViewSource(t, l.hub);
 }
 
 async function announce(req: RtspRequest, l: Live): Promise<HandlerResult> {
-  const t = target(req);
+  const t = target(req, l);
   const type = req.headers.get('Content-Type');
   if (type !== undefined && !/application\/sdp/i.test(type))
     throw new RtspError(415, 'SRV_ERR_ANNOUNCE_TYPE', 'ANNOUNCE wants application/sdp');
-  const existing = l.hub.channel(t.name, false);
-  if (existing?.source === 'file') throw new RtspError(403, 'SRV_ERR_PUBLISH_FORBIDDEN', `live/${t.name} plays a file`);
+  const existing = l.hub.channel(t.path, false);
+  if (existing?.source === 'file') throw new RtspError(403, 'SRV_ERR_PUBLISH_FORBIDDEN', `${t.path} plays a file`);
+  if (existing?.source === 'pull') throw new RtspError(403, 'SRV_ERR_PUBLISH_FORBIDDEN', `${t.path} is pulled from an origin`);
   if (existing?.source === 'ffmpeg' && !(await existing.admitsSourcePublisher(t.query.get('key'), l.ctx.socket))) {
-    throw new RtspError(403, 'SRV_ERR_PUBLISH_FORBIDDEN', `live/${t.name} is fed by its own ffmpeg source`);
+    throw new RtspError(403, 'SRV_ERR_PUBLISH_FORBIDDEN', `${t.path} is fed by its own ffmpeg source`);
   }
-  if (existing?.publisher) throw new RtspError(403, 'SRV_ERR_PUBLISHER_BUSY', `live/${t.name} already has a publisher`);
+  if (existing?.publisher) throw new RtspError(403, 'SRV_ERR_PUBLISHER_BUSY', `${t.path} already has a publisher`);
   const announced = tracksFromAnnouncedSdp(req.body.toString('utf8'));
   if (!announced.ok) throw new RtspError(400, 'SRV_ERR_ANNOUNCE_SDP', announced.reason);
   const registry = l.ctx.sessionContext.registry;
   const admission = registry.admit();
-  const channel = l.hub.channel(t.name, true);
+  const channel = l.hub.channel(t.path, true);
   if (!channel) {
     admission.release();
     throw new RtspError(453, 'SRV_ERR_CAPACITY', 'too many live channels', { 'Retry-After': String(CAPACITY_RETRY_AFTER_SEC) });
@@ -277,7 +279,7 @@ function isRecord(spec: TransportSpec): boolean {
 
 /** RECORD: the publisher named by the Session header, or the one of this connection, goes live. */
 async function record(req: RtspRequest, l: Live): Promise<HandlerResult> {
-  target(req);
+  target(req, l);
   const p = findPublisher(req, l.ctx);
   if (!p) throw new RtspError(455, 'SRV_ERR_NO_SESSION', 'RECORD needs the publisher Session');
   p.touch();

@@ -11,6 +11,9 @@ import { peerProcessCheckAvailable } from './peer-process.ts';
 import { FileLoopSource } from './file-source.ts';
 import { CHANNEL_NAME, LiveChannel } from './live-channel.ts';
 import { parseLiveTarget } from './live-target.ts';
+import { RtspPullSource } from './pull-source.ts';
+import type { PullCounters, PullTimings } from './pull-source.ts';
+import { parseRtspUrl, withoutUserinfo } from '../../rtsp/index.ts';
 import { MulticastAllocator } from './multicast.ts';
 import type { MulticastGroup, MulticastOptions } from './multicast.ts';
 import type { PublisherCounters, RecordTarget } from './record-target.ts';
@@ -21,15 +24,32 @@ const log = createLogger('live');
 /** Most channels at once; channels made by publishers and idle (no publisher, no viewer) are dropped to make room. */
 export const MAX_LIVE_CHANNELS = 1000;
 
-/** `serve --live NAME=FILE` or `NAME=ffmpeg:<input args>`. */
-export type LiveChannelSpec = { name: string; file: string } | { name: string; ffmpegArgs: string[] };
+/**
+ * `serve --live NAME=FILE`, `NAME=ffmpeg:<input args>` or `NAME=rtsp://ORIGIN/PATH` (an edge
+ * pulling from an origin); `path` is the channel's URL path when a config rule places it
+ * elsewhere than `live/NAME`.
+ */
+export type LiveChannelSpec =
+  | { name: string; file: string; path?: string }
+  | { name: string; ffmpegArgs: string[]; path?: string }
+  | { name: string; pull: string; path?: string };
+
+/** The URL path of a spec's channel. */
+export function liveSpecPath(spec: LiveChannelSpec): string {
+  return spec.path ?? `live/${spec.name}`;
+}
 
 /** Parses one `--live` value. Throws with the reason (a CLI error). */
 export function parseLiveSpec(value: string): LiveChannelSpec {
   const eq = value.indexOf('=');
   const name = eq < 0 ? '' : value.slice(0, eq);
   const src = eq < 0 ? '' : value.slice(eq + 1);
-  if (!CHANNEL_NAME.test(name) || src === '') throw new Error(`--live wants NAME=FILE or NAME=ffmpeg:<input args>, got ${value}`);
+  if (!CHANNEL_NAME.test(name) || src === '')
+    throw new Error(`--live wants NAME=FILE, NAME=ffmpeg:<input args> or NAME=rtsp://ORIGIN/PATH, got ${withoutUserinfo(value)}`);
+  if (/^rtsps?:\/\//i.test(src)) {
+    if (!parseRtspUrl(src).ok) throw new Error(`--live ${name}: not an rtsp:// URL: ${withoutUserinfo(src)}`);
+    return { name, pull: src };
+  }
   if (src.startsWith('ffmpeg:')) {
     const args = splitArgs(src.slice('ffmpeg:'.length));
     if (args.length === 0) throw new Error(`--live ${name}: ffmpeg: needs input arguments, e.g. ffmpeg:-re -f lavfi -i testsrc2`);
@@ -38,19 +58,40 @@ export function parseLiveSpec(value: string): LiveChannelSpec {
   return { name, file: src };
 }
 
+/** Why a channel could not be started at run time (the operator's API maps codes to HTTP statuses). */
+export class LiveHubError extends Error {
+  constructor(
+    readonly code: 'LIVE_ERR_EXISTS' | 'LIVE_ERR_FULL' | 'LIVE_ERR_NAME' | 'LIVE_ERR_OPEN' | 'LIVE_ERR_NOT_FOUND',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'LiveHubError';
+  }
+}
+
 export interface LiveHubOptions {
   channels: LiveChannelSpec[];
   multicast?: MulticastOptions;
   maxPayloadSize: number;
   cache: ChunkCache;
+  /** Paths outside `live/` that are live channels by a config rule (publisher, looped file, ffmpeg). */
+  isLivePath?: (path: string) => boolean;
+  /** Timings of `NAME=rtsp://` channels (reconnect backoff, grace before viewers get a BYE). */
+  pull?: Partial<PullTimings>;
+  /** For `NAME=rtsps://` origins: the CA to check their certificate against, or accept any. */
+  pullTls?: { ca?: Buffer; insecure?: boolean };
 }
 
 export interface LiveChannelSnapshot {
   name: string;
+  /** The channel's URL path (`live/NAME`, or a config rule's path). */
+  path: string;
   source: string;
   live: boolean;
   viewers: number;
   publisher: PublisherCounters | undefined;
+  /** An edge channel: its origin (without credentials), whether it plays now, and its counters. */
+  pull: (PullCounters & { origin: string; playing: boolean }) | undefined;
   tracks: {
     control: string;
     ssrc: number;
@@ -72,6 +113,7 @@ export class LiveHub {
   private readonly fileSources: FileLoopSource[] = [];
   private readonly entries: MediaEntry[] = [];
   private readonly ffmpegSources: FfmpegLiveSource[] = [];
+  private readonly pulls = new Map<LiveChannel, RtspPullSource>();
   private readonly groupsByTrack = new Map<object, MulticastGroup>();
   /** The configured channels (`--live`) with their specs, for start(). */
   private readonly configured: { spec: LiveChannelSpec; channel: LiveChannel }[] = [];
@@ -81,9 +123,10 @@ export class LiveHub {
     private readonly opts: LiveHubOptions,
   ) {
     for (const spec of opts.channels) {
-      if (this.channels.has(spec.name)) throw new Error(`--live ${spec.name} given twice`);
-      const channel = this.newChannel(spec.name, 'file' in spec ? 'file' : 'ffmpeg');
-      this.channels.set(spec.name, channel);
+      const p = liveSpecPath(spec);
+      if (this.channels.has(p)) throw new Error(`--live ${spec.name}: ${p} given twice`);
+      const channel = this.newChannel(spec.name, 'file' in spec ? 'file' : 'pull' in spec ? 'pull' : 'ffmpeg', p);
+      this.channels.set(p, channel);
       this.configured.push({ spec, channel });
     }
     this.multicast = opts.multicast
@@ -101,18 +144,12 @@ export class LiveHub {
   async start(rtspPort: number, secure = false): Promise<void> {
     for (const { spec, channel } of this.configured) {
       if ('file' in spec) {
-        const filePath = path.resolve(spec.file);
-        const entry = await openMediaEntry(filePath, path.basename(filePath), this.opts.maxPayloadSize, this.opts.cache).catch(
-          (err: unknown) => {
-            throw new Error(`--live ${spec.name}: cannot open ${spec.file}: ${String(err)}`);
-          },
-        );
-        if (entry.tracks.length === 0) throw new Error(`--live ${spec.name}: ${spec.file} has no track we can stream`);
-        this.entries.push(entry);
-        const source = new FileLoopSource(entry, channel, this.ctx.clock, this.ctx.scheduler);
-        this.fileSources.push(source);
+        await this.startFileChannel(channel, spec.file, `--live ${spec.name}`);
+      } else if ('pull' in spec) {
+        const source = new RtspPullSource(channel, spec.pull, this.ctx, this.opts.pull, this.opts.pullTls);
+        this.pulls.set(channel, source);
+        log.info('edge channel', { channel: channel.path, origin: source.url });
         source.start();
-        log.info('simulated live channel', { channel: spec.name, file: filePath, loopSec: source.periodSec });
       } else {
         // ffmpeg's command line is public (ps): where /proc tells whose connection it is, the URL
         // carries no secret; elsewhere a key, visible in ps (peer-process.ts).
@@ -121,7 +158,7 @@ export class LiveHub {
           channel.publishKey = this.ctx.random.hex(12);
           log.warn('no /proc: the ffmpeg source publishes with a key other local users can read in ps', { channel: spec.name });
         }
-        const url = `${secure ? 'rtsps' : 'rtsp'}://127.0.0.1:${rtspPort}/live/${spec.name}${byProcess ? '' : `?key=${channel.publishKey}`}`;
+        const url = `${secure ? 'rtsps' : 'rtsp'}://127.0.0.1:${rtspPort}/${channel.path}${byProcess ? '' : `?key=${channel.publishKey}`}`;
         const source = new FfmpegLiveSource(spec.name, spec.ffmpegArgs, url, this.ctx.clock, (reason, retryInMs) =>
           channel.sourceFailed(reason, this.ctx.clock.now() + retryInMs),
         );
@@ -132,12 +169,86 @@ export class LiveHub {
     }
   }
 
+  /** Opens `file` and plays it (looped, or once) into `channel`. Throws with `what` and the reason. */
+  private async startFileChannel(channel: LiveChannel, file: string, what: string, loop = true): Promise<void> {
+    const filePath = path.resolve(file);
+    const entry = await openMediaEntry(filePath, path.basename(filePath), this.opts.maxPayloadSize, this.opts.cache).catch(
+      (err: unknown) => {
+        throw new Error(`${what}: cannot open ${file}: ${String(err)}`);
+      },
+    );
+    if (entry.tracks.length === 0) {
+      await entry.file.close();
+      throw new Error(`${what}: ${file} has no track we can stream`);
+    }
+    this.entries.push(entry);
+    const once = loop ? undefined : { onEnded: () => void this.removeChannel(channel.path, 'end of file') };
+    const source = new FileLoopSource(entry, channel, this.ctx.clock, this.ctx.scheduler, once);
+    this.fileSources.push(source);
+    source.start();
+    log.info(loop ? 'simulated live channel' : 'live channel playing a file once', {
+      channel: channel.path,
+      file: filePath,
+      loopSec: source.periodSec,
+    });
+  }
+
   /**
-   * The channel for a publisher or a configured name, created for publishing when missing
-   * (undefined when MAX_LIVE_CHANNELS are in use).
+   * A channel `live/NAME` from a file, added while the server runs (the operator's API): looped, or
+   * played once and then stopped as by removeChannel. `filePath` is checked by the caller. Throws
+   * LiveHubError: LIVE_ERR_NAME, LIVE_ERR_EXISTS, LIVE_ERR_FULL, LIVE_ERR_OPEN.
    */
-  channel(name: string, create: boolean): LiveChannel | undefined {
-    let c = this.channels.get(name);
+  async addFileChannel(name: string, filePath: string, loop = true): Promise<void> {
+    if (!CHANNEL_NAME.test(name)) throw new LiveHubError('LIVE_ERR_NAME', `channel name ${JSON.stringify(name)} not allowed`);
+    const p = `live/${name}`;
+    if (this.channels.has(p)) throw new LiveHubError('LIVE_ERR_EXISTS', `${p} exists`);
+    if (this.channels.size >= MAX_LIVE_CHANNELS) throw new LiveHubError('LIVE_ERR_FULL', `${MAX_LIVE_CHANNELS} channels in use`);
+    const channel = this.newChannel(name, 'file', p);
+    // Held while the file opens, so a second request for the name is refused.
+    this.channels.set(p, channel);
+    try {
+      await this.startFileChannel(channel, filePath, p, loop);
+    } catch (err) {
+      this.channels.delete(p);
+      throw new LiveHubError('LIVE_ERR_OPEN', err instanceof Error ? err.message : String(err));
+    }
+  }
+
+  /**
+   * Stops a channel for good, named by its name (`NAME` of `live/NAME`) or its URL path: its file
+   * stops and closes, an `ffmpeg:` source is stopped and waited for, a publisher's session ends,
+   * its viewers get their BYE. False when there is none. A publisher may publish to it again.
+   */
+  async removeChannel(nameOrPath: string, reason = 'channel stopped'): Promise<boolean> {
+    const p = this.channels.has(`live/${nameOrPath}`) ? `live/${nameOrPath}` : nameOrPath;
+    const channel = this.channels.get(p);
+    if (!channel) return false;
+    this.channels.delete(p);
+    const i = this.fileSources.findIndex((s) => s.channelPath === p);
+    const source = i >= 0 ? this.fileSources.splice(i, 1)[0] : undefined;
+    source?.stop();
+    // An ffmpeg: source would only come back and publish again: it is stopped for good.
+    const f = this.ffmpegSources.findIndex((x) => x.name === channel.name && channel.source === 'ffmpeg');
+    const ffmpegExited = f >= 0 ? this.ffmpegSources.splice(f, 1)[0]!.stop() : undefined;
+    channel.end(reason);
+    for (const s of [...this.ctx.registry.values()]) if (s.kind !== 'file' && s.media === p) s.close(reason);
+    for (const t of channel.tracks) this.multicast?.release(t);
+    if (source) {
+      const e = this.entries.indexOf(source.entry);
+      if (e >= 0) this.entries.splice(e, 1);
+      await source.entry.file.close();
+    }
+    await ffmpegExited;
+    log.info('live channel stopped', { channel: p, reason });
+    return true;
+  }
+
+  /**
+   * The channel at a URL path (`live/NAME`, a rule's path) for a publisher or a configured
+   * channel, created for publishing when missing (undefined when MAX_LIVE_CHANNELS are in use).
+   */
+  channel(path: string, create: boolean): LiveChannel | undefined {
+    let c = this.channels.get(path);
     if (!c && create) {
       if (this.channels.size >= MAX_LIVE_CHANNELS) {
         for (const [n, x] of this.channels) {
@@ -147,18 +258,18 @@ export class LiveHub {
         }
         if (this.channels.size >= MAX_LIVE_CHANNELS) return undefined;
       }
-      c = this.newChannel(name, 'publish');
-      this.channels.set(name, c);
+      c = this.newChannel(path.startsWith('live/') ? path.slice('live/'.length) : path, 'publish', path);
+      this.channels.set(path, c);
     }
     return c;
   }
 
   /**
-   * True when a request is the live module's: a `live/` URI, or a live session's id. ANNOUNCE and
-   * RECORD anywhere else stay with the file handlers (405: nothing outside `live/` can be written).
+   * True when a request is the live module's: a `live/` URI or a path a config rule makes live, or
+   * a live session's id. ANNOUNCE and RECORD anywhere else stay with the file handlers (405).
    */
   claims(req: RtspRequest): boolean {
-    if (parseLiveTarget(req.uri) !== 'other') return true;
+    if (this.target(req.uri) !== 'other') return true;
     const session = req.headers.get('Session');
     if (session === undefined) return false;
     const id = sessionIdOfHeader(session);
@@ -166,8 +277,13 @@ export class LiveHub {
     return kind === 'live-viewer' || kind === 'publisher';
   }
 
-  private newChannel(name: string, source: LiveChannel['source']): LiveChannel {
-    const c = new LiveChannel(name, source, this.ctx.clock, this.ctx.random);
+  /** What a request URI names for the live module: see parseLiveTarget (with the config's live paths). */
+  target(uri: string): ReturnType<typeof parseLiveTarget> {
+    return parseLiveTarget(uri, this.opts.isLivePath);
+  }
+
+  private newChannel(name: string, source: LiveChannel['source'], path: string): LiveChannel {
+    const c = new LiveChannel(name, source, this.ctx.clock, this.ctx.random, path);
     c.onTracksReplaced = (old) => {
       for (const t of old) this.multicast?.release(t);
     };
@@ -187,10 +303,12 @@ export class LiveHub {
   snapshot(): LiveChannelSnapshot[] {
     return [...this.channels.values()].map((c) => ({
       name: c.name,
+      path: c.path,
       source: c.source,
       live: c.live,
       viewers: c.viewers.size,
       publisher: c.publisher ? { ...(c.publisher as RecordTarget).counters } : undefined,
+      pull: this.pullSnapshot(c),
       tracks: c.tracks.map((t) => {
         const g = this.groupsByTrack.get(t);
         return {
@@ -205,7 +323,13 @@ export class LiveHub {
     }));
   }
 
+  private pullSnapshot(c: LiveChannel): LiveChannelSnapshot['pull'] {
+    const p = this.pulls.get(c);
+    return p ? { ...p.counters, origin: p.url, playing: p.playing } : undefined;
+  }
+
   async close(): Promise<void> {
+    for (const p of this.pulls.values()) p.stop();
     const ffmpegExited = Promise.all(this.ffmpegSources.map((s) => s.stop()));
     for (const s of this.fileSources) s.stop();
     // Publishers first: their channels end, and their viewers get the BYE, as before.

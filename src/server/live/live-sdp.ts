@@ -85,9 +85,10 @@ function trackOf(m: MediaDescription): { ok: true; track: AnnouncedTrack } | { o
  * seeking), aggregate control, and per track the payload format lines and `a=control:trackID=N`.
  */
 export function liveSdp(
-  name: string,
+  /** The channel's URL path (`live/NAME`, or a rule's path). */
+  path: string,
   tracks: { control: string; format: LiveTrackFormat }[],
   o: { localIp: string; serverName: string },
 ): string {
-  return rtspSdp(`live/${name}`, 'npt=now-', tracks, o);
+  return rtspSdp(path, 'npt=now-', tracks, o);
 }

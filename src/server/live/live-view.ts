@@ -14,6 +14,7 @@ import { parseLiveTarget } from './live-target.ts';
 import type { LiveSink, LiveTrack } from './live-track.ts';
 import type { MulticastGroup } from './multicast.ts';
 import { liveRtcp } from './rtcp-view.ts';
+import { packetsUpToReport } from '../session-log.ts';
 
 interface ViewerSetupBase extends SetupBase {
   track: LiveTrack;
@@ -71,7 +72,7 @@ export class LiveView implements Presentation, ChannelViewer {
   }
 
   get media(): string {
-    return `live/${this.channel.name}`;
+    return this.channel.path;
   }
 
   private get closed(): boolean {
@@ -144,13 +145,13 @@ export class LiveView implements Presentation, ChannelViewer {
   async play(req: RtspRequest): Promise<PlayAnswer> {
     const range = req.headers.get('Range');
     if (range !== undefined && !parseRange(range).ok) throw new RtspError(457, 'SRV_ERR_INVALID_RANGE', `unsupported Range ${range}`);
-    if (this.ended || !this.channel.live) throw notFound(`live/${this.channel.name} has ended`);
-    const base = parseLiveTarget(req.uri);
+    if (this.ended || !this.channel.live) throw notFound(`${this.channel.path} has ended`);
+    const base = parseLiveTarget(req.uri, (p) => p === this.channel.path);
     // RTP-Info: the sequence number and RTP time each track sends next.
     const wall = this.session.ctx.clock.wallNow();
     return {
       range: 'npt=now-',
-      aggregateUrl: typeof base === 'object' ? base.aggregateUrl : `live/${this.channel.name}`,
+      aggregateUrl: typeof base === 'object' ? base.aggregateUrl : this.channel.path,
       rtpInfo: [...this.setups.values()].map((s) => ({
         control: s.track.control,
         ssrc: s.track.sender.ssrc,
@@ -244,6 +245,10 @@ export class LiveView implements Presentation, ChannelViewer {
       packetsSent: unicast.reduce((n, s) => n + sent(s).packets, 0),
       bytesSent: unicast.reduce((n, s) => n + sent(s).bytes, 0),
       lastReports: unicast.flatMap((s) => (s.rtcp.lastReport ? [s.rtcp.lastReport] : [])),
+      reportedPackets: unicast.reduce(
+        (n, s) => n + (s.rtcp.lastReport ? packetsUpToReport(sent(s).packets, s.track.sender.seq, s.rtcp.lastReport) : 0),
+        0,
+      ),
     };
   }
 }

@@ -1,21 +1,17 @@
-import type { ByteStream } from '../../transport/index.ts';
 import { parseRtcpPackets } from '../../rtcp/index.ts';
-import { parseRtpPacket } from '../../rtp/index.ts';
 import type { TransportSpec } from '../../rtsp/index.ts';
+import type { ByteStream } from '../../transport/index.ts';
 import { InterleavedEgress } from '../../transport/index.ts';
 import type { ScheduledTask } from '../../transport/index.ts';
 import { createLogger } from '../../util/log.ts';
-import { ntpMiddle32, ntpToUnixMs } from '../../util/ntp.ts';
 import { RtspError } from '../errors.ts';
 import type { SessionMethod } from '../session/method-table.ts';
 import type { PlayAnswer, Presentation, PresentationTraffic, SetupBase } from '../session/presentation.ts';
 import type { RtspSession } from '../session/rtsp-session.ts';
 import { udpTransport } from '../session/udp-setup.ts';
-import { keyframeDetectorFor } from './keyframe.ts';
 import type { LiveChannel } from './live-channel.ts';
 import type { AnnouncedTrack } from './live-sdp.ts';
-import { PublisherTrackRtcp, defaultSessionBps } from './publisher-rtcp.ts';
-import { RtpRelayMap, continuationFor } from './rtp-relay-map.ts';
+import { TrackRelay } from './track-relay.ts';
 
 const log = createLogger('live');
 
@@ -32,18 +28,6 @@ export interface PublisherCounters {
   senderReports: number;
   /** RR + SDES compounds we sent to the publisher (RFC 3550 §6.4.2), the final BYE's included. */
   receiverReports: number;
-}
-
-interface PublishedTrack {
-  /** Its place in the ANNOUNCE (and the channel's track of the same index). */
-  index: number;
-  announced: AnnouncedTrack;
-  map?: RtpRelayMap;
-  detect: ((payload: Uint8Array) => boolean) | undefined;
-  /** Our receiver statistics and reports for this track's RTP session. */
-  rtcp: PublisherTrackRtcp;
-  /** The publisher's SSRC on this track: from Transport ssrc=, else locked on the first RTP packet. */
-  ssrc?: number;
 }
 
 /** A set-up announced track (the session's setups, by index). */
@@ -72,7 +56,7 @@ const RECORD_METHODS: readonly SessionMethod[] = ['SETUP', 'PAUSE', 'RECORD', 'T
 export class RecordTarget implements Presentation {
   readonly kind = 'publisher' as const;
   readonly methods = RECORD_METHODS;
-  readonly tracks: PublishedTrack[];
+  readonly tracks: TrackRelay[];
   readonly counters: PublisherCounters = {
     rtpReceived: 0,
     relayed: 0,
@@ -92,17 +76,7 @@ export class RecordTarget implements Presentation {
     announced: AnnouncedTrack[],
   ) {
     const ctx = session.ctx;
-    this.tracks = announced.map((a, index) => ({
-      index,
-      announced: a,
-      detect: keyframeDetectorFor(a.encodingName),
-      rtcp: new PublisherTrackRtcp({
-        ssrc: ctx.random.uint32(),
-        cname: ctx.cname,
-        clockRate: a.format.clockRate,
-        sessionBps: a.format.bitrate > 0 ? a.format.bitrate : defaultSessionBps(a.format.media),
-      }),
-    }));
+    this.tracks = announced.map((a) => new TrackRelay(a, { ssrc: ctx.random.uint32(), cname: ctx.cname }));
     channel.publisher = this;
     session.bindConnection(socket);
   }
@@ -120,7 +94,7 @@ export class RecordTarget implements Presentation {
   }
 
   get media(): string {
-    return `live/${this.channel.name}`;
+    return this.channel.path;
   }
 
   private get closed(): boolean {
@@ -131,14 +105,16 @@ export class RecordTarget implements Presentation {
    * The announced track a SETUP URL names: its last path segment against each `a=control`
    * (relative or absolute), else the first track not set up yet.
    */
-  trackFor(lastSegment: string | undefined): PublishedTrack {
+  trackFor(lastSegment: string | undefined): { i: number; t: TrackRelay } {
     if (lastSegment !== undefined) {
-      const named = this.tracks.find((t) => t.announced.control !== '' && t.announced.control.split('/').pop() === lastSegment);
-      if (named) return named;
+      const i = this.tracks.findIndex((t) => t.announced.control !== '' && t.announced.control.split('/').pop() === lastSegment);
+      const t = this.tracks[i];
+      if (t) return { i, t };
     }
-    const next = this.tracks.find((t) => !this.session.setups.has(String(t.index)));
-    if (!next) throw new RtspError(459, 'SRV_ERR_AGGREGATE', 'every announced track is already set up');
-    return next;
+    const i = this.tracks.findIndex((_, k) => !this.session.setups.has(String(k)));
+    const t = this.tracks[i];
+    if (!t) throw new RtspError(459, 'SRV_ERR_AGGREGATE', 'every announced track is already set up');
+    return { i, t };
   }
 
   /**
@@ -148,17 +124,16 @@ export class RecordTarget implements Presentation {
    * With `ssrc` (Transport ssrc=) only that source is relayed; without, the first packet's.
    */
   async setupTrack(control: string | undefined, spec: TransportSpec): Promise<TransportSpec> {
-    const t = this.trackFor(control);
-    const i = t.index;
+    const { i, t } = this.trackFor(control);
     const setup = await this.session.addSetup(String(i), () =>
       spec.lowerTransport === 'TCP'
-        ? this.interleaved(t, spec.interleaved ?? [2 * i, 2 * i + 1])
-        : this.udp(t, spec.clientPort ?? [0, 0], spec.ssrc),
+        ? this.interleaved(i, t, spec.interleaved ?? [2 * i, 2 * i + 1])
+        : this.udp(i, t, spec.clientPort ?? [0, 0], spec.ssrc),
     );
     return setup.transport;
   }
 
-  private async udp(t: PublishedTrack, clientPorts: [number, number], ssrc?: number): Promise<PublisherSetup> {
+  private async udp(i: number, t: TrackRelay, clientPorts: [number, number], ssrc?: number): Promise<PublisherSetup> {
     const pair = await this.session.bindUdp(4 * 1024 * 1024);
     if (ssrc !== undefined) t.ssrc = ssrc >>> 0;
     const fromPublisher = (address: string, port: number, expected: number) => {
@@ -167,10 +142,10 @@ export class RecordTarget implements Presentation {
       return ok;
     };
     pair.rtp.on('message', (msg, rinfo) => {
-      if (fromPublisher(rinfo.address, rinfo.port, clientPorts[0])) this.receiveRtp(t, msg);
+      if (fromPublisher(rinfo.address, rinfo.port, clientPorts[0])) this.receiveRtp(i, t, msg);
     });
     pair.rtcp.on('message', (msg, rinfo) => {
-      if (fromPublisher(rinfo.address, rinfo.port, clientPorts[1])) this.receiveRtcp(t, msg);
+      if (fromPublisher(rinfo.address, rinfo.port, clientPorts[1])) this.receiveRtcp(i, t, msg);
     });
     return {
       transport: { ...udpTransport(clientPorts, pair), mode: 'record' },
@@ -187,10 +162,10 @@ export class RecordTarget implements Presentation {
     };
   }
 
-  private interleaved(t: PublishedTrack, channels: [number, number]): PublisherSetup {
+  private interleaved(i: number, t: TrackRelay, channels: [number, number]): PublisherSetup {
     const bound = this.session.bindInterleaved(this.socket, channels, [
-      { channel: channels[0], handler: (data) => this.receiveRtp(t, data) },
-      { channel: channels[1], handler: (data) => this.receiveRtcp(t, data) },
+      { channel: channels[0], handler: (data) => this.receiveRtp(i, t, data) },
+      { channel: channels[1], handler: (data) => this.receiveRtcp(i, t, data) },
     ]);
     const egress = new InterleavedEgress(this.socket, channels[0], channels[1]);
     return { transport: { ...bound, mode: 'record' }, sendRtcp: (packet) => egress.sendRtcp(packet) };
@@ -231,42 +206,37 @@ export class RecordTarget implements Presentation {
       });
   }
 
-  private receiveRtp(t: PublishedTrack, buf: Buffer): void {
+  /** RTP of announced track `i` (`t`), relayed into the channel's track of the same index. */
+  private receiveRtp(i: number, t: TrackRelay, buf: Buffer): void {
     if (this.closed || this.state !== 'recording') return;
     this.counters.rtpReceived++;
-    const track = this.channel.tracks[t.index];
-    const p = parseRtpPacket(buf);
-    if (!p.ok || !track || p.value.payloadType !== t.announced.format.payloadType) {
+    const outcome = t.rtp(buf, this.channel.tracks[i], this.ctx.clock.now(), this.ctx.clock.wallNow());
+    if (outcome === 'malformed') {
       this.counters.malformed++;
       if (this.counters.malformed === 1 || this.counters.malformed % 1000 === 0) {
         log.warn('publisher sent packets that are not the announced RTP; dropped', {
           channel: this.channel.name,
           count: this.counters.malformed,
-          code: p.ok ? 'payload type' : p.code,
         });
       }
       return;
     }
-    // One source per track: the one it declared, else the first one heard. Another SSRC (a second
-    // sender, or packets forged from the publisher's own ports) would interleave two streams.
-    t.ssrc ??= p.value.ssrc;
-    if (p.value.ssrc !== t.ssrc) {
+    if (outcome === 'wrong-ssrc') {
       this.counters.wrongSsrc++;
       const n = this.counters.wrongSsrc;
       if (n === 1 || n % 1000 === 0)
-        log.warn("RTP from another SSRC than the publisher's; dropped", { channel: this.channel.name, ssrc: p.value.ssrc, count: n });
+        log.warn("RTP from another SSRC than the publisher's; dropped", {
+          channel: this.channel.name,
+          ssrc: buf.readUInt32BE(8),
+          count: n,
+        });
       return;
     }
     this.session.touch();
-    t.rtcp.onRtp(p.value.ssrc, p.value.sequenceNumber, p.value.timestamp, this.ctx.clock.now(), p.value.payload.length);
-    t.map ??= new RtpRelayMap(continuationFor(track, this.ctx.clock.wallNow()));
-    const out = t.map.map(p.value.sequenceNumber, p.value.timestamp);
-    const payload = p.value.payload;
-    track.send(p.value.marker, out.timestamp, payload, t.detect ? t.detect(payload) : true, out.seq);
     this.counters.relayed++;
   }
 
-  private receiveRtcp(t: PublishedTrack, buf: Buffer): void {
+  private receiveRtcp(i: number, t: TrackRelay, buf: Buffer): void {
     if (this.closed) return;
     const parsed = parseRtcpPackets(buf);
     if (!parsed.ok) {
@@ -274,19 +244,9 @@ export class RecordTarget implements Presentation {
       return;
     }
     this.session.touch();
-    const track = this.channel.tracks[t.index];
     const now = this.ctx.clock.now();
     for (const p of parsed.value) {
-      if (p.type !== 'sr') continue;
-      // Only the track's own source sets the timing of what viewers get.
-      if (t.ssrc !== undefined && p.ssrc !== t.ssrc) continue;
-      t.rtcp.onSenderReport(p.ssrc, ntpMiddle32({ seconds: p.senderInfo.ntpSeconds, fraction: p.senderInfo.ntpFraction }), now);
-      if (!track || !t.map) continue;
-      const ts = t.map.timestamp(p.senderInfo.rtpTimestamp);
-      if (ts === undefined) continue;
-      this.counters.senderReports++;
-      // The publisher's clock pairs NTP and RTP time; ours are the same instant in our timestamp space.
-      track.setReference(ntpToUnixMs({ seconds: p.senderInfo.ntpSeconds, fraction: p.senderInfo.ntpFraction }), ts);
+      if (p.type === 'sr' && t.senderReport(p.ssrc, p.senderInfo, this.channel.tracks[i], now)) this.counters.senderReports++;
     }
   }
 
@@ -307,7 +267,7 @@ export class RecordTarget implements Presentation {
     }
   }
 
-  private sendReport(t: PublishedTrack, setup: PublisherSetup, bye?: string): void {
+  private sendReport(t: TrackRelay, setup: PublisherSetup, bye?: string): void {
     setup.sendRtcp(t.rtcp.report(this.ctx.clock.now(), bye));
     this.counters.receiverReports++;
   }

@@ -75,9 +75,16 @@ export async function describePresentation(req: RtspRequest, ctx: HandlerContext
   };
 }
 
-/** The impairment of a new session: its SETUP URL's, else its DESCRIBE's on this connection, else the server's. */
-export function sessionImpairment(source: PresentationSource, ctx: HandlerContext): ImpairmentSpec | undefined {
-  return source.impairment ?? ctx.describedImpairments.get(source.media) ?? ctx.defaultImpairment;
+/**
+ * The impairment of a new session: its SETUP URL's, else its DESCRIBE's on this connection, else
+ * `fallback` (the caller's: its path's rule's, else the server's; path-access.ts defaultImpairmentFor).
+ */
+export function sessionImpairment(
+  source: PresentationSource,
+  ctx: HandlerContext,
+  fallback: ImpairmentSpec | undefined = ctx.defaultImpairment,
+): ImpairmentSpec | undefined {
+  return source.impairment ?? ctx.describedImpairments.get(source.media) ?? fallback;
 }
 
 /** SETUP: the transport chosen, then the track set up in the session it continues or a new one. */

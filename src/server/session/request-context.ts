@@ -3,7 +3,9 @@ import type { RtspResponse } from '../../rtsp/index.ts';
 import type { ImpairmentSpec } from '../../transport/index.ts';
 import type { AuthGate } from '../auth/gate.ts';
 import type { LiveHub } from '../live/live-hub.ts';
+import type { RedirectFront } from '../redirect/redirect-front.ts';
 import type { MediaCatalog } from '../media-catalog.ts';
+import type { PathRules } from '../path-rules.ts';
 import type { SessionContext } from './context.ts';
 
 /**
@@ -30,6 +32,10 @@ export interface HandlerContext {
   live?: LiveHub;
   /** Authentication (`serve --auth`): checked for every request before its handler. */
   auth?: AuthGate;
+  /** Per-path rules (`serve --config` paths:): who may read and publish, impairment (path-access.ts). */
+  paths?: PathRules;
+  /** A redirecting front (`serve --redirect-to`): new presentations are sent to an edge. */
+  redirect?: RedirectFront;
 }
 
 export interface HandlerResult {

@@ -15,6 +15,11 @@ export interface SessionTraffic {
   reportsSent?: number;
   /** The last receiver report about each track that had one. */
   lastReports: ReceiverReportRecord[];
+  /**
+   * Packets sent on the reported tracks up to the highest sequence number their last reports
+   * acknowledge (packetsUpToReport): the packets the reported loss is a share of.
+   */
+  reportedPackets?: number;
 }
 
 /** One track of a stream that began sending: its RTP-Info, and the SSRC it sends under. */

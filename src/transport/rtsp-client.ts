@@ -12,7 +12,7 @@ import {
   serializeResponse,
 } from '../rtsp/index.ts';
 import type { ChosenChallenge, ClientCredentials, RtspResponse } from '../rtsp/index.ts';
-import type { ByteStream } from '../transport/index.ts';
+import type { ByteStream } from './byte-stream.ts';
 import { createLogger } from '../util/log.ts';
 import { cryptoRandom } from '../util/random.ts';
 import type { Random } from '../util/random.ts';

@@ -1,0 +1,152 @@
+/*
+ * streamlab's optional native sender: a batch of UDP datagrams handed to the kernel with as few
+ * system calls as Linux allows (sendmmsg(2), one call per run of datagrams on the same socket).
+ *
+ * send(fds, bufs, dests, count, status) -> number of datagrams the kernel took
+ *   fds    Int32Array: socket descriptor of datagram i (consecutive equal fds form one sendmmsg call)
+ *   bufs   Array: 2 entries per datagram, its header and payload Buffers (the second may be undefined)
+ *   dests  Uint32Array or null: 2 entries per datagram, IPv4 address (host order) and port; port 0
+ *          sends on a connected socket (no address)
+ *   count  number of datagrams
+ *   status Int32Array: set to 0 for a datagram sent, else its errno (EAGAIN: the socket was full)
+ *
+ * The buffers are read during the call only (the kernel copies them): the caller may reuse them
+ * as soon as it returns. The descriptors must be open sockets: the caller checks that Node still
+ * holds them before every call.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <netinet/in.h>
+#include <node_api.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+/* Datagrams per sendmmsg call (the kernel takes at most UIO_MAXIOV = 1024). */
+#define MAX_RUN 256
+
+static napi_value fail(napi_env env, const char *msg) {
+  napi_throw_type_error(env, NULL, msg);
+  return NULL;
+}
+
+static int typed(napi_env env, napi_value v, napi_typedarray_type want, void **data, size_t *length) {
+  bool is = false;
+  if (napi_is_typedarray(env, v, &is) != napi_ok || !is) return 0;
+  napi_typedarray_type type;
+  napi_value ab;
+  size_t offset;
+  if (napi_get_typedarray_info(env, v, &type, length, data, &ab, &offset) != napi_ok) return 0;
+  return type == want;
+}
+
+/* One run: datagrams [from, to) all on `fd`, at most MAX_RUN of them. Returns how many were sent. */
+static size_t send_run(int fd, struct mmsghdr *msgs, size_t n, int32_t *status, size_t base) {
+  size_t done = 0;
+  size_t sent = 0;
+  while (done < n) {
+    int r;
+    do {
+      r = sendmmsg(fd, msgs + done, (unsigned int)(n - done), MSG_DONTWAIT);
+    } while (r < 0 && errno == EINTR);
+    if (r > 0) {
+      for (int k = 0; k < r; k++) status[base + done + k] = 0;
+      done += (size_t)r;
+      sent += (size_t)r;
+      continue;
+    }
+    int e = r < 0 ? errno : EIO;
+    if (e == EAGAIN || e == EWOULDBLOCK || e == ENOBUFS) {
+      /* The socket is full: the caller queues the rest the slow way, in order. */
+      for (size_t k = done; k < n; k++) status[base + k] = EAGAIN;
+      return sent;
+    }
+    /* An error belongs to the first datagram not sent (e.g. ECONNREFUSED after an ICMP port
+     * unreachable, or EMSGSIZE); the next ones are tried. */
+    status[base + done] = e;
+    done++;
+  }
+  return sent;
+}
+
+static napi_value Send(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 5) return fail(env, "send(fds, bufs, dests, count, status)");
+  int32_t *fds;
+  size_t nfds;
+  if (!typed(env, argv[0], napi_int32_array, (void **)&fds, &nfds)) return fail(env, "fds must be an Int32Array");
+  bool isArray = false;
+  napi_is_array(env, argv[1], &isArray);
+  if (!isArray) return fail(env, "bufs must be an Array");
+  uint32_t *dests = NULL;
+  size_t ndests = 0;
+  napi_valuetype dt;
+  napi_typeof(env, argv[2], &dt);
+  if (dt != napi_null && dt != napi_undefined && !typed(env, argv[2], napi_uint32_array, (void **)&dests, &ndests))
+    return fail(env, "dests must be a Uint32Array or null");
+  uint32_t count;
+  if (napi_get_value_uint32(env, argv[3], &count) != napi_ok) return fail(env, "count must be a number");
+  int32_t *status;
+  size_t nstatus;
+  if (!typed(env, argv[4], napi_int32_array, (void **)&status, &nstatus)) return fail(env, "status must be an Int32Array");
+  uint32_t nbufs;
+  napi_get_array_length(env, argv[1], &nbufs);
+  if (count > nfds || count > nstatus || (size_t)count * 2 > nbufs || (dests && (size_t)count * 2 > ndests))
+    return fail(env, "count exceeds the arrays");
+
+  /* On the stack (about 28 KB): no state shared between calls or threads. */
+  struct mmsghdr msgs[MAX_RUN];
+  struct iovec iovs[MAX_RUN * 2];
+  struct sockaddr_in addrs[MAX_RUN];
+  size_t sent = 0;
+  size_t i = 0;
+  while (i < count) {
+    int fd = fds[i];
+    size_t n = 0;
+    while (i + n < count && fds[i + n] == fd && n < MAX_RUN) {
+      size_t d = i + n;
+      struct msghdr *h = &msgs[n].msg_hdr;
+      memset(h, 0, sizeof *h);
+      int parts = 0;
+      for (int b = 0; b < 2; b++) {
+        napi_value v;
+        napi_get_element(env, argv[1], (uint32_t)(d * 2 + b), &v);
+        napi_valuetype t;
+        napi_typeof(env, v, &t);
+        if (t == napi_undefined || t == napi_null) continue;
+        void *data;
+        size_t len;
+        if (napi_get_buffer_info(env, v, &data, &len) != napi_ok) return fail(env, "bufs holds something that is not a Buffer");
+        iovs[n * 2 + parts].iov_base = data;
+        iovs[n * 2 + parts].iov_len = len;
+        parts++;
+      }
+      h->msg_iov = &iovs[n * 2];
+      h->msg_iovlen = (size_t)parts;
+      if (dests && dests[d * 2 + 1] != 0) {
+        struct sockaddr_in *a = &addrs[n];
+        memset(a, 0, sizeof *a);
+        a->sin_family = AF_INET;
+        a->sin_addr.s_addr = htonl(dests[d * 2]);
+        a->sin_port = htons((uint16_t)dests[d * 2 + 1]);
+        h->msg_name = a;
+        h->msg_namelen = sizeof *a;
+      }
+      n++;
+    }
+    sent += send_run(fd, msgs, n, status, i);
+    i += n;
+  }
+  napi_value result;
+  napi_create_uint32(env, (uint32_t)sent, &result);
+  return result;
+}
+
+NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
+  napi_value fn;
+  napi_create_function(env, "send", NAPI_AUTO_LENGTH, Send, NULL, &fn);
+  napi_set_named_property(env, exports, "send", fn);
+  return exports;
+}

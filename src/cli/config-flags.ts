@@ -1,0 +1,39 @@
+/**
+ * The config file's schema, derived from a command's commander options so the file and the flags
+ * cannot drift: each option becomes a FlagSpec (src/config) with its own parser and choices.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { parseServeConfig } from '../config/index.ts';
+import type { ConfigResult, FlagSpec } from '../config/index.ts';
+import type { LiveChannelSpec } from '../server/live/index.ts';
+
+export function flagSpecsOf(cmd: Command): FlagSpec[] {
+  return cmd.options
+    .filter((o) => o.long !== undefined && !o.negate)
+    .map((o) => {
+      const parse = o.parseArg as ((value: string, previous: unknown) => unknown) | undefined;
+      return {
+        key: o.attributeName(),
+        flag: o.long!,
+        takesValue: o.required || o.optional,
+        repeatable: Array.isArray(o.defaultValue) || o.variadic,
+        isPath: /<(file|dir)>/.test(o.flags),
+        ...(o.argChoices ? { choices: o.argChoices } : {}),
+        ...(parse ? { parse: (v: string, prev: unknown) => parse(v, prev) } : {}),
+      };
+    });
+}
+
+/** Reads and checks a config file against a command's flags. */
+export async function loadConfigFile(file: string, cmd: Command): Promise<ConfigResult> {
+  const text = await readFile(file, 'utf8');
+  const baseDir = path.dirname(path.resolve(file));
+  const r = parseServeConfig(text, flagSpecsOf(cmd), { file, baseDir });
+  // `live: [NAME=FILE]`: the file from the config file's folder too.
+  const live = r.ok ? r.config.flags.live : undefined;
+  if (r.ok && Array.isArray(live))
+    r.config.flags.live = live.map((c: LiveChannelSpec) => ('file' in c ? { ...c, file: path.resolve(baseDir, c.file) } : c));
+  return r;
+}

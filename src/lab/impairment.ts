@@ -1,0 +1,103 @@
+/**
+ * The impairment of one lab run, in one place for both modes (simulated and real time): from the
+ * run's condition and seed, the server-side spec (RTP per track or on a shared bottleneck, the
+ * server's RTCP), the return-path spec (the receiver's RTCP), the egress hook that wraps each
+ * track's path and keeps its emulator in hand, and the fate logs afterwards. A runner only plugs
+ * `hook()` into the server (or calls `egress()` itself), `returnSpec` into the receiver, and waits
+ * on `heldPackets` at the end of a run.
+ */
+
+import type { FateRecord } from '../impair/index.ts';
+import type { EgressHookFactory } from '../server/index.ts';
+import { pathSeed } from '../impair/index.ts';
+import { ImpairedEgress, ImpairmentGroup, ImpairmentStage, PATH_RETURN, pathOptions } from '../transport/index.ts';
+import type { Egress, ImpairmentSpec, PathModel, Scheduler } from '../transport/index.ts';
+import type { Clock } from '../util/clock.ts';
+import type { PathCondition, RunSpec } from './experiment.ts';
+
+function model(p: PathCondition): PathModel {
+  return { config: p.config, text: p.text, trace: p.trace, linkTrace: p.linkTrace, delayTrace: p.delayTrace };
+}
+
+export class RunImpairment {
+  /** Server to receiver: every track's RTP, and RTCP when the condition says `rtcp`. */
+  readonly spec: ImpairmentSpec;
+  /** Receiver to server (RRs, BYE), when the condition says `return`. */
+  readonly returnSpec: ImpairmentSpec | undefined;
+  private readonly egresses = new Map<number, ImpairedEgress>();
+  private group: ImpairmentGroup | undefined;
+  private readonly returns = new Map<number, ImpairmentStage>();
+
+  constructor(run: Pick<RunSpec, 'netem' | 'seed'>) {
+    const c = run.netem;
+    const tracks: (PathModel | undefined)[] = [];
+    for (const [k, t] of Object.entries(c.tracks ?? {})) tracks[Number(k)] = model(t);
+    this.spec = {
+      ...model(c),
+      seed: run.seed,
+      recordFates: true,
+      rtcp: c.rtcp !== undefined,
+      rtcpModel: c.rtcp && model(c.rtcp),
+      tracks: tracks.length > 0 ? tracks : undefined,
+      sharedLink: c.sharedLink,
+    };
+    this.returnSpec = c.returnPath && { ...model(c.returnPath), seed: run.seed, recordFates: true };
+  }
+
+  /** Wraps track `track`'s path to the receiver (the run has one session: one group). */
+  egress(direct: Egress, track: number, clock: Clock, scheduler: Scheduler): ImpairedEgress {
+    this.group ??= new ImpairmentGroup(this.spec, clock, scheduler);
+    const e = new ImpairedEgress(direct, this.spec, clock, scheduler, track, this.group);
+    this.egresses.set(track, e);
+    return e;
+  }
+
+  /** The server's egress hook for this run. */
+  hook(): EgressHookFactory {
+    return (clock, scheduler) => (direct, t) => {
+      const e = this.egress(direct, t.trackIndex, clock, scheduler);
+      return { egress: e, release: () => e.close() };
+    };
+  }
+
+  /**
+   * The return-path stage of track `track` (the receiver's RTCP to the server), when the condition
+   * impairs it; a runner that builds the receiver itself passes its RTCP through it. (A PlaySession
+   * builds its own from `returnSpec`: see `adoptReturnStages`.)
+   */
+  returnStage(track: number, clock: Clock, scheduler: Scheduler, reliable: boolean): ImpairmentStage | undefined {
+    const r = this.returnSpec;
+    if (!r) return undefined;
+    const stage = new ImpairmentStage(r.config, pathSeed(r.seed, track, PATH_RETURN), { ...pathOptions(r), reliable }, clock, scheduler);
+    this.returns.set(track, stage);
+    return stage;
+  }
+
+  /** The return-path stages a PlaySession made from `returnSpec` (for their fate logs). */
+  adoptReturnStages(stages: ReadonlyMap<number, { stage: ImpairmentStage }>): void {
+    for (const [track, s] of stages) this.returns.set(track, s.stage);
+  }
+
+  /** Ground truth of track `track`'s return path, when impaired. */
+  returnFates(track: number): readonly FateRecord[] | undefined {
+    return this.returns.get(track)?.pipeline.fates;
+  }
+
+  /** Ground truth of track `track`'s RTP (empty before its egress exists). */
+  rtpFates(track: number): readonly FateRecord[] {
+    return this.egresses.get(track)?.rtpFates ?? [];
+  }
+
+  /** Ground truth of the server's RTCP on track `track`, when impaired. */
+  rtcpFates(track: number): readonly FateRecord[] | undefined {
+    return this.egresses.get(track)?.rtcp?.fates;
+  }
+
+  /** Packets the server-side emulators hold (delayed or in a bottleneck). */
+  get heldPackets(): number {
+    let n = 0;
+    for (const e of this.egresses.values()) n += e.heldPackets;
+    for (const r of this.returns.values()) n += r.heldPackets;
+    return n;
+  }
+}

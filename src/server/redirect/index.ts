@@ -1,0 +1,11 @@
+/**
+ * redirect: running an origin with edges behind one address. A redirecting front answers
+ * DESCRIBE with 302/301 + Location on the least loaded edge (redirect-front.ts), knowing each
+ * edge's load from a session-less GET_PARAMETER `sessions` it polls (edge-pool.ts); every server
+ * answers that poll (load-parameter.ts).
+ */
+export { RedirectFront } from './redirect-front.ts';
+export type { RedirectCounters } from './redirect-front.ts';
+export { EdgePool, EDGE_POOL_DEFAULTS, MAX_EDGES, parseEdgeList } from './edge-pool.ts';
+export type { EdgePoolOptions, EdgeState } from './edge-pool.ts';
+export { LOAD_PARAMETERS, loadParameterAnswer, parseParameters } from './load-parameter.ts';

@@ -1,0 +1,72 @@
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * The optional native sender (native/sendmmsg.c, built at install by native/build.mjs): hands a
+ * batch of datagrams to the kernel with one sendmmsg(2) per run of datagrams on the same socket.
+ * See the C file for the contract. Absent (not Linux, no compiler at install, STREAMLAB_NO_NATIVE),
+ * the pure-JS sender (one dgram send per datagram) does the same work.
+ */
+export interface NativeSendmmsg {
+  send(fds: Int32Array, bufs: (Buffer | undefined)[], dests: Uint32Array | null, count: number, status: Int32Array): number;
+}
+
+/** Which UDP sender the server's egresses use: 'native' if it loaded, else 'js'. */
+export type UdpSenderKind = 'native' | 'js';
+
+/**
+ * The addon's path: native/build/ of the package, found upwards from this module (src/transport/,
+ * dist/transport/, or the bench's compiled copy under .cache/bench-js/).
+ */
+function addonPath(): string | undefined {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    const p = path.join(dir, 'native', 'build', 'sendmmsg.node');
+    if (existsSync(p)) return p;
+    dir = path.dirname(dir);
+  }
+  return undefined;
+}
+
+let loaded: { addon: NativeSendmmsg | undefined; error: string | undefined } | undefined;
+
+/** Loads the addon once; undefined (with the reason in nativeSenderError()) when it is absent. */
+export function nativeSendmmsg(): NativeSendmmsg | undefined {
+  if (!loaded) {
+    try {
+      const file = addonPath();
+      if (!file) throw new Error('not built (npm run build:native)');
+      const addon = createRequire(import.meta.url)(file) as NativeSendmmsg;
+      if (typeof addon.send !== 'function') throw new Error('the addon has no send()');
+      loaded = { addon, error: undefined };
+    } catch (err) {
+      loaded = { addon: undefined, error: err instanceof Error ? err.message : String(err) };
+    }
+  }
+  return loaded.addon;
+}
+
+/** Why the native sender is not available (undefined when it is). */
+export function nativeSenderError(): string | undefined {
+  nativeSendmmsg();
+  return loaded?.error;
+}
+
+/**
+ * The sender new UDP egresses use. Default: `STREAMLAB_SENDER` (`js`, `native`, `auto`), else
+ * auto: native when the addon loaded. Asking for native without the addon falls back to js.
+ */
+let chosen: UdpSenderKind | undefined;
+
+export function udpSenderKind(): UdpSenderKind {
+  if (chosen === undefined) setUdpSender((process.env.STREAMLAB_SENDER as 'js' | 'native' | 'auto' | undefined) ?? 'auto');
+  return chosen!;
+}
+
+/** Chooses the sender for egresses made from now on; returns the one in force. */
+export function setUdpSender(want: 'js' | 'native' | 'auto'): UdpSenderKind {
+  chosen = want !== 'js' && nativeSendmmsg() ? 'native' : 'js';
+  return chosen;
+}
