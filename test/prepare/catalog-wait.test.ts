@@ -123,11 +123,14 @@ describe('MediaCatalog with a preparation running', () => {
   });
 
   it('a failed preparation is 415 (and nothing is left unhandled)', async () => {
-    const p = catalog.acquire('broken.avi');
+    // Waits long enough that the failure, not the wait's end, answers (a loaded machine polls late).
+    const patient = new MediaCatalog(dir, { maxPayloadSize: 1400, prepareWaitMs: 10_000, preparer: prep });
+    const p = patient.acquire('broken.avi');
     p.catch(() => undefined);
     await waitUntil(() => prep.pending.has(path.join(dir, 'broken.avi')), 5000, 'the preparation to start');
     prep.pending.get(path.join(dir, 'broken.avi'))!.reject(new PrepareError('PREP_ERR_PROBE', 'not media'));
     expect(await status(p)).toMatchObject({ status: 415 });
+    await patient.close();
   });
 
   it('a preparation failing after every waiter got 503 does not crash anything; the next request is 415 or prepares again', async () => {
