@@ -29,24 +29,9 @@ import { eldFromHistogram, startEventLoopMonitor } from './eld.ts';
 import { LoadClient, PHASE_STEADY } from './load-client.ts';
 import { machineInfo } from './proc-stats.ts';
 import { REPO_ROOT } from './targets.ts';
+import { stalledPage } from './stalled-page.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function stalledPage(port: number): Promise<net.Socket> {
-  return new Promise((resolve, reject) => {
-    const s = net.connect(port, '127.0.0.1', () =>
-      s.write(
-        'GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n' +
-          'Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n',
-      ),
-    );
-    s.once('data', () => {
-      s.pause();
-      resolve(s);
-    });
-    s.on('error', reject);
-  });
-}
 
 /** A session that is set up (interleaved, so no ports) and never played: one more row in every feed message. */
 function idleSession(port: number, url: string): Promise<net.Socket> {

@@ -10,7 +10,7 @@
  * without them, within a tolerance that holds on a loaded two-core machine: what it catches is a
  * send that waits for a page (the event loop held for the backlog's time), not scheduling noise.
  */
-import net from 'node:net';
+import type net from 'node:net';
 import WebSocket from 'ws';
 import { describe, expect, it } from 'vitest';
 import { arrivalTiming } from '../../bench/arrival-timing.ts';
@@ -21,6 +21,7 @@ import { SAMPLE } from '../helpers/server.ts';
 import { serverForSuite } from '../helpers/server-fixture.ts';
 import { sleep, waitUntil } from '../helpers/wait.ts';
 import { operatorForSuite } from './helpers.ts';
+import { stalledPage } from '../../bench/stalled-page.ts';
 
 const BACKLOG = 256 * 1024;
 const STALLED = 2;
@@ -35,24 +36,6 @@ function readingPage(port: number): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
     ws.on('open', () => resolve(ws));
     ws.on('error', reject);
-  });
-}
-
-/** Opens the feed by hand, then never reads: the kernel's buffers fill, then the feed's own backlog. */
-function stalledPage(port: number): Promise<net.Socket> {
-  return new Promise((resolve, reject) => {
-    const s = net.connect(port, '127.0.0.1', () =>
-      s.write(
-        'GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n' +
-          'Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n',
-      ),
-    );
-    s.once('data', (d: Buffer) => {
-      s.pause();
-      if (!d.toString('latin1').startsWith('HTTP/1.1 101')) reject(new Error(d.toString('latin1')));
-      else resolve(s);
-    });
-    s.on('error', () => undefined);
   });
 }
 
