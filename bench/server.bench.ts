@@ -12,6 +12,7 @@ import { runLoad } from './load-run.ts';
 import type { RunResult } from './load-run.ts';
 import { machineInfo } from './proc-stats.ts';
 import { LEGEND, label, machineLine, perPacketTable, ratiosTable, resultsTable, rssPerSession } from './report.ts';
+import { nativeSenderError } from '../src/transport/index.ts';
 import { REPO_ROOT } from './targets.ts';
 import type { Runner, SenderChoice, TargetKind } from './targets.ts';
 
@@ -86,6 +87,12 @@ async function main(): Promise<void> {
   const transports = values.transport.split(',').map((x) => x.trim());
   if (transports.length === 0 || transports.some((x) => x !== 'udp' && x !== 'tcp'))
     throw new Error(`--transport wants udp, tcp or udp,tcp, got ${values.transport}`);
+  // A row labelled native must not silently measure the js fallback (nor the floor fail late).
+  const nativeMissing = nativeSenderError();
+  if ((senders.includes('native') || values.compare === 'gst' || values.floor) && nativeMissing !== undefined)
+    throw new Error(
+      `the native sender is needed for the native and floor rows: ${nativeMissing}; or pass --sender js without --compare/--floor`,
+    );
   type Target = { server: TargetKind; runner: Runner; sender: SenderChoice; transport: 'udp' | 'tcp' };
   const targets: Target[] = [];
   for (const transport of transports as ('udp' | 'tcp')[])
