@@ -31,8 +31,14 @@ export interface ServerProcessReport {
   counters: Record<string, number>;
 }
 
-export type ServerProcessCommand = { cmd: 'mark' } | { cmd: 'report' } | { cmd: 'exit' };
-export type ServerProcessMessage = { type: 'ready'; port: number; pid: number } | ServerProcessReport;
+export type ServerProcessCommand = { cmd: 'mark' } | { cmd: 'report' } | { cmd: 'heap' } | { cmd: 'exit' };
+
+/** The heap after a full collection (`--expose-gc`): what the server retains, without garbage. */
+export interface ServerHeapReport {
+  type: 'heap';
+  heapUsedBytes: number;
+}
+export type ServerProcessMessage = { type: 'ready'; port: number; pid: number } | ServerProcessReport | ServerHeapReport;
 
 async function main(): Promise<void> {
   const mediaDir = process.argv[2] ?? 'media';
@@ -89,6 +95,9 @@ async function main(): Promise<void> {
         cache: snap.cache,
         counters: { ...snap.counters },
       });
+    } else if (m.cmd === 'heap') {
+      (globalThis as { gc?: () => void }).gc?.();
+      send({ type: 'heap', heapUsedBytes: process.memoryUsage().heapUsed });
     } else if (m.cmd === 'exit') {
       stop();
     }
