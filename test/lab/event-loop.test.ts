@@ -13,15 +13,16 @@ describe('event-loop delay beyond the monitor period', () => {
     expect(eventLoopFigures({ ...h, count: 0 }, 10)).toEqual({ meanMs: 0, p99Ms: 0, maxMs: 0 });
   });
 
-  it('a real histogram counts the period in every sample, and the figure takes it out', async () => {
+  it('the mean of a real histogram includes the period, and the figure takes it out', async () => {
     const h = monitorEventLoopDelay({ resolution: LAB_ELD_RESOLUTION_MS });
     h.enable();
     await new Promise((r) => setTimeout(r, 300));
     h.disable();
     expect(h.count).toBeGreaterThan(5);
-    // Even the best wake of a real histogram reads the period (~10 ms) plus its lateness; the
-    // lab's figure is the lateness alone. (How late depends on the machine's load: not asserted.)
-    expect(h.min / 1e6).toBeGreaterThanOrEqual(LAB_ELD_RESOLUTION_MS * 0.99);
+    // A real histogram's samples are the intervals between the monitor's wakes: the period
+    // (~10 ms) plus the lateness, so their mean is at least about the period; the lab's figure is
+    // the lateness alone. (How late depends on the machine's load: not asserted.)
+    expect(h.mean / 1e6).toBeGreaterThanOrEqual(LAB_ELD_RESOLUTION_MS * 0.95);
     const f = eventLoopFigures(h);
     expect(f.meanMs).toBeCloseTo(h.mean / 1e6 - LAB_ELD_RESOLUTION_MS, 9);
     expect(f.maxMs).toBeCloseTo(h.max / 1e6 - LAB_ELD_RESOLUTION_MS, 9);
