@@ -153,7 +153,7 @@ export const LEGEND = [
   'packets, and in brackets those missing while clients were still joining.  jitter: RFC 3550 A.8',
   'interarrival jitter at the clients, mean/median/max ms (video includes B-frame timestamp reordering).',
   'µs/pkt: server CPU time over the hold divided by the RTP packets delivered in it.  floor: the same',
-  "packets sent by a bare loop (one socket, one sendmmsg per 4 ms for all clients): the machine's limit.",
+  "packets sent by a bare loop (one socket, one sendmmsg per 2 ms tick for all clients): the machine's limit.",
   '1st RTP: TCP connect to the first RTP packet.  ELD: server event-loop delay beyond the 10 ms',
   "monitor period (perf_hooks.monitorEventLoopDelay), over ramp+hold.  wait %: time the server's main",
   'thread was runnable but had no CPU (/proc/PID/schedstat): high = the machine starved it.  load: 1-min',
