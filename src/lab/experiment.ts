@@ -5,7 +5,7 @@
  */
 
 import { formatNetemArgs, geStationaryLoss, fourStateStationaryLoss, parseNetemArgs } from '../impair/index.ts';
-import type { DelayTrace, DeliveryTrace, NetemConfig } from '../impair/index.ts';
+import type { DelayTrace, DeliveryTrace, NetemConfig, TraceOffsetMode } from '../impair/index.ts';
 import { correlatedStationaryRate, netemWarnings } from '../impair/netem-warnings.ts';
 import type { JitterSettings } from '../receiver/index.ts';
 import type { LabIssue } from './errors.ts';
@@ -21,7 +21,7 @@ export type { EmodelCodec };
  * (`NetemCondition.scope`, from `describeScope`). Said in results.json and the report.
  */
 export const IMPAIRMENT_SCOPE =
-  'RTP, server to receiver, each track on its own path (its own seeds, its own bottleneck queue if any; a loss trace replayed on each track from its start); RTCP is not impaired either way';
+  'RTP, server to receiver, each track on its own path (its own seeds, its own bottleneck queue if any; a trace replayed on each track from an offset of its own, see traceOffset); RTCP is not impaired either way';
 
 /** One path's model in a condition: the words parsed, and the files they name once loaded. */
 export interface PathCondition {
@@ -85,6 +85,11 @@ export interface Experiment {
   readonly quality: boolean;
   readonly waitKeyframe: boolean;
   readonly audioCodec: EmodelCodec;
+  /**
+   * Where traces start in each run: 'seeded' (default) at an offset drawn from the path's seed
+   * (run seed × track × direction), so the runs of a seed set sample a trace; 0 from the start.
+   */
+  readonly traceOffset: TraceOffsetMode;
 }
 
 /** One run of the matrix. */
@@ -104,6 +109,7 @@ export interface RunSpec {
   readonly quality: boolean;
   readonly waitKeyframe: boolean;
   readonly audioCodec: EmodelCodec;
+  readonly traceOffset: TraceOffsetMode;
 }
 
 /**
@@ -295,6 +301,7 @@ export function validateExperiment(doc: unknown, d: ExperimentDefaults): { value
     'quality',
     'waitKeyframe',
     'audio',
+    'traceOffset',
   ]);
   for (const k of Object.keys(doc)) if (!known.has(k)) add(`${root}.${k}`, 'unknown field');
   const str = (k: string, def: string): string => {
@@ -388,6 +395,11 @@ export function validateExperiment(doc: unknown, d: ExperimentDefaults): { value
   };
   const quality = bool('quality', true);
   const waitKeyframe = bool('waitKeyframe', false);
+  let traceOffset: TraceOffsetMode = 'seeded';
+  if (doc.traceOffset !== undefined) {
+    if (doc.traceOffset === 0 || doc.traceOffset === '0') traceOffset = 0;
+    else if (doc.traceOffset !== 'seeded') add(`${root}.traceOffset`, `${JSON.stringify(doc.traceOffset)} is neither "seeded" nor 0`);
+  }
   let audioCodec = AAC_EMODEL_ASSUMED;
   if (doc.audio !== undefined) {
     if (!isObj(doc.audio)) add(`${root}.audio`, 'expected { ie, bpl }');
@@ -402,7 +414,22 @@ export function validateExperiment(doc: unknown, d: ExperimentDefaults): { value
   if (issues.length > 0) return { issues };
   return {
     issues,
-    value: { name, description, mode, media, durationSec, startNpt, seeds, netem, jitter, transport, quality, waitKeyframe, audioCodec },
+    value: {
+      name,
+      description,
+      mode,
+      media,
+      durationSec,
+      startNpt,
+      seeds,
+      netem,
+      jitter,
+      transport,
+      quality,
+      waitKeyframe,
+      audioCodec,
+      traceOffset,
+    },
   };
 }
 
@@ -430,6 +457,7 @@ export function expandRuns(e: Experiment): RunSpec[] {
               quality: e.quality,
               waitKeyframe: e.waitKeyframe,
               audioCodec: e.audioCodec,
+              traceOffset: e.traceOffset,
             });
           });
         }

@@ -7,7 +7,7 @@
  * on `heldPackets` at the end of a run.
  */
 
-import type { FateRecord } from '../impair/index.ts';
+import type { FateRecord, TraceOffsets } from '../impair/index.ts';
 import type { EgressHookFactory } from '../server/index.ts';
 import { pathSeed } from '../impair/index.ts';
 import { ImpairedEgress, ImpairmentGroup, ImpairmentStage, PATH_RETURN, pathOptions } from '../transport/index.ts';
@@ -19,6 +19,12 @@ function model(p: PathCondition): PathModel {
   return { config: p.config, text: p.text, trace: p.trace, linkTrace: p.linkTrace, delayTrace: p.delayTrace };
 }
 
+/** Where one path's traces started in a run. */
+export interface TracePathOffset extends TraceOffsets {
+  /** `track N rtp`, `track N rtcp`, `track N return` or `shared link`. */
+  path: string;
+}
+
 export class RunImpairment {
   /** Server to receiver: every track's RTP, and RTCP when the condition says `rtcp`. */
   readonly spec: ImpairmentSpec;
@@ -28,7 +34,7 @@ export class RunImpairment {
   private group: ImpairmentGroup | undefined;
   private readonly returns = new Map<number, ImpairmentStage>();
 
-  constructor(run: Pick<RunSpec, 'netem' | 'seed'>) {
+  constructor(run: Pick<RunSpec, 'netem' | 'seed'> & Partial<Pick<RunSpec, 'traceOffset'>>) {
     const c = run.netem;
     const tracks: (PathModel | undefined)[] = [];
     for (const [k, t] of Object.entries(c.tracks ?? {})) tracks[Number(k)] = model(t);
@@ -40,8 +46,9 @@ export class RunImpairment {
       rtcpModel: c.rtcp && model(c.rtcp),
       tracks: tracks.length > 0 ? tracks : undefined,
       sharedLink: c.sharedLink,
+      traceOffset: run.traceOffset,
     };
-    this.returnSpec = c.returnPath && { ...model(c.returnPath), seed: run.seed, recordFates: true };
+    this.returnSpec = c.returnPath && { ...model(c.returnPath), seed: run.seed, recordFates: true, traceOffset: run.traceOffset };
   }
 
   /** Wraps track `track`'s path to the receiver (the run has one session: one group). */
@@ -68,7 +75,13 @@ export class RunImpairment {
   returnStage(track: number, clock: Clock, scheduler: Scheduler, reliable: boolean): ImpairmentStage | undefined {
     const r = this.returnSpec;
     if (!r) return undefined;
-    const stage = new ImpairmentStage(r.config, pathSeed(r.seed, track, PATH_RETURN), { ...pathOptions(r), reliable }, clock, scheduler);
+    const stage = new ImpairmentStage(
+      r.config,
+      pathSeed(r.seed, track, PATH_RETURN),
+      { ...pathOptions(r, r.traceOffset), reliable },
+      clock,
+      scheduler,
+    );
     this.returns.set(track, stage);
     return stage;
   }
@@ -91,6 +104,24 @@ export class RunImpairment {
   /** Ground truth of the server's RTCP on track `track`, when impaired. */
   rtcpFates(track: number): readonly FateRecord[] | undefined {
     return this.egresses.get(track)?.rtcp?.fates;
+  }
+
+  /**
+   * Where each path's traces started (only paths with a trace): the provenance that lets a run's
+   * trace segment be found again (results.json `params.traceOffsets`).
+   */
+  traceOffsets(): TracePathOffset[] {
+    const out: TracePathOffset[] = [];
+    const add = (path: string, o: TraceOffsets | undefined) => {
+      if (o && (o.lossStart !== undefined || o.linkOffsetMs !== undefined || o.delayOffsetMs !== undefined)) out.push({ path, ...o });
+    };
+    add('shared link', this.group?.linkOffsets);
+    for (const [t, e] of [...this.egresses].sort((a, b) => a[0] - b[0])) {
+      add(`track ${t} rtp`, e.rtp.traceOffsets);
+      add(`track ${t} rtcp`, e.rtcp?.traceOffsets);
+    }
+    for (const [t, r] of [...this.returns].sort((a, b) => a[0] - b[0])) add(`track ${t} return`, r.pipeline.traceOffsets);
+    return out;
   }
 
   /** Packets the server-side emulators hold (delayed or in a bottleneck). */

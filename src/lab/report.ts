@@ -55,6 +55,14 @@ function provenanceHtml(title: string, m: ReportMeta): string {
     rows.push(['netem', e.netem.map((n) => `<code>${esc(n || '(none)')}</code>`).join('<br>')]);
     const scopes = e.impairment ?? e.netem.map((n) => ({ condition: n, appliesTo: IMPAIRMENT_SCOPE }));
     rows.push(['netem applies to', scopes.map((s) => `<code>${esc(s.condition || '(none)')}</code>: ${esc(s.appliesTo)}`).join('<br>')]);
+    if (e.netem.some((n) => /\b(trace|link|delaytrace) /.test(n))) {
+      rows.push([
+        'trace start',
+        e.traceOffset === 'seeded'
+          ? "each run's traces start at an offset drawn from its seed, track and direction (each run's <code>params.traceOffsets</code> in results.json)"
+          : 'every trace replayed from its start in every run',
+      ]);
+    }
     rows.push(['jitter buffer', e.jitter.map((j) => esc(j.label)).join(', ')]);
     rows.push(['transport', e.transport.join(', ')]);
   }

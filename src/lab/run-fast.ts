@@ -243,7 +243,8 @@ export async function runFast(spec: RunSpec, sink: Sink | undefined): Promise<Ru
     }
     const rtcpFates = receivers.map((rx) => impairment.rtcpFates(rx.track.index));
     const returnFates = receivers.map((rx) => impairment.returnFates(rx.track.index));
-    return { receivers, fates, rtcpFates, returnFates, seq0, reports, series, end: 'duration', startNpt, endNpt };
+    const traceOffsets = impairment.traceOffsets();
+    return { receivers, fates, rtcpFates, returnFates, seq0, reports, series, end: 'duration', startNpt, endNpt, traceOffsets };
   } finally {
     offStarted();
     offRr();

@@ -146,5 +146,6 @@ export async function runRealtime(spec: RunSpec, sink: Sink | undefined): Promis
     endNpt: spec.startNpt + spec.durationSec,
     eventLoop: eventLoopFigures(eld),
     kernelDrops,
+    traceOffsets: impairment.traceOffsets(),
   };
 }

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ExperimentError, expandRuns, loadExperiment, runFast, trackResult } from '../../src/lab/index.ts';
+import { ExperimentError, expandRuns, loadExperiment, runFast, runOne, trackResult } from '../../src/lab/index.ts';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'streamlab-trace-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -18,7 +18,7 @@ function write(name: string, doc: unknown): string {
 }
 
 describe('loss traces in experiments', () => {
-  it('replays the trace: 3 of every 10 packets lost, in runs of 2 and 1', async () => {
+  it('with traceOffset 0, replays the trace from its start: 3 of every 10 packets lost, in runs of 2 and 1', async () => {
     // Period of 10: packets 3, 4 and 9 are lost.
     writeFileSync(path.join(dir, 'pattern.txt'), '# lost = 1\n0 0 0 1 1 0 0 0 0 1\n');
     const e = await loadExperiment(
@@ -29,6 +29,7 @@ describe('loss traces in experiments', () => {
         durationSec: 4,
         seeds: [1],
         quality: false,
+        traceOffset: 0,
         matrix: { netem: ['trace pattern.txt'] },
       }),
     );
@@ -41,6 +42,41 @@ describe('loss traces in experiments', () => {
     const video = trackResult(obs.receivers[0]!, fates, obs.seq0[0], obs.reports[0]!);
     expect(video.truth.lost).toBe(fates.filter((f) => f.dropped).length);
     expect(video.truth.meanLossRun).toBeCloseTo(1.5, 1);
+  });
+
+  it('by default each run starts the trace at an offset from its seed, recorded in results.json', async () => {
+    // A 97-sample trace with one loss: where it falls tells the offset.
+    writeFileSync(path.join(dir, 'one.txt'), Array.from({ length: 97 }, (_, i) => (i === 0 ? 1 : 0)).join('\n'));
+    const e = await loadExperiment(
+      write('seeded.json', {
+        name: 'seeded',
+        mode: 'fast',
+        media: path.resolve('media/sample.mp4'),
+        durationSec: 2,
+        seeds: [1, 2, 3],
+        quality: false,
+        matrix: { netem: ['trace one.txt'] },
+      }),
+    );
+    expect(e.traceOffset).toBe('seeded');
+    const runs = expandRuns(e);
+    const starts = new Set<number>();
+    for (const spec of runs) {
+      const obs = await runFast(spec, undefined);
+      const offsets = obs.traceOffsets ?? [];
+      // Every track's RTP path has a start of its own; audio's differs from video's.
+      expect(offsets.map((o) => o.path)).toEqual(['track 0 rtp', 'track 1 rtp']);
+      expect(offsets[0]!.lossStart).not.toBe(offsets[1]!.lossStart);
+      const start = offsets[0]!.lossStart!;
+      starts.add(start);
+      for (const f of obs.fates[0]!) expect(f.dropped, `packet ${f.id}`).toBe((f.id + start) % 97 === 0);
+    }
+    expect(starts.size).toBe(3);
+    // The offsets are in the run's params.
+    const out = mkdtempSync(path.join(dir, 'out-'));
+    const r = await runOne(runs[0]!, { outDir: out, quality: false });
+    expect(r.params.traceOffset).toBe('seeded');
+    expect(r.params.traceOffsets?.[0]).toMatchObject({ path: 'track 0 rtp', lossStart: expect.any(Number) as number });
   });
 
   it('names the field when the trace file is missing', async () => {
