@@ -13,7 +13,8 @@ import { pathSeed } from '../impair/index.ts';
 import { ImpairedEgress, ImpairmentGroup, ImpairmentStage, PATH_RETURN, pathOptions } from '../transport/index.ts';
 import type { Egress, ImpairmentSpec, PathModel, Scheduler } from '../transport/index.ts';
 import type { Clock } from '../util/clock.ts';
-import type { PathCondition, RunSpec } from './experiment.ts';
+import { resolveTrackKeys } from './experiment.ts';
+import type { PathCondition, PresentationTrack, RunSpec } from './experiment.ts';
 
 function model(p: PathCondition): PathModel {
   return { config: p.config, text: p.text, trace: p.trace, linkTrace: p.linkTrace, delayTrace: p.delayTrace };
@@ -25,6 +26,11 @@ export interface TracePathOffset extends TraceOffsets {
   path: string;
 }
 
+/** The presentation's tracks from the receiver's SDP tracks (media type, control id). */
+export function presentationTracks(tracks: readonly { index: number; media: string; controlUrl: string }[]): PresentationTrack[] {
+  return tracks.map((t) => ({ index: t.index, media: t.media, control: t.controlUrl.split('/').pop() ?? '' }));
+}
+
 export class RunImpairment {
   /** Server to receiver: every track's RTP, and RTCP when the condition says `rtcp`. */
   readonly spec: ImpairmentSpec;
@@ -34,10 +40,17 @@ export class RunImpairment {
   private group: ImpairmentGroup | undefined;
   private readonly returns = new Map<number, ImpairmentStage>();
 
+  /** Per-track keys still to resolve against the presentation (bind), when some are not indices. */
+  private unbound: boolean;
+  private readonly condition: RunSpec['netem'];
+
   constructor(run: Pick<RunSpec, 'netem' | 'seed'> & Partial<Pick<RunSpec, 'traceOffset'>>) {
     const c = run.netem;
+    const keys = Object.keys(c.tracks ?? {});
+    this.unbound = keys.some((k) => !/^\d+$/.test(k));
     const tracks: (PathModel | undefined)[] = [];
-    for (const [k, t] of Object.entries(c.tracks ?? {})) tracks[Number(k)] = model(t);
+    // Index keys need no presentation; media types and control ids wait for bind().
+    if (!this.unbound) for (const [k, t] of Object.entries(c.tracks ?? {})) tracks[Number(k)] = model(t);
     this.spec = {
       ...model(c),
       seed: run.seed,
@@ -48,11 +61,27 @@ export class RunImpairment {
       sharedLink: c.sharedLink,
       traceOffset: run.traceOffset,
     };
+    this.condition = c;
     this.returnSpec = c.returnPath && { ...model(c.returnPath), seed: run.seed, recordFates: true, traceOffset: run.traceOffset };
+  }
+
+  /**
+   * Resolves the condition's per-track keys (`video`, `audio`, a control id or an index) against
+   * the presentation's tracks, before the first SETUP; throws, naming what the presentation has,
+   * when a key names no track.
+   */
+  bind(tracks: readonly PresentationTrack[]): void {
+    const written = this.condition.tracks;
+    if (!written) return;
+    const r = resolveTrackKeys(written, tracks);
+    if (!r.ok) throw new Error(`per-track impairment: ${r.message}`);
+    this.spec.tracks = r.byIndex.map((t) => t && model(t));
+    this.unbound = false;
   }
 
   /** Wraps track `track`'s path to the receiver (the run has one session: one group). */
   egress(direct: Egress, track: number, clock: Clock, scheduler: Scheduler): ImpairedEgress {
+    if (this.unbound) throw new Error('internal: per-track impairment keyed by media or control, but no presentation was bound');
     this.group ??= new ImpairmentGroup(this.spec, clock, scheduler);
     const e = new ImpairedEgress(direct, this.spec, clock, scheduler, track, this.group);
     this.egresses.set(track, e);

@@ -34,7 +34,7 @@ import { ManualClock } from '../util/clock.ts';
 import { seededRandom } from '../util/random.ts';
 import { sampleReceivers } from './collect.ts';
 import type { RunSpec } from './experiment.ts';
-import { RunImpairment } from './impairment.ts';
+import { RunImpairment, presentationTracks } from './impairment.ts';
 import type { RunObservation } from './observation.ts';
 import type { SeriesPoint } from './result-types.ts';
 
@@ -142,6 +142,7 @@ export async function runFast(spec: RunSpec, sink: Sink | undefined): Promise<Ru
     const sdp = parseSdp(described.body.toString('utf8'));
     if (!sdp.ok) throw new Error(`the server's SDP does not parse (${sdp.code})`);
     const tracks = tracksFromSdp(sdp.value, described.headers.get('Content-Base') ?? `${url}/`);
+    impairment.bind(presentationTracks(tracks));
     await sink?.open(tracks);
 
     // Preload the span into the server's chunk cache (held until the end, so that it stays), so
