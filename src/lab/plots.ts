@@ -106,9 +106,13 @@ export function conditionLabel(
   return `${net} · ${p.jitter}${p.transport === 'tcp' ? ' · tcp' : ''}`;
 }
 
-/** Conditions ordered by target loss, then mean burst, then the rest of their words. */
+/**
+ * Conditions ordered by target loss, then mean burst, then the rest of their words; those with no
+ * closed-form loss (a trace, a bottleneck) after the others, so the first condition, the baseline
+ * of the paired comparisons, is the least impaired one with a known target.
+ */
 export function compareConditions(a: ConditionSummary, b: ConditionSummary): number {
-  const n = (x: number | undefined) => (x === undefined ? -1 : x);
+  const n = (x: number | undefined) => (x === undefined ? Number.MAX_VALUE : x);
   return (
     n(a.configuredLoss) - n(b.configuredLoss) ||
     n(a.configuredMeanBurst) - n(b.configuredMeanBurst) ||

@@ -43,6 +43,9 @@ async function metaFromResults(outDir: string): Promise<ReportMeta> {
   }
 }
 
+/** Provenance rows whose values are HTML already (escaped where they hold data). */
+const RAW_ROWS = new Set(['netem', 'netem applies to', 'trace start', 'streamlab', 'host', 'ffmpeg', 'created', 'jitter buffer']);
+
 function provenanceHtml(title: string, m: ReportMeta): string {
   const e = m.experiment;
   const p = m.provenance;
@@ -81,7 +84,7 @@ function provenanceHtml(title: string, m: ReportMeta): string {
     rows.push(['created', esc(p.createdAt)]);
   }
   const desc = e?.description ? `<p class="desc">${esc(e.description)}</p>` : '';
-  return `<h1>${esc(title)}</h1>\n${desc}\n<table class="prov"><tbody>${rows.map(([k, v]) => `<tr><th>${k}</th><td>${k === 'netem' || k === 'netem applies to' || k === 'streamlab' || k === 'host' || k === 'ffmpeg' || k === 'created' || k === 'jitter buffer' ? v : esc(v)}</td></tr>`).join('')}</tbody></table>`;
+  return `<h1>${esc(title)}</h1>\n${desc}\n<table class="prov"><tbody>${rows.map(([k, v]) => `<tr><th>${k}</th><td>${RAW_ROWS.has(k) ? v : esc(v)}</td></tr>`).join('')}</tbody></table>`;
 }
 
 /** Measures compared seed by seed against the first condition. */

@@ -40,6 +40,9 @@ import type { SeriesPoint } from './result-types.ts';
 
 /** Simulated time per step; the runner yields to the event loop between steps (recording I/O). */
 const STEP_MS = 250;
+/** End of a run: simulated time given at most to the emulators to empty, in steps of DRAIN_STEP_MS. */
+const MAX_DRAIN_MS = 10_000;
+const DRAIN_STEP_MS = 5;
 /** Extra media preloaded past the end of the span (the pacer runs ahead by the B-frame delay). */
 const PRELOAD_MARGIN_SEC = 2;
 
@@ -226,12 +229,22 @@ export async function runFast(spec: RunSpec, sink: Sink | undefined): Promise<Ru
       }
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
-    // TEARDOWN: the receiver drains its buffers and sends its last RR (with BYE), then leaves.
+    // The end of the run, defined as in real time so that the fate logs and the final RRs count
+    // the same packets: the server stops (PAUSE), what the emulators still hold arrives, the
+    // receiver drains its buffers and sends its last RR (with BYE), which reaches the server
+    // through the return path, then TEARDOWN.
+    expectOk(await client.request('PAUSE', url, { Session: session }), 'PAUSE');
+    const settle = () => {
+      const limit = clock.now() + MAX_DRAIN_MS;
+      while (impairment.heldPackets > 0 && clock.now() < limit) clock.advance(DRAIN_STEP_MS);
+    };
+    settle();
     const now = clock.now();
     for (const r of receivers) {
       r.drain(now);
       r.sendReport(now, 'teardown');
     }
+    settle();
     for (const l of links) l.cut = true;
     expectOk(await client.request('TEARDOWN', url, { Session: session }), 'TEARDOWN');
     series.push(...sampleReceivers(receivers, (now - t0) / 1000));

@@ -2,11 +2,11 @@
  * `trace FILE` in an experiment: the loss trace is read relative to the experiment file and
  * replayed packet by packet, so the ground truth is the trace itself.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ExperimentError, expandRuns, loadExperiment, runFast, runOne, trackResult } from '../../src/lab/index.ts';
+import { ExperimentError, expandRuns, loadExperiment, runFast, runOne, trackResult, writeReport } from '../../src/lab/index.ts';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'streamlab-trace-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -89,5 +89,30 @@ describe('loss traces in experiments', () => {
     const err = await loadExperiment(file).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ExperimentError);
     expect((err as ExperimentError).message).toContain('experiment.matrix.netem[1]');
+  });
+});
+
+describe('the report says where traces start', () => {
+  it('a provenance row, as HTML, when a condition has a trace', async () => {
+    const out = mkdtempSync(path.join(dir, 'report-'));
+    const experiment = {
+      name: 'r',
+      description: '',
+      mode: 'fast',
+      media: ['sample.mp4'],
+      durationSec: 1,
+      startNpt: 0,
+      seeds: [1],
+      netem: ['link a.trace'],
+      jitter: [{ label: 'adaptive', settings: { mode: 'adaptive' } }],
+      transport: ['udp'],
+      traceOffset: 'seeded',
+    };
+    await writeReport(out, 'r', [], { experiment: experiment as never });
+    const html = readFileSync(path.join(out, 'index.html'), 'utf8');
+    expect(html).toContain('<th>trace start</th><td>each run');
+    expect(html).toContain('<code>params.traceOffsets</code>');
+    await writeReport(out, 'r', [], { experiment: { ...experiment, traceOffset: 0 } as never });
+    expect(readFileSync(path.join(out, 'index.html'), 'utf8')).toContain('every trace replayed from its start in every run');
   });
 });
