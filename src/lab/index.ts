@@ -74,7 +74,7 @@ export type { QualityInput } from './video-quality.ts';
 export { RecordingTap } from './recording.ts';
 export { csvColumns, toCsv, writeResults } from './results-io.ts';
 export type { ResultsFile } from './results-io.ts';
-export { MEASURES, plotSpecs, renderSvg, summarizeConditions } from './plots.ts';
+export { MEASURES, clipToRange, plotSpecs, renderSvg, summarizeConditions } from './plots.ts';
 export type { ConditionSummary } from './plots.ts';
 export { writeReport } from './report.ts';
 export { ProgressBar } from './progress.ts';

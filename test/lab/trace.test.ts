@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ExperimentError, expandRuns, loadExperiment, runFast, runOne, trackResult, writeReport } from '../../src/lab/index.ts';
+import { ExperimentError, csvColumns, expandRuns, loadExperiment, runFast, runOne, trackResult, writeReport } from '../../src/lab/index.ts';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'streamlab-trace-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -77,6 +77,11 @@ describe('loss traces in experiments', () => {
     const r = await runOne(runs[0]!, { outDir: out, quality: false });
     expect(r.params.traceOffset).toBe('seeded');
     expect(r.params.traceOffsets?.[0]).toMatchObject({ path: 'track 0 rtp', lossStart: expect.any(Number) as number });
+    const cols = new Map(csvColumns(r));
+    expect(cols.get('trace_offset')).toBe('seeded');
+    expect(cols.get('trace_offsets')).toBe(
+      `track 0 rtp: loss from sample ${r.params.traceOffsets![0]!.lossStart}; track 1 rtp: loss from sample ${r.params.traceOffsets![1]!.lossStart}`,
+    );
   });
 
   it('names the field when the trace file is missing', async () => {
