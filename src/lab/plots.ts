@@ -102,7 +102,9 @@ export function conditionLabel(
   const parts: string[] = [];
   if (p.configuredLoss !== undefined) parts.push(`loss ${pct(p.configuredLoss)}`);
   if (p.configuredMeanBurst !== undefined) parts.push(`burst ${Number(p.configuredMeanBurst.toPrecision(3))}`);
-  const net = parts.length ? parts.join(', ') : p.netem || 'no impairment';
+  // Trace files by their base name: a folder path would crowd out the rest of the label.
+  const words = p.netem.replace(/\b(trace|link|delaytrace) (\S+)/g, (_m, w: string, f: string) => `${w} ${f.split(/[\\/]/).pop() ?? f}`);
+  const net = parts.length ? parts.join(', ') : words || 'no impairment';
   return `${net} · ${p.jitter}${p.transport === 'tcp' ? ' · tcp' : ''}`;
 }
 

@@ -249,14 +249,14 @@ describe('plots from a tiny fixture', () => {
     const link = fixtureRun(3, 'link l.trace', 1, 0, 1);
     const noModel = {
       ...link,
-      params: { ...link.params, netem: 'link l.trace', configuredLoss: undefined, configuredMeanBurst: undefined },
+      params: { ...link.params, netem: 'link /some/folder/l.trace queue codel', configuredLoss: undefined, configuredMeanBurst: undefined },
     };
     const cs = summarizeConditions([noModel, mk(0, 0.05, 3), mk(1, 0.01, 2), mk(2, 0.05, 1)]);
     expect(cs.map((c) => c.label)).toEqual([
       'loss 1 %, burst 2 · adaptive',
       'loss 5 %, burst 1 · adaptive',
       'loss 5 %, burst 3 · adaptive',
-      'link l.trace · adaptive',
+      'link l.trace queue codel · adaptive',
     ]);
   });
 
