@@ -23,6 +23,7 @@ interface LabFlags {
   realtime?: boolean;
   parallel: number;
   quality: boolean;
+  traceOffset?: 'seeded' | 0;
   verbose?: boolean;
 }
 
@@ -40,6 +41,12 @@ function nonNegative(v: string): number {
   const n = Number(v);
   if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('expected a number ≥ 0');
   return n;
+}
+
+function traceOffsetMode(v: string): 'seeded' | 0 {
+  if (v === 'seeded') return 'seeded';
+  if (v === '0') return 0;
+  throw new InvalidArgumentError('expected "seeded" (an offset per run, track and direction from the seed) or 0 (from the start)');
 }
 
 export function registerLab(program: Command): void {
@@ -69,6 +76,11 @@ export function registerLab(program: Command): void {
       1,
     )
     .option('--no-quality', 'skip the recording and PSNR/SSIM')
+    .option(
+      '--trace-offset <mode>',
+      'where trace/link/delaytrace files start in each run: "seeded" (default: an offset drawn from the run seed, track and direction) or 0 (from their start; overrides the file)',
+      traceOffsetMode,
+    )
     .option('-v, --verbose', 'log at info level')
     .action(async (file: string | undefined, flags: LabFlags) => {
       if (flags.verbose) setLogLevel('info');
@@ -103,6 +115,7 @@ export function registerLab(program: Command): void {
         if (err instanceof ExperimentError) throw new Error(`invalid experiment:\n${err.message}`);
         throw err;
       }
+      if (flags.traceOffset !== undefined) e = { ...e, traceOffset: flags.traceOffset };
       for (const n of e.netem) {
         process.stderr.write(`lab: netem ${n.text}\n`);
         if (n.scope !== IMPAIRMENT_SCOPE) process.stderr.write(`lab:   applies to: ${n.scope}\n`);

@@ -36,6 +36,7 @@ interface PlayFlags {
   impair?: string;
   impairSeed?: number;
   impairRtcp?: boolean;
+  returnNetem?: string;
   tlsCa?: string;
   tlsInsecure?: boolean;
   verbose?: boolean;
@@ -51,12 +52,15 @@ interface PlayFlags {
  */
 export const OFFLINE_MIN_DELAY_MS = 500;
 
-/** `--impair "<netem args>"` with `seed N` inside or `--impair-seed N` (that wins); a `trace FILE` is read here. */
-export async function impairmentFromFlags(args: string, seed: number | undefined): Promise<ImpairmentSpec> {
+/**
+ * `--impair "<netem args>"` with `seed N` inside or `--impair-seed N` (that wins); a `trace FILE` is
+ * read here. `--return-netem` alike (`flag` names it in errors).
+ */
+export async function impairmentFromFlags(args: string, seed: number | undefined, flag = '--impair'): Promise<ImpairmentSpec> {
   const parsed = parseNetemArgs(args);
-  if (!parsed.ok) throw new Error(`--impair: ${parsed.message}${parsed.token ? ` (at "${parsed.token}")` : ''}`);
+  if (!parsed.ok) throw new Error(`${flag}: ${parsed.message}${parsed.token ? ` (at "${parsed.token}")` : ''}`);
   const traces = await loadPathTraces(parsed.value, process.cwd());
-  if (!traces.ok) throw new Error(`--impair: ${traces.message}`);
+  if (!traces.ok) throw new Error(`${flag}: ${traces.message}`);
   return { config: parsed.value, seed: seed ?? parsed.value.seed ?? 1, ...traces.value, text: formatNetemArgs(parsed.value) };
 }
 
@@ -108,6 +112,10 @@ export function registerPlay(program: Command): void {
     .option('--impair <netem>', 'emulate a network on our ingress like tc netem, e.g. "loss random 10% delay 40ms 10ms"')
     .option('--impair-seed <n>', 'seed of the ingress impairment (else `seed N` in --impair, else 1)', parseIntOption(0, 2 ** 31))
     .option('--impair-rtcp', "impair the server's RTCP too (else --impair applies to RTP only)")
+    .option(
+      '--return-netem <netem>',
+      'emulate a network on our RTCP back to the server (receiver reports, BYE), per track, e.g. "delay 50ms loss 5%"; seeded apart from --impair (same seed flag)',
+    )
     .option('--tls-ca <file>', "rtsps:// URLs: the PEM CA (or self-signed certificate) to check the server's certificate against")
     .option('--tls-insecure', 'rtsps:// URLs: accept any server certificate')
     .option('-v, --verbose', 'log at info level')
@@ -118,6 +126,10 @@ export function registerPlay(program: Command): void {
           ? { ...(await impairmentFromFlags(flags.impair, flags.impairSeed)), rtcp: flags.impairRtcp === true }
           : undefined;
       if (flags.impair !== undefined) printNetemNotice('--impair', flags.impair);
+      // The return path: its own stage per track, seeds pathSeed(seed, track, PATH_RETURN), apart from the ingress's.
+      const returnImpairment =
+        flags.returnNetem !== undefined ? await impairmentFromFlags(flags.returnNetem, flags.impairSeed, '--return-netem') : undefined;
+      if (flags.returnNetem !== undefined) printNetemNotice('--return-netem', flags.returnNetem);
       let jitter = parseJitterBuffer(flags.jitterBuffer);
       if (jitter.mode !== 'fixed' && !playsLive(flags)) jitter = { ...jitter, minDelayMs: OFFLINE_MIN_DELAY_MS };
       const sink = chooseSink(flags);
@@ -135,6 +147,7 @@ export function registerPlay(program: Command): void {
         waitKeyframe: flags.waitKeyframe === true,
         idleTimeoutMs: flags.timeout * 1000,
         impairment,
+        returnImpairment,
         ...(flags.tlsCa || flags.tlsInsecure
           ? {
               tls: {
@@ -228,6 +241,18 @@ export function registerPlay(program: Command): void {
           ),
         },
       };
+      const returnPath = returnImpairment && {
+        netem: returnImpairment.text,
+        seed: returnImpairment.seed,
+        // What the return path did to our RTCP, per track (counters: a compound packet each).
+        tracks: Object.fromEntries(
+          [...session.returnStages].map(([track, r]) => {
+            const c = r.stage.pipeline.counters;
+            return [track, { rtcpSent: c.submitted, rtcpLost: c.dropped, rtcpDelivered: c.delivered }];
+          }),
+        ),
+      };
+      if (returnPath) Object.assign(totals, { returnPath });
       if (flags.statsJson) await writeFile(flags.statsJson, JSON.stringify({ totals, series: series.samples }, null, 2));
       for (const t of totals.tracks) {
         process.stdout.write(

@@ -22,6 +22,8 @@ export const STREAM_DUPLICATE = 2;
 export const STREAM_CORRUPT = 3;
 export const STREAM_REORDER = 4;
 export const STREAM_DELAY = 5;
+/** Where the path's traces start (ImpairmentPipelineOptions.traceOffset 'seeded'). */
+export const STREAM_TRACE_OFFSET = 6;
 
 /** The 32-bit seed of stream `stream` for a run seed (any safe integer; u64 seeds fold hi ^ lo). */
 export function streamSeed(seed: number, stream: number): number {
@@ -51,6 +53,16 @@ export function pathSeed(seed: number, track: number, direction: number): number
 
 export function createStream(seed: number, stream: number): Prng {
   return createPrng(streamSeed(seed, stream));
+}
+
+/**
+ * Where a path with seed `seed` starts replaying its traces, as a fraction in [0, 1) of each
+ * trace's length (loss trace) or period (link, delay trace): one draw of a stream of its own, so
+ * that the runs of a seed set sample a trace rather than repeat it, and a link and a delay trace
+ * of the same period stay aligned.
+ */
+export function traceStartFraction(seed: number): number {
+  return createStream(seed, STREAM_TRACE_OFFSET).next();
 }
 
 /** A probability as netem's u32 threshold: rint(p · (2^32 - 1)). */

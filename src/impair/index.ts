@@ -56,7 +56,7 @@ export {
   parseLossTrace,
   parseNetemUrlParam,
 } from './netem-format.ts';
-export { CorrelatedRandom, createStream, pathSeed, streamSeed } from './crandom.ts';
+export { CorrelatedRandom, createStream, pathSeed, streamSeed, traceStartFraction } from './crandom.ts';
 export {
   BernoulliLoss,
   FourStateLoss,
@@ -82,7 +82,14 @@ export {
   runStages,
 } from './stages.ts';
 export type { DropReason, PacketStage, StageOutcome, StagePacket, StageVerdict } from './stages.ts';
-export { FATE_LOG_DEFAULT_MAX_RECORDS, ImpairmentPipeline, createBottleneck, createNetemStages, usesBottleneck } from './pipeline.ts';
+export {
+  FATE_LOG_DEFAULT_MAX_RECORDS,
+  ImpairmentPipeline,
+  createBottleneck,
+  createNetemStages,
+  traceOffsetsFor,
+  usesBottleneck,
+} from './pipeline.ts';
 export type {
   DeliveredCopy,
   ImpairInputPacket,
@@ -90,6 +97,8 @@ export type {
   LateDelivery,
   PipelineCounters,
   SubmitResult,
+  TraceOffsetMode,
+  TraceOffsets,
 } from './pipeline.ts';
 export { BottleneckLink } from './bottleneck.ts';
 export type { LinkCounters, LinkDropReason, LinkItem, LinkService } from './bottleneck.ts';

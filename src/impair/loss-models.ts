@@ -129,11 +129,17 @@ export class FourStateLoss implements LossModel {
   }
 }
 
-/** Replays a 0/1 trace (1 = lost), wrapping around at the end. */
+/** Replays a 0/1 trace (1 = lost) from sample `start`, wrapping around at the end. */
 export class TraceLoss implements LossModel {
-  private i = 0;
-  constructor(private readonly trace: Uint8Array) {
+  private i: number;
+  constructor(
+    private readonly trace: Uint8Array,
+    start = 0,
+  ) {
     if (trace.length === 0) throw new RangeError('TraceLoss: empty trace');
+    if (!(Number.isInteger(start) && start >= 0 && start < trace.length))
+      throw new RangeError(`TraceLoss: start ${start} outside the trace`);
+    this.i = start;
   }
   lose(): boolean {
     const v = this.trace[this.i] === 1;
@@ -142,8 +148,8 @@ export class TraceLoss implements LossModel {
   }
 }
 
-/** Builds the loss model for a config; `trace` is required for the trace model. */
-export function createLossModel(config: LossConfig, prng: Prng, trace?: Uint8Array): LossModel {
+/** Builds the loss model for a config; `trace` is required for the trace model (replayed from `traceStart`). */
+export function createLossModel(config: LossConfig, prng: Prng, trace?: Uint8Array, traceStart = 0): LossModel {
   switch (config.model) {
     case 'random':
       return new BernoulliLoss(prng, config.p, config.correlation);
@@ -153,7 +159,7 @@ export function createLossModel(config: LossConfig, prng: Prng, trace?: Uint8Arr
       return new FourStateLoss(prng, config);
     case 'trace':
       if (!trace) throw new Error(`loss trace "${config.path}" was not loaded: pass it to the pipeline`);
-      return new TraceLoss(trace);
+      return new TraceLoss(trace, traceStart);
   }
 }
 

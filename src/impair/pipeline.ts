@@ -7,7 +7,15 @@
 import { DEFAULT_QUEUE, type NetemConfig } from './config.ts';
 import { BottleneckLink, type LinkDropReason } from './bottleneck.ts';
 import { DeliverySchedule, DelaySchedule, type DelayTrace, type DeliveryTrace } from './time-traces.ts';
-import { createStream, STREAM_CORRUPT, STREAM_DELAY, STREAM_DUPLICATE, STREAM_LOSS, STREAM_REORDER } from './crandom.ts';
+import {
+  createStream,
+  traceStartFraction,
+  STREAM_CORRUPT,
+  STREAM_DELAY,
+  STREAM_DUPLICATE,
+  STREAM_LOSS,
+  STREAM_REORDER,
+} from './crandom.ts';
 import type { FateRecord } from './fate-log.ts';
 import { createLossModel } from './loss-models.ts';
 import {
@@ -83,6 +91,45 @@ export interface ImpairmentPipelineOptions {
    * a bottleneck of its own (`ImpairmentPipeline.link`, advanced by the caller as well).
    */
   readonly link?: BottleneckLink;
+  /**
+   * Where the path's traces (`trace`, `link`, `delaytrace`) start: 0 (default) from their
+   * beginning, or 'seeded': at a fraction of each trace's length or period drawn from the seed
+   * (traceStartFraction), so that paths with different seeds sample a trace rather than repeat it.
+   */
+  readonly traceOffset?: TraceOffsetMode;
+}
+
+/** Traces start at their beginning (0) or at an offset drawn from the path's seed. */
+export type TraceOffsetMode = 'seeded' | 0;
+
+/** Where a path's traces start (the fields of the traces it has), for provenance. */
+export interface TraceOffsets {
+  /** The drawn fraction of each trace's length or period (0 with offset 0). */
+  fraction: number;
+  /** First sample of the loss trace replayed. */
+  lossStart?: number;
+  /** Delivery trace: path time 0 is trace time linkOffsetMs (whole ms). */
+  linkOffsetMs?: number;
+  /** Delay trace: path time 0 is trace time delayOffsetMs. */
+  delayOffsetMs?: number;
+}
+
+/** The offsets of a path's traces under a mode and seed (see ImpairmentPipelineOptions.traceOffset). */
+export function traceOffsetsFor(
+  mode: TraceOffsetMode | undefined,
+  seed: number,
+  config: NetemConfig,
+  files: { trace?: Uint8Array; linkTrace?: DeliveryTrace; delayTrace?: DelayTrace },
+): TraceOffsets {
+  const fraction = mode === 'seeded' ? traceStartFraction(seed) : 0;
+  const o: TraceOffsets = { fraction };
+  if (config.loss?.model === 'trace' && files.trace && files.trace.length > 0) o.lossStart = Math.floor(fraction * files.trace.length);
+  if (config.link && files.linkTrace) {
+    const period = files.linkTrace.times[files.linkTrace.times.length - 1] ?? 0;
+    o.linkOffsetMs = Math.floor(fraction * period);
+  }
+  if (config.delayTrace && files.delayTrace) o.delayOffsetMs = fraction * files.delayTrace.periodMs;
+  return o;
 }
 
 /** Whether a config needs a bottleneck queue (link trace, or an explicit queue in front of `rate`). */
@@ -90,12 +137,15 @@ export function usesBottleneck(config: NetemConfig): boolean {
   return config.link !== undefined || config.queue !== undefined;
 }
 
-/** The bottleneck of a config: its queue drained by the delivery trace (`link FILE`) or by `rate`. */
-export function createBottleneck(config: NetemConfig, linkTrace?: DeliveryTrace): BottleneckLink {
+/**
+ * The bottleneck of a config: its queue drained by the delivery trace (`link FILE`, replayed from
+ * trace time `linkOffsetMs`) or by `rate`.
+ */
+export function createBottleneck(config: NetemConfig, linkTrace?: DeliveryTrace, linkOffsetMs = 0): BottleneckLink {
   const queue = config.queue ?? DEFAULT_QUEUE;
   if (config.link) {
     if (!linkTrace) throw new Error(`delivery trace "${config.link.path}" was not loaded: pass it to the pipeline`);
-    return new BottleneckLink({ kind: 'trace', schedule: new DeliverySchedule(linkTrace) }, queue);
+    return new BottleneckLink({ kind: 'trace', schedule: new DeliverySchedule(linkTrace, linkOffsetMs) }, queue);
   }
   if (!config.rate) throw new Error('a bottleneck needs link FILE or rate RATE');
   return new BottleneckLink({ kind: 'rate', rate: config.rate }, queue);
@@ -133,14 +183,14 @@ export interface PipelineCounters {
 }
 
 /** Builds netem's stage chain for a config and seed (exported so mitigations can wrap it). */
-export function createNetemStages(config: NetemConfig, seed: number, trace?: Uint8Array): PacketStage[] {
+export function createNetemStages(config: NetemConfig, seed: number, trace?: Uint8Array, traceStart = 0): PacketStage[] {
   // With a bottleneck, `rate` is its link (drained after the delay stage), not netem's tfifo.
   if (config.queue && config.rate) config = { ...config, rate: undefined };
   const stages: PacketStage[] = [];
   if (config.duplicate && config.duplicate.p > 0) {
     stages.push(new DuplicateStage(createStream(seed, STREAM_DUPLICATE), config.duplicate.p, config.duplicate.correlation));
   }
-  if (config.loss) stages.push(new LossStage(createLossModel(config.loss, createStream(seed, STREAM_LOSS), trace)));
+  if (config.loss) stages.push(new LossStage(createLossModel(config.loss, createStream(seed, STREAM_LOSS), trace, traceStart)));
   if (config.corrupt && config.corrupt.p > 0) {
     stages.push(new CorruptStage(createStream(seed, STREAM_CORRUPT), config.corrupt.p, config.corrupt.correlation));
   }
@@ -168,6 +218,8 @@ export class ImpairmentPipeline {
   private readonly delaySchedule: DelaySchedule | undefined;
   private firstSubmitMs: number | undefined;
   private inLinkCount = 0;
+  /** Where this path's traces start (a shared link's offset is its group's, not in here). */
+  readonly traceOffsets: TraceOffsets;
 
   /**
    * @param seed overrides `config.seed`; with neither, 0. Same config + seed + submissions → same fates.
@@ -178,15 +230,18 @@ export class ImpairmentPipeline {
     options: ImpairmentPipelineOptions = {},
   ) {
     this.seed = seed ?? config.seed ?? 0;
-    this.stages = createNetemStages(config, this.seed, options.trace);
+    const own = options.link ? { ...options, linkTrace: undefined } : options;
+    this.traceOffsets = traceOffsetsFor(options.traceOffset, this.seed, config, own);
+    this.stages = createNetemStages(config, this.seed, options.trace, this.traceOffsets.lossStart);
     this.maxRecords = options.maxFateRecords ?? FATE_LOG_DEFAULT_MAX_RECORDS;
     this.record = options.recordFates ?? true;
     this.reliable = options.reliable ?? false;
     // A shared bottleneck applies whatever this path's own words (its netem stages come first).
-    this.link = options.link ?? (usesBottleneck(config) ? createBottleneck(config, options.linkTrace) : undefined);
+    this.link =
+      options.link ?? (usesBottleneck(config) ? createBottleneck(config, options.linkTrace, this.traceOffsets.linkOffsetMs) : undefined);
     if (config.delayTrace) {
       if (!options.delayTrace) throw new Error(`delay trace "${config.delayTrace.path}" was not loaded: pass it to the pipeline`);
-      this.delaySchedule = new DelaySchedule(options.delayTrace);
+      this.delaySchedule = new DelaySchedule(options.delayTrace, this.traceOffsets.delayOffsetMs);
     }
   }
 

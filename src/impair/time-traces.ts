@@ -14,8 +14,10 @@
  * loops (required). A packet leaving the link at trace time t is delayed by the step in force at
  * t mod period.
  *
- * In both, `#` starts a comment, blank lines are skipped. Trace time 0 is when the path (or the
- * shared link) saw its first packet.
+ * In both, `#` starts a comment, blank lines are skipped. Path time 0 is when the path (or the
+ * shared link) saw its first packet; it is trace time 0 unless a start offset is given (the lab
+ * draws one per run from the path's seed: see traceStartFraction), then trace time = path time +
+ * offset, looping as above.
  */
 
 import { impairError, type ImpairResult } from './errors.ts';
@@ -132,24 +134,39 @@ function upperBound(a: Float64Array, x: number): number {
   return lo;
 }
 
-/** A delivery trace replayed from trace time 0, looping. */
+/**
+ * A delivery trace replayed from trace time `offsetMs` (0 ≤ offset < period), looping: path time
+ * t is trace time t + offset, so opportunity 0 is the first one at or after the offset.
+ */
 export class DeliverySchedule {
   readonly periodMs: number;
   private readonly n: number;
+  /** The raw index (from the trace's time 0) of path opportunity 0. */
+  private readonly first: number;
 
-  constructor(readonly trace: DeliveryTrace) {
+  constructor(
+    readonly trace: DeliveryTrace,
+    readonly offsetMs = 0,
+  ) {
     this.n = trace.times.length;
     this.periodMs = trace.times[this.n - 1] as number;
+    if (!(offsetMs >= 0 && offsetMs < this.periodMs)) throw new RangeError(`delivery trace offset ${offsetMs} ms outside its period`);
+    this.first = this.rawFirstAtOrAfter(offsetMs);
   }
 
-  /** Trace time of opportunity k (k = 0, 1, 2, ... across loops). */
+  /** Path time of opportunity k (k = 0, 1, 2, ... across loops). */
   timeOf(k: number): number {
-    const loop = Math.floor(k / this.n);
-    return loop * this.periodMs + (this.trace.times[k - loop * this.n] as number);
+    const r = k + this.first;
+    const loop = Math.floor(r / this.n);
+    return loop * this.periodMs + (this.trace.times[r - loop * this.n] as number) - this.offsetMs;
   }
 
-  /** The first opportunity at or after trace time t (t ≥ 0). */
+  /** The first opportunity at or after path time t (t ≥ 0). */
   firstAtOrAfter(t: number): number {
+    return this.rawFirstAtOrAfter(t + this.offsetMs) - this.first;
+  }
+
+  private rawFirstAtOrAfter(t: number): number {
     const P = this.periodMs;
     for (let loop = Math.max(0, Math.floor(t / P) - 1); ; loop++) {
       const j = lowerBound(this.trace.times, t - loop * P);
@@ -163,14 +180,20 @@ export class DeliverySchedule {
   }
 }
 
-/** A delay trace replayed from trace time 0, looping. */
+/** A delay trace replayed from trace time `offsetMs` (0 ≤ offset < period), looping. */
 export class DelaySchedule {
-  constructor(readonly trace: DelayTrace) {}
+  constructor(
+    readonly trace: DelayTrace,
+    readonly offsetMs = 0,
+  ) {
+    if (!(offsetMs >= 0 && offsetMs < trace.periodMs)) throw new RangeError(`delay trace offset ${offsetMs} ms outside its period`);
+  }
 
-  /** The one-way delay in force at trace time t. */
+  /** The one-way delay in force at path time t (trace time t + offset). */
   delayAt(t: number): number {
     const P = this.trace.periodMs;
-    const u = t - Math.floor(t / P) * P;
+    const x = t + this.offsetMs;
+    const u = x - Math.floor(x / P) * P;
     const i = upperBound(this.trace.times, u) - 1;
     return this.trace.delaysMs[Math.max(0, i)] as number;
   }

@@ -5,7 +5,7 @@
  */
 
 import { formatNetemArgs, geStationaryLoss, fourStateStationaryLoss, parseNetemArgs } from '../impair/index.ts';
-import type { DelayTrace, DeliveryTrace, NetemConfig } from '../impair/index.ts';
+import type { DelayTrace, DeliveryTrace, NetemConfig, TraceOffsetMode } from '../impair/index.ts';
 import { correlatedStationaryRate, netemWarnings } from '../impair/netem-warnings.ts';
 import type { JitterSettings } from '../receiver/index.ts';
 import type { LabIssue } from './errors.ts';
@@ -21,7 +21,7 @@ export type { EmodelCodec };
  * (`NetemCondition.scope`, from `describeScope`). Said in results.json and the report.
  */
 export const IMPAIRMENT_SCOPE =
-  'RTP, server to receiver, each track on its own path (its own seeds, its own bottleneck queue if any; a loss trace replayed on each track from its start); RTCP is not impaired either way';
+  'RTP, server to receiver, each track on its own path (its own seeds, its own bottleneck queue if any; a trace replayed on each track from an offset of its own, see traceOffset); RTCP is not impaired either way';
 
 /** One path's model in a condition: the words parsed, and the files they name once loaded. */
 export interface PathCondition {
@@ -34,14 +34,17 @@ export interface PathCondition {
 
 /**
  * One impairment condition: the RTP model of every track (`text`, `config`, ...), and, written as
- * an object, what else it applies to: `tracks` (track index → that track's RTP model instead),
+ * an object, what else it applies to: `tracks` (a track key → that track's RTP model instead; the
+ * key is the SDP media type, `video` or `audio`, every track of that type; the track's control
+ * id, e.g. `trackID=2`; or its index, 0-based; resolved against the presentation by
+ * resolveTrackKeys),
  * `sharedLink` (one bottleneck queue for all tracks' RTP), `rtcp` (server's RTCP to the receiver)
  * and `returnPath` (the receiver's RTCP to the server), each path with its own seeds.
  */
 export interface NetemCondition extends PathCondition {
   /** How tc would surprise the author of these words (netem-warnings.ts); printed by the CLI. */
   warnings?: string[];
-  tracks?: Record<number, PathCondition>;
+  tracks?: Record<string, PathCondition>;
   sharedLink?: boolean;
   rtcp?: PathCondition;
   returnPath?: PathCondition;
@@ -52,7 +55,7 @@ export interface NetemCondition extends PathCondition {
 /** The sentence saying what a condition impairs. */
 export function describeScope(c: Omit<NetemCondition, 'scope'>): string {
   const words = (p: PathCondition) => (p.text === 'none' ? 'nothing' : `"${p.text}"`);
-  const tracks = Object.entries(c.tracks ?? {}).map(([i, p]) => `track ${i} ${words(p)}`);
+  const tracks = Object.entries(c.tracks ?? {}).map(([k, p]) => `${trackKeyLabel(k)} ${words(p)}`);
   const rtp =
     `RTP server to receiver: ${words(c)} on every track${tracks.length ? ` except ${tracks.join(', ')}` : ''}, ` +
     (c.sharedLink ? 'one bottleneck queue shared by all tracks' : 'each track on its own path and bottleneck');
@@ -61,6 +64,59 @@ export function describeScope(c: Omit<NetemCondition, 'scope'>): string {
     ? `RTCP receiver to server (RR, BYE): ${words(c.returnPath)}, per track`
     : 'RTCP receiver to server: not impaired';
   return `${rtp}; ${rtcp}; ${ret}; every path has its own seeds (run seed × track × direction)`;
+}
+
+/** `track 0` for an index key, `video` (every video track) or `trackID=2` as written. */
+export function trackKeyLabel(key: string): string {
+  return /^\d+$/.test(key) ? `track ${key}` : key;
+}
+
+/** A track of the presentation as the lab sees it (SDP order). */
+export interface PresentationTrack {
+  index: number;
+  /** SDP m= media type: video, audio, ... */
+  media: string;
+  /** The track's control id (last segment of its control URL, e.g. trackID=2). */
+  control: string;
+}
+
+/** The presentation's tracks in words, for messages: `0 video (trackID=1), 1 audio (trackID=2)`. */
+export function describePresentation(tracks: readonly PresentationTrack[]): string {
+  return tracks.length === 0 ? 'no tracks' : tracks.map((t) => `${t.index} ${t.media} (${t.control})`).join(', ');
+}
+
+/**
+ * Per-track models by track index, from the keys a condition wrote (media type, control id or
+ * index); an error naming what the presentation has when a key names no track, or when two keys
+ * name the same track.
+ */
+export function resolveTrackKeys<T>(
+  tracks: Readonly<Record<string, T>>,
+  presentation: readonly PresentationTrack[],
+): { ok: true; byIndex: (T | undefined)[] } | { ok: false; message: string } {
+  const byIndex: (T | undefined)[] = [];
+  const by: string[] = [];
+  for (const [key, model] of Object.entries(tracks)) {
+    let hit: PresentationTrack[];
+    if (/^\d+$/.test(key)) hit = presentation.filter((t) => t.index === Number(key));
+    else {
+      hit = presentation.filter((t) => t.control === key);
+      if (hit.length === 0) hit = presentation.filter((t) => t.media.toLowerCase() === key.toLowerCase());
+    }
+    if (hit.length === 0) {
+      return {
+        ok: false,
+        message: `tracks.${key}: the presentation has no such track (it has ${describePresentation(presentation)}; a key is a media type, a control id or an index)`,
+      };
+    }
+    for (const t of hit) {
+      const other = by[t.index];
+      if (other !== undefined) return { ok: false, message: `tracks.${key} and tracks.${other} both name track ${t.index} (${t.media})` };
+      by[t.index] = key;
+      byIndex[t.index] = model;
+    }
+  }
+  return { ok: true, byIndex };
 }
 
 /** Whether a config has bottleneck words (link, queue). */
@@ -85,6 +141,11 @@ export interface Experiment {
   readonly quality: boolean;
   readonly waitKeyframe: boolean;
   readonly audioCodec: EmodelCodec;
+  /**
+   * Where traces start in each run: 'seeded' (default) at an offset drawn from the path's seed
+   * (run seed × track × direction), so the runs of a seed set sample a trace; 0 from the start.
+   */
+  readonly traceOffset: TraceOffsetMode;
 }
 
 /** One run of the matrix. */
@@ -104,6 +165,7 @@ export interface RunSpec {
   readonly quality: boolean;
   readonly waitKeyframe: boolean;
   readonly audioCodec: EmodelCodec;
+  readonly traceOffset: TraceOffsetMode;
 }
 
 /**
@@ -203,7 +265,7 @@ function parsePath(
 
 /**
  * A condition: netem words (RTP of every track, each on its own path), or an object
- * `{ rtp, tracks: { INDEX: words }, sharedLink, rtcp, return }` saying what else it applies to.
+ * `{ rtp, tracks: { video|audio|CONTROL|INDEX: words }, sharedLink, rtcp, return }` saying what else it applies to.
  */
 export function parseNetemCondition(v: unknown, path: string, add: (path: string, message: string) => void): NetemCondition | undefined {
   if (!isObj(v)) {
@@ -218,18 +280,18 @@ export function parseNetemCondition(v: unknown, path: string, add: (path: string
   if (!rtp) return undefined;
   const c: Omit<NetemCondition, 'scope'> & { warnings: string[] } = { ...rtp };
   if (v.tracks !== undefined) {
-    if (!isObj(v.tracks)) add(`${path}.tracks`, 'expected { TRACK_INDEX: "netem words" }');
+    if (!isObj(v.tracks)) add(`${path}.tracks`, 'expected { video: "netem words", audio: ... } (or a control id, or a track index)');
     else {
-      const tracks: Record<number, PathCondition> = {};
+      const tracks: Record<string, PathCondition> = {};
       for (const [k, w] of Object.entries(v.tracks)) {
-        if (!/^\d+$/.test(k) || Number(k) > 255) {
-          add(`${path}.tracks.${k}`, 'expected a track index (0, 1, ...)');
+        if (/^\d+$/.test(k) ? Number(k) > 255 : !/^[A-Za-z][\w=.-]{0,63}$/.test(k)) {
+          add(`${path}.tracks.${k}`, 'expected a media type (video, audio), a control id (trackID=2) or a track index (0, 1, ...)');
           continue;
         }
         const p = parsePath(w, `${path}.tracks.${k}`, add);
         if (!p) continue;
-        c.warnings.push(...p.warnings.map((x) => `track ${k}: ${x}`));
-        tracks[Number(k)] = { text: p.text, config: p.config };
+        c.warnings.push(...p.warnings.map((x) => `${trackKeyLabel(k)}: ${x}`));
+        tracks[k] = { text: p.text, config: p.config };
       }
       c.tracks = tracks;
     }
@@ -257,7 +319,7 @@ export function parseNetemCondition(v: unknown, path: string, add: (path: string
     c[field] = { text: p.text, config: p.config };
   }
   const parts = [c.text + (c.sharedLink ? ' (shared link)' : '')];
-  for (const [k, t] of Object.entries(c.tracks ?? {})) parts.push(`track ${k}: ${t.text}`);
+  for (const [k, t] of Object.entries(c.tracks ?? {})) parts.push(`${trackKeyLabel(k)}: ${t.text}`);
   if (c.rtcp) parts.push(`rtcp: ${c.rtcp.text}`);
   if (c.returnPath) parts.push(`return: ${c.returnPath.text}`);
   return { ...c, text: parts.join('; '), scope: describeScope(c) };
@@ -295,6 +357,7 @@ export function validateExperiment(doc: unknown, d: ExperimentDefaults): { value
     'quality',
     'waitKeyframe',
     'audio',
+    'traceOffset',
   ]);
   for (const k of Object.keys(doc)) if (!known.has(k)) add(`${root}.${k}`, 'unknown field');
   const str = (k: string, def: string): string => {
@@ -388,6 +451,11 @@ export function validateExperiment(doc: unknown, d: ExperimentDefaults): { value
   };
   const quality = bool('quality', true);
   const waitKeyframe = bool('waitKeyframe', false);
+  let traceOffset: TraceOffsetMode = 'seeded';
+  if (doc.traceOffset !== undefined) {
+    if (doc.traceOffset === 0 || doc.traceOffset === '0') traceOffset = 0;
+    else if (doc.traceOffset !== 'seeded') add(`${root}.traceOffset`, `${JSON.stringify(doc.traceOffset)} is neither "seeded" nor 0`);
+  }
   let audioCodec = AAC_EMODEL_ASSUMED;
   if (doc.audio !== undefined) {
     if (!isObj(doc.audio)) add(`${root}.audio`, 'expected { ie, bpl }');
@@ -402,7 +470,22 @@ export function validateExperiment(doc: unknown, d: ExperimentDefaults): { value
   if (issues.length > 0) return { issues };
   return {
     issues,
-    value: { name, description, mode, media, durationSec, startNpt, seeds, netem, jitter, transport, quality, waitKeyframe, audioCodec },
+    value: {
+      name,
+      description,
+      mode,
+      media,
+      durationSec,
+      startNpt,
+      seeds,
+      netem,
+      jitter,
+      transport,
+      quality,
+      waitKeyframe,
+      audioCodec,
+      traceOffset,
+    },
   };
 }
 
@@ -430,6 +513,7 @@ export function expandRuns(e: Experiment): RunSpec[] {
               quality: e.quality,
               waitKeyframe: e.waitKeyframe,
               audioCodec: e.audioCodec,
+              traceOffset: e.traceOffset,
             });
           });
         }

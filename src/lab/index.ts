@@ -21,6 +21,7 @@ export {
   expandRuns,
   parseNetemCondition,
   parseJitterSpec,
+  resolveTrackKeys,
   validateExperiment,
 } from './experiment.ts';
 export type {
@@ -31,11 +32,20 @@ export type {
   PathCondition,
   RunMode,
   RunSpec,
+  PresentationTrack,
   TransportKind,
 } from './experiment.ts';
 export { RunImpairment } from './impairment.ts';
 export { windowCounts } from './collect.ts';
-export { experimentFromFlags, loadExperiment, loadTraces, mediaResolver, parseExperimentText } from './load.ts';
+export {
+  checkTrackKeys,
+  experimentFromFlags,
+  loadExperiment,
+  loadTraces,
+  mediaResolver,
+  parseExperimentText,
+  presentationOf,
+} from './load.ts';
 export type { LoadOptions, OneOffFlags } from './load.ts';
 export { EMODEL_R_DEFAULT, G113, emodel, mosFromR } from '../stats/emodel.ts';
 export type { EmodelResult } from '../stats/emodel.ts';
@@ -64,7 +74,7 @@ export type { QualityInput } from './video-quality.ts';
 export { RecordingTap } from './recording.ts';
 export { csvColumns, toCsv, writeResults } from './results-io.ts';
 export type { ResultsFile } from './results-io.ts';
-export { MEASURES, plotSpecs, renderSvg, summarizeConditions } from './plots.ts';
+export { MEASURES, clipToRange, plotSpecs, renderSvg, summarizeConditions } from './plots.ts';
 export type { ConditionSummary } from './plots.ts';
 export { writeReport } from './report.ts';
 export { ProgressBar } from './progress.ts';

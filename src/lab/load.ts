@@ -8,9 +8,10 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { ExperimentError } from './errors.ts';
-import { validateExperiment } from './experiment.ts';
+import { resolveTrackKeys, validateExperiment } from './experiment.ts';
 import { loadPathTraces } from '../transport/index.ts';
-import type { Experiment, PathCondition, RunMode } from './experiment.ts';
+import { ChunkCache, DEFAULTS, openMediaEntry } from '../server/index.ts';
+import type { Experiment, PathCondition, PresentationTrack, RunMode } from './experiment.ts';
 
 export interface LoadOptions {
   /** Folder searched for media names not found next to the experiment (default: ./media). */
@@ -46,7 +47,46 @@ export function parseExperimentText(text: string, fileName: string, o: LoadOptio
 
 export async function loadExperiment(file: string, o: LoadOptions = {}): Promise<Experiment> {
   const text = await readFile(file, 'utf8');
-  return loadTraces(parseExperimentText(text, file, o), path.dirname(path.resolve(file)), 'experiment.matrix.netem');
+  const e = await loadTraces(parseExperimentText(text, file, o), path.dirname(path.resolve(file)), 'experiment.matrix.netem');
+  await checkTrackKeys(e, 'experiment.matrix.netem');
+  return e;
+}
+
+/**
+ * The tracks the server would describe for a media file (SDP order: media type, control id), or
+ * undefined when it is not a file the server opens directly (it is prepared first: the run checks).
+ */
+export async function presentationOf(file: string): Promise<PresentationTrack[] | undefined> {
+  let entry;
+  try {
+    entry = await openMediaEntry(file, path.basename(file), DEFAULTS.mtu - 40, new ChunkCache(1));
+  } catch {
+    return undefined;
+  }
+  try {
+    return entry.tracks.map((t, index) => ({ index, media: t.source.track.kind, control: t.control }));
+  } finally {
+    await entry.file.close();
+  }
+}
+
+/**
+ * Refuses, before any run, per-track keys (`tracks: { video: ... }`) that name no track of a media
+ * file, with what the file has. Files the server would prepare first are checked by the run.
+ */
+export async function checkTrackKeys(e: Experiment, field: string): Promise<void> {
+  if (!e.netem.some((n) => n.tracks && Object.keys(n.tracks).length > 0)) return;
+  const issues: { path: string; message: string }[] = [];
+  for (const media of e.media) {
+    const tracks = await presentationOf(media);
+    if (!tracks) continue;
+    for (const [i, n] of e.netem.entries()) {
+      if (!n.tracks) continue;
+      const r = resolveTrackKeys(n.tracks, tracks);
+      if (!r.ok) issues.push({ path: `${field}[${i}]`, message: `${path.basename(media)}: ${r.message}` });
+    }
+  }
+  if (issues.length) throw new ExperimentError('LAB_ERR_EXPERIMENT_INVALID', issues);
 }
 
 /**

@@ -4,6 +4,7 @@ import type { FateRecord } from '../impair/index.ts';
 import type { TrackReceiver } from '../receiver/index.ts';
 import type { ReceiverReportRecord } from '../server/index.ts';
 import type { SeriesPoint } from './result-types.ts';
+import type { TracePathOffset } from './impairment.ts';
 
 export interface RunObservation {
   receivers: TrackReceiver[];
@@ -24,4 +25,6 @@ export interface RunObservation {
   eventLoop?: { meanMs: number; p99Ms: number; maxMs: number };
   /** Datagrams the kernel dropped on the receiver's UDP sockets (real time on Linux; else undefined). */
   kernelDrops?: number;
+  /** Where each path's traces started (paths with a trace only). */
+  traceOffsets?: TracePathOffset[];
 }

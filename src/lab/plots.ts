@@ -102,13 +102,19 @@ export function conditionLabel(
   const parts: string[] = [];
   if (p.configuredLoss !== undefined) parts.push(`loss ${pct(p.configuredLoss)}`);
   if (p.configuredMeanBurst !== undefined) parts.push(`burst ${Number(p.configuredMeanBurst.toPrecision(3))}`);
-  const net = parts.length ? parts.join(', ') : p.netem || 'no impairment';
+  // Trace files by their base name: a folder path would crowd out the rest of the label.
+  const words = p.netem.replace(/\b(trace|link|delaytrace) (\S+)/g, (_m, w: string, f: string) => `${w} ${f.split(/[\\/]/).pop() ?? f}`);
+  const net = parts.length ? parts.join(', ') : words || 'no impairment';
   return `${net} · ${p.jitter}${p.transport === 'tcp' ? ' · tcp' : ''}`;
 }
 
-/** Conditions ordered by target loss, then mean burst, then the rest of their words. */
+/**
+ * Conditions ordered by target loss, then mean burst, then the rest of their words; those with no
+ * closed-form loss (a trace, a bottleneck) after the others, so the first condition, the baseline
+ * of the paired comparisons, is the least impaired one with a known target.
+ */
 export function compareConditions(a: ConditionSummary, b: ConditionSummary): number {
-  const n = (x: number | undefined) => (x === undefined ? -1 : x);
+  const n = (x: number | undefined) => (x === undefined ? Number.MAX_VALUE : x);
   return (
     n(a.configuredLoss) - n(b.configuredLoss) ||
     n(a.configuredMeanBurst) - n(b.configuredMeanBurst) ||
@@ -146,10 +152,48 @@ function conditionScale(cs: readonly ConditionSummary[]) {
   return { domain: cs.map((c) => c.label), range: cs.map((_, i) => PALETTE[i % PALETTE.length]!) };
 }
 
+/**
+ * The range a measure can take (a t interval of few runs reaches past it: PSNR above its cap, SSIM
+ * above 1, a loss below 0); CI bars are drawn clipped to it.
+ */
+const RANGES: Record<string, [number, number]> = {
+  observedLoss: [0, 1],
+  effectiveLoss: [0, 1],
+  lateLoss: [0, 1],
+  meanLossRun: [1, Infinity],
+  audioMeanLossRun: [1, Infinity],
+  psnr: [0, PSNR_CAP_DB],
+  ssim: [0, 1],
+  vmaf: [0, 100],
+};
+
+/** A CI bound clipped to its measure's range (RANGES), when it has one. */
+export function clipToRange(key: string, x: number): number {
+  const r = RANGES[key];
+  return r ? Math.min(r[1], Math.max(r[0], x)) : x;
+}
+
 function ciRow(c: ConditionSummary, key: string, scale = 1): Row | undefined {
   const v = c.m[key];
   if (!v) return undefined;
-  return { condition: c.label, netem: c.netem, jitter: c.jitter, n: v.n, mean: v.mean * scale, lo: v.lo * scale, hi: v.hi * scale };
+  return {
+    condition: c.label,
+    netem: c.netem,
+    jitter: c.jitter,
+    n: v.n,
+    mean: v.mean * scale,
+    lo: clipToRange(key, v.lo) * scale,
+    hi: clipToRange(key, v.hi) * scale,
+  };
+}
+
+/** "n = 3 runs per condition" (or "n = 2–3 ...") for a figure's subtitle. */
+function nText(rows: readonly Row[]): string {
+  const ns = rows.map((r) => Number(r['n'])).filter((n) => Number.isFinite(n));
+  if (ns.length === 0) return '';
+  const lo = Math.min(...ns);
+  const hi = Math.max(...ns);
+  return `n = ${lo === hi ? lo : `${lo}–${hi}`} runs per condition`;
 }
 
 const title = (text: string, subtitle?: string | string[]) => ({
@@ -256,7 +300,7 @@ export function plotSpecs(results: readonly RunResult[]): Record<string, { title
         cs,
         lossRows,
         lossRefs,
-        title(t, 'points: mean over seeds; bars: 95 % CI (Student t); n = runs'),
+        title(t, 'points: mean over seeds; bars: 95 % CI (Student t; observed loss clipped at 0); n = runs'),
         'packet loss (%)',
       ),
     };
@@ -349,7 +393,16 @@ export function plotSpecs(results: readonly RunResult[]): Record<string, { title
       ['vmaf', 'VMAF'],
     ] as const) {
       const v = c.m[k];
-      if (x && v) qRows.push({ condition: c.label, metric: label, loss: x.mean * 100, mean: v.mean, lo: v.lo, hi: v.hi, n: v.n });
+      if (x && v)
+        qRows.push({
+          condition: c.label,
+          metric: label,
+          loss: x.mean * 100,
+          mean: v.mean,
+          lo: clipToRange(k, v.lo),
+          hi: clipToRange(k, v.hi),
+          n: v.n,
+        });
     }
   }
   if (qRows.length) {
@@ -358,7 +411,9 @@ export function plotSpecs(results: readonly RunResult[]): Record<string, { title
       title: t,
       spec: {
         $schema: SCHEMA,
-        title: title(t, [`PSNR of the mean MSE over the span, capped at ${PSNR_CAP_DB} dB (identical frames); mean over seeds ± 95 % CI`]),
+        title: title(t, [
+          `PSNR of the mean MSE over the span, capped at ${PSNR_CAP_DB} dB (identical frames); mean over seeds ± 95 % CI (clipped to the measure's range), ${nText(qRows)}`,
+        ]),
         data: { values: qRows },
         facet: { column: { field: 'metric', type: 'nominal', title: null } },
         resolve: { scale: { y: 'independent' } },
@@ -388,14 +443,31 @@ export function plotSpecs(results: readonly RunResult[]): Record<string, { title
   for (const c of cs) {
     const d = c.m.playoutDelayMs;
     const e = c.m.effectiveLoss;
-    if (d && e) llRows.push({ condition: c.label, delay: d.mean, mean: e.mean * 100, lo: e.lo * 100, hi: e.hi * 100, n: e.n });
+    if (d && e)
+      llRows.push({
+        condition: c.label,
+        delay: d.mean,
+        mean: e.mean * 100,
+        lo: clipToRange('effectiveLoss', e.lo) * 100,
+        hi: clipToRange('effectiveLoss', e.hi) * 100,
+        n: e.n,
+      });
     const l = c.m.lateLoss;
     for (const [k, measure] of [
       ['jitterMs', 'RFC 3550 jitter (video RTP timestamps)'],
       ['networkJitterMs', 'network jitter (emulator delay s.d.)'],
     ] as const) {
       const j = c.m[k];
-      if (j && l) jRows.push({ condition: c.label, measure, jitter: j.mean, mean: l.mean * 100, lo: l.lo * 100, hi: l.hi * 100, n: l.n });
+      if (j && l)
+        jRows.push({
+          condition: c.label,
+          measure,
+          jitter: j.mean,
+          mean: l.mean * 100,
+          lo: clipToRange('lateLoss', l.lo) * 100,
+          hi: clipToRange('lateLoss', l.hi) * 100,
+          n: l.n,
+        });
     }
   }
   const xy = (
@@ -441,7 +513,7 @@ export function plotSpecs(results: readonly RunResult[]): Record<string, { title
         'delay',
         'mean playout delay (ms)',
         'effective loss (%)',
-        title(t, 'network loss + packets too late for playout; mean over seeds ± 95 % CI'),
+        title(t, `network loss + packets too late for playout; mean over seeds ± 95 % CI, ${nText(llRows)}`),
         'condition',
       ),
     };
@@ -458,6 +530,7 @@ export function plotSpecs(results: readonly RunResult[]): Record<string, { title
         title(t, [
           "RFC 3550 jitter of video includes the RTP timestamps' own variation: B-frames are sent in decode order with presentation timestamps,",
           "so it is not 0 without impairment. Network jitter: standard deviation of the emulator's one-way delay (ground truth).",
+          `late packets: mean over seeds ± 95 % CI, ${nText(jRows)}`,
         ]),
         'measure',
       ),

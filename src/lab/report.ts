@@ -43,6 +43,9 @@ async function metaFromResults(outDir: string): Promise<ReportMeta> {
   }
 }
 
+/** Provenance rows whose values are HTML already (escaped where they hold data). */
+const RAW_ROWS = new Set(['netem', 'netem applies to', 'trace start', 'streamlab', 'host', 'ffmpeg', 'created', 'jitter buffer']);
+
 function provenanceHtml(title: string, m: ReportMeta): string {
   const e = m.experiment;
   const p = m.provenance;
@@ -55,6 +58,14 @@ function provenanceHtml(title: string, m: ReportMeta): string {
     rows.push(['netem', e.netem.map((n) => `<code>${esc(n || '(none)')}</code>`).join('<br>')]);
     const scopes = e.impairment ?? e.netem.map((n) => ({ condition: n, appliesTo: IMPAIRMENT_SCOPE }));
     rows.push(['netem applies to', scopes.map((s) => `<code>${esc(s.condition || '(none)')}</code>: ${esc(s.appliesTo)}`).join('<br>')]);
+    if (e.netem.some((n) => /\b(trace|link|delaytrace) /.test(n))) {
+      rows.push([
+        'trace start',
+        e.traceOffset === 'seeded'
+          ? "each run's traces start at an offset drawn from its seed, track and direction (each run's <code>params.traceOffsets</code> in results.json)"
+          : 'every trace replayed from its start in every run',
+      ]);
+    }
     rows.push(['jitter buffer', e.jitter.map((j) => esc(j.label)).join(', ')]);
     rows.push(['transport', e.transport.join(', ')]);
   }
@@ -73,7 +84,7 @@ function provenanceHtml(title: string, m: ReportMeta): string {
     rows.push(['created', esc(p.createdAt)]);
   }
   const desc = e?.description ? `<p class="desc">${esc(e.description)}</p>` : '';
-  return `<h1>${esc(title)}</h1>\n${desc}\n<table class="prov"><tbody>${rows.map(([k, v]) => `<tr><th>${k}</th><td>${k === 'netem' || k === 'netem applies to' || k === 'streamlab' || k === 'host' || k === 'ffmpeg' || k === 'created' || k === 'jitter buffer' ? v : esc(v)}</td></tr>`).join('')}</tbody></table>`;
+  return `<h1>${esc(title)}</h1>\n${desc}\n<table class="prov"><tbody>${rows.map(([k, v]) => `<tr><th>${k}</th><td>${RAW_ROWS.has(k) ? v : esc(v)}</td></tr>`).join('')}</tbody></table>`;
 }
 
 /** Measures compared seed by seed against the first condition. */

@@ -20,6 +20,10 @@ export interface RunParams {
   transport: 'udp' | 'tcp';
   /** What the condition impairs (RTP per track or shared link, RTCP each way), in words. */
   impairmentScope?: string;
+  /** Where traces start: 'seeded' (an offset per path from its seed) or 0 (from their beginning). */
+  traceOffset?: 'seeded' | 0;
+  /** Where each path's traces started in this run (paths with a trace only; filled after the run). */
+  traceOffsets?: { path: string; fraction: number; lossStart?: number; linkOffsetMs?: number; delayOffsetMs?: number }[];
   /** Long-run loss the netem model should give (undefined: no closed form). */
   configuredLoss: number | undefined;
   /** 1/r for a Gilbert channel. */

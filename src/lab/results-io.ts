@@ -54,6 +54,15 @@ function trackCols(prefix: string, t: TrackResult | undefined): [string, Cell][]
   ];
 }
 
+/** `track 0 rtp: loss from sample 12, link from 40467 ms` */
+function traceOffsetText(o: NonNullable<RunResult['params']['traceOffsets']>[number]): string {
+  const parts: string[] = [];
+  if (o.lossStart !== undefined) parts.push(`loss from sample ${o.lossStart}`);
+  if (o.linkOffsetMs !== undefined) parts.push(`link from ${o.linkOffsetMs} ms`);
+  if (o.delayOffsetMs !== undefined) parts.push(`delay from ${Math.round(o.delayOffsetMs * 1000) / 1000} ms`);
+  return `${o.path}: ${parts.join(', ')}`;
+}
+
 /** One CSV row's columns, in order. */
 export function csvColumns(r: RunResult): [string, Cell][] {
   const p = r.params;
@@ -73,6 +82,8 @@ export function csvColumns(r: RunResult): [string, Cell][] {
     ['netem', p.netem],
     ['jitter_buffer', p.jitter],
     ['transport', p.transport],
+    ['trace_offset', p.traceOffset],
+    ['trace_offsets', p.traceOffsets?.map(traceOffsetText).join('; ')],
     ['configured_loss', p.configuredLoss],
     ['configured_mean_burst', p.configuredMeanBurst],
     ...trackCols('video', video),

@@ -34,12 +34,15 @@ import { ManualClock } from '../util/clock.ts';
 import { seededRandom } from '../util/random.ts';
 import { sampleReceivers } from './collect.ts';
 import type { RunSpec } from './experiment.ts';
-import { RunImpairment } from './impairment.ts';
+import { RunImpairment, presentationTracks } from './impairment.ts';
 import type { RunObservation } from './observation.ts';
 import type { SeriesPoint } from './result-types.ts';
 
 /** Simulated time per step; the runner yields to the event loop between steps (recording I/O). */
 const STEP_MS = 250;
+/** End of a run: simulated time given at most to the emulators to empty, in steps of DRAIN_STEP_MS. */
+const MAX_DRAIN_MS = 10_000;
+const DRAIN_STEP_MS = 5;
 /** Extra media preloaded past the end of the span (the pacer runs ahead by the B-frame delay). */
 const PRELOAD_MARGIN_SEC = 2;
 
@@ -142,6 +145,7 @@ export async function runFast(spec: RunSpec, sink: Sink | undefined): Promise<Ru
     const sdp = parseSdp(described.body.toString('utf8'));
     if (!sdp.ok) throw new Error(`the server's SDP does not parse (${sdp.code})`);
     const tracks = tracksFromSdp(sdp.value, described.headers.get('Content-Base') ?? `${url}/`);
+    impairment.bind(presentationTracks(tracks));
     await sink?.open(tracks);
 
     // Preload the span into the server's chunk cache (held until the end, so that it stays), so
@@ -225,12 +229,22 @@ export async function runFast(spec: RunSpec, sink: Sink | undefined): Promise<Ru
       }
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
-    // TEARDOWN: the receiver drains its buffers and sends its last RR (with BYE), then leaves.
+    // The end of the run, defined as in real time so that the fate logs and the final RRs count
+    // the same packets: the server stops (PAUSE), what the emulators still hold arrives, the
+    // receiver drains its buffers and sends its last RR (with BYE), which reaches the server
+    // through the return path, then TEARDOWN.
+    expectOk(await client.request('PAUSE', url, { Session: session }), 'PAUSE');
+    const settle = () => {
+      const limit = clock.now() + MAX_DRAIN_MS;
+      while (impairment.heldPackets > 0 && clock.now() < limit) clock.advance(DRAIN_STEP_MS);
+    };
+    settle();
     const now = clock.now();
     for (const r of receivers) {
       r.drain(now);
       r.sendReport(now, 'teardown');
     }
+    settle();
     for (const l of links) l.cut = true;
     expectOk(await client.request('TEARDOWN', url, { Session: session }), 'TEARDOWN');
     series.push(...sampleReceivers(receivers, (now - t0) / 1000));
@@ -243,7 +257,8 @@ export async function runFast(spec: RunSpec, sink: Sink | undefined): Promise<Ru
     }
     const rtcpFates = receivers.map((rx) => impairment.rtcpFates(rx.track.index));
     const returnFates = receivers.map((rx) => impairment.returnFates(rx.track.index));
-    return { receivers, fates, rtcpFates, returnFates, seq0, reports, series, end: 'duration', startNpt, endNpt };
+    const traceOffsets = impairment.traceOffsets();
+    return { receivers, fates, rtcpFates, returnFates, seq0, reports, series, end: 'duration', startNpt, endNpt, traceOffsets };
   } finally {
     offStarted();
     offRr();

@@ -39,6 +39,7 @@ export function runParams(spec: RunSpec): RunParams {
     impairmentScope: spec.netem.scope,
     jitter: spec.jitter.label,
     transport: spec.transport,
+    traceOffset: spec.traceOffset,
     configuredLoss: configuredLoss(spec.netem.config),
     configuredMeanBurst: configuredMeanBurst(spec.netem.config),
   };
@@ -81,6 +82,7 @@ export async function runOne(spec: RunSpec, o: RunOneOptions): Promise<RunResult
         return: obs.returnFates?.[rx.track.index],
       }),
     );
+    if (obs.traceOffsets && obs.traceOffsets.length > 0) base.params.traceOffsets = obs.traceOffsets;
     const result: RunResult = {
       ...base,
       status: 'ok',

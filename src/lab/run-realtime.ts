@@ -15,7 +15,7 @@ import type { Sink } from '../receiver/index.ts';
 import { RtspServer } from '../server/index.ts';
 import type { EgressHookFactory, ReceiverReportRecord } from '../server/index.ts';
 import { udpKernelDrops } from '../transport/index.ts';
-import { RunImpairment } from './impairment.ts';
+import { RunImpairment, presentationTracks } from './impairment.ts';
 import { seededRandom } from '../util/random.ts';
 import { sampleReceivers } from './collect.ts';
 import type { RunSpec } from './experiment.ts';
@@ -86,7 +86,11 @@ export async function runRealtime(spec: RunSpec, sink: Sink | undefined): Promis
     waitKeyframe: spec.waitKeyframe,
     idleTimeoutMs: IDLE_TIMEOUT_MS,
     returnImpairment: impairment.returnSpec,
-    onTracks: (tracks) => void sink?.open(tracks),
+    onTracks: (tracks) => {
+      // Throws, before any SETUP, when a per-track key names no track: the run fails with why.
+      impairment.bind(presentationTracks(tracks));
+      void sink?.open(tracks);
+    },
     onUnit: (u) => sink?.write(u),
     // The end of the run, defined so that the fate logs and the final RRs count the same packets:
     // the server stops (PAUSE), what the emulators still hold arrives, the final RR of every
@@ -146,5 +150,6 @@ export async function runRealtime(spec: RunSpec, sink: Sink | undefined): Promis
     endNpt: spec.startNpt + spec.durationSec,
     eventLoop: eventLoopFigures(eld),
     kernelDrops,
+    traceOffsets: impairment.traceOffsets(),
   };
 }

@@ -374,7 +374,7 @@ export class PlaySession {
     const stage = new ImpairmentStage(
       m.config,
       pathSeed(spec.seed, index, PATH_RETURN),
-      { ...pathOptions(m), reliable, recordFates: spec.recordFates ?? false, maxFateRecords: spec.maxFateRecords },
+      { ...pathOptions(m, spec.traceOffset), reliable, recordFates: spec.recordFates ?? false, maxFateRecords: spec.maxFateRecords },
       this.clock,
       this.scheduler,
     );
@@ -396,7 +396,7 @@ export class PlaySession {
         rtp: new ImpairmentStage(
           rtp.config,
           pathSeed(spec.seed, index, PATH_RTP),
-          { ...pathOptions(rtp), reliable },
+          { ...pathOptions(rtp, spec.traceOffset), reliable },
           this.clock,
           this.scheduler,
         ),
@@ -404,7 +404,7 @@ export class PlaySession {
           ? new ImpairmentStage(
               rtcp.config,
               pathSeed(spec.seed, index, PATH_RTCP),
-              { ...pathOptions(rtcp), reliable },
+              { ...pathOptions(rtcp, spec.traceOffset), reliable },
               this.clock,
               this.scheduler,
             )

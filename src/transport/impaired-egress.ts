@@ -1,5 +1,13 @@
-import { createBottleneck, pathSeed } from '../impair/index.ts';
-import type { DelayTrace, DeliveryTrace, FateRecord, ImpairmentPipeline, NetemConfig } from '../impair/index.ts';
+import { createBottleneck, pathSeed, traceOffsetsFor } from '../impair/index.ts';
+import type {
+  DelayTrace,
+  DeliveryTrace,
+  FateRecord,
+  ImpairmentPipeline,
+  NetemConfig,
+  TraceOffsetMode,
+  TraceOffsets,
+} from '../impair/index.ts';
 import type { Clock } from '../util/clock.ts';
 import type { Egress } from './egress.ts';
 import { ImpairmentStage, LinkDriver } from './impairment-stage.ts';
@@ -12,6 +20,8 @@ export const PATH_RTP = 0;
 export const PATH_RTCP = 1;
 /** The receiver's RTCP back to the sender (the return path). */
 export const PATH_RETURN = 2;
+/** The track number in pathSeed of a bottleneck shared by a session's tracks (its trace offset). */
+export const SHARED_LINK_TRACK = 0xffff_ffff;
 
 /** One emulated path's model: netem words, parsed, with the files they name already loaded. */
 export interface PathModel {
@@ -51,6 +61,11 @@ export interface ImpairmentSpec extends PathModel {
    * each track has a bottleneck of its own.
    */
   sharedLink?: boolean;
+  /**
+   * Where every path's traces start (ImpairmentPipelineOptions.traceOffset): 0 (default) from
+   * their beginning, 'seeded' at an offset drawn from the path's own seed (the lab's default).
+   */
+  traceOffset?: TraceOffsetMode;
 }
 
 /** The RTP model of track `track` under a spec. */
@@ -58,9 +73,12 @@ export function trackModel(spec: ImpairmentSpec, track: number): PathModel {
   return spec.tracks?.[track] ?? spec;
 }
 
-/** Pipeline options for a path model. */
-export function pathOptions(m: PathModel): { trace?: Uint8Array; linkTrace?: DeliveryTrace; delayTrace?: DelayTrace } {
-  return { trace: m.trace, linkTrace: m.linkTrace, delayTrace: m.delayTrace };
+/** Pipeline options for a path model (with where its traces start). */
+export function pathOptions(
+  m: PathModel,
+  traceOffset?: TraceOffsetMode,
+): { trace?: Uint8Array; linkTrace?: DeliveryTrace; delayTrace?: DelayTrace; traceOffset?: TraceOffsetMode } {
+  return { trace: m.trace, linkTrace: m.linkTrace, delayTrace: m.delayTrace, traceOffset };
 }
 
 /**
@@ -69,6 +87,8 @@ export function pathOptions(m: PathModel): { trace?: Uint8Array; linkTrace?: Del
  */
 export class ImpairmentGroup {
   private driver: LinkDriver | undefined;
+  /** Where the shared link's delivery trace starts, once built (seed: pathSeed(seed, SHARED_LINK_TRACK, PATH_RTP)). */
+  linkOffsets: TraceOffsets | undefined;
   constructor(
     readonly spec: ImpairmentSpec,
     private readonly clock: Clock,
@@ -78,7 +98,16 @@ export class ImpairmentGroup {
   /** The shared bottleneck's driver, or undefined when the tracks have their own. */
   sharedLink(): LinkDriver | undefined {
     if (!this.spec.sharedLink) return undefined;
-    this.driver ??= new LinkDriver(createBottleneck(this.spec.config, this.spec.linkTrace), this.clock, this.scheduler);
+    if (!this.driver) {
+      const s = this.spec;
+      this.linkOffsets = traceOffsetsFor(
+        s.traceOffset,
+        pathSeed(s.seed, SHARED_LINK_TRACK, PATH_RTP),
+        { ...s.config, loss: undefined, delayTrace: undefined },
+        s,
+      );
+      this.driver = new LinkDriver(createBottleneck(s.config, s.linkTrace, this.linkOffsets.linkOffsetMs), this.clock, this.scheduler);
+    }
     return this.driver;
   }
 }
@@ -114,7 +143,7 @@ export class ImpairedEgress implements Egress {
     this.rtpStage = new ImpairmentStage(
       rtp.config,
       pathSeed(spec.seed, track, PATH_RTP),
-      { ...common, ...pathOptions(rtp) },
+      { ...common, ...pathOptions(rtp, spec.traceOffset) },
       clock,
       scheduler,
       shared,
@@ -124,7 +153,7 @@ export class ImpairedEgress implements Egress {
       this.rtcpStage = new ImpairmentStage(
         m.config,
         pathSeed(spec.seed, track, PATH_RTCP),
-        { ...common, ...pathOptions(m) },
+        { ...common, ...pathOptions(m, spec.traceOffset) },
         clock,
         scheduler,
       );

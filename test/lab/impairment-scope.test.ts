@@ -49,7 +49,9 @@ describe('what a condition applies to (issue 14)', () => {
       validateExperiment({ matrix: { netem: [netem] } }, { resolveMedia: (n) => n }).issues.map((i) => `${i.path}: ${i.message}`);
     expect(issues({ rtp: 'loss 1%', sharedLink: true })[0]).toMatch(/matrix\.netem\[0\]\.sharedLink: a shared link needs a bottleneck/);
     expect(issues({ rtp: 'link a', sharedLink: true, tracks: { '0': 'link b' } })[0]).toMatch(/tracks\.0: with sharedLink/);
-    expect(issues({ rtp: 'loss 1%', tracks: { video: 'loss 2%' } })[0]).toMatch(/tracks\.video: expected a track index/);
+    expect(issues({ rtp: 'loss 1%', tracks: { video: 'loss 2%', 'trackID=2': 'loss 1%', '0': 'delay 1ms' } })).toEqual([]);
+    expect(issues({ rtp: 'loss 1%', tracks: { 'no such!': 'loss 2%' } })[0]).toMatch(/tracks\.no such!: expected a media type/);
+    expect(issues({ rtp: 'loss 1%', tracks: { '300': 'loss 2%' } })[0]).toMatch(/tracks\.300: expected a media type/);
     expect(issues({ rtp: 'loss 1%', rtcp: 'loss 200%' })[0]).toMatch(/netem\[0\]\.rtcp: /);
     expect(issues({ rtp: 'loss 1%', downlink: 'x' })[0]).toMatch(/downlink: unknown field/);
     expect(issues({ rtp: 'loss 1%', rtcp: 'loss 5%', return: 'delay 10ms' })).toEqual([]);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { detectFreezes, meanCi, plotSpecs, renderSvg, summarizeConditions, tQuantile975, toCsv } from '../../src/lab/index.ts';
+import { clipToRange, detectFreezes, meanCi, plotSpecs, renderSvg, summarizeConditions, tQuantile975, toCsv } from '../../src/lab/index.ts';
 import type { RunResult } from '../../src/lab/index.ts';
 
 describe('confidence intervals', () => {
@@ -201,6 +201,23 @@ describe('plots from a tiny fixture', () => {
     for (const { spec } of Object.values(specs)) expect((await renderSvg(spec)).length).toBeGreaterThan(1000);
   });
 
+  it('CI bars stay within what a measure can be; every xy figure states n', () => {
+    // Condition B, two runs: observed loss 5 % and 6 %, t(1) = 12.7 → 5.5 ± 6.35 %, below 0 unclipped.
+    const specs = plotSpecs(runs);
+    const loss = JSON.stringify(specs['loss']!.spec);
+    const rows = (JSON.parse(loss) as { layer: { data: { values: { condition: string; measure: string; lo: number; hi: number }[] } }[] })
+      .layer[0]!.data.values;
+    const b = rows.find((r) => r.condition.endsWith('(B)') && r.measure === 'observed (ground truth)')!;
+    expect(b.lo).toBe(0);
+    expect(b.hi).toBeCloseTo(5.5 + 6.353, 2);
+    expect(clipToRange('psnr', 130)).toBe(100);
+    expect(clipToRange('ssim', 1.02)).toBe(1);
+    expect(clipToRange('ssim', -0.1)).toBe(0);
+    expect(clipToRange('jitterMs', -3)).toBe(-3);
+    for (const k of ['quality', 'loss-latency', 'late-loss'])
+      expect(JSON.stringify(specs[k]!.spec.title)).toMatch(/n = 2–3 runs per condition/);
+  });
+
   it('burst histogram: no run dropped (tail bin), the geometric law overlaid', () => {
     const long = fixtureRun(6, 'C', 1, 0.05, 3);
     long.tracks[0]!.truth.lossRuns = [
@@ -228,11 +245,18 @@ describe('plots from a tiny fixture', () => {
       ...fixtureRun(i, `c${i}`, 1, loss, burst),
       params: { ...fixtureRun(i, `c${i}`, 1, loss, burst).params, configuredLoss: loss, configuredMeanBurst: burst },
     });
-    const cs = summarizeConditions([mk(0, 0.05, 3), mk(1, 0.01, 2), mk(2, 0.05, 1)]);
+    // A trace or bottleneck condition (no closed-form loss) goes after the others, not first.
+    const link = fixtureRun(3, 'link l.trace', 1, 0, 1);
+    const noModel = {
+      ...link,
+      params: { ...link.params, netem: 'link /some/folder/l.trace queue codel', configuredLoss: undefined, configuredMeanBurst: undefined },
+    };
+    const cs = summarizeConditions([noModel, mk(0, 0.05, 3), mk(1, 0.01, 2), mk(2, 0.05, 1)]);
     expect(cs.map((c) => c.label)).toEqual([
       'loss 1 %, burst 2 · adaptive',
       'loss 5 %, burst 1 · adaptive',
       'loss 5 %, burst 3 · adaptive',
+      'link l.trace queue codel · adaptive',
     ]);
   });
 

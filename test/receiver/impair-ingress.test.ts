@@ -128,4 +128,32 @@ describe('ingress impairment (CLI)', () => {
     }
     expect(r.stdout).toMatch(/track 0 video h264: \d+ packets, \d+ units, lost [1-9]\d*/);
   });
+
+  it('--return-netem "loss 100%": the server gets none of our receiver reports; the media is untouched', async () => {
+    const { server, url } = await startServer();
+    const reports: ReceiverReportRecord[] = [];
+    server.events.on('receiver-report', (x) => reports.push(x));
+    try {
+      const json = path.join(dir, 'return.json');
+      const r = await runCli(['play', url(), '--null', '--duration', '4', '--return-netem', 'loss 100%', '--stats-json', json]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toContain('--return-netem: netem loss random 100%');
+      const j = JSON.parse(await readFile(json, 'utf8'));
+      expect(j.totals.returnPath).toMatchObject({ netem: 'loss random 100%', seed: 1 });
+      for (const t of j.totals.tracks) {
+        const back = j.totals.returnPath.tracks[t.track];
+        // At least the first report and the final one with BYE, all lost on the way back.
+        expect(back.rtcpSent).toBeGreaterThanOrEqual(2);
+        expect(back.rtcpLost).toBe(back.rtcpSent);
+        expect(t.lost).toBe(0);
+      }
+      expect(reports).toEqual([]);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('--return-netem refuses bad words with the flag named', async () => {
+    await expect(impairmentFromFlags('delay soon', undefined, '--return-netem')).rejects.toThrow(/^--return-netem: .*soon/);
+  });
 });

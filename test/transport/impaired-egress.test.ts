@@ -151,6 +151,24 @@ describe('ImpairmentStage timing (issue 14: delayed packets on time, actual rele
     expect(stage.lateness).toEqual({ lateReleases: 0, maxLateMs: 0 });
   });
 
+  it('rate paces evenly: a burst leaves one serialization time apart, never grouped by the scheduler', () => {
+    const clock = new ManualClock();
+    const scheduler = new Scheduler(clock);
+    const parsed = parseNetemArgs('rate 1mbit');
+    if (!parsed.ok) throw new Error(parsed.message);
+    const stage = new ImpairmentStage(parsed.value, 1, { recordFates: true }, clock, scheduler);
+    const out: number[] = [];
+    // 20 packets of 172 + 28 (IP/UDP) = 200 bytes at once: 1.6 ms each at 1 Mbit/s.
+    const small = Buffer.alloc(172);
+    for (let i = 0; i < 20; i++) stage.pass([small], () => out.push(clock.now()));
+    // Other tasks wake the scheduler every 1 ms (its grouping would release up to 2 ms early).
+    scheduler.schedule({ run: (now) => now + 1 }, 1);
+    for (let t = 0; t < 40; t++) clock.advance(1);
+    expect(out).toHaveLength(20);
+    for (const [k, at] of out.entries()) expect(at).toBeCloseTo(1.6 * (k + 1), 9);
+    expect(stage.lateness).toEqual({ lateReleases: 0, maxLateMs: 0 });
+  });
+
   it('a host stall is measured: the copy leaves late, its record says when, and it counts', () => {
     // A clock whose timers fire only when the test says so, as after an event loop blocked for 30 ms.
     let now = 0;
