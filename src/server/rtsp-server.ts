@@ -382,7 +382,6 @@ export class RtspServer {
       p.then(
         (ports) => {
           this.sharedUdpBound = ports;
-          log.info('UDP ports shared by every session', { rtpPort: ports.rtpPort, rtcpPort: ports.rtcpPort, host: this.opts.host });
         },
         () => {
           if (this.sharedUdp === p) this.sharedUdp = undefined;
@@ -458,6 +457,7 @@ export class RtspServer {
       address: server.address,
       port: server.port,
       media: server.opts.mediaDir,
+      udpPorts: server.sharedUdpBound ? `${server.sharedUdpBound.rtpPort}-${server.sharedUdpBound.rtcpPort}` : server.udpPorts,
     });
     return server;
   }

@@ -212,12 +212,15 @@ export class SharedUdpEgress implements Egress, BatchedSocketOwner {
     else this.send(this.pair.rtp, [header, payload], this.clientRtpPort);
   }
 
+  /**
+   * RTCP joins the wake's batch in order (an SR queued before RTP leaves before it): unlike a
+   * per-session pair, the shared socket outlives the session, so a BYE need not be flushed at
+   * once to beat its socket's close (the route closes after the wake, setImmediate).
+   */
   sendRtcp(packet: Buffer): void {
     if (this.closed) this.dropped++;
-    else if (this.batch) {
-      this.batch.add(this.rtcpOwner, packet, undefined, this.ip4, this.clientRtcpPort);
-      this.batch.flush();
-    } else this.send(this.pair.rtcp, [packet], this.clientRtcpPort);
+    else if (this.batch) this.batch.add(this.rtcpOwner, packet, undefined, this.ip4, this.clientRtcpPort);
+    else this.send(this.pair.rtcp, [packet], this.clientRtcpPort);
   }
 
   drop(): void {

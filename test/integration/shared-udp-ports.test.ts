@@ -14,7 +14,9 @@ import dgram from 'node:dgram';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SharedPortsError, SharedUdpPorts, nativeSendmmsg, udpBatchStats } from '../../src/transport/index.ts';
 import type { SharedUdpEgress, UdpSenderKind } from '../../src/transport/index.ts';
+import { parseUdpPorts } from '../../src/cli/serve.ts';
 import { parseTransport } from '../../src/rtsp/index.ts';
+import { RtspServer } from '../../src/server/index.ts';
 import { RawConnection } from '../helpers/raw-connection.ts';
 import { serverForSuite } from '../helpers/server-fixture.ts';
 import { waitUntil } from '../helpers/wait.ts';
@@ -206,6 +208,28 @@ describe('per-session pairs on request', () => {
       await a.request('TEARDOWN', `rtsp://${HOST}:${server.port}/sample.mp4`, { CSeq: '3', Session: session! });
     } finally {
       a.close();
+    }
+  });
+});
+
+describe('serve --udp-ports', () => {
+  it('takes shared, per-session or an even/odd pair, and refuses anything else', () => {
+    expect(parseUdpPorts('shared')).toBe('shared');
+    expect(parseUdpPorts('per-session')).toBe('per-session');
+    expect(parseUdpPorts('8000-8001')).toEqual({ rtpPort: 8000 });
+    for (const bad of ['8001-8002', '8000-8002', '8000', '80-81', '65536-65537', 'shared,per-session', ''])
+      expect(() => parseUdpPorts(bad), bad).toThrow(/--udp-ports/);
+  });
+
+  it('a server asked for a pair that is taken does not start', async () => {
+    const taken = await SharedUdpPorts.bind(HOST, { range: { min: 30000, max: 39999 } }, 1);
+    try {
+      const err = await RtspServer.listen({ mediaDir: 'media', host: HOST, port: 0, udpPorts: { rtpPort: taken.rtpPort } }).catch(
+        (e: unknown) => e,
+      );
+      expect(String(err)).toMatch(new RegExp(`cannot bind the shared UDP ports: UDP ports ${taken.rtpPort}-${taken.rtcpPort}`));
+    } finally {
+      taken.close();
     }
   });
 });
