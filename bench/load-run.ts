@@ -15,13 +15,15 @@ import os from 'node:os';
 import { readCpu, readRssBytes, readRunQueueWaitSec, readUdpCounters, RssSampler } from './proc-stats.ts';
 import type { ServerProcessReport } from './server-process.ts';
 import { startTarget } from './targets.ts';
-import type { Runner, SenderChoice, TargetKind } from './targets.ts';
+import type { Runner, SenderChoice, TargetKind, UdpPortsChoice } from './targets.ts';
 
 export interface RunOptions {
   server: TargetKind;
   runner: Runner;
   /** streamlab's UDP sender. */
   sender: SenderChoice;
+  /** streamlab's server UDP ports: the shared pair or a pair per track. */
+  udpPorts?: UdpPortsChoice;
   /** How the clients get RTP: UDP port pairs, or interleaved in the RTSP connection. */
   transport: 'udp' | 'tcp';
   /** Extra node flags for the streamlab server process (profiling). */
@@ -44,6 +46,8 @@ export interface RunResult {
   runner: Runner | undefined;
   /** streamlab's UDP sender; undefined for the others. */
   sender: SenderChoice | undefined;
+  /** streamlab's server UDP ports (UDP rows); undefined for the others. */
+  udpPorts?: UdpPortsChoice | undefined;
   transport: 'udp' | 'tcp';
   /** Server CPU time per RTP packet delivered during the hold, µs. */
   cpuUsPerPacket: number;
@@ -115,7 +119,12 @@ function pct(part: number, whole: number): number {
 }
 
 export async function runLoad(o: RunOptions, log: (s: string) => void): Promise<RunResult> {
-  const target = await startTarget(o.server, o.mediaFile, { runner: o.runner, execArgv: o.serverExecArgv, sender: o.sender });
+  const target = await startTarget(o.server, o.mediaFile, {
+    runner: o.runner,
+    execArgv: o.serverExecArgv,
+    sender: o.sender,
+    ...(o.udpPorts ? { udpPorts: o.udpPorts } : {}),
+  });
   const clients: BenchClient[] = [];
   try {
     await sleep(o.settleMs);
@@ -207,6 +216,7 @@ export async function runLoad(o: RunOptions, log: (s: string) => void): Promise<
       server: o.server,
       runner: o.server === 'streamlab' ? o.runner : undefined,
       sender: o.server === 'streamlab' && o.transport === 'udp' ? o.sender : undefined,
+      udpPorts: o.server === 'streamlab' && o.transport === 'udp' ? (o.udpPorts ?? 'shared') : undefined,
       transport: o.transport,
       cpuUsPerPacket: (1e6 * cpuSec(cpuHold0, cpu1)) / steadyReceived,
       clients: o.clients,

@@ -4,12 +4,14 @@ import type { RunResult } from './load-run.ts';
 import { at } from '../src/util/narrow.ts';
 
 /** Row label: the server, and how streamlab ran when it was not as shipped. */
-export function label(r: Pick<RunResult, 'server' | 'runner' | 'sender' | 'transport'>): string {
+export function label(r: Pick<RunResult, 'server' | 'runner' | 'sender' | 'transport' | 'udpPorts'>): string {
   if (r.server === 'gst') return 'gst-rtsp-server';
   if (r.server === 'floor') return 'floor (bare sendmmsg)';
-  const how = [r.runner === 'tsx' ? 'tsx' : undefined, r.transport === 'tcp' ? 'TCP' : r.sender === 'js' ? 'js sender' : undefined].filter(
-    (x) => x !== undefined,
-  );
+  const how = [
+    r.runner === 'tsx' ? 'tsx' : undefined,
+    r.transport === 'tcp' ? 'TCP' : r.sender === 'js' ? 'js sender' : undefined,
+    r.udpPorts === 'per-session' ? 'per-session ports' : undefined,
+  ].filter((x) => x !== undefined);
   return how.length ? `streamlab (${how.join(', ')})` : 'streamlab';
 }
 
@@ -128,7 +130,12 @@ export function perPacketTable(results: readonly RunResult[]): string | undefine
   const rows: string[][] = [];
   for (const tcp of results.filter((r) => r.transport === 'tcp')) {
     const udp = results.find(
-      (r) => r.server === 'streamlab' && r.transport === 'udp' && r.clients === tcp.clients && r.sender === 'native',
+      (r) =>
+        r.server === 'streamlab' &&
+        r.transport === 'udp' &&
+        r.clients === tcp.clients &&
+        r.sender === 'native' &&
+        r.udpPorts !== 'per-session',
     );
     const floor = results.find((r) => r.server === 'floor' && r.clients === tcp.clients);
     rows.push([

@@ -9,6 +9,7 @@
  * SIGTERM/SIGINT, and when the IPC channel closes (the bench died), so it never outlives the bench.
  */
 import { RtspServer } from '../src/server/index.ts';
+import { udpBatchStats } from '../src/transport/index.ts';
 import { eldFromHistogram, startEventLoopMonitor } from './eld.ts';
 import type { EventLoopDelay } from './eld.ts';
 
@@ -29,6 +30,9 @@ export interface ServerProcessReport {
   scheduler: { tasks: number; wakeups: number; maxLateMs: number };
   cache: { bytes: number; hits: number; misses: number; evictions: number };
   counters: Record<string, number>;
+  /** The native sender's batch (datagrams, native calls, sendmmsg runs) and the UDP ports' state. */
+  udpBatch?: Record<string, number> | undefined;
+  udp?: unknown;
 }
 
 export type ServerProcessCommand = { cmd: 'mark' } | { cmd: 'report' } | { cmd: 'heap' } | { cmd: 'exit' };
@@ -47,7 +51,8 @@ async function main(): Promise<void> {
     if (process.connected) process.send?.(m);
   };
   // Every load client connects from 127.0.0.1: no per-address bound (it would refuse beyond 32).
-  const server = await RtspServer.listen({ mediaDir, host: '127.0.0.1', port: 0, maxConnectionsPerAddress: 1_000_000 });
+  const udpPorts = process.env.STREAMLAB_UDP_PORTS === 'per-session' ? 'per-session' : 'shared';
+  const server = await RtspServer.listen({ mediaDir, host: '127.0.0.1', port: 0, maxConnectionsPerAddress: 1_000_000, udpPorts });
   const eld = startEventLoopMonitor();
   let cpuMark = process.cpuUsage();
   let stopping = false;
@@ -94,6 +99,8 @@ async function main(): Promise<void> {
         scheduler: snap.scheduler,
         cache: snap.cache,
         counters: { ...snap.counters },
+        udpBatch: udpBatchStats(),
+        udp: snap.udp,
       });
     } else if (m.cmd === 'heap') {
       (globalThis as { gc?: () => void }).gc?.();

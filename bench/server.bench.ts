@@ -14,7 +14,7 @@ import { machineInfo } from './proc-stats.ts';
 import { LEGEND, label, machineLine, perPacketTable, ratiosTable, resultsTable, rssPerSession } from './report.ts';
 import { nativeSenderError } from '../src/transport/index.ts';
 import { REPO_ROOT } from './targets.ts';
-import type { Runner, SenderChoice, TargetKind } from './targets.ts';
+import type { Runner, SenderChoice, TargetKind, UdpPortsChoice } from './targets.ts';
 
 const USAGE = `usage: npm run bench -- [options]
   --clients LIST     client counts, comma-separated (default 1,10,50,100)
@@ -25,6 +25,8 @@ const USAGE = `usage: npm run bench -- [options]
                      the floor: the same packets from a bare sendmmsg loop (bench/floor-process.ts)
   --floor            the floor row alone (without --compare gst)
   --sender LIST      streamlab's UDP sender: native (sendmmsg addon, default), js (dgram), or native,js
+  --udp-ports LIST   streamlab's server UDP ports: shared (one pair for all sessions, default),
+                     per-session (a connected pair per track), or shared,per-session
   --transport LIST   udp (default), tcp (RTP interleaved in the RTSP connection), or udp,tcp:
                      TCP rows are streamlab's, compared with its UDP rows per packet
   --runner LIST      how streamlab runs: js (compiled by tsc, plain node: as shipped, default),
@@ -59,6 +61,7 @@ async function main(): Promise<void> {
       runner: { type: 'string', default: 'js' },
       sender: { type: 'string', default: 'native' },
       transport: { type: 'string', default: 'udp' },
+      'udp-ports': { type: 'string', default: 'shared' },
       floor: { type: 'boolean', default: false },
       'rr-interval': { type: 'string', default: '2000' },
       json: { type: 'string' },
@@ -84,6 +87,9 @@ async function main(): Promise<void> {
   const senders = values.sender.split(',').map((x) => x.trim());
   if (senders.length === 0 || senders.some((x) => x !== 'native' && x !== 'js'))
     throw new Error(`--sender wants native, js or native,js, got ${values.sender}`);
+  const udpPortsList = values['udp-ports'].split(',').map((x) => x.trim());
+  if (udpPortsList.length === 0 || udpPortsList.some((x) => x !== 'shared' && x !== 'per-session'))
+    throw new Error(`--udp-ports wants shared, per-session or shared,per-session, got ${values['udp-ports']}`);
   const transports = values.transport.split(',').map((x) => x.trim());
   if (transports.length === 0 || transports.some((x) => x !== 'udp' && x !== 'tcp'))
     throw new Error(`--transport wants udp, tcp or udp,tcp, got ${values.transport}`);
@@ -93,12 +99,13 @@ async function main(): Promise<void> {
     throw new Error(
       `the native sender is needed for the native and floor rows: ${nativeMissing}; or pass --sender js without --compare/--floor`,
     );
-  type Target = { server: TargetKind; runner: Runner; sender: SenderChoice; transport: 'udp' | 'tcp' };
+  type Target = { server: TargetKind; runner: Runner; sender: SenderChoice; transport: 'udp' | 'tcp'; udpPorts?: UdpPortsChoice };
   const targets: Target[] = [];
   for (const transport of transports as ('udp' | 'tcp')[])
     for (const runner of runners as Runner[])
       for (const sender of (transport === 'udp' ? senders : ['native']) as SenderChoice[])
-        targets.push({ server: 'streamlab', runner, sender, transport });
+        for (const udpPorts of (transport === 'udp' ? udpPortsList : ['shared']) as UdpPortsChoice[])
+          targets.push({ server: 'streamlab', runner, sender, transport, ...(transport === 'udp' ? { udpPorts } : {}) });
   if (values.compare === 'gst') targets.push({ server: 'gst', runner: 'js', sender: 'native', transport: 'udp' });
   if (values.compare === 'gst' || values.floor) targets.push({ server: 'floor', runner: 'js', sender: 'native', transport: 'udp' });
   const log = (s: string): void => {
@@ -110,14 +117,17 @@ async function main(): Promise<void> {
   const results: RunResult[] = [];
   for (const n of counts) {
     const stagger = n > 1 ? Math.min(staggerMs, (maxRampSec * 1000) / (n - 1)) : 0;
-    for (const { server, runner, sender, transport } of targets) {
-      log(`bench: ${label({ server, runner, sender, transport })}, ${n} client(s), stagger ${stagger.toFixed(0)} ms, hold ${holdSec} s`);
+    for (const { server, runner, sender, transport, udpPorts } of targets) {
+      log(
+        `bench: ${label({ server, runner, sender, transport, udpPorts })}, ${n} client(s), stagger ${stagger.toFixed(0)} ms, hold ${holdSec} s`,
+      );
       const r = await runLoad(
         {
           server,
           runner,
           sender,
           transport,
+          ...(udpPorts ? { udpPorts } : {}),
           serverExecArgv: values.profile ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(values.profile)}`] : [],
           mediaFile,
           clients: n,

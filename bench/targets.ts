@@ -18,6 +18,8 @@ const START_TIMEOUT_MS = 20_000;
 export type TargetKind = 'streamlab' | 'gst' | 'floor';
 /** Which UDP sender streamlab uses (STREAMLAB_SENDER in the server process). */
 export type SenderChoice = 'native' | 'js';
+/** streamlab's UDP ports (`serve --udp-ports`; STREAMLAB_UDP_PORTS in the server process). */
+export type UdpPortsChoice = 'shared' | 'per-session';
 /**
  * How streamlab runs: 'js' as shipped (src/ and bench/ compiled by tsc, as `npm run build` does,
  * run by plain node), or 'tsx' as in development (bin/run-ts.js registers tsx, whose loader
@@ -47,12 +49,13 @@ export interface StreamlabOptions {
   runner?: Runner;
   execArgv?: string[];
   sender?: SenderChoice;
+  udpPorts?: UdpPortsChoice;
 }
 
 export async function startTarget(kind: TargetKind, mediaFile: string, options: StreamlabOptions = {}): Promise<ServerTarget> {
   if (kind === 'floor') return startFloor(mediaFile);
   return kind === 'streamlab'
-    ? startStreamlab(mediaFile, options.runner ?? 'js', options.execArgv ?? [], options.sender ?? 'native')
+    ? startStreamlab(mediaFile, options.runner ?? 'js', options.execArgv ?? [], options.sender ?? 'native', options.udpPorts ?? 'shared')
     : startGst(mediaFile);
 }
 
@@ -95,7 +98,13 @@ function exitedEarly(child: ChildProcess, what: string): Promise<never> {
   });
 }
 
-async function startStreamlab(mediaFile: string, runner: Runner, execArgv: string[], sender: SenderChoice): Promise<ServerTarget> {
+async function startStreamlab(
+  mediaFile: string,
+  runner: Runner,
+  execArgv: string[],
+  sender: SenderChoice,
+  udpPorts: UdpPortsChoice,
+): Promise<ServerTarget> {
   const [entry, args] =
     runner === 'js'
       ? [compileServerProcess(), [path.dirname(mediaFile)]]
@@ -105,7 +114,7 @@ async function startStreamlab(mediaFile: string, runner: Runner, execArgv: strin
     // --expose-gc: the heap per session is measured after a full collection (ServerTarget.heap).
     execArgv: ['--expose-gc', ...execArgv],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    env: { ...process.env, STREAMLAB_LOG: process.env.STREAMLAB_LOG ?? 'warn', STREAMLAB_SENDER: sender },
+    env: { ...process.env, STREAMLAB_LOG: process.env.STREAMLAB_LOG ?? 'warn', STREAMLAB_SENDER: sender, STREAMLAB_UDP_PORTS: udpPorts },
   });
   registerChild(child);
   const ready = new Promise<{ port: number }>((resolve) => {

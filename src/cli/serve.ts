@@ -15,7 +15,7 @@ import type { LogFormat, LogLevel } from '../util/log.ts';
 import { mergeFlags, mergedMistakes } from '../config/index.ts';
 import type { ServeConfig } from '../config/index.ts';
 import { loadConfigFile } from './config-flags.ts';
-import type { PathRule } from '../server/index.ts';
+import type { PathRule, UdpPortsOption } from '../server/index.ts';
 import { parseIntOption } from './options.ts';
 import { authFromFlags } from './serve-auth.ts';
 import type { AuthFlags } from './serve-auth.ts';
@@ -26,6 +26,7 @@ interface ServeFlags extends AuthFlags {
   port: number;
   host: string;
   rtpPorts?: string;
+  udpPorts?: UdpPortsOption;
   mtu: number;
   sessionTimeout: number;
   maxSessions: number;
@@ -78,6 +79,16 @@ function parsePortRange(s: string): { min: number; max: number } {
   const max = m ? Number(m[2]) : NaN;
   if (!m || min < 1024 || max > 65535 || max - min < 1) throw new Error(`--rtp-ports wants MIN-MAX within 1024-65535, got ${s}`);
   return { min, max };
+}
+
+/** `--udp-ports`: shared (default), per-session, or the shared pair's ports `N-N+1` (N even). */
+export function parseUdpPorts(s: string): UdpPortsOption {
+  if (s === 'shared' || s === 'per-session') return s;
+  const m = /^(\d+)-(\d+)$/.exec(s);
+  const rtp = m ? Number(m[1]) : NaN;
+  if (!m || rtp < 1024 || rtp > 65534 || rtp % 2 !== 0 || Number(m[2]) !== rtp + 1)
+    throw new Error(`--udp-ports wants shared, per-session or an even/odd pair like 8000-8001 within 1024-65535, got ${s}`);
+  return { rtpPort: rtp };
 }
 
 /** netem words from the command line; a `trace FILE` is read here (0/1 per packet). */
@@ -164,6 +175,11 @@ export function registerServe(program: Command): void {
     .option('-p, --port <n>', 'RTSP port', parseIntOption(0, 65535), DEFAULTS.port)
     .option('--host <addr>', 'address to listen on', DEFAULTS.host)
     .option('--rtp-ports <min-max>', 'UDP port range for server RTP/RTCP pairs (default 6970-32767)')
+    .option(
+      '--udp-ports <spec>',
+      'server RTP/RTCP ports of UDP clients: shared (default: one even/odd pair from --rtp-ports for every session), RTP-RTCP (that shared pair, e.g. 8000-8001), or per-session (a pair per track)',
+      parseUdpPorts,
+    )
     .option('--mtu <bytes>', 'largest IP packet; RTP payloads are cut to fit', parseIntOption(576, 65535), DEFAULTS.mtu)
     .option('--session-timeout <s>', 'session timeout advertised to clients', parseIntOption(5, 3600), DEFAULTS.sessionTimeoutSec)
     .option('--max-sessions <n>', 'refuse SETUP beyond this many sessions (453)', parseIntOption(1, 100000), DEFAULTS.maxSessions)
@@ -312,6 +328,7 @@ export function registerServe(program: Command): void {
         host: flags.host,
         port: flags.port,
         rtpPortRange: flags.rtpPorts ? parsePortRange(flags.rtpPorts) : undefined,
+        udpPorts: flags.udpPorts,
         mtu: flags.mtu,
         sessionTimeoutSec: flags.sessionTimeout,
         maxSessions: flags.maxSessions,

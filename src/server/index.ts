@@ -5,7 +5,7 @@
  * per-session RTP streams and RTCP, and the typed API (events + snapshot) for dashboard and lab.
  */
 export { RtspServer, DEFAULTS } from './rtsp-server.ts';
-export type { ServerOptions, ServerSnapshot, SessionInfo, SessionSnapshot, StreamSnapshot } from './rtsp-server.ts';
+export type { ServerOptions, ServerSnapshot, SessionInfo, SessionSnapshot, StreamSnapshot, UdpPortsOption } from './rtsp-server.ts';
 export type { ServerEvents, SessionKind, StreamTrackStart } from './session/server-events.ts';
 export type { EgressHook, EgressHookFactory, TrackEgress, TrackEgressRequest } from './egress-hook.ts';
 export type { SessionRegistry } from './session/registry.ts';

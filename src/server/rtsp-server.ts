@@ -8,7 +8,8 @@ import type { Clock } from '../util/clock.ts';
 import { cryptoRandom } from '../util/random.ts';
 import type { Random } from '../util/random.ts';
 import { createLogger } from '../util/log.ts';
-import { DEFAULT_RTP_PORT_RANGE, Scheduler, duplexPair } from '../transport/index.ts';
+import { DEFAULT_RTP_PORT_RANGE, Scheduler, SharedUdpPorts, duplexPair } from '../transport/index.ts';
+import { MAX_TRACKS } from '../media/limits.ts';
 import type { ByteStream, ImpairmentSpec, PortRange } from '../transport/index.ts';
 import type { Duplex } from 'node:stream';
 import type { MediaPreparer } from '../media/prepare/index.ts';
@@ -44,6 +45,15 @@ export interface ServerOptions {
   /** RTSP port; 0 picks a free one (tests). */
   port?: number;
   rtpPortRange?: PortRange;
+  /**
+   * The server's UDP ports for RTP/RTCP to clients that play over UDP (`serve --udp-ports`).
+   * `shared` (default): one unconnected even/odd pair, a free one of rtpPortRange chosen at
+   * listen, that every UDP play track sends from and every UDP SETUP answers as `server_port`;
+   * incoming datagrams are told apart by source address:port. `{ rtpPort }`: that pair exactly.
+   * `per-session`: every UDP track binds a pair of its own, connected to its client's ports.
+   * Publishers (RECORD over UDP) bind their own pair whatever this says.
+   */
+  udpPorts?: UdpPortsOption;
   /** Largest IP packet: RTP payloads are sized so IP + UDP + RTP headers + payload fit. */
   mtu?: number;
   /** Session timeout advertised to clients, seconds. */
@@ -107,6 +117,9 @@ export interface ServerOptions {
    */
   redirect?: { edges: string[]; status?: 301 | 302 } & Partial<EdgePoolOptions>;
 }
+
+/** ServerOptions.udpPorts. */
+export type UdpPortsOption = 'shared' | 'per-session' | { rtpPort: number };
 
 export const DEFAULTS = {
   host: '0.0.0.0',
@@ -188,6 +201,13 @@ export interface ServerSnapshot {
   scheduler: { tasks: number; wakeups: number; maxLateMs: number };
   cache: { bytes: number; hits: number; misses: number; evictions: number };
   live: LiveChannelSnapshot[];
+  /**
+   * The UDP ports of play tracks: `shared` with the pair, the tracks routed through it now and
+   * the datagrams dropped because no track claims their source; or `per-session`.
+   */
+  udp:
+    | { mode: 'per-session' }
+    | { mode: 'shared'; rtpPort?: number; rtcpPort?: number; routes: number; unknownSource: number; sendErrors: number };
   /** Authentication counters, when authentication is on. */
   auth?: AuthCounters;
   /** A redirecting front: what it sent where, and the edges' load as last polled. */
@@ -248,6 +268,10 @@ export class RtspServer {
     sessionsExpired: 0,
   };
   private readonly sessionContext: SessionContext;
+  /** The shared UDP pair (ServerOptions.udpPorts), once binding began; undefined for per-session. */
+  private sharedUdp: Promise<SharedUdpPorts> | undefined;
+  private sharedUdpBound: SharedUdpPorts | undefined;
+  private readonly udpPorts: UdpPortsOption;
   private readonly opts: Required<
     Omit<
       ServerOptions,
@@ -267,6 +291,7 @@ export class RtspServer {
       | 'tls'
       | 'paths'
       | 'redirect'
+      | 'udpPorts'
     >
   > &
     Pick<ServerOptions, 'impairment' | 'cacheDir' | 'prepareWaitMs' | 'preparer'> & {
@@ -286,6 +311,7 @@ export class RtspServer {
       random: options.random ?? cryptoRandom,
       rtpPortRange: options.rtpPortRange ?? DEFAULT_RTP_PORT_RANGE,
     };
+    this.udpPorts = options.udpPorts ?? 'shared';
     this.scheduler = new Scheduler(clock, SEND_RESOLUTION_MS);
     this.registry = new SessionRegistry(this.opts.maxSessions, this.events, () => clock.now());
     const paths = options.paths && options.paths.length > 0 ? new PathRules(options.paths) : undefined;
@@ -309,6 +335,7 @@ export class RtspServer {
       registry: this.registry,
       trackEgress: (options.egress ?? impairingEgressHook)(clock, this.scheduler),
       releaseEntry: (entry) => this.catalog.release(entry),
+      ...(this.udpPorts !== 'per-session' ? { sharedUdp: () => this.bindSharedUdp() } : {}),
     };
     this.live = new LiveHub(this.sessionContext, {
       channels: options.live ?? [],
@@ -349,6 +376,29 @@ export class RtspServer {
     this.tcp.on('drop', (d?: { remoteAddress?: string }) => this.dropped(d?.remoteAddress ?? ''));
   }
 
+  /**
+   * The shared UDP pair, bound once (at listen; on the first UDP SETUP of an in-process server).
+   * A failed bind is retried by the next SETUP.
+   */
+  private bindSharedUdp(): Promise<SharedUdpPorts> {
+    if (!this.sharedUdp) {
+      const at = typeof this.udpPorts === 'object' ? this.udpPorts : { range: this.opts.rtpPortRange };
+      // Every track of every session at most: the demux table's bound.
+      const maxRoutes = this.opts.maxSessions * MAX_TRACKS;
+      const p = SharedUdpPorts.bind(this.opts.host, at, maxRoutes);
+      this.sharedUdp = p;
+      p.then(
+        (ports) => {
+          this.sharedUdpBound = ports;
+        },
+        () => {
+          if (this.sharedUdp === p) this.sharedUdp = undefined;
+        },
+      );
+    }
+    return this.sharedUdp;
+  }
+
   private dropped(peer: string): void {
     this.counters.connectionsDropped++;
     const n = this.counters.connectionsDropped;
@@ -383,12 +433,24 @@ export class RtspServer {
     const server = new RtspServer(options);
     const tcp = server.tcp;
     if (!tcp) throw new Error('internal: a listening server without its listener');
+    if (server.sessionContext.sharedUdp) {
+      // Ports named by the operator must be ours at start; a range that is full now is tried
+      // again by each UDP SETUP (453 meanwhile; TCP clients are served).
+      await server.sessionContext.sharedUdp().catch((err: unknown) => {
+        const message = err instanceof Error ? err.message : String(err);
+        if (typeof server.udpPorts === 'object') throw new Error(`cannot bind the shared UDP ports: ${message}`);
+        log.warn('no shared UDP port pair yet: UDP SETUPs will try again', { error: message });
+      });
+    }
     await new Promise<void>((resolve, reject) => {
       tcp.once('error', reject);
       tcp.listen(server.opts.port, server.opts.host, () => {
         tcp.off('error', reject);
         resolve();
       });
+    }).catch((err: unknown) => {
+      server.sharedUdpBound?.close();
+      throw err;
     });
     tcp.on('error', (err) => log.error('listener error', { error: String(err) }));
     try {
@@ -403,6 +465,7 @@ export class RtspServer {
       address: server.address,
       port: server.port,
       media: server.opts.mediaDir,
+      udpPorts: server.sharedUdpBound ? `${server.sharedUdpBound.rtpPort}-${server.sharedUdpBound.rtcpPort}` : server.udpPorts,
     });
     return server;
   }
@@ -541,9 +604,23 @@ export class RtspServer {
       scheduler: { tasks: this.scheduler.size, wakeups: this.scheduler.stats.wakeups, maxLateMs: this.scheduler.stats.maxLateMs },
       cache: { bytes: this.catalog.cache.sizeBytes, ...this.catalog.cache.stats },
       live: this.live.snapshot(),
+      udp: this.udpSnapshot(),
       ...(this.auth ? { auth: this.auth.counters } : {}),
       ...(this.redirect ? { redirect: { ...this.redirect.counters, edges: this.redirect.pool.edges.map((e) => ({ ...e })) } } : {}),
     };
+  }
+
+  private udpSnapshot(): ServerSnapshot['udp'] {
+    if (this.udpPorts === 'per-session') return { mode: 'per-session' };
+    const p = this.sharedUdpBound;
+    if (!p) return { mode: 'shared', routes: 0, unknownSource: 0, sendErrors: 0 };
+    return { mode: 'shared', rtpPort: p.rtpPort, rtcpPort: p.rtcpPort, routes: p.routes, ...p.stats };
+  }
+
+  /** The shared UDP pair's ports (undefined for per-session, or before it is bound). */
+  get sharedUdpPorts(): { rtpPort: number; rtcpPort: number } | undefined {
+    const p = this.sharedUdpBound;
+    return p ? { rtpPort: p.rtpPort, rtcpPort: p.rtcpPort } : undefined;
   }
 
   /**
@@ -606,6 +683,12 @@ export class RtspServer {
     const tcp = this.tcp;
     if (tcp) await new Promise<void>((resolve) => tcp.close(() => resolve()));
     await this.catalog.close();
+    const shared = this.sharedUdp;
+    if (shared) {
+      // After the sessions' last datagrams (BYE): dgram sends on the next tick.
+      await new Promise((resolve) => setImmediate(resolve));
+      (await shared.catch(() => undefined))?.close();
+    }
   }
 }
 

@@ -1,5 +1,6 @@
 /**
- * transport: moving packets. The process-wide scheduler (pacer), UDP port pairs, and the egress
+ * transport: moving packets. The process-wide scheduler (pacer), UDP port pairs (per session, or
+ * the server's one shared pair and its demux by source), and the egress
  * paths (UDP or interleaved in the RTSP TCP connection) that each outgoing stream writes to.
  */
 export * from './scheduler.ts';
@@ -7,6 +8,8 @@ export * from './udp-pair.ts';
 export * from './egress.ts';
 export * from './send-batch.ts';
 export * from './udp-batch.ts';
+export * from './udp-demux.ts';
+export * from './shared-udp.ts';
 export * from './native-sender.ts';
 export * from './impairment-stage.ts';
 export * from './impaired-egress.ts';

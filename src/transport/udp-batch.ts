@@ -22,20 +22,32 @@ const INITIAL = 1024;
  */
 export class UdpBatch {
   private fds = new Int32Array(INITIAL);
+  /** IPv4 address (host order) and port of each datagram; port 0 on a connected socket. */
+  private dests = new Uint32Array(2 * INITIAL);
   private status = new Int32Array(INITIAL);
   private readonly bufs: (Buffer | undefined)[] = [];
   private readonly owners: BatchedSocketOwner[] = [];
   private count = 0;
   private queued = false;
-  /** Datagrams, native calls and datagrams sent the slow way, for the bench and tests. */
-  readonly stats = { datagrams: 0, flushes: 0, slow: 0, errors: 0 };
+  /**
+   * Datagrams, native calls, runs of datagrams on one socket (one sendmmsg each, up to 256
+   * datagrams: per-session pairs make one per session, the shared pair one per wake), datagrams
+   * sent the slow way, errors; for the bench and tests.
+   */
+  readonly stats = { datagrams: 0, flushes: 0, runs: 0, slow: 0, errors: 0 };
 
   constructor(private readonly addon: NativeSendmmsg) {}
 
-  add(owner: BatchedSocketOwner, a: Buffer, b: Buffer | undefined): void {
+  /**
+   * Queues one datagram (`a` then `b`) on `owner`'s socket: to `ip4`:`port` (ip4 in host order,
+   * an unconnected socket) or, with port 0, to where the socket is connected.
+   */
+  add(owner: BatchedSocketOwner, a: Buffer, b: Buffer | undefined, ip4 = 0, port = 0): void {
     const i = this.count;
     if (i === this.fds.length) this.grow();
     this.owners[i] = owner;
+    this.dests[2 * i] = ip4;
+    this.dests[2 * i + 1] = port;
     this.bufs[2 * i] = a;
     this.bufs[2 * i + 1] = b;
     this.count = i + 1;
@@ -53,15 +65,19 @@ export class UdpBatch {
     const fds = this.fds;
     let last: BatchedSocketOwner | undefined;
     let fd = -1;
+    let runs = 0;
     for (let i = 0; i < n; i++) {
       const o = this.owners[i]!;
       if (o !== last) {
         last = o;
-        fd = o.liveFd();
+        const next = o.liveFd();
+        if (next !== fd || i === 0) runs++;
+        fd = next;
       }
       fds[i] = fd;
     }
-    const sent = this.addon.send(fds, this.bufs, null, n, this.status);
+    this.stats.runs += runs;
+    const sent = this.addon.send(fds, this.bufs, this.dests, n, this.status);
     this.stats.datagrams += n;
     this.stats.flushes++;
     if (sent !== n) {
@@ -85,7 +101,12 @@ export class UdpBatch {
 
   private grow(): void {
     const size = this.fds.length * 2;
-    this.fds = new Int32Array(size);
+    const fds = new Int32Array(size);
+    const dests = new Uint32Array(2 * size);
+    fds.set(this.fds);
+    dests.set(this.dests);
+    this.fds = fds;
+    this.dests = dests;
     this.status = new Int32Array(size);
   }
 }

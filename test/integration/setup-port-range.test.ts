@@ -37,7 +37,8 @@ describe('SETUP with a port range partly held by another program', () => {
   afterAll(() => {
     for (const s of foreign) s.close();
   });
-  const { server, url } = serverForSuite({ rtpPortRange: { min: base, max: base + 2 * PAIRS - 1 } });
+  // Per-session pairs: each UDP track binds its own pair of the range (the shared pair is one pair).
+  const { server, url } = serverForSuite({ rtpPortRange: { min: base, max: base + 2 * PAIRS - 1 }, udpPorts: 'per-session' });
 
   const setup = (c: RtspTestClient, clientPort: number) =>
     c.request('SETUP', `${url()}/trackID=1`, { Transport: `RTP/AVP;unicast;client_port=${clientPort}-${clientPort + 1}` });

@@ -1,6 +1,6 @@
 import type { Clock } from '../../util/clock.ts';
 import type { Random } from '../../util/random.ts';
-import type { PortRange, Scheduler } from '../../transport/index.ts';
+import type { PortRange, Scheduler, SharedUdpPorts } from '../../transport/index.ts';
 import type { SafeEmitter } from '../events.ts';
 import type { EgressHook } from '../egress-hook.ts';
 import type { MediaEntry } from '../media-catalog.ts';
@@ -18,6 +18,11 @@ export interface SessionContext {
   events: SafeEmitter<ServerEvents>;
   host: string;
   rtpPortRange: PortRange;
+  /**
+   * The server's one RTP/RTCP pair every UDP play track shares (bound at listen, or on first use):
+   * ServerOptions.udpPorts. Absent: each UDP track binds a pair of its own (per-session).
+   */
+  sharedUdp?: () => Promise<SharedUdpPorts>;
   /** The timeout advertised in `Session: id;timeout=N`. */
   timeoutSec: number;
   /** Extra grace after the advertised timeout before the session really expires. */

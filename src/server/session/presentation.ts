@@ -1,5 +1,5 @@
 import type { RtspRequest, TransportSpec } from '../../rtsp/index.ts';
-import type { ByteStream, UdpPortPair } from '../../transport/index.ts';
+import type { ByteStream } from '../../transport/index.ts';
 import type { SessionKind, SessionTraffic, StreamTrackStart } from './server-events.ts';
 import type { SessionMethod } from './method-table.ts';
 
@@ -7,8 +7,8 @@ import type { SessionMethod } from './method-table.ts';
 export interface SetupBase {
   /** The Transport answered to the SETUP. */
   transport: TransportSpec;
-  /** The server's port pair of a UDP track: closed by the session when it ends. */
-  udp?: UdpPortPair;
+  /** What a UDP track holds (its own port pair, or its route of the shared pair): closed by the session when it ends. */
+  udp?: { readonly rtpPort: number; readonly rtcpPort: number; close(): void };
 }
 
 /** A presentation's part of SessionTraffic. */

@@ -1,7 +1,7 @@
 import type { ByteStream } from '../../transport/index.ts';
 import type { RtspResponse, TransportSpec } from '../../rtsp/index.ts';
 import { InterleavedEgress } from '../../transport/index.ts';
-import type { Egress, ImpairmentSpec, UdpEgress, UdpPortPair } from '../../transport/index.ts';
+import type { Egress, ImpairmentSpec, UdpPortPair } from '../../transport/index.ts';
 import type { TimerHandle } from '../../util/clock.ts';
 import type { Random } from '../../util/random.ts';
 import type { TrackEgress } from '../egress-hook.ts';
@@ -14,6 +14,7 @@ import type { RegisteredSession } from './registry.ts';
 import type { SessionTraffic } from './server-events.ts';
 import { nextChannels, setSessionHeader, transportLabel } from './transport-negotiation.ts';
 import { bindSetupPair, connectUdpSetup } from './udp-setup.ts';
+import type { UdpBinding, UdpTrackHandlers } from './udp-setup.ts';
 
 /** Unguessable session id: 96 random bits as hex (from the server's Random: crypto unless a test seeds it). */
 export function newSessionId(random: Random): string {
@@ -136,17 +137,24 @@ export class RtspSession<T extends SetupBase = SetupBase, P extends Presentation
     return bindSetupPair(this.ctx, () => this.closedFlag, receiveBufferBytes);
   }
 
-  /** A server port pair connected to the client's ports, its egress and the Transport answer (461 when unreachable). */
-  connectUdp(clientPorts: [number, number]): Promise<{ pair: UdpPortPair; egress: UdpEgress; transport: TransportSpec }> {
-    return connectUdpSetup(this.ctx, () => this.closedFlag, this.clientIp, clientPorts);
+  /**
+   * The path to a client's UDP ports for one track (the shared pair's route or a pair of its own),
+   * its egress and the Transport answer; 461/453 when refused.
+   */
+  connectUdp(
+    clientPorts: [number, number],
+    handlers: UdpTrackHandlers,
+  ): Promise<{ udp: UdpBinding; egress: Egress; transport: TransportSpec }> {
+    return connectUdpSetup(this.ctx, () => this.closedFlag, this.clientIp, clientPorts, handlers);
   }
 
   /**
-   * The path to a client that plays one track: its UDP client_port (a connected port pair, so
-   * the kernel takes only the client's own datagrams; RTP "punches" keep the session alive) or
-   * interleaved channels on `socket`, wrapped by the server's egress hook. `make` builds the
-   * presentation's setup on that egress; RTCP from the client (RTCP port, odd channel, or what
-   * the hook hands back) goes to what `rtcpOf` names of it.
+   * The path to a client that plays one track: its UDP client_port (a route of the server's
+   * shared pair, or a pair of the session's own connected to the client's ports; either way only
+   * datagrams from those ports count; RTP "punches" keep the session alive) or interleaved
+   * channels on `socket`, wrapped by the server's egress hook. `make` builds the presentation's
+   * setup on that egress; RTCP from the client (RTCP port, odd channel, or what the hook hands
+   * back) goes to what `rtcpOf` names of it.
    */
   async playPath(
     spec: TransportSpec,
@@ -168,13 +176,18 @@ export class RtspSession<T extends SetupBase = SetupBase, P extends Presentation
       setup = make(this.trackEgress(direct, track.control, track.index, receiveRtcp), transport);
       return setup;
     }
-    const { pair, egress, transport } = await this.connectUdp(spec.clientPort ?? [0, 0]);
-    const made = make(this.trackEgress(egress, track.control, track.index, receiveRtcp), transport);
-    setup = made;
-    made.udp = pair;
-    pair.rtp.on('message', () => this.touch());
-    pair.rtcp.on('message', (msg, rinfo) => receiveRtcp(msg, `${rinfo.address}:${rinfo.port}`));
-    return made;
+    const { udp, egress, transport } = await this.connectUdp(spec.clientPort ?? [0, 0], {
+      rtp: () => this.touch(),
+      rtcp: receiveRtcp,
+    });
+    try {
+      setup = make(this.trackEgress(egress, track.control, track.index, receiveRtcp), transport);
+    } catch (err) {
+      udp.close();
+      throw err;
+    }
+    setup.udp = udp;
+    return setup;
   }
 
   /** The next free interleaved channel pair of this session. */

@@ -1,9 +1,12 @@
 import type { TransportSpec } from '../../rtsp/index.ts';
-import { UdpEgress, bindUdpPortPair } from '../../transport/index.ts';
-import type { UdpPortPair } from '../../transport/index.ts';
+import { SharedPortsError, UdpEgress, bindUdpPortPair } from '../../transport/index.ts';
+import type { Egress, SharedUdpEgress, SharedUdpHandlers, UdpPortPair } from '../../transport/index.ts';
+import { createLogger } from '../../util/log.ts';
 import { RtspError } from '../errors.ts';
 import { portPairRtspError } from '../port-errors.ts';
 import type { SessionContext } from './context.ts';
+
+const log = createLogger('ports');
 
 /**
  * The unicast UDP SETUP, the same for every kind of RTSP session (file sessions, live viewers,
@@ -22,16 +25,52 @@ export async function bindSetupPair(ctx: SessionContext, isClosed: () => boolean
   return pair;
 }
 
+/** What a UDP track does with its client's datagrams (RTP punches, RTCP), whichever ports it has. */
+export type UdpTrackHandlers = SharedUdpHandlers;
+
+/** What a UDP play SETUP holds until the session closes it: a port pair, or a route of the shared pair. */
+export interface UdpBinding {
+  /** The server's ports the track answered in `server_port`. */
+  readonly rtpPort: number;
+  readonly rtcpPort: number;
+  close(): void;
+}
+
 /**
- * A port pair connected to the client's RTP/RTCP ports (the kernel then delivers only the client's
- * own datagrams) and the Transport answer for it; 461 when the client's ports cannot be reached.
+ * The path to a client's UDP ports for one track, and the Transport answer for it. With the
+ * server's shared pair (ctx.sharedUdp, the default): a route of that pair (461 when the client's
+ * address and ports are another track's, 453 when the table is full). Else a port pair of the
+ * session's own connected to the client's RTP/RTCP ports (the kernel then delivers only the
+ * client's own datagrams); 461 when the client's ports cannot be reached. Either way only
+ * datagrams from the client's declared ports reach `handlers`.
  */
 export async function connectUdpSetup(
   ctx: SessionContext,
   isClosed: () => boolean,
   clientIp: string,
   clientPorts: [number, number],
-): Promise<{ pair: UdpPortPair; egress: UdpEgress; transport: TransportSpec }> {
+  handlers: UdpTrackHandlers,
+): Promise<{ udp: UdpBinding; egress: Egress; transport: TransportSpec }> {
+  if (ctx.sharedUdp) {
+    const shared = await ctx.sharedUdp().catch((err: unknown) => {
+      throw portPairRtspError(err, ctx.host);
+    });
+    if (isClosed()) throw new RtspError(454, 'SRV_ERR_SESSION_NOT_FOUND', 'session closed during SETUP');
+    let egress: SharedUdpEgress;
+    try {
+      egress = shared.open(clientIp, clientPorts[0], clientPorts[1], handlers);
+    } catch (err) {
+      if (!(err instanceof SharedPortsError)) throw err;
+      log.warn('SETUP refused: client ports', { client: clientIp, clientPorts: clientPorts.join('-'), reason: err.reason });
+      if (err.reason === 'taken') throw new RtspError(461, 'SRV_ERR_CLIENT_PORTS_IN_USE', err.message);
+      throw new RtspError(453, 'SRV_ERR_PORTS_EXHAUSTED', err.message);
+    }
+    return {
+      udp: { rtpPort: shared.rtpPort, rtcpPort: shared.rtcpPort, close: () => egress.close() },
+      egress,
+      transport: udpTransport(clientPorts, shared),
+    };
+  }
   const pair = await bindSetupPair(ctx, isClosed);
   let egress: UdpEgress;
   try {
@@ -40,11 +79,13 @@ export async function connectUdpSetup(
     pair.close();
     throw new RtspError(461, 'SRV_ERR_TRANSPORT', `cannot reach client ports ${clientPorts.join('-')}: ${String(err)}`);
   }
-  return { pair, egress, transport: udpTransport(clientPorts, pair) };
+  pair.rtp.on('message', (msg, rinfo) => handlers.rtp(msg, `${rinfo.address}:${rinfo.port}`));
+  pair.rtcp.on('message', (msg, rinfo) => handlers.rtcp(msg, `${rinfo.address}:${rinfo.port}`));
+  return { udp: pair, egress, transport: udpTransport(clientPorts, pair) };
 }
 
 /** The Transport answer for a unicast UDP SETUP on `pair`. */
-export function udpTransport(clientPorts: [number, number], pair: UdpPortPair): TransportSpec {
+export function udpTransport(clientPorts: [number, number], pair: { rtpPort: number; rtcpPort: number }): TransportSpec {
   return {
     protocol: 'RTP',
     profile: 'AVP',
