@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { DEFAULTS, RtspServer, impairmentFromArgs } from '../server/index.ts';
 import { liveSpecPath, parseLiveSpec, parseMulticastRange } from '../server/live/index.ts';
 import { parseEdgeList } from '../server/redirect/index.ts';
-import type { LiveChannelSpec, MulticastOptions } from '../server/live/index.ts';
+import type { LiveChannelSpec, MulticastOptions, PullTransport } from '../server/live/index.ts';
 import { parseNetemArgs } from '../impair/index.ts';
 import { loadPathTraces } from '../transport/index.ts';
 import { printNetemNotice } from './netem-notice.ts';
@@ -48,6 +48,9 @@ interface ServeFlags extends AuthFlags {
   live: LiveChannelSpec[];
   multicast?: string;
   pullGrace?: number;
+  pullTransport?: PullTransport;
+  pullTlsCa?: string;
+  pullTlsInsecure?: boolean;
   redirectTo?: string[];
   redirectPoll?: number;
   multicastPorts?: string;
@@ -122,6 +125,25 @@ async function tlsFromFlags(flags: ServeFlags): Promise<{ cert: Buffer; key: Buf
     throw new Error(`--tls-cert/--tls-key do not make a TLS identity: ${(err as Error).message}`);
   }
   return { cert, key };
+}
+
+/** `--pull-tls-ca` read now (a wrong path fails at start); `--pull-tls-insecure` said loudly. */
+async function pullTlsFromFlags(flags: ServeFlags): Promise<{ pullTls?: { ca?: Buffer; insecure?: boolean } }> {
+  if (!flags.pullTlsCa && !flags.pullTlsInsecure) return {};
+  if (flags.pullTlsCa && flags.pullTlsInsecure) throw new Error('--pull-tls-ca and --pull-tls-insecure: give one or the other');
+  if (flags.pullTlsInsecure) {
+    process.stderr.write('WARNING: --pull-tls-insecure: the certificates of rtsps:// origins and edges are NOT checked\n');
+    return { pullTls: { insecure: true } };
+  }
+  const ca = await readFile(flags.pullTlsCa!).catch((err: NodeJS.ErrnoException) => {
+    throw new Error(`cannot read --pull-tls-ca ${flags.pullTlsCa} (${err.code ?? err.message})`);
+  });
+  try {
+    tlsContext({ ca });
+  } catch (err) {
+    throw new Error(`--pull-tls-ca ${flags.pullTlsCa} is not a PEM certificate: ${(err as Error).message}`);
+  }
+  return { pullTls: { ca } };
 }
 
 export async function impairmentFromCli(args: string, seed: number | undefined) {
@@ -213,6 +235,17 @@ export function registerServe(program: Command): void {
       'viewers of an rtsp:// live channel stay joined this long while its origin is away, then get a BYE (default 10)',
       parseIntOption(0, 3600),
     )
+    .addOption(
+      new Option(
+        '--pull-transport <t>',
+        "how rtsp:// live channels take their origin's media: tcp (interleaved, default) or udp (falls back to tcp when no RTP comes)",
+      ).choices(['tcp', 'udp']),
+    )
+    .option(
+      '--pull-tls-ca <file>',
+      "rtsps:// origins (and a front's rtsps:// edges): the PEM CA to check their certificate against (default: the system's)",
+    )
+    .option('--pull-tls-insecure', 'rtsps:// origins and edges: accept any certificate (logged at warn; for tests only)')
     .option(
       '--redirect-to <urls>',
       'be a redirecting front: answer DESCRIBE with 302 + Location on the least loaded of these edges (rtsp://HOST:PORT,...)',
@@ -325,6 +358,8 @@ export function registerServe(program: Command): void {
         paths: config?.paths,
         multicast: multicastFromFlags(flags),
         ...(flags.pullGrace !== undefined ? { pull: { downGraceMs: flags.pullGrace * 1000 } } : {}),
+        ...(flags.pullTransport ? { pullTransport: flags.pullTransport } : {}),
+        ...(await pullTlsFromFlags(flags)),
         cacheDir: flags.cacheDir,
         prepareWaitMs: (flags.prepareWait ?? 3) * 1000,
         preparer: preparerForServe(dir, flags.cacheDir, flags.cacheMaxMb),
