@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import { readdir, stat } from 'node:fs/promises';
 import { createSecureContext as tlsContext } from 'node:tls';
 import { Option } from 'commander';
@@ -139,6 +140,8 @@ async function pullTlsFromFlags(flags: ServeFlags): Promise<{ pullTls?: { ca?: B
     throw new Error(`cannot read --pull-tls-ca ${flags.pullTlsCa} (${err.code ?? err.message})`);
   });
   try {
+    // createSecureContext takes anything as a CA; X509Certificate parses the (first) certificate.
+    new X509Certificate(ca);
     tlsContext({ ca });
   } catch (err) {
     throw new Error(`--pull-tls-ca ${flags.pullTlsCa} is not a PEM certificate: ${(err as Error).message}`);
