@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { DEFAULTS, RtspServer, impairmentFromArgs } from '../server/index.ts';
 import { liveSpecPath, parseLiveSpec, parseMulticastRange } from '../server/live/index.ts';
 import { parseEdgeList } from '../server/redirect/index.ts';
+import { withoutUserinfo } from '../rtsp/index.ts';
 import type { LiveChannelSpec, MulticastOptions, PullTransport } from '../server/live/index.ts';
 import { parseNetemArgs } from '../impair/index.ts';
 import { loadPathTraces } from '../transport/index.ts';
@@ -251,7 +252,7 @@ export function registerServe(program: Command): void {
     .option('--pull-tls-insecure', 'rtsps:// origins and edges: accept any certificate (logged at warn; for tests only)')
     .option(
       '--redirect-to <urls>',
-      'be a redirecting front: answer DESCRIBE with 302 + Location on the least loaded of these edges (rtsp://HOST:PORT,...)',
+      'be a redirecting front: answer DESCRIBE with 302 + Location on the least loaded of these edges (rtsp://[USER:PASS@]HOST:PORT,...; credentials for edges with --auth read, better in the config file than in ps)',
       (v: string) => parseEdgeList(v),
     )
     .option(
@@ -380,7 +381,8 @@ export function registerServe(program: Command): void {
         const note = ruleUrlNote(r);
         if (note) process.stdout.write(`path ${scheme}://${shown}:${server.port}/${r.path}  (${note})\n`);
       }
-      if (flags.redirectTo) process.stdout.write(`redirecting DESCRIBE to the least loaded of ${flags.redirectTo.join(', ')}\n`);
+      if (flags.redirectTo)
+        process.stdout.write(`redirecting DESCRIBE to the least loaded of ${flags.redirectTo.map(withoutUserinfo).join(', ')}\n`);
       // Loaded only with --http: ws, prom-client and the dashboard cost nothing otherwise.
       const operator =
         flags.http !== undefined

@@ -320,7 +320,10 @@ export class RtspServer {
     });
     this.auth = options.auth ? new AuthGate(options.auth, clock, this.opts.random) : undefined;
     this.redirect = options.redirect
-      ? new RedirectFront(new EdgePool(options.redirect.edges, clock, options.redirect), options.redirect.status)
+      ? new RedirectFront(
+          new EdgePool(options.redirect.edges, clock, { ...options.redirect, ...(options.pullTls ? { tls: options.pullTls } : {}) }),
+          options.redirect.status,
+        )
       : undefined;
     this.events.on('session-created', () => this.counters.sessionsCreated++);
     logSessions(this.events, createLogger('session'));
