@@ -168,7 +168,7 @@ export class ConfigMistakes extends Error {
 /** What a rule path serves, for the URLs printed at start (loop and ffmpeg rules are live channels). */
 function ruleUrlNote(rule: PathRule): string | undefined {
   const s = rule.source;
-  if (!s || s.kind === 'loop' || s.kind === 'ffmpeg') return undefined;
+  if (!s || s.kind === 'loop' || s.kind === 'ffmpeg' || s.kind === 'pull') return undefined;
   return s.kind === 'publisher' ? 'publish here' : s.kind === 'file' ? s.file : `files of ${s.dir}`;
 }
 

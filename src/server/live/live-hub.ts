@@ -73,6 +73,14 @@ export function parseLiveSpec(value: string): LiveChannelSpec {
   return { name, file: src };
 }
 
+/** An on-demand pull's state: pulling or not, since when nobody watches, the watch's timer. */
+interface OnDemandPull {
+  closeAfterMs: number;
+  active: boolean;
+  idleSinceMs: number | undefined;
+  timer: TimerHandle | undefined;
+}
+
 /** Why a channel could not be started at run time (the operator's API maps codes to HTTP statuses). */
 export class LiveHubError extends Error {
   constructor(
@@ -135,10 +143,7 @@ export class LiveHub {
   private readonly ffmpegSources: FfmpegLiveSource[] = [];
   private readonly pulls = new Map<LiveChannel, RtspPullSource>();
   /** On-demand pulls: how long they outlive their last viewer, and the idle watch while one runs. */
-  private readonly onDemand = new Map<
-    LiveChannel,
-    { closeAfterMs: number; active: boolean; idleSinceMs: number | undefined; timer: TimerHandle | undefined }
-  >();
+  private readonly onDemand = new Map<LiveChannel, OnDemandPull>();
   private readonly groupsByTrack = new Map<object, MulticastGroup>();
   /** The configured channels (`--live`) with their specs, for start(). */
   private readonly configured: { spec: LiveChannelSpec; channel: LiveChannel }[] = [];
@@ -298,7 +303,7 @@ export class LiveHub {
   }
 
   /** Stops an on-demand pull once nobody watched for closeAfterMs. */
-  private watchIdle(channel: LiveChannel, d: NonNullable<ReturnType<typeof this.onDemand.get>>, source: RtspPullSource): void {
+  private watchIdle(channel: LiveChannel, d: OnDemandPull, source: RtspPullSource): void {
     const every = Math.max(50, Math.min(1000, d.closeAfterMs / 4));
     d.timer = this.ctx.clock.setTimeout(() => {
       const now = this.ctx.clock.now();
