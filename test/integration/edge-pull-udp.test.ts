@@ -80,6 +80,24 @@ describeWithPeers('edge: pulling the origin over UDP', ['ffmpeg'], () => {
     }
   }, 90_000);
 
+  it('an edge channel stopped by the operator leaves its origin (TEARDOWN) and does not come back', async () => {
+    const o = await origin();
+    const e = await udpEdge(`rtsp://127.0.0.1:${o.port}/live/news`);
+    const atOrigin = () => o.sessionList().filter((x) => x.kind === 'live-viewer').length;
+    try {
+      await waitPlaying(e);
+      expect(atOrigin()).toBe(1);
+      expect(await e.live.removeChannel('news')).toBe(true);
+      await waitUntil(() => atOrigin() === 0, 5000, 'the edge gone from the origin');
+      await sleep(1500);
+      expect(atOrigin()).toBe(0);
+      expect(e.snapshot().live).toEqual([]);
+    } finally {
+      await e.close();
+      await o.close();
+    }
+  }, 60_000);
+
   it('loss on the origin → edge leg is counted by the edge', async () => {
     const o = await origin({ impairment: impairmentFromArgs('loss 5%', 7) });
     const e = await udpEdge(`rtsp://127.0.0.1:${o.port}/live/news`);

@@ -270,6 +270,11 @@ export class LiveHub {
     // An ffmpeg: source would only come back and publish again: it is stopped for good.
     const f = this.ffmpegSources.findIndex((x) => x.name === channel.name && channel.source === 'ffmpeg');
     const ffmpegExited = f >= 0 ? this.ffmpegSources.splice(f, 1)[0]!.stop() : undefined;
+    // An edge channel leaves its origin (TEARDOWN) and its on-demand watch.
+    this.pulls.get(channel)?.stop(reason);
+    this.pulls.delete(channel);
+    this.ctx.clock.clearTimeout(this.onDemand.get(channel)?.timer);
+    this.onDemand.delete(channel);
     channel.end(reason);
     for (const s of [...this.ctx.registry.values()]) if (s.kind !== 'file' && s.media === p) s.close(reason);
     for (const t of channel.tracks) this.multicast?.release(t);
