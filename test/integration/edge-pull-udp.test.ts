@@ -10,7 +10,10 @@
  * - An origin that accepts UDP but sends nothing over it: the edge falls back to TCP and plays.
  */
 import { expect, it } from 'vitest';
+import type { RtcpPacket } from '../../src/rtcp/index.ts';
 import { impairmentFromArgs } from '../../src/server/index.ts';
+import { ntpToUnixMs } from '../../src/util/ntp.ts';
+import type { ClientTrack } from '../helpers/rtsp-client.ts';
 import type { RtspServer, ServerOptions } from '../../src/server/index.ts';
 import { FakeRtspServer } from '../helpers/fake-rtsp-server.ts';
 import { captureRtsp, sampleReference } from '../helpers/framemd5.ts';
@@ -50,6 +53,24 @@ async function expectSampleFrames(url: string, seconds: number, minVideo: number
   expect(got.audio.filter((f) => !audio.has(f.hash))).toEqual([]);
 }
 
+/** A viewer over TCP on `url` (our test client): both tracks set up and playing. */
+async function watch(url: string): Promise<RtspTestClient> {
+  const c = await RtspTestClient.connect(url);
+  expect((await c.describe(url)).response.statusCode).toBe(200);
+  await c.setup(`${url}/trackID=1`, 'tcp');
+  await c.setup(`${url}/trackID=2`, 'tcp');
+  expect((await c.play(url)).response.statusCode).toBe(200);
+  return c;
+}
+
+/** A track's RTP timestamp → wall ms by its latest SR. */
+function ntpOf(track: ClientTrack, clockRate: number): (ts: number) => number {
+  const s = [...track.rtcp].reverse().find((p): p is Extract<RtcpPacket, { type: 'sr' }> => p.type === 'sr');
+  if (!s) throw new Error(`no SR on ${track.url}`);
+  const ntpMs = ntpToUnixMs({ seconds: s.senderInfo.ntpSeconds, fraction: s.senderInfo.ntpFraction });
+  return (ts) => ntpMs + (((ts - s.senderInfo.rtpTimestamp) | 0) * 1000) / clockRate;
+}
+
 describeWithPeers('edge: pulling the origin over UDP', ['ffmpeg'], () => {
   it('our origin → edge over UDP → ffmpeg decodes the frames; RRs reach the origin over UDP, SRs are forwarded', async () => {
     const o = await origin();
@@ -79,6 +100,44 @@ describeWithPeers('edge: pulling the origin over UDP', ['ffmpeg'], () => {
       await o.close();
     }
   }, 90_000);
+
+  it("over UDP too the edge's SRs carry the origin's timing: a packet has the same NTP time through either", async () => {
+    const o = await origin();
+    const originUrl = `rtsp://127.0.0.1:${o.port}/live/news`;
+    const e = await udpEdge(originUrl);
+    const edgeUrl = `rtsp://127.0.0.1:${e.port}/live/news`;
+    try {
+      await waitPlaying(e);
+      const direct = await watch(originUrl);
+      const viaEdge = await watch(edgeUrl);
+      await sleep(4000);
+      direct.close();
+      viaEdge.close();
+      for (const [t, rate] of [
+        [0, 90000],
+        [1, 48000],
+      ] as const) {
+        const a = direct.tracks[t]!;
+        const b = viaEdge.tracks[t]!;
+        const ntpA = ntpOf(a, rate);
+        const ntpB = ntpOf(b, rate);
+        const key = (p: { payload: Buffer }) => p.payload.toString('base64');
+        const seen = new Map<string, number>();
+        for (const p of a.rtp) seen.set(key(p), (seen.get(key(p)) ?? 0) + 1);
+        const byPayload = new Map(a.rtp.filter((p) => seen.get(key(p)) === 1).map((p) => [key(p), p]));
+        const deltas = b.rtp.flatMap((p) => {
+          const q = byPayload.get(key(p));
+          return q ? [ntpB(p.timestamp) - ntpA(q.timestamp)] : [];
+        });
+        expect(deltas.length).toBeGreaterThan(50);
+        expect(Math.max(...deltas.map(Math.abs))).toBeLessThan(5);
+      }
+      expect(pullOf(e)!.transport).toBe('udp');
+    } finally {
+      await e.close();
+      await o.close();
+    }
+  }, 60_000);
 
   it('an edge channel stopped by the operator leaves its origin (TEARDOWN) and does not come back', async () => {
     const o = await origin();
