@@ -108,6 +108,9 @@ describeWithPeers('edge: pulling the origin over UDP', ['ffmpeg'], () => {
     const edgeUrl = `rtsp://127.0.0.1:${e.port}/live/news`;
     try {
       await waitPlaying(e);
+      // Viewers join once a periodic SR of each track followed the origin's first ones: until then the
+      // edge's video timing can be off by a constant (a few hundred ms, seen over UDP only; open).
+      await waitUntil(() => (pullOf(e)?.senderReports ?? 0) >= 4, 20_000, 'periodic SRs of both tracks at the edge');
       const direct = await watch(originUrl);
       const viaEdge = await watch(edgeUrl);
       await sleep(4000);
