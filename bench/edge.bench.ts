@@ -25,7 +25,8 @@ const HELP = `npm run bench:edge -- [options]
   --viewers LIST     viewers per edge, comma-separated (default 0,10,50,100)
   --duration S       seconds all viewers are held (default 10)
   --stagger MS       delay between two viewers joining (default 50)
-  --file F           media file the origin loops (default media/sample.mp4)`;
+  --file F           media file the origin loops (default media/sample.mp4)
+  --pull-transport T how the edges pull the origin: tcp (default) or udp`;
 
 interface Server {
   name: string;
@@ -95,6 +96,7 @@ async function main(): Promise<void> {
       duration: { type: 'string', default: '10' },
       stagger: { type: 'string', default: '50' },
       file: { type: 'string', default: path.join(REPO_ROOT, 'media/sample.mp4') },
+      'pull-transport': { type: 'string', default: 'tcp' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -104,18 +106,20 @@ async function main(): Promise<void> {
   }
   const counts = values.viewers.split(',').map(Number);
   if (counts.some((n) => !Number.isInteger(n) || n < 0 || n > 1000)) throw new Error(`--viewers wants counts 0..1000`);
+  const pullTransport = values['pull-transport'];
+  if (pullTransport !== 'tcp' && pullTransport !== 'udp') throw new Error('--pull-transport wants tcp or udp');
   const holdSec = Number(values.duration);
   const staggerMs = Number(values.stagger);
   const m = machineInfo();
   process.stdout.write(
     `machine: ${m.cpuModel}, ${m.cores} cores, ${m.memGiB} GiB, Node ${m.node}, load ${m.loadAvg.join(' ')}\n` +
-      `origin: --live news=${path.relative(REPO_ROOT, values.file)}; two edges pulling it; UDP viewers ${staggerMs} ms apart, held ${holdSec} s\n\n`,
+      `origin: --live news=${path.relative(REPO_ROOT, values.file)}; two edges pulling it over ${pullTransport}; UDP viewers ${staggerMs} ms apart, held ${holdSec} s\n\n`,
   );
 
   const origin = await serve('origin', ['--live', `news=${values.file}`]);
   const edges = [
-    await serve('edge1', ['--live', `news=rtsp://127.0.0.1:${origin.port}/live/news`]),
-    await serve('edge2', ['--live', `news=rtsp://127.0.0.1:${origin.port}/live/news`]),
+    await serve('edge1', ['--live', `news=rtsp://127.0.0.1:${origin.port}/live/news`, '--pull-transport', pullTransport]),
+    await serve('edge2', ['--live', `news=rtsp://127.0.0.1:${origin.port}/live/news`, '--pull-transport', pullTransport]),
   ];
   const rows: string[] = [
     '| viewers per edge | origin CPU % | edge 1 CPU % | edge 2 CPU % | origin sessions | edge sessions | pkt/s at viewers | loss % |',

@@ -2,6 +2,7 @@
  * `streamlab config check FILE`: reads a `serve` config file and prints one line per mistake
  * (exit 1), or what it sets (exit 0).
  */
+import { withoutUserinfo } from '../rtsp/index.ts';
 import { Command } from 'commander';
 import type { Command as CommandType } from 'commander';
 import { mergedMistakes } from '../config/index.ts';
@@ -40,7 +41,12 @@ export function registerConfig(program: CommandType): void {
           `${c.media ? `, media ${c.media}` : ''}, ${c.paths.length} path rule${c.paths.length === 1 ? '' : 's'}\n`,
       );
       for (const p of c.paths) {
-        const src = p.source ? (p.source.kind === 'publisher' ? 'publisher' : p.source.kind) : 'media folder';
+        const ps = p.source;
+        const src = !ps
+          ? 'media folder'
+          : ps.kind === 'pull'
+            ? `pull ${withoutUserinfo(ps.url)} (${ps.onDemand ? `on demand, closed ${ps.closeAfterMs / 1000} s after the last viewer` : 'from start'}, ${ps.transport ?? 'pull transport as --pull-transport'})`
+            : ps.kind;
         const who = (a: unknown) => (a === undefined ? 'as --auth' : a === 'any' ? 'anyone' : (a as string[]).join(','));
         process.stdout.write(
           `  ${p.path}: ${src}; read ${who(p.read)}; publish ${p.source?.kind === 'publisher' ? who(p.publish) : 'no'}${p.impairment ? `; netem ${p.impairment.text}` : ''}\n`,

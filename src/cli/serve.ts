@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import { readdir, stat } from 'node:fs/promises';
 import { createSecureContext as tlsContext } from 'node:tls';
 import { Option } from 'commander';
@@ -5,7 +6,8 @@ import type { Command } from 'commander';
 import { DEFAULTS, RtspServer, impairmentFromArgs } from '../server/index.ts';
 import { liveSpecPath, parseLiveSpec, parseMulticastRange } from '../server/live/index.ts';
 import { parseEdgeList } from '../server/redirect/index.ts';
-import type { LiveChannelSpec, MulticastOptions } from '../server/live/index.ts';
+import { withoutUserinfo } from '../rtsp/index.ts';
+import type { LiveChannelSpec, MulticastOptions, PullTransport } from '../server/live/index.ts';
 import { parseNetemArgs } from '../impair/index.ts';
 import { loadPathTraces } from '../transport/index.ts';
 import { printNetemNotice } from './netem-notice.ts';
@@ -49,6 +51,9 @@ interface ServeFlags extends AuthFlags {
   live: LiveChannelSpec[];
   multicast?: string;
   pullGrace?: number;
+  pullTransport?: PullTransport;
+  pullTlsCa?: string;
+  pullTlsInsecure?: boolean;
   redirectTo?: string[];
   redirectPoll?: number;
   multicastPorts?: string;
@@ -135,6 +140,27 @@ async function tlsFromFlags(flags: ServeFlags): Promise<{ cert: Buffer; key: Buf
   return { cert, key };
 }
 
+/** `--pull-tls-ca` read now (a wrong path fails at start); `--pull-tls-insecure` said loudly. */
+async function pullTlsFromFlags(flags: ServeFlags): Promise<{ pullTls?: { ca?: Buffer; insecure?: boolean } }> {
+  if (!flags.pullTlsCa && !flags.pullTlsInsecure) return {};
+  if (flags.pullTlsCa && flags.pullTlsInsecure) throw new Error('--pull-tls-ca and --pull-tls-insecure: give one or the other');
+  if (flags.pullTlsInsecure) {
+    process.stderr.write('WARNING: --pull-tls-insecure: the certificates of rtsps:// origins and edges are NOT checked\n');
+    return { pullTls: { insecure: true } };
+  }
+  const ca = await readFile(flags.pullTlsCa!).catch((err: NodeJS.ErrnoException) => {
+    throw new Error(`cannot read --pull-tls-ca ${flags.pullTlsCa} (${err.code ?? err.message})`);
+  });
+  try {
+    // createSecureContext takes anything as a CA; X509Certificate parses the (first) certificate.
+    new X509Certificate(ca);
+    tlsContext({ ca });
+  } catch (err) {
+    throw new Error(`--pull-tls-ca ${flags.pullTlsCa} is not a PEM certificate: ${(err as Error).message}`);
+  }
+  return { pullTls: { ca } };
+}
+
 export async function impairmentFromCli(args: string, seed: number | undefined) {
   const parsed = parseNetemArgs(args);
   if (!parsed.ok) return impairmentFromArgs(args, seed);
@@ -153,7 +179,7 @@ export class ConfigMistakes extends Error {
 /** What a rule path serves, for the URLs printed at start (loop and ffmpeg rules are live channels). */
 function ruleUrlNote(rule: PathRule): string | undefined {
   const s = rule.source;
-  if (!s || s.kind === 'loop' || s.kind === 'ffmpeg') return undefined;
+  if (!s || s.kind === 'loop' || s.kind === 'ffmpeg' || s.kind === 'pull') return undefined;
   return s.kind === 'publisher' ? 'publish here' : s.kind === 'file' ? s.file : `files of ${s.dir}`;
 }
 
@@ -229,9 +255,20 @@ export function registerServe(program: Command): void {
       'viewers of an rtsp:// live channel stay joined this long while its origin is away, then get a BYE (default 10)',
       parseIntOption(0, 3600),
     )
+    .addOption(
+      new Option(
+        '--pull-transport <t>',
+        "how rtsp:// live channels take their origin's media: tcp (interleaved, default) or udp (falls back to tcp when no RTP comes)",
+      ).choices(['tcp', 'udp']),
+    )
+    .option(
+      '--pull-tls-ca <file>',
+      "rtsps:// origins (and a front's rtsps:// edges): the PEM CA to check their certificate against (default: the system's)",
+    )
+    .option('--pull-tls-insecure', 'rtsps:// origins and edges: accept any certificate (logged at warn; for tests only)')
     .option(
       '--redirect-to <urls>',
-      'be a redirecting front: answer DESCRIBE with 302 + Location on the least loaded of these edges (rtsp://HOST:PORT,...)',
+      'be a redirecting front: answer DESCRIBE with 302 + Location on the least loaded of these edges (rtsp://[USER:PASS@]HOST:PORT,...; credentials for edges with --auth read, better in the config file than in ps)',
       (v: string) => parseEdgeList(v),
     )
     .option(
@@ -342,6 +379,8 @@ export function registerServe(program: Command): void {
         paths: config?.paths,
         multicast: multicastFromFlags(flags),
         ...(flags.pullGrace !== undefined ? { pull: { downGraceMs: flags.pullGrace * 1000 } } : {}),
+        ...(flags.pullTransport ? { pullTransport: flags.pullTransport } : {}),
+        ...(await pullTlsFromFlags(flags)),
         cacheDir: flags.cacheDir,
         prepareWaitMs: (flags.prepareWait ?? 3) * 1000,
         preparer: preparerForServe(dir, flags.cacheDir, flags.cacheMaxMb),
@@ -359,7 +398,8 @@ export function registerServe(program: Command): void {
         const note = ruleUrlNote(r);
         if (note) process.stdout.write(`path ${scheme}://${shown}:${server.port}/${r.path}  (${note})\n`);
       }
-      if (flags.redirectTo) process.stdout.write(`redirecting DESCRIBE to the least loaded of ${flags.redirectTo.join(', ')}\n`);
+      if (flags.redirectTo)
+        process.stdout.write(`redirecting DESCRIBE to the least loaded of ${flags.redirectTo.map(withoutUserinfo).join(', ')}\n`);
       // Loaded only with --http: ws, prom-client and the dashboard cost nothing otherwise.
       const operator =
         flags.http !== undefined

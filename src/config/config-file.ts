@@ -14,7 +14,8 @@ import { parseNetemArgs } from '../impair/index.ts';
 import { impairmentFromArgs, isPattern, pathPatternError } from '../server/index.ts';
 import type { PathAccess, PathRule, PathSource } from '../server/index.ts';
 import type { LiveChannelSpec } from '../server/live/index.ts';
-import { splitArgs } from '../server/live/index.ts';
+import { ON_DEMAND_CLOSE_AFTER_MS, PULL_TRANSPORTS, splitArgs } from '../server/live/index.ts';
+import { parseRtspUrl, withoutUserinfo } from '../rtsp/index.ts';
 
 /** One flag of the command, as the CLI describes it (derived from commander's options). */
 export interface FlagSpec {
@@ -49,7 +50,11 @@ export interface ServeConfig {
 
 export type ConfigResult = { ok: true; config: ServeConfig } | { ok: false; mistakes: string[] };
 
-const RULE_KEYS = ['source', 'read', 'publish', 'netem'] as const;
+const RULE_KEYS = ['source', 'read', 'publish', 'netem', 'sourceOnDemand', 'sourceCloseAfter', 'sourceTransport'] as const;
+/** Rule keys that only a pulled source (`source: rtsp://...`) takes. */
+const PULL_KEYS = ['sourceOnDemand', 'sourceCloseAfter', 'sourceTransport'] as const;
+/** Longest `sourceCloseAfter` (s). */
+const MAX_CLOSE_AFTER_SEC = 86_400;
 const SOURCE_KINDS = ['file', 'folder', 'loop', 'ffmpeg'] as const;
 const USER = /^[^:\s]{1,64}$/;
 /** Keys of the file that are not flags. */
@@ -177,8 +182,20 @@ function parseAccess(node: unknown, at: string, m: Mistakes, users: Set<string>)
 }
 
 function parseSource(node: unknown, rulePath: string, at: string, m: Mistakes, baseDir: string): PathSource | undefined {
-  const expected = `publisher, or a map with one of ${SOURCE_KINDS.map((k) => `${k}:`).join(', ')}`;
+  const expected = `publisher, rtsp://ORIGIN/PATH, or a map with one of ${SOURCE_KINDS.map((k) => `${k}:`).join(', ')}`;
   if (isScalar(node) && node.value === 'publisher') return { kind: 'publisher' };
+  if (isScalar(node) && typeof node.value === 'string' && /^rtsps?:\/\//i.test(node.value)) {
+    const u = parseRtspUrl(node.value);
+    if (!u.ok) {
+      m.add(node, at, `expected rtsp://[USER:PASS@]HOST[:PORT]/PATH or rtsps://..., got ${JSON.stringify(withoutUserinfo(node.value))}`);
+      return undefined;
+    }
+    if (isPattern(rulePath)) {
+      m.add(node, at, `a pulled origin is served at one exact path, not the pattern ${rulePath}`);
+      return undefined;
+    }
+    return { kind: 'pull', url: node.value, onDemand: true, closeAfterMs: ON_DEMAND_CLOSE_AFTER_MS };
+  }
   if (!isMap(node) || node.items.length !== 1) {
     m.add(node as Node, at, `expected ${expected}, got ${shown(node)}`);
     return undefined;
@@ -236,6 +253,8 @@ function parseRule(pair: Pair, m: Mistakes, baseDir: string, users: Set<string>,
     return undefined;
   }
   let ok = true;
+  const pullSettings: { key: string; item: Pair; where: string }[] = [];
+  let sourceBad = false;
   for (const item of pair.value.items) {
     const key = isScalar(item.key) ? String(item.key.value) : '';
     const where = `${at}.${key}`;
@@ -243,6 +262,7 @@ function parseRule(pair: Pair, m: Mistakes, baseDir: string, users: Set<string>,
       const s = parseSource(item.value, rulePath, where, m, baseDir);
       if (s) rule.source = s;
       else ok = false;
+      sourceBad = !s;
     } else if (key === 'read' || key === 'publish') {
       const a = parseAccess(item.value, where, m, users);
       if (a) rule[key] = a;
@@ -263,10 +283,36 @@ function parseRule(pair: Pair, m: Mistakes, baseDir: string, users: Set<string>,
       } else {
         rule.impairment = impairmentFromArgs(text!, netemSeed);
       }
+    } else if ((PULL_KEYS as readonly string[]).includes(key)) {
+      pullSettings.push({ key, item, where });
     } else {
       m.add(item, where, `unknown rule setting; expected ${RULE_KEYS.join(', ')}${suggest(key, RULE_KEYS)}`);
       ok = false;
     }
+  }
+  // After the source, whatever order the file gives them in.
+  for (const { key, item, where } of pullSettings) {
+    const s = rule.source;
+    if (s?.kind !== 'pull') {
+      if (!sourceBad) m.add(item, where, `${key} is for a pulled source (source: rtsp://ORIGIN/PATH)`);
+      ok = false;
+      continue;
+    }
+    const v = isScalar(item.value) ? item.value.value : undefined;
+    if (key === 'sourceOnDemand') {
+      if (typeof v !== 'boolean') {
+        m.add(item.value as Node, where, `expected true or false, got ${shown(item.value)}`);
+        ok = false;
+      } else s.onDemand = v;
+    } else if (key === 'sourceCloseAfter') {
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > MAX_CLOSE_AFTER_SEC) {
+        m.add(item.value as Node, where, `expected seconds, an integer in 0..${MAX_CLOSE_AFTER_SEC}, got ${shown(item.value)}`);
+        ok = false;
+      } else s.closeAfterMs = v * 1000;
+    } else if (typeof v !== 'string' || !(PULL_TRANSPORTS as readonly string[]).includes(v)) {
+      m.add(item.value as Node, where, `expected one of ${PULL_TRANSPORTS.join(', ')}, got ${shown(item.value)}`);
+      ok = false;
+    } else s.transport = v as 'tcp' | 'udp';
   }
   if (rule.publish !== undefined && rule.source && rule.source.kind !== 'publisher') {
     m.add(pair, `${at}.publish`, `publishing needs source: publisher (this path plays its ${rule.source.kind})`);
@@ -343,6 +389,14 @@ export function parseServeConfig(text: string, flags: readonly FlagSpec[], where
         const s = rule.source;
         if (s?.kind === 'loop') config.live.push({ name: rule.path, file: s.file, path: rule.path });
         if (s?.kind === 'ffmpeg') config.live.push({ name: rule.path, ffmpegArgs: s.args, path: rule.path });
+        if (s?.kind === 'pull')
+          config.live.push({
+            name: rule.path,
+            pull: s.url,
+            path: rule.path,
+            ...(s.transport ? { transport: s.transport } : {}),
+            ...(s.onDemand ? { onDemand: { closeAfterMs: s.closeAfterMs } } : {}),
+          });
       }
     }
   }

@@ -241,6 +241,38 @@ export class ServerMetrics {
         this.set({ state: 'live' }, live.filter((c) => c.live).length);
       },
     });
+    if (server.redirect) {
+      const front = server.redirect;
+      new Counter({
+        name: 'streamlab_redirects_total',
+        help: 'A redirecting front: clients sent to an edge (redirected), or answered 503 with no edge up (no_edge)',
+        labelNames: ['outcome'],
+        registers,
+        collect() {
+          this.reset();
+          this.inc({ outcome: 'redirected' }, monotonic('redirect-redirected', front.counters.redirected));
+          this.inc({ outcome: 'no_edge' }, monotonic('redirect-no-edge', front.counters.noEdge));
+        },
+      });
+      new Gauge({
+        name: 'streamlab_edge_up',
+        help: 'A redirecting front: 1 when the edge answered its last load poll, else 0',
+        labelNames: ['edge'],
+        registers,
+        collect() {
+          for (const e of front.pool.edges) this.set({ edge: e.base }, e.up ? 1 : 0);
+        },
+      });
+      new Gauge({
+        name: 'streamlab_edge_sessions',
+        help: 'A redirecting front: sessions each edge reported at its last answered poll',
+        labelNames: ['edge'],
+        registers,
+        collect() {
+          for (const e of front.pool.edges) this.set({ edge: e.base }, e.sessions);
+        },
+      });
+    }
     new Gauge({
       name: 'streamlab_operator_feed_clients',
       help: 'Dashboard pages connected to the live feed',

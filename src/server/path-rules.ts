@@ -21,7 +21,13 @@ export type PathSource =
   /** An ffmpeg input (its arguments), as a live channel at the rule's (exact) path. */
   | { kind: 'ffmpeg'; args: string[] }
   /** Whoever publishes (ANNOUNCE/RECORD) to a path the rule matches. */
-  | { kind: 'publisher' };
+  | { kind: 'publisher' }
+  /**
+   * An origin pulled over RTSP (`rtsp://` or `rtsps://`, credentials in its userinfo), as a live
+   * channel at the rule's (exact) path: on demand (the first DESCRIBE starts it, it stops
+   * `closeAfterMs` after the last viewer) or from the start; over `transport` when it says.
+   */
+  | { kind: 'pull'; url: string; onDemand: boolean; closeAfterMs: number; transport?: 'tcp' | 'udp' };
 
 /** Who may do something: anyone (no credentials), or these users of the users file. */
 export type PathAccess = 'any' | readonly string[];
@@ -102,9 +108,9 @@ function compile(pattern: string): (path: string) => boolean {
   };
 }
 
-/** Rules that make a live channel: a publisher, a looped file or an ffmpeg input. */
+/** Rules that make a live channel: a publisher, a looped file, an ffmpeg input or a pulled origin. */
 export function isLiveSource(source: PathSource | undefined): boolean {
-  return source?.kind === 'publisher' || source?.kind === 'loop' || source?.kind === 'ffmpeg';
+  return source?.kind === 'publisher' || source?.kind === 'loop' || source?.kind === 'ffmpeg' || source?.kind === 'pull';
 }
 
 /** The rules of a server, in order; the first that matches a path is its rule. */
@@ -123,7 +129,7 @@ export class PathRules {
   }
 
   /**
-   * Whether `path` is a live channel's by a rule (publisher, looped file or ffmpeg source). Only
+   * Whether `path` is a live channel's by a rule (publisher, looped file, ffmpeg source or pulled origin). Only
    * plain names (PATH_SEGMENT segments, nothing encoded, no `.` or `..`) make channels.
    */
   isLivePath(path: string): boolean {

@@ -27,7 +27,7 @@ import { SessionRegistry } from './session/registry.ts';
 import { RtspSession } from './session/rtsp-session.ts';
 import { LiveHub, LiveHubError } from './live/index.ts';
 import { resolveMediaPath } from './media-path.ts';
-import type { LiveChannelSnapshot, LiveChannelSpec, MulticastOptions, PullTimings } from './live/index.ts';
+import type { LiveChannelSnapshot, LiveChannelSpec, MulticastOptions, PullTimings, PullTransport } from './live/index.ts';
 import { PRODUCT } from '../util/version.ts';
 import { AuthGate } from './auth/index.ts';
 import { PathRules } from './path-rules.ts';
@@ -97,6 +97,10 @@ export interface ServerOptions {
   multicast?: MulticastOptions;
   /** Timings of live channels pulled from an origin (`--live NAME=rtsp://...`): backoff, grace. */
   pull?: Partial<PullTimings>;
+  /** Pulls from `rtsps://` origins: the CA (PEM) to check their certificate, or accept any (`--pull-tls-*`). */
+  pullTls?: { ca?: Buffer; insecure?: boolean };
+  /** Transport of pulls that name none (`--pull-transport`): tcp (default) or udp. */
+  pullTransport?: PullTransport;
   /** Prepared files of non-MP4 media (default `<mediaDir>/.streamlab-cache`). */
   cacheDir?: string;
   /** DESCRIBE waits this long for a running preparation, then answers 503 + Retry-After. */
@@ -283,6 +287,8 @@ export class RtspServer {
       | 'live'
       | 'multicast'
       | 'pull'
+      | 'pullTls'
+      | 'pullTransport'
       | 'cacheDir'
       | 'prepareWaitMs'
       | 'preparer'
@@ -341,13 +347,18 @@ export class RtspServer {
       channels: options.live ?? [],
       multicast: options.multicast,
       ...(options.pull ? { pull: options.pull } : {}),
+      ...(options.pullTls ? { pullTls: options.pullTls } : {}),
+      ...(options.pullTransport ? { pullTransport: options.pullTransport } : {}),
       maxPayloadSize: this.opts.mtu - HEADER_OVERHEAD,
       cache: this.catalog.cache,
       ...(paths ? { isLivePath: (p: string) => paths.isLivePath(p) } : {}),
     });
     this.auth = options.auth ? new AuthGate(options.auth, clock, this.opts.random) : undefined;
     this.redirect = options.redirect
-      ? new RedirectFront(new EdgePool(options.redirect.edges, clock, options.redirect), options.redirect.status)
+      ? new RedirectFront(
+          new EdgePool(options.redirect.edges, clock, { ...options.redirect, ...(options.pullTls ? { tls: options.pullTls } : {}) }),
+          options.redirect.status,
+        )
       : undefined;
     this.events.on('session-created', () => this.counters.sessionsCreated++);
     logSessions(this.events, createLogger('session'));

@@ -47,6 +47,8 @@ export interface RtspClientOptions {
    * CAs, or `ca` (PEM) when given, for the URL's host; `insecure` accepts any certificate.
    */
   tls?: { ca?: Buffer; insecure?: boolean };
+  /** What to say when the certificate is not trusted (default: `play`'s --tls-ca / --tls-insecure). */
+  certificateHint?: string;
 }
 
 interface Pending {
@@ -124,7 +126,9 @@ export class RtspClientConnection {
         clearTimeout(timer);
         // A certificate we cannot trust: say how to trust it.
         const cert = opts.tls && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ALTNAME/.test((err as NodeJS.ErrnoException).code ?? '');
-        const hint = cert ? ' (give its CA with --tls-ca FILE, or --tls-insecure to accept any certificate)' : '';
+        const hint = cert
+          ? ` (${opts.certificateHint ?? 'give its CA with --tls-ca FILE, or --tls-insecure to accept any certificate'})`
+          : '';
         reject(new RtspClientError('CLIENT_ERR_CONNECT', `cannot connect to ${opts.host}:${opts.port}: ${err.message}${hint}`));
       });
     });

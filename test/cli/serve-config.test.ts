@@ -63,7 +63,7 @@ describe('streamlab config check', () => {
     expect(r.stderr.trim().split('\n')).toEqual([
       `streamlab: ${file}:1: port: expected an integer in 0..65535 (as --port), got "eighty"`,
       `streamlab: ${file}:2: maxSesions: unknown setting; expected one of serve's flags, media or paths (did you mean maxSessions?)`,
-      `streamlab: ${file}:5: paths.cam.source: expected publisher, or a map with one of file:, folder:, loop:, ffmpeg:, got "camera"`,
+      `streamlab: ${file}:5: paths.cam.source: expected publisher, rtsp://ORIGIN/PATH, or a map with one of file:, folder:, loop:, ffmpeg:, got "camera"`,
       `streamlab: ${file}: 3 mistakes`,
     ]);
   });

@@ -129,6 +129,73 @@ describe('config file: a valid file', () => {
   });
 });
 
+describe('config file: a pulled origin as a path rule', () => {
+  it('source: rtsp://... is a live channel at the exact path, on demand (closed 10 s after the last viewer) unless it says', () => {
+    const c = valid(
+      [
+        'paths:',
+        '  news:',
+        '    source: rtsp://edge:secret@origin.example:8554/live/news',
+        '  cams/door:',
+        '    source: rtsps://origin.example/door',
+        '    sourceTransport: udp',
+        '    sourceOnDemand: false',
+        '  radio:',
+        '    sourceCloseAfter: 30',
+        '    source: rtsp://origin.example/radio',
+      ].join('\n'),
+    );
+    expect(c.paths.map((r) => r.source)).toEqual([
+      { kind: 'pull', url: 'rtsp://edge:secret@origin.example:8554/live/news', onDemand: true, closeAfterMs: 10_000 },
+      { kind: 'pull', url: 'rtsps://origin.example/door', onDemand: false, closeAfterMs: 10_000, transport: 'udp' },
+      { kind: 'pull', url: 'rtsp://origin.example/radio', onDemand: true, closeAfterMs: 30_000 },
+    ]);
+    expect(c.live).toEqual([
+      { name: 'news', pull: 'rtsp://edge:secret@origin.example:8554/live/news', path: 'news', onDemand: { closeAfterMs: 10_000 } },
+      { name: 'cams/door', pull: 'rtsps://origin.example/door', path: 'cams/door', transport: 'udp' },
+      { name: 'radio', pull: 'rtsp://origin.example/radio', path: 'radio', onDemand: { closeAfterMs: 30_000 } },
+    ]);
+  });
+
+  it.each([
+    [
+      'a pattern path',
+      ['  cams/*:', '    source: rtsp://o/x'],
+      /paths\.cams\/\*\.source: a pulled origin is served at one exact path, not the pattern cams\/\*$/,
+    ],
+    [
+      'a bad URL (credentials not echoed)',
+      ['  a:', '    source: "rtsp://u:pw@[::1"'],
+      /paths\.a\.source: expected rtsp:\/\/\[USER:PASS@\]HOST\[:PORT\]\/PATH or rtsps:\/\/\.\.\., got "rtsp:\/\/\[::1"$/,
+    ],
+    [
+      'a pull setting without a pulled source',
+      ['  a:', '    source: { loop: x.mp4 }', '    sourceOnDemand: true'],
+      /paths\.a\.sourceOnDemand: sourceOnDemand is for a pulled source \(source: rtsp:\/\/ORIGIN\/PATH\)$/,
+    ],
+    [
+      'a transport that is not one',
+      ['  a:', '    source: rtsp://o/x', '    sourceTransport: sctp'],
+      /paths\.a\.sourceTransport: expected one of tcp, udp, got "sctp"$/,
+    ],
+    [
+      'a close delay that is not seconds',
+      ['  a:', '    source: rtsp://o/x', '    sourceCloseAfter: 2.5'],
+      /paths\.a\.sourceCloseAfter: expected seconds, an integer in 0\.\.86400, got 2\.5$/,
+    ],
+    [
+      'on demand that is not true or false',
+      ['  a:', '    source: rtsp://o/x', '    sourceOnDemand: sometimes'],
+      /paths\.a\.sourceOnDemand: expected true or false, got "sometimes"$/,
+    ],
+  ])('%s: one line', (_what, lines, expected) => {
+    const got = mistakes(['paths:', ...lines].join('\n'));
+    expect(got).toHaveLength(1);
+    expect(got[0]).toMatch(expected);
+    expect(got[0]).not.toContain('pw@');
+  });
+});
+
 describe('config file: each kind of mistake is one line (file:line: place: what was expected)', () => {
   it.each([
     ['not YAML', 'port: [1, 2\n', /^streamlab\.yml:2: not valid YAML: /],
@@ -162,7 +229,11 @@ describe('config file: each kind of mistake is one line (file:line: place: what 
     ],
     ['a flag given twice', 'maxSessions: 5\nmax-sessions: 6\n', /^streamlab\.yml:2: max-sessions: given twice/],
     ['paths not a map', 'paths: [a]\n', /^streamlab\.yml:1: paths: expected a map of path or pattern → rule, got a list$/],
-    ['a rule not a map', 'paths:\n  cam: 3\n', /^streamlab\.yml:2: paths\.cam: expected a map of source, read, publish, netem, got 3$/],
+    [
+      'a rule not a map',
+      'paths:\n  cam: 3\n',
+      /^streamlab\.yml:2: paths\.cam: expected a map of source, read, publish, netem, sourceOnDemand, sourceCloseAfter, sourceTransport, got 3$/,
+    ],
     ['a bad path', "paths:\n  '/abs/x':\n    read: any\n", /^streamlab\.yml:2: paths\.\/abs\/x: a path is segments of letters/],
     [
       '** not last',
@@ -182,7 +253,7 @@ describe('config file: each kind of mistake is one line (file:line: place: what 
     [
       'an unknown source',
       'paths:\n  cam:\n    source: camera\n',
-      /^streamlab\.yml:3: paths\.cam\.source: expected publisher, or a map with one of file:, folder:, loop:, ffmpeg:, got "camera"$/,
+      /^streamlab\.yml:3: paths\.cam\.source: expected publisher, rtsp:\/\/ORIGIN\/PATH, or a map with one of file:, folder:, loop:, ffmpeg:, got "camera"$/,
     ],
     [
       'an unknown source kind',

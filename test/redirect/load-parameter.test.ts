@@ -6,7 +6,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createRequest, serializeResponse } from '../../src/rtsp/index.ts';
-import { loadParameterAnswer, parseEdgeList, parseParameters } from '../../src/server/redirect/index.ts';
+import { EdgePool, loadParameterAnswer, parseEdgeList, parseParameters } from '../../src/server/redirect/index.ts';
+import { ManualClock } from '../../src/util/clock.ts';
 
 const load = { sessions: 12, maxSessions: 1000 };
 const get = (body: string, headers: Record<string, string> = {}) =>
@@ -58,15 +59,22 @@ describe('parseParameters', () => {
 });
 
 describe('parseEdgeList', () => {
-  it('keeps scheme, host and port of each edge', () => {
-    expect(parseEdgeList('rtsp://127.0.0.1:8601, rtsp://edge2/ignored/path,rtsps://[::1]:322')).toEqual([
+  it('keeps scheme, credentials (as written), host and port of each edge', () => {
+    expect(parseEdgeList('rtsp://127.0.0.1:8601, rtsp://edge2/,rtsps://[::1]:322,rtsp://fr%40nt:p%3Aw@edge3:8554')).toEqual([
       'rtsp://127.0.0.1:8601',
       'rtsp://edge2:554',
       'rtsps://[::1]:322',
+      'rtsp://fr%40nt:p%3Aw@edge3:8554',
     ]);
   });
 
-  it.each(['', 'http://x', 'rtsp://u:p@edge:1'])('refuses %j', (v) => {
+  it.each(['', 'http://x', 'rtsp://edge2/a/path', 'rtsp://edge:1/?q=1'])('refuses %j', (v) => {
     expect(() => parseEdgeList(v)).toThrow();
+  });
+
+  it("the pool's edges carry no credentials: Locations and snapshots are made of them", () => {
+    const pool = new EdgePool(parseEdgeList('rtsp://front:secret@127.0.0.1:8601,rtsp://127.0.0.1:8602'), new ManualClock());
+    expect(pool.edges.map((e) => e.base)).toEqual(['rtsp://127.0.0.1:8601', 'rtsp://127.0.0.1:8602']);
+    expect(JSON.stringify(pool.edges)).not.toContain('secret');
   });
 });

@@ -7,7 +7,7 @@
  * (`--live NAME=ffmpeg:<input args>`), or an origin server this edge pulls from over RTSP
  * (`--live NAME=rtsp://ORIGIN/PATH`, pull-source.ts). The RTSP handlers pass every `live/...` request here.
  */
-export { LiveHub, LiveHubError, liveSpecPath, parseLiveSpec } from './live-hub.ts';
+export { LiveHub, LiveHubError, liveSpecPath, parseLiveSpec, ON_DEMAND_CLOSE_AFTER_MS } from './live-hub.ts';
 export type { LiveChannelSnapshot, LiveChannelSpec, LiveHubOptions } from './live-hub.ts';
 export { handleLiveRequest, LIVE_METHODS } from './live-handlers.ts';
 export { LiveChannel } from './live-channel.ts';
@@ -19,6 +19,6 @@ export { liveSdp, tracksFromAnnouncedSdp } from './live-sdp.ts';
 export { parseMulticastRange, isMulticastAddress } from './multicast.ts';
 export type { MulticastOptions } from './multicast.ts';
 export { ffmpegSourceArgs, splitArgs } from './ffmpeg-source.ts';
-export { RtspPullSource, PULL_DEFAULTS, PULL_MAX_REDIRECTS } from './pull-source.ts';
-export type { PullCounters, PullTimings } from './pull-source.ts';
+export { RtspPullSource, PULL_DEFAULTS, PULL_MAX_REDIRECTS, PULL_TRANSPORTS } from './pull-source.ts';
+export type { PullCounters, PullOptions, PullTimings, PullTransport } from './pull-source.ts';
 export { TrackRelay } from './track-relay.ts';

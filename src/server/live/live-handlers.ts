@@ -119,6 +119,8 @@ class LiveViewSource implements PresentationSource {
     const name = this.t.name;
     const channel = this.hub.channel(this.t.path, false);
     if (!channel) throw notFound(`no live channel ${name}`);
+    // An on-demand edge channel starts pulling its origin now.
+    this.hub.demand(channel);
     if (!channel.live && channel.source !== 'publish') {
       // An `ffmpeg:` source that failed is down until it comes back: say so now, with when to retry.
       if (channel.failure === undefined) await channel.waitLive(DESCRIBE_WAIT_MS);

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { RtspRequest } from '../../rtsp/index.ts';
+import type { TimerHandle } from '../../util/clock.ts';
 import { createLogger } from '../../util/log.ts';
 import type { ChunkCache } from '../../sender/packetized-track.ts';
 import { openMediaEntry } from '../media-catalog.ts';
@@ -12,7 +13,7 @@ import { FileLoopSource } from './file-source.ts';
 import { CHANNEL_NAME, LiveChannel } from './live-channel.ts';
 import { parseLiveTarget } from './live-target.ts';
 import { RtspPullSource } from './pull-source.ts';
-import type { PullCounters, PullTimings } from './pull-source.ts';
+import type { PullCounters, PullOptions, PullTimings, PullTransport } from './pull-source.ts';
 import { parseRtspUrl, withoutUserinfo } from '../../rtsp/index.ts';
 import { MulticastAllocator } from './multicast.ts';
 import type { MulticastGroup, MulticastOptions } from './multicast.ts';
@@ -32,7 +33,21 @@ export const MAX_LIVE_CHANNELS = 1000;
 export type LiveChannelSpec =
   | { name: string; file: string; path?: string }
   | { name: string; ffmpegArgs: string[]; path?: string }
-  | { name: string; pull: string; path?: string };
+  | {
+      name: string;
+      pull: string;
+      path?: string;
+      /** Default: the hub's `pullTransport` (tcp). */
+      transport?: PullTransport;
+      /**
+       * Pull only while there are viewers: the first DESCRIBE starts the pull (and waits for it),
+       * the pull stops `closeAfterMs` after the last viewer left. Absent: pulled from the start.
+       */
+      onDemand?: { closeAfterMs: number };
+    };
+
+/** How long an on-demand pull outlives its last viewer, by default (MediaMTX's sourceOnDemandCloseAfter). */
+export const ON_DEMAND_CLOSE_AFTER_MS = 10_000;
 
 /** The URL path of a spec's channel. */
 export function liveSpecPath(spec: LiveChannelSpec): string {
@@ -58,6 +73,14 @@ export function parseLiveSpec(value: string): LiveChannelSpec {
   return { name, file: src };
 }
 
+/** An on-demand pull's state: pulling or not, since when nobody watches, the watch's timer. */
+interface OnDemandPull {
+  closeAfterMs: number;
+  active: boolean;
+  idleSinceMs: number | undefined;
+  timer: TimerHandle | undefined;
+}
+
 /** Why a channel could not be started at run time (the operator's API maps codes to HTTP statuses). */
 export class LiveHubError extends Error {
   constructor(
@@ -79,7 +102,9 @@ export interface LiveHubOptions {
   /** Timings of `NAME=rtsp://` channels (reconnect backoff, grace before viewers get a BYE). */
   pull?: Partial<PullTimings>;
   /** For `NAME=rtsps://` origins: the CA to check their certificate against, or accept any. */
-  pullTls?: { ca?: Buffer; insecure?: boolean };
+  pullTls?: PullOptions['tls'];
+  /** Transport of pulls whose spec names none (`serve --pull-transport`); default tcp. */
+  pullTransport?: PullTransport;
 }
 
 export interface LiveChannelSnapshot {
@@ -90,8 +115,11 @@ export interface LiveChannelSnapshot {
   live: boolean;
   viewers: number;
   publisher: PublisherCounters | undefined;
-  /** An edge channel: its origin (without credentials), whether it plays now, and its counters. */
-  pull: (PullCounters & { origin: string; playing: boolean }) | undefined;
+  /**
+   * An edge channel: its origin (without credentials), whether it plays now, the transport its
+   * runs use (udp until a fallback), whether it pulls on demand (and is pulling now), its counters.
+   */
+  pull: (PullCounters & { origin: string; playing: boolean; transport: PullTransport; onDemand: boolean; active: boolean }) | undefined;
   tracks: {
     control: string;
     ssrc: number;
@@ -114,6 +142,8 @@ export class LiveHub {
   private readonly entries: MediaEntry[] = [];
   private readonly ffmpegSources: FfmpegLiveSource[] = [];
   private readonly pulls = new Map<LiveChannel, RtspPullSource>();
+  /** On-demand pulls: how long they outlive their last viewer, and the idle watch while one runs. */
+  private readonly onDemand = new Map<LiveChannel, OnDemandPull>();
   private readonly groupsByTrack = new Map<object, MulticastGroup>();
   /** The configured channels (`--live`) with their specs, for start(). */
   private readonly configured: { spec: LiveChannelSpec; channel: LiveChannel }[] = [];
@@ -146,10 +176,20 @@ export class LiveHub {
       if ('file' in spec) {
         await this.startFileChannel(channel, spec.file, `--live ${spec.name}`);
       } else if ('pull' in spec) {
-        const source = new RtspPullSource(channel, spec.pull, this.ctx, this.opts.pull, this.opts.pullTls);
+        const source = new RtspPullSource(channel, spec.pull, this.ctx, this.opts.pull, {
+          transport: spec.transport ?? this.opts.pullTransport ?? 'tcp',
+          ...(this.opts.pullTls ? { tls: this.opts.pullTls } : {}),
+        });
         this.pulls.set(channel, source);
-        log.info('edge channel', { channel: channel.path, origin: source.url });
-        source.start();
+        log.info('edge channel', {
+          channel: channel.path,
+          origin: source.url,
+          transport: source.transportNow,
+          pull: spec.onDemand ? 'on demand' : 'from start',
+        });
+        if (spec.onDemand)
+          this.onDemand.set(channel, { closeAfterMs: spec.onDemand.closeAfterMs, active: false, idleSinceMs: undefined, timer: undefined });
+        else source.start();
       } else {
         // ffmpeg's command line is public (ps): where /proc tells whose connection it is, the URL
         // carries no secret; elsewhere a key, visible in ps (peer-process.ts).
@@ -230,6 +270,11 @@ export class LiveHub {
     // An ffmpeg: source would only come back and publish again: it is stopped for good.
     const f = this.ffmpegSources.findIndex((x) => x.name === channel.name && channel.source === 'ffmpeg');
     const ffmpegExited = f >= 0 ? this.ffmpegSources.splice(f, 1)[0]!.stop() : undefined;
+    // An edge channel leaves its origin (TEARDOWN) and its on-demand watch.
+    this.pulls.get(channel)?.stop(reason);
+    this.pulls.delete(channel);
+    this.ctx.clock.clearTimeout(this.onDemand.get(channel)?.timer);
+    this.onDemand.delete(channel);
     channel.end(reason);
     for (const s of [...this.ctx.registry.values()]) if (s.kind !== 'file' && s.media === p) s.close(reason);
     for (const t of channel.tracks) this.multicast?.release(t);
@@ -241,6 +286,46 @@ export class LiveHub {
     await ffmpegExited;
     log.info('live channel stopped', { channel: p, reason });
     return true;
+  }
+
+  /**
+   * A DESCRIBE of `channel`: an on-demand pull that is not running starts now (the caller then
+   * waits for the channel to go live), and one that runs counts it as demand (the grace after the
+   * last viewer starts again). Other channels: nothing.
+   */
+  demand(channel: LiveChannel): void {
+    const d = this.onDemand.get(channel);
+    const source = this.pulls.get(channel);
+    if (!d || !source) return;
+    d.idleSinceMs = undefined;
+    if (d.active) return;
+    d.active = true;
+    // A failure of an earlier run says nothing about this one: DESCRIBE waits for it.
+    channel.failure = undefined;
+    log.info('on-demand pull starts', { channel: channel.path, origin: source.url });
+    source.start();
+    this.watchIdle(channel, d, source);
+  }
+
+  /** Stops an on-demand pull once nobody watched for closeAfterMs. */
+  private watchIdle(channel: LiveChannel, d: OnDemandPull, source: RtspPullSource): void {
+    const every = Math.max(50, Math.min(1000, d.closeAfterMs / 4));
+    d.timer = this.ctx.clock.setTimeout(() => {
+      const now = this.ctx.clock.now();
+      if (channel.viewers.size > 0) d.idleSinceMs = undefined;
+      else d.idleSinceMs ??= now;
+      if (d.idleSinceMs !== undefined && now - d.idleSinceMs >= d.closeAfterMs) {
+        d.active = false;
+        d.timer = undefined;
+        d.idleSinceMs = undefined;
+        log.info('on-demand pull stops: no viewer', { channel: channel.path, afterMs: d.closeAfterMs });
+        source.stop('no viewer');
+        channel.end('no viewer');
+        channel.failure = undefined;
+        return;
+      }
+      this.watchIdle(channel, d, source);
+    }, every);
   }
 
   /**
@@ -325,10 +410,21 @@ export class LiveHub {
 
   private pullSnapshot(c: LiveChannel): LiveChannelSnapshot['pull'] {
     const p = this.pulls.get(c);
-    return p ? { ...p.counters, origin: p.url, playing: p.playing } : undefined;
+    const d = this.onDemand.get(c);
+    return p
+      ? {
+          ...p.countersNow(),
+          origin: p.url,
+          playing: p.playing,
+          transport: p.transportNow,
+          onDemand: d !== undefined,
+          active: d ? d.active : true,
+        }
+      : undefined;
   }
 
   async close(): Promise<void> {
+    for (const d of this.onDemand.values()) this.ctx.clock.clearTimeout(d.timer);
     for (const p of this.pulls.values()) p.stop();
     const ffmpegExited = Promise.all(this.ffmpegSources.map((s) => s.stop()));
     for (const s of this.fileSources) s.stop();

@@ -1,4 +1,5 @@
 import { parseRtspUrl, withoutUserinfo } from '../../rtsp/index.ts';
+import type { ClientCredentials } from '../../rtsp/index.ts';
 import { RtspClientConnection } from '../../transport/rtsp-client.ts';
 import type { Clock, TimerHandle } from '../../util/clock.ts';
 import { createLogger } from '../../util/log.ts';
@@ -14,6 +15,8 @@ export interface EdgePoolOptions {
   pollMs: number;
   /** Connect and answer timeout of a poll (ms). */
   timeoutMs: number;
+  /** For `rtsps://` edges: the CA to check their certificate against, or accept any. */
+  tls?: { ca?: Buffer; insecure?: boolean };
 }
 
 export const EDGE_POOL_DEFAULTS: EdgePoolOptions = { pollMs: 2000, timeoutMs: 2000 };
@@ -22,8 +25,12 @@ export const EDGE_POOL_DEFAULTS: EdgePoolOptions = { pollMs: 2000, timeoutMs: 20
 export interface EdgeState {
   /** `rtsp://host:port` (no path, no credentials): Locations are this plus the request's path. */
   base: string;
-  /** Reachable at the last poll. */
+  /** Answered its last poll with its load: chosen. Down (refused, timed out, an error status): left out. */
   up: boolean;
+  /** Why it is down (the last poll's failure), or undefined when up or not polled yet. */
+  lastError: string | undefined;
+  /** Front clock ms of the last transition (up or down). */
+  sinceMs: number | undefined;
   /** Sessions it reported at the last poll. */
   sessions: number;
   maxSessions: number;
@@ -33,69 +40,97 @@ export interface EdgeState {
   redirected: number;
   polls: number;
   pollFailures: number;
+  /** Times it went down (up → down, or down at the first poll). */
+  downs: number;
 }
 
-/** The edges' base URLs from `--redirect-to rtsp://E1,rtsp://E2` (throws with the reason). */
+/**
+ * The edges' URLs from `--redirect-to rtsp://E1,rtsp://[USER:PASS@]E2` (throws with the reason):
+ * `scheme://[userinfo@]host:port`, userinfo as written (the front's credentials for the poll).
+ */
 export function parseEdgeList(value: string): string[] {
   const list = value
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s !== '');
-  if (list.length === 0) throw new Error('--redirect-to wants rtsp://HOST:PORT[,rtsp://HOST:PORT...]');
+  if (list.length === 0) throw new Error('--redirect-to wants rtsp://[USER:PASS@]HOST:PORT[,rtsp://HOST:PORT...]');
   if (list.length > MAX_EDGES) throw new Error(`--redirect-to: at most ${MAX_EDGES} edges`);
   return list.map((s) => {
     const u = parseRtspUrl(s);
-    if (!u.ok || u.value.scheme === 'rtspu' || u.value.username !== undefined)
-      throw new Error(`--redirect-to: ${withoutUserinfo(s)} is not rtsp://HOST:PORT (no credentials)`);
+    if (!u.ok || u.value.scheme === 'rtspu' || (u.value.rawPath !== '' && u.value.rawPath !== '/') || u.value.query !== undefined)
+      throw new Error(`--redirect-to: ${withoutUserinfo(s)} is not rtsp://[USER:PASS@]HOST:PORT`);
     const host = u.value.host.includes(':') ? `[${u.value.host}]` : u.value.host;
-    return `${u.value.scheme}://${host}:${u.value.port}`;
+    const userinfo = /^[a-z]+:\/\/([^@/]*)@/i.exec(s)?.[1];
+    return `${u.value.scheme}://${userinfo !== undefined ? `${userinfo}@` : ''}${host}:${u.value.port}`;
   });
 }
 
 /**
- * The edges behind a redirecting front and their load. Each edge is polled every `pollMs` with a
- * session-less `GET_PARAMETER` asking `sessions` and `max-sessions` (load-parameter.ts), over
- * one RTSP connection kept open (our RTSP client; a new one after a failure). The least loaded
- * edge is the one with the fewest sessions reported plus clients sent to it since, among those
- * that answered the last poll and are below their `max-sessions`; ties go to the first listed.
- * An edge that does not answer is left out until it answers again.
+ * The edges behind a redirecting front and their health and load. Each edge is polled every
+ * `pollMs`, on its own (a slow edge does not hold the others' polls back), with a session-less
+ * `GET_PARAMETER` asking `sessions` and `max-sessions` (load-parameter.ts) over one RTSP
+ * connection kept open (our RTSP client; a new one after a failure). Credentials in an edge's URL
+ * answer its 401 (Digest, or Basic when offered): edges with `--auth read` or `all`.
+ *
+ * An edge that does not answer (connection refused, no answer within `timeoutMs`) or answers an
+ * error (401 without usable credentials, 5xx, no `sessions`) is down: left out until a poll gets
+ * its load again. Transitions are logged (warn down, info up) and counted. The least loaded edge
+ * is the one with the fewest sessions reported plus clients sent to it since, among those up and
+ * below their `max-sessions`; ties go to the first listed.
  */
 export class EdgePool {
   readonly edges: EdgeState[];
+  private readonly credentials = new Map<EdgeState, ClientCredentials>();
   private readonly conns = new Map<EdgeState, RtspClientConnection>();
-  private timer: TimerHandle | undefined;
+  private readonly timers = new Map<EdgeState, TimerHandle>();
   private closed = false;
   private readonly o: EdgePoolOptions;
 
   constructor(
-    bases: string[],
+    urls: string[],
     private readonly clock: Clock,
     options: Partial<EdgePoolOptions> = {},
   ) {
     this.o = { ...EDGE_POOL_DEFAULTS, ...options };
-    this.edges = bases.map((base) => ({
-      base,
-      up: false,
-      sessions: 0,
-      maxSessions: Infinity,
-      sentSincePoll: 0,
-      redirected: 0,
-      polls: 0,
-      pollFailures: 0,
-    }));
+    this.edges = urls.map((url) => {
+      const u = parseRtspUrl(url);
+      const e: EdgeState = {
+        base: withoutUserinfo(url).replace(/\/$/, ''),
+        up: false,
+        lastError: undefined,
+        sinceMs: undefined,
+        sessions: 0,
+        maxSessions: Infinity,
+        sentSincePoll: 0,
+        redirected: 0,
+        polls: 0,
+        pollFailures: 0,
+        downs: 0,
+      };
+      if (u.ok && u.value.username !== undefined) this.credentials.set(e, { username: u.value.username, password: u.value.password ?? '' });
+      return e;
+    });
   }
 
-  /** Polls every edge now and then every pollMs; resolves after the first round. */
+  /** Seconds a client told "no edge" should wait: an edge that comes back is seen within a poll. */
+  get retryAfterSec(): number {
+    return Math.max(1, Math.ceil(this.o.pollMs / 1000));
+  }
+
+  /** Polls every edge now and then each every pollMs; resolves after the first round. */
   async start(): Promise<void> {
     await this.pollAll();
-    this.schedule();
+    for (const e of this.edges) this.schedule(e);
   }
 
-  private schedule(): void {
+  private schedule(e: EdgeState): void {
     if (this.closed) return;
-    this.timer = this.clock.setTimeout(() => {
-      void this.pollAll().then(() => this.schedule());
-    }, this.o.pollMs);
+    this.timers.set(
+      e,
+      this.clock.setTimeout(() => {
+        void this.poll(e).then(() => this.schedule(e));
+      }, this.o.pollMs),
+    );
   }
 
   pollAll(): Promise<void> {
@@ -103,6 +138,7 @@ export class EdgePool {
   }
 
   private async poll(e: EdgeState): Promise<void> {
+    const credentials = this.credentials.get(e);
     try {
       let conn = this.conns.get(e);
       if (!conn || !conn.isOpen) {
@@ -113,8 +149,14 @@ export class EdgePool {
           port: u.value.port,
           responseTimeoutMs: this.o.timeoutMs,
           connectTimeoutMs: this.o.timeoutMs,
-          ...(u.value.scheme === 'rtsps' ? { tls: {} } : {}),
+          ...(credentials ? { credentials } : {}),
+          ...(u.value.scheme === 'rtsps' ? { tls: this.o.tls ?? {} } : {}),
+          certificateHint: 'give its CA with --pull-tls-ca FILE, or --pull-tls-insecure to accept any certificate',
         });
+        if (this.closed) {
+          conn.close();
+          return;
+        }
         this.conns.set(e, conn);
       }
       const res = await conn.request(
@@ -123,23 +165,43 @@ export class EdgePool {
         { 'Content-Type': 'text/parameters' },
         Buffer.from('sessions\r\nmax-sessions\r\n'),
       );
+      if (res.statusCode === 401)
+        throw new Error(
+          credentials
+            ? 'answered 401: it refused the credentials of --redirect-to'
+            : 'answered 401: it asks for credentials; give them in --redirect-to rtsp://USER:PASS@HOST:PORT',
+        );
       const p = parseParameters(res.body.toString('utf8'));
       const sessions = p.get('sessions');
-      if (res.statusCode !== 200 || sessions === undefined) throw new Error(`answered ${res.statusCode} without sessions`);
+      if (res.statusCode !== 200 || sessions === undefined)
+        throw new Error(`answered ${res.statusCode} ${res.reason}${res.statusCode === 200 ? ' without sessions' : ''}`);
       e.sessions = sessions;
       e.maxSessions = p.get('max-sessions') ?? Infinity;
       e.sentSincePoll = 0;
       e.polls++;
-      if (!e.up) log.info('edge up', { edge: e.base, sessions });
-      e.up = true;
+      if (!e.up) {
+        log.info('edge up', { edge: e.base, sessions, maxSessions: p.get('max-sessions'), downForMs: this.since(e) });
+        e.up = true;
+        e.lastError = undefined;
+        e.sinceMs = this.clock.now();
+      }
     } catch (err) {
       e.pollFailures++;
-      if (e.up || e.pollFailures === 1)
-        log.warn('edge does not answer; left out', { edge: e.base, error: String((err as Error).message ?? err) });
-      e.up = false;
+      const error = String((err as Error).message ?? err);
+      if (e.up || e.sinceMs === undefined) {
+        log.warn('edge down: left out until it answers again', { edge: e.base, error, upForMs: this.since(e) });
+        e.downs++;
+        e.up = false;
+        e.sinceMs = this.clock.now();
+      }
+      e.lastError = error;
       this.conns.get(e)?.close();
       this.conns.delete(e);
     }
+  }
+
+  private since(e: EdgeState): number | undefined {
+    return e.sinceMs === undefined ? undefined : this.clock.now() - e.sinceMs;
   }
 
   /** The edge the next client goes to (counted as sent), or undefined when none is up. */
@@ -158,7 +220,8 @@ export class EdgePool {
 
   close(): void {
     this.closed = true;
-    this.clock.clearTimeout(this.timer);
+    for (const t of this.timers.values()) this.clock.clearTimeout(t);
+    this.timers.clear();
     for (const c of this.conns.values()) c.close();
     this.conns.clear();
   }

@@ -5,9 +5,6 @@ import type { EdgePool } from './edge-pool.ts';
 
 const log = createLogger('redirect');
 
-/** Retry-After (s) when no edge is up. */
-const NO_EDGE_RETRY_SEC = 2;
-
 /** The requests a front redirects: those that start a presentation (no Session yet). */
 const REDIRECTED = new Set(['DESCRIBE', 'SETUP', 'PLAY', 'ANNOUNCE']);
 
@@ -22,7 +19,7 @@ export interface RedirectCounters {
  * ANNOUNCE without a Session) is answered `302 Found` (or `301`) with `Location:` the same path
  * on the least loaded edge (edge-pool.ts); OPTIONS is answered as usual (ffmpeg stops at an
  * OPTIONS that is not 200). ffmpeg, GStreamer's rtspsrc, VLC (live555) and `streamlab play` follow
- * it. No edge up: 503 with Retry-After.
+ * it. No edge up (every one down, or full): 503 with Retry-After of one poll interval.
  */
 export class RedirectFront {
   readonly counters: RedirectCounters = { redirected: 0, noEdge: 0 };
@@ -41,7 +38,8 @@ export class RedirectFront {
     if (!edge) {
       this.counters.noEdge++;
       log.warn('no edge to redirect to', { client, uri: req.uri });
-      return createResponse(503, { 'Retry-After': String(NO_EDGE_RETRY_SEC) });
+      // Within a poll interval an edge that comes back is seen again.
+      return createResponse(503, { 'Retry-After': String(this.pool.retryAfterSec) });
     }
     this.counters.redirected++;
     const location = `${edge.base}${u.value.rawPath}${u.value.query !== undefined ? `?${u.value.query}` : ''}`;
