@@ -15,7 +15,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { flagSpecsOf } from '../../src/cli/config-flags.ts';
 import { serveCommand } from '../../src/cli/config.ts';
-import { parseServeConfig } from '../../src/config/index.ts';
+import { parseServeConfig } from '../../src/config/config-file.ts';
 import type { RtspServer } from '../../src/server/index.ts';
 import { captureRtsp, sampleReference } from '../helpers/framemd5.ts';
 import { describeWithPeers } from '../helpers/peers.ts';
