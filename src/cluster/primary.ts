@@ -181,6 +181,8 @@ export class ClusterPrimary {
         if (m.t === 'ready') {
           ready = true;
           slot.up = true;
+          log.info('worker started', { worker: index, pid: child.pid });
+          this.loadChanged();
           resolve();
           return;
         }
@@ -222,7 +224,7 @@ export class ClusterPrimary {
       if (this.stopping) return;
       this.counters.workerRestarts++;
       this.startWorker(slot.index).then(
-        () => log.info('worker restarted', { worker: slot.index, pid: slot.child?.pid }),
+        () => undefined,
         (err: unknown) => log.error('worker restart failed', { worker: slot.index, error: String(err) }),
       );
     }, delay);
