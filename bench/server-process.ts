@@ -9,6 +9,8 @@
  * SIGTERM/SIGINT, and when the IPC channel closes (the bench died), so it never outlives the bench.
  */
 import { RtspServer } from '../src/server/index.ts';
+import type { ServerOptions, ServerSnapshot } from '../src/server/index.ts';
+import { runWorker, startCluster, workerFromEnv } from '../src/cluster/index.ts';
 import { eldFromHistogram, startEventLoopMonitor } from './eld.ts';
 import type { EventLoopDelay } from './eld.ts';
 
@@ -32,16 +34,36 @@ export interface ServerProcessReport {
 }
 
 export type ServerProcessCommand = { cmd: 'mark' } | { cmd: 'report' } | { cmd: 'exit' };
-export type ServerProcessMessage = { type: 'ready'; port: number; pid: number } | ServerProcessReport;
+export type ServerProcessMessage = { type: 'ready'; port: number; pid: number; workerPids?: number[] } | ServerProcessReport;
 
 async function main(): Promise<void> {
   const mediaDir = process.argv[2] ?? 'media';
+  const workers = Number(process.argv[3] ?? '1');
   if (!process.send) throw new Error('bench/server-process.ts must be started with fork() (IPC)');
+  // Every load client connects from 127.0.0.1: no per-address bound (it would refuse beyond 32).
+  const options: ServerOptions = { mediaDir, host: '127.0.0.1', port: 0, maxConnectionsPerAddress: 1_000_000 };
+  // With a worker count above 1 this process is the primary, and forks itself as the workers.
+  const worker = workerFromEnv();
+  if (worker) return runWorker(options, worker);
   const send = (m: ServerProcessMessage): void => {
     if (process.connected) process.send?.(m);
   };
-  // Every load client connects from 127.0.0.1: no per-address bound (it would refuse beyond 32).
-  const server = await RtspServer.listen({ mediaDir, host: '127.0.0.1', port: 0, maxConnectionsPerAddress: 1_000_000 });
+  const server: { port: number; snapshot(): ServerSnapshot; refresh(): Promise<void>; close(): Promise<void>; workerPids: number[] } =
+    workers > 1
+      ? await startCluster(options, workers, { forwardEvents: false }).then((c) => ({
+          port: c.port,
+          snapshot: () => c.view.snapshot(),
+          refresh: () => c.view.refresh(),
+          close: () => c.close(),
+          workerPids: c.primary.pids.filter((p): p is number => p !== undefined),
+        }))
+      : await RtspServer.listen(options).then((s) => ({
+          port: s.port,
+          snapshot: () => s.snapshot(),
+          refresh: () => Promise.resolve(),
+          close: () => s.close(),
+          workerPids: [],
+        }));
   const eld = startEventLoopMonitor();
   let cpuMark = process.cpuUsage();
   let stopping = false;
@@ -58,6 +80,15 @@ async function main(): Promise<void> {
       eld.reset();
       cpuMark = process.cpuUsage();
     } else if (m.cmd === 'report') {
+      void report();
+    } else if (m.cmd === 'exit') {
+      stop();
+    }
+  });
+  // With workers: the sessions are theirs (asked over IPC); the event-loop delay and cpuUsage are this process's.
+  const report = async (): Promise<void> => {
+    {
+      await server.refresh();
       const cpu = process.cpuUsage(cpuMark);
       const snap = server.snapshot();
       let streams = 0;
@@ -89,14 +120,12 @@ async function main(): Promise<void> {
         cache: snap.cache,
         counters: { ...snap.counters },
       });
-    } else if (m.cmd === 'exit') {
-      stop();
     }
-  });
+  };
   process.on('disconnect', stop);
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
-  send({ type: 'ready', port: server.port, pid: process.pid });
+  send({ type: 'ready', port: server.port, pid: process.pid, workerPids: server.workerPids });
 }
 
 await main();

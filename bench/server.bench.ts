@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 import { runLoad } from './load-run.ts';
 import type { RunResult } from './load-run.ts';
 import { machineInfo } from './proc-stats.ts';
-import { LEGEND, label, machineLine, perPacketTable, ratiosTable, resultsTable, rssPerSession } from './report.ts';
+import { LEGEND, label, machineLine, perPacketTable, ratiosTable, resultsTable, rssPerSession, workersTable } from './report.ts';
 import { nativeSenderError } from '../src/transport/index.ts';
 import { REPO_ROOT } from './targets.ts';
 import type { Runner, SenderChoice, TargetKind } from './targets.ts';
@@ -29,6 +29,8 @@ const USAGE = `usage: npm run bench -- [options]
                      TCP rows are streamlab's, compared with its UDP rows per packet
   --runner LIST      how streamlab runs: js (compiled by tsc, plain node: as shipped, default),
                      tsx (src/ through tsx, as in development), or js,tsx for both
+  --workers LIST     streamlab's worker processes (serve --workers), e.g. 1,2: each count is a row,
+                     CPU and RSS summed over the primary and its workers (default 1)
   --media FILE       file to serve (default media/sample.mp4; H.264 + AAC for --compare gst)
   --rr-interval MS   mean period of each client's RTCP receiver reports (default 2000)
   --json FILE        also save the results as JSON
@@ -59,6 +61,7 @@ async function main(): Promise<void> {
       runner: { type: 'string', default: 'js' },
       sender: { type: 'string', default: 'native' },
       transport: { type: 'string', default: 'udp' },
+      workers: { type: 'string', default: '1' },
       floor: { type: 'boolean', default: false },
       'rr-interval': { type: 'string', default: '2000' },
       json: { type: 'string' },
@@ -84,6 +87,9 @@ async function main(): Promise<void> {
   const senders = values.sender.split(',').map((x) => x.trim());
   if (senders.length === 0 || senders.some((x) => x !== 'native' && x !== 'js'))
     throw new Error(`--sender wants native, js or native,js, got ${values.sender}`);
+  const workerCounts = values.workers.split(',').map((x) => Number(x.trim()));
+  if (workerCounts.length === 0 || workerCounts.some((n) => !Number.isInteger(n) || n < 1 || n > 64))
+    throw new Error(`--workers wants counts 1..64, got ${values.workers}`);
   const transports = values.transport.split(',').map((x) => x.trim());
   if (transports.length === 0 || transports.some((x) => x !== 'udp' && x !== 'tcp'))
     throw new Error(`--transport wants udp, tcp or udp,tcp, got ${values.transport}`);
@@ -93,14 +99,15 @@ async function main(): Promise<void> {
     throw new Error(
       `the native sender is needed for the native and floor rows: ${nativeMissing}; or pass --sender js without --compare/--floor`,
     );
-  type Target = { server: TargetKind; runner: Runner; sender: SenderChoice; transport: 'udp' | 'tcp' };
+  type Target = { server: TargetKind; runner: Runner; sender: SenderChoice; transport: 'udp' | 'tcp'; workers: number };
   const targets: Target[] = [];
   for (const transport of transports as ('udp' | 'tcp')[])
     for (const runner of runners as Runner[])
       for (const sender of (transport === 'udp' ? senders : ['native']) as SenderChoice[])
-        targets.push({ server: 'streamlab', runner, sender, transport });
-  if (values.compare === 'gst') targets.push({ server: 'gst', runner: 'js', sender: 'native', transport: 'udp' });
-  if (values.compare === 'gst' || values.floor) targets.push({ server: 'floor', runner: 'js', sender: 'native', transport: 'udp' });
+        for (const workers of workerCounts) targets.push({ server: 'streamlab', runner, sender, transport, workers });
+  if (values.compare === 'gst') targets.push({ server: 'gst', runner: 'js', sender: 'native', transport: 'udp', workers: 1 });
+  if (values.compare === 'gst' || values.floor)
+    targets.push({ server: 'floor', runner: 'js', sender: 'native', transport: 'udp', workers: 1 });
   const log = (s: string): void => {
     if (!values.quiet) process.stderr.write(`${s}\n`);
   };
@@ -110,14 +117,17 @@ async function main(): Promise<void> {
   const results: RunResult[] = [];
   for (const n of counts) {
     const stagger = n > 1 ? Math.min(staggerMs, (maxRampSec * 1000) / (n - 1)) : 0;
-    for (const { server, runner, sender, transport } of targets) {
-      log(`bench: ${label({ server, runner, sender, transport })}, ${n} client(s), stagger ${stagger.toFixed(0)} ms, hold ${holdSec} s`);
+    for (const { server, runner, sender, transport, workers } of targets) {
+      log(
+        `bench: ${label({ server, runner, sender, transport, workers })}, ${n} client(s), stagger ${stagger.toFixed(0)} ms, hold ${holdSec} s`,
+      );
       const r = await runLoad(
         {
           server,
           runner,
           sender,
           transport,
+          workers,
           serverExecArgv: values.profile ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(values.profile)}`] : [],
           mediaFile,
           clients: n,
@@ -158,6 +168,8 @@ async function main(): Promise<void> {
   ];
   const ratios = ratiosTable(results);
   if (ratios) out.push('', ratios);
+  const byWorkers = workersTable(results);
+  if (byWorkers) out.push('', byWorkers);
   const perPacket = perPacketTable(results);
   if (perPacket) out.push('', perPacket);
   out.push('', LEGEND);

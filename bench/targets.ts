@@ -28,6 +28,8 @@ export type Runner = 'tsx' | 'js';
 export interface ServerTarget {
   kind: TargetKind;
   pid: number;
+  /** Every process of the server, whose CPU and RSS are summed: the pid, and streamlab's workers with --workers. */
+  pids: number[];
   port: number;
   /** rtsp:// URL of the media file on this server. */
   url: string;
@@ -45,12 +47,14 @@ export interface StreamlabOptions {
   runner?: Runner;
   execArgv?: string[];
   sender?: SenderChoice;
+  /** Worker processes (serve --workers N); 1: one process. */
+  workers?: number;
 }
 
 export async function startTarget(kind: TargetKind, mediaFile: string, options: StreamlabOptions = {}): Promise<ServerTarget> {
   if (kind === 'floor') return startFloor(mediaFile);
   return kind === 'streamlab'
-    ? startStreamlab(mediaFile, options.runner ?? 'js', options.execArgv ?? [], options.sender ?? 'native')
+    ? startStreamlab(mediaFile, options.runner ?? 'js', options.execArgv ?? [], options.sender ?? 'native', options.workers ?? 1)
     : startGst(mediaFile);
 }
 
@@ -93,11 +97,20 @@ function exitedEarly(child: ChildProcess, what: string): Promise<never> {
   });
 }
 
-async function startStreamlab(mediaFile: string, runner: Runner, execArgv: string[], sender: SenderChoice): Promise<ServerTarget> {
+async function startStreamlab(
+  mediaFile: string,
+  runner: Runner,
+  execArgv: string[],
+  sender: SenderChoice,
+  workers: number,
+): Promise<ServerTarget> {
   const [entry, args] =
     runner === 'js'
-      ? [compileServerProcess(), [path.dirname(mediaFile)]]
-      : [path.join(REPO_ROOT, 'bin/run-ts.js'), [path.join(REPO_ROOT, 'bench/server-process.ts'), path.dirname(mediaFile)]];
+      ? [compileServerProcess(), [path.dirname(mediaFile), String(workers)]]
+      : [
+          path.join(REPO_ROOT, 'bin/run-ts.js'),
+          [path.join(REPO_ROOT, 'bench/server-process.ts'), path.dirname(mediaFile), String(workers)],
+        ];
   const child = fork(entry, args, {
     cwd: REPO_ROOT,
     execArgv,
@@ -105,18 +118,19 @@ async function startStreamlab(mediaFile: string, runner: Runner, execArgv: strin
     env: { ...process.env, STREAMLAB_LOG: process.env.STREAMLAB_LOG ?? 'warn', STREAMLAB_SENDER: sender },
   });
   registerChild(child);
-  const ready = new Promise<{ port: number }>((resolve) => {
+  const ready = new Promise<{ port: number; workerPids: number[] }>((resolve) => {
     const onMsg = (m: ServerProcessMessage): void => {
       if (m.type === 'ready') {
         child.off('message', onMsg);
-        resolve({ port: m.port });
+        resolve({ port: m.port, workerPids: m.workerPids ?? [] });
       }
     };
     child.on('message', onMsg);
   });
   let port: number;
+  let workerPids: number[];
   try {
-    ({ port } = await withTimeout(
+    ({ port, workerPids } = await withTimeout(
       Promise.race([ready, exitedEarly(child, 'streamlab server')]),
       START_TIMEOUT_MS,
       'streamlab server start',
@@ -131,6 +145,7 @@ async function startStreamlab(mediaFile: string, runner: Runner, execArgv: strin
   return {
     kind: 'streamlab',
     pid: child.pid as number,
+    pids: [child.pid as number, ...workerPids],
     port,
     url: `rtsp://127.0.0.1:${port}/${path.basename(mediaFile)}`,
     mark: () => send({ cmd: 'mark' }),
@@ -191,6 +206,7 @@ async function startGst(mediaFile: string): Promise<ServerTarget> {
   return {
     kind: 'gst',
     pid: child.pid as number,
+    pids: [child.pid as number],
     port,
     url: `rtsp://127.0.0.1:${port}${mount}`,
     mark: () => undefined,
@@ -229,6 +245,7 @@ async function startFloor(mediaFile: string): Promise<ServerTarget> {
   return {
     kind: 'floor',
     pid: child.pid as number,
+    pids: [child.pid as number],
     port: 0,
     url: '',
     mark: () => send({ cmd: 'mark' }),

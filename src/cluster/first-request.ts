@@ -45,8 +45,13 @@ export function readFirstRequest(socket: net.Socket, limits: FirstReadLimits, cl
       socket.off('data', onData);
       socket.off('close', onClose);
       socket.pause();
+      // pause() alone is not enough: Readable's maybeReadMore calls _read on the next tick (the
+      // buffer is below its mark), which starts the handle reading again, and bytes it reads
+      // before the handle reaches the worker would be lost (a client pipelining its second
+      // request). So this socket object never reads again, and its handle stops now.
+      (socket as unknown as { _read: () => void })._read = () => undefined;
       const handle = (socket as unknown as { _handle?: ReadableHandle })._handle;
-      if (handle?.reading && handle.readStop) {
+      if (handle?.readStop) {
         handle.reading = false;
         handle.readStop();
       }

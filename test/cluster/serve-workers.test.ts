@@ -237,6 +237,35 @@ describeWithPeers('serve --workers 2', ['ffmpeg', 'ffprobe'], () => {
     }
   });
 
+  it('a request sent right behind the first one (before its answer) is not lost on the way to the worker', async () => {
+    // The primary reads the first request, the second comes 2 ms later: it must be read by the
+    // worker, never by the primary while the socket is on its way (each round fits in the
+    // 12 connections --max-sessions 6 allows, with the last round's still being closed).
+    const openConnections = async () =>
+      Number(/^streamlab_connections (\d+)$/m.exec(await (await fetch(`${serve.http}/metrics`)).text())![1]);
+    let open = -1;
+    for (let i = 0; i < 50 && open !== 0; i++) {
+      open = await openConnections();
+      if (open !== 0) await sleep(100);
+    }
+    expect(open).toBe(0);
+    for (let round = 0; round < 6; round++) {
+      const conns = await Promise.all(Array.from({ length: 10 }, () => RawConnection.open(serve.port)));
+      const answers = await Promise.all(
+        conns.map(async (c, i) => {
+          c.write(`OPTIONS ${serve.url(files[i % 2]!)} RTSP/1.0\r\nCSeq: 1\r\n\r\n`);
+          await sleep(2);
+          c.write(`DESCRIBE ${serve.url(files[i % 2]!)} RTSP/1.0\r\nCSeq: 2\r\nAccept: application/sdp\r\n\r\n`);
+          const r = await c.waitResponses(2, 10_000).catch(() => c.responses);
+          c.socket.destroy();
+          return r.map((x) => x.statusCode);
+        }),
+      );
+      expect(answers).toEqual(conns.map(() => [200, 200]));
+      await sleep(200);
+    }
+  });
+
   it('a killed worker is restarted (its loss logged) and serves again; SIGTERM stops the primary and every worker', async () => {
     const victim = 1;
     const pid = serve.workerPid(victim);
