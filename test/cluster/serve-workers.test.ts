@@ -16,7 +16,7 @@ import { rtspsrcToFakesinks } from '../helpers/gstreamer.ts';
 import { describeWithPeers } from '../helpers/peers.ts';
 import { RawConnection } from '../helpers/raw-connection.ts';
 import { expectSuccess, runProgram } from '../helpers/run-program.ts';
-import { REPO_ROOT, SAMPLE } from '../helpers/server.ts';
+import { REPO_ROOT, SAMPLE, startServer } from '../helpers/server.ts';
 import { sleep, waitUntil } from '../helpers/wait.ts';
 
 type LogRecord = Record<string, unknown> & { msg: string };
@@ -263,6 +263,32 @@ describeWithPeers('serve --workers 2', ['ffmpeg', 'ffprobe'], () => {
       );
       expect(answers).toEqual(conns.map(() => [200, 200]));
       await sleep(200);
+    }
+  });
+
+  it('a first request without a path, or one that does not parse, is answered as one process answers it', async () => {
+    const single = await startServer({ mediaDir: dir });
+    try {
+      const cases = [
+        'OPTIONS * RTSP/1.0\r\nCSeq: 1\r\n\r\n',
+        'GARBAGE\r\n\r\n',
+        'DESCRIBE rtsp://127.0.0.1/x.mp4 RTSP/1.0\r\n\r\n',
+        `DESCRIBE rtsp://127.0.0.1/${'a'.repeat(20_000)} RTSP/1.0\r\nCSeq: 1\r\n\r\n`,
+      ];
+      for (const bytes of cases) {
+        const answers: { status: number | undefined; closed: boolean }[] = [];
+        for (const port of [single.server.port, serve.port]) {
+          const c = await RawConnection.open(port);
+          c.write(bytes);
+          const r = await c.waitResponses(1, 5000).catch(() => c.responses);
+          answers.push({ status: r[0]?.statusCode, closed: await c.waitClosed(300).catch(() => false) });
+          c.socket.destroy();
+        }
+        expect(answers[1], JSON.stringify(bytes.slice(0, 40))).toEqual(answers[0]);
+        expect(answers[0]!.status).toBeDefined();
+      }
+    } finally {
+      await single.server.close();
     }
   });
 
