@@ -2,7 +2,7 @@
  * The floor row's sender (`--compare gst` and `--floor`): the same packets as the server sends (the
  * file packetized by our own code, each with its 12-byte RTP header), written once into memory
  * before the run, then sent to every client by the cheapest path the machine offers: one
- * unconnected UDP socket and one sendmmsg call per 4 ms tick for all clients (the native sender's
+ * unconnected UDP socket and one sendmmsg call per tick (the server's wake-up grouping, SEND_RESOLUTION_MS) for all clients (the native sender's
  * addon with a destination per datagram). No RTSP, no RTCP, no per-packet JavaScript beyond filling
  * the batch arrays: what is left is what the kernel costs. Its CPU is the floor a server could reach.
  *
@@ -14,6 +14,7 @@ import dgram from 'node:dgram';
 import { performance } from 'node:perf_hooks';
 import { writeRtpFixedHeader } from '../src/rtp/index.ts';
 import { openFileInput } from '../src/server/push/file-input.ts';
+import { SEND_RESOLUTION_MS } from '../src/server/rtsp-server.ts';
 import { dgramFd, nativeSendmmsg, nativeSenderError } from '../src/transport/index.ts';
 
 export type FloorCommand = { cmd: 'add'; ports: number[] } | { cmd: 'mark' } | { cmd: 'report' } | { cmd: 'exit' };
@@ -25,7 +26,7 @@ export interface FloorReport {
 }
 export type FloorMessage = { type: 'ready'; pid: number; tracks: { media: string; clockRate: number }[] } | FloorReport;
 
-const TICK_MS = 4;
+const TICK_MS = SEND_RESOLUTION_MS;
 /** Seconds of media prepared (the bench's ramp + hold stays within the sample's 20 s). */
 const MAX_SEC = 20;
 

@@ -63,6 +63,8 @@ export interface RunResult {
   /** The busiest single process during the hold (with workers: the hottest of primary and workers), % of one core. */
   cpuPctHoldMaxProcess: number;
   rssIdleMB: number;
+  /** Heap retained per session: heap used after a full GC with every client in, less idle, per client (streamlab). */
+  heapPerSessionKB: number | undefined;
   rssPeakMB: number;
   /** Packets per second delivered to all clients during the hold. */
   pktsPerSec: number;
@@ -129,6 +131,7 @@ export async function runLoad(o: RunOptions, log: (s: string) => void): Promise<
   try {
     await sleep(o.settleMs);
     const rssIdle = readRssOf(target.pids) ?? 0;
+    const heapIdle = await target.heap?.();
     const phase: PhaseClock = { phase: PHASE_JOIN };
     const benchEld = startEventLoopMonitor();
     target.mark();
@@ -177,6 +180,8 @@ export async function runLoad(o: RunOptions, log: (s: string) => void): Promise<
     for (const c of clients) for (const t of c.tracks) t.jitterSamplesMs.push(t.source.jitterMs);
     // Snapshot the receive statistics before TEARDOWN, so the tail is not counted.
     const snaps = clients.flatMap((c) => c.tracks.map((t) => ({ t, s: t.source.snapshot() })));
+    // After the statistics: the full collection's pause must not show in the clients' figures.
+    const heapLive = await target.heap?.();
     await Promise.all(clients.map((c) => c.stop()));
     await sleep(1000);
     const cpuIdle0 = readCpuOf(target.pids);
@@ -228,6 +233,8 @@ export async function runLoad(o: RunOptions, log: (s: string) => void): Promise<
       cpuPctHoldMaxProcess: Math.max(...perProcess0.map((a, i) => (100 * cpuSec(a, perProcess1[i])) / holdSec)),
       rssIdleMB: rssIdle / MB,
       rssPeakMB: rss.peak / MB,
+      heapPerSessionKB:
+        heapIdle !== undefined && heapLive !== undefined && ok.length > 0 ? (heapLive - heapIdle) / 1024 / ok.length : undefined,
       pktsPerSec: steadyReceived / holdSec,
       packetsReceived,
       expected,

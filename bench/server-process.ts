@@ -33,8 +33,15 @@ export interface ServerProcessReport {
   counters: Record<string, number>;
 }
 
-export type ServerProcessCommand = { cmd: 'mark' } | { cmd: 'report' } | { cmd: 'exit' };
-export type ServerProcessMessage = { type: 'ready'; port: number; pid: number; workerPids?: number[] } | ServerProcessReport;
+export type ServerProcessCommand = { cmd: 'mark' } | { cmd: 'report' } | { cmd: 'heap' } | { cmd: 'exit' };
+
+/** The heap after a full collection (`--expose-gc`): what the server retains, without garbage (with workers: the primary's only). */
+export interface ServerHeapReport {
+  type: 'heap';
+  heapUsedBytes: number;
+}
+export type ServerProcessMessage =
+  { type: 'ready'; port: number; pid: number; workerPids?: number[] } | ServerProcessReport | ServerHeapReport;
 
 async function main(): Promise<void> {
   const mediaDir = process.argv[2] ?? 'media';
@@ -81,6 +88,9 @@ async function main(): Promise<void> {
       cpuMark = process.cpuUsage();
     } else if (m.cmd === 'report') {
       void report();
+    } else if (m.cmd === 'heap') {
+      (globalThis as { gc?: () => void }).gc?.();
+      send({ type: 'heap', heapUsedBytes: process.memoryUsage().heapUsed });
     } else if (m.cmd === 'exit') {
       stop();
     }

@@ -10,7 +10,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { registerChild, stopChild } from './children.ts';
 import type { FloorCommand, FloorMessage } from './floor-process.ts';
-import type { ServerProcessCommand, ServerProcessMessage, ServerProcessReport } from './server-process.ts';
+import type { ServerHeapReport, ServerProcessCommand, ServerProcessMessage, ServerProcessReport } from './server-process.ts';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const START_TIMEOUT_MS = 20_000;
@@ -37,6 +37,8 @@ export interface ServerTarget {
   mark(): void;
   /** In-process figures (streamlab only; undefined for GStreamer). */
   report(): Promise<ServerProcessReport | undefined>;
+  /** Heap used after a full GC, bytes (streamlab only). */
+  heap?(): Promise<number | undefined>;
   /** The floor only: its tracks, and how a client joins (its RTP port per track). */
   floor?: { tracks: { media: string; clockRate: number }[]; join(rtpPorts: number[]): void };
   stop(): Promise<void>;
@@ -113,7 +115,8 @@ async function startStreamlab(
         ];
   const child = fork(entry, args, {
     cwd: REPO_ROOT,
-    execArgv,
+    // --expose-gc: the heap per session is measured after a full collection (ServerTarget.heap).
+    execArgv: ['--expose-gc', ...execArgv],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     env: { ...process.env, STREAMLAB_LOG: process.env.STREAMLAB_LOG ?? 'warn', STREAMLAB_SENDER: sender },
   });
@@ -142,6 +145,20 @@ async function startStreamlab(
   const send = (c: ServerProcessCommand): void => {
     if (child.connected) child.send(c);
   };
+  const ask = async <M extends ServerProcessMessage>(cmd: 'report' | 'heap', type: M['type']): Promise<M | undefined> => {
+    if (!child.connected) return undefined;
+    const answer = new Promise<M>((resolve) => {
+      const onMsg = (m: ServerProcessMessage): void => {
+        if (m.type === type) {
+          child.off('message', onMsg);
+          resolve(m as M);
+        }
+      };
+      child.on('message', onMsg);
+    });
+    send({ cmd });
+    return withTimeout(answer, 5000, `streamlab server ${cmd}`).catch(() => undefined);
+  };
   return {
     kind: 'streamlab',
     pid: child.pid as number,
@@ -149,20 +166,9 @@ async function startStreamlab(
     port,
     url: `rtsp://127.0.0.1:${port}/${path.basename(mediaFile)}`,
     mark: () => send({ cmd: 'mark' }),
-    report: async () => {
-      if (!child.connected) return undefined;
-      const answer = new Promise<ServerProcessReport>((resolve) => {
-        const onMsg = (m: ServerProcessMessage): void => {
-          if (m.type === 'report') {
-            child.off('message', onMsg);
-            resolve(m);
-          }
-        };
-        child.on('message', onMsg);
-      });
-      send({ cmd: 'report' });
-      return withTimeout(answer, 5000, 'streamlab server report').catch(() => undefined);
-    },
+    report: () => ask<ServerProcessReport>('report', 'report'),
+    // With workers the sessions' heap is theirs: the primary's would say nothing about it.
+    ...(workers > 1 ? {} : { heap: async () => (await ask<ServerHeapReport>('heap', 'heap'))?.heapUsedBytes }),
     stop: () => stopChild(child),
   };
 }

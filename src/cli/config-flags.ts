@@ -5,7 +5,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { parseServeConfig } from '../config/index.ts';
 import type { ConfigResult, FlagSpec } from '../config/index.ts';
 import type { LiveChannelSpec } from '../server/live/index.ts';
 
@@ -30,6 +29,8 @@ export function flagSpecsOf(cmd: Command): FlagSpec[] {
 export async function loadConfigFile(file: string, cmd: Command): Promise<ConfigResult> {
   const text = await readFile(file, 'utf8');
   const baseDir = path.dirname(path.resolve(file));
+  // The YAML parser loads only here (serve without --config never needs it).
+  const { parseServeConfig } = await import('../config/config-file.ts');
   const r = parseServeConfig(text, flagSpecsOf(cmd), { file, baseDir });
   // `live: [NAME=FILE]`: the file from the config file's folder too.
   const live = r.ok ? r.config.flags.live : undefined;

@@ -15,39 +15,48 @@ export interface RtpOutput {
   readonly copiesHeader?: boolean;
 }
 
-/** Headers in a sender's ring: a few seconds of any stream before a slot comes round again. */
-export const HEADER_SLOTS = 256;
+/** Headers the arena holds: more packets than any wake of this machine sends (the rest get fresh Buffers). */
+export const HEADER_ARENA_SLOTS = 8192;
 
 /**
- * A ring of preallocated 12-byte headers, for an output that is done with each header by the end
- * of the wake's flush (sent or copied): no Buffer made per packet. A slot comes round again only in
- * a later flush epoch; a wake that sends more than HEADER_SLOTS packets of one stream (a catch-up)
- * gets fresh Buffers for the rest.
+ * 12-byte headers for outputs that are done with each header by the end of the wake's flush (sent
+ * or copied): one arena for the whole process, handed out again from its start in every flush epoch,
+ * so no Buffer is made per packet and the memory follows the busiest wake, not the number of
+ * streams (a ring per stream cost ~25 KB of Buffer views each: 50 KB per session). Views are made
+ * on first use; a wake that needs more than HEADER_ARENA_SLOTS headers gets fresh Buffers for the
+ * rest.
  */
-export class HeaderSlots {
-  private readonly slots: Buffer[] = [];
-  private readonly epochs = new Float64Array(HEADER_SLOTS).fill(-1);
-  private next = 0;
-  /** Headers that could not use a slot (its epoch was not over). */
+export class HeaderArena {
+  private readonly slab = Buffer.allocUnsafeSlow(12 * HEADER_ARENA_SLOTS);
+  private readonly views: Buffer[] = [];
+  private epoch = -1;
+  private used = 0;
+  /** Headers that could not come from the arena (its wake had used every slot). */
   overflows = 0;
 
-  constructor() {
-    const slab = Buffer.allocUnsafeSlow(12 * HEADER_SLOTS);
-    for (let i = 0; i < HEADER_SLOTS; i++) this.slots.push(slab.subarray(12 * i, 12 * i + 12));
-  }
-
   take(): Buffer {
-    const i = this.next;
     const epoch = sendEpoch();
-    if (this.epochs[i] === epoch) {
+    if (epoch !== this.epoch) {
+      this.epoch = epoch;
+      this.used = 0;
+    }
+    const i = this.used;
+    if (i === HEADER_ARENA_SLOTS) {
       this.overflows++;
       return Buffer.allocUnsafe(12);
     }
-    this.epochs[i] = epoch;
-    this.next = i + 1 === HEADER_SLOTS ? 0 : i + 1;
-    return this.slots[i]!;
+    this.used = i + 1;
+    return (this.views[i] ??= this.slab.subarray(12 * i, 12 * i + 12));
+  }
+
+  /** Views made so far: the busiest wake's header count. */
+  get size(): number {
+    return this.views.length;
   }
 }
+
+/** The process's arena, shared by every sender whose output copies headers. */
+export const headerArena = new HeaderArena();
 
 /** What a sender needs of its payload format. */
 export interface SenderFormat {
@@ -72,8 +81,8 @@ export class RtpSender {
   readonly timestampBase: number;
   /** Packets and payload octets sent under the current SSRC, read by the SRs. */
   readonly stats = new SenderStats();
-  /** Header memory reused from packet to packet, when the output allows it. */
-  private readonly headers: HeaderSlots | undefined;
+  /** Header memory reused from wake to wake, when the output allows it. */
+  private readonly headers: HeaderArena | undefined;
 
   constructor(
     public format: SenderFormat,
@@ -83,7 +92,7 @@ export class RtpSender {
     this.ssrc = random.uint32();
     this.seq = random.uint16();
     this.timestampBase = random.uint32();
-    this.headers = out.copiesHeader === true ? new HeaderSlots() : undefined;
+    this.headers = out.copiesHeader === true ? headerArena : undefined;
   }
 
   get clockRate(): number {

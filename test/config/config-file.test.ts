@@ -7,7 +7,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { mergeFlags, mergedMistakes, parseServeConfig } from '../../src/config/index.ts';
+import { mergeFlags, mergedMistakes } from '../../src/config/index.ts';
+import { parseServeConfig } from '../../src/config/config-file.ts';
 import type { ServeConfig } from '../../src/config/index.ts';
 import { flagSpecsOf } from '../../src/cli/config-flags.ts';
 import { serveCommand } from '../../src/cli/config.ts';

@@ -11,7 +11,7 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { parseServeConfig } from '../../src/config/index.ts';
+import { parseServeConfig } from '../../src/config/config-file.ts';
 import { flagSpecsOf } from '../../src/cli/config-flags.ts';
 import { serveCommand } from '../../src/cli/config.ts';
 import { digestHa1 } from '../../src/rtsp/index.ts';

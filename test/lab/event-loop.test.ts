@@ -13,14 +13,19 @@ describe('event-loop delay beyond the monitor period', () => {
     expect(eventLoopFigures({ ...h, count: 0 }, 10)).toEqual({ meanMs: 0, p99Ms: 0, maxMs: 0 });
   });
 
-  it('an idle loop reads well under the period, not the period itself', async () => {
+  it('the mean of a real histogram includes the period, and the figure takes it out', async () => {
     const h = monitorEventLoopDelay({ resolution: LAB_ELD_RESOLUTION_MS });
     h.enable();
     await new Promise((r) => setTimeout(r, 300));
     h.disable();
     expect(h.count).toBeGreaterThan(5);
-    // The raw histogram mean is the period (~10 ms) plus the lateness; the figure is the lateness.
-    expect(h.mean / 1e6).toBeGreaterThanOrEqual(LAB_ELD_RESOLUTION_MS);
-    expect(eventLoopFigures(h).meanMs).toBeLessThan(LAB_ELD_RESOLUTION_MS / 2);
+    // A real histogram's samples are the intervals between the monitor's wakes: the period
+    // (~10 ms) plus the lateness, so their mean is at least about the period; the lab's figure is
+    // the lateness alone. (How late depends on the machine's load: not asserted.)
+    expect(h.mean / 1e6).toBeGreaterThanOrEqual(LAB_ELD_RESOLUTION_MS * 0.95);
+    const f = eventLoopFigures(h);
+    expect(f.meanMs).toBeCloseTo(h.mean / 1e6 - LAB_ELD_RESOLUTION_MS, 9);
+    expect(f.maxMs).toBeCloseTo(h.max / 1e6 - LAB_ELD_RESOLUTION_MS, 9);
+    expect(f.meanMs).toBeLessThan(h.mean / 1e6);
   });
 });

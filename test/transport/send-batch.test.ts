@@ -6,7 +6,7 @@
  */
 import type { Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { HEADER_SLOTS, HeaderSlots } from '../../src/sender/rtp-sender.ts';
+import { HEADER_ARENA_SLOTS, HeaderArena } from '../../src/sender/rtp-sender.ts';
 import { InterleavedWriter, MAX_INTERLEAVED_BACKLOG_BYTES, UdpBatch, sendEpoch, wakeFlush } from '../../src/transport/index.ts';
 import type { BatchedSocketOwner, NativeSendmmsg } from '../../src/transport/index.ts';
 
@@ -168,20 +168,35 @@ describe('UdpBatch', () => {
   });
 });
 
-describe('HeaderSlots', () => {
-  it('reuses its slots only after the wake that used them has flushed', () => {
-    const slots = new HeaderSlots();
-    const first = new Set<Buffer>();
-    for (let i = 0; i < HEADER_SLOTS; i++) first.add(slots.take());
-    expect(first.size).toBe(HEADER_SLOTS);
-    // Same wake, ring full: fresh buffers, not a slot still waiting to be sent.
-    const extra = slots.take();
-    expect(first.has(extra)).toBe(false);
-    expect(slots.overflows).toBe(1);
+describe('HeaderArena', () => {
+  it('hands a slot out once per flush epoch, and again from the start after the flush', () => {
+    const arena = new HeaderArena();
+    const first: Buffer[] = [];
+    for (let i = 0; i < HEADER_ARENA_SLOTS; i++) first.push(arena.take());
+    expect(new Set(first).size).toBe(HEADER_ARENA_SLOTS);
+    // Distinct memory: writing one header leaves the others alone.
+    first[0]!.fill(0xaa);
+    first[1]!.fill(0x55);
+    expect(first[0]!.equals(Buffer.alloc(12, 0xaa))).toBe(true);
+    // Same wake, arena used up: fresh buffers, not a slot still waiting to be sent.
+    const extra = arena.take();
+    expect(first.includes(extra)).toBe(false);
+    expect(arena.overflows).toBe(1);
     const epoch = sendEpoch();
     wakeFlush.run();
     expect(sendEpoch()).toBe(epoch + 1);
-    expect(first.has(slots.take())).toBe(true);
-    expect(slots.overflows).toBe(1);
+    expect(arena.take()).toBe(first[0]);
+    expect(arena.take()).toBe(first[1]);
+    expect(arena.overflows).toBe(1);
+    expect(arena.size).toBe(HEADER_ARENA_SLOTS);
+  });
+
+  it('makes views only as far as the busiest wake needs', () => {
+    const arena = new HeaderArena();
+    for (let wake = 0; wake < 5; wake++) {
+      for (let i = 0; i < 3 + wake; i++) arena.take();
+      wakeFlush.run();
+    }
+    expect(arena.size).toBe(7);
   });
 });
