@@ -12,7 +12,7 @@ import { BareClient, LoadClient, PHASE_JOIN, PHASE_STEADY, type BenchClient, typ
 import { at } from '../src/util/narrow.ts';
 import type { PhaseClock } from './load-client.ts';
 import os from 'node:os';
-import { readCpu, readRssBytes, readRunQueueWaitSec, readUdpCounters, RssSampler } from './proc-stats.ts';
+import { readCpuOf, readRssOf, readRunQueueWaitOf, readUdpCounters, RssSampler } from './proc-stats.ts';
 import type { ServerProcessReport } from './server-process.ts';
 import { startTarget } from './targets.ts';
 import type { Runner, SenderChoice, TargetKind, UdpPortsChoice } from './targets.ts';
@@ -28,6 +28,8 @@ export interface RunOptions {
   transport: 'udp' | 'tcp';
   /** Extra node flags for the streamlab server process (profiling). */
   serverExecArgv?: string[];
+  /** streamlab's worker processes (serve --workers; default 1: one process). */
+  workers?: number;
   mediaFile: string;
   clients: number;
   /** Delay between two clients joining, ms. */
@@ -49,6 +51,8 @@ export interface RunResult {
   /** streamlab's server UDP ports (UDP rows); undefined for the others. */
   udpPorts?: UdpPortsChoice | undefined;
   transport: 'udp' | 'tcp';
+  /** streamlab's worker processes (CPU and RSS are summed over the primary and its workers); 1 for the others. */
+  workers: number;
   /** Server CPU time per RTP packet delivered during the hold, µs. */
   cpuUsPerPacket: number;
   clients: number;
@@ -60,6 +64,8 @@ export interface RunResult {
   /** Server CPU (user + sys) over ramp + hold, % of one core; and over the hold alone. */
   cpuPct: number;
   cpuPctHold: number;
+  /** The busiest single process during the hold (with workers: the hottest of primary and workers), % of one core. */
+  cpuPctHoldMaxProcess: number;
   rssIdleMB: number;
   /** Heap retained per session: heap used after a full GC with every client in, less idle, per client (streamlab). */
   heapPerSessionKB: number | undefined;
@@ -124,21 +130,22 @@ export async function runLoad(o: RunOptions, log: (s: string) => void): Promise<
     execArgv: o.serverExecArgv,
     sender: o.sender,
     ...(o.udpPorts ? { udpPorts: o.udpPorts } : {}),
+    workers: o.workers ?? 1,
   });
   const clients: BenchClient[] = [];
   try {
     await sleep(o.settleMs);
-    const rssIdle = readRssBytes(target.pid) ?? 0;
+    const rssIdle = readRssOf(target.pids) ?? 0;
     const heapIdle = await target.heap?.();
     const phase: PhaseClock = { phase: PHASE_JOIN };
     const benchEld = startEventLoopMonitor();
     target.mark();
     const [loadAvg1] = os.loadavg() as [number, number, number]; // Node always returns three averages
     const udp0 = readUdpCounters();
-    const cpu0 = readCpu(target.pid);
-    const wait0 = readRunQueueWaitSec(target.pid);
+    const cpu0 = readCpuOf(target.pids);
+    const wait0 = readRunQueueWaitOf(target.pids);
     const t0 = performance.now();
-    const rss = new RssSampler(target.pid);
+    const rss = new RssSampler(target.pids);
     rss.start();
 
     // Ramp: client i starts at t0 + i * stagger.
@@ -164,11 +171,13 @@ export async function runLoad(o: RunOptions, log: (s: string) => void): Promise<
     await sleep(500);
     phase.phase = PHASE_STEADY;
     const tHold = performance.now();
-    const cpuHold0 = readCpu(target.pid);
+    const cpuHold0 = readCpuOf(target.pids);
+    const perProcess0 = target.pids.map((pid) => readCpuOf([pid]));
     await sleep(o.holdSec * 1000);
     const t1 = performance.now();
-    const cpu1 = readCpu(target.pid);
-    const wait1 = readRunQueueWaitSec(target.pid);
+    const cpu1 = readCpuOf(target.pids);
+    const perProcess1 = target.pids.map((pid) => readCpuOf([pid]));
+    const wait1 = readRunQueueWaitOf(target.pids);
     rss.stop();
     const serverReport = await target.report();
     benchEld.disable();
@@ -180,14 +189,14 @@ export async function runLoad(o: RunOptions, log: (s: string) => void): Promise<
     const heapLive = await target.heap?.();
     await Promise.all(clients.map((c) => c.stop()));
     await sleep(1000);
-    const cpuIdle0 = readCpu(target.pid);
+    const cpuIdle0 = readCpuOf(target.pids);
     const tIdle0 = performance.now();
     await sleep(1500);
-    const cpuIdle1 = readCpu(target.pid);
+    const cpuIdle1 = readCpuOf(target.pids);
     const tIdle1 = performance.now();
     const after = await target.report();
 
-    const cpuSec = (a: ReturnType<typeof readCpu>, b: ReturnType<typeof readCpu>): number => (a && b ? b.cpuSec - a.cpuSec : NaN);
+    const cpuSec = (a: ReturnType<typeof readCpuOf>, b: ReturnType<typeof readCpuOf>): number => (a && b ? b.cpuSec - a.cpuSec : NaN);
     const holdSec = (t1 - tHold) / 1000;
     let expected = 0;
     let lost = 0;
@@ -218,6 +227,7 @@ export async function runLoad(o: RunOptions, log: (s: string) => void): Promise<
       sender: o.server === 'streamlab' && o.transport === 'udp' ? o.sender : undefined,
       udpPorts: o.server === 'streamlab' && o.transport === 'udp' ? (o.udpPorts ?? 'shared') : undefined,
       transport: o.transport,
+      workers: o.server === 'streamlab' ? (o.workers ?? 1) : 1,
       cpuUsPerPacket: (1e6 * cpuSec(cpuHold0, cpu1)) / steadyReceived,
       clients: o.clients,
       clientsOk: ok.length,
@@ -226,6 +236,7 @@ export async function runLoad(o: RunOptions, log: (s: string) => void): Promise<
       holdSec,
       cpuPct: (100 * cpuSec(cpu0, cpu1)) / ((t1 - t0) / 1000),
       cpuPctHold: (100 * cpuSec(cpuHold0, cpu1)) / holdSec,
+      cpuPctHoldMaxProcess: Math.max(...perProcess0.map((a, i) => (100 * cpuSec(a, perProcess1[i])) / holdSec)),
       rssIdleMB: rssIdle / MB,
       rssPeakMB: rss.peak / MB,
       heapPerSessionKB:

@@ -33,6 +33,36 @@ export function readCpu(pid: number): CpuTimes | undefined {
   return { userSec: utime / CLOCK_TICKS_PER_SEC, sysSec: stime / CLOCK_TICKS_PER_SEC, cpuSec: (utime + stime) / CLOCK_TICKS_PER_SEC };
 }
 
+/** CPU times summed over several processes (a primary and its workers); undefined when any is gone. */
+export function readCpuOf(pids: readonly number[]): CpuTimes | undefined {
+  const all = pids.map(readCpu);
+  if (all.some((c) => c === undefined)) return undefined;
+  const sum = (k: keyof CpuTimes) => all.reduce((n, c) => n + (c as CpuTimes)[k], 0);
+  return { cpuSec: sum('cpuSec'), userSec: sum('userSec'), sysSec: sum('sysSec') };
+}
+
+/** RSS summed over several processes; undefined when any is gone. */
+export function readRssOf(pids: readonly number[]): number | undefined {
+  let n = 0;
+  for (const pid of pids) {
+    const r = readRssBytes(pid);
+    if (r === undefined) return undefined;
+    n += r;
+  }
+  return n;
+}
+
+/** Run-queue wait summed over several processes' main threads; undefined when any is gone. */
+export function readRunQueueWaitOf(pids: readonly number[]): number | undefined {
+  let n = 0;
+  for (const pid of pids) {
+    const r = readRunQueueWaitSec(pid);
+    if (r === undefined) return undefined;
+    n += r;
+  }
+  return n;
+}
+
 /** Resident set size of `pid` in bytes (VmRSS), or undefined when the process is gone. */
 export function readRssBytes(pid: number): number | undefined {
   let text: string;
@@ -117,7 +147,7 @@ export class RssSampler {
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly pid: number,
+    private readonly pids: readonly number[],
     private readonly periodMs = 200,
   ) {}
 
@@ -134,7 +164,7 @@ export class RssSampler {
   }
 
   sample(): void {
-    const rss = readRssBytes(this.pid);
+    const rss = readRssOf(this.pids);
     if (rss === undefined) return;
     this.samples++;
     this.last = rss;

@@ -4,13 +4,14 @@ import type { RunResult } from './load-run.ts';
 import { at } from '../src/util/narrow.ts';
 
 /** Row label: the server, and how streamlab ran when it was not as shipped. */
-export function label(r: Pick<RunResult, 'server' | 'runner' | 'sender' | 'transport' | 'udpPorts'>): string {
+export function label(r: Pick<RunResult, 'server' | 'runner' | 'sender' | 'transport' | 'udpPorts'> & { workers?: number }): string {
   if (r.server === 'gst') return 'gst-rtsp-server';
   if (r.server === 'floor') return 'floor (bare sendmmsg)';
   const how = [
     r.runner === 'tsx' ? 'tsx' : undefined,
     r.transport === 'tcp' ? 'TCP' : r.sender === 'js' ? 'js sender' : undefined,
     r.udpPorts === 'per-session' ? 'per-session ports' : undefined,
+    r.workers !== undefined && r.workers > 1 ? `${r.workers} workers` : undefined,
   ].filter((x) => x !== undefined);
   return how.length ? `streamlab (${how.join(', ')})` : 'streamlab';
 }
@@ -166,3 +167,49 @@ export const LEGEND = [
   'thread was runnable but had no CPU (/proc/PID/schedstat): high = the machine starved it.  load: 1-min',
   'load average when the row started (the machine has other work; compare rows run close together).',
 ].join('\n');
+
+/**
+ * `--workers 1,2`: each worker count against one process at the same client count. CPU is summed
+ * over the primary and its workers; "busiest process" is the hottest single process, the one
+ * that runs out of its core first.
+ */
+export function workersTable(results: readonly RunResult[]): string | undefined {
+  const rows: string[][] = [];
+  for (const r of results.filter((x) => x.server === 'streamlab' && x.workers > 1)) {
+    const one = results.find(
+      (x) =>
+        x.server === 'streamlab' &&
+        x.workers === 1 &&
+        x.clients === r.clients &&
+        x.runner === r.runner &&
+        x.sender === r.sender &&
+        x.transport === r.transport,
+    );
+    if (!one) continue;
+    const audio = (x: RunResult): number => x.jitterByMedia.audio?.medianMs ?? NaN;
+    rows.push([
+      label(r),
+      String(r.clients),
+      `${f(one.cpuPctHold)} → ${f(r.cpuPctHold)} (${ratio(r.cpuPctHold, one.cpuPctHold)})`,
+      `${f(one.cpuPctHoldMaxProcess)} → ${f(r.cpuPctHoldMaxProcess)} (${ratio(r.cpuPctHoldMaxProcess, one.cpuPctHoldMaxProcess)})`,
+      `${f(one.rssPeakMB)} → ${f(r.rssPeakMB)}`,
+      `${one.lost} (${one.joinLost}) → ${r.lost} (${r.joinLost})`,
+      `${f(audio(one), 2)} → ${f(audio(r), 2)}`,
+      `${f(one.firstRtpMedianMs, 0)} → ${f(r.firstRtpMedianMs, 0)}`,
+      `${f(one.loadAvg1)} / ${f(r.loadAvg1)}`,
+    ]);
+  }
+  if (rows.length === 0) return undefined;
+  const header = [
+    'streamlab',
+    'clients',
+    'CPU % hold, all processes (1 → N)',
+    'busiest process %',
+    'RSS MB peak, all',
+    'lost (joining)',
+    'audio jitter p50 ms',
+    '1st RTP p50 ms',
+    'load',
+  ];
+  return table(header, rows);
+}

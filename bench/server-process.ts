@@ -9,6 +9,8 @@
  * SIGTERM/SIGINT, and when the IPC channel closes (the bench died), so it never outlives the bench.
  */
 import { RtspServer } from '../src/server/index.ts';
+import type { ServerOptions, ServerSnapshot } from '../src/server/index.ts';
+import { runWorker, startCluster, workerFromEnv } from '../src/cluster/index.ts';
 import { udpBatchStats } from '../src/transport/index.ts';
 import { eldFromHistogram, startEventLoopMonitor } from './eld.ts';
 import type { EventLoopDelay } from './eld.ts';
@@ -37,22 +39,43 @@ export interface ServerProcessReport {
 
 export type ServerProcessCommand = { cmd: 'mark' } | { cmd: 'report' } | { cmd: 'heap' } | { cmd: 'exit' };
 
-/** The heap after a full collection (`--expose-gc`): what the server retains, without garbage. */
+/** The heap after a full collection (`--expose-gc`): what the server retains, without garbage (with workers: the primary's only). */
 export interface ServerHeapReport {
   type: 'heap';
   heapUsedBytes: number;
 }
-export type ServerProcessMessage = { type: 'ready'; port: number; pid: number } | ServerProcessReport | ServerHeapReport;
+export type ServerProcessMessage =
+  { type: 'ready'; port: number; pid: number; workerPids?: number[] } | ServerProcessReport | ServerHeapReport;
 
 async function main(): Promise<void> {
   const mediaDir = process.argv[2] ?? 'media';
+  const workers = Number(process.argv[3] ?? '1');
   if (!process.send) throw new Error('bench/server-process.ts must be started with fork() (IPC)');
+  // Every load client connects from 127.0.0.1: no per-address bound (it would refuse beyond 32).
+  const udpPorts = process.env.STREAMLAB_UDP_PORTS === 'per-session' ? 'per-session' : 'shared';
+  const options: ServerOptions = { mediaDir, host: '127.0.0.1', port: 0, maxConnectionsPerAddress: 1_000_000, udpPorts };
+  // With a worker count above 1 this process is the primary, and forks itself as the workers.
+  const worker = workerFromEnv();
+  if (worker) return runWorker(options, worker);
   const send = (m: ServerProcessMessage): void => {
     if (process.connected) process.send?.(m);
   };
-  // Every load client connects from 127.0.0.1: no per-address bound (it would refuse beyond 32).
-  const udpPorts = process.env.STREAMLAB_UDP_PORTS === 'per-session' ? 'per-session' : 'shared';
-  const server = await RtspServer.listen({ mediaDir, host: '127.0.0.1', port: 0, maxConnectionsPerAddress: 1_000_000, udpPorts });
+  const server: { port: number; snapshot(): ServerSnapshot; refresh(): Promise<void>; close(): Promise<void>; workerPids: number[] } =
+    workers > 1
+      ? await startCluster(options, workers, { forwardEvents: false }).then((c) => ({
+          port: c.port,
+          snapshot: () => c.view.snapshot(),
+          refresh: () => c.view.refresh(),
+          close: () => c.close(),
+          workerPids: c.primary.pids.filter((p): p is number => p !== undefined),
+        }))
+      : await RtspServer.listen(options).then((s) => ({
+          port: s.port,
+          snapshot: () => s.snapshot(),
+          refresh: () => Promise.resolve(),
+          close: () => s.close(),
+          workerPids: [],
+        }));
   const eld = startEventLoopMonitor();
   let cpuMark = process.cpuUsage();
   let stopping = false;
@@ -69,6 +92,18 @@ async function main(): Promise<void> {
       eld.reset();
       cpuMark = process.cpuUsage();
     } else if (m.cmd === 'report') {
+      void report();
+    } else if (m.cmd === 'heap') {
+      (globalThis as { gc?: () => void }).gc?.();
+      send({ type: 'heap', heapUsedBytes: process.memoryUsage().heapUsed });
+    } else if (m.cmd === 'exit') {
+      stop();
+    }
+  });
+  // With workers: the sessions are theirs (asked over IPC); the event-loop delay and cpuUsage are this process's.
+  const report = async (): Promise<void> => {
+    {
+      await server.refresh();
       const cpu = process.cpuUsage(cpuMark);
       const snap = server.snapshot();
       let streams = 0;
@@ -102,17 +137,12 @@ async function main(): Promise<void> {
         udpBatch: udpBatchStats(),
         udp: snap.udp,
       });
-    } else if (m.cmd === 'heap') {
-      (globalThis as { gc?: () => void }).gc?.();
-      send({ type: 'heap', heapUsedBytes: process.memoryUsage().heapUsed });
-    } else if (m.cmd === 'exit') {
-      stop();
     }
-  });
+  };
   process.on('disconnect', stop);
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
-  send({ type: 'ready', port: server.port, pid: process.pid });
+  send({ type: 'ready', port: server.port, pid: process.pid, workerPids: server.workerPids });
 }
 
 await main();

@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 import { runLoad } from './load-run.ts';
 import type { RunResult } from './load-run.ts';
 import { machineInfo } from './proc-stats.ts';
-import { LEGEND, label, machineLine, perPacketTable, ratiosTable, resultsTable, rssPerSession } from './report.ts';
+import { LEGEND, label, machineLine, perPacketTable, ratiosTable, resultsTable, rssPerSession, workersTable } from './report.ts';
 import { nativeSenderError } from '../src/transport/index.ts';
 import { REPO_ROOT } from './targets.ts';
 import type { Runner, SenderChoice, TargetKind, UdpPortsChoice } from './targets.ts';
@@ -31,6 +31,8 @@ const USAGE = `usage: npm run bench -- [options]
                      TCP rows are streamlab's, compared with its UDP rows per packet
   --runner LIST      how streamlab runs: js (compiled by tsc, plain node: as shipped, default),
                      tsx (src/ through tsx, as in development), or js,tsx for both
+  --workers LIST     streamlab's worker processes (serve --workers), e.g. 1,2: each count is a row,
+                     CPU and RSS summed over the primary and its workers (default 1)
   --media FILE       file to serve (default media/sample.mp4; H.264 + AAC for --compare gst)
   --rr-interval MS   mean period of each client's RTCP receiver reports (default 2000)
   --json FILE        also save the results as JSON
@@ -62,6 +64,7 @@ async function main(): Promise<void> {
       sender: { type: 'string', default: 'native' },
       transport: { type: 'string', default: 'udp' },
       'udp-ports': { type: 'string', default: 'shared' },
+      workers: { type: 'string', default: '1' },
       floor: { type: 'boolean', default: false },
       'rr-interval': { type: 'string', default: '2000' },
       json: { type: 'string' },
@@ -90,6 +93,9 @@ async function main(): Promise<void> {
   const udpPortsList = values['udp-ports'].split(',').map((x) => x.trim());
   if (udpPortsList.length === 0 || udpPortsList.some((x) => x !== 'shared' && x !== 'per-session'))
     throw new Error(`--udp-ports wants shared, per-session or shared,per-session, got ${values['udp-ports']}`);
+  const workerCounts = values.workers.split(',').map((x) => Number(x.trim()));
+  if (workerCounts.length === 0 || workerCounts.some((n) => !Number.isInteger(n) || n < 1 || n > 64))
+    throw new Error(`--workers wants counts 1..64, got ${values.workers}`);
   const transports = values.transport.split(',').map((x) => x.trim());
   if (transports.length === 0 || transports.some((x) => x !== 'udp' && x !== 'tcp'))
     throw new Error(`--transport wants udp, tcp or udp,tcp, got ${values.transport}`);
@@ -99,15 +105,24 @@ async function main(): Promise<void> {
     throw new Error(
       `the native sender is needed for the native and floor rows: ${nativeMissing}; or pass --sender js without --compare/--floor`,
     );
-  type Target = { server: TargetKind; runner: Runner; sender: SenderChoice; transport: 'udp' | 'tcp'; udpPorts?: UdpPortsChoice };
+  type Target = {
+    server: TargetKind;
+    runner: Runner;
+    sender: SenderChoice;
+    transport: 'udp' | 'tcp';
+    udpPorts?: UdpPortsChoice;
+    workers: number;
+  };
   const targets: Target[] = [];
   for (const transport of transports as ('udp' | 'tcp')[])
     for (const runner of runners as Runner[])
       for (const sender of (transport === 'udp' ? senders : ['native']) as SenderChoice[])
         for (const udpPorts of (transport === 'udp' ? udpPortsList : ['shared']) as UdpPortsChoice[])
-          targets.push({ server: 'streamlab', runner, sender, transport, ...(transport === 'udp' ? { udpPorts } : {}) });
-  if (values.compare === 'gst') targets.push({ server: 'gst', runner: 'js', sender: 'native', transport: 'udp' });
-  if (values.compare === 'gst' || values.floor) targets.push({ server: 'floor', runner: 'js', sender: 'native', transport: 'udp' });
+          for (const workers of workerCounts)
+            targets.push({ server: 'streamlab', runner, sender, transport, workers, ...(transport === 'udp' ? { udpPorts } : {}) });
+  if (values.compare === 'gst') targets.push({ server: 'gst', runner: 'js', sender: 'native', transport: 'udp', workers: 1 });
+  if (values.compare === 'gst' || values.floor)
+    targets.push({ server: 'floor', runner: 'js', sender: 'native', transport: 'udp', workers: 1 });
   const log = (s: string): void => {
     if (!values.quiet) process.stderr.write(`${s}\n`);
   };
@@ -117,9 +132,9 @@ async function main(): Promise<void> {
   const results: RunResult[] = [];
   for (const n of counts) {
     const stagger = n > 1 ? Math.min(staggerMs, (maxRampSec * 1000) / (n - 1)) : 0;
-    for (const { server, runner, sender, transport, udpPorts } of targets) {
+    for (const { server, runner, sender, transport, udpPorts, workers } of targets) {
       log(
-        `bench: ${label({ server, runner, sender, transport, udpPorts })}, ${n} client(s), stagger ${stagger.toFixed(0)} ms, hold ${holdSec} s`,
+        `bench: ${label({ server, runner, sender, transport, udpPorts, workers })}, ${n} client(s), stagger ${stagger.toFixed(0)} ms, hold ${holdSec} s`,
       );
       const r = await runLoad(
         {
@@ -128,6 +143,7 @@ async function main(): Promise<void> {
           sender,
           transport,
           ...(udpPorts ? { udpPorts } : {}),
+          workers,
           serverExecArgv: values.profile ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(values.profile)}`] : [],
           mediaFile,
           clients: n,
@@ -169,6 +185,8 @@ async function main(): Promise<void> {
   ];
   const ratios = ratiosTable(results);
   if (ratios) out.push('', ratios);
+  const byWorkers = workersTable(results);
+  if (byWorkers) out.push('', byWorkers);
   const perPacket = perPacketTable(results);
   if (perPacket) out.push('', perPacket);
   out.push('', LEGEND);

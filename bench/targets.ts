@@ -30,6 +30,8 @@ export type Runner = 'tsx' | 'js';
 export interface ServerTarget {
   kind: TargetKind;
   pid: number;
+  /** Every process of the server, whose CPU and RSS are summed: the pid, and streamlab's workers with --workers. */
+  pids: number[];
   port: number;
   /** rtsp:// URL of the media file on this server. */
   url: string;
@@ -50,12 +52,21 @@ export interface StreamlabOptions {
   execArgv?: string[];
   sender?: SenderChoice;
   udpPorts?: UdpPortsChoice;
+  /** Worker processes (serve --workers N); 1: one process. */
+  workers?: number;
 }
 
 export async function startTarget(kind: TargetKind, mediaFile: string, options: StreamlabOptions = {}): Promise<ServerTarget> {
   if (kind === 'floor') return startFloor(mediaFile);
   return kind === 'streamlab'
-    ? startStreamlab(mediaFile, options.runner ?? 'js', options.execArgv ?? [], options.sender ?? 'native', options.udpPorts ?? 'shared')
+    ? startStreamlab(
+        mediaFile,
+        options.runner ?? 'js',
+        options.execArgv ?? [],
+        options.sender ?? 'native',
+        options.udpPorts ?? 'shared',
+        options.workers ?? 1,
+      )
     : startGst(mediaFile);
 }
 
@@ -104,11 +115,15 @@ async function startStreamlab(
   execArgv: string[],
   sender: SenderChoice,
   udpPorts: UdpPortsChoice,
+  workers: number,
 ): Promise<ServerTarget> {
   const [entry, args] =
     runner === 'js'
-      ? [compileServerProcess(), [path.dirname(mediaFile)]]
-      : [path.join(REPO_ROOT, 'bin/run-ts.js'), [path.join(REPO_ROOT, 'bench/server-process.ts'), path.dirname(mediaFile)]];
+      ? [compileServerProcess(), [path.dirname(mediaFile), String(workers)]]
+      : [
+          path.join(REPO_ROOT, 'bin/run-ts.js'),
+          [path.join(REPO_ROOT, 'bench/server-process.ts'), path.dirname(mediaFile), String(workers)],
+        ];
   const child = fork(entry, args, {
     cwd: REPO_ROOT,
     // --expose-gc: the heap per session is measured after a full collection (ServerTarget.heap).
@@ -117,18 +132,19 @@ async function startStreamlab(
     env: { ...process.env, STREAMLAB_LOG: process.env.STREAMLAB_LOG ?? 'warn', STREAMLAB_SENDER: sender, STREAMLAB_UDP_PORTS: udpPorts },
   });
   registerChild(child);
-  const ready = new Promise<{ port: number }>((resolve) => {
+  const ready = new Promise<{ port: number; workerPids: number[] }>((resolve) => {
     const onMsg = (m: ServerProcessMessage): void => {
       if (m.type === 'ready') {
         child.off('message', onMsg);
-        resolve({ port: m.port });
+        resolve({ port: m.port, workerPids: m.workerPids ?? [] });
       }
     };
     child.on('message', onMsg);
   });
   let port: number;
+  let workerPids: number[];
   try {
-    ({ port } = await withTimeout(
+    ({ port, workerPids } = await withTimeout(
       Promise.race([ready, exitedEarly(child, 'streamlab server')]),
       START_TIMEOUT_MS,
       'streamlab server start',
@@ -157,11 +173,13 @@ async function startStreamlab(
   return {
     kind: 'streamlab',
     pid: child.pid as number,
+    pids: [child.pid as number, ...workerPids],
     port,
     url: `rtsp://127.0.0.1:${port}/${path.basename(mediaFile)}`,
     mark: () => send({ cmd: 'mark' }),
     report: () => ask<ServerProcessReport>('report', 'report'),
-    heap: async () => (await ask<ServerHeapReport>('heap', 'heap'))?.heapUsedBytes,
+    // With workers the sessions' heap is theirs: the primary's would say nothing about it.
+    ...(workers > 1 ? {} : { heap: async () => (await ask<ServerHeapReport>('heap', 'heap'))?.heapUsedBytes }),
     stop: () => stopChild(child),
   };
 }
@@ -205,6 +223,7 @@ async function startGst(mediaFile: string): Promise<ServerTarget> {
   return {
     kind: 'gst',
     pid: child.pid as number,
+    pids: [child.pid as number],
     port,
     url: `rtsp://127.0.0.1:${port}${mount}`,
     mark: () => undefined,
@@ -243,6 +262,7 @@ async function startFloor(mediaFile: string): Promise<ServerTarget> {
   return {
     kind: 'floor',
     pid: child.pid as number,
+    pids: [child.pid as number],
     port: 0,
     url: '',
     mark: () => send({ cmd: 'mark' }),

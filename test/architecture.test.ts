@@ -22,6 +22,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['sender'],
   ['server', 'receiver'],
   ['lab', 'operator', 'config'],
+  ['cluster'],
   ['cli'],
 ];
 

@@ -1,7 +1,8 @@
 import { X509Certificate } from 'node:crypto';
 import { readdir, stat } from 'node:fs/promises';
 import { createSecureContext as tlsContext } from 'node:tls';
-import { Option } from 'commander';
+import os from 'node:os';
+import { InvalidArgumentError, Option } from 'commander';
 import type { Command } from 'commander';
 import { DEFAULTS, RtspServer, impairmentFromArgs } from '../server/index.ts';
 import { liveSpecPath, parseLiveSpec, parseMulticastRange } from '../server/live/index.ts';
@@ -17,7 +18,8 @@ import type { LogFormat, LogLevel } from '../util/log.ts';
 import { mergeFlags, mergedMistakes } from '../config/index.ts';
 import type { ServeConfig } from '../config/index.ts';
 import { loadConfigFile } from './config-flags.ts';
-import type { PathRule, UdpPortsOption } from '../server/index.ts';
+import type { PathRule, ServerOptions, UdpPortsOption } from '../server/index.ts';
+import type { OperatorServer } from '../operator/index.ts';
 import { parseIntOption } from './options.ts';
 import { authFromFlags } from './serve-auth.ts';
 import type { AuthFlags } from './serve-auth.ts';
@@ -63,6 +65,15 @@ interface ServeFlags extends AuthFlags {
   cacheDir?: string;
   cacheMaxMb: number;
   prepareWait?: number;
+  workers?: number;
+}
+
+/** `--workers N|auto`: worker processes (auto: one per core). */
+function parseWorkers(v: string): number {
+  if (v === 'auto') return Math.max(1, os.availableParallelism());
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || n < 1 || n > 256) throw new InvalidArgumentError('a number of workers from 1 to 256, or auto');
+  return n;
 }
 
 function multicastFromFlags(flags: ServeFlags): MulticastOptions | undefined {
@@ -193,6 +204,23 @@ function preparerForServe(dir: string, cacheDir: string | undefined, cacheMaxMb:
   });
 }
 
+/** What serve runs: one server, or the primary of --workers N; the operator's HTTP side reads either. */
+interface Served {
+  readonly port: number;
+  readonly operator: OperatorServer;
+  close(): Promise<void>;
+}
+
+function servedServer(server: RtspServer): Served {
+  return { port: server.port, operator: server, close: () => server.close() };
+}
+
+async function servedCluster(options: ServerOptions, workers: number, forwardEvents: boolean): Promise<Served> {
+  const { startCluster } = await import('../cluster/index.ts');
+  const c = await startCluster(options, workers, { forwardEvents });
+  return { port: c.port, operator: c.view, close: () => c.close() };
+}
+
 export function registerServe(program: Command): void {
   program
     .command('serve')
@@ -310,6 +338,11 @@ export function registerServe(program: Command): void {
     .option('--http-host <addr>', 'address of the operator HTTP (default 127.0.0.1: only this machine)')
     .option('--tls-cert <file>', 'serve RTSPS (TLS) with this PEM certificate chain (with --tls-key)')
     .option('--tls-key <file>', 'the PEM private key of --tls-cert')
+    .option(
+      '--workers <n>',
+      'worker processes sharing the sessions (auto: one per core); a live channel and a file stay on one worker (default 1: one process)',
+      parseWorkers,
+    )
     .option('--auth-nonce-lifetime <s>', 'Digest nonces older than this are stale (default 300)', parseIntOption(10, 86400))
     .addHelpText(
       'after',
@@ -348,10 +381,11 @@ export function registerServe(program: Command): void {
       } else if (st && !st.isDirectory())
         throw new Error(`${dir} is a file; give the folder that holds it: streamlab serve ${path.dirname(dir)}`);
       else if (!st) throw new Error(`media directory ${dir} does not exist`);
+      const worker = process.env.STREAMLAB_WORKER !== undefined ? (await import('../cluster/index.ts')).workerFromEnv() : undefined;
       const impairment = flags.netem
         ? { ...(await impairmentFromCli(flags.netem, flags.netemSeed)), rtcp: flags.netemRtcp === true }
         : undefined;
-      if (flags.netem) printNetemNotice('--netem', flags.netem);
+      if (flags.netem && !worker) printNetemNotice('--netem', flags.netem);
       const tls = await tlsFromFlags(flags);
       const auth = await authFromFlags(flags, (line) => process.stderr.write(`${line}\n`), tls !== undefined);
       const unknownUsers = auth ? (config?.users ?? []).filter((u) => !auth.users.has(u)) : [];
@@ -360,7 +394,7 @@ export function registerServe(program: Command): void {
           `${cliFlags.config}: paths: rules name users the users file ${flags.authFile} does not have: ${unknownUsers.join(', ')}`,
         );
       const live = [...flags.live, ...(config?.live ?? [])];
-      const server = await RtspServer.listen({
+      const options: ServerOptions = {
         mediaDir: dir,
         host: flags.host,
         port: flags.port,
@@ -389,7 +423,14 @@ export function registerServe(program: Command): void {
         ...(flags.redirectTo
           ? { redirect: { edges: flags.redirectTo, ...(flags.redirectPoll !== undefined ? { pollMs: flags.redirectPoll } : {}) } }
           : {}),
-      });
+      };
+      // A worker of `--workers N` (started by the primary with the same command line): serve, print nothing.
+      if (worker) return (await import('../cluster/index.ts')).runWorker(options, worker);
+      const workers = flags.workers ?? 1;
+      if (workers > 1 && tls)
+        throw new Error('--workers with --tls-cert is not supported yet (the primary would have to read the request inside TLS)');
+      const server: Served =
+        workers > 1 ? await servedCluster(options, workers, flags.http !== undefined) : servedServer(await RtspServer.listen(options));
       const shown = flags.host === '0.0.0.0' || flags.host === '::' ? '127.0.0.1' : flags.host;
       const scheme = tls ? 'rtsps' : 'rtsp';
       process.stdout.write(`streamlab serving ${dir} on ${scheme}://${shown}:${server.port}/<file>  (Ctrl-C to stop)\n`);
@@ -405,7 +446,7 @@ export function registerServe(program: Command): void {
         flags.http !== undefined
           ? await (
               await import('../operator/index.ts')
-            ).OperatorHttp.start(server, { port: flags.http, host: flags.httpHost }).catch(async (err: unknown) => {
+            ).OperatorHttp.start(server.operator, { port: flags.http, host: flags.httpHost }).catch(async (err: unknown) => {
               await server.close();
               throw new Error(`--http ${flags.http}: ${String(err)}`);
             })

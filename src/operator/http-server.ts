@@ -18,7 +18,7 @@ import http from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { RtspServer } from '../server/index.ts';
+import type { OperatorServer } from './operator-server.ts';
 import { createLogger } from '../util/log.ts';
 import { handleApi, json } from './api.ts';
 import type { ApiAnswer, ApiRefusal } from './api.ts';
@@ -76,7 +76,7 @@ export class OperatorHttp {
   private readonly refusals = new Map<OperatorRefusal, number>();
 
   private constructor(
-    private readonly server: RtspServer,
+    private readonly server: OperatorServer,
     private readonly http: http.Server,
     private readonly opts: OperatorHttpOptions,
   ) {
@@ -91,7 +91,7 @@ export class OperatorHttp {
     this.maxBodyBytes = opts.maxBodyBytes ?? MAX_BODY_BYTES;
   }
 
-  static async start(server: RtspServer, o: OperatorHttpOptions): Promise<OperatorHttp> {
+  static async start(server: OperatorServer, o: OperatorHttpOptions): Promise<OperatorHttp> {
     const h = http.createServer({ maxHeaderSize: 16 * 1024 });
     h.maxConnections = MAX_HTTP_CONNECTIONS;
     h.requestTimeout = REQUEST_TIMEOUT_MS;
@@ -175,6 +175,7 @@ export class OperatorHttp {
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     let reply: Reply;
     try {
+      await this.server.refresh?.();
       reply = await this.route(req);
     } catch (err) {
       log.error('HTTP request failed', { method: req.method, url: req.url, error: String(err) });

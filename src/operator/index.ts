@@ -8,6 +8,7 @@ export { OperatorHttp, MAX_BODY_BYTES, MAX_HTTP_CONNECTIONS, MEDIA_LIST_LIMITS, 
 export type { OperatorHttpOptions, OperatorRefusal } from './http-server.ts';
 export { LiveFeed, FEED_INTERVAL_MS, MAX_FEED_BACKLOG_BYTES, MAX_FEED_CLIENTS } from './live-feed.ts';
 export type { FeedSession, FeedTick, FeedTrack } from './live-feed.ts';
+export type { OperatorServer } from './operator-server.ts';
 export { ServerMetrics } from './metrics.ts';
 export { MediaLister } from './media-list.ts';
 export type { MediaInfo, MediaListing, MediaTrackInfo } from './media-list.ts';

@@ -2,7 +2,8 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import type { WebSocket } from 'ws';
-import type { RtspServer, SessionInfo } from '../server/index.ts';
+import type { SessionInfo } from '../server/index.ts';
+import type { OperatorServer } from './operator-server.ts';
 import { realClock } from '../util/clock.ts';
 import type { Clock } from '../util/clock.ts';
 
@@ -95,7 +96,7 @@ export class LiveFeed {
   private closed = false;
 
   constructor(
-    private readonly server: RtspServer,
+    private readonly server: OperatorServer,
     private readonly opts: LiveFeedOptions = {
       intervalMs: FEED_INTERVAL_MS,
       maxBacklogBytes: MAX_FEED_BACKLOG_BYTES,

@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { RtspServer, ServerSnapshot, SessionKind } from '../server/index.ts';
+import type { ServerSnapshot, SessionKind } from '../server/index.ts';
+import type { OperatorServer } from './operator-server.ts';
 
 /** RTSP methods counted by name; any other a client sends is OTHER, so labels stay bounded. `-`: unparseable. */
 const METHODS = new Set([
@@ -70,7 +71,7 @@ export class ServerMetrics {
   /** Last value exposed per counter series: a counter never goes back, whatever the sum read. */
   private readonly last = new Map<string, number>();
 
-  constructor(server: RtspServer) {
+  constructor(server: OperatorServer) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry, prefix: 'streamlab_' });
     const snap = (): ServerSnapshot => (this.current ??= server.snapshot());

@@ -452,7 +452,7 @@ export class FilePresentationSource implements PresentationSource {
     this.opened = entry.relPath;
     const name = this.media;
     const s: FileSession = new RtspSession<TrackSetup, FilePresentation>(
-      newSessionId(ctx.sessionContext.random),
+      newSessionId(ctx.sessionContext.random, ctx.sessionContext.sessionIdPrefix),
       ctx.clientIp,
       ctx.sessionContext,
       (session) => new FilePresentation(session, entry, name),

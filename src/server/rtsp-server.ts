@@ -120,6 +120,8 @@ export interface ServerOptions {
    * path on the least loaded of these edges (`rtsp://host:port`), polled every `pollMs`.
    */
   redirect?: { edges: string[]; status?: 301 | 302 } & Partial<EdgePoolOptions>;
+  /** Put before every session id: a worker's own, so ids stay unique across `serve --workers`. */
+  sessionIdPrefix?: string;
 }
 
 /** ServerOptions.udpPorts. */
@@ -298,6 +300,7 @@ export class RtspServer {
       | 'paths'
       | 'redirect'
       | 'udpPorts'
+      | 'sessionIdPrefix'
     >
   > &
     Pick<ServerOptions, 'impairment' | 'cacheDir' | 'prepareWaitMs' | 'preparer'> & {
@@ -337,6 +340,7 @@ export class RtspServer {
       timeoutSec: this.opts.sessionTimeoutSec,
       timeoutGraceSec: this.opts.sessionTimeoutGraceSec,
       cname: `streamlab-${this.opts.random.hex(4)}@${os.hostname()}`,
+      ...(options.sessionIdPrefix !== undefined ? { sessionIdPrefix: options.sessionIdPrefix } : {}),
       counters: this.counters,
       registry: this.registry,
       trackEgress: (options.egress ?? impairingEgressHook)(clock, this.scheduler),
@@ -492,16 +496,41 @@ export class RtspServer {
     return server;
   }
 
+  /**
+   * A server whose connections another process accepted (a worker of `serve --workers`, see
+   * src/cluster/): no listener of its own; `publicPort` is the port its clients (and its ffmpeg
+   * live sources) connect to, and each connection comes in through adopt().
+   */
+  static async detached(options: ServerOptions, publicPort: number): Promise<RtspServer> {
+    const server = new RtspServer(options, false);
+    server.publicPort = publicPort;
+    await server.live.start(publicPort, server.secure);
+    await server.redirect?.pool.start();
+    return server;
+  }
+
+  /** A detached server's port (what its listener would have). */
+  private publicPort = 0;
+
+  /**
+   * Serves a connection another process accepted and began to read (a worker's): the bytes it
+   * read come first, then the socket's own, exactly as if this server had accepted it.
+   */
+  adopt(socket: net.Socket, head: Buffer): void {
+    if (head.length > 0) socket.unshift(head);
+    this.accept(socket);
+  }
+
   /** The port listened on; 0 for an in-process server. */
   get port(): number {
     const a = this.tcp?.address();
-    return typeof a === 'object' && a ? a.port : 0;
+    return typeof a === 'object' && a ? a.port : this.publicPort;
   }
 
   /** The address listened on; `in-process` for an in-process server. */
   get address(): string {
     const a = this.tcp?.address();
-    return typeof a === 'object' && a ? a.address : 'in-process';
+    return typeof a === 'object' && a ? a.address : this.publicPort ? this.opts.host : 'in-process';
   }
 
   /**

@@ -75,15 +75,22 @@ export interface Logger {
   child(fields: Record<string, unknown>): Logger;
 }
 
+/** Fields every line of this process carries (a worker of `serve --workers`: its number). */
+let processFields: Record<string, unknown> = {};
+
+export function setProcessLogFields(fields: Record<string, unknown>): void {
+  processFields = { ...fields };
+}
+
 export function createLogger(component: string, base: Record<string, unknown> = {}): Logger {
   const emit = (level: LogLevel, msg: string, fields?: Record<string, unknown>) => {
     if (ORDER[level] > ORDER[current]) return;
     const t = new Date();
     if (format === 'text') {
-      sink(formatText(t, level, component, msg, { ...base, ...fields }));
+      sink(formatText(t, level, component, msg, { ...processFields, ...base, ...fields }));
       return;
     }
-    const rec = { t: t.toISOString(), level, component, msg, ...base, ...fields };
+    const rec = { t: t.toISOString(), level, component, msg, ...processFields, ...base, ...fields };
     sink(JSON.stringify(rec, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)));
   };
   return {

@@ -167,7 +167,7 @@ class LiveViewSource implements PresentationSource {
     const hub = this.hub;
     const multicast = hub.multicast;
     const v: LiveViewSession = new RtspSession<ViewerSetup, LiveView>(
-      newSessionId(ctx.sessionContext.random),
+      newSessionId(ctx.sessionContext.random, ctx.sessionContext.sessionIdPrefix),
       ctx.clientIp,
       ctx.sessionContext,
       (session) =>
@@ -265,7 +265,7 @@ async function announce(req: RtspRequest, l: Live): Promise<HandlerResult> {
     throw new RtspError(453, 'SRV_ERR_CAPACITY', 'too many live channels', { 'Retry-After': String(CAPACITY_RETRY_AFTER_SEC) });
   }
   const p: PublisherSession = new RtspSession<PublisherSetup, RecordTarget>(
-    newSessionId(l.ctx.sessionContext.random),
+    newSessionId(l.ctx.sessionContext.random, l.ctx.sessionContext.sessionIdPrefix),
     l.ctx.clientIp,
     l.ctx.sessionContext,
     (session) => new RecordTarget(session, channel, l.ctx.socket, announced.tracks),

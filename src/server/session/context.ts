@@ -28,6 +28,8 @@ export interface SessionContext {
   /** Extra grace after the advertised timeout before the session really expires. */
   timeoutGraceSec: number;
   cname: string;
+  /** Put before every session id (ServerOptions.sessionIdPrefix; a worker's number). */
+  sessionIdPrefix?: string;
   counters: { rtcpMalformed: number; rtcpReceived: number; natKeepAlives: number; sessionsExpired: number };
   /** Every session of the server, by id, connection and interleaved channel. */
   registry: SessionRegistry;

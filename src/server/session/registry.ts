@@ -54,6 +54,16 @@ export class SessionRegistry {
     private readonly now: () => number,
   ) {}
 
+  /**
+   * The load this server tells a redirecting front (GET_PARAMETER sessions): its own sessions, or
+   * when it is one worker of several (serve --workers) the figure of them all, set by the primary.
+   */
+  clusterLoad: { sessions: number; maxSessions: number } | undefined;
+
+  load(): { sessions: number; maxSessions: number } {
+    return this.clusterLoad ?? { sessions: this.size, maxSessions: this.maxSessions };
+  }
+
   /** Sessions registered (held places not included). */
   get size(): number {
     return this.byId.size;

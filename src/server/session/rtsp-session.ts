@@ -16,9 +16,12 @@ import { nextChannels, setSessionHeader, transportLabel } from './transport-nego
 import { bindSetupPair, connectUdpSetup } from './udp-setup.ts';
 import type { UdpBinding, UdpTrackHandlers } from './udp-setup.ts';
 
-/** Unguessable session id: 96 random bits as hex (from the server's Random: crypto unless a test seeds it). */
-export function newSessionId(random: Random): string {
-  return random.hex(12);
+/**
+ * Unguessable session id: 96 random bits as hex (from the server's Random: crypto unless a test
+ * seeds it), after the server's prefix (a worker's, so ids are unique across `serve --workers`).
+ */
+export function newSessionId(random: Random, prefix = ''): string {
+  return prefix + random.hex(12);
 }
 
 /**

@@ -1,0 +1,131 @@
+import type net from 'node:net';
+import { LiveHubError, RtspServer } from '../server/index.ts';
+import type { ServerOptions } from '../server/index.ts';
+import { liveSpecPath } from '../server/live/index.ts';
+import { createLogger, setProcessLogFields } from '../util/log.ts';
+import { ownerOf, routeKeyOf } from './affinity.ts';
+import { FORWARDED_EVENTS, WORKER_ENV, sessionIdPrefix, sessionShare } from './protocol.ts';
+import type { FromWorker, ToWorker } from './protocol.ts';
+
+const log = createLogger('worker');
+
+/** A worker's place, from the environment the primary started it with; undefined in a process that is no worker. */
+export function workerFromEnv(
+  env: NodeJS.ProcessEnv = process.env,
+): { index: number; count: number; port: number; events: boolean } | undefined {
+  const index = env[WORKER_ENV.index];
+  if (index === undefined || !process.send) return undefined;
+  return {
+    index: Number(index),
+    count: Number(env[WORKER_ENV.count]),
+    port: Number(env[WORKER_ENV.port]),
+    events: env[WORKER_ENV.events] === '1',
+  };
+}
+
+/**
+ * One worker of `serve --workers N`: the server of the command line without a listener. It starts
+ * only the live channels whose path is its own (the primary sends their viewers and publishers
+ * here), takes its share of maxSessions, and serves each connection the primary hands it as a
+ * single server would. It stops when told, and when the IPC channel closes (the primary died).
+ */
+export async function runWorker(options: ServerOptions, w: { index: number; count: number; port: number; events: boolean }): Promise<void> {
+  setProcessLogFields({ worker: w.index });
+  const send = (m: FromWorker): void => {
+    if (process.connected) process.send?.(m);
+  };
+  const mine = (path: string): boolean => {
+    const r = routeKeyOf(`/${path}`, () => true);
+    return r.kind === 'any' || ownerOf(r.key, w.count) === w.index;
+  };
+  const maxSessions = options.maxSessions ?? 1000;
+  const server = await RtspServer.detached(
+    {
+      ...options,
+      live: (options.live ?? []).filter((c) => mine(liveSpecPath(c))),
+      maxSessions: sessionShare(maxSessions, w.count, w.index),
+      sessionIdPrefix: sessionIdPrefix(w.index),
+      // A fixed shared pair (--udp-ports N-N+1) cannot be bound by every worker: worker i takes N+2i.
+      ...(typeof options.udpPorts === 'object' ? { udpPorts: { rtpPort: options.udpPorts.rtpPort + 2 * w.index } } : {}),
+    },
+    w.port,
+  );
+  server.registry.clusterLoad = { sessions: 0, maxSessions };
+  let stopping = false;
+  const stop = (): void => {
+    if (stopping) return;
+    stopping = true;
+    const force = setTimeout(() => process.exit(0), 5000);
+    force.unref();
+    void server.close().finally(() => process.exit(0));
+  };
+  // The terminal's Ctrl-C and hangup reach the whole process group: the primary stops us.
+  process.on('SIGINT', () => undefined);
+  process.on('SIGHUP', () => undefined);
+  process.on('SIGTERM', stop);
+  process.on('disconnect', stop);
+
+  let countQueued = false;
+  const countChanged = (): void => {
+    if (countQueued) return;
+    countQueued = true;
+    setImmediate(() => {
+      countQueued = false;
+      send({ t: 'sessions', n: server.registry.size });
+    });
+  };
+  server.events.on('session-started', countChanged);
+  server.events.on('session-ended', countChanged);
+  if (w.events) for (const name of FORWARDED_EVENTS) server.events.on(name, (e) => send({ t: 'event', name, e }));
+
+  process.on('message', (m: ToWorker, handle: unknown) => {
+    switch (m.t) {
+      case 'conn': {
+        const socket = handle as net.Socket | undefined;
+        if (!socket) return;
+        socket.once('close', () => send({ t: 'closed', id: m.id }));
+        server.adopt(socket, Buffer.from(m.head));
+        return;
+      }
+      case 'load':
+        server.registry.clusterLoad = { sessions: m.sessions, maxSessions: m.maxSessions };
+        return;
+      case 'query':
+        send({
+          t: 'state',
+          q: m.q,
+          state: {
+            sessions: server.sessionList(),
+            snapshot: server.snapshot(),
+            preparationsRunning: server.catalog.preparationsRunning,
+            preparationStats: { ...server.catalog.preparationStats },
+          },
+        });
+        return;
+      case 'kick':
+        send({ t: 'done', q: m.q, ok: server.kick(m.id) });
+        return;
+      case 'live-start':
+      case 'live-stop': {
+        const run = m.t === 'live-start' ? server.startLiveChannel(m.spec).then(() => true) : server.stopLiveChannel(m.name);
+        run.then(
+          (ok) => send({ t: 'done', q: m.q, ok }),
+          (err: unknown) =>
+            send({
+              t: 'done',
+              q: m.q,
+              ok: false,
+              code: err instanceof LiveHubError ? err.code : 'ERR',
+              message: String((err as Error).message ?? err),
+            }),
+        );
+        return;
+      }
+      case 'stop':
+        stop();
+        return;
+    }
+  });
+  log.debug('worker ready', { sessions: sessionShare(maxSessions, w.count, w.index) });
+  send({ t: 'ready' });
+}
