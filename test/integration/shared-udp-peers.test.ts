@@ -18,7 +18,7 @@ import { waitUntil } from '../helpers/wait.ts';
 const SECONDS = 8;
 
 describeWithGstreamer('ffmpeg and GStreamer clients at once over the shared UDP pair', ['rtspsrc', 'fakesink'], ['ffmpeg'], () => {
-  const { server, url } = serverForSuite();
+  const { server, url } = serverForSuite({ udpPorts: 'shared' });
   let source: TrackHashes;
   let ffmpeg: Awaited<ReturnType<typeof captureRtsp>>[];
   let gst: ProgramResult;

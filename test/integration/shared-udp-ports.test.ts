@@ -139,7 +139,7 @@ describe('SharedUdpPorts', () => {
 });
 
 describe('the server over its shared pair', () => {
-  const { server } = serverForSuite();
+  const { server } = serverForSuite({ udpPorts: 'shared' });
 
   async function setup(c: RawConnection, cseq: number, clientPorts: [number, number], session?: string) {
     const res = await c.request('SETUP', `rtsp://${HOST}:${server.port}/sample.mp4/trackID=${cseq}`, {
