@@ -109,9 +109,18 @@ describeWithPeers('publishing to live/NAME', ['ffmpeg'], () => {
         60_000,
       );
       expectSuccess(watch, `ffmpeg watching ${name}`);
-      expect(watch.stderr.trim()).toBe('');
+      // ffmpeg picks its client UDP ports by trying binds; a port another test's process holds
+      // logs "bind failed: Address already in use" and ffmpeg goes on with the next pair.
+      const stderr = watch.stderr
+        .split('\n')
+        .filter((l) => !/^\[udp @ 0x[0-9a-f]+\] bind failed: Address already in use$/.test(l.trim()))
+        .join('\n');
+      expect(stderr.trim()).toBe('');
       const frames = parseFramemd5(watch.stdout);
-      expect(frames.filter((f) => f.stream === 0).length).toBeGreaterThan(75);
+      // 4 s at 25 fps, less the wait for the first keyframe (one a second, so up to 25 frames)
+      // and the watcher's start on a loaded machine: 75 is reached exactly when the join just
+      // missed a keyframe, so the bound leaves a few frames of slack.
+      expect(frames.filter((f) => f.stream === 0).length).toBeGreaterThanOrEqual(70);
       expect(frames.filter((f) => f.stream === 1).length).toBeGreaterThan(100);
       const c = channel(name)!;
       expect(c.publisher?.malformed).toBe(0);
