@@ -53,3 +53,16 @@ export function expectSuccess(r: ProgramResult, what: string): void {
   const tail = r.stderr.split('\n').slice(-25).join('\n');
   throw new Error(`${what} failed (code ${r.code}, signal ${r.signal}, timedOut ${r.timedOut}):\n${tail}`);
 }
+
+/**
+ * An ffmpeg client's stderr without its client-port probing: ffmpeg picks its UDP ports by trying
+ * binds, and a port another test's process holds logs "bind failed: Address already in use"
+ * before ffmpeg goes on with the next pair. Everything else is kept.
+ */
+export function ffmpegErrors(stderr: string): string {
+  return stderr
+    .split('\n')
+    .filter((l) => !/^\[udp @ 0x[0-9a-f]+\] bind failed: Address already in use$/.test(l.trim()))
+    .join('\n')
+    .trim();
+}

@@ -5,7 +5,7 @@
 import { expect, it } from 'vitest';
 import { parseFramemd5 } from '../helpers/framemd5.ts';
 import { describeWithGstreamer } from '../helpers/gstreamer.ts';
-import { expectSuccess, runProgram } from '../helpers/run-program.ts';
+import { expectSuccess, ffmpegErrors, runProgram } from '../helpers/run-program.ts';
 import { serverForSuite } from '../helpers/server-fixture.ts';
 import { waitUntil } from '../helpers/wait.ts';
 
@@ -52,7 +52,7 @@ describeWithGstreamer(
           60_000,
         );
         expectSuccess(watch, `ffmpeg watching ${name}`);
-        expect(watch.stderr.trim()).toBe('');
+        expect(ffmpegErrors(watch.stderr)).toBe('');
         expect(parseFramemd5(watch.stdout).filter((f) => f.stream === 0).length).toBeGreaterThan(50);
         const c = server.snapshot().live.find((x) => x.name === name)!;
         expect(c.publisher?.malformed).toBe(0);

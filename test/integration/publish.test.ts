@@ -11,7 +11,7 @@ import { makeClip } from '../live/make-clip.ts';
 import { parseFramemd5 } from '../helpers/framemd5.ts';
 import { describeWithPeers } from '../helpers/peers.ts';
 import { RtspTestClient } from '../helpers/rtsp-client.ts';
-import { expectSuccess, runProgram } from '../helpers/run-program.ts';
+import { expectSuccess, ffmpegErrors, runProgram } from '../helpers/run-program.ts';
 import { serverForSuite } from '../helpers/server-fixture.ts';
 import { sleep, waitUntil } from '../helpers/wait.ts';
 
@@ -109,13 +109,7 @@ describeWithPeers('publishing to live/NAME', ['ffmpeg'], () => {
         60_000,
       );
       expectSuccess(watch, `ffmpeg watching ${name}`);
-      // ffmpeg picks its client UDP ports by trying binds; a port another test's process holds
-      // logs "bind failed: Address already in use" and ffmpeg goes on with the next pair.
-      const stderr = watch.stderr
-        .split('\n')
-        .filter((l) => !/^\[udp @ 0x[0-9a-f]+\] bind failed: Address already in use$/.test(l.trim()))
-        .join('\n');
-      expect(stderr.trim()).toBe('');
+      expect(ffmpegErrors(watch.stderr)).toBe('');
       const frames = parseFramemd5(watch.stdout);
       // 4 s at 25 fps, less the wait for the first keyframe (one a second, so up to 25 frames)
       // and the watcher's start on a loaded machine: 75 is reached exactly when the join just
