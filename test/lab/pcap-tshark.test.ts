@@ -6,6 +6,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { FateRecord } from '../../src/impair/index.ts';
 import { capturePcap } from '../../src/lab/packet-capture.ts';
+import { peersRequired } from '../helpers/peers.ts';
 
 function fate(seq: number, sentAtMs: number, dropped: boolean, deliveredAtMs?: number, copy = 0): FateRecord {
   return {
@@ -37,7 +38,7 @@ const haveTshark = (() => {
 
 if (!haveTshark && process.env['STREAMLAB_REQUIRE_PEERS'] === '1') throw new Error('tshark is required (STREAMLAB_REQUIRE_PEERS=1)');
 
-describe.skipIf(!haveTshark)('tshark reads the captures as RTP', () => {
+describe.skipIf(!haveTshark && !peersRequired())('tshark reads the captures as RTP', () => {
   it('sent holds every packet, arrived the delivered copies in delivery order', () => {
     // 5 packets at 20 ms; #2 dropped, #3 delayed past #4, #4 duplicated.
     const fates = [

@@ -13,6 +13,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { chromium } from 'playwright-core';
 import { parseExperimentText, runExperiment } from '../../src/lab/index.ts';
 import { CHROMIUM_ARGS, findChromium } from '../helpers/chromium.ts';
+import { peersRequired } from '../helpers/peers.ts';
 
 const executablePath = findChromium();
 const required = process.env['STREAMLAB_REQUIRE_PEERS'] === '1';
@@ -21,7 +22,7 @@ if (!executablePath && required) throw new Error('chromium is required (STREAMLA
 const out = mkdtempSync(path.join(os.tmpdir(), 'streamlab-report-'));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
-describe.skipIf(!executablePath)('the lab report in chromium', () => {
+describe.skipIf(!executablePath && !peersRequired())('the lab report in chromium', () => {
   it('opens with description and provenance, and shows every figure', async () => {
     const e = parseExperimentText(
       JSON.stringify({

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PSNR_CAP_DB, measureVideoQuality } from '../../src/lab/video-quality.ts';
 import { locate, tryLocate } from '../../src/media/ffmpeg/index.ts';
+import { peersRequired } from '../helpers/peers.ts';
 
 const haveFfmpeg = tryLocate('ffmpeg') !== undefined && tryLocate('ffprobe') !== undefined;
 const dir = mkdtempSync(path.join(os.tmpdir(), 'streamlab-vq-'));
@@ -14,7 +15,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 if (!haveFfmpeg && process.env['STREAMLAB_REQUIRE_PEERS'] === '1')
   throw new Error('ffmpeg and ffprobe are required (STREAMLAB_REQUIRE_PEERS=1)');
 
-describe.skipIf(!haveFfmpeg)('a lossless recording against ffmpeg', () => {
+describe.skipIf(!haveFfmpeg && !peersRequired())('a lossless recording against ffmpeg', () => {
   it('scores exactly the span, at the cap', async () => {
     const source = path.resolve('media/sample.mp4');
     const recording = path.join(dir, 'rec.mkv');

@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { impairmentFromFlags } from '../../src/cli/play.ts';
 import { OperatorHttp } from '../../src/operator/index.ts';
 import type { RtspServer } from '../../src/server/index.ts';
-import { hasPeer } from '../helpers/peers.ts';
+import { hasPeer, peersRequired } from '../helpers/peers.ts';
 import { REPO_ROOT, startServer } from '../helpers/server.ts';
 import { waitUntil } from '../helpers/wait.ts';
 import { play } from '../receiver/helpers.ts';
@@ -25,7 +25,7 @@ const executablePath = findChromium();
 const required = process.env['STREAMLAB_REQUIRE_PEERS'] === '1';
 if ((!executablePath || !hasPeer('ffmpeg')) && required) throw new Error('chromium and ffmpeg are required (STREAMLAB_REQUIRE_PEERS=1)');
 
-describe.skipIf(!executablePath || !hasPeer('ffmpeg'))('the dashboard in chromium', () => {
+describe.skipIf((!executablePath || !hasPeer('ffmpeg')) && !peersRequired())('the dashboard in chromium', () => {
   let server: RtspServer;
   let op: OperatorHttp;
 
