@@ -7,7 +7,13 @@
  * Patterns: an exact path (`studio/cam1`), `*` for one segment (`cams/*`), a trailing `**` for
  * any depth (`private/**`), or `~REGEX` matched against the whole path (`~^cam[0-9]+$`). The
  * first rule that matches wins.
+ *
+ * A `~REGEX` is tested against paths that clients send, so it runs on V8's linear-time engine
+ * (the `l` flag): no pattern, however written, can make a request path cost more than time
+ * proportional to its length. Backreferences and lookarounds, which that engine cannot run, are
+ * refused when the file is read.
  */
+import { setFlagsFromString } from 'node:v8';
 import type { ImpairmentSpec } from '../transport/index.ts';
 
 /** Where a path's media comes from. */
@@ -57,10 +63,13 @@ export function isPattern(pattern: string): boolean {
 export function pathPatternError(pattern: string): string | undefined {
   if (pattern.startsWith('~')) {
     try {
-      new RegExp(pattern.slice(1));
+      linearRegExp(pattern.slice(1));
       return undefined;
     } catch (err) {
-      return `an invalid regular expression (${(err as Error).message})`;
+      const why = (err as Error).message;
+      return /linear time/.test(why)
+        ? 'a regular expression with backreferences or lookarounds, which cannot be matched in linear time'
+        : `an invalid regular expression (${why})`;
     }
   }
   const segments = pattern.split('/');
@@ -90,9 +99,22 @@ export function normalizePath(path: string): string {
     .join('/');
 }
 
+let linearEngine = false;
+
+/** `source` compiled for V8's linear-time engine (throws when it cannot run there). */
+export function linearRegExp(source: string): RegExp {
+  if (!linearEngine) {
+    // Off by default in Node 20; turning it on only makes the `l` flag available.
+    setFlagsFromString('--enable-experimental-regexp-engine');
+    linearEngine = true;
+  }
+  // eslint-disable-next-line no-invalid-regexp -- `l` exists once the flag above is set
+  return new RegExp(source, 'l');
+}
+
 function compile(pattern: string): (path: string) => boolean {
   if (pattern.startsWith('~')) {
-    const re = new RegExp(pattern.slice(1));
+    const re = linearRegExp(pattern.slice(1));
     return (p) => re.test(p);
   }
   const want = pattern.split('/');

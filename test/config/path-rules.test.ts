@@ -75,6 +75,16 @@ describe('path rules', () => {
     expect(pathPatternError('a/**/b')).toMatch(/last segment/);
     expect(pathPatternError('../x')).toMatch(/segments of letters/);
     expect(pathPatternError('~(')).toMatch(/invalid regular expression/);
+    expect(pathPatternError('~^(a)\\1$')).toMatch(/backreferences or lookarounds/);
+    expect(pathPatternError('~^cam(?=[0-9])')).toMatch(/backreferences or lookarounds/);
+  });
+
+  it('a regex rule costs time linear in the path, whatever the pattern (catastrophic backtracking)', () => {
+    // `^(a+)+$` against "aaaa…b" takes 2^n steps in a backtracking engine: with n = 40, hours, and
+    // this test runs into its timeout. The linear engine answers at once.
+    const evil = new PathRules([{ path: '~^(a+)+$', read: 'any' }]);
+    expect(evil.match('a'.repeat(40) + 'b')).toBeUndefined();
+    expect(evil.match('a'.repeat(200))?.path).toBe('~^(a+)+$');
   });
 
   it("a path's own rule, or its parent's only for a stream control (a publisher's SETUP of PATH/streamid=0)", () => {
