@@ -9,7 +9,7 @@ import type { HandlerContext, HandlerResult } from './session/request-context.ts
 import { handleSessionRequest, isSessionRequest } from './session/session-requests.ts';
 import { describePresentation, setupPresentation } from './session/presentation-requests.ts';
 import { handleLiveRequest } from './live/index.ts';
-import { checkAccess } from './path-access.ts';
+import { accessKind, checkAccess } from './path-access.ts';
 import { loadParameterAnswer } from './redirect/index.ts';
 
 export type { HandlerContext, HandlerResult } from './session/request-context.ts';
@@ -44,7 +44,10 @@ export async function handleRequest(req: RtspRequest, ctx: HandlerContext): Prom
   try {
     // Authentication first (issue 13): a request the rules protect reaches no handler without it.
     // Per-path rules (serve --config paths:) may replace the --auth rule on a path.
-    const auth = checkAccess(req, ctx);
+    let auth = checkAccess(req, ctx);
+    // The ffmpeg an `ffmpeg:` channel runs publishes without credentials; it is recognized instead.
+    if (!auth.ok && ctx.live && accessKind(req) === 'publish' && (await ctx.live.isOwnSourcePublisher(req, ctx.socket)))
+      auth = { ok: true };
     // PLAY, PAUSE, TEARDOWN, GET/SET_PARAMETER: one path for every kind of session.
     const live = !isSessionRequest(req.method) && ctx.live?.claims(req) ? ctx.live : undefined;
     const handler = live

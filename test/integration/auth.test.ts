@@ -203,6 +203,52 @@ describeWithPeers('RTSP authentication: ffmpeg publishing (--auth publish)', ['f
   });
 });
 
+describeWithPeers("RTSP authentication: an ffmpeg: channel's own source (--auth all)", ['ffmpeg', 'ffprobe'], () => {
+  const { server, url } = serverForSuite({
+    auth: { users, rule: 'all' },
+    live: [{ name: 'gen', ffmpegArgs: ['-re', '-f', 'lavfi', '-i', 'testsrc2=size=160x120:rate=25'] }],
+  });
+
+  it('publishes without credentials; readers need them; a user with credentials may not take the channel over', async () => {
+    // DESCRIBE waits for the source: the channel is up only if its ffmpeg got past --auth all.
+    const probe = await ffprobe(withCreds(url('live/gen'), 'alice', PASSWORD), 'tcp');
+    expectSuccess(probe, 'ffprobe of the ffmpeg-fed channel');
+    expect(probe.stdout).toMatch(/h264/);
+    expect(server.snapshot().live.find((c) => c.name === 'gen')).toMatchObject({ source: 'ffmpeg', live: true });
+    expect(failures().filter((l) => l.method === 'ANNOUNCE')).toEqual([]);
+
+    const anonymous = await ffprobe(url('live/gen'), 'tcp');
+    expect(anonymous.code).not.toBe(0);
+    expect(anonymous.stderr).toMatch(/401|Unauthorized/i);
+
+    // Credentials are not the channel's source: ANNOUNCE is refused (403), the channel stays.
+    const intruder = await runProgram(
+      'ffmpeg',
+      [
+        '-hide_banner',
+        '-nostdin',
+        '-loglevel',
+        'error',
+        '-re',
+        '-t',
+        '1',
+        '-i',
+        SAMPLE,
+        '-c',
+        'copy',
+        '-f',
+        'rtsp',
+        '-rtsp_transport',
+        'tcp',
+        withCreds(url('live/gen'), 'alice', PASSWORD),
+      ],
+      30_000,
+    );
+    expect(intruder.code).not.toBe(0);
+    expect(intruder.stderr).toMatch(/403|Forbidden/i);
+  }, 60_000);
+});
+
 describeWithPeers('RTSP authentication: our receiver against our server', [], () => {
   const { url } = serverForSuite({ auth: { users, rule: 'all' } });
 

@@ -137,6 +137,8 @@ export interface LiveChannelSnapshot {
  */
 export class LiveHub {
   readonly channels = new Map<string, LiveChannel>();
+  /** Connections recognized as an `ffmpeg:` channel's own publisher, with that channel's path. */
+  private readonly ownPublisherConns = new WeakMap<object, string>();
   readonly multicast: MulticastAllocator | undefined;
   private readonly fileSources: FileLoopSource[] = [];
   private readonly entries: MediaEntry[] = [];
@@ -360,6 +362,26 @@ export class LiveHub {
     const id = sessionIdOfHeader(session);
     const kind = this.ctx.registry.get(id)?.kind;
     return kind === 'live-viewer' || kind === 'publisher';
+  }
+
+  /**
+   * Whether `req` (a publishing request: ANNOUNCE, SETUP mode=record, RECORD) comes from the ffmpeg
+   * this server runs for that path's `ffmpeg:` channel. That publisher has no credentials, so
+   * `--auth publish` would refuse it; it is recognized by process (or key) instead, once per
+   * connection: the SETUPs and RECORD that follow its ANNOUNCE pass on the same connection.
+   */
+  async isOwnSourcePublisher(
+    req: RtspRequest,
+    conn: object & { remotePort?: number | undefined; localPort?: number | undefined },
+  ): Promise<boolean> {
+    const t = this.target(req.uri);
+    if (t === undefined || t === 'other') return false;
+    const channel = this.channels.get(t.path);
+    if (channel?.source !== 'ffmpeg') return false;
+    if (this.ownPublisherConns.get(conn) === t.path) return true;
+    if (req.method !== 'ANNOUNCE' || !(await channel.admitsSourcePublisher(t.query.get('key'), conn))) return false;
+    this.ownPublisherConns.set(conn, t.path);
+    return true;
   }
 
   /** What a request URI names for the live module: see parseLiveTarget (with the config's live paths). */
