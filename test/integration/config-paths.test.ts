@@ -6,7 +6,8 @@
  * without them 401, as a user the rule does not name 403, as alice the tracks. A file mounted at
  * `clip` with a per-path netem: our receiver's reports show the loss, in the session's end line
  * (src/server/session-log.ts) and not on the same file without the rule. Lines are captured from
- * the logger at serve's default level (info).
+ * the logger at serve's default level (info). The same per-path rules with GStreamer: rtspsrc
+ * reading, rtspclientsink publishing.
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -17,6 +18,7 @@ import { serveCommand } from '../../src/cli/config.ts';
 import { digestHa1 } from '../../src/rtsp/index.ts';
 import { logLevel, setLogLevel, setLogSink } from '../../src/util/log.ts';
 import type { LogLevel } from '../../src/util/log.ts';
+import { describeWithGstreamer, rtspsrcToFakesinks } from '../helpers/gstreamer.ts';
 import { describeWithPeers } from '../helpers/peers.ts';
 import { expectSuccess, runProgram } from '../helpers/run-program.ts';
 import { MEDIA_DIR, SAMPLE } from '../helpers/server.ts';
@@ -202,3 +204,67 @@ describeWithPeers('config paths: publishing on any path a rule opens, per-path a
     expect(lines('session ended', 'sample.mp4').at(-1)).toMatchObject({ lossPercent: 0 });
   });
 });
+
+describeWithGstreamer(
+  'config paths: per-path auth with GStreamer reading (rtspsrc) and publishing (rtspclientsink)',
+  ['rtspsrc', 'fakesink', 'rtspclientsink', 'videotestsrc', 'x264enc', 'h264parse'],
+  ['ffprobe'],
+  () => {
+    const parsed = parseServeConfig(CONFIG, flagSpecsOf(serveCommand()), { file: 'test.yml', baseDir: MEDIA_DIR });
+    if (!parsed.ok) throw new Error(parsed.mistakes.join('\n'));
+    const { server, url } = serverForSuite({ paths: parsed.config.paths, auth: { users, rule: 'none' } });
+    const asUser = (name: string) => [`user-id=${name}`, `user-pw=${PASSWORD}`];
+
+    it('rtspsrc reads movies/** as alice; without credentials 401, as bob 403', async () => {
+      const before = logs.length;
+      expectSuccess(await rtspsrcToFakesinks(url('movies/sample.mp4'), asUser('alice')), 'rtspsrc as alice');
+      const none = await rtspsrcToFakesinks(url('movies/sample.mp4'));
+      expect(none.code).not.toBe(0);
+      expect(none.stderr).toMatch(/Unauthorized \(401\)/);
+      const bob = await rtspsrcToFakesinks(url('movies/sample.mp4'), asUser('bob'));
+      expect(bob.code).not.toBe(0);
+      expect(bob.stderr).toMatch(/Forbidden \(403\)/);
+      const refused = logs.slice(before).filter((l) => l.msg === 'request refused');
+      // Every rtspsrc is challenged first (401, then it answers with its credentials, if it has any).
+      expect(refused.filter((l) => l.status === 401).map((l) => l.reason)).toEqual(Array(3).fill('credentials required'));
+      expect(refused.filter((l) => l.status === 403).map((l) => l.reason)).toEqual(['user bob may not read movies/**']);
+    });
+
+    it('rtspclientsink publishes on secure/cam as alice (bob: 403); ffprobe reads it as alice', async () => {
+      const publisher = (name: string, buffers: number) =>
+        runProgram(
+          'gst-launch-1.0',
+          [
+            '-q',
+            'videotestsrc',
+            'is-live=true',
+            `num-buffers=${buffers}`,
+            '!',
+            'video/x-raw,width=320,height=240,framerate=25/1',
+            '!',
+            'x264enc',
+            'tune=zerolatency',
+            'key-int-max=25',
+            '!',
+            'h264parse',
+            '!',
+            'rtspclientsink',
+            `location=${url('secure/cam')}`,
+            'protocols=tcp',
+            ...asUser(name),
+          ],
+          30_000,
+        );
+      const bob = await publisher('bob', 25);
+      expect(bob.code).not.toBe(0);
+      expect(bob.stderr).toMatch(/Forbidden|403/);
+      const alice = publisher('alice', 250);
+      await waitUntil(() => server.snapshot().live.some((c) => c.path === 'secure/cam' && c.live), 15_000, 'alice publishing');
+      const probe = await ffprobe(creds(url('secure/cam'), 'alice'));
+      expectSuccess(probe, 'ffprobe of secure/cam as alice');
+      expect(probe.stdout.trim()).toBe('h264');
+      expect((await ffprobe(url('secure/cam'))).stderr).toMatch(/401/);
+      await alice;
+    }, 60_000);
+  },
+);
