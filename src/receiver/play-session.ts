@@ -548,7 +548,9 @@ export class PlaySession {
     }
     const now = this.clock.now();
     for (const p of this.paths) {
-      p.receiver.drain(now);
+      // Not drain(): the rest of a unit cut here comes before TEARDOWN is answered, and end()
+      // drains then. Flushing the depacketizer now made that unit two incomplete ones.
+      p.receiver.release(now);
       p.receiver.sendReport(now, 'teardown');
     }
     await endOfRun?.reported();

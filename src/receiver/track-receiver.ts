@@ -318,11 +318,19 @@ export class TrackReceiver {
     return this.jitter.nextDeadline();
   }
 
-  /** Releases everything held (end of stream). */
-  drain(nowMs: number): void {
+  /**
+   * Releases every packet the jitter buffer holds (before the last report of a run). A unit whose
+   * last packets are still on their way stays open: they may come before the end.
+   */
+  release(nowMs: number): void {
     for (const ev of this.jitter.flush(nowMs)) {
       if (ev.type === 'packet') this.depacketize(ev.packet, ev.extendedTimestamp);
     }
+  }
+
+  /** Releases everything held, the unit in progress too (end of stream). */
+  drain(nowMs: number): void {
+    this.release(nowMs);
     for (const u of this.depacketizer.flush()) this.emit(u);
   }
 

@@ -99,10 +99,10 @@ describeWithGstreamer(
       const [v, a] = j.totals.tracks;
       expect(v).toMatchObject({ lost: 0, late: 0, foreignSsrc: 0, malformedRtp: 0 });
       // Joining mid-frame cuts the first access unit (its first fragments were sent before we came)
-      // and the --duration stop cuts the last; on a loaded machine (full suite, load 2-10) one more
-      // was seen now and then with lost 0 and late 0 (cause not found yet: see issue 3's note). The
-      // frames themselves are checked exactly below.
-      expect(v.incompleteUnits).toBeLessThanOrEqual(3);
+      // and the --duration stop may cut the last. A third was seen under load before the stop
+      // stopped flushing the depacketizer at its last report (track-end.test.ts). The frames
+      // themselves are checked exactly below.
+      expect(v.incompleteUnits).toBeLessThanOrEqual(2);
       expect(a).toMatchObject({ lost: 0, late: 0, foreignSsrc: 0 });
       expect(j.totals.counters.foreignPackets).toBe(0);
       const rec = await hashFile(file('vlc.mkv'));
