@@ -59,3 +59,27 @@ export function rtspsrcToFakesinks(location: string, extra: string[] = []): Prom
     40_000,
   );
 }
+
+/**
+ * The warning gst-launch prints when rtspsrc (GStreamer 1.22) emits no-more-pads while its other
+ * stream's pad is still being added and linked, a race in rtspsrc itself, with any server: each
+ * stream's first packet leaves its own jitterbuffer thread, new_manager_pad marks the stream
+ * added and checks "all streams added" under its lock BEFORE adding the pad, then adds it
+ * unlocked; the second thread can find both marked, add its pad and emit no-more-pads while the
+ * first thread's pad-added handler is still linking. gst-parse then warns for that link, keeps
+ * its handler, and the link completes a few ms later (seen in GST_DEBUG=GST_PIPELINE:5 logs:
+ * "We added all streams" before "delayed linking ... worked"). Newer rtspsrc sets `added` after
+ * gst_element_add_pad for exactly this reason. Measured here with per-session pairs as with the
+ * shared pair, over UDP as over TCP.
+ */
+const RTSPSRC_NO_MORE_PADS_RACE =
+  /WARNING: from element \/GstPipeline:pipeline0\/GstRTSPSrc:src: Delayed linking failed\.\nAdditional debug info:\n\S*grammar\.y\(\d+\): gst_parse_no_more_pads \(\): \/GstPipeline:pipeline0\/GstRTSPSrc:src:\nfailed delayed linking some pad of GstRTSPSrc named src to some pad of \w+ named \w+\n/g;
+
+/**
+ * gst-launch's output without that one warning (everything else kept, including every ERROR), so
+ * `not.toMatch(/ERROR|WARNING/)` keeps failing on anything but GStreamer's own pad race. The test
+ * must still check what was decoded: a link that never completed shows there (or as a timeout).
+ */
+export function withoutRtspsrcPadRace(output: string): string {
+  return output.replace(RTSPSRC_NO_MORE_PADS_RACE, '');
+}

@@ -25,13 +25,22 @@
  *    RFC 3550's estimator sees that as transit variation. Fed with the file's own dts/pts/sizes and
  *    zero network delay, the estimator gives 18-28 ms (mean 20.5 ms) for this sample.
  *  - rttMs (from LSR/DLSR) 0.95-3.8 ms, undefined in a report sent before GStreamer had seen an SR.
+ *
+ * GStreamer 1.22's rtspsrc sometimes prints "Delayed linking failed ... rtpmp4gdepay0" (or
+ * rtph264depay0) at no-more-pads (3 runs of about 55 here: 2 with the shared UDP pair, 1 of 5 with
+ * per-session pairs; over UDP and over TCP): a race between its two streams' pad-added handlers and
+ * no-more-pads (test/helpers/gstreamer.ts, withoutRtspsrcPadRace). What the server sent in such
+ * runs was checked frame by frame (payload types, SSRCs, sequence numbers and RTP-Info all right;
+ * test/integration/shared-udp-beside-tcp.test.ts pins that), and the late link completed: the
+ * warning is ignored, the decoded frames are what this test checks. A run of that race that
+ * never links (a hang to the timeout, seen once in those runs) still fails here.
  */
 
 import { beforeAll, expect, it } from 'vitest';
 import type { ReceiverReportRecord } from '../../src/server/index.ts';
 import { sampleReference } from '../helpers/framemd5.ts';
 import type { TrackHashes } from '../helpers/framemd5.ts';
-import { describeWithGstreamer } from '../helpers/gstreamer.ts';
+import { describeWithGstreamer, withoutRtspsrcPadRace } from '../helpers/gstreamer.ts';
 import { runProgram } from '../helpers/run-program.ts';
 import type { ProgramResult } from '../helpers/run-program.ts';
 import { serverForSuite } from '../helpers/server-fixture.ts';
@@ -116,7 +125,7 @@ describeWithGstreamer('GStreamer rtspsrc plays to EOS and its receiver reports r
       expect(r.timedOut, diag).toBe(false);
       expect(r.code, diag).toBe(0);
       expect(r.stdout).toContain('Got EOS from element "pipeline0"');
-      expect(`${r.stdout}\n${r.stderr}`).not.toMatch(/ERROR|WARNING/);
+      expect(withoutRtspsrcPadRace(`${r.stdout}\n${r.stderr}`)).not.toMatch(/ERROR|WARNING/);
       const sums = r.stdout
         .split('\n')
         .map((l) => /^\d+:\d\d:\d\d\.\d+ ([0-9a-f]+)$/.exec(l)?.[1])
