@@ -44,6 +44,26 @@ describe('Random (issue 10)', () => {
     expect(seededRandom(42).hex(2)).toBe(hex);
   });
 
+  it('cryptoRandom draws from a pool refilled every 4 KB: across many refills, in range and not repeating', () => {
+    // 3000 uint32 + 3000 float (7 bytes) + 3000 uint16 cross the 4096-byte pool about 8 times.
+    const u32 = new Set<number>();
+    const floats = new Set<number>();
+    let zeros16 = 0;
+    for (let i = 0; i < 3000; i++) {
+      u32.add(cryptoRandom.uint32());
+      const f = cryptoRandom.float();
+      expect(f >= 0 && f < 1).toBe(true);
+      floats.add(f);
+      const u16 = cryptoRandom.uint16();
+      expect(Number.isInteger(u16) && u16 >= 0 && u16 < 2 ** 16).toBe(true);
+      if (u16 === 0) zeros16++;
+    }
+    // A byte handed out twice (an offset not moved on, a pool not refilled) repeats values.
+    expect(u32.size).toBeGreaterThan(2995);
+    expect(floats.size).toBe(3000);
+    expect(zeros16).toBeLessThan(5);
+  });
+
   it('cryptoRandom ids do not repeat (96-bit session ids)', () => {
     const ids = new Set(Array.from({ length: 1000 }, () => cryptoRandom.hex(12)));
     expect(ids.size).toBe(1000);
