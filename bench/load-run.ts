@@ -20,7 +20,7 @@ import type { Runner, SenderChoice, TargetKind, UdpPortsChoice } from './targets
 export interface RunOptions {
   server: TargetKind;
   runner: Runner;
-  /** streamlab's UDP sender. */
+  /** streamlab's sender (UDP and interleaved). */
   sender: SenderChoice;
   /** streamlab's server UDP ports: the shared pair or a pair per track. */
   udpPorts?: UdpPortsChoice;
@@ -46,7 +46,7 @@ export interface RunResult {
   server: TargetKind;
   /** How streamlab ran (js: compiled by tsc, as shipped; tsx: src/ through tsx); undefined for GStreamer. */
   runner: Runner | undefined;
-  /** streamlab's UDP sender; undefined for the others. */
+  /** streamlab's sender (UDP and interleaved); undefined for the others. */
   sender: SenderChoice | undefined;
   /** streamlab's server UDP ports (UDP rows); undefined for the others. */
   udpPorts?: UdpPortsChoice | undefined;
@@ -224,7 +224,7 @@ export async function runLoad(o: RunOptions, log: (s: string) => void): Promise<
     const result: RunResult = {
       server: o.server,
       runner: o.server === 'streamlab' ? o.runner : undefined,
-      sender: o.server === 'streamlab' && o.transport === 'udp' ? o.sender : undefined,
+      sender: o.server === 'streamlab' ? o.sender : undefined,
       udpPorts: o.server === 'streamlab' && o.transport === 'udp' ? (o.udpPorts ?? 'shared') : undefined,
       transport: o.transport,
       workers: o.server === 'streamlab' ? (o.workers ?? 1) : 1,

@@ -9,7 +9,7 @@ export function label(r: Pick<RunResult, 'server' | 'runner' | 'sender' | 'trans
   if (r.server === 'floor') return 'floor (bare sendmmsg)';
   const how = [
     r.runner === 'tsx' ? 'tsx' : undefined,
-    r.transport === 'tcp' ? 'TCP' : r.sender === 'js' ? 'js sender' : undefined,
+    r.transport === 'tcp' ? (r.sender === 'js' ? 'TCP, js sender' : 'TCP') : r.sender === 'js' ? 'js sender' : undefined,
     r.udpPorts === 'per-session' ? 'per-session ports' : undefined,
     r.workers !== undefined && r.workers > 1 ? `${r.workers} workers` : undefined,
   ].filter((x) => x !== undefined);
@@ -140,7 +140,7 @@ export function perPacketTable(results: readonly RunResult[]): string | undefine
     );
     const floor = results.find((r) => r.server === 'floor' && r.clients === tcp.clients);
     rows.push([
-      String(tcp.clients),
+      tcp.sender === 'js' ? `${tcp.clients} (js sender)` : String(tcp.clients),
       f(tcp.cpuUsPerPacket, 2),
       udp ? f(udp.cpuUsPerPacket, 2) : 'n/a',
       udp ? ratio(tcp.cpuUsPerPacket, udp.cpuUsPerPacket) : 'n/a',

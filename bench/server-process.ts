@@ -11,7 +11,7 @@
 import { RtspServer } from '../src/server/index.ts';
 import type { ServerOptions, ServerSnapshot } from '../src/server/index.ts';
 import { runWorker, startCluster, workerFromEnv } from '../src/cluster/index.ts';
-import { udpBatchStats } from '../src/transport/index.ts';
+import { interleavedBatchStats, udpBatchStats } from '../src/transport/index.ts';
 import { eldFromHistogram, startEventLoopMonitor } from './eld.ts';
 import type { EventLoopDelay } from './eld.ts';
 
@@ -34,6 +34,8 @@ export interface ServerProcessReport {
   counters: Record<string, number>;
   /** The native sender's batch (datagrams, native calls, sendmmsg runs) and the UDP ports' state. */
   udpBatch?: Record<string, number> | undefined;
+  /** Interleaved connections: frames, native and Node writes, native calls, partial writes, errors. */
+  interleavedBatch?: Record<string, number> | undefined;
   udp?: unknown;
 }
 
@@ -135,6 +137,7 @@ async function main(): Promise<void> {
         cache: snap.cache,
         counters: { ...snap.counters },
         udpBatch: udpBatchStats(),
+        interleavedBatch: interleavedBatchStats(),
         udp: snap.udp,
       });
     }

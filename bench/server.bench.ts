@@ -24,7 +24,8 @@ const USAGE = `usage: npm run bench -- [options]
   --compare gst      also run the same load against GStreamer's RTSP server (shared media), and
                      the floor: the same packets from a bare sendmmsg loop (bench/floor-process.ts)
   --floor            the floor row alone (without --compare gst)
-  --sender LIST      streamlab's UDP sender: native (sendmmsg addon, default), js (dgram), or native,js
+  --sender LIST      streamlab's sender: native (the addon: sendmmsg for UDP, one call writing every
+                     TCP connection's frames, default), js (dgram; socket.write), or native,js
   --udp-ports LIST   streamlab's server UDP ports: shared (one pair for all sessions, default),
                      per-session (a connected pair per track), or shared,per-session
   --transport LIST   udp (default), tcp (RTP interleaved in the RTSP connection), or udp,tcp:
@@ -116,7 +117,7 @@ async function main(): Promise<void> {
   const targets: Target[] = [];
   for (const transport of transports as ('udp' | 'tcp')[])
     for (const runner of runners as Runner[])
-      for (const sender of (transport === 'udp' ? senders : ['native']) as SenderChoice[])
+      for (const sender of senders as SenderChoice[])
         for (const udpPorts of (transport === 'udp' ? udpPortsList : ['shared']) as UdpPortsChoice[])
           for (const workers of workerCounts)
             targets.push({ server: 'streamlab', runner, sender, transport, workers, ...(transport === 'udp' ? { udpPorts } : {}) });

@@ -1,6 +1,8 @@
 /*
  * streamlab's optional native sender: a batch of UDP datagrams handed to the kernel with as few
- * system calls as Linux allows (sendmmsg(2), one call per run of datagrams on the same socket).
+ * system calls as Linux allows (sendmmsg(2), one call per run of datagrams on the same socket),
+ * and a wake's interleaved frames for many TCP connections written in one call from JavaScript
+ * (one sendmsg per connection, gathering the pieces: no copy, no Node write request).
  *
  * send(fds, bufs, dests, count, status) -> number of datagrams the kernel took
  *   fds    Int32Array: socket descriptor of datagram i (consecutive equal fds form one sendmmsg call)
@@ -10,9 +12,22 @@
  *   count  number of datagrams
  *   status Int32Array: set to 0 for a datagram sent, else its errno (EAGAIN: the socket was full)
  *
+ * writev(fds, frames, heads, parts, count, status) -> number of connections written in full
+ *   For the `$` frames (RFC 2326 §10.12) of one wake on several TCP connections: connection i gets
+ *   frames[i] frames, each its 4-byte head (consecutive in `heads`, all connections one after the
+ *   other) then its 2 parts (`parts`, 2 entries per frame, the second may be undefined), written
+ *   with sendmsg (an iovec per piece, up to IOV_MAX per call) until done or the socket is full.
+ *   fds    Int32Array: connection i's socket descriptor (non-blocking stream socket)
+ *   frames Int32Array: frames of connection i
+ *   heads  Buffer: 4 bytes per frame
+ *   parts  Array: 2 entries per frame
+ *   count  number of connections
+ *   status Int32Array, 2 entries per connection: bytes written, and 0 or the errno that stopped
+ *          it (EAGAIN: the socket's buffer is full; the caller queues the rest in order)
+ *
  * The buffers are read during the call only (the kernel copies them): the caller may reuse them
  * as soon as it returns. The descriptors must be open sockets: the caller checks that Node still
- * holds them before every call.
+ * holds them before every call (and, for writev, that Node has nothing queued on them).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -144,9 +159,109 @@ static napi_value Send(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/* Pieces per sendmsg call (the kernel takes at most IOV_MAX = 1024). */
+#define MAX_IOV 1024
+
+/* Sends iov[0, n) on fd; returns bytes written (>= 0) and sets *err to 0 when all went, else the errno. */
+static size_t stream_send(int fd, struct iovec *iov, size_t n, size_t total, int *err) {
+  struct msghdr h;
+  memset(&h, 0, sizeof h);
+  h.msg_iov = iov;
+  h.msg_iovlen = n;
+  ssize_t r;
+  do {
+    r = sendmsg(fd, &h, MSG_DONTWAIT | MSG_NOSIGNAL);
+  } while (r < 0 && errno == EINTR);
+  if (r < 0) {
+    *err = errno == EWOULDBLOCK ? EAGAIN : errno;
+    return 0;
+  }
+  /* A stream socket takes part of it when its buffer fills up: the rest is the caller's. */
+  *err = (size_t)r == total ? 0 : EAGAIN;
+  return (size_t)r;
+}
+
+static napi_value Writev(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 6)
+    return fail(env, "writev(fds, frames, heads, parts, count, status)");
+  int32_t *fds, *frames, *status;
+  size_t nfds, nframes, nstatus;
+  if (!typed(env, argv[0], napi_int32_array, (void **)&fds, &nfds)) return fail(env, "fds must be an Int32Array");
+  if (!typed(env, argv[1], napi_int32_array, (void **)&frames, &nframes)) return fail(env, "frames must be an Int32Array");
+  uint8_t *heads;
+  size_t nheads;
+  if (napi_get_buffer_info(env, argv[2], (void **)&heads, &nheads) != napi_ok) return fail(env, "heads must be a Buffer");
+  bool isArray = false;
+  napi_is_array(env, argv[3], &isArray);
+  if (!isArray) return fail(env, "parts must be an Array");
+  uint32_t nparts;
+  napi_get_array_length(env, argv[3], &nparts);
+  uint32_t count;
+  if (napi_get_value_uint32(env, argv[4], &count) != napi_ok) return fail(env, "count must be a number");
+  if (!typed(env, argv[5], napi_int32_array, (void **)&status, &nstatus)) return fail(env, "status must be an Int32Array");
+  if (count > nfds || count > nframes || (size_t)count * 2 > nstatus) return fail(env, "count exceeds the arrays");
+  size_t all = 0;
+  for (uint32_t c = 0; c < count; c++) {
+    if (frames[c] < 0) return fail(env, "frames must not be negative");
+    all += (size_t)frames[c];
+  }
+  if (all * 4 > nheads || all * 2 > nparts) return fail(env, "frames exceed heads or parts");
+
+  /* On the stack (16 KB): no state shared between calls or threads. */
+  struct iovec iov[MAX_IOV];
+  uint32_t complete = 0;
+  size_t f = 0; /* first frame of connection c */
+  for (uint32_t c = 0; c < count; c++) {
+    size_t end = f + (size_t)frames[c];
+    size_t written = 0;
+    int err = 0;
+    size_t n = 0, chunk = 0;
+    for (size_t k = f; k < end && err == 0; k++) {
+      /* A frame is up to 3 pieces: flush first when they might not fit. */
+      if (n + 3 > MAX_IOV) {
+        written += stream_send(fds[c], iov, n, chunk, &err);
+        n = 0;
+        chunk = 0;
+        if (err) break;
+      }
+      iov[n].iov_base = heads + k * 4;
+      iov[n].iov_len = 4;
+      n++;
+      chunk += 4;
+      for (int b = 0; b < 2; b++) {
+        napi_value v;
+        napi_get_element(env, argv[3], (uint32_t)(k * 2 + b), &v);
+        napi_valuetype t;
+        napi_typeof(env, v, &t);
+        if (t == napi_undefined || t == napi_null) continue;
+        void *data;
+        size_t len;
+        if (napi_get_buffer_info(env, v, &data, &len) != napi_ok) return fail(env, "parts holds something that is not a Buffer");
+        if (len == 0) continue;
+        iov[n].iov_base = data;
+        iov[n].iov_len = len;
+        n++;
+        chunk += len;
+      }
+    }
+    if (err == 0 && n > 0) written += stream_send(fds[c], iov, n, chunk, &err);
+    status[c * 2] = (int32_t)written;
+    status[c * 2 + 1] = err;
+    if (err == 0) complete++;
+    f = end;
+  }
+  napi_value result;
+  napi_create_uint32(env, complete, &result);
+  return result;
+}
+
 NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
   napi_value fn;
   napi_create_function(env, "send", NAPI_AUTO_LENGTH, Send, NULL, &fn);
   napi_set_named_property(env, exports, "send", fn);
+  napi_create_function(env, "writev", NAPI_AUTO_LENGTH, Writev, NULL, &fn);
+  napi_set_named_property(env, exports, "writev", fn);
   return exports;
 }

@@ -11,10 +11,22 @@ import { fileURLToPath } from 'node:url';
  */
 export interface NativeSendmmsg {
   send(fds: Int32Array, bufs: (Buffer | undefined)[], dests: Uint32Array | null, count: number, status: Int32Array): number;
+  /** Absent from an addon built before it: interleaved connections then take Node's writes. */
+  writev?: NativeWritev['writev'];
 }
 
+/**
+ * The addon's interleaved writer: every connection's `$` frames of one wake in one call, one
+ * sendmsg per connection (native/sendmmsg.c has the contract).
+ */
+export interface NativeWritev {
+  writev(fds: Int32Array, frames: Int32Array, heads: Buffer, parts: (Buffer | undefined)[], count: number, status: Int32Array): number;
+}
+
+/** Which sender a path uses: 'native' (the addon) if it loaded, else 'js'. */
+export type SenderKind = 'native' | 'js';
 /** Which UDP sender the server's egresses use: 'native' if it loaded, else 'js'. */
-export type UdpSenderKind = 'native' | 'js';
+export type UdpSenderKind = SenderKind;
 
 /**
  * The addon's path: native/build/ of the package, found upwards from this module (src/transport/,
@@ -48,6 +60,12 @@ export function nativeSendmmsg(): NativeSendmmsg | undefined {
   return loaded.addon;
 }
 
+/** The addon's interleaved writer, when the addon loaded and has one. */
+export function nativeWritev(): NativeWritev | undefined {
+  const addon = nativeSendmmsg();
+  return addon && typeof addon.writev === 'function' ? (addon as NativeWritev) : undefined;
+}
+
 /** Why the native sender is not available (undefined when it is). */
 export function nativeSenderError(): string | undefined {
   nativeSendmmsg();
@@ -69,4 +87,22 @@ export function udpSenderKind(): UdpSenderKind {
 export function setUdpSender(want: 'js' | 'native' | 'auto'): UdpSenderKind {
   chosen = want !== 'js' && nativeSendmmsg() ? 'native' : 'js';
   return chosen;
+}
+
+/**
+ * The writer new interleaved (RTP over the RTSP TCP connection) connections use: the same choice
+ * (`STREAMLAB_SENDER`, else auto): native when the addon has its writev, else Node's socket.write.
+ */
+let chosenInterleaved: SenderKind | undefined;
+
+export function interleavedSenderKind(): SenderKind {
+  if (chosenInterleaved === undefined)
+    setInterleavedSender((process.env.STREAMLAB_SENDER as 'js' | 'native' | 'auto' | undefined) ?? 'auto');
+  return chosenInterleaved!;
+}
+
+/** Chooses the interleaved writer for connections from now on; returns the one in force. */
+export function setInterleavedSender(want: 'js' | 'native' | 'auto'): SenderKind {
+  chosenInterleaved = want !== 'js' && nativeWritev() ? 'native' : 'js';
+  return chosenInterleaved;
 }

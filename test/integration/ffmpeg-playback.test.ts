@@ -5,13 +5,14 @@
  * the source's packets starting at pts 0 (see compareAudio for the alignment and the priming
  * packet). Both captures run at once against one server: 10 s of wall time for both.
  *
- * Issue 11: the UDP capture runs once per UDP sender, the native one (sendmmsg addon, batched per
- * wake) and the pure-JS one (a dgram send per datagram), each in its own suite; TCP runs with the
- * first (interleaved frames are batched the same way whichever UDP sender is in force).
+ * Issue 11: both captures run once per sender, each in its own suite: the native one (the addon:
+ * sendmmsg for UDP, batched per wake; every interleaved connection's frames of a wake written in
+ * one native call) and the pure-JS one (a dgram send per datagram; one socket.write per
+ * connection per wake).
  */
 
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { nativeSenderError, setUdpSender, udpBatchStats } from '../../src/transport/index.ts';
+import { interleavedBatchStats, nativeSenderError, setInterleavedSender, setUdpSender, udpBatchStats } from '../../src/transport/index.ts';
 import { captureRtsp, compareAudio, compareVideo, sampleReference } from '../helpers/framemd5.ts';
 import type { TrackHashes } from '../helpers/framemd5.ts';
 import { describeWithPeers } from '../helpers/peers.ts';
@@ -25,18 +26,22 @@ const MIN_VIDEO_FRAMES = 240;
 const AUDIO_SPAN_PACKETS = Math.ceil((SECONDS * 48000) / 1024);
 
 for (const sender of ['native', 'js'] as const) {
-  const transports = sender === 'native' ? (['udp', 'tcp'] as const) : (['udp'] as const);
-  describeWithPeers(`ffmpeg receives the sample bit-identically (${sender} UDP sender)`, ['ffmpeg'], () => {
+  const transports = ['udp', 'tcp'] as const;
+  describeWithPeers(`ffmpeg receives the sample bit-identically (${sender} sender)`, ['ffmpeg'], () => {
     const { server, url } = serverForSuite();
     let batched0 = 0;
+    let nativeWrites0 = 0;
     beforeAll(() => {
       // The addon is built at install (native/build.mjs); on Linux its absence is a defect.
       if (sender === 'native' && process.platform === 'linux') expect(nativeSenderError()).toBeUndefined();
       expect(setUdpSender(sender)).toBe(sender);
+      expect(setInterleavedSender(sender)).toBe(sender);
       batched0 = udpBatchStats()?.datagrams ?? 0;
+      nativeWrites0 = interleavedBatchStats()?.nativeWrites ?? 0;
     });
     afterAll(() => {
       setUdpSender('auto');
+      setInterleavedSender('auto');
     });
     let source: TrackHashes;
     const closed: { id: string; reason: string }[] = [];
@@ -103,6 +108,10 @@ for (const sender of ['native', 'js'] as const) {
       const batched = (udpBatchStats()?.datagrams ?? 0) - batched0;
       if (sender === 'native') expect(batched).toBeGreaterThan(SECONDS * 25);
       else expect(batched).toBe(0);
+      // The interleaved frames too: native writes, or none.
+      const nativeWrites = (interleavedBatchStats()?.nativeWrites ?? 0) - nativeWrites0;
+      if (sender === 'native') expect(nativeWrites).toBeGreaterThan(SECONDS * 25);
+      else expect(nativeWrites).toBe(0);
       for (const c of closed) {
         if (transportOf.get(c.id) === 'udp') expect(c.reason).toBe('teardown');
         // ffmpeg sends TEARDOWN without waiting for the answer and closes the socket at once; with

@@ -1,14 +1,27 @@
 /**
  * Issue 11, batching per wake without sockets: the interleaved writer's frames are byte-exact and
- * leave in one write per connection per wake; the native UDP batch hands a wake's datagrams over in
+ * leave in one write per connection per wake; with the native writer, every plain TCP connection
+ * of a wake is handed over in one call (what the call gets is checked here against a fake addon;
+ * test/integration/interleaved-writev.test.ts has the real addon on real sockets), and what it
+ * could not write goes to Node from the exact byte it stopped at; the native UDP batch hands a wake's datagrams over in
  * one call, in order, never on a closed socket's descriptor, and sends what the kernel would not
  * take at once the slow way; a sender's header ring never reuses a slot before its wake flushed.
  */
+import net from 'node:net';
 import type { Socket } from 'node:net';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { HEADER_ARENA_SLOTS, HeaderArena } from '../../src/sender/rtp-sender.ts';
-import { InterleavedWriter, MAX_INTERLEAVED_BACKLOG_BYTES, UdpBatch, sendEpoch, wakeFlush } from '../../src/transport/index.ts';
-import type { BatchedSocketOwner, NativeSendmmsg } from '../../src/transport/index.ts';
+import {
+  InterleavedBatch,
+  InterleavedWriter,
+  MAX_INTERLEAVED_BACKLOG_BYTES,
+  UdpBatch,
+  duplexPair,
+  sendEpoch,
+  wakeFlush,
+} from '../../src/transport/index.ts';
+import type { BatchedSocketOwner, NativeSendmmsg, NativeWritev } from '../../src/transport/index.ts';
 
 /** What InterleavedWriter uses of a net.Socket, recording every write. */
 function fakeSocket(): Socket & { writes: Buffer[] } {
@@ -74,6 +87,286 @@ describe('InterleavedWriter', () => {
     expect(s.writes).toHaveLength(0);
     w.add(o, 0, Buffer.from([3]), undefined);
     expect(o.dropped).toBe(4);
+  });
+});
+
+/** Node's libuv TCP handle, as far as the native path looks at it. */
+class TCP {
+  constructor(readonly fd: number) {}
+}
+
+/**
+ * A plain TCP socket as the native path sees it (a net.Socket with a descriptor), unconnected:
+ * its writableLength, descriptor and writes are the test's.
+ */
+function plainSocket(
+  fd: number,
+  opts: { encrypted?: boolean } = {},
+): net.Socket & { writes: Buffer[]; queued: number; fd: number; gone: boolean } {
+  const s = new net.Socket() as net.Socket & { writes: Buffer[]; queued: number; fd: number; gone: boolean };
+  s.writes = [];
+  s.queued = 0;
+  s.fd = fd;
+  s.gone = false;
+  Object.defineProperties(s, {
+    writable: { get: () => !s.gone },
+    destroyed: { get: () => s.gone },
+    connecting: { value: false },
+    writableLength: { get: () => s.queued },
+    _handle: { get: () => (s.fd >= 0 ? new TCP(s.fd) : null) },
+    write: {
+      value: (b: Buffer) => {
+        s.writes.push(Buffer.from(b));
+        return true;
+      },
+    },
+  });
+  if (opts.encrypted) Object.defineProperty(s, 'encrypted', { value: true });
+  return s;
+}
+
+interface WritevCall {
+  fds: number[];
+  frames: number[];
+  heads: Buffer;
+  parts: (Buffer | undefined)[];
+}
+
+/**
+ * A writev that records what it is given and "writes" the first `take(i, total)` bytes of
+ * connection i (all by default), stopping with `errno` (EAGAIN 11) when that is short.
+ */
+function fakeWritev(take: (conn: number, total: number) => number = (_c, total) => total, errno = 11) {
+  const calls: WritevCall[] = [];
+  /** What each connection would have on the wire from the native call: its bytes, in order. */
+  const wire = new Map<number, Buffer>();
+  const addon: NativeWritev = {
+    writev(fds, frames, heads, parts, count, status) {
+      let f = 0;
+      let complete = 0;
+      const total = frames.subarray(0, count).reduce((a, b) => a + b, 0);
+      calls.push({
+        fds: [...fds.subarray(0, count)],
+        frames: [...frames.subarray(0, count)],
+        heads: Buffer.from(heads.subarray(0, 4 * total)),
+        parts: parts.slice(),
+      });
+      for (let c = 0; c < count; c++) {
+        const pieces: Buffer[] = [];
+        for (let k = f; k < f + frames[c]!; k++) {
+          pieces.push(heads.subarray(4 * k, 4 * k + 4), parts[2 * k]!);
+          if (parts[2 * k + 1]) pieces.push(parts[2 * k + 1]!);
+        }
+        f += frames[c]!;
+        const all = Buffer.concat(pieces);
+        const n = Math.min(all.length, take(c, all.length));
+        wire.set(fds[c]!, Buffer.concat([wire.get(fds[c]!) ?? Buffer.alloc(0), all.subarray(0, n)]));
+        status[2 * c] = n;
+        status[2 * c + 1] = n === all.length ? 0 : errno;
+        if (n === all.length) complete++;
+      }
+      return complete;
+    },
+  };
+  return { addon, calls, wire };
+}
+
+/** The `$` frame (RFC 2326 §10.12) of `payload` on `channel`. */
+function frame(channel: number, ...payload: Buffer[]): Buffer {
+  const body = Buffer.concat(payload);
+  return Buffer.concat([Buffer.from([0x24, channel, body.length >> 8, body.length & 0xff]), body]);
+}
+
+describe('InterleavedBatch (native writer)', () => {
+  it('hands every plain connection of a wake to one call, frame heads byte-exact, packets not copied', async () => {
+    const { addon, calls, wire } = fakeWritev();
+    const batch = new InterleavedBatch(addon);
+    const s1 = plainSocket(21);
+    const s2 = plainSocket(22);
+    const w1 = InterleavedWriter.of(s1, batch);
+    const w2 = InterleavedWriter.of(s2, batch);
+    const o = { dropped: 0 };
+    const payload = Buffer.alloc(0x123, 0xab);
+    const h = [Buffer.from([0x80, 1]), Buffer.from([0x80, 2]), Buffer.from([0x80, 3])];
+    w1.add(o, 0, h[0]!, payload);
+    w2.add(o, 2, h[1]!, payload);
+    w1.add(o, 1, h[2]!, undefined);
+    expect(calls).toHaveLength(0);
+    await flushed();
+    expect(calls).toHaveLength(1);
+    const call = calls[0]!;
+    expect(call.fds).toEqual([21, 22]);
+    expect(call.frames).toEqual([2, 1]);
+    // Connection by connection, each one's frames in the order they came.
+    expect([...call.heads]).toEqual([0x24, 0, 0x01, 0x25, 0x24, 1, 0, 2, 0x24, 2, 0x01, 0x25]);
+    expect(call.parts).toHaveLength(6);
+    expect(call.parts[0]).toBe(h[0]);
+    expect(call.parts[1]).toBe(payload);
+    expect(call.parts[2]).toBe(h[2]);
+    expect(call.parts[3]).toBeUndefined();
+    expect(call.parts[4]).toBe(h[1]);
+    expect(call.parts[5]).toBe(payload);
+    expect(wire.get(21)!.equals(Buffer.concat([frame(0, h[0]!, payload), frame(1, h[2]!)]))).toBe(true);
+    expect(wire.get(22)!.equals(frame(2, h[1]!, payload))).toBe(true);
+    expect(s1.writes).toHaveLength(0);
+    expect(o.dropped).toBe(0);
+    expect(batch.stats).toMatchObject({ frames: 3, nativeWrites: 2, nodeWrites: 0, nativeCalls: 1, partial: 0 });
+    // The next wake starts empty.
+    w2.add(o, 2, h[0]!, undefined);
+    await flushed();
+    expect(calls[1]!.fds).toEqual([22]);
+    expect(calls[1]!.frames).toEqual([1]);
+  });
+
+  it('leaves to Node a connection with bytes queued in Node, a TLS one and an in-process pipe', async () => {
+    const { addon, calls } = fakeWritev();
+    const batch = new InterleavedBatch(addon);
+    const busy = plainSocket(31);
+    busy.queued = 10; // an RTSP answer Node has not sent yet: a native write would overtake it
+    const tls = plainSocket(32, { encrypted: true });
+    const [pipe, peer] = duplexPair();
+    const got: Buffer[] = [];
+    peer.on('data', (b: Buffer) => got.push(b));
+    const free = plainSocket(33);
+    const o = { dropped: 0 };
+    for (const s of [busy, tls, pipe, free]) InterleavedWriter.of(s, batch).add(o, 0, Buffer.from([7]), Buffer.from([8]));
+    await flushed();
+    expect(calls.map((c) => c.fds)).toEqual([[33]]);
+    expect(busy.writes).toEqual([frame(0, Buffer.from([7, 8]))]);
+    expect(tls.writes).toEqual([frame(0, Buffer.from([7, 8]))]);
+    await new Promise((resolve) => setImmediate(resolve)); // the pipe's reader gets it a turn later
+    expect(Buffer.concat(got)).toEqual(frame(0, Buffer.from([7, 8])));
+    expect(batch.stats).toMatchObject({ nativeWrites: 1, nodeWrites: 3 });
+  });
+
+  it('a partial write: Node gets the rest from the exact byte the kernel stopped at', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            channel: fc.integer({ min: 0, max: 255 }),
+            a: fc.uint8Array({ minLength: 1, maxLength: 40 }),
+            b: fc.option(fc.uint8Array({ maxLength: 300 })),
+          }),
+          {
+            minLength: 1,
+            maxLength: 12,
+          },
+        ),
+        fc.double({ min: 0, max: 1, noNaN: true, maxExcluded: true }),
+        (frames, cut) => {
+          const { addon, wire } = fakeWritev((_c, total) => Math.floor(cut * total));
+          const batch = new InterleavedBatch(addon);
+          const s = plainSocket(41);
+          const w = InterleavedWriter.of(s, batch);
+          const o = { dropped: 0 };
+          const want: Buffer[] = [];
+          for (const f of frames) {
+            const a = Buffer.from(f.a);
+            const b = f.b === null ? undefined : Buffer.from(f.b);
+            w.add(o, f.channel, a, b);
+            want.push(b ? frame(f.channel, a, b) : frame(f.channel, a));
+          }
+          w.flush();
+          const sent = Buffer.concat([wire.get(41)!, ...s.writes]);
+          expect(sent.equals(Buffer.concat(want))).toBe(true);
+          expect(s.writes).toHaveLength(1);
+          expect(batch.stats.partial).toBe(1);
+          expect(o.dropped).toBe(0);
+        },
+      ),
+    );
+  });
+
+  it('an error other than a full socket hands the rest to Node too (which reports it), counted', async () => {
+    const { addon } = fakeWritev((c) => (c === 0 ? 3 : Infinity), 32 /* EPIPE */);
+    const batch = new InterleavedBatch(addon);
+    const s1 = plainSocket(51);
+    const s2 = plainSocket(52);
+    const o = { dropped: 0 };
+    InterleavedWriter.of(s1, batch).add(o, 0, Buffer.from([1, 2, 3]), undefined);
+    InterleavedWriter.of(s2, batch).add(o, 0, Buffer.from([4]), undefined);
+    await flushed();
+    expect(s1.writes).toEqual([frame(0, Buffer.from([1, 2, 3])).subarray(3)]);
+    expect(s2.writes).toHaveLength(0);
+    expect(batch.stats).toMatchObject({ errors: 1, partial: 0 });
+  });
+
+  it('never hands over the descriptor of a connection closed before the flush: its frames are dropped', async () => {
+    const { addon, calls } = fakeWritev();
+    const batch = new InterleavedBatch(addon);
+    const s = plainSocket(61);
+    const gone = plainSocket(62);
+    const o = { dropped: 0 };
+    InterleavedWriter.of(s, batch).add(o, 0, Buffer.from([1]), undefined);
+    InterleavedWriter.of(gone, batch).add(o, 0, Buffer.from([1]), undefined);
+    InterleavedWriter.of(gone, batch).add(o, 0, Buffer.from([2]), undefined);
+    // Node closed it (destroy() sets destroyed and drops the handle): its descriptor may already
+    // be another connection's.
+    gone.gone = true;
+    gone.fd = -1;
+    await flushed();
+    expect(calls.map((c) => c.fds)).toEqual([[61]]);
+    expect(o.dropped).toBe(2);
+  });
+
+  it('a descriptor Node no longer shows takes the Node path', async () => {
+    const { addon, calls } = fakeWritev();
+    const batch = new InterleavedBatch(addon);
+    const s = plainSocket(-1);
+    InterleavedWriter.of(s, batch).add({ dropped: 0 }, 0, Buffer.from([1]), undefined);
+    await flushed();
+    expect(calls).toHaveLength(0);
+    expect(s.writes).toEqual([frame(0, Buffer.from([1]))]);
+  });
+
+  it('an RTCP flush in the middle of a wake, then more frames: every frame on the wire once, in order', async () => {
+    const { addon, wire } = fakeWritev();
+    const batch = new InterleavedBatch(addon);
+    const s = plainSocket(71);
+    const w = InterleavedWriter.of(s, batch);
+    const o = { dropped: 0 };
+    w.add(o, 0, Buffer.from([1]), undefined);
+    w.add(o, 1, Buffer.from([0x80, 0xc8]), undefined);
+    w.flush();
+    w.add(o, 0, Buffer.from([2]), undefined);
+    w.add(o, 0, Buffer.from([3]), undefined);
+    await flushed();
+    expect(wire.get(71)).toEqual(
+      Buffer.concat([
+        frame(0, Buffer.from([1])),
+        frame(1, Buffer.from([0x80, 0xc8])),
+        frame(0, Buffer.from([2])),
+        frame(0, Buffer.from([3])),
+      ]),
+    );
+    expect(w.stats).toEqual({ frames: 4, writes: 2 });
+  });
+
+  it('grows past its first arrays for a large wake (many connections, many frames)', async () => {
+    const { addon, calls, wire } = fakeWritev();
+    const batch = new InterleavedBatch(addon);
+    const o = { dropped: 0 };
+    const sockets = Array.from({ length: 700 }, (_, i) => plainSocket(1000 + i));
+    for (let round = 0; round < 3; round++)
+      for (const [i, s] of sockets.entries()) InterleavedWriter.of(s, batch).add(o, round, Buffer.from([i & 0xff, round]), undefined);
+    await flushed();
+    expect(calls).toHaveLength(1);
+    expect(calls[0]!.frames).toEqual(sockets.map(() => 3));
+    for (const [i, s] of sockets.entries())
+      expect(wire.get(s.fd)).toEqual(Buffer.concat([0, 1, 2].map((r) => frame(r, Buffer.from([i & 0xff, r])))));
+  });
+
+  it('without the addon every connection takes Node: the frames of a wake as one buffer, one write', async () => {
+    const batch = new InterleavedBatch(undefined);
+    const s = plainSocket(81);
+    const w = InterleavedWriter.of(s, batch);
+    const o = { dropped: 0 };
+    w.add(o, 0, Buffer.from([1, 2]), Buffer.from([3]));
+    w.add(o, 1, Buffer.from([4]), undefined);
+    await flushed();
+    expect(s.writes).toEqual([Buffer.concat([frame(0, Buffer.from([1, 2, 3])), frame(1, Buffer.from([4]))])]);
+    expect(batch.stats).toMatchObject({ nativeWrites: 0, nodeWrites: 1, nativeCalls: 0 });
   });
 });
 
