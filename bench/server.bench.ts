@@ -18,7 +18,7 @@ import { REPO_ROOT } from './targets.ts';
 import type { Runner, SenderChoice, TargetKind, UdpPortsChoice } from './targets.ts';
 
 const USAGE = `usage: npm run bench -- [options]
-  --clients LIST     client counts, comma-separated (default 1,10,50,100)
+  --clients LIST     client counts 1..5000, comma-separated (default 1,10,50,100)
   --duration S       seconds all clients stay together once the last has joined (default 10)
   --stagger MS       delay between two clients joining (default 100)
   --max-ramp S       cap on the whole ramp: the stagger shrinks for large N (default 5)
