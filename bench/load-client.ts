@@ -249,10 +249,18 @@ export class LoadClient implements BenchClient {
     const h: Record<string, string> = { CSeq: String(cseq), 'User-Agent': 'streamlab-bench', ...headers };
     if (this.session !== undefined) h.Session = this.session;
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(cseq);
-        reject(new Error(`${method}: no answer in ${this.opts.requestTimeoutMs} ms`));
-      }, this.opts.requestTimeoutMs);
+      // Timers run before the loop polls its sockets: with thousands of clients in this process a
+      // late loop would time out answers already waiting in the socket. The check phase comes after
+      // the poll, so the timeout is decided once what has arrived has been read.
+      const timer = setTimeout(
+        () =>
+          setImmediate(() => {
+            if (!this.pending.has(cseq)) return;
+            this.pending.delete(cseq);
+            reject(new Error(`${method}: no answer in ${this.opts.requestTimeoutMs} ms`));
+          }),
+        this.opts.requestTimeoutMs,
+      );
       this.pending.set(cseq, {
         resolve: (r) => {
           clearTimeout(timer);
@@ -349,7 +357,8 @@ function bindUdp(port: number): Promise<dgram.Socket | undefined> {
 /** An RTP socket on an even port and the RTCP socket on the next one (RFC 3550 §11). */
 export async function bindPortPair(): Promise<[dgram.Socket, dgram.Socket]> {
   for (let attempt = 0; attempt < 100; attempt++) {
-    const even = 2 * randomInt(25000, 30000); // 50000..59998, away from both servers' RTP ranges
+    // 40000..59998 (10,000 pairs: 2,000 clients take 4,000), away from both servers' RTP ranges.
+    const even = 2 * randomInt(20000, 30000);
     const rtp = await bindUdp(even);
     if (!rtp) continue;
     const rtcp = await bindUdp(even + 1);

@@ -14,6 +14,7 @@ import type { PhaseClock } from './load-client.ts';
 import os from 'node:os';
 import { readCpuOf, readRssOf, readRunQueueWaitOf, readUdpCounters, RssSampler } from './proc-stats.ts';
 import type { ServerProcessReport } from './server-process.ts';
+import { SelfCpu } from './scale.ts';
 import { startTarget } from './targets.ts';
 import type { Runner, SenderChoice, TargetKind, UdpPortsChoice } from './targets.ts';
 
@@ -99,6 +100,10 @@ export interface RunResult {
   loadAvg1: number;
   /** Host-wide UDP receive-buffer overflows during the run (loss the clients caused themselves). */
   udpRcvbufErrors: number;
+  /** Host-wide UDP send-buffer failures during the run (the senders' side). */
+  udpSndbufErrors: number;
+  /** CPU of the bench process, where every client receives, during the hold, % of one core. */
+  clientCpuPctHold: number;
   teardownsOk: number;
   /** Server CPU % in the 1.5 s after all clients tore down (should be near 0), and what it still held. */
   cpuAfterTeardownPct: number;
@@ -173,7 +178,9 @@ export async function runLoad(o: RunOptions, log: (s: string) => void): Promise<
     const tHold = performance.now();
     const cpuHold0 = readCpuOf(target.pids);
     const perProcess0 = target.pids.map((pid) => readCpuOf([pid]));
+    const benchCpu = new SelfCpu();
     await sleep(o.holdSec * 1000);
+    const clientCpuPctHold = benchCpu.lap();
     const t1 = performance.now();
     const cpu1 = readCpuOf(target.pids);
     const perProcess1 = target.pids.map((pid) => readCpuOf([pid]));
@@ -265,6 +272,8 @@ export async function runLoad(o: RunOptions, log: (s: string) => void): Promise<
       serverRunQueueWaitPct: wait0 !== undefined && wait1 !== undefined ? (100 * (wait1 - wait0)) / ((t1 - t0) / 1000) : NaN,
       loadAvg1,
       udpRcvbufErrors: udp0 && udp1 ? udp1.rcvbufErrors - udp0.rcvbufErrors : NaN,
+      udpSndbufErrors: udp0 && udp1 ? udp1.sndbufErrors - udp0.sndbufErrors : NaN,
+      clientCpuPctHold,
       teardownsOk: clients.filter((c) => c.teardownOk).length,
       cpuAfterTeardownPct: (100 * cpuSec(cpuIdle0, cpuIdle1)) / ((tIdle1 - tIdle0) / 1000),
       sessionsAfterTeardown: after?.sessions,

@@ -94,6 +94,8 @@ export interface UdpCounters {
   inDatagrams: number;
   inErrors: number;
   rcvbufErrors: number;
+  /** Sends that failed for lack of send-buffer space (the sender's side of loss). */
+  sndbufErrors: number;
 }
 
 /** Host-wide UDP counters (all sockets): receive-buffer overflows mean a receiver fell behind. */
@@ -109,7 +111,12 @@ export function readUdpCounters(): UdpCounters | undefined {
   const names = at(lines, 0).trim().split(/\s+/);
   const values = at(lines, 1).trim().split(/\s+/).map(Number);
   const get = (n: string): number => values[names.indexOf(n)] ?? 0;
-  return { inDatagrams: get('InDatagrams'), inErrors: get('InErrors'), rcvbufErrors: get('RcvbufErrors') };
+  return {
+    inDatagrams: get('InDatagrams'),
+    inErrors: get('InErrors'),
+    rcvbufErrors: get('RcvbufErrors'),
+    sndbufErrors: get('SndbufErrors'),
+  };
 }
 
 export interface MachineInfo {

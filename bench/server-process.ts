@@ -39,6 +39,9 @@ export interface ServerProcessReport {
   udp?: unknown;
 }
 
+/** The bench server's --max-sessions: above the bench's largest client count (5,000). */
+export const BENCH_MAX_SESSIONS = 6000;
+
 export type ServerProcessCommand = { cmd: 'mark' } | { cmd: 'report' } | { cmd: 'heap' } | { cmd: 'exit' };
 
 /** The heap after a full collection (`--expose-gc`): what the server retains, without garbage (with workers: the primary's only). */
@@ -55,7 +58,15 @@ async function main(): Promise<void> {
   if (!process.send) throw new Error('bench/server-process.ts must be started with fork() (IPC)');
   // Every load client connects from 127.0.0.1: no per-address bound (it would refuse beyond 32).
   const udpPorts = process.env.STREAMLAB_UDP_PORTS === 'per-session' ? 'per-session' : 'shared';
-  const options: ServerOptions = { mediaDir, host: '127.0.0.1', port: 0, maxConnectionsPerAddress: 1_000_000, udpPorts };
+  // The bench runs up to 5,000 clients: --max-sessions (default 1,000) raised as an operator would.
+  const options: ServerOptions = {
+    mediaDir,
+    host: '127.0.0.1',
+    port: 0,
+    maxConnectionsPerAddress: 1_000_000,
+    maxSessions: BENCH_MAX_SESSIONS,
+    udpPorts,
+  };
   // With a worker count above 1 this process is the primary, and forks itself as the workers.
   const worker = workerFromEnv();
   if (worker) return runWorker(options, worker);

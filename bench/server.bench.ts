@@ -13,11 +13,12 @@ import type { RunResult } from './load-run.ts';
 import { machineInfo } from './proc-stats.ts';
 import { LEGEND, label, machineLine, perPacketTable, ratiosTable, resultsTable, rssPerSession, workersTable } from './report.ts';
 import { nativeSenderError } from '../src/transport/index.ts';
+import { fdBudgetError, lowRateMedia } from './scale.ts';
 import { REPO_ROOT } from './targets.ts';
 import type { Runner, SenderChoice, TargetKind, UdpPortsChoice } from './targets.ts';
 
 const USAGE = `usage: npm run bench -- [options]
-  --clients LIST     client counts, comma-separated (default 1,10,50,100)
+  --clients LIST     client counts 1..5000, comma-separated (default 1,10,50,100)
   --duration S       seconds all clients stay together once the last has joined (default 10)
   --stagger MS       delay between two clients joining (default 100)
   --max-ramp S       cap on the whole ramp: the stagger shrinks for large N (default 5)
@@ -34,7 +35,8 @@ const USAGE = `usage: npm run bench -- [options]
                      tsx (src/ through tsx, as in development), or js,tsx for both
   --workers LIST     streamlab's worker processes (serve --workers), e.g. 1,2: each count is a row,
                      CPU and RSS summed over the primary and its workers (default 1)
-  --media FILE       file to serve (default media/sample.mp4; H.264 + AAC for --compare gst)
+  --media FILE       file to serve (default media/sample.mp4; H.264 + AAC for --compare gst);
+                     low-rate: a 300 s, ~34 packets/s version for thousands of clients (made once)
   --rr-interval MS   mean period of each client's RTCP receiver reports (default 2000)
   --json FILE        also save the results as JSON
   --profile DIR      write a V8 CPU profile of each streamlab server process into DIR
@@ -42,7 +44,7 @@ const USAGE = `usage: npm run bench -- [options]
 
 function parseList(s: string): number[] {
   const out = s.split(',').map((x) => Number(x.trim()));
-  if (out.some((n) => !Number.isInteger(n) || n < 1 || n > 2000)) throw new Error(`--clients wants counts 1..2000, got ${s}`);
+  if (out.some((n) => !Number.isInteger(n) || n < 1 || n > 5000)) throw new Error(`--clients wants counts 1..5000, got ${s}`);
   return out;
 }
 
@@ -80,11 +82,13 @@ async function main(): Promise<void> {
   }
   if (values.compare !== undefined && values.compare !== 'gst') throw new Error(`--compare knows only gst, got ${values.compare}`);
   const counts = parseList(values.clients);
+  const fds = fdBudgetError(Math.max(...counts));
+  if (fds !== undefined) throw new Error(fds);
   const holdSec = num(values.duration, '--duration', 1, 600);
   const staggerMs = num(values.stagger, '--stagger', 0, 10_000);
   const maxRampSec = num(values['max-ramp'], '--max-ramp', 0, 600);
   const rrIntervalMs = num(values['rr-interval'], '--rr-interval', 100, 60_000);
-  const mediaFile = path.resolve(REPO_ROOT, values.media);
+  const mediaFile = values.media === 'low-rate' ? lowRateMedia(REPO_ROOT) : path.resolve(REPO_ROOT, values.media);
   const runners = values.runner.split(',').map((x) => x.trim());
   if (runners.length === 0 || runners.some((x) => x !== 'tsx' && x !== 'js'))
     throw new Error(`--runner wants tsx, js or tsx,js, got ${values.runner}`);
@@ -171,7 +175,8 @@ async function main(): Promise<void> {
       }
       log(
         `  CPU ${r.cpuPct.toFixed(1)} %, RSS ${r.rssPeakMB.toFixed(1)} MB, ${r.pktsPerSec.toFixed(0)} pkt/s, lost ${r.lost}/${r.expected}` +
-          ` (while joining ${r.joinLost}), udp rcvbuf errors ${r.udpRcvbufErrors}`,
+          ` (while joining ${r.joinLost}), udp rcvbuf errors ${r.udpRcvbufErrors}, sndbuf errors ${r.udpSndbufErrors},` +
+          ` server drops ${r.serverReport?.egressDropped ?? 'n/a'}, ELD p99 ${r.serverEld?.p99Ms.toFixed(1) ?? 'n/a'} ms, clients' CPU ${r.clientCpuPctHold.toFixed(0)} %`,
       );
     }
   }

@@ -1,6 +1,6 @@
 import { X509Certificate } from 'node:crypto';
 import { readdir, stat } from 'node:fs/promises';
-import { createSecureContext as tlsContext } from 'node:tls';
+import { lazyTls } from '../util/lazy-tls.ts';
 import os from 'node:os';
 import { InvalidArgumentError, Option } from 'commander';
 import type { Command } from 'commander';
@@ -144,7 +144,7 @@ async function tlsFromFlags(flags: ServeFlags): Promise<{ cert: Buffer; key: Buf
   const [cert, key] = await Promise.all([read(flags.tlsCert, 'certificate'), read(flags.tlsKey, 'key')]);
   // Checked now, not at the first client's handshake.
   try {
-    tlsContext({ cert, key });
+    lazyTls().createSecureContext({ cert, key });
   } catch (err) {
     throw new Error(`--tls-cert/--tls-key do not make a TLS identity: ${(err as Error).message}`);
   }
@@ -165,7 +165,7 @@ async function pullTlsFromFlags(flags: ServeFlags): Promise<{ pullTls?: { ca?: B
   try {
     // createSecureContext takes anything as a CA; X509Certificate parses the (first) certificate.
     new X509Certificate(ca);
-    tlsContext({ ca });
+    lazyTls().createSecureContext({ ca });
   } catch (err) {
     throw new Error(`--pull-tls-ca ${flags.pullTlsCa} is not a PEM certificate: ${(err as Error).message}`);
   }

@@ -1,7 +1,7 @@
 import { impairingEgressHook } from './egress-hook.ts';
 import type { EgressHookFactory } from './egress-hook.ts';
 import net from 'node:net';
-import tls from 'node:tls';
+import { lazyTls } from '../util/lazy-tls.ts';
 import os from 'node:os';
 import { realClock } from '../util/clock.ts';
 import type { Clock } from '../util/clock.ts';
@@ -372,7 +372,7 @@ export class RtspServer {
       this.tcp = undefined;
     } else if (options.tls) {
       // A handshake that does not complete in the request deadline is dropped, like a slow request.
-      const server = tls.createServer(
+      const server = lazyTls().createServer(
         { cert: options.tls.cert, key: options.tls.key, handshakeTimeout: this.opts.requestTimeoutMs },
         (socket) => this.accept(socket),
       );

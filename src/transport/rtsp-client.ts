@@ -1,5 +1,5 @@
 import net from 'node:net';
-import tls from 'node:tls';
+import { lazyTls } from '../util/lazy-tls.ts';
 import {
   RtspParser,
   chooseChallenge,
@@ -105,7 +105,7 @@ export class RtspClientConnection {
   static connect(opts: RtspClientOptions): Promise<RtspClientConnection> {
     return new Promise((resolve, reject) => {
       const socket = opts.tls
-        ? tls.connect({
+        ? lazyTls().connect({
             host: opts.host,
             port: opts.port,
             // SNI takes names only; an IP address is checked against the certificate's IP SANs.

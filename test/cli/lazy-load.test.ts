@@ -71,6 +71,19 @@ describe('streamlab loads only what a command needs', () => {
     expect(under(r.loaded, 'dist/operator/')).toEqual([]);
     expect(under(r.loaded, 'node_modules/prom-client/')).toEqual([]);
     expect(under(r.loaded, 'node_modules/ws/')).toEqual([]);
+    // ffmpeg's wrapper only when a file is probed or prepared (src/media/prepare/probe.ts).
+    expect(under(r.loaded, 'node_modules/fluent-ffmpeg/')).toEqual([]);
+  });
+
+  it('serve without --tls-cert and rtsps:// origins does not load node:tls (src/util/lazy-tls.ts)', () => {
+    const atExit = `process.on('exit', () => process.stderr.write('builtin tls loaded: ' + process.moduleLoadList.includes('NativeModule tls') + '\\n'))`;
+    const r = spawnSync(process.execPath, ['--import', `data:text/javascript,${encodeURIComponent(atExit)}`, BIN, 'serve', '--help'], {
+      cwd: REPO_ROOT,
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toContain('builtin tls loaded: false');
   });
 
   it('lab: the lab, but vega and vega-lite only when plots are drawn', async () => {

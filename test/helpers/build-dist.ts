@@ -25,7 +25,9 @@ export function distIsStale(): boolean {
   } catch {
     return true;
   }
-  const configs = ['package.json', 'tsconfig.json', 'tsconfig.build.json'].map((f) => statSync(path.join(ROOT, f)).mtimeMs);
+  const configs = ['package.json', 'tsconfig.json', 'tsconfig.build.json', 'tsconfig.types.json'].map(
+    (f) => statSync(path.join(ROOT, f)).mtimeMs,
+  );
   return Math.max(newestMtime(path.join(ROOT, 'src')), ...configs) > built;
 }
 

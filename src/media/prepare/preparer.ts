@@ -7,7 +7,6 @@
  */
 import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
-import ffmpeg from 'fluent-ffmpeg';
 import type { FfmpegCommand } from 'fluent-ffmpeg';
 import { createLogger } from '../../util/log.ts';
 import { locate } from '../ffmpeg/index.ts';
@@ -15,7 +14,7 @@ import { cacheKey, evictLeastRecentlyUsed, PREPARE_RECIPE_VERSION, readManifest,
 import type { EvictionResult, Manifest } from './cache.ts';
 import { ffmpegOutputArgs, growingRoute, planPreparation, remuxTsArgs, routeExtension } from './plan.ts';
 import type { PrepareOptions } from './plan.ts';
-import { PrepareError, probeFile, refusedError } from './probe.ts';
+import { PrepareError, loadFluentFfmpeg, probeFile, refusedError } from './probe.ts';
 import { guardedInputOptions, refusedFormatIn } from './input-guard.ts';
 import { realClock } from '../../util/clock.ts';
 import type { Clock } from '../../util/clock.ts';
@@ -331,6 +330,7 @@ export class Preparer implements MediaPreparer {
   ): Promise<void> {
     const bin = locate('ffmpeg');
     const guard = await guardedInputOptions(bin);
+    const ffmpeg = await loadFluentFfmpeg();
     return new Promise((resolve, reject) => {
       const tail: string[] = [];
       const cmd = ffmpeg(input, { stdoutLines: 0 })

@@ -1,8 +1,8 @@
 /**
  * ffprobe through fluent-ffmpeg (the binary from the one locator), reduced to what planning needs.
  */
-import ffmpeg from 'fluent-ffmpeg';
 import type { FfprobeData } from 'fluent-ffmpeg';
+import type FluentFfmpeg from 'fluent-ffmpeg';
 import { locate } from '../ffmpeg/index.ts';
 import { guardedInputOptions, refusedFormatIn } from './input-guard.ts';
 import type { ProbeInfo, ProbedStream } from './plan.ts';
@@ -46,6 +46,7 @@ export function probeInfoFrom(data: FfprobeData): ProbeInfo {
 export async function probeFile(filePath: string): Promise<ProbeInfo> {
   const bin = locate('ffprobe');
   const guard = await guardedInputOptions(bin);
+  const ffmpeg = await loadFluentFfmpeg();
   return new Promise((resolve, reject) => {
     ffmpeg(filePath)
       .setFfprobePath(bin)
@@ -56,6 +57,14 @@ export async function probeFile(filePath: string): Promise<ProbeInfo> {
         reject(new PrepareError('PREP_ERR_PROBE', `ffprobe ${filePath}: ${err.message.split('\n').filter(Boolean).pop() ?? err.message}`));
       });
   });
+}
+
+/**
+ * fluent-ffmpeg, imported when a file is first probed or prepared: `serve` does not load it (nor
+ * its dependencies) until a file needs ffmpeg, which keeps it out of the idle server's memory.
+ */
+export async function loadFluentFfmpeg(): Promise<typeof FluentFfmpeg> {
+  return (await import('fluent-ffmpeg')).default;
 }
 
 /** The error for a file whose format is one input-guard.ts refuses. */
