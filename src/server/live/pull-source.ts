@@ -250,7 +250,8 @@ export class RtspPullSource {
         connectTimeoutMs: this.t.responseTimeoutMs,
         ...(this.credentials ? { credentials: this.credentials } : {}),
         ...(u.value.scheme === 'rtsps' ? { tls: this.tls ?? {} } : {}),
-        certificateHint: 'give its CA with --pull-tls-ca FILE (pullTlsCa), or --pull-tls-insecure to accept any certificate',
+        certificateHint:
+          'give its CA with --pull-tls-ca FILE (pullTlsCa; sourceTlsCa in a config rule), or --pull-tls-insecure (sourceTlsInsecure) to accept any certificate',
       });
       const run: Run = {
         conn,
