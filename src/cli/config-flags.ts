@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import type { ConfigResult, FlagSpec } from '../config/index.ts';
+import { readPullCa } from '../server/live/index.ts';
 import type { LiveChannelSpec } from '../server/live/index.ts';
 
 export function flagSpecsOf(cmd: Command): FlagSpec[] {
@@ -36,5 +37,16 @@ export async function loadConfigFile(file: string, cmd: Command): Promise<Config
   const live = r.ok ? r.config.flags.live : undefined;
   if (r.ok && Array.isArray(live))
     r.config.flags.live = live.map((c: LiveChannelSpec) => ('file' in c ? { ...c, file: path.resolve(baseDir, c.file) } : c));
-  return r;
+  if (!r.ok) return r;
+  // A rule's own CA for its rtsps:// origin: read and parsed now (config check says so too).
+  const mistakes: string[] = [];
+  for (const spec of r.config.live) {
+    if (!('pull' in spec) || spec.tls?.caFile === undefined) continue;
+    try {
+      spec.tls.ca = await readPullCa(spec.tls.caFile, `paths.${spec.path ?? spec.name}.sourceTlsCa`);
+    } catch (err) {
+      mistakes.push(`${file}: ${(err as Error).message}`);
+    }
+  }
+  return mistakes.length > 0 ? { ok: false, mistakes } : r;
 }

@@ -45,7 +45,7 @@ export function registerConfig(program: CommandType): void {
         const src = !ps
           ? 'media folder'
           : ps.kind === 'pull'
-            ? `pull ${withoutUserinfo(ps.url)} (${ps.onDemand ? `on demand, closed ${ps.closeAfterMs / 1000} s after the last viewer` : 'from start'}, ${ps.transport ?? 'pull transport as --pull-transport'})`
+            ? `pull ${withoutUserinfo(ps.url)} (${ps.onDemand ? `on demand, closed ${ps.closeAfterMs / 1000} s after the last viewer` : 'from start'}, ${ps.transport ?? 'pull transport as --pull-transport'}${ps.tls?.insecure ? ', certificate NOT checked' : ps.tls?.caFile ? `, CA ${ps.tls.caFile}` : ''})`
             : ps.kind;
         const who = (a: unknown) => (a === undefined ? 'as --auth' : a === 'any' ? 'anyone' : (a as string[]).join(','));
         process.stdout.write(

@@ -1,11 +1,10 @@
-import { X509Certificate } from 'node:crypto';
 import { readdir, stat } from 'node:fs/promises';
 import { lazyTls } from '../util/lazy-tls.ts';
 import os from 'node:os';
 import { InvalidArgumentError, Option } from 'commander';
 import type { Command } from 'commander';
 import { DEFAULTS, RtspServer, impairmentFromArgs } from '../server/index.ts';
-import { liveSpecPath, parseLiveSpec, parseMulticastRange } from '../server/live/index.ts';
+import { liveSpecPath, parseLiveSpec, parseMulticastRange, readPullCa } from '../server/live/index.ts';
 import { parseEdgeList } from '../server/redirect/index.ts';
 import { withoutUserinfo } from '../rtsp/index.ts';
 import type { LiveChannelSpec, MulticastOptions, PullTransport } from '../server/live/index.ts';
@@ -159,17 +158,7 @@ async function pullTlsFromFlags(flags: ServeFlags): Promise<{ pullTls?: { ca?: B
     process.stderr.write('WARNING: --pull-tls-insecure: the certificates of rtsps:// origins and edges are NOT checked\n');
     return { pullTls: { insecure: true } };
   }
-  const ca = await readFile(flags.pullTlsCa!).catch((err: NodeJS.ErrnoException) => {
-    throw new Error(`cannot read --pull-tls-ca ${flags.pullTlsCa} (${err.code ?? err.message})`);
-  });
-  try {
-    // createSecureContext takes anything as a CA; X509Certificate parses the (first) certificate.
-    new X509Certificate(ca);
-    lazyTls().createSecureContext({ ca });
-  } catch (err) {
-    throw new Error(`--pull-tls-ca ${flags.pullTlsCa} is not a PEM certificate: ${(err as Error).message}`);
-  }
-  return { pullTls: { ca } };
+  return { pullTls: { ca: await readPullCa(flags.pullTlsCa!, '--pull-tls-ca') } };
 }
 
 export async function impairmentFromCli(args: string, seed: number | undefined) {

@@ -50,9 +50,21 @@ export interface ServeConfig {
 
 export type ConfigResult = { ok: true; config: ServeConfig } | { ok: false; mistakes: string[] };
 
-const RULE_KEYS = ['source', 'read', 'publish', 'netem', 'sourceOnDemand', 'sourceCloseAfter', 'sourceTransport'] as const;
+const RULE_KEYS = [
+  'source',
+  'read',
+  'publish',
+  'netem',
+  'sourceOnDemand',
+  'sourceCloseAfter',
+  'sourceTransport',
+  'sourceTlsCa',
+  'sourceTlsInsecure',
+] as const;
 /** Rule keys that only a pulled source (`source: rtsp://...`) takes. */
-const PULL_KEYS = ['sourceOnDemand', 'sourceCloseAfter', 'sourceTransport'] as const;
+const PULL_KEYS = ['sourceOnDemand', 'sourceCloseAfter', 'sourceTransport', 'sourceTlsCa', 'sourceTlsInsecure'] as const;
+/** Rule keys that only an `rtsps://` origin takes. */
+const TLS_KEYS = ['sourceTlsCa', 'sourceTlsInsecure'];
 /** Longest `sourceCloseAfter` (s). */
 const MAX_CLOSE_AFTER_SEC = 86_400;
 const SOURCE_KINDS = ['file', 'folder', 'loop', 'ffmpeg'] as const;
@@ -299,7 +311,22 @@ function parseRule(pair: Pair, m: Mistakes, baseDir: string, users: Set<string>,
       continue;
     }
     const v = isScalar(item.value) ? item.value.value : undefined;
-    if (key === 'sourceOnDemand') {
+    if (TLS_KEYS.includes(key) && !/^rtsps:/i.test(s.url)) {
+      m.add(item, where, `${key} is for an rtsps:// origin (source: rtsps://ORIGIN/PATH)`);
+      ok = false;
+      continue;
+    }
+    if (key === 'sourceTlsCa') {
+      if (typeof v !== 'string' || v.trim() === '') {
+        m.add((item.value ?? item) as Node, where, `expected the PEM file of the origin's CA, got ${shown(item.value)}`);
+        ok = false;
+      } else s.tls = { ...s.tls, caFile: path.resolve(baseDir, v) };
+    } else if (key === 'sourceTlsInsecure') {
+      if (typeof v !== 'boolean') {
+        m.add(item.value as Node, where, `expected true or false, got ${shown(item.value)}`);
+        ok = false;
+      } else s.tls = { ...s.tls, insecure: v };
+    } else if (key === 'sourceOnDemand') {
       if (typeof v !== 'boolean') {
         m.add(item.value as Node, where, `expected true or false, got ${shown(item.value)}`);
         ok = false;
@@ -313,6 +340,10 @@ function parseRule(pair: Pair, m: Mistakes, baseDir: string, users: Set<string>,
       m.add(item.value as Node, where, `expected one of ${PULL_TRANSPORTS.join(', ')}, got ${shown(item.value)}`);
       ok = false;
     } else s.transport = v as 'tcp' | 'udp';
+  }
+  if (rule.source?.kind === 'pull' && rule.source.tls?.caFile !== undefined && rule.source.tls.insecure === true) {
+    m.add(pair, `${at}.sourceTlsInsecure`, 'give sourceTlsCa or sourceTlsInsecure: true, not both');
+    ok = false;
   }
   if (rule.publish !== undefined && rule.source && rule.source.kind !== 'publisher') {
     m.add(pair, `${at}.publish`, `publishing needs source: publisher (this path plays its ${rule.source.kind})`);
@@ -395,6 +426,7 @@ export function parseServeConfig(text: string, flags: readonly FlagSpec[], where
             pull: s.url,
             path: rule.path,
             ...(s.transport ? { transport: s.transport } : {}),
+            ...(s.tls ? { tls: s.tls } : {}),
             ...(s.onDemand ? { onDemand: { closeAfterMs: s.closeAfterMs } } : {}),
           });
       }

@@ -246,13 +246,14 @@ export class ServerMetrics {
       const front = server.redirect;
       new Counter({
         name: 'streamlab_redirects_total',
-        help: 'A redirecting front: clients sent to an edge (redirected), or answered 503 with no edge up (no_edge)',
+        help: 'A redirecting front: clients sent to an edge (redirected), answered 503 with no edge up (no_edge), or 404/503 as no edge up serves the path (no_path)',
         labelNames: ['outcome'],
         registers,
         collect() {
           this.reset();
           this.inc({ outcome: 'redirected' }, monotonic('redirect-redirected', front.counters.redirected));
           this.inc({ outcome: 'no_edge' }, monotonic('redirect-no-edge', front.counters.noEdge));
+          this.inc({ outcome: 'no_path' }, monotonic('redirect-no-path', front.counters.noPath));
         },
       });
       new Gauge({

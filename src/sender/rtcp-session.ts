@@ -24,9 +24,11 @@ export interface RtcpSessionOptions {
   isPlaying(): boolean;
   /**
    * The RTP timestamp of the media instant due now, on the same mapping the packets are stamped
-   * with (a file session's timeline, a live track's NTP↔RTP reference).
+   * with (a file session's timeline, a live track's NTP↔RTP reference); undefined while there is
+   * no mapping yet (a relayed track before its source's first SR): an empty RR goes in place of the
+   * SR rather than an SR whose NTP time would be a guess.
    */
-  rtpNow(): number;
+  rtpNow(): number | undefined;
   /** `natKeepAlives`: live555's 4-byte 0xFEEDFACE hole-punching datagrams (not RTCP, not malformed). */
   counters: { rtcpMalformed: number; rtcpReceived: number; natKeepAlives: number };
   /** Identifies the stream in the records handed to onReport. */
@@ -194,10 +196,12 @@ export class RtcpSession implements ScheduledTask {
     // clock read here, not from the scheduler's time for this wake-up: that one can be older (tasks
     // that ran before us in the same wake-up, e.g. a keyframe burst) or newer (an early wake within
     // the resolution), and receivers that sync on SRs (ffmpeg) shift their pts by the difference.
+    const rtp = this.o.rtpNow();
+    if (rtp === undefined) return { type: 'rr', ssrc: this.sender.ssrc, reports: [] };
     return {
       type: 'sr',
       ssrc: this.sender.ssrc,
-      senderInfo: this.sender.stats.senderInfo(this.o.clock.wallNow(), this.o.rtpNow()),
+      senderInfo: this.sender.stats.senderInfo(this.o.clock.wallNow(), rtp),
       reports: [],
     };
   }

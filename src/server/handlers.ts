@@ -56,7 +56,7 @@ export async function handleRequest(req: RtspRequest, ctx: HandlerContext): Prom
     // A redirecting front sends new presentations to an edge; any server tells its load (redirect/).
     const early = !auth.ok
       ? undefined
-      : (ctx.redirect?.answer(req, ctx.clientIp) ?? loadParameterAnswer(req, ctx.sessionContext.registry.load()));
+      : ((await ctx.redirect?.answer(req, ctx.clientIp)) ?? loadParameterAnswer(req, ctx.sessionContext.registry.load()));
     if (!auth.ok) {
       result = { response: auth.response };
       refusedCode = 'SRV_ERR_AUTH';

@@ -31,9 +31,17 @@ export type PathSource =
   /**
    * An origin pulled over RTSP (`rtsp://` or `rtsps://`, credentials in its userinfo), as a live
    * channel at the rule's (exact) path: on demand (the first DESCRIBE starts it, it stops
-   * `closeAfterMs` after the last viewer) or from the start; over `transport` when it says.
+   * `closeAfterMs` after the last viewer) or from the start; over `transport` when it says; an
+   * `rtsps://` origin checked against its own CA file or not at all (`tls`), else as `--pull-tls-*` say.
    */
-  | { kind: 'pull'; url: string; onDemand: boolean; closeAfterMs: number; transport?: 'tcp' | 'udp' };
+  | {
+      kind: 'pull';
+      url: string;
+      onDemand: boolean;
+      closeAfterMs: number;
+      transport?: 'tcp' | 'udp';
+      tls?: { caFile?: string; insecure?: boolean };
+    };
 
 /** Who may do something: anyone (no credentials), or these users of the users file. */
 export type PathAccess = 'any' | readonly string[];

@@ -157,6 +157,28 @@ describe('config file: a pulled origin as a path rule', () => {
     ]);
   });
 
+  it("an rtsps:// origin may name its own CA (from the file's folder) or accept any certificate", () => {
+    const c = valid(
+      [
+        'paths:',
+        '  a:',
+        '    source: rtsps://one.example/a',
+        '    sourceTlsCa: certs/one.pem',
+        '  b:',
+        '    sourceTlsInsecure: true',
+        '    source: rtsps://two.example/b',
+        '  c:',
+        '    source: rtsps://three.example/c',
+        '    sourceTlsInsecure: false',
+      ].join('\n'),
+    );
+    expect(c.live.map((l) => ('pull' in l ? l.tls : undefined))).toEqual([
+      { caFile: path.resolve(WHERE.baseDir, 'certs/one.pem') },
+      { insecure: true },
+      { insecure: false },
+    ]);
+  });
+
   it.each([
     [
       'a pattern path',
@@ -182,6 +204,31 @@ describe('config file: a pulled origin as a path rule', () => {
       'a close delay that is not seconds',
       ['  a:', '    source: rtsp://o/x', '    sourceCloseAfter: 2.5'],
       /paths\.a\.sourceCloseAfter: expected seconds, an integer in 0\.\.86400, got 2\.5$/,
+    ],
+    [
+      'a CA for an rtsp:// origin',
+      ['  a:', '    source: rtsp://o/x', '    sourceTlsCa: ca.pem'],
+      /paths\.a\.sourceTlsCa: sourceTlsCa is for an rtsps:\/\/ origin \(source: rtsps:\/\/ORIGIN\/PATH\)$/,
+    ],
+    [
+      'a CA that is not a file name',
+      ['  a:', '    source: rtsps://o/x', '    sourceTlsCa: [a, b]'],
+      /paths\.a\.sourceTlsCa: expected the PEM file of the origin's CA, got a list$/,
+    ],
+    [
+      'insecure that is not true or false',
+      ['  a:', '    source: rtsps://o/x', '    sourceTlsInsecure: yes please'],
+      /paths\.a\.sourceTlsInsecure: expected true or false, got "yes please"$/,
+    ],
+    [
+      'a CA and insecure',
+      ['  a:', '    source: rtsps://o/x', '    sourceTlsCa: ca.pem', '    sourceTlsInsecure: true'],
+      /paths\.a\.sourceTlsInsecure: give sourceTlsCa or sourceTlsInsecure: true, not both$/,
+    ],
+    [
+      'a CA key mistyped',
+      ['  a:', '    source: rtsps://o/x', '    sourceTlsCA: ca.pem'],
+      /paths\.a\.sourceTlsCA: unknown rule setting; .* \(did you mean sourceTlsCa\?\)$/,
     ],
     [
       'on demand that is not true or false',
@@ -232,7 +279,7 @@ describe('config file: each kind of mistake is one line (file:line: place: what 
     [
       'a rule not a map',
       'paths:\n  cam: 3\n',
-      /^streamlab\.yml:2: paths\.cam: expected a map of source, read, publish, netem, sourceOnDemand, sourceCloseAfter, sourceTransport, got 3$/,
+      /^streamlab\.yml:2: paths\.cam: expected a map of source, read, publish, netem, sourceOnDemand, sourceCloseAfter, sourceTransport, sourceTlsCa, sourceTlsInsecure, got 3$/,
     ],
     ['a bad path', "paths:\n  '/abs/x':\n    read: any\n", /^streamlab\.yml:2: paths\.\/abs\/x: a path is segments of letters/],
     [

@@ -99,4 +99,47 @@ describe('TrackRelay', () => {
     );
     expect(Math.abs((track.rtpTimeAtWall(srWall + 1000) - ours) | 0)).toBeLessThanOrEqual(1);
   });
+
+  it('an SR of the declared source before the first packet gives the track its timing at once', () => {
+    const { clock, track, sent, relay } = setup();
+    const r = relay();
+    r.ssrc = 0xabc; // declared in SETUP (Transport ssrc=)
+    track.timingFromSource = true;
+    // Before any SR: no timing to give (no SR to the viewers), though RTP-Info still has a time.
+    expect(track.srRtpTimeAtWall(clock.wallNow())).toBeUndefined();
+    // The origin's SR: RTP time 50_000 is its wall 1_699_999_999_900 (100 ms before our now).
+    const srWall = 1_699_999_999_900;
+    const ntp = ntpFromUnixMs(srWall);
+    expect(
+      r.senderReport(
+        0xabc,
+        { ntpSeconds: ntp.seconds, ntpFraction: ntp.fraction, rtpTimestamp: 50_000 },
+        track,
+        clock.now(),
+        clock.wallNow(),
+      ),
+    ).toBe(true);
+    const atSr = track.srRtpTimeAtWall(srWall);
+    expect(atSr).toBeDefined();
+    // The first packet, 40 ms later, carries a timestamp 240 ms before the SR's (a keyframe sent
+    // late, or ahead in decoding order): it lands where the SR's mapping puts it, not at "now".
+    clock.advance(40);
+    r.rtp(rtp(1, 50_000 - 11_520), track, clock.now(), clock.wallNow());
+    expect(sent).toHaveLength(1);
+    expect((tsOf(sent[0]!) - atSr!) | 0).toBe(-11_520);
+    // And our SRs keep the origin's mapping.
+    expect(track.srRtpTimeAtWall(srWall)).toBe(atSr);
+  });
+
+  it('an SR of an undeclared source before the first packet waits for the packet (it may be another SSRC)', () => {
+    const { clock, track, relay } = setup();
+    const r = relay();
+    track.timingFromSource = true;
+    const ntp = ntpFromUnixMs(clock.wallNow());
+    r.senderReport(0xdef, { ntpSeconds: ntp.seconds, ntpFraction: ntp.fraction, rtpTimestamp: 7 }, track, clock.now(), clock.wallNow());
+    expect(track.srRtpTimeAtWall(clock.wallNow())).toBeUndefined();
+    r.rtp(rtp(1, 1000), track, clock.now(), clock.wallNow());
+    // The packet's source is 0xabc: the 0xdef SR set nothing.
+    expect(track.srRtpTimeAtWall(clock.wallNow())).toBeUndefined();
+  });
 });

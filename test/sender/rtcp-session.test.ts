@@ -15,7 +15,7 @@ import { ntpFromUnixMs, ntpMiddle32 } from '../../src/util/ntp.ts';
 import { seededRandom } from '../../src/util/random.ts';
 import { voipSample } from '../helpers/xr-fixtures.ts';
 
-function setup(o: { bitrate?: number } = {}) {
+function setup(o: { bitrate?: number; noTiming?: boolean } = {}) {
   const clock = new ManualClock(0);
   const scheduler = new Scheduler(clock);
   const random = seededRandom(11);
@@ -41,7 +41,7 @@ function setup(o: { bitrate?: number } = {}) {
       cname: 'test@host',
       isPlaying: () => playing,
       // RTP time runs with the clock from the base: 90 ticks per ms.
-      rtpNow: () => (sender.timestampBase + clock.now() * 90) >>> 0,
+      rtpNow: () => (o.noTiming ? undefined : (sender.timestampBase + clock.now() * 90) >>> 0),
       counters,
       report: { sessionId: 's1', media: 'm.mp4', control: 'trackID=1', transport: 'udp' },
       onActivity: () => activity++,
@@ -63,6 +63,20 @@ function setup(o: { bitrate?: number } = {}) {
 const types = (packets: RtcpPacket[]) => packets.map((p) => p.type);
 
 describe('RtcpSession on the manual clock', () => {
+  it('without an NTP↔RTP mapping (rtpNow undefined) an empty RR + SDES goes in place of every SR', () => {
+    const t = setup({ noTiming: true });
+    t.rtcp.start();
+    for (let i = 0; i < 10; i++) t.sender.send(false, 0, Buffer.alloc(100));
+    t.clock.advance(20_000);
+    t.rtcp.sendBye('done');
+    expect(t.out.length).toBeGreaterThanOrEqual(3);
+    for (const o of t.out) {
+      expect(o.packets[0]).toEqual({ type: 'rr', ssrc: t.sender.ssrc, reports: [] });
+      expect(o.packets.some((p) => p.type === 'sr')).toBe(false);
+    }
+    expect(types(t.out.at(-1)!.packets)).toEqual(['rr', 'sdes', 'bye']);
+  });
+
   it('sends SR + SDES at once when playing starts, before any RTP packet, then at the A.7 interval', () => {
     const t = setup();
     t.rtcp.start();

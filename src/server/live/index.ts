@@ -22,3 +22,5 @@ export { ffmpegSourceArgs, splitArgs } from './ffmpeg-source.ts';
 export { RtspPullSource, PULL_DEFAULTS, PULL_MAX_REDIRECTS, PULL_TRANSPORTS } from './pull-source.ts';
 export type { PullCounters, PullOptions, PullTimings, PullTransport } from './pull-source.ts';
 export { TrackRelay } from './track-relay.ts';
+export { pullTlsFor, readPullCa } from './pull-tls.ts';
+export type { PullTlsSetting } from './pull-tls.ts';

@@ -13,6 +13,8 @@ import { FileLoopSource } from './file-source.ts';
 import { CHANNEL_NAME, LiveChannel } from './live-channel.ts';
 import { parseLiveTarget } from './live-target.ts';
 import { RtspPullSource } from './pull-source.ts';
+import { pullTlsFor } from './pull-tls.ts';
+import type { PullTlsSetting } from './pull-tls.ts';
 import type { PullCounters, PullOptions, PullTimings, PullTransport } from './pull-source.ts';
 import { parseRtspUrl, withoutUserinfo } from '../../rtsp/index.ts';
 import { MulticastAllocator } from './multicast.ts';
@@ -39,6 +41,8 @@ export type LiveChannelSpec =
       path?: string;
       /** Default: the hub's `pullTransport` (tcp). */
       transport?: PullTransport;
+      /** Its own trust for an `rtsps://` origin (a rule's sourceTlsCa / sourceTlsInsecure); default: the hub's `pullTls`. */
+      tls?: PullTlsSetting;
       /**
        * Pull only while there are viewers: the first DESCRIBE starts the pull (and waits for it),
        * the pull stops `closeAfterMs` after the last viewer left. Absent: pulled from the start.
@@ -178,9 +182,10 @@ export class LiveHub {
       if ('file' in spec) {
         await this.startFileChannel(channel, spec.file, `--live ${spec.name}`);
       } else if ('pull' in spec) {
+        const tls = await pullTlsFor(spec.tls, this.opts.pullTls, `the CA of ${channel.path}`);
         const source = new RtspPullSource(channel, spec.pull, this.ctx, this.opts.pull, {
           transport: spec.transport ?? this.opts.pullTransport ?? 'tcp',
-          ...(this.opts.pullTls ? { tls: this.opts.pullTls } : {}),
+          ...(tls ? { tls } : {}),
         });
         this.pulls.set(channel, source);
         log.info('edge channel', {

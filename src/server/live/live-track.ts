@@ -35,6 +35,13 @@ export class LiveTrack implements RtpOutput {
   last: { timestamp: number; wallMs: number } | undefined;
   /** NTP↔RTP mapping for our SRs: RTP time `rtp` was at wall clock `wallMs`. */
   private reference: { wallMs: number; rtp: number } | undefined;
+  /**
+   * Set by a source whose sender reports carry the timing (an edge's pull): until one of them set
+   * the reference, the viewers get no SR (srRtpTimeAtWall is undefined) rather than one guessed
+   * from the arrival of the latest packet, whose timestamp is not "now" (frames come in bursts, in
+   * decoding order, ahead of their time) and would skew audio against video until the next SR.
+   */
+  timingFromSource = false;
 
   constructor(
     readonly control: string,
@@ -77,6 +84,11 @@ export class LiveTrack implements RtpOutput {
   /** Sets the wall-clock ↔ RTP mapping our sender reports use (file timeline, or the publisher's SR). */
   setReference(wallMs: number, rtp: number): void {
     this.reference = { wallMs, rtp: rtp >>> 0 };
+  }
+
+  /** Our RTP timestamp at `wallMs` for a sender report; undefined while the source's timing is unknown. */
+  srRtpTimeAtWall(wallMs: number): number | undefined {
+    return this.reference === undefined && this.timingFromSource ? undefined : this.rtpTimeAtWall(wallMs);
   }
 
   /** Our RTP timestamp for wall-clock time `wallMs` (for sender reports and RTP-Info). */

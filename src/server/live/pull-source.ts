@@ -250,7 +250,8 @@ export class RtspPullSource {
         connectTimeoutMs: this.t.responseTimeoutMs,
         ...(this.credentials ? { credentials: this.credentials } : {}),
         ...(u.value.scheme === 'rtsps' ? { tls: this.tls ?? {} } : {}),
-        certificateHint: 'give its CA with --pull-tls-ca FILE (pullTlsCa), or --pull-tls-insecure to accept any certificate',
+        certificateHint:
+          'give its CA with --pull-tls-ca FILE (pullTlsCa; sourceTlsCa in a config rule), or --pull-tls-insecure (sourceTlsInsecure) to accept any certificate',
       });
       const run: Run = {
         conn,
@@ -353,6 +354,8 @@ export class RtspPullSource {
       this.endChannel('the origin changed its tracks');
     }
     this.channel.setFormats(formats);
+    // The viewers' SRs wait for the origin's timing rather than guess it from packet arrival.
+    for (const t of this.channel.tracks) t.timingFromSource = true;
     // Media may follow the PLAY answer in the same read, before its promise resolves: take it from now.
     run.playSent = true;
     await this.request(run, 'PLAY', run.aggregateUrl, { Session: run.sessionId, Range: 'npt=0-' });
@@ -489,7 +492,8 @@ export class RtspPullSource {
     if (!parsed.ok) return;
     const now = this.ctx.clock.now();
     for (const p of parsed.value) {
-      if (p.type === 'sr' && relay.senderReport(p.ssrc, p.senderInfo, this.channel.tracks[i], now)) this.counters.senderReports++;
+      if (p.type === 'sr' && relay.senderReport(p.ssrc, p.senderInfo, this.channel.tracks[i], now, this.ctx.clock.wallNow()))
+        this.counters.senderReports++;
       // The origin's stream ended (its channel stopped, the file ended): come again.
       if (p.type === 'bye' && relay.ssrc !== undefined && p.ssrcs.includes(relay.ssrc)) {
         this.finish(run, 'the origin sent BYE');

@@ -2,7 +2,9 @@
  * Maps a publisher's RTP sequence numbers and timestamps onto a live track's own (RFC 3550 §5.1
  * continuity): the first packet of a publisher continues the track where the last one stopped
  * (next sequence number, last timestamp plus the time elapsed), later packets keep their distance
- * from that first one, so gaps (loss) and reordering pass through unchanged. Pure.
+ * from that first one, so gaps (loss) and reordering pass through unchanged. Timestamps may be
+ * anchored before the first packet (a sender report that came first: its RTP timestamp is "now" at
+ * the source, a better anchor than a packet that may be ahead of or behind its time). Pure.
  */
 export interface RelayContinuation {
   /** Sequence number the first relayed packet gets. */
@@ -14,15 +16,25 @@ export interface RelayContinuation {
 export class RtpRelayMap {
   private firstSeq: number | undefined;
   private firstTs = 0;
+  private anchored = false;
   /** Extended (unwrapped) distance of the newest input sequence number from the first. */
   private lastExt = 0;
   private lastSeq = 0;
 
-  constructor(private readonly start: RelayContinuation) {}
+  /** `anchorTimestamp`: the source's timestamp that becomes `start.firstTimestamp` (else the first packet's). */
+  constructor(
+    private readonly start: RelayContinuation,
+    anchorTimestamp?: number,
+  ) {
+    if (anchorTimestamp !== undefined) {
+      this.firstTs = anchorTimestamp >>> 0;
+      this.anchored = true;
+    }
+  }
 
-  /** Our timestamp for a publisher timestamp (its sender reports), once a packet was mapped. */
+  /** Our timestamp for a publisher timestamp (its sender reports), once anchored or a packet was mapped. */
   timestamp(timestamp: number): number | undefined {
-    if (this.firstSeq === undefined) return undefined;
+    if (this.firstSeq === undefined && !this.anchored) return undefined;
     return (this.start.firstTimestamp + ((timestamp - this.firstTs) >>> 0)) >>> 0;
   }
 
@@ -30,7 +42,7 @@ export class RtpRelayMap {
   map(seq: number, timestamp: number): { seq: number; timestamp: number } {
     if (this.firstSeq === undefined) {
       this.firstSeq = seq;
-      this.firstTs = timestamp >>> 0;
+      if (!this.anchored) this.firstTs = timestamp >>> 0;
       this.lastSeq = seq;
       this.lastExt = 0;
     }

@@ -16,8 +16,10 @@ export type RelayOutcome = 'relayed' | 'malformed' | 'wrong-ssrc';
  * and timestamps (RtpRelayMap: a new run continues where the last stopped, gaps kept); the
  * source's sender reports set the track's NTP↔RTP reference in our timestamp space, so the SRs
  * the viewers get carry the source's timing (A/V sync holds across the relay). An SR that comes
- * before the first RTP packet (our server sends one first) is kept until a packet fixes the
- * mapping. Receiver statistics and RRs about the source are `rtcp`'s. No sockets or timers here.
+ * before the first RTP packet (our server sends one first) anchors the timestamp map at once when
+ * the source's SSRC is known (declared in SETUP), so viewers that join before the first packet get
+ * the right timing; else it is kept until a packet fixes the mapping. Receiver statistics and RRs
+ * about the source are `rtcp`'s. No sockets or timers here.
  */
 export class TrackRelay {
   readonly detect: ((payload: Uint8Array) => boolean) | undefined;
@@ -60,7 +62,7 @@ export class TrackRelay {
   }
 
   /**
-   * A sender report of `ssrc` (NTP seconds and fraction, RTP timestamp) arrived at `nowMs`. True
+   * A sender report of `ssrc` (NTP seconds and fraction, RTP timestamp) arrived at `nowMs` (`wallMs`). True
    * when it was the track's source's and set (or, before the first packet, will set) the timing.
    */
   senderReport(
@@ -68,12 +70,17 @@ export class TrackRelay {
     sr: { ntpSeconds: number; ntpFraction: number; rtpTimestamp: number },
     track: LiveTrack | undefined,
     nowMs: number,
+    wallMs?: number,
   ): boolean {
     // Only the track's own source sets the timing of what viewers get.
     if (this.ssrc !== undefined && ssrc !== this.ssrc) return false;
     const ntp = { seconds: sr.ntpSeconds, fraction: sr.ntpFraction };
     this.rtcp.onSenderReport(ssrc, ntpMiddle32(ntp), nowMs);
     if (!track) return false;
+    if (!this.map && this.ssrc !== undefined && wallMs !== undefined) {
+      // The SR's RTP time is "now" at the source: it continues the track from here.
+      this.map = new RtpRelayMap(continuationFor(track, wallMs), sr.rtpTimestamp);
+    }
     if (!this.map) {
       this.pendingSr = { ssrc, ntpMs: ntpToUnixMs(ntp), rtp: sr.rtpTimestamp };
       return true;

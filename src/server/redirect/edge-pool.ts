@@ -88,7 +88,7 @@ export class EdgePool {
 
   constructor(
     urls: string[],
-    private readonly clock: Clock,
+    readonly clock: Clock,
     options: Partial<EdgePoolOptions> = {},
   ) {
     this.o = { ...EDGE_POOL_DEFAULTS, ...options };
@@ -200,21 +200,54 @@ export class EdgePool {
     }
   }
 
+  /**
+   * Asks `e` whether it serves `path` (the client's path and query): a DESCRIBE on a connection
+   * of its own (the poll's stays free), with the front's credentials; resolves with the status.
+   * On an edge whose rule pulls on demand this starts the pull, as the client's DESCRIBE would.
+   */
+  async probePath(e: EdgeState, path: string): Promise<{ status: number; retryAfter: string | undefined }> {
+    const u = parseRtspUrl(e.base);
+    if (!u.ok) throw new Error('bad edge URL');
+    const credentials = this.credentials.get(e);
+    const conn = await RtspClientConnection.connect({
+      host: u.value.host,
+      port: u.value.port,
+      responseTimeoutMs: this.o.timeoutMs,
+      connectTimeoutMs: this.o.timeoutMs,
+      ...(credentials ? { credentials } : {}),
+      ...(u.value.scheme === 'rtsps' ? { tls: this.o.tls ?? {} } : {}),
+    });
+    try {
+      const res = await conn.request('DESCRIBE', `${e.base}${path}`, { Accept: 'application/sdp' });
+      return { status: res.statusCode, retryAfter: res.headers.get('Retry-After') };
+    } finally {
+      conn.close();
+    }
+  }
+
   private since(e: EdgeState): number | undefined {
     return e.sinceMs === undefined ? undefined : this.clock.now() - e.sinceMs;
   }
 
+  /** The edges a client may go to, least loaded first (ties: the first listed), with their index. */
+  ranked(): { edge: EdgeState; index: number }[] {
+    const load = (e: EdgeState) => e.sessions + e.sentSincePoll;
+    return this.edges
+      .map((edge, index) => ({ edge, index }))
+      .filter(({ edge }) => edge.up && load(edge) < edge.maxSessions)
+      .sort((a, b) => load(a.edge) - load(b.edge) || a.index - b.index);
+  }
+
+  /** A client was sent to `e`: counted in its load until its next poll. */
+  take(e: EdgeState): void {
+    e.sentSincePoll++;
+    e.redirected++;
+  }
+
   /** The edge the next client goes to (counted as sent), or undefined when none is up. */
   pick(): EdgeState | undefined {
-    let best: EdgeState | undefined;
-    for (const e of this.edges) {
-      if (!e.up || e.sessions + e.sentSincePoll >= e.maxSessions) continue;
-      if (!best || e.sessions + e.sentSincePoll < best.sessions + best.sentSincePoll) best = e;
-    }
-    if (best) {
-      best.sentSincePoll++;
-      best.redirected++;
-    }
+    const best = this.ranked()[0]?.edge;
+    if (best) this.take(best);
     return best;
   }
 
