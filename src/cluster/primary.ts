@@ -2,6 +2,8 @@ import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import { realClock } from '../util/clock.ts';
+import { cryptoRandom } from '../util/random.ts';
+import type { Random } from '../util/random.ts';
 import type { Clock, TimerHandle } from '../util/clock.ts';
 import { createLogger } from '../util/log.ts';
 import { pickWorker, routeKeyOf } from './affinity.ts';
@@ -36,6 +38,8 @@ export interface ClusterOptions extends FirstReadLimits {
   /** The worker program: the same command line as the primary's, by default. */
   program?: { module: string; args: string[]; execArgv?: string[] };
   clock?: Clock;
+  /** Draws the Digest nonce key the workers share. */
+  random?: Random;
 }
 
 interface Slot {
@@ -71,6 +75,8 @@ export class ClusterPrimary {
   private readonly pending = new Map<number, { resolve: (m: FromWorker) => void; timer: TimerHandle }>();
   private readonly listener: net.Server;
   private readonly clock: Clock;
+  /** Sent to each worker at start (init), never on a command line or in the environment. */
+  private readonly shared: Extract<ToWorker, { t: 'init' }>;
   private stopping = false;
   private loadQueued = false;
   /** Connections that came before every worker was ready wait for this (their first request read meanwhile). */
@@ -91,6 +97,12 @@ export class ClusterPrimary {
 
   private constructor(private readonly opts: ClusterOptions) {
     this.clock = opts.clock ?? realClock;
+    this.shared = {
+      t: 'init',
+      nonceKey: Buffer.from((opts.random ?? cryptoRandom).hex(32), 'hex'),
+      // The nonces' timeline is this process's monotonic clock: its 0 is this wall-clock instant.
+      nonceOriginMs: this.clock.wallNow() - this.clock.now(),
+    };
     this.ready = new Promise((resolve) => (this.markReady = resolve));
     this.listener = net.createServer((socket) => this.accept(socket));
     this.listener.on('error', (err) => log.error('listener error', { error: String(err) }));
@@ -178,6 +190,10 @@ export class ClusterPrimary {
     return new Promise<void>((resolve, reject) => {
       let ready = false;
       child.on('message', (m: FromWorker) => {
+        if (m.t === 'hello') {
+          child.send(this.shared, (err) => err && log.debug('init to worker lost', { worker: index, error: String(err) }));
+          return;
+        }
         if (m.t === 'ready') {
           ready = true;
           slot.up = true;
@@ -253,6 +269,7 @@ export class ClusterPrimary {
         return;
       }
       case 'ready':
+      case 'hello':
         return;
     }
   }

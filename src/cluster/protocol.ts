@@ -18,6 +18,11 @@ export const FORWARDED_EVENTS = ['request', 'receiver-report', 'session-ended'] 
 export type ForwardedEvent = (typeof FORWARDED_EVENTS)[number];
 
 export type ToWorker =
+  /**
+   * The answer to hello: what every worker shares and no command line may show (ps): the Digest
+   * nonce key and timeline, so a nonce one worker issued is valid on the others.
+   */
+  | { t: 'init'; nonceKey: Buffer; nonceOriginMs: number }
   /** A connection (the socket travels as the message's handle) and the bytes the primary read of it. */
   | { t: 'conn'; id: number; head: Buffer }
   /** The sessions of all workers (GET_PARAMETER sessions tells a redirecting front this figure). */
@@ -29,6 +34,8 @@ export type ToWorker =
   | { t: 'stop' };
 
 export type FromWorker =
+  /** The worker listens for messages: the primary answers init. */
+  | { t: 'hello' }
   | { t: 'ready' }
   /** A connection the primary handed over is closed (it counts connections per address and in total). */
   | { t: 'closed'; id: number }

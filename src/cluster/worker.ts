@@ -38,10 +38,12 @@ export async function runWorker(options: ServerOptions, w: { index: number; coun
     const r = routeKeyOf(`/${path}`, () => true);
     return r.kind === 'any' || ownerOf(r.key, w.count) === w.index;
   };
+  const init = await initFromPrimary();
   const maxSessions = options.maxSessions ?? 1000;
   const server = await RtspServer.detached(
     {
       ...options,
+      ...(options.auth ? { auth: { ...options.auth, nonceSecret: { key: init.nonceKey, originMs: init.nonceOriginMs } } } : {}),
       live: (options.live ?? []).filter((c) => mine(liveSpecPath(c))),
       maxSessions: sessionShare(maxSessions, w.count, w.index),
       sessionIdPrefix: sessionIdPrefix(w.index),
@@ -80,6 +82,8 @@ export async function runWorker(options: ServerOptions, w: { index: number; coun
 
   process.on('message', (m: ToWorker, handle: unknown) => {
     switch (m.t) {
+      case 'init':
+        return;
       case 'conn': {
         const socket = handle as net.Socket | undefined;
         if (!socket) return;
@@ -128,4 +132,21 @@ export async function runWorker(options: ServerOptions, w: { index: number; coun
   });
   log.debug('worker ready', { sessions: sessionShare(maxSessions, w.count, w.index) });
   send({ t: 'ready' });
+}
+
+/** Says hello to the primary and waits for what the workers share (init). */
+function initFromPrimary(): Promise<Extract<ToWorker, { t: 'init' }>> {
+  return new Promise((resolve) => {
+    // The primary gone before it answered: nothing to serve for.
+    const orphaned = (): never => process.exit(0);
+    const onMessage = (m: ToWorker): void => {
+      if (m.t !== 'init') return;
+      process.off('message', onMessage);
+      process.off('disconnect', orphaned);
+      resolve(m);
+    };
+    process.on('message', onMessage);
+    process.once('disconnect', orphaned);
+    process.send?.({ t: 'hello' } satisfies FromWorker);
+  });
 }
