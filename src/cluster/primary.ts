@@ -1,14 +1,17 @@
 import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { realClock } from '../util/clock.ts';
 import { cryptoRandom } from '../util/random.ts';
 import type { Random } from '../util/random.ts';
 import type { Clock, TimerHandle } from '../util/clock.ts';
 import { createLogger } from '../util/log.ts';
 import { pickWorker, routeKeyOf } from './affinity.ts';
-import { readFirstRequest } from './first-request.ts';
-import type { FirstReadLimits } from './first-request.ts';
+import { readFirstRequest, stopReading } from './first-request.ts';
+import type { FirstRead, FirstReadLimits } from './first-request.ts';
 import { WORKER_ENV } from './protocol.ts';
 import type { FromWorker, ToWorker, WorkerState } from './protocol.ts';
 
@@ -38,6 +41,12 @@ export interface ClusterOptions extends FirstReadLimits {
   /** The worker program: the same command line as the primary's, by default. */
   program?: { module: string; args: string[]; execArgv?: string[] };
   clock?: Clock;
+  /**
+   * RTSPS: the workers terminate TLS. The primary reads nothing of a connection (it cannot read
+   * the request inside TLS, nor hand a TLS session to another process): it hands the raw socket
+   * at once to the least loaded worker, which relays it to a live channel's owner (worker.ts).
+   */
+  tls?: boolean;
   /** Draws the Digest nonce key the workers share. */
   random?: Random;
 }
@@ -77,6 +86,8 @@ export class ClusterPrimary {
   private readonly clock: Clock;
   /** Sent to each worker at start (init), never on a command line or in the environment. */
   private readonly shared: Extract<ToWorker, { t: 'init' }>;
+  /** A folder only this user can enter (mkdtemp: 0700) for the workers' relay sockets; removed at stop. */
+  private readonly relayDir: string;
   private stopping = false;
   private loadQueued = false;
   /** Connections that came before every worker was ready wait for this (their first request read meanwhile). */
@@ -97,8 +108,10 @@ export class ClusterPrimary {
 
   private constructor(private readonly opts: ClusterOptions) {
     this.clock = opts.clock ?? realClock;
+    this.relayDir = opts.workers > 1 ? mkdtempSync(path.join(os.tmpdir(), 'streamlab-relay-')) : '';
     this.shared = {
       t: 'init',
+      relayDir: this.relayDir,
       nonceKey: Buffer.from((opts.random ?? cryptoRandom).hex(32), 'hex'),
       // The nonces' timeline is this process's monotonic clock: its 0 is this wall-clock instant.
       nonceOriginMs: this.clock.wallNow() - this.clock.now(),
@@ -127,7 +140,7 @@ export class ClusterPrimary {
     } finally {
       p.markReady();
     }
-    log.info('listening', { scheme: 'rtsp', address: p.address, port: p.port, workers: opts.workers });
+    log.info('listening', { scheme: opts.tls ? 'rtsps' : 'rtsp', address: p.address, port: p.port, workers: opts.workers });
     return p;
   }
 
@@ -358,7 +371,11 @@ export class ClusterPrimary {
     this.conns.set(id, { ip, worker: undefined });
     this.perAddress.set(ip, open + 1);
     this.counters.connections++;
-    void Promise.all([readFirstRequest(socket, this.opts, this.clock), this.ready]).then(([r]) => {
+    // TLS: not a byte is read here (what the kernel gave already, the ClientHello's start, goes along).
+    const first: Promise<FirstRead> = this.opts.tls
+      ? Promise.resolve({ kind: 'other', head: stopReading(socket) })
+      : readFirstRequest(socket, this.opts, this.clock);
+    void Promise.all([first, this.ready]).then(([r]) => {
       if (r.kind === 'closed' || this.stopping) {
         socket.destroy();
         this.forget(id);
@@ -433,6 +450,7 @@ export class ClusterPrimary {
       });
     });
     await Promise.all(exits);
+    if (this.relayDir) rmSync(this.relayDir, { recursive: true, force: true });
   }
 }
 

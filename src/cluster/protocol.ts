@@ -20,9 +20,11 @@ export type ForwardedEvent = (typeof FORWARDED_EVENTS)[number];
 export type ToWorker =
   /**
    * The answer to hello: what every worker shares and no command line may show (ps): the Digest
-   * nonce key and timeline, so a nonce one worker issued is valid on the others.
+   * nonce key and timeline, so a nonce one worker issued is valid on the others; the private
+   * folder of the workers' relay sockets (worker.ts: TLS connections for a live channel of another
+   * worker).
    */
-  | { t: 'init'; nonceKey: Buffer; nonceOriginMs: number }
+  | { t: 'init'; nonceKey: Buffer; nonceOriginMs: number; relayDir: string }
   /** A connection (the socket travels as the message's handle) and the bytes the primary read of it. */
   | { t: 'conn'; id: number; head: Buffer }
   /** The sessions of all workers (GET_PARAMETER sessions tells a redirecting front this figure). */

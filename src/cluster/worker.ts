@@ -1,11 +1,13 @@
 import type net from 'node:net';
-import { LiveHubError, RtspServer } from '../server/index.ts';
-import type { ServerOptions } from '../server/index.ts';
+import { DEFAULTS, LiveHubError, PathRules, RtspServer } from '../server/index.ts';
+import type { ServerOptions, ServerSnapshot } from '../server/index.ts';
 import { liveSpecPath } from '../server/live/index.ts';
+import { realClock } from '../util/clock.ts';
 import { createLogger, setProcessLogFields } from '../util/log.ts';
 import { ownerOf, routeKeyOf } from './affinity.ts';
 import { FORWARDED_EVENTS, WORKER_ENV, sessionIdPrefix, sessionShare } from './protocol.ts';
 import type { FromWorker, ToWorker } from './protocol.ts';
+import { WorkerTls } from './tls-relay.ts';
 
 const log = createLogger('worker');
 
@@ -53,12 +55,31 @@ export async function runWorker(options: ServerOptions, w: { index: number; coun
     w.port,
   );
   server.registry.clusterLoad = { sessions: 0, maxSessions };
+  const rules = options.paths && options.paths.length > 0 ? new PathRules(options.paths) : undefined;
+  const secure = options.tls
+    ? new WorkerTls(server, {
+        tls: options.tls,
+        limits: {
+          maxHeaderBytes: options.maxRequestHeaderBytes ?? DEFAULTS.maxRequestHeaderBytes,
+          maxBodyBytes: options.maxRequestBodyBytes ?? DEFAULTS.maxRequestBodyBytes,
+          idleTimeoutMs: options.idleTimeoutMs ?? DEFAULTS.idleTimeoutMs,
+          requestTimeoutMs: options.requestTimeoutMs ?? DEFAULTS.requestTimeoutMs,
+        },
+        index: w.index,
+        count: w.count,
+        relayDir: init.relayDir,
+        isLivePath: (p) => rules?.isLivePath(p) ?? false,
+        clock: options.clock ?? realClock,
+      })
+    : undefined;
+  if (secure && init.relayDir) await secure.listen();
   let stopping = false;
   const stop = (): void => {
     if (stopping) return;
     stopping = true;
     const force = setTimeout(() => process.exit(0), 5000);
     force.unref();
+    secure?.close();
     void server.close().finally(() => process.exit(0));
   };
   // The terminal's Ctrl-C and hangup reach the whole process group: the primary stops us.
@@ -88,7 +109,8 @@ export async function runWorker(options: ServerOptions, w: { index: number; coun
         const socket = handle as net.Socket | undefined;
         if (!socket) return;
         socket.once('close', () => send({ t: 'closed', id: m.id }));
-        server.adopt(socket, Buffer.from(m.head));
+        if (secure) secure.take(socket, Buffer.from(m.head));
+        else server.adopt(socket, Buffer.from(m.head));
         return;
       }
       case 'load':
@@ -100,7 +122,7 @@ export async function runWorker(options: ServerOptions, w: { index: number; coun
           q: m.q,
           state: {
             sessions: server.sessionList(),
-            snapshot: server.snapshot(),
+            snapshot: withTlsCounters(server.snapshot(), secure),
             preparationsRunning: server.catalog.preparationsRunning,
             preparationStats: { ...server.catalog.preparationStats },
           },
@@ -149,4 +171,20 @@ function initFromPrimary(): Promise<Extract<ToWorker, { t: 'init' }>> {
     process.once('disconnect', orphaned);
     process.send?.({ t: 'hello' } satisfies FromWorker);
   });
+}
+
+/** The snapshot with what the TLS side counted before a connection reached the server. */
+function withTlsCounters(snap: ServerSnapshot, secure: WorkerTls | undefined): ServerSnapshot {
+  if (!secure) return snap;
+  const c = snap.counters;
+  const t = secure.counters;
+  return {
+    ...snap,
+    counters: {
+      ...c,
+      tlsHandshakeFailures: c.tlsHandshakeFailures + t.tlsHandshakeFailures,
+      idleClosed: c.idleClosed + t.idleClosed,
+      requestTimeouts: c.requestTimeouts + t.requestTimeouts,
+    },
+  };
 }

@@ -517,11 +517,18 @@ export class RtspServer {
 
   /**
    * Serves a connection another process accepted and began to read (a worker's): the bytes it
-   * read come first, then the socket's own, exactly as if this server had accepted it.
+   * read come first, then the socket's own, exactly as if this server had accepted it. `peer`:
+   * the client's addresses when the stream is not the client's socket (a worker's relay of a TLS
+   * connection another worker decrypted).
    */
-  adopt(socket: net.Socket, head: Buffer): void {
+  adopt(
+    socket: Duplex & { remoteAddress?: string; localAddress?: string },
+    head: Buffer,
+    peer?: { clientIp: string; localIp: string },
+  ): void {
     if (head.length > 0) socket.unshift(head);
-    this.accept(socket);
+    if (peer) this.accept(socket, peer.clientIp, peer.localIp);
+    else this.accept(socket);
   }
 
   /** The port listened on; 0 for an in-process server. */
