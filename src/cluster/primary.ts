@@ -24,6 +24,10 @@ const RESTART_MAX_MS = 30_000;
 const STABLE_AFTER_MS = 60_000;
 /** How long the primary waits for a worker's answer (query, kick, live channels). */
 const ANSWER_TIMEOUT_MS = 3000;
+/** How long the primary waits for the workers' idle figures and their eviction at the connection limit. */
+const EVICT_TIMEOUT_MS = 1000;
+/** Newcomers held while the workers are asked for room, at most (past it they are dropped). */
+const MAX_EVICTIONS_PENDING = 64;
 /** How long stop() waits for the workers to close their sessions before killing them. */
 const STOP_GRACE_MS = 6000;
 
@@ -65,6 +69,9 @@ interface Slot {
 interface Conn {
   ip: string;
   worker: number | undefined;
+  socket: net.Socket;
+  /** When it was accepted (this clock): while its first request is read here, it has been idle since. */
+  acceptedAt: number;
 }
 
 /**
@@ -89,6 +96,7 @@ export class ClusterPrimary {
   /** A folder only this user can enter (mkdtemp: 0700) for the workers' relay sockets; removed at stop. */
   private readonly relayDir: string;
   private stopping = false;
+  private evictionsPending = 0;
   private loadQueued = false;
   /** Connections that came before every worker was ready wait for this (their first request read meanwhile). */
   private readonly ready: Promise<void>;
@@ -100,6 +108,7 @@ export class ClusterPrimary {
     connectionsRefused: 0,
     connectionsDropped: 0,
     idleClosed: 0,
+    idleEvicted: 0,
     requestTimeouts: 0,
     handedOver: 0,
     workerDeaths: 0,
@@ -273,6 +282,7 @@ export class ClusterPrimary {
         this.onEvent?.(m);
         return;
       case 'state':
+      case 'idlest':
       case 'done': {
         const p = this.pending.get(m.q);
         if (!p) return;
@@ -312,14 +322,14 @@ export class ClusterPrimary {
   }
 
   /** Asks one worker and waits for its answer (undefined when it is down or does not answer in time). */
-  ask(index: number, m: ToWorker & { q: number }): Promise<FromWorker | undefined> {
+  ask(index: number, m: ToWorker & { q: number }, timeoutMs = ANSWER_TIMEOUT_MS): Promise<FromWorker | undefined> {
     const slot = this.slots[index];
     if (!slot) return Promise.resolve(undefined);
     return new Promise((resolve) => {
       const timer = this.clock.setTimeout(() => {
         this.pending.delete(m.q);
         resolve(undefined);
-      }, ANSWER_TIMEOUT_MS);
+      }, timeoutMs);
       this.pending.set(m.q, { resolve, timer });
       if (!this.post(slot, m)) {
         this.pending.delete(m.q);
@@ -361,14 +371,62 @@ export class ClusterPrimary {
       return void socket.destroy();
     }
     if (this.conns.size >= this.opts.maxConnections) {
-      this.counters.connectionsDropped++;
-      const n = this.counters.connectionsDropped;
-      if (n === 1 || n % 1000 === 0)
-        log.warn('connection dropped: too many connections', { peer: ip, max: this.opts.maxConnections, count: n });
-      return void socket.destroy();
+      if (this.evictionsPending >= MAX_EVICTIONS_PENDING) return this.drop(socket, ip);
+      // Until there is room the newcomer waits unread (the kernel keeps its bytes).
+      this.evictionsPending++;
+      void this.makeRoom().then((ok) => {
+        this.evictionsPending--;
+        if (ok && !this.stopping) this.admit(socket, ip);
+        else this.drop(socket, ip);
+      });
+      return;
     }
+    this.admit(socket, ip);
+  }
+
+  private drop(socket: net.Socket, ip: string): void {
+    this.counters.connectionsDropped++;
+    const n = this.counters.connectionsDropped;
+    if (n === 1 || n % 1000 === 0)
+      log.warn('connection dropped: too many connections', { peer: ip, max: this.opts.maxConnections, count: n });
+    socket.destroy();
+  }
+
+  /**
+   * At --max-connections, as one process does: the connection idle longest without a session
+   * gives way to the newcomer, wherever it is: one still being read here (silent, or dribbling
+   * its first request), or one a worker serves (each worker tells how long its idlest has been
+   * idle; the longest is evicted by its worker). False when every connection is busy or has a session.
+   */
+  private async makeRoom(): Promise<boolean> {
+    const asked = this.slots.filter((s) => s.up);
+    const answers = await Promise.all(asked.map((s) => this.ask(s.index, { t: 'idlest', q: this.newQuery() }, EVICT_TIMEOUT_MS)));
+    const now = this.clock.now();
+    let best: { idleMs: number; worker?: number; id?: number } | undefined;
+    for (const [id, c] of this.conns)
+      if (c.worker === undefined && (!best || now - c.acceptedAt > best.idleMs)) best = { idleMs: now - c.acceptedAt, id };
+    answers.forEach((a, i) => {
+      if (a?.t === 'idlest' && a.idleMs !== undefined && (!best || a.idleMs > best.idleMs))
+        best = { idleMs: a.idleMs, worker: asked[i]!.index };
+    });
+    if (!best) return false;
+    if (best.worker !== undefined) {
+      const done = await this.ask(best.worker, { t: 'evict', q: this.newQuery() }, EVICT_TIMEOUT_MS);
+      return done?.t === 'done' && done.ok;
+    }
+    const victim = best.id === undefined ? undefined : this.conns.get(best.id);
+    if (!victim || victim.worker !== undefined) return false;
+    this.counters.idleEvicted++;
+    const n = this.counters.idleEvicted;
+    if (n <= 10 || n % 1000 === 0) log.warn('idle connection closed to make room for a new one', { peer: victim.ip, count: n });
+    victim.socket.destroy();
+    return true;
+  }
+
+  private admit(socket: net.Socket, ip: string): void {
+    const open = this.perAddress.get(ip) ?? 0;
     const id = this.nextConnId++;
-    this.conns.set(id, { ip, worker: undefined });
+    this.conns.set(id, { ip, worker: undefined, socket, acceptedAt: this.clock.now() });
     this.perAddress.set(ip, open + 1);
     this.counters.connections++;
     // TLS: not a byte is read here (what the kernel gave already, the ClientHello's start, goes along).

@@ -30,6 +30,10 @@ export type ToWorker =
   /** The sessions of all workers (GET_PARAMETER sessions tells a redirecting front this figure). */
   | { t: 'load'; sessions: number; maxSessions: number }
   | { t: 'query'; q: number }
+  /** At the connection limit: how long has your longest-idle connection without a session been idle? */
+  | { t: 'idlest'; q: number }
+  /** Close it (it gives way to a newcomer): done, ok when one was closed. */
+  | { t: 'evict'; q: number }
   | { t: 'kick'; q: number; id: string }
   | { t: 'live-start'; q: number; spec: { name: string; file: string; loop?: boolean } }
   | { t: 'live-stop'; q: number; name: string }
@@ -44,6 +48,8 @@ export type FromWorker =
   | { t: 'sessions'; n: number }
   | { t: 'event'; name: ForwardedEvent; e: ServerEvents[ForwardedEvent][0] }
   | { t: 'state'; q: number; state: WorkerState }
+  /** The answer to idlest: undefined when every connection is busy or carries a session. */
+  | { t: 'idlest'; q: number; idleMs: number | undefined }
   /** The answer to kick, live-start, live-stop: ok, or the LiveHubError's code and message. */
   | { t: 'done'; q: number; ok: boolean; code?: string; message?: string };
 

@@ -128,6 +128,12 @@ export async function runWorker(options: ServerOptions, w: { index: number; coun
           },
         });
         return;
+      case 'idlest':
+        send({ t: 'idlest', q: m.q, idleMs: server.evictableIdleMs((options.clock ?? realClock).now()) });
+        return;
+      case 'evict':
+        send({ t: 'done', q: m.q, ok: server.evictIdlest() });
+        return;
       case 'kick':
         send({ t: 'done', q: m.q, ok: server.kick(m.id) });
         return;

@@ -432,18 +432,34 @@ export class RtspServer {
    */
   private makeRoom(): boolean {
     if (this.connections.size < this.maxConnections) return true;
-    let victim: RtspConnection | undefined;
-    let since = Infinity;
+    return this.evictIdlest();
+  }
+
+  /** The connection idle longest without a session (makeRoom's victim), and since when. */
+  private idlest(): { conn: RtspConnection; since: number } | undefined {
+    let best: { conn: RtspConnection; since: number } | undefined;
     for (const c of this.connections) {
       const t = c.evictableSince();
-      if (t !== undefined && t < since) {
-        since = t;
-        victim = c;
-      }
+      if (t !== undefined && (!best || t < best.since)) best = { conn: c, since: t };
     }
-    if (!victim) return false;
-    victim.evict();
-    this.connections.delete(victim);
+    return best;
+  }
+
+  /**
+   * How long makeRoom's victim has been idle at `nowMs` (the server's clock), undefined when no
+   * connection could give way: what a worker of `serve --workers` tells its primary at the limit.
+   */
+  evictableIdleMs(nowMs: number): number | undefined {
+    const v = this.idlest();
+    return v ? Math.max(0, nowMs - v.since) : undefined;
+  }
+
+  /** Closes the connection idle longest without a session (counted idleEvicted); false when none could go. */
+  evictIdlest(): boolean {
+    const v = this.idlest();
+    if (!v) return false;
+    v.conn.evict();
+    this.connections.delete(v.conn);
     return true;
   }
 

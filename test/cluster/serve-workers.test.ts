@@ -3,7 +3,8 @@
  * both workers (ffmpeg and GStreamer), a live channel published by ffmpeg is viewed by two clients
  * on its own worker, the session budget is split between workers (453 past a worker's share), the
  * load figure a redirecting front reads is the sum, the API lists every worker's sessions, a killed
- * worker is restarted, SIGTERM stops everything, and workers never outlive a killed primary.
+ * worker is restarted, SIGTERM stops everything, workers never outlive a killed primary, and at
+ * --max-connections the idlest connection without a session gives way wherever it is.
  */
 import { spawn } from 'node:child_process';
 import { copyFile, mkdtemp, rm } from 'node:fs/promises';
@@ -222,24 +223,51 @@ describeWithPeers('serve --workers 2', ['ffmpeg', 'ffprobe'], () => {
 });
 
 describeWithPeers('serve --workers 2: connection limits at the primary, no orphans', ['ffprobe'], () => {
-  it('--max-connections holds across workers; workers exit when the primary is killed', async () => {
-    const serve = await Serve.start(path.join(REPO_ROOT, 'media'), ['--workers', '2', '--max-connections', '2']);
+  it('at --max-connections the idlest connection without a session gives way, on a worker or still at the primary; with none the newcomer is dropped; workers exit when the primary is killed', async () => {
+    const serve = await Serve.start(path.join(REPO_ROOT, 'media'), ['--workers', '2', '--max-connections', '3']);
     try {
       await serve.waitLog('worker started', {}, 2);
       const pids = [serve.workerPid(0), serve.workerPid(1)];
-      const a = await RawConnection.open(serve.port);
-      const b = await RawConnection.open(serve.port);
-      expect((await a.request('OPTIONS', serve.url('sample.mp4'), { CSeq: '1' })).statusCode).toBe(200);
-      const c = await RawConnection.open(serve.port);
-      expect(await c.waitClosed(5000)).toBe(true);
-      await serve.waitLog('connection dropped: too many connections');
-      a.socket.destroy();
-      // Once the worker tells the primary that a's connection closed, there is room again.
+      const url = serve.url('sample.mp4');
+      const owner = ownerOf('sample.mp4', 2);
+      const setup = async (c: RawConnection) =>
+        (await c.request('SETUP', `${url}/trackID=1`, { CSeq: '9', Transport: 'RTP/AVP/TCP;unicast;interleaved=0-1' })).statusCode;
+      // A session (never evicted), a connection idle on the file's worker, then a silent one the primary still reads.
+      const withSession = await RawConnection.open(serve.port);
+      expect(await setup(withSession)).toBe(200);
+      const idle = await RawConnection.open(serve.port);
+      expect((await idle.request('OPTIONS', url, { CSeq: '1' })).statusCode).toBe(200);
       await sleep(300);
-      const d = await RawConnection.open(serve.port);
-      expect((await d.request('OPTIONS', '*', { CSeq: '1' })).statusCode).toBe(200);
-      b.socket.destroy();
-      d.socket.destroy();
+      const silent = await RawConnection.open(serve.port);
+      await sleep(300);
+
+      // The first newcomer takes the place of the idle one on the worker (idle longest)...
+      const first = await RawConnection.open(serve.port);
+      expect((await first.request('OPTIONS', url, { CSeq: '1' })).statusCode).toBe(200);
+      expect(await idle.waitClosed(5000)).toBe(true);
+      expect((await serve.waitLog('idle connection closed to make room for a new one', { worker: owner })).length).toBe(1);
+      expect(await setup(first)).toBe(200);
+      // ...the second that of the silent one at the primary.
+      const second = await RawConnection.open(serve.port);
+      expect((await second.request('OPTIONS', url, { CSeq: '1' })).statusCode).toBe(200);
+      expect(await silent.waitClosed(5000)).toBe(true);
+      const atPrimary = await serve.waitLog('idle connection closed to make room for a new one', {}, 2);
+      expect(atPrimary.filter((r) => r.worker === undefined).length).toBe(1);
+      expect(await setup(second)).toBe(200);
+
+      // Everyone left has a session: the next newcomer is dropped, and nobody is evicted.
+      const dropped = await RawConnection.open(serve.port);
+      expect(await dropped.waitClosed(5000)).toBe(true);
+      await serve.waitLog('connection dropped: too many connections');
+      for (const c of [withSession, first, second]) expect(c.closed).toBe(false);
+      expect(serve.find('idle connection closed to make room for a new one').length).toBe(2);
+
+      // Once the worker tells the primary that a connection closed, there is room again.
+      withSession.socket.destroy();
+      await sleep(300);
+      const again = await RawConnection.open(serve.port);
+      expect((await again.request('OPTIONS', '*', { CSeq: '1' })).statusCode).toBe(200);
+      for (const c of [first, second, again]) c.socket.destroy();
       serve.kill('SIGKILL');
       await serve.exited;
       await waitUntil(() => pids.every((p) => !alive(p)), 10_000, 'workers exit after the primary was killed');
