@@ -93,7 +93,7 @@ export class ClusterPrimary {
   private readonly clock: Clock;
   /** Sent to each worker at start (init), never on a command line or in the environment. */
   private readonly shared: Extract<ToWorker, { t: 'init' }>;
-  /** A folder only this user can enter (mkdtemp: 0700) for the workers' relay sockets; removed at stop. */
+  /** RTSPS: a folder only this user can enter (mkdtemp: 0700) for the workers' relay sockets; removed at stop. */
   private readonly relayDir: string;
   private stopping = false;
   private evictionsPending = 0;
@@ -117,7 +117,7 @@ export class ClusterPrimary {
 
   private constructor(private readonly opts: ClusterOptions) {
     this.clock = opts.clock ?? realClock;
-    this.relayDir = opts.workers > 1 ? mkdtempSync(path.join(os.tmpdir(), 'streamlab-relay-')) : '';
+    this.relayDir = opts.tls && opts.workers > 1 ? mkdtempSync(path.join(os.tmpdir(), 'streamlab-relay-')) : '';
     this.shared = {
       t: 'init',
       relayDir: this.relayDir,
