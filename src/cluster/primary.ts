@@ -376,8 +376,13 @@ export class ClusterPrimary {
       this.evictionsPending++;
       void this.makeRoom().then((ok) => {
         this.evictionsPending--;
-        if (ok && !this.stopping) this.admit(socket, ip);
-        else this.drop(socket, ip);
+        if (!ok || this.stopping) return this.drop(socket, ip);
+        // Others from the same address may have come in while this one waited.
+        if ((this.perAddress.get(ip) ?? 0) >= this.opts.maxConnectionsPerAddress) {
+          this.counters.connectionsRefused++;
+          return void socket.destroy();
+        }
+        this.admit(socket, ip);
       });
       return;
     }
