@@ -15,7 +15,7 @@ const INTEGRATION = [
   'test/integration/**/*.test.ts',
   'test/operator/**/*.test.ts',
   'test/cli/**/*.test.ts',
-  'test/cluster/serve-workers.test.ts',
+  'test/cluster/serve-workers*.test.ts',
   'test/lab/lab-e2e.test.ts',
   'test/lab/pcap-tshark.test.ts',
   'test/lab/report-browser.test.ts',

@@ -416,8 +416,6 @@ export function registerServe(program: Command): void {
       // A worker of `--workers N` (started by the primary with the same command line): serve, print nothing.
       if (worker) return (await import('../cluster/index.ts')).runWorker(options, worker);
       const workers = flags.workers ?? 1;
-      if (workers > 1 && tls)
-        throw new Error('--workers with --tls-cert is not supported yet (the primary would have to read the request inside TLS)');
       const server: Served =
         workers > 1 ? await servedCluster(options, workers, flags.http !== undefined) : servedServer(await RtspServer.listen(options));
       const shown = flags.host === '0.0.0.0' || flags.host === '::' ? '127.0.0.1' : flags.host;

@@ -1,4 +1,5 @@
 import type net from 'node:net';
+import type { Duplex } from 'node:stream';
 import { RtspParser } from '../rtsp/index.ts';
 import type { Clock } from '../util/clock.ts';
 
@@ -32,6 +33,18 @@ interface ReadableHandle {
  * so that not one byte is read by this process after `head`: it can be sent to a worker.
  */
 export function readFirstRequest(socket: net.Socket, limits: FirstReadLimits, clock: Clock): Promise<FirstRead> {
+  return firstRequest(socket, limits, clock, true);
+}
+
+/**
+ * The same, for a stream this process goes on serving (a worker's TLS connection, decrypted
+ * here): the stream is only paused, and `head` is to be unshifted back.
+ */
+export function peekFirstRequest(socket: Duplex, limits: FirstReadLimits, clock: Clock): Promise<FirstRead> {
+  return firstRequest(socket, limits, clock, false);
+}
+
+function firstRequest(socket: Duplex, limits: FirstReadLimits, clock: Clock, handOver: boolean): Promise<FirstRead> {
   const parser = new RtspParser({ role: 'server', maxHeaderBytes: limits.maxHeaderBytes, maxBodyBytes: limits.maxBodyBytes });
   const chunks: Buffer[] = [];
   const started = clock.now();
@@ -45,17 +58,9 @@ export function readFirstRequest(socket: net.Socket, limits: FirstReadLimits, cl
       socket.off('data', onData);
       socket.off('close', onClose);
       socket.pause();
-      // pause() alone is not enough: Readable's maybeReadMore calls _read on the next tick (the
-      // buffer is below its mark), which starts the handle reading again, and bytes it reads
-      // before the handle reaches the worker would be lost (a client pipelining its second
-      // request). So this socket object never reads again, and its handle stops now.
-      (socket as unknown as { _read: () => void })._read = () => undefined;
-      const handle = (socket as unknown as { _handle?: ReadableHandle })._handle;
-      if (handle?.readStop) {
-        handle.reading = false;
-        handle.readStop();
-      }
-      resolve(r);
+      if (!handOver) return void resolve(r);
+      const rest = stopReading(socket as net.Socket);
+      resolve(rest.length > 0 && 'head' in r ? { ...r, head: Buffer.concat([r.head, rest]) } : r);
     };
     const onClose = (): void => finish({ kind: 'closed' });
     const onData = (chunk: Buffer): void => {
@@ -84,4 +89,24 @@ export function readFirstRequest(socket: net.Socket, limits: FirstReadLimits, cl
     socket.on('close', onClose);
     socket.on('error', () => undefined);
   });
+}
+
+/**
+ * Stops this process reading a socket for good, to hand it to another process: pause() alone is
+ * not enough (Readable's maybeReadMore calls _read on the next tick, which starts the handle
+ * reading again, and bytes it reads before the handle reaches the worker would be lost: a client
+ * pipelining its second request, or a TLS ClientHello). Returns what it had read and not yet
+ * delivered (to send along).
+ */
+export function stopReading(socket: net.Socket): Buffer {
+  socket.pause();
+  (socket as unknown as { _read: () => void })._read = () => undefined;
+  const handle = (socket as unknown as { _handle?: ReadableHandle })._handle;
+  if (handle?.readStop) {
+    handle.reading = false;
+    handle.readStop();
+  }
+  const buffered: Buffer[] = [];
+  for (let b = socket.read() as Buffer | null; b !== null; b = socket.read() as Buffer | null) buffered.push(b);
+  return Buffer.concat(buffered);
 }

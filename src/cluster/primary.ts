@@ -1,12 +1,17 @@
 import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { realClock } from '../util/clock.ts';
+import { cryptoRandom } from '../util/random.ts';
+import type { Random } from '../util/random.ts';
 import type { Clock, TimerHandle } from '../util/clock.ts';
 import { createLogger } from '../util/log.ts';
 import { pickWorker, routeKeyOf } from './affinity.ts';
-import { readFirstRequest } from './first-request.ts';
-import type { FirstReadLimits } from './first-request.ts';
+import { readFirstRequest, stopReading } from './first-request.ts';
+import type { FirstRead, FirstReadLimits } from './first-request.ts';
 import { WORKER_ENV } from './protocol.ts';
 import type { FromWorker, ToWorker, WorkerState } from './protocol.ts';
 
@@ -19,6 +24,10 @@ const RESTART_MAX_MS = 30_000;
 const STABLE_AFTER_MS = 60_000;
 /** How long the primary waits for a worker's answer (query, kick, live channels). */
 const ANSWER_TIMEOUT_MS = 3000;
+/** How long the primary waits for the workers' idle figures and their eviction at the connection limit. */
+const EVICT_TIMEOUT_MS = 1000;
+/** Newcomers held while the workers are asked for room, at most (past it they are dropped). */
+const MAX_EVICTIONS_PENDING = 64;
 /** How long stop() waits for the workers to close their sessions before killing them. */
 const STOP_GRACE_MS = 6000;
 
@@ -36,6 +45,14 @@ export interface ClusterOptions extends FirstReadLimits {
   /** The worker program: the same command line as the primary's, by default. */
   program?: { module: string; args: string[]; execArgv?: string[] };
   clock?: Clock;
+  /**
+   * RTSPS: the workers terminate TLS. The primary reads nothing of a connection (it cannot read
+   * the request inside TLS, nor hand a TLS session to another process): it hands the raw socket
+   * at once to the least loaded worker, which relays it to a live channel's owner (worker.ts).
+   */
+  tls?: boolean;
+  /** Draws the Digest nonce key the workers share. */
+  random?: Random;
 }
 
 interface Slot {
@@ -52,6 +69,9 @@ interface Slot {
 interface Conn {
   ip: string;
   worker: number | undefined;
+  socket: net.Socket;
+  /** When it was accepted (this clock): while its first request is read here, it has been idle since. */
+  acceptedAt: number;
 }
 
 /**
@@ -71,7 +91,12 @@ export class ClusterPrimary {
   private readonly pending = new Map<number, { resolve: (m: FromWorker) => void; timer: TimerHandle }>();
   private readonly listener: net.Server;
   private readonly clock: Clock;
+  /** Sent to each worker at start (init), never on a command line or in the environment. */
+  private readonly shared: Extract<ToWorker, { t: 'init' }>;
+  /** RTSPS: a folder only this user can enter (mkdtemp: 0700) for the workers' relay sockets; removed at stop. */
+  private readonly relayDir: string;
   private stopping = false;
+  private evictionsPending = 0;
   private loadQueued = false;
   /** Connections that came before every worker was ready wait for this (their first request read meanwhile). */
   private readonly ready: Promise<void>;
@@ -83,6 +108,7 @@ export class ClusterPrimary {
     connectionsRefused: 0,
     connectionsDropped: 0,
     idleClosed: 0,
+    idleEvicted: 0,
     requestTimeouts: 0,
     handedOver: 0,
     workerDeaths: 0,
@@ -91,6 +117,14 @@ export class ClusterPrimary {
 
   private constructor(private readonly opts: ClusterOptions) {
     this.clock = opts.clock ?? realClock;
+    this.relayDir = opts.tls && opts.workers > 1 ? mkdtempSync(path.join(os.tmpdir(), 'streamlab-relay-')) : '';
+    this.shared = {
+      t: 'init',
+      relayDir: this.relayDir,
+      nonceKey: Buffer.from((opts.random ?? cryptoRandom).hex(32), 'hex'),
+      // The nonces' timeline is this process's monotonic clock: its 0 is this wall-clock instant.
+      nonceOriginMs: this.clock.wallNow() - this.clock.now(),
+    };
     this.ready = new Promise((resolve) => (this.markReady = resolve));
     this.listener = net.createServer((socket) => this.accept(socket));
     this.listener.on('error', (err) => log.error('listener error', { error: String(err) }));
@@ -115,7 +149,7 @@ export class ClusterPrimary {
     } finally {
       p.markReady();
     }
-    log.info('listening', { scheme: 'rtsp', address: p.address, port: p.port, workers: opts.workers });
+    log.info('listening', { scheme: opts.tls ? 'rtsps' : 'rtsp', address: p.address, port: p.port, workers: opts.workers });
     return p;
   }
 
@@ -178,6 +212,10 @@ export class ClusterPrimary {
     return new Promise<void>((resolve, reject) => {
       let ready = false;
       child.on('message', (m: FromWorker) => {
+        if (m.t === 'hello') {
+          child.send(this.shared, (err) => err && log.debug('init to worker lost', { worker: index, error: String(err) }));
+          return;
+        }
         if (m.t === 'ready') {
           ready = true;
           slot.up = true;
@@ -244,6 +282,7 @@ export class ClusterPrimary {
         this.onEvent?.(m);
         return;
       case 'state':
+      case 'idlest':
       case 'done': {
         const p = this.pending.get(m.q);
         if (!p) return;
@@ -253,6 +292,7 @@ export class ClusterPrimary {
         return;
       }
       case 'ready':
+      case 'hello':
         return;
     }
   }
@@ -282,14 +322,14 @@ export class ClusterPrimary {
   }
 
   /** Asks one worker and waits for its answer (undefined when it is down or does not answer in time). */
-  ask(index: number, m: ToWorker & { q: number }): Promise<FromWorker | undefined> {
+  ask(index: number, m: ToWorker & { q: number }, timeoutMs = ANSWER_TIMEOUT_MS): Promise<FromWorker | undefined> {
     const slot = this.slots[index];
     if (!slot) return Promise.resolve(undefined);
     return new Promise((resolve) => {
       const timer = this.clock.setTimeout(() => {
         this.pending.delete(m.q);
         resolve(undefined);
-      }, ANSWER_TIMEOUT_MS);
+      }, timeoutMs);
       this.pending.set(m.q, { resolve, timer });
       if (!this.post(slot, m)) {
         this.pending.delete(m.q);
@@ -331,17 +371,74 @@ export class ClusterPrimary {
       return void socket.destroy();
     }
     if (this.conns.size >= this.opts.maxConnections) {
-      this.counters.connectionsDropped++;
-      const n = this.counters.connectionsDropped;
-      if (n === 1 || n % 1000 === 0)
-        log.warn('connection dropped: too many connections', { peer: ip, max: this.opts.maxConnections, count: n });
-      return void socket.destroy();
+      if (this.evictionsPending >= MAX_EVICTIONS_PENDING) return this.drop(socket, ip);
+      // Until there is room the newcomer waits unread (the kernel keeps its bytes).
+      this.evictionsPending++;
+      void this.makeRoom().then((ok) => {
+        this.evictionsPending--;
+        if (!ok || this.stopping) return this.drop(socket, ip);
+        // Others from the same address may have come in while this one waited.
+        if ((this.perAddress.get(ip) ?? 0) >= this.opts.maxConnectionsPerAddress) {
+          this.counters.connectionsRefused++;
+          return void socket.destroy();
+        }
+        this.admit(socket, ip);
+      });
+      return;
     }
+    this.admit(socket, ip);
+  }
+
+  private drop(socket: net.Socket, ip: string): void {
+    this.counters.connectionsDropped++;
+    const n = this.counters.connectionsDropped;
+    if (n === 1 || n % 1000 === 0)
+      log.warn('connection dropped: too many connections', { peer: ip, max: this.opts.maxConnections, count: n });
+    socket.destroy();
+  }
+
+  /**
+   * At --max-connections, as one process does: the connection idle longest without a session
+   * gives way to the newcomer, wherever it is: one still being read here (silent, or dribbling
+   * its first request), or one a worker serves (each worker tells how long its idlest has been
+   * idle; the longest is evicted by its worker). False when every connection is busy or has a session.
+   */
+  private async makeRoom(): Promise<boolean> {
+    const asked = this.slots.filter((s) => s.up);
+    const answers = await Promise.all(asked.map((s) => this.ask(s.index, { t: 'idlest', q: this.newQuery() }, EVICT_TIMEOUT_MS)));
+    const now = this.clock.now();
+    let best: { idleMs: number; worker?: number; id?: number } | undefined;
+    for (const [id, c] of this.conns)
+      if (c.worker === undefined && (!best || now - c.acceptedAt > best.idleMs)) best = { idleMs: now - c.acceptedAt, id };
+    answers.forEach((a, i) => {
+      if (a?.t === 'idlest' && a.idleMs !== undefined && (!best || a.idleMs > best.idleMs))
+        best = { idleMs: a.idleMs, worker: asked[i]!.index };
+    });
+    if (!best) return false;
+    if (best.worker !== undefined) {
+      const done = await this.ask(best.worker, { t: 'evict', q: this.newQuery() }, EVICT_TIMEOUT_MS);
+      return done?.t === 'done' && done.ok;
+    }
+    const victim = best.id === undefined ? undefined : this.conns.get(best.id);
+    if (!victim || victim.worker !== undefined) return false;
+    this.counters.idleEvicted++;
+    const n = this.counters.idleEvicted;
+    if (n <= 10 || n % 1000 === 0) log.warn('idle connection closed to make room for a new one', { peer: victim.ip, count: n });
+    victim.socket.destroy();
+    return true;
+  }
+
+  private admit(socket: net.Socket, ip: string): void {
+    const open = this.perAddress.get(ip) ?? 0;
     const id = this.nextConnId++;
-    this.conns.set(id, { ip, worker: undefined });
+    this.conns.set(id, { ip, worker: undefined, socket, acceptedAt: this.clock.now() });
     this.perAddress.set(ip, open + 1);
     this.counters.connections++;
-    void Promise.all([readFirstRequest(socket, this.opts, this.clock), this.ready]).then(([r]) => {
+    // TLS: not a byte is read here (what the kernel gave already, the ClientHello's start, goes along).
+    const first: Promise<FirstRead> = this.opts.tls
+      ? Promise.resolve({ kind: 'other', head: stopReading(socket) })
+      : readFirstRequest(socket, this.opts, this.clock);
+    void Promise.all([first, this.ready]).then(([r]) => {
       if (r.kind === 'closed' || this.stopping) {
         socket.destroy();
         this.forget(id);
@@ -416,6 +513,7 @@ export class ClusterPrimary {
       });
     });
     await Promise.all(exits);
+    if (this.relayDir) rmSync(this.relayDir, { recursive: true, force: true });
   }
 }
 

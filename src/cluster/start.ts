@@ -32,6 +32,7 @@ export async function startCluster(options: ServerOptions, workers: number, opts
     requestTimeoutMs: options.requestTimeoutMs ?? DEFAULTS.requestTimeoutMs,
     isLivePath: (p) => rules?.isLivePath(p) ?? false,
     forwardEvents: opts.forwardEvents,
+    tls: options.tls !== undefined,
   });
   const view = new ClusterView(primary, options.mediaDir);
   await view.refresh();

@@ -78,7 +78,8 @@ export class ClusterView implements OperatorServer {
     const p = this.primary.counters;
     // Connections are accepted, refused and dropped by the primary; workers time out only what they were handed.
     sum.connections = p.connections;
-    for (const k of ['connectionsRefused', 'connectionsDropped', 'idleClosed', 'requestTimeouts'] as const) sum[k] = (sum[k] ?? 0) + p[k];
+    for (const k of ['connectionsRefused', 'connectionsDropped', 'idleClosed', 'idleEvicted', 'requestTimeouts'] as const)
+      sum[k] = (sum[k] ?? 0) + p[k];
     const counters = sum as unknown as ServerSnapshot['counters'];
     const auths = snaps.flatMap((s) => (s.auth ? [s.auth] : []));
     const redirect = snaps.find((s) => s.redirect)?.redirect;

@@ -1,11 +1,13 @@
 import type net from 'node:net';
-import { LiveHubError, RtspServer } from '../server/index.ts';
-import type { ServerOptions } from '../server/index.ts';
+import { DEFAULTS, LiveHubError, PathRules, RtspServer } from '../server/index.ts';
+import type { ServerOptions, ServerSnapshot } from '../server/index.ts';
 import { liveSpecPath } from '../server/live/index.ts';
+import { realClock } from '../util/clock.ts';
 import { createLogger, setProcessLogFields } from '../util/log.ts';
 import { ownerOf, routeKeyOf } from './affinity.ts';
 import { FORWARDED_EVENTS, WORKER_ENV, sessionIdPrefix, sessionShare } from './protocol.ts';
 import type { FromWorker, ToWorker } from './protocol.ts';
+import { WorkerTls } from './tls-relay.ts';
 
 const log = createLogger('worker');
 
@@ -38,10 +40,12 @@ export async function runWorker(options: ServerOptions, w: { index: number; coun
     const r = routeKeyOf(`/${path}`, () => true);
     return r.kind === 'any' || ownerOf(r.key, w.count) === w.index;
   };
+  const init = await initFromPrimary();
   const maxSessions = options.maxSessions ?? 1000;
   const server = await RtspServer.detached(
     {
       ...options,
+      ...(options.auth ? { auth: { ...options.auth, nonceSecret: { key: init.nonceKey, originMs: init.nonceOriginMs } } } : {}),
       live: (options.live ?? []).filter((c) => mine(liveSpecPath(c))),
       maxSessions: sessionShare(maxSessions, w.count, w.index),
       sessionIdPrefix: sessionIdPrefix(w.index),
@@ -51,12 +55,31 @@ export async function runWorker(options: ServerOptions, w: { index: number; coun
     w.port,
   );
   server.registry.clusterLoad = { sessions: 0, maxSessions };
+  const rules = options.paths && options.paths.length > 0 ? new PathRules(options.paths) : undefined;
+  const secure = options.tls
+    ? new WorkerTls(server, {
+        tls: options.tls,
+        limits: {
+          maxHeaderBytes: options.maxRequestHeaderBytes ?? DEFAULTS.maxRequestHeaderBytes,
+          maxBodyBytes: options.maxRequestBodyBytes ?? DEFAULTS.maxRequestBodyBytes,
+          idleTimeoutMs: options.idleTimeoutMs ?? DEFAULTS.idleTimeoutMs,
+          requestTimeoutMs: options.requestTimeoutMs ?? DEFAULTS.requestTimeoutMs,
+        },
+        index: w.index,
+        count: w.count,
+        relayDir: init.relayDir,
+        isLivePath: (p) => rules?.isLivePath(p) ?? false,
+        clock: options.clock ?? realClock,
+      })
+    : undefined;
+  if (secure && init.relayDir) await secure.listen();
   let stopping = false;
   const stop = (): void => {
     if (stopping) return;
     stopping = true;
     const force = setTimeout(() => process.exit(0), 5000);
     force.unref();
+    secure?.close();
     void server.close().finally(() => process.exit(0));
   };
   // The terminal's Ctrl-C and hangup reach the whole process group: the primary stops us.
@@ -80,11 +103,14 @@ export async function runWorker(options: ServerOptions, w: { index: number; coun
 
   process.on('message', (m: ToWorker, handle: unknown) => {
     switch (m.t) {
+      case 'init':
+        return;
       case 'conn': {
         const socket = handle as net.Socket | undefined;
         if (!socket) return;
         socket.once('close', () => send({ t: 'closed', id: m.id }));
-        server.adopt(socket, Buffer.from(m.head));
+        if (secure) secure.take(socket, Buffer.from(m.head));
+        else server.adopt(socket, Buffer.from(m.head));
         return;
       }
       case 'load':
@@ -96,11 +122,17 @@ export async function runWorker(options: ServerOptions, w: { index: number; coun
           q: m.q,
           state: {
             sessions: server.sessionList(),
-            snapshot: server.snapshot(),
+            snapshot: withTlsCounters(server.snapshot(), secure),
             preparationsRunning: server.catalog.preparationsRunning,
             preparationStats: { ...server.catalog.preparationStats },
           },
         });
+        return;
+      case 'idlest':
+        send({ t: 'idlest', q: m.q, idleMs: server.evictableIdleMs((options.clock ?? realClock).now()) });
+        return;
+      case 'evict':
+        send({ t: 'done', q: m.q, ok: server.evictIdlest() });
         return;
       case 'kick':
         send({ t: 'done', q: m.q, ok: server.kick(m.id) });
@@ -128,4 +160,37 @@ export async function runWorker(options: ServerOptions, w: { index: number; coun
   });
   log.debug('worker ready', { sessions: sessionShare(maxSessions, w.count, w.index) });
   send({ t: 'ready' });
+}
+
+/** Says hello to the primary and waits for what the workers share (init). */
+function initFromPrimary(): Promise<Extract<ToWorker, { t: 'init' }>> {
+  return new Promise((resolve) => {
+    // The primary gone before it answered: nothing to serve for.
+    const orphaned = (): never => process.exit(0);
+    const onMessage = (m: ToWorker): void => {
+      if (m.t !== 'init') return;
+      process.off('message', onMessage);
+      process.off('disconnect', orphaned);
+      resolve(m);
+    };
+    process.on('message', onMessage);
+    process.once('disconnect', orphaned);
+    process.send?.({ t: 'hello' } satisfies FromWorker);
+  });
+}
+
+/** The snapshot with what the TLS side counted before a connection reached the server. */
+function withTlsCounters(snap: ServerSnapshot, secure: WorkerTls | undefined): ServerSnapshot {
+  if (!secure) return snap;
+  const c = snap.counters;
+  const t = secure.counters;
+  return {
+    ...snap,
+    counters: {
+      ...c,
+      tlsHandshakeFailures: c.tlsHandshakeFailures + t.tlsHandshakeFailures,
+      idleClosed: c.idleClosed + t.idleClosed,
+      requestTimeouts: c.requestTimeouts + t.requestTimeouts,
+    },
+  };
 }

@@ -429,18 +429,34 @@ export class RtspServer {
    */
   private makeRoom(): boolean {
     if (this.connections.size < this.maxConnections) return true;
-    let victim: RtspConnection | undefined;
-    let since = Infinity;
+    return this.evictIdlest();
+  }
+
+  /** The connection idle longest without a session (makeRoom's victim), and since when. */
+  private idlest(): { conn: RtspConnection; since: number } | undefined {
+    let best: { conn: RtspConnection; since: number } | undefined;
     for (const c of this.connections) {
       const t = c.evictableSince();
-      if (t !== undefined && t < since) {
-        since = t;
-        victim = c;
-      }
+      if (t !== undefined && (!best || t < best.since)) best = { conn: c, since: t };
     }
-    if (!victim) return false;
-    victim.evict();
-    this.connections.delete(victim);
+    return best;
+  }
+
+  /**
+   * How long makeRoom's victim has been idle at `nowMs` (the server's clock), undefined when no
+   * connection could give way: what a worker of `serve --workers` tells its primary at the limit.
+   */
+  evictableIdleMs(nowMs: number): number | undefined {
+    const v = this.idlest();
+    return v ? Math.max(0, nowMs - v.since) : undefined;
+  }
+
+  /** Closes the connection idle longest without a session (counted idleEvicted); false when none could go. */
+  evictIdlest(): boolean {
+    const v = this.idlest();
+    if (!v) return false;
+    v.conn.evict();
+    this.connections.delete(v.conn);
     return true;
   }
 
@@ -514,11 +530,18 @@ export class RtspServer {
 
   /**
    * Serves a connection another process accepted and began to read (a worker's): the bytes it
-   * read come first, then the socket's own, exactly as if this server had accepted it.
+   * read come first, then the socket's own, exactly as if this server had accepted it. `peer`:
+   * the client's addresses when the stream is not the client's socket (a worker's relay of a TLS
+   * connection another worker decrypted).
    */
-  adopt(socket: net.Socket, head: Buffer): void {
+  adopt(
+    socket: Duplex & { remoteAddress?: string; localAddress?: string },
+    head: Buffer,
+    peer?: { clientIp: string; localIp: string },
+  ): void {
     if (head.length > 0) socket.unshift(head);
-    this.accept(socket);
+    if (peer) this.accept(socket, peer.clientIp, peer.localIp);
+    else this.accept(socket);
   }
 
   /** The port listened on; 0 for an in-process server. */

@@ -162,6 +162,32 @@ describe('AuthGate', () => {
     expect(g.check(req('DESCRIBE', answer(stale, 'DESCRIBE', 'alice', 'wonderland')), IP).ok).toBe(true);
   });
 
+  it("gates sharing a NonceSecret (the workers of serve --workers) accept each other's nonces on one timeline; another key does not", () => {
+    const epoch = Date.UTC(2026, 0, 1);
+    const key = Buffer.alloc(32, 7);
+    // The primary's monotonic 0 is `epoch`; worker A started 1 s later, worker B 200 s later (a restart).
+    const secret = { key, originMs: epoch };
+    const a = gate({ nonceLifetimeSec: 60, nonceSecret: secret }, new ManualClock(0, epoch + 1000));
+    const b = gate({ nonceLifetimeSec: 60, nonceSecret: secret }, new ManualClock(0, epoch + 200_000));
+    const other = gate(
+      { nonceLifetimeSec: 60, nonceSecret: { key: Buffer.alloc(32, 8), originMs: epoch } },
+      new ManualClock(0, epoch + 1000),
+    );
+    b.clock.advance(5000);
+    a.clock.advance(204_000); // the same wall-clock instant as b's
+    const c = denied(a.gate.check(req('DESCRIBE'), IP));
+    expect(b.gate.check(req('DESCRIBE', answer(c, 'DESCRIBE', 'alice', 'wonderland')), IP)).toEqual({ ok: true, user: 'alice' });
+    expect(b.gate.counters).toMatchObject({ accepted: 1, stale: 0, failed: 0 });
+    expect(
+      denied(other.gate.check(req('DESCRIBE', answer(c, 'DESCRIBE', 'alice', 'wonderland')), IP)).headers.get('WWW-Authenticate'),
+    ).not.toContain('stale');
+    expect(other.gate.counters).toMatchObject({ accepted: 0, failed: 1 });
+    // The lifetime runs on the shared timeline: 61 s after issue the nonce is stale on b.
+    b.clock.advance(61_000);
+    const stale = denied(b.gate.check(req('DESCRIBE', answer(c, 'DESCRIBE', 'alice', 'wonderland')), IP));
+    expect(stale.headers.getAll('WWW-Authenticate').every((h) => h.endsWith(', stale=true'))).toBe(true);
+  });
+
   it('a replayed nonce count is refused as a failure; counts may come out of order within the window', () => {
     const { gate: g } = gate();
     const c = denied(g.check(req('DESCRIBE'), IP));

@@ -3,10 +3,10 @@
  * both workers (ffmpeg and GStreamer), a live channel published by ffmpeg is viewed by two clients
  * on its own worker, the session budget is split between workers (453 past a worker's share), the
  * load figure a redirecting front reads is the sum, the API lists every worker's sessions, a killed
- * worker is restarted, SIGTERM stops everything, and workers never outlive a killed primary.
+ * worker is restarted, SIGTERM stops everything, workers never outlive a killed primary, and at
+ * --max-connections the idlest connection without a session gives way wherever it is.
  */
 import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { copyFile, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,97 +16,9 @@ import { rtspsrcToFakesinks } from '../helpers/gstreamer.ts';
 import { describeWithPeers } from '../helpers/peers.ts';
 import { RawConnection } from '../helpers/raw-connection.ts';
 import { expectSuccess, runProgram } from '../helpers/run-program.ts';
+import { Serve, alive, nameOwnedBy } from '../helpers/serve-cli.ts';
 import { REPO_ROOT, SAMPLE, startServer } from '../helpers/server.ts';
 import { sleep, waitUntil } from '../helpers/wait.ts';
-
-type LogRecord = Record<string, unknown> & { msg: string };
-
-/** One `streamlab serve` process and what it logged (JSON lines on stderr). */
-class Serve {
-  readonly logs: LogRecord[] = [];
-  out = '';
-  readonly exited: Promise<number | null>;
-
-  private constructor(readonly child: ChildProcess) {
-    let partial = '';
-    child.stdout?.on('data', (b: Buffer) => (this.out += b.toString('utf8')));
-    child.stderr?.on('data', (b: Buffer) => {
-      const lines = (partial + b.toString('utf8')).split('\n');
-      partial = lines.pop() ?? '';
-      for (const l of lines) {
-        try {
-          this.logs.push(JSON.parse(l) as LogRecord);
-        } catch {
-          // not a log line
-        }
-      }
-    });
-    this.exited = new Promise((r) => child.on('close', (code) => r(code)));
-  }
-
-  static async start(dir: string, args: string[]): Promise<Serve> {
-    const child = spawn(
-      process.execPath,
-      [path.join(REPO_ROOT, 'bin/streamlab.js'), 'serve', dir, '--port', '0', '--host', '127.0.0.1', '--log-format', 'json', ...args],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    const s = new Serve(child);
-    await waitUntil(
-      () => /^streamlab serving .* on rtsp:\/\/127\.0\.0\.1:\d+\//m.test(s.out),
-      30_000,
-      () => `serve started (${s.out})`,
-    );
-    return s;
-  }
-
-  get port(): number {
-    return Number(/rtsp:\/\/127\.0\.0\.1:(\d+)\//.exec(this.out)![1]);
-  }
-
-  url(p: string): string {
-    return `rtsp://127.0.0.1:${this.port}/${p}`;
-  }
-
-  get http(): string {
-    return /^dashboard (http:\/\/127\.0\.0\.1:\d+)\//m.exec(this.out)![1]!;
-  }
-
-  find(msg: string, fields: Record<string, unknown> = {}): LogRecord[] {
-    return this.logs.filter((r) => r.msg === msg && Object.entries(fields).every(([k, v]) => r[k] === v));
-  }
-
-  async waitLog(msg: string, fields: Record<string, unknown> = {}, count = 1, timeoutMs = 20_000): Promise<LogRecord[]> {
-    await waitUntil(
-      () => this.find(msg, fields).length >= count,
-      timeoutMs,
-      () => `${count} log line(s) ${msg} ${JSON.stringify(fields)}`,
-    );
-    return this.find(msg, fields);
-  }
-
-  /** The pid of worker `w` now (the last one started). */
-  workerPid(w: number): number {
-    return this.find('worker started', { worker: w }).at(-1)!.pid as number;
-  }
-
-  kill(signal: NodeJS.Signals): void {
-    if (this.child.exitCode === null) this.child.kill(signal);
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** A file name (copy of the sample) whose path worker `w` of 2 owns. */
-function nameOwnedBy(w: number): string {
-  for (let i = 0; ; i++) if (ownerOf(`clip${i}.mp4`, 2) === w) return `clip${i}.mp4`;
-}
 
 /** DESCRIBE then SETUP of the first track over TCP on its own connection: the SETUP's status. */
 async function setupOnce(port: number, url: string): Promise<{ status: number; conn: RawConnection }> {
@@ -311,24 +223,51 @@ describeWithPeers('serve --workers 2', ['ffmpeg', 'ffprobe'], () => {
 });
 
 describeWithPeers('serve --workers 2: connection limits at the primary, no orphans', ['ffprobe'], () => {
-  it('--max-connections holds across workers; workers exit when the primary is killed', async () => {
-    const serve = await Serve.start(path.join(REPO_ROOT, 'media'), ['--workers', '2', '--max-connections', '2']);
+  it('at --max-connections the idlest connection without a session gives way, on a worker or still at the primary; with none the newcomer is dropped; workers exit when the primary is killed', async () => {
+    const serve = await Serve.start(path.join(REPO_ROOT, 'media'), ['--workers', '2', '--max-connections', '3']);
     try {
       await serve.waitLog('worker started', {}, 2);
       const pids = [serve.workerPid(0), serve.workerPid(1)];
-      const a = await RawConnection.open(serve.port);
-      const b = await RawConnection.open(serve.port);
-      expect((await a.request('OPTIONS', serve.url('sample.mp4'), { CSeq: '1' })).statusCode).toBe(200);
-      const c = await RawConnection.open(serve.port);
-      expect(await c.waitClosed(5000)).toBe(true);
-      await serve.waitLog('connection dropped: too many connections');
-      a.socket.destroy();
-      // Once the worker tells the primary that a's connection closed, there is room again.
+      const url = serve.url('sample.mp4');
+      const owner = ownerOf('sample.mp4', 2);
+      const setup = async (c: RawConnection) =>
+        (await c.request('SETUP', `${url}/trackID=1`, { CSeq: '9', Transport: 'RTP/AVP/TCP;unicast;interleaved=0-1' })).statusCode;
+      // A session (never evicted), a connection idle on the file's worker, then a silent one the primary still reads.
+      const withSession = await RawConnection.open(serve.port);
+      expect(await setup(withSession)).toBe(200);
+      const idle = await RawConnection.open(serve.port);
+      expect((await idle.request('OPTIONS', url, { CSeq: '1' })).statusCode).toBe(200);
       await sleep(300);
-      const d = await RawConnection.open(serve.port);
-      expect((await d.request('OPTIONS', '*', { CSeq: '1' })).statusCode).toBe(200);
-      b.socket.destroy();
-      d.socket.destroy();
+      const silent = await RawConnection.open(serve.port);
+      await sleep(300);
+
+      // The first newcomer takes the place of the idle one on the worker (idle longest)...
+      const first = await RawConnection.open(serve.port);
+      expect((await first.request('OPTIONS', url, { CSeq: '1' })).statusCode).toBe(200);
+      expect(await idle.waitClosed(5000)).toBe(true);
+      expect((await serve.waitLog('idle connection closed to make room for a new one', { worker: owner })).length).toBe(1);
+      expect(await setup(first)).toBe(200);
+      // ...the second that of the silent one at the primary.
+      const second = await RawConnection.open(serve.port);
+      expect((await second.request('OPTIONS', url, { CSeq: '1' })).statusCode).toBe(200);
+      expect(await silent.waitClosed(5000)).toBe(true);
+      const atPrimary = await serve.waitLog('idle connection closed to make room for a new one', {}, 2);
+      expect(atPrimary.filter((r) => r.worker === undefined).length).toBe(1);
+      expect(await setup(second)).toBe(200);
+
+      // Everyone left has a session: the next newcomer is dropped, and nobody is evicted.
+      const dropped = await RawConnection.open(serve.port);
+      expect(await dropped.waitClosed(5000)).toBe(true);
+      await serve.waitLog('connection dropped: too many connections');
+      for (const c of [withSession, first, second]) expect(c.closed).toBe(false);
+      expect(serve.find('idle connection closed to make room for a new one').length).toBe(2);
+
+      // Once the worker tells the primary that a connection closed, there is room again.
+      withSession.socket.destroy();
+      await sleep(300);
+      const again = await RawConnection.open(serve.port);
+      expect((await again.request('OPTIONS', '*', { CSeq: '1' })).statusCode).toBe(200);
+      for (const c of [first, second, again]) c.socket.destroy();
       serve.kill('SIGKILL');
       await serve.exited;
       await waitUntil(() => pids.every((p) => !alive(p)), 10_000, 'workers exit after the primary was killed');

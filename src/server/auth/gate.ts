@@ -30,6 +30,7 @@ import { createLogger } from '../../util/log.ts';
 import type { Random } from '../../util/random.ts';
 import { FailureGuard } from './failure-guard.ts';
 import { NonceIssuer } from './nonce.ts';
+import type { NonceSecret } from './nonce.ts';
 import { NonceUses } from './nonce-uses.ts';
 import type { UserTable } from './users.ts';
 
@@ -60,6 +61,11 @@ export interface AuthOptions {
   maxTrackedAddresses?: number;
   /** Nonces whose counts are remembered for replay detection (default 10000). */
   maxTrackedNonces?: number;
+  /**
+   * The nonce key and timeline shared with other processes (the workers of `serve --workers N`,
+   * given by their primary); by default a key of this server's own.
+   */
+  nonceSecret?: NonceSecret;
 }
 
 export const AUTH_DEFAULTS = {
@@ -103,6 +109,8 @@ export class AuthGate {
   private readonly uses: NonceUses;
   private readonly guard: FailureGuard;
   private readonly algorithms: DigestAlgorithm[];
+  /** Added to the clock's now() to stamp and check nonces (0 unless a NonceSecret moves them to a shared timeline). */
+  private readonly nonceOffsetMs: number;
   private readonly counts = { challenged: 0, accepted: 0, failed: 0, stale: 0, replays: 0, lockedOut: 0 };
 
   constructor(
@@ -116,7 +124,9 @@ export class AuthGate {
       ...(o.rule === 'publish' || o.rule === 'all' ? PUBLISH_METHODS : []),
     ]);
     const lifetimeMs = (o.nonceLifetimeSec ?? AUTH_DEFAULTS.nonceLifetimeSec) * 1000;
-    this.nonces = new NonceIssuer(random, lifetimeMs);
+    this.nonces = new NonceIssuer(random, lifetimeMs, o.nonceSecret?.key);
+    // now() + offset is the shared timeline's time: this process's clock origin (wall) minus the shared origin.
+    this.nonceOffsetMs = o.nonceSecret ? clock.wallNow() - clock.now() - o.nonceSecret.originMs : 0;
     this.uses = new NonceUses(o.maxTrackedNonces ?? AUTH_DEFAULTS.maxTrackedNonces, lifetimeMs);
     this.guard = new FailureGuard({
       maxFailures: o.maxFailures ?? AUTH_DEFAULTS.maxFailures,
@@ -190,7 +200,7 @@ export class AuthGate {
   private checkDigest(c: DigestCredentials, req: RtspRequest, clientIp: string, now: number): 'ok' | 'stale' | string {
     if (c.realm !== this.realm) return `realm ${JSON.stringify(c.realm.slice(0, 64))} is not ours`;
     if (!uriMatches(c.uri, req.uri)) return 'digest uri is not the request URI';
-    const nonce = this.nonces.check(c.nonce, clientIp, now);
+    const nonce = this.nonces.check(c.nonce, clientIp, now + this.nonceOffsetMs);
     if (nonce.verdict === 'invalid') return 'nonce not issued by this server for this address';
     const ha1 = this.o.users.get(c.username)?.get(c.algorithm);
     if (ha1 === undefined) return this.o.users.has(c.username) ? `no ${c.algorithm} credentials for the user` : 'unknown user';
@@ -205,7 +215,7 @@ export class AuthGate {
     if (!constantTimeEqual(expected, c.response)) return 'wrong password';
     if (nonce.verdict === 'stale') return 'stale';
     if (!c.qop) return 'ok';
-    const use = this.uses.use(c.nonce, nonce.issuedAt, parseInt(c.qop.nc, 16), now);
+    const use = this.uses.use(c.nonce, nonce.issuedAt, parseInt(c.qop.nc, 16), now + this.nonceOffsetMs);
     if (use === 'forgotten') return 'stale';
     if (use === 'replay') {
       this.counts.replays++;
@@ -229,7 +239,7 @@ export class AuthGate {
 
   private challenge(clientIp: string, now: number, stale: boolean, reason: string): AuthOutcome {
     const headers: [string, string][] = [];
-    const nonce = this.nonces.issue(clientIp, now);
+    const nonce = this.nonces.issue(clientIp, now + this.nonceOffsetMs);
     for (const algorithm of this.algorithms) {
       headers.push(['WWW-Authenticate', formatDigestChallenge({ realm: this.realm, nonce, algorithm, stale })]);
     }

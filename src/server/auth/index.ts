@@ -6,6 +6,6 @@
 export * from './gate.ts';
 export * from './users.ts';
 export { NonceIssuer } from './nonce.ts';
-export type { NonceCheck } from './nonce.ts';
+export type { NonceCheck, NonceSecret } from './nonce.ts';
 export { FailureGuard } from './failure-guard.ts';
 export type { FailureGuardOptions } from './failure-guard.ts';

@@ -1,7 +1,9 @@
 /**
  * Stateless Digest nonces: base64url( issued-at (8 bytes, ms of the server's monotonic clock) ||
  * HMAC-SHA-256(key, issued-at || client address)[0..16] ). The server remembers nothing per nonce;
- * the key is drawn from the injected Random when the server starts, so nonces die with it. A nonce
+ * the key is drawn from the injected Random when the server starts, so nonces die with it, or
+ * given (NonceSecret: the workers of `serve --workers N` share their primary's key and timeline,
+ * so a nonce issued by one worker is valid on every other). A nonce
  * older than its lifetime is "stale" (answered 401 with `stale=true`, RFC 7616 §3.3), one that was
  * not issued by this server or for another address is invalid.
  *
@@ -16,6 +18,16 @@ import type { Random } from '../../util/random.ts';
 const STAMP_BYTES = 8;
 const MAC_BYTES = 16;
 
+/**
+ * A key and a timeline shared by several processes: `originMs` is the wall-clock instant (ms since
+ * the Unix epoch) that is 0 of the nonces' issued-at; each process converts its own monotonic clock
+ * to it once, at start (gate.ts).
+ */
+export interface NonceSecret {
+  key: Buffer;
+  originMs: number;
+}
+
 export type NonceCheck = { verdict: 'valid' | 'stale'; issuedAt: number } | { verdict: 'invalid' };
 
 export class NonceIssuer {
@@ -24,8 +36,10 @@ export class NonceIssuer {
   constructor(
     random: Random,
     private readonly lifetimeMs: number,
+    key?: Buffer,
   ) {
-    this.key = Buffer.from(random.hex(32), 'hex');
+    if (key !== undefined && key.length < 16) throw new Error('a nonce key needs at least 16 bytes');
+    this.key = key ?? Buffer.from(random.hex(32), 'hex');
   }
 
   issue(clientIp: string, nowMs: number): string {
