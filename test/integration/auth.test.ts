@@ -154,32 +154,33 @@ describeWithGstreamer('RTSP authentication: GStreamer rtspsrc against our server
   });
 });
 
+/** ffmpeg publishing the sample for 2 s over TCP to `target`. */
+const publish = (target: string) =>
+  runProgram(
+    'ffmpeg',
+    [
+      '-hide_banner',
+      '-nostdin',
+      '-loglevel',
+      'error',
+      '-re',
+      '-t',
+      '2',
+      '-i',
+      SAMPLE,
+      '-c',
+      'copy',
+      '-f',
+      'rtsp',
+      '-rtsp_transport',
+      'tcp',
+      target,
+    ],
+    40_000,
+  );
+
 describeWithPeers('RTSP authentication: ffmpeg publishing (--auth publish)', ['ffmpeg', 'ffprobe'], () => {
   const { server, url } = serverForSuite({ auth: { users, rule: 'publish' } });
-
-  const publish = (target: string) =>
-    runProgram(
-      'ffmpeg',
-      [
-        '-hide_banner',
-        '-nostdin',
-        '-loglevel',
-        'error',
-        '-re',
-        '-t',
-        '2',
-        '-i',
-        SAMPLE,
-        '-c',
-        'copy',
-        '-f',
-        'rtsp',
-        '-rtsp_transport',
-        'tcp',
-        target,
-      ],
-      40_000,
-    );
 
   it('with credentials in the URL ffmpeg publishes; with a wrong password ANNOUNCE is refused; viewers need none', async () => {
     const good = publish(withCreds(url('live/auth'), 'alice', PASSWORD));
@@ -222,28 +223,7 @@ describeWithPeers("RTSP authentication: an ffmpeg: channel's own source (--auth 
     expect(anonymous.stderr).toMatch(/401|Unauthorized/i);
 
     // Credentials are not the channel's source: ANNOUNCE is refused (403), the channel stays.
-    const intruder = await runProgram(
-      'ffmpeg',
-      [
-        '-hide_banner',
-        '-nostdin',
-        '-loglevel',
-        'error',
-        '-re',
-        '-t',
-        '1',
-        '-i',
-        SAMPLE,
-        '-c',
-        'copy',
-        '-f',
-        'rtsp',
-        '-rtsp_transport',
-        'tcp',
-        withCreds(url('live/gen'), 'alice', PASSWORD),
-      ],
-      30_000,
-    );
+    const intruder = await publish(withCreds(url('live/gen'), 'alice', PASSWORD));
     expect(intruder.code).not.toBe(0);
     expect(intruder.stderr).toMatch(/403|Forbidden/i);
   }, 60_000);
