@@ -137,22 +137,28 @@ export class EdgePool {
     return Promise.all(this.edges.map((e) => this.poll(e))).then(() => undefined);
   }
 
+  /** A new RTSP connection to an edge, with the front's credentials and TLS settings for it. */
+  private async connect(e: EdgeState): Promise<RtspClientConnection> {
+    const u = parseRtspUrl(e.base);
+    if (!u.ok) throw new Error('bad edge URL');
+    const credentials = this.credentials.get(e);
+    return RtspClientConnection.connect({
+      host: u.value.host,
+      port: u.value.port,
+      responseTimeoutMs: this.o.timeoutMs,
+      connectTimeoutMs: this.o.timeoutMs,
+      ...(credentials ? { credentials } : {}),
+      ...(u.value.scheme === 'rtsps' ? { tls: this.o.tls ?? {} } : {}),
+      certificateHint: 'give its CA with --pull-tls-ca FILE, or --pull-tls-insecure to accept any certificate',
+    });
+  }
+
   private async poll(e: EdgeState): Promise<void> {
     const credentials = this.credentials.get(e);
     try {
       let conn = this.conns.get(e);
       if (!conn || !conn.isOpen) {
-        const u = parseRtspUrl(e.base);
-        if (!u.ok) throw new Error('bad edge URL');
-        conn = await RtspClientConnection.connect({
-          host: u.value.host,
-          port: u.value.port,
-          responseTimeoutMs: this.o.timeoutMs,
-          connectTimeoutMs: this.o.timeoutMs,
-          ...(credentials ? { credentials } : {}),
-          ...(u.value.scheme === 'rtsps' ? { tls: this.o.tls ?? {} } : {}),
-          certificateHint: 'give its CA with --pull-tls-ca FILE, or --pull-tls-insecure to accept any certificate',
-        });
+        conn = await this.connect(e);
         if (this.closed) {
           conn.close();
           return;
@@ -206,17 +212,7 @@ export class EdgePool {
    * On an edge whose rule pulls on demand this starts the pull, as the client's DESCRIBE would.
    */
   async probePath(e: EdgeState, path: string): Promise<{ status: number; retryAfter: string | undefined }> {
-    const u = parseRtspUrl(e.base);
-    if (!u.ok) throw new Error('bad edge URL');
-    const credentials = this.credentials.get(e);
-    const conn = await RtspClientConnection.connect({
-      host: u.value.host,
-      port: u.value.port,
-      responseTimeoutMs: this.o.timeoutMs,
-      connectTimeoutMs: this.o.timeoutMs,
-      ...(credentials ? { credentials } : {}),
-      ...(u.value.scheme === 'rtsps' ? { tls: this.o.tls ?? {} } : {}),
-    });
+    const conn = await this.connect(e);
     try {
       const res = await conn.request('DESCRIBE', `${e.base}${path}`, { Accept: 'application/sdp' });
       return { status: res.statusCode, retryAfter: res.headers.get('Retry-After') };
