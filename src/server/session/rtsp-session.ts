@@ -39,6 +39,8 @@ export class RtspSession<T extends SetupBase = SetupBase, P extends Presentation
   impairment: ImpairmentSpec | undefined;
   private current: SessionState = 'init';
   private expiry: TimerHandle | undefined;
+  /** When the client was last heard from (the session's clock). */
+  private lastActivityMs = 0;
   private closedFlag = false;
   /** The RTSP connection an interleaved session is bound to. */
   private boundSocket: ByteStream | undefined;
@@ -101,17 +103,33 @@ export class RtspSession<T extends SetupBase = SetupBase, P extends Presentation
     this.current = t.next;
   }
 
-  /** Any RTSP request or RTCP packet from the client keeps the session alive. */
+  /**
+   * Any RTSP request or RTCP packet from the client (or a publisher's RTP) keeps the session alive.
+   * Called for every such packet, so it only notes the time: the one expiry timer, when it fires,
+   * looks at the last activity and either closes the session or waits for the rest.
+   */
   touch(): void {
     if (this.closedFlag) return;
-    this.ctx.clock.clearTimeout(this.expiry);
-    this.expiry = this.ctx.clock.setTimeout(
-      () => {
-        this.ctx.counters.sessionsExpired++;
-        this.close('timeout');
-      },
-      (this.ctx.timeoutSec + this.ctx.timeoutGraceSec) * 1000,
-    );
+    this.lastActivityMs = this.ctx.clock.now();
+    if (this.expiry === undefined) this.armExpiry(this.expiryMs());
+  }
+
+  private expiryMs(): number {
+    return (this.ctx.timeoutSec + this.ctx.timeoutGraceSec) * 1000;
+  }
+
+  private armExpiry(delayMs: number): void {
+    this.expiry = this.ctx.clock.setTimeout(() => {
+      this.expiry = undefined;
+      if (this.closedFlag) return;
+      const left = this.lastActivityMs + this.expiryMs() - this.ctx.clock.now();
+      if (left > 0) {
+        this.armExpiry(left);
+        return;
+      }
+      this.ctx.counters.sessionsExpired++;
+      this.close('timeout');
+    }, delayMs);
   }
 
   /** Sets `Session: id;timeout=N` on a response (the one place it is written). */
