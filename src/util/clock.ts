@@ -16,8 +16,15 @@ export interface Clock {
   clearTimeout(handle: TimerHandle | undefined): void;
 }
 
+/** A real timer: the handle holds Node's Timeout itself (no table to look it up in). */
+class RealTimer implements TimerHandle {
+  constructor(
+    readonly id: number,
+    readonly timeout: NodeJS.Timeout,
+  ) {}
+}
+
 class RealClock implements Clock {
-  private readonly handles = new Map<number, NodeJS.Timeout>();
   private nextId = 1;
 
   now(): number {
@@ -29,25 +36,11 @@ class RealClock implements Clock {
   }
 
   setTimeout(fn: () => void, delayMs: number): TimerHandle {
-    const id = this.nextId++;
-    const t = setTimeout(
-      () => {
-        this.handles.delete(id);
-        fn();
-      },
-      Math.max(0, delayMs),
-    );
-    this.handles.set(id, t);
-    return { id };
+    return new RealTimer(this.nextId++, setTimeout(fn, Math.max(0, delayMs)));
   }
 
   clearTimeout(handle: TimerHandle | undefined): void {
-    if (!handle) return;
-    const t = this.handles.get(handle.id);
-    if (t) {
-      clearTimeout(t);
-      this.handles.delete(handle.id);
-    }
+    if (handle instanceof RealTimer) clearTimeout(handle.timeout);
   }
 }
 
