@@ -8,7 +8,7 @@ import type { Clock } from '../util/clock.ts';
 import { cryptoRandom } from '../util/random.ts';
 import type { Random } from '../util/random.ts';
 import { createLogger } from '../util/log.ts';
-import { DEFAULT_RTP_PORT_RANGE, Scheduler, SharedUdpPorts, duplexPair } from '../transport/index.ts';
+import { DEFAULT_RTP_PORT_RANGE, Scheduler, SharedUdpPorts, duplexPair, wakeFlush } from '../transport/index.ts';
 import { MAX_TRACKS } from '../media/limits.ts';
 import type { ByteStream, ImpairmentSpec, PortRange } from '../transport/index.ts';
 import type { Duplex } from 'node:stream';
@@ -324,7 +324,7 @@ export class RtspServer {
     // time: with it, rtspsrc over TCP beside a UDP client failed to link its audio pad in 1 run of
     // 4-5 (test/integration/gstreamer.test.ts; cause not found yet).
     this.udpPorts = options.udpPorts ?? 'per-session';
-    this.scheduler = new Scheduler(clock, SEND_RESOLUTION_MS);
+    this.scheduler = new Scheduler(clock, SEND_RESOLUTION_MS, wakeFlush);
     this.registry = new SessionRegistry(this.opts.maxSessions, this.events, () => clock.now());
     const paths = options.paths && options.paths.length > 0 ? new PathRules(options.paths) : undefined;
     this.paths = paths;

@@ -20,6 +20,17 @@ interface Entry {
   order: number;
   /** Never run before dueMs (a delayed packet), whatever the wake-up grouping. */
   exact: boolean;
+  /** False once removed: a task that removed itself while running is not placed again. */
+  live: boolean;
+}
+
+/**
+ * What the scheduler tells about its wake-ups: everything the tasks of one wake-up send is held
+ * until the wake-up is over, then handed to the network at once (send-batch.ts's WakeFlush).
+ */
+export interface WakeBatch {
+  hold(): void;
+  release(): void;
 }
 
 /**
@@ -43,13 +54,14 @@ export class Scheduler {
      * when many sessions have their own timelines. 4 ms keeps sends within 2 ms of their time.
      */
     private readonly resolutionMs = 4,
+    private readonly batch?: WakeBatch,
   ) {}
 
   /** Adds (or moves) a task so that it runs at `dueMs` on the scheduler's clock. */
   schedule(task: ScheduledTask, dueMs: number): void {
     let e = this.entries.get(task);
     if (!e) {
-      e = { task, dueMs, index: -1, order: this.order++, exact: false };
+      e = { task, dueMs, index: -1, order: this.order++, exact: false, live: true };
       this.entries.set(task, e);
     }
     this.place(e, dueMs);
@@ -78,6 +90,7 @@ export class Scheduler {
     const e = this.entries.get(task);
     if (!e) return;
     this.entries.delete(task);
+    e.live = false;
     if (e.index >= 0) this.removeAt(e.index);
     this.arm();
   }
@@ -117,6 +130,7 @@ export class Scheduler {
     this.timerAt = Infinity;
     this.running = true;
     this.stats.wakeups++;
+    this.batch?.hold();
     try {
       const now = this.clock.now();
       const horizon = now + this.resolutionMs / 2;
@@ -139,12 +153,13 @@ export class Scheduler {
         const at = Math.max(now, top.dueMs);
         const next = top.task.run(at);
         // The task may have removed itself while running.
-        if (this.entries.get(top.task) === top) this.place(top, next > at ? next : at + this.resolutionMs);
+        if (top.live) this.place(top, next > at ? next : at + this.resolutionMs);
       }
-      for (const e of early) if (this.entries.get(e.task) === e) this.place(e, e.dueMs);
+      for (const e of early) if (e.live) this.place(e, e.dueMs);
     } finally {
       this.running = false;
       this.arm();
+      this.batch?.release();
     }
   }
 

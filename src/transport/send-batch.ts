@@ -2,6 +2,7 @@ import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { interleavedSenderKind, nativeWritev } from './native-sender.ts';
 import type { NativeWritev, SenderKind } from './native-sender.ts';
+import type { WakeBatch } from './scheduler.ts';
 
 /**
  * Batching per scheduler wake. Everything a synchronous run sends (one scheduler wake: every due
@@ -12,19 +13,33 @@ import type { NativeWritev, SenderKind } from './native-sender.ts';
  * at once (after what is queued, so order on each socket holds): a BYE is out before the session
  * closes its sockets.
  */
-class WakeFlush {
+class WakeFlush implements WakeBatch {
   private readonly pending: (() => void)[] = [];
   private scheduled = false;
+  private held = 0;
   /** Counts flushes: memory handed out for a packet is free again once the epoch has moved on. */
   epoch = 0;
 
-  /** Runs `flush` after the current synchronous run (once per registration). */
+  /**
+   * Runs `flush` after the current synchronous run (once per registration): at release() inside a
+   * scheduler wake-up, else in a microtask.
+   */
   defer(flush: () => void): void {
     this.pending.push(flush);
-    if (!this.scheduled) {
+    if (!this.scheduled && this.held === 0) {
       this.scheduled = true;
       queueMicrotask(this.run);
     }
+  }
+
+  /** A scheduler wake-up begins: what it queues waits for its release(), not for a microtask. */
+  hold(): void {
+    this.held++;
+  }
+
+  /** The wake-up is over: everything it queued, now (unless a microtask is already due to). */
+  release(): void {
+    if (--this.held === 0 && !this.scheduled && this.pending.length > 0) this.run();
   }
 
   /** Everything queued, now. */
