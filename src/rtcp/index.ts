@@ -72,3 +72,4 @@ export {
   serializeRtcpCompound,
 } from './compound.ts';
 export type { RtcpPacket, RtcpUnknown } from './compound.ts';
+export { SenderReportTemplate } from './sr-template.ts';

@@ -1,4 +1,4 @@
-import { makeSdesCname, parseRtcpPackets, serializeRtcpCompound } from '../rtcp/index.ts';
+import { SenderReportTemplate, makeSdesCname, parseRtcpPackets, serializeRtcpCompound } from '../rtcp/index.ts';
 import type { RtcpPacket, XrBlock } from '../rtcp/index.ts';
 import { rtcpBandwidthFromSession, rtcpInterval, updateAvgRtcpSize } from '../stats/index.ts';
 import type { Egress, ScheduledTask, Scheduler } from '../transport/index.ts';
@@ -59,6 +59,8 @@ export class RtcpSession implements ScheduledTask {
   reportsReceived = 0;
   /** Last RRTR per receiver SSRC (middle 32 bits of its NTP time, when it came), answered by a DLRR. */
   private readonly rrtrs = new Map<number, { lastRr: number; arrivalWallMs: number }>();
+  /** The SR + SDES compound of the current SSRC, made at its first report. */
+  private template: SenderReportTemplate | undefined;
 
   constructor(
     /** The source reported on: its SSRC and the statistics its SRs carry. */
@@ -78,7 +80,7 @@ export class RtcpSession implements ScheduledTask {
   start(): void {
     if (this.closed) return;
     if (this.o.isPlaying() && !this.byeSent) {
-      this.send([this.senderReport(), this.sdes()]);
+      this.sendReport();
       this.initial = false;
     }
     this.o.scheduler.schedule(this, this.o.clock.now() + this.nextIntervalMs());
@@ -95,7 +97,7 @@ export class RtcpSession implements ScheduledTask {
 
   run(nowMs: number): number {
     if (this.closed || !this.o.isPlaying()) return Infinity;
-    if (this.sender.stats.packets > 0) this.send([this.senderReport(), this.sdes(), ...this.dlrr()]);
+    if (this.sender.stats.packets > 0) this.sendReport();
     return nowMs + this.nextIntervalMs();
   }
 
@@ -191,6 +193,23 @@ export class RtcpSession implements ScheduledTask {
     return [{ type: 'xr', ssrc: this.sender.ssrc, blocks: [{ type: 'dlrr', items }] }];
   }
 
+  /**
+   * SR (or RR while there is no mapping) + SDES, and a DLRR when a receiver asked: the common case,
+   * an SR alone, from the SSRC's template.
+   */
+  private sendReport(): void {
+    if (this.rrtrs.size === 0) {
+      const rtp = this.o.rtpNow();
+      if (rtp !== undefined) {
+        const ssrc = this.sender.ssrc;
+        if (this.template?.ssrc !== ssrc) this.template = new SenderReportTemplate(ssrc, this.o.cname);
+        this.sendBuffer(this.template.make(this.sender.stats.senderInfo(this.o.clock.wallNow(), rtp)));
+        return;
+      }
+    }
+    this.send([this.senderReport(), this.sdes(), ...this.dlrr()]);
+  }
+
   private senderReport(): RtcpPacket {
     // NTP and RTP timestamp must name the same instant (RFC 3550 §6.4.1), so both come from the
     // clock read here, not from the scheduler's time for this wake-up: that one can be older (tasks
@@ -211,7 +230,10 @@ export class RtcpSession implements ScheduledTask {
   }
 
   private send(packets: RtcpPacket[]): void {
-    const buf = serializeRtcpCompound(packets);
+    this.sendBuffer(serializeRtcpCompound(packets));
+  }
+
+  private sendBuffer(buf: Buffer): void {
     this.avgRtcpSize = updateAvgRtcpSize(this.avgRtcpSize, buf.length + 28);
     this.egress.sendRtcp(buf);
   }
