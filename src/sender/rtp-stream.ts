@@ -255,8 +255,10 @@ export class RtpStream implements ScheduledTask {
   /** Starts loading the chunk after `chunk` so that it is ready before it is due. */
   private readAhead(chunk: number): void {
     if (this.mode === 'keyframes') return; // runKeyframes reads ahead the next keyframe's chunk
-    if ((chunk + 1) * CHUNK_SAMPLES < this.source.sampleCount) {
-      this.source.loadChunk(chunk + 1).catch(() => undefined);
+    // Most streams of a file find it loaded by another session: no promise made for those.
+    const next = chunk + 1;
+    if (next * CHUNK_SAMPLES < this.source.sampleCount && !this.source.peekChunk(next)) {
+      this.source.loadChunk(next).catch(() => undefined);
     }
   }
 
