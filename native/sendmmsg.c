@@ -4,9 +4,12 @@
  * and a wake's interleaved frames for many TCP connections written in one call from JavaScript
  * (one sendmsg per connection, gathering the pieces: no copy, no Node write request).
  *
- * send(fds, bufs, dests, count, status) -> number of datagrams the kernel took
+ * send(fds, heads, headLengths, bufs, dests, count, status) -> number of datagrams the kernel took
  *   fds    Int32Array: socket descriptor of datagram i (consecutive equal fds form one sendmmsg call)
- *   bufs   Array: 2 entries per datagram, its header and payload Buffers (the second may be undefined)
+ *   heads  Buffer: 16 bytes per datagram; datagram i starts with heads[16i, 16i + headLengths[i])
+ *          (its RTP header, copied there by the caller: no Buffer to look up per header)
+ *   headLengths Int32Array: 0..16 per datagram
+ *   bufs   Array: 1 entry per datagram, the Buffer sent after its head (or undefined)
  *   dests  Uint32Array or null: 2 entries per datagram, IPv4 address (host order) and port; port 0
  *          sends on a connected socket (no address)
  *   count  number of datagrams
@@ -40,6 +43,8 @@
 
 /* Datagrams per sendmmsg call (the kernel takes at most UIO_MAXIOV = 1024). */
 #define MAX_RUN 256
+/* Bytes of `heads` per datagram (an RTP fixed header is 12). */
+#define HEAD_SLOT 16
 
 static napi_value fail(napi_env env, const char *msg) {
   napi_throw_type_error(env, NULL, msg);
@@ -86,29 +91,33 @@ static size_t send_run(int fd, struct mmsghdr *msgs, size_t n, int32_t *status, 
 }
 
 static napi_value Send(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value argv[5];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 5) return fail(env, "send(fds, bufs, dests, count, status)");
-  int32_t *fds;
-  size_t nfds;
+  size_t argc = 7;
+  napi_value argv[7];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 7)
+    return fail(env, "send(fds, heads, headLengths, bufs, dests, count, status)");
+  int32_t *fds, *headLengths, *status;
+  size_t nfds, nheadLengths, nstatus;
   if (!typed(env, argv[0], napi_int32_array, (void **)&fds, &nfds)) return fail(env, "fds must be an Int32Array");
+  uint8_t *heads;
+  size_t nheads;
+  if (napi_get_buffer_info(env, argv[1], (void **)&heads, &nheads) != napi_ok) return fail(env, "heads must be a Buffer");
+  if (!typed(env, argv[2], napi_int32_array, (void **)&headLengths, &nheadLengths)) return fail(env, "headLengths must be an Int32Array");
   bool isArray = false;
-  napi_is_array(env, argv[1], &isArray);
+  napi_is_array(env, argv[3], &isArray);
   if (!isArray) return fail(env, "bufs must be an Array");
   uint32_t *dests = NULL;
   size_t ndests = 0;
   napi_valuetype dt;
-  napi_typeof(env, argv[2], &dt);
-  if (dt != napi_null && dt != napi_undefined && !typed(env, argv[2], napi_uint32_array, (void **)&dests, &ndests))
+  napi_typeof(env, argv[4], &dt);
+  if (dt != napi_null && dt != napi_undefined && !typed(env, argv[4], napi_uint32_array, (void **)&dests, &ndests))
     return fail(env, "dests must be a Uint32Array or null");
   uint32_t count;
-  if (napi_get_value_uint32(env, argv[3], &count) != napi_ok) return fail(env, "count must be a number");
-  int32_t *status;
-  size_t nstatus;
-  if (!typed(env, argv[4], napi_int32_array, (void **)&status, &nstatus)) return fail(env, "status must be an Int32Array");
+  if (napi_get_value_uint32(env, argv[5], &count) != napi_ok) return fail(env, "count must be a number");
+  if (!typed(env, argv[6], napi_int32_array, (void **)&status, &nstatus)) return fail(env, "status must be an Int32Array");
   uint32_t nbufs;
-  napi_get_array_length(env, argv[1], &nbufs);
-  if (count > nfds || count > nstatus || (size_t)count * 2 > nbufs || (dests && (size_t)count * 2 > ndests))
+  napi_get_array_length(env, argv[3], &nbufs);
+  if (count > nfds || count > nstatus || count > nheadLengths || count > nbufs || (size_t)count * HEAD_SLOT > nheads ||
+      (dests && (size_t)count * 2 > ndests))
     return fail(env, "count exceeds the arrays");
 
   /* On the stack (about 28 KB): no state shared between calls or threads. */
@@ -125,18 +134,26 @@ static napi_value Send(napi_env env, napi_callback_info info) {
       struct msghdr *h = &msgs[n].msg_hdr;
       memset(h, 0, sizeof *h);
       int parts = 0;
-      for (int b = 0; b < 2; b++) {
-        napi_value v;
-        napi_get_element(env, argv[1], (uint32_t)(d * 2 + b), &v);
-        napi_valuetype t;
-        napi_typeof(env, v, &t);
-        if (t == napi_undefined || t == napi_null) continue;
-        void *data;
-        size_t len;
-        if (napi_get_buffer_info(env, v, &data, &len) != napi_ok) return fail(env, "bufs holds something that is not a Buffer");
+      int32_t hl = headLengths[d];
+      if (hl < 0 || hl > HEAD_SLOT) return fail(env, "a head length is outside 0..16");
+      if (hl > 0) {
+        iovs[n * 2].iov_base = heads + d * HEAD_SLOT;
+        iovs[n * 2].iov_len = (size_t)hl;
+        parts++;
+      }
+      napi_value v;
+      napi_get_element(env, argv[3], (uint32_t)d, &v);
+      void *data;
+      size_t len;
+      if (napi_get_buffer_info(env, v, &data, &len) == napi_ok) {
         iovs[n * 2 + parts].iov_base = data;
         iovs[n * 2 + parts].iov_len = len;
         parts++;
+      } else {
+        /* Only undefined (no body) is allowed besides a Buffer; asked only on this rare path. */
+        napi_valuetype t;
+        napi_typeof(env, v, &t);
+        if (t != napi_undefined && t != napi_null) return fail(env, "bufs holds something that is not a Buffer");
       }
       h->msg_iov = &iovs[n * 2];
       h->msg_iovlen = (size_t)parts;
@@ -257,8 +274,14 @@ static napi_value Writev(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/* Bumped whenever a function's arguments change: JS refuses an addon built from an older source. */
+#define ADDON_VERSION 2
+
 NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
   napi_value fn;
+  napi_value version;
+  napi_create_uint32(env, ADDON_VERSION, &version);
+  napi_set_named_property(env, exports, "version", version);
   napi_create_function(env, "send", NAPI_AUTO_LENGTH, Send, NULL, &fn);
   napi_set_named_property(env, exports, "send", fn);
   napi_create_function(env, "writev", NAPI_AUTO_LENGTH, Writev, NULL, &fn);

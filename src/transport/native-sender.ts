@@ -10,7 +10,17 @@ import { fileURLToPath } from 'node:url';
  * the pure-JS sender (one dgram send per datagram) does the same work.
  */
 export interface NativeSendmmsg {
-  send(fds: Int32Array, bufs: (Buffer | undefined)[], dests: Uint32Array | null, count: number, status: Int32Array): number;
+  /** The addon's interface version (ADDON_VERSION in the C file). */
+  readonly version?: number;
+  send(
+    fds: Int32Array,
+    heads: Buffer,
+    headLengths: Int32Array,
+    bufs: (Buffer | undefined)[],
+    dests: Uint32Array | null,
+    count: number,
+    status: Int32Array,
+  ): number;
   /** Absent from an addon built before it: interleaved connections then take Node's writes. */
   writev?: NativeWritev['writev'];
 }
@@ -42,6 +52,12 @@ function addonPath(): string | undefined {
   return undefined;
 }
 
+/** The interface this code calls (ADDON_VERSION in native/sendmmsg.c). */
+const NATIVE_SENDER_VERSION = 2;
+
+/** Bytes of the heads Buffer per datagram (HEAD_SLOT in native/sendmmsg.c). */
+export const NATIVE_HEAD_SLOT = 16;
+
 let loaded: { addon: NativeSendmmsg | undefined; error: string | undefined } | undefined;
 
 /** Loads the addon once; undefined (with the reason in nativeSenderError()) when it is absent. */
@@ -52,6 +68,7 @@ export function nativeSendmmsg(): NativeSendmmsg | undefined {
       if (!file) throw new Error('not built (npm run build:native)');
       const addon = createRequire(import.meta.url)(file) as NativeSendmmsg;
       if (typeof addon.send !== 'function') throw new Error('the addon has no send()');
+      if (addon.version !== NATIVE_SENDER_VERSION) throw new Error('built from an older native/sendmmsg.c (npm run build:native)');
       loaded = { addon, error: undefined };
     } catch (err) {
       loaded = { addon: undefined, error: err instanceof Error ? err.message : String(err) };

@@ -1,4 +1,5 @@
 import type dgram from 'node:dgram';
+import { NATIVE_HEAD_SLOT } from './native-sender.ts';
 import type { NativeSendmmsg } from './native-sender.ts';
 import { wakeFlush } from './send-batch.ts';
 
@@ -25,7 +26,14 @@ export class UdpBatch {
   /** IPv4 address (host order) and port of each datagram; port 0 on a connected socket. */
   private dests = new Uint32Array(2 * INITIAL);
   private status = new Int32Array(INITIAL);
-  private readonly bufs: (Buffer | undefined)[] = [];
+  /**
+   * Each datagram's head (its RTP header), copied here: NATIVE_HEAD_SLOT bytes per datagram, so the
+   * addon looks up one Buffer per datagram (the payload) instead of two.
+   */
+  private heads = Buffer.allocUnsafeSlow(NATIVE_HEAD_SLOT * INITIAL);
+  private headLengths = new Int32Array(INITIAL);
+  /** What follows each datagram's head (its payload, or the whole datagram when it has no head). */
+  private readonly bodies: (Buffer | undefined)[] = [];
   private readonly owners: BatchedSocketOwner[] = [];
   private count = 0;
   private queued = false;
@@ -40,7 +48,8 @@ export class UdpBatch {
 
   /**
    * Queues one datagram (`a` then `b`) on `owner`'s socket: to `ip4`:`port` (ip4 in host order,
-   * an unconnected socket) or, with port 0, to where the socket is connected.
+   * an unconnected socket) or, with port 0, to where the socket is connected. `a` is copied at
+   * once when it is a header (up to NATIVE_HEAD_SLOT bytes); `b` is read at the flush.
    */
   add(owner: BatchedSocketOwner, a: Buffer, b: Buffer | undefined, ip4 = 0, port = 0): void {
     const i = this.count;
@@ -48,8 +57,18 @@ export class UdpBatch {
     this.owners[i] = owner;
     this.dests[2 * i] = ip4;
     this.dests[2 * i + 1] = port;
-    this.bufs[2 * i] = a;
-    this.bufs[2 * i + 1] = b;
+    const n = a.length;
+    if (n <= NATIVE_HEAD_SLOT) {
+      const heads = this.heads;
+      const at = NATIVE_HEAD_SLOT * i;
+      for (let k = 0; k < n; k++) heads[at + k] = a[k]!;
+      this.headLengths[i] = n;
+      this.bodies[i] = b;
+    } else {
+      // No head: an RTCP packet (b undefined), or a long first part joined to the second (rare).
+      this.headLengths[i] = 0;
+      this.bodies[i] = b ? Buffer.concat([a, b]) : a;
+    }
     this.count = i + 1;
     if (!this.queued) {
       this.queued = true;
@@ -77,7 +96,7 @@ export class UdpBatch {
       fds[i] = fd;
     }
     this.stats.runs += runs;
-    const sent = this.addon.send(fds, this.bufs, this.dests, n, this.status);
+    const sent = this.addon.send(fds, this.heads, this.headLengths, this.bodies, this.dests, n, this.status);
     this.stats.datagrams += n;
     this.stats.flushes++;
     if (sent !== n) {
@@ -87,7 +106,10 @@ export class UdpBatch {
         const o = this.owners[i]!;
         if (e === EAGAIN && fds[i]! >= 0) {
           this.stats.slow++;
-          o.sendSlow(this.bufs[2 * i]!, this.bufs[2 * i + 1]);
+          const length = this.headLengths[i]!;
+          const body = this.bodies[i];
+          if (length === 0) o.sendSlow(body!, undefined);
+          else o.sendSlow(Buffer.from(this.heads.subarray(NATIVE_HEAD_SLOT * i, NATIVE_HEAD_SLOT * i + length)), body);
         } else {
           this.stats.errors++;
           o.drop();
@@ -95,7 +117,7 @@ export class UdpBatch {
       }
     }
     // Let the payloads go (they are shared, but a closed session's must not be held here).
-    this.bufs.fill(undefined, 0, 2 * n);
+    this.bodies.fill(undefined, 0, n);
     this.owners.length = 0;
   };
 
@@ -103,10 +125,16 @@ export class UdpBatch {
     const size = this.fds.length * 2;
     const fds = new Int32Array(size);
     const dests = new Uint32Array(2 * size);
+    const heads = Buffer.allocUnsafeSlow(NATIVE_HEAD_SLOT * size);
+    const headLengths = new Int32Array(size);
     fds.set(this.fds);
     dests.set(this.dests);
+    this.heads.copy(heads);
+    headLengths.set(this.headLengths);
     this.fds = fds;
     this.dests = dests;
+    this.heads = heads;
+    this.headLengths = headLengths;
     this.status = new Int32Array(size);
   }
 }

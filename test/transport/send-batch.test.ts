@@ -15,6 +15,7 @@ import { HEADER_ARENA_SLOTS, HeaderArena } from '../../src/sender/rtp-sender.ts'
 import {
   InterleavedBatch,
   InterleavedWriter,
+  NATIVE_HEAD_SLOT,
   MAX_INTERLEAVED_BACKLOG_BYTES,
   UdpBatch,
   duplexPair,
@@ -372,10 +373,18 @@ describe('InterleavedBatch (native writer)', () => {
 
 /** An addon that records calls and refuses what `status` says (EAGAIN 11, ECONNREFUSED 111). */
 function fakeAddon(refuse: Map<number, number> = new Map()) {
+  /** Each call's datagrams as the addon reads them: descriptor, head bytes, body. */
   const calls: { fds: number[]; bufs: (Buffer | undefined)[]; count: number }[] = [];
   const addon: NativeSendmmsg = {
-    send(fds, bufs, _dests, count, status) {
-      calls.push({ fds: [...fds.subarray(0, count)], bufs: bufs.slice(0, 2 * count), count });
+    version: 2,
+    send(fds, heads, headLengths, bodies, _dests, count, status) {
+      const bufs: (Buffer | undefined)[] = [];
+      for (let i = 0; i < count; i++) {
+        const n = headLengths[i]!;
+        if (n > 0) bufs.push(Buffer.from(heads.subarray(NATIVE_HEAD_SLOT * i, NATIVE_HEAD_SLOT * i + n)), bodies[i]);
+        else bufs.push(bodies[i], undefined);
+      }
+      calls.push({ fds: [...fds.subarray(0, count)], bufs, count });
       let sent = 0;
       for (let i = 0; i < count; i++) {
         const e = fds[i]! < 0 ? 9 : (refuse.get(i) ?? 0);
@@ -448,6 +457,22 @@ describe('UdpBatch', () => {
     expect(a.slow).toEqual([[Buffer.from([1]), p]]);
     expect(a.drops).toBe(1);
     expect(batch.stats).toMatchObject({ datagrams: 3, slow: 1, errors: 1 });
+  });
+
+  it('copies a header when it is queued (its memory may be reused at once); a longer first part goes whole', async () => {
+    const { addon, calls } = fakeAddon();
+    const batch = new UdpBatch(addon);
+    const a = owner(10);
+    const header = Buffer.from('0123456789ab');
+    const p = Buffer.from([0xaa]);
+    batch.add(a, header, p);
+    header.fill(0);
+    const rtcp = Buffer.alloc(40, 7);
+    batch.add(a, rtcp, undefined);
+    const long = Buffer.alloc(NATIVE_HEAD_SLOT + 1, 1);
+    batch.add(a, long, p);
+    await flushed();
+    expect(calls[0]!.bufs).toEqual([Buffer.from('0123456789ab'), p, rtcp, undefined, Buffer.concat([long, p]), undefined]);
   });
 
   it('grows past its first arrays for a large wake', async () => {
