@@ -13,8 +13,11 @@ import { at } from '../src/util/narrow.ts';
 import type { PhaseClock } from './load-client.ts';
 import os from 'node:os';
 import { readCpuOf, readRssOf, readRunQueueWaitOf, readUdpCounters, RssSampler } from './proc-stats.ts';
+import type { ProbeReport } from './probe-process.ts';
 import type { ServerProcessReport } from './server-process.ts';
 import { SelfCpu } from './scale.ts';
+import { startProbe } from './probe.ts';
+import type { Probe } from './probe.ts';
 import { startTarget } from './targets.ts';
 import type { Runner, SenderChoice, TargetKind, UdpPortsChoice } from './targets.ts';
 
@@ -111,6 +114,12 @@ export interface RunResult {
   schedulerTasksAfterTeardown: number | undefined;
   mediaDurationSec: number | undefined;
   serverReport: ServerProcessReport | undefined;
+  /**
+   * The probe client (probe-process.ts): one more viewer in a process of its own, joined after the
+   * ramp; per media its A.8 jitter at the end of the hold (ms) and its loss. What one client sees,
+   * without the load clients' own lag.
+   */
+  probe: ProbeReport['media'] | undefined;
 }
 
 const MB = 1024 * 1024;
@@ -138,6 +147,7 @@ export async function runLoad(o: RunOptions, log: (s: string) => void): Promise<
     workers: o.workers ?? 1,
   });
   const clients: BenchClient[] = [];
+  let probe: Probe | undefined;
   try {
     await sleep(o.settleMs);
     const rssIdle = readRssOf(target.pids) ?? 0;
@@ -175,6 +185,8 @@ export async function runLoad(o: RunOptions, log: (s: string) => void): Promise<
     while (performance.now() < deadline && clients.some((c) => c.error === undefined && c.timeToFirstRtpMs === undefined)) await sleep(20);
     await sleep(500);
     phase.phase = PHASE_STEADY;
+    probe = await startProbe(target, { transport: o.transport, rrIntervalMs: o.rrIntervalMs, requestTimeoutMs: o.requestTimeoutMs });
+    if (probe.error !== undefined) log(`  probe client failed: ${probe.error}`);
     const tHold = performance.now();
     const cpuHold0 = readCpuOf(target.pids);
     const perProcess0 = target.pids.map((pid) => readCpuOf([pid]));
@@ -187,6 +199,7 @@ export async function runLoad(o: RunOptions, log: (s: string) => void): Promise<
     const wait1 = readRunQueueWaitOf(target.pids);
     rss.stop();
     const serverReport = await target.report();
+    const probeReport = await probe.report();
     benchEld.disable();
     const udp1 = readUdpCounters();
     for (const c of clients) for (const t of c.tracks) t.jitterSamplesMs.push(t.source.jitterMs);
@@ -194,7 +207,7 @@ export async function runLoad(o: RunOptions, log: (s: string) => void): Promise<
     const snaps = clients.flatMap((c) => c.tracks.map((t) => ({ t, s: t.source.snapshot() })));
     // After the statistics: the full collection's pause must not show in the clients' figures.
     const heapLive = await target.heap?.();
-    await Promise.all(clients.map((c) => c.stop()));
+    await Promise.all([...clients.map((c) => c.stop()), probe.stop()]);
     await sleep(1000);
     const cpuIdle0 = readCpuOf(target.pids);
     const tIdle0 = performance.now();
@@ -280,11 +293,13 @@ export async function runLoad(o: RunOptions, log: (s: string) => void): Promise<
       schedulerTasksAfterTeardown: after?.scheduler.tasks,
       mediaDurationSec: clients.find((c) => c.mediaDurationSec !== undefined)?.mediaDurationSec,
       serverReport,
+      probe: probeReport?.media,
     };
     if (errors.length > 0) log(`  ${o.clients - ok.length} client(s) failed: ${errors.slice(0, 3).join('; ')}`);
     return result;
   } finally {
     for (const c of clients) c.close();
+    await probe?.stop();
     await target.stop();
   }
 }

@@ -49,6 +49,7 @@ export function resultsTable(results: readonly RunResult[]): string {
     'loss %',
     'lost (joining)',
     'audio jitter ms',
+    'probe audio jitter ms',
     'video jitter ms',
     'µs/pkt',
     '1st RTP ms p50/p95',
@@ -72,6 +73,7 @@ export function resultsTable(results: readonly RunResult[]): string {
     f(r.lossPct, 3),
     `${r.lost} (${r.joinLost})`,
     jit(r, 'audio'),
+    f(probeAudio(r), 2),
     jit(r, 'video'),
     f(r.cpuUsPerPacket, 2),
     `${f(r.firstRtpMedianMs, 0)}/${f(r.firstRtpP95Ms, 0)}`,
@@ -80,6 +82,11 @@ export function resultsTable(results: readonly RunResult[]): string {
     f(r.loadAvg1),
   ]);
   return table(header, rows);
+}
+
+/** The probe client's audio jitter at the end of the hold (NaN without a probe). */
+function probeAudio(r: RunResult): number {
+  return r.probe?.audio?.jitterMs ?? NaN;
 }
 
 function ratio(a: number, b: number, digits = 2): string {
@@ -105,6 +112,7 @@ export function ratiosTable(results: readonly RunResult[]): string | undefined {
         gst ? ratio(ours.rssPeakMB, gst.rssPeakMB) : 'n/a',
         gst ? `${ours.lost} (${ours.joinLost}) / ${gst.lost} (${gst.joinLost})` : 'n/a',
         gst ? `${f(audioMedian(ours), 2)} / ${f(audioMedian(gst), 2)} = ${ratio(audioMedian(ours), audioMedian(gst))}` : 'n/a',
+        `${f(probeAudio(ours), 2)} / ${gst ? f(probeAudio(gst), 2) : 'n/a'} / ${floor ? f(probeAudio(floor), 2) : 'n/a'}`,
         gst
           ? `${f(ours.firstRtpMedianMs, 0)} / ${f(gst.firstRtpMedianMs, 0)} = ${ratio(ours.firstRtpMedianMs, gst.firstRtpMedianMs)}`
           : 'n/a',
@@ -120,6 +128,7 @@ export function ratiosTable(results: readonly RunResult[]): string | undefined {
       'RSS / gst',
       'lost (joining): ours / gst',
       'audio jitter p50 ms ours / gst',
+      'probe audio jitter ms ours / gst / floor',
       '1st RTP p50 ms ours / gst',
     ],
     rows,
@@ -160,6 +169,8 @@ export const LEGEND = [
   'loss %: RFC 3550 A.3 expected vs received, all clients and tracks, whole run; lost (joining): lost',
   'packets, and in brackets those missing while clients were still joining.  jitter: RFC 3550 A.8',
   'interarrival jitter at the clients, mean/median/max ms (video includes B-frame timestamp reordering).',
+  'probe: one more client in a process of its own, joined after the ramp, its audio jitter at the end of',
+  "the hold: what one viewer gets, without the load clients' own event-loop lag.",
   'µs/pkt: server CPU time over the hold divided by the RTP packets delivered in it.  floor: the same',
   "packets sent by a bare loop (one socket, one sendmmsg per 2 ms tick for all clients): the machine's limit.",
   '1st RTP: TCP connect to the first RTP packet.  ELD: server event-loop delay beyond the 10 ms',

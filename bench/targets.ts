@@ -77,7 +77,7 @@ let compiled: string | undefined;
  * .cache/bench-js inside the repository, so that the packages resolve from node_modules; once
  * per bench. Returns the compiled bench/server-process.js.
  */
-function compileServerProcess(): string {
+export function compileServerProcess(): string {
   if (compiled) return compiled;
   execFileSync(process.execPath, [path.join(REPO_ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.bench.json'], {
     cwd: REPO_ROOT,
