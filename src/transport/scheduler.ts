@@ -145,15 +145,29 @@ export class Scheduler {
           continue;
         }
         this.stats.maxLateMs = Math.max(this.stats.maxLateMs, now - top.dueMs);
-        this.removeAt(0);
         this.stats.tasksRun++;
         // A task woken a little early (within the resolution) runs as of its due time, so it finds
         // its work due; it must do all of it, so a next due time not after that is pushed on by one
         // resolution step: no task can spin the loop.
         const at = Math.max(now, top.dueMs);
-        const next = top.task.run(at);
-        // The task may have removed itself while running.
-        if (top.live) this.place(top, next > at ? next : at + this.resolutionMs);
+        let next: number;
+        try {
+          next = top.task.run(at);
+        } catch (err) {
+          // A task that throws leaves the heap (it is not run again until scheduled again).
+          if (top.index >= 0) this.removeAt(top.index);
+          throw err;
+        }
+        const due = next > at ? next : at + this.resolutionMs;
+        // The task stays in the heap while it runs: its entry is moved to its next due time in
+        // place (one sift, not a removal and an insertion). It may have removed itself meanwhile.
+        if (!top.live) continue;
+        if (top.index < 0 || !Number.isFinite(due)) this.place(top, due);
+        else {
+          top.dueMs = due;
+          this.down(top.index);
+          this.up(top.index);
+        }
       }
       for (const e of early) if (e.live) this.place(e, e.dueMs);
     } finally {

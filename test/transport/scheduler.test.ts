@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/util/clock.ts';
 import { Scheduler } from '../../src/transport/scheduler.ts';
@@ -79,6 +80,85 @@ describe('Scheduler', () => {
     }
     clock.advance(1000);
     expect(ran).toEqual([...dues].sort((p, q) => p - q));
+  });
+});
+
+describe('Scheduler against a reference', () => {
+  it('runs periodic tasks that stop, start others and leave in the order of a sorted list', () => {
+    const spec = fc.array(
+      fc.record({
+        first: fc.integer({ min: 0, max: 100 }),
+        period: fc.integer({ min: 1, max: 40 }),
+        runs: fc.integer({ min: 1, max: 30 }),
+        /** After this many runs the task removes itself (beyond `runs`: never). */
+        leaveAfter: fc.integer({ min: 1, max: 40 }),
+        /** At its first run it schedules the task with this index (if there is one) `delay` later. */
+        starts: fc.nat(20),
+        delay: fc.integer({ min: 0, max: 30 }),
+      }),
+      { minLength: 1, maxLength: 20 },
+    );
+    fc.assert(
+      fc.property(spec, (tasks) => {
+        // The reference: every task's next due time in a list; the earliest (then the first made) runs.
+        const ref: string[] = [];
+        const due = new Map<number, number>();
+        const made: number[] = [];
+        const count = tasks.map(() => 0);
+        const step = (i: number, now: number): number | undefined => {
+          const t = tasks[i]!;
+          count[i]!++;
+          if (count[i] === 1 && t.starts < tasks.length && t.starts !== i && !due.has(t.starts) && count[t.starts] === 0) {
+            if (!made.includes(t.starts)) made.push(t.starts);
+            due.set(t.starts, now + t.delay);
+          }
+          if (count[i]! >= t.leaveAfter) return undefined;
+          return count[i]! < t.runs ? now + t.period : undefined;
+        };
+        const initial = tasks.map((t, i) => i).filter((i) => i % 3 !== 2);
+        for (const i of initial) {
+          made.push(i);
+          due.set(i, tasks[i]!.first);
+        }
+        for (;;) {
+          let best: number | undefined;
+          for (const i of made) {
+            const d = due.get(i);
+            if (d === undefined) continue;
+            if (best === undefined || d < due.get(best)!) best = i;
+          }
+          if (best === undefined) break;
+          const now = due.get(best)!;
+          if (now > 2000) break;
+          due.delete(best);
+          ref.push(`${best}@${now}`);
+          const next = step(best, now);
+          if (next !== undefined) due.set(best, next);
+        }
+
+        // The scheduler, resolution 0 (every task at its exact time).
+        const clock = new ManualClock();
+        const s = new Scheduler(clock, 0);
+        const got: string[] = [];
+        const runs = tasks.map(() => 0);
+        const objs: ScheduledTask[] = tasks.map((t, i) => ({
+          run(now) {
+            got.push(`${i}@${now}`);
+            runs[i]!++;
+            if (runs[i] === 1 && t.starts < tasks.length && t.starts !== i && !s.has(objs[t.starts]!) && runs[t.starts] === 0)
+              s.schedule(objs[t.starts]!, now + t.delay);
+            if (runs[i]! >= t.leaveAfter) {
+              s.remove(objs[i]!);
+              return now + 1; // ignored: removed
+            }
+            return runs[i]! < t.runs ? now + t.period : Infinity;
+          },
+        }));
+        for (const i of initial) s.schedule(objs[i]!, tasks[i]!.first);
+        clock.advance(2000);
+        expect(got).toEqual(ref);
+      }),
+    );
   });
 });
 
