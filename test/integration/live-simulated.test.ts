@@ -6,11 +6,12 @@
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { makeClip } from '../live/make-clip.ts';
+import { ffmpegReadFrames } from '../helpers/ffmpeg.ts';
 import { parseFramemd5 } from '../helpers/framemd5.ts';
 import { describeWithPeers } from '../helpers/peers.ts';
 import { RtspTestClient } from '../helpers/rtsp-client.ts';
 import type { ClientTrack, ReceivedRtp } from '../helpers/rtsp-client.ts';
-import { expectSuccess, ffmpegErrors, runProgram } from '../helpers/run-program.ts';
+import { expectSuccess, ffmpegErrors } from '../helpers/run-program.ts';
 import { serverForSuite } from '../helpers/server-fixture.ts';
 import { sleep } from '../helpers/wait.ts';
 
@@ -152,29 +153,7 @@ describeWithPeers('simulated live channel (--live NAME=FILE)', ['ffmpeg'], () =>
   it.each(['udp', 'tcp'] as const)(
     'ffmpeg watches over %s and decodes without errors',
     async (transport) => {
-      const r = await runProgram(
-        'ffmpeg',
-        [
-          '-hide_banner',
-          '-nostdin',
-          '-loglevel',
-          'error',
-          '-rtsp_transport',
-          transport,
-          '-i',
-          url,
-          '-t',
-          '6',
-          '-map',
-          '0:v',
-          '-map',
-          '0:a',
-          '-f',
-          'framemd5',
-          '-',
-        ],
-        60_000,
-      );
+      const r = await ffmpegReadFrames(url, { transport, seconds: 6 });
       expectSuccess(r, `ffmpeg ${transport}`);
       expect(ffmpegErrors(r.stderr)).toBe('');
       const frames = parseFramemd5(r.stdout);

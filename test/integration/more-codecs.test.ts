@@ -8,6 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { ffprobeCodecs } from '../helpers/ffmpeg.ts';
 import { captureRtsp, compareAudio, compareVideo, framemd5Args, parseFramemd5 } from '../helpers/framemd5.ts';
 import { describeWithPeers } from '../helpers/peers.ts';
 import { expectSuccess, runProgram } from '../helpers/run-program.ts';
@@ -28,9 +29,7 @@ describeWithPeers('H.265 + Opus and MP3 from MP4 files', ['ffmpeg', 'ffprobe'], 
    * B-frames as duplicates (checked: with passthrough every frame arrives, in order).
    */
   async function hashes(input: string, inputArgs: string[] = [], seconds?: number) {
-    const args = framemd5Args(input, { inputArgs, seconds });
-    args.splice(args.indexOf('-f'), 0, '-fps_mode', 'passthrough');
-    const r = await runProgram('ffmpeg', args, 120_000);
+    const r = await runProgram('ffmpeg', framemd5Args(input, { inputArgs, seconds, outputArgs: ['-fps_mode', 'passthrough'] }), 120_000);
     expectSuccess(r, `framemd5 of ${input}`);
     const frames = parseFramemd5(r.stdout);
     return { video: frames.filter((f) => f.stream === 0), audio: frames.filter((f) => f.stream === 1) };
@@ -79,11 +78,7 @@ describeWithPeers('H.265 + Opus and MP3 from MP4 files', ['ffmpeg', 'ffprobe'], 
   const { url } = serverForSuite(() => ({ mediaDir: dir }));
 
   it('ffprobe names the codecs from our SDP', async () => {
-    const r = await runProgram(
-      'ffprobe',
-      ['-v', 'error', '-rtsp_transport', 'tcp', '-show_entries', 'stream=codec_name', '-of', 'csv=p=0', url('hevc-opus.mp4')],
-      60_000,
-    );
+    const r = await ffprobeCodecs(url('hevc-opus.mp4'), { transport: 'tcp', timeoutMs: 60_000 });
     expectSuccess(r, 'ffprobe');
     expect(r.stdout.trim().split('\n')).toEqual(['hevc', 'opus']);
   });

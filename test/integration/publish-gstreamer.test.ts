@@ -3,6 +3,7 @@
  * ffmpeg watches the channel and decodes it.
  */
 import { expect, it } from 'vitest';
+import { ffmpegReadFrames } from '../helpers/ffmpeg.ts';
 import { parseFramemd5 } from '../helpers/framemd5.ts';
 import { describeWithGstreamer } from '../helpers/gstreamer.ts';
 import { expectSuccess, ffmpegErrors, runProgram } from '../helpers/run-program.ts';
@@ -46,11 +47,7 @@ describeWithGstreamer(
           30_000,
         );
         await waitUntil(() => server.snapshot().live.some((c) => c.name === name && c.live), 15_000, `${name} live`);
-        const watch = await runProgram(
-          'ffmpeg',
-          ['-hide_banner', '-nostdin', '-loglevel', 'error', '-rtsp_transport', 'tcp', '-i', url, '-t', '3', '-f', 'framemd5', '-'],
-          60_000,
-        );
+        const watch = await ffmpegReadFrames(url, { transport: 'tcp', seconds: 3, maps: [] });
         expectSuccess(watch, `ffmpeg watching ${name}`);
         expect(ffmpegErrors(watch.stderr)).toBe('');
         expect(parseFramemd5(watch.stdout).filter((f) => f.stream === 0).length).toBeGreaterThan(50);

@@ -13,9 +13,9 @@ import type { PublisherSession } from '../../src/server/live/record-target.ts';
 import { bindUdpPortPair } from '../../src/transport/index.ts';
 import type { UdpPortPair } from '../../src/transport/index.ts';
 import { makeClip } from '../live/make-clip.ts';
+import { ffmpegPublish } from '../helpers/ffmpeg.ts';
 import { describeWithPeers } from '../helpers/peers.ts';
 import { RtspTestClient } from '../helpers/rtsp-client.ts';
-import { runProgram } from '../helpers/run-program.ts';
 import { serverForSuite } from '../helpers/server-fixture.ts';
 import { sleep, waitUntil } from '../helpers/wait.ts';
 
@@ -62,26 +62,7 @@ describeWithPeers('publisher injection over UDP (ffmpeg publishes)', ['ffmpeg'],
     const name = 'inject-ff';
     const channelUrl = url(`live/${name}`);
     const channel = () => server.snapshot().live.find((c) => c.name === name);
-    const ffmpeg = runProgram(
-      'ffmpeg',
-      [
-        '-hide_banner',
-        '-nostdin',
-        '-loglevel',
-        'error',
-        '-re',
-        '-i',
-        clip.file,
-        '-c',
-        'copy',
-        '-f',
-        'rtsp',
-        '-rtsp_transport',
-        'udp',
-        channelUrl,
-      ],
-      60_000,
-    );
+    const ffmpeg = ffmpegPublish(clip.file, channelUrl, { transport: 'udp' });
     const viewer = await (async () => {
       await waitUntil(() => channel()?.live === true, 15_000, `${name} live`);
       const v = await RtspTestClient.connect(channelUrl);

@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { RtspServer } from '../../src/server/index.ts';
+import { ffmpegPlay } from '../helpers/ffmpeg.ts';
 import { missingForGstreamer } from '../helpers/gstreamer.ts';
 import { describeWithPeers } from '../helpers/peers.ts';
 import { RtspTestClient } from '../helpers/rtsp-client.ts';
@@ -48,11 +49,7 @@ describeWithPeers('redirecting front before two edges', ['ffmpeg'], () => {
     }
     await waitUntil(() => front.snapshot().redirect?.edges[0]?.sessions === 3, 5000, 'the front sees edge 1 loaded');
 
-    const ffmpeg = runProgram(
-      'ffmpeg',
-      ['-hide_banner', '-nostdin', '-loglevel', 'error', '-rtsp_transport', 'tcp', '-i', frontUrl(), '-t', '6', '-f', 'null', '-'],
-      60_000,
-    );
+    const ffmpeg = ffmpegPlay(frontUrl(), { transport: 'tcp', seconds: 6 });
     await sleep(800);
     // RTP packets into fakesinks: 300 of each track last 3-6 s.
     const branch = ['s.', '!', 'queue', '!', 'fakesink', 'num-buffers=300'];
