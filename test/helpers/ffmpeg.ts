@@ -3,10 +3,12 @@
  * them (play, read frames, publish, probe), instead of the argument lists each file repeated.
  * Each runs the program with runProgram: a hard timeout, stdout and stderr kept for assertions and
  * failure messages, and the child killed by its pid if the test that started it ends first. They
- * only run the program and return what it did; every check stays in the test.
+ * only run the program and return what it did; every check stays in the test. Also: making test
+ * media with ffmpeg (ffmpegMake, lavfiTestInputs).
  */
+import path from 'node:path';
 import { framemd5Args } from './framemd5.ts';
-import { runProgram } from './run-program.ts';
+import { expectSuccess, runProgram } from './run-program.ts';
 import type { ProgramResult } from './run-program.ts';
 
 export type RtspTransport = 'udp' | 'tcp';
@@ -102,4 +104,49 @@ export function ffprobeCodecs(url: string, { transport, timeoutMs = 30_000 }: Pr
 /** ffprobe's `-show_streams` of `url` as JSON on stdout. */
 export function ffprobeStreams(url: string, { transport, timeoutMs = 60_000 }: ProbeOptions = {}): Promise<ProgramResult> {
   return run('ffprobe', ['-v', 'error', ...transportArgs(transport), '-show_streams', '-of', 'json', url], timeoutMs);
+}
+
+/**
+ * ffmpeg writing `out` (overwritten) from `args`, its inputs and codec options; throws with
+ * ffmpeg's stderr when it fails. Resolves to `out`.
+ */
+export async function ffmpegMake(out: string, args: readonly string[], timeoutMs = 120_000): Promise<string> {
+  const r = await runProgram('ffmpeg', [...QUIET, '-y', ...args, out], timeoutMs);
+  expectSuccess(r, `ffmpeg making ${path.basename(out)}`);
+  return out;
+}
+
+export interface TestInputOptions {
+  /** Picture size, `WxH`. */
+  size: string;
+  seconds: number;
+  /** Frames per second (default 25). */
+  rate?: number;
+  /** Tone in Hz (default 440). */
+  frequency?: number;
+  /** Default 48000. */
+  sampleRate?: number;
+  /** The tone in stereo (`aformat=channel_layouts=stereo`); mono otherwise. */
+  stereo?: boolean;
+}
+
+/** ffmpeg inputs of generated media: input 0 a testsrc2 picture, input 1 a sine tone, both `seconds` long. */
+export function lavfiTestInputs({
+  size,
+  seconds,
+  rate = 25,
+  frequency = 440,
+  sampleRate = 48000,
+  stereo = false,
+}: TestInputOptions): string[] {
+  return [
+    '-f',
+    'lavfi',
+    '-i',
+    `testsrc2=size=${size}:rate=${rate}:duration=${seconds}`,
+    '-f',
+    'lavfi',
+    '-i',
+    `sine=frequency=${frequency}:sample_rate=${sampleRate}:duration=${seconds}${stereo ? ',aformat=channel_layouts=stereo' : ''}`,
+  ];
 }

@@ -61,6 +61,34 @@ export function rtspsrcToFakesinks(location: string, extra: string[] = []): Prom
 }
 
 /**
+ * gst-launch-1.0 arguments that publish a live test picture to `location` with rtspclientsink:
+ * videotestsrc, 320x240 at 25 fps, `buffers` frames long, encoded by x264enc (zerolatency,
+ * veryfast, a keyframe a second). `sinkProps` are more rtspclientsink properties
+ * (`protocols=tcp`, `user-id=...`).
+ */
+export function rtspclientsinkTestArgs(location: string, buffers: number, sinkProps: readonly string[] = []): string[] {
+  return [
+    '-q',
+    'videotestsrc',
+    'is-live=true',
+    `num-buffers=${buffers}`,
+    '!',
+    'video/x-raw,width=320,height=240,framerate=25/1',
+    '!',
+    'x264enc',
+    'tune=zerolatency',
+    'speed-preset=veryfast',
+    'key-int-max=25',
+    '!',
+    'h264parse',
+    '!',
+    'rtspclientsink',
+    `location=${location}`,
+    ...sinkProps,
+  ];
+}
+
+/**
  * The warning gst-launch prints when rtspsrc (GStreamer 1.22) emits no-more-pads while its other
  * stream's pad is still being added and linked, a race in rtspsrc itself, with any server: each
  * stream's first packet leaves its own jitterbuffer thread, new_manager_pad marks the stream

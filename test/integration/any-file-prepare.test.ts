@@ -13,9 +13,10 @@ import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Preparer } from '../../src/media/prepare/index.ts';
 import type { RtspServer } from '../../src/server/index.ts';
+import { ffmpegMake, lavfiTestInputs } from '../helpers/ffmpeg.ts';
 import { describeWithPeers } from '../helpers/peers.ts';
 import { RtspTestClient } from '../helpers/rtsp-client.ts';
-import { expectSuccess, runProgram } from '../helpers/run-program.ts';
+import { runProgram } from '../helpers/run-program.ts';
 import { REPO_ROOT, startServer } from '../helpers/server.ts';
 import { sleep } from '../helpers/wait.ts';
 
@@ -26,11 +27,7 @@ describeWithPeers('preparation: 503 while running, cache reuse, streamlab prepar
   let cacheDir: string;
   const servers: RtspServer[] = [];
 
-  async function make(name: string, args: string[]): Promise<string> {
-    const r = await runProgram('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', ...args, path.join(dir, name)], 120_000);
-    expectSuccess(r, `making ${name}`);
-    return path.join(dir, name);
-  }
+  const make = (name: string, args: string[]) => ffmpegMake(path.join(dir, name), args);
 
   /**
    * A server whose preparer transcodes with x264 `medium`: slow enough to outlast a 200 ms wait
@@ -66,14 +63,7 @@ describeWithPeers('preparation: 503 while running, cache reuse, streamlab prepar
     dir = await mkdtemp(path.join(os.tmpdir(), 'streamlab-prepare-'));
     cacheDir = path.join(dir, '.streamlab-cache');
     await make('slow.mkv', [
-      '-f',
-      'lavfi',
-      '-i',
-      'testsrc2=size=640x360:rate=25:duration=8',
-      '-f',
-      'lavfi',
-      '-i',
-      'sine=frequency=300:sample_rate=48000:duration=8',
+      ...lavfiTestInputs({ size: '640x360', seconds: 8, frequency: 300 }),
       '-c:v',
       'libvpx',
       '-deadline',
@@ -135,10 +125,7 @@ describeWithPeers('preparation: 503 while running, cache reuse, streamlab prepar
   it('streamlab prepare <dir>: one line per file, status 1 when one fails, then everything reused', async () => {
     const media = await mkdtemp(path.join(dir, 'cli-'));
     const cache = path.join(dir, 'cli-cache');
-    const gen = async (name: string, args: string[]) => {
-      const r = await runProgram('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', ...args, path.join(media, name)], 60_000);
-      expectSuccess(r, name);
-    };
+    const gen = (name: string, args: string[]) => ffmpegMake(path.join(media, name), args, 60_000);
     await gen('a.mkv', ['-f', 'lavfi', '-i', 'testsrc2=size=160x90:rate=10:duration=1', '-c:v', 'libx264']);
     await gen('b.wav', ['-f', 'lavfi', '-i', 'sine=sample_rate=8000:duration=1', '-c:a', 'pcm_alaw']);
     await gen('c.mp4', ['-f', 'lavfi', '-i', 'testsrc2=size=160x90:rate=10:duration=1', '-c:v', 'libx264']);

@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Preparer } from '../../src/media/prepare/index.ts';
+import { ffmpegMake } from '../helpers/ffmpeg.ts';
 import { compareAudio, compareVideo, framemd5Args, parseFramemd5 } from '../helpers/framemd5.ts';
 import type { FrameHash } from '../helpers/framemd5.ts';
 import { describeWithPeers } from '../helpers/peers.ts';
@@ -208,8 +209,7 @@ describeWithPeers('any file ffmpeg can read, prepared and served', ['ffmpeg', 'f
     for (let i = 0; i < CASES.length; i += 3) {
       await Promise.all(
         CASES.slice(i, i + 3).map(async (c) => {
-          const r = await runProgram('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', ...c.make, path.join(dir, c.file)], 120_000);
-          expectSuccess(r, `making ${c.file}`);
+          await ffmpegMake(path.join(dir, c.file), c.make);
         }),
       );
     }

@@ -17,7 +17,7 @@ import { flagSpecsOf } from '../../src/cli/config-flags.ts';
 import { serveCommand } from '../../src/cli/config.ts';
 import { digestHa1 } from '../../src/rtsp/index.ts';
 import { ffmpegPublish, ffprobeCodecs } from '../helpers/ffmpeg.ts';
-import { describeWithGstreamer, rtspsrcToFakesinks } from '../helpers/gstreamer.ts';
+import { describeWithGstreamer, rtspclientsinkTestArgs, rtspsrcToFakesinks } from '../helpers/gstreamer.ts';
 import { logLinesForSuite } from '../helpers/log-lines.ts';
 import { describeWithPeers } from '../helpers/peers.ts';
 import { expectSuccess, runProgram } from '../helpers/run-program.ts';
@@ -211,29 +211,7 @@ describeWithGstreamer(
 
     it('rtspclientsink publishes on secure/cam as alice (bob: 403); ffprobe reads it as alice', async () => {
       const publisher = (name: string, buffers: number) =>
-        runProgram(
-          'gst-launch-1.0',
-          [
-            '-q',
-            'videotestsrc',
-            'is-live=true',
-            `num-buffers=${buffers}`,
-            '!',
-            'video/x-raw,width=320,height=240,framerate=25/1',
-            '!',
-            'x264enc',
-            'tune=zerolatency',
-            'key-int-max=25',
-            '!',
-            'h264parse',
-            '!',
-            'rtspclientsink',
-            `location=${url('secure/cam')}`,
-            'protocols=tcp',
-            ...asUser(name),
-          ],
-          30_000,
-        );
+        runProgram('gst-launch-1.0', rtspclientsinkTestArgs(url('secure/cam'), buffers, ['protocols=tcp', ...asUser(name)]), 30_000);
       const bob = await publisher('bob', 25);
       expect(bob.code).not.toBe(0);
       expect(bob.stderr).toMatch(/Forbidden|403/);

@@ -4,8 +4,8 @@
  * timestamps continuous across the loop boundaries of a 4 s clip; ffmpeg watches over UDP and TCP
  * and decodes without errors.
  */
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { makeClip } from '../live/make-clip.ts';
+import { beforeAll, expect, it } from 'vitest';
+import { clipForSuite } from '../live/make-clip.ts';
 import { ffmpegReadFrames } from '../helpers/ffmpeg.ts';
 import { parseFramemd5 } from '../helpers/framemd5.ts';
 import { describeWithPeers } from '../helpers/peers.ts';
@@ -17,15 +17,7 @@ import { sleep } from '../helpers/wait.ts';
 
 describeWithPeers('simulated live channel (--live NAME=FILE)', ['ffmpeg'], () => {
   let url: string;
-  let clip: Awaited<ReturnType<typeof makeClip>>;
-
-  beforeAll(async () => {
-    clip = await makeClip(4);
-  }, 60_000);
-
-  afterAll(async () => {
-    await clip?.remove();
-  });
+  const clip = clipForSuite(4);
 
   const suite = serverForSuite(() => ({ live: [{ name: 'clip', file: clip.file }] }));
   const { server } = suite;

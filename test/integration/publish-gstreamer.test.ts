@@ -5,7 +5,7 @@
 import { expect, it } from 'vitest';
 import { ffmpegReadFrames } from '../helpers/ffmpeg.ts';
 import { parseFramemd5 } from '../helpers/framemd5.ts';
-import { describeWithGstreamer } from '../helpers/gstreamer.ts';
+import { describeWithGstreamer, rtspclientsinkTestArgs } from '../helpers/gstreamer.ts';
 import { expectSuccess, ffmpegErrors, runProgram } from '../helpers/run-program.ts';
 import { serverForSuite } from '../helpers/server-fixture.ts';
 import { waitUntil } from '../helpers/wait.ts';
@@ -24,25 +24,7 @@ describeWithGstreamer(
         const url = `rtsp://127.0.0.1:${server.port}/live/${name}`;
         const gst = runProgram(
           'gst-launch-1.0',
-          [
-            '-q',
-            'videotestsrc',
-            'is-live=true',
-            'num-buffers=250',
-            '!',
-            'video/x-raw,width=320,height=240,framerate=25/1',
-            '!',
-            'x264enc',
-            'tune=zerolatency',
-            'speed-preset=veryfast',
-            'key-int-max=25',
-            '!',
-            'h264parse',
-            '!',
-            'rtspclientsink',
-            `location=${url}`,
-            `protocols=${protocol}`,
-          ],
+          rtspclientsinkTestArgs(url, 250, [`protocols=${protocol}`]),
           // 250 frames take 10 s; a hang at its end of stream is cut here (see below).
           30_000,
         );

@@ -6,13 +6,13 @@
  * server's ports; a viewer gets none of them, and the publisher's counters show the drops.
  */
 import dgram from 'node:dgram';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { serializeRtcpCompound } from '../../src/rtcp/index.ts';
 import { serializeRtpPacket } from '../../src/rtp/index.ts';
 import type { PublisherSession } from '../../src/server/live/record-target.ts';
 import { bindUdpPortPair } from '../../src/transport/index.ts';
 import type { UdpPortPair } from '../../src/transport/index.ts';
-import { makeClip } from '../live/make-clip.ts';
+import { clipForSuite } from '../live/make-clip.ts';
 import { ffmpegPublish } from '../helpers/ffmpeg.ts';
 import { describeWithPeers } from '../helpers/peers.ts';
 import { RtspTestClient } from '../helpers/rtsp-client.ts';
@@ -48,15 +48,7 @@ function publisherOf(server: { registry: { values(): IterableIterator<{ kind: st
 
 describeWithPeers('publisher injection over UDP (ffmpeg publishes)', ['ffmpeg'], () => {
   const { server, url } = serverForSuite();
-  let clip: Awaited<ReturnType<typeof makeClip>>;
-
-  beforeAll(async () => {
-    clip = await makeClip(6);
-  }, 60_000);
-
-  afterAll(async () => {
-    await clip?.remove();
-  });
+  const clip = clipForSuite(6);
 
   it('50 RTP packets and an SR from another port of the same address reach no viewer', async () => {
     const name = 'inject-ff';

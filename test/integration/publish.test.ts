@@ -5,9 +5,9 @@
  * sending malformed packets among good ones, then a restarted publisher continuing the channel's
  * sequence numbers and timestamps.
  */
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import { serializeRtpPacket } from '../../src/rtp/index.ts';
-import { makeClip } from '../live/make-clip.ts';
+import { clipForSuite } from '../live/make-clip.ts';
 import { ffmpegPublish, ffmpegReadFrames } from '../helpers/ffmpeg.ts';
 import type { RtspTransport } from '../helpers/ffmpeg.ts';
 import { parseFramemd5 } from '../helpers/framemd5.ts';
@@ -20,15 +20,10 @@ import { sleep, waitUntil } from '../helpers/wait.ts';
 describeWithPeers('publishing to live/NAME', ['ffmpeg'], () => {
   const { server, url } = serverForSuite();
   let base: string;
-  let clip: Awaited<ReturnType<typeof makeClip>>;
+  const clip = clipForSuite(4);
 
-  beforeAll(async () => {
-    clip = await makeClip(4);
+  beforeAll(() => {
     base = url('live');
-  }, 60_000);
-
-  afterAll(async () => {
-    await clip?.remove();
   });
 
   const channel = (name: string) => server.snapshot().live.find((c) => c.name === name);
