@@ -16,6 +16,7 @@ import type { RtspServer } from '../../src/server/index.ts';
 import { ffmpegMake, lavfiTestInputs } from '../helpers/ffmpeg.ts';
 import { describeWithPeers } from '../helpers/peers.ts';
 import { RtspTestClient } from '../helpers/rtsp-client.ts';
+import { announcedPort } from '../helpers/serve-cli.ts';
 import { runProgram } from '../helpers/run-program.ts';
 import { REPO_ROOT, startServer } from '../helpers/server.ts';
 import { sleep } from '../helpers/wait.ts';
@@ -160,15 +161,7 @@ describeWithPeers('preparation: 503 while running, cache reuse, streamlab prepar
       },
     );
     try {
-      const port = await new Promise<number>((resolve, reject) => {
-        let out = '';
-        child.stdout.on('data', (d) => {
-          out += d;
-          const m = /rtsp:\/\/127\.0\.0\.1:(\d+)\//.exec(out);
-          if (m) resolve(Number(m[1]));
-        });
-        child.once('exit', (code) => reject(new Error(`serve exited early with ${code}`)));
-      });
+      const port = await announcedPort(child);
       const url = `rtsp://127.0.0.1:${port}/b.wav`;
       const client = await RtspTestClient.connect(url);
       try {
