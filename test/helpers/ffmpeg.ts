@@ -116,6 +116,9 @@ export async function ffmpegMake(out: string, args: readonly string[], timeoutMs
   return out;
 }
 
+/** Output options of a quick VP8 video encode: libvpx at its realtime deadline, fastest setting. */
+export const VP8_FAST: readonly string[] = ['-c:v', 'libvpx', '-deadline', 'realtime', '-cpu-used', '8'];
+
 export interface TestInputOptions {
   /** Picture size, `WxH`. */
   size: string;

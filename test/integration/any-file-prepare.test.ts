@@ -13,7 +13,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Preparer } from '../../src/media/prepare/index.ts';
 import type { RtspServer } from '../../src/server/index.ts';
-import { ffmpegMake, lavfiTestInputs } from '../helpers/ffmpeg.ts';
+import { VP8_FAST, ffmpegMake, lavfiTestInputs } from '../helpers/ffmpeg.ts';
 import { describeWithPeers } from '../helpers/peers.ts';
 import { RtspTestClient } from '../helpers/rtsp-client.ts';
 import { announcedPort } from '../helpers/serve-cli.ts';
@@ -65,12 +65,7 @@ describeWithPeers('preparation: 503 while running, cache reuse, streamlab prepar
     cacheDir = path.join(dir, '.streamlab-cache');
     await make('slow.mkv', [
       ...lavfiTestInputs({ size: '640x360', seconds: 8, frequency: 300 }),
-      '-c:v',
-      'libvpx',
-      '-deadline',
-      'realtime',
-      '-cpu-used',
-      '8',
+      ...VP8_FAST,
       '-b:v',
       '1M',
       '-c:a',
