@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { parseSdp } from '../../src/sdp/index.ts';
 import { describeWithPeers } from '../helpers/peers.ts';
 import { RawConnection } from '../helpers/raw-connection.ts';
+import { announcedPort } from '../helpers/serve-cli.ts';
 import { REPO_ROOT, SAMPLE } from '../helpers/server.ts';
 
 const BIN = path.join(REPO_ROOT, 'bin', 'streamlab.js');
@@ -106,15 +107,7 @@ describe('streamlab serve', () => {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     try {
-      const port = await new Promise<number>((resolve, reject) => {
-        let out = '';
-        child.stdout.on('data', (d) => {
-          out += d;
-          const m = /rtsp:\/\/127\.0\.0\.1:(\d+)\//.exec(out);
-          if (m) resolve(Number(m[1]));
-        });
-        child.once('exit', (code) => reject(new Error(`exited early with ${code}`)));
-      });
+      const port = await announcedPort(child);
       const c = await RawConnection.open(port);
       const res = await c.request('DESCRIBE', `rtsp://127.0.0.1:${port}/sample.mp4`, { CSeq: '1' });
       expect(res.statusCode).toBe(200);

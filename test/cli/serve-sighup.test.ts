@@ -13,6 +13,7 @@ import type { RtcpPacket } from '../../src/rtcp/index.ts';
 import { describeWithPeers } from '../helpers/peers.ts';
 import { RtspTestClient } from '../helpers/rtsp-client.ts';
 import { expectSuccess, runProgram } from '../helpers/run-program.ts';
+import { announcedPort } from '../helpers/serve-cli.ts';
 import { REPO_ROOT, SAMPLE } from '../helpers/server.ts';
 import { waitUntil } from '../helpers/wait.ts';
 
@@ -87,15 +88,7 @@ describeWithPeers('streamlab serve on SIGHUP', ['ffmpeg', 'ffprobe'], () => {
     );
     const client: RtspTestClient[] = [];
     try {
-      const port = await new Promise<number>((resolve, reject) => {
-        let out = '';
-        child.stdout.on('data', (d) => {
-          out += d;
-          const m = /rtsp:\/\/127\.0\.0\.1:(\d+)\//.exec(out);
-          if (m) resolve(Number(m[1]));
-        });
-        child.once('exit', (code) => reject(new Error(`exited early with ${code}: ${stderr}`)));
-      });
+      const port = await announcedPort(child, () => stderr);
       const url = (p: string) => `rtsp://127.0.0.1:${port}/${p}`;
 
       // A client playing the sample over TCP interleaved.

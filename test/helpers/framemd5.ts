@@ -39,23 +39,35 @@ function split(frames: FrameHash[]): TrackHashes {
   return { video: frames.filter((f) => f.stream === 0), audio: frames.filter((f) => f.stream === 1) };
 }
 
+export interface Framemd5Options {
+  /** `-t`: how much of the input to hash (an output option). */
+  seconds?: number;
+  /** Options before `-i` (e.g. `-rtsp_transport tcp`, `-protocol_whitelist file,udp,rtp`). */
+  inputArgs?: readonly string[];
+  /** Streams to hash, in framemd5's stream order; default the video then the audio track. */
+  maps?: readonly string[];
+  /** The audio as demuxed packets (`-c:a copy`, the default) or as decoded frames. */
+  audio?: 'copy' | 'decode';
+  /** More output options, before `-f framemd5` (e.g. `-fps_mode passthrough`). */
+  outputArgs?: readonly string[];
+  /** ffmpeg's -loglevel (default error). */
+  loglevel?: string;
+}
+
 /** ffmpeg arguments that hash video frames (decoded) and AAC packets (copied) of `input`. */
-export function framemd5Args(input: string, opts: { seconds?: number; inputArgs?: string[] } = {}): string[] {
+export function framemd5Args(input: string, opts: Framemd5Options = {}): string[] {
   return [
     '-hide_banner',
     '-nostdin',
     '-loglevel',
-    'error',
+    opts.loglevel ?? 'error',
     ...(opts.inputArgs ?? []),
     '-i',
     input,
     ...(opts.seconds !== undefined ? ['-t', String(opts.seconds)] : []),
-    '-map',
-    '0:v',
-    '-map',
-    '0:a',
-    '-c:a',
-    'copy',
+    ...(opts.maps ?? ['0:v', '0:a']).flatMap((m) => ['-map', m]),
+    ...((opts.audio ?? 'copy') === 'copy' ? ['-c:a', 'copy'] : []),
+    ...(opts.outputArgs ?? []),
     '-f',
     'framemd5',
     '-',

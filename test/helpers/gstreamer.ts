@@ -48,16 +48,49 @@ export function describeWithGstreamer(title: string, elements: readonly string[]
 }
 
 /**
- * rtspsrc playing both tracks of `location` over TCP into fakesinks that stop after 30 buffers
- * each, so the pipeline ends by itself; `extra` are more rtspsrc properties.
+ * rtspsrc playing both tracks of `location` over `protocols` (TCP by default) into fakesinks that
+ * stop after `buffers` RTP packets each (30 by default), so the pipeline ends by itself; `extra`
+ * are more rtspsrc properties.
  */
-export function rtspsrcToFakesinks(location: string, extra: string[] = []): Promise<ProgramResult> {
-  const branch = ['src.', '!', 'queue', '!', 'fakesink', 'num-buffers=30'];
+export function rtspsrcToFakesinks(
+  location: string,
+  extra: readonly string[] = [],
+  { protocols = 'tcp', buffers = 30, timeoutMs = 40_000 }: { protocols?: 'tcp' | 'udp'; buffers?: number; timeoutMs?: number } = {},
+): Promise<ProgramResult> {
+  const branch = ['src.', '!', 'queue', '!', 'fakesink', `num-buffers=${buffers}`];
   return runProgram(
     'gst-launch-1.0',
-    ['-q', 'rtspsrc', 'name=src', `location=${location}`, 'protocols=tcp', ...extra, ...branch, ...branch],
-    40_000,
+    ['-q', 'rtspsrc', 'name=src', `location=${location}`, `protocols=${protocols}`, ...extra, ...branch, ...branch],
+    timeoutMs,
   );
+}
+
+/**
+ * gst-launch-1.0 arguments that publish a live test picture to `location` with rtspclientsink:
+ * videotestsrc, 320x240 at 25 fps, `buffers` frames long, encoded by x264enc (zerolatency,
+ * veryfast, a keyframe a second). `sinkProps` are more rtspclientsink properties
+ * (`protocols=tcp`, `user-id=...`).
+ */
+export function rtspclientsinkTestArgs(location: string, buffers: number, sinkProps: readonly string[] = []): string[] {
+  return [
+    '-q',
+    'videotestsrc',
+    'is-live=true',
+    `num-buffers=${buffers}`,
+    '!',
+    'video/x-raw,width=320,height=240,framerate=25/1',
+    '!',
+    'x264enc',
+    'tune=zerolatency',
+    'speed-preset=veryfast',
+    'key-int-max=25',
+    '!',
+    'h264parse',
+    '!',
+    'rtspclientsink',
+    `location=${location}`,
+    ...sinkProps,
+  ];
 }
 
 /**

@@ -17,6 +17,11 @@ import { sleep } from './wait.ts';
 
 export const VLC_USER = 'streamlab-vlc';
 
+/** setpriv's arguments that run `cvlc --intf dummy ...args` as VLC_USER (spawn 'setpriv' with them). */
+export function cvlcAsVlcUser(args: readonly string[]): string[] {
+  return [`--reuid=${VLC_USER}`, `--regid=${VLC_USER}`, '--init-groups', '--', 'cvlc', '--intf', 'dummy', ...args];
+}
+
 export interface PeerServer {
   url: string;
   child: ChildProcess;
@@ -117,23 +122,10 @@ export async function startVlcRtspServer(file: string): Promise<PeerServer> {
   await copyFile(file, copy);
   await chmod(copy, 0o644);
   const port = await freePort();
-  const child = spawn(
-    'setpriv',
-    [
-      `--reuid=${VLC_USER}`,
-      `--regid=${VLC_USER}`,
-      '--init-groups',
-      '--',
-      'cvlc',
-      '--intf',
-      'dummy',
-      '--no-loop',
-      copy,
-      '--sout',
-      `#rtp{sdp=rtsp://127.0.0.1:${port}/sample}`,
-    ],
-    { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, HOME: `/home/${VLC_USER}` } },
-  );
+  const child = spawn('setpriv', cvlcAsVlcUser(['--no-loop', copy, '--sout', `#rtp{sdp=rtsp://127.0.0.1:${port}/sample}`]), {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, HOME: `/home/${VLC_USER}` },
+  });
   let err = '';
   child.stderr.on('data', (d) => (err += d));
   const cleanup = () => rm(dir, { recursive: true, force: true });

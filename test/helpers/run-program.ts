@@ -5,6 +5,7 @@
  */
 
 import { spawn } from 'node:child_process';
+import { TestRunner, onTestFinished } from 'vitest';
 
 export interface ProgramResult {
   /** Exit code, or null when killed by a signal. */
@@ -16,10 +17,26 @@ export interface ProgramResult {
   wallMs: number;
 }
 
-export function runProgram(bin: string, args: readonly string[], timeoutMs: number): Promise<ProgramResult> {
+export interface RunOptions {
+  /**
+   * Kill the child (SIGKILL, by its pid) when the test that started it ends while it still runs,
+   * e.g. a publisher left behind by a failed assertion. Ignored outside a test (in a hook) and in
+   * concurrent tests: there the timeout alone bounds the child.
+   */
+  killOnTestEnd?: boolean;
+}
+
+export function runProgram(bin: string, args: readonly string[], timeoutMs: number, opts: RunOptions = {}): Promise<ProgramResult> {
   const started = performance.now();
   return new Promise((resolve, reject) => {
     const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    // Only in a test that runs alone: beside concurrent tests, the current test may be another one.
+    const test = opts.killOnTestEnd ? TestRunner.getCurrentTest() : undefined;
+    if (test && !test.concurrent) {
+      onTestFinished(() => {
+        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      });
+    }
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     let timedOut = false;

@@ -4,6 +4,7 @@
  * the avcC box. Expectations in the integration tests are computed from these.
  */
 
+import { parseHexdump } from '../media/ffprobe.ts';
 import { SAMPLE } from './server.ts';
 import { expectSuccess, runProgram } from './run-program.ts';
 
@@ -33,16 +34,6 @@ interface ProbeJson {
     extradata?: string;
   }[];
   packets: { stream_index: number; pts: number; dts: number; flags: string }[];
-}
-
-/** ffprobe's -show_data hexdump ("00000000: 014d 401e ...  .M@.") back to bytes. */
-function hexdump(dump: string): Buffer {
-  const hex = dump
-    .split('\n')
-    .map((line) => /^[0-9a-f]{8}: ((?:[0-9a-f]{2,4} ?)+)/.exec(line)?.[1] ?? '')
-    .join('')
-    .replace(/ /g, '');
-  return Buffer.from(hex, 'hex');
 }
 
 /**
@@ -79,7 +70,7 @@ export function sampleFacts(): Promise<SampleFacts> {
         width: v.width!,
         height: v.height!,
         packets: packetsOf(v.index),
-        ...avccParameterSets(hexdump(v.extradata!)),
+        ...avccParameterSets(parseHexdump(v.extradata!)),
       },
       audio: { timescale: tb(a), sampleRate: Number(a.sample_rate), channels: a.channels!, packets: packetsOf(a.index) },
     };

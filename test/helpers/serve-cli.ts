@@ -1,6 +1,6 @@
 /**
  * `streamlab serve` as shipped (bin/streamlab.js) in a child process, with its JSON log lines, for
- * the tests of `serve --workers N` (test/cluster/).
+ * the tests of `serve --workers N` (test/cluster/); and the port any serve child announces.
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -96,4 +96,21 @@ export function alive(pid: number): boolean {
 /** A file name (copy of the sample) whose path worker `w` of 2 owns. */
 export function nameOwnedBy(w: number): string {
   for (let i = 0; ; i++) if (ownerOf(`clip${i}.mp4`, 2) === w) return `clip${i}.mp4`;
+}
+
+/**
+ * The port a `streamlab serve` child announces on stdout (`... rtsp://127.0.0.1:PORT/`). Call it
+ * right after spawn, before the child writes. Rejects if the child exits first, with `detail()`
+ * (its stderr, say) in the message.
+ */
+export function announcedPort(child: ChildProcess, detail?: () => string): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    let out = '';
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString('utf8');
+      const m = /rtsp:\/\/127\.0\.0\.1:(\d+)\//.exec(out);
+      if (m) resolve(Number(m[1]));
+    });
+    child.once('exit', (code) => reject(new Error(`serve exited early with ${code}${detail ? `: ${detail()}` : ''}`)));
+  });
 }

@@ -13,9 +13,11 @@ import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Preparer } from '../../src/media/prepare/index.ts';
 import type { RtspServer } from '../../src/server/index.ts';
+import { VP8_FAST, ffmpegMake, lavfiTestInputs } from '../helpers/ffmpeg.ts';
 import { describeWithPeers } from '../helpers/peers.ts';
 import { RtspTestClient } from '../helpers/rtsp-client.ts';
-import { expectSuccess, runProgram } from '../helpers/run-program.ts';
+import { announcedPort } from '../helpers/serve-cli.ts';
+import { runProgram } from '../helpers/run-program.ts';
 import { REPO_ROOT, startServer } from '../helpers/server.ts';
 import { sleep } from '../helpers/wait.ts';
 
@@ -26,11 +28,7 @@ describeWithPeers('preparation: 503 while running, cache reuse, streamlab prepar
   let cacheDir: string;
   const servers: RtspServer[] = [];
 
-  async function make(name: string, args: string[]): Promise<string> {
-    const r = await runProgram('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', ...args, path.join(dir, name)], 120_000);
-    expectSuccess(r, `making ${name}`);
-    return path.join(dir, name);
-  }
+  const make = (name: string, args: string[]) => ffmpegMake(path.join(dir, name), args);
 
   /**
    * A server whose preparer transcodes with x264 `medium`: slow enough to outlast a 200 ms wait
@@ -66,20 +64,8 @@ describeWithPeers('preparation: 503 while running, cache reuse, streamlab prepar
     dir = await mkdtemp(path.join(os.tmpdir(), 'streamlab-prepare-'));
     cacheDir = path.join(dir, '.streamlab-cache');
     await make('slow.mkv', [
-      '-f',
-      'lavfi',
-      '-i',
-      'testsrc2=size=640x360:rate=25:duration=8',
-      '-f',
-      'lavfi',
-      '-i',
-      'sine=frequency=300:sample_rate=48000:duration=8',
-      '-c:v',
-      'libvpx',
-      '-deadline',
-      'realtime',
-      '-cpu-used',
-      '8',
+      ...lavfiTestInputs({ size: '640x360', seconds: 8, frequency: 300 }),
+      ...VP8_FAST,
       '-b:v',
       '1M',
       '-c:a',
@@ -135,10 +121,7 @@ describeWithPeers('preparation: 503 while running, cache reuse, streamlab prepar
   it('streamlab prepare <dir>: one line per file, status 1 when one fails, then everything reused', async () => {
     const media = await mkdtemp(path.join(dir, 'cli-'));
     const cache = path.join(dir, 'cli-cache');
-    const gen = async (name: string, args: string[]) => {
-      const r = await runProgram('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', ...args, path.join(media, name)], 60_000);
-      expectSuccess(r, name);
-    };
+    const gen = (name: string, args: string[]) => ffmpegMake(path.join(media, name), args, 60_000);
     await gen('a.mkv', ['-f', 'lavfi', '-i', 'testsrc2=size=160x90:rate=10:duration=1', '-c:v', 'libx264']);
     await gen('b.wav', ['-f', 'lavfi', '-i', 'sine=sample_rate=8000:duration=1', '-c:a', 'pcm_alaw']);
     await gen('c.mp4', ['-f', 'lavfi', '-i', 'testsrc2=size=160x90:rate=10:duration=1', '-c:v', 'libx264']);
@@ -173,15 +156,7 @@ describeWithPeers('preparation: 503 while running, cache reuse, streamlab prepar
       },
     );
     try {
-      const port = await new Promise<number>((resolve, reject) => {
-        let out = '';
-        child.stdout.on('data', (d) => {
-          out += d;
-          const m = /rtsp:\/\/127\.0\.0\.1:(\d+)\//.exec(out);
-          if (m) resolve(Number(m[1]));
-        });
-        child.once('exit', (code) => reject(new Error(`serve exited early with ${code}`)));
-      });
+      const port = await announcedPort(child);
       const url = `rtsp://127.0.0.1:${port}/b.wav`;
       const client = await RtspTestClient.connect(url);
       try {

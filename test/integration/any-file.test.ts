@@ -12,7 +12,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Preparer } from '../../src/media/prepare/index.ts';
-import { compareAudio, compareVideo, parseFramemd5 } from '../helpers/framemd5.ts';
+import { ffmpegMake } from '../helpers/ffmpeg.ts';
+import { compareAudio, compareVideo, framemd5Args, parseFramemd5 } from '../helpers/framemd5.ts';
 import type { FrameHash } from '../helpers/framemd5.ts';
 import { describeWithPeers } from '../helpers/peers.ts';
 import { expectSuccess, runProgram } from '../helpers/run-program.ts';
@@ -179,25 +180,8 @@ const CASES: Case[] = [
 
 /** Decoded video frames (presentation order, no frame-rate conversion) and copied audio packets. */
 async function hashes(input: string, c: Case, inputArgs: string[] = []): Promise<{ video: FrameHash[]; audio: FrameHash[] }> {
-  const maps = c.video ? ['-map', '0:v', '-map', '0:a'] : ['-map', '0:a'];
-  const args = [
-    '-hide_banner',
-    '-nostdin',
-    '-loglevel',
-    'error',
-    ...inputArgs,
-    '-i',
-    input,
-    ...maps,
-    '-c:a',
-    'copy',
-    '-fps_mode',
-    'passthrough',
-    '-f',
-    'framemd5',
-    '-',
-  ];
-  const r = await runProgram('ffmpeg', args, 90_000);
+  const maps = c.video ? ['0:v', '0:a'] : ['0:a'];
+  const r = await runProgram('ffmpeg', framemd5Args(input, { inputArgs, maps, outputArgs: ['-fps_mode', 'passthrough'] }), 90_000);
   expectSuccess(r, `framemd5 of ${input}`);
   const frames = parseFramemd5(r.stdout);
   return c.video
@@ -225,8 +209,7 @@ describeWithPeers('any file ffmpeg can read, prepared and served', ['ffmpeg', 'f
     for (let i = 0; i < CASES.length; i += 3) {
       await Promise.all(
         CASES.slice(i, i + 3).map(async (c) => {
-          const r = await runProgram('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', ...c.make, path.join(dir, c.file)], 120_000);
-          expectSuccess(r, `making ${c.file}`);
+          await ffmpegMake(path.join(dir, c.file), c.make);
         }),
       );
     }

@@ -8,15 +8,16 @@
  * play`) against our server and against GStreamer's RTSP server with Digest and with Basic; the
  * password never appears in its logs.
  */
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
 import { digestHa1 } from '../../src/rtsp/index.ts';
-import { setLogLevel, setLogSink, logLevel } from '../../src/util/log.ts';
-import type { LogLevel } from '../../src/util/log.ts';
+import { ffmpegPlay, ffmpegPublish, ffprobeCodecs } from '../helpers/ffmpeg.ts';
+import type { RtspTransport } from '../helpers/ffmpeg.ts';
 import { describeWithGstreamer, rtspsrcToFakesinks } from '../helpers/gstreamer.ts';
+import { logLinesForSuite } from '../helpers/log-lines.ts';
 import { startGstRtspServer } from '../helpers/peer-servers.ts';
 import type { PeerServer } from '../helpers/peer-servers.ts';
 import { describeWithPeers } from '../helpers/peers.ts';
-import { expectSuccess, runProgram } from '../helpers/run-program.ts';
+import { expectSuccess } from '../helpers/run-program.ts';
 import { SAMPLE } from '../helpers/server.ts';
 import { serverForSuite } from '../helpers/server-fixture.ts';
 import { play } from '../receiver/helpers.ts';
@@ -36,31 +37,11 @@ const users = new Map([
 const withCreds = (url: string, user: string, password: string) => url.replace('rtsp://', `rtsp://${user}:${password}@`);
 
 /** Log lines of the server and our client while a test runs. */
-let logs: Record<string, unknown>[] = [];
-let restoreSink: ((line: string) => void) | undefined;
-let level: LogLevel;
-beforeAll(() => {
-  level = logLevel();
-  setLogLevel('debug');
-  restoreSink = setLogSink((l) => logs.push(JSON.parse(l) as Record<string, unknown>));
-});
-afterAll(() => {
-  if (restoreSink) setLogSink(restoreSink);
-  setLogLevel(level);
-});
-afterEach(() => {
-  logs = [];
-});
+const logs = logLinesForSuite('debug', { perTest: true });
 
 const failures = () => logs.filter((l) => l.msg === 'authentication failed');
 
-function ffprobe(url: string, transport: 'udp' | 'tcp') {
-  return runProgram(
-    'ffprobe',
-    ['-v', 'error', '-rtsp_transport', transport, '-show_entries', 'stream=codec_name', '-of', 'csv=p=0', url],
-    30_000,
-  );
-}
+const ffprobe = (url: string, transport: RtspTransport) => ffprobeCodecs(url, { transport });
 
 describeWithPeers('RTSP authentication: ffprobe against our server (--auth all)', ['ffprobe'], () => {
   const { server, url } = serverForSuite({ auth: { users, rule: 'all' } });
@@ -107,25 +88,7 @@ describeWithPeers('RTSP authentication: nonces expiring under ffmpeg (stale=true
   const { server, url } = serverForSuite({ auth: { users, rule: 'all', nonceLifetimeSec: 1 }, sessionTimeoutSec: 5 });
 
   it('ffmpeg plays 7 s through stale nonces without a failure', async () => {
-    const r = await runProgram(
-      'ffmpeg',
-      [
-        '-hide_banner',
-        '-nostdin',
-        '-loglevel',
-        'error',
-        '-rtsp_transport',
-        'tcp',
-        '-i',
-        withCreds(url(), 'alice', PASSWORD),
-        '-t',
-        '7',
-        '-f',
-        'null',
-        '-',
-      ],
-      40_000,
-    );
+    const r = await ffmpegPlay(withCreds(url(), 'alice', PASSWORD), { transport: 'tcp', seconds: 7, timeoutMs: 40_000 });
     expectSuccess(r, 'ffmpeg through stale nonces');
     const auth = server.snapshot().auth!;
     expect(auth.stale).toBeGreaterThanOrEqual(1);
@@ -155,29 +118,7 @@ describeWithGstreamer('RTSP authentication: GStreamer rtspsrc against our server
 });
 
 /** ffmpeg publishing the sample for 2 s over TCP to `target`. */
-const publish = (target: string) =>
-  runProgram(
-    'ffmpeg',
-    [
-      '-hide_banner',
-      '-nostdin',
-      '-loglevel',
-      'error',
-      '-re',
-      '-t',
-      '2',
-      '-i',
-      SAMPLE,
-      '-c',
-      'copy',
-      '-f',
-      'rtsp',
-      '-rtsp_transport',
-      'tcp',
-      target,
-    ],
-    40_000,
-  );
+const publish = (target: string) => ffmpegPublish(SAMPLE, target, { transport: 'tcp', seconds: 2, timeoutMs: 40_000 });
 
 describeWithPeers('RTSP authentication: ffmpeg publishing (--auth publish)', ['ffmpeg', 'ffprobe'], () => {
   const { server, url } = serverForSuite({ auth: { users, rule: 'publish' } });

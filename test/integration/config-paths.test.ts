@@ -11,14 +11,14 @@
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
 import { parseServeConfig } from '../../src/config/config-file.ts';
 import { flagSpecsOf } from '../../src/cli/config-flags.ts';
 import { serveCommand } from '../../src/cli/config.ts';
 import { digestHa1 } from '../../src/rtsp/index.ts';
-import { logLevel, setLogLevel, setLogSink } from '../../src/util/log.ts';
-import type { LogLevel } from '../../src/util/log.ts';
-import { describeWithGstreamer, rtspsrcToFakesinks } from '../helpers/gstreamer.ts';
+import { ffmpegPublish, ffprobeCodecs } from '../helpers/ffmpeg.ts';
+import { describeWithGstreamer, rtspclientsinkTestArgs, rtspsrcToFakesinks } from '../helpers/gstreamer.ts';
+import { logLinesForSuite } from '../helpers/log-lines.ts';
 import { describeWithPeers } from '../helpers/peers.ts';
 import { expectSuccess, runProgram } from '../helpers/run-program.ts';
 import { MEDIA_DIR, SAMPLE } from '../helpers/server.ts';
@@ -51,27 +51,14 @@ paths:
     read: [alice]
 `;
 
-const logs: Record<string, unknown>[] = [];
-let restoreSink: ((line: string) => void) | undefined;
-let level: LogLevel;
-beforeAll(() => {
-  level = logLevel();
-  setLogLevel('info');
-  restoreSink = setLogSink((l) => logs.push(JSON.parse(l) as Record<string, unknown>));
-});
-afterAll(() => {
-  if (restoreSink) setLogSink(restoreSink);
-  setLogLevel(level);
-});
+const logs = logLinesForSuite('info');
 
 const lines = (msg: string, path?: string) => logs.filter((l) => l.msg === msg && (path === undefined || l.path === path));
 /** The `request refused` lines (handlers.ts) of a status on a path. */
 const refusals = (status: number, path: string) =>
   logs.filter((l) => l.msg === 'request refused' && l.status === status && typeof l.uri === 'string' && l.uri.includes(`/${path}`));
 
-function ffprobe(url: string) {
-  return runProgram('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_name', '-of', 'csv=p=0', url], 30_000);
-}
+const ffprobe = (url: string) => ffprobeCodecs(url);
 
 /** ffmpeg publishing the sample, looped, over TCP until killed (by its pid). */
 function publish(url: string): ChildProcess {
@@ -115,25 +102,17 @@ describeWithPeers('config paths: publishing on any path a rule opens, per-path a
   });
 
   it('a path no rule opens still refuses publishing: 405, with the reason in the refusal line', async () => {
-    const r = await runProgram('ffmpeg', ['-v', 'error', '-i', SAMPLE, '-t', '1', '-c', 'copy', '-f', 'rtsp', url('other/x')], 30_000);
+    const r = await ffmpegPublish(SAMPLE, url('other/x'), { seconds: 1, timeoutMs: 30_000 });
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/405/);
     expect(refusals(405, 'other/x')[0]).toMatchObject({ method: 'ANNOUNCE', reason: expect.stringMatching(/config rule opens/) });
   });
 
   it('per-path auth: publish needs alice; ffprobe without credentials 401, as bob 403, as alice the tracks', async () => {
-    const anonymous = await runProgram(
-      'ffmpeg',
-      ['-v', 'error', '-i', SAMPLE, '-t', '1', '-c', 'copy', '-f', 'rtsp', url('secure/cam')],
-      30_000,
-    );
+    const anonymous = await ffmpegPublish(SAMPLE, url('secure/cam'), { seconds: 1, timeoutMs: 30_000 });
     expect(anonymous.code).not.toBe(0);
     expect(anonymous.stderr).toMatch(/401/);
-    const asBob = await runProgram(
-      'ffmpeg',
-      ['-v', 'error', '-i', SAMPLE, '-t', '1', '-c', 'copy', '-f', 'rtsp', creds(url('secure/cam'), 'bob')],
-      30_000,
-    );
+    const asBob = await ffmpegPublish(SAMPLE, creds(url('secure/cam'), 'bob'), { seconds: 1, timeoutMs: 30_000 });
     expect(asBob.code).not.toBe(0);
     expect(asBob.stderr).toMatch(/403/);
     publishers.push(publish(creds(url('secure/cam'), 'alice')));
@@ -232,29 +211,7 @@ describeWithGstreamer(
 
     it('rtspclientsink publishes on secure/cam as alice (bob: 403); ffprobe reads it as alice', async () => {
       const publisher = (name: string, buffers: number) =>
-        runProgram(
-          'gst-launch-1.0',
-          [
-            '-q',
-            'videotestsrc',
-            'is-live=true',
-            `num-buffers=${buffers}`,
-            '!',
-            'video/x-raw,width=320,height=240,framerate=25/1',
-            '!',
-            'x264enc',
-            'tune=zerolatency',
-            'key-int-max=25',
-            '!',
-            'h264parse',
-            '!',
-            'rtspclientsink',
-            `location=${url('secure/cam')}`,
-            'protocols=tcp',
-            ...asUser(name),
-          ],
-          30_000,
-        );
+        runProgram('gst-launch-1.0', rtspclientsinkTestArgs(url('secure/cam'), buffers, ['protocols=tcp', ...asUser(name)]), 30_000);
       const bob = await publisher('bob', 25);
       expect(bob.code).not.toBe(0);
       expect(bob.stderr).toMatch(/Forbidden|403/);

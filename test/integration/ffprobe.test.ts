@@ -4,8 +4,9 @@
  */
 
 import { expect, it } from 'vitest';
+import { ffprobeStreams } from '../helpers/ffmpeg.ts';
 import { describeWithPeers } from '../helpers/peers.ts';
-import { expectSuccess, runProgram } from '../helpers/run-program.ts';
+import { expectSuccess } from '../helpers/run-program.ts';
 import { serverForSuite } from '../helpers/server-fixture.ts';
 
 interface ProbedStream {
@@ -23,7 +24,7 @@ describeWithPeers('ffprobe sees both tracks', ['ffprobe'], () => {
 
   for (const transport of ['udp', 'tcp'] as const) {
     it.concurrent(`over ${transport}: h264 640x360 and aac 48000 Hz stereo`, async () => {
-      const r = await runProgram('ffprobe', ['-v', 'error', '-rtsp_transport', transport, '-show_streams', '-of', 'json', url()], 60_000);
+      const r = await ffprobeStreams(url(), { transport });
       expectSuccess(r, `ffprobe -rtsp_transport ${transport}`);
       const streams = (JSON.parse(r.stdout) as { streams: ProbedStream[] }).streams;
       expect(streams.map((s) => s.codec_type)).toEqual(['video', 'audio']);

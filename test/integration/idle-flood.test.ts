@@ -11,9 +11,10 @@ import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RtspServer } from '../../src/server/index.ts';
 import { ManualClock } from '../../src/util/clock.ts';
+import { ffprobeStreams } from '../helpers/ffmpeg.ts';
 import { describeWithPeers } from '../helpers/peers.ts';
 import { RtspTestClient } from '../helpers/rtsp-client.ts';
-import { expectSuccess, runProgram } from '../helpers/run-program.ts';
+import { expectSuccess } from '../helpers/run-program.ts';
 import { serverForSuite } from '../helpers/server-fixture.ts';
 import { startServer } from '../helpers/server.ts';
 import { sleep, waitUntil } from '../helpers/wait.ts';
@@ -70,7 +71,7 @@ describeWithPeers('a flood of idle connections', ['ffprobe'], () => {
   });
 
   it(`ffprobe reads both tracks while ${N} idle connections are held`, async () => {
-    const r = await runProgram('ffprobe', ['-v', 'error', '-rtsp_transport', 'tcp', '-show_streams', '-of', 'json', url()], 60_000);
+    const r = await ffprobeStreams(url(), { transport: 'tcp' });
     expectSuccess(r, 'ffprobe during the flood');
     const streams = (JSON.parse(r.stdout) as { streams: { codec_type: string }[] }).streams;
     expect(streams.map((s) => s.codec_type)).toEqual(['video', 'audio']);

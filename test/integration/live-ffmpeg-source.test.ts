@@ -5,10 +5,11 @@
  */
 import { afterEach, expect, it } from 'vitest';
 import type { RtspServer } from '../../src/server/index.ts';
+import { ffmpegReadFrames } from '../helpers/ffmpeg.ts';
 import { parseFramemd5 } from '../helpers/framemd5.ts';
 import { describeWithPeers } from '../helpers/peers.ts';
 import { RtspTestClient } from '../helpers/rtsp-client.ts';
-import { expectSuccess, ffmpegErrors, runProgram } from '../helpers/run-program.ts';
+import { expectSuccess, ffmpegErrors } from '../helpers/run-program.ts';
 import { startServer } from '../helpers/server.ts';
 import { waitUntil } from '../helpers/wait.ts';
 
@@ -41,29 +42,7 @@ describeWithPeers('live channel fed by ffmpeg (--live NAME=ffmpeg:...)', ['ffmpe
     });
     server = s.server;
     // DESCRIBE waits for the source to come up, so no wait is needed here.
-    const r = await runProgram(
-      'ffmpeg',
-      [
-        '-hide_banner',
-        '-nostdin',
-        '-loglevel',
-        'error',
-        '-rtsp_transport',
-        'udp',
-        '-i',
-        s.url('live/test'),
-        '-t',
-        '4',
-        '-map',
-        '0:v',
-        '-map',
-        '0:a',
-        '-f',
-        'framemd5',
-        '-',
-      ],
-      60_000,
-    );
+    const r = await ffmpegReadFrames(s.url('live/test'), { transport: 'udp', seconds: 4 });
     expectSuccess(r, 'ffmpeg watching live/test');
     expect(ffmpegErrors(r.stderr)).toBe('');
     const frames = parseFramemd5(r.stdout);

@@ -4,27 +4,20 @@
  * timestamps continuous across the loop boundaries of a 4 s clip; ffmpeg watches over UDP and TCP
  * and decodes without errors.
  */
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { makeClip } from '../live/make-clip.ts';
+import { beforeAll, expect, it } from 'vitest';
+import { clipForSuite } from '../live/make-clip.ts';
+import { ffmpegReadFrames } from '../helpers/ffmpeg.ts';
 import { parseFramemd5 } from '../helpers/framemd5.ts';
 import { describeWithPeers } from '../helpers/peers.ts';
 import { RtspTestClient } from '../helpers/rtsp-client.ts';
 import type { ClientTrack, ReceivedRtp } from '../helpers/rtsp-client.ts';
-import { expectSuccess, ffmpegErrors, runProgram } from '../helpers/run-program.ts';
+import { expectSuccess, ffmpegErrors } from '../helpers/run-program.ts';
 import { serverForSuite } from '../helpers/server-fixture.ts';
 import { sleep } from '../helpers/wait.ts';
 
 describeWithPeers('simulated live channel (--live NAME=FILE)', ['ffmpeg'], () => {
   let url: string;
-  let clip: Awaited<ReturnType<typeof makeClip>>;
-
-  beforeAll(async () => {
-    clip = await makeClip(4);
-  }, 60_000);
-
-  afterAll(async () => {
-    await clip?.remove();
-  });
+  const clip = clipForSuite(4);
 
   const suite = serverForSuite(() => ({ live: [{ name: 'clip', file: clip.file }] }));
   const { server } = suite;
@@ -152,29 +145,7 @@ describeWithPeers('simulated live channel (--live NAME=FILE)', ['ffmpeg'], () =>
   it.each(['udp', 'tcp'] as const)(
     'ffmpeg watches over %s and decodes without errors',
     async (transport) => {
-      const r = await runProgram(
-        'ffmpeg',
-        [
-          '-hide_banner',
-          '-nostdin',
-          '-loglevel',
-          'error',
-          '-rtsp_transport',
-          transport,
-          '-i',
-          url,
-          '-t',
-          '6',
-          '-map',
-          '0:v',
-          '-map',
-          '0:a',
-          '-f',
-          'framemd5',
-          '-',
-        ],
-        60_000,
-      );
+      const r = await ffmpegReadFrames(url, { transport, seconds: 6 });
       expectSuccess(r, `ffmpeg ${transport}`);
       expect(ffmpegErrors(r.stderr)).toBe('');
       const frames = parseFramemd5(r.stdout);

@@ -8,6 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { ffmpegMake, ffprobeCodecs, lavfiTestInputs } from '../helpers/ffmpeg.ts';
 import { captureRtsp, compareAudio, compareVideo, framemd5Args, parseFramemd5 } from '../helpers/framemd5.ts';
 import { describeWithPeers } from '../helpers/peers.ts';
 import { expectSuccess, runProgram } from '../helpers/run-program.ts';
@@ -17,10 +18,7 @@ import { runCli } from '../receiver/recording.ts';
 describeWithPeers('H.265 + Opus and MP3 from MP4 files', ['ffmpeg', 'ffprobe'], () => {
   let dir: string;
 
-  async function make(name: string, args: string[]): Promise<void> {
-    const r = await runProgram('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', ...args, path.join(dir, name)], 120_000);
-    expectSuccess(r, `ffmpeg making ${name}`);
-  }
+  const make = (name: string, args: string[]) => ffmpegMake(path.join(dir, name), args);
 
   /**
    * Hashes of decoded video and copied audio. `-fps_mode passthrough`: ffmpeg's RTSP client guesses
@@ -28,9 +26,7 @@ describeWithPeers('H.265 + Opus and MP3 from MP4 files', ['ffmpeg', 'ffprobe'], 
    * B-frames as duplicates (checked: with passthrough every frame arrives, in order).
    */
   async function hashes(input: string, inputArgs: string[] = [], seconds?: number) {
-    const args = framemd5Args(input, { inputArgs, seconds });
-    args.splice(args.indexOf('-f'), 0, '-fps_mode', 'passthrough');
-    const r = await runProgram('ffmpeg', args, 120_000);
+    const r = await runProgram('ffmpeg', framemd5Args(input, { inputArgs, seconds, outputArgs: ['-fps_mode', 'passthrough'] }), 120_000);
     expectSuccess(r, `framemd5 of ${input}`);
     const frames = parseFramemd5(r.stdout);
     return { video: frames.filter((f) => f.stream === 0), audio: frames.filter((f) => f.stream === 1) };
@@ -38,22 +34,7 @@ describeWithPeers('H.265 + Opus and MP3 from MP4 files', ['ffmpeg', 'ffprobe'], 
 
   beforeAll(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'streamlab-codecs-'));
-    const src = [
-      '-f',
-      'lavfi',
-      '-i',
-      'testsrc2=size=320x180:rate=25:duration=6',
-      '-f',
-      'lavfi',
-      '-i',
-      'sine=frequency=440:sample_rate=48000:duration=6,aformat=channel_layouts=stereo',
-      '-map',
-      '0:v',
-      '-map',
-      '1:a',
-      '-pix_fmt',
-      'yuv420p',
-    ];
+    const src = [...lavfiTestInputs({ size: '320x180', seconds: 6, stereo: true }), '-map', '0:v', '-map', '1:a', '-pix_fmt', 'yuv420p'];
     await Promise.all([
       make('hevc-opus.mp4', [
         ...src,
@@ -79,11 +60,7 @@ describeWithPeers('H.265 + Opus and MP3 from MP4 files', ['ffmpeg', 'ffprobe'], 
   const { url } = serverForSuite(() => ({ mediaDir: dir }));
 
   it('ffprobe names the codecs from our SDP', async () => {
-    const r = await runProgram(
-      'ffprobe',
-      ['-v', 'error', '-rtsp_transport', 'tcp', '-show_entries', 'stream=codec_name', '-of', 'csv=p=0', url('hevc-opus.mp4')],
-      60_000,
-    );
+    const r = await ffprobeCodecs(url('hevc-opus.mp4'), { transport: 'tcp', timeoutMs: 60_000 });
     expectSuccess(r, 'ffprobe');
     expect(r.stdout.trim().split('\n')).toEqual(['hevc', 'opus']);
   });

@@ -5,8 +5,8 @@
  * multicast-iface=lo) decodes the group. ffmpeg's udp_multicast cannot pick the interface, so it
  * needs a multicast route to lo (`ip route add 239.255.0.0/16 dev lo`), which tests do not set up.
  */
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { makeClip } from '../live/make-clip.ts';
+import { beforeAll, expect, it } from 'vitest';
+import { clipForSuite } from '../live/make-clip.ts';
 import { describeWithGstreamer } from '../helpers/gstreamer.ts';
 import { RtspTestClient } from '../helpers/rtsp-client.ts';
 import { expectSuccess, runProgram } from '../helpers/run-program.ts';
@@ -16,15 +16,7 @@ import { serializeRtcpCompound } from '../../src/rtcp/index.ts';
 
 describeWithGstreamer('multicast live channel on lo', ['rtspsrc', 'rtph264depay', 'avdec_h264'], ['ffmpeg'], () => {
   let url: string;
-  let clip: Awaited<ReturnType<typeof makeClip>>;
-
-  beforeAll(async () => {
-    clip = await makeClip(4);
-  }, 60_000);
-
-  afterAll(async () => {
-    await clip?.remove();
-  });
+  const clip = clipForSuite(4);
 
   const suite = serverForSuite(() => ({
     live: [{ name: 'mc', file: clip.file }],

@@ -14,6 +14,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Preparer } from '../../src/media/prepare/index.ts';
 import type { RtspServer } from '../../src/server/index.ts';
+import { VP8_FAST, ffmpegMake, lavfiTestInputs } from '../helpers/ffmpeg.ts';
 import { framemd5Args, parseFramemd5 } from '../helpers/framemd5.ts';
 import { describeWithPeers } from '../helpers/peers.ts';
 import { RtspTestClient } from '../helpers/rtsp-client.ts';
@@ -25,40 +26,8 @@ describeWithPeers('playing a file while it is prepared', ['ffmpeg', 'ffprobe'], 
   let dir: string;
   const servers: RtspServer[] = [];
 
-  async function make(name: string, seconds: number): Promise<string> {
-    const out = path.join(dir, name);
-    const r = await runProgram(
-      'ffmpeg',
-      [
-        '-hide_banner',
-        '-loglevel',
-        'error',
-        '-y',
-        '-f',
-        'lavfi',
-        '-i',
-        `testsrc2=size=640x360:rate=25:duration=${seconds}`,
-        '-f',
-        'lavfi',
-        '-i',
-        `sine=frequency=440:sample_rate=48000:duration=${seconds}`,
-        '-c:v',
-        'libvpx',
-        '-deadline',
-        'realtime',
-        '-cpu-used',
-        '8',
-        '-b:v',
-        '1500k',
-        '-c:a',
-        'libvorbis',
-        out,
-      ],
-      120_000,
-    );
-    expectSuccess(r, `making ${name}`);
-    return out;
-  }
+  const make = (name: string, seconds: number) =>
+    ffmpegMake(path.join(dir, name), [...lavfiTestInputs({ size: '640x360', seconds }), ...VP8_FAST, '-b:v', '1500k', '-c:a', 'libvorbis']);
 
   async function serve(preset: string): Promise<{ preparer: Preparer; url: (p: string) => string; server: RtspServer }> {
     const preparer = new Preparer({ cacheDir: path.join(dir, `cache-${preset}-${servers.length}`), options: { x264Preset: preset } });

@@ -13,9 +13,9 @@ import { Preparer } from '../../src/media/prepare/index.ts';
 import { probeFile } from '../../src/media/prepare/probe.ts';
 import type { RtspServer } from '../../src/server/index.ts';
 import { setLogSink } from '../../src/util/log.ts';
+import { ffmpegMake } from '../helpers/ffmpeg.ts';
 import { describeWithPeers } from '../helpers/peers.ts';
 import { RtspTestClient } from '../helpers/rtsp-client.ts';
-import { expectSuccess, runProgram } from '../helpers/run-program.ts';
 import { startServer } from '../helpers/server.ts';
 
 describeWithPeers('preparation reads the named file only: playlists and concat scripts are refused', ['ffmpeg', 'ffprobe'], () => {
@@ -28,14 +28,8 @@ describeWithPeers('preparation reads the named file only: playlists and concat s
   const logs: string[] = [];
   let prevSink: ((line: string) => void) | undefined;
 
-  async function make(file: string): Promise<void> {
-    const r = await runProgram(
-      'ffmpeg',
-      ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc=size=160x120:rate=10:duration=1', '-c:v', 'mpeg4', file],
-      60_000,
-    );
-    expectSuccess(r, `making ${file}`);
-  }
+  const make = (file: string) =>
+    ffmpegMake(file, ['-f', 'lavfi', '-i', 'testsrc=size=160x120:rate=10:duration=1', '-c:v', 'mpeg4'], 60_000);
 
   beforeAll(async () => {
     root = await mkdtemp(path.join(os.tmpdir(), 'streamlab-integrity-'));

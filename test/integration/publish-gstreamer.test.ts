@@ -3,8 +3,9 @@
  * ffmpeg watches the channel and decodes it.
  */
 import { expect, it } from 'vitest';
+import { ffmpegReadFrames } from '../helpers/ffmpeg.ts';
 import { parseFramemd5 } from '../helpers/framemd5.ts';
-import { describeWithGstreamer } from '../helpers/gstreamer.ts';
+import { describeWithGstreamer, rtspclientsinkTestArgs } from '../helpers/gstreamer.ts';
 import { expectSuccess, ffmpegErrors, runProgram } from '../helpers/run-program.ts';
 import { serverForSuite } from '../helpers/server-fixture.ts';
 import { waitUntil } from '../helpers/wait.ts';
@@ -23,34 +24,12 @@ describeWithGstreamer(
         const url = `rtsp://127.0.0.1:${server.port}/live/${name}`;
         const gst = runProgram(
           'gst-launch-1.0',
-          [
-            '-q',
-            'videotestsrc',
-            'is-live=true',
-            'num-buffers=250',
-            '!',
-            'video/x-raw,width=320,height=240,framerate=25/1',
-            '!',
-            'x264enc',
-            'tune=zerolatency',
-            'speed-preset=veryfast',
-            'key-int-max=25',
-            '!',
-            'h264parse',
-            '!',
-            'rtspclientsink',
-            `location=${url}`,
-            `protocols=${protocol}`,
-          ],
+          rtspclientsinkTestArgs(url, 250, [`protocols=${protocol}`]),
           // 250 frames take 10 s; a hang at its end of stream is cut here (see below).
           30_000,
         );
         await waitUntil(() => server.snapshot().live.some((c) => c.name === name && c.live), 15_000, `${name} live`);
-        const watch = await runProgram(
-          'ffmpeg',
-          ['-hide_banner', '-nostdin', '-loglevel', 'error', '-rtsp_transport', 'tcp', '-i', url, '-t', '3', '-f', 'framemd5', '-'],
-          60_000,
-        );
+        const watch = await ffmpegReadFrames(url, { transport: 'tcp', seconds: 3, maps: [] });
         expectSuccess(watch, `ffmpeg watching ${name}`);
         expect(ffmpegErrors(watch.stderr)).toBe('');
         expect(parseFramemd5(watch.stdout).filter((f) => f.stream === 0).length).toBeGreaterThan(50);

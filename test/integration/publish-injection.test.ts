@@ -6,16 +6,16 @@
  * server's ports; a viewer gets none of them, and the publisher's counters show the drops.
  */
 import dgram from 'node:dgram';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { serializeRtcpCompound } from '../../src/rtcp/index.ts';
 import { serializeRtpPacket } from '../../src/rtp/index.ts';
 import type { PublisherSession } from '../../src/server/live/record-target.ts';
 import { bindUdpPortPair } from '../../src/transport/index.ts';
 import type { UdpPortPair } from '../../src/transport/index.ts';
-import { makeClip } from '../live/make-clip.ts';
+import { clipForSuite } from '../live/make-clip.ts';
+import { ffmpegPublish } from '../helpers/ffmpeg.ts';
 import { describeWithPeers } from '../helpers/peers.ts';
 import { RtspTestClient } from '../helpers/rtsp-client.ts';
-import { runProgram } from '../helpers/run-program.ts';
 import { serverForSuite } from '../helpers/server-fixture.ts';
 import { sleep, waitUntil } from '../helpers/wait.ts';
 
@@ -48,40 +48,13 @@ function publisherOf(server: { registry: { values(): IterableIterator<{ kind: st
 
 describeWithPeers('publisher injection over UDP (ffmpeg publishes)', ['ffmpeg'], () => {
   const { server, url } = serverForSuite();
-  let clip: Awaited<ReturnType<typeof makeClip>>;
-
-  beforeAll(async () => {
-    clip = await makeClip(6);
-  }, 60_000);
-
-  afterAll(async () => {
-    await clip?.remove();
-  });
+  const clip = clipForSuite(6);
 
   it('50 RTP packets and an SR from another port of the same address reach no viewer', async () => {
     const name = 'inject-ff';
     const channelUrl = url(`live/${name}`);
     const channel = () => server.snapshot().live.find((c) => c.name === name);
-    const ffmpeg = runProgram(
-      'ffmpeg',
-      [
-        '-hide_banner',
-        '-nostdin',
-        '-loglevel',
-        'error',
-        '-re',
-        '-i',
-        clip.file,
-        '-c',
-        'copy',
-        '-f',
-        'rtsp',
-        '-rtsp_transport',
-        'udp',
-        channelUrl,
-      ],
-      60_000,
-    );
+    const ffmpeg = ffmpegPublish(clip.file, channelUrl, { transport: 'udp' });
     const viewer = await (async () => {
       await waitUntil(() => channel()?.live === true, 15_000, `${name} live`);
       const v = await RtspTestClient.connect(channelUrl);

@@ -8,7 +8,7 @@
  * covers TCP with our own client.
  */
 import { expect, it } from 'vitest';
-import { describeWithGstreamer } from '../helpers/gstreamer.ts';
+import { describeWithGstreamer, rtspclientsinkTestArgs } from '../helpers/gstreamer.ts';
 import { expectSuccess, runProgram } from '../helpers/run-program.ts';
 import { serverForSuite } from '../helpers/server-fixture.ts';
 import { waitUntil } from '../helpers/wait.ts';
@@ -36,23 +36,7 @@ describeWithGstreamer(
           'GST_DEBUG=rtpsession:5,rtpsource:5',
           'GST_DEBUG_NO_COLOR=1',
           'gst-launch-1.0',
-          '-q',
-          'videotestsrc',
-          'is-live=true',
-          'num-buffers=375',
-          '!',
-          'video/x-raw,width=320,height=240,framerate=25/1',
-          '!',
-          'x264enc',
-          'tune=zerolatency',
-          'speed-preset=veryfast',
-          'key-int-max=25',
-          '!',
-          'h264parse',
-          '!',
-          'rtspclientsink',
-          `location=${url}`,
-          'protocols=udp',
+          ...rtspclientsinkTestArgs(url, 375, ['protocols=udp']),
         ],
         60_000,
       );

@@ -5,56 +5,31 @@
  * sending malformed packets among good ones, then a restarted publisher continuing the channel's
  * sequence numbers and timestamps.
  */
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import { serializeRtpPacket } from '../../src/rtp/index.ts';
-import { makeClip } from '../live/make-clip.ts';
+import { clipForSuite } from '../live/make-clip.ts';
+import { ffmpegPublish, ffmpegReadFrames } from '../helpers/ffmpeg.ts';
+import type { RtspTransport } from '../helpers/ffmpeg.ts';
 import { parseFramemd5 } from '../helpers/framemd5.ts';
 import { describeWithPeers } from '../helpers/peers.ts';
 import { RtspTestClient } from '../helpers/rtsp-client.ts';
-import { expectSuccess, ffmpegErrors, runProgram } from '../helpers/run-program.ts';
+import { expectSuccess, ffmpegErrors } from '../helpers/run-program.ts';
 import { serverForSuite } from '../helpers/server-fixture.ts';
 import { sleep, waitUntil } from '../helpers/wait.ts';
 
 describeWithPeers('publishing to live/NAME', ['ffmpeg'], () => {
   const { server, url } = serverForSuite();
   let base: string;
-  let clip: Awaited<ReturnType<typeof makeClip>>;
+  const clip = clipForSuite(4);
 
-  beforeAll(async () => {
-    clip = await makeClip(4);
+  beforeAll(() => {
     base = url('live');
-  }, 60_000);
-
-  afterAll(async () => {
-    await clip?.remove();
   });
 
   const channel = (name: string) => server.snapshot().live.find((c) => c.name === name);
 
-  function publish(name: string, transport: 'udp' | 'tcp', loops = 2) {
-    return runProgram(
-      'ffmpeg',
-      [
-        '-hide_banner',
-        '-nostdin',
-        '-loglevel',
-        'error',
-        '-re',
-        '-stream_loop',
-        String(loops),
-        '-i',
-        clip.file,
-        '-c',
-        'copy',
-        '-f',
-        'rtsp',
-        '-rtsp_transport',
-        transport,
-        `${base}/${name}`,
-      ],
-      90_000,
-    );
-  }
+  const publish = (name: string, transport: RtspTransport, loops = 2) =>
+    ffmpegPublish(clip.file, `${base}/${name}`, { transport, loops, timeoutMs: 90_000 });
 
   it.each(['udp', 'tcp'] as const)(
     'ffmpeg publishes over %s while ffmpeg watches and decodes; a second publisher is refused',
@@ -63,51 +38,10 @@ describeWithPeers('publishing to live/NAME', ['ffmpeg'], () => {
       const publisher = publish(name, transport);
       await waitUntil(() => channel(name)?.live === true, 15_000, `${name} live`);
       // A second publisher on the same path: ANNOUNCE refused, ffmpeg fails.
-      const second = await runProgram(
-        'ffmpeg',
-        [
-          '-hide_banner',
-          '-nostdin',
-          '-loglevel',
-          'error',
-          '-re',
-          '-i',
-          clip.file,
-          '-t',
-          '1',
-          '-c',
-          'copy',
-          '-f',
-          'rtsp',
-          `${base}/${name}`,
-        ],
-        30_000,
-      );
+      const second = await ffmpegPublish(clip.file, `${base}/${name}`, { seconds: 1, timeoutMs: 30_000 });
       expect(second.code).not.toBe(0);
       expect(second.stderr).toMatch(/403/);
-      const watch = await runProgram(
-        'ffmpeg',
-        [
-          '-hide_banner',
-          '-nostdin',
-          '-loglevel',
-          'error',
-          '-rtsp_transport',
-          transport,
-          '-i',
-          `${base}/${name}`,
-          '-t',
-          '4',
-          '-map',
-          '0:v',
-          '-map',
-          '0:a',
-          '-f',
-          'framemd5',
-          '-',
-        ],
-        60_000,
-      );
+      const watch = await ffmpegReadFrames(`${base}/${name}`, { transport, seconds: 4 });
       expectSuccess(watch, `ffmpeg watching ${name}`);
       expect(ffmpegErrors(watch.stderr)).toBe('');
       const frames = parseFramemd5(watch.stdout);

@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Pusher } from '../../src/server/push/index.ts';
-import { compareAudio, compareVideo, parseFramemd5 } from '../helpers/framemd5.ts';
+import { compareAudio, compareVideo, framemd5Args, parseFramemd5 } from '../helpers/framemd5.ts';
 import type { FrameHash } from '../helpers/framemd5.ts';
 import { describeWithPeers } from '../helpers/peers.ts';
 import { expectSuccess, runProgram } from '../helpers/run-program.ts';
@@ -33,11 +33,7 @@ describeWithPeers('ffmpeg plays what streamlab push sends', ['ffmpeg'], () => {
   beforeAll(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'streamlab-push-'));
     clip = await makeClip(dir, CLIP_SECONDS);
-    const r = await runProgram(
-      'ffmpeg',
-      ['-hide_banner', '-loglevel', 'error', '-nostdin', '-i', clip, '-map', '0:v', '-map', '0:a', '-c:a', 'copy', '-f', 'framemd5', '-'],
-      60_000,
-    );
+    const r = await runProgram('ffmpeg', framemd5Args(clip), 60_000);
     expectSuccess(r, 'framemd5 of the clip');
     const all = parseFramemd5(r.stdout);
     video = all.filter((f) => f.stream === 0);
@@ -56,26 +52,7 @@ describeWithPeers('ffmpeg plays what streamlab push sends', ['ffmpeg'], () => {
     await writeFile(sdpFile, pusher.sdp);
     const ffmpeg = runProgram(
       'ffmpeg',
-      [
-        '-hide_banner',
-        '-nostdin',
-        '-loglevel',
-        'warning',
-        '-protocol_whitelist',
-        'file,udp,rtp',
-        ...extra.inputArgs,
-        '-i',
-        sdpFile,
-        '-map',
-        '0:v',
-        '-map',
-        '0:a',
-        '-c:a',
-        'copy',
-        '-f',
-        'framemd5',
-        '-',
-      ],
+      framemd5Args(sdpFile, { loglevel: 'warning', inputArgs: ['-protocol_whitelist', 'file,udp,rtp', ...extra.inputArgs] }),
       60_000,
     );
     try {

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Pusher } from '../../src/server/push/index.ts';
-import { parseFramemd5 } from '../helpers/framemd5.ts';
+import { framemd5Args, parseFramemd5 } from '../helpers/framemd5.ts';
 import { describeWithPeers } from '../helpers/peers.ts';
 import { expectSuccess, runProgram } from '../helpers/run-program.ts';
 import { freeEvenPorts, waitUdpBound } from '../push/helpers.ts';
@@ -34,27 +34,11 @@ describeWithPeers('streamlab push from a live ffmpeg source', ['ffmpeg'], () => 
     await writeFile(sdp, pusher.sdp);
     const reader = runProgram(
       'ffmpeg',
-      [
-        '-hide_banner',
-        '-nostdin',
-        '-loglevel',
-        'warning',
-        '-protocol_whitelist',
-        'file,udp,rtp',
-        '-i',
-        sdp,
-        '-map',
-        '0:v',
-        '-map',
-        '0:a',
-        '-c:a',
-        'copy',
-        '-fps_mode',
-        'passthrough',
-        '-f',
-        'framemd5',
-        '-',
-      ],
+      framemd5Args(sdp, {
+        loglevel: 'warning',
+        inputArgs: ['-protocol_whitelist', 'file,udp,rtp'],
+        outputArgs: ['-fps_mode', 'passthrough'],
+      }),
       60_000,
     );
     await waitUdpBound([port, port + 1]);

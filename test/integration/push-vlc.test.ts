@@ -24,7 +24,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Pusher } from '../../src/server/push/index.ts';
-import { VLC_USER, vlcAvailable } from '../helpers/peer-servers.ts';
+import { VLC_USER, cvlcAsVlcUser, vlcAvailable } from '../helpers/peer-servers.ts';
 import { describeWithPeers, peersRequired } from '../helpers/peers.ts';
 import { expectSuccess, runProgram } from '../helpers/run-program.ts';
 import type { ProgramResult } from '../helpers/run-program.ts';
@@ -52,14 +52,7 @@ const itNetns = netnsWorks || peersRequired() ? it : it.skip;
 
 /** VLC's arguments: play SDP, decode, write the pictures to OUT.avi and the sound to OUT.wav. */
 function vlcArgs(sdp: string, out: string): string[] {
-  return [
-    `--reuid=${VLC_USER}`,
-    `--regid=${VLC_USER}`,
-    '--init-groups',
-    '--',
-    'cvlc',
-    '--intf',
-    'dummy',
+  return cvlcAsVlcUser([
     '-vv',
     '--avcodec-hw=none',
     '--demux',
@@ -74,7 +67,7 @@ function vlcArgs(sdp: string, out: string): string[] {
     // a larger --sout-mux-caching did not keep it in time.
     `#duplicate{dst="transcode{vcodec=I420}:std{access=file,mux=avi,dst=${out}.avi}",select=video,` +
       `dst="transcode{acodec=s16l}:std{access=file,mux=wav,dst=${out}.wav}",select=audio}`,
-  ];
+  ]);
 }
 
 /** Decoder-side trouble in a VLC log (-vv): errors or warnings of decoders and packetizers, corruption. */

@@ -6,10 +6,11 @@
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { RtspServer } from '../../src/server/index.ts';
-import { missingForGstreamer } from '../helpers/gstreamer.ts';
+import { ffmpegPlay } from '../helpers/ffmpeg.ts';
+import { missingForGstreamer, rtspsrcToFakesinks } from '../helpers/gstreamer.ts';
 import { describeWithPeers } from '../helpers/peers.ts';
 import { RtspTestClient } from '../helpers/rtsp-client.ts';
-import { expectSuccess, runProgram } from '../helpers/run-program.ts';
+import { expectSuccess } from '../helpers/run-program.ts';
 import { SAMPLE, startServer } from '../helpers/server.ts';
 import { sleep, waitUntil } from '../helpers/wait.ts';
 import { play } from '../receiver/helpers.ts';
@@ -48,18 +49,11 @@ describeWithPeers('redirecting front before two edges', ['ffmpeg'], () => {
     }
     await waitUntil(() => front.snapshot().redirect?.edges[0]?.sessions === 3, 5000, 'the front sees edge 1 loaded');
 
-    const ffmpeg = runProgram(
-      'ffmpeg',
-      ['-hide_banner', '-nostdin', '-loglevel', 'error', '-rtsp_transport', 'tcp', '-i', frontUrl(), '-t', '6', '-f', 'null', '-'],
-      60_000,
-    );
+    const ffmpeg = ffmpegPlay(frontUrl(), { transport: 'tcp', seconds: 6 });
     await sleep(800);
     // RTP packets into fakesinks: 300 of each track last 3-6 s.
-    const branch = ['s.', '!', 'queue', '!', 'fakesink', 'num-buffers=300'];
     const gst = missingForGstreamer(['rtspsrc', 'fakesink']).length === 0;
-    const gstRun = gst
-      ? runProgram('gst-launch-1.0', ['-q', 'rtspsrc', `location=${frontUrl()}`, 'protocols=tcp', 'name=s', ...branch, ...branch], 60_000)
-      : undefined;
+    const gstRun = gst ? rtspsrcToFakesinks(frontUrl(), [], { buffers: 300, timeoutMs: 60_000 }) : undefined;
     await sleep(800);
     const ours = play(frontUrl(), { transport: 'tcp', durationSec: 5 });
     await sleep(1500);

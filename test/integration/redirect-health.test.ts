@@ -17,9 +17,10 @@ import { digestHa1 } from '../../src/rtsp/index.ts';
 import type { RtspServer } from '../../src/server/index.ts';
 import { logLevel, setLogLevel, setLogSink } from '../../src/util/log.ts';
 import type { LogLevel } from '../../src/util/log.ts';
+import { ffmpegPlay } from '../helpers/ffmpeg.ts';
 import { describeWithPeers } from '../helpers/peers.ts';
 import { RtspTestClient } from '../helpers/rtsp-client.ts';
-import { expectSuccess, runProgram } from '../helpers/run-program.ts';
+import { expectSuccess } from '../helpers/run-program.ts';
 import { SAMPLE, startServer } from '../helpers/server.ts';
 import { waitUntil } from '../helpers/wait.ts';
 import { play } from '../receiver/helpers.ts';
@@ -206,25 +207,7 @@ describeWithPeers('redirecting front before edges with --auth read', ['ffmpeg'],
       const d = await describeVia(`rtsp://127.0.0.1:${front.port}/live/news`);
       expect(d.location).toBe(`rtsp://127.0.0.1:${edges[1]!.port}/live/news`);
       const acceptedBefore = edges[1]!.snapshot().auth!.accepted;
-      const ffmpeg = await runProgram(
-        'ffmpeg',
-        [
-          '-hide_banner',
-          '-nostdin',
-          '-loglevel',
-          'error',
-          '-rtsp_transport',
-          'tcp',
-          '-i',
-          `rtsp://viewer:watch.7@127.0.0.1:${front.port}/live/news`,
-          '-t',
-          '3',
-          '-f',
-          'null',
-          '-',
-        ],
-        60_000,
-      );
+      const ffmpeg = await ffmpegPlay(`rtsp://viewer:watch.7@127.0.0.1:${front.port}/live/news`, { transport: 'tcp', seconds: 3 });
       expectSuccess(ffmpeg, 'ffmpeg via the front to an edge with --auth read');
       expect(snap().edges.map((e) => e.redirected)).toEqual([0, 2]);
       // ffmpeg carried its credentials across the redirect and was let in by edge 2.

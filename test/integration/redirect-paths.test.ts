@@ -7,9 +7,10 @@
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { RtspServer } from '../../src/server/index.ts';
+import { ffmpegPlay } from '../helpers/ffmpeg.ts';
 import { describeWithPeers } from '../helpers/peers.ts';
 import { RtspTestClient } from '../helpers/rtsp-client.ts';
-import { expectSuccess, runProgram } from '../helpers/run-program.ts';
+import { expectSuccess } from '../helpers/run-program.ts';
 import { SAMPLE, startServer } from '../helpers/server.ts';
 import { waitUntil } from '../helpers/wait.ts';
 
@@ -58,25 +59,7 @@ describeWithPeers('redirecting front: per-path choice', ['ffmpeg'], () => {
   });
 
   it('ffmpeg is sent past the edges that lack the path to the one that serves it', async () => {
-    const r = await runProgram(
-      'ffmpeg',
-      [
-        '-hide_banner',
-        '-nostdin',
-        '-loglevel',
-        'error',
-        '-rtsp_transport',
-        'tcp',
-        '-i',
-        frontUrl('/live/news'),
-        '-t',
-        '2',
-        '-f',
-        'null',
-        '-',
-      ],
-      60_000,
-    );
+    const r = await ffmpegPlay(frontUrl('/live/news'), { transport: 'tcp', seconds: 2 });
     expectSuccess(r, 'ffmpeg via the front');
     const snap = front.snapshot().redirect!;
     expect(snap.edges.map((e) => e.redirected)).toEqual([0, 0, 1]);

@@ -11,9 +11,10 @@ import path from 'node:path';
 import { expect, it } from 'vitest';
 import { authFromFlags } from '../../src/cli/serve-auth.ts';
 import { digestHa1 } from '../../src/rtsp/index.ts';
+import { ffprobeCodecs } from '../helpers/ffmpeg.ts';
 import { describeWithGstreamer, rtspsrcToFakesinks } from '../helpers/gstreamer.ts';
 import { describeWithPeers } from '../helpers/peers.ts';
-import { expectSuccess, runProgram } from '../helpers/run-program.ts';
+import { expectSuccess } from '../helpers/run-program.ts';
 import { REPO_ROOT } from '../helpers/server.ts';
 import { serverForSuite } from '../helpers/server-fixture.ts';
 import { selfSignedCertificate } from '../helpers/tls.ts';
@@ -29,11 +30,7 @@ describeWithPeers('RTSPS: ffprobe and our receiver over TLS', ['ffprobe'], () =>
   const url = (p = 'sample.mp4') => `rtsps://127.0.0.1:${server.port}/${p}`;
 
   it.each(['tcp', 'udp'] as const)('ffprobe over %s sees both tracks', async (transport) => {
-    const r = await runProgram(
-      'ffprobe',
-      ['-v', 'error', '-rtsp_transport', transport, '-show_entries', 'stream=codec_name', '-of', 'csv=p=0', url()],
-      30_000,
-    );
+    const r = await ffprobeCodecs(url(), { transport });
     expectSuccess(r, `ffprobe rtsps ${transport}`);
     expect(r.stdout.trim().split('\n').sort()).toEqual(['aac', 'h264']);
   });

@@ -9,8 +9,7 @@
 import { beforeAll, expect, it } from 'vitest';
 import { captureRtsp, compareAudio, compareVideo, sampleReference } from '../helpers/framemd5.ts';
 import type { TrackHashes } from '../helpers/framemd5.ts';
-import { describeWithGstreamer } from '../helpers/gstreamer.ts';
-import { runProgram } from '../helpers/run-program.ts';
+import { describeWithGstreamer, rtspsrcToFakesinks } from '../helpers/gstreamer.ts';
 import type { ProgramResult } from '../helpers/run-program.ts';
 import { serverForSuite } from '../helpers/server-fixture.ts';
 import { waitUntil } from '../helpers/wait.ts';
@@ -46,10 +45,9 @@ describeWithGstreamer('ffmpeg and GStreamer clients at once over the shared UDP 
         if (p) serverPorts.add(p.join('-'));
       }
     });
-    const branch = ['src.', '!', 'queue', '!', 'fakesink', 'num-buffers=600'];
     [ffmpeg, gst] = await Promise.all([
       Promise.all([captureRtsp(url(), 'udp', SECONDS), captureRtsp(url(), 'udp', SECONDS)]),
-      runProgram('gst-launch-1.0', ['-q', 'rtspsrc', 'name=src', `location=${url()}`, 'protocols=udp', ...branch, ...branch], 60_000),
+      rtspsrcToFakesinks(url(), [], { protocols: 'udp', buffers: 600, timeoutMs: 60_000 }),
     ]);
     await waitUntil(() => server.snapshot().sessions.length === 0, 10_000, 'every session torn down');
   }, 120_000);

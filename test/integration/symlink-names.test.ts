@@ -9,8 +9,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RtspServer } from '../../src/server/index.ts';
+import { ffmpegPlay } from '../helpers/ffmpeg.ts';
 import { hasPeer, peersRequired } from '../helpers/peers.ts';
-import { runProgram } from '../helpers/run-program.ts';
 import { RtspTestClient } from '../helpers/rtsp-client.ts';
 import { SAMPLE, startServer } from '../helpers/server.ts';
 
@@ -72,12 +72,8 @@ describe('one file under two names', () => {
     'ffmpeg plays both names one after the other',
     async () => {
       for (const name of ['sample.mp4', 'latest.mp4']) {
-        for (const transport of ['udp', 'tcp']) {
-          const r = await runProgram(
-            'ffmpeg',
-            ['-hide_banner', '-rtsp_transport', transport, '-i', url(name), '-t', '1', '-f', 'null', '-'],
-            30_000,
-          );
+        for (const transport of ['udp', 'tcp'] as const) {
+          const r = await ffmpegPlay(url(name), { transport, seconds: 1, timeoutMs: 30_000 });
           expect(r.code, `${name} over ${transport}: ${r.stderr.slice(-400)}`).toBe(0);
         }
       }

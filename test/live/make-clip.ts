@@ -6,26 +6,16 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { expectSuccess, runProgram } from '../helpers/run-program.ts';
+import { afterAll, beforeAll } from 'vitest';
+import { ffmpegMake, lavfiTestInputs } from '../helpers/ffmpeg.ts';
 
 export async function makeClip(seconds = 4): Promise<{ file: string; dir: string; remove: () => Promise<void> }> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'streamlab-live-'));
   const file = path.join(dir, 'clip.mp4');
-  const r = await runProgram(
-    'ffmpeg',
+  await ffmpegMake(
+    file,
     [
-      '-hide_banner',
-      '-nostdin',
-      '-loglevel',
-      'error',
-      '-f',
-      'lavfi',
-      '-i',
-      `testsrc2=size=320x240:rate=25:duration=${seconds}`,
-      '-f',
-      'lavfi',
-      '-i',
-      `sine=frequency=440:sample_rate=48000:duration=${seconds}`,
+      ...lavfiTestInputs({ size: '320x240', seconds }),
       '-c:v',
       'libx264',
       '-preset',
@@ -42,10 +32,29 @@ export async function makeClip(seconds = 4): Promise<{ file: string; dir: string
       '96k',
       '-movflags',
       '+faststart',
-      file,
     ],
     60_000,
   );
-  expectSuccess(r, 'ffmpeg making the live test clip');
   return { file, dir, remove: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * makeClip(seconds) for a suite (the describe block it is called in): made in a beforeAll,
+ * removed in an afterAll. `clip.file` is its path once the beforeAll has run; call this before
+ * hooks that need the file (serverForSuite with a live channel on it).
+ */
+export function clipForSuite(seconds = 4): { readonly file: string } {
+  let clip: Awaited<ReturnType<typeof makeClip>> | undefined;
+  beforeAll(async () => {
+    clip = await makeClip(seconds);
+  }, 60_000);
+  afterAll(async () => {
+    await clip?.remove();
+  });
+  return {
+    get file() {
+      if (!clip) throw new Error('clipForSuite: the clip is not made yet (use it in tests or in hooks registered after it)');
+      return clip.file;
+    },
+  };
 }

@@ -12,6 +12,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ffmpegMake, ffprobeCodecs } from '../helpers/ffmpeg.ts';
 import { describeWithPeers } from '../helpers/peers.ts';
 import { expectSuccess, runProgram } from '../helpers/run-program.ts';
 import { SAMPLE } from '../helpers/server.ts';
@@ -41,10 +42,7 @@ describeWithPeers("operator's API: media, live channels, bad requests, metrics",
   beforeAll(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'streamlab-op-'));
     await copyFile(SAMPLE, path.join(dir, 'sample.mp4'));
-    const mkv = await runProgram('ffmpeg', ['-v', 'error', '-i', SAMPLE, '-t', '3', '-c', 'copy', path.join(dir, 'clip.mkv')], 30_000);
-    expectSuccess(mkv, 'ffmpeg making clip.mkv');
-    const short = await runProgram('ffmpeg', ['-v', 'error', '-i', SAMPLE, '-t', '3', '-c', 'copy', path.join(dir, 'short.mp4')], 30_000);
-    expectSuccess(short, 'ffmpeg making short.mp4');
+    for (const name of ['clip.mkv', 'short.mp4']) await ffmpegMake(path.join(dir, name), ['-i', SAMPLE, '-t', '3', '-c', 'copy'], 30_000);
     await writeFile(path.join(dir, 'notes.txt'), 'not media\n');
   });
   afterAll(async () => {
@@ -59,11 +57,7 @@ describeWithPeers("operator's API: media, live channels, bad requests, metrics",
 
   it('lists the media directory with tracks and durations (MP4 natively, MKV through ffprobe)', async () => {
     // The preparation (and its cache folder) first: DESCRIBE of the MKV.
-    const probe = await runProgram(
-      'ffprobe',
-      ['-v', 'error', '-show_entries', 'stream=codec_name', '-of', 'csv=p=0', suite.url('clip.mkv')],
-      60_000,
-    );
+    const probe = await ffprobeCodecs(suite.url('clip.mkv'), { timeoutMs: 60_000 });
     expectSuccess(probe, 'ffprobe of the prepared clip.mkv');
     const { status, body } = await getJson(api('/api/media'));
     expect(status).toBe(200);
@@ -88,11 +82,7 @@ describeWithPeers("operator's API: media, live channels, bad requests, metrics",
   it('starts a looped channel from a file, refuses bad ones, and stops it: its viewer gets BYE', async () => {
     const created = await post({ name: 'op1', file: 'sample.mp4' });
     expect(created).toMatchObject({ status: 201, body: { name: 'op1', loop: true, url: suite.url('live/op1') } });
-    const probe = await runProgram(
-      'ffprobe',
-      ['-v', 'error', '-show_entries', 'stream=codec_name', '-of', 'csv=p=0', suite.url('live/op1')],
-      30_000,
-    );
+    const probe = await ffprobeCodecs(suite.url('live/op1'));
     expect(probe.stdout.trim().split('\n')).toEqual(['h264', 'aac']);
     const listed = (await getJson(api('/api/live'))).body as { channels: { name: string; live: boolean; source: string }[] };
     expect(listed.channels).toEqual([expect.objectContaining({ name: 'op1', live: true, source: 'file' })]);

@@ -3,12 +3,12 @@
  * (stage 'queued', first come first served), so a client asking for many unprepared files cannot start an ffmpeg for each.
  * Real ffmpeg on tiny µ-law WAV files (remuxed into MOV).
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Preparer, PREPARE_MAX_CONCURRENT } from '../../src/media/prepare/index.ts';
+import { ffmpegMake } from '../helpers/ffmpeg.ts';
 import { describeWithPeers } from '../helpers/peers.ts';
 
 describeWithPeers('preparations at once', ['ffmpeg', 'ffprobe'], () => {
@@ -19,10 +19,7 @@ describeWithPeers('preparations at once', ['ffmpeg', 'ffprobe'], () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'streamlab-prep-conc-'));
     files = [0, 1, 2, 3].map((i) => path.join(dir, `tone${i}.wav`));
     for (const [i, f] of files.entries()) {
-      const r = spawnSync('ffmpeg', [
-        '-hide_banner',
-        '-loglevel',
-        'error',
+      await ffmpegMake(f, [
         '-f',
         'lavfi',
         '-i',
@@ -33,9 +30,7 @@ describeWithPeers('preparations at once', ['ffmpeg', 'ffprobe'], () => {
         '1',
         '-c:a',
         'pcm_mulaw',
-        f,
       ]);
-      expect(r.status, String(r.stderr)).toBe(0);
     }
   });
 

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import dgram from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { ffmpegMake, lavfiTestInputs } from '../helpers/ffmpeg.ts';
 import { expectSuccess, runProgram } from '../helpers/run-program.ts';
 import { parseFramemd5 } from '../helpers/framemd5.ts';
 import type { FrameHash } from '../helpers/framemd5.ts';
@@ -20,23 +21,10 @@ export const CLIP_HEIGHT = 240;
  * media/sample.mp4 but small. 320x240 is a multiple of 16, so VLC's raw output needs no cropping.
  */
 export async function makeClip(dir: string, seconds: number, name = `clip-${seconds}s.mp4`): Promise<string> {
-  const out = path.join(dir, name);
-  const r = await runProgram(
-    'ffmpeg',
+  return ffmpegMake(
+    path.join(dir, name),
     [
-      '-hide_banner',
-      '-loglevel',
-      'error',
-      '-nostdin',
-      '-y',
-      '-f',
-      'lavfi',
-      '-i',
-      `testsrc2=size=${CLIP_WIDTH}x${CLIP_HEIGHT}:rate=25:duration=${seconds}`,
-      '-f',
-      'lavfi',
-      '-i',
-      `sine=frequency=440:sample_rate=48000:duration=${seconds},aformat=channel_layouts=stereo`,
+      ...lavfiTestInputs({ size: `${CLIP_WIDTH}x${CLIP_HEIGHT}`, seconds, stereo: true }),
       '-map',
       '0:v',
       '-map',
@@ -75,12 +63,9 @@ export async function makeClip(dir: string, seconds: number, name = `clip-${seco
       '+bitexact',
       '-flags:a',
       '+bitexact',
-      out,
     ],
     60_000,
   );
-  expectSuccess(r, 'ffmpeg making the clip');
-  return out;
 }
 
 /** ffmpeg's framemd5 of the clip's decoded video frames (presentation order). */

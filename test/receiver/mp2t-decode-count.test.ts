@@ -10,6 +10,7 @@ import { expect, it } from 'vitest';
 import { decodedText } from '../../src/cli/play.ts';
 import { TsOutputSink } from '../../src/receiver/index.ts';
 import type { SdpTrack } from '../../src/receiver/index.ts';
+import { ffmpegMake } from '../helpers/ffmpeg.ts';
 import { describeWithPeers } from '../helpers/peers.ts';
 
 describeWithPeers('MP2T decode count', ['ffmpeg'], () => {
@@ -18,10 +19,7 @@ describeWithPeers('MP2T decode count', ['ffmpeg'], () => {
     try {
       const ts = path.join(dir, 'av.ts');
       // 2 s: 50 video frames at 25 fps, MP2 audio at 48 kHz (1152 samples a frame: 84 frames).
-      const made = spawnSync('ffmpeg', [
-        '-hide_banner',
-        '-loglevel',
-        'error',
+      await ffmpegMake(ts, [
         '-f',
         'lavfi',
         '-i',
@@ -40,9 +38,7 @@ describeWithPeers('MP2T decode count', ['ffmpeg'], () => {
         'mp2',
         '-f',
         'mpegts',
-        ts,
       ]);
-      expect(made.status, String(made.stderr)).toBe(0);
       const probe = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-i', ts, '-map', '0', '-f', 'framemd5', '-'], {
         encoding: 'utf8',
       });
