@@ -115,7 +115,7 @@ describe('Scheduler against a reference', () => {
           if (count[i]! >= t.leaveAfter) return undefined;
           return count[i]! < t.runs ? now + t.period : undefined;
         };
-        const initial = tasks.map((t, i) => i).filter((i) => i % 3 !== 2);
+        const initial = tasks.map((_, i) => i).filter((i) => i % 3 !== 2);
         for (const i of initial) {
           made.push(i);
           due.set(i, tasks[i]!.first);
