@@ -1,9 +1,7 @@
 import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
 import { realClock } from '../util/clock.ts';
 import { cryptoRandom } from '../util/random.ts';
 import type { Random } from '../util/random.ts';
@@ -14,6 +12,7 @@ import { readFirstRequest, stopReading } from './first-request.ts';
 import type { FirstRead, FirstReadLimits } from './first-request.ts';
 import { WORKER_ENV } from './protocol.ts';
 import type { FromWorker, ToWorker, WorkerState } from './protocol.ts';
+import { makeRelayDir, sweepStaleRelayDirs } from './relay-dir.ts';
 
 const log = createLogger('cluster');
 
@@ -93,7 +92,7 @@ export class ClusterPrimary {
   private readonly clock: Clock;
   /** Sent to each worker at start (init), never on a command line or in the environment. */
   private readonly shared: Extract<ToWorker, { t: 'init' }>;
-  /** RTSPS: a folder only this user can enter (mkdtemp: 0700) for the workers' relay sockets; removed at stop. */
+  /** RTSPS: a folder only this user can enter (mkdtemp: 0700) for the workers' relay sockets; removed at stop (relay-dir.ts). */
   private readonly relayDir: string;
   private stopping = false;
   private evictionsPending = 0;
@@ -117,7 +116,10 @@ export class ClusterPrimary {
 
   private constructor(private readonly opts: ClusterOptions) {
     this.clock = opts.clock ?? realClock;
-    this.relayDir = opts.tls && opts.workers > 1 ? mkdtempSync(path.join(os.tmpdir(), 'streamlab-relay-')) : '';
+    // Relay folders that primaries killed with SIGKILL left (with their workers) go first.
+    const swept = sweepStaleRelayDirs();
+    if (swept.removed.length > 0) log.info('stale relay folders removed', { count: swept.removed.length, folders: swept.removed });
+    this.relayDir = opts.tls && opts.workers > 1 ? makeRelayDir() : '';
     this.shared = {
       t: 'init',
       relayDir: this.relayDir,

@@ -7,6 +7,7 @@ import { createLogger, setProcessLogFields } from '../util/log.ts';
 import { ownerOf, routeKeyOf } from './affinity.ts';
 import { FORWARDED_EVENTS, WORKER_ENV, sessionIdPrefix, sessionShare } from './protocol.ts';
 import type { FromWorker, ToWorker } from './protocol.ts';
+import { removeRelayDir } from './relay-dir.ts';
 import { WorkerTls } from './tls-relay.ts';
 
 const log = createLogger('worker');
@@ -86,7 +87,12 @@ export async function runWorker(options: ServerOptions, w: { index: number; coun
   process.on('SIGINT', () => undefined);
   process.on('SIGHUP', () => undefined);
   process.on('SIGTERM', stop);
-  process.on('disconnect', stop);
+  process.on('disconnect', () => {
+    stop();
+    // The primary is gone (killed: it removes the relay folder at its own stop): the last worker
+    // to get here removes it, each having closed its own socket (sockets of workers dead meanwhile too).
+    if (init.relayDir) removeRelayDir(init.relayDir);
+  });
 
   let countQueued = false;
   const countChanged = (): void => {
