@@ -12,6 +12,7 @@ import { readFirstRequest, stopReading } from './first-request.ts';
 import type { FirstRead, FirstReadLimits } from './first-request.ts';
 import { WORKER_ENV } from './protocol.ts';
 import type { FromWorker, ToWorker, WorkerState } from './protocol.ts';
+import { EVICT_TIMEOUT_MS, RoomKeeper } from './eviction.ts';
 import { makeRelayDir, sweepStaleRelayDirs } from './relay-dir.ts';
 
 const log = createLogger('cluster');
@@ -23,10 +24,6 @@ const RESTART_MAX_MS = 30_000;
 const STABLE_AFTER_MS = 60_000;
 /** How long the primary waits for a worker's answer (query, kick, live channels). */
 const ANSWER_TIMEOUT_MS = 3000;
-/** How long the primary waits for the workers' idle figures and their eviction at the connection limit. */
-const EVICT_TIMEOUT_MS = 1000;
-/** Newcomers held while the workers are asked for room, at most (past it they are dropped). */
-const MAX_EVICTIONS_PENDING = 64;
 /** How long stop() waits for the workers to close their sessions before killing them. */
 const STOP_GRACE_MS = 6000;
 
@@ -95,7 +92,8 @@ export class ClusterPrimary {
   /** RTSPS: a folder only this user can enter (mkdtemp: 0700) for the workers' relay sockets; removed at stop (relay-dir.ts). */
   private readonly relayDir: string;
   private stopping = false;
-  private evictionsPending = 0;
+  /** At --max-connections: who gives way to a newcomer (eviction.ts). */
+  private readonly room: RoomKeeper;
   private loadQueued = false;
   /** Connections that came before every worker was ready wait for this (their first request read meanwhile). */
   private readonly ready: Promise<void>;
@@ -128,6 +126,23 @@ export class ClusterPrimary {
       nonceOriginMs: this.clock.wallNow() - this.clock.now(),
     };
     this.ready = new Promise((resolve) => (this.markReady = resolve));
+    this.room = new RoomKeeper(
+      {
+        open: () => this.conns.size,
+        atPrimary: () => this.atPrimary(),
+        workersUp: () => this.slots.filter((s) => s.up).map((s) => s.index),
+        askIdlest: async (w) => {
+          const a = await this.ask(w, { t: 'idlest', q: this.newQuery() }, EVICT_TIMEOUT_MS);
+          return a?.t === 'idlest' ? a.idleMs : undefined;
+        },
+        askEvict: async (w) => {
+          const a = await this.ask(w, { t: 'evict', q: this.newQuery() }, EVICT_TIMEOUT_MS);
+          return a?.t === 'done' && a.ok;
+        },
+        evictAtPrimary: (id) => this.evictAtPrimary(id),
+      },
+      { maxConnections: opts.maxConnections, clock: this.clock },
+    );
     this.listener = net.createServer((socket) => this.accept(socket));
     this.listener.on('error', (err) => log.error('listener error', { error: String(err) }));
   }
@@ -372,23 +387,19 @@ export class ClusterPrimary {
       }
       return void socket.destroy();
     }
-    if (this.conns.size >= this.opts.maxConnections) {
-      if (this.evictionsPending >= MAX_EVICTIONS_PENDING) return this.drop(socket, ip);
-      // Until there is room the newcomer waits unread (the kernel keeps its bytes).
-      this.evictionsPending++;
-      void this.makeRoom().then((ok) => {
-        this.evictionsPending--;
-        if (!ok || this.stopping) return this.drop(socket, ip);
-        // Others from the same address may have come in while this one waited.
-        if ((this.perAddress.get(ip) ?? 0) >= this.opts.maxConnectionsPerAddress) {
-          this.counters.connectionsRefused++;
-          return void socket.destroy();
-        }
-        this.admit(socket, ip);
-      });
-      return;
-    }
-    this.admit(socket, ip);
+    const room = this.room.newcomer();
+    if (room === 'admit') return this.admit(socket, ip);
+    if (room === 'drop') return this.drop(socket, ip);
+    // Until there is room the newcomer waits unread (the kernel keeps its bytes).
+    void room.then((ok) => {
+      if (!ok || this.stopping) return this.drop(socket, ip);
+      // Others from the same address may have come in while this one waited.
+      if ((this.perAddress.get(ip) ?? 0) >= this.opts.maxConnectionsPerAddress) {
+        this.counters.connectionsRefused++;
+        return void socket.destroy();
+      }
+      this.admit(socket, ip);
+    });
   }
 
   private drop(socket: net.Socket, ip: string): void {
@@ -399,34 +410,20 @@ export class ClusterPrimary {
     socket.destroy();
   }
 
-  /**
-   * At --max-connections, as one process does: the connection idle longest without a session
-   * gives way to the newcomer, wherever it is: one still being read here (silent, or dribbling
-   * its first request), or one a worker serves (each worker tells how long its idlest has been
-   * idle; the longest is evicted by its worker). False when every connection is busy or has a session.
-   */
-  private async makeRoom(): Promise<boolean> {
-    const asked = this.slots.filter((s) => s.up);
-    const answers = await Promise.all(asked.map((s) => this.ask(s.index, { t: 'idlest', q: this.newQuery() }, EVICT_TIMEOUT_MS)));
-    const now = this.clock.now();
-    let best: { idleMs: number; worker?: number; id?: number } | undefined;
-    for (const [id, c] of this.conns)
-      if (c.worker === undefined && (!best || now - c.acceptedAt > best.idleMs)) best = { idleMs: now - c.acceptedAt, id };
-    answers.forEach((a, i) => {
-      if (a?.t === 'idlest' && a.idleMs !== undefined && (!best || a.idleMs > best.idleMs))
-        best = { idleMs: a.idleMs, worker: asked[i]!.index };
-    });
-    if (!best) return false;
-    if (best.worker !== undefined) {
-      const done = await this.ask(best.worker, { t: 'evict', q: this.newQuery() }, EVICT_TIMEOUT_MS);
-      return done?.t === 'done' && done.ok;
-    }
-    const victim = best.id === undefined ? undefined : this.conns.get(best.id);
+  /** The connections still read here (not handed to a worker yet): eviction.ts's candidates at the primary. */
+  private *atPrimary(): Generator<{ id: number; since: number }> {
+    for (const [id, c] of this.conns) if (c.worker === undefined) yield { id, since: c.acceptedAt };
+  }
+
+  /** Closes a connection still read here for a newcomer, and stops counting it now (not when its read ends). */
+  private evictAtPrimary(id: number): boolean {
+    const victim = this.conns.get(id);
     if (!victim || victim.worker !== undefined) return false;
     this.counters.idleEvicted++;
     const n = this.counters.idleEvicted;
     if (n <= 10 || n % 1000 === 0) log.warn('idle connection closed to make room for a new one', { peer: victim.ip, count: n });
     victim.socket.destroy();
+    this.forget(id);
     return true;
   }
 
@@ -441,7 +438,8 @@ export class ClusterPrimary {
       ? Promise.resolve({ kind: 'other', head: stopReading(socket) })
       : readFirstRequest(socket, this.opts, this.clock);
     void Promise.all([first, this.ready]).then(([r]) => {
-      if (r.kind === 'closed' || this.stopping) {
+      // Destroyed: evicted for a newcomer while its first request was read (already forgotten).
+      if (r.kind === 'closed' || this.stopping || socket.destroyed) {
         socket.destroy();
         this.forget(id);
         return;
