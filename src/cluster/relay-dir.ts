@@ -85,6 +85,8 @@ export interface SweepOptions {
   parent?: string;
   /** Whether the pid a folder names is running (pidAlive). */
   isAlive?: (pid: number) => boolean;
+  /** This process: its pid, and when it started (wall-clock ms). */
+  self?: { pid: number; startedAtMs: number };
   maxEntries?: number;
   maxRemoved?: number;
 }
@@ -92,9 +94,10 @@ export interface SweepOptions {
 /**
  * Removes the relay folders that primaries now dead left in `parent`: only entries named as
  * makeRelayDir names them, that are folders (symlinks are not followed), owned by this user with
- * mode 0700, whose pid is neither this process nor a running one; each is emptied by
+ * mode 0700, whose pid is not running, or is this process's and the folder was last changed
+ * before this process started (a container run again gets the same pid); each is emptied by
  * removeRelayDir (workers' sockets only). At most maxEntries entries of `parent` are examined and
- * maxRemoved folders removed. A pid reused since by another process keeps its folder (it looks in
+ * maxRemoved folders removed. A pid another process took since keeps its folder (it looks in
  * use); a primary in another pid namespace sharing this folder would look dead.
  */
 export function sweepStaleRelayDirs(o: SweepOptions = {}): { examined: number; removed: string[] } {
@@ -102,6 +105,7 @@ export function sweepStaleRelayDirs(o: SweepOptions = {}): { examined: number; r
   const isAlive = o.isAlive ?? pidAlive;
   const maxEntries = o.maxEntries ?? SWEEP_MAX_ENTRIES;
   const maxRemoved = o.maxRemoved ?? SWEEP_MAX_REMOVED;
+  const self = o.self ?? { pid: process.pid, startedAtMs: performance.timeOrigin };
   const uid = process.getuid?.();
   const removed: string[] = [];
   let examined = 0;
@@ -117,11 +121,12 @@ export function sweepStaleRelayDirs(o: SweepOptions = {}): { examined: number; r
       const m = NAME.exec(e.name);
       if (!m) continue;
       const pid = Number(m[1]);
-      if (pid === process.pid || isAlive(pid)) continue;
+      if (pid !== self.pid && isAlive(pid)) continue;
       const at = path.join(parent, e.name);
       try {
         const st = lstatSync(at);
         if (!st.isDirectory() || st.uid !== uid || (st.mode & 0o777) !== 0o700) continue;
+        if (pid === self.pid && st.mtimeMs >= self.startedAtMs) continue;
       } catch {
         continue;
       }

@@ -7,7 +7,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, readdirSync, readlinkSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -87,6 +87,20 @@ describe('sweepStaleRelayDirs', () => {
     expect(readdirSync(target)).toEqual(['w0.sock']);
     expect(existsSync(other)).toBe(true);
     expect(r.examined).toBe(readdirSync(parent).length + 2);
+  });
+
+  it("a folder named with this process's pid is stale when last changed before this process started", async () => {
+    const parent = path.join(tmp, 'c');
+    await mkdir(parent);
+    const self = { pid: 4242, startedAtMs: Date.now() - 60_000 };
+    const before = makeRelayDir(parent, self.pid);
+    await leftSocket(path.join(before, 'w0.sock'));
+    const past = new Date(self.startedAtMs - 1000);
+    await utimes(before, past, past);
+    const mine = makeRelayDir(parent, self.pid);
+    const r = sweepStaleRelayDirs({ parent, self, isAlive: () => true });
+    expect(r.removed).toEqual([before]);
+    expect(existsSync(mine)).toBe(true);
   });
 
   it('examines at most maxEntries entries and removes at most maxRemoved folders; a running pid keeps its folder', async () => {
