@@ -24,6 +24,13 @@ const RESTART_MAX_MS = 30_000;
 const STABLE_AFTER_MS = 60_000;
 /** How long the primary waits for a worker's answer (query, kick, live channels). */
 const ANSWER_TIMEOUT_MS = 3000;
+/**
+ * Messages to one worker sent and not yet written to its channel, at most, handoffs apart (they
+ * are bounded by --max-connections). A worker that does not read (stopped, or stuck in a loop)
+ * would otherwise make the primary queue without end what clients cause: the load after each
+ * session change, the questions at the connection limit. Past it they are not sent (counted).
+ */
+export const MAX_WORKER_BACKLOG = 1024;
 /** How long stop() waits for the workers to close their sessions before killing them. */
 const STOP_GRACE_MS = 6000;
 
@@ -60,6 +67,8 @@ interface Slot {
   conns: Set<number>;
   sessions: number;
   restartDelayMs: number;
+  /** Messages to this worker's current process not yet written (MAX_WORKER_BACKLOG). */
+  backlog: { n: number };
 }
 
 interface Conn {
@@ -110,6 +119,8 @@ export class ClusterPrimary {
     handedOver: 0,
     workerDeaths: 0,
     workerRestarts: 0,
+    /** Messages not sent to a worker that had MAX_WORKER_BACKLOG unwritten already. */
+    workerBacklogFull: 0,
   };
 
   private constructor(private readonly opts: ClusterOptions) {
@@ -209,6 +220,7 @@ export class ClusterPrimary {
       conns: new Set(),
       sessions: 0,
       restartDelayMs: RESTART_MIN_MS,
+      backlog: { n: 0 },
     };
     this.slots[index] = slot;
     const child = fork(prog.module, prog.args, {
@@ -225,6 +237,7 @@ export class ClusterPrimary {
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     });
     slot.child = child;
+    slot.backlog = { n: 0 };
     slot.startedAt = this.clock.now();
     return new Promise<void>((resolve, reject) => {
       let ready = false;
@@ -328,11 +341,33 @@ export class ClusterPrimary {
   private post(slot: Slot, m: ToWorker, handle?: net.Socket, done?: (err: Error | null) => void): boolean {
     const child = slot.child;
     if (!slot.up || !child?.connected) return false;
+    const backlog = slot.backlog;
+    if (!handle && backlog.n >= MAX_WORKER_BACKLOG) {
+      this.counters.workerBacklogFull++;
+      const n = this.counters.workerBacklogFull;
+      if (n === 1 || n % 1000 === 0)
+        log.warn('message to a worker not sent: it has not read the ones before', {
+          worker: slot.index,
+          max: MAX_WORKER_BACKLOG,
+          count: n,
+        });
+      return false;
+    }
     try {
-      if (handle) child.send(m, handle, { keepOpen: false }, done);
-      else child.send(m, (err) => err && log.debug('message to worker lost', { worker: slot.index, error: String(err) }));
+      backlog.n++;
+      if (handle)
+        child.send(m, handle, { keepOpen: false }, (err) => {
+          backlog.n--;
+          done?.(err);
+        });
+      else
+        child.send(m, (err) => {
+          backlog.n--;
+          if (err) log.debug('message to worker lost', { worker: slot.index, error: String(err) });
+        });
       return true;
     } catch (err) {
+      backlog.n--;
       log.debug('message to worker failed', { worker: slot.index, error: String(err) });
       return false;
     }
