@@ -2,6 +2,7 @@ import { lstatSync, mkdtempSync, opendirSync, rmdirSync, unlinkSync } from 'node
 import type { Dir } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { realClock } from '../util/clock.ts';
 
 /**
  * The private folder of the workers' relay sockets (RTSPS with `serve --workers N`, tls-relay.ts):
@@ -105,7 +106,8 @@ export function sweepStaleRelayDirs(o: SweepOptions = {}): { examined: number; r
   const isAlive = o.isAlive ?? pidAlive;
   const maxEntries = o.maxEntries ?? SWEEP_MAX_ENTRIES;
   const maxRemoved = o.maxRemoved ?? SWEEP_MAX_REMOVED;
-  const self = o.self ?? { pid: process.pid, startedAtMs: performance.timeOrigin };
+  // The wall-clock instant of this process's monotonic 0: when it started.
+  const self = o.self ?? { pid: process.pid, startedAtMs: realClock.wallNow() - realClock.now() };
   const uid = process.getuid?.();
   const removed: string[] = [];
   let examined = 0;
