@@ -15,6 +15,9 @@ export { SPILL_RATIO, SPILL_SLACK, hashKey, ownerOf, pickWorker, routeKeyOf } fr
 export type { RouteKey } from './affinity.ts';
 export { peekFirstRequest, readFirstRequest, stopReading } from './first-request.ts';
 export { WorkerTls, relaySocketPath } from './tls-relay.ts';
+export { makeRelayDir, removeRelayDir, sweepStaleRelayDirs } from './relay-dir.ts';
+export { EVICT_TIMEOUT_MS, MAX_EVICTIONS_PENDING, RoomKeeper, chooseVictim } from './eviction.ts';
+export type { RoomHost, Victim } from './eviction.ts';
 export type { FirstRead, FirstReadLimits } from './first-request.ts';
 export { sessionIdPrefix, sessionShare } from './protocol.ts';
 export { startCluster } from './start.ts';

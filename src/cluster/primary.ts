@@ -1,9 +1,7 @@
 import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
 import { realClock } from '../util/clock.ts';
 import { cryptoRandom } from '../util/random.ts';
 import type { Random } from '../util/random.ts';
@@ -14,6 +12,8 @@ import { readFirstRequest, stopReading } from './first-request.ts';
 import type { FirstRead, FirstReadLimits } from './first-request.ts';
 import { WORKER_ENV } from './protocol.ts';
 import type { FromWorker, ToWorker, WorkerState } from './protocol.ts';
+import { EVICT_TIMEOUT_MS, RoomKeeper } from './eviction.ts';
+import { makeRelayDir, sweepStaleRelayDirs } from './relay-dir.ts';
 
 const log = createLogger('cluster');
 
@@ -24,10 +24,13 @@ const RESTART_MAX_MS = 30_000;
 const STABLE_AFTER_MS = 60_000;
 /** How long the primary waits for a worker's answer (query, kick, live channels). */
 const ANSWER_TIMEOUT_MS = 3000;
-/** How long the primary waits for the workers' idle figures and their eviction at the connection limit. */
-const EVICT_TIMEOUT_MS = 1000;
-/** Newcomers held while the workers are asked for room, at most (past it they are dropped). */
-const MAX_EVICTIONS_PENDING = 64;
+/**
+ * Messages to one worker sent and not yet written to its channel, at most, handoffs apart (they
+ * are bounded by --max-connections). A worker that does not read (stopped, or stuck in a loop)
+ * would otherwise make the primary queue without end what clients cause: the load after each
+ * session change, the questions at the connection limit. Past it they are not sent (counted).
+ */
+export const MAX_WORKER_BACKLOG = 1024;
 /** How long stop() waits for the workers to close their sessions before killing them. */
 const STOP_GRACE_MS = 6000;
 
@@ -64,6 +67,8 @@ interface Slot {
   conns: Set<number>;
   sessions: number;
   restartDelayMs: number;
+  /** Messages to this worker's current process not yet written (MAX_WORKER_BACKLOG). */
+  backlog: { n: number };
 }
 
 interface Conn {
@@ -93,10 +98,11 @@ export class ClusterPrimary {
   private readonly clock: Clock;
   /** Sent to each worker at start (init), never on a command line or in the environment. */
   private readonly shared: Extract<ToWorker, { t: 'init' }>;
-  /** RTSPS: a folder only this user can enter (mkdtemp: 0700) for the workers' relay sockets; removed at stop. */
+  /** RTSPS: a folder only this user can enter (mkdtemp: 0700) for the workers' relay sockets; removed at stop (relay-dir.ts). */
   private readonly relayDir: string;
   private stopping = false;
-  private evictionsPending = 0;
+  /** At --max-connections: who gives way to a newcomer (eviction.ts). */
+  private readonly room: RoomKeeper;
   private loadQueued = false;
   /** Connections that came before every worker was ready wait for this (their first request read meanwhile). */
   private readonly ready: Promise<void>;
@@ -113,11 +119,16 @@ export class ClusterPrimary {
     handedOver: 0,
     workerDeaths: 0,
     workerRestarts: 0,
+    /** Messages not sent to a worker that had MAX_WORKER_BACKLOG unwritten already. */
+    workerBacklogFull: 0,
   };
 
   private constructor(private readonly opts: ClusterOptions) {
     this.clock = opts.clock ?? realClock;
-    this.relayDir = opts.tls && opts.workers > 1 ? mkdtempSync(path.join(os.tmpdir(), 'streamlab-relay-')) : '';
+    // Relay folders that primaries killed with SIGKILL left (with their workers) go first.
+    const swept = sweepStaleRelayDirs();
+    if (swept.removed.length > 0) log.info('stale relay folders removed', { count: swept.removed.length, folders: swept.removed });
+    this.relayDir = opts.tls && opts.workers > 1 ? makeRelayDir() : '';
     this.shared = {
       t: 'init',
       relayDir: this.relayDir,
@@ -126,6 +137,23 @@ export class ClusterPrimary {
       nonceOriginMs: this.clock.wallNow() - this.clock.now(),
     };
     this.ready = new Promise((resolve) => (this.markReady = resolve));
+    this.room = new RoomKeeper(
+      {
+        open: () => this.conns.size,
+        atPrimary: () => this.atPrimary(),
+        workersUp: () => this.slots.filter((s) => s.up).map((s) => s.index),
+        askIdlest: async (w) => {
+          const a = await this.ask(w, { t: 'idlest', q: this.newQuery() }, EVICT_TIMEOUT_MS);
+          return a?.t === 'idlest' ? a.idleMs : undefined;
+        },
+        askEvict: async (w) => {
+          const a = await this.ask(w, { t: 'evict', q: this.newQuery() }, EVICT_TIMEOUT_MS);
+          return a?.t === 'done' && a.ok;
+        },
+        evictAtPrimary: (id) => this.evictAtPrimary(id),
+      },
+      { maxConnections: opts.maxConnections, clock: this.clock },
+    );
     this.listener = net.createServer((socket) => this.accept(socket));
     this.listener.on('error', (err) => log.error('listener error', { error: String(err) }));
   }
@@ -192,6 +220,7 @@ export class ClusterPrimary {
       conns: new Set(),
       sessions: 0,
       restartDelayMs: RESTART_MIN_MS,
+      backlog: { n: 0 },
     };
     this.slots[index] = slot;
     const child = fork(prog.module, prog.args, {
@@ -208,6 +237,7 @@ export class ClusterPrimary {
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     });
     slot.child = child;
+    slot.backlog = { n: 0 };
     slot.startedAt = this.clock.now();
     return new Promise<void>((resolve, reject) => {
       let ready = false;
@@ -311,11 +341,33 @@ export class ClusterPrimary {
   private post(slot: Slot, m: ToWorker, handle?: net.Socket, done?: (err: Error | null) => void): boolean {
     const child = slot.child;
     if (!slot.up || !child?.connected) return false;
+    const backlog = slot.backlog;
+    if (!handle && backlog.n >= MAX_WORKER_BACKLOG) {
+      this.counters.workerBacklogFull++;
+      const n = this.counters.workerBacklogFull;
+      if (n === 1 || n % 1000 === 0)
+        log.warn('message to a worker not sent: it has not read the ones before', {
+          worker: slot.index,
+          max: MAX_WORKER_BACKLOG,
+          count: n,
+        });
+      return false;
+    }
     try {
-      if (handle) child.send(m, handle, { keepOpen: false }, done);
-      else child.send(m, (err) => err && log.debug('message to worker lost', { worker: slot.index, error: String(err) }));
+      backlog.n++;
+      if (handle)
+        child.send(m, handle, { keepOpen: false }, (err) => {
+          backlog.n--;
+          done?.(err);
+        });
+      else
+        child.send(m, (err) => {
+          backlog.n--;
+          if (err) log.debug('message to worker lost', { worker: slot.index, error: String(err) });
+        });
       return true;
     } catch (err) {
+      backlog.n--;
       log.debug('message to worker failed', { worker: slot.index, error: String(err) });
       return false;
     }
@@ -370,23 +422,19 @@ export class ClusterPrimary {
       }
       return void socket.destroy();
     }
-    if (this.conns.size >= this.opts.maxConnections) {
-      if (this.evictionsPending >= MAX_EVICTIONS_PENDING) return this.drop(socket, ip);
-      // Until there is room the newcomer waits unread (the kernel keeps its bytes).
-      this.evictionsPending++;
-      void this.makeRoom().then((ok) => {
-        this.evictionsPending--;
-        if (!ok || this.stopping) return this.drop(socket, ip);
-        // Others from the same address may have come in while this one waited.
-        if ((this.perAddress.get(ip) ?? 0) >= this.opts.maxConnectionsPerAddress) {
-          this.counters.connectionsRefused++;
-          return void socket.destroy();
-        }
-        this.admit(socket, ip);
-      });
-      return;
-    }
-    this.admit(socket, ip);
+    const room = this.room.newcomer();
+    if (room === 'admit') return this.admit(socket, ip);
+    if (room === 'drop') return this.drop(socket, ip);
+    // Until there is room the newcomer waits unread (the kernel keeps its bytes).
+    void room.then((ok) => {
+      if (!ok || this.stopping) return this.drop(socket, ip);
+      // Others from the same address may have come in while this one waited.
+      if ((this.perAddress.get(ip) ?? 0) >= this.opts.maxConnectionsPerAddress) {
+        this.counters.connectionsRefused++;
+        return void socket.destroy();
+      }
+      this.admit(socket, ip);
+    });
   }
 
   private drop(socket: net.Socket, ip: string): void {
@@ -397,34 +445,20 @@ export class ClusterPrimary {
     socket.destroy();
   }
 
-  /**
-   * At --max-connections, as one process does: the connection idle longest without a session
-   * gives way to the newcomer, wherever it is: one still being read here (silent, or dribbling
-   * its first request), or one a worker serves (each worker tells how long its idlest has been
-   * idle; the longest is evicted by its worker). False when every connection is busy or has a session.
-   */
-  private async makeRoom(): Promise<boolean> {
-    const asked = this.slots.filter((s) => s.up);
-    const answers = await Promise.all(asked.map((s) => this.ask(s.index, { t: 'idlest', q: this.newQuery() }, EVICT_TIMEOUT_MS)));
-    const now = this.clock.now();
-    let best: { idleMs: number; worker?: number; id?: number } | undefined;
-    for (const [id, c] of this.conns)
-      if (c.worker === undefined && (!best || now - c.acceptedAt > best.idleMs)) best = { idleMs: now - c.acceptedAt, id };
-    answers.forEach((a, i) => {
-      if (a?.t === 'idlest' && a.idleMs !== undefined && (!best || a.idleMs > best.idleMs))
-        best = { idleMs: a.idleMs, worker: asked[i]!.index };
-    });
-    if (!best) return false;
-    if (best.worker !== undefined) {
-      const done = await this.ask(best.worker, { t: 'evict', q: this.newQuery() }, EVICT_TIMEOUT_MS);
-      return done?.t === 'done' && done.ok;
-    }
-    const victim = best.id === undefined ? undefined : this.conns.get(best.id);
+  /** The connections still read here (not handed to a worker yet): eviction.ts's candidates at the primary. */
+  private *atPrimary(): Generator<{ id: number; since: number }> {
+    for (const [id, c] of this.conns) if (c.worker === undefined) yield { id, since: c.acceptedAt };
+  }
+
+  /** Closes a connection still read here for a newcomer, and stops counting it now (not when its read ends). */
+  private evictAtPrimary(id: number): boolean {
+    const victim = this.conns.get(id);
     if (!victim || victim.worker !== undefined) return false;
     this.counters.idleEvicted++;
     const n = this.counters.idleEvicted;
     if (n <= 10 || n % 1000 === 0) log.warn('idle connection closed to make room for a new one', { peer: victim.ip, count: n });
     victim.socket.destroy();
+    this.forget(id);
     return true;
   }
 
@@ -439,7 +473,8 @@ export class ClusterPrimary {
       ? Promise.resolve({ kind: 'other', head: stopReading(socket) })
       : readFirstRequest(socket, this.opts, this.clock);
     void Promise.all([first, this.ready]).then(([r]) => {
-      if (r.kind === 'closed' || this.stopping) {
+      // Destroyed: evicted for a newcomer while its first request was read (already forgotten).
+      if (r.kind === 'closed' || this.stopping || socket.destroyed) {
         socket.destroy();
         this.forget(id);
         return;

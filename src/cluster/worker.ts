@@ -7,9 +7,18 @@ import { createLogger, setProcessLogFields } from '../util/log.ts';
 import { ownerOf, routeKeyOf } from './affinity.ts';
 import { FORWARDED_EVENTS, WORKER_ENV, sessionIdPrefix, sessionShare } from './protocol.ts';
 import type { FromWorker, ToWorker } from './protocol.ts';
+import { removeRelayDir } from './relay-dir.ts';
 import { WorkerTls } from './tls-relay.ts';
 
 const log = createLogger('worker');
+
+/**
+ * Forwarded events sent to the primary and not yet written to its channel, at most. Clients drive
+ * them (one per request, one per receiver report): a primary reading them slower than they come
+ * (busy, or stopped) would otherwise make this process queue them without end. Past it they are
+ * dropped and counted (--http's request and report counts then miss them).
+ */
+export const MAX_EVENTS_IN_FLIGHT = 1024;
 
 /** A worker's place, from the environment the primary started it with; undefined in a process that is no worker. */
 export function workerFromEnv(
@@ -86,7 +95,12 @@ export async function runWorker(options: ServerOptions, w: { index: number; coun
   process.on('SIGINT', () => undefined);
   process.on('SIGHUP', () => undefined);
   process.on('SIGTERM', stop);
-  process.on('disconnect', stop);
+  process.on('disconnect', () => {
+    stop();
+    // The primary is gone (killed: it removes the relay folder at its own stop): the last worker
+    // to get here removes it, each having closed its own socket (sockets of workers dead meanwhile too).
+    if (init.relayDir) removeRelayDir(init.relayDir);
+  });
 
   let countQueued = false;
   const countChanged = (): void => {
@@ -99,7 +113,22 @@ export async function runWorker(options: ServerOptions, w: { index: number; coun
   };
   server.events.on('session-started', countChanged);
   server.events.on('session-ended', countChanged);
-  if (w.events) for (const name of FORWARDED_EVENTS) server.events.on(name, (e) => send({ t: 'event', name, e }));
+  if (w.events) {
+    let inFlight = 0;
+    let dropped = 0;
+    const forward = (m: Extract<FromWorker, { t: 'event' }>): void => {
+      if (!process.connected) return;
+      if (inFlight >= MAX_EVENTS_IN_FLIGHT) {
+        dropped++;
+        if (dropped === 1 || dropped % 1000 === 0)
+          log.warn('events to the primary dropped: it reads them slower than they come', { count: dropped, max: MAX_EVENTS_IN_FLIGHT });
+        return;
+      }
+      inFlight++;
+      process.send?.(m, undefined, {}, () => inFlight--);
+    };
+    for (const name of FORWARDED_EVENTS) server.events.on(name, (e) => forward({ t: 'event', name, e }));
+  }
 
   process.on('message', (m: ToWorker, handle: unknown) => {
     switch (m.t) {

@@ -34,11 +34,12 @@ export class Serve {
     this.exited = new Promise((r) => child.on('close', (code) => r(code)));
   }
 
-  static async start(dir: string, args: string[]): Promise<Serve> {
+  /** `env`: added to this process's environment (TMPDIR, say). */
+  static async start(dir: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<Serve> {
     const child = spawn(
       process.execPath,
       [path.join(REPO_ROOT, 'bin/streamlab.js'), 'serve', dir, '--port', '0', '--host', '127.0.0.1', '--log-format', 'json', ...args],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
+      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } },
     );
     const s = new Serve(child);
     await waitUntil(
