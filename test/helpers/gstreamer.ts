@@ -88,6 +88,11 @@ export function rtspsrcToFakesinks(location: string, extra: string[] = []): Prom
 const RTSPSRC_NO_MORE_PADS_RACE =
   /WARNING: from element \/GstPipeline:pipeline0\/GstRTSPSrc:src: Delayed linking failed\.\nAdditional debug info:\n\S*grammar\.y\(\d+\): gst_parse_no_more_pads \(\): \/GstPipeline:pipeline0\/GstRTSPSrc:src:\nfailed delayed linking some pad of GstRTSPSrc named src to some pad of \w+ named \w+\n/g;
 
+/**
+ * gst-launch's output without that one warning (everything else kept, including every ERROR), so
+ * `not.toMatch(/ERROR|WARNING/)` keeps failing on anything but GStreamer's own pad race. The test
+ * must still check what was decoded: a link that never completed shows there (or as a timeout).
+ */
 export function withoutRtspsrcPadRace(output: string): string {
   return output.replace(RTSPSRC_NO_MORE_PADS_RACE, '');
 }
