@@ -96,7 +96,7 @@ function parsePortRange(s: string): { min: number; max: number } {
   return { min, max };
 }
 
-/** `--udp-ports`: per-session (default), shared, or the shared pair's ports `N-N+1` (N even). */
+/** `--udp-ports`: shared (default), per-session, or the shared pair's ports `N-N+1` (N even). */
 export function parseUdpPorts(s: string): UdpPortsOption {
   if (s === 'shared' || s === 'per-session') return s;
   const m = /^(\d+)-(\d+)$/.exec(s);
@@ -220,7 +220,7 @@ export function registerServe(program: Command): void {
     .option('--rtp-ports <min-max>', 'UDP port range for server RTP/RTCP pairs (default 6970-32767)')
     .option(
       '--udp-ports <spec>',
-      'server RTP/RTCP ports of UDP clients: per-session (default: a pair per track), shared (one even/odd pair from --rtp-ports for every session), or RTP-RTCP (that shared pair, e.g. 8000-8001)',
+      'server RTP/RTCP ports of UDP clients: shared (default: one even/odd pair from --rtp-ports for every session), per-session (a pair per track, connected to the client), or RTP-RTCP (that shared pair, e.g. 8000-8001)',
       parseUdpPorts,
     )
     .option('--mtu <bytes>', 'largest IP packet; RTP payloads are cut to fit', parseIntOption(576, 65535), DEFAULTS.mtu)

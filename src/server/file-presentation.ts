@@ -50,6 +50,19 @@ export type FileSession = RtspSession<TrackSetup, FilePresentation>;
 /** How long after a stream's last packet its BYE goes out (see streamEnded). */
 export const END_OF_STREAM_BYE_DELAY_MS = 500;
 
+/**
+ * How long after the previous track a track's first RTP packet of a PLAY leaves. GStreamer 1.22's
+ * rtspsrc exposes a pad per stream from that stream's own thread as its first packet arrives;
+ * arriving together (one wake), the two pads were added at once, and gst-launch's caps-filtered
+ * delayed links (`src. ! application/x-rtp,media=audio ! rtpmp4gdepay`) then raced on the
+ * depayloader's pad: one stream's first buffer met an unlinked pad, its jitterbuffer stopped for
+ * good and the pipeline never reached EOS (about 1 client in 40 with 4 rtspsrc at once, load
+ * 10-13, with per-session pairs as with the shared pair; 0 in 240 with this stagger; see
+ * test/helpers/gstreamer.ts). The packets due meanwhile leave together at the end of it; RTP
+ * timestamps and the SR (sent at PLAY) are unchanged.
+ */
+export const TRACK_START_STAGGER_MS = 30;
+
 export interface PlayResult {
   startNpt: number;
   endNpt: number | undefined;
@@ -327,11 +340,13 @@ export class FilePresentation implements Presentation {
     const now = this.ctx.clock.now();
     this.timeline.start(startNpt, Math.min(now, this.segmentStartMs ?? now), this.scale * this.speed);
     this.segmentStartMs = undefined;
+    let k = 0;
     for (const s of this.setups.values()) {
       s.stream.start();
-      // The SR first (RtcpSession.start), then the stream's first packet at the next wake.
+      // The SR first (RtcpSession.start), then the stream's first packet at the next wake, each
+      // track TRACK_START_STAGGER_MS after the one before (what was due meanwhile leaves at once).
       s.rtcp.start();
-      this.ctx.scheduler.schedule(s.stream, now);
+      this.ctx.scheduler.schedule(s.stream, now + TRACK_START_STAGGER_MS * k++);
     }
   }
 

@@ -320,10 +320,7 @@ export class RtspServer {
       random: options.random ?? cryptoRandom,
       rtpPortRange: options.rtpPortRange ?? DEFAULT_RTP_PORT_RANGE,
     };
-    // Per-session pairs stay the default until the shared pair passes the GStreamer suite every
-    // time: with it, rtspsrc over TCP beside a UDP client failed to link its audio pad in 1 run of
-    // 4-5 (test/integration/gstreamer.test.ts; cause not found yet).
-    this.udpPorts = options.udpPorts ?? 'per-session';
+    this.udpPorts = options.udpPorts ?? 'shared';
     this.scheduler = new Scheduler(clock, SEND_RESOLUTION_MS, wakeFlush);
     this.registry = new SessionRegistry(this.opts.maxSessions, this.events, () => clock.now());
     const paths = options.paths && options.paths.length > 0 ? new PathRules(options.paths) : undefined;

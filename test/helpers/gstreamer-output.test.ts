@@ -1,10 +1,11 @@
 /**
  * withoutRtspsrcPadRace removes exactly gst-launch's "Delayed linking failed" warning of rtspsrc's
- * no-more-pads race (text as GStreamer 1.22 printed it in test/integration/gstreamer.test.ts) and
- * nothing else.
+ * no-more-pads race, and withoutRtspsrcShutdownRace exactly the two errors of rtspsrc's PAUSE cut
+ * short by its own CLOSE after EOS (texts as GStreamer 1.22 printed them in
+ * test/integration/gstreamer.test.ts), nothing else.
  */
 import { expect, it } from 'vitest';
-import { withoutRtspsrcPadRace } from './gstreamer.ts';
+import { withoutRtspsrcPadRace, withoutRtspsrcShutdownRace } from './gstreamer.ts';
 
 const RACE = (depay: string) =>
   'WARNING: from element /GstPipeline:pipeline0/GstRTSPSrc:src: Delayed linking failed.\n' +
@@ -26,4 +27,31 @@ it('keeps every other warning and error', () => {
     RACE('GstRtpH264Depay named rtph264depay0').replaceAll('GstRTSPSrc:src', 'GstDecodeBin:d'),
   ];
   for (const o of other) expect(withoutRtspsrcPadRace(o)).toMatch(/ERROR|WARNING/);
+});
+
+const EOF_ERROR = (fn: string, line: number) =>
+  'ERROR: from element /GstPipeline:pipeline0/GstRTSPSrc:src: Could not write to resource.\n' +
+  'Additional debug info:\n' +
+  `../gst/rtsp/gstrtspsrc.c(${line}): ${fn} (): /GstPipeline:pipeline0/GstRTSPSrc:src:\n` +
+  'Could not send message. (Received end-of-file)\n';
+const SHUTDOWN = EOF_ERROR('gst_rtspsrc_try_send', 6766) + EOF_ERROR('gst_rtspsrc_pause', 9240);
+const EOS = 'Got EOS from element "pipeline0".\nExecution ended after 0:00:20.511252011\n';
+
+it('drops the shutdown race after EOS and says it was there', () => {
+  expect(withoutRtspsrcShutdownRace(`${EOS}${SHUTDOWN}`)).toEqual({ output: EOS, afterEos: true });
+  expect(withoutRtspsrcShutdownRace(EOS)).toEqual({ output: EOS, afterEos: false });
+});
+
+it('keeps the shutdown race without EOS, and any other write error', () => {
+  // Without EOS the errors are dropped but do not excuse the exit code; the test needs EOS anyway.
+  expect(withoutRtspsrcShutdownRace(SHUTDOWN).afterEos).toBe(false);
+  const others = [
+    // A send that failed outside the PAUSE (e.g. the server closed the connection mid-stream).
+    EOF_ERROR('gst_rtspsrc_try_send', 6766),
+    EOF_ERROR('gst_rtspsrc_pause', 9240),
+    EOF_ERROR('gst_rtspsrc_try_send', 6766) + EOF_ERROR('gst_rtspsrc_play', 9000),
+    // Any other reason than end-of-file.
+    SHUTDOWN.replaceAll('(Received end-of-file)', '(Connection reset)'),
+  ];
+  for (const o of others) expect(withoutRtspsrcShutdownRace(`${EOS}${o}`).output).toMatch(/ERROR/);
 });

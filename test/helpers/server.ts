@@ -11,6 +11,9 @@ export const MEDIA_DIR = path.join(REPO_ROOT, 'media');
 export const SAMPLE = path.join(MEDIA_DIR, 'sample.mp4');
 
 export async function startServer(options: Partial<ServerOptions> = {}): Promise<{ server: RtspServer; url: (p?: string) => string }> {
-  const server = await RtspServer.listen({ mediaDir: MEDIA_DIR, host: '127.0.0.1', port: 0, ...options });
+  // STREAMLAB_UDP_PORTS=shared|per-session runs every suite with that mode (a test's own option wins).
+  const env = process.env.STREAMLAB_UDP_PORTS;
+  const udp: Partial<ServerOptions> = env === 'shared' || env === 'per-session' ? { udpPorts: env } : {};
+  const server = await RtspServer.listen({ mediaDir: MEDIA_DIR, host: '127.0.0.1', port: 0, ...udp, ...options });
   return { server, url: (p = 'sample.mp4') => `rtsp://127.0.0.1:${server.port}/${p}` };
 }

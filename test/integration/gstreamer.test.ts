@@ -26,21 +26,25 @@
  *    zero network delay, the estimator gives 18-28 ms (mean 20.5 ms) for this sample.
  *  - rttMs (from LSR/DLSR) 0.95-3.8 ms, undefined in a report sent before GStreamer had seen an SR.
  *
- * GStreamer 1.22's rtspsrc sometimes prints "Delayed linking failed ... rtpmp4gdepay0" (or
- * rtph264depay0) at no-more-pads (3 runs of about 55 here: 2 with the shared UDP pair, 1 of 5 with
- * per-session pairs; over UDP and over TCP): a race between its two streams' pad-added handlers and
- * no-more-pads (test/helpers/gstreamer.ts, withoutRtspsrcPadRace). What the server sent in such
- * runs was checked frame by frame (payload types, SSRCs, sequence numbers and RTP-Info all right;
- * test/integration/shared-udp-beside-tcp.test.ts pins that), and the late link completed: the
- * warning is ignored, the decoded frames are what this test checks. A run of that race that
- * never links (a hang to the timeout, seen once in those runs) still fails here.
+ * GStreamer 1.22's rtspsrc adds its two pads from two streaming threads, at once when both
+ * tracks' first packets arrive together (they leave in one wake). Linked through caps filters
+ * (`src. ! application/x-rtp,media=audio ! rtpmp4gdepay`), gst-launch's two pad-added handlers
+ * raced on the depayloader's sink pad, one stream's first buffer met an unlinked pad and its
+ * jitterbuffer stopped for good: the run hung to the timeout after "Delayed linking failed"
+ * (about 1 client in 40 under load, with per-session pairs as with the shared pair, over UDP as
+ * over TCP; test/helpers/gstreamer.ts says how). So the branches link the depayloaders directly:
+ * their sink caps (H264 / MPEG4-GENERIC) choose the pad. The warning alone (no-more-pads before
+ * the other pad's link, which then completes) may still come, and is ignored
+ * (withoutRtspsrcPadRace); so is rtspsrc's own PAUSE cut short by its CLOSE at shutdown after EOS
+ * (withoutRtspsrcShutdownRace), while the server must still see both TEARDOWNs. The decoded frames
+ * and the timeout decide.
  */
 
 import { beforeAll, expect, it } from 'vitest';
 import type { ReceiverReportRecord } from '../../src/server/index.ts';
 import { sampleReference } from '../helpers/framemd5.ts';
 import type { TrackHashes } from '../helpers/framemd5.ts';
-import { describeWithGstreamer, withoutRtspsrcPadRace } from '../helpers/gstreamer.ts';
+import { describeWithGstreamer, withoutRtspsrcPadRace, withoutRtspsrcShutdownRace } from '../helpers/gstreamer.ts';
 import { runProgram } from '../helpers/run-program.ts';
 import type { ProgramResult } from '../helpers/run-program.ts';
 import { serverForSuite } from '../helpers/server-fixture.ts';
@@ -55,8 +59,6 @@ function pipeline(url: string, protocols: 'udp' | 'tcp'): string[] {
     `protocols=${protocols}`,
     'src.',
     '!',
-    'application/x-rtp,media=video',
-    '!',
     'rtph264depay',
     '!',
     'h264parse',
@@ -66,8 +68,6 @@ function pipeline(url: string, protocols: 'udp' | 'tcp'): string[] {
     'checksumsink',
     'hash=md5',
     'src.',
-    '!',
-    'application/x-rtp,media=audio',
     '!',
     'rtpmp4gdepay',
     '!',
@@ -123,9 +123,11 @@ describeWithGstreamer('GStreamer rtspsrc plays to EOS and its receiver reports r
         .filter((l) => !/^\d+:\d\d:\d\d\.\d+ [0-9a-f]+$/.test(l))
         .join('\n')}`;
       expect(r.timedOut, diag).toBe(false);
-      expect(r.code, diag).toBe(0);
       expect(r.stdout).toContain('Got EOS from element "pipeline0"');
-      expect(withoutRtspsrcPadRace(`${r.stdout}\n${r.stderr}`)).not.toMatch(/ERROR|WARNING/);
+      const shutdown = withoutRtspsrcShutdownRace(withoutRtspsrcPadRace(`${r.stdout}\n${r.stderr}`));
+      expect(shutdown.output).not.toMatch(/ERROR|WARNING/);
+      // gst-launch exits 1 after rtspsrc's shutdown race, 0 otherwise.
+      expect(r.code, diag).toBe(shutdown.afterEos ? 1 : 0);
       const sums = r.stdout
         .split('\n')
         .map((l) => /^\d+:\d\d:\d\d\.\d+ ([0-9a-f]+)$/.exec(l)?.[1])
