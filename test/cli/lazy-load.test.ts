@@ -1,8 +1,9 @@
 /**
  * What each command loads, seen by a module resolve hook (test/helpers/trace-imports.mjs) in the
  * real executable: `--version` loads no subcommand and none of the library; `serve` loads the
- * server but not the lab, the receiver or vega; `lab` loads the lab but vega only once it draws
- * plots. Also: the executable runs the compiled dist/, not the sources.
+ * server but not the lab, the receiver or vega, nor the parts of the server that wait for their
+ * first use; `lab` loads the lab but vega only once it draws plots. Also: the executable runs the
+ * compiled dist/, not the sources.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -73,6 +74,28 @@ describe('streamlab loads only what a command needs', () => {
     expect(under(r.loaded, 'node_modules/ws/')).toEqual([]);
     // ffmpeg's wrapper only when a file is probed or prepared (src/media/prepare/probe.ts).
     expect(under(r.loaded, 'node_modules/fluent-ffmpeg/')).toEqual([]);
+    // Loaded at first use (idle RSS, issue 11): the preparer and ffmpeg's side (a file that is not
+    // MP4/MOV, media/prepare/lazy-preparer.ts), the MPEG-TS reader (a file prepared for the MP2T
+    // route), the live handlers (a request about a live path, server/handlers.ts) and the live
+    // sources (a channel of that kind, server/live/live-hub.ts).
+    expect(under(r.loaded, 'dist/media/prepare/').sort()).toEqual([
+      'dist/media/prepare/defaults.js',
+      'dist/media/prepare/lazy-preparer.js',
+      'dist/media/prepare/progress-bar.js',
+    ]);
+    expect(under(r.loaded, 'dist/media/ffmpeg/')).toEqual([]);
+    expect(under(r.loaded, 'dist/media/ts-file/')).toEqual([]);
+    for (const lazy of [
+      'live-handlers',
+      'live-view',
+      'record-target',
+      'track-relay',
+      'pull-source',
+      'ffmpeg-source',
+      'file-source',
+      'peer-process',
+    ])
+      expect(r.loaded).not.toContain(`dist/server/live/${lazy}.js`);
   });
 
   it('serve without --tls-cert and rtsps:// origins does not load node:tls (src/util/lazy-tls.ts)', () => {
