@@ -10,7 +10,6 @@
  */
 import { RtspServer } from '../src/server/index.ts';
 import type { ServerOptions, ServerSnapshot } from '../src/server/index.ts';
-import { runWorker, startCluster, workerFromEnv } from '../src/cluster/index.ts';
 import { interleavedBatchStats, udpBatchStats } from '../src/transport/index.ts';
 import { eldFromHistogram, startEventLoopMonitor } from './eld.ts';
 import type { EventLoopDelay } from './eld.ts';
@@ -68,14 +67,17 @@ async function main(): Promise<void> {
     udpPorts,
   };
   // With a worker count above 1 this process is the primary, and forks itself as the workers.
-  const worker = workerFromEnv();
-  if (worker) return runWorker(options, worker);
+  // The cluster's modules are loaded only then, as `serve` does: without workers the idle RSS
+  // measured is that of `serve` without --workers.
+  const cluster = workers > 1 || process.env.STREAMLAB_WORKER !== undefined ? await import('../src/cluster/index.ts') : undefined;
+  const worker = cluster?.workerFromEnv();
+  if (cluster && worker) return cluster.runWorker(options, worker);
   const send = (m: ServerProcessMessage): void => {
     if (process.connected) process.send?.(m);
   };
   const server: { port: number; snapshot(): ServerSnapshot; refresh(): Promise<void>; close(): Promise<void>; workerPids: number[] } =
-    workers > 1
-      ? await startCluster(options, workers, { forwardEvents: false }).then((c) => ({
+    cluster && workers > 1
+      ? await cluster.startCluster(options, workers, { forwardEvents: false }).then((c) => ({
           port: c.port,
           snapshot: () => c.view.snapshot(),
           refresh: () => c.view.refresh(),
