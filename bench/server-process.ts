@@ -8,6 +8,7 @@
  * `{ cmd: 'report' }` with a ServerProcessReport. It exits when told `{ cmd: 'exit' }`, on
  * SIGTERM/SIGINT, and when the IPC channel closes (the bench died), so it never outlives the bench.
  */
+import { getHeapSpaceStatistics } from 'node:v8';
 import { RtspServer } from '../src/server/index.ts';
 import type { ServerOptions, ServerSnapshot } from '../src/server/index.ts';
 import { interleavedBatchStats, udpBatchStats } from '../src/transport/index.ts';
@@ -47,6 +48,13 @@ export type ServerProcessCommand = { cmd: 'mark' } | { cmd: 'report' } | { cmd: 
 export interface ServerHeapReport {
   type: 'heap';
   heapUsedBytes: number;
+  /** After the same collection: the heap V8 holds (used + free), memory outside it, and RSS. */
+  heapTotalBytes: number;
+  externalBytes: number;
+  arrayBuffersBytes: number;
+  rssBytes: number;
+  /** V8's spaces (new, old, code, large object, ...): bytes held and bytes used. */
+  spaces: { name: string; sizeBytes: number; usedBytes: number }[];
 }
 export type ServerProcessMessage =
   { type: 'ready'; port: number; pid: number; workerPids?: number[] } | ServerProcessReport | ServerHeapReport;
@@ -110,7 +118,16 @@ async function main(): Promise<void> {
       void report();
     } else if (m.cmd === 'heap') {
       (globalThis as { gc?: () => void }).gc?.();
-      send({ type: 'heap', heapUsedBytes: process.memoryUsage().heapUsed });
+      const mem = process.memoryUsage();
+      send({
+        type: 'heap',
+        heapUsedBytes: mem.heapUsed,
+        heapTotalBytes: mem.heapTotal,
+        externalBytes: mem.external,
+        arrayBuffersBytes: mem.arrayBuffers,
+        rssBytes: mem.rss,
+        spaces: getHeapSpaceStatistics().map((x) => ({ name: x.space_name, sizeBytes: x.space_size, usedBytes: x.space_used_size })),
+      });
     } else if (m.cmd === 'exit') {
       stop();
     }
