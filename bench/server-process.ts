@@ -8,7 +8,8 @@
  * `{ cmd: 'report' }` with a ServerProcessReport. It exits when told `{ cmd: 'exit' }`, on
  * SIGTERM/SIGINT, and when the IPC channel closes (the bench died), so it never outlives the bench.
  */
-import { getHeapSpaceStatistics } from 'node:v8';
+import { createRequire } from 'node:module';
+import type * as V8Module from 'node:v8';
 import { RtspServer } from '../src/server/index.ts';
 import type { ServerOptions, ServerSnapshot } from '../src/server/index.ts';
 import { interleavedBatchStats, udpBatchStats } from '../src/transport/index.ts';
@@ -126,7 +127,10 @@ async function main(): Promise<void> {
         externalBytes: mem.external,
         arrayBuffersBytes: mem.arrayBuffers,
         rssBytes: mem.rss,
-        spaces: getHeapSpaceStatistics().map((x) => ({ name: x.space_name, sizeBytes: x.space_size, usedBytes: x.space_used_size })),
+        // node:v8 here, not at the top: the idle RSS is read before the first heap report.
+        spaces: (createRequire(import.meta.url)('node:v8') as typeof V8Module)
+          .getHeapSpaceStatistics()
+          .map((x) => ({ name: x.space_name, sizeBytes: x.space_size, usedBytes: x.space_used_size })),
       });
     } else if (m.cmd === 'exit') {
       stop();
