@@ -8,9 +8,10 @@
  * `{ cmd: 'report' }` with a ServerProcessReport. It exits when told `{ cmd: 'exit' }`, on
  * SIGTERM/SIGINT, and when the IPC channel closes (the bench died), so it never outlives the bench.
  */
+import { createRequire } from 'node:module';
+import type * as V8Module from 'node:v8';
 import { RtspServer } from '../src/server/index.ts';
 import type { ServerOptions, ServerSnapshot } from '../src/server/index.ts';
-import { runWorker, startCluster, workerFromEnv } from '../src/cluster/index.ts';
 import { interleavedBatchStats, udpBatchStats } from '../src/transport/index.ts';
 import { eldFromHistogram, startEventLoopMonitor } from './eld.ts';
 import type { EventLoopDelay } from './eld.ts';
@@ -48,6 +49,13 @@ export type ServerProcessCommand = { cmd: 'mark' } | { cmd: 'report' } | { cmd: 
 export interface ServerHeapReport {
   type: 'heap';
   heapUsedBytes: number;
+  /** After the same collection: the heap V8 holds (used + free), memory outside it, and RSS. */
+  heapTotalBytes: number;
+  externalBytes: number;
+  arrayBuffersBytes: number;
+  rssBytes: number;
+  /** V8's spaces (new, old, code, large object, ...): bytes held and bytes used. */
+  spaces: { name: string; sizeBytes: number; usedBytes: number }[];
 }
 export type ServerProcessMessage =
   { type: 'ready'; port: number; pid: number; workerPids?: number[] } | ServerProcessReport | ServerHeapReport;
@@ -68,14 +76,17 @@ async function main(): Promise<void> {
     udpPorts,
   };
   // With a worker count above 1 this process is the primary, and forks itself as the workers.
-  const worker = workerFromEnv();
-  if (worker) return runWorker(options, worker);
+  // The cluster's modules are loaded only then, as `serve` does: without workers the idle RSS
+  // measured is that of `serve` without --workers.
+  const cluster = workers > 1 || process.env.STREAMLAB_WORKER !== undefined ? await import('../src/cluster/index.ts') : undefined;
+  const worker = cluster?.workerFromEnv();
+  if (cluster && worker) return cluster.runWorker(options, worker);
   const send = (m: ServerProcessMessage): void => {
     if (process.connected) process.send?.(m);
   };
   const server: { port: number; snapshot(): ServerSnapshot; refresh(): Promise<void>; close(): Promise<void>; workerPids: number[] } =
-    workers > 1
-      ? await startCluster(options, workers, { forwardEvents: false }).then((c) => ({
+    cluster && workers > 1
+      ? await cluster.startCluster(options, workers, { forwardEvents: false }).then((c) => ({
           port: c.port,
           snapshot: () => c.view.snapshot(),
           refresh: () => c.view.refresh(),
@@ -108,7 +119,19 @@ async function main(): Promise<void> {
       void report();
     } else if (m.cmd === 'heap') {
       (globalThis as { gc?: () => void }).gc?.();
-      send({ type: 'heap', heapUsedBytes: process.memoryUsage().heapUsed });
+      const mem = process.memoryUsage();
+      send({
+        type: 'heap',
+        heapUsedBytes: mem.heapUsed,
+        heapTotalBytes: mem.heapTotal,
+        externalBytes: mem.external,
+        arrayBuffersBytes: mem.arrayBuffers,
+        rssBytes: mem.rss,
+        // node:v8 here, not at the top: the idle RSS is read before the first heap report.
+        spaces: (createRequire(import.meta.url)('node:v8') as typeof V8Module)
+          .getHeapSpaceStatistics()
+          .map((x) => ({ name: x.space_name, sizeBytes: x.space_size, usedBytes: x.space_used_size })),
+      });
     } else if (m.cmd === 'exit') {
       stop();
     }

@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import type { ConfigResult, FlagSpec } from '../config/index.ts';
-import { readPullCa } from '../server/live/index.ts';
+import { readPullCa } from '../server/live/pull-tls.ts';
 import type { LiveChannelSpec } from '../server/live/index.ts';
 
 export function flagSpecsOf(cmd: Command): FlagSpec[] {

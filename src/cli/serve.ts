@@ -4,7 +4,9 @@ import os from 'node:os';
 import { InvalidArgumentError, Option } from 'commander';
 import type { Command } from 'commander';
 import { DEFAULTS, RtspServer, impairmentFromArgs } from '../server/index.ts';
-import { liveSpecPath, parseLiveSpec, parseMulticastRange, readPullCa } from '../server/live/index.ts';
+import { liveSpecPath, parseLiveSpec } from '../server/live/live-hub.ts';
+import { parseMulticastRange } from '../server/live/multicast.ts';
+import { readPullCa } from '../server/live/pull-tls.ts';
 import { parseEdgeList } from '../server/redirect/index.ts';
 import { withoutUserinfo } from '../rtsp/index.ts';
 import type { LiveChannelSpec, MulticastOptions, PullTransport } from '../server/live/index.ts';
@@ -23,7 +25,9 @@ import { parseIntOption } from './options.ts';
 import { authFromFlags } from './serve-auth.ts';
 import type { AuthFlags } from './serve-auth.ts';
 import path from 'node:path';
-import { DEFAULT_CACHE_DIR_NAME, DEFAULT_CACHE_MAX_MB, Preparer, TtyProgressBar } from '../media/prepare/index.ts';
+import { DEFAULT_CACHE_DIR_NAME, DEFAULT_CACHE_MAX_MB } from '../media/prepare/defaults.ts';
+import { LazyPreparer } from '../media/prepare/lazy-preparer.ts';
+import { TtyProgressBar } from '../media/prepare/progress-bar.ts';
 
 interface ServeFlags extends AuthFlags {
   port: number;
@@ -183,10 +187,10 @@ function ruleUrlNote(rule: PathRule): string | undefined {
   return s.kind === 'publisher' ? 'publish here' : s.kind === 'file' ? s.file : `files of ${s.dir}`;
 }
 
-/** The server's preparer with a progress bar on a terminal's stderr. */
-function preparerForServe(dir: string, cacheDir: string | undefined, cacheMaxMb: number): Preparer {
+/** The server's preparer (loaded by the first file that needs it) with a progress bar on a terminal's stderr. */
+function preparerForServe(dir: string, cacheDir: string | undefined, cacheMaxMb: number): LazyPreparer {
   const bar = new TtyProgressBar();
-  return new Preparer({
+  return new LazyPreparer({
     cacheDir: path.resolve(cacheDir ?? path.join(dir, DEFAULT_CACHE_DIR_NAME)),
     maxCacheBytes: cacheMaxMb * 1024 * 1024,
     onProgress: (job, p) => (p.fraction !== undefined && p.fraction >= 1 ? bar.clear() : bar.update(job.sourcePath, p)),

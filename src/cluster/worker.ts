@@ -1,7 +1,7 @@
 import type net from 'node:net';
 import { DEFAULTS, LiveHubError, PathRules, RtspServer } from '../server/index.ts';
 import type { ServerOptions, ServerSnapshot } from '../server/index.ts';
-import { liveSpecPath } from '../server/live/index.ts';
+import { liveSpecPath } from '../server/live/live-hub.ts';
 import { realClock } from '../util/clock.ts';
 import { createLogger, setProcessLogFields } from '../util/log.ts';
 import { ownerOf, routeKeyOf } from './affinity.ts';

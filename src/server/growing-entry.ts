@@ -10,7 +10,7 @@
  * sessions) until its last session released it and idleCloseMs passed.
  */
 import type { GrowingOutput, PreparationJob } from '../media/prepare/index.ts';
-import { GrowingTsFile } from '../media/ts-file/index.ts';
+import type { GrowingTsFile } from '../media/ts-file/index.ts';
 import { createLogger } from '../util/log.ts';
 import type { MediaEntry } from './media-entry.ts';
 import type { ChunkCache, TrackGrowth } from '../sender/packetized-track.ts';
@@ -137,6 +137,8 @@ export class GrowingEntries {
     // Each look costs what was appended since the last one (GrowingTsFile.refresh).
     const sleep = () => new Promise<void>((r) => setTimeout(r, pollMs).unref());
     // ffmpeg creates the file once it has read the input's headers.
+    // The MPEG-TS reader is loaded by the first preparation played while it is written.
+    const { GrowingTsFile } = await import('../media/ts-file/index.ts');
     let file: GrowingTsFile | undefined;
     while (!file) {
       try {

@@ -8,13 +8,24 @@ import type { RequestTarget } from './request-target.ts';
 import type { HandlerContext, HandlerResult } from './session/request-context.ts';
 import { handleSessionRequest, isSessionRequest } from './session/session-requests.ts';
 import { describePresentation, setupPresentation } from './session/presentation-requests.ts';
-import { handleLiveRequest } from './live/index.ts';
+import type * as LiveHandlers from './live/live-handlers.ts';
+import type { LiveHub } from './live/live-hub.ts';
 import { accessKind, checkAccess } from './path-access.ts';
 import { loadParameterAnswer } from './redirect/index.ts';
 
 export type { HandlerContext, HandlerResult } from './session/request-context.ts';
 
 const log = createLogger('rtsp');
+
+/**
+ * The live handlers (live/live-handlers.ts, and the views, record targets and relays behind them)
+ * are loaded by the first request about a live path: a server that only plays files never does.
+ */
+let liveHandlers: Promise<typeof LiveHandlers> | undefined;
+async function handleLiveRequest(req: RtspRequest, ctx: HandlerContext, live: LiveHub): Promise<HandlerResult> {
+  liveHandlers ??= import('./live/live-handlers.ts');
+  return (await liveHandlers).handleLiveRequest(req, ctx, live);
+}
 
 export const SUPPORTED_METHODS = ['OPTIONS', 'DESCRIBE', 'SETUP', 'PLAY', 'PAUSE', 'TEARDOWN', 'GET_PARAMETER', 'SET_PARAMETER'] as const;
 

@@ -17,7 +17,7 @@ export { openMediaEntry } from './media-catalog.ts';
 export type { MediaEntry } from './media-catalog.ts';
 export { ChunkCache } from '../sender/packetized-track.ts';
 export { describeSdp } from './describe.ts';
-export { LiveHubError } from './live/index.ts';
+export { LiveHubError } from './live/live-hub.ts';
 export type { LiveChannelSnapshot } from './live/index.ts';
 export { impairmentFromArgs, impairmentFromQuery } from './impairment.ts';
 export { PathRules, isPattern, pathPatternError } from './path-rules.ts';

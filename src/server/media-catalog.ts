@@ -2,9 +2,9 @@ import { openFailureError } from './open-failure.ts';
 import { realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { openMp4 } from '../media/index.ts';
-import { DEFAULT_CACHE_DIR_NAME, Preparer } from '../media/prepare/index.ts';
+import { DEFAULT_CACHE_DIR_NAME } from '../media/prepare/defaults.ts';
+import { LazyPreparer } from '../media/prepare/lazy-preparer.ts';
 import type { MediaPreparer, PreparationJob, PreparedMedia } from '../media/prepare/index.ts';
-import { openTsFile } from '../media/ts-file/index.ts';
 import { createLogger } from '../util/log.ts';
 import { RtspError, notFound } from './errors.ts';
 import { resolveMediaPath, safeRelativePath } from './media-path.ts';
@@ -65,7 +65,10 @@ export async function openMediaEntry(
   prepared?: PreparedMedia,
 ): Promise<MediaEntry> {
   const read = prepared?.outputPath ?? filePath;
-  const file = groupG711Tracks(prepared?.manifest.route === 'mp2t' ? await openTsFile(read) : await openMp4(read));
+  // The MPEG-TS reader is loaded by the first prepared file that takes the MP2T route.
+  const file = groupG711Tracks(
+    prepared?.manifest.route === 'mp2t' ? await (await import('../media/ts-file/index.ts')).openTsFile(read) : await openMp4(read),
+  );
   const st = await stat(read);
   const key = `${read}@${st.mtimeMs}:${st.size}`;
   const tracks: ServedTrack[] = [];
@@ -113,7 +116,7 @@ export class MediaCatalog {
   ) {
     this.cache = opts.cache ?? new ChunkCache();
     this.cacheDir = path.resolve(opts.cacheDir ?? path.join(rootDir, DEFAULT_CACHE_DIR_NAME));
-    this.preparer = opts.preparer ?? new Preparer({ cacheDir: this.cacheDir });
+    this.preparer = opts.preparer ?? new LazyPreparer({ cacheDir: this.cacheDir });
     this.growing = new GrowingEntries({
       maxPayloadSize: opts.maxPayloadSize,
       cache: this.cache,

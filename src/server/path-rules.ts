@@ -13,7 +13,8 @@
  * proportional to its length. Backreferences and lookarounds, which that engine cannot run, are
  * refused when the file is read.
  */
-import { setFlagsFromString } from 'node:v8';
+import { createRequire } from 'node:module';
+import type * as V8Module from 'node:v8';
 import type { ImpairmentSpec } from '../transport/index.ts';
 
 /** Where a path's media comes from. */
@@ -112,8 +113,10 @@ let linearEngine = false;
 /** `source` compiled for V8's linear-time engine (throws when it cannot run there). */
 export function linearRegExp(source: string): RegExp {
   if (!linearEngine) {
-    // Off by default in Node 20; turning it on only makes the `l` flag available.
-    setFlagsFromString('--enable-experimental-regexp-engine');
+    // Off by default in Node 20; turning it on only makes the `l` flag available. node:v8 (with
+    // the heap and serialization code it brings) is loaded here, by the first `~REGEX` rule, not
+    // by every `serve`.
+    (createRequire(import.meta.url)('node:v8') as typeof V8Module).setFlagsFromString('--enable-experimental-regexp-engine');
     linearEngine = true;
   }
   // eslint-disable-next-line no-invalid-regexp -- `l` exists once the flag above is set

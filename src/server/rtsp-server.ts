@@ -25,7 +25,7 @@ import type { ServerEvents, SessionContext } from './session/context.ts';
 import type { SessionKind } from './session/server-events.ts';
 import { SessionRegistry } from './session/registry.ts';
 import { RtspSession } from './session/rtsp-session.ts';
-import { LiveHub, LiveHubError } from './live/index.ts';
+import { LiveHub, LiveHubError } from './live/live-hub.ts';
 import { resolveMediaPath } from './media-path.ts';
 import type { LiveChannelSnapshot, LiveChannelSpec, MulticastOptions, PullTimings, PullTransport } from './live/index.ts';
 import { PRODUCT } from '../util/version.ts';

@@ -1,8 +1,9 @@
 /**
  * What each command loads, seen by a module resolve hook (test/helpers/trace-imports.mjs) in the
  * real executable: `--version` loads no subcommand and none of the library; `serve` loads the
- * server but not the lab, the receiver or vega; `lab` loads the lab but vega only once it draws
- * plots. Also: the executable runs the compiled dist/, not the sources.
+ * server but not the lab, the receiver or vega, nor the parts of the server that wait for their
+ * first use; `lab` loads the lab but vega only once it draws plots. Also: the executable runs the
+ * compiled dist/, not the sources.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -73,17 +74,39 @@ describe('streamlab loads only what a command needs', () => {
     expect(under(r.loaded, 'node_modules/ws/')).toEqual([]);
     // ffmpeg's wrapper only when a file is probed or prepared (src/media/prepare/probe.ts).
     expect(under(r.loaded, 'node_modules/fluent-ffmpeg/')).toEqual([]);
+    // Loaded at first use (idle RSS, issue 11): the preparer and ffmpeg's side (a file that is not
+    // MP4/MOV, media/prepare/lazy-preparer.ts), the MPEG-TS reader (a file prepared for the MP2T
+    // route), the live handlers (a request about a live path, server/handlers.ts) and the live
+    // sources (a channel of that kind, server/live/live-hub.ts).
+    expect(under(r.loaded, 'dist/media/prepare/').sort()).toEqual([
+      'dist/media/prepare/defaults.js',
+      'dist/media/prepare/lazy-preparer.js',
+      'dist/media/prepare/progress-bar.js',
+    ]);
+    expect(under(r.loaded, 'dist/media/ffmpeg/')).toEqual([]);
+    expect(under(r.loaded, 'dist/media/ts-file/')).toEqual([]);
+    for (const lazy of [
+      'live-handlers',
+      'live-view',
+      'record-target',
+      'track-relay',
+      'pull-source',
+      'ffmpeg-source',
+      'file-source',
+      'peer-process',
+    ])
+      expect(r.loaded).not.toContain(`dist/server/live/${lazy}.js`);
   });
 
-  it('serve without --tls-cert and rtsps:// origins does not load node:tls (src/util/lazy-tls.ts)', () => {
-    const atExit = `process.on('exit', () => process.stderr.write('builtin tls loaded: ' + process.moduleLoadList.includes('NativeModule tls') + '\\n'))`;
+  it('serve without --tls-cert and rtsps:// origins does not load node:tls (src/util/lazy-tls.ts), nor node:v8 without a ~REGEX rule', () => {
+    const atExit = `process.on('exit', () => process.stderr.write('builtin tls loaded: ' + process.moduleLoadList.includes('NativeModule tls') + ', v8 loaded: ' + process.moduleLoadList.includes('NativeModule v8') + '\\n'))`;
     const r = spawnSync(process.execPath, ['--import', `data:text/javascript,${encodeURIComponent(atExit)}`, BIN, 'serve', '--help'], {
       cwd: REPO_ROOT,
       encoding: 'utf8',
       timeout: 30_000,
     });
     expect(r.status, r.stderr).toBe(0);
-    expect(r.stderr).toContain('builtin tls loaded: false');
+    expect(r.stderr).toContain('builtin tls loaded: false, v8 loaded: false');
   });
 
   it('lab: the lab, but vega and vega-lite only when plots are drawn', async () => {

@@ -19,8 +19,7 @@ import { DEFAULT_PREPARE_OPTIONS } from './plan.ts';
 /** Bump when the ffmpeg recipe changes, so files prepared by an older one are redone (2: transcodes go through a TS). */
 export const PREPARE_RECIPE_VERSION = 2;
 
-/** Default cache folder name under the media root (hidden from URLs). */
-export const DEFAULT_CACHE_DIR_NAME = '.streamlab-cache';
+export { DEFAULT_CACHE_DIR_NAME, DEFAULT_CACHE_MAX_MB } from './defaults.ts';
 
 export interface SourceIdentity {
   path: string;
@@ -81,9 +80,6 @@ export async function writeManifest(cacheDir: string, key: string, m: Manifest):
   await writeFile(tmp, JSON.stringify(m, null, 2) + '\n');
   await rename(tmp, final);
 }
-
-/** Default size limit of the cache (`serve --cache-max-mb`). */
-export const DEFAULT_CACHE_MAX_MB = 2048;
 
 /** Marks an entry used at `nowMs` (the manifest's mtime is its last use). */
 export async function touchManifest(cacheDir: string, key: string, nowMs: number): Promise<void> {

@@ -41,3 +41,4 @@ export {
 export { REFUSED_DEMUXERS } from './input-guard.ts';
 export { Preparer, PREPARE_MAX_CONCURRENT, parseTimemark, removeStaleTemporaries, type GrowingOutput, type MediaPreparer, type PreparationJob, type PreparedMedia, type PrepareProgress, type PreparerOptions } from './preparer.ts';
 export { TtyProgressBar, renderProgressLine, formatSeconds } from './progress-bar.ts';
+export { LazyPreparer } from './lazy-preparer.ts';

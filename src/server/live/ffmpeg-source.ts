@@ -6,6 +6,8 @@ import type { Clock } from '../../util/clock.ts';
 import { createLogger } from '../../util/log.ts';
 import { connectionOwnedBy } from './peer-process.ts';
 
+export { splitArgs } from './split-args.ts';
+
 const log = createLogger('live');
 
 /** First restart delay after ffmpeg exits; doubled on each quick failure up to the maximum. */
@@ -17,41 +19,6 @@ const HEALTHY_RUN_MS = 30_000;
 const STOP_KILL_AFTER_MS = 3000;
 /** Lines of ffmpeg's stderr kept to explain an exit. */
 const STDERR_TAIL_LINES = 8;
-
-/**
- * Splits `ffmpeg:<input args>` text into arguments: whitespace separates, single or double quotes
- * group (no escapes inside single quotes, backslash escapes inside double quotes and bare words).
- */
-export function splitArgs(text: string): string[] {
-  const out: string[] = [];
-  let cur = '';
-  let has = false;
-  let quote: '"' | "'" | undefined;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (quote) {
-      if (c === quote) quote = undefined;
-      else if (c === '\\' && quote === '"' && i + 1 < text.length) cur += text[++i];
-      else cur += c;
-    } else if (c === '"' || c === "'") {
-      quote = c;
-      has = true;
-    } else if (/\s/.test(c)) {
-      if (has) out.push(cur);
-      cur = '';
-      has = false;
-    } else if (c === '\\' && i + 1 < text.length) {
-      cur += text[++i];
-      has = true;
-    } else {
-      cur += c;
-      has = true;
-    }
-  }
-  if (quote) throw new Error(`unbalanced ${quote} in ffmpeg arguments`);
-  if (has) out.push(cur);
-  return out;
-}
 
 /**
  * The ffmpeg command line of a live source: the user's input arguments, then an encoder for live

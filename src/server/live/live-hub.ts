@@ -7,12 +7,12 @@ import { openMediaEntry } from '../media-catalog.ts';
 import type { MediaEntry } from '../media-catalog.ts';
 import type { SessionContext } from '../session/context.ts';
 import { sessionIdOfHeader } from '../session/lookup.ts';
-import { FfmpegLiveSource, splitArgs } from './ffmpeg-source.ts';
-import { peerProcessCheckAvailable } from './peer-process.ts';
-import { FileLoopSource } from './file-source.ts';
+import type { FfmpegLiveSource } from './ffmpeg-source.ts';
+import type { FileLoopSource } from './file-source.ts';
+import { splitArgs } from './split-args.ts';
 import { CHANNEL_NAME, LiveChannel } from './live-channel.ts';
 import { parseLiveTarget } from './live-target.ts';
-import { RtspPullSource } from './pull-source.ts';
+import type { RtspPullSource } from './pull-source.ts';
 import { pullTlsFor } from './pull-tls.ts';
 import type { PullTlsSetting } from './pull-tls.ts';
 import type { PullCounters, PullOptions, PullTimings, PullTransport } from './pull-source.ts';
@@ -137,7 +137,9 @@ export interface LiveChannelSnapshot {
 /**
  * Live channels of the server (`rtsp://host/live/NAME`): the channels and their sources (looped
  * files, ffmpeg processes, publishers) and multicast groups; its sessions live in the registry.
- * The RTSP handlers hand it every request about `live/...` (see live-handlers.ts).
+ * The RTSP handlers hand it every request about `live/...` (see live-handlers.ts). The sources'
+ * modules (pull-source.ts with its relays, ffmpeg-source.ts, file-source.ts) are loaded when a
+ * channel of that kind starts: a server without one does not carry them.
  */
 export class LiveHub {
   readonly channels = new Map<string, LiveChannel>();
@@ -182,6 +184,7 @@ export class LiveHub {
       if ('file' in spec) {
         await this.startFileChannel(channel, spec.file, `--live ${spec.name}`);
       } else if ('pull' in spec) {
+        const { RtspPullSource } = await import('./pull-source.ts');
         const tls = await pullTlsFor(spec.tls, this.opts.pullTls, `the CA of ${channel.path}`);
         const source = new RtspPullSource(channel, spec.pull, this.ctx, this.opts.pull, {
           transport: spec.transport ?? this.opts.pullTransport ?? 'tcp',
@@ -200,6 +203,10 @@ export class LiveHub {
       } else {
         // ffmpeg's command line is public (ps): where /proc tells whose connection it is, the URL
         // carries no secret; elsewhere a key, visible in ps (peer-process.ts).
+        const [{ FfmpegLiveSource }, { peerProcessCheckAvailable }] = await Promise.all([
+          import('./ffmpeg-source.ts'),
+          import('./peer-process.ts'),
+        ]);
         const byProcess = peerProcessCheckAvailable();
         if (!byProcess) {
           channel.publishKey = this.ctx.random.hex(12);
@@ -219,6 +226,7 @@ export class LiveHub {
   /** Opens `file` and plays it (looped, or once) into `channel`. Throws with `what` and the reason. */
   private async startFileChannel(channel: LiveChannel, file: string, what: string, loop = true): Promise<void> {
     const filePath = path.resolve(file);
+    const { FileLoopSource } = await import('./file-source.ts');
     const entry = await openMediaEntry(filePath, path.basename(filePath), this.opts.maxPayloadSize, this.opts.cache).catch(
       (err: unknown) => {
         throw new Error(`${what}: cannot open ${file}: ${String(err)}`);
