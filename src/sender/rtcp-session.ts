@@ -80,7 +80,8 @@ export class RtcpSession implements ScheduledTask {
   start(): void {
     if (this.closed) return;
     if (this.o.isPlaying() && !this.byeSent) {
-      this.sendReport();
+      // SR + SDES only: RRTRs that came before PLAY are answered at the next interval.
+      this.sendReport(false);
       this.initial = false;
     }
     this.o.scheduler.schedule(this, this.o.clock.now() + this.nextIntervalMs());
@@ -97,7 +98,7 @@ export class RtcpSession implements ScheduledTask {
 
   run(nowMs: number): number {
     if (this.closed || !this.o.isPlaying()) return Infinity;
-    if (this.sender.stats.packets > 0) this.sendReport();
+    if (this.sender.stats.packets > 0) this.sendReport(true);
     return nowMs + this.nextIntervalMs();
   }
 
@@ -194,11 +195,11 @@ export class RtcpSession implements ScheduledTask {
   }
 
   /**
-   * SR (or RR while there is no mapping) + SDES, and a DLRR when a receiver asked: the common case,
-   * an SR alone, from the SSRC's template.
+   * SR (or RR while there is no mapping) + SDES, and with `answer` a DLRR when a receiver asked:
+   * the common case, an SR alone, from the SSRC's template.
    */
-  private sendReport(): void {
-    if (this.rrtrs.size === 0) {
+  private sendReport(answer: boolean): void {
+    if (!answer || this.rrtrs.size === 0) {
       const rtp = this.o.rtpNow();
       if (rtp !== undefined) {
         const ssrc = this.sender.ssrc;
@@ -207,7 +208,7 @@ export class RtcpSession implements ScheduledTask {
         return;
       }
     }
-    this.send([this.senderReport(), this.sdes(), ...this.dlrr()]);
+    this.send(answer ? [this.senderReport(), this.sdes(), ...this.dlrr()] : [this.senderReport(), this.sdes()]);
   }
 
   private senderReport(): RtcpPacket {
