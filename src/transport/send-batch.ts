@@ -271,7 +271,8 @@ export interface InterleavedHold {
  * them when no wake comes (a stream ended or paused). RTCP (the writer's flush) and RTSP answers
  * (InterleavedWriter.flushBefore) write the connection's frames at once, after what it held, so
  * order on each connection holds. Why: the kernel's cost per `sendmsg` on a TCP socket is most of
- * the cost of a frame when a write carries one or two (README, "Issue 11: holding TCP frames").
+ * the cost of a frame when a write carries one or two (README, "Issue 11: holding TCP frames over
+ * wakes": why 5 ms and 32 KB).
  *
  * With the native sender (native/sendmmsg.c writeFrames) every connection written together whose
  * Node write queue is empty gets its frames in one sendmsg from one native call for all of them:
