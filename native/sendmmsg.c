@@ -15,22 +15,28 @@
  *   count  number of datagrams
  *   status Int32Array: set to 0 for a datagram sent, else its errno (EAGAIN: the socket was full)
  *
- * writev(fds, frames, heads, parts, count, status) -> number of connections written in full
- *   For the `$` frames (RFC 2326 §10.12) of one wake on several TCP connections: connection i gets
- *   frames[i] frames, each its 4-byte head (consecutive in `heads`, all connections one after the
- *   other) then its 2 parts (`parts`, 2 entries per frame, the second may be undefined), written
- *   with sendmsg (an iovec per piece, up to IOV_MAX per call) until done or the socket is full.
- *   fds    Int32Array: connection i's socket descriptor (non-blocking stream socket)
- *   frames Int32Array: frames of connection i
- *   heads  Buffer: 4 bytes per frame
- *   parts  Array: 2 entries per frame
- *   count  number of connections
- *   status Int32Array, 2 entries per connection: bytes written, and 0 or the errno that stopped
- *          it (EAGAIN: the socket's buffer is full; the caller queues the rest in order)
+ * writeFrames(fds, frames, heads, ends, payloads, count, status) -> connections written in full
+ *   For the `$` frames (RFC 2326 §10.12) of several TCP connections: connection i gets frames[i]
+ *   frames, each its head (the 4-byte `$` head and the frame's first part, as the caller copied
+ *   them into connection i's own buffer heads[i], one frame after the other) then its payload
+ *   (`payloads`, one entry per frame, may be undefined), written with sendmsg (an iovec per piece,
+ *   up to IOV_MAX per call) until done or the socket is full.
+ *   fds      Int32Array: connection i's socket descriptor (non-blocking stream socket)
+ *   frames   Int32Array: frames of connection i
+ *   heads    Array: connection i's head Buffer
+ *   ends     Int32Array, 1 entry per frame (all connections one after the other): where the
+ *            frame's head ends in its connection's buffer (it starts where the previous frame's
+ *            ended, or at 0 for the connection's first)
+ *   payloads Array: 1 entry per frame
+ *   count    number of connections
+ *   status   Int32Array, 2 entries per connection: bytes written, and 0 or the errno that stopped
+ *            it (EAGAIN: the socket's buffer is full; the caller queues the rest in order)
+ *   The name is not `writev` (its earlier form, which took heads and parts differently): an addon
+ *   built before this change is seen as having no interleaved writer, and Node's writes are used.
  *
  * The buffers are read during the call only (the kernel copies them): the caller may reuse them
  * as soon as it returns. The descriptors must be open sockets: the caller checks that Node still
- * holds them before every call (and, for writev, that Node has nothing queued on them).
+ * holds them before every call (and, for writeFrames, that Node has nothing queued on them).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -198,33 +204,35 @@ static size_t stream_send(int fd, struct iovec *iov, size_t n, size_t total, int
   return (size_t)r;
 }
 
-static napi_value Writev(napi_env env, napi_callback_info info) {
-  size_t argc = 6;
-  napi_value argv[6];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 6)
-    return fail(env, "writev(fds, frames, heads, parts, count, status)");
-  int32_t *fds, *frames, *status;
-  size_t nfds, nframes, nstatus;
+static napi_value WriteFrames(napi_env env, napi_callback_info info) {
+  size_t argc = 7;
+  napi_value argv[7];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 7)
+    return fail(env, "writeFrames(fds, frames, heads, ends, payloads, count, status)");
+  int32_t *fds, *frames, *ends, *status;
+  size_t nfds, nframes, nends, nstatus;
   if (!typed(env, argv[0], napi_int32_array, (void **)&fds, &nfds)) return fail(env, "fds must be an Int32Array");
   if (!typed(env, argv[1], napi_int32_array, (void **)&frames, &nframes)) return fail(env, "frames must be an Int32Array");
-  uint8_t *heads;
-  size_t nheads;
-  if (napi_get_buffer_info(env, argv[2], (void **)&heads, &nheads) != napi_ok) return fail(env, "heads must be a Buffer");
   bool isArray = false;
-  napi_is_array(env, argv[3], &isArray);
-  if (!isArray) return fail(env, "parts must be an Array");
-  uint32_t nparts;
-  napi_get_array_length(env, argv[3], &nparts);
+  napi_is_array(env, argv[2], &isArray);
+  if (!isArray) return fail(env, "heads must be an Array");
+  uint32_t nheads;
+  napi_get_array_length(env, argv[2], &nheads);
+  if (!typed(env, argv[3], napi_int32_array, (void **)&ends, &nends)) return fail(env, "ends must be an Int32Array");
+  napi_is_array(env, argv[4], &isArray);
+  if (!isArray) return fail(env, "payloads must be an Array");
+  uint32_t npayloads;
+  napi_get_array_length(env, argv[4], &npayloads);
   uint32_t count;
-  if (napi_get_value_uint32(env, argv[4], &count) != napi_ok) return fail(env, "count must be a number");
-  if (!typed(env, argv[5], napi_int32_array, (void **)&status, &nstatus)) return fail(env, "status must be an Int32Array");
-  if (count > nfds || count > nframes || (size_t)count * 2 > nstatus) return fail(env, "count exceeds the arrays");
+  if (napi_get_value_uint32(env, argv[5], &count) != napi_ok) return fail(env, "count must be a number");
+  if (!typed(env, argv[6], napi_int32_array, (void **)&status, &nstatus)) return fail(env, "status must be an Int32Array");
+  if (count > nfds || count > nframes || count > nheads || (size_t)count * 2 > nstatus) return fail(env, "count exceeds the arrays");
   size_t all = 0;
   for (uint32_t c = 0; c < count; c++) {
     if (frames[c] < 0) return fail(env, "frames must not be negative");
     all += (size_t)frames[c];
   }
-  if (all * 4 > nheads || all * 2 > nparts) return fail(env, "frames exceed heads or parts");
+  if (all > nends || all > npayloads) return fail(env, "frames exceed ends or payloads");
 
   /* On the stack (16 KB): no state shared between calls or threads. */
   struct iovec iov[MAX_IOV];
@@ -232,36 +240,53 @@ static napi_value Writev(napi_env env, napi_callback_info info) {
   size_t f = 0; /* first frame of connection c */
   for (uint32_t c = 0; c < count; c++) {
     size_t end = f + (size_t)frames[c];
+    napi_value hv;
+    napi_get_element(env, argv[2], c, &hv);
+    uint8_t *head;
+    size_t headLen;
+    if (napi_get_buffer_info(env, hv, (void **)&head, &headLen) != napi_ok) return fail(env, "heads holds something that is not a Buffer");
+    /* Every frame's head range lies in the buffer, in order: checked before anything is sent. */
+    size_t at = 0;
+    for (size_t k = f; k < end; k++) {
+      if (ends[k] < 0 || (size_t)ends[k] < at + 4 || (size_t)ends[k] > headLen) return fail(env, "ends out of order or outside its head");
+      at = (size_t)ends[k];
+    }
     size_t written = 0;
     int err = 0;
     size_t n = 0, chunk = 0;
-    for (size_t k = f; k < end && err == 0; k++) {
-      /* A frame is up to 3 pieces: flush first when they might not fit. */
-      if (n + 3 > MAX_IOV) {
+    at = 0;
+    for (size_t k = f; k < end; k++) {
+      /* A frame is up to 2 pieces: send first when they might not fit. */
+      if (n + 2 > MAX_IOV) {
         written += stream_send(fds[c], iov, n, chunk, &err);
         n = 0;
         chunk = 0;
         if (err) break;
       }
-      iov[n].iov_base = heads + k * 4;
-      iov[n].iov_len = 4;
-      n++;
-      chunk += 4;
-      for (int b = 0; b < 2; b++) {
-        napi_value v;
-        napi_get_element(env, argv[3], (uint32_t)(k * 2 + b), &v);
-        napi_valuetype t;
-        napi_typeof(env, v, &t);
-        if (t == napi_undefined || t == napi_null) continue;
-        void *data;
-        size_t len;
-        if (napi_get_buffer_info(env, v, &data, &len) != napi_ok) return fail(env, "parts holds something that is not a Buffer");
-        if (len == 0) continue;
-        iov[n].iov_base = data;
-        iov[n].iov_len = len;
+      size_t to = (size_t)ends[k];
+      if (n > 0 && (uint8_t *)iov[n - 1].iov_base + iov[n - 1].iov_len == head + at) {
+        /* The previous frame had no payload: its head and this one are one piece. */
+        iov[n - 1].iov_len += to - at;
+      } else {
+        iov[n].iov_base = head + at;
+        iov[n].iov_len = to - at;
         n++;
-        chunk += len;
       }
+      chunk += to - at;
+      at = to;
+      napi_value v;
+      napi_get_element(env, argv[4], (uint32_t)k, &v);
+      napi_valuetype t;
+      napi_typeof(env, v, &t);
+      if (t == napi_undefined || t == napi_null) continue;
+      void *data;
+      size_t len;
+      if (napi_get_buffer_info(env, v, &data, &len) != napi_ok) return fail(env, "payloads holds something that is not a Buffer");
+      if (len == 0) continue;
+      iov[n].iov_base = data;
+      iov[n].iov_len = len;
+      n++;
+      chunk += len;
     }
     if (err == 0 && n > 0) written += stream_send(fds[c], iov, n, chunk, &err);
     status[c * 2] = (int32_t)written;
@@ -284,7 +309,7 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
   napi_set_named_property(env, exports, "version", version);
   napi_create_function(env, "send", NAPI_AUTO_LENGTH, Send, NULL, &fn);
   napi_set_named_property(env, exports, "send", fn);
-  napi_create_function(env, "writev", NAPI_AUTO_LENGTH, Writev, NULL, &fn);
-  napi_set_named_property(env, exports, "writev", fn);
+  napi_create_function(env, "writeFrames", NAPI_AUTO_LENGTH, WriteFrames, NULL, &fn);
+  napi_set_named_property(env, exports, "writeFrames", fn);
   return exports;
 }

@@ -1,7 +1,7 @@
 import type { ByteStream } from '../transport/index.ts';
 import { RtspParser, createResponse, serializeResponse } from '../rtsp/index.ts';
 import type { RtspParseEvent, RtspRequest } from '../rtsp/index.ts';
-import { MAX_INTERLEAVED_BACKLOG_BYTES } from '../transport/index.ts';
+import { InterleavedWriter, MAX_INTERLEAVED_BACKLOG_BYTES } from '../transport/index.ts';
 import type { Clock, TimerHandle } from '../util/clock.ts';
 import { createLogger } from '../util/log.ts';
 import { handleRequest } from './handlers.ts';
@@ -283,6 +283,9 @@ export class RtspConnection {
    */
   private send(data: Buffer): boolean {
     if (this.closing || !this.socket.writable) return false;
+    // RTP/RTCP frames the connection holds (InterleavedBatch) leave first: an answer never
+    // overtakes media queued before it (a PAUSE's answer after the last frames, e.g.).
+    InterleavedWriter.flushBefore(this.socket);
     const carriesRtp = this.ctx.sessionContext.registry.hasChannels(this.socket);
     const limit = this.limits.maxWriteBacklogBytes + (carriesRtp ? MAX_INTERLEAVED_BACKLOG_BYTES : 0);
     const queued = this.socket.writableLength;

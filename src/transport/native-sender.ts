@@ -22,15 +22,23 @@ export interface NativeSendmmsg {
     status: Int32Array,
   ): number;
   /** Absent from an addon built before it: interleaved connections then take Node's writes. */
-  writev?: NativeWritev['writev'];
+  writeFrames?: NativeWritev['writeFrames'];
 }
 
 /**
- * The addon's interleaved writer: every connection's `$` frames of one wake in one call, one
- * sendmsg per connection (native/sendmmsg.c has the contract).
+ * The addon's interleaved writer: the `$` frames of many connections in one call, one sendmsg per
+ * connection (native/sendmmsg.c, writeFrames, has the contract).
  */
 export interface NativeWritev {
-  writev(fds: Int32Array, frames: Int32Array, heads: Buffer, parts: (Buffer | undefined)[], count: number, status: Int32Array): number;
+  writeFrames(
+    fds: Int32Array,
+    frames: Int32Array,
+    heads: Buffer[],
+    ends: Int32Array,
+    payloads: (Buffer | undefined)[],
+    count: number,
+    status: Int32Array,
+  ): number;
 }
 
 /** Which sender a path uses: 'native' (the addon) if it loaded, else 'js'. */
@@ -80,7 +88,7 @@ export function nativeSendmmsg(): NativeSendmmsg | undefined {
 /** The addon's interleaved writer, when the addon loaded and has one. */
 export function nativeWritev(): NativeWritev | undefined {
   const addon = nativeSendmmsg();
-  return addon && typeof addon.writev === 'function' ? (addon as NativeWritev) : undefined;
+  return addon && typeof addon.writeFrames === 'function' ? (addon as NativeWritev) : undefined;
 }
 
 /** Why the native sender is not available (undefined when it is). */
@@ -108,7 +116,7 @@ export function setUdpSender(want: 'js' | 'native' | 'auto'): UdpSenderKind {
 
 /**
  * The writer new interleaved (RTP over the RTSP TCP connection) connections use: the same choice
- * (`STREAMLAB_SENDER`, else auto): native when the addon has its writev, else Node's socket.write.
+ * (`STREAMLAB_SENDER`, else auto): native when the addon has its writeFrames, else Node's socket.write.
  */
 let chosenInterleaved: SenderKind | undefined;
 

@@ -22,6 +22,7 @@ import {
   setInterleavedSender,
 } from '../../src/transport/index.ts';
 import type { NativeWritev } from '../../src/transport/index.ts';
+import { ManualClock } from '../../src/util/clock.ts';
 import { selfSignedCertificate } from '../helpers/tls.ts';
 import { waitUntil } from '../helpers/wait.ts';
 
@@ -139,6 +140,34 @@ describe('native interleaved writer on real connections', () => {
     const expected = Buffer.concat(want);
     expect((await readAll(p, expected.length)).equals(expected)).toBe(true);
     expect(batch.stats).toMatchObject({ nativeCalls: 1, nativeWrites: 1, partial: 0 });
+  });
+
+  it('frames held over wakes (ManualClock), payload-less frames in a row: one sendmsg carries them all, byte-exact', async () => {
+    const clock = new ManualClock();
+    const batch = new InterleavedBatch(addon, { clock, holdMs: 5, holdBytes: 1 << 20 });
+    const p = await tcpPair();
+    const w = InterleavedWriter.of(p.server, batch);
+    const o = { dropped: 0 };
+    const want: Buffer[] = [];
+    // The sender's header memory, rewritten every wake: what was queued must not change.
+    const header = Buffer.alloc(12);
+    for (let wake = 0; wake < 3; wake++) {
+      header.fill(wake + 1);
+      w.add(o, 0, header, Buffer.alloc(200, wake));
+      want.push(frame(0, Buffer.alloc(12, wake + 1), Buffer.alloc(200, wake)));
+      for (let k = 0; k < 3; k++) {
+        const alone = Buffer.from([0x80, 0xc9, wake, k]);
+        w.add(o, 1, alone, undefined);
+        want.push(frame(1, alone));
+      }
+      await flushed();
+      header.fill(0);
+      clock.advance(2);
+    }
+    // t = 6: the frames of t = 0, 2, 4 left together when the first was 5 ms old.
+    expect(batch.stats).toMatchObject({ nativeCalls: 1, nativeWrites: 1, timerWrites: 1, frames: 12 });
+    const expected = Buffer.concat(want);
+    expect((await readAll(p, expected.length)).equals(expected)).toBe(true);
   });
 
   it('a reader that stops: Node queues the rest of a partial write, the bound drops whole frames, and the stream stays whole frames in order', async () => {

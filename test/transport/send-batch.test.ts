@@ -23,6 +23,7 @@ import {
   wakeFlush,
 } from '../../src/transport/index.ts';
 import type { BatchedSocketOwner, NativeSendmmsg, NativeWritev } from '../../src/transport/index.ts';
+import type { Clock, TimerHandle } from '../../src/util/clock.ts';
 
 /** What InterleavedWriter uses of a net.Socket, recording every write. */
 function fakeSocket(): Socket & { writes: Buffer[] } {
@@ -44,7 +45,7 @@ const flushed = () => new Promise<void>((resolve) => queueMicrotask(resolve));
 describe('InterleavedWriter', () => {
   it('writes a wake of frames from two tracks as one buffer, byte-exact, after the synchronous run', async () => {
     const s = fakeSocket();
-    const w = InterleavedWriter.of(s);
+    const w = InterleavedWriter.of(s, new InterleavedBatch(undefined));
     expect(InterleavedWriter.of(s)).toBe(w);
     const video = { dropped: 0 };
     const audio = { dropped: 0 };
@@ -64,7 +65,7 @@ describe('InterleavedWriter', () => {
 
   it('an RTCP flush writes what is queued before it, in order, at once', () => {
     const s = fakeSocket();
-    const w = InterleavedWriter.of(s);
+    const w = InterleavedWriter.of(s, new InterleavedBatch(undefined));
     const o = { dropped: 0 };
     w.add(o, 0, Buffer.from([9]), undefined);
     w.add(o, 1, Buffer.from([0x80, 0xc8]), undefined);
@@ -74,7 +75,7 @@ describe('InterleavedWriter', () => {
 
   it('drops (counted) past the backlog bound, on a closed connection, and at a flush after it closed', async () => {
     const s = fakeSocket();
-    const w = InterleavedWriter.of(s);
+    const w = InterleavedWriter.of(s, new InterleavedBatch(undefined));
     const o = { dropped: 0 };
     (s as { writableLength: number }).writableLength = MAX_INTERLEAVED_BACKLOG_BYTES + 1;
     w.add(o, 0, Buffer.from([1]), undefined);
@@ -129,12 +130,13 @@ function plainSocket(
 interface WritevCall {
   fds: number[];
   frames: number[];
-  heads: Buffer;
-  parts: (Buffer | undefined)[];
+  /** Each frame's head as the call got it: `$` head and first part, copied from its connection's buffer. */
+  heads: Buffer[];
+  payloads: (Buffer | undefined)[];
 }
 
 /**
- * A writev that records what it is given and "writes" the first `take(i, total)` bytes of
+ * A writeFrames that records what it is given and "writes" the first `take(i, total)` bytes of
  * connection i (all by default), stopping with `errno` (EAGAIN 11) when that is short.
  */
 function fakeWritev(take: (conn: number, total: number) => number = (_c, total) => total, errno = 11) {
@@ -142,21 +144,21 @@ function fakeWritev(take: (conn: number, total: number) => number = (_c, total) 
   /** What each connection would have on the wire from the native call: its bytes, in order. */
   const wire = new Map<number, Buffer>();
   const addon: NativeWritev = {
-    writev(fds, frames, heads, parts, count, status) {
+    writeFrames(fds, frames, heads, ends, payloads, count, status) {
       let f = 0;
       let complete = 0;
-      const total = frames.subarray(0, count).reduce((a, b) => a + b, 0);
-      calls.push({
-        fds: [...fds.subarray(0, count)],
-        frames: [...frames.subarray(0, count)],
-        heads: Buffer.from(heads.subarray(0, 4 * total)),
-        parts: parts.slice(),
-      });
+      const call: WritevCall = { fds: [...fds.subarray(0, count)], frames: [...frames.subarray(0, count)], heads: [], payloads: [] };
+      calls.push(call);
       for (let c = 0; c < count; c++) {
         const pieces: Buffer[] = [];
+        let start = 0;
         for (let k = f; k < f + frames[c]!; k++) {
-          pieces.push(heads.subarray(4 * k, 4 * k + 4), parts[2 * k]!);
-          if (parts[2 * k + 1]) pieces.push(parts[2 * k + 1]!);
+          const head = Buffer.from(heads[c]!.subarray(start, ends[k]));
+          start = ends[k]!;
+          call.heads.push(head);
+          call.payloads.push(payloads[k]);
+          pieces.push(head);
+          if (payloads[k]) pieces.push(payloads[k]!);
         }
         f += frames[c]!;
         const all = Buffer.concat(pieces);
@@ -179,7 +181,7 @@ function frame(channel: number, ...payload: Buffer[]): Buffer {
 }
 
 describe('InterleavedBatch (native writer)', () => {
-  it('hands every plain connection of a wake to one call, frame heads byte-exact, packets not copied', async () => {
+  it('hands every plain connection of a wake to one call, frame heads byte-exact, payloads not copied', async () => {
     const { addon, calls, wire } = fakeWritev();
     const batch = new InterleavedBatch(addon);
     const s1 = plainSocket(21);
@@ -198,15 +200,17 @@ describe('InterleavedBatch (native writer)', () => {
     const call = calls[0]!;
     expect(call.fds).toEqual([21, 22]);
     expect(call.frames).toEqual([2, 1]);
-    // Connection by connection, each one's frames in the order they came.
-    expect([...call.heads]).toEqual([0x24, 0, 0x01, 0x25, 0x24, 1, 0, 2, 0x24, 2, 0x01, 0x25]);
-    expect(call.parts).toHaveLength(6);
-    expect(call.parts[0]).toBe(h[0]);
-    expect(call.parts[1]).toBe(payload);
-    expect(call.parts[2]).toBe(h[2]);
-    expect(call.parts[3]).toBeUndefined();
-    expect(call.parts[4]).toBe(h[1]);
-    expect(call.parts[5]).toBe(payload);
+    // Connection by connection, each one's frames in the order they came: the `$` head and the
+    // RTP header copied (the sender reuses its header memory), the payload by reference.
+    expect(call.heads.map((b) => [...b])).toEqual([
+      [0x24, 0, 0x01, 0x25, 0x80, 1],
+      [0x24, 1, 0, 2, 0x80, 3],
+      [0x24, 2, 0x01, 0x25, 0x80, 2],
+    ]);
+    expect(call.payloads).toHaveLength(3);
+    expect(call.payloads[0]).toBe(payload);
+    expect(call.payloads[1]).toBeUndefined();
+    expect(call.payloads[2]).toBe(payload);
     expect(wire.get(21)!.equals(Buffer.concat([frame(0, h[0]!, payload), frame(1, h[2]!)]))).toBe(true);
     expect(wire.get(22)!.equals(frame(2, h[1]!, payload))).toBe(true);
     expect(s1.writes).toHaveLength(0);
@@ -368,6 +372,230 @@ describe('InterleavedBatch (native writer)', () => {
     await flushed();
     expect(s.writes).toEqual([Buffer.concat([frame(0, Buffer.from([1, 2, 3])), frame(1, Buffer.from([4]))])]);
     expect(batch.stats).toMatchObject({ nativeWrites: 0, nodeWrites: 1, nativeCalls: 0 });
+  });
+});
+
+/** A clock whose time moves only when set, and whose timers fire only when told: wakes and the timer apart. */
+class StepClock implements Clock {
+  t = 0;
+  private readonly timers = new Map<number, { at: number; fn: () => void }>();
+  private next = 1;
+  now(): number {
+    return this.t;
+  }
+  wallNow(): number {
+    return this.t;
+  }
+  setTimeout(fn: () => void, delayMs: number): TimerHandle {
+    const id = this.next++;
+    this.timers.set(id, { at: this.t + Math.max(0, delayMs), fn });
+    return { id };
+  }
+  clearTimeout(handle: TimerHandle | undefined): void {
+    if (handle) this.timers.delete(handle.id);
+  }
+  /** When the pending timers are due. */
+  pending(): number[] {
+    return [...this.timers.values()].map((x) => x.at);
+  }
+  /** Moves to `t` and fires the timers due by then, in time order. */
+  fireUntil(t: number): void {
+    this.t = t;
+    for (;;) {
+      let first: [number, { at: number; fn: () => void }] | undefined;
+      for (const e of this.timers) if (e[1].at <= t && (!first || e[1].at < first[1].at)) first = e;
+      if (!first) return;
+      this.timers.delete(first[0]);
+      first[1].fn();
+    }
+  }
+}
+
+describe('InterleavedBatch holding frames over wakes', () => {
+  /** One wake at time `t`: `frames` queued on their writers, then the end of the synchronous run. */
+  async function wake(clock: StepClock, t: number, frames: [InterleavedWriter, number, Buffer, Buffer?][]): Promise<void> {
+    clock.t = t;
+    for (const [w, channel, a, b] of frames) w.add(o, channel, a, b);
+    await flushed();
+  }
+  const o = { dropped: 0 };
+  const f = (n: number) => Buffer.from([0x80, n]);
+
+  it("writes a connection's frames at the end of the first wake at which the oldest is holdMs old, in one write, in order", async () => {
+    const clock = new StepClock();
+    const batch = new InterleavedBatch(undefined, { clock, holdMs: 5, holdBytes: 1 << 20 });
+    const s = fakeSocket();
+    const w = InterleavedWriter.of(s, batch);
+    await wake(clock, 0, [[w, 0, f(1)]]);
+    await wake(clock, 2, [[w, 0, f(2)]]);
+    await wake(clock, 4.9, [[w, 2, f(3), Buffer.alloc(300, 3)]]);
+    expect(s.writes).toHaveLength(0);
+    expect(batch.heldFrames()).toBe(3);
+    await wake(clock, 5, [[w, 0, f(4)]]);
+    expect(s.writes).toEqual([Buffer.concat([frame(0, f(1)), frame(0, f(2)), frame(2, f(3), Buffer.alloc(300, 3)), frame(0, f(4))])]);
+    expect(batch.heldFrames()).toBe(0);
+    expect(batch.stats).toMatchObject({ frames: 4, nodeWrites: 1, timerWrites: 0 });
+    expect(w.stats).toEqual({ frames: 4, writes: 1 });
+  });
+
+  it('writes at the end of the wake at which the connection holds holdBytes, whatever the age', async () => {
+    const clock = new StepClock();
+    const batch = new InterleavedBatch(undefined, { clock, holdMs: 5, holdBytes: 100 });
+    const s = fakeSocket();
+    const w = InterleavedWriter.of(s, batch);
+    await wake(clock, 0, [[w, 0, f(1), Buffer.alloc(50)]]);
+    expect(s.writes).toHaveLength(0);
+    await wake(clock, 1, [[w, 0, f(2), Buffer.alloc(50)]]);
+    expect(s.writes).toHaveLength(1);
+    expect(s.writes[0]!.length).toBe(2 * (4 + 2 + 50));
+  });
+
+  it('one timer for the batch, at the oldest deadline: held frames leave when no wake comes', async () => {
+    const clock = new StepClock();
+    const batch = new InterleavedBatch(undefined, { clock, holdMs: 5, holdBytes: 1 << 20 });
+    const a = fakeSocket();
+    const b = fakeSocket();
+    const wa = InterleavedWriter.of(a, batch);
+    const wb = InterleavedWriter.of(b, batch);
+    await wake(clock, 0, [[wa, 0, f(1)]]);
+    await wake(clock, 3, [[wb, 0, f(2)]]);
+    await wake(clock, 4, [
+      [wa, 0, f(3)],
+      [wb, 0, f(4)],
+    ]);
+    // The last packets of both streams: no wake comes after these.
+    expect(clock.pending()).toEqual([5]);
+    clock.fireUntil(5);
+    expect(a.writes).toEqual([Buffer.concat([frame(0, f(1)), frame(0, f(3))])]);
+    expect(b.writes).toHaveLength(0);
+    expect(clock.pending()).toEqual([8]);
+    clock.fireUntil(8);
+    expect(b.writes).toEqual([Buffer.concat([frame(0, f(2)), frame(0, f(4))])]);
+    expect(clock.pending()).toEqual([]);
+    expect(batch.stats.timerWrites).toBe(2);
+  });
+
+  it('a timer that finds nothing due (what it waited for left with RTCP) re-arms for the next deadline', async () => {
+    const clock = new StepClock();
+    const batch = new InterleavedBatch(undefined, { clock, holdMs: 5, holdBytes: 1 << 20 });
+    const a = fakeSocket();
+    const b = fakeSocket();
+    const wa = InterleavedWriter.of(a, batch);
+    const wb = InterleavedWriter.of(b, batch);
+    await wake(clock, 0, [[wa, 0, f(1)]]);
+    await wake(clock, 2, [[wb, 0, f(2)]]);
+    wa.add(o, 1, f(0xc8), undefined);
+    wa.flush();
+    expect(a.writes).toEqual([Buffer.concat([frame(0, f(1)), frame(1, f(0xc8))])]);
+    clock.fireUntil(5);
+    expect(b.writes).toHaveLength(0);
+    expect(clock.pending()).toEqual([7]);
+    clock.fireUntil(7);
+    expect(b.writes).toEqual([frame(0, f(2))]);
+  });
+
+  it('RTCP and an RTSP answer: the held frames leave at once, before them; frames after them are held afresh', async () => {
+    const clock = new StepClock();
+    const batch = new InterleavedBatch(undefined, { clock, holdMs: 5, holdBytes: 1 << 20 });
+    const s = fakeSocket();
+    const w = InterleavedWriter.of(s, batch);
+    await wake(clock, 0, [[w, 0, f(1)]]);
+    // An SR in the next wake: written with the RTP before it, at once.
+    clock.t = 1;
+    w.add(o, 0, f(2), undefined);
+    w.add(o, 1, f(0xc8), undefined);
+    w.flush();
+    expect(s.writes).toEqual([Buffer.concat([frame(0, f(1)), frame(0, f(2)), frame(1, f(0xc8))])]);
+    await flushed();
+    // A frame held from t = 2; an answer at t = 3 (the connection's code writes it).
+    await wake(clock, 2, [[w, 0, f(3)]]);
+    InterleavedWriter.flushBefore(s);
+    s.write(Buffer.from('RTSP/1.0 200 OK\r\n\r\n'));
+    expect(s.writes.slice(1)).toEqual([frame(0, f(3)), Buffer.from('RTSP/1.0 200 OK\r\n\r\n')]);
+    // Nothing held: flushBefore writes nothing more; a socket that never had a writer is left alone.
+    InterleavedWriter.flushBefore(s);
+    InterleavedWriter.flushBefore(fakeSocket());
+    expect(s.writes).toHaveLength(3);
+    // Held afresh from t = 6: not due at t = 10, due at t = 11.
+    await wake(clock, 6, [[w, 0, f(4)]]);
+    await wake(clock, 10, [[w, 0, f(5)]]);
+    expect(s.writes).toHaveLength(3);
+    clock.fireUntil(11);
+    expect(s.writes[3]).toEqual(Buffer.concat([frame(0, f(4)), frame(0, f(5))]));
+  });
+
+  it('a connection closed while it holds frames: they are dropped and counted at the deadline, nothing written', async () => {
+    const clock = new StepClock();
+    const batch = new InterleavedBatch(undefined, { clock, holdMs: 5, holdBytes: 1 << 20 });
+    const s = fakeSocket();
+    const w = InterleavedWriter.of(s, batch);
+    const own = { dropped: 0 };
+    clock.t = 0;
+    w.add(own, 0, f(1), undefined);
+    w.add(own, 0, f(2), undefined);
+    await flushed();
+    (s as { destroyed: boolean }).destroyed = true;
+    clock.fireUntil(5);
+    expect(own.dropped).toBe(2);
+    expect(s.writes).toHaveLength(0);
+    expect(batch.heldFrames()).toBe(0);
+    expect(clock.pending()).toEqual([]);
+  });
+
+  it('the backlog bound counts the bytes held as well as those queued in Node', async () => {
+    const clock = new StepClock();
+    const batch = new InterleavedBatch(undefined, { clock, holdMs: 1000, holdBytes: 1 << 30 });
+    const s = fakeSocket();
+    const w = InterleavedWriter.of(s, batch);
+    const own = { dropped: 0 };
+    const payload = Buffer.alloc(60_000);
+    let kept = 0;
+    for (let i = 0; i < 100; i++) {
+      await wake(clock, i, []);
+      const before = own.dropped;
+      w.add(own, 0, f(i), payload);
+      if (own.dropped === before) kept++;
+    }
+    expect(s.writes).toHaveLength(0);
+    expect(kept).toBe(Math.floor(MAX_INTERLEAVED_BACKLOG_BYTES / (4 + 2 + 60_000)) + 1);
+    expect(own.dropped).toBe(100 - kept);
+  });
+
+  it('the native path: several wakes of several connections in one call, headers as they were when queued', async () => {
+    const { addon, calls, wire } = fakeWritev();
+    const clock = new StepClock();
+    const batch = new InterleavedBatch(addon, { clock, holdMs: 4, holdBytes: 1 << 20 });
+    const s1 = plainSocket(91);
+    const s2 = plainSocket(92);
+    const w1 = InterleavedWriter.of(s1, batch);
+    const w2 = InterleavedWriter.of(s2, batch);
+    const payload = Buffer.alloc(100, 0xee);
+    // The sender's one header buffer, rewritten every wake (as its arena reuses slots).
+    const header = Buffer.alloc(12);
+    const want = new Map<number, Buffer[]>([
+      [91, []],
+      [92, []],
+    ]);
+    for (const t of [0, 2, 4]) {
+      clock.t = t;
+      for (const [w, fd] of [
+        [w1, 91],
+        [w2, 92],
+      ] as const) {
+        header.fill(t + fd);
+        w.add(o, 0, header, payload);
+        want.get(fd)!.push(frame(0, Buffer.alloc(12, t + fd), payload));
+      }
+      await flushed();
+      header.fill(0);
+    }
+    expect(calls).toHaveLength(1);
+    expect(calls[0]!.fds).toEqual([91, 92]);
+    expect(calls[0]!.frames).toEqual([3, 3]);
+    expect(calls[0]!.payloads.every((p) => p === payload)).toBe(true);
+    expect(wire.get(91)).toEqual(Buffer.concat(want.get(91)!));
+    expect(wire.get(92)).toEqual(Buffer.concat(want.get(92)!));
+    expect(batch.stats).toMatchObject({ nativeCalls: 1, nativeWrites: 2, nodeWrites: 0 });
   });
 });
 
