@@ -22,19 +22,37 @@ export type ProbeCommand =
 
 export interface ProbeReport {
   type: 'report';
-  /** Per media: A.8 jitter at the end of the hold, ms, and the packets expected and lost. */
+  /**
+   * Per media: the median of the A.8 jitter sampled every SAMPLE_MS from 1 s after the start (the
+   * estimate has settled) to the report, ms, and the packets expected and lost.
+   */
   media: Record<string, { jitterMs: number; expected: number; lost: number }>;
 }
+
+/** How often the jitter estimate is sampled. */
+const SAMPLE_MS = 250;
+/** Samples from before this (after the session started) are not kept: A.8 converges over ~16 packets. */
+const SETTLE_MS = 1000;
 
 export type ProbeMessage = { type: 'join'; ports: number[] } | { type: 'started'; error?: string } | ProbeReport;
 
 let client: BenchClient | undefined;
+const samples = new Map<string, number[]>();
+let sampler: NodeJS.Timeout | undefined;
+
+function median(values: number[]): number {
+  if (values.length === 0) return NaN;
+  const s = [...values].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
 
 function send(m: ProbeMessage): void {
   if (process.connected) process.send?.(m);
 }
 
 async function stop(): Promise<void> {
+  clearInterval(sampler);
   await client?.stop().catch(() => undefined);
   process.exit(0);
 }
@@ -53,12 +71,24 @@ process.on('message', (m: ProbeCommand) => {
           })
         : new BareClient(m.tracks, { ...phase }, (ports) => send({ type: 'join', ports }));
     const c = client;
-    void c.start().then(() => send(c.error === undefined ? { type: 'started' } : { type: 'started', error: c.error }));
+    void c.start().then(() => {
+      send(c.error === undefined ? { type: 'started' } : { type: 'started', error: c.error });
+      const from = performance.now() + SETTLE_MS;
+      sampler = setInterval(() => {
+        if (performance.now() < from) return;
+        for (const t of c.tracks)
+          if (t.packets > 0) (samples.get(t.media) ?? samples.set(t.media, []).get(t.media)!).push(t.source.jitterMs);
+      }, SAMPLE_MS);
+    });
   } else if (m.cmd === 'report') {
     const media: ProbeReport['media'] = {};
     for (const t of client?.tracks ?? []) {
       const s = t.source.snapshot();
-      media[t.media] = { jitterMs: t.source.jitterMs, expected: s.expected, lost: s.expected - s.received };
+      media[t.media] = {
+        jitterMs: median(samples.get(t.media) ?? [t.source.jitterMs]),
+        expected: s.expected,
+        lost: s.expected - s.received,
+      };
     }
     send({ type: 'report', media });
   } else {

@@ -84,7 +84,7 @@ export function resultsTable(results: readonly RunResult[]): string {
   return table(header, rows);
 }
 
-/** The probe client's audio jitter at the end of the hold (NaN without a probe). */
+/** The probe client's audio jitter, median over the hold (NaN without a probe). */
 function probeAudio(r: RunResult): number {
   return r.probe?.audio?.jitterMs ?? NaN;
 }
