@@ -116,7 +116,7 @@ export interface RunResult {
   serverReport: ServerProcessReport | undefined;
   /**
    * The probe client (probe-process.ts): one more viewer in a process of its own, joined after the
-   * ramp; per media its A.8 jitter at the end of the hold (ms) and its loss. What one client sees,
+   * ramp; per media the median of its A.8 jitter over the hold (ms) and its loss. What one client sees,
    * without the load clients' own lag.
    */
   probe: ProbeReport['media'] | undefined;
