@@ -450,13 +450,17 @@ describe('InterleavedBatch holding frames over wakes', () => {
     expect(s.writes[0]!.length).toBe(2 * (4 + 2 + 50));
   });
 
-  it('one timer for the batch, at the oldest deadline: held frames leave when no wake comes', async () => {
+  /** A batch holding 5 ms on a StepClock, and two connections writing through it. */
+  function twoHeldConnections() {
     const clock = new StepClock();
     const batch = new InterleavedBatch(undefined, { clock, holdMs: 5, holdBytes: 1 << 20 });
     const a = fakeSocket();
     const b = fakeSocket();
-    const wa = InterleavedWriter.of(a, batch);
-    const wb = InterleavedWriter.of(b, batch);
+    return { clock, batch, a, b, wa: InterleavedWriter.of(a, batch), wb: InterleavedWriter.of(b, batch) };
+  }
+
+  it('one timer for the batch, at the oldest deadline: held frames leave when no wake comes', async () => {
+    const { clock, batch, a, b, wa, wb } = twoHeldConnections();
     await wake(clock, 0, [[wa, 0, f(1)]]);
     await wake(clock, 3, [[wb, 0, f(2)]]);
     await wake(clock, 4, [
@@ -476,12 +480,7 @@ describe('InterleavedBatch holding frames over wakes', () => {
   });
 
   it('a timer that finds nothing due (what it waited for left with RTCP) re-arms for the next deadline', async () => {
-    const clock = new StepClock();
-    const batch = new InterleavedBatch(undefined, { clock, holdMs: 5, holdBytes: 1 << 20 });
-    const a = fakeSocket();
-    const b = fakeSocket();
-    const wa = InterleavedWriter.of(a, batch);
-    const wb = InterleavedWriter.of(b, batch);
+    const { clock, a, b, wa, wb } = twoHeldConnections();
     await wake(clock, 0, [[wa, 0, f(1)]]);
     await wake(clock, 2, [[wb, 0, f(2)]]);
     wa.add(o, 1, f(0xc8), undefined);
