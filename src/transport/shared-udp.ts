@@ -243,7 +243,9 @@ export class SharedUdpEgress implements Egress, BatchedSocketOwner {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.release(this);
+    // The route goes after this turn of the event loop, as a per-session pair's sockets close: a
+    // client's last RR sent with its TEARDOWN, read in the same poll, still reaches the session.
+    setImmediate(() => this.release(this));
   }
 
   private send(socket: dgram.Socket, msg: Buffer[], port: number): void {
