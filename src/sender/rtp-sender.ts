@@ -1,6 +1,5 @@
 import { writeRtpFixedHeader } from '../rtp/index.ts';
 import { SenderStats } from '../stats/index.ts';
-import { sendEpoch } from '../transport/index.ts';
 import { cryptoRandom } from '../util/random.ts';
 import type { Random } from '../util/random.ts';
 
@@ -11,52 +10,15 @@ import type { Random } from '../util/random.ts';
  */
 export interface RtpOutput {
   sendRtp(header: Buffer, payload: Buffer, keyframeStart: boolean): void;
-  /** True when `header` is no longer read once the wake's flush is over (Egress.copiesHeader). */
+  /** True when `header` is no longer read once sendRtp returns (Egress.copiesHeader). */
   readonly copiesHeader?: boolean;
 }
 
-/** Headers the arena holds: more packets than any wake of this machine sends (the rest get fresh Buffers). */
-export const HEADER_ARENA_SLOTS = 8192;
-
 /**
- * 12-byte headers for outputs that are done with each header by the end of the wake's flush (sent
- * or copied): one arena for the whole process, handed out again from its start in every flush epoch,
- * so no Buffer is made per packet and the memory follows the busiest wake, not the number of
- * streams (a ring per stream cost ~25 KB of Buffer views each: 50 KB per session). Views are made
- * on first use; a wake that needs more than HEADER_ARENA_SLOTS headers gets fresh Buffers for the
- * rest.
+ * The 12-byte header memory of every sender whose output copies each header when handed it
+ * (Egress.copiesHeader): one Buffer for the process, written again for every packet.
  */
-export class HeaderArena {
-  private readonly slab = Buffer.allocUnsafeSlow(12 * HEADER_ARENA_SLOTS);
-  private readonly views: Buffer[] = [];
-  private epoch = -1;
-  private used = 0;
-  /** Headers that could not come from the arena (its wake had used every slot). */
-  overflows = 0;
-
-  take(): Buffer {
-    const epoch = sendEpoch();
-    if (epoch !== this.epoch) {
-      this.epoch = epoch;
-      this.used = 0;
-    }
-    const i = this.used;
-    if (i === HEADER_ARENA_SLOTS) {
-      this.overflows++;
-      return Buffer.allocUnsafe(12);
-    }
-    this.used = i + 1;
-    return (this.views[i] ??= this.slab.subarray(12 * i, 12 * i + 12));
-  }
-
-  /** Views made so far: the busiest wake's header count. */
-  get size(): number {
-    return this.views.length;
-  }
-}
-
-/** The process's arena, shared by every sender whose output copies headers. */
-export const headerArena = new HeaderArena();
+const sharedHeader = Buffer.allocUnsafeSlow(12);
 
 /** What a sender needs of its payload format. */
 export interface SenderFormat {
@@ -81,8 +43,8 @@ export class RtpSender {
   readonly timestampBase: number;
   /** Packets and payload octets sent under the current SSRC, read by the SRs. */
   readonly stats = new SenderStats();
-  /** Header memory reused from wake to wake, when the output allows it. */
-  private readonly headers: HeaderArena | undefined;
+  /** The output copies each header: the shared header memory does. */
+  private readonly reuseHeader: boolean;
 
   constructor(
     public format: SenderFormat,
@@ -92,7 +54,7 @@ export class RtpSender {
     this.ssrc = random.uint32();
     this.seq = random.uint16();
     this.timestampBase = random.uint32();
-    this.headers = out.copiesHeader === true ? headerArena : undefined;
+    this.reuseHeader = out.copiesHeader === true;
   }
 
   get clockRate(): number {
@@ -104,7 +66,7 @@ export class RtpSender {
    * gaps; the next one is then the one after the highest sent).
    */
   send(marker: boolean, timestamp: number, payload: Buffer, keyframeStart = true, seq = this.seq): void {
-    const header = this.headers ? this.headers.take() : Buffer.allocUnsafe(12);
+    const header = this.reuseHeader ? sharedHeader : Buffer.allocUnsafe(12);
     writeRtpFixedHeader(header, 0, marker, this.format.payloadType, seq, timestamp >>> 0, this.ssrc);
     if (((seq - this.seq) & 0xffff) < 0x8000) this.seq = (seq + 1) & 0xffff;
     this.stats.onPacketSent(payload.length);

@@ -19,9 +19,9 @@ export interface Egress {
   /** Packets dropped because the path was congested (TCP back-pressure) or closed. */
   readonly dropped: number;
   /**
-   * True when the egress is done with `header` by the end of the current wake's flush (sent, or
-   * copied): the sender may then write the next packets' headers into the same memory. Stages
-   * that hold packets (impairment delays) leave it unset, and get a header of their own.
+   * True when the egress is done with `header` once sendRtp returns (it copied it): the sender may
+   * then write the next packet's header into the same memory. Stages that hold packets
+   * (impairment delays) and Node's own sends leave it unset, and get a header of their own.
    */
   readonly copiesHeader?: boolean;
 }
@@ -37,9 +37,9 @@ export interface Egress {
 export class UdpEgress implements Egress, BatchedSocketOwner {
   readonly kind = 'udp';
   /**
-   * With the native sender, headers are sent (or copied, for the rare datagram Node must queue) by
-   * the end of the wake's flush: the sender may reuse their memory. Node's own send may queue a
-   * datagram (socket full) and read it later: then every header is the sender's to leave alone.
+   * With the native sender, the batch copies each header when it is queued: the sender may reuse
+   * its memory. Node's own send may queue a datagram (socket full) and read it later: then every
+   * header is the sender's to leave alone.
    */
   readonly copiesHeader: boolean;
   dropped = 0;

@@ -20,8 +20,6 @@ class WakeFlush implements WakeBatch {
   private readonly pending: (() => void)[] = [];
   private scheduled = false;
   private held = 0;
-  /** Counts flushes: memory handed out for a packet is free again once the epoch has moved on. */
-  epoch = 0;
 
   /**
    * Runs `flush` after the current synchronous run (once per registration): at release() inside a
@@ -48,7 +46,6 @@ class WakeFlush implements WakeBatch {
   /** Everything queued, now. */
   readonly run = (): void => {
     this.scheduled = false;
-    this.epoch++;
     // A flush may queue more (an error path): the loop takes those too.
     for (let i = 0; i < this.pending.length; i++) this.pending[i]!();
     this.pending.length = 0;
@@ -56,14 +53,6 @@ class WakeFlush implements WakeBatch {
 }
 
 export const wakeFlush = new WakeFlush();
-
-/**
- * The flush epoch: a packet header handed to an egress that copies headers (Egress.copiesHeader)
- * may be reused once this has changed.
- */
-export function sendEpoch(): number {
-  return wakeFlush.epoch;
-}
 
 /** Largest number of bytes queued in a TCP connection before RTP is dropped instead of buffered. */
 export const MAX_INTERLEAVED_BACKLOG_BYTES = 4 * 1024 * 1024;
@@ -97,7 +86,7 @@ const KEEP_HEAD_BYTES = 64 * 1024;
  *
  * Each frame's head (`$`, channel, length) and first part (the RTP header, or a whole RTCP packet)
  * are copied into the writer's own buffer when the frame is queued: a sender reuses its header
- * memory once the wake's flush has run (sendEpoch), and a held frame outlives that. The second
+ * memory as soon as it is handed over, and a frame is written later. The second
  * part (an RTP payload, shared between sessions and never changed) is kept by reference.
  */
 export class InterleavedWriter {

@@ -11,7 +11,6 @@ import net from 'node:net';
 import type { Socket } from 'node:net';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { HEADER_ARENA_SLOTS, HeaderArena } from '../../src/sender/rtp-sender.ts';
 import {
   InterleavedBatch,
   InterleavedWriter,
@@ -19,8 +18,6 @@ import {
   MAX_INTERLEAVED_BACKLOG_BYTES,
   UdpBatch,
   duplexPair,
-  sendEpoch,
-  wakeFlush,
 } from '../../src/transport/index.ts';
 import type { BatchedSocketOwner, NativeSendmmsg, NativeWritev } from '../../src/transport/index.ts';
 import type { Clock, TimerHandle } from '../../src/util/clock.ts';
@@ -710,38 +707,5 @@ describe('UdpBatch', () => {
     await flushed();
     expect(calls[0]!.count).toBe(5000);
     expect(calls[0]!.bufs[2 * 4999]).toEqual(Buffer.from([4999 & 0xff]));
-  });
-});
-
-describe('HeaderArena', () => {
-  it('hands a slot out once per flush epoch, and again from the start after the flush', () => {
-    const arena = new HeaderArena();
-    const first: Buffer[] = [];
-    for (let i = 0; i < HEADER_ARENA_SLOTS; i++) first.push(arena.take());
-    expect(new Set(first).size).toBe(HEADER_ARENA_SLOTS);
-    // Distinct memory: writing one header leaves the others alone.
-    first[0]!.fill(0xaa);
-    first[1]!.fill(0x55);
-    expect(first[0]!.equals(Buffer.alloc(12, 0xaa))).toBe(true);
-    // Same wake, arena used up: fresh buffers, not a slot still waiting to be sent.
-    const extra = arena.take();
-    expect(first.includes(extra)).toBe(false);
-    expect(arena.overflows).toBe(1);
-    const epoch = sendEpoch();
-    wakeFlush.run();
-    expect(sendEpoch()).toBe(epoch + 1);
-    expect(arena.take()).toBe(first[0]);
-    expect(arena.take()).toBe(first[1]);
-    expect(arena.overflows).toBe(1);
-    expect(arena.size).toBe(HEADER_ARENA_SLOTS);
-  });
-
-  it('makes views only as far as the busiest wake needs', () => {
-    const arena = new HeaderArena();
-    for (let wake = 0; wake < 5; wake++) {
-      for (let i = 0; i < 3 + wake; i++) arena.take();
-      wakeFlush.run();
-    }
-    expect(arena.size).toBe(7);
   });
 });
