@@ -5,7 +5,8 @@
  * test/integration/gstreamer.test.ts), nothing else.
  */
 import { expect, it } from 'vitest';
-import { withoutRtspsrcPadRace, withoutRtspsrcShutdownRace } from './gstreamer.ts';
+import { expectRtspsrcPlayed, withoutRtspsrcPadRace, withoutRtspsrcShutdownRace } from './gstreamer.ts';
+import type { ProgramResult } from './run-program.ts';
 
 const RACE = (depay: string) =>
   'WARNING: from element /GstPipeline:pipeline0/GstRTSPSrc:src: Delayed linking failed.\n' +
@@ -54,4 +55,21 @@ it('keeps the shutdown race without EOS, and any other write error', () => {
     SHUTDOWN.replaceAll('(Received end-of-file)', '(Connection reset)'),
   ];
   for (const o of others) expect(withoutRtspsrcShutdownRace(`${EOS}${o}`).output).toMatch(/ERROR/);
+});
+
+it('expectRtspsrcPlayed passes exit 0, or exit 1 with only the shutdown race after EOS', () => {
+  const run = (code: number, stdout: string, stderr: string, timedOut = false): ProgramResult => ({
+    code,
+    signal: null,
+    stdout,
+    stderr,
+    timedOut,
+    wallMs: 1,
+  });
+  expect(() => expectRtspsrcPlayed(run(0, EOS, ''), 'x')).not.toThrow();
+  expect(() => expectRtspsrcPlayed(run(1, EOS, SHUTDOWN), 'x')).not.toThrow();
+  expect(() => expectRtspsrcPlayed(run(1, '', SHUTDOWN), 'x')).toThrow(/x failed \(code 1/);
+  expect(() => expectRtspsrcPlayed(run(1, EOS, SHUTDOWN + EOF_ERROR('gst_rtspsrc_play', 9000)), 'x')).toThrow();
+  expect(() => expectRtspsrcPlayed(run(1, EOS, ''), 'x')).toThrow();
+  expect(() => expectRtspsrcPlayed(run(1, EOS, SHUTDOWN, true), 'x')).toThrow(/timedOut true/);
 });

@@ -12,7 +12,7 @@ import { afterAll, expect, it } from 'vitest';
 import { digestHa1 } from '../../src/rtsp/index.ts';
 import { ffmpegPlay, ffmpegPublish, ffprobeCodecs } from '../helpers/ffmpeg.ts';
 import type { RtspTransport } from '../helpers/ffmpeg.ts';
-import { describeWithGstreamer, rtspsrcToFakesinks } from '../helpers/gstreamer.ts';
+import { describeWithGstreamer, expectRtspsrcPlayed, rtspsrcToFakesinks } from '../helpers/gstreamer.ts';
 import { logLinesForSuite } from '../helpers/log-lines.ts';
 import { startGstRtspServer } from '../helpers/peer-servers.ts';
 import type { PeerServer } from '../helpers/peer-servers.ts';
@@ -101,9 +101,9 @@ describeWithGstreamer('RTSP authentication: GStreamer rtspsrc against our server
 
   it('user-id/user-pw and URL credentials play; a wrong password fails with 401', async () => {
     const props = await rtspsrcToFakesinks(url(), ['user-id=alice', `user-pw=${PASSWORD}`]);
-    expectSuccess(props, 'rtspsrc user-id/user-pw');
+    expectRtspsrcPlayed(props, 'rtspsrc user-id/user-pw');
     const inUrl = await rtspsrcToFakesinks(withCreds(url(), 'alice', PASSWORD), []);
-    expectSuccess(inUrl, 'rtspsrc URL credentials');
+    expectRtspsrcPlayed(inUrl, 'rtspsrc URL credentials');
     expect(failures()).toEqual([]);
     const wrong = await rtspsrcToFakesinks(url(), ['user-id=alice', 'user-pw=nope']);
     expect(wrong.code).not.toBe(0);
