@@ -19,7 +19,7 @@ import { SelfCpu } from './scale.ts';
 import { startProbe } from './probe.ts';
 import type { Probe } from './probe.ts';
 import { startTarget } from './targets.ts';
-import type { Runner, SenderChoice, TargetKind, UdpPortsChoice } from './targets.ts';
+import type { Runner, SenderChoice, TargetKind, TimelineChoice, UdpPortsChoice } from './targets.ts';
 
 export interface RunOptions {
   server: TargetKind;
@@ -34,6 +34,8 @@ export interface RunOptions {
   serverExecArgv?: string[];
   /** streamlab's worker processes (serve --workers; default 1: one process). */
   workers?: number;
+  /** streamlab's clients: each on its own timeline of the file (default), or one shared live channel. */
+  timeline?: TimelineChoice;
   mediaFile: string;
   clients: number;
   /** Delay between two clients joining, ms. */
@@ -57,6 +59,8 @@ export interface RunResult {
   transport: 'udp' | 'tcp';
   /** streamlab's worker processes (CPU and RSS are summed over the primary and its workers); 1 for the others. */
   workers: number;
+  /** streamlab's clients' timeline (own: the file per session; shared: one live channel); undefined for the others. */
+  timeline?: TimelineChoice | undefined;
   /** Server CPU time per RTP packet delivered during the hold, µs. */
   cpuUsPerPacket: number;
   clients: number;
@@ -145,6 +149,7 @@ export async function runLoad(o: RunOptions, log: (s: string) => void): Promise<
     sender: o.sender,
     ...(o.udpPorts ? { udpPorts: o.udpPorts } : {}),
     workers: o.workers ?? 1,
+    timeline: o.timeline ?? 'own',
   });
   const clients: BenchClient[] = [];
   let probe: Probe | undefined;
@@ -248,6 +253,7 @@ export async function runLoad(o: RunOptions, log: (s: string) => void): Promise<
       udpPorts: o.server === 'streamlab' && o.transport === 'udp' ? (o.udpPorts ?? 'shared') : undefined,
       transport: o.transport,
       workers: o.server === 'streamlab' ? (o.workers ?? 1) : 1,
+      timeline: o.server === 'streamlab' ? (o.timeline ?? 'own') : undefined,
       cpuUsPerPacket: (1e6 * cpuSec(cpuHold0, cpu1)) / steadyReceived,
       clients: o.clients,
       clientsOk: ok.length,

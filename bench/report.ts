@@ -4,7 +4,9 @@ import type { RunResult } from './load-run.ts';
 import { at } from '../src/util/narrow.ts';
 
 /** Row label: the server, and how streamlab ran when it was not as shipped. */
-export function label(r: Pick<RunResult, 'server' | 'runner' | 'sender' | 'transport' | 'udpPorts'> & { workers?: number }): string {
+export function label(
+  r: Pick<RunResult, 'server' | 'runner' | 'sender' | 'transport' | 'udpPorts'> & { workers?: number; timeline?: RunResult['timeline'] },
+): string {
   if (r.server === 'gst') return 'gst-rtsp-server';
   if (r.server === 'floor') return 'floor (bare sendmmsg)';
   const how = [
@@ -12,6 +14,7 @@ export function label(r: Pick<RunResult, 'server' | 'runner' | 'sender' | 'trans
     r.transport === 'tcp' ? (r.sender === 'js' ? 'TCP, js sender' : 'TCP') : r.sender === 'js' ? 'js sender' : undefined,
     r.udpPorts === 'per-session' ? 'per-session ports' : undefined,
     r.workers !== undefined && r.workers > 1 ? `${r.workers} workers` : undefined,
+    r.timeline === 'shared' ? 'shared timeline' : undefined,
   ].filter((x) => x !== undefined);
   return how.length ? `streamlab (${how.join(', ')})` : 'streamlab';
 }
@@ -145,11 +148,12 @@ export function perPacketTable(results: readonly RunResult[]): string | undefine
         r.transport === 'udp' &&
         r.clients === tcp.clients &&
         r.sender === 'native' &&
-        r.udpPorts !== 'per-session',
+        r.udpPorts !== 'per-session' &&
+        r.timeline === tcp.timeline,
     );
     const floor = results.find((r) => r.server === 'floor' && r.clients === tcp.clients);
     rows.push([
-      tcp.sender === 'js' ? `${tcp.clients} (js sender)` : String(tcp.clients),
+      `${tcp.clients}${tcp.sender === 'js' ? ' (js sender)' : ''}${tcp.timeline === 'shared' ? ' (shared timeline)' : ''}`,
       f(tcp.cpuUsPerPacket, 2),
       udp ? f(udp.cpuUsPerPacket, 2) : 'n/a',
       udp ? ratio(tcp.cpuUsPerPacket, udp.cpuUsPerPacket) : 'n/a',
@@ -194,7 +198,8 @@ export function workersTable(results: readonly RunResult[]): string | undefined 
         x.clients === r.clients &&
         x.runner === r.runner &&
         x.sender === r.sender &&
-        x.transport === r.transport,
+        x.transport === r.transport &&
+        x.timeline === r.timeline,
     );
     if (!one) continue;
     const audio = (x: RunResult): number => x.jitterByMedia.audio?.medianMs ?? NaN;

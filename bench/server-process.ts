@@ -11,6 +11,7 @@
 import { createRequire } from 'node:module';
 import type * as V8Module from 'node:v8';
 import { RtspServer } from '../src/server/index.ts';
+import { parseLiveSpec } from '../src/server/live/live-hub.ts';
 import type { ServerOptions, ServerSnapshot } from '../src/server/index.ts';
 import { interleavedBatchStats, udpBatchStats } from '../src/transport/index.ts';
 import { eldFromHistogram, startEventLoopMonitor } from './eld.ts';
@@ -63,6 +64,8 @@ export type ServerProcessMessage =
 async function main(): Promise<void> {
   const mediaDir = process.argv[2] ?? 'media';
   const workers = Number(process.argv[3] ?? '1');
+  // `NAME=FILE` (as `serve --live`): the live channel of the bench's --timeline shared.
+  const live = process.argv[4] !== undefined ? [parseLiveSpec(process.argv[4])] : undefined;
   if (!process.send) throw new Error('bench/server-process.ts must be started with fork() (IPC)');
   // Every load client connects from 127.0.0.1: no per-address bound (it would refuse beyond 32).
   const udpPorts = process.env.STREAMLAB_UDP_PORTS === 'per-session' ? 'per-session' : 'shared';
@@ -74,6 +77,7 @@ async function main(): Promise<void> {
     maxConnectionsPerAddress: 1_000_000,
     maxSessions: BENCH_MAX_SESSIONS,
     udpPorts,
+    ...(live ? { live } : {}),
   };
   // With a worker count above 1 this process is the primary, and forks itself as the workers.
   // The cluster's modules are loaded only then, as `serve` does: without workers the idle RSS

@@ -15,7 +15,7 @@ import { LEGEND, label, machineLine, perPacketTable, ratiosTable, resultsTable, 
 import { nativeSenderError } from '../src/transport/index.ts';
 import { fdBudgetError, lowRateMedia } from './scale.ts';
 import { REPO_ROOT } from './targets.ts';
-import type { Runner, SenderChoice, TargetKind, UdpPortsChoice } from './targets.ts';
+import type { Runner, SenderChoice, TargetKind, TimelineChoice, UdpPortsChoice } from './targets.ts';
 
 const USAGE = `usage: npm run bench -- [options]
   --clients LIST     client counts 1..5000, comma-separated (default 1,10,50,100)
@@ -33,6 +33,10 @@ const USAGE = `usage: npm run bench -- [options]
                      TCP rows are streamlab's, compared with its UDP rows per packet
   --runner LIST      how streamlab runs: js (compiled by tsc, plain node: as shipped, default),
                      tsx (src/ through tsx, as in development), or js,tsx for both
+  --timeline LIST    what streamlab's clients play: own (the file, each session on its own timeline
+                     from where its PLAY asked: a VOD server's sessions, default), shared (one looped
+                     live channel of the file, joined where it is: what GStreamer's shared media
+                     does), or own,shared
   --workers LIST     streamlab's worker processes (serve --workers), e.g. 1,2: each count is a row,
                      CPU and RSS summed over the primary and its workers (default 1)
   --media FILE       file to serve (default media/sample.mp4; H.264 + AAC for --compare gst);
@@ -68,6 +72,7 @@ async function main(): Promise<void> {
       transport: { type: 'string', default: 'udp' },
       'udp-ports': { type: 'string', default: 'shared' },
       workers: { type: 'string', default: '1' },
+      timeline: { type: 'string', default: 'own' },
       floor: { type: 'boolean', default: false },
       'rr-interval': { type: 'string', default: '2000' },
       json: { type: 'string' },
@@ -101,6 +106,9 @@ async function main(): Promise<void> {
   const workerCounts = values.workers.split(',').map((x) => Number(x.trim()));
   if (workerCounts.length === 0 || workerCounts.some((n) => !Number.isInteger(n) || n < 1 || n > 64))
     throw new Error(`--workers wants counts 1..64, got ${values.workers}`);
+  const timelines = values.timeline.split(',').map((x) => x.trim());
+  if (timelines.length === 0 || timelines.some((x) => x !== 'own' && x !== 'shared'))
+    throw new Error(`--timeline wants own, shared or own,shared, got ${values.timeline}`);
   const transports = values.transport.split(',').map((x) => x.trim());
   if (transports.length === 0 || transports.some((x) => x !== 'udp' && x !== 'tcp'))
     throw new Error(`--transport wants udp, tcp or udp,tcp, got ${values.transport}`);
@@ -117,6 +125,7 @@ async function main(): Promise<void> {
     transport: 'udp' | 'tcp';
     udpPorts?: UdpPortsChoice;
     workers: number;
+    timeline: TimelineChoice;
   };
   const targets: Target[] = [];
   for (const transport of transports as ('udp' | 'tcp')[])
@@ -124,10 +133,19 @@ async function main(): Promise<void> {
       for (const sender of senders as SenderChoice[])
         for (const udpPorts of (transport === 'udp' ? udpPortsList : ['shared']) as UdpPortsChoice[])
           for (const workers of workerCounts)
-            targets.push({ server: 'streamlab', runner, sender, transport, workers, ...(transport === 'udp' ? { udpPorts } : {}) });
-  if (values.compare === 'gst') targets.push({ server: 'gst', runner: 'js', sender: 'native', transport: 'udp', workers: 1 });
-  if (values.compare === 'gst' || values.floor)
-    targets.push({ server: 'floor', runner: 'js', sender: 'native', transport: 'udp', workers: 1 });
+            for (const timeline of timelines as TimelineChoice[])
+              targets.push({
+                server: 'streamlab',
+                runner,
+                sender,
+                transport,
+                workers,
+                timeline,
+                ...(transport === 'udp' ? { udpPorts } : {}),
+              });
+  const other = { runner: 'js', sender: 'native', transport: 'udp', workers: 1, timeline: 'own' } as const;
+  if (values.compare === 'gst') targets.push({ server: 'gst', ...other });
+  if (values.compare === 'gst' || values.floor) targets.push({ server: 'floor', ...other });
   const log = (s: string): void => {
     if (!values.quiet) process.stderr.write(`${s}\n`);
   };
@@ -137,9 +155,9 @@ async function main(): Promise<void> {
   const results: RunResult[] = [];
   for (const n of counts) {
     const stagger = n > 1 ? Math.min(staggerMs, (maxRampSec * 1000) / (n - 1)) : 0;
-    for (const { server, runner, sender, transport, udpPorts, workers } of targets) {
+    for (const { server, runner, sender, transport, udpPorts, workers, timeline } of targets) {
       log(
-        `bench: ${label({ server, runner, sender, transport, udpPorts, workers })}, ${n} client(s), stagger ${stagger.toFixed(0)} ms, hold ${holdSec} s`,
+        `bench: ${label({ server, runner, sender, transport, udpPorts, workers, timeline })}, ${n} client(s), stagger ${stagger.toFixed(0)} ms, hold ${holdSec} s`,
       );
       const r = await runLoad(
         {
@@ -149,6 +167,7 @@ async function main(): Promise<void> {
           transport,
           ...(udpPorts ? { udpPorts } : {}),
           workers,
+          timeline,
           serverExecArgv: values.profile ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(values.profile)}`] : [],
           mediaFile,
           clients: n,
@@ -161,7 +180,7 @@ async function main(): Promise<void> {
         log,
       );
       results.push(r);
-      if (r.mediaDurationSec !== undefined && r.rampSec + r.holdSec > r.mediaDurationSec - 0.5) {
+      if (timeline === 'own' && r.mediaDurationSec !== undefined && r.rampSec + r.holdSec > r.mediaDurationSec - 0.5) {
         log(
           `  warning: ramp + hold (${(r.rampSec + r.holdSec).toFixed(1)} s) reaches the end of the media (${r.mediaDurationSec} s); lower --duration`,
         );

@@ -21,6 +21,15 @@ export type SenderChoice = 'native' | 'js';
 /** streamlab's UDP ports (`serve --udp-ports`; STREAMLAB_UDP_PORTS in the server process). */
 export type UdpPortsChoice = 'shared' | 'per-session';
 /**
+ * What streamlab's clients play: `own`, the file itself, each session on its own timeline from
+ * where its PLAY asked (what a player expects of a file); `shared`, one looped live channel of the
+ * file (`serve --live bench=FILE`) that every client joins where it is, as GStreamer's shared
+ * media factory serves the file.
+ */
+export type TimelineChoice = 'own' | 'shared';
+/** The live channel of `--timeline shared`: rtsp://HOST:PORT/live/bench. */
+const BENCH_LIVE_CHANNEL = 'bench';
+/**
  * How streamlab runs: 'js' as shipped (src/ and bench/ compiled by tsc, as `npm run build` does,
  * run by plain node), or 'tsx' as in development (bin/run-ts.js registers tsx, whose loader
  * thread and esbuild service cost about 40 MB of RSS).
@@ -54,6 +63,7 @@ export interface StreamlabOptions {
   udpPorts?: UdpPortsChoice;
   /** Worker processes (serve --workers N); 1: one process. */
   workers?: number;
+  timeline?: TimelineChoice;
 }
 
 export async function startTarget(kind: TargetKind, mediaFile: string, options: StreamlabOptions = {}): Promise<ServerTarget> {
@@ -66,6 +76,7 @@ export async function startTarget(kind: TargetKind, mediaFile: string, options: 
         options.sender ?? 'native',
         options.udpPorts ?? 'shared',
         options.workers ?? 1,
+        options.timeline ?? 'own',
       )
     : startGst(mediaFile);
 }
@@ -116,14 +127,14 @@ async function startStreamlab(
   sender: SenderChoice,
   udpPorts: UdpPortsChoice,
   workers: number,
+  timeline: TimelineChoice,
 ): Promise<ServerTarget> {
+  // server-process.ts's arguments: media folder, workers, and the shared live channel (NAME=FILE).
+  const processArgs = [path.dirname(mediaFile), String(workers), ...(timeline === 'shared' ? [`${BENCH_LIVE_CHANNEL}=${mediaFile}`] : [])];
   const [entry, args] =
     runner === 'js'
-      ? [compileServerProcess(), [path.dirname(mediaFile), String(workers)]]
-      : [
-          path.join(REPO_ROOT, 'bin/run-ts.js'),
-          [path.join(REPO_ROOT, 'bench/server-process.ts'), path.dirname(mediaFile), String(workers)],
-        ];
+      ? [compileServerProcess(), processArgs]
+      : [path.join(REPO_ROOT, 'bin/run-ts.js'), [path.join(REPO_ROOT, 'bench/server-process.ts'), ...processArgs]];
   const child = fork(entry, args, {
     cwd: REPO_ROOT,
     // --expose-gc: the heap per session is measured after a full collection (ServerTarget.heap).
@@ -175,7 +186,7 @@ async function startStreamlab(
     pid: child.pid as number,
     pids: [child.pid as number, ...workerPids],
     port,
-    url: `rtsp://127.0.0.1:${port}/${path.basename(mediaFile)}`,
+    url: `rtsp://127.0.0.1:${port}/${timeline === 'shared' ? `live/${BENCH_LIVE_CHANNEL}` : path.basename(mediaFile)}`,
     mark: () => send({ cmd: 'mark' }),
     report: () => ask<ServerProcessReport>('report', 'report'),
     // With workers the sessions' heap is theirs: the primary's would say nothing about it.
