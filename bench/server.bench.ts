@@ -44,6 +44,8 @@ const USAGE = `usage: npm run bench -- [options]
   --rr-interval MS   mean period of each client's RTCP receiver reports (default 2000)
   --json FILE        also save the results as JSON
   --profile DIR      write a V8 CPU profile of each streamlab server process into DIR
+  --node-flags FLAGS more node flags for each streamlab server process, space-separated (e.g.
+                     "--perf-basic-prof" for perf, "--trace-deopt")
   --quiet            only the tables`;
 
 function parseList(s: string): number[] {
@@ -77,6 +79,7 @@ async function main(): Promise<void> {
       'rr-interval': { type: 'string', default: '2000' },
       json: { type: 'string' },
       profile: { type: 'string' },
+      'node-flags': { type: 'string', default: '' },
       quiet: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
@@ -168,7 +171,10 @@ async function main(): Promise<void> {
           ...(udpPorts ? { udpPorts } : {}),
           workers,
           timeline,
-          serverExecArgv: values.profile ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(values.profile)}`] : [],
+          serverExecArgv: [
+            ...(values.profile ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(values.profile)}`] : []),
+            ...values['node-flags'].split(' ').filter((x) => x !== ''),
+          ],
           mediaFile,
           clients: n,
           staggerMs: stagger,
