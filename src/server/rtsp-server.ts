@@ -221,14 +221,15 @@ export interface ServerSnapshot {
 }
 
 /**
- * The server's wake-up grouping (Scheduler resolution): packets due within half of it leave
- * together. A packet then leaves up to 1 ms early, plus the timer's 1 ms granularity. With a
- * hundred sessions or more something is due in almost every millisecond: about 850 wake-ups a
- * second, each ~55 µs of fixed cost on the 2-core VM (half of it the kernel's sleep and wake-up).
- * 4 ms took 5-11 % off the CPU but doubled a probe client's audio jitter (0.5 → 0.9-1.2 ms;
- * README, "Issue 11 now").
+ * The server's wake-up grouping (Scheduler resolution): packets due within half of it (0.5 ms)
+ * leave with the wake-up that found them. Node's timers count whole milliseconds, which already
+ * groups the wake-ups: with a hundred sessions or more something is due in almost every
+ * millisecond, and the server wakes ~850 times a second with 1 ms as with 2 ms. What 2 ms added
+ * was sending up to 1 ms early: a probe client's audio jitter was 1.14-1.46 ms with 2 and
+ * 0.48-0.74 ms with 1 at 100-400 clients, same CPU (README, "wake-up grouping"). 4 ms halved the
+ * wake-ups (-7 to -15 % CPU) and doubled the jitter.
  */
-export const SEND_RESOLUTION_MS = 2;
+export const SEND_RESOLUTION_MS = 1;
 
 /**
  * `streamlab serve`: RTSP 1.0 over TCP, RTP/RTCP over UDP or interleaved. Typed API for the
