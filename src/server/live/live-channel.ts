@@ -1,6 +1,7 @@
 import { cryptoRandom } from '../../util/random.ts';
 import type { Random } from '../../util/random.ts';
 import type { Clock } from '../../util/clock.ts';
+import type { Scheduler } from '../../transport/index.ts';
 import { LiveTrack } from './live-track.ts';
 import type { LiveTrackFormat } from './live-track.ts';
 
@@ -50,6 +51,8 @@ export class LiveChannel {
     private readonly clock: Clock,
     private readonly random: Random = cryptoRandom,
     path?: string,
+    /** Paces its tracks' large fan-outs (LiveTrack); without it every packet goes to every viewer at once. */
+    private readonly scheduler?: Scheduler,
   ) {
     this.path = path ?? `live/${name}`;
   }
@@ -68,7 +71,7 @@ export class LiveChannel {
       for (const k of kept) k.track.format = k.format;
     } else {
       const old = this.tracks;
-      this.tracks = formats.map((f, i) => new LiveTrack(`trackID=${i + 1}`, f, this.clock, this.random));
+      this.tracks = formats.map((f, i) => new LiveTrack(`trackID=${i + 1}`, f, this.clock, this.random, this.scheduler));
       if (old.length > 0) this.onTracksReplaced?.(old);
     }
   }

@@ -130,6 +130,9 @@ export interface LiveChannelSnapshot {
     packets: number;
     octets: number;
     sinks: number;
+    /** Packets whose fan-out waited for a later millisecond (large audiences), and overflows of that hold. */
+    heldPackets: number;
+    pacingOverflows: number;
     multicast: { group: string; port: number; ttl: number; members: number; sent: number } | undefined;
   }[];
 }
@@ -403,7 +406,7 @@ export class LiveHub {
   }
 
   private newChannel(name: string, source: LiveChannel['source'], path: string): LiveChannel {
-    const c = new LiveChannel(name, source, this.ctx.clock, this.ctx.random, path);
+    const c = new LiveChannel(name, source, this.ctx.clock, this.ctx.random, path, this.ctx.scheduler);
     c.onTracksReplaced = (old) => {
       for (const t of old) this.multicast?.release(t);
     };
@@ -437,6 +440,7 @@ export class LiveHub {
           packets: t.sender.stats.packets,
           octets: t.sender.stats.octets,
           sinks: t.sinks.size,
+          ...t.pacing,
           multicast: g ? { group: g.address, port: g.port, ttl: g.ttl, members: g.members, sent: g.egress.sent } : undefined,
         };
       }),

@@ -1,6 +1,6 @@
 import { cryptoRandom } from '../../util/random.ts';
 import type { Random } from '../../util/random.ts';
-import type { Egress } from '../../transport/index.ts';
+import type { Egress, ScheduledTask, Scheduler } from '../../transport/index.ts';
 import type { Clock } from '../../util/clock.ts';
 import type { PayloadFormat } from '../../sender/payload-formats.ts';
 import { RtpSender } from '../../sender/rtp-sender.ts';
@@ -23,6 +23,24 @@ export interface LiveSink {
 export const MAX_KEYFRAME_WAIT_MS = 5000;
 
 /**
+ * Datagrams a track hands its viewers within a millisecond before it holds the rest of a burst
+ * for the next: ~1 ms of the kernel's sending on the 2-core VM. A video frame (3 packets, a
+ * keyframe ~8) to 400 viewers is 1,200-3,200 datagrams, 2.5-6 ms of sending in one wake-up,
+ * during which an audio packet that falls due waits; held, the frame goes out a packet a
+ * millisecond and the audio between them.
+ */
+export const FANOUT_DATAGRAMS_PER_MS = 512;
+
+/** Packets a track holds at most; beyond, everything held goes at once (counted: `pacingOverflows`). */
+export const MAX_HELD_PACKETS = 64;
+
+interface HeldPacket {
+  header: Buffer;
+  payload: Buffer;
+  keyframeStart: boolean;
+}
+
+/**
  * One track of a live channel: ONE RtpSender shared by every viewer (SSRC, sequence numbers, RTP
  * timestamps, SR statistics), and the fan-out of every packet to the sinks that joined. Each
  * packet's 12-byte header is written once, so every viewer gets byte-identical packets.
@@ -42,12 +60,21 @@ export class LiveTrack implements RtpOutput {
    * decoding order, ahead of their time) and would skew audio against video until the next SR.
    */
   timingFromSource = false;
+  /** Packets whose fan-out was held for a later millisecond, and how often the hold overflowed. */
+  readonly pacing = { heldPackets: 0, pacingOverflows: 0 };
+  /** The current millisecond's start and the datagrams handed out in it. */
+  private windowStartMs = -Infinity;
+  private windowUsed = 0;
+  private readonly held: HeldPacket[] = [];
+  private drain: ScheduledTask | undefined;
 
   constructor(
     readonly control: string,
     private current: LiveTrackFormat,
     private readonly clock: Clock,
     random: Random = cryptoRandom,
+    /** Paces large fan-outs (FANOUT_DATAGRAMS_PER_MS); without it every packet goes at once. */
+    private readonly scheduler?: Scheduler,
   ) {
     this.sender = new RtpSender(current, this, random);
   }
@@ -106,8 +133,55 @@ export class LiveTrack implements RtpOutput {
     this.sender.send(marker, timestamp, payload, keyframeStart, seq);
   }
 
-  /** RtpOutput: the fan-out. A video sink that joined waits for a keyframe (at most MAX_KEYFRAME_WAIT_MS). */
+  /**
+   * RtpOutput: the fan-out, now, or held for a later millisecond when this one's datagrams are
+   * spent (FANOUT_DATAGRAMS_PER_MS; the first packet of a millisecond always goes), in order.
+   */
   sendRtp(header: Buffer, payload: Buffer, keyframeStart: boolean): void {
+    if (this.scheduler === undefined) return this.fanOut(header, payload, keyframeStart);
+    if (this.held.length === 0 && this.spend(this.clock.now())) return this.fanOut(header, payload, keyframeStart);
+    // The sender writes its next header into the same Buffer: a held packet keeps a copy.
+    this.held.push({ header: Buffer.from(header), payload, keyframeStart });
+    this.pacing.heldPackets++;
+    if (this.held.length > MAX_HELD_PACKETS) {
+      this.pacing.pacingOverflows++;
+      this.release(Infinity);
+    } else this.waitForNextMs();
+  }
+
+  /** Whether one more packet fits in the millisecond of `now` (a new millisecond starts at 0). */
+  private spend(now: number): boolean {
+    if (now - this.windowStartMs >= 1) {
+      this.windowStartMs = now;
+      this.windowUsed = 0;
+    }
+    if (this.windowUsed > 0 && this.windowUsed + this.sinks.size > FANOUT_DATAGRAMS_PER_MS) return false;
+    this.windowUsed += this.sinks.size;
+    return true;
+  }
+
+  /** Sends held packets while the millisecond of `now` allows (Infinity: all of them), then waits for the next. */
+  private release(now: number): void {
+    while (this.held.length > 0 && (now === Infinity || this.spend(now))) {
+      const p = this.held.shift()!;
+      this.fanOut(p.header, p.payload, p.keyframeStart);
+    }
+    if (this.held.length > 0) this.waitForNextMs();
+    else if (this.drain) {
+      this.scheduler!.remove(this.drain);
+      this.drain = undefined;
+    }
+  }
+
+  private waitForNextMs(): void {
+    this.drain ??= this.scheduler!.once(this.windowStartMs + 1, (now) => {
+      this.drain = undefined;
+      this.release(now);
+    });
+  }
+
+  /** Every sink gets the packet. A video sink that joined waits for a keyframe (at most MAX_KEYFRAME_WAIT_MS). */
+  private fanOut(header: Buffer, payload: Buffer, keyframeStart: boolean): void {
     const now = this.clock.now();
     this.last = { timestamp: header.readUInt32BE(4), wallMs: this.clock.wallNow() };
     for (const sink of this.sinks) {
