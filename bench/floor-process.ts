@@ -4,8 +4,9 @@
  * before the run, then sent to every client by the cheapest path the machine offers: one
  * unconnected UDP socket and one sendmmsg call per 2 ms tick for all clients (the native sender's
  * addon with a destination per datagram): 500 wake-ups a second, fewer than the server's (~850 at
- * 100 clients or more, Node's millisecond timers). No RTSP, no RTCP, no per-packet JavaScript beyond filling
- * the batch arrays: what is left is what the kernel costs. Its CPU is the floor a server could reach.
+ * 100 clients or more, Node's millisecond timers). No RTSP, no RTCP, no per-packet JavaScript
+ * beyond filling the batch arrays: what is left is what the kernel costs. Its CPU is the floor a
+ * server could reach.
  *
  * IPC: sends `{ type: 'ready', pid }`; takes `{ cmd: 'add', ports: [rtp per track] }` (that client
  * starts at npt 0 now, as a PLAY would), `{ cmd: 'mark' }`, `{ cmd: 'report' }` (answered with a
