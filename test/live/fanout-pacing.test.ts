@@ -100,3 +100,13 @@ describe('live fan-out pacing', () => {
     expect(n).toBe(2000);
   });
 });
+
+it("a viewer joining while a burst is held is told the held packet's sequence number (RTP-Info)", () => {
+  const { clock, track, frame } = setup(400);
+  frame(3, 1000);
+  const sent = track.sender.seq;
+  // Two packets held: the next one the viewers get is two before the sender's next.
+  expect(track.nextSeq).toBe((sent - 2) & 0xffff);
+  clock.advance(5);
+  expect(track.nextSeq).toBe(sent);
+});

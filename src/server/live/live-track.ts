@@ -89,6 +89,15 @@ export class LiveTrack implements RtpOutput {
     this.sender.format = f;
   }
 
+  /**
+   * The sequence number the viewers get next (RTP-Info of a viewer joining now): the first held
+   * packet's while a burst is paced, else the sender's next.
+   */
+  get nextSeq(): number {
+    const first = this.held[0];
+    return first ? first.header.readUInt16BE(2) : this.sender.seq;
+  }
+
   get clockRate(): number {
     return this.format.clockRate;
   }

@@ -155,7 +155,7 @@ export class LiveView implements Presentation, ChannelViewer {
       rtpInfo: [...this.setups.values()].map((s) => ({
         control: s.track.control,
         ssrc: s.track.sender.ssrc,
-        seq: s.track.sender.seq,
+        seq: s.track.nextSeq,
         rtptime: s.track.rtpTimeAtWall(wall),
       })),
       begin: () => this.startSending(),
@@ -246,7 +246,7 @@ export class LiveView implements Presentation, ChannelViewer {
       bytesSent: unicast.reduce((n, s) => n + sent(s).bytes, 0),
       lastReports: unicast.flatMap((s) => (s.rtcp.lastReport ? [s.rtcp.lastReport] : [])),
       reportedPackets: unicast.reduce(
-        (n, s) => n + (s.rtcp.lastReport ? packetsUpToReport(sent(s).packets, s.track.sender.seq, s.rtcp.lastReport) : 0),
+        (n, s) => n + (s.rtcp.lastReport ? packetsUpToReport(sent(s).packets, s.track.nextSeq, s.rtcp.lastReport) : 0),
         0,
       ),
     };
