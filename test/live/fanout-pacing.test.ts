@@ -2,7 +2,8 @@
  * A live track's fan-out paced by the millisecond (FANOUT_DATAGRAMS_PER_MS): a frame whose packets
  * would hand more datagrams than that to the viewers in one millisecond is held and sent a
  * millisecond at a time, in order, each viewer getting every packet; a small audience is never
- * held; the hold is bounded (MAX_HELD_PACKETS, then everything goes, counted). Manual clock.
+ * held; the hold is bounded (MAX_HELD_PACKETS, then everything goes, counted and logged); a
+ * viewer joining mid-burst is told the held packet's sequence number. Manual clock.
  */
 import { describe, expect, it } from 'vitest';
 import { FANOUT_DATAGRAMS_PER_MS, LiveTrack, MAX_HELD_PACKETS } from '../../src/server/live/live-track.ts';
@@ -10,6 +11,7 @@ import type { LiveTrackFormat } from '../../src/server/live/live-track.ts';
 import { Scheduler } from '../../src/transport/index.ts';
 import { ManualClock } from '../../src/util/clock.ts';
 import { seededRandom } from '../../src/util/random.ts';
+import { logLinesForSuite } from '../helpers/log-lines.ts';
 
 const video: LiveTrackFormat = {
   media: 'video',
@@ -44,6 +46,7 @@ function setup(viewers: number) {
 }
 
 describe('live fan-out pacing', () => {
+  const logs = logLinesForSuite('warn');
   it('a burst beyond the budget goes a millisecond at a time, in order, to every viewer', () => {
     const viewers = 400;
     expect(2 * viewers).toBeGreaterThan(FANOUT_DATAGRAMS_PER_MS);
@@ -85,6 +88,9 @@ describe('live fan-out pacing', () => {
     frame(MAX_HELD_PACKETS + 2, 1000);
     expect(got[0]!).toHaveLength(MAX_HELD_PACKETS + 2);
     expect(track.pacing.pacingOverflows).toBe(1);
+    expect(logs).toEqual([
+      expect.objectContaining({ level: 'warn', component: 'live', msg: 'live fan-out hold full: held packets sent at once', overflows: 1 }),
+    ]);
     clock.advance(5);
     expect(got[0]!).toHaveLength(MAX_HELD_PACKETS + 2);
   });

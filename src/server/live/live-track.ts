@@ -2,6 +2,7 @@ import { cryptoRandom } from '../../util/random.ts';
 import type { Random } from '../../util/random.ts';
 import type { Egress, ScheduledTask, Scheduler } from '../../transport/index.ts';
 import type { Clock } from '../../util/clock.ts';
+import { createLogger } from '../../util/log.ts';
 import type { PayloadFormat } from '../../sender/payload-formats.ts';
 import { RtpSender } from '../../sender/rtp-sender.ts';
 import type { RtpOutput } from '../../sender/rtp-sender.ts';
@@ -18,6 +19,8 @@ export interface LiveSink {
   packets: number;
   bytes: number;
 }
+
+const log = createLogger('live');
 
 /** A video viewer waits at most this long for a keyframe before it gets packets anyway. */
 export const MAX_KEYFRAME_WAIT_MS = 5000;
@@ -153,7 +156,16 @@ export class LiveTrack implements RtpOutput {
     this.held.push({ header: Buffer.from(header), payload, keyframeStart });
     this.pacing.heldPackets++;
     if (this.held.length > MAX_HELD_PACKETS) {
-      this.pacing.pacingOverflows++;
+      const n = ++this.pacing.pacingOverflows;
+      // The 1st, 10th, 100th... overflow of a track: a source far faster than its audience allows.
+      if (Number.isInteger(Math.log10(n)))
+        log.warn('live fan-out hold full: held packets sent at once', {
+          track: this.control,
+          ssrc: this.sender.ssrc,
+          viewers: this.sinks.size,
+          held: this.held.length,
+          overflows: n,
+        });
       this.release(Infinity);
     } else this.waitForNextMs();
   }
