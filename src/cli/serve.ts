@@ -419,6 +419,16 @@ export function registerServe(program: Command): void {
       };
       // A worker of `--workers N` (started by the primary with the same command line): serve, print nothing.
       if (worker) return (await import('../cluster/index.ts')).runWorker(options, worker);
+      // Signals are taken from here on: one that comes while the server starts (workers forked, a
+      // relay folder made) stops it as soon as it is up, rather than killing it half-started.
+      let stopOnSignal: ((signal: NodeJS.Signals) => void) | undefined;
+      let signalWhileStarting: NodeJS.Signals | undefined;
+      for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const)
+        process.on(signal, () => {
+          if (stopOnSignal) stopOnSignal(signal);
+          else if (signalWhileStarting) process.exit(1);
+          else signalWhileStarting = signal;
+        });
       const workers = flags.workers ?? 1;
       const server: Served =
         workers > 1 ? await servedCluster(options, workers, flags.http !== undefined) : servedServer(await RtspServer.listen(options));
@@ -458,6 +468,7 @@ export function registerServe(program: Command): void {
         if (signal === 'SIGHUP') for (const s of [process.stdout, process.stderr]) s.on('error', () => undefined);
         void Promise.all([operator?.close(), server.close()]).then(() => process.exit(0));
       };
-      for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => stop(signal));
+      stopOnSignal = stop;
+      if (signalWhileStarting) stop(signalWhileStarting);
     });
 }

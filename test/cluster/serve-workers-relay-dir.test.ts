@@ -201,4 +201,17 @@ describe('serve --workers 2 over RTSPS: the relay folder after SIGKILL', () => {
       second.kill('SIGKILL');
     }
   });
+
+  it('a SIGTERM while it starts (workers up, relay folder made) stops it once up: exit 0, no folder left', async () => {
+    const serve = Serve.launch(path.join(REPO_ROOT, 'media'), args(), { TMPDIR: tmpdir });
+    try {
+      // The first worker is up, the primary still waits for the second: it has not said it serves.
+      await serve.waitLog('worker started');
+      serve.kill('SIGTERM');
+      expect(await serve.exited).toBe(0);
+      expect(relayDirsOf(serve.child.pid!)).toEqual([]);
+    } finally {
+      serve.kill('SIGKILL');
+    }
+  });
 });

@@ -34,20 +34,25 @@ export class Serve {
     this.exited = new Promise((r) => child.on('close', (code) => r(code)));
   }
 
-  /** `env`: added to this process's environment (TMPDIR, say). */
+  /** `env`: added to this process's environment (TMPDIR, say). Resolves once it serves. */
   static async start(dir: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<Serve> {
-    const child = spawn(
-      process.execPath,
-      [path.join(REPO_ROOT, 'bin/streamlab.js'), 'serve', dir, '--port', '0', '--host', '127.0.0.1', '--log-format', 'json', ...args],
-      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } },
-    );
-    const s = new Serve(child);
+    const s = Serve.launch(dir, args, env);
     await waitUntil(
       () => /^streamlab serving .* on rtsps?:\/\/127\.0\.0\.1:\d+\//m.test(s.out),
       30_000,
       () => `serve started (${s.out})`,
     );
     return s;
+  }
+
+  /** The process just spawned: not yet serving. */
+  static launch(dir: string, args: string[], env: NodeJS.ProcessEnv = {}): Serve {
+    const child = spawn(
+      process.execPath,
+      [path.join(REPO_ROOT, 'bin/streamlab.js'), 'serve', dir, '--port', '0', '--host', '127.0.0.1', '--log-format', 'json', ...args],
+      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } },
+    );
+    return new Serve(child);
   }
 
   get port(): number {
