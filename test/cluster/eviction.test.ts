@@ -9,47 +9,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { EVICT_TIMEOUT_MS, MAX_EVICTIONS_PENDING, RoomKeeper, chooseVictim } from '../../src/cluster/eviction.ts';
 import type { RoomHost } from '../../src/cluster/eviction.ts';
-import type { Clock, TimerHandle } from '../../src/util/clock.ts';
+import { StepClock, flushPromises as flush } from '../helpers/step-clock.ts';
 
 const T = EVICT_TIMEOUT_MS;
-
-/** Drains the promise jobs queued so far (and those they queue). */
-const flush = (): Promise<void> => new Promise((r) => setImmediate(r));
-
-/** A manual clock that lets promise jobs run after each timer it fires (a timer set by one fires in the same advance). */
-class StepClock implements Clock {
-  private t = 0;
-  private timers: { id: number; at: number; fn: () => void }[] = [];
-  private nextId = 1;
-  now(): number {
-    return this.t;
-  }
-  wallNow(): number {
-    return this.t;
-  }
-  setTimeout(fn: () => void, delayMs: number): TimerHandle {
-    const timer = { id: this.nextId++, at: this.t + Math.max(0, delayMs), fn };
-    this.timers.push(timer);
-    return { id: timer.id };
-  }
-  clearTimeout(handle: TimerHandle | undefined): void {
-    if (handle) this.timers = this.timers.filter((x) => x.id !== handle.id);
-  }
-  async advance(ms: number): Promise<void> {
-    const end = this.t + ms;
-    for (;;) {
-      let next: { id: number; at: number; fn: () => void } | undefined;
-      for (const x of this.timers) if (x.at <= end && (!next || x.at < next.at || (x.at === next.at && x.id < next.id))) next = x;
-      if (!next) break;
-      this.timers = this.timers.filter((x) => x !== next);
-      this.t = Math.max(this.t, next.at);
-      next.fn();
-      await flush();
-    }
-    this.t = end;
-    await flush();
-  }
-}
 
 interface Conn {
   id: number;

@@ -20,7 +20,7 @@ import {
   duplexPair,
 } from '../../src/transport/index.ts';
 import type { BatchedSocketOwner, NativeSendmmsg, NativeWritev } from '../../src/transport/index.ts';
-import type { Clock, TimerHandle } from '../../src/util/clock.ts';
+import { StepClock } from '../helpers/step-clock.ts';
 
 /** What InterleavedWriter uses of a net.Socket, recording every write. */
 function fakeSocket(): Socket & { writes: Buffer[] } {
@@ -371,42 +371,6 @@ describe('InterleavedBatch (native writer)', () => {
     expect(batch.stats).toMatchObject({ nativeWrites: 0, nodeWrites: 1, nativeCalls: 0 });
   });
 });
-
-/** A clock whose time moves only when set, and whose timers fire only when told: wakes and the timer apart. */
-class StepClock implements Clock {
-  t = 0;
-  private readonly timers = new Map<number, { at: number; fn: () => void }>();
-  private next = 1;
-  now(): number {
-    return this.t;
-  }
-  wallNow(): number {
-    return this.t;
-  }
-  setTimeout(fn: () => void, delayMs: number): TimerHandle {
-    const id = this.next++;
-    this.timers.set(id, { at: this.t + Math.max(0, delayMs), fn });
-    return { id };
-  }
-  clearTimeout(handle: TimerHandle | undefined): void {
-    if (handle) this.timers.delete(handle.id);
-  }
-  /** When the pending timers are due. */
-  pending(): number[] {
-    return [...this.timers.values()].map((x) => x.at);
-  }
-  /** Moves to `t` and fires the timers due by then, in time order. */
-  fireUntil(t: number): void {
-    this.t = t;
-    for (;;) {
-      let first: [number, { at: number; fn: () => void }] | undefined;
-      for (const e of this.timers) if (e[1].at <= t && (!first || e[1].at < first[1].at)) first = e;
-      if (!first) return;
-      this.timers.delete(first[0]);
-      first[1].fn();
-    }
-  }
-}
 
 describe('InterleavedBatch holding frames over wakes', () => {
   /** One wake at time `t`: `frames` queued on their writers, then the end of the synchronous run. */
