@@ -150,8 +150,9 @@ export class LiveTrack implements RtpOutput {
    * spent (FANOUT_DATAGRAMS_PER_MS; the first packet of a millisecond always goes), in order.
    */
   sendRtp(header: Buffer, payload: Buffer, keyframeStart: boolean): void {
-    if (this.scheduler === undefined) return this.fanOut(header, payload, keyframeStart);
-    if (this.held.length === 0 && this.spend(this.clock.now())) return this.fanOut(header, payload, keyframeStart);
+    const now = this.clock.now();
+    if (this.scheduler === undefined) return this.fanOut(header, payload, keyframeStart, now);
+    if (this.held.length === 0 && this.spend(now)) return this.fanOut(header, payload, keyframeStart, now);
     // The sender writes its next header into the same Buffer: a held packet keeps a copy.
     this.held.push({ header: Buffer.from(header), payload, keyframeStart });
     this.pacing.heldPackets++;
@@ -183,9 +184,10 @@ export class LiveTrack implements RtpOutput {
 
   /** Sends held packets while the millisecond of `now` allows (Infinity: all of them), then waits for the next. */
   private release(now: number): void {
+    const at = now === Infinity ? this.clock.now() : now;
     while (this.held.length > 0 && (now === Infinity || this.spend(now))) {
       const p = this.held.shift()!;
-      this.fanOut(p.header, p.payload, p.keyframeStart);
+      this.fanOut(p.header, p.payload, p.keyframeStart, at);
     }
     if (this.held.length > 0) this.waitForNextMs();
     else if (this.drain) {
@@ -202,8 +204,7 @@ export class LiveTrack implements RtpOutput {
   }
 
   /** Every sink gets the packet. A video sink that joined waits for a keyframe (at most MAX_KEYFRAME_WAIT_MS). */
-  private fanOut(header: Buffer, payload: Buffer, keyframeStart: boolean): void {
-    const now = this.clock.now();
+  private fanOut(header: Buffer, payload: Buffer, keyframeStart: boolean, now: number): void {
     this.last = { timestamp: header.readUInt32BE(4), wallMs: this.clock.wallNow() };
     for (const sink of this.sinks) {
       if (sink.waitingForKeyframe) {
