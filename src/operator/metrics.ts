@@ -52,6 +52,8 @@ const KINDS: readonly SessionKind[] = ['file', 'live-viewer', 'publisher'];
  *   streamlab_preparations_running              ffmpeg preparations running now
  *   streamlab_preparations_total{outcome}       started, succeeded, failed
  *   streamlab_live_channels{state}              all, live
+ *   streamlab_live_fanout_held_packets_total    live packets whose fan-out was held for a later ms
+ *   streamlab_live_fanout_overflows_total       full fan-out holds (everything held sent at once)
  *   streamlab_operator_feed_clients             dashboard pages connected
  *   streamlab_process_*, streamlab_nodejs_*     prom-client's default process metrics
  */
@@ -240,6 +242,24 @@ export class ServerMetrics {
         const live = snap().live;
         this.set({ state: 'all' }, live.length);
         this.set({ state: 'live' }, live.filter((c) => c.live).length);
+      },
+    });
+    new Counter({
+      name: 'streamlab_live_fanout_held_packets_total',
+      help: 'Live packets whose fan-out to the viewers was held for a later millisecond (pacing a burst)',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(monotonic('fanout-held', snap().counters.fanoutHeld));
+      },
+    });
+    new Counter({
+      name: 'streamlab_live_fanout_overflows_total',
+      help: 'Live fan-out holds that were full: everything held went to the viewers at once',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(monotonic('fanout-overflows', snap().counters.fanoutOverflows));
       },
     });
     if (server.redirect) {

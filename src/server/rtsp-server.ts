@@ -275,6 +275,8 @@ export class RtspServer {
     natKeepAlives: 0,
     rtcpReceived: 0,
     sessionsExpired: 0,
+    fanoutHeld: 0,
+    fanoutOverflows: 0,
   };
   private readonly sessionContext: SessionContext;
   /** The shared UDP pair (ServerOptions.udpPorts), once binding began; undefined for per-session. */

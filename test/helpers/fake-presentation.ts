@@ -95,7 +95,7 @@ export function testSessionContext(
     timeoutSec: 60,
     timeoutGraceSec: 5,
     cname: 'test',
-    counters: { rtcpMalformed: 0, natKeepAlives: 0, rtcpReceived: 0, sessionsExpired: 0 },
+    counters: { rtcpMalformed: 0, natKeepAlives: 0, rtcpReceived: 0, sessionsExpired: 0, fanoutHeld: 0, fanoutOverflows: 0 },
     registry,
     trackEgress,
     releaseEntry: () => undefined,

@@ -25,8 +25,8 @@ const video: LiveTrackFormat = {
 
 function setup(viewers: number) {
   const clock = new ManualClock();
-  const scheduler = new Scheduler(clock, 1);
-  const track = new LiveTrack('trackID=1', video, clock, seededRandom(3), scheduler);
+  const totals = { fanoutHeld: 0, fanoutOverflows: 0 };
+  const track = new LiveTrack('trackID=1', video, clock, seededRandom(3), { scheduler: new Scheduler(clock, 1), totals });
   /** Per viewer: [clock ms, sequence number] of each packet it got. */
   const got: [number, number][][] = Array.from({ length: viewers }, () => []);
   for (const g of got) {
@@ -42,7 +42,7 @@ function setup(viewers: number) {
   const frame = (n: number, ts: number) => {
     for (let i = 0; i < n; i++) track.send(i === n - 1, ts, Buffer.alloc(100, i), i === 0);
   };
-  return { clock, track, got, frame };
+  return { clock, track, got, frame, totals };
 }
 
 describe('live fan-out pacing', () => {
@@ -50,7 +50,7 @@ describe('live fan-out pacing', () => {
   it('a burst beyond the budget goes a millisecond at a time, in order, to every viewer', () => {
     const viewers = 400;
     expect(2 * viewers).toBeGreaterThan(FANOUT_DATAGRAMS_PER_MS);
-    const { clock, track, got, frame } = setup(viewers);
+    const { clock, track, got, frame, totals } = setup(viewers);
     clock.advance(10);
     frame(3, 1000);
     // The first packet at once, the two others held.
@@ -61,6 +61,7 @@ describe('live fan-out pacing', () => {
     expect(first).toEqual([first[0]!, (first[0]! + 1) & 0xffff, (first[0]! + 2) & 0xffff]);
     for (const g of got) expect(g.map(([, seq]) => seq)).toEqual(first);
     expect(track.pacing).toEqual({ heldPackets: 2, pacingOverflows: 0 });
+    expect(totals).toEqual({ fanoutHeld: 2, fanoutOverflows: 0 });
   });
 
   it('a packet sent while others are held waits behind them', () => {
@@ -84,10 +85,11 @@ describe('live fan-out pacing', () => {
   });
 
   it(`holds at most ${MAX_HELD_PACKETS} packets, then sends everything held at once`, () => {
-    const { clock, track, got, frame } = setup(FANOUT_DATAGRAMS_PER_MS);
+    const { clock, track, got, frame, totals } = setup(FANOUT_DATAGRAMS_PER_MS);
     frame(MAX_HELD_PACKETS + 2, 1000);
     expect(got[0]!).toHaveLength(MAX_HELD_PACKETS + 2);
     expect(track.pacing.pacingOverflows).toBe(1);
+    expect(totals).toEqual({ fanoutHeld: MAX_HELD_PACKETS + 1, fanoutOverflows: 1 });
     expect(logs).toEqual([
       expect.objectContaining({ level: 'warn', component: 'live', msg: 'live fan-out hold full: held packets sent at once', overflows: 1 }),
     ]);

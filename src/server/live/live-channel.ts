@@ -1,9 +1,8 @@
 import { cryptoRandom } from '../../util/random.ts';
 import type { Random } from '../../util/random.ts';
 import type { Clock } from '../../util/clock.ts';
-import type { Scheduler } from '../../transport/index.ts';
 import { LiveTrack } from './live-track.ts';
-import type { LiveTrackFormat } from './live-track.ts';
+import type { FanoutPacer, LiveTrackFormat } from './live-track.ts';
 
 /** Where a channel's media comes from: a looped file, an ffmpeg process we run, an origin we pull from (RTSP), or any publisher. */
 export type ChannelSource = 'file' | 'ffmpeg' | 'pull' | 'publish';
@@ -52,7 +51,7 @@ export class LiveChannel {
     private readonly random: Random = cryptoRandom,
     path?: string,
     /** Paces its tracks' large fan-outs (LiveTrack); without it every packet goes to every viewer at once. */
-    private readonly scheduler?: Scheduler,
+    private readonly pacer?: FanoutPacer,
   ) {
     this.path = path ?? `live/${name}`;
   }
@@ -71,7 +70,7 @@ export class LiveChannel {
       for (const k of kept) k.track.format = k.format;
     } else {
       const old = this.tracks;
-      this.tracks = formats.map((f, i) => new LiveTrack(`trackID=${i + 1}`, f, this.clock, this.random, this.scheduler));
+      this.tracks = formats.map((f, i) => new LiveTrack(`trackID=${i + 1}`, f, this.clock, this.random, this.pacer));
       if (old.length > 0) this.onTracksReplaced?.(old);
     }
   }

@@ -406,7 +406,10 @@ export class LiveHub {
   }
 
   private newChannel(name: string, source: LiveChannel['source'], path: string): LiveChannel {
-    const c = new LiveChannel(name, source, this.ctx.clock, this.ctx.random, path, this.ctx.scheduler);
+    const c = new LiveChannel(name, source, this.ctx.clock, this.ctx.random, path, {
+      scheduler: this.ctx.scheduler,
+      totals: this.ctx.counters,
+    });
     c.onTracksReplaced = (old) => {
       for (const t of old) this.multicast?.release(t);
     };

@@ -37,6 +37,18 @@ export const FANOUT_DATAGRAMS_PER_MS = 512;
 /** Packets a track holds at most; beyond, everything held goes at once (counted: `pacingOverflows`). */
 export const MAX_HELD_PACKETS = 64;
 
+/** Server-wide totals of the fan-out pacing (summed over every track, ended ones too: /metrics). */
+export interface FanoutTotals {
+  fanoutHeld: number;
+  fanoutOverflows: number;
+}
+
+/** What paces a track's fan-out: the scheduler that sends held packets, and the totals it adds to. */
+export interface FanoutPacer {
+  scheduler: Scheduler;
+  totals: FanoutTotals;
+}
+
 interface HeldPacket {
   header: Buffer;
   payload: Buffer;
@@ -77,7 +89,7 @@ export class LiveTrack implements RtpOutput {
     private readonly clock: Clock,
     random: Random = cryptoRandom,
     /** Paces large fan-outs (FANOUT_DATAGRAMS_PER_MS); without it every packet goes at once. */
-    private readonly scheduler?: Scheduler,
+    private readonly pacer?: FanoutPacer,
   ) {
     this.sender = new RtpSender(current, this, random);
   }
@@ -151,13 +163,15 @@ export class LiveTrack implements RtpOutput {
    */
   sendRtp(header: Buffer, payload: Buffer, keyframeStart: boolean): void {
     const now = this.clock.now();
-    if (this.scheduler === undefined) return this.fanOut(header, payload, keyframeStart, now);
+    if (this.pacer === undefined) return this.fanOut(header, payload, keyframeStart, now);
     if (this.held.length === 0 && this.spend(now)) return this.fanOut(header, payload, keyframeStart, now);
     // The sender writes its next header into the same Buffer: a held packet keeps a copy.
     this.held.push({ header: Buffer.from(header), payload, keyframeStart });
     this.pacing.heldPackets++;
+    this.pacer.totals.fanoutHeld++;
     if (this.held.length > MAX_HELD_PACKETS) {
       const n = ++this.pacing.pacingOverflows;
+      this.pacer.totals.fanoutOverflows++;
       // The 1st, 10th, 100th... overflow of a track: a source far faster than its audience allows.
       if (Number.isInteger(Math.log10(n)))
         log.warn('live fan-out hold full: held packets sent at once', {
@@ -191,13 +205,13 @@ export class LiveTrack implements RtpOutput {
     }
     if (this.held.length > 0) this.waitForNextMs();
     else if (this.drain) {
-      this.scheduler!.remove(this.drain);
+      this.pacer!.scheduler.remove(this.drain);
       this.drain = undefined;
     }
   }
 
   private waitForNextMs(): void {
-    this.drain ??= this.scheduler!.once(this.windowStartMs + 1, (now) => {
+    this.drain ??= this.pacer!.scheduler.once(this.windowStartMs + 1, (now) => {
       this.drain = undefined;
       this.release(now);
     });

@@ -30,7 +30,15 @@ export interface SessionContext {
   cname: string;
   /** Put before every session id (ServerOptions.sessionIdPrefix; a worker's number). */
   sessionIdPrefix?: string;
-  counters: { rtcpMalformed: number; rtcpReceived: number; natKeepAlives: number; sessionsExpired: number };
+  counters: {
+    rtcpMalformed: number;
+    rtcpReceived: number;
+    natKeepAlives: number;
+    sessionsExpired: number;
+    /** Live fan-out pacing (LiveTrack): packets held for a later millisecond, and full holds. */
+    fanoutHeld: number;
+    fanoutOverflows: number;
+  };
   /** Every session of the server, by id, connection and interleaved channel. */
   registry: SessionRegistry;
   /** Wraps each track's path to its client (impairment; the lab's observer): ServerOptions.egress. */
