@@ -167,7 +167,11 @@ export class RtpStream implements ScheduledTask {
         }
       }
       if (s.ptsSec >= this.endNpt) return this.finish();
-      if (s.dtsSec > mediaNow) return this.timeline.clockTimeOf(s.dtsSec);
+      // Compared in clock time, as returned: a sample due at `nowMs` to within rounding (another
+      // session's grid point, the same instant computed another way) goes now, not one
+      // scheduler step later for a due time that is not after `nowMs`.
+      const due = this.timeline.clockTimeOf(s.dtsSec);
+      if (due > nowMs) return due;
       this.send(s);
       this.next++;
     }
