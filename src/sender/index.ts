@@ -16,5 +16,6 @@ export type { RtcpSessionOptions } from './rtcp-session.ts';
 export { LoopedSource, loopTracks, loopPeriodSec } from './looped-source.ts';
 export { PlayTimeline } from './play-timeline.ts';
 export { startIndexFor } from './seek.ts';
+export { MAX_SEND_GRID_MS, MIN_SEND_GRID_MS, alignedStartMs, sendGridMs } from './send-grid.ts';
 export { receiverReportRecord, voipMetricsRecord } from './qos.ts';
 export type { ReceiverReportRecord, VoipMetricsRecord } from './qos.ts';

@@ -12,6 +12,7 @@ import { RtcpSession } from '../sender/rtcp-session.ts';
 import { RtpSender } from '../sender/rtp-sender.ts';
 import { RtpStream } from '../sender/rtp-stream.ts';
 import { startIndexFor } from '../sender/seek.ts';
+import { alignedStartMs } from '../sender/send-grid.ts';
 import type { SessionMethod } from './session/method-table.ts';
 import type { PlayAnswer, Presentation, PresentationTraffic, SetupBase } from './session/presentation.ts';
 import { RtspSession, newSessionId } from './session/rtsp-session.ts';
@@ -324,29 +325,38 @@ export class FilePresentation implements Presentation {
         s.rtcp.rejoin();
       }
     }
-    this.segmentStartMs = this.ctx.clock.now();
+    const now = this.ctx.clock.now();
+    // At Scale and Speed 1 the segment starts on the file's send grid (send-grid.ts): every
+    // session of the file then has its packets due at the same instants, served by one wake-up.
+    const grid = scale === 1 && speed === 1 ? this.entry.sendGridMs : undefined;
+    this.segmentStartMs = grid === undefined ? now : alignedStartMs(now, startNpt, grid);
     const streams = [...this.setups.values()].map((s) => ({ stream: s.stream, track: s.track.source.track }));
     retimeStreams(streams, startNpt, scale, speed, this.segmentStartMs);
   }
 
   /**
    * Starts (or resumes) sending, after the PLAY response went out. The timeline starts when the
-   * segment's RTP timing did (a few ms back: the answer was written meanwhile), so the SR sent
-   * first maps the same wall time to the same RTP time as RTP-Info.
+   * segment's RTP timing did (a few ms back: the answer was written meanwhile; or up to a send
+   * grid step ahead, see startSegment), so the SR sent first maps the same wall time to the same
+   * RTP time as RTP-Info.
    */
   begin(startNpt: number): void {
     if (this.closed) return;
     this.everPlayed = true;
     const now = this.ctx.clock.now();
-    this.timeline.start(startNpt, Math.min(now, this.segmentStartMs ?? now), this.scale * this.speed);
+    const start = this.segmentStartMs ?? now;
+    this.timeline.start(startNpt, start, this.scale * this.speed);
     this.segmentStartMs = undefined;
+    // On a grid (aligned start), whole grid steps keep each track's first wake-up on it too.
+    const grid = this.scale === 1 && this.speed === 1 ? this.entry.sendGridMs : undefined;
+    const stagger = grid !== undefined ? Math.ceil(TRACK_START_STAGGER_MS / grid) * grid : TRACK_START_STAGGER_MS;
     let k = 0;
     for (const s of this.setups.values()) {
       s.stream.start();
       // The SR first (RtcpSession.start), then the stream's first packet at the next wake, each
-      // track TRACK_START_STAGGER_MS after the one before (what was due meanwhile leaves at once).
+      // track `stagger` after the one before (what was due meanwhile leaves at once).
       s.rtcp.start();
-      this.ctx.scheduler.schedule(s.stream, now + TRACK_START_STAGGER_MS * k++);
+      this.ctx.scheduler.schedule(s.stream, Math.max(now, start) + stagger * k++);
     }
   }
 

@@ -11,6 +11,7 @@ import { resolveMediaPath, safeRelativePath } from './media-path.ts';
 import { GrowingEntries } from './growing-entry.ts';
 import { ChunkCache, PacketizedTrack } from '../sender/packetized-track.ts';
 import { payloadFormatFor } from '../sender/payload-formats.ts';
+import { sendGridMs } from '../sender/send-grid.ts';
 import { groupG711Tracks } from './sample-groups.ts';
 import type { MediaEntry, ServedTrack } from './media-entry.ts';
 
@@ -89,7 +90,18 @@ export async function openMediaEntry(
       source: new PacketizedTrack(file, t, f.format, cache, `${key}/${t.id}/${maxPayloadSize}`),
     });
   }
-  return { relPath, filePath, file, durationSec: file.durationSec, tracks, skipped, refs: 0, ...(prepared ? { prepared } : {}) };
+  const sendGrid = sendGridMs(tracks.map((t) => t.source.track));
+  return {
+    relPath,
+    filePath,
+    file,
+    durationSec: file.durationSec,
+    tracks,
+    skipped,
+    refs: 0,
+    ...(prepared ? { prepared } : {}),
+    ...(sendGrid !== undefined ? { sendGridMs: sendGrid } : {}),
+  };
 }
 
 /**

@@ -26,4 +26,6 @@ export interface MediaEntry {
   prepared?: PreparedMedia;
   /** Set on a preparation's output played while it is written (growing-entry.ts). */
   growth?: TrackGrowth;
+  /** The served tracks' send grid (send-grid.ts): sessions at Scale and Speed 1 start on it. */
+  sendGridMs?: number;
 }
