@@ -41,7 +41,19 @@ export async function buildProgram(commands: readonly string[] = Object.keys(COM
   return program;
 }
 
+/**
+ * Output piped into a reader that stopped (`streamlab probe FILE | head -1`): stop quietly, as
+ * Unix tools do, rather than die of an unhandled EPIPE with a stack trace.
+ */
+function exitQuietlyOnClosedStdout(): void {
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
+}
+
 export async function main(argv: string[]): Promise<void> {
+  exitQuietlyOnClosedStdout();
   try {
     const program = await buildProgram(commandsFor(argv.slice(2)));
     await program.parseAsync(argv);

@@ -64,10 +64,13 @@ export function registerProbe(program: Command): void {
           };
         });
         if (flags.json) {
-          process.stdout.write(JSON.stringify({ file, durationSec: entry.durationSec, tracks, sdp }, null, 2) + '\n');
+          process.stdout.write(
+            JSON.stringify({ file, durationSec: entry.durationSec, sendGridMs: entry.sendGridMs ?? null, tracks, sdp }, null, 2) + '\n',
+          );
           return;
         }
-        process.stdout.write(`${file}: ${entry.durationSec.toFixed(3)} s, ${tracks.length} track(s)\n`);
+        const grid = entry.sendGridMs !== undefined ? `send grid ${entry.sendGridMs.toFixed(3)} ms` : 'no send grid';
+        process.stdout.write(`${file}: ${entry.durationSec.toFixed(3)} s, ${tracks.length} track(s), ${grid}\n`);
         for (const t of tracks) {
           const dims = t.width ? ` ${t.width}x${t.height}` : t.sampleRate ? ` ${t.sampleRate} Hz ${t.channels} ch` : '';
           process.stdout.write(

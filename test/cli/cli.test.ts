@@ -30,6 +30,22 @@ describe('streamlab probe', () => {
     if (sdp.ok) expect(sdp.value.media.map((m) => m.type)).toEqual(['video', 'audio']);
   });
 
+  it('names the send grid', () => {
+    expect(run(['probe', SAMPLE]).stdout).toMatch(/^.*sample\.mp4: 20\.000 s, 2 track\(s\), send grid 2\.667 ms$/m);
+    expect(JSON.parse(run(['probe', '--json', SAMPLE]).stdout).sendGridMs).toBeCloseTo(8 / 3, 9);
+  });
+
+  it('stops quietly when its reader has gone (`| head`)', async () => {
+    const child = spawn(process.execPath, [BIN, 'probe', SAMPLE], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    // The read end closed before the first line: every write meets EPIPE.
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+  });
+
   it('gives JSON with --json', () => {
     const r = run(['probe', '--json', SAMPLE]);
     expect(r.status).toBe(0);
