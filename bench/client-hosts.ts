@@ -125,9 +125,11 @@ class Host {
       if (m.type === 'join') onJoin(m.ports);
       else if (m.type === 'first') c.timeToFirstRtpMs = m.ms;
       else if (m.type === 'started') {
+        // A start that timed out has failed already: a late answer does not undo it.
+        if (!c.settle) return;
         c.error = m.error;
         c.mediaDurationSec = m.mediaDurationSec;
-        c.settle?.();
+        c.settle();
       } else {
         c.onStopped?.(m);
         c.settle?.();
