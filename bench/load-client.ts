@@ -24,6 +24,7 @@ import {
 import type { RtspResponse } from '../src/rtsp/index.ts';
 import { getAttribute, getRtpmap, parseSdp } from '../src/sdp/index.ts';
 import { ReceiverSource } from '../src/stats/index.ts';
+import type { ReceiverSourceSnapshot } from '../src/stats/index.ts';
 
 /** Phases of a load run: 0 while clients are still joining, 1 once all are in (steady). */
 export const PHASE_JOIN = 0;
@@ -368,9 +369,23 @@ export async function bindPortPair(): Promise<[dgram.Socket, dgram.Socket]> {
   throw new Error('no free UDP port pair');
 }
 
-/** What a load run needs of a client (LoadClient over RTSP, or BareClient for the floor). */
+/**
+ * What a load run reads of one track of a client: a TrackReceiver's fields, or the same figures
+ * relayed from a client host process (bench/client-hosts.ts).
+ */
+export interface TrackFigures {
+  readonly media: string;
+  readonly packets: number;
+  readonly received: Readonly<PhaseCounts>;
+  readonly gapLost: Readonly<PhaseCounts>;
+  readonly late: Readonly<PhaseCounts>;
+  readonly jitterSamplesMs: number[];
+  readonly source: { readonly jitterMs: number; snapshot(): ReceiverSourceSnapshot };
+}
+
+/** What a load run needs of a client (LoadClient over RTSP, BareClient for the floor, or a RemoteClient). */
 export interface BenchClient {
-  readonly tracks: TrackReceiver[];
+  readonly tracks: readonly TrackFigures[];
   readonly error: string | undefined;
   readonly teardownOk: boolean;
   readonly mediaDurationSec: number | undefined;

@@ -19,6 +19,8 @@ import { SelfCpu } from './scale.ts';
 import { startProbe } from './probe.ts';
 import type { Probe } from './probe.ts';
 import { startTarget } from './targets.ts';
+import { startClientHosts } from './client-hosts.ts';
+import type { ClientHosts } from './client-hosts.ts';
 import type { Runner, SenderChoice, TargetKind, TimelineChoice, UdpPortsChoice } from './targets.ts';
 
 export interface RunOptions {
@@ -46,6 +48,11 @@ export interface RunOptions {
   requestTimeoutMs: number;
   /** Time the server idles after start before its idle RSS is read, ms. */
   settleMs: number;
+  /**
+   * Processes the load clients run in (client-hosts.ts, client i in process i % N); 1 (the default):
+   * in the bench process, as before the option existed.
+   */
+  clientProcesses?: number;
 }
 
 export interface RunResult {
@@ -99,8 +106,12 @@ export interface RunResult {
   firstRtpP95Ms: number;
   /** Event-loop delay of the server process over ramp + hold (streamlab only). */
   serverEld: EventLoopDelay | undefined;
-  /** Event-loop delay of the bench process (the clients' own lag inflates their jitter). */
+  /** Event-loop delay of the bench process (with clients in it, their own lag inflates their jitter). */
   clientEld: EventLoopDelay;
+  /** Processes the load clients ran in: 1, the bench process; N > 1, N client hosts. */
+  clientProcesses: number;
+  /** With client hosts: each host's event-loop delay from its start to the end of the hold. */
+  clientHostEld: (EventLoopDelay | undefined)[] | undefined;
   /** Share of ramp + hold the server's main thread waited for a CPU (run queue), %. */
   serverRunQueueWaitPct: number;
   /** 1-minute load average when the run started. */
@@ -109,7 +120,10 @@ export interface RunResult {
   udpRcvbufErrors: number;
   /** Host-wide UDP send-buffer failures during the run (the senders' side). */
   udpSndbufErrors: number;
-  /** CPU of the bench process, where every client receives, during the hold, % of one core. */
+  /**
+   * CPU of the clients during the hold, % of one core: the bench process's, plus, with client hosts,
+   * the sum over the host processes.
+   */
   clientCpuPctHold: number;
   teardownsOk: number;
   /** Server CPU % in the 1.5 s after all clients tore down (should be near 0), and what it still held. */
@@ -153,7 +167,17 @@ export async function runLoad(o: RunOptions, log: (s: string) => void): Promise<
   });
   const clients: BenchClient[] = [];
   let probe: Probe | undefined;
+  let hosts: ClientHosts | undefined;
   try {
+    const clientProcesses = o.clientProcesses ?? 1;
+    if (clientProcesses > 1)
+      hosts = await startClientHosts(
+        clientProcesses,
+        target.floor
+          ? { kind: 'bare', tracks: target.floor.tracks }
+          : { kind: 'rtsp', url: target.url, transport: o.transport, rrIntervalMs: o.rrIntervalMs, requestTimeoutMs: o.requestTimeoutMs },
+        (ports) => target.floor?.join(ports),
+      );
     await sleep(o.settleMs);
     const rssIdle = readRssOf(target.pids) ?? 0;
     const heapIdle = await target.heap?.();
@@ -173,15 +197,17 @@ export async function runLoad(o: RunOptions, log: (s: string) => void): Promise<
     for (let i = 0; i < o.clients; i++) {
       const wait = t0 + i * o.staggerMs - performance.now();
       if (wait > 0) await sleep(wait);
-      const c: BenchClient = target.floor
-        ? new BareClient(target.floor.tracks, phase, target.floor.join)
-        : new LoadClient({
-            url: target.url,
-            phase,
-            rrIntervalMs: o.rrIntervalMs,
-            requestTimeoutMs: o.requestTimeoutMs,
-            transport: o.transport,
-          });
+      const c: BenchClient = hosts
+        ? hosts.client(i)
+        : target.floor
+          ? new BareClient(target.floor.tracks, phase, target.floor.join)
+          : new LoadClient({
+              url: target.url,
+              phase,
+              rrIntervalMs: o.rrIntervalMs,
+              requestTimeoutMs: o.requestTimeoutMs,
+              transport: o.transport,
+            });
       clients.push(c);
       starts.push(c.start());
     }
@@ -190,15 +216,19 @@ export async function runLoad(o: RunOptions, log: (s: string) => void): Promise<
     while (performance.now() < deadline && clients.some((c) => c.error === undefined && c.timeToFirstRtpMs === undefined)) await sleep(20);
     await sleep(500);
     phase.phase = PHASE_STEADY;
+    hosts?.setPhase(PHASE_STEADY);
     probe = await startProbe(target, { transport: o.transport, rrIntervalMs: o.rrIntervalMs, requestTimeoutMs: o.requestTimeoutMs });
     if (probe.error !== undefined) log(`  probe client failed: ${probe.error}`);
     const tHold = performance.now();
     const cpuHold0 = readCpuOf(target.pids);
     const perProcess0 = target.pids.map((pid) => readCpuOf([pid]));
     const benchCpu = new SelfCpu();
+    const hostsCpu0 = hosts ? readCpuOf(hosts.pids) : undefined;
     await sleep(o.holdSec * 1000);
-    const clientCpuPctHold = benchCpu.lap();
+    const hostsCpu1 = hosts ? readCpuOf(hosts.pids) : undefined;
     const t1 = performance.now();
+    const clientCpuPctHold =
+      benchCpu.lap() + (hosts ? (hostsCpu0 && hostsCpu1 ? (100 * (hostsCpu1.cpuSec - hostsCpu0.cpuSec)) / ((t1 - tHold) / 1000) : NaN) : 0);
     const cpu1 = readCpuOf(target.pids);
     const perProcess1 = target.pids.map((pid) => readCpuOf([pid]));
     const wait1 = readRunQueueWaitOf(target.pids);
@@ -207,6 +237,8 @@ export async function runLoad(o: RunOptions, log: (s: string) => void): Promise<
     const probeReport = await probe.report();
     benchEld.disable();
     const udp1 = readUdpCounters();
+    // Client hosts: every client's figures now, as those of clients in this process are read here.
+    await hosts?.collect();
     for (const c of clients) for (const t of c.tracks) t.jitterSamplesMs.push(t.source.jitterMs);
     // Snapshot the receive statistics before TEARDOWN, so the tail is not counted.
     const snaps = clients.flatMap((c) => c.tracks.map((t) => ({ t, s: t.source.snapshot() })));
@@ -288,6 +320,8 @@ export async function runLoad(o: RunOptions, log: (s: string) => void): Promise<
       firstRtpP95Ms: percentile(firstRtp, 95),
       serverEld: serverReport?.eld,
       clientEld: eldFromHistogram(benchEld),
+      clientProcesses,
+      clientHostEld: hosts?.eld(),
       serverRunQueueWaitPct: wait0 !== undefined && wait1 !== undefined ? (100 * (wait1 - wait0)) / ((t1 - t0) / 1000) : NaN,
       loadAvg1,
       udpRcvbufErrors: udp0 && udp1 ? udp1.rcvbufErrors - udp0.rcvbufErrors : NaN,
@@ -305,6 +339,7 @@ export async function runLoad(o: RunOptions, log: (s: string) => void): Promise<
     return result;
   } finally {
     for (const c of clients) c.close();
+    await hosts?.close();
     await probe?.stop();
     await target.stop();
   }

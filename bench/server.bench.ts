@@ -41,6 +41,10 @@ const USAGE = `usage: npm run bench -- [options]
                      CPU and RSS summed over the primary and its workers (default 1)
   --media FILE       file to serve (default media/sample.mp4; H.264 + AAC for --compare gst);
                      low-rate: a 300 s, ~34 packets/s version for thousands of clients (made once)
+  --client-processes N
+                     run the load clients in N child processes (client i in process i % N), so that
+                     their jitter does not include one busy process's own lag; 1 (default): in the
+                     bench process, as the figures before this option
   --rr-interval MS   mean period of each client's RTCP receiver reports (default 2000)
   --json FILE        also save the results as JSON
   --profile DIR      write a V8 CPU profile of each streamlab server process into DIR
@@ -60,6 +64,12 @@ function num(s: string, name: string, min: number, max: number): number {
   return n;
 }
 
+/** The clients' event-loop delay p99: the bench process's, or with client hosts the worst host's. */
+function clientEldP99(r: RunResult): number {
+  if (!r.clientHostEld) return r.clientEld.p99Ms;
+  return Math.max(...r.clientHostEld.map((e) => e?.p99Ms ?? NaN));
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -77,6 +87,7 @@ async function main(): Promise<void> {
       timeline: { type: 'string', default: 'own' },
       floor: { type: 'boolean', default: false },
       'rr-interval': { type: 'string', default: '2000' },
+      'client-processes': { type: 'string', default: '1' },
       json: { type: 'string' },
       profile: { type: 'string' },
       'node-flags': { type: 'string', default: '' },
@@ -90,7 +101,10 @@ async function main(): Promise<void> {
   }
   if (values.compare !== undefined && values.compare !== 'gst') throw new Error(`--compare knows only gst, got ${values.compare}`);
   const counts = parseList(values.clients);
-  const fds = fdBudgetError(Math.max(...counts));
+  const clientProcesses = num(values['client-processes'], '--client-processes', 1, 64);
+  if (!Number.isInteger(clientProcesses)) throw new Error(`--client-processes wants a whole number, got ${clientProcesses}`);
+  // With client hosts each holds its share of the clients' sockets (they inherit this process's limit).
+  const fds = fdBudgetError(Math.ceil(Math.max(...counts) / clientProcesses));
   if (fds !== undefined) throw new Error(fds);
   const holdSec = num(values.duration, '--duration', 1, 600);
   const staggerMs = num(values.stagger, '--stagger', 0, 10_000);
@@ -149,6 +163,7 @@ async function main(): Promise<void> {
   const other = { runner: 'js', sender: 'native', transport: 'udp', workers: 1, timeline: 'own' } as const;
   if (values.compare === 'gst') targets.push({ server: 'gst', ...other });
   if (values.compare === 'gst' || values.floor) targets.push({ server: 'floor', ...other });
+  const inProcesses = clientProcesses > 1 ? `, clients in ${clientProcesses} processes` : '';
   const log = (s: string): void => {
     if (!values.quiet) process.stderr.write(`${s}\n`);
   };
@@ -160,7 +175,7 @@ async function main(): Promise<void> {
     const stagger = n > 1 ? Math.min(staggerMs, (maxRampSec * 1000) / (n - 1)) : 0;
     for (const { server, runner, sender, transport, udpPorts, workers, timeline } of targets) {
       log(
-        `bench: ${label({ server, runner, sender, transport, udpPorts, workers, timeline })}, ${n} client(s), stagger ${stagger.toFixed(0)} ms, hold ${holdSec} s`,
+        `bench: ${label({ server, runner, sender, transport, udpPorts, workers, timeline })}, ${n} client(s), stagger ${stagger.toFixed(0)} ms, hold ${holdSec} s${inProcesses}`,
       );
       const r = await runLoad(
         {
@@ -182,6 +197,7 @@ async function main(): Promise<void> {
           rrIntervalMs,
           requestTimeoutMs: 10_000,
           settleMs: 500,
+          clientProcesses,
         },
         log,
       );
@@ -201,7 +217,8 @@ async function main(): Promise<void> {
       log(
         `  CPU ${r.cpuPct.toFixed(1)} %, RSS ${r.rssPeakMB.toFixed(1)} MB, ${r.pktsPerSec.toFixed(0)} pkt/s, lost ${r.lost}/${r.expected}` +
           ` (while joining ${r.joinLost}), udp rcvbuf errors ${r.udpRcvbufErrors}, sndbuf errors ${r.udpSndbufErrors},` +
-          ` server drops ${r.serverReport?.egressDropped ?? 'n/a'}, ELD p99 ${r.serverEld?.p99Ms.toFixed(1) ?? 'n/a'} ms, clients' CPU ${r.clientCpuPctHold.toFixed(0)} %`,
+          ` server drops ${r.serverReport?.egressDropped ?? 'n/a'}, ELD p99 ${r.serverEld?.p99Ms.toFixed(1) ?? 'n/a'} ms, clients' CPU ${r.clientCpuPctHold.toFixed(0)} %` +
+          `, clients' ELD p99 ${clientEldP99(r).toFixed(1)} ms`,
       );
     }
   }
@@ -210,7 +227,7 @@ async function main(): Promise<void> {
     '',
     `streamlab server bench, ${started.toISOString()}`,
     machineLine(machine),
-    `media ${path.relative(REPO_ROOT, mediaFile)}; clients joining ${staggerMs} ms apart (ramp at most ${maxRampSec} s), then all held ${holdSec} s`,
+    `media ${path.relative(REPO_ROOT, mediaFile)}; clients joining ${staggerMs} ms apart (ramp at most ${maxRampSec} s), then all held ${holdSec} s${inProcesses}`,
     '',
     resultsTable(results),
   ];
@@ -231,7 +248,16 @@ async function main(): Promise<void> {
       started: started.toISOString(),
       machine,
       loadAvgAtEnd: machineInfo().loadAvg,
-      options: { counts, holdSec, staggerMs, maxRampSec, rrIntervalMs, media: path.relative(REPO_ROOT, mediaFile), targets },
+      options: {
+        counts,
+        holdSec,
+        staggerMs,
+        maxRampSec,
+        rrIntervalMs,
+        clientProcesses,
+        media: path.relative(REPO_ROOT, mediaFile),
+        targets,
+      },
       results: results.map((r) => ({ ...r, rssPerSessionMB: rssPerSession(results, r) })),
     };
     writeFileSync(values.json, `${JSON.stringify(json, null, 2)}\n`);
