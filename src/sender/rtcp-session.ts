@@ -84,7 +84,8 @@ export class RtcpSession implements ScheduledTask {
       this.sendReport(false);
       this.initial = false;
     }
-    this.o.scheduler.schedule(this, this.o.clock.now() + this.nextIntervalMs());
+    // Lazy: the report joins a wake-up the streams cause anyway (LAZY_SLACK_MS at most later).
+    this.o.scheduler.scheduleLazy(this, this.o.clock.now() + this.nextIntervalMs());
   }
 
   pause(): void {

@@ -9,6 +9,13 @@ export interface ScheduledTask {
   run(nowMs: number): number;
 }
 
+/**
+ * How late a lazy task (Scheduler.scheduleLazy) may run when no other task wakes the scheduler
+ * before: RTCP report intervals are randomized over ±50 % of seconds, so 20 ms changes nothing,
+ * and a server with streams running wakes far more often than that.
+ */
+export const LAZY_SLACK_MS = 20;
+
 /** The longest timer Node arms (2^31 - 1 ms); a longer one fires after 1 ms, for ever. */
 export const MAX_TIMER_MS = 0x7fff_ffff;
 
@@ -22,6 +29,8 @@ interface Entry {
   exact: boolean;
   /** False once removed: a task that removed itself while running is not placed again. */
   live: boolean;
+  /** The heap it lives in: the scheduler's own, or the lazy lane's (scheduleLazy). */
+  heap: Entry[];
 }
 
 /**
@@ -34,11 +43,17 @@ export interface WakeBatch {
 }
 
 /**
- * One scheduler for the whole process: a binary heap of tasks ordered by due time and ONE clock
+ * One scheduler for the whole process: binary heaps of tasks ordered by due time (the tasks due
+ * at their time, and the lazy ones that may wait LAZY_SLACK_MS for another wake-up) and ONE clock
  * timer armed for the earliest. No timer per packet and none per session.
  */
 export class Scheduler {
   private readonly heap: Entry[] = [];
+  /**
+   * Tasks that may run up to LAZY_SLACK_MS late (scheduleLazy): they run in the first wake-up at
+   * or after their due time, and wake the scheduler themselves only when none came by then.
+   */
+  private readonly lazy: Entry[] = [];
   private readonly entries = new Map<ScheduledTask, Entry>();
   private timer: TimerHandle | undefined;
   private timerAt = Infinity;
@@ -59,10 +74,26 @@ export class Scheduler {
 
   /** Adds (or moves) a task so that it runs at `dueMs` on the scheduler's clock. */
   schedule(task: ScheduledTask, dueMs: number): void {
+    this.add(task, dueMs, this.heap);
+  }
+
+  /**
+   * Adds (or moves) a task that may run up to LAZY_SLACK_MS after `dueMs` (an RTCP report timer,
+   * whose interval is randomized anyway): it joins the first wake-up at or after its due time
+   * instead of causing one of its own. Its next due times (what `run` returns) keep the slack.
+   */
+  scheduleLazy(task: ScheduledTask, dueMs: number): void {
+    this.add(task, dueMs, this.lazy);
+  }
+
+  private add(task: ScheduledTask, dueMs: number, heap: Entry[]): void {
     let e = this.entries.get(task);
     if (!e) {
-      e = { task, dueMs, index: -1, order: this.order++, exact: false, live: true };
+      e = { task, dueMs, index: -1, order: this.order++, exact: false, live: true, heap };
       this.entries.set(task, e);
+    } else if (e.heap !== heap) {
+      if (e.index >= 0) this.removeAt(e.heap, e.index);
+      e.heap = heap;
     }
     this.place(e, dueMs);
     this.arm();
@@ -91,7 +122,7 @@ export class Scheduler {
     if (!e) return;
     this.entries.delete(task);
     e.live = false;
-    if (e.index >= 0) this.removeAt(e.index);
+    if (e.index >= 0) this.removeAt(e.heap, e.index);
     this.arm();
   }
 
@@ -104,18 +135,28 @@ export class Scheduler {
   }
 
   private place(e: Entry, dueMs: number): void {
-    if (e.index >= 0) this.removeAt(e.index);
+    if (e.index >= 0) this.removeAt(e.heap, e.index);
     e.dueMs = dueMs;
     if (!Number.isFinite(dueMs)) return;
-    e.index = this.heap.length;
-    this.heap.push(e);
-    this.up(e.index);
+    e.index = e.heap.length;
+    e.heap.push(e);
+    this.up(e.heap, e.index);
+  }
+
+  /** The next task to run (the earlier of the two lanes' first; the scheduler's own on a tie). */
+  private next(): Entry | undefined {
+    const a = this.heap[0];
+    const b = this.lazy[0];
+    if (!b) return a;
+    if (!a) return b;
+    return b.dueMs < a.dueMs ? b : a;
   }
 
   private arm(): void {
     if (this.running) return;
     const top = this.heap[0];
-    const at = top ? top.dueMs : Infinity;
+    const lazy = this.lazy[0];
+    const at = Math.min(top ? top.dueMs : Infinity, lazy ? lazy.dueMs + LAZY_SLACK_MS : Infinity);
     if (at === this.timerAt) return;
     this.clock.clearTimeout(this.timer);
     this.timer = undefined;
@@ -137,10 +178,10 @@ export class Scheduler {
       /** Exact tasks this wake-up reached early: back in the heap after it. */
       const early: Entry[] = [];
       for (;;) {
-        const top = this.heap[0];
+        const top = this.next();
         if (!top || top.dueMs > horizon) break;
         if (top.exact && top.dueMs > now) {
-          this.removeAt(0);
+          this.removeAt(top.heap, 0);
           early.push(top);
           continue;
         }
@@ -155,7 +196,7 @@ export class Scheduler {
           next = top.task.run(at);
         } catch (err) {
           // A task that throws leaves the heap (it is not run again until scheduled again).
-          if (top.index >= 0) this.removeAt(top.index);
+          if (top.index >= 0) this.removeAt(top.heap, top.index);
           throw err;
         }
         const due = next > at ? next : at + this.resolutionMs;
@@ -165,8 +206,8 @@ export class Scheduler {
         if (top.index < 0 || !Number.isFinite(due)) this.place(top, due);
         else {
           top.dueMs = due;
-          this.down(top.index);
-          this.up(top.index);
+          this.down(top.heap, top.index);
+          this.up(top.heap, top.index);
         }
       }
       for (const e of early) if (e.live) this.place(e, e.dueMs);
@@ -181,8 +222,7 @@ export class Scheduler {
     return a.dueMs < b.dueMs || (a.dueMs === b.dueMs && a.order < b.order);
   }
 
-  private swap(i: number, j: number): void {
-    const h = this.heap;
+  private swap(h: Entry[], i: number, j: number): void {
     const a = h[i]!;
     const b = h[j]!;
     h[i] = b;
@@ -191,39 +231,38 @@ export class Scheduler {
     b.index = i;
   }
 
-  private up(i: number): void {
+  private up(h: Entry[], i: number): void {
     while (i > 0) {
       const p = (i - 1) >> 1;
-      if (!this.less(this.heap[i]!, this.heap[p]!)) break;
-      this.swap(i, p);
+      if (!this.less(h[i]!, h[p]!)) break;
+      this.swap(h, i, p);
       i = p;
     }
   }
 
-  private down(i: number): void {
-    const n = this.heap.length;
+  private down(h: Entry[], i: number): void {
+    const n = h.length;
     for (;;) {
       const l = 2 * i + 1;
       const r = l + 1;
       let m = i;
-      if (l < n && this.less(this.heap[l]!, this.heap[m]!)) m = l;
-      if (r < n && this.less(this.heap[r]!, this.heap[m]!)) m = r;
+      if (l < n && this.less(h[l]!, h[m]!)) m = l;
+      if (r < n && this.less(h[r]!, h[m]!)) m = r;
       if (m === i) break;
-      this.swap(i, m);
+      this.swap(h, i, m);
       i = m;
     }
   }
 
-  private removeAt(i: number): void {
-    const h = this.heap;
+  private removeAt(h: Entry[], i: number): void {
     const e = h[i]!;
     const last = h.pop()!;
     e.index = -1;
     if (i < h.length) {
       h[i] = last;
       last.index = i;
-      this.down(i);
-      this.up(i);
+      this.down(h, i);
+      this.up(h, i);
     }
   }
 }

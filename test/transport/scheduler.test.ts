@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/util/clock.ts';
-import { Scheduler } from '../../src/transport/scheduler.ts';
+import { LAZY_SLACK_MS, Scheduler } from '../../src/transport/scheduler.ts';
 import type { ScheduledTask } from '../../src/transport/scheduler.ts';
 
 /** A task that records when it ran and then asks to run again `period` ms later, `times` times. */
@@ -184,5 +184,76 @@ describe('Scheduler wake-up resolution', () => {
     expect(seen[0]).toBe(10.3);
     // Each re-run is pushed one resolution step later instead of looping at the same instant.
     expect(seen).toEqual([10.3, 11.3, 12.3, 13.3, 14.3]);
+  });
+});
+
+describe('Scheduler: lazy tasks (scheduleLazy)', () => {
+  it('alone, a lazy task runs LAZY_SLACK_MS after its due time, and stays lazy', () => {
+    const clock = new ManualClock();
+    const s = new Scheduler(clock, 1);
+    const log: string[] = [];
+    s.scheduleLazy(periodic(log, 'rtcp', 1000, 3), 100);
+    clock.advance(3000);
+    expect(log).toEqual([`rtcp@${100 + LAZY_SLACK_MS}`, `rtcp@${1100 + 2 * LAZY_SLACK_MS}`, `rtcp@${2100 + 3 * LAZY_SLACK_MS}`]);
+    expect(s.stats.wakeups).toBe(3);
+  });
+
+  it('joins the first wake-up at or after its due time: no wake-up of its own', () => {
+    const clock = new ManualClock();
+    const s = new Scheduler(clock, 1);
+    const log: string[] = [];
+    s.schedule(periodic(log, 'media', 7, 1000), 0);
+    clock.advance(500);
+    s.scheduleLazy(periodic(log, 'rtcp', 250, 1000), 600);
+    clock.advance(500);
+    // media at 0, 7, ..., 994: the reports due at 600 and 850 go at 602 and 854.
+    expect(log.filter((l) => l.startsWith('rtcp'))).toEqual(['rtcp@602', 'rtcp@854']);
+    // One wake-up per media instant in [0, 1000), none for the reports.
+    expect(s.stats.wakeups).toBe(Math.ceil(1000 / 7));
+  });
+
+  it('is removed, and moved between lanes, like any task', () => {
+    const clock = new ManualClock();
+    const s = new Scheduler(clock, 1);
+    const log: string[] = [];
+    const a = periodic(log, 'a', 100, 10);
+    s.scheduleLazy(a, 10);
+    s.remove(a);
+    clock.advance(100);
+    expect(log).toEqual([]);
+    expect(clock.pendingTimers()).toBe(0);
+    s.scheduleLazy(a, 110);
+    s.schedule(a, 110); // back to an exact due time
+    clock.advance(15);
+    expect(log).toEqual(['a@110']);
+  });
+
+  it('runs every task once per due time, in due order, whatever the mix of lanes (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ due: fc.integer({ min: 0, max: 500 }), lazy: fc.boolean() }), { minLength: 1, maxLength: 30 }),
+        (specs) => {
+          const clock = new ManualClock();
+          const s = new Scheduler(clock, 1);
+          const ran: { i: number; at: number }[] = [];
+          specs.forEach(({ due, lazy }, i) => {
+            const task: ScheduledTask = {
+              run: (now) => {
+                ran.push({ i, at: now });
+                return Infinity;
+              },
+            };
+            if (lazy) s.scheduleLazy(task, due);
+            else s.schedule(task, due);
+          });
+          clock.advance(600);
+          if (ran.length !== specs.length) return false;
+          return ran.every(({ i, at }) => {
+            const { due, lazy } = specs[i]!;
+            return at >= due - 0.5 && at <= due + (lazy ? LAZY_SLACK_MS : 0.5);
+          });
+        },
+      ),
+    );
   });
 });

@@ -415,7 +415,7 @@ export class RtspPullSource {
         },
       };
       run.rtcpTasks.push(task);
-      this.ctx.scheduler.schedule(task, now + r.rtcp.nextIntervalMs(() => this.ctx.random.float()));
+      this.ctx.scheduler.scheduleLazy(task, now + r.rtcp.nextIntervalMs(() => this.ctx.random.float()));
     }
     const watch = () => {
       run.watchdog = this.ctx.clock.setTimeout(

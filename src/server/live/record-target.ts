@@ -263,7 +263,7 @@ export class RecordTarget implements Presentation {
         },
       };
       this.rtcpTasks.push(task);
-      this.ctx.scheduler.schedule(task, this.ctx.clock.now() + t.rtcp.nextIntervalMs(() => this.ctx.random.float()));
+      this.ctx.scheduler.scheduleLazy(task, this.ctx.clock.now() + t.rtcp.nextIntervalMs(() => this.ctx.random.float()));
     }
   }
 
