@@ -97,6 +97,17 @@ describe('live fan-out pacing', () => {
     expect(got[0]!).toHaveLength(MAX_HELD_PACKETS + 2);
   });
 
+  it('a millisecond that starts just below a power of two ends on time (1023.6 + 1 rounds down)', () => {
+    const { clock, track, got, frame } = setup(400);
+    clock.advance(1023.6);
+    expect(1023.6 + 1 - 1023.6).toBeLessThan(1);
+    frame(3, 1000);
+    clock.advance(5);
+    // Each held packet went in the next millisecond, no wake-up spun on its own due time.
+    expect(got[0]!.map(([t]) => t)).toEqual([1023.6, 1023.6 + 1, 1023.6 + 1 + 1]);
+    expect(track.pacing.heldPackets).toBe(2);
+  });
+
   it('without a scheduler (tests, tools) nothing is paced', () => {
     const clock = new ManualClock();
     const track = new LiveTrack('trackID=1', video, clock, seededRandom(3));

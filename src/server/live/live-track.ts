@@ -77,8 +77,14 @@ export class LiveTrack implements RtpOutput {
   timingFromSource = false;
   /** Packets whose fan-out was held for a later millisecond, and how often the hold overflowed. */
   readonly pacing = { heldPackets: 0, pacingOverflows: 0 };
-  /** The current millisecond's start and the datagrams handed out in it. */
-  private windowStartMs = -Infinity;
+  /**
+   * When the current millisecond ends (its start + 1, computed once) and the datagrams handed out
+   * in it. The drain is scheduled at exactly this value and a new millisecond starts at it: a
+   * comparison of `now - start >= 1` instead fails when start + 1 rounds down (a start just below
+   * a power of two, 1023.6 + 1 - 1023.6 < 1), and the drain then found its millisecond not over
+   * and scheduled itself again at the same time, for ever.
+   */
+  private windowEndMs = -Infinity;
   private windowUsed = 0;
   private readonly held: HeldPacket[] = [];
   private drain: ScheduledTask | undefined;
@@ -187,8 +193,8 @@ export class LiveTrack implements RtpOutput {
 
   /** Whether one more packet fits in the millisecond of `now` (a new millisecond starts at 0). */
   private spend(now: number): boolean {
-    if (now - this.windowStartMs >= 1) {
-      this.windowStartMs = now;
+    if (now >= this.windowEndMs) {
+      this.windowEndMs = now + 1;
       this.windowUsed = 0;
     }
     if (this.windowUsed > 0 && this.windowUsed + this.sinks.size > FANOUT_DATAGRAMS_PER_MS) return false;
@@ -211,7 +217,7 @@ export class LiveTrack implements RtpOutput {
   }
 
   private waitForNextMs(): void {
-    this.drain ??= this.pacer!.scheduler.once(this.windowStartMs + 1, (now) => {
+    this.drain ??= this.pacer!.scheduler.once(this.windowEndMs, (now) => {
       this.drain = undefined;
       this.release(now);
     });
