@@ -104,6 +104,7 @@ export class ClusterView implements OperatorServer {
         tasks: snaps.reduce((n, s) => n + s.scheduler.tasks, 0),
         wakeups: snaps.reduce((n, s) => n + s.scheduler.wakeups, 0),
         maxLateMs: Math.max(0, ...snaps.map((s) => s.scheduler.maxLateMs)),
+        runLimitHits: snaps.reduce((n, s) => n + s.scheduler.runLimitHits, 0),
       },
       cache: { bytes: 0, hits: 0, misses: 0, evictions: 0, ...sumRecords(snaps.map((s) => s.cache)) },
       live: snaps.flatMap((s) => s.live),

@@ -54,6 +54,7 @@ const KINDS: readonly SessionKind[] = ['file', 'live-viewer', 'publisher'];
  *   streamlab_live_channels{state}              all, live
  *   streamlab_live_fanout_held_packets_total    live packets whose fan-out was held for a later ms
  *   streamlab_live_fanout_overflows_total       full fan-out holds (everything held sent at once)
+ *   streamlab_scheduler_run_limit_hits_total    wake-ups cut at MAX_RUNS_PER_WAKE (a runaway task)
  *   streamlab_operator_feed_clients             dashboard pages connected
  *   streamlab_process_*, streamlab_nodejs_*     prom-client's default process metrics
  */
@@ -260,6 +261,15 @@ export class ServerMetrics {
       collect() {
         this.reset();
         this.inc(monotonic('fanout-overflows', snap().counters.fanoutOverflows));
+      },
+    });
+    new Counter({
+      name: 'streamlab_scheduler_run_limit_hits_total',
+      help: 'Scheduler wake-ups cut at their run limit (a task that keeps scheduling work due now; the rest ran in the next wake-up)',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(monotonic('run-limit', snap().scheduler.runLimitHits));
       },
     });
     if (server.redirect) {

@@ -204,7 +204,8 @@ export interface ServerSnapshot {
     };
   /** RTSP connections open now. */
   openConnections: number;
-  scheduler: { tasks: number; wakeups: number; maxLateMs: number };
+  /** The scheduler: tasks, wake-ups, the latest a task ran, and wake-ups cut at MAX_RUNS_PER_WAKE. */
+  scheduler: { tasks: number; wakeups: number; maxLateMs: number; runLimitHits: number };
   cache: { bytes: number; hits: number; misses: number; evictions: number };
   live: LiveChannelSnapshot[];
   /**
@@ -669,7 +670,12 @@ export class RtspServer {
       })),
       counters: { ...this.counters },
       openConnections: this.connections.size,
-      scheduler: { tasks: this.scheduler.size, wakeups: this.scheduler.stats.wakeups, maxLateMs: this.scheduler.stats.maxLateMs },
+      scheduler: {
+        tasks: this.scheduler.size,
+        wakeups: this.scheduler.stats.wakeups,
+        maxLateMs: this.scheduler.stats.maxLateMs,
+        runLimitHits: this.scheduler.stats.runLimitHits,
+      },
       cache: { bytes: this.catalog.cache.sizeBytes, ...this.catalog.cache.stats },
       live: this.live.snapshot(),
       udp: this.udpSnapshot(),

@@ -1,4 +1,15 @@
 import type { Clock, TimerHandle } from '../util/clock.ts';
+import { createLogger } from '../util/log.ts';
+
+const log = createLogger('scheduler');
+
+/**
+ * Task runs one wake-up does at most (2,000 sessions of two tracks need a few thousand). A task
+ * that keeps scheduling work due now (a bug) would otherwise hold the event loop for ever: past
+ * this, the wake-up ends, the rest waits for the next one (after I/O), and the breach is counted
+ * (`stats.runLimitHits`) and logged.
+ */
+export const MAX_RUNS_PER_WAKE = 100_000;
 
 /**
  * Something the scheduler runs when it is due: an outgoing RTP stream, an RTCP timer. `run(now)`
@@ -60,7 +71,7 @@ export class Scheduler {
   private running = false;
   private order = 0;
   /** Counts wake-ups and how late they were, for the benchmark. */
-  readonly stats = { wakeups: 0, tasksRun: 0, maxLateMs: 0 };
+  readonly stats = { wakeups: 0, tasksRun: 0, maxLateMs: 0, runLimitHits: 0 };
 
   constructor(
     private readonly clock: Clock,
@@ -177,9 +188,16 @@ export class Scheduler {
       const horizon = now + this.resolutionMs / 2;
       /** Exact tasks this wake-up reached early: back in the heap after it. */
       const early: Entry[] = [];
+      let runs = 0;
       for (;;) {
         const top = this.next();
         if (!top || top.dueMs > horizon) break;
+        if (++runs > MAX_RUNS_PER_WAKE) {
+          const n = ++this.stats.runLimitHits;
+          if (Number.isInteger(Math.log10(n)))
+            log.warn('scheduler wake-up hit its run limit: the rest waits for the next', { runs: MAX_RUNS_PER_WAKE, hits: n });
+          break;
+        }
         if (top.exact && top.dueMs > now) {
           this.removeAt(top.heap, 0);
           early.push(top);

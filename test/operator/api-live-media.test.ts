@@ -237,6 +237,7 @@ describeWithPeers("operator's API: media, live channels, bad requests, metrics",
     // One viewer never fills a millisecond's fan-out budget: nothing held (pacing: fanout-pacing.test.ts).
     expect(v('streamlab_live_fanout_held_packets_total')).toBe(0);
     expect(v('streamlab_live_fanout_overflows_total')).toBe(0);
+    expect(v('streamlab_scheduler_run_limit_hits_total')).toBe(0);
     expect(v('streamlab_sessions_created_total')).toBe(server.snapshot().counters.sessionsCreated);
     expect(v('streamlab_connections_total')).toBe(server.snapshot().counters.connections);
     expect(v('streamlab_connection_refusals_total{reason="per_address"}')).toBe(0);

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/util/clock.ts';
-import { LAZY_SLACK_MS, Scheduler } from '../../src/transport/scheduler.ts';
+import { LAZY_SLACK_MS, MAX_RUNS_PER_WAKE, Scheduler } from '../../src/transport/scheduler.ts';
 import type { ScheduledTask } from '../../src/transport/scheduler.ts';
 
 /** A task that records when it ran and then asks to run again `period` ms later, `times` times. */
@@ -184,6 +184,23 @@ describe('Scheduler wake-up resolution', () => {
     expect(seen[0]).toBe(10.3);
     // Each re-run is pushed one resolution step later instead of looping at the same instant.
     expect(seen).toEqual([10.3, 11.3, 12.3, 13.3, 14.3]);
+  });
+});
+
+describe('Scheduler: the run limit of a wake-up', () => {
+  it(`ends a wake-up after ${MAX_RUNS_PER_WAKE} runs and does the rest in the next, counted`, () => {
+    const clock = new ManualClock();
+    const s = new Scheduler(clock, 1);
+    // A chain of one-shot tasks, each scheduling the next at the same time (what a bug would do).
+    let left = MAX_RUNS_PER_WAKE + 5000;
+    const step = (now: number): void => {
+      if (--left > 0) s.once(now, step);
+    };
+    s.once(10, step);
+    clock.advance(20);
+    expect(left).toBe(0);
+    expect(s.stats.runLimitHits).toBe(1);
+    expect(s.stats.wakeups).toBe(2);
   });
 });
 
