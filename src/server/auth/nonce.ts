@@ -1,6 +1,10 @@
 /**
  * Stateless Digest nonces: base64url( issued-at (8 bytes, ms of the server's monotonic clock) ||
- * HMAC-SHA-256(key, issued-at || client address)[0..16] ). The server remembers nothing per nonce;
+ * salt (8 random bytes) || HMAC-SHA-256(key, issued-at || salt || client address)[0..16] ). The
+ * salt makes every challenge's nonce its own: two clients of one address challenged in the same
+ * millisecond (two players behind one NAT, started together) got the same nonce without it, and
+ * the second one's first answer (nonce count 1 again) was refused as a replay. The server
+ * remembers nothing per nonce;
  * the key is drawn from the injected Random when the server starts, so nonces die with it, or
  * given (NonceSecret: the workers of `serve --workers N` share their primary's key and timeline,
  * so a nonce issued by one worker is valid on every other). A nonce
@@ -16,7 +20,10 @@ import { constantTimeEqual, hmacSha256 } from '../../util/hash.ts';
 import type { Random } from '../../util/random.ts';
 
 const STAMP_BYTES = 8;
+const SALT_BYTES = 8;
 const MAC_BYTES = 16;
+/** What issue() writes: the stamp and the salt, then the MAC. */
+const SIGNED_BYTES = STAMP_BYTES + SALT_BYTES;
 
 /**
  * A key and a timeline shared by several processes: `originMs` is the wall-clock instant (ms since
@@ -34,7 +41,7 @@ export class NonceIssuer {
   private readonly key: Buffer;
 
   constructor(
-    random: Random,
+    private readonly random: Random,
     private readonly lifetimeMs: number,
     key?: Buffer,
   ) {
@@ -43,24 +50,25 @@ export class NonceIssuer {
   }
 
   issue(clientIp: string, nowMs: number): string {
-    const stamp = Buffer.alloc(STAMP_BYTES);
-    stamp.writeBigUInt64BE(BigInt(Math.max(0, Math.floor(nowMs))));
-    return Buffer.concat([stamp, this.mac(stamp, clientIp)]).toString('base64url');
+    const signed = Buffer.alloc(SIGNED_BYTES);
+    signed.writeBigUInt64BE(BigInt(Math.max(0, Math.floor(nowMs))));
+    signed.write(this.random.hex(SALT_BYTES), STAMP_BYTES, 'hex');
+    return Buffer.concat([signed, this.mac(signed, clientIp)]).toString('base64url');
   }
 
   check(nonce: string, clientIp: string, nowMs: number): NonceCheck {
     const invalid = { verdict: 'invalid' } as const;
-    if (nonce.length !== Math.ceil(((STAMP_BYTES + MAC_BYTES) * 4) / 3) || !/^[A-Za-z0-9_-]+$/.test(nonce)) return invalid;
+    if (nonce.length !== Math.ceil(((SIGNED_BYTES + MAC_BYTES) * 4) / 3) || !/^[A-Za-z0-9_-]+$/.test(nonce)) return invalid;
     const raw = Buffer.from(nonce, 'base64url');
-    if (raw.length !== STAMP_BYTES + MAC_BYTES) return invalid;
-    const stamp = raw.subarray(0, STAMP_BYTES);
-    if (!constantTimeEqual(raw.subarray(STAMP_BYTES).toString('hex'), this.mac(stamp, clientIp).toString('hex'))) return invalid;
-    const issuedAt = Number(stamp.readBigUInt64BE());
+    if (raw.length !== SIGNED_BYTES + MAC_BYTES) return invalid;
+    const signed = raw.subarray(0, SIGNED_BYTES);
+    if (!constantTimeEqual(raw.subarray(SIGNED_BYTES).toString('hex'), this.mac(signed, clientIp).toString('hex'))) return invalid;
+    const issuedAt = Number(signed.readBigUInt64BE());
     if (issuedAt > nowMs + 1000) return invalid;
     return { verdict: nowMs - issuedAt > this.lifetimeMs ? 'stale' : 'valid', issuedAt };
   }
 
-  private mac(stamp: Buffer, clientIp: string): Buffer {
-    return hmacSha256(this.key, Buffer.concat([stamp, Buffer.from(clientIp, 'utf8')])).subarray(0, MAC_BYTES);
+  private mac(signed: Buffer, clientIp: string): Buffer {
+    return hmacSha256(this.key, Buffer.concat([signed, Buffer.from(clientIp, 'utf8')])).subarray(0, MAC_BYTES);
   }
 }
