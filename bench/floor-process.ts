@@ -8,6 +8,9 @@
  * beyond filling the batch arrays: what is left is what the kernel costs. Its CPU is the floor a
  * server could reach.
  *
+ * Argument: the media file, and the seconds of it to prepare (the run's ramp and hold with a margin:
+ * a client that joins last must still have packets at the end of the hold).
+ *
  * IPC: sends `{ type: 'ready', pid }`; takes `{ cmd: 'add', ports: [rtp per track] }` (that client
  * starts at npt 0 now, as a PLAY would), `{ cmd: 'mark' }`, `{ cmd: 'report' }` (answered with a
  * FloorReport) and `{ cmd: 'exit' }`; exits when the IPC channel closes.
@@ -28,8 +31,6 @@ export interface FloorReport {
 export type FloorMessage = { type: 'ready'; pid: number; tracks: { media: string; clockRate: number }[] } | FloorReport;
 
 const TICK_MS = 2;
-/** Seconds of media prepared (the bench's ramp + hold stays within the sample's 20 s). */
-const MAX_SEC = 20;
 
 interface Packet {
   dueMs: number;
@@ -37,7 +38,7 @@ interface Packet {
   data: Buffer;
 }
 
-async function packets(file: string): Promise<{ list: Packet[]; tracks: { media: string; clockRate: number }[] }> {
+async function packets(file: string, maxSec: number): Promise<{ list: Packet[]; tracks: { media: string; clockRate: number }[] }> {
   const input = await openFileInput(file, { mtu: 1500, loop: false });
   const list: Packet[] = [];
   const tracks: { media: string; clockRate: number }[] = [];
@@ -48,7 +49,7 @@ async function packets(file: string): Promise<{ list: Packet[]; tracks: { media:
     const chunks = Math.ceil(t.source.sampleCount / 64);
     for (let c = 0; c < chunks; c++) {
       for (const s of await t.source.loadChunk(c)) {
-        if (s.dtsSec > MAX_SEC) break;
+        if (s.dtsSec > maxSec) break;
         for (const p of s.payloads) {
           const data = Buffer.allocUnsafe(12 + p.payload.length);
           writeRtpFixedHeader(data, 0, p.marker, t.format.payloadType, seq++ & 0xffff, s.rtpTime >>> 0, ssrc);
@@ -64,11 +65,12 @@ async function packets(file: string): Promise<{ list: Packet[]; tracks: { media:
 }
 
 async function main(): Promise<void> {
-  const file = process.argv[2];
-  if (!file || !process.send) throw new Error('usage: fork(floor-process, [file]) with IPC');
+  const [file, seconds] = process.argv.slice(2);
+  const maxSec = Number(seconds);
+  if (!file || !(maxSec > 0) || !process.send) throw new Error('usage: fork(floor-process, [file, seconds]) with IPC');
   const addon = nativeSendmmsg();
   if (!addon) throw new Error(`the floor needs the native sender: ${nativeSenderError()}`);
-  const { list, tracks } = await packets(file);
+  const { list, tracks } = await packets(file, maxSec);
   const socket = dgram.createSocket({ type: 'udp4', sendBufferSize: 8 << 20 });
   await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
   const fd = dgramFd(socket);

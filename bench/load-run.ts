@@ -164,6 +164,8 @@ export async function runLoad(o: RunOptions, log: (s: string) => void): Promise<
     ...(o.udpPorts ? { udpPorts: o.udpPorts } : {}),
     workers: o.workers ?? 1,
     timeline: o.timeline ?? 'own',
+    // The last client joins after the ramp and plays through the hold; 10 s for slow joins.
+    mediaSec: (o.clients * o.staggerMs) / 1000 + o.holdSec + 10,
   });
   const clients: BenchClient[] = [];
   let probe: Probe | undefined;

@@ -64,10 +64,12 @@ export interface StreamlabOptions {
   /** Worker processes (serve --workers N); 1: one process. */
   workers?: number;
   timeline?: TimelineChoice;
+  /** Seconds of the media a run plays at most (ramp + hold): what the floor prepares. */
+  mediaSec?: number;
 }
 
 export async function startTarget(kind: TargetKind, mediaFile: string, options: StreamlabOptions = {}): Promise<ServerTarget> {
-  if (kind === 'floor') return startFloor(mediaFile);
+  if (kind === 'floor') return startFloor(mediaFile, options.mediaSec ?? 60);
   return kind === 'streamlab'
     ? startStreamlab(
         mediaFile,
@@ -247,9 +249,9 @@ async function startGst(mediaFile: string): Promise<ServerTarget> {
 }
 
 /** The floor sender (bench/floor-process.ts), compiled with the rest, run by plain node. */
-async function startFloor(mediaFile: string): Promise<ServerTarget> {
+async function startFloor(mediaFile: string, mediaSec: number): Promise<ServerTarget> {
   const entry = path.join(path.dirname(compileServerProcess()), 'floor-process.js');
-  const child = fork(entry, [mediaFile], { cwd: REPO_ROOT, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(entry, [mediaFile, String(mediaSec)], { cwd: REPO_ROOT, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   registerChild(child);
   const ready = new Promise<{ media: string; clockRate: number }[]>((resolve) => {
     const onMsg = (m: FloorMessage): void => {
