@@ -1,15 +1,17 @@
 import { writeRtpFixedHeader } from '../rtp/index.ts';
+import type { SendLane } from '../transport/index.ts';
 import { SenderStats } from '../stats/index.ts';
 import { cryptoRandom } from '../util/random.ts';
 import type { Random } from '../util/random.ts';
 
 /**
  * Where a sender's packets go: an Egress (one client), or a fan-out over many (a live track's
- * viewers). `keyframeStart` marks the first packet of an access unit a decoder can start from
- * (always true for audio), so a fan-out can hold a new video viewer until one comes.
+ * viewers). `lane`: audio's packets leave a wake before video's (SendLane). `keyframeStart` marks
+ * the first packet of an access unit a decoder can start from (always true for audio), so a
+ * fan-out can hold a new video viewer until one comes.
  */
 export interface RtpOutput {
-  sendRtp(header: Buffer, payload: Buffer, keyframeStart: boolean): void;
+  sendRtp(header: Buffer, payload: Buffer, lane: SendLane, keyframeStart: boolean): void;
   /** True when `header` is no longer read once sendRtp returns (Egress.copiesHeader). */
   readonly copiesHeader?: boolean;
 }
@@ -26,6 +28,8 @@ export interface SenderFormat {
   readonly clockRate: number;
   /** Session bandwidth in bit/s, the base of the RTCP interval (RFC 3550 §6.2). */
   readonly bitrate: number;
+  /** 'audio' sends in the urgent lane (SendLane); anything else, or none, in the bulk lane. */
+  readonly media?: string;
 }
 
 /**
@@ -70,7 +74,7 @@ export class RtpSender {
     writeRtpFixedHeader(header, 0, marker, this.format.payloadType, seq, timestamp >>> 0, this.ssrc);
     if (((seq - this.seq) & 0xffff) < 0x8000) this.seq = (seq + 1) & 0xffff;
     this.stats.onPacketSent(payload.length);
-    this.out.sendRtp(header, payload, keyframeStart);
+    this.out.sendRtp(header, payload, this.format.media === 'audio' ? 'urgent' : 'bulk', keyframeStart);
   }
 
   /**

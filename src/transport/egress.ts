@@ -4,7 +4,7 @@ import { nativeSendmmsg, udpSenderKind } from './native-sender.ts';
 import type { UdpSenderKind } from './native-sender.ts';
 import { InterleavedWriter } from './send-batch.ts';
 import { dgramFd, sharedUdpBatch } from './udp-batch.ts';
-import type { BatchedSocketOwner, UdpBatch } from './udp-batch.ts';
+import type { BatchedSocketOwner, SendLane, UdpBatch } from './udp-batch.ts';
 
 /**
  * Where one outgoing RTP stream's packets go: a UDP port pair towards the client's ports, or
@@ -13,8 +13,12 @@ import type { BatchedSocketOwner, UdpBatch } from './udp-batch.ts';
  */
 export interface Egress {
   readonly kind: 'udp' | 'tcp';
-  /** `header` is the stream's own 12-byte RTP header; `payload` is shared between sessions. */
-  sendRtp(header: Buffer, payload: Buffer): void;
+  /**
+   * `header` is the stream's own 12-byte RTP header; `payload` is shared between sessions. `lane`
+   * (default bulk): within a wake, the native UDP batch sends urgent datagrams first; other
+   * paths keep the order of the calls.
+   */
+  sendRtp(header: Buffer, payload: Buffer, lane?: SendLane): void;
   sendRtcp(packet: Buffer): void;
   /** Packets dropped because the path was congested (TCP back-pressure) or closed. */
   readonly dropped: number;
@@ -91,8 +95,8 @@ export class UdpEgress implements Egress, BatchedSocketOwner {
     return this.batch ? 'native' : 'js';
   }
 
-  sendRtp(header: Buffer, payload: Buffer): void {
-    if (this.batch) this.batch.add(this, header, payload);
+  sendRtp(header: Buffer, payload: Buffer, lane?: SendLane): void {
+    if (this.batch) this.batch.add(this, header, payload, 0, 0, lane);
     else this.send(this.rtpSocket, [header, payload]);
   }
 

@@ -5,7 +5,7 @@ import type { Egress } from './egress.ts';
 import { nativeSendmmsg, udpSenderKind } from './native-sender.ts';
 import type { UdpSenderKind } from './native-sender.ts';
 import { dgramFd, sharedUdpBatch } from './udp-batch.ts';
-import type { BatchedSocketOwner, UdpBatch } from './udp-batch.ts';
+import type { BatchedSocketOwner, SendLane, UdpBatch } from './udp-batch.ts';
 import { UdpDemux, plainIp } from './udp-demux.ts';
 import type { ClaimRefusal } from './udp-demux.ts';
 import { PortPairError, bindUdpPortPair } from './udp-pair.ts';
@@ -206,9 +206,9 @@ export class SharedUdpEgress implements Egress, BatchedSocketOwner {
     return this.batch ? 'native' : 'js';
   }
 
-  sendRtp(header: Buffer, payload: Buffer): void {
+  sendRtp(header: Buffer, payload: Buffer, lane?: SendLane): void {
     if (this.closed) this.dropped++;
-    else if (this.batch) this.batch.add(this, header, payload, this.ip4, this.clientRtpPort);
+    else if (this.batch) this.batch.add(this, header, payload, this.ip4, this.clientRtpPort, lane);
     else this.send(this.pair.rtp, [header, payload], this.clientRtpPort);
   }
 

@@ -23,15 +23,22 @@ const video: LiveTrackFormat = {
   bitrate: 0,
 };
 
-function setup(viewers: number) {
+function setup(viewers: number, format = video) {
   const clock = new ManualClock();
   const totals = { fanoutHeld: 0, fanoutOverflows: 0 };
-  const track = new LiveTrack('trackID=1', video, clock, seededRandom(3), { scheduler: new Scheduler(clock, 1), totals });
+  const track = new LiveTrack('trackID=1', format, clock, seededRandom(3), { scheduler: new Scheduler(clock, 1), totals });
   /** Per viewer: [clock ms, sequence number] of each packet it got. */
   const got: [number, number][][] = Array.from({ length: viewers }, () => []);
+  /** The lane of every datagram handed to any viewer. */
+  const lanes = new Set<string>();
   for (const g of got) {
     track.sinks.add({
-      egress: { sendRtp: (h: Buffer) => g.push([clock.now(), h.readUInt16BE(2)]) } as never,
+      egress: {
+        sendRtp: (h: Buffer, _p: Buffer, lane: string) => {
+          g.push([clock.now(), h.readUInt16BE(2)]);
+          lanes.add(lane);
+        },
+      } as never,
       waitingForKeyframe: false,
       joinedAtMs: 0,
       packets: 0,
@@ -42,7 +49,7 @@ function setup(viewers: number) {
   const frame = (n: number, ts: number) => {
     for (let i = 0; i < n; i++) track.send(i === n - 1, ts, Buffer.alloc(100, i), i === 0);
   };
-  return { clock, track, got, frame, totals };
+  return { clock, track, got, frame, totals, lanes };
 }
 
 describe('live fan-out pacing', () => {
@@ -62,6 +69,17 @@ describe('live fan-out pacing', () => {
     for (const g of got) expect(g.map(([, seq]) => seq)).toEqual(first);
     expect(track.pacing).toEqual({ heldPackets: 2, pacingOverflows: 0 });
     expect(totals).toEqual({ fanoutHeld: 2, fanoutOverflows: 0 });
+  });
+
+  it("every datagram keeps its track's lane, held ones too: video bulk, audio urgent", () => {
+    const v = setup(400);
+    v.frame(3, 1000);
+    v.clock.advance(5);
+    expect([v.track.pacing.heldPackets, [...v.lanes]]).toEqual([2, ['bulk']]);
+    const a = setup(400, { ...video, media: 'audio', clockRate: 48000, rtpmap: 'MPEG4-GENERIC/48000/2' });
+    a.frame(3, 1000);
+    a.clock.advance(5);
+    expect([a.track.pacing.heldPackets, [...a.lanes]]).toEqual([2, ['urgent']]);
   });
 
   it('a packet sent while others are held waits behind them', () => {

@@ -6,13 +6,21 @@
 import { describe, expect, it } from 'vitest';
 import { RtpSender } from '../../src/sender/index.ts';
 import type { RtpOutput } from '../../src/sender/index.ts';
+import type { SendLane } from '../../src/transport/index.ts';
 import { seededRandom } from '../../src/util/random.ts';
 
 const format = { payloadType: 96, clockRate: 90000, bitrate: 1_000_000 };
 
-function collect(): RtpOutput & { sent: { header: Buffer; payload: Buffer; keyframeStart: boolean }[] } {
-  const sent: { header: Buffer; payload: Buffer; keyframeStart: boolean }[] = [];
-  return { sent, sendRtp: (header, payload, keyframeStart) => sent.push({ header, payload, keyframeStart }) };
+interface Sent {
+  header: Buffer;
+  payload: Buffer;
+  lane: SendLane;
+  keyframeStart: boolean;
+}
+
+function collect(): RtpOutput & { sent: Sent[] } {
+  const sent: Sent[] = [];
+  return { sent, sendRtp: (header, payload, lane, keyframeStart) => sent.push({ header, payload, lane, keyframeStart }) };
 }
 
 describe('RtpSender', () => {
@@ -62,6 +70,15 @@ describe('RtpSender', () => {
     expect(s.seq).toBe(before.seq);
     expect(s.timestampBase).toBe(before.base);
     expect(s.stats).toMatchObject({ packets: 0, octets: 0 });
+  });
+
+  it("audio's packets go in the urgent lane, video's and a format without media in the bulk lane", () => {
+    const lanes = (f: object) => {
+      const out = collect();
+      new RtpSender({ ...format, ...f }, out, seededRandom(5)).send(false, 0, Buffer.alloc(1));
+      return out.sent[0]!.lane;
+    };
+    expect([lanes({ media: 'audio' }), lanes({ media: 'video' }), lanes({})]).toEqual(['urgent', 'bulk', 'bulk']);
   });
 
   it('draws SSRC, first sequence number and timestamp base from the injected Random', () => {

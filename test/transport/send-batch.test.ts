@@ -619,6 +619,30 @@ describe('UdpBatch', () => {
     expect(batch.stats).toMatchObject({ datagrams: 3, flushes: 1, slow: 0, errors: 0 });
   });
 
+  it("sends a wake's urgent datagrams (audio) before its bulk ones (video), each lane in order", async () => {
+    const { addon, calls } = fakeAddon();
+    const batch = new UdpBatch(addon);
+    const video = owner(10);
+    const audio = owner(10);
+    const p = Buffer.from([0xaa]);
+    const h = (n: number) => Buffer.from([n]);
+    batch.add(video, h(1), p, 0x7f000001, 5000);
+    batch.add(video, h(2), p, 0x7f000001, 5002, 'bulk');
+    batch.add(audio, h(3), p, 0x7f000001, 5004, 'urgent');
+    batch.add(video, h(4), p, 0x7f000001, 5000);
+    batch.add(audio, h(5), p, 0x7f000001, 5006, 'urgent');
+    await flushed();
+    expect(calls.map((c) => c.bufs.filter((_, i) => i % 2 === 0))).toEqual([
+      [h(3), h(5)],
+      [h(1), h(2), h(4)],
+    ]);
+    expect(batch.stats).toMatchObject({ datagrams: 5, flushes: 2 });
+    // A wake with one lane only: one call.
+    batch.add(audio, h(6), p, 0x7f000001, 5004, 'urgent');
+    await flushed();
+    expect(calls).toHaveLength(3);
+  });
+
   it('never uses the descriptor of a socket closed before the flush: those datagrams are dropped', async () => {
     const { addon, calls } = fakeAddon();
     const batch = new UdpBatch(addon);

@@ -1,6 +1,6 @@
 import { cryptoRandom } from '../../util/random.ts';
 import type { Random } from '../../util/random.ts';
-import type { Egress, ScheduledTask, Scheduler } from '../../transport/index.ts';
+import type { Egress, ScheduledTask, Scheduler, SendLane } from '../../transport/index.ts';
 import type { Clock } from '../../util/clock.ts';
 import { createLogger } from '../../util/log.ts';
 import type { PayloadFormat } from '../../sender/payload-formats.ts';
@@ -52,6 +52,7 @@ export interface FanoutPacer {
 interface HeldPacket {
   header: Buffer;
   payload: Buffer;
+  lane: SendLane;
   keyframeStart: boolean;
 }
 
@@ -167,12 +168,12 @@ export class LiveTrack implements RtpOutput {
    * RtpOutput: the fan-out, now, or held for a later millisecond when this one's datagrams are
    * spent (FANOUT_DATAGRAMS_PER_MS; the first packet of a millisecond always goes), in order.
    */
-  sendRtp(header: Buffer, payload: Buffer, keyframeStart: boolean): void {
+  sendRtp(header: Buffer, payload: Buffer, lane: SendLane, keyframeStart: boolean): void {
     const now = this.clock.now();
-    if (this.pacer === undefined) return this.fanOut(header, payload, keyframeStart, now);
-    if (this.held.length === 0 && this.spend(now)) return this.fanOut(header, payload, keyframeStart, now);
+    if (this.pacer === undefined) return this.fanOut(header, payload, lane, keyframeStart, now);
+    if (this.held.length === 0 && this.spend(now)) return this.fanOut(header, payload, lane, keyframeStart, now);
     // The sender writes its next header into the same Buffer: a held packet keeps a copy.
-    this.held.push({ header: Buffer.from(header), payload, keyframeStart });
+    this.held.push({ header: Buffer.from(header), payload, lane, keyframeStart });
     this.pacing.heldPackets++;
     this.pacer.totals.fanoutHeld++;
     if (this.held.length > MAX_HELD_PACKETS) {
@@ -207,7 +208,7 @@ export class LiveTrack implements RtpOutput {
     const at = now === Infinity ? this.clock.now() : now;
     while (this.held.length > 0 && (now === Infinity || this.spend(now))) {
       const p = this.held.shift()!;
-      this.fanOut(p.header, p.payload, p.keyframeStart, at);
+      this.fanOut(p.header, p.payload, p.lane, p.keyframeStart, at);
     }
     if (this.held.length > 0) this.waitForNextMs();
     else if (this.drain) {
@@ -224,7 +225,7 @@ export class LiveTrack implements RtpOutput {
   }
 
   /** Every sink gets the packet. A video sink that joined waits for a keyframe (at most MAX_KEYFRAME_WAIT_MS). */
-  private fanOut(header: Buffer, payload: Buffer, keyframeStart: boolean, now: number): void {
+  private fanOut(header: Buffer, payload: Buffer, lane: SendLane, keyframeStart: boolean, now: number): void {
     this.last = { timestamp: header.readUInt32BE(4), wallMs: this.clock.wallNow() };
     for (const sink of this.sinks) {
       if (sink.waitingForKeyframe) {
@@ -233,7 +234,7 @@ export class LiveTrack implements RtpOutput {
       }
       sink.packets++;
       sink.bytes += header.length + payload.length;
-      sink.egress.sendRtp(header, payload);
+      sink.egress.sendRtp(header, payload, lane);
     }
   }
 }
