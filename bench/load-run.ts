@@ -49,6 +49,13 @@ export interface RunOptions {
   /** Time the server idles after start before its idle RSS is read, ms. */
   settleMs: number;
   /**
+   * Seconds of a warm-up round before the measured one (0: none): the same clients join the same
+   * way, stay this long and leave, so the measured round meets a server whose code V8 has
+   * compiled, as a server that has run for a while. Not for the floor (nothing to warm, and it
+   * cannot drop a client). Idle RSS is read before it.
+   */
+  warmupSec?: number;
+  /**
    * Processes the load clients run in (client-hosts.ts, client i in process i % N); 1 (the default):
    * in the bench process, as before the option existed.
    */
@@ -76,6 +83,8 @@ export interface RunResult {
   /** Ramp (first connect → every client has RTP, + 0.5 s) and hold, s. */
   rampSec: number;
   holdSec: number;
+  /** The warm-up round the server had before the measured one, s (0: none; always 0 for the floor). */
+  warmupSec: number;
   /** Server CPU (user + sys) over ramp + hold, % of one core; and over the hold alone. */
   cpuPct: number;
   cpuPctHold: number;
@@ -156,6 +165,30 @@ function pct(part: number, whole: number): number {
   return whole > 0 ? (100 * part) / whole : 0;
 }
 
+/**
+ * The warm-up round (RunOptions.warmupSec): clients in this process, joining as the measured ones
+ * will, held `seconds`, torn down; then a second of quiet.
+ */
+async function warmUp(url: string, o: RunOptions, seconds: number, log: (s: string) => void): Promise<void> {
+  const phase: PhaseClock = { phase: PHASE_STEADY };
+  const clients: LoadClient[] = [];
+  const starts: Promise<void>[] = [];
+  const t0 = performance.now();
+  for (let i = 0; i < o.clients; i++) {
+    const wait = t0 + i * o.staggerMs - performance.now();
+    if (wait > 0) await sleep(wait);
+    const c = new LoadClient({ url, phase, rrIntervalMs: o.rrIntervalMs, requestTimeoutMs: o.requestTimeoutMs, transport: o.transport });
+    clients.push(c);
+    starts.push(c.start());
+  }
+  await Promise.all(starts);
+  await sleep(seconds * 1000);
+  await Promise.all(clients.map((c) => c.stop()));
+  const failed = clients.filter((c) => c.error !== undefined).length;
+  log(`  warm-up: ${o.clients - failed}/${o.clients} client(s) for ${seconds} s${failed > 0 ? ` (${failed} failed)` : ''}`);
+  await sleep(1000);
+}
+
 export async function runLoad(o: RunOptions, log: (s: string) => void): Promise<RunResult> {
   const target = await startTarget(o.server, o.mediaFile, {
     runner: o.runner,
@@ -183,6 +216,7 @@ export async function runLoad(o: RunOptions, log: (s: string) => void): Promise<
     await sleep(o.settleMs);
     const rssIdle = readRssOf(target.pids) ?? 0;
     const heapIdle = await target.heap?.();
+    if ((o.warmupSec ?? 0) > 0 && !target.floor) await warmUp(target.url, o, o.warmupSec!, log);
     const phase: PhaseClock = { phase: PHASE_JOIN };
     const benchEld = startEventLoopMonitor();
     target.mark();
@@ -294,6 +328,7 @@ export async function runLoad(o: RunOptions, log: (s: string) => void): Promise<
       errors,
       rampSec: (tHold - t0) / 1000,
       holdSec,
+      warmupSec: target.floor ? 0 : (o.warmupSec ?? 0),
       cpuPct: (100 * cpuSec(cpu0, cpu1)) / ((t1 - t0) / 1000),
       cpuPctHold: (100 * cpuSec(cpuHold0, cpu1)) / holdSec,
       cpuPctHoldMaxProcess: Math.max(...perProcess0.map((a, i) => (100 * cpuSec(a, perProcess1[i])) / holdSec)),

@@ -45,6 +45,10 @@ const USAGE = `usage: npm run bench -- [options]
                      run the load clients in N child processes (client i in process i % N), so that
                      their jitter does not include one busy process's own lag; 1 (default): in the
                      bench process, as the figures before this option
+  --warmup S         a warm-up round before each measured one (default 0: none): the same clients
+                     join the same way, stay S seconds and leave, so the measured round meets a
+                     server V8 has compiled, as one that has run for a while (every server but the
+                     floor; idle RSS is read before it)
   --rr-interval MS   mean period of each client's RTCP receiver reports (default 2000)
   --json FILE        also save the results as JSON
   --profile DIR      write a V8 CPU profile of each streamlab server process into DIR
@@ -87,6 +91,7 @@ async function main(): Promise<void> {
       timeline: { type: 'string', default: 'own' },
       floor: { type: 'boolean', default: false },
       'rr-interval': { type: 'string', default: '2000' },
+      warmup: { type: 'string', default: '0' },
       'client-processes': { type: 'string', default: '1' },
       json: { type: 'string' },
       profile: { type: 'string' },
@@ -110,6 +115,7 @@ async function main(): Promise<void> {
   const staggerMs = num(values.stagger, '--stagger', 0, 10_000);
   const maxRampSec = num(values['max-ramp'], '--max-ramp', 0, 600);
   const rrIntervalMs = num(values['rr-interval'], '--rr-interval', 100, 60_000);
+  const warmupSec = num(values.warmup, '--warmup', 0, 600);
   const mediaFile = values.media === 'low-rate' ? lowRateMedia(REPO_ROOT) : path.resolve(REPO_ROOT, values.media);
   const runners = values.runner.split(',').map((x) => x.trim());
   if (runners.length === 0 || runners.some((x) => x !== 'tsx' && x !== 'js'))
@@ -163,7 +169,9 @@ async function main(): Promise<void> {
   const other = { runner: 'js', sender: 'native', transport: 'udp', workers: 1, timeline: 'own' } as const;
   if (values.compare === 'gst') targets.push({ server: 'gst', ...other });
   if (values.compare === 'gst' || values.floor) targets.push({ server: 'floor', ...other });
-  const inProcesses = clientProcesses > 1 ? `, clients in ${clientProcesses} processes` : '';
+  const inProcesses =
+    (clientProcesses > 1 ? `, clients in ${clientProcesses} processes` : '') +
+    (warmupSec > 0 ? `, after a ${warmupSec} s warm-up round (not the floor)` : '');
   const log = (s: string): void => {
     if (!values.quiet) process.stderr.write(`${s}\n`);
   };
@@ -197,6 +205,7 @@ async function main(): Promise<void> {
           rrIntervalMs,
           requestTimeoutMs: 10_000,
           settleMs: 500,
+          warmupSec,
           clientProcesses,
         },
         log,
@@ -254,6 +263,7 @@ async function main(): Promise<void> {
         staggerMs,
         maxRampSec,
         rrIntervalMs,
+        warmupSec,
         clientProcesses,
         media: path.relative(REPO_ROOT, mediaFile),
         targets,
