@@ -63,13 +63,22 @@ export function registerProbe(program: Command): void {
             editList: t.editListNote,
           };
         });
+        // The lattice as the served track's control and a period in ms (sessions send on it at Scale 1).
+        const l = entry.sendLattice;
+        const lattice = l && { control: entry.tracks[l.track]!.control, periodMs: l.periodSec * 1000, phaseMs: l.phaseSec * 1000 };
         if (flags.json) {
           process.stdout.write(
-            JSON.stringify({ file, durationSec: entry.durationSec, sendGridMs: entry.sendGridMs ?? null, tracks, sdp }, null, 2) + '\n',
+            JSON.stringify(
+              { file, durationSec: entry.durationSec, sendGridMs: entry.sendGridMs ?? null, sendLattice: lattice ?? null, tracks, sdp },
+              null,
+              2,
+            ) + '\n',
           );
           return;
         }
-        const grid = entry.sendGridMs !== undefined ? `send grid ${entry.sendGridMs.toFixed(3)} ms` : 'no send grid';
+        const grid =
+          (entry.sendGridMs !== undefined ? `send grid ${entry.sendGridMs.toFixed(3)} ms` : 'no send grid') +
+          (lattice ? `, send lattice ${lattice.periodMs.toFixed(3)} ms (${lattice.control})` : ', no send lattice');
         process.stdout.write(`${file}: ${entry.durationSec.toFixed(3)} s, ${tracks.length} track(s), ${grid}\n`);
         for (const t of tracks) {
           const dims = t.width ? ` ${t.width}x${t.height}` : t.sampleRate ? ` ${t.sampleRate} Hz ${t.channels} ch` : '';

@@ -16,6 +16,17 @@ export type { RtcpSessionOptions } from './rtcp-session.ts';
 export { LoopedSource, loopTracks, loopPeriodSec } from './looped-source.ts';
 export { PlayTimeline } from './play-timeline.ts';
 export { startIndexFor } from './seek.ts';
-export { MAX_SEND_GRID_MS, MIN_SEND_GRID_MS, alignedStartMs, sendGridMs } from './send-grid.ts';
+export {
+  MAX_LATTICE_MS,
+  MAX_SEND_GRID_MS,
+  MIN_SEND_GRID_MS,
+  alignedStartMs,
+  betweenLattice,
+  latticeStartMs,
+  latticeTimeOf,
+  sendGridMs,
+  sendLattice,
+} from './send-grid.ts';
+export type { SendLattice } from './send-grid.ts';
 export { receiverReportRecord, voipMetricsRecord } from './qos.ts';
 export type { ReceiverReportRecord, VoipMetricsRecord } from './qos.ts';

@@ -5,6 +5,8 @@ import type { PlayTimeline } from './play-timeline.ts';
 import { continueMapping, rtpAt } from './trick-play.ts';
 import type { RtpMapping, TrickCursor } from './trick-play.ts';
 import type { RtpSender } from './rtp-sender.ts';
+import { latticeTimeOf } from './send-grid.ts';
+import type { SendLattice } from './send-grid.ts';
 
 /** What a stream sends from: a file's packetized track, or anything shaped like it (a looped one). */
 export type SampleSource = Pick<PacketizedTrack, 'format' | 'sampleCount' | 'chunkOf' | 'peekChunk' | 'loadChunk' | 'growth'>;
@@ -42,6 +44,12 @@ export class RtpStream implements ScheduledTask {
   /** Set while waiting at a growing end; the first sample after it re-anchors the timeline if late. */
   private stalled = false;
   ended = false;
+  /**
+   * 'normal' mode on a file's send lattice (send-grid.ts; set per segment by the presentation for
+   * the tracks other than the lattice's own, with the midpoints' phase): each sample goes at the
+   * instant at or before its decoding time.
+   */
+  lattice: Pick<SendLattice, 'periodSec' | 'phaseSec'> | undefined;
 
   constructor(
     readonly control: string,
@@ -170,7 +178,7 @@ export class RtpStream implements ScheduledTask {
       // Compared in clock time, as returned: a sample due at `nowMs` to within rounding (another
       // session's grid point, the same instant computed another way) goes now, not one
       // scheduler step later for a due time that is not after `nowMs`.
-      const due = this.timeline.clockTimeOf(s.dtsSec);
+      const due = this.timeline.clockTimeOf(this.lattice ? latticeTimeOf(s.dtsSec, this.lattice) : s.dtsSec);
       if (due > nowMs) return due;
       this.send(s);
       this.next++;

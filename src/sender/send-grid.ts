@@ -61,3 +61,68 @@ export function alignedStartMs(nowMs: number, startNpt: number, gridMs: number):
   const origin = startNpt * 1000;
   return origin + Math.ceil((nowMs - origin) / gridMs) * gridMs;
 }
+
+/**
+ * A file's send lattice: the instants at which one of its tracks (the one with the shortest
+ * constant sample duration: AAC's 21.33 ms at 48 kHz, 40 ms for 25 fps video alone) has its
+ * samples due, `phaseSec + k * periodSec` in media time. Sessions whose timelines start a whole
+ * number of periods from clock 0 (latticeStartMs) share those instants, whatever their start and
+ * position. Every other track's samples go at the midpoint between two lattice instants at or
+ * before their decoding time (betweenLattice: up to one period early, never late): in wake-ups of
+ * their own, so that a video frame's burst never delays the audio (sent at the lattice instants
+ * themselves, audio jitter at 100 clients read 0.60 ms, against 0.48 ms at the midpoints). All
+ * sessions of the file then send at ~94 instants a second (48 kHz AAC), where the send grid's gcd
+ * gives 375 (2.67 ms): at 100 clients those wake-ups, and the receivers the kernel wakes at each,
+ * were a third of the CPU of file sessions.
+ */
+export interface SendLattice {
+  /** The track whose samples define the lattice (its own samples are never moved). */
+  track: number;
+  periodSec: number;
+  phaseSec: number;
+}
+
+/** A lattice coarser than this would send other tracks too early: none then. */
+export const MAX_LATTICE_MS = 50;
+
+/** The lattice of `tracks` (index into it), or undefined when no track has a constant sample duration of 1-50 ms. */
+export function sendLattice(tracks: readonly Track[]): SendLattice | undefined {
+  let best: SendLattice | undefined;
+  for (const [i, t] of tracks.entries()) {
+    const { dts, count } = t.samples;
+    if (count < 2 || !(t.timescale > 0)) continue;
+    const step = dts[1]! - dts[0]!;
+    if (!(step > 0)) continue;
+    let constant = true;
+    for (let k = 2; k < count && constant; k++) constant = dts[k]! - dts[k - 1]! === step;
+    const periodSec = step / t.timescale;
+    if (!constant || periodSec * 1000 < MIN_SEND_GRID_MS || periodSec * 1000 > MAX_LATTICE_MS) continue;
+    if (best && best.periodSec <= periodSec) continue;
+    const first = dts[0]! / t.timescale;
+    best = { track: i, periodSec, phaseSec: first - Math.floor(first / periodSec) * periodSec };
+  }
+  return best;
+}
+
+/**
+ * The latest clock time at or before `nowMs` at which a timeline starting at media time
+ * `startNpt` (s) is a whole number of lattice periods from clock 0: a PLAY starts at most one
+ * period in the past (what fell due meanwhile goes at once), so it waits for nothing.
+ */
+export function latticeStartMs(nowMs: number, startNpt: number, periodSec: number): number {
+  const origin = startNpt * 1000;
+  const period = periodSec * 1000;
+  return origin + Math.floor((nowMs - origin) / period) * period;
+}
+
+/** The media time (s) at which a sample decoded at `dtsSec` is sent on `lattice`: the instant at or before it. */
+export function latticeTimeOf(dtsSec: number, lattice: Pick<SendLattice, 'periodSec' | 'phaseSec'>): number {
+  const { periodSec, phaseSec } = lattice;
+  // A tolerance: a due time on the lattice, computed another way, must not fall a period back.
+  return phaseSec + Math.floor((dtsSec - phaseSec) / periodSec + 1e-9) * periodSec;
+}
+
+/** The midpoints between `lattice`'s instants: where the tracks other than its own are sent. */
+export function betweenLattice(lattice: Pick<SendLattice, 'periodSec' | 'phaseSec'>): Pick<SendLattice, 'periodSec' | 'phaseSec'> {
+  return { periodSec: lattice.periodSec, phaseSec: lattice.phaseSec + lattice.periodSec / 2 };
+}

@@ -12,7 +12,7 @@ import { RtcpSession } from '../sender/rtcp-session.ts';
 import { RtpSender } from '../sender/rtp-sender.ts';
 import { RtpStream } from '../sender/rtp-stream.ts';
 import { startIndexFor } from '../sender/seek.ts';
-import { alignedStartMs } from '../sender/send-grid.ts';
+import { alignedStartMs, betweenLattice, latticeStartMs } from '../sender/send-grid.ts';
 import type { SessionMethod } from './session/method-table.ts';
 import type { PlayAnswer, Presentation, PresentationTraffic, SetupBase } from './session/presentation.ts';
 import { RtspSession, newSessionId } from './session/rtsp-session.ts';
@@ -326,10 +326,20 @@ export class FilePresentation implements Presentation {
       }
     }
     const now = this.ctx.clock.now();
-    // At Scale and Speed 1 the segment starts on the file's send grid (send-grid.ts): every
-    // session of the file then has its packets due at the same instants, served by one wake-up.
-    const grid = scale === 1 && speed === 1 ? this.entry.sendGridMs : undefined;
-    this.segmentStartMs = grid === undefined ? now : alignedStartMs(now, startNpt, grid);
+    // At Scale and Speed 1 the segment starts on the file's send lattice (at most a period back)
+    // or else its send grid (at most a step ahead; send-grid.ts): every session of the file then
+    // has its packets due at the same instants, served by one wake-up.
+    const normal = scale === 1 && speed === 1;
+    const lattice = normal ? this.entry.sendLattice : undefined;
+    const grid = normal ? this.entry.sendGridMs : undefined;
+    this.segmentStartMs = lattice
+      ? latticeStartMs(now, startNpt, lattice.periodSec)
+      : grid !== undefined
+        ? alignedStartMs(now, startNpt, grid)
+        : now;
+    const between = lattice ? betweenLattice(lattice) : undefined;
+    for (const s of this.setups.values())
+      s.stream.lattice = lattice && this.entry.tracks.indexOf(s.track) !== lattice.track ? between : undefined;
     const streams = [...this.setups.values()].map((s) => ({ stream: s.stream, track: s.track.source.track }));
     retimeStreams(streams, startNpt, scale, speed, this.segmentStartMs);
   }
@@ -347,8 +357,9 @@ export class FilePresentation implements Presentation {
     const start = this.segmentStartMs ?? now;
     this.timeline.start(startNpt, start, this.scale * this.speed);
     this.segmentStartMs = undefined;
-    // On a grid (aligned start), whole grid steps keep each track's first wake-up on it too.
-    const grid = this.scale === 1 && this.speed === 1 ? this.entry.sendGridMs : undefined;
+    // On a grid (aligned start), whole grid steps keep each track's first wake-up on it too (on a
+    // lattice every wake-up after a track's first is on it anyway).
+    const grid = this.scale === 1 && this.speed === 1 && !this.entry.sendLattice ? this.entry.sendGridMs : undefined;
     const stagger = grid !== undefined ? Math.ceil(TRACK_START_STAGGER_MS / grid) * grid : TRACK_START_STAGGER_MS;
     let k = 0;
     for (const s of this.setups.values()) {

@@ -11,7 +11,7 @@ import { resolveMediaPath, safeRelativePath } from './media-path.ts';
 import { GrowingEntries } from './growing-entry.ts';
 import { ChunkCache, PacketizedTrack } from '../sender/packetized-track.ts';
 import { payloadFormatFor } from '../sender/payload-formats.ts';
-import { sendGridMs } from '../sender/send-grid.ts';
+import { sendGridMs, sendLattice } from '../sender/send-grid.ts';
 import { groupG711Tracks } from './sample-groups.ts';
 import type { MediaEntry, ServedTrack } from './media-entry.ts';
 
@@ -91,6 +91,7 @@ export async function openMediaEntry(
     });
   }
   const sendGrid = sendGridMs(tracks.map((t) => t.source.track));
+  const lattice = sendLattice(tracks.map((t) => t.source.track));
   return {
     relPath,
     filePath,
@@ -101,6 +102,7 @@ export async function openMediaEntry(
     refs: 0,
     ...(prepared ? { prepared } : {}),
     ...(sendGrid !== undefined ? { sendGridMs: sendGrid } : {}),
+    ...(lattice !== undefined ? { sendLattice: lattice } : {}),
   };
 }
 

@@ -5,6 +5,7 @@
 import type { MediaFile } from '../media/index.ts';
 import type { PreparedMedia } from '../media/prepare/index.ts';
 import type { PacketizedTrack, TrackGrowth } from '../sender/packetized-track.ts';
+import type { SendLattice } from '../sender/send-grid.ts';
 
 /** A served track: its control name in URLs (`trackID=N`) and its packet source. */
 export interface ServedTrack {
@@ -28,4 +29,9 @@ export interface MediaEntry {
   growth?: TrackGrowth;
   /** The served tracks' send grid (send-grid.ts): sessions at Scale and Speed 1 start on it. */
   sendGridMs?: number;
+  /**
+   * The served tracks' send lattice (send-grid.ts), preferred to the grid: sessions at Scale and
+   * Speed 1 start on it and send every packet at its instants.
+   */
+  sendLattice?: SendLattice;
 }

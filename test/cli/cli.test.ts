@@ -30,9 +30,14 @@ describe('streamlab probe', () => {
     if (sdp.ok) expect(sdp.value.media.map((m) => m.type)).toEqual(['video', 'audio']);
   });
 
-  it('names the send grid', () => {
-    expect(run(['probe', SAMPLE]).stdout).toMatch(/^.*sample\.mp4: 20\.000 s, 2 track\(s\), send grid 2\.667 ms$/m);
-    expect(JSON.parse(run(['probe', '--json', SAMPLE]).stdout).sendGridMs).toBeCloseTo(8 / 3, 9);
+  it('names the send grid and the send lattice', () => {
+    expect(run(['probe', SAMPLE]).stdout).toMatch(
+      /^.*sample\.mp4: 20\.000 s, 2 track\(s\), send grid 2\.667 ms, send lattice 21\.333 ms \(trackID=2\)$/m,
+    );
+    const json = JSON.parse(run(['probe', '--json', SAMPLE]).stdout);
+    expect(json.sendGridMs).toBeCloseTo(8 / 3, 9);
+    expect(json.sendLattice).toMatchObject({ control: 'trackID=2', phaseMs: 0 });
+    expect(json.sendLattice.periodMs).toBeCloseTo(64 / 3, 9);
   });
 
   it('stops quietly when its reader has gone (`| head`)', async () => {

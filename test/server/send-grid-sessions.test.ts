@@ -1,11 +1,12 @@
 /**
  * Sessions of one file share their send instants: each PLAY at Scale 1 starts its timeline on the
- * file's send grid (send-grid.ts), so sixteen sessions started at odd moments and positions send
- * every packet at a grid point, and the scheduler wakes at most once a grid step for all of them. An
+ * file's send lattice (send-grid.ts: the AAC track's 21.33 ms frames), so sixteen sessions started
+ * at odd moments and positions send every audio packet at a lattice instant and every video packet
+ * at a midpoint between two, and the scheduler wakes about twice a period for all of them. An
  * in-process server on a manual clock; every packet's send time is taken at the egress.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { sendGridMs } from '../../src/sender/send-grid.ts';
+import { sendLattice } from '../../src/sender/send-grid.ts';
 import { RtspServer } from '../../src/server/index.ts';
 import { RtspClientConnection } from '../../src/transport/rtsp-client.ts';
 import { ManualClock } from '../../src/util/clock.ts';
@@ -17,17 +18,17 @@ const SESSIONS = 16;
 
 const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-describe('sessions of one file on its send grid', () => {
+describe('sessions of one file on its send lattice', () => {
   let server: RtspServer | undefined;
   afterEach(async () => {
     await server?.close();
     server = undefined;
   });
 
-  it('send every packet at a grid point, and share the wake-ups', async () => {
+  it('send every packet at a lattice instant (audio) or a midpoint (video), and share the wake-ups', async () => {
     const clock = new ManualClock();
-    /** Clock time of every RTP packet sent, per session. */
-    const sent = new Map<string, number[]>();
+    /** Clock time and track of every RTP packet sent, per session. */
+    const sent = new Map<string, { at: number; track: number }[]>();
     server = await RtspServer.inProcess({
       clock,
       random: seededRandom(5),
@@ -41,7 +42,7 @@ describe('sessions of one file on its send grid', () => {
           egress: {
             kind: direct.kind,
             sendRtp: (h, p) => {
-              times.push(clock.now());
+              times.push({ at: clock.now(), track: t.trackIndex });
               direct.sendRtp(h, p);
             },
             sendRtcp: (p) => direct.sendRtcp(p),
@@ -56,9 +57,12 @@ describe('sessions of one file on its send grid', () => {
     // The whole file in the chunk cache, so that no stream waits for a read in simulated time.
     const entry = await server.catalog.acquire('sample.mp4');
     for (const t of entry.tracks) for (let c = 0; c <= t.source.chunkOf(t.source.sampleCount - 1); c++) await t.source.loadChunk(c);
-    const grid = entry.sendGridMs!;
-    expect(grid).toBeCloseTo(sendGridMs(entry.tracks.map((t) => t.source.track))!, 12);
-    expect(grid).toBeCloseTo(8 / 3, 12);
+    const lattice = entry.sendLattice!;
+    expect(lattice).toEqual(sendLattice(entry.tracks.map((t) => t.source.track)));
+    expect(entry.tracks[lattice.track]!.source.format.media).toBe('audio');
+    expect(lattice.periodSec).toBeCloseTo(1024 / 48000, 12);
+    const period = lattice.periodSec * 1000;
+    const phase = lattice.phaseSec * 1000;
 
     const url = 'rtsp://127.0.0.1/sample.mp4';
     const clients: RtspClientConnection[] = [];
@@ -89,24 +93,29 @@ describe('sessions of one file on its send grid', () => {
     const wakeups = server.snapshot().scheduler.wakeups - wakeupsBefore;
 
     expect(sent.size).toBe(SESSIONS);
-    /** Grid points at which each session sent in the measured second. */
+    /** Half-periods (lattice instants and midpoints) at which each session sent in the measured second. */
     let ownInstants = 0;
-    for (const [id, times] of sent) {
+    for (const [id, all] of sent) {
+      // A PLAY starts its timeline up to a period back and sends what fell due at once: the
+      // measured second has every session in its steady pace.
+      const times = all.filter((p) => p.at >= from);
       expect(times.length, id).toBeGreaterThan(100);
-      for (const t of times) {
-        // At its grid point (to within rounding), or within the manual clock's 0.1 ms step after it.
-        const off = t / grid - Math.round(t / grid);
-        expect(off, `${id} at ${t}`).toBeGreaterThan(-1e-9);
-        expect(off, `${id} at ${t}`).toBeLessThan(0.1 / grid);
+      for (const { at, track } of times) {
+        // Audio at a lattice instant, video at a midpoint (to within rounding, or within the
+        // manual clock's 0.1 ms step after it).
+        const shift = track === lattice.track ? 0 : period / 2;
+        const k = (at - phase - shift) / period;
+        const off = k - Math.round(k);
+        expect(off, `${id} track ${track} at ${at}`).toBeGreaterThan(-1e-9);
+        expect(off, `${id} track ${track} at ${at}`).toBeLessThan(0.1 / period);
       }
-      ownInstants += new Set(times.filter((t) => t >= from).map((t) => Math.round(t / grid))).size;
+      ownInstants += new Set(times.map((p) => Math.round((p.at - phase) / (period / 2)))).size;
     }
-    // Each session sends at ~62 instants a second (25 video frames, 46.9 AAC frames, 3 in 320 ms
-    // together): on timelines of their own the sessions would need a wake-up for nearly each of
-    // their ~1,000. On the grid there are 375 instants a second, whatever the number of sessions;
-    // RTCP adds a few.
-    expect(ownInstants).toBeGreaterThan(900);
-    expect(wakeups).toBeLessThan(1000 / grid + 25);
+    // Each session sends at ~72 instants a second (25 video frames, 46.9 AAC frames): on
+    // timelines of their own the sessions would need a wake-up for nearly each of their ~1,150.
+    // On the lattice there are 94 instants a second, whatever the number of sessions; RTCP adds a few.
+    expect(ownInstants).toBeGreaterThan(1000);
+    expect(wakeups).toBeLessThan(2000 / period + 25);
     for (const c of clients) c.close();
     server.catalog.release(entry);
   }, 30_000);

@@ -1,9 +1,8 @@
 /**
- * A PLAY's tracks start TRACK_START_STAGGER_MS apart (file-presentation.ts; rounded up to whole
- * steps of the file's send grid, as the PLAY starts on it), on the ManualClock: both SRs at PLAY,
- * the first track's first RTP packet at the grid point, the second track's not before the stagger,
- * then everything it had due meanwhile at once, from RTP-Info's seq and rtptime with no
- * gap. Sent in one wake, the two first packets reach the client together, and GStreamer 1.22's
+ * A PLAY's tracks start TRACK_START_STAGGER_MS apart (file-presentation.ts), on the ManualClock:
+ * both SRs at PLAY, the first track's first RTP packet at once (the timeline starts on the file's
+ * send lattice, up to a period back), the second track's not before the stagger, then everything
+ * it had due meanwhile at once, from RTP-Info's seq and rtptime with no gap. Sent in one wake, the two first packets reach the client together, and GStreamer 1.22's
  * rtspsrc then exposes both pads at once from two threads (a race that hung gst-launch pipelines
  * with caps-filtered links; see test/helpers/gstreamer.ts).
  *
@@ -14,16 +13,14 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RtspServer } from '../../../src/server/index.ts';
 import { TRACK_START_STAGGER_MS } from '../../../src/server/file-presentation.ts';
-import { alignedStartMs } from '../../../src/sender/send-grid.ts';
+import { latticeStartMs } from '../../../src/sender/send-grid.ts';
 import { ManualClock } from '../../../src/util/clock.ts';
 import { RtspTestClient } from '../../helpers/rtsp-client.ts';
 import { startServer } from '../../helpers/server.ts';
 import { sleep, waitUntil } from '../../helpers/wait.ts';
 
-/** The sample's audio frame: 1024 samples at 48 kHz. */
+/** The sample's audio frame (1024 samples at 48 kHz): its send lattice's period. */
 const AUDIO_FRAME_MS = (1024 / 48000) * 1000;
-/** The sample's send grid: gcd(40 ms video frames, AUDIO_FRAME_MS). */
-const GRID_MS = 8 / 3;
 
 describe('the tracks of a PLAY start one after the other', () => {
   let server: RtspServer | undefined;
@@ -42,34 +39,30 @@ describe('the tracks of a PLAY start one after the other', () => {
       await c.setup(`${base}/trackID=1`, 'tcp');
       await c.setup(`${base}/trackID=2`, 'tcp');
       const [video, audio] = c.tracks;
-      // PLAY between two grid points.
-      clock.advance(1);
+      // PLAY between two lattice instants.
+      clock.advance(5);
       const playedAt = clock.now();
       const play = await c.play(`${base}/`);
       expect(play.response.statusCode).toBe(200);
       // Both SRs left at PLAY.
       await waitUntil(() => video!.rtcp.length > 0 && audio!.rtcp.length > 0, 10_000, 'both SRs');
 
-      // The timeline starts at the next grid point.
-      const start = alignedStartMs(playedAt, 0, GRID_MS);
-      expect(start).toBeCloseTo(GRID_MS, 9);
-      const stagger = Math.ceil(TRACK_START_STAGGER_MS / GRID_MS) * GRID_MS;
-      expect(stagger).toBeGreaterThanOrEqual(TRACK_START_STAGGER_MS);
-      clock.advance(start - playedAt - 0.6);
-      await sleep(100);
-      expect(video!.rtp).toEqual([]);
-      clock.advance(0.6);
+      // The timeline started at the lattice instant before the PLAY: the first video packet, due
+      // then, leaves at once.
+      const start = latticeStartMs(playedAt, 0, AUDIO_FRAME_MS / 1000);
+      expect(start).toBe(0);
+      clock.advance(0.1);
       await waitUntil(() => video!.rtp.length > 0, 10_000, 'the first video packet');
       // In the same write as track 1's first packet, had it been sent with it.
       expect(audio!.rtp).toEqual([]);
 
       // Up to a few ms before the stagger (a wake may run tasks due within 0.5 ms early): nothing.
-      clock.advance(stagger - 3);
+      clock.advance(TRACK_START_STAGGER_MS - 3);
       await sleep(100);
       expect(audio!.rtp).toEqual([]);
 
       clock.advance(3);
-      const due = Math.floor(stagger / AUDIO_FRAME_MS) + 1;
+      const due = Math.floor((playedAt + TRACK_START_STAGGER_MS - start) / AUDIO_FRAME_MS) + 1;
       await waitUntil(() => audio!.rtp.length >= due, 10_000, `${due} audio packets`);
       const info = play.rtpInfo.find((e) => e.url.endsWith('trackID=2'))!;
       expect(audio!.rtp[0]!.seq).toBe(info.seq);
