@@ -63,13 +63,14 @@ export function alignedStartMs(nowMs: number, startNpt: number, gridMs: number):
 }
 
 /**
- * A file's send lattice: the instants at which one of its tracks (the one with the shortest
- * constant sample duration: AAC's 21.33 ms at 48 kHz, 40 ms for 25 fps video alone) has its
- * samples due, `phaseSec + k * periodSec` in media time. Sessions whose timelines start a whole
- * number of periods from clock 0 (latticeStartMs) share those instants, whatever their start and
- * position. Every other track's samples go at the midpoint between two lattice instants at or
- * before their decoding time (betweenLattice: up to one period early, never late): in wake-ups of
- * their own, so that a video frame's burst never delays the audio (sent at the lattice instants
+ * A file's send lattice: the instants at which one of its tracks (an audio track with a constant
+ * sample duration, the shortest if several: AAC's 21.33 ms at 48 kHz; else the video track with
+ * the shortest: 40 ms for 25 fps) has its samples due, `phaseSec + k * periodSec` in media time.
+ * Sessions whose timelines start a whole number of periods from clock 0 (latticeStartMs) share
+ * those instants, whatever their start and position. The video tracks' samples go at the midpoint
+ * between two lattice instants at or before their decoding time (betweenLattice: up to one period
+ * early, never late); audio is never moved, its jitter is what a listener hears. The midpoints are
+ * wake-ups of their own, so that a video frame's burst never delays the audio (sent at the lattice instants
  * themselves, audio jitter at 100 clients read 0.60 ms, against 0.48 ms at the midpoints). All
  * sessions of the file then send at ~94 instants a second (48 kHz AAC), where the send grid's gcd
  * gives 375 (2.67 ms): at 100 clients those wake-ups, and the receivers the kernel wakes at each,
@@ -85,9 +86,13 @@ export interface SendLattice {
 /** A lattice coarser than this would send other tracks too early: none then. */
 export const MAX_LATTICE_MS = 50;
 
-/** The lattice of `tracks` (index into it), or undefined when no track has a constant sample duration of 1-50 ms. */
+/**
+ * The lattice of `tracks` (index into it), or undefined when no track has a constant sample
+ * duration of 1-50 ms. An audio track's is preferred to any video track's.
+ */
 export function sendLattice(tracks: readonly Track[]): SendLattice | undefined {
   let best: SendLattice | undefined;
+  let bestIsAudio = false;
   for (const [i, t] of tracks.entries()) {
     const { dts, count } = t.samples;
     if (count < 2 || !(t.timescale > 0)) continue;
@@ -97,9 +102,11 @@ export function sendLattice(tracks: readonly Track[]): SendLattice | undefined {
     for (let k = 2; k < count && constant; k++) constant = dts[k]! - dts[k - 1]! === step;
     const periodSec = step / t.timescale;
     if (!constant || periodSec * 1000 < MIN_SEND_GRID_MS || periodSec * 1000 > MAX_LATTICE_MS) continue;
-    if (best && best.periodSec <= periodSec) continue;
+    const audio = t.kind === 'audio';
+    if (best && ((bestIsAudio && !audio) || (bestIsAudio === audio && best.periodSec <= periodSec))) continue;
     const first = dts[0]! / t.timescale;
     best = { track: i, periodSec, phaseSec: first - Math.floor(first / periodSec) * periodSec };
+    bestIsAudio = audio;
   }
   return best;
 }

@@ -337,9 +337,11 @@ export class FilePresentation implements Presentation {
       : grid !== undefined
         ? alignedStartMs(now, startNpt, grid)
         : now;
+    // Video moves to the midpoints; the lattice's own track and any other audio keep their times.
     const between = lattice ? betweenLattice(lattice) : undefined;
     for (const s of this.setups.values())
-      s.stream.lattice = lattice && this.entry.tracks.indexOf(s.track) !== lattice.track ? between : undefined;
+      s.stream.lattice =
+        lattice && s.track.source.format.media === 'video' && this.entry.tracks.indexOf(s.track) !== lattice.track ? between : undefined;
     const streams = [...this.setups.values()].map((s) => ({ stream: s.stream, track: s.track.source.track }));
     retimeStreams(streams, startNpt, scale, speed, this.segmentStartMs);
   }

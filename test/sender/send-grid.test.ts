@@ -19,11 +19,11 @@ import {
 } from '../../src/sender/send-grid.ts';
 
 /** A track whose samples are `count` steps of `step` ticks from `first`. */
-function track(timescale: number, step: number, count: number, first = 0): Track {
+function track(timescale: number, step: number, count: number, first = 0, kind: Track['kind'] = 'video'): Track {
   const dts = Float64Array.from({ length: count }, (_, i) => first + i * step);
   return {
     id: 1,
-    kind: 'video',
+    kind,
     codec: 'h264',
     fourcc: 'avc1',
     timescale,
@@ -35,7 +35,7 @@ function track(timescale: number, step: number, count: number, first = 0): Track
 }
 
 const video25 = track(12800, 512, 500, -1024);
-const aac48k = track(48000, 1024, 938, -1024);
+const aac48k = track(48000, 1024, 938, -1024, 'audio');
 
 describe('send grid', () => {
   it('25 fps video with 48 kHz AAC: gcd(40, 21.33) = 2.67 ms', () => {
@@ -98,7 +98,13 @@ describe('send lattice', () => {
     expect(sendLattice([video25, aac48k])).toEqual({ track: 1, periodSec: 1024 / 48000, phaseSec: 0 });
     expect(sendLattice([video25])).toEqual({ track: 0, periodSec: 0.04, phaseSec: 0 });
     // 44.1 kHz AAC with 29.97 fps video: no send grid, but a lattice (23.2 ms).
-    expect(sendLattice([track(30000, 1001, 300), track(44100, 1024, 900)])).toEqual({ track: 1, periodSec: 1024 / 44100, phaseSec: 0 });
+    expect(sendLattice([track(30000, 1001, 300), track(44100, 1024, 900, 0, 'audio')])).toEqual({
+      track: 1,
+      periodSec: 1024 / 44100,
+      phaseSec: 0,
+    });
+    // 60 fps video has the shorter period (16.7 ms), but the audio keeps its times: the lattice is the audio's.
+    expect(sendLattice([track(15360, 256, 600), aac48k])!.track).toBe(1);
     // A first sample off the period's multiples: the phase.
     expect(sendLattice([track(48000, 1024, 100, 480)])!.phaseSec).toBeCloseTo(0.01, 12);
   });
@@ -108,7 +114,7 @@ describe('send lattice', () => {
     vfr.samples.dts[50] = 50 * 3600 + 7;
     expect(sendLattice([vfr])).toBeUndefined();
     // The irregular audio track leaves the lattice to the video.
-    const jumpy = track(48000, 1024, 100);
+    const jumpy = track(48000, 1024, 100, 0, 'audio');
     jumpy.samples.dts[10]! += 1;
     expect(sendLattice([video25, jumpy])!.track).toBe(0);
     expect(sendLattice([track(48000, 1024, 1)])).toBeUndefined();
