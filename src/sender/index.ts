@@ -27,6 +27,6 @@ export {
   sendGridMs,
   sendLattice,
 } from './send-grid.ts';
-export type { SendLattice } from './send-grid.ts';
+export type { LatticeTimes, SendLattice } from './send-grid.ts';
 export { receiverReportRecord, voipMetricsRecord } from './qos.ts';
 export type { ReceiverReportRecord, VoipMetricsRecord } from './qos.ts';

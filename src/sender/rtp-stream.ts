@@ -6,7 +6,7 @@ import { continueMapping, rtpAt } from './trick-play.ts';
 import type { RtpMapping, TrickCursor } from './trick-play.ts';
 import type { RtpSender } from './rtp-sender.ts';
 import { latticeTimeOf } from './send-grid.ts';
-import type { SendLattice } from './send-grid.ts';
+import type { LatticeTimes } from './send-grid.ts';
 
 /** What a stream sends from: a file's packetized track, or anything shaped like it (a looped one). */
 export type SampleSource = Pick<PacketizedTrack, 'format' | 'sampleCount' | 'chunkOf' | 'peekChunk' | 'loadChunk' | 'growth'>;
@@ -45,11 +45,10 @@ export class RtpStream implements ScheduledTask {
   private stalled = false;
   ended = false;
   /**
-   * 'normal' mode on a file's send lattice (send-grid.ts; set per segment by the presentation for
-   * the tracks other than the lattice's own, with the midpoints' phase): each sample goes at the
-   * instant at or before its decoding time.
+   * 'normal' mode on a file's send lattice (send-grid.ts; the midpoints, set per segment by the
+   * presentation for video tracks): each sample goes at the instant at or before its decoding time.
    */
-  lattice: Pick<SendLattice, 'periodSec' | 'phaseSec'> | undefined;
+  lattice: LatticeTimes | undefined;
 
   constructor(
     readonly control: string,

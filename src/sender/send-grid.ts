@@ -69,16 +69,21 @@ export function alignedStartMs(nowMs: number, startNpt: number, gridMs: number):
  * Sessions whose timelines start a whole number of periods from clock 0 (latticeStartMs) share
  * those instants, whatever their start and position. The video tracks' samples go at the midpoint
  * between two lattice instants at or before their decoding time (betweenLattice: up to one period
- * early, never late); audio is never moved, its jitter is what a listener hears. The midpoints are
- * wake-ups of their own, so that a video frame's burst never delays the audio (sent at the lattice instants
- * themselves, audio jitter at 100 clients read 0.60 ms, against 0.48 ms at the midpoints). All
+ * early, never late); audio is never moved, its jitter is what a listener hears. The midpoints
+ * are wake-ups of their own, so that a video frame's burst never delays the audio (sent at the
+ * lattice instants themselves, audio jitter at 100 clients read 0.60 ms, against 0.48 ms at the
+ * midpoints). All
  * sessions of the file then send at ~94 instants a second (48 kHz AAC), where the send grid's gcd
  * gives 375 (2.67 ms): at 100 clients those wake-ups, and the receivers the kernel wakes at each,
  * were a third of the CPU of file sessions.
  */
-export interface SendLattice {
+export interface SendLattice extends LatticeTimes {
   /** The track whose samples define the lattice (its own samples are never moved). */
   track: number;
+}
+
+/** Instants `phaseSec + k * periodSec` of media time: a lattice's, or its midpoints'. */
+export interface LatticeTimes {
   periodSec: number;
   phaseSec: number;
 }
@@ -123,13 +128,13 @@ export function latticeStartMs(nowMs: number, startNpt: number, periodSec: numbe
 }
 
 /** The media time (s) at which a sample decoded at `dtsSec` is sent on `lattice`: the instant at or before it. */
-export function latticeTimeOf(dtsSec: number, lattice: Pick<SendLattice, 'periodSec' | 'phaseSec'>): number {
+export function latticeTimeOf(dtsSec: number, lattice: LatticeTimes): number {
   const { periodSec, phaseSec } = lattice;
   // A tolerance: a due time on the lattice, computed another way, must not fall a period back.
   return phaseSec + Math.floor((dtsSec - phaseSec) / periodSec + 1e-9) * periodSec;
 }
 
-/** The midpoints between `lattice`'s instants: where the tracks other than its own are sent. */
-export function betweenLattice(lattice: Pick<SendLattice, 'periodSec' | 'phaseSec'>): Pick<SendLattice, 'periodSec' | 'phaseSec'> {
+/** The midpoints between `lattice`'s instants: where the video tracks are sent. */
+export function betweenLattice(lattice: LatticeTimes): LatticeTimes {
   return { periodSec: lattice.periodSec, phaseSec: lattice.phaseSec + lattice.periodSec / 2 };
 }

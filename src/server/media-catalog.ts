@@ -90,8 +90,9 @@ export async function openMediaEntry(
       source: new PacketizedTrack(file, t, f.format, cache, `${key}/${t.id}/${maxPayloadSize}`),
     });
   }
-  const sendGrid = sendGridMs(tracks.map((t) => t.source.track));
-  const lattice = sendLattice(tracks.map((t) => t.source.track));
+  const served = tracks.map((t) => t.source.track);
+  const sendGrid = sendGridMs(served);
+  const lattice = sendLattice(served);
   return {
     relPath,
     filePath,

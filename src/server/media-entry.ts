@@ -31,7 +31,7 @@ export interface MediaEntry {
   sendGridMs?: number;
   /**
    * The served tracks' send lattice (send-grid.ts), preferred to the grid: sessions at Scale and
-   * Speed 1 start on it and send every packet at its instants.
+   * Speed 1 start on it, send audio at its instants and video at its midpoints.
    */
   sendLattice?: SendLattice;
 }
