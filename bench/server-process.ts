@@ -13,7 +13,8 @@ import type * as V8Module from 'node:v8';
 import { RtspServer } from '../src/server/index.ts';
 import { parseLiveSpec } from '../src/server/live/live-hub.ts';
 import type { ServerOptions, ServerSnapshot } from '../src/server/index.ts';
-import { interleavedBatchStats, udpBatchStats } from '../src/transport/index.ts';
+import { interleavedBatchStats, udpBatchStats, udpGso } from '../src/transport/index.ts';
+import type { UdpGsoState } from '../src/transport/index.ts';
 import { eldFromHistogram, startEventLoopMonitor } from './eld.ts';
 import type { EventLoopDelay } from './eld.ts';
 
@@ -36,6 +37,8 @@ export interface ServerProcessReport {
   counters: Record<string, number>;
   /** The native sender's batch (datagrams, native calls, sendmmsg runs) and the UDP ports' state. */
   udpBatch?: Record<string, number> | undefined;
+  /** The native sender's segmentation offload: on or off, segmented messages and the datagrams they carried. */
+  gso?: UdpGsoState | undefined;
   /** Interleaved connections: frames, native and Node writes, native calls, partial writes, errors. */
   interleavedBatch?: Record<string, number> | undefined;
   udp?: unknown;
@@ -175,6 +178,7 @@ async function main(): Promise<void> {
         cache: snap.cache,
         counters: { ...snap.counters },
         udpBatch: udpBatchStats(),
+        gso: udpGso(),
         interleavedBatch: interleavedBatchStats(),
         udp: snap.udp,
       });

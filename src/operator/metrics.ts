@@ -55,6 +55,8 @@ const KINDS: readonly SessionKind[] = ['file', 'live-viewer', 'publisher'];
  *   streamlab_live_fanout_held_packets_total    live packets whose fan-out was held for a later ms
  *   streamlab_live_fanout_overflows_total       full fan-out holds (everything held sent at once)
  *   streamlab_scheduler_run_limit_hits_total    wake-ups cut at MAX_RUNS_PER_WAKE (a runaway task)
+ *   streamlab_udp_gso_datagrams_total           UDP datagrams sent in segmented messages (native sender)
+ *   streamlab_udp_gso_fallbacks_total           segmented messages the kernel refused, sent again one by one
  *   streamlab_operator_feed_clients             dashboard pages connected
  *   streamlab_process_*, streamlab_nodejs_*     prom-client's default process metrics
  */
@@ -270,6 +272,24 @@ export class ServerMetrics {
       collect() {
         this.reset();
         this.inc(monotonic('run-limit', snap().scheduler.runLimitHits));
+      },
+    });
+    new Counter({
+      name: 'streamlab_udp_gso_datagrams_total',
+      help: "UDP datagrams the native sender handed to the kernel in segmented messages (UDP GSO: one message for a run of one client's equal-sized datagrams)",
+      registers,
+      collect() {
+        this.reset();
+        this.inc(monotonic('gsoDatagrams', snap().gso?.segments ?? 0));
+      },
+    });
+    new Counter({
+      name: 'streamlab_udp_gso_fallbacks_total',
+      help: 'Segmented UDP messages the kernel refused (a route MTU below a segment, a device without checksum offload), sent again datagram by datagram',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(monotonic('gsoFallbacks', snap().gso?.fallbacks ?? 0));
       },
     });
     if (server.redirect) {

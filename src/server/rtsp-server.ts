@@ -8,9 +8,9 @@ import type { Clock } from '../util/clock.ts';
 import { cryptoRandom } from '../util/random.ts';
 import type { Random } from '../util/random.ts';
 import { createLogger } from '../util/log.ts';
-import { DEFAULT_RTP_PORT_RANGE, Scheduler, SharedUdpPorts, duplexPair, wakeFlush } from '../transport/index.ts';
+import { DEFAULT_RTP_PORT_RANGE, Scheduler, SharedUdpPorts, duplexPair, udpGso, udpSenderKind, wakeFlush } from '../transport/index.ts';
 import { MAX_TRACKS } from '../media/limits.ts';
-import type { ByteStream, ImpairmentSpec, PortRange } from '../transport/index.ts';
+import type { ByteStream, ImpairmentSpec, PortRange, UdpGsoState } from '../transport/index.ts';
 import type { Duplex } from 'node:stream';
 import type { MediaPreparer } from '../media/prepare/index.ts';
 import { RtspConnection } from './connection.ts';
@@ -215,6 +215,11 @@ export interface ServerSnapshot {
   udp:
     | { mode: 'per-session' }
     | { mode: 'shared'; rtpPort?: number; rtcpPort?: number; routes: number; unknownSource: number; sendErrors: number };
+  /**
+   * The native UDP sender's segmentation offload (the process's, when UDP goes through the native
+   * sender): on or off, the segmented messages, the datagrams they carried, and fallbacks.
+   */
+  gso?: UdpGsoState;
   /** Authentication counters, when authentication is on. */
   auth?: AuthCounters;
   /** A redirecting front: what it sent where, and the edges' load as last polled. */
@@ -679,6 +684,7 @@ export class RtspServer {
       cache: { bytes: this.catalog.cache.sizeBytes, ...this.catalog.cache.stats },
       live: this.live.snapshot(),
       udp: this.udpSnapshot(),
+      ...(udpSenderKind() === 'native' ? { gso: udpGso() } : {}),
       ...(this.auth ? { auth: this.auth.counters } : {}),
       ...(this.redirect ? { redirect: { ...this.redirect.counters, edges: this.redirect.pool.edges.map((e) => ({ ...e })) } } : {}),
     };

@@ -23,6 +23,23 @@ export interface NativeSendmmsg {
   ): number;
   /** Absent from an addon built before it: interleaved connections then take Node's writes. */
   writeFrames?: NativeWritev['writeFrames'];
+  /** Turns UDP segmentation offload on or off (when given) and tells its state (native/sendmmsg.c). */
+  gso(enable?: boolean): UdpGsoState;
+}
+
+/**
+ * UDP segmentation offload in the native sender: a video frame's fragments to one client leave as
+ * one message the kernel cuts into the same datagrams (native/sendmmsg.c has the rules).
+ */
+export interface UdpGsoState {
+  /** The kernel takes UDP_SEGMENT (Linux 4.18+). */
+  readonly available: boolean;
+  /** Available and not turned off (STREAMLAB_UDP_GSO=0, or a device that cannot checksum for it). */
+  readonly enabled: boolean;
+  /** Segmented messages sent, the datagrams they carried, and messages sent again one by one. */
+  readonly messages: number;
+  readonly segments: number;
+  readonly fallbacks: number;
 }
 
 /**
@@ -61,7 +78,7 @@ function addonPath(): string | undefined {
 }
 
 /** The interface this code calls (ADDON_VERSION in native/sendmmsg.c). */
-const NATIVE_SENDER_VERSION = 2;
+const NATIVE_SENDER_VERSION = 3;
 
 /** Bytes of the heads Buffer per datagram (HEAD_SLOT in native/sendmmsg.c). */
 export const NATIVE_HEAD_SLOT = 16;
@@ -77,6 +94,7 @@ export function nativeSendmmsg(): NativeSendmmsg | undefined {
       const addon = createRequire(import.meta.url)(file) as NativeSendmmsg;
       if (typeof addon.send !== 'function') throw new Error('the addon has no send()');
       if (addon.version !== NATIVE_SENDER_VERSION) throw new Error('built from an older native/sendmmsg.c (npm run build:native)');
+      if (process.env.STREAMLAB_UDP_GSO === '0') addon.gso(false);
       loaded = { addon, error: undefined };
     } catch (err) {
       loaded = { addon: undefined, error: err instanceof Error ? err.message : String(err) };
@@ -89,6 +107,11 @@ export function nativeSendmmsg(): NativeSendmmsg | undefined {
 export function nativeWritev(): NativeWritev | undefined {
   const addon = nativeSendmmsg();
   return addon && typeof addon.writeFrames === 'function' ? (addon as NativeWritev) : undefined;
+}
+
+/** The native sender's segmentation offload, when the addon loaded. */
+export function udpGso(): UdpGsoState | undefined {
+  return nativeSendmmsg()?.gso();
 }
 
 /** Why the native sender is not available (undefined when it is). */

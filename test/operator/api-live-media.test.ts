@@ -238,6 +238,9 @@ describeWithPeers("operator's API: media, live channels, bad requests, metrics",
     expect(v('streamlab_live_fanout_held_packets_total')).toBe(0);
     expect(v('streamlab_live_fanout_overflows_total')).toBe(0);
     expect(v('streamlab_scheduler_run_limit_hits_total')).toBe(0);
+    // The process's segmentation offload (the native sender's, when it sends): as the snapshot tells it.
+    expect(v('streamlab_udp_gso_datagrams_total')).toBe(server.snapshot().gso?.segments ?? 0);
+    expect(v('streamlab_udp_gso_fallbacks_total')).toBe(0);
     expect(v('streamlab_sessions_created_total')).toBe(server.snapshot().counters.sessionsCreated);
     expect(v('streamlab_connections_total')).toBe(server.snapshot().counters.connections);
     expect(v('streamlab_connection_refusals_total{reason="per_address"}')).toBe(0);

@@ -564,7 +564,8 @@ function fakeAddon(refuse: Map<number, number> = new Map()) {
   /** Each call's datagrams as the addon reads them: descriptor, head bytes, body. */
   const calls: { fds: number[]; bufs: (Buffer | undefined)[]; count: number }[] = [];
   const addon: NativeSendmmsg = {
-    version: 2,
+    version: 3,
+    gso: () => ({ available: false, enabled: false, messages: 0, segments: 0, fallbacks: 0 }),
     send(fds, heads, headLengths, bodies, _dests, count, status) {
       const bufs: (Buffer | undefined)[] = [];
       for (let i = 0; i < count; i++) {
