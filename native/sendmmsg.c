@@ -243,13 +243,12 @@ static napi_value Send(napi_env env, napi_callback_info info) {
   for (uint32_t d = 0; d < count; d++)
     if (headLengths[d] < 0 || headLengths[d] > HEAD_SLOT) return fail(env, "a head length is outside 0..16");
   const int gso = gso_on && probe_gso();
-  const char *error = NULL;
 
   /* On the stack (about 40 KB): no state shared between calls or threads. */
   struct run r;
   size_t sent = 0;
   size_t i = 0;
-  while (i < count && !error) {
+  while (i < count) {
     int fd = fds[i];
     r.base = i;
     size_t n = 0; /* datagrams of the run */
@@ -282,10 +281,7 @@ static napi_value Send(napi_env env, napi_callback_info info) {
         /* Only undefined (no body) is allowed besides a Buffer; asked only on this rare path. */
         napi_valuetype t;
         napi_typeof(env, b, &t);
-        if (t != napi_undefined && t != napi_null) {
-          error = "bufs holds something that is not a Buffer";
-          break;
-        }
+        if (t != napi_undefined && t != napi_null) return fail(env, "bufs holds something that is not a Buffer");
       }
       r.parts[n] = (uint16_t)(v - r.iov[n]);
       /* A segment of the open message: same destination, not longer than its segments, room left. */
@@ -331,11 +327,9 @@ static napi_value Send(napi_env env, napi_callback_info info) {
       m++;
       n++;
     }
-    if (error) break;
     sent += send_run(fd, &r, m, n, status);
     i += n;
   }
-  if (error) return fail(env, error);
   napi_value result;
   napi_create_uint32(env, (uint32_t)sent, &result);
   return result;
