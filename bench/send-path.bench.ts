@@ -21,10 +21,10 @@ import { machineInfo } from './proc-stats.ts';
 import { REPO_ROOT } from './targets.ts';
 
 const HELP = `npm run bench:path -- [options]
-  --sessions N   file sessions (default 100)
-  --seconds S    media seconds sent per round, all sessions in (default 12; the sample is 20 s)
-  --rounds R     measured rounds, each a fresh server (default 5)
-  --warmup R     rounds run first and not counted, while V8 compiles the path (default 2)`;
+  --sessions N        file sessions (default 100)
+  --seconds S         media seconds sent per round, all sessions in (default 12; the sample is 20 s)
+  --rounds R          measured rounds, each a fresh server (default 5)
+  --warmup-rounds R   rounds run first and not counted, while V8 compiles the path (default 2)`;
 
 /** Counts what it is handed, reads each body's length (as the addon reads each Buffer), sends nothing. */
 function countingAddon(): NativeSendmmsg & { datagrams: number; bytes: number; calls: number } {
@@ -142,7 +142,7 @@ async function main(): Promise<void> {
       sessions: { type: 'string', default: '100' },
       seconds: { type: 'string', default: '12' },
       rounds: { type: 'string', default: '5' },
-      warmup: { type: 'string', default: '2' },
+      'warmup-rounds': { type: 'string', default: '2' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -153,11 +153,12 @@ async function main(): Promise<void> {
   const sessions = Number(values.sessions);
   const seconds = Number(values.seconds);
   const rounds = Number(values.rounds);
-  const warmup = Number(values.warmup);
+  const warmup = Number(values['warmup-rounds']);
   if (!Number.isInteger(sessions) || sessions < 1 || sessions > 2000) throw new Error(`--sessions wants 1..2000, got ${values.sessions}`);
   if (!(seconds > 0 && seconds <= 15)) throw new Error(`--seconds wants 0..15 (the sample is 20 s), got ${values.seconds}`);
   if (!Number.isInteger(rounds) || rounds < 1 || rounds > 50) throw new Error(`--rounds wants 1..50, got ${values.rounds}`);
-  if (!Number.isInteger(warmup) || warmup < 0 || warmup > 10) throw new Error(`--warmup wants 0..10, got ${values.warmup}`);
+  if (!Number.isInteger(warmup) || warmup < 0 || warmup > 10)
+    throw new Error(`--warmup-rounds wants 0..10, got ${values['warmup-rounds']}`);
   const m = machineInfo();
   process.stdout.write(
     `send path bench, ${new Date().toISOString()}\nmachine: ${m.cpuModel}, ${m.cores} cores, node ${m.node}; load average ${m.loadAvg.join(' / ')}\n`,
