@@ -133,12 +133,12 @@ static void mark(const struct run *r, int32_t *status, size_t from, size_t to, i
  * A refused segmented message (message k), datagram by datagram. Returns how many were sent; sets
  * *stop to the run's datagram at which the socket filled up (the rest is the caller's), else n.
  */
-static size_t send_each(int fd, const struct run *r, size_t k, int32_t *status, size_t n, size_t *stop) {
+static size_t send_each(int fd, struct run *r, size_t k, int32_t *status, size_t n, size_t *stop) {
   size_t sent = 0;
   *stop = n;
   for (size_t j = r->first[k]; j < (size_t)r->first[k] + r->segs[k]; j++) {
     struct msghdr h = r->msgs[k].msg_hdr;
-    h.msg_iov = (struct iovec *)&r->iovs[r->iov[j]];
+    h.msg_iov = &r->iovs[r->iov[j]];
     h.msg_iovlen = r->parts[j];
     h.msg_control = NULL;
     h.msg_controllen = 0;
