@@ -13,7 +13,7 @@ import type * as V8Module from 'node:v8';
 import { RtspServer } from '../src/server/index.ts';
 import { parseLiveSpec } from '../src/server/live/live-hub.ts';
 import type { ServerOptions, ServerSnapshot } from '../src/server/index.ts';
-import { interleavedBatchStats, udpBatchStats, udpGso } from '../src/transport/index.ts';
+import { interleavedBatchStats, latenessPercentile, udpBatchStats, udpGso } from '../src/transport/index.ts';
 import type { UdpGsoState } from '../src/transport/index.ts';
 import { eldFromHistogram, startEventLoopMonitor } from './eld.ts';
 import type { EventLoopDelay } from './eld.ts';
@@ -32,7 +32,12 @@ export interface ServerProcessReport {
   packetsSent: number;
   egressDropped: number;
   receiverReports: number;
-  scheduler: { tasks: number; wakeups: number; maxLateMs: number };
+  scheduler: { tasks: number; wakeups: number; maxLateMs: number; timer?: 'native' | 'node' };
+  /**
+   * How late the scheduler's wake-ups came after the time their timer was armed for, since the
+   * mark, ms (negative: early); one process only (not with workers).
+   */
+  wakeLateMs?: { p50: number; p90: number; p99: number } | undefined;
   cache: { bytes: number; hits: number; misses: number; evictions: number };
   counters: Record<string, number>;
   /** The native sender's batch (datagrams, native calls, sendmmsg runs) and the UDP ports' state. */
@@ -64,6 +69,13 @@ export interface ServerHeapReport {
 export type ServerProcessMessage =
   { type: 'ready'; port: number; pid: number; workerPids?: number[] } | ServerProcessReport | ServerHeapReport;
 
+/** Percentiles of the wake-up lateness histogram's growth since `mark`. */
+function wakeLateness(now: Uint32Array | undefined, mark: Uint32Array | undefined): ServerProcessReport['wakeLateMs'] {
+  if (!now || !mark) return undefined;
+  const d = now.map((n, i) => n - mark[i]!);
+  return { p50: latenessPercentile(d, 50), p90: latenessPercentile(d, 90), p99: latenessPercentile(d, 99) };
+}
+
 async function main(): Promise<void> {
   const mediaDir = process.argv[2] ?? 'media';
   const workers = Number(process.argv[3] ?? '1');
@@ -91,7 +103,14 @@ async function main(): Promise<void> {
   const send = (m: ServerProcessMessage): void => {
     if (process.connected) process.send?.(m);
   };
-  const server: { port: number; snapshot(): ServerSnapshot; refresh(): Promise<void>; close(): Promise<void>; workerPids: number[] } =
+  const server: {
+    port: number;
+    snapshot(): ServerSnapshot;
+    refresh(): Promise<void>;
+    close(): Promise<void>;
+    workerPids: number[];
+    lateness?: Uint32Array;
+  } =
     cluster && workers > 1
       ? await cluster.startCluster(options, workers, { forwardEvents: false }).then((c) => ({
           port: c.port,
@@ -106,9 +125,11 @@ async function main(): Promise<void> {
           refresh: () => Promise.resolve(),
           close: () => s.close(),
           workerPids: [],
+          lateness: s.scheduler.lateness,
         }));
   const eld = startEventLoopMonitor();
   let cpuMark = process.cpuUsage();
+  let lateMark = server.lateness?.slice();
   let stopping = false;
   const stop = (): void => {
     if (stopping) return;
@@ -122,6 +143,7 @@ async function main(): Promise<void> {
     if (m.cmd === 'mark') {
       eld.reset();
       cpuMark = process.cpuUsage();
+      lateMark = server.lateness?.slice();
     } else if (m.cmd === 'report') {
       void report();
     } else if (m.cmd === 'heap') {
@@ -175,6 +197,7 @@ async function main(): Promise<void> {
         egressDropped,
         receiverReports,
         scheduler: snap.scheduler,
+        wakeLateMs: wakeLateness(server.lateness, lateMark),
         cache: snap.cache,
         counters: { ...snap.counters },
         udpBatch: udpBatchStats(),

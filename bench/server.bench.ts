@@ -74,6 +74,14 @@ function clientEldP99(r: RunResult): number {
   return Math.max(...r.clientHostEld.map((e) => e?.p99Ms ?? NaN));
 }
 
+/** The server's wake-up lateness (its timer: native or Node's), as a fragment of the row's line. */
+function wakeLate(r: RunResult): string {
+  const w = r.serverReport?.wakeLateMs;
+  if (!w) return '';
+  const timer = r.serverReport?.scheduler.timer ?? '?';
+  return ` wake-ups late p50/p99 ${w.p50.toFixed(2)}/${w.p99.toFixed(2)} ms (${timer} timer),`;
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -226,7 +234,7 @@ async function main(): Promise<void> {
       log(
         `  CPU ${r.cpuPct.toFixed(1)} %, RSS ${r.rssPeakMB.toFixed(1)} MB, ${r.pktsPerSec.toFixed(0)} pkt/s, lost ${r.lost}/${r.expected}` +
           ` (while joining ${r.joinLost}), udp rcvbuf errors ${r.udpRcvbufErrors}, sndbuf errors ${r.udpSndbufErrors},` +
-          ` server drops ${r.serverReport?.egressDropped ?? 'n/a'}, ELD p99 ${r.serverEld?.p99Ms.toFixed(1) ?? 'n/a'} ms, clients' CPU ${r.clientCpuPctHold.toFixed(0)} %` +
+          ` server drops ${r.serverReport?.egressDropped ?? 'n/a'}, ELD p99 ${r.serverEld?.p99Ms.toFixed(1) ?? 'n/a'} ms,${wakeLate(r)} clients' CPU ${r.clientCpuPctHold.toFixed(0)} %` +
           `, clients' ELD p99 ${clientEldP99(r).toFixed(1)} ms`,
       );
     }

@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 /**
- * Builds the optional native sender (native/sendmmsg.c → native/build/sendmmsg.node) with the
- * system's C compiler against Node's own N-API header. Run by `npm ci`/`npm install` (the
- * `install` and `prepare` scripts) and by hand with `npm run build:native`. It never fails the
- * install: without Linux, a compiler or node_api.h the server uses its pure-JS sender and says so.
- * No node-gyp: it would try to download Node's headers, and this needs only one header.
+ * Builds the optional native addon (native/sendmmsg.c, the sender, and native/timer.c, the
+ * scheduler's wake-up timer → native/build/sendmmsg.node) with the system's C compiler against
+ * Node's own N-API and libuv headers. Run by `npm ci`/`npm install` (the `install` and `prepare`
+ * scripts) and by hand with `npm run build:native`. It never fails the install: without Linux, a
+ * compiler or the headers the server uses its pure-JS sender and Node's timers, and says so.
+ * No node-gyp: it would try to download Node's headers, and this needs only two.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
@@ -13,7 +14,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const source = path.join(here, 'sendmmsg.c');
+const sources = ['sendmmsg.c', 'timer.c'].map((f) => path.join(here, f));
 const outDir = path.join(here, 'build');
 const out = path.join(outDir, 'sendmmsg.node');
 
@@ -29,19 +30,19 @@ function includeDir() {
     '/usr/include/node',
     '/usr/local/include/node',
   ];
-  return candidates.find((d) => d && existsSync(path.join(d, 'node_api.h')));
+  return candidates.find((d) => d && existsSync(path.join(d, 'node_api.h')) && existsSync(path.join(d, 'uv.h')));
 }
 
 function main() {
   if (process.env.STREAMLAB_NO_NATIVE === '1') return note('skipped (STREAMLAB_NO_NATIVE=1); the pure-JS sender is used');
   if (process.platform !== 'linux') return note(`not built on ${process.platform} (sendmmsg is Linux's); the pure-JS sender is used`);
   const inc = includeDir();
-  if (!inc) return note('not built: node_api.h not found (set STREAMLAB_NODE_INCLUDE); the pure-JS sender is used');
+  if (!inc) return note('not built: node_api.h and uv.h not found (set STREAMLAB_NODE_INCLUDE); the pure-JS sender is used');
   const cc = process.env.CC || 'cc';
   mkdirSync(outDir, { recursive: true });
   const tmp = `${out}.${process.pid}.tmp`;
   try {
-    execFileSync(cc, ['-O2', '-Wall', '-Wextra', '-shared', '-fPIC', '-fvisibility=hidden', `-I${inc}`, '-o', tmp, source], {
+    execFileSync(cc, ['-O2', '-Wall', '-Wextra', '-shared', '-fPIC', '-fvisibility=hidden', `-I${inc}`, '-o', tmp, ...sources], {
       stdio: ['ignore', 'inherit', 'inherit'],
     });
     renameSync(tmp, out);

@@ -62,6 +62,8 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "timer.h"
+
 #ifndef UDP_SEGMENT
 #define UDP_SEGMENT 103
 #endif
@@ -481,7 +483,7 @@ static napi_value WriteFrames(napi_env env, napi_callback_info info) {
 }
 
 /* Bumped whenever a function's arguments change: JS refuses an addon built from an older source. */
-#define ADDON_VERSION 3
+#define ADDON_VERSION 4
 
 NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
   napi_value fn;
@@ -494,5 +496,6 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
   napi_set_named_property(env, exports, "gso", fn);
   napi_create_function(env, "writeFrames", NAPI_AUTO_LENGTH, WriteFrames, NULL, &fn);
   napi_set_named_property(env, exports, "writeFrames", fn);
+  timer_register(env, exports);
   return exports;
 }

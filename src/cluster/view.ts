@@ -105,6 +105,8 @@ export class ClusterView implements OperatorServer {
         wakeups: snaps.reduce((n, s) => n + s.scheduler.wakeups, 0),
         maxLateMs: Math.max(0, ...snaps.map((s) => s.scheduler.maxLateMs)),
         runLimitHits: snaps.reduce((n, s) => n + s.scheduler.runLimitHits, 0),
+        // 'native' when every worker wakes on the addon's timer.
+        timer: snaps.length > 0 && snaps.every((s) => s.scheduler.timer === 'native') ? 'native' : 'node',
       },
       cache: { bytes: 0, hits: 0, misses: 0, evictions: 0, ...sumRecords(snaps.map((s) => s.cache)) },
       live: snaps.flatMap((s) => s.live),

@@ -8,7 +8,16 @@ import type { Clock } from '../util/clock.ts';
 import { cryptoRandom } from '../util/random.ts';
 import type { Random } from '../util/random.ts';
 import { createLogger } from '../util/log.ts';
-import { DEFAULT_RTP_PORT_RANGE, Scheduler, SharedUdpPorts, duplexPair, udpGso, udpSenderKind, wakeFlush } from '../transport/index.ts';
+import {
+  DEFAULT_RTP_PORT_RANGE,
+  Scheduler,
+  SharedUdpPorts,
+  duplexPair,
+  preciseWakeTimer,
+  udpGso,
+  udpSenderKind,
+  wakeFlush,
+} from '../transport/index.ts';
 import { MAX_TRACKS } from '../media/limits.ts';
 import type { ByteStream, ImpairmentSpec, PortRange, UdpGsoState } from '../transport/index.ts';
 import type { Duplex } from 'node:stream';
@@ -205,7 +214,8 @@ export interface ServerSnapshot {
   /** RTSP connections open now. */
   openConnections: number;
   /** The scheduler: tasks, wake-ups, the latest a task ran, and wake-ups cut at MAX_RUNS_PER_WAKE. */
-  scheduler: { tasks: number; wakeups: number; maxLateMs: number; runLimitHits: number };
+  /** `timer`: what the scheduler wakes on, 'native' (sub-millisecond, precise-timer.ts) or 'node' (whole milliseconds). */
+  scheduler: { tasks: number; wakeups: number; maxLateMs: number; runLimitHits: number; timer: 'native' | 'node' };
   cache: { bytes: number; hits: number; misses: number; evictions: number };
   live: LiveChannelSnapshot[];
   /**
@@ -246,6 +256,7 @@ export class RtspServer {
   readonly registry: SessionRegistry;
   readonly catalog: MediaCatalog;
   readonly scheduler: Scheduler;
+  private readonly wakeTimerKind: 'native' | 'node';
   readonly live: LiveHub;
   readonly auth: AuthGate | undefined;
   readonly paths: PathRules | undefined;
@@ -332,7 +343,10 @@ export class RtspServer {
       rtpPortRange: options.rtpPortRange ?? DEFAULT_RTP_PORT_RANGE,
     };
     this.udpPorts = options.udpPorts ?? 'shared';
-    this.scheduler = new Scheduler(clock, SEND_RESOLUTION_MS, wakeFlush);
+    // On the real clock the scheduler wakes on the addon's sub-millisecond timer when it loaded.
+    const wakeTimer = clock === realClock ? preciseWakeTimer() : undefined;
+    this.wakeTimerKind = wakeTimer ? 'native' : 'node';
+    this.scheduler = new Scheduler(clock, SEND_RESOLUTION_MS, wakeFlush, wakeTimer);
     this.registry = new SessionRegistry(this.opts.maxSessions, this.events, () => clock.now());
     const paths = options.paths && options.paths.length > 0 ? new PathRules(options.paths) : undefined;
     this.paths = paths;
@@ -680,6 +694,7 @@ export class RtspServer {
         wakeups: this.scheduler.stats.wakeups,
         maxLateMs: this.scheduler.stats.maxLateMs,
         runLimitHits: this.scheduler.stats.runLimitHits,
+        timer: this.wakeTimerKind,
       },
       cache: { bytes: this.catalog.cache.sizeBytes, ...this.catalog.cache.stats },
       live: this.live.snapshot(),

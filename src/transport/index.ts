@@ -11,6 +11,7 @@ export * from './udp-batch.ts';
 export * from './udp-demux.ts';
 export * from './shared-udp.ts';
 export * from './native-sender.ts';
+export * from './precise-timer.ts';
 export * from './impairment-stage.ts';
 export * from './impaired-egress.ts';
 export * from './impairment-files.ts';

@@ -25,6 +25,10 @@ export interface NativeSendmmsg {
   writeFrames?: NativeWritev['writeFrames'];
   /** Turns UDP segmentation offload on or off (when given) and tells its state (native/sendmmsg.c). */
   gso(enable?: boolean): UdpGsoState;
+  /** The scheduler's sub-millisecond wake-up timer (native/timer.c, precise-timer.ts); absent from a counting stand-in. */
+  timerStart?(onFire: () => void): void;
+  timerArm?(delayMs: number): void;
+  timerStop?(): void;
 }
 
 /**
@@ -78,7 +82,7 @@ function addonPath(): string | undefined {
 }
 
 /** The interface this code calls (ADDON_VERSION in native/sendmmsg.c). */
-const NATIVE_SENDER_VERSION = 3;
+const NATIVE_SENDER_VERSION = 4;
 
 /** Bytes of the heads Buffer per datagram (HEAD_SLOT in native/sendmmsg.c). */
 export const NATIVE_HEAD_SLOT = 16;

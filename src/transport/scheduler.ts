@@ -27,6 +27,29 @@ export interface ScheduledTask {
  */
 export const LAZY_SLACK_MS = 20;
 
+/**
+ * Wake-up lateness histogram: LATE_BUCKETS steps of LATE_STEP_MS from LATE_MIN_MS (a wake-up may
+ * come early: Node's timers read a loop time taken before the callbacks ran); the first and last
+ * buckets hold everything beyond.
+ */
+export const LATE_MIN_MS = -1;
+export const LATE_STEP_MS = 0.05;
+export const LATE_BUCKETS = 220;
+
+/** The p-th percentile (0-100) of a lateness histogram (Scheduler.lateness, or a difference of two), ms. */
+export function latenessPercentile(hist: ArrayLike<number>, p: number): number {
+  let total = 0;
+  for (let i = 0; i < hist.length; i++) total += hist[i]!;
+  if (total === 0) return 0;
+  const rank = (p / 100) * total;
+  let seen = 0;
+  for (let i = 0; i < hist.length; i++) {
+    seen += hist[i]!;
+    if (seen >= rank && hist[i]! > 0) return LATE_MIN_MS + (i + 0.5) * LATE_STEP_MS;
+  }
+  return LATE_MIN_MS + (hist.length - 0.5) * LATE_STEP_MS;
+}
+
 /** The longest timer Node arms (2^31 - 1 ms); a longer one fires after 1 ms, for ever. */
 export const MAX_TIMER_MS = 0x7fff_ffff;
 
@@ -42,6 +65,31 @@ interface Entry {
   live: boolean;
   /** The heap it lives in: the scheduler's own, or the lazy lane's (scheduleLazy). */
   heap: Entry[];
+}
+
+/**
+ * The one timer a scheduler arms for its next wake-up: `set` replaces what was set before. By
+ * default the clock's (Node's timers: whole milliseconds); the server's is the native one when it
+ * loaded (precise-timer.ts: sub-millisecond).
+ */
+export interface WakeTimer {
+  set(fn: () => void, delayMs: number): void;
+  clear(): void;
+}
+
+/** A WakeTimer on a Clock's setTimeout. */
+export function clockWakeTimer(clock: Clock): WakeTimer {
+  let handle: TimerHandle | undefined;
+  return {
+    set(fn, delayMs) {
+      clock.clearTimeout(handle);
+      handle = clock.setTimeout(fn, delayMs);
+    },
+    clear() {
+      clock.clearTimeout(handle);
+      handle = undefined;
+    },
+  };
 }
 
 /**
@@ -66,12 +114,17 @@ export class Scheduler {
    */
   private readonly lazy: Entry[] = [];
   private readonly entries = new Map<ScheduledTask, Entry>();
-  private timer: TimerHandle | undefined;
+  private readonly timer: WakeTimer;
   private timerAt = Infinity;
   private running = false;
   private order = 0;
   /** Counts wake-ups and how late they were, for the benchmark. */
   readonly stats = { wakeups: 0, tasksRun: 0, maxLateMs: 0, runLimitHits: 0 };
+  /**
+   * Wake-ups by how late their timer fired (from the time it was armed for), in LATE_STEP_MS
+   * steps: the timer's precision as the tasks see it (latenessPercentile reads it).
+   */
+  readonly lateness = new Uint32Array(LATE_BUCKETS);
 
   constructor(
     private readonly clock: Clock,
@@ -81,7 +134,10 @@ export class Scheduler {
      */
     private readonly resolutionMs = 4,
     private readonly batch?: WakeBatch,
-  ) {}
+    timer?: WakeTimer,
+  ) {
+    this.timer = timer ?? clockWakeTimer(clock);
+  }
 
   /** Adds (or moves) a task so that it runs at `dueMs` on the scheduler's clock. */
   schedule(task: ScheduledTask, dueMs: number): void {
@@ -169,22 +225,24 @@ export class Scheduler {
     const lazy = this.lazy[0];
     const at = Math.min(top ? top.dueMs : Infinity, lazy ? lazy.dueMs + LAZY_SLACK_MS : Infinity);
     if (at === this.timerAt) return;
-    this.clock.clearTimeout(this.timer);
-    this.timer = undefined;
     this.timerAt = at;
-    if (!Number.isFinite(at)) return;
+    if (!Number.isFinite(at)) return this.timer.clear();
     // A due time beyond Node's timer range is reached in steps: the wake-up finds nothing due and re-arms.
-    this.timer = this.clock.setTimeout(() => this.wake(), Math.min(MAX_TIMER_MS, Math.max(0, at - this.clock.now())));
+    this.timer.set(this.onTimer, Math.min(MAX_TIMER_MS, Math.max(0, at - this.clock.now())));
   }
 
+  private readonly onTimer = (): void => this.wake();
+
   private wake(): void {
-    this.timer = undefined;
+    const armedFor = this.timerAt;
     this.timerAt = Infinity;
     this.running = true;
     this.stats.wakeups++;
     this.batch?.hold();
     try {
       const now = this.clock.now();
+      const late = Math.floor((now - armedFor - LATE_MIN_MS) / LATE_STEP_MS);
+      if (Number.isFinite(late)) this.lateness[Math.max(0, Math.min(LATE_BUCKETS - 1, late))]!++;
       const horizon = now + this.resolutionMs / 2;
       /** Exact tasks this wake-up reached early: back in the heap after it. */
       const early: Entry[] = [];
