@@ -7,7 +7,7 @@ import { LazyPreparer } from '../media/prepare/lazy-preparer.ts';
 import type { MediaPreparer, PreparationJob, PreparedMedia } from '../media/prepare/index.ts';
 import { createLogger } from '../util/log.ts';
 import { RtspError, notFound } from './errors.ts';
-import { resolveMediaPath, safeRelativePath } from './media-path.ts';
+import { MediaRoots, resolveMediaPath, safeRelativePath } from './media-path.ts';
 import { GrowingEntries } from './growing-entry.ts';
 import { ChunkCache, PacketizedTrack } from '../sender/packetized-track.ts';
 import { payloadFormatFor } from '../sender/payload-formats.ts';
@@ -122,6 +122,8 @@ export class MediaCatalog {
   readonly cacheDir: string;
   readonly preparer: MediaPreparer;
   private cacheDirReal: Promise<string> | undefined;
+  /** The media roots known to be their own real path (media-path.ts). */
+  private readonly roots = new MediaRoots();
   /** Outputs of running preparations played while they are written. */
   private readonly growing: GrowingEntries;
 
@@ -271,7 +273,7 @@ export class MediaCatalog {
    */
   async acquire(urlPath: string, control?: string): Promise<MediaEntry> {
     const mounted = this.opts.mount?.(urlPath);
-    const found = await resolveMediaPath(mounted?.rootDir ?? this.rootDir, mounted?.urlPath ?? urlPath);
+    const found = await resolveMediaPath(mounted?.rootDir ?? this.rootDir, mounted?.urlPath ?? urlPath, this.roots);
     // A mounted file keeps the name it is asked by (and the cache key of its real path).
     const r = found.ok && mounted ? { ...found, relPath: safeRelativePath(urlPath) ?? found.relPath } : found;
     if (!r.ok) {

@@ -24,10 +24,39 @@ export function safeRelativePath(urlPath: string): string | undefined {
   return segments.join('/');
 }
 
-export async function resolveMediaPath(rootDir: string, urlPath: string): Promise<ResolvedMedia> {
-  const rel = safeRelativePath(urlPath);
-  if (!rel) return { ok: false, reason: 'path not allowed' };
-  const root = await realpath(rootDir);
+/** Roots MediaRoots remembers at most (the media directory and the folders of config rules). */
+export const MAX_PLAIN_ROOTS = 256;
+
+/**
+ * Media roots last seen to be their own real path (an absolute path with no symlink on the way),
+ * so that resolving a file in one needs no realpath of the root: when the file's real path lies
+ * inside the root's absolute path, that path is made of real directories at that moment, so the
+ * root's realpath would have been itself and the answer is the one a fresh realpath gives. Any
+ * other outcome (the root became a symlink, the file is missing, outside, not a file) is looked
+ * up again the full way, root first, and decided by that. A root that is a symlink is never
+ * remembered: its target may change, and a file of the new target could then be checked against
+ * the old one.
+ */
+export class MediaRoots {
+  private readonly plain = new Set<string>();
+
+  has(absRoot: string): boolean {
+    return this.plain.has(absRoot);
+  }
+
+  /** After a realpath of the root: remembered when it is its own real path, forgotten otherwise. */
+  saw(absRoot: string, realRoot: string): void {
+    if (realRoot !== absRoot) {
+      this.plain.delete(absRoot);
+      return;
+    }
+    if (this.plain.size >= MAX_PLAIN_ROOTS) this.plain.clear();
+    this.plain.add(absRoot);
+  }
+}
+
+/** `rel` (safe) inside `root` (a real path): its real path when it is a file inside. */
+async function resolveIn(root: string, rel: string): Promise<ResolvedMedia> {
   const candidate = path.join(root, rel);
   let real: string;
   try {
@@ -43,4 +72,22 @@ export async function resolveMediaPath(rootDir: string, urlPath: string): Promis
     return { ok: false, reason: 'no such file' };
   }
   return { ok: true, relPath: rel, filePath: real };
+}
+
+/**
+ * `urlPath` inside `rootDir`: one realpath and one stat of the file; with `roots`, the realpath of
+ * the root only when the root is not known to be its own real path, or when the quick answer is
+ * not a file inside it (see MediaRoots).
+ */
+export async function resolveMediaPath(rootDir: string, urlPath: string, roots?: MediaRoots): Promise<ResolvedMedia> {
+  const rel = safeRelativePath(urlPath);
+  if (!rel) return { ok: false, reason: 'path not allowed' };
+  const abs = roots ? path.resolve(rootDir) : undefined;
+  if (abs !== undefined && roots?.has(abs)) {
+    const quick = await resolveIn(abs, rel);
+    if (quick.ok) return quick;
+  }
+  const root = await realpath(rootDir);
+  if (abs !== undefined) roots?.saw(abs, root);
+  return resolveIn(root, rel);
 }

@@ -1,0 +1,105 @@
+/**
+ * What the catalog remembers between requests so that a join does not look up the media root and
+ * the cache dir every time (media-path.ts MediaRoots, MediaCatalog's cache dir): none of it may
+ * let a request out of the media directory, into the preparation cache, or to a file gone.
+ * Real files in a temporary directory; the root is a plain directory or a symlink that the tests
+ * re-point, rename and replace between requests.
+ */
+import { mkdir, mkdtemp, rename, rm, symlink, unlink, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { MediaRoots, resolveMediaPath } from '../../src/server/media-path.ts';
+
+let tmp: string;
+
+beforeEach(async () => {
+  tmp = await mkdtemp(path.join(os.tmpdir(), 'streamlab-roots-'));
+});
+
+afterEach(async () => {
+  await rm(tmp, { recursive: true, force: true });
+});
+
+/** A directory `name` in tmp holding the given files (each a few bytes). */
+async function dirWith(name: string, files: string[]): Promise<string> {
+  const dir = path.join(tmp, name);
+  await mkdir(dir, { recursive: true });
+  for (const f of files) await writeFile(path.join(dir, f), `${name}/${f}`);
+  return dir;
+}
+
+describe('resolveMediaPath with the roots remembered', () => {
+  it('a plain root is remembered; a symlink out of it resolves to nothing, the first time and every time after', async () => {
+    const root = await dirWith('media', ['a.mp4']);
+    const secret = await dirWith('secret', ['key.mp4']);
+    await symlink(path.join(secret, 'key.mp4'), path.join(root, 'out.mp4'));
+    const roots = new MediaRoots();
+    expect(await resolveMediaPath(root, 'a.mp4', roots)).toEqual({ ok: true, relPath: 'a.mp4', filePath: path.join(root, 'a.mp4') });
+    expect(roots.has(root)).toBe(true);
+    for (let i = 0; i < 3; i++) {
+      expect(await resolveMediaPath(root, 'out.mp4', roots)).toEqual({ ok: false, reason: 'outside the media directory' });
+    }
+    expect(await resolveMediaPath(root, 'a.mp4', roots)).toMatchObject({ ok: true });
+  });
+
+  it('a root that is a symlink is not remembered; re-pointed, the old target is outside', async () => {
+    const v1 = await dirWith('v1', ['both.mp4', 'old.mp4']);
+    const v2 = await dirWith('v2', ['both.mp4', 'new.mp4']);
+    const root = path.join(tmp, 'media');
+    await symlink(v1, root);
+    // The new target links into the old one: outside once the root points at v2.
+    await symlink(path.join(v1, 'old.mp4'), path.join(v2, 'old.mp4'));
+    const roots = new MediaRoots();
+    expect(await resolveMediaPath(root, 'both.mp4', roots)).toMatchObject({ ok: true, filePath: path.join(v1, 'both.mp4') });
+    expect(await resolveMediaPath(root, 'old.mp4', roots)).toMatchObject({ ok: true, filePath: path.join(v1, 'old.mp4') });
+    expect(roots.has(root)).toBe(false);
+    await unlink(root);
+    await symlink(v2, root);
+    expect(await resolveMediaPath(root, 'both.mp4', roots)).toMatchObject({ ok: true, filePath: path.join(v2, 'both.mp4') });
+    expect(await resolveMediaPath(root, 'new.mp4', roots)).toMatchObject({ ok: true, filePath: path.join(v2, 'new.mp4') });
+    expect(await resolveMediaPath(root, 'old.mp4', roots)).toEqual({ ok: false, reason: 'outside the media directory' });
+  });
+
+  it('a plain root replaced by a symlink to another directory: that directory is the root, the old one is outside', async () => {
+    const root = await dirWith('media', ['a.mp4', 'old.mp4']);
+    const other = await dirWith('other', ['a.mp4']);
+    const roots = new MediaRoots();
+    expect(await resolveMediaPath(root, 'a.mp4', roots)).toMatchObject({ ok: true, filePath: path.join(root, 'a.mp4') });
+    expect(roots.has(root)).toBe(true);
+    const moved = path.join(tmp, 'media.old');
+    await rename(root, moved);
+    await symlink(other, root);
+    await symlink(path.join(moved, 'old.mp4'), path.join(other, 'old.mp4'));
+    expect(await resolveMediaPath(root, 'a.mp4', roots)).toMatchObject({ ok: true, filePath: path.join(other, 'a.mp4') });
+    expect(roots.has(root)).toBe(false);
+    expect(await resolveMediaPath(root, 'old.mp4', roots)).toEqual({ ok: false, reason: 'outside the media directory' });
+  });
+
+  it('a plain root replaced by another plain directory serves the new one', async () => {
+    const root = await dirWith('media', ['a.mp4']);
+    const roots = new MediaRoots();
+    expect(await resolveMediaPath(root, 'a.mp4', roots)).toMatchObject({ ok: true });
+    await rename(root, path.join(tmp, 'media.old'));
+    await dirWith('media', ['b.mp4']);
+    expect(await resolveMediaPath(root, 'a.mp4', roots)).toEqual({ ok: false, reason: 'no such file' });
+    expect(await resolveMediaPath(root, 'b.mp4', roots)).toMatchObject({ ok: true, filePath: path.join(root, 'b.mp4') });
+  });
+
+  it('a removed root fails as it did without the roots remembered', async () => {
+    const root = await dirWith('media', ['a.mp4']);
+    const roots = new MediaRoots();
+    expect(await resolveMediaPath(root, 'a.mp4', roots)).toMatchObject({ ok: true });
+    await rm(root, { recursive: true });
+    await expect(resolveMediaPath(root, 'a.mp4', roots)).rejects.toMatchObject({ code: 'ENOENT' });
+    await expect(resolveMediaPath(root, 'a.mp4')).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('a directory inside the root is not a file', async () => {
+    const root = await dirWith('media', ['a.mp4']);
+    await mkdir(path.join(root, 'sub.mp4'));
+    const roots = new MediaRoots();
+    expect(await resolveMediaPath(root, 'a.mp4', roots)).toMatchObject({ ok: true });
+    expect(await resolveMediaPath(root, 'sub.mp4', roots)).toEqual({ ok: false, reason: 'not a file' });
+  });
+});
