@@ -1,4 +1,5 @@
 import { openFailureError } from './open-failure.ts';
+import { statSync } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { openMp4 } from '../media/index.ts';
@@ -121,7 +122,8 @@ export class MediaCatalog {
   readonly cache: ChunkCache;
   readonly cacheDir: string;
   readonly preparer: MediaPreparer;
-  private cacheDirReal: Promise<string> | undefined;
+  /** The cache dir's real path, once it exists (it is created by the first preparation). */
+  private cacheDirReal: string | undefined;
   /** The media roots known to be their own real path (media-path.ts). */
   private readonly roots = new MediaRoots();
   /** Outputs of running preparations played while they are written. */
@@ -142,11 +144,24 @@ export class MediaCatalog {
     });
   }
 
+  /**
+   * Whether the cache dir exists now. Synchronous on purpose: one stat of a local directory, no
+   * Error built when it is missing (a promise would reject with one on every request until the
+   * first preparation creates it), and no trip through the thread pool.
+   */
+  private cacheDirExists(): boolean {
+    try {
+      return statSync(this.cacheDir, { throwIfNoEntry: false }) !== undefined;
+    } catch {
+      return false;
+    }
+  }
+
   /** True when `filePath` (a real path) lies in the cache dir: prepared files are not URLs. */
   private async inCacheDir(filePath: string): Promise<boolean> {
-    this.cacheDirReal ??= realpath(this.cacheDir).catch(() => this.cacheDir);
-    const dir = await this.cacheDirReal;
-    if (dir === this.cacheDir) this.cacheDirReal = undefined; // not created yet: look again next time
+    // Not created yet: looked for again next time (a file can only be in it once it exists).
+    if (this.cacheDirReal === undefined && this.cacheDirExists()) this.cacheDirReal = await realpath(this.cacheDir).catch(() => undefined);
+    const dir = this.cacheDirReal ?? this.cacheDir;
     return filePath === dir || filePath.startsWith(dir + path.sep) || filePath.startsWith(this.cacheDir + path.sep);
   }
 

@@ -5,11 +5,14 @@
  * Real files in a temporary directory; the root is a plain directory or a symlink that the tests
  * re-point, rename and replace between requests.
  */
-import { mkdir, mkdtemp, rename, rm, symlink, unlink, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, rename, rm, symlink, unlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MediaRoots, resolveMediaPath } from '../../src/server/media-path.ts';
+import { MediaCatalog } from '../../src/server/media-catalog.ts';
+import { RtspError } from '../../src/server/errors.ts';
+import { SAMPLE } from '../helpers/server.ts';
 
 let tmp: string;
 
@@ -27,6 +30,16 @@ async function dirWith(name: string, files: string[]): Promise<string> {
   await mkdir(dir, { recursive: true });
   for (const f of files) await writeFile(path.join(dir, f), `${name}/${f}`);
   return dir;
+}
+
+async function refusal(p: Promise<unknown>): Promise<{ status: number; message: string } | 'served'> {
+  try {
+    await p;
+    return 'served';
+  } catch (e) {
+    if (!(e instanceof RtspError)) throw e;
+    return { status: e.status, message: e.message };
+  }
 }
 
 describe('resolveMediaPath with the roots remembered', () => {
@@ -101,5 +114,58 @@ describe('resolveMediaPath with the roots remembered', () => {
     const roots = new MediaRoots();
     expect(await resolveMediaPath(root, 'a.mp4', roots)).toMatchObject({ ok: true });
     expect(await resolveMediaPath(root, 'sub.mp4', roots)).toEqual({ ok: false, reason: 'not a file' });
+  });
+});
+
+describe('MediaCatalog across requests', () => {
+  let catalog: MediaCatalog | undefined;
+
+  afterEach(async () => {
+    await catalog?.close();
+    catalog = undefined;
+  });
+
+  for (const kind of ['a plain directory', 'a symlink'] as const) {
+    it(`the cache dir created after the first request is still not served (root: ${kind})`, async () => {
+      const real = await dirWith('media', []);
+      await copyFile(SAMPLE, path.join(real, 'sample.mp4'));
+      const root = kind === 'a symlink' ? path.join(tmp, 'link') : real;
+      if (kind === 'a symlink') await symlink(real, root);
+      catalog = new MediaCatalog(root, { maxPayloadSize: 1400 });
+      const entry = await catalog.acquire('sample.mp4');
+      catalog.release(entry);
+      expect(await refusal(catalog.acquire('.streamlab-cache/x.mp4'))).toMatchObject({ status: 404 });
+      await mkdir(path.join(real, '.streamlab-cache'));
+      await copyFile(SAMPLE, path.join(real, '.streamlab-cache', 'x.mp4'));
+      for (let i = 0; i < 2; i++) {
+        expect(await refusal(catalog.acquire('.streamlab-cache/x.mp4'))).toEqual({
+          status: 404,
+          message: '.streamlab-cache/x.mp4: the preparation cache is not served',
+        });
+      }
+      // A link elsewhere in the media dir into the cache is refused too.
+      await symlink(path.join(real, '.streamlab-cache', 'x.mp4'), path.join(real, 'via.mp4'));
+      expect(await refusal(catalog.acquire('via.mp4'))).toMatchObject({
+        status: 404,
+        message: 'via.mp4: the preparation cache is not served',
+      });
+      expect(catalog.openFiles()).toEqual([path.join(real, 'sample.mp4')]);
+    });
+  }
+
+  it('a file removed while its entry is open is 404; the open entry is shared until then', async () => {
+    const root = await dirWith('media', []);
+    await copyFile(SAMPLE, path.join(root, 'clip.mp4'));
+    catalog = new MediaCatalog(root, { maxPayloadSize: 1400 });
+    const a = await catalog.acquire('clip.mp4');
+    const b = await catalog.acquire('clip.mp4');
+    expect(b).toBe(a);
+    expect(a.refs).toBe(2);
+    await unlink(path.join(root, 'clip.mp4'));
+    expect(await refusal(catalog.acquire('clip.mp4'))).toEqual({ status: 404, message: 'clip.mp4: no such file' });
+    expect(a.refs).toBe(2);
+    catalog.release(a);
+    catalog.release(b);
+    expect(a.refs).toBe(0);
   });
 });
