@@ -126,6 +126,8 @@ export class MediaCatalog {
   private cacheDirReal: string | undefined;
   /** The media roots known to be their own real path (media-path.ts). */
   private readonly roots = new MediaRoots();
+  /** Entries whose opening has succeeded, by the promise in `open` they fulfilled. */
+  private readonly opened = new WeakMap<Promise<MediaEntry>, MediaEntry>();
   /** Outputs of running preparations played while they are written. */
   private readonly growing: GrowingEntries;
 
@@ -310,15 +312,18 @@ export class MediaCatalog {
       });
       // Nobody may be waiting when it settles (every DESCRIBE got 503): never an unhandled
       // rejection, and an entry nobody took is closed after the idle time like a released one.
-      p.then(
+      const opening = p;
+      opening.then(
         (e) => {
+          this.opened.set(opening, e);
           if (e.refs === 0 && !this.closeTimers.has(e.filePath)) this.closeLater(e);
         },
         () => undefined,
       );
       this.open.set(r.filePath, p);
     }
-    const entry = await this.waitBounded(r.filePath, r.relPath, p);
+    // Opened already (the common case: every join after the first): nothing to wait for.
+    const entry = this.opened.get(p) ?? (await this.waitBounded(r.filePath, r.relPath, p));
     if (entry.tracks.length === 0) throw new RtspError(415, 'SRV_ERR_NO_TRACKS', `${r.relPath}: no streamable track`);
     entry.refs++;
     if (entry.growth) {

@@ -13,6 +13,7 @@ import { MediaRoots, resolveMediaPath } from '../../src/server/media-path.ts';
 import { MediaCatalog } from '../../src/server/media-catalog.ts';
 import { RtspError } from '../../src/server/errors.ts';
 import { SAMPLE } from '../helpers/server.ts';
+import { waitUntil } from '../helpers/wait.ts';
 
 let tmp: string;
 
@@ -167,5 +168,22 @@ describe('MediaCatalog across requests', () => {
     catalog.release(a);
     catalog.release(b);
     expect(a.refs).toBe(0);
+  });
+
+  it('an entry closed after its idle time is opened anew by the next request, not handed out closed', async () => {
+    const root = await dirWith('media', []);
+    await copyFile(SAMPLE, path.join(root, 'clip.mp4'));
+    catalog = new MediaCatalog(root, { maxPayloadSize: 1400, idleCloseMs: 10 });
+    const a = await catalog.acquire('clip.mp4');
+    catalog.release(a);
+    const again = await catalog.acquire('clip.mp4');
+    expect(again).toBe(a);
+    catalog.release(again);
+    await waitUntil(() => catalog!.openFiles().length === 0, 5000, 'the idle entry to close');
+    const b = await catalog.acquire('clip.mp4');
+    expect(b).not.toBe(a);
+    expect(b.refs).toBe(1);
+    expect(catalog.openFiles()).toEqual([path.join(root, 'clip.mp4')]);
+    catalog.release(b);
   });
 });
