@@ -55,22 +55,20 @@ export class MediaRoots {
   }
 }
 
-/** `rel` (safe) inside `root` (a real path): its real path when it is a file inside. */
+/**
+ * `rel` (safe) inside `root` (a real path): its real path when it is a file inside. The stat runs
+ * beside the realpath (it follows the same links to the same file) so that both come back in one
+ * wake-up of the event loop; a file outside the root is refused whatever its stat says, and
+ * nothing of it is opened or read.
+ */
 async function resolveIn(root: string, rel: string): Promise<ResolvedMedia> {
   const candidate = path.join(root, rel);
-  let real: string;
-  try {
-    real = await realpath(candidate);
-  } catch {
-    return { ok: false, reason: 'no such file' };
-  }
+  const [rp, st] = await Promise.allSettled([realpath(candidate), stat(candidate)]);
+  if (rp.status === 'rejected') return { ok: false, reason: 'no such file' };
+  const real = rp.value;
   if (real !== root && !real.startsWith(root + path.sep)) return { ok: false, reason: 'outside the media directory' };
-  try {
-    const st = await stat(real);
-    if (!st.isFile()) return { ok: false, reason: 'not a file' };
-  } catch {
-    return { ok: false, reason: 'no such file' };
-  }
+  if (st.status === 'rejected') return { ok: false, reason: 'no such file' };
+  if (!st.value.isFile()) return { ok: false, reason: 'not a file' };
   return { ok: true, relPath: rel, filePath: real };
 }
 
