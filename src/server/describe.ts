@@ -72,10 +72,26 @@ export function rtspSdp(
  */
 export function describeSdp(entry: MediaEntry, o: { localIp: string; serverName: string; sessionId?: string }): string {
   const range = entry.growth?.growing ? 'npt=0-' : `npt=0-${entry.durationSec.toFixed(3)}`;
-  return rtspSdp(
-    entry.relPath,
-    range,
-    entry.tracks.map((t) => ({ control: t.control, format: t.source.format })),
-    o,
-  );
+  const make = (): string =>
+    rtspSdp(
+      entry.relPath,
+      range,
+      entry.tracks.map((t) => ({ control: t.control, format: t.source.format })),
+      o,
+    );
+  // The output of a running preparation changes as it is written: made anew every time.
+  if (entry.growth) return make();
+  const key = `${range} ${o.localIp} ${o.serverName} ${o.sessionId ?? ''}`;
+  const last = lastAnswers.get(entry);
+  if (last?.key === key) return last.sdp;
+  const sdp = make();
+  lastAnswers.set(entry, { key, sdp });
+  return sdp;
 }
+
+/**
+ * The last DESCRIBE answer made for each open file, with what it was made of besides the file's
+ * tracks (fixed while the file is open): clients joining within the same second on the same
+ * address get it again instead of a new SDP built and serialized each time.
+ */
+const lastAnswers = new WeakMap<MediaEntry, { key: string; sdp: string }>();

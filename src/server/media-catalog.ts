@@ -1,4 +1,5 @@
 import { openFailureError } from './open-failure.ts';
+import { statSync } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { openMp4 } from '../media/index.ts';
@@ -7,7 +8,7 @@ import { LazyPreparer } from '../media/prepare/lazy-preparer.ts';
 import type { MediaPreparer, PreparationJob, PreparedMedia } from '../media/prepare/index.ts';
 import { createLogger } from '../util/log.ts';
 import { RtspError, notFound } from './errors.ts';
-import { resolveMediaPath, safeRelativePath } from './media-path.ts';
+import { MediaRoots, resolveMediaPath, safeRelativePath } from './media-path.ts';
 import { GrowingEntries } from './growing-entry.ts';
 import { ChunkCache, PacketizedTrack } from '../sender/packetized-track.ts';
 import { payloadFormatFor } from '../sender/payload-formats.ts';
@@ -121,7 +122,12 @@ export class MediaCatalog {
   readonly cache: ChunkCache;
   readonly cacheDir: string;
   readonly preparer: MediaPreparer;
-  private cacheDirReal: Promise<string> | undefined;
+  /** The cache dir's real path, once it exists (it is created by the first preparation). */
+  private cacheDirReal: string | undefined;
+  /** The media roots known to be their own real path (media-path.ts). */
+  private readonly roots = new MediaRoots();
+  /** Entries whose opening has succeeded, by the promise in `open` they fulfilled. */
+  private readonly opened = new WeakMap<Promise<MediaEntry>, MediaEntry>();
   /** Outputs of running preparations played while they are written. */
   private readonly growing: GrowingEntries;
 
@@ -140,11 +146,24 @@ export class MediaCatalog {
     });
   }
 
+  /**
+   * Whether the cache dir exists now. Synchronous on purpose: one stat of a local directory, no
+   * Error built when it is missing (a promise would reject with one on every request until the
+   * first preparation creates it), and no trip through the thread pool.
+   */
+  private cacheDirExists(): boolean {
+    try {
+      return statSync(this.cacheDir, { throwIfNoEntry: false }) !== undefined;
+    } catch {
+      return false;
+    }
+  }
+
   /** True when `filePath` (a real path) lies in the cache dir: prepared files are not URLs. */
   private async inCacheDir(filePath: string): Promise<boolean> {
-    this.cacheDirReal ??= realpath(this.cacheDir).catch(() => this.cacheDir);
-    const dir = await this.cacheDirReal;
-    if (dir === this.cacheDir) this.cacheDirReal = undefined; // not created yet: look again next time
+    // Not created yet: looked for again next time (a file can only be in it once it exists).
+    if (this.cacheDirReal === undefined && this.cacheDirExists()) this.cacheDirReal = await realpath(this.cacheDir).catch(() => undefined);
+    const dir = this.cacheDirReal ?? this.cacheDir;
     return filePath === dir || filePath.startsWith(dir + path.sep) || filePath.startsWith(this.cacheDir + path.sep);
   }
 
@@ -271,7 +290,7 @@ export class MediaCatalog {
    */
   async acquire(urlPath: string, control?: string): Promise<MediaEntry> {
     const mounted = this.opts.mount?.(urlPath);
-    const found = await resolveMediaPath(mounted?.rootDir ?? this.rootDir, mounted?.urlPath ?? urlPath);
+    const found = await resolveMediaPath(mounted?.rootDir ?? this.rootDir, mounted?.urlPath ?? urlPath, this.roots);
     // A mounted file keeps the name it is asked by (and the cache key of its real path).
     const r = found.ok && mounted ? { ...found, relPath: safeRelativePath(urlPath) ?? found.relPath } : found;
     if (!r.ok) {
@@ -293,15 +312,18 @@ export class MediaCatalog {
       });
       // Nobody may be waiting when it settles (every DESCRIBE got 503): never an unhandled
       // rejection, and an entry nobody took is closed after the idle time like a released one.
-      p.then(
+      const opening = p;
+      opening.then(
         (e) => {
+          this.opened.set(opening, e);
           if (e.refs === 0 && !this.closeTimers.has(e.filePath)) this.closeLater(e);
         },
         () => undefined,
       );
       this.open.set(r.filePath, p);
     }
-    const entry = await this.waitBounded(r.filePath, r.relPath, p);
+    // Opened already (the common case: every join after the first): nothing to wait for.
+    const entry = this.opened.get(p) ?? (await this.waitBounded(r.filePath, r.relPath, p));
     if (entry.tracks.length === 0) throw new RtspError(415, 'SRV_ERR_NO_TRACKS', `${r.relPath}: no streamable track`);
     entry.refs++;
     if (entry.growth) {

@@ -24,23 +24,68 @@ export function safeRelativePath(urlPath: string): string | undefined {
   return segments.join('/');
 }
 
-export async function resolveMediaPath(rootDir: string, urlPath: string): Promise<ResolvedMedia> {
+/** Roots MediaRoots remembers at most (the media directory and the folders of config rules). */
+export const MAX_PLAIN_ROOTS = 256;
+
+/**
+ * Media roots last seen to be their own real path (an absolute path with no symlink on the way),
+ * so that resolving a file in one needs no realpath of the root: when the file's real path lies
+ * inside the root's absolute path, that path is made of real directories at that moment, so the
+ * root's realpath would have been itself and the answer is the one a fresh realpath gives. Any
+ * other outcome (the root became a symlink, the file is missing, outside, not a file) is looked
+ * up again the full way, root first, and decided by that. A root that is a symlink is never
+ * remembered: its target may change, and a file of the new target could then be checked against
+ * the old one.
+ */
+export class MediaRoots {
+  private readonly plain = new Set<string>();
+
+  has(absRoot: string): boolean {
+    return this.plain.has(absRoot);
+  }
+
+  /** After a realpath of the root: remembered when it is its own real path, forgotten otherwise. */
+  saw(absRoot: string, realRoot: string): void {
+    if (realRoot !== absRoot) {
+      this.plain.delete(absRoot);
+      return;
+    }
+    if (this.plain.size >= MAX_PLAIN_ROOTS) this.plain.clear();
+    this.plain.add(absRoot);
+  }
+}
+
+/**
+ * `rel` (safe) inside `root` (a real path): its real path when it is a file inside. The stat runs
+ * beside the realpath (it follows the same links to the same file) so that both come back in one
+ * wake-up of the event loop; a file outside the root is refused whatever its stat says, and
+ * nothing of it is opened or read.
+ */
+async function resolveIn(root: string, rel: string): Promise<ResolvedMedia> {
+  const candidate = path.join(root, rel);
+  const [rp, st] = await Promise.allSettled([realpath(candidate), stat(candidate)]);
+  if (rp.status === 'rejected') return { ok: false, reason: 'no such file' };
+  const real = rp.value;
+  if (real !== root && !real.startsWith(root + path.sep)) return { ok: false, reason: 'outside the media directory' };
+  if (st.status === 'rejected') return { ok: false, reason: 'no such file' };
+  if (!st.value.isFile()) return { ok: false, reason: 'not a file' };
+  return { ok: true, relPath: rel, filePath: real };
+}
+
+/**
+ * `urlPath` inside `rootDir`: one realpath and one stat of the file; with `roots`, the realpath of
+ * the root only when the root is not known to be its own real path, or when the quick answer is
+ * not a file inside it (see MediaRoots).
+ */
+export async function resolveMediaPath(rootDir: string, urlPath: string, roots?: MediaRoots): Promise<ResolvedMedia> {
   const rel = safeRelativePath(urlPath);
   if (!rel) return { ok: false, reason: 'path not allowed' };
+  const abs = roots ? path.resolve(rootDir) : undefined;
+  if (abs !== undefined && roots?.has(abs)) {
+    const quick = await resolveIn(abs, rel);
+    if (quick.ok) return quick;
+  }
   const root = await realpath(rootDir);
-  const candidate = path.join(root, rel);
-  let real: string;
-  try {
-    real = await realpath(candidate);
-  } catch {
-    return { ok: false, reason: 'no such file' };
-  }
-  if (real !== root && !real.startsWith(root + path.sep)) return { ok: false, reason: 'outside the media directory' };
-  try {
-    const st = await stat(real);
-    if (!st.isFile()) return { ok: false, reason: 'not a file' };
-  } catch {
-    return { ok: false, reason: 'no such file' };
-  }
-  return { ok: true, relPath: rel, filePath: real };
+  if (abs !== undefined) roots?.saw(abs, root);
+  return resolveIn(root, rel);
 }

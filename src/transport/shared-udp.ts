@@ -51,12 +51,15 @@ export class SharedUdpPorts {
   private readonly demux: UdpDemux<SharedUdpEgress>;
   readonly stats = { unknownSource: 0, sendErrors: 0 };
   private closed = false;
+  /** The pair's address family, read once (socket.address() is a system call). */
+  private readonly v4Socket: boolean;
 
   private constructor(
     private readonly pair: UdpPortPair,
     maxRoutes: number,
   ) {
     this.demux = new UdpDemux(maxRoutes);
+    this.v4Socket = pair.rtp.address().family === 'IPv4';
     for (const s of [pair.rtp, pair.rtcp]) {
       // Unconnected: ICMP errors are not reported; a send error (EPERM, ...) is counted here.
       s.on('error', () => this.stats.sendErrors++);
@@ -128,7 +131,7 @@ export class SharedUdpPorts {
   ): SharedUdpEgress {
     if (this.closed) throw new SharedPortsError('full', 'the server is closing');
     const addr = plainIp(ip);
-    const egress = new SharedUdpEgress(this.pair, addr, rtpPort, rtcpPort, handlers, sender, (e) =>
+    const egress = new SharedUdpEgress(this.pair, this.v4Socket, addr, rtpPort, rtcpPort, handlers, sender, (e) =>
       this.demux.release(addr, rtpPort, rtcpPort, e),
     );
     const refused = this.demux.claim(addr, rtpPort, rtcpPort, egress);
@@ -180,6 +183,8 @@ export class SharedUdpEgress implements Egress, BatchedSocketOwner {
   /** @internal made by SharedUdpPorts.open */
   constructor(
     private readonly pair: UdpPortPair,
+    /** Whether the pair is an IPv4 socket (else IPv6, maybe dual-stack). */
+    v4Socket: boolean,
     readonly address: string,
     readonly clientRtpPort: number,
     readonly clientRtcpPort: number,
@@ -187,7 +192,6 @@ export class SharedUdpEgress implements Egress, BatchedSocketOwner {
     sender: UdpSenderKind,
     private readonly release: (e: SharedUdpEgress) => void,
   ) {
-    const v4Socket = pair.rtp.address().family === 'IPv4';
     this.ip4 = v4Socket ? ipv4Number(address) : 0;
     // An IPv4 client of a dual-stack IPv6 socket is written as an IPv4-mapped address.
     this.to = !v4Socket && net.isIPv4(address) ? `::ffff:${address}` : address;

@@ -54,7 +54,10 @@ class CryptoRandom implements Random {
   }
 
   hex(bytes: number): string {
-    return randomBytes(bytes).toString('hex');
+    // From the pool like the numbers (a Buffer and a CSPRNG call per id cost more than the id).
+    if (bytes > POOL_BYTES) return randomBytes(bytes).toString('hex');
+    const at = this.take(bytes);
+    return this.pool.toString('hex', at, at + bytes);
   }
 }
 

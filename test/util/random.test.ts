@@ -64,8 +64,20 @@ describe('Random (issue 10)', () => {
     expect(zeros16).toBeLessThan(5);
   });
 
-  it('cryptoRandom ids do not repeat (96-bit session ids)', () => {
-    const ids = new Set(Array.from({ length: 1000 }, () => cryptoRandom.hex(12)));
+  it('cryptoRandom ids do not repeat (96-bit session ids), across pool refills, mixed with numbers', () => {
+    // 1000 ids of 12 bytes and a number between each: the 4 KB pool is refilled several times, at
+    // every alignment; an id taken from bytes already handed out would repeat (or be a prefix).
+    const ids = new Set(
+      Array.from({ length: 1000 }, (_, i) => {
+        if (i % 3 === 0) cryptoRandom.uint16();
+        else cryptoRandom.uint32();
+        return cryptoRandom.hex(12);
+      }),
+    );
     expect(ids.size).toBe(1000);
+    for (const id of ids) expect(id).toMatch(/^[0-9a-f]{24}$/);
+    // Larger than the pool: drawn on its own.
+    expect(cryptoRandom.hex(5000)).toMatch(/^[0-9a-f]{10000}$/);
+    expect(cryptoRandom.hex(0)).toBe('');
   });
 });

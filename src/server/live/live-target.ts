@@ -23,17 +23,19 @@ export function parseLiveTarget(uri: string, isLivePath?: (path: string) => bool
   if (!t) return 'other';
   const segments = t.mediaPath.split('/');
   const base = t.aggregateUrl.slice(0, t.aggregateUrl.length - t.mediaPath.length);
-  const query = new URLSearchParams(t.query.replace(/^\?/, ''));
+  // Made only for a live target: every request of every file session asks first (handlers.ts).
+  const query = (): URLSearchParams => new URLSearchParams(t.query.replace(/^\?/, ''));
   if (isLivePath) {
     // A rule's channel: the whole path, or the path without its last segment (a publisher's `streamid=0`).
-    if (isLivePath(t.mediaPath)) return { name: t.mediaPath, path: t.mediaPath, control: t.control, aggregateUrl: t.aggregateUrl, query };
+    if (isLivePath(t.mediaPath))
+      return { name: t.mediaPath, path: t.mediaPath, control: t.control, aggregateUrl: t.aggregateUrl, query: query() };
     const parent = segments.slice(0, -1).join('/');
     if (t.control === undefined && segments.length > 1 && isLivePath(parent))
-      return { name: parent, path: parent, control: segments[segments.length - 1], aggregateUrl: `${base}${parent}`, query };
+      return { name: parent, path: parent, control: segments[segments.length - 1], aggregateUrl: `${base}${parent}`, query: query() };
   }
   if (segments[0] !== 'live') return 'other';
   const name = segments[1];
   if (name === undefined || !CHANNEL_NAME.test(name) || segments.length > 3) return undefined;
   const control = segments[2] ?? t.control;
-  return { name, path: `live/${name}`, control, aggregateUrl: `${base}live/${name}`, query };
+  return { name, path: `live/${name}`, control, aggregateUrl: `${base}live/${name}`, query: query() };
 }
