@@ -98,15 +98,51 @@ function ratio(a: number, b: number, digits = 2): string {
   return `${(a / b).toFixed(digits)}x`;
 }
 
+/**
+ * Each row's round: how many rows of the same server, label and client count came before it
+ * (`--clients 100,100,100` runs every server three times, in turn).
+ */
+function rounds(results: readonly RunResult[]): Map<RunResult, number> {
+  const seen = new Map<string, number>();
+  const out = new Map<RunResult, number>();
+  for (const r of results) {
+    const key = `${label(r)} ${r.clients}`;
+    const k = seen.get(key) ?? 0;
+    seen.set(key, k + 1);
+    out.set(r, k);
+  }
+  return out;
+}
+
+function median(xs: number[]): number {
+  const s = xs.filter(Number.isFinite).sort((a, b) => a - b);
+  if (s.length === 0) return NaN;
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/**
+ * Ours against GStreamer and the floor, each row against the rows of the same client count and
+ * round (taken close together); with repeated client counts, a last row per server gives the
+ * median of its rounds' CPU ratios.
+ */
 export function ratiosTable(results: readonly RunResult[]): string | undefined {
   const counts = [...new Set(results.map((r) => r.clients))];
+  const round = rounds(results);
   const rows: string[][] = [];
   const audioMedian = (r: RunResult): number => r.jitterByMedia.audio?.medianMs ?? NaN;
   for (const n of counts) {
-    const gst = results.find((r) => r.server === 'gst' && r.clients === n);
-    const floor = results.find((r) => r.server === 'floor' && r.clients === n);
-    if (!gst && !floor) continue;
-    for (const ours of results.filter((r) => r.server === 'streamlab' && r.clients === n && r.transport === 'udp'))
+    const same = (server: string, k: number) => results.find((r) => r.server === server && r.clients === n && round.get(r) === k);
+    const medians = new Map<string, { gst: number[]; floor: number[] }>();
+    for (const ours of results.filter((r) => r.server === 'streamlab' && r.clients === n && r.transport === 'udp')) {
+      const k = round.get(ours)!;
+      const gst = same('gst', k);
+      const floor = same('floor', k);
+      if (!gst && !floor) continue;
+      const m = medians.get(label(ours)) ?? { gst: [], floor: [] };
+      medians.set(label(ours), m);
+      if (gst) m.gst.push(ours.cpuPct / gst.cpuPct);
+      if (floor) m.floor.push(ours.cpuPctHold / floor.cpuPctHold);
       rows.push([
         label(ours),
         String(n),
@@ -120,6 +156,22 @@ export function ratiosTable(results: readonly RunResult[]): string | undefined {
           ? `${f(ours.firstRtpMedianMs, 0)} / ${f(gst.firstRtpMedianMs, 0)} = ${ratio(ours.firstRtpMedianMs, gst.firstRtpMedianMs)}`
           : 'n/a',
       ]);
+    }
+    for (const [name, m] of medians) {
+      if (Math.max(m.gst.length, m.floor.length) < 2) continue;
+      const x = (v: number) => (Number.isFinite(v) ? `${v.toFixed(2)}x` : 'n/a');
+      rows.push([
+        `${name}: median of ${Math.max(m.gst.length, m.floor.length)}`,
+        String(n),
+        x(median(m.gst)),
+        x(median(m.floor)),
+        '',
+        '',
+        '',
+        '',
+        '',
+      ]);
+    }
   }
   if (rows.length === 0) return undefined;
   return table(
