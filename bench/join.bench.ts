@@ -18,6 +18,7 @@ import { parseArgs } from 'node:util';
 import { RtspServer } from '../src/server/index.ts';
 import { machineInfo } from './proc-stats.ts';
 import { REPO_ROOT } from './targets.ts';
+import { intOption, median } from './numbers.ts';
 
 const HELP = `npm run bench:join -- [options]
   --joins N           joins per round, one after another (default 100)
@@ -137,11 +138,6 @@ function bindSink(): Promise<dgram.Socket> {
   });
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
-
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -155,13 +151,9 @@ async function main(): Promise<void> {
     process.stdout.write(`${HELP}\n`);
     return;
   }
-  const joins = Number(values.joins);
-  const rounds = Number(values.rounds);
-  const warmup = Number(values['warmup-rounds']);
-  if (!Number.isInteger(joins) || joins < 1 || joins > 5000) throw new Error(`--joins wants 1..5000, got ${values.joins}`);
-  if (!Number.isInteger(rounds) || rounds < 1 || rounds > 50) throw new Error(`--rounds wants 1..50, got ${values.rounds}`);
-  if (!Number.isInteger(warmup) || warmup < 0 || warmup > 20)
-    throw new Error(`--warmup-rounds wants 0..20, got ${values['warmup-rounds']}`);
+  const joins = intOption('joins', values.joins, 1, 5000);
+  const rounds = intOption('rounds', values.rounds, 1, 50);
+  const warmup = intOption('warmup-rounds', values['warmup-rounds'], 0, 20);
   const m = machineInfo();
   process.stdout.write(
     `join bench, ${new Date().toISOString()}\nmachine: ${m.cpuModel}, ${m.cores} cores, node ${m.node}; load average ${m.loadAvg.join(' / ')}\n`,

@@ -13,6 +13,7 @@
  */
 import { BareClient, LoadClient, PHASE_STEADY } from './load-client.ts';
 import type { BenchClient } from './load-client.ts';
+import { median } from './numbers.ts';
 
 export type ProbeCommand =
   | { cmd: 'rtsp'; url: string; transport: 'udp' | 'tcp'; rrIntervalMs: number; requestTimeoutMs: number }
@@ -39,13 +40,6 @@ export type ProbeMessage = { type: 'join'; ports: number[] } | { type: 'started'
 let client: BenchClient | undefined;
 const samples = new Map<string, number[]>();
 let sampler: NodeJS.Timeout | undefined;
-
-function median(values: number[]): number {
-  if (values.length === 0) return NaN;
-  const s = [...values].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
 
 function send(m: ProbeMessage): void {
   if (process.connected) process.send?.(m);

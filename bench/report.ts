@@ -2,6 +2,7 @@
 import type { MachineInfo } from './proc-stats.ts';
 import type { RunResult } from './load-run.ts';
 import { at } from '../src/util/narrow.ts';
+import { median } from './numbers.ts';
 
 /** Row label: the server, and how streamlab ran when it was not as shipped. */
 export function label(
@@ -112,13 +113,6 @@ function rounds(results: readonly RunResult[]): Map<RunResult, number> {
     out.set(r, k);
   }
   return out;
-}
-
-function median(xs: number[]): number {
-  const s = xs.filter(Number.isFinite).sort((a, b) => a - b);
-  if (s.length === 0) return NaN;
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 /**

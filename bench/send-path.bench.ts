@@ -19,6 +19,7 @@ import { ManualClock } from '../src/util/clock.ts';
 import { seededRandom } from '../src/util/random.ts';
 import { machineInfo } from './proc-stats.ts';
 import { REPO_ROOT } from './targets.ts';
+import { intOption, median } from './numbers.ts';
 
 const HELP = `npm run bench:path -- [options]
   --sessions N        file sessions (default 100)
@@ -131,11 +132,6 @@ async function round(sessions: number, seconds: number): Promise<Round> {
   }
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
-
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -150,15 +146,11 @@ async function main(): Promise<void> {
     process.stdout.write(`${HELP}\n`);
     return;
   }
-  const sessions = Number(values.sessions);
+  const sessions = intOption('sessions', values.sessions, 1, 2000);
   const seconds = Number(values.seconds);
-  const rounds = Number(values.rounds);
-  const warmup = Number(values['warmup-rounds']);
-  if (!Number.isInteger(sessions) || sessions < 1 || sessions > 2000) throw new Error(`--sessions wants 1..2000, got ${values.sessions}`);
   if (!(seconds > 0 && seconds <= 15)) throw new Error(`--seconds wants 0..15 (the sample is 20 s), got ${values.seconds}`);
-  if (!Number.isInteger(rounds) || rounds < 1 || rounds > 50) throw new Error(`--rounds wants 1..50, got ${values.rounds}`);
-  if (!Number.isInteger(warmup) || warmup < 0 || warmup > 10)
-    throw new Error(`--warmup-rounds wants 0..10, got ${values['warmup-rounds']}`);
+  const rounds = intOption('rounds', values.rounds, 1, 50);
+  const warmup = intOption('warmup-rounds', values['warmup-rounds'], 0, 10);
   const m = machineInfo();
   process.stdout.write(
     `send path bench, ${new Date().toISOString()}\nmachine: ${m.cpuModel}, ${m.cores} cores, node ${m.node}; load average ${m.loadAvg.join(' / ')}\n`,
