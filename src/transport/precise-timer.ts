@@ -44,20 +44,48 @@ class Slot implements WakeTimer {
   }
 }
 
-/** The thread's native timer and the slots armed on it. */
+/** How SharedTimer defers its own work: the server's are the event loop's; tests pass queues of their own. */
+export interface TimerDeferrals {
+  /** Runs `fn` once the current task is over (queueMicrotask). */
+  afterTask(fn: () => void): void;
+  /** Runs `fn` in the event loop's next check phase, after I/O (setImmediate). */
+  soon(fn: () => void): void;
+}
+
+const loopDeferrals: TimerDeferrals = {
+  afterTask: queueMicrotask,
+  soon: (fn) => setImmediate(fn),
+};
+
+/**
+ * The thread's native timer and the slots armed on it. Each arming is a `timerfd_settime`, which
+ * costs tens of microseconds on a VM when the deadline is near (the hypervisor reprograms its
+ * timer), so the native timer is touched as little as possible:
+ * - once per task at most: slots set and cleared in one macrotask (a PLAY schedules a stream per
+ *   track and an RTCP timer, a TEARDOWN removes them) are looked at together in a microtask after
+ *   it, and the timer is re-armed only if the earliest deadline changed;
+ * - not at all for a deadline already reached (a task scheduled to run now): the slots due then
+ *   run in the loop's check phase, right after its I/O, as setImmediate would run them.
+ */
 export class SharedTimer {
   private readonly armed = new Set<Slot>();
   private armedAt = Infinity;
   private firing = false;
-  /** Native fires, and fires that found no slot due (re-armed after the loop saw the expiry). */
-  readonly stats = { fires: 0, early: 0 };
+  private syncQueued = false;
+  private soonQueued = false;
+  /**
+   * Fires (the native timer's, and the check phase's for slots due at once), fires that found no
+   * slot due, and the calls that armed or stopped the native timer.
+   */
+  readonly stats = { fires: 0, early: 0, arms: 0 };
 
   /** `now`: the clock the native timer runs on (CLOCK_MONOTONIC: the real clock's performance.now()). */
   constructor(
     private readonly native: NativeTimer,
     readonly now: () => number = () => realClock.now(),
+    private readonly deferrals: TimerDeferrals = loopDeferrals,
   ) {
-    native.timerStart(this.fire);
+    native.timerStart(this.fireNative);
   }
 
   /** A new slot: a WakeTimer of its own on the shared timer. */
@@ -72,9 +100,19 @@ export class SharedTimer {
     this.rearm();
   }
 
-  private readonly fire = (): void => {
-    this.stats.fires++;
+  /** The native timer expired: it is disarmed (native/timer.c). */
+  private readonly fireNative = (): void => {
     this.armedAt = Infinity;
+    this.fire();
+  };
+
+  private readonly fireSoon = (): void => {
+    this.soonQueued = false;
+    this.fire();
+  };
+
+  private fire(): void {
+    this.stats.fires++;
     this.firing = true;
     let ran = 0;
     try {
@@ -93,17 +131,35 @@ export class SharedTimer {
       this.firing = false;
       this.rearm();
     }
-  };
+  }
 
+  /** After a change: the timer is brought up to date once the current task is over. */
   private rearm(): void {
-    if (this.firing) return;
+    if (this.firing || this.syncQueued) return;
+    this.syncQueued = true;
+    this.deferrals.afterTask(this.sync);
+  }
+
+  private readonly sync = (): void => {
+    this.syncQueued = false;
+    if (this.firing) return; // the fire's end arms
     let at = Infinity;
     for (const s of this.armed) if (s.at < at) at = s.at;
     if (at === this.armedAt) return;
+    const delay = at - this.now();
+    if (delay <= DUE_EPSILON_MS) {
+      // Due already. The native timer, if armed for later, stays so (its slot is still later).
+      if (!this.soonQueued) {
+        this.soonQueued = true;
+        this.deferrals.soon(this.fireSoon);
+      }
+      return;
+    }
     this.armedAt = at;
+    this.stats.arms++;
     if (at === Infinity) this.native.timerStop();
-    else this.native.timerArm(Math.max(0, at - this.now()));
-  }
+    else this.native.timerArm(delay);
+  };
 }
 
 let shared: SharedTimer | null | undefined;
