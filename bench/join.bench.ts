@@ -9,7 +9,9 @@
  * median over rounds. The figure includes the client's side (its writes, its reads, this
  * minimal parsing) and the loopback's kernel work: a change to the server shows in it, the
  * figure itself is not the server's alone. The first rounds only warm V8 up and are not counted;
- * a full GC runs before each round.
+ * a full GC runs before each round. `npm run bench:join` runs it compiled by tsc
+ * (tsconfig.bench.json), as the server bench runs its server: through tsx, the loader's thread
+ * woke the main one ~30 times per join and its CPU counted in the figure.
  */
 import dgram from 'node:dgram';
 import net from 'node:net';

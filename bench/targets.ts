@@ -12,7 +12,9 @@ import { registerChild, stopChild } from './children.ts';
 import type { FloorCommand, FloorMessage } from './floor-process.ts';
 import type { ServerHeapReport, ServerProcessCommand, ServerProcessMessage, ServerProcessReport } from './server-process.ts';
 
-export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const ABOVE_BENCH = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+/** The repository, also from the compiled copy of bench/ in .cache/bench-js (compileServerProcess). */
+export const REPO_ROOT = path.basename(ABOVE_BENCH) === 'bench-js' ? path.resolve(ABOVE_BENCH, '../..') : ABOVE_BENCH;
 const START_TIMEOUT_MS = 20_000;
 
 export type TargetKind = 'streamlab' | 'gst' | 'floor';
