@@ -20,9 +20,12 @@ export const CHUNK_SAMPLES = 64;
 /** Default memory for packetized chunks, shared by all files the server has open. */
 export const DEFAULT_CHUNK_CACHE_BYTES = 256 * 1024 * 1024;
 
-interface CachedChunk {
-  samples: PacketizedSample[];
-  bytes: number;
+/** A chunk in the cache; a track holds on to it to find it again without building its key. */
+export interface CachedChunk {
+  readonly key: string;
+  /** Undefined once evicted (the entry lets go of the samples; sessions sending them keep theirs). */
+  samples: PacketizedSample[] | undefined;
+  readonly bytes: number;
 }
 
 /**
@@ -31,6 +34,7 @@ interface CachedChunk {
  * they are sending from, so eviction never pulls data out from under them.
  */
 export class ChunkCache {
+  /** In order of use, least recent first. */
   private readonly chunks = new Map<string, CachedChunk>();
   private readonly pending = new Map<string, Promise<PacketizedSample[]>>();
   private bytes = 0;
@@ -39,11 +43,22 @@ export class ChunkCache {
   constructor(readonly maxBytes = DEFAULT_CHUNK_CACHE_BYTES) {}
 
   get(key: string): PacketizedSample[] | undefined {
+    return this.entry(key)?.samples;
+  }
+
+  /** The cached chunk under `key`, marked as used now. */
+  entry(key: string): CachedChunk | undefined {
     const c = this.chunks.get(key);
-    if (!c) return undefined;
-    this.chunks.delete(key);
-    this.chunks.set(key, c);
-    return c.samples;
+    if (c) this.touch(c);
+    return c;
+  }
+
+  /** Marks a chunk got from entry() as used now; false if it has been evicted since. */
+  touch(c: CachedChunk): boolean {
+    if (c.samples === undefined) return false;
+    this.chunks.delete(c.key);
+    this.chunks.set(c.key, c);
+    return true;
   }
 
   load(key: string, make: () => Promise<PacketizedSample[]>): Promise<PacketizedSample[]> {
@@ -71,12 +86,7 @@ export class ChunkCache {
   }
 
   dropPrefix(prefix: string): void {
-    for (const [k, c] of this.chunks) {
-      if (k.startsWith(prefix)) {
-        this.chunks.delete(k);
-        this.bytes -= c.bytes;
-      }
-    }
+    for (const [k, c] of this.chunks) if (k.startsWith(prefix)) this.drop(c);
   }
 
   get sizeBytes(): number {
@@ -86,14 +96,21 @@ export class ChunkCache {
   private put(key: string, samples: PacketizedSample[]): void {
     let bytes = 0;
     for (const s of samples) for (const p of s.payloads) bytes += p.payload.length + 32;
-    this.chunks.set(key, { samples, bytes });
+    const old = this.chunks.get(key);
+    if (old) this.drop(old);
+    this.chunks.set(key, { key, samples, bytes });
     this.bytes += bytes;
     for (const [k, c] of this.chunks) {
       if (this.bytes <= this.maxBytes || k === key) break;
-      this.chunks.delete(k);
-      this.bytes -= c.bytes;
+      this.drop(c);
       this.stats.evictions++;
     }
+  }
+
+  private drop(c: CachedChunk): void {
+    this.chunks.delete(c.key);
+    this.bytes -= c.bytes;
+    c.samples = undefined;
   }
 }
 
@@ -119,6 +136,12 @@ export function chunkIsFinal(chunk: number, sampleCount: number, growing: boolea
 
 /** A track of an open file seen as a sequence of packetized samples, loaded chunk by chunk. */
 export class PacketizedTrack {
+  /**
+   * The cache entry of each chunk last found, by chunk index: a stream moving to its next chunk
+   * (twice a second or so per stream) finds it without building and hashing the chunk's key.
+   */
+  private readonly found = new Map<number, CachedChunk>();
+
   constructor(
     readonly file: MediaFile,
     readonly track: Track,
@@ -140,12 +163,21 @@ export class PacketizedTrack {
 
   /** The chunk if it is in memory now. */
   peekChunk(chunk: number): PacketizedSample[] | undefined {
-    return this.cache.get(`${this.key}#${chunk}`);
+    const known = this.found.get(chunk);
+    if (known !== undefined && this.cache.touch(known)) return known.samples;
+    const c = this.cache.entry(this.chunkKey(chunk));
+    if (c) this.found.set(chunk, c);
+    else this.found.delete(chunk);
+    return c?.samples;
   }
 
   loadChunk(chunk: number): Promise<PacketizedSample[]> {
     if (!chunkIsFinal(chunk, this.sampleCount, this.growth?.growing ?? false)) return this.makeChunk(chunk);
-    return this.cache.load(`${this.key}#${chunk}`, () => this.makeChunk(chunk));
+    return this.cache.load(this.chunkKey(chunk), () => this.makeChunk(chunk));
+  }
+
+  private chunkKey(chunk: number): string {
+    return `${this.key}#${chunk}`;
   }
 
   private async makeChunk(chunk: number): Promise<PacketizedSample[]> {
