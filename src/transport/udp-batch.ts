@@ -37,7 +37,7 @@ class LaneQueue {
   headLengths = new Int32Array(INITIAL);
   /** What follows each datagram's head (its payload, or the whole datagram when it has no head). */
   readonly bodies: (Buffer | undefined)[] = [];
-  readonly owners: BatchedSocketOwner[] = [];
+  readonly owners: (BatchedSocketOwner | undefined)[] = [];
   count = 0;
 
   push(owner: BatchedSocketOwner, a: Buffer, b: Buffer | undefined, ip4: number, port: number): void {
@@ -158,9 +158,13 @@ export class UdpBatch {
         }
       }
     }
-    // Let the payloads go (they are shared, but a closed session's must not be held here).
-    q.bodies.fill(undefined, 0, n);
-    q.owners.length = 0;
+    // Let the payloads and owners go (shared, but a closed session's must not be held here). A
+    // loop of stores: fill() and a length of 0 each went through V8's runtime at every flush.
+    const { bodies, owners } = q;
+    for (let i = 0; i < n; i++) {
+      bodies[i] = undefined;
+      owners[i] = undefined;
+    }
   }
 }
 
