@@ -63,7 +63,8 @@ const loopDeferrals: TimerDeferrals = {
  * timer), so the native timer is touched as little as possible:
  * - once per task at most: slots set and cleared in one macrotask (a PLAY schedules a stream per
  *   track and an RTCP timer, a TEARDOWN removes them) are looked at together in a microtask after
- *   it, and the timer is re-armed only if the earliest deadline changed;
+ *   it (at the end of a fire, at once), and the timer is re-armed only if the earliest deadline
+ *   changed;
  * - not at all for a deadline already reached (a task scheduled to run now): the slots due then
  *   run in the loop's check phase, right after its I/O, as setImmediate would run them.
  */
@@ -129,7 +130,9 @@ export class SharedTimer {
     } finally {
       if (ran === 0) this.stats.early++;
       this.firing = false;
-      this.rearm();
+      // At once, not deferred: a fire's task is the wake-up itself, which has just armed its
+      // slot for the next one (Node's queueMicrotask makes an AsyncResource per call).
+      this.sync();
     }
   }
 
