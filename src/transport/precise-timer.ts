@@ -145,7 +145,6 @@ export class SharedTimer {
 
   private readonly sync = (): void => {
     this.syncQueued = false;
-    if (this.firing) return; // the fire's end arms
     let at = Infinity;
     for (const s of this.armed) if (s.at < at) at = s.at;
     if (at === this.armedAt) return;
