@@ -148,7 +148,7 @@ export class FilePresentation implements Presentation {
       scheduler: this.ctx.scheduler,
       cname: this.ctx.cname,
       isPlaying: () => stream.isPlaying,
-      rtpNow: () => stream.rtpTimeAt(this.timeline.mediaTimeAt(this.ctx.clock.now())),
+      rtpAt: (nowMs) => stream.rtpTimeAt(this.timeline.mediaTimeAt(nowMs)),
       counters: this.ctx.counters,
       onActivity: () => session.touch(),
       report: { sessionId: session.id, media: this.media, control: track.control, transport: egress.kind },

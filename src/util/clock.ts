@@ -12,6 +12,12 @@ export interface Clock {
   now(): number;
   /** Wall-clock milliseconds since the Unix epoch, moving with now(); used for NTP timestamps. */
   wallNow(): number;
+  /**
+   * The wall-clock time of an earlier reading of now(): an NTP timestamp and a media time derived
+   * from one reading name the same instant, where two readings may be milliseconds apart (the
+   * process preempted between them).
+   */
+  wallAt(nowMs: number): number;
   setTimeout(fn: () => void, delayMs: number): TimerHandle;
   clearTimeout(handle: TimerHandle | undefined): void;
 }
@@ -32,7 +38,11 @@ class RealClock implements Clock {
   }
 
   wallNow(): number {
-    return performance.timeOrigin + performance.now();
+    return this.wallAt(performance.now());
+  }
+
+  wallAt(nowMs: number): number {
+    return performance.timeOrigin + nowMs;
   }
 
   setTimeout(fn: () => void, delayMs: number): TimerHandle {
@@ -69,7 +79,11 @@ export class ManualClock implements Clock {
   }
 
   wallNow(): number {
-    return this.epochMs + this.t;
+    return this.wallAt(this.t);
+  }
+
+  wallAt(nowMs: number): number {
+    return this.epochMs + nowMs;
   }
 
   setTimeout(fn: () => void, delayMs: number): TimerHandle {

@@ -27,6 +27,10 @@ export class StepClock implements Clock {
     return this.t;
   }
 
+  wallAt(nowMs: number): number {
+    return nowMs;
+  }
+
   setTimeout(fn: () => void, delayMs: number): TimerHandle {
     const id = this.next++;
     this.timers.set(id, { at: this.t + Math.max(0, delayMs), fn });

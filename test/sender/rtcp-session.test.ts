@@ -11,12 +11,25 @@ import { RtcpSession, RtpSender } from '../../src/sender/index.ts';
 import type { ReceiverReportRecord } from '../../src/sender/index.ts';
 import { Scheduler } from '../../src/transport/index.ts';
 import { ManualClock } from '../../src/util/clock.ts';
-import { ntpFromUnixMs, ntpMiddle32 } from '../../src/util/ntp.ts';
+import { ntpFromUnixMs, ntpMiddle32, ntpToUnixMs } from '../../src/util/ntp.ts';
 import { seededRandom } from '../../src/util/random.ts';
 import { voipSample } from '../helpers/xr-fixtures.ts';
 
-function setup(o: { bitrate?: number; noTiming?: boolean } = {}) {
-  const clock = new ManualClock(0);
+/** A clock that moves on by `stepMs` at every reading, as if the process were preempted between two. */
+class SteppingClock extends ManualClock {
+  constructor(private readonly stepMs: number) {
+    super(0);
+  }
+
+  override now(): number {
+    const t = super.now();
+    this.advance(this.stepMs);
+    return t;
+  }
+}
+
+function setup(o: { bitrate?: number; noTiming?: boolean; clock?: ManualClock } = {}) {
+  const clock = o.clock ?? new ManualClock(0);
   const scheduler = new Scheduler(clock);
   const random = seededRandom(11);
   const sender = new RtpSender({ payloadType: 96, clockRate: 90000, bitrate: o.bitrate ?? 64_000 }, { sendRtp: () => undefined }, random);
@@ -41,7 +54,7 @@ function setup(o: { bitrate?: number; noTiming?: boolean } = {}) {
       cname: 'test@host',
       isPlaying: () => playing,
       // RTP time runs with the clock from the base: 90 ticks per ms.
-      rtpNow: () => (o.noTiming ? undefined : (sender.timestampBase + clock.now() * 90) >>> 0),
+      rtpAt: (nowMs) => (o.noTiming ? undefined : (sender.timestampBase + nowMs * 90) >>> 0),
       counters,
       report: { sessionId: 's1', media: 'm.mp4', control: 'trackID=1', transport: 'udp' },
       onActivity: () => activity++,
@@ -63,7 +76,7 @@ function setup(o: { bitrate?: number; noTiming?: boolean } = {}) {
 const types = (packets: RtcpPacket[]) => packets.map((p) => p.type);
 
 describe('RtcpSession on the manual clock', () => {
-  it('without an NTP↔RTP mapping (rtpNow undefined) an empty RR + SDES goes in place of every SR', () => {
+  it('without an NTP↔RTP mapping (rtpAt undefined) an empty RR + SDES goes in place of every SR', () => {
     const t = setup({ noTiming: true });
     t.rtcp.start();
     for (let i = 0; i < 10; i++) t.sender.send(false, 0, Buffer.alloc(100));
@@ -119,6 +132,18 @@ describe('RtcpSession on the manual clock', () => {
     expect(sdes.chunks.map((c) => ({ ssrc: c.ssrc, items: c.items.map((i) => [i.type, i.value.toString()]) }))).toEqual([
       { ssrc: t.sender.ssrc, items: [[1, 'test@host']] },
     ]);
+  });
+
+  it('an SR takes its NTP and RTP timestamps from one reading of the clock', () => {
+    const t = setup({ clock: new SteppingClock(7) });
+    t.sender.send(false, 0, Buffer.alloc(200));
+    t.rtcp.start();
+    const sr = t.out[0]!.packets[0]!;
+    if (sr.type !== 'sr') throw new Error(sr.type);
+    // Two readings would be 7 ms (630 ticks) apart; one reading names one instant, to the tick.
+    const ntpMs = ntpToUnixMs({ seconds: sr.senderInfo.ntpSeconds, fraction: sr.senderInfo.ntpFraction }) - t.clock.wallAt(0);
+    const rtpMs = ((sr.senderInfo.rtpTimestamp - t.sender.timestampBase) >>> 0) / 90;
+    expect(Math.abs(ntpMs - rtpMs)).toBeLessThan(1 / 90);
   });
 
   it('sends nothing while paused, and no SR before any packet went out', () => {

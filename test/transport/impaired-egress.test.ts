@@ -176,6 +176,7 @@ describe('ImpairmentStage timing (issue 14: delayed packets on time, actual rele
     const clock = {
       now: () => now,
       wallNow: () => now,
+      wallAt: (ms: number) => ms,
       setTimeout: (fn: () => void) => (timers.push(fn), { id: timers.length }),
       clearTimeout: () => undefined,
     };

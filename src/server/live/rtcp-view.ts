@@ -22,7 +22,7 @@ export function liveRtcp(
     scheduler: ctx.scheduler,
     cname: ctx.cname,
     isPlaying,
-    rtpNow: () => track.srRtpTimeAtWall(clock.wallNow()),
+    rtpAt: (nowMs) => track.srRtpTimeAtWall(clock.wallAt(nowMs)),
     counters: ctx.counters,
     onActivity: () => report.onActivity(),
     report: { sessionId: report.sessionId, media: report.media, control: track.control, transport: egress.kind },

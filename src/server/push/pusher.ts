@@ -196,7 +196,7 @@ export class Pusher {
         scheduler: this.scheduler,
         cname,
         isPlaying: () => stream.isPlaying,
-        rtpNow: () => stream.rtpTimeAt(this.timeline.mediaTimeAt(this.clock.now())),
+        rtpAt: (nowMs) => stream.rtpTimeAt(this.timeline.mediaTimeAt(nowMs)),
         counters: this.counters,
         report: { sessionId: 'push', media: this.input.name, control: t.control, transport: 'udp' },
         onActivity: () => undefined,
