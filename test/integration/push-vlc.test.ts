@@ -123,7 +123,7 @@ describeVlc('VLC plays what streamlab push sends (SDP file)', () => {
     return { indices: i420FrameHashes(raw).map((h) => reference.indexOf(h)), audioPackets: Number(probe.stdout.trim()) };
   }
 
-  function expectDecoded(frames: { indices: number[]; audioPackets: number }, log: string, vlc: ProgramResult) {
+  function expectDecoded(frames: { indices: number[]; audioPackets: number }, log: string, vlc: ProgramResult, udpCounters = '') {
     expect(vlc.timedOut, `VLC did not end on BYE:\n${log.slice(-3000)}`).toBe(false);
     // VLC's own account of a failure: its error lines (and a little context around the first).
     const errors = log.split('\n').filter((l) => /\berror\b|cannot/i.test(l) && !/converter error/i.test(l));
@@ -136,7 +136,16 @@ describeVlc('VLC plays what streamlab push sends (SDP file)', () => {
     }
     expect(complaints).toEqual([]);
     const { indices } = frames;
-    expect(indices.length).toBeGreaterThanOrEqual(FRAMES - MAX_MISSING_FRAMES);
+    expect(
+      indices.length,
+      `VLC decoded source frames ${indices[0]}..${indices.at(-1)}; its log on lateness and drops:\n` +
+        log
+          .split('\n')
+          .filter((l) => /late|drop|discard|overflow|too slow/i.test(l))
+          .slice(0, 40)
+          .join('\n') +
+        (udpCounters ? `\n${udpCounters}` : ''),
+    ).toBeGreaterThanOrEqual(FRAMES - MAX_MISSING_FRAMES);
     // Every picture is a source frame, in order, none skipped between the first and the last.
     expect(indices.every((i) => i >= 0)).toBe(true);
     expect(indices).toEqual(indices.map((_, k) => indices[0]! + k));
@@ -212,6 +221,8 @@ describeVlc('VLC plays what streamlab push sends (SDP file)', () => {
         'kill -USR1 $PUSH',
         'wait $PUSH; echo "push=$?"',
         'wait $VLC; echo "vlc=$?"',
+        // The namespace's own UDP counters: RcvbufErrors > 0 means VLC's socket overflowed.
+        'grep "^Udp:" /proc/net/snmp',
       ].join('\n');
       const r = await runProgram('unshare', ['-n', '--', 'bash', '-c', script], 80_000);
       const log = await readFile(vlcLog, 'utf8').catch(() => '');
@@ -220,7 +231,11 @@ describeVlc('VLC plays what streamlab push sends (SDP file)', () => {
       expect(r.stderr).toMatch(/streamlab push .* to 239\.255\.77\.1 \(multicast, ttl 1\)/);
       expect(r.stderr).toMatch(/push ended \(end of stream\)/);
       expect(await readFile(sdp, 'utf8')).toContain(`c=IN IP4 ${group}/1\r\n`);
-      expectDecoded(await decodedFrames(out), log, { ...r, code: 0 });
+      const udpCounters = r.stdout
+        .split('\n')
+        .filter((l) => l.startsWith('Udp:'))
+        .join('\n');
+      expectDecoded(await decodedFrames(out), log, { ...r, code: 0 }, udpCounters);
     },
     90_000,
   );
