@@ -113,12 +113,19 @@ export function loopTracks(
   movieDurationSec: number,
   tracks: readonly PacketizedTrack[],
   passes = Infinity,
+  /**
+   * The file's send lattice period (send-grid.ts): the loop period is rounded up to a whole
+   * number of them, so every pass has its samples at the same lattice instants as the first.
+   */
+  latticePeriodSec?: number,
 ): { periodSec: number; sources: LoopedSource[] } {
   const first = startIndexFor(
     tracks.map((t) => t.track),
     0,
   ).indices;
-  const periodSec = loopPeriodSec(movieDurationSec, tracks, first);
+  const fit = loopPeriodSec(movieDurationSec, tracks, first);
+  // The tolerance keeps a period already on the lattice (up to float error) where it is.
+  const periodSec = latticePeriodSec ? Math.ceil(fit / latticePeriodSec - 1e-9) * latticePeriodSec : fit;
   return { periodSec, sources: tracks.map((t, i) => new LoopedSource(t, first[i] ?? 0, periodSec, passes)) };
 }
 

@@ -113,4 +113,50 @@ describe('simulated live: a file looped on the channel timeline', () => {
       await entry.file.close();
     }
   }, 60_000);
+
+  it('sends audio at the send lattice instants and video at their midpoints, in every pass', async () => {
+    const clock = new ManualClock(1000);
+    const scheduler = new Scheduler(clock);
+    const entry = await openMediaEntry(SAMPLE, 'sample.mp4', 1460, new ChunkCache(256 * 1024 * 1024));
+    try {
+      const lattice = entry.sendLattice;
+      if (!lattice) throw new Error('the sample has no send lattice');
+      expect(entry.tracks[lattice.track]!.source.format.media).toBe('audio');
+      // Every chunk in memory first: nothing is sent late for a read, the clock alone drives it.
+      for (const { source } of entry.tracks) for (let c = 0; c <= source.chunkOf(source.sampleCount - 1); c++) await source.loadChunk(c);
+      const channel = new LiveChannel('s', 'file', clock);
+      const source = new FileLoopSource(entry, channel, clock, scheduler);
+      const periodMs = lattice.periodSec * 1000;
+      // A whole number of lattice periods, so that the second pass is on the first one's instants.
+      const periods = source.periodSec / lattice.periodSec;
+      expect(Math.abs(periods - Math.round(periods))).toBeLessThan(1e-6);
+      const start = clock.now();
+      source.start();
+      const at = (kind: number) => {
+        const sink = new Collect();
+        const times: number[] = [];
+        sink.sendRtp = () => void times.push(clock.now());
+        channel.tracks[kind]!.join(sink);
+        return times;
+      };
+      const video = at(1 - lattice.track);
+      const audio = at(lattice.track);
+      for (let t = 0; t < 45_000; t += 100) clock.advance(100);
+      source.stop();
+      // Where in the lattice period (ms, from the channel's start) each packet left.
+      const phase = (t: number) => {
+        const x = (t - start - lattice.phaseSec * 1000) % periodMs;
+        return Math.min(x, periodMs - x);
+      };
+      expect(audio.length).toBeGreaterThan(2000); // past two loop boundaries
+      expect(video.length).toBeGreaterThan(2000);
+      expect(Math.max(...audio.map(phase))).toBeLessThan(1e-6);
+      // The first frame's midpoint (dts 0) is half a period before the start: it leaves at once.
+      const later = video.filter((t) => t > start);
+      expect(video.length - later.length).toBeLessThan(30);
+      expect(later.every((t) => Math.abs(phase(t) - periodMs / 2) < 1e-6)).toBe(true);
+    } finally {
+      await entry.file.close();
+    }
+  }, 60_000);
 });

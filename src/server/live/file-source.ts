@@ -3,6 +3,7 @@ import type { Clock } from '../../util/clock.ts';
 import { createLogger } from '../../util/log.ts';
 import { loopTracks } from '../../sender/looped-source.ts';
 import { PlayTimeline } from '../../sender/play-timeline.ts';
+import { betweenLattice } from '../../sender/send-grid.ts';
 import { RtpStream } from '../../sender/rtp-stream.ts';
 import type { MediaEntry } from '../media-catalog.ts';
 import type { LiveChannel } from './live-channel.ts';
@@ -34,6 +35,7 @@ export class FileLoopSource {
       entry.durationSec,
       entry.tracks.map((t) => t.source),
       once ? 1 : Infinity,
+      entry.sendLattice?.periodSec,
     );
     this.periodSec = this.looped.periodSec;
   }
@@ -48,6 +50,7 @@ export class FileLoopSource {
     const wall = this.clock.wallNow();
     const timeline = new PlayTimeline();
     let ended = 0;
+    const lattice = this.entry.sendLattice;
     timeline.start(0, now);
     this.streams = this.looped.sources.map((source, i) => {
       const track = this.channel.tracks[i];
@@ -70,6 +73,10 @@ export class FileLoopSource {
           this.scheduler.schedule(s, this.clock.now() + READ_RETRY_MS);
         },
       );
+      // On the file's send lattice, as file sessions are (file-presentation.ts): audio at its
+      // instants, video at the midpoints, so that a video frame's fan-out to every viewer never
+      // holds back the audio due next.
+      if (lattice && i !== lattice.track && source.format.media === 'video') stream.lattice = betweenLattice(lattice);
       void stream.seek(0);
       stream.start();
       this.scheduler.schedule(stream, now);
