@@ -62,6 +62,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "recvmmsg.h"
 #include "timer.h"
 
 #ifndef UDP_SEGMENT
@@ -497,5 +498,6 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
   napi_create_function(env, "writeFrames", NAPI_AUTO_LENGTH, WriteFrames, NULL, &fn);
   napi_set_named_property(env, exports, "writeFrames", fn);
   timer_register(env, exports);
+  recv_register(env, exports);
   return exports;
 }

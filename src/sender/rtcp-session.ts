@@ -126,8 +126,11 @@ export class RtcpSession implements ScheduledTask {
     this.send(packets);
   }
 
-  /** A datagram or interleaved frame from the client's RTCP port/channel. */
-  receive(buf: Buffer, from: string): void {
+  /**
+   * A datagram or interleaved frame from the client's RTCP port/channel; `arrivalWallMs`: when it
+   * came, when it was read later (default: now).
+   */
+  receive(buf: Buffer, from: string, arrivalWallMs = this.o.clock.wallNow()): void {
     if (isNatKeepAlive(buf)) {
       this.o.counters.natKeepAlives++;
       this.o.onActivity();
@@ -141,7 +144,6 @@ export class RtcpSession implements ScheduledTask {
       return;
     }
     this.o.onActivity();
-    const arrivalWallMs = this.o.clock.wallNow();
     // XR follows the RR in a compound: the VoIP metrics about our stream, if any, join its record.
     let voip: VoipMetricsRecord | undefined;
     for (const p of parsed.value) {

@@ -220,11 +220,21 @@ export interface ServerSnapshot {
   live: LiveChannelSnapshot[];
   /**
    * The UDP ports of play tracks: `shared` with the pair, the tracks routed through it now and
-   * the datagrams dropped because no track claims their source; or `per-session`.
+   * the datagrams dropped because no track claims their source, and `rtcpDrain` when its RTCP
+   * socket is read in batches at the scheduler's wake-ups (datagram-drain.ts: reads, datagrams,
+   * datagrams cut for being longer than a slot, errors); or `per-session`.
    */
   udp:
     | { mode: 'per-session' }
-    | { mode: 'shared'; rtpPort?: number; rtcpPort?: number; routes: number; unknownSource: number; sendErrors: number };
+    | {
+        mode: 'shared';
+        rtpPort?: number;
+        rtcpPort?: number;
+        routes: number;
+        unknownSource: number;
+        sendErrors: number;
+        rtcpDrain?: { runs: number; datagrams: number; cut: number; errors: number };
+      };
   /**
    * The native UDP sender's segmentation offload (the process's, when UDP goes through the native
    * sender): on or off, the segmented messages, the datagrams they carried, and fallbacks.
@@ -425,7 +435,9 @@ export class RtspServer {
       const at = typeof this.udpPorts === 'object' ? this.udpPorts : { range: this.opts.rtpPortRange };
       // Every track of every session at most: the demux table's bound.
       const maxRoutes = this.opts.maxSessions * MAX_TRACKS;
-      const p = SharedUdpPorts.bind(this.opts.host, at, maxRoutes);
+      // On the real clock the RTCP socket is read at the scheduler's wake-ups (DatagramDrain).
+      const drain = this.opts.clock === realClock ? { scheduler: this.scheduler, clock: this.opts.clock } : undefined;
+      const p = SharedUdpPorts.bind(this.opts.host, at, maxRoutes, drain);
       this.sharedUdp = p;
       p.then(
         (ports) => {
@@ -709,7 +721,15 @@ export class RtspServer {
     if (this.udpPorts === 'per-session') return { mode: 'per-session' };
     const p = this.sharedUdpBound;
     if (!p) return { mode: 'shared', routes: 0, unknownSource: 0, sendErrors: 0 };
-    return { mode: 'shared', rtpPort: p.rtpPort, rtcpPort: p.rtcpPort, routes: p.routes, ...p.stats };
+    const drain = p.rtcpDrain;
+    return {
+      mode: 'shared',
+      rtpPort: p.rtpPort,
+      rtcpPort: p.rtcpPort,
+      routes: p.routes,
+      ...p.stats,
+      ...(drain ? { rtcpDrain: { ...drain } } : {}),
+    };
   }
 
   /** The shared UDP pair's ports (undefined for per-session, or before it is bound). */

@@ -1,6 +1,8 @@
 import type dgram from 'node:dgram';
 import net from 'node:net';
+import type { Clock } from '../util/clock.ts';
 import { createLogger } from '../util/log.ts';
+import { DatagramDrain } from './datagram-drain.ts';
 import type { Egress } from './egress.ts';
 import { nativeSendmmsg, udpSenderKind } from './native-sender.ts';
 import type { UdpSenderKind } from './native-sender.ts';
@@ -9,6 +11,7 @@ import type { BatchedSocketOwner, SendLane, UdpBatch } from './udp-batch.ts';
 import { UdpDemux, plainIp } from './udp-demux.ts';
 import type { ClaimRefusal } from './udp-demux.ts';
 import { PortPairError, bindUdpPortPair } from './udp-pair.ts';
+import type { Scheduler } from './scheduler.ts';
 import type { PortRange, UdpPortPair } from './udp-pair.ts';
 
 const log = createLogger('udp');
@@ -20,9 +23,23 @@ const SEND_BUFFER_BYTES = 4 * 1024 * 1024;
 export interface SharedUdpHandlers {
   /** A datagram at the RTP port from the client's RTP port (NAT keep-alives, "punches"). */
   rtp(msg: Buffer, from: string): void;
-  /** A datagram at the RTCP port from the client's RTCP port (receiver reports, keep-alives). */
-  rtcp(msg: Buffer, from: string): void;
+  /**
+   * A datagram at the RTCP port from the client's RTCP port (receiver reports, keep-alives),
+   * with the wall-clock time the kernel received it when it was read later (DatagramDrain).
+   */
+  rtcp(msg: Buffer, from: string, arrivalWallMs?: number): void;
 }
+
+/** The RTCP socket read in batches at the scheduler's wake-ups (DatagramDrain) rather than by Node. */
+export interface SharedPortsDrain {
+  scheduler: Scheduler;
+  /** The real clock: the kernel's arrival stamps are real time. */
+  clock: Clock;
+}
+
+/** How often the drain reads the RTCP socket while tracks are routed, and while none is. */
+export const DRAIN_PERIOD_MS = 10;
+export const IDLE_DRAIN_PERIOD_MS = 1000;
 
 /** A UDP track refused by the shared pair: its client's ports are another track's, or the table is full. */
 export class SharedPortsError extends Error {
@@ -54,9 +71,13 @@ export class SharedUdpPorts {
   /** The pair's address family, read once (socket.address() is a system call). */
   private readonly v4Socket: boolean;
 
+  /** Reads the RTCP socket instead of Node when the addon can (SharedPortsDrain). */
+  private readonly drain: DatagramDrain | undefined;
+
   private constructor(
     private readonly pair: UdpPortPair,
     maxRoutes: number,
+    drainOn: SharedPortsDrain | undefined,
   ) {
     this.demux = new UdpDemux(maxRoutes);
     this.v4Socket = pair.rtp.address().family === 'IPv4';
@@ -72,20 +93,36 @@ export class SharedUdpPorts {
     pair.rtp.on('message', (msg, rinfo) => {
       const route = this.demux.rtpRoute(rinfo.address, rinfo.port);
       if (route) route.handlers.rtp(msg, `${plainIp(rinfo.address)}:${rinfo.port}`);
-      else this.unknown('rtp', rinfo);
+      else this.unknown('rtp', rinfo.address, rinfo.port);
     });
-    pair.rtcp.on('message', (msg, rinfo) => {
-      const route = this.demux.rtcpRoute(rinfo.address, rinfo.port);
-      if (route) route.handlers.rtcp(msg, `${plainIp(rinfo.address)}:${rinfo.port}`);
-      else this.unknown('rtcp', rinfo);
-    });
+    pair.rtcp.on('message', (msg, rinfo) => this.rtcpIn(msg, rinfo.address, rinfo.port, undefined));
+    this.drain = drainOn
+      ? DatagramDrain.open(
+          pair.rtcp,
+          drainOn.scheduler,
+          drainOn.clock,
+          () => (this.demux.size > 0 ? DRAIN_PERIOD_MS : IDLE_DRAIN_PERIOD_MS),
+          (msg, ip, port, at) => this.rtcpIn(msg, ip, port, at),
+        )
+      : undefined;
+  }
+
+  private rtcpIn(msg: Buffer, address: string, port: number, arrivalWallMs: number | undefined): void {
+    const route = this.demux.rtcpRoute(address, port);
+    if (route) route.handlers.rtcp(msg, `${plainIp(address)}:${port}`, arrivalWallMs);
+    else this.unknown('rtcp', address, port);
+  }
+
+  /** Whether the RTCP socket is read in batches (DatagramDrain) rather than by Node, and its counts. */
+  get rtcpDrain(): DatagramDrain['stats'] | undefined {
+    return this.drain?.stats;
   }
 
   /**
    * Binds the pair on `host` (its address family): exactly `rtpPort` and the next port, or a
    * free pair of `range`. At most `maxRoutes` UDP tracks at once. Throws PortPairError.
    */
-  static async bind(host: string, at: SharedPortsAt, maxRoutes: number): Promise<SharedUdpPorts> {
+  static async bind(host: string, at: SharedPortsAt, maxRoutes: number, drain?: SharedPortsDrain): Promise<SharedUdpPorts> {
     let pair: UdpPortPair;
     if ('rtpPort' in at) {
       if (at.rtpPort % 2 !== 0) throw new PortPairError('bind', `the shared RTP port must be even, got ${at.rtpPort}`);
@@ -97,7 +134,7 @@ export class SharedUdpPorts {
     } else {
       pair = await bindUdpPortPair(host, at.range, at.random);
     }
-    return new SharedUdpPorts(pair, maxRoutes);
+    return new SharedUdpPorts(pair, maxRoutes, drain);
   }
 
   get rtpPort(): number {
@@ -131,10 +168,15 @@ export class SharedUdpPorts {
   ): SharedUdpEgress {
     if (this.closed) throw new SharedPortsError('full', 'the server is closing');
     const addr = plainIp(ip);
-    const egress = new SharedUdpEgress(this.pair, this.v4Socket, addr, rtpPort, rtcpPort, handlers, sender, (e) =>
-      this.demux.release(addr, rtpPort, rtcpPort, e),
-    );
+    const egress = new SharedUdpEgress(this.pair, this.v4Socket, addr, rtpPort, rtcpPort, handlers, sender, (e) => {
+      // What the client sent before its route goes (a last report with its TEARDOWN) is its own.
+      this.drain?.read();
+      this.demux.release(addr, rtpPort, rtcpPort, e);
+    });
+    const idle = this.demux.size === 0;
     const refused = this.demux.claim(addr, rtpPort, rtcpPort, egress);
+    // The first route: reads at the busy period from now, not at the idle one's next.
+    if (idle && !refused) this.drain?.soon();
     if (refused === 'taken')
       throw new SharedPortsError('taken', `client ports ${rtpPort}-${rtcpPort} of ${addr} are already another UDP track's`);
     if (refused === 'full')
@@ -145,14 +187,15 @@ export class SharedUdpPorts {
   /** Closes the sockets (the server's end). */
   close(): void {
     this.closed = true;
+    this.drain?.close();
     this.pair.close();
   }
 
-  private unknown(socket: 'rtp' | 'rtcp', rinfo: dgram.RemoteInfo): void {
+  private unknown(socket: 'rtp' | 'rtcp', address: string, port: number): void {
     const n = ++this.stats.unknownSource;
     // First and every 1000th: a flood must not become a flood of log lines.
     if (n === 1 || n % 1000 === 0)
-      log.debug('datagram from an unknown source dropped', { socket, from: `${plainIp(rinfo.address)}:${rinfo.port}`, count: n });
+      log.debug('datagram from an unknown source dropped', { socket, from: `${plainIp(address)}:${port}`, count: n });
   }
 }
 

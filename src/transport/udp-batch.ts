@@ -187,11 +187,30 @@ export function udpBatchStats(): UdpBatch['stats'] | undefined {
 /** The state symbol Node's dgram keeps its handle under (its descriptor is `handle.fd`). */
 let stateSymbol: symbol | undefined;
 
+interface DgramHandle {
+  fd?: number;
+  recvStop?: () => number;
+}
+
+function dgramHandle(socket: dgram.Socket): DgramHandle | undefined {
+  stateSymbol ??= Object.getOwnPropertySymbols(socket).find((s) => s.description === 'state symbol');
+  if (!stateSymbol) return undefined;
+  return (socket as unknown as Record<symbol, { handle: DgramHandle | null } | undefined>)[stateSymbol]?.handle ?? undefined;
+}
+
 /** The socket's descriptor while Node holds it open, else -1. */
 export function dgramFd(socket: dgram.Socket): number {
-  stateSymbol ??= Object.getOwnPropertySymbols(socket).find((s) => s.description === 'state symbol');
-  if (!stateSymbol) return -1;
-  const state = (socket as unknown as Record<symbol, { handle: { fd?: number } | null } | undefined>)[stateSymbol];
-  const fd = state?.handle?.fd;
+  const fd = dgramHandle(socket)?.fd;
   return typeof fd === 'number' ? fd : -1;
+}
+
+/**
+ * Stops Node's reading of a bound socket (its handle's recvStop: libuv no longer polls the
+ * descriptor and no 'message' comes), so that another reader takes its datagrams. False when
+ * this Node has no such handle: Node goes on reading.
+ */
+export function dgramStopReading(socket: dgram.Socket): boolean {
+  const handle = dgramHandle(socket);
+  if (typeof handle?.recvStop !== 'function') return false;
+  return handle.recvStop() === 0;
 }

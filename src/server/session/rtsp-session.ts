@@ -182,11 +182,11 @@ export class RtspSession<T extends SetupBase = SetupBase, P extends Presentation
     socket: ByteStream,
     track: { control: string; index: number },
     make: (egress: Egress, transport: TransportSpec) => T,
-    rtcpOf: (setup: T) => { receive(data: Buffer, from: string): void } | undefined,
+    rtcpOf: (setup: T) => { receive(data: Buffer, from: string, arrivalWallMs?: number): void } | undefined,
   ): Promise<T> {
     let setup: T | undefined;
-    const receiveRtcp = (data: Buffer, from: string) => {
-      if (setup) rtcpOf(setup)?.receive(data, from);
+    const receiveRtcp = (data: Buffer, from: string, arrivalWallMs?: number) => {
+      if (setup) rtcpOf(setup)?.receive(data, from, arrivalWallMs);
     };
     if (spec.lowerTransport === 'TCP') {
       const channels = spec.interleaved ?? this.nextChannels();
