@@ -73,7 +73,10 @@ export interface RunResult {
   transport: 'udp' | 'tcp';
   /** streamlab's worker processes (CPU and RSS are summed over the primary and its workers); 1 for the others. */
   workers: number;
-  /** streamlab's clients' timeline (own: the file per session; shared: one live channel); undefined for the others. */
+  /**
+   * streamlab's clients' timeline (own: the file per session; shared: one live channel), or
+   * GStreamer's media (own: per client; shared: one for all); undefined for the floor.
+   */
   timeline?: TimelineChoice | undefined;
   /** Server CPU time per RTP packet delivered during the hold, µs. */
   cpuUsPerPacket: number;
@@ -321,7 +324,7 @@ export async function runLoad(o: RunOptions, log: (s: string) => void): Promise<
       udpPorts: o.server === 'streamlab' && o.transport === 'udp' ? (o.udpPorts ?? 'shared') : undefined,
       transport: o.transport,
       workers: o.server === 'streamlab' ? (o.workers ?? 1) : 1,
-      timeline: o.server === 'streamlab' ? (o.timeline ?? 'own') : undefined,
+      timeline: o.server === 'streamlab' ? (o.timeline ?? 'own') : o.server === 'gst' ? (o.timeline ?? 'shared') : undefined,
       cpuUsPerPacket: (1e6 * cpuSec(cpuHold0, cpu1)) / steadyReceived,
       clients: o.clients,
       clientsOk: ok.length,

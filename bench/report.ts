@@ -8,7 +8,7 @@ import { median } from './numbers.ts';
 export function label(
   r: Pick<RunResult, 'server' | 'runner' | 'sender' | 'transport' | 'udpPorts'> & { workers?: number; timeline?: RunResult['timeline'] },
 ): string {
-  if (r.server === 'gst') return 'gst-rtsp-server';
+  if (r.server === 'gst') return r.timeline === 'own' ? 'gst-rtsp-server (media per client)' : 'gst-rtsp-server';
   if (r.server === 'floor') return 'floor (bare sendmmsg)';
   const how = [
     r.runner === 'tsx' ? 'tsx' : undefined,
@@ -126,11 +126,16 @@ export function ratiosTable(results: readonly RunResult[]): string | undefined {
   const rows: string[][] = [];
   const audioMedian = (r: RunResult): number => r.jitterByMedia.audio?.medianMs ?? NaN;
   for (const n of counts) {
-    const same = (server: string, k: number) => results.find((r) => r.server === server && r.clients === n && round.get(r) === k);
+    const same = (server: string, k: number, timeline?: RunResult['timeline']) =>
+      results.find(
+        (r) => r.server === server && r.clients === n && round.get(r) === k && (timeline === undefined || r.timeline === timeline),
+      );
     const medians = new Map<string, { gst: number[]; floor: number[] }>();
     for (const ours of results.filter((r) => r.server === 'streamlab' && r.clients === n && r.transport === 'udp')) {
       const k = round.get(ours)!;
-      const gst = same('gst', k);
+      // GStreamer's media of the same kind (a pipeline per client for our file sessions) when it
+      // ran, else its shared media (rows saved before --gst-media have no timeline).
+      const gst = same('gst', k, ours.timeline ?? 'own') ?? same('gst', k, 'shared') ?? same('gst', k);
       const floor = same('floor', k);
       if (!gst && !floor) continue;
       const m = medians.get(label(ours)) ?? { gst: [], floor: [] };

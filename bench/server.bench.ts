@@ -25,6 +25,10 @@ const USAGE = `usage: npm run bench -- [options]
   --compare gst      also run the same load against GStreamer's RTSP server (shared media), and
                      the floor: the same packets from a bare sendmmsg loop (bench/floor-process.ts)
   --floor            the floor row alone (without --compare gst)
+  --gst-media LIST   GStreamer's media with --compare gst: shared (one pipeline for all clients,
+                     default), per-client (a pipeline per client: each on its own timeline of the
+                     file, as streamlab's file sessions are), or shared,per-client; our rows are
+                     compared with the one of the same kind when it ran
   --sender LIST      streamlab's sender: native (the addon: sendmmsg for UDP, one call writing every
                      TCP connection's frames, default), js (dgram; socket.write), or native,js
   --udp-ports LIST   streamlab's server UDP ports: shared (one pair for all sessions, default),
@@ -97,6 +101,7 @@ async function main(): Promise<void> {
       'udp-ports': { type: 'string', default: 'shared' },
       workers: { type: 'string', default: '1' },
       timeline: { type: 'string', default: 'own' },
+      'gst-media': { type: 'string', default: 'shared' },
       floor: { type: 'boolean', default: false },
       'rr-interval': { type: 'string', default: '2000' },
       warmup: { type: 'string', default: '0' },
@@ -140,6 +145,9 @@ async function main(): Promise<void> {
   const timelines = values.timeline.split(',').map((x) => x.trim());
   if (timelines.length === 0 || timelines.some((x) => x !== 'own' && x !== 'shared'))
     throw new Error(`--timeline wants own, shared or own,shared, got ${values.timeline}`);
+  const gstMedia = values['gst-media'].split(',').map((x) => x.trim());
+  if (gstMedia.length === 0 || gstMedia.some((x) => x !== 'shared' && x !== 'per-client'))
+    throw new Error(`--gst-media wants shared, per-client or shared,per-client, got ${values['gst-media']}`);
   const transports = values.transport.split(',').map((x) => x.trim());
   if (transports.length === 0 || transports.some((x) => x !== 'udp' && x !== 'tcp'))
     throw new Error(`--transport wants udp, tcp or udp,tcp, got ${values.transport}`);
@@ -175,7 +183,9 @@ async function main(): Promise<void> {
                 ...(transport === 'udp' ? { udpPorts } : {}),
               });
   const other = { runner: 'js', sender: 'native', transport: 'udp', workers: 1, timeline: 'own' } as const;
-  if (values.compare === 'gst') targets.push({ server: 'gst', ...other });
+  // GStreamer's media kinds as timelines: per-client media is a timeline per client ('own').
+  if (values.compare === 'gst')
+    for (const media of gstMedia) targets.push({ server: 'gst', ...other, timeline: media === 'per-client' ? 'own' : 'shared' });
   if (values.compare === 'gst' || values.floor) targets.push({ server: 'floor', ...other });
   const inProcesses =
     (clientProcesses > 1 ? `, clients in ${clientProcesses} processes` : '') +

@@ -82,7 +82,7 @@ export async function startTarget(kind: TargetKind, mediaFile: string, options: 
         options.workers ?? 1,
         options.timeline ?? 'own',
       )
-    : startGst(mediaFile);
+    : startGst(mediaFile, options.timeline ?? 'shared');
 }
 
 let compiled: string | undefined;
@@ -199,7 +199,8 @@ async function startStreamlab(
   };
 }
 
-async function startGst(mediaFile: string): Promise<ServerTarget> {
+/** GStreamer's RTSP server: `shared`, one media (pipeline) for all clients; `own`, one per client. */
+async function startGst(mediaFile: string, timeline: TimelineChoice): Promise<ServerTarget> {
   const mount = `/${path.basename(mediaFile)}`;
   const child = spawn(
     '/usr/bin/python3',
@@ -211,7 +212,7 @@ async function startGst(mediaFile: string): Promise<ServerTarget> {
       mount,
       '--file',
       mediaFile,
-      '--shared',
+      ...(timeline === 'shared' ? ['--shared'] : []),
       '--exit-on-stdin-eof',
     ],
     { cwd: REPO_ROOT, stdio: ['pipe', 'pipe', 'inherit'] },
