@@ -338,10 +338,14 @@ export class FilePresentation implements Presentation {
         ? alignedStartMs(now, startNpt, grid)
         : now;
     // Video moves to the midpoints; the lattice's own track and any other audio keep their times.
+    // Over TCP to the lattice's instants themselves: a client's tracks share its connection, and
+    // its video then joins the audio's write (one sendmsg per instant instead of two); over UDP
+    // the midpoints keep a video frame's burst from delaying every client's audio.
     const between = lattice ? betweenLattice(lattice) : undefined;
-    for (const s of this.setups.values())
-      s.stream.lattice =
-        lattice && s.track.source.format.media === 'video' && this.entry.tracks.indexOf(s.track) !== lattice.track ? between : undefined;
+    for (const s of this.setups.values()) {
+      const video = lattice && s.track.source.format.media === 'video' && this.entry.tracks.indexOf(s.track) !== lattice.track;
+      s.stream.lattice = video ? (s.egress.kind === 'tcp' ? lattice : between) : undefined;
+    }
     const streams = [...this.setups.values()].map((s) => ({ stream: s.stream, track: s.track.source.track }));
     retimeStreams(streams, startNpt, scale, speed, this.segmentStartMs);
   }
