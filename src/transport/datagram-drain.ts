@@ -78,8 +78,8 @@ export class DatagramDrain implements ScheduledTask {
     if (typeof addon?.recvBatch !== 'function' || typeof addon.receiveTimestamps !== 'function') return undefined;
     const fd = dgramFd(socket);
     if (fd < 0 || socket.address().family !== 'IPv4') return undefined;
-    if (!addon.receiveTimestamps(fd)) log.warn('no kernel arrival stamps: RTCP arrival times are when the server read them');
     if (!dgramStopReading(socket)) return undefined;
+    if (!addon.receiveTimestamps(fd)) log.warn('no kernel arrival stamps: RTCP arrival times are when the server read them');
     const drain = new DatagramDrain(socket, fd, addon as NativeRecv, scheduler, clock, periodMs, onDatagram);
     drain.soon();
     return drain;
