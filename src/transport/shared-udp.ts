@@ -113,6 +113,14 @@ export class SharedUdpPorts {
     else this.unknown('rtcp', address, port);
   }
 
+  /**
+   * Reads what the kernel queued on the RTCP socket now, when it is read in batches (a session
+   * about to end takes its client's last report); nothing when Node reads it (it already did).
+   */
+  receivePending(): void {
+    this.drain?.read();
+  }
+
   /** Whether the RTCP socket is read in batches (DatagramDrain) rather than by Node, and its counts. */
   get rtcpDrain(): DatagramDrain['stats'] | undefined {
     return this.drain?.stats;
@@ -170,7 +178,7 @@ export class SharedUdpPorts {
     const addr = plainIp(ip);
     const egress = new SharedUdpEgress(this.pair, this.v4Socket, addr, rtpPort, rtcpPort, handlers, sender, (e) => {
       // What the client sent before its route goes (a last report with its TEARDOWN) is its own.
-      this.drain?.read();
+      this.receivePending();
       this.demux.release(addr, rtpPort, rtcpPort, e);
     });
     const idle = this.demux.size === 0;

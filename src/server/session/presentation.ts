@@ -8,7 +8,7 @@ export interface SetupBase {
   /** The Transport answered to the SETUP. */
   transport: TransportSpec;
   /** What a UDP track holds (its own port pair, or its route of the shared pair): closed by the session when it ends. */
-  udp?: { readonly rtpPort: number; readonly rtcpPort: number; close(): void };
+  udp?: { readonly rtpPort: number; readonly rtcpPort: number; receivePending?(): void; close(): void };
 }
 
 /** A presentation's part of SessionTraffic. */

@@ -274,6 +274,9 @@ export class RtspSession<T extends SetupBase = SetupBase, P extends Presentation
     if (this.closedFlag) return;
     this.closedFlag = true;
     this.ctx.clock.clearTimeout(this.expiry);
+    // The client's reports already at the server count (a last one sent just before TEARDOWN):
+    // the session-ended record and the presentation's last QoS figures include them.
+    for (const s of this.setups.values()) s.udp?.receivePending?.();
     this.presentation.close(reason);
     this.ctx.registry.remove(this, reason);
     for (const s of this.setups.values()) {

@@ -33,6 +33,11 @@ export interface UdpBinding {
   /** The server's ports the track answered in `server_port`. */
   readonly rtpPort: number;
   readonly rtcpPort: number;
+  /**
+   * Hands on what the client sent that the server has not read yet (the shared pair's RTCP is
+   * read at the scheduler's wake-ups): a session about to end takes its client's last report.
+   */
+  receivePending?(): void;
   close(): void;
 }
 
@@ -66,7 +71,12 @@ export async function connectUdpSetup(
       throw new RtspError(453, 'SRV_ERR_PORTS_EXHAUSTED', err.message);
     }
     return {
-      udp: { rtpPort: shared.rtpPort, rtcpPort: shared.rtcpPort, close: () => egress.close() },
+      udp: {
+        rtpPort: shared.rtpPort,
+        rtcpPort: shared.rtcpPort,
+        receivePending: () => shared.receivePending(),
+        close: () => egress.close(),
+      },
       egress,
       transport: udpTransport(clientPorts, shared),
     };
