@@ -51,6 +51,8 @@ export class DatagramDrain implements ScheduledTask {
   private readonly arena = Buffer.allocUnsafe(BATCH * DRAIN_SLOT_BYTES);
   private readonly meta = new Float64Array(BATCH * 4);
   private closed = false;
+  /** A read in progress: a handler that asks for one (a session it ends) gets the rest from it. */
+  private reading = false;
 
   private constructor(
     private readonly socket: dgram.Socket,
@@ -104,7 +106,16 @@ export class DatagramDrain implements ScheduledTask {
    */
   read(): boolean {
     // A descriptor Node closed (or gave to another socket) is never read.
-    if (this.closed || dgramFd(this.socket) !== this.fd) return false;
+    if (this.closed || this.reading || dgramFd(this.socket) !== this.fd) return false;
+    this.reading = true;
+    try {
+      return this.readBatches();
+    } finally {
+      this.reading = false;
+    }
+  }
+
+  private readBatches(): boolean {
     const { arena, meta } = this;
     for (let call = 0; call < MAX_CALLS_PER_RUN; call++) {
       const n = this.addon.recvBatch(this.fd, arena, DRAIN_SLOT_BYTES, meta);
