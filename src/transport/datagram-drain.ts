@@ -44,7 +44,9 @@ function ipv4String(a: number): string {
  * kernel's arrival stamp (SO_TIMESTAMPNS), so the time it is handed on with is when it came, not
  * when it was read: an RTCP receiver report's round trip stays exact. For the server's shared RTCP
  * socket, where a wake-up of the loop per receiver report cost ~30 µs of CPU (bench, issue 11).
- * Only on the real clock: the stamps are the kernel's real time.
+ * Only on the real clock: the stamps are the kernel's real time. Linux turns its receive stamping
+ * on lazily (a work item after the first socket asks); until it runs, a datagram is stamped when
+ * it is read, so the first reports after the server starts may carry their read time.
  */
 export class DatagramDrain implements ScheduledTask {
   readonly stats = { runs: 0, datagrams: 0, cut: 0, errors: 0 };
