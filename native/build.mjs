@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 /**
  * Builds the optional native addon (native/sendmmsg.c, the sender; native/timer.c, the
- * scheduler's wake-up timer; native/recvmmsg.c, the batched reader → native/build/sendmmsg.node)
- * with the system's C compiler against Node's own N-API and libuv headers. Run by `npm ci`/`npm
+ * scheduler's wake-up timer; native/recvmmsg.c, the batched reader of a UDP socket;
+ * native/stream-poll.c, that of TCP connections → native/build/sendmmsg.node) with the system's C
+ * compiler against Node's own N-API and libuv headers. Run by `npm ci`/`npm
  * install` (the `install` and `prepare` scripts) and by hand with `npm run build:native`. It never fails the install: without Linux, a
  * compiler or the headers the server uses its pure-JS sender and Node's timers, and says so.
  * No node-gyp: it would try to download Node's headers, and this needs only two.
@@ -14,7 +15,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const sources = ['sendmmsg.c', 'timer.c', 'recvmmsg.c'].map((f) => path.join(here, f));
+const sources = ['sendmmsg.c', 'timer.c', 'recvmmsg.c', 'stream-poll.c'].map((f) => path.join(here, f));
 const outDir = path.join(here, 'build');
 const out = path.join(outDir, 'sendmmsg.node');
 

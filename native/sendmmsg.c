@@ -63,6 +63,7 @@
 #include <unistd.h>
 
 #include "recvmmsg.h"
+#include "stream-poll.h"
 #include "timer.h"
 
 #ifndef UDP_SEGMENT
@@ -499,5 +500,6 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
   napi_set_named_property(env, exports, "writeFrames", fn);
   timer_register(env, exports);
   recv_register(env, exports);
+  stream_poll_register(env, exports);
   return exports;
 }

@@ -1,4 +1,4 @@
-import type { ByteStream } from '../transport/index.ts';
+import type { ByteStream, StreamDrain } from '../transport/index.ts';
 import { RtspParser, createResponse, serializeResponse } from '../rtsp/index.ts';
 import type { RtspParseEvent, RtspRequest } from '../rtsp/index.ts';
 import { InterleavedWriter, MAX_INTERLEAVED_BACKLOG_BYTES } from '../transport/index.ts';
@@ -91,6 +91,8 @@ export class RtspConnection {
     private readonly ctx: HandlerContext,
     private readonly counters: ConnectionCounters,
     private readonly limits: ConnectionLimits,
+    /** Reads the connection at the scheduler's wake-ups while it carries a playing interleaved session. */
+    private readonly streamDrain: StreamDrain | undefined,
     private readonly onClose: (conn: RtspConnection) => void,
   ) {
     this.parser = new RtspParser({ role: 'server', maxHeaderBytes: limits.maxHeaderBytes, maxBodyBytes: limits.maxBodyBytes });
@@ -103,7 +105,8 @@ export class RtspConnection {
     socket.on('close', () => this.closed());
   }
 
-  private onData(chunk: Buffer): void {
+  /** Bytes from the client; `arrivalWallMs` when the kernel's arrival time is known (StreamDrain). */
+  private onData(chunk: Buffer, arrivalWallMs?: number): void {
     if (this.closing) return;
     const now = this.clock.now();
     // A message already incomplete before this chunk keeps its start time; one begun in it starts now.
@@ -125,7 +128,8 @@ export class RtspConnection {
           break;
         case 'interleaved':
           this.counters.interleavedIn++;
-          this.interleaved(ev.channel, ev.data);
+          // O(1): the registry knows which session owns each channel of this connection.
+          this.ctx.sessionContext.registry.routeFrame(this.socket, ev.channel, ev.data, arrivalWallMs);
           break;
         case 'response':
           // Answers to requests we never send (e.g. a client replying to nothing): ignore.
@@ -151,7 +155,7 @@ export class RtspConnection {
       return;
     }
     // Pipelining faster than we answer: stop reading until the queue is half answered.
-    if (this.queue.length >= MAX_QUEUED_REQUESTS && !this.socket.isPaused()) this.socket.pause();
+    if (this.queue.length >= MAX_QUEUED_REQUESTS && !this.socket.isPaused()) this.pause();
     else if (events.length > FRAMES_PER_TURN && !this.socket.isPaused()) this.yieldTurn();
     void this.drain();
   }
@@ -165,7 +169,7 @@ export class RtspConnection {
   private yieldTurn(): void {
     this.yielding = true;
     this.counters.readYields++;
-    this.socket.pause();
+    this.pause();
     setImmediate(() => {
       this.yielding = false;
       if (!this.closing && this.queue.length < MAX_QUEUED_REQUESTS) this.socket.resume();
@@ -244,10 +248,27 @@ export class RtspConnection {
     return false;
   }
 
-  /** O(1): the registry knows which session owns each channel of this connection. */
-  private interleaved(channel: number, data: Buffer): void {
-    this.ctx.sessionContext.registry.routeFrame(this.socket, channel, data);
+  /** Stops reading (Node's pause; a connection read by the drain goes back to Node first). */
+  private pause(): void {
+    this.streamDrain?.release(this.socket);
+    this.socket.pause();
   }
+
+  /**
+   * While a session on this connection plays interleaved media, the client's bytes (receiver
+   * reports, the odd keep-alive) are read at the scheduler's wake-ups (StreamDrain: no event-loop
+   * wake-up per report); otherwise, and before it pauses, by Node. Looked at after every request.
+   */
+  private updateReading(): void {
+    const drain = this.streamDrain;
+    if (!drain || this.closing) return;
+    const registry = this.ctx.sessionContext.registry;
+    const playing = registry.hasChannels(this.socket) && registry.onSocket(this.socket).some((s) => s.state === 'playing');
+    if (!playing) drain.release(this.socket);
+    else if (!drain.has(this.socket) && !this.socket.isPaused()) drain.take(this.socket, this.onDrained);
+  }
+
+  private readonly onDrained = (chunk: Buffer, arrivalWallMs: number): void => this.onData(chunk, arrivalWallMs);
 
   private async drain(): Promise<void> {
     if (this.busy) return;
@@ -271,6 +292,7 @@ export class RtspConnection {
         if (session !== undefined) this.sessionIds.add(sessionIdOfHeader(session));
         if (!this.send(serializeResponse(response))) break;
         after?.();
+        this.updateReading();
       }
     } finally {
       this.busy = false;
@@ -343,6 +365,7 @@ export class RtspConnection {
 
   private closed(): void {
     this.closing = true;
+    this.streamDrain?.release(this.socket);
     this.clock.clearTimeout(this.timer);
     // Sessions whose media flowed through this connection (and publishers) cannot go on without it.
     this.ctx.sessionContext.registry.connectionClosed(this.socket);

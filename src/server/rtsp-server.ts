@@ -10,8 +10,10 @@ import type { Random } from '../util/random.ts';
 import { createLogger } from '../util/log.ts';
 import {
   DEFAULT_RTP_PORT_RANGE,
+  DRAIN_PERIOD_MS,
   Scheduler,
   SharedUdpPorts,
+  StreamDrain,
   duplexPair,
   preciseWakeTimer,
   udpGso,
@@ -236,6 +238,12 @@ export interface ServerSnapshot {
         rtcpDrain?: { runs: number; datagrams: number; cut: number; errors: number };
       };
   /**
+   * The RTSP connections of interleaved players read at the scheduler's wake-ups (stream-drain.ts),
+   * when on: connections read that way now, runs, reads with bytes, bytes, connections taken and
+   * given back to Node, poll errors.
+   */
+  tcpDrain?: { connections: number } & StreamDrain['stats'];
+  /**
    * The native UDP sender's segmentation offload (the process's, when UDP goes through the native
    * sender): on or off, the segmented messages, the datagrams they carried, and fallbacks.
    */
@@ -266,6 +274,7 @@ export class RtspServer {
   readonly registry: SessionRegistry;
   readonly catalog: MediaCatalog;
   readonly scheduler: Scheduler;
+  private readonly streamDrain: StreamDrain | undefined;
   private readonly wakeTimerKind: 'native' | 'node';
   readonly live: LiveHub;
   readonly auth: AuthGate | undefined;
@@ -357,6 +366,8 @@ export class RtspServer {
     const wakeTimer = clock === realClock ? preciseWakeTimer() : undefined;
     this.wakeTimerKind = wakeTimer ? 'native' : 'node';
     this.scheduler = new Scheduler(clock, SEND_RESOLUTION_MS, wakeFlush, wakeTimer);
+    // On the real clock interleaved players' connections are read at the scheduler's wake-ups.
+    this.streamDrain = clock === realClock ? StreamDrain.open(this.scheduler, clock, DRAIN_PERIOD_MS) : undefined;
     this.registry = new SessionRegistry(this.opts.maxSessions, this.events, () => clock.now());
     const paths = options.paths && options.paths.length > 0 ? new PathRules(options.paths) : undefined;
     this.paths = paths;
@@ -656,6 +667,7 @@ export class RtspServer {
         requestTimeoutMs: this.opts.requestTimeoutMs,
         maxWriteBacklogBytes: this.opts.maxWriteBacklogBytes,
       },
+      this.streamDrain,
       (c) => {
         this.connections.delete(c);
         this.bySocket.delete(socket);
@@ -711,6 +723,7 @@ export class RtspServer {
       cache: { bytes: this.catalog.cache.sizeBytes, ...this.catalog.cache.stats },
       live: this.live.snapshot(),
       udp: this.udpSnapshot(),
+      ...(this.streamDrain ? { tcpDrain: { connections: this.streamDrain.size, ...this.streamDrain.stats } } : {}),
       ...(udpSenderKind() === 'native' ? { gso: udpGso() } : {}),
       ...(this.auth ? { auth: this.auth.counters } : {}),
       ...(this.redirect ? { redirect: { ...this.redirect.counters, edges: this.redirect.pool.edges.map((e) => ({ ...e })) } } : {}),
@@ -795,6 +808,7 @@ export class RtspServer {
     for (const s of [...this.sessions.values()]) s.close('server shutdown');
     await this.live.close();
     for (const c of this.connections) c.destroy();
+    this.streamDrain?.close();
     const tcp = this.tcp;
     if (tcp) await new Promise<void>((resolve) => tcp.close(() => resolve()));
     await this.catalog.close();

@@ -10,6 +10,7 @@ export * from './send-batch.ts';
 export * from './udp-batch.ts';
 export * from './udp-demux.ts';
 export * from './datagram-drain.ts';
+export * from './stream-drain.ts';
 export * from './shared-udp.ts';
 export * from './native-sender.ts';
 export * from './precise-timer.ts';

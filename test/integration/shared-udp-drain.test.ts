@@ -22,6 +22,7 @@ import type { ReceiverReportRecord } from '../../src/sender/qos.ts';
 import { peersRequired } from '../helpers/peers.ts';
 import { RawConnection } from '../helpers/raw-connection.ts';
 import { serverForSuite } from '../helpers/server-fixture.ts';
+import { untilKernelStamps } from '../helpers/kernel-stamps.ts';
 import { waitUntil } from '../helpers/wait.ts';
 
 const HOST = '127.0.0.1';
@@ -40,40 +41,6 @@ function socket(): Promise<dgram.Socket> {
 
 const sendTo = (s: dgram.Socket, b: Buffer, port: number) =>
   new Promise<void>((resolve, reject) => s.send(b, port, HOST, (err) => (err ? reject(err) : resolve())));
-
-/**
- * Waits until the kernel stamps datagrams as they arrive. Linux turns its receive stamping on
- * lazily (a work item run after the first socket asks), and a datagram queued before it is on is
- * stamped when it is read: on a busy machine that took ~200 ms here. Call it with the socket under
- * test open (it keeps stamping on); a probe counts when its age at the read is its real wait.
- */
-async function untilKernelStamps(): Promise<void> {
-  const probe = await socket();
-  const sender = await socket();
-  let age = 0;
-  const drain = DatagramDrain.open(
-    probe,
-    new Scheduler(realClock),
-    realClock,
-    () => 60_000,
-    (_msg, _ip, _port, arrivalWallMs) => {
-      age = realClock.wallNow() - arrivalWallMs;
-    },
-  )!;
-  try {
-    for (const deadline = Date.now() + 5000; Date.now() < deadline;) {
-      await sendTo(sender, Buffer.from('probe'), probe.address().port);
-      await pause(20);
-      drain.read();
-      if (age >= 10) return;
-    }
-    throw new Error('the kernel did not stamp datagrams on arrival within 5 s');
-  } finally {
-    drain.close();
-    probe.close();
-    sender.close();
-  }
-}
 
 interface Got {
   msg: Buffer;

@@ -24,7 +24,8 @@ export interface Admission {
 /** The Retry-After of a capacity refusal (453), seconds. */
 export const CAPACITY_RETRY_AFTER_SEC = 10;
 
-type FrameHandler = (data: Buffer) => void;
+/** A `$` frame's payload, and the kernel's arrival time of it when known. */
+type FrameHandler = (data: Buffer, arrivalWallMs?: number) => void;
 
 /**
  * Every RTSP session of the server (file sessions, live viewers, publishers), found in O(1) by id,
@@ -160,10 +161,10 @@ export class SessionRegistry {
   }
 
   /** Routes one `$` frame: O(1). Returns false when no session owns the channel (dropped). */
-  routeFrame(socket: ByteStream, channel: number, data: Buffer): boolean {
+  routeFrame(socket: ByteStream, channel: number, data: Buffer, arrivalWallMs?: number): boolean {
     const h = this.frames.get(socket)?.get(channel);
     if (!h) return false;
-    h(data);
+    h(data, arrivalWallMs);
     return true;
   }
 

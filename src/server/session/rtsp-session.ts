@@ -191,7 +191,7 @@ export class RtspSession<T extends SetupBase = SetupBase, P extends Presentation
     if (spec.lowerTransport === 'TCP') {
       const channels = spec.interleaved ?? this.nextChannels();
       const transport = this.bindInterleaved(socket, channels, [
-        { channel: channels[1], handler: (data) => receiveRtcp(data, `tcp:${channels[1]}`) },
+        { channel: channels[1], handler: (data, arrivalWallMs) => receiveRtcp(data, `tcp:${channels[1]}`, arrivalWallMs) },
       ]);
       const direct = new InterleavedEgress(socket, channels[0], channels[1]);
       setup = make(this.trackEgress(direct, track.control, track.index, receiveRtcp), transport);
@@ -228,7 +228,7 @@ export class RtspSession<T extends SetupBase = SetupBase, P extends Presentation
   bindInterleaved(
     socket: ByteStream,
     channels: [number, number],
-    receive: { channel: number; handler: (data: Buffer) => void }[],
+    receive: { channel: number; handler: (data: Buffer, arrivalWallMs?: number) => void }[],
   ): TransportSpec {
     if (this.boundSocket && this.boundSocket !== socket) {
       throw new RtspError(459, 'SRV_ERR_AGGREGATE', 'interleaved tracks of one session must share one connection');
