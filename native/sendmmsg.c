@@ -461,12 +461,15 @@ static napi_value WriteFrames(napi_env env, napi_callback_info info) {
       at = to;
       napi_value v;
       napi_get_element(env, argv[4], (uint32_t)k, &v);
-      napi_valuetype t;
-      napi_typeof(env, v, &t);
-      if (t == napi_undefined || t == napi_null) continue;
       void *data;
       size_t len;
-      if (napi_get_buffer_info(env, v, &data, &len) != napi_ok) return fail(env, "payloads holds something that is not a Buffer");
+      /* A Buffer, most of the time (RTP): asked for first, its type looked at only when it is not one. */
+      if (napi_get_buffer_info(env, v, &data, &len) != napi_ok) {
+        napi_valuetype t;
+        napi_typeof(env, v, &t);
+        if (t == napi_undefined || t == napi_null) continue;
+        return fail(env, "payloads holds something that is not a Buffer");
+      }
       if (len == 0) continue;
       iov[n].iov_base = data;
       iov[n].iov_len = len;
