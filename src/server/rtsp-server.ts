@@ -10,7 +10,7 @@ import type { Random } from '../util/random.ts';
 import { createLogger } from '../util/log.ts';
 import {
   DEFAULT_RTP_PORT_RANGE,
-  DRAIN_PERIOD_MS,
+  STREAM_DRAIN_PERIOD_MS,
   Scheduler,
   SharedUdpPorts,
   StreamDrain,
@@ -367,7 +367,7 @@ export class RtspServer {
     this.wakeTimerKind = wakeTimer ? 'native' : 'node';
     this.scheduler = new Scheduler(clock, SEND_RESOLUTION_MS, wakeFlush, wakeTimer);
     // On the real clock interleaved players' connections are read at the scheduler's wake-ups.
-    this.streamDrain = clock === realClock ? StreamDrain.open(this.scheduler, clock, DRAIN_PERIOD_MS) : undefined;
+    this.streamDrain = clock === realClock ? StreamDrain.open(this.scheduler, clock, STREAM_DRAIN_PERIOD_MS) : undefined;
     this.registry = new SessionRegistry(this.opts.maxSessions, this.events, () => clock.now());
     const paths = options.paths && options.paths.length > 0 ? new PathRules(options.paths) : undefined;
     this.paths = paths;

@@ -37,8 +37,14 @@ export interface SharedPortsDrain {
   clock: Clock;
 }
 
-/** How often the drain reads the RTCP socket while tracks are routed, and while none is. */
-export const DRAIN_PERIOD_MS = 10;
+/**
+ * How often the drain reads the RTCP socket while tracks are routed, and while none is. Each
+ * report keeps the kernel's arrival time, so only what acts on a report waits (QoS, the
+ * dashboard), and a session about to end reads first. 50 ms rather than 10: a run then reads a
+ * few reports instead of one, and the reading path, cold in the caches between runs, cost half as
+ * much (perf at 100 clients, reports every 2 s: 9.5 % of the server's samples → 4.4 %).
+ */
+export const DRAIN_PERIOD_MS = 50;
 export const IDLE_DRAIN_PERIOD_MS = 1000;
 
 /** A UDP track refused by the shared pair: its client's ports are another track's, or the table is full. */

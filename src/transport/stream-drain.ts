@@ -22,6 +22,11 @@ export interface NativeStreamPoll {
  * read at the next call, a moment later).
  */
 export const STREAM_READ_CAP_BYTES = 4096;
+/**
+ * How often the connections taken are read: a request (a keep-alive, TEARDOWN) on one waits for
+ * the next read, so shorter than the RTCP socket's DRAIN_PERIOD_MS.
+ */
+export const STREAM_DRAIN_PERIOD_MS = 10;
 /** Connections read per native call (the arena holds a cap for each). */
 const PER_CALL = 64;
 /** Calls per run at most: a run reads up to 1,024 connections' bytes; the rest waits a millisecond. */
