@@ -20,6 +20,8 @@
 #define _GNU_SOURCE
 #include "recvmmsg.h"
 
+#include "napi-args.h"
+
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdint.h>
@@ -29,11 +31,6 @@
 
 /* Datagrams per call. */
 #define MAX_BATCH 64
-
-static napi_value throw_type(napi_env env, const char *msg) {
-  napi_throw_type_error(env, NULL, msg);
-  return NULL;
-}
 
 static napi_value ReceiveTimestamps(napi_env env, napi_callback_info info) {
   size_t argc = 1;
@@ -59,15 +56,9 @@ static napi_value RecvBatch(napi_env env, napi_callback_info info) {
   size_t arenaLen;
   if (napi_get_buffer_info(env, argv[1], (void **)&arena, &arenaLen) != napi_ok) return throw_type(env, "arena must be a Buffer");
   if (napi_get_value_uint32(env, argv[2], &slot) != napi_ok || slot == 0) return throw_type(env, "slotBytes must be a positive integer");
-  bool isTyped = false;
-  napi_typedarray_type type;
   size_t metaLen;
   double *meta;
-  napi_value ab;
-  size_t offset;
-  if (napi_is_typedarray(env, argv[3], &isTyped) != napi_ok || !isTyped ||
-      napi_get_typedarray_info(env, argv[3], &type, &metaLen, (void **)&meta, &ab, &offset) != napi_ok || type != napi_float64_array)
-    return throw_type(env, "meta must be a Float64Array");
+  if (!typed(env, argv[3], napi_float64_array, (void **)&meta, &metaLen)) return throw_type(env, "meta must be a Float64Array");
 
   size_t n = arenaLen / slot;
   if (n > metaLen / 4) n = metaLen / 4;

@@ -62,6 +62,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "napi-args.h"
 #include "recvmmsg.h"
 #include "stream-poll.h"
 #include "timer.h"
@@ -93,21 +94,6 @@ static int probe_gso(void) {
     if (fd >= 0) close(fd);
   }
   return gso_available;
-}
-
-static napi_value fail(napi_env env, const char *msg) {
-  napi_throw_type_error(env, NULL, msg);
-  return NULL;
-}
-
-static int typed(napi_env env, napi_value v, napi_typedarray_type want, void **data, size_t *length) {
-  bool is = false;
-  if (napi_is_typedarray(env, v, &is) != napi_ok || !is) return 0;
-  napi_typedarray_type type;
-  napi_value ab;
-  size_t offset;
-  if (napi_get_typedarray_info(env, v, &type, length, data, &ab, &offset) != napi_ok) return 0;
-  return type == want;
 }
 
 /*
@@ -219,33 +205,33 @@ static napi_value Send(napi_env env, napi_callback_info info) {
   size_t argc = 7;
   napi_value argv[7];
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 7)
-    return fail(env, "send(fds, heads, headLengths, bufs, dests, count, status)");
+    return throw_type(env, "send(fds, heads, headLengths, bufs, dests, count, status)");
   int32_t *fds, *headLengths, *status;
   size_t nfds, nheadLengths, nstatus;
-  if (!typed(env, argv[0], napi_int32_array, (void **)&fds, &nfds)) return fail(env, "fds must be an Int32Array");
+  if (!typed(env, argv[0], napi_int32_array, (void **)&fds, &nfds)) return throw_type(env, "fds must be an Int32Array");
   uint8_t *heads;
   size_t nheads;
-  if (napi_get_buffer_info(env, argv[1], (void **)&heads, &nheads) != napi_ok) return fail(env, "heads must be a Buffer");
-  if (!typed(env, argv[2], napi_int32_array, (void **)&headLengths, &nheadLengths)) return fail(env, "headLengths must be an Int32Array");
+  if (napi_get_buffer_info(env, argv[1], (void **)&heads, &nheads) != napi_ok) return throw_type(env, "heads must be a Buffer");
+  if (!typed(env, argv[2], napi_int32_array, (void **)&headLengths, &nheadLengths)) return throw_type(env, "headLengths must be an Int32Array");
   bool isArray = false;
   napi_is_array(env, argv[3], &isArray);
-  if (!isArray) return fail(env, "bufs must be an Array");
+  if (!isArray) return throw_type(env, "bufs must be an Array");
   uint32_t *dests = NULL;
   size_t ndests = 0;
   napi_valuetype dt;
   napi_typeof(env, argv[4], &dt);
   if (dt != napi_null && dt != napi_undefined && !typed(env, argv[4], napi_uint32_array, (void **)&dests, &ndests))
-    return fail(env, "dests must be a Uint32Array or null");
+    return throw_type(env, "dests must be a Uint32Array or null");
   uint32_t count;
-  if (napi_get_value_uint32(env, argv[5], &count) != napi_ok) return fail(env, "count must be a number");
-  if (!typed(env, argv[6], napi_int32_array, (void **)&status, &nstatus)) return fail(env, "status must be an Int32Array");
+  if (napi_get_value_uint32(env, argv[5], &count) != napi_ok) return throw_type(env, "count must be a number");
+  if (!typed(env, argv[6], napi_int32_array, (void **)&status, &nstatus)) return throw_type(env, "status must be an Int32Array");
   uint32_t nbufs;
   napi_get_array_length(env, argv[3], &nbufs);
   if (count > nfds || count > nstatus || count > nheadLengths || count > nbufs || (size_t)count * HEAD_SLOT > nheads ||
       (dests && (size_t)count * 2 > ndests))
-    return fail(env, "count exceeds the arrays");
+    return throw_type(env, "count exceeds the arrays");
   for (uint32_t d = 0; d < count; d++)
-    if (headLengths[d] < 0 || headLengths[d] > HEAD_SLOT) return fail(env, "a head length is outside 0..16");
+    if (headLengths[d] < 0 || headLengths[d] > HEAD_SLOT) return throw_type(env, "a head length is outside 0..16");
   const int gso = gso_on && probe_gso();
 
   /* On the stack (about 40 KB): no state shared between calls or threads. */
@@ -285,7 +271,7 @@ static napi_value Send(napi_env env, napi_callback_info info) {
         /* Only undefined (no body) is allowed besides a Buffer; asked only on this rare path. */
         napi_valuetype t;
         napi_typeof(env, b, &t);
-        if (t != napi_undefined && t != napi_null) return fail(env, "bufs holds something that is not a Buffer");
+        if (t != napi_undefined && t != napi_null) return throw_type(env, "bufs holds something that is not a Buffer");
       }
       r.parts[n] = (uint16_t)(v - r.iov[n]);
       /* A segment of the open message: same destination, not longer than its segments, room left. */
@@ -350,7 +336,7 @@ static napi_value Gso(napi_env env, napi_callback_info info) {
       bool on;
       napi_get_value_bool(env, argv[0], &on);
       gso_on = on;
-    } else if (t != napi_undefined) return fail(env, "gso(enable?: boolean)");
+    } else if (t != napi_undefined) return throw_type(env, "gso(enable?: boolean)");
   }
   napi_value out, v;
   napi_create_object(env, &out);
@@ -393,31 +379,31 @@ static napi_value WriteFrames(napi_env env, napi_callback_info info) {
   size_t argc = 7;
   napi_value argv[7];
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 7)
-    return fail(env, "writeFrames(fds, frames, heads, ends, payloads, count, status)");
+    return throw_type(env, "writeFrames(fds, frames, heads, ends, payloads, count, status)");
   int32_t *fds, *frames, *ends, *status;
   size_t nfds, nframes, nends, nstatus;
-  if (!typed(env, argv[0], napi_int32_array, (void **)&fds, &nfds)) return fail(env, "fds must be an Int32Array");
-  if (!typed(env, argv[1], napi_int32_array, (void **)&frames, &nframes)) return fail(env, "frames must be an Int32Array");
+  if (!typed(env, argv[0], napi_int32_array, (void **)&fds, &nfds)) return throw_type(env, "fds must be an Int32Array");
+  if (!typed(env, argv[1], napi_int32_array, (void **)&frames, &nframes)) return throw_type(env, "frames must be an Int32Array");
   bool isArray = false;
   napi_is_array(env, argv[2], &isArray);
-  if (!isArray) return fail(env, "heads must be an Array");
+  if (!isArray) return throw_type(env, "heads must be an Array");
   uint32_t nheads;
   napi_get_array_length(env, argv[2], &nheads);
-  if (!typed(env, argv[3], napi_int32_array, (void **)&ends, &nends)) return fail(env, "ends must be an Int32Array");
+  if (!typed(env, argv[3], napi_int32_array, (void **)&ends, &nends)) return throw_type(env, "ends must be an Int32Array");
   napi_is_array(env, argv[4], &isArray);
-  if (!isArray) return fail(env, "payloads must be an Array");
+  if (!isArray) return throw_type(env, "payloads must be an Array");
   uint32_t npayloads;
   napi_get_array_length(env, argv[4], &npayloads);
   uint32_t count;
-  if (napi_get_value_uint32(env, argv[5], &count) != napi_ok) return fail(env, "count must be a number");
-  if (!typed(env, argv[6], napi_int32_array, (void **)&status, &nstatus)) return fail(env, "status must be an Int32Array");
-  if (count > nfds || count > nframes || count > nheads || (size_t)count * 2 > nstatus) return fail(env, "count exceeds the arrays");
+  if (napi_get_value_uint32(env, argv[5], &count) != napi_ok) return throw_type(env, "count must be a number");
+  if (!typed(env, argv[6], napi_int32_array, (void **)&status, &nstatus)) return throw_type(env, "status must be an Int32Array");
+  if (count > nfds || count > nframes || count > nheads || (size_t)count * 2 > nstatus) return throw_type(env, "count exceeds the arrays");
   size_t all = 0;
   for (uint32_t c = 0; c < count; c++) {
-    if (frames[c] < 0) return fail(env, "frames must not be negative");
+    if (frames[c] < 0) return throw_type(env, "frames must not be negative");
     all += (size_t)frames[c];
   }
-  if (all > nends || all > npayloads) return fail(env, "frames exceed ends or payloads");
+  if (all > nends || all > npayloads) return throw_type(env, "frames exceed ends or payloads");
 
   /* On the stack (16 KB): no state shared between calls or threads. */
   struct iovec iov[MAX_IOV];
@@ -429,11 +415,11 @@ static napi_value WriteFrames(napi_env env, napi_callback_info info) {
     napi_get_element(env, argv[2], c, &hv);
     uint8_t *head;
     size_t headLen;
-    if (napi_get_buffer_info(env, hv, (void **)&head, &headLen) != napi_ok) return fail(env, "heads holds something that is not a Buffer");
+    if (napi_get_buffer_info(env, hv, (void **)&head, &headLen) != napi_ok) return throw_type(env, "heads holds something that is not a Buffer");
     /* Every frame's head range lies in the buffer, in order: checked before anything is sent. */
     size_t at = 0;
     for (size_t k = f; k < end; k++) {
-      if (ends[k] < 0 || (size_t)ends[k] < at + 4 || (size_t)ends[k] > headLen) return fail(env, "ends out of order or outside its head");
+      if (ends[k] < 0 || (size_t)ends[k] < at + 4 || (size_t)ends[k] > headLen) return throw_type(env, "ends out of order or outside its head");
       at = (size_t)ends[k];
     }
     size_t written = 0;
@@ -468,7 +454,7 @@ static napi_value WriteFrames(napi_env env, napi_callback_info info) {
         napi_valuetype t;
         napi_typeof(env, v, &t);
         if (t == napi_undefined || t == napi_null) continue;
-        return fail(env, "payloads holds something that is not a Buffer");
+        return throw_type(env, "payloads holds something that is not a Buffer");
       }
       if (len == 0) continue;
       iov[n].iov_base = data;

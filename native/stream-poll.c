@@ -23,6 +23,8 @@
 #define _GNU_SOURCE
 #include "stream-poll.h"
 
+#include "napi-args.h"
+
 #include <errno.h>
 #include <stdint.h>
 #include <string.h>
@@ -33,11 +35,6 @@
 
 /* Ready connections per call. */
 #define MAX_EVENTS 256
-
-static napi_value throw_type(napi_env env, const char *msg) {
-  napi_throw_type_error(env, NULL, msg);
-  return NULL;
-}
 
 static napi_value int_result(napi_env env, int32_t v) {
   napi_value result;
@@ -85,16 +82,6 @@ static napi_value PollClose(napi_env env, napi_callback_info info) {
   int32_t a[1];
   if (!descriptors(env, info, 1, a)) return throw_type(env, "pollClose(ep)");
   return int_result(env, close(a[0]) == 0 ? 0 : -errno);
-}
-
-static int typed(napi_env env, napi_value v, napi_typedarray_type want, void **data, size_t *length) {
-  bool is = false;
-  if (napi_is_typedarray(env, v, &is) != napi_ok || !is) return 0;
-  napi_typedarray_type type;
-  napi_value ab;
-  size_t offset;
-  if (napi_get_typedarray_info(env, v, &type, length, data, &ab, &offset) != napi_ok) return 0;
-  return type == want;
 }
 
 static napi_value PollRead(napi_env env, napi_callback_info info) {
