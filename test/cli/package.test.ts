@@ -2,12 +2,16 @@
  * The package as npm would ship it (`npm pack --dry-run`, scripts skipped; the integration tier's
  * setup has built dist/): compiled code, declarations, the executable, README and LICENSE; no
  * tests, sources, media or source maps. Every `exports` entry loads by the package's own name
- * (Node's self-reference) and has its declaration file; bin/streamlab.js is in the package.
+ * (Node's self-reference) and has its declaration file; bin/streamlab.js is in the package. The
+ * native addon's packed sources alone build an addon with every function the server calls.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { peersRequired } from '../helpers/peers.ts';
 import { REPO_ROOT } from '../helpers/server.ts';
 
 interface Pkg {
@@ -21,6 +25,10 @@ interface Pkg {
 }
 
 const pkg = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as Pkg;
+/** The native addon's C sources and headers (native/build.mjs compiles the .c files). */
+const NATIVE_SOURCES = readdirSync(path.join(REPO_ROOT, 'native'))
+  .filter((f) => /\.[ch]$/.test(f))
+  .map((f) => `native/${f}`);
 
 function packedFiles(): string[] {
   const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
@@ -48,10 +56,10 @@ describe('the npm package', () => {
         'dist/server/index.d.ts',
       ]),
     );
-    // The optional native sender is compiled at install (the `install` script), so its C source
-    // and build script ship; never a built binary.
-    expect(files).toEqual(expect.arrayContaining(['native/sendmmsg.c', 'native/build.mjs']));
-    const shipped = ['LICENSE', 'README.md', 'package.json', 'bin/streamlab.js', 'native/sendmmsg.c', 'native/build.mjs'];
+    // The optional native addon is compiled at install (the `install` script), so every C source
+    // and header and the build script ship; never a built binary.
+    expect(files).toEqual(expect.arrayContaining([...NATIVE_SOURCES, 'native/build.mjs']));
+    const shipped = ['LICENSE', 'README.md', 'package.json', 'bin/streamlab.js', ...NATIVE_SOURCES, 'native/build.mjs'];
     const other = files.filter((f) => !f.startsWith('dist/') && !shipped.includes(f));
     expect(other).toEqual([]);
     expect(files.filter((f) => !/\.(js|d\.ts)$/.test(f) && f.startsWith('dist/'))).toEqual([]);
@@ -87,6 +95,23 @@ describe('the npm package', () => {
       { cwd: REPO_ROOT, encoding: 'utf8', timeout: 30_000 },
     );
     expect(server.stdout.trim(), server.stderr).toBe('function');
+  });
+
+  // Where this checkout's own addon could not be built (no compiler), neither can the package's.
+  const canBuild = existsSync(path.join(REPO_ROOT, 'native/build/sendmmsg.node')) || peersRequired();
+  it.skipIf(!canBuild)('the packed native sources build an addon with every function the server calls', () => {
+    // What an install from the package compiles: the packed native/ files alone, in a folder of their own.
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'streamlab-pack-native-'));
+    try {
+      for (const f of files.filter((x) => x.startsWith('native/'))) copyFileSync(path.join(REPO_ROOT, f), path.join(dir, path.basename(f)));
+      const r = spawnSync(process.execPath, [path.join(dir, 'build.mjs')], { cwd: dir, encoding: 'utf8', timeout: 120_000 });
+      const built = path.join(dir, 'build', 'sendmmsg.node');
+      expect(existsSync(built), r.stderr).toBe(true);
+      const addon = createRequire(import.meta.url)(built) as Record<string, unknown>;
+      for (const fn of ['send', 'writeFrames', 'gso', 'timerStart', 'recvBatch', 'pollRead']) expect(typeof addon[fn], fn).toBe('function');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('the executable is packed, and tsx is not a runtime dependency', () => {
