@@ -11,9 +11,10 @@
  * pollDel(ep, fd) -> 0 or -errno
  * pollClose(ep) -> 0 or -errno
  * pollRead(ep, arena, capBytes, fds, meta) -> connections read (0: none ready; -errno on an error)
- *   One epoll_wait(0) for up to min(fds.length, meta.length / 3, MAX_EVENTS) ready connections;
- *   each is read once (recvmsg, MSG_DONTWAIT) into the arena, up to capBytes, one after the other
- *   while a whole cap still fits (a ready connection not read now is reported at the next call).
+ *   One epoll_wait(0) for up to min(fds.length, meta.length / 3, arena.length / capBytes,
+ *   MAX_EVENTS) ready connections; each is read once (recvmsg, MSG_DONTWAIT) into the arena, up
+ *   to capBytes, one after the other (a ready connection not read now, or with more than it read,
+ *   is reported again at the next call: level-triggered).
  *   For connection i: fds[i] its descriptor; meta[3i] where its bytes start in the arena,
  *   meta[3i + 1] how many (0: the peer closed its side; -errno: an error, -EAGAIN when nothing
  *   was there after all), meta[3i + 2] their age in ms (CLOCK_REALTIME at the read minus the
