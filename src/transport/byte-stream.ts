@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { Duplex } from 'node:stream';
 
 /**
@@ -12,6 +13,36 @@ export type ByteStream = Duplex & {
   readonly remotePort?: number | undefined;
   readonly localPort?: number | undefined;
 };
+
+/** What Node's libuv TCP handle offers: its descriptor, and libuv's read start and stop. */
+export interface TcpHandle {
+  fd?: number;
+  readStart?: () => number;
+  readStop?: () => number;
+}
+
+/** Node's current handle of a socket (null once Node closed it), whatever the stream. */
+export function socketHandle(stream: Duplex): unknown {
+  return (stream as Duplex & { _handle?: unknown })._handle;
+}
+
+/**
+ * Whether `stream` is a plain TCP socket (not TLS, not an in-process pipe): only such a socket's
+ * descriptor may be written or read natively, past Node.
+ */
+export function isPlainTcp(stream: Duplex): stream is net.Socket {
+  return stream instanceof net.Socket && !(stream as net.Socket & { encrypted?: boolean }).encrypted;
+}
+
+/**
+ * The libuv TCP handle `handle` is, with an open descriptor, else undefined: a TLS socket's
+ * TLSWrap shows a descriptor too, but what goes on that wire must be encrypted. Node closes the
+ * descriptor only with the handle.
+ */
+export function openTcpHandle(handle: unknown): TcpHandle | undefined {
+  const h = handle as (TcpHandle & object) | null | undefined;
+  return h && h.constructor.name === 'TCP' && typeof h.fd === 'number' && h.fd >= 0 ? h : undefined;
+}
 
 /** One end of an in-process pipe: what is written to it is read from its peer, in order. */
 class PipeEnd extends Duplex {

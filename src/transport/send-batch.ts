@@ -1,5 +1,6 @@
-import net from 'node:net';
+import type net from 'node:net';
 import type { Duplex } from 'node:stream';
+import { isPlainTcp, openTcpHandle, socketHandle } from './byte-stream.ts';
 import { interleavedSenderKind, nativeWritev } from './native-sender.ts';
 import type { NativeWritev, SenderKind } from './native-sender.ts';
 import type { WakeBatch } from './scheduler.ts';
@@ -62,9 +63,6 @@ export interface DropCounter {
   dropped: number;
 }
 
-/** What a plain TCP socket keeps of its libuv handle: the descriptor (null once Node closed it). */
-type SocketWithHandle = net.Socket & { _handle?: { fd?: number } | null };
-
 /**
  * How long a connection's frames may wait for more before they are written, by default: see
  * InterleavedBatch. 0: written at the end of every wake. STREAMLAB_TCP_HOLD_MS sets it for the
@@ -111,14 +109,14 @@ export class InterleavedWriter {
   /** A plain TCP socket (not TLS, not an in-process pipe): the native path may write to it. */
   private readonly plain: boolean;
   /** The socket's handle when its descriptor was last read, and that descriptor (-1: none). */
-  private handle: object | null | undefined;
+  private handle: unknown;
   private fd = -1;
 
   private constructor(
     readonly socket: Duplex,
     private readonly batch: InterleavedBatch,
   ) {
-    this.plain = socket instanceof net.Socket && !(socket as net.Socket & { encrypted?: boolean }).encrypted;
+    this.plain = isPlainTcp(socket);
   }
 
   /** The one writer of a connection (the first call chooses its batch: the process's by default). */
@@ -184,14 +182,12 @@ export class InterleavedWriter {
    */
   nativeFd(): number {
     if (!this.plain) return -1;
-    const s = this.socket as SocketWithHandle;
+    const s = this.socket as net.Socket;
     if (s.destroyed || !s.writable || s.writableLength !== 0 || s.writableCorked !== 0 || s.connecting) return -1;
-    const h = s._handle;
+    const h = socketHandle(s);
     if (h !== this.handle) {
-      // A libuv TCP handle only (a TLS socket's TLSWrap shows the descriptor too, but what goes
-      // on that wire must be encrypted). Node closes the descriptor only with the handle.
       this.handle = h;
-      this.fd = h && h.constructor.name === 'TCP' && typeof h.fd === 'number' && h.fd >= 0 ? h.fd : -1;
+      this.fd = openTcpHandle(h)?.fd ?? -1;
     }
     return this.fd;
   }

@@ -1,7 +1,8 @@
-import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Clock } from '../util/clock.ts';
 import { createLogger } from '../util/log.ts';
+import { isPlainTcp, openTcpHandle, socketHandle } from './byte-stream.ts';
+import type { TcpHandle } from './byte-stream.ts';
 import { nativeSendmmsg } from './native-sender.ts';
 import type { ScheduledTask, Scheduler } from './scheduler.ts';
 
@@ -34,19 +35,10 @@ const MAX_CALLS_PER_RUN = 16;
 /** Linux's EAGAIN, as the addon reports it (negated). */
 const EAGAIN = 11;
 
-/** What Node's TCP handle offers (its descriptor; libuv's read start and stop). */
-interface TcpHandle {
-  fd?: number;
-  readStart?: () => number;
-  readStop?: () => number;
-}
-
-/** The libuv TCP handle of a plain TCP socket (not TLS, not an in-process pipe) Node holds open, else undefined. */
+/** The libuv TCP handle of a plain TCP socket Node holds open, with read start and stop, else undefined. */
 function tcpHandle(socket: Duplex): TcpHandle | undefined {
-  if (!(socket instanceof net.Socket) || (socket as net.Socket & { encrypted?: boolean }).encrypted) return undefined;
-  const h = (socket as net.Socket & { _handle?: TcpHandle | null })._handle;
-  if (!h || h.constructor.name !== 'TCP' || typeof h.fd !== 'number' || h.fd < 0) return undefined;
-  return typeof h.readStart === 'function' && typeof h.readStop === 'function' ? h : undefined;
+  const h = isPlainTcp(socket) ? openTcpHandle(socketHandle(socket)) : undefined;
+  return typeof h?.readStart === 'function' && typeof h.readStop === 'function' ? h : undefined;
 }
 
 /** Bytes read from a connection, and the wall-clock time the kernel received the last of them. */
@@ -155,7 +147,7 @@ export class StreamDrain implements ScheduledTask {
 
   /** Whether Node still holds the reader's socket open on the same handle (so its descriptor is still its own). */
   private open(r: Reader): boolean {
-    return !r.socket.destroyed && (r.socket as net.Socket & { _handle?: unknown })._handle === r.handle;
+    return !r.socket.destroyed && socketHandle(r.socket) === r.handle;
   }
 
   private forget(r: Reader): void {
