@@ -32,7 +32,7 @@ export interface ServerProcessReport {
   packetsSent: number;
   egressDropped: number;
   receiverReports: number;
-  scheduler: { tasks: number; wakeups: number; maxLateMs: number; timer?: 'native' | 'node' };
+  scheduler: { tasks: number; wakeups: number; tasksRun?: number; maxLateMs: number; timer?: 'native' | 'node' };
   /**
    * How late the scheduler's wake-ups came after the time their timer was armed for, since the
    * mark, ms (negative: early); one process only (not with workers).

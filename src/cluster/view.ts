@@ -103,6 +103,7 @@ export class ClusterView implements OperatorServer {
       scheduler: {
         tasks: snaps.reduce((n, s) => n + s.scheduler.tasks, 0),
         wakeups: snaps.reduce((n, s) => n + s.scheduler.wakeups, 0),
+        tasksRun: snaps.reduce((n, s) => n + s.scheduler.tasksRun, 0),
         maxLateMs: Math.max(0, ...snaps.map((s) => s.scheduler.maxLateMs)),
         runLimitHits: snaps.reduce((n, s) => n + s.scheduler.runLimitHits, 0),
         // 'native' when every worker wakes on the addon's timer.

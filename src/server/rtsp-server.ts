@@ -217,7 +217,7 @@ export interface ServerSnapshot {
   openConnections: number;
   /** The scheduler: tasks, wake-ups, the latest a task ran, and wake-ups cut at MAX_RUNS_PER_WAKE. */
   /** `timer`: what the scheduler wakes on, 'native' (sub-millisecond, precise-timer.ts) or 'node' (whole milliseconds). */
-  scheduler: { tasks: number; wakeups: number; maxLateMs: number; runLimitHits: number; timer: 'native' | 'node' };
+  scheduler: { tasks: number; wakeups: number; tasksRun: number; maxLateMs: number; runLimitHits: number; timer: 'native' | 'node' };
   cache: { bytes: number; hits: number; misses: number; evictions: number };
   live: LiveChannelSnapshot[];
   /**
@@ -716,6 +716,7 @@ export class RtspServer {
       scheduler: {
         tasks: this.scheduler.size,
         wakeups: this.scheduler.stats.wakeups,
+        tasksRun: this.scheduler.stats.tasksRun,
         maxLateMs: this.scheduler.stats.maxLateMs,
         runLimitHits: this.scheduler.stats.runLimitHits,
         timer: this.wakeTimerKind,

@@ -66,6 +66,27 @@ describe('Scheduler', () => {
     expect(s.has(self)).toBe(false);
   });
 
+  it('keeps the due time of a task removed and added again while it ran, not the one it returned', () => {
+    const clock = new ManualClock();
+    const s = new Scheduler(clock);
+    const log: string[] = [];
+    let first = true;
+    const again: ScheduledTask = {
+      run(now) {
+        log.push(`again@${now}`);
+        if (first) {
+          first = false;
+          s.remove(again);
+          s.schedule(again, now + 7); // the same task, back under the id it just gave up
+        }
+        return now + 1; // ignored the first time: it was removed
+      },
+    };
+    s.schedule(again, 0);
+    clock.advance(9);
+    expect(log).toEqual(['again@0', 'again@7', 'again@8', 'again@9']);
+  });
+
   it('keeps the heap ordered over many random due times', () => {
     const clock = new ManualClock();
     const s = new Scheduler(clock);
