@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ownerOf } from '../../src/cluster/affinity.ts';
-import { rtspsrcToFakesinks } from '../helpers/gstreamer.ts';
+import { expectRtspsrcPlayed, rtspsrcToFakesinks } from '../helpers/gstreamer.ts';
 import { describeWithPeers } from '../helpers/peers.ts';
 import { RawConnection } from '../helpers/raw-connection.ts';
 import { expectSuccess, runProgram } from '../helpers/run-program.ts';
@@ -62,7 +62,7 @@ describeWithPeers('serve --workers 2', ['ffmpeg', 'ffprobe'], () => {
       runProgram('ffprobe', ['-v', 'error', '-rtsp_transport', 'tcp', '-show_streams', serve.url(files[1])], 40_000),
     ]);
     expectSuccess(a, 'ffmpeg on worker 0');
-    expectSuccess(b, 'GStreamer on worker 1');
+    expectRtspsrcPlayed(b, 'GStreamer on worker 1');
     expectSuccess(c, 'ffprobe on worker 1');
     const started = await serve.waitLog('session started', {}, 3);
     for (const r of started) expect(r.worker).toBe(r.path === files[0] ? 0 : 1);
@@ -104,7 +104,7 @@ describeWithPeers('serve --workers 2', ['ffmpeg', 'ffprobe'], () => {
         rtspsrcToFakesinks(serve.url('live/cam')),
       ]);
       expectSuccess(v1, 'ffmpeg viewer');
-      expectSuccess(v2, 'GStreamer viewer');
+      expectRtspsrcPlayed(v2, 'GStreamer viewer');
       const live = [...serve.find('publisher started', { path: 'live/cam' }), ...serve.find('session started', { path: 'live/cam' })];
       expect(live.length).toBe(3);
       for (const r of live) expect(r.worker).toBe(liveOwner);
