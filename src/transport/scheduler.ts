@@ -60,8 +60,8 @@ export const MAX_TIMER_MS = 0x7fff_ffff;
  */
 class DueHeap {
   ids = new Int32Array(64);
-  due = new Float64Array(64);
-  order = new Float64Array(64);
+  private due = new Float64Array(64);
+  private order = new Float64Array(64);
   /** Position of an id in the heap, -1 when it is not in it. */
   private pos = new Int32Array(64).fill(-1);
   length = 0;
