@@ -215,8 +215,11 @@ export interface ServerSnapshot {
     };
   /** RTSP connections open now. */
   openConnections: number;
-  /** The scheduler: tasks, wake-ups, the latest a task ran, and wake-ups cut at MAX_RUNS_PER_WAKE. */
-  /** `timer`: what the scheduler wakes on, 'native' (sub-millisecond, precise-timer.ts) or 'node' (whole milliseconds). */
+  /**
+   * The scheduler: tasks, wake-ups, task runs, the latest a task ran, and wake-ups cut at
+   * MAX_RUNS_PER_WAKE; `timer`: what it wakes on, 'native' (sub-millisecond, precise-timer.ts) or
+   * 'node' (whole milliseconds).
+   */
   scheduler: { tasks: number; wakeups: number; tasksRun: number; maxLateMs: number; runLimitHits: number; timer: 'native' | 'node' };
   cache: { bytes: number; hits: number; misses: number; evictions: number };
   live: LiveChannelSnapshot[];
