@@ -24,6 +24,7 @@ import {
 import type { RtspResponse } from '../src/rtsp/index.ts';
 import { getAttribute, getRtpmap, parseSdp } from '../src/sdp/index.ts';
 import { ReceiverSource } from '../src/stats/index.ts';
+import { readRtp } from './rtp-reader.ts';
 import type { ReceiverSourceSnapshot } from '../src/stats/index.ts';
 
 /** Phases of a load run: 0 while clients are still joining, 1 once all are in (steady). */
@@ -291,7 +292,7 @@ export class LoadClient implements BenchClient {
     t.rtpSocket = rtp;
     t.rtcpSocket = rtcp;
     const phase = this.opts.phase;
-    rtp.on('message', (msg) => t.onRtp(msg, phase.phase, performance.now()));
+    readRtp(rtp, (msg, arrivalMs) => t.onRtp(msg, phase.phase, arrivalMs));
     rtcp.on('message', (msg) => this.onRtcp(t, msg));
     const port = rtp.address().port;
     const res = await this.request('SETUP', t.control, { Transport: `RTP/AVP;unicast;client_port=${port}-${port + 1}` });
@@ -427,7 +428,7 @@ export class BareClient implements BenchClient {
         const [rtp, rtcp] = await bindPortPair();
         t.rtpSocket = rtp;
         t.rtcpSocket = rtcp;
-        rtp.on('message', (msg) => t.onRtp(msg, this.phase.phase, performance.now()));
+        readRtp(rtp, (msg, arrivalMs) => t.onRtp(msg, this.phase.phase, arrivalMs));
         this.tracks.push(t);
       }
       this.join(this.tracks.map((t) => t.rtpSocket!.address().port));

@@ -21,6 +21,8 @@ import type { Probe } from './probe.ts';
 import { startTarget } from './targets.ts';
 import { startClientHosts } from './client-hosts.ts';
 import type { ClientHosts } from './client-hosts.ts';
+import { clientRead } from './rtp-reader.ts';
+import type { ClientRead } from './rtp-reader.ts';
 import type { Runner, SenderChoice, TargetKind, TimelineChoice, UdpPortsChoice } from './targets.ts';
 
 export interface RunOptions {
@@ -122,6 +124,8 @@ export interface RunResult {
   clientEld: EventLoopDelay;
   /** Processes the load clients ran in: 1, the bench process; N > 1, N client hosts. */
   clientProcesses: number;
+  /** How the clients read RTP over UDP (bench/rtp-reader.ts). */
+  clientRead: ClientRead;
   /** With client hosts: each host's event-loop delay from its start to the end of the hold. */
   clientHostEld: (EventLoopDelay | undefined)[] | undefined;
   /** Share of ramp + hold the server's main thread waited for a CPU (run queue), %. */
@@ -361,6 +365,7 @@ export async function runLoad(o: RunOptions, log: (s: string) => void): Promise<
       serverEld: serverReport?.eld,
       clientEld: eldFromHistogram(benchEld),
       clientProcesses,
+      clientRead: clientRead(),
       clientHostEld: hosts?.eld(),
       serverRunQueueWaitPct: wait0 !== undefined && wait1 !== undefined ? (100 * (wait1 - wait0)) / ((t1 - t0) / 1000) : NaN,
       loadAvg1,

@@ -14,6 +14,7 @@ import { machineInfo } from './proc-stats.ts';
 import { LEGEND, label, machineLine, perPacketTable, ratiosTable, resultsTable, rssPerSession, workersTable } from './report.ts';
 import { nativeSenderError } from '../src/transport/index.ts';
 import { fdBudgetError, lowRateMedia } from './scale.ts';
+import { clientRead } from './rtp-reader.ts';
 import { REPO_ROOT } from './targets.ts';
 import type { Runner, SenderChoice, TargetKind, TimelineChoice, UdpPortsChoice } from './targets.ts';
 
@@ -49,6 +50,11 @@ const USAGE = `usage: npm run bench -- [options]
                      run the load clients in N child processes (client i in process i % N), so that
                      their jitter does not include one busy process's own lag; 1 (default): in the
                      bench process, as the figures before this option
+  --client-read MODE how the clients read RTP over UDP: batch (default: every 20 ms with recvmmsg,
+                     each datagram with the kernel's arrival stamp, no process sleeping on the
+                     sockets: arrivals exact whatever the clients' own lag, and the sender's kernel
+                     wakes no client per datagram, as for clients on other machines) or event (Node
+                     reads each datagram as it comes, timed when JavaScript sees it: before 12-07)
   --warmup S         a warm-up round before each measured one (default 0: none): the same clients
                      join the same way, stay S seconds and leave, so the measured round meets a
                      server V8 has compiled, as one that has run for a while (every server but the
@@ -106,6 +112,7 @@ async function main(): Promise<void> {
       'rr-interval': { type: 'string', default: '2000' },
       warmup: { type: 'string', default: '0' },
       'client-processes': { type: 'string', default: '1' },
+      'client-read': { type: 'string', default: 'batch' },
       json: { type: 'string' },
       profile: { type: 'string' },
       'node-flags': { type: 'string', default: '' },
@@ -124,6 +131,9 @@ async function main(): Promise<void> {
   // With client hosts each holds its share of the clients' sockets (they inherit this process's limit).
   const fds = fdBudgetError(Math.ceil(Math.max(...counts) / clientProcesses));
   if (fds !== undefined) throw new Error(fds);
+  // Client hosts and the probe are child processes: they inherit the mode (bench/rtp-reader.ts).
+  process.env.STREAMLAB_BENCH_CLIENT_READ = values['client-read'];
+  clientRead();
   const holdSec = num(values.duration, '--duration', 1, 600);
   const staggerMs = num(values.stagger, '--stagger', 0, 10_000);
   const maxRampSec = num(values['max-ramp'], '--max-ramp', 0, 600);
@@ -189,6 +199,7 @@ async function main(): Promise<void> {
   if (values.compare === 'gst' || values.floor) targets.push({ server: 'floor', ...other });
   const inProcesses =
     (clientProcesses > 1 ? `, clients in ${clientProcesses} processes` : '') +
+    `, clients reading RTP ${clientRead() === 'batch' ? 'in batches with kernel arrival stamps' : 'per datagram (Node)'}` +
     (warmupSec > 0 ? `, after a ${warmupSec} s warm-up round (not the floor)` : '');
   const log = (s: string): void => {
     if (!values.quiet) process.stderr.write(`${s}\n`);
