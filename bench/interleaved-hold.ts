@@ -1,5 +1,5 @@
 /**
- * Issue 11, holding TCP frames (README, "Issue 11: holding TCP frames over wakes"): the send path alone, deterministic wakes: N loopback TCP connections written through
+ * Issue 11, holding TCP frames (bench/RESULTS.md, "Issue 11: holding TCP frames over wakes"): the send path alone, deterministic wakes: N loopback TCP connections written through
  * InterleavedBatch (native writeFrames) with a hold of H ms, or the same packets as UDP datagrams
  * through one sendmmsg per wake (the addon's send, one socket, a destination per client). Each
  * client gets the sample's pattern: an audio packet every 21.33 ms, a video frame every 33.33 ms

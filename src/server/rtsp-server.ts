@@ -263,7 +263,7 @@ export interface ServerSnapshot {
  * groups the wake-ups: with a hundred sessions or more something is due in almost every
  * millisecond, and the server wakes ~850 times a second with 1 ms as with 2 ms. What 2 ms added
  * was sending up to 1 ms early: a probe client's audio jitter was 1.14-1.46 ms with 2 and
- * 0.48-0.74 ms with 1 at 100-400 clients, same CPU (README, "wake-up grouping"). 4 ms halved the
+ * 0.48-0.74 ms with 1 at 100-400 clients, same CPU (bench/RESULTS.md, "wake-up grouping"). 4 ms halved the
  * wake-ups (-7 to -15 % CPU) and doubled the jitter.
  */
 export const SEND_RESOLUTION_MS = 1;

@@ -67,7 +67,7 @@ export interface DropCounter {
  * How long a connection's frames may wait for more before they are written, by default: see
  * InterleavedBatch. 0: written at the end of every wake. STREAMLAB_TCP_HOLD_MS sets it for the
  * process: holding 5 ms added 0.5-1.9 ms of audio jitter at one TCP client and its CPU saving was
- * within the run-to-run noise on a quiet machine (README, "holding TCP frames over wakes").
+ * within the run-to-run noise on a quiet machine (bench/RESULTS.md, "holding TCP frames over wakes").
  */
 export const DEFAULT_INTERLEAVED_HOLD_MS = 0;
 /** Bytes a connection holds past which its frames are written at the end of the wake (STREAMLAB_TCP_HOLD_BYTES). */
@@ -273,8 +273,8 @@ export interface InterleavedHold {
  * them when no wake comes (a stream ended or paused). RTCP (the writer's flush) and RTSP answers
  * (InterleavedWriter.flushBefore) write the connection's frames at once, after what it held, so
  * order on each connection holds. Why: the kernel's cost per `sendmsg` on a TCP socket is most of
- * the cost of a frame when a write carries one or two (README, "Issue 11: holding TCP frames over
- * wakes": why 5 ms and 32 KB).
+ * the cost of a frame when a write carries one or two (bench/RESULTS.md, "Issue 11: holding TCP
+ * frames over wakes": why 5 ms and 32 KB).
  *
  * With the native sender (native/sendmmsg.c writeFrames) every connection written together whose
  * Node write queue is empty gets its frames in one sendmsg from one native call for all of them:
