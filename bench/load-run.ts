@@ -120,6 +120,8 @@ export interface RunResult {
   firstRtpP95Ms: number;
   /** Event-loop delay of the server process over ramp + hold (streamlab only). */
   serverEld: EventLoopDelay | undefined;
+  /** The same over the hold alone, every client in. */
+  serverEldHold: EventLoopDelay | undefined;
   /** Event-loop delay of the bench process (with clients in it, their own lag inflates their jitter). */
   clientEld: EventLoopDelay;
   /** Processes the load clients ran in: 1, the bench process; N > 1, N client hosts. */
@@ -263,6 +265,7 @@ export async function runLoad(o: RunOptions, log: (s: string) => void): Promise<
     probe = await startProbe(target, { transport: o.transport, rrIntervalMs: o.rrIntervalMs, requestTimeoutMs: o.requestTimeoutMs });
     if (probe.error !== undefined) log(`  probe client failed: ${probe.error}`);
     const tHold = performance.now();
+    target.markHold?.();
     const cpuHold0 = readCpuOf(target.pids);
     const perProcess0 = target.pids.map((pid) => readCpuOf([pid]));
     const benchCpu = new SelfCpu();
@@ -363,6 +366,7 @@ export async function runLoad(o: RunOptions, log: (s: string) => void): Promise<
       firstRtpMedianMs: percentile(firstRtp, 50),
       firstRtpP95Ms: percentile(firstRtp, 95),
       serverEld: serverReport?.eld,
+      serverEldHold: serverReport?.eldHold,
       clientEld: eldFromHistogram(benchEld),
       clientProcesses,
       clientRead: clientRead(),

@@ -57,7 +57,7 @@ export function resultsTable(results: readonly RunResult[]): string {
     'video jitter ms',
     'µs/pkt',
     '1st RTP ms p50/p95',
-    'ELD ms p50/p99/max',
+    'ELD ms p50/p99/max (hold p99)',
     'wait %',
     'load',
   ];
@@ -81,7 +81,10 @@ export function resultsTable(results: readonly RunResult[]): string {
     jit(r, 'video'),
     f(r.cpuUsPerPacket, 2),
     `${f(r.firstRtpMedianMs, 0)}/${f(r.firstRtpP95Ms, 0)}`,
-    r.serverEld ? `${f(r.serverEld.p50Ms, 2)}/${f(r.serverEld.p99Ms, 2)}/${f(r.serverEld.maxMs, 1)}` : 'n/a',
+    r.serverEld
+      ? `${f(r.serverEld.p50Ms, 2)}/${f(r.serverEld.p99Ms, 2)}/${f(r.serverEld.maxMs, 1)}` +
+        (r.serverEldHold ? ` (${f(r.serverEldHold.p99Ms, 2)})` : '')
+      : 'n/a',
     f(r.serverRunQueueWaitPct),
     f(r.loadAvg1),
   ]);
@@ -229,8 +232,9 @@ export const LEGEND = [
   'µs/pkt: server CPU time over the hold divided by the RTP packets delivered in it.  floor: the same',
   "packets sent by a bare loop (one socket, one sendmmsg per 2 ms tick for all clients): the machine's limit.",
   '1st RTP: TCP connect to the first RTP packet.  ELD: server event-loop delay beyond the 10 ms',
-  "monitor period (perf_hooks.monitorEventLoopDelay), over ramp+hold.  wait %: time the server's main",
-  'thread was runnable but had no CPU (/proc/PID/schedstat): high = the machine starved it.  load: 1-min',
+  'monitor period (perf_hooks.monitorEventLoopDelay), over ramp+hold (and its p99 over the hold alone).',
+  "wait %: time the server's main thread was runnable but had no CPU (/proc/PID/schedstat): high = the",
+  'machine starved it.  load: 1-min',
   'load average when the row started (the machine has other work; compare rows run close together).',
 ].join('\n');
 

@@ -20,8 +20,10 @@ import type { EventLoopDelay } from './eld.ts';
 
 export interface ServerProcessReport {
   type: 'report';
-  /** Event-loop delay since the mark. */
+  /** Event-loop delay since the mark (ramp and hold). */
   eld: EventLoopDelay;
+  /** Event-loop delay since the hold began (every client in), when the bench said so. */
+  eldHold: EventLoopDelay | undefined;
   /** process.cpuUsage() since the mark, seconds (cross-check of /proc). */
   cpuUserSec: number;
   cpuSysSec: number;
@@ -52,7 +54,7 @@ export interface ServerProcessReport {
 /** The bench server's --max-sessions: above the bench's largest client count (5,000). */
 export const BENCH_MAX_SESSIONS = 6000;
 
-export type ServerProcessCommand = { cmd: 'mark' } | { cmd: 'report' } | { cmd: 'heap' } | { cmd: 'exit' };
+export type ServerProcessCommand = { cmd: 'mark' } | { cmd: 'hold' } | { cmd: 'report' } | { cmd: 'heap' } | { cmd: 'exit' };
 
 /** The heap after a full collection (`--expose-gc`): what the server retains, without garbage (with workers: the primary's only). */
 export interface ServerHeapReport {
@@ -128,6 +130,7 @@ async function main(): Promise<void> {
           lateness: s.scheduler.lateness,
         }));
   const eld = startEventLoopMonitor();
+  let eldHold: ReturnType<typeof startEventLoopMonitor> | undefined;
   let cpuMark = process.cpuUsage();
   let lateMark = server.lateness?.slice();
   let stopping = false;
@@ -135,6 +138,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     eld.disable();
+    eldHold?.disable();
     const force = setTimeout(() => process.exit(0), 2000);
     force.unref();
     void server.close().finally(() => process.exit(0));
@@ -142,8 +146,13 @@ async function main(): Promise<void> {
   process.on('message', (m: ServerProcessCommand) => {
     if (m.cmd === 'mark') {
       eld.reset();
+      eldHold?.disable();
+      eldHold = undefined;
       cpuMark = process.cpuUsage();
       lateMark = server.lateness?.slice();
+    } else if (m.cmd === 'hold') {
+      eldHold?.disable();
+      eldHold = startEventLoopMonitor();
     } else if (m.cmd === 'report') {
       void report();
     } else if (m.cmd === 'heap') {
@@ -187,6 +196,7 @@ async function main(): Promise<void> {
       send({
         type: 'report',
         eld: eldFromHistogram(eld),
+        eldHold: eldHold && eldFromHistogram(eldHold),
         cpuUserSec: cpu.user / 1e6,
         cpuSysSec: cpu.system / 1e6,
         rssBytes: mem.rss,

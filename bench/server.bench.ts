@@ -255,7 +255,7 @@ async function main(): Promise<void> {
       log(
         `  CPU ${r.cpuPct.toFixed(1)} %, RSS ${r.rssPeakMB.toFixed(1)} MB, ${r.pktsPerSec.toFixed(0)} pkt/s, lost ${r.lost}/${r.expected}` +
           ` (while joining ${r.joinLost}), udp rcvbuf errors ${r.udpRcvbufErrors}, sndbuf errors ${r.udpSndbufErrors},` +
-          ` server drops ${r.serverReport?.egressDropped ?? 'n/a'}, ELD p99 ${r.serverEld?.p99Ms.toFixed(1) ?? 'n/a'} ms,${wakeLate(r)} clients' CPU ${r.clientCpuPctHold.toFixed(0)} %` +
+          ` server drops ${r.serverReport?.egressDropped ?? 'n/a'}, ELD p99 ${r.serverEld?.p99Ms.toFixed(1) ?? 'n/a'} ms (hold ${r.serverEldHold?.p99Ms.toFixed(1) ?? 'n/a'}),${wakeLate(r)} clients' CPU ${r.clientCpuPctHold.toFixed(0)} %` +
           `, clients' ELD p99 ${clientEldP99(r).toFixed(1)} ms`,
       );
     }

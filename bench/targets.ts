@@ -48,6 +48,8 @@ export interface ServerTarget {
   url: string;
   /** Marks the start of a run (streamlab: resets its event-loop delay histogram). */
   mark(): void;
+  /** Marks the start of the hold, every client in (streamlab: a second event-loop delay histogram). */
+  markHold?(): void;
   /** In-process figures (streamlab only; undefined for GStreamer). */
   report(): Promise<ServerProcessReport | undefined>;
   /** Heap used after a full GC, bytes (streamlab only). */
@@ -192,6 +194,7 @@ async function startStreamlab(
     port,
     url: `rtsp://127.0.0.1:${port}/${timeline === 'shared' ? `live/${BENCH_LIVE_CHANNEL}` : path.basename(mediaFile)}`,
     mark: () => send({ cmd: 'mark' }),
+    markHold: () => send({ cmd: 'hold' }),
     report: () => ask<ServerProcessReport>('report', 'report'),
     // With workers the sessions' heap is theirs: the primary's would say nothing about it.
     ...(workers > 1 ? {} : { heap: async () => (await ask<ServerHeapReport>('heap', 'heap'))?.heapUsedBytes }),
