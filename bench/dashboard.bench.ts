@@ -87,9 +87,7 @@ async function main(): Promise<void> {
   const audio = probe.tracks.find((t) => t.media === 'audio');
   if (!audio?.rtpSocket) throw new Error('no audio track over UDP');
   const arrivals: Arrival[] = [];
-  audio.rtpSocket.on('message', (msg: Buffer) => {
-    if (msg.length >= 12) arrivals.push({ timestamp: msg.readUInt32BE(4), arrivalMs: performance.now() });
-  });
+  audio.onArrival = (msg, arrivalMs) => arrivals.push({ timestamp: msg.readUInt32BE(4), arrivalMs });
   await sleep(3000);
   const eld = startEventLoopMonitor();
   const rows: string[] = [];

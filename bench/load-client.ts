@@ -73,6 +73,8 @@ export class TrackReceiver {
   /** A.8 jitter (ms) sampled at every RR and at the end. */
   readonly jitterSamplesMs: number[] = [];
   srReceived = 0;
+  /** Sees every RTP packet with its arrival time (the rtp socket is not Node's to listen to: rtp-reader.ts). */
+  onArrival: ((msg: Buffer, arrivalMs: number) => void) | undefined;
   private maxSeq = -1;
 
   constructor(
@@ -87,6 +89,7 @@ export class TrackReceiver {
   /** The per-packet path: parse the 12-byte fixed header by hand, update the statistics. */
   onRtp(msg: Buffer, phase: Phase, arrivalMs: number): void {
     if (msg.length < 12 || msg.readUInt8(0) >> 6 !== 2) return;
+    this.onArrival?.(msg, arrivalMs);
     const seq = msg.readUInt16BE(2);
     const ts = msg.readUInt32BE(4);
     this.packets++;
