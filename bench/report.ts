@@ -234,8 +234,8 @@ export const LEGEND = [
   '1st RTP: TCP connect to the first RTP packet.  ELD: server event-loop delay beyond the 10 ms',
   'monitor period (perf_hooks.monitorEventLoopDelay), over ramp+hold (and its p99 over the hold alone).',
   "wait %: time the server's main thread was runnable but had no CPU (/proc/PID/schedstat): high = the",
-  'machine starved it.  load: 1-min',
-  'load average when the row started (the machine has other work; compare rows run close together).',
+  'machine starved it.  load: 1-min load average when the row started (the machine has other work;',
+  'compare rows run close together).',
 ].join('\n');
 
 /**

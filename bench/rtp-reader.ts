@@ -2,7 +2,7 @@
  * How a bench client's RTP sockets are read, for the whole process (STREAMLAB_BENCH_CLIENT_READ,
  * set by the bench's `--client-read` so that client hosts and the probe inherit it):
  *
- * - 'batch' (the default when the addon has its batched reader): every READ_PERIOD_MS, what each
+ * - 'batch' (the default; it needs the native addon): every READ_PERIOD_MS, what each
  *   socket queued, in one recvmmsg (src/transport/datagram-drain.ts), each datagram with the time
  *   the kernel received it (SO_TIMESTAMPNS). The jitter a client measures is then when its packets
  *   reached its socket, not when this process, sharing the machine's two cores with the server,
@@ -31,14 +31,20 @@ export function clientRead(): ClientRead {
   throw new Error(`STREAMLAB_BENCH_CLIENT_READ wants batch or event, got ${v}`);
 }
 
+/** Why 'batch' cannot be had here, or undefined when it can. */
+export function batchReadError(): string | undefined {
+  const addon = nativeSendmmsg() as Partial<NativeRecv> | undefined;
+  return typeof addon?.recvBatch === 'function'
+    ? undefined
+    : '--client-read batch needs the native addon (npm run build:native); or use --client-read event';
+}
+
 let scheduler: Scheduler | undefined;
 
 /** The process's scheduler, made when the first socket is read in batches. */
 function batchScheduler(): Scheduler | undefined {
-  if (scheduler) return scheduler;
-  const addon = nativeSendmmsg() as Partial<NativeRecv> | undefined;
-  if (typeof addon?.recvBatch !== 'function') return undefined;
-  scheduler = new Scheduler(realClock);
+  if (batchReadError() !== undefined) return undefined;
+  scheduler ??= new Scheduler(realClock);
   return scheduler;
 }
 

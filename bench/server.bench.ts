@@ -14,7 +14,7 @@ import { machineInfo } from './proc-stats.ts';
 import { LEGEND, label, machineLine, perPacketTable, ratiosTable, resultsTable, rssPerSession, workersTable } from './report.ts';
 import { nativeSenderError } from '../src/transport/index.ts';
 import { fdBudgetError, lowRateMedia } from './scale.ts';
-import { clientRead } from './rtp-reader.ts';
+import { batchReadError, clientRead } from './rtp-reader.ts';
 import { REPO_ROOT } from './targets.ts';
 import type { Runner, SenderChoice, TargetKind, TimelineChoice, UdpPortsChoice } from './targets.ts';
 
@@ -132,8 +132,11 @@ async function main(): Promise<void> {
   const fds = fdBudgetError(Math.ceil(Math.max(...counts) / clientProcesses));
   if (fds !== undefined) throw new Error(fds);
   // Client hosts and the probe are child processes: they inherit the mode (bench/rtp-reader.ts).
+  if (values['client-read'] !== 'batch' && values['client-read'] !== 'event')
+    throw new Error(`--client-read wants batch or event, got ${values['client-read']}`);
   process.env.STREAMLAB_BENCH_CLIENT_READ = values['client-read'];
-  clientRead();
+  const readError = clientRead() === 'batch' ? batchReadError() : undefined;
+  if (readError !== undefined) throw new Error(readError);
   const holdSec = num(values.duration, '--duration', 1, 600);
   const staggerMs = num(values.stagger, '--stagger', 0, 10_000);
   const maxRampSec = num(values['max-ramp'], '--max-ramp', 0, 600);
