@@ -156,24 +156,25 @@ class DueHeap {
 
   private grow(): void {
     const size = this.ids.length * 2;
-    const ids = new Int32Array(size);
-    const due = new Float64Array(size);
-    const order = new Float64Array(size);
-    ids.set(this.ids);
-    due.set(this.due);
-    order.set(this.order);
-    this.ids = ids;
-    this.due = due;
-    this.order = order;
+    this.ids = grown(this.ids, size);
+    this.due = grown(this.due, size);
+    this.order = grown(this.order, size);
   }
 
   private growPos(id: number): void {
-    let size = this.pos.length * 2;
+    const had = this.pos.length;
+    let size = had * 2;
     while (size <= id) size *= 2;
-    const pos = new Int32Array(size).fill(-1);
-    pos.set(this.pos);
-    this.pos = pos;
+    this.pos = grown(this.pos, size);
+    this.pos.fill(-1, had);
   }
+}
+
+/** A new array of `size` elements (zero beyond `a`'s) starting with `a`'s: the typed arrays' growth. */
+function grown<T extends Int32Array | Uint32Array | Uint8Array | Float64Array>(a: T, size: number): T {
+  const b = new (a.constructor as new (length: number) => T)(size);
+  b.set(a);
+  return b;
 }
 
 /** Task flags (Scheduler.flags): never run before its due time (Scheduler.once's `exact`); in the lazy lane. */
@@ -301,15 +302,9 @@ export class Scheduler {
     const id = this.tasks.length;
     if (id === this.flags.length) {
       const size = 2 * id;
-      const flags = new Uint8Array(size);
-      const orders = new Float64Array(size);
-      const generations = new Uint32Array(size);
-      flags.set(this.flags);
-      orders.set(this.orders);
-      generations.set(this.generations);
-      this.flags = flags;
-      this.orders = orders;
-      this.generations = generations;
+      this.flags = grown(this.flags, size);
+      this.orders = grown(this.orders, size);
+      this.generations = grown(this.generations, size);
     }
     this.tasks.push(undefined);
     return id;
