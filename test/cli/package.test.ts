@@ -51,7 +51,7 @@ describe('the npm package', () => {
         'README.md',
         'package.json',
         'bin/streamlab.js',
-        'dist/cli/main.js',
+        'dist/bundle/main.js',
         'dist/server/index.js',
         'dist/server/index.d.ts',
       ]),

@@ -21,7 +21,7 @@ function newestMtime(dir: string): number {
 export function distIsStale(): boolean {
   let built: number;
   try {
-    built = statSync(path.join(ROOT, 'dist/cli/main.js')).mtimeMs;
+    built = statSync(path.join(ROOT, 'dist/bundle/main.js')).mtimeMs;
   } catch {
     return true;
   }
