@@ -20,7 +20,7 @@ import { registerChild, stopChild } from './children.ts';
 import type { ClientSpec, CollectedTrack, HostCommand, HostMessage, TrackCounts } from './client-host-process.ts';
 import type { EventLoopDelay } from './eld.ts';
 import type { BenchClient, Phase, PhaseCounts, TrackFigures } from './load-client.ts';
-import { REPO_ROOT, compileServerProcess } from './targets.ts';
+import { REPO_ROOT, compileBench } from './targets.ts';
 import type { ReceiverSourceSnapshot } from '../src/stats/index.ts';
 
 /** How long a host may take to load and answer its init. */
@@ -218,7 +218,7 @@ export interface ClientHosts {
  * `onJoin` gets the RTP ports of each floor client (`spec.kind === 'bare'`).
  */
 export async function startClientHosts(n: number, spec: ClientSpec, onJoin: (ports: number[]) => void): Promise<ClientHosts> {
-  const entry = path.join(path.dirname(compileServerProcess()), 'client-host-process.js');
+  const entry = path.join(compileBench(), 'client-host-process.js');
   const requestMs = spec.kind === 'rtsp' ? spec.requestTimeoutMs : 0;
   const hosts: Host[] = [];
   try {

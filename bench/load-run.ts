@@ -18,7 +18,7 @@ import type { ServerProcessReport } from './server-process.ts';
 import { SelfCpu } from './scale.ts';
 import { startProbe } from './probe.ts';
 import type { Probe } from './probe.ts';
-import { startTarget } from './targets.ts';
+import { compileBench, startTarget } from './targets.ts';
 import { startClientHosts } from './client-hosts.ts';
 import type { ClientHosts } from './client-hosts.ts';
 import { clientRead } from './rtp-reader.ts';
@@ -222,6 +222,8 @@ export async function runLoad(o: RunOptions, log: (s: string) => void): Promise<
           : { kind: 'rtsp', url: target.url, transport: o.transport, rrIntervalMs: o.rrIntervalMs, requestTimeoutMs: o.requestTimeoutMs },
         (ports) => target.floor?.join(ports),
       );
+    // The probe's compiled code (tsc, seconds) is made now, not when the probe starts in the run.
+    compileBench();
     await sleep(o.settleMs);
     const rssIdle = readRssOf(target.pids) ?? 0;
     const heapIdle = await target.heap?.();
@@ -260,10 +262,11 @@ export async function runLoad(o: RunOptions, log: (s: string) => void): Promise<
     const deadline = performance.now() + 5000;
     while (performance.now() < deadline && clients.some((c) => c.error === undefined && c.timeToFirstRtpMs === undefined)) await sleep(20);
     await sleep(500);
-    phase.phase = PHASE_STEADY;
-    hosts?.setPhase(PHASE_STEADY);
     probe = await startProbe(target, { transport: o.transport, rrIntervalMs: o.rrIntervalMs, requestTimeoutMs: o.requestTimeoutMs });
     if (probe.error !== undefined) log(`  probe client failed: ${probe.error}`);
+    // The hold starts once the probe is in: the packets counted as steady are those of holdSec.
+    phase.phase = PHASE_STEADY;
+    hosts?.setPhase(PHASE_STEADY);
     const tHold = performance.now();
     target.markHold?.();
     const cpuHold0 = readCpuOf(target.pids);

@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import path from 'node:path';
 import { registerChild, stopChild } from './children.ts';
 import type { ProbeCommand, ProbeMessage, ProbeReport } from './probe-process.ts';
-import { REPO_ROOT, compileServerProcess } from './targets.ts';
+import { REPO_ROOT, compileBench } from './targets.ts';
 import type { ServerTarget } from './targets.ts';
 
 /** How long the probe may take to set up its session. */
@@ -23,7 +23,7 @@ export async function startProbe(
   target: ServerTarget,
   o: { transport: 'udp' | 'tcp'; rrIntervalMs: number; requestTimeoutMs: number },
 ): Promise<Probe> {
-  const entry = path.join(path.dirname(compileServerProcess()), 'probe-process.js');
+  const entry = path.join(compileBench(), 'probe-process.js');
   const child = fork(entry, [], { cwd: REPO_ROOT, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   registerChild(child);
   const send = (c: ProbeCommand): void => {

@@ -36,7 +36,7 @@ const USAGE = `usage: npm run bench -- [options]
                      per-session (a connected pair per track), or shared,per-session
   --transport LIST   udp (default), tcp (RTP interleaved in the RTSP connection), or udp,tcp:
                      TCP rows are streamlab's, compared with its UDP rows per packet
-  --runner LIST      how streamlab runs: js (compiled by tsc, plain node: as shipped, default),
+  --runner LIST      how streamlab runs: js (bundled by esbuild, plain node: as shipped, default),
                      tsx (src/ through tsx, as in development), or js,tsx for both
   --timeline LIST    what streamlab's clients play: own (the file, each session on its own timeline
                      from where its PLAY asked: a VOD server's sessions, default), shared (one looped

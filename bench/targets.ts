@@ -7,13 +7,14 @@ import { execFileSync, fork, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import { buildSync } from 'esbuild';
 import { fileURLToPath } from 'node:url';
 import { registerChild, stopChild } from './children.ts';
 import type { FloorCommand, FloorMessage } from './floor-process.ts';
 import type { ServerHeapReport, ServerProcessCommand, ServerProcessMessage, ServerProcessReport } from './server-process.ts';
 
 const ABOVE_BENCH = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-/** The repository, also from the compiled copy of bench/ in .cache/bench-js (compileServerProcess). */
+/** The repository, also from the compiled copy of bench/ in .cache/bench-js (compileBench). */
 export const REPO_ROOT = path.basename(ABOVE_BENCH) === 'bench-js' ? path.resolve(ABOVE_BENCH, '../..') : ABOVE_BENCH;
 const START_TIMEOUT_MS = 20_000;
 
@@ -88,20 +89,43 @@ export async function startTarget(kind: TargetKind, mediaFile: string, options: 
 }
 
 let compiled: string | undefined;
+let bundled: string | undefined;
 
 /**
  * Compiles src/ and bench/ with tsc (tsconfig.bench.json, the build's settings) into
  * .cache/bench-js inside the repository, so that the packages resolve from node_modules; once
- * per bench. Returns the compiled bench/server-process.js.
+ * per bench. Returns the folder of the compiled bench/ (the client, probe and floor processes).
  */
-export function compileServerProcess(): string {
+export function compileBench(): string {
   if (compiled) return compiled;
   execFileSync(process.execPath, [path.join(REPO_ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.bench.json'], {
     cwd: REPO_ROOT,
     stdio: ['ignore', 'inherit', 'inherit'],
   });
-  compiled = path.join(REPO_ROOT, '.cache/bench-js/bench/server-process.js');
+  compiled = path.join(REPO_ROOT, '.cache/bench-js/bench');
   return compiled;
+}
+
+/**
+ * bench/server-process.ts bundled as the executable is (`npm run build:bundle`: esbuild, code
+ * split, packages external) into .cache/bench-js/bundle; once per bench. Returns its entry.
+ */
+function bundleServerProcess(): string {
+  if (bundled) return bundled;
+  const out = path.join(REPO_ROOT, '.cache/bench-js/bundle');
+  buildSync({
+    entryPoints: [path.join(REPO_ROOT, 'bench/server-process.ts')],
+    bundle: true,
+    splitting: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    outdir: out,
+    logLevel: 'warning',
+  });
+  bundled = path.join(out, 'server-process.js');
+  return bundled;
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
@@ -139,7 +163,7 @@ async function startStreamlab(
   const processArgs = [path.dirname(mediaFile), String(workers), ...(timeline === 'shared' ? [`${BENCH_LIVE_CHANNEL}=${mediaFile}`] : [])];
   const [entry, args] =
     runner === 'js'
-      ? [compileServerProcess(), processArgs]
+      ? [bundleServerProcess(), processArgs]
       : [path.join(REPO_ROOT, 'bin/run-ts.js'), [path.join(REPO_ROOT, 'bench/server-process.ts'), ...processArgs]];
   const child = fork(entry, args, {
     cwd: REPO_ROOT,
@@ -256,7 +280,7 @@ async function startGst(mediaFile: string, timeline: TimelineChoice): Promise<Se
 
 /** The floor sender (bench/floor-process.ts), compiled with the rest, run by plain node. */
 async function startFloor(mediaFile: string, mediaSec: number): Promise<ServerTarget> {
-  const entry = path.join(path.dirname(compileServerProcess()), 'floor-process.js');
+  const entry = path.join(compileBench(), 'floor-process.js');
   const child = fork(entry, [mediaFile, String(mediaSec)], { cwd: REPO_ROOT, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   registerChild(child);
   const ready = new Promise<{ media: string; clockRate: number }[]>((resolve) => {
