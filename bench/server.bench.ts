@@ -155,6 +155,9 @@ async function main(): Promise<void> {
   const workerCounts = values.workers.split(',').map((x) => Number(x.trim()));
   if (workerCounts.length === 0 || workerCounts.some((n) => !Number.isInteger(n) || n < 1 || n > 64))
     throw new Error(`--workers wants counts 1..64, got ${values.workers}`);
+  // The primary forks its own entry as the workers, and a forked .ts file has no tsx loader.
+  if (runners.includes('tsx') && workerCounts.some((n) => n > 1))
+    throw new Error('--runner tsx runs one process only: pass --runner js with --workers above 1');
   const timelines = values.timeline.split(',').map((x) => x.trim());
   if (timelines.length === 0 || timelines.some((x) => x !== 'own' && x !== 'shared'))
     throw new Error(`--timeline wants own, shared or own,shared, got ${values.timeline}`);
