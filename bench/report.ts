@@ -133,7 +133,7 @@ export function ratiosTable(results: readonly RunResult[]): string | undefined {
       results.find(
         (r) => r.server === server && r.clients === n && round.get(r) === k && (timeline === undefined || r.timeline === timeline),
       );
-    const medians = new Map<string, { gst: number[]; floor: number[] }>();
+    const medians = new Map<string, { gst: number[]; gstHold: number[]; floor: number[] }>();
     for (const ours of results.filter((r) => r.server === 'streamlab' && r.clients === n && r.transport === 'udp')) {
       const k = round.get(ours)!;
       // GStreamer's media of the same kind (a pipeline per client for our file sessions) when it
@@ -141,14 +141,16 @@ export function ratiosTable(results: readonly RunResult[]): string | undefined {
       const gst = same('gst', k, ours.timeline ?? 'own') ?? same('gst', k, 'shared') ?? same('gst', k);
       const floor = same('floor', k);
       if (!gst && !floor) continue;
-      const m = medians.get(label(ours)) ?? { gst: [], floor: [] };
+      const m = medians.get(label(ours)) ?? { gst: [], gstHold: [], floor: [] };
       medians.set(label(ours), m);
       if (gst) m.gst.push(ours.cpuPct / gst.cpuPct);
+      if (gst) m.gstHold.push(ours.cpuPctHold / gst.cpuPctHold);
       if (floor) m.floor.push(ours.cpuPctHold / floor.cpuPctHold);
       rows.push([
         label(ours),
         String(n),
         gst ? ratio(ours.cpuPct, gst.cpuPct) : 'n/a',
+        gst ? ratio(ours.cpuPctHold, gst.cpuPctHold) : 'n/a',
         floor ? ratio(ours.cpuPctHold, floor.cpuPctHold) : 'n/a',
         gst ? ratio(ours.rssPeakMB, gst.rssPeakMB) : 'n/a',
         gst ? `${ours.lost} (${ours.joinLost}) / ${gst.lost} (${gst.joinLost})` : 'n/a',
@@ -166,6 +168,7 @@ export function ratiosTable(results: readonly RunResult[]): string | undefined {
         `${name}: median of ${Math.max(m.gst.length, m.floor.length)}`,
         String(n),
         x(median(m.gst)),
+        x(median(m.gstHold)),
         x(median(m.floor)),
         '',
         '',
@@ -181,6 +184,7 @@ export function ratiosTable(results: readonly RunResult[]): string | undefined {
       'ours vs gst (and floor)',
       'clients',
       'CPU / gst',
+      'CPU / gst (hold)',
       'CPU / floor (hold)',
       'RSS / gst',
       'lost (joining): ours / gst',
