@@ -67,7 +67,7 @@ async function round(sessions: number, seconds: number): Promise<Round> {
   const clock = new ManualClock();
   const addon = countingAddon();
   const batch = new UdpBatch(addon);
-  const owner: BatchedSocketOwner = { drop: () => undefined, liveFd: () => 3, sendSlow: () => undefined };
+  const owner: BatchedSocketOwner = { drop: () => undefined, liveFd: () => 3, sendSlow: () => undefined, laneMark: 0 };
   let port = 20000;
   const server = await RtspServer.inProcess({
     clock,

@@ -49,6 +49,8 @@ export class UdpEgress implements Egress, BatchedSocketOwner {
   dropped = 0;
   private readonly batch: UdpBatch | undefined;
   private readonly rtcpOwner: BatchedSocketOwner;
+  /** UdpBatch's bookkeeping (BatchedSocketOwner). */
+  laneMark = 0;
 
   private constructor(
     private readonly rtpSocket: dgram.Socket,
@@ -67,6 +69,7 @@ export class UdpEgress implements Egress, BatchedSocketOwner {
       drop: () => this.dropped++,
       liveFd: () => dgramFd(this.rtcpSocket),
       sendSlow: (a) => this.send(this.rtcpSocket, [Buffer.from(a)]),
+      laneMark: 0,
     };
   }
 

@@ -236,6 +236,8 @@ export class SharedUdpEgress implements Egress, BatchedSocketOwner {
   private readonly to: string;
   private readonly rtcpOwner: BatchedSocketOwner;
   private closed = false;
+  /** UdpBatch's bookkeeping (BatchedSocketOwner). */
+  laneMark = 0;
 
   /** @internal made by SharedUdpPorts.open */
   constructor(
@@ -259,6 +261,7 @@ export class SharedUdpEgress implements Egress, BatchedSocketOwner {
       drop: () => this.dropped++,
       liveFd: () => (this.closed ? -1 : dgramFd(this.pair.rtcp)),
       sendSlow: (a) => this.send(this.pair.rtcp, [Buffer.from(a)], this.clientRtcpPort),
+      laneMark: 0,
     };
   }
 

@@ -11,9 +11,23 @@ export interface BatchedSocketOwner {
   liveFd(): number;
   /** Sends one datagram through Node (which queues it when the socket is full). */
   sendSlow(a: Buffer, b: Buffer | undefined): void;
+  /** The batch's own bookkeeping: the mark of the lane and wake it last queued in (start at 0). */
+  laneMark: number;
 }
 
+/** Marks of lanes' wakes, unique in the process (BatchedSocketOwner.laneMark). */
+let nextLaneMark = 0;
+
 const INITIAL = 1024;
+
+/** The arrays a lane's datagrams are regrouped into (LaneQueue.groupByOwner). */
+interface Spare {
+  dests: Uint32Array;
+  heads: Buffer;
+  headLengths: Int32Array;
+  bodies: (Buffer | undefined)[];
+  owners: (BatchedSocketOwner | undefined)[];
+}
 
 /**
  * Which datagrams of a wake leave first: `urgent` ones (audio: a packet every 20 ms or so, whose
@@ -23,26 +37,42 @@ const INITIAL = 1024;
  */
 export type SendLane = 'urgent' | 'bulk';
 
-/** One lane's datagrams: what the native call takes, in the order they were queued. */
+/** One lane's datagrams: what the native call takes, in the order they were queued (until grouped). */
 class LaneQueue {
   fds = new Int32Array(INITIAL);
   /** IPv4 address (host order) and port of each datagram; port 0 on a connected socket. */
-  dests = new Uint32Array(2 * INITIAL);
+  dests: Uint32Array = new Uint32Array(2 * INITIAL);
   status = new Int32Array(INITIAL);
   /**
    * Each datagram's head (its RTP header), copied here: NATIVE_HEAD_SLOT bytes per datagram, so the
    * addon looks up one Buffer per datagram (the payload) instead of two.
    */
-  heads = Buffer.allocUnsafeSlow(NATIVE_HEAD_SLOT * INITIAL);
-  headLengths = new Int32Array(INITIAL);
+  heads: Buffer = Buffer.allocUnsafeSlow(NATIVE_HEAD_SLOT * INITIAL);
+  headLengths: Int32Array = new Int32Array(INITIAL);
   /** What follows each datagram's head (its payload, or the whole datagram when it has no head). */
-  readonly bodies: (Buffer | undefined)[] = [];
-  readonly owners: (BatchedSocketOwner | undefined)[] = [];
+  bodies: (Buffer | undefined)[] = [];
+  owners: (BatchedSocketOwner | undefined)[] = [];
   count = 0;
+  /** This lane's mark for the wake being queued, the owner that queued last, and whether an owner queued again after another. */
+  private mark = ++nextLaneMark;
+  private lastOwner: BatchedSocketOwner | undefined;
+  interleaved = false;
+  /** groupByOwner's working memory: each owner's group, each datagram's group and new place, where each group starts, the arrays it fills. */
+  private readonly groups = new Map<BatchedSocketOwner, number>();
+  private groupOf = new Int32Array(0);
+  private target = new Int32Array(0);
+  private starts = new Int32Array(0);
+  private spare: Spare | undefined;
 
   push(owner: BatchedSocketOwner, a: Buffer, b: Buffer | undefined, ip4: number, port: number): void {
     const i = this.count;
     if (i === this.fds.length) this.grow();
+    if (owner !== this.lastOwner) {
+      // The owner is at hand (it is sending): marking it here spares the flush a lookup per owner.
+      if (owner.laneMark === this.mark) this.interleaved = true;
+      else owner.laneMark = this.mark;
+      this.lastOwner = owner;
+    }
     this.owners[i] = owner;
     this.dests[2 * i] = ip4;
     this.dests[2 * i + 1] = port;
@@ -59,6 +89,119 @@ class LaneQueue {
       this.bodies[i] = b ? Buffer.concat([a, b]) : a;
     }
     this.count = i + 1;
+  }
+
+  /**
+   * Puts each owner's datagrams together, in the order the owners first queued and each owner's
+   * in the order it queued them, when some owner's are apart (a live track's fan-out queues a
+   * video frame packet by packet, each to every viewer): a viewer's fragments of a frame then
+   * leave back to back, which the native sender segments as one message (UDP GSO) instead of
+   * routing and allocating each on its own. Only runs of RTP datagrams (with a head) are
+   * regrouped: an RTCP packet keeps its place among the others, so an SR queued before a stream's
+   * first RTP packet, or a BYE after its last, leaves in that order. Order between owners is not
+   * kept otherwise: each is one client's stream. Returns whether anything moved.
+   */
+  groupByOwner(): boolean {
+    const n = this.count;
+    if (this.target.length < n) {
+      this.target = new Int32Array(this.fds.length);
+      this.groupOf = new Int32Array(this.fds.length);
+    }
+    const { target, groupOf, groups, headLengths } = this;
+    let moved = false;
+    for (let s = 0; s < n;) {
+      if (headLengths[s] === 0) {
+        target[s] = s;
+        s++;
+        continue;
+      }
+      // The run [s, e) of datagrams with a head: each owner's group, in order of first appearance.
+      let e = s;
+      let last: BatchedSocketOwner | undefined;
+      let g = 0;
+      let interleaved = false;
+      for (; e < n && headLengths[e] !== 0; e++) {
+        const o = this.owners[e]!;
+        if (o !== last) {
+          last = o;
+          const k = groups.get(o);
+          if (k === undefined) {
+            g = groups.size;
+            groups.set(o, g);
+          } else {
+            g = k;
+            interleaved = true;
+          }
+        }
+        groupOf[e] = g;
+      }
+      const owners = groups.size;
+      groups.clear();
+      if (interleaved) {
+        // A counting sort (stable): where each group starts, then each datagram's place.
+        if (this.starts.length < owners + 1) this.starts = new Int32Array(Math.max(owners + 1, 2 * this.starts.length));
+        const starts = this.starts;
+        starts.fill(0, 0, owners + 1);
+        for (let i = s; i < e; i++) starts[groupOf[i]! + 1]!++;
+        starts[0] = s;
+        for (let k = 0; k < owners; k++) starts[k + 1]! += starts[k]!;
+        for (let i = s; i < e; i++) target[i] = starts[groupOf[i]!]!++;
+        moved = true;
+      } else for (let i = s; i < e; i++) target[i] = i;
+      s = e;
+    }
+    if (moved) this.permute(target, n);
+    return moved;
+  }
+
+  /** Moves datagram i to place target[i], for i < n (through the spare arrays, which are then swapped in). */
+  private permute(target: Int32Array, n: number): void {
+    const spare = this.spareFor(this.fds.length);
+    const { dests, heads, headLengths, bodies, owners } = this;
+    for (let i = 0; i < n; i++) {
+      const j = target[i]!;
+      spare.dests[2 * j] = dests[2 * i]!;
+      spare.dests[2 * j + 1] = dests[2 * i + 1]!;
+      const length = headLengths[i]!;
+      const from = NATIVE_HEAD_SLOT * i;
+      const to = NATIVE_HEAD_SLOT * j;
+      for (let k = 0; k < length; k++) spare.heads[to + k] = heads[from + k]!;
+      spare.headLengths[j] = length;
+      spare.bodies[j] = bodies[i];
+      spare.owners[j] = owners[i];
+    }
+    // The spare arrays become the lane's, and the lane's the spare ones (let go of their references).
+    [this.dests, spare.dests] = [spare.dests, dests];
+    [this.heads, spare.heads] = [spare.heads, heads];
+    [this.headLengths, spare.headLengths] = [spare.headLengths, headLengths];
+    [this.bodies, spare.bodies] = [spare.bodies, bodies];
+    [this.owners, spare.owners] = [spare.owners, owners];
+    for (let i = 0; i < n; i++) {
+      bodies[i] = undefined;
+      owners[i] = undefined;
+    }
+  }
+
+  /** The wake's datagrams are taken: the next ones are a new wake's. */
+  reset(): void {
+    this.count = 0;
+    this.mark = ++nextLaneMark;
+    this.lastOwner = undefined;
+    this.interleaved = false;
+  }
+
+  /** The spare arrays grouping writes into, at least `size` long. */
+  private spareFor(size: number): Spare {
+    const s = this.spare;
+    if (s && s.headLengths.length >= size) return s;
+    this.spare = {
+      dests: new Uint32Array(2 * size),
+      heads: Buffer.allocUnsafeSlow(NATIVE_HEAD_SLOT * size),
+      headLengths: new Int32Array(size),
+      bodies: [],
+      owners: [],
+    };
+    return this.spare;
   }
 
   private grow(): void {
@@ -82,7 +225,7 @@ class LaneQueue {
 /**
  * Every UDP datagram the native sender's egresses send in one wake, handed to the kernel in one
  * call per lane (sendmmsg per run of datagrams on the same socket, native/sendmmsg.c), the urgent
- * lane first. Datagrams the kernel would not take at once (socket full) go through Node's own
+ * lane first, each egress's datagrams together (LaneQueue.groupByOwner). Datagrams the kernel would not take at once (socket full) go through Node's own
  * queue, in order; errors (an ICMP port unreachable reported back, ...) are counted as drops of
  * their egress.
  */
@@ -93,9 +236,10 @@ export class UdpBatch {
   /**
    * Datagrams, native calls, runs of datagrams on one socket (one sendmmsg each, up to 256
    * datagrams: per-session pairs make one per session, the shared pair one per wake and lane),
-   * datagrams sent the slow way, errors; for the bench and tests.
+   * calls whose datagrams were regrouped by owner, datagrams sent the slow way, errors; for the
+   * bench and tests.
    */
-  readonly stats = { datagrams: 0, flushes: 0, runs: 0, slow: 0, errors: 0 };
+  readonly stats = { datagrams: 0, flushes: 0, runs: 0, grouped: 0, slow: 0, errors: 0 };
 
   constructor(private readonly addon: NativeSendmmsg) {}
 
@@ -103,7 +247,8 @@ export class UdpBatch {
    * Queues one datagram (`a` then `b`) on `owner`'s socket: to `ip4`:`port` (ip4 in host order,
    * an unconnected socket) or, with port 0, to where the socket is connected. `a` is copied at
    * once when it is a header (up to NATIVE_HEAD_SLOT bytes); `b` is read at the flush. Within a
-   * lane, datagrams leave in the order they were queued.
+   * lane, an owner's datagrams leave in the order they were queued, and owners in the order they
+   * first queued (an owner's datagrams are sent together).
    */
   add(owner: BatchedSocketOwner, a: Buffer, b: Buffer | undefined, ip4 = 0, port = 0, lane: SendLane = 'bulk'): void {
     (lane === 'urgent' ? this.urgent : this.bulk).push(owner, a, b, ip4, port);
@@ -122,7 +267,8 @@ export class UdpBatch {
   private send(q: LaneQueue): void {
     const n = q.count;
     if (n === 0) return;
-    q.count = 0;
+    if (q.interleaved && q.groupByOwner()) this.stats.grouped++;
+    q.reset();
     const fds = q.fds;
     let last: BatchedSocketOwner | undefined;
     let fd = -1;

@@ -591,6 +591,7 @@ function owner(fd: number): BatchedSocketOwner & { drops: number; slow: Buffer[]
     fd,
     drops: 0,
     slow: [],
+    laneMark: 0,
     drop() {
       this.drops++;
     },
@@ -604,7 +605,7 @@ function owner(fd: number): BatchedSocketOwner & { drops: number; slow: Buffer[]
 }
 
 describe('UdpBatch', () => {
-  it("hands a wake's datagrams of every client over in one call, in order", async () => {
+  it("hands a wake's datagrams of every client over in one call, each client's together and in order", async () => {
     const { addon, calls } = fakeAddon();
     const batch = new UdpBatch(addon);
     const a = owner(10);
@@ -616,8 +617,59 @@ describe('UdpBatch', () => {
     batch.add(a, h[2]!, undefined);
     expect(calls).toHaveLength(0);
     await flushed();
-    expect(calls).toEqual([{ fds: [10, 11, 10], bufs: [h[0], p, h[1], p, h[2], undefined], count: 3 }]);
-    expect(batch.stats).toMatchObject({ datagrams: 3, flushes: 1, slow: 0, errors: 0 });
+    expect(calls).toEqual([{ fds: [10, 10, 11], bufs: [h[0], p, h[2], undefined, h[1], p], count: 3 }]);
+    expect(batch.stats).toMatchObject({ datagrams: 3, flushes: 1, grouped: 1, slow: 0, errors: 0 });
+  });
+
+  it('a fan-out queued packet by packet leaves viewer by viewer (for UDP GSO); RTCP keeps its place; refusals reach their owner', async () => {
+    // The kernel refuses the datagram at place 4 of the call: after grouping, viewer 0's packet 1.
+    const { addon, calls } = fakeAddon(new Map([[4, 11]]));
+    const batch = new UdpBatch(addon);
+    const viewers = [owner(10), owner(10), owner(10)];
+    const rtcp = owner(10);
+    const port = (v: number) => 5000 + 2 * v;
+    const head = (packet: number, v: number) => Buffer.from([packet, v]);
+    const payloads = [Buffer.from([0xa0]), Buffer.from([0xa1]), Buffer.from([0xa2])];
+    // Packet 0 to every viewer, then an SR to viewer 0, then packets 1 and 2 to every viewer.
+    viewers.forEach((o, v) => batch.add(o, head(0, v), payloads[0], 0x7f000001, port(v)));
+    const sr = Buffer.alloc(28, 0x80);
+    batch.add(rtcp, sr, undefined, 0x7f000001, port(0) + 1);
+    for (const packet of [1, 2]) viewers.forEach((o, v) => batch.add(o, head(packet, v), payloads[packet], 0x7f000001, port(v)));
+    const dests: number[] = [];
+    const send = addon.send.bind(addon);
+    addon.send = (fds, heads, headLengths, bodies, d, count, status) => {
+      for (let i = 0; i < count; i++) dests.push(d?.[2 * i + 1] ?? -1);
+      return send(fds, heads, headLengths, bodies, d, count, status);
+    };
+    await flushed();
+    expect(calls).toHaveLength(1);
+    const heads = calls[0]!.bufs.filter((_, i) => i % 2 === 0);
+    // Before the SR: packet 0 of each viewer (one each: nothing to group). After it, viewer by viewer.
+    expect(heads).toEqual([head(0, 0), head(0, 1), head(0, 2), sr, head(1, 0), head(2, 0), head(1, 1), head(2, 1), head(1, 2), head(2, 2)]);
+    // Each datagram keeps its destination and payload.
+    expect(dests).toEqual([5000, 5002, 5004, 5001, 5000, 5000, 5002, 5002, 5004, 5004]);
+    expect(calls[0]!.bufs.filter((_, i) => i % 2 === 1)).toEqual([
+      payloads[0],
+      payloads[0],
+      payloads[0],
+      undefined,
+      payloads[1],
+      payloads[2],
+      payloads[1],
+      payloads[2],
+      payloads[1],
+      payloads[2],
+    ]);
+    // Place 4 is viewer 0's packet 1: sent the slow way by its owner, with its own head.
+    expect(viewers[0]!.slow).toEqual([[head(1, 0), payloads[1]]]);
+    expect(viewers[1]!.slow).toEqual([]);
+    expect(batch.stats).toMatchObject({ datagrams: 10, grouped: 1, slow: 1 });
+    // A wake whose owners are each together is left as queued.
+    batch.add(viewers[0]!, head(3, 0), payloads[0], 0x7f000001, port(0));
+    batch.add(viewers[1]!, head(3, 1), payloads[0], 0x7f000001, port(1));
+    await flushed();
+    expect(calls[1]!.bufs.filter((_, i) => i % 2 === 0)).toEqual([head(3, 0), head(3, 1)]);
+    expect(batch.stats.grouped).toBe(1);
   });
 
   it("sends a wake's urgent datagrams (audio) before its bulk ones (video), each lane in order", async () => {
@@ -696,5 +748,15 @@ describe('UdpBatch', () => {
     await flushed();
     expect(calls[0]!.count).toBe(5000);
     expect(calls[0]!.bufs[2 * 4999]).toEqual(Buffer.from([4999 & 0xff]));
+    // A fan-out larger than the arrays, twice (the regrouping's own arrays grow and are reused).
+    const viewers = Array.from({ length: 700 }, () => owner(10));
+    for (const round of [0, 1]) {
+      for (let packet = 0; packet < 4; packet++)
+        viewers.forEach((o, v) => batch.add(o, Buffer.from([packet, v >> 8, v & 0xff]), undefined));
+      await flushed();
+      const heads = calls[1 + round]!.bufs.filter((_, i) => i % 2 === 0) as Buffer[];
+      expect(heads).toHaveLength(2800);
+      heads.forEach((h, i) => expect([...h]).toEqual([i % 4, Math.floor(i / 4) >> 8, Math.floor(i / 4) & 0xff]));
+    }
   });
 });
