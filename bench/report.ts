@@ -143,8 +143,10 @@ export function ratiosTable(results: readonly RunResult[]): string | undefined {
       if (!gst && !floor) continue;
       const m = medians.get(label(ours)) ?? { gst: [], gstHold: [], floor: [] };
       medians.set(label(ours), m);
-      if (gst) m.gst.push(ours.cpuPct / gst.cpuPct);
-      if (gst) m.gstHold.push(ours.cpuPctHold / gst.cpuPctHold);
+      if (gst) {
+        m.gst.push(ours.cpuPct / gst.cpuPct);
+        m.gstHold.push(ours.cpuPctHold / gst.cpuPctHold);
+      }
       if (floor) m.floor.push(ours.cpuPctHold / floor.cpuPctHold);
       rows.push([
         label(ours),

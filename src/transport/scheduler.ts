@@ -1,5 +1,6 @@
 import type { Clock, TimerHandle } from '../util/clock.ts';
 import { createLogger } from '../util/log.ts';
+import { grown } from '../util/typed-arrays.ts';
 
 const log = createLogger('scheduler');
 
@@ -168,13 +169,6 @@ class DueHeap {
     this.pos = grown(this.pos, size);
     this.pos.fill(-1, had);
   }
-}
-
-/** A new array of `size` elements (zero beyond `a`'s) starting with `a`'s: the typed arrays' growth. */
-function grown<T extends Int32Array | Uint32Array | Uint8Array | Float64Array>(a: T, size: number): T {
-  const b = new (a.constructor as new (length: number) => T)(size);
-  b.set(a);
-  return b;
 }
 
 /** Task flags (Scheduler.flags): never run before its due time (Scheduler.once's `exact`); in the lazy lane. */

@@ -6,6 +6,7 @@ import type { NativeWritev, SenderKind } from './native-sender.ts';
 import type { WakeBatch } from './scheduler.ts';
 import { realClock } from '../util/clock.ts';
 import type { Clock, TimerHandle } from '../util/clock.ts';
+import { grown } from '../util/typed-arrays.ts';
 
 /**
  * Batching per scheduler wake. Everything a synchronous run sends (one scheduler wake: every due
@@ -455,19 +456,13 @@ export class InterleavedBatch {
 
   private growConnections(): void {
     const size = this.fds.length * 2;
-    const fds = new Int32Array(size);
-    const frames = new Int32Array(size);
-    fds.set(this.fds);
-    frames.set(this.frames);
-    this.fds = fds;
-    this.frames = frames;
+    this.fds = grown(this.fds, size);
+    this.frames = grown(this.frames, size);
     this.status = new Int32Array(2 * size);
   }
 
   private growEnds(frames: number): void {
-    const ends = new Int32Array(Math.max(frames, this.ends.length * 2));
-    ends.set(this.ends);
-    this.ends = ends;
+    this.ends = grown(this.ends, Math.max(frames, this.ends.length * 2));
   }
 }
 

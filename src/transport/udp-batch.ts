@@ -2,6 +2,7 @@ import type dgram from 'node:dgram';
 import { NATIVE_HEAD_SLOT } from './native-sender.ts';
 import type { NativeSendmmsg } from './native-sender.ts';
 import { wakeFlush } from './send-batch.ts';
+import { grown } from '../util/typed-arrays.ts';
 
 /** What a queued datagram needs of its egress: its socket's descriptor while open, a slow path, a drop count. */
 export interface BatchedSocketOwner {
@@ -206,18 +207,12 @@ class LaneQueue {
 
   private grow(): void {
     const size = this.fds.length * 2;
-    const fds = new Int32Array(size);
-    const dests = new Uint32Array(2 * size);
     const heads = Buffer.allocUnsafeSlow(NATIVE_HEAD_SLOT * size);
-    const headLengths = new Int32Array(size);
-    fds.set(this.fds);
-    dests.set(this.dests);
     this.heads.copy(heads);
-    headLengths.set(this.headLengths);
-    this.fds = fds;
-    this.dests = dests;
     this.heads = heads;
-    this.headLengths = headLengths;
+    this.fds = grown(this.fds, size);
+    this.dests = grown(this.dests, 2 * size);
+    this.headLengths = grown(this.headLengths, size);
     this.status = new Int32Array(size);
   }
 }
