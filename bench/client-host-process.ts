@@ -48,6 +48,7 @@ export interface TrackCounts {
 export interface CollectedTrack extends TrackCounts {
   media: string;
   jitterSamplesMs: number[];
+  arrivalExact: boolean;
   jitterMs: number;
   snapshot: ReceiverSourceSnapshot;
 }
@@ -129,6 +130,7 @@ function collect(): void {
         media: t.media,
         ...counts(t),
         jitterSamplesMs: [...t.jitterSamplesMs],
+        arrivalExact: t.arrivalExact,
         jitterMs: t.source.jitterMs,
         snapshot: t.source.snapshot(),
       })),

@@ -40,6 +40,7 @@ class RemoteTrack implements TrackFigures {
   late: PhaseCounts;
   readonly media: string;
   readonly jitterSamplesMs: number[];
+  readonly arrivalExact: boolean;
   readonly source: { readonly jitterMs: number; snapshot(): ReceiverSourceSnapshot };
 
   constructor(c: CollectedTrack) {
@@ -49,6 +50,7 @@ class RemoteTrack implements TrackFigures {
     this.gapLost = c.gapLost;
     this.late = c.late;
     this.jitterSamplesMs = c.jitterSamplesMs;
+    this.arrivalExact = c.arrivalExact;
     this.source = { jitterMs: c.jitterMs, snapshot: () => c.snapshot };
   }
 

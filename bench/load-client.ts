@@ -24,7 +24,7 @@ import {
 import type { RtspResponse } from '../src/rtsp/index.ts';
 import { getAttribute, getRtpmap, parseSdp } from '../src/sdp/index.ts';
 import { ReceiverSource } from '../src/stats/index.ts';
-import { readRtp } from './rtp-reader.ts';
+import { readRtp, releaseConnection, takeConnection } from './rtp-reader.ts';
 import type { ReceiverSourceSnapshot } from '../src/stats/index.ts';
 
 /** Phases of a load run: 0 while clients are still joining, 1 once all are in (steady). */
@@ -54,6 +54,12 @@ export interface LoadClientOptions {
   requestTimeoutMs: number;
   /** RTP over UDP port pairs (default), or interleaved in the RTSP connection (RTP/AVP/TCP). */
   transport?: 'udp' | 'tcp';
+  /**
+   * Interleaved: Node reads the connection at every segment, as a player does (the probe: its
+   * jitter is what one viewer gets), rather than at the batch reader's wake-ups ('batch' mode,
+   * rtp-reader.ts's takeConnection).
+   */
+  readEverySegment?: boolean;
 }
 
 export class TrackReceiver {
@@ -73,6 +79,11 @@ export class TrackReceiver {
   /** A.8 jitter (ms) sampled at every RR and at the end. */
   readonly jitterSamplesMs: number[] = [];
   srReceived = 0;
+  /**
+   * False once packets are read in batches without a stamp of their own (an RTSP connection read
+   * by takeConnection): their jitter is not the network's, and is not reported.
+   */
+  arrivalExact = true;
   /** Sees every RTP packet with its arrival time (the rtp socket is not Node's to listen to: rtp-reader.ts). */
   onArrival: ((msg: Buffer, arrivalMs: number) => void) | undefined;
   private maxSeq = -1;
@@ -131,6 +142,8 @@ export class LoadClient implements BenchClient {
   private readonly cname = `load-${randomBytes(4).toString('hex')}@127.0.0.1`;
   private readonly ssrc = randomBytes(4).readUInt32BE(0);
   private closed = false;
+  /** The connection is read at the batch reader's wake-ups (takeConnection). */
+  private batched = false;
 
   constructor(private readonly opts: LoadClientOptions) {}
 
@@ -195,6 +208,7 @@ export class LoadClient implements BenchClient {
     if (this.closed) return;
     this.closed = true;
     for (const t of this.rrTimers) clearTimeout(t);
+    if (this.socket) releaseConnection(this.socket);
     this.socket?.destroy();
     for (const t of this.tracks) {
       t.rtpSocket?.close();
@@ -226,12 +240,16 @@ export class LoadClient implements BenchClient {
     });
   }
 
-  private onData(chunk: Buffer): void {
+  private onData(chunk: Buffer, arrivalMs = performance.now()): void {
     for (const ev of this.parser.push(chunk)) {
       if (ev.type === 'interleaved') {
         const t = this.tracks.find((x) => x.channels?.[0] === ev.channel);
-        if (t) t.onRtp(ev.data, this.opts.phase.phase, performance.now());
-        else {
+        if (t) {
+          t.onRtp(ev.data, this.opts.phase.phase, arrivalMs);
+          // From the first packet on (its arrival, the time to the first RTP, read by Node), the
+          // connection is read in batches, as the UDP sockets are.
+          if (!this.batched && !this.opts.readEverySegment) this.readInBatches();
+        } else {
           const r = this.tracks.find((x) => x.channels?.[1] === ev.channel);
           if (r) this.onRtcp(r, ev.data);
         }
@@ -245,6 +263,13 @@ export class LoadClient implements BenchClient {
         done.resolve(ev.response);
       }
     }
+  }
+
+  private readInBatches(): void {
+    const socket = this.socket;
+    if (!socket || this.closed) return;
+    this.batched = takeConnection(socket, (chunk, arrivalMs) => this.onData(chunk, arrivalMs));
+    if (this.batched) for (const t of this.tracks) t.arrivalExact = false;
   }
 
   private request(method: string, uri: string, headers: Record<string, string> = {}): Promise<RtspResponse> {
@@ -384,6 +409,8 @@ export interface TrackFigures {
   readonly gapLost: Readonly<PhaseCounts>;
   readonly late: Readonly<PhaseCounts>;
   readonly jitterSamplesMs: number[];
+  /** False when the jitter samples are not the network's (TrackReceiver.arrivalExact): not reported. */
+  readonly arrivalExact: boolean;
   readonly source: { readonly jitterMs: number; snapshot(): ReceiverSourceSnapshot };
 }
 

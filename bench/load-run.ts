@@ -321,6 +321,7 @@ export async function runLoad(o: RunOptions, log: (s: string) => void): Promise<
         joinLost[ph] += Math.max(0, t.gapLost[ph] - t.late[ph]);
         joinRecv[ph] += t.received[ph];
       }
+      if (!t.arrivalExact) continue;
       jitter.push(...t.jitterSamplesMs);
       (jitterByMedia[t.media] ??= []).push(...t.jitterSamplesMs);
     }

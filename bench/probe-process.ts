@@ -62,6 +62,7 @@ process.on('message', (m: ProbeCommand) => {
             rrIntervalMs: m.rrIntervalMs,
             requestTimeoutMs: m.requestTimeoutMs,
             transport: m.transport,
+            readEverySegment: true,
           })
         : new BareClient(m.tracks, { ...phase }, (ports) => send({ type: 'join', ports }));
     const c = client;

@@ -50,11 +50,13 @@ const USAGE = `usage: npm run bench -- [options]
                      run the load clients in N child processes (client i in process i % N), so that
                      their jitter does not include one busy process's own lag; 1 (default): in the
                      bench process, as the figures before this option
-  --client-read MODE how the clients read RTP over UDP: batch (default: every 20 ms with recvmmsg,
+  --client-read MODE how the clients read RTP: batch (default: every 20 ms with recvmmsg,
                      each datagram with the kernel's arrival stamp, no process sleeping on the
                      sockets: arrivals exact whatever the clients' own lag, and the sender's kernel
-                     wakes no client per datagram, as for clients on other machines) or event (Node
-                     reads each datagram as it comes, timed when JavaScript sees it: before 12-07)
+                     wakes no client per datagram, as for clients on other machines; TCP clients'
+                     connections too, from their first RTP packet, without jitter: one stamp per
+                     read) or event (Node reads each datagram or segment as it comes, timed when
+                     JavaScript sees it: before 12-07)
   --warmup S         a warm-up round before each measured one (default 0: none): the same clients
                      join the same way, stay S seconds and leave, so the measured round meets a
                      server V8 has compiled, as one that has run for a while (every server but the

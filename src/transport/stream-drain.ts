@@ -70,7 +70,7 @@ export class StreamDrain implements ScheduledTask {
   readonly stats = { runs: 0, reads: 0, bytes: 0, taken: 0, released: 0, errors: 0 };
   private readonly bySocket = new Map<Duplex, Reader>();
   private readonly byFd = new Map<number, Reader>();
-  private readonly arena = Buffer.allocUnsafe(PER_CALL * STREAM_READ_CAP_BYTES);
+  private readonly arena: Buffer;
   private readonly fds = new Int32Array(PER_CALL);
   private readonly meta = new Float64Array(3 * PER_CALL);
   private reading = false;
@@ -82,10 +82,17 @@ export class StreamDrain implements ScheduledTask {
     private readonly scheduler: Scheduler,
     private readonly clock: Clock,
     private readonly periodMs: number,
-  ) {}
+    private readonly capBytes: number,
+  ) {
+    this.arena = Buffer.allocUnsafe(PER_CALL * capBytes);
+  }
 
-  /** A drain, or undefined (Node reads every connection) without the addon's poll or with `STREAMLAB_TCP_DRAIN=0`. */
-  static open(scheduler: Scheduler, clock: Clock, periodMs: number): StreamDrain | undefined {
+  /**
+   * A drain, or undefined (Node reads every connection) without the addon's poll or with
+   * `STREAMLAB_TCP_DRAIN=0`. `capBytes`: what one read takes of a connection at most (the rest
+   * waits for the next read).
+   */
+  static open(scheduler: Scheduler, clock: Clock, periodMs: number, capBytes = STREAM_READ_CAP_BYTES): StreamDrain | undefined {
     if (process.env.STREAMLAB_TCP_DRAIN === '0') return undefined;
     const addon = nativeSendmmsg() as Partial<NativeStreamPoll> | undefined;
     if (typeof addon?.pollCreate !== 'function' || typeof addon.pollRead !== 'function') return undefined;
@@ -94,7 +101,7 @@ export class StreamDrain implements ScheduledTask {
       log.warn('no epoll set for TCP reads: connections are read by Node', { errno: -ep });
       return undefined;
     }
-    return new StreamDrain(addon as NativeStreamPoll, ep, scheduler, clock, periodMs);
+    return new StreamDrain(addon as NativeStreamPoll, ep, scheduler, clock, periodMs, capBytes);
   }
 
   /** Connections read here now. */
@@ -170,7 +177,7 @@ export class StreamDrain implements ScheduledTask {
     this.reading = true;
     try {
       for (let call = 0; call < MAX_CALLS_PER_RUN; call++) {
-        const n = this.addon.pollRead(this.ep, this.arena, STREAM_READ_CAP_BYTES, this.fds, this.meta);
+        const n = this.addon.pollRead(this.ep, this.arena, this.capBytes, this.fds, this.meta);
         if (n < 0) {
           if (this.stats.errors++ === 0) log.warn('polling the TCP connections failed', { errno: -n });
           return false;

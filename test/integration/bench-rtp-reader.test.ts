@@ -1,12 +1,22 @@
 /**
  * The bench clients' RTP reading (bench/rtp-reader.ts): in batches, a datagram's arrival is when the
  * kernel received it, not when the batch was read (the jitter figures of `npm run bench` rest on
- * it); per datagram, when JavaScript saw it.
+ * it); per datagram, when JavaScript saw it. An interleaved client (bench/load-client.ts) against
+ * our server: its connection read in batches from its first RTP packet (no jitter reported then),
+ * or per segment (the probe).
  */
 import dgram from 'node:dgram';
 import { performance } from 'node:perf_hooks';
 import { afterEach, describe, expect, it } from 'vitest';
+import { LoadClient, PHASE_STEADY } from '../../bench/load-client.ts';
 import { clientRead, readRtp } from '../../bench/rtp-reader.ts';
+import { nativeSendmmsg } from '../../src/transport/index.ts';
+import { peersRequired } from '../helpers/peers.ts';
+import { serverForSuite } from '../helpers/server-fixture.ts';
+import { waitUntil } from '../helpers/wait.ts';
+
+const withPoll = typeof (nativeSendmmsg() as { pollRead?: unknown } | undefined)?.pollRead === 'function';
+if (!withPoll && peersRequired()) throw new Error('the native addon with its TCP poll is required (npm run build:native)');
 
 const sockets: dgram.Socket[] = [];
 
@@ -68,5 +78,53 @@ describe('bench client RTP reading', () => {
   it('refuses a mode it does not know', () => {
     process.env.STREAMLAB_BENCH_CLIENT_READ = 'kernel';
     expect(() => clientRead()).toThrow(/batch or event/);
+  });
+});
+
+(withPoll ? describe : describe.skip)('an interleaved bench client', () => {
+  const { url } = serverForSuite();
+
+  async function play(readEverySegment: boolean) {
+    const client = new LoadClient({
+      url: url(),
+      phase: { phase: PHASE_STEADY },
+      rrIntervalMs: 200,
+      requestTimeoutMs: 5000,
+      transport: 'tcp',
+      readEverySegment,
+    });
+    await client.start();
+    expect(client.error).toBeUndefined();
+    await waitUntil(() => client.tracks.every((t) => t.packets >= 20), 5000, '20 packets on every track');
+    return client;
+  }
+
+  it('in batches from its first packet: every packet, no jitter reported, TEARDOWN answered', async () => {
+    const client = await play(false);
+    try {
+      const before = client.tracks.map((t) => t.packets);
+      await new Promise((r) => setTimeout(r, 300));
+      for (const [i, t] of client.tracks.entries()) {
+        expect(t.packets).toBeGreaterThan(before[i]!);
+        expect(t.arrivalExact).toBe(false);
+        expect(t.source.snapshot().lost).toBe(0);
+      }
+      expect(client.timeToFirstRtpMs).toBeGreaterThan(0);
+      await client.stop();
+      expect(client.teardownOk).toBe(true);
+    } finally {
+      client.close();
+    }
+  });
+
+  it('per segment: arrivals are its own (its jitter is reported)', async () => {
+    const client = await play(true);
+    try {
+      for (const t of client.tracks) expect(t.arrivalExact).toBe(true);
+      await client.stop();
+      expect(client.teardownOk).toBe(true);
+    } finally {
+      client.close();
+    }
   });
 });

@@ -101,6 +101,23 @@ describePoll('StreamDrain', () => {
     expect(drain.stats.released).toBe(1);
   });
 
+  it('reads at most its cap of a connection at a time, the rest at later reads', async () => {
+    const scheduler = new Scheduler(realClock);
+    const drain = StreamDrain.open(scheduler, realClock, 10, 1000);
+    if (!drain) throw new Error('StreamDrain.open refused with the addon loaded');
+    const pair = await tcpPair();
+    open.push(pair, drain);
+    const chunks: Buffer[] = [];
+    expect(drain.take(pair.server, (b) => chunks.push(b))).toBe(true);
+    const sent = Buffer.alloc(2500, 7);
+    sent.writeUInt32BE(0xdeadbeef, 2496);
+    pair.client.write(sent);
+    await waitUntil(() => chunks.reduce((n, b) => n + b.length, 0) === sent.length, 3000, 'every byte through the drain');
+    expect(Math.max(...chunks.map((b) => b.length))).toBeLessThanOrEqual(1000);
+    expect(chunks.length).toBeGreaterThanOrEqual(3);
+    expect(Buffer.concat(chunks).equals(sent)).toBe(true);
+  });
+
   it('does not take a paused socket, or a socket that is not TCP', async () => {
     const { drain, server } = await setup(10);
     server.pause();
