@@ -23,6 +23,9 @@ const video: LiveTrackFormat = {
   bitrate: 0,
 };
 
+/** An audience for which one packet's fan-out fits a millisecond and two do not. */
+const LARGE = Math.floor(FANOUT_DATAGRAMS_PER_MS / 2) + 1;
+
 function setup(viewers: number, format = video) {
   const clock = new ManualClock();
   const totals = { fanoutHeld: 0, fanoutOverflows: 0 };
@@ -55,9 +58,8 @@ function setup(viewers: number, format = video) {
 describe('live fan-out pacing', () => {
   const logs = logLinesForSuite('warn');
   it('a burst beyond the budget goes a millisecond at a time, in order, to every viewer', () => {
-    const viewers = 400;
-    expect(2 * viewers).toBeGreaterThan(FANOUT_DATAGRAMS_PER_MS);
-    const { clock, track, got, frame, totals } = setup(viewers);
+    expect(2 * LARGE).toBeGreaterThan(FANOUT_DATAGRAMS_PER_MS);
+    const { clock, track, got, frame, totals } = setup(LARGE);
     clock.advance(10);
     frame(3, 1000);
     // The first packet at once, the two others held.
@@ -72,18 +74,18 @@ describe('live fan-out pacing', () => {
   });
 
   it("every datagram keeps its track's lane, held ones too: video bulk, audio urgent", () => {
-    const v = setup(400);
+    const v = setup(LARGE);
     v.frame(3, 1000);
     v.clock.advance(5);
     expect([v.track.pacing.heldPackets, [...v.lanes]]).toEqual([2, ['bulk']]);
-    const a = setup(400, { ...video, media: 'audio', clockRate: 48000, rtpmap: 'MPEG4-GENERIC/48000/2' });
+    const a = setup(LARGE, { ...video, media: 'audio', clockRate: 48000, rtpmap: 'MPEG4-GENERIC/48000/2' });
     a.frame(3, 1000);
     a.clock.advance(5);
     expect([a.track.pacing.heldPackets, [...a.lanes]]).toEqual([2, ['urgent']]);
   });
 
   it('a packet sent while others are held waits behind them', () => {
-    const { clock, got, frame } = setup(400);
+    const { clock, got, frame } = setup(LARGE);
     frame(3, 1000);
     clock.advance(0.5);
     frame(1, 4000);
@@ -116,7 +118,7 @@ describe('live fan-out pacing', () => {
   });
 
   it('a millisecond that starts just below a power of two ends on time (1023.6 + 1 rounds down)', () => {
-    const { clock, track, got, frame } = setup(400);
+    const { clock, track, got, frame } = setup(LARGE);
     clock.advance(1023.6);
     expect(1023.6 + 1 - 1023.6).toBeLessThan(1);
     frame(3, 1000);
@@ -139,7 +141,7 @@ describe('live fan-out pacing', () => {
 });
 
 it("a viewer joining while a burst is held is told the held packet's sequence number (RTP-Info)", () => {
-  const { clock, track, frame } = setup(400);
+  const { clock, track, frame } = setup(LARGE);
   frame(3, 1000);
   const sent = track.sender.seq;
   // Two packets held: the next one the viewers get is two before the sender's next.

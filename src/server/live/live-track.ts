@@ -27,12 +27,15 @@ export const MAX_KEYFRAME_WAIT_MS = 5000;
 
 /**
  * Datagrams a track hands its viewers within a millisecond before it holds the rest of a burst
- * for the next: ~1 ms of the kernel's sending on the 2-core VM. A video frame (3 packets, a
- * keyframe ~8) to 400 viewers is 1,200-3,200 datagrams, 2.5-6 ms of sending in one wake-up,
- * during which an audio packet that falls due waits; held, the frame goes out a packet a
- * millisecond and the audio between them.
+ * for the next: a bound on what one wake-up sends (a few ms of the kernel's work on the 2-core
+ * VM), so that a keyframe (~12 packets) to many viewers is not one long native call. A frame
+ * leaves with its packets together (3 packets to up to ~680 viewers), so that each viewer's
+ * fragments are one UDP GSO message (the wake's regrouping by egress): at 512 a frame to 400
+ * viewers went a packet a millisecond, none of it segmented, and cost 20-30 % more CPU with no
+ * better audio jitter (bench/RESULTS.md, 2026-12-07 12:00). Audio is not behind video: a live
+ * file's video goes at the midpoints of its audio lattice, and a wake's audio leaves first.
  */
-export const FANOUT_DATAGRAMS_PER_MS = 512;
+export const FANOUT_DATAGRAMS_PER_MS = 2048;
 
 /** Packets a track holds at most; beyond, everything held goes at once (counted: `pacingOverflows`). */
 export const MAX_HELD_PACKETS = 64;
