@@ -1,6 +1,7 @@
 /**
- * How a bench client's RTP sockets (and RTSP connections carrying RTP: takeConnection) are read, for the whole process (STREAMLAB_BENCH_CLIENT_READ,
- * set by the bench's `--client-read` so that client hosts and the probe inherit it):
+ * How a bench client's RTP sockets (and RTSP connections carrying RTP: takeConnection) are read,
+ * for the whole process (STREAMLAB_BENCH_CLIENT_READ, set by the bench's `--client-read` so that
+ * client hosts and the probe inherit it):
  *
  * - 'batch' (the default; it needs the native addon): every READ_PERIOD_MS, what each
  *   socket queued, in one recvmmsg (src/transport/datagram-drain.ts), each datagram with the time
@@ -93,7 +94,7 @@ export function takeConnection(socket: net.Socket, onData: (chunk: Buffer, arriv
   return streamDrain?.take(socket, (chunk, wallMs) => onData(chunk, wallMs - origin)) ?? false;
 }
 
-/** Node reads `socket` again (before it is written to and its answer awaited, or closed). */
+/** Node reads `socket` again (before it is closed: the drain lets go of it). */
 export function releaseConnection(socket: net.Socket): void {
   streamDrain?.release(socket);
 }
