@@ -198,20 +198,26 @@ export function ratiosTable(results: readonly RunResult[]): string | undefined {
   );
 }
 
-/** Server CPU per delivered packet: TCP-interleaved rows against UDP rows of the same client count. */
+/**
+ * Server CPU per delivered packet: TCP-interleaved rows against the UDP row of the same client
+ * count and round (taken close together; with one round, the only one).
+ */
 export function perPacketTable(results: readonly RunResult[]): string | undefined {
+  const round = rounds(results);
   const rows: string[][] = [];
   for (const tcp of results.filter((r) => r.transport === 'tcp')) {
+    const k = round.get(tcp);
     const udp = results.find(
       (r) =>
         r.server === 'streamlab' &&
         r.transport === 'udp' &&
         r.clients === tcp.clients &&
+        round.get(r) === k &&
         r.sender === 'native' &&
         r.udpPorts !== 'per-session' &&
         r.timeline === tcp.timeline,
     );
-    const floor = results.find((r) => r.server === 'floor' && r.clients === tcp.clients);
+    const floor = results.find((r) => r.server === 'floor' && r.clients === tcp.clients && round.get(r) === k);
     rows.push([
       `${tcp.clients}${tcp.sender === 'js' ? ' (js sender)' : ''}${tcp.timeline === 'shared' ? ' (shared timeline)' : ''}`,
       f(tcp.cpuUsPerPacket, 2),
